@@ -1,0 +1,12 @@
+"""Tortoise models: tables, constraints and indexes only; no business rules.
+
+Composite and partial indexes and multi-column unique constraints are not
+declared in Meta: Tortoise 1.1's autodetector emits them before the foreign
+key columns they name exist. Each domain's migration creates them in SQL
+(the same statements run on SQLite and PostgreSQL)."""
+
+MODEL_MODULES = [
+    "revgraph.models.identity",
+    "revgraph.models.crm",
+    "revgraph.models.events",
+]

@@ -1,0 +1,99 @@
+"""Workspaces, users, teams and the credentials that authenticate them."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Workspace(Model):
+    """The customer company: every other row belongs to exactly one."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    currency = fields.CharField(max_length=3, default="BRL")
+    timezone = fields.CharField(max_length=64, default="America/Sao_Paulo")
+    trash_retention_days = fields.IntField(default=30)
+    lead_lock_days = fields.IntField(default=30)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "workspace"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="users", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    # Unique across workspaces: logIn names no workspace.
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16)
+    team = fields.ForeignKeyField("models.Team", related_name="members", null=True, on_delete=fields.SET_NULL)
+    online = fields.BooleanField(default=False)
+    last_seen_at = fields.DatetimeField(null=True)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+
+
+class Team(Model):
+    """A node of the sales hierarchy. Teams form a tree through `parent`."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="teams", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    manager = fields.ForeignKeyField(
+        "models.User", related_name="managed_teams", null=True, on_delete=fields.SET_NULL
+    )
+    parent = fields.ForeignKeyField(
+        "models.Team", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "team"
+
+
+class Session(Model):
+    """A logged-in session. Only the keyed hash of its token is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "session"
+
+
+class ApiKey(Model):
+    """A partner credential acting for `user` with at most `role`."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="api_keys", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="api_keys", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    role = fields.CharField(max_length=16)
+    secret_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+
+
+class LoginFailure(Model):
+    """One failed logIn, kept for the throttling window (per e-mail and per IP)."""
+
+    id = fields.BigIntField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    ip = fields.CharField(max_length=64, db_index=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "login_failure"

@@ -1,0 +1,223 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    initial = True
+
+    # Hand-ordered after generation: Tortoise 1.1's autodetector emitted
+    # tables before the tables their foreign keys reference (and silently
+    # dropped those columns). The User <-> Team cycle is broken by adding
+    # Team.manager once both tables exist.
+    operations = [
+        ops.CreateModel(
+            name='LoginFailure',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(db_index=True, max_length=254)),
+                ('ip', fields.CharField(db_index=True, max_length=64)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'login_failure', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One failed logIn, kept for the throttling window (per e-mail and per IP).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Workspace',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=200)),
+                ('currency', fields.CharField(default='BRL', max_length=3)),
+                ('timezone', fields.CharField(default='America/Sao_Paulo', max_length=64)),
+                ('trash_retention_days', fields.IntField(default=30)),
+                ('lead_lock_days', fields.IntField(default=30)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'workspace', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The customer company: every other row belongs to exactly one.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Team',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='teams', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('parent', fields.ForeignKeyField('models.Team', source_field='parent_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'team', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A node of the sales hierarchy. Teams form a tree through `parent`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='users', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('email', fields.CharField(unique=True, max_length=254)),
+                ('password_hash', fields.CharField(max_length=255)),
+                ('role', fields.CharField(max_length=16)),
+                ('team', fields.ForeignKeyField('models.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.SET_NULL)),
+                ('online', fields.BooleanField(default=False)),
+                ('last_seen_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'app_user', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Team',
+            name='manager',
+            field=fields.ForeignKeyField('models.User', source_field='manager_id', null=True, db_constraint=True, to_field='id', related_name='managed_teams', on_delete=OnDelete.SET_NULL),
+        ),
+        ops.CreateModel(
+            name='ApiKey',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='api_keys', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='api_keys', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('role', fields.CharField(max_length=16)),
+                ('secret_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'api_key', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A partner credential acting for `user` with at most `role`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Session',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='sessions', on_delete=OnDelete.CASCADE)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A logged-in session. Only the keyed hash of its token is stored.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Company',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='companies', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('domain', fields.CharField(null=True, max_length=253)),
+                ('owner', fields.ForeignKeyField('models.User', source_field='owner_id', null=True, db_constraint=True, to_field='id', related_name='companies', on_delete=OnDelete.SET_NULL)),
+                ('custom_fields', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'company', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Contact',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='contacts', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('name_search', fields.CharField(max_length=200)),
+                ('email', fields.CharField(null=True, max_length=254)),
+                ('phone', fields.CharField(null=True, max_length=20)),
+                ('phone_digits', fields.CharField(null=True, max_length=20)),
+                ('company', fields.ForeignKeyField('models.Company', source_field='company_id', null=True, db_constraint=True, to_field='id', related_name='contacts', on_delete=OnDelete.SET_NULL)),
+                ('owner', fields.ForeignKeyField('models.User', source_field='owner_id', null=True, db_constraint=True, to_field='id', related_name='contacts', on_delete=OnDelete.SET_NULL)),
+                ('lifecycle_stage', fields.CharField(default='LEAD', max_length=16)),
+                ('score', fields.IntField(default=0)),
+                ('source', fields.CharField(null=True, max_length=64)),
+                ('custom_fields', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('merged_into', fields.ForeignKeyField('models.Contact', source_field='merged_into_id', null=True, db_constraint=True, to_field='id', related_name='merged_contacts', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'contact', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One record per person. Live (not trashed) contacts are unique per'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ContactTag',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('contact', fields.ForeignKeyField('models.Contact', source_field='contact_id', db_constraint=True, to_field='id', related_name='tag_rows', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'contact_tag', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Tags are rows, not JSON, so `tags: [..]` filters run in SQL on every backend.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Task',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.CASCADE)),
+                ('title', fields.CharField(max_length=300)),
+                ('due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('done', fields.BooleanField(default=False)),
+                ('done_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('assignee', fields.ForeignKeyField('models.User', source_field='assignee_id', null=True, db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.SET_NULL)),
+                ('contact', fields.ForeignKeyField('models.Contact', source_field='contact_id', null=True, db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.CASCADE)),
+                ('deal_id', fields.IntField(null=True, db_index=True)),
+                ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='created_tasks', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'task', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Note',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name='notes', on_delete=OnDelete.CASCADE)),
+                ('body', fields.TextField(unique=False)),
+                ('contact', fields.ForeignKeyField('models.Contact', source_field='contact_id', null=True, db_constraint=True, to_field='id', related_name='notes', on_delete=OnDelete.CASCADE)),
+                ('deal_id', fields.IntField(null=True, db_index=True)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='notes', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'note', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Event',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=64)),
+                ('actor_user', fields.ForeignKeyField('models.User', source_field='actor_user_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('actor_label', fields.CharField(null=True, max_length=200)),
+                ('summary', fields.TextField(unique=False)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('contact_id', fields.IntField(null=True)),
+                ('company_id', fields.IntField(null=True)),
+                ('deal_id', fields.IntField(null=True)),
+                ('pipeline_id', fields.IntField(null=True)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('dispatched', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'event', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An immutable fact. The id grows monotonically and is the sequence that'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='IdempotencyKey',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('key', fields.CharField(max_length=255)),
+                ('operation', fields.CharField(max_length=64)),
+                ('request_hash', fields.CharField(max_length=64)),
+                ('result', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'idempotency_key', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Stripe semantics: same key + same input → the first result again.'},
+            bases=['Model'],
+        ),
+    ]

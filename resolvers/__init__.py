@@ -1,0 +1,1 @@
+"""The business layer: plain async use cases, no Strawberry imports."""

@@ -1,0 +1,56 @@
+"""The explicit context every use case receives: who acts, in which
+workspace, and the per-request caches (visibility scope, DataLoaders)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from revgraph.resolvers.errors import AuthError
+from revgraph.resolvers.settings import Settings
+
+ROLES = ("ADMIN", "MANAGER", "AGENT")
+ROLE_RANK = {"AGENT": 0, "MANAGER": 1, "ADMIN": 2}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated caller. An API key acts for a user with at most the
+    key's role, so `role` is the effective one."""
+
+    workspace_id: int
+    user_id: int
+    role: str
+    api_key_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "ADMIN"
+
+
+@dataclass
+class Context:
+    settings: Settings
+    actor: Actor | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    client_ip: str = "unknown"
+    # Per-request caches: never shared between requests (STYLE.md).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise AuthError("UNAUTHENTICATED", "Authentication required: send Authorization: Bearer <token>.")
+        return self.actor
+
+    def require_admin(self) -> Actor:
+        actor = self.require_actor()
+        if not actor.is_admin:
+            raise AuthError("FORBIDDEN", "Only workspace administrators may do this.")
+        return actor
+
+    def for_actor(self, actor: Actor) -> Context:
+        """A fresh context for another actor (e.g. after signUp/logIn)."""
+        return Context(
+            settings=self.settings, actor=actor, request_id=self.request_id, client_ip=self.client_ip
+        )

@@ -1,0 +1,66 @@
+"""Opening the database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+from revgraph.models import MODEL_MODULES
+from revgraph.resolvers.settings import Settings, sqlite_path
+
+log = logging.getLogger(__name__)
+
+
+def tortoise_config(settings: Settings) -> dict:
+    url = settings.database_url
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Tortoise already opens SQLite in WAL mode; busy_timeout makes a
+        # second process (serve + migrate) wait instead of "database is locked".
+        if "busy_timeout" not in url:
+            url = f"{url}{'&' if '?' in url else '?'}busy_timeout=10000"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "revgraph.models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate_database(settings: Settings) -> None:
+    """Apply every pending versioned migration (serve and migrate call this)."""
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()
+    log.info("database schema is up to date")
+
+
+async def open_database(settings: Settings, *, migrate: bool = True) -> None:
+    """Initialise Tortoise for this process with the global fallback on, so
+    every task on this loop (requests, websocket handlers, actors) sees it."""
+    config = tortoise_config(settings)
+    if migrate:
+        await migrate_database(settings)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+def __getattr__(name: str) -> dict:
+    # `revgraph makemigrations` hands Tortoise's CLI this module path; the
+    # config is computed on access so importing the module reads no env.
+    if name == "CLI_CONFIG":
+        return tortoise_config(Settings.from_env())
+    raise AttributeError(name)

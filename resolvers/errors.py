@@ -1,0 +1,53 @@
+"""Domain errors. schema/ turns them into payload userErrors (DomainError) or
+top-level errors with extensions.code (AuthError)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass
+class Problem:
+    """One userError: a code from the contract's ErrorCode enum, a message
+    that says what to do, and the path into the input it concerns."""
+
+    code: str
+    message: str
+    field: list[str] | None = None
+
+
+class DomainError(Exception):
+    """A business rule refused the operation; nothing was changed."""
+
+    def __init__(self, code: str, message: str, field: Sequence[str] | None = None):
+        super().__init__(message)
+        self.problems = [Problem(code, message, list(field) if field else None)]
+
+    @classmethod
+    def many(cls, problems: Sequence[Problem]) -> DomainError:
+        error = cls(problems[0].code, problems[0].message, problems[0].field)
+        error.problems = list(problems)
+        return error
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, field: Sequence[str] | None = None):
+        super().__init__("NOT_FOUND", f"{what} not found.", field)
+
+
+class AuthError(Exception):
+    """UNAUTHENTICATED (no/invalid/expired credentials) or FORBIDDEN (the role
+    may not run this operation at all): top-level errors, not userErrors."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class LimitExceeded(Exception):
+    """A demand-control limit (page size, cost, rate): a top-level error."""
+
+    def __init__(self, message: str, code: str = "LIMIT_EXCEEDED"):
+        super().__init__(message)
+        self.code = code

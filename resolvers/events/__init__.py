@@ -1,0 +1,75 @@
+"""The append-only event log (the spine) and the unit of work around it.
+
+Every mutation runs inside `unit_of_work`: its changes and the events that
+describe them commit together, and only after the commit are the events
+handed to the bus (publish + task dispatch). A rollback publishes nothing."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from revgraph.models.events import Event
+from revgraph.resolvers.context import Actor
+
+_pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
+    "revgraph_pending", default=None
+)
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[None]:
+    """One transaction; the events recorded inside are dispatched after commit."""
+    outer = _pending.get()
+    if outer is not None:
+        # Nested use case: join the caller's transaction and dispatch list.
+        yield
+        return
+    pending: list[Event] = []
+    token = _pending.set(pending)
+    try:
+        async with in_transaction():
+            yield
+    finally:
+        _pending.reset(token)
+    if pending:
+        from revgraph.resolvers.events.bus import dispatch_after_commit
+
+        await dispatch_after_commit(pending)
+
+
+async def record_event(
+    actor: Actor | None,
+    workspace_id: int,
+    kind: str,
+    summary: str,
+    *,
+    data: dict[str, Any] | None = None,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    deal_id: int | None = None,
+    pipeline_id: int | None = None,
+    actor_label: str | None = None,
+) -> Event:
+    """Append one event in the current transaction (must be inside unit_of_work)."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("record_event must run inside unit_of_work()")
+    event = await Event.create(
+        workspace_id=workspace_id,
+        kind=kind,
+        summary=summary,
+        data=data or {},
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor_label,
+        contact_id=contact_id,
+        company_id=company_id,
+        deal_id=deal_id,
+        pipeline_id=pipeline_id,
+    )
+    pending.append(event)
+    return event

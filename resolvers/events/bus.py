@@ -1,0 +1,184 @@
+"""Publishing the log after commit, and listening to it.
+
+One broadcaster channel per workspace carries every event of that workspace
+as JSON. In the embedded mode the channel is in-process (`memory://`); with
+REVGRAPH_REDIS_URL it crosses processes through `ResilientRedisBackend`.
+The log, not the bus, is the truth: an event that could not be published
+stays `dispatched = false` and the sweeper publishes it later."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from broadcaster import Broadcast
+from broadcaster import Event as BusMessage
+from broadcaster._base import Subscriber
+
+from revgraph.models.events import Event
+from revgraph.resolvers.events.redis_backend import RESYNC, ResilientRedisBackend
+from revgraph.resolvers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DispatchHook = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+class SafeBroadcast(Broadcast):
+    """broadcaster's Broadcast with its subscribe race fixed: the queue is
+    registered before the backend is awaited, and later subscribers to a
+    channel wait until the first one's SUBSCRIBE completed (STACK.md: with 50
+    concurrent first subscribers, 49 lost their queue)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ready: dict[str, asyncio.Future[None]] = {}
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:  # type: ignore[override]
+        queue: asyncio.Queue[BusMessage | None] = asyncio.Queue()
+        queues = self._subscribers.setdefault(channel, set())
+        first = not queues
+        queues.add(queue)
+        try:
+            if first:
+                ready = asyncio.get_running_loop().create_future()
+                self._ready[channel] = ready
+                try:
+                    await self._backend.subscribe(channel)
+                finally:
+                    if not ready.done():
+                        ready.set_result(None)
+            else:
+                ready = self._ready.get(channel)
+                if ready is not None:
+                    await asyncio.shield(ready)
+            yield Subscriber(queue)
+        finally:
+            queues.discard(queue)
+            if not queues and self._subscribers.get(channel) is queues:
+                del self._subscribers[channel]
+                self._ready.pop(channel, None)
+                await self._backend.unsubscribe(channel)
+            queue.put_nowait(None)
+
+
+def serialize(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "workspace_id": event.workspace_id,
+        "kind": event.kind,
+        "summary": event.summary,
+        "data": event.data,
+        "actor_user_id": event.actor_user_id,
+        "actor_label": event.actor_label,
+        "contact_id": event.contact_id,
+        "company_id": event.company_id,
+        "deal_id": event.deal_id,
+        "pipeline_id": event.pipeline_id,
+        "at": event.at.isoformat(),
+    }
+
+
+class EventBus:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.redis_url:
+            self.broadcast = SafeBroadcast(backend=ResilientRedisBackend(settings.redis_url))
+        else:
+            self.broadcast = SafeBroadcast("memory://")
+        self.prefix = settings.redis_prefix
+        self.hooks: list[DispatchHook] = []
+        self.connected = False
+
+    def channel(self, workspace_id: int) -> str:
+        return f"{self.prefix}:events:{workspace_id}"
+
+    async def connect(self) -> None:
+        await self.broadcast.connect()
+        self.connected = True
+
+    async def disconnect(self) -> None:
+        if self.connected:
+            self.connected = False
+            await self.broadcast.disconnect()
+
+    async def publish(self, events: list[dict[str, Any]]) -> None:
+        for wire in events:
+            await self.broadcast.publish(self.channel(wire["workspace_id"]), json.dumps(wire, default=str))
+
+    @asynccontextmanager
+    async def listen(self, workspace_id: int) -> AsyncIterator[AsyncIterator[dict[str, Any] | None]]:
+        """Yield an iterator of wire events; None means "you may have missed
+        something: re-read the log from your last sequence"."""
+        async with self.broadcast.subscribe(self.channel(workspace_id)) as subscriber:
+
+            async def messages() -> AsyncIterator[dict[str, Any] | None]:
+                async for message in subscriber:  # type: ignore[union-attr]
+                    if message is None:
+                        return
+                    yield None if message.message == RESYNC else json.loads(message.message)
+
+            yield messages()
+
+
+_bus: EventBus | None = None
+
+
+def install_bus(bus: EventBus | None) -> None:
+    """Set the process's bus (web lifespan, worker boot, tests)."""
+    global _bus
+    _bus = bus
+
+
+def current_bus() -> EventBus | None:
+    return _bus
+
+
+async def dispatch(events: list[Event]) -> bool:
+    """Publish events and run the dispatch hooks (task enqueueing), then mark
+    them dispatched. On failure they stay pending for the sweeper."""
+    bus = _bus
+    if bus is None or not events:
+        return False
+    wire = [serialize(e) for e in events]
+    try:
+        await bus.publish(wire)
+        for hook in bus.hooks:
+            await hook(wire)
+    except Exception:
+        log.exception("dispatch of %d event(s) failed; the sweeper will retry", len(events))
+        return False
+    await Event.filter(id__in=[e.id for e in events]).update(dispatched=True)
+    return True
+
+
+async def dispatch_after_commit(events: list[Event]) -> None:
+    try:
+        await dispatch(events)
+    except Exception:  # never fail a committed mutation because of delivery
+        log.exception("post-commit dispatch failed")
+
+
+async def dispatch_pending(batch: int = 500, older_than_seconds: float = 0.0) -> int:
+    """Dispatch events that a crash or an outage left undispatched, oldest
+    first. Run at start and periodically; consumers are idempotent by id."""
+    from datetime import UTC, datetime, timedelta
+
+    total = 0
+    while True:
+        query = Event.filter(dispatched=False)
+        if older_than_seconds:
+            query = query.filter(at__lt=datetime.now(UTC) - timedelta(seconds=older_than_seconds))
+        events = await query.order_by("id").limit(batch)
+        if not events:
+            return total
+        if not await dispatch(events):
+            return total
+        total += len(events)
+        if len(events) < batch:
+            return total

@@ -1,0 +1,394 @@
+"""Identity: workspaces, users, teams, sessions, API keys and presence."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from revgraph.models.identity import ApiKey, LoginFailure, Session, Team, User, Workspace
+from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.validation import normalize_email, required_text
+
+SESSION_PREFIX = "rgs_"
+API_KEY_PREFIX = "rgk_"
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+# last_seen_at is refreshed at most this often, so presence costs no write
+# per request.
+PRESENCE_TOUCH_SECONDS = 60
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+
+
+async def hash_password(settings: Settings, password: str) -> str:
+    # argon2 takes ~100 ms of CPU: off the event loop.
+    return await asyncio.to_thread(hasher(settings).hash, password)
+
+
+async def verify_password(settings: Settings, password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return hasher(settings).verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+def secret_digest(settings: Settings, secret: str) -> str:
+    """Keyed hash of a session token or API key: the only form stored."""
+    return hmac.new(settings.secret_key.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(
+            "INVALID", f"The password must have at least {MIN_PASSWORD} characters.", ["input", "password"]
+        )
+    if len(password) > MAX_PASSWORD:
+        raise DomainError(
+            "INVALID", f"The password must have at most {MAX_PASSWORD} characters.", ["input", "password"]
+        )
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise DomainError("INVALID", f"Unknown role {role!r}.", ["input", "role"])
+    return role
+
+
+async def _email_free(email: str) -> None:
+    if await User.filter(email=email).exists():
+        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"])
+
+
+@dataclass
+class Authenticated:
+    token: str
+    user: User
+
+
+async def _new_session(settings: Settings, user: User) -> str:
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    await Session.create(
+        user=user,
+        token_hash=secret_digest(settings, token),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.session_ttl_seconds),
+    )
+    return token
+
+
+async def sign_up(
+    ctx: Context, *, workspace_name: str, name: str, email: str, password: str
+) -> Authenticated:
+    """Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, and log them in."""
+    if not ctx.settings.allow_signup:
+        raise DomainError(
+            "FORBIDDEN", "Sign-up is disabled on this server; ask an administrator for an account."
+        )
+    workspace_name = required_text(workspace_name, ["input", "workspaceName"], what="Workspace name")
+    name = required_text(name, ["input", "name"])
+    email = normalize_email(email, ["input", "email"])
+    _check_password(password)
+    await _email_free(email)
+    password_hash = await hash_password(ctx.settings, password)
+    try:
+        async with unit_of_work():
+            workspace = await Workspace.create(name=workspace_name)
+            user = await User.create(
+                workspace=workspace, name=name, email=email, password_hash=password_hash, role="ADMIN"
+            )
+            actor = Actor(workspace.id, user.id, "ADMIN")
+            await record_event(
+                actor, workspace.id, "workspace.created", f"{name} created the workspace {workspace_name}"
+            )
+            token = await _new_session(ctx.settings, user)
+    except IntegrityError as exc:  # a concurrent sign-up took the e-mail
+        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"]) from exc
+    return Authenticated(token, user)
+
+
+async def _throttled(settings: Settings, email: str, ip: str) -> bool:
+    limits = settings.limits
+    since = datetime.now(UTC) - timedelta(seconds=limits.login_failure_window_seconds)
+    if await LoginFailure.filter(email=email, at__gte=since).count() >= limits.login_failures_per_email:
+        return True
+    return await LoginFailure.filter(ip=ip, at__gte=since).count() >= limits.login_failures_per_ip
+
+
+async def log_in(ctx: Context, *, email: str, password: str) -> Authenticated:
+    """Exchange e-mail and password for a session token. Failures are
+    throttled per e-mail and per IP; successful logins do not count."""
+    key = (email or "").strip().lower()[:254]
+    if await _throttled(ctx.settings, key, ctx.client_ip):
+        raise DomainError(
+            "LIMIT_EXCEEDED",
+            "Too many failed log-in attempts; wait 15 minutes and try again.",
+            ["input", "email"],
+        )
+    user = await User.filter(email=key, active=True).first()
+    # Verify against a dummy hash when the user is unknown, so timing does
+    # not reveal which e-mails have accounts.
+    stored = user.password_hash if user else _dummy_hash(ctx.settings)
+    valid = await verify_password(ctx.settings, stored, password)
+    if user is None or not valid:
+        await LoginFailure.create(email=key, ip=ctx.client_ip)
+        raise DomainError("INVALID", "Wrong e-mail or password.", ["input", "password"])
+    token = await _new_session(ctx.settings, user)
+    return Authenticated(token, user)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(time_cost: int, memory_kib: int) -> str:
+    return _hasher(time_cost, memory_kib).hash(secrets.token_hex(16))
+
+
+def _dummy_hash(settings: Settings) -> str:
+    return _dummy_hash_for(settings.argon2_time_cost, settings.argon2_memory_kib)
+
+
+async def authenticate(settings: Settings, token: str) -> Actor | None:
+    """The actor behind a bearer token, or None when it is unknown, expired
+    or revoked. Also keeps the user's presence fresh."""
+    if not token or len(token) > 200:
+        return None
+    digest = secret_digest(settings, token)
+    now = datetime.now(UTC)
+    if token.startswith(API_KEY_PREFIX):
+        key = await ApiKey.filter(secret_hash=digest, revoked_at=None).select_related("user").first()
+        if key is None or (key.expires_at and key.expires_at <= now) or not key.user.active:
+            return None
+        role = min(key.role, key.user.role, key=ROLE_RANK.__getitem__)
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > PRESENCE_TOUCH_SECONDS:
+            await ApiKey.filter(id=key.id).update(last_used_at=now)
+        return Actor(key.workspace_id, key.user_id, role, api_key_id=key.id)
+    session = (
+        await Session.filter(token_hash=digest, revoked_at=None, expires_at__gt=now)
+        .select_related("user")
+        .first()
+    )
+    if session is None or not session.user.active:
+        return None
+    user = session.user
+    await touch_presence(user, now)
+    return Actor(user.workspace_id, user.id, user.role)
+
+
+async def touch_presence(user: User, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    if user.last_seen_at is None or (now - user.last_seen_at).total_seconds() > PRESENCE_TOUCH_SECONDS:
+        await User.filter(id=user.id).update(last_seen_at=now)
+        user.last_seen_at = now
+
+
+async def revoke_session(settings: Settings, token: str) -> bool:
+    digest = secret_digest(settings, token)
+    updated = await Session.filter(token_hash=digest, revoked_at=None).update(revoked_at=datetime.now(UTC))
+    return bool(updated)
+
+
+async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:
+    if team_id is None:
+        return None
+    pk = pk_of(team_id, "Team")
+    team = await Team.filter(id=pk, workspace_id=workspace_id).first() if pk else None
+    if team is None:
+        raise NotFound("Team", field)
+    return team
+
+
+async def _user_in_workspace(workspace_id: int, user_id: str | None, field: list[str]) -> User | None:
+    if user_id is None:
+        return None
+    pk = pk_of(user_id, "User")
+    user = await User.filter(id=pk, workspace_id=workspace_id).first() if pk else None
+    if user is None:
+        raise NotFound("User", field)
+    return user
+
+
+async def create_user(
+    ctx: Context, *, name: str, email: str, password: str, role: str, team_id: str | None
+) -> User:
+    """ADMIN adds a user to the workspace; e-mails are unique across workspaces."""
+    actor = ctx.require_admin()
+    name = required_text(name, ["input", "name"])
+    email = normalize_email(email, ["input", "email"])
+    _check_password(password)
+    _check_role(role)
+    team = await _team_in_workspace(actor.workspace_id, team_id, ["input", "teamId"])
+    await _email_free(email)
+    password_hash = await hash_password(ctx.settings, password)
+    try:
+        async with unit_of_work():
+            user = await User.create(
+                workspace_id=actor.workspace_id,
+                name=name,
+                email=email,
+                password_hash=password_hash,
+                role=role,
+                team=team,
+            )
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "user.created",
+                f"{name} joined as {role.lower()}",
+                data={"userId": user.id, "role": role, "teamId": team.id if team else None},
+            )
+    except IntegrityError as exc:
+        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"]) from exc
+    return user
+
+
+async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent_id: str | None) -> Team:
+    """ADMIN adds a team under `parent` (a tree), optionally with a manager."""
+    actor = ctx.require_admin()
+    name = required_text(name, ["input", "name"])
+    manager = await _user_in_workspace(actor.workspace_id, manager_id, ["input", "managerId"])
+    parent = await _team_in_workspace(actor.workspace_id, parent_id, ["input", "parentId"])
+    if await Team.filter(workspace_id=actor.workspace_id, name=name).exists():
+        raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"])
+    try:
+        async with unit_of_work():
+            team = await Team.create(
+                workspace_id=actor.workspace_id, name=name, manager=manager, parent=parent
+            )
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "team.created",
+                f"Team {name} created",
+                data={
+                    "teamId": team.id,
+                    "parentId": parent.id if parent else None,
+                    "managerId": manager.id if manager else None,
+                },
+            )
+    except IntegrityError as exc:
+        raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"]) from exc
+    return team
+
+
+@dataclass
+class IssuedApiKey:
+    key: ApiKey
+    secret: str
+
+
+async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
+    """ADMIN issues a key acting for `user` (default: the admin) with at most
+    `role`; the secret is returned once and stored only as a keyed hash."""
+    actor = ctx.require_admin()
+    name = required_text(name, ["input", "name"])
+    _check_role(role)
+    user = await _user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    async with unit_of_work():
+        key = await ApiKey.create(
+            workspace_id=actor.workspace_id,
+            user_id=user.id if user else actor.user_id,
+            name=name,
+            role=role,
+            secret_hash=secret_digest(ctx.settings, secret),
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "api_key.created",
+            f"API key {name} ({role.lower()}) issued",
+            data={"apiKeyId": key.id, "role": role},
+        )
+    return IssuedApiKey(key, secret)
+
+
+async def set_availability(ctx: Context, *, online: bool) -> User:
+    """An agent goes online or offline for ONLINE-mode queues."""
+    actor = ctx.require_actor()
+    async with unit_of_work():
+        user = await User.get(id=actor.user_id)
+        if user.online != online:
+            user.online = online
+            user.last_seen_at = datetime.now(UTC)
+            await user.save(update_fields=["online", "last_seen_at"])
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "user.availability_changed",
+                f"{user.name} is now {'online' if online else 'offline'}",
+                data={"userId": user.id, "online": online},
+            )
+    return user
+
+
+async def me(ctx: Context) -> User | None:
+    if ctx.actor is None:
+        return None
+    return await User.filter(id=ctx.actor.user_id).first()
+
+
+async def workspace_of(ctx: Context) -> Workspace:
+    actor = ctx.require_actor()
+    return await Workspace.get(id=actor.workspace_id)
+
+
+async def list_users(ctx: Context, *, first: int | None, after: str | None) -> Page:
+    """Colleagues are visible to everyone in the workspace (to assign and mention)."""
+    actor = ctx.require_actor()
+    limits = ctx.settings.limits
+    return await paginate(
+        User.filter(workspace_id=actor.workspace_id),
+        [SortKey("id", kind="int")],
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def list_teams(ctx: Context) -> list[Team]:
+    actor = ctx.require_actor()
+    return list(await Team.filter(workspace_id=actor.workspace_id).order_by("id"))
+
+
+async def get_user(ctx: Context, pk: int) -> User | None:
+    actor = ctx.require_actor()
+    return await User.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
+async def get_team(ctx: Context, pk: int) -> Team | None:
+    actor = ctx.require_actor()
+    return await Team.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
+def is_online(settings: Settings, user: User, *, now: datetime | None = None) -> bool:
+    """Online from setAvailability(true) until setAvailability(false), or
+    until the presence timeout passes with no API activity and no open
+    websocket session (an open socket keeps last_seen_at fresh): no zombie
+    "online" agents."""
+    if not user.online:
+        return False
+    now = now or datetime.now(UTC)
+    seen = user.last_seen_at
+    return seen is not None and (now - seen).total_seconds() <= settings.presence_timeout_seconds

@@ -1,0 +1,114 @@
+"""Per-request batch loaders (no module-level caches, STYLE.md): every
+`load(key)` issued in the same event-loop tick becomes one query."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+from revgraph.models.crm import Company, Contact, ContactTag
+from revgraph.models.identity import Team, User
+from revgraph.resolvers.context import Context
+
+BatchFn = Callable[[list[Any]], Awaitable[Sequence[Any]]]
+
+
+class BatchLoader:
+    def __init__(self, batch: BatchFn) -> None:
+        self._batch = batch
+        self._cache: dict[Hashable, asyncio.Future[Any]] = {}
+        self._queue: list[Hashable] = []
+
+    def load(self, key: Hashable) -> asyncio.Future[Any]:
+        future = self._cache.get(key)
+        if future is not None:
+            return future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._cache[key] = future
+        self._queue.append(key)
+        if len(self._queue) == 1:
+            loop.call_soon(lambda: loop.create_task(self._dispatch()))
+        return future
+
+    async def load_many(self, keys: Iterable[Hashable]) -> list[Any]:
+        return list(await asyncio.gather(*(self.load(k) for k in keys)))
+
+    def prime(self, key: Hashable, value: Any) -> None:
+        if key not in self._cache:
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(value)
+            self._cache[key] = future
+
+    async def _dispatch(self) -> None:
+        keys, self._queue = self._queue, []
+        try:
+            values = await self._batch(keys)
+        except Exception as exc:
+            for key in keys:
+                future = self._cache.pop(key)
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key, value in zip(keys, values, strict=True):
+            future = self._cache[key]
+            if not future.done():
+                future.set_result(value)
+
+
+def by_id(workspace_id: int, model: Any) -> BatchFn:
+    async def batch(ids: list[int]) -> list[Any]:
+        rows = await model.filter(workspace_id=workspace_id, id__in=ids)
+        found = {row.id: row for row in rows}
+        return [found.get(i) for i in ids]
+
+    return batch
+
+
+def grouped(workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id") -> BatchFn:
+    async def batch(keys: list[int]) -> list[list[Any]]:
+        rows = await model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            groups[getattr(row, column)].append(getattr(row, value) if value else row)
+        return [groups.get(k, []) for k in keys]
+
+    return batch
+
+
+def loader(ctx: Context, name: str, factory: Callable[[int], BatchFn]) -> BatchLoader:
+    """The request's loader called `name`, created on first use. Loaders
+    are keyed by id within the caller's workspace; visibility is applied by
+    the use cases that hand out ids, and again where a loader result is a
+    record the caller reaches through an edge."""
+    loaders = ctx.cache.setdefault("loaders", {})
+    found = loaders.get(name)
+    if found is None:
+        found = loaders[name] = BatchLoader(factory(ctx.require_actor().workspace_id))
+    return found
+
+
+def users(ctx: Context) -> BatchLoader:
+    return loader(ctx, "users", lambda ws: by_id(ws, User))
+
+
+def teams(ctx: Context) -> BatchLoader:
+    return loader(ctx, "teams", lambda ws: by_id(ws, Team))
+
+
+def companies(ctx: Context) -> BatchLoader:
+    return loader(ctx, "companies", lambda ws: by_id(ws, Company))
+
+
+def contacts(ctx: Context) -> BatchLoader:
+    return loader(ctx, "contacts", lambda ws: by_id(ws, Contact))
+
+
+def contact_tags(ctx: Context) -> BatchLoader:
+    return loader(ctx, "contact_tags", lambda ws: grouped(ws, ContactTag, "contact_id", "name"))
+
+
+def team_members(ctx: Context) -> BatchLoader:
+    return loader(ctx, "team_members", lambda ws: grouped(ws, User, "team_id"))

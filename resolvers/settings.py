@@ -1,0 +1,159 @@
+"""Runtime settings, read once from the environment (api/RUNNING.md).
+
+They live here rather than in web/ because tasks and resolvers need them too
+and imports only flow downward.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the process must not start."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a sqlite:// URL, or None for other backends/in-memory."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    raw = database_url[len("sqlite://") :].split("?", 1)[0]
+    if raw in ("", ":memory:"):
+        return None
+    return Path(raw).expanduser()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Demand-control defaults (RELIABILITY.md); every one is a setting."""
+
+    max_depth: int = 10
+    max_aliases: int = 100
+    max_tokens: int = 2000
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 100
+    default_page_size: int = 50
+    max_cost: int = 50_000
+    max_mutations_per_document: int = 4
+    rate_limit_points: int = 500_000
+    rate_limit_window_seconds: int = 3600
+    login_failures_per_email: int = 10
+    login_failures_per_ip: int = 100
+    login_failure_window_seconds: int = 15 * 60
+    max_subscriptions_per_connection: int = 50
+    ws_init_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str = ""
+    allow_signup: bool = True
+    env: str = "development"
+    # Prefix for every Redis key and channel: lets tests (and co-hosted
+    # installs) share one Redis without seeing each other.
+    redis_prefix: str = "revgraph"
+    session_ttl_seconds: int = 30 * 24 * 3600
+    presence_timeout_seconds: int = 15 * 60
+    # Anonymous introspection can be switched off in production; partners
+    # with a key always get it.
+    anonymous_introspection: bool = True
+    # argon2id cost (RFC 9106 second recommendation by default). Tests lower
+    # it so that creating hundreds of users stays fast.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        database_url = env.get("REVGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
+        if database_url.startswith("postgresql://"):
+            database_url = "postgres://" + database_url[len("postgresql://") :]
+        mode = (env.get("REVGRAPH_ENV") or "development").strip().lower()
+        if mode not in {"development", "production"}:
+            raise SettingsError(f"REVGRAPH_ENV must be development or production, got {mode!r}")
+        secret = env.get("REVGRAPH_SECRET_KEY") or ""
+        if not secret:
+            if mode == "production":
+                raise SettingsError("REVGRAPH_SECRET_KEY is required when REVGRAPH_ENV=production")
+            secret = _embedded_secret(database_url)
+        limits = Limits(
+            max_depth=_int(env, "REVGRAPH_MAX_DEPTH", Limits.max_depth),
+            max_aliases=_int(env, "REVGRAPH_MAX_ALIASES", Limits.max_aliases),
+            max_tokens=_int(env, "REVGRAPH_MAX_TOKENS", Limits.max_tokens),
+            max_body_bytes=_int(env, "REVGRAPH_MAX_BODY_BYTES", Limits.max_body_bytes),
+            max_cost=_int(env, "REVGRAPH_MAX_COST", Limits.max_cost),
+            rate_limit_points=_int(env, "REVGRAPH_RATE_LIMIT_POINTS", Limits.rate_limit_points),
+            rate_limit_window_seconds=_int(
+                env, "REVGRAPH_RATE_LIMIT_WINDOW_SECONDS", Limits.rate_limit_window_seconds
+            ),
+            login_failures_per_email=_int(
+                env, "REVGRAPH_LOGIN_FAILURES_PER_EMAIL", Limits.login_failures_per_email
+            ),
+            login_failures_per_ip=_int(env, "REVGRAPH_LOGIN_FAILURES_PER_IP", Limits.login_failures_per_ip),
+        )
+        return cls(
+            database_url=database_url,
+            redis_url=env.get("REVGRAPH_REDIS_URL") or None,
+            secret_key=secret,
+            allow_signup=_flag(env.get("REVGRAPH_ALLOW_SIGNUP"), True),
+            env=mode,
+            redis_prefix=env.get("REVGRAPH_REDIS_PREFIX") or "revgraph",
+            presence_timeout_seconds=_int(env, "REVGRAPH_PRESENCE_TIMEOUT_SECONDS", 15 * 60),
+            anonymous_introspection=_flag(env.get("REVGRAPH_ANONYMOUS_INTROSPECTION"), mode != "production"),
+            argon2_time_cost=_int(env, "REVGRAPH_ARGON2_TIME_COST", 3),
+            argon2_memory_kib=_int(env, "REVGRAPH_ARGON2_MEMORY_KIB", 65536),
+            limits=limits,
+        )
+
+
+def _embedded_secret(database_url: str) -> str:
+    """Generate once and keep beside the SQLite file, so tokens survive restarts."""
+    path = sqlite_path(database_url)
+    if path is None:
+        # In-memory or a server database without a configured key: a
+        # per-process secret (development only; production refuses above).
+        return secrets.token_urlsafe(32)
+    secret_file = path.with_name(path.name + ".secret")
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return secret_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,40 @@
+"""Composes Query, Mutation and Subscription from the domain modules and
+owns the extension list (limits, caches, error masking)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+import revgraph.schema.identity as identity_schema
+from revgraph.resolvers.settings import Settings
+from revgraph.resolvers import identity as identity_use_cases
+from revgraph.schema.common import Node, ctx_of, query
+from revgraph.schema.permissions import AUTHENTICATED
+from revgraph.schema.nodes import register_node, resolve_node
+
+register_node("User", identity_use_cases.get_user, identity_schema.User.of)
+register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any record by its global id; null when it does not exist or the caller may not see it.", permission_classes=AUTHENTICATED)
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await query(resolve_node(ctx_of(info), id))
+
+
+Query = merge_types("Query", (NodeQuery, identity_schema.IdentityQuery))
+Mutation = merge_types("Mutation", (identity_schema.IdentityMutation,))
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    from revgraph.schema.extensions import extensions_for
+
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[identity_schema.Workspace, identity_schema.ApiKey],
+        extensions=extensions_for(settings or Settings()),
+    )

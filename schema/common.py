@@ -1,0 +1,177 @@
+"""Shared GraphQL building blocks: Node, PageInfo, UserError, operator
+filter inputs, and the glue that maps domain errors onto the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
+from revgraph.resolvers.pagination import InvalidCursor, Page
+
+
+@strawberry.interface(description="An object with a global, opaque id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global id; stable for the life of the record.")
+
+
+@strawberry.type(description="Relay pagination state of a connection.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow the last edge.")
+    has_previous_page: bool = strawberry.field(description="Items precede the first edge.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass as `after` for the next page.")
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.enum(description="Why a mutation refused: the `code` of a UserError.")
+class ErrorCode(Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+    REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
+    RULE_VIOLATION = "RULE_VIOLATION"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    FORBIDDEN = "FORBIDDEN"
+
+
+@strawberry.type(description="A business-rule failure; the mutation changed nothing.")
+class UserError:
+    code: ErrorCode = strawberry.field(description="Machine-readable reason.")
+    message: str = strawberry.field(description="Human-readable; says what to do.")
+    field: list[str] | None = strawberry.field(description='Path into the input, e.g. ["input", "email"].')
+
+
+@strawberry.input(description="Operators on a text field (case-sensitive except `contains`, which ignores case).")
+class StringFilter:
+    eq: str | None = strawberry.UNSET
+    neq: str | None = strawberry.UNSET
+    in_: list[str] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    contains: str | None = strawberry.UNSET
+    starts_with: str | None = strawberry.UNSET
+    is_null: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Operators on an id field.")
+class IDFilter:
+    eq: strawberry.ID | None = strawberry.UNSET
+    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    is_null: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Operators on an integer field.")
+class IntFilter:
+    eq: int | None = strawberry.UNSET
+    gt: int | None = strawberry.UNSET
+    gte: int | None = strawberry.UNSET
+    lt: int | None = strawberry.UNSET
+    lte: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="Operators on a decimal field.")
+class DecimalFilter:
+    eq: Decimal | None = strawberry.UNSET
+    gt: Decimal | None = strawberry.UNSET
+    gte: Decimal | None = strawberry.UNSET
+    lt: Decimal | None = strawberry.UNSET
+    lte: Decimal | None = strawberry.UNSET
+
+
+@strawberry.input(description="Operators on a date-time field (ISO-8601 with offset).")
+class DateTimeFilter:
+    gt: datetime | None = strawberry.UNSET
+    gte: datetime | None = strawberry.UNSET
+    lt: datetime | None = strawberry.UNSET
+    lte: datetime | None = strawberry.UNSET
+    is_null: bool | None = strawberry.UNSET
+
+
+def ctx_of(info: Info) -> Context:
+    return info.context["ctx"]
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(code=ErrorCode(p.code), message=p.message, field=p.field) for p in error.problems]
+
+
+def top_level(error: Exception) -> GraphQLError:
+    if isinstance(error, AuthError):
+        return GraphQLError(str(error), extensions={"code": error.code})
+    if isinstance(error, LimitExceeded):
+        return GraphQLError(str(error), extensions={"code": error.code})
+    if isinstance(error, InvalidCursor):
+        return GraphQLError("Invalid cursor: use one returned by this list.", extensions={"code": "INVALID"})
+    raise error
+
+
+P = TypeVar("P")
+
+
+async def mutate(payload: Callable[..., P], work: Callable[[], Awaitable[dict[str, Any]]]) -> P:
+    """Run a use case and build its payload: domain failures become
+    userErrors, auth/limit failures top-level errors."""
+    try:
+        values = await work()
+    except DomainError as error:
+        return payload(user_errors=user_errors(error))
+    except (AuthError, LimitExceeded) as error:
+        raise top_level(error) from error
+    return payload(user_errors=[], **values)
+
+
+async def query(work: Awaitable[Any]) -> Any:
+    """Await a read use case, mapping auth/limit/cursor failures to top-level errors."""
+    try:
+        return await work
+    except (AuthError, LimitExceeded, InvalidCursor) as error:
+        raise top_level(error) from error
+
+
+def page_info(page: Page) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+
+
+def unset_to_none(value: Any) -> Any:
+    return None if value is strawberry.UNSET else value
+
+
+def input_dict(value: Any) -> dict[str, Any]:
+    """A Strawberry input as a plain dict of the fields the client sent
+    (UNSET dropped, nested inputs and enums converted), keyed by Python name."""
+    if value is None or value is strawberry.UNSET:
+        return {}
+    out: dict[str, Any] = {}
+    for name, field_value in vars(value).items():
+        if field_value is strawberry.UNSET:
+            continue
+        out[name] = _plain(field_value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__strawberry_definition__"):
+        return input_dict(value)
+    return value

@@ -1,0 +1,37 @@
+"""Relay connections: edges { cursor node }, pageInfo, totalCount."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from revgraph.resolvers.pagination import Page
+from revgraph.schema.common import PageInfo, page_info
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque position of this item; pass as `after`/`before`.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items. `first`/`last` default to 50 and may be at most 100.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the whole list.")
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="Number of items in the whole list (all pages), after filters.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+def build(connection_cls: Any, page: Page, wrap: Callable[[Any], Any], edge_cls: Any = None) -> Any:
+    """Wrap a resolvers Page into a connection type instance."""
+    edge_type = edge_cls or Edge
+    edges = [edge_type(cursor=c, node=wrap(item)) for item, c in zip(page.items, page.cursors, strict=True)]
+    return connection_cls(edges=edges, page_info=page_info(page), page=page)

@@ -1,0 +1,257 @@
+"""GraphQL surface of identity: workspace, users, teams, API keys, auth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from revgraph.resolvers import identity, loaders
+from revgraph.resolvers.ids import encode_id
+from revgraph.schema.common import Node, UserError, ctx_of, mutate, query
+from revgraph.schema.connections import Connection, build
+from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
+
+
+@strawberry.enum(description="What a user may do: ADMIN configures and sees all; MANAGER sees their team subtree; AGENT sees their own records.")
+class Role(Enum):
+    ADMIN = "ADMIN"
+    MANAGER = "MANAGER"
+    AGENT = "AGENT"
+
+
+@strawberry.type(description="The customer company: every record belongs to exactly one workspace.")
+class Workspace(Node):
+    name: str = strawberry.field(description="Display name.")
+    currency: str = strawberry.field(description='ISO 4217 currency of deal values, default "BRL".')
+    timezone: str = strawberry.field(description='IANA time zone, default "America/Sao_Paulo".')
+
+    @classmethod
+    def of(cls, row: Any) -> Workspace:
+        return cls(id=strawberry.ID(encode_id("Workspace", row.id)), name=row.name, currency=row.currency, timezone=row.timezone)
+
+
+@strawberry.type(description="A person who logs in to the workspace.")
+class User(Node):
+    name: str = strawberry.field(description="Display name.")
+    email: str = strawberry.field(description="Log-in e-mail, lower-cased; unique across all workspaces.")
+    role: Role = strawberry.field(description="What the user may see and do.")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="The team the user belongs to, if any.")
+    async def team(self, info: Info) -> Annotated[Team, strawberry.lazy("revgraph.schema.identity")] | None:
+        if self.row.team_id is None:
+            return None
+        row = await loaders.teams(ctx_of(info)).load(self.row.team_id)
+        return Team.of(row) if row else None
+
+    @strawberry.field(description="Available for ONLINE-mode queues: set by setAvailability, and cleared automatically after the presence timeout (15 min) without API activity or an open websocket.")
+    def online(self, info: Info) -> bool:
+        return identity.is_online(ctx_of(info).settings, self.row)
+
+    @classmethod
+    def of(cls, row: Any) -> User:
+        return cls(id=strawberry.ID(encode_id("User", row.id)), name=row.name, email=row.email, role=Role(row.role), row=row)
+
+
+@strawberry.type(description="A node of the sales hierarchy. Teams form a tree; a manager sees the records of their team and every team below it.")
+class Team(Node):
+    name: str = strawberry.field(description="Team name, unique in the workspace.")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="The user who manages this team (and its subtree).")
+    async def manager(self, info: Info) -> User | None:
+        if self.row.manager_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.manager_id)
+        return User.of(row) if row else None
+
+    @strawberry.field(description="The team above this one, or null for a root team.")
+    async def parent(self, info: Info) -> Team | None:
+        if self.row.parent_id is None:
+            return None
+        row = await loaders.teams(ctx_of(info)).load(self.row.parent_id)
+        return Team.of(row) if row else None
+
+    @strawberry.field(description="Users whose team is this one (not including sub-teams).")
+    async def members(self, info: Info) -> list[User]:
+        rows = await loaders.team_members(ctx_of(info)).load(self.row.id)
+        return [User.of(r) for r in rows]
+
+    @classmethod
+    def of(cls, row: Any) -> Team:
+        return cls(id=strawberry.ID(encode_id("Team", row.id)), name=row.name, row=row)
+
+
+@strawberry.type(description="A partner credential. It acts for a user of the workspace with at most its role.")
+class ApiKey(Node):
+    name: str = strawberry.field(description="What the key is for.")
+    role: Role = strawberry.field(description="The most the key may do (capped by its user's role).")
+    created_at: datetime = strawberry.field(description="When the key was issued.")
+
+    @classmethod
+    def of(cls, row: Any) -> ApiKey:
+        return cls(id=strawberry.ID(encode_id("ApiKey", row.id)), name=row.name, role=Role(row.role), created_at=row.created_at)
+
+
+@strawberry.type(name="UserConnection", description="A page of users.")
+class UserConnection(Connection[User]):
+    pass
+
+
+@strawberry.type(description="Result of signUp/logIn: a session token (send as `Authorization: Bearer <token>`), or null with userErrors.")
+class AuthPayload:
+    token: str | None = strawberry.field(default=None, description="Session token; valid 30 days.")
+    user: User | None = strawberry.field(default=None, description="The logged-in user.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of a user mutation.")
+class UserPayload:
+    user: User | None = strawberry.field(default=None, description="The user as changed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of createTeam.")
+class TeamPayload:
+    team: Team | None = strawberry.field(default=None, description="The new team.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of createApiKey. The secret is shown only here, once.")
+class ApiKeyPayload:
+    api_key: ApiKey | None = strawberry.field(default=None, description="The new key.")
+    secret: str | None = strawberry.field(default=None, description="The key's secret; store it now, it cannot be read again.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.input(description="A new workspace and its first administrator.")
+class SignUpInput:
+    workspace_name: str = strawberry.field(description="Name of the new workspace.")
+    name: str = strawberry.field(description="The administrator's name.")
+    email: str = strawberry.field(description="Log-in e-mail; must not be taken in any workspace.")
+    password: str = strawberry.field(description="At least 8 characters.")
+
+
+@strawberry.input(description="Credentials.")
+class LogInInput:
+    email: str = strawberry.field(description="Log-in e-mail.")
+    password: str = strawberry.field(description="Password.")
+
+
+@strawberry.input(description="A new user of the caller's workspace.")
+class CreateUserInput:
+    name: str = strawberry.field(description="Display name.")
+    email: str = strawberry.field(description="Log-in e-mail; unique across workspaces.")
+    password: str = strawberry.field(description="At least 8 characters.")
+    role: Role = strawberry.field(description="ADMIN, MANAGER or AGENT.")
+    team_id: strawberry.ID | None = strawberry.field(default=None, description="Team to join.")
+
+
+@strawberry.input(description="A new team of the hierarchy.")
+class CreateTeamInput:
+    name: str = strawberry.field(description="Unique in the workspace.")
+    manager_id: strawberry.ID | None = strawberry.field(default=None, description="User managing the team and its subtree.")
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="Team above; null for a root team.")
+
+
+@strawberry.input(description="A new API key.")
+class CreateApiKeyInput:
+    name: str = strawberry.field(description="What the key is for.")
+    role: Role = strawberry.field(description="The most the key may do.")
+    user_id: strawberry.ID | None = strawberry.field(default=None, description="The user the key acts for (default: the calling admin); its role caps the key's.")
+
+
+def _auth_values(result: identity.Authenticated) -> dict[str, Any]:
+    return {"token": result.token, "user": User.of(result.user)}
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The calling user, or null when not authenticated.", permission_classes=PUBLIC)
+    async def me(self, info: Info) -> User | None:
+        row = await identity.me(ctx_of(info))
+        return User.of(row) if row else None
+
+    @strawberry.field(description="The caller's workspace.", permission_classes=AUTHENTICATED)
+    async def workspace(self, info: Info) -> Workspace:
+        return Workspace.of(await query(identity.workspace_of(ctx_of(info))))
+
+    @strawberry.field(description="Users of the workspace, oldest first.", permission_classes=AUTHENTICATED)
+    async def users(self, info: Info, first: int | None = None, after: str | None = None) -> UserConnection:
+        page = await query(identity.list_users(ctx_of(info), first=first, after=after))
+        return build(UserConnection, page, User.of)
+
+    @strawberry.field(description="Every team of the workspace (the hierarchy as a flat list; follow `parent`).", permission_classes=AUTHENTICATED)
+    async def teams(self, info: Info) -> list[Team]:
+        return [Team.of(r) for r in await query(identity.list_teams(ctx_of(info)))]
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. Once per document.", permission_classes=PUBLIC)
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        ctx = ctx_of(info)
+        return await mutate(AuthPayload, lambda: _signed_up(ctx, input))
+
+    @strawberry.mutation(description="Exchange e-mail and password for a session token. Failed attempts are throttled (10 per e-mail, 100 per IP in 15 minutes). Once per document.", permission_classes=PUBLIC)
+    async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return _auth_values(await identity.log_in(ctx, email=input.email, password=input.password))
+
+        return await mutate(AuthPayload, work)
+
+    @strawberry.mutation(description="Add a user to the workspace. ADMIN only.", permission_classes=ADMIN)
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            row = await identity.create_user(
+                ctx, name=input.name, email=input.email, password=input.password,
+                role=input.role.value, team_id=input.team_id,
+            )
+            return {"user": User.of(row)}
+
+        return await mutate(UserPayload, work)
+
+    @strawberry.mutation(description="Add a team to the hierarchy. ADMIN only.", permission_classes=ADMIN)
+    async def create_team(self, info: Info, input: CreateTeamInput) -> TeamPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            row = await identity.create_team(ctx, name=input.name, manager_id=input.manager_id, parent_id=input.parent_id)
+            return {"team": Team.of(row)}
+
+        return await mutate(TeamPayload, work)
+
+    @strawberry.mutation(description="Issue an API key; the secret is returned once. ADMIN only.", permission_classes=ADMIN)
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> ApiKeyPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            issued = await identity.create_api_key(ctx, name=input.name, role=input.role.value, user_id=input.user_id)
+            return {"api_key": ApiKey.of(issued.key), "secret": issued.secret}
+
+        return await mutate(ApiKeyPayload, work)
+
+    @strawberry.mutation(description="Go online (receive leads from ONLINE-mode queues) or offline.", permission_classes=AUTHENTICATED)
+    async def set_availability(self, info: Info, online: bool) -> UserPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"user": User.of(await identity.set_availability(ctx, online=online))}
+
+        return await mutate(UserPayload, work)
+
+
+async def _signed_up(ctx: Any, input: SignUpInput) -> dict[str, Any]:
+    return _auth_values(
+        await identity.sign_up(
+            ctx, workspace_name=input.workspace_name, name=input.name, email=input.email, password=input.password
+        )
+    )

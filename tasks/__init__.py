@@ -1,0 +1,6 @@
+"""Dramatiq actors: ids in, resolvers called, idempotent, explicit retries.
+
+Importing this package picks the broker (tasks.broker) and declares every
+actor, so `dramatiq revgraph.tasks` and `revgraph worker` see them all."""
+
+from revgraph.tasks import broker  # noqa: F401  (must come first)

@@ -1,0 +1,264 @@
+"""Test harness: one server per run, on the embedded backends (SQLite file +
+memory pub/sub + in-process tasks) by default, or on PostgreSQL + Redis when
+REVGRAPH_TEST_DATABASE_URL and REVGRAPH_TEST_REDIS_URL are set. A real-services
+run creates its own database and Redis key prefix and drops them at the end.
+With CI=true the real services are mandatory: unreachable means failure.
+
+The server is a real uvicorn on a free port on the test loop, so tests
+speak HTTP and graphql-transport-ws exactly like clients do. Tables are
+emptied between tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+from tests.support import GraphQLClient, Workspace, sign_up
+
+# Stable across re-imports of this module within one run.
+RUN_ID = os.environ.setdefault("REVGRAPH_TEST_RUN_ID", uuid.uuid4().hex[:10])
+_TMP = Path(tempfile.mkdtemp(prefix="revgraph-test-"))
+REAL_DB = os.environ.get("REVGRAPH_TEST_DATABASE_URL")
+REAL_REDIS = os.environ.get("REVGRAPH_TEST_REDIS_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _with_db(url: str, name: str) -> str:
+    parsed = urlparse(url)
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+TEST_DB_NAME = f"revgraph_test_{RUN_ID}"
+
+# The environment is fixed before anything imports revgraph: the task
+# broker is chosen at import from REVGRAPH_REDIS_URL.
+os.environ.update(
+    {
+        "REVGRAPH_ENV": "development",
+        "REVGRAPH_SECRET_KEY": "test-secret-" + RUN_ID,
+        "REVGRAPH_ARGON2_TIME_COST": "1",
+        "REVGRAPH_ARGON2_MEMORY_KIB": "1024",
+        "REVGRAPH_REDIS_PREFIX": f"rgtest-{RUN_ID}",
+    }
+)
+if REAL_DB:
+    os.environ["REVGRAPH_DATABASE_URL"] = _with_db(REAL_DB, TEST_DB_NAME)
+else:
+    os.environ["REVGRAPH_DATABASE_URL"] = f"sqlite://{_TMP / 'test.sqlite3'}"
+if REAL_REDIS:
+    os.environ["REVGRAPH_REDIS_URL"] = REAL_REDIS
+else:
+    os.environ.pop("REVGRAPH_REDIS_URL", None)
+
+BACKEND = "postgres+redis" if REAL_DB else "sqlite+memory"
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"revgraph backend: {BACKEND} (run {RUN_ID})"
+
+
+def _check_services() -> None:
+    if IN_CI and not (REAL_DB and REAL_REDIS):
+        # .ci/run sets both for the real-services run; the embedded run is
+        # the default one and needs neither.
+        if os.environ.get("REVGRAPH_TEST_REQUIRE_REAL") == "1":
+            pytest.exit("CI expected PostgreSQL + Redis but REVGRAPH_TEST_* are not set", returncode=1)
+    if REAL_DB:
+        parsed = urlparse(REAL_DB)
+        try:
+            socket.create_connection((parsed.hostname, parsed.port or 5432), timeout=3).close()
+        except OSError as exc:
+            pytest.exit(f"PostgreSQL at {REAL_DB} unreachable: {exc}", returncode=1)
+    if REAL_REDIS:
+        parsed = urlparse(REAL_REDIS)
+        try:
+            socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=3).close()
+        except OSError as exc:
+            pytest.exit(f"Redis at {REAL_REDIS} unreachable: {exc}", returncode=1)
+
+
+async def _admin_execute(sql: str) -> None:
+    import asyncpg
+
+    parsed = urlparse(REAL_DB)
+    conn = await asyncpg.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[str]:
+    _check_services()
+    if REAL_DB:
+        await _admin_execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
+    try:
+        yield os.environ["REVGRAPH_DATABASE_URL"]
+    finally:
+        if REAL_DB:
+            from tortoise import Tortoise
+
+            await Tortoise.close_connections()
+            await _admin_execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)')
+        if REAL_REDIS:
+            import redis.asyncio as aioredis
+
+            client = aioredis.from_url(REAL_REDIS)
+            keys = [k async for k in client.scan_iter(match=f"rgtest-{RUN_ID}*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+
+
+class Server:
+    """The running test server."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.graphql_url = f"{self.url}/graphql"
+        self.ws_url = f"ws://127.0.0.1:{port}/graphql"
+
+    @property
+    def settings(self) -> Any:
+        return self.app.state.settings
+
+
+@pytest.fixture(scope="session")
+async def server(database: str) -> AsyncIterator[Server]:
+    import uvicorn
+
+    from revgraph.resolvers.settings import Settings
+    from revgraph.web.app import create_app
+
+    app = create_app(Settings.from_env())
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="none")
+    uv = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("test server exited during start-up")
+        await asyncio.sleep(0.02)
+    try:
+        yield Server(app, port)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, timeout=15)
+
+
+async def _empty_tables() -> None:
+    from tortoise import Tortoise, connections
+
+    conn = connections.get("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    if REAL_DB:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    else:
+        script = "PRAGMA foreign_keys=OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
+        script += "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;"
+        await conn.execute_script(script)
+
+
+@pytest.fixture(autouse=True)
+async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    if "server" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("server")  # noqa: F841 (ensures start)
+    yield
+    from revgraph.tasks.broker import EmbeddedBroker, broker
+
+    if isinstance(broker, EmbeddedBroker):
+        await broker.join_all(timeout=30)
+    await _empty_tables()
+
+
+@pytest.fixture
+async def gql(server: Server) -> AsyncIterator[GraphQLClient]:
+    import httpx
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield GraphQLClient(server, http)
+
+
+@pytest.fixture
+async def workspace(gql: GraphQLClient) -> Workspace:
+    return await sign_up(gql)
+
+
+@pytest.fixture
+async def other_workspace(gql: GraphQLClient) -> Workspace:
+    return await sign_up(gql, "Outra Imobiliária")
+
+
+class SqlCounter:
+    """Counts SQL statements sent through Tortoise's default connection."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.active = False
+
+
+@pytest.fixture
+def count_sql(server: Server) -> Any:
+    """Usage: `with count_sql() as counter: ...; counter.statements`."""
+    import contextlib
+
+    from tortoise import connections
+
+    @contextlib.contextmanager
+    def counting() -> Any:
+        conn = connections.get("default")
+        counter = SqlCounter()
+        originals = {}
+        for name in (
+            "execute_query",
+            "execute_query_dict",
+            "execute_insert",
+            "execute_many",
+            "execute_script",
+        ):
+            original = getattr(conn, name)
+            originals[name] = original
+
+            def wrap(original: Any = original) -> Any:
+                async def counted(sql: str, *args: Any, **kwargs: Any) -> Any:
+                    counter.statements.append(sql)
+                    return await original(sql, *args, **kwargs)
+
+                return counted
+
+            setattr(conn, name, wrap())
+        try:
+            yield counter
+        finally:
+            for name, original in originals.items():
+                setattr(conn, name, original)
+
+    return counting

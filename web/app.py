@@ -1,0 +1,96 @@
+"""The Starlette application factory and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from tortoise import connections
+
+from revgraph.resolvers.database import close_database, open_database
+from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pending, install_bus
+from revgraph.resolvers.settings import Settings
+from revgraph.schema import build_schema
+from revgraph.web.graphql_view import RevGraphView
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+SWEEP_SECONDS = 5.0
+
+
+async def healthz(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if settings.redis_url:
+        bus = current_bus()
+        try:
+            client = bus.broadcast._backend._client if bus else None
+            if client is None:
+                raise RuntimeError("not connected")
+            await asyncio.wait_for(client.ping(), timeout=2)
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+async def _sweep_forever() -> None:
+    """Dispatch events an outage or crash left behind (the outbox)."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            await dispatch_pending(older_than_seconds=SWEEP_SECONDS)
+        except Exception:
+            log.exception("event sweep failed")
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
+    settings = settings or Settings.from_env()
+    schema = build_schema(settings)
+    view = RevGraphView(schema, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings, migrate=migrate)
+        bus = EventBus(settings)
+        await bus.connect()
+        install_bus(bus)
+        from revgraph.tasks.broker import start_tasks, stop_tasks
+
+        await start_tasks(settings, bus)
+        await dispatch_pending()
+        sweeper = asyncio.create_task(_sweep_forever(), name="event-sweeper")
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await stop_tasks()
+            install_bus(None)
+            await bus.disconnect()
+            await close_database()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.schema = schema
+    return app

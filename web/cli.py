@@ -1,0 +1,138 @@
+"""The `revgraph` command (api/RUNNING.md): serve, worker, migrate, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from revgraph.resolvers.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"revgraph: {exc}")
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from revgraph.schema import build_schema
+
+    sys.stdout.write(build_schema(_settings()).as_str().rstrip() + "\n")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from revgraph.resolvers.database import migrate_database
+
+    asyncio.run(migrate_database(_settings()))
+    print("revgraph: database schema is up to date")
+    return 0
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> int:
+    """Developer tool: write a migration for model changes into models/migrations."""
+    from tortoise.cli import cli as tortoise_cli
+
+    os.environ.setdefault("REVGRAPH_DATABASE_URL", "sqlite://:memory:")
+    argv = ["-c", "revgraph.resolvers.database.CLI_CONFIG", "makemigrations"]
+    if args.name:
+        argv += ["--name", args.name]
+    return asyncio.run(tortoise_cli.run_cli_async(argv))
+
+
+async def _prepare(settings: Settings, demo: bool) -> None:
+    from revgraph.resolvers.database import close_database, open_database
+
+    await open_database(settings, migrate=True)
+    try:
+        if demo:
+            from revgraph.web.demo import load_demo
+
+            login = await load_demo(settings)
+            if login:
+                print(f"revgraph: demo workspace ready — log in as {login[0]} / {login[1]}", flush=True)
+            else:
+                print("revgraph: database not empty; demo data not loaded", flush=True)
+    finally:
+        await close_database()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from revgraph.web.app import create_app
+
+    settings = _settings()
+    asyncio.run(_prepare(settings, args.demo))
+    app = create_app(settings, migrate=False)
+    print(f"revgraph: serving on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop=args.loop,
+        log_level=args.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("REVGRAPH_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        ws_max_size=1024 * 1024,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.redis_url:
+        sys.exit(
+            "revgraph: `worker` consumes the Redis task broker; set REVGRAPH_REDIS_URL "
+            "(in the embedded mode `revgraph serve` runs tasks itself)"
+        )
+    from dramatiq.cli import main as dramatiq_main
+
+    argv = ["dramatiq", "revgraph.tasks", "--processes", str(args.processes), "--threads", str(args.threads)]
+    sys.argv = argv
+    return dramatiq_main() or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="revgraph", description="RevGraph operational CRM")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (migrates the database first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load a demo workspace when the database is empty")
+    serve.add_argument("--loop", choices=["asyncio", "uvloop", "auto"], default="asyncio",
+                       help="event loop (asyncio measured steadier in p99, see bench/)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run Dramatiq workers for the Redis broker")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    migrate.set_defaults(func=cmd_migrate)
+
+    schema = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(func=cmd_schema)
+
+    make = sub.add_parser("makemigrations", help=argparse.SUPPRESS)
+    make.add_argument("--name")
+    make.set_defaults(func=cmd_makemigrations)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
