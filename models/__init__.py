@@ -8,5 +8,6 @@ key columns they name exist. Each domain's migration creates them in SQL
 MODEL_MODULES = [
     "revgraph.models.identity",
     "revgraph.models.crm",
+    "revgraph.models.pipeline",
     "revgraph.models.events",
 ]

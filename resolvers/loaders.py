@@ -67,7 +67,9 @@ def by_id(workspace_id: int, model: Any) -> BatchFn:
     return batch
 
 
-def grouped(workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id") -> BatchFn:
+def grouped(
+    workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id"
+) -> BatchFn:
     async def batch(keys: list[int]) -> list[list[Any]]:
         rows = await model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
         groups: dict[int, list[Any]] = defaultdict(list)

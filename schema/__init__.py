@@ -8,11 +8,11 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 import revgraph.schema.identity as identity_schema
-from revgraph.resolvers.settings import Settings
 from revgraph.resolvers import identity as identity_use_cases
+from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
-from revgraph.schema.permissions import AUTHENTICATED
 from revgraph.schema.nodes import register_node, resolve_node
+from revgraph.schema.permissions import AUTHENTICATED
 
 register_node("User", identity_use_cases.get_user, identity_schema.User.of)
 register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
@@ -20,7 +20,10 @@ register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any record by its global id; null when it does not exist or the caller may not see it.", permission_classes=AUTHENTICATED)
+    @strawberry.field(
+        description="Any record by its global id; null when it does not exist or the caller may not see it.",
+        permission_classes=AUTHENTICATED,
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await query(resolve_node(ctx_of(info), id))
 

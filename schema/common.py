@@ -28,7 +28,9 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow the last edge.")
     has_previous_page: bool = strawberry.field(description="Items precede the first edge.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass as `after` for the next page.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge; pass as `after` for the next page."
+    )
 
 
 @strawberry.enum(description="Sort direction.")
@@ -56,7 +58,9 @@ class UserError:
     field: list[str] | None = strawberry.field(description='Path into the input, e.g. ["input", "email"].')
 
 
-@strawberry.input(description="Operators on a text field (case-sensitive except `contains`, which ignores case).")
+@strawberry.input(
+    description="Operators on a text field (case-sensitive except `contains`, which ignores case)."
+)
 class StringFilter:
     eq: str | None = strawberry.UNSET
     neq: str | None = strawberry.UNSET

@@ -20,9 +20,14 @@ from revgraph.resolvers.settings import Settings
 log = logging.getLogger("revgraph.errors")
 
 # Codes a client is meant to read; everything else is an unexpected fault.
-PUBLIC_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "LIMIT_EXCEEDED", "QUERY_TOO_COMPLEX", "INVALID", "BAD_REQUEST"}
-
-
+PUBLIC_CODES = {
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "LIMIT_EXCEEDED",
+    "QUERY_TOO_COMPLEX",
+    "INVALID",
+    "BAD_REQUEST",
+}
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -16,7 +16,9 @@ from revgraph.schema.connections import Connection, build
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
 
 
-@strawberry.enum(description="What a user may do: ADMIN configures and sees all; MANAGER sees their team subtree; AGENT sees their own records.")
+@strawberry.enum(
+    description="What a user may do: ADMIN configures and sees all; MANAGER sees their team subtree; AGENT sees their own records."
+)
 class Role(Enum):
     ADMIN = "ADMIN"
     MANAGER = "MANAGER"
@@ -31,7 +33,12 @@ class Workspace(Node):
 
     @classmethod
     def of(cls, row: Any) -> Workspace:
-        return cls(id=strawberry.ID(encode_id("Workspace", row.id)), name=row.name, currency=row.currency, timezone=row.timezone)
+        return cls(
+            id=strawberry.ID(encode_id("Workspace", row.id)),
+            name=row.name,
+            currency=row.currency,
+            timezone=row.timezone,
+        )
 
 
 @strawberry.type(description="A person who logs in to the workspace.")
@@ -48,16 +55,26 @@ class User(Node):
         row = await loaders.teams(ctx_of(info)).load(self.row.team_id)
         return Team.of(row) if row else None
 
-    @strawberry.field(description="Available for ONLINE-mode queues: set by setAvailability, and cleared automatically after the presence timeout (15 min) without API activity or an open websocket.")
+    @strawberry.field(
+        description="Available for ONLINE-mode queues: set by setAvailability, and cleared automatically after the presence timeout (15 min) without API activity or an open websocket."
+    )
     def online(self, info: Info) -> bool:
         return identity.is_online(ctx_of(info).settings, self.row)
 
     @classmethod
     def of(cls, row: Any) -> User:
-        return cls(id=strawberry.ID(encode_id("User", row.id)), name=row.name, email=row.email, role=Role(row.role), row=row)
+        return cls(
+            id=strawberry.ID(encode_id("User", row.id)),
+            name=row.name,
+            email=row.email,
+            role=Role(row.role),
+            row=row,
+        )
 
 
-@strawberry.type(description="A node of the sales hierarchy. Teams form a tree; a manager sees the records of their team and every team below it.")
+@strawberry.type(
+    description="A node of the sales hierarchy. Teams form a tree; a manager sees the records of their team and every team below it."
+)
 class Team(Node):
     name: str = strawberry.field(description="Team name, unique in the workspace.")
     row: strawberry.Private[Any]
@@ -86,7 +103,9 @@ class Team(Node):
         return cls(id=strawberry.ID(encode_id("Team", row.id)), name=row.name, row=row)
 
 
-@strawberry.type(description="A partner credential. It acts for a user of the workspace with at most its role.")
+@strawberry.type(
+    description="A partner credential. It acts for a user of the workspace with at most its role."
+)
 class ApiKey(Node):
     name: str = strawberry.field(description="What the key is for.")
     role: Role = strawberry.field(description="The most the key may do (capped by its user's role).")
@@ -94,7 +113,12 @@ class ApiKey(Node):
 
     @classmethod
     def of(cls, row: Any) -> ApiKey:
-        return cls(id=strawberry.ID(encode_id("ApiKey", row.id)), name=row.name, role=Role(row.role), created_at=row.created_at)
+        return cls(
+            id=strawberry.ID(encode_id("ApiKey", row.id)),
+            name=row.name,
+            role=Role(row.role),
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(name="UserConnection", description="A page of users.")
@@ -102,7 +126,9 @@ class UserConnection(Connection[User]):
     pass
 
 
-@strawberry.type(description="Result of signUp/logIn: a session token (send as `Authorization: Bearer <token>`), or null with userErrors.")
+@strawberry.type(
+    description="Result of signUp/logIn: a session token (send as `Authorization: Bearer <token>`), or null with userErrors."
+)
 class AuthPayload:
     token: str | None = strawberry.field(default=None, description="Session token; valid 30 days.")
     user: User | None = strawberry.field(default=None, description="The logged-in user.")
@@ -124,7 +150,9 @@ class TeamPayload:
 @strawberry.type(description="Result of createApiKey. The secret is shown only here, once.")
 class ApiKeyPayload:
     api_key: ApiKey | None = strawberry.field(default=None, description="The new key.")
-    secret: str | None = strawberry.field(default=None, description="The key's secret; store it now, it cannot be read again.")
+    secret: str | None = strawberry.field(
+        default=None, description="The key's secret; store it now, it cannot be read again."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
@@ -154,15 +182,22 @@ class CreateUserInput:
 @strawberry.input(description="A new team of the hierarchy.")
 class CreateTeamInput:
     name: str = strawberry.field(description="Unique in the workspace.")
-    manager_id: strawberry.ID | None = strawberry.field(default=None, description="User managing the team and its subtree.")
-    parent_id: strawberry.ID | None = strawberry.field(default=None, description="Team above; null for a root team.")
+    manager_id: strawberry.ID | None = strawberry.field(
+        default=None, description="User managing the team and its subtree."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Team above; null for a root team."
+    )
 
 
 @strawberry.input(description="A new API key.")
 class CreateApiKeyInput:
     name: str = strawberry.field(description="What the key is for.")
     role: Role = strawberry.field(description="The most the key may do.")
-    user_id: strawberry.ID | None = strawberry.field(default=None, description="The user the key acts for (default: the calling admin); its role caps the key's.")
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The user the key acts for (default: the calling admin); its role caps the key's.",
+    )
 
 
 def _auth_values(result: identity.Authenticated) -> dict[str, Any]:
@@ -171,7 +206,9 @@ def _auth_values(result: identity.Authenticated) -> dict[str, Any]:
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="The calling user, or null when not authenticated.", permission_classes=PUBLIC)
+    @strawberry.field(
+        description="The calling user, or null when not authenticated.", permission_classes=PUBLIC
+    )
     async def me(self, info: Info) -> User | None:
         row = await identity.me(ctx_of(info))
         return User.of(row) if row else None
@@ -185,19 +222,28 @@ class IdentityQuery:
         page = await query(identity.list_users(ctx_of(info), first=first, after=after))
         return build(UserConnection, page, User.of)
 
-    @strawberry.field(description="Every team of the workspace (the hierarchy as a flat list; follow `parent`).", permission_classes=AUTHENTICATED)
+    @strawberry.field(
+        description="Every team of the workspace (the hierarchy as a flat list; follow `parent`).",
+        permission_classes=AUTHENTICATED,
+    )
     async def teams(self, info: Info) -> list[Team]:
         return [Team.of(r) for r in await query(identity.list_teams(ctx_of(info)))]
 
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. Once per document.", permission_classes=PUBLIC)
+    @strawberry.mutation(
+        description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. Once per document.",
+        permission_classes=PUBLIC,
+    )
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         ctx = ctx_of(info)
         return await mutate(AuthPayload, lambda: _signed_up(ctx, input))
 
-    @strawberry.mutation(description="Exchange e-mail and password for a session token. Failed attempts are throttled (10 per e-mail, 100 per IP in 15 minutes). Once per document.", permission_classes=PUBLIC)
+    @strawberry.mutation(
+        description="Exchange e-mail and password for a session token. Failed attempts are throttled (10 per e-mail, 100 per IP in 15 minutes). Once per document.",
+        permission_classes=PUBLIC,
+    )
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
         ctx = ctx_of(info)
 
@@ -212,8 +258,12 @@ class IdentityMutation:
 
         async def work() -> dict[str, Any]:
             row = await identity.create_user(
-                ctx, name=input.name, email=input.email, password=input.password,
-                role=input.role.value, team_id=input.team_id,
+                ctx,
+                name=input.name,
+                email=input.email,
+                password=input.password,
+                role=input.role.value,
+                team_id=input.team_id,
             )
             return {"user": User.of(row)}
 
@@ -224,22 +274,31 @@ class IdentityMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            row = await identity.create_team(ctx, name=input.name, manager_id=input.manager_id, parent_id=input.parent_id)
+            row = await identity.create_team(
+                ctx, name=input.name, manager_id=input.manager_id, parent_id=input.parent_id
+            )
             return {"team": Team.of(row)}
 
         return await mutate(TeamPayload, work)
 
-    @strawberry.mutation(description="Issue an API key; the secret is returned once. ADMIN only.", permission_classes=ADMIN)
+    @strawberry.mutation(
+        description="Issue an API key; the secret is returned once. ADMIN only.", permission_classes=ADMIN
+    )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> ApiKeyPayload:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            issued = await identity.create_api_key(ctx, name=input.name, role=input.role.value, user_id=input.user_id)
+            issued = await identity.create_api_key(
+                ctx, name=input.name, role=input.role.value, user_id=input.user_id
+            )
             return {"api_key": ApiKey.of(issued.key), "secret": issued.secret}
 
         return await mutate(ApiKeyPayload, work)
 
-    @strawberry.mutation(description="Go online (receive leads from ONLINE-mode queues) or offline.", permission_classes=AUTHENTICATED)
+    @strawberry.mutation(
+        description="Go online (receive leads from ONLINE-mode queues) or offline.",
+        permission_classes=AUTHENTICATED,
+    )
     async def set_availability(self, info: Info, online: bool) -> UserPayload:
         ctx = ctx_of(info)
 
@@ -252,6 +311,10 @@ class IdentityMutation:
 async def _signed_up(ctx: Any, input: SignUpInput) -> dict[str, Any]:
     return _auth_values(
         await identity.sign_up(
-            ctx, workspace_name=input.workspace_name, name=input.name, email=input.email, password=input.password
+            ctx,
+            workspace_name=input.workspace_name,
+            name=input.name,
+            email=input.email,
+            password=input.password,
         )
     )

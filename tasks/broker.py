@@ -87,7 +87,9 @@ class EmbeddedBroker(Broker):
         return message
 
     def _spawn(self, message: Message, delay: int | None) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(message, delay), name=f"actor:{message.actor_name}")
+        task = asyncio.get_running_loop().create_task(
+            self._run(message, delay), name=f"actor:{message.actor_name}"
+        )
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
 

@@ -106,8 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load a demo workspace when the database is empty")
-    serve.add_argument("--loop", choices=["asyncio", "uvloop", "auto"], default="asyncio",
-                       help="event loop (asyncio measured steadier in p99, see bench/)")
+    serve.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop", "auto"],
+        default="asyncio",
+        help="event loop (asyncio measured steadier in p99, see bench/)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
 

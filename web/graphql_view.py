@@ -49,7 +49,9 @@ class RevGraphView(GraphQL):
         )
         self.settings = settings
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> dict[str, Any]:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> dict[str, Any]:
         ctx = Context(settings=self.settings, client_ip=client_ip(request))
         bad_token = False
         if isinstance(request, Request):
@@ -70,6 +72,8 @@ class RevGraphView(GraphQL):
         token = bearer(raw) if isinstance(raw, str) else None
         actor = await authenticate(self.settings, token) if token else None
         if actor is None:
-            raise ConnectionRejectionError({"reason": "A valid `authorization: Bearer <token>` is required in connection_init."})
+            raise ConnectionRejectionError(
+                {"reason": "A valid `authorization: Bearer <token>` is required in connection_init."}
+            )
         context["ctx"].actor = actor
         return None

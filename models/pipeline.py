@@ -1,0 +1,92 @@
+"""Pipelines, stages, deals and the history of stage moves."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Pipeline(Model):
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="pipelines", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    position = fields.IntField(default=0)
+    archived_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pipeline"
+
+
+class Stage(Model):
+    """A column of the board, with the gates a deal must pass to enter it."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="stages", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    position = fields.IntField()
+    kind = fields.CharField(max_length=8, default="OPEN")
+    probability = fields.IntField(default=0)
+    required_fields = fields.JSONField(default=list)
+    entry_condition = fields.JSONField(null=True)
+    requires_scheduled_task = fields.BooleanField(default=False)
+    archived_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stage"
+
+
+class Deal(Model):
+    """A negotiation. `rank` orders cards within a stage: integers with
+    gaps, so a move writes one row and a column is renumbered only when two
+    neighbours have no gap left. `version` grows on every change."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="deals", on_delete=fields.CASCADE)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="deals", on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name="deals", on_delete=fields.RESTRICT)
+    title = fields.CharField(max_length=300)
+    title_search = fields.CharField(max_length=300)
+    value = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
+    currency = fields.CharField(max_length=3)
+    status = fields.CharField(max_length=8, default="OPEN")
+    contact = fields.ForeignKeyField(
+        "models.Contact", related_name="deals", null=True, on_delete=fields.SET_NULL
+    )
+    company = fields.ForeignKeyField(
+        "models.Company", related_name="deals", null=True, on_delete=fields.SET_NULL
+    )
+    owner = fields.ForeignKeyField("models.User", related_name="deals", null=True, on_delete=fields.SET_NULL)
+    expected_close_date = fields.DatetimeField(null=True)
+    lost_reason = fields.CharField(max_length=500, null=True)
+    custom_fields = fields.JSONField(default=dict)
+    version = fields.IntField(default=1)
+    rank = fields.BigIntField(default=0)
+    stage_entered_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deal"
+
+
+class StageTransition(Model):
+    """One stage move of a deal (the first row has no `from_stage`)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    deal = fields.ForeignKeyField("models.Deal", related_name="transitions", on_delete=fields.CASCADE)
+    from_stage = fields.ForeignKeyField(
+        "models.Stage", related_name=False, null=True, on_delete=fields.CASCADE
+    )
+    to_stage = fields.ForeignKeyField("models.Stage", related_name=False, on_delete=fields.CASCADE)
+    actor_user = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    actor_label = fields.CharField(max_length=200, null=True)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stage_transition"
