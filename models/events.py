@@ -23,6 +23,8 @@ class Event(Model):
     company_id = fields.IntField(null=True)
     deal_id = fields.IntField(null=True)
     pipeline_id = fields.IntField(null=True)
+    # Position in the pipeline's board stream (gap-free per pipeline).
+    board_sequence = fields.BigIntField(null=True)
     at = fields.DatetimeField(auto_now_add=True)
     # Outbox flag: set once the event was published and handed to the task
     # broker; events left undispatched by a crash are dispatched at start.

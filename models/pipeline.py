@@ -9,6 +9,10 @@ class Pipeline(Model):
     workspace = fields.ForeignKeyField("models.Workspace", related_name="pipelines", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=200)
     position = fields.IntField(default=0)
+    # Last board event sequence. Incrementing it in a change's transaction
+    # both numbers the event and serialises the pipeline's writers, so
+    # sequences are gap-free and in commit order.
+    board_sequence = fields.BigIntField(default=0)
     archived_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
