@@ -36,6 +36,8 @@ class ResilientRedisBackend(BroadcastBackend):
         self._wake = asyncio.Event()
         self._client: aioredis.Redis | None = None
         self._pubsub: Any = None
+        # Set when SUBSCRIBE or a read failed: only the reader reconnects.
+        self._broken = False
         self._reader: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self.reconnects = 0
@@ -68,6 +70,7 @@ class ResilientRedisBackend(BroadcastBackend):
             except (RedisConnectionError, RedisTimeoutError, OSError):
                 # The reader reconnects and replays SUBSCRIBE for every channel.
                 log.warning("SUBSCRIBE %s failed; will resubscribe on reconnect", channel)
+                self._broken = True
         self._wake.set()
 
     async def unsubscribe(self, channel: str) -> None:
@@ -88,8 +91,14 @@ class ResilientRedisBackend(BroadcastBackend):
     async def _read_loop(self) -> None:
         backoff = 0.1
         while True:
-            if not self._channels:
-                # Nothing subscribed yet: wait to be woken, never exit.
+            if self._broken:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                await self._reconnect()
+                continue
+            if not self._pubsub.subscribed:
+                # No SUBSCRIBE sent on this connection yet (or the last
+                # UNSUBSCRIBE was confirmed): wait to be woken, never exit.
                 self._wake.clear()
                 await self._wake.wait()
                 continue
@@ -99,10 +108,8 @@ class ResilientRedisBackend(BroadcastBackend):
             except asyncio.CancelledError:
                 raise
             except (RedisConnectionError, RedisTimeoutError, OSError, RuntimeError) as exc:
-                log.warning("redis pub/sub connection lost (%s); reconnecting in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-                await self._reconnect()
+                log.warning("redis pub/sub connection lost (%s); reconnecting", exc)
+                self._broken = True
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -128,6 +135,7 @@ class ResilientRedisBackend(BroadcastBackend):
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 log.warning("resubscribe failed (%s); retrying", exc)
                 return
+            self._broken = False
         self.reconnects += 1
         log.info("redis pub/sub reconnected; resubscribed %d channel(s)", len(channels))
         for channel in channels:
