@@ -26,7 +26,7 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import Broker
 from dramatiq.message import Message
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Middleware, default_middleware
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,15 @@ def backoff_ms(attempt: int, min_backoff: int, max_backoff: int) -> int:
 
 class EmbeddedBroker(Broker):
     """Runs actors on the server's loop, honouring Dramatiq's delay and retry
-    options (max_retries, min_backoff, max_backoff) like the Redis worker."""
+    options (max_retries, min_backoff, max_backoff, throws) like the Redis
+    worker. It accepts every option the Redis broker's middleware declares,
+    so one actor declaration serves both modes; the others (time_limit,
+    max_age, ...) take effect only under `revgraph worker`."""
 
     def __init__(self) -> None:
         super().__init__(middleware=[])
+        for middleware in default_middleware:
+            self.actor_options |= middleware().actor_options
         self.queues: set[str] = set()
         self.delay_queues: set[str] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -114,7 +119,7 @@ class EmbeddedBroker(Broker):
                 raise
             except Exception as exc:
                 attempt += 1
-                if attempt > max_retries:
+                if attempt > max_retries or isinstance(exc, options.get("throws") or ()):
                     log.exception("actor %s gave up after %d attempt(s)", message.actor_name, attempt)
                     self.dead_letters.append(message)
                     for callback in self.on_dead_letter:
