@@ -1,0 +1,50 @@
+// GraphQL over HTTP POST /graphql with the session token kept in
+// sessionStorage (per tab, gone when the tab closes).
+
+const TOKEN_KEY = "revgraph.token";
+export const GRAPHQL_PATH = "/graphql";
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/** A top-level GraphQL error (transport, auth, limits); `code` is extensions.code. */
+export class ApiError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code || "INTERNAL";
+  }
+}
+
+export async function gql(query, variables = {}) {
+  const headers = { "content-type": "application/json" };
+  if (session.token) headers.authorization = `Bearer ${session.token}`;
+  let response;
+  try {
+    response = await fetch(GRAPHQL_PATH, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  } catch (error) {
+    throw new ApiError(String(error), "NETWORK");
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`HTTP ${response.status}`, "INTERNAL");
+  }
+  if (body.errors && body.errors.length) {
+    const first = body.errors[0];
+    throw new ApiError(first.message, first.extensions && first.extensions.code);
+  }
+  return body.data;
+}
+
+export function websocketUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${GRAPHQL_PATH}`;
+}
