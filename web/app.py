@@ -73,7 +73,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         from revgraph.tasks.broker import start_tasks, stop_tasks
 
         await start_tasks(settings, bus)
-        await dispatch_pending()
+        # The log, not the broker, is the truth: what a crash or an outage
+        # left undispatched goes out before the first request.
+        recovered = await dispatch_pending()
+        if recovered:
+            log.info("dispatched %d pending event(s) left from before start", recovered)
         sweeper = asyncio.create_task(_sweep_forever(), name="event-sweeper")
         try:
             yield

@@ -19,6 +19,7 @@ from revgraph.resolvers.events.redis_backend import ResilientRedisBackend
 from revgraph.resolvers.settings import Settings
 from tests.conftest import IN_CI
 from tests.infra.conftest import SHARED_REDIS_URL, PrivateRedis
+from tests.infra.inbox import Inbox
 
 REDIS_URL = os.environ.get("REVGRAPH_TEST_REDIS_URL") or SHARED_REDIS_URL
 SUBSCRIBERS = 50
@@ -50,26 +51,6 @@ async def connected(broadcast: Broadcast) -> Broadcast:
 
 async def next_message(subscriber, timeout: float = 5.0):
     return await asyncio.wait_for(subscriber.get(), timeout)
-
-
-class Inbox:
-    """Drains a bus listener into a queue, so a test can wait with a timeout
-    without cancelling (and so closing) the listener's async generator."""
-
-    def __init__(self, events: AsyncIterator) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.task = asyncio.create_task(self._drain(events))
-
-    async def _drain(self, events: AsyncIterator) -> None:
-        async for event in events:
-            self.queue.put_nowait(event)
-
-    async def next(self, timeout: float = 5.0):
-        return await asyncio.wait_for(self.queue.get(), timeout)
-
-    async def close(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
 
 
 async def publish_until_received(bus: EventBus, inbox: Inbox, marker: dict) -> list:
