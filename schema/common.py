@@ -179,3 +179,9 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__strawberry_definition__"):
         return input_dict(value)
     return value
+
+
+@strawberry.type(description="Result of a delete* mutation: the record went to the trash.")
+class DeletePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(default=None, description="Id of the trashed record.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

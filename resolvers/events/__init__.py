@@ -53,6 +53,7 @@ async def record_event(
     company_id: int | None = None,
     deal_id: int | None = None,
     pipeline_id: int | None = None,
+    board_sequence: int | None = None,
     actor_label: str | None = None,
 ) -> Event:
     """Append one event in the current transaction (must be inside unit_of_work)."""
@@ -70,6 +71,7 @@ async def record_event(
         company_id=company_id,
         deal_id=deal_id,
         pipeline_id=pipeline_id,
+        board_sequence=board_sequence,
     )
     pending.append(event)
     return event

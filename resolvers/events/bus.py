@@ -80,6 +80,7 @@ def serialize(event: Event) -> dict[str, Any]:
         "company_id": event.company_id,
         "deal_id": event.deal_id,
         "pipeline_id": event.pipeline_id,
+        "board_sequence": event.board_sequence,
         "at": event.at.isoformat(),
     }
 

@@ -1,0 +1,196 @@
+"""The live board: a pipeline's deal events, replayed from the log and then
+followed live, in sequence order, filtered by what each subscriber may see.
+
+Sequences are gap-free per pipeline and committed in order (see
+pipelines.next_board_sequence), so a subscriber always knows the next one
+it expects: anything newer means something was missed (a slow or lost
+publish, a Redis reconnect) and is read back from the log; anything older
+is a duplicate and dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from revgraph.models.events import Event
+from revgraph.models.pipeline import Deal, Pipeline
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.events.bus import current_bus
+from revgraph.resolvers.visibility import Scope, scope_of
+
+BOARD_KINDS = {
+    "deal.created": "CREATED",
+    "deal.restored": "CREATED",
+    "deal.updated": "UPDATED",
+    "deal.stage_changed": "MOVED",
+    "deal.reordered": "MOVED",
+    "deal.deleted": "REMOVED",
+}
+REPLAY_BATCH = 500
+
+
+@dataclass
+class EventSnapshot:
+    """What every subscriber of one event shares in this process: the
+    deal as it is after the event (read once) and the batch loaders of the
+    event's nested edges (owner, contact...)."""
+
+    deal: Deal | None
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+
+class SnapshotCache:
+    """Bounded, per-process: one deal read per event however many boards
+    are open, instead of one per subscriber."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int], asyncio.Future[EventSnapshot]] = OrderedDict()
+
+    async def get(self, pipeline_id: int, sequence: int, deal_id: int, removed: bool) -> EventSnapshot:
+        key = (pipeline_id, sequence)
+        future = self.entries.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self.entries[key] = future
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+            try:
+                deal = None if removed else await Deal.filter(id=deal_id, deleted_at=None).first()
+                future.set_result(EventSnapshot(deal))
+            except Exception as exc:
+                self.entries.pop(key, None)
+                future.set_exception(exc)
+                raise
+        return await future
+
+
+snapshots = SnapshotCache()
+
+
+@dataclass
+class BoardEventRecord:
+    sequence: int
+    kind: str
+    deal_id: int
+    from_stage_id: int | None
+    to_stage_id: int | None
+    after_deal_id: int | None
+    actor_user_id: int | None
+    at: datetime
+    deal: Deal | None
+    # The subscriber's context for this event: its own actor and scope,
+    # with the event's shared loaders.
+    ctx: Context
+
+
+def _fields(wire: dict[str, Any]) -> dict[str, Any]:
+    data = wire.get("data") or {}
+    at = wire["at"]
+    return {
+        "sequence": wire["board_sequence"],
+        "kind": BOARD_KINDS[wire["kind"]],
+        "deal_id": wire["deal_id"],
+        "from_stage_id": data.get("fromStageId"),
+        "to_stage_id": data.get("toStageId"),
+        "after_deal_id": data.get("afterDealId"),
+        "actor_user_id": wire.get("actor_user_id"),
+        "at": at if isinstance(at, datetime) else datetime.fromisoformat(at),
+        "owners": data.get("owners") or [None, None],
+    }
+
+
+def _event_wire(event: Event) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "deal_id": event.deal_id,
+        "board_sequence": event.board_sequence,
+        "data": event.data,
+        "actor_user_id": event.actor_user_id,
+        "at": event.at,
+    }
+
+
+async def _deliverable(
+    ctx: Context, scope: Scope, pipeline_id: int, wire: dict[str, Any]
+) -> BoardEventRecord | None:
+    if wire.get("kind") not in BOARD_KINDS:
+        return None
+    values = _fields(wire)
+    before, after = values.pop("owners")
+    if not (scope.sees_owner(before) or scope.sees_owner(after)):
+        return None
+    snapshot = await snapshots.get(
+        pipeline_id, values["sequence"], values["deal_id"], values["kind"] == "REMOVED"
+    )
+    deal = snapshot.deal
+    if deal is not None and not scope.sees_owner(deal.owner_id):
+        deal = None
+    event_ctx = Context(
+        settings=ctx.settings,
+        actor=ctx.actor,
+        request_id=ctx.request_id,
+        client_ip=ctx.client_ip,
+        cache={"scope": scope, "loaders": snapshot.loaders},
+    )
+    return BoardEventRecord(deal=deal, ctx=event_ctx, **values)
+
+
+async def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
+    while True:
+        query = Event.filter(pipeline_id=pipeline_id, board_sequence__gt=after)
+        if until is not None:
+            query = query.filter(board_sequence__lte=until)
+        batch = await query.order_by("board_sequence").limit(REPLAY_BATCH)
+        for event in batch:
+            yield event
+            after = event.board_sequence
+        if len(batch) < REPLAY_BATCH:
+            return
+
+
+async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> AsyncIterator[BoardEventRecord]:
+    """Every change to deals of the pipeline that the caller may see (before
+    or after the change), in order: first the log after `since`, then live."""
+    actor = ctx.require_actor()
+    pipeline = await Pipeline.filter(id=pipeline_pk, workspace_id=actor.workspace_id).first()
+    if pipeline is None:
+        raise NotFound("Pipeline", ["pipelineId"])
+    scope = await scope_of(ctx)
+    bus = current_bus()
+    if bus is None:
+        raise RuntimeError("the event bus is not running")
+    # Listen first, then read the log: nothing committed in between is lost,
+    # and the sequence check drops what both deliver.
+    async with bus.listen(actor.workspace_id) as live:
+        last = pipeline.board_sequence if since is None else max(0, since)
+        async for event in _replay(pipeline.id, last):
+            last = event.board_sequence
+            record = await _deliverable(ctx, scope, pipeline.id, _event_wire(event))
+            if record is not None:
+                yield record
+        async for wire in live:
+            if wire is not None and (
+                wire.get("pipeline_id") != pipeline.id or wire.get("board_sequence") is None
+            ):
+                continue
+            if wire is not None and wire["board_sequence"] <= last:
+                continue  # already delivered (replay overlap or duplicate publish)
+            if wire is None or wire["board_sequence"] > last + 1:
+                # Missed something (resync marker or a gap): read the log.
+                until = None if wire is None else wire["board_sequence"]
+                async for event in _replay(pipeline.id, last, until):
+                    last = event.board_sequence
+                    record = await _deliverable(ctx, scope, pipeline.id, _event_wire(event))
+                    if record is not None:
+                        yield record
+                continue
+            last = wire["board_sequence"]
+            record = await _deliverable(ctx, scope, pipeline.id, wire)
+            if record is not None:
+                yield record

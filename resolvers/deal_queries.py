@@ -1,0 +1,118 @@
+"""Reading deals: lists with DealFilter/ordering/search, board columns in
+card order, and the deals of a contact or company. All through the
+caller's visibility scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.expressions import Q
+
+from revgraph.models.pipeline import Deal, Stage
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.visibility import scope_of
+
+ORDER_KEYS = {
+    "CREATED_AT": ("created_at", "datetime"),
+    "VALUE": ("value", "decimal"),
+    "TITLE": ("title_search", "str"),
+    "POSITION": ("rank", "int"),
+    "EXPECTED_CLOSE_DATE": ("expected_close_date", "datetime"),
+}
+NULLABLE_ORDER = {"VALUE", "EXPECTED_CLOSE_DATE"}
+CARD_ORDER = [SortKey("rank", kind="int"), SortKey("id", kind="int")]
+
+
+def _deal_filter_q(filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
+    """The SQL condition of a DealFilter and whether it asks for the trash."""
+    filter_dict = dict(filter_dict or {})
+    deleted = bool(filter_dict.pop("deleted", False))
+    if not filter_dict:
+        return Q(), deleted
+    from revgraph.resolvers.filtering import DEAL_FIELDS, to_q
+
+    return to_q(filter_dict, DEAL_FIELDS), deleted
+
+
+def _search_q(search: str | None) -> Q:
+    text = (search or "").strip().lower()
+    return Q(title_search__contains=text) if text else Q()
+
+
+def _sort_keys(order: list[dict[str, Any]] | None) -> tuple[list[SortKey], Q]:
+    keys: list[SortKey] = []
+    non_null = Q()
+    for item in order or [{"field": "CREATED_AT", "direction": "DESC"}]:
+        column, kind = ORDER_KEYS[item["field"]]
+        keys.append(SortKey(column, item["direction"] == "DESC", kind))
+        if item["field"] in NULLABLE_ORDER:
+            # Keyset pagination needs NOT NULL keys: deals without a value or
+            # date are left out of a list ordered by that field.
+            non_null &= Q(**{f"{column}__isnull": False})
+    descending = keys[-1].descending if keys else True
+    keys.append(SortKey("id", descending, "int"))
+    return keys, non_null
+
+
+async def list_deals(
+    ctx: Context,
+    *,
+    filter: dict[str, Any] | None = None,
+    order: list[dict[str, Any]] | None = None,
+    search: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    extra: Q | None = None,
+) -> Page:
+    """Deals the caller may see, filtered, searched and ordered (default: newest first)."""
+    scope = await scope_of(ctx)
+    condition, deleted = _deal_filter_q(filter)
+    keys, non_null = _sort_keys(order)
+    query = Deal.filter(scope.owner_q(), condition, _search_q(search), non_null)
+    query = query.filter(deleted_at__isnull=False) if deleted else query.filter(deleted_at=None)
+    if extra is not None:
+        query = query.filter(extra)
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        keys,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def stage_deals(
+    ctx: Context, stage: Stage, *, first: int | None, after: str | None, filter: dict[str, Any] | None
+) -> Page:
+    """A board column: the live deals of a stage, in card order."""
+    scope = await scope_of(ctx)
+    condition, _ = _deal_filter_q(filter)
+    query = Deal.filter(scope.owner_q(), condition, stage_id=stage.id, deleted_at=None)
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        CARD_ORDER,
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def deals_of(
+    ctx: Context,
+    *,
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    first: int | None,
+    after: str | None,
+) -> Page:
+    extra = Q(contact_id=contact_id) if contact_id is not None else Q(company_id=company_id)
+    return await list_deals(ctx, first=first, after=after, extra=extra)

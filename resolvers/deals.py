@@ -1,0 +1,503 @@
+"""Deals: create, update, move across stages, trash and restore.
+
+Every change of a deal numbers its board event with the pipeline's sequence
+(taking the pipeline's lock first, then the deal's), records exactly one
+event, and goes through the stage gates whenever it sets a stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from revgraph.models.crm import Company, Contact
+from revgraph.models.identity import User, Workspace
+from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
+from revgraph.resolvers.card_rank import rank_after
+from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.pipelines import next_board_sequence
+from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
+from revgraph.resolvers.validation import custom_fields_object, optional_text, required_text
+from revgraph.resolvers.visibility import Scope, scope_of
+
+MAX_VALUE = Decimal("9999999999999999.99")
+# Fields shown in a deal.updated event, by column.
+TRACKED = (
+    "title",
+    "value",
+    "currency",
+    "contact_id",
+    "company_id",
+    "owner_id",
+    "expected_close_date",
+    "custom_fields",
+)
+
+
+def _status_for(stage: Stage) -> str:
+    return stage.kind
+
+
+def _value(raw: Any, field: list[str]) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("INVALID", 'Value must be a decimal number like "1250000.00".', field) from exc
+    if not value.is_finite() or value < 0 or value > MAX_VALUE:
+        raise DomainError("INVALID", "Value must be between 0 and 9999999999999999.99.", field)
+    if value != value.quantize(Decimal("0.01")):
+        raise DomainError("INVALID", "Value may have at most 2 decimal places.", field)
+    return value.quantize(Decimal("0.01"))
+
+
+def _currency(raw: str | None, field: list[str]) -> str:
+    code = (raw or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise DomainError("INVALID", "Currency is an ISO 4217 code like BRL.", field)
+    return code
+
+
+async def visible_record(
+    model: Any, type_name: str, raw_id: str | None, scope: Scope, field: list[str]
+) -> Any:
+    """A record the caller may see, by global id, or NOT_FOUND."""
+    pk = pk_of(raw_id, type_name)
+    row = await model.filter(scope.owner_q(), id=pk, deleted_at=None).first() if pk else None
+    if row is None:
+        raise NotFound(type_name, field)
+    return row
+
+
+async def _owner(ctx: Context, scope: Scope, raw_id: str | None, field: list[str]) -> int | None:
+    """An assignable owner: a workspace user inside the caller's scope; an
+    agent may only hand records to themselves."""
+    actor = ctx.require_actor()
+    pk = pk_of(raw_id, "User")
+    user = await User.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
+    if user is None or not scope.sees_owner(user.id):
+        raise NotFound("User", field)
+    if actor.role == "AGENT" and user.id != actor.user_id:
+        raise DomainError("FORBIDDEN", "Agents can only own records themselves.", field)
+    return user.id
+
+
+async def _apply_fields(
+    ctx: Context, scope: Scope, deal: Deal, values: dict[str, Any], prefix: list[str]
+) -> None:
+    """Validate a DealInput/DealUpdateInput dict and set it on `deal` (unsaved)."""
+    if "title" in values:
+        deal.title = required_text(values["title"], [*prefix, "title"], max_length=300, what="Title")
+        deal.title_search = deal.title.lower()
+    if "value" in values:
+        deal.value = _value(values["value"], [*prefix, "value"])
+    if "currency" in values and values["currency"] is not None:
+        deal.currency = _currency(values["currency"], [*prefix, "currency"])
+    if "contact_id" in values:
+        raw = values["contact_id"]
+        deal.contact_id = (
+            (await visible_record(Contact, "Contact", raw, scope, [*prefix, "contactId"])).id if raw else None
+        )
+    if "company_id" in values:
+        raw = values["company_id"]
+        deal.company_id = (
+            (await visible_record(Company, "Company", raw, scope, [*prefix, "companyId"])).id if raw else None
+        )
+    if "owner_id" in values:
+        raw = values["owner_id"]
+        deal.owner_id = await _owner(ctx, scope, raw, [*prefix, "ownerId"]) if raw else None
+    if "expected_close_date" in values:
+        deal.expected_close_date = values["expected_close_date"]
+    if "custom_fields" in values:
+        fields = custom_fields_object(values["custom_fields"], [*prefix, "customFields"])
+        deal.custom_fields = fields
+
+
+async def _stage_of_pipeline(pipeline: Pipeline, raw_stage: str | None, field: list[str]) -> Stage:
+    stages = Stage.filter(pipeline_id=pipeline.id, archived_at=None)
+    if raw_stage is None:
+        stage = await stages.order_by("position", "id").first()
+    else:
+        stage = await stages.filter(id=pk_of(raw_stage, "Stage") or 0).first()
+    if stage is None:
+        raise NotFound("Stage", field)
+    return stage
+
+
+def _board_data(deal: Deal, **extra: Any) -> dict[str, Any]:
+    return {"dealId": deal.id, "title": deal.title, **extra}
+
+
+async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
+    """Open a deal in a pipeline (default: its first stage, the workspace's
+    currency; an AGENT owns what they create). Entering a later stage passes
+    the same gates as a move."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    pipeline = await Pipeline.filter(
+        id=pk_of(values.get("pipeline_id"), "Pipeline") or 0,
+        workspace_id=actor.workspace_id,
+        archived_at=None,
+    ).first()
+    if pipeline is None:
+        raise NotFound("Pipeline", ["input", "pipelineId"])
+    stage = await _stage_of_pipeline(pipeline, values.get("stage_id"), ["input", "stageId"])
+    workspace = await Workspace.get(id=actor.workspace_id)
+    now = datetime.now(UTC)
+    deal = Deal(
+        workspace_id=actor.workspace_id,
+        pipeline_id=pipeline.id,
+        stage_id=stage.id,
+        currency=workspace.currency,
+        custom_fields={},
+        status=_status_for(stage),
+        stage_entered_at=now,
+        version=1,
+        owner_id=actor.user_id if actor.role == "AGENT" else None,
+    )
+    await _apply_fields(ctx, scope, deal, values, ["input"])
+    first_stage = await _stage_of_pipeline(pipeline, None, ["input", "stageId"])
+    async with unit_of_work():
+        sequence = await next_board_sequence(pipeline.id)
+        if stage.id != first_stage.id:
+            await check_stage_entry(
+                deal,
+                stage,
+                lost_reason=values.get("lost_reason"),
+                field_prefix=["input"],
+                stage_field=["input", "stageId"],
+                now=now,
+            )
+        if stage.kind != "OPEN":
+            deal.closed_at = now
+            deal.lost_reason = optional_text(
+                values.get("lost_reason"), ["input", "lostReason"], max_length=500
+            )
+        deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
+        await deal.save()
+        await StageTransition.create(
+            workspace_id=actor.workspace_id,
+            deal_id=deal.id,
+            from_stage_id=None,
+            to_stage_id=stage.id,
+            actor_user_id=actor.user_id,
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "deal.created",
+            f"Deal {deal.title} opened in {stage.name}",
+            data=_board_data(deal, toStageId=stage.id, owners=[None, deal.owner_id]),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            company_id=deal.company_id,
+            pipeline_id=pipeline.id,
+            board_sequence=sequence,
+        )
+    return deal
+
+
+async def _locked_deal(
+    ctx: Context, scope: Scope, raw_id: str, field: list[str], *, trashed: bool = False
+) -> Deal:
+    pk = pk_of(raw_id, "Deal")
+    if not pk:
+        raise NotFound("Deal", field)
+    query = Deal.filter(scope.owner_q(), id=pk)
+    query = query.filter(deleted_at__isnull=False) if trashed else query.filter(deleted_at=None)
+    deal = await query.select_for_update().first()
+    if deal is None:
+        raise NotFound("Deal", field)
+    return deal
+
+
+def _changes(before: dict[str, Any], deal: Deal) -> dict[str, Any]:
+    changes = {}
+    for column in TRACKED:
+        old, new = before[column], getattr(deal, column)
+        if old != new:
+            changes[column] = {"from": _jsonable(old), "to": _jsonable(new)}
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def _pipeline_id_of(ctx: Context, scope: Scope, raw_id: str, field: list[str]) -> int:
+    pk = pk_of(raw_id, "Deal")
+    row = await Deal.filter(scope.owner_q(), id=pk or 0).values("pipeline_id")
+    if not row:
+        raise NotFound("Deal", field)
+    return row[0]["pipeline_id"]
+
+
+async def update_deal(
+    ctx: Context, raw_id: str, values: dict[str, Any], expected_version: int | None = None
+) -> Deal:
+    """Change a deal's fields; it may not empty what its stage requires."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
+    try:
+        return await _update(ctx, actor, scope, pipeline_id, raw_id, values, expected_version)
+    except _Unchanged as unchanged:
+        return unchanged.deal
+
+
+async def _update(
+    ctx: Context,
+    actor: Actor,
+    scope: Scope,
+    pipeline_id: int,
+    raw_id: str,
+    values: dict[str, Any],
+    expected_version: int | None,
+) -> Deal:
+    async with unit_of_work():
+        sequence = await next_board_sequence(pipeline_id)
+        deal = await _locked_deal(ctx, scope, raw_id, ["id"])
+        _check_version(deal, expected_version)
+        before = {c: getattr(deal, c) for c in TRACKED}
+        await _apply_fields(ctx, scope, deal, values, ["input"])
+        changes = _changes(before, deal)
+        if not changes:
+            raise _Unchanged(await Deal.get(id=deal.id))
+        stage = await Stage.get(id=deal.stage_id)
+        check_still_satisfied(deal, stage, ["input"])
+        deal.version += 1
+        await deal.save()
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "deal.updated",
+            f"Deal {deal.title}: changed {', '.join(_labels(changes))}",
+            data=_board_data(deal, changes=changes, owners=[before["owner_id"], deal.owner_id]),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            company_id=deal.company_id,
+            pipeline_id=deal.pipeline_id,
+            board_sequence=sequence,
+        )
+    return deal
+
+
+class _Unchanged(Exception):
+    """Rolls back the sequence increment of an update that changed nothing."""
+
+    def __init__(self, deal: Deal) -> None:
+        self.deal = deal
+
+
+def _labels(changes: dict[str, Any]) -> list[str]:
+    names = {
+        "contact_id": "contact",
+        "company_id": "company",
+        "owner_id": "owner",
+        "expected_close_date": "expected close date",
+        "custom_fields": "custom fields",
+    }
+    return [names.get(c, c) for c in changes]
+
+
+def _check_version(deal: Deal, expected: int | None) -> None:
+    if expected is not None and expected != deal.version:
+        raise DomainError(
+            "VERSION_CONFLICT",
+            f"The deal changed meanwhile (version {deal.version}, you expected {expected}): reload it and try again.",
+            ["input", "expectedVersion"],
+        )
+
+
+async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
+    """Move a card to a stage (and place it after `afterDealId`, or at the
+    top), applying `patch` atomically. The target stage's gates are checked
+    on the deal as it would be after the patch; a refused move changes
+    nothing and publishes nothing. Exactly one MOVED event is recorded."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    raw_id = values.get("deal_id")
+    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["input", "dealId"])
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        sequence = await next_board_sequence(pipeline_id)
+        deal = await _locked_deal(ctx, scope, raw_id, ["input", "dealId"])
+        _check_version(deal, values.get("expected_version"))
+        target = await Stage.filter(
+            id=pk_of(values.get("stage_id"), "Stage") or 0, pipeline_id=deal.pipeline_id, archived_at=None
+        ).first()
+        if target is None:
+            raise NotFound("Stage", ["input", "stageId"])
+        after_pk = None
+        if values.get("after_deal_id"):
+            after_pk = pk_of(values["after_deal_id"], "Deal")
+            exists = (
+                await Deal.filter(id=after_pk or 0, stage_id=target.id, deleted_at=None)
+                .exclude(id=deal.id)
+                .exists()
+            )
+            if not exists:
+                raise NotFound("Deal", ["input", "afterDealId"])
+        before = {c: getattr(deal, c) for c in TRACKED}
+        from_stage_id = deal.stage_id
+        if values.get("patch"):
+            await _apply_fields(ctx, scope, deal, values["patch"], ["input", "patch"])
+        lost_reason = optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
+        changes_stage = target.id != from_stage_id
+        if changes_stage:
+            await check_stage_entry(
+                deal,
+                target,
+                lost_reason=lost_reason,
+                field_prefix=["input", "patch"],
+                stage_field=["input", "stageId"],
+                now=now,
+            )
+            deal.stage_id = target.id
+            deal.stage_entered_at = now
+            deal.status = _status_for(target)
+            deal.closed_at = now if target.kind != "OPEN" else None
+            deal.lost_reason = lost_reason if target.kind == "LOST" else None
+        else:
+            check_still_satisfied(deal, target, ["input", "patch"])
+        deal.rank = await rank_after(target.id, after_pk, moving_deal_id=deal.id)
+        deal.version += 1
+        await deal.save()
+        if changes_stage:
+            await StageTransition.create(
+                workspace_id=actor.workspace_id,
+                deal_id=deal.id,
+                from_stage_id=from_stage_id,
+                to_stage_id=target.id,
+                actor_user_id=actor.user_id,
+            )
+        from_stage = await Stage.get(id=from_stage_id)
+        summary = (
+            f"Deal {deal.title} moved from {from_stage.name} to {target.name}"
+            if changes_stage
+            else f"Deal {deal.title} reordered in {target.name}"
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "deal.stage_changed" if changes_stage else "deal.reordered",
+            summary,
+            data=_board_data(
+                deal,
+                fromStageId=from_stage_id,
+                toStageId=target.id,
+                afterDealId=after_pk,
+                changes=_changes(before, deal),
+                owners=[before["owner_id"], deal.owner_id],
+                lostReason=deal.lost_reason,
+            ),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            company_id=deal.company_id,
+            pipeline_id=deal.pipeline_id,
+            board_sequence=sequence,
+        )
+    return deal
+
+
+async def delete_deal(ctx: Context, raw_id: str) -> int:
+    """Move a deal to the trash (restorable for the retention period)."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
+    async with unit_of_work():
+        sequence = await next_board_sequence(pipeline_id)
+        deal = await _locked_deal(ctx, scope, raw_id, ["id"])
+        deal.deleted_at = datetime.now(UTC)
+        deal.version += 1
+        await deal.save(update_fields=["deleted_at", "version", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "deal.deleted",
+            f"Deal {deal.title} moved to the trash",
+            data=_board_data(deal, fromStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            pipeline_id=deal.pipeline_id,
+            board_sequence=sequence,
+        )
+    return deal.id
+
+
+async def restore_deal(ctx: Context, raw_id: str) -> Deal:
+    """Bring a trashed deal back to its stage, at the top of the column."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
+    async with unit_of_work():
+        sequence = await next_board_sequence(pipeline_id)
+        deal = await _locked_deal(ctx, scope, raw_id, ["id"], trashed=True)
+        deal.deleted_at = None
+        deal.rank = await rank_after(deal.stage_id, None, moving_deal_id=deal.id)
+        deal.version += 1
+        await deal.save(update_fields=["deleted_at", "rank", "version", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "deal.restored",
+            f"Deal {deal.title} restored from the trash",
+            data=_board_data(deal, toStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            pipeline_id=deal.pipeline_id,
+            board_sequence=sequence,
+        )
+    return deal
+
+
+async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
+    """Move every live deal of an archived stage to `target` (caller's
+    transaction), each with its transition and board event."""
+    for deal in await Deal.filter(stage_id=source.id, deleted_at=None).order_by("rank", "id"):
+        sequence = await next_board_sequence(deal.pipeline_id)
+        now = datetime.now(UTC)
+        deal.stage_id = target.id
+        deal.stage_entered_at = now
+        deal.status = target.kind
+        deal.closed_at = now if target.kind != "OPEN" else None
+        deal.rank = await rank_after(target.id, None, moving_deal_id=deal.id)
+        deal.version += 1
+        await deal.save()
+        await StageTransition.create(
+            workspace_id=deal.workspace_id,
+            deal_id=deal.id,
+            from_stage_id=source.id,
+            to_stage_id=target.id,
+            actor_user_id=actor.user_id,
+        )
+        await record_event(
+            actor,
+            deal.workspace_id,
+            "deal.stage_changed",
+            f"Deal {deal.title} moved from {source.name} to {target.name} (stage archived)",
+            data=_board_data(
+                deal,
+                fromStageId=source.id,
+                toStageId=target.id,
+                afterDealId=None,
+                owners=[deal.owner_id, deal.owner_id],
+            ),
+            deal_id=deal.id,
+            contact_id=deal.contact_id,
+            pipeline_id=deal.pipeline_id,
+            board_sequence=sequence,
+        )
+
+
+async def get_deal(ctx: Context, pk: int) -> Deal | None:
+    scope = await scope_of(ctx)
+    return await Deal.filter(scope.owner_q(), id=pk).first()

@@ -1,0 +1,312 @@
+"""Pipelines and stages: configuration (ADMIN), reads and board aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.functions import Count, Sum
+
+from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
+from revgraph.resolvers import loaders
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.stage_gates import validate_required_fields
+from revgraph.resolvers.validation import required_text
+from revgraph.resolvers.visibility import scope_of
+
+STAGE_KINDS = ("OPEN", "WON", "LOST")
+
+
+def _probability(value: int | None, field: list[str]) -> int:
+    value = 0 if value is None else value
+    if not 0 <= value <= 100:
+        raise DomainError("INVALID", "Probability is a percentage from 0 to 100.", field)
+    return value
+
+
+def _entry_condition(value: dict[str, Any] | None, field: list[str]) -> dict[str, Any] | None:
+    if not value:
+        return None
+    from revgraph.resolvers.filtering import DEAL_FIELDS, validate_filter
+
+    validate_filter(value, DEAL_FIELDS, field)
+    return value
+
+
+def _stage_values(spec: dict[str, Any], field: list[str]) -> dict[str, Any]:
+    kind = spec.get("kind") or "OPEN"
+    if kind not in STAGE_KINDS:
+        raise DomainError("INVALID", f"Unknown stage kind {kind!r}.", [*field, "kind"])
+    default_probability = {"WON": 100, "LOST": 0}.get(kind, 0)
+    return {
+        "name": required_text(spec.get("name"), [*field, "name"], what="Stage name"),
+        "kind": kind,
+        "probability": _probability(spec.get("probability", default_probability), [*field, "probability"]),
+        "required_fields": validate_required_fields(
+            spec.get("required_fields") or [], [*field, "requiredFields"]
+        ),
+        "entry_condition": _entry_condition(spec.get("entry_condition"), [*field, "entryCondition"]),
+        "requires_scheduled_task": bool(spec.get("requires_scheduled_task") or False),
+    }
+
+
+async def next_board_sequence(pipeline_id: int) -> int:
+    """Take the pipeline's lock and the next board sequence (in the caller's
+    transaction): the UPDATE row-locks the pipeline on PostgreSQL, so board
+    writers of one pipeline commit one at a time, in sequence order."""
+    await Pipeline.filter(id=pipeline_id).update(board_sequence=F("board_sequence") + 1)
+    row = await Pipeline.filter(id=pipeline_id).values("board_sequence")
+    return row[0]["board_sequence"]
+
+
+async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any]]) -> Pipeline:
+    """ADMIN creates a pipeline with its ordered stages (at least one)."""
+    actor = ctx.require_admin()
+    name = required_text(name, ["input", "name"], what="Pipeline name")
+    if not stages:
+        raise DomainError("INVALID", "A pipeline needs at least one stage.", ["input", "stages"])
+    values = [_stage_values(spec, ["input", "stages", str(i)]) for i, spec in enumerate(stages)]
+    names = [v["name"].lower() for v in values]
+    for index, stage_name in enumerate(names):
+        if stage_name in names[:index]:
+            raise DomainError(
+                "DUPLICATE",
+                "Stage names must be unique in a pipeline.",
+                ["input", "stages", str(index), "name"],
+            )
+    async with unit_of_work():
+        position = await Pipeline.filter(workspace_id=actor.workspace_id).count()
+        pipeline = await Pipeline.create(workspace_id=actor.workspace_id, name=name, position=position)
+        for index, stage in enumerate(values):
+            await Stage.create(workspace_id=actor.workspace_id, pipeline=pipeline, position=index, **stage)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "pipeline.created",
+            f"Pipeline {name} created with {len(values)} stages",
+            data={"pipelineId": pipeline.id},
+            pipeline_id=pipeline.id,
+        )
+    return pipeline
+
+
+async def _admin_stage(ctx: Context, stage_id: str, field: list[str]) -> Stage:
+    actor = ctx.require_admin()
+    pk = pk_of(stage_id, "Stage")
+    stage = await Stage.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
+    if stage is None:
+        raise NotFound("Stage", field)
+    return stage
+
+
+async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> Stage:
+    """ADMIN renames a stage or changes its probability and gates; gates
+    apply to later moves, deals already in the stage stay."""
+    stage = await _admin_stage(ctx, stage_id, ["id"])
+    actor = ctx.require_admin()
+    changes: dict[str, Any] = {}
+    if "name" in patch:
+        changes["name"] = required_text(patch["name"], ["input", "name"], what="Stage name")
+        clash = (
+            await Stage.filter(pipeline_id=stage.pipeline_id, name=changes["name"], archived_at=None)
+            .exclude(id=stage.id)
+            .exists()
+        )
+        if clash:
+            raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
+    if "probability" in patch:
+        changes["probability"] = _probability(patch["probability"], ["input", "probability"])
+    if "required_fields" in patch:
+        changes["required_fields"] = validate_required_fields(
+            patch["required_fields"] or [], ["input", "requiredFields"]
+        )
+    if "entry_condition" in patch:
+        changes["entry_condition"] = _entry_condition(patch["entry_condition"], ["input", "entryCondition"])
+    if "requires_scheduled_task" in patch:
+        changes["requires_scheduled_task"] = bool(patch["requires_scheduled_task"])
+    changed = {k: v for k, v in changes.items() if getattr(stage, k) != v}
+    if not changed:
+        return stage
+    async with unit_of_work():
+        await Stage.filter(id=stage.id).update(**changed)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "stage.updated",
+            f"Stage {changed.get('name', stage.name)} updated",
+            data={"stageId": stage.id, "changes": sorted(changed)},
+            pipeline_id=stage.pipeline_id,
+        )
+    return await Stage.get(id=stage.id)
+
+
+async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], position: int | None) -> Stage:
+    """ADMIN inserts a stage at `position` (default: last); later stages shift."""
+    actor = ctx.require_admin()
+    pipeline = await get_pipeline(ctx, pk_of(pipeline_id, "Pipeline") or 0)
+    if pipeline is None:
+        raise NotFound("Pipeline", ["pipelineId"])
+    values = _stage_values(spec, ["input"])
+    if await Stage.filter(pipeline_id=pipeline.id, name=values["name"], archived_at=None).exists():
+        raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
+    async with unit_of_work():
+        stages = await Stage.filter(pipeline_id=pipeline.id, archived_at=None).order_by("position")
+        at = len(stages) if position is None else max(0, min(position, len(stages)))
+        for index, stage in enumerate(stages[at:], start=at + 1):
+            await Stage.filter(id=stage.id).update(position=index)
+        stage = await Stage.create(
+            workspace_id=actor.workspace_id, pipeline_id=pipeline.id, position=at, **values
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "stage.added",
+            f"Stage {stage.name} added to {pipeline.name}",
+            data={"stageId": stage.id},
+            pipeline_id=pipeline.id,
+        )
+    return stage
+
+
+async def reorder_stages(ctx: Context, pipeline_id: str, stage_ids: list[str]) -> Pipeline:
+    """ADMIN sets the board order; the list must name every active stage once."""
+    actor = ctx.require_admin()
+    pipeline = await get_pipeline(ctx, pk_of(pipeline_id, "Pipeline") or 0)
+    if pipeline is None:
+        raise NotFound("Pipeline", ["pipelineId"])
+    current = {s.id for s in await Stage.filter(pipeline_id=pipeline.id, archived_at=None)}
+    wanted = [pk_of(s, "Stage") for s in stage_ids]
+    if set(wanted) != current or len(wanted) != len(current):
+        raise DomainError("INVALID", "List every active stage of the pipeline exactly once.", ["stageIds"])
+    async with unit_of_work():
+        for index, pk in enumerate(wanted):
+            await Stage.filter(id=pk).update(position=index)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "pipeline.stages_reordered",
+            f"Stages of {pipeline.name} reordered",
+            data={"stageIds": wanted},
+            pipeline_id=pipeline.id,
+        )
+    return pipeline
+
+
+async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) -> Stage:
+    """ADMIN removes a stage from the board. A stage with deals needs
+    `moveDealsTo` (another active stage of the same pipeline); its deals move
+    there with a recorded transition, bypassing gates as an admin decision."""
+    stage = await _admin_stage(ctx, stage_id, ["id"])
+    actor = ctx.require_admin()
+    if stage.archived_at is not None:
+        return stage
+    live = Deal.filter(stage_id=stage.id, deleted_at=None)
+    count = await live.count()
+    target = None
+    if count:
+        if move_deals_to is None:
+            raise DomainError(
+                "RULE_VIOLATION",
+                f"{stage.name} has {count} deal(s): name the stage they move to.",
+                ["moveDealsTo"],
+            )
+        target_pk = pk_of(move_deals_to, "Stage")
+        target = (
+            await Stage.filter(id=target_pk or 0, pipeline_id=stage.pipeline_id, archived_at=None)
+            .exclude(id=stage.id)
+            .first()
+        )
+        if target is None:
+            raise NotFound("Stage", ["moveDealsTo"])
+    if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
+        raise DomainError("RULE_VIOLATION", "A pipeline keeps at least one stage.", ["id"])
+    from revgraph.resolvers.deals import relocate_deals
+
+    async with unit_of_work():
+        if target is not None:
+            await relocate_deals(actor, stage, target)
+        await Stage.filter(id=stage.id).update(archived_at=datetime.now(UTC))
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "stage.archived",
+            f"Stage {stage.name} archived",
+            data={"stageId": stage.id, "movedTo": target.id if target else None, "deals": count},
+            pipeline_id=stage.pipeline_id,
+        )
+    return await Stage.get(id=stage.id)
+
+
+async def list_pipelines(ctx: Context) -> list[Pipeline]:
+    actor = ctx.require_actor()
+    return list(
+        await Pipeline.filter(workspace_id=actor.workspace_id, archived_at=None).order_by("position", "id")
+    )
+
+
+async def get_pipeline(ctx: Context, pk: int) -> Pipeline | None:
+    actor = ctx.require_actor()
+    return await Pipeline.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
+async def get_stage(ctx: Context, pk: int) -> Stage | None:
+    actor = ctx.require_actor()
+    return await Stage.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
+def stages_of_pipeline(ctx: Context) -> loaders.BatchLoader:
+    def factory(workspace_id: int) -> loaders.BatchFn:
+        async def batch(pipeline_ids: list[int]) -> list[list[Stage]]:
+            rows = await Stage.filter(
+                workspace_id=workspace_id, pipeline_id__in=pipeline_ids, archived_at=None
+            ).order_by("position", "id")
+            grouped: dict[int, list[Stage]] = {}
+            for row in rows:
+                grouped.setdefault(row.pipeline_id, []).append(row)
+            return [grouped.get(p, []) for p in pipeline_ids]
+
+        return batch
+
+    return loaders.loader(ctx, "stages_of_pipeline", factory)
+
+
+@dataclass(frozen=True)
+class StageTotals:
+    count: int
+    total: Decimal
+    weighted: Decimal
+
+
+async def stage_totals(ctx: Context, stage: Stage) -> StageTotals:
+    """Count and value of the live deals in a stage that the caller may
+    see; one grouped query for every stage of the request."""
+    scope = await scope_of(ctx)
+
+    def factory(workspace_id: int) -> loaders.BatchFn:
+        async def batch(stage_ids: list[int]) -> list[tuple[int, Decimal]]:
+            rows = (
+                await Deal.filter(scope.owner_q(), stage_id__in=stage_ids, deleted_at=None)
+                .group_by("stage_id")
+                .annotate(n=Count("id"), total=Sum("value"))
+                .values("stage_id", "n", "total")
+            )
+            found = {r["stage_id"]: (r["n"], Decimal(str(r["total"] or 0))) for r in rows}
+            return [found.get(s, (0, Decimal("0"))) for s in stage_ids]
+
+        return batch
+
+    count, total = await loaders.loader(ctx, "stage_totals", factory).load(stage.id)
+    total = total.quantize(Decimal("0.01"))
+    weighted = (total * stage.probability / 100).quantize(Decimal("0.01"))
+    return StageTotals(count, total, weighted)
+
+
+async def stage_history(ctx: Context, deal_id: int) -> list[StageTransition]:
+    ctx.require_actor()
+    return list(await StageTransition.filter(deal_id=deal_id).order_by("id"))

@@ -1,0 +1,93 @@
+"""The live board subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from revgraph.resolvers import board, loaders
+from revgraph.resolvers.errors import AuthError, DomainError
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.schema.common import ctx_of
+from revgraph.schema.deals import BoardEventKind, Deal
+from revgraph.schema.identity import User
+from revgraph.schema.permissions import AUTHENTICATED
+
+
+def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
+    return strawberry.ID(encode_id(type_name, pk)) if pk is not None else None
+
+
+@strawberry.type(
+    description="One change to a card of the board. A moveDeal (with or without patch) is exactly one MOVED. Sent to each subscriber who could see the deal before or after the change; `deal` is null when the subscriber cannot see it after."
+)
+class BoardEvent:
+    sequence: int = strawberry.field(
+        description="Strictly increasing per pipeline, without gaps; resume with boardEvents(since:)."
+    )
+    kind: BoardEventKind = strawberry.field(description="CREATED, UPDATED, MOVED or REMOVED.")
+    deal_id: strawberry.ID = strawberry.field(description="The deal changed.")
+    from_stage_id: strawberry.ID | None = strawberry.field(
+        description="Stage the card left (MOVED, REMOVED)."
+    )
+    to_stage_id: strawberry.ID | None = strawberry.field(
+        description="Stage the card entered (CREATED, MOVED)."
+    )
+    after_deal_id: strawberry.ID | None = strawberry.field(
+        description="Card placement after the event: the card above it, or null at the top."
+    )
+    at: datetime = strawberry.field(description="When it happened.")
+    record: strawberry.Private[board.BoardEventRecord]
+
+    @strawberry.field(description="Current state of the deal; null when REMOVED or no longer visible to you.")
+    def deal(self) -> Deal | None:
+        row = self.record.deal
+        return Deal.of(row, self.record.ctx) if row is not None else None
+
+    @strawberry.field(description="Who made the change; null for automations and the system.")
+    async def actor(self) -> User | None:
+        if self.record.actor_user_id is None:
+            return None
+        row = await loaders.users(self.record.ctx).load(self.record.actor_user_id)
+        return User.of(row) if row else None
+
+    @classmethod
+    def of(cls, record: board.BoardEventRecord) -> BoardEvent:
+        return cls(
+            sequence=record.sequence,
+            kind=BoardEventKind(record.kind),
+            deal_id=_gid("Deal", record.deal_id),
+            from_stage_id=_gid("Stage", record.from_stage_id),
+            to_stage_id=_gid("Stage", record.to_stage_id),
+            after_deal_id=_gid("Deal", record.after_deal_id),
+            at=record.at,
+            record=record,
+        )
+
+
+@strawberry.type
+class BoardSubscription:
+    @strawberry.subscription(
+        description="Every change to deals of this pipeline that the caller may see, in order. since: replay the events after this sequence number first, then go live (since: 0 replays the pipeline's whole history; omitted: live from now).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def board_events(
+        self, info: Info, pipeline_id: strawberry.ID, since: int | None = None
+    ) -> AsyncGenerator[BoardEvent, None]:
+        from graphql import GraphQLError
+
+        ctx = ctx_of(info)
+        pk = pk_of(pipeline_id, "Pipeline") or 0
+        try:
+            stream = board.board_events(ctx, pk, since)
+            async for record in stream:
+                yield BoardEvent.of(record)
+        except DomainError as error:
+            raise GraphQLError(
+                error.problems[0].message, extensions={"code": error.problems[0].code}
+            ) from error
+        except AuthError as error:
+            raise GraphQLError(str(error), extensions={"code": error.code}) from error

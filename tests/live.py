@@ -1,0 +1,56 @@
+"""A small graphql-transport-ws client for tests (enisdenjo/graphql-ws PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import websockets
+
+
+class Subscription:
+    def __init__(self, socket: Any, sub_id: str) -> None:
+        self.socket = socket
+        self.id = sub_id
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next `next` payload of this subscription (fails on error/complete)."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+            if message["type"] == "ping":
+                await self.socket.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "pong":
+                continue
+            assert message.get("id") == self.id, message
+            assert message["type"] == "next", message
+            return message["payload"]
+
+    async def nothing_for(self, seconds: float) -> None:
+        """Assert no message arrives for this subscription within `seconds`."""
+        try:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), seconds))
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected message: {message}")
+
+
+@asynccontextmanager
+async def connect(ws_url: str, token: str) -> AsyncIterator[Any]:
+    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        yield socket
+
+
+async def subscribe(socket: Any, query: str, variables: dict[str, Any], sub_id: str = "1") -> Subscription:
+    await socket.send(
+        json.dumps({"id": sub_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+    )
+    return Subscription(socket, sub_id)

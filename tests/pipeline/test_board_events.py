@@ -1,0 +1,111 @@
+from tests.live import connect, subscribe
+from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move
+
+BOARD_EVENTS = """
+subscription Board($pipelineId: ID!, $since: Int) {
+  boardEvents(pipelineId: $pipelineId, since: $since) {
+    sequence kind dealId fromStageId toStageId afterDealId at
+    actor { id }
+    deal { id title version stage { name } owner { id } }
+  }
+}
+"""
+
+DELETE_DEAL = "mutation($id: ID!) { deleteDeal(id: $id) { deletedId userErrors { code } } }"
+
+
+async def test_live_move_reaches_subscriber_in_order(gql, server, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    async with connect(server.ws_url, workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
+        await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+        moved = (await events.next())["data"]["boardEvents"]
+        assert moved["sequence"] == since + 1
+        assert moved["kind"] == "MOVED"
+        assert (moved["dealId"], moved["fromStageId"], moved["toStageId"]) == (
+            deal["id"],
+            pipeline["stage"]["Novo lead"],
+            pipeline["stage"]["Em contato"],
+        )
+        assert moved["deal"]["stage"]["name"] == "Em contato" and moved["deal"]["version"] == 2
+        assert moved["actor"]["id"] == workspace.admin["id"]
+        await gql.ok(UPDATE_DEAL, {"id": deal["id"], "input": {"title": "Casa"}}, token=workspace.token)
+        updated = (await events.next())["data"]["boardEvents"]
+        assert (updated["sequence"], updated["kind"], updated["deal"]["title"]) == (
+            since + 2,
+            "UPDATED",
+            "Casa",
+        )
+        await gql.ok(DELETE_DEAL, {"id": deal["id"]}, token=workspace.token)
+        removed = (await events.next())["data"]["boardEvents"]
+        assert (removed["sequence"], removed["kind"], removed["deal"]) == (since + 3, "REMOVED", None)
+
+
+async def test_since_replays_history_then_goes_live_without_duplicates(gql, server, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    async with connect(server.ws_url, workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": 0})
+        replayed = [(await events.next())["data"]["boardEvents"] for _ in range(2)]
+        assert [(e["sequence"], e["kind"]) for e in replayed] == [(1, "CREATED"), (2, "MOVED")]
+        await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Novo lead"])
+        live = (await events.next())["data"]["boardEvents"]
+        assert (live["sequence"], live["kind"]) == (3, "MOVED")
+        await events.nothing_for(0.3)
+
+
+async def test_reconnect_with_since_receives_what_was_missed(gql, server, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    async with connect(server.ws_url, workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": 1})
+        await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+        last_seen = (await events.next())["data"]["boardEvents"]["sequence"]
+    # while disconnected, two more moves happen
+    await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Novo lead"])
+    await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    async with connect(server.ws_url, workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": last_seen})
+        missed = [(await events.next())["data"]["boardEvents"]["sequence"] for _ in range(2)]
+        assert missed == [last_seen + 1, last_seen + 2]
+
+
+async def test_subscriber_only_sees_deals_it_may_see(gql, server, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    other = await workspace.user("AGENT")
+    mine = await create_deal(gql, agent["token"], pipeline["id"], title="mine")
+    theirs = await create_deal(gql, other["token"], pipeline["id"], title="theirs")
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    async with connect(server.ws_url, agent["token"]) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
+        await move(gql, other["token"], dealId=theirs["id"], stageId=pipeline["stage"]["Em contato"])
+        await move(gql, agent["token"], dealId=mine["id"], stageId=pipeline["stage"]["Em contato"])
+        received = (await events.next())["data"]["boardEvents"]
+        # the other agent's move was skipped: the first event is our own
+        assert received["dealId"] == mine["id"] and received["sequence"] == since + 2
+        # handing our deal to the other agent: we still get the event, without the deal
+        await gql.ok(
+            UPDATE_DEAL, {"id": mine["id"], "input": {"ownerId": other["id"]}}, token=workspace.token
+        )
+        handed = (await events.next())["data"]["boardEvents"]
+        assert (handed["kind"], handed["dealId"], handed["deal"]) == ("UPDATED", mine["id"], None)
+
+
+async def test_pipeline_of_another_workspace_is_not_found(gql, server, workspace, other_workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    async with connect(server.ws_url, other_workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": 0})
+        import asyncio
+        import json
+
+        message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        # an execution error of the stream: a `next` carrying the error, then `complete`
+        assert message["type"] == "next" and message["id"] == events.id
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert message["payload"]["errors"][0]["message"] == "Pipeline not found."
+        done = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert done == {"type": "complete", "id": events.id}

@@ -1,0 +1,307 @@
+import asyncio
+
+from tests.pipeline.support import (
+    CREATE_DEAL,
+    CREATE_PIPELINE,
+    DEAL,
+    PRE_SALES,
+    UPDATE_DEAL,
+    board,
+    column,
+    create_deal,
+    create_pipeline,
+    move,
+)
+
+
+async def test_admin_creates_pipeline_with_ordered_stages(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    assert [s["name"] for s in pipeline["stages"]] == [s["name"] for s in PRE_SALES]
+    assert [s["position"] for s in pipeline["stages"]] == list(range(6))
+    assert pipeline["stages"][4]["kind"] == "WON" and pipeline["stages"][5]["kind"] == "LOST"
+    assert pipeline["stages"][3]["requiredFields"] == ["value", "expectedCloseDate"]
+    assert pipeline["boardSequence"] == 0
+
+
+async def test_agent_cannot_create_pipeline(gql, workspace):
+    agent = await workspace.user("AGENT")
+    body = await gql(
+        CREATE_PIPELINE, {"input": {"name": "X", "stages": [{"name": "A"}]}}, token=agent["token"]
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await gql.ok("{ pipelines { id } }", token=workspace.token))["pipelines"] == []
+
+
+async def test_unknown_required_field_is_invalid(gql, workspace):
+    body = await gql.ok(
+        CREATE_PIPELINE,
+        {"input": {"name": "X", "stages": [{"name": "A", "requiredFields": ["valor"]}]}},
+        token=workspace.token,
+    )
+    error = body["createPipeline"]["userErrors"][0]
+    assert error["code"] == "INVALID"
+    assert error["field"] == ["input", "stages", "0", "requiredFields", "0"]
+
+
+async def test_create_deal_defaults_to_first_stage_and_workspace_currency(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"], value="1250000.5")
+    assert deal["stage"]["name"] == "Novo lead"
+    assert deal["currency"] == "BRL"
+    assert deal["value"] == "1250000.50"
+    assert deal["status"] == "OPEN" and deal["version"] == 1
+    history = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]["stageHistory"]
+    assert [(h["from"], h["to"]["name"]) for h in history] == [(None, "Novo lead")]
+
+
+async def test_agent_owns_the_deals_they_create(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    deal = await create_deal(gql, agent["token"], pipeline["id"])
+    assert deal["owner"]["id"] == agent["id"]
+
+
+async def test_move_refused_by_required_fields_changes_nothing(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    # when moving into Proposta, which requires value and expectedCloseDate
+    result = await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Proposta"])
+    # then each missing field is named, and nothing changed or was published
+    assert result["deal"] is None
+    assert sorted((e["code"], tuple(e["field"])) for e in result["userErrors"]) == [
+        ("REQUIRED_FIELD_MISSING", ("input", "patch", "expectedCloseDate")),
+        ("REQUIRED_FIELD_MISSING", ("input", "patch", "value")),
+    ]
+    after = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]
+    assert after["stage"]["name"] == "Novo lead" and after["version"] == 1
+    assert (await board(gql, workspace.token, pipeline["id"]))["boardSequence"] == 1
+
+
+async def test_move_with_patch_fills_the_gate_in_one_version(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    result = await move(
+        gql,
+        workspace.token,
+        dealId=deal["id"],
+        stageId=pipeline["stage"]["Proposta"],
+        expectedVersion=1,
+        patch={"value": "450000.00", "expectedCloseDate": "2027-01-15T12:00:00+00:00"},
+    )
+    assert result["userErrors"] == []
+    moved = result["deal"]
+    assert moved["stage"]["name"] == "Proposta" and moved["value"] == "450000.00"
+    assert moved["version"] == 2
+    assert (await board(gql, workspace.token, pipeline["id"]))["boardSequence"] == 2  # created + one MOVED
+
+
+async def test_stale_expected_version_is_a_conflict(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    result = await move(
+        gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Novo lead"], expectedVersion=1
+    )
+    assert result["userErrors"][0]["code"] == "VERSION_CONFLICT"
+    assert result["userErrors"][0]["field"] == ["input", "expectedVersion"]
+    after = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]
+    assert after["stage"]["name"] == "Em contato" and after["version"] == 2
+
+
+async def test_lost_needs_a_reason_and_closes_the_deal(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    refused = await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Perdido"])
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("REQUIRED_FIELD_MISSING", ["input", "lostReason"])
+    ]
+    lost = await move(
+        gql,
+        workspace.token,
+        dealId=deal["id"],
+        stageId=pipeline["stage"]["Perdido"],
+        lostReason="Sem crédito",
+    )
+    assert lost["deal"]["status"] == "LOST" and lost["deal"]["lostReason"] == "Sem crédito"
+
+
+async def test_won_stage_sets_status(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    won = await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Ganho"])
+    assert won["deal"]["status"] == "WON"
+    reopened = await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    assert reopened["deal"]["status"] == "OPEN"
+
+
+async def test_scheduled_task_rule_refuses_without_a_future_task(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    result = await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Visita agendada"])
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("RULE_VIOLATION", ["input", "stageId"])
+    ]
+
+
+async def test_create_deal_into_later_stage_passes_the_same_gates(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    body = await gql.ok(
+        CREATE_DEAL,
+        {"input": {"title": "X", "pipelineId": pipeline["id"], "stageId": pipeline["stage"]["Proposta"]}},
+        token=workspace.token,
+    )
+    assert {tuple(e["field"]) for e in body["createDeal"]["userErrors"]} == {
+        ("input", "value"),
+        ("input", "expectedCloseDate"),
+    }
+    assert (await board(gql, workspace.token, pipeline["id"]))["boardSequence"] == 0
+    ok = await create_deal(
+        gql,
+        workspace.token,
+        pipeline["id"],
+        stageId=pipeline["stage"]["Proposta"],
+        value="10",
+        expectedCloseDate="2027-02-01T00:00:00Z",
+    )
+    assert ok["stage"]["name"] == "Proposta"
+
+
+async def test_update_may_not_empty_a_field_the_stage_requires(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(
+        gql,
+        workspace.token,
+        pipeline["id"],
+        stageId=pipeline["stage"]["Proposta"],
+        value="10",
+        expectedCloseDate="2027-02-01T00:00:00Z",
+    )
+    body = await gql.ok(UPDATE_DEAL, {"id": deal["id"], "input": {"value": None}}, token=workspace.token)
+    assert body["updateDeal"]["userErrors"][0]["code"] == "REQUIRED_FIELD_MISSING"
+    after = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]
+    assert after["value"] == "10.00" and after["version"] == 1
+
+
+async def test_cards_are_placed_after_the_named_card_or_at_the_top(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    ids = {}
+    for title in ("A", "B", "C"):
+        ids[title] = (await create_deal(gql, workspace.token, pipeline["id"], title=title))["id"]
+    # new cards go on top
+    assert column(await board(gql, workspace.token, pipeline["id"]), "Novo lead") == ["C", "B", "A"]
+    target = pipeline["stage"]["Em contato"]
+    await move(gql, workspace.token, dealId=ids["A"], stageId=target)
+    await move(gql, workspace.token, dealId=ids["B"], stageId=target, afterDealId=ids["A"])
+    await move(gql, workspace.token, dealId=ids["C"], stageId=target, afterDealId=ids["A"])
+    assert column(await board(gql, workspace.token, pipeline["id"]), "Em contato") == ["A", "C", "B"]
+    await move(gql, workspace.token, dealId=ids["B"], stageId=target)  # reorder to the top
+    assert column(await board(gql, workspace.token, pipeline["id"]), "Em contato") == ["B", "A", "C"]
+
+
+async def test_after_deal_in_another_column_is_not_found(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    a = await create_deal(gql, workspace.token, pipeline["id"], title="A")
+    b = await create_deal(gql, workspace.token, pipeline["id"], title="B")
+    result = await move(
+        gql, workspace.token, dealId=a["id"], stageId=pipeline["stage"]["Em contato"], afterDealId=b["id"]
+    )
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("NOT_FOUND", ["input", "afterDealId"])
+    ]
+
+
+async def test_many_inserts_at_one_spot_keep_order(gql, workspace):
+    # 20 inserts right after the same card exhaust the gap and force a renumbering
+    pipeline = await create_pipeline(gql, workspace.token)
+    anchor = await create_deal(gql, workspace.token, pipeline["id"], title="anchor")
+    tail = await create_deal(gql, workspace.token, pipeline["id"], title="tail")
+    target = pipeline["stage"]["Em contato"]
+    await move(gql, workspace.token, dealId=anchor["id"], stageId=target)
+    await move(gql, workspace.token, dealId=tail["id"], stageId=target, afterDealId=anchor["id"])
+    expected = ["anchor"]
+    for index in range(20):
+        deal = await create_deal(gql, workspace.token, pipeline["id"], title=f"d{index}")
+        await move(gql, workspace.token, dealId=deal["id"], stageId=target, afterDealId=anchor["id"])
+        expected.insert(1, f"d{index}")
+    assert column(await board(gql, workspace.token, pipeline["id"]), "Em contato") == [*expected, "tail"]
+
+
+async def test_stage_totals_follow_visibility(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    await create_deal(gql, agent["token"], pipeline["id"], value="100.00")
+    await create_deal(gql, workspace.token, pipeline["id"], value="250.50")
+    admin_view = await board(gql, workspace.token, pipeline["id"])
+    agent_view = await board(gql, agent["token"], pipeline["id"])
+    first = admin_view["stages"][0]
+    assert (first["dealCount"], first["totalValue"], first["deals"]["totalCount"]) == (2, "350.50", 2)
+    mine = agent_view["stages"][0]
+    assert (mine["dealCount"], mine["totalValue"], mine["deals"]["totalCount"]) == (1, "100.00", 1)
+    contact = await board(gql, workspace.token, pipeline["id"])
+    assert contact["stages"][1]["weightedValue"] == "0.00"
+
+
+async def test_weighted_value_uses_probability(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"], value="1000.00")
+    await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    stage = (await board(gql, workspace.token, pipeline["id"]))["stages"][1]
+    assert (stage["totalValue"], stage["weightedValue"]) == ("1000.00", "100.00")
+
+
+async def test_deal_of_another_workspace_is_not_found(gql, workspace, other_workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    theirs = await create_pipeline(gql, other_workspace.token)
+    result = await move(gql, other_workspace.token, dealId=deal["id"], stageId=theirs["stage"]["Em contato"])
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [("NOT_FOUND", ["input", "dealId"])]
+    assert (await gql.ok(DEAL, {"id": deal["id"]}, token=other_workspace.token))["deal"] is None
+    assert (
+        await gql.ok(
+            "query($id: ID!) { node(id: $id) { id } }", {"id": deal["id"]}, token=other_workspace.token
+        )
+    )["node"] is None
+    after = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]
+    assert after["version"] == 1
+
+
+async def test_agent_cannot_move_someone_elses_deal(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    result = await move(gql, agent["token"], dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+    assert result["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_concurrent_moves_keep_sequences_gap_free(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deals = [await create_deal(gql, workspace.token, pipeline["id"], title=f"d{i}") for i in range(10)]
+    stages = [pipeline["stage"]["Em contato"], pipeline["stage"]["Novo lead"]]
+    results = await asyncio.gather(
+        *(
+            move(gql, workspace.token, dealId=d["id"], stageId=stages[i % 2])
+            for i, d in enumerate(deals)
+            for _ in range(2)
+        )
+    )
+    assert all(r["userErrors"] == [] for r in results)
+    data = await board(gql, workspace.token, pipeline["id"])
+    assert data["boardSequence"] == 10 + 20
+    assert sum(len(s["deals"]["edges"]) for s in data["stages"]) == 10
+
+
+async def test_archiving_a_stage_with_deals_needs_a_destination(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    archive = "mutation($id: ID!, $to: ID) { archiveStage(id: $id, moveDealsTo: $to) { stage { id } userErrors { code field } } }"
+    refused = await gql.ok(archive, {"id": pipeline["stage"]["Novo lead"]}, token=workspace.token)
+    assert refused["archiveStage"]["userErrors"] == [{"code": "RULE_VIOLATION", "field": ["moveDealsTo"]}]
+    done = await gql.ok(
+        archive,
+        {"id": pipeline["stage"]["Novo lead"], "to": pipeline["stage"]["Em contato"]},
+        token=workspace.token,
+    )
+    assert done["archiveStage"]["userErrors"] == []
+    data = await board(gql, workspace.token, pipeline["id"])
+    assert data["stages"][0]["name"] == "Em contato"
+    assert column(data, "Em contato") == [deal["title"]]
