@@ -1,0 +1,177 @@
+"""What every benchmark needs: a throwaway database per backend, a server
+process started the way operators start it, its cold start and RSS, and a
+login."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+PG_ADMIN_URL = os.environ.get("REVGRAPH_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_DATABASE = "revgraph_bench"
+REVGRAPH = shutil.which("revgraph") or str(Path(sys.executable).with_name("revgraph"))
+# One core serves, the other drives the load (as in STACK.md's measurements).
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({cpu}), Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    parsed = urlparse(PG_ADMIN_URL)
+    conn = await asyncpg.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.path.lstrip("/") or "postgres",
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str):
+    """A fresh, empty database URL for `backend` (sqlite | postgres), removed afterwards."""
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="revgraph-bench-"))
+        try:
+            yield f"sqlite://{folder / 'bench.sqlite3'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if backend != "postgres":
+        raise ValueError(backend)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+    await _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    try:
+        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + PG_DATABASE))
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVGRAPH_")}
+    env.update(
+        {
+            "REVGRAPH_DATABASE_URL": database_url,
+            "REVGRAPH_SECRET_KEY": "bench-secret-key",
+            "REVGRAPH_ENV": "development",
+        }
+    )
+    return env
+
+
+def pinned(argv: list[str], cpu: str) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", cpu, *argv]
+    return argv
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen
+    url: str
+    cold_start_seconds: float
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if http.get(url + "/healthz").status_code == 200:
+                    return
+            time.sleep(0.005)
+    raise TimeoutError(f"{url} not healthy after {timeout} s")
+
+
+@contextlib.contextmanager
+def serve(argv: list[str], env: dict[str, str], port: int) -> Iterator[Running]:
+    """Spawn a server, time it to its first 200 from /healthz, stop it afterwards."""
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        pinned(argv, SERVER_CPU), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_healthy(url, process)
+        yield Running(process, url, time.perf_counter() - started)
+    except BaseException:
+        if process.poll() is not None and process.stderr:
+            sys.stderr.write(process.stderr.read()[-4000:])
+        raise
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def revgraph_serve(port: int, loop: str) -> list[str]:
+    return [REVGRAPH, "serve", "--port", str(port), "--loop", loop, "--log-level", "warning"]
+
+
+LOG_IN = """mutation($input: LogInInput!) { logIn(input: $input) { token userErrors { message } } }"""
+
+
+def log_in(url: str, email: str, password: str) -> str:
+    response = httpx.post(
+        url + "/graphql",
+        json={"query": LOG_IN, "variables": {"input": {"email": email, "password": password}}},
+        timeout=30,
+    )
+    payload = response.json()["data"]["logIn"]
+    if not payload["token"]:
+        raise RuntimeError(f"log in failed: {payload}")
+    return payload["token"]
