@@ -14,8 +14,8 @@ from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pending, install_bus
 from revgraph.resolvers.settings import Settings
 from tests.conftest import REAL_REDIS
-from tests.infra.conftest import PrivateRedis
 from tests.infra.inbox import Inbox
+from tests.infra.private_redis import PrivateRedis
 from tests.infra.revgraph_process import ServeProcess
 from tests.support import CREATE_TEAM
 

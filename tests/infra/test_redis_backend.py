@@ -18,8 +18,9 @@ from revgraph.resolvers.events.bus import EventBus, SafeBroadcast
 from revgraph.resolvers.events.redis_backend import ResilientRedisBackend
 from revgraph.resolvers.settings import Settings
 from tests.conftest import IN_CI
-from tests.infra.conftest import SHARED_REDIS_URL, PrivateRedis
+from tests.infra.conftest import SHARED_REDIS_URL
 from tests.infra.inbox import Inbox
+from tests.infra.private_redis import PrivateRedis
 
 REDIS_URL = os.environ.get("REVGRAPH_TEST_REDIS_URL") or SHARED_REDIS_URL
 SUBSCRIBERS = 50
