@@ -37,11 +37,13 @@ REPLAY_BATCH = 500
 @dataclass
 class EventSnapshot:
     """What every subscriber of one event shares in this process: the
-    deal as it is after the event (read once) and the batch loaders of the
-    event's nested edges (owner, contact...)."""
+    deal as it is after the event (read once), the batch loaders of the
+    event's nested edges (owner, contact...), and one delivery record per
+    visibility scope, so subscribers who see the same thing share it."""
 
     deal: Deal | None
     loaders: dict[str, Any] = field(default_factory=dict)
+    records: dict[Scope, BoardEventRecord] = field(default_factory=dict)
 
 
 class SnapshotCache:
@@ -50,10 +52,12 @@ class SnapshotCache:
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[int, int], asyncio.Future[EventSnapshot]] = OrderedDict()
+        self.entries: OrderedDict[tuple[int, datetime], asyncio.Future[EventSnapshot]] = OrderedDict()
 
-    async def get(self, pipeline_id: int, sequence: int, deal_id: int, removed: bool) -> EventSnapshot:
-        key = (pipeline_id, sequence)
+    async def get(self, event_id: int, at: datetime, deal_id: int, removed: bool) -> EventSnapshot:
+        # The event id alone would do in production; with `at` a key also
+        # survives ids restarting (an emptied test database).
+        key = (event_id, at)
         future = self.entries.get(key)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -84,9 +88,12 @@ class BoardEventRecord:
     actor_user_id: int | None
     at: datetime
     deal: Deal | None
-    # The subscriber's context for this event: its own actor and scope,
-    # with the event's shared loaders.
+    # The context of the subscribers sharing this record: their scope, the
+    # event's shared loaders.
     ctx: Context
+    # Per-record memo for the transport: subscribers of one scope running the
+    # same operation share its execution result (schema/board.py).
+    shared: dict[Any, Any] = field(default_factory=dict)
 
 
 def _fields(wire: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +114,7 @@ def _fields(wire: dict[str, Any]) -> dict[str, Any]:
 
 def _event_wire(event: Event) -> dict[str, Any]:
     return {
+        "id": event.id,
         "kind": event.kind,
         "deal_id": event.deal_id,
         "board_sequence": event.board_sequence,
@@ -116,29 +124,28 @@ def _event_wire(event: Event) -> dict[str, Any]:
     }
 
 
-async def _deliverable(
-    ctx: Context, scope: Scope, pipeline_id: int, wire: dict[str, Any]
-) -> BoardEventRecord | None:
+async def _deliverable(ctx: Context, scope: Scope, wire: dict[str, Any]) -> BoardEventRecord | None:
     if wire.get("kind") not in BOARD_KINDS:
         return None
     values = _fields(wire)
     before, after = values.pop("owners")
     if not (scope.sees_owner(before) or scope.sees_owner(after)):
         return None
-    snapshot = await snapshots.get(
-        pipeline_id, values["sequence"], values["deal_id"], values["kind"] == "REMOVED"
-    )
-    deal = snapshot.deal
-    if deal is not None and not scope.sees_owner(deal.owner_id):
-        deal = None
-    event_ctx = Context(
-        settings=ctx.settings,
-        actor=ctx.actor,
-        request_id=ctx.request_id,
-        client_ip=ctx.client_ip,
-        cache={"scope": scope, "loaders": snapshot.loaders},
-    )
-    return BoardEventRecord(deal=deal, ctx=event_ctx, **values)
+    snapshot = await snapshots.get(wire["id"], values["at"], values["deal_id"], values["kind"] == "REMOVED")
+    record = snapshot.records.get(scope)
+    if record is None:
+        deal = snapshot.deal
+        if deal is not None and not scope.sees_owner(deal.owner_id):
+            deal = None
+        event_ctx = Context(
+            settings=ctx.settings,
+            actor=ctx.actor,
+            request_id=ctx.request_id,
+            client_ip=ctx.client_ip,
+            cache={"scope": scope, "loaders": snapshot.loaders},
+        )
+        record = snapshot.records[scope] = BoardEventRecord(deal=deal, ctx=event_ctx, **values)
+    return record
 
 
 async def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
@@ -171,7 +178,7 @@ async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> Asy
         last = pipeline.board_sequence if since is None else max(0, since)
         async for event in _replay(pipeline.id, last):
             last = event.board_sequence
-            record = await _deliverable(ctx, scope, pipeline.id, _event_wire(event))
+            record = await _deliverable(ctx, scope, _event_wire(event))
             if record is not None:
                 yield record
         async for wire in live:
@@ -186,11 +193,11 @@ async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> Asy
                 until = None if wire is None else wire["board_sequence"]
                 async for event in _replay(pipeline.id, last, until):
                     last = event.board_sequence
-                    record = await _deliverable(ctx, scope, pipeline.id, _event_wire(event))
+                    record = await _deliverable(ctx, scope, _event_wire(event))
                     if record is not None:
                         yield record
                 continue
             last = wire["board_sequence"]
-            record = await _deliverable(ctx, scope, pipeline.id, wire)
+            record = await _deliverable(ctx, scope, wire)
             if record is not None:
                 yield record

@@ -47,6 +47,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=board_schema.SharedEventExecutionContext,
         types=[identity_schema.Workspace, identity_schema.ApiKey],
         extensions=extensions_for(settings or Settings()),
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from graphql import OperationType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from revgraph.resolvers import board, loaders
@@ -54,18 +59,50 @@ class BoardEvent:
         row = await loaders.users(self.record.ctx).load(self.record.actor_user_id)
         return User.of(row) if row else None
 
+    @property
+    def shared_results(self) -> dict[Any, Any]:
+        """Execution results of this event, by operation: see SharedEventExecutionContext."""
+        return self.record.shared
+
     @classmethod
     def of(cls, record: board.BoardEventRecord) -> BoardEvent:
-        return cls(
-            sequence=record.sequence,
-            kind=BoardEventKind(record.kind),
-            deal_id=_gid("Deal", record.deal_id),
-            from_stage_id=_gid("Stage", record.from_stage_id),
-            to_stage_id=_gid("Stage", record.to_stage_id),
-            after_deal_id=_gid("Deal", record.after_deal_id),
-            at=record.at,
-            record=record,
-        )
+        payload = record.shared.get("payload")
+        if payload is None:
+            payload = record.shared["payload"] = cls(
+                sequence=record.sequence,
+                kind=BoardEventKind(record.kind),
+                deal_id=_gid("Deal", record.deal_id),
+                from_stage_id=_gid("Stage", record.from_stage_id),
+                to_stage_id=_gid("Stage", record.to_stage_id),
+                after_deal_id=_gid("Deal", record.after_deal_id),
+                at=record.at,
+                record=record,
+            )
+        return payload
+
+
+class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Executes a shareable subscription event once per (operation,
+    variables) and hands the same result to every subscriber that receives
+    the same payload object (one visibility scope). With 1,000 boards open,
+    an event costs one execution per distinct query and scope, not 1,000."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = getattr(self.root_value, "shared_results", None)
+        if shared is None or self.operation.operation != OperationType.SUBSCRIPTION:
+            return super().execute_operation(serially)
+        key = ("result", id(self.operation), _variables_key(self.variable_values.coerced))
+        future = shared.get(key)
+        if future is None:
+            result = super().execute_operation(serially)
+            if not self.is_awaitable(result):
+                return result
+            future = shared[key] = asyncio.ensure_future(result)
+        return asyncio.shield(future)
+
+
+def _variables_key(variables: dict[str, Any]) -> str:
+    return json.dumps(variables, sort_keys=True, default=str)
 
 
 @strawberry.type

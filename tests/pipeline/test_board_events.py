@@ -109,3 +109,37 @@ async def test_pipeline_of_another_workspace_is_not_found(gql, server, workspace
         assert message["payload"]["errors"][0]["message"] == "Pipeline not found."
         done = json.loads(await asyncio.wait_for(socket.recv(), 5))
         assert done == {"type": "complete", "id": events.id}
+
+
+async def test_one_execution_per_scope_and_query_is_shared_by_subscribers(
+    gql, server, workspace, monkeypatch
+):
+    import contextlib
+
+    from revgraph.schema import board as board_schema
+
+    executions = []
+    original = board_schema.StrawberryGraphQLCoreExecutionContext.execute_operation
+
+    def counting(self, serially=None):
+        if getattr(self.root_value, "shared_results", None) is not None:
+            executions.append(self.root_value.sequence)
+        return original(self, serially)
+
+    monkeypatch.setattr(board_schema.StrawberryGraphQLCoreExecutionContext, "execute_operation", counting)
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    deal = await create_deal(gql, agent["token"], pipeline["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = []
+        for token in (workspace.token, workspace.token, workspace.token, agent["token"]):
+            socket = await stack.enter_async_context(connect(server.ws_url, token))
+            subscriptions.append(
+                await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
+            )
+        await move(gql, agent["token"], dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+        payloads = [await s.next() for s in subscriptions]
+    # every subscriber got the same data; admins shared one execution, the agent had its own
+    assert all(p["data"] == payloads[0]["data"] for p in payloads)
+    assert executions == [since + 1, since + 1]
