@@ -9,5 +9,6 @@ MODEL_MODULES = [
     "revgraph.models.identity",
     "revgraph.models.crm",
     "revgraph.models.pipeline",
+    "revgraph.models.distribution",
     "revgraph.models.events",
 ]

@@ -1,0 +1,110 @@
+"""Lead distribution ("roletas"): queues, their members, assignments, and
+where leads came from (forms and touchpoints)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Queue(Model):
+    """A roleta. Its row is the lock every distribution through it takes,
+    and holds the durable round-robin pointer."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="queues", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    mode = fields.CharField(max_length=8)
+    strategy = fields.CharField(max_length=16)
+    # ROUND_ROBIN: the member id that received the last lead (turn order is
+    # member position, so adding or removing members keeps everyone's turn).
+    pointer_member_id = fields.IntField(null=True)
+    assignments_made = fields.BigIntField(default=0)
+    archived_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "queue"
+
+
+class QueueMember(Model):
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    queue = fields.ForeignKeyField("models.Queue", related_name="members", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="queue_memberships", on_delete=fields.CASCADE)
+    position = fields.IntField()
+    weight = fields.IntField(default=1)
+    capacity = fields.IntField(null=True)
+    active = fields.BooleanField(default=True)
+    # Smooth weighted round-robin state (nginx's algorithm): deterministic,
+    # and over any run of sum(weights) picks each member gets its weight.
+    current_weight = fields.BigIntField(default=0)
+    last_assigned_at = fields.DatetimeField(null=True)
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "queue_member"
+
+
+class Assignment(Model):
+    """One distribution decision, with the reason in words. QUEUED waits for
+    an eligible member; `released_at` ends an ASSIGNED lead's hold on the
+    member's capacity (reassigned, disqualified, deal closed, trashed)."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="assignments", on_delete=fields.CASCADE)
+    queue = fields.ForeignKeyField("models.Queue", related_name="assignments", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="assignments", null=True, on_delete=fields.SET_NULL)
+    contact = fields.ForeignKeyField("models.Contact", related_name="assignments", null=True, on_delete=fields.CASCADE)
+    deal = fields.ForeignKeyField("models.Deal", related_name="assignments", null=True, on_delete=fields.CASCADE)
+    status = fields.CharField(max_length=8)
+    reason = fields.TextField()
+    previous_owner_id = fields.IntField(null=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    assigned_at = fields.DatetimeField(null=True)
+    released_at = fields.DatetimeField(null=True)
+    # Set by the first note, completed task or message after assignment.
+    worked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "assignment"
+
+
+class Form(Model):
+    """A public capture endpoint, POST /f/{key}."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="forms", on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    # Posted field name -> lead field (name, email, phone, message, customFields.<key>).
+    field_mapping = fields.JSONField(default=dict)
+    source = fields.CharField(max_length=64, default="form")
+    media = fields.CharField(max_length=64, null=True)
+    campaign = fields.CharField(max_length=200, null=True)
+    queue = fields.ForeignKeyField("models.Queue", related_name="forms", null=True, on_delete=fields.SET_NULL)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="forms", null=True, on_delete=fields.SET_NULL)
+    thank_you_url = fields.CharField(max_length=2000, null=True)
+    honeypot_field = fields.CharField(max_length=64, default="website")
+    archived_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "form"
+
+
+class Touchpoint(Model):
+    """One arrival of a lead: its origin, kept for attribution."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    contact = fields.ForeignKeyField("models.Contact", related_name="touchpoints", on_delete=fields.CASCADE)
+    form = fields.ForeignKeyField("models.Form", related_name=False, null=True, on_delete=fields.SET_NULL)
+    source = fields.CharField(max_length=64)
+    media = fields.CharField(max_length=64, null=True)
+    campaign = fields.CharField(max_length=200, null=True)
+    utm = fields.JSONField(default=dict)
+    landing_page = fields.CharField(max_length=2000, null=True)
+    message = fields.TextField(null=True)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "touchpoint"
