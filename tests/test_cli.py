@@ -5,7 +5,6 @@ directory, refusals that must be loud, and /healthz telling the truth."""
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,14 +40,16 @@ def tables_of(path: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
-def test_schema_prints_the_sdl():
-    # when the schema is asked for from an unrelated directory
-    result = run_revgraph("schema", cwd=Path(tempfile.mkdtemp()))
+def test_schema_prints_the_sdl_and_needs_no_secret_or_database(tmp_path):
+    # when the schema is asked for in production mode with no secret, from an empty cwd
+    result = run_revgraph("schema", env=embedded_env(REVGRAPH_ENV="production"), cwd=tmp_path)
     # then it is printed on stdout
     assert result.returncode == 0, result.stderr
     assert "type Query {" in result.stdout
     assert "type Mutation {" in result.stdout
     assert result.stdout.endswith("}\n")
+    # and no database file or generated secret appeared
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_migrate_creates_the_schema_where_the_url_points_and_is_idempotent(tmp_path):
