@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from revgraph.models.pipeline import Deal, Stage
+from revgraph.resolvers import filtering
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.pagination import Page, SortKey, paginate
 from revgraph.resolvers.visibility import scope_of
@@ -21,6 +22,17 @@ ORDER_KEYS = {
     "EXPECTED_CLOSE_DATE": ("expected_close_date", "datetime"),
 }
 NULLABLE_ORDER = {"VALUE", "EXPECTED_CLOSE_DATE"}
+# DealFilter fields: what each one tests (resolvers/filtering.py).
+DEAL_FIELDS: filtering.FieldMap = {
+    "title": filtering.FieldSpec("title", filtering.STRING),
+    "pipeline_id": filtering.FieldSpec("pipeline_id", filtering.ID, "Pipeline"),
+    "stage_id": filtering.FieldSpec("stage_id", filtering.ID, "Stage"),
+    "owner_id": filtering.FieldSpec("owner_id", filtering.ID, "User"),
+    "contact_id": filtering.FieldSpec("contact_id", filtering.ID, "Contact"),
+    "status": filtering.FieldSpec("status", filtering.ONE_OF),
+    "value": filtering.FieldSpec("value", filtering.DECIMAL),
+    "created_at": filtering.FieldSpec("created_at", filtering.DATETIME),
+}
 CARD_ORDER = [SortKey("rank", kind="int"), SortKey("id", kind="int")]
 
 
@@ -28,11 +40,7 @@ def _deal_filter_q(filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
     """The SQL condition of a DealFilter and whether it asks for the trash."""
     filter_dict = dict(filter_dict or {})
     deleted = bool(filter_dict.pop("deleted", False))
-    if not filter_dict:
-        return Q(), deleted
-    from revgraph.resolvers.filtering import DEAL_FIELDS, to_q
-
-    return to_q(filter_dict, DEAL_FIELDS), deleted
+    return filtering.filter_q(filter_dict, DEAL_FIELDS), deleted
 
 
 def _search_q(search: str | None) -> Q:

@@ -31,11 +31,33 @@ def _probability(value: int | None, field: list[str]) -> int:
 
 
 def _entry_condition(value: dict[str, Any] | None, field: list[str]) -> dict[str, Any] | None:
+    """Validate a DealFilter and keep it as JSON in GraphQL names, as it
+    is shown back in Stage.entryCondition and evaluated at every move."""
     if not value:
         return None
-    from revgraph.resolvers.filtering import DEAL_FIELDS, validate_filter
+    from revgraph.resolvers.deal_queries import DEAL_FIELDS
+    from revgraph.resolvers.filtering import UnknownFilterField, filter_q
 
-    validate_filter(value, DEAL_FIELDS, field)
+    condition = _as_json(value)
+    try:
+        filter_q(condition, DEAL_FIELDS)
+    except (UnknownFilterField, ValueError) as exc:
+        raise DomainError("INVALID", f"Not a valid deal filter: {exc}.", field) from exc
+    return condition
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, (Decimal, datetime)):
+        return value.isoformat() if isinstance(value, datetime) else str(value)
     return value
 
 

@@ -140,9 +140,10 @@ async def check_stage_entry(
 
 
 def _matches(condition: dict[str, Any], values: dict[str, Any]) -> bool:
+    from revgraph.resolvers.deal_queries import DEAL_FIELDS
     from revgraph.resolvers.filtering import matches
 
-    return matches(condition, values)
+    return matches(condition, values, DEAL_FIELDS)
 
 
 def check_still_satisfied(deal: Deal, stage: Stage, field_prefix: list[str]) -> None:

@@ -305,3 +305,50 @@ async def test_archiving_a_stage_with_deals_needs_a_destination(gql, workspace):
     data = await board(gql, workspace.token, pipeline["id"])
     assert data["stages"][0]["name"] == "Em contato"
     assert column(data, "Em contato") == [deal["title"]]
+
+
+async def test_entry_condition_is_enforced_on_move_and_shown_as_a_filter(gql, workspace):
+    stages = [{"name": "Novo"}, {"name": "Alto padrão", "entryCondition": {"value": {"gte": "10000"}}}]
+    pipeline = await create_pipeline(gql, workspace.token, stages)
+    assert pipeline["stages"][1]["entryCondition"] == {"value": {"gte": "10000"}}
+    small = await create_deal(gql, workspace.token, pipeline["id"], value="9999.99")
+    refused = await move(gql, workspace.token, dealId=small["id"], stageId=pipeline["stage"]["Alto padrão"])
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("RULE_VIOLATION", ["input", "stageId"])
+    ]
+    # the same move with a patch that meets the condition passes
+    passed = await move(
+        gql,
+        workspace.token,
+        dealId=small["id"],
+        stageId=pipeline["stage"]["Alto padrão"],
+        patch={"value": "15000"},
+    )
+    assert passed["userErrors"] == [] and passed["deal"]["value"] == "15000.00"
+
+
+async def test_invalid_entry_condition_is_refused(gql, workspace):
+    body = await gql(
+        CREATE_PIPELINE,
+        {"input": {"name": "X", "stages": [{"name": "A", "entryCondition": {"value": {"gte": "abc"}}}]}},
+        token=workspace.token,
+    )
+    assert "errors" in body  # not a Decimal: refused by the GraphQL input coercion
+    assert (await gql.ok("{ pipelines { id } }", token=workspace.token))["pipelines"] == []
+
+
+async def test_deals_filter_order_and_search(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    for title, value in (("Casa Jardins", "900000"), ("Apto Moema", "450000"), ("Sala comercial", None)):
+        await create_deal(gql, workspace.token, pipeline["id"], title=title, value=value)
+    query = """query($f: DealFilter, $o: [DealOrder!], $s: String) {
+      deals(filter: $f, orderBy: $o, search: $s) { totalCount edges { node { title } } } }"""
+    by_value = await gql.ok(query, {"o": [{"field": "VALUE", "direction": "DESC"}]}, token=workspace.token)
+    assert [e["node"]["title"] for e in by_value["deals"]["edges"]] == ["Casa Jardins", "Apto Moema"]
+    rich = await gql.ok(query, {"f": {"value": {"gte": "500000"}}}, token=workspace.token)
+    assert [e["node"]["title"] for e in rich["deals"]["edges"]] == ["Casa Jardins"]
+    either = {"f": {"or": [{"title": {"contains": "moema"}}, {"title": {"startsWith": "Sala"}}]}}
+    either = await gql.ok(query, either, token=workspace.token)
+    assert sorted(e["node"]["title"] for e in either["deals"]["edges"]) == ["Apto Moema", "Sala comercial"]
+    searched = await gql.ok(query, {"s": "JARDINS"}, token=workspace.token)
+    assert searched["deals"]["totalCount"] == 1

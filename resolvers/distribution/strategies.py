@@ -1,0 +1,121 @@
+"""Choosing who gets the next lead. Pure functions over a snapshot of the
+queue, so the choice is deterministic, testable, and explainable: each one
+returns the winner, the state to persist, and a reason in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Candidate:
+    member_id: int
+    user_id: int
+    name: str
+    position: int
+    weight: int
+    capacity: int | None
+    active: bool
+    online: bool
+    open_leads: int
+    current_weight: int = 0
+    last_assigned_at: datetime | None = None
+
+
+@dataclass
+class Choice:
+    winner: Candidate | None
+    reason: str
+    # WEIGHTED: new current_weight per member id.
+    weights: dict[int, int] = field(default_factory=dict)
+    skipped: list[tuple[Candidate, str]] = field(default_factory=list)
+
+
+def why_not(candidate: Candidate, mode: str) -> str | None:
+    """Why a member cannot take a lead now, or None if they can."""
+    if not candidate.active:
+        return "inactive"
+    if mode == "ONLINE" and not candidate.online:
+        return "offline"
+    if candidate.capacity is not None and candidate.open_leads >= candidate.capacity:
+        return f"at capacity {candidate.open_leads}/{candidate.capacity}"
+    return None
+
+
+def _skipped_text(skipped: list[tuple[Candidate, str]]) -> str:
+    if not skipped:
+        return "Nobody skipped."
+    return "Skipped: " + "; ".join(f"{c.name} ({why})" for c, why in skipped) + "."
+
+
+def choose(strategy: str, mode: str, members: list[Candidate], pointer_position: int | None) -> Choice:
+    """Pick the member for the next lead; `pointer_position` is the position
+    of the member who got the previous one (ROUND_ROBIN)."""
+    ordered = sorted(members, key=lambda c: (c.position, c.member_id))
+    skipped = [(c, why) for c in ordered if (why := why_not(c, mode)) is not None]
+    eligible = [c for c in ordered if why_not(c, mode) is None]
+    if not eligible:
+        reason = f"{strategy} in {mode} mode: nobody eligible, the lead waits in the backlog. {_skipped_text(skipped)}"
+        return Choice(None, reason, skipped=skipped)
+    if strategy == "ROUND_ROBIN":
+        return _round_robin(eligible, skipped, pointer_position)
+    if strategy == "WEIGHTED":
+        return _weighted(eligible, skipped)
+    if strategy == "LEAST_LOADED":
+        return _least_loaded(eligible, skipped)
+    raise ValueError(f"unknown strategy {strategy}")
+
+
+def _round_robin(
+    eligible: list[Candidate], skipped: list[tuple[Candidate, str]], pointer_position: int | None
+) -> Choice:
+    """The first eligible member after the one who got the last lead, in
+    position order (wrapping). Positions are stable, so adding or removing
+    a member never reshuffles anyone else's turn."""
+    if pointer_position is None:
+        winner = eligible[0]
+        pointer_text = "no previous assignment"
+    else:
+        after = [c for c in eligible if c.position > pointer_position]
+        winner = after[0] if after else eligible[0]
+        pointer_text = f"pointer after position {pointer_position}"
+    reason = (
+        f"ROUND_ROBIN: {pointer_text}; next in turn is {winner.name} (position {winner.position}). "
+        f"{_skipped_text(skipped)}"
+    )
+    return Choice(winner, reason, skipped=skipped)
+
+
+def _weighted(eligible: list[Candidate], skipped: list[tuple[Candidate, str]]) -> Choice:
+    """Smooth weighted round-robin: every eligible member's current weight
+    grows by its weight, the highest takes the lead (ties: lower position)
+    and pays back the total. Over any sum(weights) consecutive picks each
+    member gets exactly its weight, spread evenly."""
+    total = sum(c.weight for c in eligible)
+    raised = {c.member_id: c.current_weight + c.weight for c in eligible}
+    winner = max(eligible, key=lambda c: (raised[c.member_id], -c.position, -c.member_id))
+    weights = dict(raised)
+    weights[winner.member_id] -= total
+    standing = ", ".join(f"{c.name} w={c.weight} cw={raised[c.member_id]}" for c in eligible)
+    reason = (
+        f"WEIGHTED (smooth weighted round-robin, total weight {total}): {standing}; "
+        f"highest is {winner.name}. {_skipped_text(skipped)}"
+    )
+    return Choice(winner, reason, weights=weights, skipped=skipped)
+
+
+def _least_loaded(eligible: list[Candidate], skipped: list[tuple[Candidate, str]]) -> Choice:
+    """Fewest open assigned leads; ties go to whoever waited longest since
+    their last assignment (never assigned = longest), then position."""
+
+    def waited(c: Candidate) -> float:
+        return c.last_assigned_at.timestamp() if c.last_assigned_at else float("-inf")
+
+    winner = min(eligible, key=lambda c: (c.open_leads, waited(c), c.position, c.member_id))
+    loads = ", ".join(
+        f"{c.name} {c.open_leads} open (last lead {c.last_assigned_at.isoformat() if c.last_assigned_at else 'never'})"
+        for c in eligible
+    )
+    reason = f"LEAST_LOADED: {loads}; fewest open leads is {winner.name}. {_skipped_text(skipped)}"
+    return Choice(winner, reason, skipped=skipped)
