@@ -63,6 +63,8 @@ class Limits:
     login_failure_window_seconds: int = 15 * 60
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
+    # An open websocket re-checks its token and refreshes presence this often.
+    ws_presence_interval_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Settings:
     # Anonymous introspection can be switched off in production; partners
     # with a key always get it.
     anonymous_introspection: bool = True
+    # Browser origins (scheme://host[:port]) other than the API's own whose
+    # pages may open the websocket; empty means same-origin only.
+    allowed_origins: tuple[str, ...] = ()
     # argon2id cost (RFC 9106 second recommendation by default). Tests lower
     # it so that creating hundreds of users stays fast.
     argon2_time_cost: int = 3
@@ -132,6 +137,11 @@ class Settings:
             redis_prefix=env.get("REVGRAPH_REDIS_PREFIX") or "revgraph",
             presence_timeout_seconds=_int(env, "REVGRAPH_PRESENCE_TIMEOUT_SECONDS", 15 * 60),
             anonymous_introspection=_flag(env.get("REVGRAPH_ANONYMOUS_INTROSPECTION"), mode != "production"),
+            allowed_origins=tuple(
+                o.strip().rstrip("/")
+                for o in (env.get("REVGRAPH_ALLOWED_ORIGINS") or "").split(",")
+                if o.strip()
+            ),
             argon2_time_cost=_int(env, "REVGRAPH_ARGON2_TIME_COST", 3),
             argon2_memory_kib=_int(env, "REVGRAPH_ARGON2_MEMORY_KIB", 65536),
             limits=limits,
