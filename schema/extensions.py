@@ -1,21 +1,39 @@
-"""The extension list: demand control, caches and error masking."""
+"""The extension list: demand control, authentication of the operation,
+rate limits, caches and error masking (RELIABILITY.md).
+
+Order of refusals, cheapest first, so a refused operation runs no SQL:
+parse (tokens) -> validation (depth, aliases, mutations per document) ->
+page sizes with variables resolved -> cost ceiling -> authentication (the
+first SQL) -> introspection policy -> rate limit -> execution.
+
+Codes of top-level errors: QUERY_TOO_COMPLEX for the shape of the document
+(tokens, depth, aliases, cost, more than 4 mutations, logIn/signUp twice);
+LIMIT_EXCEEDED for `first`/`last` over 100 and for an exhausted rate-limit
+budget (then also HTTP 429 with Retry-After); UNAUTHENTICATED for a bearer
+token that is invalid, expired or revoked (the whole operation is refused);
+INTERNAL for anything unexpected (message masked, `requestId` to quote)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import (
-    MaskErrors,
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 
+from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
+from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
 
 log = logging.getLogger("revgraph.errors")
 
@@ -28,6 +46,15 @@ PUBLIC_CODES = {
     "INVALID",
     "BAD_REQUEST",
 }
+# Strawberry's limiters report without a code; these are their messages.
+# graphql-core aborts validation of pathological documents (e.g. ~900 copies
+# of one field overflow its overlap check): too complex as well.
+LIMITER_MESSAGES = (
+    "exceeds maximum operation depth",
+    "aliases found. Allowed:",
+    "Document contains more than",
+    "Validation aborted.",
+)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -42,13 +69,182 @@ def should_mask(error: GraphQLError) -> bool:
     return code not in PUBLIC_CODES
 
 
-def extensions_for(settings: Settings) -> list[Any]:
+def refusal(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+class ErrorMasking(SchemaExtension):
+    """Unexpected exceptions become "Unexpected error." with the request id
+    (extensions.code INTERNAL, extensions.requestId); the full traceback is
+    logged under the same id. Limiter errors get their public code.
+
+    Works in `get_results`, which Strawberry calls for every result it
+    returns (errors from resolvers, validation, and exceptions escaping
+    other extensions' hooks alike) with `pre_execution_errors` being that
+    result's own error list, so editing it in place edits the response.
+    MaskErrors' hooks miss the errors raised inside extension hooks."""
+
+    message = "Unexpected error."
+
+    def get_results(self) -> dict[str, Any]:
+        errors = self.execution_context.pre_execution_errors
+        for index, error in enumerate(errors or ()):
+            errors[index] = self.public_form(error)  # type: ignore[index]
+        return {}
+
+    def public_form(self, error: GraphQLError) -> GraphQLError:
+        if should_mask(error):
+            return self.masked(error)
+        if error.original_error is None and any(m in error.message for m in LIMITER_MESSAGES):
+            error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
+        return error
+
+    def masked(self, error: GraphQLError) -> GraphQLError:
+        context = self.execution_context.context
+        ctx = context.get("ctx") if isinstance(context, dict) else None
+        request_id = getattr(ctx, "request_id", "unknown")
+        original = error.original_error
+        log.error(
+            "unexpected error, request %s, path %s: %s",
+            request_id,
+            error.path,
+            type(original).__name__,
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+        )
+        return GraphQLError(
+            message=self.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )
+
+
+class DemandControl(SchemaExtension):
+    """Admits an operation after validation: page sizes, cost ceiling,
+    authentication, introspection policy and rate limit, in that order.
+    Reports `extensions.cost` ({requested, limit} plus the caller's budget)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.demand: Demand | None = None
+        self.delivered: int | None = None
+        self.budget: Budget | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        # Raising here refuses the operation before any resolver runs, for
+        # queries, mutations and subscriptions alike.
+        actor, limiter = await self._admit()
+        yield
+        if actor is None or limiter is None:
+            return
+        result = self.execution_context.result
+        data = getattr(result, "data", None)
+        ec = self.execution_context
+        assert ec.graphql_document is not None
+        self.delivered = delivered_cost(ec.graphql_document, ec.operation_name, data)
+        self.budget = await limiter.charge(actor, self.delivered)
+        self._report_budget(self.budget)
+
+    async def _admit(self) -> tuple[Any, Any]:
+        limits = self.settings.limits
+        ec = self.execution_context
+        assert ec.graphql_document is not None
+        self.demand = measure_demand(
+            ec.schema._schema,
+            ec.graphql_document,
+            ec.operation_name,
+            ec.variables,
+            max_page_size=limits.max_page_size,
+            default_page_size=limits.default_page_size,
+        )
+        demand = self.demand or Demand()
+        if demand.page_size_problem:
+            raise refusal(demand.page_size_problem, "LIMIT_EXCEEDED")
+        if demand.cost > limits.max_cost:
+            raise refusal(
+                f"This query would cost {demand.cost} points; the limit is {limits.max_cost}. "
+                "Ask for smaller pages (`first`/`last`) or fewer nested connections.",
+                "QUERY_TOO_COMPLEX",
+            )
+        context = self.context
+        authenticate = context.get("authenticate")
+        if authenticate is not None:
+            await authenticate()
+        if context.get("bad_token"):
+            raise refusal(
+                "The bearer token is invalid, expired or revoked: log in again or use a valid API key.",
+                "UNAUTHENTICATED",
+            )
+        actor = getattr(context.get("ctx"), "actor", None)
+        if demand.introspection and actor is None and not self.settings.anonymous_introspection:
+            raise refusal(
+                "Introspection requires authentication on this server: send Authorization: Bearer <token>.",
+                "UNAUTHENTICATED",
+            )
+        limiter = context.get("rate_limiter")
+        if actor is None or limiter is None:
+            return actor, None
+        self.budget = await limiter.admit(actor, demand.cost)
+        self._report_budget(self.budget)
+        if not self.budget.allowed:
+            reset = datetime.fromtimestamp(self.budget.reset, UTC).isoformat()
+            raise refusal(
+                f"Rate limit exhausted: {self.budget.remaining} of {self.budget.limit} points left "
+                f"and this operation may cost {demand.cost}. The budget resets at {reset}.",
+                "LIMIT_EXCEEDED",
+            )
+        return actor, limiter
+
+    @property
+    def context(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        return context if isinstance(context, dict) else {}
+
+    def _report_budget(self, budget: Budget) -> None:
+        """GitHub-style headers on HTTP responses; a refusal is also 429."""
+        if self.context.get("transport") != "http":
+            return
+        response = self.context.get("response")
+        response.headers.update(budget.headers())
+        if budget.allowed:
+            return
+        response.status_code = 429
+        response.headers["retry-after"] = str(max(budget.reset - int(datetime.now(UTC).timestamp()), 1))
+
+    def get_results(self) -> dict[str, Any]:
+        cost: dict[str, Any] = {
+            "requested": self.demand.cost if self.demand else None,
+            "limit": self.settings.limits.max_cost,
+        }
+        if self.delivered is not None:
+            cost["actual"] = self.delivered
+        if self.budget is not None:
+            cost["rateLimit"] = {
+                "limit": self.budget.limit,
+                "remaining": self.budget.remaining,
+                "used": self.budget.used,
+                "resetAt": datetime.fromtimestamp(self.budget.reset, UTC).isoformat(),
+            }
+        return {"cost": cost}
+
+
+def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, not instances: Strawberry shares an instance between
+    concurrent requests, and these keep per-request state. Validation rules
+    are built once so the validation cache recognises them."""
     limits = settings.limits
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        mutation_rule(limits.max_mutations_per_document),
+    ]
     return [
-        ParserCache(maxsize=1024),
-        ValidationCache(maxsize=1024),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        MaskErrors(should_mask_error=should_mask, error_message="Unexpected error."),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: DemandControl(settings),
+        ErrorMasking,
     ]

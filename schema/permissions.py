@@ -1,12 +1,20 @@
 """Deny by default: every root field names who may call it. A test walks
-the schema and fails on a root field without one of these."""
+the schema and fails on a root field without one of these.
+
+Refusals are top-level errors with a message and extensions.code:
+UNAUTHENTICATED (no credentials) or FORBIDDEN (the role may not run the
+field at all). Permission instances are shared by every request of a field,
+so nothing here keeps per-call state."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
+
+UNAUTHENTICATED_MESSAGE = "Authentication required: send Authorization: Bearer <token>."
 
 
 class Public(BasePermission):
@@ -21,7 +29,7 @@ class Public(BasePermission):
 class Authenticated(BasePermission):
     """Any user or API key of a workspace; row visibility does the rest."""
 
-    message = "Authentication required: send Authorization: Bearer <token>."
+    message = UNAUTHENTICATED_MESSAGE
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -37,12 +45,13 @@ class AdminOnly(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         actor = info.context["ctx"].actor
         if actor is None:
-            self.message = Authenticated.message
-            self.error_extensions = Authenticated.error_extensions
-            return False
+            # Anonymous callers learn they must log in, not that they lack a role.
+            raise StrawberryGraphQLError(UNAUTHENTICATED_MESSAGE, extensions={"code": "UNAUTHENTICATED"})
         return actor.is_admin
 
 
 PUBLIC = [Public]
 AUTHENTICATED = [Authenticated]
 ADMIN = [AdminOnly]
+# Every permission class that marks a root field as deliberately exposed.
+MARKERS = (Public, Authenticated, AdminOnly)
