@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -20,6 +21,7 @@ from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pendin
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web.graphql_view import RevGraphView
+from revgraph.web.request_guard import RequestGuard
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await stop_tasks()
             install_bus(None)
             await bus.disconnect()
+            await view.aclose()
             await close_database()
 
     routes = [
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         WebSocketRoute("/graphql", view),
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    guard = Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     app.state.settings = settings
     app.state.schema = schema
     return app

@@ -1,9 +1,16 @@
-"""/graphql over HTTP and graphql-transport-ws: authentication into the
-request context, protocol restrictions, and masking of unexpected errors."""
+"""/graphql over HTTP and graphql-transport-ws: credentials into the request
+context, protocol restrictions, and the websocket's presence keeper.
+
+HTTP requests are authenticated lazily, by the DemandControl extension
+after the document passed its limits, so a refused document costs no SQL.
+Websockets authenticate once, in `connection_init`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +20,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.identity import authenticate
+from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,41 +46,108 @@ def client_ip(request: Request | WebSocket) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def request_id_of(request: Request | WebSocket) -> str:
+    """The id RequestGuard gave this request (also in `x-request-id`)."""
+    return request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:16]
+
+
+class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with one addition: while an authenticated socket
+    is open, its user stays present (and a revoked token closes it)."""
+
+    presence: asyncio.Task | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.presence is None:
+            self.presence = asyncio.create_task(self._keep_presence(), name="ws-presence")
+
+    async def _keep_presence(self) -> None:
+        view: RevGraphView = self.view  # type: ignore[assignment]
+        token = self.context.get("ws_token")
+        interval = view.settings.limits.ws_presence_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                actor = await authenticate(view.settings, token)
+            except Exception:
+                log.exception("websocket presence check failed")
+                continue
+            if actor is None:
+                await self.websocket.close(code=4403, reason="Forbidden: the token was revoked or expired")
+                return
+
+    async def shutdown(self) -> None:
+        if self.presence is not None:
+            self.presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.presence
+        await super().shutdown()
+
+
 class RevGraphView(GraphQL):
+    graphql_transport_ws_handler_class = RevGraphWSHandler
+
     def __init__(self, schema: Any, settings: Settings) -> None:
         limits = settings.limits
         super().__init__(
             schema,
-            graphql_ide=None if settings.production else "graphiql",
+            # GraphiQL only while developing; production answers 404.
+            graphql_ide="graphiql" if settings.env == "development" else None,
+            # Strawberry runs only queries over GET; mutations answer 400.
             allow_queries_via_get=True,
+            # The legacy graphql-ws protocol is off: a client asking only for
+            # it is closed with 4406.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=limits.ws_init_timeout_seconds),
             max_subscriptions_per_connection=limits.max_subscriptions_per_connection,
             keep_alive=True,
             keep_alive_interval=15,
+            allowed_origins=settings.allowed_origins,
         )
         self.settings = settings
+        self.rate_limiter = RateLimiter(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> dict[str, Any]:
-        ctx = Context(settings=self.settings, client_ip=client_ip(request))
-        bad_token = False
+        ctx = Context(settings=self.settings, client_ip=client_ip(request), request_id=request_id_of(request))
+        context: dict[str, Any] = {
+            "ctx": ctx,
+            "request": request,
+            "response": response,
+            "bad_token": False,
+            "rate_limiter": self.rate_limiter,
+            "transport": "ws" if isinstance(request, WebSocket) else "http",
+        }
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             token = bearer(header)
-            if token:
-                ctx.actor = await authenticate(self.settings, token)
-                bad_token = ctx.actor is None
-            elif header:
-                bad_token = True
-        return {"ctx": ctx, "request": request, "response": response, "bad_token": bad_token}
+            if header and not token:
+                context["bad_token"] = True
+            elif token:
+                context["authenticate"] = self._authenticator(context, token)
+        return context
+
+    def _authenticator(self, context: dict[str, Any], token: str) -> Any:
+        """Resolve the bearer token once, when DemandControl admits the
+        operation; an unknown, expired or revoked one marks `bad_token`."""
+
+        async def resolve() -> None:
+            context.pop("authenticate", None)
+            actor = await authenticate(self.settings, token)
+            context["ctx"].actor = actor
+            context["bad_token"] = actor is None
+
+        return resolve
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:
         """Authenticate the socket from the connection_init payload; a
         missing or invalid token closes it with 4403."""
         params = context.get("connection_params") or {}
-        raw = params.get("authorization") or params.get("Authorization") if isinstance(params, dict) else None
+        raw = (
+            (params.get("authorization") or params.get("Authorization")) if isinstance(params, dict) else None
+        )
         token = bearer(raw) if isinstance(raw, str) else None
         actor = await authenticate(self.settings, token) if token else None
         if actor is None:
@@ -76,4 +155,8 @@ class RevGraphView(GraphQL):
                 {"reason": "A valid `authorization: Bearer <token>` is required in connection_init."}
             )
         context["ctx"].actor = actor
+        context["ws_token"] = token
         return None
+
+    async def aclose(self) -> None:
+        await self.rate_limiter.aclose()

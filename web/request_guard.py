@@ -1,0 +1,123 @@
+"""RequestGuard: the HTTP checks that happen before any GraphQL parsing
+(RELIABILITY.md "Demand control" and "Exposure and errors").
+
+- Every HTTP response carries `x-request-id`; the same id is the context's
+  request id, so a masked error's `requestId` finds its logged traceback.
+- Request bodies over `max_body_bytes` (1 MiB) are refused with 413 before
+  the application reads them, whether or not Content-Length is declared.
+- POST /graphql accepts only `application/json` (415 otherwise): a browser
+  can send text/plain or form bodies cross-site without a CORS preflight,
+  so accepting them would allow CSRF.
+- A JSON array body (operation batching) is refused with 400: one request
+  must not carry many operations past the per-document limits."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, graphql_path: str = "/graphql") -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.graphql_path = graphql_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send_with_id)
+            return
+        headers = Headers(scope=scope)
+        is_graphql = scope["path"].rstrip("/") == self.graphql_path
+        if is_graphql:
+            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media_type not in JSON_TYPES:
+                await self._refuse(
+                    send_with_id,
+                    415,
+                    "POST /graphql takes a JSON body: send Content-Type: application/json.",
+                )
+                return
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._refuse(send_with_id, 413, self._too_large())
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            await self._refuse(send_with_id, 413, self._too_large())
+            return
+        if is_graphql and body.lstrip()[:1] == b"[":
+            await self._refuse(
+                send_with_id,
+                400,
+                "Batching (a JSON array of operations) is not supported: send one operation per request.",
+            )
+            return
+        await self.app(scope, _replay(body, receive), send_with_id)
+
+    def _too_large(self) -> str:
+        return f"The request body exceeds {self.max_body_bytes} bytes."
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it passes the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, message: str) -> None:
+        # The GraphQL-over-HTTP error shape, so clients parse one format.
+        code = "LIMIT_EXCEEDED" if status == 413 else "BAD_REQUEST"
+        body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
