@@ -108,7 +108,9 @@ export class BoardView {
         "aria-label": deal.title,
       },
       h("h3", { class: "card-title" }, deal.title),
-      h("p", { class: "card-value" }, deal.value === null ? T.noValue : money(deal.value, deal.currency)),
+      deal.value === null
+        ? h("p", { class: "card-value empty-value" }, T.noValue)
+        : h("p", { class: "card-value" }, money(deal.value, deal.currency)),
       h(
         "p",
         { class: "card-people" },

@@ -284,7 +284,11 @@ export class MoveController {
       this.notify(errors.map((error) => error.message).join(" "));
       return;
     }
-    const messages = new Map(errors.map((error) => [missingField(error.field), error.message]));
+    // A missing field is said by the form itself; only a value the server
+    // could not accept needs its message under the field.
+    const messages = new Map(
+      errors.filter((error) => error.code !== "REQUIRED_FIELD_MISSING").map((error) => [missingField(error.field), error.message]),
+    );
     const kept = previous ? new FormData(previous) : null;
     const form = h(
       "form",
