@@ -287,3 +287,37 @@ async def test_a_move_of_a_stale_card_is_refused_and_the_card_reloaded(
     await expect(column(page, "Qualificado").locator(card(page, apartment))).to_be_visible()
     await expect(card(page, apartment)).not_to_have_class(re.compile(r"\bpending\b"))
     assert (await deal_now(gql, workspace, apartment))["stage"]["name"] == "Qualificado"
+
+
+async def test_switching_pipelines_keeps_one_board_answering_drags(
+    gql: Any, workspace: Any, open_page: Any
+) -> None:
+    # given two pipelines, and a tab that looks at the second and comes back
+    board = await given_a_board(gql, workspace)
+    other = await gql.ok(
+        CREATE_PIPELINE,
+        {"input": {"name": "Locação", "stages": [{"name": "Visita"}, {"name": "Contrato"}]}},
+        token=workspace.token,
+    )
+    assert other["createPipeline"]["userErrors"] == []
+    apartment = board["deals"]["Apartamento Centro"]
+    before = await deal_now(gql, workspace, apartment)
+    page = await logged_in_board(open_page, workspace)
+    picker = page.get_by_label("Funil")
+    await picker.select_option(label="Locação")
+    await expect(column(page, "Visita")).to_be_visible()
+    await picker.select_option(label="Vendas")
+    await expect(page.locator(".live-indicator")).to_have_attribute("data-state", "live")
+    moves: list[str] = []
+    page.on("request", lambda r: moves.append(r.url) if "moveDeal" in (r.post_data or "") else None)
+
+    # when a card is dragged
+    await card(page, apartment).drag_to(column(page, "Qualificado").locator(".cards"))
+
+    # then exactly one move was sent (the boards looked at before are gone) and it went through
+    await expect(column(page, "Qualificado").locator(card(page, apartment))).to_be_visible()
+    await expect(card(page, apartment)).not_to_have_class(re.compile(r"\bpending\b"))
+    assert len(moves) == 1
+    after = await deal_now(gql, workspace, apartment)
+    assert after["stage"]["name"] == "Qualificado"
+    assert after["version"] == before["version"] + 1

@@ -149,14 +149,18 @@ async function openBoard(pipelineId, root, indicator, currency) {
     return;
   }
   document.title = `${pipeline.name} · ${T.appName}`;
+  // A fresh surface per board, so listeners of a previous board (and its
+  // stale state) go away with it.
+  const surface = h("div", { class: "board-surface" });
+  root.replaceChildren(surface);
   const state = new BoardState(pipeline);
   const moves = new MoveController(state, null, notify);
-  const view = new BoardView(root, state, currency, {
+  const view = new BoardView(surface, state, currency, {
     openMoveMenu: (dealId, button) => moves.openMoveMenu(dealId, button),
   });
   moves.view = view;
   view.render();
-  moves.attach(root);
+  moves.attach(surface);
   // Subscribing from the sequence read with the board: nothing is missed
   // between the read and the subscription, and nothing is applied twice.
   live = new LiveSubscription({
