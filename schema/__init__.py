@@ -7,12 +7,22 @@ import strawberry
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+import revgraph.schema.activities as activities_schema
 import revgraph.schema.board as board_schema
+import revgraph.schema.companies as companies_schema
+import revgraph.schema.contacts as contacts_schema
 import revgraph.schema.deals as deals_schema
+import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.identity as identity_schema
+from revgraph.resolvers import activities as activities_use_cases
+from revgraph.resolvers import companies as companies_use_cases
+from revgraph.resolvers import contacts as contacts_use_cases
 from revgraph.resolvers import deals as deals_use_cases
+from revgraph.resolvers.distribution import live as distribution_live
+from revgraph.resolvers.distribution import queues as queues_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
+from revgraph.resolvers import timeline as timeline_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
 from revgraph.schema.nodes import register_node, resolve_node
@@ -23,6 +33,12 @@ register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
 register_node("Pipeline", pipelines_use_cases.get_pipeline, deals_schema.Pipeline.of)
 register_node("Stage", pipelines_use_cases.get_stage, deals_schema.Stage.of)
 register_node("Deal", deals_use_cases.get_deal, deals_schema.Deal.of)
+register_node("Queue", queues_use_cases.get_queue, distribution_schema.Queue.of)
+register_node("Assignment", distribution_live.get_assignment, distribution_schema.Assignment.of)
+register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact.of)
+register_node("Company", companies_use_cases.get_company, companies_schema.Company.of)
+register_node("Task", activities_use_cases.get_task, activities_schema.Task.of)
+register_node("TimelineEvent", timeline_use_cases.get_timeline_event, activities_schema.TimelineEvent.of)
 
 
 @strawberry.type
@@ -35,9 +51,31 @@ class NodeQuery:
         return await query(resolve_node(ctx_of(info), id))
 
 
-Query = merge_types("Query", (NodeQuery, identity_schema.IdentityQuery, deals_schema.DealsQuery))
-Mutation = merge_types("Mutation", (identity_schema.IdentityMutation, deals_schema.DealsMutation))
-Subscription = merge_types("Subscription", (board_schema.BoardSubscription,))
+Query = merge_types(
+    "Query",
+    (
+        NodeQuery,
+        identity_schema.IdentityQuery,
+        contacts_schema.ContactsQuery,
+        companies_schema.CompaniesQuery,
+        deals_schema.DealsQuery,
+        distribution_schema.DistributionQuery,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        identity_schema.IdentityMutation,
+        contacts_schema.ContactsMutation,
+        companies_schema.CompaniesMutation,
+        activities_schema.ActivitiesMutation,
+        deals_schema.DealsMutation,
+        distribution_schema.DistributionMutation,
+    ),
+)
+Subscription = merge_types(
+    "Subscription", (board_schema.BoardSubscription, distribution_schema.DistributionSubscription)
+)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -1,0 +1,166 @@
+"""Tasks and notes: the work done around a contact, each written to the
+contact's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from revgraph.models.crm import Note, Task
+from revgraph.models.events import Event
+from revgraph.resolvers.contacts import find_contact
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import decode_id, encode_id, pk_of
+from revgraph.resolvers.ownership import actor_name, assignable_user
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.validation import required_text
+from revgraph.resolvers.visibility import Scope, scope_of
+
+TASK_ORDER = [SortKey("id", kind="int")]
+MAX_NOTE_LENGTH = 20_000
+
+
+def task_q(scope: Scope) -> Q:
+    """A task is visible when its assignee is in scope or its contact is."""
+    if scope.everything:
+        return scope.owner_q()
+    owners = list(scope.owner_ids or ())
+    return Q(workspace_id=scope.workspace_id) & (Q(assignee_id__in=owners) | Q(contact__owner_id__in=owners))
+
+
+async def visible_tasks(ctx: Context) -> QuerySet:
+    return Task.filter(task_q(await scope_of(ctx)))
+
+
+async def get_task(ctx: Context, pk: int) -> Task | None:
+    return await (await visible_tasks(ctx)).filter(id=pk).first()
+
+
+async def contact_tasks(ctx: Context, contact_id: int, *, first: int | None, after: str | None) -> Page:
+    """Tasks of a contact the caller can see (all of them are visible
+    through the contact), oldest first."""
+    limits = ctx.settings.limits
+    return await paginate(
+        Task.filter(workspace_id=ctx.require_actor().workspace_id, contact_id=contact_id),
+        TASK_ORDER,
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+def _deal_ref(deal_id: str | None, field: list[str]) -> int | None:
+    # Deals are linked once the pipeline module decides their visibility;
+    # until then a deal id names nothing the caller can reach.
+    if deal_id is None:
+        return None
+    raise NotFound("Deal", field)
+
+
+def _due(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
+    """A to-do assigned to the caller unless another assignee is named (same
+    rules as owners). `dueAt` may be in the past: an already overdue return."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    title = required_text(data.get("title"), ["input", "title"], max_length=300, what="Title")
+    assignee_id = (
+        await assignable_user(ctx, scope, data["assignee_id"], ["input", "assigneeId"])
+        if data.get("assignee_id") is not None
+        else actor.user_id
+    )
+    contact = (
+        await find_contact(ctx, data["contact_id"], ["input", "contactId"])
+        if data.get("contact_id") is not None
+        else None
+    )
+    deal_id = _deal_ref(data.get("deal_id"), ["input", "dealId"])
+    async with unit_of_work():
+        task = await Task.create(
+            workspace_id=actor.workspace_id,
+            title=title,
+            due_at=_due(data.get("due_at")),
+            assignee_id=assignee_id,
+            contact_id=contact.id if contact else None,
+            deal_id=deal_id,
+            created_by_id=actor.user_id,
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "task.created",
+            f"{await actor_name(ctx)} created task {title}",
+            data={
+                "taskId": encode_id("Task", task.id),
+                "title": title,
+                "dueAt": task.due_at.isoformat() if task.due_at else None,
+                "assigneeId": encode_id("User", assignee_id),
+            },
+            contact_id=task.contact_id,
+            deal_id=deal_id,
+        )
+    return task
+
+
+async def complete_task(ctx: Context, task_id: str) -> Task:
+    """Mark a visible task done. Completing a done task is a no-op (no second
+    event), so a retried request is safe."""
+    actor = ctx.require_actor()
+    pk = pk_of(task_id, "Task")
+    task = await get_task(ctx, pk) if pk is not None else None
+    if task is None:
+        raise NotFound("Task", ["id"])
+    if task.done:
+        return task
+    async with unit_of_work():
+        # Conditional update: of two concurrent completions only one records.
+        now = datetime.now(UTC)
+        changed = await Task.filter(id=task.id, done=False).update(done=True, done_at=now)
+        task.done, task.done_at = True, now
+        if changed:
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "task.completed",
+                f"{await actor_name(ctx)} completed task {task.title}",
+                data={"taskId": encode_id("Task", task.id), "title": task.title},
+                contact_id=task.contact_id,
+                deal_id=task.deal_id,
+            )
+    return task
+
+
+async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
+    """Write a note on a contact the caller can see; returns its timeline event."""
+    actor = ctx.require_actor()
+    body = required_text(data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what="Body")
+    subject = decode_id(data.get("subject_id"))
+    if subject is None or subject[0] != "Contact":
+        raise NotFound("Contact or deal", ["input", "subjectId"])
+    contact = await find_contact(ctx, data.get("subject_id"), ["input", "subjectId"])
+    async with unit_of_work():
+        note = await Note.create(
+            workspace_id=actor.workspace_id, body=body, contact_id=contact.id, author_id=actor.user_id
+        )
+        first_line = body.splitlines()[0]
+        short = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+        return await record_event(
+            actor,
+            actor.workspace_id,
+            "note.added",
+            f"{await actor_name(ctx)} added a note: {short}",
+            data={"noteId": note.id, "body": body},
+            contact_id=contact.id,
+        )

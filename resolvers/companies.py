@@ -1,0 +1,187 @@
+"""Companies (accounts): visible by owner like contacts, soft-deleted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from revgraph.models.crm import Company
+from revgraph.resolvers import filtering as f
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.validation import custom_fields_object, required_text
+from revgraph.resolvers.visibility import scope_of
+
+COMPANY_FIELDS: f.FieldMap = {
+    "name": f.FieldSpec("name", f.STRING),
+    "domain": f.FieldSpec("domain", f.STRING),
+    "deleted": f.FieldSpec("deleted_at", f.TRASHED),
+}
+COMPANY_ORDER = [SortKey("name", kind="str"), SortKey("id", kind="int")]
+# A host name: labels of letters, digits and hyphens joined by dots.
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+async def visible_companies(ctx: Context) -> QuerySet:
+    """Every company the caller may see, trashed ones included."""
+    scope = await scope_of(ctx)
+    return Company.filter(scope.owner_q())
+
+
+async def get_company(ctx: Context, pk: int) -> Company | None:
+    """A visible company by primary key, trashed or not."""
+    return await (await visible_companies(ctx)).filter(id=pk).first()
+
+
+async def find_company(
+    ctx: Context, company_id: str | None, field: list[str], *, live: bool = True
+) -> Company:
+    pk = pk_of(company_id, "Company")
+    company = await get_company(ctx, pk) if pk is not None else None
+    if company is None or (live and company.deleted_at is not None):
+        raise NotFound("Company", field)
+    return company
+
+
+async def company_ref(ctx: Context, company_id: str | None, field: list[str]) -> int | None:
+    """The pk of a live company the caller may see (None clears the link)."""
+    if company_id is None:
+        return None
+    return (await find_company(ctx, company_id, field)).id
+
+
+async def list_companies(
+    ctx: Context,
+    *,
+    filter: Mapping[str, Any] | None = None,
+    search: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page:
+    """Visible companies by name; `search` matches name or domain, ignoring case."""
+    query = await visible_companies(ctx)
+    if not filter or filter.get("deleted") is None:
+        query = query.filter(deleted_at__isnull=True)
+    query = query.filter(f.filter_q(filter, COMPANY_FIELDS))
+    text = (search or "").strip()
+    if text:
+        query = query.filter(Q(name__icontains=text) | Q(domain__icontains=text))
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        COMPANY_ORDER,
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+def _domain(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text).split("/", 1)[0]
+    text = text.removeprefix("www.")
+    if not DOMAIN_RE.match(text):
+        raise DomainError("INVALID", f"Not a domain name: {value!r} (e.g. acme.com.br).", ["input", "domain"])
+    return text
+
+
+def _snapshot(company: Company) -> dict[str, Any]:
+    return {
+        "name": company.name,
+        "domain": company.domain,
+        "ownerId": encode_id("User", company.owner_id) if company.owner_id else None,
+        "customFields": dict(company.custom_fields or {}),
+    }
+
+
+async def create_company(ctx: Context, data: Mapping[str, Any]) -> Company:
+    """Create a company; an AGENT's company is theirs by default, like contacts."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    company = Company(
+        workspace_id=actor.workspace_id,
+        name=required_text(data.get("name"), ["input", "name"]),
+        domain=_domain(data.get("domain")),
+        custom_fields=custom_fields_object(data.get("custom_fields"), ["input", "customFields"]),
+    )
+    company.owner_id = (
+        await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
+        if data.get("owner_id") is not None
+        else default_owner(ctx)
+    )
+    async with unit_of_work():
+        await company.save()
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "company.created",
+            f"{await actor_name(ctx)} created company {company.name}",
+            data={"company": _snapshot(company)},
+            company_id=company.id,
+        )
+    return company
+
+
+async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any]) -> Company:
+    """Change the fields sent; records `company.updated` with from/to per field."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    company = await find_company(ctx, company_id, ["id"], live=False)
+    if company.deleted_at is not None:
+        raise DomainError("RULE_VIOLATION", "This company is in the trash; restore it first.", ["id"])
+    before = _snapshot(company)
+    if "name" in data:
+        company.name = required_text(data["name"], ["input", "name"])
+    if "domain" in data:
+        company.domain = _domain(data["domain"])
+    if "owner_id" in data and data["owner_id"] != before["ownerId"]:
+        company.owner_id = await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
+    if "custom_fields" in data:
+        company.custom_fields = custom_fields_object(data["custom_fields"], ["input", "customFields"])
+    after = _snapshot(company)
+    changes = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}
+    if changes:
+        async with unit_of_work():
+            await company.save()
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "company.updated",
+                f"{await actor_name(ctx)} changed {', '.join(changes)} of {company.name}",
+                data={"changes": changes},
+                company_id=company.id,
+            )
+    return company
+
+
+async def set_company_trashed(ctx: Context, company_id: str, *, trashed: bool) -> Company:
+    """Trash (or restore) a company; its contacts keep the link. Repeating
+    either is a no-op without an event."""
+    actor = ctx.require_actor()
+    company = await find_company(ctx, company_id, ["id"], live=False)
+    if (company.deleted_at is not None) == trashed:
+        return company
+    async with unit_of_work():
+        company.deleted_at = datetime.now(UTC) if trashed else None
+        await company.save(update_fields=["deleted_at", "updated_at"])
+        verb = "moved {} to the trash" if trashed else "restored {} from the trash"
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "company.deleted" if trashed else "company.restored",
+            f"{await actor_name(ctx)} {verb.format(company.name)}",
+            company_id=company.id,
+        )
+    return company

@@ -1,0 +1,415 @@
+"""Contacts: the people of the 360° graph — lookup, lists with filters,
+search and ordering, create/update with deduplication, trash and restore."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from revgraph.models.crm import Contact, ContactTag
+from revgraph.resolvers import filtering as f
+from revgraph.resolvers.companies import company_ref
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.validation import (
+    custom_fields_object,
+    normalize_email,
+    normalize_phone,
+    normalize_tags,
+    optional_text,
+    required_text,
+)
+from revgraph.resolvers.visibility import scope_of
+
+LIFECYCLE_STAGES = ("LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "DISQUALIFIED")
+# A search with at least this many digits also looks in phone numbers, so
+# "2024" finds names but not every phone containing a 2.
+PHONE_SEARCH_MIN_DIGITS = 3
+
+
+def _has_all_tags(tags: Any) -> Q:
+    q = Q()
+    for tag in tags or ():
+        q &= Q(id__in=Subquery(ContactTag.filter(name=tag).values("contact_id")))
+    return q
+
+
+CONTACT_FIELDS: f.FieldMap = {
+    "name": f.FieldSpec("name", f.STRING),
+    "email": f.FieldSpec("email", f.STRING),
+    "phone": f.FieldSpec("phone", f.STRING),
+    "source": f.FieldSpec("source", f.STRING),
+    "owner_id": f.FieldSpec("owner_id", f.ID, "User"),
+    "company_id": f.FieldSpec("company_id", f.ID, "Company"),
+    "lifecycle_stage": f.FieldSpec("lifecycle_stage", f.ONE_OF),
+    "tags": f.FieldSpec(
+        "tags",
+        "tags",
+        custom=_has_all_tags,
+        evaluate=lambda wanted, have: set(wanted or ()) <= set(have or ()),
+    ),
+    "score": f.FieldSpec("score", f.INT),
+    "created_at": f.FieldSpec("created_at", f.DATETIME),
+    "deleted": f.FieldSpec("deleted_at", f.TRASHED),
+}
+
+ORDER_KEYS = {
+    "NAME": ("name_search", "str"),
+    "CREATED_AT": ("created_at", "datetime"),
+    "UPDATED_AT": ("updated_at", "datetime"),
+    "SCORE": ("score", "int"),
+}
+DEFAULT_ORDER = [{"field": "CREATED_AT", "direction": "DESC"}]
+
+
+def sort_keys(order_by: list[Mapping[str, str]] | None) -> list[SortKey]:
+    """The keyset for `orderBy`, always ending with id so it is total."""
+    keys: list[SortKey] = []
+    for order in order_by or DEFAULT_ORDER:
+        column, kind = ORDER_KEYS[order["field"]]
+        if all(k.column != column for k in keys):
+            keys.append(SortKey(column, descending=order["direction"] == "DESC", kind=kind))
+    keys.append(SortKey("id", descending=keys[-1].descending, kind="int"))
+    return keys
+
+
+def search_q(search: str | None) -> Q:
+    """Case-insensitive substring of name or e-mail, or (3+ digits) of the phone."""
+    text = (search or "").strip().lower()
+    if not text:
+        return Q()
+    q = Q(name_search__contains=text) | Q(email__contains=text)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+        q |= Q(phone_digits__contains=digits)
+    return q
+
+
+async def visible_contacts(ctx: Context) -> QuerySet:
+    """Every contact the caller may see, trashed ones included."""
+    scope = await scope_of(ctx)
+    return Contact.filter(scope.owner_q())
+
+
+async def get_contact(ctx: Context, pk: int) -> Contact | None:
+    """A visible contact by primary key, trashed or not (so it can be restored)."""
+    return await (await visible_contacts(ctx)).filter(id=pk).first()
+
+
+async def find_contact(
+    ctx: Context, contact_id: str | None, field: list[str], *, live: bool = True
+) -> Contact:
+    """A visible contact named by a global id, or NOT_FOUND on `field`."""
+    pk = pk_of(contact_id, "Contact")
+    contact = await get_contact(ctx, pk) if pk is not None else None
+    if contact is None or (live and contact.deleted_at is not None):
+        raise NotFound("Contact", field)
+    return contact
+
+
+async def list_contacts(
+    ctx: Context,
+    *,
+    filter: Mapping[str, Any] | None = None,
+    order_by: list[Mapping[str, str]] | None = None,
+    search: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Page:
+    """Visible contacts matching filter and search; trashed ones only with
+    `deleted: true`. Default order: newest first."""
+    query = await visible_contacts(ctx)
+    if not filter or filter.get("deleted") is None:
+        query = query.filter(deleted_at__isnull=True)
+    query = query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        sort_keys(order_by),
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def company_contacts(ctx: Context, company_id: int, *, first: int | None, after: str | None) -> Page:
+    """The live contacts of a company that the caller may see, newest first."""
+    query = (await visible_contacts(ctx)).filter(company_id=company_id, deleted_at__isnull=True)
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        sort_keys(None),
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+# ------------------------------------------------------------------ writes
+
+LABELS = {
+    "name": "name",
+    "email": "e-mail",
+    "phone": "phone",
+    "companyId": "company",
+    "ownerId": "owner",
+    "lifecycleStage": "lifecycle stage",
+    "source": "source",
+    "tags": "tags",
+    "customFields": "custom fields",
+}
+
+
+def snapshot(contact: Contact, tags: list[str]) -> dict[str, Any]:
+    """The contact as the API names its fields, for change records."""
+    return {
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "companyId": encode_id("Company", contact.company_id) if contact.company_id else None,
+        "ownerId": encode_id("User", contact.owner_id) if contact.owner_id else None,
+        "lifecycleStage": contact.lifecycle_stage,
+        "source": contact.source,
+        "tags": list(tags),
+        "customFields": dict(contact.custom_fields or {}),
+    }
+
+
+def _lifecycle(value: Any, field: list[str]) -> str:
+    if value not in LIFECYCLE_STAGES:
+        raise DomainError("INVALID", f"lifecycleStage must be one of {', '.join(LIFECYCLE_STAGES)}.", field)
+    return str(value)
+
+
+def _optional_email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return normalize_email(value, ["input", "email"])
+
+
+def _optional_phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return normalize_phone(value, ["input", "phone"])
+
+
+def set_phone(contact: Contact, phone: str | None) -> None:
+    contact.phone = phone
+    contact.phone_digits = phone.lstrip("+") if phone else None
+
+
+def set_name(contact: Contact, name: str) -> None:
+    contact.name = name
+    contact.name_search = name.lower()
+
+
+async def ensure_unique(
+    workspace_id: int, email: str | None, phone: str | None, *, exclude: int | None, field_prefix: list[str]
+) -> None:
+    """DUPLICATE when another live contact of the workspace has this e-mail or phone."""
+    others = Contact.filter(workspace_id=workspace_id, deleted_at__isnull=True)
+    if exclude is not None:
+        others = others.exclude(id=exclude)
+    if email and await others.filter(email=email).exists():
+        raise DomainError("DUPLICATE", "A contact with this e-mail already exists.", [*field_prefix, "email"])
+    if phone and await others.filter(phone=phone).exists():
+        raise DomainError("DUPLICATE", "A contact with this phone already exists.", [*field_prefix, "phone"])
+
+
+async def duplicate_from_race(
+    workspace_id: int, contact: Contact, field_prefix: list[str], error: IntegrityError
+) -> DomainError:
+    """Name the field a concurrent writer took between our check and our write."""
+    try:
+        await ensure_unique(
+            workspace_id, contact.email, contact.phone, exclude=contact.id, field_prefix=field_prefix
+        )
+    except DomainError as duplicate:
+        return duplicate
+    raise error
+
+
+async def _replace_tags(contact: Contact, workspace_id: int, old: list[str], new: list[str]) -> None:
+    gone = [t for t in old if t not in new]
+    added = [t for t in new if t not in old]
+    if gone:
+        await ContactTag.filter(contact_id=contact.id, name__in=gone).delete()
+    if added:
+        await ContactTag.bulk_create(
+            [ContactTag(workspace_id=workspace_id, contact_id=contact.id, name=t) for t in added]
+        )
+
+
+async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
+    """Create a contact. E-mail and phone are normalised and must not belong
+    to another live contact of the workspace (DUPLICATE); an AGENT's contact
+    is theirs by default, anyone else's starts unowned."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    contact = Contact(workspace_id=actor.workspace_id)
+    set_name(contact, required_text(data.get("name"), ["input", "name"]))
+    contact.email = _optional_email(data.get("email"))
+    set_phone(contact, _optional_phone(data.get("phone")))
+    contact.company_id = await company_ref(ctx, data.get("company_id"), ["input", "companyId"])
+    contact.owner_id = (
+        await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
+        if data.get("owner_id") is not None
+        else default_owner(ctx)
+    )
+    contact.lifecycle_stage = _lifecycle(data.get("lifecycle_stage") or "LEAD", ["input", "lifecycleStage"])
+    contact.source = optional_text(data.get("source"), ["input", "source"], max_length=64, what="Source")
+    contact.custom_fields = custom_fields_object(data.get("custom_fields"), ["input", "customFields"])
+    tags = normalize_tags(data.get("tags") or [], ["input", "tags"])
+    await ensure_unique(
+        actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=["input"]
+    )
+    try:
+        async with unit_of_work():
+            await contact.save()
+            await _replace_tags(contact, actor.workspace_id, [], tags)
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "contact.created",
+                f"{await actor_name(ctx)} created contact {contact.name}",
+                data={"contact": snapshot(contact, tags)},
+                contact_id=contact.id,
+            )
+    except IntegrityError as error:
+        raise await duplicate_from_race(actor.workspace_id, contact, ["input"], error) from error
+    return contact
+
+
+async def contact_tags(contact_id: int) -> list[str]:
+    return list(await ContactTag.filter(contact_id=contact_id).order_by("id").values_list("name", flat=True))
+
+
+async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any]) -> Contact:
+    """Change the fields sent (null clears an optional one). Records
+    `contact.updated` with each changed field's from/to; no change, no event."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    contact = await find_contact(ctx, contact_id, ["id"], live=False)
+    if contact.deleted_at is not None:
+        raise DomainError("RULE_VIOLATION", "This contact is in the trash; restore it first.", ["id"])
+    old_tags = await contact_tags(contact.id)
+    before = snapshot(contact, old_tags)
+    tags = old_tags
+    if "name" in data:
+        set_name(contact, required_text(data["name"], ["input", "name"]))
+    if "email" in data:
+        contact.email = _optional_email(data["email"])
+    if "phone" in data:
+        set_phone(contact, _optional_phone(data["phone"]))
+    if "company_id" in data:
+        contact.company_id = await company_ref(ctx, data["company_id"], ["input", "companyId"])
+    if "owner_id" in data and data["owner_id"] != before["ownerId"]:
+        contact.owner_id = await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
+    if "lifecycle_stage" in data:
+        contact.lifecycle_stage = _lifecycle(data["lifecycle_stage"], ["input", "lifecycleStage"])
+    if "source" in data:
+        contact.source = optional_text(data["source"], ["input", "source"], max_length=64, what="Source")
+    if "tags" in data:
+        tags = normalize_tags(data["tags"] or [], ["input", "tags"])
+    if "custom_fields" in data:
+        contact.custom_fields = custom_fields_object(data["custom_fields"], ["input", "customFields"])
+    after = snapshot(contact, tags)
+    changes = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}
+    if not changes:
+        return contact
+    await ensure_unique(
+        actor.workspace_id,
+        contact.email if "email" in changes else None,
+        contact.phone if "phone" in changes else None,
+        exclude=contact.id,
+        field_prefix=["input"],
+    )
+    try:
+        async with unit_of_work():
+            await contact.save()
+            if "tags" in changes:
+                await _replace_tags(contact, actor.workspace_id, old_tags, tags)
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "contact.updated",
+                f"{await actor_name(ctx)} changed {', '.join(LABELS[k] for k in changes)}",
+                data={"changes": changes},
+                contact_id=contact.id,
+            )
+    except IntegrityError as error:
+        raise await duplicate_from_race(actor.workspace_id, contact, ["input"], error) from error
+    return contact
+
+
+async def delete_contact(ctx: Context, contact_id: str) -> Contact:
+    """Move a contact to the trash (restorable until the workspace's
+    retention passes). Deleting a trashed contact changes nothing."""
+    actor = ctx.require_actor()
+    contact = await find_contact(ctx, contact_id, ["id"], live=False)
+    if contact.deleted_at is not None:
+        return contact
+    async with unit_of_work():
+        contact.deleted_at = datetime.now(UTC)
+        await contact.save(update_fields=["deleted_at", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "contact.deleted",
+            f"{await actor_name(ctx)} moved {contact.name} to the trash",
+            contact_id=contact.id,
+        )
+    return contact
+
+
+async def restore_contact(ctx: Context, contact_id: str) -> Contact:
+    """Bring a trashed contact back, unless its e-mail or phone now belongs
+    to a live contact (DUPLICATE) or it was merged into another one."""
+    actor = ctx.require_actor()
+    contact = await find_contact(ctx, contact_id, ["id"], live=False)
+    if contact.deleted_at is None:
+        return contact
+    if contact.merged_into_id is not None:
+        raise DomainError(
+            "RULE_VIOLATION", "This contact was merged into another one and cannot be restored.", ["id"]
+        )
+    try:
+        await ensure_unique(actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=[])
+    except DomainError as duplicate:
+        raise DomainError(
+            "DUPLICATE",
+            f"{duplicate.problems[0].message[:-1]}; merge them instead of restoring.",
+            ["id"],
+        ) from duplicate
+    try:
+        async with unit_of_work():
+            contact.deleted_at = None
+            await contact.save(update_fields=["deleted_at", "updated_at"])
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "contact.restored",
+                f"{await actor_name(ctx)} restored {contact.name} from the trash",
+                contact_id=contact.id,
+            )
+    except IntegrityError as error:
+        raise DomainError(
+            "DUPLICATE", "A live contact now has this e-mail or phone; merge them instead.", ["id"]
+        ) from error
+    return contact

@@ -1,0 +1,49 @@
+"""The timeline: a contact's slice of the append-only event log, newest first."""
+
+from __future__ import annotations
+
+from revgraph.models.crm import Company, Contact
+from revgraph.models.events import Event
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.visibility import scope_of
+
+TIMELINE_ORDER = [SortKey("id", descending=True, kind="int")]
+
+
+async def contact_timeline(ctx: Context, contact_id: int, *, first: int | None, after: str | None) -> Page:
+    """Events about the contact and about every contact merged into it (the
+    log is never rewritten by a merge), newest first."""
+    workspace_id = ctx.require_actor().workspace_id
+    merged = await Contact.filter(workspace_id=workspace_id, merged_into_id=contact_id).values_list(
+        "id", flat=True
+    )
+    limits = ctx.settings.limits
+    return await paginate(
+        Event.filter(workspace_id=workspace_id, contact_id__in=[contact_id, *merged]),
+        TIMELINE_ORDER,
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
+    """An event the caller may see: through its contact (or the contact it
+    was merged into) or its company; workspace-level events are ADMIN's."""
+    scope = await scope_of(ctx)
+    event = await Event.filter(id=pk, workspace_id=scope.workspace_id).first()
+    if event is None or scope.everything:
+        return event
+    if event.contact_id is not None:
+        rows = await Contact.filter(id=event.contact_id).values("owner_id", "merged_into__owner_id")
+        if rows and (
+            scope.sees_owner(rows[0]["owner_id"]) or scope.sees_owner(rows[0]["merged_into__owner_id"])
+        ):
+            return event
+    if event.company_id is not None:
+        owners = await Company.filter(id=event.company_id).values_list("owner_id", flat=True)
+        if owners and scope.sees_owner(owners[0]):
+            return event
+    return None

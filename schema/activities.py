@@ -1,0 +1,197 @@
+"""GraphQL surface of tasks, notes and the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from revgraph.resolvers import activities, loaders
+from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.pagination import Page
+from revgraph.resolvers.visibility import scope_of
+from revgraph.schema.common import Node, PageInfo, UserError, ctx_of, input_dict, mutate
+from revgraph.schema.connections import Connection, build
+from revgraph.schema.identity import User
+from revgraph.schema.permissions import AUTHENTICATED
+
+if TYPE_CHECKING:
+    from revgraph.schema.contacts import Contact
+
+LazyContact = Annotated["Contact", strawberry.lazy("revgraph.schema.contacts")]
+
+
+@strawberry.type(description="A to-do with an optional due date, assigned to a user, about a contact.")
+class Task(Node):
+    title: str = strawberry.field(description="What to do.")
+    due_at: datetime | None = strawberry.field(description="When it is due; may be in the past (overdue).")
+    done: bool = strawberry.field(description="Completed (see completeTask).")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="Who should do it.")
+    async def assignee(self, info: Info) -> User | None:
+        if self.row.assignee_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.assignee_id)
+        return User.of(row) if row else None
+
+    @strawberry.field(description="The contact it is about; null if none or not visible to the caller.")
+    async def contact(self, info: Info) -> LazyContact | None:
+        from revgraph.schema.contacts import Contact
+
+        if self.row.contact_id is None:
+            return None
+        ctx = ctx_of(info)
+        row = await loaders.contacts(ctx).load(self.row.contact_id)
+        if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+            return None
+        return Contact.of(row)
+
+    @classmethod
+    def of(cls, row: Any) -> Task:
+        return cls(
+            id=strawberry.ID(encode_id("Task", row.id)),
+            title=row.title,
+            due_at=row.due_at,
+            done=row.done,
+            row=row,
+        )
+
+
+@strawberry.type(
+    description="One entry of the append-only event log: a change, interaction or note, never edited."
+)
+class TimelineEvent(Node):
+    kind: str = strawberry.field(
+        description='What happened: "contact.created", "contact.updated", "note.added", "task.created", "task.completed", "contact.merged", "deal.stage_changed", ...'
+    )
+    at: datetime = strawberry.field(description="When it happened.")
+    summary: str = strawberry.field(description="One human-readable line.")
+    data: JSON = strawberry.field(
+        description='Details; for "contact.updated": {"changes": {field: {"from": old, "to": new}}}.'
+    )
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="Who did it; null for the system or an automation.")
+    async def actor(self, info: Info) -> User | None:
+        if self.row.actor_user_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.actor_user_id)
+        return User.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: Any) -> TimelineEvent:
+        return cls(
+            id=strawberry.ID(encode_id("TimelineEvent", row.id)),
+            kind=row.kind,
+            at=row.at,
+            summary=row.summary,
+            data=row.data or {},
+            row=row,
+        )
+
+
+@strawberry.type(name="TaskConnection", description="A page of tasks.")
+class TaskConnection(Connection[Task]):
+    pass
+
+
+@strawberry.type(name="TimelineEdge", description="A timeline event with its cursor.")
+class TimelineEdge:
+    cursor: str = strawberry.field(description="Opaque position; pass as `after`.")
+    node: TimelineEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(name="TimelineConnection", description="A page of timeline events, newest first.")
+class TimelineConnection:
+    edges: list[TimelineEdge] = strawberry.field(description="The events of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the whole timeline.")
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="Number of events in the whole timeline.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+def task_connection(page: Page) -> TaskConnection:
+    return build(TaskConnection, page, Task.of)
+
+
+def timeline_connection(page: Page) -> TimelineConnection:
+    return build(TimelineConnection, page, TimelineEvent.of, TimelineEdge)
+
+
+@strawberry.input(description="A note on a contact (deals: once deal notes are supported).")
+class NoteInput:
+    subject_id: strawberry.ID = strawberry.field(description="The contact the note is about.")
+    body: str = strawberry.field(description="The text; not blank, at most 20,000 characters.")
+
+
+@strawberry.input(description="A new task. dueAt may be in the past (a return that is already overdue).")
+class TaskInput:
+    title: str = strawberry.field(description="What to do; not blank, at most 300 characters.")
+    due_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="When it is due.")
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Who should do it (default: the caller). Agents may only assign themselves.",
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The contact it is about (must be visible to the caller)."
+    )
+    deal_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The deal it is about."
+    )
+
+
+@strawberry.type(description="Result of createTask / completeTask.")
+class TaskPayload:
+    task: Task | None = strawberry.field(default=None, description="The task as changed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of addNote: the note's timeline event.")
+class TimelineEventPayload:
+    event: TimelineEvent | None = strawberry.field(default=None, description="The recorded event.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type
+class ActivitiesMutation:
+    @strawberry.mutation(
+        description="Write a note on a contact the caller can see; it appears on the contact's timeline.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def add_note(self, info: Info, input: NoteInput) -> TimelineEventPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"event": TimelineEvent.of(await activities.add_note(ctx, input_dict(input)))}
+
+        return await mutate(TimelineEventPayload, work)
+
+    @strawberry.mutation(
+        description="Create a task, assigned to the caller unless assigneeId says otherwise.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def create_task(self, info: Info, input: TaskInput) -> TaskPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"task": Task.of(await activities.create_task(ctx, input_dict(input)))}
+
+        return await mutate(TaskPayload, work)
+
+    @strawberry.mutation(
+        description="Mark a task done. Completing a task that is already done changes nothing and is not an error.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def complete_task(self, info: Info, id: strawberry.ID) -> TaskPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"task": Task.of(await activities.complete_task(ctx, id))}
+
+        return await mutate(TaskPayload, work)

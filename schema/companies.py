@@ -1,0 +1,202 @@
+"""GraphQL surface of companies (accounts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from revgraph.resolvers import companies, contacts, loaders
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.schema.common import (
+    DeletePayload,
+    Node,
+    StringFilter,
+    UserError,
+    ctx_of,
+    input_dict,
+    mutate,
+    query,
+)
+from revgraph.schema.connections import Connection, build
+from revgraph.schema.identity import User
+from revgraph.schema.permissions import AUTHENTICATED
+
+if TYPE_CHECKING:
+    from revgraph.schema.contacts import ContactConnection
+
+LazyContactConnection = Annotated["ContactConnection", strawberry.lazy("revgraph.schema.contacts")]
+
+
+@strawberry.type(description="A company (account) that contacts belong to; visible by owner like contacts.")
+class Company(Node):
+    name: str = strawberry.field(description="Company name.")
+    domain: str | None = strawberry.field(description='Web domain, lower-cased, e.g. "acme.com.br".')
+    custom_fields: JSON = strawberry.field(description="Free JSON object of workspace-specific fields.")
+    created_at: datetime = strawberry.field(description="When the company was created.")
+    deleted_at: datetime | None = strawberry.field(description="When it went to the trash; null if live.")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="The user responsible for the company; null when unowned.")
+    async def owner(self, info: Info) -> User | None:
+        if self.row.owner_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.owner_id)
+        return User.of(row) if row else None
+
+    @strawberry.field(
+        description="Live contacts of the company that the caller may see, newest first. `first` defaults to 50, at most 100."
+    )
+    async def contacts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> LazyContactConnection:
+        from revgraph.schema.contacts import contact_connection
+
+        page = await query(contacts.company_contacts(ctx_of(info), self.row.id, first=first, after=after))
+        return contact_connection(page)
+
+    @classmethod
+    def of(cls, row: Any) -> Company:
+        return cls(
+            id=strawberry.ID(encode_id("Company", row.id)),
+            name=row.name,
+            domain=row.domain,
+            custom_fields=row.custom_fields or {},
+            created_at=row.created_at,
+            deleted_at=row.deleted_at,
+            row=row,
+        )
+
+
+@strawberry.type(name="CompanyConnection", description="A page of companies.")
+class CompanyConnection(Connection[Company]):
+    pass
+
+
+@strawberry.input(description="Which companies to list; trashed ones are left out unless `deleted` is true.")
+class CompanyFilter:
+    and_: list[CompanyFilter] | None = strawberry.field(
+        name="and", default=strawberry.UNSET, description="All of these hold."
+    )
+    or_: list[CompanyFilter] | None = strawberry.field(
+        name="or", default=strawberry.UNSET, description="At least one of these holds."
+    )
+    not_: CompanyFilter | None = strawberry.field(
+        name="not", default=strawberry.UNSET, description="This does not hold."
+    )
+    name: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Company name.")
+    domain: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Web domain.")
+    deleted: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true: only the trash; false or absent: only live companies."
+    )
+
+
+@strawberry.input(
+    description="A new company. ownerId defaults to the creating user when that user is an AGENT."
+)
+class CompanyInput:
+    name: str = strawberry.field(description="Company name; not blank, at most 200 characters.")
+    domain: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description='Web domain ("https://www.acme.com.br/" is read as "acme.com.br").',
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner; agents may only name themselves."
+    )
+    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description="A JSON object.")
+
+
+@strawberry.input(description="Changes to a company: only the fields sent change.")
+class CompanyUpdateInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Company name; cannot be cleared."
+    )
+    domain: str | None = strawberry.field(default=strawberry.UNSET, description="Web domain; null clears it.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner; agents may only name themselves."
+    )
+    custom_fields: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new custom-fields object."
+    )
+
+
+@strawberry.type(description="Result of a company mutation.")
+class CompanyPayload:
+    company: Company | None = strawberry.field(default=None, description="The company as changed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type
+class CompaniesQuery:
+    @strawberry.field(
+        description="Companies the caller may see, by name. `search`: case-insensitive substring of name or domain. `first` defaults to 50, at most 100.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def companies(
+        self,
+        info: Info,
+        filter: CompanyFilter | None = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> CompanyConnection:
+        page = await query(
+            companies.list_companies(
+                ctx_of(info), filter=input_dict(filter), search=search, first=first, after=after
+            )
+        )
+        return build(CompanyConnection, page, Company.of)
+
+    @strawberry.field(
+        description="A company by id, also when trashed; null if missing or not visible.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def company(self, info: Info, id: strawberry.ID) -> Company | None:
+        pk = pk_of(id, "Company")
+        row = await query(companies.get_company(ctx_of(info), pk)) if pk is not None else None
+        return Company.of(row) if row else None
+
+
+def _company_mutation(use_case: Any, **options: Any) -> Any:
+    async def run(info: Info, *args: Any) -> CompanyPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"company": Company.of(await use_case(ctx, *args, **options))}
+
+        return await mutate(CompanyPayload, work)
+
+    return run
+
+
+@strawberry.type
+class CompaniesMutation:
+    @strawberry.mutation(description="Create a company.", permission_classes=AUTHENTICATED)
+    async def create_company(self, info: Info, input: CompanyInput) -> CompanyPayload:
+        return await _company_mutation(companies.create_company)(info, input_dict(input))
+
+    @strawberry.mutation(description="Change a live company.", permission_classes=AUTHENTICATED)
+    async def update_company(
+        self, info: Info, id: strawberry.ID, input: CompanyUpdateInput
+    ) -> CompanyPayload:
+        return await _company_mutation(companies.update_company)(info, id, input_dict(input))
+
+    @strawberry.mutation(
+        description="Move a company to the trash (its contacts keep the link); restorable for the retention period.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def delete_company(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            row = await companies.set_company_trashed(ctx, id, trashed=True)
+            return {"deleted_id": strawberry.ID(encode_id("Company", row.id))}
+
+        return await mutate(DeletePayload, work)
+
+    @strawberry.mutation(description="Bring a company back from the trash.", permission_classes=AUTHENTICATED)
+    async def restore_company(self, info: Info, id: strawberry.ID) -> CompanyPayload:
+        return await _company_mutation(companies.set_company_trashed, trashed=False)(info, id)

@@ -1,0 +1,337 @@
+"""GraphQL surface of contacts: the people of the 360° graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from revgraph.resolvers import activities, contact_merge, contacts, loaders, timeline
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.visibility import scope_of
+from revgraph.schema.activities import (
+    TaskConnection,
+    TimelineConnection,
+    task_connection,
+    timeline_connection,
+)
+from revgraph.schema.common import (
+    DateTimeFilter,
+    DeletePayload,
+    IDFilter,
+    IntFilter,
+    Node,
+    OrderDirection,
+    StringFilter,
+    UserError,
+    ctx_of,
+    input_dict,
+    mutate,
+    query,
+)
+from revgraph.schema.companies import Company
+from revgraph.schema.connections import Connection, build
+from revgraph.schema.identity import User
+from revgraph.schema.permissions import AUTHENTICATED
+
+PAGE_ARGS = "`first` defaults to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
+
+
+@strawberry.enum(description="How far a contact is in the funnel: LEAD → MQL → SQL → OPPORTUNITY → CUSTOMER.")
+class LifecycleStage(Enum):
+    LEAD = "LEAD"
+    MQL = "MQL"
+    SQL = "SQL"
+    OPPORTUNITY = "OPPORTUNITY"
+    CUSTOMER = "CUSTOMER"
+    DISQUALIFIED = "DISQUALIFIED"
+
+
+@strawberry.enum(description="What contacts can be ordered by (ties always broken by id).")
+class ContactOrderField(Enum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    SCORE = "SCORE"
+
+
+@strawberry.type(description="A person: a lead or customer, with owner, company, tags and a timeline.")
+class Contact(Node):
+    name: str = strawberry.field(description="Full name.")
+    email: str | None = strawberry.field(description="E-mail, lower-cased; unique among live contacts.")
+    phone: str | None = strawberry.field(
+        description='Normalised E.164, e.g. "+5511987654321"; unique among live contacts.'
+    )
+    lifecycle_stage: LifecycleStage = strawberry.field(description="Funnel stage (default LEAD).")
+    score: int = strawberry.field(description="Qualification score.")
+    source: str | None = strawberry.field(
+        description='Channel of origin: "form", "whatsapp", "api", "import", "manual"...'
+    )
+    custom_fields: JSON = strawberry.field(description="Free JSON object of workspace-specific fields.")
+    created_at: datetime = strawberry.field(description="When the contact was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it went to the trash; null for a live contact."
+    )
+    row: strawberry.Private[Any]
+
+    @strawberry.field(description="The contact's company; null if none or not visible to the caller.")
+    async def company(self, info: Info) -> Company | None:
+        if self.row.company_id is None:
+            return None
+        ctx = ctx_of(info)
+        row = await loaders.companies(ctx).load(self.row.company_id)
+        if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+            return None
+        return Company.of(row)
+
+    @strawberry.field(description="The user responsible for the contact; null when unowned.")
+    async def owner(self, info: Info) -> User | None:
+        if self.row.owner_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.owner_id)
+        return User.of(row) if row else None
+
+    @strawberry.field(description="Tags, in the order they were added.")
+    async def tags(self, info: Info) -> list[str]:
+        return list(await loaders.contact_tags(ctx_of(info)).load(self.row.id))
+
+    @strawberry.field(description=f"The contact's tasks, oldest first. {PAGE_ARGS}")
+    async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:
+        page = await query(activities.contact_tasks(ctx_of(info), self.row.id, first=first, after=after))
+        return task_connection(page)
+
+    @strawberry.field(
+        description=f"Everything that happened to the contact (and to contacts merged into it), newest first. {PAGE_ARGS}"
+    )
+    async def timeline(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> TimelineConnection:
+        page = await query(timeline.contact_timeline(ctx_of(info), self.row.id, first=first, after=after))
+        return timeline_connection(page)
+
+    @classmethod
+    def of(cls, row: Any) -> Contact:
+        return cls(
+            id=strawberry.ID(encode_id("Contact", row.id)),
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+            score=row.score,
+            source=row.source,
+            custom_fields=row.custom_fields or {},
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deleted_at=row.deleted_at,
+            row=row,
+        )
+
+
+@strawberry.type(name="ContactConnection", description="A page of contacts.")
+class ContactConnection(Connection[Contact]):
+    pass
+
+
+def contact_connection(page: Any) -> ContactConnection:
+    return build(ContactConnection, page, Contact.of)
+
+
+@strawberry.input(
+    description="Which contacts to list: every field given must hold; combine with and/or/not. Trashed contacts are left out unless `deleted` is true."
+)
+class ContactFilter:
+    and_: list[ContactFilter] | None = strawberry.field(
+        name="and", default=strawberry.UNSET, description="All of these hold."
+    )
+    or_: list[ContactFilter] | None = strawberry.field(
+        name="or", default=strawberry.UNSET, description="At least one of these holds."
+    )
+    not_: ContactFilter | None = strawberry.field(
+        name="not", default=strawberry.UNSET, description="This does not hold."
+    )
+    name: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Full name.")
+    email: StringFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="E-mail (lower-case)."
+    )
+    phone: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="E.164 phone.")
+    source: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
+    owner_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Owner (a User id).")
+    company_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Company id.")
+    lifecycle_stage: list[LifecycleStage] | None = strawberry.field(
+        default=strawberry.UNSET, description="In one of these stages."
+    )
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Has all of these tags.")
+    score: IntFilter | None = strawberry.field(default=strawberry.UNSET, description="Score.")
+    created_at: DateTimeFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="Creation time."
+    )
+    deleted: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true: only the trash; false or absent: only live contacts."
+    )
+
+
+@strawberry.input(description="One ordering key of a contact list.")
+class ContactOrder:
+    field: ContactOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(description="ASC or DESC.")
+
+
+@strawberry.input(
+    description="A new contact. name: required, not blank. lifecycleStage defaults to LEAD. ownerId defaults to the creating user when that user is an AGENT, otherwise the contact starts unowned."
+)
+class ContactInput:
+    name: str = strawberry.field(description="Full name; not blank, at most 200 characters.")
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Checked by syntax only, stored lower-cased."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Any common format; numbers without country code read as Brazilian.",
+    )
+    company_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Its company.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner; agents may only name themselves."
+    )
+    lifecycle_stage: LifecycleStage | None = strawberry.field(
+        default=strawberry.UNSET, description="Default LEAD."
+    )
+    source: str | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Tags, 1-64 characters each."
+    )
+    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description="A JSON object.")
+
+
+@strawberry.input(
+    description="Changes to a contact: only the fields sent change; null clears an optional one."
+)
+class ContactUpdateInput:
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Full name; cannot be cleared.")
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="E-mail.")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone.")
+    company_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Company.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Owner; agents may only name themselves."
+    )
+    lifecycle_stage: LifecycleStage | None = strawberry.field(
+        default=strawberry.UNSET, description="Funnel stage; cannot be cleared."
+    )
+    source: str | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new set of tags (replaces the old one)."
+    )
+    custom_fields: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new custom-fields object (replaces the old one)."
+    )
+
+
+@strawberry.type(description="Result of a contact mutation.")
+class ContactPayload:
+    contact: Contact | None = strawberry.field(default=None, description="The contact as changed.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type
+class ContactsQuery:
+    @strawberry.field(
+        description=f"Contacts the caller may see (ADMIN: workspace; MANAGER: team subtree; AGENT: own). `search`: case-insensitive substring of name or e-mail, or (3+ digits) of the phone. Default order: newest first. {PAGE_ARGS}",
+        permission_classes=AUTHENTICATED,
+    )
+    async def contacts(
+        self,
+        info: Info,
+        filter: ContactFilter | None = None,
+        order_by: list[ContactOrder] | None = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ContactConnection:
+        page = await query(
+            contacts.list_contacts(
+                ctx_of(info),
+                filter=input_dict(filter),
+                order_by=[input_dict(o) for o in order_by or ()] or None,
+                search=search,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+            )
+        )
+        return contact_connection(page)
+
+    @strawberry.field(
+        description="A contact by id, also when trashed (so it can be restored); null if missing or not visible.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
+        pk = pk_of(id, "Contact")
+        row = await query(contacts.get_contact(ctx_of(info), pk)) if pk is not None else None
+        return Contact.of(row) if row else None
+
+
+def _contact_mutation(use_case: Any) -> Any:
+    async def run(info: Info, *args: Any) -> ContactPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"contact": Contact.of(await use_case(ctx, *args))}
+
+        return await mutate(ContactPayload, work)
+
+    return run
+
+
+@strawberry.type
+class ContactsMutation:
+    @strawberry.mutation(
+        description="Create a contact. The same normalised e-mail or phone as a live contact of the workspace is a DUPLICATE userError.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def create_contact(self, info: Info, input: ContactInput) -> ContactPayload:
+        return await _contact_mutation(contacts.create_contact)(info, input_dict(input))
+
+    @strawberry.mutation(
+        description="Change a live contact; records contact.updated with each changed field (nothing changed: no event).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def update_contact(
+        self, info: Info, id: strawberry.ID, input: ContactUpdateInput
+    ) -> ContactPayload:
+        return await _contact_mutation(contacts.update_contact)(info, id, input_dict(input))
+
+    @strawberry.mutation(
+        description="Move a contact to the trash; restorable for the workspace's retention (30 days by default).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def delete_contact(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            row = await contacts.delete_contact(ctx, id)
+            return {"deleted_id": strawberry.ID(encode_id("Contact", row.id))}
+
+        return await mutate(DeletePayload, work)
+
+    @strawberry.mutation(
+        description="Bring a contact back from the trash. DUPLICATE if a live contact now has its e-mail or phone.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def restore_contact(self, info: Info, id: strawberry.ID) -> ContactPayload:
+        return await _contact_mutation(contacts.restore_contact)(info, id)
+
+    @strawberry.mutation(
+        description="Merge duplicateId into primaryId: deals, tasks, notes, tags, missing custom fields and contact data move to the primary, the duplicate is trashed and its timeline shows on the primary.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def merge_contacts(
+        self, info: Info, primary_id: strawberry.ID, duplicate_id: strawberry.ID
+    ) -> ContactPayload:
+        return await _contact_mutation(contact_merge.merge_contacts)(info, primary_id, duplicate_id)
