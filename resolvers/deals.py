@@ -162,7 +162,6 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
     await _apply_fields(ctx, scope, deal, values, ["input"])
     first_stage = await _stage_of_pipeline(pipeline, None, ["input", "stageId"])
     async with unit_of_work():
-        sequence = await next_board_sequence(pipeline.id)
         if stage.id != first_stage.id:
             await check_stage_entry(
                 deal,
@@ -177,27 +176,65 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
             deal.lost_reason = optional_text(
                 values.get("lost_reason"), ["input", "lostReason"], max_length=500
             )
-        deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
-        await deal.save()
-        await StageTransition.create(
-            workspace_id=actor.workspace_id,
-            deal_id=deal.id,
-            from_stage_id=None,
-            to_stage_id=stage.id,
-            actor_user_id=actor.user_id,
-        )
-        await record_event(
-            actor,
-            actor.workspace_id,
-            "deal.created",
-            f"Deal {deal.title} opened in {stage.name}",
-            data=_board_data(deal, toStageId=stage.id, owners=[None, deal.owner_id]),
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            company_id=deal.company_id,
-            pipeline_id=pipeline.id,
-            board_sequence=sequence,
-        )
+        await _insert(actor, deal, stage, actor_label=None)
+    return deal
+
+
+async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label: str | None) -> None:
+    """Place a new deal on top of its column, with its first transition and
+    its CREATED board event (caller's transaction, pipeline lock taken)."""
+    sequence = await next_board_sequence(deal.pipeline_id)
+    deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
+    await deal.save()
+    await StageTransition.create(
+        workspace_id=deal.workspace_id,
+        deal_id=deal.id,
+        from_stage_id=None,
+        to_stage_id=stage.id,
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor_label,
+    )
+    await record_event(
+        actor,
+        deal.workspace_id,
+        "deal.created",
+        f"Deal {deal.title} opened in {stage.name}",
+        data=_board_data(deal, toStageId=stage.id, owners=[None, deal.owner_id]),
+        deal_id=deal.id,
+        contact_id=deal.contact_id,
+        company_id=deal.company_id,
+        pipeline_id=deal.pipeline_id,
+        board_sequence=sequence,
+        actor_label=actor_label,
+    )
+
+
+async def open_deal_for_lead(
+    actor: Actor | None,
+    workspace: Workspace,
+    pipeline: Pipeline,
+    contact: Contact,
+    *,
+    title: str,
+    label: str | None,
+) -> Deal:
+    """A captured lead's deal: first stage, owned like its contact (caller's transaction)."""
+    stage = await _stage_of_pipeline(pipeline, None, ["input", "pipelineId"])
+    deal = Deal(
+        workspace_id=workspace.id,
+        pipeline_id=pipeline.id,
+        stage_id=stage.id,
+        currency=workspace.currency,
+        custom_fields={},
+        status=_status_for(stage),
+        stage_entered_at=datetime.now(UTC),
+        version=1,
+        title=title[:300],
+        title_search=title[:300].lower(),
+        contact_id=contact.id,
+        owner_id=contact.owner_id,
+    )
+    await _insert(actor, deal, stage, actor_label=label)
     return deal
 
 
@@ -368,6 +405,10 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
             deal.lost_reason = lost_reason if target.kind == "LOST" else None
         else:
             check_still_satisfied(deal, target, ["input", "patch"])
+        if changes_stage and target.kind != "OPEN":
+            from revgraph.resolvers.distribution.assign import release_leads
+
+            await release_leads(actor, actor.workspace_id, deal_id=deal.id, why=f"deal {target.kind.lower()}")
         deal.rank = await rank_after(target.id, after_pk, moving_deal_id=deal.id)
         deal.version += 1
         await deal.save()
@@ -501,3 +542,35 @@ async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
 async def get_deal(ctx: Context, pk: int) -> Deal | None:
     scope = await scope_of(ctx)
     return await Deal.filter(scope.owner_q(), id=pk).first()
+
+
+async def set_deal_owner(
+    actor: Actor | None, deal_id: int, owner_id: int, *, actor_label: str | None = None
+) -> None:
+    """Hand a deal to `owner_id` (distribution, reassignment), in the caller's
+    transaction, as one UPDATED board event."""
+    pipeline_id = (await Deal.filter(id=deal_id).values_list("pipeline_id", flat=True))[0]
+    sequence = await next_board_sequence(pipeline_id)
+    deal = await Deal.filter(id=deal_id).select_for_update().get()
+    before = deal.owner_id
+    if before == owner_id:
+        return
+    deal.owner_id = owner_id
+    deal.version += 1
+    await deal.save(update_fields=["owner_id", "version", "updated_at"])
+    owner = await User.get(id=owner_id)
+    await record_event(
+        actor,
+        deal.workspace_id,
+        "deal.updated",
+        f"Deal {deal.title} handed to {owner.name}",
+        data=_board_data(
+            deal, changes={"owner_id": {"from": before, "to": owner_id}}, owners=[before, owner_id]
+        ),
+        deal_id=deal.id,
+        contact_id=deal.contact_id,
+        company_id=deal.company_id,
+        pipeline_id=deal.pipeline_id,
+        board_sequence=sequence,
+        actor_label=actor_label,
+    )

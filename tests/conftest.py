@@ -164,11 +164,51 @@ async def server(database: str) -> AsyncIterator[Server]:
             task.result()
             raise RuntimeError("test server exited during start-up")
         await asyncio.sleep(0.02)
+    worker = _start_worker() if REAL_REDIS else None
     try:
         yield Server(app, port)
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, timeout=15)
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except Exception:
+                worker.kill()
+
+
+def _start_worker() -> Any:
+    """With Redis, actors run where production runs them: a `revgraph worker`
+    process on the same database and key prefix."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "revgraph.web.cli", "worker", "--processes", "1", "--threads", "4"]
+    return subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def worker_idle(timeout: float = 30.0) -> None:
+    """Wait until the Redis task queues hold no pending or running message
+    (Dramatiq keeps a message in `<ns>:<queue>.msgs` until it is acked)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REAL_REDIS)
+    namespace = os.environ["REVGRAPH_REDIS_PREFIX"] + "-tasks"
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        while True:
+            pending = 0
+            async for key in client.scan_iter(match=f"{namespace}:*.msgs"):
+                if b".XQ." not in key:
+                    pending += await client.hlen(key)
+            if pending == 0:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{pending} task message(s) still pending")
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
 
 
 async def _empty_tables() -> None:
@@ -196,6 +236,8 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
     if isinstance(broker, EmbeddedBroker):
         await broker.join_all(timeout=30)
+    else:
+        await worker_idle()
     await _empty_tables()
 
 

@@ -167,7 +167,9 @@ async def test_update_that_changes_nothing_records_no_event(gql, workspace):
 
 
 async def test_update_clears_optional_fields_with_null_and_replaces_tags(gql, workspace):
-    contact = await create_contact(gql, workspace.token, email="d@example.com", source="form", tags=["a", "b"])
+    contact = await create_contact(
+        gql, workspace.token, email="d@example.com", source="form", tags=["a", "b"]
+    )
     data = await gql.ok(
         UPDATE_CONTACT,
         {"id": contact["id"], "input": {"email": None, "source": None, "tags": ["b", "c"]}},
@@ -196,7 +198,9 @@ async def test_update_to_a_taken_email_is_duplicate_and_changes_nothing(gql, wor
 @pytest.mark.parametrize("value", [None, "   "])
 async def test_name_cannot_be_cleared(gql, workspace, value):
     contact = await create_contact(gql, workspace.token, name="Dora")
-    data = await gql.ok(UPDATE_CONTACT, {"id": contact["id"], "input": {"name": value}}, token=workspace.token)
+    data = await gql.ok(
+        UPDATE_CONTACT, {"id": contact["id"], "input": {"name": value}}, token=workspace.token
+    )
     assert data["updateContact"]["userErrors"][0]["field"] == ["input", "name"]
     after = (await gql.ok(CONTACT, {"id": contact["id"]}, token=workspace.token))["contact"]
     assert after["name"] == "Dora"
@@ -216,7 +220,9 @@ async def test_an_agent_cannot_hand_their_contact_to_a_colleague(gql, workspace)
     )
     # then both are FORBIDDEN on ownerId, and the lead is still theirs
     for payload in (on_create["createContact"], on_update["updateContact"]):
-        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("FORBIDDEN", ["input", "ownerId"])]
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("FORBIDDEN", ["input", "ownerId"])
+        ]
     after = (await gql.ok(CONTACT, {"id": contact["id"]}, token=agent["token"]))["contact"]
     assert after["owner"] == {"id": agent["id"]}
     assert await contact_ids(gql, workspace.token) == [contact["id"]]

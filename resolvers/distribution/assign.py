@@ -1,0 +1,297 @@
+"""Assigning leads through a queue, and draining the backlog.
+
+Every distribution takes the queue's row lock first (FOR UPDATE on
+PostgreSQL; SQLite serialises writers), reads the members and their open
+leads, lets the strategy choose, and persists the strategy state with the
+assignment in the same transaction: N concurrent distributions on any
+number of processes give exactly the shares of N sequential ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.functions import Count
+
+from revgraph.models.crm import Contact
+from revgraph.models.distribution import Assignment, Queue, QueueMember
+from revgraph.models.identity import User
+from revgraph.models.pipeline import Deal
+from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.distribution.queues import _queue
+from revgraph.resolvers.distribution.strategies import Candidate, choose
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.identity import is_online
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.visibility import scope_of
+
+
+async def open_leads(user_ids: list[int]) -> dict[int, int]:
+    """Assigned leads still holding each user's capacity."""
+    if not user_ids:
+        return {}
+    rows = (
+        await Assignment.filter(user_id__in=user_ids, status="ASSIGNED", released_at=None)
+        .group_by("user_id")
+        .annotate(n=Count("id"))
+        .values("user_id", "n")
+    )
+    return {r["user_id"]: r["n"] for r in rows}
+
+
+async def _candidates(settings: Settings, queue: Queue) -> list[Candidate]:
+    members = await QueueMember.filter(queue_id=queue.id, removed_at=None).order_by("position")
+    users = {u.id: u for u in await User.filter(id__in=[m.user_id for m in members])}
+    loads = await open_leads(list(users))
+    now = datetime.now(UTC)
+    return [
+        Candidate(
+            member_id=m.id,
+            user_id=m.user_id,
+            name=users[m.user_id].name,
+            position=m.position,
+            weight=m.weight,
+            capacity=m.capacity,
+            active=m.active and users[m.user_id].active,
+            online=is_online(settings, users[m.user_id], now=now),
+            open_leads=loads.get(m.user_id, 0),
+            current_weight=m.current_weight,
+            last_assigned_at=m.last_assigned_at,
+        )
+        for m in members
+    ]
+
+
+async def _pointer_position(queue: Queue) -> int | None:
+    if queue.pointer_member_id is None:
+        return None
+    row = await QueueMember.filter(id=queue.pointer_member_id).values("position")
+    return row[0]["position"] if row else None
+
+
+async def _give(actor: Actor | None, assignment: Assignment, user: User, label: str | None) -> None:
+    """Make `user` the owner of the assignment's subject and release the
+    subject's previous open assignment (the old owner's capacity frees)."""
+    now = datetime.now(UTC)
+    subject = {"deal_id": assignment.deal_id} if assignment.deal_id else {"contact_id": assignment.contact_id}
+    await (
+        Assignment.filter(status="ASSIGNED", released_at=None, **subject)
+        .exclude(id=assignment.id)
+        .update(released_at=now)
+    )
+    if assignment.deal_id:
+        from revgraph.resolvers.deals import set_deal_owner
+
+        await set_deal_owner(actor, assignment.deal_id, user.id, actor_label=label)
+    else:
+        await Contact.filter(id=assignment.contact_id).update(owner_id=user.id, updated_at=now)
+
+
+async def assign_through_queue(
+    settings: Settings,
+    actor: Actor | None,
+    queue_id: int,
+    *,
+    contact_id: int | None,
+    deal_id: int | None,
+    actor_label: str | None = None,
+    waiting: Assignment | None = None,
+) -> Assignment:
+    """Choose a member and assign (or queue) the lead, in the caller's
+    transaction. `waiting` is a QUEUED assignment being drained."""
+    queue = await Queue.filter(id=queue_id).select_for_update().get()
+    candidates = await _candidates(settings, queue)
+    choice = choose(queue.strategy, queue.mode, candidates, await _pointer_position(queue))
+    now = datetime.now(UTC)
+    contact_id = (
+        contact_id
+        if contact_id is not None
+        else (await Deal.filter(id=deal_id).values_list("contact_id", flat=True))[0]
+    )
+    previous_owner = await _current_owner(contact_id if deal_id is None else None, deal_id)
+    if choice.winner is None:
+        if waiting is not None:
+            return waiting  # still nobody: keep waiting, unchanged
+        assignment = await Assignment.create(
+            workspace_id=queue.workspace_id,
+            queue_id=queue.id,
+            contact_id=contact_id,
+            deal_id=deal_id,
+            status="QUEUED",
+            reason=choice.reason,
+            previous_owner_id=previous_owner,
+        )
+        await record_event(
+            actor,
+            queue.workspace_id,
+            "assignment.queued",
+            f"Lead waiting in {queue.name}: nobody eligible",
+            data={"assignmentId": assignment.id, "queueId": queue.id, "reason": choice.reason},
+            contact_id=contact_id,
+            deal_id=deal_id,
+            actor_label=actor_label,
+        )
+        return assignment
+    winner = choice.winner
+    if queue.strategy == "WEIGHTED":
+        for member_id, weight in choice.weights.items():
+            await QueueMember.filter(id=member_id).update(current_weight=weight)
+    await QueueMember.filter(id=winner.member_id).update(last_assigned_at=now)
+    queue.pointer_member_id = winner.member_id
+    queue.assignments_made += 1
+    await queue.save(update_fields=["pointer_member_id", "assignments_made"])
+    values = dict(
+        status="ASSIGNED",
+        user_id=winner.user_id,
+        reason=choice.reason,
+        assigned_at=now,
+        previous_owner_id=previous_owner,
+    )
+    if waiting is not None:
+        await Assignment.filter(id=waiting.id).update(**values)
+        assignment = await Assignment.get(id=waiting.id)
+    else:
+        assignment = await Assignment.create(
+            workspace_id=queue.workspace_id,
+            queue_id=queue.id,
+            contact_id=contact_id,
+            deal_id=deal_id,
+            **values,
+        )
+    user = await User.get(id=winner.user_id)
+    await _give(actor, assignment, user, actor_label)
+    handoff = " (hand-off)" if previous_owner and previous_owner != user.id else ""
+    await record_event(
+        actor,
+        queue.workspace_id,
+        "assignment.made",
+        f"Lead assigned to {user.name} by {queue.name}{handoff}",
+        data={
+            "assignmentId": assignment.id,
+            "queueId": queue.id,
+            "userId": user.id,
+            "previousOwnerId": previous_owner,
+            "strategy": queue.strategy,
+            "reason": choice.reason,
+            "fromBacklog": waiting is not None,
+        },
+        contact_id=contact_id,
+        deal_id=deal_id,
+        actor_label=actor_label,
+    )
+    return assignment
+
+
+async def _current_owner(contact_id: int | None, deal_id: int | None) -> int | None:
+    if deal_id is not None:
+        rows = await Deal.filter(id=deal_id).values_list("owner_id", flat=True)
+    else:
+        rows = await Contact.filter(id=contact_id).values_list("owner_id", flat=True)
+    return rows[0] if rows else None
+
+
+async def distribute(
+    ctx: Context, *, queue_id: str, contact_id: str | None, deal_id: str | None
+) -> Assignment:
+    """Assign a contact or a deal through a queue; a deal through another
+    queue is the SDR → closer hand-off. Nobody eligible: the lead is QUEUED
+    and assigned as soon as someone is."""
+    actor = ctx.require_actor()
+    if (contact_id is None) == (deal_id is None):
+        raise DomainError("INVALID", "Give either a contact or a deal to distribute.", ["input", "contactId"])
+    queue = await _queue(ctx, queue_id, ["input", "queueId"])
+    scope = await scope_of(ctx)
+    if deal_id is not None:
+        deal = await Deal.filter(scope.owner_q(), id=pk_of(deal_id, "Deal") or 0, deleted_at=None).first()
+        if deal is None:
+            raise NotFound("Deal", ["input", "dealId"])
+        subject = {"contact_id": None, "deal_id": deal.id}
+    else:
+        contact = await Contact.filter(
+            scope.owner_q(), id=pk_of(contact_id, "Contact") or 0, deleted_at=None
+        ).first()
+        if contact is None:
+            raise NotFound("Contact", ["input", "contactId"])
+        subject = {"contact_id": contact.id, "deal_id": None}
+    async with unit_of_work():
+        return await assign_through_queue(ctx.settings, actor, queue.id, **subject)
+
+
+async def drain_backlog(settings: Settings, queue_id: int, *, limit: int = 500) -> int:
+    """Assign waiting leads of a queue, oldest first, while someone is
+    eligible. Each lead is its own transaction, so a long backlog never
+    holds the queue's lock for long."""
+    drained = 0
+    while drained < limit:
+        async with unit_of_work():
+            waiting = await Assignment.filter(queue_id=queue_id, status="QUEUED").order_by("id").first()
+            if waiting is None:
+                return drained
+            result = await assign_through_queue(
+                settings,
+                None,
+                queue_id,
+                contact_id=waiting.contact_id if waiting.deal_id is None else None,
+                deal_id=waiting.deal_id,
+                actor_label="backlog",
+                waiting=waiting,
+            )
+            if result.status == "QUEUED":
+                return drained
+        drained += 1
+    return drained
+
+
+async def queues_to_drain(event: dict) -> list[int]:
+    """Which queues an event may unblock: a member came online, was added or
+    activated, or freed capacity (a lead released)."""
+    kind = event.get("kind")
+    data = event.get("data") or {}
+    if kind == "user.availability_changed" and data.get("online"):
+        user_ids = [data.get("userId")]
+    elif kind in ("queue.member_added", "queue.member_changed", "queue.created"):
+        return [data["queueId"]] if data.get("queueId") else []
+    elif kind in ("assignment.released",):
+        user_ids = data.get("userIds") or []
+    elif kind == "assignment.made" and data.get("previousOwnerId"):
+        user_ids = [data["previousOwnerId"]]
+    else:
+        return []
+    rows = await QueueMember.filter(user_id__in=[u for u in user_ids if u], removed_at=None).values_list(
+        "queue_id", flat=True
+    )
+    queued = await Assignment.filter(queue_id__in=list(set(rows)), status="QUEUED").values_list(
+        "queue_id", flat=True
+    )
+    return sorted(set(queued))
+
+
+async def release_leads(
+    actor: Actor | None,
+    workspace_id: int,
+    *,
+    contact_id: int | None = None,
+    deal_id: int | None = None,
+    why: str,
+) -> None:
+    """End the open assignments of a lead (disqualified, deal closed,
+    trashed): the owners' capacity frees and their queues' backlogs drain."""
+    subject = {"deal_id": deal_id} if deal_id is not None else {"contact_id": contact_id}
+    rows = await Assignment.filter(status="ASSIGNED", released_at=None, **subject).values("id", "user_id")
+    if not rows:
+        return
+    await Assignment.filter(id__in=[r["id"] for r in rows]).update(released_at=datetime.now(UTC))
+    await record_event(
+        actor,
+        workspace_id,
+        "assignment.released",
+        f"Lead released ({why})",
+        data={
+            "assignmentIds": [r["id"] for r in rows],
+            "userIds": sorted({r["user_id"] for r in rows}),
+            "why": why,
+        },
+        contact_id=contact_id,
+        deal_id=deal_id,
+    )

@@ -1,0 +1,290 @@
+"""Lead capture: one entry for the API, public forms and marketing tools.
+
+Every capture appends `lead.captured` with its touchpoint. A lead whose
+normalised e-mail or phone matches a live contact re-enters that contact
+(`lead.reentered`), keeping its owner while the workspace's lead lock holds
+(30 days since the last activity by default); after that it is
+redistributed. Two concurrent captures of one new person never create two
+contacts: the partial unique indexes refuse the second insert and the
+capture is retried, finding the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+from tortoise.expressions import Q
+from tortoise.functions import Max
+
+from revgraph.models.crm import Contact
+from revgraph.models.distribution import Assignment, Form, Queue, Touchpoint
+from revgraph.models.events import Event
+from revgraph.models.identity import Workspace
+from revgraph.models.pipeline import Deal, Pipeline
+from revgraph.resolvers.contacts import set_name, set_phone, snapshot
+from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.distribution.assign import assign_through_queue
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.validation import (
+    custom_fields_object,
+    normalize_email,
+    normalize_phone,
+    optional_text,
+    required_text,
+)
+
+RACE_RETRIES = 3
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+@dataclass
+class Captured:
+    contact: Contact
+    created: bool
+    deal: Deal | None
+    assignment: Assignment | None
+
+
+@dataclass
+class Lead:
+    """A lead as received, validated and normalised."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    source: str
+    media: str | None
+    campaign: str | None
+    utm: dict[str, Any]
+    landing_page: str | None
+    message: str | None
+    custom_fields: dict[str, Any]
+
+
+def read_lead(values: dict[str, Any], field: list[str]) -> Lead:
+    email = values.get("email")
+    phone = values.get("phone")
+    email = normalize_email(email, [*field, "email"]) if email and email.strip() else None
+    phone = normalize_phone(phone, [*field, "phone"]) if phone and phone.strip() else None
+    if email is None and phone is None:
+        raise DomainError("INVALID", "A lead needs an e-mail or a phone to be reached.", [*field, "email"])
+    utm = values.get("utm") or {}
+    if not isinstance(utm, dict) or not all(isinstance(v, (str, int, float)) for v in utm.values()):
+        raise DomainError("INVALID", "utm must be a JSON object of strings.", [*field, "utm"])
+    return Lead(
+        name=required_text(values.get("name"), [*field, "name"]),
+        email=email,
+        phone=phone,
+        source=required_text(values.get("source"), [*field, "source"], max_length=64, what="Source"),
+        media=optional_text(values.get("media"), [*field, "media"], max_length=64, what="Media"),
+        campaign=optional_text(values.get("campaign"), [*field, "campaign"], max_length=200, what="Campaign"),
+        utm={str(k): str(v) for k, v in utm.items()},
+        landing_page=optional_text(
+            values.get("landing_page"), [*field, "landingPage"], max_length=2000, what="Landing page"
+        ),
+        message=optional_text(values.get("message"), [*field, "message"], max_length=5000, what="Message"),
+        custom_fields=custom_fields_object(values.get("custom_fields"), [*field, "customFields"]),
+    )
+
+
+async def _existing(workspace_id: int, lead: Lead) -> Contact | None:
+    match = Q()
+    if lead.email:
+        match |= Q(email=lead.email)
+    if lead.phone:
+        match |= Q(phone=lead.phone)
+    # The e-mail match wins over the phone match when they differ.
+    rows = await Contact.filter(match, workspace_id=workspace_id, deleted_at=None).order_by("id")
+    for row in rows:
+        if lead.email and row.email == lead.email:
+            return row
+    return rows[0] if rows else None
+
+
+async def _last_activity(contact: Contact) -> datetime:
+    row = await Event.filter(contact_id=contact.id).annotate(last=Max("at")).values("last")
+    last = row[0]["last"] if row and row[0]["last"] else None
+    return last or contact.updated_at or contact.created_at
+
+
+async def _lock_holds(contact: Contact, workspace: Workspace, now: datetime) -> bool:
+    if contact.owner_id is None:
+        return False
+    return now - await _last_activity(contact) < timedelta(days=workspace.lead_lock_days)
+
+
+def _origin(lead: Lead, form: Form | None) -> dict[str, Any]:
+    return {
+        "source": lead.source,
+        "media": lead.media,
+        "campaign": lead.campaign,
+        "utm": lead.utm,
+        "landingPage": lead.landing_page,
+        "formId": form.id if form else None,
+    }
+
+
+async def _capture_once(
+    settings: Settings,
+    actor: Actor | None,
+    workspace: Workspace,
+    lead: Lead,
+    *,
+    queue: Queue | None,
+    pipeline: Pipeline | None,
+    form: Form | None,
+    label: str | None,
+) -> Captured:
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        contact = await _existing(workspace.id, lead)
+        created = contact is None
+        if created:
+            contact = Contact(
+                workspace_id=workspace.id,
+                lifecycle_stage="LEAD",
+                source=lead.source,
+                email=lead.email,
+                custom_fields=dict(lead.custom_fields),
+                owner_id=actor.user_id if actor and actor.role == "AGENT" else None,
+            )
+            set_name(contact, lead.name)
+            set_phone(contact, lead.phone)
+            await contact.save()
+            await record_event(
+                actor,
+                workspace.id,
+                "contact.created",
+                f"Lead {contact.name} arrived from {lead.source}",
+                data={"contact": snapshot(contact, [])},
+                contact_id=contact.id,
+                actor_label=label,
+            )
+            lock_holds = False
+        else:
+            lock_holds = await _lock_holds(contact, workspace, now)
+            # Fill what the contact lacks; never overwrite what people typed.
+            missing = {k: v for k, v in lead.custom_fields.items() if k not in (contact.custom_fields or {})}
+            changed = []
+            if missing:
+                contact.custom_fields = {**(contact.custom_fields or {}), **missing}
+                changed.append("custom_fields")
+            if lead.email and not contact.email:
+                contact.email = lead.email
+                changed.append("email")
+            if lead.phone and not contact.phone:
+                set_phone(contact, lead.phone)
+                changed += ["phone", "phone_digits"]
+            if changed:
+                await contact.save(update_fields=[*changed, "updated_at"])
+        touchpoint = await Touchpoint.create(
+            workspace_id=workspace.id,
+            contact_id=contact.id,
+            form_id=form.id if form else None,
+            source=lead.source,
+            media=lead.media,
+            campaign=lead.campaign,
+            utm=lead.utm,
+            landing_page=lead.landing_page,
+            message=lead.message,
+        )
+        origin = {**_origin(lead, form), "touchpointId": touchpoint.id, "message": lead.message}
+        await record_event(
+            actor,
+            workspace.id,
+            "lead.captured",
+            f"Lead {contact.name} captured from {lead.source}",
+            data={**origin, "created": created},
+            contact_id=contact.id,
+            actor_label=label,
+        )
+        if not created:
+            kept = (
+                "owner kept (lead lock)"
+                if lock_holds
+                else "lock expired: redistributed"
+                if queue
+                else "returned"
+            )
+            await record_event(
+                actor,
+                workspace.id,
+                "lead.reentered",
+                f"{contact.name} came back from {lead.source}: {kept}",
+                data={**origin, "ownerKept": lock_holds},
+                contact_id=contact.id,
+                actor_label=label,
+            )
+        deal = None
+        if pipeline is not None:
+            from revgraph.resolvers.deals import open_deal_for_lead
+
+            deal = await open_deal_for_lead(
+                actor, workspace, pipeline, contact, title=f"{contact.name} ({lead.source})", label=label
+            )
+        assignment = None
+        if queue is not None and not lock_holds:
+            assignment = await assign_through_queue(
+                settings, actor, queue.id, contact_id=contact.id, deal_id=None, actor_label=label
+            )
+            if deal is not None and assignment.status == "ASSIGNED":
+                from revgraph.resolvers.deals import set_deal_owner
+
+                await set_deal_owner(actor, deal.id, assignment.user_id, actor_label=label)
+    await contact.refresh_from_db()
+    if deal is not None:
+        await deal.refresh_from_db()
+    return Captured(contact, created, deal, assignment)
+
+
+async def capture(
+    settings: Settings,
+    actor: Actor | None,
+    workspace_id: int,
+    values: dict[str, Any],
+    *,
+    field: list[str],
+    form: Form | None = None,
+    label: str | None = None,
+) -> Captured:
+    """Validate and capture a lead, retrying when a concurrent capture of
+    the same person won the insert."""
+    lead = read_lead(values, field)
+    workspace = await Workspace.get(id=workspace_id)
+    queue = None
+    queue_ref = values.get("queue_id")
+    if queue_ref is not None:
+        queue = await Queue.filter(
+            id=pk_of(queue_ref, "Queue") if isinstance(queue_ref, str) else queue_ref,
+            workspace_id=workspace_id,
+            archived_at=None,
+        ).first()
+        if queue is None:
+            raise NotFound("Queue", [*field, "queueId"])
+    pipeline = None
+    pipeline_ref = values.get("pipeline_id")
+    if pipeline_ref is not None:
+        pk = pk_of(pipeline_ref, "Pipeline") if isinstance(pipeline_ref, str) else pipeline_ref
+        pipeline = await Pipeline.filter(id=pk or 0, workspace_id=workspace_id, archived_at=None).first()
+        if pipeline is None:
+            raise NotFound("Pipeline", [*field, "pipelineId"])
+    for attempt in range(RACE_RETRIES):
+        try:
+            return await _capture_once(
+                settings, actor, workspace, lead, queue=queue, pipeline=pipeline, form=form, label=label
+            )
+        except (IntegrityError, TransactionManagementError, OperationalError):
+            if attempt == RACE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def capture_lead(ctx: Context, values: dict[str, Any]) -> Captured:
+    """captureLead: an authenticated client (app, partner key) reports a lead."""
+    actor = ctx.require_actor()
+    return await capture(ctx.settings, actor, actor.workspace_id, values, field=["input"])

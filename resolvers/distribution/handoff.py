@@ -1,0 +1,111 @@
+"""Hand-offs and loss: reassigning a lead and disqualifying it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from revgraph.models.crm import Contact
+from revgraph.models.distribution import Assignment
+from revgraph.models.identity import User
+from revgraph.models.pipeline import Deal
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.distribution.assign import release_leads
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.ownership import assignable_user
+from revgraph.resolvers.validation import required_text
+from revgraph.resolvers.visibility import scope_of
+
+
+async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_id: str | None) -> Assignment:
+    """Give a visible lead to a user inside the caller's scope. A manager
+    reassigns within their teams; an agent may not hand their own lead to
+    someone else (FORBIDDEN); anything outside the scope is NOT_FOUND."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    if (contact_id is None) == (deal_id is None):
+        raise DomainError("INVALID", "Give either a contact or a deal to reassign.", ["contactId"])
+    model, raw, field = (
+        (Deal, deal_id, "dealId") if deal_id is not None else (Contact, contact_id, "contactId")
+    )
+    record = await model.filter(scope.owner_q(), id=pk_of(raw, model.__name__) or 0, deleted_at=None).first()
+    if record is None:
+        raise NotFound(model.__name__, [field])
+    target = await User.get(id=await assignable_user(ctx, scope, user_id, ["userId"]))
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        subject = {"deal_id": record.id} if deal_id is not None else {"contact_id": record.id}
+        previous = record.owner_id
+        await Assignment.filter(status="ASSIGNED", released_at=None, **subject).update(released_at=now)
+        contact_pk = record.contact_id if deal_id is not None else record.id
+        assignment = await Assignment.create(
+            workspace_id=actor.workspace_id,
+            queue_id=await _queue_of(subject),
+            user_id=target.id,
+            contact_id=contact_pk,
+            deal_id=subject.get("deal_id"),
+            status="ASSIGNED",
+            assigned_at=now,
+            previous_owner_id=previous,
+            reason=f"Reassigned by hand to {target.name} (previous owner id {previous}).",
+        )
+        if deal_id is not None:
+            from revgraph.resolvers.deals import set_deal_owner
+
+            await set_deal_owner(actor, record.id, target.id)
+        else:
+            await Contact.filter(id=record.id).update(owner_id=target.id, updated_at=now)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "assignment.made",
+            f"Lead reassigned to {target.name}",
+            data={
+                "assignmentId": assignment.id,
+                "userId": target.id,
+                "previousOwnerId": previous,
+                "strategy": "MANUAL",
+                "reason": assignment.reason,
+                "queueId": assignment.queue_id,
+            },
+            contact_id=contact_pk,
+            deal_id=subject.get("deal_id"),
+        )
+    return assignment
+
+
+async def _queue_of(subject: dict) -> int:
+    """Manual reassignments are recorded against the lead's last queue."""
+    last = await Assignment.filter(**subject).order_by("-id").first()
+    if last is None:
+        raise DomainError(
+            "RULE_VIOLATION", "This lead never went through a queue: distribute it first.", ["contactId"]
+        )
+    return last.queue_id
+
+
+async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
+    """Disqualify a lead: the reason is required; the owner's capacity frees."""
+    actor = ctx.require_actor()
+    scope = await scope_of(ctx)
+    why = required_text(reason, ["reason"], max_length=500, what="Reason")
+    contact = await Contact.filter(
+        scope.owner_q(), id=pk_of(contact_id, "Contact") or 0, deleted_at=None
+    ).first()
+    if contact is None:
+        raise NotFound("Contact", ["contactId"])
+    async with unit_of_work():
+        previous = contact.lifecycle_stage
+        contact.lifecycle_stage = "DISQUALIFIED"
+        await contact.save(update_fields=["lifecycle_stage", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "lead.disqualified",
+            f"{contact.name} disqualified: {why}",
+            data={"reason": why, "changes": {"lifecycleStage": {"from": previous, "to": "DISQUALIFIED"}}},
+            contact_id=contact.id,
+        )
+        await release_leads(actor, actor.workspace_id, contact_id=contact.id, why="disqualified")
+    return contact

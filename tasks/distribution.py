@@ -1,0 +1,74 @@
+"""Distribution actors: the backlog drains itself when someone can take a
+lead, and idle agents go offline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import lru_cache
+from typing import Any
+
+import dramatiq
+
+from revgraph.resolvers.distribution.assign import drain_backlog as drain
+from revgraph.resolvers.distribution.assign import queues_to_drain
+from revgraph.resolvers.distribution.presence import expire_idle_agents
+from revgraph.resolvers.settings import Settings
+from revgraph.tasks.broker import broker
+from revgraph.tasks.runtime import DISPATCH_HOOKS
+
+log = logging.getLogger(__name__)
+PRESENCE_EVERY_SECONDS = 60.0
+# Event kinds that may let a waiting lead be assigned.
+WAKING_KINDS = {
+    "user.availability_changed",
+    "queue.created",
+    "queue.member_added",
+    "queue.member_changed",
+    "assignment.released",
+    "assignment.made",
+}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@dramatiq.actor(broker=broker, queue_name="distribution", max_retries=10, min_backoff=500, max_backoff=30_000)
+async def drain_backlog(queue_id: int) -> None:
+    """Assign a queue's waiting leads, oldest first, while someone is
+    eligible. Idempotent: a second delivery finds fewer (or no) waiting leads."""
+    assigned = await drain(settings(), queue_id)
+    if assigned:
+        log.info("queue %s: %d waiting lead(s) assigned", queue_id, assigned)
+
+
+@dramatiq.actor(broker=broker, queue_name="distribution", max_retries=3)
+async def expire_presence() -> None:
+    """Agents idle past the presence timeout go offline."""
+    await expire_idle_agents(settings())
+
+
+async def wake_backlogs(events: list[dict[str, Any]]) -> None:
+    """Dispatch hook: after commit, events that may unblock a queue (an
+    agent online, capacity freed, a member added) send `drain_backlog`.
+    Event-driven, not polling."""
+    queue_ids: set[int] = set()
+    for event in events:
+        if event.get("kind") in WAKING_KINDS:
+            queue_ids.update(await queues_to_drain(event))
+    for queue_id in sorted(queue_ids):
+        drain_backlog.send(queue_id)
+
+
+DISPATCH_HOOKS.append(wake_backlogs)
+
+
+async def run_presence_timer(every: float = PRESENCE_EVERY_SECONDS) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            expire_presence.send()
+        except Exception:
+            log.exception("could not schedule the presence check")

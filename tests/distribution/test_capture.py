@@ -1,0 +1,158 @@
+import asyncio
+
+from revgraph.models.identity import Workspace as WorkspaceRow
+from revgraph.resolvers.ids import pk_of
+from tests.distribution.support import capture, contact, create_queue, distribute
+from tests.pipeline.support import create_pipeline
+
+TIMELINE = "query($id: ID!) { contact(id: $id) { timeline(first: 20) { edges { node { kind data } } } } }"
+CONTACTS = "query { contacts(first: 100) { totalCount } }"
+NEXT = "query { nextPending { id name } }"
+NOTE = "mutation($input: NoteInput!) { addNote(input: $input) { userErrors { code } } }"
+TASK = "mutation($input: TaskInput!) { createTask(input: $input) { task { id } userErrors { code } } }"
+
+
+async def test_capture_creates_a_lead_with_its_origin(gql, workspace):
+    result = await capture(
+        gql,
+        workspace.token,
+        email="Maria@Example.com",
+        phone="(11) 98765-4321",
+        media="paid",
+        campaign="lancamento",
+        utm={"utm_source": "google"},
+        message="Quero visitar",
+    )
+    assert result["userErrors"] == [] and result["created"] is True
+    lead = result["contact"]
+    assert (lead["email"], lead["phone"], lead["source"]) == ("maria@example.com", "+5511987654321", "form")
+    kinds = [
+        e["node"]
+        for e in (await gql.ok(TIMELINE, {"id": lead["id"]}, token=workspace.token))["contact"]["timeline"][
+            "edges"
+        ]
+    ]
+    captured = next(e for e in kinds if e["kind"] == "lead.captured")
+    assert captured["data"]["campaign"] == "lancamento" and captured["data"]["utm"] == {
+        "utm_source": "google"
+    }
+
+
+async def test_capture_needs_a_way_to_reach_the_lead(gql, workspace):
+    result = await capture(gql, workspace.token)
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [("INVALID", ["input", "email"])]
+    assert (await gql.ok(CONTACTS, token=workspace.token))["contacts"]["totalCount"] == 0
+
+
+async def test_returning_lead_reenters_and_keeps_its_owner_during_the_lock(gql, workspace):
+    a1, a2 = await workspace.user("AGENT"), await workspace.user("AGENT")
+    queue = await create_queue(gql, workspace.token, [{"userId": a1["id"]}, {"userId": a2["id"]}])
+    first = await capture(gql, workspace.token, email="joao@example.com", queueId=queue["id"])
+    assert first["assignment"]["user"]["id"] == a1["id"]
+    again = await capture(
+        gql,
+        workspace.token,
+        phone="11 91234-5678",
+        email="JOAO@example.com",
+        source="whatsapp",
+        queueId=queue["id"],
+    )
+    assert again["created"] is False and again["contact"]["id"] == first["contact"]["id"]
+    assert again["assignment"] is None and again["contact"]["owner"]["id"] == a1["id"]
+    assert again["contact"]["phone"] == "+5511912345678"  # filled in, it was missing
+    kinds = [
+        e["node"]["kind"]
+        for e in (await gql.ok(TIMELINE, {"id": first["contact"]["id"]}, token=workspace.token))["contact"][
+            "timeline"
+        ]["edges"]
+    ]
+    assert kinds.count("lead.captured") == 2 and kinds.count("lead.reentered") == 1
+
+
+async def test_after_the_lead_lock_a_returning_lead_is_redistributed(gql, workspace):
+    a1, a2 = await workspace.user("AGENT"), await workspace.user("AGENT")
+    queue = await create_queue(gql, workspace.token, [{"userId": a1["id"]}, {"userId": a2["id"]}])
+    first = await capture(gql, workspace.token, email="ana@example.com", queueId=queue["id"])
+    await WorkspaceRow.all().update(lead_lock_days=0)
+    again = await capture(gql, workspace.token, email="ana@example.com", queueId=queue["id"])
+    assert again["created"] is False
+    assert again["assignment"]["user"]["id"] == a2["id"] != first["assignment"]["user"]["id"]
+
+
+async def test_concurrent_captures_of_one_person_make_one_contact(gql, workspace):
+    results = await asyncio.gather(
+        *(capture(gql, workspace.token, email="race@example.com") for _ in range(8))
+    )
+    assert all(r["userErrors"] == [] for r in results)
+    assert len({r["contact"]["id"] for r in results}) == 1
+    assert sum(r["created"] for r in results) == 1
+    assert (await gql.ok(CONTACTS, token=workspace.token))["contacts"]["totalCount"] == 1
+
+
+async def test_capture_can_open_a_deal_owned_like_its_lead(gql, workspace):
+    agent = await workspace.user("AGENT")
+    queue = await create_queue(gql, workspace.token, [{"userId": agent["id"]}])
+    pipeline = await create_pipeline(gql, workspace.token)
+    result = await capture(
+        gql, workspace.token, email="deal@example.com", queueId=queue["id"], pipelineId=pipeline["id"]
+    )
+    assert result["deal"]["stage"]["name"] == "Novo lead"
+    assert result["deal"]["owner"]["id"] == agent["id"] == result["assignment"]["user"]["id"]
+
+
+async def test_deal_handoff_through_another_queue_keeps_both_owners_on_the_timeline(gql, workspace):
+    sdr, closer = await workspace.user("AGENT"), await workspace.user("AGENT")
+    sdrs = await create_queue(gql, workspace.token, [{"userId": sdr["id"]}], name="SDR")
+    closers = await create_queue(gql, workspace.token, [{"userId": closer["id"]}], name="Closers")
+    pipeline = await create_pipeline(gql, workspace.token)
+    lead = await capture(
+        gql, workspace.token, email="handoff@example.com", queueId=sdrs["id"], pipelineId=pipeline["id"]
+    )
+    handed = await distribute(gql, sdr["token"], closers["id"], deal_id=lead["deal"]["id"])
+    assert handed["userErrors"] == [] and handed["assignment"]["deal"] is None  # no longer the SDR's to see
+    deal_owner = await gql.ok(
+        "query($id: ID!) { deal(id: $id) { owner { id } } }",
+        {"id": lead["deal"]["id"]},
+        token=workspace.token,
+    )
+    assert deal_owner["deal"]["owner"]["id"] == closer["id"]
+    events = [
+        e["node"]
+        for e in (await gql.ok(TIMELINE, {"id": lead["contact"]["id"]}, token=workspace.token))["contact"][
+            "timeline"
+        ]["edges"]
+    ]
+    made = [e["data"] for e in events if e["kind"] == "assignment.made"]
+    # newest first: the hand-off names both owners, the capture named the SDR
+    assert (made[0]["previousOwnerId"], made[0]["userId"]) == (
+        pk_of(sdr["id"], "User"),
+        pk_of(closer["id"], "User"),
+    )
+    assert made[-1]["userId"] == pk_of(sdr["id"], "User")
+
+
+async def test_next_pending_orders_overdue_returns_then_unworked_leads(gql, workspace):
+    agent = await workspace.user("AGENT")
+    queue = await create_queue(gql, workspace.token, [{"userId": agent["id"]}])
+    older = await contact(gql, workspace.token, "Mais antigo")
+    newer = await contact(gql, workspace.token, "Mais novo")
+    returning = await contact(gql, workspace.token, "Retorno")
+    for lead in (older, newer, returning):
+        await distribute(gql, workspace.token, queue["id"], contact_id=lead)
+    # a return scheduled for the future makes that lead wait
+    await gql.ok(
+        TASK,
+        {"input": {"title": "Ligar", "contactId": returning, "dueAt": "2099-01-01T12:00:00Z"}},
+        token=agent["token"],
+    )
+    assert (await gql.ok(NEXT, token=agent["token"]))["nextPending"]["name"] == "Mais antigo"
+    # working the oldest lead moves on to the next one
+    await gql.ok(NOTE, {"input": {"subjectId": older, "body": "Liguei, sem resposta"}}, token=agent["token"])
+    assert (await gql.ok(NEXT, token=agent["token"]))["nextPending"]["name"] == "Mais novo"
+    # an overdue return comes before everything else
+    await gql.ok(
+        TASK,
+        {"input": {"title": "Retornar", "contactId": returning, "dueAt": "2020-01-01T12:00:00Z"}},
+        token=agent["token"],
+    )
+    assert (await gql.ok(NEXT, token=agent["token"]))["nextPending"]["name"] == "Retorno"
