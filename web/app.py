@@ -39,10 +39,9 @@ async def healthz(request: Request) -> JSONResponse:
     if settings.redis_url:
         bus = current_bus()
         try:
-            client = bus.broadcast._backend._client if bus else None
-            if client is None:
+            if bus is None:
                 raise RuntimeError("not connected")
-            await asyncio.wait_for(client.ping(), timeout=2)
+            await asyncio.wait_for(bus.ping(), timeout=2)
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"

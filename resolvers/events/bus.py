@@ -88,8 +88,10 @@ def serialize(event: Event) -> dict[str, Any]:
 class EventBus:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.redis_backend: ResilientRedisBackend | None = None
         if settings.redis_url:
-            self.broadcast = SafeBroadcast(backend=ResilientRedisBackend(settings.redis_url))
+            self.redis_backend = ResilientRedisBackend(settings.redis_url)
+            self.broadcast = SafeBroadcast(backend=self.redis_backend)
         else:
             self.broadcast = SafeBroadcast("memory://")
         self.prefix = settings.redis_prefix
@@ -107,6 +109,12 @@ class EventBus:
         if self.connected:
             self.connected = False
             await self.broadcast.disconnect()
+
+    async def ping(self) -> None:
+        """Raise unless the transport answers (health checks); in-process
+        delivery always does."""
+        if self.redis_backend is not None:
+            await self.redis_backend.ping()
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
         for wire in events:

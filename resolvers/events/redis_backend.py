@@ -81,6 +81,10 @@ class ResilientRedisBackend(BroadcastBackend):
             except (RedisConnectionError, RedisTimeoutError, OSError):
                 pass
 
+    async def ping(self) -> None:
+        assert self._client is not None, "connect() first"
+        await self._client.ping()
+
     async def publish(self, channel: str, message: Any) -> None:
         assert self._client is not None, "connect() first"
         await self._client.publish(channel, message)
