@@ -19,6 +19,12 @@ mutation CreatePipeline($input: PipelineInput!) {
 }
 """
 
+CREATE_CONTACT = """
+mutation CreateContact($input: ContactInput!) {
+  createContact(input: $input) { contact { id } userErrors { code message field } }
+}
+"""
+
 CREATE_DEAL = """
 mutation CreateDeal($input: DealInput!) {
   createDeal(input: $input) { deal { id version } userErrors { code message field } }
@@ -61,11 +67,14 @@ async def given_a_board(gql: Any, workspace: Any) -> dict[str, Any]:
     assert payload["userErrors"] == [], payload
     pipeline = payload["pipeline"]
     stages = {stage["name"]: stage["id"] for stage in pipeline["stages"]}
+    contact = await gql.ok(CREATE_CONTACT, {"input": {"name": "Bruno Comprador"}}, token=workspace.token)
+    assert contact["createContact"]["userErrors"] == [], contact
+    contact_id = contact["createContact"]["contact"]["id"]
     deals = {}
-    for title, stage, value in [
-        ("Apartamento Centro", "Novo", "350000.00"),
-        ("Casa Jardins", "Novo", None),
-        ("Sala Comercial", "Qualificado", "120000.00"),
+    for title, stage, value, buyer in [
+        ("Apartamento Centro", "Novo", "350000.00", contact_id),
+        ("Casa Jardins", "Novo", None, None),
+        ("Sala Comercial", "Qualificado", "120000.00", None),
     ]:
         created = await gql.ok(
             CREATE_DEAL,
@@ -76,6 +85,7 @@ async def given_a_board(gql: Any, workspace: Any) -> dict[str, Any]:
                     "stageId": stages[stage],
                     "value": value,
                     "ownerId": workspace.admin["id"],
+                    "contactId": buyer,
                 }
             },
             token=workspace.token,
@@ -116,7 +126,8 @@ async def test_a_drag_in_one_tab_moves_the_card_in_the_other(
     second = await logged_in_board(open_page, workspace)
     await expect(column(second, "Novo").locator(".count")).to_have_text("2 negócios")
     await expect(column(second, "Novo").locator(".total")).to_have_text(re.compile(r"R\$\s350\.000,00"))
-    await expect(card(second, apartment)).to_contain_text("Ana Admin")
+    await expect(card(second, apartment).locator(".owner")).to_have_text("Ana Admin")
+    await expect(card(second, apartment).locator(".contact")).to_have_text("Bruno Comprador")
 
     # when the first tab drags "Apartamento Centro" onto "Qualificado"
     await card(first, apartment).drag_to(column(first, "Qualificado").locator(".cards"))
@@ -129,6 +140,7 @@ async def test_a_drag_in_one_tab_moves_the_card_in_the_other(
     )
     await expect(column(second, "Novo").locator(".count")).to_have_text("1 negócio")
     await expect(column(first, "Qualificado").locator(card(first, apartment))).to_be_visible()
+    await expect(card(second, apartment).locator(".contact")).to_have_text("Bruno Comprador")
     assert (await deal_now(gql, workspace, apartment))["stage"]["name"] == "Qualificado"
 
 

@@ -4,7 +4,7 @@ const CARD = `
   id title value currency version customFields
   stage { id }
   owner { id name }
-
+  contact { id name }
 `;
 
 export const LOG_IN = `
