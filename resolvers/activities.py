@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Note, Task
 from revgraph.models.events import Event
+from revgraph.models.pipeline import Deal
 from revgraph.resolvers.contacts import find_contact
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
@@ -56,12 +57,15 @@ async def contact_tasks(ctx: Context, contact_id: int, *, first: int | None, aft
     )
 
 
-def _deal_ref(deal_id: str | None, field: list[str]) -> int | None:
-    # Deals are linked once the pipeline module decides their visibility;
-    # until then a deal id names nothing the caller can reach.
+async def _deal_ref(ctx: Context, deal_id: str | None, field: list[str]) -> Deal | None:
+    """A live deal the caller can see, or NOT_FOUND."""
     if deal_id is None:
         return None
-    raise NotFound("Deal", field)
+    scope = await scope_of(ctx)
+    deal = await Deal.filter(scope.owner_q(), id=pk_of(deal_id, "Deal") or 0, deleted_at=None).first()
+    if deal is None:
+        raise NotFound("Deal", field)
+    return deal
 
 
 def _due(value: Any) -> datetime | None:
@@ -86,7 +90,12 @@ async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
         if data.get("contact_id") is not None
         else None
     )
-    deal_id = _deal_ref(data.get("deal_id"), ["input", "dealId"])
+    deal = await _deal_ref(ctx, data.get("deal_id"), ["input", "dealId"])
+    deal_id = deal.id if deal else None
+    if contact is None and deal is not None:
+        contact_id = deal.contact_id  # a deal's task shows on its contact's timeline too
+    else:
+        contact_id = contact.id if contact else None
     async with unit_of_work():
         task = await Task.create(
             workspace_id=actor.workspace_id,
@@ -108,7 +117,7 @@ async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
                 "dueAt": task.due_at.isoformat() if task.due_at else None,
                 "assigneeId": encode_id("User", assignee_id),
             },
-            contact_id=task.contact_id,
+            contact_id=contact_id,
             deal_id=deal_id,
         )
     return task
@@ -147,12 +156,21 @@ async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
     actor = ctx.require_actor()
     body = required_text(data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what="Body")
     subject = decode_id(data.get("subject_id"))
-    if subject is None or subject[0] != "Contact":
+    if subject is None or subject[0] not in ("Contact", "Deal"):
         raise NotFound("Contact or deal", ["input", "subjectId"])
-    contact = await find_contact(ctx, data.get("subject_id"), ["input", "subjectId"])
+    if subject[0] == "Deal":
+        deal = await _deal_ref(ctx, data.get("subject_id"), ["input", "subjectId"])
+        contact_id, deal_id = deal.contact_id, deal.id
+    else:
+        contact = await find_contact(ctx, data.get("subject_id"), ["input", "subjectId"])
+        contact_id, deal_id = contact.id, None
     async with unit_of_work():
         note = await Note.create(
-            workspace_id=actor.workspace_id, body=body, contact_id=contact.id, author_id=actor.user_id
+            workspace_id=actor.workspace_id,
+            body=body,
+            contact_id=contact_id,
+            deal_id=deal_id,
+            author_id=actor.user_id,
         )
         first_line = body.splitlines()[0]
         short = first_line if len(first_line) <= 80 else first_line[:79] + "…"
@@ -162,5 +180,6 @@ async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
             "note.added",
             f"{await actor_name(ctx)} added a note: {short}",
             data={"noteId": note.id, "body": body},
-            contact_id=contact.id,
+            contact_id=contact_id,
+            deal_id=deal_id,
         )

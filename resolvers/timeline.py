@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from revgraph.models.crm import Company, Contact
 from revgraph.models.events import Event
+from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.pagination import Page, SortKey, paginate
 from revgraph.resolvers.visibility import scope_of
@@ -29,6 +30,20 @@ async def contact_timeline(ctx: Context, contact_id: int, *, first: int | None, 
     )
 
 
+async def deal_timeline(ctx: Context, deal_id: int, *, first: int | None, after: str | None) -> Page:
+    """Events about the deal (moves, changes, notes, tasks, assignments), newest first."""
+    workspace_id = ctx.require_actor().workspace_id
+    limits = ctx.settings.limits
+    return await paginate(
+        Event.filter(workspace_id=workspace_id, deal_id=deal_id),
+        TIMELINE_ORDER,
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
 async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
     """An event the caller may see: through its contact (or the contact it
     was merged into) or its company; workspace-level events are ADMIN's."""
@@ -41,6 +56,10 @@ async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
         if rows and (
             scope.sees_owner(rows[0]["owner_id"]) or scope.sees_owner(rows[0]["merged_into__owner_id"])
         ):
+            return event
+    if event.deal_id is not None:
+        owners = await Deal.filter(id=event.deal_id).values_list("owner_id", flat=True)
+        if owners and scope.sees_owner(owners[0]):
             return event
     if event.company_id is not None:
         owners = await Company.filter(id=event.company_id).values_list("owner_id", flat=True)

@@ -18,11 +18,11 @@ from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
 from revgraph.resolvers import contacts as contacts_use_cases
 from revgraph.resolvers import deals as deals_use_cases
-from revgraph.resolvers.distribution import live as distribution_live
-from revgraph.resolvers.distribution import queues as queues_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
 from revgraph.resolvers import timeline as timeline_use_cases
+from revgraph.resolvers.distribution import live as distribution_live
+from revgraph.resolvers.distribution import queues as queues_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
 from revgraph.schema.nodes import register_node, resolve_node

@@ -20,6 +20,7 @@ from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
     from revgraph.schema.contacts import Contact
+    from revgraph.schema.deals import Deal
 
 LazyContact = Annotated["Contact", strawberry.lazy("revgraph.schema.contacts")]
 
@@ -49,6 +50,15 @@ class Task(Node):
         if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
             return None
         return Contact.of(row)
+
+    @strawberry.field(description="The deal it is about; null if none or not visible to the caller.")
+    async def deal(self, info: Info) -> Annotated[Deal, strawberry.lazy("revgraph.schema.deals")] | None:
+        from revgraph.schema.deals import Deal, visible_deal
+
+        if self.row.deal_id is None:
+            return None
+        row = await visible_deal(ctx_of(info), self.row.deal_id)
+        return Deal.of(row) if row else None
 
     @classmethod
     def of(cls, row: Any) -> Task:
@@ -124,9 +134,11 @@ def timeline_connection(page: Page) -> TimelineConnection:
     return build(TimelineConnection, page, TimelineEvent.of, TimelineEdge)
 
 
-@strawberry.input(description="A note on a contact (deals: once deal notes are supported).")
+@strawberry.input(
+    description="A note on a contact or a deal (a deal's note also shows on its contact's timeline)."
+)
 class NoteInput:
-    subject_id: strawberry.ID = strawberry.field(description="The contact the note is about.")
+    subject_id: strawberry.ID = strawberry.field(description="The contact or deal the note is about.")
     body: str = strawberry.field(description="The text; not blank, at most 20,000 characters.")
 
 

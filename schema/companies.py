@@ -27,6 +27,7 @@ from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
     from revgraph.schema.contacts import ContactConnection
+    from revgraph.schema.deals import DealConnection
 
 LazyContactConnection = Annotated["ContactConnection", strawberry.lazy("revgraph.schema.contacts")]
 
@@ -57,6 +58,19 @@ class Company(Node):
 
         page = await query(contacts.company_contacts(ctx_of(info), self.row.id, first=first, after=after))
         return contact_connection(page)
+
+    @strawberry.field(
+        description="Live deals of the company that the caller may see, newest first. `first` defaults to 50, at most 100."
+    )
+    async def deals(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
+        from revgraph.resolvers.deal_queries import deals_of
+        from revgraph.schema.connections import build
+        from revgraph.schema.deals import Deal, DealConnection
+
+        page = await query(deals_of(ctx_of(info), company_id=self.row.id, first=first, after=after))
+        return build(DealConnection, page, Deal.of)
 
     @classmethod
     def of(cls, row: Any) -> Company:

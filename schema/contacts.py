@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -37,6 +37,9 @@ from revgraph.schema.companies import Company
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
+
+if TYPE_CHECKING:
+    from revgraph.schema.deals import DealConnection
 
 PAGE_ARGS = "`first` defaults to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
 
@@ -99,6 +102,19 @@ class Contact(Node):
     @strawberry.field(description="Tags, in the order they were added.")
     async def tags(self, info: Info) -> list[str]:
         return list(await loaders.contact_tags(ctx_of(info)).load(self.row.id))
+
+    @strawberry.field(
+        description=f"The contact's live deals that the caller may see, newest first. {PAGE_ARGS}"
+    )
+    async def deals(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
+        from revgraph.resolvers.deal_queries import deals_of
+        from revgraph.schema.connections import build
+        from revgraph.schema.deals import Deal, DealConnection
+
+        page = await query(deals_of(ctx_of(info), contact_id=self.row.id, first=first, after=after))
+        return build(DealConnection, page, Deal.of)
 
     @strawberry.field(description=f"The contact's tasks, oldest first. {PAGE_ARGS}")
     async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:

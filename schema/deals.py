@@ -6,15 +6,16 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from revgraph.resolvers import deal_queries, deals, loaders, pipelines
+from revgraph.resolvers import deal_queries, deals, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
     DateTimeFilter,
     DecimalFilter,
@@ -32,6 +33,25 @@ from revgraph.schema.common import (
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
+
+if TYPE_CHECKING:
+    from revgraph.schema.activities import TimelineConnection
+    from revgraph.schema.companies import Company
+    from revgraph.schema.contacts import Contact
+
+
+async def visible_deal(ctx: Context, deal_id: int) -> Any:
+    """A deal reached through an edge, if the caller may see it."""
+    row = await _deal_loader(ctx).load(deal_id)
+    if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+        return None
+    return row
+
+
+def _deal_loader(ctx: Context) -> loaders.BatchLoader:
+    from revgraph.models.pipeline import Deal as DealRow
+
+    return loaders.loader(ctx, "deals", lambda ws: loaders.by_id(ws, DealRow))
 
 
 def ctx_for(obj: Any, info: Info) -> Context:
@@ -266,6 +286,43 @@ class Deal(Node):
             return None
         row = await loaders.users(ctx_for(self, info)).load(self.row.owner_id)
         return User.of(row) if row else None
+
+    @strawberry.field(description="The deal's contact; null if none or not visible to the caller.")
+    async def contact(
+        self, info: Info
+    ) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")] | None:
+        from revgraph.schema.contacts import Contact
+
+        if self.row.contact_id is None:
+            return None
+        ctx = ctx_for(self, info)
+        row = await loaders.contacts(ctx).load(self.row.contact_id)
+        if row is None or row.deleted_at is not None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+            return None
+        return Contact.of(row)
+
+    @strawberry.field(description="The deal's company; null if none or not visible to the caller.")
+    async def company(
+        self, info: Info
+    ) -> Annotated[Company, strawberry.lazy("revgraph.schema.companies")] | None:
+        from revgraph.schema.companies import Company
+
+        if self.row.company_id is None:
+            return None
+        ctx = ctx_for(self, info)
+        row = await loaders.companies(ctx).load(self.row.company_id)
+        if row is None or row.deleted_at is not None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+            return None
+        return Company.of(row)
+
+    @strawberry.field(description="Everything that happened to the deal, newest first.")
+    async def timeline(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[TimelineConnection, strawberry.lazy("revgraph.schema.activities")]:
+        from revgraph.schema.activities import timeline_connection
+
+        page = await query(timeline.deal_timeline(ctx_for(self, info), self.row.id, first=first, after=after))
+        return timeline_connection(page)
 
     @strawberry.field(description="Seconds since the deal entered its current stage.")
     def seconds_in_stage(self) -> int:
