@@ -3,5 +3,8 @@
 Importing this package picks the broker (tasks.broker) and declares every
 actor, so `dramatiq revgraph.tasks` and `revgraph worker` see them all."""
 
-from revgraph.tasks import broker  # noqa: F401  (must come first)
-from revgraph.tasks import distribution  # noqa: E402, F401
+from revgraph.tasks import (
+    broker,  # noqa: F401  (must come first)
+    distribution,  # noqa: F401
+    maintenance,  # noqa: F401
+)

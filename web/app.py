@@ -80,9 +80,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if recovered:
             log.info("dispatched %d pending event(s) left from before start", recovered)
         sweeper = asyncio.create_task(_sweep_forever(), name="event-sweeper")
+        from revgraph.tasks.timers import run_timers
+
+        timers = asyncio.create_task(run_timers(), name="timers")
         try:
             yield
         finally:
+            timers.cancel()
             sweeper.cancel()
             await stop_tasks()
             install_bus(None)

@@ -1,0 +1,58 @@
+"""The trash: soft-deleted records are purged once they have been there
+longer than their workspace's retention (default 30 days)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+
+from revgraph.models.crm import Company, Contact
+from revgraph.models.identity import Workspace
+
+# What the purge destroys, in order, each with the condition (beyond being
+# trashed past the retention) a row must also meet. A merged duplicate is
+# kept while its primary exists: it is how the primary's timeline finds the
+# duplicate's history. Deleting the primary unlinks it (SET NULL), and the
+# next pass takes it. Append models (e.g. deals) here.
+PURGEABLE: list[tuple[type[Model], Q]] = [
+    (Contact, Q(merged_into_id__isnull=True)),
+    (Company, Q()),
+]
+MAX_PASSES = 5
+BATCH = 500
+
+
+async def purge_expired_trash(now: datetime | None = None) -> dict[str, int]:
+    """Destroy every trashed record older than its workspace's retention;
+    returns how many rows of each model went. Idempotent: a second run at
+    the same `now` destroys nothing."""
+    now = now or datetime.now(UTC)
+    by_retention: dict[int, list[int]] = defaultdict(list)
+    for workspace_id, days in await Workspace.all().values_list("id", "trash_retention_days"):
+        by_retention[days].append(workspace_id)
+    purged: dict[str, int] = defaultdict(int)
+    for _ in range(MAX_PASSES):
+        this_pass = 0
+        for model, condition in PURGEABLE:
+            for days, workspace_ids in by_retention.items():
+                cutoff = now - timedelta(days=days)
+                expired = await model.filter(
+                    condition, workspace_id__in=workspace_ids, deleted_at__lt=cutoff
+                ).values_list("id", flat=True)
+                # By id, so the count is of these rows only (SQLite's delete
+                # count includes cascaded tasks and notes), in bounded batches.
+                for start in range(0, len(expired), BATCH):
+                    await model.filter(id__in=expired[start : start + BATCH]).delete()
+                purged[model.__name__] += len(expired)
+                this_pass += len(expired)
+        if not this_pass:
+            break
+    return dict(purged)
+
+
+def trash_summary(purged: dict[str, Any]) -> str:
+    return ", ".join(f"{count} {name.lower()}(s)" for name, count in purged.items() if count) or "nothing"
