@@ -1,6 +1,7 @@
 """`revgraph serve --demo`: the demo workspace a newcomer logs into."""
 
 from revgraph.web.demo import load_demo
+from tests.conftest import _empty_tables
 from tests.support import LOG_IN
 
 WHO_IS_HERE = """
@@ -11,6 +12,40 @@ query {
   users(first: 100) { totalCount }
 }
 """
+
+
+LEADS = """
+query($after: String) {
+  contacts(first: 100, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { name email phone source lifecycleStage tags customFields company { name } owner { email } } }
+  }
+  companies(first: 100) { totalCount edges { node { name domain owner { email } } } }
+}
+"""
+
+ACTIVITY = """
+query($after: String) {
+  contacts(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { tasks(first: 10) { edges { node { title done assignee { email } } } }
+                   timeline(first: 10) { edges { node { kind actor { email } } } } } }
+  }
+}
+"""
+
+
+async def _all(gql, document, token):
+    """Every page of contacts, plus the first page's other roots."""
+    first = await gql.ok(document, token=token)
+    nodes = [e["node"] for e in first["contacts"]["edges"]]
+    page = first["contacts"]["pageInfo"]
+    while page["hasNextPage"]:
+        more = await gql.ok(document, {"after": page["endCursor"]}, token=token)
+        nodes += [e["node"] for e in more["contacts"]["edges"]]
+        page = more["contacts"]["pageInfo"]
+    return first, nodes
 
 
 async def _log_in(gql, email, password):
@@ -48,3 +83,62 @@ async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, serv
     # then nothing is loaded and nothing changed
     assert again is None
     assert await gql.ok(WHO_IS_HERE, token=token) == before
+
+
+async def test_demo_has_leads_with_sources_tags_companies_and_owners(gql, server):
+    # given the demo
+    email, password = await load_demo(server.settings)
+    token = await _log_in(gql, email, password)
+    # when the admin lists every lead and company
+    data, leads = await _all(gql, LEADS, token)
+    # then there are about 200 Brazilian leads, reachable by phone or e-mail
+    assert 180 <= data["contacts"]["totalCount"] == len(leads) <= 250
+    assert all(lead["phone"] or lead["email"] for lead in leads)
+    assert all(
+        lead["phone"].startswith("+55") and len(lead["phone"]) == 14 for lead in leads if lead["phone"]
+    )
+    # at reserved domains (RFC 2606), so no real inbox is ever written to
+    domains = {lead["email"].rsplit("@", 1)[1] for lead in leads if lead["email"]}
+    assert domains <= {"example.com", "example.net", "example.org"}
+    # from several channels, at several lifecycle stages, every one tagged
+    assert {"portal", "whatsapp", "instagram", "form", "indicação"} <= {lead["source"] for lead in leads}
+    assert {"LEAD", "MQL", "SQL"} <= {lead["lifecycleStage"] for lead in leads}
+    assert all(len(lead["tags"]) >= 2 for lead in leads)
+    tags = {tag for lead in leads for tag in lead["tags"]}
+    assert {"apartamento", "financiamento", "zona sul"} <= tags
+    assert all("bairro" in lead["customFields"] for lead in leads)
+    # mostly owned by agents, some waiting for distribution, some at companies
+    owned = [lead for lead in leads if lead["owner"]]
+    assert 0.7 * len(leads) < len(owned) < len(leads)
+    assert any(lead["company"] for lead in leads)
+    companies = data["companies"]["edges"]
+    assert data["companies"]["totalCount"] >= 10
+    assert all(c["node"]["owner"] and c["node"]["domain"] for c in companies)
+
+
+async def test_demo_leads_have_notes_and_tasks_written_by_their_owners(gql, server):
+    # given the demo
+    email, password = await load_demo(server.settings)
+    token = await _log_in(gql, email, password)
+    # when the admin reads the leads' tasks and timelines
+    _, leads = await _all(gql, ACTIVITY, token)
+    tasks = [t["node"] for lead in leads for t in lead["tasks"]["edges"]]
+    events = [e["node"] for lead in leads for e in lead["timeline"]["edges"]]
+    # then follow-ups exist, some done, and notes sit on the timelines
+    assert len(tasks) >= 30
+    assert any(t["done"] for t in tasks) and any(not t["done"] for t in tasks)
+    assert sum(e["kind"] == "note.added" for e in events) >= 30
+    # written by agents, not all by the admin
+    assert {e["actor"]["email"] for e in events if e["actor"]} - {email}
+
+
+async def test_demo_data_is_the_same_on_every_load(gql, server):
+    # given the demo loaded once
+    email, password = await load_demo(server.settings)
+    _, first = await _all(gql, LEADS, await _log_in(gql, email, password))
+    # when it is loaded again into an empty database
+    await _empty_tables()
+    email, password = await load_demo(server.settings)
+    _, second = await _all(gql, LEADS, await _log_in(gql, email, password))
+    # then the leads are the same
+    assert second == first

@@ -9,27 +9,26 @@ SECTIONS; later features (pipelines, queues, automations) add theirs."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
+from revgraph.models.crm import Company, Contact
 from revgraph.models.identity import Team, User, Workspace
-from revgraph.resolvers import identity
+from revgraph.resolvers import activities, companies, contacts, identity
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
-from revgraph.web.demo_data import (
-    AGENTS,
-    MANAGERS,
-    TEAMS,
-    WORKSPACE_NAME,
-    Person,
-)
+from revgraph.web import demo_data as vocab
+from revgraph.web.demo_data import AGENTS, MANAGERS, TEAMS, WORKSPACE_NAME, Person
 
 SEED = 2026
+CONTACTS = 200
 ADMIN = Person("Marina Costa", "marina.costa@horizonte.example")
 # A known password makes the README's first session copy-pasteable; it is
 # printed on start and only ever set on an empty development database.
@@ -48,12 +47,24 @@ class Demo:
     teams: dict[str, Team] = field(default_factory=dict)
     managers: list[User] = field(default_factory=list)
     agents: list[User] = field(default_factory=list)
-    companies: list[Any] = field(default_factory=list)
-    contacts: list[Any] = field(default_factory=list)
+    companies: list[Company] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    _contexts: dict[int, Context] = field(default_factory=dict)
 
-    def as_user(self, user: User) -> Context:
-        """A context acting as `user`, so the timeline names who did what."""
-        return self.admin_ctx.for_actor(Actor(user.workspace_id, user.id, user.role))
+    def as_user(self, user_id: int | None) -> Context:
+        """A context acting as that user (the admin for None), so the
+        timeline names who did what."""
+        if user_id is None:
+            return self.admin_ctx
+        ctx = self._contexts.get(user_id)
+        if ctx is None:
+            user = next(u for u in [*self.agents, *self.managers] if u.id == user_id)
+            actor = Actor(user.workspace_id, user.id, user.role)
+            ctx = self._contexts[user_id] = self.admin_ctx.for_actor(actor)
+        return ctx
+
+    def weighted(self, pairs: list[tuple[str, int]]) -> str:
+        return self.rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
 Section = Callable[[Demo], Awaitable[None]]
@@ -62,12 +73,17 @@ Section = Callable[[Demo], Awaitable[None]]
 async def add_people(demo: Demo) -> None:
     """Teams form a tree under "Comercial"; managers run it, agents sit in the leaves."""
     ctx = demo.admin_ctx
-    managers: dict[str, User] = {}
-    for person in MANAGERS:
-        managers[person.email] = await identity.create_user(
-            ctx, name=person.name, email=person.email, password=demo.password, role="MANAGER", team_id=None
+
+    def new_user(person: Person, role: str, team: Team | None = None) -> Awaitable[User]:
+        team_id = encode_id("Team", team.id) if team else None
+        return identity.create_user(
+            ctx, name=person.name, email=person.email, password=demo.password, role=role, team_id=team_id
         )
-    demo.managers = list(managers.values())
+
+    # Password hashing (argon2, ~0.1 s each) dominates: hash side by side.
+    # Row ids may interleave, but the lists keep the specs' order.
+    demo.managers = list(await asyncio.gather(*(new_user(p, "MANAGER") for p in MANAGERS)))
+    managers = {m.email: m for m in demo.managers}
     for team in TEAMS:
         manager = managers.get(team.manager_email or "")
         parent = demo.teams.get(team.parent or "")
@@ -77,20 +93,111 @@ async def add_people(demo: Demo) -> None:
             manager_id=encode_id("User", manager.id) if manager else None,
             parent_id=encode_id("Team", parent.id) if parent else None,
         )
-    for team_name, person in AGENTS:
-        demo.agents.append(
-            await identity.create_user(
-                ctx,
-                name=person.name,
-                email=person.email,
-                password=demo.password,
-                role="AGENT",
-                team_id=encode_id("Team", demo.teams[team_name].id),
+    demo.agents = list(await asyncio.gather(*(new_user(p, "AGENT", demo.teams[team]) for team, p in AGENTS)))
+
+
+async def add_companies(demo: Demo) -> None:
+    """Construtoras and partner imobiliárias, each an account of one agent."""
+    for index, (name, domain) in enumerate(vocab.COMPANIES):
+        owner = demo.agents[index % len(demo.agents)]
+        demo.companies.append(
+            await companies.create_company(
+                demo.admin_ctx, {"name": name, "domain": domain, "owner_id": encode_id("User", owner.id)}
             )
         )
 
 
-SECTIONS: list[Section] = [add_people]
+def _slug(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return ".".join(plain.lower().split())
+
+
+def _phone(demo: Demo, taken: set[str]) -> str:
+    """A valid Brazilian mobile, written the ways people type them."""
+    while True:
+        area, number = demo.rng.choice(vocab.AREA_CODES), demo.rng.randrange(10**8)
+        if (area, number) not in taken:
+            taken.add((area, number))
+            break
+    head, tail = divmod(number, 10**4)
+    style = demo.rng.randrange(3)
+    if style == 0:
+        return f"+55 {area} 9{head:04d}-{tail:04d}"
+    if style == 1:
+        return f"({area}) 9{head:04d}-{tail:04d}"
+    return f"{area}9{head:04d}{tail:04d}"
+
+
+def _tags(demo: Demo) -> tuple[list[str], str]:
+    """What the lead is after, as tags, and the region it implies."""
+    rng = demo.rng
+    kind = rng.choice(vocab.PROPERTY_TAGS)
+    region = rng.choice(vocab.REGION_TAGS)
+    tags = [kind, region]
+    if kind in ("apartamento", "casa", "cobertura"):
+        tags.append(rng.choice(vocab.ROOM_TAGS))
+    tags.append(rng.choice(vocab.PAYMENT_TAGS))
+    if rng.random() < 0.4:
+        tags.append(rng.choice(vocab.PROFILE_TAGS))
+    return tags, region
+
+
+async def add_contacts(demo: Demo) -> None:
+    """~200 leads. Most belong to an agent (who created them); some still
+    wait unowned for distribution. B2B contacts sit at their owner's accounts."""
+    rng = demo.rng
+    taken: set = set()
+    accounts = {c.owner_id: [] for c in demo.companies}
+    for company in demo.companies:
+        accounts[company.owner_id].append(company)
+    for index in range(CONTACTS):
+        name = f"{rng.choice(vocab.FIRST_NAMES)} {rng.choice(vocab.LAST_NAMES)}"
+        owner = rng.choice(demo.agents) if rng.random() < 0.85 else None
+        tags, region = _tags(demo)
+        has_email = rng.random() < 0.7
+        data = {
+            "name": name,
+            "email": f"{_slug(name)}{index}@{rng.choice(vocab.EMAIL_DOMAINS)}" if has_email else None,
+            "phone": _phone(demo, taken) if not has_email or rng.random() < 0.85 else None,
+            "source": demo.weighted(vocab.SOURCES),
+            "lifecycle_stage": demo.weighted(vocab.LIFECYCLE),
+            "tags": tags,
+            "custom_fields": {
+                "bairro": rng.choice(vocab.NEIGHBOURHOODS[region]),
+                "orcamento": rng.choice(vocab.BUDGETS),
+                **({"empreendimento": rng.choice(vocab.DEVELOPMENTS)} if rng.random() < 0.5 else {}),
+            },
+        }
+        if owner is not None and rng.random() < 0.15:
+            data["company_id"] = encode_id("Company", rng.choice(accounts[owner.id]).id)
+        # An agent creating a contact owns it: no owner_id needed.
+        ctx = demo.as_user(owner.id if owner else None)
+        demo.contacts.append(await contacts.create_contact(ctx, data))
+
+
+async def add_activities(demo: Demo) -> None:
+    """Notes and follow-up tasks by each contact's owner: some overdue, some
+    due today, some next week; about half of the overdue ones already done."""
+    rng = demo.rng
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for contact in rng.sample(demo.contacts, 60):
+        await activities.add_note(
+            demo.as_user(contact.owner_id),
+            {"subject_id": encode_id("Contact", contact.id), "body": rng.choice(vocab.NOTES)},
+        )
+    owned = [c for c in demo.contacts if c.owner_id is not None]
+    for contact in rng.sample(owned, 45):
+        ctx = demo.as_user(contact.owner_id)
+        due = now + timedelta(days=rng.randint(-3, 7), hours=rng.randint(-4, 4))
+        task = await activities.create_task(
+            ctx,
+            {"title": rng.choice(vocab.TASKS), "due_at": due, "contact_id": encode_id("Contact", contact.id)},
+        )
+        if due < now and rng.random() < 0.5:
+            await activities.complete_task(ctx, encode_id("Task", task.id))
+
+
+SECTIONS: list[Section] = [add_people, add_companies, add_contacts, add_activities]
 
 
 async def load_demo(settings: Settings) -> tuple[str, str] | None:
