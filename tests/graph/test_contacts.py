@@ -1,6 +1,8 @@
 """Contacts: create and update with normalisation, validation, duplicates,
 ownership rules and the events they record."""
 
+import asyncio
+
 import pytest
 
 from tests.graph.documents import (
@@ -251,3 +253,34 @@ async def test_an_admin_reassigns_and_the_owner_change_is_recorded(gql, workspac
     timeline = await gql.ok(TIMELINE_DOC, {"id": contact["id"]}, token=agent["token"])
     newest = timeline["contact"]["timeline"]["edges"][0]["node"]
     assert newest["data"] == {"changes": {"ownerId": {"from": None, "to": agent["id"]}}}
+
+
+async def test_concurrent_creates_with_the_same_email_make_one_contact(gql, workspace):
+    # when eight identical contacts are created at once
+    results = await asyncio.gather(
+        *(
+            gql.ok(
+                CREATE_CONTACT,
+                {"input": {"name": f"Rita {i}", "email": "rita@example.com"}},
+                token=workspace.token,
+            )
+            for i in range(8)
+        )
+    )
+    # then exactly one is created and every other one is a DUPLICATE on e-mail
+    payloads = [r["createContact"] for r in results]
+    created = [p for p in payloads if p["contact"]]
+    refused = [p["userErrors"] for p in payloads if not p["contact"]]
+    assert len(created) == 1
+    assert all(
+        errors
+        == [
+            {
+                "code": "DUPLICATE",
+                "message": "A contact with this e-mail already exists.",
+                "field": ["input", "email"],
+            }
+        ]
+        for errors in refused
+    )
+    assert await contact_ids(gql, workspace.token) == [created[0]["contact"]["id"]]
