@@ -10,5 +10,6 @@ MODEL_MODULES = [
     "revgraph.models.crm",
     "revgraph.models.pipeline",
     "revgraph.models.distribution",
+    "revgraph.models.automation",
     "revgraph.models.events",
 ]
