@@ -256,6 +256,13 @@ async def _replace_tags(contact: Contact, workspace_id: int, old: list[str], new
         )
 
 
+async def release_leads(*args: Any, **kwargs: Any) -> None:
+    # Imported late: distribution builds on contacts, not the other way round.
+    from revgraph.resolvers.distribution.assign import release_leads as release
+
+    await release(*args, **kwargs)
+
+
 async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
     """Create a contact. E-mail and phone are normalised and must not belong
     to another live contact of the workspace (DUPLICATE); an AGENT's contact
@@ -322,7 +329,14 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
     if "owner_id" in data and data["owner_id"] != before["ownerId"]:
         contact.owner_id = await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
     if "lifecycle_stage" in data:
-        contact.lifecycle_stage = _lifecycle(data["lifecycle_stage"], ["input", "lifecycleStage"])
+        stage = _lifecycle(data["lifecycle_stage"], ["input", "lifecycleStage"])
+        if stage == "DISQUALIFIED" and contact.lifecycle_stage != "DISQUALIFIED":
+            raise DomainError(
+                "RULE_VIOLATION",
+                "Disqualifying a lead needs a reason: use disqualifyLead(contactId, reason).",
+                ["input", "lifecycleStage"],
+            )
+        contact.lifecycle_stage = stage
     if "source" in data:
         contact.source = optional_text(data["source"], ["input", "source"], max_length=64, what="Source")
     if "tags" in data:
@@ -353,6 +367,9 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
                 data={"changes": changes},
                 contact_id=contact.id,
             )
+            if "ownerId" in changes:
+                # The old owner's assignment stops holding their capacity.
+                await release_leads(actor, actor.workspace_id, contact_id=contact.id, why="owner changed")
     except IntegrityError as error:
         raise await duplicate_from_race(actor.workspace_id, contact, ["input"], error) from error
     return contact
@@ -375,6 +392,8 @@ async def delete_contact(ctx: Context, contact_id: str) -> Contact:
             f"{await actor_name(ctx)} moved {contact.name} to the trash",
             contact_id=contact.id,
         )
+        # A trashed lead no longer holds its owner's queue capacity.
+        await release_leads(actor, actor.workspace_id, contact_id=contact.id, why="trashed")
     return contact
 
 

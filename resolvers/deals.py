@@ -15,9 +15,11 @@ from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import custom_fields_object, optional_text, required_text
@@ -73,19 +75,6 @@ async def visible_record(
     return row
 
 
-async def _owner(ctx: Context, scope: Scope, raw_id: str | None, field: list[str]) -> int | None:
-    """An assignable owner: a workspace user inside the caller's scope; an
-    agent may only hand records to themselves."""
-    actor = ctx.require_actor()
-    pk = pk_of(raw_id, "User")
-    user = await User.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
-    if user is None or not scope.sees_owner(user.id):
-        raise NotFound("User", field)
-    if actor.role == "AGENT" and user.id != actor.user_id:
-        raise DomainError("FORBIDDEN", "Agents can only own records themselves.", field)
-    return user.id
-
-
 async def _apply_fields(
     ctx: Context, scope: Scope, deal: Deal, values: dict[str, Any], prefix: list[str]
 ) -> None:
@@ -109,7 +98,7 @@ async def _apply_fields(
         )
     if "owner_id" in values:
         raw = values["owner_id"]
-        deal.owner_id = await _owner(ctx, scope, raw, [*prefix, "ownerId"]) if raw else None
+        deal.owner_id = await assignable_user(ctx, scope, raw, [*prefix, "ownerId"])
     if "expected_close_date" in values:
         deal.expected_close_date = values["expected_close_date"]
     if "custom_fields" in values:
@@ -406,8 +395,6 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         else:
             check_still_satisfied(deal, target, ["input", "patch"])
         if changes_stage and target.kind != "OPEN":
-            from revgraph.resolvers.distribution.assign import release_leads
-
             await release_leads(actor, actor.workspace_id, deal_id=deal.id, why=f"deal {target.kind.lower()}")
         deal.rank = await rank_after(target.id, after_pk, moving_deal_id=deal.id)
         deal.version += 1
@@ -471,6 +458,7 @@ async def delete_deal(ctx: Context, raw_id: str) -> int:
             pipeline_id=deal.pipeline_id,
             board_sequence=sequence,
         )
+        await release_leads(actor, actor.workspace_id, deal_id=deal.id, why="trashed")
     return deal.id
 
 

@@ -12,6 +12,7 @@ from tortoise.models import Model
 
 from revgraph.models.crm import Company, Contact
 from revgraph.models.identity import Workspace
+from revgraph.models.pipeline import Deal
 
 # What the purge destroys, in order, each with the condition (beyond being
 # trashed past the retention) a row must also meet. A merged duplicate is
@@ -19,6 +20,8 @@ from revgraph.models.identity import Workspace
 # duplicate's history. Deleting the primary unlinks it (SET NULL), and the
 # next pass takes it. Append models (e.g. deals) here.
 PURGEABLE: list[tuple[type[Model], Q]] = [
+    # Deals first: their stage transitions and tasks go with them.
+    (Deal, Q()),
     (Contact, Q(merged_into_id__isnull=True)),
     (Company, Q()),
 ]

@@ -103,17 +103,17 @@ async def test_purge_destroys_only_trash_older_than_the_retention(gql, workspace
     company = await create_company(gql, token, name="Lixo SA")
     await gql.ok(DELETE_COMPANY, {"id": company["id"]}, token=token)
     # when the purge runs within the retention, nothing goes
-    assert await purge_expired_trash(datetime.now(UTC) + timedelta(days=29)) == {"Contact": 0, "Company": 0}
+    assert await purge_expired_trash(datetime.now(UTC) + timedelta(days=29)) == {"Deal": 0, "Contact": 0, "Company": 0}
     assert (await gql.ok(CONTACT, {"id": trashed["id"]}, token=token))["contact"] is not None
     # when it runs after 30 days, the trash (with its tasks) is destroyed and the live contact stays
     later = datetime.now(UTC) + timedelta(days=31)
-    assert await purge_expired_trash(later) == {"Contact": 1, "Company": 1}
+    assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 1, "Company": 1}
     assert (await gql.ok(CONTACT, {"id": trashed["id"]}, token=token))["contact"] is None
     assert (await gql.ok(TASK_NODE, {"id": task_id}, token=token))["node"] is None
     assert (await gql.ok(COMPANY, {"id": company["id"]}, token=token))["company"] is None
     assert await contact_ids(gql, token) == [live["id"]]
     # and running it again destroys nothing more
-    assert await purge_expired_trash(later) == {"Contact": 0, "Company": 0}
+    assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 0, "Company": 0}
 
 
 async def test_purge_follows_each_workspaces_retention(gql, workspace, other_workspace):
@@ -140,11 +140,11 @@ async def test_a_merged_duplicate_outlives_the_retention_while_its_primary_exist
     await gql.ok(MERGE_CONTACTS, {"primaryId": primary["id"], "duplicateId": duplicate["id"]}, token=token)
     later = datetime.now(UTC) + timedelta(days=31)
     # the duplicate is kept: the primary's timeline reaches its history through it
-    assert await purge_expired_trash(later) == {"Contact": 0, "Company": 0}
+    assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 0, "Company": 0}
     assert "note.added" in await timeline_kinds(gql, token, primary["id"])
     # once the primary itself is purged, the duplicate goes too
     await gql.ok(DELETE_CONTACT, {"id": primary["id"]}, token=token)
-    assert await purge_expired_trash(later) == {"Contact": 2, "Company": 0}
+    assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 2, "Company": 0}
     assert (await gql.ok(CONTACT, {"id": duplicate["id"]}, token=token))["contact"] is None
 
 

@@ -352,3 +352,28 @@ async def test_deals_filter_order_and_search(gql, workspace):
     assert sorted(e["node"]["title"] for e in either["deals"]["edges"]) == ["Apto Moema", "Sala comercial"]
     searched = await gql.ok(query, {"s": "JARDINS"}, token=workspace.token)
     assert searched["deals"]["totalCount"] == 1
+
+
+async def test_trashed_deals_are_restorable_then_purged_after_retention(gql, workspace):
+    from datetime import UTC, datetime, timedelta
+
+    from revgraph.models.pipeline import Deal as DealRow
+    from revgraph.resolvers.ids import pk_of
+    from revgraph.resolvers.trash import purge_expired_trash
+
+    pipeline = await create_pipeline(gql, workspace.token)
+    keep = await create_deal(gql, workspace.token, pipeline["id"], title="keep")
+    old = await create_deal(gql, workspace.token, pipeline["id"], title="old")
+    delete = "mutation($id: ID!) { deleteDeal(id: $id) { deletedId userErrors { code } } }"
+    restore = "mutation($id: ID!) { restoreDeal(id: $id) { deal { title deletedAt } userErrors { code } } }"
+    for deal in (keep, old):
+        assert (await gql.ok(delete, {"id": deal["id"]}, token=workspace.token))["deleteDeal"]["deletedId"] == deal["id"]
+    trash = await gql.ok("{ deals(filter: {deleted: true}) { totalCount } }", token=workspace.token)
+    assert trash["deals"]["totalCount"] == 2
+    restored = await gql.ok(restore, {"id": keep["id"]}, token=workspace.token)
+    assert restored["restoreDeal"]["deal"] == {"title": "keep", "deletedAt": None}
+    await DealRow.filter(id=pk_of(old["id"], "Deal")).update(deleted_at=datetime.now(UTC) - timedelta(days=31))
+    purged = await purge_expired_trash()
+    assert purged["Deal"] == 1
+    assert (await gql.ok(restore, {"id": old["id"]}, token=workspace.token))["restoreDeal"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    assert column(await board(gql, workspace.token, pipeline["id"]), "Novo lead") == ["keep"]
