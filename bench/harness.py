@@ -113,6 +113,12 @@ class Running:
     url: str
     cold_start_seconds: float
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far: unlike
+        latency, barely moved by whatever else the machine is running."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
