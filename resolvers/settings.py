@@ -65,6 +65,11 @@ class Limits:
     ws_init_timeout_seconds: float = 5.0
     # An open websocket re-checks its token and refreshes presence this often.
     ws_presence_interval_seconds: float = 60.0
+    # Public form posts per client IP and form in each window, and the body
+    # size lead capture endpoints (forms and the intake) accept.
+    form_posts_per_window: int = 20
+    form_post_window_seconds: int = 10 * 60
+    capture_max_body_bytes: int = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,10 @@ class Settings:
                 env, "REVGRAPH_LOGIN_FAILURES_PER_EMAIL", Limits.login_failures_per_email
             ),
             login_failures_per_ip=_int(env, "REVGRAPH_LOGIN_FAILURES_PER_IP", Limits.login_failures_per_ip),
+            form_posts_per_window=_int(env, "REVGRAPH_FORM_POSTS_PER_WINDOW", Limits.form_posts_per_window),
+            form_post_window_seconds=_int(
+                env, "REVGRAPH_FORM_POST_WINDOW_SECONDS", Limits.form_post_window_seconds
+            ),
         )
         return cls(
             database_url=database_url,

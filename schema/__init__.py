@@ -13,6 +13,7 @@ import revgraph.schema.companies as companies_schema
 import revgraph.schema.contacts as contacts_schema
 import revgraph.schema.deals as deals_schema
 import revgraph.schema.distribution as distribution_schema
+import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
@@ -21,6 +22,7 @@ from revgraph.resolvers import deals as deals_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
 from revgraph.resolvers import timeline as timeline_use_cases
+from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
 from revgraph.resolvers.settings import Settings
@@ -35,6 +37,7 @@ register_node("Stage", pipelines_use_cases.get_stage, deals_schema.Stage.of)
 register_node("Deal", deals_use_cases.get_deal, deals_schema.Deal.of)
 register_node("Queue", queues_use_cases.get_queue, distribution_schema.Queue.of)
 register_node("Assignment", distribution_live.get_assignment, distribution_schema.Assignment.of)
+register_node("Form", forms_use_cases.get_form, forms_schema.Form.of)
 register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact.of)
 register_node("Company", companies_use_cases.get_company, companies_schema.Company.of)
 register_node("Task", activities_use_cases.get_task, activities_schema.Task.of)
@@ -60,6 +63,7 @@ Query = merge_types(
         companies_schema.CompaniesQuery,
         deals_schema.DealsQuery,
         distribution_schema.DistributionQuery,
+        forms_schema.FormsQuery,
     ),
 )
 Mutation = merge_types(
@@ -71,6 +75,7 @@ Mutation = merge_types(
         activities_schema.ActivitiesMutation,
         deals_schema.DealsMutation,
         distribution_schema.DistributionMutation,
+        forms_schema.FormsMutation,
     ),
 )
 Subscription = merge_types(

@@ -20,6 +20,7 @@ from revgraph.resolvers.database import close_database, open_database
 from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pending, install_bus
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
+from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.request_guard import RequestGuard
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     settings = settings or Settings.from_env()
     schema = build_schema(settings)
     view = RevGraphView(schema, settings)
+    capture = CaptureEndpoints(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,12 +94,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             install_bus(None)
             await bus.disconnect()
             await view.aclose()
+            await capture.aclose()
             await close_database()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
+        *capture.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
     guard = Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)

@@ -1,0 +1,254 @@
+"""Capture forms (landing pages): ADMIN configures where a public form's
+posts go — how posted fields map onto a lead, the origin defaults (source,
+media, campaign), the queue that distributes its leads and the pipeline
+that opens their deals. The public side is in `form_posts`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from revgraph.models.distribution import Form, Queue
+from revgraph.models.pipeline import Pipeline
+from revgraph.resolvers import loaders
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.validation import optional_text, required_text
+
+# What a posted field may become; `customFields.<key>` is also allowed.
+LEAD_FIELDS = ("name", "email", "phone", "message", "media", "campaign", "landingPage")
+CUSTOM_PREFIX = "customFields."
+# Posted names the endpoint reads without a mapping: a honeypot named like
+# one of them would swallow every real post.
+READ_WITHOUT_MAPPING = ("name", "email", "phone", "message", "landing_page", "page")
+MAX_MAPPED_FIELDS = 100
+FIELD_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+DEFAULT_SOURCE = "form"
+DEFAULT_HONEYPOT = "website"
+
+
+def new_form_key() -> str:
+    """128 random bits, url-safe (22 characters): the key is the form's only
+    secret, since anyone who knows it may post."""
+    return secrets.token_urlsafe(16)
+
+
+def endpoint_of(form: Form) -> str:
+    return f"/f/{form.key}"
+
+
+def field_mapping(value: Any, field: list[str]) -> dict[str, str]:
+    """{posted field name: lead field}, each lead field fed by one posted field."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DomainError("INVALID", "fieldMapping must be a JSON object {postedName: leadField}.", field)
+    if len(value) > MAX_MAPPED_FIELDS:
+        raise DomainError("INVALID", f"A form maps at most {MAX_MAPPED_FIELDS} fields.", field)
+    mapping: dict[str, str] = {}
+    fed_by: dict[str, str] = {}
+    for posted, target in value.items():
+        where = [*field, str(posted)]
+        if not isinstance(posted, str) or not FIELD_NAME.match(posted):
+            raise DomainError(
+                "INVALID", "Posted field names are 1 to 64 letters, digits or _ . - [ ].", where
+            )
+        if not isinstance(target, str) or not _lead_field(target):
+            raise DomainError(
+                "INVALID",
+                f"Map {posted!r} to one of {', '.join(LEAD_FIELDS)} or customFields.<key>.",
+                where,
+            )
+        if target in fed_by:
+            raise DomainError(
+                "DUPLICATE", f"{target} is already fed by {fed_by[target]!r}: map it once.", where
+            )
+        fed_by[target] = posted
+        mapping[posted] = target
+    return mapping
+
+
+def _lead_field(target: str) -> bool:
+    if target in LEAD_FIELDS:
+        return True
+    key = target[len(CUSTOM_PREFIX) :] if target.startswith(CUSTOM_PREFIX) else ""
+    return bool(key.strip()) and len(key) <= 64
+
+
+def thank_you_url(value: str | None, field: list[str]) -> str | None:
+    """Only absolute http(s) URLs: the endpoint redirects browsers there, and
+    javascript:/data: targets would run in the visitor's browser."""
+    text = optional_text(value, field, max_length=2000, what="Thank-you URL")
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or re.search(r"[\s<>\"]", text):
+        raise DomainError("INVALID", "The thank-you URL must be an absolute http:// or https:// URL.", field)
+    return text
+
+
+def honeypot_field(value: str | None, mapping: dict[str, str], field: list[str]) -> str:
+    name = DEFAULT_HONEYPOT if value is None else value.strip()
+    if not FIELD_NAME.match(name):
+        raise DomainError(
+            "INVALID", "The honeypot field name is 1 to 64 letters, digits or _ . - [ ].", field
+        )
+    if name in mapping or name in READ_WITHOUT_MAPPING or name.startswith("utm_"):
+        raise DomainError(
+            "INVALID",
+            f"{name!r} carries lead data, so people fill it in: pick a field only bots fill, e.g. 'website'.",
+            field,
+        )
+    return name
+
+
+async def _queue(workspace_id: int, raw: str | None, field: list[str]) -> int | None:
+    if raw is None:
+        return None
+    queue = await Queue.filter(
+        id=pk_of(raw, "Queue") or 0, workspace_id=workspace_id, archived_at=None
+    ).first()
+    if queue is None:
+        raise NotFound("Queue", field)
+    return queue.id
+
+
+async def _pipeline(workspace_id: int, raw: str | None, field: list[str]) -> int | None:
+    if raw is None:
+        return None
+    pipeline = await Pipeline.filter(
+        id=pk_of(raw, "Pipeline") or 0, workspace_id=workspace_id, archived_at=None
+    ).first()
+    if pipeline is None:
+        raise NotFound("Pipeline", field)
+    return pipeline.id
+
+
+async def _columns(workspace_id: int, values: dict[str, Any], current: Form | None) -> dict[str, Any]:
+    """Validate the given input fields into model columns. On update only
+    what was sent changes; null resets a defaulted field and clears the others."""
+    field = ["input"]
+    out: dict[str, Any] = {}
+    if current is None or "name" in values:
+        out["name"] = required_text(values.get("name"), [*field, "name"], what="Form name")
+    if current is None or "field_mapping" in values:
+        out["field_mapping"] = field_mapping(values.get("field_mapping"), [*field, "fieldMapping"])
+    if current is None or "source" in values:
+        source = values.get("source")
+        out["source"] = (
+            DEFAULT_SOURCE
+            if source is None
+            else required_text(source, [*field, "source"], max_length=64, what="Source")
+        )
+    if "media" in values:
+        out["media"] = optional_text(values["media"], [*field, "media"], max_length=64, what="Media")
+    if "campaign" in values:
+        out["campaign"] = optional_text(
+            values["campaign"], [*field, "campaign"], max_length=200, what="Campaign"
+        )
+    if "queue_id" in values:
+        out["queue_id"] = await _queue(workspace_id, values["queue_id"], [*field, "queueId"])
+    if "pipeline_id" in values:
+        out["pipeline_id"] = await _pipeline(workspace_id, values["pipeline_id"], [*field, "pipelineId"])
+    if "thank_you_url" in values:
+        out["thank_you_url"] = thank_you_url(values["thank_you_url"], [*field, "thankYouUrl"])
+    mapping = out.get("field_mapping", current.field_mapping if current else {})
+    if current is None or "honeypot_field" in values or "field_mapping" in values:
+        raw = values["honeypot_field"] if "honeypot_field" in values else (current and current.honeypot_field)
+        out["honeypot_field"] = honeypot_field(raw, mapping, [*field, "honeypotField"])
+    return out
+
+
+async def create_form(ctx: Context, values: dict[str, Any]) -> Form:
+    """ADMIN creates a capture form; it gets an unguessable key, and posts to
+    /f/<key> capture leads with its mapping and defaults."""
+    actor = ctx.require_admin()
+    columns = await _columns(actor.workspace_id, values, None)
+    async with unit_of_work():
+        form = await Form.create(workspace_id=actor.workspace_id, key=new_form_key(), **columns)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "form.created",
+            f"Form {form.name} created",
+            data={
+                "formId": form.id,
+                "source": form.source,
+                "queueId": form.queue_id,
+                "pipelineId": form.pipeline_id,
+            },
+        )
+    return form
+
+
+async def update_form(ctx: Context, form_id: str, values: dict[str, Any]) -> Form:
+    """ADMIN changes a form's configuration; only the fields sent change and
+    the key (already published on landing pages) stays."""
+    actor = ctx.require_admin()
+    form = await _form(actor.workspace_id, form_id, ["id"])
+    columns = await _columns(actor.workspace_id, values, form)
+    changed = sorted(name for name, value in columns.items() if getattr(form, name) != value)
+    if not changed:
+        return form
+    async with unit_of_work():
+        await Form.filter(id=form.id).update(**columns)
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "form.updated",
+            f"Form {columns.get('name', form.name)} changed: {', '.join(changed)}",
+            data={"formId": form.id, "changed": changed},
+        )
+    await form.refresh_from_db()
+    return form
+
+
+async def archive_form(ctx: Context, form_id: str) -> Form:
+    """ADMIN archives a form: its endpoint answers 404 from then on, and the
+    leads it captured keep their touchpoints."""
+    actor = ctx.require_admin()
+    form = await _form(actor.workspace_id, form_id, ["id"])
+    async with unit_of_work():
+        form.archived_at = datetime.now(UTC)
+        await form.save(update_fields=["archived_at"])
+        await record_event(
+            actor, actor.workspace_id, "form.archived", f"Form {form.name} archived", data={"formId": form.id}
+        )
+    return form
+
+
+async def list_forms(ctx: Context, *, include_archived: bool = False) -> list[Form]:
+    actor = ctx.require_admin()
+    rows = Form.filter(workspace_id=actor.workspace_id)
+    if not include_archived:
+        rows = rows.filter(archived_at=None)
+    return list(await rows.order_by("id"))
+
+
+async def get_form(ctx: Context, pk: int) -> Form | None:
+    """A form by id for `node`: configuration is for administrators, so for
+    anyone else it does not exist."""
+    actor = ctx.require_actor()
+    if not actor.is_admin:
+        return None
+    return await Form.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
+async def _form(workspace_id: int, raw: str, field: list[str]) -> Form:
+    form = await Form.filter(id=pk_of(raw, "Form") or 0, workspace_id=workspace_id, archived_at=None).first()
+    if form is None:
+        raise NotFound("Form", field)
+    return form
+
+
+def queues(ctx: Context) -> loaders.BatchLoader:
+    return loaders.loader(ctx, "queues", lambda ws: loaders.by_id(ws, Queue))
+
+
+def pipelines(ctx: Context) -> loaders.BatchLoader:
+    return loaders.loader(ctx, "pipelines", lambda ws: loaders.by_id(ws, Pipeline))
