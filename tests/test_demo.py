@@ -107,9 +107,8 @@ async def test_demo_has_leads_with_sources_tags_companies_and_owners(gql, server
     tags = {tag for lead in leads for tag in lead["tags"]}
     assert {"apartamento", "financiamento", "zona sul"} <= tags
     assert all("bairro" in lead["customFields"] for lead in leads)
-    # mostly owned by agents, some waiting for distribution, some at companies
-    owned = [lead for lead in leads if lead["owner"]]
-    assert 0.7 * len(leads) < len(owned) < len(leads)
+    # every lead is owned: by the agent who created it, or through the roleta
+    assert all(lead["owner"] for lead in leads)
     assert any(lead["company"] for lead in leads)
     companies = data["companies"]["edges"]
     assert data["companies"]["totalCount"] >= 10
@@ -142,3 +141,25 @@ async def test_demo_data_is_the_same_on_every_load(gql, server):
     _, second = await _all(gql, LEADS, await _log_in(gql, email, password))
     # then the leads are the same
     assert second == first
+
+
+DEMO_FUNNEL = """
+{
+  pipelines { name stages { name dealCount } }
+  queues { name strategy mode members { user { email } } }
+  assignments(first: 100) { totalCount edges { node { status reason user { email } } } }
+}
+"""
+
+
+async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, server):
+    email, password = await load_demo(server.settings)
+    data = await gql.ok(DEMO_FUNNEL, token=await _log_in(gql, email, password))
+    (pipeline,) = data["pipelines"]
+    names = [s["name"] for s in pipeline["stages"]]
+    assert names == ["Novo lead", "Em contato", "Visita agendada", "Proposta", "Ganho", "Perdido"]
+    assert sum(s["dealCount"] for s in pipeline["stages"]) == 60
+    assert all(s["dealCount"] > 0 for s in pipeline["stages"])
+    assert {q["strategy"] for q in data["queues"]} == {"ROUND_ROBIN", "WEIGHTED"}
+    assignments = [e["node"] for e in data["assignments"]["edges"]]
+    assert assignments and all(a["status"] == "ASSIGNED" and a["reason"].startswith("WEIGHTED") for a in assignments)

@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 from revgraph.models.crm import Company, Contact
 from revgraph.models.identity import Team, User, Workspace
-from revgraph.resolvers import activities, companies, contacts, identity
+from revgraph.models.pipeline import Stage
+from revgraph.resolvers import activities, companies, contacts, deals, identity, pipelines
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.distribution import assign, queues
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.web import demo_data as vocab
@@ -197,7 +199,106 @@ async def add_activities(demo: Demo) -> None:
             await activities.complete_task(ctx, encode_id("Task", task.id))
 
 
-SECTIONS: list[Section] = [add_people, add_companies, add_contacts, add_activities]
+PRE_SALES_STAGES = [
+    {"name": "Novo lead", "probability": 5},
+    {"name": "Em contato", "probability": 15},
+    {"name": "Visita agendada", "probability": 35, "requires_scheduled_task": True},
+    {"name": "Proposta", "probability": 60, "required_fields": ["value", "expectedCloseDate"]},
+    {"name": "Ganho", "kind": "WON", "probability": 100},
+    {"name": "Perdido", "kind": "LOST", "probability": 0},
+]
+PROPOSAL_VALUES = [320_000, 450_000, 580_000, 720_000, 890_000, 1_250_000, 1_900_000, 2_600_000]
+LOSS_REASONS = ["Sem crédito aprovado", "Comprou com outra imobiliária", "Desistiu da mudança", "Sem retorno"]
+
+
+async def add_pipeline(demo: Demo) -> None:
+    """The pre-sales funnel with ~60 deals spread over its stages. Deals
+    move there through moveDeal, so every gate is passed the way a user
+    would pass it (a scheduled visit, a proposal value, a loss reason)."""
+    rng = demo.rng
+    pipeline = await pipelines.create_pipeline(demo.admin_ctx, name="Pré-vendas", stages=PRE_SALES_STAGES)
+    stages = {s.name: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position")}
+    owned = [c for c in demo.contacts if c.owner_id is not None]
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    route = ["Novo lead", "Em contato", "Visita agendada", "Proposta"]
+    for contact in rng.sample(owned, 60):
+        ctx = demo.as_user(contact.owner_id)
+        value = str(rng.choice(PROPOSAL_VALUES))
+        deal = await deals.create_deal(
+            ctx,
+            {
+                "pipeline_id": encode_id("Pipeline", pipeline.id),
+                "title": f"{contact.name} — {rng.choice(vocab.DEVELOPMENTS)}",
+                "contact_id": encode_id("Contact", contact.id),
+            },
+        )
+        target = demo.weighted(
+            [
+                ("Novo lead", 20),
+                ("Em contato", 25),
+                ("Visita agendada", 20),
+                ("Proposta", 15),
+                ("Ganho", 8),
+                ("Perdido", 12),
+            ]
+        )
+        steps = route[1 : route.index(target) + 1] if target in route else [*route[1:], target]
+        for step in steps:
+            move: dict = {
+                "deal_id": encode_id("Deal", deal.id),
+                "stage_id": encode_id("Stage", stages[step].id),
+            }
+            if step == "Visita agendada":
+                await activities.create_task(
+                    ctx,
+                    {
+                        "title": "Visita ao decorado",
+                        "due_at": now + timedelta(days=rng.randint(1, 10), hours=rng.randint(1, 8)),
+                        "deal_id": encode_id("Deal", deal.id),
+                    },
+                )
+            if step == "Proposta":
+                move["patch"] = {
+                    "value": value,
+                    "expected_close_date": now + timedelta(days=rng.randint(15, 90)),
+                }
+            if step == "Perdido":
+                move["lost_reason"] = rng.choice(LOSS_REASONS)
+            deal = await deals.move_deal(ctx, move)
+
+
+async def add_queues(demo: Demo) -> None:
+    """Two roletas: round-robin among the Zona Sul agents who are online,
+    and a weighted one over every agent; the leads nobody owns yet go
+    through the weighted one, so each has an assignment with its reason."""
+    sul = [a for a in demo.agents if a.team_id == demo.teams["Pré-vendas Zona Sul"].id] or demo.agents[:2]
+    await queues.create_queue(
+        demo.admin_ctx,
+        name="Roleta Zona Sul (online)",
+        mode="ONLINE",
+        strategy="ROUND_ROBIN",
+        members=[{"user_id": encode_id("User", a.id)} for a in sul],
+    )
+    weighted = await queues.create_queue(
+        demo.admin_ctx,
+        name="Roleta geral",
+        mode="OFFLINE",
+        strategy="WEIGHTED",
+        members=[
+            {"user_id": encode_id("User", a.id), "weight": 1 + i % 3, "capacity": 60}
+            for i, a in enumerate(demo.agents)
+        ],
+    )
+    for contact in [c for c in demo.contacts if c.owner_id is None]:
+        await assign.distribute(
+            demo.admin_ctx,
+            queue_id=encode_id("Queue", weighted.id),
+            contact_id=encode_id("Contact", contact.id),
+            deal_id=None,
+        )
+
+
+SECTIONS: list[Section] = [add_people, add_companies, add_contacts, add_activities, add_pipeline, add_queues]
 
 
 async def load_demo(settings: Settings) -> tuple[str, str] | None:
