@@ -36,8 +36,16 @@ async def private_server(server: Server) -> AsyncIterator[Callable[..., Awaitabl
         )
         app = create_app(settings, migrate=False)
         port = free_port()
+        # A connection still open at the end is cut after 2 s rather than
+        # holding the test up: closing behaviour is asserted by the tests.
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", loop="none"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            loop="none",
+            timeout_graceful_shutdown=2,
         )
         uv = uvicorn.Server(config)
         task = asyncio.get_running_loop().create_task(uv.serve())

@@ -2,7 +2,11 @@
 execution from connection multipliers, reported in `extensions.cost`, and
 refusing an over-budget query with zero SQL executed."""
 
-from graphql import get_introspection_query
+from graphql import get_introspection_query, parse
+
+from revgraph.schema import build_schema
+from revgraph.schema.demand import measure_demand
+from tests.pipeline.support import create_deal, create_pipeline
 
 ME = "query { me { id } }"
 USERS = "query Users($n: Int) { users(first: $n) { edges { node { id } } } }"
@@ -79,3 +83,70 @@ async def test_full_introspection_is_exempt_from_depth_and_cost(gql):
     assert "errors" not in body, body.get("errors")
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
     assert body["extensions"]["cost"]["requested"] == 0
+
+
+# 100 deals × 100 deals of each one's stage × 100 again: a real connection
+# nesting. With edges/node in between it is also deeper than 10.
+DEALS_CUBED = """query {
+  deals(first: 100) { edges { node { stage { deals(first: 100) { edges { node {
+    stage { deals(first: 100) { edges { node { id } } } }
+  } } } } } } }
+}"""
+
+# Within the depth limit: 20 pipelines × 20 stages × 100 deals × 100 deals.
+PIPELINES_NESTED = """query {
+  pipelines { stages { deals(first: 100) { edges { node { stage { deals(first: 100) { edges { node { id } } } } } } } } }
+}"""
+
+# What the web board asks for: every column with 100 cards and their owners.
+BOARD = """query Board($id: ID!) {
+  pipeline(id: $id) {
+    id name boardSequence
+    stages {
+      id name kind probability requiredFields requiresScheduledTask dealCount totalValue
+      deals(first: 100) { totalCount edges { cursor node {
+        id title value currency version customFields stageEnteredAt stage { id } owner { id name }
+      } } }
+    }
+  }
+}"""
+
+EIGHT_STAGES = [{"name": f"Etapa {i}"} for i in range(7)] + [
+    {"name": "Ganho", "kind": "WON", "probability": 100}
+]
+
+
+def test_the_estimate_of_a_hundred_cubed_is_over_a_million():
+    document = parse(DEALS_CUBED)
+    demand = measure_demand(
+        build_schema()._schema, document, None, {}, max_page_size=100, default_page_size=50
+    )
+    assert demand.cost > 1_000_000
+
+
+async def test_a_hundred_cubed_nested_connections_are_refused_with_zero_sql(gql, workspace, count_sql):
+    pipeline = await create_pipeline(gql, workspace.token)
+    await create_deal(gql, workspace.token, pipeline["id"])
+    with count_sql() as sql:
+        cubed = await gql(DEALS_CUBED, token=workspace.token)
+        nested = await gql(PIPELINES_NESTED, token=workspace.token)
+    for body in (cubed, nested):
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # the one within the depth limit is refused by its cost
+    assert "the limit is 50000" in nested["errors"][0]["message"]
+    assert nested["extensions"]["cost"]["requested"] > 1_000_000
+    assert sql.statements == []
+
+
+async def test_a_board_of_eight_columns_with_a_hundred_cards_each_fits_the_ceiling(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token, stages=EIGHT_STAGES)
+    for title in ("Casa", "Sala", "Loja"):
+        await create_deal(gql, workspace.token, pipeline["id"], title=title)
+    body = await gql(BOARD, {"id": pipeline["id"]}, token=workspace.token)
+    assert "errors" not in body, body
+    assert len(body["data"]["pipeline"]["stages"]) == 8
+    cost = body["extensions"]["cost"]
+    assert cost["requested"] < 50000
+    # and it is charged for the three cards it has, not the 800 it could have had
+    assert cost["actual"] < 200

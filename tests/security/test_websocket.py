@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from revgraph.models.identity import User
 from revgraph.resolvers import identity
 from revgraph.resolvers.ids import pk_of
+from tests.pipeline.support import create_deal, create_pipeline
 
 PROTOCOL = "graphql-transport-ws"
 ME = "query { me { id } }"
@@ -161,3 +162,59 @@ async def test_a_socket_whose_token_is_revoked_is_closed_4403(server, workspace,
         await acknowledged(ws)
         assert await identity.revoke_session(server.settings, workspace.token)
         assert await close_code(ws, timeout=3) == 4403
+
+
+BOARD_EVENTS = """
+subscription Board($pipelineId: ID!) { boardEvents(pipelineId: $pipelineId) { sequence kind dealId } }
+"""
+
+
+async def subscribe_board(ws, sub_id: str, pipeline_id: str) -> None:
+    await send(
+        ws,
+        {
+            "id": sub_id,
+            "type": "subscribe",
+            "payload": {"query": BOARD_EVENTS, "variables": {"pipelineId": pipeline_id}},
+        },
+    )
+
+
+async def live_subscription(gql, workspace, ws, sub_id: str, pipeline_id: str) -> None:
+    """Subscribe and wait for a first event, so the subscription is surely
+    live (graphql-transport-ws does not acknowledge a subscribe)."""
+    await subscribe_board(ws, sub_id, pipeline_id)
+    await create_deal(gql, workspace.token, pipeline_id)
+    event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert (event["id"], event["type"]) == (sub_id, "next"), event
+
+
+async def test_a_duplicate_subscription_id_is_closed_4409(server, gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    async with socket(server) as ws:
+        await init(ws, workspace.token)
+        await acknowledged(ws)
+        await live_subscription(gql, workspace, ws, "board", pipeline["id"])
+        await subscribe_board(ws, "board", pipeline["id"])
+        assert await close_code(ws) == 4409
+
+
+async def test_subscriptions_per_connection_are_bounded(gql, workspace, private_server):
+    # given a server allowing one subscription per socket
+    bounded = await private_server(limits={"max_subscriptions_per_connection": 1})
+    pipeline = await create_pipeline(gql, workspace.token)
+    async with socket(bounded) as ws:
+        await init(ws, workspace.token)
+        await acknowledged(ws)
+        # when a second one is opened while the first is live
+        await live_subscription(gql, workspace, ws, "1", pipeline["id"])
+        await subscribe_board(ws, "2", pipeline["id"])
+        # then only the second is refused, and the socket stays open
+        refusal = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert refusal == {"id": "2", "type": "error", "payload": [{"message": "Subscription limit reached"}]}
+        await send(ws, {"type": "ping"})
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
+
+
+async def test_the_shared_server_bounds_subscriptions_per_connection(server):
+    assert 0 < server.settings.limits.max_subscriptions_per_connection <= 100
