@@ -66,6 +66,16 @@ class SafeBroadcast(Broadcast):
                 await self._backend.unsubscribe(channel)
             queue.put_nowait(None)
 
+    async def disconnect(self) -> None:
+        # broadcaster re-raises the listener's outcome, so a listener already
+        # cancelled (the loop shutting down) aborted the caller's cleanup
+        # before the backend, and the database after it, were closed.
+        self._listener_task.cancel()
+        (outcome,) = await asyncio.gather(self._listener_task, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            log.error("event bus listener had failed: %r", outcome)
+        await self._backend.disconnect()
+
 
 def serialize(event: Event) -> dict[str, Any]:
     return {

@@ -164,6 +164,19 @@ async def test_broadcasters_stock_subscribe_loses_concurrent_first_subscribers(s
         await broadcast.disconnect()
 
 
+async def test_disconnect_closes_the_backend_even_when_the_listener_was_already_cancelled(shared_redis):
+    # given a bus whose listener task was cancelled (the loop shutting down)
+    backend = ResilientRedisBackend(shared_redis)
+    broadcast = await connected(SafeBroadcast(backend=backend))
+    broadcast._listener_task.cancel()
+    await asyncio.sleep(0)
+    # when it is disconnected, then no CancelledError escapes
+    # (broadcaster's own disconnect re-raises it and skips the backend)
+    await broadcast.disconnect()
+    # and the backend's reader and connections are closed
+    assert backend._reader.done()
+
+
 def _bus(url: str) -> EventBus:
     return EventBus(Settings(redis_url=url, redis_prefix=f"rgtest-infra-{uuid.uuid4().hex[:8]}"))
 
