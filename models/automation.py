@@ -24,7 +24,9 @@ class AutomationRule(Model):
     # Stage automations are listed on their stage: the trigger's stages as columns.
     from_stage_id = fields.IntField(null=True)
     to_stage_id = fields.IntField(null=True)
-    created_by = fields.ForeignKeyField("models.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Deleted rules keep their runs readable (the audit trail outlives them).

@@ -17,12 +17,24 @@ ROLE_RANK = {"AGENT": 0, "MANAGER": 1, "ADMIN": 2}
 @dataclass(frozen=True)
 class Actor:
     """An authenticated caller. An API key acts for a user with at most the
-    key's role, so `role` is the effective one."""
+    key's role, so `role` is the effective one. A system actor (an
+    automation) has no user: `user_id` is None and `label` names it on the
+    timeline ("automation: <rule name>")."""
 
     workspace_id: int
-    user_id: int
+    user_id: int | None
     role: str
     api_key_id: int | None = None
+    label: str | None = None
+
+    @classmethod
+    def system(cls, workspace_id: int, label: str) -> Actor:
+        """Acts within one workspace with ADMIN rights and no user."""
+        return cls(workspace_id, None, "ADMIN", label=label)
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
 
     @property
     def is_admin(self) -> bool:

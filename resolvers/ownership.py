@@ -39,10 +39,14 @@ def default_owner(ctx: Context) -> int | None:
 
 
 async def actor_name(ctx: Context) -> str:
-    """The acting user's display name for event summaries (once per request)."""
+    """The acting user's display name for event summaries (once per
+    request); a system actor (an automation) is named by its label."""
     name = ctx.cache.get("actor_name", _UNSET)
     if name is _UNSET:
         actor = ctx.require_actor()
+        if actor.user_id is None:
+            name = ctx.cache["actor_name"] = actor.label or "System"
+            return str(name)
         names = await User.filter(id=actor.user_id).values_list("name", flat=True)
         name = ctx.cache["actor_name"] = names[0] if names else "Someone"
     return str(name)

@@ -94,6 +94,19 @@ class Settings:
     # it so that creating hundreds of users stays fast.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Outgoing e-mail of automations (sendEmail); unset host: sending fails
+    # the run with a clear error instead of dropping the message.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "revgraph@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: int = 10
+    # Automation runs: attempts before FAILED, exponential backoff between them.
+    automation_max_attempts: int = 5
+    automation_min_backoff_ms: int = 1000
+    automation_max_backoff_ms: int = 5 * 60_000
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -153,6 +166,16 @@ class Settings:
             ),
             argon2_time_cost=_int(env, "REVGRAPH_ARGON2_TIME_COST", 3),
             argon2_memory_kib=_int(env, "REVGRAPH_ARGON2_MEMORY_KIB", 65536),
+            smtp_host=env.get("REVGRAPH_SMTP_HOST") or None,
+            smtp_port=_int(env, "REVGRAPH_SMTP_PORT", 25),
+            smtp_from=env.get("REVGRAPH_SMTP_FROM") or "revgraph@localhost",
+            smtp_username=env.get("REVGRAPH_SMTP_USERNAME") or None,
+            smtp_password=env.get("REVGRAPH_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env.get("REVGRAPH_SMTP_STARTTLS"), False),
+            smtp_timeout_seconds=_int(env, "REVGRAPH_SMTP_TIMEOUT_SECONDS", 10),
+            automation_max_attempts=max(1, _int(env, "REVGRAPH_AUTOMATION_MAX_ATTEMPTS", 5)),
+            automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),
+            automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
             limits=limits,
         )
 

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 import revgraph.schema.activities as activities_schema
+import revgraph.schema.automations as automations_schema
 import revgraph.schema.board as board_schema
 import revgraph.schema.companies as companies_schema
 import revgraph.schema.contacts as contacts_schema
@@ -22,6 +23,9 @@ from revgraph.resolvers import deals as deals_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
 from revgraph.resolvers import timeline as timeline_use_cases
+from revgraph.resolvers.automations import notifications as notifications_use_cases
+from revgraph.resolvers.automations import rules as rules_use_cases
+from revgraph.resolvers.automations import runs as runs_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
@@ -42,6 +46,9 @@ register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact
 register_node("Company", companies_use_cases.get_company, companies_schema.Company.of)
 register_node("Task", activities_use_cases.get_task, activities_schema.Task.of)
 register_node("TimelineEvent", timeline_use_cases.get_timeline_event, activities_schema.TimelineEvent.of)
+register_node("AutomationRule", rules_use_cases.get_rule, automations_schema.AutomationRule.of)
+register_node("AutomationRun", runs_use_cases.get_run, automations_schema.AutomationRun.of)
+register_node("Notification", notifications_use_cases.get_notification, automations_schema.Notification.of)
 
 
 @strawberry.type
@@ -62,6 +69,7 @@ Query = merge_types(
         contacts_schema.ContactsQuery,
         companies_schema.CompaniesQuery,
         deals_schema.DealsQuery,
+        automations_schema.AutomationsQuery,
         distribution_schema.DistributionQuery,
         forms_schema.FormsQuery,
     ),
@@ -74,12 +82,18 @@ Mutation = merge_types(
         companies_schema.CompaniesMutation,
         activities_schema.ActivitiesMutation,
         deals_schema.DealsMutation,
+        automations_schema.AutomationsMutation,
         distribution_schema.DistributionMutation,
         forms_schema.FormsMutation,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (board_schema.BoardSubscription, distribution_schema.DistributionSubscription)
+    "Subscription",
+    (
+        board_schema.BoardSubscription,
+        distribution_schema.DistributionSubscription,
+        automations_schema.AutomationsSubscription,
+    ),
 )
 
 

@@ -36,6 +36,7 @@ from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 
 if TYPE_CHECKING:
     from revgraph.schema.activities import TimelineConnection
+    from revgraph.schema.automations import AutomationRule
     from revgraph.schema.companies import Company
     from revgraph.schema.contacts import Contact
 
@@ -153,6 +154,17 @@ class Stage(Node):
             )
         )
         return build(DealConnection, page, Deal.of)
+
+    @strawberry.field(
+        description="Automations on entering or leaving this stage (DEAL_STAGE_CHANGED rules naming it). ADMIN sees them; others get an empty list."
+    )
+    async def automations(
+        self, info: Info
+    ) -> list[Annotated[AutomationRule, strawberry.lazy("revgraph.schema.automations")]]:
+        from revgraph.resolvers.automations.rules import stage_rules
+        from revgraph.schema.automations import AutomationRule
+
+        return [AutomationRule.of(r) for r in await query(stage_rules(ctx_of(info), self.row.id))]
 
     @strawberry.field(description="Number of live deals in this stage the caller may see.")
     async def deal_count(self, info: Info) -> int:

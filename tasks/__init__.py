@@ -4,7 +4,8 @@ Importing this package picks the broker (tasks.broker) and declares every
 actor, so `dramatiq revgraph.tasks` and `revgraph worker` see them all."""
 
 from revgraph.tasks import (
-    broker,  # noqa: F401  (must come first)
+    automations,  # noqa: F401
+    broker,  # noqa: F401  (picks the broker; every actor module imports it first)
     distribution,  # noqa: F401
     maintenance,  # noqa: F401
 )

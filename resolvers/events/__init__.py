@@ -7,8 +7,8 @@ handed to the bus (publish + task dispatch). A rollback publishes nothing."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -19,6 +19,21 @@ from revgraph.resolvers.context import Actor
 _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
     "revgraph_pending", default=None
 )
+# Set while an automation run executes: every event recorded under it says
+# which rule, run and chain depth caused it (loop protection reads it back).
+_automation: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "revgraph_automation", default=None
+)
+
+
+@contextmanager
+def caused_by_automation(rule_id: int, run_id: int, depth: int) -> Iterator[None]:
+    """Tag the events recorded inside with `data.automation = {ruleId, runId, depth}`."""
+    token = _automation.set({"ruleId": rule_id, "runId": run_id, "depth": depth})
+    try:
+        yield
+    finally:
+        _automation.reset(token)
 
 
 @asynccontextmanager
@@ -56,15 +71,22 @@ async def record_event(
     board_sequence: int | None = None,
     actor_label: str | None = None,
 ) -> Event:
-    """Append one event in the current transaction (must be inside unit_of_work)."""
+    """Append one event in the current transaction (must be inside unit_of_work).
+    A system actor's label stands for it unless `actor_label` is given."""
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record_event must run inside unit_of_work()")
+    data = dict(data or {})
+    tag = _automation.get()
+    if tag is not None:
+        data["automation"] = dict(tag)
+    if actor_label is None and actor is not None:
+        actor_label = actor.label
     event = await Event.create(
         workspace_id=workspace_id,
         kind=kind,
         summary=summary,
-        data=data or {},
+        data=data,
         actor_user_id=actor.user_id if actor else None,
         actor_label=actor_label,
         contact_id=contact_id,

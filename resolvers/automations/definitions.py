@@ -1,0 +1,287 @@
+"""What a rule may say: trigger kinds, action types and their settings,
+validated into the JSON the engine reads (ids as primary keys, filters with
+GraphQL key names so they read back like the input)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from revgraph.models.distribution import Queue
+from revgraph.models.identity import User
+from revgraph.models.pipeline import Stage
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
+
+# GraphQL enum value -> event kind in the log.
+TRIGGER_KINDS = {
+    "CONTACT_CREATED": "contact.created",
+    "CONTACT_UPDATED": "contact.updated",
+    "CONTACT_SCORE_CHANGED": "contact.score_changed",
+    "LEAD_CAPTURED": "lead.captured",
+    "LEAD_REENTERED": "lead.reentered",
+    "LEAD_DISQUALIFIED": "lead.disqualified",
+    "DEAL_CREATED": "deal.created",
+    "DEAL_UPDATED": "deal.updated",
+    "DEAL_STAGE_CHANGED": "deal.stage_changed",
+    "TASK_COMPLETED": "task.completed",
+    "TASK_OVERDUE": "task.overdue",
+    "NOTE_ADDED": "note.added",
+    "ASSIGNMENT_MADE": "assignment.made",
+    "ASSIGNMENT_QUEUED": "assignment.queued",
+}
+EVENT_KINDS = frozenset(TRIGGER_KINDS.values())
+KIND_NAMES = {kind: name for name, kind in TRIGGER_KINDS.items()}
+# Triggers whose subject is always a deal: deal actions need one of these.
+DEAL_TRIGGERS = frozenset({"deal.created", "deal.updated", "deal.stage_changed"})
+# "Field changed to value" triggers and the fields they may name.
+CHANGE_FIELDS = {
+    "deal.updated": ("title", "value", "currency", "contactId", "companyId", "ownerId", "expectedCloseDate"),
+    "contact.updated": ("name", "email", "phone", "companyId", "ownerId", "lifecycleStage", "source"),
+}
+CUSTOM_PREFIX = "customFields."
+
+ACTION_TYPES = (
+    "createTask",
+    "setField",
+    "addTag",
+    "removeTag",
+    "moveDeal",
+    "distribute",
+    "assign",
+    "sendEmail",
+    "notify",
+)
+# setField: enum value -> (record, field as update_contact/update_deal name it).
+SETTABLE_FIELDS = {
+    "CONTACT_LIFECYCLE_STAGE": ("contact", "lifecycle_stage"),
+    "CONTACT_SOURCE": ("contact", "source"),
+    "CONTACT_CUSTOM_FIELD": ("contact", "custom_fields"),
+    "DEAL_TITLE": ("deal", "title"),
+    "DEAL_VALUE": ("deal", "value"),
+    "DEAL_CUSTOM_FIELD": ("deal", "custom_fields"),
+}
+TEMPLATE_FIELDS = frozenset(
+    {
+        "contact.name",
+        "contact.email",
+        "contact.phone",
+        "deal.title",
+        "deal.value",
+        "deal.stage",
+        "owner.name",
+        "owner.email",
+        "rule.name",
+    }
+)
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z]+\.[A-Za-z]+)\s*\}\}")
+MAX_ACTIONS = 20
+MAX_WAIT_MINUTES = 366 * 24 * 60
+
+
+def graphql_keys(value: Any) -> Any:
+    """A filter dict with GraphQL key names and JSON-safe values."""
+    if isinstance(value, dict):
+        return {_camel(k): graphql_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [graphql_keys(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def template(value: Any, field: list[str], *, max_length: int, what: str) -> str:
+    """Required text whose {{placeholders}} are all known."""
+    text = required_text(value, field, max_length=max_length, what=what)
+    for name in PLACEHOLDER.findall(text):
+        if name not in TEMPLATE_FIELDS:
+            known = ", ".join("{{" + n + "}}" for n in sorted(TEMPLATE_FIELDS))
+            raise DomainError("INVALID", f"Unknown placeholder {{{{{name}}}}}: use {known}.", field)
+    return text
+
+
+async def _stage(workspace_id: int, raw: Any, field: list[str]) -> Stage:
+    stage = await Stage.filter(
+        id=pk_of(raw, "Stage") or 0, workspace_id=workspace_id, archived_at=None
+    ).first()
+    if stage is None:
+        raise NotFound("Stage", field)
+    return stage
+
+
+async def _user(workspace_id: int, raw: Any, field: list[str]) -> int:
+    pk = pk_of(raw, "User")
+    if pk is None or not await User.filter(id=pk, workspace_id=workspace_id).exists():
+        raise NotFound("User", field)
+    return pk
+
+
+async def validate_trigger(workspace_id: int, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The event kind and the stored trigger details (stage pks, field/value)."""
+    prefix = ["input", "trigger"]
+    kind = TRIGGER_KINDS.get(values.get("kind") or "")
+    if kind is None:
+        raise DomainError("INVALID", "Unknown trigger kind.", [*prefix, "kind"])
+    trigger: dict[str, Any] = {}
+    for key in ("from_stage_id", "to_stage_id"):
+        if values.get(key) is None:
+            continue
+        name = _camel(key)
+        if kind != "deal.stage_changed":
+            raise DomainError("INVALID", f"{name} applies only to DEAL_STAGE_CHANGED.", [*prefix, name])
+        trigger[name] = (await _stage(workspace_id, values[key], [*prefix, name])).id
+    if values.get("field") is not None:
+        allowed = CHANGE_FIELDS.get(kind)
+        if allowed is None:
+            raise DomainError(
+                "INVALID", "field applies only to DEAL_UPDATED and CONTACT_UPDATED.", [*prefix, "field"]
+            )
+        field_name = str(values["field"]).strip()
+        custom = field_name.startswith(CUSTOM_PREFIX) and len(field_name) > len(CUSTOM_PREFIX)
+        if field_name not in allowed and not custom:
+            names = ", ".join(allowed)
+            raise DomainError(
+                "INVALID", f"field must be one of {names} or customFields.<key>.", [*prefix, "field"]
+            )
+        trigger["field"] = field_name
+        if values.get("value") is not None:
+            trigger["value"] = str(values["value"])
+    elif values.get("value") is not None:
+        raise DomainError("INVALID", "value needs a field.", [*prefix, "value"])
+    return kind, trigger
+
+
+async def validate_actions(workspace_id: int, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each action has exactly one member set; ids must exist in the workspace."""
+    if not items:
+        raise DomainError("INVALID", "A rule needs at least one action.", ["input", "actions"])
+    if len(items) > MAX_ACTIONS:
+        raise DomainError("INVALID", f"A rule has at most {MAX_ACTIONS} actions.", ["input", "actions"])
+    return [
+        await _action(workspace_id, kind, item, ["input", "actions", str(i)]) for i, item in enumerate(items)
+    ]
+
+
+async def _action(workspace_id: int, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
+    members = [(_camel(k), v) for k, v in item.items() if _camel(k) in ACTION_TYPES and v is not None]
+    if len(members) != 1:
+        raise DomainError("INVALID", f"Set exactly one action: {', '.join(ACTION_TYPES)}.", prefix)
+    action_type, raw = members[0]
+    params = await _params(workspace_id, kind, action_type, raw, [*prefix, action_type])
+    action: dict[str, Any] = {"type": action_type, "params": params, "waitMinutes": None, "exit": None}
+    wait = item.get("wait_minutes")
+    if wait is not None:
+        if not 0 < wait <= MAX_WAIT_MINUTES:
+            raise DomainError(
+                "INVALID", f"waitMinutes is between 1 and {MAX_WAIT_MINUTES}.", [*prefix, "waitMinutes"]
+            )
+        action["waitMinutes"] = int(wait)
+    exit_condition = item.get("exit_condition")
+    if exit_condition:
+        if wait is None:
+            raise DomainError(
+                "INVALID",
+                "An exit condition is re-checked after a wait: set waitMinutes.",
+                [*prefix, "exitCondition"],
+            )
+        action["exit"] = {
+            "unlessContacted": bool(exit_condition.get("unless_contacted")),
+            "unlessMatches": graphql_keys(exit_condition.get("unless_matches")) or None,
+        }
+    return action
+
+
+def _needs_deal(kind: str, field: list[str]) -> None:
+    if kind not in DEAL_TRIGGERS:
+        raise DomainError(
+            "INVALID",
+            "This action needs a deal: use a DEAL_CREATED, DEAL_UPDATED or DEAL_STAGE_CHANGED trigger.",
+            field,
+        )
+
+
+async def _params(
+    workspace_id: int, kind: str, action_type: str, raw: dict[str, Any], field: list[str]
+) -> dict[str, Any]:
+    if action_type == "createTask":
+        minutes = raw.get("due_in_minutes")
+        if minutes is not None and not 0 <= minutes <= MAX_WAIT_MINUTES:
+            raise DomainError(
+                "INVALID", f"dueInMinutes is between 0 and {MAX_WAIT_MINUTES}.", [*field, "dueInMinutes"]
+            )
+        assign_to = raw.get("assign_to") or "OWNER"
+        user_id = None
+        if assign_to == "USER":
+            user_id = await _user(workspace_id, raw.get("user_id"), [*field, "userId"])
+        return {
+            "title": template(raw.get("title"), [*field, "title"], max_length=300, what="Title"),
+            "dueInMinutes": minutes,
+            "assignTo": assign_to,
+            "userId": user_id,
+        }
+    if action_type == "setField":
+        target = SETTABLE_FIELDS.get(raw.get("field") or "")
+        if target is None:
+            raise DomainError("INVALID", "Unknown field.", [*field, "field"])
+        if target[0] == "deal":
+            _needs_deal(kind, [*field, "field"])
+        key = (raw.get("custom_field_key") or "").strip() or None
+        if (target[1] == "custom_fields") != (key is not None):
+            raise DomainError(
+                "INVALID",
+                "customFieldKey is required for custom fields and only for them.",
+                [*field, "customFieldKey"],
+            )
+        value = raw.get("value")
+        if value is not None and len(str(value)) > 1000:
+            raise DomainError("INVALID", "value is at most 1000 characters.", [*field, "value"])
+        return {"field": raw["field"], "customFieldKey": key, "value": value}
+    if action_type in ("addTag", "removeTag"):
+        return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"])[0]}
+    if action_type == "moveDeal":
+        _needs_deal(kind, field)
+        stage = await _stage(workspace_id, raw.get("stage_id"), [*field, "stageId"])
+        reason = (raw.get("lost_reason") or "").strip() or None
+        if stage.kind == "LOST" and reason is None:
+            raise DomainError(
+                "REQUIRED_FIELD_MISSING", "Moving to a LOST stage needs a lostReason.", [*field, "lostReason"]
+            )
+        return {"stageId": stage.id, "lostReason": reason}
+    if action_type == "distribute":
+        queue = await Queue.filter(
+            id=pk_of(raw.get("queue_id"), "Queue") or 0, workspace_id=workspace_id, archived_at=None
+        ).first()
+        if queue is None:
+            raise NotFound("Queue", [*field, "queueId"])
+        return {"queueId": queue.id}
+    if action_type == "assign":
+        return {"userId": await _user(workspace_id, raw.get("user_id"), [*field, "userId"])}
+    if action_type == "sendEmail":
+        to = raw.get("to") or "CONTACT"
+        address = None
+        if to == "ADDRESS":
+            address = normalize_email(raw.get("address") or "", [*field, "address"])
+        return {
+            "to": to,
+            "address": address,
+            "subject": template(raw.get("subject"), [*field, "subject"], max_length=200, what="Subject"),
+            "body": template(raw.get("body"), [*field, "body"], max_length=20_000, what="Body"),
+        }
+    # notify
+    to = raw.get("to") or "OWNER"
+    user_id = await _user(workspace_id, raw.get("user_id"), [*field, "userId"]) if to == "USER" else None
+    return {
+        "to": to,
+        "userId": user_id,
+        "message": template(raw.get("message"), [*field, "message"], max_length=1000, what="Message"),
+    }

@@ -1,0 +1,144 @@
+"""Rule configuration (ADMIN): create, replace, enable/disable, delete,
+list, and the stage automations shown on a stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+
+from revgraph.models.automation import AutomationRule
+from revgraph.resolvers.automations.definitions import graphql_keys, validate_actions, validate_trigger
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.validation import required_text
+
+
+async def _definition(workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
+    kind, trigger = await validate_trigger(workspace_id, values.get("trigger") or {})
+    actions = await validate_actions(workspace_id, kind, values.get("actions") or [])
+    return {
+        "name": name,
+        "enabled": values.get("enabled", True) is not False,
+        "trigger_kind": kind,
+        "trigger": trigger,
+        "from_stage_id": trigger.get("fromStageId"),
+        "to_stage_id": trigger.get("toStageId"),
+        "contact_conditions": graphql_keys(values.get("contact_conditions")) or None,
+        "deal_conditions": graphql_keys(values.get("deal_conditions")) or None,
+        "actions": actions,
+    }
+
+
+async def create_rule(ctx: Context, values: dict[str, Any]) -> AutomationRule:
+    """A rule acts on events recorded after it exists; its definition is
+    validated whole (exactly one member per action, ids of this workspace)."""
+    actor = ctx.require_admin()
+    definition = await _definition(actor.workspace_id, values)
+    async with unit_of_work():
+        rule = await AutomationRule.create(
+            workspace_id=actor.workspace_id, created_by_id=actor.user_id, **definition
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "automation_rule.created",
+            f"Automation rule '{rule.name}' created",
+            data={"ruleId": rule.id},
+        )
+    return rule
+
+
+async def _rule(ctx: Context, raw_id: str | None, field: list[str]) -> AutomationRule:
+    actor = ctx.require_admin()
+    rule = await AutomationRule.filter(
+        id=pk_of(raw_id, "AutomationRule") or 0, workspace_id=actor.workspace_id, deleted_at=None
+    ).first()
+    if rule is None:
+        raise NotFound("Automation rule", field)
+    return rule
+
+
+async def update_rule(ctx: Context, raw_id: str, values: dict[str, Any]) -> AutomationRule:
+    """Replace a rule's definition. Runs already started keep going with the
+    new actions from the step they reached."""
+    actor = ctx.require_admin()
+    rule = await _rule(ctx, raw_id, ["id"])
+    definition = await _definition(actor.workspace_id, values)
+    async with unit_of_work():
+        await AutomationRule.filter(id=rule.id).update(**definition, updated_at=datetime.now(UTC))
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "automation_rule.updated",
+            f"Automation rule '{definition['name']}' changed",
+            data={"ruleId": rule.id},
+        )
+    return await AutomationRule.get(id=rule.id)
+
+
+async def set_rule_enabled(ctx: Context, raw_id: str, enabled: bool) -> AutomationRule:
+    """A disabled rule starts no runs, and its waiting runs end as SKIPPED when they wake."""
+    actor = ctx.require_admin()
+    rule = await _rule(ctx, raw_id, ["id"])
+    if rule.enabled == enabled:
+        return rule
+    async with unit_of_work():
+        rule.enabled = enabled
+        await rule.save(update_fields=["enabled", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "automation_rule.enabled" if enabled else "automation_rule.disabled",
+            f"Automation rule '{rule.name}' {'enabled' if enabled else 'disabled'}",
+            data={"ruleId": rule.id},
+        )
+    return rule
+
+
+async def delete_rule(ctx: Context, raw_id: str) -> int:
+    """Delete a rule; its runs stay readable in automationRuns."""
+    actor = ctx.require_admin()
+    rule = await _rule(ctx, raw_id, ["id"])
+    async with unit_of_work():
+        rule.deleted_at = datetime.now(UTC)
+        rule.enabled = False
+        await rule.save(update_fields=["deleted_at", "enabled", "updated_at"])
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "automation_rule.deleted",
+            f"Automation rule '{rule.name}' deleted",
+            data={"ruleId": rule.id},
+        )
+    return rule.id
+
+
+async def list_rules(ctx: Context) -> list[AutomationRule]:
+    actor = ctx.require_admin()
+    return await AutomationRule.filter(workspace_id=actor.workspace_id, deleted_at=None).order_by("id")
+
+
+async def get_rule(ctx: Context, pk: int) -> AutomationRule | None:
+    """A live rule of the caller's workspace; none for non-admins (node lookups)."""
+    actor = ctx.require_actor()
+    if not actor.is_admin:
+        return None
+    return await AutomationRule.filter(id=pk, workspace_id=actor.workspace_id, deleted_at=None).first()
+
+
+async def stage_rules(ctx: Context, stage_id: int) -> list[AutomationRule]:
+    """Rules on entering or leaving the stage (ADMIN sees them; others get none)."""
+    actor = ctx.require_actor()
+    if not actor.is_admin:
+        return []
+    return await AutomationRule.filter(
+        Q(from_stage_id=stage_id) | Q(to_stage_id=stage_id),
+        workspace_id=actor.workspace_id,
+        trigger_kind="deal.stage_changed",
+        deleted_at=None,
+    ).order_by("id")

@@ -1,0 +1,210 @@
+"""What a run is about: the event's deal (when it has one) and contact, as
+the filter language and the templates see them, read fresh at each step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from revgraph.models.automation import AutomationRule
+from revgraph.models.crm import Contact, ContactTag
+from revgraph.models.events import Event
+from revgraph.models.identity import Team, User
+from revgraph.models.pipeline import Deal, Stage
+from revgraph.resolvers.automations.definitions import PLACEHOLDER
+from revgraph.resolvers.contacts import CONTACT_FIELDS
+from revgraph.resolvers.deal_queries import DEAL_FIELDS
+from revgraph.resolvers.filtering import matches
+from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.stage_gates import filter_values
+
+# Events that mean someone worked the lead (exit condition `unlessContacted`).
+CONTACT_MADE_KINDS = ("note.added", "task.completed", "message.sent", "message.received", "call.logged")
+
+
+@dataclass
+class Subject:
+    contact: Contact | None
+    deal: Deal | None
+    tags: list[str]
+
+    @property
+    def owner_id(self) -> int | None:
+        if self.deal is not None:
+            return self.deal.owner_id
+        return self.contact.owner_id if self.contact else None
+
+    @property
+    def contact_gid(self) -> str | None:
+        return encode_id("Contact", self.contact.id) if self.contact else None
+
+    @property
+    def deal_gid(self) -> str | None:
+        return encode_id("Deal", self.deal.id) if self.deal else None
+
+
+async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
+    deal = await Deal.filter(id=deal_id).first() if deal_id else None
+    if deal is not None and deal.contact_id:
+        contact_id = deal.contact_id
+    contact = await Contact.filter(id=contact_id).first() if contact_id else None
+    tags: list[str] = []
+    if contact is not None:
+        tags = list(
+            await ContactTag.filter(contact_id=contact.id).order_by("id").values_list("name", flat=True)
+        )
+    return Subject(contact, deal, tags)
+
+
+def contact_values(contact: Contact, tags: list[str]) -> dict[str, Any]:
+    return {
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "source": contact.source,
+        "owner_id": contact.owner_id,
+        "company_id": contact.company_id,
+        "lifecycle_stage": contact.lifecycle_stage,
+        "tags": tags,
+        "score": contact.score,
+        "created_at": contact.created_at,
+        "deleted": contact.deleted_at is not None,
+    }
+
+
+def contact_matches(condition: dict[str, Any] | None, subject: Subject) -> bool:
+    if not condition:
+        return True
+    if subject.contact is None:
+        return False
+    return matches(condition, contact_values(subject.contact, subject.tags), CONTACT_FIELDS)
+
+
+def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
+    """The rule's ContactFilter and DealFilter against the subject now; a
+    condition on a record the subject does not have does not hold."""
+    if rule.deal_conditions:
+        if subject.deal is None or not matches(
+            rule.deal_conditions, filter_values(subject.deal), DEAL_FIELDS
+        ):
+            return False
+    return contact_matches(rule.contact_conditions, subject)
+
+
+def trigger_matches(rule: AutomationRule, event: Event) -> bool:
+    """The trigger's details against the event: from/to stage of a move,
+    or "field changed (to value)" of an update."""
+    trigger = rule.trigger or {}
+    data = event.data or {}
+    for key in ("fromStageId", "toStageId"):
+        if trigger.get(key) is not None and data.get(key) != trigger[key]:
+            return False
+    field = trigger.get("field")
+    if field is None:
+        return True
+    changes = data.get("changes") or {}
+    if event.kind == "deal.updated":
+        change = _deal_change(changes, field)
+    else:
+        change = _contact_change(changes, field)
+    if change is None:
+        return False
+    if "value" not in trigger:
+        return True
+    return _same(change.get("to"), trigger["value"], field)
+
+
+_DEAL_COLUMNS = {
+    "contactId": "contact_id",
+    "companyId": "company_id",
+    "ownerId": "owner_id",
+    "expectedCloseDate": "expected_close_date",
+}
+
+
+def _custom_change(change: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    before = (change.get("from") or {}).get(key)
+    after = (change.get("to") or {}).get(key)
+    return None if before == after else {"from": before, "to": after}
+
+
+def _deal_change(changes: dict[str, Any], field: str) -> dict[str, Any] | None:
+    if field.startswith("customFields."):
+        return _custom_change(changes.get("custom_fields"), field.split(".", 1)[1])
+    return changes.get(_DEAL_COLUMNS.get(field, field))
+
+
+def _contact_change(changes: dict[str, Any], field: str) -> dict[str, Any] | None:
+    if field.startswith("customFields."):
+        return _custom_change(changes.get("customFields"), field.split(".", 1)[1])
+    return changes.get(field)
+
+
+def _same(actual: Any, wanted: str, field: str) -> bool:
+    if actual is None:
+        return wanted == ""
+    if field.endswith("Id"):
+        # Deal changes hold primary keys, contact changes global ids: either matches.
+        type_name = {"ownerId": "User", "contactId": "Contact", "companyId": "Company"}[field]
+        if isinstance(actual, int):
+            return wanted in (str(actual), encode_id(type_name, actual))
+    return str(actual) == wanted
+
+
+async def contacted_since(subject: Subject, event_id: int) -> bool:
+    """Someone worked the lead after the triggering event (a note, a
+    completed task, a message)."""
+    query = Event.filter(id__gt=event_id, kind__in=CONTACT_MADE_KINDS)
+    if subject.deal is not None:
+        return await query.filter(deal_id=subject.deal.id).exists() or (
+            subject.contact is not None and await query.filter(contact_id=subject.contact.id).exists()
+        )
+    if subject.contact is None:
+        return False
+    return await query.filter(contact_id=subject.contact.id).exists()
+
+
+async def render(text: str, subject: Subject, rule: AutomationRule) -> str:
+    """Fill {{contact.name}}, {{deal.title}}, {{owner.name}}, ... with the
+    subject's current values (empty when the subject lacks them)."""
+    names = set(PLACEHOLDER.findall(text))
+    if not names:
+        return text
+    values: dict[str, Any] = {"rule.name": rule.name}
+    if subject.contact is not None:
+        values |= {
+            "contact.name": subject.contact.name,
+            "contact.email": subject.contact.email,
+            "contact.phone": subject.contact.phone,
+        }
+    if subject.deal is not None:
+        stage = await Stage.filter(id=subject.deal.stage_id).values_list("name", flat=True)
+        values |= {
+            "deal.title": subject.deal.title,
+            "deal.value": str(subject.deal.value) if subject.deal.value is not None else "",
+            "deal.stage": stage[0] if stage else "",
+        }
+    if any(n.startswith("owner.") for n in names) and subject.owner_id:
+        owner = await User.filter(id=subject.owner_id).first()
+        if owner is not None:
+            values |= {"owner.name": owner.name, "owner.email": owner.email}
+    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or ""), text)
+
+
+async def manager_of(user_id: int | None) -> int | None:
+    """The manager of the user's team (or of the nearest team above it with one)."""
+    if user_id is None:
+        return None
+    team_id = (await User.filter(id=user_id).values_list("team_id", flat=True) or [None])[0]
+    seen: set[int] = set()
+    while team_id is not None and team_id not in seen:
+        seen.add(team_id)
+        team = await Team.filter(id=team_id).first()
+        if team is None:
+            return None
+        if team.manager_id is not None and team.manager_id != user_id:
+            return team.manager_id
+        team_id = team.parent_id
+    return None
