@@ -3,7 +3,6 @@ lead, and idle agents go offline."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import lru_cache
 from typing import Any
@@ -18,7 +17,6 @@ from revgraph.tasks.broker import broker
 from revgraph.tasks.runtime import DISPATCH_HOOKS
 
 log = logging.getLogger(__name__)
-PRESENCE_EVERY_SECONDS = 60.0
 # Event kinds that may let a waiting lead be assigned.
 WAKING_KINDS = {
     "user.availability_changed",
@@ -63,12 +61,3 @@ async def wake_backlogs(events: list[dict[str, Any]]) -> None:
 
 
 DISPATCH_HOOKS.append(wake_backlogs)
-
-
-async def run_presence_timer(every: float = PRESENCE_EVERY_SECONDS) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            expire_presence.send()
-        except Exception:
-            log.exception("could not schedule the presence check")

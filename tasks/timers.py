@@ -1,40 +1,45 @@
-"""Periodic jobs: the server sends their messages on a schedule; the actors
-run wherever the broker delivers them (in-process, or `revgraph worker`)."""
+"""Periodic jobs: every server process sends their messages on a schedule;
+the actors run wherever the broker delivers them (in-process, or
+`revgraph worker`). Each actor is idempotent, so two servers' timers
+overlapping is harmless."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 3600.0
-# Waits of automations resume within this long after they are due.
+# Waits of automations resume, and overdue tasks are announced, within this long.
 AUTOMATION_SCAN_SECONDS = 30.0
+# Agents idle past the presence timeout go offline within this long after it.
+PRESENCE_SCAN_SECONDS = 60.0
 
 
-async def run_timers(purge_every: float = PURGE_EVERY_SECONDS) -> None:
-    """Send `purge_trash` at start and then every hour until cancelled. Every
-    server process runs this; the actor is idempotent, so overlaps are harmless."""
+async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
+    """Call `send` every `seconds` until cancelled (first at start if asked)."""
+    if not at_start:
+        await asyncio.sleep(seconds)
+    while True:
+        try:
+            send()
+        except Exception:
+            log.exception("could not schedule %s", getattr(send, "__qualname__", send))
+        await asyncio.sleep(seconds)
+
+
+async def run_timers() -> None:
+    """The trash purge (at start, then hourly), the automation scan (resumes
+    due waits, emits task.overdue, re-sends stalled runs) and the presence
+    check, until cancelled."""
+    from revgraph.tasks.automations import wake_due
+    from revgraph.tasks.distribution import expire_presence
     from revgraph.tasks.maintenance import purge_trash
 
-    while True:
-        try:
-            purge_trash.send()
-        except Exception:
-            log.exception("could not schedule the trash purge")
-        await asyncio.sleep(purge_every)
-
-
-async def run_automation_timer(every: float = AUTOMATION_SCAN_SECONDS) -> None:
-    """Send `automations.wake_due` every `every` seconds until cancelled: it
-    resumes due waits, announces overdue tasks and re-sends stalled runs.
-    Every server runs it; the scan is safe to overlap."""
-    from revgraph.tasks.automations import wake_due
-
-    while True:
-        await asyncio.sleep(every)
-        try:
-            wake_due.send()
-        except Exception:
-            log.exception("could not schedule the automation scan")
+    await asyncio.gather(
+        every(PURGE_EVERY_SECONDS, purge_trash.send, at_start=True),
+        every(AUTOMATION_SCAN_SECONDS, wake_due.send),
+        every(PRESENCE_SCAN_SECONDS, expire_presence.send),
+    )

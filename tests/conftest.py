@@ -190,23 +190,24 @@ def _start_worker() -> Any:
 
 async def worker_idle(timeout: float = 30.0) -> None:
     """Wait until the Redis task queues hold no pending or running message
-    (Dramatiq keeps a message in `<ns>:<queue>.msgs` until it is acked)."""
+    (Dramatiq keeps a message in `<ns>:<queue>.msgs` until it is acked).
+    Delayed messages (`.DQ`) are not waited for: they are meant to wait."""
     import redis.asyncio as aioredis
+
+    from revgraph.tasks.broker import broker
 
     client = aioredis.from_url(REAL_REDIS)
     namespace = os.environ["REVGRAPH_REDIS_PREFIX"] + "-tasks"
+    keys = [f"{namespace}:{queue}.msgs" for queue in sorted(broker.get_declared_queues())]
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         while True:
-            pending = 0
-            async for key in client.scan_iter(match=f"{namespace}:*.msgs"):
-                if b".XQ." not in key:
-                    pending += await client.hlen(key)
+            pending = sum([await client.hlen(key) for key in keys])
             if pending == 0:
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{pending} task message(s) still pending")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
     finally:
         await client.aclose()
 
@@ -217,8 +218,11 @@ async def _empty_tables() -> None:
     conn = connections.get("default")
     tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
     if REAL_DB:
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        # DELETE with foreign-key triggers off is several times faster than
+        # TRUNCATE for tables this small (TRUNCATE takes exclusive locks and
+        # rewrites files). The test role is a superuser, as on the CI machine.
+        deletes = "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(f"BEGIN; SET LOCAL session_replication_role = replica; {deletes} COMMIT;")
     else:
         script = "PRAGMA foreign_keys=OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
         script += "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;"
@@ -259,6 +263,17 @@ async def other_workspace(gql: GraphQLClient) -> Workspace:
     return await sign_up(gql, "Outra Imobiliária")
 
 
+BACKGROUND_TASKS = {"event-sweeper", "timers"}
+
+
+def _background_task() -> bool:
+    """SQL of the server's own timers and in-process actors is not the
+    request's: counting it would make statement counts flaky."""
+    task = asyncio.current_task()
+    name = task.get_name() if task else ""
+    return name in BACKGROUND_TASKS or name.startswith("actor:")
+
+
 class SqlCounter:
     """Counts SQL statements sent through Tortoise's default connection."""
 
@@ -291,7 +306,8 @@ def count_sql(server: Server) -> Any:
 
             def wrap(original: Any = original) -> Any:
                 async def counted(sql: str, *args: Any, **kwargs: Any) -> Any:
-                    counter.statements.append(sql)
+                    if not _background_task():
+                        counter.statements.append(sql)
                     return await original(sql, *args, **kwargs)
 
                 return counted

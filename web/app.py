@@ -82,15 +82,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if recovered:
             log.info("dispatched %d pending event(s) left from before start", recovered)
         sweeper = asyncio.create_task(_sweep_forever(), name="event-sweeper")
-        from revgraph.tasks.timers import run_automation_timer, run_timers
+        from revgraph.tasks.timers import run_timers
 
+        # Trash purge, automation waits and overdue tasks, presence.
         timers = asyncio.create_task(run_timers(), name="timers")
-        # Resumes automation waits and announces overdue tasks (the row is the timer).
-        automation_timer = asyncio.create_task(run_automation_timer(), name="automation-timer")
         try:
             yield
         finally:
-            automation_timer.cancel()
             timers.cancel()
             sweeper.cancel()
             await stop_tasks()

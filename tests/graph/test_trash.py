@@ -177,7 +177,7 @@ async def test_the_timer_sends_the_purge_to_the_embedded_runner(gql, workspace):
         pytest.skip("with Redis the purge runs in `revgraph worker`, not in this process")
     expired, _ = await _trashed_contact_with_activity(gql, workspace.token, "Expirado")
     await _age_trash(40)
-    timers = asyncio.create_task(run_timers(purge_every=3600))
+    timers = asyncio.create_task(run_timers())
     try:
         for _ in range(100):
             if (await gql.ok(CONTACT, {"id": expired["id"]}, token=workspace.token))["contact"] is None:
