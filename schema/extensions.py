@@ -30,6 +30,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types.graphql import OperationType
 
 from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
@@ -214,6 +215,12 @@ class DemandControl(SchemaExtension):
         response.headers["retry-after"] = str(max(budget.reset - int(datetime.now(UTC).timestamp()), 1))
 
     def get_results(self) -> dict[str, Any]:
+        ec = self.execution_context
+        if ec.graphql_document is not None and ec.operation_type == OperationType.SUBSCRIPTION:
+            # Charged once when subscribing; repeating the report on every
+            # event would also make each subscriber's frame unique, where
+            # shared results are encoded once for all (web/graphql_view.py).
+            return {}
         cost: dict[str, Any] = {
             "requested": self.demand.cost if self.demand else None,
             "limit": self.settings.limits.max_cost,

@@ -86,6 +86,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("REVGRAPH_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ws_max_size=1024 * 1024,
+        # Board and inbox events are small JSON frames sent to many sockets:
+        # per-message deflate cost more CPU per socket than it saved bytes.
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -85,8 +89,43 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         await super().shutdown()
 
 
+class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends a `next` whose data is a result shared by many subscribers (one
+    execution per event and scope, schema/board.py) with the payload
+    encoded once, not once per socket."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        payload = message.get("payload")
+        if message.get("type") != "next" or not isinstance(payload, dict) or set(payload) != {"data"}:
+            await super().send_json(message)
+            return
+        text = '{"id":' + json.dumps(message["id"]) + ',"type":"next","payload":' + _encoded(payload) + "}"
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+_recent_payloads: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+
+def _encoded(payload: dict) -> str:
+    """JSON of a payload, memoised by the identity of its data dict (kept
+    alive in the memo, so the id cannot be reused while it is cached)."""
+    data = payload["data"]
+    hit = _recent_payloads.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    _recent_payloads[id(data)] = (data, text)
+    while len(_recent_payloads) > 256:
+        _recent_payloads.popitem(last=False)
+    return text
+
+
 class RevGraphView(GraphQL):
     graphql_transport_ws_handler_class = RevGraphWSHandler
+    websocket_adapter_class = SharedFrameWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         limits = settings.limits

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -106,6 +107,7 @@ class EventBus:
             self.broadcast = SafeBroadcast("memory://")
         self.prefix = settings.redis_prefix
         self.hooks: list[DispatchHook] = []
+        self._recent: OrderedDict[int, tuple[BusMessage, dict[str, Any]]] = OrderedDict()
         self.connected = False
 
     def channel(self, workspace_id: int) -> str:
@@ -140,9 +142,21 @@ class EventBus:
                 async for message in subscriber:  # type: ignore[union-attr]
                     if message is None:
                         return
-                    yield None if message.message == RESYNC else json.loads(message.message)
+                    yield None if message.message == RESYNC else self._decoded(message)
 
             yield messages()
+
+    def _decoded(self, message: BusMessage) -> dict[str, Any]:
+        """Every listener of a channel receives the same message object:
+        decode it once for all of them (read-only from here on)."""
+        hit = self._recent.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        decoded = json.loads(message.message)
+        self._recent[id(message)] = (message, decoded)
+        while len(self._recent) > 256:
+            self._recent.popitem(last=False)
+        return decoded
 
 
 _bus: EventBus | None = None
