@@ -148,6 +148,7 @@ async def distribute_all(
         "errors": len(errors),
         "first_errors": errors[:5],
         "server_cpu_s": cpu,
+        "server_cpu_ms_per_call": round(sum(cpu) * 1e3 / max(len(done), 1), 1),
         "given": given,
         "done": done,
     }
