@@ -26,6 +26,8 @@ class Actor:
     role: str
     api_key_id: int | None = None
     label: str | None = None
+    # The session the caller logged in with (logOut revokes it).
+    session_id: int | None = None
 
     @classmethod
     def system(cls, workspace_id: int, label: str) -> Actor:

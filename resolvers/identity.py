@@ -192,7 +192,7 @@ async def authenticate(settings: Settings, token: str) -> Actor | None:
         return None
     user = session.user
     await touch_presence(user, now)
-    return Actor(user.workspace_id, user.id, user.role)
+    return Actor(user.workspace_id, user.id, user.role, session_id=session.id)
 
 
 async def touch_presence(user: User, now: datetime | None = None) -> None:
@@ -202,10 +202,38 @@ async def touch_presence(user: User, now: datetime | None = None) -> None:
         user.last_seen_at = now
 
 
-async def revoke_session(settings: Settings, token: str) -> bool:
-    digest = secret_digest(settings, token)
-    updated = await Session.filter(token_hash=digest, revoked_at=None).update(revoked_at=datetime.now(UTC))
-    return bool(updated)
+async def log_out(ctx: Context) -> None:
+    """Revoke the session the caller authenticated with: its token stops
+    working at once, on HTTP and on open websockets (re-checked every minute)."""
+    actor = ctx.require_actor()
+    if actor.session_id is None:
+        raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
+    await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+
+
+async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
+    """ADMIN revokes a key of the workspace; its secret stops working at once."""
+    actor = ctx.require_admin()
+    key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
+    if key is None:
+        raise NotFound("API key", ["id"])
+    if key.revoked_at is None:
+        async with unit_of_work():
+            key.revoked_at = datetime.now(UTC)
+            await key.save(update_fields=["revoked_at"])
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "api_key.revoked",
+                f"API key {key.name} revoked",
+                data={"apiKeyId": key.id},
+            )
+    return key
+
+
+async def list_api_keys(ctx: Context) -> list[ApiKey]:
+    actor = ctx.require_admin()
+    return list(await ApiKey.filter(workspace_id=actor.workspace_id).order_by("id"))
 
 
 async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:

@@ -110,6 +110,9 @@ class ApiKey(Node):
     name: str = strawberry.field(description="What the key is for.")
     role: Role = strawberry.field(description="The most the key may do (capped by its user's role).")
     created_at: datetime = strawberry.field(description="When the key was issued.")
+    revoked_at: datetime | None = strawberry.field(
+        default=None, description="When it was revoked; null while it works."
+    )
 
     @classmethod
     def of(cls, row: Any) -> ApiKey:
@@ -118,6 +121,7 @@ class ApiKey(Node):
             name=row.name,
             role=Role(row.role),
             created_at=row.created_at,
+            revoked_at=row.revoked_at,
         )
 
 
@@ -153,6 +157,12 @@ class ApiKeyPayload:
     secret: str | None = strawberry.field(
         default=None, description="The key's secret; store it now, it cannot be read again."
     )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of logOut.")
+class LogOutPayload:
+    ok: bool = strawberry.field(default=False, description="The session is revoked.")
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
@@ -229,6 +239,13 @@ class IdentityQuery:
     async def teams(self, info: Info) -> list[Team]:
         return [Team.of(r) for r in await query(identity.list_teams(ctx_of(info)))]
 
+    @strawberry.field(
+        description="The workspace's API keys (secrets are never shown again). ADMIN only.",
+        permission_classes=ADMIN,
+    )
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        return [ApiKey.of(r) for r in await query(identity.list_api_keys(ctx_of(info)))]
+
 
 @strawberry.type
 class IdentityMutation:
@@ -292,6 +309,31 @@ class IdentityMutation:
                 ctx, name=input.name, role=input.role.value, user_id=input.user_id
             )
             return {"api_key": ApiKey.of(issued.key), "secret": issued.secret}
+
+        return await mutate(ApiKeyPayload, work)
+
+    @strawberry.mutation(
+        description="Revoke the session token you are using (log out everywhere it is used).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def log_out(self, info: Info) -> LogOutPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            await identity.log_out(ctx)
+            return {"ok": True}
+
+        return await mutate(LogOutPayload, work)
+
+    @strawberry.mutation(
+        description="Revoke an API key; its secret stops working at once. ADMIN only.",
+        permission_classes=ADMIN,
+    )
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKeyPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"api_key": ApiKey.of(await identity.revoke_api_key(ctx, id))}
 
         return await mutate(ApiKeyPayload, work)
 
