@@ -50,11 +50,19 @@ class Assignment(Model):
     member's capacity (reassigned, disqualified, deal closed, trashed)."""
 
     id = fields.IntField(primary_key=True)
-    workspace = fields.ForeignKeyField("models.Workspace", related_name="assignments", on_delete=fields.CASCADE)
+    workspace = fields.ForeignKeyField(
+        "models.Workspace", related_name="assignments", on_delete=fields.CASCADE
+    )
     queue = fields.ForeignKeyField("models.Queue", related_name="assignments", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="assignments", null=True, on_delete=fields.SET_NULL)
-    contact = fields.ForeignKeyField("models.Contact", related_name="assignments", null=True, on_delete=fields.CASCADE)
-    deal = fields.ForeignKeyField("models.Deal", related_name="assignments", null=True, on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="assignments", null=True, on_delete=fields.SET_NULL
+    )
+    contact = fields.ForeignKeyField(
+        "models.Contact", related_name="assignments", null=True, on_delete=fields.CASCADE
+    )
+    deal = fields.ForeignKeyField(
+        "models.Deal", related_name="assignments", null=True, on_delete=fields.CASCADE
+    )
     status = fields.CharField(max_length=8)
     reason = fields.TextField()
     previous_owner_id = fields.IntField(null=True)
@@ -81,7 +89,9 @@ class Form(Model):
     media = fields.CharField(max_length=64, null=True)
     campaign = fields.CharField(max_length=200, null=True)
     queue = fields.ForeignKeyField("models.Queue", related_name="forms", null=True, on_delete=fields.SET_NULL)
-    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="forms", null=True, on_delete=fields.SET_NULL)
+    pipeline = fields.ForeignKeyField(
+        "models.Pipeline", related_name="forms", null=True, on_delete=fields.SET_NULL
+    )
     thank_you_url = fields.CharField(max_length=2000, null=True)
     honeypot_field = fields.CharField(max_length=64, default="website")
     archived_at = fields.DatetimeField(null=True)

@@ -185,7 +185,9 @@ def _start_worker() -> Any:
     import sys
 
     command = [sys.executable, "-m", "revgraph.web.cli", "worker", "--processes", "1", "--threads", "4"]
-    return subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 async def worker_idle(timeout: float = 30.0) -> None:

@@ -162,4 +162,6 @@ async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, server):
     assert all(s["dealCount"] > 0 for s in pipeline["stages"])
     assert {q["strategy"] for q in data["queues"]} == {"ROUND_ROBIN", "WEIGHTED"}
     assignments = [e["node"] for e in data["assignments"]["edges"]]
-    assert assignments and all(a["status"] == "ASSIGNED" and a["reason"].startswith("WEIGHTED") for a in assignments)
+    assert assignments and all(
+        a["status"] == "ASSIGNED" and a["reason"].startswith("WEIGHTED") for a in assignments
+    )

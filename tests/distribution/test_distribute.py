@@ -181,8 +181,12 @@ async def test_updating_lifecycle_to_disqualified_needs_the_reasoned_mutation(gq
     lead = await contact(gql, workspace.token)
     update = "mutation($id: ID!) { updateContact(id: $id, input: {lifecycleStage: DISQUALIFIED}) { contact { id } userErrors { code field } } }"
     body = await gql.ok(update, {"id": lead}, token=workspace.token)
-    assert body["updateContact"]["userErrors"] == [{"code": "RULE_VIOLATION", "field": ["input", "lifecycleStage"]}]
-    stage = await gql.ok("query($id: ID!) { contact(id: $id) { lifecycleStage } }", {"id": lead}, token=workspace.token)
+    assert body["updateContact"]["userErrors"] == [
+        {"code": "RULE_VIOLATION", "field": ["input", "lifecycleStage"]}
+    ]
+    stage = await gql.ok(
+        "query($id: ID!) { contact(id: $id) { lifecycleStage } }", {"id": lead}, token=workspace.token
+    )
     assert stage["contact"]["lifecycleStage"] == "LEAD"
 
 
@@ -191,8 +195,12 @@ async def test_trashing_a_lead_frees_capacity_and_the_backlog_drains(gql, worksp
     queue = await create_queue(gql, workspace.token, [{"userId": agent["id"], "capacity": 1}])
     first, second = await contact(gql, workspace.token), await contact(gql, workspace.token)
     await distribute(gql, workspace.token, queue["id"], contact_id=first)
-    assert (await distribute(gql, workspace.token, queue["id"], contact_id=second))["assignment"]["status"] == "QUEUED"
-    await gql.ok("mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", {"id": first}, token=workspace.token)
+    assert (await distribute(gql, workspace.token, queue["id"], contact_id=second))["assignment"][
+        "status"
+    ] == "QUEUED"
+    await gql.ok(
+        "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", {"id": first}, token=workspace.token
+    )
 
     async def drained():
         return await backlog(gql, workspace.token, queue["id"]) == 0
@@ -212,7 +220,9 @@ async def test_idle_agents_go_offline_after_the_presence_timeout(gql, workspace)
     for agent in (active, idle):
         await gql.ok(SET_AVAILABILITY, {"online": True}, token=agent["token"])
     # the idle one has not been heard from for 16 minutes
-    await UserRow.filter(id=pk_of(idle["id"], "User")).update(last_seen_at=datetime.now(UTC) - timedelta(minutes=16))
+    await UserRow.filter(id=pk_of(idle["id"], "User")).update(
+        last_seen_at=datetime.now(UTC) - timedelta(minutes=16)
+    )
     assert await expire_idle_agents(Settings.from_env()) == 1
     me = "query { me { online } }"
     assert (await gql.ok(me, token=active["token"]))["me"]["online"] is True

@@ -103,7 +103,11 @@ async def test_purge_destroys_only_trash_older_than_the_retention(gql, workspace
     company = await create_company(gql, token, name="Lixo SA")
     await gql.ok(DELETE_COMPANY, {"id": company["id"]}, token=token)
     # when the purge runs within the retention, nothing goes
-    assert await purge_expired_trash(datetime.now(UTC) + timedelta(days=29)) == {"Deal": 0, "Contact": 0, "Company": 0}
+    assert await purge_expired_trash(datetime.now(UTC) + timedelta(days=29)) == {
+        "Deal": 0,
+        "Contact": 0,
+        "Company": 0,
+    }
     assert (await gql.ok(CONTACT, {"id": trashed["id"]}, token=token))["contact"] is not None
     # when it runs after 30 days, the trash (with its tasks) is destroyed and the live contact stays
     later = datetime.now(UTC) + timedelta(days=31)

@@ -46,7 +46,9 @@ async def test_log_in_with_wrong_password_is_invalid_user_error(gql):
 
 LOG_OUT = "mutation { logOut { ok userErrors { code } } }"
 CREATE_KEY = "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id role } secret userErrors { code } } }"
-REVOKE_KEY = "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } userErrors { code field } } }"
+REVOKE_KEY = (
+    "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } userErrors { code field } } }"
+)
 
 
 async def test_log_out_revokes_the_session_token(gql):
@@ -61,7 +63,9 @@ async def test_log_out_revokes_the_session_token(gql):
 
 async def test_api_key_secret_shown_once_works_until_revoked(gql):
     ws = await sign_up(gql)
-    issued = (await gql.ok(CREATE_KEY, {"input": {"name": "RD Station", "role": "AGENT"}}, token=ws.token))["createApiKey"]
+    issued = (await gql.ok(CREATE_KEY, {"input": {"name": "RD Station", "role": "AGENT"}}, token=ws.token))[
+        "createApiKey"
+    ]
     assert issued["secret"].startswith("rgk_") and issued["apiKey"]["role"] == "AGENT"
     assert (await gql.ok("{ me { id } }", token=issued["secret"]))["me"]["id"] == ws.admin["id"]
     listed = (await gql.ok("{ apiKeys { id name revokedAt } }", token=ws.token))["apiKeys"]
@@ -71,13 +75,17 @@ async def test_api_key_secret_shown_once_works_until_revoked(gql):
     refused = await gql("{ me { id } }", token=issued["secret"])
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # an API key cannot log out; it is revoked by an admin
-    key2 = (await gql.ok(CREATE_KEY, {"input": {"name": "X", "role": "ADMIN"}}, token=ws.token))["createApiKey"]
+    key2 = (await gql.ok(CREATE_KEY, {"input": {"name": "X", "role": "ADMIN"}}, token=ws.token))[
+        "createApiKey"
+    ]
     assert (await gql.ok(LOG_OUT, token=key2["secret"]))["logOut"]["userErrors"] == [{"code": "INVALID"}]
 
 
 async def test_revoking_a_key_of_another_workspace_is_not_found(gql):
     ws, other = await sign_up(gql), await sign_up(gql)
-    issued = (await gql.ok(CREATE_KEY, {"input": {"name": "K", "role": "AGENT"}}, token=ws.token))["createApiKey"]
+    issued = (await gql.ok(CREATE_KEY, {"input": {"name": "K", "role": "AGENT"}}, token=ws.token))[
+        "createApiKey"
+    ]
     body = (await gql.ok(REVOKE_KEY, {"id": issued["apiKey"]["id"]}, token=other.token))["revokeApiKey"]
     assert body["userErrors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
     assert (await gql.ok("{ me { id } }", token=issued["secret"]))["me"]["id"] == ws.admin["id"]

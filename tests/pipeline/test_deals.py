@@ -367,13 +367,19 @@ async def test_trashed_deals_are_restorable_then_purged_after_retention(gql, wor
     delete = "mutation($id: ID!) { deleteDeal(id: $id) { deletedId userErrors { code } } }"
     restore = "mutation($id: ID!) { restoreDeal(id: $id) { deal { title deletedAt } userErrors { code } } }"
     for deal in (keep, old):
-        assert (await gql.ok(delete, {"id": deal["id"]}, token=workspace.token))["deleteDeal"]["deletedId"] == deal["id"]
+        assert (await gql.ok(delete, {"id": deal["id"]}, token=workspace.token))["deleteDeal"][
+            "deletedId"
+        ] == deal["id"]
     trash = await gql.ok("{ deals(filter: {deleted: true}) { totalCount } }", token=workspace.token)
     assert trash["deals"]["totalCount"] == 2
     restored = await gql.ok(restore, {"id": keep["id"]}, token=workspace.token)
     assert restored["restoreDeal"]["deal"] == {"title": "keep", "deletedAt": None}
-    await DealRow.filter(id=pk_of(old["id"], "Deal")).update(deleted_at=datetime.now(UTC) - timedelta(days=31))
+    await DealRow.filter(id=pk_of(old["id"], "Deal")).update(
+        deleted_at=datetime.now(UTC) - timedelta(days=31)
+    )
     purged = await purge_expired_trash()
     assert purged["Deal"] == 1
-    assert (await gql.ok(restore, {"id": old["id"]}, token=workspace.token))["restoreDeal"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    assert (await gql.ok(restore, {"id": old["id"]}, token=workspace.token))["restoreDeal"]["userErrors"] == [
+        {"code": "NOT_FOUND"}
+    ]
     assert column(await board(gql, workspace.token, pipeline["id"]), "Novo lead") == ["keep"]
