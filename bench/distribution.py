@@ -297,7 +297,10 @@ async def main(json_path: str | None, scale: float) -> int:
                 for strategy, _, _ in plan
             }
             results["seed_seconds"] = round(time.perf_counter() - seeding, 1)
-            budget = DISTRIBUTION_BUDGET_SECONDS / sum(n for _, n, _ in plan)
+            # Each strategy gets the time left in proportion to what is left
+            # to do, so one that finishes early leaves its time to the next.
+            deadline = time.perf_counter() + DISTRIBUTION_BUDGET_SECONDS
+            remaining = sum(n for _, n, _ in plan)
             agent_pks = [pk(a.id, "User") for a in workspace.agents]
             load: Counter = Counter()
             offset = 0
@@ -306,7 +309,9 @@ async def main(json_path: str | None, scale: float) -> int:
                 for strategy, n, cycle in plan:
                     share = contact_ids[offset : offset + n]
                     offset += n
-                    measured = await distribute_all(cl, token, queues[strategy], share, budget * n)
+                    budget = (deadline - time.perf_counter()) * n / remaining
+                    remaining -= n
+                    measured = await distribute_all(cl, token, queues[strategy], share, budget)
                     given = measured.pop("given")
                     done = measured.pop("done")
                     if measured["errors"]:
