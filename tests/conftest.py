@@ -169,7 +169,8 @@ async def server(database: str) -> AsyncIterator[Server]:
         yield Server(app, port)
     finally:
         uv.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
+        # Generous: on a loaded 2-core machine closing hundreds of sockets can take a while.
+        await asyncio.wait_for(task, timeout=60)
         if worker is not None:
             worker.terminate()
             try:
