@@ -253,11 +253,15 @@ async def check(
         if complete and (result["share_per_weight_max_minus_min"] or exact != windows):
             failures.append(f"WEIGHTED not exact: {result}")
     else:
-        level = (sum(prior_load.values()) + len(rows)) // len(agent_pks)
-        expected = [level - prior_load.get(a, 0) for a in agent_pks]
-        result["expected_share_min_max"] = [min(expected), max(expected)]
-        if complete and counts != expected:
-            failures.append(f"LEAST_LOADED shares {counts} != levelling shares {expected}")
+        # Each lead goes to a least-loaded agent, so once the earlier queues'
+        # imbalance is filled the open leads per agent differ by at most one
+        # (by none when they divide evenly).
+        final = [prior_load.get(a, 0) + shares.get(a, 0) for a in agent_pks]
+        needed = sum(max(prior_load.values(), default=0) - prior_load.get(a, 0) for a in agent_pks)
+        allowed = 0 if sum(final) % len(agent_pks) == 0 else 1
+        result["open_leads_after_min_max"] = [min(final), max(final)]
+        if complete and len(rows) >= needed and max(final) - min(final) > allowed:
+            failures.append(f"LEAST_LOADED did not level the open leads: {final}")
     return result, failures
 
 
@@ -366,7 +370,8 @@ async def main(json_path: str | None, scale: float) -> int:
                 failures.append(
                     f"{doubly_open} contacts with two open assignments, {wrong_owner} wrong owners"
                 )
-            if max(loads) != min(loads) and not [f for f in failures if "time budget" in f]:
+            incomplete = any("time budget" in f for f in failures)
+            if not incomplete and max(loads) - min(loads) > (0 if sum(loads) % len(loads) == 0 else 1):
                 failures.append(f"open leads per agent not level after LEAST_LOADED: {loads}")
             results["load_after"] = load_average()
         finally:
