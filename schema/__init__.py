@@ -97,6 +97,15 @@ Subscription = merge_types(
 )
 
 
+Query.__strawberry_definition__.description = "Reads. Records the caller may not see behave as missing."
+Mutation.__strawberry_definition__.description = (
+    "Writes. Each returns a payload with userErrors; a refused change changes nothing."
+)
+Subscription.__strawberry_definition__.description = (
+    "Live streams over graphql-transport-ws, authenticated in connection_init."
+)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from revgraph.schema.extensions import extensions_for
 

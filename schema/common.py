@@ -62,46 +62,56 @@ class UserError:
     description="Operators on a text field (case-sensitive except `contains`, which ignores case)."
 )
 class StringFilter:
-    eq: str | None = strawberry.UNSET
-    neq: str | None = strawberry.UNSET
-    in_: list[str] | None = strawberry.field(name="in", default=strawberry.UNSET)
-    contains: str | None = strawberry.UNSET
-    starts_with: str | None = strawberry.UNSET
-    is_null: bool | None = strawberry.UNSET
+    eq: str | None = strawberry.field(default=strawberry.UNSET, description="Equal to.")
+    neq: str | None = strawberry.field(default=strawberry.UNSET, description="Not equal to.")
+    in_: list[str] | None = strawberry.field(name="in", default=strawberry.UNSET, description="One of these.")
+    contains: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Contains this text, ignoring case."
+    )
+    starts_with: str | None = strawberry.field(default=strawberry.UNSET, description="Starts with this text.")
+    is_null: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true: has no value; false: has one."
+    )
 
 
 @strawberry.input(description="Operators on an id field.")
 class IDFilter:
-    eq: strawberry.ID | None = strawberry.UNSET
-    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
-    is_null: bool | None = strawberry.UNSET
+    eq: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Equal to.")
+    in_: list[strawberry.ID] | None = strawberry.field(
+        name="in", default=strawberry.UNSET, description="One of these."
+    )
+    is_null: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true: has no value; false: has one."
+    )
 
 
 @strawberry.input(description="Operators on an integer field.")
 class IntFilter:
-    eq: int | None = strawberry.UNSET
-    gt: int | None = strawberry.UNSET
-    gte: int | None = strawberry.UNSET
-    lt: int | None = strawberry.UNSET
-    lte: int | None = strawberry.UNSET
+    eq: int | None = strawberry.field(default=strawberry.UNSET, description="Equal to.")
+    gt: int | None = strawberry.field(default=strawberry.UNSET, description="Greater than.")
+    gte: int | None = strawberry.field(default=strawberry.UNSET, description="Greater than or equal to.")
+    lt: int | None = strawberry.field(default=strawberry.UNSET, description="Less than.")
+    lte: int | None = strawberry.field(default=strawberry.UNSET, description="Less than or equal to.")
 
 
 @strawberry.input(description="Operators on a decimal field.")
 class DecimalFilter:
-    eq: Decimal | None = strawberry.UNSET
-    gt: Decimal | None = strawberry.UNSET
-    gte: Decimal | None = strawberry.UNSET
-    lt: Decimal | None = strawberry.UNSET
-    lte: Decimal | None = strawberry.UNSET
+    eq: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Equal to.")
+    gt: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Greater than.")
+    gte: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Greater than or equal to.")
+    lt: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Less than.")
+    lte: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Less than or equal to.")
 
 
 @strawberry.input(description="Operators on a date-time field (ISO-8601 with offset).")
 class DateTimeFilter:
-    gt: datetime | None = strawberry.UNSET
-    gte: datetime | None = strawberry.UNSET
-    lt: datetime | None = strawberry.UNSET
-    lte: datetime | None = strawberry.UNSET
-    is_null: bool | None = strawberry.UNSET
+    gt: datetime | None = strawberry.field(default=strawberry.UNSET, description="Greater than.")
+    gte: datetime | None = strawberry.field(default=strawberry.UNSET, description="Greater than or equal to.")
+    lt: datetime | None = strawberry.field(default=strawberry.UNSET, description="Less than.")
+    lte: datetime | None = strawberry.field(default=strawberry.UNSET, description="Less than or equal to.")
+    is_null: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true: has no value; false: has one."
+    )
 
 
 def ctx_of(info: Info) -> Context:

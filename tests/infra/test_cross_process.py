@@ -53,3 +53,57 @@ async def test_a_deal_created_through_one_process_reaches_a_subscriber_of_the_ot
         for process in (second, first):
             if process.process is not None:
                 await process.stop()
+
+
+async def test_forty_simultaneous_distributions_on_two_processes_give_the_sequential_shares(server):
+    import asyncio
+    from collections import Counter
+
+    from tests.distribution.support import contact, create_queue, distribute
+
+    first, second = ServeProcess().start(), ServeProcess()
+    try:
+        assert (await first.wait_ready()).status_code == 200
+        second.start()
+        assert (await second.wait_ready()).status_code == 200
+        async with httpx.AsyncClient(timeout=60) as http:
+            via = [GraphQLClient(first, http), GraphQLClient(second, http)]
+            workspace = await sign_up(via[0])
+            # given a round-robin queue of 4 agents and 40 leads
+            agents = []
+            for index in range(4):
+                created = await via[0].ok(
+                    "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }",
+                    {
+                        "i": {
+                            "name": f"Agente {index}",
+                            "email": f"agente{index}-{workspace.email}",
+                            "password": "correct horse battery",
+                            "role": "AGENT",
+                        }
+                    },
+                    token=workspace.token,
+                )
+                agents.append(created["createUser"]["user"]["id"])
+            queue = await create_queue(via[0], workspace.token, [{"userId": a} for a in agents])
+            leads = [await contact(via[0], workspace.token) for _ in range(40)]
+            # when 40 distributions arrive at once, alternating between the processes
+            results = await asyncio.gather(
+                *(
+                    distribute(via[i % 2], workspace.token, queue["id"], contact_id=lead)
+                    for i, lead in enumerate(leads)
+                )
+            )
+            # then the shares are exactly those of 40 sequential calls, and no lead went twice
+            assert all(r["userErrors"] == [] for r in results)
+            assert sorted(Counter(r["assignment"]["user"]["id"] for r in results).values()) == [
+                10,
+                10,
+                10,
+                10,
+            ]
+            assert len({r["assignment"]["contact"]["id"] for r in results}) == 40
+    finally:
+        for process in (second, first):
+            if process.process is not None:
+                await process.stop()
