@@ -165,3 +165,14 @@ async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, server):
     assert assignments and all(
         a["status"] == "ASSIGNED" and a["reason"].startswith("WEIGHTED") for a in assignments
     )
+
+
+async def test_demo_ships_three_automation_rules(gql, server):
+    email, password = await load_demo(server.settings)
+    data = await gql.ok(
+        "{ automationRules { name enabled trigger { kind } } }", token=await _log_in(gql, email, password)
+    )
+    rules = {r["name"]: r for r in data["automationRules"]}
+    assert len(rules) == 3 and all(r["enabled"] for r in rules.values())
+    assert rules["Ligar para lead novo em até 1 hora"]["trigger"]["kind"] == "LEAD_CAPTURED"
+    assert {r["trigger"]["kind"] for r in rules.values()} == {"LEAD_CAPTURED", "DEAL_STAGE_CHANGED"}

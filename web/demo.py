@@ -22,6 +22,7 @@ from revgraph.models.crm import Company, Contact
 from revgraph.models.identity import Team, User, Workspace
 from revgraph.models.pipeline import Stage
 from revgraph.resolvers import activities, companies, contacts, deals, identity, pipelines
+from revgraph.resolvers.automations import rules
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution import assign, queues
 from revgraph.resolvers.ids import encode_id
@@ -298,7 +299,70 @@ async def add_queues(demo: Demo) -> None:
         )
 
 
-SECTIONS: list[Section] = [add_people, add_companies, add_contacts, add_activities, add_pipeline, add_queues]
+async def add_rules(demo: Demo) -> None:
+    """Three useful automations: call a new lead within the hour, e-mail the
+    contact when a visit is scheduled, tell the manager when a deal is lost."""
+    stages = {s.name: s for s in await Stage.filter(workspace_id=demo.admin_ctx.require_actor().workspace_id)}
+    await rules.create_rule(
+        demo.admin_ctx,
+        {
+            "name": "Ligar para lead novo em até 1 hora",
+            "trigger": {"kind": "LEAD_CAPTURED"},
+            "actions": [
+                {
+                    "create_task": {
+                        "title": "Ligar para {{contact.name}}",
+                        "due_in_minutes": 60,
+                        "assign_to": "OWNER",
+                    }
+                }
+            ],
+        },
+    )
+    await rules.create_rule(
+        demo.admin_ctx,
+        {
+            "name": "E-mail de confirmação da visita",
+            "trigger": {
+                "kind": "DEAL_STAGE_CHANGED",
+                "to_stage_id": encode_id("Stage", stages["Visita agendada"].id),
+            },
+            "actions": [
+                {
+                    "send_email": {
+                        "to": "CONTACT",
+                        "subject": "Sua visita está agendada",
+                        "body": "Olá, {{contact.name}}! Sua visita para {{deal.title}} está confirmada. "
+                        "Qualquer dúvida, fale com {{owner.name}}.",
+                    }
+                }
+            ],
+        },
+    )
+    await rules.create_rule(
+        demo.admin_ctx,
+        {
+            "name": "Avisar o gestor quando um negócio é perdido",
+            "trigger": {
+                "kind": "DEAL_STAGE_CHANGED",
+                "to_stage_id": encode_id("Stage", stages["Perdido"].id),
+            },
+            "actions": [
+                {"notify": {"to": "MANAGER", "message": "Negócio perdido: {{deal.title}} ({{owner.name}})"}}
+            ],
+        },
+    )
+
+
+SECTIONS: list[Section] = [
+    add_people,
+    add_companies,
+    add_contacts,
+    add_activities,
+    add_pipeline,
+    add_queues,
+    add_rules,
+]
 
 
 async def load_demo(settings: Settings) -> tuple[str, str] | None:
