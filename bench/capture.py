@@ -255,6 +255,8 @@ async def check_captures(
         "contacts": len(contacts),
         "created_true": created,
         "people_split_over_two_contacts": split,
+        # Evidence the pairs really raced: the returning copy created the contact.
+        "racing_pairs_won_by_the_returning_copy": sum(1 for a in ok if a.capture.returning and a.created),
         "contacts_with_wrong_touchpoint_count": wrong_touchpoints,
         "assignments": sum(assigned.values()),
         "contacts_assigned_twice": sum(1 for n in assigned.values() if n > 1),
