@@ -43,7 +43,10 @@ async def open_leads(user_ids: list[int]) -> dict[int, int]:
 async def _candidates(settings: Settings, queue: Queue) -> list[Candidate]:
     members = await QueueMember.filter(queue_id=queue.id, removed_at=None).order_by("position")
     users = {u.id: u for u in await User.filter(id__in=[m.user_id for m in members])}
-    loads = await open_leads(list(users))
+    # Counting open leads grows with every lead held: only when a strategy
+    # or a capacity needs it (bench/DISTRIBUTION.md).
+    needs_loads = queue.strategy == "LEAST_LOADED" or any(m.capacity is not None for m in members)
+    loads = await open_leads(list(users)) if needs_loads else {}
     now = datetime.now(UTC)
     return [
         Candidate(
