@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from revgraph.models import MODEL_MODULES
 from revgraph.resolvers.settings import Settings, sqlite_path
 
 log = logging.getLogger(__name__)
+
+
+async def _keep_session(connection: object) -> None:
+    """asyncpg pool `reset` hook: nothing to reset (see tortoise_config)."""
 
 
 def tortoise_config(settings: Settings) -> dict:
@@ -22,8 +27,17 @@ def tortoise_config(settings: Settings) -> dict:
         # second process (serve + migrate) wait instead of "database is locked".
         if "busy_timeout" not in url:
             url = f"{url}{'&' if '?' in url else '?'}busy_timeout=10000"
+    connection: str | dict = url
+    if url.startswith(("postgres://", "postgresql://")):
+        connection = expand_db_url(url)
+        # asyncpg resets every connection it takes back into the pool with
+        # `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`:
+        # one more round trip per statement run outside a transaction. We
+        # never leave advisory locks, cursors, LISTENs or SETs on a session
+        # (transactions end before release), so the reset has nothing to undo.
+        connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
