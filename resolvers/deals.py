@@ -39,10 +39,6 @@ TRACKED = (
 )
 
 
-def _status_for(stage: Stage) -> str:
-    return stage.kind
-
-
 def _value(raw: Any, field: list[str]) -> Decimal | None:
     if raw is None:
         return None
@@ -143,10 +139,11 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         stage_id=stage.id,
         currency=workspace.currency,
         custom_fields={},
-        status=_status_for(stage),
-        stage_entered_at=now,
         version=1,
         owner_id=actor.user_id if actor.role == "AGENT" else None,
+    )
+    _enter(
+        deal, stage, now, optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
     )
     await _apply_fields(ctx, scope, deal, values, ["input"])
     first_stage = await _stage_of_pipeline(pipeline, None, ["input", "stageId"])
@@ -160,13 +157,31 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
                 stage_field=["input", "stageId"],
                 now=now,
             )
-        if stage.kind != "OPEN":
-            deal.closed_at = now
-            deal.lost_reason = optional_text(
-                values.get("lost_reason"), ["input", "lostReason"], max_length=500
-            )
         await _insert(actor, deal, stage, actor_label=None)
     return deal
+
+
+def _enter(deal: Deal, stage: Stage, now: datetime, lost_reason: str | None = None) -> None:
+    """Put a deal in a stage: its status follows the stage's kind, a WON/LOST
+    stage closes it, only a LOST stage keeps a loss reason."""
+    deal.stage_id = stage.id
+    deal.stage_entered_at = now
+    deal.status = stage.kind
+    deal.closed_at = now if stage.kind != "OPEN" else None
+    deal.lost_reason = lost_reason if stage.kind == "LOST" else None
+
+
+async def _transition(
+    actor: Actor | None, deal: Deal, from_stage_id: int | None, to_stage_id: int, label: str | None = None
+) -> None:
+    await StageTransition.create(
+        workspace_id=deal.workspace_id,
+        deal_id=deal.id,
+        from_stage_id=from_stage_id,
+        to_stage_id=to_stage_id,
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=label or (actor.label if actor else None),
+    )
 
 
 async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label: str | None) -> None:
@@ -175,14 +190,7 @@ async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label:
     sequence = await next_board_sequence(deal.pipeline_id)
     deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
     await deal.save()
-    await StageTransition.create(
-        workspace_id=deal.workspace_id,
-        deal_id=deal.id,
-        from_stage_id=None,
-        to_stage_id=stage.id,
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor_label,
-    )
+    await _transition(actor, deal, None, stage.id, actor_label)
     await record_event(
         actor,
         deal.workspace_id,
@@ -215,14 +223,13 @@ async def open_deal_for_lead(
         stage_id=stage.id,
         currency=workspace.currency,
         custom_fields={},
-        status=_status_for(stage),
-        stage_entered_at=datetime.now(UTC),
         version=1,
         title=title[:300],
         title_search=title[:300].lower(),
         contact_id=contact.id,
         owner_id=contact.owner_id,
     )
+    _enter(deal, stage, datetime.now(UTC))
     await _insert(actor, deal, stage, actor_label=label)
     return deal
 
@@ -343,99 +350,6 @@ def _check_version(deal: Deal, expected: int | None) -> None:
         )
 
 
-async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
-    """Move a card to a stage (and place it after `afterDealId`, or at the
-    top), applying `patch` atomically. The target stage's gates are checked
-    on the deal as it would be after the patch; a refused move changes
-    nothing and publishes nothing. Exactly one MOVED event is recorded."""
-    actor = ctx.require_actor()
-    scope = await scope_of(ctx)
-    raw_id = values.get("deal_id")
-    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["input", "dealId"])
-    now = datetime.now(UTC)
-    async with unit_of_work():
-        sequence = await next_board_sequence(pipeline_id)
-        deal = await _locked_deal(ctx, scope, raw_id, ["input", "dealId"])
-        _check_version(deal, values.get("expected_version"))
-        target = await Stage.filter(
-            id=pk_of(values.get("stage_id"), "Stage") or 0, pipeline_id=deal.pipeline_id, archived_at=None
-        ).first()
-        if target is None:
-            raise NotFound("Stage", ["input", "stageId"])
-        after_pk = None
-        if values.get("after_deal_id"):
-            after_pk = pk_of(values["after_deal_id"], "Deal")
-            exists = (
-                await Deal.filter(id=after_pk or 0, stage_id=target.id, deleted_at=None)
-                .exclude(id=deal.id)
-                .exists()
-            )
-            if not exists:
-                raise NotFound("Deal", ["input", "afterDealId"])
-        before = {c: getattr(deal, c) for c in TRACKED}
-        from_stage_id = deal.stage_id
-        if values.get("patch"):
-            await _apply_fields(ctx, scope, deal, values["patch"], ["input", "patch"])
-        lost_reason = optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
-        changes_stage = target.id != from_stage_id
-        if changes_stage:
-            await check_stage_entry(
-                deal,
-                target,
-                lost_reason=lost_reason,
-                field_prefix=["input", "patch"],
-                stage_field=["input", "stageId"],
-                now=now,
-            )
-            deal.stage_id = target.id
-            deal.stage_entered_at = now
-            deal.status = _status_for(target)
-            deal.closed_at = now if target.kind != "OPEN" else None
-            deal.lost_reason = lost_reason if target.kind == "LOST" else None
-        else:
-            check_still_satisfied(deal, target, ["input", "patch"])
-        if changes_stage and target.kind != "OPEN":
-            await release_leads(actor, actor.workspace_id, deal_id=deal.id, why=f"deal {target.kind.lower()}")
-        deal.rank = await rank_after(target.id, after_pk, moving_deal_id=deal.id)
-        deal.version += 1
-        await deal.save()
-        if changes_stage:
-            await StageTransition.create(
-                workspace_id=actor.workspace_id,
-                deal_id=deal.id,
-                from_stage_id=from_stage_id,
-                to_stage_id=target.id,
-                actor_user_id=actor.user_id,
-            )
-        from_stage = await Stage.get(id=from_stage_id)
-        summary = (
-            f"Deal {deal.title} moved from {from_stage.name} to {target.name}"
-            if changes_stage
-            else f"Deal {deal.title} reordered in {target.name}"
-        )
-        await record_event(
-            actor,
-            actor.workspace_id,
-            "deal.stage_changed" if changes_stage else "deal.reordered",
-            summary,
-            data=_board_data(
-                deal,
-                fromStageId=from_stage_id,
-                toStageId=target.id,
-                afterDealId=after_pk,
-                changes=_changes(before, deal),
-                owners=[before["owner_id"], deal.owner_id],
-                lostReason=deal.lost_reason,
-            ),
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            company_id=deal.company_id,
-            pipeline_id=deal.pipeline_id,
-            board_sequence=sequence,
-        )
-    return deal
-
-
 async def delete_deal(ctx: Context, raw_id: str) -> int:
     """Move a deal to the trash (restorable for the retention period)."""
     actor = ctx.require_actor()
@@ -486,45 +400,6 @@ async def restore_deal(ctx: Context, raw_id: str) -> Deal:
             board_sequence=sequence,
         )
     return deal
-
-
-async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
-    """Move every live deal of an archived stage to `target` (caller's
-    transaction), each with its transition and board event."""
-    for deal in await Deal.filter(stage_id=source.id, deleted_at=None).order_by("rank", "id"):
-        sequence = await next_board_sequence(deal.pipeline_id)
-        now = datetime.now(UTC)
-        deal.stage_id = target.id
-        deal.stage_entered_at = now
-        deal.status = target.kind
-        deal.closed_at = now if target.kind != "OPEN" else None
-        deal.rank = await rank_after(target.id, None, moving_deal_id=deal.id)
-        deal.version += 1
-        await deal.save()
-        await StageTransition.create(
-            workspace_id=deal.workspace_id,
-            deal_id=deal.id,
-            from_stage_id=source.id,
-            to_stage_id=target.id,
-            actor_user_id=actor.user_id,
-        )
-        await record_event(
-            actor,
-            deal.workspace_id,
-            "deal.stage_changed",
-            f"Deal {deal.title} moved from {source.name} to {target.name} (stage archived)",
-            data=_board_data(
-                deal,
-                fromStageId=source.id,
-                toStageId=target.id,
-                afterDealId=None,
-                owners=[deal.owner_id, deal.owner_id],
-            ),
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            pipeline_id=deal.pipeline_id,
-            board_sequence=sequence,
-        )
 
 
 async def get_deal(ctx: Context, pk: int) -> Deal | None:

@@ -248,7 +248,7 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
             raise NotFound("Stage", ["moveDealsTo"])
     if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
         raise DomainError("RULE_VIOLATION", "A pipeline keeps at least one stage.", ["id"])
-    from revgraph.resolvers.deals import relocate_deals
+    from revgraph.resolvers.deal_moves import relocate_deals
 
     async with unit_of_work():
         if target is not None:

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from revgraph.resolvers import deal_queries, deals, loaders, pipelines, timeline
+from revgraph.resolvers import deal_moves, deal_queries, deals, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.visibility import scope_of
@@ -655,7 +655,7 @@ class DealsMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            return {"deal": Deal.of(await deals.move_deal(ctx, input_dict(input)))}
+            return {"deal": Deal.of(await deal_moves.move_deal(ctx, input_dict(input)))}
 
         return await mutate(DealPayload, work)
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from revgraph.models.crm import Company, Contact
 from revgraph.models.identity import Team, User, Workspace
 from revgraph.models.pipeline import Stage
-from revgraph.resolvers import activities, companies, contacts, deals, identity, pipelines
+from revgraph.resolvers import activities, companies, contacts, deal_moves, deals, identity, pipelines
 from revgraph.resolvers.automations import rules
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution import assign, queues
@@ -265,7 +265,7 @@ async def add_pipeline(demo: Demo) -> None:
                 }
             if step == "Perdido":
                 move["lost_reason"] = rng.choice(LOSS_REASONS)
-            deal = await deals.move_deal(ctx, move)
+            deal = await deal_moves.move_deal(ctx, move)
 
 
 async def add_queues(demo: Demo) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from revgraph.models.automation import AutomationRule, AutomationRun, Notification
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
-from revgraph.resolvers import activities, contacts, deals
+from revgraph.resolvers import activities, contacts, deal_moves, deals
 from revgraph.resolvers.automations.definitions import SETTABLE_FIELDS
 from revgraph.resolvers.automations.email import send_email
 from revgraph.resolvers.automations.subjects import Subject, manager_of, render
@@ -119,7 +119,7 @@ async def _move_deal(ctx: Context, params: dict[str, Any], subject: Subject) -> 
     stage = await Stage.get(id=params["stageId"])
     if subject.deal is not None and subject.deal.stage_id == stage.id:
         return f"left the deal in {stage.name} (already there)"
-    await deals.move_deal(
+    await deal_moves.move_deal(
         ctx,
         {"deal_id": gid, "stage_id": encode_id("Stage", stage.id), "lost_reason": params.get("lostReason")},
     )
