@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal, Pipeline
+from revgraph.resolvers.board_hub import FrameSink, Render, hubs
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events.bus import current_bus
@@ -161,9 +162,31 @@ async def _replay(pipeline_id: int, after: int, until: int | None = None) -> Asy
             return
 
 
-async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> AsyncIterator[BoardEventRecord]:
+async def _replay_wire(pipeline_id: int, after: int, until: int | None) -> AsyncIterator[dict[str, Any]]:
+    async for event in _replay(pipeline_id, after, until):
+        yield _event_wire(event)
+
+
+@dataclass
+class Direct:
+    """How the pipeline's hub feeds a subscriber live (resolvers/board_hub.py):
+    where its frames go, what identifies its selection set among the
+    process's subscribers, and how to render an event with it."""
+
+    sink: FrameSink
+    selection_key: Hashable
+    render: Render
+
+
+async def board_events(
+    ctx: Context, pipeline_pk: int, since: int | None, direct: Direct | None = None
+) -> AsyncIterator[BoardEventRecord]:
     """Every change to deals of the pipeline that the caller may see (before
-    or after the change), in order: first the log after `since`, then live."""
+    or after the change), in order: first the log after `since`, then live.
+
+    With `direct`, live events are written to the sink by the pipeline's
+    hub and this generator yields only what it reads from the log itself
+    (catching up at the start, or after its socket fell behind)."""
     actor = ctx.require_actor()
     pipeline = await Pipeline.filter(id=pipeline_pk, workspace_id=actor.workspace_id).first()
     if pipeline is None:
@@ -172,18 +195,49 @@ async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> Asy
     bus = current_bus()
     if bus is None:
         raise RuntimeError("the event bus is not running")
+    last = pipeline.board_sequence if since is None else max(0, since)
+    if direct is None:
+        async for record in _listen_alone(ctx, scope, pipeline.id, last):
+            yield record
+        return
+    while True:
+        async with hubs.use(bus, actor.workspace_id, pipeline.id, _deliverable, _replay_wire) as hub:
+            # Catch up from the log until level with the hub, then join it
+            # without awaiting in between: the hub feeds what comes after.
+            while last < hub.last:
+                until = hub.last
+                async for event in _replay(pipeline.id, last, until):
+                    last = event.board_sequence
+                    record = await _deliverable(ctx, scope, _event_wire(event))
+                    if record is not None:
+                        yield record
+                last = max(last, until)
+            member = hub.join(
+                (scope, direct.selection_key), scope, ctx, direct.render, direct.sink, start_after=last
+            )
+            try:
+                last = await member.wake  # fell behind: read the rest from the log
+            finally:
+                hub.leave(member)
+
+
+async def _listen_alone(
+    ctx: Context, scope: Scope, pipeline_id: int, last: int
+) -> AsyncIterator[BoardEventRecord]:
+    """The per-subscriber path (transports without a frame sink)."""
+    bus = current_bus()
+    assert bus is not None
     # Listen first, then read the log: nothing committed in between is lost,
     # and the sequence check drops what both deliver.
-    async with bus.listen(actor.workspace_id) as live:
-        last = pipeline.board_sequence if since is None else max(0, since)
-        async for event in _replay(pipeline.id, last):
+    async with bus.listen(scope.workspace_id) as live:
+        async for event in _replay(pipeline_id, last):
             last = event.board_sequence
             record = await _deliverable(ctx, scope, _event_wire(event))
             if record is not None:
                 yield record
         async for wire in live:
             if wire is not None and (
-                wire.get("pipeline_id") != pipeline.id or wire.get("board_sequence") is None
+                wire.get("pipeline_id") != pipeline_id or wire.get("board_sequence") is None
             ):
                 continue
             if wire is not None and wire["board_sequence"] <= last:
@@ -191,7 +245,7 @@ async def board_events(ctx: Context, pipeline_pk: int, since: int | None) -> Asy
             if wire is None or wire["board_sequence"] > last + 1:
                 # Missed something (resync marker or a gap): read the log.
                 until = None if wire is None else wire["board_sequence"]
-                async for event in _replay(pipeline.id, last, until):
+                async for event in _replay(pipeline_id, last, until):
                     last = event.board_sequence
                     record = await _deliverable(ctx, scope, _event_wire(event))
                     if record is not None:

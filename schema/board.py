@@ -9,15 +9,27 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import OperationType
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLResolveInfo,
+    Node,
+    OperationType,
+    VariableNode,
+    execute_subscription_event,
+)
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from revgraph.resolvers import board, loaders
+from revgraph.resolvers.board_hub import FrameSink, Render, current_sink
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import ctx_of
 from revgraph.schema.deals import BoardEventKind, Deal
+from revgraph.schema.extensions import public_error
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -105,6 +117,72 @@ def _variables_key(variables: dict[str, Any]) -> str:
     return json.dumps(variables, sort_keys=True, default=str)
 
 
+def _direct(info: Info, sink: FrameSink) -> board.Direct:
+    """Live delivery through the pipeline's hub for this subscriber: its
+    selection set is executed once per event for every subscriber of the
+    process sharing it (and a visibility scope), and the frame written to
+    each socket."""
+    raw: GraphQLResolveInfo = info._raw_info
+    operation = raw.operation
+    # The root field's own arguments (pipelineId, since) do not change what
+    # an event renders to; only variables used below it do.
+    root = raw.field_nodes[0]
+    used = sorted(_variables_in([*(root.directives or ()), root.selection_set]))
+    used += sorted(_variables_in(list(raw.fragments.values())))
+    values = raw.variable_values or {}
+    key = (id(operation), json.dumps({name: values.get(name) for name in used}, sort_keys=True, default=str))
+    return board.Direct(sink=sink, selection_key=key, render=_renderer(raw, sink.variables))
+
+
+def _variables_in(nodes: list[Any]) -> set[str]:
+    found: set[str] = set()
+    stack = [n for n in nodes if n is not None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, VariableNode):
+            found.add(node.name.value)
+            continue
+        for attribute in node.keys:
+            value = getattr(node, attribute, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(v for v in value if isinstance(v, Node))
+    return found
+
+
+def _renderer(raw: GraphQLResolveInfo, variables: dict[str, Any] | None) -> Render:
+    document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
+    name = raw.operation.name.value if raw.operation.name else None
+    request_id = raw.context["ctx"].request_id
+    executor: Any = None
+
+    async def render(record: board.BoardEventRecord) -> str:
+        nonlocal executor
+        if executor is None:
+            built = StrawberryGraphQLCoreExecutionContext.build(
+                raw.schema,
+                document,
+                context_value=raw.context,
+                raw_variable_values=variables,
+                operation_name=name,
+                is_awaitable=optimized_is_awaitable,
+            )
+            if isinstance(built, list):
+                raise built[0]
+            executor = built
+        result: Any = execute_subscription_event(executor.build_per_event_executor(BoardEvent.of(record)))
+        if optimized_is_awaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [public_error(e, request_id).formatted for e in result.errors]
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+    return render
+
+
 @strawberry.type
 class BoardSubscription:
     @strawberry.subscription(
@@ -114,12 +192,11 @@ class BoardSubscription:
     async def board_events(
         self, info: Info, pipeline_id: strawberry.ID, since: int | None = None
     ) -> AsyncGenerator[BoardEvent, None]:
-        from graphql import GraphQLError
-
         ctx = ctx_of(info)
         pk = pk_of(pipeline_id, "Pipeline") or 0
+        sink = current_sink.get()
         try:
-            stream = board.board_events(ctx, pk, since)
+            stream = board.board_events(ctx, pk, since, _direct(info, sink) if sink is not None else None)
             async for record in stream:
                 yield BoardEvent.of(record)
         except DomainError as error:

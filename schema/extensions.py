@@ -94,16 +94,15 @@ class ErrorMasking(SchemaExtension):
         return {}
 
     def public_form(self, error: GraphQLError) -> GraphQLError:
-        if should_mask(error):
-            return self.masked(error)
-        if error.original_error is None and any(m in error.message for m in LIMITER_MESSAGES):
-            error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
-        return error
-
-    def masked(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         ctx = context.get("ctx") if isinstance(context, dict) else None
-        request_id = getattr(ctx, "request_id", "unknown")
+        return public_error(error, getattr(ctx, "request_id", "unknown"))
+
+
+def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """What a client may see of an error: unexpected ones masked (and
+    logged with their traceback under the request id), limiter ones coded."""
+    if should_mask(error):
         original = error.original_error
         log.error(
             "unexpected error, request %s, path %s: %s",
@@ -113,13 +112,16 @@ class ErrorMasking(SchemaExtension):
             exc_info=(type(original), original, original.__traceback__) if original else None,
         )
         return GraphQLError(
-            message=self.message,
+            message=ErrorMasking.message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
+    if error.original_error is None and any(m in error.message for m in LIMITER_MESSAGES):
+        error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
+    return error
 
 
 class DemandControl(SchemaExtension):

@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -26,9 +26,11 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
+from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.rate_limit import RateLimiter
@@ -61,6 +63,12 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
 
     presence: asyncio.Task | None = None
 
+    async def run_operation(self, operation: Operation) -> None:
+        # Each operation runs in a task of its own, so this is seen by that
+        # operation's resolvers only: the board hub writes its frames here.
+        current_sink.set(OperationSink(self, operation))
+        await super().run_operation(operation)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.presence is None:
@@ -87,6 +95,27 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.presence
         await super().shutdown()
+
+
+class OperationSink:
+    """The `next` frames of one graphql-transport-ws operation, written
+    straight to its socket (resolvers/board_hub.FrameSink)."""
+
+    __slots__ = ("handler", "operation", "prefix", "socket", "variables")
+
+    def __init__(self, handler: BaseGraphQLTransportWSHandler, operation: Operation) -> None:
+        self.handler = handler
+        self.operation = operation
+        self.variables = operation.variables
+        self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        self.socket: WebSocket = handler.websocket.ws  # type: ignore[attr-defined]
+
+    def alive(self) -> bool:
+        operation = self.operation
+        return not operation.completed and self.handler.operations.get(operation.id) is operation
+
+    def send(self, payload: str) -> Coroutine[Any, Any, None]:
+        return self.socket.send_text(self.prefix + payload + "}")
 
 
 class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):

@@ -1,3 +1,5 @@
+import asyncio
+
 from tests.live import connect, subscribe
 from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move
 
@@ -133,13 +135,116 @@ async def test_one_execution_per_scope_and_query_is_shared_by_subscribers(
     since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
     async with contextlib.AsyncExitStack() as stack:
         subscriptions = []
-        for token in (workspace.token, workspace.token, workspace.token, agent["token"]):
+        # `since` differs between the admins (and is absent for one): it
+        # does not change what an event renders to, so they still share.
+        for token, start in ((workspace.token, since), (workspace.token, None), (workspace.token, since)):
             socket = await stack.enter_async_context(connect(server.ws_url, token))
-            subscriptions.append(
-                await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
-            )
+            variables = {"pipelineId": pipeline["id"]} | ({"since": start} if start is not None else {})
+            subscriptions.append(await subscribe(socket, BOARD_EVENTS, variables))
+        socket = await stack.enter_async_context(connect(server.ws_url, agent["token"]))
+        subscriptions.append(await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"]}))
+        await _settled(pipeline["id"], subscribers=4)
         await move(gql, agent["token"], dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
         payloads = [await s.next() for s in subscriptions]
     # every subscriber got the same data; admins shared one execution, the agent had its own
     assert all(p["data"] == payloads[0]["data"] for p in payloads)
     assert executions == [since + 1, since + 1]
+
+
+async def _settled(pipeline_id: str, subscribers: int) -> None:
+    """Wait until this process's hub feeds `subscribers` of the pipeline
+    (a subscription is acknowledged before its resolver has joined)."""
+    from revgraph.resolvers.board_hub import hubs
+    from revgraph.resolvers.ids import pk_of
+
+    pk = pk_of(pipeline_id, "Pipeline")
+    for _ in range(250):
+        joined = sum(
+            len(group.members)
+            for (_, pipeline), hub in hubs.hubs.items()
+            if pipeline == pk
+            for group in hub.groups.values()
+        )
+        if joined >= subscribers:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"only {joined} of {subscribers} subscribers joined the board hub")
+
+
+SELECTIVE = """
+subscription Board($pipelineId: ID!, $withDeal: Boolean!) {
+  boardEvents(pipelineId: $pipelineId) { sequence deal @include(if: $withDeal) { title } }
+}
+"""
+
+
+async def test_variables_of_the_selection_set_keep_subscribers_apart(gql, server, workspace):
+    import contextlib
+
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"], title="Sobrado")
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = []
+        for with_deal in (True, False, True):
+            socket = await stack.enter_async_context(connect(server.ws_url, workspace.token))
+            variables = {"pipelineId": pipeline["id"], "withDeal": with_deal}
+            subscriptions.append(await subscribe(socket, SELECTIVE, variables))
+        await _settled(pipeline["id"], subscribers=3)
+        await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+        payloads = [(await s.next())["data"]["boardEvents"] for s in subscriptions]
+    assert payloads[0] == payloads[2] == {"sequence": payloads[0]["sequence"], "deal": {"title": "Sobrado"}}
+    assert payloads[1] == {"sequence": payloads[0]["sequence"]}
+
+
+async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, workspace, monkeypatch):
+    """Frames a slow socket cannot take are queued up to a bound; past it the
+    subscriber reads the rest from the log once its socket has drained, and
+    still gets every event once, in order. The other subscriber is not held."""
+    import contextlib
+
+    from revgraph.resolvers import board_hub
+    from revgraph.web.graphql_view import OperationSink
+
+    monkeypatch.setattr(board_hub, "MAX_BACKLOG", 1)
+    original = OperationSink.send
+
+    async def slow_send(self, payload):
+        if self.operation.id == "slow":
+            await asyncio.sleep(0.3)
+        await original(self, payload)
+
+    monkeypatch.setattr(OperationSink, "send", slow_send)
+    from revgraph.resolvers import board as board_resolvers
+
+    replayed_after: list[int] = []
+    original_replay = board_resolvers._replay
+
+    def spying_replay(pipeline_id, after, until=None):
+        replayed_after.append(after)
+        return original_replay(pipeline_id, after, until)
+
+    monkeypatch.setattr(board_resolvers, "_replay", spying_replay)
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    async with contextlib.AsyncExitStack() as stack:
+        fast_socket = await stack.enter_async_context(connect(server.ws_url, workspace.token))
+        fast = await subscribe(fast_socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
+        slow_socket = await stack.enter_async_context(connect(server.ws_url, workspace.token))
+        variables = {"pipelineId": pipeline["id"], "since": since}
+        slow = await subscribe(slow_socket, BOARD_EVENTS, variables, sub_id="slow")
+        await _settled(pipeline["id"], subscribers=2)
+        stages = [pipeline["stage"]["Em contato"], pipeline["stage"]["Novo lead"]] * 3
+        for stage in stages:
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
+        expected = list(range(since + 1, since + 1 + len(stages)))
+        fast_seen = [(await fast.next(timeout=2))["data"]["boardEvents"]["sequence"] for _ in expected]
+        slow_seen = [(await slow.next(timeout=10))["data"]["boardEvents"]["sequence"] for _ in expected]
+        assert fast_seen == expected
+        assert slow_seen == expected
+        # the slow one was cut off after two queued frames and read on from the log
+        assert any(after > since for after in replayed_after), replayed_after
+        await slow.nothing_for(0.5)
+        # it joined the hub again and is fed live
+        await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
+        assert (await slow.next(timeout=5))["data"]["boardEvents"]["sequence"] == expected[-1] + 1
