@@ -92,6 +92,15 @@ class TimelineEvent(Node):
         row = await loaders.users(ctx_of(info)).load(self.row.actor_user_id)
         return User.of(row) if row else None
 
+    @strawberry.field(
+        description="Who did it, as a name to show: the user's name, the automation rule (\"Automation 'Name'\"), or null for the system."
+    )
+    async def actor_label(self, info: Info) -> str | None:
+        if self.row.actor_label:
+            return self.row.actor_label
+        user = await self.actor(info)
+        return user.name if user else None
+
     @classmethod
     def of(cls, row: Any) -> TimelineEvent:
         return cls(

@@ -172,14 +172,39 @@ class DatabaseLifecycle(Middleware):
 
 
 def redis_broker(url: str, namespace: str) -> Broker:
-    from dramatiq.brokers.redis import RedisBroker
+    """The production broker. A worker that dies mid-message (killed, out of
+    memory, its machine gone) leaves the message unacknowledged under its
+    name; once its heartbeat is older than REVGRAPH_WORKER_HEARTBEAT_TIMEOUT_MS
+    (Dramatiq's 60 s by default) another worker's periodic maintenance puts
+    the message back on the queue, and the idempotent actors redo it once.
+    REVGRAPH_WORKER_MAINTENANCE_CHANCE is how many of a million broker calls
+    run that maintenance (Dramatiq's 1,000 by default)."""
+    from dramatiq.brokers.redis import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAINTENANCE_CHANCE, RedisBroker
     from dramatiq.middleware.asyncio import AsyncIO
 
-    broker = RedisBroker(url=url, namespace=namespace)
+    broker = RedisBroker(
+        url=url,
+        namespace=namespace,
+        heartbeat_timeout=_int_env("REVGRAPH_WORKER_HEARTBEAT_TIMEOUT_MS", DEFAULT_HEARTBEAT_TIMEOUT),
+        maintenance_chance=_int_env("REVGRAPH_WORKER_MAINTENANCE_CHANCE", DEFAULT_MAINTENANCE_CHANCE),
+    )
     broker.add_middleware(AsyncIO())
     # Must come after AsyncIO: its boot hook needs the loop thread.
     broker.add_middleware(DatabaseLifecycle())
     return broker
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"revgraph: {name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise SystemExit(f"revgraph: {name} must be positive, not {value}")
+    return value
 
 
 def broker_from_env() -> Broker:

@@ -11,6 +11,7 @@ emptied between tests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import tempfile
@@ -141,6 +142,8 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.graphql_url = f"{self.url}/graphql"
         self.ws_url = f"ws://127.0.0.1:{port}/graphql"
+        # With Redis: the session's `revgraph worker` (a process group of its own).
+        self.worker: Any = None
 
     @property
     def settings(self) -> Any:
@@ -164,31 +167,54 @@ async def server(database: str) -> AsyncIterator[Server]:
             task.result()
             raise RuntimeError("test server exited during start-up")
         await asyncio.sleep(0.02)
-    worker = _start_worker() if REAL_REDIS else None
+    worker = start_worker() if REAL_REDIS else None
     try:
-        yield Server(app, port)
+        running = Server(app, port)
+        running.worker = worker
+        yield running
     finally:
         uv.should_exit = True
         # Generous: on a loaded 2-core machine closing hundreds of sockets can take a while.
         await asyncio.wait_for(task, timeout=60)
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except Exception:
-                worker.kill()
+            stop_worker(worker)
 
 
-def _start_worker() -> Any:
+def start_worker(**env: str) -> Any:
     """With Redis, actors run where production runs them: a `revgraph worker`
-    process on the same database and key prefix."""
+    process on the same database and key prefix. It leads a process group of
+    its own, so its Dramatiq worker processes can be signalled together."""
     import subprocess
     import sys
 
     command = [sys.executable, "-m", "revgraph.web.cli", "worker", "--processes", "1", "--threads", "4"]
     return subprocess.Popen(
-        command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+
+
+def stop_worker(process: Any, *, kill: bool = False) -> None:
+    """Stop a worker: SIGTERM to its main process, which passes it on to its
+    worker processes and waits for what they run; or, with `kill`, SIGKILL to
+    the whole process group at once (a crash)."""
+    import signal
+    import subprocess
+
+    with contextlib.suppress(ProcessLookupError):
+        if kill:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
 
 
 async def worker_idle(timeout: float = 30.0) -> None:

@@ -67,13 +67,13 @@ mutation Retry($id: ID!) {
 
 DEAL_TIMELINE = """
 query DealTimeline($id: ID!) {
-  deal(id: $id) { id stage { id name } timeline(first: 100) { edges { node { id kind summary data actor { id } } } } }
+  deal(id: $id) { id stage { id name } timeline(first: 100) { edges { node { id kind summary data actor { id } actorLabel } } } }
 }
 """
 
 CONTACT_TIMELINE = """
 query ContactTimeline($id: ID!) {
-  contact(id: $id) { id tags timeline(first: 100) { edges { node { id kind summary data actor { id } } } } }
+  contact(id: $id) { id tags timeline(first: 100) { edges { node { id kind summary data actor { id } actorLabel } } } }
 }
 """
 

@@ -60,6 +60,12 @@ async def test_a_stage_rule_creates_a_task_for_the_owner_on_the_deal_timeline(gq
     audit = {e["kind"]: e for e in timeline if e["kind"].startswith("automation.")}
     assert set(audit) == {"automation.run_started", "automation.action"}
     assert audit["automation.action"]["actor"] is None
+    assert {e["actorLabel"] for e in audit.values()} | {created[0]["actorLabel"]} == {
+        "Automation 'Ligar para lead novo'"
+    }
+    # the move itself is the agent's
+    [stage_changed] = [e for e in timeline if e["kind"] == "deal.stage_changed"]
+    assert stage_changed["actor"]["id"] == agent["id"] and stage_changed["actorLabel"] == agent["name"]
     assert (
         audit["automation.action"]["summary"]
         == "Automation 'Ligar para lead novo': created task Ligar para Ana Lima"
