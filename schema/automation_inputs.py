@@ -144,6 +144,11 @@ class AutomationNotifyInput:
     message: str = strawberry.field(description=f"The message (at most 1000 characters). {TEMPLATE_HELP}")
 
 
+@strawberry.input(description="Lead scoring: add points to the contact's score (negative subtracts).")
+class AutomationAdjustScoreInput:
+    points: int = strawberry.field(description="-1000..1000, not 0.")
+
+
 @strawberry.input(description="When a delayed action does not happen, re-checked when the wait is over.")
 class AutomationExitConditionInput:
     unless_contacted: bool | None = strawberry.field(
@@ -176,6 +181,10 @@ class AutomationActionInput:
         default=None, description="Send an e-mail."
     )
     notify: AutomationNotifyInput | None = strawberry.field(default=None, description="Notify a user.")
+    adjust_score: AutomationAdjustScoreInput | None = strawberry.field(
+        default=None,
+        description="Change the contact's score; records contact.score_changed (a CONTACT_SCORE_CHANGED trigger).",
+    )
     wait_minutes: int | None = strawberry.field(
         default=None,
         description="Wait this long (1..527040 minutes) before the action; resumes within ~30 s.",

@@ -60,6 +60,7 @@ class AutomationActionType(Enum):
     ASSIGN = "assign"
     SEND_EMAIL = "sendEmail"
     NOTIFY = "notify"
+    ADJUST_SCORE = "adjustScore"
 
 
 async def _stage(info: Info, pk: int | None) -> Stage | None:
@@ -158,6 +159,7 @@ class AutomationAction:
     move_deal: AutomationMoveDeal | None = strawberry.field(description="moveDeal.")
     send_email: AutomationSendEmail | None = strawberry.field(description="sendEmail.")
     notify: AutomationNotify | None = strawberry.field(description="notify.")
+    points: int | None = strawberry.field(description="adjustScore: points added (negative: taken).")
     params: strawberry.Private[dict[str, Any]]
 
     @strawberry.field(description="distribute: the queue.")
@@ -204,6 +206,7 @@ class AutomationAction:
             if kind == "setField"
             else None,
             tag=p.get("tag"),
+            points=p.get("points"),
             move_deal=AutomationMoveDeal(lost_reason=p.get("lostReason"), stage_pk=p["stageId"])
             if kind == "moveDeal"
             else None,

@@ -10,7 +10,7 @@ from typing import Any
 from revgraph.models.automation import AutomationRule, AutomationRun, Notification
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
-from revgraph.resolvers import activities, contacts, deal_moves, deals
+from revgraph.resolvers import activities, contacts, deal_moves, deals, scoring
 from revgraph.resolvers.automations.definitions import SETTABLE_FIELDS
 from revgraph.resolvers.automations.email import send_email
 from revgraph.resolvers.automations.subjects import Subject, manager_of, render
@@ -74,6 +74,9 @@ async def perform(
             await contacts.update_contact(ctx, _need_contact(subject), {"owner_id": user_gid})
         name = (await User.filter(id=params["userId"]).values_list("name", flat=True) or ["?"])[0]
         return f"assigned to {name}"
+    if kind == "adjustScore":
+        before, after = await scoring.adjust_score(ctx, _need_contact(subject), params["points"])
+        return f"changed the score {before} → {after} ({params['points']:+d})"
     if kind == "sendEmail":
         return await _send_email(ctx, rule, params, subject)
     if kind == "notify":

@@ -14,6 +14,7 @@ from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.scoring import check_points
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
 
 # GraphQL enum value -> event kind in the log.
@@ -54,6 +55,7 @@ ACTION_TYPES = (
     "assign",
     "sendEmail",
     "notify",
+    "adjustScore",
 )
 # setField: enum value -> (record, field as update_contact/update_deal name it).
 SETTABLE_FIELDS = {
@@ -266,6 +268,8 @@ async def _params(
         return {"queueId": queue.id}
     if action_type == "assign":
         return {"userId": await _user(workspace_id, raw.get("user_id"), [*field, "userId"])}
+    if action_type == "adjustScore":
+        return {"points": check_points(raw.get("points"), [*field, "points"])}
     if action_type == "sendEmail":
         to = raw.get("to") or "CONTACT"
         address = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.automations.support import CREATE_RULE as CREATE_RULE_DOC
 from tests.automations.support import MARK_READ, NOTIFICATIONS, contact_timeline, create_rule, runs, settle
 from tests.distribution.support import create_queue
-from tests.graph.documents import create_contact
+from tests.graph.documents import ADD_NOTE, create_contact
 from tests.live import connect, subscribe
 from tests.pipeline.support import DEAL, create_deal, create_pipeline, move
 
@@ -124,3 +125,86 @@ async def test_notify_stores_the_notification_and_streams_it_to_that_user_only(g
     assert marked["markNotificationRead"]["notification"]["readAt"] is not None
     unread = (await gql.ok(NOTIFICATIONS, {"unreadOnly": True}, token=owner["token"]))["notifications"]
     assert unread["totalCount"] == 0
+
+
+SCORED = "query($id: ID!) { contact(id: $id) { score tags } }"
+
+
+async def test_scoring_rules_add_points_and_a_score_rule_acts_on_the_total(gql, workspace):
+    # given scoring rules (+30 for a new lead, +25 per note) and a rule on hot leads (score >= 50)
+    await create_rule(
+        gql,
+        workspace.token,
+        name="Lead novo",
+        trigger={"kind": "CONTACT_CREATED"},
+        actions=[{"adjustScore": {"points": 30}}],
+    )
+    await create_rule(
+        gql,
+        workspace.token,
+        name="Nota",
+        trigger={"kind": "NOTE_ADDED"},
+        actions=[{"adjustScore": {"points": 25}}],
+    )
+    hot = await create_rule(
+        gql,
+        workspace.token,
+        name="Lead quente",
+        trigger={"kind": "CONTACT_SCORE_CHANGED"},
+        contactConditions={"score": {"gte": 50}},
+        actions=[{"addTag": {"tag": "quente"}}],
+    )
+
+    # when a lead arrives, then scores 30 and is not hot yet
+    contact = await create_contact(gql, workspace.token, name="Irene")
+    await settle()
+    assert (await gql.ok(SCORED, {"id": contact["id"]}, token=workspace.token))["contact"] == {
+        "score": 30,
+        "tags": [],
+    }
+
+    # when a note is added, then it scores 55 and the hot-lead rule tagged it
+    note = {"subjectId": contact["id"], "body": "Pediu proposta"}
+    assert (await gql.ok(ADD_NOTE, {"input": note}, token=workspace.token))["addNote"]["userErrors"] == []
+    await settle()
+    assert (await gql.ok(SCORED, {"id": contact["id"]}, token=workspace.token))["contact"] == {
+        "score": 55,
+        "tags": ["quente"],
+    }
+    timeline = await contact_timeline(gql, workspace.token, contact["id"])
+    changes = [e for e in timeline if e["kind"] == "contact.score_changed"]
+    assert [(e["data"]["from"], e["data"]["to"], e["data"]["by"]) for e in changes] == [
+        (30, 55, 25),
+        (0, 30, 30),
+    ]
+    assert [e["actorLabel"] for e in changes] == ["Automation 'Nota'", "Automation 'Lead novo'"]
+    # the hot-lead rule ran once: at 30 its condition left the lead out
+    statuses = sorted(r["status"] for r in await runs(gql, workspace.token) if r["rule"]["id"] == hot["id"])
+    assert statuses == ["SUCCEEDED"]
+
+
+async def test_points_must_be_a_nonzero_whole_number_up_to_a_thousand(gql, workspace):
+    for points in (0, 1001, -1001):
+        data = await gql.ok(
+            CREATE_RULE_DOC,
+            {
+                "input": {
+                    "name": "x",
+                    "trigger": {"kind": "CONTACT_CREATED"},
+                    "actions": [{"adjustScore": {"points": points}}],
+                }
+            },
+            token=workspace.token,
+        )
+        [error] = data["createAutomationRule"]["userErrors"]
+        assert error["code"] == "INVALID"
+        assert error["field"] == ["input", "actions", "0", "adjustScore", "points"]
+    rule = await create_rule(
+        gql, workspace.token, trigger={"kind": "CONTACT_CREATED"}, actions=[{"adjustScore": {"points": -5}}]
+    )
+    data = await gql.ok(RULE_ACTIONS, token=workspace.token)
+    [read] = [r for r in data["automationRules"] if r["id"] == rule["id"]]
+    assert read["actions"] == [{"type": "ADJUST_SCORE", "points": -5}]
+
+
+RULE_ACTIONS = "query { automationRules { id actions { type points } } }"
