@@ -167,6 +167,15 @@ async def _replay_wire(pipeline_id: int, after: int, until: int | None) -> Async
         yield _event_wire(event)
 
 
+async def _read_log(
+    ctx: Context, scope: Scope, pipeline_id: int, after: int, until: int | None = None
+) -> AsyncIterator[tuple[int, BoardEventRecord | None]]:
+    """(sequence, what this subscriber gets of it or None) for the log's
+    events after `after` (up to `until`)."""
+    async for event in _replay(pipeline_id, after, until):
+        yield event.board_sequence, await _deliverable(ctx, scope, _event_wire(event))
+
+
 @dataclass
 class Direct:
     """How the pipeline's hub feeds a subscriber live (resolvers/board_hub.py):
@@ -206,9 +215,8 @@ async def board_events(
             # without awaiting in between: the hub feeds what comes after.
             while last < hub.last:
                 until = hub.last
-                async for event in _replay(pipeline.id, last, until):
-                    last = event.board_sequence
-                    record = await _deliverable(ctx, scope, _event_wire(event))
+                async for sequence, record in _read_log(ctx, scope, pipeline.id, last, until):
+                    last = sequence
                     if record is not None:
                         yield record
                 last = max(last, until)
@@ -230,9 +238,8 @@ async def _listen_alone(
     # Listen first, then read the log: nothing committed in between is lost,
     # and the sequence check drops what both deliver.
     async with bus.listen(scope.workspace_id) as live:
-        async for event in _replay(pipeline_id, last):
-            last = event.board_sequence
-            record = await _deliverable(ctx, scope, _event_wire(event))
+        async for sequence, record in _read_log(ctx, scope, pipeline_id, last):
+            last = sequence
             if record is not None:
                 yield record
         async for wire in live:
@@ -245,9 +252,8 @@ async def _listen_alone(
             if wire is None or wire["board_sequence"] > last + 1:
                 # Missed something (resync marker or a gap): read the log.
                 until = None if wire is None else wire["board_sequence"]
-                async for event in _replay(pipeline_id, last, until):
-                    last = event.board_sequence
-                    record = await _deliverable(ctx, scope, _event_wire(event))
+                async for sequence, record in _read_log(ctx, scope, pipeline_id, last, until):
+                    last = sequence
                     if record is not None:
                         yield record
                 continue
