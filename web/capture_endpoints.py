@@ -26,7 +26,6 @@ from revgraph.models.distribution import Form
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.identity import authenticate
-from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.web.graphql_view import bearer, client_ip
 
@@ -99,7 +98,7 @@ class CaptureEndpoints:
         except BadBody as exc:
             return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": str(exc)})
         try:
-            submission = await form_posts.submit_form(
+            await form_posts.submit_form(
                 self.settings, form, posted, dict(request.query_params), request.headers.get("referer")
             )
         except DomainError as error:
@@ -108,8 +107,10 @@ class CaptureEndpoints:
             items = "".join(f"<li>{html.escape(p.message)}</li>" for p in error.problems)
             return _page(422, "Confira seus dados", f"<p>Não foi possível enviar:</p><ul>{items}</ul>")
         if as_json:
-            contact_id = encode_id("Contact", submission.contact_id)
-            return _json(201, {"ok": True, "contactId": contact_id, "created": submission.created})
+            # Only "received": whether this person was already a contact, or
+            # their id, is nobody's business on a public endpoint (LGPD), and
+            # a bot that filled the honeypot gets the very same answer.
+            return _json(201, {"ok": True})
         return _thanks(form)
 
     async def intake(self, request: Request) -> Response:

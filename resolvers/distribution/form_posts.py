@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from revgraph.models.crm import Contact
 from revgraph.models.distribution import Form, Queue
 from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.distribution.capture import UTM_KEYS, Captured, capture
@@ -36,16 +35,6 @@ CAPTURE_KEYS = {
 }
 MAX_KEY_LENGTH = 64
 MAX_PAGE_LENGTH = 2000
-
-
-@dataclass
-class Submission:
-    """The outcome of one post. `captured` is None for a honeypot post,
-    which is answered like a success with `contact_id` standing in."""
-
-    captured: Captured | None
-    contact_id: int
-    created: bool
 
 
 async def find_form(key: str) -> Form | None:
@@ -143,13 +132,13 @@ def _posted_paths(form: Form, error: DomainError) -> DomainError:
 
 async def submit_form(
     settings: Settings, form: Form, posted: dict[str, Any], query: dict[str, str], referer: str | None
-) -> Submission:
+) -> Captured | None:
     """A public post captures one lead with the form's defaults, attributed
-    to the form; a filled honeypot captures and records nothing."""
+    to the form; a filled honeypot captures and records nothing (None). The
+    poster is answered the same either way, and never told whether the
+    person was already known (web/capture_endpoints.py)."""
     if str(posted.get(form.honeypot_field) or "").strip():
-        # Looks like the next contact id, so the answer gives nothing away.
-        last = await Contact.all().order_by("-id").first()
-        return Submission(None, (last.id if last else 0) + 1, True)
+        return None
     try:
         values = lead_values(form, posted, query, referer)
         values.update(await _live_targets(form))
@@ -158,7 +147,7 @@ async def submit_form(
         )
     except DomainError as error:
         raise _posted_paths(form, error) from None
-    return Submission(captured, captured.contact.id, captured.created)
+    return captured
 
 
 @dataclass(frozen=True)
