@@ -1,5 +1,10 @@
 """The trash: soft-deleted records are purged once they have been there
-longer than their workspace's retention (default 30 days)."""
+longer than their workspace's retention (default 30 days).
+
+Purging is the LGPD erasure: the row goes, and so does what the event log
+said about it. The events stay (sequences, counts and the funnel keep their
+shape), but their summaries and details, which carry names, e-mails, phones
+and note text, are replaced by a neutral line."""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from revgraph.models.crm import Company, Contact
+from revgraph.models.events import Event
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal
+from revgraph.resolvers.events import unit_of_work
 
 # What the purge destroys, in order, each with the condition (beyond being
 # trashed past the retention) a row must also meet. A merged duplicate is
@@ -27,6 +34,9 @@ PURGEABLE: list[tuple[type[Model], Q]] = [
 ]
 MAX_PASSES = 5
 BATCH = 500
+# The event column naming each purgeable model's subject.
+SUBJECT_COLUMN = {Deal: "deal_id", Contact: "contact_id", Company: "company_id"}
+REDACTED = "Removed: the record passed the trash retention and was destroyed."
 
 
 async def purge_expired_trash(now: datetime | None = None) -> dict[str, int]:
@@ -49,7 +59,12 @@ async def purge_expired_trash(now: datetime | None = None) -> dict[str, int]:
                 # By id, so the count is of these rows only (SQLite's delete
                 # count includes cascaded tasks and notes), in bounded batches.
                 for start in range(0, len(expired), BATCH):
-                    await model.filter(id__in=expired[start : start + BATCH]).delete()
+                    batch = expired[start : start + BATCH]
+                    async with unit_of_work():
+                        await Event.filter(**{f"{SUBJECT_COLUMN[model]}__in": batch}).update(
+                            summary=REDACTED, data={"redacted": True}
+                        )
+                        await model.filter(id__in=batch).delete()
                 purged[model.__name__] += len(expired)
                 this_pass += len(expired)
         if not this_pass:

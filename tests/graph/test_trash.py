@@ -109,6 +109,10 @@ async def test_purge_destroys_only_trash_older_than_the_retention(gql, workspace
         "Company": 0,
     }
     assert (await gql.ok(CONTACT, {"id": trashed["id"]}, token=token))["contact"] is not None
+    from revgraph.models.events import Event
+    from revgraph.resolvers.ids import pk_of
+
+    assert any("Lixo" in e.summary for e in await Event.filter(contact_id=pk_of(trashed["id"], "Contact")))
     # when it runs after 30 days, the trash (with its tasks) is destroyed and the live contact stays
     later = datetime.now(UTC) + timedelta(days=31)
     assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 1, "Company": 1}
@@ -116,6 +120,19 @@ async def test_purge_destroys_only_trash_older_than_the_retention(gql, workspace
     assert (await gql.ok(TASK_NODE, {"id": task_id}, token=token))["node"] is None
     assert (await gql.ok(COMPANY, {"id": company["id"]}, token=token))["company"] is None
     assert await contact_ids(gql, token) == [live["id"]]
+    # and what the log said about the destroyed records is gone too (LGPD),
+    # while the events themselves stay, so counts and sequences keep their shape
+    from revgraph.resolvers.trash import REDACTED
+
+    for column, gid in (("contact_id", trashed["id"]), ("company_id", company["id"])):
+        events = await Event.filter(
+            **{column: pk_of(gid, "Contact" if column == "contact_id" else "Company")}
+        )
+        assert events, column
+        assert all(e.summary == REDACTED and e.data == {"redacted": True} for e in events)
+    live_events = await Event.filter(contact_id=pk_of(live["id"], "Contact"))
+    assert any("Viva" in e.summary for e in live_events)
+    assert all(e.summary != REDACTED for e in live_events)
     # and running it again destroys nothing more
     assert await purge_expired_trash(later) == {"Deal": 0, "Contact": 0, "Company": 0}
 
