@@ -8,10 +8,12 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 import revgraph.schema.activities as activities_schema
+import revgraph.schema.automation_operations as automation_operations
 import revgraph.schema.automations as automations_schema
 import revgraph.schema.board as board_schema
 import revgraph.schema.companies as companies_schema
 import revgraph.schema.contacts as contacts_schema
+import revgraph.schema.deal_operations as deal_operations
 import revgraph.schema.deals as deals_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
@@ -68,8 +70,8 @@ Query = merge_types(
         identity_schema.IdentityQuery,
         contacts_schema.ContactsQuery,
         companies_schema.CompaniesQuery,
-        deals_schema.DealsQuery,
-        automations_schema.AutomationsQuery,
+        deal_operations.DealsQuery,
+        automation_operations.AutomationsQuery,
         distribution_schema.DistributionQuery,
         forms_schema.FormsQuery,
     ),
@@ -81,8 +83,8 @@ Mutation = merge_types(
         contacts_schema.ContactsMutation,
         companies_schema.CompaniesMutation,
         activities_schema.ActivitiesMutation,
-        deals_schema.DealsMutation,
-        automations_schema.AutomationsMutation,
+        deal_operations.DealsMutation,
+        automation_operations.AutomationsMutation,
         distribution_schema.DistributionMutation,
         forms_schema.FormsMutation,
     ),
@@ -92,7 +94,7 @@ Subscription = merge_types(
     (
         board_schema.BoardSubscription,
         distribution_schema.DistributionSubscription,
-        automations_schema.AutomationsSubscription,
+        automation_operations.AutomationsSubscription,
     ),
 )
 
