@@ -217,6 +217,19 @@ def stop_worker(process: Any, *, kill: bool = False) -> None:
         process.wait(timeout=15)
 
 
+@contextlib.contextmanager
+def session_worker_paused(server: Server) -> Any:
+    """SIGSTOP the session's worker (all its processes) for a test that
+    must know which worker runs its messages; SIGCONT afterwards."""
+    import signal
+
+    os.killpg(server.worker.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(server.worker.pid, signal.SIGCONT)
+
+
 async def worker_idle(timeout: float = 30.0) -> None:
     """Wait until the Redis task queues hold no pending or running message
     (Dramatiq keeps a message in `<ns>:<queue>.msgs` until it is acked).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import uuid
 from typing import Any
 
@@ -20,7 +19,7 @@ from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pendin
 from revgraph.resolvers.settings import Settings
 from tests.automations.support import contact_timeline, create_rule, deal_timeline, pk, runs, settle
 from tests.automations.test_engine import call_task_rule
-from tests.conftest import REAL_DB, REAL_REDIS, start_worker, stop_worker
+from tests.conftest import REAL_DB, REAL_REDIS, session_worker_paused, start_worker, stop_worker
 from tests.graph.documents import create_contact
 from tests.infra.private_redis import running_private_redis
 from tests.pipeline.support import create_deal, create_pipeline, move
@@ -77,8 +76,6 @@ async def test_redis_down_during_a_mutation_its_automation_runs_once_when_redis_
     reason="workers are separate processes only with Redis; the run is held with a PostgreSQL lock",
 )
 async def test_a_worker_killed_mid_run_is_replaced_and_the_action_happens_once(gql, server, workspace):
-    import asyncpg
-
     # given a stage rule that creates a task, and no worker but the ones this test starts
     pipeline = await create_pipeline(gql, workspace.token)
     await create_rule(gql, workspace.token, name="Ligar", **call_task_rule(pipeline["stage"]["Em contato"]))
@@ -89,7 +86,22 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_action_happens_once(g
         "REVGRAPH_WORKER_HEARTBEAT_TIMEOUT_MS": "2000",
         "REVGRAPH_WORKER_MAINTENANCE_CHANCE": "1000000",
     }
-    os.killpg(server.worker.pid, signal.SIGSTOP)
+    with session_worker_paused(server):
+        await _kill_a_worker_mid_run(gql, workspace, pipeline, deal, quick)
+
+    # and the action happened exactly once
+    [run] = await runs(gql, workspace.token)
+    assert run["stepsDone"] == 1
+    timeline = await deal_timeline(gql, workspace.token, deal["id"])
+    assert [e["kind"] for e in timeline].count("task.created") == 1
+    assert await Task.filter(deal_id=pk(deal["id"])).count() == 1
+
+
+async def _kill_a_worker_mid_run(
+    gql: Any, workspace: Any, pipeline: dict[str, Any], deal: dict[str, Any], quick: dict[str, str]
+) -> None:
+    import asyncpg
+
     lock = await asyncpg.connect(os.environ["REVGRAPH_DATABASE_URL"])
     doomed = replacement = None
     try:
@@ -118,14 +130,6 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_action_happens_once(g
             if process is not None:
                 stop_worker(process, kill=process is doomed)
         await lock.close()
-        os.killpg(server.worker.pid, signal.SIGCONT)
-
-    # and the action happened exactly once
-    [run] = await runs(gql, workspace.token)
-    assert run["stepsDone"] == 1
-    timeline = await deal_timeline(gql, workspace.token, deal["id"])
-    assert [e["kind"] for e in timeline].count("task.created") == 1
-    assert await Task.filter(deal_id=pk(deal["id"])).count() == 1
 
 
 async def _waiting_on_task_table(connection: Any) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from revgraph.models.crm import Company
 from revgraph.models.identity import Workspace
-from tests.conftest import REAL_REDIS
+from tests.conftest import REAL_REDIS, session_worker_paused
 from tests.infra.revgraph_process import RevgraphProcess
 
 pytestmark = pytest.mark.skipif(not REAL_REDIS, reason="needs REVGRAPH_TEST_REDIS_URL (real services)")
@@ -37,17 +37,19 @@ async def test_the_worker_runs_a_sent_message_against_the_database_and_stops_on_
     expired = await Company.create(workspace=workspace, name="Velha", deleted_at=now - timedelta(days=40))
     recent = await Company.create(workspace=workspace, name="Recente", deleted_at=now - timedelta(days=1))
     live = await Company.create(workspace=workspace, name="Ativa")
-    # and a worker on the test's database and Redis prefix
-    worker = RevgraphProcess("worker", "--processes", "1", "--threads", "2").start()
-    try:
-        # when the purge is sent through the Redis broker
-        purge_trash.send()
-        # then the worker runs it: only the expired trash is gone
-        assert await wait_until(lambda: _gone(expired.id)), f"purge never ran:\n{worker.output}"
-        assert await Company.filter(id__in=[recent.id, live.id]).count() == 2
-    finally:
-        # and SIGTERM stops it cleanly within 15 s
-        code = await worker.stop(timeout=15)
+    # and a worker on the test's database and Redis prefix, the only one
+    # running (the session's worker would otherwise take the message)
+    with session_worker_paused(server):
+        worker = RevgraphProcess("worker", "--processes", "1", "--threads", "2").start()
+        try:
+            # when the purge is sent through the Redis broker
+            purge_trash.send()
+            # then the worker runs it: only the expired trash is gone
+            assert await wait_until(lambda: _gone(expired.id)), f"purge never ran:\n{worker.output}"
+            assert await Company.filter(id__in=[recent.id, live.id]).count() == 2
+        finally:
+            # and SIGTERM stops it cleanly within 15 s
+            code = await worker.stop(timeout=15)
     assert code == 0, worker.output
     assert "Worker has been shut down." in worker.output
 
