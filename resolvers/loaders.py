@@ -36,6 +36,15 @@ class BatchLoader:
     async def load_many(self, keys: Iterable[Hashable]) -> list[Any]:
         return list(await asyncio.gather(*(self.load(k) for k in keys)))
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, value) when `key` is already loaded, else (False, None):
+        lets a resolver answer synchronously, without a coroutine, a task
+        and a loop turn per field, when its value was loaded ahead."""
+        future = self._cache.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return False, None
+        return True, future.result()
+
     def prime(self, key: Hashable, value: Any) -> None:
         if key not in self._cache:
             future = asyncio.get_running_loop().create_future()

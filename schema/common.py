@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
@@ -116,6 +117,26 @@ class DateTimeFilter:
 
 def ctx_of(info: Info) -> Context:
     return info.context["ctx"]
+
+
+def selects(info: Info, *path: str) -> bool:
+    """Whether the current field's selection reaches `path` below it (e.g.
+    "edges", "node", "owner"), through fragments too: what a resolver may
+    load ahead for the fields under it."""
+    level: list[Any] = [child for field in info.selected_fields for child in field.selections]
+    for name in path:
+        matched: list[Any] = []
+        while level:
+            selection = level.pop()
+            if isinstance(selection, SelectedField):
+                if selection.name == name:
+                    matched.append(selection)
+            else:  # a fragment spread or an inline fragment
+                level.extend(selection.selections)
+        if not matched:
+            return False
+        level = [child for field in matched for child in field.selections]
+    return True
 
 
 def user_errors(error: DomainError) -> list[UserError]:

@@ -66,11 +66,10 @@ class Company(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
         from revgraph.resolvers.deal_queries import deals_of
-        from revgraph.schema.connections import build
-        from revgraph.schema.deals import Deal, DealConnection
+        from revgraph.schema.deals import deal_connection
 
         page = await query(deals_of(ctx_of(info), company_id=self.row.id, first=first, after=after))
-        return build(DealConnection, page, Deal.of)
+        return await deal_connection(info, page)
 
     @classmethod
     def of(cls, row: Any) -> Company:

@@ -110,11 +110,10 @@ class Contact(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
         from revgraph.resolvers.deal_queries import deals_of
-        from revgraph.schema.connections import build
-        from revgraph.schema.deals import Deal, DealConnection
+        from revgraph.schema.deals import deal_connection
 
         page = await query(deals_of(ctx_of(info), contact_id=self.row.id, first=first, after=after))
-        return build(DealConnection, page, Deal.of)
+        return await deal_connection(info, page)
 
     @strawberry.field(description=f"The contact's tasks, oldest first. {PAGE_ARGS}")
     async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:

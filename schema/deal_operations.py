@@ -21,7 +21,6 @@ from revgraph.schema.common import (
     mutate,
     query,
 )
-from revgraph.schema.connections import build
 from revgraph.schema.deals import (
     Deal,
     DealConnection,
@@ -30,6 +29,7 @@ from revgraph.schema.deals import (
     Pipeline,
     Stage,
     StageKind,
+    deal_connection,
     deal_filter_dict,
 )
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
@@ -190,7 +190,7 @@ class DealsQuery:
                 before=before,
             )
         )
-        return build(DealConnection, page, Deal.of)
+        return await deal_connection(info, page)
 
     @strawberry.field(
         description="A deal by id; null when missing or not visible.", permission_classes=AUTHENTICATED
