@@ -1,4 +1,4 @@
-"""Deals: create, update, move across stages, trash and restore.
+"""Deals: create and update (moves: deal_moves.py, trash: deal_trash.py).
 
 Every change of a deal numbers its board event with the pipeline's sequence
 (taking the pipeline's lock first, then the deal's), records exactly one
@@ -15,7 +15,6 @@ from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
-from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
@@ -348,58 +347,6 @@ def _check_version(deal: Deal, expected: int | None) -> None:
             f"The deal changed meanwhile (version {deal.version}, you expected {expected}): reload it and try again.",
             ["input", "expectedVersion"],
         )
-
-
-async def delete_deal(ctx: Context, raw_id: str) -> int:
-    """Move a deal to the trash (restorable for the retention period)."""
-    actor = ctx.require_actor()
-    scope = await scope_of(ctx)
-    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
-    async with unit_of_work():
-        sequence = await next_board_sequence(pipeline_id)
-        deal = await _locked_deal(ctx, scope, raw_id, ["id"])
-        deal.deleted_at = datetime.now(UTC)
-        deal.version += 1
-        await deal.save(update_fields=["deleted_at", "version", "updated_at"])
-        await record_event(
-            actor,
-            actor.workspace_id,
-            "deal.deleted",
-            f"Deal {deal.title} moved to the trash",
-            data=_board_data(deal, fromStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            pipeline_id=deal.pipeline_id,
-            board_sequence=sequence,
-        )
-        await release_leads(actor, actor.workspace_id, deal_id=deal.id, why="trashed")
-    return deal.id
-
-
-async def restore_deal(ctx: Context, raw_id: str) -> Deal:
-    """Bring a trashed deal back to its stage, at the top of the column."""
-    actor = ctx.require_actor()
-    scope = await scope_of(ctx)
-    pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
-    async with unit_of_work():
-        sequence = await next_board_sequence(pipeline_id)
-        deal = await _locked_deal(ctx, scope, raw_id, ["id"], trashed=True)
-        deal.deleted_at = None
-        deal.rank = await rank_after(deal.stage_id, None, moving_deal_id=deal.id)
-        deal.version += 1
-        await deal.save(update_fields=["deleted_at", "rank", "version", "updated_at"])
-        await record_event(
-            actor,
-            actor.workspace_id,
-            "deal.restored",
-            f"Deal {deal.title} restored from the trash",
-            data=_board_data(deal, toStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            pipeline_id=deal.pipeline_id,
-            board_sequence=sequence,
-        )
-    return deal
 
 
 async def get_deal(ctx: Context, pk: int) -> Deal | None:

@@ -1,4 +1,4 @@
-"""Identity: workspaces, users, teams, sessions, API keys and presence."""
+"""Identity: workspaces, users, teams, sessions and presence (API keys: api_keys.py)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _check_password(password: str) -> None:
         )
 
 
-def _check_role(role: str) -> str:
+def check_role(role: str) -> str:
     if role not in ROLES:
         raise DomainError("INVALID", f"Unknown role {role!r}.", ["input", "role"])
     return role
@@ -211,31 +211,6 @@ async def log_out(ctx: Context) -> None:
     await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
-async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
-    """ADMIN revokes a key of the workspace; its secret stops working at once."""
-    actor = ctx.require_admin()
-    key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
-    if key is None:
-        raise NotFound("API key", ["id"])
-    if key.revoked_at is None:
-        async with unit_of_work():
-            key.revoked_at = datetime.now(UTC)
-            await key.save(update_fields=["revoked_at"])
-            await record_event(
-                actor,
-                actor.workspace_id,
-                "api_key.revoked",
-                f"API key {key.name} revoked",
-                data={"apiKeyId": key.id},
-            )
-    return key
-
-
-async def list_api_keys(ctx: Context) -> list[ApiKey]:
-    actor = ctx.require_admin()
-    return list(await ApiKey.filter(workspace_id=actor.workspace_id).order_by("id"))
-
-
 async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:
     if team_id is None:
         return None
@@ -246,7 +221,7 @@ async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list
     return team
 
 
-async def _user_in_workspace(workspace_id: int, user_id: str | None, field: list[str]) -> User | None:
+async def user_in_workspace(workspace_id: int, user_id: str | None, field: list[str]) -> User | None:
     if user_id is None:
         return None
     pk = pk_of(user_id, "User")
@@ -264,7 +239,7 @@ async def create_user(
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
     _check_password(password)
-    _check_role(role)
+    check_role(role)
     team = await _team_in_workspace(actor.workspace_id, team_id, ["input", "teamId"])
     await _email_free(email)
     password_hash = await hash_password(ctx.settings, password)
@@ -294,7 +269,7 @@ async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent
     """ADMIN adds a team under `parent` (a tree), optionally with a manager."""
     actor = ctx.require_admin()
     name = required_text(name, ["input", "name"])
-    manager = await _user_in_workspace(actor.workspace_id, manager_id, ["input", "managerId"])
+    manager = await user_in_workspace(actor.workspace_id, manager_id, ["input", "managerId"])
     parent = await _team_in_workspace(actor.workspace_id, parent_id, ["input", "parentId"])
     if await Team.filter(workspace_id=actor.workspace_id, name=name).exists():
         raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"])
@@ -317,38 +292,6 @@ async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent
     except IntegrityError as exc:
         raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"]) from exc
     return team
-
-
-@dataclass
-class IssuedApiKey:
-    key: ApiKey
-    secret: str
-
-
-async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
-    """ADMIN issues a key acting for `user` (default: the admin) with at most
-    `role`; the secret is returned once and stored only as a keyed hash."""
-    actor = ctx.require_admin()
-    name = required_text(name, ["input", "name"])
-    _check_role(role)
-    user = await _user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    async with unit_of_work():
-        key = await ApiKey.create(
-            workspace_id=actor.workspace_id,
-            user_id=user.id if user else actor.user_id,
-            name=name,
-            role=role,
-            secret_hash=secret_digest(ctx.settings, secret),
-        )
-        await record_event(
-            actor,
-            actor.workspace_id,
-            "api_key.created",
-            f"API key {name} ({role.lower()}) issued",
-            data={"apiKeyId": key.id, "role": role},
-        )
-    return IssuedApiKey(key, secret)
 
 
 async def set_availability(ctx: Context, *, online: bool) -> User:

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from revgraph.resolvers import companies, contacts, loaders
+from revgraph.resolvers import companies, contact_queries, loaders
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import (
     DeletePayload,
@@ -56,7 +56,9 @@ class Company(Node):
     ) -> LazyContactConnection:
         from revgraph.schema.contacts import contact_connection
 
-        page = await query(contacts.company_contacts(ctx_of(info), self.row.id, first=first, after=after))
+        page = await query(
+            contact_queries.company_contacts(ctx_of(info), self.row.id, first=first, after=after)
+        )
         return contact_connection(page)
 
     @strawberry.field(

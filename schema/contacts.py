@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from revgraph.resolvers import activities, contact_merge, contacts, loaders, timeline
+from revgraph.resolvers import activities, contact_merge, contact_queries, contacts, loaders, timeline
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.activities import (
@@ -269,7 +269,7 @@ class ContactsQuery:
         before: str | None = None,
     ) -> ContactConnection:
         page = await query(
-            contacts.list_contacts(
+            contact_queries.list_contacts(
                 ctx_of(info),
                 filter=input_dict(filter),
                 order_by=[input_dict(o) for o in order_by or ()] or None,

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from revgraph.resolvers import deal_moves, deal_queries, deals, pipelines
+from revgraph.resolvers import deal_moves, deal_queries, deal_trash, deals, pipelines
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import (
     DeletePayload,
@@ -327,7 +327,7 @@ class DealsMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            return {"deleted_id": strawberry.ID(encode_id("Deal", await deals.delete_deal(ctx, id)))}
+            return {"deleted_id": strawberry.ID(encode_id("Deal", await deal_trash.delete_deal(ctx, id)))}
 
         return await mutate(DeletePayload, work)
 
@@ -336,6 +336,6 @@ class DealsMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            return {"deal": Deal.of(await deals.restore_deal(ctx, id))}
+            return {"deal": Deal.of(await deal_trash.restore_deal(ctx, id))}
 
         return await mutate(DealPayload, work)

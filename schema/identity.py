@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from revgraph.resolvers import identity, loaders
+from revgraph.resolvers import api_keys, identity, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query
 from revgraph.schema.connections import Connection, build
@@ -244,7 +244,7 @@ class IdentityQuery:
         permission_classes=ADMIN,
     )
     async def api_keys(self, info: Info) -> list[ApiKey]:
-        return [ApiKey.of(r) for r in await query(identity.list_api_keys(ctx_of(info)))]
+        return [ApiKey.of(r) for r in await query(api_keys.list_api_keys(ctx_of(info)))]
 
 
 @strawberry.type
@@ -305,7 +305,7 @@ class IdentityMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            issued = await identity.create_api_key(
+            issued = await api_keys.create_api_key(
                 ctx, name=input.name, role=input.role.value, user_id=input.user_id
             )
             return {"api_key": ApiKey.of(issued.key), "secret": issued.secret}
@@ -333,7 +333,7 @@ class IdentityMutation:
         ctx = ctx_of(info)
 
         async def work() -> dict[str, Any]:
-            return {"api_key": ApiKey.of(await identity.revoke_api_key(ctx, id))}
+            return {"api_key": ApiKey.of(await api_keys.revoke_api_key(ctx, id))}
 
         return await mutate(ApiKeyPayload, work)
 

@@ -12,7 +12,7 @@ from revgraph.models.events import Event
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.automations.definitions import PLACEHOLDER
-from revgraph.resolvers.contacts import CONTACT_FIELDS
+from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.filtering import matches
 from revgraph.resolvers.ids import encode_id

@@ -1,0 +1,74 @@
+"""API keys: an ADMIN issues a key acting for a user with at most a role,
+lists and revokes them. The secret is shown once and stored only as a keyed
+hash; `identity.authenticate` accepts it like a session token."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from revgraph.models.identity import ApiKey
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.validation import required_text
+
+
+async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
+    """ADMIN revokes a key of the workspace; its secret stops working at once."""
+    actor = ctx.require_admin()
+    key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
+    if key is None:
+        raise NotFound("API key", ["id"])
+    if key.revoked_at is None:
+        async with unit_of_work():
+            key.revoked_at = datetime.now(UTC)
+            await key.save(update_fields=["revoked_at"])
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "api_key.revoked",
+                f"API key {key.name} revoked",
+                data={"apiKeyId": key.id},
+            )
+    return key
+
+
+async def list_api_keys(ctx: Context) -> list[ApiKey]:
+    actor = ctx.require_admin()
+    return list(await ApiKey.filter(workspace_id=actor.workspace_id).order_by("id"))
+
+
+@dataclass
+class IssuedApiKey:
+    key: ApiKey
+    secret: str
+
+
+async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
+    """ADMIN issues a key acting for `user` (default: the admin) with at most
+    `role`; the secret is returned once and stored only as a keyed hash."""
+    actor = ctx.require_admin()
+    name = required_text(name, ["input", "name"])
+    check_role(role)
+    user = await user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    async with unit_of_work():
+        key = await ApiKey.create(
+            workspace_id=actor.workspace_id,
+            user_id=user.id if user else actor.user_id,
+            name=name,
+            role=role,
+            secret_hash=secret_digest(ctx.settings, secret),
+        )
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "api_key.created",
+            f"API key {name} ({role.lower()}) issued",
+            data={"apiKeyId": key.id, "role": role},
+        )
+    return IssuedApiKey(key, secret)

@@ -1,0 +1,122 @@
+"""Reading contacts: lists with the filter language, search and keyset
+ordering (the writes are in contacts.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+
+from revgraph.models.crm import ContactTag
+from revgraph.resolvers import filtering as f
+from revgraph.resolvers.contacts import visible_contacts
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.pagination import Page, SortKey, paginate
+
+# A search with at least this many digits also looks in phone numbers, so
+# "2024" finds names but not every phone containing a 2.
+PHONE_SEARCH_MIN_DIGITS = 3
+
+
+def _has_all_tags(tags: Any) -> Q:
+    q = Q()
+    for tag in tags or ():
+        q &= Q(id__in=Subquery(ContactTag.filter(name=tag).values("contact_id")))
+    return q
+
+
+CONTACT_FIELDS: f.FieldMap = {
+    "name": f.FieldSpec("name", f.STRING),
+    "email": f.FieldSpec("email", f.STRING),
+    "phone": f.FieldSpec("phone", f.STRING),
+    "source": f.FieldSpec("source", f.STRING),
+    "owner_id": f.FieldSpec("owner_id", f.ID, "User"),
+    "company_id": f.FieldSpec("company_id", f.ID, "Company"),
+    "lifecycle_stage": f.FieldSpec("lifecycle_stage", f.ONE_OF),
+    "tags": f.FieldSpec(
+        "tags",
+        "tags",
+        custom=_has_all_tags,
+        evaluate=lambda wanted, have: set(wanted or ()) <= set(have or ()),
+    ),
+    "score": f.FieldSpec("score", f.INT),
+    "created_at": f.FieldSpec("created_at", f.DATETIME),
+    "deleted": f.FieldSpec("deleted_at", f.TRASHED),
+}
+
+ORDER_KEYS = {
+    "NAME": ("name_search", "str"),
+    "CREATED_AT": ("created_at", "datetime"),
+    "UPDATED_AT": ("updated_at", "datetime"),
+    "SCORE": ("score", "int"),
+}
+DEFAULT_ORDER = [{"field": "CREATED_AT", "direction": "DESC"}]
+
+
+def sort_keys(order_by: list[Mapping[str, str]] | None) -> list[SortKey]:
+    """The keyset for `orderBy`, always ending with id so it is total."""
+    keys: list[SortKey] = []
+    for order in order_by or DEFAULT_ORDER:
+        column, kind = ORDER_KEYS[order["field"]]
+        if all(k.column != column for k in keys):
+            keys.append(SortKey(column, descending=order["direction"] == "DESC", kind=kind))
+    keys.append(SortKey("id", descending=keys[-1].descending, kind="int"))
+    return keys
+
+
+def search_q(search: str | None) -> Q:
+    """Case-insensitive substring of name or e-mail, or (3+ digits) of the phone."""
+    text = (search or "").strip().lower()
+    if not text:
+        return Q()
+    q = Q(name_search__contains=text) | Q(email__contains=text)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+        q |= Q(phone_digits__contains=digits)
+    return q
+
+
+async def list_contacts(
+    ctx: Context,
+    *,
+    filter: Mapping[str, Any] | None = None,
+    order_by: list[Mapping[str, str]] | None = None,
+    search: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Page:
+    """Visible contacts matching filter and search; trashed ones only with
+    `deleted: true`. Default order: newest first."""
+    query = await visible_contacts(ctx)
+    if not filter or filter.get("deleted") is None:
+        query = query.filter(deleted_at__isnull=True)
+    query = query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        sort_keys(order_by),
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
+
+
+async def company_contacts(ctx: Context, company_id: int, *, first: int | None, after: str | None) -> Page:
+    """The live contacts of a company that the caller may see, newest first."""
+    query = (await visible_contacts(ctx)).filter(company_id=company_id, deleted_at__isnull=True)
+    limits = ctx.settings.limits
+    return await paginate(
+        query,
+        sort_keys(None),
+        first=first,
+        after=after,
+        default_size=limits.default_page_size,
+        max_size=limits.max_page_size,
+    )
