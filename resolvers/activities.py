@@ -43,7 +43,9 @@ async def get_task(ctx: Context, pk: int) -> Task | None:
     return await (await visible_tasks(ctx)).filter(id=pk).first()
 
 
-async def contact_tasks(ctx: Context, contact_id: int, *, first: int | None, after: str | None) -> Page:
+async def contact_tasks(
+    ctx: Context, contact_id: int, *, first: int | None, after: str | None, with_total: bool = False
+) -> Page:
     """Tasks of a contact the caller can see (all of them are visible
     through the contact), oldest first."""
     limits = ctx.settings.limits
@@ -54,6 +56,7 @@ async def contact_tasks(ctx: Context, contact_id: int, *, first: int | None, aft
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

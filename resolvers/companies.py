@@ -66,6 +66,7 @@ async def list_companies(
     search: str | None = None,
     first: int | None = None,
     after: str | None = None,
+    with_total: bool = False,
 ) -> Page:
     """Visible companies by name; `search` matches name or domain, ignoring case."""
     query = await visible_companies(ctx)
@@ -83,6 +84,7 @@ async def list_companies(
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

@@ -88,6 +88,7 @@ async def list_contacts(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
+    with_total: bool = False,
 ) -> Page:
     """Visible contacts matching filter and search; trashed ones only with
     `deleted: true`. Default order: newest first."""
@@ -105,10 +106,13 @@ async def list_contacts(
         before=before,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 
-async def company_contacts(ctx: Context, company_id: int, *, first: int | None, after: str | None) -> Page:
+async def company_contacts(
+    ctx: Context, company_id: int, *, first: int | None, after: str | None, with_total: bool = False
+) -> Page:
     """The live contacts of a company that the caller may see, newest first."""
     query = (await visible_contacts(ctx)).filter(company_id=company_id, deleted_at__isnull=True)
     limits = ctx.settings.limits
@@ -119,4 +123,5 @@ async def company_contacts(ctx: Context, company_id: int, *, first: int | None, 
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )

@@ -74,6 +74,7 @@ async def list_deals(
     last: int | None = None,
     before: str | None = None,
     extra: Q | None = None,
+    with_total: bool = False,
 ) -> Page:
     """Deals the caller may see, filtered, searched and ordered (default: newest first)."""
     scope = await scope_of(ctx)
@@ -93,11 +94,18 @@ async def list_deals(
         before=before,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 
 async def stage_deals(
-    ctx: Context, stage: Stage, *, first: int | None, after: str | None, filter: dict[str, Any] | None
+    ctx: Context,
+    stage: Stage,
+    *,
+    first: int | None,
+    after: str | None,
+    filter: dict[str, Any] | None,
+    with_total: bool = False,
 ) -> Page:
     """A board column: the live deals of a stage, in card order."""
     scope = await scope_of(ctx)
@@ -111,6 +119,7 @@ async def stage_deals(
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 
@@ -121,6 +130,7 @@ async def deals_of(
     company_id: int | None = None,
     first: int | None,
     after: str | None,
+    with_total: bool = False,
 ) -> Page:
     extra = Q(contact_id=contact_id) if contact_id is not None else Q(company_id=company_id)
-    return await list_deals(ctx, first=first, after=after, extra=extra)
+    return await list_deals(ctx, first=first, after=after, extra=extra, with_total=with_total)

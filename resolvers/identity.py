@@ -324,7 +324,7 @@ async def workspace_of(ctx: Context) -> Workspace:
     return await Workspace.get(id=actor.workspace_id)
 
 
-async def list_users(ctx: Context, *, first: int | None, after: str | None) -> Page:
+async def list_users(ctx: Context, *, first: int | None, after: str | None, with_total: bool = False) -> Page:
     """Colleagues are visible to everyone in the workspace (to assign and mention)."""
     actor = ctx.require_actor()
     limits = ctx.settings.limits
@@ -335,6 +335,7 @@ async def list_users(ctx: Context, *, first: int | None, after: str | None) -> P
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

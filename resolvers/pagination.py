@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
@@ -95,6 +95,10 @@ class Page:
         return self._total
 
 
+# The window count's column name: no model has a field called so.
+TOTAL_COLUMN = "rg_total_rows"
+
+
 def check_page_size(first: int | None, last: int | None, *, maximum: int) -> None:
     for name, value in (("first", first), ("last", last)):
         if value is not None and value > maximum:
@@ -113,10 +117,18 @@ async def paginate(
     before: str | None = None,
     default_size: int = 50,
     max_size: int = 100,
+    with_total: bool = False,
 ) -> Page:
+    """One page by keyset. With `with_total` (the caller selected
+    totalCount), a page without a cursor also counts every matching row in
+    the same statement (a window count), so the count costs no second query;
+    past a cursor, totalCount runs its own count when asked."""
     check_page_size(first, last, maximum=max_size)
     count_query = query
     backward = last is not None and first is None
+    window_total = with_total and not after and not before
+    if window_total:
+        query = query.annotate(**{TOTAL_COLUMN: RawSQL("COUNT(*) OVER ()")})
     size = (last if backward else first) if (first is not None or last is not None) else default_size
     if after:
         query = query.filter(_after_q(keys, decode_cursor(after, keys), forward=True))
@@ -124,6 +136,7 @@ async def paginate(
         query = query.filter(_after_q(keys, decode_cursor(before, keys), forward=False))
     order = [("-" if key.descending != backward else "") + key.column for key in keys]
     rows = list(await query.order_by(*order).limit(size + 1)) if size else []
+    total = (getattr(rows[0], TOTAL_COLUMN) if rows else 0) if window_total and size else None
     more = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -134,6 +147,7 @@ async def paginate(
         has_next_page=more if not backward else bool(before),
         has_previous_page=more if backward else bool(after),
         count_query=count_query,
+        _total=total,
     )
 
 

@@ -12,7 +12,9 @@ from revgraph.resolvers.visibility import scope_of
 TIMELINE_ORDER = [SortKey("id", descending=True, kind="int")]
 
 
-async def contact_timeline(ctx: Context, contact_id: int, *, first: int | None, after: str | None) -> Page:
+async def contact_timeline(
+    ctx: Context, contact_id: int, *, first: int | None, after: str | None, with_total: bool = False
+) -> Page:
     """Events about the contact and about every contact merged into it (the
     log is never rewritten by a merge), newest first."""
     workspace_id = ctx.require_actor().workspace_id
@@ -27,10 +29,13 @@ async def contact_timeline(ctx: Context, contact_id: int, *, first: int | None, 
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 
-async def deal_timeline(ctx: Context, deal_id: int, *, first: int | None, after: str | None) -> Page:
+async def deal_timeline(
+    ctx: Context, deal_id: int, *, first: int | None, after: str | None, with_total: bool = False
+) -> Page:
     """Events about the deal (moves, changes, notes, tasks, assignments), newest first."""
     workspace_id = ctx.require_actor().workspace_id
     limits = ctx.settings.limits
@@ -41,6 +46,7 @@ async def deal_timeline(ctx: Context, deal_id: int, *, first: int | None, after:
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

@@ -24,7 +24,7 @@ from revgraph.schema.automations import (
     Notification,
     NotificationConnection,
 )
-from revgraph.schema.common import DeletePayload, UserError, ctx_of, input_dict, mutate, query
+from revgraph.schema.common import DeletePayload, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.connections import build
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 
@@ -81,6 +81,7 @@ class AutomationsQuery:
                 status=status.value if status else None,
                 first=first,
                 after=after,
+                with_total=selects(info, "totalCount"),
             )
         )
         return build(AutomationRunConnection, page, AutomationRun.of)
@@ -90,7 +91,13 @@ class AutomationsQuery:
         self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
     ) -> NotificationConnection:
         page = await query(
-            notifications.list_notifications(ctx_of(info), first=first, after=after, unread_only=unread_only)
+            notifications.list_notifications(
+                ctx_of(info),
+                first=first,
+                after=after,
+                unread_only=unread_only,
+                with_total=selects(info, "totalCount"),
+            )
         )
         return build(NotificationConnection, page, Notification.of)
 

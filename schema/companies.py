@@ -20,6 +20,7 @@ from revgraph.schema.common import (
     input_dict,
     mutate,
     query,
+    selects,
 )
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.identity import User
@@ -57,7 +58,9 @@ class Company(Node):
         from revgraph.schema.contacts import contact_connection
 
         page = await query(
-            contact_queries.company_contacts(ctx_of(info), self.row.id, first=first, after=after)
+            contact_queries.company_contacts(
+                ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
+            )
         )
         return contact_connection(page)
 
@@ -70,7 +73,15 @@ class Company(Node):
         from revgraph.resolvers.deal_queries import deals_of
         from revgraph.schema.deals import deal_connection
 
-        page = await query(deals_of(ctx_of(info), company_id=self.row.id, first=first, after=after))
+        page = await query(
+            deals_of(
+                ctx_of(info),
+                company_id=self.row.id,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+            )
+        )
         return await deal_connection(info, page)
 
     @classmethod
@@ -160,7 +171,12 @@ class CompaniesQuery:
     ) -> CompanyConnection:
         page = await query(
             companies.list_companies(
-                ctx_of(info), filter=input_dict(filter), search=search, first=first, after=after
+                ctx_of(info),
+                filter=input_dict(filter),
+                search=search,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
             )
         )
         return build(CompanyConnection, page, Company.of)

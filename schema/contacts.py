@@ -32,6 +32,7 @@ from revgraph.schema.common import (
     input_dict,
     mutate,
     query,
+    selects,
 )
 from revgraph.schema.companies import Company
 from revgraph.schema.connections import Connection, build
@@ -112,12 +113,24 @@ class Contact(Node):
         from revgraph.resolvers.deal_queries import deals_of
         from revgraph.schema.deals import deal_connection
 
-        page = await query(deals_of(ctx_of(info), contact_id=self.row.id, first=first, after=after))
+        page = await query(
+            deals_of(
+                ctx_of(info),
+                contact_id=self.row.id,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+            )
+        )
         return await deal_connection(info, page)
 
     @strawberry.field(description=f"The contact's tasks, oldest first. {PAGE_ARGS}")
     async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:
-        page = await query(activities.contact_tasks(ctx_of(info), self.row.id, first=first, after=after))
+        page = await query(
+            activities.contact_tasks(
+                ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
+            )
+        )
         return task_connection(page)
 
     @strawberry.field(
@@ -126,7 +139,11 @@ class Contact(Node):
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> TimelineConnection:
-        page = await query(timeline.contact_timeline(ctx_of(info), self.row.id, first=first, after=after))
+        page = await query(
+            timeline.contact_timeline(
+                ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
+            )
+        )
         return timeline_connection(page)
 
     @classmethod
@@ -278,6 +295,7 @@ class ContactsQuery:
                 after=after,
                 last=last,
                 before=before,
+                with_total=selects(info, "totalCount"),
             )
         )
         return contact_connection(page)

@@ -20,6 +20,7 @@ from revgraph.schema.common import (
     input_dict,
     mutate,
     query,
+    selects,
 )
 from revgraph.schema.deals import (
     Deal,
@@ -188,6 +189,7 @@ class DealsQuery:
                 after=after,
                 last=last,
                 before=before,
+                with_total=selects(info, "totalCount"),
             )
         )
         return await deal_connection(info, page)

@@ -148,7 +148,12 @@ class Stage(Node):
     ) -> DealConnection:
         page = await query(
             deal_queries.stage_deals(
-                ctx_of(info), self.row, first=first, after=after, filter=deal_filter_dict(filter)
+                ctx_of(info),
+                self.row,
+                first=first,
+                after=after,
+                filter=deal_filter_dict(filter),
+                with_total=selects(info, "totalCount"),
             )
         )
         return await deal_connection(info, page)
@@ -344,7 +349,15 @@ class Deal(Node):
     ) -> Annotated[TimelineConnection, strawberry.lazy("revgraph.schema.activities")]:
         from revgraph.schema.activities import timeline_connection
 
-        page = await query(timeline.deal_timeline(ctx_for(self, info), self.row.id, first=first, after=after))
+        page = await query(
+            timeline.deal_timeline(
+                ctx_for(self, info),
+                self.row.id,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+            )
+        )
         return timeline_connection(page)
 
     @strawberry.field(description="Seconds since the deal entered its current stage.")

@@ -16,7 +16,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.distribution import assign, capture, handoff, live, pending, queues
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.ids import encode_id
-from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query
+from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.deals import Deal
 from revgraph.schema.identity import User
@@ -257,7 +257,15 @@ class DistributionQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> AssignmentConnection:
-        page = await query(live.list_assignments(ctx_of(info), queue_id=queue_id, first=first, after=after))
+        page = await query(
+            live.list_assignments(
+                ctx_of(info),
+                queue_id=queue_id,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+            )
+        )
         return build(AssignmentConnection, page, Assignment.of)
 
     @strawberry.field(

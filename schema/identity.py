@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers import api_keys, identity, loaders
 from revgraph.resolvers.ids import encode_id
-from revgraph.schema.common import Node, UserError, ctx_of, mutate, query
+from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
 
@@ -229,7 +229,11 @@ class IdentityQuery:
 
     @strawberry.field(description="Users of the workspace, oldest first.", permission_classes=AUTHENTICATED)
     async def users(self, info: Info, first: int | None = None, after: str | None = None) -> UserConnection:
-        page = await query(identity.list_users(ctx_of(info), first=first, after=after))
+        page = await query(
+            identity.list_users(
+                ctx_of(info), first=first, after=after, with_total=selects(info, "totalCount")
+            )
+        )
         return build(UserConnection, page, User.of)
 
     @strawberry.field(

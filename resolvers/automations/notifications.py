@@ -23,7 +23,12 @@ def _own_user(ctx: Context) -> tuple[int, int]:
 
 
 async def list_notifications(
-    ctx: Context, *, first: int | None, after: str | None, unread_only: bool = False
+    ctx: Context,
+    *,
+    first: int | None,
+    after: str | None,
+    unread_only: bool = False,
+    with_total: bool = False,
 ) -> Page:
     """The caller's notifications, newest first."""
     workspace_id, user_id = _own_user(ctx)
@@ -38,6 +43,7 @@ async def list_notifications(
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

@@ -16,7 +16,13 @@ RUN_ORDER = [SortKey("id", descending=True, kind="int")]
 
 
 async def list_runs(
-    ctx: Context, *, rule_id: str | None, status: str | None, first: int | None, after: str | None
+    ctx: Context,
+    *,
+    rule_id: str | None,
+    status: str | None,
+    first: int | None,
+    after: str | None,
+    with_total: bool = False,
 ) -> Page:
     """Runs of the workspace, newest first, optionally of one rule and/or status."""
     actor = ctx.require_admin()
@@ -33,6 +39,7 @@ async def list_runs(
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 

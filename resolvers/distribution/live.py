@@ -38,7 +38,12 @@ async def visible_deal(ctx: Context, deal_id: int) -> Deal | None:
 
 
 async def list_assignments(
-    ctx: Context, *, queue_id: str | None, first: int | None, after: str | None
+    ctx: Context,
+    *,
+    queue_id: str | None,
+    first: int | None,
+    after: str | None,
+    with_total: bool = False,
 ) -> Page:
     """Assignments the caller may see, newest first (optionally of one queue)."""
     scope = await scope_of(ctx)
@@ -53,6 +58,7 @@ async def list_assignments(
         after=after,
         default_size=limits.default_page_size,
         max_size=limits.max_page_size,
+        with_total=with_total,
     )
 
 
