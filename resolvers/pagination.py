@@ -12,7 +12,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.expressions import Q, RawSQL
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
@@ -95,7 +96,7 @@ class Page:
         return self._total
 
 
-# The window count's column name: no model has a field called so.
+# The folded count's column name: no model has a field called so.
 TOTAL_COLUMN = "rg_total_rows"
 
 
@@ -121,14 +122,17 @@ async def paginate(
 ) -> Page:
     """One page by keyset. With `with_total` (the caller selected
     totalCount), a page without a cursor also counts every matching row in
-    the same statement (a window count), so the count costs no second query;
-    past a cursor, totalCount runs its own count when asked."""
+    the same statement (an uncorrelated scalar subquery, evaluated once), so
+    the count costs no second round trip; past a cursor, totalCount runs its
+    own count when asked. (A COUNT(*) OVER () window would make SQLite
+    materialise and sort every matching row before the LIMIT.)"""
     check_page_size(first, last, maximum=max_size)
     count_query = query
     backward = last is not None and first is None
     window_total = with_total and not after and not before
     if window_total:
-        query = query.annotate(**{TOTAL_COLUMN: RawSQL("COUNT(*) OVER ()")})
+        total_of = Subquery(count_query.annotate(**{TOTAL_COLUMN: Count("id")}).values(TOTAL_COLUMN))
+        query = query.annotate(**{TOTAL_COLUMN: total_of})
     size = (last if backward else first) if (first is not None or last is not None) else default_size
     if after:
         query = query.filter(_after_q(keys, decode_cursor(after, keys), forward=True))
@@ -136,7 +140,9 @@ async def paginate(
         query = query.filter(_after_q(keys, decode_cursor(before, keys), forward=False))
     order = [("-" if key.descending != backward else "") + key.column for key in keys]
     rows = list(await query.order_by(*order).limit(size + 1)) if size else []
-    total = (getattr(rows[0], TOTAL_COLUMN) if rows else 0) if window_total and size else None
+    total = None
+    if window_total and size:
+        total = getattr(rows[0], TOTAL_COLUMN) if rows else 0
     more = len(rows) > size
     rows = rows[:size]
     if backward:

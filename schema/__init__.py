@@ -3,6 +3,9 @@ owns the extension list (limits, caches, error masking)."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
 from strawberry.tools import merge_types
 from strawberry.types import Info
@@ -33,6 +36,7 @@ from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
+from revgraph.schema.extensions import should_mask
 from revgraph.schema.nodes import register_node, resolve_node
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -108,10 +112,28 @@ Subscription.__strawberry_definition__.description = (
 )
 
 
+client_errors = logging.getLogger("revgraph.client_errors")
+
+
+class RevGraphSchema(strawberry.Schema):
+    """Strawberry's schema without its error log per GraphQL error.
+
+    Strawberry logs every error of every response at ERROR level with a
+    traceback: a client past its rate limit, or sending invalid queries,
+    would fill the logs (and, with a slow log sink, stall the server). Here
+    unexpected errors are logged once, with their request id, by ErrorMasking
+    (schema/extensions.py); what the client got wrong is a debug line."""
+
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        for error in errors:
+            if not should_mask(error):
+                client_errors.debug("client error: %s", error.message)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from revgraph.schema.extensions import extensions_for
 
-    return strawberry.Schema(
+    return RevGraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -104,3 +104,14 @@ async def test_validation_errors_stay_readable(gql, workspace):
     [error] = body["errors"]
     assert "Cannot query field 'nmae' on type 'Workspace'" in error["message"]
     assert error["message"] != "Unexpected error."
+
+
+async def test_what_the_client_got_wrong_is_not_logged_as_an_error(gql, workspace, caplog):
+    # Strawberry would log each of these at ERROR with a traceback: a client
+    # past its rate limit could fill the logs (and stall on a slow sink).
+    caplog.set_level(logging.DEBUG)
+    for document in ("{ nope }", "{ contacts(first: 1000) { totalCount } }", "{ teams { "):
+        response = await gql.raw({"query": document}, token=workspace.token)
+        assert response.json()["errors"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any(r.name == "revgraph.client_errors" for r in caplog.records)
