@@ -19,7 +19,7 @@ from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import decode_id, encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name, assignable_user
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import Scope, scope_of
 
@@ -48,14 +48,12 @@ async def contact_tasks(
 ) -> Page:
     """Tasks of a contact the caller can see (all of them are visible
     through the contact), oldest first."""
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         Task.filter(workspace_id=ctx.require_actor().workspace_id, contact_id=contact_id),
         TASK_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

@@ -17,7 +17,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import custom_fields_object, required_text
 from revgraph.resolvers.visibility import scope_of
 
@@ -76,14 +76,12 @@ async def list_companies(
     text = (search or "").strip()
     if text:
         query = query.filter(Q(name__icontains=text) | Q(domain__icontains=text))
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         COMPANY_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

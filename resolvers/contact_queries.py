@@ -13,7 +13,7 @@ from revgraph.models.crm import ContactTag
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 
 # A search with at least this many digits also looks in phone numbers, so
 # "2024" finds names but not every phone containing a 2.
@@ -96,16 +96,14 @@ async def list_contacts(
     if not filter or filter.get("deleted") is None:
         query = query.filter(deleted_at__isnull=True)
     query = query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         sort_keys(order_by),
         first=first,
         after=after,
         last=last,
         before=before,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 
@@ -115,13 +113,11 @@ async def company_contacts(
 ) -> Page:
     """The live contacts of a company that the caller may see, newest first."""
     query = (await visible_contacts(ctx)).filter(company_id=company_id, deleted_at__isnull=True)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         sort_keys(None),
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )

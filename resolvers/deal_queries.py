@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers import filtering
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.visibility import scope_of
 
 ORDER_KEYS = {
@@ -84,16 +84,14 @@ async def list_deals(
     query = query.filter(deleted_at__isnull=False) if deleted else query.filter(deleted_at=None)
     if extra is not None:
         query = query.filter(extra)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         keys,
         first=first,
         after=after,
         last=last,
         before=before,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 
@@ -111,14 +109,12 @@ async def stage_deals(
     scope = await scope_of(ctx)
     condition, _ = _deal_filter_q(filter)
     query = Deal.filter(scope.owner_q(), condition, stage_id=stage.id, deleted_at=None)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         CARD_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

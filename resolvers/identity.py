@@ -19,7 +19,7 @@ from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import normalize_email, required_text
 
@@ -327,14 +327,12 @@ async def workspace_of(ctx: Context) -> Workspace:
 async def list_users(ctx: Context, *, first: int | None, after: str | None, with_total: bool = False) -> Page:
     """Colleagues are visible to everyone in the workspace (to assign and mention)."""
     actor = ctx.require_actor()
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         User.filter(workspace_id=actor.workspace_id),
         [SortKey("id", kind="int")],
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

@@ -10,13 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
+
+if TYPE_CHECKING:
+    from revgraph.resolvers.context import Context
 
 
 class InvalidCursor(Exception):
@@ -154,6 +157,14 @@ async def paginate(
         has_previous_page=more if backward else bool(after),
         count_query=count_query,
         _total=total,
+    )
+
+
+async def paginate_for(ctx: Context, query: QuerySet, keys: Sequence[SortKey], **window: Any) -> Page:
+    """`paginate` with the server's page sizes (default and maximum)."""
+    limits = ctx.settings.limits
+    return await paginate(
+        query, keys, default_size=limits.default_page_size, max_size=limits.max_page_size, **window
     )
 
 

@@ -6,7 +6,7 @@ from revgraph.models.crm import Company, Contact
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.visibility import scope_of
 
 TIMELINE_ORDER = [SortKey("id", descending=True, kind="int")]
@@ -21,14 +21,12 @@ async def contact_timeline(
     merged = await Contact.filter(workspace_id=workspace_id, merged_into_id=contact_id).values_list(
         "id", flat=True
     )
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         Event.filter(workspace_id=workspace_id, contact_id__in=[contact_id, *merged]),
         TIMELINE_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 
@@ -38,14 +36,12 @@ async def deal_timeline(
 ) -> Page:
     """Events about the deal (moves, changes, notes, tasks, assignments), newest first."""
     workspace_id = ctx.require_actor().workspace_id
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         Event.filter(workspace_id=workspace_id, deal_id=deal_id),
         TIMELINE_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

@@ -10,7 +10,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events.bus import current_bus
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 
 NOTIFICATION_ORDER = [SortKey("id", descending=True, kind="int")]
 
@@ -35,14 +35,12 @@ async def list_notifications(
     query = Notification.filter(workspace_id=workspace_id, user_id=user_id)
     if unread_only:
         query = query.filter(read_at=None)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         NOTIFICATION_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

@@ -9,7 +9,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 
 RUN_STATUSES = ("PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "EXITED")
 RUN_ORDER = [SortKey("id", descending=True, kind="int")]
@@ -31,14 +31,12 @@ async def list_runs(
         query = query.filter(rule_id=pk_of(rule_id, "AutomationRule") or 0)
     if status is not None:
         query = query.filter(status=status)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         RUN_ORDER,
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 

@@ -12,7 +12,7 @@ from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events.bus import current_bus
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pagination import Page, SortKey, paginate
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.visibility import Scope, scope_of
 
 STREAM_KINDS = ("assignment.made", "assignment.queued")
@@ -50,14 +50,12 @@ async def list_assignments(
     query = Assignment.filter(_assignment_q(scope))
     if queue_id is not None:
         query = query.filter(queue_id=pk_of(queue_id, "Queue") or 0)
-    limits = ctx.settings.limits
-    return await paginate(
+    return await paginate_for(
+        ctx,
         query,
         [SortKey("id", True, "int")],
         first=first,
         after=after,
-        default_size=limits.default_page_size,
-        max_size=limits.max_page_size,
         with_total=with_total,
     )
 
