@@ -75,7 +75,7 @@ def write_json(path: str | Path, value: Any) -> None:
     Path(path).write_text(json.dumps(value))
 
 
-class Subscriber:
+class Subscriber(asyncio.Protocol):
     """One graphql-transport-ws subscriber as an asyncio protocol over
     websockets' sans-I/O client: every frame that arrives in one read is
     handled in that callback, with no task switch per message. A client
@@ -162,15 +162,6 @@ class Subscriber:
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.subscribed.done():
             self.subscribed.set_exception(RuntimeError(f"connection lost: {exc}"))
-
-    def eof_received(self) -> bool:
-        return False
-
-    def pause_writing(self) -> None:
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

@@ -95,12 +95,12 @@ class Member:
         if self.backlog is not None:  # a send is still waiting on the socket
             if len(self.backlog) >= MAX_BACKLOG:
                 self.lagged_at = sequence - 1
-                self.group.members.pop(self, None)
+                self.hub.leave(self)
                 return
             self.backlog.append(payload)
             return
         if not self.sink.alive():
-            self.group.members.pop(self, None)
+            self.hub.leave(self)
             return
         sending = self.sink.send(payload)
         try:
@@ -111,7 +111,7 @@ class Member:
         except StopIteration:
             return
         except Exception:
-            self.group.members.pop(self, None)  # the socket is gone
+            self.hub.leave(self)  # the socket is gone
             return
         self.backlog = deque()
         task = asyncio.ensure_future(self._finish(sending, waiting_on))
@@ -127,7 +127,7 @@ class Member:
                     break
                 await self.sink.send(payload)
         except Exception:
-            self.group.members.pop(self, None)
+            self.hub.leave(self)
         finally:
             self.backlog = None
         if self.lagged_at is not None and not self.wake.done():

@@ -132,8 +132,8 @@ async def paginate(
     check_page_size(first, last, maximum=max_size)
     count_query = query
     backward = last is not None and first is None
-    window_total = with_total and not after and not before
-    if window_total:
+    fold_total = with_total and not after and not before
+    if fold_total:
         total_of = Subquery(count_query.annotate(**{TOTAL_COLUMN: Count("id")}).values(TOTAL_COLUMN))
         query = query.annotate(**{TOTAL_COLUMN: total_of})
     size = (last if backward else first) if (first is not None or last is not None) else default_size
@@ -144,7 +144,7 @@ async def paginate(
     order = [("-" if key.descending != backward else "") + key.column for key in keys]
     rows = list(await query.order_by(*order).limit(size + 1)) if size else []
     total = None
-    if window_total and size:
+    if fold_total and size:
         total = getattr(rows[0], TOTAL_COLUMN) if rows else 0
     more = len(rows) > size
     rows = rows[:size]

@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from revgraph.schema.contacts import ContactFilter
-from revgraph.schema.deals import DealFilter
+from revgraph.schema.deal_filters import DealFilter
 
 
 @strawberry.enum(description="The event from the log that starts a rule.")

@@ -28,7 +28,8 @@ from revgraph.resolvers.board_hub import FrameSink, Render, current_sink
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import ctx_of
-from revgraph.schema.deals import BoardEventKind, Deal
+from revgraph.schema.deal_filters import BoardEventKind
+from revgraph.schema.deals import Deal
 from revgraph.schema.extensions import public_error
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
@@ -130,7 +131,7 @@ def _direct(info: Info, sink: FrameSink) -> board.Direct:
     used = sorted(_variables_in([*(root.directives or ()), root.selection_set]))
     used += sorted(_variables_in(list(raw.fragments.values())))
     values = raw.variable_values or {}
-    key = (id(operation), json.dumps({name: values.get(name) for name in used}, sort_keys=True, default=str))
+    key = (id(operation), _variables_key({name: values.get(name) for name in used}))
     return board.Direct(sink=sink, selection_key=key, render=_renderer(raw, sink.variables))
 
 

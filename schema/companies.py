@@ -70,19 +70,9 @@ class Company(Node):
     async def deals(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
-        from revgraph.resolvers.deal_queries import deals_of
-        from revgraph.schema.deals import deal_connection
+        from revgraph.schema.deals import related_deals
 
-        page = await query(
-            deals_of(
-                ctx_of(info),
-                company_id=self.row.id,
-                first=first,
-                after=after,
-                with_total=selects(info, "totalCount"),
-            )
-        )
-        return await deal_connection(info, page)
+        return await related_deals(info, first, after, company_id=self.row.id)
 
     @classmethod
     def of(cls, row: Any) -> Company:

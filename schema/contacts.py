@@ -110,19 +110,9 @@ class Contact(Node):
     async def deals(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[DealConnection, strawberry.lazy("revgraph.schema.deals")]:
-        from revgraph.resolvers.deal_queries import deals_of
-        from revgraph.schema.deals import deal_connection
+        from revgraph.schema.deals import related_deals
 
-        page = await query(
-            deals_of(
-                ctx_of(info),
-                contact_id=self.row.id,
-                first=first,
-                after=after,
-                with_total=selects(info, "totalCount"),
-            )
-        )
-        return await deal_connection(info, page)
+        return await related_deals(info, first, after, contact_id=self.row.id)
 
     @strawberry.field(description=f"The contact's tasks, oldest first. {PAGE_ARGS}")
     async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:

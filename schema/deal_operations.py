@@ -22,17 +22,8 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.deals import (
-    Deal,
-    DealConnection,
-    DealFilter,
-    DealOrder,
-    Pipeline,
-    Stage,
-    StageKind,
-    deal_connection,
-    deal_filter_dict,
-)
+from revgraph.schema.deal_filters import DealFilter, DealOrder, StageKind, deal_filter_dict
+from revgraph.schema.deals import Deal, DealConnection, Pipeline, Stage, deal_connection
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 
 

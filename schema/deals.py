@@ -6,7 +6,6 @@ import asyncio
 import itertools
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -18,18 +17,13 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
-    DateTimeFilter,
-    DecimalFilter,
-    IDFilter,
     Node,
-    OrderDirection,
-    StringFilter,
     ctx_of,
-    input_dict,
     query,
     selects,
 )
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
 
 if TYPE_CHECKING:
@@ -57,72 +51,6 @@ def ctx_for(obj: Any, info: Info) -> Context:
     """A record reached through a board event carries the subscriber's
     per-event context (shared loaders); otherwise the request's."""
     return getattr(obj, "ctx", None) or ctx_of(info)
-
-
-@strawberry.enum(description="What entering a stage means: still open, won or lost.")
-class StageKind(Enum):
-    OPEN = "OPEN"
-    WON = "WON"
-    LOST = "LOST"
-
-
-@strawberry.enum(description="A deal's outcome, set by the kind of its stage.")
-class DealStatus(Enum):
-    OPEN = "OPEN"
-    WON = "WON"
-    LOST = "LOST"
-
-
-@strawberry.enum(description="Fields deals can be ordered by. POSITION is card order within a stage.")
-class DealOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    VALUE = "VALUE"
-    TITLE = "TITLE"
-    POSITION = "POSITION"
-    EXPECTED_CLOSE_DATE = "EXPECTED_CLOSE_DATE"
-
-
-@strawberry.enum(description="What happened to a card on the board.")
-class BoardEventKind(Enum):
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    MOVED = "MOVED"
-    REMOVED = "REMOVED"
-
-
-@strawberry.input(description="Deals matching every given condition (and/or/not combine filters).")
-class DealFilter:
-    and_: list[DealFilter] | None = strawberry.field(
-        name="and", default=strawberry.UNSET, description="All of these."
-    )
-    or_: list[DealFilter] | None = strawberry.field(
-        name="or", default=strawberry.UNSET, description="Any of these."
-    )
-    not_: DealFilter | None = strawberry.field(name="not", default=strawberry.UNSET, description="Not this.")
-    title: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Title.")
-    pipeline_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Pipeline.")
-    stage_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Current stage.")
-    owner_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Owner.")
-    contact_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Contact.")
-    status: list[DealStatus] | None = strawberry.field(
-        default=strawberry.UNSET, description="Any of these statuses."
-    )
-    value: DecimalFilter | None = strawberry.field(default=strawberry.UNSET, description="Value.")
-    created_at: DateTimeFilter | None = strawberry.field(
-        default=strawberry.UNSET, description="Creation time."
-    )
-    deleted: bool | None = strawberry.field(default=strawberry.UNSET, description="true: only the trash.")
-
-
-@strawberry.input(description="One ordering key.")
-class DealOrder:
-    field: DealOrderField = strawberry.field(description="Field to order by.")
-    direction: OrderDirection = strawberry.field(description="ASC or DESC.")
-
-
-def deal_filter_dict(value: Any) -> dict[str, Any] | None:
-    plain = input_dict(value)
-    return plain or None
 
 
 @strawberry.type(description="A column of the board, with the gates a deal must pass to enter it.")
@@ -322,10 +250,10 @@ class Deal(Node):
         loaded, row = loader.peek(self.row.contact_id)
         scope = ctx.cache.get("scope")
         if not loaded or scope is None:
-            return _later(self._contact_async(ctx, loader))  # type: ignore[return-value]
+            return self._contact_later(ctx, loader)  # type: ignore[return-value]
         return _visible_contact(row, scope)
 
-    async def _contact_async(self, ctx: Context, loader: loaders.BatchLoader) -> Any:
+    async def _contact_later(self, ctx: Context, loader: loaders.BatchLoader) -> Any:
         row = await loader.load(self.row.contact_id)
         return _visible_contact(row, await scope_of(ctx))
 
@@ -393,9 +321,8 @@ class Deal(Node):
         )
 
 
-async def _later(awaitable: Any, then: Any = None) -> Any:
-    value = await awaitable
-    return then(value) if then is not None else value
+async def _later(awaitable: Any, then: Any) -> Any:
+    return then(await awaitable)
 
 
 def _visible_contact(row: Any, scope: Any) -> Any:
@@ -410,21 +337,30 @@ async def deal_connection(info: Info, page: Any) -> DealConnection:
     """A page of deals as a connection, with the owners and contacts its
     selection asks for loaded in one go, so each card's resolvers answer
     synchronously."""
-    await _load_card_edges(info, ctx_of(info), page.items, ("edges", "node"))
-    return build(DealConnection, page, Deal.of)
-
-
-async def _load_card_edges(info: Info, ctx: Context, rows: list[Any], path: tuple[str, ...]) -> None:
+    ctx = ctx_of(info)
+    rows = page.items
     owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
     contact_ids = {r.contact_id for r in rows if r.contact_id is not None}
     wanted = []
-    if owner_ids and selects(info, *path, "owner"):
+    if owner_ids and selects(info, "edges", "node", "owner"):
         wanted.append(loaders.users(ctx).load_many(owner_ids))
-    if contact_ids and selects(info, *path, "contact"):
+    if contact_ids and selects(info, "edges", "node", "contact"):
         wanted.append(loaders.contacts(ctx).load_many(contact_ids))
         await scope_of(ctx)
     if wanted:
         await asyncio.gather(*wanted)
+    return build(DealConnection, page, Deal.of)
+
+
+async def related_deals(info: Info, first: int | None, after: str | None, **subject: int) -> DealConnection:
+    """The live deals of one contact or company (`contact_id=` / `company_id=`)
+    that the caller may see, as a connection."""
+    page = await query(
+        deal_queries.deals_of(
+            ctx_of(info), first=first, after=after, with_total=selects(info, "totalCount"), **subject
+        )
+    )
+    return await deal_connection(info, page)
 
 
 @strawberry.type(name="DealConnection", description="A page of deals.")
