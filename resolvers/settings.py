@@ -34,6 +34,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+
+
 def sqlite_path(database_url: str) -> Path | None:
     """The file behind a sqlite:// URL, or None for other backends/in-memory."""
     if not database_url.startswith("sqlite://"):
@@ -51,6 +61,11 @@ class Limits:
     max_depth: int = 10
     max_aliases: int = 100
     max_tokens: int = 2000
+    # Field selections once fragments are expanded (each spread counted
+    # again): bounds the work of a small document of nested fragments.
+    max_fields: int = 5000
+    # Wall time of one query or mutation before it is cancelled.
+    operation_timeout_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 100
     default_page_size: int = 50
@@ -135,6 +150,10 @@ class Settings:
             max_depth=_int(env, "REVGRAPH_MAX_DEPTH", Limits.max_depth),
             max_aliases=_int(env, "REVGRAPH_MAX_ALIASES", Limits.max_aliases),
             max_tokens=_int(env, "REVGRAPH_MAX_TOKENS", Limits.max_tokens),
+            max_fields=_int(env, "REVGRAPH_MAX_FIELDS", Limits.max_fields),
+            operation_timeout_seconds=_seconds(
+                env, "REVGRAPH_OPERATION_TIMEOUT_SECONDS", Limits.operation_timeout_seconds
+            ),
             max_body_bytes=_int(env, "REVGRAPH_MAX_BODY_BYTES", Limits.max_body_bytes),
             max_cost=_int(env, "REVGRAPH_MAX_COST", Limits.max_cost),
             rate_limit_points=_int(env, "REVGRAPH_RATE_LIMIT_POINTS", Limits.rate_limit_points),

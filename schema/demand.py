@@ -57,27 +57,32 @@ def selected_fields(
     fragments: Mapping[str, FragmentDefinitionNode],
     parent: Any,
     selection_set: SelectionSetNode,
-    visited: frozenset[str] = frozenset(),
 ) -> list[tuple[Any, FieldNode]]:
     """The field nodes of a selection set with fragments flattened, each with
-    the type it is selected on."""
+    the type it is selected on. As graphql-core collects fields, a fragment
+    spread more than once in one selection set is collected once: the walk
+    is linear in the document, and so is everything built on it."""
     found: list[tuple[Any, FieldNode]] = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            found.append((parent, selection))
-            continue
-        if isinstance(selection, InlineFragmentNode):
-            condition, inner, seen = selection.type_condition, selection.selection_set, visited
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is None or name in visited:
+    seen: set[str] = set()
+    pending: list[tuple[Any, SelectionSetNode]] = [(parent, selection_set)]
+    while pending:
+        on, current = pending.pop()
+        for selection in current.selections:
+            if isinstance(selection, FieldNode):
+                found.append((on, selection))
                 continue
-            condition, inner, seen = fragment.type_condition, fragment.selection_set, visited | {name}
-        else:
-            continue
-        on = (schema.get_type(condition.name.value) if condition else None) or parent
-        found.extend(selected_fields(schema, fragments, on, inner, seen))
+            if isinstance(selection, InlineFragmentNode):
+                condition, inner = selection.type_condition, selection.selection_set
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                seen.add(name)
+                condition, inner = fragment.type_condition, fragment.selection_set
+            else:
+                continue
+            pending.append(((schema.get_type(condition.name.value) if condition else None) or on, inner))
     return found
 
 
@@ -95,7 +100,9 @@ class DemandEstimate:
     """Walks one operation with its variables coerced. Each field costs 1; a
     connection multiplies what its `edges`/`nodes` select by `first`/`last`
     (default page size when absent); other lists of objects multiply by
-    UNPAGINATED_LIST_ESTIMATE. Introspection fields cost nothing."""
+    UNPAGINATED_LIST_ESTIMATE. Introspection fields cost nothing. The cost
+    of a selection set is memoised by (node, type, page), so a fragment
+    used in many places is measured once: linear in the document."""
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class DemandEstimate:
         self.max_page_size = max_page_size
         self.default_page_size = default_page_size
         self.demand = Demand()
+        self.memo: dict[tuple[int, str, int | None], int] = {}
 
     def measure(self, operation: OperationDefinitionNode) -> Demand:
         root = self.schema.get_root_type(operation.operation)
@@ -119,14 +127,19 @@ class DemandEstimate:
             return self.demand
         roots = selected_fields(self.schema, self.fragments, root, operation.selection_set)
         self.demand.introspection = any(node.name.value in INTROSPECTION_ROOTS for _, node in roots)
-        self.demand.cost = self._cost(root, operation.selection_set, None, frozenset())
+        self.demand.cost = self._cost(root, operation.selection_set, None)
         return self.demand
 
-    def _cost(
-        self, parent: Any, selection_set: SelectionSetNode, page: int | None, visited: frozenset
-    ) -> int:
+    def _cost(self, parent: Any, selection_set: SelectionSetNode, page: int | None) -> int:
+        key = (id(selection_set), parent.name, page)
+        known = self.memo.get(key)
+        if known is None:
+            known = self.memo[key] = self._measure(parent, selection_set, page)
+        return known
+
+    def _measure(self, parent: Any, selection_set: SelectionSetNode, page: int | None) -> int:
         total = 0
-        for on, node in selected_fields(self.schema, self.fragments, parent, selection_set, visited):
+        for on, node in selected_fields(self.schema, self.fragments, parent, selection_set):
             name = node.name.value
             if name.startswith("__"):
                 continue
@@ -140,10 +153,10 @@ class DemandEstimate:
                 continue
             named = get_named_type(definition.type)
             if self._is_connection(named):
-                inner = self._cost(named, node.selection_set, size or self.default_page_size, visited)
+                inner = self._cost(named, node.selection_set, size or self.default_page_size)
                 total += 1 + inner
                 continue
-            children = self._cost(named, node.selection_set, None, visited)
+            children = self._cost(named, node.selection_set, None)
             if page is not None and name in ("edges", "nodes"):
                 multiplier = page
             elif self._is_list(definition.type) and is_composite_type(named):

@@ -2,31 +2,33 @@
 rate limits, caches and error masking (RELIABILITY.md).
 
 Order of refusals, cheapest first, so a refused operation runs no SQL:
-parse (tokens) -> validation (depth, aliases, mutations per document) ->
-page sizes with variables resolved -> cost ceiling -> authentication (the
-first SQL) -> introspection policy -> rate limit -> execution.
+parse (tokens) -> the document's shape with fragments expanded once each
+(fields, depth, aliases: schema/document_limits.py) -> validation
+(graphql-core's rules, mutations per document) -> page sizes with
+variables resolved -> cost ceiling -> authentication (the first SQL) ->
+introspection policy -> rate limit -> execution, under a deadline.
 
 Codes of top-level errors: QUERY_TOO_COMPLEX for the shape of the document
 (tokens, depth, aliases, cost, more than 4 mutations, logIn/signUp twice);
-LIMIT_EXCEEDED for `first`/`last` over 100 and for an exhausted rate-limit
-budget (then also HTTP 429 with Retry-After); UNAUTHENTICATED for a bearer
+LIMIT_EXCEEDED for `first`/`last` over 100, for an exhausted rate-limit
+budget (then also HTTP 429 with Retry-After) and for a query or mutation
+that ran past its deadline (cancelled; a mutation's transaction rolls back); UNAUTHENTICATED for a bearer
 token that is invalid, expired or revoked (the whole operation is refused);
 INTERNAL for anything unexpected (message masked, `requestId` to quote)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -35,6 +37,7 @@ from strawberry.types.graphql import OperationType
 from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
+from revgraph.schema.document_limits import DocumentLimits, document_problem
 
 log = logging.getLogger("revgraph.errors")
 
@@ -47,12 +50,10 @@ PUBLIC_CODES = {
     "INVALID",
     "BAD_REQUEST",
 }
-# Strawberry's limiters report without a code; these are their messages.
-# graphql-core aborts validation of pathological documents (e.g. ~900 copies
-# of one field overflow its overlap check): too complex as well.
+# graphql-core reports these without a code: the token limit of its
+# parser, and validation it aborted on a pathological document (e.g. ~900
+# copies of one field overflow its overlap check). Both are too complex.
 LIMITER_MESSAGES = (
-    "exceeds maximum operation depth",
-    "aliases found. Allowed:",
     "Document contains more than",
     "Validation aborted.",
 )
@@ -124,10 +125,53 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     return error
 
 
+class ParseReportingErrors(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse
+    (a syntax error, more tokens than allowed) is left for Strawberry to
+    parse again inside its own error handling. Raised from this hook, the
+    error escaped the websocket handler, whose client then got a bare
+    `complete` instead of the protocol's `error` message."""
+
+    def on_parse(self) -> Iterator[None]:
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            self.execution_context.graphql_document = None
+            yield
+
+
+class LimitedValidation(ValidationCache):
+    """The document's shape first (schema/document_limits.py: linear in the
+    document, fragments measured once), then graphql-core's validation
+    (cached). A document refused by its shape is never validated, so its
+    fragments are never expanded by anything."""
+
+    def __init__(self, limits: DocumentLimits) -> None:
+        super().__init__(maxsize=1024)
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        assert ec.graphql_document is not None
+        problem = document_problem(ec.graphql_document, self.limits)
+        if problem is not None:
+            ec.pre_execution_errors = [problem]
+            yield
+            return
+        yield from super().on_validate()
+
+
 class DemandControl(SchemaExtension):
     """Admits an operation after validation: page sizes, cost ceiling,
     authentication, introspection policy and rate limit, in that order.
-    Reports `extensions.cost` ({requested, limit} plus the caller's budget)."""
+    Reports `extensions.cost` ({requested, limit} plus the caller's budget).
+
+    A query or mutation runs, admission included, for at most the
+    operation timeout of wall time; past it the operation is cancelled at
+    its next await (a mutation's transaction rolls back) and answered
+    LIMIT_EXCEEDED. Subscriptions are long-lived by design and have no
+    deadline. The deadline lives in this one hook because Strawberry does
+    not unwind the hooks entered before one whose entry raises."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -136,10 +180,21 @@ class DemandControl(SchemaExtension):
         self.budget: Budget | None = None
 
     async def on_execute(self) -> AsyncIterator[None]:
-        # Raising here refuses the operation before any resolver runs, for
-        # queries, mutations and subscriptions alike.
-        actor, limiter = await self._admit()
-        yield
+        seconds = self.settings.limits.operation_timeout_seconds
+        if self.execution_context.operation_type == OperationType.SUBSCRIPTION or seconds <= 0:
+            seconds = None
+        try:
+            async with asyncio.timeout(seconds):
+                # Raising here refuses the operation before any resolver
+                # runs, for queries, mutations and subscriptions alike.
+                actor, limiter = await self._admit()
+                yield
+        except TimeoutError:
+            raise refusal(
+                f"The operation ran longer than {seconds:g} s and was cancelled; a change it had "
+                "not committed was rolled back. Ask for less (smaller pages, fewer fields) or retry.",
+                "LIMIT_EXCEEDED",
+            ) from None
         if actor is None or limiter is None:
             return
         result = self.execution_context.result
@@ -244,16 +299,15 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     concurrent requests, and these keep per-request state. Validation rules
     are built once so the validation cache recognises them."""
     limits = settings.limits
-    rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-        mutation_rule(limits.max_mutations_per_document),
-    ]
+    shape = DocumentLimits(
+        max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_fields=limits.max_fields
+    )
+    rules = [mutation_rule(limits.max_mutations_per_document)]
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=1024),
+        lambda: ParseReportingErrors(maxsize=1024),
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=1024),
+        lambda: LimitedValidation(shape),
         lambda: DemandControl(settings),
         ErrorMasking,
     ]
