@@ -4,9 +4,12 @@ Every capture appends `lead.captured` with its touchpoint. A lead whose
 normalised e-mail or phone matches a live contact re-enters that contact
 (`lead.reentered`), keeping its owner while the workspace's lead lock holds
 (30 days since the last activity by default); after that it is
-redistributed. Two concurrent captures of one new person never create two
-contacts: the partial unique indexes refuse the second insert and the
-capture is retried, finding the first."""
+redistributed. Captured into a pipeline, a returning lead re-enters the
+contact's open deal there (the re-entry is on that deal's timeline); a new
+deal opens only when none is open. Two concurrent captures of one new
+person never create two contacts: the partial unique indexes refuse the
+second insert and the capture is retried, finding the first; captures of
+one known contact are serialised on its row, so they never open two deals."""
 
 from __future__ import annotations
 
@@ -100,10 +103,21 @@ async def _existing(workspace_id: int, lead: Lead) -> Contact | None:
         match |= Q(phone=lead.phone)
     # The e-mail match wins over the phone match when they differ.
     rows = await Contact.filter(match, workspace_id=workspace_id, deleted_at=None).order_by("id")
-    for row in rows:
-        if lead.email and row.email == lead.email:
-            return row
-    return rows[0] if rows else None
+    found = next((row for row in rows if lead.email and row.email == lead.email), rows[0] if rows else None)
+    if found is None:
+        return None
+    # Concurrent captures of this person wait here for each other (a no-op
+    # on SQLite, whose transactions are serialised anyway).
+    return await Contact.filter(id=found.id).select_for_update().first()
+
+
+async def _open_deal(contact: Contact, pipeline: Pipeline) -> Deal | None:
+    """The contact's oldest open deal in the pipeline, which a returning lead re-enters."""
+    return (
+        await Deal.filter(contact_id=contact.id, pipeline_id=pipeline.id, status="OPEN", deleted_at=None)
+        .order_by("id")
+        .first()
+    )
 
 
 async def _last_activity(contact: Contact) -> datetime:
@@ -203,6 +217,17 @@ async def _capture_once(
             contact_id=contact.id,
             actor_label=label,
         )
+        deal = reused = None
+        if pipeline is not None:
+            reused = None if created else await _open_deal(contact, pipeline)
+            if reused is None:
+                from revgraph.resolvers.deals import open_deal_for_lead
+
+                deal = await open_deal_for_lead(
+                    actor, workspace, pipeline, contact, title=f"{contact.name} ({lead.source})", label=label
+                )
+            else:
+                deal = reused
         if not created:
             kept = (
                 "owner kept (lead lock)"
@@ -211,21 +236,16 @@ async def _capture_once(
                 if queue
                 else "returned"
             )
+            where = f", back in deal {reused.title}" if reused is not None else ""
             await record_event(
                 actor,
                 workspace.id,
                 "lead.reentered",
-                f"{contact.name} came back from {lead.source}: {kept}",
-                data={**origin, "ownerKept": lock_holds},
+                f"{contact.name} came back from {lead.source}: {kept}{where}",
+                data={**origin, "ownerKept": lock_holds, "dealReentered": reused is not None},
                 contact_id=contact.id,
+                deal_id=reused.id if reused is not None else None,
                 actor_label=label,
-            )
-        deal = None
-        if pipeline is not None:
-            from revgraph.resolvers.deals import open_deal_for_lead
-
-            deal = await open_deal_for_lead(
-                actor, workspace, pipeline, contact, title=f"{contact.name} ({lead.source})", label=label
             )
         assignment = None
         if queue is not None and not lock_holds:

@@ -156,3 +156,75 @@ async def test_next_pending_orders_overdue_returns_then_unworked_leads(gql, work
         token=agent["token"],
     )
     assert (await gql.ok(NEXT, token=agent["token"]))["nextPending"]["name"] == "Retorno"
+
+
+DEAL_TIMELINE = "query($id: ID!) { deal(id: $id) { timeline(first: 20) { edges { node { kind data } } } } }"
+CONTACT_DEALS = (
+    "query($id: ID!) { contact(id: $id) { deals(first: 10) { totalCount edges { node { id status } } } } }"
+)
+LOSE = """
+mutation($input: MoveDealInput!) { moveDeal(input: $input) { deal { status } userErrors { code field } } }
+"""
+
+
+async def test_a_returning_lead_reenters_its_open_deal_instead_of_opening_a_second(gql, workspace):
+    # given a lead captured into the pre-sales pipeline, which opened a deal
+    pipeline = await create_pipeline(gql, workspace.token)
+    first = await capture(gql, workspace.token, email="volta@example.com", pipelineId=pipeline["id"])
+    deal_id = first["deal"]["id"]
+    # when the same person comes back through another channel, into the same pipeline
+    again = await capture(
+        gql, workspace.token, email="VOLTA@example.com", source="whatsapp", pipelineId=pipeline["id"]
+    )
+    # then the capture answers with the same deal, and the contact still has one
+    assert again["userErrors"] == [] and again["created"] is False
+    assert again["deal"]["id"] == deal_id
+    deals = (await gql.ok(CONTACT_DEALS, {"id": first["contact"]["id"]}, token=workspace.token))["contact"]
+    assert deals["deals"]["totalCount"] == 1
+    # and the re-entry is on that deal's timeline, with where it came from
+    timeline = (await gql.ok(DEAL_TIMELINE, {"id": deal_id}, token=workspace.token))["deal"]["timeline"]
+    reentries = [e["node"] for e in timeline["edges"] if e["node"]["kind"] == "lead.reentered"]
+    assert len(reentries) == 1
+    assert reentries[0]["data"]["source"] == "whatsapp" and reentries[0]["data"]["dealReentered"] is True
+
+
+async def test_a_returning_lead_whose_deal_closed_opens_a_new_one(gql, workspace):
+    # given a lead whose deal was lost
+    pipeline = await create_pipeline(gql, workspace.token)
+    first = await capture(gql, workspace.token, email="perdido@example.com", pipelineId=pipeline["id"])
+    lost = await gql.ok(
+        LOSE,
+        {
+            "input": {
+                "dealId": first["deal"]["id"],
+                "stageId": pipeline["stage"]["Perdido"],
+                "lostReason": "Sem crédito",
+            }
+        },
+        token=workspace.token,
+    )
+    assert lost["moveDeal"]["deal"]["status"] == "LOST"
+    # when the person comes back into that pipeline
+    again = await capture(gql, workspace.token, email="perdido@example.com", pipelineId=pipeline["id"])
+    # then a new deal opens in the first stage, beside the lost one
+    assert again["deal"]["id"] != first["deal"]["id"] and again["deal"]["stage"]["name"] == "Novo lead"
+    deals = (await gql.ok(CONTACT_DEALS, {"id": first["contact"]["id"]}, token=workspace.token))["contact"]
+    assert sorted(e["node"]["status"] for e in deals["deals"]["edges"]) == ["LOST", "OPEN"]
+
+
+async def test_concurrent_returns_of_one_known_lead_open_no_second_deal(gql, workspace):
+    # given a known lead with an open deal
+    pipeline = await create_pipeline(gql, workspace.token)
+    first = await capture(gql, workspace.token, email="pressa@example.com", pipelineId=pipeline["id"])
+    # when it comes back eight times at once
+    results = await asyncio.gather(
+        *(
+            capture(gql, workspace.token, email="pressa@example.com", pipelineId=pipeline["id"])
+            for _ in range(8)
+        )
+    )
+    # then every capture re-entered the one open deal
+    assert all(r["userErrors"] == [] for r in results)
+    assert {r["deal"]["id"] for r in results} == {first["deal"]["id"]}
+    deals = (await gql.ok(CONTACT_DEALS, {"id": first["contact"]["id"]}, token=workspace.token))["contact"]
+    assert deals["deals"]["totalCount"] == 1
