@@ -15,6 +15,7 @@ from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.contacts import find_contact
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import decode_id, encode_id, pk_of
@@ -140,6 +141,7 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
         changed = await Task.filter(id=task.id, done=False).update(done=True, done_at=now)
         task.done, task.done_at = True, now
         if changed:
+            await record_first_contact(actor, contact_id=task.contact_id, deal_id=task.deal_id, at=now)
             await record_event(
                 actor,
                 actor.workspace_id,
@@ -173,6 +175,7 @@ async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
             deal_id=deal_id,
             author_id=actor.user_id,
         )
+        await record_first_contact(actor, contact_id=contact_id, deal_id=deal_id, at=datetime.now(UTC))
         first_line = body.splitlines()[0]
         short = first_line if len(first_line) <= 80 else first_line[:79] + "…"
         return await record_event(

@@ -22,7 +22,7 @@ from revgraph.resolvers.deals import (
     _pipeline_id_of,
     _transition,
 )
-from revgraph.resolvers.distribution.assign import release_leads
+from revgraph.resolvers.distribution.assign import record_first_contact, release_leads
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
@@ -86,6 +86,7 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         await deal.save()
         if changes_stage:
             await _transition(actor, deal, from_stage_id, target.id)
+            await record_first_contact(actor, contact_id=deal.contact_id, deal_id=deal.id, at=now)
         from_stage = await Stage.get(id=from_stage_id)
         summary = (
             f"Deal {deal.title} moved from {from_stage.name} to {target.name}"

@@ -107,6 +107,12 @@ class Assignment(Node):
         description="Why this user: strategy, pointer/weights/load, who was skipped and why."
     )
     at: datetime = strawberry.field(description="When the lead entered the queue.")
+    worked_at: datetime | None = strawberry.field(
+        description=(
+            "The assignee's first contact after this assignment: their first note, completed task, "
+            "outbound message or stage move on the lead. Null while unworked (or QUEUED)."
+        )
+    )
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The queue that decided.")
@@ -141,6 +147,7 @@ class Assignment(Node):
             status=AssignmentStatus(row.status),
             reason=row.reason,
             at=row.at,
+            worked_at=row.worked_at,
             row=row,
         )
 

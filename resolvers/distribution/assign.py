@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from revgraph.models.crm import Contact
@@ -298,3 +299,20 @@ async def release_leads(
         contact_id=contact_id,
         deal_id=deal_id,
     )
+
+
+async def record_first_contact(
+    actor: Actor | None, *, contact_id: int | None, deal_id: int | None, at: datetime
+) -> None:
+    """The owner's first work on a lead since it was assigned to them (a
+    note, a completed task, an outbound message, a stage move) marks their
+    open assignment of it worked at `at` (caller's transaction). Work by
+    automations or by anyone else leaves it unworked."""
+    if actor is None or actor.user_id is None or (contact_id is None and deal_id is None):
+        return
+    lead = Q(contact_id=contact_id) if contact_id is not None else Q(deal_id=deal_id)
+    if contact_id is not None and deal_id is not None:
+        lead |= Q(deal_id=deal_id)
+    await Assignment.filter(
+        lead, user_id=actor.user_id, status="ASSIGNED", released_at=None, worked_at=None
+    ).update(worked_at=at)
