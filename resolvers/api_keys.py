@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from revgraph.models.identity import ApiKey
-from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import NotFound
+from revgraph.models.identity import ApiKey, User
+from revgraph.resolvers.context import ROLE_RANK, Context
+from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
 from revgraph.resolvers.ids import pk_of
@@ -50,16 +50,27 @@ class IssuedApiKey:
 
 async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
     """ADMIN issues a key acting for `user` (default: the admin) with at most
-    `role`; the secret is returned once and stored only as a keyed hash."""
+    `role`, which may not exceed the user's own; the secret is returned once
+    and stored only as a keyed hash."""
     actor = ctx.require_admin()
     name = required_text(name, ["input", "name"])
     check_role(role)
     user = await user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
+    if user is None:
+        user = await User.get(id=actor.user_id)
+    if ROLE_RANK[role] > ROLE_RANK[user.role]:
+        # The key would only ever act with the user's role, yet be listed
+        # with the higher one: refused rather than misleading whoever audits it.
+        raise DomainError(
+            "FORBIDDEN",
+            f"A key acting for {user.name} may have at most their role, {user.role}.",
+            ["input", "role"],
+        )
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     async with unit_of_work():
         key = await ApiKey.create(
             workspace_id=actor.workspace_id,
-            user_id=user.id if user else actor.user_id,
+            user_id=user.id,
             name=name,
             role=role,
             secret_hash=secret_digest(ctx.settings, secret),

@@ -303,7 +303,8 @@ class IdentityMutation:
         return await mutate(TeamPayload, work)
 
     @strawberry.mutation(
-        description="Issue an API key; the secret is returned once. ADMIN only.", permission_classes=ADMIN
+        description="Issue an API key; the secret is returned once. Its role may not exceed its user's (FORBIDDEN on input.role). ADMIN only.",
+        permission_classes=ADMIN,
     )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> ApiKeyPayload:
         ctx = ctx_of(info)
