@@ -14,7 +14,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
-from revgraph.models.identity import ApiKey, LoginFailure, Session, Team, User, Workspace
+from revgraph.models.identity import ApiKey, Session, Team, User, Workspace
+from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -129,32 +130,25 @@ async def sign_up(
     return Authenticated(token, user)
 
 
-async def _throttled(settings: Settings, email: str, ip: str) -> bool:
-    limits = settings.limits
-    since = datetime.now(UTC) - timedelta(seconds=limits.login_failure_window_seconds)
-    if await LoginFailure.filter(email=email, at__gte=since).count() >= limits.login_failures_per_email:
-        return True
-    return await LoginFailure.filter(ip=ip, at__gte=since).count() >= limits.login_failures_per_ip
-
-
 async def log_in(ctx: Context, *, email: str, password: str) -> Authenticated:
     """Exchange e-mail and password for a session token. Failures are
-    throttled per e-mail and per IP; successful logins do not count."""
+    throttled per e-mail and per IP, the attempt reserved before the password
+    is checked; successful logins do not count."""
     key = (email or "").strip().lower()[:254]
-    if await _throttled(ctx.settings, key, ctx.client_ip):
-        raise DomainError(
-            "LIMIT_EXCEEDED",
-            "Too many failed log-in attempts; wait 15 minutes and try again.",
-            ["input", "email"],
-        )
-    user = await User.filter(email=key, active=True).first()
-    # Verify against a dummy hash when the user is unknown, so timing does
-    # not reveal which e-mails have accounts.
-    stored = user.password_hash if user else _dummy_hash(ctx.settings)
-    valid = await verify_password(ctx.settings, stored, password)
+    attempt = await attempt_limits.log_in_attempt(ctx, key)
+    try:
+        user = await User.filter(email=key, active=True).first()
+        # Verify against a dummy hash when the user is unknown, so timing does
+        # not reveal which e-mails have accounts.
+        stored = user.password_hash if user else _dummy_hash(ctx.settings)
+        valid = await verify_password(ctx.settings, stored, password)
+    except BaseException:
+        await attempt.release()  # the check did not finish: no failure to count
+        raise
     if user is None or not valid:
-        await LoginFailure.create(email=key, ip=ctx.client_ip)
+        # The reservation stays: it is this failure.
         raise DomainError("INVALID", "Wrong e-mail or password.", ["input", "password"])
+    await attempt.release()
     token = await _new_session(ctx.settings, user)
     return Authenticated(token, user)
 

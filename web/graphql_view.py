@@ -30,6 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
+from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.identity import authenticate
@@ -175,11 +176,17 @@ class RevGraphView(GraphQL):
         )
         self.settings = settings
         self.rate_limiter = RateLimiter(settings)
+        self.throttle = AttemptThrottle(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> dict[str, Any]:
-        ctx = Context(settings=self.settings, client_ip=client_ip(request), request_id=request_id_of(request))
+        ctx = Context(
+            settings=self.settings,
+            client_ip=client_ip(request),
+            request_id=request_id_of(request),
+            throttle=self.throttle,
+        )
         context: dict[str, Any] = {
             "ctx": ctx,
             "request": request,
@@ -228,3 +235,4 @@ class RevGraphView(GraphQL):
 
     async def aclose(self) -> None:
         await self.rate_limiter.aclose()
+        await self.throttle.aclose()
