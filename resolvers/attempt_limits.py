@@ -207,3 +207,20 @@ async def log_in_attempt(ctx: Context, email: str) -> Reservation:
         "Too many failed log-in attempts; wait {minutes} minutes and try again.",
         ["input", "email"],
     )
+
+
+async def sign_up_attempt(ctx: Context) -> Reservation:
+    """Reserve a sign-up attempt for the client IP, or refuse it with
+    LIMIT_EXCEEDED when the IP has used up its failures."""
+    limits = ctx.settings.limits
+    counter = Counter(
+        f"signup:ip:{_digest(ctx.client_ip)}",
+        limits.signup_failures_per_ip,
+        limits.signup_failure_window_seconds,
+    )
+    return await _reserve(
+        ctx,
+        [counter],
+        "Too many failed sign-up attempts from this address; wait {minutes} minutes and try again.",
+        None,
+    )

@@ -103,7 +103,9 @@ async def _new_session(settings: Settings, user: User) -> str:
 async def sign_up(
     ctx: Context, *, workspace_name: str, name: str, email: str, password: str
 ) -> Authenticated:
-    """Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, and log them in."""
+    """Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, and log them in.
+    A taken e-mail answers DUPLICATE, so failed sign-ups are throttled per
+    client IP; the attempt is reserved before the e-mail is looked up."""
     if not ctx.settings.allow_signup:
         raise DomainError(
             "FORBIDDEN", "Sign-up is disabled on this server; ask an administrator for an account."
@@ -112,6 +114,21 @@ async def sign_up(
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
     _check_password(password)
+    attempt = await attempt_limits.sign_up_attempt(ctx)
+    try:
+        signed_up = await _create_workspace(ctx, workspace_name, name, email, password)
+    except DomainError:
+        raise  # the reservation stays: it is this failure
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()  # successful sign-ups do not count
+    return signed_up
+
+
+async def _create_workspace(
+    ctx: Context, workspace_name: str, name: str, email: str, password: str
+) -> Authenticated:
     await _email_free(email)
     password_hash = await hash_password(ctx.settings, password)
     try:

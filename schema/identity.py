@@ -254,7 +254,7 @@ class IdentityQuery:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(
-        description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. Once per document.",
+        description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. A taken e-mail is DUPLICATE; failed attempts are throttled (20 per client IP in an hour, then LIMIT_EXCEEDED). Once per document.",
         permission_classes=PUBLIC,
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:

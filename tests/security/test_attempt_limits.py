@@ -11,9 +11,9 @@ import uuid
 import httpx
 import pytest
 
-from revgraph.models.identity import Session
+from revgraph.models.identity import Session, User, Workspace
 from tests.conftest import REAL_REDIS
-from tests.support import LOG_IN, PASSWORD, GraphQLClient, sign_up
+from tests.support import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, sign_up
 
 WRONG = "not the password"
 
@@ -101,3 +101,52 @@ async def test_parallel_wrong_passwords_on_two_servers_share_one_count_through_r
     codes = sorted(code_of(r) for r in results)
     assert codes == ["INVALID"] * 10 + ["LIMIT_EXCEEDED"] * 15
     assert await sessions_of(account.email) == 1
+
+
+async def sign_up_as(gql, email):
+    variables = {"input": {"workspaceName": "Sondagem", "name": "Quem", "email": email, "password": PASSWORD}}
+    return (await gql.ok(SIGN_UP, variables))["signUp"]
+
+
+async def test_twenty_five_parallel_sign_ups_with_a_taken_e_mail_give_twenty_duplicate_then_limit_exceeded(
+    private_server,
+):
+    # given a server with the default sign-up throttle and an account on it
+    server = await private_server()
+    async with httpx.AsyncClient(timeout=60) as http:
+        gql = GraphQLClient(server, http)
+        account = await sign_up(gql)
+        # when 25 sign-ups probe its e-mail at once from one address
+        results = await asyncio.gather(*(sign_up_as(gql, account.email) for _ in range(25)))
+    # then 20 learn that it is taken, and the rest are refused before the look-up
+    assert sorted(code_of(r) for r in results) == ["DUPLICATE"] * 20 + ["LIMIT_EXCEEDED"] * 5
+    refused = next(r for r in results if code_of(r) == "LIMIT_EXCEEDED")
+    assert refused["userErrors"][0]["field"] is None
+    assert "Too many failed sign-up attempts" in refused["userErrors"][0]["message"]
+    # and nothing was created
+    assert all(r["token"] is None for r in results)
+    assert await Workspace.all().count() == 1
+
+
+async def test_a_successful_sign_up_does_not_count_and_a_refused_one_creates_nothing(private_server):
+    server = await private_server(limits={"signup_failures_per_ip": 3})
+    async with httpx.AsyncClient(timeout=60) as http:
+        gql = GraphQLClient(server, http)
+        account = await sign_up(gql)
+        # given two failed sign-ups and then a successful one
+        for _ in range(2):
+            assert code_of(await sign_up_as(gql, account.email)) == "DUPLICATE"
+        await sign_up(gql)  # (asserts that it succeeded)
+        # then a third failure is still allowed
+        assert code_of(await sign_up_as(gql, account.email)) == "DUPLICATE"
+        # and past it even a free e-mail is refused, creating no workspace and no user
+        fresh = f"fresh-{uuid.uuid4().hex[:8]}@example.com"
+        refused = await sign_up_as(gql, fresh)
+    assert code_of(refused) == "LIMIT_EXCEEDED" and refused["token"] is None
+    assert await Workspace.all().count() == 2
+    assert not await User.filter(email=fresh).exists()
+
+
+async def test_the_shared_server_throttles_sign_ups_at_twenty_failures_an_hour(server):
+    assert server.settings.limits.signup_failures_per_ip == 20
+    assert server.settings.limits.signup_failure_window_seconds == 3600
