@@ -14,11 +14,13 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
 
 
 async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
-    """ADMIN revokes a key of the workspace; its secret stops working at once."""
+    """ADMIN revokes a key of the workspace; its secret stops working at once,
+    on HTTP and on the open websockets of every process."""
     actor = ctx.require_admin()
     key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
     if key is None:
@@ -27,11 +29,12 @@ async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
         async with unit_of_work():
             key.revoked_at = datetime.now(UTC)
             await key.save(update_fields=["revoked_at"])
-            await record_event(
+            await record_revocation(
                 actor,
                 actor.workspace_id,
                 "api_key.revoked",
                 f"API key {key.name} revoked",
+                Revocation(api_key_ids=frozenset({key.id})),
                 data={"apiKeyId": key.id},
             )
     return key

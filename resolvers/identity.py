@@ -21,6 +21,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import normalize_email, required_text
 
@@ -215,11 +216,20 @@ async def touch_presence(user: User, now: datetime | None = None) -> None:
 
 async def log_out(ctx: Context) -> None:
     """Revoke the session the caller authenticated with: its token stops
-    working at once, on HTTP and on open websockets (re-checked every minute)."""
+    working at once, on HTTP and on the open websockets of every process."""
     actor = ctx.require_actor()
     if actor.session_id is None:
         raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
-    await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+    async with unit_of_work():
+        if await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC)):
+            await record_revocation(
+                actor,
+                actor.workspace_id,
+                "session.revoked",
+                "Logged out",
+                Revocation(session_ids=frozenset({actor.session_id})),
+                data={"userId": actor.user_id},
+            )
 
 
 async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:
