@@ -19,9 +19,10 @@ from websockets.exceptions import ConnectionClosed
 
 from revgraph.models.crm import Contact
 from revgraph.models.identity import Session, User
+from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.revocations import Revocation, record_revocation
+from revgraph.resolvers.revocations import Revocation, current_revocation_watch, record_revocation
 from tests.conftest import REAL_REDIS
 from tests.live import connect, subscribe
 from tests.pipeline.support import create_deal, create_pipeline
@@ -176,6 +177,30 @@ async def test_a_revocation_of_every_credential_of_a_user_closes_their_session_a
         assert await closed_with(by_key) == (4403, [])
         reply = await run_on(admins, "me", ME)
         assert reply["payload"]["data"] == {"me": {"id": workspace.admin["id"]}}
+
+
+async def test_a_revocation_heard_while_a_socket_authenticates_is_applied_when_it_registers(gql, workspace):
+    # given a socket about to check a session's token: it notes what the process has heard
+    watch = current_revocation_watch()
+    seen = watch.generation
+    session = await Session.get(user_id=pk_of(workspace.admin["id"], "User"))
+    # when the session is revoked and the process hears it before the socket registers
+    assert (await gql.ok(LOG_OUT, token=workspace.token))["logOut"]["ok"] is True
+    for _ in range(100):
+        if watch.generation > seen:
+            break
+        await asyncio.sleep(0.01)
+    told = []
+    admin = await User.get(id=session.user_id)
+    actor = Actor(admin.workspace_id, admin.id, admin.role, session_id=session.id)
+    unwatch = watch.register(actor, lambda: told.append("revoked"), since=seen)
+    unwatch()
+    # then it is told at once
+    assert told == ["revoked"]
+    # while a socket that noted the revocation already is not told about it again
+    again = []
+    watch.register(actor, lambda: again.append("revoked"), since=watch.generation)()
+    assert again == []
 
 
 @pytest.mark.skipif(not REAL_REDIS, reason="two processes share revocations through Redis (real services)")
