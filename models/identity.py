@@ -85,15 +85,3 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
-
-
-class LoginFailure(Model):
-    """One failed logIn, kept for the throttling window (per e-mail and per IP)."""
-
-    id = fields.BigIntField(primary_key=True)
-    email = fields.CharField(max_length=254, db_index=True)
-    ip = fields.CharField(max_length=64, db_index=True)
-    at = fields.DatetimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        table = "login_failure"

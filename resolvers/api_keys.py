@@ -8,17 +8,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from revgraph.models.identity import ApiKey
-from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import NotFound
+from revgraph.models.identity import ApiKey, User
+from revgraph.resolvers.context import ROLE_RANK, Context
+from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
 
 
 async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
-    """ADMIN revokes a key of the workspace; its secret stops working at once."""
+    """ADMIN revokes a key of the workspace; its secret stops working at once,
+    on HTTP and on the open websockets of every process."""
     actor = ctx.require_admin()
     key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
     if key is None:
@@ -27,11 +29,12 @@ async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
         async with unit_of_work():
             key.revoked_at = datetime.now(UTC)
             await key.save(update_fields=["revoked_at"])
-            await record_event(
+            await record_revocation(
                 actor,
                 actor.workspace_id,
                 "api_key.revoked",
                 f"API key {key.name} revoked",
+                Revocation(api_key_ids=frozenset({key.id})),
                 data={"apiKeyId": key.id},
             )
     return key
@@ -50,16 +53,27 @@ class IssuedApiKey:
 
 async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
     """ADMIN issues a key acting for `user` (default: the admin) with at most
-    `role`; the secret is returned once and stored only as a keyed hash."""
+    `role`, which may not exceed the user's own; the secret is returned once
+    and stored only as a keyed hash."""
     actor = ctx.require_admin()
     name = required_text(name, ["input", "name"])
     check_role(role)
     user = await user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
+    if user is None:
+        user = await User.get(id=actor.user_id)
+    if ROLE_RANK[role] > ROLE_RANK[user.role]:
+        # The key would only ever act with the user's role, yet be listed
+        # with the higher one: refused rather than misleading whoever audits it.
+        raise DomainError(
+            "FORBIDDEN",
+            f"A key acting for {user.name} may have at most their role, {user.role}.",
+            ["input", "role"],
+        )
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     async with unit_of_work():
         key = await ApiKey.create(
             workspace_id=actor.workspace_id,
-            user_id=user.id if user else actor.user_id,
+            user_id=user.id,
             name=name,
             role=role,
             secret_hash=secret_digest(ctx.settings, secret),

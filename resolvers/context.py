@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revgraph.resolvers.errors import AuthError
 from revgraph.resolvers.settings import Settings
+
+if TYPE_CHECKING:
+    from revgraph.resolvers.attempt_limits import AttemptThrottle
 
 ROLES = ("ADMIN", "MANAGER", "AGENT")
 ROLE_RANK = {"AGENT": 0, "MANAGER": 1, "ADMIN": 2}
@@ -49,6 +52,8 @@ class Context:
     actor: Actor | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     client_ip: str = "unknown"
+    # Counts failed log-ins and sign-ups; None for trusted in-process callers.
+    throttle: AttemptThrottle | None = None
     # Per-request caches: never shared between requests (STYLE.md).
     cache: dict[str, Any] = field(default_factory=dict)
 

@@ -14,12 +14,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
-from revgraph.models.identity import ApiKey, LoginFailure, Session, Team, User, Workspace
+from revgraph.models.identity import ApiKey, Session, Team, User, Workspace
+from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import normalize_email, required_text
 
@@ -102,7 +104,9 @@ async def _new_session(settings: Settings, user: User) -> str:
 async def sign_up(
     ctx: Context, *, workspace_name: str, name: str, email: str, password: str
 ) -> Authenticated:
-    """Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, and log them in."""
+    """Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, and log them in.
+    A taken e-mail answers DUPLICATE, so failed sign-ups are throttled per
+    client IP; the attempt is reserved before the e-mail is looked up."""
     if not ctx.settings.allow_signup:
         raise DomainError(
             "FORBIDDEN", "Sign-up is disabled on this server; ask an administrator for an account."
@@ -111,6 +115,21 @@ async def sign_up(
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
     _check_password(password)
+    attempt = await attempt_limits.sign_up_attempt(ctx)
+    try:
+        signed_up = await _create_workspace(ctx, workspace_name, name, email, password)
+    except DomainError:
+        raise  # the reservation stays: it is this failure
+    except BaseException:
+        await attempt.release()
+        raise
+    await attempt.release()  # successful sign-ups do not count
+    return signed_up
+
+
+async def _create_workspace(
+    ctx: Context, workspace_name: str, name: str, email: str, password: str
+) -> Authenticated:
     await _email_free(email)
     password_hash = await hash_password(ctx.settings, password)
     try:
@@ -129,32 +148,25 @@ async def sign_up(
     return Authenticated(token, user)
 
 
-async def _throttled(settings: Settings, email: str, ip: str) -> bool:
-    limits = settings.limits
-    since = datetime.now(UTC) - timedelta(seconds=limits.login_failure_window_seconds)
-    if await LoginFailure.filter(email=email, at__gte=since).count() >= limits.login_failures_per_email:
-        return True
-    return await LoginFailure.filter(ip=ip, at__gte=since).count() >= limits.login_failures_per_ip
-
-
 async def log_in(ctx: Context, *, email: str, password: str) -> Authenticated:
     """Exchange e-mail and password for a session token. Failures are
-    throttled per e-mail and per IP; successful logins do not count."""
+    throttled per e-mail and per IP, the attempt reserved before the password
+    is checked; successful logins do not count."""
     key = (email or "").strip().lower()[:254]
-    if await _throttled(ctx.settings, key, ctx.client_ip):
-        raise DomainError(
-            "LIMIT_EXCEEDED",
-            "Too many failed log-in attempts; wait 15 minutes and try again.",
-            ["input", "email"],
-        )
-    user = await User.filter(email=key, active=True).first()
-    # Verify against a dummy hash when the user is unknown, so timing does
-    # not reveal which e-mails have accounts.
-    stored = user.password_hash if user else _dummy_hash(ctx.settings)
-    valid = await verify_password(ctx.settings, stored, password)
+    attempt = await attempt_limits.log_in_attempt(ctx, key)
+    try:
+        user = await User.filter(email=key, active=True).first()
+        # Verify against a dummy hash when the user is unknown, so timing does
+        # not reveal which e-mails have accounts.
+        stored = user.password_hash if user else _dummy_hash(ctx.settings)
+        valid = await verify_password(ctx.settings, stored, password)
+    except BaseException:
+        await attempt.release()  # the check did not finish: no failure to count
+        raise
     if user is None or not valid:
-        await LoginFailure.create(email=key, ip=ctx.client_ip)
+        # The reservation stays: it is this failure.
         raise DomainError("INVALID", "Wrong e-mail or password.", ["input", "password"])
+    await attempt.release()
     token = await _new_session(ctx.settings, user)
     return Authenticated(token, user)
 
@@ -204,11 +216,20 @@ async def touch_presence(user: User, now: datetime | None = None) -> None:
 
 async def log_out(ctx: Context) -> None:
     """Revoke the session the caller authenticated with: its token stops
-    working at once, on HTTP and on open websockets (re-checked every minute)."""
+    working at once, on HTTP and on the open websockets of every process."""
     actor = ctx.require_actor()
     if actor.session_id is None:
         raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
-    await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+    async with unit_of_work():
+        if await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC)):
+            await record_revocation(
+                actor,
+                actor.workspace_id,
+                "session.revoked",
+                "Logged out",
+                Revocation(session_ids=frozenset({actor.session_id})),
+                data={"userId": actor.user_id},
+            )
 
 
 async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:

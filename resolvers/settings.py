@@ -76,6 +76,10 @@ class Limits:
     login_failures_per_email: int = 10
     login_failures_per_ip: int = 100
     login_failure_window_seconds: int = 15 * 60
+    # signUp answers DUPLICATE for a taken e-mail: failed sign-ups per client
+    # IP are throttled like failed log-ins (resolvers/attempt_limits.py).
+    signup_failures_per_ip: int = 20
+    signup_failure_window_seconds: int = 3600
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
     # An open websocket re-checks its token and refreshes presence this often.
@@ -164,6 +168,9 @@ class Settings:
                 env, "REVGRAPH_LOGIN_FAILURES_PER_EMAIL", Limits.login_failures_per_email
             ),
             login_failures_per_ip=_int(env, "REVGRAPH_LOGIN_FAILURES_PER_IP", Limits.login_failures_per_ip),
+            signup_failures_per_ip=_int(
+                env, "REVGRAPH_SIGNUP_FAILURES_PER_IP", Limits.signup_failures_per_ip
+            ),
             form_posts_per_window=_int(env, "REVGRAPH_FORM_POSTS_PER_WINDOW", Limits.form_posts_per_window),
             form_post_window_seconds=_int(
                 env, "REVGRAPH_FORM_POST_WINDOW_SECONDS", Limits.form_post_window_seconds

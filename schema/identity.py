@@ -254,7 +254,7 @@ class IdentityQuery:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(
-        description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. Once per document.",
+        description="Create a workspace (BRL, America/Sao_Paulo) and its first ADMIN, logged in. Public unless REVGRAPH_ALLOW_SIGNUP=false. A taken e-mail is DUPLICATE; failed attempts are throttled (20 per client IP in an hour, then LIMIT_EXCEEDED). Once per document.",
         permission_classes=PUBLIC,
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
@@ -303,7 +303,8 @@ class IdentityMutation:
         return await mutate(TeamPayload, work)
 
     @strawberry.mutation(
-        description="Issue an API key; the secret is returned once. ADMIN only.", permission_classes=ADMIN
+        description="Issue an API key; the secret is returned once. Its role may not exceed its user's (FORBIDDEN on input.role). ADMIN only.",
+        permission_classes=ADMIN,
     )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> ApiKeyPayload:
         ctx = ctx_of(info)
@@ -317,7 +318,7 @@ class IdentityMutation:
         return await mutate(ApiKeyPayload, work)
 
     @strawberry.mutation(
-        description="Revoke the session token you are using (log out everywhere it is used).",
+        description="Revoke the session token you are using (log out everywhere it is used): it stops working at once, and its open websockets on every server are closed with 4403 within a second.",
         permission_classes=AUTHENTICATED,
     )
     async def log_out(self, info: Info) -> LogOutPayload:
@@ -330,7 +331,7 @@ class IdentityMutation:
         return await mutate(LogOutPayload, work)
 
     @strawberry.mutation(
-        description="Revoke an API key; its secret stops working at once. ADMIN only.",
+        description="Revoke an API key; its secret stops working at once, and its open websockets on every server are closed with 4403 within a second. ADMIN only.",
         permission_classes=ADMIN,
     )
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKeyPayload:

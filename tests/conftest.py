@@ -276,7 +276,7 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "server" not in request.fixturenames:
         yield
         return
-    server = request.getfixturevalue("server")  # noqa: F841 (ensures start)
+    server = request.getfixturevalue("server")  # (ensures start)
     yield
     from revgraph.tasks.broker import EmbeddedBroker, broker
 
@@ -285,6 +285,11 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     else:
         await worker_idle()
     await _empty_tables()
+    # Failed log-in and sign-up counts live outside the database (Redis or memory).
+    from revgraph.web.graphql_view import RevGraphView
+
+    view = next(r.app for r in server.app.routes if isinstance(getattr(r, "app", None), RevGraphView))
+    await view.throttle.reset()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tortoise import connections
 
 from revgraph.resolvers.database import close_database, open_database
 from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pending, install_bus
+from revgraph.resolvers.revocations import RevocationWatch, install_revocation_watch
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web.capture_endpoints import CaptureEndpoints
@@ -73,6 +74,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         bus = EventBus(settings)
         await bus.connect()
         install_bus(bus)
+        # Open websockets of a revoked credential close, whichever process revoked it.
+        watch = RevocationWatch(bus)
+        await watch.start()
+        install_revocation_watch(watch)
         from revgraph.tasks.broker import start_tasks, stop_tasks
 
         await start_tasks(settings, bus)
@@ -92,6 +97,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             timers.cancel()
             sweeper.cancel()
             await stop_tasks()
+            install_revocation_watch(None)
+            await watch.stop()
             install_bus(None)
             await bus.disconnect()
             await view.aclose()

@@ -3,7 +3,9 @@ context, protocol restrictions, and the websocket's presence keeper.
 
 HTTP requests are authenticated lazily, by the DemandControl extension
 after the document passed its limits, so a refused document costs no SQL.
-Websockets authenticate once, in `connection_init`."""
+Websockets authenticate once, in `connection_init`; a socket closes with 4403
+the moment its credential is revoked (resolvers/revocations.py) and checks
+it again before each operation."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import json
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -28,12 +31,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 
+from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.rate_limit import RateLimiter
+from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,10 +63,15 @@ def request_id_of(request: Request | WebSocket) -> str:
 
 
 class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws with one addition: while an authenticated socket
-    is open, its user stays present (and a revoked token closes it)."""
+    """graphql-transport-ws with two additions: while an authenticated socket
+    is open, its user stays present; and once its credential is revoked, it
+    sends nothing more, runs nothing more and closes with 4403."""
 
     presence: asyncio.Task | None = None
+    # Set the moment the credential is known to be withdrawn.
+    revoked = False
+    closing: asyncio.Task | None = None
+    unwatch: Callable[[], None] | None = None
 
     @staticmethod
     def _get_pre_execution_close_reason(error: Any) -> str | None:
@@ -76,14 +86,55 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         # Each operation runs in a task of its own, so this is seen by that
         # operation's resolvers only: the board hub writes its frames here.
         current_sink.set(OperationSink(self, operation))
-        await super().run_operation(operation)
+        if await self._credential_in_force(operation):
+            await super().run_operation(operation)
+
+    async def _credential_in_force(self, operation: Operation) -> bool:
+        """The revocation event reaches this process a moment after the
+        commit: the database says whether an operation may start."""
+        actor = self.context["ctx"].actor
+        try:
+            in_force = not self.revoked and actor is not None and await credential_active(actor)
+        except Exception:
+            log.exception("websocket credential check failed")
+            error = GraphQLError(
+                "The credential could not be checked; try again.", extensions={"code": "INTERNAL"}
+            )
+            await operation.send_initial_errors([error])
+            return False
+        if not in_force:
+            self.credential_revoked()
+        return in_force
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.presence is None:
+            watch = current_revocation_watch()
+            seen = self.context.get("revocations_seen")
+            if watch is not None and seen is not None:
+                actor = self.context["ctx"].actor
+                self.unwatch = watch.register(actor, self.credential_revoked, since=seen)
             self.presence = asyncio.create_task(self._keep_presence(), name="ws-presence")
 
+    def credential_revoked(self) -> None:
+        """Stop sending at once, then close with 4403."""
+        if self.revoked:
+            return
+        self.revoked = True
+        self.closing = asyncio.create_task(self._close_revoked(), name="ws-revoked")
+
+    async def _close_revoked(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=4403, reason="Forbidden: the token was revoked or expired")
+
+    async def send_message(self, message: Message) -> None:
+        if self.revoked:
+            return
+        await super().send_message(message)
+
     async def _keep_presence(self) -> None:
+        """Refresh the user's presence; also the last resort for an expiry,
+        or a revocation whose event never arrived."""
         view: RevGraphView = self.view  # type: ignore[assignment]
         token = self.context.get("ws_token")
         interval = view.settings.limits.ws_presence_interval_seconds
@@ -95,10 +146,12 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
                 log.exception("websocket presence check failed")
                 continue
             if actor is None:
-                await self.websocket.close(code=4403, reason="Forbidden: the token was revoked or expired")
+                self.credential_revoked()
                 return
 
     async def shutdown(self) -> None:
+        if self.unwatch is not None:
+            self.unwatch()
         if self.presence is not None:
             self.presence.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -112,7 +165,7 @@ class OperationSink:
 
     __slots__ = ("handler", "operation", "prefix", "socket", "variables")
 
-    def __init__(self, handler: BaseGraphQLTransportWSHandler, operation: Operation) -> None:
+    def __init__(self, handler: RevGraphWSHandler, operation: Operation) -> None:
         self.handler = handler
         self.operation = operation
         self.variables = operation.variables
@@ -121,7 +174,11 @@ class OperationSink:
 
     def alive(self) -> bool:
         operation = self.operation
-        return not operation.completed and self.handler.operations.get(operation.id) is operation
+        return (
+            not self.handler.revoked
+            and not operation.completed
+            and self.handler.operations.get(operation.id) is operation
+        )
 
     def send(self, payload: str) -> Coroutine[Any, Any, None]:
         return self.socket.send_text(self.prefix + payload + "}")
@@ -184,11 +241,17 @@ class RevGraphView(GraphQL):
         )
         self.settings = settings
         self.rate_limiter = RateLimiter(settings)
+        self.throttle = AttemptThrottle(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> dict[str, Any]:
-        ctx = Context(settings=self.settings, client_ip=client_ip(request), request_id=request_id_of(request))
+        ctx = Context(
+            settings=self.settings,
+            client_ip=client_ip(request),
+            request_id=request_id_of(request),
+            throttle=self.throttle,
+        )
         context: dict[str, Any] = {
             "ctx": ctx,
             "request": request,
@@ -226,6 +289,11 @@ class RevGraphView(GraphQL):
             (params.get("authorization") or params.get("Authorization")) if isinstance(params, dict) else None
         )
         token = bearer(raw) if isinstance(raw, str) else None
+        watch = current_revocation_watch()
+        if watch is not None:
+            # Revocations heard from here on are applied when the socket
+            # registers, in case one arrives while the token is checked.
+            context["revocations_seen"] = watch.generation
         actor = await authenticate(self.settings, token) if token else None
         if actor is None:
             raise ConnectionRejectionError(
@@ -237,3 +305,4 @@ class RevGraphView(GraphQL):
 
     async def aclose(self) -> None:
         await self.rate_limiter.aclose()
+        await self.throttle.aclose()

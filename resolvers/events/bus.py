@@ -13,7 +13,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from broadcaster import Broadcast
@@ -27,6 +27,9 @@ from revgraph.resolvers.settings import Settings
 log = logging.getLogger(__name__)
 
 DispatchHook = Callable[[list[dict[str, Any]]], Awaitable[None]]
+Listening = AbstractAsyncContextManager[AsyncIterator[dict[str, Any] | None]]
+# An event whose data names credentials it withdrew (resolvers/revocations.py).
+REVOKES = "revokes"
 
 
 class SafeBroadcast(Broadcast):
@@ -128,15 +131,31 @@ class EventBus:
         if self.redis_backend is not None:
             await self.redis_backend.ping()
 
+    def revocations_channel(self) -> str:
+        return f"{self.prefix}:revocations"
+
     async def publish(self, events: list[dict[str, Any]]) -> None:
         for wire in events:
-            await self.broadcast.publish(self.channel(wire["workspace_id"]), json.dumps(wire, default=str))
+            message = json.dumps(wire, default=str)
+            await self.broadcast.publish(self.channel(wire["workspace_id"]), message)
+            if (wire.get("data") or {}).get(REVOKES):
+                # Every process must hear that a credential stopped working,
+                # whichever workspaces it happens to listen to.
+                await self.broadcast.publish(self.revocations_channel(), message)
 
-    @asynccontextmanager
-    async def listen(self, workspace_id: int) -> AsyncIterator[AsyncIterator[dict[str, Any] | None]]:
+    def listen(self, workspace_id: int) -> Listening:
         """Yield an iterator of wire events; None means "you may have missed
         something: re-read the log from your last sequence"."""
-        async with self.broadcast.subscribe(self.channel(workspace_id)) as subscriber:
+        return self._listen(self.channel(workspace_id))
+
+    def listen_revocations(self) -> Listening:
+        """The events of every workspace that withdrew credentials; None
+        means some may have been missed (check the credentials you hold)."""
+        return self._listen(self.revocations_channel())
+
+    @asynccontextmanager
+    async def _listen(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any] | None]]:
+        async with self.broadcast.subscribe(channel) as subscriber:
 
             async def messages() -> AsyncIterator[dict[str, Any] | None]:
                 async for message in subscriber:  # type: ignore[union-attr]
