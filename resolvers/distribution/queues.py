@@ -15,6 +15,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
+from revgraph.resolvers.visibility import named_record
 
 MODES = ("ONLINE", "OFFLINE")
 STRATEGIES = ("ROUND_ROBIN", "WEIGHTED", "LEAST_LOADED")
@@ -144,12 +145,7 @@ async def remove_queue_member(ctx: Context, queue_id: str, user_id: str) -> Queu
 
 
 async def _queue(ctx: Context, raw_id: str | None, field: list[str]) -> Queue:
-    actor = ctx.require_actor()
-    pk = pk_of(raw_id, "Queue")
-    queue = await Queue.filter(id=pk or 0, workspace_id=actor.workspace_id, archived_at=None).first()
-    if queue is None:
-        raise NotFound("Queue", field)
-    return queue
+    return await named_record(ctx, Queue, raw_id, field)
 
 
 async def list_queues(ctx: Context) -> list[Queue]:
