@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Note, Task
@@ -18,22 +17,14 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import decode_id, encode_id, pk_of
+from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import required_text
-from revgraph.resolvers.visibility import Scope, scope_of
+from revgraph.resolvers.visibility import named_record, scope_of, task_q
 
 TASK_ORDER = [SortKey("id", kind="int")]
 MAX_NOTE_LENGTH = 20_000
-
-
-def task_q(scope: Scope) -> Q:
-    """A task is visible when its assignee is in scope or its contact is."""
-    if scope.everything:
-        return scope.owner_q()
-    owners = list(scope.owner_ids or ())
-    return Q(workspace_id=scope.workspace_id) & (Q(assignee_id__in=owners) | Q(contact__owner_id__in=owners))
 
 
 async def visible_tasks(ctx: Context) -> QuerySet:
@@ -63,11 +54,7 @@ async def _deal_ref(ctx: Context, deal_id: str | None, field: list[str]) -> Deal
     """A live deal the caller can see, or NOT_FOUND."""
     if deal_id is None:
         return None
-    scope = await scope_of(ctx)
-    deal = await Deal.filter(scope.owner_q(), id=pk_of(deal_id, "Deal") or 0, deleted_at=None).first()
-    if deal is None:
-        raise NotFound("Deal", field)
-    return deal
+    return await named_record(ctx, Deal, deal_id, field)
 
 
 def _due(value: Any) -> datetime | None:
@@ -129,10 +116,7 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
     """Mark a visible task done. Completing a done task is a no-op (no second
     event), so a retried request is safe."""
     actor = ctx.require_actor()
-    pk = pk_of(task_id, "Task")
-    task = await get_task(ctx, pk) if pk is not None else None
-    if task is None:
-        raise NotFound("Task", ["id"])
+    task = await named_record(ctx, Task, task_id, ["id"])
     if task.done:
         return task
     async with unit_of_work():

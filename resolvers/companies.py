@@ -13,13 +13,13 @@ from tortoise.queryset import QuerySet
 from revgraph.models.crm import Company
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import custom_fields_object, required_text
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record, scope_of
 
 COMPANY_FIELDS: f.FieldMap = {
     "name": f.FieldSpec("name", f.STRING),
@@ -45,11 +45,9 @@ async def get_company(ctx: Context, pk: int) -> Company | None:
 async def find_company(
     ctx: Context, company_id: str | None, field: list[str], *, live: bool = True
 ) -> Company:
-    pk = pk_of(company_id, "Company")
-    company = await get_company(ctx, pk) if pk is not None else None
-    if company is None or (live and company.deleted_at is not None):
-        raise NotFound("Company", field)
-    return company
+    """A visible company named by a global id (trashed too unless `live`),
+    or NOT_FOUND on `field`."""
+    return await named_record(ctx, Company, company_id, field, live=live)
 
 
 async def company_ref(ctx: Context, company_id: str | None, field: list[str]) -> int | None:

@@ -13,9 +13,9 @@ from tortoise.queryset import QuerySet
 from revgraph.models.crm import Contact, ContactTag
 from revgraph.resolvers.companies import company_ref
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.validation import (
     custom_fields_object,
@@ -25,7 +25,7 @@ from revgraph.resolvers.validation import (
     optional_text,
     required_text,
 )
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record, scope_of
 
 LIFECYCLE_STAGES = ("LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "DISQUALIFIED")
 
@@ -44,12 +44,9 @@ async def get_contact(ctx: Context, pk: int) -> Contact | None:
 async def find_contact(
     ctx: Context, contact_id: str | None, field: list[str], *, live: bool = True
 ) -> Contact:
-    """A visible contact named by a global id, or NOT_FOUND on `field`."""
-    pk = pk_of(contact_id, "Contact")
-    contact = await get_contact(ctx, pk) if pk is not None else None
-    if contact is None or (live and contact.deleted_at is not None):
-        raise NotFound("Contact", field)
-    return contact
+    """A visible contact named by a global id (trashed too unless `live`),
+    or NOT_FOUND on `field`."""
+    return await named_record(ctx, Contact, contact_id, field, live=live)
 
 
 # ------------------------------------------------------------------ writes

@@ -23,13 +23,11 @@ from revgraph.resolvers.deals import (
     _transition,
 )
 from revgraph.resolvers.distribution.assign import record_first_contact, release_leads
-from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record, scope_of
 
 
 async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
@@ -46,21 +44,22 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         sequence = await next_board_sequence(pipeline_id)
         deal = await _locked_deal(ctx, scope, raw_id, ["input", "dealId"])
         _check_version(deal, values.get("expected_version"))
-        target = await Stage.filter(
-            id=pk_of(values.get("stage_id"), "Stage") or 0, pipeline_id=deal.pipeline_id, archived_at=None
-        ).first()
-        if target is None:
-            raise NotFound("Stage", ["input", "stageId"])
+        target = await named_record(
+            ctx, Stage, values.get("stage_id"), ["input", "stageId"], pipeline_id=deal.pipeline_id
+        )
         after_pk = None
         if values.get("after_deal_id"):
-            after_pk = pk_of(values["after_deal_id"], "Deal")
-            exists = (
-                await Deal.filter(id=after_pk or 0, stage_id=target.id, deleted_at=None)
-                .exclude(id=deal.id)
-                .exists()
+            # The anchor is a card the caller can see in the target column:
+            # one it may not see is as unknown as a random id.
+            anchor = await named_record(
+                ctx,
+                Deal,
+                values["after_deal_id"],
+                ["input", "afterDealId"],
+                stage_id=target.id,
+                id__not=deal.id,
             )
-            if not exists:
-                raise NotFound("Deal", ["input", "afterDealId"])
+            after_pk = anchor.id
         before = {c: getattr(deal, c) for c in TRACKED}
         from_stage_id = deal.stage_id
         if values.get("patch"):

@@ -17,12 +17,11 @@ from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import custom_fields_object, optional_text, required_text
-from revgraph.resolvers.visibility import Scope, scope_of
+from revgraph.resolvers.visibility import Scope, named_record, scope_of
 
 MAX_VALUE = Decimal("9999999999999999.99")
 # Fields shown in a deal.updated event, by column.
@@ -59,17 +58,6 @@ def _currency(raw: str | None, field: list[str]) -> str:
     return code
 
 
-async def visible_record(
-    model: Any, type_name: str, raw_id: str | None, scope: Scope, field: list[str]
-) -> Any:
-    """A record the caller may see, by global id, or NOT_FOUND."""
-    pk = pk_of(raw_id, type_name)
-    row = await model.filter(scope.owner_q(), id=pk, deleted_at=None).first() if pk else None
-    if row is None:
-        raise NotFound(type_name, field)
-    return row
-
-
 async def _apply_fields(
     ctx: Context, scope: Scope, deal: Deal, values: dict[str, Any], prefix: list[str]
 ) -> None:
@@ -83,14 +71,10 @@ async def _apply_fields(
         deal.currency = _currency(values["currency"], [*prefix, "currency"])
     if "contact_id" in values:
         raw = values["contact_id"]
-        deal.contact_id = (
-            (await visible_record(Contact, "Contact", raw, scope, [*prefix, "contactId"])).id if raw else None
-        )
+        deal.contact_id = (await named_record(ctx, Contact, raw, [*prefix, "contactId"])).id if raw else None
     if "company_id" in values:
         raw = values["company_id"]
-        deal.company_id = (
-            (await visible_record(Company, "Company", raw, scope, [*prefix, "companyId"])).id if raw else None
-        )
+        deal.company_id = (await named_record(ctx, Company, raw, [*prefix, "companyId"])).id if raw else None
     if "owner_id" in values:
         raw = values["owner_id"]
         deal.owner_id = await assignable_user(ctx, scope, raw, [*prefix, "ownerId"])
@@ -101,12 +85,8 @@ async def _apply_fields(
         deal.custom_fields = fields
 
 
-async def _stage_of_pipeline(pipeline: Pipeline, raw_stage: str | None, field: list[str]) -> Stage:
-    stages = Stage.filter(pipeline_id=pipeline.id, archived_at=None)
-    if raw_stage is None:
-        stage = await stages.order_by("position", "id").first()
-    else:
-        stage = await stages.filter(id=pk_of(raw_stage, "Stage") or 0).first()
+async def _first_stage(pipeline: Pipeline, field: list[str]) -> Stage:
+    stage = await Stage.filter(pipeline_id=pipeline.id, archived_at=None).order_by("position", "id").first()
     if stage is None:
         raise NotFound("Stage", field)
     return stage
@@ -122,14 +102,13 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
     the same gates as a move."""
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
-    pipeline = await Pipeline.filter(
-        id=pk_of(values.get("pipeline_id"), "Pipeline") or 0,
-        workspace_id=actor.workspace_id,
-        archived_at=None,
-    ).first()
-    if pipeline is None:
-        raise NotFound("Pipeline", ["input", "pipelineId"])
-    stage = await _stage_of_pipeline(pipeline, values.get("stage_id"), ["input", "stageId"])
+    pipeline = await named_record(ctx, Pipeline, values.get("pipeline_id"), ["input", "pipelineId"])
+    first_stage = await _first_stage(pipeline, ["input", "stageId"])
+    stage = (
+        first_stage
+        if values.get("stage_id") is None
+        else await named_record(ctx, Stage, values["stage_id"], ["input", "stageId"], pipeline_id=pipeline.id)
+    )
     workspace = await Workspace.get(id=actor.workspace_id)
     now = datetime.now(UTC)
     deal = Deal(
@@ -145,7 +124,6 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         deal, stage, now, optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
     )
     await _apply_fields(ctx, scope, deal, values, ["input"])
-    first_stage = await _stage_of_pipeline(pipeline, None, ["input", "stageId"])
     async with unit_of_work():
         if stage.id != first_stage.id:
             await check_stage_entry(
@@ -215,7 +193,7 @@ async def open_deal_for_lead(
     label: str | None,
 ) -> Deal:
     """A captured lead's deal: first stage, owned like its contact (caller's transaction)."""
-    stage = await _stage_of_pipeline(pipeline, None, ["input", "pipelineId"])
+    stage = await _first_stage(pipeline, ["input", "pipelineId"])
     deal = Deal(
         workspace_id=workspace.id,
         pipeline_id=pipeline.id,
@@ -236,15 +214,12 @@ async def open_deal_for_lead(
 async def _locked_deal(
     ctx: Context, scope: Scope, raw_id: str, field: list[str], *, trashed: bool = False
 ) -> Deal:
-    pk = pk_of(raw_id, "Deal")
-    if not pk:
-        raise NotFound("Deal", field)
-    query = Deal.filter(scope.owner_q(), id=pk)
-    query = query.filter(deleted_at__isnull=False) if trashed else query.filter(deleted_at=None)
-    deal = await query.select_for_update().first()
-    if deal is None:
-        raise NotFound("Deal", field)
-    return deal
+    """The visible deal, live (or trashed), row-locked for the change."""
+    if trashed:
+        return await named_record(
+            ctx, Deal, raw_id, field, live=False, for_update=True, deleted_at__isnull=False
+        )
+    return await named_record(ctx, Deal, raw_id, field, for_update=True)
 
 
 def _changes(before: dict[str, Any], deal: Deal) -> dict[str, Any]:
@@ -265,11 +240,8 @@ def _jsonable(value: Any) -> Any:
 
 
 async def _pipeline_id_of(ctx: Context, scope: Scope, raw_id: str, field: list[str]) -> int:
-    pk = pk_of(raw_id, "Deal")
-    row = await Deal.filter(scope.owner_q(), id=pk or 0).values("pipeline_id")
-    if not row:
-        raise NotFound("Deal", field)
-    return row[0]["pipeline_id"]
+    """The pipeline of a visible deal, trashed or not (its lock comes first)."""
+    return (await named_record(ctx, Deal, raw_id, field, live=False)).pipeline_id
 
 
 async def update_deal(

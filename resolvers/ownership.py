@@ -5,8 +5,7 @@ from __future__ import annotations
 from revgraph.models.identity import User
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
-from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.visibility import Scope
+from revgraph.resolvers.visibility import Scope, named_record
 
 _UNSET = object()
 
@@ -21,10 +20,7 @@ async def assignable_user(ctx: Context, scope: Scope, user_id: str | None, field
         if actor.role == "AGENT":
             raise DomainError("FORBIDDEN", "Agents cannot leave their own records unassigned.", field)
         return None
-    pk = pk_of(user_id, "User")
-    exists = pk is not None and await User.filter(id=pk, workspace_id=actor.workspace_id).exists()
-    if not exists:
-        raise NotFound("User", field)
+    pk = (await named_record(ctx, User, user_id, field)).id
     if actor.role == "AGENT" and pk != actor.user_id:
         raise DomainError("FORBIDDEN", "Agents may only assign records to themselves.", field)
     if not scope.sees_user(pk):

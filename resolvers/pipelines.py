@@ -13,12 +13,12 @@ from tortoise.functions import Count, Sum
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.stage_gates import validate_required_fields
 from revgraph.resolvers.validation import required_text
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record, scope_of
 
 STAGE_KINDS = ("OPEN", "WON", "LOST")
 
@@ -119,12 +119,9 @@ async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any
 
 
 async def _admin_stage(ctx: Context, stage_id: str, field: list[str]) -> Stage:
-    actor = ctx.require_admin()
-    pk = pk_of(stage_id, "Stage")
-    stage = await Stage.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
-    if stage is None:
-        raise NotFound("Stage", field)
-    return stage
+    """A stage of the workspace, archived ones included, for its ADMIN."""
+    ctx.require_admin()
+    return await named_record(ctx, Stage, stage_id, field, live=False)
 
 
 async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> Stage:
@@ -171,9 +168,7 @@ async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> St
 async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], position: int | None) -> Stage:
     """ADMIN inserts a stage at `position` (default: last); later stages shift."""
     actor = ctx.require_admin()
-    pipeline = await get_pipeline(ctx, pk_of(pipeline_id, "Pipeline") or 0)
-    if pipeline is None:
-        raise NotFound("Pipeline", ["pipelineId"])
+    pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
     values = _stage_values(spec, ["input"])
     if await Stage.filter(pipeline_id=pipeline.id, name=values["name"], archived_at=None).exists():
         raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
@@ -199,9 +194,7 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
 async def reorder_stages(ctx: Context, pipeline_id: str, stage_ids: list[str]) -> Pipeline:
     """ADMIN sets the board order; the list must name every active stage once."""
     actor = ctx.require_admin()
-    pipeline = await get_pipeline(ctx, pk_of(pipeline_id, "Pipeline") or 0)
-    if pipeline is None:
-        raise NotFound("Pipeline", ["pipelineId"])
+    pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
     current = {s.id for s in await Stage.filter(pipeline_id=pipeline.id, archived_at=None)}
     wanted = [pk_of(s, "Stage") for s in stage_ids]
     if set(wanted) != current or len(wanted) != len(current):
@@ -238,14 +231,9 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
                 f"{stage.name} has {count} deal(s): name the stage they move to.",
                 ["moveDealsTo"],
             )
-        target_pk = pk_of(move_deals_to, "Stage")
-        target = (
-            await Stage.filter(id=target_pk or 0, pipeline_id=stage.pipeline_id, archived_at=None)
-            .exclude(id=stage.id)
-            .first()
+        target = await named_record(
+            ctx, Stage, move_deals_to, ["moveDealsTo"], pipeline_id=stage.pipeline_id, id__not=stage.id
         )
-        if target is None:
-            raise NotFound("Stage", ["moveDealsTo"])
     if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
         raise DomainError("RULE_VIOLATION", "A pipeline keeps at least one stage.", ["id"])
     from revgraph.resolvers.deal_moves import relocate_deals

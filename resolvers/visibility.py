@@ -3,17 +3,34 @@
 ADMIN sees the whole workspace; MANAGER sees records owned by members of
 their own team and every team below it, and of any team they manage (and
 its subtree); AGENT sees what they own. Every read and write path asks this
-module, so a record outside the scope behaves exactly like a missing one."""
+module, so a record outside the scope behaves exactly like a missing one:
+that includes every id an input names (the subject, and the links and
+anchors beside it), which `named_record` resolves."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 
+from revgraph.models.crm import Company, Contact, Task
+from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
+from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.ids import pk_of
+
+M = TypeVar("M", bound=Model)
+# Records the scope narrows by their owner.
+OWNED: tuple[type[Model], ...] = (Contact, Company, Deal)
+# The workspace's shared setup, which every member may read (the pipelines,
+# queues, users and teams queries list them all).
+SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team)
 
 
 @dataclass(frozen=True)
@@ -95,3 +112,61 @@ async def scope_of(ctx: Context) -> Scope:
         scope = await compute_scope(actor.workspace_id, actor.user_id, actor.role)
         ctx.cache["scope"] = scope
     return scope
+
+
+def task_q(scope: Scope) -> Q:
+    """A task is visible when its assignee is in scope or its contact is."""
+    if scope.everything:
+        return scope.owner_q()
+    owners = list(scope.owner_ids or ())
+    return Q(workspace_id=scope.workspace_id) & (Q(assignee_id__in=owners) | Q(contact__owner_id__in=owners))
+
+
+def visible_q(scope: Scope, model: type[Model]) -> Q:
+    """The rows of `model` the scope may see."""
+    if model in OWNED:
+        return scope.owner_q()
+    if model is Task:
+        return task_q(scope)
+    if model in SHARED:
+        return Q(workspace_id=scope.workspace_id)
+    raise TypeError(f"no visibility rule for {model.__name__}")
+
+
+def _live_q(model: type[Model]) -> Q:
+    columns = model._meta.fields_map
+    if "deleted_at" in columns:
+        return Q(deleted_at__isnull=True)
+    if "archived_at" in columns:
+        return Q(archived_at__isnull=True)
+    return Q()
+
+
+async def named_record(
+    ctx: Context,
+    model: type[M],
+    raw_id: str | None,
+    field: Sequence[str],
+    *,
+    live: bool = True,
+    for_update: bool = False,
+    **conditions: Any,
+) -> M:
+    """The record an input names by global id (a subject, a link, an anchor,
+    an id in a list), if the caller may see it. Anything else (a malformed
+    id, another type's id, a missing row, another workspace's row, a row
+    outside the caller's scope, a trashed or archived one when `live`, one
+    `conditions` rule out) is the same NOT_FOUND on `field`, so no input
+    tells a caller whether a record it may not see exists."""
+    pk = pk_of(raw_id, model.__name__)
+    row = None
+    if pk is not None:
+        query = model.filter(visible_q(await scope_of(ctx), model), id=pk, **conditions)
+        if live:
+            query = query.filter(_live_q(model))
+        if for_update:
+            query = query.select_for_update()
+        row = await query.first()
+    if row is None:
+        raise NotFound(model.__name__, field)
+    return row

@@ -12,10 +12,11 @@ from typing import Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
-from revgraph.resolvers.errors import DomainError, NotFound
-from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.scoring import check_points
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
+from revgraph.resolvers.visibility import named_record
 
 # GraphQL enum value -> event kind in the log.
 TRIGGER_KINDS = {
@@ -112,23 +113,11 @@ def template(value: Any, field: list[str], *, max_length: int, what: str) -> str
     return text
 
 
-async def _stage(workspace_id: int, raw: Any, field: list[str]) -> Stage:
-    stage = await Stage.filter(
-        id=pk_of(raw, "Stage") or 0, workspace_id=workspace_id, archived_at=None
-    ).first()
-    if stage is None:
-        raise NotFound("Stage", field)
-    return stage
+async def _user(ctx: Context, raw: Any, field: list[str]) -> int:
+    return (await named_record(ctx, User, raw, field)).id
 
 
-async def _user(workspace_id: int, raw: Any, field: list[str]) -> int:
-    pk = pk_of(raw, "User")
-    if pk is None or not await User.filter(id=pk, workspace_id=workspace_id).exists():
-        raise NotFound("User", field)
-    return pk
-
-
-async def validate_trigger(workspace_id: int, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+async def validate_trigger(ctx: Context, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The event kind and the stored trigger details (stage pks, field/value)."""
     prefix = ["input", "trigger"]
     kind = TRIGGER_KINDS.get(values.get("kind") or "")
@@ -141,7 +130,7 @@ async def validate_trigger(workspace_id: int, values: dict[str, Any]) -> tuple[s
         name = _camel(key)
         if kind != "deal.stage_changed":
             raise DomainError("INVALID", f"{name} applies only to DEAL_STAGE_CHANGED.", [*prefix, name])
-        trigger[name] = (await _stage(workspace_id, values[key], [*prefix, name])).id
+        trigger[name] = (await named_record(ctx, Stage, values[key], [*prefix, name])).id
     if values.get("field") is not None:
         allowed = CHANGE_FIELDS.get(kind)
         if allowed is None:
@@ -163,23 +152,22 @@ async def validate_trigger(workspace_id: int, values: dict[str, Any]) -> tuple[s
     return kind, trigger
 
 
-async def validate_actions(workspace_id: int, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each action has exactly one member set; ids must exist in the workspace."""
+async def validate_actions(ctx: Context, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each action has exactly one member set; the ids it names are records
+    the caller may see (the workspace's, for its ADMIN)."""
     if not items:
         raise DomainError("INVALID", "A rule needs at least one action.", ["input", "actions"])
     if len(items) > MAX_ACTIONS:
         raise DomainError("INVALID", f"A rule has at most {MAX_ACTIONS} actions.", ["input", "actions"])
-    return [
-        await _action(workspace_id, kind, item, ["input", "actions", str(i)]) for i, item in enumerate(items)
-    ]
+    return [await _action(ctx, kind, item, ["input", "actions", str(i)]) for i, item in enumerate(items)]
 
 
-async def _action(workspace_id: int, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
+async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
     members = [(_camel(k), v) for k, v in item.items() if _camel(k) in ACTION_TYPES and v is not None]
     if len(members) != 1:
         raise DomainError("INVALID", f"Set exactly one action: {', '.join(ACTION_TYPES)}.", prefix)
     action_type, raw = members[0]
-    params = await _params(workspace_id, kind, action_type, raw, [*prefix, action_type])
+    params = await _params(ctx, kind, action_type, raw, [*prefix, action_type])
     action: dict[str, Any] = {"type": action_type, "params": params, "waitMinutes": None, "exit": None}
     wait = item.get("wait_minutes")
     if wait is not None:
@@ -213,7 +201,7 @@ def _needs_deal(kind: str, field: list[str]) -> None:
 
 
 async def _params(
-    workspace_id: int, kind: str, action_type: str, raw: dict[str, Any], field: list[str]
+    ctx: Context, kind: str, action_type: str, raw: dict[str, Any], field: list[str]
 ) -> dict[str, Any]:
     if action_type == "createTask":
         minutes = raw.get("due_in_minutes")
@@ -224,7 +212,7 @@ async def _params(
         assign_to = raw.get("assign_to") or "OWNER"
         user_id = None
         if assign_to == "USER":
-            user_id = await _user(workspace_id, raw.get("user_id"), [*field, "userId"])
+            user_id = await _user(ctx, raw.get("user_id"), [*field, "userId"])
         return {
             "title": template(raw.get("title"), [*field, "title"], max_length=300, what="Title"),
             "dueInMinutes": minutes,
@@ -252,7 +240,7 @@ async def _params(
         return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"])[0]}
     if action_type == "moveDeal":
         _needs_deal(kind, field)
-        stage = await _stage(workspace_id, raw.get("stage_id"), [*field, "stageId"])
+        stage = await named_record(ctx, Stage, raw.get("stage_id"), [*field, "stageId"])
         reason = (raw.get("lost_reason") or "").strip() or None
         if stage.kind == "LOST" and reason is None:
             raise DomainError(
@@ -260,14 +248,10 @@ async def _params(
             )
         return {"stageId": stage.id, "lostReason": reason}
     if action_type == "distribute":
-        queue = await Queue.filter(
-            id=pk_of(raw.get("queue_id"), "Queue") or 0, workspace_id=workspace_id, archived_at=None
-        ).first()
-        if queue is None:
-            raise NotFound("Queue", [*field, "queueId"])
+        queue = await named_record(ctx, Queue, raw.get("queue_id"), [*field, "queueId"])
         return {"queueId": queue.id}
     if action_type == "assign":
-        return {"userId": await _user(workspace_id, raw.get("user_id"), [*field, "userId"])}
+        return {"userId": await _user(ctx, raw.get("user_id"), [*field, "userId"])}
     if action_type == "adjustScore":
         return {"points": check_points(raw.get("points"), [*field, "points"])}
     if action_type == "sendEmail":
@@ -283,7 +267,7 @@ async def _params(
         }
     # notify
     to = raw.get("to") or "OWNER"
-    user_id = await _user(workspace_id, raw.get("user_id"), [*field, "userId"]) if to == "USER" else None
+    user_id = await _user(ctx, raw.get("user_id"), [*field, "userId"]) if to == "USER" else None
     return {
         "to": to,
         "userId": user_id,

@@ -17,10 +17,10 @@ from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 
 
-async def _definition(workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
+async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
-    kind, trigger = await validate_trigger(workspace_id, values.get("trigger") or {})
-    actions = await validate_actions(workspace_id, kind, values.get("actions") or [])
+    kind, trigger = await validate_trigger(ctx, values.get("trigger") or {})
+    actions = await validate_actions(ctx, kind, values.get("actions") or [])
     return {
         "name": name,
         "enabled": values.get("enabled", True) is not False,
@@ -38,7 +38,7 @@ async def create_rule(ctx: Context, values: dict[str, Any]) -> AutomationRule:
     """A rule acts on events recorded after it exists; its definition is
     validated whole (exactly one member per action, ids of this workspace)."""
     actor = ctx.require_admin()
-    definition = await _definition(actor.workspace_id, values)
+    definition = await _definition(ctx, values)
     async with unit_of_work():
         rule = await AutomationRule.create(
             workspace_id=actor.workspace_id, created_by_id=actor.user_id, **definition
@@ -68,7 +68,7 @@ async def update_rule(ctx: Context, raw_id: str, values: dict[str, Any]) -> Auto
     new actions from the step they reached."""
     actor = ctx.require_admin()
     rule = await _rule(ctx, raw_id, ["id"])
-    definition = await _definition(actor.workspace_id, values)
+    definition = await _definition(ctx, values)
     async with unit_of_work():
         await AutomationRule.filter(id=rule.id).update(**definition, updated_at=datetime.now(UTC))
         await record_event(

@@ -18,14 +18,12 @@ from revgraph.models.distribution import Assignment, Queue, QueueMember
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Actor, Context
-from revgraph.resolvers.distribution.queues import _queue
 from revgraph.resolvers.distribution.strategies import Candidate, choose
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import is_online
-from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.settings import Settings
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record
 
 
 async def open_leads(user_ids: list[int]) -> dict[int, int]:
@@ -204,19 +202,12 @@ async def distribute(
     actor = ctx.require_actor()
     if (contact_id is None) == (deal_id is None):
         raise DomainError("INVALID", "Give either a contact or a deal to distribute.", ["input", "contactId"])
-    queue = await _queue(ctx, queue_id, ["input", "queueId"])
-    scope = await scope_of(ctx)
+    queue = await named_record(ctx, Queue, queue_id, ["input", "queueId"])
     if deal_id is not None:
-        deal = await Deal.filter(scope.owner_q(), id=pk_of(deal_id, "Deal") or 0, deleted_at=None).first()
-        if deal is None:
-            raise NotFound("Deal", ["input", "dealId"])
+        deal = await named_record(ctx, Deal, deal_id, ["input", "dealId"])
         subject = {"contact_id": None, "deal_id": deal.id}
     else:
-        contact = await Contact.filter(
-            scope.owner_q(), id=pk_of(contact_id, "Contact") or 0, deleted_at=None
-        ).first()
-        if contact is None:
-            raise NotFound("Contact", ["input", "contactId"])
+        contact = await named_record(ctx, Contact, contact_id, ["input", "contactId"])
         subject = {"contact_id": contact.id, "deal_id": None}
     async with unit_of_work():
         return await assign_through_queue(ctx.settings, actor, queue.id, **subject)

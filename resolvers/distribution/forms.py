@@ -19,6 +19,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import optional_text, required_text
+from revgraph.resolvers.visibility import named_record
 
 # What a posted field may become; `customFields.<key>` is also allowed.
 LEAD_FIELDS = ("name", "email", "phone", "message", "media", "campaign", "landingPage")
@@ -107,29 +108,14 @@ def honeypot_field(value: str | None, mapping: dict[str, str], field: list[str])
     return name
 
 
-async def _queue(workspace_id: int, raw: str | None, field: list[str]) -> int | None:
-    if raw is None:
-        return None
-    queue = await Queue.filter(
-        id=pk_of(raw, "Queue") or 0, workspace_id=workspace_id, archived_at=None
-    ).first()
-    if queue is None:
-        raise NotFound("Queue", field)
-    return queue.id
+async def _link(
+    ctx: Context, model: type[Queue] | type[Pipeline], raw: str | None, field: list[str]
+) -> int | None:
+    """The queue or pipeline a form feeds (None: none)."""
+    return None if raw is None else (await named_record(ctx, model, raw, field)).id
 
 
-async def _pipeline(workspace_id: int, raw: str | None, field: list[str]) -> int | None:
-    if raw is None:
-        return None
-    pipeline = await Pipeline.filter(
-        id=pk_of(raw, "Pipeline") or 0, workspace_id=workspace_id, archived_at=None
-    ).first()
-    if pipeline is None:
-        raise NotFound("Pipeline", field)
-    return pipeline.id
-
-
-async def _columns(workspace_id: int, values: dict[str, Any], current: Form | None) -> dict[str, Any]:
+async def _columns(ctx: Context, values: dict[str, Any], current: Form | None) -> dict[str, Any]:
     """Validate the given input fields into model columns. On update only
     what was sent changes; null resets a defaulted field and clears the others."""
     field = ["input"]
@@ -152,9 +138,9 @@ async def _columns(workspace_id: int, values: dict[str, Any], current: Form | No
             values["campaign"], [*field, "campaign"], max_length=200, what="Campaign"
         )
     if "queue_id" in values:
-        out["queue_id"] = await _queue(workspace_id, values["queue_id"], [*field, "queueId"])
+        out["queue_id"] = await _link(ctx, Queue, values["queue_id"], [*field, "queueId"])
     if "pipeline_id" in values:
-        out["pipeline_id"] = await _pipeline(workspace_id, values["pipeline_id"], [*field, "pipelineId"])
+        out["pipeline_id"] = await _link(ctx, Pipeline, values["pipeline_id"], [*field, "pipelineId"])
     if "thank_you_url" in values:
         out["thank_you_url"] = thank_you_url(values["thank_you_url"], [*field, "thankYouUrl"])
     mapping = out.get("field_mapping", current.field_mapping if current else {})
@@ -168,7 +154,7 @@ async def create_form(ctx: Context, values: dict[str, Any]) -> Form:
     """ADMIN creates a capture form; it gets an unguessable key, and posts to
     /f/<key> capture leads with its mapping and defaults."""
     actor = ctx.require_admin()
-    columns = await _columns(actor.workspace_id, values, None)
+    columns = await _columns(ctx, values, None)
     async with unit_of_work():
         form = await Form.create(workspace_id=actor.workspace_id, key=new_form_key(), **columns)
         await record_event(
@@ -191,7 +177,7 @@ async def update_form(ctx: Context, form_id: str, values: dict[str, Any]) -> For
     the key (already published on landing pages) stays."""
     actor = ctx.require_admin()
     form = await _form(actor.workspace_id, form_id, ["id"])
-    columns = await _columns(actor.workspace_id, values, form)
+    columns = await _columns(ctx, values, form)
     changed = sorted(name for name, value in columns.items() if getattr(form, name) != value)
     if not changed:
         return form

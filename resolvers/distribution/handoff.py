@@ -10,12 +10,11 @@ from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import release_leads
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.validation import required_text
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import named_record, scope_of
 
 
 async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_id: str | None) -> Assignment:
@@ -29,9 +28,7 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
     model, raw, field = (
         (Deal, deal_id, "dealId") if deal_id is not None else (Contact, contact_id, "contactId")
     )
-    record = await model.filter(scope.owner_q(), id=pk_of(raw, model.__name__) or 0, deleted_at=None).first()
-    if record is None:
-        raise NotFound(model.__name__, [field])
+    record = await named_record(ctx, model, raw, [field])
     target = await User.get(id=await assignable_user(ctx, scope, user_id, ["userId"]))
     now = datetime.now(UTC)
     async with unit_of_work():
@@ -88,13 +85,8 @@ async def _queue_of(subject: dict) -> int:
 async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
     """Disqualify a lead: the reason is required; the owner's capacity frees."""
     actor = ctx.require_actor()
-    scope = await scope_of(ctx)
     why = required_text(reason, ["reason"], max_length=500, what="Reason")
-    contact = await Contact.filter(
-        scope.owner_q(), id=pk_of(contact_id, "Contact") or 0, deleted_at=None
-    ).first()
-    if contact is None:
-        raise NotFound("Contact", ["contactId"])
+    contact = await named_record(ctx, Contact, contact_id, ["contactId"])
     async with unit_of_work():
         previous = contact.lifecycle_stage
         contact.lifecycle_stage = "DISQUALIFIED"

@@ -15,45 +15,36 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
+from revgraph.resolvers.visibility import named_record
 
 MODES = ("ONLINE", "OFFLINE")
 STRATEGIES = ("ROUND_ROBIN", "WEIGHTED", "LEAST_LOADED")
 MAX_WEIGHT = 1000
 
 
-async def _members(workspace_id: int, specs: list[dict[str, Any]], field: list[str]) -> list[dict[str, Any]]:
-    seen: set[int] = set()
-    members = []
-    for index, spec in enumerate(specs):
-        where = [*field, str(index)]
-        pk = pk_of(spec.get("user_id"), "User")
-        user = await User.filter(id=pk or 0, workspace_id=workspace_id, active=True).first()
-        if user is None:
-            raise NotFound("User", [*where, "userId"])
-        if user.id in seen:
-            raise DomainError("DUPLICATE", f"{user.name} is listed twice.", [*where, "userId"])
-        seen.add(user.id)
-        weight = spec.get("weight")
-        weight = 1 if weight is None else weight
-        if not 1 <= weight <= MAX_WEIGHT:
-            raise DomainError(
-                "INVALID", f"Weight is a whole number from 1 to {MAX_WEIGHT}.", [*where, "weight"]
-            )
-        capacity = spec.get("capacity")
-        if capacity is not None and capacity < 0:
-            raise DomainError(
-                "INVALID", "Capacity is the maximum number of open leads (0 or more).", [*where, "capacity"]
-            )
-        active = spec.get("active")
-        members.append(
-            {
-                "user_id": user.id,
-                "weight": weight,
-                "capacity": capacity,
-                "active": True if active is None else active,
-            }
+async def _member(ctx: Context, spec: dict[str, Any], where: list[str], seen: set[int]) -> dict[str, Any]:
+    """One member's settings (`where`: the path to its input); `seen`
+    collects the users already listed, each of whom may be listed once."""
+    user = await named_record(ctx, User, spec.get("user_id"), [*where, "userId"], active=True)
+    if user.id in seen:
+        raise DomainError("DUPLICATE", f"{user.name} is listed twice.", [*where, "userId"])
+    seen.add(user.id)
+    weight = spec.get("weight")
+    weight = 1 if weight is None else weight
+    if not 1 <= weight <= MAX_WEIGHT:
+        raise DomainError("INVALID", f"Weight is a whole number from 1 to {MAX_WEIGHT}.", [*where, "weight"])
+    capacity = spec.get("capacity")
+    if capacity is not None and capacity < 0:
+        raise DomainError(
+            "INVALID", "Capacity is the maximum number of open leads (0 or more).", [*where, "capacity"]
         )
-    return members
+    active = spec.get("active")
+    return {
+        "user_id": user.id,
+        "weight": weight,
+        "capacity": capacity,
+        "active": True if active is None else active,
+    }
 
 
 def _choice(value: str, allowed: tuple[str, ...], field: list[str], what: str) -> str:
@@ -72,7 +63,10 @@ async def create_queue(
     _choice(strategy, STRATEGIES, ["input", "strategy"], "strategy")
     if await Queue.filter(workspace_id=actor.workspace_id, name=name, archived_at=None).exists():
         raise DomainError("DUPLICATE", f"A queue named {name!r} already exists.", ["input", "name"])
-    specs = await _members(actor.workspace_id, members, ["input", "members"])
+    seen: set[int] = set()
+    specs = [
+        await _member(ctx, spec, ["input", "members", str(index)], seen) for index, spec in enumerate(members)
+    ]
     async with unit_of_work():
         queue = await Queue.create(workspace_id=actor.workspace_id, name=name, mode=mode, strategy=strategy)
         for position, spec in enumerate(specs):
@@ -93,7 +87,7 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
     backlog drain."""
     actor = ctx.require_admin()
     queue = await _queue(ctx, queue_id, ["queueId"])
-    (values,) = await _members(actor.workspace_id, [spec], ["input"])
+    values = await _member(ctx, spec, ["input"], set())
     async with unit_of_work():
         member = await QueueMember.filter(
             queue_id=queue.id, user_id=values["user_id"], removed_at=None
@@ -144,12 +138,7 @@ async def remove_queue_member(ctx: Context, queue_id: str, user_id: str) -> Queu
 
 
 async def _queue(ctx: Context, raw_id: str | None, field: list[str]) -> Queue:
-    actor = ctx.require_actor()
-    pk = pk_of(raw_id, "Queue")
-    queue = await Queue.filter(id=pk or 0, workspace_id=actor.workspace_id, archived_at=None).first()
-    if queue is None:
-        raise NotFound("Queue", field)
-    return queue
+    return await named_record(ctx, Queue, raw_id, field)
 
 
 async def list_queues(ctx: Context) -> list[Queue]:

@@ -1,0 +1,315 @@
+"""The table of id inputs for test_named_ids.py: for each mutation input
+of type ID, a call that reaches it, the kind of record it is tried with,
+and where the refusal must point. Grouped by who may not see the record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.security.named_ids import QUIET_RULE
+from tests.support import PASSWORD
+
+
+@dataclass(frozen=True)
+class Case:
+    """One id input of one mutation: `variables` builds a call that reaches
+    it with the given id, `hidden` names the record of World.theirs it is
+    tried with, `field` is where the refusal points."""
+
+    mutation: str
+    path: str
+    hidden: str
+    variables: Callable[[dict[str, Any], str], dict[str, Any]]
+    field: tuple[str, ...] = ()
+    code: str = "NOT_FOUND"
+
+    @property
+    def name(self) -> str:
+        return f"{self.mutation}({self.path})"
+
+    @property
+    def expected_field(self) -> list[str]:
+        return list(self.field or self.path.split("."))
+
+
+def by_id(mine: dict[str, Any], named: str) -> dict[str, Any]:
+    return {"id": named}
+
+
+LEAD = {"name": "Lead", "email": "lead@example.com", "source": "api"}
+TAG = {"addTag": {"tag": "x"}}
+
+# Records another agent owns: the agent `me`, manager M (whose teams do not
+# include that agent) and another workspace may not name them.
+OWNED = [
+    Case("updateContact", "id", "contact", lambda m, h: {"id": h, "input": {"name": "Mudado"}}),
+    Case(
+        "updateContact",
+        "input.companyId",
+        "company",
+        lambda m, h: {"id": m["contact"], "input": {"companyId": h}},
+    ),
+    Case(
+        "createContact",
+        "input.companyId",
+        "company",
+        lambda m, h: {"input": {"name": "Nova", "companyId": h}},
+    ),
+    Case("deleteContact", "id", "contact", by_id),
+    Case("restoreContact", "id", "trashed_contact", by_id),
+    Case("mergeContacts", "primaryId", "contact", lambda m, h: {"primaryId": h, "duplicateId": m["contact"]}),
+    Case(
+        "mergeContacts", "duplicateId", "contact", lambda m, h: {"primaryId": m["contact"], "duplicateId": h}
+    ),
+    Case("updateCompany", "id", "company", lambda m, h: {"id": h, "input": {"name": "Mudada"}}),
+    Case("deleteCompany", "id", "company", by_id),
+    Case("restoreCompany", "id", "trashed_company", by_id),
+    Case("addNote", "input.subjectId", "contact", lambda m, h: {"input": {"subjectId": h, "body": "Oi"}}),
+    Case("addNote", "input.subjectId", "deal", lambda m, h: {"input": {"subjectId": h, "body": "Oi"}}),
+    Case(
+        "createTask", "input.contactId", "contact", lambda m, h: {"input": {"title": "Ligar", "contactId": h}}
+    ),
+    Case("createTask", "input.dealId", "deal", lambda m, h: {"input": {"title": "Ligar", "dealId": h}}),
+    Case("completeTask", "id", "task", by_id),
+    Case(
+        "createDeal",
+        "input.contactId",
+        "contact",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": m["pipeline"], "contactId": h}},
+    ),
+    Case(
+        "createDeal",
+        "input.companyId",
+        "company",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": m["pipeline"], "companyId": h}},
+    ),
+    Case("updateDeal", "id", "deal", lambda m, h: {"id": h, "input": {"title": "Mudado"}}),
+    Case(
+        "updateDeal", "input.contactId", "contact", lambda m, h: {"id": m["deal"], "input": {"contactId": h}}
+    ),
+    Case(
+        "updateDeal", "input.companyId", "company", lambda m, h: {"id": m["deal"], "input": {"companyId": h}}
+    ),
+    Case("moveDeal", "input.dealId", "deal", lambda m, h: {"input": {"dealId": h, "stageId": m["column"]}}),
+    Case(
+        "moveDeal",
+        "input.afterDealId",
+        "deal",
+        lambda m, h: {"input": {"dealId": m["deal"], "stageId": m["column"], "afterDealId": h}},
+    ),
+    Case(
+        "moveDeal",
+        "input.patch.contactId",
+        "contact",
+        lambda m, h: {"input": {"dealId": m["deal"], "stageId": m["column"], "patch": {"contactId": h}}},
+    ),
+    Case(
+        "moveDeal",
+        "input.patch.companyId",
+        "company",
+        lambda m, h: {"input": {"dealId": m["deal"], "stageId": m["column"], "patch": {"companyId": h}}},
+    ),
+    Case("deleteDeal", "id", "deal", by_id),
+    Case("restoreDeal", "id", "trashed_deal", by_id),
+    Case(
+        "distribute",
+        "input.contactId",
+        "contact",
+        lambda m, h: {"input": {"queueId": m["queue"], "contactId": h}},
+    ),
+    Case("distribute", "input.dealId", "deal", lambda m, h: {"input": {"queueId": m["queue"], "dealId": h}}),
+    Case("reassign", "contactId", "contact", lambda m, h: {"userId": m["user"], "contactId": h}),
+    Case("reassign", "dealId", "deal", lambda m, h: {"userId": m["user"], "dealId": h}),
+    Case("disqualifyLead", "contactId", "contact", lambda m, h: {"contactId": h, "reason": "Spam"}),
+    Case("markNotificationRead", "id", "notification", by_id),
+]
+
+# A user outside the caller's teams (or workspace) cannot be given records.
+# (An agent may only name themselves: naming a colleague, whom the users
+# query lists, is FORBIDDEN, so agents are not in this table.)
+USERS = [
+    Case("createContact", "input.ownerId", "user", lambda m, h: {"input": {"name": "Nova", "ownerId": h}}),
+    Case(
+        "updateContact", "input.ownerId", "user", lambda m, h: {"id": m["contact"], "input": {"ownerId": h}}
+    ),
+    Case("createCompany", "input.ownerId", "user", lambda m, h: {"input": {"name": "Nova", "ownerId": h}}),
+    Case(
+        "updateCompany", "input.ownerId", "user", lambda m, h: {"id": m["company"], "input": {"ownerId": h}}
+    ),
+    Case(
+        "createDeal",
+        "input.ownerId",
+        "user",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": m["pipeline"], "ownerId": h}},
+    ),
+    Case("updateDeal", "input.ownerId", "user", lambda m, h: {"id": m["deal"], "input": {"ownerId": h}}),
+    Case(
+        "moveDeal",
+        "input.patch.ownerId",
+        "user",
+        lambda m, h: {"input": {"dealId": m["deal"], "stageId": m["column"], "patch": {"ownerId": h}}},
+    ),
+    Case(
+        "createTask", "input.assigneeId", "user", lambda m, h: {"input": {"title": "Ligar", "assigneeId": h}}
+    ),
+    Case("reassign", "userId", "user", lambda m, h: {"userId": h, "contactId": m["contact"]}),
+]
+
+# Ids inside a rule's definition, by where they sit, with the trigger they need.
+RULE_IDS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
+    "trigger.fromStageId": (
+        "stage",
+        lambda h: {"trigger": {"kind": "DEAL_STAGE_CHANGED", "fromStageId": h}, "actions": [TAG]},
+    ),
+    "trigger.toStageId": (
+        "stage",
+        lambda h: {"trigger": {"kind": "DEAL_STAGE_CHANGED", "toStageId": h}, "actions": [TAG]},
+    ),
+    "actions.createTask.userId": (
+        "user",
+        lambda h: {"actions": [{"createTask": {"title": "Ligar", "assignTo": "USER", "userId": h}}]},
+    ),
+    "actions.moveDeal.stageId": ("stage", lambda h: {"actions": [{"moveDeal": {"stageId": h}}]}),
+    "actions.distribute.queueId": ("queue", lambda h: {"actions": [{"distribute": {"queueId": h}}]}),
+    "actions.assign.userId": ("user", lambda h: {"actions": [{"assign": {"userId": h}}]}),
+    "actions.notify.userId": (
+        "user",
+        lambda h: {"actions": [{"notify": {"to": "USER", "userId": h, "message": "Oi"}}]},
+    ),
+}
+
+
+def rule(definition: Callable[[str], dict[str, Any]], named: str) -> dict[str, Any]:
+    return {"name": "Nova", "trigger": {"kind": "DEAL_CREATED"}, **definition(named)}
+
+
+def rule_field(path: str) -> tuple[str, ...]:
+    head, *rest = path.split(".")
+    return ("input", head, "0", *rest) if head == "actions" else ("input", head, *rest)
+
+
+RULES = [
+    case
+    for path, (hidden, definition) in RULE_IDS.items()
+    for case in (
+        Case(
+            "createAutomationRule",
+            f"input.{path}",
+            hidden,
+            lambda m, h, definition=definition: {"input": rule(definition, h)},
+            rule_field(path),
+        ),
+        Case(
+            "updateAutomationRule",
+            f"input.{path}",
+            hidden,
+            lambda m, h, definition=definition: {"id": m["rule"], "input": rule(definition, h)},
+            rule_field(path),
+        ),
+    )
+]
+
+# The workspace's setup: only another workspace cannot name it.
+SETUP = [
+    *RULES,
+    Case(
+        "createDeal",
+        "input.pipelineId",
+        "pipeline",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": h}},
+    ),
+    Case(
+        "createDeal",
+        "input.stageId",
+        "stage",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": m["pipeline"], "stageId": h}},
+    ),
+    Case("moveDeal", "input.stageId", "stage", lambda m, h: {"input": {"dealId": m["deal"], "stageId": h}}),
+    Case("updateStage", "id", "stage", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("addStage", "pipelineId", "pipeline", lambda m, h: {"pipelineId": h, "input": {"name": "Nova"}}),
+    Case("reorderStages", "pipelineId", "pipeline", lambda m, h: {"pipelineId": h, "stageIds": m["stages"]}),
+    Case(
+        "reorderStages",
+        "stageIds",
+        "stage",
+        lambda m, h: {"pipelineId": m["pipeline"], "stageIds": [h, *m["stages"][1:]]},
+        code="INVALID",
+    ),
+    Case("archiveStage", "id", "stage", lambda m, h: {"id": h}),
+    Case("archiveStage", "moveDealsTo", "stage", lambda m, h: {"id": m["column"], "moveDealsTo": h}),
+    Case(
+        "createQueue",
+        "input.members.userId",
+        "user",
+        lambda m, h: {
+            "input": {
+                "name": "Nova",
+                "mode": "OFFLINE",
+                "strategy": "ROUND_ROBIN",
+                "members": [{"userId": h}],
+            }
+        },
+        ("input", "members", "0", "userId"),
+    ),
+    Case("setQueueMember", "queueId", "queue", lambda m, h: {"queueId": h, "input": {"userId": m["user"]}}),
+    Case(
+        "setQueueMember", "input.userId", "user", lambda m, h: {"queueId": m["queue"], "input": {"userId": h}}
+    ),
+    Case("removeQueueMember", "queueId", "queue", lambda m, h: {"queueId": h, "userId": m["user"]}),
+    Case("removeQueueMember", "userId", "user", lambda m, h: {"queueId": m["queue"], "userId": h}),
+    Case(
+        "distribute",
+        "input.queueId",
+        "queue",
+        lambda m, h: {"input": {"queueId": h, "contactId": m["contact"]}},
+    ),
+    Case("captureLead", "input.queueId", "queue", lambda m, h: {"input": {**LEAD, "queueId": h}}),
+    Case("captureLead", "input.pipelineId", "pipeline", lambda m, h: {"input": {**LEAD, "pipelineId": h}}),
+    Case("createForm", "input.queueId", "queue", lambda m, h: {"input": {"name": "Nova", "queueId": h}}),
+    Case(
+        "createForm",
+        "input.pipelineId",
+        "pipeline",
+        lambda m, h: {"input": {"name": "Nova", "pipelineId": h}},
+    ),
+    Case("updateForm", "id", "form", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("updateForm", "input.queueId", "queue", lambda m, h: {"id": m["form"], "input": {"queueId": h}}),
+    Case(
+        "updateForm",
+        "input.pipelineId",
+        "pipeline",
+        lambda m, h: {"id": m["form"], "input": {"pipelineId": h}},
+    ),
+    Case("archiveForm", "id", "form", by_id),
+    Case(
+        "createUser",
+        "input.teamId",
+        "team",
+        lambda m, h: {
+            "input": {
+                "name": "Nova",
+                "email": "nova@example.com",
+                "password": PASSWORD,
+                "role": "AGENT",
+                "teamId": h,
+            }
+        },
+    ),
+    Case("createTeam", "input.managerId", "user", lambda m, h: {"input": {"name": "Nova", "managerId": h}}),
+    Case("createTeam", "input.parentId", "team", lambda m, h: {"input": {"name": "Nova", "parentId": h}}),
+    Case(
+        "createApiKey",
+        "input.userId",
+        "user",
+        lambda m, h: {"input": {"name": "Nova", "role": "AGENT", "userId": h}},
+    ),
+    Case("revokeApiKey", "id", "api_key", by_id),
+    Case("updateAutomationRule", "id", "rule", lambda m, h: {"id": h, "input": QUIET_RULE}),
+    Case("setAutomationRuleEnabled", "id", "rule", lambda m, h: {"id": h, "enabled": False}),
+    Case("deleteAutomationRule", "id", "rule", by_id),
+    Case("retryAutomationRun", "id", "run", by_id),
+]
+
+CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

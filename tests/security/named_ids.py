@@ -1,0 +1,240 @@
+"""A workspace with records some callers may not see, the mutation
+documents that name them, and a snapshot of every row, for the tests of ids
+named by inputs (test_named_ids.py).
+
+Workspace W: manager M runs team T with agent `me`; agent `other` is in
+team U, outside M's scope. `me` and `other` each own a contact, a company
+and a deal in the same column of pipeline P; `other` also has a task, a
+notification and a trashed contact, company and deal. The admin has a
+queue, a form, a rule with a failed run and an API key. Workspace X (the
+outsider) has its own pipeline, records, queue, rule and form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import Tortoise
+
+from revgraph.models.automation import AutomationRun, Notification
+from revgraph.models.identity import User
+from revgraph.resolvers.ids import decode_id, encode_id
+from tests.conftest import worker_idle
+from tests.distribution.support import create_queue
+from tests.graph.documents import create_company, create_contact
+from tests.pipeline.support import create_deal, create_pipeline
+from tests.support import GraphQLClient, Workspace
+
+# Columns that move without anyone changing a record: presence, API-key
+# use, the outbox's dispatched flag.
+VOLATILE = frozenset({"last_seen_at", "last_used_at", "dispatched"})
+
+SIGNATURES = {
+    "createUser": "input: CreateUserInput!",
+    "createTeam": "input: CreateTeamInput!",
+    "createApiKey": "input: CreateApiKeyInput!",
+    "revokeApiKey": "id: ID!",
+    "createContact": "input: ContactInput!",
+    "updateContact": "id: ID!, input: ContactUpdateInput!",
+    "deleteContact": "id: ID!",
+    "restoreContact": "id: ID!",
+    "mergeContacts": "primaryId: ID!, duplicateId: ID!",
+    "createCompany": "input: CompanyInput!",
+    "updateCompany": "id: ID!, input: CompanyUpdateInput!",
+    "deleteCompany": "id: ID!",
+    "restoreCompany": "id: ID!",
+    "addNote": "input: NoteInput!",
+    "createTask": "input: TaskInput!",
+    "completeTask": "id: ID!",
+    "updateStage": "id: ID!, input: StageUpdateInput!",
+    "addStage": "pipelineId: ID!, input: StageInput!",
+    "reorderStages": "pipelineId: ID!, stageIds: [ID!]!",
+    "archiveStage": "id: ID!, moveDealsTo: ID",
+    "createDeal": "input: DealInput!",
+    "updateDeal": "id: ID!, input: DealUpdateInput!",
+    "moveDeal": "input: MoveDealInput!",
+    "deleteDeal": "id: ID!",
+    "restoreDeal": "id: ID!",
+    "createAutomationRule": "input: AutomationRuleInput!",
+    "updateAutomationRule": "id: ID!, input: AutomationRuleInput!",
+    "setAutomationRuleEnabled": "id: ID!, enabled: Boolean!",
+    "deleteAutomationRule": "id: ID!",
+    "retryAutomationRun": "id: ID!",
+    "markNotificationRead": "id: ID!",
+    "createQueue": "input: QueueInput!",
+    "setQueueMember": "queueId: ID!, input: QueueMemberInput!",
+    "removeQueueMember": "queueId: ID!, userId: ID!",
+    "distribute": "input: DistributeInput!",
+    "reassign": "userId: ID!, contactId: ID, dealId: ID",
+    "disqualifyLead": "contactId: ID!, reason: String!",
+    "captureLead": "input: CaptureLeadInput!",
+    "createForm": "input: FormInput!",
+    "updateForm": "id: ID!, input: UpdateFormInput!",
+    "archiveForm": "id: ID!",
+}
+
+
+def _document(name: str, signature: str) -> str:
+    arguments = [part.split(":")[0].strip() for part in signature.split(",")]
+    variables = ", ".join(f"${part.strip()}" for part in signature.split(","))
+    call = ", ".join(f"{a}: ${a}" for a in arguments)
+    return f"mutation({variables}) {{ {name}({call}) {{ userErrors {{ code message field }} }} }}"
+
+
+# Each mutation asking only for its userErrors: a refused call's whole answer.
+MUTATIONS = {name: _document(name, signature) for name, signature in SIGNATURES.items()}
+
+CREATE_RULE = """
+mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { rule { id } userErrors { code } } }
+"""
+CREATE_FORM = "mutation($input: FormInput!) { createForm(input: $input) { form { id } userErrors { code } } }"
+CREATE_API_KEY = """
+mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { code } } }
+"""
+DELETE = {
+    kind: f"mutation($id: ID!) {{ delete{kind}(id: $id) {{ deletedId userErrors {{ code }} }} }}"
+    for kind in ("Contact", "Company", "Deal")
+}
+CREATE_TASK = "mutation($input: TaskInput!) { createTask(input: $input) { task { id } userErrors { code } } }"
+# A rule nothing in these tests triggers (no note is ever added).
+QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
+
+
+@dataclass
+class World:
+    # Records of W that some callers may not see, by kind.
+    theirs: dict[str, str]
+    # Per caller: its token and records it may see and act on.
+    mine: dict[str, dict[str, Any]]
+
+
+def pk(global_id: str) -> int:
+    decoded = decode_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
+
+
+async def _created(
+    gql: GraphQLClient, document: str, name: str, key: str, token: str, **variables: Any
+) -> str:
+    payload = (await gql.ok(document, variables, token=token))[name]
+    assert payload["userErrors"] == [], payload
+    return str(payload[key]["id"])
+
+
+async def _trashed(gql: GraphQLClient, kind: str, global_id: str, token: str) -> str:
+    payload = (await gql.ok(DELETE[kind], {"id": global_id}, token=token))[f"delete{kind}"]
+    assert payload["userErrors"] == [], payload
+    return global_id
+
+
+async def _records(gql: GraphQLClient, token: str, pipeline: dict[str, Any], label: str) -> dict[str, str]:
+    """A contact, a company and a deal on the first column, owned by the caller."""
+    contact = await create_contact(gql, token, name=f"Cliente {label}", email=f"{label}@cliente.com")
+    company = await create_company(gql, token, name=f"Empresa {label}")
+    deal = await create_deal(gql, token, pipeline["id"], title=f"Negócio {label}")
+    return {"contact": contact["id"], "company": company["id"], "deal": deal["id"]}
+
+
+async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Workspace) -> World:
+    admin = workspace.token
+    manager = await workspace.user("MANAGER", name="M")
+    team_t = await workspace.team("T", manager_id=manager["id"])
+    team_u = await workspace.team("U")
+    me = await workspace.user("AGENT", team_id=team_t["id"], name="me")
+    other = await workspace.user("AGENT", team_id=team_u["id"], name="other")
+    pipeline = await create_pipeline(gql, admin)
+    queue = await create_queue(gql, admin, [{"userId": me["id"]}])
+    mine = await _records(gql, me["token"], pipeline, "me")
+    theirs = await _records(gql, other["token"], pipeline, "other")
+    spare = await _records(gql, other["token"], pipeline, "other-trashed")
+    token = other["token"]
+    theirs |= {
+        "task": await _created(
+            gql,
+            CREATE_TASK,
+            "createTask",
+            "task",
+            token,
+            input={"title": "Ligar", "contactId": theirs["contact"]},
+        ),
+        "trashed_contact": await _trashed(gql, "Contact", spare["contact"], token),
+        "trashed_company": await _trashed(gql, "Company", spare["company"], token),
+        "trashed_deal": await _trashed(gql, "Deal", spare["deal"], token),
+        "user": other["id"],
+        "team": team_u["id"],
+        "pipeline": pipeline["id"],
+        "stage": pipeline["stage"]["Em contato"],
+        "queue": queue["id"],
+        "form": await _created(gql, CREATE_FORM, "createForm", "form", admin, input={"name": "Site"}),
+        "rule": await _created(gql, CREATE_RULE, "createAutomationRule", "rule", admin, input=QUIET_RULE),
+        "api_key": await _created(
+            gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
+        ),
+    }
+    # A failed run and a notification, as the automation engine leaves them.
+    w_pk = (await User.get(id=pk(other["id"]))).workspace_id
+    run = await AutomationRun.create(
+        workspace_id=w_pk,
+        rule_id=pk(theirs["rule"]),
+        event_id=1,
+        event_kind="note.added",
+        status="FAILED",
+        error="SMTP down",
+    )
+    notification = await Notification.create(workspace_id=w_pk, user_id=pk(other["id"]), message="Oi")
+    theirs |= {
+        "run": encode_id("AutomationRun", run.id),
+        "notification": encode_id("Notification", notification.id),
+    }
+    in_w = {
+        **mine,
+        "pipeline": pipeline["id"],
+        "column": pipeline["stage"]["Novo lead"],
+        "queue": queue["id"],
+    }
+    x_pipeline = await create_pipeline(gql, outsider.token)
+    x_queue = await create_queue(gql, outsider.token, [{"userId": outsider.admin["id"]}])
+    outside = {
+        **await _records(gql, outsider.token, x_pipeline, "x"),
+        "token": outsider.token,
+        "user": outsider.admin["id"],
+        "pipeline": x_pipeline["id"],
+        "column": x_pipeline["stage"]["Novo lead"],
+        "stages": [s["id"] for s in x_pipeline["stages"]],
+        "queue": x_queue["id"],
+        "form": await _created(
+            gql, CREATE_FORM, "createForm", "form", outsider.token, input={"name": "Site"}
+        ),
+        "rule": await _created(
+            gql, CREATE_RULE, "createAutomationRule", "rule", outsider.token, input=QUIET_RULE
+        ),
+    }
+    return World(
+        theirs=theirs,
+        mine={
+            "agent": {**in_w, "token": me["token"], "user": me["id"]},
+            "manager": {**in_w, "token": manager["token"], "user": me["id"]},
+            "outsider": outside,
+        },
+    )
+
+
+async def settled() -> None:
+    """Wait for the background work of what was done so far (automations,
+    queue drains), so that a snapshot taken now stays put."""
+    from revgraph.tasks.broker import EmbeddedBroker, broker
+
+    if isinstance(broker, EmbeddedBroker):
+        await broker.join_all(timeout=30)
+    else:
+        await worker_idle()
+
+
+async def every_row() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (both workspaces), volatile columns left out."""
+    rows = {}
+    for name, model in sorted(Tortoise.apps["models"].items()):
+        values = await model.all().order_by(model._meta.pk_attr).values()
+        rows[name] = [{k: v for k, v in row.items() if k not in VOLATILE} for row in values]
+    return rows
