@@ -19,7 +19,7 @@ from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import custom_fields_object, required_text
-from revgraph.resolvers.visibility import named_record, scope_of
+from revgraph.resolvers.visibility import named_record, scope_of, visible_q
 
 COMPANY_FIELDS: f.FieldMap = {
     "name": f.FieldSpec("name", f.STRING),
@@ -33,8 +33,7 @@ DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+
 
 async def visible_companies(ctx: Context) -> QuerySet:
     """Every company the caller may see, trashed ones included."""
-    scope = await scope_of(ctx)
-    return Company.filter(scope.owner_q())
+    return Company.filter(visible_q(await scope_of(ctx), Company))
 
 
 async def get_company(ctx: Context, pk: int) -> Company | None:

@@ -25,15 +25,14 @@ from revgraph.resolvers.validation import (
     optional_text,
     required_text,
 )
-from revgraph.resolvers.visibility import named_record, scope_of
+from revgraph.resolvers.visibility import named_record, scope_of, visible_q
 
 LIFECYCLE_STAGES = ("LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "DISQUALIFIED")
 
 
 async def visible_contacts(ctx: Context) -> QuerySet:
     """Every contact the caller may see, trashed ones included."""
-    scope = await scope_of(ctx)
-    return Contact.filter(scope.owner_q())
+    return Contact.filter(visible_q(await scope_of(ctx), Contact))
 
 
 async def get_contact(ctx: Context, pk: int) -> Contact | None:

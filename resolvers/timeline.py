@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from tortoise.expressions import Q, Subquery
+
 from revgraph.models.crm import Company, Contact
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import company_q, contact_q, scope_of
 
 TIMELINE_ORDER = [SortKey("id", descending=True, kind="int")]
 
@@ -54,17 +56,14 @@ async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
     if event is None or scope.everything:
         return event
     if event.contact_id is not None:
-        rows = await Contact.filter(id=event.contact_id).values("owner_id", "merged_into__owner_id")
-        if rows and (
-            scope.sees_owner(rows[0]["owner_id"]) or scope.sees_owner(rows[0]["merged_into__owner_id"])
-        ):
+        merged_into = Contact.filter(id=event.contact_id).values("merged_into_id")
+        about = Q(id=event.contact_id) | Q(id__in=Subquery(merged_into))
+        if await Contact.filter(contact_q(scope), about).exists():
             return event
     if event.deal_id is not None:
         owners = await Deal.filter(id=event.deal_id).values_list("owner_id", flat=True)
         if owners and scope.sees_owner(owners[0]):
             return event
-    if event.company_id is not None:
-        owners = await Company.filter(id=event.company_id).values_list("owner_id", flat=True)
-        if owners and scope.sees_owner(owners[0]):
-            return event
+    if event.company_id is not None and await Company.filter(company_q(scope), id=event.company_id).exists():
+        return event
     return None

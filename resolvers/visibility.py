@@ -2,7 +2,10 @@
 
 ADMIN sees the whole workspace; MANAGER sees records owned by members of
 their own team and every team below it, and of any team they manage (and
-its subtree); AGENT sees what they own. Every read and write path asks this
+its subtree); AGENT sees what they own. Whoever may see a deal also sees
+its contact and its company (the SDR -> closer hand-off: the closer works
+the lead they were given, though the SDR still owns the contact), and the
+tasks about them. Every read and write path asks this
 module, so a record outside the scope behaves exactly like a missing one:
 that includes every id an input names (the subject, and the links and
 anchors beside it), which `named_record` resolves."""
@@ -14,13 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Company, Contact, Task
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Pipeline, Stage
+from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.ids import pk_of
@@ -114,16 +119,56 @@ async def scope_of(ctx: Context) -> Scope:
     return scope
 
 
+def _deals_in(scope: Scope) -> QuerySet:
+    """The live deals whose owner is in a narrowed scope."""
+    return Deal.filter(
+        workspace_id=scope.workspace_id, owner_id__in=list(scope.owner_ids or ()), deleted_at=None
+    )
+
+
+def contact_q(scope: Scope) -> Q:
+    """Contacts owned in scope, and the contacts of deals owned in scope."""
+    if scope.everything:
+        return scope.owner_q()
+    handed = Subquery(_deals_in(scope).values("contact_id"))
+    return Q(workspace_id=scope.workspace_id) & (
+        Q(owner_id__in=list(scope.owner_ids or ())) | Q(id__in=handed)
+    )
+
+
+def company_q(scope: Scope) -> Q:
+    """Companies owned in scope, and those of deals owned in scope, named
+    by the deal or by its contact."""
+    if scope.everything:
+        return scope.owner_q()
+    named = Subquery(_deals_in(scope).values("company_id"))
+    of_contact = Subquery(_deals_in(scope).values("contact__company_id"))
+    return Q(workspace_id=scope.workspace_id) & (
+        Q(owner_id__in=list(scope.owner_ids or ())) | Q(id__in=named) | Q(id__in=of_contact)
+    )
+
+
 def task_q(scope: Scope) -> Q:
-    """A task is visible when its assignee is in scope or its contact is."""
+    """A task is visible when its assignee is in scope, or its contact or
+    its deal is."""
     if scope.everything:
         return scope.owner_q()
     owners = list(scope.owner_ids or ())
-    return Q(workspace_id=scope.workspace_id) & (Q(assignee_id__in=owners) | Q(contact__owner_id__in=owners))
+    handed = _deals_in(scope)
+    return Q(workspace_id=scope.workspace_id) & (
+        Q(assignee_id__in=owners)
+        | Q(contact__owner_id__in=owners)
+        | Q(contact_id__in=Subquery(handed.values("contact_id")))
+        | Q(deal_id__in=Subquery(handed.values("id")))
+    )
 
 
 def visible_q(scope: Scope, model: type[Model]) -> Q:
     """The rows of `model` the scope may see."""
+    if model is Contact:
+        return contact_q(scope)
+    if model is Company:
+        return company_q(scope)
     if model in OWNED:
         return scope.owner_q()
     if model is Task:
@@ -131,6 +176,40 @@ def visible_q(scope: Scope, model: type[Model]) -> Q:
     if model in SHARED:
         return Q(workspace_id=scope.workspace_id)
     raise TypeError(f"no visibility rule for {model.__name__}")
+
+
+async def sees_contact(ctx: Context, row: Contact) -> bool:
+    """Whether the caller may see a contact row reached through an edge."""
+    scope = await scope_of(ctx)
+    return scope.sees_owner(row.owner_id) or await _handed(ctx, scope, "contact").load(row.id)
+
+
+async def sees_company(ctx: Context, row: Company) -> bool:
+    """Whether the caller may see a company row reached through an edge."""
+    scope = await scope_of(ctx)
+    return scope.sees_owner(row.owner_id) or await _handed(ctx, scope, "company").load(row.id)
+
+
+def _handed(ctx: Context, scope: Scope, kind: str) -> loaders.BatchLoader:
+    """Batches "does a deal owned in scope name this contact/company?"."""
+
+    def factory(workspace_id: int) -> loaders.BatchFn:
+        async def batch(ids: list[int]) -> list[bool]:
+            deals = _deals_in(scope)
+            if kind == "contact":
+                found = set(await deals.filter(contact_id__in=ids).values_list("contact_id", flat=True))
+            else:
+                found = set(await deals.filter(company_id__in=ids).values_list("company_id", flat=True))
+                found |= set(
+                    await deals.filter(contact__company_id__in=ids).values_list(
+                        "contact__company_id", flat=True
+                    )
+                )
+            return [i in found for i in ids]
+
+        return batch
+
+    return loaders.loader(ctx, f"handed_{kind}s", factory)
 
 
 def _live_q(model: type[Model]) -> Q:

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from revgraph.resolvers import activities, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.pagination import Page
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import sees_contact
 from revgraph.schema.common import Node, PageInfo, UserError, ctx_of, input_dict, mutate
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.identity import User
@@ -47,7 +47,7 @@ class Task(Node):
             return None
         ctx = ctx_of(info)
         row = await loaders.contacts(ctx).load(self.row.contact_id)
-        if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+        if row is None or not await sees_contact(ctx, row):
             return None
         return Contact.of(row)
 

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers import activities, contact_merge, contact_queries, contacts, loaders, timeline
 from revgraph.resolvers.ids import encode_id, pk_of
-from revgraph.resolvers.visibility import scope_of
+from revgraph.resolvers.visibility import sees_company
 from revgraph.schema.activities import (
     TaskConnection,
     TimelineConnection,
@@ -89,7 +89,7 @@ class Contact(Node):
             return None
         ctx = ctx_of(info)
         row = await loaders.companies(ctx).load(self.row.company_id)
-        if row is None or not (await scope_of(ctx)).sees_owner(row.owner_id):
+        if row is None or not await sees_company(ctx, row):
             return None
         return Company.of(row)
 

@@ -13,7 +13,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.events.bus import current_bus
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
-from revgraph.resolvers.visibility import Scope, scope_of
+from revgraph.resolvers.visibility import Scope, scope_of, visible_q
 
 STREAM_KINDS = ("assignment.made", "assignment.queued")
 
@@ -28,8 +28,7 @@ def _assignment_q(scope: Scope) -> Q:
 
 
 async def visible_contact(ctx: Context, contact_id: int) -> Contact | None:
-    scope = await scope_of(ctx)
-    return await Contact.filter(scope.owner_q(), id=contact_id).first()
+    return await Contact.filter(visible_q(await scope_of(ctx), Contact), id=contact_id).first()
 
 
 async def visible_deal(ctx: Context, deal_id: int) -> Deal | None:

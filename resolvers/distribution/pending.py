@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q, Subquery
+
 from revgraph.models.crm import Contact, Task
 from revgraph.models.distribution import Assignment
 from revgraph.models.events import Event
+from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 
 # Events that mean the owner worked the lead.
@@ -18,9 +21,15 @@ async def next_pending(ctx: Context, now: datetime | None = None) -> Contact | N
     """First the overdue scheduled returns (open tasks of mine due ≤ now,
     earliest first), then leads assigned to me and not worked since
     (no note, completed task or message), oldest assignment first. A lead
-    whose next open task is still in the future waits until it is due."""
+    whose next open task is still in the future waits until it is due.
+    A lead is mine when I own its contact or an open deal of it was handed
+    to me (the SDR -> closer hand-off)."""
     actor = ctx.require_actor()
     now = now or datetime.now(UTC)
+    my_deals = Deal.filter(
+        workspace_id=actor.workspace_id, owner_id=actor.user_id, status="OPEN", deleted_at=None
+    )
+    my_contact = Q(contact__owner_id=actor.user_id) | Q(contact_id__in=Subquery(my_deals.values("contact_id")))
     overdue = (
         await Task.filter(
             workspace_id=actor.workspace_id,
@@ -29,8 +38,8 @@ async def next_pending(ctx: Context, now: datetime | None = None) -> Contact | N
             due_at__lte=now,
             contact_id__isnull=False,
             contact__deleted_at__isnull=True,
-            contact__owner_id=actor.user_id,
         )
+        .filter(my_contact)
         .order_by("due_at", "id")
         .first()
     )
@@ -43,8 +52,11 @@ async def next_pending(ctx: Context, now: datetime | None = None) -> Contact | N
             status="ASSIGNED",
             released_at=None,
             contact_id__isnull=False,
-            contact__owner_id=actor.user_id,
             contact__deleted_at__isnull=True,
+        )
+        .filter(
+            Q(deal_id__isnull=True, contact__owner_id=actor.user_id)
+            | Q(deal_id__in=Subquery(my_deals.values("id")))
         )
         .order_by("assigned_at", "id")
         .limit(CANDIDATES)
