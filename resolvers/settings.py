@@ -12,6 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
+# Input limits each read from REVGRAPH_<NAME> (e.g. REVGRAPH_MAX_TAGS).
+INPUT_LIMITS = (
+    "max_search_chars",
+    "max_filter_depth",
+    "max_filter_conditions",
+    "max_filter_values",
+    "max_tags",
+    "max_tag_chars",
+    "max_custom_fields",
+    "max_custom_field_key_chars",
+    "max_custom_fields_bytes",
+    "max_custom_fields_depth",
+)
+# models/crm.py ContactTag.name
+TAG_COLUMN_CHARS = 64
 
 
 class SettingsError(RuntimeError):
@@ -70,6 +85,19 @@ class Limits:
     form_posts_per_window: int = 20
     form_post_window_seconds: int = 10 * 60
     capture_max_body_bytes: int = 64 * 1024
+    # Bad input (RELIABILITY.md "Exposure and errors"): what one query's
+    # search and filter may hold, and how big one record's tags and custom
+    # fields may grow. Past them: INVALID, naming the field.
+    max_search_chars: int = 256
+    max_filter_depth: int = 5
+    max_filter_conditions: int = 100
+    max_filter_values: int = 100
+    max_tags: int = 100
+    max_tag_chars: int = 64
+    max_custom_fields: int = 100
+    max_custom_field_key_chars: int = 64
+    max_custom_fields_bytes: int = 16 * 1024
+    max_custom_fields_depth: int = 5
 
 
 @dataclass(frozen=True)
@@ -149,7 +177,10 @@ class Settings:
             form_post_window_seconds=_int(
                 env, "REVGRAPH_FORM_POST_WINDOW_SECONDS", Limits.form_post_window_seconds
             ),
+            **{name: _int(env, f"REVGRAPH_{name.upper()}", getattr(Limits, name)) for name in INPUT_LIMITS},
         )
+        if not 1 <= limits.max_tag_chars <= TAG_COLUMN_CHARS:
+            raise SettingsError(f"REVGRAPH_MAX_TAG_CHARS must be 1 to {TAG_COLUMN_CHARS} (the column's size)")
         return cls(
             database_url=database_url,
             redis_url=env.get("REVGRAPH_REDIS_URL") or None,

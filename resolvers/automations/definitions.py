@@ -12,9 +12,12 @@ from typing import Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
+from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.scoring import check_points
+from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
 
 # GraphQL enum value -> event kind in the log.
@@ -102,9 +105,9 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def template(value: Any, field: list[str], *, max_length: int, what: str) -> str:
+def template(value: Any, field: list[str], *, max_length: int, what: str, multiline: bool = False) -> str:
     """Required text whose {{placeholders}} are all known."""
-    text = required_text(value, field, max_length=max_length, what=what)
+    text = required_text(value, field, max_length=max_length, what=what, multiline=multiline)
     for name in PLACEHOLDER.findall(text):
         if name not in TEMPLATE_FIELDS:
             known = ", ".join("{{" + n + "}}" for n in sorted(TEMPLATE_FIELDS))
@@ -163,23 +166,28 @@ async def validate_trigger(workspace_id: int, values: dict[str, Any]) -> tuple[s
     return kind, trigger
 
 
-async def validate_actions(workspace_id: int, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def validate_actions(
+    workspace_id: int, kind: str, items: list[dict[str, Any]], limits: Limits
+) -> list[dict[str, Any]]:
     """Each action has exactly one member set; ids must exist in the workspace."""
     if not items:
         raise DomainError("INVALID", "A rule needs at least one action.", ["input", "actions"])
     if len(items) > MAX_ACTIONS:
         raise DomainError("INVALID", f"A rule has at most {MAX_ACTIONS} actions.", ["input", "actions"])
     return [
-        await _action(workspace_id, kind, item, ["input", "actions", str(i)]) for i, item in enumerate(items)
+        await _action(workspace_id, kind, item, limits, ["input", "actions", str(i)])
+        for i, item in enumerate(items)
     ]
 
 
-async def _action(workspace_id: int, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
+async def _action(
+    workspace_id: int, kind: str, item: dict[str, Any], limits: Limits, prefix: list[str]
+) -> dict[str, Any]:
     members = [(_camel(k), v) for k, v in item.items() if _camel(k) in ACTION_TYPES and v is not None]
     if len(members) != 1:
         raise DomainError("INVALID", f"Set exactly one action: {', '.join(ACTION_TYPES)}.", prefix)
     action_type, raw = members[0]
-    params = await _params(workspace_id, kind, action_type, raw, [*prefix, action_type])
+    params = await _params(workspace_id, kind, action_type, raw, limits, [*prefix, action_type])
     action: dict[str, Any] = {"type": action_type, "params": params, "waitMinutes": None, "exit": None}
     wait = item.get("wait_minutes")
     if wait is not None:
@@ -196,6 +204,8 @@ async def _action(workspace_id: int, kind: str, item: dict[str, Any], prefix: li
                 "An exit condition is re-checked after a wait: set waitMinutes.",
                 [*prefix, "exitCondition"],
             )
+        unless_matches = exit_condition.get("unless_matches")
+        check_filter(unless_matches, CONTACT_FIELDS, limits, [*prefix, "exitCondition", "unlessMatches"])
         action["exit"] = {
             "unlessContacted": bool(exit_condition.get("unless_contacted")),
             "unlessMatches": graphql_keys(exit_condition.get("unless_matches")) or None,
@@ -213,7 +223,7 @@ def _needs_deal(kind: str, field: list[str]) -> None:
 
 
 async def _params(
-    workspace_id: int, kind: str, action_type: str, raw: dict[str, Any], field: list[str]
+    workspace_id: int, kind: str, action_type: str, raw: dict[str, Any], limits: Limits, field: list[str]
 ) -> dict[str, Any]:
     if action_type == "createTask":
         minutes = raw.get("due_in_minutes")
@@ -249,7 +259,7 @@ async def _params(
             raise DomainError("INVALID", "value is at most 1000 characters.", [*field, "value"])
         return {"field": raw["field"], "customFieldKey": key, "value": value}
     if action_type in ("addTag", "removeTag"):
-        return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"])[0]}
+        return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"], limits)[0]}
     if action_type == "moveDeal":
         _needs_deal(kind, field)
         stage = await _stage(workspace_id, raw.get("stage_id"), [*field, "stageId"])
@@ -279,7 +289,9 @@ async def _params(
             "to": to,
             "address": address,
             "subject": template(raw.get("subject"), [*field, "subject"], max_length=200, what="Subject"),
-            "body": template(raw.get("body"), [*field, "body"], max_length=20_000, what="Body"),
+            "body": template(
+                raw.get("body"), [*field, "body"], max_length=20_000, what="Body", multiline=True
+            ),
         }
     # notify
     to = raw.get("to") or "OWNER"
@@ -287,5 +299,7 @@ async def _params(
     return {
         "to": to,
         "userId": user_id,
-        "message": template(raw.get("message"), [*field, "message"], max_length=1000, what="Message"),
+        "message": template(
+            raw.get("message"), [*field, "message"], max_length=1000, what="Message", multiline=True
+        ),
     }

@@ -10,17 +10,23 @@ from tortoise.expressions import Q
 
 from revgraph.models.automation import AutomationRule
 from revgraph.resolvers.automations.definitions import graphql_keys, validate_actions, validate_trigger
+from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 
 
-async def _definition(workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
+async def _definition(ctx: Context, workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    limits = ctx.settings.limits
     name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
     kind, trigger = await validate_trigger(workspace_id, values.get("trigger") or {})
-    actions = await validate_actions(workspace_id, kind, values.get("actions") or [])
+    check_filter(values.get("contact_conditions"), CONTACT_FIELDS, limits, ["input", "contactConditions"])
+    check_filter(values.get("deal_conditions"), DEAL_FIELDS, limits, ["input", "dealConditions"])
+    actions = await validate_actions(workspace_id, kind, values.get("actions") or [], limits)
     return {
         "name": name,
         "enabled": values.get("enabled", True) is not False,
@@ -38,7 +44,7 @@ async def create_rule(ctx: Context, values: dict[str, Any]) -> AutomationRule:
     """A rule acts on events recorded after it exists; its definition is
     validated whole (exactly one member per action, ids of this workspace)."""
     actor = ctx.require_admin()
-    definition = await _definition(actor.workspace_id, values)
+    definition = await _definition(ctx, actor.workspace_id, values)
     async with unit_of_work():
         rule = await AutomationRule.create(
             workspace_id=actor.workspace_id, created_by_id=actor.user_id, **definition
@@ -68,7 +74,7 @@ async def update_rule(ctx: Context, raw_id: str, values: dict[str, Any]) -> Auto
     new actions from the step they reached."""
     actor = ctx.require_admin()
     rule = await _rule(ctx, raw_id, ["id"])
-    definition = await _definition(actor.workspace_id, values)
+    definition = await _definition(ctx, actor.workspace_id, values)
     async with unit_of_work():
         await AutomationRule.filter(id=rule.id).update(**definition, updated_at=datetime.now(UTC))
         await record_event(

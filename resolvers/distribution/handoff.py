@@ -89,7 +89,7 @@ async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
     """Disqualify a lead: the reason is required; the owner's capacity frees."""
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
-    why = required_text(reason, ["reason"], max_length=500, what="Reason")
+    why = required_text(reason, ["reason"], max_length=500, what="Reason", multiline=True)
     contact = await Contact.filter(
         scope.owner_q(), id=pk_of(contact_id, "Contact") or 0, deleted_at=None
     ).first()
