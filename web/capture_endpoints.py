@@ -7,7 +7,11 @@
   thank-you URL or a small thank-you page.
 - `POST /api/leads`: the intake for marketing tools, authenticated with
   `Authorization: Bearer <API key or session token>`, honouring
-  `Idempotency-Key`."""
+  `Idempotency-Key`.
+
+A body that cannot be read — not JSON, nested past the parser, an unknown
+multipart charset, text with NUL, control characters or unpaired
+surrogates — is a 400 BAD_REQUEST, and nothing is captured."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -135,12 +140,9 @@ class CaptureEndpoints:
         if body is None:
             return _json(413, {"ok": False, "error": "PAYLOAD_TOO_LARGE", "message": self._too_large()})
         try:
-            lead = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": "The body is not valid JSON."})
-        if not isinstance(lead, dict):
-            message = "Send one lead per request, as a JSON object."
-            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": message})
+            lead = _clean(_json_object(body, "Send one lead per request, as a JSON object."))
+        except BadBody as exc:
+            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": str(exc)})
         try:
             result = await intake.intake_lead(
                 self.settings, actor, lead, request.headers.get("idempotency-key")
@@ -180,29 +182,43 @@ def _errors(error: DomainError) -> list[dict[str, Any]]:
     return [{"code": p.code, "message": p.message, "field": p.field} for p in error.problems]
 
 
+def _json_object(body: bytes, not_an_object: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError; deep nesting
+        raise BadBody("The body is not valid JSON.") from exc
+    if not isinstance(value, dict):
+        raise BadBody(not_an_object)
+    return value
+
+
+def _clean(posted: dict[str, Any]) -> dict[str, Any]:
+    """The posted fields, if no text in them is one no record may hold."""
+    bad = bad_text_in(posted, [])
+    if bad is not None:
+        problem = bad.problems[0]
+        where = f" (in {'.'.join(problem.field)})" if problem.field else ""
+        raise BadBody(problem.message.rstrip(".") + where + ".")
+    return posted
+
+
 def _read_posted(media_type: str, body: bytes, content_type: str) -> dict[str, Any]:
     if media_type == "application/json":
-        try:
-            posted = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BadBody("The body is not valid JSON.") from exc
-        if not isinstance(posted, dict):
-            raise BadBody("Post one JSON object of fields.")
-        return posted
+        return _clean(_json_object(body, "Post one JSON object of fields."))
     fields: list[tuple[str, str]]
     try:
         if media_type == "multipart/form-data":
             fields = _multipart_fields(body, content_type)
         else:
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadBody("The form body is not valid UTF-8 form data.") from exc
+    except (ValueError, LookupError) as exc:  # UnicodeDecodeError; LookupError: an unknown charset
+        raise BadBody("The form body is not valid form data in UTF-8 (or a charset Python knows).") from exc
     posted: dict[str, Any] = {}
     for name, value in fields:
         # A repeated field (checkboxes) keeps every choice.
         previous = posted.get(name)
         posted[name] = f"{previous}, {value}" if previous and value else (value or previous or "")
-    return posted
+    return _clean(posted)
 
 
 def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, str]]:

@@ -35,6 +35,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
+from revgraph.web.graphql_http import JsonRequestErrors
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _encoded(payload: dict) -> str:
     return text
 
 
-class RevGraphView(GraphQL):
+class RevGraphView(JsonRequestErrors, GraphQL):
     graphql_transport_ws_handler_class = RevGraphWSHandler
     websocket_adapter_class = SharedFrameWebSocketAdapter  # type: ignore[assignment]
 
