@@ -6,7 +6,8 @@
   someone. JSON callers get JSON; browsers get a redirect to the form's
   thank-you URL or a small thank-you page.
 - `POST /api/leads`: the intake for marketing tools, authenticated with
-  `Authorization: Bearer <API key or session token>`, honouring
+  `Authorization: Bearer <API key>` (a session token is refused: a tool
+  holds a key an admin can revoke, not a person's login), honouring
   `Idempotency-Key`.
 
 A body that cannot be read — not JSON, nested past the parser, an unknown
@@ -29,7 +30,7 @@ from starlette.routing import Route
 from revgraph.models.distribution import Form
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.identity import authenticate
+from revgraph.resolvers.identity import API_KEY_PREFIX, authenticate
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip
@@ -120,12 +121,14 @@ class CaptureEndpoints:
 
     async def intake(self, request: Request) -> Response:
         token = bearer(request.headers.get("authorization"))
+        if token and not token.startswith(API_KEY_PREFIX):
+            return _unauthenticated(
+                "This endpoint takes an API key, not a session token: an admin creates one with createApiKey."
+            )
         actor = await authenticate(self.settings, token) if token else None
-        if actor is None:
-            return _json(
-                401,
-                {"ok": False, "error": "UNAUTHENTICATED"},
-                {"www-authenticate": 'Bearer realm="revgraph"'},
+        if actor is None or actor.api_key_id is None:
+            return _unauthenticated(
+                "Send Authorization: Bearer <API key>; this one is missing, revoked or expired."
             )
         if _media_type(request) != "application/json":
             return _json(
@@ -176,6 +179,14 @@ def _media_type(request: Request) -> str:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={**CORS, **(headers or {})})
+
+
+def _unauthenticated(message: str) -> JSONResponse:
+    return _json(
+        401,
+        {"ok": False, "error": "UNAUTHENTICATED", "message": message},
+        {"www-authenticate": 'Bearer realm="revgraph"'},
+    )
 
 
 def _errors(error: DomainError) -> list[dict[str, Any]]:
