@@ -6,6 +6,7 @@ and imports only flow downward.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -47,6 +48,22 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated IPs or CIDRs (or `*`, any peer), checked now so a typo
+    stops the process instead of silently trusting no one."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                f"REVGRAPH_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR"
+            ) from exc
+    return items
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -135,6 +152,9 @@ class Settings:
     automation_max_attempts: int = 5
     automation_min_backoff_ms: int = 1000
     automation_max_backoff_ms: int = 5 * 60_000
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; by
+    # default none, so nothing on the host can pose as another client IP.
+    forwarded_allow_ips: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -207,6 +227,7 @@ class Settings:
             automation_max_attempts=max(1, _int(env, "REVGRAPH_AUTOMATION_MAX_ATTEMPTS", 5)),
             automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
+            forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             limits=limits,
         )
 
