@@ -173,23 +173,26 @@ def custom_fields_object(value: Any, field: list[str], limits: Limits) -> dict[s
     return value
 
 
-def check_custom_fields(value: dict[str, Any], field: list[str], limits: Limits) -> None:
+def check_custom_fields(
+    value: dict[str, Any], field: list[str], limits: Limits, *, what: str = "customFields"
+) -> None:
+    """The custom-fields limits on a JSON object (also a lead's `utm`)."""
     if len(value) > limits.max_custom_fields:
-        raise DomainError("INVALID", f"customFields has at most {limits.max_custom_fields} keys.", field)
+        raise DomainError("INVALID", f"{what} has at most {limits.max_custom_fields} keys.", field)
     longest = limits.max_custom_field_key_chars
     for key in value:
         if not isinstance(key, str) or not key.strip() or len(key) > longest:
-            raise DomainError("INVALID", f"customFields keys must be 1 to {longest} characters.", field)
+            raise DomainError("INVALID", f"{what} keys must be 1 to {longest} characters.", field)
         if text_problem(key, single_line=True) is not None:
-            raise DomainError("INVALID", "customFields keys must not contain control characters.", field)
-    _check_depth(value, field, limits.max_custom_fields_depth)
+            raise DomainError("INVALID", f"{what} keys must not contain control characters.", field)
+    _check_depth(value, field, limits.max_custom_fields_depth, what)
     bad = bad_text_in(value, field)
     if bad is not None:
         raise bad
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
     if size > limits.max_custom_fields_bytes:
         raise DomainError(
-            "INVALID", f"customFields must be at most {limits.max_custom_fields_bytes} bytes as JSON.", field
+            "INVALID", f"{what} must be at most {limits.max_custom_fields_bytes} bytes as JSON.", field
         )
 
 
@@ -203,7 +206,7 @@ def fits_custom_fields(value: dict[str, Any], limits: Limits) -> bool:
     return True
 
 
-def _check_depth(value: Any, field: list[str], deepest: int) -> None:
+def _check_depth(value: Any, field: list[str], deepest: int, what: str) -> None:
     """Levels of objects and lists: {"a": 1} is 1, {"a": {"b": [1]}} is 3."""
     level: list[Any] = [value]
     depth = 0
@@ -211,7 +214,7 @@ def _check_depth(value: Any, field: list[str], deepest: int) -> None:
         depth += 1
         if depth > deepest:
             raise DomainError(
-                "INVALID", f"customFields may nest objects and lists at most {deepest} levels.", field
+                "INVALID", f"{what} may nest objects and lists at most {deepest} levels.", field
             )
         children: list[Any] = []
         for item in level:

@@ -79,7 +79,7 @@ def read_lead(values: dict[str, Any], field: list[str], limits: Limits) -> Lead:
     if not isinstance(utm, dict) or not all(isinstance(v, (str, int, float)) for v in utm.values()):
         raise DomainError("INVALID", "utm must be a JSON object of strings.", [*field, "utm"])
     # Kept with every touchpoint: bounded like a record's custom fields.
-    check_custom_fields(utm, [*field, "utm"], limits)
+    check_custom_fields(utm, [*field, "utm"], limits, what="utm")
     return Lead(
         name=required_text(values.get("name"), [*field, "name"]),
         email=email,
