@@ -141,7 +141,9 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
 async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
     """Write a note on a contact the caller can see; returns its timeline event."""
     actor = ctx.require_actor()
-    body = required_text(data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what="Body")
+    body = required_text(
+        data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what="Body", multiline=True
+    )
     subject = decode_id(data.get("subject_id"))
     if subject is None or subject[0] not in ("Contact", "Deal"):
         raise NotFound("Contact or deal", ["input", "subjectId"])

@@ -12,6 +12,7 @@ from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name
+from revgraph.resolvers.validation import fits_custom_fields
 
 # Fields the primary takes from the duplicate only when it has none.
 FILLED_FIELDS = ("email", "phone", "company_id", "source")
@@ -32,6 +33,18 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
     new_tags = [t for t in duplicate_tags if t not in primary_tags]
     filled = [name for name in FILLED_FIELDS if getattr(primary, name) is None and getattr(duplicate, name)]
     new_custom = {k: v for k, v in (duplicate.custom_fields or {}).items() if k not in primary.custom_fields}
+    limits = ctx.settings.limits
+    if len(primary_tags) + len(new_tags) > limits.max_tags:
+        raise DomainError(
+            "INVALID",
+            f"Merged, the contact would have {len(primary_tags) + len(new_tags)} tags; "
+            f"a record has at most {limits.max_tags}.",
+            ["duplicateId"],
+        )
+    if new_custom and not fits_custom_fields({**primary.custom_fields, **new_custom}, limits):
+        raise DomainError(
+            "INVALID", "Merged, the contact's customFields would pass their limits.", ["duplicateId"]
+        )
     async with unit_of_work():
         moved = {
             "tasks": await Task.filter(contact_id=duplicate.id).update(contact_id=primary.id),

@@ -13,7 +13,9 @@ from revgraph.models.crm import ContactTag
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.validation import search_text
 
 # A search with at least this many digits also looks in phone numbers, so
 # "2024" finds names but not every phone containing a 2.
@@ -21,10 +23,7 @@ PHONE_SEARCH_MIN_DIGITS = 3
 
 
 def _has_all_tags(tags: Any) -> Q:
-    q = Q()
-    for tag in tags or ():
-        q &= Q(id__in=Subquery(ContactTag.filter(name=tag).values("contact_id")))
-    return q
+    return Q(*(Q(id__in=Subquery(ContactTag.filter(name=tag).values("contact_id"))) for tag in tags or ()))
 
 
 CONTACT_FIELDS: f.FieldMap = {
@@ -92,6 +91,8 @@ async def list_contacts(
 ) -> Page:
     """Visible contacts matching filter and search; trashed ones only with
     `deleted: true`. Default order: newest first."""
+    check_filter(filter, CONTACT_FIELDS, ctx.settings.limits, ["filter"])
+    search = search_text(search, ctx.settings.limits, ["search"])
     query = await visible_contacts(ctx)
     if not filter or filter.get("deleted") is None:
         query = query.filter(deleted_at__isnull=True)

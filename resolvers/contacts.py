@@ -168,8 +168,9 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
     )
     contact.lifecycle_stage = _lifecycle(data.get("lifecycle_stage") or "LEAD", ["input", "lifecycleStage"])
     contact.source = optional_text(data.get("source"), ["input", "source"], max_length=64, what="Source")
-    contact.custom_fields = custom_fields_object(data.get("custom_fields"), ["input", "customFields"])
-    tags = normalize_tags(data.get("tags") or [], ["input", "tags"])
+    limits = ctx.settings.limits
+    contact.custom_fields = custom_fields_object(data.get("custom_fields"), ["input", "customFields"], limits)
+    tags = normalize_tags(data.get("tags") or [], ["input", "tags"], limits)
     await ensure_unique(
         actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=["input"]
     )
@@ -227,9 +228,11 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
     if "source" in data:
         contact.source = optional_text(data["source"], ["input", "source"], max_length=64, what="Source")
     if "tags" in data:
-        tags = normalize_tags(data["tags"] or [], ["input", "tags"])
+        tags = normalize_tags(data["tags"] or [], ["input", "tags"], ctx.settings.limits)
     if "custom_fields" in data:
-        contact.custom_fields = custom_fields_object(data["custom_fields"], ["input", "customFields"])
+        contact.custom_fields = custom_fields_object(
+            data["custom_fields"], ["input", "customFields"], ctx.settings.limits
+        )
     after = snapshot(contact, tags)
     changes = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}
     if not changes:

@@ -64,7 +64,9 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         from_stage_id = deal.stage_id
         if values.get("patch"):
             await _apply_fields(ctx, scope, deal, values["patch"], ["input", "patch"])
-        lost_reason = optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
+        lost_reason = optional_text(
+            values.get("lost_reason"), ["input", "lostReason"], max_length=500, multiline=True
+        )
         changes_stage = target.id != from_stage_id
         if changes_stage:
             await check_stage_entry(

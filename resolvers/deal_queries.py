@@ -11,7 +11,9 @@ from tortoise.expressions import Q
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers import filtering
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
 
 ORDER_KEYS = {
@@ -32,12 +34,16 @@ DEAL_FIELDS: filtering.FieldMap = {
     "status": filtering.FieldSpec("status", filtering.ONE_OF),
     "value": filtering.FieldSpec("value", filtering.DECIMAL),
     "created_at": filtering.FieldSpec("created_at", filtering.DATETIME),
+    # At the top of a filter, `deleted: true` lists the trash instead (as
+    # for contacts); inside and/or/not it tests the row like any field.
+    "deleted": filtering.FieldSpec("deleted_at", filtering.TRASHED),
 }
 CARD_ORDER = [SortKey("rank", kind="int"), SortKey("id", kind="int")]
 
 
-def _deal_filter_q(filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
+def _deal_filter_q(ctx: Context, filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
     """The SQL condition of a DealFilter and whether it asks for the trash."""
+    check_filter(filter_dict, DEAL_FIELDS, ctx.settings.limits, ["filter"])
     filter_dict = dict(filter_dict or {})
     deleted = bool(filter_dict.pop("deleted", False))
     return filtering.filter_q(filter_dict, DEAL_FIELDS), deleted
@@ -78,7 +84,8 @@ async def list_deals(
 ) -> Page:
     """Deals the caller may see, filtered, searched and ordered (default: newest first)."""
     scope = await scope_of(ctx)
-    condition, deleted = _deal_filter_q(filter)
+    condition, deleted = _deal_filter_q(ctx, filter)
+    search = search_text(search, ctx.settings.limits, ["search"])
     keys, non_null = _sort_keys(order)
     query = Deal.filter(scope.owner_q(), condition, _search_q(search), non_null)
     query = query.filter(deleted_at__isnull=False) if deleted else query.filter(deleted_at=None)
@@ -107,7 +114,7 @@ async def stage_deals(
 ) -> Page:
     """A board column: the live deals of a stage, in card order."""
     scope = await scope_of(ctx)
-    condition, _ = _deal_filter_q(filter)
+    condition, _ = _deal_filter_q(ctx, filter)
     query = Deal.filter(scope.owner_q(), condition, stage_id=stage.id, deleted_at=None)
     return await paginate_for(
         ctx,

@@ -81,7 +81,7 @@ async def _apply_fields(
     if "expected_close_date" in values:
         deal.expected_close_date = values["expected_close_date"]
     if "custom_fields" in values:
-        fields = custom_fields_object(values["custom_fields"], [*prefix, "customFields"])
+        fields = custom_fields_object(values["custom_fields"], [*prefix, "customFields"], ctx.settings.limits)
         deal.custom_fields = fields
 
 
@@ -120,9 +120,10 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         version=1,
         owner_id=actor.user_id if actor.role == "AGENT" else None,
     )
-    _enter(
-        deal, stage, now, optional_text(values.get("lost_reason"), ["input", "lostReason"], max_length=500)
+    lost_reason = optional_text(
+        values.get("lost_reason"), ["input", "lostReason"], max_length=500, multiline=True
     )
+    _enter(deal, stage, now, lost_reason)
     await _apply_fields(ctx, scope, deal, values, ["input"])
     async with unit_of_work():
         if stage.id != first_stage.id:

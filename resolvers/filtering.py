@@ -1,6 +1,7 @@
 """The contract's filter language (and/or/not plus per-field operator
 inputs), translated to Tortoise Q objects for SQL and evaluated in Python
-over plain values (stage entry conditions) — one meaning for both.
+over plain values (stage entry conditions) — one meaning for both. What a client sends is
+checked first by filter_checks.check_filter.
 
 A filter is a dict as sent by the client, keyed by GraphQL names
 (`ownerId`, `startsWith`, `and`) or by Strawberry's Python names
@@ -81,16 +82,14 @@ def _pk(value: Any, id_type: str | None) -> int | None:
 
 
 def _field_q(spec: FieldSpec, ops: Any) -> Q:
+    if ops is None:
+        return Q()  # a field sent as null constrains nothing, like an operator
     if spec.custom is not None:
         return spec.custom(ops)
     column = spec.column
     if spec.kind == TRASHED:
-        if ops is None:
-            return Q()
         return Q(**{f"{column}__isnull": not ops})
     if spec.kind == ONE_OF:
-        if ops is None:
-            return Q()
         return Q(**{f"{column}__in": list(ops)})
     if not isinstance(ops, Mapping):
         raise UnknownFilterField(f"operators expected for {column}")
@@ -128,10 +127,14 @@ def _operator_q(spec: FieldSpec, op: str, value: Any) -> Q:
 
 
 def _all(parts: list[Q]) -> Q:
-    result = Q()
-    for part in parts:
-        result &= part
-    return result
+    # One flat node, not a chain of `&=`: Tortoise resolves Q trees
+    # recursively, and a 100-deep chain is 100 levels of it.
+    return Q(*parts) if parts else Q()
+
+
+def any_of(parts: list[Q]) -> Q:
+    """One flat OR node (see `_all`)."""
+    return Q(*parts, join_type=Q.OR)
 
 
 def filter_q(filter: Mapping[str, Any] | None, fields: FieldMap) -> Q:
@@ -148,14 +151,15 @@ def filter_q(filter: Mapping[str, Any] | None, fields: FieldMap) -> Q:
                 alternatives = [filter_q(sub, fields) for sub in value]
                 if not alternatives:
                     parts.append(_nothing())
-                else:
-                    combined = alternatives[0]
-                    for alt in alternatives[1:]:
-                        combined |= alt
-                    parts.append(combined)
+                elif all(alternatives):
+                    parts.append(any_of(alternatives))
+                # else one alternative constrains nothing: every row matches
         elif key == "not":
             if value is not None:
-                parts.append(~filter_q(value, fields))
+                inner = filter_q(value, fields)
+                # Tortoise drops an empty node, negated or not; "not
+                # (anything)" must match nothing, as `matches` says.
+                parts.append(~inner if inner else _nothing())
         else:
             spec = fields.get(key)
             if spec is None:
@@ -239,12 +243,14 @@ def _operator_matches(spec: FieldSpec, op: str, expected: Any, actual: Any) -> b
 
 
 def _field_matches(spec: FieldSpec, ops: Any, actual: Any) -> bool:
+    if ops is None:
+        return True
     if spec.evaluate is not None:
         return spec.evaluate(ops, actual)
     if spec.kind == TRASHED:
-        return ops is None or bool(actual) == bool(ops)
+        return bool(actual) == bool(ops)
     if spec.kind == ONE_OF:
-        return ops is None or actual in list(ops)
+        return actual in list(ops)
     if not isinstance(ops, Mapping):
         raise UnknownFilterField(f"operators expected for {spec.column}")
     return all(

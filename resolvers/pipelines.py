@@ -15,7 +15,9 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_gates import validate_required_fields
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record, scope_of
@@ -30,19 +32,15 @@ def _probability(value: int | None, field: list[str]) -> int:
     return value
 
 
-def _entry_condition(value: dict[str, Any] | None, field: list[str]) -> dict[str, Any] | None:
+def _entry_condition(value: dict[str, Any] | None, limits: Limits, field: list[str]) -> dict[str, Any] | None:
     """Validate a DealFilter and keep it as JSON in GraphQL names, as it
     is shown back in Stage.entryCondition and evaluated at every move."""
     if not value:
         return None
     from revgraph.resolvers.deal_queries import DEAL_FIELDS
-    from revgraph.resolvers.filtering import UnknownFilterField, filter_q
 
     condition = _as_json(value)
-    try:
-        filter_q(condition, DEAL_FIELDS)
-    except (UnknownFilterField, ValueError) as exc:
-        raise DomainError("INVALID", f"Not a valid deal filter: {exc}.", field) from exc
+    check_filter(condition, DEAL_FIELDS, limits, field)
     return condition
 
 
@@ -61,7 +59,7 @@ def _as_json(value: Any) -> Any:
     return value
 
 
-def _stage_values(spec: dict[str, Any], field: list[str]) -> dict[str, Any]:
+def _stage_values(spec: dict[str, Any], limits: Limits, field: list[str]) -> dict[str, Any]:
     kind = spec.get("kind") or "OPEN"
     if kind not in STAGE_KINDS:
         raise DomainError("INVALID", f"Unknown stage kind {kind!r}.", [*field, "kind"])
@@ -73,7 +71,7 @@ def _stage_values(spec: dict[str, Any], field: list[str]) -> dict[str, Any]:
         "required_fields": validate_required_fields(
             spec.get("required_fields") or [], [*field, "requiredFields"]
         ),
-        "entry_condition": _entry_condition(spec.get("entry_condition"), [*field, "entryCondition"]),
+        "entry_condition": _entry_condition(spec.get("entry_condition"), limits, [*field, "entryCondition"]),
         "requires_scheduled_task": bool(spec.get("requires_scheduled_task") or False),
     }
 
@@ -93,7 +91,9 @@ async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any
     name = required_text(name, ["input", "name"], what="Pipeline name")
     if not stages:
         raise DomainError("INVALID", "A pipeline needs at least one stage.", ["input", "stages"])
-    values = [_stage_values(spec, ["input", "stages", str(i)]) for i, spec in enumerate(stages)]
+    values = [
+        _stage_values(spec, ctx.settings.limits, ["input", "stages", str(i)]) for i, spec in enumerate(stages)
+    ]
     names = [v["name"].lower() for v in values]
     for index, stage_name in enumerate(names):
         if stage_name in names[:index]:
@@ -146,7 +146,9 @@ async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> St
             patch["required_fields"] or [], ["input", "requiredFields"]
         )
     if "entry_condition" in patch:
-        changes["entry_condition"] = _entry_condition(patch["entry_condition"], ["input", "entryCondition"])
+        changes["entry_condition"] = _entry_condition(
+            patch["entry_condition"], ctx.settings.limits, ["input", "entryCondition"]
+        )
     if "requires_scheduled_task" in patch:
         changes["requires_scheduled_task"] = bool(patch["requires_scheduled_task"])
     changed = {k: v for k, v in changes.items() if getattr(stage, k) != v}
@@ -169,7 +171,7 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
     """ADMIN inserts a stage at `position` (default: last); later stages shift."""
     actor = ctx.require_admin()
     pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
-    values = _stage_values(spec, ["input"])
+    values = _stage_values(spec, ctx.settings.limits, ["input"])
     if await Stage.filter(pipeline_id=pipeline.id, name=values["name"], archived_at=None).exists():
         raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
     async with unit_of_work():

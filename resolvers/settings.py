@@ -6,12 +6,28 @@ and imports only flow downward.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
+# Input limits each read from REVGRAPH_<NAME> (e.g. REVGRAPH_MAX_TAGS).
+INPUT_LIMITS = (
+    "max_search_chars",
+    "max_filter_depth",
+    "max_filter_conditions",
+    "max_filter_values",
+    "max_tags",
+    "max_tag_chars",
+    "max_custom_fields",
+    "max_custom_field_key_chars",
+    "max_custom_fields_bytes",
+    "max_custom_fields_depth",
+)
+# models/crm.py ContactTag.name
+TAG_COLUMN_CHARS = 64
 
 
 class SettingsError(RuntimeError):
@@ -42,6 +58,22 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Comma-separated IPs or CIDRs (or `*`, any peer), checked now so a typo
+    stops the process instead of silently trusting no one."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                f"REVGRAPH_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR"
+            ) from exc
+    return items
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -89,6 +121,19 @@ class Limits:
     form_posts_per_window: int = 20
     form_post_window_seconds: int = 10 * 60
     capture_max_body_bytes: int = 64 * 1024
+    # Bad input (RELIABILITY.md "Exposure and errors"): what one query's
+    # search and filter may hold, and how big one record's tags and custom
+    # fields may grow. Past them: INVALID, naming the field.
+    max_search_chars: int = 256
+    max_filter_depth: int = 5
+    max_filter_conditions: int = 100
+    max_filter_values: int = 100
+    max_tags: int = 100
+    max_tag_chars: int = 64
+    max_custom_fields: int = 100
+    max_custom_field_key_chars: int = 64
+    max_custom_fields_bytes: int = 16 * 1024
+    max_custom_fields_depth: int = 5
 
 
 @dataclass(frozen=True)
@@ -126,6 +171,9 @@ class Settings:
     automation_max_attempts: int = 5
     automation_min_backoff_ms: int = 1000
     automation_max_backoff_ms: int = 5 * 60_000
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; by
+    # default none, so nothing on the host can pose as another client IP.
+    forwarded_allow_ips: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -175,7 +223,10 @@ class Settings:
             form_post_window_seconds=_int(
                 env, "REVGRAPH_FORM_POST_WINDOW_SECONDS", Limits.form_post_window_seconds
             ),
+            **{name: _int(env, f"REVGRAPH_{name.upper()}", getattr(Limits, name)) for name in INPUT_LIMITS},
         )
+        if not 1 <= limits.max_tag_chars <= TAG_COLUMN_CHARS:
+            raise SettingsError(f"REVGRAPH_MAX_TAG_CHARS must be 1 to {TAG_COLUMN_CHARS} (the column's size)")
         return cls(
             database_url=database_url,
             redis_url=env.get("REVGRAPH_REDIS_URL") or None,
@@ -202,6 +253,7 @@ class Settings:
             automation_max_attempts=max(1, _int(env, "REVGRAPH_AUTOMATION_MAX_ATTEMPTS", 5)),
             automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
+            forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             limits=limits,
         )
 

@@ -132,7 +132,9 @@ class RevGraphSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from revgraph.schema.extensions import extensions_for
+    from revgraph.schema.input_guard import guard_text_inputs
 
+    guard_text_inputs(Query, Mutation)
     return RevGraphSchema(
         query=Query,
         mutation=Mutation,

@@ -17,6 +17,26 @@ from strawberry.types.nodes import SelectedField
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
 from revgraph.resolvers.pagination import InvalidCursor, Page
+from revgraph.resolvers.settings import Limits
+
+# Input limits as the contract states them: the defaults, each a setting
+# (resolvers/settings.py Limits). Past one: INVALID naming the field.
+_LIMITS = Limits()
+FILTER_LIMITS = (
+    f"Limits (defaults): and/or/not nest at most {_LIMITS.max_filter_depth} deep; one and/or takes at most "
+    f"{_LIMITS.max_filter_values} filters and a list at most {_LIMITS.max_filter_values} values; "
+    f"at most {_LIMITS.max_filter_conditions} field conditions in all; text values at most "
+    f"{_LIMITS.max_search_chars} characters."
+)
+SEARCH_LIMIT = f"`search` is at most {_LIMITS.max_search_chars} characters (default)."
+TAG_LIMITS = (
+    f"At most {_LIMITS.max_tags} tags, each one line of 1-{_LIMITS.max_tag_chars} characters (defaults)."
+)
+CUSTOM_FIELDS_LIMITS = (
+    f"A JSON object of at most {_LIMITS.max_custom_fields} keys (1-{_LIMITS.max_custom_field_key_chars} "
+    f"characters), {_LIMITS.max_custom_fields_bytes // 1024} KB as JSON, nested at most "
+    f"{_LIMITS.max_custom_fields_depth} levels (defaults)."
+)
 
 
 @strawberry.interface(description="An object with a global, opaque id, fetchable with `node(id:)`.")
@@ -144,6 +164,12 @@ def user_errors(error: DomainError) -> list[UserError]:
 
 
 def top_level(error: Exception) -> GraphQLError:
+    if isinstance(error, DomainError):
+        # A read cannot answer with userErrors: what the client got wrong
+        # (a malformed filter, a search too long) is a top-level INVALID
+        # naming the argument in `extensions.field`.
+        problem = error.problems[0]
+        return GraphQLError(str(problem.message), extensions={"code": problem.code, "field": problem.field})
     if isinstance(error, AuthError):
         return GraphQLError(str(error), extensions={"code": error.code})
     if isinstance(error, LimitExceeded):
@@ -169,10 +195,10 @@ async def mutate(payload: Callable[..., P], work: Callable[[], Awaitable[dict[st
 
 
 async def query(work: Awaitable[Any]) -> Any:
-    """Await a read use case, mapping auth/limit/cursor failures to top-level errors."""
+    """Await a read use case, mapping domain/auth/limit/cursor failures to top-level errors."""
     try:
         return await work
-    except (AuthError, LimitExceeded, InvalidCursor) as error:
+    except (DomainError, AuthError, LimitExceeded, InvalidCursor) as error:
         raise top_level(error) from error
 
 

@@ -12,6 +12,9 @@ from strawberry.types import Info
 from revgraph.resolvers import companies, contact_queries, loaders
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import (
+    CUSTOM_FIELDS_LIMITS,
+    FILTER_LIMITS,
+    SEARCH_LIMIT,
     DeletePayload,
     Node,
     StringFilter,
@@ -92,7 +95,10 @@ class CompanyConnection(Connection[Company]):
     pass
 
 
-@strawberry.input(description="Which companies to list; trashed ones are left out unless `deleted` is true.")
+@strawberry.input(
+    description="Which companies to list; trashed ones are left out unless `deleted` is true. "
+    + FILTER_LIMITS
+)
 class CompanyFilter:
     and_: list[CompanyFilter] | None = strawberry.field(
         name="and", default=strawberry.UNSET, description="All of these hold."
@@ -122,7 +128,7 @@ class CompanyInput:
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Owner; agents may only name themselves."
     )
-    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description="A JSON object.")
+    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description=CUSTOM_FIELDS_LIMITS)
 
 
 @strawberry.input(description="Changes to a company: only the fields sent change.")
@@ -135,7 +141,7 @@ class CompanyUpdateInput:
         default=strawberry.UNSET, description="Owner; agents may only name themselves."
     )
     custom_fields: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="The whole new custom-fields object."
+        default=strawberry.UNSET, description=f"The whole new custom-fields object. {CUSTOM_FIELDS_LIMITS}"
     )
 
 
@@ -148,7 +154,7 @@ class CompanyPayload:
 @strawberry.type
 class CompaniesQuery:
     @strawberry.field(
-        description="Companies the caller may see, by name. `search`: case-insensitive substring of name or domain. `first` defaults to 50, at most 100.",
+        description=f"Companies the caller may see, by name. `search`: case-insensitive substring of name or domain; {SEARCH_LIMIT} `first` defaults to 50, at most 100.",
         permission_classes=AUTHENTICATED,
     )
     async def companies(

@@ -20,6 +20,10 @@ from revgraph.schema.activities import (
     timeline_connection,
 )
 from revgraph.schema.common import (
+    CUSTOM_FIELDS_LIMITS,
+    FILTER_LIMITS,
+    SEARCH_LIMIT,
+    TAG_LIMITS,
     DateTimeFilter,
     DeletePayload,
     IDFilter,
@@ -164,7 +168,8 @@ def contact_connection(page: Any) -> ContactConnection:
 
 
 @strawberry.input(
-    description="Which contacts to list: every field given must hold; combine with and/or/not. Trashed contacts are left out unless `deleted` is true."
+    description="Which contacts to list: every field given must hold; combine with and/or/not. Trashed contacts are left out unless `deleted` is true. "
+    + FILTER_LIMITS
 )
 class ContactFilter:
     and_: list[ContactFilter] | None = strawberry.field(
@@ -223,10 +228,8 @@ class ContactInput:
         default=strawberry.UNSET, description="Default LEAD."
     )
     source: str | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
-    tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Tags, 1-64 characters each."
-    )
-    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description="A JSON object.")
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=TAG_LIMITS)
+    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description=CUSTOM_FIELDS_LIMITS)
 
 
 @strawberry.input(
@@ -245,10 +248,12 @@ class ContactUpdateInput:
     )
     source: str | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
     tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="The whole new set of tags (replaces the old one)."
+        default=strawberry.UNSET,
+        description=f"The whole new set of tags (replaces the old one). {TAG_LIMITS}",
     )
     custom_fields: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="The whole new custom-fields object (replaces the old one)."
+        default=strawberry.UNSET,
+        description=f"The whole new custom-fields object (replaces the old one). {CUSTOM_FIELDS_LIMITS}",
     )
 
 
@@ -261,7 +266,7 @@ class ContactPayload:
 @strawberry.type
 class ContactsQuery:
     @strawberry.field(
-        description=f"Contacts the caller may see (ADMIN: workspace; MANAGER: team subtree; AGENT: own). `search`: case-insensitive substring of name or e-mail, or (3+ digits) of the phone. Default order: newest first. {PAGE_ARGS}",
+        description=f"Contacts the caller may see (ADMIN: workspace; MANAGER: team subtree; AGENT: own). `search`: case-insensitive substring of name or e-mail, or (3+ digits) of the phone; {SEARCH_LIMIT} Default order: newest first. {PAGE_ARGS}",
         permission_classes=AUTHENTICATED,
     )
     async def contacts(

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from revgraph.schema.common import (
+    FILTER_LIMITS,
     DateTimeFilter,
     DecimalFilter,
     IDFilter,
@@ -48,7 +49,10 @@ class BoardEventKind(Enum):
     REMOVED = "REMOVED"
 
 
-@strawberry.input(description="Deals matching every given condition (and/or/not combine filters).")
+@strawberry.input(
+    description="Deals matching every given condition (and/or/not combine filters); `deleted: true` at the top "
+    "lists the trash. " + FILTER_LIMITS
+)
 class DealFilter:
     and_: list[DealFilter] | None = strawberry.field(
         name="and", default=strawberry.UNSET, description="All of these."

@@ -14,6 +14,8 @@ from strawberry.types import Info
 from revgraph.resolvers import deal_moves, deal_queries, deal_trash, deals, pipelines
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import (
+    CUSTOM_FIELDS_LIMITS,
+    SEARCH_LIMIT,
     DeletePayload,
     UserError,
     ctx_of,
@@ -86,7 +88,7 @@ class DealInput:
     expected_close_date: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="Expected close."
     )
-    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description="JSON object.")
+    custom_fields: JSON | None = strawberry.field(default=strawberry.UNSET, description=CUSTOM_FIELDS_LIMITS)
     lost_reason: str | None = strawberry.field(
         default=strawberry.UNSET, description="Required when creating straight into a LOST stage."
     )
@@ -104,7 +106,7 @@ class DealUpdateInput:
         default=strawberry.UNSET, description="Expected close."
     )
     custom_fields: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces the JSON object."
+        default=strawberry.UNSET, description=f"Replaces the JSON object. {CUSTOM_FIELDS_LIMITS}"
     )
 
 
@@ -156,7 +158,9 @@ def _stage_spec(stage: StageInput) -> dict[str, Any]:
 @strawberry.type
 class DealsQuery:
     @strawberry.field(
-        description="Deals the caller may see. Default order: newest first.", permission_classes=AUTHENTICATED
+        description=f"Deals the caller may see; `search` matches the title, ignoring case. {SEARCH_LIMIT} "
+        "Default order: newest first.",
+        permission_classes=AUTHENTICATED,
     )
     async def deals(
         self,

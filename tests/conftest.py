@@ -49,6 +49,10 @@ os.environ.update(
         "REVGRAPH_ARGON2_TIME_COST": "1",
         "REVGRAPH_ARGON2_MEMORY_KIB": "1024",
         "REVGRAPH_REDIS_PREFIX": f"rgtest-{RUN_ID}",
+        # The test server stands behind a proxy on loopback (tests of per-IP
+        # limits send X-Forwarded-For); tests/security/test_client_ip.py
+        # shows the default, no proxy trusted.
+        "REVGRAPH_FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
 )
 if REAL_DB:
@@ -156,10 +160,13 @@ async def server(database: str) -> AsyncIterator[Server]:
 
     from revgraph.resolvers.settings import Settings
     from revgraph.web.app import create_app
+    from revgraph.web.cli import SERVER_OPTIONS
 
     app = create_app(Settings.from_env())
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="none")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="none", **SERVER_OPTIONS
+    )
     uv = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(uv.serve())
     while not uv.started:

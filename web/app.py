@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise import connections
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from revgraph.resolvers.database import close_database, open_database
 from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pending, install_bus
@@ -112,8 +113,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *capture.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
-    guard = Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    middleware = [Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)]
+    if settings.forwarded_allow_ips:
+        # The client IP (throttles, form rate limits) and scheme come from
+        # X-Forwarded-For/-Proto only when the peer is a proxy named in
+        # REVGRAPH_FORWARDED_ALLOW_IPS. Here, not in uvicorn, whose default
+        # believes 127.0.0.1: anything on the host could pose as any client.
+        trusted = list(settings.forwarded_allow_ips)
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.schema = schema
     return app

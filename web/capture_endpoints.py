@@ -6,8 +6,13 @@
   someone. JSON callers get JSON; browsers get a redirect to the form's
   thank-you URL or a small thank-you page.
 - `POST /api/leads`: the intake for marketing tools, authenticated with
-  `Authorization: Bearer <API key or session token>`, honouring
-  `Idempotency-Key`."""
+  `Authorization: Bearer <API key>` (a session token is refused: a tool
+  holds a key an admin can revoke, not a person's login), honouring
+  `Idempotency-Key`.
+
+A body that cannot be read — not JSON, nested past the parser, an unknown
+multipart charset, text with NUL, control characters or unpaired
+surrogates — is a 400 BAD_REQUEST, and nothing is captured."""
 
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ from starlette.routing import Route
 from revgraph.models.distribution import Form
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.identity import authenticate
+from revgraph.resolvers.identity import API_KEY_PREFIX, authenticate
 from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -115,12 +121,14 @@ class CaptureEndpoints:
 
     async def intake(self, request: Request) -> Response:
         token = bearer(request.headers.get("authorization"))
+        if token and not token.startswith(API_KEY_PREFIX):
+            return _unauthenticated(
+                "This endpoint takes an API key, not a session token: an admin creates one with createApiKey."
+            )
         actor = await authenticate(self.settings, token) if token else None
-        if actor is None:
-            return _json(
-                401,
-                {"ok": False, "error": "UNAUTHENTICATED"},
-                {"www-authenticate": 'Bearer realm="revgraph"'},
+        if actor is None or actor.api_key_id is None:
+            return _unauthenticated(
+                "Send Authorization: Bearer <API key>; this one is missing, revoked or expired."
             )
         if _media_type(request) != "application/json":
             return _json(
@@ -135,12 +143,9 @@ class CaptureEndpoints:
         if body is None:
             return _json(413, {"ok": False, "error": "PAYLOAD_TOO_LARGE", "message": self._too_large()})
         try:
-            lead = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": "The body is not valid JSON."})
-        if not isinstance(lead, dict):
-            message = "Send one lead per request, as a JSON object."
-            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": message})
+            lead = _clean(_json_object(body, "Send one lead per request, as a JSON object."))
+        except BadBody as exc:
+            return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": str(exc)})
         try:
             result = await intake.intake_lead(
                 self.settings, actor, lead, request.headers.get("idempotency-key")
@@ -176,33 +181,55 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return JSONResponse(body, status_code=status, headers={**CORS, **(headers or {})})
 
 
+def _unauthenticated(message: str) -> JSONResponse:
+    return _json(
+        401,
+        {"ok": False, "error": "UNAUTHENTICATED", "message": message},
+        {"www-authenticate": 'Bearer realm="revgraph"'},
+    )
+
+
 def _errors(error: DomainError) -> list[dict[str, Any]]:
     return [{"code": p.code, "message": p.message, "field": p.field} for p in error.problems]
 
 
+def _json_object(body: bytes, not_an_object: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError; deep nesting
+        raise BadBody("The body is not valid JSON.") from exc
+    if not isinstance(value, dict):
+        raise BadBody(not_an_object)
+    return value
+
+
+def _clean(posted: dict[str, Any]) -> dict[str, Any]:
+    """The posted fields, if no text in them is one no record may hold."""
+    bad = bad_text_in(posted, [])
+    if bad is not None:
+        problem = bad.problems[0]
+        where = f" (in {'.'.join(problem.field)})" if problem.field else ""
+        raise BadBody(problem.message.rstrip(".") + where + ".")
+    return posted
+
+
 def _read_posted(media_type: str, body: bytes, content_type: str) -> dict[str, Any]:
     if media_type == "application/json":
-        try:
-            posted = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BadBody("The body is not valid JSON.") from exc
-        if not isinstance(posted, dict):
-            raise BadBody("Post one JSON object of fields.")
-        return posted
+        return _clean(_json_object(body, "Post one JSON object of fields."))
     fields: list[tuple[str, str]]
     try:
         if media_type == "multipart/form-data":
             fields = _multipart_fields(body, content_type)
         else:
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadBody("The form body is not valid UTF-8 form data.") from exc
+    except (ValueError, LookupError) as exc:  # UnicodeDecodeError; LookupError: an unknown charset
+        raise BadBody("The form body is not valid form data in UTF-8 (or a charset Python knows).") from exc
     posted: dict[str, Any] = {}
     for name, value in fields:
         # A repeated field (checkboxes) keeps every choice.
         previous = posted.get(name)
         posted[name] = f"{previous}, {value}" if previous and value else (value or previous or "")
-    return posted
+    return _clean(posted)
 
 
 def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, str]]:

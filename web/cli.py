@@ -68,6 +68,12 @@ async def _prepare(settings: Settings, demo: bool) -> None:
         await close_database()
 
 
+# What every server of the app is started with. Proxy headers are the app's
+# to read (web/app.py, REVGRAPH_FORWARDED_ALLOW_IPS): uvicorn's own handling
+# would trust X-Forwarded-For from 127.0.0.1 by default.
+SERVER_OPTIONS = {"proxy_headers": False}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -83,8 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         loop=args.loop,
         log_level=args.log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("REVGRAPH_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        **SERVER_OPTIONS,
         ws_max_size=1024 * 1024,
         # Board and inbox events are small JSON frames sent to many sockets:
         # per-message deflate cost more CPU per socket than it saved bytes.

@@ -40,6 +40,7 @@ from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
+from revgraph.web.graphql_http import JsonRequestErrors
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def _encoded(payload: dict) -> str:
     return text
 
 
-class RevGraphView(GraphQL):
+class RevGraphView(JsonRequestErrors, GraphQL):
     graphql_transport_ws_handler_class = RevGraphWSHandler
     websocket_adapter_class = SharedFrameWebSocketAdapter  # type: ignore[assignment]
 

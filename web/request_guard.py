@@ -94,9 +94,7 @@ class RequestGuard:
 
     @staticmethod
     async def _refuse(send: Send, status: int, message: str) -> None:
-        # The GraphQL-over-HTTP error shape, so clients parse one format.
-        code = "LIMIT_EXCEEDED" if status == 413 else "BAD_REQUEST"
-        body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+        body = error_body(status, message)
         await send(
             {
                 "type": "http.response.start",
@@ -108,6 +106,14 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def error_body(status: int, message: str) -> bytes:
+    """A refused HTTP request in the GraphQL-over-HTTP error shape, so
+    clients parse one format whatever refused them (this guard or the view,
+    web/graphql_http.py)."""
+    code = {413: "LIMIT_EXCEEDED", 404: "NOT_FOUND"}.get(status, "BAD_REQUEST")
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

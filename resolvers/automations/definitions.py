@@ -12,8 +12,10 @@ from typing import Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
+from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.scoring import check_points
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
 from revgraph.resolvers.visibility import named_record
@@ -103,9 +105,9 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def template(value: Any, field: list[str], *, max_length: int, what: str) -> str:
+def template(value: Any, field: list[str], *, max_length: int, what: str, multiline: bool = False) -> str:
     """Required text whose {{placeholders}} are all known."""
-    text = required_text(value, field, max_length=max_length, what=what)
+    text = required_text(value, field, max_length=max_length, what=what, multiline=multiline)
     for name in PLACEHOLDER.findall(text):
         if name not in TEMPLATE_FIELDS:
             known = ", ".join("{{" + n + "}}" for n in sorted(TEMPLATE_FIELDS))
@@ -184,6 +186,12 @@ async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[st
                 "An exit condition is re-checked after a wait: set waitMinutes.",
                 [*prefix, "exitCondition"],
             )
+        check_filter(
+            exit_condition.get("unless_matches"),
+            CONTACT_FIELDS,
+            ctx.settings.limits,
+            [*prefix, "exitCondition", "unlessMatches"],
+        )
         action["exit"] = {
             "unlessContacted": bool(exit_condition.get("unless_contacted")),
             "unlessMatches": graphql_keys(exit_condition.get("unless_matches")) or None,
@@ -237,7 +245,7 @@ async def _params(
             raise DomainError("INVALID", "value is at most 1000 characters.", [*field, "value"])
         return {"field": raw["field"], "customFieldKey": key, "value": value}
     if action_type in ("addTag", "removeTag"):
-        return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"])[0]}
+        return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"], ctx.settings.limits)[0]}
     if action_type == "moveDeal":
         _needs_deal(kind, field)
         stage = await named_record(ctx, Stage, raw.get("stage_id"), [*field, "stageId"])
@@ -263,7 +271,9 @@ async def _params(
             "to": to,
             "address": address,
             "subject": template(raw.get("subject"), [*field, "subject"], max_length=200, what="Subject"),
-            "body": template(raw.get("body"), [*field, "body"], max_length=20_000, what="Body"),
+            "body": template(
+                raw.get("body"), [*field, "body"], max_length=20_000, what="Body", multiline=True
+            ),
         }
     # notify
     to = raw.get("to") or "OWNER"
@@ -271,5 +281,7 @@ async def _params(
     return {
         "to": to,
         "userId": user_id,
-        "message": template(raw.get("message"), [*field, "message"], max_length=1000, what="Message"),
+        "message": template(
+            raw.get("message"), [*field, "message"], max_length=1000, what="Message", multiline=True
+        ),
     }

@@ -10,9 +10,12 @@ from tortoise.expressions import Q
 
 from revgraph.models.automation import AutomationRule
 from revgraph.resolvers.automations.definitions import graphql_keys, validate_actions, validate_trigger
+from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 
@@ -20,6 +23,9 @@ from revgraph.resolvers.validation import required_text
 async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
     kind, trigger = await validate_trigger(ctx, values.get("trigger") or {})
+    limits = ctx.settings.limits
+    check_filter(values.get("contact_conditions"), CONTACT_FIELDS, limits, ["input", "contactConditions"])
+    check_filter(values.get("deal_conditions"), DEAL_FIELDS, limits, ["input", "dealConditions"])
     actions = await validate_actions(ctx, kind, values.get("actions") or [])
     return {
         "name": name,

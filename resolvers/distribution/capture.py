@@ -32,9 +32,11 @@ from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.settings import Limits, Settings
 from revgraph.resolvers.validation import (
+    check_custom_fields,
     custom_fields_object,
+    fits_custom_fields,
     normalize_email,
     normalize_phone,
     optional_text,
@@ -69,7 +71,7 @@ class Lead:
     custom_fields: dict[str, Any]
 
 
-def read_lead(values: dict[str, Any], field: list[str]) -> Lead:
+def read_lead(values: dict[str, Any], field: list[str], limits: Limits) -> Lead:
     email = values.get("email")
     phone = values.get("phone")
     email = normalize_email(email, [*field, "email"]) if email and email.strip() else None
@@ -79,6 +81,8 @@ def read_lead(values: dict[str, Any], field: list[str]) -> Lead:
     utm = values.get("utm") or {}
     if not isinstance(utm, dict) or not all(isinstance(v, (str, int, float)) for v in utm.values()):
         raise DomainError("INVALID", "utm must be a JSON object of strings.", [*field, "utm"])
+    # Kept with every touchpoint: bounded like a record's custom fields.
+    check_custom_fields(utm, [*field, "utm"], limits, what="utm")
     return Lead(
         name=required_text(values.get("name"), [*field, "name"]),
         email=email,
@@ -90,8 +94,10 @@ def read_lead(values: dict[str, Any], field: list[str]) -> Lead:
         landing_page=optional_text(
             values.get("landing_page"), [*field, "landingPage"], max_length=2000, what="Landing page"
         ),
-        message=optional_text(values.get("message"), [*field, "message"], max_length=5000, what="Message"),
-        custom_fields=custom_fields_object(values.get("custom_fields"), [*field, "customFields"]),
+        message=optional_text(
+            values.get("message"), [*field, "message"], max_length=5000, what="Message", multiline=True
+        ),
+        custom_fields=custom_fields_object(values.get("custom_fields"), [*field, "customFields"], limits),
     )
 
 
@@ -185,6 +191,12 @@ async def _capture_once(
             # Fill what the contact lacks; never overwrite what people typed.
             missing = {k: v for k, v in lead.custom_fields.items() if k not in (contact.custom_fields or {})}
             changed = []
+            if missing and not fits_custom_fields(
+                {**(contact.custom_fields or {}), **missing}, settings.limits
+            ):
+                # A contact at its limits keeps the fields it has; losing
+                # the lead over them would be worse.
+                missing = {}
             if missing:
                 contact.custom_fields = {**(contact.custom_fields or {}), **missing}
                 changed.append("custom_fields")
@@ -274,7 +286,7 @@ async def capture(
 ) -> Captured:
     """Validate and capture a lead, retrying when a concurrent capture of
     the same person won the insert."""
-    lead = read_lead(values, field)
+    lead = read_lead(values, field, settings.limits)
     workspace = await Workspace.get(id=workspace_id)
     queue = None
     queue_ref = values.get("queue_id")

@@ -85,7 +85,7 @@ async def _queue_of(subject: dict) -> int:
 async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
     """Disqualify a lead: the reason is required; the owner's capacity frees."""
     actor = ctx.require_actor()
-    why = required_text(reason, ["reason"], max_length=500, what="Reason")
+    why = required_text(reason, ["reason"], max_length=500, what="Reason", multiline=True)
     contact = await named_record(ctx, Contact, contact_id, ["contactId"])
     async with unit_of_work():
         previous = contact.lifecycle_stage

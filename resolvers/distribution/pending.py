@@ -29,7 +29,9 @@ async def next_pending(ctx: Context, now: datetime | None = None) -> Contact | N
     my_deals = Deal.filter(
         workspace_id=actor.workspace_id, owner_id=actor.user_id, status="OPEN", deleted_at=None
     )
-    my_contact = Q(contact__owner_id=actor.user_id) | Q(contact_id__in=Subquery(my_deals.values("contact_id")))
+    my_contact = Q(contact__owner_id=actor.user_id) | Q(
+        contact_id__in=Subquery(my_deals.values("contact_id"))
+    )
     overdue = (
         await Task.filter(
             workspace_id=actor.workspace_id,

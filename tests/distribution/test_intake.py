@@ -80,21 +80,45 @@ async def test_a_marketing_tool_reports_a_lead_with_an_api_key(gql, workspace):
     assert event.actor_user_id == pk_of(workspace.admin["id"], "User")
 
 
-async def test_a_session_token_works_too_and_source_defaults_to_api(gql, workspace):
+async def test_a_key_acting_for_an_agent_captures_their_lead_and_source_defaults_to_api(gql, workspace):
     agent = await workspace.user("AGENT")
-    response = await post_lead(gql, {"name": "Lia", "phone": "11 97654-3210"}, token=agent["token"])
+    key = {"name": "Agent's tool", "role": "AGENT", "userId": agent["id"]}
+    secret = (await gql.ok(CREATE_API_KEY, {"input": key}, token=workspace.token))["createApiKey"]["secret"]
+    response = await post_lead(gql, {"name": "Lia", "phone": "11 97654-3210"}, token=secret)
     assert response.status_code == 201, response.text
     contact = (await gql.ok(CONTACT, {"id": response.json()["contactId"]}, token=workspace.token))["contact"]
     # an agent's lead is the agent's, as with captureLead
     assert contact["source"] == "api" and contact["owner"]["id"] == agent["id"]
 
 
+async def test_a_session_token_is_refused_and_captures_nothing(gql, workspace):
+    # given a valid session token of an admin and one of an agent
+    agent = await workspace.user("AGENT")
+    for token in (workspace.token, agent["token"]):
+        # when a tool posts a lead with it
+        response = await post_lead(gql, LEAD, token=token)
+        # then it is told this endpoint takes an API key
+        assert response.status_code == 401
+        body = response.json()
+        assert body["ok"] is False and body["error"] == "UNAUTHENTICATED"
+        assert "takes an API key, not a session token" in body["message"]
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    # and nothing was captured
+    assert await contact_count(gql, workspace.token) == 0
+
+
 async def test_without_valid_credentials_the_intake_answers_401(gql, workspace):
     secret = await api_key(gql, workspace.token)
-    for headers in ({}, {"authorization": "Bearer rg_nope"}, {"authorization": f"Basic {secret}"}):
+    for headers in (
+        {},
+        {"authorization": "Bearer rgk_nope"},
+        {"authorization": "Bearer rg_nope"},
+        {"authorization": f"Basic {secret}"},
+    ):
         response = await gql.http.post(gql.server.url + "/api/leads", json=LEAD, headers=headers)
         assert response.status_code == 401
-        assert response.json() == {"ok": False, "error": "UNAUTHENTICATED"}
+        body = response.json()
+        assert (body["ok"], body["error"]) == (False, "UNAUTHENTICATED") and "API key" in body["message"]
         assert response.headers["www-authenticate"].startswith("Bearer")
     # a cookie is no credential here
     response = await gql.http.post(

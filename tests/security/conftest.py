@@ -24,6 +24,7 @@ async def private_server(server: Server) -> AsyncIterator[Callable[..., Awaitabl
     import uvicorn
 
     from revgraph.web.app import create_app
+    from revgraph.web.cli import SERVER_OPTIONS
     from revgraph.web.graphql_view import RevGraphView
 
     started: list[tuple[Any, asyncio.Task, Any]] = []
@@ -46,6 +47,7 @@ async def private_server(server: Server) -> AsyncIterator[Callable[..., Awaitabl
             lifespan="off",
             loop="none",
             timeout_graceful_shutdown=2,
+            **SERVER_OPTIONS,
         )
         uv = uvicorn.Server(config)
         task = asyncio.get_running_loop().create_task(uv.serve())
