@@ -240,7 +240,7 @@ class CaptureLeadPayload:
 
 def _captured(result: capture.Captured) -> dict[str, Any]:
     return {
-        "contact": _contact(result.contact),
+        "contact": _contact(result.contact) if result.contact is not None else None,
         "created": result.created,
         "deal": Deal.of(result.deal) if result.deal else None,
         "assignment": Assignment.of(result.assignment) if result.assignment else None,

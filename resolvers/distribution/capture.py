@@ -13,7 +13,7 @@ one known contact are serialised on its row, so they never open two deals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,7 @@ from revgraph.resolvers.validation import (
     optional_text,
     required_text,
 )
+from revgraph.resolvers.visibility import compute_scope, visible_q
 
 RACE_RETRIES = 3
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -49,7 +50,9 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content
 
 @dataclass
 class Captured:
-    contact: Contact
+    # None only in what capture_lead answers a caller who may not see the
+    # returning lead's contact (it re-entered someone else's lead).
+    contact: Contact | None
     created: bool
     deal: Deal | None
     assignment: Assignment | None
@@ -317,6 +320,20 @@ async def capture(
 
 
 async def capture_lead(ctx: Context, values: dict[str, Any]) -> Captured:
-    """captureLead: an authenticated client (app, partner key) reports a lead."""
+    """captureLead: an authenticated client (app, partner key) reports a lead.
+    What the caller may not see of the result (a returning lead's contact
+    or deal owned outside their scope) is left out of the answer."""
     actor = ctx.require_actor()
-    return await capture(ctx.settings, actor, actor.workspace_id, values, field=["input"])
+    captured = await capture(ctx.settings, actor, actor.workspace_id, values, field=["input"])
+    return await as_seen_by(actor, captured)
+
+
+async def as_seen_by(actor: Actor, captured: Captured) -> Captured:
+    """The capture as its caller may see it: a returning lead's contact or
+    deal outside their scope is left out (None), as if it did not exist."""
+    scope = await compute_scope(actor.workspace_id, actor.user_id, actor.role)
+    contact = captured.contact
+    if contact is not None and not await Contact.filter(visible_q(scope, Contact), id=contact.id).exists():
+        contact = None
+    deal = captured.deal if captured.deal is not None and scope.sees_owner(captured.deal.owner_id) else None
+    return replace(captured, contact=contact, deal=deal)

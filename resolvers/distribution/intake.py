@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 
 from revgraph.models.events import IdempotencyKey
 from revgraph.resolvers.context import Actor
-from revgraph.resolvers.distribution.capture import Captured, capture
+from revgraph.resolvers.distribution.capture import Captured, as_seen_by, capture
 from revgraph.resolvers.errors import DomainError, Problem
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
@@ -99,7 +99,7 @@ def request_hash(body: dict[str, Any]) -> str:
 def _answer(captured: Captured) -> dict[str, Any]:
     return {
         "ok": True,
-        "contactId": encode_id("Contact", captured.contact.id),
+        "contactId": encode_id("Contact", captured.contact.id) if captured.contact else None,
         "created": captured.created,
         "dealId": encode_id("Deal", captured.deal.id) if captured.deal else None,
         "assignmentId": encode_id("Assignment", captured.assignment.id) if captured.assignment else None,
@@ -115,7 +115,8 @@ async def intake_lead(
     values = intake_values(body)
 
     async def run() -> dict[str, Any]:
-        return _answer(await capture(settings, actor, actor.workspace_id, values, field=[]))
+        captured = await capture(settings, actor, actor.workspace_id, values, field=[])
+        return _answer(await as_seen_by(actor, captured))
 
     if idempotency_key is None:
         return Intake(await run(), replayed=False)

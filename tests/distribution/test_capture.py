@@ -228,3 +228,20 @@ async def test_concurrent_returns_of_one_known_lead_open_no_second_deal(gql, wor
     assert {r["deal"]["id"] for r in results} == {first["deal"]["id"]}
     deals = (await gql.ok(CONTACT_DEALS, {"id": first["contact"]["id"]}, token=workspace.token))["contact"]
     assert deals["deals"]["totalCount"] == 1
+
+
+async def test_an_agent_capturing_someone_elses_returning_lead_is_not_shown_that_lead(gql, workspace):
+    # given a contact another agent owns, with a deal
+    other, me = await workspace.user("AGENT"), await workspace.user("AGENT")
+    pipeline = await create_pipeline(gql, workspace.token)
+    theirs = await capture(gql, other["token"], email="alheio@example.com", pipelineId=pipeline["id"])
+    assert theirs["contact"]["owner"]["id"] == other["id"]
+    # when I capture a lead with that person's e-mail into the same pipeline
+    mine = await capture(gql, me["token"], email="alheio@example.com", pipelineId=pipeline["id"])
+    # then the duplicate is blocked (it re-entered their lead), and I am not
+    # shown their contact or deal: what I may not see does not exist for me
+    assert mine["userErrors"] == [] and mine["created"] is False
+    assert mine["contact"] is None and mine["deal"] is None
+    # while its owner still has one contact with one deal
+    deals = (await gql.ok(CONTACT_DEALS, {"id": theirs["contact"]["id"]}, token=other["token"]))["contact"]
+    assert deals["deals"]["totalCount"] == 1
