@@ -107,6 +107,8 @@ def _fields(wire: dict[str, Any]) -> dict[str, Any]:
         "from_stage_id": data.get("fromStageId"),
         "to_stage_id": data.get("toStageId"),
         "after_deal_id": data.get("afterDealId"),
+        # Unknown for events recorded before the owner was: treat as hidden.
+        "after_owner": data.get("afterDealOwnerId", -1),
         "actor_user_id": wire.get("actor_user_id"),
         "at": at if isinstance(at, datetime) else datetime.fromisoformat(at),
         "owners": data.get("owners") or [None, None],
@@ -129,6 +131,7 @@ async def _deliverable(ctx: Context, scope: Scope, wire: dict[str, Any]) -> Boar
     if wire.get("kind") not in BOARD_KINDS:
         return None
     values = _fields(wire)
+    after_owner = values.pop("after_owner")
     before, after = values.pop("owners")
     if not (scope.sees_owner(before) or scope.sees_owner(after)):
         return None
@@ -138,6 +141,8 @@ async def _deliverable(ctx: Context, scope: Scope, wire: dict[str, Any]) -> Boar
         deal = snapshot.deal
         if deal is not None and not scope.sees_owner(deal.owner_id):
             deal = None
+        if values["after_deal_id"] is not None and not scope.sees_owner(after_owner):
+            values["after_deal_id"] = await _nearest_visible_above(scope, deal)
         event_ctx = Context(
             settings=ctx.settings,
             actor=ctx.actor,
@@ -147,6 +152,22 @@ async def _deliverable(ctx: Context, scope: Scope, wire: dict[str, Any]) -> Boar
         )
         record = snapshot.records[scope] = BoardEventRecord(deal=deal, ctx=event_ctx, **values)
     return record
+
+
+async def _nearest_visible_above(scope: Scope, deal: Deal | None) -> int | None:
+    """The card right above `deal` in its column among those the scope may
+    see (None: the top), which stands in for an anchor the scope may not
+    see, so an event never names a card its subscriber cannot see."""
+    if deal is None:
+        return None
+    above = (
+        await Deal.filter(scope.owner_q(), stage_id=deal.stage_id, rank__lt=deal.rank, deleted_at=None)
+        .exclude(id=deal.id)
+        .order_by("-rank")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return above[0] if above else None
 
 
 async def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:

@@ -47,7 +47,7 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         target = await named_record(
             ctx, Stage, values.get("stage_id"), ["input", "stageId"], pipeline_id=deal.pipeline_id
         )
-        after_pk = None
+        after_pk = after_owner = None
         if values.get("after_deal_id"):
             # The anchor is a card the caller can see in the target column:
             # one it may not see is as unknown as a random id.
@@ -59,7 +59,7 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
                 stage_id=target.id,
                 id__not=deal.id,
             )
-            after_pk = anchor.id
+            after_pk, after_owner = anchor.id, anchor.owner_id
         before = {c: getattr(deal, c) for c in TRACKED}
         from_stage_id = deal.stage_id
         if values.get("patch"):
@@ -104,6 +104,9 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
                 fromStageId=from_stage_id,
                 toStageId=target.id,
                 afterDealId=after_pk,
+                # Who may see the anchor: a subscriber who may not is told
+                # the nearest card above it that they can see instead.
+                afterDealOwnerId=after_owner,
                 changes=_changes(before, deal),
                 owners=[before["owner_id"], deal.owner_id],
                 lostReason=deal.lost_reason,

@@ -248,3 +248,35 @@ async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, w
         # it joined the hub again and is fed live
         await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
         assert (await slow.next(timeout=5))["data"]["boardEvents"]["sequence"] == expected[-1] + 1
+
+
+async def test_an_anchor_the_subscriber_may_not_see_becomes_the_nearest_card_above_it_they_can(
+    gql, server, workspace
+):
+    # given a column holding, top to bottom, agent A's card and agent B's card
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent_a, agent_b = await workspace.user("AGENT"), await workspace.user("AGENT")
+    column = pipeline["stage"]["Em contato"]
+    a_top = await create_deal(gql, workspace.token, pipeline["id"], title="A em cima", ownerId=agent_a["id"])
+    b_card = await create_deal(gql, workspace.token, pipeline["id"], title="De B", ownerId=agent_b["id"])
+    a_moved = await create_deal(gql, workspace.token, pipeline["id"], title="A movido", ownerId=agent_a["id"])
+    await move(gql, workspace.token, dealId=a_top["id"], stageId=column)
+    await move(gql, workspace.token, dealId=b_card["id"], stageId=column, afterDealId=a_top["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    async with (
+        connect(server.ws_url, agent_a["token"]) as as_a,
+        connect(server.ws_url, workspace.token) as as_admin,
+    ):
+        variables = {"pipelineId": pipeline["id"], "since": since}
+        a_events, admin_events = (
+            await subscribe(as_a, BOARD_EVENTS, variables),
+            await subscribe(as_admin, BOARD_EVENTS, variables),
+        )
+        # when the admin places A's other card right after B's card
+        await move(gql, workspace.token, dealId=a_moved["id"], stageId=column, afterDealId=b_card["id"])
+        seen_by_a = (await a_events.next())["data"]["boardEvents"]
+        seen_by_admin = (await admin_events.next())["data"]["boardEvents"]
+    # then the admin is told the real anchor, and A (who may not see B's card)
+    # the nearest card above it that A can see: never an id A cannot see
+    assert seen_by_admin["afterDealId"] == b_card["id"]
+    assert (seen_by_a["dealId"], seen_by_a["afterDealId"]) == (a_moved["id"], a_top["id"])
