@@ -69,14 +69,17 @@ async def seed_contacts(database_url: str, workspace_pk: int, count: int) -> lis
     from revgraph.resolvers.contacts import set_name, set_phone
     from revgraph.resolvers.database import tortoise_config
     from revgraph.resolvers.ids import encode_id
+    from revgraph.resolvers.numbering import reserve_numbers
     from revgraph.resolvers.settings import Settings
 
     await Tortoise.init(config=tortoise_config(Settings(database_url=database_url)))
     try:
         rows = []
+        first_number = await reserve_numbers(workspace_pk, "contact", count)
         for index in range(count):
             contact = Contact(
                 workspace_id=workspace_pk,
+                number=first_number + index,
                 lifecycle_stage="LEAD",
                 source="bench-seed",
                 email=f"lead{index + 1}@bench-dist.example",

@@ -25,6 +25,7 @@ from revgraph.models.crm import Company, Contact, ContactTag
 from revgraph.models.identity import User
 from revgraph.resolvers import identity
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.numbering import reserve_numbers
 from revgraph.resolvers.settings import Settings
 from revgraph.web import demo_data as vocab
 
@@ -125,6 +126,7 @@ async def seed(
 
     phones: set[str] = set()
     contact_rows = []
+    first_number = await reserve_numbers(ws, "contact", contacts)
     for i in range(contacts):
         first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
         name = f"{first} {last}"
@@ -136,6 +138,7 @@ async def seed(
         contact_rows.append(
             Contact(
                 workspace_id=ws,
+                number=first_number + i,
                 name=name,
                 name_search=name.lower(),
                 email=f"{ascii_slug(name)}.{i}@{rng.choice(vocab.EMAIL_DOMAINS)}"

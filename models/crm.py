@@ -28,6 +28,9 @@ class Contact(Model):
 
     id = fields.IntField(primary_key=True)
     workspace = fields.ForeignKeyField("models.Workspace", related_name="contacts", on_delete=fields.CASCADE)
+    # The workspace's readable lead number (seed 002's "número único"):
+    # 1, 2, 3... in order of creation, unique per workspace.
+    number = fields.BigIntField(null=True)
     name = fields.CharField(max_length=200)
     # Lower-cased copy of name for case-insensitive search on every backend.
     name_search = fields.CharField(max_length=200)

@@ -18,6 +18,16 @@ class Queue(Model):
     # member position, so adding or removing members keeps everyone's turn).
     pointer_member_id = fields.IntField(null=True)
     assignments_made = fields.BigIntField(default=0)
+    # The team whose manager (and managers above) run this roleta; null:
+    # the workspace's, run by admins only.
+    team = fields.ForeignKeyField("models.Team", related_name="queues", null=True, on_delete=fields.SET_NULL)
+    # ROUTING distributes leads; MANUAL (one per workspace, never listed or
+    # routed through) records the assignments people make by hand of leads
+    # that never went through a queue.
+    kind = fields.CharField(max_length=8, default="ROUTING")
+    # A lead nobody worked this many minutes after its assignment goes to
+    # the next member (null: never).
+    redistribute_after_minutes = fields.IntField(null=True)
     archived_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

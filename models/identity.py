@@ -13,10 +13,48 @@ class Workspace(Model):
     timezone = fields.CharField(max_length=64, default="America/Sao_Paulo")
     trash_retention_days = fields.IntField(default=30)
     lead_lock_days = fields.IntField(default=30)
+    # Who automation e-mails come from; unset: the server's REVGRAPH_SMTP_FROM.
+    email_sender_name = fields.CharField(max_length=200, null=True)
+    email_sender_address = fields.CharField(max_length=254, null=True)
+    # The language of what people read, unless their own setting says otherwise.
+    default_locale = fields.CharField(max_length=16, default="pt-BR")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "workspace"
+
+
+class SequenceCounter(Model):
+    """A per-workspace counter (`contact`, `deal`): the readable numbers of
+    records. Taken with one UPDATE ... RETURNING in the creating
+    transaction, so numbers are unique and, once committed, gap-free."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=32)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "sequence_counter"
+        unique_together = (("workspace", "name"),)
+
+
+class PasswordReset(Model):
+    """A one-time password reset link an admin issued. Only the keyed hash
+    of its token is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="password_resets", on_delete=fields.CASCADE)
+    issued_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_reset"
 
 
 class User(Model):

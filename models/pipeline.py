@@ -47,6 +47,8 @@ class Deal(Model):
 
     id = fields.IntField(primary_key=True)
     workspace = fields.ForeignKeyField("models.Workspace", related_name="deals", on_delete=fields.CASCADE)
+    # The workspace's readable deal number, like Contact.number.
+    number = fields.BigIntField(null=True)
     pipeline = fields.ForeignKeyField("models.Pipeline", related_name="deals", on_delete=fields.CASCADE)
     stage = fields.ForeignKeyField("models.Stage", related_name="deals", on_delete=fields.RESTRICT)
     title = fields.CharField(max_length=300)

@@ -14,6 +14,7 @@ from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import search_text
 
@@ -41,6 +42,7 @@ CONTACT_FIELDS: f.FieldMap = {
         evaluate=lambda wanted, have: set(wanted or ()) <= set(have or ()),
     ),
     "score": f.FieldSpec("score", f.INT),
+    "number": f.FieldSpec("number", f.INT),
     "created_at": f.FieldSpec("created_at", f.DATETIME),
     "deleted": f.FieldSpec("deleted_at", f.TRASHED),
 }
@@ -66,11 +68,12 @@ def sort_keys(order_by: list[Mapping[str, str]] | None) -> list[SortKey]:
 
 
 def search_q(search: str | None) -> Q:
-    """Case-insensitive substring of name or e-mail, or (3+ digits) of the phone."""
+    """Case-insensitive substring of name or e-mail, (3+ digits) of the
+    phone, or the lead's number itself ("123" or "#123")."""
     text = (search or "").strip().lower()
     if not text:
         return Q()
-    q = Q(name_search__contains=text) | Q(email__contains=text)
+    q = or_number(Q(name_search__contains=text) | Q(email__contains=text), text)
     digits = re.sub(r"\D", "", text)
     if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
         q |= Q(phone_digits__contains=digits)

@@ -16,6 +16,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.validation import (
     custom_fields_object,
@@ -176,6 +177,7 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
     )
     try:
         async with unit_of_work():
+            contact.number = await next_number(actor.workspace_id, "contact")
             await contact.save()
             await _replace_tags(contact, actor.workspace_id, [], tags)
             await record_event(

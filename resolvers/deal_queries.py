@@ -12,6 +12,7 @@ from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers import filtering
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
@@ -27,6 +28,7 @@ NULLABLE_ORDER = {"VALUE", "EXPECTED_CLOSE_DATE"}
 # DealFilter fields: what each one tests (resolvers/filtering.py).
 DEAL_FIELDS: filtering.FieldMap = {
     "title": filtering.FieldSpec("title", filtering.STRING),
+    "number": filtering.FieldSpec("number", filtering.INT),
     "pipeline_id": filtering.FieldSpec("pipeline_id", filtering.ID, "Pipeline"),
     "stage_id": filtering.FieldSpec("stage_id", filtering.ID, "Stage"),
     "owner_id": filtering.FieldSpec("owner_id", filtering.ID, "User"),
@@ -51,7 +53,7 @@ def _deal_filter_q(ctx: Context, filter_dict: dict[str, Any] | None) -> tuple[Q,
 
 def _search_q(search: str | None) -> Q:
     text = (search or "").strip().lower()
-    return Q(title_search__contains=text) if text else Q()
+    return or_number(Q(title_search__contains=text), text) if text else Q()
 
 
 def _sort_keys(order: list[dict[str, Any]] | None) -> tuple[list[SortKey], Q]:

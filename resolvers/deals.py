@@ -17,6 +17,7 @@ from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
@@ -167,6 +168,7 @@ async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label:
     its CREATED board event (caller's transaction, pipeline lock taken)."""
     sequence = await next_board_sequence(deal.pipeline_id)
     deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
+    deal.number = await next_number(deal.workspace_id, "deal")
     await deal.save()
     await _transition(actor, deal, None, stage.id, actor_label)
     await record_event(

@@ -20,6 +20,7 @@ from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.numbering import create_counters
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.settings import Settings
@@ -135,6 +136,7 @@ async def _create_workspace(
     try:
         async with unit_of_work():
             workspace = await Workspace.create(name=workspace_name)
+            await create_counters(workspace.id)
             user = await User.create(
                 workspace=workspace, name=name, email=email, password_hash=password_hash, role="ADMIN"
             )

@@ -76,6 +76,9 @@ class Contact(Node):
     )
     lifecycle_stage: LifecycleStage = strawberry.field(description="Funnel stage (default LEAD).")
     score: int = strawberry.field(description="Qualification score.")
+    number: int = strawberry.field(
+        description='The lead\'s readable number in the workspace (seed 002\'s "número único"): 1, 2, 3... in order of creation. `search: "123"` or `"#123"` finds it.'
+    )
     source: str | None = strawberry.field(
         description='Channel of origin: "form", "whatsapp", "api", "import", "manual"...'
     )
@@ -149,6 +152,7 @@ class Contact(Node):
             phone=row.phone,
             lifecycle_stage=LifecycleStage(row.lifecycle_stage),
             score=row.score,
+            number=row.number,
             source=row.source,
             custom_fields=row.custom_fields or {},
             created_at=row.created_at,
@@ -194,6 +198,9 @@ class ContactFilter:
     )
     tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Has all of these tags.")
     score: IntFilter | None = strawberry.field(default=strawberry.UNSET, description="Score.")
+    number: IntFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The lead's readable number in the workspace."
+    )
     created_at: DateTimeFilter | None = strawberry.field(
         default=strawberry.UNSET, description="Creation time."
     )

@@ -12,6 +12,7 @@ from revgraph.schema.common import (
     DateTimeFilter,
     DecimalFilter,
     IDFilter,
+    IntFilter,
     OrderDirection,
     StringFilter,
     input_dict,
@@ -62,6 +63,9 @@ class DealFilter:
     )
     not_: DealFilter | None = strawberry.field(name="not", default=strawberry.UNSET, description="Not this.")
     title: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Title.")
+    number: IntFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The deal's readable number in the workspace."
+    )
     pipeline_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Pipeline.")
     stage_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Current stage.")
     owner_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Owner.")

@@ -209,6 +209,9 @@ class Deal(Node):
     version: int = strawberry.field(
         description="+1 on every change; pass as expectedVersion for optimistic concurrency."
     )
+    number: int = strawberry.field(
+        description='The deal\'s readable number in the workspace: 1, 2, 3... in order of creation. `search: "123"` or `"#123"` finds it.'
+    )
     stage_entered_at: datetime = strawberry.field(description="When the deal entered its current stage.")
     created_at: datetime = strawberry.field(description="Creation time.")
     deleted_at: datetime | None = strawberry.field(description="When it was trashed; null when live.")
@@ -307,6 +310,7 @@ class Deal(Node):
             lost_reason=row.lost_reason,
             custom_fields=row.custom_fields or {},
             version=row.version,
+            number=row.number,
             stage_entered_at=row.stage_entered_at,
             created_at=row.created_at,
             deleted_at=row.deleted_at,

@@ -32,6 +32,7 @@ from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.settings import Limits, Settings
 from revgraph.resolvers.validation import (
     check_custom_fields,
@@ -178,6 +179,7 @@ async def _capture_once(
             )
             set_name(contact, lead.name)
             set_phone(contact, lead.phone)
+            contact.number = await next_number(workspace.id, "contact")
             await contact.save()
             await record_event(
                 actor,

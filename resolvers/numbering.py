@@ -1,0 +1,46 @@
+"""Readable per-workspace numbers of contacts and deals (seed 002's "número
+único" of a lead): 1, 2, 3... in order of creation, taken in the creating
+transaction from the workspace's counter row, so they never repeat and a
+rolled-back creation gives its number back."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.expressions import F, Q
+
+from revgraph.models.identity import SequenceCounter
+
+COUNTERS = ("contact", "deal")
+# "123" or "#123": a search for a record by its number.
+NUMBER_SEARCH = re.compile(r"#?(\d{1,15})")
+
+
+async def create_counters(workspace_id: int) -> None:
+    """A new workspace's counters, at zero (caller's transaction)."""
+    for name in COUNTERS:
+        await SequenceCounter.create(workspace_id=workspace_id, name=name, value=0)
+
+
+async def next_number(workspace_id: int, name: str) -> int:
+    """The next number of `name` records in the workspace (caller's
+    transaction). The UPDATE holds the counter's row until commit, so
+    concurrent creations in one workspace take numbers one after another."""
+    return await reserve_numbers(workspace_id, name, 1)
+
+
+async def reserve_numbers(workspace_id: int, name: str, count: int) -> int:
+    """Take `count` numbers at once (bulk loads); the first of them."""
+    counter = SequenceCounter.filter(workspace_id=workspace_id, name=name)
+    if not await counter.update(value=F("value") + count):
+        # Workspaces get their counters when created (and by migration
+        # 0010); one made by other means starts here.
+        await SequenceCounter.create(workspace_id=workspace_id, name=name, value=count)
+        return 1
+    return (await counter.values_list("value", flat=True))[0] - count + 1
+
+
+def or_number(q: Q, search: str) -> Q:
+    """`q`, or the record whose number `search` is ("123", "#123")."""
+    match = NUMBER_SEARCH.fullmatch(search.strip())
+    return q | Q(number=int(match.group(1))) if match else q
