@@ -62,6 +62,13 @@ class Context:
             raise AuthError("UNAUTHENTICATED", "Authentication required: send Authorization: Bearer <token>.")
         return self.actor
 
+    def require_manager(self) -> Actor:
+        """A MANAGER or an ADMIN (who run queues; visibility narrows the rest)."""
+        actor = self.require_actor()
+        if actor.role not in ("ADMIN", "MANAGER"):
+            raise AuthError("FORBIDDEN", "Only managers and administrators may do this.")
+        return actor
+
     def require_admin(self) -> Actor:
         actor = self.require_actor()
         if not actor.is_admin:

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from revgraph.models.identity import ApiKey, Session, Team, User, Workspace
 from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
+from revgraph.resolvers.distribution.queues import create_manual_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
@@ -137,6 +138,7 @@ async def _create_workspace(
         async with unit_of_work():
             workspace = await Workspace.create(name=workspace_name)
             await create_counters(workspace.id)
+            await create_manual_queue(workspace.id)
             user = await User.create(
                 workspace=workspace, name=name, email=email, password_hash=password_hash, role="ADMIN"
             )

@@ -173,6 +173,9 @@ def visible_q(scope: Scope, model: type[Model]) -> Q:
         return scope.owner_q()
     if model is Task:
         return task_q(scope)
+    if model is Queue:
+        # The MANUAL queue only records hand assignments: no input names it.
+        return Q(workspace_id=scope.workspace_id, kind="ROUTING")
     if model in SHARED:
         return Q(workspace_id=scope.workspace_id)
     raise TypeError(f"no visibility rule for {model.__name__}")

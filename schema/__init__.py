@@ -21,6 +21,7 @@ import revgraph.schema.deals as deals_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
+import revgraph.schema.queues as queues_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
 from revgraph.resolvers import contacts as contacts_use_cases
@@ -45,7 +46,7 @@ register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
 register_node("Pipeline", pipelines_use_cases.get_pipeline, deals_schema.Pipeline.of)
 register_node("Stage", pipelines_use_cases.get_stage, deals_schema.Stage.of)
 register_node("Deal", deals_use_cases.get_deal, deals_schema.Deal.of)
-register_node("Queue", queues_use_cases.get_queue, distribution_schema.Queue.of)
+register_node("Queue", queues_use_cases.get_queue, queues_schema.Queue.of)
 register_node("Assignment", distribution_live.get_assignment, distribution_schema.Assignment.of)
 register_node("Form", forms_use_cases.get_form, forms_schema.Form.of)
 register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact.of)
@@ -77,6 +78,7 @@ Query = merge_types(
         deal_operations.DealsQuery,
         automation_operations.AutomationsQuery,
         distribution_schema.DistributionQuery,
+        queues_schema.QueuesQuery,
         forms_schema.FormsQuery,
     ),
 )
@@ -90,6 +92,7 @@ Mutation = merge_types(
         deal_operations.DealsMutation,
         automation_operations.AutomationsMutation,
         distribution_schema.DistributionMutation,
+        queues_schema.QueuesMutation,
         forms_schema.FormsMutation,
     ),
 )

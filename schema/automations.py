@@ -28,8 +28,8 @@ from revgraph.schema.common import Node, ctx_of
 from revgraph.schema.connections import Connection
 from revgraph.schema.contacts import Contact
 from revgraph.schema.deals import Deal, Stage
-from revgraph.schema.distribution import Queue
 from revgraph.schema.identity import User
+from revgraph.schema.queues import Queue
 
 
 @strawberry.enum(description="Where a run is: PENDING/RUNNING/WAITING, or finished (the other four).")

@@ -13,14 +13,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from revgraph.resolvers import loaders
-from revgraph.resolvers.distribution import assign, capture, handoff, live, pending, queues
+from revgraph.resolvers.distribution import assign, capture, handoff, live, pending
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.deals import Deal
 from revgraph.schema.identity import User
-from revgraph.schema.permissions import ADMIN, AUTHENTICATED
+from revgraph.schema.permissions import AUTHENTICATED
+from revgraph.schema.queues import Queue
 
 if TYPE_CHECKING:
     from revgraph.schema.contacts import Contact, ContactPayload
@@ -34,64 +35,10 @@ def _contact(row: Any) -> Any:
     return Contact.of(row)
 
 
-@strawberry.enum(
-    description="ONLINE: only agents currently online receive leads; OFFLINE: every active member."
-)
-class QueueMode(Enum):
-    ONLINE = "ONLINE"
-    OFFLINE = "OFFLINE"
-
-
-@strawberry.enum(description="How the queue picks the next member.")
-class QueueStrategy(Enum):
-    ROUND_ROBIN = "ROUND_ROBIN"
-    WEIGHTED = "WEIGHTED"
-    LEAST_LOADED = "LEAST_LOADED"
-
-
 @strawberry.enum(description="ASSIGNED, or QUEUED: nobody eligible yet; assigned as soon as someone is.")
 class AssignmentStatus(Enum):
     ASSIGNED = "ASSIGNED"
     QUEUED = "QUEUED"
-
-
-@strawberry.type(description="A member of a queue.")
-class QueueMember:
-    weight: int = strawberry.field(description="Share in WEIGHTED queues (1..1000).")
-    capacity: int | None = strawberry.field(description="Most open leads at once; null: unlimited.")
-    active: bool = strawberry.field(description="Inactive members are skipped.")
-    row: strawberry.Private[Any]
-
-    @strawberry.field(description="The member.")
-    async def user(self, info: Info) -> User:
-        return User.of(await loaders.users(ctx_of(info)).load(self.row.user_id))
-
-
-@strawberry.type(description='A lead distribution queue ("roleta").')
-class Queue(Node):
-    name: str = strawberry.field(description="Queue name.")
-    mode: QueueMode = strawberry.field(description="ONLINE or OFFLINE.")
-    strategy: QueueStrategy = strawberry.field(description="ROUND_ROBIN, WEIGHTED or LEAST_LOADED.")
-    row: strawberry.Private[Any]
-
-    @strawberry.field(description="Members in turn order.")
-    async def members(self, info: Info) -> list[QueueMember]:
-        rows = await queues.members_of(ctx_of(info)).load(self.row.id)
-        return [QueueMember(weight=r.weight, capacity=r.capacity, active=r.active, row=r) for r in rows]
-
-    @strawberry.field(description="Leads waiting with status QUEUED.")
-    async def backlog(self, info: Info) -> int:
-        return await queues.backlog_of(ctx_of(info)).load(self.row.id)
-
-    @classmethod
-    def of(cls, row: Any) -> Queue:
-        return cls(
-            id=strawberry.ID(encode_id("Queue", row.id)),
-            name=row.name,
-            mode=QueueMode(row.mode),
-            strategy=QueueStrategy(row.strategy),
-            row=row,
-        )
 
 
 def _queue_loader(ctx: Any) -> loaders.BatchLoader:
@@ -157,24 +104,6 @@ class AssignmentConnection(Connection[Assignment]):
     pass
 
 
-@strawberry.input(description="A member of a new queue.")
-class QueueMemberInput:
-    user_id: strawberry.ID = strawberry.field(description="The user.")
-    weight: int | None = strawberry.field(default=1, description="Share in WEIGHTED queues (1..1000).")
-    capacity: int | None = strawberry.field(
-        default=None, description="Most open leads at once; null: unlimited."
-    )
-    active: bool | None = strawberry.field(default=True, description="Inactive members are skipped.")
-
-
-@strawberry.input(description="A new queue; members in turn order.")
-class QueueInput:
-    name: str = strawberry.field(description="Queue name.")
-    mode: QueueMode = strawberry.field(description="ONLINE or OFFLINE.")
-    strategy: QueueStrategy = strawberry.field(description="ROUND_ROBIN, WEIGHTED or LEAST_LOADED.")
-    members: list[QueueMemberInput] = strawberry.field(description="Members in turn order.")
-
-
 @strawberry.input(
     description="What to distribute: a contact or a deal (a deal through another queue is the SDR → closer hand-off)."
 )
@@ -210,12 +139,6 @@ class CaptureLeadInput:
     landing_page: str | None = strawberry.field(default=None, description="URL the lead converted on.")
 
 
-@strawberry.type(description="Result of createQueue / queue changes.")
-class QueuePayload:
-    queue: Queue | None = strawberry.field(default=None, description="The queue.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
-
-
 @strawberry.type(description="Result of distribute / reassign.")
 class AssignmentPayload:
     assignment: Assignment | None = strawberry.field(default=None, description="The decision.")
@@ -249,10 +172,6 @@ def _captured(result: capture.Captured) -> dict[str, Any]:
 
 @strawberry.type
 class DistributionQuery:
-    @strawberry.field(description="Queues of the workspace.", permission_classes=AUTHENTICATED)
-    async def queues(self, info: Info) -> list[Queue]:
-        return [Queue.of(r) for r in await query(queues.list_queues(ctx_of(info)))]
-
     @strawberry.field(
         description="Assignments you may see (yours; for managers their teams'; for admins all), newest first.",
         permission_classes=AUTHENTICATED,
@@ -286,49 +205,6 @@ class DistributionQuery:
 
 @strawberry.type
 class DistributionMutation:
-    @strawberry.mutation(description="Create a queue. ADMIN only.", permission_classes=ADMIN)
-    async def create_queue(self, info: Info, input: QueueInput) -> QueuePayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            row = await queues.create_queue(
-                ctx,
-                name=input.name,
-                mode=input.mode.value,
-                strategy=input.strategy.value,
-                members=[input_dict(m) for m in input.members],
-            )
-            return {"queue": Queue.of(row)}
-
-        return await mutate(QueuePayload, work)
-
-    @strawberry.mutation(
-        description="Add a member to a queue (end of the turn order) or change one. ADMIN only.",
-        permission_classes=ADMIN,
-    )
-    async def set_queue_member(
-        self, info: Info, queue_id: strawberry.ID, input: QueueMemberInput
-    ) -> QueuePayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"queue": Queue.of(await queues.set_queue_member(ctx, queue_id, input_dict(input)))}
-
-        return await mutate(QueuePayload, work)
-
-    @strawberry.mutation(
-        description="Remove a member; everyone else keeps their turn. ADMIN only.", permission_classes=ADMIN
-    )
-    async def remove_queue_member(
-        self, info: Info, queue_id: strawberry.ID, user_id: strawberry.ID
-    ) -> QueuePayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"queue": Queue.of(await queues.remove_queue_member(ctx, queue_id, user_id))}
-
-        return await mutate(QueuePayload, work)
-
     @strawberry.mutation(
         description="Assign a contact or deal through a queue (QUEUED when nobody is eligible).",
         permission_classes=AUTHENTICATED,

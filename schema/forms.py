@@ -14,8 +14,8 @@ from revgraph.resolvers.distribution import forms
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query
 from revgraph.schema.deals import Pipeline
-from revgraph.schema.distribution import Queue
 from revgraph.schema.permissions import ADMIN
+from revgraph.schema.queues import Queue
 
 MAPPING_HELP = (
     "JSON object {postedFieldName: leadField}; lead fields are name, email, phone, message, media, "

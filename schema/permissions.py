@@ -50,8 +50,23 @@ class AdminOnly(BasePermission):
         return actor.is_admin
 
 
+class ManagerOrAdmin(BasePermission):
+    """Running teams (their queues): MANAGER or ADMIN (FORBIDDEN otherwise);
+    which teams a manager runs is decided by visibility."""
+
+    message = "Only managers and administrators may do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        actor = info.context["ctx"].actor
+        if actor is None:
+            raise StrawberryGraphQLError(UNAUTHENTICATED_MESSAGE, extensions={"code": "UNAUTHENTICATED"})
+        return actor.role in ("ADMIN", "MANAGER")
+
+
 PUBLIC = [Public]
 AUTHENTICATED = [Authenticated]
+MANAGER = [ManagerOrAdmin]
 ADMIN = [AdminOnly]
 # Every permission class that marks a root field as deliberately exposed.
-MARKERS = (Public, Authenticated, AdminOnly)
+MARKERS = (Public, Authenticated, ManagerOrAdmin, AdminOnly)

@@ -11,6 +11,7 @@ import dramatiq
 
 from revgraph.resolvers.distribution.assign import drain_backlog as drain
 from revgraph.resolvers.distribution.assign import queues_to_drain
+from revgraph.resolvers.distribution.assign import redistribute_unattended as redistribute
 from revgraph.resolvers.distribution.presence import expire_idle_agents
 from revgraph.resolvers.settings import Settings
 from revgraph.tasks.broker import broker
@@ -40,6 +41,15 @@ async def drain_backlog(queue_id: int) -> None:
     assigned = await drain(settings(), queue_id)
     if assigned:
         log.info("queue %s: %d waiting lead(s) assigned", queue_id, assigned)
+
+
+@dramatiq.actor(broker=broker, queue_name="distribution", max_retries=3)
+async def redistribute_unattended() -> None:
+    """Leads not worked within their queue's delay go to the next member.
+    Idempotent: a lead moved (or worked) is no longer stale."""
+    moved = await redistribute(settings())
+    if moved:
+        log.info("%d unattended lead(s) redistributed", moved)
 
 
 @dramatiq.actor(broker=broker, queue_name="distribution", max_retries=3)

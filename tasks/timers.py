@@ -16,6 +16,8 @@ PURGE_EVERY_SECONDS = 3600.0
 AUTOMATION_SCAN_SECONDS = 30.0
 # Agents idle past the presence timeout go offline within this long after it.
 PRESENCE_SCAN_SECONDS = 60.0
+# Unattended leads move on within this long after their queue's delay.
+REDISTRIBUTION_SCAN_SECONDS = 60.0
 
 
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
@@ -32,14 +34,15 @@ async def every(seconds: float, send: Callable[[], object], *, at_start: bool = 
 
 async def run_timers() -> None:
     """The trash purge (at start, then hourly), the automation scan (resumes
-    due waits, emits task.overdue, re-sends stalled runs) and the presence
-    check, until cancelled."""
+    due waits, emits task.overdue, re-sends stalled runs), the presence
+    check and the unattended-lead redistribution, until cancelled."""
     from revgraph.tasks.automations import wake_due
-    from revgraph.tasks.distribution import expire_presence
+    from revgraph.tasks.distribution import expire_presence, redistribute_unattended
     from revgraph.tasks.maintenance import purge_trash
 
     await asyncio.gather(
         every(PURGE_EVERY_SECONDS, purge_trash.send, at_start=True),
         every(AUTOMATION_SCAN_SECONDS, wake_due.send),
         every(PRESENCE_SCAN_SECONDS, expire_presence.send),
+        every(REDISTRIBUTION_SCAN_SECONDS, redistribute_unattended.send),
     )

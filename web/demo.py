@@ -275,20 +275,28 @@ async def add_queues(demo: Demo) -> None:
     sul = [a for a in demo.agents if a.team_id == demo.teams["Pré-vendas Zona Sul"].id] or demo.agents[:2]
     await queues.create_queue(
         demo.admin_ctx,
-        name="Roleta Zona Sul (online)",
-        mode="ONLINE",
-        strategy="ROUND_ROBIN",
-        members=[{"user_id": encode_id("User", a.id)} for a in sul],
+        {
+            "name": "Roleta Zona Sul (online)",
+            "mode": "ONLINE",
+            "strategy": "ROUND_ROBIN",
+            # Run by the Zona Sul coordinator; a lead nobody calls back within
+            # half an hour goes to the next agent.
+            "team_id": encode_id("Team", demo.teams["Pré-vendas Zona Sul"].id),
+            "redistribute_after_minutes": 30,
+            "members": [{"user_id": encode_id("User", a.id)} for a in sul],
+        },
     )
     weighted = await queues.create_queue(
         demo.admin_ctx,
-        name="Roleta geral",
-        mode="OFFLINE",
-        strategy="WEIGHTED",
-        members=[
-            {"user_id": encode_id("User", a.id), "weight": 1 + i % 3, "capacity": 60}
-            for i, a in enumerate(demo.agents)
-        ],
+        {
+            "name": "Roleta geral",
+            "mode": "OFFLINE",
+            "strategy": "WEIGHTED",
+            "members": [
+                {"user_id": encode_id("User", a.id), "weight": 1 + i % 3, "capacity": 60}
+                for i, a in enumerate(demo.agents)
+            ],
+        },
     )
     for contact in [c for c in demo.contacts if c.owner_id is None]:
         await assign.distribute(

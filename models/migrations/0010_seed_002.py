@@ -97,6 +97,9 @@ class Migration(migrations.Migration):
                 "SELECT workspace_id, 'contact', MAX(number) FROM contact GROUP BY workspace_id",
                 "INSERT INTO sequence_counter (workspace_id, name, value) "
                 "SELECT workspace_id, 'deal', MAX(number) FROM deal GROUP BY workspace_id",
+                "INSERT INTO queue (workspace_id, name, mode, strategy, assignments_made, kind, created_at) "
+                "SELECT id, 'Atribuição manual', 'OFFLINE', 'ROUND_ROBIN', 0, 'MANUAL', CURRENT_TIMESTAMP "
+                "FROM workspace",
                 "CREATE UNIQUE INDEX uniq_contact_number ON contact (workspace_id, number)",
                 "CREATE UNIQUE INDEX uniq_deal_number ON deal (workspace_id, number)",
                 "CREATE UNIQUE INDEX uniq_queue_manual ON queue (workspace_id) WHERE kind = 'MANUAL'",
@@ -108,6 +111,7 @@ class Migration(migrations.Migration):
                 "DROP INDEX uniq_queue_manual",
                 "DROP INDEX idx_event_queue",
                 "DELETE FROM sequence_counter",
+                "DELETE FROM queue WHERE kind = 'MANUAL'",
             ],
         ),
     ]

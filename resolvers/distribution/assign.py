@@ -8,7 +8,7 @@ number of processes give exactly the shares of N sequential ones."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -39,7 +39,9 @@ async def open_leads(user_ids: list[int]) -> dict[int, int]:
     return {r["user_id"]: r["n"] for r in rows}
 
 
-async def _candidates(settings: Settings, queue: Queue) -> list[Candidate]:
+async def _candidates(
+    settings: Settings, queue: Queue, excluded: dict[int, str] | None = None
+) -> list[Candidate]:
     members = await QueueMember.filter(queue_id=queue.id, removed_at=None).order_by("position")
     users = {u.id: u for u in await User.filter(id__in=[m.user_id for m in members])}
     # Counting open leads grows with every lead held: only when a strategy
@@ -60,6 +62,7 @@ async def _candidates(settings: Settings, queue: Queue) -> list[Candidate]:
             open_leads=loads.get(m.user_id, 0),
             current_weight=m.current_weight,
             last_assigned_at=m.last_assigned_at,
+            excluded=(excluded or {}).get(m.user_id),
         )
         for m in members
     ]
@@ -99,12 +102,20 @@ async def assign_through_queue(
     deal_id: int | None,
     actor_label: str | None = None,
     waiting: Assignment | None = None,
-) -> Assignment:
+    excluded: dict[int, str] | None = None,
+    because: str | None = None,
+    queue_if_nobody: bool = True,
+) -> Assignment | None:
     """Choose a member and assign (or queue) the lead, in the caller's
-    transaction. `waiting` is a QUEUED assignment being drained."""
+    transaction. `waiting` is a QUEUED assignment being drained; `excluded`
+    names members who may not take this lead and why; `because` says why
+    the lead is being (re)distributed. With `queue_if_nobody` false, a lead
+    nobody can take is left as it is (None)."""
     queue = await Queue.filter(id=queue_id).select_for_update().get()
-    candidates = await _candidates(settings, queue)
+    candidates = await _candidates(settings, queue, excluded)
     choice = choose(queue.strategy, queue.mode, candidates, await _pointer_position(queue))
+    if because:
+        choice.reason = f"{because} {choice.reason}"
     now = datetime.now(UTC)
     contact_id = (
         contact_id
@@ -115,6 +126,8 @@ async def assign_through_queue(
     if choice.winner is None:
         if waiting is not None:
             return waiting  # still nobody: keep waiting, unchanged
+        if not queue_if_nobody:
+            return None
         assignment = await Assignment.create(
             workspace_id=queue.workspace_id,
             queue_id=queue.id,
@@ -307,3 +320,56 @@ async def record_first_contact(
     await Assignment.filter(
         lead, user_id=actor.user_id, status="ASSIGNED", released_at=None, worked_at=None
     ).update(worked_at=at)
+
+
+async def redistribute_unattended(
+    settings: Settings, now: datetime | None = None, *, limit: int = 200
+) -> int:
+    """Leads nobody worked (no first contact) within their queue's
+    `redistribute_after_minutes` of being assigned go to the next member, the
+    one who let them wait skipped, each in its own transaction; the reason
+    says so. When nobody else can take one now it stays where it is and is
+    tried again on the next scan. Wall-clock minutes until the workspace has
+    business hours."""
+    now = now or datetime.now(UTC)
+    moved = 0
+    queues = await Queue.filter(kind="ROUTING", archived_at=None, redistribute_after_minutes__isnull=False)
+    for queue in queues:
+        minutes = queue.redistribute_after_minutes
+        stale = (
+            await Assignment.filter(
+                queue_id=queue.id,
+                status="ASSIGNED",
+                released_at=None,
+                worked_at=None,
+                assigned_at__lte=now - timedelta(minutes=minutes),
+            )
+            .order_by("assigned_at", "id")
+            .limit(limit)
+            .values_list("id", flat=True)
+        )
+        for assignment_id in stale:
+            async with unit_of_work():
+                # Taken again under the queue's lock: worked or moved meanwhile, it stays.
+                await Queue.filter(id=queue.id).select_for_update().first()
+                current = await Assignment.filter(
+                    id=assignment_id, status="ASSIGNED", released_at=None, worked_at=None
+                ).first()
+                if current is None or current.user_id is None:
+                    continue
+                owner = await User.filter(id=current.user_id).values_list("name", flat=True)
+                why = f"no first contact within {minutes} min"
+                result = await assign_through_queue(
+                    settings,
+                    None,
+                    queue.id,
+                    contact_id=current.contact_id if current.deal_id is None else None,
+                    deal_id=current.deal_id,
+                    actor_label="redistribution",
+                    excluded={current.user_id: f"let it wait: {why}"},
+                    because=f"Redistributed: {owner[0] if owner else 'the owner'} made {why}.",
+                    queue_if_nobody=False,
+                )
+                if result is not None:
+                    moved += 1
+    return moved

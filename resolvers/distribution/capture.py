@@ -300,6 +300,7 @@ async def capture(
             id=pk_of(queue_ref, "Queue") if isinstance(queue_ref, str) else queue_ref,
             workspace_id=workspace_id,
             archived_at=None,
+            kind="ROUTING",
         ).first()
         if queue is None:
             raise NotFound("Queue", [*field, "queueId"])

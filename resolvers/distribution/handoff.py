@@ -10,6 +10,7 @@ from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import release_leads
+from revgraph.resolvers.distribution.queues import manual_queue
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ownership import assignable_user
@@ -38,7 +39,7 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
         contact_pk = record.contact_id if deal_id is not None else record.id
         assignment = await Assignment.create(
             workspace_id=actor.workspace_id,
-            queue_id=await _queue_of(subject),
+            queue_id=await _queue_of(actor.workspace_id, subject),
             user_id=target.id,
             contact_id=contact_pk,
             deal_id=subject.get("deal_id"),
@@ -72,14 +73,11 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
     return assignment
 
 
-async def _queue_of(subject: dict) -> int:
-    """Manual reassignments are recorded against the lead's last queue."""
+async def _queue_of(workspace_id: int, subject: dict) -> int:
+    """Manual reassignments are recorded against the lead's last queue, or
+    the workspace's MANUAL queue when it never went through one."""
     last = await Assignment.filter(**subject).order_by("-id").first()
-    if last is None:
-        raise DomainError(
-            "RULE_VIOLATION", "This lead never went through a queue: distribute it first.", ["contactId"]
-        )
-    return last.queue_id
+    return last.queue_id if last is not None else (await manual_queue(workspace_id)).id
 
 
 async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:

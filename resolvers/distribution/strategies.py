@@ -21,6 +21,9 @@ class Candidate:
     open_leads: int
     current_weight: int = 0
     last_assigned_at: datetime | None = None
+    # Why this member may not take this lead whatever their state (e.g. the
+    # owner it is being taken from), or None.
+    excluded: str | None = None
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Choice:
 
 def why_not(candidate: Candidate, mode: str) -> str | None:
     """Why a member cannot take a lead now, or None if they can."""
+    if candidate.excluded is not None:
+        return candidate.excluded
     if not candidate.active:
         return "inactive"
     if mode == "ONLINE" and not candidate.online:

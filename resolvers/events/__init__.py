@@ -68,6 +68,7 @@ async def record_event(
     company_id: int | None = None,
     deal_id: int | None = None,
     pipeline_id: int | None = None,
+    queue_id: int | None = None,
     board_sequence: int | None = None,
     actor_label: str | None = None,
 ) -> Event:
@@ -93,6 +94,7 @@ async def record_event(
         company_id=company_id,
         deal_id=deal_id,
         pipeline_id=pipeline_id,
+        queue_id=queue_id,
         board_sequence=board_sequence,
     )
     pending.append(event)

@@ -260,6 +260,23 @@ SETUP = [
     Case("removeQueueMember", "queueId", "queue", lambda m, h: {"queueId": h, "userId": m["user"]}),
     Case("removeQueueMember", "userId", "user", lambda m, h: {"queueId": m["queue"], "userId": h}),
     Case(
+        "createQueue",
+        "input.teamId",
+        "team",
+        lambda m, h: {
+            "input": {
+                "name": "Nova",
+                "mode": "OFFLINE",
+                "strategy": "ROUND_ROBIN",
+                "members": [],
+                "teamId": h,
+            }
+        },
+    ),
+    Case("updateQueue", "id", "queue", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("updateQueue", "input.teamId", "team", lambda m, h: {"id": m["queue"], "input": {"teamId": h}}),
+    Case("archiveQueue", "id", "queue", by_id),
+    Case(
         "distribute",
         "input.queueId",
         "queue",

@@ -64,6 +64,8 @@ SIGNATURES = {
     "createQueue": "input: QueueInput!",
     "setQueueMember": "queueId: ID!, input: QueueMemberInput!",
     "removeQueueMember": "queueId: ID!, userId: ID!",
+    "updateQueue": "id: ID!, input: QueueUpdateInput!",
+    "archiveQueue": "id: ID!",
     "distribute": "input: DistributeInput!",
     "reassign": "userId: ID!, contactId: ID, dealId: ID",
     "disqualifyLead": "contactId: ID!, reason: String!",
