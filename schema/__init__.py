@@ -22,6 +22,7 @@ import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 import revgraph.schema.queues as queues_schema
+import revgraph.schema.workspace_settings as workspace_settings_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
 from revgraph.resolvers import contacts as contacts_use_cases
@@ -93,6 +94,7 @@ Mutation = merge_types(
         automation_operations.AutomationsMutation,
         distribution_schema.DistributionMutation,
         queues_schema.QueuesMutation,
+        workspace_settings_schema.WorkspaceSettingsMutation,
         forms_schema.FormsMutation,
     ),
 )

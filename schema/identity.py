@@ -30,6 +30,21 @@ class Workspace(Node):
     name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description='ISO 4217 currency of deal values, default "BRL".')
     timezone: str = strawberry.field(description='IANA time zone, default "America/Sao_Paulo".')
+    lead_lock_days: int = strawberry.field(
+        description="A returning lead keeps its owner while its last activity is younger than this (default 30); after it, it is redistributed."
+    )
+    trash_retention_days: int = strawberry.field(
+        description="Trashed records are destroyed this many days after they were trashed (default 30)."
+    )
+    email_sender_name: str | None = strawberry.field(
+        description="The name automation e-mails come from; null: none."
+    )
+    email_sender_address: str | None = strawberry.field(
+        description="The address automation e-mails come from; null: the server's REVGRAPH_SMTP_FROM."
+    )
+    default_locale: str = strawberry.field(
+        description='The language of messages people read when their own setting says nothing: "pt-BR" (default) or "en".'
+    )
 
     @classmethod
     def of(cls, row: Any) -> Workspace:
@@ -38,6 +53,11 @@ class Workspace(Node):
             name=row.name,
             currency=row.currency,
             timezone=row.timezone,
+            lead_lock_days=row.lead_lock_days,
+            trash_retention_days=row.trash_retention_days,
+            email_sender_name=row.email_sender_name,
+            email_sender_address=row.email_sender_address,
+            default_locale=row.default_locale,
         )
 
 

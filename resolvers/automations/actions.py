@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from revgraph.models.automation import AutomationRule, AutomationRun, Notification
-from revgraph.models.identity import User
+from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Stage
 from revgraph.resolvers import activities, contacts, deal_moves, deals, scoring
 from revgraph.resolvers.automations.definitions import SETTABLE_FIELDS
@@ -19,6 +19,7 @@ from revgraph.resolvers.distribution.assign import distribute
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.workspace_settings import sender_of
 
 
 def _need_contact(subject: Subject) -> str:
@@ -146,7 +147,9 @@ async def _send_email(ctx: Context, rule: AutomationRule, params: dict[str, Any]
     to = await _recipient(params, subject)
     title = await render(params["subject"], subject, rule)
     body = await render(params["body"], subject, rule)
-    await send_email(ctx.settings, to=to, subject=title, body=body)
+    workspace = await Workspace.get(id=rule.workspace_id)
+    sender = sender_of(workspace, ctx.settings.smtp_from)
+    await send_email(ctx.settings, to=to, subject=title, body=body, sender=sender)
     return f"sent the e-mail '{title}' to {to}"
 
 

@@ -26,12 +26,14 @@ def _send(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-async def send_email(settings: Settings, *, to: str, subject: str, body: str) -> None:
-    """Send one plain-text message from REVGRAPH_SMTP_FROM."""
+async def send_email(
+    settings: Settings, *, to: str, subject: str, body: str, sender: str | None = None
+) -> None:
+    """Send one plain-text message from `sender` (default REVGRAPH_SMTP_FROM)."""
     if not settings.smtp_host:
         raise DomainError("RULE_VIOLATION", "E-mail is not configured: set REVGRAPH_SMTP_HOST.")
     message = EmailMessage()
-    message["From"] = settings.smtp_from
+    message["From"] = sender or settings.smtp_from
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)

@@ -158,3 +158,28 @@ async def test_an_smtp_server_that_refuses_ends_in_failed_with_its_reply(gql, wo
     assert mailbox.messages == []
     timeline = await contact_timeline(gql, workspace.token, contact["id"])
     assert timeline[0]["kind"] == "automation.failed" and "550" in timeline[0]["summary"]
+
+
+UPDATE_WORKSPACE = """
+mutation($input: WorkspaceInput!) { updateWorkspace(input: $input) { userErrors { code field } } }
+"""
+
+
+async def test_automation_emails_come_from_the_workspaces_sender_when_it_has_one(gql, workspace, mailbox):
+    # given a workspace whose e-mails come from its own address and name
+    sender = {"emailSenderName": "Imobiliária Horizonte", "emailSenderAddress": "Contato@Horizonte.example"}
+    updated = await gql.ok(UPDATE_WORKSPACE, {"input": sender}, token=workspace.token)
+    assert updated["updateWorkspace"]["userErrors"] == []
+    await create_rule(
+        gql,
+        workspace.token,
+        name="Boas-vindas",
+        trigger={"kind": "CONTACT_CREATED"},
+        actions=[{"sendEmail": {"to": "CONTACT", "subject": "Olá", "body": "Oi, {{contact.name}}."}}],
+    )
+    # when a contact with an e-mail is created
+    await create_contact(gql, workspace.token, name="Lia Rocha", email="lia@example.com")
+    await settle()
+    # then the message is from the workspace, not the server's default
+    assert len(mailbox.messages) == 1
+    assert mailbox.messages[0]["From"] == "Imobiliária Horizonte <contato@horizonte.example>"

@@ -1,0 +1,113 @@
+"""The workspace's own settings (ADMIN): its name, time zone, currency,
+lead lock and trash retention in days, the sender of automation e-mails and
+the default language of what people read."""
+
+from __future__ import annotations
+
+import re
+from email.utils import formataddr
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from revgraph.models.identity import Workspace
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.validation import normalize_email, optional_text, required_text
+
+LOCALES = ("pt-BR", "en")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_DAYS = 3650
+
+
+def _days(value: Any, field: list[str], *, least: int, what: str) -> int:
+    if not isinstance(value, int) or not least <= value <= MAX_DAYS:
+        raise DomainError("INVALID", f"{what} is a whole number of days from {least} to {MAX_DAYS}.", field)
+    return value
+
+
+def _timezone(value: Any, field: list[str]) -> str:
+    name = required_text(value, field, max_length=64, what="Time zone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise DomainError(
+            "INVALID", f"{name!r} is not an IANA time zone such as America/Sao_Paulo.", field
+        ) from error
+    if name not in available_timezones():
+        raise DomainError("INVALID", f"{name!r} is not an IANA time zone such as America/Sao_Paulo.", field)
+    return name
+
+
+def _read(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns the input changes, validated (null clears the sender)."""
+    read: dict[str, Any] = {}
+    if values.get("name") is not None:
+        read["name"] = required_text(values["name"], ["input", "name"], what="Workspace name")
+    if values.get("timezone") is not None:
+        read["timezone"] = _timezone(values["timezone"], ["input", "timezone"])
+    if values.get("currency") is not None:
+        currency = str(values["currency"]).strip().upper()
+        if not CURRENCY.match(currency):
+            raise DomainError("INVALID", "Currency is an ISO 4217 code such as BRL.", ["input", "currency"])
+        read["currency"] = currency
+    if values.get("lead_lock_days") is not None:
+        read["lead_lock_days"] = _days(
+            values["lead_lock_days"], ["input", "leadLockDays"], least=0, what="The lead lock"
+        )
+    if values.get("trash_retention_days") is not None:
+        read["trash_retention_days"] = _days(
+            values["trash_retention_days"], ["input", "trashRetentionDays"], least=1, what="Trash retention"
+        )
+    if "email_sender_name" in values:
+        read["email_sender_name"] = optional_text(
+            values["email_sender_name"], ["input", "emailSenderName"], max_length=200, what="Sender name"
+        )
+    if "email_sender_address" in values:
+        address = values["email_sender_address"]
+        read["email_sender_address"] = (
+            normalize_email(address, ["input", "emailSenderAddress"]) if address else None
+        )
+    if values.get("default_locale") is not None:
+        if values["default_locale"] not in LOCALES:
+            raise DomainError(
+                "INVALID", f"Language is one of {', '.join(LOCALES)}.", ["input", "defaultLocale"]
+            )
+        read["default_locale"] = values["default_locale"]
+    return read
+
+
+async def update_workspace(ctx: Context, values: dict[str, Any]) -> Workspace:
+    """ADMIN changes the workspace's settings; the fields not sent keep
+    their value. Records `workspace.updated` with each change's from/to;
+    no change, no event. A new currency applies to deals created from then
+    on; a new lead lock or retention to the next capture or purge."""
+    actor = ctx.require_admin()
+    read = _read(values)
+    async with unit_of_work():
+        workspace = await Workspace.filter(id=actor.workspace_id).select_for_update().get()
+        changes = {
+            column: {"from": getattr(workspace, column), "to": value}
+            for column, value in read.items()
+            if getattr(workspace, column) != value
+        }
+        if not changes:
+            return workspace
+        for column, change in changes.items():
+            setattr(workspace, column, change["to"])
+        await workspace.save(update_fields=list(changes))
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "workspace.updated",
+            f"Workspace settings changed: {', '.join(sorted(changes))}",
+            data={"changes": changes},
+        )
+    return workspace
+
+
+def sender_of(workspace: Workspace, default: str) -> str:
+    """The From of the workspace's automation e-mails: its sender when set,
+    else the server's REVGRAPH_SMTP_FROM (with the workspace's sender name)."""
+    address = workspace.email_sender_address or default
+    return formataddr((workspace.email_sender_name, address)) if workspace.email_sender_name else address
