@@ -55,6 +55,26 @@ class UnknownFilterField(ValueError):
     """A filter key that the field map does not define."""
 
 
+def camel(name: str) -> str:
+    """`starts_with` / `and_` → `startsWith` / `and`."""
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def stored_filter(value: Any) -> Any:
+    """A filter as it is stored (stage entry conditions, automation
+    conditions, segments): GraphQL key names and JSON-safe values."""
+    if isinstance(value, dict):
+        return {camel(k): stored_filter(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [stored_filter(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 def snake(name: str) -> str:
     """`startsWith` / `starts_with` / `in_` → `starts_with` / `in`."""
     name = name.rstrip("_")

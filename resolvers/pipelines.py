@@ -16,6 +16,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_gates import validate_required_fields
@@ -39,24 +40,9 @@ def _entry_condition(value: dict[str, Any] | None, limits: Limits, field: list[s
         return None
     from revgraph.resolvers.deal_queries import DEAL_FIELDS
 
-    condition = _as_json(value)
+    condition = stored_filter(value)
     check_filter(condition, DEAL_FIELDS, limits, field)
     return condition
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.rstrip("_").split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _as_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_camel(k): _as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_json(v) for v in value]
-    if isinstance(value, (Decimal, datetime)):
-        return value.isoformat() if isinstance(value, datetime) else str(value)
-    return value
 
 
 def _stage_values(spec: dict[str, Any], limits: Limits, field: list[str]) -> dict[str, Any]:

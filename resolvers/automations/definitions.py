@@ -5,8 +5,6 @@ GraphQL key names so they read back like the input)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from revgraph.models.distribution import Queue
@@ -16,6 +14,7 @@ from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.filtering import camel, stored_filter
 from revgraph.resolvers.scoring import check_points
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
 from revgraph.resolvers.visibility import named_record
@@ -87,24 +86,6 @@ MAX_ACTIONS = 20
 MAX_WAIT_MINUTES = 366 * 24 * 60
 
 
-def graphql_keys(value: Any) -> Any:
-    """A filter dict with GraphQL key names and JSON-safe values."""
-    if isinstance(value, dict):
-        return {_camel(k): graphql_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [graphql_keys(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.rstrip("_").split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def template(value: Any, field: list[str], *, max_length: int, what: str, multiline: bool = False) -> str:
     """Required text whose {{placeholders}} are all known."""
     text = required_text(value, field, max_length=max_length, what=what, multiline=multiline)
@@ -129,7 +110,7 @@ async def validate_trigger(ctx: Context, values: dict[str, Any]) -> tuple[str, d
     for key in ("from_stage_id", "to_stage_id"):
         if values.get(key) is None:
             continue
-        name = _camel(key)
+        name = camel(key)
         if kind != "deal.stage_changed":
             raise DomainError("INVALID", f"{name} applies only to DEAL_STAGE_CHANGED.", [*prefix, name])
         trigger[name] = (await named_record(ctx, Stage, values[key], [*prefix, name])).id
@@ -165,7 +146,7 @@ async def validate_actions(ctx: Context, kind: str, items: list[dict[str, Any]])
 
 
 async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
-    members = [(_camel(k), v) for k, v in item.items() if _camel(k) in ACTION_TYPES and v is not None]
+    members = [(camel(k), v) for k, v in item.items() if camel(k) in ACTION_TYPES and v is not None]
     if len(members) != 1:
         raise DomainError("INVALID", f"Set exactly one action: {', '.join(ACTION_TYPES)}.", prefix)
     action_type, raw = members[0]
@@ -194,7 +175,7 @@ async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[st
         )
         action["exit"] = {
             "unlessContacted": bool(exit_condition.get("unless_contacted")),
-            "unlessMatches": graphql_keys(exit_condition.get("unless_matches")) or None,
+            "unlessMatches": stored_filter(exit_condition.get("unless_matches")) or None,
         }
     return action
 

@@ -9,13 +9,14 @@ from typing import Any
 from tortoise.expressions import Q
 
 from revgraph.models.automation import AutomationRule
-from revgraph.resolvers.automations.definitions import graphql_keys, validate_actions, validate_trigger
+from revgraph.resolvers.automations.definitions import validate_actions, validate_trigger
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 
@@ -34,8 +35,8 @@ async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
         "trigger": trigger,
         "from_stage_id": trigger.get("fromStageId"),
         "to_stage_id": trigger.get("toStageId"),
-        "contact_conditions": graphql_keys(values.get("contact_conditions")) or None,
-        "deal_conditions": graphql_keys(values.get("deal_conditions")) or None,
+        "contact_conditions": stored_filter(values.get("contact_conditions")) or None,
+        "deal_conditions": stored_filter(values.get("deal_conditions")) or None,
         "actions": actions,
     }
 
