@@ -108,3 +108,25 @@ class Note(Model):
 
     class Meta:
         table = "note"
+
+
+class Segment(Model):
+    """A saved contact list: a name and a ContactFilter (plus search text),
+    evaluated when used, under the visibility of whoever uses it. Seed
+    002's "oferta ativa" distributes one through a queue."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="segments", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    # `filter` is a Model attribute: the column is `conditions`.
+    conditions = fields.JSONField(default=dict)
+    search = fields.CharField(max_length=256, null=True)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    archived_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "segment"

@@ -128,3 +128,37 @@ class Touchpoint(Model):
 
     class Meta:
         table = "touchpoint"
+
+
+class BulkDistribution(Model):
+    """One "oferta ativa" job: the contacts of a segment, as their requester
+    saw them when it started, each distributed through a queue like a
+    single lead. `processed` is the index of the next contact, advanced in
+    the same transaction as that contact's assignment, so a redelivered job
+    resumes where it stopped and assigns nobody twice."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    segment = fields.ForeignKeyField("models.Segment", related_name="distributions", on_delete=fields.CASCADE)
+    queue = fields.ForeignKeyField(
+        "models.Queue", related_name="bulk_distributions", on_delete=fields.CASCADE
+    )
+    requested_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharField(max_length=8, default="PENDING")
+    contact_ids = fields.JSONField(default=list)
+    total = fields.IntField(default=0)
+    processed = fields.IntField(default=0)
+    assigned = fields.IntField(default=0)
+    queued = fields.IntField(default=0)
+    skipped = fields.IntField(default=0)
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Moves with every contact: a job whose message was lost is sent again
+    # once it stopped moving (tasks/distribution.py).
+    updated_at = fields.DatetimeField(auto_now=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "bulk_distribution"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import ContactTag
 from revgraph.resolvers import filtering as f
@@ -80,6 +81,15 @@ def search_q(search: str | None) -> Q:
     return q
 
 
+async def matching_contacts(ctx: Context, filter: Mapping[str, Any] | None, search: str | None) -> QuerySet:
+    """The visible contacts a (checked) filter and search select; trashed
+    ones only with `deleted: true`."""
+    query = await visible_contacts(ctx)
+    if not filter or filter.get("deleted") is None:
+        query = query.filter(deleted_at__isnull=True)
+    return query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+
+
 async def list_contacts(
     ctx: Context,
     *,
@@ -96,10 +106,7 @@ async def list_contacts(
     `deleted: true`. Default order: newest first."""
     check_filter(filter, CONTACT_FIELDS, ctx.settings.limits, ["filter"])
     search = search_text(search, ctx.settings.limits, ["search"])
-    query = await visible_contacts(ctx)
-    if not filter or filter.get("deleted") is None:
-        query = query.filter(deleted_at__isnull=True)
-    query = query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+    query = await matching_contacts(ctx, filter, search)
     return await paginate_for(
         ctx,
         query,

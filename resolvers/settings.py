@@ -96,6 +96,8 @@ class Limits:
     # Field selections once fragments are expanded (each spread counted
     # again): bounds the work of a small document of nested fragments.
     max_fields: int = 5000
+    # Contacts one "oferta ativa" job may distribute.
+    max_bulk_contacts: int = 10_000
     # Wall time of one query or mutation before it is cancelled.
     operation_timeout_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
@@ -203,6 +205,7 @@ class Settings:
             max_aliases=_int(env, "REVGRAPH_MAX_ALIASES", Limits.max_aliases),
             max_tokens=_int(env, "REVGRAPH_MAX_TOKENS", Limits.max_tokens),
             max_fields=_int(env, "REVGRAPH_MAX_FIELDS", Limits.max_fields),
+            max_bulk_contacts=_int(env, "REVGRAPH_MAX_BULK_CONTACTS", Limits.max_bulk_contacts),
             operation_timeout_seconds=_seconds(
                 env, "REVGRAPH_OPERATION_TIMEOUT_SECONDS", Limits.operation_timeout_seconds
             ),

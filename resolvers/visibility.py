@@ -21,7 +21,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from revgraph.models.crm import Company, Contact, Task
+from revgraph.models.crm import Company, Contact, Segment, Task
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Pipeline, Stage
@@ -35,7 +35,7 @@ M = TypeVar("M", bound=Model)
 OWNED: tuple[type[Model], ...] = (Contact, Company, Deal)
 # The workspace's shared setup, which every member may read (the pipelines,
 # queues, users and teams queries list them all).
-SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team)
+SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team, Segment)
 
 
 @dataclass(frozen=True)

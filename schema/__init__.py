@@ -22,6 +22,7 @@ import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 import revgraph.schema.queues as queues_schema
+import revgraph.schema.segments as segments_schema
 import revgraph.schema.workspace_settings as workspace_settings_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
@@ -29,10 +30,12 @@ from revgraph.resolvers import contacts as contacts_use_cases
 from revgraph.resolvers import deals as deals_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
+from revgraph.resolvers import segments as segments_use_cases
 from revgraph.resolvers import timeline as timeline_use_cases
 from revgraph.resolvers.automations import notifications as notifications_use_cases
 from revgraph.resolvers.automations import rules as rules_use_cases
 from revgraph.resolvers.automations import runs as runs_use_cases
+from revgraph.resolvers.distribution import bulk as bulk_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
@@ -48,6 +51,8 @@ register_node("Pipeline", pipelines_use_cases.get_pipeline, deals_schema.Pipelin
 register_node("Stage", pipelines_use_cases.get_stage, deals_schema.Stage.of)
 register_node("Deal", deals_use_cases.get_deal, deals_schema.Deal.of)
 register_node("Queue", queues_use_cases.get_queue, queues_schema.Queue.of)
+register_node("Segment", segments_use_cases.get_segment, segments_schema.Segment.of)
+register_node("BulkDistribution", bulk_use_cases.get_bulk_distribution, segments_schema.BulkDistribution.of)
 register_node("Assignment", distribution_live.get_assignment, distribution_schema.Assignment.of)
 register_node("Form", forms_use_cases.get_form, forms_schema.Form.of)
 register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact.of)
@@ -80,6 +85,7 @@ Query = merge_types(
         automation_operations.AutomationsQuery,
         distribution_schema.DistributionQuery,
         queues_schema.QueuesQuery,
+        segments_schema.SegmentsQuery,
         forms_schema.FormsQuery,
     ),
 )
@@ -94,6 +100,7 @@ Mutation = merge_types(
         automation_operations.AutomationsMutation,
         distribution_schema.DistributionMutation,
         queues_schema.QueuesMutation,
+        segments_schema.SegmentsMutation,
         workspace_settings_schema.WorkspaceSettingsMutation,
         forms_schema.FormsMutation,
     ),

@@ -9,6 +9,7 @@ from typing import Any
 
 import dramatiq
 
+from revgraph.resolvers.distribution import bulk
 from revgraph.resolvers.distribution.assign import drain_backlog as drain
 from revgraph.resolvers.distribution.assign import queues_to_drain
 from revgraph.resolvers.distribution.assign import redistribute_unattended as redistribute
@@ -50,6 +51,17 @@ async def redistribute_unattended() -> None:
     moved = await redistribute(settings())
     if moved:
         log.info("%d unattended lead(s) redistributed", moved)
+    for job_id in await bulk.stalled_bulk_distributions():
+        log.warning("bulk distribution %s stalled: sending it again", job_id)
+        run_bulk_distribution.send(job_id)
+
+
+@dramatiq.actor(
+    broker=broker, queue_name="distribution", max_retries=10, min_backoff=1000, max_backoff=60_000
+)
+async def run_bulk_distribution(job_id: int) -> None:
+    """An "oferta ativa" job; idempotent (it resumes where it stopped)."""
+    await bulk.run_bulk_distribution(settings(), job_id)
 
 
 @dramatiq.actor(broker=broker, queue_name="distribution", max_retries=3)
@@ -70,4 +82,12 @@ async def wake_backlogs(events: list[dict[str, Any]]) -> None:
         drain_backlog.send(queue_id)
 
 
+async def start_bulk_distributions(events: list[dict[str, Any]]) -> None:
+    """Dispatch hook: a committed "oferta ativa" job starts running."""
+    for event in events:
+        if event.get("kind") == bulk.STARTED:
+            run_bulk_distribution.send(int(event["data"]["jobId"]))
+
+
 DISPATCH_HOOKS.append(wake_backlogs)
+DISPATCH_HOOKS.append(start_bulk_distributions)

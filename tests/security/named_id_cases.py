@@ -276,6 +276,10 @@ SETUP = [
     Case("updateQueue", "id", "queue", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
     Case("updateQueue", "input.teamId", "team", lambda m, h: {"id": m["queue"], "input": {"teamId": h}}),
     Case("archiveQueue", "id", "queue", by_id),
+    Case("updateSegment", "id", "segment", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("archiveSegment", "id", "segment", by_id),
+    Case("distributeSegment", "segmentId", "segment", lambda m, h: {"segmentId": h, "queueId": m["queue"]}),
+    Case("distributeSegment", "queueId", "queue", lambda m, h: {"segmentId": m["segment"], "queueId": h}),
     Case(
         "distribute",
         "input.queueId",

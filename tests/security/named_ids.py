@@ -66,6 +66,9 @@ SIGNATURES = {
     "removeQueueMember": "queueId: ID!, userId: ID!",
     "updateQueue": "id: ID!, input: QueueUpdateInput!",
     "archiveQueue": "id: ID!",
+    "updateSegment": "id: ID!, input: SegmentUpdateInput!",
+    "archiveSegment": "id: ID!",
+    "distributeSegment": "segmentId: ID!, queueId: ID!",
     "distribute": "input: DistributeInput!",
     "reassign": "userId: ID!, contactId: ID, dealId: ID",
     "disqualifyLead": "contactId: ID!, reason: String!",
@@ -89,6 +92,9 @@ MUTATIONS = {name: _document(name, signature) for name, signature in SIGNATURES.
 CREATE_RULE = """
 mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { rule { id } userErrors { code } } }
 """
+CREATE_SEGMENT = (
+    "mutation($input: SegmentInput!) { createSegment(input: $input) { segment { id } userErrors { code } } }"
+)
 CREATE_FORM = "mutation($input: FormInput!) { createForm(input: $input) { form { id } userErrors { code } } }"
 CREATE_API_KEY = """
 mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { code } } }
@@ -170,6 +176,9 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "queue": queue["id"],
         "form": await _created(gql, CREATE_FORM, "createForm", "form", admin, input={"name": "Site"}),
         "rule": await _created(gql, CREATE_RULE, "createAutomationRule", "rule", admin, input=QUIET_RULE),
+        "segment": await _created(
+            gql, CREATE_SEGMENT, "createSegment", "segment", admin, input={"name": "Lista"}
+        ),
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
         ),
@@ -210,6 +219,9 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         ),
         "rule": await _created(
             gql, CREATE_RULE, "createAutomationRule", "rule", outsider.token, input=QUIET_RULE
+        ),
+        "segment": await _created(
+            gql, CREATE_SEGMENT, "createSegment", "segment", outsider.token, input={"name": "Lista"}
         ),
     }
     return World(
