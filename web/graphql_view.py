@@ -17,11 +17,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -219,6 +220,9 @@ def _encoded(payload: dict) -> str:
     return text
 
 
+GRAPHIQL_PAGE = Path(__file__).with_name("graphiql.html")
+
+
 class RevGraphView(JsonRequestErrors, GraphQL):
     graphql_transport_ws_handler_class = RevGraphWSHandler
     websocket_adapter_class = SharedFrameWebSocketAdapter  # type: ignore[assignment]
@@ -303,6 +307,11 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         context["ctx"].actor = actor
         context["ws_token"] = token
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the package's own files (web/static/vendor/graphiql):
+        Strawberry's page loads it from a CDN and is blank offline."""
+        return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
 
     async def aclose(self) -> None:
         await self.rate_limiter.aclose()
