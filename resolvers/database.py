@@ -50,13 +50,24 @@ def tortoise_config(settings: Settings) -> dict:
     }
 
 
-async def migrate_database(settings: Settings) -> None:
-    """Apply every pending versioned migration (serve and migrate call this)."""
+async def migrate_database(settings: Settings) -> int:
+    """Apply every pending versioned migration (serve and migrate call this);
+    how many were applied."""
+    planned: list[int] = []
+
+    def count(connection: str, plan: list, fake: bool, dry_run: bool) -> None:
+        planned.append(len(plan))
+
     try:
-        await run_migrations(config=tortoise_config(settings))
+        await run_migrations(config=tortoise_config(settings), reporter=count)
     finally:
         await Tortoise.close_connections()
-    log.info("database schema is up to date")
+    applied = sum(planned)
+    if applied:
+        log.info("database schema brought up to date: %d migration(s) applied", applied)
+    else:
+        log.info("database schema already up to date")
+    return applied
 
 
 async def open_database(settings: Settings, *, migrate: bool = True) -> None:

@@ -34,10 +34,35 @@ class SettingsError(RuntimeError):
     """A setting is missing or malformed; the process must not start."""
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    value = raw.strip().lower()
+    if value not in TRUE | FALSE:
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return value in TRUE
+
+
+def _database_url(env: dict[str, str]) -> str:
+    """REVGRAPH_DATABASE_URL, checked: a known scheme, and for SQLite a
+    directory that exists (a typo must not create a database elsewhere)."""
+    url = env.get("REVGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in ("sqlite", "postgres"):
+        raise SettingsError(
+            f"REVGRAPH_DATABASE_URL must start with sqlite:// or postgres://, got {scheme + '://' if scheme else repr(url)}"
+        )
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise SettingsError(f"REVGRAPH_DATABASE_URL: the directory {str(path.parent)!r} does not exist")
+    return url
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -189,9 +214,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        database_url = env.get("REVGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
-        if database_url.startswith("postgresql://"):
-            database_url = "postgres://" + database_url[len("postgresql://") :]
+        database_url = _database_url(env)
         mode = (env.get("REVGRAPH_ENV") or "development").strip().lower()
         if mode not in {"development", "production"}:
             raise SettingsError(f"REVGRAPH_ENV must be development or production, got {mode!r}")
@@ -234,11 +257,11 @@ class Settings:
             database_url=database_url,
             redis_url=env.get("REVGRAPH_REDIS_URL") or None,
             secret_key=secret,
-            allow_signup=_flag(env.get("REVGRAPH_ALLOW_SIGNUP"), True),
+            allow_signup=_flag(env, "REVGRAPH_ALLOW_SIGNUP", True),
             env=mode,
             redis_prefix=env.get("REVGRAPH_REDIS_PREFIX") or "revgraph",
             presence_timeout_seconds=_int(env, "REVGRAPH_PRESENCE_TIMEOUT_SECONDS", 15 * 60),
-            anonymous_introspection=_flag(env.get("REVGRAPH_ANONYMOUS_INTROSPECTION"), mode != "production"),
+            anonymous_introspection=_flag(env, "REVGRAPH_ANONYMOUS_INTROSPECTION", mode != "production"),
             allowed_origins=tuple(
                 o.strip().rstrip("/")
                 for o in (env.get("REVGRAPH_ALLOWED_ORIGINS") or "").split(",")
@@ -251,7 +274,7 @@ class Settings:
             smtp_from=env.get("REVGRAPH_SMTP_FROM") or "revgraph@localhost",
             smtp_username=env.get("REVGRAPH_SMTP_USERNAME") or None,
             smtp_password=env.get("REVGRAPH_SMTP_PASSWORD") or None,
-            smtp_starttls=_flag(env.get("REVGRAPH_SMTP_STARTTLS"), False),
+            smtp_starttls=_flag(env, "REVGRAPH_SMTP_STARTTLS", False),
             smtp_timeout_seconds=_int(env, "REVGRAPH_SMTP_TIMEOUT_SECONDS", 10),
             automation_max_attempts=max(1, _int(env, "REVGRAPH_AUTOMATION_MAX_ATTEMPTS", 5)),
             automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),

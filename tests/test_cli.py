@@ -55,6 +55,7 @@ def test_schema_prints_the_sdl_and_needs_no_secret_or_database(tmp_path):
 def test_migrate_creates_the_schema_where_the_url_points_and_is_idempotent(tmp_path):
     # given a database path in one directory and a working directory elsewhere
     database = tmp_path / "data" / "crm.sqlite3"
+    database.parent.mkdir()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = embedded_env(REVGRAPH_DATABASE_URL=f"sqlite://{database}")
@@ -62,14 +63,52 @@ def test_migrate_creates_the_schema_where_the_url_points_and_is_idempotent(tmp_p
     first = run_revgraph("migrate", env=env, cwd=elsewhere)
     # then the schema exists at that path and nothing landed in the cwd
     assert first.returncode == 0, first.stderr
-    assert "database schema is up to date" in first.stdout
+    assert "database schema up to date (" in first.stdout and "(0 migration" not in first.stdout
     tables = tables_of(database)
     assert {"workspace", "app_user", "event", "deal"} <= tables
     assert list(elsewhere.iterdir()) == []
     # and running it again changes nothing
     second = run_revgraph("migrate", env=env, cwd=elsewhere)
     assert second.returncode == 0, second.stderr
+    assert "(0 migration(s) applied)" in second.stdout
     assert tables_of(database) == tables
+
+
+BAD_SETTINGS = [
+    (
+        {"REVGRAPH_DATABASE_URL": "nonsense://"},
+        "REVGRAPH_DATABASE_URL must start with sqlite:// or postgres://",
+    ),
+    ({"REVGRAPH_ALLOW_SIGNUP": "maybe"}, "REVGRAPH_ALLOW_SIGNUP must be true or false"),
+    (
+        {"REVGRAPH_DATABASE_URL": "sqlite:///no/such/dir/crm.sqlite3"},
+        "the directory '/no/such/dir' does not exist",
+    ),
+    (
+        {"REVGRAPH_DATABASE_URL": "postgres://revgraph:s3cret@127.0.0.1:1/crm"},
+        "cannot open the database at REVGRAPH_DATABASE_URL=postgres://revgraph:***@127.0.0.1:1/crm",
+    ),
+]
+
+
+def test_a_bad_setting_is_one_line_naming_it_and_exit_code_2(tmp_path):
+    for changes, message in BAD_SETTINGS:
+        # when migrate runs with the bad setting
+        result = run_revgraph("migrate", env=embedded_env(**changes), cwd=tmp_path)
+        # then it stops with exit code 2 and one line naming the setting, no traceback
+        assert result.returncode == 2, (changes, result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("revgraph:")]
+        assert len(lines) == 1 and message in lines[0], result.stderr
+        assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    # and nothing was created where the bad paths pointed
+    assert not (tmp_path / "no").exists()
+
+
+def test_help_lists_only_the_commands_people_use():
+    result = run_revgraph("--help", env=embedded_env())
+    assert result.returncode == 0
+    assert "SUPPRESS" not in result.stdout and "makemigrations" not in result.stdout
+    assert "{serve,worker,migrate,schema}" in result.stdout
 
 
 async def test_serve_with_no_settings_uses_the_cwd_answers_and_stops_on_sigterm(tmp_path):

@@ -86,7 +86,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         # left undispatched goes out before the first request.
         recovered = await dispatch_pending()
         if recovered:
-            log.info("dispatched %d pending event(s) left from before start", recovered)
+            log.info(
+                "published %d event(s) recorded while no server was running "
+                "(demo data, a migration or an earlier stop)",
+                recovered,
+            )
         sweeper = asyncio.create_task(_sweep_forever(), name="event-sweeper")
         from revgraph.tasks.timers import run_timers
 

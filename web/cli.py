@@ -7,15 +7,50 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
 
 from revgraph.resolvers.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+# What a bad setting or an unreachable service exits with: one line, no traceback.
+SETTINGS_EXIT = 2
+
+
+def fail(message: str) -> NoReturn:
+    print(f"revgraph: {message}", file=sys.stderr, flush=True)
+    sys.exit(SETTINGS_EXIT)
 
 
 def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        sys.exit(f"revgraph: {exc}")
+        fail(str(exc))
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password, to name it in a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _with_database(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`; a database that cannot be reached or opened ends the
+    command with one line naming REVGRAPH_DATABASE_URL."""
+    try:
+        return asyncio.run(work)
+    except (OSError, DBConnectionError, OperationalError, ConfigurationError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"cannot open the database at REVGRAPH_DATABASE_URL={_shown(settings.database_url)}: {reason}")
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -27,7 +62,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(environ)
     except SettingsError as exc:
-        sys.exit(f"revgraph: {exc}")
+        fail(str(exc))
     sys.stdout.write(build_schema(settings).as_str().rstrip() + "\n")
     return 0
 
@@ -35,8 +70,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from revgraph.resolvers.database import migrate_database
 
-    asyncio.run(migrate_database(_settings()))
-    print("revgraph: database schema is up to date")
+    settings = _settings()
+    applied = _with_database(settings, migrate_database(settings))
+    print(f"revgraph: database schema up to date ({applied} migration(s) applied)")
     return 0
 
 
@@ -80,7 +116,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from revgraph.web.app import create_app
 
     settings = _settings()
-    asyncio.run(_prepare(settings, args.demo))
+    _with_database(settings, _prepare(settings, args.demo))
     app = create_app(settings, migrate=False)
     print(f"revgraph: serving on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
@@ -122,7 +158,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revgraph", description="RevGraph operational CRM")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # The metavar lists the commands people use; makemigrations is a developer tool.
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,worker,migrate,schema}")
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -154,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(func=cmd_schema)
 
-    make = sub.add_parser("makemigrations", help=argparse.SUPPRESS)
+    make = sub.add_parser("makemigrations")  # no help: not listed
     make.add_argument("--name")
     make.set_defaults(func=cmd_makemigrations)
     return parser
