@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 "CREATE UNIQUE INDEX uniq_development_live_name ON development (workspace_id, name_search) "
                 "WHERE archived_at IS NULL",
                 "CREATE UNIQUE INDEX uniq_development_typology ON development_typology (development_id, name)",
-                "CREATE INDEX idx_development_typology_ws_name ON development_typology (workspace_id, name)",
+                "CREATE INDEX idx_development_typology_name ON development_typology (name, development_id)",
                 "CREATE UNIQUE INDEX uniq_contact_interest ON contact_interest (contact_id, development_id)",
                 "CREATE INDEX idx_contact_interest_development ON contact_interest (development_id, contact_id)",
                 "CREATE INDEX idx_deal_ws_development ON deal (workspace_id, development_id)",
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
             reverse_sql=[
                 "DROP INDEX uniq_development_live_name",
                 "DROP INDEX uniq_development_typology",
-                "DROP INDEX idx_development_typology_ws_name",
+                "DROP INDEX idx_development_typology_name",
                 "DROP INDEX uniq_contact_interest",
                 "DROP INDEX idx_contact_interest_development",
                 "DROP INDEX idx_deal_ws_development",
