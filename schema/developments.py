@@ -83,7 +83,7 @@ class Development(Node):
         return list(await developments.typologies(ctx_of(info)).load(self.row.id))
 
     @strawberry.field(
-        description="The developer (construtora/incorporadora); everyone who reads the development sees it. Null if none or trashed."
+        description="The developer (construtora/incorporadora). Everyone in the workspace sees the developer of a live development; of an archived one, whoever may see that company. Null if none, trashed or not visible."
     )
     async def developer(self, info: Info) -> Company | None:
         if self.row.developer_id is None:
@@ -233,7 +233,7 @@ class DevelopmentInput:
     )
     status: DevelopmentStatus = strawberry.field(description="Sales status.")
     developer_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description="The developer company (construtora)."
+        default=strawberry.UNSET, description="The developer company (construtora), a live one."
     )
     address: str | None = strawberry.field(default=strawberry.UNSET, description="Street address (≤ 300).")
     neighborhood: str | None = strawberry.field(default=strawberry.UNSET, description="Bairro (≤ 100).")
