@@ -81,6 +81,45 @@ async def test_an_admin_registers_a_development_and_everyone_in_the_workspace_re
     }
 
 
+UPDATE_COMPANY = """
+mutation UpdateCompany($id: ID!, $input: CompanyUpdateInput!) {
+  updateCompany(id: $id, input: $input) { company { id } userErrors { code field } }
+}
+"""
+DELETE_COMPANY = (
+    "mutation DeleteCompany($id: ID!) { deleteCompany(id: $id) { deletedId userErrors { code field } } }"
+)
+COMPANY = "query Company($id: ID!) { company(id: $id) { name deletedAt } }"
+
+
+async def test_an_agent_reads_the_construtora_but_may_not_change_it(gql, workspace):
+    # given a development whose construtora nobody owns
+    agent = await workspace.user("AGENT")
+    builder = await create_company(gql, workspace.token, name="Construtora Vale Verde")
+    await create_development(gql, workspace.token, developerId=builder["id"])
+    before = await gql.ok(COMPANY, {"id": builder["id"]}, token=workspace.token)
+    # when the agent renames it or moves it to the trash
+    renamed = await gql.ok(
+        UPDATE_COMPANY, {"id": builder["id"], "input": {"name": "X"}}, token=agent["token"]
+    )
+    trashed = await gql.ok(DELETE_COMPANY, {"id": builder["id"]}, token=agent["token"])
+    # then both are FORBIDDEN, and the company is unchanged
+    assert renamed["updateCompany"] == {
+        "company": None,
+        "userErrors": [{"code": "FORBIDDEN", "field": ["id"]}],
+    }
+    assert trashed["deleteCompany"] == {
+        "deletedId": None,
+        "userErrors": [{"code": "FORBIDDEN", "field": ["id"]}],
+    }
+    assert await gql.ok(COMPANY, {"id": builder["id"]}, token=agent["token"]) == before
+    # while the admin still may
+    allowed = await gql.ok(
+        UPDATE_COMPANY, {"id": builder["id"], "input": {"name": "Vale Verde"}}, token=workspace.token
+    )
+    assert allowed["updateCompany"]["userErrors"] == []
+
+
 async def test_only_an_admin_configures_developments_and_a_refusal_changes_nothing(gql, workspace):
     # given a development, a manager and an agent
     development = await create_development(gql, workspace.token, priceMin="500000")
