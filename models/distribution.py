@@ -102,6 +102,10 @@ class Form(Model):
     pipeline = fields.ForeignKeyField(
         "models.Pipeline", related_name="forms", null=True, on_delete=fields.SET_NULL
     )
+    # The empreendimento its leads are interested in (a landing page per project).
+    development = fields.ForeignKeyField(
+        "models.Development", related_name="forms", null=True, on_delete=fields.SET_NULL
+    )
     thank_you_url = fields.CharField(max_length=2000, null=True)
     honeypot_field = fields.CharField(max_length=64, default="website")
     archived_at = fields.DatetimeField(null=True)

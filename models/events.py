@@ -26,6 +26,9 @@ class Event(Model):
     # The queue an event is about (its configuration changes, for the
     # queue's timeline).
     queue_id = fields.IntField(null=True)
+    # The development an event is about (its configuration changes, for
+    # the development's timeline).
+    development_id = fields.IntField(null=True)
     # Position in the pipeline's board stream (gap-free per pipeline).
     board_sequence = fields.BigIntField(null=True)
     at = fields.DatetimeField(auto_now_add=True)

@@ -63,6 +63,10 @@ class Deal(Model):
         "models.Company", related_name="deals", null=True, on_delete=fields.SET_NULL
     )
     owner = fields.ForeignKeyField("models.User", related_name="deals", null=True, on_delete=fields.SET_NULL)
+    # The "empreendimento de interesse" (seed 002).
+    development = fields.ForeignKeyField(
+        "models.Development", related_name="deals", null=True, on_delete=fields.SET_NULL
+    )
     expected_close_date = fields.DatetimeField(null=True)
     lost_reason = fields.CharField(max_length=500, null=True)
     custom_fields = fields.JSONField(default=dict)

@@ -20,7 +20,7 @@ from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import custom_fields_object, required_text, search_text
-from revgraph.resolvers.visibility import named_record, scope_of, visible_q
+from revgraph.resolvers.visibility import check_may_change_company, named_record, scope_of, visible_q
 
 COMPANY_FIELDS: f.FieldMap = {
     "name": f.FieldSpec("name", f.STRING),
@@ -140,6 +140,7 @@ async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any])
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
     company = await find_company(ctx, company_id, ["id"], live=False)
+    await check_may_change_company(ctx, company, ["id"])
     if company.deleted_at is not None:
         raise DomainError("RULE_VIOLATION", "This company is in the trash; restore it first.", ["id"])
     before = _snapshot(company)
@@ -174,6 +175,7 @@ async def set_company_trashed(ctx: Context, company_id: str, *, trashed: bool) -
     either is a no-op without an event."""
     actor = ctx.require_actor()
     company = await find_company(ctx, company_id, ["id"], live=False)
+    await check_may_change_company(ctx, company, ["id"])
     if (company.deleted_at is not None) == trashed:
         return company
     async with unit_of_work():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from revgraph.models.crm import Contact, ContactTag, Note, Task
+from revgraph.models.developments import ContactInterest
 from revgraph.models.pipeline import Deal
+from revgraph.resolvers.contact_interests import MAX_INTERESTS, interest_ids
 from revgraph.resolvers.contacts import contact_tags, find_contact, set_phone
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
@@ -19,10 +21,11 @@ FILLED_FIELDS = ("email", "phone", "company_id", "source")
 
 
 async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Contact:
-    """Fold the duplicate into the primary: its deals, tasks, notes, tags, the
-    custom fields and contact data the primary lacks move over, the duplicate
-    goes to the trash pointing at the primary, and its timeline stays
-    readable on the primary. Both must be live and visible to the caller."""
+    """Fold the duplicate into the primary: its deals, tasks, notes, tags,
+    developments of interest, the custom fields and contact data the primary
+    lacks move over, the duplicate goes to the trash pointing at the
+    primary, and its timeline stays readable on the primary. Both must be
+    live and visible to the caller."""
     actor = ctx.require_actor()
     primary = await find_contact(ctx, primary_id, ["primaryId"])
     duplicate = await find_contact(ctx, duplicate_id, ["duplicateId"])
@@ -33,6 +36,15 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
     new_tags = [t for t in duplicate_tags if t not in primary_tags]
     filled = [name for name in FILLED_FIELDS if getattr(primary, name) is None and getattr(duplicate, name)]
     new_custom = {k: v for k, v in (duplicate.custom_fields or {}).items() if k not in primary.custom_fields}
+    primary_interests = await interest_ids(primary.id)
+    new_interests = [d for d in await interest_ids(duplicate.id) if d not in primary_interests]
+    if len(primary_interests) + len(new_interests) > MAX_INTERESTS:
+        raise DomainError(
+            "INVALID",
+            f"Merged, the contact would be interested in {len(primary_interests) + len(new_interests)} "
+            f"developments; at most {MAX_INTERESTS}.",
+            ["duplicateId"],
+        )
     limits = ctx.settings.limits
     if len(primary_tags) + len(new_tags) > limits.max_tags:
         raise DomainError(
@@ -54,6 +66,11 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
         if new_tags:
             await ContactTag.filter(contact_id=duplicate.id, name__in=new_tags).update(contact_id=primary.id)
         await ContactTag.filter(contact_id=duplicate.id).delete()
+        if new_interests:
+            await ContactInterest.filter(contact_id=duplicate.id, development_id__in=new_interests).update(
+                contact_id=primary.id
+            )
+        await ContactInterest.filter(contact_id=duplicate.id).delete()
         # Earlier merges into the duplicate now lead to the primary, so its
         # timeline keeps every event of every record of this person.
         await Contact.filter(merged_into_id=duplicate.id).update(merged_into_id=primary.id)
@@ -75,7 +92,12 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
             f"{await actor_name(ctx)} merged {duplicate.name} into {primary.name}",
             data={
                 "duplicateId": encode_id("Contact", duplicate.id),
-                "moved": {**moved, "tags": new_tags, "customFields": sorted(new_custom)},
+                "moved": {
+                    **moved,
+                    "tags": new_tags,
+                    "customFields": sorted(new_custom),
+                    "interests": [encode_id("Development", d) for d in new_interests],
+                },
                 "filled": [{"company_id": "companyId"}.get(n, n) for n in filled],
             },
             contact_id=primary.id,

@@ -11,10 +11,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import ContactTag
+from revgraph.models.developments import ContactInterest
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import search_text
@@ -28,6 +30,21 @@ def _has_all_tags(tags: Any) -> Q:
     return Q(*(Q(id__in=Subquery(ContactTag.filter(name=tag).values("contact_id"))) for tag in tags or ()))
 
 
+def _development_pks(ids: Any) -> set[int]:
+    return {pk for pk in (pk_of(i, "Development") if isinstance(i, str) else i for i in ids or ()) if pk}
+
+
+def _interested_in_any(ids: Any) -> Q:
+    if not ids:
+        return Q()  # an empty list constrains nothing, like `tags: []`
+    interested = ContactInterest.filter(development_id__in=list(_development_pks(ids)))
+    return Q(id__in=Subquery(interested.values("contact_id")))
+
+
+def _interest_matches(wanted: Any, have: Any) -> bool:
+    return not wanted or bool(_development_pks(wanted) & _development_pks(have))
+
+
 CONTACT_FIELDS: f.FieldMap = {
     "name": f.FieldSpec("name", f.STRING),
     "email": f.FieldSpec("email", f.STRING),
@@ -35,6 +52,10 @@ CONTACT_FIELDS: f.FieldMap = {
     "source": f.FieldSpec("source", f.STRING),
     "owner_id": f.FieldSpec("owner_id", f.ID, "User"),
     "company_id": f.FieldSpec("company_id", f.ID, "Company"),
+    # Interested in any of these developments (ids; in Python: their pks).
+    "interested_in": f.FieldSpec(
+        "interested_in", "interests", custom=_interested_in_any, evaluate=_interest_matches
+    ),
     "lifecycle_stage": f.FieldSpec("lifecycle_stage", f.ONE_OF),
     "tags": f.FieldSpec(
         "tags",

@@ -33,6 +33,7 @@ DEAL_FIELDS: filtering.FieldMap = {
     "stage_id": filtering.FieldSpec("stage_id", filtering.ID, "Stage"),
     "owner_id": filtering.FieldSpec("owner_id", filtering.ID, "User"),
     "contact_id": filtering.FieldSpec("contact_id", filtering.ID, "Contact"),
+    "development_id": filtering.FieldSpec("development_id", filtering.ID, "Development"),
     "status": filtering.FieldSpec("status", filtering.ONE_OF),
     "value": filtering.FieldSpec("value", filtering.DECIMAL),
     "created_at": filtering.FieldSpec("created_at", filtering.DATETIME),

@@ -15,6 +15,7 @@ from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.numbering import next_number
@@ -33,6 +34,7 @@ TRACKED = (
     "contact_id",
     "company_id",
     "owner_id",
+    "development_id",
     "expected_close_date",
     "custom_fields",
 )
@@ -79,6 +81,10 @@ async def _apply_fields(
     if "owner_id" in values:
         raw = values["owner_id"]
         deal.owner_id = await assignable_user(ctx, scope, raw, [*prefix, "ownerId"])
+    if "development_id" in values:
+        deal.development_id = await development_ref(
+            ctx, values["development_id"], [*prefix, "developmentId"], current=deal.development_id
+        )
     if "expected_close_date" in values:
         deal.expected_close_date = values["expected_close_date"]
     if "custom_fields" in values:
@@ -194,6 +200,7 @@ async def open_deal_for_lead(
     *,
     title: str,
     label: str | None,
+    development_id: int | None = None,
 ) -> Deal:
     """A captured lead's deal: first stage, owned like its contact (caller's transaction)."""
     stage = await _first_stage(pipeline, ["input", "pipelineId"])
@@ -208,6 +215,7 @@ async def open_deal_for_lead(
         title_search=title[:300].lower(),
         contact_id=contact.id,
         owner_id=contact.owner_id,
+        development_id=development_id,
     )
     _enter(deal, stage, datetime.now(UTC))
     await _insert(actor, deal, stage, actor_label=label)
@@ -309,6 +317,7 @@ def _labels(changes: dict[str, Any]) -> list[str]:
         "contact_id": "contact",
         "company_id": "company",
         "owner_id": "owner",
+        "development_id": "development",
         "expected_close_date": "expected close date",
         "custom_fields": "custom fields",
     }
@@ -351,6 +360,41 @@ async def set_deal_owner(
         f"Deal {deal.title} handed to {owner.name}",
         data=_board_data(
             deal, changes={"owner_id": {"from": before, "to": owner_id}}, owners=[before, owner_id]
+        ),
+        deal_id=deal.id,
+        contact_id=deal.contact_id,
+        company_id=deal.company_id,
+        pipeline_id=deal.pipeline_id,
+        board_sequence=sequence,
+        actor_label=actor_label,
+    )
+
+
+async def set_deal_development(
+    actor: Actor | None, deal_id: int, development_id: int, *, actor_label: str | None = None
+) -> None:
+    """Give a deal that has none its development of interest (a returning
+    lead's capture names one), in the caller's transaction, as one UPDATED
+    board event; a deal that has one keeps it."""
+    [(pipeline_id, current)] = await Deal.filter(id=deal_id).values_list("pipeline_id", "development_id")
+    if current is not None:
+        return  # checked before taking a board sequence, which would leave a gap
+    sequence = await next_board_sequence(pipeline_id)
+    deal = await Deal.filter(id=deal_id).select_for_update().get()
+    if deal.development_id is not None:
+        return
+    deal.development_id = development_id
+    deal.version += 1
+    await deal.save(update_fields=["development_id", "version", "updated_at"])
+    await record_event(
+        actor,
+        deal.workspace_id,
+        "deal.updated",
+        f"Deal {deal.title}: changed development",
+        data=_board_data(
+            deal,
+            changes={"development_id": {"from": None, "to": development_id}},
+            owners=[deal.owner_id, deal.owner_id],
         ),
         deal_id=deal.id,
         contact_id=deal.contact_id,

@@ -24,6 +24,7 @@ REQUIRABLE = {
     "company": ("company_id", "companyId"),
     "contact": ("contact_id", "contactId"),
     "owner": ("owner_id", "ownerId"),
+    "development": ("development_id", "developmentId"),
 }
 CUSTOM_PREFIX = "customFields."
 
@@ -85,6 +86,7 @@ def filter_values(deal: Deal) -> dict[str, Any]:
         "stageId": encode_id("Stage", deal.stage_id),
         "ownerId": encode_id("User", deal.owner_id) if deal.owner_id else None,
         "contactId": encode_id("Contact", deal.contact_id) if deal.contact_id else None,
+        "developmentId": encode_id("Development", deal.development_id) if deal.development_id else None,
         "status": deal.status,
         "value": Decimal(deal.value) if deal.value is not None else None,
         "createdAt": deal.created_at or datetime.now(UTC),

@@ -50,7 +50,8 @@ async def deal_timeline(
 
 async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
     """An event the caller may see: through its contact (or the contact it
-    was merged into) or its company; workspace-level events are ADMIN's."""
+    was merged into), its deal or its company, or a development's change;
+    other workspace-level events are ADMIN's."""
     scope = await scope_of(ctx)
     event = await Event.filter(id=pk, workspace_id=scope.workspace_id).first()
     if event is None or scope.everything:
@@ -66,4 +67,6 @@ async def get_timeline_event(ctx: Context, pk: int) -> Event | None:
             return event
     if event.company_id is not None and await Company.filter(company_q(scope), id=event.company_id).exists():
         return event
+    if event.development_id is not None:
+        return event  # a development's changes: workspace setup that everyone reads
     return None

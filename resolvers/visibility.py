@@ -5,8 +5,11 @@ their own team and every team below it, and of any team they manage (and
 its subtree); AGENT sees what they own. Whoever may see a deal also sees
 its contact and its company (the SDR -> closer hand-off: the closer works
 the lead they were given, though the SDR still owns the contact), and the
-tasks about them. Every read and write path asks this
-module, so a record outside the scope behaves exactly like a missing one:
+tasks about them. Developments (empreendimentos) are shared setup, and the
+developer company of a live one (the construtora) is seen by everyone,
+though only changed by those who may see it otherwise. Every read and
+write path asks this module, so a record outside the scope behaves
+exactly like a missing one:
 that includes every id an input names (the subject, and the links and
 anchors beside it), which `named_record` resolves."""
 
@@ -22,12 +25,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Company, Contact, Segment, Task
+from revgraph.models.developments import Development
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.ids import pk_of
 
 M = TypeVar("M", bound=Model)
@@ -35,7 +39,7 @@ M = TypeVar("M", bound=Model)
 OWNED: tuple[type[Model], ...] = (Contact, Company, Deal)
 # The workspace's shared setup, which every member may read (the pipelines,
 # queues, users and teams queries list them all).
-SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team, Segment)
+SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team, Segment, Development)
 
 
 @dataclass(frozen=True)
@@ -136,15 +140,35 @@ def contact_q(scope: Scope) -> Q:
     )
 
 
-def company_q(scope: Scope) -> Q:
-    """Companies owned in scope, and those of deals owned in scope, named
-    by the deal or by its contact."""
+def _developers(workspace_id: int) -> QuerySet:
+    """The developer companies of the workspace's live developments."""
+    return Development.filter(workspace_id=workspace_id, archived_at=None, developer_id__isnull=False)
+
+
+def company_q(scope: Scope, *, developers: bool = True) -> Q:
+    """Companies owned in scope, those of deals owned in scope, named by
+    the deal or by its contact, and (unless `developers` is False) the
+    developers of live developments."""
     if scope.everything:
         return scope.owner_q()
     named = Subquery(_deals_in(scope).values("company_id"))
     of_contact = Subquery(_deals_in(scope).values("contact__company_id"))
-    return Q(workspace_id=scope.workspace_id) & (
-        Q(owner_id__in=list(scope.owner_ids or ())) | Q(id__in=named) | Q(id__in=of_contact)
+    q = Q(owner_id__in=list(scope.owner_ids or ())) | Q(id__in=named) | Q(id__in=of_contact)
+    if developers:
+        q |= Q(id__in=Subquery(_developers(scope.workspace_id).values("developer_id")))
+    return Q(workspace_id=scope.workspace_id) & q
+
+
+async def check_may_change_company(ctx: Context, company: Company, field: Sequence[str]) -> None:
+    """A company the caller sees only as the developer of a development (the
+    construtora everyone reads) is not theirs to change: FORBIDDEN."""
+    scope = await scope_of(ctx)
+    if scope.everything or await Company.filter(company_q(scope, developers=False), id=company.id).exists():
+        return
+    raise DomainError(
+        "FORBIDDEN",
+        "This company is the developer of a development: only an administrator or whoever works it may change it.",
+        field,
     )
 
 
@@ -194,7 +218,8 @@ async def sees_company(ctx: Context, row: Company) -> bool:
 
 
 def _handed(ctx: Context, scope: Scope, kind: str) -> loaders.BatchLoader:
-    """Batches "does a deal owned in scope name this contact/company?"."""
+    """Batches "does a deal owned in scope name this contact/company?" (and,
+    for a company, "is it the developer of a live development?")."""
 
     def factory(workspace_id: int) -> loaders.BatchFn:
         async def batch(ids: list[int]) -> list[bool]:
@@ -207,6 +232,11 @@ def _handed(ctx: Context, scope: Scope, kind: str) -> loaders.BatchLoader:
                     await deals.filter(contact__company_id__in=ids).values_list(
                         "contact__company_id", flat=True
                     )
+                )
+                found |= set(
+                    await _developers(scope.workspace_id)
+                    .filter(developer_id__in=ids)
+                    .values_list("developer_id", flat=True)
                 )
             return [i in found for i in ids]
 

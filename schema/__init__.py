@@ -18,6 +18,7 @@ import revgraph.schema.companies as companies_schema
 import revgraph.schema.contacts as contacts_schema
 import revgraph.schema.deal_operations as deal_operations
 import revgraph.schema.deals as deals_schema
+import revgraph.schema.developments as developments_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
@@ -28,6 +29,7 @@ from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
 from revgraph.resolvers import contacts as contacts_use_cases
 from revgraph.resolvers import deals as deals_use_cases
+from revgraph.resolvers import developments as developments_use_cases
 from revgraph.resolvers import identity as identity_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
 from revgraph.resolvers import segments as segments_use_cases
@@ -57,6 +59,7 @@ register_node("Assignment", distribution_live.get_assignment, distribution_schem
 register_node("Form", forms_use_cases.get_form, forms_schema.Form.of)
 register_node("Contact", contacts_use_cases.get_contact, contacts_schema.Contact.of)
 register_node("Company", companies_use_cases.get_company, companies_schema.Company.of)
+register_node("Development", developments_use_cases.get_development, developments_schema.Development.of)
 register_node("Task", activities_use_cases.get_task, activities_schema.Task.of)
 register_node("TimelineEvent", timeline_use_cases.get_timeline_event, activities_schema.TimelineEvent.of)
 register_node("AutomationRule", rules_use_cases.get_rule, automations_schema.AutomationRule.of)
@@ -81,6 +84,7 @@ Query = merge_types(
         identity_schema.IdentityQuery,
         contacts_schema.ContactsQuery,
         companies_schema.CompaniesQuery,
+        developments_schema.DevelopmentsQuery,
         deal_operations.DealsQuery,
         automation_operations.AutomationsQuery,
         distribution_schema.DistributionQuery,
@@ -95,6 +99,7 @@ Mutation = merge_types(
         identity_schema.IdentityMutation,
         contacts_schema.ContactsMutation,
         companies_schema.CompaniesMutation,
+        developments_schema.DevelopmentsMutation,
         activities_schema.ActivitiesMutation,
         deal_operations.DealsMutation,
         automation_operations.AutomationsMutation,

@@ -45,6 +45,7 @@ from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
     from revgraph.schema.deals import DealConnection
+    from revgraph.schema.developments import Development
 
 PAGE_ARGS = "`first` defaults to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
 
@@ -110,6 +111,16 @@ class Contact(Node):
     @strawberry.field(description="Tags, in the order they were added.")
     async def tags(self, info: Info) -> list[str]:
         return list(await loaders.contact_tags(ctx_of(info)).load(self.row.id))
+
+    @strawberry.field(
+        description='Developments (empreendimentos) the contact is interested in, in the order they were added (at most 20; archived ones stay): the lead\'s "empreendimento de interesse".'
+    )
+    async def interests(
+        self, info: Info
+    ) -> list[Annotated[Development, strawberry.lazy("revgraph.schema.developments")]]:
+        from revgraph.schema.developments import interests_of
+
+        return await interests_of(info, self.row.id)
 
     @strawberry.field(
         description=f"The contact's live deals that the caller may see, newest first. {PAGE_ARGS}"
@@ -193,6 +204,10 @@ class ContactFilter:
     source: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Channel of origin.")
     owner_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Owner (a User id).")
     company_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Company id.")
+    interested_in: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Interested in any of these developments (Development ids); an empty list constrains nothing.",
+    )
     lifecycle_stage: list[LifecycleStage] | None = strawberry.field(
         default=strawberry.UNSET, description="In one of these stages."
     )

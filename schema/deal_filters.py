@@ -70,6 +70,9 @@ class DealFilter:
     stage_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Current stage.")
     owner_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Owner.")
     contact_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="Contact.")
+    development_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="Development of interest (empreendimento)."
+    )
     status: list[DealStatus] | None = strawberry.field(
         default=strawberry.UNSET, description="Any of these statuses."
     )

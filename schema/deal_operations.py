@@ -85,6 +85,9 @@ class DealInput:
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Owner; default: the creator when an AGENT."
     )
+    development_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Development of interest (a live one)."
+    )
     expected_close_date: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="Expected close."
     )
@@ -102,6 +105,10 @@ class DealUpdateInput:
     contact_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Contact.")
     company_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Company.")
     owner_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Owner.")
+    development_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Development of interest: a live one, or the one the deal has; null clears it.",
+    )
     expected_close_date: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="Expected close."
     )

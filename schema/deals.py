@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from revgraph.schema.automations import AutomationRule
     from revgraph.schema.companies import Company
     from revgraph.schema.contacts import Contact
+    from revgraph.schema.developments import Development
 
 
 async def visible_deal(ctx: Context, deal_id: int) -> Any:
@@ -60,7 +61,7 @@ class Stage(Node):
     kind: StageKind = strawberry.field(description="OPEN, WON or LOST; entering WON/LOST closes the deal.")
     probability: int = strawberry.field(description="Chance to win, 0..100 (weights the forecast).")
     required_fields: list[str] = strawberry.field(
-        description='Deal fields required to enter ("value", "expectedCloseDate", "company", "contact", "owner", "title", "currency") or "customFields.<key>".'
+        description='Deal fields required to enter ("value", "expectedCloseDate", "company", "contact", "owner", "development", "title", "currency") or "customFields.<key>".'
     )
     entry_condition: JSON | None = strawberry.field(
         description="The DealFilter a deal must match to enter, or null."
@@ -267,6 +268,16 @@ class Deal(Node):
         row = await loaders.companies(ctx).load(self.row.company_id)
         # Whoever may see the deal sees its company (resolvers/visibility.py).
         return None if row is None or row.deleted_at is not None else Company.of(row)
+
+    @strawberry.field(
+        description='The development of interest ("empreendimento de interesse"); null if none. An archived one stays.'
+    )
+    async def development(
+        self, info: Info
+    ) -> Annotated[Development, strawberry.lazy("revgraph.schema.developments")] | None:
+        from revgraph.schema.developments import development_of
+
+        return await development_of(ctx_for(self, info), self.row.development_id)
 
     @strawberry.field(description="Everything that happened to the deal, newest first.")
     async def timeline(

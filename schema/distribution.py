@@ -133,6 +133,10 @@ class CaptureLeadInput:
     pipeline_id: strawberry.ID | None = strawberry.field(
         default=None, description="Also open a deal in this pipeline."
     )
+    development_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The development the lead is interested in (a live one): added to the contact's interests and given to the deal opened (or re-entered, when it has none).",
+    )
     custom_fields: JSON | None = strawberry.field(
         default=None, description="Extra fields (kept where the contact lacks them)."
     )

@@ -4,7 +4,7 @@ The forms themselves are posted to over plain HTTP at `/f/<key>`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,6 +16,9 @@ from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, 
 from revgraph.schema.deals import Pipeline
 from revgraph.schema.permissions import ADMIN
 from revgraph.schema.queues import Queue
+
+if TYPE_CHECKING:
+    from revgraph.schema.developments import Development
 
 MAPPING_HELP = (
     "JSON object {postedFieldName: leadField}; lead fields are name, email, phone, message, media, "
@@ -67,6 +70,16 @@ class Form(Node):
         row = await forms.pipelines(ctx_of(info)).load(self.row.pipeline_id)
         return Pipeline.of(row) if row else None
 
+    @strawberry.field(
+        description="The development its leads are interested in (added to their contacts' interests and given to their deals); null: none."
+    )
+    async def development(
+        self, info: Info
+    ) -> Annotated[Development, strawberry.lazy("revgraph.schema.developments")] | None:
+        from revgraph.schema.developments import development_of
+
+        return await development_of(ctx_of(info), self.row.development_id)
+
     @classmethod
     def of(cls, row: Any) -> Form:
         return cls(
@@ -99,6 +112,9 @@ class FormInput:
     pipeline_id: strawberry.ID | None = strawberry.field(
         default=None, description="Open a deal in this pipeline for each lead."
     )
+    development_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The development its leads are interested in (a live one)."
+    )
     thank_you_url: str | None = strawberry.field(
         default=None, description="Absolute http(s) URL HTML posts are redirected to."
     )
@@ -108,7 +124,7 @@ class FormInput:
 
 
 @strawberry.input(
-    description="Changes to a form: only the fields sent change; null clears media, campaign, queue, pipeline and thank-you URL, and resets source and honeypot to their defaults."
+    description="Changes to a form: only the fields sent change; null clears media, campaign, queue, pipeline, development and thank-you URL, and resets source and honeypot to their defaults."
 )
 class UpdateFormInput:
     name: str | None = strawberry.field(default=strawberry.UNSET, description="Form name.")
@@ -121,6 +137,9 @@ class UpdateFormInput:
     )
     pipeline_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Pipeline a deal is opened in."
+    )
+    development_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Development its leads are interested in."
     )
     thank_you_url: str | None = strawberry.field(
         default=strawberry.UNSET, description="Absolute http(s) URL HTML posts are redirected to."

@@ -1,5 +1,7 @@
 """`revgraph serve --demo`: the demo workspace a newcomer logs into."""
 
+from decimal import Decimal
+
 from revgraph.web.demo import load_demo
 from tests.conftest import _empty_tables
 from tests.support import LOG_IN
@@ -176,3 +178,33 @@ async def test_demo_ships_three_automation_rules(gql, server):
     assert len(rules) == 3 and all(r["enabled"] for r in rules.values())
     assert rules["Ligar para lead novo em até 1 hora"]["trigger"]["kind"] == "LEAD_CAPTURED"
     assert {r["trigger"]["kind"] for r in rules.values()} == {"LEAD_CAPTURED", "DEAL_STAGE_CHANGED"}
+
+
+DEMO_DEVELOPMENTS = """
+{
+  developments(first: 20) { totalCount edges { node { name status priceMin priceMax typologies developer { name } } } }
+  deals(first: 100, filter: {developmentId: {isNull: false}}) { totalCount }
+  contacts(first: 100) { edges { node { customFields interests { name } } } }
+}
+"""
+
+
+async def test_demo_sells_empreendimentos_that_deals_and_leads_are_interested_in(gql, server):
+    # given the demo
+    _, password = await load_demo(server.settings)
+    # when an agent looks at the developments, deals and leads
+    data = await gql.ok(
+        DEMO_DEVELOPMENTS, token=await _log_in(gql, "beatriz.santos@horizonte.example", password)
+    )
+    # then every development has its construtora, its price range and typologies
+    developments = [e["node"] for e in data["developments"]["edges"]]
+    assert data["developments"]["totalCount"] == 7
+    assert all(d["developer"] and d["typologies"] for d in developments)
+    assert all(Decimal(d["priceMin"]) < Decimal(d["priceMax"]) for d in developments)
+    # and the agent's deals name one, and their leads who asked for one are interested in it
+    assert data["deals"]["totalCount"] > 0
+    leads = [e["node"] for e in data["contacts"]["edges"]]
+    asked = [lead for lead in leads if "empreendimento" in lead["customFields"]]
+    assert asked and all(
+        [d["name"] for d in lead["interests"]] == [lead["customFields"]["empreendimento"]] for lead in asked
+    )

@@ -19,9 +19,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from revgraph.models.crm import Company, Contact
+from revgraph.models.developments import Development
 from revgraph.models.identity import Team, User, Workspace
 from revgraph.models.pipeline import Stage
-from revgraph.resolvers import activities, companies, contacts, deal_moves, deals, identity, pipelines
+from revgraph.resolvers import (
+    activities,
+    companies,
+    contact_interests,
+    contacts,
+    deal_moves,
+    deals,
+    developments,
+    identity,
+    pipelines,
+)
 from revgraph.resolvers.automations import rules
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution import assign, queues
@@ -51,6 +62,8 @@ class Demo:
     managers: list[User] = field(default_factory=list)
     agents: list[User] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
+    # Empreendimentos by name.
+    developments: dict[str, Development] = field(default_factory=dict)
     contacts: list[Contact] = field(default_factory=list)
     _contexts: dict[int, Context] = field(default_factory=dict)
 
@@ -108,6 +121,40 @@ async def add_companies(demo: Demo) -> None:
                 demo.admin_ctx, {"name": name, "domain": domain, "owner_id": encode_id("User", owner.id)}
             )
         )
+
+
+async def add_developments(demo: Demo) -> None:
+    """The empreendimentos the team sells, each built by one of the construtoras."""
+    builders = {c.name: c for c in demo.companies}
+    for name in vocab.DEVELOPMENTS:
+        spec = vocab.DEVELOPMENT_SPECS[name]
+        demo.developments[name] = await developments.create_development(
+            demo.admin_ctx,
+            {
+                "name": name,
+                "status": spec.status,
+                "developer_id": encode_id("Company", builders[spec.developer].id),
+                "neighborhood": spec.neighborhood,
+                "zone": spec.zone,
+                "city": spec.city,
+                "state": "SP",
+                "price_min": spec.price_min,
+                "price_max": spec.price_max,
+                "typologies": spec.typologies,
+            },
+        )
+
+
+async def add_interests(demo: Demo) -> None:
+    """Leads that named an empreendimento are interested in it (set by their owner)."""
+    for contact in demo.contacts:
+        name = (contact.custom_fields or {}).get("empreendimento")
+        if name in demo.developments:
+            await contact_interests.add_contact_interest(
+                demo.as_user(contact.owner_id),
+                encode_id("Contact", contact.id),
+                encode_id("Development", demo.developments[name].id),
+            )
 
 
 def _slug(name: str) -> str:
@@ -225,12 +272,14 @@ async def add_pipeline(demo: Demo) -> None:
     for contact in rng.sample(owned, 60):
         ctx = demo.as_user(contact.owner_id)
         value = str(rng.choice(PROPOSAL_VALUES))
+        development = rng.choice(vocab.DEVELOPMENTS)
         deal = await deals.create_deal(
             ctx,
             {
                 "pipeline_id": encode_id("Pipeline", pipeline.id),
-                "title": f"{contact.name} — {rng.choice(vocab.DEVELOPMENTS)}",
+                "title": f"{contact.name} — {development}",
                 "contact_id": encode_id("Contact", contact.id),
+                "development_id": encode_id("Development", demo.developments[development].id),
             },
         )
         target = demo.weighted(
@@ -365,7 +414,9 @@ async def add_rules(demo: Demo) -> None:
 SECTIONS: list[Section] = [
     add_people,
     add_companies,
+    add_developments,
     add_contacts,
+    add_interests,
     add_activities,
     add_pipeline,
     add_queues,

@@ -119,6 +119,50 @@ DEVELOPMENTS = [
     "Mar Azul Guarujá",
 ]
 
+
+class DevelopmentSpec(NamedTuple):
+    developer: str
+    status: str
+    neighborhood: str
+    zone: str | None
+    city: str
+    price_min: str
+    price_max: str
+    typologies: list[str]
+
+
+# Each of DEVELOPMENTS as the admin registered it (prices in BRL).
+DEVELOPMENT_SPECS = {
+    "Residencial Jardim das Flores": DevelopmentSpec(
+        "Construtora Vale Verde", "UNDER_CONSTRUCTION", "Saúde", "Zona Sul", "São Paulo",
+        "420000", "690000", ["2 quartos", "3 quartos"],
+    ),
+    "Edifício Mirante Sul": DevelopmentSpec(
+        "Incorporadora Horizonte Azul", "LAUNCH", "Campo Belo", "Zona Sul", "São Paulo",
+        "780000", "1450000", ["3 quartos", "cobertura"],
+    ),
+    "Vila Pinheiros Studios": DevelopmentSpec(
+        "Tenda Alta Engenharia", "PRE_LAUNCH", "Pinheiros", "Zona Oeste", "São Paulo",
+        "320000", "520000", ["studio", "1 quarto"],
+    ),
+    "Parque Horizonte": DevelopmentSpec(
+        "Construtora Pedra Branca", "READY", "Lapa", "Zona Oeste", "São Paulo",
+        "510000", "880000", ["2 quartos", "3 quartos"],
+    ),
+    "Reserva Ipê": DevelopmentSpec(
+        "Construtora Ipê Amarelo", "LAUNCH", "Moema", "Zona Sul", "São Paulo",
+        "1200000", "2800000", ["3 quartos", "4 quartos", "cobertura"],
+    ),
+    "Solaris Tatuapé": DevelopmentSpec(
+        "Grupo Solaris Empreendimentos", "UNDER_CONSTRUCTION", "Tatuapé", "Zona Leste", "São Paulo",
+        "450000", "760000", ["2 quartos", "3 quartos"],
+    ),
+    "Mar Azul Guarujá": DevelopmentSpec(
+        "Morada Nobre Incorporações", "READY", "Enseada", None, "Guarujá",
+        "690000", "1900000", ["2 quartos", "3 quartos", "cobertura"],
+    ),
+}  # fmt: skip
+
 BUDGETS = ["até R$ 350 mil", "R$ 350–600 mil", "R$ 600 mil–1 mi", "R$ 1–2 mi", "acima de R$ 2 mi"]
 
 NOTES = [

@@ -42,7 +42,16 @@ KIND_NAMES = {kind: name for name, kind in TRIGGER_KINDS.items()}
 DEAL_TRIGGERS = frozenset({"deal.created", "deal.updated", "deal.stage_changed"})
 # "Field changed to value" triggers and the fields they may name.
 CHANGE_FIELDS = {
-    "deal.updated": ("title", "value", "currency", "contactId", "companyId", "ownerId", "expectedCloseDate"),
+    "deal.updated": (
+        "title",
+        "value",
+        "currency",
+        "contactId",
+        "companyId",
+        "ownerId",
+        "developmentId",
+        "expectedCloseDate",
+    ),
     "contact.updated": ("name", "email", "phone", "companyId", "ownerId", "lifecycleStage", "source"),
 }
 CUSTOM_PREFIX = "customFields."

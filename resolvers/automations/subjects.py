@@ -12,6 +12,7 @@ from revgraph.models.events import Event
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.automations.definitions import PLACEHOLDER
+from revgraph.resolvers.contact_interests import interest_ids
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.filtering import matches
@@ -27,6 +28,8 @@ class Subject:
     contact: Contact | None
     deal: Deal | None
     tags: list[str]
+    # The contact's developments of interest (primary keys).
+    interests: list[int]
 
     @property
     def owner_id(self) -> int | None:
@@ -49,15 +52,18 @@ async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
         contact_id = deal.contact_id
     contact = await Contact.filter(id=contact_id).first() if contact_id else None
     tags: list[str] = []
+    interests: list[int] = []
     if contact is not None:
         tags = list(
             await ContactTag.filter(contact_id=contact.id).order_by("id").values_list("name", flat=True)
         )
-    return Subject(contact, deal, tags)
+        interests = await interest_ids(contact.id)
+    return Subject(contact, deal, tags, interests)
 
 
-def contact_values(contact: Contact, tags: list[str]) -> dict[str, Any]:
+def contact_values(contact: Contact, tags: list[str], interests: list[int] | None = None) -> dict[str, Any]:
     return {
+        "interested_in": list(interests or ()),
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
@@ -77,7 +83,9 @@ def contact_matches(condition: dict[str, Any] | None, subject: Subject) -> bool:
         return True
     if subject.contact is None:
         return False
-    return matches(condition, contact_values(subject.contact, subject.tags), CONTACT_FIELDS)
+    return matches(
+        condition, contact_values(subject.contact, subject.tags, subject.interests), CONTACT_FIELDS
+    )
 
 
 def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
@@ -118,6 +126,7 @@ _DEAL_COLUMNS = {
     "contactId": "contact_id",
     "companyId": "company_id",
     "ownerId": "owner_id",
+    "developmentId": "development_id",
     "expectedCloseDate": "expected_close_date",
 }
 
@@ -147,7 +156,12 @@ def _same(actual: Any, wanted: str, field: str) -> bool:
         return wanted == ""
     if field.endswith("Id"):
         # Deal changes hold primary keys, contact changes global ids: either matches.
-        type_name = {"ownerId": "User", "contactId": "Contact", "companyId": "Company"}[field]
+        type_name = {
+            "ownerId": "User",
+            "contactId": "Contact",
+            "companyId": "Company",
+            "developmentId": "Development",
+        }[field]
         if isinstance(actual, int):
             return wanted in (str(actual), encode_id(type_name, actual))
     return str(actual) == wanted

@@ -9,7 +9,10 @@ contact's open deal there (the re-entry is on that deal's timeline); a new
 deal opens only when none is open. Two concurrent captures of one new
 person never create two contacts: the partial unique indexes refuse the
 second insert and the capture is retried, finding the first; captures of
-one known contact are serialised on its row, so they never open two deals."""
+one known contact are serialised on its row, so they never open two deals.
+A capture naming a development (the lead's "empreendimento de interesse")
+adds it to the contact's interests and gives it to the deal it opens, or
+to the open deal it re-enters when that one has none."""
 
 from __future__ import annotations
 
@@ -22,16 +25,19 @@ from tortoise.expressions import Q
 from tortoise.functions import Max
 
 from revgraph.models.crm import Contact
+from revgraph.models.developments import Development
 from revgraph.models.distribution import Assignment, Form, Queue, Touchpoint
 from revgraph.models.events import Event
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, Pipeline
+from revgraph.resolvers.contact_interests import add_lead_interest
 from revgraph.resolvers.contacts import set_name, set_phone, snapshot
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.developments import live_development
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.settings import Limits, Settings
 from revgraph.resolvers.validation import (
@@ -163,6 +169,7 @@ async def _capture_once(
     pipeline: Pipeline | None,
     form: Form | None,
     label: str | None,
+    development: Development | None = None,
 ) -> Captured:
     now = datetime.now(UTC)
     async with unit_of_work():
@@ -213,6 +220,8 @@ async def _capture_once(
                 changed += ["phone", "phone_digits"]
             if changed:
                 await contact.save(update_fields=[*changed, "updated_at"])
+        if development is not None:
+            await add_lead_interest(actor, contact, development.id, actor_label=label)
         touchpoint = await Touchpoint.create(
             workspace_id=workspace.id,
             contact_id=contact.id,
@@ -225,6 +234,8 @@ async def _capture_once(
             message=lead.message,
         )
         origin = {**_origin(lead, form), "touchpointId": touchpoint.id, "message": lead.message}
+        if development is not None:
+            origin["developmentId"] = encode_id("Development", development.id)
         await record_event(
             actor,
             workspace.id,
@@ -241,10 +252,20 @@ async def _capture_once(
                 from revgraph.resolvers.deals import open_deal_for_lead
 
                 deal = await open_deal_for_lead(
-                    actor, workspace, pipeline, contact, title=f"{contact.name} ({lead.source})", label=label
+                    actor,
+                    workspace,
+                    pipeline,
+                    contact,
+                    title=f"{contact.name} ({lead.source})",
+                    label=label,
+                    development_id=development.id if development else None,
                 )
             else:
                 deal = reused
+                if development is not None:
+                    from revgraph.resolvers.deals import set_deal_development
+
+                    await set_deal_development(actor, deal.id, development.id, actor_label=label)
         if not created:
             kept = (
                 "owner kept (lead lock)"
@@ -311,10 +332,23 @@ async def capture(
         pipeline = await Pipeline.filter(id=pk or 0, workspace_id=workspace_id, archived_at=None).first()
         if pipeline is None:
             raise NotFound("Pipeline", [*field, "pipelineId"])
+    development = None
+    if values.get("development_id") is not None:
+        development = await live_development(
+            workspace_id, values["development_id"], [*field, "developmentId"]
+        )
     for attempt in range(RACE_RETRIES):
         try:
             return await _capture_once(
-                settings, actor, workspace, lead, queue=queue, pipeline=pipeline, form=form, label=label
+                settings,
+                actor,
+                workspace,
+                lead,
+                queue=queue,
+                pipeline=pipeline,
+                form=form,
+                label=label,
+                development=development,
             )
         except (IntegrityError, TransactionManagementError, OperationalError):
             if attempt == RACE_RETRIES - 1:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from revgraph.models.developments import Development
 from revgraph.models.distribution import Form, Queue
 from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.distribution.capture import UTM_KEYS, Captured, capture
@@ -97,7 +98,7 @@ def lead_values(
 
 
 async def _live_targets(form: Form) -> dict[str, int]:
-    """The form's queue and pipeline, when they are still live. One archived
+    """The form's queue, pipeline and development, when still live. One archived
     after the form was set up must not cost the lead: it is captured
     without it, and the log says so."""
     targets = {}
@@ -107,6 +108,13 @@ async def _live_targets(form: Form) -> dict[str, int]:
         else:
             log.warning(
                 "form %s: queue %s is archived; capturing without distribution", form.id, form.queue_id
+            )
+    if form.development_id is not None:
+        if await Development.filter(id=form.development_id, archived_at=None).exists():
+            targets["development_id"] = form.development_id
+        else:
+            log.warning(
+                "form %s: development %s is archived; capturing without it", form.id, form.development_id
             )
     if form.pipeline_id is not None:
         if await Pipeline.filter(id=form.pipeline_id, archived_at=None).exists():

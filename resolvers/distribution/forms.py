@@ -1,7 +1,8 @@
 """Capture forms (landing pages): ADMIN configures where a public form's
 posts go — how posted fields map onto a lead, the origin defaults (source,
-media, campaign), the queue that distributes its leads and the pipeline
-that opens their deals. The public side is in `form_posts`."""
+media, campaign), the queue that distributes its leads, the pipeline
+that opens their deals and the development (empreendimento) they are
+interested in. The public side is in `form_posts`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from revgraph.models.distribution import Form, Queue
 from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
@@ -141,6 +143,13 @@ async def _columns(ctx: Context, values: dict[str, Any], current: Form | None) -
         out["queue_id"] = await _link(ctx, Queue, values["queue_id"], [*field, "queueId"])
     if "pipeline_id" in values:
         out["pipeline_id"] = await _link(ctx, Pipeline, values["pipeline_id"], [*field, "pipelineId"])
+    if "development_id" in values:
+        out["development_id"] = await development_ref(
+            ctx,
+            values["development_id"],
+            [*field, "developmentId"],
+            current=current.development_id if current else None,
+        )
     if "thank_you_url" in values:
         out["thank_you_url"] = thank_you_url(values["thank_you_url"], [*field, "thankYouUrl"])
     mapping = out.get("field_mapping", current.field_mapping if current else {})
@@ -167,6 +176,7 @@ async def create_form(ctx: Context, values: dict[str, Any]) -> Form:
                 "source": form.source,
                 "queueId": form.queue_id,
                 "pipelineId": form.pipeline_id,
+                "developmentId": form.development_id,
             },
         )
     return form

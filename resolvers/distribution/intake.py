@@ -33,6 +33,7 @@ INTAKE_FIELDS = {
     "message": "message",
     "queueId": "queue_id",
     "pipelineId": "pipeline_id",
+    "developmentId": "development_id",
     "customFields": "custom_fields",
     "landingPage": "landing_page",
 }
@@ -46,6 +47,7 @@ TEXT_FIELDS = (
     "message",
     "queueId",
     "pipelineId",
+    "developmentId",
     "landingPage",
 )
 DEFAULT_SOURCE = "api"

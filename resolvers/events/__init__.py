@@ -71,6 +71,7 @@ async def record_event(
     queue_id: int | None = None,
     board_sequence: int | None = None,
     actor_label: str | None = None,
+    development_id: int | None = None,
 ) -> Event:
     """Append one event in the current transaction (must be inside unit_of_work).
     A system actor's label stands for it unless `actor_label` is given."""
@@ -96,6 +97,7 @@ async def record_event(
         pipeline_id=pipeline_id,
         queue_id=queue_id,
         board_sequence=board_sequence,
+        development_id=development_id,
     )
     pending.append(event)
     return event

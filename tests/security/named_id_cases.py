@@ -124,6 +124,24 @@ OWNED = [
     Case("reassign", "dealId", "deal", lambda m, h: {"userId": m["user"], "dealId": h}),
     Case("disqualifyLead", "contactId", "contact", lambda m, h: {"contactId": h, "reason": "Spam"}),
     Case("markNotificationRead", "id", "notification", by_id),
+    Case(
+        "setContactInterests",
+        "contactId",
+        "contact",
+        lambda m, h: {"contactId": h, "developmentIds": [m["development"]]},
+    ),
+    Case(
+        "addContactInterest",
+        "contactId",
+        "contact",
+        lambda m, h: {"contactId": h, "developmentId": m["development"]},
+    ),
+    Case(
+        "removeContactInterest",
+        "contactId",
+        "contact",
+        lambda m, h: {"contactId": h, "developmentId": m["development"]},
+    ),
 ]
 
 # A user outside the caller's teams (or workspace) cannot be given records.
@@ -327,6 +345,77 @@ SETUP = [
         lambda m, h: {"input": {"name": "Nova", "role": "AGENT", "userId": h}},
     ),
     Case("revokeApiKey", "id", "api_key", by_id),
+    # Developments are the workspace's setup too.
+    Case(
+        "createDevelopment",
+        "input.developerId",
+        "company",
+        lambda m, h: {"input": {"name": "Novo", "status": "LAUNCH", "developerId": h}},
+    ),
+    Case("updateDevelopment", "id", "development", lambda m, h: {"id": h, "input": {"name": "Mudado"}}),
+    Case(
+        "updateDevelopment",
+        "input.developerId",
+        "company",
+        lambda m, h: {"id": m["development"], "input": {"developerId": h}},
+    ),
+    Case("archiveDevelopment", "id", "development", by_id),
+    Case("unarchiveDevelopment", "id", "development", by_id),
+    Case(
+        "setContactInterests",
+        "developmentIds",
+        "development",
+        lambda m, h: {"contactId": m["contact"], "developmentIds": [h]},
+        ("developmentIds", "0"),
+    ),
+    Case(
+        "addContactInterest",
+        "developmentId",
+        "development",
+        lambda m, h: {"contactId": m["contact"], "developmentId": h},
+    ),
+    Case(
+        "removeContactInterest",
+        "developmentId",
+        "development",
+        lambda m, h: {"contactId": m["contact"], "developmentId": h},
+    ),
+    Case(
+        "createDeal",
+        "input.developmentId",
+        "development",
+        lambda m, h: {"input": {"title": "Novo", "pipelineId": m["pipeline"], "developmentId": h}},
+    ),
+    Case(
+        "updateDeal",
+        "input.developmentId",
+        "development",
+        lambda m, h: {"id": m["deal"], "input": {"developmentId": h}},
+    ),
+    Case(
+        "moveDeal",
+        "input.patch.developmentId",
+        "development",
+        lambda m, h: {"input": {"dealId": m["deal"], "stageId": m["column"], "patch": {"developmentId": h}}},
+    ),
+    Case(
+        "captureLead",
+        "input.developmentId",
+        "development",
+        lambda m, h: {"input": {**LEAD, "developmentId": h}},
+    ),
+    Case(
+        "createForm",
+        "input.developmentId",
+        "development",
+        lambda m, h: {"input": {"name": "Nova", "developmentId": h}},
+    ),
+    Case(
+        "updateForm",
+        "input.developmentId",
+        "development",
+        lambda m, h: {"id": m["form"], "input": {"developmentId": h}},
+    ),
     Case("updateAutomationRule", "id", "rule", lambda m, h: {"id": h, "input": QUIET_RULE}),
     Case("setAutomationRuleEnabled", "id", "rule", lambda m, h: {"id": h, "enabled": False}),
     Case("deleteAutomationRule", "id", "rule", by_id),

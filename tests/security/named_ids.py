@@ -6,8 +6,9 @@ Workspace W: manager M runs team T with agent `me`; agent `other` is in
 team U, outside M's scope. `me` and `other` each own a contact, a company
 and a deal in the same column of pipeline P; `other` also has a task, a
 notification and a trashed contact, company and deal. The admin has a
-queue, a form, a rule with a failed run and an API key. Workspace X (the
-outsider) has its own pipeline, records, queue, rule and form."""
+queue, a form, a rule with a failed run, an API key and a development.
+Workspace X (the outsider) has its own pipeline, records, queue, rule, form
+and development."""
 
 from __future__ import annotations
 
@@ -76,6 +77,13 @@ SIGNATURES = {
     "createForm": "input: FormInput!",
     "updateForm": "id: ID!, input: UpdateFormInput!",
     "archiveForm": "id: ID!",
+    "createDevelopment": "input: DevelopmentInput!",
+    "updateDevelopment": "id: ID!, input: DevelopmentUpdateInput!",
+    "archiveDevelopment": "id: ID!",
+    "unarchiveDevelopment": "id: ID!",
+    "setContactInterests": "contactId: ID!, developmentIds: [ID!]!",
+    "addContactInterest": "contactId: ID!, developmentId: ID!",
+    "removeContactInterest": "contactId: ID!, developmentId: ID!",
 }
 
 
@@ -104,6 +112,9 @@ DELETE = {
     for kind in ("Contact", "Company", "Deal")
 }
 CREATE_TASK = "mutation($input: TaskInput!) { createTask(input: $input) { task { id } userErrors { code } } }"
+CREATE_DEVELOPMENT = """
+mutation($input: DevelopmentInput!) { createDevelopment(input: $input) { development { id } userErrors { code } } }
+"""
 # A rule nothing in these tests triggers (no note is ever added).
 QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
 
@@ -179,6 +190,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "segment": await _created(
             gql, CREATE_SEGMENT, "createSegment", "segment", admin, input={"name": "Lista"}
         ),
+        "development": await _created(
+            gql,
+            CREATE_DEVELOPMENT,
+            "createDevelopment",
+            "development",
+            admin,
+            input={"name": "Reserva Ipê", "status": "LAUNCH"},
+        ),
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
         ),
@@ -203,6 +222,7 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "pipeline": pipeline["id"],
         "column": pipeline["stage"]["Novo lead"],
         "queue": queue["id"],
+        "development": theirs["development"],
     }
     x_pipeline = await create_pipeline(gql, outsider.token)
     x_queue = await create_queue(gql, outsider.token, [{"userId": outsider.admin["id"]}])
@@ -222,6 +242,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         ),
         "segment": await _created(
             gql, CREATE_SEGMENT, "createSegment", "segment", outsider.token, input={"name": "Lista"}
+        ),
+        "development": await _created(
+            gql,
+            CREATE_DEVELOPMENT,
+            "createDevelopment",
+            "development",
+            outsider.token,
+            input={"name": "Mar Azul", "status": "READY"},
         ),
     }
     return World(
