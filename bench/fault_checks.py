@@ -306,18 +306,26 @@ async def check_writes(
 
 
 def memory_report(run: Run) -> dict[str, Any]:
-    """Start, end and peak RSS of each API process incarnation."""
-    return {
-        name: {
+    """Start, end and peak RSS of each API process incarnation, and its
+    curve: the RSS at every 30 s of the run (growth that levels off is
+    warm-up; growth that does not is a leak)."""
+    report = {}
+    for name, samples in run.rss.items():
+        if not samples:
+            continue
+        curve = {}
+        for at, value in samples:
+            curve.setdefault(int(at // 30) * 30, round(value, 1))
+        report[name] = {
             "start_mib": round(samples[0][1], 1),
             "end_mib": round(samples[-1][1], 1),
             "peak_mib": round(max(v for _, v in samples), 1),
             "from_s": round(samples[0][0], 1),
             "to_s": round(samples[-1][0], 1),
+            "every_30_s_mib": curve,
+            "samples": [(round(at, 1), round(v, 1)) for at, v in samples],
         }
-        for name, samples in run.rss.items()
-        if samples
-    }
+    return report
 
 
 def report(r: dict[str, Any]) -> list[str]:
@@ -355,7 +363,8 @@ def report(r: dict[str, Any]) -> list[str]:
     )
     for name, m in r["memory"].items():
         print(
-            f"  RSS {name}: start {m['start_mib']} MiB, end {m['end_mib']} MiB, peak {m['peak_mib']} MiB "
+            f"  RSS {name}: start {m['start_mib']} MiB, end {m['end_mib']} MiB, peak {m['peak_mib']} MiB; "
+            f"every 30 s {list(m['every_30_s_mib'].values())} "
             f"({m['from_s']}–{m['to_s']} s)"
         )
     lost = []
