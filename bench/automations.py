@@ -33,13 +33,10 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from board_common import (
@@ -47,12 +44,11 @@ from board_common import (
     CREATE_DEAL,
     CREATE_PIPELINE,
     MOVE_DEAL,
-    REVGRAPH,
     Api,
-    cpu_seconds,
     database,
     drop_redis_prefix,
     exit_cleanly_on_sigterm,
+    group_cpu_seconds,
     machine,
     percentile,
     redis_prefix,
@@ -60,6 +56,7 @@ from board_common import (
     server_env,
     serving,
     today,
+    working,
 )
 
 CREATE_RULE = """
@@ -82,36 +79,6 @@ CONTACT_RULES = [
     ),
 ]
 MODES = {"embedded": 0, "redis1": 1, "redis2": 2}
-
-
-@contextlib.contextmanager
-def working(env: dict[str, str], processes: int) -> Iterator[subprocess.Popen | None]:
-    if processes == 0:
-        yield None
-        return
-    argv = [REVGRAPH, "worker", "--processes", str(processes), "--threads", "8"]
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()  # Dramatiq's main process passes it on to its workers
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def group_cpu_seconds(leader: int) -> float:
-    """CPU of a process and its children (Dramatiq forks its workers)."""
-    total = cpu_seconds(leader)
-    children = Path(f"/proc/{leader}/task/{leader}/children")
-    with contextlib.suppress(OSError):
-        for pid in children.read_text().split():
-            total += group_cpu_seconds(int(pid))
-    return total
 
 
 class Rows:

@@ -130,8 +130,10 @@ async def _pg_admin(sql: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
-    """A fresh, empty database URL for `backend` (sqlite | postgres), removed afterwards."""
+async def database(backend: str, *, name: str = PG_DATABASE) -> AsyncIterator[str]:
+    """A fresh, empty database URL for `backend` (sqlite | postgres), removed
+    afterwards. PostgreSQL: the database `name` (a run of its own needs a
+    name of its own: the server is shared)."""
     if backend == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="revgraph-bench-board-"))
         try:
@@ -143,12 +145,12 @@ async def database(backend: str) -> AsyncIterator[str]:
         return
     if backend != "postgres":
         raise ValueError(backend)
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    await _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + PG_DATABASE))
+        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + name))
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def redis_prefix() -> str:
@@ -173,9 +175,13 @@ async def drop_redis_prefix(prefix: str) -> int:
 # ---------------------------------------------------------------- servers
 
 
-def server_env(database_url: str, *, redis_prefix: str | None = None) -> dict[str, str]:
+def server_env(
+    database_url: str, *, redis_prefix: str | None = None, redis_url: str = REDIS_URL
+) -> dict[str, str]:
     """The environment of a benchmarked server: fast password hashing for
-    the seeding, and budgets high enough that nothing is throttled."""
+    the seeding, and budgets high enough that nothing is throttled. With
+    `redis_prefix`, Redis mode on `redis_url` (the machine's shared one by
+    default)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVGRAPH_")}
     env.update(
         {
@@ -190,7 +196,7 @@ def server_env(database_url: str, *, redis_prefix: str | None = None) -> dict[st
         }
     )
     if redis_prefix is not None:
-        env["REVGRAPH_REDIS_URL"] = REDIS_URL
+        env["REVGRAPH_REDIS_URL"] = redis_url
         env["REVGRAPH_REDIS_PREFIX"] = redis_prefix
     return env
 
@@ -201,6 +207,8 @@ class Server:
 
     process: subprocess.Popen
     port: int
+    # Its stderr: a file, not a pipe, so a full pipe never stalls it.
+    log: Any = None
 
     @property
     def url(self) -> str:
@@ -228,7 +236,7 @@ class Server:
         raise RuntimeError("no VmRSS")
 
 
-def _wait_healthy(server: Server, timeout: float = 90) -> None:
+def wait_healthy(server: Server, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2) as http:
         while time.monotonic() < deadline:
@@ -241,36 +249,99 @@ def _wait_healthy(server: Server, timeout: float = 90) -> None:
     raise TimeoutError(f"{server.url} not healthy after {timeout} s")
 
 
-@contextlib.contextmanager
-def serving(env: dict[str, str], *, cpu: int | None = None) -> Iterator[Server]:
-    """Start `revgraph serve` (optionally pinned to one core), wait for
-    /healthz, and stop it afterwards, failure or not."""
-    port = free_port()
+def spawn_server(env: dict[str, str], *, port: int | None = None, cpu: int | None = None) -> Server:
+    """Start `revgraph serve` on `port` (a free one by default), optionally
+    pinned to one core; not waited for (see `wait_healthy`)."""
+    port = port or free_port()
     argv = [REVGRAPH, "serve", "--port", str(port), "--log-level", "warning"]
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     if cpu is not None and (os.cpu_count() or 1) > 1:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(process.pid, {cpu})
-    server = Server(process, port)
+    return Server(process, port, log)
+
+
+def server_log_tail(server: Server, size: int = 4000) -> str:
+    server.log.seek(0)
+    return server.log.read()[-size:]
+
+
+def stop_server(server: Server) -> None:
+    """SIGINT (uvicorn's graceful stop), SIGKILL after 20 s; closes its log."""
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGINT)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+    server.log.close()
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *, cpu: int | None = None) -> Iterator[Server]:
+    """Start `revgraph serve` (optionally pinned to one core), wait for
+    /healthz, and stop it afterwards, failure or not."""
+    server = spawn_server(env, cpu=cpu)
     try:
-        _wait_healthy(server)
+        wait_healthy(server)
         yield server
     except BaseException:
-        log.seek(0)
-        tail = log.read()[-4000:]
+        tail = server_log_tail(server)
         if tail:
-            sys.stderr.write(f"--- revgraph serve :{port} stderr ---\n{tail}\n")
+            sys.stderr.write(f"--- revgraph serve :{server.port} stderr ---\n{tail}\n")
         raise
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+        stop_server(server)
+
+
+def spawn_worker(env: dict[str, str], *, processes: int = 1, threads: int = 8) -> subprocess.Popen:
+    """`revgraph worker`, leading a process group of its own so that its
+    Dramatiq processes can be signalled together."""
+    argv = [REVGRAPH, "worker", "--processes", str(processes), "--threads", str(threads)]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
+    """SIGTERM (Dramatiq's main process passes it on and waits for running
+    messages), or with `kill` SIGKILL to the whole group at once: a crash."""
+    with contextlib.suppress(ProcessLookupError):
+        if kill:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def working(env: dict[str, str], processes: int) -> Iterator[subprocess.Popen | None]:
+    """`revgraph worker --processes N` for the block (none for N = 0)."""
+    if processes == 0:
+        yield None
+        return
+    process = spawn_worker(env, processes=processes)
+    try:
+        yield process
+    finally:
+        stop_worker(process)
+
+
+def group_cpu_seconds(leader: int) -> float:
+    """CPU of a process and its children (Dramatiq forks its workers)."""
+    total = cpu_seconds(leader)
+    children = Path(f"/proc/{leader}/task/{leader}/children")
+    with contextlib.suppress(OSError):
+        for pid in children.read_text().split():
+            total += group_cpu_seconds(int(pid))
+    return total
 
 
 # ---------------------------------------------------------------- GraphQL

@@ -94,7 +94,24 @@ class BoardEvent:
         return payload
 
 
-class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with graphql-core 3.3's per-event copy
+    fixed: `build_per_event_executor` shallow-copies the subscription's
+    executor, so every event's copy wrote into the one memo of collected
+    subfields the subscription keeps, keyed by the identity of that event's
+    own field lists and holding them alive. A live subscription grew by ~1.4
+    KB per event for as long as it stayed open (bench/FAULTS.md). Each
+    event's copy gets a memo of its own: nothing is lost, since no event
+    can hit another event's entries."""
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        if hasattr(executor, "_relevant_sub_fields"):
+            executor._relevant_sub_fields = {}
+        return executor
+
+
+class SharedEventExecutionContext(PerEventExecutionContext):
     """Executes a shareable subscription event once per (operation,
     variables) and hands the same result to every subscriber that receives
     the same payload object (one visibility scope). With 1,000 boards open,
@@ -161,7 +178,7 @@ def _renderer(raw: GraphQLResolveInfo, variables: dict[str, Any] | None) -> Rend
     async def render(record: board.BoardEventRecord) -> str:
         nonlocal executor
         if executor is None:
-            built = StrawberryGraphQLCoreExecutionContext.build(
+            built = PerEventExecutionContext.build(
                 raw.schema,
                 document,
                 context_value=raw.context,

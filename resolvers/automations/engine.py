@@ -97,7 +97,19 @@ async def evaluate_event(event_id: int) -> int:
         if depth > MAX_DEPTH:
             reason = f"chain depth limit: {MAX_DEPTH} automations already led to this event"
             created += await _create_run(rule, event, subject, depth, "SKIPPED", reason)
-        elif conditions_hold(rule, subject):
+            continue
+        try:
+            holds = conditions_hold(rule, subject)
+        except (ValueError, TypeError) as exc:
+            # Conditions the filter language cannot read fail the same way
+            # on every delivery: raising would retry this event until its
+            # messages ran out, and the rules after this one would never get
+            # their runs. Skip this rule, visibly, and go on.
+            log.warning("rule %s: conditions cannot be evaluated on event %s: %s", rule.id, event.id, exc)
+            reason = f"its conditions cannot be evaluated ({exc}); fix the rule's conditions"
+            created += await _create_run(rule, event, subject, depth, "SKIPPED", reason)
+            continue
+        if holds:
             created += await _create_run(rule, event, subject, depth, "PENDING", None)
     return created
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from revgraph.models.automation import AutomationRule
 from tests.automations.support import (
     RETRY_RUN,
     TASK,
@@ -17,6 +18,8 @@ from tests.automations.support import (
 )
 from tests.graph.documents import UPDATE_CONTACT, create_contact
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
+
+CONTACT_TAGS = "query($id: ID!) { contact(id: $id) { tags } }"
 
 
 def call_task_rule(to_stage_id: str, **extra: object) -> dict[str, object]:
@@ -229,3 +232,38 @@ async def test_a_chain_of_rules_stops_at_the_depth_limit_with_its_reason(gql, wo
     assert "chain depth limit" in found[-1]["reason"]
     timeline = await deal_timeline(gql, workspace.token, deal["id"])
     assert timeline[0]["kind"] == "automation.skipped"
+
+
+async def test_a_rule_whose_conditions_cannot_be_read_is_skipped_and_the_later_rules_still_run(
+    gql, workspace
+):
+    # given two rules on new contacts, the first with stored conditions the
+    # filter language cannot read (a rule saved by an older version, say)
+    broken = await create_rule(
+        gql,
+        workspace.token,
+        name="Condições ilegíveis",
+        trigger={"kind": "CONTACT_CREATED"},
+        contactConditions={"email": {"contains": "@"}},
+        actions=[{"addTag": {"tag": "nunca"}}],
+    )
+    await AutomationRule.filter(id=pk(broken["id"])).update(contact_conditions={"email": "sem operadores"})
+    later = await create_rule(
+        gql,
+        workspace.token,
+        name="Marcar novo lead",
+        trigger={"kind": "CONTACT_CREATED"},
+        actions=[{"addTag": {"tag": "novo-lead"}}],
+    )
+
+    # when a contact is created
+    contact = await create_contact(gql, workspace.token, name="Bruna", email="bruna@example.com")
+    await settle()
+
+    # then the later rule ran, and the unreadable one was skipped saying why
+    by_rule = {r["rule"]["id"]: r for r in await runs(gql, workspace.token)}
+    assert by_rule[later["id"]]["status"] == "SUCCEEDED"
+    assert by_rule[broken["id"]]["status"] == "SKIPPED"
+    assert "conditions cannot be evaluated" in by_rule[broken["id"]]["reason"]
+    tags = (await gql.ok(CONTACT_TAGS, {"id": contact["id"]}, token=workspace.token))["contact"]["tags"]
+    assert tags == ["novo-lead"]
