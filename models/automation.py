@@ -95,3 +95,16 @@ class OverdueTaskMark(Model):
 
     class Meta:
         table = "overdue_task_mark"
+
+
+class AutomationEvaluation(Model):
+    """An event the automation engine has evaluated (its runs, if any, are
+    created). Its absence after dispatch means the evaluate message was lost
+    (a Redis that restarted without persistence, a crash): the due-time scan
+    sends the event again, and (rule, event) uniqueness keeps runs single."""
+
+    event_id = fields.BigIntField(primary_key=True, generated=False)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "automation_evaluation"

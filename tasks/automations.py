@@ -73,6 +73,11 @@ async def wake_due() -> None:
     overdue = await engine.emit_overdue_tasks()
     for run_id in await engine.stale_runs():
         send_run(run_id)
+    lost = await engine.unevaluated_events()
+    for event_id in lost:
+        evaluate.send(event_id)
+    if lost:
+        log.warning("automations: %d event(s) whose evaluation was lost sent again", len(lost))
     if woken or overdue:
         log.info("automations: %d run(s) resumed, %d overdue task(s) announced", woken, overdue)
 

@@ -23,7 +23,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
-from revgraph.models.automation import AutomationRule, AutomationRun, OverdueTaskMark
+from revgraph.models.automation import AutomationEvaluation, AutomationRule, AutomationRun, OverdueTaskMark
 from revgraph.models.crm import Task
 from revgraph.models.events import Event
 from revgraph.resolvers.automations.actions import perform
@@ -111,7 +111,54 @@ async def evaluate_event(event_id: int) -> int:
             continue
         if holds:
             created += await _create_run(rule, event, subject, depth, "PENDING", None)
+    try:
+        await AutomationEvaluation.create(event_id=event.id)
+    except IntegrityError:
+        pass  # evaluated before: a redelivery
     return created
+
+
+# How far back (in events) and how late (after its time) the scan looks for
+# events whose evaluation never happened.
+EVALUATION_WINDOW = 200_000
+EVALUATION_GRACE = timedelta(minutes=1)
+
+
+async def unevaluated_events(now: datetime | None = None, *, limit: int = 500) -> list[int]:
+    """Recent dispatched events a rule listens to that were never evaluated,
+    older than EVALUATION_GRACE: their evaluate message was lost. One range
+    scan of the newest EVALUATION_WINDOW events, without those evaluated."""
+    now = now or datetime.now(UTC)
+    since: dict[tuple[int, str], datetime] = {}
+    for rule in await AutomationRule.filter(enabled=True, deleted_at=None).values(
+        "workspace_id", "trigger_kind", "created_at"
+    ):
+        key = (rule["workspace_id"], rule["trigger_kind"])
+        since[key] = min(since.get(key, rule["created_at"]), rule["created_at"])
+    if not since:
+        return []
+    newest = await Event.all().order_by("-id").limit(1).values_list("id", flat=True)
+    floor = (newest[0] if newest else 0) - EVALUATION_WINDOW
+    evaluated = AutomationEvaluation.filter(event_id__gt=floor).values("event_id")
+    rows = (
+        await Event.filter(
+            id__gt=floor,
+            dispatched=True,
+            at__lt=now - EVALUATION_GRACE,
+            kind__in=sorted({kind for _, kind in since}),
+        )
+        .exclude(id__in=Subquery(evaluated))
+        .order_by("id")
+        .limit(limit * 4)
+        .values("id", "workspace_id", "kind", "at")
+    )
+    lost = [
+        row["id"]
+        for row in rows
+        if (row["workspace_id"], row["kind"]) in since
+        and since[(row["workspace_id"], row["kind"])] <= row["at"]
+    ]
+    return lost[:limit]
 
 
 async def _create_run(

@@ -267,3 +267,37 @@ async def test_a_rule_whose_conditions_cannot_be_read_is_skipped_and_the_later_r
     assert "conditions cannot be evaluated" in by_rule[broken["id"]]["reason"]
     tags = (await gql.ok(CONTACT_TAGS, {"id": contact["id"]}, token=workspace.token))["contact"]["tags"]
     assert tags == ["novo-lead"]
+
+
+async def test_an_event_whose_evaluation_was_lost_is_evaluated_again_once(gql, workspace):
+    # given a rule that tags new contacts, and a contact it tagged
+    from revgraph.models.automation import AutomationEvaluation, AutomationRun
+    from revgraph.models.events import Event
+    from revgraph.resolvers.automations import engine
+
+    await create_rule(
+        gql,
+        workspace.token,
+        name="Marcar novos",
+        trigger={"kind": "CONTACT_CREATED"},
+        actions=[{"addTag": {"tag": "novo"}}],
+    )
+    await create_contact(gql, workspace.token, name="Perdida")
+    await settle()
+    [run] = await runs(gql, workspace.token)
+    assert run["status"] == "SUCCEEDED"
+    event = await Event.get(kind="contact.created")
+    assert await AutomationEvaluation.filter(event_id=event.id).exists()
+    # when its evaluate message is lost as a Redis restarted without
+    # persistence loses it (no evaluation, no run; the rule and event older)
+    await AutomationRun.all().delete()
+    await AutomationEvaluation.filter(event_id=event.id).delete()
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    await AutomationRule.all().update(created_at=past - timedelta(minutes=1))
+    await Event.filter(id=event.id).update(at=past)
+    # then the due-time scan finds it, and evaluating it (twice) makes one run
+    assert await engine.unevaluated_events() == [event.id]
+    assert await engine.evaluate_event(event.id) == 1
+    assert await engine.evaluate_event(event.id) == 0
+    assert await engine.unevaluated_events() == []
+    assert await AutomationRun.filter(event_id=event.id).count() == 1
