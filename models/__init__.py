@@ -8,6 +8,7 @@ key columns they name exist. Each domain's migration creates them in SQL
 MODEL_MODULES = [
     "revgraph.models.identity",
     "revgraph.models.crm",
+    "revgraph.models.custom_fields",
     "revgraph.models.pipeline",
     "revgraph.models.distribution",
     "revgraph.models.automation",
