@@ -13,6 +13,7 @@ from revgraph.models.crm import ContactTag
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -94,12 +95,13 @@ async def list_contacts(
 ) -> Page:
     """Visible contacts matching filter and search; trashed ones only with
     `deleted: true`. Default order: newest first."""
-    check_filter(filter, CONTACT_FIELDS, ctx.settings.limits, ["filter"])
+    fields = await with_custom_fields(CONTACT_FIELDS, ctx.require_actor().workspace_id, "CONTACT", filter)
+    check_filter(filter, fields, ctx.settings.limits, ["filter"])
     search = search_text(search, ctx.settings.limits, ["search"])
     query = await visible_contacts(ctx)
     if not filter or filter.get("deleted") is None:
         query = query.filter(deleted_at__isnull=True)
-    query = query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+    query = query.filter(f.filter_q(filter, fields) & search_q(search))
     return await paginate_for(
         ctx,
         query,

@@ -22,6 +22,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Company, Contact, Task
+from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Pipeline, Stage
@@ -34,8 +35,8 @@ M = TypeVar("M", bound=Model)
 # Records the scope narrows by their owner.
 OWNED: tuple[type[Model], ...] = (Contact, Company, Deal)
 # The workspace's shared setup, which every member may read (the pipelines,
-# queues, users and teams queries list them all).
-SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team)
+# queues, users, teams and customFieldDefinitions queries list them all).
+SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team, CustomFieldDefinition)
 
 
 @dataclass(frozen=True)

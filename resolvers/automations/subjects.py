@@ -3,7 +3,7 @@ the filter language and the templates see them, read fresh at each step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from revgraph.models.automation import AutomationRule
@@ -13,8 +13,10 @@ from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.automations.definitions import PLACEHOLDER
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
+from revgraph.resolvers.custom_fields.filters import custom_field_spec
+from revgraph.resolvers.custom_fields.values import definitions_for
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
-from revgraph.resolvers.filtering import matches
+from revgraph.resolvers.filtering import FieldMap, matches
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.stage_gates import filter_values
 
@@ -27,6 +29,9 @@ class Subject:
     contact: Contact | None
     deal: Deal | None
     tags: list[str]
+    # The filter fields conditions read, with the workspace's custom fields.
+    contact_fields: FieldMap = field(default_factory=lambda: CONTACT_FIELDS)
+    deal_fields: FieldMap = field(default_factory=lambda: DEAL_FIELDS)
 
     @property
     def owner_id(self) -> int | None:
@@ -53,7 +58,18 @@ async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
         tags = list(
             await ContactTag.filter(contact_id=contact.id).order_by("id").values_list("name", flat=True)
         )
-    return Subject(contact, deal, tags)
+    subject = Subject(contact, deal, tags)
+    record = deal or contact
+    if record is not None:
+        definitions = await definitions_for(record.workspace_id, "CONTACT", "DEAL")
+        subject.contact_fields = _with_custom_fields(CONTACT_FIELDS, definitions, "CONTACT")
+        subject.deal_fields = _with_custom_fields(DEAL_FIELDS, definitions, "DEAL")
+    return subject
+
+
+def _with_custom_fields(fields: FieldMap, definitions: list[Any], entity: str) -> FieldMap:
+    mine = [d for d in definitions if d.entity == entity]
+    return {**fields, "custom_field": custom_field_spec(mine, entity)}
 
 
 def contact_values(contact: Contact, tags: list[str]) -> dict[str, Any]:
@@ -69,6 +85,7 @@ def contact_values(contact: Contact, tags: list[str]) -> dict[str, Any]:
         "score": contact.score,
         "created_at": contact.created_at,
         "deleted": contact.deleted_at is not None,
+        "custom_field": dict(contact.custom_fields or {}),
     }
 
 
@@ -77,7 +94,7 @@ def contact_matches(condition: dict[str, Any] | None, subject: Subject) -> bool:
         return True
     if subject.contact is None:
         return False
-    return matches(condition, contact_values(subject.contact, subject.tags), CONTACT_FIELDS)
+    return matches(condition, contact_values(subject.contact, subject.tags), subject.contact_fields)
 
 
 def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
@@ -85,7 +102,7 @@ def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
     condition on a record the subject does not have does not hold."""
     if rule.deal_conditions:
         if subject.deal is None or not matches(
-            rule.deal_conditions, filter_values(subject.deal), DEAL_FIELDS
+            rule.deal_conditions, filter_values(subject.deal), subject.deal_fields
         ):
             return False
     return contact_matches(rule.contact_conditions, subject)
