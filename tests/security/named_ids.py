@@ -6,8 +6,9 @@ Workspace W: manager M runs team T with agent `me`; agent `other` is in
 team U, outside M's scope. `me` and `other` each own a contact, a company
 and a deal in the same column of pipeline P; `other` also has a task, a
 notification and a trashed contact, company and deal. The admin has a
-queue, a form, a rule with a failed run and an API key. Workspace X (the
-outsider) has its own pipeline, records, queue, rule and form."""
+queue, a form, a rule with a failed run, an API key and a custom field.
+Workspace X (the outsider) has its own pipeline, records, queue, rule and
+form."""
 
 from __future__ import annotations
 
@@ -71,6 +72,9 @@ SIGNATURES = {
     "createForm": "input: FormInput!",
     "updateForm": "id: ID!, input: UpdateFormInput!",
     "archiveForm": "id: ID!",
+    "updateCustomFieldDefinition": "id: ID!, input: CustomFieldDefinitionUpdateInput!",
+    "archiveCustomFieldDefinition": "id: ID!",
+    "restoreCustomFieldDefinition": "id: ID!",
 }
 
 
@@ -96,6 +100,11 @@ DELETE = {
     for kind in ("Contact", "Company", "Deal")
 }
 CREATE_TASK = "mutation($input: TaskInput!) { createTask(input: $input) { task { id } userErrors { code } } }"
+CREATE_CUSTOM_FIELD = """
+mutation($input: CustomFieldDefinitionInput!) {
+  createCustomFieldDefinition(input: $input) { definition { id } userErrors { code } }
+}
+"""
 # A rule nothing in these tests triggers (no note is ever added).
 QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
 
@@ -168,6 +177,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "queue": queue["id"],
         "form": await _created(gql, CREATE_FORM, "createForm", "form", admin, input={"name": "Site"}),
         "rule": await _created(gql, CREATE_RULE, "createAutomationRule", "rule", admin, input=QUIET_RULE),
+        "custom_field": await _created(
+            gql,
+            CREATE_CUSTOM_FIELD,
+            "createCustomFieldDefinition",
+            "definition",
+            admin,
+            input={"entity": "CONTACT", "key": "renda", "label": "Renda", "type": "NUMBER"},
+        ),
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
         ),
