@@ -9,6 +9,7 @@ MODEL_MODULES = [
     "revgraph.models.identity",
     "revgraph.models.crm",
     "revgraph.models.developments",
+    "revgraph.models.custom_fields",
     "revgraph.models.pipeline",
     "revgraph.models.distribution",
     "revgraph.models.automation",

@@ -13,13 +13,15 @@ from tortoise.queryset import QuerySet
 from revgraph.models.crm import Company
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
+from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
-from revgraph.resolvers.validation import custom_fields_object, required_text, search_text
+from revgraph.resolvers.validation import required_text, search_text
 from revgraph.resolvers.visibility import check_may_change_company, named_record, scope_of, visible_q
 
 COMPANY_FIELDS: f.FieldMap = {
@@ -67,12 +69,13 @@ async def list_companies(
     with_total: bool = False,
 ) -> Page:
     """Visible companies by name; `search` matches name or domain, ignoring case."""
-    check_filter(filter, COMPANY_FIELDS, ctx.settings.limits, ["filter"])
+    fields = await with_custom_fields(COMPANY_FIELDS, ctx.require_actor().workspace_id, "COMPANY", filter)
+    check_filter(filter, fields, ctx.settings.limits, ["filter"])
     text = search_text(search, ctx.settings.limits, ["search"])
     query = await visible_companies(ctx)
     if not filter or filter.get("deleted") is None:
         query = query.filter(deleted_at__isnull=True)
-    query = query.filter(f.filter_q(filter, COMPANY_FIELDS))
+    query = query.filter(f.filter_q(filter, fields))
     if text:
         query = query.filter(Q(name__icontains=text) | Q(domain__icontains=text))
     return await paginate_for(
@@ -113,9 +116,14 @@ async def create_company(ctx: Context, data: Mapping[str, Any]) -> Company:
         workspace_id=actor.workspace_id,
         name=required_text(data.get("name"), ["input", "name"]),
         domain=_domain(data.get("domain")),
-        custom_fields=custom_fields_object(
-            data.get("custom_fields"), ["input", "customFields"], ctx.settings.limits
-        ),
+    )
+    company.custom_fields = await custom_fields_input(
+        actor.workspace_id,
+        "COMPANY",
+        data.get("custom_fields"),
+        ["input", "customFields"],
+        ctx.settings.limits,
+        creating=True,
     )
     company.owner_id = (
         await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
@@ -151,8 +159,13 @@ async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any])
     if "owner_id" in data and data["owner_id"] != before["ownerId"]:
         company.owner_id = await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
     if "custom_fields" in data:
-        company.custom_fields = custom_fields_object(
-            data["custom_fields"], ["input", "customFields"], ctx.settings.limits
+        company.custom_fields = await custom_fields_input(
+            actor.workspace_id,
+            "COMPANY",
+            data["custom_fields"],
+            ["input", "customFields"],
+            ctx.settings.limits,
+            stored=company.custom_fields,
         )
     after = _snapshot(company)
     changes = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}

@@ -15,6 +15,7 @@ from revgraph.models.developments import ContactInterest
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.numbering import or_number
@@ -102,13 +103,21 @@ def search_q(search: str | None) -> Q:
     return q
 
 
-async def matching_contacts(ctx: Context, filter: Mapping[str, Any] | None, search: str | None) -> QuerySet:
+async def contact_fields(ctx: Context, filter: Mapping[str, Any] | None) -> f.FieldMap:
+    """The contact filter fields, with the workspace's custom fields when
+    the filter names one."""
+    return await with_custom_fields(CONTACT_FIELDS, ctx.require_actor().workspace_id, "CONTACT", filter)
+
+
+async def matching_contacts(
+    ctx: Context, filter: Mapping[str, Any] | None, search: str | None, fields: f.FieldMap
+) -> QuerySet:
     """The visible contacts a (checked) filter and search select; trashed
     ones only with `deleted: true`."""
     query = await visible_contacts(ctx)
     if not filter or filter.get("deleted") is None:
         query = query.filter(deleted_at__isnull=True)
-    return query.filter(f.filter_q(filter, CONTACT_FIELDS) & search_q(search))
+    return query.filter(f.filter_q(filter, fields) & search_q(search))
 
 
 async def list_contacts(
@@ -125,9 +134,10 @@ async def list_contacts(
 ) -> Page:
     """Visible contacts matching filter and search; trashed ones only with
     `deleted: true`. Default order: newest first."""
-    check_filter(filter, CONTACT_FIELDS, ctx.settings.limits, ["filter"])
+    fields = await contact_fields(ctx, filter)
+    check_filter(filter, fields, ctx.settings.limits, ["filter"])
     search = search_text(search, ctx.settings.limits, ["search"])
-    query = await matching_contacts(ctx, filter, search)
+    query = await matching_contacts(ctx, filter, search, fields)
     return await paginate_for(
         ctx,
         query,

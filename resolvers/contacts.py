@@ -13,13 +13,13 @@ from tortoise.queryset import QuerySet
 from revgraph.models.crm import Contact, ContactTag
 from revgraph.resolvers.companies import company_ref
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.validation import (
-    custom_fields_object,
     normalize_email,
     normalize_phone,
     normalize_tags,
@@ -170,7 +170,14 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
     contact.lifecycle_stage = _lifecycle(data.get("lifecycle_stage") or "LEAD", ["input", "lifecycleStage"])
     contact.source = optional_text(data.get("source"), ["input", "source"], max_length=64, what="Source")
     limits = ctx.settings.limits
-    contact.custom_fields = custom_fields_object(data.get("custom_fields"), ["input", "customFields"], limits)
+    contact.custom_fields = await custom_fields_input(
+        actor.workspace_id,
+        "CONTACT",
+        data.get("custom_fields"),
+        ["input", "customFields"],
+        limits,
+        creating=True,
+    )
     tags = normalize_tags(data.get("tags") or [], ["input", "tags"], limits)
     await ensure_unique(
         actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=["input"]
@@ -232,8 +239,13 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
     if "tags" in data:
         tags = normalize_tags(data["tags"] or [], ["input", "tags"], ctx.settings.limits)
     if "custom_fields" in data:
-        contact.custom_fields = custom_fields_object(
-            data["custom_fields"], ["input", "customFields"], ctx.settings.limits
+        contact.custom_fields = await custom_fields_input(
+            actor.workspace_id,
+            "CONTACT",
+            data["custom_fields"],
+            ["input", "customFields"],
+            ctx.settings.limits,
+            stored=contact.custom_fields,
         )
     after = snapshot(contact, tags)
     changes = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers import filtering
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -44,12 +45,13 @@ DEAL_FIELDS: filtering.FieldMap = {
 CARD_ORDER = [SortKey("rank", kind="int"), SortKey("id", kind="int")]
 
 
-def _deal_filter_q(ctx: Context, filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
+async def _deal_filter_q(ctx: Context, filter_dict: dict[str, Any] | None) -> tuple[Q, bool]:
     """The SQL condition of a DealFilter and whether it asks for the trash."""
-    check_filter(filter_dict, DEAL_FIELDS, ctx.settings.limits, ["filter"])
+    fields = await with_custom_fields(DEAL_FIELDS, ctx.require_actor().workspace_id, "DEAL", filter_dict)
+    check_filter(filter_dict, fields, ctx.settings.limits, ["filter"])
     filter_dict = dict(filter_dict or {})
     deleted = bool(filter_dict.pop("deleted", False))
-    return filtering.filter_q(filter_dict, DEAL_FIELDS), deleted
+    return filtering.filter_q(filter_dict, fields), deleted
 
 
 def _search_q(search: str | None) -> Q:
@@ -87,7 +89,7 @@ async def list_deals(
 ) -> Page:
     """Deals the caller may see, filtered, searched and ordered (default: newest first)."""
     scope = await scope_of(ctx)
-    condition, deleted = _deal_filter_q(ctx, filter)
+    condition, deleted = await _deal_filter_q(ctx, filter)
     search = search_text(search, ctx.settings.limits, ["search"])
     keys, non_null = _sort_keys(order)
     query = Deal.filter(scope.owner_q(), condition, _search_q(search), non_null)
@@ -117,7 +119,7 @@ async def stage_deals(
 ) -> Page:
     """A board column: the live deals of a stage, in card order."""
     scope = await scope_of(ctx)
-    condition, _ = _deal_filter_q(ctx, filter)
+    condition, _ = await _deal_filter_q(ctx, filter)
     query = Deal.filter(scope.owner_q(), condition, stage_id=stage.id, deleted_at=None)
     return await paginate_for(
         ctx,

@@ -15,6 +15,7 @@ from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.card_rank import rank_after
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -22,7 +23,7 @@ from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
-from revgraph.resolvers.validation import custom_fields_object, optional_text, required_text
+from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import Scope, named_record, scope_of
 
 MAX_VALUE = Decimal("9999999999999999.99")
@@ -87,9 +88,18 @@ async def _apply_fields(
         )
     if "expected_close_date" in values:
         deal.expected_close_date = values["expected_close_date"]
-    if "custom_fields" in values:
-        fields = custom_fields_object(values["custom_fields"], [*prefix, "customFields"], ctx.settings.limits)
-        deal.custom_fields = fields
+    creating = deal.id is None
+    if "custom_fields" in values or creating:
+        # A new deal must fill its required custom fields even when it sends none.
+        deal.custom_fields = await custom_fields_input(
+            deal.workspace_id,
+            "DEAL",
+            values.get("custom_fields"),
+            [*prefix, "customFields"],
+            ctx.settings.limits,
+            stored=None if creating else deal.custom_fields,
+            creating=creating,
+        )
 
 
 async def _first_stage(pipeline: Pipeline, field: list[str]) -> Stage:

@@ -84,12 +84,15 @@ def check_filter(
 
 
 def _check_condition(spec: f.FieldSpec, value: Any, limits: Limits, path: list[str]) -> None:
+    if spec.check is not None:
+        spec.check(value, limits, path)
+        return
     if spec.kind == f.TRASHED:
         if not isinstance(value, bool):
             raise DomainError("INVALID", "Send true or false.", path)
         return
     if spec.kind == f.ONE_OF or spec.custom is not None:
-        _check_values(value, limits, path)
+        check_values(value, limits, path)
         return
     if not isinstance(value, Mapping):
         raise DomainError("INVALID", "Send an object of operators, e.g. {eq: ...}.", path)
@@ -102,22 +105,24 @@ def _check_condition(spec: f.FieldSpec, value: Any, limits: Limits, path: list[s
         if operand is None:
             continue
         if op == "in":
-            _check_values(operand, limits, here)
+            check_values(operand, limits, here)
         elif isinstance(operand, str):
-            _check_value(operand, limits, here)
+            check_value(operand, limits, here)
 
 
-def _check_values(values: Any, limits: Limits, path: list[str]) -> None:
+def check_values(values: Any, limits: Limits, path: list[str]) -> None:
+    """A filter's list of values: a list, bounded, each text value checked."""
     if not isinstance(values, list):
         raise DomainError("INVALID", "Send a list of values.", path)
     if len(values) > limits.max_filter_values:
         raise DomainError("INVALID", f"A filter list holds at most {limits.max_filter_values} values.", path)
     for index, item in enumerate(values):
         if isinstance(item, str):
-            _check_value(item, limits, [*path, str(index)])
+            check_value(item, limits, [*path, str(index)])
 
 
-def _check_value(text: str, limits: Limits, path: list[str]) -> None:
+def check_value(text: str, limits: Limits, path: list[str]) -> None:
+    """A filter's text value: no longer than a search, no control characters."""
     if len(text) > limits.max_search_chars:
         raise DomainError(
             "INVALID", f"A filter value must be at most {limits.max_search_chars} characters.", path

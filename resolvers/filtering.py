@@ -39,13 +39,15 @@ class FieldSpec:
     """How one filter field reads: the column it tests, its kind, and for
     ids the global-id type name (an id of another type matches nothing).
     `custom` replaces the generic translation (e.g. tags as a subquery);
-    `evaluate` replaces the generic Python evaluation."""
+    `evaluate` replaces the generic Python evaluation; `check` replaces
+    filter_checks' check of the condition (value, limits, path)."""
 
     column: str
     kind: str
     id_type: str | None = None
     custom: Callable[[Any], Q] | None = None
     evaluate: Callable[[Any, Any], bool] | None = None
+    check: Callable[[Any, Any, list[str]], None] | None = None
 
 
 FieldMap = Mapping[str, FieldSpec]

@@ -11,8 +11,9 @@ from tortoise.expressions import F
 from tortoise.functions import Count, Sum
 
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
-from revgraph.resolvers import loaders
+from revgraph.resolvers import filtering, loaders
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
@@ -33,19 +34,28 @@ def _probability(value: int | None, field: list[str]) -> int:
     return value
 
 
-def _entry_condition(value: dict[str, Any] | None, limits: Limits, field: list[str]) -> dict[str, Any] | None:
+async def deal_filter_fields(workspace_id: int, *conditions: Any) -> filtering.FieldMap:
+    """The DealFilter fields, with the custom fields `conditions` name."""
+    from revgraph.resolvers.deal_queries import DEAL_FIELDS
+
+    return await with_custom_fields(DEAL_FIELDS, workspace_id, "DEAL", *conditions)
+
+
+def _entry_condition(
+    value: dict[str, Any] | None, limits: Limits, fields: filtering.FieldMap, field: list[str]
+) -> dict[str, Any] | None:
     """Validate a DealFilter and keep it as JSON in GraphQL names, as it
     is shown back in Stage.entryCondition and evaluated at every move."""
     if not value:
         return None
-    from revgraph.resolvers.deal_queries import DEAL_FIELDS
-
     condition = stored_filter(value)
-    check_filter(condition, DEAL_FIELDS, limits, field)
+    check_filter(condition, fields, limits, field)
     return condition
 
 
-def _stage_values(spec: dict[str, Any], limits: Limits, field: list[str]) -> dict[str, Any]:
+def _stage_values(
+    spec: dict[str, Any], limits: Limits, fields: filtering.FieldMap, field: list[str]
+) -> dict[str, Any]:
     kind = spec.get("kind") or "OPEN"
     if kind not in STAGE_KINDS:
         raise DomainError("INVALID", f"Unknown stage kind {kind!r}.", [*field, "kind"])
@@ -57,7 +67,9 @@ def _stage_values(spec: dict[str, Any], limits: Limits, field: list[str]) -> dic
         "required_fields": validate_required_fields(
             spec.get("required_fields") or [], [*field, "requiredFields"]
         ),
-        "entry_condition": _entry_condition(spec.get("entry_condition"), limits, [*field, "entryCondition"]),
+        "entry_condition": _entry_condition(
+            spec.get("entry_condition"), limits, fields, [*field, "entryCondition"]
+        ),
         "requires_scheduled_task": bool(spec.get("requires_scheduled_task") or False),
     }
 
@@ -77,8 +89,10 @@ async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any
     name = required_text(name, ["input", "name"], what="Pipeline name")
     if not stages:
         raise DomainError("INVALID", "A pipeline needs at least one stage.", ["input", "stages"])
+    fields = await deal_filter_fields(actor.workspace_id, *(s.get("entry_condition") for s in stages))
     values = [
-        _stage_values(spec, ctx.settings.limits, ["input", "stages", str(i)]) for i, spec in enumerate(stages)
+        _stage_values(spec, ctx.settings.limits, fields, ["input", "stages", str(i)])
+        for i, spec in enumerate(stages)
     ]
     names = [v["name"].lower() for v in values]
     for index, stage_name in enumerate(names):
@@ -132,8 +146,9 @@ async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> St
             patch["required_fields"] or [], ["input", "requiredFields"]
         )
     if "entry_condition" in patch:
+        fields = await deal_filter_fields(actor.workspace_id, patch["entry_condition"])
         changes["entry_condition"] = _entry_condition(
-            patch["entry_condition"], ctx.settings.limits, ["input", "entryCondition"]
+            patch["entry_condition"], ctx.settings.limits, fields, ["input", "entryCondition"]
         )
     if "requires_scheduled_task" in patch:
         changes["requires_scheduled_task"] = bool(patch["requires_scheduled_task"])
@@ -157,7 +172,8 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
     """ADMIN inserts a stage at `position` (default: last); later stages shift."""
     actor = ctx.require_admin()
     pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
-    values = _stage_values(spec, ctx.settings.limits, ["input"])
+    fields = await deal_filter_fields(actor.workspace_id, spec.get("entry_condition"))
+    values = _stage_values(spec, ctx.settings.limits, fields, ["input"])
     if await Stage.filter(pipeline_id=pipeline.id, name=values["name"], archived_at=None).exists():
         raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
     async with unit_of_work():

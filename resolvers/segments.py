@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Segment
-from revgraph.resolvers.contact_queries import CONTACT_FIELDS, matching_contacts, sort_keys
+from revgraph.resolvers.contact_queries import contact_fields, matching_contacts, sort_keys
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -25,14 +25,16 @@ from revgraph.resolvers.visibility import named_record
 SEGMENT_ORDER = [SortKey("id", kind="int")]
 
 
-def _definition(ctx: Context, values: dict[str, Any], current: Segment | None) -> dict[str, Any]:
+async def _definition(ctx: Context, values: dict[str, Any], current: Segment | None) -> dict[str, Any]:
     """The columns the input sets, checked like a list's filter and search."""
     read: dict[str, Any] = {}
     if values.get("name") is not None or current is None:
         read["name"] = required_text(values.get("name"), ["input", "name"], what="Segment name")
     if "filter" in values or current is None:
         conditions = values.get("filter") or {}
-        check_filter(conditions, CONTACT_FIELDS, ctx.settings.limits, ["input", "filter"])
+        check_filter(
+            conditions, await contact_fields(ctx, conditions), ctx.settings.limits, ["input", "filter"]
+        )
         if conditions.get("deleted"):
             raise DomainError(
                 "INVALID", "A segment selects live contacts, not the trash.", ["input", "filter"]
@@ -54,7 +56,7 @@ async def _name_free(workspace_id: int, name: str, segment_id: int | None) -> No
 async def create_segment(ctx: Context, values: dict[str, Any]) -> Segment:
     """A manager or admin saves a contact list."""
     actor = ctx.require_manager()
-    read = _definition(ctx, values, None)
+    read = await _definition(ctx, values, None)
     await _name_free(actor.workspace_id, read["name"], None)
     async with unit_of_work():
         segment = await Segment.create(workspace_id=actor.workspace_id, created_by_id=actor.user_id, **read)
@@ -72,7 +74,7 @@ async def update_segment(ctx: Context, segment_id: str, values: dict[str, Any]) 
     """Change a segment's name, filter or search; no change, no event."""
     actor = ctx.require_manager()
     segment = await named_record(ctx, Segment, segment_id, ["id"])
-    read = _definition(ctx, values, segment)
+    read = await _definition(ctx, values, segment)
     changes = {k: {"from": getattr(segment, k), "to": v} for k, v in read.items() if getattr(segment, k) != v}
     if not changes:
         return segment
@@ -122,7 +124,8 @@ async def get_segment(ctx: Context, pk: int) -> Segment | None:
 
 async def segment_members(ctx: Context, segment: Segment) -> QuerySet:
     """The live contacts the segment selects that the caller may see."""
-    return await matching_contacts(ctx, segment.conditions, segment.search)
+    fields = await contact_fields(ctx, segment.conditions)
+    return await matching_contacts(ctx, segment.conditions, segment.search, fields)
 
 
 async def segment_contacts(

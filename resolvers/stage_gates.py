@@ -91,6 +91,7 @@ def filter_values(deal: Deal) -> dict[str, Any]:
         "value": Decimal(deal.value) if deal.value is not None else None,
         "createdAt": deal.created_at or datetime.now(UTC),
         "deleted": deal.deleted_at is not None,
+        "customField": dict(deal.custom_fields or {}),
     }
 
 
@@ -123,7 +124,9 @@ async def check_stage_entry(
                 ["input", "lostReason"],
             )
         )
-    if stage.entry_condition and not _matches(stage.entry_condition, filter_values(deal)):
+    if stage.entry_condition and not await _matches(
+        deal.workspace_id, stage.entry_condition, filter_values(deal)
+    ):
         problems.append(
             Problem(
                 "RULE_VIOLATION", f"The deal does not meet the entry condition of {stage.name}.", stage_field
@@ -141,11 +144,11 @@ async def check_stage_entry(
         raise DomainError.many(problems)
 
 
-def _matches(condition: dict[str, Any], values: dict[str, Any]) -> bool:
-    from revgraph.resolvers.deal_queries import DEAL_FIELDS
+async def _matches(workspace_id: int, condition: dict[str, Any], values: dict[str, Any]) -> bool:
     from revgraph.resolvers.filtering import matches
+    from revgraph.resolvers.pipelines import deal_filter_fields
 
-    return matches(condition, values, DEAL_FIELDS)
+    return matches(condition, values, await deal_filter_fields(workspace_id, condition))
 
 
 def check_still_satisfied(deal: Deal, stage: Stage, field_prefix: list[str]) -> None:

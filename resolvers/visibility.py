@@ -25,6 +25,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Company, Contact, Segment, Task
+from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.models.developments import Development
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Team, User
@@ -38,8 +39,17 @@ M = TypeVar("M", bound=Model)
 # Records the scope narrows by their owner.
 OWNED: tuple[type[Model], ...] = (Contact, Company, Deal)
 # The workspace's shared setup, which every member may read (the pipelines,
-# queues, users and teams queries list them all).
-SHARED: tuple[type[Model], ...] = (Pipeline, Stage, Queue, User, Team, Segment, Development)
+# queues, users, teams and customFieldDefinitions queries list them all).
+SHARED: tuple[type[Model], ...] = (
+    Pipeline,
+    Stage,
+    Queue,
+    User,
+    Team,
+    Segment,
+    Development,
+    CustomFieldDefinition,
+)
 
 
 @dataclass(frozen=True)

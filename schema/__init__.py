@@ -16,6 +16,7 @@ import revgraph.schema.automations as automations_schema
 import revgraph.schema.board as board_schema
 import revgraph.schema.companies as companies_schema
 import revgraph.schema.contacts as contacts_schema
+import revgraph.schema.custom_fields as custom_fields_schema
 import revgraph.schema.deal_operations as deal_operations
 import revgraph.schema.deals as deals_schema
 import revgraph.schema.developments as developments_schema
@@ -37,6 +38,7 @@ from revgraph.resolvers import timeline as timeline_use_cases
 from revgraph.resolvers.automations import notifications as notifications_use_cases
 from revgraph.resolvers.automations import rules as rules_use_cases
 from revgraph.resolvers.automations import runs as runs_use_cases
+from revgraph.resolvers.custom_fields import definitions as custom_fields_use_cases
 from revgraph.resolvers.distribution import bulk as bulk_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
@@ -65,6 +67,11 @@ register_node("TimelineEvent", timeline_use_cases.get_timeline_event, activities
 register_node("AutomationRule", rules_use_cases.get_rule, automations_schema.AutomationRule.of)
 register_node("AutomationRun", runs_use_cases.get_run, automations_schema.AutomationRun.of)
 register_node("Notification", notifications_use_cases.get_notification, automations_schema.Notification.of)
+register_node(
+    "CustomFieldDefinition",
+    custom_fields_use_cases.get_definition,
+    custom_fields_schema.CustomFieldDefinition.of,
+)
 
 
 @strawberry.type
@@ -85,6 +92,7 @@ Query = merge_types(
         contacts_schema.ContactsQuery,
         companies_schema.CompaniesQuery,
         developments_schema.DevelopmentsQuery,
+        custom_fields_schema.CustomFieldsQuery,
         deal_operations.DealsQuery,
         automation_operations.AutomationsQuery,
         distribution_schema.DistributionQuery,
@@ -100,6 +108,7 @@ Mutation = merge_types(
         contacts_schema.ContactsMutation,
         companies_schema.CompaniesMutation,
         developments_schema.DevelopmentsMutation,
+        custom_fields_schema.CustomFieldsMutation,
         activities_schema.ActivitiesMutation,
         deal_operations.DealsMutation,
         automation_operations.AutomationsMutation,

@@ -35,7 +35,10 @@ TAG_LIMITS = (
 CUSTOM_FIELDS_LIMITS = (
     f"A JSON object of at most {_LIMITS.max_custom_fields} keys (1-{_LIMITS.max_custom_field_key_chars} "
     f"characters), {_LIMITS.max_custom_fields_bytes // 1024} KB as JSON, nested at most "
-    f"{_LIMITS.max_custom_fields_depth} levels (defaults)."
+    f"{_LIMITS.max_custom_fields_depth} levels (defaults). Once the entity has customFieldDefinitions, "
+    "only their keys are accepted, each value checked and normalised by type (an INVALID userError per "
+    'bad field on [..., "customFields", "<key>"]); a key sent with the value the record already holds '
+    "is kept as it is."
 )
 
 

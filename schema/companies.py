@@ -26,6 +26,7 @@ from revgraph.schema.common import (
     selects,
 )
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -40,7 +41,7 @@ LazyContactConnection = Annotated["ContactConnection", strawberry.lazy("revgraph
 class Company(Node):
     name: str = strawberry.field(description="Company name.")
     domain: str | None = strawberry.field(description='Web domain, lower-cased, e.g. "acme.com.br".')
-    custom_fields: JSON = strawberry.field(description="Free JSON object of workspace-specific fields.")
+    custom_fields: JSON = strawberry.field(description=CUSTOM_FIELDS_HELP)
     created_at: datetime = strawberry.field(description="When the company was created.")
     deleted_at: datetime | None = strawberry.field(description="When it went to the trash; null if live.")
     row: strawberry.Private[Any]
@@ -111,6 +112,9 @@ class CompanyFilter:
     )
     name: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Company name.")
     domain: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="Web domain.")
+    custom_field: CustomFieldFilter | None = strawberry.field(
+        default=strawberry.UNSET, description=CUSTOM_FIELD_FILTER_HELP
+    )
     deleted: bool | None = strawberry.field(
         default=strawberry.UNSET, description="true: only the trash; false or absent: only live companies."
     )

@@ -40,6 +40,7 @@ from revgraph.schema.common import (
 )
 from revgraph.schema.companies import Company
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -83,7 +84,7 @@ class Contact(Node):
     source: str | None = strawberry.field(
         description='Channel of origin: "form", "whatsapp", "api", "import", "manual"...'
     )
-    custom_fields: JSON = strawberry.field(description="Free JSON object of workspace-specific fields.")
+    custom_fields: JSON = strawberry.field(description=CUSTOM_FIELDS_HELP)
     created_at: datetime = strawberry.field(description="When the contact was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
     deleted_at: datetime | None = strawberry.field(
@@ -218,6 +219,9 @@ class ContactFilter:
     )
     created_at: DateTimeFilter | None = strawberry.field(
         default=strawberry.UNSET, description="Creation time."
+    )
+    custom_field: CustomFieldFilter | None = strawberry.field(
+        default=strawberry.UNSET, description=CUSTOM_FIELD_FILTER_HELP
     )
     deleted: bool | None = strawberry.field(
         default=strawberry.UNSET, description="true: only the trash; false or absent: only live contacts."

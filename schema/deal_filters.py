@@ -17,6 +17,7 @@ from revgraph.schema.common import (
     StringFilter,
     input_dict,
 )
+from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CustomFieldFilter
 
 
 @strawberry.enum(description="What entering a stage means: still open, won or lost.")
@@ -79,6 +80,9 @@ class DealFilter:
     value: DecimalFilter | None = strawberry.field(default=strawberry.UNSET, description="Value.")
     created_at: DateTimeFilter | None = strawberry.field(
         default=strawberry.UNSET, description="Creation time."
+    )
+    custom_field: CustomFieldFilter | None = strawberry.field(
+        default=strawberry.UNSET, description=CUSTOM_FIELD_FILTER_HELP
     )
     deleted: bool | None = strawberry.field(default=strawberry.UNSET, description="true: only the trash.")
 

@@ -23,6 +23,7 @@ from revgraph.schema.common import (
     selects,
 )
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
 
@@ -206,7 +207,7 @@ class Deal(Node):
     lost_reason: str | None = strawberry.field(
         description="Why it was lost (set when entering a LOST stage)."
     )
-    custom_fields: JSON = strawberry.field(description="Free JSON object of workspace-specific fields.")
+    custom_fields: JSON = strawberry.field(description=CUSTOM_FIELDS_HELP)
     version: int = strawberry.field(
         description="+1 on every change; pass as expectedVersion for optimistic concurrency."
     )

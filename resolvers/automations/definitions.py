@@ -12,6 +12,8 @@ from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
+from revgraph.resolvers.custom_fields.values import check_settable
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import camel, stored_filter
@@ -176,9 +178,10 @@ async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[st
                 "An exit condition is re-checked after a wait: set waitMinutes.",
                 [*prefix, "exitCondition"],
             )
+        unless = exit_condition.get("unless_matches")
         check_filter(
-            exit_condition.get("unless_matches"),
-            CONTACT_FIELDS,
+            unless,
+            await with_custom_fields(CONTACT_FIELDS, ctx.require_actor().workspace_id, "CONTACT", unless),
             ctx.settings.limits,
             [*prefix, "exitCondition", "unlessMatches"],
         )
@@ -233,6 +236,15 @@ async def _params(
         value = raw.get("value")
         if value is not None and len(str(value)) > 1000:
             raise DomainError("INVALID", "value is at most 1000 characters.", [*field, "value"])
+        if key is not None:
+            await check_settable(
+                ctx.require_actor().workspace_id,
+                target[0].upper(),
+                key,
+                value,
+                [*field, "customFieldKey"],
+                [*field, "value"],
+            )
         return {"field": raw["field"], "customFieldKey": key, "value": value}
     if action_type in ("addTag", "removeTag"):
         return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"], ctx.settings.limits)[0]}

@@ -12,6 +12,7 @@ from revgraph.models.automation import AutomationRule
 from revgraph.resolvers.automations.definitions import validate_actions, validate_trigger
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -25,8 +26,12 @@ async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
     kind, trigger = await validate_trigger(ctx, values.get("trigger") or {})
     limits = ctx.settings.limits
-    check_filter(values.get("contact_conditions"), CONTACT_FIELDS, limits, ["input", "contactConditions"])
-    check_filter(values.get("deal_conditions"), DEAL_FIELDS, limits, ["input", "dealConditions"])
+    workspace_id = ctx.require_actor().workspace_id
+    contact_conditions, deal_conditions = values.get("contact_conditions"), values.get("deal_conditions")
+    contact_fields = await with_custom_fields(CONTACT_FIELDS, workspace_id, "CONTACT", contact_conditions)
+    deal_fields = await with_custom_fields(DEAL_FIELDS, workspace_id, "DEAL", deal_conditions)
+    check_filter(contact_conditions, contact_fields, limits, ["input", "contactConditions"])
+    check_filter(deal_conditions, deal_fields, limits, ["input", "dealConditions"])
     actions = await validate_actions(ctx, kind, values.get("actions") or [])
     return {
         "name": name,

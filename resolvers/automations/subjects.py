@@ -3,7 +3,7 @@ the filter language and the templates see them, read fresh at each step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from revgraph.models.automation import AutomationRule
@@ -14,8 +14,10 @@ from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.automations.definitions import PLACEHOLDER
 from revgraph.resolvers.contact_interests import interest_ids
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
+from revgraph.resolvers.custom_fields.filters import custom_field_spec
+from revgraph.resolvers.custom_fields.values import definitions_for
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
-from revgraph.resolvers.filtering import matches
+from revgraph.resolvers.filtering import FieldMap, matches
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.stage_gates import filter_values
 
@@ -30,6 +32,9 @@ class Subject:
     tags: list[str]
     # The contact's developments of interest (primary keys).
     interests: list[int]
+    # The filter fields conditions read, with the workspace's custom fields.
+    contact_fields: FieldMap = field(default_factory=lambda: CONTACT_FIELDS)
+    deal_fields: FieldMap = field(default_factory=lambda: DEAL_FIELDS)
 
     @property
     def owner_id(self) -> int | None:
@@ -58,12 +63,24 @@ async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
             await ContactTag.filter(contact_id=contact.id).order_by("id").values_list("name", flat=True)
         )
         interests = await interest_ids(contact.id)
-    return Subject(contact, deal, tags, interests)
+    subject = Subject(contact, deal, tags, interests)
+    record = deal or contact
+    if record is not None:
+        definitions = await definitions_for(record.workspace_id, "CONTACT", "DEAL")
+        subject.contact_fields = _with_custom_fields(CONTACT_FIELDS, definitions, "CONTACT")
+        subject.deal_fields = _with_custom_fields(DEAL_FIELDS, definitions, "DEAL")
+    return subject
+
+
+def _with_custom_fields(fields: FieldMap, definitions: list[Any], entity: str) -> FieldMap:
+    mine = [d for d in definitions if d.entity == entity]
+    return {**fields, "custom_field": custom_field_spec(mine, entity)}
 
 
 def contact_values(contact: Contact, tags: list[str], interests: list[int] | None = None) -> dict[str, Any]:
     return {
         "interested_in": list(interests or ()),
+        "custom_field": dict(contact.custom_fields or {}),
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
@@ -84,7 +101,7 @@ def contact_matches(condition: dict[str, Any] | None, subject: Subject) -> bool:
     if subject.contact is None:
         return False
     return matches(
-        condition, contact_values(subject.contact, subject.tags, subject.interests), CONTACT_FIELDS
+        condition, contact_values(subject.contact, subject.tags, subject.interests), subject.contact_fields
     )
 
 
@@ -93,7 +110,7 @@ def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
     condition on a record the subject does not have does not hold."""
     if rule.deal_conditions:
         if subject.deal is None or not matches(
-            rule.deal_conditions, filter_values(subject.deal), DEAL_FIELDS
+            rule.deal_conditions, filter_values(subject.deal), subject.deal_fields
         ):
             return False
     return contact_matches(rule.contact_conditions, subject)

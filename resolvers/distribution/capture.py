@@ -33,6 +33,7 @@ from revgraph.models.pipeline import Deal, Pipeline
 from revgraph.resolvers.contact_interests import add_lead_interest
 from revgraph.resolvers.contacts import set_name, set_phone, snapshot
 from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.developments import live_development
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError, NotFound
@@ -311,8 +312,13 @@ async def capture(
     label: str | None = None,
 ) -> Captured:
     """Validate and capture a lead, retrying when a concurrent capture of
-    the same person won the insert."""
+    the same person won the insert. Its custom fields are checked like a
+    contact's, but none is required: a lead is never lost over a field
+    nobody asked it for (stage gates require fields later)."""
     lead = read_lead(values, field, settings.limits)
+    lead.custom_fields = await custom_fields_input(
+        workspace_id, "CONTACT", lead.custom_fields, [*field, "customFields"], settings.limits
+    )
     workspace = await Workspace.get(id=workspace_id)
     queue = None
     queue_ref = values.get("queue_id")

@@ -323,6 +323,14 @@ SETUP = [
     ),
     Case("archiveForm", "id", "form", by_id),
     Case(
+        "updateCustomFieldDefinition",
+        "id",
+        "custom_field",
+        lambda m, h: {"id": h, "input": {"label": "Nova"}},
+    ),
+    Case("archiveCustomFieldDefinition", "id", "custom_field", by_id),
+    Case("restoreCustomFieldDefinition", "id", "custom_field", by_id),
+    Case(
         "createUser",
         "input.teamId",
         "team",

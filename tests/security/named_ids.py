@@ -6,9 +6,9 @@ Workspace W: manager M runs team T with agent `me`; agent `other` is in
 team U, outside M's scope. `me` and `other` each own a contact, a company
 and a deal in the same column of pipeline P; `other` also has a task, a
 notification and a trashed contact, company and deal. The admin has a
-queue, a form, a rule with a failed run, an API key and a development.
-Workspace X (the outsider) has its own pipeline, records, queue, rule, form
-and development."""
+queue, a form, a rule with a failed run, an API key, a development and a
+custom field. Workspace X (the outsider) has its own pipeline, records,
+queue, rule, form and development."""
 
 from __future__ import annotations
 
@@ -84,6 +84,9 @@ SIGNATURES = {
     "setContactInterests": "contactId: ID!, developmentIds: [ID!]!",
     "addContactInterest": "contactId: ID!, developmentId: ID!",
     "removeContactInterest": "contactId: ID!, developmentId: ID!",
+    "updateCustomFieldDefinition": "id: ID!, input: CustomFieldDefinitionUpdateInput!",
+    "archiveCustomFieldDefinition": "id: ID!",
+    "restoreCustomFieldDefinition": "id: ID!",
 }
 
 
@@ -114,6 +117,11 @@ DELETE = {
 CREATE_TASK = "mutation($input: TaskInput!) { createTask(input: $input) { task { id } userErrors { code } } }"
 CREATE_DEVELOPMENT = """
 mutation($input: DevelopmentInput!) { createDevelopment(input: $input) { development { id } userErrors { code } } }
+"""
+CREATE_CUSTOM_FIELD = """
+mutation($input: CustomFieldDefinitionInput!) {
+  createCustomFieldDefinition(input: $input) { definition { id } userErrors { code } }
+}
 """
 # A rule nothing in these tests triggers (no note is ever added).
 QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
@@ -197,6 +205,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             "development",
             admin,
             input={"name": "Reserva Ipê", "status": "LAUNCH"},
+        ),
+        "custom_field": await _created(
+            gql,
+            CREATE_CUSTOM_FIELD,
+            "createCustomFieldDefinition",
+            "definition",
+            admin,
+            input={"entity": "CONTACT", "key": "renda", "label": "Renda", "type": "NUMBER"},
         ),
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
