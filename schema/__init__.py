@@ -21,6 +21,7 @@ import revgraph.schema.deals as deals_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
+import revgraph.schema.user_lifecycle as user_lifecycle_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
 from revgraph.resolvers import contacts as contacts_use_cases
@@ -84,6 +85,7 @@ Mutation = merge_types(
     "Mutation",
     (
         identity_schema.IdentityMutation,
+        user_lifecycle_schema.UserLifecycleMutation,
         contacts_schema.ContactsMutation,
         companies_schema.CompaniesMutation,
         activities_schema.ActivitiesMutation,

@@ -71,6 +71,9 @@ SIGNATURES = {
     "createForm": "input: FormInput!",
     "updateForm": "id: ID!, input: UpdateFormInput!",
     "archiveForm": "id: ID!",
+    "updateUser": "id: ID!, input: UpdateUserInput!",
+    "deactivateUser": "id: ID!, leadsGoTo: LeadsDestination!",
+    "reactivateUser": "id: ID!",
 }
 
 
