@@ -1,18 +1,19 @@
-"""GraphQL surface of a user's lifecycle: updateUser, deactivateUser and
-reactivateUser."""
+"""GraphQL surface of a user's lifecycle: updateUser, passwords (change,
+reset links), deactivateUser and reactivateUser."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from revgraph.resolvers import user_lifecycle
+from revgraph.resolvers import passwords, user_lifecycle
 from revgraph.schema.common import UserError, ctx_of, input_dict, mutate
 from revgraph.schema.identity import Role, User, UserPayload
-from revgraph.schema.permissions import ADMIN, AUTHENTICATED
+from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
 
 
 @strawberry.enum(description="Where a deactivated user's open leads go.")
@@ -34,6 +35,40 @@ class UpdateUserInput:
     team_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Team to belong to; null: no team. ADMIN only."
     )
+
+
+@strawberry.input(description="The caller's current password and the new one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password in use now.")
+    new_password: str = strawberry.field(description="8 to 256 characters, other than the current one.")
+
+
+@strawberry.input(description="A reset link's token and the new password.")
+class ResetPasswordInput:
+    token: str = strawberry.field(description="The token after `#` in the reset link.")
+    new_password: str = strawberry.field(description="8 to 256 characters.")
+
+
+@strawberry.type(description="Result of changePassword and resetPassword.")
+class PasswordPayload:
+    ok: bool = strawberry.field(default=False, description="The new password is set.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of createPasswordResetLink. The token is shown only here, once.")
+class PasswordResetLinkPayload:
+    user: User | None = strawberry.field(default=None, description="Whose password the link resets.")
+    token: str | None = strawberry.field(
+        default=None, description="The one-time token; it cannot be read again."
+    )
+    path: str | None = strawberry.field(
+        default=None,
+        description="Where the link lands on this server, `/reset-password#<token>`: prefix the server's address and pass it on.",
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the link stops working (24 hours after it was issued)."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="Result of deactivateUser.")
@@ -62,6 +97,54 @@ class UserLifecycleMutation:
             return {"user": User.of(await user_lifecycle.update_user(ctx, id, input_dict(input)))}
 
         return await mutate(UserPayload, work)
+
+    @strawberry.mutation(
+        description="Change your own password, giving the current one (wrong: INVALID on currentPassword, throttled with failed log-ins: 10 per e-mail, 100 per IP in 15 minutes). Your other sessions are revoked and their websockets close; the session you use stays. Not with an API key. Once per document.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> PasswordPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            await passwords.change_password(
+                ctx, current_password=input.current_password, new_password=input.new_password
+            )
+            return {"ok": True}
+
+        return await mutate(PasswordPayload, work)
+
+    @strawberry.mutation(
+        description="Issue a one-time link for an active user to set a new password (`/reset-password#<token>` on this server), valid 24 hours; the token is shown once. Older unused links of that user stop working. ADMIN only.",
+        permission_classes=ADMIN,
+    )
+    async def create_password_reset_link(
+        self, info: Info, user_id: strawberry.ID
+    ) -> PasswordResetLinkPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            issued = await passwords.create_password_reset_link(ctx, user_id=user_id)
+            return {
+                "user": User.of(issued.user),
+                "token": issued.token,
+                "path": issued.path,
+                "expires_at": issued.expires_at,
+            }
+
+        return await mutate(PasswordResetLinkPayload, work)
+
+    @strawberry.mutation(
+        description="Set a new password with a reset link's token: works once, within 24 hours, for an active user. Every session of the user is revoked and their websockets close; log in again. An invalid, used or expired token is INVALID on token; those failures are throttled (20 per client IP in an hour, then LIMIT_EXCEEDED). Public. Once per document.",
+        permission_classes=PUBLIC,
+    )
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> PasswordPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            await passwords.reset_password(ctx, token=input.token, new_password=input.new_password)
+            return {"ok": True}
+
+        return await mutate(PasswordPayload, work)
 
     @strawberry.mutation(
         description="Deactivate a user, at once and in one change: they cannot log in, every session and API key of theirs is revoked (open websockets close with 4403 within a second), they leave every queue, and their open leads (contacts not DISQUALIFIED or CUSTOMER, open deals, open assignments) go where `leadsGoTo` says, each move on the lead's timeline. Not yourself, not the last active ADMIN (RULE_VIOLATION). Deactivating an inactive user changes nothing. ADMIN only.",

@@ -308,6 +308,7 @@ SETUP = [
     Case("revokeApiKey", "id", "api_key", by_id),
     Case("updateUser", "id", "user", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
     Case("updateUser", "input.teamId", "team", lambda m, h: {"id": m["user"], "input": {"teamId": h}}),
+    Case("createPasswordResetLink", "userId", "user", lambda m, h: {"userId": h}),
     Case("deactivateUser", "id", "user", lambda m, h: {"id": h, "leadsGoTo": "MANAGER"}),
     Case("reactivateUser", "id", "user", by_id),
     Case("updateAutomationRule", "id", "rule", lambda m, h: {"id": h, "input": QUIET_RULE}),

@@ -72,6 +72,7 @@ SIGNATURES = {
     "updateForm": "id: ID!, input: UpdateFormInput!",
     "archiveForm": "id: ID!",
     "updateUser": "id: ID!, input: UpdateUserInput!",
+    "createPasswordResetLink": "userId: ID!",
     "deactivateUser": "id: ID!, leadsGoTo: LeadsDestination!",
     "reactivateUser": "id: ID!",
 }
