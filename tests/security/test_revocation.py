@@ -212,3 +212,15 @@ async def test_revocations_through_this_process_close_sockets_on_another_process
     finally:
         await process.stop()
 
+
+async def test_a_role_changed_while_its_event_went_unheard_closes_the_socket_at_the_next_check(
+    gql, workspace, private_server
+):
+    # given an agent's socket on a server that re-checks credentials every 0.2 s
+    agent = await workspace.user("AGENT")
+    other = await private_server(limits={"ws_presence_interval_seconds": 0.2})
+    async with connect(other.ws_url, agent["token"]) as ws:
+        # when their role changes with no event announcing it (as if the bus had been down)
+        await User.filter(id=pk_of(agent["id"], "User")).update(role="MANAGER")
+        # then the socket is closed with 4403 at the next check, not left with the old role
+        assert await closed_with(ws, timeout=3) == (4403, [])
