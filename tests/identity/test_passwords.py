@@ -280,6 +280,7 @@ async def test_the_reset_page_is_served_with_its_form_and_no_external_assets(gql
     assert '<form id="reset-password"' in html
     assert 'type="password"' in html and 'autocomplete="new-password"' in html
     assert "Salvar nova senha" in html
+    assert '<section id="reset-done" class="login" role="status" hidden>' in html  # until it worked
     assert script.status_code == 200 and "resetPassword(input: $input)" in script.text
     # and it loads nothing from elsewhere
     for body in (html, script.text):
