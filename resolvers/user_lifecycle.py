@@ -26,6 +26,9 @@ from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record
 
+# What updateUser changes, as its input and the event name it -> the column.
+_COLUMNS = {"name": "name", "role": "role", "teamId": "team_id"}
+
 
 async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> User:
     """ADMIN changes anyone's name, role or team; anyone else may change
@@ -51,10 +54,10 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
         if (team.id if team else None) != user.team_id:
             changes["teamId"] = {"from": user.team_id, "to": team.id if team else None}
     if not actor.is_admin:
-        for key, field in (("role", "role"), ("teamId", "teamId")):
+        for key, what in (("role", "role"), ("teamId", "team")):
             if key in changes:
                 raise DomainError(
-                    "FORBIDDEN", f"Only workspace administrators may change a user's {key}.", ["input", field]
+                    "FORBIDDEN", f"Only workspace administrators may change a user's {what}.", ["input", key]
                 )
     if not changes:
         return user
@@ -63,7 +66,7 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
         if "role" in changes and user.role == "ADMIN":
             await _keep_an_admin(user, "demote", ["input", "role"])
         old_team = await _team_name(user.team_id)
-        for key, column in (("name", "name"), ("role", "role"), ("teamId", "team_id")):
+        for key, column in _COLUMNS.items():
             if key in changes:
                 setattr(user, column, changes[key]["to"])
         await user.save(update_fields=[c for k, c in _COLUMNS.items() if k in changes])
@@ -84,9 +87,6 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
         else:
             await record_event(actor, actor.workspace_id, "user.updated", summary, data=event_data)
     return user
-
-
-_COLUMNS = {"name": "name", "role": "role", "teamId": "team_id"}
 
 
 def _describe(key: str, change: dict[str, Any], old_team: str | None, team: Team | None) -> str:
