@@ -1,6 +1,7 @@
-"""Throttles on guessing: failed log-ins per e-mail and per client IP, and
-failed sign-ups per client IP (a taken e-mail answers DUPLICATE, so sign-up
-would otherwise tell anyone which e-mails have accounts).
+"""Throttles on guessing: failed log-ins (and wrong current passwords in
+changePassword) per e-mail and per client IP, failed sign-ups per client IP
+(a taken e-mail answers DUPLICATE, so sign-up would otherwise tell anyone
+which e-mails have accounts), and invalid password reset tokens per client IP.
 
 An attempt is *reserved* before the expensive or revealing check and kept
 only if the attempt fails, so concurrent attempts cannot all read a count
@@ -192,20 +193,53 @@ async def _reserve(
     return reservation
 
 
-async def log_in_attempt(ctx: Context, email: str) -> Reservation:
-    """Reserve a log-in attempt for the e-mail and the client IP, or refuse
-    it with LIMIT_EXCEEDED when either has used up its failures."""
+def _password_counters(ctx: Context, email: str) -> list[Counter]:
     limits = ctx.settings.limits
     window = limits.login_failure_window_seconds
-    counters = [
+    return [
         Counter(f"login:email:{_digest(email)}", limits.login_failures_per_email, window),
         Counter(f"login:ip:{_digest(ctx.client_ip)}", limits.login_failures_per_ip, window),
     ]
+
+
+async def log_in_attempt(ctx: Context, email: str) -> Reservation:
+    """Reserve a log-in attempt for the e-mail and the client IP, or refuse
+    it with LIMIT_EXCEEDED when either has used up its failures."""
     return await _reserve(
         ctx,
-        counters,
+        _password_counters(ctx, email),
         "Too many failed log-in attempts; wait {minutes} minutes and try again.",
         ["input", "email"],
+    )
+
+
+async def current_password_attempt(ctx: Context, email: str, field: list[str]) -> Reservation:
+    """Reserve a check of a logged-in user's current password (changePassword)
+    against the same counters as log-ins: a stolen session gets no more
+    guesses at the password than the log-in form gives."""
+    return await _reserve(
+        ctx,
+        _password_counters(ctx, email),
+        "Too many wrong passwords; wait {minutes} minutes and try again.",
+        field,
+    )
+
+
+async def password_reset_attempt(ctx: Context) -> Reservation:
+    """Reserve a use of a password reset token for the client IP, or refuse
+    it with LIMIT_EXCEEDED when the IP has used up its failures (guessing
+    tokens)."""
+    limits = ctx.settings.limits
+    counter = Counter(
+        f"reset:ip:{_digest(ctx.client_ip)}",
+        limits.password_reset_failures_per_ip,
+        limits.password_reset_failure_window_seconds,
+    )
+    return await _reserve(
+        ctx,
+        [counter],
+        "Too many invalid reset links from this address; wait {minutes} minutes and try again.",
+        ["input", "token"],
     )
 
 

@@ -65,15 +65,13 @@ def secret_digest(settings: Settings, secret: str) -> str:
     return hmac.new(settings.secret_key.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str, field: list[str] | None = None) -> None:
+    """A new password's length rule (8 to 256 characters)."""
+    field = field or ["input", "password"]
     if len(password) < MIN_PASSWORD:
-        raise DomainError(
-            "INVALID", f"The password must have at least {MIN_PASSWORD} characters.", ["input", "password"]
-        )
+        raise DomainError("INVALID", f"The password must have at least {MIN_PASSWORD} characters.", field)
     if len(password) > MAX_PASSWORD:
-        raise DomainError(
-            "INVALID", f"The password must have at most {MAX_PASSWORD} characters.", ["input", "password"]
-        )
+        raise DomainError("INVALID", f"The password must have at most {MAX_PASSWORD} characters.", field)
 
 
 def check_role(role: str) -> str:
@@ -116,7 +114,7 @@ async def sign_up(
     workspace_name = required_text(workspace_name, ["input", "workspaceName"], what="Workspace name")
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
-    _check_password(password)
+    check_password(password)
     attempt = await attempt_limits.sign_up_attempt(ctx)
     try:
         signed_up = await _create_workspace(ctx, workspace_name, name, email, password)
@@ -263,7 +261,7 @@ async def create_user(
     actor = ctx.require_admin()
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
-    _check_password(password)
+    check_password(password)
     check_role(role)
     team = await _team_in_workspace(actor.workspace_id, team_id, ["input", "teamId"])
     await _email_free(email)

@@ -139,6 +139,9 @@ class Limits:
     # IP are throttled like failed log-ins (resolvers/attempt_limits.py).
     signup_failures_per_ip: int = 20
     signup_failure_window_seconds: int = 3600
+    # resetPassword with an unknown, used or expired token, per client IP.
+    password_reset_failures_per_ip: int = 20
+    password_reset_failure_window_seconds: int = 3600
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
     # An open websocket re-checks its token and refreshes presence this often.
@@ -244,6 +247,9 @@ class Settings:
             login_failures_per_ip=_int(env, "REVGRAPH_LOGIN_FAILURES_PER_IP", Limits.login_failures_per_ip),
             signup_failures_per_ip=_int(
                 env, "REVGRAPH_SIGNUP_FAILURES_PER_IP", Limits.signup_failures_per_ip
+            ),
+            password_reset_failures_per_ip=_int(
+                env, "REVGRAPH_PASSWORD_RESET_FAILURES_PER_IP", Limits.password_reset_failures_per_ip
             ),
             form_posts_per_window=_int(env, "REVGRAPH_FORM_POSTS_PER_WINDOW", Limits.form_posts_per_window),
             form_post_window_seconds=_int(

@@ -25,6 +25,7 @@ import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.segments as segments_schema
+import revgraph.schema.user_lifecycle as user_lifecycle_schema
 import revgraph.schema.workspace_settings as workspace_settings_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
@@ -105,6 +106,7 @@ Mutation = merge_types(
     "Mutation",
     (
         identity_schema.IdentityMutation,
+        user_lifecycle_schema.UserLifecycleMutation,
         contacts_schema.ContactsMutation,
         companies_schema.CompaniesMutation,
         developments_schema.DevelopmentsMutation,

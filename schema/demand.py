@@ -34,9 +34,10 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 # Lists that are not connections (a pipeline's stages, a team's members) are
 # small by nature; this is how many items the estimate assumes for them.
 UNPAGINATED_LIST_ESTIMATE = 20
-# Root fields that create credentials: an attacker must not be able to try
-# many passwords (or create many workspaces) in one request with aliases.
-ONCE_PER_DOCUMENT = ("logIn", "signUp")
+# Root fields that create credentials or check a password or a reset token:
+# an attacker must not be able to try many guesses (or create many
+# workspaces) in one request with aliases.
+ONCE_PER_DOCUMENT = ("logIn", "signUp", "changePassword", "resetPassword")
 INTROSPECTION_ROOTS = ("__schema", "__type")
 
 

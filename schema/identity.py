@@ -66,6 +66,9 @@ class User(Node):
     name: str = strawberry.field(description="Display name.")
     email: str = strawberry.field(description="Log-in e-mail, lower-cased; unique across all workspaces.")
     role: Role = strawberry.field(description="What the user may see and do.")
+    active: bool = strawberry.field(
+        description="false once deactivated (deactivateUser): cannot log in and receives no leads."
+    )
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The team the user belongs to, if any.")
@@ -88,6 +91,7 @@ class User(Node):
             name=row.name,
             email=row.email,
             role=Role(row.role),
+            active=row.active,
             row=row,
         )
 

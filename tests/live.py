@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import websockets
+from websockets.exceptions import ConnectionClosed
 
 
 class Subscription:
@@ -54,3 +55,29 @@ async def subscribe(socket: Any, query: str, variables: dict[str, Any], sub_id: 
         json.dumps({"id": sub_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
     )
     return Subscription(socket, sub_id)
+
+
+async def closed_with(socket: Any, timeout: float = 5.0) -> tuple[int, list[dict[str, Any]]]:
+    """Read until the server closes the socket: its close code and the
+    messages that came before."""
+    messages = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                messages.append(json.loads(await socket.recv()))
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None, "the client closed, not the server"
+        return closed.rcvd.code, messages
+    raise AssertionError("unreachable")
+
+
+async def run_on(
+    socket: Any, sub_id: str, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run one operation on an open socket; its first answer."""
+    await socket.send(
+        json.dumps(
+            {"id": sub_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
+        )
+    )
+    return json.loads(await asyncio.wait_for(socket.recv(), 5))

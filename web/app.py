@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise import connections
@@ -51,6 +51,22 @@ async def healthz(request: Request) -> JSONResponse:
     healthy = all(v == "ok" for v in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+# The reset page holds a one-time token (in the URL fragment, then in
+# memory): no cache keeps it, no Referer carries anything, nothing but this
+# server's own files runs or loads on it.
+RESET_PAGE_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "x-frame-options": "DENY",
+}
+
+
+async def reset_password_page(request: Request) -> FileResponse:
+    """Where a password reset link lands (`/reset-password#<token>`)."""
+    return FileResponse(STATIC / "reset-password.html", headers=RESET_PAGE_HEADERS)
 
 
 async def _sweep_forever() -> None:
@@ -113,6 +129,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/reset-password", reset_password_page, methods=["GET"]),
         WebSocketRoute("/graphql", view),
         *capture.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),

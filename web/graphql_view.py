@@ -136,7 +136,7 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
 
     async def _keep_presence(self) -> None:
         """Refresh the user's presence; also the last resort for an expiry,
-        or a revocation whose event never arrived."""
+        or a revocation (or role change) whose event never arrived."""
         view: RevGraphView = self.view  # type: ignore[assignment]
         token = self.context.get("ws_token")
         interval = view.settings.limits.ws_presence_interval_seconds
@@ -147,7 +147,9 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
             except Exception:
                 log.exception("websocket presence check failed")
                 continue
-            if actor is None:
+            # A role changed while its revocation event went unheard (a bus
+            # outage) closes the socket too: it must not keep the old role.
+            if actor is None or actor.role != self.context["ctx"].actor.role:
                 self.credential_revoked()
                 return
 

@@ -87,6 +87,10 @@ SIGNATURES = {
     "updateCustomFieldDefinition": "id: ID!, input: CustomFieldDefinitionUpdateInput!",
     "archiveCustomFieldDefinition": "id: ID!",
     "restoreCustomFieldDefinition": "id: ID!",
+    "updateUser": "id: ID!, input: UpdateUserInput!",
+    "createPasswordResetLink": "userId: ID!",
+    "deactivateUser": "id: ID!, leadsGoTo: LeadsDestination!",
+    "reactivateUser": "id: ID!",
 }
 
 

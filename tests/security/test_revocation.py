@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from revgraph.models.crm import Contact
 from revgraph.models.identity import Session, User
@@ -24,7 +23,7 @@ from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.revocations import Revocation, current_revocation_watch, record_revocation
 from tests.conftest import REAL_REDIS
-from tests.live import connect, subscribe
+from tests.live import closed_with, connect, run_on, subscribe
 from tests.pipeline.support import create_deal, create_pipeline
 from tests.support import LOG_IN, PASSWORD, GraphQLClient, sign_up
 
@@ -45,29 +44,6 @@ BOARD_EVENTS = """
 subscription Board($pipelineId: ID!) { boardEvents(pipelineId: $pipelineId) { sequence kind dealId } }
 """
 WITHIN = 1.0
-
-
-async def closed_with(ws, timeout: float = 5.0) -> tuple[int, list[dict]]:
-    """Read until the server closes the socket: its close code and the
-    messages that came before."""
-    messages = []
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                messages.append(json.loads(await ws.recv()))
-    except ConnectionClosed as closed:
-        assert closed.rcvd is not None, "the client closed, not the server"
-        return closed.rcvd.code, messages
-    raise AssertionError("unreachable")
-
-
-async def run_on(ws, sub_id: str, query: str, variables: dict | None = None) -> dict:
-    await ws.send(
-        json.dumps(
-            {"id": sub_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
-        )
-    )
-    return json.loads(await asyncio.wait_for(ws.recv(), 5))
 
 
 async def second_session(gql, workspace) -> str:
@@ -235,3 +211,16 @@ async def test_revocations_through_this_process_close_sockets_on_another_process
                 assert time.monotonic() - started < WITHIN
     finally:
         await process.stop()
+
+
+async def test_a_role_changed_while_its_event_went_unheard_closes_the_socket_at_the_next_check(
+    gql, workspace, private_server
+):
+    # given an agent's socket on a server that re-checks credentials every 0.2 s
+    agent = await workspace.user("AGENT")
+    other = await private_server(limits={"ws_presence_interval_seconds": 0.2})
+    async with connect(other.ws_url, agent["token"]) as ws:
+        # when their role changes with no event announcing it (as if the bus had been down)
+        await User.filter(id=pk_of(agent["id"], "User")).update(role="MANAGER")
+        # then the socket is closed with 4403 at the next check, not left with the old role
+        assert await closed_with(ws, timeout=3) == (4403, [])
