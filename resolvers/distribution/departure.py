@@ -22,6 +22,7 @@ from revgraph.models.identity import Team, User
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.distribution.assign import assign_through_queue
+from revgraph.resolvers.distribution.handoff import hand_over
 from revgraph.resolvers.events import record_event
 from revgraph.resolvers.settings import Settings
 
@@ -57,6 +58,7 @@ async def leave_queues(actor: Actor, user: User, *, why: str) -> list[int]:
             "queue.member_removed",
             f"Queue {queue.name}: {user.name} left ({why})",
             data={"queueId": queue.id, "userId": user.id, "why": why},
+            queue_id=queue.id,
         )
     return sorted(queues)
 
@@ -193,9 +195,7 @@ async def _to_manager(actor: Actor, user: User, lead: _Lead, manager: User, *, r
         },
         **_subject(lead),
     )
-    if lead.deal is not None:
-        from revgraph.resolvers.deals import set_deal_owner
-
-        await set_deal_owner(actor, lead.deal.id, manager.id)
-    else:
-        await Contact.filter(id=lead.contact_id).update(owner_id=manager.id, updated_at=datetime.now(UTC))
+    record = lead.deal if lead.deal is not None else await Contact.get(id=lead.contact_id)
+    await hand_over(
+        actor, record, manager, reason=f"{user.name} was deactivated: handed to their manager {manager.name}."
+    )

@@ -8,7 +8,7 @@ from revgraph.models.crm import Contact
 from revgraph.models.distribution import Assignment
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal
-from revgraph.resolvers.context import Context
+from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.distribution.queues import manual_queue
 from revgraph.resolvers.errors import DomainError
@@ -31,45 +31,59 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
     )
     record = await named_record(ctx, model, raw, [field])
     target = await User.get(id=await assignable_user(ctx, scope, user_id, ["userId"]))
-    now = datetime.now(UTC)
     async with unit_of_work():
-        subject = {"deal_id": record.id} if deal_id is not None else {"contact_id": record.id}
-        previous = record.owner_id
-        await Assignment.filter(status="ASSIGNED", released_at=None, **subject).update(released_at=now)
-        contact_pk = record.contact_id if deal_id is not None else record.id
-        assignment = await Assignment.create(
-            workspace_id=actor.workspace_id,
-            queue_id=await _queue_of(actor.workspace_id, subject),
-            user_id=target.id,
-            contact_id=contact_pk,
-            deal_id=subject.get("deal_id"),
-            status="ASSIGNED",
-            assigned_at=now,
-            previous_owner_id=previous,
-            reason=f"Reassigned by hand to {target.name} (previous owner id {previous}).",
-        )
-        if deal_id is not None:
-            from revgraph.resolvers.deals import set_deal_owner
-
-            await set_deal_owner(actor, record.id, target.id)
-        else:
-            await Contact.filter(id=record.id).update(owner_id=target.id, updated_at=now)
-        await record_event(
+        return await hand_over(
             actor,
-            actor.workspace_id,
-            "assignment.made",
-            f"Lead reassigned to {target.name}",
-            data={
-                "assignmentId": assignment.id,
-                "userId": target.id,
-                "previousOwnerId": previous,
-                "strategy": "MANUAL",
-                "reason": assignment.reason,
-                "queueId": assignment.queue_id,
-            },
-            contact_id=contact_pk,
-            deal_id=subject.get("deal_id"),
+            record,
+            target,
+            reason=f"Reassigned by hand to {target.name} (previous owner id {record.owner_id}).",
         )
+
+
+async def hand_over(actor: Actor | None, record: Contact | Deal, target: User, *, reason: str) -> Assignment:
+    """Make `target` the owner of a contact or deal by hand (caller's
+    transaction): its open assignment ends and a MANUAL-strategy one records
+    the decision against the lead's last queue (or the workspace's MANUAL
+    queue), with `reason`, on the lead's timeline."""
+    now = datetime.now(UTC)
+    is_deal = isinstance(record, Deal)
+    subject = {"deal_id": record.id} if is_deal else {"contact_id": record.id}
+    previous = record.owner_id
+    await Assignment.filter(status="ASSIGNED", released_at=None, **subject).update(released_at=now)
+    contact_pk = record.contact_id if is_deal else record.id
+    assignment = await Assignment.create(
+        workspace_id=record.workspace_id,
+        queue_id=await _queue_of(record.workspace_id, subject),
+        user_id=target.id,
+        contact_id=contact_pk,
+        deal_id=subject.get("deal_id"),
+        status="ASSIGNED",
+        assigned_at=now,
+        previous_owner_id=previous,
+        reason=reason,
+    )
+    if is_deal:
+        from revgraph.resolvers.deals import set_deal_owner
+
+        await set_deal_owner(actor, record.id, target.id)
+    else:
+        await Contact.filter(id=record.id).update(owner_id=target.id, updated_at=now)
+    await record_event(
+        actor,
+        record.workspace_id,
+        "assignment.made",
+        f"Lead handed to {target.name}",
+        data={
+            "assignmentId": assignment.id,
+            "userId": target.id,
+            "previousOwnerId": previous,
+            "strategy": "MANUAL",
+            "reason": reason,
+            "queueId": assignment.queue_id,
+        },
+        contact_id=contact_pk,
+        deal_id=subject.get("deal_id"),
+    )
     return assignment
 
 

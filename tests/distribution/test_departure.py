@@ -110,7 +110,9 @@ async def test_queues_sends_queued_leads_back_through_their_queue_and_the_rest_t
     assert returned(own_deal_events) == ["Lead handed to Marta: Ana was deactivated"]
     [move] = [e for e in own_deal_events if e["kind"] == "lead.returned"]
     assert move["data"]["throughQueue"] is False and move["data"]["reason"] == "user deactivated"
-    assert own_deal_events[0]["kind"] == "deal.updated"  # the board hears of the new owner
+    # the board hears of the new owner, and the hand-over is an assignment of the manager's
+    assert [e["kind"] for e in own_deal_events[:2]] == ["assignment.made", "deal.updated"]
+    assert own_deal_events[0]["data"]["strategy"] == "MANUAL"
     # and A holds nothing and has left the queue
     assert (
         await Assignment.filter(user_id=pk_of(a["id"], "User"), status="ASSIGNED", released_at=None).count()
