@@ -19,7 +19,6 @@ from tortoise.expressions import Q, Subquery
 
 from revgraph.models.crm import Company
 from revgraph.models.developments import Development, DevelopmentTypology
-from revgraph.models.events import Event
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
@@ -29,6 +28,7 @@ from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.timeline import subject_timeline
 from revgraph.resolvers.validation import normalize_tags, optional_text, required_text, search_text
 from revgraph.resolvers.visibility import named_record
 
@@ -138,14 +138,8 @@ async def development_timeline(
     ctx: Context, development_id: int, *, first: int | None, after: str | None, with_total: bool = False
 ) -> Page:
     """Changes to the development's configuration, newest first."""
-    workspace_id = ctx.require_actor().workspace_id
-    return await paginate_for(
-        ctx,
-        Event.filter(workspace_id=workspace_id, development_id=development_id),
-        TIMELINE_ORDER,
-        first=first,
-        after=after,
-        with_total=with_total,
+    return await subject_timeline(
+        ctx, first=first, after=after, with_total=with_total, development_id=development_id
     )
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+N = TypeVar("N", int, float)
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
 # Input limits each read from REVGRAPH_<NAME> (e.g. REVGRAPH_MAX_TAGS).
 INPUT_LIMITS = (
@@ -65,24 +68,22 @@ def _database_url(env: dict[str, str]) -> str:
     return url
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _number(env: dict[str, str], name: str, default: N, parse: Callable[[str], N], what: str) -> N:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, int, "an integer")
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    return _number(env, name, default, float, "a number of seconds")
 
 
 def _networks(raw: str) -> tuple[str, ...]:

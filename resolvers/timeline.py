@@ -37,10 +37,19 @@ async def deal_timeline(
     ctx: Context, deal_id: int, *, first: int | None, after: str | None, with_total: bool = False
 ) -> Page:
     """Events about the deal (moves, changes, notes, tasks, assignments), newest first."""
+    return await subject_timeline(ctx, first=first, after=after, with_total=with_total, deal_id=deal_id)
+
+
+async def subject_timeline(
+    ctx: Context, *, first: int | None, after: str | None, with_total: bool = False, **subject: int
+) -> Page:
+    """The events of the caller's workspace about one subject (`deal_id=`,
+    `queue_id=`, `development_id=`: an indexed column of the log), newest
+    first. The caller has checked the subject is visible."""
     workspace_id = ctx.require_actor().workspace_id
     return await paginate_for(
         ctx,
-        Event.filter(workspace_id=workspace_id, deal_id=deal_id),
+        Event.filter(workspace_id=workspace_id, **subject),
         TIMELINE_ORDER,
         first=first,
         after=after,

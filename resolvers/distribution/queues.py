@@ -18,14 +18,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 
 from revgraph.models.distribution import Assignment, Queue, QueueMember
-from revgraph.models.events import Event
 from revgraph.models.identity import Team, User
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.pagination import Page, SortKey
+from revgraph.resolvers.timeline import subject_timeline
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import Scope, named_record, scope_of
 
@@ -341,15 +341,7 @@ async def queue_timeline(
 ) -> Page:
     """The queue's configuration history (created, changed, members joined,
     paused, re-weighted or removed, archived), newest first."""
-    actor = ctx.require_actor()
-    return await paginate_for(
-        ctx,
-        Event.filter(workspace_id=actor.workspace_id, queue_id=queue_id),
-        TIMELINE_ORDER,
-        first=first,
-        after=after,
-        with_total=with_total,
-    )
+    return await subject_timeline(ctx, first=first, after=after, with_total=with_total, queue_id=queue_id)
 
 
 def members_of(ctx: Context) -> loaders.BatchLoader:
