@@ -90,3 +90,21 @@ def test_the_checker_sees_upward_and_relative_imports(tmp_path, monkeypatch):
         "resolvers/deals.py:5 imports revgraph.web",
         "resolvers/deals.py:5 imports revgraph.web.app",
     ]
+
+
+def test_every_package_of_the_source_is_installed():
+    # given the packages pyproject.toml installs (a subpackage left out there
+    # imports in an editable checkout but is missing from a real install)
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    installed = set(config["packages"])
+    # then every folder of Python sources under the layers is one of them
+    folders = {
+        module_name(init)
+        for layer in LAYERS
+        for init in (ROOT / layer).rglob("__init__.py")
+        if ".venv" not in init.parts
+    }
+    assert folders - installed == set()
+    assert all(config["package-dir"].get(name) for name in folders)
