@@ -197,6 +197,26 @@ async def mutate(payload: Callable[..., P], work: Callable[[], Awaitable[dict[st
     return payload(user_errors=[], **values)
 
 
+def payload_mutation(payload: Callable[..., P], key: str, wrap: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The glue of a mutation said once: `payload_mutation(ContactPayload,
+    "contact", Contact.of)(use_case)` is an async `(info, *args)` that calls
+    `use_case(ctx, *args)` and returns the payload with the wrapped record,
+    or with the use case's userErrors."""
+
+    def bind(use_case: Callable[..., Awaitable[Any]], **options: Any) -> Callable[..., Awaitable[P]]:
+        async def run(info: Info, *args: Any) -> P:
+            ctx = ctx_of(info)
+
+            async def work() -> dict[str, Any]:
+                return {key: wrap(await use_case(ctx, *args, **options))}
+
+            return await mutate(payload, work)
+
+        return run
+
+    return bind
+
+
 async def query(work: Awaitable[Any]) -> Any:
     """Await a read use case, mapping domain/auth/limit/cursor failures to top-level errors."""
     try:

@@ -22,6 +22,7 @@ from revgraph.schema.common import (
     ctx_of,
     input_dict,
     mutate,
+    payload_mutation,
     query,
     selects,
 )
@@ -191,16 +192,7 @@ class CompaniesQuery:
         return Company.of(row) if row else None
 
 
-def _company_mutation(use_case: Any, **options: Any) -> Any:
-    async def run(info: Info, *args: Any) -> CompanyPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"company": Company.of(await use_case(ctx, *args, **options))}
-
-        return await mutate(CompanyPayload, work)
-
-    return run
+_company_mutation = payload_mutation(CompanyPayload, "company", Company.of)
 
 
 @strawberry.type

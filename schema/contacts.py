@@ -35,6 +35,7 @@ from revgraph.schema.common import (
     ctx_of,
     input_dict,
     mutate,
+    payload_mutation,
     query,
     selects,
 )
@@ -331,16 +332,7 @@ class ContactsQuery:
         return Contact.of(row) if row else None
 
 
-def _contact_mutation(use_case: Any) -> Any:
-    async def run(info: Info, *args: Any) -> ContactPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"contact": Contact.of(await use_case(ctx, *args))}
-
-        return await mutate(ContactPayload, work)
-
-    return run
+_contact_mutation = payload_mutation(ContactPayload, "contact", Contact.of)
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers.custom_fields import definitions
 from revgraph.resolvers.ids import encode_id
-from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query
+from revgraph.schema.common import Node, UserError, ctx_of, input_dict, payload_mutation, query
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 
 KEY_HELP = "1-64 lower-case letters, digits and _, starting with a letter (e.g. renda_mensal)"
@@ -211,16 +211,7 @@ class CustomFieldsQuery:
         return [CustomFieldDefinition.of(r) for r in rows]
 
 
-def _definition_mutation(use_case: Any, **options: Any) -> Any:
-    async def run(info: Info, *args: Any) -> CustomFieldDefinitionPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"definition": CustomFieldDefinition.of(await use_case(ctx, *args, **options))}
-
-        return await mutate(CustomFieldDefinitionPayload, work)
-
-    return run
+_definition_mutation = payload_mutation(CustomFieldDefinitionPayload, "definition", CustomFieldDefinition.of)
 
 
 @strawberry.type

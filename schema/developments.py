@@ -31,6 +31,7 @@ from revgraph.schema.common import (
     ctx_of,
     input_dict,
     mutate,
+    payload_mutation,
     query,
     selects,
 )
@@ -330,16 +331,7 @@ class DevelopmentsQuery:
         return Development.of(row) if row else None
 
 
-def _development_mutation(use_case: Any, **options: Any) -> Any:
-    async def run(info: Info, *args: Any) -> DevelopmentPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return {"development": Development.of(await use_case(ctx, *args, **options))}
-
-        return await mutate(DevelopmentPayload, work)
-
-    return run
+_development_mutation = payload_mutation(DevelopmentPayload, "development", Development.of)
 
 
 def _interest_mutation(use_case: Any) -> Any:
