@@ -531,4 +531,7 @@ if __name__ == "__main__":
         help="run the bench's Redis without its append-only file: a restart loses the queues",
     )
     exit_cleanly_on_sigterm()
-    raise SystemExit(asyncio.run(asyncio.wait_for(main(parser.parse_args()), 1800)))
+    args = parser.parse_args()
+    # The whole run is bounded too: the load, then set-up, settling and checks.
+    bound = (args.duration or (40 if args.quick else 180)) + args.settle + 900
+    raise SystemExit(asyncio.run(asyncio.wait_for(main(args), bound)))
