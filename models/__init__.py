@@ -13,5 +13,6 @@ MODEL_MODULES = [
     "revgraph.models.pipeline",
     "revgraph.models.distribution",
     "revgraph.models.automation",
+    "revgraph.models.inbox",
     "revgraph.models.events",
 ]

@@ -29,8 +29,12 @@ class Event(Model):
     # The development an event is about (its configuration changes, for
     # the development's timeline).
     development_id = fields.IntField(null=True)
+    # The conversation an event is about (the inbox stream, its timeline).
+    conversation_id = fields.IntField(null=True)
     # Position in the pipeline's board stream (gap-free per pipeline).
     board_sequence = fields.BigIntField(null=True)
+    # Position in the workspace's inbox stream (gap-free per workspace).
+    inbox_sequence = fields.BigIntField(null=True)
     at = fields.DatetimeField(auto_now_add=True)
     # Outbox flag: set once the event was published and handed to the task
     # broker; events left undispatched by a crash are dispatched at start.

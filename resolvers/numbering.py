@@ -11,7 +11,9 @@ from tortoise.expressions import F, Q
 
 from revgraph.models.identity import SequenceCounter
 
-COUNTERS = ("contact", "deal")
+# contact, deal, conversation: readable numbers; inbox_event: the
+# workspace's inbox stream sequence (resolvers/inbox/stream.py).
+COUNTERS = ("contact", "deal", "conversation", "inbox_event")
 # "123" or "#123": a search for a record by its number.
 NUMBER_SEARCH = re.compile(r"#?(\d{1,15})")
 

@@ -27,8 +27,9 @@ from tortoise.queryset import QuerySet
 from revgraph.models.crm import Company, Contact, Segment, Task
 from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.models.developments import Development
-from revgraph.models.distribution import Queue
+from revgraph.models.distribution import Queue, QueueMember
 from revgraph.models.identity import Team, User
+from revgraph.models.inbox import CannedResponse, Conversation, Inbox, Message, SlaPolicy
 from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
@@ -49,6 +50,9 @@ SHARED: tuple[type[Model], ...] = (
     Segment,
     Development,
     CustomFieldDefinition,
+    Inbox,
+    SlaPolicy,
+    CannedResponse,
 )
 
 
@@ -197,6 +201,51 @@ def task_q(scope: Scope) -> Q:
     )
 
 
+def _routing_queues(scope: Scope) -> QuerySet:
+    """The queues with a (not removed) member in a narrowed scope."""
+    return QueueMember.filter(
+        workspace_id=scope.workspace_id, user_id__in=list(scope.owner_ids or ()), removed_at=None
+    )
+
+
+def conversation_q(scope: Scope, prefix: str = "") -> Q:
+    """ADMIN: every conversation. MANAGER and AGENT: those assigned in
+    scope, and the unassigned ones of inboxes whose queue has a member in
+    scope (the contract part's rule, inbox.graphql)."""
+    q = Q(**{f"{prefix}workspace_id": scope.workspace_id})
+    if scope.everything:
+        return q
+    queues = Subquery(_routing_queues(scope).values("queue_id"))
+    return q & (
+        Q(**{f"{prefix}assignee_id__in": list(scope.owner_ids or ())})
+        | Q(**{f"{prefix}assignee_id__isnull": True, f"{prefix}inbox__queue_id__in": queues})
+    )
+
+
+async def queues_in_scope(ctx: Context) -> frozenset[int] | None:
+    """The queue ids with a member in the caller's scope (None: all), once
+    per request: whose unassigned conversations the caller sees."""
+    scope = await scope_of(ctx)
+    if scope.everything:
+        return None
+    found = ctx.cache.get("scope_queues")
+    if found is None:
+        found = frozenset(await _routing_queues(scope).values_list("queue_id", flat=True))
+        ctx.cache["scope_queues"] = found
+    return found
+
+
+def sees_conversation(
+    scope: Scope, queues: frozenset[int] | None, assignee_id: int | None, queue_id: int | None
+) -> bool:
+    """`conversation_q` for one conversation: its assignee and its inbox's queue."""
+    if scope.everything:
+        return True
+    if assignee_id is not None:
+        return assignee_id in (scope.owner_ids or ())
+    return queue_id is not None and queues is not None and queue_id in queues
+
+
 def visible_q(scope: Scope, model: type[Model]) -> Q:
     """The rows of `model` the scope may see."""
     if model is Contact:
@@ -207,6 +256,10 @@ def visible_q(scope: Scope, model: type[Model]) -> Q:
         return scope.owner_q()
     if model is Task:
         return task_q(scope)
+    if model is Conversation:
+        return conversation_q(scope)
+    if model is Message:
+        return conversation_q(scope, "conversation__")
     if model is Queue:
         # The MANUAL queue only records hand assignments: no input names it.
         return Q(workspace_id=scope.workspace_id, kind="ROUTING")

@@ -8,6 +8,7 @@ number of processes give exactly the shares of N sequential ones."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
@@ -18,7 +19,7 @@ from revgraph.models.distribution import Assignment, Queue, QueueMember
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Actor, Context
-from revgraph.resolvers.distribution.strategies import Candidate, choose
+from revgraph.resolvers.distribution.strategies import Candidate, Choice, choose
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import is_online
@@ -39,15 +40,20 @@ async def open_leads(user_ids: list[int]) -> dict[int, int]:
     return {r["user_id"]: r["n"] for r in rows}
 
 
-async def _candidates(
-    settings: Settings, queue: Queue, excluded: dict[int, str] | None = None
+async def candidates(
+    settings: Settings,
+    queue: Queue,
+    excluded: dict[int, str] | None = None,
+    count_load: Callable[[list[int]], Awaitable[dict[int, int]]] = open_leads,
 ) -> list[Candidate]:
+    """The queue's members as the strategy sees them; `count_load` counts
+    what holds each one's capacity (open leads, or open conversations)."""
     members = await QueueMember.filter(queue_id=queue.id, removed_at=None).order_by("position")
     users = {u.id: u for u in await User.filter(id__in=[m.user_id for m in members])}
     # Counting open leads grows with every lead held: only when a strategy
     # or a capacity needs it (bench/DISTRIBUTION.md).
     needs_loads = queue.strategy == "LEAST_LOADED" or any(m.capacity is not None for m in members)
-    loads = await open_leads(list(users)) if needs_loads else {}
+    loads = await count_load(list(users)) if needs_loads else {}
     now = datetime.now(UTC)
     return [
         Candidate(
@@ -68,11 +74,24 @@ async def _candidates(
     ]
 
 
-async def _pointer_position(queue: Queue) -> int | None:
+async def pointer_position(queue: Queue) -> int | None:
     if queue.pointer_member_id is None:
         return None
     row = await QueueMember.filter(id=queue.pointer_member_id).values("position")
     return row[0]["position"] if row else None
+
+
+async def take_turn(queue: Queue, choice: Choice, now: datetime) -> None:
+    """Persist the strategy's state after `choice` gave the winner its turn
+    (caller's transaction, under the queue's lock)."""
+    assert choice.winner is not None
+    if queue.strategy == "WEIGHTED":
+        for member_id, weight in choice.weights.items():
+            await QueueMember.filter(id=member_id).update(current_weight=weight)
+    await QueueMember.filter(id=choice.winner.member_id).update(last_assigned_at=now)
+    queue.pointer_member_id = choice.winner.member_id
+    queue.assignments_made += 1
+    await queue.save(update_fields=["pointer_member_id", "assignments_made"])
 
 
 async def _give(actor: Actor | None, assignment: Assignment, user: User, label: str | None) -> None:
@@ -112,8 +131,9 @@ async def assign_through_queue(
     the lead is being (re)distributed. With `queue_if_nobody` false, a lead
     nobody can take is left as it is (None)."""
     queue = await Queue.filter(id=queue_id).select_for_update().get()
-    candidates = await _candidates(settings, queue, excluded)
-    choice = choose(queue.strategy, queue.mode, candidates, await _pointer_position(queue))
+    choice = choose(
+        queue.strategy, queue.mode, await candidates(settings, queue, excluded), await pointer_position(queue)
+    )
     if because:
         choice.reason = f"{because} {choice.reason}"
     now = datetime.now(UTC)
@@ -149,13 +169,7 @@ async def assign_through_queue(
         )
         return assignment
     winner = choice.winner
-    if queue.strategy == "WEIGHTED":
-        for member_id, weight in choice.weights.items():
-            await QueueMember.filter(id=member_id).update(current_weight=weight)
-    await QueueMember.filter(id=winner.member_id).update(last_assigned_at=now)
-    queue.pointer_member_id = winner.member_id
-    queue.assignments_made += 1
-    await queue.save(update_fields=["pointer_member_id", "assignments_made"])
+    await take_turn(queue, choice, now)
     values = dict(
         status="ASSIGNED",
         user_id=winner.user_id,

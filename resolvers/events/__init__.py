@@ -72,6 +72,8 @@ async def record_event(
     board_sequence: int | None = None,
     actor_label: str | None = None,
     development_id: int | None = None,
+    conversation_id: int | None = None,
+    inbox_sequence: int | None = None,
 ) -> Event:
     """Append one event in the current transaction (must be inside unit_of_work).
     A system actor's label stands for it unless `actor_label` is given."""
@@ -98,6 +100,8 @@ async def record_event(
         queue_id=queue_id,
         board_sequence=board_sequence,
         development_id=development_id,
+        conversation_id=conversation_id,
+        inbox_sequence=inbox_sequence,
     )
     pending.append(event)
     return event

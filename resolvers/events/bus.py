@@ -95,6 +95,8 @@ def serialize(event: Event) -> dict[str, Any]:
         "deal_id": event.deal_id,
         "pipeline_id": event.pipeline_id,
         "board_sequence": event.board_sequence,
+        "conversation_id": event.conversation_id,
+        "inbox_sequence": event.inbox_sequence,
         "at": event.at.isoformat(),
     }
 

@@ -1,0 +1,142 @@
+"""Routing conversations through the queues (roletas), exactly like leads:
+the queue's strategy, mode (ONLINE/OFFLINE), members' capacity and the
+backlog — with capacity counting the member's open conversations (not
+RESOLVED) instead of their leads.
+
+A conversation nobody can take now stays unassigned (the queue's backlog:
+the inbox's unassigned OPEN conversations, oldest first) and is routed as
+soon as someone can. When an assignee goes offline or is deactivated, or a
+conversation reopens while its assignee is offline, it is routed again with
+that person skipped (the reason says so)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.functions import Count
+
+from revgraph.models.distribution import Queue
+from revgraph.models.identity import User
+from revgraph.models.inbox import Conversation, Inbox
+from revgraph.resolvers.context import Actor
+from revgraph.resolvers.distribution.assign import candidates, pointer_position, take_turn
+from revgraph.resolvers.distribution.strategies import choose
+from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.identity import is_online
+from revgraph.resolvers.settings import Settings
+
+OPEN_STATUSES = ("OPEN", "PENDING", "SNOOZED")
+
+
+async def open_conversations(user_ids: list[int]) -> dict[int, int]:
+    """Conversations (not RESOLVED) held by each user."""
+    if not user_ids:
+        return {}
+    rows = (
+        await Conversation.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .group_by("assignee_id")
+        .annotate(n=Count("id"))
+        .values("assignee_id", "n")
+    )
+    return {r["assignee_id"]: r["n"] for r in rows}
+
+
+async def choose_assignee(
+    settings: Settings, queue_id: int, *, excluded: dict[int, str] | None = None
+) -> tuple[int | None, str]:
+    """Take the queue's lock, let its strategy choose a member for one
+    conversation and persist the strategy's turn (caller's transaction).
+    (user id or None when nobody can take it now, the reason in words)."""
+    queue = await Queue.filter(id=queue_id).select_for_update().get()
+    choice = choose(
+        queue.strategy,
+        queue.mode,
+        await candidates(settings, queue, excluded, open_conversations),
+        await pointer_position(queue),
+    )
+    if choice.winner is None:
+        return None, choice.reason
+    await take_turn(queue, choice, datetime.now(UTC))
+    return choice.winner.user_id, choice.reason
+
+
+async def inbox_queue(inbox_id: int) -> int | None:
+    """The inbox's live routing queue, if it has one."""
+    rows = await Inbox.filter(id=inbox_id, queue__archived_at=None, queue__kind="ROUTING").values_list(
+        "queue_id", flat=True
+    )
+    return rows[0] if rows else None
+
+
+async def assignee_is_away(settings: Settings, user_id: int | None) -> str | None:
+    """Why an assignee cannot work a conversation now (offline, deactivated), or None."""
+    if user_id is None:
+        return None
+    user = await User.filter(id=user_id).first()
+    if user is None or not user.active:
+        return "deactivated"
+    if not is_online(settings, user):
+        return "offline"
+    return None
+
+
+async def drain_conversations(settings: Settings, queue_id: int, *, limit: int = 500) -> int:
+    """Route the queue's waiting conversations (unassigned, OPEN, of inboxes
+    routed through it), oldest first, while someone can take them. Each is
+    its own transaction, so a long backlog never holds the queue's lock."""
+    from revgraph.resolvers.inbox.conversations import route_conversation
+
+    routed = 0
+    while routed < limit:
+        async with unit_of_work():
+            waiting = (
+                await Conversation.filter(inbox__queue_id=queue_id, assignee_id=None, status="OPEN")
+                .order_by("created_at", "id")
+                .select_for_update()
+                .first()
+            )
+            if waiting is None:
+                return routed
+            if not await route_conversation(settings, None, waiting, queue_id, label="backlog"):
+                return routed
+        routed += 1
+    return routed
+
+
+async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor | None = None) -> int:
+    """Route again, each in its own transaction, the open conversations of
+    an assignee who went away (`why`: "offline", "deactivated") through
+    their inboxes' queues; those of inboxes without a queue stay."""
+    from revgraph.resolvers.inbox.conversations import route_conversation
+
+    ids = await Conversation.filter(
+        assignee_id=user_id, status__in=("OPEN", "PENDING"), inbox__queue_id__isnull=False
+    ).values_list("id", flat=True)
+    moved = 0
+    for conversation_id in ids:
+        async with unit_of_work():
+            conversation = (
+                await Conversation.filter(
+                    id=conversation_id, assignee_id=user_id, status__in=("OPEN", "PENDING")
+                )
+                .select_for_update()
+                .first()
+            )
+            if conversation is None:
+                continue
+            queue_id = await inbox_queue(conversation.inbox_id)
+            if queue_id is None:
+                continue
+            name = await User.filter(id=user_id).values_list("name", flat=True)
+            if await route_conversation(
+                settings,
+                actor,
+                conversation,
+                queue_id,
+                label="rerouting",
+                excluded={user_id: why},
+                because=f"Re-routed: {name[0] if name else 'the assignee'} is {why}.",
+                unassign_if_nobody=True,
+            ):
+                moved += 1
+    return moved

@@ -1,0 +1,105 @@
+"""Channel senders: how a QUEUED outbound message leaves. A channel is an
+adapter registered by kind (STYLE.md "Providers behind one interface");
+the inbox knows this interface, never a provider's JSON. The API channel's
+sender is a no-op (partners read replies from the API or webhooks), so
+its messages are SENT at once. Channels whose adapter is not installed
+keep their messages QUEUED until one is.
+
+`deliver` runs after commit (a task, in-process when embedded), and is
+idempotent: a message that is no longer QUEUED is left alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from revgraph.models.inbox import Conversation, Inbox, Message
+from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
+from revgraph.resolvers.settings import Settings
+
+
+@dataclass
+class SendResult:
+    """What the provider answered: its id for the message (SENT), or why it refused (FAILED)."""
+
+    external_id: str | None = None
+    error: str | None = None
+
+
+class ChannelSender(Protocol):
+    async def send(
+        self, settings: Settings, inbox: Inbox, conversation: Conversation, message: Message
+    ) -> SendResult:
+        """Hand one message to the provider. Raise to be retried (a timeout,
+        a 5xx); return an error for a refusal that retrying will not fix."""
+
+
+class ApiChannelSender:
+    """The API channel: nothing to send, partners read it from the API."""
+
+    async def send(
+        self, settings: Settings, inbox: Inbox, conversation: Conversation, message: Message
+    ) -> SendResult:
+        return SendResult()
+
+
+SENDERS: dict[str, ChannelSender] = {"API": ApiChannelSender()}
+
+
+def register_sender(channel: str, sender: ChannelSender) -> None:
+    SENDERS[channel] = sender
+
+
+async def deliver(settings: Settings, message_id: int) -> str | None:
+    """Send a QUEUED outbound message through its channel's sender and
+    record the outcome (SENT with the provider's id, or FAILED with its
+    error) as a MESSAGE_UPDATED event. The new status, or None when there
+    was nothing to do."""
+    message = await Message.filter(id=message_id, direction="OUTBOUND", status="QUEUED").first()
+    if message is None:
+        return None
+    inbox = await Inbox.get(id=message.inbox_id)
+    sender = SENDERS.get(inbox.channel)
+    if sender is None:
+        return None
+    conversation = await Conversation.get(id=message.conversation_id)
+    result = await sender.send(settings, inbox, conversation, message)
+    status = "FAILED" if result.error else "SENT"
+    return await set_status(message_id, status, external_id=result.external_id, error=result.error)
+
+
+async def set_status(
+    message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
+) -> str | None:
+    """Move a message's delivery status (its MESSAGE_UPDATED event), in its
+    own transaction; a status never goes back (READ stays READ)."""
+    order = ["QUEUED", "SENT", "DELIVERED", "READ"]
+    async with unit_of_work():
+        message = await Message.filter(id=message_id).select_for_update().first()
+        if message is None or message.status == status:
+            return None
+        if (
+            status != "FAILED"
+            and message.status in order
+            and order.index(status) < order.index(message.status)
+        ):
+            return None
+        message.status = status
+        if external_id is not None:
+            message.external_id = external_id
+        if error is not None:
+            message.error = error[:2000]
+        await message.save(update_fields=["status", "external_id", "error"])
+        conversation = await Conversation.get(id=message.conversation_id)
+        await record_inbox_event(
+            None,
+            conversation,
+            "message.updated",
+            f"Message in conversation #{conversation.number}: {status}",
+            before=await seen_of(conversation),
+            data={"status": status, "error": message.error},
+            message_id=message.id,
+            actor_label="channel",
+        )
+    return status
