@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from revgraph.models.distribution import Queue
@@ -81,8 +82,8 @@ async def assignee_is_away(settings: Settings, user_id: int | None) -> str | Non
 
 
 async def drain_conversations(settings: Settings, queue_id: int, *, limit: int = 500) -> int:
-    """Route the queue's waiting conversations (unassigned, OPEN, of inboxes
-    routed through it), oldest first, while someone can take them. Each is
+    """Route the queue's waiting conversations (unassigned, OPEN, and
+    transferred to it, or of an inbox routed through it), oldest first, while someone can take them. Each is
     its own transaction, so a long backlog never holds the queue's lock."""
     from revgraph.resolvers.inbox.conversations import route_conversation
 
@@ -90,7 +91,11 @@ async def drain_conversations(settings: Settings, queue_id: int, *, limit: int =
     while routed < limit:
         async with unit_of_work():
             waiting = (
-                await Conversation.filter(inbox__queue_id=queue_id, assignee_id=None, status="OPEN")
+                await Conversation.filter(
+                    Q(routed_by_queue_id=queue_id) | Q(routed_by_queue_id=None, inbox__queue_id=queue_id),
+                    assignee_id=None,
+                    status="OPEN",
+                )
                 .order_by("created_at", "id")
                 .select_for_update()
                 .first()
