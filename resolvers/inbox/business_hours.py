@@ -116,7 +116,9 @@ def _interval(day: Any, refuse: Callable[..., None], *path: str) -> tuple[int, s
     if not isinstance(day, Mapping):
         refuse("Cada intervalo tem dia da semana, abertura e fechamento.", *path)
         return None
-    weekday, opens, closes = day.get("weekday"), day.get("opens"), day.get("closes")
+    weekday: Any = day.get("weekday")
+    opens: Any = day.get("opens")
+    closes: Any = day.get("closes")
     fine = True
     if not isinstance(weekday, int) or isinstance(weekday, bool) or not 1 <= weekday <= 7:
         refuse("O dia da semana vai de 1 (segunda-feira) a 7 (domingo).", *path, "weekday")
@@ -205,12 +207,13 @@ def _working_spans(
     minute."""
     zone = ZoneInfo(calendar.timezone)
     week: dict[int, list[tuple[int, int]]] = {}
-    for weekday, opens, closes in calendar.days:
-        week.setdefault(weekday, []).append((_minutes(opens), _minutes(closes)))
+    for weekday, opening, closing in calendar.days:
+        week.setdefault(weekday, []).append((_minutes(opening), _minutes(closing)))
     if not week:
         return
     cursor = start.astimezone(UTC)
-    # The day before too: its "24:00" may be this day's midnight.
+    # The day before too: a closing inside a skipped hour, read at the old
+    # offset, can land after this day's midnight.
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = day + timedelta(days=HORIZON_DAYS) if until is None else until.astimezone(zone).date()
     while day <= last:
