@@ -23,6 +23,7 @@ import revgraph.schema.developments as developments_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
+import revgraph.schema.inbox as inbox_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.segments as segments_schema
 import revgraph.schema.user_lifecycle as user_lifecycle_schema
@@ -100,6 +101,7 @@ Query = merge_types(
         queues_schema.QueuesQuery,
         segments_schema.SegmentsQuery,
         forms_schema.FormsQuery,
+        inbox_schema.InboxQuery,
     ),
 )
 Mutation = merge_types(
