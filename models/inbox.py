@@ -77,6 +77,8 @@ class Conversation(Model):
     deal = fields.ForeignKeyField("models.Deal", related_name=False, null=True, on_delete=fields.SET_NULL)
     status = fields.CharField(max_length=8, default="OPEN")
     priority = fields.CharField(max_length=8, default="MEDIUM")
+    # LOW 0 .. URGENT 3: ordering by priority.
+    priority_rank = fields.SmallIntField(default=1)
     assignee = fields.ForeignKeyField("models.User", related_name=False, null=True, on_delete=fields.SET_NULL)
     # The queue that assigned it (capacity, redistribution), null when by hand.
     routed_by_queue_id = fields.IntField(null=True)
@@ -107,6 +109,21 @@ class Conversation(Model):
 
     class Meta:
         table = "conversation"
+
+
+class ConversationTag(Model):
+    """A conversation's tag as a row, for filtering (the conversation's
+    `tags` list is what reads show; both are written together)."""
+
+    id = fields.BigIntField(primary_key=True)
+    conversation = fields.ForeignKeyField(
+        "models.Conversation", related_name="tag_rows", on_delete=fields.CASCADE
+    )
+    tag = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "conversation_tag"
+        unique_together = (("conversation", "tag"),)
 
 
 class Message(Model):

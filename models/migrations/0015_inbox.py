@@ -76,6 +76,7 @@ class Migration(migrations.Migration):
                 ('deal', fields.ForeignKeyField('models.Deal', source_field='deal_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('status', fields.CharField(default='OPEN', max_length=8)),
                 ('priority', fields.CharField(default='MEDIUM', max_length=8)),
+                ('priority_rank', fields.SmallIntField(default=1)),
                 ('assignee', fields.ForeignKeyField('models.User', source_field='assignee_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('routed_by_queue_id', fields.IntField(null=True)),
                 ('snoozed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
@@ -114,6 +115,16 @@ class Migration(migrations.Migration):
                 ('seconds', fields.IntField()),
             ],
             options={'table': 'conversation_segment', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The metrics ledger: one measured stretch of a conversation —'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ConversationTag',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='tag_rows', on_delete=OnDelete.CASCADE)),
+                ('tag', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'conversation_tag', 'app': 'models', 'unique_together': (('conversation', 'tag'),), 'pk_attr': 'id', 'table_description': "A conversation's tag as a row, for filtering (the conversation's"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -190,6 +201,7 @@ class Migration(migrations.Migration):
                 "CREATE UNIQUE INDEX uniq_message_client ON message (conversation_id, client_message_id) "
                 "WHERE client_message_id IS NOT NULL",
                 "CREATE UNIQUE INDEX uniq_message_template ON message_template (inbox_id, name, language)",
+                "CREATE INDEX idx_conversation_tag ON conversation_tag (tag, conversation_id)",
                 "CREATE INDEX idx_segment_conversation ON conversation_segment (conversation_id, kind)",
                 "CREATE INDEX idx_event_conversation ON event (conversation_id, id) "
                 "WHERE conversation_id IS NOT NULL",
@@ -210,6 +222,7 @@ class Migration(migrations.Migration):
                 "DROP INDEX uniq_message_external",
                 "DROP INDEX uniq_message_client",
                 "DROP INDEX uniq_message_template",
+                "DROP INDEX idx_conversation_tag",
                 "DROP INDEX idx_segment_conversation",
                 "DROP INDEX idx_event_conversation",
                 "DROP INDEX idx_event_inbox_sequence",

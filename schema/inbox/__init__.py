@@ -1,11 +1,12 @@
-"""GraphQL surface of the conversational inbox, one module per area
-(setup, conversations, live, report); their Query/Mutation/Subscription
-mixins merge here and schema/__init__.py includes them."""
+"""GraphQL surface of the conversational inbox (contract.d/inbox.graphql),
+one module per area; this module merges their root fields."""
 
 from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from revgraph.schema.inbox.conversations import ConversationsMutation, ConversationsQuery
 from revgraph.schema.inbox.report import InboxReportQuery
 
-InboxQuery = merge_types("InboxQuery", (InboxReportQuery,))
+InboxQuery = merge_types("InboxQuery", (ConversationsQuery, InboxReportQuery))
+InboxMutation = merge_types("InboxMutation", (ConversationsMutation,))
