@@ -96,21 +96,20 @@ async def _answer(request: Request, token: str) -> Response:
     raw_rating = posted.get("rating", "").strip()
     rating = int(raw_rating) if raw_rating.isdigit() and len(raw_rating) < 3 else None
     comment = posted.get("comment", "")
-    survey = await csat.find_survey(token)
-    if survey is None:
-        return page(404, *NOT_FOUND)
     try:
         await csat.answer(token, rating if rating is not None else 0, comment)
     except DomainError as error:
-        code = error.problems[0].code
-        if code == "NOT_FOUND":
-            return page(404, *NOT_FOUND)
-        if code == "DUPLICATE":
+        problem = error.problems[0]
+        if problem.code == "DUPLICATE":
             return page(409, *ANSWERED)
-        field = error.problems[0].field or []
+        survey = await csat.find_survey(token) if problem.code == "INVALID" else None
+        if survey is None:
+            return page(404, *NOT_FOUND)
+        if survey.answered:
+            return page(409, *ANSWERED)
         message = (
             "Escolha uma nota de 1 a 5."
-            if field == ["rating"]
+            if problem.field == ["rating"]
             else f"O comentário deve ter até {csat.MAX_COMMENT_CHARS} caracteres, sem caracteres de controle."
         )
         return page(422, "Avalie o atendimento", form(survey.workspace_name, message, rating, comment))

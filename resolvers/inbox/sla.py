@@ -8,7 +8,6 @@ database, the conversations whose WARNING or BREACHED is due."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers.context import Actor
@@ -96,19 +95,17 @@ async def record_change(actor: Actor | None, conversation: Conversation) -> None
     )
 
 
-def _key(value: Any) -> tuple[Any, ...]:
-    return tuple(value)
-
-
 async def check_due(settings: Settings, now: datetime | None = None, limit: int = 500) -> int:
     """The SLA timer: for each conversation whose next check is due, record
-    every WARNING and BREACHED transition that fell due since that check
-    was set (a transition already past when the facts revealing it were
-    stored, e.g. backfilled history, was shown by the message that stored
-    them), each exactly once (its key goes into `sla_recorded`), as a
-    `conversation.sla_warning` / `conversation.sla_breached` stream event;
-    then store the new state and the next check. Each conversation is its
-    own transaction with its row locked; the number of events recorded."""
+    each WARNING and BREACHED transition that fell due since that check,
+    once (its key goes into `sla_recorded`), as a `conversation.sla_warning`
+    / `conversation.sla_breached` stream event, then store the new state
+    and the next check. Each conversation is its own transaction with its
+    row locked. Returns how many events were recorded.
+
+    A transition already past when the facts revealing it were stored
+    (backfilled history) is no timer event: the message that stored them
+    shows the state."""
     now = now or datetime.now(UTC)
     ids = (
         await Conversation.filter(sla_next_check_at__lte=now)
@@ -133,7 +130,7 @@ async def check_due(settings: Settings, now: datetime | None = None, limit: int 
 async def _record_due(conversation: Conversation, now: datetime) -> int:
     since = conversation.sla_next_check_at
     found = await computation(conversation)
-    done = {_key(key) for key in conversation.sla_recorded or []}
+    done = {tuple(key) for key in conversation.sla_recorded or []}
     due = [
         transition
         for transition in (found[1].transitions_by(now) if found else [])
