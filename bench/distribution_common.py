@@ -462,3 +462,13 @@ async def messages(ws: Any) -> AsyncIterator[tuple[float, dict[str, Any]]]:
             yield arrived, message["payload"]
         elif kind in ("error", "complete"):
             raise RuntimeError(f"subscription ended: {message}")
+
+
+async def stop_listening(listeners: list[asyncio.Task]) -> None:
+    """Cancel the tasks reading subscriptions; raise the first failure one had."""
+    for task in listeners:
+        task.cancel()
+    outcomes = await asyncio.gather(*listeners, return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    if failed:
+        raise RuntimeError(f"a subscription failed: {failed[0]!r}")
