@@ -27,6 +27,7 @@ query Report($range: ReportRange!, $inboxId: ID, $teamId: ID, $assigneeId: ID) {
 """
 RESOLVE = "mutation($id: ID!) { resolveConversation(id: $id) { conversation { id status } userErrors { code field } } }"
 ASSIGN = "mutation($id: ID!, $userId: ID) { assignConversation(id: $id, userId: $userId) { userErrors { code field } } }"
+SNOOZE = "mutation($id: ID!, $until: DateTime!) { snoozeConversation(id: $id, until: $until) { conversation { status } userErrors { code } } }"
 NONE = {"count": 0, "averageSeconds": None, "medianSeconds": None, "p90Seconds": None}
 EMPTY = {
     "conversations": 0,
@@ -148,6 +149,23 @@ async def test_every_figure_of_a_known_history(gql, workspace, clock):
         "csatAverage": 3.5,
         "csatResponses": 2,
     }
+
+
+async def test_a_snoozed_conversation_past_its_deadline_counts_as_breached(gql, workspace, clock):
+    # given two conversations snoozed before anyone answered, under a 2-minute first response
+    token = workspace.token
+    inbox = await sla_inbox(gql, token)
+    late = await talk(gql, token, clock, inbox["id"], "+5511990000031", [("in", 0)])
+    clock.advance(100)
+    timely = await talk(gql, token, clock, inbox["id"], "+5511990000032", [("in", 0)])
+    for conversation_id in (late, timely):
+        snoozed = await gql.ok(SNOOZE, {"id": conversation_id, "until": clock.at(3600)}, token=token)
+        assert snoozed["snoozeConversation"]["conversation"]["status"] == "SNOOZED"
+    # when the first one's deadline has passed while it sleeps, the second's not yet
+    clock.advance(30)
+    figures = await report(gql, token, around_now())
+    # then the first counts as breached (its stored state says PAUSED), the second as nothing yet
+    assert (figures["conversations"], figures["slaBreached"], figures["slaMet"]) == (2, 1, 0)
 
 
 async def test_a_range_counts_the_conversations_created_in_it(gql, workspace, clock):
