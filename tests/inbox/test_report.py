@@ -262,3 +262,29 @@ async def test_the_report_needs_a_caller(gql):
     body = await gql(REPORT, {"range": around_now()})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_report_costs_the_same_sql_for_few_or_many_conversations(gql, workspace, clock, count_sql):
+    # given an inbox with a policy, a snoozed conversation (its SLA is recomputed) and a resolved one
+    token = workspace.token
+    inbox = await sla_inbox(gql, token)
+
+    async def grow(first_phone):
+        snoozed = await talk(gql, token, clock, inbox["id"], f"+55119900004{first_phone}", [("in", 0)])
+        await gql.ok(SNOOZE, {"id": snoozed, "until": clock.at(3600)}, token=token)
+        script = [("in", 0), ("out", 10), ("resolve", 10)]
+        await talk(gql, token, clock, inbox["id"], f"+55119900004{first_phone + 1}", script)
+
+    async def statements():
+        with count_sql() as counter:
+            await report(gql, token, around_now())
+        return len(counter.statements)
+
+    await grow(10)
+    few = await statements()
+    # when there are three times as many
+    await grow(20)
+    await grow(30)
+    # then reading the report sends as many statements
+    assert (await report(gql, token, around_now()))["conversations"] == 6
+    assert await statements() == few
