@@ -311,9 +311,12 @@ class GraphQLError(RuntimeError):
 class Api:
     """GraphQL over HTTP against one server process."""
 
-    def __init__(self, url: str, *, connections: int = 8) -> None:
+    def __init__(
+        self, url: str, *, connections: int = 8, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        """`transport`: e.g. httpx.ASGITransport, to talk to an app in this process."""
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
+        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=limits, transport=transport)
 
     async def aclose(self) -> None:
         await self.http.aclose()
