@@ -23,6 +23,8 @@ import revgraph.schema.developments as developments_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
+import revgraph.schema.inbox as inbox_schema
+import revgraph.schema.inbox.conversations as conversations_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.segments as segments_schema
 import revgraph.schema.user_lifecycle as user_lifecycle_schema
@@ -44,6 +46,7 @@ from revgraph.resolvers.distribution import bulk as bulk_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
+from revgraph.resolvers.inbox import queries as inbox_queries
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
 from revgraph.schema.extensions import should_mask
@@ -68,6 +71,8 @@ register_node("TimelineEvent", timeline_use_cases.get_timeline_event, activities
 register_node("AutomationRule", rules_use_cases.get_rule, automations_schema.AutomationRule.of)
 register_node("AutomationRun", runs_use_cases.get_run, automations_schema.AutomationRun.of)
 register_node("Notification", notifications_use_cases.get_notification, automations_schema.Notification.of)
+register_node("Conversation", inbox_queries.get_conversation, conversations_schema.Conversation.of)
+register_node("Message", inbox_queries.get_message, conversations_schema.Message.of)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,
@@ -100,6 +105,7 @@ Query = merge_types(
         queues_schema.QueuesQuery,
         segments_schema.SegmentsQuery,
         forms_schema.FormsQuery,
+        inbox_schema.InboxQuery,
     ),
 )
 Mutation = merge_types(
@@ -119,6 +125,7 @@ Mutation = merge_types(
         segments_schema.SegmentsMutation,
         workspace_settings_schema.WorkspaceSettingsMutation,
         forms_schema.FormsMutation,
+        inbox_schema.InboxMutation,
     ),
 )
 Subscription = merge_types(

@@ -73,6 +73,13 @@ class ErrorCode(Enum):
     VERSION_CONFLICT = "VERSION_CONFLICT"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     FORBIDDEN = "FORBIDDEN"
+    WINDOW_CLOSED = strawberry.enum_value(
+        "WINDOW_CLOSED", description="The channel's reply window is closed: only a template may be sent."
+    )
+    NO_CONSENT = strawberry.enum_value(
+        "NO_CONSENT",
+        description="The contact opted out of this channel (a contact who writes to an inbox is opted in until they opt out).",
+    )
 
 
 @strawberry.type(description="A business-rule failure; the mutation changed nothing.")

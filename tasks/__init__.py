@@ -7,5 +7,6 @@ from revgraph.tasks import (
     automations,  # noqa: F401
     broker,  # noqa: F401  (picks the broker; every actor module imports it first)
     distribution,  # noqa: F401
+    inbox,  # noqa: F401
     maintenance,  # noqa: F401
 )

@@ -20,6 +20,10 @@ PRESENCE_SCAN_SECONDS = 60.0
 REDISTRIBUTION_SCAN_SECONDS = 60.0
 
 
+# Outbound messages whose send task was lost are found this often.
+OUTBOUND_SWEEP_SECONDS = 60
+
+
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
     """Call `send` every `seconds` until cancelled (first at start if asked)."""
     if not at_start:
@@ -38,6 +42,7 @@ async def run_timers() -> None:
     check and the unattended-lead redistribution, until cancelled."""
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
+    from revgraph.tasks.inbox import sweep_outbound
     from revgraph.tasks.maintenance import purge_trash
 
     await asyncio.gather(
@@ -45,4 +50,5 @@ async def run_timers() -> None:
         every(AUTOMATION_SCAN_SECONDS, wake_due.send),
         every(PRESENCE_SCAN_SECONDS, expire_presence.send),
         every(REDISTRIBUTION_SCAN_SECONDS, redistribute_unattended.send),
+        every(OUTBOUND_SWEEP_SECONDS, sweep_outbound.send),
     )

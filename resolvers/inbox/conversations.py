@@ -154,7 +154,7 @@ async def route_conversation(
     conversation: Conversation,
     queue_id: int,
     *,
-    label: str,
+    label: str | None,
     excluded: dict[int, str] | None = None,
     because: str | None = None,
     unassign_if_nobody: bool = False,
@@ -167,7 +167,7 @@ async def route_conversation(
         reason = f"{because} {reason}"
     if user_id is None:
         if unassign_if_nobody and conversation.assignee_id is not None:
-            await set_assignee(actor, conversation, None, reason=reason, queue_id=None, actor_label=label)
+            await set_assignee(actor, conversation, None, reason=reason, queue_id=queue_id, actor_label=label)
         return False
     await set_assignee(actor, conversation, user_id, reason=reason, queue_id=queue_id, actor_label=label)
     return True

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from revgraph.models.distribution import Queue
+from revgraph.models.distribution import Queue, QueueMember
 from revgraph.models.identity import User
 from revgraph.models.inbox import Conversation, Inbox
 from revgraph.resolvers.context import Actor
@@ -81,8 +82,8 @@ async def assignee_is_away(settings: Settings, user_id: int | None) -> str | Non
 
 
 async def drain_conversations(settings: Settings, queue_id: int, *, limit: int = 500) -> int:
-    """Route the queue's waiting conversations (unassigned, OPEN, of inboxes
-    routed through it), oldest first, while someone can take them. Each is
+    """Route the queue's waiting conversations (unassigned, OPEN, and
+    transferred to it, or of an inbox routed through it), oldest first, while someone can take them. Each is
     its own transaction, so a long backlog never holds the queue's lock."""
     from revgraph.resolvers.inbox.conversations import route_conversation
 
@@ -90,7 +91,11 @@ async def drain_conversations(settings: Settings, queue_id: int, *, limit: int =
     while routed < limit:
         async with unit_of_work():
             waiting = (
-                await Conversation.filter(inbox__queue_id=queue_id, assignee_id=None, status="OPEN")
+                await Conversation.filter(
+                    Q(routed_by_queue_id=queue_id) | Q(routed_by_queue_id=None, inbox__queue_id=queue_id),
+                    assignee_id=None,
+                    status="OPEN",
+                )
                 .order_by("created_at", "id")
                 .select_for_update()
                 .first()
@@ -140,3 +145,43 @@ async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor 
             ):
                 moved += 1
     return moved
+
+
+async def queues_to_drain(event: dict) -> list[int]:
+    """Which queues' waiting conversations an event may unblock: a member
+    came online or was added, or an assignee's load went down (a
+    conversation resolved, snoozed or given to someone else)."""
+    kind = event.get("kind")
+    data = event.get("data") or {}
+    if kind == "user.availability_changed" and data.get("online"):
+        user_ids = [data.get("userId")]
+    elif kind in ("queue.member_added", "queue.member_changed", "queue.created"):
+        return [data["queueId"]] if data.get("queueId") else []
+    elif kind == "conversation.status_changed" and data.get("to") in ("RESOLVED", "SNOOZED"):
+        user_ids = [((data.get("seen") or [None, None])[1] or [None])[0]]
+    elif kind == "conversation.assigned" and data.get("previousAssigneeId"):
+        user_ids = [data["previousAssigneeId"]]
+    else:
+        return []
+    queue_ids = await QueueMember.filter(user_id__in=[u for u in user_ids if u], removed_at=None).values_list(
+        "queue_id", flat=True
+    )
+    if not queue_ids:
+        return []
+    waiting = await Conversation.filter(
+        Q(routed_by_queue_id__in=list(set(queue_ids)))
+        | Q(routed_by_queue_id=None, inbox__queue_id__in=list(set(queue_ids))),
+        assignee_id=None,
+        status="OPEN",
+    ).values_list("routed_by_queue_id", "inbox__queue_id")
+    return sorted({routed or inbox_queue_id for routed, inbox_queue_id in waiting} & set(queue_ids))
+
+
+def away_user(event: dict) -> tuple[int, str] | None:
+    """(user id, why) when an event says an assignee went away."""
+    data = event.get("data") or {}
+    if event.get("kind") == "user.availability_changed" and data.get("online") is False:
+        return int(data["userId"]), "offline"
+    if event.get("kind") == "user.deactivated" and data.get("userId"):
+        return int(data["userId"]), "deactivated"
+    return None

@@ -1,0 +1,629 @@
+"""GraphQL surface of conversations and messages: the types, the
+ConversationFilter language, and the mutations agents work the inbox with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from revgraph.models.inbox import Inbox as InboxRow
+from revgraph.resolvers import loaders
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.inbox import conversations as use_cases
+from revgraph.resolvers.inbox import handling, intake, queries, replies, sla
+from revgraph.schema.common import (
+    FILTER_LIMITS,
+    SEARCH_LIMIT,
+    TAG_LIMITS,
+    DateTimeFilter,
+    IDFilter,
+    Node,
+    OrderDirection,
+    UserError,
+    ctx_of,
+    input_dict,
+    mutate,
+    payload_mutation,
+    query,
+    selects,
+)
+from revgraph.schema.connections import Connection, build
+from revgraph.schema.deals import ctx_for, visible_deal
+from revgraph.schema.identity import User
+from revgraph.schema.permissions import AUTHENTICATED
+
+if TYPE_CHECKING:
+    from revgraph.schema.contacts import Contact
+    from revgraph.schema.deals import Deal
+    from revgraph.schema.inbox.setup import Inbox, SlaPolicy
+
+PAGE_ARGS = "`first`/`last` default to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
+
+
+@strawberry.enum(description="Where a conversation is.")
+class ConversationStatus(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="With people: someone works it or it waits for someone.")
+    PENDING = strawberry.enum_value("PENDING", description="With a bot, not yet handed to a person.")
+    SNOOZED = strawberry.enum_value(
+        "SNOOZED", description="Set aside until `snoozedUntil` or the contact writes."
+    )
+    RESOLVED = strawberry.enum_value(
+        "RESOLVED", description="Done; a new message from the contact opens a new conversation."
+    )
+
+
+@strawberry.enum(description="How urgent a conversation is.")
+class ConversationPriority(Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+@strawberry.enum(description="Which way a message went.")
+class MessageDirection(Enum):
+    INBOUND = strawberry.enum_value("INBOUND", description="From the contact.")
+    OUTBOUND = strawberry.enum_value("OUTBOUND", description="To the contact.")
+
+
+@strawberry.enum(description="What a message is.")
+class MessageKind(Enum):
+    TEXT = strawberry.enum_value("TEXT", description="Free text.")
+    TEMPLATE = strawberry.enum_value(
+        "TEMPLATE", description="An approved template (may go outside the reply window)."
+    )
+    NOTE = strawberry.enum_value(
+        "NOTE", description="A private note for the team: never sent to the contact."
+    )
+    ACTIVITY = strawberry.enum_value(
+        "ACTIVITY", description="History written by RevGraph (assigned, transferred...)."
+    )
+
+
+@strawberry.enum(description="Where a message is on its way to or from the contact.")
+class DeliveryStatus(Enum):
+    RECEIVED = strawberry.enum_value("RECEIVED", description="Inbound, stored.")
+    QUEUED = strawberry.enum_value("QUEUED", description="Outbound, waiting for the channel.")
+    SENT = strawberry.enum_value("SENT", description="Accepted by the channel's provider.")
+    DELIVERED = strawberry.enum_value("DELIVERED", description="Reached the contact's device.")
+    READ = strawberry.enum_value("READ", description="Read by the contact.")
+    FAILED = strawberry.enum_value(
+        "FAILED", description="The provider refused it; see the conversation's timeline."
+    )
+
+
+@strawberry.enum(description="Where a conversation's SLA stands.")
+class SlaState(Enum):
+    ON_TRACK = strawberry.enum_value("ON_TRACK", description="Every running deadline is ahead.")
+    WARNING = strawberry.enum_value(
+        "WARNING", description="A deadline falls within the policy's warnBeforeMinutes."
+    )
+    BREACHED = strawberry.enum_value("BREACHED", description="A deadline passed (or a target was met late).")
+    MET = strawberry.enum_value("MET", description="Every target of the policy was met.")
+    PAUSED = strawberry.enum_value("PAUSED", description="Snoozed: the resolution clock is paused.")
+
+
+@strawberry.type(
+    description="A conversation's SLA, computed when read from its policy, its inbox's business hours and its history."
+)
+class SlaStatus:
+    policy: Annotated[SlaPolicy, strawberry.lazy("revgraph.schema.inbox.setup")] = strawberry.field(
+        description="The inbox's policy."
+    )
+    state: SlaState = strawberry.field(description="ON_TRACK, WARNING, BREACHED, MET or PAUSED.")
+    first_response_due_at: datetime | None = strawberry.field(
+        description="When the first human reply is due; null once answered or without that target."
+    )
+    next_response_due_at: datetime | None = strawberry.field(
+        description="When the reply to the contact's waiting message is due; null when nobody waits."
+    )
+    resolution_due_at: datetime | None = strawberry.field(
+        description="When resolution is due at the current pace; null while the clock is paused or without that target."
+    )
+
+
+@strawberry.type(description="The contact's rating of a resolved conversation.")
+class CsatResponse:
+    rating: int = strawberry.field(description="1 (bad) to 5 (excellent).")
+    comment: str | None = strawberry.field(description="What the contact wrote, if anything.")
+    at: datetime = strawberry.field(description="When they answered.")
+
+
+@strawberry.type(description="One message of a conversation.")
+class Message(Node):
+    direction: MessageDirection | None = strawberry.field(
+        description="INBOUND or OUTBOUND; null for NOTE and ACTIVITY."
+    )
+    kind: MessageKind = strawberry.field(description="TEXT, TEMPLATE, NOTE or ACTIVITY.")
+    body: str = strawberry.field(description="The text (a template's body filled in with its variables).")
+    template_name: str | None = strawberry.field(description="The template's name (kind TEMPLATE).")
+    status: DeliveryStatus | None = strawberry.field(
+        description="Delivery status; null for NOTE and ACTIVITY."
+    )
+    external_id: str | None = strawberry.field(
+        description="The provider's id; inbound messages are idempotent by it per inbox."
+    )
+    client_message_id: str | None = strawberry.field(
+        description="The sender's idempotency key (sendMessage)."
+    )
+    at: datetime = strawberry.field(description="When it was sent (an inbound message: the provider's time).")
+    row: strawberry.Private[Any]
+    ctx: strawberry.Private[Context | None] = None
+
+    @classmethod
+    def of(cls, row: Any, ctx: Context | None = None) -> Message:
+        return cls(
+            id=strawberry.ID(encode_id("Message", row.id)),
+            direction=MessageDirection(row.direction) if row.direction else None,
+            kind=MessageKind(row.kind),
+            body=row.body,
+            template_name=row.template_name,
+            status=DeliveryStatus(row.status) if row.status else None,
+            external_id=row.external_id,
+            client_message_id=row.client_message_id,
+            at=row.at,
+            row=row,
+            ctx=ctx,
+        )
+
+    @strawberry.field(description="The conversation it belongs to.")
+    async def conversation(self, info: Info) -> Conversation:
+        ctx = ctx_for(self, info)
+        row = await _conversations(ctx).load(self.row.conversation_id)
+        return Conversation.of(row, self.ctx)
+
+    @strawberry.field(description="The agent who wrote it; null for the contact, a bot or an automation.")
+    async def author(self, info: Info) -> User | None:
+        if self.row.author_id is None:
+            return None
+        row = await loaders.users(ctx_for(self, info)).load(self.row.author_id)
+        return User.of(row) if row else None
+
+
+def _conversations(ctx: Context) -> loaders.BatchLoader:
+    from revgraph.models.inbox import Conversation as Row
+
+    return loaders.loader(ctx, "conversations", lambda ws: loaders.by_id(ws, Row))
+
+
+def _inboxes(ctx: Context) -> loaders.BatchLoader:
+    return loaders.loader(ctx, "inboxes", lambda ws: loaders.by_id(ws, InboxRow))
+
+
+@strawberry.type(description="A page of messages, oldest first.")
+class MessageConnection(Connection[Message]):
+    pass
+
+
+@strawberry.type(
+    description="One contact's conversation in one inbox. ADMIN sees all; MANAGER those assigned in their team subtree and the unassigned ones of inboxes whose queue has a member there; AGENT those assigned to them and the unassigned ones of inboxes whose queue they belong to."
+)
+class Conversation(Node):
+    number: int = strawberry.field(description="Readable number, per workspace, from 1.")
+    status: ConversationStatus = strawberry.field(description="OPEN, PENDING, SNOOZED or RESOLVED.")
+    priority: ConversationPriority = strawberry.field(description="LOW, MEDIUM (default), HIGH or URGENT.")
+    snoozed_until: datetime | None = strawberry.field(description="When a snooze ends by itself.")
+    waiting_since: datetime | None = strawberry.field(
+        description="The contact's oldest unanswered inbound message; null when answered."
+    )
+    last_message_at: datetime | None = strawberry.field(
+        description="The latest message to or from the contact."
+    )
+    tags: list[str] = strawberry.field(description="Labels, in the order given.")
+    created_at: datetime = strawberry.field(description="When it was opened.")
+    row: strawberry.Private[Any]
+    ctx: strawberry.Private[Context | None] = None
+
+    @classmethod
+    def of(cls, row: Any, ctx: Context | None = None) -> Conversation:
+        return cls(
+            id=strawberry.ID(encode_id("Conversation", row.id)),
+            number=row.number,
+            status=ConversationStatus(row.status),
+            priority=ConversationPriority(row.priority),
+            snoozed_until=row.snoozed_until,
+            waiting_since=row.waiting_since,
+            last_message_at=row.last_message_at,
+            tags=list(row.tags or ()),
+            created_at=row.created_at,
+            row=row,
+            ctx=ctx,
+        )
+
+    async def _inbox_row(self, info: Info) -> Any:
+        return await _inboxes(ctx_for(self, info)).load(self.row.inbox_id)
+
+    @strawberry.field(description="The inbox (channel account) it came in through.")
+    async def inbox(self, info: Info) -> Annotated[Inbox, strawberry.lazy("revgraph.schema.inbox.setup")]:
+        from revgraph.schema.inbox.setup import Inbox
+
+        return Inbox.of(await self._inbox_row(info))
+
+    @strawberry.field(
+        description="The contact. Whoever sees the conversation reads its contact (routing a conversation does not change the contact's owner)."
+    )
+    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")]:
+        from revgraph.schema.contacts import Contact
+
+        return Contact.of(await loaders.contacts(ctx_for(self, info)).load(self.row.contact_id))
+
+    @strawberry.field(description="The deal it is about, if linked and the caller may see it.")
+    async def deal(self, info: Info) -> Annotated[Deal, strawberry.lazy("revgraph.schema.deals")] | None:
+        from revgraph.schema.deals import Deal
+
+        if self.row.deal_id is None:
+            return None
+        row = await visible_deal(ctx_for(self, info), self.row.deal_id)
+        return Deal.of(row) if row is not None and row.deleted_at is None else None
+
+    @strawberry.field(description="Who works it; null while it waits in its queue's backlog or with nobody.")
+    async def assignee(self, info: Info) -> User | None:
+        if self.row.assignee_id is None:
+            return None
+        row = await loaders.users(ctx_for(self, info)).load(self.row.assignee_id)
+        return User.of(row) if row else None
+
+    @strawberry.field(
+        description="When free text stops being allowed: 24 h after the contact's last message on WhatsApp; null when the channel has no window."
+    )
+    async def reply_window_closes_at(self, info: Info) -> datetime | None:
+        closes = intake.reply_window_closes_at(await self._inbox_row(info), self.row)
+        return None if closes is None or closes.year == 1 else closes
+
+    @strawberry.field(description="Whether free text may be sent now (otherwise only a template).")
+    async def can_reply(self, info: Info) -> bool:
+        return intake.can_reply(await self._inbox_row(info), self.row)
+
+    @strawberry.field(description="The SLA of the inbox's policy; null when the inbox has none.")
+    async def sla(self, info: Info) -> SlaStatus | None:
+        from revgraph.schema.inbox.setup import SlaPolicy
+
+        found = await sla.computation(self.row)
+        if found is None:
+            return None
+        policy, result = found
+        return SlaStatus(
+            policy=SlaPolicy.of(policy),
+            state=SlaState(result.state(datetime.now(UTC))),
+            first_response_due_at=result.first_response_due_at,
+            next_response_due_at=result.next_response_due_at,
+            resolution_due_at=result.resolution_due_at,
+        )
+
+    @strawberry.field(
+        description="The contact's rating, once they answered the survey offered on resolution."
+    )
+    def csat(self) -> CsatResponse | None:
+        if self.row.csat_rating is None:
+            return None
+        return CsatResponse(rating=self.row.csat_rating, comment=self.row.csat_comment, at=self.row.csat_at)
+
+    @strawberry.field(description=f"The messages, oldest first. {PAGE_ARGS}")
+    async def messages(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> MessageConnection:
+        ctx = ctx_for(self, info)
+        page = await query(
+            queries.conversation_messages(
+                ctx,
+                self.row.id,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+                with_total=selects(info, "totalCount"),
+            )
+        )
+        return build(MessageConnection, page, lambda row: Message.of(row, self.ctx))
+
+
+@strawberry.type(description="A page of conversations.")
+class ConversationConnection(Connection[Conversation]):
+    pass
+
+
+@strawberry.input(
+    description="Which conversations to list: every field given must hold; combine with and/or/not. "
+    + FILTER_LIMITS
+)
+class ConversationFilter:
+    and_: list[ConversationFilter] | None = strawberry.field(
+        name="and", default=strawberry.UNSET, description="All of these."
+    )
+    or_: list[ConversationFilter] | None = strawberry.field(
+        name="or", default=strawberry.UNSET, description="Any of these."
+    )
+    not_: ConversationFilter | None = strawberry.field(
+        name="not", default=strawberry.UNSET, description="Not this."
+    )
+    inbox_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="The inbox.")
+    status: list[ConversationStatus] | None = strawberry.field(
+        default=strawberry.UNSET, description="One of these statuses."
+    )
+    assignee_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The assignee (isNull: true for the unassigned)."
+    )
+    contact_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="The contact.")
+    priority: list[ConversationPriority] | None = strawberry.field(
+        default=strawberry.UNSET, description="One of these priorities."
+    )
+    sla_state: list[SlaState] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One of these SLA states (as of the last change or SLA timer run).",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Has every one of these tags."
+    )
+    last_message_at: DateTimeFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The latest message's time."
+    )
+
+
+@strawberry.enum(description="What conversations are ordered by.")
+class ConversationOrderField(Enum):
+    LAST_MESSAGE_AT = "LAST_MESSAGE_AT"
+    CREATED_AT = "CREATED_AT"
+    WAITING_SINCE = strawberry.enum_value(
+        "WAITING_SINCE", description="Who waits longest; answered conversations are left out."
+    )
+    PRIORITY = "PRIORITY"
+    SLA_DUE_AT = strawberry.enum_value(
+        "SLA_DUE_AT", description="The earliest running SLA deadline; conversations without one are left out."
+    )
+
+
+@strawberry.input(description="One ordering key (ties broken by id).")
+class ConversationOrder:
+    field: ConversationOrderField = strawberry.field(description="The key.")
+    direction: OrderDirection = strawberry.field(description="ASC or DESC.")
+
+
+@strawberry.input(
+    description="Who wrote: found among the contacts by e-mail first, then phone (normalised, as captureLead), or created."
+)
+class MessageSenderInput:
+    name: str | None = strawberry.field(
+        default=None, description="Their name (a new contact's name; else the phone or e-mail)."
+    )
+    email: str | None = strawberry.field(default=None, description="E-mail.")
+    phone: str | None = strawberry.field(
+        default=None, description="Phone, any format; normalised to E.164 (Brazil by default)."
+    )
+    external_id: str | None = strawberry.field(
+        default=None, description="The provider's id of the person (e.g. a WhatsApp wa_id)."
+    )
+
+
+@strawberry.input(
+    description="An inbound message to store. Body: 1 character to 4,096 on WhatsApp, 64 KiB elsewhere."
+)
+class ReceiveMessageInput:
+    inbox_id: strawberry.ID = strawberry.field(description="The inbox.")
+    from_: MessageSenderInput = strawberry.field(
+        name="from", description="The sender (needs an e-mail or a phone)."
+    )
+    body: str = strawberry.field(description="The text.")
+    external_id: str = strawberry.field(
+        description="The provider's id of the message (1-255 characters): a repeat is answered with the stored message and changes nothing."
+    )
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="When it was sent (backfills history); up to 5 minutes ahead is taken as now, more is INVALID.",
+    )
+
+
+@strawberry.input(description="A reply or a private note.")
+class SendMessageInput:
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    body: str = strawberry.field(description="The text (limits as for receiveMessage).")
+    kind: MessageKind | None = strawberry.field(
+        default=MessageKind.TEXT, description="TEXT (to the contact) or NOTE (private)."
+    )
+    client_message_id: str | None = strawberry.field(
+        default=None,
+        description="Your idempotency key (1-255 characters): a repeat returns the first message and sends nothing.",
+    )
+
+
+@strawberry.input(description="A template to send, inside or outside the reply window.")
+class SendTemplateInput:
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    template_name: str = strawberry.field(description="The template's name in the conversation's inbox.")
+    language: str = strawberry.field(description="The template's language, as registered.")
+    variables: list[str] | None = strawberry.field(
+        default=None, description="Values of {{1}}, {{2}}..., in order; exactly as many as the template has."
+    )
+
+
+@strawberry.input(description="Changes to a conversation: only the fields sent change.")
+class ConversationUpdateInput:
+    priority: ConversationPriority | None = strawberry.field(
+        default=strawberry.UNSET, description="The new priority."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description=f"The whole new list of tags. {TAG_LIMITS}"
+    )
+    deal_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A deal of the conversation's contact that the caller sees; null unlinks.",
+    )
+
+
+@strawberry.input(description="Where a conversation goes: a user, or a queue (its strategy chooses).")
+class TransferConversationInput:
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active user of the workspace."
+    )
+    queue_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A queue; with nobody available the conversation waits in its backlog."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why (up to 500 characters): written in the thread."
+    )
+
+
+@strawberry.type(description="Result of a conversation mutation.")
+class ConversationPayload:
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="The conversation as changed."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="Result of a message mutation.")
+class MessagePayload:
+    message: Message | None = strawberry.field(
+        default=None, description="The message (a repeat: the first one)."
+    )
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="Its conversation, as it is now."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+_conversation_mutation = payload_mutation(ConversationPayload, "conversation", Conversation.of)
+
+
+async def _message_mutation(info: Info, use_case: Any, values: dict[str, Any]) -> MessagePayload:
+    ctx = ctx_of(info)
+
+    async def work() -> dict[str, Any]:
+        result = await use_case(ctx, values)
+        return {"message": Message.of(result.message), "conversation": Conversation.of(result.conversation)}
+
+    return await mutate(MessagePayload, work)
+
+
+@strawberry.type
+class ConversationsQuery:
+    @strawberry.field(
+        description=f'Conversations the caller may see; default order: the latest message first. `search`: the contact\'s name, e-mail or phone, or the number ("#12"). {SEARCH_LIMIT} {PAGE_ARGS}',
+        permission_classes=AUTHENTICATED,
+    )
+    async def conversations(
+        self,
+        info: Info,
+        filter: ConversationFilter | None = None,
+        order_by: list[ConversationOrder] | None = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ConversationConnection:
+        page = await query(
+            queries.list_conversations(
+                ctx_of(info),
+                filter=input_dict(filter),
+                order=[input_dict(o) for o in order_by or ()] or None,
+                search=search,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+                with_total=selects(info, "totalCount"),
+            )
+        )
+        return build(ConversationConnection, page, Conversation.of)
+
+    @strawberry.field(
+        description="A conversation by id; null if missing or not visible.", permission_classes=AUTHENTICATED
+    )
+    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
+        pk = pk_of(id, "Conversation")
+        row = await query(queries.get_conversation(ctx_of(info), pk)) if pk is not None else None
+        return Conversation.of(row) if row else None
+
+
+@strawberry.type
+class ConversationsMutation:
+    @strawberry.mutation(
+        description="Deliver an inbound message to an inbox (ADMIN or an API key; the API channel's only intake). Idempotent by (inbox, externalId). A conversation it opens is routed through the inbox's queue in the same transaction, so the payload shows its assignee (none: it waits in the queue's backlog).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def receive_message(self, info: Info, input: ReceiveMessageInput) -> MessagePayload:
+        values = input_dict(input)
+        values["from"] = values.pop("from_", {})
+        return await _message_mutation(info, intake.receive_message, values)
+
+    @strawberry.mutation(
+        description="Reply (TEXT) or add a private NOTE. Free text outside the reply window is WINDOW_CLOSED and stored nowhere (send a template); a repeated clientMessageId returns the first message.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def send_message(self, info: Info, input: SendMessageInput) -> MessagePayload:
+        return await _message_mutation(info, replies.send_message, input_dict(input))
+
+    @strawberry.mutation(
+        description="Send one of the inbox's templates (always allowed).", permission_classes=AUTHENTICATED
+    )
+    async def send_template(self, info: Info, input: SendTemplateInput) -> MessagePayload:
+        return await _message_mutation(info, replies.send_template, input_dict(input))
+
+    @strawberry.mutation(
+        description="Change priority, tags or the linked deal.", permission_classes=AUTHENTICATED
+    )
+    async def update_conversation(
+        self, info: Info, id: strawberry.ID, input: ConversationUpdateInput
+    ) -> ConversationPayload:
+        return await _conversation_mutation(handling.update_conversation)(info, id, input_dict(input))
+
+    @strawberry.mutation(
+        description="Assign to a user (null: unassign) by the rules of any record's owner: an AGENT takes it for themselves, a MANAGER gives it within their team subtree, an ADMIN to anyone active. Writes who and why in the thread.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def assign_conversation(
+        self, info: Info, id: strawberry.ID, user_id: strawberry.ID | None = None
+    ) -> ConversationPayload:
+        return await _conversation_mutation(handling.assign_conversation)(info, id, user_id)
+
+    @strawberry.mutation(
+        description="Transfer to a colleague or back through a queue, keeping the whole history; the reason is written in the thread (an ACTIVITY message).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def transfer_conversation(
+        self, info: Info, input: TransferConversationInput
+    ) -> ConversationPayload:
+        return await _conversation_mutation(handling.transfer_conversation)(info, input_dict(input))
+
+    @strawberry.mutation(
+        description="A bot's conversation (PENDING) goes to people: OPEN, routed through the inbox's queue.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def hand_off_to_human(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> ConversationPayload:
+        return await _conversation_mutation(handling.hand_off_to_human)(info, id, reason)
+
+    @strawberry.mutation(
+        description="Resolve: out of the open lists, handle and resolution times recorded, a CSAT survey offered to the contact.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def resolve_conversation(self, info: Info, id: strawberry.ID) -> ConversationPayload:
+        return await _conversation_mutation(use_cases.resolve_conversation)(info, id)
+
+    @strawberry.mutation(
+        description="Reopen a resolved conversation (DUPLICATE when the contact has another open one in the inbox); an assignee who is offline or deactivated is replaced through the inbox's queue.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def reopen_conversation(self, info: Info, id: strawberry.ID) -> ConversationPayload:
+        return await _conversation_mutation(use_cases.reopen_conversation)(info, id)
+
+    @strawberry.mutation(
+        description="Snooze until a time in the future (INVALID otherwise): the resolution clock pauses; it wakes by itself then, or when the contact writes.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def snooze_conversation(
+        self, info: Info, id: strawberry.ID, until: datetime
+    ) -> ConversationPayload:
+        return await _conversation_mutation(use_cases.snooze_conversation)(info, id, until)
