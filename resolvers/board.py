@@ -19,7 +19,7 @@ from revgraph.models.pipeline import Deal, Pipeline
 from revgraph.resolvers.board_hub import Direct
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
-from revgraph.resolvers.live_streams import event_context, follow, snapshots
+from revgraph.resolvers.live_streams import event_context, follow, numbered_events, snapshots
 from revgraph.resolvers.visibility import Scope, scope_of
 
 BOARD_KINDS = {
@@ -30,7 +30,6 @@ BOARD_KINDS = {
     "deal.reordered": "MOVED",
     "deal.deleted": "REMOVED",
 }
-REPLAY_BATCH = 500
 
 
 @dataclass
@@ -126,17 +125,8 @@ async def _nearest_visible_above(scope: Scope, deal: Deal | None) -> int | None:
     return above[0] if above else None
 
 
-async def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
-    while True:
-        query = Event.filter(pipeline_id=pipeline_id, board_sequence__gt=after)
-        if until is not None:
-            query = query.filter(board_sequence__lte=until)
-        batch = await query.order_by("board_sequence").limit(REPLAY_BATCH)
-        for event in batch:
-            yield event
-            after = event.board_sequence
-        if len(batch) < REPLAY_BATCH:
-            return
+def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
+    return numbered_events("board_sequence", after, until, pipeline_id=pipeline_id)
 
 
 async def _replay_wire(pipeline_id: int, after: int, until: int | None) -> AsyncIterator[dict[str, Any]]:

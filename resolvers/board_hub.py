@@ -95,6 +95,21 @@ class Stream(Protocol):
         group, rendered once), or None when they get nothing."""
 
 
+def step(stream: Stream, wire: dict[str, Any] | None, last: int) -> tuple[str, int | None]:
+    """What a follower of `stream` that has everything up to `last` does
+    with a message of the bus: ("skip", None) when it is not of the stream
+    or was had already (from the log, or a duplicate publish); ("gap",
+    until) when something was missed (a gap, or a resync marker: until
+    None) and the log must be read up to `until`; ("next", its sequence)
+    when it is the one expected."""
+    sequence = None if wire is None else stream.sequence_of(wire)
+    if wire is not None and (sequence is None or sequence <= last):
+        return "skip", None
+    if sequence is None or sequence > last + 1:
+        return "gap", sequence
+    return "next", sequence
+
+
 @dataclass
 class Direct:
     """How a stream's hub feeds a subscriber live: where its frames go,
@@ -259,20 +274,13 @@ class StreamHub:
                 sender.cancel()
 
     async def _take(self, wire: dict[str, Any] | None) -> None:
-        sequence = None
-        if wire is not None:
-            sequence = self.stream.sequence_of(wire)
-            if sequence is None:
-                return
-            if sequence <= self.last:
-                return  # already taken (from the log, or a duplicate publish)
-        if sequence is None or sequence > self.last + 1:
-            # Missed something (a resync marker or a gap): read the log once
-            # for every member.
+        action, sequence = step(self.stream, wire, self.last)
+        if action == "gap":
+            # Read the log once for every member.
             async for event in self.stream.replay(self.last, sequence):
                 await self._deliver(event)
-            return
-        await self._deliver(wire)
+        elif action == "next" and wire is not None:
+            await self._deliver(wire)
 
     async def _deliver(self, wire: dict[str, Any]) -> None:
         sequence = self.stream.sequence_of(wire)

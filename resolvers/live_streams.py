@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from revgraph.resolvers.board_hub import Direct, Stream, hubs
+from revgraph.models.events import Event
+from revgraph.resolvers.board_hub import Direct, Stream, hubs, step
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events.bus import EventBus, current_bus
 
@@ -59,6 +60,27 @@ class SnapshotCache:
 
 
 snapshots = SnapshotCache()
+
+# Events read from the log per query when replaying a stream.
+REPLAY_BATCH = 500
+
+
+async def numbered_events(
+    column: str, after: int, until: int | None = None, **stream: Any
+) -> AsyncIterator[Event]:
+    """The log's events of one stream (`stream`: its columns, e.g.
+    pipeline_id=...) numbered by `column`, after `after` (up to `until`),
+    in sequence order, read in batches."""
+    while True:
+        query = Event.filter(**stream, **{f"{column}__gt": after})
+        if until is not None:
+            query = query.filter(**{f"{column}__lte": until})
+        batch = await query.order_by(column).limit(REPLAY_BATCH)
+        for event in batch:
+            yield event
+            after = getattr(event, column)
+        if len(batch) < REPLAY_BATCH:
+            return
 
 
 def event_context(ctx: Context, snapshot: EventSnapshot, **cache: Any) -> Context:
@@ -133,19 +155,14 @@ async def _listen_alone(
             if record is not None:
                 yield record
         async for wire in live:
-            sequence = None if wire is None else stream.sequence_of(wire)
-            if wire is not None and sequence is None:
-                continue
-            if sequence is not None and sequence <= last:
-                continue  # already delivered (replay overlap or duplicate publish)
-            if wire is None or sequence is None or sequence > last + 1:
-                # Missed something (resync marker or a gap): read the log.
+            action, sequence = step(stream, wire, last)
+            if action == "gap":
                 async for read, record in _read_log(ctx, stream, audience, last, sequence):
                     last = read
                     if record is not None:
                         yield record
-                continue
-            last = sequence
-            record = await stream.deliverable(ctx, audience, wire)
-            if record is not None:
-                yield record
+            elif action == "next" and wire is not None and sequence is not None:
+                last = sequence
+                record = await stream.deliverable(ctx, audience, wire)
+                if record is not None:
+                    yield record

@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator, Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -43,10 +43,33 @@ def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
     return strawberry.ID(encode_id(type_name, pk)) if pk is not None else None
 
 
+class LiveEventRoot:
+    """The root value of a live stream's event (BoardEvent, InboxEvent): one
+    per delivery record, built by `build`, so every subscriber the record
+    goes to executes against the same object and shares its results
+    (SharedEventExecutionContext)."""
+
+    @property
+    def shared_results(self) -> dict[Any, Any]:
+        """Execution results of this event, by operation: see SharedEventExecutionContext."""
+        return cast(Any, self).record.shared
+
+    @classmethod
+    def build(cls, record: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def of(cls, record: Any) -> Any:
+        payload = record.shared.get("payload")
+        if payload is None:
+            payload = record.shared["payload"] = cls.build(record)
+        return payload
+
+
 @strawberry.type(
     description="One change to a card of the board. A moveDeal (with or without patch) is exactly one MOVED. Sent to each subscriber who could see the deal before or after the change; `deal` is null when the subscriber cannot see it after."
 )
-class BoardEvent:
+class BoardEvent(LiveEventRoot):
     sequence: int = strawberry.field(
         description="Strictly increasing per pipeline, without gaps; resume with boardEvents(since:)."
     )
@@ -76,26 +99,18 @@ class BoardEvent:
         row = await loaders.users(self.record.ctx).load(self.record.actor_user_id)
         return User.of(row) if row else None
 
-    @property
-    def shared_results(self) -> dict[Any, Any]:
-        """Execution results of this event, by operation: see SharedEventExecutionContext."""
-        return self.record.shared
-
     @classmethod
-    def of(cls, record: board.BoardEventRecord) -> BoardEvent:
-        payload = record.shared.get("payload")
-        if payload is None:
-            payload = record.shared["payload"] = cls(
-                sequence=record.sequence,
-                kind=BoardEventKind(record.kind),
-                deal_id=_gid("Deal", record.deal_id),
-                from_stage_id=_gid("Stage", record.from_stage_id),
-                to_stage_id=_gid("Stage", record.to_stage_id),
-                after_deal_id=_gid("Deal", record.after_deal_id),
-                at=record.at,
-                record=record,
-            )
-        return payload
+    def build(cls, record: board.BoardEventRecord) -> BoardEvent:
+        return cls(
+            sequence=record.sequence,
+            kind=BoardEventKind(record.kind),
+            deal_id=_gid("Deal", record.deal_id),
+            from_stage_id=_gid("Stage", record.from_stage_id),
+            to_stage_id=_gid("Stage", record.to_stage_id),
+            after_deal_id=_gid("Deal", record.after_deal_id),
+            at=record.at,
+            record=record,
+        )
 
 
 class PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
