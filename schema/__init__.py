@@ -132,6 +132,7 @@ Subscription = merge_types(
     "Subscription",
     (
         board_schema.BoardSubscription,
+        inbox_schema.InboxSubscription,
         distribution_schema.DistributionSubscription,
         automation_operations.AutomationsSubscription,
     ),
