@@ -142,6 +142,37 @@ OWNED = [
         "contact",
         lambda m, h: {"contactId": h, "developmentId": m["development"]},
     ),
+    # Conversations: another agent's, and ids beside one's own.
+    Case("updateConversation", "id", "conversation", lambda m, h: {"id": h, "input": {"priority": "HIGH"}}),
+    Case(
+        "updateConversation",
+        "input.dealId",
+        "deal",
+        lambda m, h: {"id": m["conversation"], "input": {"dealId": h}},
+    ),
+    Case("assignConversation", "id", "conversation", lambda m, h: {"id": h, "userId": m["user"]}),
+    Case(
+        "transferConversation",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "userId": m["user"]}},
+    ),
+    Case("handOffToHuman", "id", "conversation", by_id),
+    Case("resolveConversation", "id", "conversation", by_id),
+    Case("reopenConversation", "id", "conversation", by_id),
+    Case("snoozeConversation", "id", "conversation", lambda m, h: {"id": h, "until": "2099-01-01T00:00:00Z"}),
+    Case(
+        "sendMessage",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "body": "Oi", "kind": "NOTE"}},
+    ),
+    Case(
+        "sendTemplate",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "templateName": "visita", "language": "pt_BR"}},
+    ),
 ]
 
 # A user outside the caller's teams (or workspace) cannot be given records.
@@ -173,6 +204,7 @@ USERS = [
         "createTask", "input.assigneeId", "user", lambda m, h: {"input": {"title": "Ligar", "assigneeId": h}}
     ),
     Case("reassign", "userId", "user", lambda m, h: {"userId": h, "contactId": m["contact"]}),
+    Case("assignConversation", "userId", "user", lambda m, h: {"id": m["conversation"], "userId": h}),
 ]
 
 # Ids inside a rule's definition, by where they sit, with the trigger they need.
@@ -196,6 +228,17 @@ RULE_IDS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
         "user",
         lambda h: {"actions": [{"notify": {"to": "USER", "userId": h, "message": "Oi"}}]},
     ),
+    **{
+        f"actions.{action}.{key}": (
+            hidden,
+            lambda h, action=action, key=key: {
+                "trigger": {"kind": "CONVERSATION_CREATED"},
+                "actions": [{action: {key: h}}],
+            },
+        )
+        for action in ("assignConversation", "transferConversation")
+        for key, hidden in (("userId", "user"), ("queueId", "queue"))
+    },
 }
 
 
@@ -433,6 +476,53 @@ SETUP = [
     Case("setAutomationRuleEnabled", "id", "rule", lambda m, h: {"id": h, "enabled": False}),
     Case("deleteAutomationRule", "id", "rule", by_id),
     Case("retryAutomationRun", "id", "run", by_id),
+    # The inbox's setup, and what a conversation is sent to.
+    Case(
+        "receiveMessage",
+        "input.inboxId",
+        "inbox",
+        lambda m, h: {
+            "input": {"inboxId": h, "from": {"phone": "+5511955559999"}, "body": "Oi", "externalId": "n"}
+        },
+    ),
+    Case(
+        "transferConversation",
+        "input.userId",
+        "user",
+        lambda m, h: {"input": {"conversationId": m["conversation"], "userId": h}},
+    ),
+    Case(
+        "transferConversation",
+        "input.queueId",
+        "queue",
+        lambda m, h: {"input": {"conversationId": m["conversation"], "queueId": h}},
+    ),
+    Case(
+        "createInbox",
+        "input.queueId",
+        "queue",
+        lambda m, h: {"input": {"name": "Nova", "channel": "API", "queueId": h}},
+    ),
+    Case(
+        "createInbox",
+        "input.slaPolicyId",
+        "sla_policy",
+        lambda m, h: {"input": {"name": "Nova", "channel": "API", "slaPolicyId": h}},
+    ),
+    Case("updateInbox", "id", "inbox", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("updateInbox", "input.queueId", "queue", lambda m, h: {"id": m["inbox"], "input": {"queueId": h}}),
+    Case(
+        "updateInbox",
+        "input.slaPolicyId",
+        "sla_policy",
+        lambda m, h: {"id": m["inbox"], "input": {"slaPolicyId": h}},
+    ),
+    Case(
+        "upsertMessageTemplate",
+        "inboxId",
+        "inbox",
+        lambda m, h: {"inboxId": h, "input": {"name": "visita", "language": "pt_BR", "body": "Oi {{1}}"}},
+    ),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

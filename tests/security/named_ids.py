@@ -91,6 +91,19 @@ SIGNATURES = {
     "createPasswordResetLink": "userId: ID!",
     "deactivateUser": "id: ID!, leadsGoTo: LeadsDestination!",
     "reactivateUser": "id: ID!",
+    "createInbox": "input: InboxInput!",
+    "updateInbox": "id: ID!, input: InboxUpdateInput!",
+    "upsertMessageTemplate": "inboxId: ID!, input: MessageTemplateInput!",
+    "receiveMessage": "input: ReceiveMessageInput!",
+    "sendMessage": "input: SendMessageInput!",
+    "sendTemplate": "input: SendTemplateInput!",
+    "updateConversation": "id: ID!, input: ConversationUpdateInput!",
+    "assignConversation": "id: ID!, userId: ID",
+    "transferConversation": "input: TransferConversationInput!",
+    "handOffToHuman": "id: ID!",
+    "resolveConversation": "id: ID!",
+    "reopenConversation": "id: ID!",
+    "snoozeConversation": "id: ID!, until: DateTime!",
 }
 
 
@@ -127,6 +140,13 @@ mutation($input: CustomFieldDefinitionInput!) {
   createCustomFieldDefinition(input: $input) { definition { id } userErrors { code } }
 }
 """
+CREATE_SLA_POLICY = """
+mutation($input: SlaPolicyInput!) { createSlaPolicy(input: $input) { slaPolicy { id } userErrors { code } } }
+"""
+CREATE_INBOX = (
+    "mutation($input: InboxInput!) { createInbox(input: $input) { inbox { id } userErrors { code } } }"
+)
+SLA_POLICY = {"name": "Padrão", "firstResponseMinutes": 30, "businessHoursOnly": False}
 # A rule nothing in these tests triggers (no note is ever added).
 QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
 
@@ -165,6 +185,28 @@ async def _records(gql: GraphQLClient, token: str, pipeline: dict[str, Any], lab
     company = await create_company(gql, token, name=f"Empresa {label}")
     deal = await create_deal(gql, token, pipeline["id"], title=f"Negócio {label}")
     return {"contact": contact["id"], "company": company["id"], "deal": deal["id"]}
+
+
+RECEIVE = """
+mutation($input: ReceiveMessageInput!) {
+  receiveMessage(input: $input) { conversation { id } userErrors { code } }
+}
+"""
+ASSIGN = """
+mutation($id: ID!, $userId: ID) { assignConversation(id: $id, userId: $userId) { userErrors { code } } }
+"""
+
+
+async def _conversation(gql: GraphQLClient, token: str, inbox: str, phone: str, assignee: str | None) -> str:
+    """A conversation opened in `inbox` by a message from `phone`, given to `assignee`."""
+    message = {"inboxId": inbox, "from": {"phone": phone}, "body": "Oi", "externalId": phone}
+    conversation = await _created(gql, RECEIVE, "receiveMessage", "conversation", token, input=message)
+    if assignee is not None:
+        assigned = (await gql.ok(ASSIGN, {"id": conversation, "userId": assignee}, token=token))[
+            "assignConversation"
+        ]
+        assert assigned["userErrors"] == [], assigned
+    return conversation
 
 
 async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Workspace) -> World:
@@ -221,7 +263,17 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
         ),
+        "inbox": await _created(
+            gql, CREATE_INBOX, "createInbox", "inbox", admin, input={"name": "Chat", "channel": "WEBCHAT"}
+        ),
+        "sla_policy": await _created(
+            gql, CREATE_SLA_POLICY, "createSlaPolicy", "slaPolicy", admin, input=SLA_POLICY
+        ),
     }
+    # Conversations: one of `other` (in an inbox without a queue, so only
+    # its assignee's scope sees it) and one of `me`.
+    theirs["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550001", other["id"])
+    mine["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550002", me["id"])
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id
     run = await AutomationRun.create(
@@ -271,7 +323,18 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             outsider.token,
             input={"name": "Mar Azul", "status": "READY"},
         ),
+        "inbox": await _created(
+            gql,
+            CREATE_INBOX,
+            "createInbox",
+            "inbox",
+            outsider.token,
+            input={"name": "Chat", "channel": "WEBCHAT"},
+        ),
     }
+    outside["conversation"] = await _conversation(
+        gql, outsider.token, outside["inbox"], "+5511955550003", None
+    )
     return World(
         theirs=theirs,
         mine={
