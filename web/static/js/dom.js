@@ -15,3 +15,11 @@ export function h(tag, attributes = {}, ...children) {
   }
   return element;
 }
+
+let fields = 0;
+
+/** A labelled control: <div><label for=…>label</label>control</div>. */
+export function field(label, control, className = "filter-field") {
+  if (!control.id) control.id = `field-${++fields}`;
+  return h("div", { class: className }, h("label", { for: control.id }, label), control);
+}

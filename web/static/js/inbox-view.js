@@ -2,7 +2,7 @@
 // inbox, search), one item per conversation with its badges, and "Carregar
 // mais" while the server has more.
 
-import { h } from "./dom.js";
+import { field, h } from "./dom.js";
 import { CHANNEL, PRIORITY, SLA, STATUS, STATUS_FILTERS, TI, elapsed, fullTime, listTime } from "./inbox-labels.js";
 import { routeHash } from "./routes.js";
 
@@ -67,10 +67,8 @@ export class InboxListView {
       ),
     );
     const select = (name, label, options, value) =>
-      h(
-        "label",
-        { class: "filter-field" },
-        h("span", {}, label),
+      field(
+        label,
         h(
           "select",
           { name, onchange: (event) => this.changed({ [name]: event.target.value }) },

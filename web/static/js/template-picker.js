@@ -1,7 +1,7 @@
 // Outside the reply window only an approved template may go: pick one of
 // the inbox's templates, fill each {{n}}, see the text, send it.
 
-import { h } from "./dom.js";
+import { field, h } from "./dom.js";
 import { fillTemplate } from "./drafts.js";
 import { TI } from "./inbox-labels.js";
 
@@ -29,7 +29,7 @@ export class TemplatePicker {
     this.preview = h("p", { class: "template-preview", "aria-live": "polite" });
     this.button = h("button", { type: "submit", class: "primary", disabled: true }, TI.sendTemplate);
     this.element.append(
-      h("label", { class: "filter-field" }, h("span", {}, TI.template), this.select),
+      field(TI.template, this.select),
       this.fields,
       this.preview,
       this.button,
@@ -50,12 +50,7 @@ export class TemplatePicker {
     if (template) {
       for (let n = 1; n <= template.variableCount; n += 1) {
         this.fields.append(
-          h(
-            "label",
-            { class: "filter-field" },
-            h("span", {}, TI.variable(n)),
-            h("input", { name: `variable-${n}`, required: true, oninput: () => this.showPreview() }),
-          ),
+          field(TI.variable(n), h("input", { name: `variable-${n}`, required: true, oninput: () => this.showPreview() })),
         );
       }
     }
