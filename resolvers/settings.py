@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 N = TypeVar("N", int, float)
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
@@ -100,6 +101,20 @@ def _networks(raw: str) -> tuple[str, ...]:
                 f"REVGRAPH_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR"
             ) from exc
     return items
+
+
+def _public_url(raw: str) -> str | None:
+    """REVGRAPH_PUBLIC_URL: an http(s) origin, optionally with a path prefix,
+    checked now so a typo does not go out in every link."""
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(
+            f"REVGRAPH_PUBLIC_URL must be an http(s) address such as https://crm.example.com, got {raw!r}"
+        )
+    return value
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -205,6 +220,10 @@ class Settings:
     # Proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto are believed; by
     # default none, so nothing on the host can pose as another client IP.
     forwarded_allow_ips: tuple[str, ...] = ()
+    # Where people outside the workspace reach this server
+    # ("https://crm.example.com"): links sent to contacts (the CSAT survey)
+    # start with it. Unset: such links are paths on this server.
+    public_url: str | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -287,6 +306,7 @@ class Settings:
             automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
+            public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
             limits=limits,
         )
 

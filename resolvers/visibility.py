@@ -215,10 +215,15 @@ def conversation_q(scope: Scope, prefix: str = "") -> Q:
     q = Q(**{f"{prefix}workspace_id": scope.workspace_id})
     if scope.everything:
         return q
-    queues = Subquery(_routing_queues(scope).values("queue_id"))
+    # Subqueries, not joins: a conversation is locked (FOR UPDATE) through
+    # this condition, which PostgreSQL refuses across an outer join.
+    queues = _routing_queues(scope).values("queue_id")
+    inboxes = Subquery(
+        Inbox.filter(workspace_id=scope.workspace_id, queue_id__in=Subquery(queues)).values("id")
+    )
     return q & (
         Q(**{f"{prefix}assignee_id__in": list(scope.owner_ids or ())})
-        | Q(**{f"{prefix}assignee_id__isnull": True, f"{prefix}inbox__queue_id__in": queues})
+        | Q(**{f"{prefix}assignee_id__isnull": True, f"{prefix}inbox_id__in": inboxes})
     )
 
 

@@ -24,7 +24,9 @@ import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 import revgraph.schema.inbox as inbox_schema
+import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversations as conversations_schema
+import revgraph.schema.inbox.setup as inbox_setup_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.segments as segments_schema
 import revgraph.schema.user_lifecycle as user_lifecycle_schema
@@ -46,7 +48,9 @@ from revgraph.resolvers.distribution import bulk as bulk_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
+from revgraph.resolvers.inbox import canned_responses as canned_use_cases
 from revgraph.resolvers.inbox import queries as inbox_queries
+from revgraph.resolvers.inbox import setup as inbox_setup_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.common import Node, ctx_of, query
 from revgraph.schema.extensions import should_mask
@@ -73,6 +77,11 @@ register_node("AutomationRun", runs_use_cases.get_run, automations_schema.Automa
 register_node("Notification", notifications_use_cases.get_notification, automations_schema.Notification.of)
 register_node("Conversation", inbox_queries.get_conversation, conversations_schema.Conversation.of)
 register_node("Message", inbox_queries.get_message, conversations_schema.Message.of)
+register_node("Inbox", inbox_setup_use_cases.get_inbox, inbox_setup_schema.Inbox.of)
+register_node("SlaPolicy", inbox_setup_use_cases.get_sla_policy, inbox_setup_schema.SlaPolicy.of)
+register_node(
+    "CannedResponse", canned_use_cases.get_canned_response, canned_responses_schema.CannedResponse.of
+)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,

@@ -4,7 +4,7 @@ filter inputs, and the glue that maps domain errors onto the contract."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
@@ -40,6 +40,11 @@ CUSTOM_FIELDS_LIMITS = (
     'bad field on [..., "customFields", "<key>"]); a key sent with the value the record already holds '
     "is kept as it is."
 )
+
+
+# The contract's `scalar Date` (ISO-8601 calendar date, "2026-12-25"):
+# Strawberry's built-in scalar for `date`, serialised and parsed as ISO.
+Date = date
 
 
 @strawberry.interface(description="An object with a global, opaque id, fetchable with `node(id:)`.")

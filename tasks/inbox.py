@@ -13,7 +13,7 @@ from typing import Any
 import dramatiq
 
 from revgraph.models.inbox import Message
-from revgraph.resolvers.inbox import routing, senders
+from revgraph.resolvers.inbox import conversations, routing, senders, sla
 from revgraph.resolvers.settings import Settings
 from revgraph.tasks.broker import broker
 from revgraph.tasks.runtime import DISPATCH_HOOKS
@@ -69,6 +69,25 @@ async def sweep_outbound() -> None:
     for message_id, channel in stale:
         if channel in senders.SENDERS:
             deliver_message.send(message_id)
+
+
+@dramatiq.actor(broker=broker, queue_name="inbox", max_retries=3)
+async def check_sla() -> None:
+    """The SLA timer: WARNING and BREACHED transitions that fell due are
+    recorded (once each). The due checks are rows (sla_next_check_at), so
+    a restart or a lost message loses none: the next scan finds them."""
+    recorded = await sla.check_due(settings())
+    if recorded:
+        log.info("%d SLA transition(s) recorded", recorded)
+
+
+@dramatiq.actor(broker=broker, queue_name="inbox", max_retries=3)
+async def wake_snoozed() -> None:
+    """Snoozed conversations whose time came are OPEN again (snoozed_until
+    is a row, so a restart loses none)."""
+    woken = await conversations.wake_due(settings())
+    if woken:
+        log.info("%d snoozed conversation(s) woke up", woken)
 
 
 async def hand_to_channels(events: list[dict[str, Any]]) -> None:

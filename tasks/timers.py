@@ -22,6 +22,9 @@ REDISTRIBUTION_SCAN_SECONDS = 60.0
 
 # Outbound messages whose send task was lost are found this often.
 OUTBOUND_SWEEP_SECONDS = 60
+# SLA warnings and breaches are recorded, and snoozes end, within this long.
+SLA_SCAN_SECONDS = 30.0
+SNOOZE_SCAN_SECONDS = 30.0
 
 
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
@@ -39,10 +42,11 @@ async def every(seconds: float, send: Callable[[], object], *, at_start: bool = 
 async def run_timers() -> None:
     """The trash purge (at start, then hourly), the automation scan (resumes
     due waits, emits task.overdue, re-sends stalled runs), the presence
-    check and the unattended-lead redistribution, until cancelled."""
+    check, the unattended-lead redistribution, the outbound sweep, the SLA
+    timer and the snoozes' end, until cancelled."""
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
-    from revgraph.tasks.inbox import sweep_outbound
+    from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
 
     await asyncio.gather(
@@ -51,4 +55,6 @@ async def run_timers() -> None:
         every(PRESENCE_SCAN_SECONDS, expire_presence.send),
         every(REDISTRIBUTION_SCAN_SECONDS, redistribute_unattended.send),
         every(OUTBOUND_SWEEP_SECONDS, sweep_outbound.send),
+        every(SLA_SCAN_SECONDS, check_sla.send),
+        every(SNOOZE_SCAN_SECONDS, wake_snoozed.send),
     )

@@ -22,6 +22,7 @@ from revgraph.resolvers.events.bus import EventBus, current_bus, dispatch_pendin
 from revgraph.resolvers.revocations import RevocationWatch, install_revocation_watch
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
+from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.request_guard import RequestGuard
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/reset-password", reset_password_page, methods=["GET"]),
+        *csat_page.routes,
         WebSocketRoute("/graphql", view),
         *capture.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),

@@ -228,7 +228,7 @@ async def resolve_conversation(ctx: Context, conversation_id: str) -> Conversati
 async def _offer_csat(ctx: Context, conversation: Conversation) -> None:
     from revgraph.resolvers.inbox import csat
 
-    await csat.offer(ctx.actor, conversation)
+    await csat.offer(ctx.settings, conversation)
 
 
 async def reopen_conversation(ctx: Context, conversation_id: str) -> Conversation:

@@ -34,11 +34,13 @@ async def assign_conversation(ctx: Context, conversation_id: str, user_id: str |
     owner: an agent takes a conversation for themselves, a manager gives it
     within their scope, an admin to anyone active."""
     scope = await scope_of(ctx)
-    pk = await assignable_user(ctx, scope, user_id, ["userId"])
-    await _check_active(pk, ["userId"])
     name = await actor_name(ctx)
     async with unit_of_work():
+        # The conversation first: one the caller cannot see is NOT_FOUND
+        # whoever they name.
         conversation = await visible_conversation(ctx, conversation_id, ["id"])
+        pk = await assignable_user(ctx, scope, user_id, ["userId"])
+        await _check_active(pk, ["userId"])
         if conversation.assignee_id == pk:
             return conversation
         text = f"Assigned to {await user_name(pk)} by {name}." if pk else f"Unassigned by {name}."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from revgraph.models.distribution import Queue, QueueMember
@@ -92,7 +92,11 @@ async def drain_conversations(settings: Settings, queue_id: int, *, limit: int =
         async with unit_of_work():
             waiting = (
                 await Conversation.filter(
-                    Q(routed_by_queue_id=queue_id) | Q(routed_by_queue_id=None, inbox__queue_id=queue_id),
+                    Q(routed_by_queue_id=queue_id)
+                    | Q(
+                        routed_by_queue_id=None,
+                        inbox_id__in=Subquery(Inbox.filter(queue_id=queue_id).values("id")),
+                    ),
                     assignee_id=None,
                     status="OPEN",
                 )

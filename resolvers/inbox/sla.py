@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers.context import Actor
+from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.resolvers.inbox.sla_clock import SlaComputation, SlaFact, SlaTargets, compute_sla
 from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
+from revgraph.resolvers.settings import Settings
 
 
 def note(conversation: Conversation, kind: str, at: datetime) -> None:
@@ -71,7 +73,13 @@ async def refresh(conversation: Conversation, now: datetime | None = None) -> bo
         if due is not None
     ]
     conversation.sla_due_at = min(dues) if dues else None
-    conversation.sla_next_check_at = result.next_check_at(now)
+    upcoming = result.next_check_at(now)
+    overdue = conversation.sla_next_check_at
+    if overdue is not None and overdue <= now and (upcoming is None or overdue < upcoming):
+        # A check the timer has not run yet stays due, so what fell due
+        # meanwhile is still recorded (check_due) though a fact came first.
+        upcoming = overdue
+    conversation.sla_next_check_at = upcoming
     return conversation.sla_state != previous
 
 
@@ -85,3 +93,70 @@ async def record_change(actor: Actor | None, conversation: Conversation) -> None
         before=await seen_of(conversation),
         data={"slaState": conversation.sla_state},
     )
+
+
+async def check_due(settings: Settings, now: datetime | None = None, limit: int = 500) -> int:
+    """The SLA timer: for each conversation whose next check is due, record
+    each WARNING and BREACHED transition that fell due since that check,
+    once (its key goes into `sla_recorded`), as a `conversation.sla_warning`
+    / `conversation.sla_breached` stream event, then store the new state
+    and the next check. Each conversation is its own transaction with its
+    row locked. Returns how many events were recorded.
+
+    A transition already past when the facts revealing it were stored
+    (backfilled history) is no timer event: the message that stored them
+    shows the state."""
+    now = now or datetime.now(UTC)
+    ids = (
+        await Conversation.filter(sla_next_check_at__lte=now)
+        .order_by("sla_next_check_at", "id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    recorded = 0
+    for conversation_id in ids:
+        async with unit_of_work():
+            conversation = (
+                await Conversation.filter(id=conversation_id, sla_next_check_at__lte=now)
+                .select_for_update()
+                .first()
+            )
+            if conversation is None:
+                continue  # another timer took it, or a new fact moved the check
+            recorded += await _record_due(conversation, now)
+    return recorded
+
+
+async def _record_due(conversation: Conversation, now: datetime) -> int:
+    since = conversation.sla_next_check_at
+    found = await computation(conversation)
+    done = {tuple(key) for key in conversation.sla_recorded or []}
+    due = [
+        transition
+        for transition in (found[1].transitions_by(now) if found else [])
+        if since is not None and transition.at >= since and transition.key not in done
+    ]
+    # The check is being run: refresh sets the next one from now.
+    conversation.sla_next_check_at = None
+    await refresh(conversation, now)
+    if due:
+        conversation.sla_recorded = [*(conversation.sla_recorded or []), *(list(t.key) for t in due)]
+    await conversation.save()
+    for transition in due:
+        target, index, kind = transition.key
+        await record_inbox_event(
+            None,
+            conversation,
+            f"conversation.sla_{kind}",
+            f"Conversation #{conversation.number}: SLA {target.replace('_', ' ')} {kind}",
+            before=await seen_of(conversation),
+            data={
+                "slaState": conversation.sla_state,
+                "transition": kind,
+                "target": target,
+                "index": index,
+                "at": transition.at.isoformat(),
+            },
+            actor_label="sla",
+        )
+    return len(due)

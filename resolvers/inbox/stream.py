@@ -30,6 +30,10 @@ STREAM_KINDS = {
     "conversation.assigned": "CONVERSATION_UPDATED",
     "conversation.status_changed": "CONVERSATION_UPDATED",
     "conversation.sla_changed": "CONVERSATION_UPDATED",
+    # The SLA timer's transitions (resolvers/inbox/sla.py check_due): kinds
+    # of their own so automations and webhooks can match them.
+    "conversation.sla_warning": "CONVERSATION_UPDATED",
+    "conversation.sla_breached": "CONVERSATION_UPDATED",
     "message.created": "MESSAGE_CREATED",
     "message.updated": "MESSAGE_UPDATED",
 }

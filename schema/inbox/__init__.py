@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from revgraph.schema.inbox.canned_responses import CannedResponsesMutation, CannedResponsesQuery
 from revgraph.schema.inbox.conversations import ConversationsMutation, ConversationsQuery
+from revgraph.schema.inbox.report import InboxReportQuery
+from revgraph.schema.inbox.setup import InboxSetupMutation, InboxSetupQuery
 
-InboxQuery = merge_types("InboxQuery", (ConversationsQuery,))
-InboxMutation = merge_types("InboxMutation", (ConversationsMutation,))
+InboxQuery = merge_types(
+    "InboxQuery", (InboxSetupQuery, CannedResponsesQuery, ConversationsQuery, InboxReportQuery)
+)
+InboxMutation = merge_types(
+    "InboxMutation", (InboxSetupMutation, CannedResponsesMutation, ConversationsMutation)
+)

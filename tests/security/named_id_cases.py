@@ -433,6 +433,33 @@ SETUP = [
     Case("setAutomationRuleEnabled", "id", "rule", lambda m, h: {"id": h, "enabled": False}),
     Case("deleteAutomationRule", "id", "rule", by_id),
     Case("retryAutomationRun", "id", "run", by_id),
+    # The inbox's setup.
+    Case(
+        "createInbox",
+        "input.queueId",
+        "queue",
+        lambda m, h: {"input": {"name": "Nova", "channel": "API", "queueId": h}},
+    ),
+    Case(
+        "createInbox",
+        "input.slaPolicyId",
+        "sla_policy",
+        lambda m, h: {"input": {"name": "Nova", "channel": "API", "slaPolicyId": h}},
+    ),
+    Case("updateInbox", "id", "inbox", lambda m, h: {"id": h, "input": {"name": "Nova"}}),
+    Case("updateInbox", "input.queueId", "queue", lambda m, h: {"id": m["inbox"], "input": {"queueId": h}}),
+    Case(
+        "updateInbox",
+        "input.slaPolicyId",
+        "sla_policy",
+        lambda m, h: {"id": m["inbox"], "input": {"slaPolicyId": h}},
+    ),
+    Case(
+        "upsertMessageTemplate",
+        "inboxId",
+        "inbox",
+        lambda m, h: {"inboxId": h, "input": {"name": "visita", "language": "pt_BR", "body": "Oi {{1}}"}},
+    ),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

@@ -91,6 +91,9 @@ SIGNATURES = {
     "createPasswordResetLink": "userId: ID!",
     "deactivateUser": "id: ID!, leadsGoTo: LeadsDestination!",
     "reactivateUser": "id: ID!",
+    "createInbox": "input: InboxInput!",
+    "updateInbox": "id: ID!, input: InboxUpdateInput!",
+    "upsertMessageTemplate": "inboxId: ID!, input: MessageTemplateInput!",
 }
 
 
@@ -127,6 +130,13 @@ mutation($input: CustomFieldDefinitionInput!) {
   createCustomFieldDefinition(input: $input) { definition { id } userErrors { code } }
 }
 """
+CREATE_SLA_POLICY = """
+mutation($input: SlaPolicyInput!) { createSlaPolicy(input: $input) { slaPolicy { id } userErrors { code } } }
+"""
+CREATE_INBOX = (
+    "mutation($input: InboxInput!) { createInbox(input: $input) { inbox { id } userErrors { code } } }"
+)
+SLA_POLICY = {"name": "Padrão", "firstResponseMinutes": 30, "businessHoursOnly": False}
 # A rule nothing in these tests triggers (no note is ever added).
 QUIET_RULE = {"name": "Nota", "trigger": {"kind": "NOTE_ADDED"}, "actions": [{"addTag": {"tag": "nota"}}]}
 
@@ -221,6 +231,12 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
         ),
+        "inbox": await _created(
+            gql, CREATE_INBOX, "createInbox", "inbox", admin, input={"name": "Chat", "channel": "WEBCHAT"}
+        ),
+        "sla_policy": await _created(
+            gql, CREATE_SLA_POLICY, "createSlaPolicy", "slaPolicy", admin, input=SLA_POLICY
+        ),
     }
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id
@@ -270,6 +286,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             "development",
             outsider.token,
             input={"name": "Mar Azul", "status": "READY"},
+        ),
+        "inbox": await _created(
+            gql,
+            CREATE_INBOX,
+            "createInbox",
+            "inbox",
+            outsider.token,
+            input={"name": "Chat", "channel": "WEBCHAT"},
         ),
     }
     return World(
