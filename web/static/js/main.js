@@ -98,7 +98,7 @@ async function showApp() {
     if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return logOut(T.sessionExpired);
     return showLogin(error.message);
   }
-  const indicator = h("span", { class: "live-indicator", role: "status", dataset: { state: "stopped" } });
+  const indicator = h("span", { class: "live-indicator", role: "status", hidden: true, dataset: { state: "stopped" } });
   const nav = h(
     "nav",
     { class: "screens", "aria-label": T.screens },
