@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.distribution.support import create_queue
-from tests.inbox.support import conversation, create_inbox, receive
+from tests.inbox.support import CREATE_SLA_POLICY, conversation, create_inbox, receive
 from tests.support import PASSWORD
 
 CREATE_CANNED = """
@@ -113,10 +113,10 @@ async def test_a_conversation_arrives_live_and_the_agent_replies_once_and_adds_a
     # when she types "/bom", picks the suggested canned response and double-clicks Enviar
     box = thread.get_by_role("textbox", name="Resposta")
     await box.fill("/bom")
-    await expect(thread.get_by_role("option", name=re.compile("/bomdia"))).to_be_visible()
+    await expect(thread.get_by_role("option", name="/bomdia")).to_be_visible()
     await box.press("Enter")
     await expect(box).to_have_value("Bom dia! Como posso ajudar?")
-    await thread.get_by_role("button", name="Enviar").dblclick()
+    await thread.get_by_role("button", name="Enviar", exact=True).dblclick()
 
     # then the reply shows once, the box empties, and the API stored it once
     await expect(box).to_have_value("")
@@ -145,7 +145,7 @@ async def test_a_conversation_arrives_live_and_the_agent_replies_once_and_adds_a
     await box.press("Enter")
     await expect(page.locator(".toast").last).to_contain_text("não foi enviada")
     await expect(box).to_have_value("Posso às 15h?")
-    await thread.get_by_role("button", name="Enviar").click()
+    await thread.get_by_role("button", name="Enviar", exact=True).click()
 
     # then both attempts carried the same key, and the message exists once
     await expect(box).to_have_value("")
@@ -212,7 +212,7 @@ async def test_outside_the_whatsapp_window_the_agent_sends_an_approved_template(
     await expect(thread.locator(".window-banner")).to_have_text(
         "A janela de 24 h está fechada: envie um modelo aprovado"
     )
-    await expect(thread.get_by_role("button", name="Enviar")).to_be_disabled()
+    await expect(thread.get_by_role("button", name="Enviar", exact=True)).to_be_disabled()
     await thread.get_by_label("Nota interna").check()
     await expect(thread.get_by_role("button", name="Adicionar nota")).to_be_enabled()
     await thread.get_by_label("Nota interna").uncheck()
@@ -263,7 +263,7 @@ async def test_a_transfer_takes_the_conversation_out_of_the_agents_list_live_and
     thread = page.locator(".thread-pane")
     await thread.get_by_role("button", name="Transferir").click()
     dialog = page.get_by_role("dialog", name="Transferir conversa")
-    await dialog.get_by_label("Pessoa").select_option(label="Bia Colega")
+    await dialog.get_by_label("Pessoa", exact=True).select_option(label="Bia Colega")
     await dialog.get_by_label("Motivo").fill("Cliente prefere falar com a Bia")
     await dialog.get_by_role("button", name="Transferir").click()
 
@@ -365,3 +365,107 @@ async def test_on_a_phone_the_list_and_the_thread_take_turns_and_more_pages_load
     await thread.get_by_role("link", name=re.compile("Voltar")).first.click()
     await expect(page.locator(".inbox-list-pane")).to_be_visible()
     await expect(thread).to_be_hidden()
+
+
+async def test_the_list_filters_by_sla_search_and_assignee_and_the_header_sets_priority_and_snoozes(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given an inbox whose policy wants a first answer within 30 minutes, with
+    # one customer waiting for two hours and one who just wrote (nobody assigned)
+    policy = await gql.ok(
+        CREATE_SLA_POLICY,
+        {"input": {"name": "Atendimento", "firstResponseMinutes": 30, "businessHoursOnly": False}},
+        token=workspace.token,
+    )
+    assert policy["createSlaPolicy"]["userErrors"] == []
+    inbox = await create_inbox(
+        gql, workspace.token, name="Site", slaPolicyId=policy["createSlaPolicy"]["slaPolicy"]["id"]
+    )
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    late = (
+        await receive(
+            gql,
+            workspace.token,
+            inbox["id"],
+            name="Antônio Atrasado",
+            phone="+5511900000011",
+            at=two_hours_ago,
+        )
+    )["conversation"]
+    recent = (
+        await receive(gql, workspace.token, inbox["id"], name="Beatriz Recente", phone="+5511900000012")
+    )["conversation"]
+    admin = {"email": workspace.email}
+    page = await inbox_page(open_page, server, admin)
+    await expect(page.locator(".conversation-item")).to_have_count(2)
+
+    # when the list shows only breached SLAs
+    await page.get_by_label("SLA", exact=True).select_option(label="SLA estourado")
+
+    # then only the late one is there, marked
+    await expect(page.locator(".conversation-item")).to_have_count(1)
+    await expect(item(page, late["id"]).locator(".badge-sla")).to_have_text("SLA estourado")
+    await page.get_by_label("SLA", exact=True).select_option(label="Qualquer SLA")
+    await expect(page.locator(".conversation-item")).to_have_count(2)
+
+    # when searching by name, accents aside
+    await page.get_by_role("searchbox", name="Buscar").fill("beatriz")
+
+    # then only Beatriz is listed
+    await expect(page.locator(".conversation-item")).to_have_count(1)
+    await expect(item(page, recent["id"])).to_be_visible()
+
+    # when the admin takes Beatriz's conversation
+    await item(page, recent["id"]).get_by_role("link").click()
+    thread = page.locator(".thread-pane")
+    await thread.get_by_role("button", name="Atribuir a mim").click()
+    await expect(thread.locator(".thread-meta .assignee")).to_have_text("Ana Admin")
+    await page.get_by_role("searchbox", name="Buscar").fill("")
+
+    # then "Sem responsável" lists Antônio only and "Minhas" Beatriz only
+    await page.get_by_role("button", name="Sem responsável").click()
+    await expect(page.locator(".conversation-item")).to_have_count(1)
+    await expect(item(page, late["id"])).to_be_visible()
+    await page.get_by_role("button", name="Minhas").click()
+    await expect(page.locator(".conversation-item")).to_have_count(1)
+    await expect(item(page, recent["id"])).to_be_visible()
+
+    # when she makes it urgent, then snoozes it for an hour
+    await thread.get_by_label("Prioridade").select_option(label="Urgente")
+    await expect(item(page, recent["id"]).locator(".badge-priority")).to_have_text("Urgente")
+    await thread.get_by_label("Adiar").select_option(label="Por 1 hora")
+
+    # then it says until when, leaves the open ones, and the API agrees
+    await expect(thread.locator(".badge-status")).to_have_text("Adiada")
+    await expect(thread.locator(".thread-meta")).to_contain_text("Adiada até")
+    await expect(item(page, recent["id"])).to_have_count(0)
+    stored = await conversation(gql, workspace.token, recent["id"])
+    assert (stored["priority"], stored["status"], stored["assignee"]["id"]) == (
+        "URGENT",
+        "SNOOZED",
+        workspace.admin["id"],
+    )
+
+
+async def test_older_messages_load_above_the_thread(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given a conversation with more messages than a thread first shows
+    agent, inbox = await given_an_agent_with_an_inbox(gql, workspace)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for n in range(53):
+        at = (start + timedelta(seconds=n)).isoformat()
+        received = await receive(gql, workspace.token, inbox["id"], body=f"Mensagem {n:02d}", at=at)
+    page = await inbox_page(open_page, server, agent, f"#/inbox/{received['conversation']['id']}")
+    thread = page.locator(".thread-pane")
+    await expect(thread.locator(".message")).to_have_count(50)
+    await expect(thread.locator(".message").first).to_contain_text("Mensagem 03")
+
+    # when the older ones are asked for
+    await thread.get_by_role("button", name="Carregar mensagens anteriores").click()
+
+    # then they come first, oldest at the top, and there is nothing more to load
+    await expect(thread.locator(".message")).to_have_count(53)
+    await expect(thread.locator(".message").first).to_contain_text("Mensagem 00")
+    await expect(thread.locator(".message").last).to_contain_text("Mensagem 52")
+    await expect(thread.get_by_role("button", name="Carregar mensagens anteriores")).to_be_hidden()

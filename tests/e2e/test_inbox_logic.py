@@ -57,6 +57,10 @@ async (page) => {
   seen.reassigned = list.apply(event(14, "CONVERSATION_UPDATED", make("c3", 3, "2026-03-14T12:00:00Z", { assignee: { id: "bia" } })));
   // Resolved: out of the open ones.
   seen.resolved = list.apply(event(15, "CONVERSATION_UPDATED", make("c4", 4, "2026-03-14T13:00:00Z", { status: "RESOLVED" })));
+  // A mutation's answer refreshes what is listed but never brings one back.
+  seen.refreshedOut = list.refresh(make("c9", 9, "2026-03-14T15:00:00Z"));
+  seen.refreshedIn = list.refresh(make("c2", 2, "2026-03-14T14:00:00Z", { priority: "URGENT" }));
+  seen.priority = list.get("c2").priority;
   seen.removed = list.apply(event(16, "REMOVED", null, "c2"));
   seen.end = ids();
   seen.last = list.lastSequence;
@@ -88,6 +92,7 @@ async def test_inbox_events_apply_in_sequence_to_the_filtered_list(open_page: An
     assert result["replayed"] is None
     assert result["beyond"] is False
     assert result["afterMessage"] == ["c2", "c4", "c3"]
+    assert (result["refreshedOut"], result["refreshedIn"], result["priority"]) == (False, True, "URGENT")
     assert result["reassigned"] is True and result["resolved"] is True and result["removed"] is True
     assert result["end"] == []
     assert result["last"] == 16
@@ -97,6 +102,37 @@ async def test_inbox_events_apply_in_sequence_to_the_filtered_list(open_page: An
         {"assigneeId": {"eq": "me"}, "status": ["OPEN"]},
         {"assigneeId": {"isNull": True}, "slaState": ["BREACHED"], "inboxId": {"eq": "i1"}},
         {},
+    ]
+
+
+RUN_BADGES = """
+async () => {
+  const { conversationBadges } = await import("/js/inbox-view.js");
+  const now = new Date("2026-03-14T15:00:00Z");
+  const text = (conversation) => conversationBadges(conversation, now).map((node) => node.textContent);
+  return [
+    text({ status: "OPEN", priority: "MEDIUM", sla: { state: "ON_TRACK" }, waitingSince: null }),
+    text({ status: "PENDING", priority: "URGENT", sla: { state: "BREACHED" }, waitingSince: "2026-03-14T14:20:00Z" }),
+    text({ status: "SNOOZED", priority: "LOW", sla: { state: "WARNING" }, waitingSince: null }),
+    text({ status: "RESOLVED", priority: "HIGH", sla: null, waitingSince: "2026-03-14T14:20:00Z" }),
+  ];
+}
+"""
+
+
+async def test_list_badges_say_status_priority_sla_risk_and_waiting_in_portuguese(open_page: Any) -> None:
+    # given the list's badges
+    page = await open_page()
+
+    # when drawn for conversations in each state
+    result = await page.evaluate(RUN_BADGES)
+
+    # then medium priority and a healthy SLA stay quiet, a resolved one waits for nobody
+    assert result == [
+        ["Aberta"],
+        ["Pendente", "Urgente", "SLA estourado", "aguardando há 40 min"],
+        ["Adiada", "Baixa", "SLA em alerta"],
+        ["Resolvida", "Alta"],
     ]
 
 

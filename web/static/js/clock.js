@@ -82,7 +82,7 @@ export function dayKey(date, zone) {
 /** When a snooze of each preset ends, from `now`, in the workspace's zone. */
 export function snoozePresets(now, zone) {
   const today = zonedParts(now, zone);
-  const untilMonday = ((8 - today.weekday) % 7) || 7;
+  const untilMonday = (8 - today.weekday) % 7 || 7;
   const at9 = (date) => zonedDate({ ...date, hour: 9, minute: 0 }, zone);
   return [
     { key: "hour", until: new Date(now.getTime() + 60 * 60 * 1000) },

@@ -309,10 +309,12 @@ export class InboxScreen {
         const text = userErrorText(userError);
         this.shell.notify(text.message, text.detail);
       }
+      // Controls that changed before asking (priority, snooze) show the truth again.
+      if (this.threadView) this.threadView.refreshHeader();
       return "refused";
     }
     if (payload.conversation) {
-      if (this.list.upsert(payload.conversation)) this.listView.refresh();
+      if (this.list.refresh(payload.conversation)) this.listView.refresh();
       if (this.thread && this.thread.id === payload.conversation.id) {
         this.thread.update(payload.conversation);
         this.threadView.refreshHeader();

@@ -32,7 +32,12 @@ export function matchesSearch(conversation, search) {
   const contact = conversation.contact || {};
   if (folded(contact.name).includes(text) || folded(contact.email).includes(text)) return true;
   const digits = text.replace(/\D/g, "");
-  return digits.length >= 3 && String(contact.phone || "").replace(/\D/g, "").includes(digits);
+  return (
+    digits.length >= 3 &&
+    String(contact.phone || "")
+      .replace(/\D/g, "")
+      .includes(digits)
+  );
 }
 
 /** Whether a conversation belongs in a list showing `spec`. */
@@ -125,6 +130,16 @@ export class InboxList {
     if (event.sequence <= this.lastSequence) return null;
     this.lastSequence = event.sequence;
     return this.change(event);
+  }
+
+  /**
+   * A mutation's answer: refreshes a listed conversation (or takes it out
+   * when it no longer matches) but never brings one in — its live event
+   * may already have taken it out, and that event knows visibility.
+   */
+  refresh(conversation) {
+    if (!this.get(conversation.id)) return false;
+    return this.upsert(conversation);
   }
 
   /** An event's effect on the list, whatever its sequence. */

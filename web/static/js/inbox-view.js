@@ -97,7 +97,16 @@ export class InboxListView {
         "div",
         { class: "filter-row" },
         select("status", TI.status, [["", TI.anyStatus], ...Object.entries(STATUS_FILTERS)], spec.status),
-        select("sla", TI.sla, [["", TI.anySla], ["WARNING", SLA.WARNING], ["BREACHED", SLA.BREACHED]], spec.sla),
+        select(
+          "sla",
+          TI.sla,
+          [
+            ["", TI.anySla],
+            ["WARNING", SLA.WARNING],
+            ["BREACHED", SLA.BREACHED],
+          ],
+          spec.sla,
+        ),
         inboxes.length > 1 ? select("inboxId", TI.inbox, [["", TI.anyInbox], ...inboxes], spec.inboxId) : null,
       ),
     );

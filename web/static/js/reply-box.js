@@ -26,7 +26,13 @@ export class ReplyBox {
     this.token = null;
     this.asked = 0;
     const id = `reply-${++boxes}`;
-    this.list = h("ul", { class: "suggestions", role: "listbox", id: `${id}-canned`, "aria-label": TI.cannedResponses, hidden: true });
+    this.list = h("ul", {
+      class: "suggestions",
+      role: "listbox",
+      id: `${id}-canned`,
+      "aria-label": TI.cannedResponses,
+      hidden: true,
+    });
     this.text = h("textarea", {
       id: `${id}-text`,
       name: "body",

@@ -23,17 +23,14 @@ export class TemplatePicker {
       "select",
       { name: "template", required: true, onchange: () => this.picked() },
       h("option", { value: "" }, TI.chooseTemplate),
-      templates.map((template, index) => h("option", { value: String(index) }, `${template.name} (${template.language})`)),
+      templates.map((template, index) =>
+        h("option", { value: String(index) }, `${template.name} (${template.language})`),
+      ),
     );
     this.fields = h("div", { class: "template-variables" });
     this.preview = h("p", { class: "template-preview", "aria-live": "polite" });
     this.button = h("button", { type: "submit", class: "primary", disabled: true }, TI.sendTemplate);
-    this.element.append(
-      field(TI.template, this.select),
-      this.fields,
-      this.preview,
-      this.button,
-    );
+    this.element.append(field(TI.template, this.select), this.fields, this.preview, this.button);
   }
 
   get template() {
@@ -50,7 +47,10 @@ export class TemplatePicker {
     if (template) {
       for (let n = 1; n <= template.variableCount; n += 1) {
         this.fields.append(
-          field(TI.variable(n), h("input", { name: `variable-${n}`, required: true, oninput: () => this.showPreview() })),
+          field(
+            TI.variable(n),
+            h("input", { name: `variable-${n}`, required: true, oninput: () => this.showPreview() }),
+          ),
         );
       }
     }

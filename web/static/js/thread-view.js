@@ -27,13 +27,24 @@ export class ThreadView {
     this.root = root;
     this.state = state;
     this.options = options;
+    // What each drawn message showed, to redraw only those that changed.
+    this.drawn = new WeakMap();
   }
 
   render() {
     const actions = this.options.actions;
     this.header = h("header", { class: "thread-header" });
-    this.older = h("button", { type: "button", class: "load-older link", onclick: () => actions.loadOlder() }, TI.loadOlder);
-    this.messages = h("ol", { class: "messages", "aria-label": TI.messages, "aria-live": "polite" });
+    this.older = h(
+      "button",
+      { type: "button", class: "load-older link", onclick: () => actions.loadOlder() },
+      TI.loadOlder,
+    );
+    this.messages = h("ol", {
+      class: "messages",
+      "aria-label": TI.messages,
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+    });
     this.scroller = h("div", { class: "messages-scroller" }, this.older, this.messages);
     this.banner = h("p", { class: "window-banner", role: "status" });
     this.picker = new TemplatePicker(this.state.templates, (template, variables) =>
@@ -43,8 +54,21 @@ export class ThreadView {
       send: (body, kind) => actions.send(body, kind),
       searchCanned: (query) => actions.searchCanned(query),
     });
-    this.gone = h("p", { class: "gone-notice", role: "alert" }, TI.gone, " ", h("a", { href: routeHash("inbox") }, TI.back));
-    this.footer = h("footer", { class: "thread-footer" }, this.banner, this.picker.element, this.reply.element, this.gone);
+    this.gone = h(
+      "p",
+      { class: "gone-notice", role: "alert" },
+      TI.gone,
+      " ",
+      h("a", { href: routeHash("inbox") }, TI.back),
+    );
+    this.footer = h(
+      "footer",
+      { class: "thread-footer" },
+      this.banner,
+      this.picker.element,
+      this.reply.element,
+      this.gone,
+    );
     this.root.replaceChildren(this.header, this.scroller, this.footer);
     this.refreshHeader();
     this.refreshMessages(true);
@@ -57,6 +81,7 @@ export class ThreadView {
     const gone = this.state.gone;
     const mine = conversation.assignee && conversation.assignee.id === this.options.meId;
     const resolved = conversation.status === "RESOLVED";
+    const presets = snoozePresets(now, zone);
     const snoozeSelect = h(
       "select",
       {
@@ -71,13 +96,17 @@ export class ThreadView {
       },
       h("option", { value: "" }, TI.snoozeTo),
     );
-    const presets = snoozePresets(now, zone);
     for (const preset of presets) {
       snoozeSelect.append(h("option", { value: preset.key, title: fullTime(preset.until, zone) }, SNOOZE[preset.key]));
     }
     const priority = h(
       "select",
-      { name: "priority", "aria-label": TI.priority, disabled: gone, onchange: (e) => actions.priority(e.target.value) },
+      {
+        name: "priority",
+        "aria-label": TI.priority,
+        disabled: gone,
+        onchange: (e) => actions.priority(e.target.value),
+      },
       Object.entries(PRIORITY).map(([value, text]) =>
         h("option", { value, selected: value === conversation.priority }, text),
       ),
@@ -126,16 +155,36 @@ export class ThreadView {
     this.gone.hidden = !gone;
   }
 
-  /** Redraws the messages; stays at the bottom when the reader was there. */
+  /**
+   * Redraws the messages; stays at the bottom when the reader was there.
+   * New messages are appended and changed ones replaced in place, so the
+   * ones already read are not announced again.
+   */
   refreshMessages(toBottom = false) {
     const nearBottom =
       this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < NEAR_BOTTOM_PX;
     this.older.hidden = !this.state.hasOlder;
-    this.messages.replaceChildren(...this.state.messages.map((message) => this.message(message)));
+    const wanted = this.state.messages;
+    const shown = [...this.messages.children];
+    const growing = shown.length <= wanted.length && shown.every((item, i) => item.dataset.messageId === wanted[i].id);
+    if (!growing) {
+      this.messages.replaceChildren(...wanted.map((message) => this.message(message)));
+    } else {
+      wanted.forEach((message, i) => {
+        if (i >= shown.length) this.messages.append(this.message(message));
+        else if (this.drawn.get(shown[i]) !== JSON.stringify(message)) shown[i].replaceWith(this.message(message));
+      });
+    }
     if (toBottom || nearBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   message(message) {
+    const item = this.drawMessage(message);
+    this.drawn.set(item, JSON.stringify(message));
+    return item;
+  }
+
+  drawMessage(message) {
     const zone = this.options.zone;
     const time = h("time", { datetime: message.at, title: fullTime(message.at, zone) }, messageTime(message.at, zone));
     if (message.kind === "ACTIVITY") {
