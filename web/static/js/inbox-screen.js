@@ -3,17 +3,16 @@
 // inboxEvents subscription that keeps both current and resumes with
 // `since` the last sequence applied.
 
-import { ApiError, gql, session, websocketUrl } from "./api.js";
+import { gql, session, websocketUrl } from "./api.js";
+import { ConversationActions } from "./conversation-actions.js";
 import { h } from "./dom.js";
-import { OutgoingMessage } from "./drafts.js";
 import * as D from "./inbox-documents.js";
-import { TI, userErrorText } from "./inbox-labels.js";
+import { TI } from "./inbox-labels.js";
 import { DEFAULT_FILTER, InboxList, conversationFilter } from "./inbox-state.js";
 import { InboxListView } from "./inbox-view.js";
 import { LiveSubscription } from "./live.js";
 import { ThreadState } from "./thread-state.js";
 import { ThreadView } from "./thread-view.js";
-import { askTransfer } from "./transfer-dialog.js";
 import { T } from "./labels.js";
 
 const FILTER_KEY = "revgraph.inboxFilter";
@@ -37,14 +36,13 @@ export class InboxScreen {
     this.shell = shell;
     this.me = shell.me.me;
     this.zone = shell.me.workspace.timezone;
-    this.outgoing = new OutgoingMessage();
     this.thread = null;
     this.threadView = null;
     this.listEvents = null;
     this.threadEvents = null;
     this.listToken = 0;
     this.threadToken = 0;
-    this.targets = null;
+    this.actions = new ConversationActions(this);
   }
 
   async start(route) {
@@ -218,7 +216,7 @@ export class InboxScreen {
     this.threadView = new ThreadView(this.threadPane, this.thread, {
       zone: this.zone,
       meId: this.me.id,
-      actions: this.actions(),
+      actions: this.actions.forThread(),
     });
     this.threadView.render();
   }
@@ -239,91 +237,18 @@ export class InboxScreen {
     }
   }
 
-  actions() {
-    const id = () => this.thread.id;
-    return {
-      assignToMe: () => this.mutate(D.ASSIGN, { id: id(), userId: this.me.id }, "assignConversation"),
-      transfer: () => this.transfer(),
-      resolve: () => this.mutate(D.RESOLVE, { id: id() }, "resolveConversation"),
-      reopen: () => this.mutate(D.REOPEN, { id: id() }, "reopenConversation"),
-      snooze: (until) => this.mutate(D.SNOOZE, { id: id(), until: until.toISOString() }, "snoozeConversation"),
-      priority: (priority) => this.mutate(D.UPDATE, { id: id(), input: { priority } }, "updateConversation"),
-      loadOlder: () => this.loadOlder(),
-      send: (body, kind) => this.send(body, kind),
-      sendTemplate: (template, variables) =>
-        this.mutate(
-          D.SEND_TEMPLATE,
-          { input: { conversationId: id(), templateName: template.name, language: template.language, variables } },
-          "sendTemplate",
-        ),
-      searchCanned: async (query) => (await gql(D.CANNED_RESPONSES, { search: query || null })).cannedResponses,
-    };
+  /** A mutation's answer, shown at once (the live event that follows changes nothing more). */
+  answered(conversation, message) {
+    if (this.list.refresh(conversation)) this.listView.refresh();
+    if (!this.thread || this.thread.id !== conversation.id) return;
+    this.thread.update(conversation);
+    if (message) this.thread.message(message);
+    this.threadView.refreshHeader();
+    if (message) this.threadView.refreshMessages(true);
   }
 
-  async send(body, kind) {
-    const conversationId = this.thread.id;
-    // The same key on every retry of this message: stored once, sent once.
-    const clientMessageId = this.outgoing.idFor(conversationId, body, kind);
-    const result = await this.mutate(
-      D.SEND_MESSAGE,
-      { input: { conversationId, body, kind, clientMessageId } },
-      "sendMessage",
-      TI.unsentDraft,
-    );
-    if (result !== "failed") this.outgoing.settled();
-    return result;
-  }
-
-  async transfer() {
-    const thread = this.thread;
-    if (!this.targets) {
-      try {
-        const data = await gql(D.PEOPLE_AND_QUEUES);
-        this.targets = { users: data.users.edges.map((edge) => edge.node), queues: data.queues };
-      } catch (error) {
-        return this.shell.failed(error);
-      }
-    }
-    const assignee = thread.conversation.assignee;
-    const choice = await askTransfer(this.targets, assignee ? assignee.id : null);
-    if (!choice || this.thread !== thread) return;
-    await this.mutate(D.TRANSFER, { input: { conversationId: thread.id, ...choice } }, "transferConversation");
-  }
-
-  /**
-   * Runs a conversation or message mutation and shows its result at once
-   * (the live event that follows changes nothing more). Returns "sent",
-   * "refused" (userErrors, shown as toasts) or "failed" (no answer).
-   */
-  async mutate(document, variables, field, failedMessage = null) {
-    let payload;
-    try {
-      payload = (await gql(document, variables))[field];
-    } catch (error) {
-      if (error instanceof ApiError && error.code === "UNAUTHENTICATED") this.shell.failed(error);
-      else this.shell.notify(failedMessage || T.unexpected, error.message);
-      return "failed";
-    }
-    if (payload.userErrors.length) {
-      for (const userError of payload.userErrors) {
-        const text = userErrorText(userError);
-        this.shell.notify(text.message, text.detail);
-      }
-      // Controls that changed before asking (priority, snooze) show the truth again.
-      if (this.threadView) this.threadView.refreshHeader();
-      return "refused";
-    }
-    if (payload.conversation) {
-      if (this.list.refresh(payload.conversation)) this.listView.refresh();
-      if (this.thread && this.thread.id === payload.conversation.id) {
-        this.thread.update(payload.conversation);
-        this.threadView.refreshHeader();
-      }
-    }
-    if (payload.message && this.thread && this.thread.id === payload.conversation.id) {
-      this.thread.message(payload.message);
-      this.threadView.refreshMessages(true);
-    }
-    return "sent";
+  /** A refused mutation: controls that changed before asking (priority, snooze) show the truth again. */
+  refused() {
+    if (this.threadView) this.threadView.refreshHeader();
   }
 }
