@@ -115,28 +115,36 @@ async def drain_conversations(settings: Settings, queue_id: int, *, limit: int =
 async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor | None = None) -> int:
     """Route again, each in its own transaction, the open conversations of
     an assignee who went away (`why`: "offline", "deactivated") through
-    their inboxes' queues; those of inboxes without a queue stay."""
-    from revgraph.resolvers.inbox.conversations import route_conversation
+    their inboxes' queues. Nobody can take one now: it waits in the queue's
+    backlog. A deactivated assignee's conversations of inboxes without a
+    queue are left unassigned for someone to take; an offline assignee keeps
+    those (nobody else would be chosen for them)."""
+    from revgraph.resolvers.inbox.conversations import route_conversation, set_assignee
 
-    ids = await Conversation.filter(
-        assignee_id=user_id, status__in=("OPEN", "PENDING"), inbox__queue_id__isnull=False
-    ).values_list("id", flat=True)
+    held = Conversation.filter(assignee_id=user_id, status__in=("OPEN", "PENDING", "SNOOZED"))
+    if why != "deactivated":
+        held = held.filter(status__in=("OPEN", "PENDING"), inbox__queue_id__isnull=False)
+    ids = await held.values_list("id", flat=True)
+    names = await User.filter(id=user_id).values_list("name", flat=True)
+    because = f"Re-routed: {names[0] if names else 'the assignee'} is {why}."
     moved = 0
     for conversation_id in ids:
         async with unit_of_work():
             conversation = (
-                await Conversation.filter(
-                    id=conversation_id, assignee_id=user_id, status__in=("OPEN", "PENDING")
-                )
+                await Conversation.filter(id=conversation_id, assignee_id=user_id, status__not="RESOLVED")
                 .select_for_update()
                 .first()
             )
             if conversation is None:
                 continue
             queue_id = await inbox_queue(conversation.inbox_id)
-            if queue_id is None:
+            if queue_id is None or conversation.status == "SNOOZED":
+                if why == "deactivated":
+                    await set_assignee(
+                        actor, conversation, None, reason=because, queue_id=None, actor_label="rerouting"
+                    )
+                    moved += 1
                 continue
-            name = await User.filter(id=user_id).values_list("name", flat=True)
             if await route_conversation(
                 settings,
                 actor,
@@ -144,7 +152,7 @@ async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor 
                 queue_id,
                 label="rerouting",
                 excluded={user_id: why},
-                because=f"Re-routed: {name[0] if name else 'the assignee'} is {why}.",
+                because=because,
                 unassign_if_nobody=True,
             ):
                 moved += 1

@@ -53,7 +53,15 @@ async def computation(conversation: Conversation) -> tuple[SlaPolicy, SlaComputa
     policy, calendar = await policy_of(conversation.inbox_id)
     if policy is None:
         return None
-    return policy, compute_sla(targets_of(policy), calendar, facts_of(conversation))
+    return policy, computed(conversation, policy, calendar)
+
+
+def computed(
+    conversation: Conversation, policy: SlaPolicy, calendar: BusinessCalendar | None
+) -> SlaComputation:
+    """The SLA of `conversation` under a policy and calendar already read
+    (lists read them once per inbox, not once per conversation)."""
+    return compute_sla(targets_of(policy), calendar, facts_of(conversation))
 
 
 async def refresh(conversation: Conversation, now: datetime | None = None) -> bool:

@@ -11,11 +11,13 @@ import strawberry
 from strawberry.types import Info
 
 from revgraph.models.inbox import Inbox as InboxRow
+from revgraph.models.inbox import SlaPolicy as SlaPolicyRow
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.inbox import conversations as use_cases
 from revgraph.resolvers.inbox import handling, intake, queries, replies, sla
+from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.schema.common import (
     FILTER_LIMITS,
     SEARCH_LIMIT,
@@ -191,6 +193,10 @@ def _conversations(ctx: Context) -> loaders.BatchLoader:
     return loaders.loader(ctx, "conversations", lambda ws: loaders.by_id(ws, Row))
 
 
+def _sla_policies(ctx: Context) -> loaders.BatchLoader:
+    return loaders.loader(ctx, "sla_policies", lambda ws: loaders.by_id(ws, SlaPolicyRow))
+
+
 def _inboxes(ctx: Context) -> loaders.BatchLoader:
     return loaders.loader(ctx, "inboxes", lambda ws: loaders.by_id(ws, InboxRow))
 
@@ -283,10 +289,15 @@ class Conversation(Node):
     async def sla(self, info: Info) -> SlaStatus | None:
         from revgraph.schema.inbox.setup import SlaPolicy
 
-        found = await sla.computation(self.row)
-        if found is None:
+        ctx = ctx_for(self, info)
+        inbox = await self._inbox_row(info)
+        if inbox.sla_policy_id is None:
             return None
-        policy, result = found
+        policy = await _sla_policies(ctx).load(inbox.sla_policy_id)
+        if policy is None:
+            return None
+        calendar = BusinessCalendar.from_json(inbox.business_hours) if inbox.business_hours else None
+        result = sla.computed(self.row, policy, calendar)
         return SlaStatus(
             policy=SlaPolicy.of(policy),
             state=SlaState(result.state(datetime.now(UTC))),

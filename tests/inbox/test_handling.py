@@ -209,3 +209,33 @@ async def test_priority_tags_and_deal_are_updated_and_filtered(gql, workspace):
     bad_tags = await gql.ok(UPDATE, {"id": one["id"], "input": {"tags": ["a\x00b"]}}, token=workspace.token)
     assert [e["field"][:2] for e in bad_tags["updateConversation"]["userErrors"]] == [["input", "tags"]]
     assert (await conversation(gql, workspace.token, one["id"]))["tags"] == ["vip", "visita"]
+
+
+async def test_a_deactivated_assignee_hands_on_every_open_conversation(gql, workspace):
+    # given two agents; Ana holds a conversation of a routed inbox and one of an inbox without a queue
+    ana = await workspace.user("AGENT")
+    bia = await workspace.user("AGENT")
+    queue = await create_queue(gql, workspace.token, [{"userId": ana["id"]}, {"userId": bia["id"]}])
+    routed_inbox = await create_inbox(gql, workspace.token, queue_id=queue["id"])
+    plain_inbox = await create_inbox(gql, workspace.token)
+    routed = (await receive(gql, workspace.token, routed_inbox["id"], phone="+5511933330001"))["conversation"]
+    plain = (await receive(gql, workspace.token, plain_inbox["id"], phone="+5511933330002"))["conversation"]
+    for conv in (routed, plain):
+        await gql.ok(ASSIGN, {"id": conv["id"], "userId": ana["id"]}, token=workspace.token)
+    # when Ana is deactivated
+    deactivated = await gql.ok(
+        'mutation($id: ID!) { deactivateUser(id: $id, leadsGoTo: QUEUES) { userErrors { code message } } }',
+        {"id": ana["id"]},
+        token=workspace.token,
+    )
+    assert deactivated["deactivateUser"]["userErrors"] == []
+
+    # then the routed one goes to Bia through the queue, the other waits unassigned
+    async def handed_on():
+        a = await conversation(gql, workspace.token, routed["id"])
+        b = await conversation(gql, workspace.token, plain["id"])
+        return a["assignee"] == {"id": bia["id"]} and b["assignee"] is None and (a, b)
+
+    a, b = await eventually(handed_on)
+    assert activities(a)[-1].startswith(f"Re-routed: {ana['name']} is deactivated.")
+    assert activities(b)[-1] == f"Re-routed: {ana['name']} is deactivated."

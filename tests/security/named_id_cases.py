@@ -142,6 +142,37 @@ OWNED = [
         "contact",
         lambda m, h: {"contactId": h, "developmentId": m["development"]},
     ),
+    # Conversations: another agent's, and ids beside one's own.
+    Case("updateConversation", "id", "conversation", lambda m, h: {"id": h, "input": {"priority": "HIGH"}}),
+    Case(
+        "updateConversation",
+        "input.dealId",
+        "deal",
+        lambda m, h: {"id": m["conversation"], "input": {"dealId": h}},
+    ),
+    Case("assignConversation", "id", "conversation", lambda m, h: {"id": h, "userId": m["user"]}),
+    Case(
+        "transferConversation",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "userId": m["user"]}},
+    ),
+    Case("handOffToHuman", "id", "conversation", by_id),
+    Case("resolveConversation", "id", "conversation", by_id),
+    Case("reopenConversation", "id", "conversation", by_id),
+    Case("snoozeConversation", "id", "conversation", lambda m, h: {"id": h, "until": "2099-01-01T00:00:00Z"}),
+    Case(
+        "sendMessage",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "body": "Oi", "kind": "NOTE"}},
+    ),
+    Case(
+        "sendTemplate",
+        "input.conversationId",
+        "conversation",
+        lambda m, h: {"input": {"conversationId": h, "templateName": "visita", "language": "pt_BR"}},
+    ),
 ]
 
 # A user outside the caller's teams (or workspace) cannot be given records.
@@ -173,6 +204,7 @@ USERS = [
         "createTask", "input.assigneeId", "user", lambda m, h: {"input": {"title": "Ligar", "assigneeId": h}}
     ),
     Case("reassign", "userId", "user", lambda m, h: {"userId": h, "contactId": m["contact"]}),
+    Case("assignConversation", "userId", "user", lambda m, h: {"id": m["conversation"], "userId": h}),
 ]
 
 # Ids inside a rule's definition, by where they sit, with the trigger they need.
@@ -433,7 +465,27 @@ SETUP = [
     Case("setAutomationRuleEnabled", "id", "rule", lambda m, h: {"id": h, "enabled": False}),
     Case("deleteAutomationRule", "id", "rule", by_id),
     Case("retryAutomationRun", "id", "run", by_id),
-    # The inbox's setup.
+    # The inbox's setup, and what a conversation is sent to.
+    Case(
+        "receiveMessage",
+        "input.inboxId",
+        "inbox",
+        lambda m, h: {
+            "input": {"inboxId": h, "from": {"phone": "+5511955559999"}, "body": "Oi", "externalId": "n"}
+        },
+    ),
+    Case(
+        "transferConversation",
+        "input.userId",
+        "user",
+        lambda m, h: {"input": {"conversationId": m["conversation"], "userId": h}},
+    ),
+    Case(
+        "transferConversation",
+        "input.queueId",
+        "queue",
+        lambda m, h: {"input": {"conversationId": m["conversation"], "queueId": h}},
+    ),
     Case(
         "createInbox",
         "input.queueId",

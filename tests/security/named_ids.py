@@ -94,6 +94,16 @@ SIGNATURES = {
     "createInbox": "input: InboxInput!",
     "updateInbox": "id: ID!, input: InboxUpdateInput!",
     "upsertMessageTemplate": "inboxId: ID!, input: MessageTemplateInput!",
+    "receiveMessage": "input: ReceiveMessageInput!",
+    "sendMessage": "input: SendMessageInput!",
+    "sendTemplate": "input: SendTemplateInput!",
+    "updateConversation": "id: ID!, input: ConversationUpdateInput!",
+    "assignConversation": "id: ID!, userId: ID",
+    "transferConversation": "input: TransferConversationInput!",
+    "handOffToHuman": "id: ID!",
+    "resolveConversation": "id: ID!",
+    "reopenConversation": "id: ID!",
+    "snoozeConversation": "id: ID!, until: DateTime!",
 }
 
 
@@ -177,6 +187,28 @@ async def _records(gql: GraphQLClient, token: str, pipeline: dict[str, Any], lab
     return {"contact": contact["id"], "company": company["id"], "deal": deal["id"]}
 
 
+RECEIVE = """
+mutation($input: ReceiveMessageInput!) {
+  receiveMessage(input: $input) { conversation { id } userErrors { code } }
+}
+"""
+ASSIGN = """
+mutation($id: ID!, $userId: ID) { assignConversation(id: $id, userId: $userId) { userErrors { code } } }
+"""
+
+
+async def _conversation(gql: GraphQLClient, token: str, inbox: str, phone: str, assignee: str | None) -> str:
+    """A conversation opened in `inbox` by a message from `phone`, given to `assignee`."""
+    message = {"inboxId": inbox, "from": {"phone": phone}, "body": "Oi", "externalId": phone}
+    conversation = await _created(gql, RECEIVE, "receiveMessage", "conversation", token, input=message)
+    if assignee is not None:
+        assigned = (await gql.ok(ASSIGN, {"id": conversation, "userId": assignee}, token=token))[
+            "assignConversation"
+        ]
+        assert assigned["userErrors"] == [], assigned
+    return conversation
+
+
 async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Workspace) -> World:
     admin = workspace.token
     manager = await workspace.user("MANAGER", name="M")
@@ -238,6 +270,10 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             gql, CREATE_SLA_POLICY, "createSlaPolicy", "slaPolicy", admin, input=SLA_POLICY
         ),
     }
+    # Conversations: one of `other` (in an inbox without a queue, so only
+    # its assignee's scope sees it) and one of `me`.
+    theirs["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550001", other["id"])
+    mine["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550002", me["id"])
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id
     run = await AutomationRun.create(
@@ -296,6 +332,9 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             input={"name": "Chat", "channel": "WEBCHAT"},
         ),
     }
+    outside["conversation"] = await _conversation(
+        gql, outsider.token, outside["inbox"], "+5511955550003", None
+    )
     return World(
         theirs=theirs,
         mine={

@@ -1,0 +1,68 @@
+"""The conversations list: one page with its inbox, contact, assignee and
+SLA costs the same SQL at any page size, and keyset pages walk the list."""
+
+from tests.distribution.support import create_queue
+from tests.inbox.support import CREATE_SLA_POLICY, create_inbox, receive
+
+LIST = """
+query List($first: Int, $after: String) {
+  conversations(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id number status canReply replyWindowClosesAt
+      inbox { id name } contact { id name } assignee { id name }
+      sla { state firstResponseDueAt policy { name } }
+    } }
+  }
+}
+"""
+
+
+async def _seed(gql, workspace, count):
+    agents = [await workspace.user("AGENT") for _ in range(3)]
+    queue = await create_queue(gql, workspace.token, [{"userId": a["id"]} for a in agents])
+    policy = await gql.ok(
+        CREATE_SLA_POLICY,
+        {"input": {"name": "Padrão", "firstResponseMinutes": 30, "businessHoursOnly": False}},
+        token=workspace.token,
+    )
+    policy_id = policy["createSlaPolicy"]["slaPolicy"]["id"]
+    inboxes = [
+        await create_inbox(gql, workspace.token, channel=channel, queue_id=queue["id"], slaPolicyId=policy_id)
+        for channel in ("WHATSAPP", "API")
+    ]
+    for index in range(count):
+        await receive(gql, workspace.token, inboxes[index % 2]["id"], phone=f"+55119{index:08d}", name=f"Pessoa {index}")
+
+
+async def test_a_page_costs_the_same_sql_at_any_size(gql, workspace, count_sql):
+    # given 30 routed conversations in two inboxes with an SLA policy
+    await _seed(gql, workspace, 30)
+    # when a page of 5 and a page of 30 are listed with their edges
+    sizes = {}
+    for size in (5, 30):
+        with count_sql() as counter:
+            data = await gql.ok(LIST, {"first": size}, token=workspace.token)
+        assert len(data["conversations"]["edges"]) == size
+        assert all(e["node"]["sla"]["state"] == "ON_TRACK" for e in data["conversations"]["edges"])
+        sizes[size] = counter.statements
+    # then the statements do not grow with the page size
+    assert len(sizes[30]) == len(sizes[5]), (sizes[5], sizes[30])
+
+
+async def test_keyset_pages_walk_every_conversation_once(gql, workspace):
+    # given 12 conversations
+    await _seed(gql, workspace, 12)
+    # when walked 5 at a time
+    seen, after = [], None
+    while True:
+        page = (await gql.ok(LIST, {"first": 5, "after": after}, token=workspace.token))["conversations"]
+        seen += [e["node"]["number"] for e in page["edges"]]
+        assert page["totalCount"] == 12
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # then each comes once, the latest message first
+    assert sorted(seen) == list(range(1, 13))
+    assert seen == sorted(seen, reverse=True)
