@@ -420,6 +420,7 @@ async def test_the_list_filters_by_sla_search_and_assignee_and_the_header_sets_p
     thread = page.locator(".thread-pane")
     await thread.get_by_role("button", name="Atribuir a mim").click()
     await expect(thread.locator(".thread-meta .assignee")).to_have_text("Ana Admin")
+    await expect(thread.locator(".message.activity")).to_contain_text("Ana Admin")
     await page.get_by_role("searchbox", name="Buscar").fill("")
 
     # then "Sem responsável" lists Antônio only and "Minhas" Beatriz only

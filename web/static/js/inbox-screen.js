@@ -83,7 +83,7 @@ export class InboxScreen {
     });
     // Subscribing from the sequence read before the list: nothing is missed.
     this.live.start();
-    await Promise.all([this.loadList(this.list.spec), this.show(route)]);
+    await Promise.all([this.loadList(this.list.spec), this.show(this.route || route)]);
   }
 
   stop() {
@@ -94,6 +94,8 @@ export class InboxScreen {
   }
 
   async show(route) {
+    // Asked before the screen is ready: start() opens the latest one asked for.
+    this.route = route;
     if (!this.list) return;
     if (!route.conversationId) {
       this.threadToken += 1;
