@@ -20,6 +20,8 @@ class AutomationRule(Model):
     trigger = fields.JSONField(default=dict)
     contact_conditions = fields.JSONField(null=True)
     deal_conditions = fields.JSONField(null=True)
+    # An AutomationConversationFilter: on conversation triggers, the conversation must match.
+    conversation_conditions = fields.JSONField(null=True)
     actions = fields.JSONField(default=list)
     # Stage automations are listed on their stage: the trigger's stages as columns.
     from_stage_id = fields.IntField(null=True)
@@ -49,6 +51,8 @@ class AutomationRun(Model):
     event_kind = fields.CharField(max_length=64)
     contact_id = fields.IntField(null=True)
     deal_id = fields.IntField(null=True)
+    # The conversation of an inbox trigger (what conversation actions act on).
+    conversation_id = fields.IntField(null=True)
     status = fields.CharField(max_length=10)
     # Chain depth: 1 for a user's event, n+1 for an event an automation caused.
     depth = fields.IntField(default=1)

@@ -9,19 +9,17 @@ is a duplicate and dropped."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal, Pipeline
-from revgraph.resolvers.board_hub import FrameSink, Render, hubs
+from revgraph.resolvers.board_hub import Direct
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
-from revgraph.resolvers.events.bus import current_bus
+from revgraph.resolvers.live_streams import event_context, follow, numbered_events, snapshots
 from revgraph.resolvers.visibility import Scope, scope_of
 
 BOARD_KINDS = {
@@ -32,50 +30,6 @@ BOARD_KINDS = {
     "deal.reordered": "MOVED",
     "deal.deleted": "REMOVED",
 }
-REPLAY_BATCH = 500
-
-
-@dataclass
-class EventSnapshot:
-    """What every subscriber of one event shares in this process: the
-    deal as it is after the event (read once), the batch loaders of the
-    event's nested edges (owner, contact...), and one delivery record per
-    visibility scope, so subscribers who see the same thing share it."""
-
-    deal: Deal | None
-    loaders: dict[str, Any] = field(default_factory=dict)
-    records: dict[Scope, BoardEventRecord] = field(default_factory=dict)
-
-
-class SnapshotCache:
-    """Bounded, per-process: one deal read per event however many boards
-    are open, instead of one per subscriber."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[int, datetime], asyncio.Future[EventSnapshot]] = OrderedDict()
-
-    async def get(self, event_id: int, at: datetime, deal_id: int, removed: bool) -> EventSnapshot:
-        # The event id alone would do in production; with `at` a key also
-        # survives ids restarting (an emptied test database).
-        key = (event_id, at)
-        future = self.entries.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self.entries[key] = future
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-            try:
-                deal = None if removed else await Deal.filter(id=deal_id, deleted_at=None).first()
-                future.set_result(EventSnapshot(deal))
-            except Exception as exc:
-                self.entries.pop(key, None)
-                future.set_exception(exc)
-                raise
-        return await future
-
-
-snapshots = SnapshotCache()
 
 
 @dataclass
@@ -120,6 +74,7 @@ def _event_wire(event: Event) -> dict[str, Any]:
         "id": event.id,
         "kind": event.kind,
         "deal_id": event.deal_id,
+        "pipeline_id": event.pipeline_id,
         "board_sequence": event.board_sequence,
         "data": event.data,
         "actor_user_id": event.actor_user_id,
@@ -135,23 +90,23 @@ async def _deliverable(ctx: Context, scope: Scope, wire: dict[str, Any]) -> Boar
     before, after = values.pop("owners")
     if not (scope.sees_owner(before) or scope.sees_owner(after)):
         return None
-    snapshot = await snapshots.get(wire["id"], values["at"], values["deal_id"], values["kind"] == "REMOVED")
+    snapshot = await snapshots.get(
+        wire["id"], values["at"], lambda: _deal_after(values["deal_id"], values["kind"] == "REMOVED")
+    )
     record = snapshot.records.get(scope)
     if record is None:
-        deal = snapshot.deal
+        deal = snapshot.rows
         if deal is not None and not scope.sees_owner(deal.owner_id):
             deal = None
         if values["after_deal_id"] is not None and not scope.sees_owner(after_owner):
             values["after_deal_id"] = await _nearest_visible_above(scope, deal)
-        event_ctx = Context(
-            settings=ctx.settings,
-            actor=ctx.actor,
-            request_id=ctx.request_id,
-            client_ip=ctx.client_ip,
-            cache={"scope": scope, "loaders": snapshot.loaders},
-        )
+        event_ctx = event_context(ctx, snapshot, scope=scope)
         record = snapshot.records[scope] = BoardEventRecord(deal=deal, ctx=event_ctx, **values)
     return record
+
+
+async def _deal_after(deal_id: int, removed: bool) -> Deal | None:
+    return None if removed else await Deal.filter(id=deal_id, deleted_at=None).first()
 
 
 async def _nearest_visible_above(scope: Scope, deal: Deal | None) -> int | None:
@@ -170,17 +125,8 @@ async def _nearest_visible_above(scope: Scope, deal: Deal | None) -> int | None:
     return above[0] if above else None
 
 
-async def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
-    while True:
-        query = Event.filter(pipeline_id=pipeline_id, board_sequence__gt=after)
-        if until is not None:
-            query = query.filter(board_sequence__lte=until)
-        batch = await query.order_by("board_sequence").limit(REPLAY_BATCH)
-        for event in batch:
-            yield event
-            after = event.board_sequence
-        if len(batch) < REPLAY_BATCH:
-            return
+def _replay(pipeline_id: int, after: int, until: int | None = None) -> AsyncIterator[Event]:
+    return numbered_events("board_sequence", after, until, pipeline_id=pipeline_id)
 
 
 async def _replay_wire(pipeline_id: int, after: int, until: int | None) -> AsyncIterator[dict[str, Any]]:
@@ -188,24 +134,32 @@ async def _replay_wire(pipeline_id: int, after: int, until: int | None) -> Async
         yield _event_wire(event)
 
 
-async def _read_log(
-    ctx: Context, scope: Scope, pipeline_id: int, after: int, until: int | None = None
-) -> AsyncIterator[tuple[int, BoardEventRecord | None]]:
-    """(sequence, what this subscriber gets of it or None) for the log's
-    events after `after` (up to `until`)."""
-    async for event in _replay(pipeline_id, after, until):
-        yield event.board_sequence, await _deliverable(ctx, scope, _event_wire(event))
+@dataclass(frozen=True)
+class BoardStream:
+    """A pipeline's board as its hub follows it (resolvers/board_hub.Stream);
+    the audience is the subscriber's visibility scope."""
 
+    workspace_id: int
+    pipeline_id: int
 
-@dataclass
-class Direct:
-    """How the pipeline's hub feeds a subscriber live (resolvers/board_hub.py):
-    where its frames go, what identifies its selection set among the
-    process's subscribers, and how to render an event with it."""
+    @property
+    def key(self) -> int:
+        return self.pipeline_id
 
-    sink: FrameSink
-    selection_key: Hashable
-    render: Render
+    def sequence_of(self, wire: dict[str, Any]) -> int | None:
+        return wire.get("board_sequence") if wire.get("pipeline_id") == self.pipeline_id else None
+
+    async def latest(self) -> int:
+        rows = await Pipeline.filter(id=self.pipeline_id).values_list("board_sequence", flat=True)
+        return int(rows[0])
+
+    def replay(self, after: int, until: int | None) -> AsyncIterator[dict[str, Any]]:
+        return _replay_wire(self.pipeline_id, after, until)
+
+    async def deliverable(
+        self, ctx: Context, audience: Scope, wire: dict[str, Any]
+    ) -> BoardEventRecord | None:
+        return await _deliverable(ctx, audience, wire)
 
 
 async def board_events(
@@ -222,63 +176,7 @@ async def board_events(
     if pipeline is None:
         raise NotFound("Pipeline", ["pipelineId"])
     scope = await scope_of(ctx)
-    bus = current_bus()
-    if bus is None:
-        raise RuntimeError("the event bus is not running")
     last = pipeline.board_sequence if since is None else max(0, since)
-    if direct is None:
-        async for record in _listen_alone(ctx, scope, pipeline.id, last):
-            yield record
-        return
-    while True:
-        async with hubs.use(bus, actor.workspace_id, pipeline.id, _deliverable, _replay_wire) as hub:
-            # Catch up from the log until level with the hub, then join it
-            # without awaiting in between: the hub feeds what comes after.
-            while last < hub.last:
-                until = hub.last
-                async for sequence, record in _read_log(ctx, scope, pipeline.id, last, until):
-                    last = sequence
-                    if record is not None:
-                        yield record
-                last = max(last, until)
-            member = hub.join(
-                (scope, direct.selection_key), scope, ctx, direct.render, direct.sink, start_after=last
-            )
-            try:
-                last = await member.wake  # fell behind: read the rest from the log
-            finally:
-                hub.leave(member)
-
-
-async def _listen_alone(
-    ctx: Context, scope: Scope, pipeline_id: int, last: int
-) -> AsyncIterator[BoardEventRecord]:
-    """The per-subscriber path (transports without a frame sink)."""
-    bus = current_bus()
-    assert bus is not None
-    # Listen first, then read the log: nothing committed in between is lost,
-    # and the sequence check drops what both deliver.
-    async with bus.listen(scope.workspace_id) as live:
-        async for sequence, record in _read_log(ctx, scope, pipeline_id, last):
-            last = sequence
-            if record is not None:
-                yield record
-        async for wire in live:
-            if wire is not None and (
-                wire.get("pipeline_id") != pipeline_id or wire.get("board_sequence") is None
-            ):
-                continue
-            if wire is not None and wire["board_sequence"] <= last:
-                continue  # already delivered (replay overlap or duplicate publish)
-            if wire is None or wire["board_sequence"] > last + 1:
-                # Missed something (resync marker or a gap): read the log.
-                until = None if wire is None else wire["board_sequence"]
-                async for sequence, record in _read_log(ctx, scope, pipeline_id, last, until):
-                    last = sequence
-                    if record is not None:
-                        yield record
-                continue
-            last = wire["board_sequence"]
-            record = await _deliverable(ctx, scope, wire)
-            if record is not None:
-                yield record
+    stream = BoardStream(actor.workspace_id, pipeline.id)
+    async for record in follow(ctx, stream, scope, last, direct):
+        yield record

@@ -1,15 +1,22 @@
-"""Live board fan-out: one hub per pipeline and process.
+"""Live fan-out: one hub per stream and process. A stream is a numbered,
+gap-free sequence of the log that subscribers follow in order — a
+pipeline's board (resolvers/board.py), a workspace's inbox
+(resolvers/inbox/live.py) — described to the hub by a small `Stream`: which
+wire events belong to it and their sequence, its latest sequence, how to
+replay it from the log, and what a group of subscribers gets of an event.
 
-A hub listens to the workspace's bus once for all the process's open boards
-of one pipeline, follows the pipeline's sequence (reading the log itself
-when the bus skipped something), and for each event works once per *group*
-of subscribers — those sharing a visibility scope and a selection set — and
-then writes the same frame to each of them. One deal read, one execution
-and one JSON encoding per group and event; per subscriber only the socket
-write is left.
+A hub listens to the workspace's bus once for all the process's
+subscribers of one stream, follows the stream's sequence (reading the log
+itself when the bus skipped something), and for each event works once per
+*group* of subscribers — those sharing an audience (a visibility scope and
+what they asked to follow) and a selection set — and then writes the same
+frame to each of them. One read of the event's rows, one execution and one
+JSON encoding per group and event; per subscriber only the socket write is
+left.
 
-A subscriber first catches up from the log on its own (resolvers/board.py),
-then joins the hub at a sequence the hub has already reached, so nothing is
+A subscriber first catches up from the log on its own
+(resolvers/live_streams.follow), then
+joins the hub at a sequence the hub has already reached, so nothing is
 missed or repeated at the seam. A subscriber whose socket does not keep up
 stops being fed once its backlog is full; when the backlog has drained it
 reads what it missed from the log and joins again. The hub's memory per slow
@@ -27,10 +34,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events.bus import EventBus
-from revgraph.resolvers.visibility import Scope
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +59,72 @@ class FrameSink(Protocol):
 
 
 # Set by the transport for the task that runs one subscription operation;
-# without it, board events go through the per-subscriber path.
-current_sink: ContextVar[FrameSink | None] = ContextVar("board_frame_sink", default=None)
+# without it, live events go through the per-subscriber path.
+current_sink: ContextVar[FrameSink | None] = ContextVar("live_frame_sink", default=None)
 
 # Turns a delivery record into the payload JSON of a group's selection set.
 Render = Callable[[Any], Awaitable[str]]
-# (ctx, scope, wire event) -> a delivery record, or None when the scope may not see it.
-Deliverable = Callable[[Context, Scope, dict[str, Any]], Awaitable[Any]]
-# (pipeline id, after, until) -> wire events of the log, in sequence order.
-Replay = Callable[[int, int, int | None], AsyncIterator[dict[str, Any]]]
+
+
+class Stream(Protocol):
+    """What a hub needs to know of the stream it follows. `audience` is
+    whatever decides what a group of subscribers gets (the board: their
+    visibility scope; the inbox: their scope and inbox filter): hashable,
+    it keys the groups."""
+
+    @property
+    def workspace_id(self) -> int:
+        """The workspace whose bus channel carries the stream."""
+
+    @property
+    def key(self) -> Hashable:
+        """Which stream of the workspace: one hub per (workspace, key) and process."""
+
+    def sequence_of(self, wire: dict[str, Any]) -> int | None:
+        """The event's place in the stream; None when it is not of this stream."""
+
+    async def latest(self) -> int:
+        """The newest committed sequence (0 before any)."""
+
+    def replay(self, after: int, until: int | None) -> AsyncIterator[dict[str, Any]]:
+        """The stream's events of the log after `after` (up to `until`),
+        as wire events (resolvers/events/bus.serialize), in sequence order."""
+
+    async def deliverable(self, ctx: Context, audience: Any, wire: dict[str, Any]) -> Any | None:
+        """What subscribers of `audience` get of the event (shared by the
+        group, rendered once), or None when they get nothing."""
+
+
+def step(stream: Stream, wire: dict[str, Any] | None, last: int) -> tuple[str, int | None]:
+    """What a follower of `stream` that has everything up to `last` does
+    with a message of the bus: ("skip", None) when it is not of the stream
+    or was had already (from the log, or a duplicate publish); ("gap",
+    until) when something was missed (a gap, or a resync marker: until
+    None) and the log must be read up to `until`; ("next", its sequence)
+    when it is the one expected."""
+    sequence = None if wire is None else stream.sequence_of(wire)
+    if wire is not None and (sequence is None or sequence <= last):
+        return "skip", None
+    if sequence is None or sequence > last + 1:
+        return "gap", sequence
+    return "next", sequence
+
+
+@dataclass
+class Direct:
+    """How a stream's hub feeds a subscriber live: where its frames go,
+    what identifies its selection set among the process's subscribers, and
+    how to render an event with it."""
+
+    sink: FrameSink
+    selection_key: Hashable
+    render: Render
 
 
 @dataclass(eq=False)
 class Group:
     key: Hashable
-    scope: Scope
+    audience: Any
     ctx: Context
     render: Render
     members: dict[Member, None] = field(default_factory=dict)
@@ -78,7 +134,7 @@ class Group:
 class Member:
     """One subscriber joined to a hub."""
 
-    hub: BoardHub
+    hub: StreamHub
     group: Group
     sink: FrameSink
     # Events up to this sequence reached the subscriber before it joined.
@@ -152,15 +208,10 @@ async def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None
         raise
 
 
-class BoardHub:
-    def __init__(
-        self, bus: EventBus, workspace_id: int, pipeline_id: int, deliverable: Deliverable, replay: Replay
-    ) -> None:
+class StreamHub:
+    def __init__(self, bus: EventBus, stream: Stream) -> None:
         self.bus = bus
-        self.workspace_id = workspace_id
-        self.pipeline_id = pipeline_id
-        self.deliverable = deliverable
-        self.replay = replay
+        self.stream = stream
         # The newest sequence the hub has taken on: everything up to it was
         # or is being delivered to members, so a joiner must have read the
         # log up to it first.
@@ -169,21 +220,21 @@ class BoardHub:
         self.users = 0
         self.senders: set[asyncio.Future[None]] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.task = asyncio.create_task(self._run(), name=f"board-hub:{pipeline_id}")
+        self.task = asyncio.create_task(self._run(), name=f"live-hub:{stream.workspace_id}:{stream.key}")
 
     @property
     def running(self) -> bool:
         return not self.task.done()
 
     def join(
-        self, key: Hashable, scope: Scope, ctx: Context, render: Render, sink: FrameSink, start_after: int
+        self, key: Hashable, audience: Any, ctx: Context, render: Render, sink: FrameSink, start_after: int
     ) -> Member:
         """Add a subscriber that has delivered everything up to
         `start_after` (which must be >= self.last). Never awaits."""
         assert start_after >= self.last, "a joiner must have caught up with the hub"
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = Group(key, scope, ctx, render)
+            group = self.groups[key] = Group(key, audience, ctx, render)
         member = Member(self, group, sink, start_after, asyncio.get_running_loop().create_future())
         group.members[member] = None
         return member
@@ -197,62 +248,54 @@ class BoardHub:
     async def _run(self) -> None:
         error: BaseException | None = None
         try:
-            async with self.bus.listen(self.workspace_id) as live:
+            async with self.bus.listen(self.stream.workspace_id) as live:
                 # Listening first, then reading the sequence: an event
                 # committed in between is both <= last (read by joiners from
                 # the log) and dropped here as already seen.
-                sequence = (
-                    await Pipeline.filter(id=self.pipeline_id).values_list("board_sequence", flat=True)
-                )[0]
-                self.last = sequence
+                self.last = await self.stream.latest()
                 self.ready.set_result(None)
                 async for wire in live:
                     await self._take(wire)
             error = RuntimeError("the event bus stopped")
         except asyncio.CancelledError:
-            error = RuntimeError("the board hub was stopped")
+            error = RuntimeError("the live hub was stopped")
             raise
         except Exception as exc:
-            log.exception("board hub of pipeline %s failed", self.pipeline_id)
+            log.exception("live hub of %r failed", self.stream)
             error = exc
         finally:
             if not self.ready.done():
-                self.ready.set_exception(error or RuntimeError("the board hub stopped"))
+                self.ready.set_exception(error or RuntimeError("the live hub stopped"))
             for group in self.groups.values():
                 for member in group.members:
                     if not member.wake.done():
-                        member.wake.set_exception(error or RuntimeError("the board hub stopped"))
+                        member.wake.set_exception(error or RuntimeError("the live hub stopped"))
             for sender in self.senders:
                 sender.cancel()
 
     async def _take(self, wire: dict[str, Any] | None) -> None:
-        if wire is not None:
-            if wire.get("pipeline_id") != self.pipeline_id or wire.get("board_sequence") is None:
-                return
-            if wire["board_sequence"] <= self.last:
-                return  # already taken (from the log, or a duplicate publish)
-        if wire is None or wire["board_sequence"] > self.last + 1:
-            # Missed something (a resync marker or a gap): read the log once
-            # for every member.
-            until = None if wire is None else wire["board_sequence"]
-            async for event in self.replay(self.pipeline_id, self.last, until):
+        action, sequence = step(self.stream, wire, self.last)
+        if action == "gap":
+            # Read the log once for every member.
+            async for event in self.stream.replay(self.last, sequence):
                 await self._deliver(event)
-            return
-        await self._deliver(wire)
+        elif action == "next" and wire is not None:
+            await self._deliver(wire)
 
     async def _deliver(self, wire: dict[str, Any]) -> None:
-        sequence = wire["board_sequence"]
+        sequence = self.stream.sequence_of(wire)
+        assert sequence is not None
         # Taken before any await: a subscriber joining meanwhile has read
         # this event from the log and is skipped below.
         self.last = sequence
         for group in list(self.groups.values()):
-            record = await self.deliverable(group.ctx, group.scope, wire)
+            record = await self.stream.deliverable(group.ctx, group.audience, wire)
             if record is None:
                 continue
             try:
                 payload = await group.render(record)
             except Exception:
-                log.exception("board event %s of pipeline %s failed to render", sequence, self.pipeline_id)
+                log.exception("event %s of %r failed to render", sequence, self.stream)
                 continue
             for member in list(group.members):
                 if member.start_after < sequence:
@@ -260,19 +303,18 @@ class BoardHub:
 
 
 class HubRegistry:
-    """The process's hubs, one per pipeline, alive while a subscriber uses it."""
+    """The process's hubs, one per stream, alive while a subscriber uses it."""
 
     def __init__(self) -> None:
-        self.hubs: dict[tuple[int, int], BoardHub] = {}
+        # By (workspace id, stream key): a pipeline's board by the pipeline id.
+        self.hubs: dict[tuple[int, Hashable], StreamHub] = {}
 
     @contextlib.asynccontextmanager
-    async def use(
-        self, bus: EventBus, workspace_id: int, pipeline_id: int, deliverable: Deliverable, replay: Replay
-    ) -> AsyncIterator[BoardHub]:
-        key = (workspace_id, pipeline_id)
+    async def use(self, bus: EventBus, stream: Stream) -> AsyncIterator[StreamHub]:
+        key = (stream.workspace_id, stream.key)
         hub = self.hubs.get(key)
         if hub is None or not hub.running or hub.bus is not bus:
-            hub = self.hubs[key] = BoardHub(bus, workspace_id, pipeline_id, deliverable, replay)
+            hub = self.hubs[key] = StreamHub(bus, stream)
         hub.users += 1
         try:
             await asyncio.shield(hub.ready)

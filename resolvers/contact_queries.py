@@ -19,7 +19,7 @@ from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.numbering import or_number
-from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.pagination import Page, SortKey, order_keys, paginate_for
 from revgraph.resolvers.validation import search_text
 
 # A search with at least this many digits also looks in phone numbers, so
@@ -81,13 +81,7 @@ DEFAULT_ORDER = [{"field": "CREATED_AT", "direction": "DESC"}]
 
 def sort_keys(order_by: list[Mapping[str, str]] | None) -> list[SortKey]:
     """The keyset for `orderBy`, always ending with id so it is total."""
-    keys: list[SortKey] = []
-    for order in order_by or DEFAULT_ORDER:
-        column, kind = ORDER_KEYS[order["field"]]
-        if all(k.column != column for k in keys):
-            keys.append(SortKey(column, descending=order["direction"] == "DESC", kind=kind))
-    keys.append(SortKey("id", descending=keys[-1].descending, kind="int"))
-    return keys
+    return order_keys(order_by, ORDER_KEYS, DEFAULT_ORDER)[0]
 
 
 def search_q(search: str | None) -> Q:

@@ -14,7 +14,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
-from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.pagination import Page, SortKey, order_keys, paginate_for
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
 
@@ -25,7 +25,7 @@ ORDER_KEYS = {
     "POSITION": ("rank", "int"),
     "EXPECTED_CLOSE_DATE": ("expected_close_date", "datetime"),
 }
-NULLABLE_ORDER = {"VALUE", "EXPECTED_CLOSE_DATE"}
+NULLABLE_ORDER = frozenset({"VALUE", "EXPECTED_CLOSE_DATE"})
 # DealFilter fields: what each one tests (resolvers/filtering.py).
 DEAL_FIELDS: filtering.FieldMap = {
     "title": filtering.FieldSpec("title", filtering.STRING),
@@ -60,18 +60,8 @@ def _search_q(search: str | None) -> Q:
 
 
 def _sort_keys(order: list[dict[str, Any]] | None) -> tuple[list[SortKey], Q]:
-    keys: list[SortKey] = []
-    non_null = Q()
-    for item in order or [{"field": "CREATED_AT", "direction": "DESC"}]:
-        column, kind = ORDER_KEYS[item["field"]]
-        keys.append(SortKey(column, item["direction"] == "DESC", kind))
-        if item["field"] in NULLABLE_ORDER:
-            # Keyset pagination needs NOT NULL keys: deals without a value or
-            # date are left out of a list ordered by that field.
-            non_null &= Q(**{f"{column}__isnull": False})
-    descending = keys[-1].descending if keys else True
-    keys.append(SortKey("id", descending, "int"))
-    return keys, non_null
+    # Deals without a value or date are left out of a list ordered by that field.
+    return order_keys(order, ORDER_KEYS, [{"field": "CREATED_AT", "direction": "DESC"}], NULLABLE_ORDER)
 
 
 async def list_deals(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -43,6 +43,28 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime": datetime.fromisoformat,
     "decimal": Decimal,
 }
+
+
+def order_keys(
+    order_by: Sequence[Mapping[str, Any]] | None,
+    columns: Mapping[str, tuple[str, str]],
+    default: Sequence[Mapping[str, Any]],
+    nullable: frozenset[str] = frozenset(),
+) -> tuple[list[SortKey], Q]:
+    """The keyset of an `orderBy` (each field's column once, then the id, so
+    the order is total) and the condition that leaves out the rows whose
+    key is empty for an ordering by a `nullable` field: keyset keys must be
+    NOT NULL, so a list ordered by such a field shows only rows that have it."""
+    keys: list[SortKey] = []
+    present = Q()
+    for order in order_by or default:
+        column, kind = columns[order["field"]]
+        if all(key.column != column for key in keys):
+            keys.append(SortKey(column, descending=order["direction"] == "DESC", kind=kind))
+        if order["field"] in nullable:
+            present &= Q(**{f"{column}__isnull": False})
+    keys.append(SortKey("id", descending=keys[-1].descending if keys else True, kind="int"))
+    return keys, present
 
 
 def _encode_value(value: Any) -> Any:

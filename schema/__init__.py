@@ -141,6 +141,7 @@ Subscription = merge_types(
     "Subscription",
     (
         board_schema.BoardSubscription,
+        inbox_schema.InboxSubscription,
         distribution_schema.DistributionSubscription,
         automation_operations.AutomationsSubscription,
     ),

@@ -7,8 +7,11 @@ from enum import Enum
 
 import strawberry
 
+from revgraph.schema.common import IDFilter
 from revgraph.schema.contacts import ContactFilter
 from revgraph.schema.deal_filters import DealFilter
+from revgraph.schema.inbox.conversations import ConversationPriority, ConversationStatus
+from revgraph.schema.inbox.setup import ChannelKind
 
 
 @strawberry.enum(description="The event from the log that starts a rule.")
@@ -27,6 +30,26 @@ class AutomationTriggerKind(Enum):
     NOTE_ADDED = "NOTE_ADDED"
     ASSIGNMENT_MADE = "ASSIGNMENT_MADE"
     ASSIGNMENT_QUEUED = "ASSIGNMENT_QUEUED"
+    CONVERSATION_CREATED = strawberry.enum_value(
+        "CONVERSATION_CREATED", description="A contact's message opened a conversation in an inbox."
+    )
+    CONVERSATION_ASSIGNED = strawberry.enum_value(
+        "CONVERSATION_ASSIGNED",
+        description="A conversation was given to someone: opened routed, assigned, transferred or re-routed (not unassigned).",
+    )
+    CONVERSATION_RESOLVED = strawberry.enum_value(
+        "CONVERSATION_RESOLVED", description="A conversation was resolved."
+    )
+    MESSAGE_RECEIVED = strawberry.enum_value(
+        "MESSAGE_RECEIVED", description="A message from the contact arrived in a conversation."
+    )
+    SLA_WARNING = strawberry.enum_value(
+        "SLA_WARNING",
+        description="A conversation's SLA deadline falls within its policy's warnBeforeMinutes (once per deadline).",
+    )
+    SLA_BREACHED = strawberry.enum_value(
+        "SLA_BREACHED", description="A conversation's SLA deadline passed (once per deadline)."
+    )
 
 
 @strawberry.enum(description="Who gets a task an automation creates.")
@@ -63,7 +86,8 @@ class AutomationNotifyRecipient(Enum):
 
 TEMPLATE_HELP = (
     "Placeholders: {{contact.name}}, {{contact.email}}, {{contact.phone}}, {{deal.title}}, "
-    "{{deal.value}}, {{deal.stage}}, {{owner.name}}, {{owner.email}}, {{rule.name}}."
+    "{{deal.value}}, {{deal.stage}}, {{owner.name}}, {{owner.email}}, {{rule.name}} "
+    "(on conversation triggers the owner is the conversation's assignee)."
 )
 
 
@@ -108,9 +132,73 @@ class AutomationSetFieldInput:
     )
 
 
-@strawberry.input(description="A tag to add to or remove from the subject's contact.")
+@strawberry.input(description="A tag to add to or remove from the subject's contact (or its conversation).")
 class AutomationTagInput:
     tag: str = strawberry.field(description="The tag.")
+
+
+@strawberry.input(
+    description="Give the conversation to a user (as assignConversation does), or through a queue (its strategy chooses; nobody available now: an unassigned conversation waits in that queue, an assigned one stays). Set exactly one."
+)
+class AutomationAssignConversationInput:
+    user_id: strawberry.ID | None = strawberry.field(default=None, description="An active user.")
+    queue_id: strawberry.ID | None = strawberry.field(default=None, description="A queue.")
+
+
+@strawberry.input(
+    description="Transfer the conversation (as transferConversation does) to a user or back through a queue, the reason written in the thread. Set exactly one of userId and queueId. A resolved conversation is not transferred (the run fails)."
+)
+class AutomationTransferConversationInput:
+    user_id: strawberry.ID | None = strawberry.field(default=None, description="An active user.")
+    queue_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A queue; nobody available now: it waits in that queue's backlog."
+    )
+    reason: str | None = strawberry.field(default=None, description="At most 500 characters.")
+
+
+@strawberry.input(
+    description="Send a canned response as an OUTBOUND TEXT from the automation (no author: it is no human reply, so the contact's wait and the SLA clock go on). Inside the channel's reply window only: outside it nothing is sent and the run fails with WINDOW_CLOSED."
+)
+class AutomationSendCannedResponseInput:
+    short_code: str = strawberry.field(
+        description='The canned response\'s shortCode ("/" optional, any case); it must exist when the rule is saved.'
+    )
+
+
+@strawberry.input(description="Set the conversation's priority.")
+class AutomationSetConversationPriorityInput:
+    priority: ConversationPriority = strawberry.field(description="LOW, MEDIUM, HIGH or URGENT.")
+
+
+@strawberry.input(
+    description="Conditions on the conversation of a conversation trigger, evaluated when the event arrives: every field set must hold."
+)
+class AutomationConversationFilter:
+    and_: list[AutomationConversationFilter] | None = strawberry.field(
+        name="and", default=strawberry.UNSET, description="All of these."
+    )
+    or_: list[AutomationConversationFilter] | None = strawberry.field(
+        name="or", default=strawberry.UNSET, description="Any of these."
+    )
+    not_: AutomationConversationFilter | None = strawberry.field(
+        name="not", default=strawberry.UNSET, description="Not this."
+    )
+    status: list[ConversationStatus] | None = strawberry.field(
+        default=strawberry.UNSET, description="One of these statuses."
+    )
+    priority: list[ConversationPriority] | None = strawberry.field(
+        default=strawberry.UNSET, description="One of these priorities."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Has every one of these tags."
+    )
+    inbox_id: IDFilter | None = strawberry.field(default=strawberry.UNSET, description="The inbox.")
+    assignee_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The assignee (isNull: true for the unassigned)."
+    )
+    channel: list[ChannelKind] | None = strawberry.field(
+        default=strawberry.UNSET, description="The inbox's channel is one of these."
+    )
 
 
 @strawberry.input(description="Move the deal to a stage, through the same stage gates as a user's move.")
@@ -185,6 +273,25 @@ class AutomationActionInput:
         default=None,
         description="Change the contact's score; records contact.score_changed (a CONTACT_SCORE_CHANGED trigger).",
     )
+    assign_conversation: AutomationAssignConversationInput | None = strawberry.field(
+        default=None, description="Conversation triggers only: assign the conversation."
+    )
+    transfer_conversation: AutomationTransferConversationInput | None = strawberry.field(
+        default=None, description="Conversation triggers only: transfer the conversation."
+    )
+    resolve_conversation: bool | None = strawberry.field(
+        default=None,
+        description="Conversation triggers only: true resolves the conversation (one already resolved is left so).",
+    )
+    send_canned_response: AutomationSendCannedResponseInput | None = strawberry.field(
+        default=None, description="Conversation triggers only: send a canned response in the conversation."
+    )
+    set_conversation_priority: AutomationSetConversationPriorityInput | None = strawberry.field(
+        default=None, description="Conversation triggers only: set the conversation's priority."
+    )
+    add_conversation_tag: AutomationTagInput | None = strawberry.field(
+        default=None, description="Conversation triggers only: add a tag to the conversation."
+    )
     wait_minutes: int | None = strawberry.field(
         default=None,
         description="Wait this long (1..527040 minutes) before the action; resumes within ~30 s.",
@@ -204,5 +311,9 @@ class AutomationRuleInput:
     )
     deal_conditions: DealFilter | None = strawberry.field(
         default=None, description="The subject's deal must match (no deal: the rule does not run)."
+    )
+    conversation_conditions: AutomationConversationFilter | None = strawberry.field(
+        default=None,
+        description="Conversation triggers only: the conversation must match (evaluated when the event arrives).",
     )
     actions: list[AutomationActionInput] = strawberry.field(description="1..20 steps, in order.")

@@ -17,6 +17,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.automations.definitions import KIND_NAMES
 from revgraph.resolvers.distribution.live import visible_contact, visible_deal
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.inbox import queries as inbox_queries
 from revgraph.schema.automation_inputs import (
     AutomationEmailRecipient,
     AutomationField,
@@ -29,6 +30,7 @@ from revgraph.schema.connections import Connection
 from revgraph.schema.contacts import Contact
 from revgraph.schema.deals import Deal, Stage
 from revgraph.schema.identity import User
+from revgraph.schema.inbox.conversations import Conversation, ConversationPriority
 from revgraph.schema.queues import Queue
 
 
@@ -55,6 +57,12 @@ class AutomationActionType(Enum):
     SEND_EMAIL = "sendEmail"
     NOTIFY = "notify"
     ADJUST_SCORE = "adjustScore"
+    ASSIGN_CONVERSATION = "assignConversation"
+    TRANSFER_CONVERSATION = "transferConversation"
+    RESOLVE_CONVERSATION = "resolveConversation"
+    SEND_CANNED_RESPONSE = "sendCannedResponse"
+    SET_CONVERSATION_PRIORITY = "setConversationPriority"
+    ADD_CONVERSATION_TAG = "addConversationTag"
 
 
 async def _stage(info: Info, pk: int | None) -> Stage | None:
@@ -67,6 +75,13 @@ async def _stage(info: Info, pk: int | None) -> Stage | None:
 async def _user(info: Info, pk: int | None) -> User | None:
     row = await loaders.users(ctx_of(info)).load(pk) if pk else None
     return User.of(row) if row else None
+
+
+async def _queue(info: Info, pk: int | None) -> Queue | None:
+    if pk is None:
+        return None
+    row = await loaders.loader(ctx_of(info), "queues", lambda ws: loaders.by_id(ws, QueueRow)).load(pk)
+    return Queue.of(row) if row else None
 
 
 @strawberry.type(description="What starts a rule.")
@@ -136,6 +151,23 @@ class AutomationNotify:
         return await _user(info, self.user_pk)
 
 
+@strawberry.type(description="Where assignConversation / transferConversation send the conversation.")
+class AutomationConversationTarget:
+    reason: str | None = strawberry.field(
+        description="transferConversation: the reason written in the thread."
+    )
+    user_pk: strawberry.Private[int | None]
+    queue_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="To this user (null: through the queue).")
+    async def user(self, info: Info) -> User | None:
+        return await _user(info, self.user_pk)
+
+    @strawberry.field(description="Through this queue (null: to the user).")
+    async def queue(self, info: Info) -> Queue | None:
+        return await _queue(info, self.queue_pk)
+
+
 @strawberry.type(description="When a delayed action is skipped (and the run ends).")
 class AutomationExitCondition:
     unless_contacted: bool = strawberry.field(description="Someone worked the lead after the trigger.")
@@ -149,21 +181,30 @@ class AutomationAction:
     exit_condition: AutomationExitCondition | None = strawberry.field(description="With a wait.")
     create_task: AutomationCreateTask | None = strawberry.field(description="createTask.")
     set_field: AutomationSetField | None = strawberry.field(description="setField.")
-    tag: str | None = strawberry.field(description="addTag / removeTag: the tag.")
+    tag: str | None = strawberry.field(description="addTag / removeTag / addConversationTag: the tag.")
     move_deal: AutomationMoveDeal | None = strawberry.field(description="moveDeal.")
     send_email: AutomationSendEmail | None = strawberry.field(description="sendEmail.")
     notify: AutomationNotify | None = strawberry.field(description="notify.")
     points: int | None = strawberry.field(description="adjustScore: points added (negative: taken).")
+    assign_conversation: AutomationConversationTarget | None = strawberry.field(
+        description="assignConversation: to whom."
+    )
+    transfer_conversation: AutomationConversationTarget | None = strawberry.field(
+        description="transferConversation: to whom, and why."
+    )
+    short_code: str | None = strawberry.field(
+        description="sendCannedResponse: the canned response's shortCode."
+    )
+    priority: ConversationPriority | None = strawberry.field(
+        description="setConversationPriority: the priority."
+    )
     params: strawberry.Private[dict[str, Any]]
 
     @strawberry.field(description="distribute: the queue.")
     async def queue(self, info: Info) -> Queue | None:
         if self.type is not AutomationActionType.DISTRIBUTE:
             return None
-        row = await loaders.loader(ctx_of(info), "queues", lambda ws: loaders.by_id(ws, QueueRow)).load(
-            self.params["queueId"]
-        )
-        return Queue.of(row) if row else None
+        return await _queue(info, self.params["queueId"])
 
     @strawberry.field(description="assign: the new owner.")
     async def assignee(self, info: Info) -> User | None:
@@ -201,6 +242,18 @@ class AutomationAction:
             else None,
             tag=p.get("tag"),
             points=p.get("points"),
+            assign_conversation=AutomationConversationTarget(
+                reason=None, user_pk=p.get("userId"), queue_pk=p.get("queueId")
+            )
+            if kind == "assignConversation"
+            else None,
+            transfer_conversation=AutomationConversationTarget(
+                reason=p.get("reason"), user_pk=p.get("userId"), queue_pk=p.get("queueId")
+            )
+            if kind == "transferConversation"
+            else None,
+            short_code=p.get("shortCode"),
+            priority=ConversationPriority(p["priority"]) if kind == "setConversationPriority" else None,
             move_deal=AutomationMoveDeal(lost_reason=p.get("lostReason"), stage_pk=p["stageId"])
             if kind == "moveDeal"
             else None,
@@ -230,6 +283,9 @@ class AutomationRule(Node):
         description="The ContactFilter the subject must match."
     )
     deal_conditions: JSON | None = strawberry.field(description="The DealFilter the subject must match.")
+    conversation_conditions: JSON | None = strawberry.field(
+        description="The AutomationConversationFilter the conversation must match (conversation triggers)."
+    )
     actions: list[AutomationAction] = strawberry.field(description="The steps, in order.")
     created_at: datetime = strawberry.field(description="When it was created; it acts on later events only.")
 
@@ -249,6 +305,7 @@ class AutomationRule(Node):
             ),
             contact_conditions=row.contact_conditions,
             deal_conditions=row.deal_conditions,
+            conversation_conditions=row.conversation_conditions,
             actions=[AutomationAction.of(a) for a in row.actions or []],
             created_at=row.created_at,
         )
@@ -285,6 +342,14 @@ class AutomationRun(Node):
     async def deal(self, info: Info) -> Deal | None:
         row = await visible_deal(ctx_of(info), self.row.deal_id) if self.row.deal_id else None
         return Deal.of(row) if row else None
+
+    @strawberry.field(description="The conversation of a conversation trigger, if any.")
+    async def conversation(self, info: Info) -> Conversation | None:
+        if not self.row.conversation_id:
+            return None
+        ctx = ctx_of(info)
+        row = await inbox_queries.get_conversation(ctx, self.row.conversation_id)
+        return Conversation.of(row, ctx) if row else None
 
     @classmethod
     def of(cls, row: Any) -> AutomationRun:

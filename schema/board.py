@@ -1,12 +1,16 @@
-"""The live board subscription."""
+"""The live board subscription, and the shared execution of live events
+that every stream's subscription uses (the inbox's too: schema/inbox/live.py):
+one execution per event, selection set and audience, written to each
+subscriber's socket by the stream's hub (resolvers/board_hub.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -24,7 +28,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from revgraph.resolvers import board, loaders
-from revgraph.resolvers.board_hub import FrameSink, Render, current_sink
+from revgraph.resolvers.board_hub import Direct, FrameSink, Render, current_sink
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.schema.common import ctx_of
@@ -39,10 +43,33 @@ def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
     return strawberry.ID(encode_id(type_name, pk)) if pk is not None else None
 
 
+class LiveEventRoot:
+    """The root value of a live stream's event (BoardEvent, InboxEvent): one
+    per delivery record, built by `build`, so every subscriber the record
+    goes to executes against the same object and shares its results
+    (SharedEventExecutionContext)."""
+
+    @property
+    def shared_results(self) -> dict[Any, Any]:
+        """Execution results of this event, by operation: see SharedEventExecutionContext."""
+        return cast(Any, self).record.shared
+
+    @classmethod
+    def build(cls, record: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def of(cls, record: Any) -> Any:
+        payload = record.shared.get("payload")
+        if payload is None:
+            payload = record.shared["payload"] = cls.build(record)
+        return payload
+
+
 @strawberry.type(
     description="One change to a card of the board. A moveDeal (with or without patch) is exactly one MOVED. Sent to each subscriber who could see the deal before or after the change; `deal` is null when the subscriber cannot see it after."
 )
-class BoardEvent:
+class BoardEvent(LiveEventRoot):
     sequence: int = strawberry.field(
         description="Strictly increasing per pipeline, without gaps; resume with boardEvents(since:)."
     )
@@ -72,26 +99,18 @@ class BoardEvent:
         row = await loaders.users(self.record.ctx).load(self.record.actor_user_id)
         return User.of(row) if row else None
 
-    @property
-    def shared_results(self) -> dict[Any, Any]:
-        """Execution results of this event, by operation: see SharedEventExecutionContext."""
-        return self.record.shared
-
     @classmethod
-    def of(cls, record: board.BoardEventRecord) -> BoardEvent:
-        payload = record.shared.get("payload")
-        if payload is None:
-            payload = record.shared["payload"] = cls(
-                sequence=record.sequence,
-                kind=BoardEventKind(record.kind),
-                deal_id=_gid("Deal", record.deal_id),
-                from_stage_id=_gid("Stage", record.from_stage_id),
-                to_stage_id=_gid("Stage", record.to_stage_id),
-                after_deal_id=_gid("Deal", record.after_deal_id),
-                at=record.at,
-                record=record,
-            )
-        return payload
+    def build(cls, record: board.BoardEventRecord) -> BoardEvent:
+        return cls(
+            sequence=record.sequence,
+            kind=BoardEventKind(record.kind),
+            deal_id=_gid("Deal", record.deal_id),
+            from_stage_id=_gid("Stage", record.from_stage_id),
+            to_stage_id=_gid("Stage", record.to_stage_id),
+            after_deal_id=_gid("Deal", record.after_deal_id),
+            at=record.at,
+            record=record,
+        )
 
 
 class PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -131,15 +150,28 @@ class SharedEventExecutionContext(PerEventExecutionContext):
         return asyncio.shield(future)
 
 
+@contextlib.contextmanager
+def stream_errors() -> Iterator[None]:
+    """A stream that cannot start (NOT_FOUND, FORBIDDEN...) ends with an
+    execution error carrying the code, as a query's would."""
+    try:
+        yield
+    except DomainError as error:
+        raise GraphQLError(error.problems[0].message, extensions={"code": error.problems[0].code}) from error
+    except AuthError as error:
+        raise GraphQLError(str(error), extensions={"code": error.code}) from error
+
+
 def _variables_key(variables: dict[str, Any]) -> str:
     return json.dumps(variables, sort_keys=True, default=str)
 
 
-def _direct(info: Info, sink: FrameSink) -> board.Direct:
-    """Live delivery through the pipeline's hub for this subscriber: its
+def direct_delivery(info: Info, sink: FrameSink, root_of: Callable[[Any], Any]) -> Direct:
+    """Live delivery through a stream's hub for this subscriber: its
     selection set is executed once per event for every subscriber of the
-    process sharing it (and a visibility scope), and the frame written to
-    each socket."""
+    process sharing it (and an audience), and the frame written to each
+    socket. `root_of` turns a delivery record into the subscription's root
+    value (BoardEvent.of)."""
     raw: GraphQLResolveInfo = info._raw_info
     operation = raw.operation
     # The root field's own arguments (pipelineId, since) do not change what
@@ -149,7 +181,7 @@ def _direct(info: Info, sink: FrameSink) -> board.Direct:
     used += sorted(_variables_in(list(raw.fragments.values())))
     values = raw.variable_values or {}
     key = (id(operation), _variables_key({name: values.get(name) for name in used}))
-    return board.Direct(sink=sink, selection_key=key, render=_renderer(raw, sink.variables))
+    return Direct(sink=sink, selection_key=key, render=_renderer(raw, sink.variables, root_of))
 
 
 def _variables_in(nodes: list[Any]) -> set[str]:
@@ -169,13 +201,15 @@ def _variables_in(nodes: list[Any]) -> set[str]:
     return found
 
 
-def _renderer(raw: GraphQLResolveInfo, variables: dict[str, Any] | None) -> Render:
+def _renderer(
+    raw: GraphQLResolveInfo, variables: dict[str, Any] | None, root_of: Callable[[Any], Any]
+) -> Render:
     document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
     name = raw.operation.name.value if raw.operation.name else None
     request_id = raw.context["ctx"].request_id
     executor: Any = None
 
-    async def render(record: board.BoardEventRecord) -> str:
+    async def render(record: Any) -> str:
         nonlocal executor
         if executor is None:
             built = PerEventExecutionContext.build(
@@ -189,7 +223,7 @@ def _renderer(raw: GraphQLResolveInfo, variables: dict[str, Any] | None) -> Rend
             if isinstance(built, list):
                 raise built[0]
             executor = built
-        result: Any = execute_subscription_event(executor.build_per_event_executor(BoardEvent.of(record)))
+        result: Any = execute_subscription_event(executor.build_per_event_executor(root_of(record)))
         if optimized_is_awaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
@@ -213,13 +247,7 @@ class BoardSubscription:
         ctx = ctx_of(info)
         pk = pk_of(pipeline_id, "Pipeline") or 0
         sink = current_sink.get()
-        try:
-            stream = board.board_events(ctx, pk, since, _direct(info, sink) if sink is not None else None)
-            async for record in stream:
+        direct = direct_delivery(info, sink, BoardEvent.of) if sink is not None else None
+        with stream_errors():
+            async for record in board.board_events(ctx, pk, since, direct):
                 yield BoardEvent.of(record)
-        except DomainError as error:
-            raise GraphQLError(
-                error.problems[0].message, extensions={"code": error.problems[0].code}
-            ) from error
-        except AuthError as error:
-            raise GraphQLError(str(error), extensions={"code": error.code}) from error

@@ -14,7 +14,7 @@ import dramatiq
 
 from revgraph.models.automation import AutomationRule
 from revgraph.resolvers.automations import engine
-from revgraph.resolvers.automations.definitions import EVENT_KINDS
+from revgraph.resolvers.automations.definitions import EVENT_KINDS, KIND_NAMES, source_kinds
 from revgraph.resolvers.settings import Settings
 from revgraph.tasks.broker import broker
 from revgraph.tasks.runtime import DISPATCH_HOOKS
@@ -85,21 +85,23 @@ async def wake_due() -> None:
 async def dispatch_to_automations(events: list[dict[str, Any]]) -> None:
     """Dispatch hook (after commit): events of a kind some enabled rule of
     their workspace listens to go to `automations.evaluate` (one query per
-    batch); run-starting events send their run."""
+    batch); run-starting events send their run. (The inbox's kinds go
+    whatever their data: the engine decides what they fire and marks them
+    evaluated, so the lost-evaluation scan agrees with this hook.)"""
     for event in events:
         if event.get("kind") in engine.RUN_SENDING_KINDS:
             send_run(int(event["data"]["runId"]))
     candidates = [e for e in events if e.get("kind") in EVENT_KINDS]
     if not candidates:
         return
-    listened = set(
-        await AutomationRule.filter(
-            workspace_id__in={e["workspace_id"] for e in candidates},
-            trigger_kind__in={e["kind"] for e in candidates},
-            enabled=True,
-            deleted_at=None,
-        ).values_list("workspace_id", "trigger_kind")
-    )
+    kinds = {e["kind"] for e in candidates}
+    rules = await AutomationRule.filter(
+        workspace_id__in={e["workspace_id"] for e in candidates},
+        trigger_kind__in={t for t in KIND_NAMES if kinds.intersection(source_kinds(t))},
+        enabled=True,
+        deleted_at=None,
+    ).values_list("workspace_id", "trigger_kind")
+    listened = {(workspace_id, kind) for workspace_id, trigger in rules for kind in source_kinds(trigger)}
     for event in candidates:
         if (event["workspace_id"], event["kind"]) in listened:
             evaluate.send(event["id"])

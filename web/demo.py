@@ -40,6 +40,7 @@ from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.web import demo_data as vocab
 from revgraph.web.demo_data import AGENTS, MANAGERS, TEAMS, WORKSPACE_NAME, Person
+from revgraph.web.demo_inbox import add_inbox
 
 SEED = 2026
 CONTACTS = 200
@@ -421,6 +422,7 @@ SECTIONS: list[Section] = [
     add_pipeline,
     add_queues,
     add_rules,
+    add_inbox,
 ]
 
 

@@ -187,6 +187,7 @@ class Migration(migrations.Migration):
                 "WHERE status <> 'RESOLVED'",
                 "CREATE UNIQUE INDEX uniq_conversation_number ON conversation (workspace_id, number)",
                 "CREATE INDEX idx_conversation_ws_last ON conversation (workspace_id, last_message_at, id)",
+                "CREATE INDEX idx_conversation_ws_created ON conversation (workspace_id, created_at)",
                 "CREATE INDEX idx_conversation_assignee ON conversation (assignee_id, status)",
                 "CREATE INDEX idx_conversation_contact ON conversation (contact_id)",
                 "CREATE INDEX idx_conversation_sla_check ON conversation (sla_next_check_at) "
@@ -213,6 +214,7 @@ class Migration(migrations.Migration):
                 "DROP INDEX uniq_conversation_unresolved",
                 "DROP INDEX uniq_conversation_number",
                 "DROP INDEX idx_conversation_ws_last",
+                "DROP INDEX idx_conversation_ws_created",
                 "DROP INDEX idx_conversation_assignee",
                 "DROP INDEX idx_conversation_contact",
                 "DROP INDEX idx_conversation_sla_check",

@@ -11,6 +11,7 @@ from revgraph.models.automation import AutomationRule, AutomationRun, Notificati
 from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Stage
 from revgraph.resolvers import activities, contacts, deal_moves, deals, scoring
+from revgraph.resolvers.automations.conversation_actions import CONVERSATION_ACTIONS, perform_on_conversation
 from revgraph.resolvers.automations.definitions import SETTABLE_FIELDS
 from revgraph.resolvers.automations.email import send_email
 from revgraph.resolvers.automations.subjects import Subject, manager_of, render
@@ -40,6 +41,8 @@ async def perform(
     """Do one action (caller's transaction) and say what was done."""
     params = action["params"]
     kind = action["type"]
+    if kind in CONVERSATION_ACTIONS:
+        return await perform_on_conversation(ctx, rule, kind, params, subject)
     if kind == "createTask":
         return await _create_task(ctx, rule, params, subject)
     if kind == "setField":

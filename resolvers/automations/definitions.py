@@ -10,6 +10,7 @@ from typing import Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.pipeline import Stage
+from revgraph.resolvers.automations.conversation_actions import CONVERSATION_ACTIONS, conversation_params
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
@@ -37,11 +38,55 @@ TRIGGER_KINDS = {
     "NOTE_ADDED": "note.added",
     "ASSIGNMENT_MADE": "assignment.made",
     "ASSIGNMENT_QUEUED": "assignment.queued",
+    "CONVERSATION_CREATED": "conversation.created",
+    "CONVERSATION_ASSIGNED": "conversation.assigned",
+    "CONVERSATION_RESOLVED": "conversation.resolved",
+    "MESSAGE_RECEIVED": "conversation.message_received",
+    "SLA_WARNING": "conversation.sla_warning",
+    "SLA_BREACHED": "conversation.sla_breached",
 }
-EVENT_KINDS = frozenset(TRIGGER_KINDS.values())
 KIND_NAMES = {kind: name for name, kind in TRIGGER_KINDS.items()}
+# A rule's trigger kind is the log kind it listens to, except these, which
+# read the inbox's log: kind -> the log kinds that may fire it (fired_triggers
+# decides from the event's data).
+TRIGGER_SOURCES = {
+    "conversation.assigned": ("conversation.assigned", "conversation.created"),
+    "conversation.resolved": ("conversation.status_changed",),
+    "conversation.message_received": ("message.created",),
+}
+# Log kinds that may fire some trigger.
+EVENT_KINDS = frozenset(k for kind in TRIGGER_KINDS.values() for k in TRIGGER_SOURCES.get(kind, (kind,)))
 # Triggers whose subject is always a deal: deal actions need one of these.
 DEAL_TRIGGERS = frozenset({"deal.created", "deal.updated", "deal.stage_changed"})
+# Triggers whose subject is a conversation (and its contact): conversation
+# actions and conditions need one of these.
+CONVERSATION_TRIGGERS = frozenset(
+    kind for name, kind in TRIGGER_KINDS.items() if name.startswith(("CONVERSATION_", "MESSAGE_", "SLA_"))
+)
+
+
+def source_kinds(trigger_kind: str) -> tuple[str, ...]:
+    """The log kinds a rule of this trigger kind listens to."""
+    return TRIGGER_SOURCES.get(trigger_kind, (trigger_kind,))
+
+
+def fired_triggers(event_kind: str, data: dict[str, Any] | None) -> tuple[str, ...]:
+    """The trigger kinds a logged event fires: its own kind, or for the
+    inbox's events what they mean — a conversation given to someone (also
+    when it opens routed), resolved, or a message from the contact."""
+    data = data or {}
+    if event_kind == "conversation.created":
+        assigned = data.get("assigneeId") is not None
+        return ("conversation.created", "conversation.assigned") if assigned else ("conversation.created",)
+    if event_kind == "conversation.assigned":
+        return ("conversation.assigned",) if data.get("assigneeId") is not None else ()
+    if event_kind == "conversation.status_changed":
+        return ("conversation.resolved",) if data.get("to") == "RESOLVED" else ()
+    if event_kind == "message.created":
+        return ("conversation.message_received",) if data.get("direction") == "INBOUND" else ()
+    return (event_kind,) if event_kind in KIND_NAMES else ()
+
+
 # "Field changed to value" triggers and the fields they may name.
 CHANGE_FIELDS = {
     "deal.updated": (
@@ -69,6 +114,7 @@ ACTION_TYPES = (
     "sendEmail",
     "notify",
     "adjustScore",
+    *CONVERSATION_ACTIONS,
 )
 # setField: enum value -> (record, field as update_contact/update_deal name it).
 SETTABLE_FIELDS = {
@@ -201,9 +247,18 @@ def _needs_deal(kind: str, field: list[str]) -> None:
         )
 
 
-async def _params(
-    ctx: Context, kind: str, action_type: str, raw: dict[str, Any], field: list[str]
-) -> dict[str, Any]:
+def _needs_conversation(kind: str, field: list[str]) -> None:
+    if kind not in CONVERSATION_TRIGGERS:
+        names = ", ".join(sorted(KIND_NAMES[k] for k in CONVERSATION_TRIGGERS))
+        raise DomainError(
+            "INVALID", f"This action needs a conversation: use one of the triggers {names}.", field
+        )
+
+
+async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: list[str]) -> dict[str, Any]:
+    if action_type in CONVERSATION_ACTIONS:
+        _needs_conversation(kind, field)
+        return await conversation_params(ctx, action_type, raw, field)
     if action_type == "createTask":
         minutes = raw.get("due_in_minutes")
         if minutes is not None and not 0 <= minutes <= MAX_WAIT_MINUTES:

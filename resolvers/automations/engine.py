@@ -27,7 +27,7 @@ from revgraph.models.automation import AutomationEvaluation, AutomationRule, Aut
 from revgraph.models.crm import Task
 from revgraph.models.events import Event
 from revgraph.resolvers.automations.actions import perform
-from revgraph.resolvers.automations.definitions import EVENT_KINDS
+from revgraph.resolvers.automations.definitions import EVENT_KINDS, fired_triggers, source_kinds
 from revgraph.resolvers.automations.subjects import (
     Subject,
     conditions_hold,
@@ -58,7 +58,15 @@ def _subject_ids(run: AutomationRun | None, subject: Subject) -> dict[str, int |
     return {
         "contact_id": subject.contact.id if subject.contact else (run.contact_id if run else None),
         "deal_id": subject.deal.id if subject.deal else (run.deal_id if run else None),
+        "conversation_id": subject.conversation.id
+        if subject.conversation
+        else (run.conversation_id if run else None),
     }
+
+
+async def run_subject(run: AutomationRun) -> Subject:
+    """The run's subject as it is now."""
+    return await load_subject(run.contact_id, run.deal_id, run.conversation_id)
 
 
 async def _audit(
@@ -81,9 +89,16 @@ async def evaluate_event(event_id: int) -> int:
     event = await Event.filter(id=event_id).first()
     if event is None or event.kind not in EVENT_KINDS:
         return 0
-    rules = await AutomationRule.filter(
-        workspace_id=event.workspace_id, trigger_kind=event.kind, enabled=True, deleted_at=None
-    ).order_by("id")
+    # (An event that fires no trigger, e.g. an outbound message, is still
+    # marked evaluated below, so the scan does not send it again.)
+    fired = fired_triggers(event.kind, event.data)
+    rules = (
+        await AutomationRule.filter(
+            workspace_id=event.workspace_id, trigger_kind__in=fired, enabled=True, deleted_at=None
+        ).order_by("id")
+        if fired
+        else []
+    )
     cause = (event.data or {}).get("automation") or {}
     depth = int(cause.get("depth") or 0) + 1
     created = 0
@@ -93,7 +108,7 @@ async def evaluate_event(event_id: int) -> int:
             continue  # never on its own effects; never on events older than the rule
         if not trigger_matches(rule, event):
             continue
-        subject = subject or await load_subject(event.contact_id, event.deal_id)
+        subject = subject or await load_subject(event.contact_id, event.deal_id, event.conversation_id)
         if depth > MAX_DEPTH:
             reason = f"chain depth limit: {MAX_DEPTH} automations already led to this event"
             created += await _create_run(rule, event, subject, depth, "SKIPPED", reason)
@@ -133,8 +148,9 @@ async def unevaluated_events(now: datetime | None = None, *, limit: int = 500) -
     for rule in await AutomationRule.filter(enabled=True, deleted_at=None).values(
         "workspace_id", "trigger_kind", "created_at"
     ):
-        key = (rule["workspace_id"], rule["trigger_kind"])
-        since[key] = min(since.get(key, rule["created_at"]), rule["created_at"])
+        for kind in source_kinds(rule["trigger_kind"]):
+            key = (rule["workspace_id"], kind)
+            since[key] = min(since.get(key, rule["created_at"]), rule["created_at"])
     if not since:
         return []
     newest = await Event.all().order_by("-id").limit(1).values_list("id", flat=True)
@@ -173,6 +189,7 @@ async def _create_run(
                 event_kind=event.kind,
                 contact_id=subject.contact.id if subject.contact else event.contact_id,
                 deal_id=subject.deal.id if subject.deal else event.deal_id,
+                conversation_id=event.conversation_id,
                 status=status,
                 depth=depth,
                 reason=reason,
@@ -208,7 +225,7 @@ async def _step(settings: Settings, run_id: int) -> bool:
         if run is None or run.status not in ("PENDING", "RUNNING"):
             return False
         rule = await AutomationRule.get(id=run.rule_id)
-        subject = await load_subject(run.contact_id, run.deal_id)
+        subject = await run_subject(run)
         now = datetime.now(UTC)
         if rule.deleted_at is not None or not rule.enabled:
             why = "rule deleted" if rule.deleted_at is not None else "rule disabled"
@@ -297,7 +314,7 @@ async def _record_failure(settings: Settings, run_id: int, error: BaseException)
         rule = await AutomationRule.get(id=run.rule_id)
         run.status, run.finished_at = "FAILED", datetime.now(UTC)
         await run.save(update_fields=["attempts", "error", "status", "finished_at", "updated_at"])
-        subject = await load_subject(run.contact_id, run.deal_id)
+        subject = await run_subject(run)
         await _audit(
             rule, run, "automation.failed", f"failed after {run.attempts} attempt(s): {text}", subject
         )
@@ -318,7 +335,7 @@ async def wake_due_runs(now: datetime | None = None, *, limit: int = 500) -> int
             if not changed:
                 continue
             rule = await AutomationRule.get(id=run.rule_id)
-            subject = await load_subject(run.contact_id, run.deal_id)
+            subject = await run_subject(run)
             await _audit(rule, run, "automation.resumed", "wait over, resuming", subject)
         woken += 1
     return woken

@@ -9,12 +9,18 @@ from typing import Any
 from tortoise.expressions import Q
 
 from revgraph.models.automation import AutomationRule
-from revgraph.resolvers.automations.definitions import validate_actions, validate_trigger
+from revgraph.resolvers.automations.definitions import (
+    CONVERSATION_TRIGGERS,
+    KIND_NAMES,
+    validate_actions,
+    validate_trigger,
+)
+from revgraph.resolvers.automations.subjects import CONVERSATION_CONDITION_FIELDS
 from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
-from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
@@ -32,6 +38,17 @@ async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     deal_fields = await with_custom_fields(DEAL_FIELDS, workspace_id, "DEAL", deal_conditions)
     check_filter(contact_conditions, contact_fields, limits, ["input", "contactConditions"])
     check_filter(deal_conditions, deal_fields, limits, ["input", "dealConditions"])
+    conversation_conditions = values.get("conversation_conditions")
+    if conversation_conditions and kind not in CONVERSATION_TRIGGERS:
+        names = ", ".join(sorted(KIND_NAMES[k] for k in CONVERSATION_TRIGGERS))
+        raise DomainError(
+            "INVALID",
+            f"Conditions on a conversation need a conversation: use one of the triggers {names}.",
+            ["input", "conversationConditions"],
+        )
+    check_filter(
+        conversation_conditions, CONVERSATION_CONDITION_FIELDS, limits, ["input", "conversationConditions"]
+    )
     actions = await validate_actions(ctx, kind, values.get("actions") or [])
     return {
         "name": name,
@@ -42,6 +59,7 @@ async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
         "to_stage_id": trigger.get("toStageId"),
         "contact_conditions": stored_filter(values.get("contact_conditions")) or None,
         "deal_conditions": stored_filter(values.get("deal_conditions")) or None,
+        "conversation_conditions": stored_filter(conversation_conditions) or None,
         "actions": actions,
     }
 

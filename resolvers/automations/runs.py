@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from revgraph.models.automation import AutomationRule, AutomationRun
-from revgraph.resolvers.automations.engine import rule_label
-from revgraph.resolvers.automations.subjects import load_subject
+from revgraph.resolvers.automations.engine import rule_label, run_subject
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -70,7 +69,7 @@ async def retry_run(ctx: Context, raw_id: str) -> AutomationRun:
         run.status, run.attempts, run.finished_at = "PENDING", 0, None
         await run.save(update_fields=["status", "attempts", "finished_at", "updated_at"])
         rule = await AutomationRule.get(id=run.rule_id)
-        subject = await load_subject(run.contact_id, run.deal_id)
+        subject = await run_subject(run)
         await record_event(
             actor,
             actor.workspace_id,
@@ -79,5 +78,6 @@ async def retry_run(ctx: Context, raw_id: str) -> AutomationRun:
             data={"ruleId": rule.id, "runId": run.id},
             contact_id=subject.contact.id if subject.contact else run.contact_id,
             deal_id=subject.deal.id if subject.deal else run.deal_id,
+            conversation_id=run.conversation_id,
         )
     return run

@@ -1,5 +1,6 @@
-"""What a run is about: the event's deal (when it has one) and contact, as
-the filter language and the templates see them, read fresh at each step."""
+"""What a run is about: the event's deal (when it has one) or conversation
+(inbox triggers) and contact, as the filter language and the templates see
+them, read fresh at each step."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from revgraph.models.automation import AutomationRule
 from revgraph.models.crm import Contact, ContactTag
 from revgraph.models.events import Event
 from revgraph.models.identity import Team, User
+from revgraph.models.inbox import Conversation, Inbox
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.automations.definitions import PLACEHOLDER
 from revgraph.resolvers.contact_interests import interest_ids
@@ -17,12 +19,19 @@ from revgraph.resolvers.contact_queries import CONTACT_FIELDS
 from revgraph.resolvers.custom_fields.filters import custom_field_spec
 from revgraph.resolvers.custom_fields.values import definitions_for
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
-from revgraph.resolvers.filtering import FieldMap, matches
+from revgraph.resolvers.filtering import ONE_OF, FieldMap, FieldSpec, matches
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.inbox.queries import CONVERSATION_FIELDS
 from revgraph.resolvers.stage_gates import filter_values
 
 # Events that mean someone worked the lead (exit condition `unlessContacted`).
 CONTACT_MADE_KINDS = ("note.added", "task.completed", "message.sent", "message.received", "call.logged")
+# What an AutomationConversationFilter may test: the conversation lists'
+# fields (one meaning), and the inbox's channel.
+CONVERSATION_CONDITION_FIELDS: FieldMap = {
+    **{key: CONVERSATION_FIELDS[key] for key in ("status", "priority", "tags", "inbox_id", "assignee_id")},
+    "channel": FieldSpec("inbox__channel", ONE_OF),
+}
 
 
 @dataclass
@@ -35,11 +44,18 @@ class Subject:
     # The filter fields conditions read, with the workspace's custom fields.
     contact_fields: FieldMap = field(default_factory=lambda: CONTACT_FIELDS)
     deal_fields: FieldMap = field(default_factory=lambda: DEAL_FIELDS)
+    # Inbox triggers: the conversation, and its inbox's channel.
+    conversation: Conversation | None = None
+    channel: str | None = None
 
     @property
     def owner_id(self) -> int | None:
+        """Who the record is with: the deal's owner, the conversation's
+        assignee, else the contact's owner."""
         if self.deal is not None:
             return self.deal.owner_id
+        if self.conversation is not None:
+            return self.conversation.assignee_id
         return self.contact.owner_id if self.contact else None
 
     @property
@@ -51,10 +67,15 @@ class Subject:
         return encode_id("Deal", self.deal.id) if self.deal else None
 
 
-async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
+async def load_subject(
+    contact_id: int | None, deal_id: int | None, conversation_id: int | None = None
+) -> Subject:
     deal = await Deal.filter(id=deal_id).first() if deal_id else None
     if deal is not None and deal.contact_id:
         contact_id = deal.contact_id
+    conversation = await Conversation.filter(id=conversation_id).first() if conversation_id else None
+    if conversation is not None:
+        contact_id = conversation.contact_id
     contact = await Contact.filter(id=contact_id).first() if contact_id else None
     tags: list[str] = []
     interests: list[int] = []
@@ -64,6 +85,10 @@ async def load_subject(contact_id: int | None, deal_id: int | None) -> Subject:
         )
         interests = await interest_ids(contact.id)
     subject = Subject(contact, deal, tags, interests)
+    if conversation is not None:
+        subject.conversation = conversation
+        channel = await Inbox.filter(id=conversation.inbox_id).values_list("channel", flat=True)
+        subject.channel = channel[0] if channel else None
     record = deal or contact
     if record is not None:
         definitions = await definitions_for(record.workspace_id, "CONTACT", "DEAL")
@@ -105,9 +130,28 @@ def contact_matches(condition: dict[str, Any] | None, subject: Subject) -> bool:
     )
 
 
+def conversation_values(conversation: Conversation, channel: str | None) -> dict[str, Any]:
+    return {
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "tags": list(conversation.tags or []),
+        "inbox_id": conversation.inbox_id,
+        "assignee_id": conversation.assignee_id,
+        "channel": channel,
+    }
+
+
 def conditions_hold(rule: AutomationRule, subject: Subject) -> bool:
-    """The rule's ContactFilter and DealFilter against the subject now; a
-    condition on a record the subject does not have does not hold."""
+    """The rule's ContactFilter, DealFilter and AutomationConversationFilter
+    against the subject now; a condition on a record the subject does not
+    have does not hold."""
+    if rule.conversation_conditions:
+        if subject.conversation is None or not matches(
+            rule.conversation_conditions,
+            conversation_values(subject.conversation, subject.channel),
+            CONVERSATION_CONDITION_FIELDS,
+        ):
+            return False
     if rule.deal_conditions:
         if subject.deal is None or not matches(
             rule.deal_conditions, filter_values(subject.deal), subject.deal_fields

@@ -17,7 +17,7 @@ from revgraph.resolvers.contact_queries import search_q as contact_search_q
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
-from revgraph.resolvers.pagination import Page, SortKey, paginate_for
+from revgraph.resolvers.pagination import Page, SortKey, order_keys, paginate_for
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import conversation_q, scope_of
 
@@ -53,20 +53,9 @@ ORDER_KEYS = {
     "PRIORITY": ("priority_rank", "int"),
     "SLA_DUE_AT": ("sla_due_at", "datetime"),
 }
-NULLABLE_ORDER = {"LAST_MESSAGE_AT", "WAITING_SINCE", "SLA_DUE_AT"}
+NULLABLE_ORDER = frozenset({"LAST_MESSAGE_AT", "WAITING_SINCE", "SLA_DUE_AT"})
+DEFAULT_ORDER = [{"field": "LAST_MESSAGE_AT", "direction": "DESC"}]
 MESSAGE_ORDER = [SortKey("at", kind="datetime"), SortKey("id", kind="int")]
-
-
-def _sort_keys(order: list[dict[str, Any]] | None) -> tuple[list[SortKey], Q]:
-    keys: list[SortKey] = []
-    non_null = Q()
-    for item in order or [{"field": "LAST_MESSAGE_AT", "direction": "DESC"}]:
-        column, kind = ORDER_KEYS[item["field"]]
-        keys.append(SortKey(column, item["direction"] == "DESC", kind))
-        if item["field"] in NULLABLE_ORDER:
-            non_null &= Q(**{f"{column}__isnull": False})
-    keys.append(SortKey("id", keys[-1].descending, "int"))
-    return keys, non_null
 
 
 def _search_q(workspace_id: int, search: str) -> Q:
@@ -96,7 +85,7 @@ async def list_conversations(
     scope = await scope_of(ctx)
     check_filter(filter, CONVERSATION_FIELDS, ctx.settings.limits, ["filter"])
     text = search_text(search, ctx.settings.limits, ["search"])
-    keys, non_null = _sort_keys(order)
+    keys, non_null = order_keys(order, ORDER_KEYS, DEFAULT_ORDER, NULLABLE_ORDER)
     query = Conversation.filter(
         conversation_q(scope),
         f.filter_q(filter, CONVERSATION_FIELDS),

@@ -23,7 +23,6 @@ from revgraph.models.identity import Team, User
 from revgraph.models.inbox import Conversation, ConversationSegment, Inbox
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.inbox import sla
-from revgraph.resolvers.inbox.sla_clock import compute_sla
 from revgraph.resolvers.report_measures import DurationStats, check_range, duration_stats
 from revgraph.resolvers.visibility import conversation_q, named_record, scope_of, subtree
 
@@ -99,7 +98,7 @@ async def _paused_breaches(conversation_ids: list[int], now: datetime) -> set[in
             policy, calendar = policies[conversation.inbox_id]
             if policy is None:
                 continue
-            result = compute_sla(sla.targets_of(policy), calendar, sla.facts_of(conversation))
+            result = sla.computed(conversation, policy, calendar)
             if result.breached or any(due <= now for due in result.running_deadlines()):
                 breached.add(conversation.id)
     return breached

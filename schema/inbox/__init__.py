@@ -7,12 +7,15 @@ from strawberry.tools import merge_types
 
 from revgraph.schema.inbox.canned_responses import CannedResponsesMutation, CannedResponsesQuery
 from revgraph.schema.inbox.conversations import ConversationsMutation, ConversationsQuery
+from revgraph.schema.inbox.live import InboxLiveQuery, InboxLiveSubscription
 from revgraph.schema.inbox.report import InboxReportQuery
 from revgraph.schema.inbox.setup import InboxSetupMutation, InboxSetupQuery
 
 InboxQuery = merge_types(
-    "InboxQuery", (InboxSetupQuery, CannedResponsesQuery, ConversationsQuery, InboxReportQuery)
+    "InboxQuery",
+    (InboxSetupQuery, CannedResponsesQuery, ConversationsQuery, InboxReportQuery, InboxLiveQuery),
 )
 InboxMutation = merge_types(
     "InboxMutation", (InboxSetupMutation, CannedResponsesMutation, ConversationsMutation)
 )
+InboxSubscription = merge_types("InboxSubscription", (InboxLiveSubscription,))

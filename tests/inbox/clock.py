@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from revgraph.resolvers.inbox import conversations, csat, intake, replies, sla
+from revgraph.resolvers.inbox import conversations, csat, intake, replies, report, sla
 
 # Every inbox module that asks for the time in the flows the tests drive.
-MODULES = (conversations, csat, intake, replies, sla)
+MODULES = (conversations, csat, intake, replies, report, sla)
 
 
 class Clock:

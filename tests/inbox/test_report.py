@@ -27,6 +27,7 @@ query Report($range: ReportRange!, $inboxId: ID, $teamId: ID, $assigneeId: ID) {
 """
 RESOLVE = "mutation($id: ID!) { resolveConversation(id: $id) { conversation { id status } userErrors { code field } } }"
 ASSIGN = "mutation($id: ID!, $userId: ID) { assignConversation(id: $id, userId: $userId) { userErrors { code field } } }"
+SNOOZE = "mutation($id: ID!, $until: DateTime!) { snoozeConversation(id: $id, until: $until) { conversation { status } userErrors { code } } }"
 NONE = {"count": 0, "averageSeconds": None, "medianSeconds": None, "p90Seconds": None}
 EMPTY = {
     "conversations": 0,
@@ -150,6 +151,23 @@ async def test_every_figure_of_a_known_history(gql, workspace, clock):
     }
 
 
+async def test_a_snoozed_conversation_past_its_deadline_counts_as_breached(gql, workspace, clock):
+    # given two conversations snoozed before anyone answered, under a 2-minute first response
+    token = workspace.token
+    inbox = await sla_inbox(gql, token)
+    late = await talk(gql, token, clock, inbox["id"], "+5511990000031", [("in", 0)])
+    clock.advance(100)
+    timely = await talk(gql, token, clock, inbox["id"], "+5511990000032", [("in", 0)])
+    for conversation_id in (late, timely):
+        snoozed = await gql.ok(SNOOZE, {"id": conversation_id, "until": clock.at(3600)}, token=token)
+        assert snoozed["snoozeConversation"]["conversation"]["status"] == "SNOOZED"
+    # when the first one's deadline has passed while it sleeps, the second's not yet
+    clock.advance(30)
+    figures = await report(gql, token, around_now())
+    # then the first counts as breached (its stored state says PAUSED), the second as nothing yet
+    assert (figures["conversations"], figures["slaBreached"], figures["slaMet"]) == (2, 1, 0)
+
+
 async def test_a_range_counts_the_conversations_created_in_it(gql, workspace, clock):
     # given two conversations created before an instant and one after it
     token = workspace.token
@@ -244,3 +262,29 @@ async def test_the_report_needs_a_caller(gql):
     body = await gql(REPORT, {"range": around_now()})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_report_costs_the_same_sql_for_few_or_many_conversations(gql, workspace, clock, count_sql):
+    # given an inbox with a policy, a snoozed conversation (its SLA is recomputed) and a resolved one
+    token = workspace.token
+    inbox = await sla_inbox(gql, token)
+
+    async def grow(first_phone):
+        snoozed = await talk(gql, token, clock, inbox["id"], f"+55119900004{first_phone}", [("in", 0)])
+        await gql.ok(SNOOZE, {"id": snoozed, "until": clock.at(3600)}, token=token)
+        script = [("in", 0), ("out", 10), ("resolve", 10)]
+        await talk(gql, token, clock, inbox["id"], f"+55119900004{first_phone + 1}", script)
+
+    async def statements():
+        with count_sql() as counter:
+            await report(gql, token, around_now())
+        return len(counter.statements)
+
+    await grow(10)
+    few = await statements()
+    # when there are three times as many
+    await grow(20)
+    await grow(30)
+    # then reading the report sends as many statements
+    assert (await report(gql, token, around_now()))["conversations"] == 6
+    assert await statements() == few

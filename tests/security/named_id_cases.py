@@ -228,6 +228,17 @@ RULE_IDS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
         "user",
         lambda h: {"actions": [{"notify": {"to": "USER", "userId": h, "message": "Oi"}}]},
     ),
+    **{
+        f"actions.{action}.{key}": (
+            hidden,
+            lambda h, action=action, key=key: {
+                "trigger": {"kind": "CONVERSATION_CREATED"},
+                "actions": [{action: {key: h}}],
+            },
+        )
+        for action in ("assignConversation", "transferConversation")
+        for key, hidden in (("userId", "user"), ("queueId", "queue"))
+    },
 }
 
 
