@@ -8,8 +8,8 @@ from typing import Any
 
 import strawberry
 from strawberry.tools import merge_types
-from strawberry.types.graphql import OperationType
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 import revgraph.schema.activities as activities_schema
 import revgraph.schema.automation_operations as automation_operations
