@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.tools import merge_types
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 import revgraph.schema.activities as activities_schema
 import revgraph.schema.automation_operations as automation_operations
@@ -173,6 +174,15 @@ class RevGraphSchema(strawberry.Schema):
         for error in errors:
             if not should_mask(error):
                 client_errors.debug("client error: %s", error.message)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Queries and mutations. Subscriptions run over graphql-transport-ws
+        only (api/RUNNING.md): one sent over HTTP is refused as an operation
+        type the method does not allow (400), never run half-way."""
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, **kwargs)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

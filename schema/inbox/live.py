@@ -77,7 +77,9 @@ class InboxEvent(LiveEventRoot):
         row = await loaders.users(self.record.ctx).load(self.record.actor_user_id)
         return User.of(row) if row else None
 
-    at: datetime = strawberry.field(description="When it happened.")
+    @strawberry.field(description="When it happened.")
+    def at(self) -> datetime:
+        return self.record.at
 
     @classmethod
     def build(cls, record: live.InboxEventRecord) -> InboxEvent:
@@ -85,7 +87,6 @@ class InboxEvent(LiveEventRoot):
             sequence=record.sequence,
             kind=InboxEventKind(record.kind),
             conversation_id=strawberry.ID(encode_id("Conversation", record.conversation_id)),
-            at=record.at,
             record=record,
         )
 

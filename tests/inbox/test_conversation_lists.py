@@ -33,7 +33,9 @@ async def _seed(gql, workspace, count):
         for channel in ("WHATSAPP", "API")
     ]
     for index in range(count):
-        await receive(gql, workspace.token, inboxes[index % 2]["id"], phone=f"+55119{index:08d}", name=f"Pessoa {index}")
+        await receive(
+            gql, workspace.token, inboxes[index % 2]["id"], phone=f"+55119{index:08d}", name=f"Pessoa {index}"
+        )
 
 
 async def test_a_page_costs_the_same_sql_at_any_size(gql, workspace, count_sql):

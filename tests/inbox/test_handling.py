@@ -30,7 +30,9 @@ mutation($id: ID!) {
 """
 REOPEN = "mutation($id: ID!) { reopenConversation(id: $id) { conversation { status assignee { id } } userErrors { code field } } }"
 SNOOZE = "mutation($id: ID!, $until: DateTime!) { snoozeConversation(id: $id, until: $until) { conversation { status } userErrors { code field } } }"
-HAND_OFF = "mutation($id: ID!) { handOffToHuman(id: $id) { conversation { status } userErrors { code field } } }"
+HAND_OFF = (
+    "mutation($id: ID!) { handOffToHuman(id: $id) { conversation { status } userErrors { code field } } }"
+)
 ONLINE = "mutation($online: Boolean!) { setAvailability(online: $online) { user { online } } }"
 
 
@@ -43,14 +45,18 @@ async def test_agents_see_their_own_and_their_queues_unassigned_conversations(gq
     ana = await workspace.user("AGENT")
     bia = await workspace.user("AGENT")
     outsider = await workspace.user("AGENT")
-    queue = await create_queue(gql, workspace.token, [{"userId": ana["id"]}, {"userId": bia["id"]}], mode="ONLINE")
+    queue = await create_queue(
+        gql, workspace.token, [{"userId": ana["id"]}, {"userId": bia["id"]}], mode="ONLINE"
+    )
     inbox = await create_inbox(gql, workspace.token, queue_id=queue["id"])
     waiting = await receive(gql, workspace.token, inbox["id"], phone="+5511911110001")
     # then both members see the unassigned conversation, the outsider does not
     for agent, sees in ((ana, True), (bia, True), (outsider, False)):
         assert (await conversation(gql, agent["token"], waiting["conversation"]["id"]) is not None) is sees
     # when the admin assigns it to Ana
-    assigned = await gql.ok(ASSIGN, {"id": waiting["conversation"]["id"], "userId": ana["id"]}, token=workspace.token)
+    assigned = await gql.ok(
+        ASSIGN, {"id": waiting["conversation"]["id"], "userId": ana["id"]}, token=workspace.token
+    )
     assert assigned["assignConversation"]["userErrors"] == []
     # then Bia no longer sees it, Ana does, and lists agree
     assert await conversation(gql, bia["token"], waiting["conversation"]["id"]) is None
@@ -80,7 +86,9 @@ async def test_managers_see_their_subtree_and_agents_assign_only_to_themselves(g
     assert await conversation(gql, other["token"], conv["id"]) is None
     # and the manager may not give it outside their scope
     outside = await gql.ok(ASSIGN, {"id": conv["id"], "userId": other["id"]}, token=manager["token"])
-    assert [(e["code"], e["field"]) for e in outside["assignConversation"]["userErrors"]] == [("NOT_FOUND", ["userId"])]
+    assert [(e["code"], e["field"]) for e in outside["assignConversation"]["userErrors"]] == [
+        ("NOT_FOUND", ["userId"])
+    ]
     assert (await conversation(gql, manager["token"], conv["id"]))["assignee"] == {"id": mine["id"]}
 
 
@@ -93,7 +101,9 @@ async def test_a_transfer_keeps_the_history_and_writes_the_reason(gql, workspace
     await gql.ok(ASSIGN, {"id": conv["id"], "userId": ana["id"]}, token=workspace.token)
     # when Ana transfers it to Bia with a reason
     moved = await gql.ok(
-        TRANSFER, {"input": {"conversationId": conv["id"], "userId": bia["id"], "reason": "Bia cuida da Zona Sul"}}, token=ana["token"]
+        TRANSFER,
+        {"input": {"conversationId": conv["id"], "userId": bia["id"], "reason": "Bia cuida da Zona Sul"}},
+        token=ana["token"],
     )
     # then Bia has it, with the whole thread and the reason
     assert moved["transferConversation"]["conversation"]["assignee"] == {"id": bia["id"]}
@@ -105,7 +115,9 @@ async def test_a_transfer_keeps_the_history_and_writes_the_reason(gql, workspace
     assert await conversation(gql, ana["token"], conv["id"]) is None
     # and a transfer naming both a user and a queue, or neither, is INVALID and changes nothing
     both = await gql.ok(TRANSFER, {"input": {"conversationId": conv["id"]}}, token=workspace.token)
-    assert [(e["code"], e["field"]) for e in both["transferConversation"]["userErrors"]] == [("INVALID", ["input", "userId"])]
+    assert [(e["code"], e["field"]) for e in both["transferConversation"]["userErrors"]] == [
+        ("INVALID", ["input", "userId"])
+    ]
     assert (await conversation(gql, workspace.token, conv["id"]))["assignee"] == {"id": bia["id"]}
 
 
@@ -118,7 +130,9 @@ async def test_a_transfer_through_a_queue_uses_its_strategy(gql, workspace):
     conv = (await receive(gql, workspace.token, inbox["id"]))["conversation"]
     await gql.ok(ASSIGN, {"id": conv["id"], "userId": ana["id"]}, token=workspace.token)
     # when Ana sends it back through the queue
-    moved = await gql.ok(TRANSFER, {"input": {"conversationId": conv["id"], "queueId": queue["id"]}}, token=ana["token"])
+    moved = await gql.ok(
+        TRANSFER, {"input": {"conversationId": conv["id"], "queueId": queue["id"]}}, token=ana["token"]
+    )
     # then the queue gives it to Bia and the thread says why
     assert moved["transferConversation"]["conversation"]["assignee"] == {"id": bia["id"]}
     last = activities(await conversation(gql, bia["token"], conv["id"]))[-1]
@@ -131,7 +145,9 @@ async def test_an_assignee_going_offline_has_their_conversations_rerouted(gql, w
     bia = await workspace.user("AGENT")
     for agent in (ana, bia):
         await gql.ok(ONLINE, {"online": True}, token=agent["token"])
-    queue = await create_queue(gql, workspace.token, [{"userId": ana["id"]}, {"userId": bia["id"]}], mode="ONLINE")
+    queue = await create_queue(
+        gql, workspace.token, [{"userId": ana["id"]}, {"userId": bia["id"]}], mode="ONLINE"
+    )
     inbox = await create_inbox(gql, workspace.token, queue_id=queue["id"])
     conv = (await receive(gql, workspace.token, inbox["id"]))["conversation"]
     first = conv["assignee"]["id"]
@@ -155,9 +171,13 @@ async def test_resolve_reopen_and_snooze(gql, workspace):
     # when it is snoozed into the past, then it is INVALID
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     refused = await gql.ok(SNOOZE, {"id": conv["id"], "until": past}, token=workspace.token)
-    assert [(e["code"], e["field"]) for e in refused["snoozeConversation"]["userErrors"]] == [("INVALID", ["until"])]
+    assert [(e["code"], e["field"]) for e in refused["snoozeConversation"]["userErrors"]] == [
+        ("INVALID", ["until"])
+    ]
     # when resolved, it leaves the OPEN list and a second resolve is INVALID
-    assert (await gql.ok(STATUS, {"id": conv["id"]}, token=workspace.token))["resolve"]["conversation"]["status"] == "RESOLVED"
+    assert (await gql.ok(STATUS, {"id": conv["id"]}, token=workspace.token))["resolve"]["conversation"][
+        "status"
+    ] == "RESOLVED"
     again = await gql.ok(STATUS, {"id": conv["id"]}, token=workspace.token)
     assert [e["code"] for e in again["resolve"]["userErrors"]] == ["INVALID"]
     listed = await gql.ok(CONVERSATIONS, {"filter": {"status": ["OPEN"]}}, token=workspace.token)
@@ -187,15 +207,25 @@ async def test_reopening_when_another_conversation_is_open_is_a_duplicate(gql, w
 async def test_priority_tags_and_deal_are_updated_and_filtered(gql, workspace):
     # given two conversations
     inbox = await create_inbox(gql, workspace.token)
-    one = (await receive(gql, workspace.token, inbox["id"], phone="+5511911110011", name="Carla"))["conversation"]
-    two = (await receive(gql, workspace.token, inbox["id"], phone="+5511911110022", name="Davi"))["conversation"]
+    one = (await receive(gql, workspace.token, inbox["id"], phone="+5511911110011", name="Carla"))[
+        "conversation"
+    ]
+    two = (await receive(gql, workspace.token, inbox["id"], phone="+5511911110022", name="Davi"))[
+        "conversation"
+    ]
     # when one gets a priority and tags
-    updated = await gql.ok(UPDATE, {"id": one["id"], "input": {"priority": "URGENT", "tags": ["vip", "visita"]}}, token=workspace.token)
+    updated = await gql.ok(
+        UPDATE,
+        {"id": one["id"], "input": {"priority": "URGENT", "tags": ["vip", "visita"]}},
+        token=workspace.token,
+    )
     assert updated["updateConversation"]["conversation"]["tags"] == ["vip", "visita"]
     # then filters and ordering find it
     by_tag = await gql.ok(CONVERSATIONS, {"filter": {"tags": ["vip"]}}, token=workspace.token)
     assert [e["node"]["id"] for e in by_tag["conversations"]["edges"]] == [one["id"]]
-    by_priority = await gql.ok(CONVERSATIONS, {"orderBy": [{"field": "PRIORITY", "direction": "DESC"}]}, token=workspace.token)
+    by_priority = await gql.ok(
+        CONVERSATIONS, {"orderBy": [{"field": "PRIORITY", "direction": "DESC"}]}, token=workspace.token
+    )
     assert [e["node"]["id"] for e in by_priority["conversations"]["edges"]] == [one["id"], two["id"]]
     # and search by the contact's name or the number
     by_name = await gql.ok(CONVERSATIONS, {"search": "davi"}, token=workspace.token)
@@ -204,7 +234,9 @@ async def test_priority_tags_and_deal_are_updated_and_filtered(gql, workspace):
     assert one["id"] in [e["node"]["id"] for e in by_number["conversations"]["edges"]]
     # when something that is not a deal is linked, it is NOT_FOUND and nothing changes
     bad = await gql.ok(UPDATE, {"id": one["id"], "input": {"dealId": one["id"]}}, token=workspace.token)
-    assert [(e["code"], e["field"]) for e in bad["updateConversation"]["userErrors"]] == [("NOT_FOUND", ["input", "dealId"])]
+    assert [(e["code"], e["field"]) for e in bad["updateConversation"]["userErrors"]] == [
+        ("NOT_FOUND", ["input", "dealId"])
+    ]
     # and bad tags are INVALID on the field
     bad_tags = await gql.ok(UPDATE, {"id": one["id"], "input": {"tags": ["a\x00b"]}}, token=workspace.token)
     assert [e["field"][:2] for e in bad_tags["updateConversation"]["userErrors"]] == [["input", "tags"]]
@@ -224,7 +256,7 @@ async def test_a_deactivated_assignee_hands_on_every_open_conversation(gql, work
         await gql.ok(ASSIGN, {"id": conv["id"], "userId": ana["id"]}, token=workspace.token)
     # when Ana is deactivated
     deactivated = await gql.ok(
-        'mutation($id: ID!) { deactivateUser(id: $id, leadsGoTo: QUEUES) { userErrors { code message } } }',
+        "mutation($id: ID!) { deactivateUser(id: $id, leadsGoTo: QUEUES) { userErrors { code message } } }",
         {"id": ana["id"]},
         token=workspace.token,
     )

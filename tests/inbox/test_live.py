@@ -308,13 +308,14 @@ async def test_since_replays_as_of_each_event_then_goes_live(gql, server, worksp
         assert replayed[1]["message"] is None
         assert replayed[3]["conversation"]["id"] == kept["id"]
         # and then live, without duplicates
-        note = await send(gql, workspace.token, kept["id"], "Já volto", kind="NOTE")
+        note = await send(gql, agent_a["token"], kept["id"], "Já volto", kind="NOTE")
         live = await next_event(events)
         assert (live["sequence"], live["kind"], live["message"]["id"]) == (
             7,
             "MESSAGE_CREATED",
             note["message"]["id"],
         )
+        assert live["actor"] == {"id": agent_a["id"]}
         await events.nothing_for(0.3)
 
 

@@ -123,3 +123,18 @@ async def test_unreadable_intake_posts_are_400_and_capture_nothing(gql, workspac
     assert "unpaired surrogate (U+D800)" in capture_refusal(surrogate)
     assert capture_refusal(key) == "Keys must not contain an unpaired surrogate (U+D800)."
     assert (await gql.ok(CONTACTS, token=workspace.token))["contacts"]["totalCount"] == 0
+
+
+async def test_a_subscription_over_http_is_refused_cleanly(gql, workspace):
+    # given a subscription sent as an HTTP POST (subscriptions are websocket-only)
+    for query in (
+        "subscription { inboxEvents { sequence } }",
+        'subscription { boardEvents(pipelineId: "x") { sequence } }',
+    ):
+        # when it is posted
+        response = await gql.raw({"query": query}, token=workspace.token)
+        # then it is a 400 in the JSON error shape, not an internal error
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] != "INTERNAL"
+        assert "subscription" in body["errors"][0]["message"].lower()

@@ -13,7 +13,7 @@ mutation LogIn($input: LogInInput!) {
 }`;
 
 export const ME = `
-query Me { me { id name role } workspace { name currency } pipelines { id name } }`;
+query Me { me { id name role } workspace { name currency timezone } pipelines { id name } }`;
 
 export const BOARD = `
 query Board($id: ID!) {

@@ -1,5 +1,6 @@
-// Portuguese (pt-BR) is the default language of the board; every visible
-// string lives here so a translation touches one file.
+// Portuguese (pt-BR) is the default language of the app; every visible
+// string of the shell and the board lives here, the inbox's in
+// inbox-labels.js, so a translation touches two files.
 
 export const LOCALE = "pt-BR";
 
@@ -10,6 +11,9 @@ export const T = {
   logIn: "Entrar",
   logOut: "Sair",
   loggingIn: "Entrando…",
+  screens: "Telas",
+  board: "Quadro",
+  inbox: "Conversas",
   pipeline: "Funil",
   deals: "Negócios",
   noPipelines: "Nenhum funil neste workspace ainda.",

@@ -1,32 +1,28 @@
-// The web board: log in, pick a pipeline, work the Kanban, see others'
-// moves live. Plain ES modules served as they are: no build step.
+// The web app: log in, then the board ("Quadro") or the inbox
+// ("Conversas"), chosen by the URL's hash so a reload keeps the place.
+// Plain ES modules served as they are: no build step.
 
-import { ApiError, gql, session, websocketUrl } from "./api.js";
-import { BoardState } from "./board-state.js";
-import { BoardView, h } from "./board-view.js";
-import { BOARD, BOARD_EVENTS, LOG_IN, ME } from "./documents.js";
-import { LiveSubscription } from "./live.js";
+import { ApiError, gql, session } from "./api.js";
+import { BoardScreen, PIPELINE_KEY } from "./board-screen.js";
+import { h } from "./dom.js";
+import { LOG_IN, ME } from "./documents.js";
+import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
-import { MoveController } from "./moves.js";
+import { parseRoute, routeHash } from "./routes.js";
+import { notify } from "./toasts.js";
 
-const PIPELINE_KEY = "revgraph.pipeline";
 const app = document.getElementById("app");
-const toasts = document.getElementById("toasts");
-let live = null;
+let screen = null;
+let shell = null;
 
-function notify(message) {
-  const toast = h("p", { class: "toast" }, message);
-  toasts.append(toast);
-  setTimeout(() => toast.remove(), 6000);
-}
-
-function stopLive() {
-  if (live) live.stop();
-  live = null;
+function stopScreen() {
+  if (screen) screen.stop();
+  screen = null;
 }
 
 function logOut(message) {
-  stopLive();
+  stopScreen();
+  shell = null;
   session.token = null;
   sessionStorage.removeItem(PIPELINE_KEY);
   showLogin(message);
@@ -88,6 +84,12 @@ function showLogin(message) {
 
 // -- the app shell -----------------------------------------------------
 
+function showStatus(indicator, state) {
+  indicator.dataset.state = state;
+  indicator.textContent = state === "live" ? T.live : state === "reconnecting" ? T.reconnecting : T.connecting;
+  indicator.hidden = state === "stopped";
+}
+
 async function showApp() {
   let me;
   try {
@@ -96,90 +98,58 @@ async function showApp() {
     if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return logOut(T.sessionExpired);
     return showLogin(error.message);
   }
-  const indicator = h("span", { class: "live-indicator", role: "status", dataset: { state: "stopped" } });
-  const picker = h(
-    "select",
-    { id: "pipeline-picker", name: "pipeline" },
-    me.pipelines.map((pipeline) => h("option", { value: pipeline.id }, pipeline.name)),
+  const indicator = h("span", { class: "live-indicator", role: "status", hidden: true, dataset: { state: "stopped" } });
+  const nav = h(
+    "nav",
+    { class: "screens", "aria-label": T.screens },
+    h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
+    h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
   );
-  const boardRoot = h("main", { class: "board-root", id: "board" });
+  const slot = h("span", { class: "screen-controls" });
+  const root = h("main", { class: "screen-root" });
   const header = h(
     "header",
     { class: "topbar" },
     h("span", { class: "brand" }, T.appName),
     h("span", { class: "workspace" }, me.workspace.name),
-    h("label", { for: "pipeline-picker", class: "picker-label" }, T.pipeline),
-    picker,
+    nav,
+    slot,
     indicator,
     h("span", { class: "spacer" }),
     h("span", { class: "user" }, me.me ? me.me.name : ""),
     h("button", { type: "button", class: "link logout", onclick: () => logOut() }, T.logOut),
   );
-  app.replaceChildren(header, boardRoot);
-  if (!me.pipelines.length) {
-    picker.disabled = true;
-    boardRoot.append(h("p", { class: "empty" }, T.noPipelines));
-    return;
-  }
-  const remembered = sessionStorage.getItem(PIPELINE_KEY);
-  if (remembered && me.pipelines.some((p) => p.id === remembered)) picker.value = remembered;
-  picker.addEventListener("change", () => openBoard(picker.value, boardRoot, indicator, me.workspace.currency));
-  await openBoard(picker.value, boardRoot, indicator, me.workspace.currency);
+  app.replaceChildren(header, root);
+  shell = {
+    me,
+    nav,
+    root,
+    slot,
+    setStatus: (status) => showStatus(indicator, status),
+    notify,
+    failed,
+    rejected: () => logOut(T.sessionExpired),
+  };
+  screen = null;
+  await route();
 }
 
-function showStatus(indicator, state) {
-  indicator.dataset.state = state;
-  indicator.textContent = state === "live" ? T.live : state === "reconnecting" ? T.reconnecting : T.connecting;
-  indicator.hidden = state === "stopped";
+async function route() {
+  if (!shell) return;
+  const where = parseRoute(location.hash);
+  for (const link of shell.nav.querySelectorAll("a")) {
+    if (link.dataset.screen === where.screen) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (screen && screen.name === where.screen) return screen.show(where);
+  stopScreen();
+  shell.slot.replaceChildren();
+  screen = where.screen === "inbox" ? new InboxScreen(shell) : new BoardScreen(shell);
+  screen.name = where.screen;
+  await screen.start(where);
 }
 
-async function openBoard(pipelineId, root, indicator, currency) {
-  stopLive();
-  sessionStorage.setItem(PIPELINE_KEY, pipelineId);
-  root.replaceChildren(h("p", { class: "empty" }, T.loading));
-  let pipeline;
-  try {
-    pipeline = (await gql(BOARD, { id: pipelineId })).pipeline;
-  } catch (error) {
-    return failed(error);
-  }
-  if (!pipeline) {
-    sessionStorage.removeItem(PIPELINE_KEY);
-    root.replaceChildren(h("p", { class: "empty" }, T.notFound));
-    return;
-  }
-  document.title = `${pipeline.name} · ${T.appName}`;
-  // A fresh surface per board, so listeners of a previous board (and its
-  // stale state) go away with it.
-  const surface = h("div", { class: "board-surface" });
-  root.replaceChildren(surface);
-  const state = new BoardState(pipeline);
-  const moves = new MoveController(state, null, notify);
-  const view = new BoardView(surface, state, currency, {
-    openMoveMenu: (dealId, button) => moves.openMoveMenu(dealId, button),
-  });
-  moves.view = view;
-  view.render();
-  moves.attach(surface);
-  // Subscribing from the sequence read with the board: nothing is missed
-  // between the read and the subscription, and nothing is applied twice.
-  live = new LiveSubscription({
-    url: websocketUrl(),
-    token: () => session.token,
-    query: BOARD_EVENTS,
-    variables: () => ({ pipelineId, since: state.lastSequence }),
-    onStatus: (status) => showStatus(indicator, status),
-    onData: (data) => {
-      const touched = state.apply(data.boardEvents);
-      if (touched) view.refresh(touched);
-    },
-    onFailure: (reason, errors) => {
-      if (reason === "rejected") logOut(T.sessionExpired);
-      else notify((errors && errors[0] && errors[0].message) || T.unexpected);
-    },
-  });
-  live.start();
-}
+window.addEventListener("hashchange", () => route());
 
 if (session.token) showApp();
 else showLogin();

@@ -3,7 +3,7 @@
 // gate form that asks for the missing fields and retries with `patch`.
 
 import { ApiError, gql } from "./api.js";
-import { h } from "./board-view.js";
+import { h } from "./dom.js";
 import { CHOICES, DEAL, MOVE_DEAL } from "./documents.js";
 import { T, fieldLabel } from "./labels.js";
 

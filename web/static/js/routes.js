@@ -1,0 +1,24 @@
+// Where the app is, kept in the URL's hash so a reload (or a shared link)
+// lands on the same screen: "#/board", "#/inbox", "#/inbox/<conversationId>".
+
+/** @returns {{screen: "board" | "inbox", conversationId: string | null}} */
+export function parseRoute(hash) {
+  const parts = String(hash || "")
+    .replace(/^#\/?/, "")
+    .split("/")
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
+  if (parts[0] === "inbox") return { screen: "inbox", conversationId: parts[1] || null };
+  return { screen: "board", conversationId: null };
+}
+
+export function routeHash(screen, conversationId = null) {
+  if (screen === "inbox") return conversationId ? `#/inbox/${encodeURIComponent(conversationId)}` : "#/inbox";
+  return "#/board";
+}
