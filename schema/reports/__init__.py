@@ -1,0 +1,11 @@
+"""GraphQL surface of the reports dashboards poll (contract.d/reports.graphql),
+one module per report; this module merges their root fields."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from revgraph.schema.reports.funnel import FunnelQuery
+from revgraph.schema.reports.leads import LeadReportQuery
+
+ReportsQuery = merge_types("ReportsQuery", (FunnelQuery, LeadReportQuery))
