@@ -53,6 +53,7 @@ from distribution_common import (
     seed_workspace,
     spread,
     sql,
+    stop_listening,
     subscription,
 )
 
@@ -349,16 +350,8 @@ async def capture_to_event(
                     await asyncio.sleep(0.05)
                 rounds.append((spacing, measured))
         finally:
-            for task in listeners:
-                task.cancel()
-            failed = [
-                r
-                for r in await asyncio.gather(*listeners, return_exceptions=True)
-                if isinstance(r, Exception)
-            ]
             await api.aclose()
-    if failed:
-        raise RuntimeError(f"a subscription failed: {failed[0]!r}")
+            await stop_listening(listeners)
     async with sql(cl.database_url) as conn:
         written = dict(
             await conn.fetch(

@@ -20,23 +20,19 @@ companies (bench/seed.py), then
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 from harness import (
     BENCH,
-    RESULTS,
     database,
+    each_backend_in_a_child,
     free_port,
     machine,
     revgraph_serve,
@@ -105,6 +101,30 @@ def counting_statements():
             setattr(conn, name, original)
 
 
+async def statements_per_page(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    body: Callable[[int], dict[str, Any]],
+    check: Callable[[dict[str, Any], int], None],
+    show_sql: bool = False,
+) -> dict[int, int]:
+    """The SQL statements of one whole request (bearer lookup included) for
+    each of PAGE_SIZES, through an in-process client; `show_sql` prints
+    those of first=50."""
+    statements: dict[int, int] = {}
+    for first in PAGE_SIZES:
+        # The first request of a session refreshes presence: not a list cost.
+        await http.post("/graphql", json=body(first), headers=headers)
+        with counting_statements() as sql:
+            response = await http.post("/graphql", json=body(first), headers=headers)
+        check(response.json(), first)
+        statements[first] = len(sql)
+        if show_sql and first == 50:
+            for line in sql:
+                print("    SQL:", " ".join(line.split())[:160])
+    return statements
+
+
 async def _ms_per_request(http: httpx.AsyncClient, headers: dict[str, str], n: int = 200) -> float:
     """CPU milliseconds of this process per request (robust to a busy machine)."""
     started = time.process_time()
@@ -160,21 +180,11 @@ async def seed_and_count(database_url: str, args: argparse.Namespace) -> dict[st
         print(f"  seeded {seeded.contacts} contacts, {seeded.companies} companies in {seeded.seconds:.1f} s")
         app = create_app(settings, migrate=False)
         transport = httpx.ASGITransport(app=app)
-        statements: dict[int, int] = {}
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
             login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
             token = login.json()["data"]["logIn"]["token"]
             headers = {"authorization": f"Bearer {token}"}
-            for first in PAGE_SIZES:
-                # The first request of a session refreshes presence: not a list cost.
-                await http.post("/graphql", json=graphql_body(first), headers=headers)
-                with counting_statements() as sql:
-                    response = await http.post("/graphql", json=graphql_body(first), headers=headers)
-                check_page(response.json(), first)
-                statements[first] = len(sql)
-                if args.show_sql and first == 50:
-                    for line in sql:
-                        print("    SQL:", " ".join(line.split())[:160])
+            statements = await statements_per_page(http, headers, graphql_body, check_page, args.show_sql)
             in_process = await caches_on_and_off(http, app.state.schema, headers)
         return {
             "seed_seconds": round(seeded.seconds, 2),
@@ -190,14 +200,23 @@ LOG_IN_DOC = "mutation($input: LogInInput!) { logIn(input: $input) { token } }"
 LOG_IN_VARS = {"input": {"email": "bench-admin@bench.example", "password": "bench-password"}}
 
 
-async def measure(argv: list[str], env: dict[str, str], port: int, request: Request, args: Any) -> dict:
+async def measure(
+    argv: list[str],
+    env: dict[str, str],
+    port: int,
+    request: Request,
+    args: Any,
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> dict:
+    """Serve `argv`, check one answer (default: a full contacts page), warm
+    up, then hold `args.connections` requests in flight for `args.seconds`."""
     with serve(argv, env, port) as server:
         request.url = server.url + request.url
         async with httpx.AsyncClient(timeout=30) as http:
             sample = await http.request(
                 request.method, request.url, json=request.body, headers=request.headers()
             )
-        check_page(sample.json(), 50)
+        (check or (lambda body: check_page(body, 50)))(sample.json())
         await drive(request, connections=args.connections, seconds=WARM_UP_SECONDS)
         cpu = server.cpu_seconds()
         load = await drive(request, connections=args.connections, seconds=args.seconds)
@@ -282,34 +301,22 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         return result
 
 
-def run_backend_in_child(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Tortoise keeps per-model SQL built for the first backend it opened, so
-    each backend gets a process of its own."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        argv = [sys.executable, __file__, "--backend", backend, "--child-json", out.name]
-        argv += ["--loop", *args.loop, "--connections", str(args.connections), "--seconds", str(args.seconds)]
-        argv += ["--contacts", str(args.contacts), "--companies", str(args.companies)]
-        argv += ["--rounds", str(args.rounds)]
-        argv += ["--show-sql"] if args.show_sql else []
-        argv += ["--no-analyze"] if args.no_analyze else []
-        subprocess.run(argv, check=True)
-        return json.loads(Path(out.name).read_text())
-
-
 def main(args: argparse.Namespace) -> None:
-    if args.child_json:
-        result = asyncio.run(run_backend(args.backend[0], args))
-        Path(args.child_json).write_text(json.dumps(result))
-        return
-    print(f"contacts(first: 50) — {today()}, {machine()}")
-    print(f"  {args.connections} connections, {args.seconds} s per run after {WARM_UP_SECONDS} s warm-up")
-    report = {"date": today(), "machine": machine(), "connections": args.connections, "seconds": args.seconds}
-    for backend in args.backend:
-        report[backend] = run_backend_in_child(backend, args)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"contacts_list-{today()}{'-no-analyze' if args.no_analyze else ''}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"results written to {out}")
+    if not args.child_json:
+        print(f"contacts(first: 50) — {today()}, {machine()}")
+        print(f"  {args.connections} connections, {args.seconds} s per run after {WARM_UP_SECONDS} s warm-up")
+    forward = ["--loop", *args.loop, "--connections", str(args.connections), "--seconds", str(args.seconds)]
+    forward += ["--contacts", str(args.contacts), "--companies", str(args.companies)]
+    forward += ["--rounds", str(args.rounds)]
+    forward += ["--show-sql"] if args.show_sql else []
+    forward += ["--no-analyze"] if args.no_analyze else []
+    each_backend_in_a_child(
+        args,
+        run_backend,
+        forward,
+        results_name=f"contacts_list-{today()}{'-no-analyze' if args.no_analyze else ''}",
+        recorded={"connections": args.connections, "seconds": args.seconds, "rounds": args.rounds},
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -144,15 +145,16 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def server_env(database_url: str, redis_prefix: str) -> dict[str, str]:
+def server_env(database_url: str, redis_prefix: str | None) -> dict[str, str]:
     """Fast password hashing for seeding, and budgets high enough that the
-    benchmark measures distribution, not throttling."""
+    benchmark measures distribution, not throttling. Without a Redis
+    prefix: embedded mode (tasks and events in-process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVGRAPH_")}
+    if redis_prefix is not None:
+        env.update({"REVGRAPH_REDIS_URL": REDIS_URL, "REVGRAPH_REDIS_PREFIX": redis_prefix})
     env.update(
         {
             "REVGRAPH_DATABASE_URL": database_url,
-            "REVGRAPH_REDIS_URL": REDIS_URL,
-            "REVGRAPH_REDIS_PREFIX": redis_prefix,
             "REVGRAPH_SECRET_KEY": "bench-distribution-secret-key",
             "REVGRAPH_ENV": "development",
             "REVGRAPH_ARGON2_TIME_COST": "1",
@@ -223,41 +225,66 @@ def _stop(process: Process) -> None:
 class Cluster:
     database_url: str
     servers: list[Process]
-    worker: Process
+    # None on SQLite: embedded mode runs tasks in the server process.
+    worker: Process | None
 
 
 @contextlib.asynccontextmanager
-async def cluster(servers: int = 2) -> AsyncIterator[Cluster]:
-    """`servers` API processes and one worker on a fresh database and a
-    fresh Redis prefix, all removed afterwards, failure or not."""
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    await _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
-    database_url = urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + PG_DATABASE))
-    prefix = f"rgbench-dist-{uuid.uuid4().hex[:8]}"
-    env = server_env(database_url, prefix)
-    started: list[Process] = []
+async def _fresh_database(backend: str, name: str) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        try:
+            yield f"sqlite://{folder / 'bench.sqlite3'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        # One at a time: the first one migrates the empty database.
-        for index in range(servers):
-            port = _free_port()
-            argv = [REVGRAPH, "serve", "--port", str(port), "--log-level", "warning"]
-            started.append(_spawn(f"serve-{index + 1}", argv, env, port))
-            await _wait_healthy(started[-1])
-        worker = _spawn("worker", [REVGRAPH, "worker", "--processes", "1", "--threads", "2"], env)
-        started.append(worker)
-        await asyncio.sleep(1.0)
-        if worker.popen.poll() is not None:
-            raise RuntimeError(f"worker exited with {worker.popen.returncode}")
-        yield Cluster(database_url, started[:servers], worker)
-    except BaseException:
-        for process in started:
-            sys.stderr.write(f"--- {process.name} output (tail) ---\n{process.tail()}\n")
-        raise
+        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + name))
     finally:
-        for process in started:
-            _stop(process)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await _drop_redis_prefix(prefix)
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def cluster(
+    servers: int = 2, *, backend: str = "postgres", name: str = PG_DATABASE
+) -> AsyncIterator[Cluster]:
+    """`servers` API processes on a fresh database, all removed afterwards,
+    failure or not. PostgreSQL (database `name`): with a fresh Redis prefix
+    and one worker. SQLite: a fresh file in embedded mode (no Redis, tasks
+    in the server process, so one server)."""
+    if backend not in ("postgres", "sqlite") or (backend == "sqlite" and servers != 1):
+        raise ValueError(f"no cluster of {servers} servers on {backend}")
+    prefix = f"rgbench-dist-{uuid.uuid4().hex[:8]}" if backend == "postgres" else None
+    started: list[Process] = []
+    async with _fresh_database(backend, name) as database_url:
+        env = server_env(database_url, prefix)
+        try:
+            # One at a time: the first one migrates the empty database.
+            for index in range(servers):
+                port = _free_port()
+                argv = [REVGRAPH, "serve", "--port", str(port), "--log-level", "warning"]
+                started.append(_spawn(f"serve-{index + 1}", argv, env, port))
+                await _wait_healthy(started[-1])
+            worker = None
+            if prefix is not None:
+                argv = [REVGRAPH, "worker", "--processes", "1", "--threads", "2"]
+                worker = _spawn("worker", argv, env)
+                started.append(worker)
+                await asyncio.sleep(1.0)
+                if worker.popen.poll() is not None:
+                    raise RuntimeError(f"worker exited with {worker.popen.returncode}")
+            yield Cluster(database_url, started[:servers], worker)
+        except BaseException:
+            for process in started:
+                sys.stderr.write(f"--- {process.name} output (tail) ---\n{process.tail()}\n")
+            raise
+        finally:
+            for process in started:
+                _stop(process)
+            if prefix is not None:
+                await _drop_redis_prefix(prefix)
 
 
 def run(main: Callable[[], Any], *, limit_seconds: float) -> int:
@@ -284,9 +311,12 @@ class GraphQLError(RuntimeError):
 class Api:
     """GraphQL over HTTP against one server process."""
 
-    def __init__(self, url: str, *, connections: int = 8) -> None:
+    def __init__(
+        self, url: str, *, connections: int = 8, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        """`transport`: e.g. httpx.ASGITransport, to talk to an app in this process."""
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
+        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=limits, transport=transport)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -435,3 +465,13 @@ async def messages(ws: Any) -> AsyncIterator[tuple[float, dict[str, Any]]]:
             yield arrived, message["payload"]
         elif kind in ("error", "complete"):
             raise RuntimeError(f"subscription ended: {message}")
+
+
+async def stop_listening(listeners: list[asyncio.Task]) -> None:
+    """Cancel the tasks reading subscriptions; raise the first failure one had."""
+    for task in listeners:
+        task.cancel()
+    outcomes = await asyncio.gather(*listeners, return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    if failed:
+        raise RuntimeError(f"a subscription failed: {failed[0]!r}")

@@ -4,7 +4,9 @@ login."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -14,10 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import httpx
@@ -70,8 +73,10 @@ async def _pg_admin(sql: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def database(backend: str):
-    """A fresh, empty database URL for `backend` (sqlite | postgres), removed afterwards."""
+async def database(backend: str, *, name: str = PG_DATABASE):
+    """A fresh, empty database URL for `backend` (sqlite | postgres), removed
+    afterwards. PostgreSQL: the database `name` (benchmarks that may run at
+    the same time need names of their own)."""
     if backend == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="revgraph-bench-"))
         try:
@@ -81,12 +86,12 @@ async def database(backend: str):
         return
     if backend != "postgres":
         raise ValueError(backend)
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    await _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + PG_DATABASE))
+        yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + name))
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -188,3 +193,34 @@ def log_in(url: str, email: str, password: str) -> str:
     if not payload["token"]:
         raise RuntimeError(f"log in failed: {payload}")
     return payload["token"]
+
+
+def each_backend_in_a_child(
+    args: Any,
+    run_backend: Callable[[str, Any], Awaitable[dict[str, Any]]],
+    forward: list[str],
+    *,
+    results_name: str,
+    recorded: dict[str, Any],
+) -> None:
+    """Tortoise keeps per-model SQL built for the first backend it opened,
+    so each backend runs in a process of its own: this script again with
+    `--backend B --child-json FILE` and `forward` (its other options). In
+    the child (`args.child_json` set): run `run_backend` and write its
+    result to the file. In the parent: gather the backends' results, with
+    the date, the machine and `recorded` (the run's options), into
+    RESULTS/<results_name>.json."""
+    if args.child_json:
+        result = asyncio.run(run_backend(args.backend[0], args))
+        Path(args.child_json).write_text(json.dumps(result))
+        return
+    report = {"date": today(), "machine": machine(), **recorded}
+    for backend in args.backend:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            argv = [sys.executable, sys.argv[0], "--backend", backend, "--child-json", out.name, *forward]
+            subprocess.run(argv, check=True)
+            report[backend] = json.loads(Path(out.name).read_text())
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{results_name}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"results written to {path}")

@@ -64,7 +64,10 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
-async def update_statistics(settings: Settings) -> None:
+STATISTICS_TABLES = ("app_user", "company", "contact", "contact_tag")
+
+
+async def update_statistics(settings: Settings, tables: tuple[str, ...] = STATISTICS_TABLES) -> None:
     """Give the query planner the statistics a database in service has:
     PostgreSQL's autovacuum analyses a table after it grew by 10%, so a
     production database has them; SQLite never gathers them by itself."""
@@ -74,7 +77,7 @@ async def update_statistics(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite"):
         await conn.execute_script("ANALYZE")
     else:
-        for table in ("app_user", "company", "contact", "contact_tag"):
+        for table in tables:
             await conn.execute_script(f"VACUUM ANALYZE {table}")
 
 

@@ -21,11 +21,12 @@ from revgraph.resolvers.custom_fields.values import definitions_for
 from revgraph.resolvers.deal_queries import DEAL_FIELDS
 from revgraph.resolvers.filtering import ONE_OF, FieldMap, FieldSpec, matches
 from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.inbox.queries import CONVERSATION_FIELDS
+from revgraph.resolvers.inbox.queries import CONVERSATION_FIELDS, last_replies
 from revgraph.resolvers.stage_gates import filter_values
 
 # Events that mean someone worked the lead (exit condition `unlessContacted`).
-CONTACT_MADE_KINDS = ("note.added", "task.completed", "message.sent", "message.received", "call.logged")
+# (Messages of the inbox count too: resolvers/inbox/queries.last_replies.)
+CONTACT_MADE_KINDS = ("note.added", "task.completed", "call.logged")
 # What an AutomationConversationFilter may test: the conversation lists'
 # fields (one meaning), and the inbox's channel.
 CONVERSATION_CONDITION_FIELDS: FieldMap = {
@@ -232,13 +233,15 @@ async def contacted_since(subject: Subject, event_id: int) -> bool:
     """Someone worked the lead after the triggering event (a note, a
     completed task, a message)."""
     query = Event.filter(id__gt=event_id, kind__in=CONTACT_MADE_KINDS)
-    if subject.deal is not None:
-        return await query.filter(deal_id=subject.deal.id).exists() or (
-            subject.contact is not None and await query.filter(contact_id=subject.contact.id).exists()
-        )
+    if subject.deal is not None and await query.filter(deal_id=subject.deal.id).exists():
+        return True
     if subject.contact is None:
         return False
-    return await query.filter(contact_id=subject.contact.id).exists()
+    if await query.filter(contact_id=subject.contact.id).exists():
+        return True
+    # A person's reply in the inbox.
+    at = await Event.filter(id=event_id).values_list("at", flat=True)
+    return bool(at) and bool(await last_replies([subject.contact.id], at[0]))
 
 
 async def render(text: str, subject: Subject, rule: AutomationRule) -> str:

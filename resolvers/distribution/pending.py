@@ -11,9 +11,11 @@ from revgraph.models.distribution import Assignment
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.inbox.queries import last_replies
 
 # Events that mean the owner worked the lead.
-WORK_KINDS = ("note.added", "task.completed", "message.sent", "message.received")
+# (Messages of the inbox count too: resolvers/inbox/queries.last_replies.)
+WORK_KINDS = ("note.added", "task.completed")
 CANDIDATES = 200
 
 
@@ -71,9 +73,10 @@ async def next_pending(ctx: Context, now: datetime | None = None) -> Contact | N
         "contact_id", "at"
     )
     last_work: dict[int, datetime] = {}
-    for row in work:
-        if row["at"] > last_work.get(row["contact_id"], since.replace(year=1)):
-            last_work[row["contact_id"]] = row["at"]
+    exchanges = await last_replies(contact_ids, since)
+    for contact_id, at in [(row["contact_id"], row["at"]) for row in work] + list(exchanges.items()):
+        if at > last_work.get(contact_id, since.replace(year=1)):
+            last_work[contact_id] = at
     waiting = set(
         await Task.filter(contact_id__in=contact_ids, done=False, due_at__gt=now).values_list(
             "contact_id", flat=True

@@ -6,9 +6,11 @@ conversation, and a conversation's messages oldest first."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Max
 
 from revgraph.models.crm import Contact
 from revgraph.models.inbox import Conversation, ConversationTag, Message
@@ -130,3 +132,24 @@ async def conversation_messages(
         before=before,
         with_total=with_total,
     )
+
+
+async def last_replies(contact_ids: list[int], since: datetime) -> dict[int, datetime]:
+    """Each contact's latest reply from a person (TEXT or TEMPLATE to the
+    contact, not a note, a history line, a bot's or an automation's message)
+    since `since`: contact made, for "worked" and "unless contacted"."""
+    if not contact_ids:
+        return {}
+    rows = (
+        await Message.filter(
+            conversation__contact_id__in=contact_ids,
+            direction="OUTBOUND",
+            author_id__isnull=False,
+            kind__in=("TEXT", "TEMPLATE"),
+            created_at__gte=since,
+        )
+        .group_by("conversation__contact_id")
+        .annotate(latest=Max("created_at"))
+        .values("conversation__contact_id", "latest")
+    )
+    return {row["conversation__contact_id"]: row["latest"] for row in rows}
