@@ -58,11 +58,10 @@ from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
-from revgraph.resolvers.reports.deal_scope import reported_deals_q
+from revgraph.resolvers.reports.deal_scope import deal_rows, reported_deals_q
+from revgraph.resolvers.reports.money import money, value_in
 from revgraph.resolvers.visibility import named_record
 
-CENTS = Decimal("0.01")
-ID_CHUNK = 900  # SQLite's limit of bound variables, with room to spare
 ROW = ("id", "deal_id", "from_stage_id", "to_stage_id", "at")
 
 
@@ -99,10 +98,6 @@ def _aware(at: datetime) -> datetime:
 
 def _order(row: dict[str, Any]) -> tuple[datetime, int]:
     return (_aware(row["at"]), row["id"])
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENTS)
 
 
 @dataclass
@@ -159,24 +154,9 @@ async def _current(deals: Q, currency: str) -> dict[int, tuple[int, Decimal]]:
     found: dict[int, tuple[int, Decimal]] = {}
     for row in rows:
         count, value = found.get(row["stage_id"], (0, Decimal("0.00")))
-        summed = _money(row["total"]) if row["currency"] == currency else Decimal("0.00")
+        summed = money(row["total"]) if row["currency"] == currency else Decimal("0.00")
         found[row["stage_id"]] = (count + row["n"], value + summed)
     return found
-
-
-async def _deal_rows(ids: set[int]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    ordered = sorted(ids)
-    for at in range(0, len(ordered), ID_CHUNK):
-        for row in await Deal.filter(id__in=ordered[at : at + ID_CHUNK]).values(
-            "id", "value", "currency", "lost_reason"
-        ):
-            found[row["id"]] = row
-    return found
-
-
-def _value_in(rows: list[dict[str, Any]], currency: str) -> Decimal:
-    return sum((_money(r["value"]) for r in rows if r["currency"] == currency), Decimal("0.00"))
 
 
 def _loss_reasons(lost: list[dict[str, Any]], currency: str) -> list[Bucket]:
@@ -184,7 +164,7 @@ def _loss_reasons(lost: list[dict[str, Any]], currency: str) -> list[Bucket]:
     for row in lost:
         by_reason[row["lost_reason"] or NONE_KEY].append(row)
     return ranked(
-        Bucket(reason, reason or NONE_LABEL, len(rows), _value_in(rows, currency))
+        Bucket(reason, reason or NONE_LABEL, len(rows), value_in(rows, currency))
         for reason, rows in by_reason.items()
     )
 
@@ -272,7 +252,7 @@ async def funnel(
         }
         for kind in ("WON", "LOST")
     }
-    closed_rows = await _deal_rows(closed["WON"] | closed["LOST"])
+    closed_rows = await deal_rows(closed["WON"] | closed["LOST"], "value", "currency", "lost_reason")
     won = [closed_rows[i] for i in sorted(closed["WON"]) if i in closed_rows]
     lost = [closed_rows[i] for i in sorted(closed["LOST"]) if i in closed_rows]
     return Funnel(
@@ -280,7 +260,7 @@ async def funnel(
         stages=rows,
         won=len(won),
         lost=len(lost),
-        won_value=_value_in(won, currency),
+        won_value=value_in(won, currency),
         win_rate=rate(len(won), len(won) + len(lost)),
         loss_reasons=_loss_reasons(lost, currency),
     )

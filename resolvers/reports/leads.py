@@ -48,7 +48,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.report_measures import check_range
-from revgraph.resolvers.reports.buckets import Bucket, none_bucket, ranked
+from revgraph.resolvers.reports.buckets import Bucket, names_of, none_bucket, ranked
 from revgraph.resolvers.reports.periods import PERIODS, count_by_period, zone
 
 SOURCE, MEDIA, CAMPAIGN, OWNER, TEAM, QUEUE, LIFECYCLE_STAGE = (
@@ -107,24 +107,17 @@ def _valued(counts: Counter, labels: Mapping[Any, str], type_name: str | None = 
     return ranked(buckets)
 
 
-async def _names(model: type[Model], ids: Any) -> dict[int, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return dict(await model.filter(id__in=wanted).values_list("id", "name"))
-
-
 async def _by_owner(contacts: QuerySet, dimension: str) -> list[Bucket]:
     owners = await _grouped(contacts, "owner_id")
     if dimension == OWNER:
-        return _valued(owners, await _names(User, owners), "User")
+        return _valued(owners, await names_of(User, owners), "User")
     team_of = dict(
         await User.filter(id__in=[i for i in owners if i is not None]).values_list("id", "team_id")
     )
     teams: Counter = Counter()
     for owner_id, count in owners.items():
         teams[team_of.get(owner_id)] += count
-    return _valued(teams, await _names(Team, teams), "Team")
+    return _valued(teams, await names_of(Team, teams), "Team")
 
 
 async def lead_report(
@@ -159,5 +152,5 @@ async def lead_report(
         return _valued(await _by_first(contacts, Touchpoint, dimension.lower()), {})
     if dimension == QUEUE:
         queues = await _by_first(contacts, Assignment, "queue_id")
-        return _valued(queues, await _names(Queue, queues), "Queue")
+        return _valued(queues, await names_of(Queue, queues), "Queue")
     raise ValueError(f"unknown lead dimension {dimension}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from revgraph.schema.reports.deals import DealReportQuery
 from revgraph.schema.reports.funnel import FunnelQuery
 from revgraph.schema.reports.leads import LeadReportQuery
 
-ReportsQuery = merge_types("ReportsQuery", (FunnelQuery, LeadReportQuery))
+ReportsQuery = merge_types("ReportsQuery", (FunnelQuery, LeadReportQuery, DealReportQuery))

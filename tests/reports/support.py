@@ -10,6 +10,7 @@ from typing import Any
 from revgraph.models.crm import Contact
 from revgraph.models.pipeline import StageTransition
 from revgraph.resolvers.ids import pk_of
+from tests.pipeline.support import create_deal, move
 
 
 async def set_history(deal_id: str, times: list[datetime]) -> None:
@@ -22,6 +23,19 @@ async def set_history(deal_id: str, times: list[datetime]) -> None:
 
 async def set_created(contact_id: str, at: datetime) -> None:
     await Contact.filter(id=pk_of(contact_id, "Contact")).update(created_at=at)
+
+
+async def walk(
+    gql: Any, token: str, pipeline: dict[str, Any], names: list[str], reason: str = "Preço", **fields: Any
+) -> str:
+    """A deal created in names[0], then moved through the others (into
+    "Perdido" with `reason`)."""
+    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"][names[0]], **fields)
+    for name in names[1:]:
+        extra = {"lostReason": reason} if name == "Perdido" else {}
+        moved = await move(gql, token, dealId=deal["id"], stageId=pipeline["stage"][name], **extra)
+        assert moved["userErrors"] == [], moved
+    return deal["id"]
 
 
 def window(start: datetime, end: datetime) -> dict[str, Any]:

@@ -6,8 +6,8 @@ values (tests/reports/support.py), so every figure is exact."""
 
 from datetime import UTC, datetime, timedelta
 
-from tests.pipeline.support import create_deal, create_pipeline, move
-from tests.reports.support import error_of, set_history, window
+from tests.pipeline.support import create_pipeline
+from tests.reports.support import error_of, set_history, walk, window
 
 STATS = "count averageSeconds medianSeconds p90Seconds"
 FUNNEL = f"""
@@ -51,16 +51,6 @@ def stats(*seconds: int) -> dict:
 def around_now() -> dict:
     now = datetime.now(UTC)
     return window(now - timedelta(hours=1), now + timedelta(hours=1))
-
-
-async def walk(gql, token, pipeline, names, reason="Preço", **fields) -> str:
-    """A deal created in names[0], then moved through the others."""
-    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"][names[0]], **fields)
-    for name in names[1:]:
-        extra = {"lostReason": reason} if name == "Perdido" else {}
-        moved = await move(gql, token, dealId=deal["id"], stageId=pipeline["stage"][name], **extra)
-        assert moved["userErrors"] == [], moved
-    return deal["id"]
 
 
 async def funnel(gql, token, pipeline_id, range_, **narrowed):
