@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from revgraph.schema.reports.appointments import AppointmentReportQuery
 from revgraph.schema.reports.deals import DealReportQuery
 from revgraph.schema.reports.funnel import FunnelQuery
 from revgraph.schema.reports.leads import LeadReportQuery
+from revgraph.schema.reports.snapshot import PipelineSnapshotQuery
 
-ReportsQuery = merge_types("ReportsQuery", (FunnelQuery, LeadReportQuery, DealReportQuery))
+ReportsQuery = merge_types(
+    "ReportsQuery",
+    (FunnelQuery, LeadReportQuery, DealReportQuery, PipelineSnapshotQuery, AppointmentReportQuery),
+)
