@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,7 @@ from revgraph.resolvers.report_measures import DurationStats, ReportWindow, chec
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
 from revgraph.resolvers.reports.deal_scope import deal_rows, reported_deals_q
 from revgraph.resolvers.reports.money import money, value_in
+from revgraph.resolvers.reports.periods import aware
 from revgraph.resolvers.visibility import named_record
 
 ROW = ("id", "deal_id", "from_stage_id", "to_stage_id", "at")
@@ -92,12 +93,8 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _order(row: dict[str, Any]) -> tuple[datetime, int]:
-    return (_aware(row["at"]), row["id"])
+    return (aware(row["at"]), row["id"])
 
 
 @dataclass
@@ -176,7 +173,7 @@ def _stays(history: _History) -> dict[int, list[int]]:
         previous = history.before.get(deal_id)
         for row in rows:
             if row["from_stage_id"] is not None and previous is not None:
-                stayed = (_aware(row["at"]) - _aware(previous["at"])).total_seconds()
+                stayed = (aware(row["at"]) - aware(previous["at"])).total_seconds()
                 seconds[row["from_stage_id"]].append(max(0, int(stayed)))
             previous = row
     return seconds

@@ -79,10 +79,14 @@ def period_label(kind: str, start: date) -> str:
     return start.strftime("%d/%m/%Y")
 
 
+def aware(at: datetime) -> datetime:
+    """An instant the database returned, with its offset (a naive one is UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def local_day(at: datetime, tz: ZoneInfo) -> date:
     """The calendar day of an instant in `tz` (a naive instant is UTC)."""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return aware.astimezone(tz).date()
+    return aware(at).astimezone(tz).date()
 
 
 def periods_of(kind: str, window: ReportWindow, tz: ZoneInfo) -> list[date]:
