@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -60,3 +61,13 @@ class Bucket:
     @classmethod
     def of(cls, bucket: report_buckets.Bucket) -> Bucket:
         return cls(key=bucket.key, label=bucket.label, count=bucket.count, value=bucket.value)
+
+
+# The arguments the deal reports share (funnel, dealReport, pipelineSnapshot).
+DealsTeamArgument = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only deals owned by members of this team or of any team below it."),
+]
+DealsOwnerArgument = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only deals owned by this user.")
+]

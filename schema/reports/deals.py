@@ -13,7 +13,7 @@ from strawberry.types import Info
 from revgraph.resolvers.reports import deals as report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.report_types import ReportRange
+from revgraph.schema.report_types import DealsOwnerArgument, DealsTeamArgument, ReportRange
 
 
 @strawberry.enum(
@@ -100,15 +100,8 @@ class DealReportQuery:
             strawberry.ID | None,
             strawberry.argument(description="Only deals in this pipeline (archived ones too)."),
         ] = None,
-        team_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="Only deals owned by members of this team or of any team below it."
-            ),
-        ] = None,
-        owner_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="Only deals owned by this user.")
-        ] = None,
+        team_id: DealsTeamArgument = None,
+        owner_id: DealsOwnerArgument = None,
     ) -> list[DealBucket]:
         buckets = await query(
             report.deal_report(

@@ -13,7 +13,13 @@ from revgraph.resolvers.reports import funnel as report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.deals import Pipeline, Stage
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.report_types import Bucket, DurationStats, ReportRange
+from revgraph.schema.report_types import (
+    Bucket,
+    DealsOwnerArgument,
+    DealsTeamArgument,
+    DurationStats,
+    ReportRange,
+)
 
 
 @strawberry.type(
@@ -99,15 +105,8 @@ class FunnelQuery:
         report_range: Annotated[
             ReportRange, strawberry.argument(name="range", description="The range [from, to).")
         ],
-        team_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="Only deals owned by members of this team or of any team below it."
-            ),
-        ] = None,
-        owner_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="Only deals owned by this user.")
-        ] = None,
+        team_id: DealsTeamArgument = None,
+        owner_id: DealsOwnerArgument = None,
     ) -> Funnel | None:
         found = await query(
             report.funnel(

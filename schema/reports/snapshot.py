@@ -13,7 +13,7 @@ from revgraph.resolvers.reports import snapshot as report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.deals import Pipeline, Stage
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.report_types import Bucket
+from revgraph.schema.report_types import Bucket, DealsOwnerArgument, DealsTeamArgument
 
 MONEY = "in the workspace's currency (deals in another currency are counted, not summed; a deal without a value adds 0)"
 
@@ -73,15 +73,8 @@ class PipelineSnapshotQuery:
         self,
         info: Info,
         pipeline_id: Annotated[strawberry.ID, strawberry.argument(description="The pipeline.")],
-        team_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="Only deals owned by members of this team or of any team below it."
-            ),
-        ] = None,
-        owner_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="Only deals owned by this user.")
-        ] = None,
+        team_id: DealsTeamArgument = None,
+        owner_id: DealsOwnerArgument = None,
     ) -> PipelineSnapshot | None:
         found = await query(
             report.pipeline_snapshot(ctx_of(info), pipeline_id, team_id=team_id, owner_id=owner_id)
