@@ -8,13 +8,13 @@ table; and nothing is asked of any host but the app's own."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.async_api import expect
 
-from revgraph.resolvers.ids import pk_of  # noqa: F401  (support sets times through the models)
 from tests.pipeline.support import create_deal, create_pipeline, move
 from tests.reports.support import set_history
 from tests.support import PASSWORD
@@ -145,8 +145,12 @@ async def test_the_dashboard_shows_a_known_history_polls_a_new_lead_and_download
     )
     assert await page.evaluate(CHART_DATA, "time-in-stage") == [3600, 7200, 3600, None, None]
     await expect(rows(page, "losses")).to_have_text([re.compile(r"^Preço\s*1$")])
-    await expect(rows(page, "by-source")).to_have_text([re.compile(r"^Site\s*2$"), re.compile(r"^Instagram\s*1$")])
-    await expect(rows(page, "by-owner")).to_have_text([re.compile(r"^Carla Corretora\s*2$"), re.compile(r"^—\s*1$")])
+    await expect(rows(page, "by-source")).to_have_text(
+        [re.compile(r"^Site\s*2$"), re.compile(r"^Instagram\s*1$")]
+    )
+    await expect(rows(page, "by-owner")).to_have_text(
+        [re.compile(r"^Carla Corretora\s*2$"), re.compile(r"^—\s*1$")]
+    )
     assert sum(await page.evaluate(CHART_DATA, "by-period")) == 3
     assert await page.evaluate(CHART_DATA, "by-source") == [2, 1]
     await expect(page.locator("#card-service .tile dd").first).to_have_text("0")
@@ -157,7 +161,9 @@ async def test_the_dashboard_shows_a_known_history_polls_a_new_lead_and_download
     await page.clock.run_for(16000)
 
     # then the next poll shows it, and the "as of" time has moved
-    await expect(rows(page, "by-source")).to_have_text([re.compile(r"^Instagram\s*2$"), re.compile(r"^Site\s*2$")])
+    await expect(rows(page, "by-source")).to_have_text(
+        [re.compile(r"^Instagram\s*2$"), re.compile(r"^Site\s*2$")]
+    )
     await expect(as_of).not_to_have_text(first_as_of)
     await expect(page.locator(".stale")).to_be_hidden()
 
@@ -166,14 +172,61 @@ async def test_the_dashboard_shows_a_known_history_polls_a_new_lead_and_download
         await page.get_by_role("button", name="Baixar CSV: Funil de vendas").click()
     download = await waiting.value
     path = await download.path()
+    await page.screenshot(path="/tmp/dash-desktop.png", full_page=True)
 
     # then the file is named for today in São Paulo and holds exactly the table
     today = (datetime.now(UTC) + SAO_PAULO).date().isoformat()
     assert download.suggested_filename == f"funil-{today}.csv"
-    with open(path, "rb") as file:
-        assert file.read().decode("utf-8") == FUNNEL_CSV
+    assert (await asyncio.to_thread(path.read_bytes)).decode("utf-8") == FUNNEL_CSV
 
     # and nothing was asked of any host but RevGraph's own (Chart.js included)
     host = server.url.split("//", 1)[1]
     assert any(url.endswith("/vendor/chartjs/chart.umd.js") for url in requested), requested
-    assert requested and all(re.match(rf"(https?|wss?)://{re.escape(host)}/", url) for url in requested), requested
+    assert requested and all(re.match(rf"(https?|wss?)://{re.escape(host)}/", url) for url in requested), (
+        requested
+    )
+
+
+async def test_a_failed_poll_keeps_the_figures_and_says_so_and_a_phone_stacks_the_cards(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given the known history and a corretor (an agent: no team or corretor pickers)
+    await known_history(gql, workspace)
+    agent = await workspace.user("AGENT", name="Bruno Corretor")
+    page = await open_page()
+    await page.set_viewport_size({"width": 390, "height": 800})
+    await page.clock.install()
+    await page.goto(f"{server.url}/#/dashboard")
+    await page.get_by_label("E-mail").fill(agent["email"])
+    await page.get_by_label("Senha").fill(PASSWORD)
+    await page.get_by_role("button", name="Entrar").click()
+    as_of = page.locator(".as-of")
+    await expect(as_of).to_have_text(re.compile(r"^Atualizado às "))
+    filters = page.get_by_role("search", name="Filtros do painel")
+    await expect(filters.get_by_label("Equipe")).to_have_count(0)
+    await expect(filters.get_by_label("Corretor")).to_have_count(0)
+    # then on a phone the cards are stacked, one above the other, as wide as the screen
+    boxes = [await card.bounding_box() for card in await page.locator(".card").all()]
+    assert len(boxes) == 7 and len({round(box["x"]) for box in boxes}) == 1, boxes
+    assert all(box["width"] <= 390 for box in boxes), boxes
+    await page.screenshot(path="/tmp/dash-phone.png", full_page=True)
+    shown = await as_of.text_content()
+
+    # when the next poll fails
+    async def refuse(route: Any) -> None:
+        await route.fulfill(status=502, body="Bad Gateway")
+
+    await page.route("**/graphql", refuse)
+    await page.clock.run_for(16000)
+
+    # then a discreet warning names the time of the figures still shown
+    stale = page.locator(".stale")
+    await expect(stale).to_have_text(f"Não foi possível atualizar; mostrando os dados de {shown[-8:]}.")
+    await expect(as_of).to_have_text(shown)
+    await expect(page.locator(".card")).to_have_count(7)
+
+    # when the server answers again, the next poll clears it
+    await page.unroute("**/graphql", refuse)
+    await page.clock.run_for(16000)
+    await expect(stale).to_be_hidden()
+    await expect(as_of).not_to_have_text(shown)

@@ -89,7 +89,7 @@ export class DashboardView {
     );
     shown.canvas.setAttribute("aria-label", TD.chartOf(card.title));
     const empty = !card.chart.values.some((value) => value);
-    shown.chart.hidden = empty && card.chart.type === "doughnut";
+    shown.chart.hidden = !card.rows.length || (empty && card.chart.type === "doughnut");
     if (this.options.Chart) drawChart(this.options.Chart, shown.canvas, card.chart, currency);
   }
 
