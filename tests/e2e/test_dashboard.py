@@ -135,6 +135,7 @@ async def test_the_dashboard_shows_a_known_history_polls_a_new_lead_and_download
     )
     tiles = page.locator("#card-funnel .tile dd")
     await expect(tiles).to_have_text(["1", "1", re.compile(r"^R\$\s100\.000,00$"), "50%"])
+    assert await page.evaluate("Chart.version") == "4.6.2"  # the vendored one (vendor/chartjs/README.md)
     assert await page.evaluate(CHART_DATA, "funnel") == [3, 2, 1, 1, 1]
     # time in stage: Novo's stays 1 h, 1 h, 2 h; Contato's 2 h; Proposta's 1 h; B still in Contato
     await expect(rows(page, "time-in-stage").first).to_have_text(
