@@ -17,6 +17,7 @@ from playwright.async_api import expect
 
 from tests.pipeline.support import create_deal, create_pipeline, move
 from tests.reports.support import set_history
+from tests.reports.test_funnel import STAGES
 from tests.support import PASSWORD
 
 CREATE_CONTACT = """
@@ -24,13 +25,6 @@ mutation CreateContact($input: ContactInput!) {
   createContact(input: $input) { contact { id } userErrors { code message field } }
 }
 """
-STAGES = [
-    {"name": "Novo"},
-    {"name": "Contato"},
-    {"name": "Proposta"},
-    {"name": "Ganho", "kind": "WON"},
-    {"name": "Perdido", "kind": "LOST"},
-]
 FUNNEL_CSV = (
     "\ufeffEtapa;Entraram;Avançaram;Conversão (%);Agora na etapa;Valor na etapa\r\n"
     "Novo;3;2;66,7;0;0,00\r\n"

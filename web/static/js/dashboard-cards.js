@@ -16,6 +16,15 @@ export function display(type, value, currency) {
 
 const col = (key, label, type = "text") => ({ key, label, type, csvLabel: type === "seconds" ? `${label} (s)` : label });
 
+/** A DurationStats table's columns after the row's name. */
+const statsColumns = (name, countLabel) => [
+  name,
+  col("count", countLabel, "int"),
+  col("average", TD.average, "seconds"),
+  col("median", TD.median, "seconds"),
+  col("p90", TD.p90, "seconds"),
+];
+
 const bucketRows = (buckets) => buckets.map((b) => ({ label: b.label, count: b.count }));
 
 function bucketCard(id, title, file, keyLabel, buckets, chartType, horizontal = false) {
@@ -74,13 +83,7 @@ function timeCard(funnel) {
     id: "time-in-stage",
     title: TD.timeInStage,
     file: "tempo-na-etapa",
-    columns: [
-      col("stage", TD.stage),
-      col("count", TD.stays, "int"),
-      col("average", TD.average, "seconds"),
-      col("median", TD.median, "seconds"),
-      col("p90", TD.p90, "seconds"),
-    ],
+    columns: statsColumns(col("stage", TD.stage), TD.stays),
     rows,
     chart: { type: "bar", labels: rows.map((r) => r.stage), values: rows.map((r) => r.median), valueType: "seconds" },
   };
@@ -123,13 +126,7 @@ function serviceCard(report) {
         value: report.csatAverage === null ? null : TD.csatOf(decimal(report.csatAverage), report.csatResponses),
       },
     ],
-    columns: [
-      col("measure", TD.measure),
-      col("count", TD.conversations, "int"),
-      col("average", TD.average, "seconds"),
-      col("median", TD.median, "seconds"),
-      col("p90", TD.p90, "seconds"),
-    ],
+    columns: statsColumns(col("measure", TD.measure), TD.conversations),
     rows,
     chart: { type: "bar", labels: rows.map((r) => r.measure), values: rows.map((r) => r.average), valueType: "seconds" },
   };
