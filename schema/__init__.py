@@ -26,7 +26,7 @@ import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
 import revgraph.schema.inbox as inbox_schema
 import revgraph.schema.inbox.canned_responses as canned_responses_schema
-import revgraph.schema.inbox.conversations as conversations_schema
+import revgraph.schema.inbox.conversation_types as conversations_schema
 import revgraph.schema.inbox.setup as inbox_setup_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema

@@ -10,7 +10,7 @@ import strawberry
 from revgraph.schema.common import IDFilter
 from revgraph.schema.contacts import ContactFilter
 from revgraph.schema.deal_filters import DealFilter
-from revgraph.schema.inbox.conversations import ConversationPriority, ConversationStatus
+from revgraph.schema.inbox.conversation_types import ConversationPriority, ConversationStatus
 from revgraph.schema.inbox.setup import ChannelKind
 
 

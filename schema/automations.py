@@ -30,7 +30,7 @@ from revgraph.schema.connections import Connection
 from revgraph.schema.contacts import Contact
 from revgraph.schema.deals import Deal, Stage
 from revgraph.schema.identity import User
-from revgraph.schema.inbox.conversations import Conversation, ConversationPriority
+from revgraph.schema.inbox.conversation_types import Conversation, ConversationPriority
 from revgraph.schema.queues import Queue
 
 

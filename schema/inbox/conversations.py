@@ -1,30 +1,25 @@
-"""GraphQL surface of conversations and messages: the types, the
-ConversationFilter language, and the mutations agents work the inbox with."""
+"""GraphQL surface of conversations and messages: the ConversationFilter
+language, and the queries and mutations agents work the inbox with (the
+types are in conversation_types.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
 
-from revgraph.models.inbox import Inbox as InboxRow
-from revgraph.models.inbox import SlaPolicy as SlaPolicyRow
-from revgraph.resolvers import loaders
-from revgraph.resolvers.context import Context
-from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.inbox import conversations as use_cases
-from revgraph.resolvers.inbox import handling, intake, queries, replies, sla
-from revgraph.resolvers.inbox.business_hours import BusinessCalendar
+from revgraph.resolvers.inbox import handling, intake, queries, replies
 from revgraph.schema.common import (
     FILTER_LIMITS,
     SEARCH_LIMIT,
     TAG_LIMITS,
     DateTimeFilter,
     IDFilter,
-    Node,
     OrderDirection,
     UserError,
     ctx_of,
@@ -34,313 +29,22 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Connection, build
-from revgraph.schema.deals import ctx_for, visible_deal
-from revgraph.schema.identity import User
+from revgraph.schema.connections import build
+from revgraph.schema.inbox.conversation_types import (
+    Conversation,
+    ConversationConnection,
+    ConversationPriority,
+    ConversationStatus,
+    Message,
+    MessageKind,
+    SlaState,
+)
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
-    from revgraph.schema.contacts import Contact
-    from revgraph.schema.deals import Deal
-    from revgraph.schema.inbox.setup import Inbox, SlaPolicy
+    pass
 
 PAGE_ARGS = "`first`/`last` default to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
-
-
-@strawberry.enum(description="Where a conversation is.")
-class ConversationStatus(Enum):
-    OPEN = strawberry.enum_value("OPEN", description="With people: someone works it or it waits for someone.")
-    PENDING = strawberry.enum_value("PENDING", description="With a bot, not yet handed to a person.")
-    SNOOZED = strawberry.enum_value(
-        "SNOOZED", description="Set aside until `snoozedUntil` or the contact writes."
-    )
-    RESOLVED = strawberry.enum_value(
-        "RESOLVED", description="Done; a new message from the contact opens a new conversation."
-    )
-
-
-@strawberry.enum(description="How urgent a conversation is.")
-class ConversationPriority(Enum):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    URGENT = "URGENT"
-
-
-@strawberry.enum(description="Which way a message went.")
-class MessageDirection(Enum):
-    INBOUND = strawberry.enum_value("INBOUND", description="From the contact.")
-    OUTBOUND = strawberry.enum_value("OUTBOUND", description="To the contact.")
-
-
-@strawberry.enum(description="What a message is.")
-class MessageKind(Enum):
-    TEXT = strawberry.enum_value("TEXT", description="Free text.")
-    TEMPLATE = strawberry.enum_value(
-        "TEMPLATE", description="An approved template (may go outside the reply window)."
-    )
-    NOTE = strawberry.enum_value(
-        "NOTE", description="A private note for the team: never sent to the contact."
-    )
-    ACTIVITY = strawberry.enum_value(
-        "ACTIVITY", description="History written by RevGraph (assigned, transferred...)."
-    )
-
-
-@strawberry.enum(description="Where a message is on its way to or from the contact.")
-class DeliveryStatus(Enum):
-    RECEIVED = strawberry.enum_value("RECEIVED", description="Inbound, stored.")
-    QUEUED = strawberry.enum_value("QUEUED", description="Outbound, waiting for the channel.")
-    SENT = strawberry.enum_value("SENT", description="Accepted by the channel's provider.")
-    DELIVERED = strawberry.enum_value("DELIVERED", description="Reached the contact's device.")
-    READ = strawberry.enum_value("READ", description="Read by the contact.")
-    FAILED = strawberry.enum_value(
-        "FAILED", description="The provider refused it; see the conversation's timeline."
-    )
-
-
-@strawberry.enum(description="Where a conversation's SLA stands.")
-class SlaState(Enum):
-    ON_TRACK = strawberry.enum_value("ON_TRACK", description="Every running deadline is ahead.")
-    WARNING = strawberry.enum_value(
-        "WARNING", description="A deadline falls within the policy's warnBeforeMinutes."
-    )
-    BREACHED = strawberry.enum_value("BREACHED", description="A deadline passed (or a target was met late).")
-    MET = strawberry.enum_value("MET", description="Every target of the policy was met.")
-    PAUSED = strawberry.enum_value("PAUSED", description="Snoozed: the resolution clock is paused.")
-
-
-@strawberry.type(
-    description="A conversation's SLA, computed when read from its policy, its inbox's business hours and its history."
-)
-class SlaStatus:
-    policy: Annotated[SlaPolicy, strawberry.lazy("revgraph.schema.inbox.setup")] = strawberry.field(
-        description="The inbox's policy."
-    )
-    state: SlaState = strawberry.field(description="ON_TRACK, WARNING, BREACHED, MET or PAUSED.")
-    first_response_due_at: datetime | None = strawberry.field(
-        description="When the first human reply is due; null once answered or without that target."
-    )
-    next_response_due_at: datetime | None = strawberry.field(
-        description="When the reply to the contact's waiting message is due; null when nobody waits."
-    )
-    resolution_due_at: datetime | None = strawberry.field(
-        description="When resolution is due at the current pace; null while the clock is paused or without that target."
-    )
-
-
-@strawberry.type(description="The contact's rating of a resolved conversation.")
-class CsatResponse:
-    rating: int = strawberry.field(description="1 (bad) to 5 (excellent).")
-    comment: str | None = strawberry.field(description="What the contact wrote, if anything.")
-    at: datetime = strawberry.field(description="When they answered.")
-
-
-@strawberry.type(description="One message of a conversation.")
-class Message(Node):
-    direction: MessageDirection | None = strawberry.field(
-        description="INBOUND or OUTBOUND; null for NOTE and ACTIVITY."
-    )
-    kind: MessageKind = strawberry.field(description="TEXT, TEMPLATE, NOTE or ACTIVITY.")
-    body: str = strawberry.field(description="The text (a template's body filled in with its variables).")
-    template_name: str | None = strawberry.field(description="The template's name (kind TEMPLATE).")
-    status: DeliveryStatus | None = strawberry.field(
-        description="Delivery status; null for NOTE and ACTIVITY."
-    )
-    external_id: str | None = strawberry.field(
-        description="The provider's id; inbound messages are idempotent by it per inbox."
-    )
-    client_message_id: str | None = strawberry.field(
-        description="The sender's idempotency key (sendMessage)."
-    )
-    at: datetime = strawberry.field(description="When it was sent (an inbound message: the provider's time).")
-    row: strawberry.Private[Any]
-    ctx: strawberry.Private[Context | None] = None
-
-    @classmethod
-    def of(cls, row: Any, ctx: Context | None = None) -> Message:
-        return cls(
-            id=strawberry.ID(encode_id("Message", row.id)),
-            direction=MessageDirection(row.direction) if row.direction else None,
-            kind=MessageKind(row.kind),
-            body=row.body,
-            template_name=row.template_name,
-            status=DeliveryStatus(row.status) if row.status else None,
-            external_id=row.external_id,
-            client_message_id=row.client_message_id,
-            at=row.at,
-            row=row,
-            ctx=ctx,
-        )
-
-    @strawberry.field(description="The conversation it belongs to.")
-    async def conversation(self, info: Info) -> Conversation:
-        ctx = ctx_for(self, info)
-        row = await _conversations(ctx).load(self.row.conversation_id)
-        return Conversation.of(row, self.ctx)
-
-    @strawberry.field(description="The agent who wrote it; null for the contact, a bot or an automation.")
-    async def author(self, info: Info) -> User | None:
-        if self.row.author_id is None:
-            return None
-        row = await loaders.users(ctx_for(self, info)).load(self.row.author_id)
-        return User.of(row) if row else None
-
-
-def _conversations(ctx: Context) -> loaders.BatchLoader:
-    from revgraph.models.inbox import Conversation as Row
-
-    return loaders.loader(ctx, "conversations", lambda ws: loaders.by_id(ws, Row))
-
-
-def _sla_policies(ctx: Context) -> loaders.BatchLoader:
-    return loaders.loader(ctx, "sla_policies", lambda ws: loaders.by_id(ws, SlaPolicyRow))
-
-
-def _inboxes(ctx: Context) -> loaders.BatchLoader:
-    return loaders.loader(ctx, "inboxes", lambda ws: loaders.by_id(ws, InboxRow))
-
-
-@strawberry.type(description="A page of messages, oldest first.")
-class MessageConnection(Connection[Message]):
-    pass
-
-
-@strawberry.type(
-    description="One contact's conversation in one inbox. ADMIN sees all; MANAGER those assigned in their team subtree and the unassigned ones of inboxes whose queue has a member there; AGENT those assigned to them and the unassigned ones of inboxes whose queue they belong to."
-)
-class Conversation(Node):
-    number: int = strawberry.field(description="Readable number, per workspace, from 1.")
-    status: ConversationStatus = strawberry.field(description="OPEN, PENDING, SNOOZED or RESOLVED.")
-    priority: ConversationPriority = strawberry.field(description="LOW, MEDIUM (default), HIGH or URGENT.")
-    snoozed_until: datetime | None = strawberry.field(description="When a snooze ends by itself.")
-    waiting_since: datetime | None = strawberry.field(
-        description="The contact's oldest unanswered inbound message; null when answered."
-    )
-    last_message_at: datetime | None = strawberry.field(
-        description="The latest message to or from the contact."
-    )
-    tags: list[str] = strawberry.field(description="Labels, in the order given.")
-    created_at: datetime = strawberry.field(description="When it was opened.")
-    row: strawberry.Private[Any]
-    ctx: strawberry.Private[Context | None] = None
-
-    @classmethod
-    def of(cls, row: Any, ctx: Context | None = None) -> Conversation:
-        return cls(
-            id=strawberry.ID(encode_id("Conversation", row.id)),
-            number=row.number,
-            status=ConversationStatus(row.status),
-            priority=ConversationPriority(row.priority),
-            snoozed_until=row.snoozed_until,
-            waiting_since=row.waiting_since,
-            last_message_at=row.last_message_at,
-            tags=list(row.tags or ()),
-            created_at=row.created_at,
-            row=row,
-            ctx=ctx,
-        )
-
-    async def _inbox_row(self, info: Info) -> Any:
-        return await _inboxes(ctx_for(self, info)).load(self.row.inbox_id)
-
-    @strawberry.field(description="The inbox (channel account) it came in through.")
-    async def inbox(self, info: Info) -> Annotated[Inbox, strawberry.lazy("revgraph.schema.inbox.setup")]:
-        from revgraph.schema.inbox.setup import Inbox
-
-        return Inbox.of(await self._inbox_row(info))
-
-    @strawberry.field(
-        description="The contact. Whoever sees the conversation reads its contact (routing a conversation does not change the contact's owner)."
-    )
-    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")]:
-        from revgraph.schema.contacts import Contact
-
-        return Contact.of(await loaders.contacts(ctx_for(self, info)).load(self.row.contact_id))
-
-    @strawberry.field(description="The deal it is about, if linked and the caller may see it.")
-    async def deal(self, info: Info) -> Annotated[Deal, strawberry.lazy("revgraph.schema.deals")] | None:
-        from revgraph.schema.deals import Deal
-
-        if self.row.deal_id is None:
-            return None
-        row = await visible_deal(ctx_for(self, info), self.row.deal_id)
-        return Deal.of(row) if row is not None and row.deleted_at is None else None
-
-    @strawberry.field(description="Who works it; null while it waits in its queue's backlog or with nobody.")
-    async def assignee(self, info: Info) -> User | None:
-        if self.row.assignee_id is None:
-            return None
-        row = await loaders.users(ctx_for(self, info)).load(self.row.assignee_id)
-        return User.of(row) if row else None
-
-    @strawberry.field(
-        description="When free text stops being allowed: 24 h after the contact's last message on WhatsApp; null when the channel has no window."
-    )
-    async def reply_window_closes_at(self, info: Info) -> datetime | None:
-        closes = intake.reply_window_closes_at(await self._inbox_row(info), self.row)
-        return None if closes is None or closes.year == 1 else closes
-
-    @strawberry.field(description="Whether free text may be sent now (otherwise only a template).")
-    async def can_reply(self, info: Info) -> bool:
-        return intake.can_reply(await self._inbox_row(info), self.row)
-
-    @strawberry.field(description="The SLA of the inbox's policy; null when the inbox has none.")
-    async def sla(self, info: Info) -> SlaStatus | None:
-        from revgraph.schema.inbox.setup import SlaPolicy
-
-        ctx = ctx_for(self, info)
-        inbox = await self._inbox_row(info)
-        if inbox.sla_policy_id is None:
-            return None
-        policy = await _sla_policies(ctx).load(inbox.sla_policy_id)
-        if policy is None:
-            return None
-        calendar = BusinessCalendar.from_json(inbox.business_hours) if inbox.business_hours else None
-        result = sla.computed(self.row, policy, calendar)
-        return SlaStatus(
-            policy=SlaPolicy.of(policy),
-            state=SlaState(result.state(datetime.now(UTC))),
-            first_response_due_at=result.first_response_due_at,
-            next_response_due_at=result.next_response_due_at,
-            resolution_due_at=result.resolution_due_at,
-        )
-
-    @strawberry.field(
-        description="The contact's rating, once they answered the survey offered on resolution."
-    )
-    def csat(self) -> CsatResponse | None:
-        if self.row.csat_rating is None:
-            return None
-        return CsatResponse(rating=self.row.csat_rating, comment=self.row.csat_comment, at=self.row.csat_at)
-
-    @strawberry.field(description=f"The messages, oldest first. {PAGE_ARGS}")
-    async def messages(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> MessageConnection:
-        ctx = ctx_for(self, info)
-        page = await query(
-            queries.conversation_messages(
-                ctx,
-                self.row.id,
-                first=first,
-                after=after,
-                last=last,
-                before=before,
-                with_total=selects(info, "totalCount"),
-            )
-        )
-        return build(MessageConnection, page, lambda row: Message.of(row, self.ctx))
-
-
-@strawberry.type(description="A page of conversations.")
-class ConversationConnection(Connection[Conversation]):
-    pass
 
 
 @strawberry.input(

@@ -16,7 +16,7 @@ from revgraph.resolvers.inbox import live
 from revgraph.schema.board import LiveEventRoot, direct_delivery, stream_errors
 from revgraph.schema.common import ctx_of
 from revgraph.schema.identity import User
-from revgraph.schema.inbox.conversations import Conversation, Message
+from revgraph.schema.inbox.conversation_types import Conversation, Message
 from revgraph.schema.permissions import AUTHENTICATED
 
 
