@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tortoise.expressions import F, Q
+from tortoise import connections
+from tortoise.expressions import Q
 
 from revgraph.models.identity import SequenceCounter
 
@@ -32,14 +33,22 @@ async def next_number(workspace_id: int, name: str) -> int:
 
 
 async def reserve_numbers(workspace_id: int, name: str, count: int) -> int:
-    """Take `count` numbers at once (bulk loads); the first of them."""
-    counter = SequenceCounter.filter(workspace_id=workspace_id, name=name)
-    if not await counter.update(value=F("value") + count):
-        # Workspaces get their counters when created (and by migration
-        # 0010); one made by other means starts here.
+    """Take `count` numbers at once (bulk loads); the first of them. One
+    UPDATE ... RETURNING (SQLite >= 3.35 and PostgreSQL alike): it holds
+    the counter's row until commit and answers the new value at once."""
+    client = connections.get("default")
+    placeholders = ("$1", "$2", "$3") if client.capabilities.dialect == "postgres" else ("?", "?", "?")
+    sql = (
+        "UPDATE sequence_counter SET value = value + {} WHERE workspace_id = {} AND name = {} "
+        "RETURNING value"
+    ).format(*placeholders)
+    rows = await client.execute_query_dict(sql, [count, workspace_id, name])
+    if not rows:
+        # Workspaces get their counters when created (and by migrations
+        # 0010 and 0015); one made by other means starts here.
         await SequenceCounter.create(workspace_id=workspace_id, name=name, value=count)
         return 1
-    return (await counter.values_list("value", flat=True))[0] - count + 1
+    return int(rows[0]["value"]) - count + 1
 
 
 def or_number(q: Q, search: str) -> Q:

@@ -14,7 +14,7 @@ from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.resolvers.inbox.sla_clock import SlaComputation, SlaFact, SlaTargets, compute_sla
-from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
+from revgraph.resolvers.inbox.stream import inbox_of, record_inbox_event, seen_of
 from revgraph.resolvers.settings import Settings
 
 
@@ -50,9 +50,14 @@ def targets_of(policy: SlaPolicy) -> SlaTargets:
 
 async def computation(conversation: Conversation) -> tuple[SlaPolicy, SlaComputation] | None:
     """The conversation's SLA as of its facts, or None when its inbox has no policy."""
-    policy, calendar = await policy_of(conversation.inbox_id)
-    if policy is None:
+    inbox = await inbox_of(conversation)
+    if inbox.sla_policy_id is None:
         return None
+    policy = getattr(conversation, "_sla_policy", None)
+    if policy is None or policy.id != inbox.sla_policy_id:
+        policy = await SlaPolicy.get(id=inbox.sla_policy_id)
+        conversation._sla_policy = policy  # type: ignore[attr-defined]
+    calendar = BusinessCalendar.from_json(inbox.business_hours) if inbox.business_hours else None
     return policy, computed(conversation, policy, calendar)
 
 

@@ -42,9 +42,19 @@ STREAM_KINDS = {
 Seen = tuple[int | None, int | None]
 
 
+async def inbox_of(conversation: Conversation) -> Inbox:
+    """The conversation's inbox, read once per loaded conversation (a use
+    case records several stream events and SLA refreshes about one
+    conversation; its inbox does not change under it)."""
+    inbox = getattr(conversation, "_inbox_row", None)
+    if inbox is None or inbox.id != conversation.inbox_id:
+        inbox = await Inbox.get(id=conversation.inbox_id)
+        conversation._inbox_row = inbox  # type: ignore[attr-defined]
+    return inbox
+
+
 async def seen_of(conversation: Conversation) -> Seen:
-    queue = await Inbox.filter(id=conversation.inbox_id).values_list("queue_id", flat=True)
-    return (conversation.assignee_id, queue[0] if queue else None)
+    return (conversation.assignee_id, (await inbox_of(conversation)).queue_id)
 
 
 async def record_inbox_event(
