@@ -39,8 +39,7 @@ async def reserve_numbers(workspace_id: int, name: str, count: int) -> int:
     client = connections.get("default")
     placeholders = ("$1", "$2", "$3") if client.capabilities.dialect == "postgres" else ("?", "?", "?")
     sql = (
-        "UPDATE sequence_counter SET value = value + {} WHERE workspace_id = {} AND name = {} "
-        "RETURNING value"
+        "UPDATE sequence_counter SET value = value + {} WHERE workspace_id = {} AND name = {} RETURNING value"
     ).format(*placeholders)
     rows = await client.execute_query_dict(sql, [count, workspace_id, name])
     if not rows:
