@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import parse
+
+from revgraph.schema import build_schema
+from revgraph.schema.demand import measure_demand
+
 RUN_CSV = """
 async () => {
   const csv = await import("/js/csv.js");
@@ -138,6 +143,7 @@ async () => {
       firstResponse: stats(4, 90, 60, 300), waitTime: stats(0, null, null, null),
       handleTime: stats(3, 3900, 3600, 7200), resolution: stats(3, 4000, 3700, 7300),
     },
+    appointments: [], distributionReport: [], activityReport: [],
   };
   const cards = dashboardCards(data, "WEEK");
   const teams = [
@@ -170,7 +176,10 @@ async def test_the_cards_of_a_poll_and_a_team_subtree(open_page: Any) -> None:
         "by-owner",
         "losses",
         "time-in-stage",
+        "appointments",
         "service",
+        "distribution",
+        "activity",
     ]
     assert result["files"] == [
         "funil",
@@ -179,7 +188,10 @@ async def test_the_cards_of_a_poll_and_a_team_subtree(open_page: Any) -> None:
         "leads-por-corretor",
         "perdas-por-motivo",
         "tempo-na-etapa",
+        "visitas-por-semana",
         "atendimento",
+        "distribuicao-por-roleta",
+        "atividades-por-usuario",
     ]
     assert result["period"] == "Leads por semana"
     assert result["service"] == [["int", 4], ["int", 3], ["percent", 0.75], ["text", "4,5 (2 respostas)"]]
@@ -189,10 +201,148 @@ async def test_the_cards_of_a_poll_and_a_team_subtree(open_page: Any) -> None:
         ["Tempo médio de atendimento (TMA)", 3900],
         ["Resolução", 4000],
     ]
-    assert result["withoutFunnel"] == ["by-period", "by-source", "by-owner", "service"]
+    assert result["withoutFunnel"] == [
+        "by-period",
+        "by-source",
+        "by-owner",
+        "appointments",
+        "service",
+        "distribution",
+        "activity",
+    ]
     assert result["routes"] == [
         {"screen": "dashboard", "conversationId": None},
         {"screen": "dashboard", "conversationId": None},
         "#/dashboard",
     ]
     assert result["subtree"] == [["u1", "u2", "u3"], ["u1", "u2", "u3"], ["u4"]]
+
+
+RUN_DEAL_CARDS = """
+async () => {
+  const { dashboardCards } = await import("/js/dashboard-cards.js");
+  const { DASHBOARD } = await import("/js/dashboard-documents.js");
+  const stats = (count, m) => ({ count, averageSeconds: m, medianSeconds: m, p90Seconds: m });
+  const data = {
+    funnel: null,
+    snapshot: {
+      stages: [
+        { stage: { name: "Novo" }, count: 2, value: "1000.00", weightedValue: "100.00" },
+        { stage: { name: "Proposta" }, count: 1, value: "500.50", weightedValue: "250.25" },
+      ],
+      count: 3, value: "1500.50", weightedValue: "350.25",
+      forecast: [
+        { key: "2026-11", label: "novembro de 2026", count: 1, value: "250.25" },
+        { key: "", label: "—", count: 2, value: "100.00" },
+      ],
+    },
+    dealsByOwner: [
+      { key: "u1", label: "Carla", created: 2, won: 1, lost: 0, createdValue: "10.00", wonValue: "7.50", lostValue: "0.00" },
+    ],
+    bySource: [], byOwner: [], byPeriod: [],
+    inboxReport: null,
+    appointments: [{ key: "2026-12-05", label: "05/12/2026", count: 3, value: null }],
+    distributionReport: [
+      { queue: { id: "q1", name: "Site" }, member: { id: "u1", name: "Carla" }, assigned: 4, worked: 3, firstContact: stats(3, 600) },
+      { queue: { id: "q1", name: "Site" }, member: { id: "u2", name: "Bruno" }, assigned: 2, worked: 0, firstContact: stats(0, null) },
+    ],
+    activityReport: [
+      { user: { id: "u1", name: "Carla" }, notes: 1, tasksCompleted: 2, dealMoves: 3, messagesSent: 4 },
+      { user: { id: "u2", name: "Bruno" }, notes: 0, tasksCompleted: 0, dealMoves: 0, messagesSent: 0 },
+    ],
+  };
+  const pick = (cards, id) => cards.find((c) => c.id === id);
+  const cards = dashboardCards(data, "DAY");
+  const narrowed = dashboardCards(data, "DAY", ["u2"]);
+  const csv = await import("/js/csv.js");
+  const forecast = pick(cards, "forecast");
+  return {
+    ids: cards.map((c) => c.id),
+    files: cards.map((c) => c.file),
+    negotiation: pick(cards, "negotiation").rows,
+    negotiationChart: pick(cards, "negotiation").chart.values,
+    forecastCsv: csv.toCsv(forecast.columns, forecast.rows),
+    forecastChart: forecast.chart,
+    owners: pick(cards, "deals-by-owner").columns.map((c) => c.label),
+    visits: [pick(cards, "appointments").title, pick(cards, "appointments").columns[1].label],
+    distribution: pick(cards, "distribution").rows,
+    activity: pick(cards, "activity").chart.values,
+    narrowed: [pick(narrowed, "distribution").rows.length, pick(narrowed, "activity").rows.map((r) => r.user)],
+    document: DASHBOARD,
+  };
+}
+"""
+DASHBOARD_VARIABLES = {
+    "pipelineId": "UGlwZWxpbmU6MQ==",
+    "range": {"from": "2026-01-01T03:00:00Z", "to": "2027-01-01T03:00:00Z"},
+    "period": "WEEK",
+    "visitPeriod": "WEEK",
+    "teamId": None,
+    "ownerId": None,
+    "leads": None,
+    "withFunnel": True,
+}
+
+
+async def test_the_deal_and_people_cards_and_the_cost_of_the_poll(open_page: Any) -> None:
+    page = await open_page()
+    result = await page.evaluate(RUN_DEAL_CARDS)
+    assert result["ids"] == [
+        "negotiation",
+        "forecast",
+        "deals-by-owner",
+        "by-period",
+        "by-source",
+        "by-owner",
+        "appointments",
+        "distribution",
+        "activity",
+    ]
+    assert result["files"][:3] == [
+        "propostas-em-negociacao",
+        "previsao-de-fechamento",
+        "negocios-por-corretor",
+    ]
+    assert result["files"][6:] == ["visitas-por-dia", "distribuicao-por-roleta", "atividades-por-usuario"]
+    # the stages, then the totals as the last row (in the table and in the CSV)
+    assert result["negotiation"] == [
+        {"stage": "Novo", "count": 2, "value": "1000.00", "weightedValue": "100.00"},
+        {"stage": "Proposta", "count": 1, "value": "500.50", "weightedValue": "250.25"},
+        {"stage": "Total", "count": 3, "value": "1500.50", "weightedValue": "350.25", "total": True},
+    ]
+    assert result["negotiationChart"] == [1000, 500.5]
+    # the deals without an expected close date: "Sem data"
+    assert result["forecastCsv"] == (
+        "\ufeffMês;Negócios;Valor ponderado\r\nnovembro de 2026;1;250,25\r\nSem data;2;100,00\r\n"
+    )
+    assert result["forecastChart"]["labels"] == ["novembro de 2026", "Sem data"]
+    assert result["forecastChart"]["values"] == [250.25, 100]
+    assert result["owners"] == [
+        "Corretor",
+        "Criados",
+        "Valor criado",
+        "Ganhos",
+        "Valor ganho",
+        "Perdidos",
+        "Valor perdido",
+    ]
+    assert result["visits"] == ["Visitas agendadas por dia", "Visitas"]
+    assert result["distribution"] == [
+        {"queue": "Site", "member": "Carla", "assigned": 4, "worked": 3, "median": 600},
+        {"queue": "Site", "member": "Bruno", "assigned": 2, "worked": 0, "median": None},
+    ]
+    assert result["activity"] == [10, 0]
+    # a corretor chosen: only their rows in the reports that cannot narrow themselves
+    assert result["narrowed"] == [1, ["Bruno"]]
+
+    # and the one poll's document costs a tenth of the limit (50 000) at most: 1 487 now, a year by week
+    demand = measure_demand(
+        build_schema()._schema,
+        parse(result["document"]),
+        None,
+        DASHBOARD_VARIABLES,
+        max_page_size=100,
+        default_page_size=50,
+    )
+    assert demand is not None and demand.page_size_problem is None
+    assert demand.cost <= 5_000, demand.cost

@@ -2,7 +2,7 @@
 // script, loaded once on demand, never from the network beyond this
 // origin). One Chart per canvas, updated in place on every poll.
 
-import { display } from "./dashboard-cards.js";
+import { display } from "./dashboard-columns.js";
 
 const SCRIPT = "/vendor/chartjs/chart.umd.js";
 const PALETTE = ["#2457c5", "#1e7f4f", "#a35b00", "#b3261e", "#6b3fa0", "#00838f", "#5d6575", "#c2185b"];

@@ -2,38 +2,23 @@
 // ("tiles"), its table (typed columns: the screen formats them for people,
 // csv.js for spreadsheets) and its chart. Pure: no DOM.
 
+import { col, statsColumns } from "./dashboard-columns.js";
+import { dealsByOwnerCard, forecastCard, negotiationCard } from "./dashboard-deal-cards.js";
 import { TD } from "./dashboard-labels.js";
-import { decimal, duration, integer, money, percent } from "./report-format.js";
+import { activityCard, distributionCard } from "./dashboard-people-cards.js";
+import { decimal } from "./report-format.js";
 
-/** Column types: text, int, money, percent (a share in [0, 1]), seconds (a duration). */
-export function display(type, value, currency) {
-  if (type === "int") return integer(value);
-  if (type === "money") return money(value, currency);
-  if (type === "percent") return percent(value);
-  if (type === "seconds") return duration(value);
-  return value === null || value === undefined || value === "" ? "—" : String(value);
-}
-
-const col = (key, label, type = "text") => ({ key, label, type, csvLabel: type === "seconds" ? `${label} (s)` : label });
-
-/** A DurationStats table's columns after the row's name. */
-const statsColumns = (name, countLabel) => [
-  name,
-  col("count", countLabel, "int"),
-  col("average", TD.average, "seconds"),
-  col("median", TD.median, "seconds"),
-  col("p90", TD.p90, "seconds"),
-];
+export { display } from "./dashboard-columns.js";
 
 const bucketRows = (buckets) => buckets.map((b) => ({ label: b.label, count: b.count }));
 
-function bucketCard(id, title, file, keyLabel, buckets, chartType, horizontal = false) {
+function bucketCard(id, title, file, keyLabel, buckets, chartType, horizontal = false, countLabel = TD.leads) {
   const rows = bucketRows(buckets);
   return {
     id,
     title,
     file,
-    columns: [col("label", keyLabel), col("count", TD.leads, "int")],
+    columns: [col("label", keyLabel), col("count", countLabel, "int")],
     rows,
     chart: { type: chartType, horizontal, labels: rows.map((r) => r.label), values: rows.map((r) => r.count), valueType: "int" },
   };
@@ -132,10 +117,16 @@ function serviceCard(report) {
   };
 }
 
-/** The cards of one poll's data, in screen order. */
-export function dashboardCards(data, period) {
+/**
+ * The cards of one poll's data, in screen order. `people`: the ids of the
+ * people the team/corretor filters select (null: no such filter), for the
+ * reports that cannot narrow by them themselves.
+ */
+export function dashboardCards(data, period, people = null) {
   const cards = [];
   if (data.funnel) cards.push(funnelCard(data.funnel));
+  if (data.snapshot) cards.push(negotiationCard(data.snapshot), forecastCard(data.snapshot));
+  if (data.dealsByOwner) cards.push(dealsByOwnerCard(data.dealsByOwner));
   const perDay = period === "DAY";
   cards.push(
     bucketCard("by-period", perDay ? TD.byDay : TD.byWeek, perDay ? "leads-por-dia" : "leads-por-semana", TD.period, data.byPeriod, "line"),
@@ -143,8 +134,19 @@ export function dashboardCards(data, period) {
     bucketCard("by-owner", TD.byOwner, "leads-por-corretor", TD.owner, data.byOwner, "bar", true),
   );
   if (data.funnel) cards.push(lossCard(data.funnel), timeCard(data.funnel));
+  cards.push(
+    bucketCard(
+      "appointments",
+      perDay ? TD.visitsByDay : TD.visitsByWeek,
+      perDay ? "visitas-por-dia" : "visitas-por-semana",
+      TD.period,
+      data.appointments,
+      "line",
+      false,
+      TD.visits,
+    ),
+  );
   if (data.inboxReport) cards.push(serviceCard(data.inboxReport));
-  // Room for the deal figures (forecast, proposals in negotiation) once
-  // dealReport / pipelineSnapshot land on the API.
+  cards.push(distributionCard(data.distributionReport, people), activityCard(data.activityReport, people));
   return cards;
 }

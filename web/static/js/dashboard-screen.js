@@ -142,6 +142,7 @@ export class DashboardScreen {
       pipelineId: spec.pipelineId || "none",
       range: { from: range.from.toISOString(), to: range.to.toISOString() },
       period: periodOf(range),
+      visitPeriod: periodOf(range),
       teamId: (this.manages && spec.teamId) || null,
       ownerId: (this.manages && spec.ownerId) || null,
       leads: null,
@@ -152,6 +153,14 @@ export class DashboardScreen {
     if (variables.teamId) owners.push({ ownerId: { in: subtreeMembers(this.teams, variables.teamId) } });
     if (owners.length) variables.leads = owners.length === 1 ? owners[0] : { and: owners };
     return variables;
+  }
+
+  /** The ids of the people the team and corretor filters select; null without either. */
+  people(variables) {
+    let people = null;
+    if (variables.teamId) people = subtreeMembers(this.teams, variables.teamId);
+    if (variables.ownerId) people = people ? people.filter((id) => id === variables.ownerId) : [variables.ownerId];
+    return people;
   }
 
   /** Reads every figure now, shows them, and plans the next poll. */
@@ -175,13 +184,13 @@ export class DashboardScreen {
     }
     if (token !== this.token || this.stopped) return;
     if (failure) this.failed(failure);
-    else this.shown(data, variables.period);
+    else this.shown(data, variables.period, this.people(variables));
     if (!document.hidden) this.timer = setTimeout(() => this.poll(), POLL_MS);
   }
 
-  shown(data, period) {
+  shown(data, period, people) {
     this.at = new Date();
-    this.view.render(dashboardCards(data, period));
+    this.view.render(dashboardCards(data, period, people));
     this.asOf.textContent = asOf(this.at, this.zone);
     this.asOf.dataset.at = this.at.toISOString();
     this.warning.hidden = true;

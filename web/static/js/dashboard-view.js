@@ -4,7 +4,7 @@
 
 import { drawChart } from "./charts.js";
 import { csvFileName, download, toCsv } from "./csv.js";
-import { display } from "./dashboard-cards.js";
+import { display } from "./dashboard-columns.js";
 import { TD } from "./dashboard-labels.js";
 import { h } from "./dom.js";
 
@@ -82,7 +82,11 @@ export class DashboardView {
         {},
         card.rows.length
           ? card.rows.map((row) =>
-              h("tr", {}, card.columns.map((c) => h("td", { class: `col-${c.type}` }, display(c.type, row[c.key], currency)))),
+              h(
+                "tr",
+                { class: row.total ? "total-row" : null },
+                card.columns.map((c) => h("td", { class: `col-${c.type}` }, display(c.type, row[c.key], currency))),
+              ),
             )
           : h("tr", {}, h("td", { colspan: card.columns.length, class: "empty-row" }, TD.noData)),
       ),
