@@ -64,6 +64,8 @@ async () => {
   return {
     durations: [null, 0, 45, 60, 3599, 3600, 3900, 86399, 86400, 277200].map(f.duration),
     money: [f.money("1250000.5", "BRL"), f.money("0", "BRL"), f.money(null, "BRL")].map((s) => s.replace(/\\s/g, " ")),
+    compact: [f.compactMoney(300000, "BRL"), f.compactMoney(1250000, "BRL"), f.compactMoney(0, "BRL"), f.compactMoney(950, "USD")]
+      .map((s) => s.replace(/\\s/g, " ")),
     percent: [f.percent(2 / 3), f.percent(0.5), f.percent(1), f.percent(null)],
     integer: [f.integer(1234567), f.integer(0), f.integer(null)],
     asOf: f.asOf(at, zone),
@@ -97,6 +99,8 @@ async def test_pt_br_figures_durations_as_of_and_the_range_of_each_choice(open_p
         "3 d 05 h",
     ]
     assert result["money"] == ["R$ 1.250.000,50", "R$ 0,00", "R$ 0,00"]
+    # money on a chart's axis, short
+    assert result["compact"] == ["R$ 300 mil", "R$ 1,3 mi", "R$ 0", "US$ 950"]
     assert result["percent"] == ["66,7%", "50%", "100%", "—"]
     assert result["integer"] == ["1.234.567", "0", "—"]
     assert result["asOf"] == "Atualizado às 14:32:05"

@@ -3,6 +3,7 @@
 // origin). One Chart per canvas, updated in place on every poll.
 
 import { display } from "./dashboard-columns.js";
+import { compactMoney } from "./report-format.js";
 
 const SCRIPT = "/vendor/chartjs/chart.umd.js";
 const PALETTE = ["#2457c5", "#1e7f4f", "#a35b00", "#b3261e", "#6b3fa0", "#00838f", "#5d6575", "#c2185b"];
@@ -28,6 +29,7 @@ export function loadCharts() {
 
 function config(spec, currency) {
   const label = (value) => display(spec.valueType, value, currency);
+  const tick = (value) => (spec.valueType === "money" ? compactMoney(value, currency) : label(value));
   const round = spec.type === "doughnut";
   const dataset = {
     data: spec.values,
@@ -49,7 +51,7 @@ function config(spec, currency) {
   };
   if (!round) {
     options.scales = {
-      [valueAxis]: { beginAtZero: true, ticks: { precision: 0, callback: (value) => label(value) } },
+      [valueAxis]: { beginAtZero: true, ticks: { precision: 0, callback: (value) => tick(value) } },
     };
   }
   return { type: spec.type, data: { labels: spec.labels, datasets: [dataset] }, options };

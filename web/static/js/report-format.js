@@ -28,6 +28,24 @@ export function decimal(value) {
   return value === null || value === undefined ? NONE : decimalFormat.format(value);
 }
 
+const compactFormats = new Map();
+
+/** Money on a chart's axis: 300000 -> "R$ 300 mil", 1250000 -> "R$ 1,3 mi". */
+export function compactMoney(amount, currency) {
+  const code = currency || "BRL";
+  if (!compactFormats.has(code)) {
+    const options = { style: "currency", notation: "compact", maximumFractionDigits: 1 };
+    let format;
+    try {
+      format = new Intl.NumberFormat(LOCALE, { ...options, currency: code });
+    } catch {
+      format = new Intl.NumberFormat(LOCALE, { ...options, currency: "BRL" });
+    }
+    compactFormats.set(code, format);
+  }
+  return compactFormats.get(code).format(Number(amount || 0));
+}
+
 const pad = (n) => String(n).padStart(2, "0");
 
 /**
