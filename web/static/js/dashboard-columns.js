@@ -32,3 +32,6 @@ export const statsColumns = (name, countLabel) => [
 
 /** A chart's values: Decimal strings ("1250.50") made numbers, null kept. */
 export const amounts = (values) => values.map((value) => (value === null || value === undefined ? null : Number(value)));
+
+/** A bar chart's spec (see charts.js): a bar per label, horizontal unless told. */
+export const bars = (labels, values, valueType, horizontal = true) => ({ type: "bar", horizontal, labels, values, valueType });

@@ -3,7 +3,7 @@
 // close month (its `forecast` buckets) and the deals created, won and lost
 // per corretor in the range (dealReport by OWNER). Pure: no DOM.
 
-import { amounts, col } from "./dashboard-columns.js";
+import { amounts, bars, col } from "./dashboard-columns.js";
 import { TD } from "./dashboard-labels.js";
 
 /** Propostas em negociação: per OPEN stage, then a total row (in the table and the CSV). */
@@ -31,13 +31,7 @@ export function negotiationCard(snapshot) {
       col("weightedValue", TD.weightedValue, "money"),
     ],
     rows: [...rows, total],
-    chart: {
-      type: "bar",
-      horizontal: true,
-      labels: rows.map((r) => r.stage),
-      values: amounts(rows.map((r) => r.value)),
-      valueType: "money",
-    },
+    chart: bars(rows.map((r) => r.stage), amounts(rows.map((r) => r.value)), "money"),
   };
 }
 
@@ -53,7 +47,7 @@ export function forecastCard(snapshot) {
     file: "previsao-de-fechamento",
     columns: [col("month", TD.month), col("count", TD.deals, "int"), col("value", TD.weightedValue, "money")],
     rows,
-    chart: { type: "bar", labels: rows.map((r) => r.month), values: amounts(rows.map((r) => r.value)), valueType: "money" },
+    chart: bars(rows.map((r) => r.month), amounts(rows.map((r) => r.value)), "money", false),
   };
 }
 
@@ -82,12 +76,6 @@ export function dealsByOwnerCard(buckets) {
       col("lostValue", TD.lostValue, "money"),
     ],
     rows,
-    chart: {
-      type: "bar",
-      horizontal: true,
-      labels: rows.map((r) => r.owner),
-      values: amounts(rows.map((r) => r.wonValue)),
-      valueType: "money",
-    },
+    chart: bars(rows.map((r) => r.owner), amounts(rows.map((r) => r.wonValue)), "money"),
   };
 }

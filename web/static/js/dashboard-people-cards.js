@@ -4,7 +4,7 @@
 // (nor distributionReport a team): with those filters the screen passes the
 // ids of the people they select, and only their rows are shown. Pure: no DOM.
 
-import { col } from "./dashboard-columns.js";
+import { bars, col } from "./dashboard-columns.js";
 import { TD } from "./dashboard-labels.js";
 
 /** The rows of the selected people (`people`: their ids, or null for everyone the caller sees). */
@@ -31,13 +31,7 @@ export function distributionCard(report, people) {
       col("median", TD.firstContactMedian, "seconds"),
     ],
     rows,
-    chart: {
-      type: "bar",
-      horizontal: true,
-      labels: rows.map((r) => `${r.member} · ${r.queue}`),
-      values: rows.map((r) => r.assigned),
-      valueType: "int",
-    },
+    chart: bars(rows.map((r) => `${r.member} · ${r.queue}`), rows.map((r) => r.assigned), "int"),
   };
 }
 
@@ -62,12 +56,6 @@ export function activityCard(report, people) {
       col("messagesSent", TD.messagesSent, "int"),
     ],
     rows,
-    chart: {
-      type: "bar",
-      horizontal: true,
-      labels: rows.map((r) => r.user),
-      values: rows.map((r) => r.notes + r.tasksCompleted + r.dealMoves + r.messagesSent),
-      valueType: "int",
-    },
+    chart: bars(rows.map((r) => r.user), rows.map((r) => r.notes + r.tasksCompleted + r.dealMoves + r.messagesSent), "int"),
   };
 }
