@@ -135,7 +135,11 @@ async def test_a_snoozed_conversation_wakes_at_its_time(gql, workspace, clock):
     assert await conversations.wake_due(settings, now=until + timedelta(minutes=1)) == 0
     woke = await conversation(gql, workspace.token, conv["id"])
     assert woke["status"] == "OPEN"
-    changes = await Event.filter(
-        kind="conversation.status_changed", conversation_id=pk_of(conv["id"], "Conversation")
-    ).values_list("data", flat=True)
+    changes = (
+        await Event.filter(
+            kind="conversation.status_changed", conversation_id=pk_of(conv["id"], "Conversation")
+        )
+        .order_by("id")
+        .values_list("data", flat=True)
+    )
     assert [(d["from"], d["to"]) for d in changes] == [("OPEN", "SNOOZED"), ("SNOOZED", "OPEN")]
