@@ -127,6 +127,17 @@ async def compute_scope(workspace_id: int, user_id: int, role: str) -> Scope:
     return Scope(workspace_id, frozenset(member_ids), frozenset(team_ids))
 
 
+async def team_subtree_members(team: Team) -> Subquery:
+    """The users of `team` and of every team below it (as a subquery): what
+    a `teamId` argument narrows a list or a report to."""
+    teams = await Team.filter(workspace_id=team.workspace_id).values("id", "parent_id")
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for row in teams:
+        children[row["parent_id"]].append(row["id"])
+    team_ids = subtree(children, {team.id})
+    return Subquery(User.filter(workspace_id=team.workspace_id, team_id__in=sorted(team_ids)).values("id"))
+
+
 async def scope_of(ctx: Context) -> Scope:
     """The caller's scope, computed once per request (or websocket event)."""
     actor = ctx.require_actor()

@@ -29,6 +29,7 @@ import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversation_types as conversations_schema
 import revgraph.schema.inbox.setup as inbox_setup_schema
 import revgraph.schema.queues as queues_schema
+import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
 import revgraph.schema.user_lifecycle as user_lifecycle_schema
 import revgraph.schema.workspace_settings as workspace_settings_schema
@@ -116,6 +117,7 @@ Query = merge_types(
         segments_schema.SegmentsQuery,
         forms_schema.FormsQuery,
         inbox_schema.InboxQuery,
+        reports_schema.ReportsQuery,
     ),
 )
 Mutation = merge_types(

@@ -1,14 +1,17 @@
-"""Types every report shares (reports.graphql): the range it covers and
-duration statistics."""
+"""Types every report shares (reports.graphql): the range it covers,
+duration statistics and buckets."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
 from revgraph.resolvers import report_measures
 from revgraph.resolvers.report_measures import MAX_RANGE_DAYS
+from revgraph.resolvers.reports import buckets as report_buckets
 
 
 @strawberry.input(
@@ -38,3 +41,33 @@ class DurationStats:
             median_seconds=stats.median_seconds,
             p90_seconds=stats.p90_seconds,
         )
+
+
+@strawberry.type(
+    description='One bucket of a report: what it groups by, for machines and for people, and its figures. Buckets without a value of the dimension (no source, no owner, no reason...) have key "" and label "—".'
+)
+class Bucket:
+    key: str = strawberry.field(
+        description='What the bucket groups by: an id (a User, Team, Queue...), a value (a source, a reason, a stage key) or a calendar period ("2026-12-05", ISO week "2026-W49", "2026-12"); "" for none.'
+    )
+    label: str = strawberry.field(
+        description='The key for people: a name, the value itself, or a period in pt-BR ("05/12/2026", "Semana 49 de 2026", "dezembro de 2026"); "—" for none.'
+    )
+    count: int = strawberry.field(description="How many records are in the bucket.")
+    value: Decimal | None = strawberry.field(
+        description="Money summed over the bucket's records in the workspace's currency (records in another currency are counted, not summed); null for reports that count without money."
+    )
+
+    @classmethod
+    def of(cls, bucket: report_buckets.Bucket) -> Bucket:
+        return cls(key=bucket.key, label=bucket.label, count=bucket.count, value=bucket.value)
+
+
+# The arguments the deal reports share (funnel, dealReport, pipelineSnapshot).
+DealsTeamArgument = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only deals owned by members of this team or of any team below it."),
+]
+DealsOwnerArgument = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only deals owned by this user.")
+]

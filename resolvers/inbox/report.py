@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 
 from revgraph.models.identity import Team, User
 from revgraph.models.inbox import Conversation, ConversationSegment, Inbox
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.inbox import sla
 from revgraph.resolvers.report_measures import DurationStats, check_range, duration_stats
-from revgraph.resolvers.visibility import conversation_q, named_record, scope_of, subtree
+from revgraph.resolvers.visibility import conversation_q, named_record, scope_of, team_subtree_members
 
 # The ledger's kinds, in the report's order.
 FIRST_RESPONSE, WAIT, HANDLE, RESOLUTION = "FIRST_RESPONSE", "WAIT", "HANDLE", "RESOLUTION"
@@ -45,16 +45,6 @@ class InboxReport:
     csat_responses: int
 
 
-async def team_members(team: Team) -> Subquery:
-    """The users of `team` and of every team below it (as a subquery)."""
-    teams = await Team.filter(workspace_id=team.workspace_id).values("id", "parent_id")
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for row in teams:
-        children[row["parent_id"]].append(row["id"])
-    team_ids = subtree(children, {team.id})
-    return Subquery(User.filter(workspace_id=team.workspace_id, team_id__in=sorted(team_ids)).values("id"))
-
-
 async def reported_conversations(
     ctx: Context,
     start: datetime,
@@ -73,7 +63,7 @@ async def reported_conversations(
         q &= Q(inbox_id=inbox.id)
     if team_id is not None:
         team = await named_record(ctx, Team, team_id, ["teamId"])
-        q &= Q(assignee_id__in=await team_members(team))
+        q &= Q(assignee_id__in=await team_subtree_members(team))
     if assignee_id is not None:
         user = await named_record(ctx, User, assignee_id, ["assigneeId"])
         q &= Q(assignee_id=user.id)

@@ -14,6 +14,7 @@ export const T = {
   screens: "Telas",
   board: "Quadro",
   inbox: "Conversas",
+  dashboard: "Painel",
   pipeline: "Funil",
   deals: "Negócios",
   noPipelines: "Nenhum funil neste workspace ainda.",

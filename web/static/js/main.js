@@ -1,9 +1,10 @@
-// The web app: log in, then the board ("Quadro") or the inbox
-// ("Conversas"), chosen by the URL's hash so a reload keeps the place.
+// The web app: log in, then the board ("Quadro"), the inbox
+// ("Conversas") or the dashboard ("Painel"), chosen by the URL's hash so a reload keeps the place.
 // Plain ES modules served as they are: no build step.
 
 import { ApiError, gql, session } from "./api.js";
 import { BoardScreen, PIPELINE_KEY } from "./board-screen.js";
+import { DashboardScreen } from "./dashboard-screen.js";
 import { h } from "./dom.js";
 import { LOG_IN, ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
@@ -104,6 +105,7 @@ async function showApp() {
     { class: "screens", "aria-label": T.screens },
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
+    h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });
@@ -144,7 +146,8 @@ async function route() {
   if (screen && screen.name === where.screen) return screen.show(where);
   stopScreen();
   shell.slot.replaceChildren();
-  screen = where.screen === "inbox" ? new InboxScreen(shell) : new BoardScreen(shell);
+  const Screen = { inbox: InboxScreen, dashboard: DashboardScreen }[where.screen] || BoardScreen;
+  screen = new Screen(shell);
   screen.name = where.screen;
   await screen.start(where);
 }

@@ -1,7 +1,7 @@
 // Where the app is, kept in the URL's hash so a reload (or a shared link)
-// lands on the same screen: "#/board", "#/inbox", "#/inbox/<conversationId>".
+// lands on the same screen: "#/board", "#/inbox", "#/inbox/<conversationId>", "#/dashboard".
 
-/** @returns {{screen: "board" | "inbox", conversationId: string | null}} */
+/** @returns {{screen: "board" | "inbox" | "dashboard", conversationId: string | null}} */
 export function parseRoute(hash) {
   const parts = String(hash || "")
     .replace(/^#\/?/, "")
@@ -15,10 +15,12 @@ export function parseRoute(hash) {
       }
     });
   if (parts[0] === "inbox") return { screen: "inbox", conversationId: parts[1] || null };
+  if (parts[0] === "dashboard") return { screen: "dashboard", conversationId: null };
   return { screen: "board", conversationId: null };
 }
 
 export function routeHash(screen, conversationId = null) {
   if (screen === "inbox") return conversationId ? `#/inbox/${encodeURIComponent(conversationId)}` : "#/inbox";
+  if (screen === "dashboard") return "#/dashboard";
   return "#/board";
 }

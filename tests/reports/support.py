@@ -1,0 +1,49 @@
+"""Known histories for the report tests: records are made through the API,
+then the times they were written at are set through the models (the test
+server runs in this process), so every figure is exact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from revgraph.models.crm import Contact
+from revgraph.models.pipeline import StageTransition
+from revgraph.resolvers.ids import pk_of
+from tests.pipeline.support import create_deal, move
+
+
+async def set_history(deal_id: str, times: list[datetime]) -> None:
+    """The times of a deal's stage transitions, in the order they were made."""
+    rows = await StageTransition.filter(deal_id=pk_of(deal_id, "Deal")).order_by("id")
+    assert len(rows) == len(times), f"{len(rows)} transitions, {len(times)} times"
+    for row, at in zip(rows, times, strict=True):
+        await StageTransition.filter(id=row.id).update(at=at)
+
+
+async def set_created(contact_id: str, at: datetime) -> None:
+    await Contact.filter(id=pk_of(contact_id, "Contact")).update(created_at=at)
+
+
+async def walk(
+    gql: Any, token: str, pipeline: dict[str, Any], names: list[str], reason: str = "Preço", **fields: Any
+) -> str:
+    """A deal created in names[0], then moved through the others (into
+    "Perdido" with `reason`)."""
+    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"][names[0]], **fields)
+    for name in names[1:]:
+        extra = {"lostReason": reason} if name == "Perdido" else {}
+        moved = await move(gql, token, dealId=deal["id"], stageId=pipeline["stage"][name], **extra)
+        assert moved["userErrors"] == [], moved
+    return deal["id"]
+
+
+def window(start: datetime, end: datetime) -> dict[str, Any]:
+    return {"from": start.isoformat(), "to": end.isoformat()}
+
+
+def error_of(body: dict[str, Any]) -> tuple[str, list[str] | None]:
+    """The code and field of a read's only top-level error."""
+    assert len(body["errors"]) == 1, body["errors"]
+    extensions = body["errors"][0]["extensions"]
+    return extensions["code"], extensions.get("field")
