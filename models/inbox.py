@@ -40,6 +40,11 @@ class Inbox(Model):
     )
     reply_window_hours = fields.IntField(null=True)
     settings = fields.JSONField(default=dict)
+    # How the outside names this inbox: the WhatsApp phoneNumberId, the
+    # e-mail address (lower case), the webchat's public key. Unique per
+    # channel, so a webhook, a recipient or a widget finds its inbox in one
+    # indexed read (settings stays write-only and unindexed).
+    channel_address = fields.CharField(max_length=320, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -151,6 +156,16 @@ class Message(Model):
     client_message_id = fields.CharField(max_length=255, null=True)
     # The provider's refusal of a FAILED send.
     error = fields.TextField(null=True)
+    # What the channel carried: "text", "image", "audio", "video",
+    # "document", "sticker", "location", "contacts", "interactive",
+    # "button", "email", "reaction", ... (a channel's own types).
+    content_type = fields.CharField(max_length=16, default="text")
+    # Files it carried: [{"kind", "mediaId", "name", "mimeType", "size", "sha256"}].
+    attachments = fields.JSONField(null=True)
+    # The channel's own facts that threading and audit need (e-mail headers
+    # Message-ID / In-Reply-To / References, WhatsApp context and location,
+    # the webchat visitor, the bot node that wrote it).
+    channel_data = fields.JSONField(null=True)
     at = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
