@@ -25,6 +25,7 @@ from revgraph.schema import build_schema
 from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
+from revgraph.web.memory_probe import install_from_env as install_memory_probe
 from revgraph.web.request_guard import RequestGuard
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
 
         # Trash purge, automation waits and overdue tasks, presence.
         timers = asyncio.create_task(run_timers(), name="timers")
+        # bench/memory.py's dumps on SIGUSR1/SIGUSR2; off unless REVGRAPH_DEBUG_TRACEMALLOC is set.
+        install_memory_probe(asyncio.get_running_loop())
         try:
             yield
         finally:
