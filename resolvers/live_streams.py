@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from revgraph.models.events import Event
@@ -46,17 +47,26 @@ class SnapshotCache:
         key = (event_id, at)
         future = self.entries.get(key)
         if future is None:
-            future = asyncio.get_running_loop().create_future()
+            future = asyncio.ensure_future(snapshot_of(read))
             self.entries[key] = future
+            future.add_done_callback(partial(self._forget_failed, key))
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
-            try:
-                future.set_result(EventSnapshot(await read()))
-            except Exception as exc:
-                self.entries.pop(key, None)
-                future.set_exception(exc)
-                raise
-        return await future
+        # The read is the event's, not the caller's: a subscriber whose socket
+        # closes while the rows are read is cancelled alone. Awaited bare, its
+        # cancellation cancelled the shared read, and every other subscriber
+        # of the event got CancelledError (or, had the reader been the one
+        # cancelled, waited forever on a future nobody would resolve).
+        return await asyncio.shield(future)
+
+    def _forget_failed(self, key: tuple[int, datetime], future: asyncio.Future[EventSnapshot]) -> None:
+        """A read that failed is not kept: the next subscriber reads again."""
+        if (future.cancelled() or future.exception() is not None) and self.entries.get(key) is future:
+            del self.entries[key]
+
+
+async def snapshot_of(read: Callable[[], Awaitable[Any]]) -> EventSnapshot:
+    return EventSnapshot(await read())
 
 
 snapshots = SnapshotCache()
