@@ -62,7 +62,7 @@ from board_common import (
     today,
     wait_healthy,
 )
-from fault_checks import Run, Subscriber, fetch
+from fault_checks import Run, Subscriber, fetch, latency_ms
 from fault_rig import Cluster, own_redis
 from faults import client, sample_memory, seed, subscribe
 
@@ -190,6 +190,7 @@ async def under_load(
     ]
     await asyncio.sleep(1.0)
     run.t0 = time.monotonic()
+    cpu_before = [server.cpu_seconds() for server in cluster.servers]
     memory = asyncio.create_task(sample_memory(cluster, run, stop))
     signals = asyncio.create_task(
         signal_servers(cluster, run, stop, args.stats_every, full_at, args.duration)
@@ -207,6 +208,10 @@ async def under_load(
             rss = ", ".join(f"{name.split(' (')[0]} {v[-1][1]:.1f} MiB" for name, v in run.rss.items() if v)
             print(f"  {progress:6.0f} s  {[len(s.requests) for s in served]} requests; {rss}", flush=True)
     seconds = time.monotonic() - run.t0
+    cpu = [
+        round(server.cpu_seconds() - before, 1)
+        for server, before in zip(cluster.servers, cpu_before, strict=True)
+    ]
     stop.set()
     await asyncio.gather(*clients)
     sent = await signals
@@ -241,6 +246,10 @@ async def under_load(
         "answered_per_server": [
             sum(1 for r in server.requests if r.outcome in ("ok", "refused")) for server in served
         ],
+        "latency_per_server": [
+            latency_ms([r for r in server.requests if r.outcome in ("ok", "refused")]) for server in served
+        ],
+        "cpu_seconds_per_server": cpu,
         "failed": len(failed),
         "failed_examples": [f"{r.op}: {r.outcome} {r.detail[:120]}" for r in failed[:5]],
         "deliveries": sum(len(s.received) for s in subs),
@@ -343,6 +352,14 @@ def print_report(r: dict[str, Any]) -> None:
         f"{r['failed']} failed; per server {r['answered_per_server']}; {r['connections']} subscriber connections, {r['deliveries']} deliveries; "
         f"load average {r['load_average']}"
     )
+    for index, (latency, cpu) in enumerate(
+        zip(r["latency_per_server"], r["cpu_seconds_per_server"], strict=True)
+    ):
+        per_request = cpu / latency["n"] * 1e3 if latency.get("n") else 0
+        print(
+            f"  API {index + 1}: {latency.get('n')} answered, p50 {latency.get('p50_ms')} ms, "
+            f"p99 {latency.get('p99_ms')} ms; {cpu} s of CPU ({per_request:.1f} ms per request, fan-out included)"
+        )
     for example in r["failed_examples"]:
         print(f"    failed: {example}")
     for name, curve in r["rss_every_30_s_mib"].items():

@@ -113,8 +113,12 @@ SERVER_OPTIONS = {"proxy_headers": False}
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from revgraph.web.allocator import pin_mmap_threshold
     from revgraph.web.app import create_app
 
+    # Before anything large is allocated: the socket buffers of a long run
+    # fragmented glibc's heap otherwise (web/allocator.py).
+    pin_mmap_threshold()
     settings = _settings()
     _with_database(settings, _prepare(settings, args.demo))
     app = create_app(settings, migrate=False)

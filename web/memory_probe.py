@@ -75,7 +75,7 @@ def memory_stats(*, types: bool = False) -> dict[str, Any]:
     if tracemalloc.is_tracing():
         current, peak = tracemalloc.get_traced_memory()
         stats["tracemalloc"] = {"current": current, "peak": peak, "frames": tracemalloc.get_traceback_limit()}
-    stats["mallinfo2"] = _mallinfo2()
+    stats["mallinfo2"] = mallinfo2()
     printed = _c_stderr_of(lambda: (sys._debugmallocstats(), _libc().malloc_stats()))
     stats["pymalloc"] = _pymalloc_totals(printed)
     stats["glibc_arenas"] = len(re.findall(r"^Arena \d+:", printed, re.M))
@@ -112,7 +112,7 @@ class _MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in MALLINFO2_FIELDS]
 
 
-def _mallinfo2() -> dict[str, int]:
+def mallinfo2() -> dict[str, int]:
     """glibc's totals over all arenas: `arena` bytes from sbrk/heaps,
     `hblkhd` in mmapped chunks, `uordblks` in use, `fordblks` free."""
     try:
