@@ -56,6 +56,9 @@ class Context:
     throttle: AttemptThrottle | None = None
     # Per-request caches: never shared between requests (STYLE.md).
     cache: dict[str, Any] = field(default_factory=dict)
+    # The workspace's log position read with the credential of an HTTP
+    # request (resolvers/log_position.py): what its reads include at least.
+    log_position: int | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

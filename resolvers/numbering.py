@@ -13,8 +13,9 @@ from tortoise.expressions import Q
 from revgraph.models.identity import SequenceCounter
 
 # contact, deal, conversation: readable numbers; inbox_event: the
-# workspace's inbox stream sequence (resolvers/inbox/stream.py).
-COUNTERS = ("contact", "deal", "conversation", "inbox_event")
+# workspace's inbox stream sequence (resolvers/inbox/stream.py); log: the
+# workspace's log position (resolvers/log_position.py).
+COUNTERS = ("contact", "deal", "conversation", "inbox_event", "log")
 # "123" or "#123": a search for a record by its number.
 NUMBER_SEARCH = re.compile(r"#?(\d{1,15})")
 

@@ -2,7 +2,9 @@
 
 Every mutation runs inside `unit_of_work`: its changes and the events that
 describe them commit together, and only after the commit are the events
-handed to the bus (publish + task dispatch). A rollback publishes nothing."""
+handed to the bus (publish + task dispatch). A rollback publishes nothing.
+Its last statement moves the log position of the workspaces it recorded
+events in (resolvers/log_position.py), so cached report answers see it."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from revgraph.models.events import Event
+from revgraph.resolvers import log_position
 from revgraph.resolvers.context import Actor
 
 _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
@@ -21,6 +24,8 @@ _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
 )
 # Set while an automation run executes: every event recorded under it says
 # which rule, run and chain depth caused it (loop protection reads it back).
+# Workspaces whose position moves though no event was recorded (log_changed).
+_changed: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("revgraph_changed", default=None)
 _automation: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "revgraph_automation", default=None
 )
@@ -45,16 +50,30 @@ async def unit_of_work() -> AsyncIterator[None]:
         yield
         return
     pending: list[Event] = []
-    token = _pending.set(pending)
+    changed: set[int] = set()
+    token, changed_token = _pending.set(pending), _changed.set(changed)
     try:
         async with in_transaction():
             yield
+            if pending or changed:
+                # Last, so the counter's row lock is held only for the commit.
+                await log_position.advance(changed | {event.workspace_id for event in pending})
     finally:
         _pending.reset(token)
+        _changed.reset(changed_token)
     if pending:
         from revgraph.resolvers.events.bus import dispatch_after_commit
 
         await dispatch_after_commit(pending)
+
+
+def log_changed(workspace_id: int) -> None:
+    """The current unit of work changes what reports read in the workspace
+    without recording an event: its commit moves the log position anyway."""
+    changed = _changed.get()
+    if changed is None:
+        raise RuntimeError("log_changed must run inside unit_of_work()")
+    changed.add(workspace_id)
 
 
 async def record_event(

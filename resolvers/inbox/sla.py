@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers.context import Actor
-from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.events import log_changed, unit_of_work
 from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.resolvers.inbox.sla_clock import SlaComputation, SlaFact, SlaTargets, compute_sla
 from revgraph.resolvers.inbox.stream import inbox_of, record_inbox_event, seen_of
@@ -151,7 +151,9 @@ async def _record_due(conversation: Conversation, now: datetime) -> int:
     ]
     # The check is being run: refresh sets the next one from now.
     conversation.sla_next_check_at = None
-    await refresh(conversation, now)
+    if await refresh(conversation, now) and not due:
+        # A state reports read, stored with no event of its own.
+        log_changed(conversation.workspace_id)
     if due:
         conversation.sla_recorded = [*(conversation.sla_recorded or []), *(list(t.key) for t in due)]
     await conversation.save()
