@@ -224,6 +224,9 @@ class Settings:
     # ("https://crm.example.com"): links sent to contacts (the CSAT survey)
     # start with it. Unset: such links are paths on this server.
     public_url: str | None = None
+    # Bytes of report answers each process keeps for repeated polls
+    # (resolvers/poll_cache.py); 0 keeps none.
+    poll_cache_bytes: int = 64 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -307,6 +310,7 @@ class Settings:
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
+            poll_cache_bytes=max(0, _int(env, "REVGRAPH_POLL_CACHE_BYTES", 64 * 1024 * 1024)),
             limits=limits,
         )
 

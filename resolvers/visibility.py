@@ -32,7 +32,7 @@ from revgraph.models.identity import Team, User
 from revgraph.models.inbox import CannedResponse, Conversation, Inbox, Message, SlaPolicy
 from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers import loaders
-from revgraph.resolvers.context import Context
+from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.ids import pk_of
 
@@ -136,6 +136,15 @@ async def team_subtree_members(team: Team) -> Subquery:
         children[row["parent_id"]].append(row["id"])
     team_ids = subtree(children, {team.id})
     return Subquery(User.filter(workspace_id=team.workspace_id, team_id__in=sorted(team_ids)).values("id"))
+
+
+def scope_key(actor: Actor) -> tuple[Any, ...]:
+    """What the caller's scope is a function of, besides the team tree (whose
+    changes are logged): callers with equal keys see the same records. Every
+    ADMIN sees the workspace; anyone else's scope is their own."""
+    if actor.role == "ADMIN":
+        return (actor.workspace_id, "ADMIN")
+    return (actor.workspace_id, actor.role, actor.user_id)
 
 
 async def scope_of(ctx: Context) -> Scope:

@@ -26,6 +26,7 @@ from revgraph.schema.connections import Connection, build
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
+from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
     from revgraph.schema.activities import TimelineConnection
@@ -172,7 +173,10 @@ class StageTransition:
         row = await loaders.users(ctx_of(info)).load(self.row.actor_user_id)
         return User.of(row) if row else None
 
-    @strawberry.field(description="Seconds the deal spent in `to` (until the next move, or until now).")
+    @strawberry.field(
+        description="Seconds the deal spent in `to` (until the next move, or until now).",
+        metadata=CHANGES_WITH_TIME,
+    )
     def seconds_in_stage(self) -> int:
         end = getattr(self.row, "left_at", None)
         from datetime import UTC
@@ -297,7 +301,9 @@ class Deal(Node):
         )
         return timeline_connection(page)
 
-    @strawberry.field(description="Seconds since the deal entered its current stage.")
+    @strawberry.field(
+        description="Seconds since the deal entered its current stage.", metadata=CHANGES_WITH_TIME
+    )
     def seconds_in_stage(self) -> int:
         from datetime import UTC
 

@@ -6,7 +6,8 @@ parse (tokens) -> the document's shape with fragments expanded once each
 (fields, depth, aliases: schema/document_limits.py) -> validation
 (graphql-core's rules, mutations per document) -> page sizes with
 variables resolved -> cost ceiling -> authentication (the first SQL) ->
-introspection policy -> rate limit -> execution, under a deadline.
+introspection policy -> rate limit -> the poll cache (schema/poll.py) ->
+execution, under a deadline.
 
 Codes of top-level errors: QUERY_TOO_COMPLEX for the shape of the document
 (tokens, depth, aliases, cost, more than 4 mutations, logIn/signUp twice);
@@ -38,6 +39,7 @@ from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
 from revgraph.schema.document_limits import DocumentLimits, document_problem
+from revgraph.schema.poll import PollCaching, PollVerdicts
 
 log = logging.getLogger("revgraph.errors")
 
@@ -303,11 +305,14 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_fields=limits.max_fields
     )
     rules = [mutation_rule(limits.max_mutations_per_document)]
+    verdicts = PollVerdicts()
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParseReportingErrors(maxsize=1024),
         lambda: AddValidationRules(rules),
         lambda: LimitedValidation(shape),
         lambda: DemandControl(settings),
+        # After DemandControl: a cached answer is admitted and charged too.
+        lambda: PollCaching(verdicts),
         ErrorMasking,
     ]

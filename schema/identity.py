@@ -14,6 +14,7 @@ from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
+from revgraph.schema.poll import CHANGES_WITH_TIME
 
 
 @strawberry.enum(
@@ -79,7 +80,8 @@ class User(Node):
         return Team.of(row) if row else None
 
     @strawberry.field(
-        description="Available for ONLINE-mode queues: set by setAvailability, and cleared automatically after the presence timeout (15 min) without API activity or an open websocket."
+        description="Available for ONLINE-mode queues: set by setAvailability, and cleared automatically after the presence timeout (15 min) without API activity or an open websocket.",
+        metadata=CHANGES_WITH_TIME,
     )
     def online(self, info: Info) -> bool:
         return identity.is_online(ctx_of(info).settings, self.row)

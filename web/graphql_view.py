@@ -33,11 +33,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
+from strawberry.types.unset import UNSET
 
 from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.identity import authenticate
+from revgraph.resolvers.identity import authenticate, check_credential
+from revgraph.resolvers.poll_cache import CachedData, PollCache
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
@@ -53,6 +55,15 @@ def bearer(value: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 13.1.2): `*` or any listed
+    tag whose opaque part equals the ETag's."""
+    if not if_none_match or not etag:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def client_ip(request: Request | WebSocket) -> str:
@@ -249,6 +260,8 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         self.settings = settings
         self.rate_limiter = RateLimiter(settings)
         self.throttle = AttemptThrottle(settings)
+        # Report answers for repeated polls (schema/poll.py), per process.
+        self.poll_cache = PollCache(settings.poll_cache_bytes)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -265,6 +278,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             "response": response,
             "bad_token": False,
             "rate_limiter": self.rate_limiter,
+            "poll_cache": self.poll_cache,
             "transport": "ws" if isinstance(request, WebSocket) else "http",
         }
         if isinstance(request, Request):
@@ -282,9 +296,11 @@ class RevGraphView(JsonRequestErrors, GraphQL):
 
         async def resolve() -> None:
             context.pop("authenticate", None)
-            actor = await authenticate(self.settings, token)
-            context["ctx"].actor = actor
-            context["bad_token"] = actor is None
+            credential = await check_credential(self.settings, token)
+            ctx = context["ctx"]
+            ctx.actor = credential.actor if credential else None
+            ctx.log_position = credential.log_position if credential else None
+            context["bad_token"] = credential is None
 
         return resolve
 
@@ -309,6 +325,32 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         context["ctx"].actor = actor
         context["ws_token"] = token
         return None
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """A GET whose If-None-Match names the ETag of its answer (a poll
+        cache answer, schema/poll.py) is answered 304 without a body."""
+        response = await super().run(request, context, root_value)
+        if (
+            isinstance(request, Request)
+            and request.method == "GET"
+            and isinstance(response, Response)
+            and response.status_code == 200
+            and etag_matches(request.headers.get("if-none-match"), response.headers.get("etag"))
+        ):
+            headers = {
+                k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+            }
+            return Response(status_code=304, headers=headers)
+        return response
+
+    def encode_json(self, data: object) -> str | bytes:
+        """A cached answer's data was encoded once: spliced, not encoded again."""
+        answer = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(answer, CachedData):
+            return super().encode_json(data)
+        rest = super().encode_json({k: v for k, v in data.items() if k != "data"})
+        assert isinstance(rest, str)
+        return '{"data":' + answer.json + ("," + rest[1:] if rest != "{}" else "}")
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the package's own files (web/static/vendor/graphiql):

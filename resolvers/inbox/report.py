@@ -23,6 +23,7 @@ from revgraph.models.identity import Team, User
 from revgraph.models.inbox import Conversation, ConversationSegment, Inbox
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.inbox import sla
+from revgraph.resolvers.poll_cache import answer_changes_at
 from revgraph.resolvers.report_measures import DurationStats, check_range, duration_stats
 from revgraph.resolvers.visibility import conversation_q, named_record, scope_of, team_subtree_members
 
@@ -76,9 +77,11 @@ def _recorded_breach(recorded: Any) -> bool:
     return any(isinstance(key, list) and key[-1:] == ["breached"] for key in recorded or ())
 
 
-async def _paused_breaches(conversation_ids: list[int], now: datetime) -> set[int]:
+async def _paused_breaches(ctx: Context, conversation_ids: list[int], now: datetime) -> set[int]:
     """Of snoozed conversations (stored state PAUSED, which hides a breach),
-    those whose SLA was missed or whose running deadline has passed."""
+    those whose SLA was missed or whose running deadline has passed. The
+    next deadline to pass changes the answer with no logged change: a
+    cached copy of it lasts until then (resolvers/poll_cache.py)."""
     breached: set[int] = set()
     policies: dict[int, Any] = {}
     for at in range(0, len(conversation_ids), ID_CHUNK):
@@ -89,8 +92,11 @@ async def _paused_breaches(conversation_ids: list[int], now: datetime) -> set[in
             if policy is None:
                 continue
             result = sla.computed(conversation, policy, calendar)
-            if result.breached or any(due <= now for due in result.running_deadlines()):
+            deadlines = result.running_deadlines()
+            if result.breached or any(due <= now for due in deadlines):
                 breached.add(conversation.id)
+            elif deadlines:
+                answer_changes_at(ctx, min(deadlines))
     return breached
 
 
@@ -113,7 +119,7 @@ async def inbox_report(
     )
     rows = await Conversation.filter(q).values("id", "status", "sla_state", "sla_recorded", "csat_rating")
     paused = [r["id"] for r in rows if r["sla_state"] == "PAUSED" and not _recorded_breach(r["sla_recorded"])]
-    breached_while_paused = await _paused_breaches(paused, datetime.now(UTC)) if paused else set()
+    breached_while_paused = await _paused_breaches(ctx, paused, datetime.now(UTC)) if paused else set()
     breached = {
         r["id"]
         for r in rows

@@ -268,11 +268,16 @@ class Conversation(Node):
         closes = intake.reply_window_closes_at(await self._inbox_row(info), self.row)
         return None if closes is None or closes.year == 1 else closes
 
-    @strawberry.field(description="Whether free text may be sent now (otherwise only a template).")
+    @strawberry.field(
+        description="Whether free text may be sent now (otherwise only a template).",
+        metadata=CHANGES_WITH_TIME,
+    )
     async def can_reply(self, info: Info) -> bool:
         return intake.can_reply(await self._inbox_row(info), self.row)
 
-    @strawberry.field(description="The SLA of the inbox's policy; null when the inbox has none.")
+    @strawberry.field(
+        description="The SLA of the inbox's policy; null when the inbox has none.", metadata=CHANGES_WITH_TIME
+    )
     async def sla(self, info: Info) -> SlaStatus | None:
         from revgraph.schema.inbox.setup import SlaPolicy
 

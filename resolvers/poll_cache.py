@@ -1,0 +1,139 @@
+"""The poll cache: answers of report queries kept in process, so that a
+dashboard's repeated poll whose answer cannot have changed costs no SQL
+beyond its credential (schema/poll.py says which operations qualify and
+plugs this into execution; web/graphql_view.py turns it into ETags).
+
+An answer is a function of the workspace's committed data, summarised by
+its log position (resolvers/log_position.py); of the caller's visibility
+scope (visibility.scope_key); of the operation (document, operation name,
+variables); and, for a few figures, of the clock (a snoozed conversation
+whose SLA target passes). A slot is (workspace, scope, operation) and holds
+the answer of one position: a request that read that position gets it, one
+that read a newer position misses, computes and replaces it. The answer was
+computed after its position was read, so it includes at least every commit
+the position counts: a cached answer is never older than the last commit the
+caller could have seen when the request began. A figure that changes with
+the clock says when (`answer_changes_at`), and the answer is served until
+then only.
+
+Bounded: the least recently used slots go when the answers' JSON passes the
+byte budget; an answer over an eighth of it is not kept. Per process: each
+process of a deployment keeps its own, all keyed by the same positions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from revgraph.resolvers.context import Context
+
+# ctx.cache key of the earliest moment a figure of the answer changes by
+# itself (a POSIX timestamp).
+CHANGES_AT = "poll.changes_at"
+# What a slot costs besides its answer's JSON: the key's strings, the dicts.
+SLOT_OVERHEAD_BYTES = 512
+
+Slot = tuple[Any, ...]
+
+
+def answer_changes_at(ctx: Context, when: datetime) -> None:
+    """A figure of the answer being computed changes at `when` without any
+    logged change (a deadline passing): a cached copy is served until then."""
+    at = when.timestamp()
+    known = ctx.cache.get(CHANGES_AT)
+    if known is None or at < known:
+        ctx.cache[CHANGES_AT] = at
+
+
+def operation_slot(
+    workspace_id: int, scope: tuple[Any, ...], query: str, operation_name: str | None, variables: Any
+) -> Slot:
+    """The slot of an operation: the document's text as sent, and its
+    variables in a canonical JSON (keys sorted)."""
+    canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return (workspace_id, scope, query, operation_name, canonical)
+
+
+class CachedData(dict):
+    """An answer's `data` as cached: shared by every request that gets it,
+    so never mutated; its JSON is encoded once and spliced into responses."""
+
+    __slots__ = ("json",)
+    json: str
+
+
+@dataclass(slots=True)
+class PollAnswer:
+    data: CachedData
+    # Weak: the response's extensions (cost, budget) differ from one to the next.
+    etag: str
+    position: int
+    changes_at: float | None
+    size: int
+
+    def fresh(self, position: int, now: float) -> bool:
+        return self.position == position and (self.changes_at is None or now < self.changes_at)
+
+
+def etag_of(text: str) -> str:
+    return 'W/"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+
+
+class PollCache:
+    """Least recently used slots, within `max_bytes` of answers."""
+
+    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.time) -> None:
+        self.max_bytes = max_bytes
+        # The time `answer_changes_at` deadlines are compared with.
+        self.clock = clock
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._slots: OrderedDict[Slot, PollAnswer] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def get(self, slot: Slot, position: int) -> PollAnswer | None:
+        """The slot's answer when it was computed at `position` and no
+        figure of it has changed with the clock since."""
+        answer = self._slots.get(slot)
+        if answer is None or not answer.fresh(position, self.clock()):
+            self.misses += 1
+            return None
+        self._slots.move_to_end(slot)
+        self.hits += 1
+        return answer
+
+    def put(self, slot: Slot, position: int, data: dict[str, Any], changes_at: float | None) -> PollAnswer:
+        """Keep `data`, computed after `position` was read, unless the slot
+        already holds a newer position's answer (a slower request finishing
+        late). Returns the answer to send either way."""
+        cached = CachedData(data)
+        cached.json = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        size = len(cached.json) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
+        answer = PollAnswer(cached, etag_of(cached.json), position, changes_at, size)
+        held = self._slots.get(slot)
+        if held is not None and held.position > position:
+            return answer
+        if held is not None:
+            self._drop(slot)
+        if size <= self.max_bytes // 8:
+            self._slots[slot] = answer
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self._slots)))
+        return answer
+
+    def _drop(self, slot: Slot) -> None:
+        self.bytes -= self._slots.pop(slot).size
+
+    def clear(self) -> None:
+        self._slots.clear()
+        self.bytes = 0

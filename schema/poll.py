@@ -1,0 +1,179 @@
+"""Cheap polls: which queries the poll cache (resolvers/poll_cache.py) may
+answer, and the extension that answers them from it.
+
+A query qualifies when every root field it selects is marked REPORT and no
+field it selects, at any depth, is marked CHANGES_WITH_TIME. REPORT is a
+promise about the field's whole answer, nested objects included: it is a
+function of the committed data, the arguments and the caller's visibility
+scope (visibility.scope_key) only — nothing else about who asks, nothing
+written without an event, the clock only through `answer_changes_at`.
+CHANGES_WITH_TIME marks what moves by itself (seconds since something,
+presence, a state computed from the clock): selecting one under a report
+opts the document out. The verdict is kept per document text.
+
+Over HTTP only: a websocket authenticates once, so its operations carry no
+fresh log position. Admission runs first as for any operation (cost,
+authentication, rate limit), and a cached answer is charged what it
+delivers, like a computed one. An answer with errors is not kept. Each
+answer of a GET carries a weak ETag of its data; web/graphql_view.py
+answers a matching If-None-Match with 304."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    is_abstract_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from revgraph.resolvers.poll_cache import CHANGES_AT, PollAnswer, PollCache, operation_slot
+from revgraph.resolvers.visibility import scope_key
+from revgraph.schema.demand import fragments_of, operation_of, selected_fields
+
+# strawberry.field(metadata=...) of a root field whose answers may be kept.
+REPORT = {"poll": "report"}
+# strawberry.field(metadata=...) of a field whose value changes without a
+# logged change: a document selecting it is never kept.
+CHANGES_WITH_TIME = {"poll": "clock"}
+# Documents whose verdict is remembered (then forgotten all at once).
+VERDICTS = 1024
+
+
+def _marker(definition: Any) -> str | None:
+    field = (definition.extensions or {}).get("strawberry-definition")
+    metadata = getattr(field, "metadata", None) or {}
+    return metadata.get("poll")
+
+
+class PollVerdicts:
+    """Whether a document's operation may be answered from the cache,
+    remembered per (document text, operation name)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str | None], bool] = {}
+
+    def cacheable(self, schema: GraphQLSchema, query: str, document: Any, operation_name: str | None) -> bool:
+        key = (query, operation_name)
+        verdict = self._known.get(key)
+        if verdict is None:
+            if len(self._known) >= VERDICTS:
+                self._known.clear()
+            verdict = self._known[key] = _qualifies(schema, document, operation_name)
+        return verdict
+
+
+def _qualifies(schema: GraphQLSchema, document: Any, operation_name: str | None) -> bool:
+    operation = operation_of(document, operation_name)
+    if not isinstance(operation, OperationDefinitionNode) or operation.operation != OperationType.QUERY:
+        return False
+    fragments = fragments_of(document)
+    roots = [
+        (on, node)
+        for on, node in selected_fields(schema, fragments, schema.query_type, operation.selection_set)
+    ]
+    roots = [(on, node) for on, node in roots if node.name.value != "__typename"]
+    if not roots:
+        return False
+    for on, node in roots:
+        definition = on.fields.get(node.name.value)
+        if definition is None or _marker(definition) != "report":
+            return False
+    return all(_steady(schema, fragments, on, node) for on, node in roots)
+
+
+def _steady(schema: GraphQLSchema, fragments: Any, on: Any, node: FieldNode) -> bool:
+    """No field under `node` (on type `on`) changes with time, whichever
+    concrete type an abstract one turns out to be."""
+    pending: list[tuple[Any, FieldNode]] = [(on, node)]
+    while pending:
+        parent, current = pending.pop()
+        name = current.name.value
+        if name.startswith("__"):
+            continue
+        owners = schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
+        definitions = [d for d in (getattr(o, "fields", {}).get(name) for o in owners) if d is not None]
+        if is_abstract_type(parent) and name in getattr(parent, "fields", {}):
+            definitions.append(parent.fields[name])
+        if any(_marker(d) == "clock" for d in definitions):
+            return False
+        selection: SelectionSetNode | None = current.selection_set
+        if selection is None or not definitions:
+            continue
+        child = get_named_type(definitions[0].type)
+        pending.extend(selected_fields(schema, fragments, child, selection))
+    return True
+
+
+class PollCaching(SchemaExtension):
+    """Answers a qualifying HTTP query from the poll cache when the slot
+    holds the answer of the position read with the credential; otherwise
+    lets it run and keeps its answer. Runs after DemandControl's admission."""
+
+    def __init__(self, verdicts: PollVerdicts) -> None:
+        self.verdicts = verdicts
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        slot = self._slot()
+        ec = self.execution_context
+        cache: PollCache | None = self._context.get("poll_cache")
+        if slot is None or cache is None:
+            yield
+            return
+        ctx = self._context["ctx"]
+        position = ctx.log_position
+        answer = cache.get(slot, position)
+        if answer is not None:
+            ec.result = ExecutionResult(data=answer.data, errors=None)
+            self._tag(answer)
+            yield
+            return
+        yield
+        result = ec.result
+        if result is None or getattr(result, "errors", None) or getattr(result, "data", None) is None:
+            return
+        answer = cache.put(slot, position, result.data, ctx.cache.get(CHANGES_AT))
+        result.data = answer.data
+        self._tag(answer)
+
+    @property
+    def _context(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        return context if isinstance(context, dict) else {}
+
+    def _slot(self) -> tuple[Any, ...] | None:
+        context = self._context
+        ctx = context.get("ctx")
+        actor = getattr(ctx, "actor", None)
+        ec = self.execution_context
+        if (
+            context.get("transport") != "http"
+            or actor is None
+            or ctx.log_position is None
+            or ec.query is None
+            or ec.graphql_document is None
+            or ec.pre_execution_errors
+        ):
+            return None
+        if not self.verdicts.cacheable(ec.schema._schema, ec.query, ec.graphql_document, ec.operation_name):
+            return None
+        return operation_slot(actor.workspace_id, scope_key(actor), ec.query, ec.operation_name, ec.variables)
+
+    def _tag(self, answer: PollAnswer) -> None:
+        """ETag of a GET's answer (the view answers If-None-Match)."""
+        request = self._context.get("request")
+        response = self._context.get("response")
+        if getattr(request, "method", None) != "GET" or response is None:
+            return
+        response.headers["etag"] = answer.etag
+        # Kept by the browser, but asked again each time (If-None-Match).
+        response.headers["cache-control"] = "private, no-cache"
+        response.headers["vary"] = "Authorization"
