@@ -90,8 +90,8 @@ def check_board(data: dict[str, Any], stages: int, cards: int) -> None:
 async def count_sql(database_url: str, token: str, boards: dict[str, Board], query: str) -> dict[str, Any]:
     """Statements per execution of the board query, in this process."""
     from revgraph.resolvers.context import Context
+    from revgraph.resolvers.credentials import authenticate
     from revgraph.resolvers.database import close_database, open_database
-    from revgraph.resolvers.identity import authenticate
     from revgraph.resolvers.settings import Settings
     from revgraph.schema import build_schema
 

@@ -22,8 +22,8 @@ from tortoise import connections
 
 from revgraph.models.crm import Company, Contact, ContactTag
 from revgraph.models.identity import User
+from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.database import close_database, open_database
-from revgraph.resolvers.identity import authenticate
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.pagination import SortKey, encode_cursor
 from revgraph.resolvers.settings import Settings

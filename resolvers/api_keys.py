@@ -1,6 +1,6 @@
 """API keys: an ADMIN issues a key acting for a user with at most a role,
 lists and revokes them. The secret is shown once and stored only as a keyed
-hash; `identity.authenticate` accepts it like a session token."""
+hash; `credentials.authenticate` accepts it like a session token."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Identity: workspaces, users, teams, sessions and presence (API keys: api_keys.py)."""
+"""Identity: workspaces, users, teams, sessions and presence (API keys:
+api_keys.py; checking a bearer token: credentials.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
-from revgraph.models.identity import ApiKey, Session, Team, User, Workspace
-from revgraph.resolvers import attempt_limits, log_position
-from revgraph.resolvers.context import ROLE_RANK, ROLES, Actor, Context
+from revgraph.models.identity import Session, Team, User, Workspace
+from revgraph.resolvers import attempt_limits
+from revgraph.resolvers.context import ROLES, Actor, Context
 from revgraph.resolvers.distribution.queues import create_manual_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -31,9 +32,6 @@ SESSION_PREFIX = "rgs_"
 API_KEY_PREFIX = "rgk_"
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
-# last_seen_at is refreshed at most this often, so presence costs no write
-# per request.
-PRESENCE_TOUCH_SECONDS = 60
 
 
 @lru_cache(maxsize=4)
@@ -180,64 +178,6 @@ def _dummy_hash_for(time_cost: int, memory_kib: int) -> str:
 
 def _dummy_hash(settings: Settings) -> str:
     return _dummy_hash_for(settings.argon2_time_cost, settings.argon2_memory_kib)
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A checked bearer token: who acts, and the workspace's log position
-    read in the same statement (resolvers/log_position.py)."""
-
-    actor: Actor
-    log_position: int | None
-
-
-async def authenticate(settings: Settings, token: str) -> Actor | None:
-    """The actor behind a bearer token, or None when it is unknown, expired
-    or revoked. Also keeps the user's presence fresh."""
-    credential = await check_credential(settings, token)
-    return credential.actor if credential else None
-
-
-async def check_credential(settings: Settings, token: str) -> Credential | None:
-    """authenticate, with the log position: still one statement (plus the
-    presence write at most once a minute)."""
-    if not token or len(token) > 200:
-        return None
-    digest = secret_digest(settings, token)
-    now = datetime.now(UTC)
-    if token.startswith(API_KEY_PREFIX):
-        key = (
-            await ApiKey.filter(secret_hash=digest, revoked_at=None)
-            .select_related("user")
-            .annotate(log_position=log_position.api_key_position())
-            .first()
-        )
-        if key is None or (key.expires_at and key.expires_at <= now) or not key.user.active:
-            return None
-        role = min(key.role, key.user.role, key=ROLE_RANK.__getitem__)
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > PRESENCE_TOUCH_SECONDS:
-            await ApiKey.filter(id=key.id).update(last_used_at=now)
-        actor = Actor(key.workspace_id, key.user_id, role, api_key_id=key.id)
-        return Credential(actor, key.log_position)  # type: ignore[attr-defined]
-    session = (
-        await Session.filter(token_hash=digest, revoked_at=None, expires_at__gt=now)
-        .select_related("user")
-        .annotate(log_position=log_position.session_position())
-        .first()
-    )
-    if session is None or not session.user.active:
-        return None
-    user = session.user
-    await touch_presence(user, now)
-    actor = Actor(user.workspace_id, user.id, user.role, session_id=session.id)
-    return Credential(actor, session.log_position)  # type: ignore[attr-defined]
-
-
-async def touch_presence(user: User, now: datetime | None = None) -> None:
-    now = now or datetime.now(UTC)
-    if user.last_seen_at is None or (now - user.last_seen_at).total_seconds() > PRESENCE_TOUCH_SECONDS:
-        await User.filter(id=user.id).update(last_seen_at=now)
-        user.last_seen_at = now
 
 
 async def log_out(ctx: Context) -> None:

@@ -33,16 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tortoise.expressions import F, RawSQL
+from tortoise.expressions import F
 
-from revgraph.models.identity import ApiKey, SequenceCounter, Session, User
+from revgraph.models.identity import SequenceCounter
 
 # The sequence_counter row of the position (resolvers/numbering.py creates
 # it with the workspace; migration 0017 for the workspaces before it).
 LOG_COUNTER = "log"
 
 _COUNTER = SequenceCounter._meta.db_table
-_USER = User._meta.db_table
 
 
 async def advance(workspace_ids: Iterable[int]) -> None:
@@ -56,22 +55,14 @@ async def advance(workspace_ids: Iterable[int]) -> None:
             await SequenceCounter.create(workspace_id=workspace_id, name=LOG_COUNTER, value=1)
 
 
-def session_position() -> RawSQL:
-    """The position of the session's workspace, as a column of the session
-    query (a correlated subquery on two unique indexes)."""
-    table = Session._meta.db_table
-    return RawSQL(
-        f'(SELECT c."value" FROM "{_COUNTER}" c JOIN "{_USER}" u ON u."workspace_id" = c."workspace_id" '
-        f'WHERE u."id" = "{table}"."user_id" AND c."name" = \'{LOG_COUNTER}\')'
-    )
-
-
-def api_key_position() -> RawSQL:
-    """The position of the API key's workspace, as a column of its query."""
-    table = ApiKey._meta.db_table
-    return RawSQL(
-        f'(SELECT c."value" FROM "{_COUNTER}" c '
-        f'WHERE c."workspace_id" = "{table}"."workspace_id" AND c."name" = \'{LOG_COUNTER}\')'
+def position_column(workspace_column: str) -> str:
+    """The position of the workspace `workspace_column` names, as a column
+    of another query (a subquery on a unique index): the credential's
+    statement reads it (resolvers/credentials.py)."""
+    table, column = workspace_column.split(".")
+    return (
+        f'(SELECT c."value" FROM "{_COUNTER}" c WHERE c."workspace_id" = {table}."{column}" '
+        f"AND c.\"name\" = '{LOG_COUNTER}')"
     )
 
 

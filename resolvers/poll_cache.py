@@ -76,6 +76,10 @@ class PollAnswer:
     position: int
     changes_at: float | None
     size: int
+    # The operation's cost estimate and what the answer delivers (the rate
+    # limit charges a cached answer like a computed one).
+    requested: int
+    delivered: int
 
     def fresh(self, position: int, now: float) -> bool:
         return self.position == position and (self.changes_at is None or now < self.changes_at)
@@ -111,14 +115,23 @@ class PollCache:
         self.hits += 1
         return answer
 
-    def put(self, slot: Slot, position: int, data: dict[str, Any], changes_at: float | None) -> PollAnswer:
+    def put(
+        self,
+        slot: Slot,
+        position: int,
+        data: dict[str, Any],
+        *,
+        changes_at: float | None = None,
+        requested: int = 0,
+        delivered: int = 0,
+    ) -> PollAnswer:
         """Keep `data`, computed after `position` was read, unless the slot
         already holds a newer position's answer (a slower request finishing
         late). Returns the answer to send either way."""
         cached = CachedData(data)
         cached.json = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         size = len(cached.json) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
-        answer = PollAnswer(cached, etag_of(cached.json), position, changes_at, size)
+        answer = PollAnswer(cached, etag_of(cached.json), position, changes_at, size, requested, delivered)
         held = self._slots.get(slot)
         if held is not None and held.position > position:
             return answer

@@ -97,6 +97,18 @@ class RateLimiter:
         used = await self._add(budget_owner(actor), window, reset, max(points, 1))
         return Budget(self.limit, used, reset, allowed=True)
 
+    async def spend(self, actor: Actor, requested: int, delivered: int) -> Budget:
+        """admit and charge in one step, for an operation whose delivered
+        cost is known before it runs (a cached answer, web/poll_path.py):
+        charged when the budget covered `requested`, refunded otherwise."""
+        window, reset = self._window()
+        owner, points = budget_owner(actor), max(delivered, 1)
+        used = await self._add(owner, window, reset, points)
+        if used - points + max(requested, 1) <= self.limit:
+            return Budget(self.limit, used, reset, allowed=True)
+        used = await self._add(owner, window, reset, -points)
+        return Budget(self.limit, used, reset, allowed=False)
+
     async def _add(self, owner: str, window: int, reset: int, points: int) -> int:
         """Add points (0 to read) and return the window's total. Redis is
         the store when configured; while it is unreachable, this process

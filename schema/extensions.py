@@ -39,7 +39,7 @@ from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
 from revgraph.schema.document_limits import DocumentLimits, document_problem
-from revgraph.schema.poll import PollCaching, PollVerdicts
+from revgraph.schema.poll import PollCaching
 
 log = logging.getLogger("revgraph.errors")
 
@@ -203,7 +203,10 @@ class DemandControl(SchemaExtension):
         data = getattr(result, "data", None)
         ec = self.execution_context
         assert ec.graphql_document is not None
-        self.delivered = delivered_cost(ec.graphql_document, ec.operation_name, data)
+        # A cached answer's is known (schema/poll.py).
+        self.delivered = self.context.get("delivered_cost")
+        if self.delivered is None:
+            self.delivered = delivered_cost(ec.graphql_document, ec.operation_name, data)
         self.budget = await limiter.charge(actor, self.delivered)
         self._report_budget(self.budget)
 
@@ -246,6 +249,7 @@ class DemandControl(SchemaExtension):
         limiter = context.get("rate_limiter")
         if actor is None or limiter is None:
             return actor, None
+        context["requested_cost"] = demand.cost
         self.budget = await limiter.admit(actor, demand.cost)
         self._report_budget(self.budget)
         if not self.budget.allowed:
@@ -280,20 +284,26 @@ class DemandControl(SchemaExtension):
             # event would also make each subscriber's frame unique, where
             # shared results are encoded once for all (web/graphql_view.py).
             return {}
-        cost: dict[str, Any] = {
-            "requested": self.demand.cost if self.demand else None,
-            "limit": self.settings.limits.max_cost,
+        requested = self.demand.cost if self.demand else None
+        return {"cost": cost_report(self.settings, requested, self.delivered, self.budget)}
+
+
+def cost_report(
+    settings: Settings, requested: int | None, delivered: int | None, budget: Budget | None
+) -> dict:
+    """`extensions.cost` of a response: the estimate, the ceiling, what was
+    delivered and the caller's budget after it."""
+    cost: dict[str, Any] = {"requested": requested, "limit": settings.limits.max_cost}
+    if delivered is not None:
+        cost["actual"] = delivered
+    if budget is not None:
+        cost["rateLimit"] = {
+            "limit": budget.limit,
+            "remaining": budget.remaining,
+            "used": budget.used,
+            "resetAt": datetime.fromtimestamp(budget.reset, UTC).isoformat(),
         }
-        if self.delivered is not None:
-            cost["actual"] = self.delivered
-        if self.budget is not None:
-            cost["rateLimit"] = {
-                "limit": self.budget.limit,
-                "remaining": self.budget.remaining,
-                "used": self.budget.used,
-                "resetAt": datetime.fromtimestamp(self.budget.reset, UTC).isoformat(),
-            }
-        return {"cost": cost}
+    return cost
 
 
 def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -305,7 +315,6 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_fields=limits.max_fields
     )
     rules = [mutation_rule(limits.max_mutations_per_document)]
-    verdicts = PollVerdicts()
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParseReportingErrors(maxsize=1024),
@@ -313,6 +322,6 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: LimitedValidation(shape),
         lambda: DemandControl(settings),
         # After DemandControl: a cached answer is admitted and charged too.
-        lambda: PollCaching(verdicts),
+        PollCaching,
         ErrorMasking,
     ]

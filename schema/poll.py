@@ -37,7 +37,7 @@ from strawberry.extensions import SchemaExtension
 
 from revgraph.resolvers.poll_cache import CHANGES_AT, PollAnswer, PollCache, operation_slot
 from revgraph.resolvers.visibility import scope_key
-from revgraph.schema.demand import fragments_of, operation_of, selected_fields
+from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
 
 # strawberry.field(metadata=...) of a root field whose answers may be kept.
 REPORT = {"poll": "report"}
@@ -56,10 +56,16 @@ def _marker(definition: Any) -> str | None:
 
 class PollVerdicts:
     """Whether a document's operation may be answered from the cache,
-    remembered per (document text, operation name)."""
+    remembered per (document text, operation name). The view owns one and
+    hands it to the extension through the context."""
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str | None], bool] = {}
+
+    def known_cacheable(self, query: str, operation_name: str | None) -> bool:
+        """Whether this document already ran (limits, validation and all)
+        and qualified: web/poll_path.py answers only those."""
+        return self._known.get((query, operation_name)) is True
 
     def cacheable(self, schema: GraphQLSchema, query: str, document: Any, operation_name: str | None) -> bool:
         key = (query, operation_name)
@@ -118,9 +124,6 @@ class PollCaching(SchemaExtension):
     holds the answer of the position read with the credential; otherwise
     lets it run and keeps its answer. Runs after DemandControl's admission."""
 
-    def __init__(self, verdicts: PollVerdicts) -> None:
-        self.verdicts = verdicts
-
     async def on_execute(self) -> AsyncIterator[None]:
         slot = self._slot()
         ec = self.execution_context
@@ -133,6 +136,7 @@ class PollCaching(SchemaExtension):
         answer = cache.get(slot, position)
         if answer is not None:
             ec.result = ExecutionResult(data=answer.data, errors=None)
+            self._context["delivered_cost"] = answer.delivered
             self._tag(answer)
             yield
             return
@@ -140,7 +144,18 @@ class PollCaching(SchemaExtension):
         result = ec.result
         if result is None or getattr(result, "errors", None) or getattr(result, "data", None) is None:
             return
-        answer = cache.put(slot, position, result.data, ctx.cache.get(CHANGES_AT))
+        assert ec.graphql_document is not None
+        delivered = self._context["delivered_cost"] = delivered_cost(
+            ec.graphql_document, ec.operation_name, result.data
+        )
+        answer = cache.put(
+            slot,
+            position,
+            result.data,
+            changes_at=ctx.cache.get(CHANGES_AT),
+            requested=self._context.get("requested_cost") or 0,
+            delivered=delivered,
+        )
         result.data = answer.data
         self._tag(answer)
 
@@ -163,17 +178,26 @@ class PollCaching(SchemaExtension):
             or ec.pre_execution_errors
         ):
             return None
-        if not self.verdicts.cacheable(ec.schema._schema, ec.query, ec.graphql_document, ec.operation_name):
+        # The name as the client sent it (None for a lone anonymous-or-named
+        # operation), as web/poll_path.py reads it from the request;
+        # `operation_name` would be the one found in the document.
+        sent_name = getattr(ec, "_provided_operation_name", ec.operation_name)
+        verdicts: PollVerdicts | None = context.get("poll_verdicts")
+        if verdicts is None or not verdicts.cacheable(
+            ec.schema._schema, ec.query, ec.graphql_document, sent_name
+        ):
             return None
-        return operation_slot(actor.workspace_id, scope_key(actor), ec.query, ec.operation_name, ec.variables)
+        return operation_slot(actor.workspace_id, scope_key(actor), ec.query, sent_name, ec.variables)
 
     def _tag(self, answer: PollAnswer) -> None:
         """ETag of a GET's answer (the view answers If-None-Match)."""
         request = self._context.get("request")
         response = self._context.get("response")
-        if getattr(request, "method", None) != "GET" or response is None:
-            return
-        response.headers["etag"] = answer.etag
-        # Kept by the browser, but asked again each time (If-None-Match).
-        response.headers["cache-control"] = "private, no-cache"
-        response.headers["vary"] = "Authorization"
+        if getattr(request, "method", None) == "GET" and response is not None:
+            response.headers.update(etag_headers(answer))
+
+
+def etag_headers(answer: PollAnswer) -> dict[str, str]:
+    """A GET answer's validator; kept by a browser but asked again each
+    time (If-None-Match), and only for the same credential."""
+    return {"etag": answer.etag, "cache-control": "private, no-cache", "vary": "Authorization"}

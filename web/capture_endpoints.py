@@ -28,9 +28,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from revgraph.models.distribution import Form
+from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.identity import API_KEY_PREFIX, authenticate
+from revgraph.resolvers.identity import API_KEY_PREFIX
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip

@@ -38,12 +38,14 @@ from strawberry.types.unset import UNSET
 from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.identity import authenticate, check_credential
+from revgraph.resolvers.credentials import Credential, authenticate, check_credential
 from revgraph.resolvers.poll_cache import CachedData, PollCache
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
+from revgraph.schema.poll import PollVerdicts
 from revgraph.web.graphql_http import JsonRequestErrors
+from revgraph.web.poll_path import PollPath, checked_credential, etag_matches
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +57,6 @@ def bearer(value: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
-    """If-None-Match's weak comparison (RFC 9110 13.1.2): `*` or any listed
-    tag whose opaque part equals the ETag's."""
-    if not if_none_match or not etag:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def client_ip(request: Request | WebSocket) -> str:
@@ -260,8 +253,11 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         self.settings = settings
         self.rate_limiter = RateLimiter(settings)
         self.throttle = AttemptThrottle(settings)
-        # Report answers for repeated polls (schema/poll.py), per process.
+        # Report answers for repeated polls (schema/poll.py), per process,
+        # and the documents that qualify; repeats take the poll path.
         self.poll_cache = PollCache(settings.poll_cache_bytes)
+        self.poll_verdicts = PollVerdicts()
+        self.poll_path = PollPath(settings, self.poll_cache, self.poll_verdicts, self.rate_limiter)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -279,13 +275,18 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             "bad_token": False,
             "rate_limiter": self.rate_limiter,
             "poll_cache": self.poll_cache,
+            "poll_verdicts": self.poll_verdicts,
             "transport": "ws" if isinstance(request, WebSocket) else "http",
         }
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             token = bearer(header)
+            checked, credential = checked_credential(request, token) if token else (False, None)
             if header and not token:
                 context["bad_token"] = True
+            elif checked:
+                # The poll path read it already (web/poll_path.py).
+                self._credential_into(context, credential)
             elif token:
                 context["authenticate"] = self._authenticator(context, token)
         return context
@@ -296,13 +297,16 @@ class RevGraphView(JsonRequestErrors, GraphQL):
 
         async def resolve() -> None:
             context.pop("authenticate", None)
-            credential = await check_credential(self.settings, token)
-            ctx = context["ctx"]
-            ctx.actor = credential.actor if credential else None
-            ctx.log_position = credential.log_position if credential else None
-            context["bad_token"] = credential is None
+            self._credential_into(context, await check_credential(self.settings, token))
 
         return resolve
+
+    @staticmethod
+    def _credential_into(context: dict[str, Any], credential: Credential | None) -> None:
+        ctx = context["ctx"]
+        ctx.actor = credential.actor if credential else None
+        ctx.log_position = credential.log_position if credential else None
+        context["bad_token"] = credential is None
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:
         """Authenticate the socket from the connection_init payload; a
@@ -327,8 +331,13 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         return None
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """A GET whose If-None-Match names the ETag of its answer (a poll
-        cache answer, schema/poll.py) is answered 304 without a body."""
+        """A repeated report poll takes the poll path (web/poll_path.py). A
+        GET whose If-None-Match names the ETag of its answer (schema/poll.py)
+        is answered 304 without a body."""
+        if isinstance(request, Request) and context is UNSET:
+            answered = await self.poll_path.answer(request, bearer(request.headers.get("authorization")))
+            if answered is not None:
+                return answered
         response = await super().run(request, context, root_value)
         if (
             isinstance(request, Request)

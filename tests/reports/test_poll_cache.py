@@ -30,11 +30,10 @@ query Resolved($range: ReportRange!) { inboxReport(range: $range) { conversation
 """
 
 
-def poll_cache(server):
+def graphql_view(server):
     from revgraph.web.graphql_view import RevGraphView
 
-    view = next(r.app for r in server.app.routes if isinstance(getattr(r, "app", None), RevGraphView))
-    return view.poll_cache
+    return next(r.app for r in server.app.routes if isinstance(getattr(r, "app", None), RevGraphView))
 
 
 async def figures(gql, token, range_, query=RESOLVED):
@@ -70,12 +69,15 @@ async def test_a_repeated_poll_sends_no_sql_beyond_authentication(gql, workspace
     await conversations(gql, token, 3)
     range_ = around_now()
     first = await figures(gql, token, range_, REPORT)
+    path = graphql_view(gql.server).poll_path
+    answered = path.answered
     # when it asks again with nothing committed in between
     with count_sql() as counter:
         again = await figures(gql, token, range_, REPORT)
-    # then the answer is the same and only the credential was read
+    # then the answer is the same and only the credential was read, before Strawberry ran
     assert again == first and first["conversations"] == 3
     assert authentication_only(counter.statements), counter.statements
+    assert path.answered == answered + 1
     # and other variables are another answer, computed
     with count_sql() as counter:
         other = await figures(gql, token, around_now(hours=2), REPORT)
@@ -161,7 +163,7 @@ async def test_callers_with_different_scopes_never_share_an_answer(gql, workspac
 async def test_a_figure_that_changes_with_the_clock_is_kept_until_then(gql, workspace, monkeypatch):
     # given a conversation snoozed before its 2-minute first response, polled 30 s after it came in
     clock = freeze(monkeypatch)
-    cache = poll_cache(gql.server)
+    cache = graphql_view(gql.server).poll_cache
     monkeypatch.setattr(cache, "clock", lambda: clock.current.timestamp())
     token = workspace.token
     inbox = await sla_inbox(gql, token)
@@ -241,25 +243,25 @@ def test_the_cache_stays_within_its_budget():
     answer = {"inboxReport": {"conversations": 1, "padding": "x" * 3000}}
     # when a thousand distinct polls are kept
     for number in range(1000):
-        cache.put((1, ("ADMIN",), "query", None, str(number)), 7, answer, None)
+        cache.put((1, ("ADMIN",), "query", None, str(number)), 7, answer)
     # then what it holds stays within the budget, the newest kept, the oldest gone
     assert cache.bytes <= 64 * 1024 and 0 < len(cache) < 1000
     assert cache.get((1, ("ADMIN",), "query", None, "999"), 7) is not None
     assert cache.get((1, ("ADMIN",), "query", None, "0"), 7) is None
     # and an answer of more than an eighth of the budget is sent but not kept
-    huge = cache.put((1, ("ADMIN",), "query", None, "huge"), 7, {"x": "y" * 9000}, None)
+    huge = cache.put((1, ("ADMIN",), "query", None, "huge"), 7, {"x": "y" * 9000})
     assert huge.data == {"x": "y" * 9000} and cache.get((1, ("ADMIN",), "query", None, "huge"), 7) is None
 
 
 def test_a_slot_holds_one_position_and_never_goes_back():
     cache = PollCache(1024 * 1024)
     slot = (1, ("ADMIN",), "query", None, "{}")
-    cache.put(slot, 5, {"n": 5}, None)
+    cache.put(slot, 5, {"n": 5})
     # a request that read another position misses
     assert cache.get(slot, 6) is None and cache.get(slot, 4) is None
     # a newer position replaces the answer; a slower, older one does not come back
-    cache.put(slot, 6, {"n": 6}, None)
-    cache.put(slot, 5, {"n": 5}, None)
+    cache.put(slot, 6, {"n": 6})
+    cache.put(slot, 5, {"n": 5})
     assert cache.get(slot, 6).data == {"n": 6} and len(cache) == 1
 
 
@@ -313,3 +315,27 @@ def test_the_inbox_report_is_a_report_field():
 
     schema = build_schema()._schema
     assert poll.PollVerdicts().cacheable(schema, REPORT, parse(REPORT), None)
+
+
+async def test_a_cached_answer_still_needs_a_valid_credential_and_a_budget(gql, workspace, monkeypatch):
+    # given a report polled once, so its answer is kept
+    token = workspace.token
+    await conversations(gql, token, 1)
+    body = {"query": RESOLVED, "variables": {"range": around_now()}}
+    first = await gql.raw(body, token=token)
+    cost = first.json()["extensions"]["cost"]
+    # when the same poll comes with a token that does not check out
+    forged = await gql.raw(body, token=token[:-4] + "AAAA")
+    # then it is refused as any operation is, and nothing of the answer is sent
+    assert forged.json()["data"] is None
+    assert [e["extensions"]["code"] for e in forged.json()["errors"]] == ["UNAUTHENTICATED"]
+    # and when the budget covers one more poll only
+    limiter = graphql_view(gql.server).rate_limiter
+    monkeypatch.setattr(limiter, "limit", int(first.headers["x-ratelimit-used"]) + cost["requested"])
+    allowed = await gql.raw(body, token=token)
+    refused = await gql.raw(body, token=token)
+    # then that poll is answered and the next is a 429 that charged nothing
+    assert allowed.status_code == 200 and allowed.json()["data"] == first.json()["data"]
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED"}
+    assert refused.headers["x-ratelimit-used"] == allowed.headers["x-ratelimit-used"]

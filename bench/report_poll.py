@@ -1,0 +1,261 @@
+"""Cheap polls, measured: what a dashboard's repeated report query costs the
+server, and what the log position costs the write path.
+
+Per backend (a fresh SQLite file, a fresh PostgreSQL database), one
+`revgraph serve` pinned to core 0, the client on core 1:
+
+1. Polls of `inboxReport` over a few hundred conversations, one client,
+   sequential, server CPU per request (utime + stime of the process):
+   - `{ me { id } }`: authentication and a trivial execution, for scale;
+   - first answers: every poll a new range (a slot of its own), computed;
+   - repeated identical polls, nothing committed in between (POST);
+   - the same as conditional GETs: If-None-Match → 304, no body.
+2. `moveDeal` p50/p99 and CPU per move, 20 clients on one board (8 × 50
+   cards), with the log position as shipped, and with its UPDATE replaced by
+   a no-op in the server process (the write path before it): rounds
+   alternate, and the median round of each is reported.
+
+    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from board_common import (
+    BENCH,
+    Api,
+    Server,
+    database,
+    exit_cleanly_on_sigterm,
+    free_port,
+    machine,
+    pin_self,
+    seed_board,
+    seed_workspace,
+    server_env,
+    spread,
+    stop_server,
+    today,
+    wait_healthy,
+)
+from move_deal import move_load, read_columns
+
+# The server as shipped, or with the log position's UPDATE made a no-op.
+SERVE = "import sys; from revgraph.web.cli import main; sys.exit(main(sys.argv[1:]))"
+SERVE_WITHOUT_POSITION = (
+    "import revgraph.resolvers.log_position as position\n"
+    "async def unmoved(workspace_ids): return None\n"
+    "position.advance = unmoved\n" + SERVE
+)
+CREATE_INBOX = """
+mutation($input: InboxInput!) { createInbox(input: $input) { inbox { id } userErrors { code message field } } }
+"""
+RECEIVE = """
+mutation($input: ReceiveMessageInput!) {
+  receiveMessage(input: $input) { conversation { id } userErrors { code message field } }
+}
+"""
+SEND = """
+mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } userErrors { code message field } } }
+"""
+RESOLVE = "mutation($id: ID!) { resolveConversation(id: $id) { conversation { id } userErrors { code message field } } }"
+STATS = "count averageSeconds medianSeconds p90Seconds"
+REPORT = f"""
+query Dashboard($range: ReportRange!) {{
+  inboxReport(range: $range) {{
+    conversations resolved
+    firstResponse {{ {STATS} }} waitTime {{ {STATS} }} handleTime {{ {STATS} }} resolution {{ {STATS} }}
+    slaMet slaBreached csatAverage csatResponses
+  }}
+}}
+"""
+ME = "query { me { id } }"
+
+
+def spawn(env: dict[str, str], code: str) -> Server:
+    """`revgraph serve` through `python -c code`, pinned to core 0."""
+    port = free_port()
+    argv = [sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"]
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(process.pid, {0})
+    server = Server(process, port, log)
+    wait_healthy(server)
+    return server
+
+
+async def seed_inbox(api: Api, token: str, conversations: int) -> None:
+    """`conversations` conversations: a third answered, a third also resolved."""
+    inbox = (await api.ok(CREATE_INBOX, {"input": {"name": "WhatsApp vendas", "channel": "API"}}, token))[
+        "createInbox"
+    ]["inbox"]
+    gate = asyncio.Semaphore(4)
+
+    async def one(number: int) -> None:
+        async with gate:
+            received = await api.ok(
+                RECEIVE,
+                {
+                    "input": {
+                        "inboxId": inbox["id"],
+                        "from": {"name": f"Cliente {number}", "phone": f"+55119{number:08d}"},
+                        "body": "Olá, quero saber do apartamento",
+                        "externalId": f"bench-{number}",
+                    }
+                },
+                token,
+            )
+            conversation = received["receiveMessage"]["conversation"]["id"]
+            if number % 3:
+                await api.ok(SEND, {"input": {"conversationId": conversation, "body": "Olá!"}}, token)
+            if number % 3 == 2:
+                await api.ok(RESOLVE, {"id": conversation}, token)
+
+    await asyncio.gather(*(one(n) for n in range(conversations)))
+
+
+def day_range(shift_seconds: int = 0) -> dict[str, str]:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1) + timedelta(seconds=shift_seconds)
+    return {"from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()}
+
+
+async def sequential(
+    server: Server, requests: list[tuple[str, dict[str, Any]]], expect: int
+) -> dict[str, Any]:
+    """Send `requests` one after another ((method, httpx kwargs)); server CPU
+    per request and latency."""
+    latencies = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        before = server.cpu_seconds()
+        for method, kwargs in requests:
+            started = time.perf_counter()
+            response = await http.request(method, "/graphql", **kwargs)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != expect or (expect == 200 and response.json().get("errors")):
+                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+        cpu = server.cpu_seconds() - before
+    return {**spread(latencies), "cpu_ms_per_request": round(cpu * 1e3 / len(requests), 3)}
+
+
+async def polls(server: Server, token: str, count: int) -> dict[str, Any]:
+    auth = {"authorization": f"Bearer {token}"}
+    variables = {"range": day_range()}
+    post = ("POST", {"json": {"query": REPORT, "variables": variables}, "headers": auth})
+    me = ("POST", {"json": {"query": ME}, "headers": auth})
+    results: dict[str, Any] = {"me": await sequential(server, [me] * count, 200)}
+    first = [
+        ("POST", {"json": {"query": REPORT, "variables": {"range": day_range(n + 1)}}, "headers": auth})
+        for n in range(max(count // 5, 50))
+    ]
+    results["first_answer"] = await sequential(server, first, 200)
+    await sequential(server, [post], 200)  # the answer the repeats find
+    results["repeated_post"] = await sequential(server, [post] * count, 200)
+    params = {"query": REPORT, "variables": json.dumps(variables)}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        etag = (await http.get("/graphql", params=params, headers=auth)).headers["etag"]
+    conditional = ("GET", {"params": params, "headers": {**auth, "if-none-match": etag}})
+    results["repeated_get_304"] = await sequential(server, [conditional] * count, 304)
+    return results
+
+
+async def write_path(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """moveDeal rounds alternating with and without the position's UPDATE."""
+    env = server_env(url)
+    server = spawn(env, SERVE)
+    try:
+        api = Api(server)
+        workspace = await seed_workspace(api, agents=3, tag="moves")
+        board = await seed_board(api, workspace, stages=8, cards_per_stage=50)
+        await api.aclose()
+    finally:
+        stop_server(server)
+    rounds: dict[str, list[dict[str, Any]]] = {"with_position": [], "without_position": []}
+    for number in range(args.rounds * 2):
+        variant = "with_position" if number % 2 == 0 else "without_position"
+        server = spawn(env, SERVE if variant == "with_position" else SERVE_WITHOUT_POSITION)
+        try:
+            api = Api(server)
+            token = (
+                await api.ok(
+                    "mutation($i: LogInInput!) { logIn(input: $i) { token } }",
+                    {"i": {"email": "admin-moves@bench-board.example", "password": "bench-password"}},
+                )
+            )["logIn"]["token"]
+            columns, _ = await read_columns(api, token, board.stage_ids)
+            await api.aclose()
+            before = server.cpu_seconds()
+            measured = await move_load(server.url, token, columns, args.moves, args.clients, seed=number)
+            measured["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / args.moves, 3)
+        finally:
+            stop_server(server)
+        rounds[variant].append(measured)
+        print(f"    {variant}: {measured}", flush=True)
+    summary = {}
+    for variant, measured in rounds.items():
+        summary[variant] = {
+            key: statistics.median(m[key] for m in measured)
+            for key in ("p50_ms", "p99_ms", "rps", "cpu_ms_per_move")
+        }
+    with_, without = summary["with_position"], summary["without_position"]
+    summary["p99_overhead_percent"] = round(100 * (with_["p99_ms"] / without["p99_ms"] - 1), 1)
+    summary["p50_overhead_percent"] = round(100 * (with_["p50_ms"] / without["p50_ms"] - 1), 1)
+    return {"rounds": rounds, "summary": summary}
+
+
+async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"  {backend}", flush=True)
+    async with database(backend, name="revgraph_bench_report_poll") as url:
+        server = spawn(server_env(url), SERVE)
+        try:
+            api = Api(server)
+            workspace = await seed_workspace(api, tag="polls")
+            await seed_inbox(api, workspace.admin.token, args.conversations)
+            await api.aclose()
+            measured = await polls(server, workspace.admin.token, args.polls)
+        finally:
+            stop_server(server)
+        for name, figures in measured.items():
+            print(f"    {name}: {figures}", flush=True)
+        moves = await write_path(url, args)
+        print(f"    moveDeal: {moves['summary']}", flush=True)
+    return {"polls": measured, "move_deal": moves}
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(f"report polls — {today()}, {machine()}")
+    print(f"  {args.conversations} conversations, {args.polls} polls a row; moveDeal {args.clients} clients")
+    results = {backend: await run(backend, args) for backend in args.backend}
+    out = BENCH / "results" / "report_poll.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"date": today(), "machine": machine(), **results}, indent=2))
+    print(f"  written to {out}")
+
+
+if __name__ == "__main__":
+    exit_cleanly_on_sigterm()
+    pin_self(1)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--backend", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
+    )
+    parser.add_argument("--conversations", type=int, default=300)
+    parser.add_argument("--polls", type=int, default=2000)
+    parser.add_argument("--moves", type=int, default=1500)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    asyncio.run(main(parser.parse_args()))

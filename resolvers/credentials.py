@@ -1,0 +1,101 @@
+"""Checking a bearer token (a session's or an API key's): who acts, and the
+workspace's log position (resolvers/log_position.py), in one statement.
+
+Every authenticated request runs it, so it is the hottest statement of the
+server and the whole cost of a repeated poll (web/poll_path.py): its SQL is
+written once per dialect and its row read as a tuple, not built by the ORM
+and turned into models each time (that tripled its CPU). The expiry is
+checked here rather than in SQL, from the row it reads anyway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+
+from revgraph.models.identity import ApiKey, Session, User
+from revgraph.resolvers.context import ROLE_RANK, Actor
+from revgraph.resolvers.identity import API_KEY_PREFIX, secret_digest
+from revgraph.resolvers.log_position import position_column
+from revgraph.resolvers.settings import Settings
+
+# last_seen_at (and an API key's last_used_at) is refreshed at most this
+# often, so presence costs no write per request.
+PRESENCE_TOUCH_SECONDS = 60
+
+_USER = User._meta.db_table
+SESSION_SQL = (
+    f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", '
+    f'{position_column("u.workspace_id")} FROM "{Session._meta.db_table}" s '
+    f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
+)
+API_KEY_SQL = (
+    f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."expires_at", k."last_used_at", '
+    f'u."role", u."active", {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
+    f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A checked bearer token: who acts, and the workspace's log position
+    read in the same statement."""
+
+    actor: Actor
+    log_position: int | None
+
+
+async def authenticate(settings: Settings, token: str) -> Actor | None:
+    """The actor behind a bearer token, or None when it is unknown, expired
+    or revoked. Also keeps the user's presence fresh."""
+    credential = await check_credential(settings, token)
+    return credential.actor if credential else None
+
+
+async def check_credential(settings: Settings, token: str) -> Credential | None:
+    """authenticate, with the log position: one statement (plus the
+    presence write at most once a minute)."""
+    if not token or len(token) > 200:
+        return None
+    digest = secret_digest(settings, token)
+    now = datetime.now(UTC)
+    if token.startswith(API_KEY_PREFIX):
+        row = await _one(API_KEY_SQL, digest)
+        if row is None:
+            return None
+        key_id, workspace_id, user_id, key_role, expires_at, last_used_at, user_role, active, position = row
+        if (expires_at is not None and _moment(expires_at) <= now) or not active:
+            return None
+        if _stale(last_used_at, now):
+            await ApiKey.filter(id=key_id).update(last_used_at=now)
+        role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
+        return Credential(Actor(workspace_id, user_id, role, api_key_id=key_id), position)
+    row = await _one(SESSION_SQL, digest)
+    if row is None:
+        return None
+    session_id, expires_at, user_id, workspace_id, role, active, last_seen_at, position = row
+    if _moment(expires_at) <= now or not active:
+        return None
+    if _stale(last_seen_at, now):
+        await User.filter(id=user_id).update(last_seen_at=now)
+    return Credential(Actor(workspace_id, user_id, role, session_id=session_id), position)
+
+
+async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:
+    connection = connections.get("default")
+    placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    _, rows = await connection.execute_query(sql.format(placeholder), [digest])
+    return tuple(rows[0]) if rows else None
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A timestamp column as read raw: aware from PostgreSQL, ISO text
+    from SQLite (as Tortoise wrote it, always with its offset)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _stale(seen: datetime | str | None, now: datetime) -> bool:
+    return seen is None or (now - _moment(seen)).total_seconds() > PRESENCE_TOUCH_SECONDS
