@@ -1,8 +1,9 @@
 """Cheap polls, measured: what a dashboard's repeated report query costs the
 server, and what the log position costs the write path.
 
-Per backend (a fresh SQLite file, a fresh PostgreSQL database), one
-`revgraph serve` pinned to core 0, the client on core 1:
+Per backend (a fresh SQLite file with budgets in memory; a fresh PostgreSQL
+database with budgets and the bus in Redis, as deployed), one `revgraph
+serve` pinned to core 0, the client on core 1:
 
 1. Polls of `inboxReport` over a few hundred conversations, one client,
    sequential, server CPU per request (utime + stime of the process):
@@ -38,10 +39,12 @@ from board_common import (
     Api,
     Server,
     database,
+    drop_redis_prefix,
     exit_cleanly_on_sigterm,
     free_port,
     machine,
     pin_self,
+    redis_prefix,
     seed_board,
     seed_workspace,
     server_env,
@@ -171,9 +174,8 @@ async def polls(server: Server, token: str, count: int) -> dict[str, Any]:
     return results
 
 
-async def write_path(url: str, args: argparse.Namespace) -> dict[str, Any]:
+async def write_path(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     """moveDeal rounds alternating with and without the position's UPDATE."""
-    env = server_env(url)
     server = spawn(env, SERVE)
     try:
         api = Api(server)
@@ -217,8 +219,10 @@ async def write_path(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"  {backend}", flush=True)
+    prefix = redis_prefix() if backend == "postgres" else None
     async with database(backend, name="revgraph_bench_report_poll") as url:
-        server = spawn(server_env(url), SERVE)
+        env = server_env(url, redis_prefix=prefix)
+        server = spawn(env, SERVE)
         try:
             api = Api(server)
             workspace = await seed_workspace(api, tag="polls")
@@ -229,8 +233,10 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             stop_server(server)
         for name, figures in measured.items():
             print(f"    {name}: {figures}", flush=True)
-        moves = await write_path(url, args)
+        moves = await write_path(env, args)
         print(f"    moveDeal: {moves['summary']}", flush=True)
+    if prefix is not None:
+        await drop_redis_prefix(prefix)
     return {"polls": measured, "move_deal": moves}
 
 

@@ -61,8 +61,8 @@ def operation_slot(
 
 
 class CachedData(dict):
-    """An answer's `data` as cached: shared by every request that gets it,
-    so never mutated; its JSON is encoded once and spliced into responses."""
+    """An answer's `data` with its JSON, which responses splice in rather
+    than encode again (web/graphql_view.py)."""
 
     __slots__ = ("json",)
     json: str
@@ -70,7 +70,9 @@ class CachedData(dict):
 
 @dataclass(slots=True)
 class PollAnswer:
-    data: CachedData
+    # The answer's `data` as JSON: what is kept (a parsed copy would weigh
+    # several times its text) and what the poll path sends.
+    json: str
     # Weak: the response's extensions (cost, budget) differ from one to the next.
     etag: str
     position: int
@@ -83,6 +85,12 @@ class PollAnswer:
 
     def fresh(self, position: int, now: float) -> bool:
         return self.position == position and (self.changes_at is None or now < self.changes_at)
+
+    def data(self) -> CachedData:
+        """The answer as `data` for an execution result."""
+        data = CachedData(json.loads(self.json))
+        data.json = self.json
+        return data
 
 
 def etag_of(text: str) -> str:
@@ -127,11 +135,10 @@ class PollCache:
     ) -> PollAnswer:
         """Keep `data`, computed after `position` was read, unless the slot
         already holds a newer position's answer (a slower request finishing
-        late). Returns the answer to send either way."""
-        cached = CachedData(data)
-        cached.json = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        size = len(cached.json) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
-        answer = PollAnswer(cached, etag_of(cached.json), position, changes_at, size, requested, delivered)
+        late). Returns the answer either way."""
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        size = len(text) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
+        answer = PollAnswer(text, etag_of(text), position, changes_at, size, requested, delivered)
         held = self._slots.get(slot)
         if held is not None and held.position > position:
             return answer

@@ -22,6 +22,14 @@ log = logging.getLogger(__name__)
 # Redis is tried again, so an outage costs one timeout, not one per request.
 REDIS_RETRY_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.5
+# Add to a window's counter and set its expiry in one atomic step (the
+# counter never exists without it); one command, where MULTI/EXEC cost
+# the client nearly twice the CPU on every request.
+COUNT_SCRIPT = """
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return used
+"""
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class RateLimiter:
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
+            self._count = self._redis.register_script(COUNT_SCRIPT)
         self._redis_down_until = 0.0
 
     def _window(self) -> tuple[int, int]:
@@ -117,12 +126,7 @@ class RateLimiter:
         if self._redis is not None and time.time() >= self._redis_down_until:
             key = f"{self.prefix}:{owner}:{window}"
             try:
-                # MULTI/EXEC: the counter never exists without its expiry.
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.incrby(key, points)
-                    pipe.expireat(key, reset + 60)
-                    used, _ = await pipe.execute()
-                return int(used)
+                return int(await self._count(keys=[key], args=[points, reset + 60]))
             except (RedisError, OSError) as exc:
                 self._redis_down_until = time.time() + REDIS_RETRY_SECONDS
                 log.warning("rate limit store unreachable, counting in memory: %s", type(exc).__name__)

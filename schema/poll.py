@@ -35,7 +35,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from revgraph.resolvers.poll_cache import CHANGES_AT, PollAnswer, PollCache, operation_slot
+from revgraph.resolvers.poll_cache import CHANGES_AT, CachedData, PollAnswer, PollCache, operation_slot
 from revgraph.resolvers.visibility import scope_key
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
 
@@ -135,7 +135,7 @@ class PollCaching(SchemaExtension):
         position = ctx.log_position
         answer = cache.get(slot, position)
         if answer is not None:
-            ec.result = ExecutionResult(data=answer.data, errors=None)
+            ec.result = ExecutionResult(data=answer.data(), errors=None)
             self._context["delivered_cost"] = answer.delivered
             self._tag(answer)
             yield
@@ -156,7 +156,8 @@ class PollCaching(SchemaExtension):
             requested=self._context.get("requested_cost") or 0,
             delivered=delivered,
         )
-        result.data = answer.data
+        data = result.data = CachedData(result.data)
+        data.json = answer.json
         self._tag(answer)
 
     @property

@@ -113,5 +113,5 @@ class PollPath:
                 return Response(status_code=304, headers=headers)
         cost = cost_report(self.settings, answer.requested, answer.delivered, budget)
         extensions = json.dumps({"cost": cost}, separators=(",", ":"))
-        body = '{"data":' + answer.data.json + ',"extensions":' + extensions + "}"
+        body = '{"data":' + answer.json + ',"extensions":' + extensions + "}"
         return Response(body, media_type="application/json", headers=headers)
