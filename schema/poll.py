@@ -12,11 +12,13 @@ presence, a state computed from the clock): selecting one under a report
 opts the document out. The verdict is kept per document text.
 
 Over HTTP only: a websocket authenticates once, so its operations carry no
-fresh log position. Admission runs first as for any operation (cost,
-authentication, rate limit), and a cached answer is charged what it
-delivers, like a computed one. An answer with errors is not kept. Each
-answer of a GET carries a weak ETag of its data; web/graphql_view.py
-answers a matching If-None-Match with 304."""
+fresh log position. This extension keeps the answers (an answer with errors
+is not kept); a repeat is normally answered before Strawberry runs, by
+web/poll_path.py, and here only when that path stepped aside. Either way
+admission applies as to any operation (cost, authentication, rate limit)
+and a cached answer is charged what it delivers, like a computed one. Each
+answer of a GET carries a weak ETag of its data; a matching If-None-Match
+is a 304 (web/poll_path.py, web/graphql_view.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ CHANGES_WITH_TIME = {"poll": "clock"}
 VERDICTS = 1024
 
 
-def _marker(definition: Any) -> str | None:
+def marker(definition: Any) -> str | None:
+    """ "report", "clock" or None: the mark of a graphql-core field."""
     field = (definition.extensions or {}).get("strawberry-definition")
     metadata = getattr(field, "metadata", None) or {}
     return metadata.get("poll")
@@ -91,7 +94,7 @@ def _qualifies(schema: GraphQLSchema, document: Any, operation_name: str | None)
         return False
     for on, node in roots:
         definition = on.fields.get(node.name.value)
-        if definition is None or _marker(definition) != "report":
+        if definition is None or marker(definition) != "report":
             return False
     return all(_steady(schema, fragments, on, node) for on, node in roots)
 
@@ -109,7 +112,7 @@ def _steady(schema: GraphQLSchema, fragments: Any, on: Any, node: FieldNode) -> 
         definitions = [d for d in (getattr(o, "fields", {}).get(name) for o in owners) if d is not None]
         if is_abstract_type(parent) and name in getattr(parent, "fields", {}):
             definitions.append(parent.fields[name])
-        if any(_marker(d) == "clock" for d in definitions):
+        if any(marker(d) == "clock" for d in definitions):
             return False
         selection: SelectionSetNode | None = current.selection_set
         if selection is None or not definitions:

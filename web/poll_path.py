@@ -30,6 +30,9 @@ from revgraph.schema.poll import PollVerdicts, etag_headers
 
 # request.scope["state"] key of the credential this path already checked.
 CHECKED = "checked_credential"
+# A poll is a small request: a bigger body (an import...) is not decoded
+# here as well as by Strawberry.
+POLL_BODY_BYTES = 16 * 1024
 
 
 def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
@@ -59,7 +62,10 @@ async def _operation(request: Request) -> tuple[str, str | None, Any] | None:
             variables = json.loads(raw) if raw and raw.strip() != "null" else None
             found: Any = {"query": params.get("query"), "operationName": params.get("operationName")}
         elif request.method == "POST":
-            found = json.loads(await request.body())
+            body = await request.body()
+            if len(body) > POLL_BODY_BYTES:
+                return None
+            found = json.loads(body)
             variables = found.get("variables") if isinstance(found, dict) else None
         else:
             return None

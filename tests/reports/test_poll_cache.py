@@ -354,3 +354,15 @@ async def test_a_cached_answer_still_needs_a_valid_credential_and_a_budget(gql, 
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED"}
     assert refused.headers["x-ratelimit-used"] == allowed.headers["x-ratelimit-used"]
+
+
+def test_every_report_field_is_kept_for_polls():
+    # a report root field (funnel, leadReport, inboxReport, ...) promises what REPORT says
+    # (schema/poll.py) and is marked, so dashboards polling it cost no SQL beyond the credential
+    from revgraph.schema import build_schema
+
+    query = build_schema()._schema.query_type
+    reports = [name for name in query.fields if name == "funnel" or name.endswith("Report")]
+    assert "inboxReport" in reports
+    unmarked = [name for name in reports if poll.marker(query.fields[name]) != "report"]
+    assert unmarked == []
