@@ -5,16 +5,21 @@ Per backend (a fresh SQLite file with budgets in memory; a fresh PostgreSQL
 database with budgets and the bus in Redis, as deployed), one `revgraph
 serve` pinned to core 0, the client on core 1:
 
-1. Polls of `inboxReport` over a few hundred conversations, one client,
-   sequential, server CPU per request (utime + stime of the process):
-   - `{ me { id } }`: authentication and a trivial execution, for scale;
+1. Polls over a few hundred conversations and 200 deals, one client,
+   sequential, server CPU per request (utime + stime of the process), of
+   `inboxReport` alone and of the Painel's whole poll (the dashboard page's
+   one query: funnel, snapshot, deal, lead, inbox, appointment,
+   distribution and activity reports), after `{ me { id } }` for scale:
    - first answers: every poll a new range (a slot of its own), computed;
    - repeated identical polls, nothing committed in between (POST);
    - the same as conditional GETs: If-None-Match → 304, no body.
-2. `moveDeal` p50/p99 and CPU per move, 20 clients on one board (8 × 50
-   cards), with the log position as shipped, and with its UPDATE replaced by
-   a no-op in the server process (the write path before it): rounds
-   alternate, and the median round of each is reported.
+2. `moveDeal` p50/p99 and CPU per move on one board (8 × 50 cards), one
+   client (the statement's own cost) then 20 (the writers' commits wait for
+   each other), with the log position as shipped, and with its UPDATE
+   replaced by a no-op in the server process (the write path before it):
+   rounds alternate, and the median round of each is reported; and the
+   UPDATE alone, in the benchmark's process (a transaction moving the
+   position against an empty one).
 
     python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500]
 """
@@ -25,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -153,24 +159,54 @@ async def sequential(
     return {**spread(latencies), "cpu_ms_per_request": round(cpu * 1e3 / len(requests), 3)}
 
 
-async def polls(server: Server, token: str, count: int) -> dict[str, Any]:
+def painel_document() -> str:
+    """The dashboard page's own poll (web/static/js/dashboard-documents.js:
+    every card in one query), its template placeholders filled in."""
+    source = (BENCH.parent / "web" / "static" / "js" / "dashboard-documents.js").read_text()
+    parts = dict(re.findall(r'const (\w+) = "([^"]*)";', source))
+    document = re.search(r"export const DASHBOARD = `(.*?)`;", source, re.S).group(1)
+    return re.sub(r"\$\{(\w+)\}", lambda m: parts[m.group(1)], document)
+
+
+def painel_variables(pipeline_id: str, range_: dict[str, str]) -> dict[str, Any]:
+    return {
+        "pipelineId": pipeline_id,
+        "range": range_,
+        "period": "DAY",
+        "visitPeriod": "DAY",
+        "withFunnel": True,
+    }
+
+
+async def polls(server: Server, token: str, count: int, pipeline_id: str) -> dict[str, Any]:
+    """CPU per request of `me`, then for inboxReport alone and for the
+    Painel's whole poll: first answers (each poll a new range), repeated
+    POSTs and repeated conditional GETs (304)."""
     auth = {"authorization": f"Bearer {token}"}
-    variables = {"range": day_range()}
-    post = ("POST", {"json": {"query": REPORT, "variables": variables}, "headers": auth})
     me = ("POST", {"json": {"query": ME}, "headers": auth})
     results: dict[str, Any] = {"me": await sequential(server, [me] * count, 200)}
-    first = [
-        ("POST", {"json": {"query": REPORT, "variables": {"range": day_range(n + 1)}}, "headers": auth})
-        for n in range(max(count // 5, 50))
-    ]
-    results["first_answer"] = await sequential(server, first, 200)
-    await sequential(server, [post], 200)  # the answer the repeats find
-    results["repeated_post"] = await sequential(server, [post] * count, 200)
-    params = {"query": REPORT, "variables": json.dumps(variables)}
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-        etag = (await http.get("/graphql", params=params, headers=auth)).headers["etag"]
-    conditional = ("GET", {"params": params, "headers": {**auth, "if-none-match": etag}})
-    results["repeated_get_304"] = await sequential(server, [conditional] * count, 304)
+    documents = {
+        "inboxReport": (REPORT, lambda range_: {"range": range_}),
+        "painel": (painel_document(), lambda range_: painel_variables(pipeline_id, range_)),
+    }
+    for name, (document, variables_of) in documents.items():
+        variables = variables_of(day_range())
+        first = [
+            (
+                "POST",
+                {"json": {"query": document, "variables": variables_of(day_range(n + 1))}, "headers": auth},
+            )
+            for n in range(max(count // 10, 50))
+        ]
+        results[f"{name}_first_answer"] = await sequential(server, first, 200)
+        post = ("POST", {"json": {"query": document, "variables": variables}, "headers": auth})
+        await sequential(server, [post], 200)  # the answer the repeats find
+        results[f"{name}_repeated_post"] = await sequential(server, [post] * count, 200)
+        params = {"query": document, "variables": json.dumps(variables)}
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            etag = (await http.get("/graphql", params=params, headers=auth)).headers["etag"]
+        conditional = ("GET", {"params": params, "headers": {**auth, "if-none-match": etag}})
+        results[f"{name}_repeated_get_304"] = await sequential(server, [conditional] * count, 304)
     return results
 
 
@@ -196,25 +232,77 @@ async def write_path(env: dict[str, str], args: argparse.Namespace) -> dict[str,
                     {"i": {"email": "admin-moves@bench-board.example", "password": "bench-password"}},
                 )
             )["logIn"]["token"]
-            columns, _ = await read_columns(api, token, board.stage_ids)
+            measured = {}
+            for clients, moves in ((1, args.moves // 5), (args.clients, args.moves)):
+                columns, _ = await read_columns(api, token, board.stage_ids)
+                before = server.cpu_seconds()
+                load = await move_load(server.url, token, columns, moves, clients, seed=number)
+                load["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / moves, 3)
+                measured[f"{clients}_clients"] = load
             await api.aclose()
-            before = server.cpu_seconds()
-            measured = await move_load(server.url, token, columns, args.moves, args.clients, seed=number)
-            measured["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / args.moves, 3)
         finally:
             stop_server(server)
         rounds[variant].append(measured)
         print(f"    {variant}: {measured}", flush=True)
-    summary = {}
-    for variant, measured in rounds.items():
-        summary[variant] = {
-            key: statistics.median(m[key] for m in measured)
-            for key in ("p50_ms", "p99_ms", "rps", "cpu_ms_per_move")
+    summary: dict[str, Any] = {}
+    for load in ("1_clients", f"{args.clients}_clients"):
+        medians = {
+            variant: {
+                key: statistics.median(m[load][key] for m in measured)
+                for key in ("p50_ms", "p99_ms", "rps", "cpu_ms_per_move")
+            }
+            for variant, measured in rounds.items()
         }
-    with_, without = summary["with_position"], summary["without_position"]
-    summary["p99_overhead_percent"] = round(100 * (with_["p99_ms"] / without["p99_ms"] - 1), 1)
-    summary["p50_overhead_percent"] = round(100 * (with_["p50_ms"] / without["p50_ms"] - 1), 1)
+        with_, without = medians["with_position"], medians["without_position"]
+        summary[load] = {
+            **medians,
+            "p99_overhead_percent": round(100 * (with_["p99_ms"] / without["p99_ms"] - 1), 1),
+            "p50_overhead_percent": round(100 * (with_["p50_ms"] / without["p50_ms"] - 1), 1),
+            "cpu_overhead_percent": round(
+                100 * (with_["cpu_ms_per_move"] / without["cpu_ms_per_move"] - 1), 1
+            ),
+        }
     return {"rounds": rounds, "summary": summary}
+
+
+async def statement_cost(url: str, transactions: int = 2000) -> dict[str, Any]:
+    """The position's UPDATE alone, in this process: a transaction that
+    writes a row and moves the workspace's position, against one that only
+    writes the row (its commit must flush either way), wall and CPU time."""
+    from tortoise.expressions import F
+    from tortoise.transactions import in_transaction
+
+    from revgraph.models.identity import Workspace
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.log_position import advance
+    from revgraph.resolvers.settings import Settings
+
+    settings = Settings.from_env({"REVGRAPH_DATABASE_URL": url, "REVGRAPH_SECRET_KEY": "bench"})
+    await open_database(settings, migrate=False)
+    try:
+        workspace_id = (await Workspace.first()).id
+
+        async def writing() -> None:
+            async with in_transaction():
+                await Workspace.filter(id=workspace_id).update(lead_lock_days=F("lead_lock_days") + 1)
+
+        async def moving() -> None:
+            async with in_transaction():
+                await Workspace.filter(id=workspace_id).update(lead_lock_days=F("lead_lock_days") + 1)
+                await advance([workspace_id])
+
+        timed: dict[str, tuple[float, float]] = {}
+        for name, body in (("writing", writing), ("moving", moving)) * 2:
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(transactions):
+                await body()
+            timed[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+    finally:
+        await close_database()
+    return {
+        "wall_ms_per_write": round((timed["moving"][0] - timed["writing"][0]) * 1e3 / transactions, 3),
+        "cpu_ms_per_write": round((timed["moving"][1] - timed["writing"][1]) * 1e3 / transactions, 3),
+    }
 
 
 async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -225,16 +313,19 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         server = spawn(env, SERVE)
         try:
             api = Api(server)
-            workspace = await seed_workspace(api, tag="polls")
+            workspace = await seed_workspace(api, agents=3, tag="polls")
             await seed_inbox(api, workspace.admin.token, args.conversations)
+            board = await seed_board(api, workspace, stages=8, cards_per_stage=args.deals // 8)
             await api.aclose()
-            measured = await polls(server, workspace.admin.token, args.polls)
+            measured = await polls(server, workspace.admin.token, args.polls, board.pipeline_id)
         finally:
             stop_server(server)
         for name, figures in measured.items():
             print(f"    {name}: {figures}", flush=True)
         moves = await write_path(env, args)
         print(f"    moveDeal: {moves['summary']}", flush=True)
+        moves["statement"] = await statement_cost(url)
+        print(f"    the position's UPDATE alone: {moves['statement']}", flush=True)
     if prefix is not None:
         await drop_redis_prefix(prefix)
     return {"polls": measured, "move_deal": moves}
@@ -260,6 +351,7 @@ if __name__ == "__main__":
         "--backend", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
     )
     parser.add_argument("--conversations", type=int, default=300)
+    parser.add_argument("--deals", type=int, default=200)
     parser.add_argument("--polls", type=int, default=2000)
     parser.add_argument("--moves", type=int, default=1500)
     parser.add_argument("--clients", type=int, default=20)
