@@ -33,6 +33,8 @@ CHECKED = "checked_credential"
 # A poll is a small request: a bigger body (an import...) is not decoded
 # here as well as by Strawberry.
 POLL_BODY_BYTES = 16 * 1024
+# Query strings of qualifying GETs remembered (then forgotten all at once).
+URLS = 1024
 
 
 def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
@@ -52,7 +54,10 @@ def checked_credential(request: Request, token: str) -> tuple[bool, Credential |
     return True, checked[1]
 
 
-async def _operation(request: Request) -> tuple[str, str | None, Any] | None:
+Operation = tuple[str, str | None, Any]
+
+
+async def _operation(request: Request) -> Operation | None:
     """(query, operationName, variables) as Strawberry will read them, or
     None for anything unusual (Strawberry then reads and judges it)."""
     try:
@@ -91,13 +96,16 @@ class PollPath:
         self.rate_limiter = rate_limiter
         # Polls answered here (tests and benchmarks read it).
         self.answered = 0
+        # The operations of query strings already read: a dashboard's GET
+        # repeats its URL, and unquoting a document costs more than the rest.
+        self._urls: dict[bytes, Operation] = {}
 
     async def answer(self, request: Request, token: str | None) -> Response | None:
         """The response to a repeated poll, or None: the full pipeline's turn."""
         if token is None or not len(self.cache):
             return None
-        operation = await _operation(request)
-        if operation is None or not self.verdicts.known_cacheable(operation[0], operation[1]):
+        operation = await self._operation(request)
+        if operation is None:
             return None
         credential = await check_credential(self.settings, token)
         request.scope.setdefault("state", {})[CHECKED] = (token, credential)
@@ -121,3 +129,17 @@ class PollPath:
         extensions = json.dumps({"cost": cost}, separators=(",", ":"))
         body = '{"data":' + answer.json + ',"extensions":' + extensions + "}"
         return Response(body, media_type="application/json", headers=headers)
+
+    async def _operation(self, request: Request) -> Operation | None:
+        """The request's operation when it is one that qualified."""
+        url = request.scope.get("query_string", b"") if request.method == "GET" else None
+        operation = self._urls.get(url) if url else None
+        if operation is None:
+            operation = await _operation(request)
+            if operation is None or not self.verdicts.known_cacheable(operation[0], operation[1]):
+                return None
+            if url:
+                if len(self._urls) >= URLS:
+                    self._urls.clear()
+                self._urls[url] = operation
+        return operation
