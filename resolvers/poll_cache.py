@@ -22,6 +22,7 @@ process of a deployment keeps its own, all keyed by the same positions."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -108,9 +109,35 @@ class PollCache:
         self.hits = 0
         self.misses = 0
         self._slots: OrderedDict[Slot, PollAnswer] = OrderedDict()
+        # Answers being computed, by slot and position (`compute`).
+        self._flights: dict[tuple[Slot, int], asyncio.Future[PollAnswer | None]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
+
+    def computation(self, slot: Slot, position: int) -> asyncio.Future[PollAnswer | None] | None:
+        """The answer of this slot and position being computed right now,
+        to wait for: it was computed after the same position was read, so
+        polls that arrive meanwhile (a dashboard on many screens, many
+        admins after a change) need not compute it again. It comes out
+        None when that computation ends without an answer."""
+        running = self._flights.get((slot, position))
+        return asyncio.shield(running) if running is not None else None
+
+    def compute(self, slot: Slot, position: int) -> Callable[[PollAnswer | None], None]:
+        """Announce a computation of the slot at `position`; call what this
+        returns with its answer (or None) when it ends, whatever happens."""
+        key = (slot, position)
+        flight: asyncio.Future[PollAnswer | None] = asyncio.get_running_loop().create_future()
+        self._flights.setdefault(key, flight)
+
+        def land(answer: PollAnswer | None) -> None:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            if not flight.done():
+                flight.set_result(answer)
+
+        return land
 
     def get(self, slot: Slot, position: int) -> PollAnswer | None:
         """The slot's answer when it was computed at `position` and no

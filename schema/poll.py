@@ -137,16 +137,28 @@ class PollCaching(SchemaExtension):
         ctx = self._context["ctx"]
         position = ctx.log_position
         answer = cache.get(slot, position)
+        running = cache.computation(slot, position) if answer is None else None
+        if running is not None:
+            answer = await running
         if answer is not None:
             ec.result = ExecutionResult(data=answer.data(), errors=None)
             self._context["delivered_cost"] = answer.delivered
             self._tag(answer)
             yield
             return
-        yield
+        land = cache.compute(slot, position)
+        try:
+            yield
+            answer = self._keep(cache, slot, position)
+        finally:
+            land(answer)
+
+    def _keep(self, cache: PollCache, slot: tuple[Any, ...], position: int) -> PollAnswer | None:
+        """Keep the answer just computed, unless it has errors."""
+        ec = self.execution_context
         result = ec.result
         if result is None or getattr(result, "errors", None) or getattr(result, "data", None) is None:
-            return
+            return None
         assert ec.graphql_document is not None
         delivered = self._context["delivered_cost"] = delivered_cost(
             ec.graphql_document, ec.operation_name, result.data
@@ -155,13 +167,14 @@ class PollCaching(SchemaExtension):
             slot,
             position,
             result.data,
-            changes_at=ctx.cache.get(CHANGES_AT),
+            changes_at=self._context["ctx"].cache.get(CHANGES_AT),
             requested=self._context.get("requested_cost") or 0,
             delivered=delivered,
         )
         data = result.data = CachedData(result.data)
         data.json = answer.json
         self._tag(answer)
+        return answer
 
     @property
     def _context(self) -> dict[str, Any]:

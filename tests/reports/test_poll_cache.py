@@ -20,7 +20,7 @@ from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.log_position import position_of
 from revgraph.resolvers.poll_cache import PollCache
 from revgraph.schema import poll
-from tests.conftest import REAL_DB
+from tests.conftest import REAL_DB, worker_idle
 from tests.inbox.clock import freeze
 from tests.inbox.support import create_inbox, receive
 from tests.inbox.test_report import ASSIGN, REPORT, SNOOZE, around_now, resolve, sla_inbox, talk
@@ -47,6 +47,17 @@ async def conversations(gql, token, count, first_phone=10):
         received = await receive(gql, token, inbox["id"], phone=f"+55119911000{first_phone + number}")
         found.append(received["conversation"]["id"])
     return inbox, found
+
+
+async def settled():
+    """The tasks a change set off (a resolution's CSAT survey...) are done:
+    they change the workspace too."""
+    from revgraph.tasks.broker import EmbeddedBroker, broker
+
+    if isinstance(broker, EmbeddedBroker):
+        await broker.join_all(timeout=30)
+    else:
+        await worker_idle()
 
 
 def authentication_only(statements):
@@ -143,6 +154,29 @@ async def test_a_change_committing_after_a_newer_one_is_not_missed(gql, workspac
     # event id would not see it move) but the next poll counts both
     assert slow_events[0].id < newest.id
     assert await figures(gql, token, range_) == {"conversations": 2, "resolved": 2}
+
+
+async def test_polls_arriving_together_after_a_change_compute_it_once(gql, workspace, count_sql):
+    # given a dashboard open on five screens, and what one computation of its poll costs
+    token = workspace.token
+    _, (first, second) = await conversations(gql, token, 2)
+    range_ = around_now()
+    await figures(gql, token, range_, REPORT)
+    await resolve(gql, token, first)
+    await settled()
+    with count_sql() as counter:
+        await figures(gql, token, range_, REPORT)
+    one = len(counter.statements) - 1
+    # when a change is made (and what it sets off is done) and the five screens poll at once
+    await resolve(gql, token, second)
+    await settled()
+    with count_sql() as counter:
+        answers = await asyncio.gather(*(figures(gql, token, range_, REPORT) for _ in range(5)))
+    # then they all see it, and it was computed once (the rest: five credentials)
+    assert {a["resolved"] for a in answers} == {2}
+    credentials = [sql for sql in counter.statements if "sequence_counter" in sql and '"session"' in sql]
+    assert len(credentials) == 5
+    assert len(counter.statements) - len(credentials) == one
 
 
 async def test_callers_with_different_scopes_never_share_an_answer(gql, workspace, count_sql):
