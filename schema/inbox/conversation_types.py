@@ -25,6 +25,7 @@ from revgraph.schema.common import (
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.deals import ctx_for, visible_deal
 from revgraph.schema.identity import User
+from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
     from revgraph.schema.contacts import Contact
