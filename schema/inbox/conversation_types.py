@@ -29,6 +29,7 @@ from revgraph.schema.identity import User
 if TYPE_CHECKING:
     from revgraph.schema.contacts import Contact
     from revgraph.schema.deals import Deal
+    from revgraph.schema.inbox.chatbot import ConversationBot
     from revgraph.schema.inbox.setup import Inbox, SlaPolicy
 
 PAGE_ARGS = "`first`/`last` default to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
@@ -292,6 +293,16 @@ class Conversation(Node):
             next_response_due_at=result.next_response_due_at,
             resolution_due_at=result.resolution_due_at,
         )
+
+    @strawberry.field(
+        description="The bot in this conversation (the flow version, the node it is at, its answers); null when no bot ran in it."
+    )
+    async def bot(
+        self, info: Info
+    ) -> Annotated[ConversationBot, strawberry.lazy("revgraph.schema.inbox.chatbot")] | None:
+        from revgraph.schema.inbox.chatbot import conversation_bot
+
+        return await conversation_bot(info, self.row.id)
 
     @strawberry.field(
         description="The contact's rating, once they answered the survey offered on resolution."
