@@ -7,7 +7,11 @@ same transaction.
 
 A message on a RESOLVED conversation opens a new conversation: each
 resolved one keeps its own history, SLA and metrics (first response,
-resolution, CSAT), and the new one is routed afresh."""
+resolution, CSAT), and the new one is routed afresh.
+
+An inbox with an active bot flow opens its new conversations PENDING
+instead: with the bot, not routed, until it hands them to people
+(resolvers/chatbot/)."""
 
 from __future__ import annotations
 

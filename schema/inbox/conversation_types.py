@@ -142,6 +142,9 @@ class Message(Node):
         description="The sender's idempotency key (sendMessage)."
     )
     at: datetime = strawberry.field(description="When it was sent (an inbound message: the provider's time).")
+    author_label: str | None = strawberry.field(
+        description='Who wrote it when it was not a person: "bot" (the inbox\'s flow), "inbox" (an ACTIVITY line), "csat" (the survey), an automation\'s or API key\'s label; null for the contact\'s and agents\' messages.'
+    )
     row: strawberry.Private[Any]
     ctx: strawberry.Private[Context | None] = None
 
@@ -157,6 +160,7 @@ class Message(Node):
             external_id=row.external_id,
             client_message_id=row.client_message_id,
             at=row.at,
+            author_label=row.author_label if row.author_id is None else None,
             row=row,
             ctx=ctx,
         )

@@ -26,7 +26,7 @@ query($id: ID!) {
   conversation(id: $id) {
     status assignee { id }
     bot { flowVersion state currentNodeId currentNodeKind answers retries handOffReason }
-    messages(first: 100) { edges { node { kind direction body status author { id } } } }
+    messages(first: 100) { edges { node { kind direction body status authorLabel author { id } } } }
   }
 }
 """

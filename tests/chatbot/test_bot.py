@@ -76,6 +76,9 @@ async def test_a_full_run_collects_branches_and_hands_off_through_the_queue(gql,
         "Maria.Cliente@Example.COM",
         "Vou chamar um corretor de vendas.",
     ]
+    labels = [(e["node"]["direction"], e["node"]["authorLabel"]) for e in view["messages"]["edges"]]
+    assert [label for direction, label in labels if direction == "OUTBOUND"] == ["bot"] * 5
+    assert {label for direction, label in labels if direction == "INBOUND"} == {None}
     notes = [body for kind, _, body in thread(view) if kind == "ACTIVITY"]
     assert "Bot: conversa transferida para atendimento humano. Motivo: Lead de compra" in notes
     # and the bot's messages are OUTBOUND by "bot", sent through the channel's sender

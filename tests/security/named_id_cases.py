@@ -532,9 +532,10 @@ SETUP = [
     Case("setInboxFlow", "inboxId", "inbox", lambda m, h: {"inboxId": h, "input": hand_off_flow(None)}),
     Case(
         "setInboxFlow",
-        "input.nodes.0.queueId",
+        "input.nodes.queueId",
         "queue",
         lambda m, h: {"inboxId": m["inbox"], "input": hand_off_flow(h)},
+        field=("input", "nodes", "0", "queueId"),
     ),
     Case("removeInboxFlow", "inboxId", "inbox", lambda m, h: {"inboxId": h}),
 ]
