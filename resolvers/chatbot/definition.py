@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from revgraph.resolvers.chatbot.answers import normalise_answer
+from revgraph.resolvers.chatbot.graph import edges, reachable, silent_cycle
 from revgraph.resolvers.errors import DomainError, Problem
 from revgraph.resolvers.inbox.intake import check_body
 
@@ -42,20 +43,6 @@ DEFAULT_KEYWORDS = ("atendente",)
 DISPLAYS = {"BUTTONS": (3, 20), "LIST": (10, 24)}
 MAX_PROMPT_CHARS = 1024
 MAX_REASON_CHARS = 500
-
-
-def edges(node: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(target node id, path inside the node) of each edge leaving `node`."""
-    out: list[tuple[str, tuple[str, ...]]] = []
-    if node.get("next") is not None:
-        out.append((node["next"], ("next",)))
-    for index, option in enumerate(node.get("options") or ()):
-        out.append((option.get("next"), ("options", str(index), "next")))
-    for index, rule in enumerate(node.get("rules") or ()):
-        out.append((rule.get("next"), ("rules", str(index), "next")))
-    if node.get("otherwise") is not None:
-        out.append((node["otherwise"], ("otherwise",)))
-    return out
 
 
 class FlowChecker:
@@ -111,11 +98,11 @@ class FlowChecker:
             if name not in ("id", "kind", *allowed) and value is not None:
                 self.refuse(f"Um nó {kind} não usa o campo {_camel(name)}.", *path, _camel(name))
         if kind in ("MESSAGE", "COLLECT"):
-            node["text"] = self._text(raw.get("text"), path, required=True)
+            node["text"] = self._text(raw.get("text"), (*path, "text"), required=True)
         elif kind == "QUESTION":
-            node["text"] = self._text(raw.get("text"), path, required=True, limit=MAX_PROMPT_CHARS)
+            node["text"] = self._text(raw.get("text"), (*path, "text"), required=True, limit=MAX_PROMPT_CHARS)
         elif kind in ("HANDOFF", "END"):
-            node["text"] = self._text(raw.get("text"), path, required=False)
+            node["text"] = self._text(raw.get("text"), (*path, "text"), required=False)
         if kind in ("MESSAGE", "COLLECT"):
             node["next"] = self._target(raw.get("next"), path, "next")
         if kind == "QUESTION":
@@ -138,10 +125,8 @@ class FlowChecker:
             node["reason"] = reason
         return node
 
-    def _text(
-        self, value: Any, path: Sequence[str], *, required: bool, limit: int | None = None
-    ) -> str | None:
-        at = list(path) if path and path[-1] == "invalidText" else [*path, "text"]
+    def _text(self, value: Any, at: Sequence[str], *, required: bool, limit: int | None = None) -> str | None:
+        at = list(at)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.refuse("Escreva o texto que o bot envia neste nó.", *at)
@@ -282,7 +267,7 @@ class FlowChecker:
                     self.refuse(f"O nó {target!r} não existe no fluxo.", "nodes", str(i), *path)
         if start not in index:
             return
-        reached = _reachable(nodes, index, start)
+        reached = reachable(nodes, index, start)
         for i, node in enumerate(nodes):
             if node["id"] in index and index[node["id"]] == i and i not in reached:
                 self.refuse(
@@ -291,7 +276,7 @@ class FlowChecker:
                     str(i),
                     "id",
                 )
-        cycle = _silent_cycle(nodes, index)
+        cycle = silent_cycle(nodes, index)
         if cycle:
             names = " → ".join(nodes[i]["id"] for i in cycle)
             self.refuse(
@@ -320,51 +305,6 @@ class FlowChecker:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def _successors(node: Mapping[str, Any], index: Mapping[str, int]) -> list[int]:
-    return [index[target] for target, _ in edges(node) if target in index]
-
-
-def _reachable(nodes: list[dict[str, Any]], index: Mapping[str, int], start: str) -> set[int]:
-    seen, stack = {index[start]}, [index[start]]
-    while stack:
-        for nxt in _successors(nodes[stack.pop()], index):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
-
-
-def _silent_cycle(nodes: list[dict[str, Any]], index: Mapping[str, int]) -> list[int] | None:
-    """A cycle through MESSAGE and CONDITION nodes only, as node indexes
-    (first repeated at the end), or None."""
-    silent = {i for i, n in enumerate(nodes) if n["kind"] in ("MESSAGE", "CONDITION")}
-    colour: dict[int, int] = {}  # 1: on the path, 2: done
-    for root in sorted(silent):
-        if root in colour:
-            continue
-        path: list[int] = []
-        stack: list[tuple[int, list[int]]] = [
-            (root, [n for n in _successors(nodes[root], index) if n in silent])
-        ]
-        colour[root] = 1
-        path.append(root)
-        while stack:
-            node, pending = stack[-1]
-            if not pending:
-                colour[node] = 2
-                stack.pop()
-                path.pop()
-                continue
-            nxt = pending.pop()
-            if colour.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            if nxt not in colour:
-                colour[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, [n for n in _successors(nodes[nxt], index) if n in silent]))
-    return None
 
 
 def check_flow(

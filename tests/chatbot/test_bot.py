@@ -228,3 +228,70 @@ async def test_a_running_conversation_keeps_the_version_it_started_on(gql, works
     other = (await write(gql, workspace, inbox, "Olá", phone="+5511987650002"))["conversation"]["id"]
     view = await bot_view(gql, workspace.token, other)
     assert view["bot"]["flowVersion"] == 2 and view["status"] == "RESOLVED"
+
+
+ROOMS_FLOW = {
+    "start": "quartos",
+    "nodes": [
+        {
+            "id": "quartos",
+            "kind": "COLLECT",
+            "field": "CUSTOM",
+            "customFieldKey": "quartos",
+            "text": "Quantos quartos você procura?",
+            "retryLimit": 1,
+            "next": "checa",
+        },
+        {
+            "id": "checa",
+            "kind": "CONDITION",
+            "rules": [
+                {
+                    "source": "CONTACT_FIELD",
+                    "key": "quartos",
+                    "operator": "EQUALS",
+                    "value": "3",
+                    "next": "tres",
+                }
+            ],
+            "otherwise": "outro",
+        },
+        {"id": "tres", "kind": "END", "text": "Temos ótimas opções de 3 quartos! Vou enviar por aqui."},
+        {"id": "outro", "kind": "HANDOFF", "reason": "Outro tamanho"},
+    ],
+}
+
+
+async def test_a_custom_field_is_collected_as_its_type_and_too_many_invalid_answers_hand_off(gql, workspace):
+    # given a NUMBER custom field of contacts and a flow that collects it and branches on it
+    from tests.graph.custom_field_support import define
+
+    await define(gql, workspace.token, key="quartos", label="Quartos", type="NUMBER")
+    agent, inbox = await bot_inbox(gql, workspace, ROOMS_FLOW)
+    # when a contact answers in words, then with the number
+    first = await write(gql, workspace, inbox, "Oi", phone="+5511987650011")
+    await write(gql, workspace, inbox, "três", phone="+5511987650011")
+    await write(gql, workspace, inbox, "3", phone="+5511987650011")
+    # then the field holds the number, the condition read it and the END resolved the conversation
+    contact = await Contact.get(id=pk_of(first["conversation"]["contact"]["id"], "Contact"))
+    assert contact.custom_fields == {"quartos": 3}
+    view = await bot_view(gql, workspace.token, first["conversation"]["id"])
+    assert said(view)[1:5] == [
+        "Quantos quartos você procura?",
+        "três",
+        "Desculpe, não consegui entender essa resposta. Pode enviar de novo?",
+        "3",
+    ]
+    assert view["status"] == "RESOLVED" and view["bot"]["state"] == "ENDED"
+    # when another contact answers badly twice (the limit is one retry)
+    other = await write(gql, workspace, inbox, "Oi", phone="+5511987650012")
+    await write(gql, workspace, inbox, "muitos", phone="+5511987650012")
+    await write(gql, workspace, inbox, "vários", phone="+5511987650012")
+    # then the bot gives up and people get it, saying why
+    view = await bot_view(gql, workspace.token, other["conversation"]["id"])
+    assert view["status"] == "OPEN" and view["assignee"] == {"id": agent["id"]}
+    assert (
+        view["bot"]["handOffReason"]
+        == "O contato não deu uma resposta válida em “quartos” após 2 tentativas."
+    )
+    assert said(view)[-1] == "vários"

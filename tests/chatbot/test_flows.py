@@ -99,3 +99,54 @@ async def test_flows_are_versioned_admin_only_and_removable(gql, workspace):
     assert again["userErrors"] == [{"code": "NOT_FOUND", "field": ["inboxId"]}]
     # and a new version after that is 3
     assert (await set_flow(gql, workspace.token, inbox["id"], SIMPLE_FLOW))["version"] == 3
+
+
+async def test_options_rules_and_keywords_are_checked_one_by_one(gql, workspace):
+    inbox = await create_inbox(gql, workspace.token, channel="WHATSAPP")
+    flow = {
+        "start": "menu",
+        "handOffKeywords": ["atendente", " "],
+        "nodes": [
+            {
+                "id": "menu",
+                "kind": "QUESTION",
+                "text": "Escolha uma opção",
+                "display": "LIST",
+                "retryLimit": 9,
+                "options": [
+                    {"label": "Comprar", "next": "regra"},
+                    {"label": "cómprar", "next": "regra"},
+                    {"label": "2", "next": "regra"},
+                    {"label": "Uma opção longa demais para lista", "next": "regra"},
+                ],
+            },
+            {
+                "id": "regra",
+                "kind": "CONDITION",
+                "rules": [
+                    {"source": "BUSINESS_HOURS", "operator": "EQUALS", "value": "x", "next": "fim"},
+                    {"source": "ANSWER", "key": "menu", "operator": "CONTAINS", "next": "fim"},
+                    {"source": "CONTACT_FIELD", "key": "cpf", "operator": "IS_SET", "next": "fim"},
+                ],
+                "otherwise": "fim",
+            },
+            {"id": "fim", "kind": "HANDOFF", "reason": " "},
+        ],
+    }
+    payload = (await gql.ok(SET_FLOW, {"inboxId": inbox["id"], "input": flow}, token=workspace.token))[
+        "setInboxFlow"
+    ]
+    assert sorted(tuple(e["field"]) for e in payload["userErrors"]) == sorted(
+        [
+            ("input", "nodes", "0", "retryLimit"),
+            ("input", "nodes", "0", "options", "1", "label"),  # the same as "Comprar", accents aside
+            ("input", "nodes", "0", "options", "2", "label"),  # a bare number
+            ("input", "nodes", "0", "options", "3", "label"),  # over 24 characters
+            ("input", "nodes", "1", "rules", "0", "operator"),  # hours compare with IS_OPEN/IS_CLOSED
+            ("input", "nodes", "1", "rules", "1", "value"),  # CONTAINS what?
+            ("input", "nodes", "1", "rules", "2", "key"),  # no such contact field
+            ("input", "nodes", "2", "reason"),
+            ("input", "handOffKeywords", "1"),
+        ]
+    ), payload["userErrors"]
+    assert (await gql.ok(INBOX_FLOW, token=workspace.token))["inboxes"][0]["flow"] is None
