@@ -50,6 +50,13 @@ async def run_bot(settings: Settings, conversation_id: int) -> int:
 
 async def _process_next(settings: Settings, conversation_id: int) -> bool:
     async with unit_of_work():
+        contact_ids = await Conversation.filter(id=conversation_id).values_list("contact_id", flat=True)
+        if not contact_ids:
+            return False
+        # Intake's lock order (the contact, then its conversation): a
+        # message arriving while the bot collects into the contact waits
+        # instead of deadlocking.
+        await Contact.filter(id=contact_ids[0]).select_for_update().first()
         conversation = await Conversation.filter(id=conversation_id).select_for_update().first()
         if conversation is None or conversation.status != "PENDING":
             return False
