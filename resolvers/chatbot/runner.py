@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.functions import Max
+from tortoise import connections
 
 from revgraph.models.chatbot import BotFlow, BotSession
 from revgraph.models.crm import Contact
@@ -299,30 +299,24 @@ class Turn:
         await conversations.resolve_conversation(self.ctx, encode_id("Conversation", self.conversation.id))
 
 
+# PENDING conversations with an inbound message the bot has not processed,
+# whether it never started (no state row) or waits at a node: one indexed
+# query, so thousands of conversations waiting on their contacts cost nothing.
+UNFINISHED_SQL = """
+SELECT c.id FROM conversation c
+LEFT JOIN bot_session s ON s.conversation_id = c.id
+WHERE c.status = 'PENDING' AND (s.id IS NULL OR s.status = 'WAITING')
+  AND EXISTS (
+    SELECT 1 FROM message m
+    WHERE m.conversation_id = c.id AND m.direction = 'INBOUND' AND m.id > COALESCE(s.last_message_id, 0)
+  )
+ORDER BY c.id
+LIMIT {limit}
+"""
+
+
 async def unfinished_conversations(limit: int = 500) -> list[int]:
     """Conversations with the bot that have an inbound message it has not
     processed (its task was lost: a broker restart, a crash), oldest first."""
-    ids = list(
-        await Conversation.filter(status="PENDING").order_by("id").limit(limit).values_list("id", flat=True)
-    )
-    if not ids:
-        return []
-    latest = dict(
-        await Message.filter(conversation_id__in=ids, direction="INBOUND")
-        .group_by("conversation_id")
-        .annotate(last=Max("id"))
-        .values_list("conversation_id", "last")
-    )
-    sessions = {
-        row[0]: row[1:]
-        for row in await BotSession.filter(conversation_id__in=ids).values_list(
-            "conversation_id", "status", "last_message_id"
-        )
-    }
-    waiting = []
-    for conversation_id in ids:
-        last = latest.get(conversation_id)
-        status, processed = sessions.get(conversation_id, ("WAITING", 0))
-        if last is not None and status == "WAITING" and last > processed:
-            waiting.append(conversation_id)
-    return waiting
+    rows = await connections.get("default").execute_query_dict(UNFINISHED_SQL.format(limit=int(limit)))
+    return [int(row["id"]) for row in rows]

@@ -93,6 +93,10 @@ class BotState(Enum):
     WAITING = strawberry.enum_value("WAITING", description="At `currentNodeId`, waiting for the contact.")
     HANDED_OFF = strawberry.enum_value("HANDED_OFF", description="Handed to people; the bot stopped.")
     ENDED = strawberry.enum_value("ENDED", description="The flow reached an END node (resolved).")
+    STOPPED = strawberry.enum_value(
+        "STOPPED",
+        description="A person took the conversation from the bot another way (resolved or snoozed it); the bot stopped at `currentNodeId`.",
+    )
 
 
 @strawberry.type(description="An option of a QUESTION node.")
@@ -194,7 +198,7 @@ class BotFlow:
 @strawberry.type(description="The bot in a conversation: the flow version it runs and where it is.")
 class ConversationBot:
     flow_version: int = strawberry.field(description="The version it started on (and keeps).")
-    state: BotState = strawberry.field(description="WAITING, HANDED_OFF or ENDED.")
+    state: BotState = strawberry.field(description="WAITING, HANDED_OFF, ENDED or STOPPED.")
     current_node_id: str | None = strawberry.field(description="The node it is at (or stopped at).")
     current_node_kind: BotNodeKind | None = strawberry.field(description="That node's kind.")
     answers: JSON = strawberry.field(description='Answers so far by node id: {"value": ..., "option": n}.')
@@ -203,16 +207,18 @@ class ConversationBot:
     updated_at: datetime = strawberry.field(description="Its last step.")
 
 
-async def conversation_bot(info: Info, conversation_id: int) -> ConversationBot | None:
+async def conversation_bot(info: Info, conversation: Any) -> ConversationBot | None:
     ctx = ctx_of(info)
-    session = await flows.bot_sessions(ctx).load(conversation_id)
+    session = await flows.bot_sessions(ctx).load(conversation.id)
     if session is None:
         return None
     flow = await flows.flow_versions(ctx).load(session.flow_id)
     node = rules.node_index(flow.definition).get(session.node_id or "") if flow else None
     return ConversationBot(
         flow_version=flow.version if flow else 0,
-        state=BotState(session.status),
+        state=BotState(
+            "STOPPED" if session.status == "WAITING" and conversation.status != "PENDING" else session.status
+        ),
         current_node_id=session.node_id,
         current_node_kind=BotNodeKind(node["kind"]) if node else None,
         answers=session.answers or {},

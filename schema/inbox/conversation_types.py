@@ -306,7 +306,7 @@ class Conversation(Node):
     ) -> Annotated[ConversationBot, strawberry.lazy("revgraph.schema.inbox.chatbot")] | None:
         from revgraph.schema.inbox.chatbot import conversation_bot
 
-        return await conversation_bot(info, self.row.id)
+        return await conversation_bot(info, self.row)
 
     @strawberry.field(
         description="The contact's rating, once they answered the survey offered on resolution."

@@ -295,3 +295,26 @@ async def test_a_custom_field_is_collected_as_its_type_and_too_many_invalid_answ
         == "O contato não deu uma resposta válida em “quartos” após 2 tentativas."
     )
     assert said(view)[-1] == "vários"
+
+
+RESOLVE = (
+    "mutation($id: ID!) { resolveConversation(id: $id) { conversation { status } userErrors { code } } }"
+)
+
+
+async def test_a_person_resolving_stops_the_bot_and_the_next_message_starts_afresh(gql, workspace):
+    # given a conversation waiting at the bot's question
+    _, inbox = await bot_inbox(gql, workspace)
+    conv_id = (await write(gql, workspace, inbox, "Oi"))["conversation"]["id"]
+    # when an admin resolves it
+    resolved = (await gql.ok(RESOLVE, {"id": conv_id}, token=workspace.token))["resolveConversation"]
+    assert resolved == {"conversation": {"status": "RESOLVED"}, "userErrors": []}
+    # then the bot shows it stopped where it was
+    view = await bot_view(gql, workspace.token, conv_id)
+    assert view["bot"]["state"] == "STOPPED" and view["bot"]["currentNodeId"] == "menu"
+    # when the contact writes again, a new conversation starts with the bot from the beginning
+    again = (await write(gql, workspace, inbox, "1"))["conversation"]["id"]
+    assert again != conv_id
+    view = await bot_view(gql, workspace.token, again)
+    assert view["status"] == "PENDING" and view["bot"]["state"] == "WAITING"
+    assert said(view) == ["1", "Olá! Sou o assistente virtual.", QUESTION]
