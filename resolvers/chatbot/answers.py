@@ -26,15 +26,17 @@ def normalise_answer(text: str) -> str:
     return " ".join(plain.casefold().split()).strip(AROUND)
 
 
-def is_keyword(text: str, keywords: Sequence[str]) -> bool:
-    """The whole message is one of the hand-off keywords."""
+def keyword_in(text: str, keywords: Sequence[str]) -> str | None:
+    """The hand-off keyword the whole message is, if it is one."""
     said = normalise_answer(text)
-    return bool(said) and any(said == normalise_answer(word) for word in keywords)
+    return next((word for word in keywords if said and said == normalise_answer(word)), None)
 
 
 def match_option(text: str, labels: Sequence[str]) -> int | None:
     """The 0-based option the contact chose: its number (1..n) or its text; None otherwise."""
     said = normalise_answer(text)
+    if not said:
+        return None
     if said.isdigit():
         number = int(said)
         return number - 1 if 1 <= number <= len(labels) else None

@@ -21,6 +21,7 @@ from revgraph.resolvers.chatbot.answers import normalise_answer
 from revgraph.resolvers.chatbot.graph import edges, reachable, silent_cycle
 from revgraph.resolvers.errors import DomainError, Problem
 from revgraph.resolvers.inbox.intake import check_body
+from revgraph.resolvers.validation import text_problem
 
 KINDS = ("MESSAGE", "QUESTION", "COLLECT", "CONDITION", "HANDOFF", "END")
 # Nodes where the bot stops and waits for the contact.
@@ -118,9 +119,11 @@ class FlowChecker:
         if kind == "HANDOFF":
             node["queueId"] = raw.get("queue_id")
             reason = (raw.get("reason") or "").strip()
-            if not reason or len(reason) > MAX_REASON_CHARS:
+            if not reason or len(reason) > MAX_REASON_CHARS or text_problem(reason, single_line=True):
                 self.refuse(
-                    f"Informe o motivo da transferência (até {MAX_REASON_CHARS} caracteres).", *path, "reason"
+                    f"Informe o motivo da transferência em uma linha (até {MAX_REASON_CHARS} caracteres).",
+                    *path,
+                    "reason",
                 )
             node["reason"] = reason
         return node
@@ -166,8 +169,8 @@ class FlowChecker:
             at = (*path, "options", str(i))
             label = (option.get("label") or "").strip()
             normal = normalise_answer(label)
-            if not label or len(label) > longest:
-                self.refuse(f"O texto da opção tem de 1 a {longest} caracteres.", *at, "label")
+            if not normal or len(label) > longest or text_problem(label, single_line=True):
+                self.refuse(f"O texto da opção tem de 1 a {longest} caracteres, em uma linha.", *at, "label")
             elif normal.isdigit():
                 self.refuse(
                     "O texto da opção não pode ser só um número (o contato responde pelo número).",
@@ -295,8 +298,10 @@ class FlowChecker:
         out: list[str] = []
         for i, word in enumerate(value):
             normal = normalise_answer(word or "")
-            if not normal or len(normal) > 50:
-                self.refuse("Cada palavra-chave tem de 1 a 50 caracteres.", "handOffKeywords", str(i))
+            if not normal or len((word or "").strip()) > 50 or text_problem(word, single_line=True):
+                self.refuse(
+                    "Cada palavra-chave tem de 1 a 50 caracteres, em uma linha.", "handOffKeywords", str(i)
+                )
             elif normal not in [normalise_answer(w) for w in out]:
                 out.append(word.strip())
         return out

@@ -125,9 +125,9 @@ class Turn:
         return self.session
 
     async def take(self) -> None:
-        body = self.message.body or ""
-        if answers.is_keyword(body, self.definition.get("handOffKeywords") or ()):
-            await self.hand_off(f"O contato pediu um atendente (escreveu “{body.strip()}”).", None)
+        keyword = answers.keyword_in(self.message.body or "", self.definition.get("handOffKeywords") or ())
+        if keyword is not None:
+            await self.hand_off(f"O contato pediu um atendente (palavra-chave “{keyword}”).", None)
         elif self.state.node_id is None:
             await self.walk(self.definition["start"])
         else:

@@ -118,6 +118,7 @@ async def test_options_rules_and_keywords_are_checked_one_by_one(gql, workspace)
                     {"label": "cómprar", "next": "regra"},
                     {"label": "2", "next": "regra"},
                     {"label": "Uma opção longa demais para lista", "next": "regra"},
+                    {"label": "...", "next": "regra"},
                 ],
             },
             {
@@ -146,6 +147,7 @@ async def test_options_rules_and_keywords_are_checked_one_by_one(gql, workspace)
             ("input", "nodes", "1", "rules", "1", "value"),  # CONTAINS what?
             ("input", "nodes", "1", "rules", "2", "key"),  # no such contact field
             ("input", "nodes", "2", "reason"),
+            ("input", "nodes", "0", "options", "4", "label"),  # nothing but punctuation
             ("input", "handOffKeywords", "1"),
         ]
     ), payload["userErrors"]
