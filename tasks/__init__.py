@@ -6,6 +6,7 @@ actor, so `dramatiq revgraph.tasks` and `revgraph worker` see them all."""
 from revgraph.tasks import (
     automations,  # noqa: F401
     broker,  # noqa: F401  (picks the broker; every actor module imports it first)
+    chatbot,  # noqa: F401
     distribution,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from revgraph.models.chatbot import BotSession
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.inbox import Conversation, ConversationTag
@@ -100,9 +101,13 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
     return conversation
 
 
-async def hand_off_to_human(ctx: Context, conversation_id: str, reason: str | None) -> Conversation:
+async def hand_off_to_human(
+    ctx: Context, conversation_id: str, reason: str | None, *, queue_id: int | None = None
+) -> Conversation:
     """A bot's conversation (PENDING) goes to people: OPEN, routed through
-    the inbox's queue (or left for someone to take when it has none)."""
+    the inbox's queue, or `queue_id` (a flow's hand-off node; nobody free:
+    it waits in that queue's backlog), or left for someone to take when
+    there is none. The bot stops there (its state says HANDED_OFF)."""
     ctx.require_actor()
     reason = optional_text(reason, ["reason"], max_length=500, what="Reason")
     async with unit_of_work():
@@ -120,16 +125,29 @@ async def hand_off_to_human(ctx: Context, conversation_id: str, reason: str | No
             before=before,
             data={"from": "PENDING", "to": "OPEN", "reason": reason},
         )
-        queue_id = await inbox_queue(conversation.inbox_id)
-        if queue_id is not None and conversation.assignee_id is None:
-            await route_conversation(
+        await BotSession.filter(conversation_id=conversation.id, status="WAITING").update(
+            status="HANDED_OFF", handoff_reason=reason
+        )
+        inbox_queue_id = await inbox_queue(conversation.inbox_id)
+        route_through = queue_id or inbox_queue_id
+        if route_through is not None and conversation.assignee_id is None:
+            routed = await route_conversation(
                 ctx.settings,
                 ctx.actor,
                 conversation,
-                queue_id,
+                route_through,
                 label="hand-off",
                 because="Handed off by the bot" + (f" ({reason})." if reason else "."),
             )
+            if not routed and route_through != inbox_queue_id:
+                await set_assignee(
+                    ctx.actor,
+                    conversation,
+                    None,
+                    reason="Handed off by the bot; waiting in its queue for someone available.",
+                    queue_id=route_through,
+                    actor_label="hand-off",
+                )
     return conversation
 
 

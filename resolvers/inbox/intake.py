@@ -7,7 +7,11 @@ same transaction.
 
 A message on a RESOLVED conversation opens a new conversation: each
 resolved one keeps its own history, SLA and metrics (first response,
-resolution, CSAT), and the new one is routed afresh."""
+resolution, CSAT), and the new one is routed afresh.
+
+An inbox with an active bot flow opens its new conversations PENDING
+instead: with the bot, not routed, until it hands them to people
+(resolvers/chatbot/)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from revgraph.models.chatbot import BotFlow
 from revgraph.models.crm import Contact
 from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.contacts import set_name, set_phone
@@ -181,7 +186,11 @@ async def receive(
                 .first()
             )
             if conversation is None:
-                conversation = await open_conversation(settings, actor, inbox, contact)
+                # An inbox with a bot flow opens it with the bot (PENDING, not routed).
+                status = (
+                    "PENDING" if await BotFlow.filter(inbox_id=inbox.id, active=True).exists() else "OPEN"
+                )
+                conversation = await open_conversation(settings, actor, inbox, contact, status=status)
             elif conversation.status == "SNOOZED":
                 await wake(actor, conversation, "the contact wrote", settings)
             message = await add_message(

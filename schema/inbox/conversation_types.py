@@ -30,6 +30,7 @@ from revgraph.schema.poll import CHANGES_WITH_TIME
 if TYPE_CHECKING:
     from revgraph.schema.contacts import Contact
     from revgraph.schema.deals import Deal
+    from revgraph.schema.inbox.chatbot import ConversationBot
     from revgraph.schema.inbox.setup import Inbox, SlaPolicy
 
 PAGE_ARGS = "`first`/`last` default to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
@@ -142,6 +143,9 @@ class Message(Node):
         description="The sender's idempotency key (sendMessage)."
     )
     at: datetime = strawberry.field(description="When it was sent (an inbound message: the provider's time).")
+    author_label: str | None = strawberry.field(
+        description='Who wrote it when it was not a person: "bot" (the inbox\'s flow), "inbox" (an ACTIVITY line), "csat" (the survey), an automation\'s or API key\'s label; null for the contact\'s and agents\' messages.'
+    )
     row: strawberry.Private[Any]
     ctx: strawberry.Private[Context | None] = None
 
@@ -157,6 +161,7 @@ class Message(Node):
             external_id=row.external_id,
             client_message_id=row.client_message_id,
             at=row.at,
+            author_label=row.author_label if row.author_id is None else None,
             row=row,
             ctx=ctx,
         )
@@ -298,6 +303,16 @@ class Conversation(Node):
             next_response_due_at=result.next_response_due_at,
             resolution_due_at=result.resolution_due_at,
         )
+
+    @strawberry.field(
+        description="The bot in this conversation (the flow version, the node it is at, its answers); null when no bot ran in it."
+    )
+    async def bot(
+        self, info: Info
+    ) -> Annotated[ConversationBot, strawberry.lazy("revgraph.schema.inbox.chatbot")] | None:
+        from revgraph.schema.inbox.chatbot import conversation_bot
+
+        return await conversation_bot(info, self.row)
 
     @strawberry.field(
         description="The contact's rating, once they answered the survey offered on resolution."

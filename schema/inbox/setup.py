@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -21,6 +21,9 @@ from revgraph.schema.common import Date, Node, UserError, ctx_of, input_dict, pa
 from revgraph.schema.deals import ctx_for
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 from revgraph.schema.queues import Queue
+
+if TYPE_CHECKING:
+    from revgraph.schema.inbox.chatbot import BotFlow
 
 MINUTES = f"Whole minutes, 1 to {setup.MAX_MINUTES}"
 
@@ -156,6 +159,17 @@ class Inbox(Node):
             MessageTemplate(name=r.name, language=r.language, body=r.body, variable_count=r.variable_count)
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The bot flow new conversations start with (its active version); null: none, they go straight to people. ADMIN only.",
+        permission_classes=ADMIN,
+    )
+    async def flow(
+        self, info: Info
+    ) -> Annotated[BotFlow, strawberry.lazy("revgraph.schema.inbox.chatbot")] | None:
+        from revgraph.schema.inbox.chatbot import inbox_flow
+
+        return await inbox_flow(info, self.row.id)
 
     @classmethod
     def of(cls, row: Any, ctx: Context | None = None) -> Inbox:

@@ -41,6 +41,12 @@ def by_id(mine: dict[str, Any], named: str) -> dict[str, Any]:
 LEAD = {"name": "Lead", "email": "lead@example.com", "source": "api"}
 TAG = {"addTag": {"tag": "x"}}
 
+
+def hand_off_flow(queue_id: str | None) -> dict[str, Any]:
+    """A one-node bot flow handing off through `queue_id`."""
+    return {"start": "a", "nodes": [{"id": "a", "kind": "HANDOFF", "reason": "Teste", "queueId": queue_id}]}
+
+
 # Records another agent owns: the agent `me`, manager M (whose teams do not
 # include that agent) and another workspace may not name them.
 OWNED = [
@@ -523,6 +529,15 @@ SETUP = [
         "inbox",
         lambda m, h: {"inboxId": h, "input": {"name": "visita", "language": "pt_BR", "body": "Oi {{1}}"}},
     ),
+    Case("setInboxFlow", "inboxId", "inbox", lambda m, h: {"inboxId": h, "input": hand_off_flow(None)}),
+    Case(
+        "setInboxFlow",
+        "input.nodes.queueId",
+        "queue",
+        lambda m, h: {"inboxId": m["inbox"], "input": hand_off_flow(h)},
+        field=("input", "nodes", "0", "queueId"),
+    ),
+    Case("removeInboxFlow", "inboxId", "inbox", lambda m, h: {"inboxId": h}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

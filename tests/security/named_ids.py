@@ -94,6 +94,8 @@ SIGNATURES = {
     "createInbox": "input: InboxInput!",
     "updateInbox": "id: ID!, input: InboxUpdateInput!",
     "upsertMessageTemplate": "inboxId: ID!, input: MessageTemplateInput!",
+    "setInboxFlow": "inboxId: ID!, input: BotFlowInput!",
+    "removeInboxFlow": "inboxId: ID!",
     "receiveMessage": "input: ReceiveMessageInput!",
     "sendMessage": "input: SendMessageInput!",
     "sendTemplate": "input: SendTemplateInput!",

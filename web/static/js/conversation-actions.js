@@ -26,6 +26,7 @@ export class ConversationActions {
       transfer: () => this.transfer(),
       resolve: () => this.mutate(D.RESOLVE, { id: id() }, "resolveConversation"),
       reopen: () => this.mutate(D.REOPEN, { id: id() }, "reopenConversation"),
+      handOff: () => this.mutate(D.HAND_OFF, { id: id(), reason: TI.handOffReason }, "handOffToHuman"),
       snooze: (until) => this.mutate(D.SNOOZE, { id: id(), until: until.toISOString() }, "snoozeConversation"),
       priority: (priority) => this.mutate(D.UPDATE, { id: id(), input: { priority } }, "updateConversation"),
       loadOlder: () => this.screen.loadOlder(),

@@ -11,7 +11,7 @@ export const CONVERSATION = `
 `;
 
 export const MESSAGE = `
-  id kind direction body templateName status clientMessageId at
+  id kind direction body templateName status clientMessageId at authorLabel
   author { id name }
 `;
 
@@ -76,6 +76,11 @@ export const TRANSFER = conversationMutation(
 );
 export const RESOLVE = conversationMutation("Resolve", "$id: ID!", "resolveConversation(id: $id)");
 export const REOPEN = conversationMutation("Reopen", "$id: ID!", "reopenConversation(id: $id)");
+export const HAND_OFF = conversationMutation(
+  "HandOff",
+  "$id: ID!, $reason: String",
+  "handOffToHuman(id: $id, reason: $reason)",
+);
 export const SNOOZE = conversationMutation(
   "Snooze",
   "$id: ID!, $until: DateTime!",

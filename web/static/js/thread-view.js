@@ -20,7 +20,7 @@ export class ThreadView {
    * @param {object} options
    * @param {string} options.zone the workspace's time zone
    * @param {string} options.meId
-   * @param {object} options.actions assignToMe, transfer, resolve, reopen, snooze(until),
+   * @param {object} options.actions assignToMe, transfer, resolve, reopen, handOff, snooze(until),
    *   priority(value), loadOlder, send(body, kind), sendTemplate(template, variables), searchCanned(query)
    */
   constructor(root, state, options) {
@@ -134,6 +134,7 @@ export class ThreadView {
       h(
         "div",
         { class: "thread-actions", role: "group", "aria-label": "Ações" },
+        conversation.status === "PENDING" ? button(TI.handOff, () => actions.handOff()) : null,
         mine ? null : button(TI.assignToMe, () => actions.assignToMe()),
         button(TI.transfer, () => actions.transfer(), { disabled: gone || resolved, "aria-haspopup": "dialog" }),
         resolved ? button(TI.reopen, () => actions.reopen()) : button(TI.resolve, () => actions.resolve()),
@@ -203,7 +204,9 @@ export class ThreadView {
         : message.author.name
       : side === "inbound"
         ? this.state.conversation.contact.name
-        : null;
+        : message.authorLabel === "bot"
+          ? TI.bot
+          : null;
     return h(
       "li",
       { class: `message ${side}`, dataset: { messageId: message.id, kind: message.kind } },
