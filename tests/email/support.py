@@ -4,6 +4,7 @@ runs on the test's loop), the relay stand-in, and e-mail inboxes."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import smtplib
 import threading
 from email import policy
@@ -114,7 +115,7 @@ async def settle(condition: Any, timeout: float = 30.0) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = condition()
-        if asyncio.iscoroutine(value):
+        if inspect.isawaitable(value):
             value = await value
         if value:
             return value
