@@ -5,10 +5,13 @@ refusals and FAILED on permanent ones."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.utils import parseaddr
 
 from revgraph.models.events import Event
-from revgraph.models.inbox import Conversation, Message
+from revgraph.models.inbox import Conversation, Inbox, Message
+from revgraph.resolvers.channels.email.sender import EmailChannelSender
+from revgraph.resolvers.settings import Settings
 from tests.email.support import (
     CUSTOMER,
     INBOX_ADDRESS,
@@ -132,15 +135,25 @@ async def test_a_permanent_refusal_ends_failed_with_the_servers_words(gql, works
     assert [(e["status"], e["error"]) for e in events] == [("FAILED", message.error)]
 
 
-async def test_a_reply_with_no_smtp_server_configured_fails_clearly(gql, workspace, listener, server):
-    # given an inbox without its own SMTP server, on a server without REVGRAPH_SMTP_HOST
-    assert server.settings.smtp_host is None
+async def test_without_its_own_server_an_inbox_replies_through_the_servers_or_fails_clearly(
+    gql, workspace, listener, relay
+):
+    # given an inbox without its own SMTP server, and the customer's mail
     await email_inbox(gql, workspace.token)
     await send_mail(listener, mail())
     [row] = await inbound_messages()
-    # when an agent replies
-    await send(gql, workspace.token, _id(row.conversation_id), "Olá!")
-    # then the message is FAILED saying what to configure
-    message = await _outbound("FAILED")
-    assert "settings.smtpHost" in message.error and "REVGRAPH_SMTP_HOST" in message.error
-    assert await Conversation.all().count() == 1
+    inbox = await Inbox.get()
+    conversation = await Conversation.get(id=row.conversation_id)
+    reply = Message(id=row.id + 1000, body="Olá!", at=datetime.now(UTC), conversation_id=conversation.id)
+    sender = EmailChannelSender()
+    # when the server has no REVGRAPH_SMTP_HOST either, the reply fails saying what to configure
+    refused = await sender.send(Settings(secret_key="k"), inbox, conversation, reply)
+    assert "settings.smtpHost" in refused.error and "REVGRAPH_SMTP_HOST" in refused.error
+    assert relay.accepted == []
+    # and when it has one, the reply leaves through it, from the inbox's address
+    server_smtp = Settings(secret_key="k", smtp_host="127.0.0.1", smtp_port=relay.port)
+    sent = await sender.send(server_smtp, inbox, conversation, reply)
+    assert sent.error is None
+    [(mail_from, recipients, email)] = relay.accepted
+    assert (mail_from, recipients) == (INBOX_ADDRESS, [CUSTOMER])
+    assert str(email["Message-ID"]) == sent.external_id
