@@ -211,3 +211,21 @@ class ConversationSegment(Model):
 
     class Meta:
         table = "conversation_segment"
+
+
+class EmailSource(Model):
+    """The full source of an inbound e-mail (the RFC 5322 bytes as the SMTP
+    listener received them, attachments included), kept beside its message:
+    the message shows the new part of the reply, this keeps everything
+    (quoted history, signatures, attachments' content). At most the
+    listener's size limit (REVGRAPH_SMTP_MAX_MESSAGE_BYTES) per message; it
+    goes when its message goes."""
+
+    id = fields.BigIntField(primary_key=True)
+    message = fields.OneToOneField("models.Message", related_name=False, on_delete=fields.CASCADE)
+    source = fields.BinaryField()
+    size = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "email_source"

@@ -213,6 +213,13 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: int = 10
+    # The inbound SMTP listener of e-mail inboxes (`revgraph smtp`): the
+    # largest message it takes (SIZE, 552 beyond), the name it greets with,
+    # and the certificate it offers STARTTLS with (both paths, or none).
+    smtp_max_message_bytes: int = 10 * 1024 * 1024
+    smtp_listener_hostname: str = "revgraph.localdomain"
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
     # Automation runs: attempts before FAILED, exponential backoff between them.
     automation_max_attempts: int = 5
     automation_min_backoff_ms: int = 1000
@@ -305,6 +312,10 @@ class Settings:
             smtp_password=env.get("REVGRAPH_SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "REVGRAPH_SMTP_STARTTLS", False),
             smtp_timeout_seconds=_int(env, "REVGRAPH_SMTP_TIMEOUT_SECONDS", 10),
+            smtp_max_message_bytes=_int(env, "REVGRAPH_SMTP_MAX_MESSAGE_BYTES", 10 * 1024 * 1024),
+            smtp_listener_hostname=env.get("REVGRAPH_SMTP_HOSTNAME") or "revgraph.localdomain",
+            smtp_tls_cert=env.get("REVGRAPH_SMTP_TLS_CERT") or None,
+            smtp_tls_key=env.get("REVGRAPH_SMTP_TLS_KEY") or None,
             automation_max_attempts=max(1, _int(env, "REVGRAPH_AUTOMATION_MAX_ATTEMPTS", 5)),
             automation_min_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MIN_BACKOFF_MS", 1000),
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),

@@ -13,6 +13,7 @@ from typing import Any
 import dramatiq
 
 from revgraph.models.inbox import Message
+from revgraph.resolvers.channels.email.sender import EmailChannelSender
 from revgraph.resolvers.inbox import conversations, routing, senders, sla
 from revgraph.resolvers.settings import Settings
 from revgraph.tasks.broker import broker
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 # A QUEUED message older than this was lost on its way to the sender
 # (a broker restart): the sweep sends it again.
 STALE_QUEUED = timedelta(minutes=2)
+
+
+senders.register_sender("EMAIL", EmailChannelSender())
 
 
 @lru_cache(maxsize=1)

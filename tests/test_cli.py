@@ -108,7 +108,7 @@ def test_help_lists_only_the_commands_people_use():
     result = run_revgraph("--help", env=embedded_env())
     assert result.returncode == 0
     assert "SUPPRESS" not in result.stdout and "makemigrations" not in result.stdout
-    assert "{serve,worker,migrate,schema}" in result.stdout
+    assert "{serve,worker,smtp,migrate,schema}" in result.stdout
 
 
 async def test_serve_with_no_settings_uses_the_cwd_answers_and_stops_on_sigterm(tmp_path):

@@ -1,4 +1,4 @@
-"""The `revgraph` command (api/RUNNING.md): serve, worker, migrate, schema."""
+"""The `revgraph` command (api/RUNNING.md): serve, worker, smtp, migrate, schema."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
@@ -160,10 +161,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return dramatiq_main() or 0
 
 
+def cmd_smtp(args: argparse.Namespace) -> int:
+    from revgraph.web.smtp import serve_smtp
+
+    settings = _settings()
+    try:
+        _with_database(settings, serve_smtp(settings, args.host, args.port))
+    except (ValueError, ssl.SSLError) as exc:
+        fail(f"SMTP listener: {exc}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revgraph", description="RevGraph operational CRM")
     # The metavar lists the commands people use; makemigrations is a developer tool.
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,worker,migrate,schema}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,worker,smtp,migrate,schema}")
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -188,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="longest wait between polls of an idle queue, in ms (default 100; Dramatiq's own is 1000)",
     )
     worker.set_defaults(func=cmd_worker)
+
+    smtp = sub.add_parser(
+        "smtp", help="run the inbound SMTP listener of e-mail inboxes (delivers to the inbox addressed)"
+    )
+    smtp.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    smtp.add_argument(
+        "--port", type=int, default=2525, help="port to listen on (default 2525; MX mail arrives on 25)"
+    )
+    smtp.set_defaults(func=cmd_smtp)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date and exit")
     migrate.set_defaults(func=cmd_migrate)

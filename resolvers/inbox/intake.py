@@ -15,6 +15,7 @@ instead: with the bot, not routed, until it hands them to people
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -172,19 +173,34 @@ async def receive(
     body: str,
     external_id: str,
     at: datetime,
+    thread_id: int | None = None,
+    content_type: str = "text",
+    attachments: list[dict[str, Any]] | None = None,
+    channel_data: dict[str, Any] | None = None,
+    keep: Callable[[Message], Awaitable[None]] | None = None,
 ) -> Received:
-    """Store one inbound message (see the module's rules). Runs its own transaction."""
+    """Store one inbound message (see the module's rules). Runs its own
+    transaction. A channel that threads (e-mail) names the conversation the
+    message answers in `thread_id`: it joins it while it is unresolved,
+    whoever wrote it; `keep` stores the channel's own rows for the message
+    (the e-mail's source) in the same transaction."""
     existing = await _stored(inbox.id, external_id)
     if existing is not None:
         return existing
     try:
         async with unit_of_work():
-            contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
-            conversation = (
-                await Conversation.filter(inbox_id=inbox.id, contact_id=contact.id, status__not="RESOLVED")
-                .select_for_update()
-                .first()
-            )
+            conversation = await _thread(inbox, thread_id)
+            if conversation is not None:
+                contact = await Contact.get(id=conversation.contact_id)
+            else:
+                contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
+                conversation = (
+                    await Conversation.filter(
+                        inbox_id=inbox.id, contact_id=contact.id, status__not="RESOLVED"
+                    )
+                    .select_for_update()
+                    .first()
+                )
             if conversation is None:
                 # An inbox with a bot flow opens it with the bot (PENDING, not routed).
                 status = (
@@ -203,8 +219,13 @@ async def receive(
                 at=at,
                 external_id=external_id,
                 author_label=None,
+                content_type=content_type,
+                attachments=attachments,
+                channel_data=channel_data,
                 summary=f"{contact.name} wrote in conversation #{conversation.number}",
             )
+            if keep is not None:
+                await keep(message)
     except IntegrityError:
         # The same provider id arrived concurrently and committed first.
         existing = await _stored(inbox.id, external_id)
@@ -212,6 +233,18 @@ async def receive(
             raise
         return existing
     return Received(message, conversation, True)
+
+
+async def _thread(inbox: Inbox, thread_id: int | None) -> Conversation | None:
+    """The unresolved conversation of this inbox a message answers, locked
+    (a resolved one is history: the message opens a new one)."""
+    if thread_id is None:
+        return None
+    return (
+        await Conversation.filter(id=thread_id, inbox_id=inbox.id, status__not="RESOLVED")
+        .select_for_update()
+        .first()
+    )
 
 
 async def _stored(inbox_id: int, external_id: str) -> Received | None:

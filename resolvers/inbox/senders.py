@@ -11,7 +11,7 @@ idempotent: a message that is no longer QUEUED is left alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.events import unit_of_work
@@ -25,6 +25,9 @@ class SendResult:
 
     external_id: str | None = None
     error: str | None = None
+    # The channel's facts about the send, merged into Message.channel_data
+    # (e-mail: the Message-ID, In-Reply-To and References it went with).
+    channel_data: dict[str, Any] | None = None
 
 
 class ChannelSender(Protocol):
@@ -66,11 +69,22 @@ async def deliver(settings: Settings, message_id: int) -> str | None:
     conversation = await Conversation.get(id=message.conversation_id)
     result = await sender.send(settings, inbox, conversation, message)
     status = "FAILED" if result.error else "SENT"
-    return await set_status(message_id, status, external_id=result.external_id, error=result.error)
+    return await set_status(
+        message_id,
+        status,
+        external_id=result.external_id,
+        error=result.error,
+        channel_data=result.channel_data,
+    )
 
 
 async def set_status(
-    message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
+    message_id: int,
+    status: str,
+    *,
+    external_id: str | None = None,
+    error: str | None = None,
+    channel_data: dict[str, Any] | None = None,
 ) -> str | None:
     """Move a message's delivery status (its MESSAGE_UPDATED event), in its
     own transaction; a status never goes back (READ stays READ)."""
@@ -90,7 +104,9 @@ async def set_status(
             message.external_id = external_id
         if error is not None:
             message.error = error[:2000]
-        await message.save(update_fields=["status", "external_id", "error"])
+        if channel_data:
+            message.channel_data = {**(message.channel_data or {}), **channel_data}
+        await message.save(update_fields=["status", "external_id", "error", "channel_data"])
         conversation = await Conversation.get(id=message.conversation_id)
         await record_inbox_event(
             None,

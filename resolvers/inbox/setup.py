@@ -10,13 +10,16 @@ subscribers when a state moved (conversation.sla_changed)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from tortoise.exceptions import IntegrityError
 
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Workspace
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers import loaders
+from revgraph.resolvers.channels.email.settings import email_settings
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -45,6 +48,12 @@ INBOX_FIELDS = {
     "business_hours": ("businessHours", "business hours"),
     "sla_policy_id": ("slaPolicyId", "SLA policy"),
     "settings": ("settings", "settings"),
+    "channel_address": ("channelAddress", "address"),
+}
+# Channels whose settings have a shape: checked, and naming the inbox's
+# address on its channel (Inbox.channel_address, unique per channel).
+CHANNEL_SETTINGS: dict[str, Callable[[dict[str, Any], list[str]], tuple[dict[str, Any], str | None]]] = {
+    "EMAIL": email_settings,
 }
 
 
@@ -172,16 +181,50 @@ def _business_hours(value: Any) -> dict[str, Any] | None:
     return calendar.to_json()
 
 
-def _settings(ctx: Context, value: Any) -> dict[str, Any]:
+def _settings(ctx: Context, value: Any, channel: str) -> tuple[dict[str, Any], str | None]:
     """The channel's credentials: a JSON object within the custom-fields
-    bounds (16 KB by default); null stores none."""
+    bounds (16 KB by default), checked by its channel when it has a shape;
+    null stores none. With the inbox's address on its channel, if any."""
     field = ["input", "settings"]
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
+    if value is not None and not isinstance(value, dict):
         raise DomainError("INVALID", "settings must be a JSON object.", field)
-    check_custom_fields(value, field, ctx.settings.limits, what="settings")
-    return value
+    if value:
+        check_custom_fields(value, field, ctx.settings.limits, what="settings")
+    shape = CHANNEL_SETTINGS.get(channel)
+    if shape is not None and value:
+        # Empty: the inbox exists but is not connected yet (no address).
+        return shape(value, field)
+    return value or {}, None
+
+
+async def _address_free(inbox: Inbox) -> None:
+    """An address names one inbox of its channel, across workspaces (mail
+    for it must reach one place). The unique index settles a race."""
+    if inbox.channel_address is None:
+        return
+    taken = (
+        await Inbox.filter(channel=inbox.channel, channel_address=inbox.channel_address)
+        .exclude(id=inbox.id or 0)
+        .exists()
+    )
+    if taken:
+        raise _address_taken(inbox)
+
+
+def _address_taken(inbox: Inbox) -> DomainError:
+    return DomainError(
+        "DUPLICATE",
+        f"Another {inbox.channel} inbox already uses {inbox.channel_address}.",
+        ["input", "settings", "address"],
+    )
+
+
+async def _save_inbox(inbox: Inbox, **options: Any) -> None:
+    await _address_free(inbox)
+    try:
+        await inbox.save(**options)
+    except IntegrityError as error:
+        raise _address_taken(inbox) from error
 
 
 async def _queue_id(ctx: Context, raw: Any) -> int | None:
@@ -218,6 +261,7 @@ def _inbox_snapshot(inbox: Inbox) -> dict[str, Any]:
         "businessHours": inbox.business_hours,
         "slaPolicyId": encode_id("SlaPolicy", inbox.sla_policy_id) if inbox.sla_policy_id else None,
         "replyWindowHours": inbox.reply_window_hours,
+        "channelAddress": inbox.channel_address,
     }
 
 
@@ -229,6 +273,7 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
     actor = ctx.require_admin()
     name = required_text(data.get("name"), ["input", "name"], what="Inbox name")
     channel = _channel(data.get("channel"))
+    stored, address = _settings(ctx, data.get("settings"), channel)
     inbox = Inbox(
         workspace_id=actor.workspace_id,
         name=name,
@@ -236,12 +281,13 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
         queue_id=await _queue_id(ctx, data.get("queue_id")),
         business_hours=_business_hours(data.get("business_hours")),
         sla_policy_id=await _sla_policy_id(ctx, data.get("sla_policy_id")),
-        settings=_settings(ctx, data.get("settings")),
+        settings=stored,
+        channel_address=address,
         reply_window_hours=REPLY_WINDOWS.get(channel),
     )
     async with unit_of_work():
         await _name_free(actor.workspace_id, name, None)
-        await inbox.save()
+        await _save_inbox(inbox)
         await record_event(
             actor,
             actor.workspace_id,
@@ -252,7 +298,7 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
     return inbox
 
 
-async def _inbox_changes(ctx: Context, data: Mapping[str, Any]) -> dict[str, Any]:
+async def _inbox_changes(ctx: Context, data: Mapping[str, Any], channel: str) -> dict[str, Any]:
     """The validated new values of the fields sent, by column."""
     new: dict[str, Any] = {}
     if "name" in data:
@@ -264,7 +310,7 @@ async def _inbox_changes(ctx: Context, data: Mapping[str, Any]) -> dict[str, Any
     if "sla_policy_id" in data:
         new["sla_policy_id"] = await _sla_policy_id(ctx, data["sla_policy_id"])
     if "settings" in data:
-        new["settings"] = _settings(ctx, data["settings"])
+        new["settings"], new["channel_address"] = _settings(ctx, data["settings"], channel)
     return new
 
 
@@ -276,7 +322,7 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
     as changed, never their values); no change, no event."""
     actor = ctx.require_admin()
     found = await named_record(ctx, Inbox, inbox_id, ["id"])
-    new = await _inbox_changes(ctx, data)
+    new = await _inbox_changes(ctx, data, found.channel)
     async with unit_of_work():
         inbox = await Inbox.filter(id=found.id).select_for_update().get()
         before, old_queue_id, old_policy_id = _inbox_snapshot(inbox), inbox.queue_id, inbox.sla_policy_id
@@ -287,7 +333,7 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
             await _name_free(actor.workspace_id, new["name"], inbox.id)
         for column in columns:
             setattr(inbox, column, new[column])
-        await inbox.save(update_fields=[*columns, "updated_at"])
+        await _save_inbox(inbox, update_fields=[*columns, "updated_at"])
         after = _inbox_snapshot(inbox)
         names = [INBOX_FIELDS[c][0] for c in columns]
         changes: dict[str, Any] = {
