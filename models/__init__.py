@@ -14,5 +14,7 @@ MODEL_MODULES = [
     "revgraph.models.distribution",
     "revgraph.models.automation",
     "revgraph.models.inbox",
+    "revgraph.models.consent",
+    "revgraph.models.channels",
     "revgraph.models.events",
 ]
