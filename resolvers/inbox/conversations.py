@@ -44,6 +44,9 @@ async def add_message(
     external_id: str | None = None,
     client_message_id: str | None = None,
     template: tuple[str, str, list[str]] | None = None,
+    content_type: str = "text",
+    attachments: list[dict[str, Any]] | None = None,
+    channel_data: dict[str, Any] | None = None,
     summary: str,
 ) -> Message:
     """Store one message and its MESSAGE_CREATED event, and move the
@@ -64,6 +67,9 @@ async def add_message(
         status=status,
         external_id=external_id,
         client_message_id=client_message_id,
+        content_type=content_type,
+        attachments=attachments or None,
+        channel_data=channel_data or None,
         at=at,
     )
     if kind in ("TEXT", "TEMPLATE"):

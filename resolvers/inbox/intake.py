@@ -20,6 +20,7 @@ from tortoise.expressions import Q
 
 from revgraph.models.crm import Contact
 from revgraph.models.inbox import Conversation, Inbox, Message
+from revgraph.resolvers import consent
 from revgraph.resolvers.contacts import set_name, set_phone
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import AuthError, DomainError
@@ -167,8 +168,14 @@ async def receive(
     body: str,
     external_id: str,
     at: datetime,
+    content_type: str = "text",
+    attachments: list[dict[str, Any]] | None = None,
+    channel_data: dict[str, Any] | None = None,
 ) -> Received:
-    """Store one inbound message (see the module's rules). Runs its own transaction."""
+    """Store one inbound message (see the module's rules) and its part of
+    the consent ledger (resolvers/consent.py: a first message opts the
+    contact in, a keyword out or back in, acknowledged by a QUEUED reply).
+    Runs its own transaction."""
     existing = await _stored(inbox.id, external_id)
     if existing is not None:
         return existing
@@ -194,8 +201,24 @@ async def receive(
                 at=at,
                 external_id=external_id,
                 author_label=None,
+                content_type=content_type,
+                attachments=attachments,
+                channel_data=channel_data,
                 summary=f"{contact.name} wrote in conversation #{conversation.number}",
             )
+            keyword = await consent.on_inbound(actor, contact, inbox.channel, body, message.id)
+            if keyword is not None:
+                await add_message(
+                    actor,
+                    conversation,
+                    kind="TEXT",
+                    direction="OUTBOUND",
+                    status="QUEUED",
+                    body=keyword.reply,
+                    at=datetime.now(UTC),
+                    author_label="consent",
+                    summary=f"Acknowledged {keyword.word} in conversation #{conversation.number}",
+                )
     except IntegrityError:
         # The same provider id arrived concurrently and committed first.
         existing = await _stored(inbox.id, external_id)

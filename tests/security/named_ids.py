@@ -104,6 +104,7 @@ SIGNATURES = {
     "resolveConversation": "id: ID!",
     "reopenConversation": "id: ID!",
     "snoozeConversation": "id: ID!, until: DateTime!",
+    "recordConsent": "input: RecordConsentInput!",
 }
 
 
