@@ -10,13 +10,17 @@ subscribers when a state moved (conversation.sla_changed)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
+
+from tortoise.exceptions import IntegrityError
 
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import Workspace
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers import loaders
+from revgraph.resolvers.channels.credentials import check_channel_settings
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -184,6 +188,26 @@ def _settings(ctx: Context, value: Any) -> dict[str, Any]:
     return value
 
 
+def _channel_settings(ctx: Context, channel: str, value: Any) -> tuple[dict[str, Any], str | None]:
+    """The settings as the channel's adapter needs them (resolvers/channels/)
+    and the address the outside names the inbox by."""
+    return check_channel_settings(channel, _settings(ctx, value), ["input", "settings"])
+
+
+async def _address_free(channel: str, address: str | None, inbox_id: int | None) -> None:
+    """A channel address (a WhatsApp phoneNumberId) names one inbox in the
+    whole installation: webhooks find their inbox by it."""
+    if address is None:
+        return
+    taken = await Inbox.filter(channel=channel, channel_address=address).exclude(id=inbox_id or 0).exists()
+    if taken:
+        raise DomainError(
+            "DUPLICATE",
+            "This channel account is already connected to another inbox.",
+            ["input", "settings", "phoneNumberId" if channel == "WHATSAPP" else "address"],
+        )
+
+
 async def _queue_id(ctx: Context, raw: Any) -> int | None:
     """A routing queue of the workspace in use (not the manual one, not archived)."""
     if raw is None:
@@ -229,6 +253,7 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
     actor = ctx.require_admin()
     name = required_text(data.get("name"), ["input", "name"], what="Inbox name")
     channel = _channel(data.get("channel"))
+    settings, address = _channel_settings(ctx, channel, data.get("settings"))
     inbox = Inbox(
         workspace_id=actor.workspace_id,
         name=name,
@@ -236,11 +261,13 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
         queue_id=await _queue_id(ctx, data.get("queue_id")),
         business_hours=_business_hours(data.get("business_hours")),
         sla_policy_id=await _sla_policy_id(ctx, data.get("sla_policy_id")),
-        settings=_settings(ctx, data.get("settings")),
+        settings=settings,
+        channel_address=address,
         reply_window_hours=REPLY_WINDOWS.get(channel),
     )
-    async with unit_of_work():
+    async with _address_race(channel, address), unit_of_work():
         await _name_free(actor.workspace_id, name, None)
+        await _address_free(channel, address, None)
         await inbox.save()
         await record_event(
             actor,
@@ -252,7 +279,19 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
     return inbox
 
 
-async def _inbox_changes(ctx: Context, data: Mapping[str, Any]) -> dict[str, Any]:
+@asynccontextmanager
+async def _address_race(channel: str, address: str | None) -> AsyncIterator[None]:
+    """Two inboxes taking one address at once: the unique index refuses the second."""
+    try:
+        yield
+    except IntegrityError:
+        if address is None or not await Inbox.filter(channel=channel, channel_address=address).exists():
+            raise
+        await _address_free(channel, address, None)
+        raise
+
+
+async def _inbox_changes(ctx: Context, data: Mapping[str, Any], channel: str) -> dict[str, Any]:
     """The validated new values of the fields sent, by column."""
     new: dict[str, Any] = {}
     if "name" in data:
@@ -264,7 +303,7 @@ async def _inbox_changes(ctx: Context, data: Mapping[str, Any]) -> dict[str, Any
     if "sla_policy_id" in data:
         new["sla_policy_id"] = await _sla_policy_id(ctx, data["sla_policy_id"])
     if "settings" in data:
-        new["settings"] = _settings(ctx, data["settings"])
+        new["settings"], new["channel_address"] = _channel_settings(ctx, channel, data["settings"])
     return new
 
 
@@ -276,8 +315,9 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
     as changed, never their values); no change, no event."""
     actor = ctx.require_admin()
     found = await named_record(ctx, Inbox, inbox_id, ["id"])
-    new = await _inbox_changes(ctx, data)
-    async with unit_of_work():
+    new = await _inbox_changes(ctx, data, found.channel)
+    address = new.pop("channel_address", found.channel_address)
+    async with _address_race(found.channel, address), unit_of_work():
         inbox = await Inbox.filter(id=found.id).select_for_update().get()
         before, old_queue_id, old_policy_id = _inbox_snapshot(inbox), inbox.queue_id, inbox.sla_policy_id
         columns = [column for column, value in new.items() if getattr(inbox, column) != value]
@@ -287,7 +327,12 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
             await _name_free(actor.workspace_id, new["name"], inbox.id)
         for column in columns:
             setattr(inbox, column, new[column])
-        await inbox.save(update_fields=[*columns, "updated_at"])
+        saved = [*columns]
+        if "settings" in columns and inbox.channel_address != address:
+            await _address_free(inbox.channel, address, inbox.id)
+            inbox.channel_address = address
+            saved.append("channel_address")
+        await inbox.save(update_fields=[*saved, "updated_at"])
         after = _inbox_snapshot(inbox)
         names = [INBOX_FIELDS[c][0] for c in columns]
         changes: dict[str, Any] = {
