@@ -136,7 +136,7 @@ async def test_an_admin_creates_a_whatsapp_inbox_and_every_member_reads_it(gql, 
         queueId=queue["id"],
         slaPolicyId=policy["id"],
         businessHours=HOURS,
-        settings={"phoneNumberId": "1055", "accessToken": SECRET},
+        settings=_whatsapp(SECRET),
     )
     # then it routes through the queue under the policy, with a 24-hour window
     assert (inbox["name"], inbox["channel"], inbox["replyWindowHours"]) == ("WhatsApp Vendas", "WHATSAPP", 24)

@@ -425,3 +425,22 @@ async def test_a_signed_body_that_is_not_a_whatsapp_delivery_is_a_clear_400(gql,
         answer = await post(gql, body, secret=APP_SECRET)
         assert answer.status_code == 400, answer.text
     assert await InboundWebhook.all().count() == 0
+
+
+async def test_a_delivery_stored_but_never_worked_is_swept_up(gql, workspace, cloud_api):
+    # given a delivery stored and answered 200 by a process that died before its task ran
+    from datetime import timedelta
+
+    from revgraph.tasks.whatsapp import sweep_whatsapp_webhooks
+
+    inbox = await whatsapp_inbox(gql, workspace.token, cloud_api)
+    change = text(inbox["number"], "Alguém aí?")["entry"][0]["changes"][0]["value"]
+    await InboundWebhook.create(
+        inbox_id=pk(inbox["id"]), payload=[change], received_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    # when the sweep runs (at start, then every 30 s)
+    sweep_whatsapp_webhooks.send()
+    # then the message is in the inbox
+    seen = await only_thread(gql, workspace.token, inbox["id"], 1)
+    assert seen["messages"][0]["body"] == "Alguém aí?"
+    assert await eventually(_all_worked, timeout=10)
