@@ -171,4 +171,4 @@ async def only_thread(
 async def stored_messages(inbox_id: int) -> list[Any]:
     from revgraph.models.inbox import Message
 
-    return await Message.filter(inbox_id=inbox_id).order_by("id")
+    return await Message.filter(inbox_id=inbox_id).order_by("at", "id")
