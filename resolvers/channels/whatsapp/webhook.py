@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
+
 from revgraph.models.channels import InboundWebhook
 from revgraph.models.inbox import Inbox, Message
 from revgraph.resolvers.channels.whatsapp.credentials import WhatsAppCredentials
@@ -183,10 +185,14 @@ async def _apply_status(inbox: Inbox, status: StatusUpdate) -> bool:
 
 
 async def unprocessed(older_than: timedelta, limit: int = 500) -> list[int]:
-    """Deliveries stored but not worked (a lost task, a process that died)."""
-    cutoff = datetime.now(UTC) - older_than
+    """Deliveries stored but not worked: never tried (a lost task, a process
+    that died), or still waiting on statuses past STATUS_PATIENCE (their
+    task's retries ended first). A row in its task's retries is left to it."""
+    now = datetime.now(UTC)
+    never_tried = Q(attempts=0, received_at__lte=now - older_than)
+    overdue = Q(received_at__lte=now - STATUS_PATIENCE - older_than)
     return list(
-        await InboundWebhook.filter(processed_at__isnull=True, received_at__lte=cutoff)
+        await InboundWebhook.filter(never_tried | overdue, processed_at__isnull=True)
         .order_by("id")
         .limit(limit)
         .values_list("id", flat=True)
