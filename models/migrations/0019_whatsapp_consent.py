@@ -8,14 +8,20 @@ from tortoise import fields
 class Migration(migrations.Migration):
     """The WhatsApp channel and the consent ledger: every opt-in/opt-out of
     a contact per channel (its latest row is the contact's consent, read by
-    index), and the inbound webhook deliveries kept until worked (the
-    unworked ones found by a partial index)."""
+    index), the inbound webhook deliveries kept until worked (the unworked
+    ones found by a partial index), and the lease a message's send holds
+    while it is in flight."""
 
     dependencies = [('models', '0018_channel_columns')]
 
     initial = False
 
     operations = [
+        ops.AddField(
+            model_name='Message',
+            name='send_lease_until',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
         ops.CreateModel(
             name='ConsentRecord',
             fields=[

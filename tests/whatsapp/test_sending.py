@@ -152,3 +152,30 @@ async def test_an_inbox_without_credentials_fails_its_sends_saying_why(gql, work
     [row] = await Message.filter(inbox_id=decode_id(inbox["id"])[1], direction="OUTBOUND")
     assert "not connected" in row.error
     assert cloud_api.received == []
+
+
+async def test_a_message_in_flight_is_not_sent_again_by_another_task(gql, workspace, cloud_api):
+    # given a reply whose send is in flight (the Cloud API takes 0.6 s to answer)
+    from revgraph.resolvers.inbox import senders
+    from revgraph.resolvers.settings import Settings
+
+    _, conv = await _conversation(gql, workspace, cloud_api)
+    accepted = {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
+        "messages": [{"id": "wamid.slow"}],
+    }
+    cloud_api.fail_next(Answer(200, accepted, delay=0.6))
+    sent = (await send(gql, workspace.token, conv, body="Só uma vez"))["message"]
+    await eventually(lambda: _requested(cloud_api, 1), timeout=10)
+    # when another task (the outbound sweep, a redelivered message) sends it meanwhile
+    again = await senders.deliver(Settings.from_env(), decode_id(sent["id"])[1])
+    # then it leaves it to the send in flight: the contact gets it once
+    assert again is None
+    [message] = await _outbound(gql, workspace.token, conv, ["SENT"])
+    assert message["externalId"] == "wamid.slow"
+    assert len(cloud_api.received) == 1
+
+
+async def _requested(cloud_api, count):
+    return len(cloud_api.received) == count
