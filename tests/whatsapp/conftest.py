@@ -14,8 +14,8 @@ from tests.whatsapp.cloud_api import VERSION, CloudApi
 
 CLOUD_API_PORT = free_port()
 os.environ["REVGRAPH_WHATSAPP_API_URL"] = f"http://127.0.0.1:{CLOUD_API_PORT}/{VERSION}"
-# A stalled Cloud API is a timeout after a second (tests of retries).
-os.environ["REVGRAPH_WHATSAPP_TIMEOUT_SECONDS"] = "1"
+# A stalled Cloud API is a timeout after two seconds (tests of retries).
+os.environ["REVGRAPH_WHATSAPP_TIMEOUT_SECONDS"] = "2"
 
 _STAND_IN = CloudApi()
 

@@ -97,7 +97,7 @@ async def test_timeouts_5xx_and_throttling_are_retried_until_it_goes(gql, worksp
     cloud_api.fail_next(
         Answer(500, error_body("An unknown error occurred", "OAuthException", 1)),
         Answer(429, error_body("(#4) Application request limit reached", "OAuthException", 4)),
-        Answer(200, {"messaging_product": "whatsapp"}, delay=3.0),
+        Answer(200, {"messaging_product": "whatsapp"}, delay=4.0),
     )
     # when an agent replies
     assert (await send(gql, workspace.token, conv, body="Já te respondo"))["userErrors"] == []
