@@ -4,7 +4,9 @@ sender itself runs in the inbox's deliver_message (tasks/inbox.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from datetime import timedelta
 
 import dramatiq
@@ -18,11 +20,28 @@ log = logging.getLogger(__name__)
 STALE_WEBHOOK = timedelta(seconds=30)
 
 
+# Deliveries worked at once per process. Under `revgraph worker` its
+# threads bound this already; embedded, a storm of deliveries would
+# otherwise become as many intakes at once on the server's own loop, and
+# every API request would wait behind them.
+CONCURRENT_DELIVERIES = 4
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+    return slot
+
+
 @dramatiq.actor(broker=broker, queue_name="whatsapp", max_retries=10, min_backoff=500, max_backoff=60_000)
 async def process_whatsapp_webhook(row_id: int) -> None:
     """Work one stored webhook delivery (idempotent); retried while some
     of its statuses name messages whose send has not stored the wamid yet."""
-    await webhook.process(settings(), row_id)
+    async with _slot():
+        await webhook.process(settings(), row_id)
 
 
 @dramatiq.actor(broker=broker, queue_name="whatsapp", max_retries=3)
