@@ -133,7 +133,7 @@ THREAD = """
 query Thread($id: ID!) {
   conversation(id: $id) {
     id status canReply contact { id name phone }
-    messages(first: 100) { edges { node { id direction kind body status externalId at templateName } } }
+    messages(first: 100) { edges { node { id direction kind body status externalId at templateName contentType error attachments { kind mediaId name mimeType size sha256 } } } }
   }
 }
 """

@@ -150,6 +150,17 @@ async def test_every_documented_message_type_is_recorded_with_its_facts(gql, wor
     # then each is an inbound message with its body, content type and facts
     seen = await only_thread(gql, workspace.token, inbox["id"], len(kinds))
     assert [m["body"] for m in seen["messages"]] == [body for _, _, body in kinds]
+    assert [m["contentType"] for m in seen["messages"]] == [kind for _, kind, _ in kinds]
+    assert seen["messages"][0]["attachments"] == [
+        {
+            "kind": "image",
+            "mediaId": "2754859441498128",
+            "name": None,
+            "mimeType": "image/jpeg",
+            "size": None,
+            "sha256": "81d3bd8a",
+        }
+    ]
     rows = await stored_messages(decode_id(inbox["id"])[1])
     assert [r.content_type for r in rows] == [kind for _, kind, _ in kinds]
     image, voice, _, document = rows[0], rows[1], rows[2], rows[3]

@@ -120,7 +120,8 @@ async def test_a_refusal_ends_failed_with_the_providers_error_and_an_event(gql, 
     # when an agent replies
     assert (await send(gql, workspace.token, conv, body="Oi"))["userErrors"] == []
     # then it is FAILED at once (no retry), with the provider's error on the message
-    await _outbound(gql, workspace.token, conv, ["FAILED"])
+    [failed] = await _outbound(gql, workspace.token, conv, ["FAILED"])
+    assert failed["error"].startswith("131047 OAuthException: Re-engagement message")
     assert len(cloud_api.received) == 1
     [row] = await Message.filter(inbox_id=decode_id(inbox["id"])[1], direction="OUTBOUND")
     assert row.error.startswith(
