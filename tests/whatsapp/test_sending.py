@@ -151,7 +151,7 @@ async def test_an_inbox_without_credentials_fails_its_sends_saying_why(gql, work
     # then it is FAILED without reaching anyone, saying what to do
     await _outbound(gql, workspace.token, conv, ["FAILED"])
     [row] = await Message.filter(inbox_id=decode_id(inbox["id"])[1], direction="OUTBOUND")
-    assert "not connected" in row.error
+    assert row.error.startswith("A caixa de entrada do WhatsApp não está conectada")
     assert cloud_api.received == []
 
 

@@ -28,7 +28,12 @@ from revgraph.resolvers.settings import Settings
 # 130429), spam and pair rate limits (131048, 131056), temporary service
 # errors (1, 2, 131000, 133004).
 RETRYABLE_CODES = {1, 2, 4, 80007, 130429, 131000, 131048, 131056, 133004}
-NOT_CONNECTED = "The WhatsApp inbox is not connected: an admin sets its settings (phoneNumberId, accessToken, appSecret, verifyToken)."
+# Stored on the message and shown to agents (pt-BR); the provider's own errors are kept as it said them.
+NOT_CONNECTED = (
+    "A caixa de entrada do WhatsApp não está conectada: um administrador informa as credenciais "
+    "(phoneNumberId, accessToken, appSecret, verifyToken)."
+)
+NO_NUMBER = "O contato não tem um número de WhatsApp para onde enviar."
 
 
 class ProviderUnavailable(Exception):
@@ -115,7 +120,7 @@ class WhatsAppSender:
             return SendResult(error=NOT_CONNECTED)
         to = await recipient(conversation)
         if to is None:
-            return SendResult(error="The contact has no WhatsApp number to send to.")
+            return SendResult(error=NO_NUMBER)
         url = f"{settings.whatsapp_api_url}/{credentials.phone_number_id}/messages"
         try:
             response = await _client(settings).post(
