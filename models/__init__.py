@@ -15,5 +15,7 @@ MODEL_MODULES = [
     "revgraph.models.automation",
     "revgraph.models.inbox",
     "revgraph.models.chatbot",
+    "revgraph.models.consent",
+    "revgraph.models.channels",
     "revgraph.models.events",
 ]

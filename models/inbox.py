@@ -156,6 +156,9 @@ class Message(Model):
     client_message_id = fields.CharField(max_length=255, null=True)
     # The provider's refusal of a FAILED send.
     error = fields.TextField(null=True)
+    # While a send of this message is in flight: no other task sends it
+    # (a retry chain and the outbound sweep never hit the provider at once).
+    send_lease_until = fields.DatetimeField(null=True)
     # What the channel carried: "text", "image", "audio", "video",
     # "document", "sticker", "location", "contacts", "interactive",
     # "button", "email", "reaction", ... (a channel's own types).

@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 
 N = TypeVar("N", int, float)
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
+# The WhatsApp Cloud API (Meta's Graph API) base with its version: sends go
+# to <base>/<phoneNumberId>/messages. v26.0 is the Graph API version current
+# in late 2026 (v20.0 expired on 2026-09-24).
+DEFAULT_WHATSAPP_API_URL = "https://graph.facebook.com/v26.0"
 # Input limits each read from REVGRAPH_<NAME> (e.g. REVGRAPH_MAX_TAGS).
 INPUT_LIMITS = (
     "max_search_chars",
@@ -115,6 +119,17 @@ def _public_url(raw: str) -> str | None:
             f"REVGRAPH_PUBLIC_URL must be an http(s) address such as https://crm.example.com, got {raw!r}"
         )
     return value
+
+
+def _api_url(env: dict[str, str], name: str, default: str) -> str:
+    """A provider's base URL: http(s), no query or fragment, no trailing slash."""
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return default
+    parsed = urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(f"{name} must be an http(s) address such as {default}, got {raw!r}")
+    return raw
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -234,6 +249,12 @@ class Settings:
     # Bytes of report answers each process keeps for repeated polls
     # (resolvers/poll_cache.py); 0 keeps none.
     poll_cache_bytes: int = 64 * 1024 * 1024
+    # REVGRAPH_WHATSAPP_API_URL (api/RUNNING.md); tests point it at a local stand-in.
+    whatsapp_api_url: str = DEFAULT_WHATSAPP_API_URL
+    # A WhatsApp webhook body larger than this is refused (413) unread.
+    whatsapp_max_body_bytes: int = 1024 * 1024
+    # One send to the Cloud API: a slower answer is a timeout, retried.
+    whatsapp_timeout_seconds: float = 15.0
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -322,6 +343,9 @@ class Settings:
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
             poll_cache_bytes=max(0, _int(env, "REVGRAPH_POLL_CACHE_BYTES", 64 * 1024 * 1024)),
+            whatsapp_api_url=_api_url(env, "REVGRAPH_WHATSAPP_API_URL", DEFAULT_WHATSAPP_API_URL),
+            whatsapp_max_body_bytes=_int(env, "REVGRAPH_WHATSAPP_MAX_BODY_BYTES", 1024 * 1024),
+            whatsapp_timeout_seconds=_seconds(env, "REVGRAPH_WHATSAPP_TIMEOUT_SECONDS", 15.0),
             limits=limits,
         )
 

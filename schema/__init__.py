@@ -16,6 +16,7 @@ import revgraph.schema.automation_operations as automation_operations
 import revgraph.schema.automations as automations_schema
 import revgraph.schema.board as board_schema
 import revgraph.schema.companies as companies_schema
+import revgraph.schema.consent as consent_schema
 import revgraph.schema.contacts as contacts_schema
 import revgraph.schema.custom_fields as custom_fields_schema
 import revgraph.schema.deal_operations as deal_operations
@@ -126,6 +127,7 @@ Mutation = merge_types(
         identity_schema.IdentityMutation,
         user_lifecycle_schema.UserLifecycleMutation,
         contacts_schema.ContactsMutation,
+        consent_schema.ConsentMutation,
         companies_schema.CompaniesMutation,
         developments_schema.DevelopmentsMutation,
         custom_fields_schema.CustomFieldsMutation,

@@ -46,6 +46,7 @@ from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
+    from revgraph.schema.consent import Consent
     from revgraph.schema.deals import DealConnection
     from revgraph.schema.developments import Development
 
@@ -113,6 +114,26 @@ class Contact(Node):
     @strawberry.field(description="Tags, in the order they were added.")
     async def tags(self, info: Info) -> list[str]:
         return list(await loaders.contact_tags(ctx_of(info)).load(self.row.id))
+
+    @strawberry.field(
+        description="The contact's consent on each channel with a record (the newest row of each, by channel): a contact who wrote to an inbox is opted in for its channel until they opt out (PARAR/SAIR/STOP) or a user records otherwise."
+    )
+    async def consents(
+        self, info: Info
+    ) -> list[Annotated[Consent, strawberry.lazy("revgraph.schema.consent")]]:
+        from revgraph.schema.consent import consents_of
+
+        return await consents_of(info, self.row.id, history=False)
+
+    @strawberry.field(
+        description="The consent ledger of the contact, every channel, newest first (at most 200 rows): what LGPD asks to show."
+    )
+    async def consent_history(
+        self, info: Info
+    ) -> list[Annotated[Consent, strawberry.lazy("revgraph.schema.consent")]]:
+        from revgraph.schema.consent import consents_of
+
+        return await consents_of(info, self.row.id, history=True)
 
     @strawberry.field(
         description='Developments (empreendimentos) the contact is interested in, in the order they were added (at most 20; archived ones stay): the lead\'s "empreendimento de interesse".'

@@ -10,4 +10,5 @@ from revgraph.tasks import (
     distribution,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
+    whatsapp,  # noqa: F401
 )

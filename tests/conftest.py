@@ -55,6 +55,9 @@ os.environ.update(
         "REVGRAPH_FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
 )
+# No test reaches Meta: WhatsApp sends go nowhere unless a test's stand-in
+# of the Cloud API takes the address (tests/whatsapp/conftest.py).
+os.environ.setdefault("REVGRAPH_WHATSAPP_API_URL", "http://127.0.0.1:9/v26.0")
 if REAL_DB:
     os.environ["REVGRAPH_DATABASE_URL"] = _with_db(REAL_DB, TEST_DB_NAME)
 else:

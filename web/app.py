@@ -27,6 +27,7 @@ from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
 from revgraph.web.request_guard import RequestGuard
+from revgraph.web.whatsapp import WhatsAppWebhook
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *csat_page.routes,
         WebSocketRoute("/graphql", view),
         *capture.routes,
+        *WhatsAppWebhook(settings).routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
     middleware = [Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)]

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """E-mail channel: the full source of each inbound e-mail, one row per
     message (the message itself shows the new part of the reply)."""
 
-    dependencies = [('models', '0018_channel_columns')]
+    dependencies = [('models', '0019_whatsapp_consent')]
 
     initial = False
 

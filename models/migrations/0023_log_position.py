@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     counter per workspace, moved by every unit of work that records events,
     read with each request's credential. Existing workspaces start at 0."""
 
-    dependencies = [('models', '0018_channel_columns')]
+    dependencies = [('models', '0022_chatbot')]
 
     initial = False
 

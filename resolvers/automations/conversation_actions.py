@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.inbox import CannedResponse, Conversation, Inbox
+from revgraph.resolvers.consent import require_consent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.ids import encode_id
@@ -172,7 +173,8 @@ async def _send_canned(
     ctx: Context, rule: AutomationRule, conversation: Conversation, code: str, number: str
 ) -> str:
     """An OUTBOUND TEXT with the canned response's body, inside the reply
-    window only (WINDOW_CLOSED otherwise, nothing sent). A bot's message:
+    window only (WINDOW_CLOSED otherwise, nothing sent) and only to a
+    contact who has not opted out of the channel (NO_CONSENT). A bot's message:
     no author, so it ends no wait and is no first response."""
     canned = await CannedResponse.filter(workspace_id=conversation.workspace_id, short_code=code).first()
     if canned is None:
@@ -186,6 +188,7 @@ async def _send_canned(
             f"last message): the canned response /{code} was not sent; only a template may go now.",
         )
     body = check_body(inbox.channel, canned.body, ["shortCode"])
+    await require_consent(conversation.contact_id, inbox.channel, ["shortCode"])
     await conversations.add_message(
         ctx.actor,
         conversation,

@@ -68,8 +68,8 @@ async def add_message(
         external_id=external_id,
         client_message_id=client_message_id,
         content_type=content_type,
-        attachments=attachments,
-        channel_data=channel_data,
+        attachments=attachments or None,
+        channel_data=channel_data or None,
         at=at,
     )
     if kind in ("TEXT", "TEMPLATE"):

@@ -26,6 +26,7 @@ from tortoise.expressions import Q
 from revgraph.models.chatbot import BotFlow
 from revgraph.models.crm import Contact
 from revgraph.models.inbox import Conversation, Inbox, Message
+from revgraph.resolvers import consent
 from revgraph.resolvers.contacts import set_name, set_phone
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import AuthError, DomainError
@@ -179,11 +180,13 @@ async def receive(
     channel_data: dict[str, Any] | None = None,
     keep: Callable[[Message], Awaitable[None]] | None = None,
 ) -> Received:
-    """Store one inbound message (see the module's rules). Runs its own
-    transaction. A channel that threads (e-mail) names the conversation the
-    message answers in `thread_id`: it joins it while it is unresolved,
-    whoever wrote it; `keep` stores the channel's own rows for the message
-    (the e-mail's source) in the same transaction."""
+    """Store one inbound message (see the module's rules) and its part of
+    the consent ledger (resolvers/consent.py: a first message opts the
+    contact in, a keyword out or back in, acknowledged by a QUEUED reply).
+    Runs its own transaction. A channel that threads (e-mail) names the
+    conversation the message answers in `thread_id`: it joins it while it
+    is unresolved, whoever wrote it; `keep` stores the channel's own rows
+    for the message (the e-mail's source) in the same transaction."""
     existing = await _stored(inbox.id, external_id)
     if existing is not None:
         return existing
@@ -226,6 +229,19 @@ async def receive(
             )
             if keep is not None:
                 await keep(message)
+            keyword = await consent.on_inbound(actor, contact, inbox.channel, body, message.id)
+            if keyword is not None:
+                await add_message(
+                    actor,
+                    conversation,
+                    kind="TEXT",
+                    direction="OUTBOUND",
+                    status="QUEUED",
+                    body=keyword.reply,
+                    at=datetime.now(UTC),
+                    author_label="consent",
+                    summary=f"Acknowledged {keyword.word} in conversation #{conversation.number}",
+                )
     except IntegrityError:
         # The same provider id arrived concurrently and committed first.
         existing = await _stored(inbox.id, external_id)

@@ -1,6 +1,8 @@
 """Replies: what agents write in a conversation. Free text goes only inside
 the channel's reply window (WINDOW_CLOSED otherwise, and nothing is
-stored); templates always go; NOTEs are private and never sent. A
+stored); templates go at any time; nothing goes to a contact who opted out
+of the channel (NO_CONSENT, resolvers/consent.py); NOTEs are private and
+never sent. A
 client's retry with the same clientMessageId gets the first message back
 and sends nothing. Outbound messages are QUEUED in the transaction and
 handed to the channel's sender after commit (resolvers/inbox/senders.py)."""
@@ -15,6 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from revgraph.models.inbox import Conversation, Inbox, Message, MessageTemplate
+from revgraph.resolvers.consent import require_consent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError
@@ -105,6 +108,7 @@ async def send_message(ctx: Context, values: dict[str, Any]) -> Sent:
                     "The reply window is closed (24 h after the contact's last message): send a template.",
                     ["input", "body"],
                 )
+            await require_consent(conversation.contact_id, inbox.channel, ["input", "conversationId"])
             message = await _outbound(
                 ctx,
                 conversation,
@@ -181,6 +185,8 @@ async def send_template(ctx: Context, values: dict[str, Any]) -> Sent:
                 ["input", "templateName"],
             )
         body = fill_template(template.body, variables, ["input", "variables"])
+        channel = await Inbox.filter(id=conversation.inbox_id).values_list("channel", flat=True)
+        await require_consent(conversation.contact_id, channel[0], ["input", "conversationId"])
         message = await _outbound(
             ctx,
             conversation,

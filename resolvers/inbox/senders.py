@@ -11,12 +11,19 @@ idempotent: a message that is no longer QUEUED is left alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from tortoise.expressions import Q
 
 from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
 from revgraph.resolvers.settings import Settings
+
+# Longer than any provider's send may take (the WhatsApp timeout is 15 s):
+# a process that dies mid-send frees its message after this.
+SEND_LEASE = timedelta(minutes=2)
 
 
 @dataclass
@@ -66,8 +73,22 @@ async def deliver(settings: Settings, message_id: int) -> str | None:
     sender = SENDERS.get(inbox.channel)
     if sender is None:
         return None
+    # One send in flight per message: a retry chain and the outbound sweep
+    # may both hold its id, and the contact must get it once.
+    now = datetime.now(UTC)
+    claimed = (
+        await Message.filter(id=message_id, status="QUEUED")
+        .filter(Q(send_lease_until__isnull=True) | Q(send_lease_until__lt=now))
+        .update(send_lease_until=now + SEND_LEASE)
+    )
+    if not claimed:
+        return None
     conversation = await Conversation.get(id=message.conversation_id)
-    result = await sender.send(settings, inbox, conversation, message)
+    try:
+        result = await sender.send(settings, inbox, conversation, message)
+    except BaseException:
+        await Message.filter(id=message_id).update(send_lease_until=None)
+        raise
     status = "FAILED" if result.error else "SENT"
     return await set_status(
         message_id,

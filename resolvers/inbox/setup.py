@@ -10,7 +10,7 @@ subscribers when a state moved (conversation.sla_changed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -19,7 +19,7 @@ from revgraph.models.distribution import Queue
 from revgraph.models.identity import Workspace
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers import loaders
-from revgraph.resolvers.channels.email.settings import email_settings
+from revgraph.resolvers.channels.credentials import check_channel_settings
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -49,11 +49,6 @@ INBOX_FIELDS = {
     "sla_policy_id": ("slaPolicyId", "SLA policy"),
     "settings": ("settings", "settings"),
     "channel_address": ("channelAddress", "address"),
-}
-# Channels whose settings have a shape: checked, and naming the inbox's
-# address on its channel (Inbox.channel_address, unique per channel).
-CHANNEL_SETTINGS: dict[str, Callable[[dict[str, Any], list[str]], tuple[dict[str, Any], str | None]]] = {
-    "EMAIL": email_settings,
 }
 
 
@@ -190,11 +185,10 @@ def _settings(ctx: Context, value: Any, channel: str) -> tuple[dict[str, Any], s
         raise DomainError("INVALID", "settings must be a JSON object.", field)
     if value:
         check_custom_fields(value, field, ctx.settings.limits, what="settings")
-    shape = CHANNEL_SETTINGS.get(channel)
-    if shape is not None and value:
+    if value:
         # Empty: the inbox exists but is not connected yet (no address).
-        return shape(value, field)
-    return value or {}, None
+        return check_channel_settings(channel, value, field)
+    return {}, None
 
 
 async def _address_free(inbox: Inbox) -> None:
@@ -215,7 +209,7 @@ def _address_taken(inbox: Inbox) -> DomainError:
     return DomainError(
         "DUPLICATE",
         f"Another {inbox.channel} inbox already uses {inbox.channel_address}.",
-        ["input", "settings", "address"],
+        ["input", "settings", "phoneNumberId" if inbox.channel == "WHATSAPP" else "address"],
     )
 
 

@@ -179,6 +179,48 @@ class Message(Node):
         row = await loaders.users(ctx_for(self, info)).load(self.row.author_id)
         return User.of(row) if row else None
 
+    @strawberry.field(
+        description='What the channel carried: "text", or the channel\'s own type ("image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "unsupported" on WhatsApp). The body always reads on its own (a caption, or a label such as "[imagem]").'
+    )
+    def content_type(self) -> str:
+        return self.row.content_type or "text"
+
+    @strawberry.field(
+        description="Files it carried, in order: the provider's media ids and what it said of them (the files stay at the provider)."
+    )
+    def attachments(self) -> list[MessageAttachment]:
+        return [MessageAttachment.of(item) for item in self.row.attachments or [] if isinstance(item, dict)]
+
+    @strawberry.field(
+        description="Why the provider refused it (status FAILED): its error code, title and message, as the provider said; null otherwise."
+    )
+    def error(self) -> str | None:
+        return self.row.error if self.row.status == "FAILED" else None
+
+
+@strawberry.type(description="A file a message carried, as its channel described it.")
+class MessageAttachment:
+    kind: str = strawberry.field(description='"image", "audio", "video", "document", "sticker", "file"...')
+    media_id: str | None = strawberry.field(
+        description="The provider's id of the file (WhatsApp: the media id)."
+    )
+    name: str | None = strawberry.field(description="Its file name, when the sender gave one.")
+    mime_type: str | None = strawberry.field(description='Its MIME type, e.g. "image/jpeg".')
+    size: int | None = strawberry.field(description="Its size in bytes, when known.")
+    sha256: str | None = strawberry.field(description="The provider's SHA-256 of the file, when given.")
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> MessageAttachment:
+        size = item.get("size")
+        return cls(
+            kind=str(item.get("kind") or "file"),
+            media_id=item.get("mediaId"),
+            name=item.get("name"),
+            mime_type=item.get("mimeType"),
+            size=size if isinstance(size, int) else None,
+            sha256=item.get("sha256"),
+        )
+
 
 def _conversations(ctx: Context) -> loaders.BatchLoader:
     from revgraph.models.inbox import Conversation as Row

@@ -470,3 +470,26 @@ async def test_older_messages_load_above_the_thread(
     await expect(thread.locator(".message").first).to_contain_text("Mensagem 00")
     await expect(thread.locator(".message").last).to_contain_text("Mensagem 52")
     await expect(thread.get_by_role("button", name="Carregar mensagens anteriores")).to_be_hidden()
+
+
+async def test_a_reply_the_channel_could_not_deliver_shows_why_live(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given an agent on a WhatsApp inbox that is not connected yet, and a customer's message
+    agent, inbox = await given_an_agent_with_an_inbox(gql, workspace, channel="WHATSAPP", name="WhatsApp")
+    received = await receive(gql, workspace.token, inbox["id"], body="Oi, tudo bem?")
+    conversation_id = received["conversation"]["id"]
+    page = await inbox_page(open_page, server, agent, f"#/inbox/{conversation_id}")
+    thread = page.locator(".thread-pane")
+    await expect(thread.locator(".message.inbound")).to_contain_text("Oi, tudo bem?")
+
+    # when she replies
+    await thread.get_by_role("textbox", name="Resposta").fill("Olá! Posso ajudar?")
+    await thread.get_by_role("button", name="Enviar", exact=True).click()
+
+    # then the reply turns "falhou" live, saying why in Portuguese
+    reply = thread.locator(".message.outbound")
+    await expect(reply.locator(".delivery")).to_have_text("falhou")
+    await expect(reply.locator(".delivery-error")).to_contain_text(
+        "Não entregue: A caixa de entrada do WhatsApp não está conectada"
+    )

@@ -136,7 +136,7 @@ async def test_an_admin_creates_a_whatsapp_inbox_and_every_member_reads_it(gql, 
         queueId=queue["id"],
         slaPolicyId=policy["id"],
         businessHours=HOURS,
-        settings={"phoneNumberId": "1055", "accessToken": SECRET},
+        settings=_whatsapp(SECRET),
     )
     # then it routes through the queue under the policy, with a 24-hour window
     assert (inbox["name"], inbox["channel"], inbox["replyWindowHours"]) == ("WhatsApp Vendas", "WHATSAPP", 24)
@@ -307,6 +307,15 @@ async def test_a_bad_update_is_refused_on_its_field_and_changes_nothing(gql, wor
     assert [e["kind"] for e in await events_of("inbox.")] == ["inbox.created"]
 
 
+def _whatsapp(secret: str) -> dict[str, str]:
+    return {
+        "phoneNumberId": "1065403522",
+        "accessToken": secret,
+        "appSecret": secret + "-app",
+        "verifyToken": secret + "-v",
+    }
+
+
 async def test_settings_are_written_and_never_read_back(gql, workspace):
     # the API has no field that returns them
     fields = (await gql.ok(INBOX_TYPE, token=workspace.token))["__type"]["fields"]
@@ -314,18 +323,18 @@ async def test_settings_are_written_and_never_read_back(gql, workspace):
     # given an inbox created with credentials, then given new ones
     created = await gql(
         CREATE_INBOX,
-        {"input": {"name": "WhatsApp", "channel": "WHATSAPP", "settings": {"accessToken": SECRET}}},
+        {"input": {"name": "WhatsApp", "channel": "WHATSAPP", "settings": _whatsapp(SECRET)}},
         token=workspace.token,
     )
     inbox_id = created["data"]["createInbox"]["inbox"]["id"]
     rotated = await gql(
         UPDATE_INBOX,
-        {"id": inbox_id, "input": {"settings": {"accessToken": SECRET + "-2", "appSecret": SECRET + "-app"}}},
+        {"id": inbox_id, "input": {"settings": _whatsapp(SECRET + "-2")}},
         token=workspace.token,
     )
     # then they are stored (replaced whole) ...
     row = await InboxRow.get(id=decode_id(inbox_id)[1])
-    assert row.settings == {"accessToken": SECRET + "-2", "appSecret": SECRET + "-app"}
+    assert row.settings == _whatsapp(SECRET + "-2")
     # ... but no answer, read or event carries them
     answers = [
         created,

@@ -78,6 +78,14 @@ OWNED = [
         "createTask", "input.contactId", "contact", lambda m, h: {"input": {"title": "Ligar", "contactId": h}}
     ),
     Case("createTask", "input.dealId", "deal", lambda m, h: {"input": {"title": "Ligar", "dealId": h}}),
+    Case(
+        "recordConsent",
+        "input.contactId",
+        "contact",
+        lambda m, h: {
+            "input": {"contactId": h, "channel": "WHATSAPP", "granted": False, "source": "telefone"}
+        },
+    ),
     Case("completeTask", "id", "task", by_id),
     Case(
         "createDeal",

@@ -106,6 +106,7 @@ SIGNATURES = {
     "resolveConversation": "id: ID!",
     "reopenConversation": "id: ID!",
     "snoozeConversation": "id: ID!, until: DateTime!",
+    "recordConsent": "input: RecordConsentInput!",
 }
 
 

@@ -11,7 +11,7 @@ export const CONVERSATION = `
 `;
 
 export const MESSAGE = `
-  id kind direction body templateName status clientMessageId at authorLabel
+  id kind direction body templateName status error clientMessageId at authorLabel
   author { id name }
 `;
 

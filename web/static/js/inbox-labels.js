@@ -54,6 +54,7 @@ export const TI = {
   variable: (n) => `Variável {{${n}}}`,
   sendTemplate: "Enviar modelo",
   templateSent: (name) => `Modelo: ${name}`,
+  sendFailed: (error) => `Não entregue: ${error}`,
   transferTitle: "Transferir conversa",
   toPerson: "Para uma pessoa",
   toQueue: "Para uma fila",

@@ -216,6 +216,9 @@ export class ThreadView {
         side === "note" ? h("p", { class: "bubble-label" }, TI.privateNote) : null,
         message.kind === "TEMPLATE" ? h("p", { class: "bubble-label" }, TI.templateSent(message.templateName)) : null,
         h("p", { class: "body" }, message.body),
+        message.status === "FAILED" && message.error
+          ? h("p", { class: "delivery-error", role: "note" }, TI.sendFailed(message.error))
+          : null,
         h(
           "p",
           { class: "bubble-meta" },
