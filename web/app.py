@@ -26,6 +26,7 @@ from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.request_guard import RequestGuard
+from revgraph.web.webchat import WebchatEndpoints
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     schema = build_schema(settings)
     view = RevGraphView(schema, settings)
     capture = CaptureEndpoints(settings)
+    webchat = WebchatEndpoints(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await bus.disconnect()
             await view.aclose()
             await capture.aclose()
+            await webchat.aclose()
             await close_database()
 
     routes = [
@@ -134,6 +137,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *csat_page.routes,
         WebSocketRoute("/graphql", view),
         *capture.routes,
+        *webchat.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
     middleware = [Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)]

@@ -167,14 +167,20 @@ async def receive(
     body: str,
     external_id: str,
     at: datetime,
+    contact_id: int | None = None,
 ) -> Received:
-    """Store one inbound message (see the module's rules). Runs its own transaction."""
+    """Store one inbound message (see the module's rules). Runs its own
+    transaction. `contact_id`: a channel that knows its contact (a webchat
+    visitor's own) names it instead of the sender's e-mail or phone."""
     existing = await _stored(inbox.id, external_id)
     if existing is not None:
         return existing
     try:
         async with unit_of_work():
-            contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
+            if contact_id is not None:
+                contact = await Contact.filter(id=contact_id).select_for_update().get()
+            else:
+                contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
             conversation = (
                 await Conversation.filter(inbox_id=inbox.id, contact_id=contact.id, status__not="RESOLVED")
                 .select_for_update()

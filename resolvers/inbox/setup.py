@@ -17,6 +17,7 @@ from revgraph.models.distribution import Queue
 from revgraph.models.identity import Workspace
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers import loaders
+from revgraph.resolvers.channels.webchat import setup as webchat_setup
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -38,6 +39,10 @@ TARGETS = {
     "resolution_minutes": "resolutionMinutes",
 }
 DEFAULT_WARN_BEFORE_MINUTES = 15
+# Per channel: checks the settings its adapter reads (INVALID on the key's
+# path) and gives the inbox's address on the channel (from the settings, or
+# kept/generated: the webchat's public key), given the address it had.
+CHANNEL_SETUP = {"WEBCHAT": webchat_setup.configure}
 # An inbox's changeable columns: (API name, label in change summaries).
 INBOX_FIELDS = {
     "name": ("name", "name"),
@@ -239,6 +244,9 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
         settings=_settings(ctx, data.get("settings")),
         reply_window_hours=REPLY_WINDOWS.get(channel),
     )
+    configure = CHANNEL_SETUP.get(channel)
+    if configure is not None:
+        inbox.settings, inbox.channel_address = configure(inbox.settings, None)
     async with unit_of_work():
         await _name_free(actor.workspace_id, name, None)
         await inbox.save()
@@ -280,6 +288,12 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
     async with unit_of_work():
         inbox = await Inbox.filter(id=found.id).select_for_update().get()
         before, old_queue_id, old_policy_id = _inbox_snapshot(inbox), inbox.queue_id, inbox.sla_policy_id
+        configure = CHANNEL_SETUP.get(inbox.channel)
+        if configure is not None and "settings" in new:
+            new["settings"], address = configure(new["settings"], inbox.channel_address)
+            if address != inbox.channel_address:
+                inbox.channel_address = address
+                await inbox.save(update_fields=["channel_address"])
         columns = [column for column, value in new.items() if getattr(inbox, column) != value]
         if not columns:
             return inbox

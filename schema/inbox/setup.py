@@ -19,6 +19,7 @@ from revgraph.resolvers.inbox import setup, templates
 from revgraph.resolvers.inbox.business_hours import MAX_HOLIDAYS, MAX_INTERVALS
 from revgraph.schema.common import Date, Node, UserError, ctx_of, input_dict, payload_mutation, query
 from revgraph.schema.deals import ctx_for
+from revgraph.schema.inbox.webchat import WebchatWidget, widget_of
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 from revgraph.schema.queues import Queue
 
@@ -156,6 +157,12 @@ class Inbox(Node):
             MessageTemplate(name=r.name, language=r.language, body=r.body, variable_count=r.variable_count)
             for r in rows
         ]
+
+    @strawberry.field(
+        description="WEBCHAT inboxes: the widget's public key, snippet and settings; null for other channels and for anyone but administrators."
+    )
+    def webchat(self, info: Info) -> WebchatWidget | None:
+        return widget_of(info, self.row)
 
     @classmethod
     def of(cls, row: Any, ctx: Context | None = None) -> Inbox:
