@@ -34,6 +34,8 @@ class Visitor:
         self.socket = socket
         self.ready = ready
         self.token: str = ready["token"]
+        # clientMessageIds this socket sent: the stream echoes them back.
+        self.sent: set[str] = set()
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(frame))
@@ -53,6 +55,7 @@ class Visitor:
     async def write(self, body: str, client_message_id: str | None = None, **more: Any) -> dict[str, Any]:
         """Send a message; its `accepted` frame (or the `error`)."""
         client_message_id = client_message_id or uuid.uuid4().hex
+        self.sent.add(client_message_id)
         await self.send({"type": "message", "clientMessageId": client_message_id, "body": body, **more})
         while True:
             frame = await self.frame()
@@ -63,7 +66,8 @@ class Visitor:
         return (await self.frame_of("message", timeout))["message"]
 
     async def nothing_for(self, seconds: float, kind: str = "message") -> None:
-        """No frame of this type arrives within `seconds`."""
+        """No frame of this type arrives within `seconds` (but the echoes of
+        this socket's own messages)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while loop.time() < deadline:
@@ -71,7 +75,8 @@ class Visitor:
                 frame = await self.frame(deadline - loop.time())
             except TimeoutError:
                 return
-            assert frame["type"] != kind, frame
+            echo = frame.get("message", {}).get("clientMessageId") in self.sent
+            assert frame["type"] != kind or echo, frame
 
 
 def socket_url(server: Any, public_key: str) -> str:
@@ -80,11 +85,19 @@ def socket_url(server: Any, public_key: str) -> str:
 
 @asynccontextmanager
 async def visit(
-    server: Any, public_key: str, token: str | None = None, *, origin: str | None = None, **hello: Any
+    server: Any,
+    public_key: str,
+    token: str | None = None,
+    *,
+    origin: str | None = None,
+    headers: dict[str, str] | None = None,
+    **hello: Any,
 ) -> AsyncIterator[Visitor]:
     """A visitor's socket, past hello and ready."""
-    headers = {"Origin": origin} if origin else None
-    async with websockets.connect(socket_url(server, public_key), additional_headers=headers) as socket:
+    all_headers = {**(headers or {}), **({"Origin": origin} if origin else {})}
+    async with websockets.connect(
+        socket_url(server, public_key), additional_headers=all_headers or None
+    ) as socket:
         await socket.send(json.dumps({"type": "hello", "token": token, **hello}))
         ready = json.loads(await asyncio.wait_for(socket.recv(), 10))
         assert ready["type"] == "ready", ready
