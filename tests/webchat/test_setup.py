@@ -5,8 +5,6 @@ the inbox's allowed sites; the socket refused to other sites' pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
