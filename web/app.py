@@ -151,4 +151,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.schema = schema
+    app.state.webchat = webchat
     return app

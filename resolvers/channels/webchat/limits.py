@@ -5,9 +5,12 @@ With REVGRAPH_REDIS_URL the counts are shared by every server process;
 without it, or while Redis is unreachable, this process counts alone (an
 outage of the limiter must not take the chat down).
 
-Open sockets are leases in a sorted set (member: the socket, score: when
-its lease ends) renewed while the socket lives, so a process that dies
-without closing its sockets frees their places within a lease."""
+The per-minute counts are the attempt throttle's counters
+(resolvers/attempt_limits.py): reserved atomically across processes, and a
+refused attempt does not count. Open sockets are leases in a sorted set
+(member: the socket, score: when its lease ends) renewed while the socket
+lives, so a process that dies without closing its sockets frees their
+places within a lease."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from revgraph.resolvers.attempt_limits import AttemptThrottle, Counter
+from revgraph.resolvers.rate_limit import REDIS_RETRY_SECONDS, limiter_redis
 from revgraph.resolvers.settings import Limits, Settings
 
 log = logging.getLogger(__name__)
@@ -26,8 +31,6 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 90.0
 RENEW_SECONDS = 30.0
 WINDOW_SECONDS = 60
-REDIS_RETRY_SECONDS = 5.0
-REDIS_TIMEOUT_SECONDS = 0.5
 
 # Drop expired leases, count, and take a place if one is free: atomically,
 # so two processes never both take the last place.
@@ -57,17 +60,10 @@ class VisitorLimits:
     def __init__(self, settings: Settings) -> None:
         self.limits: Limits = settings.limits
         self.prefix = f"{settings.redis_prefix}:webchat"
-        self._redis: aioredis.Redis | None = None
-        if settings.redis_url:
-            self._redis = aioredis.from_url(
-                settings.redis_url,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
+        self._redis = limiter_redis(settings)
         self._redis_down_until = 0.0
         self._leases: dict[str, dict[str, float]] = {}
-        self._counts: dict[str, int] = {}
-        self._window = -1
+        self.counts = AttemptThrottle(settings)
 
     def _redis_up(self) -> aioredis.Redis | None:
         if self._redis is not None and time.time() >= self._redis_down_until:
@@ -80,42 +76,26 @@ class VisitorLimits:
 
     # ---------------------------------------------------------------- counts
 
-    async def _count(self, name: str) -> int:
-        """Add one to this minute's count of `name` and return it."""
-        window = int(time.time() // WINDOW_SECONDS)
-        key = f"{self.prefix}:count:{name}:{window}"
-        redis = self._redis_up()
-        if redis is not None:
-            try:
-                async with redis.pipeline(transaction=True) as pipe:
-                    pipe.incr(key)
-                    pipe.expire(key, WINDOW_SECONDS * 2)
-                    count, _ = await pipe.execute()
-                return int(count)
-            except (RedisError, OSError) as exc:
-                self._redis_failed(exc)
-        if window != self._window:
-            self._counts.clear()
-            self._window = window
-        self._counts[key] = self._counts.get(key, 0) + 1
-        return self._counts[key]
-
     async def connect(self, ip: str) -> Refusal | None:
         """A new socket from `ip`: within the new sockets per minute?"""
-        if await self._count(f"connect:{ip}") > self.limits.webchat_connects_per_ip_per_minute:
-            return TOO_MANY_CONNECTS
-        return None
+        limit = self.limits.webchat_connects_per_ip_per_minute
+        reservation, _ = await self.counts.reserve([Counter(f"webchat:connect:{ip}", limit, WINDOW_SECONDS)])
+        return TOO_MANY_CONNECTS if reservation is None else None
 
     async def message(self, ip: str, visitor_key: str) -> Refusal | None:
         """A visitor's message: within the IP's and the visitor's messages per minute?"""
-        by_ip = await self._count(f"message-ip:{ip}")
-        by_visitor = await self._count(f"message-visitor:{visitor_key}")
-        if (
-            by_ip > self.limits.webchat_messages_per_ip_per_minute
-            or by_visitor > self.limits.webchat_messages_per_visitor_per_minute
-        ):
-            return TOO_MANY_MESSAGES
-        return None
+        counters = [
+            Counter(
+                f"webchat:message-ip:{ip}", self.limits.webchat_messages_per_ip_per_minute, WINDOW_SECONDS
+            ),
+            Counter(
+                f"webchat:message-visitor:{visitor_key}",
+                self.limits.webchat_messages_per_visitor_per_minute,
+                WINDOW_SECONDS,
+            ),
+        ]
+        reservation, _ = await self.counts.reserve(counters)
+        return TOO_MANY_MESSAGES if reservation is None else None
 
     # ---------------------------------------------------------------- leases
 
@@ -184,5 +164,6 @@ class VisitorLimits:
         await self._release(f"ip:{ip}", member)
 
     async def aclose(self) -> None:
+        await self.counts.aclose()
         if self._redis is not None:
             await self._redis.aclose()

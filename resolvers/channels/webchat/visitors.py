@@ -94,6 +94,13 @@ async def identify_of(visit: Visit) -> dict[str, str | None]:
     return {"name": visitor.name if visitor else None, "email": visitor.email if visitor else None}
 
 
+async def _locked_visitor(visit: Visit) -> WebchatVisitor:
+    """The visitor's row, held until the caller's transaction ends."""
+    return (
+        await WebchatVisitor.filter(inbox_id=visit.inbox.id, key=visit.visitor_key).select_for_update().get()
+    )
+
+
 async def _ensure_visitor(visit: Visit) -> None:
     """The visitor's row exists (created in its own statement: a race
     between two of the visitor's tabs leaves one row)."""
@@ -117,11 +124,7 @@ async def identify(visit: Visit, values: dict[str, Any]) -> dict[str, str | None
     email = normalize_email(raw_email, ["email"]) if raw_email and raw_email.strip() else None
     await _ensure_visitor(visit)
     async with unit_of_work():
-        visitor = (
-            await WebchatVisitor.filter(inbox_id=visit.inbox.id, key=visit.visitor_key)
-            .select_for_update()
-            .get()
-        )
+        visitor = await _locked_visitor(visit)
         visitor.name = name or visitor.name
         visitor.email = email or visitor.email
         await visitor.save(update_fields=["name", "email", "last_seen_at"])
@@ -182,11 +185,7 @@ async def _own_contact(visit: Visit) -> int:
     unowned, source "webchat", named and mailed from what they typed."""
     await _ensure_visitor(visit)
     async with unit_of_work():
-        visitor = (
-            await WebchatVisitor.filter(inbox_id=visit.inbox.id, key=visit.visitor_key)
-            .select_for_update()
-            .get()
-        )
+        visitor = await _locked_visitor(visit)
         contact = await _live_contact(visitor.contact_id)
         if contact is None:
             contact = Contact(workspace_id=visit.workspace_id, source="webchat")
