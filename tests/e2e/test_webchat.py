@@ -126,7 +126,7 @@ async def talk(
         thread = agent_page.locator(".thread-pane")
         await expect(thread.locator(".message.inbound")).to_contain_text("Rua Augusta")
         box = thread.get_by_role("textbox", name="Resposta")
-        await box.fill("Está sim, Joana! Quer agendar uma visita?")
+        await box.fill("Está sim, Joana! Quer agendar uma visita? Fotos: https://imoveis.example/augusta.")
         await thread.get_by_role("button", name="Enviar", exact=True).click()
         await expect(thread.locator(".message.outbound")).to_have_count(1)
 
@@ -134,6 +134,10 @@ async def talk(
         reply = chat.locator("li.agent")
         await expect(reply).to_contain_text("Está sim, Joana! Quer agendar uma visita?")
         await expect(reply.locator("small")).to_contain_text("Ana")
+        # (its address is a link that opens apart, without the trailing full stop)
+        link = reply.get_by_role("link", name="https://imoveis.example/augusta")
+        await expect(link).to_have_attribute("href", "https://imoveis.example/augusta")
+        await expect(link).to_have_attribute("rel", "noopener noreferrer")
 
         # when the visitor leaves and comes back later
         await site.reload()

@@ -186,3 +186,41 @@ async def test_what_a_visitor_says_of_themselves_goes_on_their_own_contact(gql, 
 
     found = await read_conversation(gql, workspace.token, conversation["id"])
     assert found["contact"]["email"] is None
+
+
+async def test_webchat_inboxes_made_before_the_widget_get_their_key_from_migration_0021(
+    gql, workspace, server
+):
+    import importlib
+
+    from tortoise import connections
+
+    from revgraph.models.inbox import Inbox
+    from revgraph.resolvers.ids import decode_id
+
+    # given a WEBCHAT and an API inbox as they were before migration 0021 (no key)
+    webchat = await webchat_inbox(gql, workspace.token, name="Antigo")
+    api = await gql.ok(CREATE_INBOX, {"input": {"name": "API", "channel": "API"}}, token=workspace.token)
+    webchat_pk = decode_id(webchat["id"])[1]
+    api_pk = decode_id(api["createInbox"]["inbox"]["id"])[1]
+    await Inbox.filter(id=webchat_pk).update(channel_address=None)
+    assert [r["webchat"] for r in (await gql.ok(WEBCHAT_INBOX, token=workspace.token))["inboxes"]] == [
+        None,
+        None,
+    ]
+
+    # when the migration's data step runs
+    class Editor:
+        client = connections.get("default")
+
+    migration = importlib.import_module("revgraph.models.migrations.0021_webchat")
+    await migration.give_webchat_keys(None, Editor())
+
+    # then the WEBCHAT inbox has a new key its administrators read, and the API inbox none
+    rows = (await gql.ok(WEBCHAT_INBOX, token=workspace.token))["inboxes"]
+    widget = next(r for r in rows if r["id"] == webchat["id"])["webchat"]
+    assert len(widget["publicKey"]) >= 32
+    assert widget["publicKey"] != webchat["webchat"]["publicKey"]
+    assert (await Inbox.get(id=api_pk)).channel_address is None
+    async with visit(server, widget["publicKey"]) as visitor:
+        assert visitor.ready["type"] == "ready"

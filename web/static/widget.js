@@ -80,7 +80,7 @@
     "ol{list-style:none;margin:0;padding:10px 14px;flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:6px}" +
     "li{max-width:80%;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}" +
     "li.visitor{align-self:flex-end;background:var(--rg-color,#1F6FEB);color:#fff}li.agent{align-self:flex-start;background:#eceff3}" +
-    "li small{display:block;font-size:11px;opacity:.75;margin-top:2px}li.failed{background:#fde7e7;color:#8a1c1c}" +
+    "li a{color:inherit}li small{display:block;font-size:11px;opacity:.75;margin-top:2px}li.failed{background:#fde7e7;color:#8a1c1c}" +
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e3e6ea}form.identify{flex-wrap:wrap}" +
     "form.identify p{margin:0;width:100%;font-size:13px}form[hidden]{display:none}" +
     "input,textarea{flex:1;min-width:0;border:1px solid #c9ced6;border-radius:8px;padding:8px;font-size:14px;resize:none}" +
@@ -144,12 +144,24 @@
     var items = state.messages.map(function (m) {
       var who = m.from === "visitor" ? T.you : (m.author || T.agent);
       var note = m.failed ? T.failed + (m.failed === true ? "" : ": " + m.failed) : m.pending ? T.sending : time(m.at);
-      return el("li", { class: m.from + (m.failed ? " failed" : ""), "data-message-id": m.id || "" }, [
-        document.createTextNode(m.body), el("small", { text: who + " · " + note }),
-      ]);
+      var parts = linked(m.body);
+      parts.push(el("small", { text: who + " · " + note }));
+      return el("li", { class: m.from + (m.failed ? " failed" : ""), "data-message-id": m.id || "" }, parts);
     });
     list.replaceChildren.apply(list, items);
     list.scrollTop = list.scrollHeight;
+  }
+  // Text with its http(s) addresses as links (a survey link, a listing):
+  // built node by node, so a message can never inject markup.
+  function linked(body) {
+    var parts = [], last = 0, found, pattern = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g;
+    while ((found = pattern.exec(body))) {
+      if (found.index > last) parts.push(document.createTextNode(body.slice(last, found.index)));
+      parts.push(el("a", { href: found[0], target: "_blank", rel: "noopener noreferrer", text: found[0] }));
+      last = found.index + found[0].length;
+    }
+    if (last < body.length) parts.push(document.createTextNode(body.slice(last)));
+    return parts;
   }
   function setStatus(textValue) { status.textContent = textValue || ""; }
 
