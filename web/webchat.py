@@ -13,8 +13,9 @@ The visitor socket speaks JSON text frames:
   agent's, live), `accepted {clientMessageId, message}`, `identified`,
   `error {code, field, message, clientMessageId?}`, `pong`.
 Close codes: 4400 bad frame, 4401 invalid visitor token, 4403 origin not
-allowed, 4404 unknown inbox, 4408 no hello in time, 4429 rate limited,
-1009 frame too big."""
+allowed, 4404 unknown inbox, 4408 no hello in time, 4429 rate limited
+(messages, other frames, sockets), 1009 frame too big, 1011 server error,
+1012 the server is restarting."""
 
 from __future__ import annotations
 
@@ -121,6 +122,10 @@ class WebchatEndpoints:
                 await websocket.close(closing.refusal.code, closing.refusal.reason)
         except WebSocketDisconnect:
             pass
+        except Exception:
+            log.exception("webchat visitor socket failed")
+            with contextlib.suppress(Exception):
+                await websocket.close(1011, "internal error")
 
     async def _visit(self, websocket: WebSocket, ip: str) -> None:
         inbox = await visitors.inbox_by_key(websocket.query_params.get("inbox"))
@@ -244,14 +249,18 @@ class VisitorSession:
 
     async def _handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
+        if kind not in ("message", "identify", "ack", "ping"):
+            raise Closed(Refusal(4400, f"unknown frame type {str(kind)[:40]!r}"))
+        limits = self.endpoints.limits
+        if kind == "message":
+            refused = await limits.message(self.ip, self.visit.visitor_key)
+        else:
+            refused = await limits.control_frame(self.visit.visitor_key)
+        if refused is not None:
+            raise Closed(refused)
         if kind == "ping":
             await self.send({"type": "pong"})
             return
-        if kind not in ("message", "identify", "ack"):
-            raise Closed(Refusal(4400, f"unknown frame type {str(kind)[:40]!r}"))
-        refused = await self.endpoints.limits.message(self.ip, self.visit.visitor_key)
-        if refused is not None:
-            raise Closed(refused)
         try:
             if kind == "message":
                 await self._message(frame)

@@ -99,3 +99,24 @@ async def _closed(visitor: Any) -> tuple[int, str]:
     except ConnectionClosed as closed:
         assert closed.rcvd is not None
         return closed.rcvd.code, closed.rcvd.reason
+
+
+async def test_acknowledgements_have_their_own_budget_and_do_not_use_up_messages(
+    gql, workspace, private_server
+):
+    from revgraph.resolvers.channels.webchat.limits import CONTROL_FRAMES_PER_MINUTE
+
+    limited = await private_server(limits={"webchat_messages_per_visitor_per_minute": 2})
+    inbox = await webchat_inbox(gql, workspace.token)
+    async with visit(limited, inbox["webchat"]["publicKey"]) as visitor:
+        # a widget acknowledging many replies still has its messages
+        for _ in range(10):
+            await visitor.send({"type": "ack", "messageIds": ["TWVzc2FnZToxMjM0NQ"], "status": "DELIVERED"})
+        await visitor.send({"type": "ping"})
+        await visitor.frame_of("pong")
+        assert (await visitor.write("um"))["type"] == "accepted"
+        assert (await visitor.write("dois"))["type"] == "accepted"
+        # but a flood of them is closed like a flood of messages
+        for _ in range(CONTROL_FRAMES_PER_MINUTE):
+            await visitor.send({"type": "ping"})
+        assert await _closed(visitor) == (4429, "too many frames per minute")

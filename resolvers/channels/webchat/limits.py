@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 90.0
 RENEW_SECONDS = 30.0
 WINDOW_SECONDS = 60
+# Frames that are not messages (acknowledgements, identify, ping) a visitor
+# may send in a minute: an ack follows each reply the widget gets, so they
+# have a budget of their own, well above what a live chat sends.
+CONTROL_FRAMES_PER_MINUTE = 120
 
 # Drop expired leases, count, and take a place if one is free: atomically,
 # so two processes never both take the last place.
@@ -54,6 +58,7 @@ class Refusal:
 TOO_MANY_SOCKETS = Refusal(4429, "too many open connections")
 TOO_MANY_CONNECTS = Refusal(4429, "too many connections per minute")
 TOO_MANY_MESSAGES = Refusal(4429, "too many messages per minute")
+TOO_MANY_FRAMES = Refusal(4429, "too many frames per minute")
 
 
 class VisitorLimits:
@@ -96,6 +101,12 @@ class VisitorLimits:
         ]
         reservation, _ = await self.counts.reserve(counters)
         return TOO_MANY_MESSAGES if reservation is None else None
+
+    async def control_frame(self, visitor_key: str) -> Refusal | None:
+        """An acknowledgement, identify or ping: within the visitor's control frames per minute?"""
+        counter = Counter(f"webchat:control:{visitor_key}", CONTROL_FRAMES_PER_MINUTE, WINDOW_SECONDS)
+        reservation, _ = await self.counts.reserve([counter])
+        return TOO_MANY_FRAMES if reservation is None else None
 
     # ---------------------------------------------------------------- leases
 
