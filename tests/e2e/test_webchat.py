@@ -139,12 +139,26 @@ async def talk(
         await expect(link).to_have_attribute("href", "https://imoveis.example/augusta")
         await expect(link).to_have_attribute("rel", "noopener noreferrer")
 
+        # when the visitor closes the panel and the agent writes again
+        await site.get_by_role("button", name="Fechar chat").first.click()
+        await box.fill("Temos horários no sábado.")
+        await thread.get_by_role("button", name="Enviar", exact=True).click()
+        # then the reply waits on the bubble
+        bubble = site.get_by_role("button", name="Abrir chat")
+        unread = site.locator(".bubble .badge")
+        await expect(unread).to_have_text("1")
+
         # when the visitor leaves and comes back later
         await site.reload()
-        await site.get_by_role("button", name="Abrir chat").click()
+        # then the unread reply still waits on the bubble
+        await expect(unread).to_have_text("1")
+        await bubble.click()
         chat = site.get_by_role("dialog", name="Fale conosco")
-        # then the conversation is where it was, and what she writes joins it
-        await expect(chat.locator("li")).to_have_count(2)
+        # and the conversation is where it was, and what she writes joins it
+        await expect(chat.locator("li")).to_have_count(3)
+        await expect(chat.locator("li").last).to_contain_text("Temos horários no sábado.")
+        await expect(unread).to_be_hidden()
+        await expect(unread).to_have_count(1)
         await expect(chat.get_by_label("Seu nome")).to_be_hidden()
         await chat.get_by_role("textbox", name="Mensagem").fill("Sábado de manhã pode?")
         await chat.get_by_role("textbox", name="Mensagem").press("Enter")

@@ -141,6 +141,10 @@
     return isNaN(d) ? "" : d.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit" });
   }
   function render() {
+    // In time order; messages still on their way (no time yet) last.
+    state.messages.sort(function (a, b) {
+      return (a.at ? Date.parse(a.at) : Infinity) - (b.at ? Date.parse(b.at) : Infinity) || 0;
+    });
     var items = state.messages.map(function (m) {
       var who = m.from === "visitor" ? T.you : (m.author || T.agent);
       var note = m.failed ? T.failed + (m.failed === true ? "" : ": " + m.failed) : m.pending ? T.sending : time(m.at);
@@ -273,6 +277,11 @@
     var fresh = state.messages.filter(function (m) { return m.from === "agent" && m.status !== "READ" && m.status !== "DELIVERED" && m.id; });
     if (fresh.length) send({ type: "ack", messageIds: fresh.map(function (m) { return m.id; }).slice(-100), status: "DELIVERED" });
     if (state.open) markRead();
+    else {
+      // Replies that came while the visitor was away wait on the bubble.
+      state.unread = state.messages.filter(function (m) { return m.from === "agent" && m.status !== "READ"; }).length;
+      showUnread();
+    }
   }
   function failed(frame) {
     if (frame.field && frame.field[0] === "email") { setStatus(T.invalidEmail); identify.hidden = false; return; }
