@@ -224,3 +224,39 @@ async def test_webchat_inboxes_made_before_the_widget_get_their_key_from_migrati
     assert (await Inbox.get(id=api_pk)).channel_address is None
     async with visit(server, widget["publicKey"]) as visitor:
         assert visitor.ready["type"] == "ready"
+
+
+async def test_a_visitor_who_names_themselves_after_writing_renames_their_contact_on_its_timeline(
+    gql, workspace, server
+):
+    from tests.graph.documents import TIMELINE
+    from tests.inbox.support import conversation as read_conversation
+    from tests.webchat.test_visitors import agent_sees
+
+    # given a visitor who wrote without saying who they are
+    inbox = await webchat_inbox(gql, workspace.token)
+    async with visit(server, inbox["webchat"]["publicKey"]) as visitor:
+        await visitor.write("Oi")
+        [conversation] = await agent_sees(gql, workspace.token, inbox["id"])
+        placeholder = conversation["contact"]["name"]
+        assert placeholder.startswith("Visitante do site ")
+        # when they give their name and e-mail
+        await visitor.send({"type": "identify", "name": "Carlos Dias", "email": "carlos@example.com"})
+        await visitor.frame_of("identified")
+        # and later another name (the contact keeps the first: it is no longer a placeholder)
+        await visitor.send({"type": "identify", "name": "Outro Nome"})
+        await visitor.frame_of("identified")
+    # then their contact carries them, and its timeline says the visitor changed it
+    found = await read_conversation(gql, workspace.token, conversation["id"])
+    assert (found["contact"]["name"], found["contact"]["email"]) == ("Carlos Dias", "carlos@example.com")
+    events = (await gql.ok(TIMELINE, {"id": found["contact"]["id"]}, token=workspace.token))["contact"][
+        "timeline"
+    ]
+    updates = [e["node"] for e in events["edges"] if e["node"]["kind"] == "contact.updated"]
+    assert [u["data"]["changes"] for u in updates] == [
+        {
+            "name": {"from": placeholder, "to": "Carlos Dias"},
+            "email": {"from": None, "to": "carlos@example.com"},
+        }
+    ]
+    assert updates[0]["summary"] == "The webchat visitor gave their name and e-mail"

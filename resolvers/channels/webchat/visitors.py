@@ -130,27 +130,39 @@ async def identify(visit: Visit, values: dict[str, Any]) -> dict[str, str | None
         await visitor.save(update_fields=["name", "email", "last_seen_at"])
         if visitor.contact_id is not None:
             contact = await Contact.filter(id=visitor.contact_id, deleted_at=None).select_for_update().first()
-            if contact is not None:
-                await _fill_contact(contact, visitor)
+            changes = await _fill_contact(contact, visitor) if contact is not None else {}
+            if contact is not None and changes:
+                await record_event(
+                    None,
+                    visit.workspace_id,
+                    "contact.updated",
+                    f"The webchat visitor gave their {' and '.join('e-mail' if k == 'email' else k for k in changes)}",
+                    data={"changes": changes},
+                    contact_id=contact.id,
+                    actor_label=LABEL,
+                )
     return {"name": visitor.name, "email": visitor.email}
 
 
-async def _fill_contact(contact: Contact, visitor: WebchatVisitor) -> None:
+async def _fill_contact(contact: Contact, visitor: WebchatVisitor) -> dict[str, Any]:
     """What the visitor typed goes on their contact where it is missing (a
-    name over the placeholder; an e-mail no other live contact has)."""
-    changed = []
+    name over the placeholder; an e-mail no other live contact has). The
+    changes, as contact.updated names them."""
+    changes: dict[str, Any] = {}
     if visitor.name and contact.name.startswith(PLACEHOLDER) and contact.name != visitor.name:
+        changes["name"] = {"from": contact.name, "to": visitor.name}
         set_name(contact, visitor.name)
-        changed += ["name", "name_search"]
     if (
         visitor.email
         and contact.email is None
         and not await _email_taken(contact.workspace_id, visitor.email)
     ):
+        changes["email"] = {"from": None, "to": visitor.email}
         contact.email = visitor.email
-        changed.append("email")
-    if changed:
-        await contact.save(update_fields=changed)
+    if changes:
+        columns = {"name": ["name", "name_search"], "email": ["email"]}
+        await contact.save(update_fields=[c for key in changes for c in columns[key]])
+    return changes
 
 
 PLACEHOLDER = "Visitante do site"
