@@ -65,9 +65,11 @@ def verify(secret_key: str, token: object, inbox_id: int) -> VisitorToken | None
     if version != VERSION:
         return None
     expected = hmac.new(_signing_key(secret_key), f"{version}.{payload}".encode(), hashlib.sha256).digest()
+    # Compared as text: only the one canonical encoding of the signature
+    # passes (base64 decoders ignore the spare bits of the last character).
+    if not hmac.compare_digest(signature.encode(), _b64(expected).encode()):
+        return None
     try:
-        if not hmac.compare_digest(_unb64(signature), expected):
-            return None
         data = json.loads(_unb64(payload))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
