@@ -60,6 +60,12 @@ class Closed(Exception):
         self.refusal = refusal
 
 
+async def _close(websocket: WebSocket, refusal: Refusal) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(refusal.code, refusal.reason)
+
+
 class SocketSink:
     """Where the visitor hub writes a visitor's live frames (board_hub.FrameSink)."""
 
@@ -118,14 +124,12 @@ class WebchatEndpoints:
         try:
             await self._visit(websocket, ip)
         except Closed as closing:
-            with contextlib.suppress(Exception):
-                await websocket.close(closing.refusal.code, closing.refusal.reason)
+            await _close(websocket, closing.refusal)
         except WebSocketDisconnect:
             pass
         except Exception:
             log.exception("webchat visitor socket failed")
-            with contextlib.suppress(Exception):
-                await websocket.close(1011, "internal error")
+            await _close(websocket, Refusal(1011, "internal error"))
 
     async def _visit(self, websocket: WebSocket, ip: str) -> None:
         inbox = await visitors.inbox_by_key(websocket.query_params.get("inbox"))
@@ -151,9 +155,13 @@ class WebchatEndpoints:
         session = VisitorSession(self, websocket, visit, ip, lease)
         try:
             await session.run()
+        except Closed as closing:
+            # Closed before the clean-up: the visitor need not wait for it
+            # (a live feed stopped while its hub subscribes takes a while).
+            await _close(websocket, closing.refusal)
         finally:
-            await session.stop()
             await self.limits.close(ip, visit.visitor_key, lease)
+            await session.stop()
 
     async def read_frame(self, websocket: WebSocket) -> dict[str, Any]:
         """The next JSON object the visitor sent; 4400 or 1009 when it is not one."""
