@@ -17,5 +17,6 @@ MODEL_MODULES = [
     "revgraph.models.chatbot",
     "revgraph.models.consent",
     "revgraph.models.channels",
+    "revgraph.models.webchat",
     "revgraph.models.events",
 ]

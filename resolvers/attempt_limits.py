@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.rate_limit import REDIS_RETRY_SECONDS, REDIS_TIMEOUT_SECONDS
+from revgraph.resolvers.rate_limit import REDIS_RETRY_SECONDS, limiter_redis
 from revgraph.resolvers.settings import Settings
 
 if TYPE_CHECKING:
@@ -92,13 +91,8 @@ class AttemptThrottle:
     def __init__(self, settings: Settings) -> None:
         self.prefix = f"{settings.redis_prefix}:attempts"
         self._memory: dict[str, list[float]] = {}  # key -> [count, window end (monotonic)]
-        self._redis: aioredis.Redis | None = None
-        if settings.redis_url:
-            self._redis = aioredis.from_url(
-                settings.redis_url,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
+        self._redis = limiter_redis(settings)
+        if self._redis is not None:
             self._reserve = self._redis.register_script(RESERVE)
             self._release = self._redis.register_script(RELEASE)
         self._redis_down_until = 0.0

@@ -32,6 +32,19 @@ return used
 """
 
 
+def limiter_redis(settings: Settings) -> aioredis.Redis | None:
+    """The Redis client of a limiter (None without REVGRAPH_REDIS_URL):
+    short timeouts, because a limiter that waits on Redis holds up the
+    request it was meant to protect."""
+    if not settings.redis_url:
+        return None
+    return aioredis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
 @dataclass(frozen=True)
 class Budget:
     """The state of one caller's budget after a charge, as the
@@ -77,14 +90,7 @@ class RateLimiter:
         self.prefix = f"{settings.redis_prefix}:ratelimit"
         self._memory: dict[str, int] = {}
         self._memory_window = -1
-        self._redis: aioredis.Redis | None = None
-        if settings.redis_url:
-            self._redis = aioredis.from_url(
-                settings.redis_url,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
-            self._count = self._redis.register_script(COUNT_SCRIPT)
+        self._redis = limiter_redis(settings)
         self._redis_down_until = 0.0
 
     def _window(self) -> tuple[int, int]:

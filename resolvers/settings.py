@@ -34,6 +34,16 @@ INPUT_LIMITS = (
     "max_custom_fields_bytes",
     "max_custom_fields_depth",
 )
+# The webchat widget's visitors (resolvers/channels/webchat/limits.py),
+# each read from REVGRAPH_<NAME> (e.g. REVGRAPH_WEBCHAT_SOCKETS_PER_IP).
+WEBCHAT_LIMITS = (
+    "webchat_sockets_per_ip",
+    "webchat_sockets_per_visitor",
+    "webchat_connects_per_ip_per_minute",
+    "webchat_messages_per_ip_per_minute",
+    "webchat_messages_per_visitor_per_minute",
+    "webchat_max_message_chars",
+)
 # models/crm.py ContactTag.name
 TAG_COLUMN_CHARS = 64
 
@@ -195,6 +205,15 @@ class Limits:
     max_custom_field_key_chars: int = 64
     max_custom_fields_bytes: int = 16 * 1024
     max_custom_fields_depth: int = 5
+    # Webchat visitors: sockets open at once per client IP and per visitor,
+    # new sockets per IP and messages per IP and per visitor in a minute,
+    # and the characters of one message.
+    webchat_sockets_per_ip: int = 20
+    webchat_sockets_per_visitor: int = 5
+    webchat_connects_per_ip_per_minute: int = 60
+    webchat_messages_per_ip_per_minute: int = 60
+    webchat_messages_per_visitor_per_minute: int = 20
+    webchat_max_message_chars: int = 5000
 
 
 @dataclass(frozen=True)
@@ -306,7 +325,10 @@ class Settings:
             form_post_window_seconds=_int(
                 env, "REVGRAPH_FORM_POST_WINDOW_SECONDS", Limits.form_post_window_seconds
             ),
-            **{name: _int(env, f"REVGRAPH_{name.upper()}", getattr(Limits, name)) for name in INPUT_LIMITS},
+            **{
+                name: _int(env, f"REVGRAPH_{name.upper()}", getattr(Limits, name))
+                for name in (*INPUT_LIMITS, *WEBCHAT_LIMITS)
+            },
         )
         if not 1 <= limits.max_tag_chars <= TAG_COLUMN_CHARS:
             raise SettingsError(f"REVGRAPH_MAX_TAG_CHARS must be 1 to {TAG_COLUMN_CHARS} (the column's size)")

@@ -14,12 +14,14 @@ import dramatiq
 
 from revgraph.models.inbox import Message
 from revgraph.resolvers.channels.email.sender import EmailChannelSender
+from revgraph.resolvers.channels.webchat.sender import WebchatSender
 from revgraph.resolvers.inbox import conversations, routing, senders, sla
 from revgraph.resolvers.settings import Settings
 from revgraph.tasks.broker import broker
 from revgraph.tasks.runtime import DISPATCH_HOOKS
 
 log = logging.getLogger(__name__)
+senders.register_sender("WEBCHAT", WebchatSender())
 # A QUEUED message older than this was lost on its way to the sender
 # (a broker restart): the sweep sends it again.
 STALE_QUEUED = timedelta(minutes=2)

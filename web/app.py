@@ -27,6 +27,7 @@ from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
 from revgraph.web.request_guard import RequestGuard
+from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     schema = build_schema(settings)
     view = RevGraphView(schema, settings)
     capture = CaptureEndpoints(settings)
+    webchat = WebchatEndpoints(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await bus.disconnect()
             await view.aclose()
             await capture.aclose()
+            await webchat.aclose()
             await close_database()
 
     routes = [
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         WebSocketRoute("/graphql", view),
         *capture.routes,
         *WhatsAppWebhook(settings).routes,
+        *webchat.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
     middleware = [Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)]
@@ -152,4 +156,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.schema = schema
+    app.state.webchat = webchat
     return app

@@ -8,7 +8,7 @@ from tortoise import fields
 class Migration(migrations.Migration):
     """The flow chatbot: an inbox's flow versions (at most one active per
     inbox, a partial unique index) and the bot's state per conversation."""
-    dependencies = [('models', '0020_email')]
+    dependencies = [('models', '0021_webchat')]
 
     initial = False
 

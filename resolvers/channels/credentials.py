@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from revgraph.resolvers.channels.email.settings import email_settings
+from revgraph.resolvers.channels.webchat.setup import check_webchat_settings
 from revgraph.resolvers.channels.whatsapp.credentials import check_whatsapp_settings
 
 # channel -> check(settings, field) -> (settings to store, channel address or None)
 CHECKS: dict[str, Callable[[dict[str, Any], list[str]], tuple[dict[str, Any], str | None]]] = {
     "WHATSAPP": check_whatsapp_settings,
     "EMAIL": email_settings,
+    "WEBCHAT": check_webchat_settings,
 }
 
 

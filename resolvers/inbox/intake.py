@@ -179,6 +179,7 @@ async def receive(
     attachments: list[dict[str, Any]] | None = None,
     channel_data: dict[str, Any] | None = None,
     keep: Callable[[Message], Awaitable[None]] | None = None,
+    contact_id: int | None = None,
 ) -> Received:
     """Store one inbound message (see the module's rules) and its part of
     the consent ledger (resolvers/consent.py: a first message opts the
@@ -186,7 +187,9 @@ async def receive(
     Runs its own transaction. A channel that threads (e-mail) names the
     conversation the message answers in `thread_id`: it joins it while it
     is unresolved, whoever wrote it; `keep` stores the channel's own rows
-    for the message (the e-mail's source) in the same transaction."""
+    for the message (the e-mail's source) in the same transaction;
+    `contact_id`: a channel that knows its contact (a webchat visitor's
+    own) names it instead of the sender's e-mail or phone."""
     existing = await _stored(inbox.id, external_id)
     if existing is not None:
         return existing
@@ -196,7 +199,10 @@ async def receive(
             if conversation is not None:
                 contact = await Contact.get(id=conversation.contact_id)
             else:
-                contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
+                if contact_id is not None:
+                    contact = await Contact.filter(id=contact_id).select_for_update().get()
+                else:
+                    contact = await contact_for(actor, inbox.workspace_id, sender, inbox.channel)
                 conversation = (
                     await Conversation.filter(
                         inbox_id=inbox.id, contact_id=contact.id, status__not="RESOLVED"

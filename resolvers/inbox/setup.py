@@ -20,6 +20,7 @@ from revgraph.models.identity import Workspace
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers import loaders
 from revgraph.resolvers.channels.credentials import check_channel_settings
+from revgraph.resolvers.channels.webchat import setup as webchat_setup
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -41,6 +42,12 @@ TARGETS = {
     "resolution_minutes": "resolutionMinutes",
 }
 DEFAULT_WARN_BEFORE_MINUTES = 15
+# Per channel: checks the settings its adapter reads (INVALID on the key's
+# path) and gives the inbox's address on the channel (from the settings, or
+# kept/generated: the webchat's public key), given the address it had.
+# Channels whose address RevGraph gives (the webchat widget's public key):
+# made when the inbox is created, kept whatever its settings become.
+OWN_ADDRESS = {"WEBCHAT": webchat_setup.new_public_key}
 # An inbox's changeable columns: (API name, label in change summaries).
 INBOX_FIELDS = {
     "name": ("name", "name"),
@@ -279,6 +286,8 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
         channel_address=address,
         reply_window_hours=REPLY_WINDOWS.get(channel),
     )
+    if channel in OWN_ADDRESS:
+        inbox.channel_address = OWN_ADDRESS[channel]()
     async with unit_of_work():
         await _name_free(actor.workspace_id, name, None)
         await _save_inbox(inbox)
@@ -304,7 +313,9 @@ async def _inbox_changes(ctx: Context, data: Mapping[str, Any], channel: str) ->
     if "sla_policy_id" in data:
         new["sla_policy_id"] = await _sla_policy_id(ctx, data["sla_policy_id"])
     if "settings" in data:
-        new["settings"], new["channel_address"] = _settings(ctx, data["settings"], channel)
+        new["settings"], address = _settings(ctx, data["settings"], channel)
+        if channel not in OWN_ADDRESS:
+            new["channel_address"] = address
     return new
 
 

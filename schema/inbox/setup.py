@@ -19,6 +19,7 @@ from revgraph.resolvers.inbox import setup, templates
 from revgraph.resolvers.inbox.business_hours import MAX_HOLIDAYS, MAX_INTERVALS
 from revgraph.schema.common import Date, Node, UserError, ctx_of, input_dict, payload_mutation, query
 from revgraph.schema.deals import ctx_for
+from revgraph.schema.inbox.webchat import WebchatWidget, widget_of
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED
 from revgraph.schema.queues import Queue
 
@@ -170,6 +171,12 @@ class Inbox(Node):
         from revgraph.schema.inbox.chatbot import inbox_flow
 
         return await inbox_flow(info, self.row.id)
+
+    @strawberry.field(
+        description="WEBCHAT inboxes: the widget's public key, snippet and settings; null for other channels and for anyone but administrators."
+    )
+    def webchat(self, info: Info) -> WebchatWidget | None:
+        return widget_of(info, self.row)
 
     @classmethod
     def of(cls, row: Any, ctx: Context | None = None) -> Inbox:

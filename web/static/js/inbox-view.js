@@ -188,6 +188,11 @@ export class InboxListView {
           { class: "item-meta" },
           h("span", { class: "number" }, `#${conversation.number}`),
           h("span", { class: "inbox-name" }, conversation.inbox.name),
+          h(
+            "span",
+            { class: "channel", dataset: { channel: conversation.inbox.channel } },
+            CHANNEL[conversation.inbox.channel] || conversation.inbox.channel,
+          ),
           h("span", { class: "assignee" }, conversation.assignee ? conversation.assignee.name : TI.noAssignee),
         ),
         h("span", { class: "badges" }, conversationBadges(conversation, now)),
