@@ -91,6 +91,8 @@ class RateLimiter:
         self._memory: dict[str, int] = {}
         self._memory_window = -1
         self._redis = limiter_redis(settings)
+        if self._redis is not None:
+            self._count = self._redis.register_script(COUNT_SCRIPT)
         self._redis_down_until = 0.0
 
     def _window(self) -> tuple[int, int]:

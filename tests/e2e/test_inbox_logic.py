@@ -152,6 +152,10 @@ async () => {
   // The same message again (the payload, then its live event): once.
   seen.again = thread.message(message("m3", "2026-03-14T11:00:00Z", { direction: "OUTBOUND", status: "QUEUED" }));
   seen.updated = thread.apply({ sequence: 3, kind: "MESSAGE_UPDATED", conversationId: "c1", conversation: { id: "c1" }, message: message("m3", "2026-03-14T11:00:00Z", { direction: "OUTBOUND", status: "DELIVERED" }) });
+  // A send's payload (QUEUED) arriving after its live FAILED event does not take it back.
+  thread.apply({ sequence: 3.5, kind: "MESSAGE_CREATED", conversationId: "c1", conversation: { id: "c1" }, message: message("m4", "2026-03-14T12:00:00Z", { direction: "OUTBOUND", status: "FAILED", error: "não conectada" }) });
+  seen.lateChanged = thread.message(message("m4", "2026-03-14T12:00:00Z", { direction: "OUTBOUND", status: "QUEUED", error: null }));
+  seen.late = [thread.messages.find((m) => m.id === "m4").status, thread.messages.find((m) => m.id === "m4").error];
   thread.older({ edges: [{ node: message("m1", "2026-03-14T09:00:00Z") }, { node: message("m2", "2026-03-14T10:00:00Z") }], pageInfo: { hasPreviousPage: false, startCursor: null } });
   seen.order = ids();
   seen.status = thread.messages[2].status;
@@ -179,7 +183,8 @@ async def test_a_thread_keeps_each_message_once_in_order_and_knows_when_its_wind
     assert result["created"] == {"header": True, "messages": True, "gone": False}
     assert result["again"] is False
     assert result["updated"]["messages"] is True
-    assert result["order"] == ["m1", "m2", "m3"]
+    assert result["order"] == ["m1", "m2", "m3", "m4"]
+    assert result["lateChanged"] is False and result["late"] == ["FAILED", "não conectada"]
     assert result["status"] == "DELIVERED"
     assert result["templates"] == ["retomada"]
     # and the window closes by the clock too, and a REMOVED conversation is gone

@@ -2,6 +2,21 @@
 // messages oldest first (a page at a time, going back), and how inbox
 // events and mutation payloads change it — each message once.
 
+// How far a message got on its way; a status never goes back (FAILED ends it).
+const PROGRESS = { RECEIVED: 0, QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+
+/**
+ * The newer of two copies of one message: the mutation's payload (QUEUED)
+ * may arrive after the live event that already says SENT or FAILED, and
+ * must not take the message back.
+ */
+function furthest(known, incoming) {
+  const before = PROGRESS[known.status] ?? 0;
+  const after = PROGRESS[incoming.status] ?? 0;
+  if (before <= after) return incoming;
+  return { ...incoming, status: known.status, error: known.error };
+}
+
 export class ThreadState {
   /** @param conversation the THREAD query's `conversation` */
   constructor(conversation) {
@@ -30,8 +45,9 @@ export class ThreadState {
   message(message) {
     const index = this.messages.findIndex((known) => known.id === message.id);
     if (index >= 0) {
-      const same = JSON.stringify(this.messages[index]) === JSON.stringify(message);
-      this.messages[index] = message;
+      const next = furthest(this.messages[index], message);
+      const same = JSON.stringify(this.messages[index]) === JSON.stringify(next);
+      this.messages[index] = next;
       return !same;
     }
     // Oldest first; a message with the same time goes after those known.
