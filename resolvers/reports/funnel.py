@@ -48,7 +48,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Max, Sum
@@ -60,10 +60,25 @@ from revgraph.resolvers.report_measures import DurationStats, ReportWindow, chec
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
 from revgraph.resolvers.reports.deal_scope import deal_rows, reported_deals_q
 from revgraph.resolvers.reports.money import money, value_in
-from revgraph.resolvers.reports.periods import aware
+from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 from revgraph.resolvers.visibility import named_record
 
 ROW = ("id", "deal_id", "from_stage_id", "to_stage_id", "at")
+
+
+class Row(NamedTuple):
+    """A stage transition as the funnel reads it."""
+
+    id: int
+    deal_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    at: datetime
+
+
+async def _rows(query: Any) -> list[Row]:
+    # Raw rows (resolvers/reports/raw_rows.py): a year's history is ~10^5 of them.
+    return [Row(i, deal, came, went, moment(at)) for i, deal, came, went, at in await raw_rows(query)]
 
 
 @dataclass(frozen=True)
@@ -93,17 +108,17 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _order(row: dict[str, Any]) -> tuple[datetime, int]:
-    return (aware(row["at"]), row["id"])
+def _order(row: Row) -> tuple[datetime, int]:
+    return (row.at, row.id)
 
 
 @dataclass
 class _History:
     """The rows a funnel reads, each list in recorded order."""
 
-    in_range: dict[int, list[dict[str, Any]]]  # by deal
-    later: dict[int, list[dict[str, Any]]]  # after the range, by deal
-    before: dict[int, dict[str, Any]]  # the last row before the range, by deal
+    in_range: dict[int, list[Row]]  # by deal
+    later: dict[int, list[Row]]  # after the range, by deal
+    before: dict[int, Row]  # the last row before the range, by deal
 
 
 async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_ids: list[int]) -> _History:
@@ -117,12 +132,14 @@ async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_
         at__lt=window.end,
         deal_id__in=Subquery(Deal.filter(deals).values("id")),
     )
-    rows = await in_range.values(*ROW)
-    later = await StageTransition.filter(
-        to_stage_id__in=onward_ids,
-        at__gte=window.end,
-        deal_id__in=Subquery(in_range.values("deal_id")),
-    ).values(*ROW)
+    rows = await _rows(in_range.values_list(*ROW))
+    later = await _rows(
+        StageTransition.filter(
+            to_stage_id__in=onward_ids,
+            at__gte=window.end,
+            deal_id__in=Subquery(in_range.values("deal_id")),
+        ).values_list(*ROW)
+    )
     last_before = (
         StageTransition.filter(
             at__lt=window.start,
@@ -132,11 +149,11 @@ async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_
         .group_by("deal_id")
         .values("last_id")
     )
-    before = await StageTransition.filter(id__in=Subquery(last_before)).values(*ROW)
-    history = _History(defaultdict(list), defaultdict(list), {row["deal_id"]: row for row in before})
+    before = await _rows(StageTransition.filter(id__in=Subquery(last_before)).values_list(*ROW))
+    history = _History(defaultdict(list), defaultdict(list), {row.deal_id: row for row in before})
     for found, target in ((rows, history.in_range), (later, history.later)):
         for row in sorted(found, key=_order):
-            target[row["deal_id"]].append(row)
+            target[row.deal_id].append(row)
     return history
 
 
@@ -172,9 +189,9 @@ def _stays(history: _History) -> dict[int, list[int]]:
     for deal_id, rows in history.in_range.items():
         previous = history.before.get(deal_id)
         for row in rows:
-            if row["from_stage_id"] is not None and previous is not None:
-                stayed = (aware(row["at"]) - aware(previous["at"])).total_seconds()
-                seconds[row["from_stage_id"]].append(max(0, int(stayed)))
+            if row.from_stage_id is not None and previous is not None:
+                stayed = (row.at - previous.at).total_seconds()
+                seconds[row.from_stage_id].append(max(0, int(stayed)))
             previous = row
     return seconds
 
@@ -187,16 +204,15 @@ def _cohorts(history: _History, stages: dict[int, Stage]) -> tuple[dict[int, set
     for deal_id, rows in history.in_range.items():
         following = rows + history.later.get(deal_id, [])
         for index, row in enumerate(rows):
-            stage_id = row["to_stage_id"]
+            stage_id = row.to_stage_id
             if deal_id in entered[stage_id]:
                 continue  # measured from its first entry in the window
             entered[stage_id].add(deal_id)
             position = stages[stage_id].position
             if any(
-                stages[after["to_stage_id"]].kind != "LOST"
-                and stages[after["to_stage_id"]].position > position
+                stages[after.to_stage_id].kind != "LOST" and stages[after.to_stage_id].position > position
                 for after in following[index + 1 :]
-                if after["to_stage_id"] in stages
+                if after.to_stage_id in stages
             ):
                 converted[stage_id].add(deal_id)
     return entered, converted
@@ -245,7 +261,7 @@ async def funnel(
         kind: {
             deal_id
             for deal_id, deal_rows in history.in_range.items()
-            if any(stages[r["to_stage_id"]].kind == kind for r in deal_rows)
+            if any(stages[r.to_stage_id].kind == kind for r in deal_rows)
         }
         for kind in ("WON", "LOST")
     }
