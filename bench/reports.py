@@ -30,18 +30,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
+import hashlib
 import json
 import os
 import random
+import shutil
 import statistics
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse, urlunparse
 
 import httpx
 import reports_data as data
 from board_common import (
+    BENCH,
     PASSWORD,
+    PG_ADMIN_URL,
     Api,
     database,
     drop_redis_prefix,
@@ -97,7 +105,98 @@ def checked(response: httpx.Response) -> dict[str, Any]:
 # ---------------------------------------------------------------- building
 
 
-async def build(backend: str, url: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+CACHE = BENCH / "results" / "reports-cache"
+CACHE_HOURS = 24
+TEMPLATE_PREFIX = "revgraph_bench_reports_tpl_"
+
+
+def cache_key(args: argparse.Namespace) -> str:
+    """What the generated database depends on: the generator, the
+    migrations and the sizes."""
+    digest = hashlib.sha256((BENCH / "reports_data.py").read_bytes())
+    for migration in sorted((BENCH.parent / "models" / "migrations").glob("0*.py")):
+        digest.update(migration.read_bytes())
+    digest.update(f"{args.deals}/{args.events}".encode())
+    return digest.hexdigest()[:12]
+
+
+def cached(backend: str, key: str) -> dict[str, Any] | None:
+    """A build of `key` for `backend` made less than CACHE_HOURS ago (the
+    data is anchored to its build time: 'the last year' must read the
+    same history), or None."""
+    meta = CACHE / f"{backend}-{key}.json"
+    if not meta.exists():
+        return None
+    built = json.loads(meta.read_text())
+    if time.time() - built["built_at"] > CACHE_HOURS * 3600:
+        return None
+    if backend == "sqlite" and not (CACHE / f"{key}.sqlite3").exists():
+        return None
+    skeleton = built["skeleton"]
+    skeleton["users"] = {int(pk): user for pk, user in skeleton["users"].items()}
+    built["skeleton"] = data.Skeleton(**skeleton)
+    built["movable"] = {int(k): v for k, v in built["movable"].items()}
+    return built
+
+
+async def pg_admin(sql: str) -> None:
+    conn = await data._pg_connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def workspace_database(backend: str, args: argparse.Namespace) -> AsyncIterator[tuple[str, dict]]:
+    """A database holding the generated workspace, dropped afterwards: a
+    copy of the cached build when there is a fresh one (bench/results/
+    reports-cache/; PostgreSQL: the template database
+    revgraph_bench_reports_tpl_<key>), else built now and cached."""
+    from board_common import server_env
+
+    key = cache_key(args)
+    built = None if args.fresh else cached(backend, key)
+    name = "revgraph_bench_reports"
+    if built is not None and backend == "postgres":
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_PREFIX}{key}"')
+        try:
+            yield urlunparse(urlparse(PG_ADMIN_URL)._replace(path="/" + name)), built
+        finally:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    async with database(backend, name=name) as url:
+        if built is not None:
+            shutil.copyfile(CACHE / f"{key}.sqlite3", url[len("sqlite://") :])
+            print(f"    the cached build of {time.ctime(built['built_at'])} ({key})", flush=True)
+            yield url, built
+            return
+        built = await build(url, server_env(url), args)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        if backend == "sqlite":
+            shutil.copyfile(url[len("sqlite://") :], CACHE / f"{key}.sqlite3")
+        else:
+            for old in await pg_templates():
+                await pg_admin(f'DROP DATABASE IF EXISTS "{old}"')
+            await pg_admin(f'CREATE DATABASE "{TEMPLATE_PREFIX}{key}" TEMPLATE "{name}"')
+        meta = {**built, "skeleton": dataclasses.asdict(built["skeleton"]), "built_at": time.time()}
+        (CACHE / f"{backend}-{key}.json").write_text(json.dumps(meta))
+        yield url, built
+
+
+async def pg_templates() -> list[str]:
+    conn = await data._pg_connect(PG_ADMIN_URL)
+    try:
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", TEMPLATE_PREFIX + "%"
+        )
+        return [r["datname"] for r in rows]
+    finally:
+        await conn.close()
+
+
+async def build(url: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     """Phase 1 through a served API, phase 2 in bulk with the server stopped."""
     started = time.perf_counter()
     with serving(env) as server:
@@ -295,6 +394,7 @@ async def movers(
     the last open stage), then waits `think` seconds, until `stop`."""
     latencies: list[float] = []
     outcome = {"accepted": 0, "refused": 0, "errors": 0}
+    kinds: dict[str, int] = {}
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
 
@@ -313,8 +413,9 @@ async def movers(
                         "/graphql", json={"query": MOVE, "variables": {"input": move}}, headers=headers
                     )
                     payload = response.json()
-                except (httpx.HTTPError, ValueError):
+                except (httpx.HTTPError, ValueError) as error:
                     outcome["errors"] += 1
+                    kinds[type(error).__name__] = kinds.get(type(error).__name__, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - began)
                 if response.status_code != 200 or payload.get("errors"):
@@ -327,7 +428,7 @@ async def movers(
                 await asyncio.sleep(think)
 
         await asyncio.gather(*(agent(user, token) for user, token in tokens.items()))
-    return {**(spread(latencies) if latencies else {"n": 0}), **outcome}
+    return {**(spread(latencies) if latencies else {"n": 0}), **outcome, "error_kinds": kinds}
 
 
 async def dashboards(
@@ -338,6 +439,7 @@ async def dashboards(
     polls spread evenly over the first interval."""
     latencies: list[float] = []
     outcome = {"answered": 0, "errors": 0, "late": 0}
+    kinds: dict[str, int] = {}
     request = body(DASHBOARD_DOC, pipeline_id, year())
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
@@ -353,8 +455,11 @@ async def dashboards(
                 try:
                     response = await http.post("/graphql", json=request, headers=headers)
                     ok = response.status_code == 200 and not response.json().get("errors")
-                except (httpx.HTTPError, ValueError):
-                    ok = False
+                    why = "" if ok else f"HTTP {response.status_code} {response.text[:120]}"
+                except (httpx.HTTPError, ValueError) as error:
+                    ok, why = False, type(error).__name__
+                if why:
+                    kinds[why] = kinds.get(why, 0) + 1
                 took = time.perf_counter() - began
                 latencies.append(took)
                 outcome["answered" if ok else "errors"] += 1
@@ -363,7 +468,7 @@ async def dashboards(
                 due += every
 
         await asyncio.gather(*(dashboard(i, t) for i, t in enumerate(tokens)))
-    return {**(spread(latencies) if latencies else {"n": 0}), **outcome}
+    return {**(spread(latencies) if latencies else {"n": 0}), **outcome, "error_kinds": kinds}
 
 
 async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -416,9 +521,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"  {backend}", flush=True)
     prefix = redis_prefix() if backend == "postgres" else None
     try:
-        async with database(backend, name="revgraph_bench_reports") as url:
+        async with workspace_database(backend, args) as (url, built):
             env = server_env(url, redis_prefix=prefix)
-            built = await build(backend, url, env, args)
             sk: data.Skeleton = built["skeleton"]
             pipeline_id = encode_id("Pipeline", sk.pipelines[0]["id"])
             manager = next(u["email"] for u in sk.users.values() if u["name"] == "Gerente SP")
@@ -454,6 +558,11 @@ def main() -> None:
     parser.add_argument("--movers", type=int, default=20)
     parser.add_argument("--think", type=float, default=1.0, help="seconds a mover waits between moves")
     parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help=f"build the workspace even if a build of the last {CACHE_HOURS} h is cached",
+    )
     parser.add_argument("--child-json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     forward = [
