@@ -420,6 +420,8 @@ async def movers(
                 latencies.append(time.perf_counter() - began)
                 if response.status_code != 200 or payload.get("errors"):
                     outcome["errors"] += 1
+                    why = f"HTTP {response.status_code} {response.text[:120]}"
+                    kinds[why] = kinds.get(why, 0) + 1
                 elif payload["data"]["moveDeal"]["userErrors"]:
                     outcome["refused"] += 1
                 else:
@@ -506,9 +508,30 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     polls["server_cpu_share"] = round((server.cpu_seconds() - cpu) / elapsed, 2)
     polls["load_average"] = moves["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     results["polls"], results["moves_with_dashboards"] = polls, moves
+    results["server_errors"] = server_errors(server)
     print(f"    {len(watchers)} dashboards: {polls}", flush=True)
     print(f"    moveDeal with them: {moves}", flush=True)
     return results
+
+
+def server_errors(server: Any) -> dict[str, int]:
+    """What the server logged as errors during the run: each traceback's
+    last line (the exception) and other ERROR lines, counted."""
+    server.log.seek(0)
+    found: dict[str, int] = {}
+    lines = server.log.read().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = number + 1
+            while end < len(lines) and (lines[end].startswith(" ") or lines[end].startswith("During")):
+                end += 1
+            key = lines[end][:200] if end < len(lines) else "traceback"
+        elif "ERROR" in line:
+            key = line[:200]
+        else:
+            continue
+        found[key] = found.get(key, 0) + 1
+    return found
 
 
 # ---------------------------------------------------------------- per backend
