@@ -39,8 +39,9 @@ Definitions:
 
 Reads are bounded by the range, never the whole history: the rows in the
 range (by stage and time, idx_transition_to_stage), the later rows of the
-deals that entered a stage in it, the one row before the range of the deals
-that left a stage in it, and one grouped query of the current deals."""
+deals that entered a stage in it (only when a probe finds any after it),
+the one row before the range of the deals whose first row in it left a
+stage, and one grouped query of the current deals."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
-from revgraph.resolvers.reports.deal_scope import deal_rows, reported_deals_q
+from revgraph.resolvers.reports.deal_scope import ID_CHUNK, deal_rows, reported_deals_q
 from revgraph.resolvers.reports.money import money, value_in
 from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 from revgraph.resolvers.visibility import named_record
@@ -125,35 +126,39 @@ async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_
     """The transitions of the counted deals into the pipeline's stages in
     the window; the later ones (into `onward_ids`, the stages a deal can
     convert into) of the deals that entered a stage in it; and the last one
-    before it of the deals that left a stage in it."""
+    before it of the deals whose first row in it left a stage (the start of
+    the stay that row ends: the only use of a row before the window)."""
     in_range = StageTransition.filter(
         to_stage_id__in=stage_ids,
         at__gte=window.start,
         at__lt=window.end,
         deal_id__in=Subquery(Deal.filter(deals).values("id")),
     )
-    rows = await _rows(in_range.values_list(*ROW))
-    later = await _rows(
-        StageTransition.filter(
+    history = _History(defaultdict(list), defaultdict(list), {})
+    for row in sorted(await _rows(in_range.values_list(*ROW)), key=_order):
+        history.in_range[row.deal_id].append(row)
+    # A dashboard's range ends now: one probe of (to_stage_id, at) spares
+    # evaluating the range's deals again when nothing came after it.
+    if await StageTransition.filter(to_stage_id__in=onward_ids, at__gte=window.end).exists():
+        later = StageTransition.filter(
             to_stage_id__in=onward_ids,
             at__gte=window.end,
             deal_id__in=Subquery(in_range.values("deal_id")),
-        ).values_list(*ROW)
-    )
-    last_before = (
-        StageTransition.filter(
-            at__lt=window.start,
-            deal_id__in=Subquery(in_range.filter(from_stage_id__isnull=False).values("deal_id")),
         )
-        .annotate(last_id=Max("id"))
-        .group_by("deal_id")
-        .values("last_id")
-    )
-    before = await _rows(StageTransition.filter(id__in=Subquery(last_before)).values_list(*ROW))
-    history = _History(defaultdict(list), defaultdict(list), {row.deal_id: row for row in before})
-    for found, target in ((rows, history.in_range), (later, history.later)):
-        for row in sorted(found, key=_order):
-            target[row.deal_id].append(row)
+        for row in sorted(await _rows(later.values_list(*ROW)), key=_order):
+            history.later[row.deal_id].append(row)
+    # By id, not by the range's subquery again: few deals, and SQLite
+    # would plan that subquery from every deal in scope.
+    moved_in = sorted(deal for deal, rows in history.in_range.items() if rows[0].from_stage_id is not None)
+    for at in range(0, len(moved_in), ID_CHUNK):
+        last_before = (
+            StageTransition.filter(at__lt=window.start, deal_id__in=moved_in[at : at + ID_CHUNK])
+            .annotate(last_id=Max("id"))
+            .group_by("deal_id")
+            .values("last_id")
+        )
+        for row in await _rows(StageTransition.filter(id__in=Subquery(last_before)).values_list(*ROW)):
+            history.before[row.deal_id] = row
     return history
 
 
@@ -257,14 +262,10 @@ async def funnel(
         if stage.archived_at is None or figures.entered or figures.time_in_stage.count or count:
             rows.append(figures)
 
-    closed = {
-        kind: {
-            deal_id
-            for deal_id, deal_rows in history.in_range.items()
-            if any(stages[r.to_stage_id].kind == kind for r in deal_rows)
-        }
-        for kind in ("WON", "LOST")
-    }
+    closed: dict[str, set[int]] = {"OPEN": set(), "WON": set(), "LOST": set()}
+    for deal_id, found in history.in_range.items():
+        for row in found:
+            closed.setdefault(stages[row.to_stage_id].kind, set()).add(deal_id)
     closed_rows = await deal_rows(closed["WON"] | closed["LOST"], "value", "currency", "lost_reason")
     won = [closed_rows[i] for i in sorted(closed["WON"]) if i in closed_rows]
     lost = [closed_rows[i] for i in sorted(closed["LOST"]) if i in closed_rows]
