@@ -514,11 +514,13 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     return results
 
 
-def server_errors(server: Any) -> dict[str, int]:
+def server_errors(server: Any) -> dict[str, Any]:
     """What the server logged as errors during the run: each traceback's
-    last line (the exception) and other ERROR lines, counted."""
+    last line (the exception) and other ERROR lines, counted, with the
+    first traceback of each exception (its last 40 lines) as an example."""
     server.log.seek(0)
-    found: dict[str, int] = {}
+    found: dict[str, Any] = {}
+    examples: dict[str, str] = {}
     lines = server.log.read().splitlines()
     for number, line in enumerate(lines):
         if line.startswith("Traceback"):
@@ -526,12 +528,13 @@ def server_errors(server: Any) -> dict[str, int]:
             while end < len(lines) and (lines[end].startswith(" ") or lines[end].startswith("During")):
                 end += 1
             key = lines[end][:200] if end < len(lines) else "traceback"
+            examples.setdefault(key, "\n".join(lines[max(number, end - 40) : end + 1]))
         elif "ERROR" in line:
             key = line[:200]
         else:
             continue
         found[key] = found.get(key, 0) + 1
-    return found
+    return {**found, "examples": examples} if examples else found
 
 
 # ---------------------------------------------------------------- per backend
