@@ -46,6 +46,8 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 import reports_data as data
+import reports_rows
+import reports_write
 from board_common import (
     BENCH,
     PASSWORD,
@@ -113,7 +115,9 @@ TEMPLATE_PREFIX = "revgraph_bench_reports_tpl_"
 def cache_key(args: argparse.Namespace) -> str:
     """What the generated database depends on: the generator, the
     migrations and the sizes."""
-    digest = hashlib.sha256((BENCH / "reports_data.py").read_bytes())
+    digest = hashlib.sha256()
+    for module in ("reports_data.py", "reports_rows.py", "reports_write.py"):
+        digest.update((BENCH / module).read_bytes())
     for migration in sorted((BENCH.parent / "models" / "migrations").glob("0*.py")):
         digest.update(migration.read_bytes())
     digest.update(f"{args.deals}/{args.events}".encode())
@@ -140,7 +144,7 @@ def cached(backend: str, key: str) -> dict[str, Any] | None:
 
 
 async def pg_admin(sql: str) -> None:
-    conn = await data._pg_connect(PG_ADMIN_URL)
+    conn = await reports_write.pg_connect(PG_ADMIN_URL)
     try:
         await conn.execute(sql)
     finally:
@@ -186,7 +190,7 @@ async def workspace_database(backend: str, args: argparse.Namespace) -> AsyncIte
 
 
 async def pg_templates() -> list[str]:
-    conn = await data._pg_connect(PG_ADMIN_URL)
+    conn = await reports_write.pg_connect(PG_ADMIN_URL)
     try:
         rows = await conn.fetch(
             "SELECT datname FROM pg_database WHERE datname LIKE $1", TEMPLATE_PREFIX + "%"
@@ -206,14 +210,14 @@ async def build(url: str, env: dict[str, str], args: argparse.Namespace) -> dict
         finally:
             await api.aclose()
     api_seconds = time.perf_counter() - started
-    first = await data.first_ids(url)
+    first = await reports_write.first_ids(url)
     began = time.perf_counter()
-    rows = data.generate(
+    rows = reports_rows.generate(
         skeleton, deals=args.deals, events=args.events, now=datetime.now(UTC), first_ids=first
     )
     generated = time.perf_counter() - began
     began = time.perf_counter()
-    counts = await data.write(url, skeleton, rows)
+    counts = await reports_write.write(url, skeleton, rows)
     written = time.perf_counter() - began
     # The movers' material: each agent's open deals of the main pipeline.
     main = skeleton.pipelines[0]
