@@ -39,8 +39,9 @@ Definitions:
 
 Reads are bounded by the range, never the whole history: the rows in the
 range (by stage and time, idx_transition_to_stage), the later rows of the
-deals that entered a stage in it, the one row before the range of the deals
-that left a stage in it, and one grouped query of the current deals."""
+deals that entered a stage in it (only when a probe finds any after it),
+the one row before the range of the deals whose first row in it left a
+stage, and one grouped query of the current deals."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Max, Sum
@@ -58,12 +59,27 @@ from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
-from revgraph.resolvers.reports.deal_scope import deal_rows, reported_deals_q
+from revgraph.resolvers.reports.deal_scope import ID_CHUNK, deal_rows, reported_deals_q
 from revgraph.resolvers.reports.money import money, value_in
-from revgraph.resolvers.reports.periods import aware
+from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 from revgraph.resolvers.visibility import named_record
 
 ROW = ("id", "deal_id", "from_stage_id", "to_stage_id", "at")
+
+
+class Row(NamedTuple):
+    """A stage transition as the funnel reads it."""
+
+    id: int
+    deal_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    at: datetime
+
+
+async def _rows(query: Any) -> list[Row]:
+    # Raw rows (resolvers/reports/raw_rows.py): a year's history is ~10^5 of them.
+    return [Row(i, deal, came, went, moment(at)) for i, deal, came, went, at in await raw_rows(query)]
 
 
 @dataclass(frozen=True)
@@ -93,50 +109,56 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _order(row: dict[str, Any]) -> tuple[datetime, int]:
-    return (aware(row["at"]), row["id"])
+def _order(row: Row) -> tuple[datetime, int]:
+    return (row.at, row.id)
 
 
 @dataclass
 class _History:
     """The rows a funnel reads, each list in recorded order."""
 
-    in_range: dict[int, list[dict[str, Any]]]  # by deal
-    later: dict[int, list[dict[str, Any]]]  # after the range, by deal
-    before: dict[int, dict[str, Any]]  # the last row before the range, by deal
+    in_range: dict[int, list[Row]]  # by deal
+    later: dict[int, list[Row]]  # after the range, by deal
+    before: dict[int, Row]  # the last row before the range, by deal
 
 
 async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_ids: list[int]) -> _History:
     """The transitions of the counted deals into the pipeline's stages in
     the window; the later ones (into `onward_ids`, the stages a deal can
     convert into) of the deals that entered a stage in it; and the last one
-    before it of the deals that left a stage in it."""
+    before it of the deals whose first row in it left a stage (the start of
+    the stay that row ends: the only use of a row before the window)."""
     in_range = StageTransition.filter(
         to_stage_id__in=stage_ids,
         at__gte=window.start,
         at__lt=window.end,
         deal_id__in=Subquery(Deal.filter(deals).values("id")),
     )
-    rows = await in_range.values(*ROW)
-    later = await StageTransition.filter(
-        to_stage_id__in=onward_ids,
-        at__gte=window.end,
-        deal_id__in=Subquery(in_range.values("deal_id")),
-    ).values(*ROW)
-    last_before = (
-        StageTransition.filter(
-            at__lt=window.start,
-            deal_id__in=Subquery(in_range.filter(from_stage_id__isnull=False).values("deal_id")),
+    history = _History(defaultdict(list), defaultdict(list), {})
+    for row in sorted(await _rows(in_range.values_list(*ROW)), key=_order):
+        history.in_range[row.deal_id].append(row)
+    # A dashboard's range ends now: one probe of (to_stage_id, at) spares
+    # evaluating the range's deals again when nothing came after it.
+    if await StageTransition.filter(to_stage_id__in=onward_ids, at__gte=window.end).exists():
+        later = StageTransition.filter(
+            to_stage_id__in=onward_ids,
+            at__gte=window.end,
+            deal_id__in=Subquery(in_range.values("deal_id")),
         )
-        .annotate(last_id=Max("id"))
-        .group_by("deal_id")
-        .values("last_id")
-    )
-    before = await StageTransition.filter(id__in=Subquery(last_before)).values(*ROW)
-    history = _History(defaultdict(list), defaultdict(list), {row["deal_id"]: row for row in before})
-    for found, target in ((rows, history.in_range), (later, history.later)):
-        for row in sorted(found, key=_order):
-            target[row["deal_id"]].append(row)
+        for row in sorted(await _rows(later.values_list(*ROW)), key=_order):
+            history.later[row.deal_id].append(row)
+    # By id, not by the range's subquery again: few deals, and SQLite
+    # would plan that subquery from every deal in scope.
+    moved_in = sorted(deal for deal, rows in history.in_range.items() if rows[0].from_stage_id is not None)
+    for at in range(0, len(moved_in), ID_CHUNK):
+        last_before = (
+            StageTransition.filter(at__lt=window.start, deal_id__in=moved_in[at : at + ID_CHUNK])
+            .annotate(last_id=Max("id"))
+            .group_by("deal_id")
+            .values("last_id")
+        )
+        for row in await _rows(StageTransition.filter(id__in=Subquery(last_before)).values_list(*ROW)):
+            history.before[row.deal_id] = row
     return history
 
 
@@ -172,9 +194,9 @@ def _stays(history: _History) -> dict[int, list[int]]:
     for deal_id, rows in history.in_range.items():
         previous = history.before.get(deal_id)
         for row in rows:
-            if row["from_stage_id"] is not None and previous is not None:
-                stayed = (aware(row["at"]) - aware(previous["at"])).total_seconds()
-                seconds[row["from_stage_id"]].append(max(0, int(stayed)))
+            if row.from_stage_id is not None and previous is not None:
+                stayed = (row.at - previous.at).total_seconds()
+                seconds[row.from_stage_id].append(max(0, int(stayed)))
             previous = row
     return seconds
 
@@ -187,16 +209,15 @@ def _cohorts(history: _History, stages: dict[int, Stage]) -> tuple[dict[int, set
     for deal_id, rows in history.in_range.items():
         following = rows + history.later.get(deal_id, [])
         for index, row in enumerate(rows):
-            stage_id = row["to_stage_id"]
+            stage_id = row.to_stage_id
             if deal_id in entered[stage_id]:
                 continue  # measured from its first entry in the window
             entered[stage_id].add(deal_id)
             position = stages[stage_id].position
             if any(
-                stages[after["to_stage_id"]].kind != "LOST"
-                and stages[after["to_stage_id"]].position > position
+                stages[after.to_stage_id].kind != "LOST" and stages[after.to_stage_id].position > position
                 for after in following[index + 1 :]
-                if after["to_stage_id"] in stages
+                if after.to_stage_id in stages
             ):
                 converted[stage_id].add(deal_id)
     return entered, converted
@@ -241,14 +262,10 @@ async def funnel(
         if stage.archived_at is None or figures.entered or figures.time_in_stage.count or count:
             rows.append(figures)
 
-    closed = {
-        kind: {
-            deal_id
-            for deal_id, deal_rows in history.in_range.items()
-            if any(stages[r["to_stage_id"]].kind == kind for r in deal_rows)
-        }
-        for kind in ("WON", "LOST")
-    }
+    closed: dict[str, set[int]] = {"OPEN": set(), "WON": set(), "LOST": set()}
+    for deal_id, found in history.in_range.items():
+        for row in found:
+            closed.setdefault(stages[row.to_stage_id].kind, set()).add(deal_id)
     closed_rows = await deal_rows(closed["WON"] | closed["LOST"], "value", "currency", "lost_reason")
     won = [closed_rows[i] for i in sorted(closed["WON"]) if i in closed_rows]
     lost = [closed_rows[i] for i in sorted(closed["LOST"]) if i in closed_rows]
