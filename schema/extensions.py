@@ -185,6 +185,11 @@ class DemandControl(SchemaExtension):
         seconds = self.settings.limits.operation_timeout_seconds
         if self.execution_context.operation_type == OperationType.SUBSCRIPTION or seconds <= 0:
             seconds = None
+        if seconds is not None and isinstance(self.context, dict):
+            # Hooks entered after this one must not be cancelled while they
+            # are being entered (see above): they read the deadline and stop
+            # waiting before it (schema/poll.py).
+            self.context["deadline"] = asyncio.get_running_loop().time() + seconds
         try:
             async with asyncio.timeout(seconds):
                 # Raising here refuses the operation before any resolver

@@ -22,6 +22,7 @@ is a 304 (web/poll_path.py, web/graphql_view.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -40,6 +41,9 @@ from strawberry.extensions import SchemaExtension
 from revgraph.resolvers.poll_cache import CHANGES_AT, CachedData, PollAnswer, PollCache, operation_slot
 from revgraph.resolvers.visibility import scope_key
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
+
+# A poll waiting for another request's computation stops this long before its own deadline.
+DEADLINE_MARGIN = 0.05
 
 # strawberry.field(metadata=...) of a root field whose answers may be kept.
 REPORT = {"poll": "report"}
@@ -139,7 +143,7 @@ class PollCaching(SchemaExtension):
         answer = cache.get(slot, position)
         running = cache.computation(slot, position) if answer is None else None
         if running is not None:
-            answer = await running
+            answer = await self._wait(running)
         if answer is not None:
             ec.result = ExecutionResult(data=answer.data(), errors=None)
             self._context["delivered_cost"] = answer.delivered
@@ -152,6 +156,24 @@ class PollCaching(SchemaExtension):
             answer = self._keep(cache, slot, position)
         finally:
             land(answer)
+
+    async def _wait(self, running: asyncio.Future[PollAnswer | None]) -> PollAnswer | None:
+        """The answer another request is computing, if it lands before this
+        operation's deadline (less a margin). Past it this hook must not be
+        waiting: a cancellation while a hook is entered is not unwound by
+        Strawberry and would end as a 500, so it stops waiting in time and
+        computes the answer itself, where the deadline ends it cleanly as
+        LIMIT_EXCEEDED."""
+        deadline = self._context.get("deadline")
+        if deadline is None:
+            return await running
+        left = deadline - asyncio.get_running_loop().time() - DEADLINE_MARGIN
+        if left > 0:
+            done, _ = await asyncio.wait({running}, timeout=left)
+            if done:
+                return running.result()
+        running.cancel()  # the shield around the computation, not the computation
+        return None
 
     def _keep(self, cache: PollCache, slot: tuple[Any, ...], position: int) -> PollAnswer | None:
         """Keep the answer just computed, unless it has errors."""

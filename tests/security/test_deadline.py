@@ -2,6 +2,7 @@
 cleanly (RELIABILITY.md "Demand control"): the caller hears LIMIT_EXCEEDED,
 a mutation's transaction rolls back, and the server goes on serving."""
 
+import asyncio
 import contextlib
 import os
 import time
@@ -10,6 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 
 from tests.conftest import REAL_DB
+from tests.inbox.test_report import around_now
+from tests.reports.test_poll_cache import RESOLVED, conversations
 
 CREATE_CONTACT = """
 mutation($input: ContactInput!) {
@@ -67,3 +70,45 @@ async def test_an_operation_past_its_deadline_is_cancelled_and_changes_nothing(p
         assert again["data"]["createContact"]["userErrors"] == [], again
         count = await http.post(server.graphql_url, json={"query": CONTACTS}, headers=headers)
         assert count.json()["data"]["contacts"]["totalCount"] == 1
+
+
+async def test_a_poll_waiting_for_anothers_computation_past_its_deadline_is_limit_exceeded_not_a_500(
+    gql, private_server, workspace, monkeypatch
+):
+    # given a server whose operations may run for 1 s, a report that takes longer to
+    # compute, and a first poll whose admission is slow (a loaded rate-limit store)
+    from revgraph.resolvers.inbox import report
+    from revgraph.schema.extensions import DemandControl
+
+    server = await private_server(limits={"operation_timeout_seconds": 1.0})
+    token = workspace.token
+    await conversations(gql, token, 1)
+    slow_report, admit = report.inbox_report, DemandControl._admit
+    admissions = []
+
+    async def slower_report(*args, **kwargs):
+        await asyncio.sleep(1.5)
+        return await slow_report(*args, **kwargs)
+
+    async def admit_first_slowly(self):
+        admissions.append(1)
+        if len(admissions) == 1:
+            await asyncio.sleep(0.5)
+        return await admit(self)
+
+    monkeypatch.setattr(report, "inbox_report", slower_report)
+    monkeypatch.setattr(DemandControl, "_admit", admit_first_slowly)
+    body = {"query": RESOLVED, "variables": {"range": around_now()}}
+    # when the slow-admitted poll finds the same poll being computed by a later one
+    # and its own deadline passes while it waits
+    async with httpx.AsyncClient(timeout=10) as http:
+        headers = {"authorization": f"Bearer {token}"}
+        waiter = asyncio.create_task(http.post(server.graphql_url, json=body, headers=headers))
+        await asyncio.sleep(0.1)
+        computer = await http.post(server.graphql_url, json=body, headers=headers)
+        waited = await waiter
+    # then both hear LIMIT_EXCEEDED in a 200, never an internal error
+    for response in (waited, computer):
+        assert response.status_code == 200, response.text
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
