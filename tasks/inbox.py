@@ -25,6 +25,11 @@ senders.register_sender("WEBCHAT", WebchatSender())
 # A QUEUED message older than this was lost on its way to the sender
 # (a broker restart): the sweep sends it again.
 STALE_QUEUED = timedelta(minutes=2)
+# A message its channel has not taken this long after it was written (the
+# provider down or refusing for a day) will not leave: it ends FAILED, and
+# the agent sees why, instead of being retried for ever.
+GIVE_UP_AFTER = timedelta(hours=24)
+GAVE_UP = "O canal não aceitou a mensagem em 24 horas de tentativas; ela não foi enviada."
 
 
 senders.register_sender("EMAIL", EmailChannelSender())
@@ -63,17 +68,25 @@ async def reroute_away(user_id: int, why: str) -> None:
 
 @dramatiq.actor(broker=broker, queue_name="inbox", max_retries=3)
 async def sweep_outbound() -> None:
-    """Send again the outbound messages left QUEUED (a lost task)."""
+    """Send again the outbound messages left QUEUED (a lost task, or retries
+    that ran out while the provider was down); one still QUEUED a day after
+    it was written ends FAILED, saying so."""
+    await resend_or_give_up(datetime.now(UTC))
+
+
+async def resend_or_give_up(now: datetime) -> None:
     stale = (
-        await Message.filter(
-            direction="OUTBOUND", status="QUEUED", created_at__lte=datetime.now(UTC) - STALE_QUEUED
-        )
+        await Message.filter(direction="OUTBOUND", status="QUEUED", created_at__lte=now - STALE_QUEUED)
         .order_by("id")
         .limit(500)
-        .values_list("id", "inbox__channel")
+        .values_list("id", "inbox__channel", "created_at")
     )
-    for message_id, channel in stale:
-        if channel in senders.SENDERS:
+    for message_id, channel, created_at in stale:
+        if channel not in senders.SENDERS:
+            continue  # no adapter for its channel yet: it waits for one
+        if created_at <= now - GIVE_UP_AFTER:
+            await senders.set_status(message_id, "FAILED", error=GAVE_UP)
+        else:
             deliver_message.send(message_id)
 
 

@@ -142,3 +142,32 @@ async def test_replies_refuse_bad_input_and_invisible_conversations(gql, workspa
     assert [(e["code"], e["field"]) for e in empty["userErrors"]] == [("INVALID", ["input", "body"])]
     assert [(e["code"], e["field"]) for e in template["userErrors"]] == [("INVALID", ["input", "kind"])]
     assert (await conversation(gql, workspace.token, conversation_id))["messages"]["totalCount"] == 1
+
+
+async def test_a_reply_the_channel_never_takes_ends_failed_after_a_day_not_retried_for_ever(gql, workspace):
+    from revgraph.models.inbox import Message
+    from revgraph.tasks import inbox as inbox_tasks
+
+    # given two replies its channel has not taken (still QUEUED), one written a day ago
+    inbox = await create_inbox(gql, workspace.token)
+    received = await receive(gql, workspace.token, inbox["id"])
+    conversation_id = received["conversation"]["id"]
+    await send(gql, workspace.token, conversation_id, "Olá, ontem")
+    await send(gql, workspace.token, conversation_id, "Olá, hoje")
+    old = await Message.get(body="Olá, ontem")
+    new = await Message.get(body="Olá, hoje")
+    now = datetime.now(UTC)
+    await Message.filter(id=old.id).update(status="QUEUED", created_at=now - timedelta(hours=25))
+    await Message.filter(id=new.id).update(status="QUEUED", created_at=now - timedelta(minutes=10))
+    sent: list[int] = []
+    resend = inbox_tasks.deliver_message.send
+    inbox_tasks.deliver_message.send = sent.append  # type: ignore[method-assign]
+    try:
+        # when the outbound sweep runs
+        await inbox_tasks.resend_or_give_up(now)
+    finally:
+        inbox_tasks.deliver_message.send = resend  # type: ignore[method-assign]
+    # then the day-old one ended FAILED saying why, and the recent one is sent again
+    old, new = await Message.get(id=old.id), await Message.get(id=new.id)
+    assert (old.status, old.error) == ("FAILED", inbox_tasks.GAVE_UP)
+    assert new.status == "QUEUED" and sent == [new.id]
