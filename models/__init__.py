@@ -14,5 +14,6 @@ MODEL_MODULES = [
     "revgraph.models.distribution",
     "revgraph.models.automation",
     "revgraph.models.inbox",
+    "revgraph.models.webhooks",
     "revgraph.models.events",
 ]

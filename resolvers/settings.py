@@ -227,6 +227,9 @@ class Settings:
     # Bytes of report answers each process keeps for repeated polls
     # (resolvers/poll_cache.py); 0 keeps none.
     poll_cache_bytes: int = 64 * 1024 * 1024
+    # Production refuses webhook URLs on private, loopback and link-local
+    # addresses (SSRF) unless this is set (REVGRAPH_WEBHOOK_ALLOW_PRIVATE).
+    webhook_allow_private: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -311,6 +314,7 @@ class Settings:
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
             poll_cache_bytes=max(0, _int(env, "REVGRAPH_POLL_CACHE_BYTES", 64 * 1024 * 1024)),
+            webhook_allow_private=_flag(env, "REVGRAPH_WEBHOOK_ALLOW_PRIVATE", False),
             limits=limits,
         )
 

@@ -9,4 +9,5 @@ from revgraph.tasks import (
     distribution,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
+    webhooks,  # noqa: F401
 )

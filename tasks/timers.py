@@ -25,6 +25,8 @@ OUTBOUND_SWEEP_SECONDS = 60
 # SLA warnings and breaches are recorded, and snoozes end, within this long.
 SLA_SCAN_SECONDS = 30.0
 SNOOZE_SCAN_SECONDS = 30.0
+# Webhook deliveries whose task was lost (an outage) go out within this long.
+WEBHOOK_SWEEP_SECONDS = 15.0
 
 
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
@@ -43,11 +45,12 @@ async def run_timers() -> None:
     """The trash purge (at start, then hourly), the automation scan (resumes
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
-    timer and the snoozes' end, until cancelled."""
+    timer, the snoozes' end and the webhook sweep, until cancelled."""
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
     from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
+    from revgraph.tasks.webhooks import sweep as sweep_webhooks
 
     await asyncio.gather(
         every(PURGE_EVERY_SECONDS, purge_trash.send, at_start=True),
@@ -57,4 +60,5 @@ async def run_timers() -> None:
         every(OUTBOUND_SWEEP_SECONDS, sweep_outbound.send),
         every(SLA_SCAN_SECONDS, check_sla.send),
         every(SNOOZE_SCAN_SECONDS, wake_snoozed.send),
+        every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
     )
