@@ -9,9 +9,6 @@ import base64
 from revgraph.resolvers.webhooks.event_types import EVENT_TYPES
 from tests.graph.documents import UPDATE_CONTACT, create_company, create_contact
 from tests.webhooks.support import (
-    EVENT_TYPES as EVENT_TYPES_QUERY,
-)
-from tests.webhooks.support import (
     ENDPOINTS,
     UPDATE_ENDPOINT,
     Receiver,
@@ -19,6 +16,9 @@ from tests.webhooks.support import (
     deliveries,
     eventually,
     verify,
+)
+from tests.webhooks.support import (
+    EVENT_TYPES as EVENT_TYPES_QUERY,
 )
 
 
