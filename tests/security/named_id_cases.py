@@ -523,6 +523,12 @@ SETUP = [
         "inbox",
         lambda m, h: {"inboxId": h, "input": {"name": "visita", "language": "pt_BR", "body": "Oi {{1}}"}},
     ),
+    Case(
+        "updateWebhookEndpoint", "id", "webhook_endpoint", lambda m, h: {"id": h, "input": {"enabled": True}}
+    ),
+    Case("rotateWebhookSecret", "id", "webhook_endpoint", by_id),
+    Case("deleteWebhookEndpoint", "id", "webhook_endpoint", by_id),
+    Case("redeliverWebhook", "deliveryId", "webhook_delivery", lambda m, h: {"deliveryId": h}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

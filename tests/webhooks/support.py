@@ -197,3 +197,27 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
         await asyncio.sleep(0.05)
+
+
+async def quiet_endpoint_with_a_delivery(gql: Any, admin_token: str) -> dict[str, str]:
+    """An endpoint (disabled, so its rows stay put) with one delivery in its
+    log: the records the named-id guard tries from another workspace."""
+    from revgraph.models.webhooks import WebhookDelivery
+    from revgraph.resolvers.ids import encode_id, pk_of
+    from tests.graph.documents import create_contact
+
+    # Port 9 (discard) on loopback: refused at once, a quick failed attempt.
+    endpoint, _ = await create_endpoint(gql, admin_token, "http://127.0.0.1:9/hooks", ["contact.created"])
+    endpoint_pk = pk_of(endpoint["id"], "WebhookEndpoint")
+    await create_contact(gql, admin_token, name="Webhook", email="webhook@cliente.com")
+
+    async def attempted() -> bool:
+        return await WebhookDelivery.filter(endpoint_id=endpoint_pk, attempts__gte=1).exists()
+
+    await eventually(attempted, what="the first attempt")
+    disabled = await gql.ok(
+        UPDATE_ENDPOINT, {"id": endpoint["id"], "input": {"enabled": False}}, token=admin_token
+    )
+    assert disabled["updateWebhookEndpoint"]["userErrors"] == []
+    row = await WebhookDelivery.get(endpoint_id=endpoint_pk)
+    return {"webhook_endpoint": endpoint["id"], "webhook_delivery": encode_id("WebhookDelivery", row.id)}
