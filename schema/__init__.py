@@ -87,6 +87,7 @@ register_node(
     "CannedResponse", canned_use_cases.get_canned_response, canned_responses_schema.CannedResponse.of
 )
 register_node("WebhookEndpoint", webhooks_use_cases.get_endpoint, webhooks_schema.WebhookEndpoint.of)
+register_node("WebhookDelivery", webhooks_use_cases.get_delivery, webhooks_schema.WebhookDelivery.of)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,

@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx
 from tortoise.expressions import Q
-from tortoise.functions import Count
 
 from revgraph.models.automation import Notification
 from revgraph.models.events import Event
@@ -81,12 +80,8 @@ async def fill(endpoint: WebhookEndpoint) -> int:
         )
         if not events:
             return 0
-        present = (
-            await Event.filter(id__gt=current.cursor, id__lte=events[-1].id)
-            .annotate(n=Count("id"))
-            .values_list("n", flat=True)
-        )
-        if present[0] != events[-1].id - current.cursor:
+        present = await Event.filter(id__gt=current.cursor, id__lte=events[-1].id).count()
+        if present != events[-1].id - current.cursor:
             settled = now - GAP_SETTLE
             taken = []
             for event in events:

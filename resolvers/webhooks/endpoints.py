@@ -67,6 +67,13 @@ async def get_endpoint(ctx: Context, pk: int) -> WebhookEndpoint | None:
     return await WebhookEndpoint.filter(id=pk, workspace_id=actor.workspace_id).first()
 
 
+async def get_delivery(ctx: Context, pk: int) -> WebhookDelivery | None:
+    actor = ctx.require_actor()
+    if not actor.is_admin:
+        return None
+    return await WebhookDelivery.filter(id=pk, workspace_id=actor.workspace_id).first()
+
+
 async def create_endpoint(ctx: Context, values: dict[str, Any]) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned this once). It receives the
     events committed after it: its cursor starts at its own creation event."""
