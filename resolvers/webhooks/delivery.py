@@ -130,8 +130,10 @@ async def has_work(endpoint: WebhookEndpoint, now: datetime) -> bool:
     ).exists()
 
 
-async def run_endpoint(settings: Settings, endpoint_id: int, budget_seconds: float = 30.0) -> float | None:
-    """Deliver what the endpoint is owed, in order, for about `budget_seconds`.
+async def run_endpoint(settings: Settings, endpoint_id: int, budget_seconds: float = 5.0) -> float | None:
+    """Deliver what the endpoint is owed, in order, for about `budget_seconds`
+    (then the task sends itself again: a slow receiver holds a worker thread
+    for one attempt at a time, and other endpoints' tasks take turns).
     Returns the seconds until the retry this run scheduled is due (0: more
     now), or None when nothing is waiting, the wait was scheduled by an
     earlier run, or another process holds the endpoint."""
