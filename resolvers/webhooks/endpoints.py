@@ -107,7 +107,8 @@ async def create_endpoint(ctx: Context, values: dict[str, Any]) -> tuple[Webhook
 
 async def update_endpoint(ctx: Context, raw_id: str, values: dict[str, Any]) -> WebhookEndpoint:
     """Change the URL or filters, or enable/disable. Re-enabling resumes
-    from the endpoint's cursor: nothing logged meanwhile is skipped."""
+    from the endpoint's cursor (nothing logged meanwhile is skipped), its
+    waiting deliveries due at once on a fresh retry schedule."""
     row = await _own(ctx, raw_id)
     changes: dict[str, Any] = {}
     if values.get("url") is not None:
@@ -121,6 +122,11 @@ async def update_endpoint(ctx: Context, raw_id: str, values: dict[str, Any]) -> 
     async with unit_of_work():
         if changes:
             await WebhookEndpoint.filter(id=row.id).update(**changes)
+        if values.get("enabled") and not row.enabled:
+            # What waited while it was off goes now, on a fresh retry schedule.
+            await WebhookDelivery.filter(endpoint_id=row.id, status__in=("PENDING", "RETRYING")).update(
+                next_attempt_at=datetime.now(UTC), schedule_started_at=None
+            )
         await record_event(
             ctx.actor,
             row.workspace_id,

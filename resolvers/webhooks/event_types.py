@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 
-from revgraph.models.crm import Company, Contact, Task
+from revgraph.models.crm import Company, Contact, ContactTag, Task
 from revgraph.models.events import Event
 from revgraph.models.inbox import Conversation, Message
 from revgraph.models.pipeline import Deal
@@ -150,6 +150,9 @@ async def event_body(event: Event) -> str:
         row = await MODELS[type_name].filter(id=pk, workspace_id=event.workspace_id).first()
     if row is not None:
         data = subject_fields(type_name, row)
+        if type_name == "Contact":
+            tags = ContactTag.filter(contact_id=row.pk).order_by("name").values_list("name", flat=True)
+            data["tags"] = list(await tags)
     else:
         facts = {k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation")}
         data = {**facts, "id": encode_id(type_name, pk) if pk is not None else None}

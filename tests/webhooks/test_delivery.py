@@ -30,7 +30,9 @@ async def test_events_committed_after_creation_arrive_signed_and_in_log_order(gq
         endpoint, secret = await create_endpoint(gql, workspace.token, receiver.url)
         # when contacts are created and one updated
         first = await create_contact(gql, workspace.token, name="Ana", email="ana@cliente.com")
-        second = await create_contact(gql, workspace.token, name="Bia", email="bia@cliente.com")
+        second = await create_contact(
+            gql, workspace.token, name="Bia", email="bia@cliente.com", tags=["vip", "investidor"]
+        )
         updated = await gql.ok(
             UPDATE_CONTACT, {"id": first["id"], "input": {"name": "Ana Lima"}}, token=workspace.token
         )
@@ -46,6 +48,7 @@ async def test_events_committed_after_creation_arrive_signed_and_in_log_order(gq
     assert [b["data"]["id"] for b in bodies] == [first["id"], second["id"], first["id"]]
     assert bodies[2]["data"]["name"] == "Ana Lima"
     assert bodies[1]["data"]["email"] == "bia@cliente.com"
+    assert bodies[1]["data"]["tags"] == ["investidor", "vip"]
     assert {"createdAt", "lifecycleStage", "ownerId"} <= set(bodies[1]["data"])
     assert all(b["timestamp"] for b in bodies)
     assert len(set(receiver.ids())) == 3
