@@ -206,3 +206,31 @@ async def test_failed_after_three_days_then_disabled_after_five_with_a_notificat
             assert verify(secret, again.headers, again.body, now=clock.current)["data"]["id"] == first["id"]
     finally:
         await receiver.stop()
+
+
+async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sweep(
+    gql, workspace, monkeypatch
+):
+    # given every deliver message of this process lost (a Redis restart
+    # without persistence, a crash between commit and enqueue)
+    import revgraph.tasks.webhooks as webhook_tasks
+
+    receiver = await Receiver().start()
+    try:
+        _, secret = await create_endpoint(gql, workspace.token, receiver.url)
+        monkeypatch.setattr(webhook_tasks.deliver, "send", lambda *args, **kwargs: None)
+        created = [
+            await create_contact(gql, workspace.token, name=f"Cliente {i}", email=f"c{i}@cliente.com")
+            for i in range(3)
+        ]
+        await asyncio.sleep(1)
+        assert receiver.requests == []
+        # when messages flow again, the periodic sweep finds the endpoint behind the log
+        monkeypatch.undo()
+        await receiver.wait_for(3, timeout=40)
+        await asyncio.sleep(0.3)
+    finally:
+        await receiver.stop()
+    # then nothing was lost, and the order held
+    bodies = [verify(secret, r.headers, r.body) for r in receiver.requests]
+    assert [b["data"]["id"] for b in bodies] == [c["id"] for c in created]
