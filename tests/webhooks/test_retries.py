@@ -15,6 +15,7 @@ from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
 from revgraph.resolvers.ids import decode_id
 from revgraph.resolvers.webhooks import delivery
 from tests.graph.documents import create_contact
+from tests.security.named_ids import settled
 from tests.webhooks.clock import drive, freeze, worker_paused
 from tests.webhooks.support import (
     REDELIVER,
@@ -218,7 +219,9 @@ async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sw
     receiver = await Receiver().start()
     try:
         _, secret = await create_endpoint(gql, workspace.token, receiver.url)
-        monkeypatch.setattr(webhook_tasks.deliver, "send", lambda *args, **kwargs: None)
+        await settled()  # the endpoint's creation's own task has run
+        for send in ("send", "send_with_options"):
+            monkeypatch.setattr(webhook_tasks.deliver, send, lambda *args, **kwargs: None)
         created = [
             await create_contact(gql, workspace.token, name=f"Cliente {i}", email=f"c{i}@cliente.com")
             for i in range(3)
