@@ -52,8 +52,10 @@ MAX_WAIT = timedelta(hours=6)
 RETRY_WINDOW = timedelta(days=3)
 # An endpoint whose every attempt failed for this long is disabled.
 DISABLE_AFTER = timedelta(days=5)
-# How long one process holds an endpoint (refreshed before each attempt).
-LEASE = timedelta(seconds=60)
+# How long one process holds an endpoint (refreshed before each attempt,
+# which takes at most 10 s): a killed worker's endpoints are free again
+# within this long.
+LEASE = timedelta(seconds=30)
 GAP_SETTLE = timedelta(seconds=30)
 FILL_BATCH = 200
 USER_AGENT = "RevGraph-Webhooks/1"
