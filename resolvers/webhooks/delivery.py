@@ -195,7 +195,14 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
     try:
         await targets.check_target(settings, endpoint.url)
         async with (
-            httpx.AsyncClient(timeout=ATTEMPT_TIMEOUT_SECONDS, follow_redirects=False) as client,
+            httpx.AsyncClient(
+                timeout=ATTEMPT_TIMEOUT_SECONDS,
+                follow_redirects=False,
+                transport=targets.transport_for(settings),
+                # Guarded, no proxy from the environment: the address checked
+                # is the one connected to.
+                trust_env=not targets.refuses_private(settings),
+            ) as client,
             client.stream("POST", endpoint.url, content=delivery.body.encode(), headers=headers) as response,
         ):
             kept = b""

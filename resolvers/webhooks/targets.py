@@ -1,16 +1,23 @@
 """Which URLs a webhook may call. Only http(s). With REVGRAPH_ENV=production
 (and REVGRAPH_WEBHOOK_ALLOW_PRIVATE unset) a host that resolves to any
 private, loopback, link-local, multicast, reserved or unspecified address is
-refused: when the endpoint is saved and again before every attempt (DNS may
-change), and redirects are never followed, so a public host cannot bounce a
-request inside the network."""
+refused: when the endpoint is saved, before every attempt, and at the
+connection itself (`GuardedTransport` connects to the very address it
+checked, so a DNS answer that changes between the check and the connection
+cannot slip through); redirects are never followed, so a public host cannot
+bounce a request inside the network."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.settings import Settings
@@ -80,3 +87,58 @@ async def validate_url(settings: Settings, url: str, field: list[str]) -> str:
     except TargetRefused as refused:
         raise DomainError(refused.code, str(refused), field) from None
     return url
+
+
+async def _public_address(host: str, port: int) -> str:
+    """The address to connect to: every address of `host` must be public."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise httpcore.ConnectError(f"refused: {host} does not resolve ({exc})") from None
+    addresses = [info[4][0] for info in infos]
+    if not addresses or any(_private(address) for address in addresses):
+        raise httpcore.ConnectError(f"refused: {host} resolves to a private, loopback or link-local address")
+    return addresses[0]
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, resolving and checking the host itself
+    and connecting to the checked address (TLS still verifies the name)."""
+
+    def __init__(self) -> None:
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = await _public_address(host, port)
+        return await self.inner.connect_tcp(
+            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("refused: unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over GuardedBackend (production without
+    REVGRAPH_WEBHOOK_ALLOW_PRIVATE)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend()
+        )
+
+
+def transport_for(settings: Settings) -> httpx.AsyncBaseTransport | None:
+    """The transport attempts use: guarded when private targets are refused."""
+    return GuardedTransport() if refuses_private(settings) else None

@@ -9,12 +9,13 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
+import httpx
 import pytest
 from starlette.responses import RedirectResponse
 
 import revgraph.tasks.webhooks as webhook_tasks
 from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
-from revgraph.resolvers.webhooks import delivery
+from revgraph.resolvers.webhooks import delivery, targets
 from revgraph.web.graphql_view import RevGraphView
 from tests.graph.documents import create_contact
 from tests.webhooks.clock import worker_paused
@@ -122,6 +123,20 @@ async def test_production_refuses_a_private_target_again_at_delivery_time(
             assert receiver.requests == []
     finally:
         await receiver.stop()
+
+
+async def test_the_production_transport_checks_the_address_it_connects_to():
+    # a name resolving to loopback is refused at the connection itself, even
+    # when nothing checked the URL before (DNS answering differently later)
+    receiver = await Receiver().start()
+    try:
+        async with httpx.AsyncClient(transport=targets.GuardedTransport()) as client:
+            for url in (receiver.url.replace("127.0.0.1", "localhost"), receiver.url):
+                with pytest.raises(httpx.ConnectError, match="refused"):
+                    await client.post(url, content=b"{}")
+    finally:
+        await receiver.stop()
+    assert receiver.requests == []
 
 
 async def test_redirects_are_not_followed(gql, workspace):
