@@ -386,6 +386,10 @@ def report(r: dict[str, Any]) -> list[str]:
         lost.append(f"automations: {a['examples']}")
     if w["captures_lost"] or w["deals_with_fewer_events_than_acknowledged_moves"]:
         lost.append("acknowledged writes lost")
+    if "webhooks" in r:
+        from fault_webhooks import webhook_problems
+
+        lost.extend(webhook_problems(r["webhooks"]))
     print("  lost or doubled: " + ("nothing" if not lost else "\n    ".join(["", *lost])))
     print(f"  load average {r['load_average']}")
     return lost

@@ -41,6 +41,10 @@ every subscriber reach the board's last sequence. Checks, printed:
   event; every deal has at least as many board events as acknowledged moves;
 - no HTTP 5xx or INTERNAL error, except on the killed process while it was
   dead (connection errors there are expected and counted);
+- every event of a webhook type after the seeding reached the bench's
+  receiver through an endpoint subscribed to all types, its delivery
+  SUCCEEDED, first receipts in log order, a webhook-id received twice only
+  across a worker kill (bench/fault_webhooks.py);
 - RSS of the API processes: start, end and peak per process.
 Throughput (answered requests/s), p50/p99 latency per operation (all, and
 outside the fault windows) and what was lost are printed and written to
@@ -97,6 +101,7 @@ from fault_checks import (
     summarise_requests,
 )
 from fault_rig import Cluster, own_redis, pg_proxy
+from fault_webhooks import WebhookSink, check_webhooks, create_endpoint, settle_webhooks
 
 from revgraph.resolvers.ids import pk_of
 
@@ -427,8 +432,10 @@ async def under_load(
     args: argparse.Namespace, duration: float, cluster: Cluster, redis_server: Any, proxy: Any, url: str
 ) -> int:
     api = Api(cluster.servers[0])
+    sink = await WebhookSink().start()
     try:
         workspace, plan, rules, stage_pk = await seed(api)
+        endpoint_pk = await create_endpoint(api, workspace.admin.token, sink.url)
     finally:
         await api.aclose()
     [row] = await fetch(url, "SELECT coalesce(max(id), 0) AS id FROM event")
@@ -444,7 +451,7 @@ async def under_load(
     print(
         f"  2 API processes (:{cluster.servers[0].port}, :{cluster.servers[1].port}) and a worker on PostgreSQL "
         f"(through the proxy :{proxy.port}) and an own redis-server (:{redis_server.port}); board of 4 × 25, "
-        f"2 rules; {args.clients} clients, {args.subscribers} subscribers, {duration:.0f} s",
+        f"2 rules, a webhook endpoint; {args.clients} clients, {args.subscribers} subscribers, {duration:.0f} s",
         flush=True,
     )
     stop = asyncio.Event()
@@ -468,6 +475,7 @@ async def under_load(
     print(f"  load stopped after {load_seconds:.1f} s; settling", flush=True)
 
     await settle(url, rules, stage_pk, watermark, args.settle)
+    await settle_webhooks(url, endpoint_pk, args.settle)
     log = await fetch(
         url,
         "SELECT board_sequence FROM event WHERE pipeline_id = $1 AND board_sequence IS NOT NULL "
@@ -486,6 +494,8 @@ async def under_load(
     subscribers = check_subscribers(subs, last)
     automations = await check_automations(url, rules, stage_pk, watermark)
     writes = await check_writes(url, run, pipeline_pk, since, sequences)
+    webhooks = await check_webhooks(url, sink, endpoint_pk, watermark, run)
+    await sink.stop()
     result = {
         "date": today(),
         "machine": machine(),
@@ -500,6 +510,7 @@ async def under_load(
         "subscribers": subscribers,
         "automations": automations,
         "writes": writes,
+        "webhooks": webhooks,
         "memory": memory_report(run),
     }
     lost = report(result)

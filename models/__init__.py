@@ -18,5 +18,6 @@ MODEL_MODULES = [
     "revgraph.models.consent",
     "revgraph.models.channels",
     "revgraph.models.webchat",
+    "revgraph.models.webhooks",
     "revgraph.models.events",
 ]

@@ -274,6 +274,9 @@ class Settings:
     whatsapp_max_body_bytes: int = 1024 * 1024
     # One send to the Cloud API: a slower answer is a timeout, retried.
     whatsapp_timeout_seconds: float = 15.0
+    # Production refuses webhook URLs on private, loopback and link-local
+    # addresses (SSRF) unless this is set (REVGRAPH_WEBHOOK_ALLOW_PRIVATE).
+    webhook_allow_private: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -368,6 +371,7 @@ class Settings:
             whatsapp_api_url=_api_url(env, "REVGRAPH_WHATSAPP_API_URL", DEFAULT_WHATSAPP_API_URL),
             whatsapp_max_body_bytes=_int(env, "REVGRAPH_WHATSAPP_MAX_BODY_BYTES", 1024 * 1024),
             whatsapp_timeout_seconds=_seconds(env, "REVGRAPH_WHATSAPP_TIMEOUT_SECONDS", 15.0),
+            webhook_allow_private=_flag(env, "REVGRAPH_WEBHOOK_ALLOW_PRIVATE", False),
             limits=limits,
         )
 

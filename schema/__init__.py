@@ -33,6 +33,7 @@ import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
 import revgraph.schema.user_lifecycle as user_lifecycle_schema
+import revgraph.schema.webhooks as webhooks_schema
 import revgraph.schema.workspace_settings as workspace_settings_schema
 from revgraph.resolvers import activities as activities_use_cases
 from revgraph.resolvers import companies as companies_use_cases
@@ -55,6 +56,7 @@ from revgraph.resolvers.inbox import canned_responses as canned_use_cases
 from revgraph.resolvers.inbox import queries as inbox_queries
 from revgraph.resolvers.inbox import setup as inbox_setup_use_cases
 from revgraph.resolvers.settings import Settings
+from revgraph.resolvers.webhooks import endpoints as webhooks_use_cases
 from revgraph.schema.common import Node, ctx_of, query
 from revgraph.schema.extensions import should_mask
 from revgraph.schema.nodes import register_node, resolve_node
@@ -85,6 +87,8 @@ register_node("SlaPolicy", inbox_setup_use_cases.get_sla_policy, inbox_setup_sch
 register_node(
     "CannedResponse", canned_use_cases.get_canned_response, canned_responses_schema.CannedResponse.of
 )
+register_node("WebhookEndpoint", webhooks_use_cases.get_endpoint, webhooks_schema.WebhookEndpoint.of)
+register_node("WebhookDelivery", webhooks_use_cases.get_delivery, webhooks_schema.WebhookDelivery.of)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,
@@ -119,6 +123,7 @@ Query = merge_types(
         forms_schema.FormsQuery,
         inbox_schema.InboxQuery,
         reports_schema.ReportsQuery,
+        webhooks_schema.WebhooksQuery,
     ),
 )
 Mutation = merge_types(
@@ -140,6 +145,7 @@ Mutation = merge_types(
         workspace_settings_schema.WorkspaceSettingsMutation,
         forms_schema.FormsMutation,
         inbox_schema.InboxMutation,
+        webhooks_schema.WebhooksMutation,
     ),
 )
 Subscription = merge_types(

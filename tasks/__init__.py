@@ -10,5 +10,6 @@ from revgraph.tasks import (
     distribution,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
+    webhooks,  # noqa: F401
     whatsapp,  # noqa: F401
 )

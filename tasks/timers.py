@@ -27,8 +27,10 @@ SLA_SCAN_SECONDS = 30.0
 SNOOZE_SCAN_SECONDS = 30.0
 # Conversations whose bot task was lost are answered within this long (and at start).
 BOT_SWEEP_SECONDS = 60.0
-# Stored channel webhooks whose task was lost are worked again this often (and at start).
-WEBHOOK_SWEEP_SECONDS = 30.0
+# Stored channel webhooks (WhatsApp's) whose task was lost are worked again this often (and at start).
+CHANNEL_WEBHOOK_SWEEP_SECONDS = 30.0
+# Outgoing webhook deliveries whose task was lost (an outage) go out within this long.
+WEBHOOK_SWEEP_SECONDS = 15.0
 
 
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
@@ -47,13 +49,14 @@ async def run_timers() -> None:
     """The trash purge (at start, then hourly), the automation scan (resumes
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
-    timer, the snoozes' end, the bot sweep and the stored-webhook sweep (both
-    at start too), until cancelled."""
+    timer, the snoozes' end, the bot sweep, the stored channel webhooks'
+    sweep and the outgoing webhooks' sweep, until cancelled."""
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.chatbot import sweep_bots
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
     from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
+    from revgraph.tasks.webhooks import sweep as sweep_webhooks
     from revgraph.tasks.whatsapp import sweep_whatsapp_webhooks
 
     await asyncio.gather(
@@ -65,5 +68,6 @@ async def run_timers() -> None:
         every(SLA_SCAN_SECONDS, check_sla.send),
         every(SNOOZE_SCAN_SECONDS, wake_snoozed.send),
         every(BOT_SWEEP_SECONDS, sweep_bots.send, at_start=True),
-        every(WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
+        every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
+        every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
     )

@@ -546,6 +546,12 @@ SETUP = [
         field=("input", "nodes", "0", "queueId"),
     ),
     Case("removeInboxFlow", "inboxId", "inbox", lambda m, h: {"inboxId": h}),
+    Case(
+        "updateWebhookEndpoint", "id", "webhook_endpoint", lambda m, h: {"id": h, "input": {"enabled": True}}
+    ),
+    Case("rotateWebhookSecret", "id", "webhook_endpoint", by_id),
+    Case("deleteWebhookEndpoint", "id", "webhook_endpoint", by_id),
+    Case("redeliverWebhook", "deliveryId", "webhook_delivery", lambda m, h: {"deliveryId": h}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

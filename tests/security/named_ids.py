@@ -25,6 +25,7 @@ from tests.distribution.support import create_queue
 from tests.graph.documents import create_company, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
 from tests.support import GraphQLClient, Workspace
+from tests.webhooks.support import quiet_endpoint_with_a_delivery
 
 # Columns that move without anyone changing a record: presence, API-key
 # use, the outbox's dispatched flag.
@@ -107,6 +108,10 @@ SIGNATURES = {
     "reopenConversation": "id: ID!",
     "snoozeConversation": "id: ID!, until: DateTime!",
     "recordConsent": "input: RecordConsentInput!",
+    "updateWebhookEndpoint": "id: ID!, input: WebhookEndpointUpdateInput!",
+    "rotateWebhookSecret": "id: ID!",
+    "deleteWebhookEndpoint": "id: ID!",
+    "redeliverWebhook": "deliveryId: ID!",
 }
 
 
@@ -276,6 +281,7 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
     # Conversations: one of `other` (in an inbox without a queue, so only
     # its assignee's scope sees it) and one of `me`.
     theirs["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550001", other["id"])
+    theirs |= await quiet_endpoint_with_a_delivery(gql, admin)
     mine["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550002", me["id"])
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id

@@ -1,0 +1,160 @@
+"""The event types an endpoint may subscribe to: log kinds (models/events.py)
+that partners see, each with the type of its subject. This one registry is
+what `webhookEventTypes` lists and what the README's table shows.
+
+A delivery's body is {"type", "timestamp", "data"}: `data.id` is the global
+id of the event's subject and its other keys are the subject's fields as
+the API names them (camelCase; a link as `<name>Id` holding a global id),
+read when the event is taken into the endpoint's deliveries. A subject gone
+since (purged) leaves its id and the event's own facts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.fields.relational import ForeignKeyFieldInstance
+from tortoise.models import Model
+
+from revgraph.models.crm import Company, Contact, ContactTag, Task
+from revgraph.models.events import Event
+from revgraph.models.inbox import Conversation, Message
+from revgraph.models.pipeline import Deal
+from revgraph.resolvers.ids import decode_id, encode_id
+
+# kind → (subject type, what it means)
+EVENT_TYPES: dict[str, tuple[str, str]] = {
+    "contact.created": ("Contact", "A contact was created (by hand, import, form or channel)."),
+    "contact.updated": ("Contact", "A contact's fields changed."),
+    "contact.deleted": ("Contact", "A contact went to the trash."),
+    "contact.restored": ("Contact", "A contact came back from the trash."),
+    "contact.merged": ("Contact", "Another contact was merged into this one."),
+    "contact.score_changed": ("Contact", "A contact's lead score changed."),
+    "contact.interests_changed": ("Contact", "A contact's interests changed."),
+    "company.created": ("Company", "A company was created."),
+    "company.updated": ("Company", "A company's fields changed."),
+    "company.deleted": ("Company", "A company went to the trash."),
+    "company.restored": ("Company", "A company came back from the trash."),
+    "deal.created": ("Deal", "A deal was created."),
+    "deal.updated": ("Deal", "A deal's fields changed."),
+    "deal.stage_changed": ("Deal", "A deal moved to another stage (won and lost included)."),
+    "deal.deleted": ("Deal", "A deal went to the trash."),
+    "deal.restored": ("Deal", "A deal came back from the trash."),
+    "lead.captured": ("Contact", "A lead arrived (form, channel, captureLead)."),
+    "lead.disqualified": ("Contact", "A lead was disqualified."),
+    "lead.returned": ("Contact", "A lead went back to its queue."),
+    "assignment.made": ("Contact", "A lead was given to a person by a queue."),
+    "task.created": ("Task", "A task was created."),
+    "task.completed": ("Task", "A task was done."),
+    "task.overdue": ("Task", "A task passed its due time undone."),
+    "conversation.created": ("Conversation", "A conversation started."),
+    "conversation.assigned": ("Conversation", "A conversation was given to someone (or to nobody)."),
+    "conversation.status_changed": ("Conversation", "A conversation was resolved, reopened or snoozed."),
+    "conversation.updated": ("Conversation", "A conversation's priority, tags or deal changed."),
+    "conversation.csat_answered": ("Conversation", "The contact answered the satisfaction survey."),
+    "message.created": ("Message", "A message was received or sent (`direction` says which)."),
+    "message.updated": ("Message", "A sent message's status changed (delivered, read, failed)."),
+}
+
+MODELS: dict[str, type[Model]] = {
+    "Contact": Contact,
+    "Company": Company,
+    "Deal": Deal,
+    "Task": Task,
+    "Conversation": Conversation,
+    "Message": Message,
+}
+
+# Columns that are how the database works, not what the API shows.
+INTERNAL = {
+    "workspace",
+    "name_search",
+    "title_search",
+    "phone_digits",
+    "rank",
+    "version",
+    "priority_rank",
+    "routed_by_queue_id",
+    "sla_facts",
+    "sla_recorded",
+    "sla_next_check_at",
+    "csat_token_hash",
+    "channel_data",
+    "merged_into",
+}
+
+
+def event_type_names() -> list[str]:
+    return list(EVENT_TYPES)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def subject_fields(type_name: str, row: Model) -> dict[str, Any]:
+    """The row's fields as the API names them, links as global ids."""
+    out: dict[str, Any] = {"id": encode_id(type_name, row.pk)}
+    for name, field in row._meta.fields_map.items():
+        if name in INTERNAL or name == "id" or (name.endswith("_id") and name[:-3] in row._meta.fields_map):
+            continue
+        if isinstance(field, ForeignKeyFieldInstance):
+            linked = getattr(row, f"{name}_id")
+            related = field.model_name.split(".")[-1]
+            out[_camel(name) + "Id"] = encode_id(related, linked) if linked is not None else None
+        elif name.endswith("_id") and field.has_db_field:
+            # A plain id column (no foreign key) links all the same.
+            linked = getattr(row, name)
+            related = "".join(part.title() for part in name[:-3].split("_"))
+            out[_camel(name)] = encode_id(related, linked) if linked is not None else None
+        elif field.has_db_field:
+            out[_camel(name)] = _plain(getattr(row, name))
+    return out
+
+
+def _subject_pk(type_name: str, event: Event) -> int | None:
+    data = event.data or {}
+    if type_name == "Contact":
+        return event.contact_id
+    if type_name == "Company":
+        return event.company_id
+    if type_name == "Deal":
+        return event.deal_id
+    if type_name == "Conversation":
+        return event.conversation_id
+    raw = data.get(f"{type_name[0].lower()}{type_name[1:]}Id")
+    if isinstance(raw, str):
+        decoded = decode_id(raw)
+        return decoded[1] if decoded else None
+    return raw if isinstance(raw, int) else None
+
+
+async def event_body(event: Event) -> str:
+    """The JSON body every attempt of this event sends (compact, stable)."""
+    type_name = EVENT_TYPES[event.kind][0]
+    pk = _subject_pk(type_name, event)
+    data: dict[str, Any]
+    row = None
+    if pk is not None:
+        row = await MODELS[type_name].filter(id=pk, workspace_id=event.workspace_id).first()
+    if row is not None:
+        data = subject_fields(type_name, row)
+        if type_name == "Contact":
+            tags = ContactTag.filter(contact_id=row.pk).order_by("name").values_list("name", flat=True)
+            data["tags"] = list(await tags)
+    else:
+        facts = {k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation")}
+        data = {**facts, "id": encode_id(type_name, pk) if pk is not None else None}
+    body = {"type": event.kind, "timestamp": event.at.isoformat(), "data": data}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
