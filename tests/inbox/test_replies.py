@@ -147,6 +147,7 @@ async def test_replies_refuse_bad_input_and_invisible_conversations(gql, workspa
 async def test_a_reply_the_channel_never_takes_ends_failed_after_a_day_not_retried_for_ever(gql, workspace):
     from revgraph.models.inbox import Message
     from revgraph.tasks import inbox as inbox_tasks
+    from tests.reports.test_poll_cache import settled
 
     # given two replies its channel has not taken (still QUEUED), one written a day ago
     inbox = await create_inbox(gql, workspace.token)
@@ -154,6 +155,7 @@ async def test_a_reply_the_channel_never_takes_ends_failed_after_a_day_not_retri
     conversation_id = received["conversation"]["id"]
     await send(gql, workspace.token, conversation_id, "Olá, ontem")
     await send(gql, workspace.token, conversation_id, "Olá, hoje")
+    await settled()  # their own sends are done (the worker's, on Redis), so nothing else moves them
     old = await Message.get(body="Olá, ontem")
     new = await Message.get(body="Olá, hoje")
     now = datetime.now(UTC)
