@@ -65,10 +65,11 @@ async def upload(ctx: Context, filename: str, entity: str, file: BinaryIO) -> Im
     return job
 
 
-async def get_job(ctx: Context, raw_id: str | None, field: str = "id") -> ImportJob:
+async def get_job(ctx: Context, raw_id: str | None, field: tuple[str, ...] = ("id",)) -> ImportJob:
+    """The workspace's job by global id, or NOT_FOUND on `field`."""
     row = await ImportJob.filter(id=pk_of(raw_id, "ImportJob") or 0, workspace_id=_workspace(ctx)).first()
     if row is None or row.status == "UPLOADING":
-        raise NotFound("Import", [field])
+        raise NotFound("Import", list(field))
     return row
 
 
@@ -91,10 +92,12 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
     or a saved `mappingName`), optionally saving it as `saveAs`. Allowed
     before the import starts; it clears an earlier dry run."""
     workspace_id = _workspace(ctx)
-    job = await get_job(ctx, data.get("import_job_id"), "importJobId")
+    job = await get_job(ctx, data.get("import_job_id"), ("input", "importJobId"))
     if job.status not in ("UPLOADED", "VALIDATED"):
         raise DomainError(
-            "RULE_VIOLATION", "The mapping can change only before the import starts.", ["importJobId"]
+            "RULE_VIOLATION",
+            "The mapping can change only before the import starts.",
+            ["input", "importJobId"],
         )
     policy = data.get("duplicate_policy") or job.duplicate_policy
     if policy not in POLICIES:
@@ -174,7 +177,7 @@ async def _queue(
 async def start_dry_run(ctx: Context, raw_id: str) -> ImportJob:
     """Validate every row without writing (VALIDATING, then VALIDATED with
     the counts and the row errors of the DRY_RUN report)."""
-    job = await get_job(ctx, raw_id, "importJobId")
+    job = await get_job(ctx, raw_id, ("importJobId",))
     return await _queue(
         ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why="This import has already started."
     )
@@ -183,7 +186,7 @@ async def start_dry_run(ctx: Context, raw_id: str) -> ImportJob:
 async def start_import(ctx: Context, raw_id: str) -> ImportJob:
     """Import the rows (RUNNING, then COMPLETED); only after a dry run with
     the current mapping, so what it does was shown first."""
-    job = await get_job(ctx, raw_id, "importJobId")
+    job = await get_job(ctx, raw_id, ("importJobId",))
     return await _queue(
         ctx,
         job,

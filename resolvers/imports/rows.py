@@ -257,7 +257,7 @@ async def decide(book: Workbook, cells: Sequence[str], policy: str) -> Decision:
         if any(changes.get(k) and changes[k] == getattr(other, k) for k in ("email", "phone"))
     ]
     if clash:
-        which = "email" if clash[0].email == changes.get("email") else "phone"
+        which = "email" if changes.get("email") and clash[0].email == changes["email"] else "phone"
         return Decision(
             "error",
             problems=[
