@@ -16,7 +16,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 CHUNK_ROWS = 500
 MAX_COLUMNS = 200
-MAX_CELL_CHARS = 10_000
 _PIECE = 64 * 1024
 
 
@@ -63,7 +62,6 @@ class CsvFile:
         sample = self.text.read(_PIECE)
         self.delimiter = sniff_delimiter(sample)
         self.text.seek(0)
-        csv.field_size_limit(MAX_CELL_CHARS)
         self.reader = csv.reader(self.text, delimiter=self.delimiter)
         self.columns = self._header()
         self.rows_read = 0

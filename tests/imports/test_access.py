@@ -4,11 +4,13 @@ opens: UTF-8 with BOM, `;`, the file's columns plus the row and its errors."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 
 from revgraph.models.crm import Contact
-from tests.imports.support import DRY_RUN, JOB, MAP, START, csv_bytes, imported, uploaded
+from tests.imports.support import DRY_RUN, JOB, MAP, START, csv_bytes, imported, mapped, uploaded
 
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on ImportJob { status } } }"
 JOBS = "query { importJobs { id status } }"
@@ -87,3 +89,33 @@ async def test_the_mapping_cannot_change_once_the_import_started(gql, workspace)
     data = await gql.ok(START, {"id": done["id"]}, token=workspace.token)
     assert data["startImport"]["userErrors"][0]["code"] == "RULE_VIOLATION"
     assert await Contact.all().count() == 1
+
+
+PROGRESS = """
+subscription Progress($id: ID!) { importJobProgress(id: $id) { status processedRows createdCount } }
+"""
+
+
+async def test_progress_subscription_follows_the_import_to_its_end(gql, server, workspace):
+    from tests.imports.support import dry_run, run
+    from tests.live import connect, subscribe
+
+    job = await uploaded(gql, workspace.token, csv_bytes([["Ana", "ana@example.com", "", ""]]))
+    await mapped(gql, workspace.token, job["id"])
+    await dry_run(gql, workspace.token, job["id"])
+    await run(gql, workspace.token, job["id"])
+    async with connect(server.ws_url, workspace.token) as socket:
+        subscription = await subscribe(socket, PROGRESS, {"id": job["id"]})
+        payload = await subscription.next()
+        assert payload["data"]["importJobProgress"] == {
+            "status": "COMPLETED",
+            "processedRows": 1,
+            "createdCount": 1,
+        }
+    agent = await workspace.user("AGENT")
+    async with connect(server.ws_url, agent["token"]) as socket:
+        await subscribe(socket, PROGRESS, {"id": job["id"]})
+        message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert message["type"] in ("error", "next"), message
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
