@@ -7,8 +7,8 @@ from tortoise.models import Model
 
 
 class ImportJob(Model):
-    """One uploaded file and its import. `cursor` is the number of data rows
-    the current phase has finished; it is written in the same transaction as
+    """One uploaded file and its import. `cursor` is the spreadsheet row the
+    current phase has finished up to; it is written in the same transaction as
     each batch's records, so a restarted job resumes after the last
     committed batch and never writes a row twice. `lease_until` is the one
     run of the job across processes."""
@@ -51,8 +51,8 @@ class ImportJob(Model):
 
 class ImportChunk(Model):
     """Up to CHUNK_ROWS consecutive data rows of a job's file, as lists of
-    cells; `first_row` is the spreadsheet row of the first (the header is
-    row 1). One chunk is one batch of the dry run and of the import."""
+    [spreadsheet row, cells] pairs (the header is row 1; blank lines are
+    skipped, so rows may jump); `first_row` is the first one's."""
 
     id = fields.BigIntField(primary_key=True)
     job = fields.ForeignKeyField("models.ImportJob", related_name="chunks", on_delete=fields.CASCADE)

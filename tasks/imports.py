@@ -41,7 +41,9 @@ async def run(job_id: int) -> None:
 
 @dramatiq.actor(actor_name="imports.sweep", broker=broker, queue_name="imports", max_retries=3)
 async def sweep() -> None:
-    """Send `run` again for jobs that made no progress for a while."""
+    """Send `run` again for jobs that made no progress for a while; drop
+    uploads a dying server left half-stored."""
+    await runner.drop_abandoned_uploads()
     for job_id in await runner.stalled_jobs():
         log.warning("import %s stalled: sending it again", job_id)
         run.send(job_id)

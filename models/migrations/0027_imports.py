@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'import_job', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One uploaded file and its import. `cursor` is the number of data rows'},
+            options={'table': 'import_job', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One uploaded file and its import. `cursor` is the spreadsheet row the'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -2,8 +2,8 @@
 and the import, through createContact/updateContact so dedupe, validation
 and the timeline's events are the API's own.
 
-One chunk of rows is one batch and one transaction: its records, its row
-errors, the job's counts and its cursor commit together, so a restarted
+A batch is BATCH_ROWS rows in one transaction: its records, its row
+errors, the job's counts and its cursor (the last row done) commit together, so a restarted
 job (a lost message, a killed worker) resumes after the last committed
 batch and writes no row twice. Between batches the loop yields, so the
 API keeps answering; no transaction ever spans the file."""
@@ -14,6 +14,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from revgraph.models.identity import User
 from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 QUEUED = "import.queued"
 FINISHED = "import.finished"
 STALLED_AFTER = timedelta(minutes=2)
+ABANDONED_AFTER = timedelta(hours=1)
+# Rows per transaction: short enough that on SQLite (one writer, and one
+# connection that requests wait on during a transaction) the API answers
+# within a batch's time, about 0.1 s.
+BATCH_ROWS = 50
 PHASES = {"VALIDATING": ("DRY_RUN", "VALIDATED"), "RUNNING": ("RUN", "COMPLETED")}
 
 
@@ -46,22 +53,35 @@ async def run_job(settings: Settings, job_id: int) -> None:
     ctx = Context(settings=settings, actor=Actor(job.workspace_id, importer.id, importer.role))
     book = await workbook(job.workspace_id, settings.limits, job.columns, job.mapping)
     if phase == "DRY_RUN":
-        # The dry run keeps the file's own duplicates in memory: it starts over.
-        await ImportRowError.filter(job_id=job.id, phase=phase).delete()
-        await ImportJob.filter(id=job.id).update(cursor=0, dry_run=_empty_counts())
+        # The dry run keeps the file's own duplicates in memory: it starts
+        # over, under the job's lock, so a run it overtakes stops at its
+        # next batch and leaves nothing behind.
+        async with in_transaction():
+            locked = await ImportJob.filter(id=job.id).select_for_update().first()
+            if locked is None or locked.status != job.status:
+                return
+            await ImportRowError.filter(job_id=job.id, phase=phase).delete()
+            locked.cursor, locked.dry_run = 0, _empty_counts()
+            await locked.save()
         job.cursor, job.dry_run = 0, _empty_counts()
     seen: dict[str, int] = {}
-    while True:
-        chunk = (
-            await ImportChunk.filter(job_id=job.id, first_row__gt=job.cursor).order_by("first_row").first()
-        )
-        if chunk is None:
-            break
-        moved = await _batch(ctx, book, job, chunk, phase, seen)
-        if not moved:
-            return  # another run took the job over, or it was cancelled
-        await asyncio.sleep(0)
+    while (chunk := await _chunk_after(job.id, job.cursor)) is not None:
+        pending = [row for row in chunk.rows if row[0] > job.cursor]
+        for start in range(0, len(pending), BATCH_ROWS):
+            moved = await _batch(ctx, book, job, pending[start : start + BATCH_ROWS], phase, seen)
+            if not moved:
+                return  # another run took the job over
+            # Let waiting requests in (SQLite runs one transaction at a time).
+            await asyncio.sleep(0)
     await _finish(job, ctx.actor, done, None)
+
+
+async def _chunk_after(job_id: int, cursor: int) -> ImportChunk | None:
+    """The stored chunk holding the first row past `cursor`."""
+    holding = await ImportChunk.filter(job_id=job_id, first_row__lte=cursor).order_by("-first_row").first()
+    if holding is not None and holding.rows[-1][0] > cursor:
+        return holding
+    return await ImportChunk.filter(job_id=job_id, first_row__gt=cursor).order_by("first_row").first()
 
 
 def _empty_counts() -> dict[str, int]:
@@ -69,9 +89,14 @@ def _empty_counts() -> dict[str, int]:
 
 
 async def _batch(
-    ctx: Context, book: Workbook, job: ImportJob, chunk: ImportChunk, phase: str, seen: dict[str, int]
+    ctx: Context,
+    book: Workbook,
+    job: ImportJob,
+    rows: list[list[Any]],
+    phase: str,
+    seen: dict[str, int],
 ) -> bool:
-    """One chunk in one transaction; False when the job is no longer at
+    """One batch of rows in one transaction; False when the job is no longer at
     the cursor this run read (nothing of the batch is kept then)."""
     start = job.cursor
     async with unit_of_work():
@@ -80,7 +105,7 @@ async def _batch(
             return False
         errors: list[ImportRowError] = []
         counts: dict[str, int] = {}
-        for number, cells in chunk.rows:
+        for number, cells in rows:
             action, problems = await _row(ctx, book, job, cells, number, phase, seen)
             counts[action] = counts.get(action, 0) + 1
             if problems:
@@ -89,7 +114,7 @@ async def _batch(
                 )
         if errors:
             await ImportRowError.bulk_create(errors)
-        locked.cursor = chunk.rows[-1][0]
+        locked.cursor = rows[-1][0]
         if phase == "DRY_RUN":
             totals = dict(locked.dry_run or _empty_counts())
             for action, count in counts.items():
@@ -170,3 +195,9 @@ async def stalled_jobs(now: datetime | None = None) -> list[int]:
     cutoff = (now or datetime.now(UTC)) - STALLED_AFTER
     rows = ImportJob.filter(status__in=list(PHASES), updated_at__lt=cutoff)
     return list(await rows.values_list("id", flat=True))
+
+
+async def drop_abandoned_uploads(now: datetime | None = None) -> int:
+    """Delete uploads a dying server left half-stored (never shown)."""
+    cutoff = (now or datetime.now(UTC)) - ABANDONED_AFTER
+    return await ImportJob.filter(status="UPLOADING", updated_at__lt=cutoff).delete()
