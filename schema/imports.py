@@ -18,7 +18,7 @@ from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports import jobs
 from revgraph.resolvers.imports.rows import CONTACT_FIELDS
-from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query
+from revgraph.schema.common import Node, UserError, ctx_of, input_dict, payload_mutation, query
 from revgraph.schema.permissions import ADMIN
 
 MAX_ROW_ERRORS = 100
@@ -279,8 +279,7 @@ class ImportsQuery:
         return [ImportField(field=k, label=v) for k, v in CONTACT_FIELDS.items()]
 
 
-def _job(row: Any) -> dict[str, Any]:
-    return {"import_job": ImportJob.of(row)}
+_job_mutation = payload_mutation(ImportJobPayload, "import_job", ImportJob.of)
 
 
 @strawberry.type
@@ -290,36 +289,21 @@ class ImportsMutation:
         permission_classes=ADMIN,
     )
     async def map_import_columns(self, info: Info, input: MapImportColumnsInput) -> ImportJobPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return _job(await jobs.map_columns(ctx, input_dict(input)))
-
-        return await mutate(ImportJobPayload, work)
+        return await _job_mutation(jobs.map_columns)(info, input_dict(input))
 
     @strawberry.mutation(
         description="Validate every row in the background without writing (VALIDATING → VALIDATED). ADMIN only.",
         permission_classes=ADMIN,
     )
     async def start_import_dry_run(self, info: Info, import_job_id: strawberry.ID) -> ImportJobPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return _job(await jobs.start_dry_run(ctx, import_job_id))
-
-        return await mutate(ImportJobPayload, work)
+        return await _job_mutation(jobs.start_dry_run)(info, import_job_id)
 
     @strawberry.mutation(
         description="Import the rows in the background, in batches, after a dry run (RUNNING → COMPLETED). ADMIN only.",
         permission_classes=ADMIN,
     )
     async def start_import(self, info: Info, import_job_id: strawberry.ID) -> ImportJobPayload:
-        ctx = ctx_of(info)
-
-        async def work() -> dict[str, Any]:
-            return _job(await jobs.start_import(ctx, import_job_id))
-
-        return await mutate(ImportJobPayload, work)
+        return await _job_mutation(jobs.start_import)(info, import_job_id)
 
 
 @strawberry.type

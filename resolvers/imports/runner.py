@@ -24,7 +24,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.imports.rows import Workbook, decide, duplicate_keys, workbook
+from revgraph.resolvers.imports.rows import CONTACT_FIELDS, Workbook, decide, duplicate_keys, workbook
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -161,11 +161,22 @@ async def _row(
         elif decision.action == "update" and decision.contact is not None:
             await update_contact(ctx, encode_id("Contact", decision.contact.id), decision.changes)
     except DomainError as error:
-        return "error", [
-            {"code": p.code, "field": ".".join((p.field or [])[-1:]), "column": None, "message": p.message}
-            for p in error.problems
-        ]
+        return "error", [use_case_problem(p.code, (p.field or ["?"])[-1], p.message) for p in error.problems]
     return decision.action, []
+
+
+def use_case_problem(code: str, field: str, message: str) -> dict[str, Any]:
+    """A refusal of createContact/updateContact (what changed since the row
+    was read: a concurrent writer took its e-mail, a rule on the contact) as
+    a row problem in pt-BR, keeping the API's message for the rest."""
+    label = CONTACT_FIELDS.get(field.removesuffix("Id"), field)
+    if code == "DUPLICATE":
+        text = f"{label} já pertence a outro contato."
+    elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
+        text = "O responsável não pode receber este contato."
+    else:
+        text = f"Recusado ({label}): {message}"
+    return {"code": code, "field": field.removesuffix("Id"), "column": None, "message": text}
 
 
 async def _finish(job: ImportJob, actor: Actor | None, status: str, failure: str | None) -> None:

@@ -110,3 +110,26 @@ async def test_e_mail_and_phone_of_two_contacts_is_an_error(gql, workspace):
     [problem] = done["rowErrors"][0]["problems"]
     assert problem["code"] == "DUPLICATE" and problem["field"] == "phone"
     assert await Event.filter(kind="contact.updated").count() == 0
+
+
+async def test_a_refusal_of_the_use_case_is_a_row_error_in_pt_br(gql, workspace):
+    # given a contact that is disqualified only with a reason (disqualifyLead)
+    await create_contact(gql, workspace.token, name="Maria", email="maria@example.com")
+    header = ["Nome", "E-mail", "Estágio"]
+    columns = [
+        {"column": "Nome", "field": "name"},
+        {"column": "E-mail", "field": "email"},
+        {"column": "Estágio", "field": "lifecycleStage"},
+    ]
+    rows = [["Maria", "maria@example.com", "Desqualificado"]]
+    job = await uploaded(gql, workspace.token, csv_bytes(rows, header=header))
+    await mapped(gql, workspace.token, job["id"], columns, duplicatePolicy="OVERWRITE")
+    await dry_run(gql, workspace.token, job["id"])
+    # when the import overwrites its stage
+    done = await run(gql, workspace.token, job["id"])
+    # then updateContact's rule refuses the row, and the contact is unchanged
+    assert done["failedCount"] == 1
+    [problem] = done["rowErrors"][0]["problems"]
+    assert (problem["code"], problem["field"]) == ("RULE_VIOLATION", "lifecycleStage")
+    assert problem["message"].startswith("Recusado (Estágio): ")
+    assert (await Contact.get(email="maria@example.com")).lifecycle_stage == "LEAD"
