@@ -150,3 +150,15 @@ async def test_saved_mapping_is_reused_by_name(gql, workspace):
         MAP, {"input": {"importJobId": second["id"], "mappingName": "Outra"}}, token=workspace.token
     )
     assert data["mapImportColumns"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+def test_decimal_fields_read_brazilian_thousands():
+    from revgraph.resolvers.custom_fields.types import FieldShape, normalise
+
+    decimal = FieldShape("renda", "DECIMAL")
+    assert normalise(decimal, "1.250.000,00") == "1250000.00"
+    assert normalise(decimal, "-3.000,5") == "-3000.5"
+    assert normalise(decimal, "1.250.000") == "1250000"
+    assert normalise(decimal, "1250,50") == "1250.50"
+    # one dot alone stays a decimal point, as JSON clients send it
+    assert normalise(decimal, "1.250") == "1.250"
