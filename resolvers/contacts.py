@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Contact, ContactTag
@@ -118,6 +119,21 @@ async def ensure_unique(
         raise DomainError("DUPLICATE", "A contact with this e-mail already exists.", [*field_prefix, "email"])
     if phone and await others.filter(phone=phone).exists():
         raise DomainError("DUPLICATE", "A contact with this phone already exists.", [*field_prefix, "phone"])
+
+
+async def matching_contacts(workspace_id: int, email: str | None, phone: str | None) -> list[Contact]:
+    """The live contacts a record with this (normalised) e-mail or phone
+    duplicates, the e-mail's match first: the rule of captureLead (which
+    re-enters the first) and of imports."""
+    match = Q()
+    if email:
+        match |= Q(email=email)
+    if phone:
+        match |= Q(phone=phone)
+    if not email and not phone:
+        return []
+    rows = await Contact.filter(match, workspace_id=workspace_id, deleted_at=None).order_by("id")
+    return sorted(rows, key=lambda row: not (email and row.email == email))
 
 
 async def duplicate_from_race(

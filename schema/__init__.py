@@ -25,6 +25,7 @@ import revgraph.schema.developments as developments_schema
 import revgraph.schema.distribution as distribution_schema
 import revgraph.schema.forms as forms_schema
 import revgraph.schema.identity as identity_schema
+import revgraph.schema.imports as imports_schema
 import revgraph.schema.inbox as inbox_schema
 import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversation_types as conversations_schema
@@ -52,6 +53,7 @@ from revgraph.resolvers.distribution import bulk as bulk_use_cases
 from revgraph.resolvers.distribution import forms as forms_use_cases
 from revgraph.resolvers.distribution import live as distribution_live
 from revgraph.resolvers.distribution import queues as queues_use_cases
+from revgraph.resolvers.imports import jobs as imports_use_cases
 from revgraph.resolvers.inbox import canned_responses as canned_use_cases
 from revgraph.resolvers.inbox import queries as inbox_queries
 from revgraph.resolvers.inbox import setup as inbox_setup_use_cases
@@ -89,6 +91,7 @@ register_node(
 )
 register_node("WebhookEndpoint", webhooks_use_cases.get_endpoint, webhooks_schema.WebhookEndpoint.of)
 register_node("WebhookDelivery", webhooks_use_cases.get_delivery, webhooks_schema.WebhookDelivery.of)
+register_node("ImportJob", imports_use_cases.find_job, imports_schema.ImportJob.of)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,
@@ -124,6 +127,7 @@ Query = merge_types(
         inbox_schema.InboxQuery,
         reports_schema.ReportsQuery,
         webhooks_schema.WebhooksQuery,
+        imports_schema.ImportsQuery,
     ),
 )
 Mutation = merge_types(
@@ -146,6 +150,7 @@ Mutation = merge_types(
         forms_schema.FormsMutation,
         inbox_schema.InboxMutation,
         webhooks_schema.WebhooksMutation,
+        imports_schema.ImportsMutation,
     ),
 )
 Subscription = merge_types(
@@ -155,6 +160,7 @@ Subscription = merge_types(
         inbox_schema.InboxSubscription,
         distribution_schema.DistributionSubscription,
         automation_operations.AutomationsSubscription,
+        imports_schema.ImportsSubscription,
     ),
 )
 

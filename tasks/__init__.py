@@ -8,6 +8,7 @@ from revgraph.tasks import (
     broker,  # noqa: F401  (picks the broker; every actor module imports it first)
     chatbot,  # noqa: F401
     distribution,  # noqa: F401
+    imports,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
     webhooks,  # noqa: F401

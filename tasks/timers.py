@@ -31,6 +31,8 @@ BOT_SWEEP_SECONDS = 60.0
 CHANNEL_WEBHOOK_SWEEP_SECONDS = 30.0
 # Outgoing webhook deliveries whose task was lost (an outage) go out within this long.
 WEBHOOK_SWEEP_SECONDS = 15.0
+# CSV imports whose run was lost resume within this long (and at start).
+IMPORT_SWEEP_SECONDS = 60.0
 
 
 async def every(seconds: float, send: Callable[[], object], *, at_start: bool = False) -> None:
@@ -50,10 +52,11 @@ async def run_timers() -> None:
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
     timer, the snoozes' end, the bot sweep, the stored channel webhooks'
-    sweep and the outgoing webhooks' sweep, until cancelled."""
+    sweep, the outgoing webhooks' sweep and the imports' sweep, until cancelled."""
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.chatbot import sweep_bots
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
+    from revgraph.tasks.imports import sweep as sweep_imports
     from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
     from revgraph.tasks.webhooks import sweep as sweep_webhooks
@@ -70,4 +73,5 @@ async def run_timers() -> None:
         every(BOT_SWEEP_SECONDS, sweep_bots.send, at_start=True),
         every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
         every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
+        every(IMPORT_SWEEP_SECONDS, sweep_imports.send, at_start=True),
     )

@@ -25,6 +25,7 @@ from revgraph.schema import build_schema
 from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
+from revgraph.web.imports import UPLOAD_PATH, ImportEndpoints
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
 from revgraph.web.request_guard import RequestGuard
 from revgraph.web.webchat import WebchatEndpoints
@@ -143,9 +144,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *capture.routes,
         *WhatsAppWebhook(settings).routes,
         *webchat.routes,
+        *ImportEndpoints(settings).routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
-    middleware = [Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)]
+    middleware = [
+        Middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes, streamed_paths=(UPLOAD_PATH,))
+    ]
     if settings.forwarded_allow_ips:
         # The client IP (throttles, form rate limits) and scheme come from
         # X-Forwarded-For/-Proto only when the peer is a proxy named in

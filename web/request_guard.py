@@ -8,6 +8,8 @@
 - POST /graphql accepts only `application/json` (415 otherwise): a browser
   can send text/plain or form bodies cross-site without a CORS preflight,
   so accepting them would allow CSRF.
+- Paths in `streamed_paths` (the CSV upload) are passed on unread: their
+  endpoint streams the body to disk and enforces its own, larger limit.
 - A JSON array body (operation batching) is refused with 400: one request
   must not carry many operations past the per-document limits."""
 
@@ -24,10 +26,18 @@ JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, graphql_path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        graphql_path: str = "/graphql",
+        streamed_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.graphql_path = graphql_path
+        self.streamed_paths = streamed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,6 +52,9 @@ class RequestGuard:
             await send(message)
 
         if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send_with_id)
+            return
+        if scope["path"].rstrip("/") in self.streamed_paths:
             await self.app(scope, receive, send_with_id)
             return
         headers = Headers(scope=scope)

@@ -33,6 +33,9 @@ DECIMAL_PLACES = 6
 DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 BRAZILIAN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+# "1.250.000,00" as Brazilian spreadsheets write it: dots group thousands
+# ("1.250" alone stays one and a quarter: JSON clients send that).
+BRAZILIAN_GROUPED = re.compile(r"-?[0-9]{1,3}((\.[0-9]{3})+,[0-9]+|(\.[0-9]{3}){2,})")
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,16}")
 YES = frozenset({"true", "1", "sim", "s", "yes", "y", "on"})
 NO = frozenset({"false", "0", "não", "nao", "n", "no", "off"})
@@ -101,7 +104,9 @@ def _decimal(shape: FieldShape, value: Any) -> str:
     if not isinstance(value, str):
         raise BadValue('send a decimal number like "1250.50".')
     text = value.strip()
-    if "," in text and "." not in text:
+    if BRAZILIAN_GROUPED.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif "," in text and "." not in text:
         text = text.replace(",", ".")  # "1250,50" as typed in Brazil
     try:
         number = Decimal(text)

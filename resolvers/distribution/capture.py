@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
-from tortoise.expressions import Q
 from tortoise.functions import Max
 
 from revgraph.models.crm import Contact
@@ -31,7 +30,7 @@ from revgraph.models.events import Event
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, Pipeline
 from revgraph.resolvers.contact_interests import add_lead_interest
-from revgraph.resolvers.contacts import set_name, set_phone, snapshot
+from revgraph.resolvers.contacts import matching_contacts, set_name, set_phone, snapshot
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.developments import live_development
@@ -113,16 +112,11 @@ def read_lead(values: dict[str, Any], field: list[str], limits: Limits) -> Lead:
 
 
 async def _existing(workspace_id: int, lead: Lead) -> Contact | None:
-    match = Q()
-    if lead.email:
-        match |= Q(email=lead.email)
-    if lead.phone:
-        match |= Q(phone=lead.phone)
     # The e-mail match wins over the phone match when they differ.
-    rows = await Contact.filter(match, workspace_id=workspace_id, deleted_at=None).order_by("id")
-    found = next((row for row in rows if lead.email and row.email == lead.email), rows[0] if rows else None)
-    if found is None:
+    rows = await matching_contacts(workspace_id, lead.email, lead.phone)
+    if not rows:
         return None
+    found = rows[0]
     # Concurrent captures of this person wait here for each other (a no-op
     # on SQLite, whose transactions are serialised anyway).
     return await Contact.filter(id=found.id).select_for_update().first()

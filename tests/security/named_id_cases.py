@@ -552,6 +552,14 @@ SETUP = [
     Case("rotateWebhookSecret", "id", "webhook_endpoint", by_id),
     Case("deleteWebhookEndpoint", "id", "webhook_endpoint", by_id),
     Case("redeliverWebhook", "deliveryId", "webhook_delivery", lambda m, h: {"deliveryId": h}),
+    Case(
+        "mapImportColumns",
+        "input.importJobId",
+        "import_job",
+        lambda m, h: {"input": {"importJobId": h, "columns": [{"column": "Nome", "field": "name"}]}},
+    ),
+    Case("startImportDryRun", "importJobId", "import_job", lambda m, h: {"importJobId": h}),
+    Case("startImport", "importJobId", "import_job", lambda m, h: {"importJobId": h}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

@@ -23,6 +23,7 @@ from revgraph.resolvers.ids import decode_id, encode_id
 from tests.conftest import worker_idle
 from tests.distribution.support import create_queue
 from tests.graph.documents import create_company, create_contact
+from tests.imports.support import csv_bytes, uploaded
 from tests.pipeline.support import create_deal, create_pipeline
 from tests.support import GraphQLClient, Workspace
 from tests.webhooks.support import quiet_endpoint_with_a_delivery
@@ -112,6 +113,9 @@ SIGNATURES = {
     "rotateWebhookSecret": "id: ID!",
     "deleteWebhookEndpoint": "id: ID!",
     "redeliverWebhook": "deliveryId: ID!",
+    "mapImportColumns": "input: MapImportColumnsInput!",
+    "startImportDryRun": "importJobId: ID!",
+    "startImport": "importJobId: ID!",
 }
 
 
@@ -282,6 +286,7 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
     # its assignee's scope sees it) and one of `me`.
     theirs["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550001", other["id"])
     theirs |= await quiet_endpoint_with_a_delivery(gql, admin)
+    theirs["import_job"] = (await uploaded(gql, admin, csv_bytes([["Ana", "ana@example.com", "", ""]])))["id"]
     mine["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550002", me["id"])
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id

@@ -1,0 +1,96 @@
+"""CSV imports ("Layout de Importação"): an uploaded file kept as chunks
+of rows, the job that validates (dry run) and then imports it in batches,
+the per-row errors of each phase, and column mappings saved by name."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ImportJob(Model):
+    """One uploaded file and its import. `cursor` is the spreadsheet row the
+    current phase has finished up to; it is written in the same transaction as
+    each batch's records, so a restarted job resumes after the last
+    committed batch and never writes a row twice. `lease_until` is the one
+    run of the job across processes."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # CONTACT (COMPANY and DEAL later)
+    entity = fields.CharField(max_length=16)
+    filename = fields.CharField(max_length=255)
+    encoding = fields.CharField(max_length=16)
+    delimiter = fields.CharField(max_length=1)
+    columns = fields.JSONField(default=list)
+    row_count = fields.IntField(default=0)
+    # {column header: field}, e.g. {"E-mail": "email", "Renda": "customFields.renda"}
+    mapping = fields.JSONField(default=dict)
+    # SKIP, UPDATE_EMPTY, OVERWRITE
+    duplicate_policy = fields.CharField(max_length=12, default="SKIP")
+    # UPLOADED, VALIDATING, VALIDATED, RUNNING, COMPLETED, FAILED
+    status = fields.CharField(max_length=10, default="UPLOADED")
+    cursor = fields.IntField(default=0)
+    # The dry run's counts: {"valid", "invalid", "create", "update", "skip"}
+    dry_run = fields.JSONField(null=True)
+    created_count = fields.IntField(default=0)
+    updated_count = fields.IntField(default=0)
+    skipped_count = fields.IntField(default=0)
+    failed_count = fields.IntField(default=0)
+    failure = fields.CharField(max_length=500, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "import_job"
+
+
+class ImportChunk(Model):
+    """Up to CHUNK_ROWS consecutive data rows of a job's file, as lists of
+    [spreadsheet row, cells] pairs (the header is row 1; blank lines are
+    skipped, so rows may jump); `first_row` is the first one's."""
+
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.ImportJob", related_name="chunks", on_delete=fields.CASCADE)
+    number = fields.IntField()
+    first_row = fields.IntField()
+    rows = fields.JSONField(default=list)
+
+    class Meta:
+        table = "import_chunk"
+
+
+class ImportRowError(Model):
+    """Why one row was refused, in a phase (DRY_RUN or RUN): the cells as
+    read, for the downloadable error report, and one problem per field."""
+
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.ImportJob", related_name="row_errors", on_delete=fields.CASCADE)
+    phase = fields.CharField(max_length=8)
+    row = fields.IntField()
+    values = fields.JSONField(default=list)
+    # [{"code", "field", "column", "message"}]
+    problems = fields.JSONField(default=list)
+
+    class Meta:
+        table = "import_row_error"
+
+
+class ImportMapping(Model):
+    """A column→field mapping saved by name for the next file of the same
+    layout. Names are unique per workspace and entity (migration SQL)."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    entity = fields.CharField(max_length=16)
+    name = fields.CharField(max_length=100)
+    mapping = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "import_mapping"

@@ -1,0 +1,211 @@
+"""The ADMIN use cases of CSV imports: upload a file, map its columns
+(saving the mapping by name), run the dry run, start the import, follow
+it, and read its row errors. Imports write any contact of the workspace,
+so only administrators run or see them; another workspace's job is
+NOT_FOUND, like a random id."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from tortoise.transactions import in_transaction
+
+from revgraph.models.imports import ImportChunk, ImportJob, ImportMapping, ImportRowError
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.imports.files import CsvFile
+from revgraph.resolvers.imports.rows import POLICIES, mapping_problems, workbook
+from revgraph.resolvers.imports.runner import QUEUED
+from revgraph.resolvers.validation import required_text
+
+ENTITIES = ("CONTACT",)
+MAX_MAPPINGS = 100
+
+
+def _workspace(ctx: Context) -> int:
+    return ctx.require_admin().workspace_id
+
+
+async def upload(ctx: Context, filename: str, entity: str, file: BinaryIO) -> ImportJob:
+    """Store an uploaded CSV as a job (UPLOADED): encoding and separator
+    detected, header read, rows kept in chunks. Parsing runs in a thread,
+    one chunk at a time, so the server keeps answering and memory stays flat."""
+    workspace_id = _workspace(ctx)
+    if entity not in ENTITIES:
+        raise DomainError("INVALID", f"Imports take {', '.join(ENTITIES)} for now.", ["entity"])
+    name = required_text(filename, ["file"], max_length=255, what="The file name")
+    csv_file = await asyncio.to_thread(CsvFile, file)
+    job = await ImportJob.create(
+        workspace_id=workspace_id,
+        created_by_id=ctx.require_actor().user_id,
+        entity=entity,
+        filename=name,
+        encoding="utf-8" if csv_file.encoding == "utf-8-sig" else "windows-1252",
+        delimiter=csv_file.delimiter,
+        columns=csv_file.columns,
+        status="UPLOADING",
+    )
+    try:
+        number = 0
+        while rows := await asyncio.to_thread(csv_file.next_chunk):
+            await ImportChunk.create(job_id=job.id, number=number, first_row=rows[0][0], rows=rows)
+            number += 1
+        if csv_file.rows_read == 0:
+            raise DomainError("INVALID", "The file has a header but no data rows.", ["file"])
+    except BaseException:
+        await job.delete()
+        raise
+    job.row_count, job.status = csv_file.rows_read, "UPLOADED"
+    await job.save(update_fields=["row_count", "status", "updated_at"])
+    return job
+
+
+async def get_job(ctx: Context, raw_id: str | None, field: tuple[str, ...] = ("id",)) -> ImportJob:
+    """The workspace's job by global id, or NOT_FOUND on `field`."""
+    row = await ImportJob.filter(id=pk_of(raw_id, "ImportJob") or 0, workspace_id=_workspace(ctx)).first()
+    if row is None or row.status == "UPLOADING":
+        raise NotFound("Import", list(field))
+    return row
+
+
+async def find_job(ctx: Context, pk: int) -> ImportJob | None:
+    """A job by primary key for `node`, or None (not an ADMIN's: None too)."""
+    actor = ctx.require_actor()
+    if not actor.is_admin:
+        return None
+    return await ImportJob.filter(id=pk, workspace_id=actor.workspace_id).exclude(status="UPLOADING").first()
+
+
+async def list_jobs(ctx: Context, first: int = 20) -> list[ImportJob]:
+    """The workspace's latest imports, newest first."""
+    rows = ImportJob.filter(workspace_id=_workspace(ctx)).exclude(status="UPLOADING")
+    return list(await rows.order_by("-id").limit(max(1, min(first, 100))))
+
+
+async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
+    """Set a job's column→field mapping and duplicate policy (from `columns`
+    or a saved `mappingName`), optionally saving it as `saveAs`. Allowed
+    before the import starts; it clears an earlier dry run."""
+    workspace_id = _workspace(ctx)
+    job = await get_job(ctx, data.get("import_job_id"), ("input", "importJobId"))
+    if job.status not in ("UPLOADED", "VALIDATED"):
+        raise DomainError(
+            "RULE_VIOLATION",
+            "The mapping can change only before the import starts.",
+            ["input", "importJobId"],
+        )
+    policy = data.get("duplicate_policy") or job.duplicate_policy
+    if policy not in POLICIES:
+        raise DomainError(
+            "INVALID", f"duplicatePolicy is one of {', '.join(POLICIES)}.", ["input", "duplicatePolicy"]
+        )
+    if data.get("columns") is not None:
+        mapping = {str(c["column"]): str(c["field"]) for c in data["columns"] if c.get("field")}
+    elif data.get("mapping_name"):
+        saved = await ImportMapping.filter(
+            workspace_id=workspace_id, entity=job.entity, name=data["mapping_name"]
+        ).first()
+        if saved is None:
+            raise NotFound("Saved mapping", ["input", "mappingName"])
+        mapping = dict(saved.mapping)
+    else:
+        raise DomainError("INVALID", "Send columns or a mappingName.", ["input", "columns"])
+    book = await workbook(workspace_id, ctx.settings.limits, job.columns, mapping)
+    problems = mapping_problems(book, mapping, job.columns)
+    if problems:
+        raise DomainError.many(problems)
+    save_as = data.get("save_as")
+    async with in_transaction():
+        if save_as:
+            name = required_text(save_as, ["input", "saveAs"], max_length=100, what="The mapping's name")
+            await _save_mapping(workspace_id, job.entity, name, mapping)
+        job.mapping, job.duplicate_policy = mapping, policy
+        job.status, job.dry_run, job.cursor = "UPLOADED", None, 0
+        await ImportRowError.filter(job_id=job.id, phase="DRY_RUN").delete()
+        await job.save()
+    return job
+
+
+async def _save_mapping(workspace_id: int, entity: str, name: str, mapping: dict[str, str]) -> None:
+    saved = await ImportMapping.filter(workspace_id=workspace_id, entity=entity, name=name).first()
+    if saved is not None:
+        saved.mapping = mapping
+        await saved.save()
+        return
+    if await ImportMapping.filter(workspace_id=workspace_id).count() >= MAX_MAPPINGS:
+        raise DomainError(
+            "LIMIT_EXCEEDED", f"A workspace keeps at most {MAX_MAPPINGS} mappings.", ["input", "saveAs"]
+        )
+    await ImportMapping.create(workspace_id=workspace_id, entity=entity, name=name, mapping=mapping)
+
+
+async def list_mappings(ctx: Context, entity: str | None) -> list[ImportMapping]:
+    rows = ImportMapping.filter(workspace_id=_workspace(ctx))
+    if entity:
+        rows = rows.filter(entity=entity)
+    return list(await rows.order_by("name"))
+
+
+async def _queue(
+    ctx: Context, job: ImportJob, status: str, *, allowed: tuple[str, ...], why: str
+) -> ImportJob:
+    actor = ctx.require_admin()
+    async with unit_of_work():
+        locked = await ImportJob.filter(id=job.id).select_for_update().get()
+        if locked.status not in allowed:
+            raise DomainError("RULE_VIOLATION", why, ["importJobId"])
+        if not locked.mapping:
+            raise DomainError("RULE_VIOLATION", "Map the columns first (mapImportColumns).", ["importJobId"])
+        locked.status, locked.cursor, locked.failure = status, 0, None
+        locked.started_at, locked.finished_at = datetime.now(UTC), None
+        await locked.save()
+        await record_event(
+            actor,
+            actor.workspace_id,
+            QUEUED,
+            f"{'Validação' if status == 'VALIDATING' else 'Importação'} de {locked.filename} iniciada",
+            data={"jobId": locked.id, "status": status},
+        )
+    return locked
+
+
+async def start_dry_run(ctx: Context, raw_id: str) -> ImportJob:
+    """Validate every row without writing (VALIDATING, then VALIDATED with
+    the counts and the row errors of the DRY_RUN report)."""
+    job = await get_job(ctx, raw_id, ("importJobId",))
+    return await _queue(
+        ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why="This import has already started."
+    )
+
+
+async def start_import(ctx: Context, raw_id: str) -> ImportJob:
+    """Import the rows (RUNNING, then COMPLETED); only after a dry run with
+    the current mapping, so what it does was shown first."""
+    job = await get_job(ctx, raw_id, ("importJobId",))
+    return await _queue(
+        ctx,
+        job,
+        "RUNNING",
+        allowed=("VALIDATED",),
+        why="Run the dry run (startImportDryRun) with this mapping first; an import runs once.",
+    )
+
+
+async def row_errors(ctx: Context, job: ImportJob, phase: str) -> AsyncIterator[ImportRowError]:
+    """The phase's row errors in row order, read a page at a time."""
+    _workspace(ctx)
+    after = 0
+    while True:
+        page = (
+            await ImportRowError.filter(job_id=job.id, phase=phase, row__gt=after).order_by("row").limit(500)
+        )
+        for row in page:
+            yield row
+        if len(page) < 500:
+            return
+        after = page[-1].row

@@ -1,0 +1,214 @@
+"""Running a job's file in batches: the dry run (no writes but its report)
+and the import, through createContact/updateContact so dedupe, validation
+and the timeline's events are the API's own.
+
+A batch is BATCH_ROWS rows in one transaction: its records, its row
+errors, the job's counts and its cursor (the last row done) commit together, so a restarted
+job (a lost message, a killed worker) resumes after the last committed
+batch and writes no row twice. Between batches the loop yields, so the
+API keeps answering; no transaction ever spans the file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from revgraph.models.identity import User
+from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
+from revgraph.resolvers.contacts import create_contact, update_contact
+from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.imports.rows import CONTACT_FIELDS, Workbook, decide, duplicate_keys, workbook
+from revgraph.resolvers.settings import Settings
+
+log = logging.getLogger(__name__)
+QUEUED = "import.queued"
+FINISHED = "import.finished"
+STALLED_AFTER = timedelta(minutes=2)
+ABANDONED_AFTER = timedelta(hours=1)
+# Rows per transaction: short enough that on SQLite (one writer, and one
+# connection that requests wait on during a transaction) the API answers
+# within a batch's time, about 0.1 s.
+BATCH_ROWS = 50
+PHASES = {"VALIDATING": ("DRY_RUN", "VALIDATED"), "RUNNING": ("RUN", "COMPLETED")}
+
+
+async def run_job(settings: Settings, job_id: int) -> None:
+    """Work the job's current phase to its end; safe to run again or twice
+    at once (each batch checks the cursor it started from under a lock)."""
+    job = await ImportJob.filter(id=job_id).first()
+    if job is None or job.status not in PHASES:
+        return
+    phase, done = PHASES[job.status]
+    importer = await User.filter(id=job.created_by_id or 0, active=True, role="ADMIN").first()
+    if importer is None:
+        await _finish(job, None, "FAILED", "Quem iniciou a importação não é mais administrador ativo.")
+        return
+    ctx = Context(settings=settings, actor=Actor(job.workspace_id, importer.id, importer.role))
+    book = await workbook(job.workspace_id, settings.limits, job.columns, job.mapping)
+    if phase == "DRY_RUN":
+        # The dry run keeps the file's own duplicates in memory: it starts
+        # over, under the job's lock, so a run it overtakes stops at its
+        # next batch and leaves nothing behind.
+        async with in_transaction():
+            locked = await ImportJob.filter(id=job.id).select_for_update().first()
+            if locked is None or locked.status != job.status:
+                return
+            await ImportRowError.filter(job_id=job.id, phase=phase).delete()
+            locked.cursor, locked.dry_run = 0, _empty_counts()
+            await locked.save()
+        job.cursor, job.dry_run = 0, _empty_counts()
+    seen: dict[str, int] = {}
+    while (chunk := await _chunk_after(job.id, job.cursor)) is not None:
+        pending = [row for row in chunk.rows if row[0] > job.cursor]
+        for start in range(0, len(pending), BATCH_ROWS):
+            moved = await _batch(ctx, book, job, pending[start : start + BATCH_ROWS], phase, seen)
+            if not moved:
+                return  # another run took the job over
+            # Let waiting requests in (SQLite runs one transaction at a time).
+            await asyncio.sleep(0)
+    await _finish(job, ctx.actor, done, None)
+
+
+async def _chunk_after(job_id: int, cursor: int) -> ImportChunk | None:
+    """The stored chunk holding the first row past `cursor`."""
+    holding = await ImportChunk.filter(job_id=job_id, first_row__lte=cursor).order_by("-first_row").first()
+    if holding is not None and holding.rows[-1][0] > cursor:
+        return holding
+    return await ImportChunk.filter(job_id=job_id, first_row__gt=cursor).order_by("first_row").first()
+
+
+def _empty_counts() -> dict[str, int]:
+    return {"valid": 0, "invalid": 0, "create": 0, "update": 0, "skip": 0}
+
+
+async def _batch(
+    ctx: Context,
+    book: Workbook,
+    job: ImportJob,
+    rows: list[list[Any]],
+    phase: str,
+    seen: dict[str, int],
+) -> bool:
+    """One batch of rows in one transaction; False when the job is no longer at
+    the cursor this run read (nothing of the batch is kept then)."""
+    start = job.cursor
+    async with unit_of_work():
+        locked = await ImportJob.filter(id=job.id).select_for_update().first()
+        if locked is None or locked.cursor != start or locked.status != job.status:
+            return False
+        errors: list[ImportRowError] = []
+        counts: dict[str, int] = {}
+        for number, cells in rows:
+            action, problems = await _row(ctx, book, job, cells, number, phase, seen)
+            counts[action] = counts.get(action, 0) + 1
+            if problems:
+                errors.append(
+                    ImportRowError(job_id=job.id, phase=phase, row=number, values=cells, problems=problems)
+                )
+        if errors:
+            await ImportRowError.bulk_create(errors)
+        locked.cursor = rows[-1][0]
+        if phase == "DRY_RUN":
+            totals = dict(locked.dry_run or _empty_counts())
+            for action, count in counts.items():
+                totals[action] = totals.get(action, 0) + count
+            totals["invalid"] = totals.pop("error", 0) + totals.get("invalid", 0)
+            totals["valid"] = totals["create"] + totals["update"] + totals["skip"]
+            locked.dry_run = totals
+        else:
+            locked.created_count += counts.get("create", 0)
+            locked.updated_count += counts.get("update", 0)
+            locked.skipped_count += counts.get("skip", 0)
+            locked.failed_count += counts.get("error", 0)
+        await locked.save()
+    job.cursor, job.dry_run = locked.cursor, locked.dry_run
+    return True
+
+
+async def _row(
+    ctx: Context,
+    book: Workbook,
+    job: ImportJob,
+    cells: list[str],
+    number: int,
+    phase: str,
+    seen: dict[str, int],
+) -> tuple[str, list[dict[str, Any]]]:
+    decision = await decide(book, cells, job.duplicate_policy)
+    if decision.action == "error":
+        return "error", decision.problems
+    if phase == "DRY_RUN":
+        # A person twice in the file: the later row meets the earlier one's
+        # new contact when the import runs.
+        keys = duplicate_keys(decision.changes)
+        earlier = next((seen[key] for key in keys if key in seen), None)
+        if decision.action == "create":
+            if earlier is not None:
+                return ("skip" if job.duplicate_policy == "SKIP" else "update"), []
+            for key in keys:
+                seen[key] = number
+        return decision.action, []
+    try:
+        if decision.action == "create":
+            await create_contact(ctx, decision.changes)
+        elif decision.action == "update" and decision.contact is not None:
+            await update_contact(ctx, encode_id("Contact", decision.contact.id), decision.changes)
+    except DomainError as error:
+        return "error", [use_case_problem(p.code, (p.field or ["?"])[-1], p.message) for p in error.problems]
+    return decision.action, []
+
+
+def use_case_problem(code: str, field: str, message: str) -> dict[str, Any]:
+    """A refusal of createContact/updateContact (what changed since the row
+    was read: a concurrent writer took its e-mail, a rule on the contact) as
+    a row problem in pt-BR, keeping the API's message for the rest."""
+    label = CONTACT_FIELDS.get(field.removesuffix("Id"), field)
+    if code == "DUPLICATE":
+        text = f"{label} já pertence a outro contato."
+    elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
+        text = "O responsável não pode receber este contato."
+    else:
+        text = f"Recusado ({label}): {message}"
+    return {"code": code, "field": field.removesuffix("Id"), "column": None, "message": text}
+
+
+async def _finish(job: ImportJob, actor: Actor | None, status: str, failure: str | None) -> None:
+    async with unit_of_work():
+        locked = await ImportJob.filter(id=job.id).select_for_update().get()
+        if locked.status not in PHASES:
+            return
+        locked.status, locked.failure = status, failure
+        locked.finished_at = datetime.now(UTC)
+        await locked.save()
+        if status in ("COMPLETED", "FAILED"):
+            await record_event(
+                actor,
+                locked.workspace_id,
+                FINISHED,
+                f"Importação de {locked.filename}: {locked.created_count} criado(s), "
+                f"{locked.updated_count} atualizado(s), {locked.skipped_count} ignorado(s), "
+                f"{locked.failed_count} com erro" + (f" ({failure})" if failure else ""),
+                data={"jobId": locked.id, "status": status},
+            )
+    log.info("import %s %s", job.id, status)
+
+
+async def stalled_jobs(now: datetime | None = None) -> list[int]:
+    """Jobs in a phase that made no progress for STALLED_AFTER: their
+    message was lost (an embedded server restarted, a worker died)."""
+    cutoff = (now or datetime.now(UTC)) - STALLED_AFTER
+    rows = ImportJob.filter(status__in=list(PHASES), updated_at__lt=cutoff)
+    return list(await rows.values_list("id", flat=True))
+
+
+async def drop_abandoned_uploads(now: datetime | None = None) -> int:
+    """Delete uploads a dying server left half-stored (never shown)."""
+    cutoff = (now or datetime.now(UTC)) - ABANDONED_AFTER
+    return await ImportJob.filter(status="UPLOADING", updated_at__lt=cutoff).delete()
