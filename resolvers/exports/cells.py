@@ -61,9 +61,8 @@ class Dialect:
         return self.text(str(value))
 
     def number(self, value: Decimal | float) -> str:
-        text = format(value, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
+        # A Decimal keeps its places (money: "1250000.50", as csv.js writes it).
+        text = format(value, "f") if isinstance(value, Decimal) else repr(value)
         return text.replace(".", ",") if self.decimal_comma else text
 
     @staticmethod
