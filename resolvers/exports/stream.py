@@ -17,7 +17,7 @@ from revgraph.resolvers.companies import list_companies
 from revgraph.resolvers.contact_queries import list_contacts
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.deal_queries import list_deals
-from revgraph.resolvers.errors import LimitExceeded
+from revgraph.resolvers.errors import AuthError, LimitExceeded
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.exports.cells import BOM, SAO_PAULO, Dialect
 from revgraph.resolvers.exports.columns import ENTITIES, Column, Entity, columns_of, headers, page_of, values
@@ -25,6 +25,7 @@ from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.inbox.queries import list_conversations
 from revgraph.resolvers.pagination import Page
 from revgraph.resolvers.rate_limit import Budget, RateLimiter
+from revgraph.resolvers.revocations import credential_active
 
 Lister = Callable[..., Awaitable[Page]]
 LISTS: dict[str, Lister] = {
@@ -61,15 +62,20 @@ class Export:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """BOM and header, then each page's lines as it is read. The budget
-        running out mid-way ends the response without its last chunk, so no
-        client takes a cut file for a whole one."""
+        running out or the credential revoked mid-way ends the response
+        without its last chunk, so no client takes a cut file for a whole one."""
         yield (BOM + self.dialect.lines([headers(self.columns)])).encode()
         page = self.page
         while True:
             yield await self._lines(page)
             if not page.has_next_page or not page.cursors:
                 return
-            await _admit(self.limiter, self.ctx.require_actor(), self._page_cost())
+            actor = self.ctx.require_actor()
+            # A long export stops once its credential is revoked (logOut, a
+            # revoked key, a deactivated user), as a websocket closes then.
+            if not await credential_active(actor):
+                raise AuthError("UNAUTHENTICATED", "The credential was revoked during the export.")
+            await _admit(self.limiter, actor, self._page_cost())
             page = await self._read(page.cursors[-1])
 
     async def _lines(self, page: Page) -> bytes:
