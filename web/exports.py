@@ -100,6 +100,10 @@ class ExportEndpoints:
         return [Route("/export/{list}.csv", self.export, methods=["GET"])]
 
     async def export(self, request: Request) -> Response:
+        if request.method != "GET":
+            # Starlette answers HEAD on GET routes; an export is not run (nor
+            # logged) for headers only.
+            return _error(405, "BAD_REQUEST", "Use GET.", allow="GET")
         list_name = request.path_params["list"]
         if list_name not in LISTS:
             return _error(404, "NOT_FOUND", f"No such list: export {', '.join(LISTS)}.")

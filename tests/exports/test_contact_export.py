@@ -224,7 +224,7 @@ async def test_a_bad_filter_is_a_400_naming_where_and_nothing_is_logged(gql, wor
     assert await export_events(workspace.admin["id"]) == []
 
 
-async def test_without_a_valid_token_it_is_401_and_an_unknown_list_404(gql, workspace):
+async def test_without_a_valid_token_it_is_401_an_unknown_list_404_and_head_405(gql, workspace):
     await create_contact(gql, workspace.token, name="Ana Lima")
     for token in (None, "not-a-token"):
         response = await export(gql, token, "contacts")
@@ -233,6 +233,10 @@ async def test_without_a_valid_token_it_is_401_and_an_unknown_list_404(gql, work
         assert "Ana" not in response.text
     missing = await export(gql, workspace.token, "users")
     assert missing.status_code == 404
+    head = await gql.http.head(
+        f"{gql.server.url}/export/contacts.csv", headers={"authorization": f"Bearer {workspace.token}"}
+    )
+    assert head.status_code == 405
     assert await export_events(workspace.admin["id"]) == []
 
 

@@ -2,6 +2,9 @@
 what it holds at once, and how a long export stops when its credential is
 revoked or its budget runs out between two pages."""
 
+from dataclasses import replace
+from uuid import uuid4
+
 import pytest
 
 from revgraph.models.crm import Contact
@@ -65,7 +68,10 @@ async def test_a_key_revoked_during_the_export_stops_it_before_the_next_page(gql
 
 async def test_a_budget_spent_during_the_export_stops_it_before_the_next_page(gql, server, workspace):
     ctx, _ = await _key_context(gql, server, workspace, server.settings.limits.max_page_size + 1)
-    limiter = RateLimiter(server.settings)
+    # A limiter of its own (its own Redis keys): the server's budgets stay whole.
+    limiter = RateLimiter(
+        replace(server.settings, redis_prefix=f"{server.settings.redis_prefix}-{uuid4().hex[:6]}")
+    )
     try:
         export = await start_export(ctx, "contacts", filter=None, limiter=limiter)
         chunks = export.chunks()

@@ -1,12 +1,11 @@
 """The other lists as CSV: companies, deals, conversations and tasks, each
-with its own columns, filter and visibility; and the rate limit."""
+with its own columns, filter and visibility (the rate limit:
+tests/security/test_export_rate_limit.py)."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from revgraph.resolvers.context import Actor
-from revgraph.resolvers.ids import decode_id
-from tests.exports.support import export, export_events, rows, workspace_of
+from tests.exports.support import export, rows
 from tests.graph.custom_field_support import define
 from tests.graph.documents import CREATE_TASK, create_company, create_contact
 from tests.inbox.support import create_inbox, receive
@@ -135,23 +134,3 @@ async def test_tasks_by_their_filter_in_graphql_and_in_the_file(gql, workspace):
     response = await export(gql, agent["token"], "tasks", filter={"done": "talvez"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {"code": "INVALID", "field": ["filter", "done"]}
-
-
-async def test_an_exhausted_budget_is_429_before_any_byte_and_nothing_is_logged(gql, server, workspace):
-    # given an admin whose budget is spent
-    await create_contact(gql, workspace.token, name="Ana Lima")
-    route = next(r for r in server.app.routes if getattr(r, "path", "") == "/export/{list}.csv")
-    limiter = route.endpoint.__self__.rate_limiter
-    user_pk = decode_id(workspace.admin["id"])[1]
-    actor = Actor(await workspace_of(workspace.admin["id"]), user_pk, "ADMIN")
-    await limiter.charge(actor, limiter.limit)
-
-    # when they export
-    response = await export(gql, workspace.token, "contacts")
-
-    # then it is refused as a query would be, with the budget's headers
-    assert response.status_code == 429
-    assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
-    assert int(response.headers["x-ratelimit-remaining"]) == 0
-    assert int(response.headers["retry-after"]) >= 1
-    assert await export_events(workspace.admin["id"]) == []
