@@ -7,16 +7,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Note, Task
 from revgraph.models.events import Event
 from revgraph.models.pipeline import Deal
+from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import find_contact
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import record_first_contact
-from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -25,6 +28,44 @@ from revgraph.resolvers.visibility import named_record, scope_of, task_q
 
 TASK_ORDER = [SortKey("id", kind="int")]
 MAX_NOTE_LENGTH = 20_000
+
+
+def _check_done(value: Any, _limits: Any, path: list[str]) -> None:
+    if not isinstance(value, bool):
+        raise DomainError("INVALID", "Send true or false.", path)
+
+
+# TaskFilter fields: what each one tests (resolvers/filtering.py).
+TASK_FIELDS: f.FieldMap = {
+    "title": f.FieldSpec("title", f.STRING),
+    "done": f.FieldSpec(
+        "done",
+        "boolean",
+        custom=lambda done: Q(done=bool(done)),
+        evaluate=lambda wanted, have: bool(wanted) == bool(have),
+        check=_check_done,
+    ),
+    "assignee_id": f.FieldSpec("assignee_id", f.ID, "User"),
+    "contact_id": f.FieldSpec("contact_id", f.ID, "Contact"),
+    "deal_id": f.FieldSpec("deal_id", f.ID, "Deal"),
+    "due_at": f.FieldSpec("due_at", f.DATETIME),
+    "created_at": f.FieldSpec("created_at", f.DATETIME),
+}
+
+
+async def list_tasks(
+    ctx: Context,
+    *,
+    filter: Mapping[str, Any] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    with_total: bool = False,
+) -> Page:
+    """Tasks the caller may see (assigned in their scope, or about a contact
+    or deal they see), filtered, oldest first."""
+    check_filter(filter, TASK_FIELDS, ctx.settings.limits, ["filter"])
+    query = (await visible_tasks(ctx)).filter(f.filter_q(filter, TASK_FIELDS))
+    return await paginate_for(ctx, query, TASK_ORDER, first=first, after=after, with_total=with_total)
 
 
 async def visible_tasks(ctx: Context) -> QuerySet:

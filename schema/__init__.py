@@ -116,6 +116,7 @@ Query = merge_types(
         identity_schema.IdentityQuery,
         contacts_schema.ContactsQuery,
         companies_schema.CompaniesQuery,
+        activities_schema.ActivitiesQuery,
         developments_schema.DevelopmentsQuery,
         custom_fields_schema.CustomFieldsQuery,
         deal_operations.DealsQuery,

@@ -13,7 +13,20 @@ from revgraph.resolvers import activities, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.pagination import Page
 from revgraph.resolvers.visibility import sees_contact
-from revgraph.schema.common import Node, PageInfo, UserError, ctx_of, input_dict, mutate
+from revgraph.schema.common import (
+    FILTER_LIMITS,
+    DateTimeFilter,
+    IDFilter,
+    Node,
+    PageInfo,
+    StringFilter,
+    UserError,
+    ctx_of,
+    input_dict,
+    mutate,
+    query,
+    selects,
+)
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
@@ -165,6 +178,59 @@ class TaskInput:
     deal_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="The deal it is about."
     )
+
+
+@strawberry.input(
+    description="Which tasks to list: every field given must hold; combine with and/or/not. " + FILTER_LIMITS
+)
+class TaskFilter:
+    and_: list[TaskFilter] | None = strawberry.field(
+        name="and", default=strawberry.UNSET, description="All of these hold."
+    )
+    or_: list[TaskFilter] | None = strawberry.field(
+        name="or", default=strawberry.UNSET, description="At least one of these holds."
+    )
+    not_: TaskFilter | None = strawberry.field(
+        name="not", default=strawberry.UNSET, description="This does not hold."
+    )
+    title: StringFilter | None = strawberry.field(default=strawberry.UNSET, description="What to do.")
+    done: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Completed (true) or not (false)."
+    )
+    assignee_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="Who should do it (a User id)."
+    )
+    contact_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The contact it is about (a Contact id)."
+    )
+    deal_id: IDFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="The deal it is about (a Deal id)."
+    )
+    due_at: DateTimeFilter | None = strawberry.field(default=strawberry.UNSET, description="When it is due.")
+    created_at: DateTimeFilter | None = strawberry.field(
+        default=strawberry.UNSET, description="When it was created."
+    )
+
+
+@strawberry.type
+class ActivitiesQuery:
+    @strawberry.field(
+        description="Tasks the caller may see (assigned to someone in their scope, or about a contact or deal they see), oldest first. `first` defaults to 50 and may be at most 100 (more is LIMIT_EXCEEDED).",
+        permission_classes=AUTHENTICATED,
+    )
+    async def tasks(
+        self, info: Info, filter: TaskFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> TaskConnection:
+        page = await query(
+            activities.list_tasks(
+                ctx_of(info),
+                filter=input_dict(filter),
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+            )
+        )
+        return task_connection(page)
 
 
 @strawberry.type(description="Result of createTask / completeTask.")

@@ -24,6 +24,7 @@ from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
+from revgraph.web.exports import ExportEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.imports import UPLOAD_PATH, ImportEndpoints
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         WebSocketRoute("/graphql", view),
         *capture.routes,
         *WhatsAppWebhook(settings).routes,
+        *ExportEndpoints(settings, schema._schema, view.rate_limiter).routes,
         *webchat.routes,
         *ImportEndpoints(settings).routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),

@@ -48,3 +48,34 @@ export function websocketUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}${GRAPHQL_PATH}`;
 }
+
+export const EXPORT_PATH = "/export";
+
+/**
+ * A list as the server's CSV export (GET /export/<list>.csv with the list's
+ * filter; ";" and a decimal comma for Excel in Portuguese): resolves to
+ * {blob, fileName}; refusals throw ApiError with the server's code.
+ */
+export async function fetchExport(list, { filter = null, search = null, separator = ";" } = {}) {
+  const params = new URLSearchParams({ sep: separator });
+  if (filter && Object.keys(filter).length) params.set("filter", JSON.stringify(filter));
+  if (search) params.set("search", search);
+  const headers = session.token ? { authorization: `Bearer ${session.token}` } : {};
+  let response;
+  try {
+    response = await fetch(`${EXPORT_PATH}/${list}.csv?${params}`, { headers });
+  } catch (error) {
+    throw new ApiError(String(error), "NETWORK");
+  }
+  if (!response.ok) {
+    let first = null;
+    try {
+      first = (await response.json()).errors[0];
+    } catch {
+      throw new ApiError(`HTTP ${response.status}`, "INTERNAL");
+    }
+    throw new ApiError(first.message, first.extensions && first.extensions.code);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  return { blob: await response.blob(), fileName: named ? named[1] : `${list}.csv` };
+}

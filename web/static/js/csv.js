@@ -47,7 +47,12 @@ export function csvFileName(base, isoDay) {
 
 /** Offers the text as a file download. */
 export function download(text, fileName) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+  downloadBlob(new Blob([text], { type: "text/csv;charset=utf-8" }), fileName);
+}
+
+/** Offers a file the server made (an export) as a download. */
+export function downloadBlob(blob, fileName) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = fileName;

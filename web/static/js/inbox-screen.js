@@ -3,8 +3,9 @@
 // inboxEvents subscription that keeps both current and resumes with
 // `since` the last sequence applied.
 
-import { gql, session, websocketUrl } from "./api.js";
+import { fetchExport, gql, session, websocketUrl } from "./api.js";
 import { ConversationActions } from "./conversation-actions.js";
+import { downloadBlob } from "./csv.js";
 import { h } from "./dom.js";
 import * as D from "./inbox-documents.js";
 import { TI } from "./inbox-labels.js";
@@ -65,6 +66,7 @@ export class InboxScreen {
       inboxes: setup.inboxes,
       onFilter: (spec) => this.loadList(spec),
       onLoadMore: () => this.loadMore(),
+      onExport: () => this.exportList(),
     });
     this.listView.render();
     this.watchMore();
@@ -134,6 +136,19 @@ export class InboxScreen {
     for (const event of this.listEvents) this.list.change(event);
     this.listEvents = null;
     this.listView.refresh();
+  }
+
+  /** The list as its filter shows it, as the server's CSV (";" for Excel in Portuguese). */
+  async exportList() {
+    try {
+      const { blob, fileName } = await fetchExport("conversations", {
+        filter: conversationFilter(this.list.spec, this.me.id),
+        search: this.list.spec.search.trim() || null,
+      });
+      downloadBlob(blob, fileName);
+    } catch (error) {
+      this.shell.notify(TI.exportFailed, error.message);
+    }
   }
 
   async loadMore() {

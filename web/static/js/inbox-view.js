@@ -108,6 +108,11 @@ export class InboxListView {
           spec.sla,
         ),
         inboxes.length > 1 ? select("inboxId", TI.inbox, [["", TI.anyInbox], ...inboxes], spec.inboxId) : null,
+        h(
+          "button",
+          { type: "button", class: "link csv", title: TI.exportCsvHint, onclick: () => this.options.onExport() },
+          TI.exportCsv,
+        ),
       ),
     );
     this.list = h("ol", { class: "conversation-items", "aria-label": TI.conversations });
