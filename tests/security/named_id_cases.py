@@ -552,6 +552,8 @@ SETUP = [
     Case("rotateWebhookSecret", "id", "webhook_endpoint", by_id),
     Case("deleteWebhookEndpoint", "id", "webhook_endpoint", by_id),
     Case("redeliverWebhook", "deliveryId", "webhook_delivery", lambda m, h: {"deliveryId": h}),
+    Case("exportContactData", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
+    Case("eraseContact", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

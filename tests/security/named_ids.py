@@ -112,6 +112,8 @@ SIGNATURES = {
     "rotateWebhookSecret": "id: ID!",
     "deleteWebhookEndpoint": "id: ID!",
     "redeliverWebhook": "deliveryId: ID!",
+    "exportContactData": "id: ID!, reason: String!",
+    "eraseContact": "id: ID!, reason: String!",
 }
 
 
