@@ -4,6 +4,8 @@ table while every count stays; only admins may ask, with a reason."""
 
 from __future__ import annotations
 
+import json
+
 from revgraph.models.events import Event
 from revgraph.resolvers.ids import pk_of
 from tests.graph.documents import MERGE_CONTACTS, create_contact
@@ -25,6 +27,7 @@ from tests.lgpd.support import (
     found,
 )
 from tests.reports.test_lead_report import CONTACTS, around_now, lead_report
+from tests.webhooks.support import eventually
 
 REASON = "Solicitação do titular, protocolo 2026-0042"
 
@@ -70,6 +73,11 @@ async def test_the_export_holds_every_kind_of_data_about_the_contact_and_is_logg
     assert event.data["reason"] == REASON
 
 
+async def _erasure_delivered(world) -> bool:
+    bodies = [json.loads(r.body) for r in world.receiver.requests]
+    return any(b["type"] == "contact.erased" and b["data"]["id"] == world.contact_id for b in bodies)
+
+
 async def _figures(gql, token) -> tuple:
     contacts = (await gql.ok(CONTACTS, {}, token=token))["contacts"]["totalCount"]
     conversations = (await gql.ok(CONVERSATIONS, {}, token=token))["conversations"]["totalCount"]
@@ -88,6 +96,8 @@ async def test_erasure_leaves_no_identifier_in_any_table_and_keeps_every_count(g
         figures = await _figures(gql, token)
         # when an admin erases it
         data = await gql.ok(ERASE, {"id": world.contact_id, "reason": f"{REASON} ({EMAIL})"}, token=token)
+        # and partners are told to erase their copy (a contact.erased delivery)
+        await eventually(lambda: _erasure_delivered(world), what="the contact.erased delivery")
     finally:
         await world.receiver.stop()
     payload = data["eraseContact"]
