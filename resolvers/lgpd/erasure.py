@@ -21,7 +21,7 @@ changes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
@@ -175,7 +175,11 @@ async def _erase(subject: Subject, redactor: Redactor) -> dict[str, int]:
     counts["events"] = await _rewrite(events, redactor, ("summary", "data"), {})
     counts["webhookDeliveries"] = await _deliveries(subject, [e.id for e in events], redactor)
     counts["providerPayloads"] = await _inbound_payloads(convs, redactor, now)
-    keys = await IdempotencyKey.filter(workspace_id=subject.workspace_id, result__not_isnull=True)
+    # A stored result names the person only from when they first existed.
+    since = min(await Contact.filter(id__in=ids).values_list("created_at", flat=True)) - timedelta(minutes=5)
+    keys = await IdempotencyKey.filter(
+        workspace_id=subject.workspace_id, result__not_isnull=True, created_at__gte=since
+    )
     await _rewrite([k for k in keys if redactor.contains_json(k.result)], redactor, ("result",), {})
     return counts
 

@@ -68,9 +68,11 @@ async def build(subject: Subject) -> dict[str, Any]:
     conversations = []
     for conversation in await Conversation.filter(id__in=convs).order_by("id"):
         entry = subject_fields("Conversation", conversation)
-        entry["messages"] = _rows(
-            "Message", await Message.filter(conversation_id=conversation.id).order_by("id")
-        )
+        messages = await Message.filter(conversation_id=conversation.id).order_by("id")
+        # The channel's facts (e-mail headers, WhatsApp context) are the subject's too.
+        entry["messages"] = [
+            {**subject_fields("Message", m), "channelData": m.channel_data} for m in messages
+        ]
         conversations.append(entry)
     events = await Event.filter(subject.event_q(), workspace_id=subject.workspace_id).order_by("id")
     return {

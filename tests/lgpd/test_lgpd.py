@@ -11,6 +11,7 @@ from revgraph.resolvers.ids import pk_of
 from tests.graph.documents import MERGE_CONTACTS, create_contact
 from tests.inbox.support import CONVERSATIONS, receive
 from tests.lgpd.support import (
+    ATTACHMENT,
     CPF,
     EMAIL,
     ERASE,
@@ -59,6 +60,9 @@ async def test_the_export_holds_every_kind_of_data_about_the_contact_and_is_logg
     [conversation] = export["conversations"]
     assert conversation["id"] == world.conversation_id
     assert [m["body"] for m in conversation["messages"]] == [INBOUND, REPLY]
+    inbound = conversation["messages"][0]
+    assert inbound["attachments"][0]["name"] == ATTACHMENT
+    assert inbound["channelData"]["headers"]["From"] == f"{NAME} <{EMAIL}>"
     assert [d["id"] for d in export["deals"]] == [world.deal_id]
     assert [t["title"] for t in export["tasks"]] == [f"Ligar para {NAME}"]
     assert [n["body"] for n in export["notes"]] == [NOTE]
