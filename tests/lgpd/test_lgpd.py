@@ -8,8 +8,9 @@ import json
 
 from revgraph.models.events import Event
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.lgpd import erasure
 from tests.graph.documents import MERGE_CONTACTS, create_contact
-from tests.inbox.support import CONVERSATIONS, receive
+from tests.inbox.support import CONVERSATIONS, create_inbox, receive
 from tests.lgpd.support import (
     ATTACHMENT,
     CPF,
@@ -166,3 +167,24 @@ async def test_a_merged_duplicate_is_erased_with_the_contact_it_went_into(gql, w
     assert data["eraseContact"]["userErrors"] == []
     text = await dump()
     assert [s for s in (NAME, EMAIL, PHONE, "Joana P. Vasconcelos") if s.lower() in text] == []
+
+
+async def test_an_erasure_that_fails_midway_changes_nothing(gql, workspace, monkeypatch):
+    # given a contact with a conversation
+    token = workspace.token
+    contact = await create_contact(gql, token, name=NAME, email=EMAIL, phone=PHONE)
+    inbox = await create_inbox(gql, token)
+    received = await receive(gql, token, inbox["id"], phone=PHONE, name=NAME, body=INBOUND)
+    assert received["conversation"]["contact"]["id"] == contact["id"]
+    before = await dump()
+
+    # when the erasure breaks after the contact and its messages were rewritten
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(erasure, "_inbound_payloads", broken)
+    body = await gql(ERASE, {"id": contact["id"], "reason": REASON}, token=token)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL"]
+    # then nothing of it was kept: the same rows, no erasure logged
+    assert await dump() == before
+    assert not await Event.filter(kind="contact.erased").exists()
