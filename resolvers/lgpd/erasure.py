@@ -31,7 +31,7 @@ from revgraph.models.automation import AutomationRun, Notification
 from revgraph.models.channels import InboundWebhook
 from revgraph.models.chatbot import BotSession
 from revgraph.models.consent import ConsentRecord
-from revgraph.models.crm import Contact, Note, Task
+from revgraph.models.crm import Contact, Note, Segment, Task
 from revgraph.models.distribution import Assignment, Touchpoint
 from revgraph.models.events import Event, IdempotencyKey
 from revgraph.models.inbox import Conversation, EmailSource, Message
@@ -40,6 +40,7 @@ from revgraph.models.webchat import WebchatVisitor
 from revgraph.models.webhooks import WebhookDelivery
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.lgpd.log_search import events_naming
 from revgraph.resolvers.lgpd.redaction import MIN_LENGTH, Redactor, custom_field_strings, phone_forms
 from revgraph.resolvers.lgpd.subject import (
     ERASED_KIND,
@@ -62,8 +63,9 @@ async def erase_contact(ctx: Context, raw_id: str, reason: str) -> Contact:
             workspace_id=contact.workspace_id, kind=ERASED_KIND, contact_id=contact.id
         ).exists():
             return contact
-        redactor = await _redactor(subject)
-        counts = await _erase(subject, redactor)
+        identifiers = await _identifiers(subject)
+        redactor = await _redactor(subject, identifiers)
+        counts = await _erase(subject, redactor, identifiers)
         who = await actor_name(ctx)
         await record_event(
             actor,
@@ -76,16 +78,23 @@ async def erase_contact(ctx: Context, raw_id: str, reason: str) -> Contact:
     return await Contact.get(id=contact.id)
 
 
-async def _redactor(subject: Subject) -> Redactor:
-    """Every identifier of the subject, and the content only it produced."""
-    secrets: list[str | None] = []
+async def _identifiers(subject: Subject) -> list[str]:
+    """What names the person: name, e-mail, phone (as written), custom-field
+    text, and what they typed in the webchat widget."""
+    found: list[str | None] = []
     for row in await Contact.filter(id__in=subject.contact_ids):
-        secrets += [row.name, row.email, row.phone, row.phone_digits, *phone_forms(row.phone)]
-        secrets += custom_field_strings(row.custom_fields)
+        found += [row.name, row.email, row.phone, row.phone_digits, *phone_forms(row.phone)]
+        found += custom_field_strings(row.custom_fields)
     for name, email in await WebchatVisitor.filter(contact_id__in=subject.contact_ids).values_list(
         "name", "email"
     ):
-        secrets += [name, email]
+        found += [name, email]
+    return [s.strip() for s in found if isinstance(s, str) and len(s.strip()) >= MIN_LENGTH]
+
+
+async def _redactor(subject: Subject, identifiers: list[str]) -> Redactor:
+    """The identifiers, and the content only the person produced."""
+    secrets: list[str | None] = list(identifiers)
     messages = await Message.filter(conversation_id__in=subject.conversation_ids).values_list(
         "body", "attachments", "external_id"
     )
@@ -115,11 +124,10 @@ async def _rewrite(
     return changed
 
 
-async def _erase(subject: Subject, redactor: Redactor) -> dict[str, int]:
+async def _erase(subject: Subject, redactor: Redactor, identifiers: list[str]) -> dict[str, int]:
     ids, convs, deals = subject.contact_ids, subject.conversation_ids, subject.deal_ids
     now = datetime.now(UTC)
     counts: dict[str, int] = {}
-    names = await Contact.filter(id__in=ids).values_list("name", flat=True)
     await Contact.filter(id__in=ids).update(
         name=ERASED_NAME,
         name_search=ERASED_NAME.lower(),
@@ -167,11 +175,15 @@ async def _erase(subject: Subject, redactor: Redactor) -> dict[str, int]:
     notifications = Notification.filter(Q(contact_id__in=ids) | Q(deal_id__in=deals or [0]))
     await _rewrite(await notifications, redactor, ("message",), {})
     events = await Event.filter(subject.event_q(), workspace_id=subject.workspace_id)
-    for name in {n for n in names if len(n) >= MIN_LENGTH}:
-        # Other subjects' events that name the person (a merge, a hand-off).
-        events += await Event.filter(workspace_id=subject.workspace_id, summary__icontains=name).exclude(
-            Q(subject.event_q()) | Q(id__in=[e.id for e in events] or [0])
-        )
+    # Other subjects' events that name the person (a saved list, a merge).
+    first = min((e.id for e in events), default=None)
+    if first is not None:
+        known = {e.id for e in events}
+        naming = await events_naming(subject.workspace_id, identifiers, first)
+        events += await Event.filter(id__in=[i for i in naming if i not in known])
+    # A saved list whose search is the person (their name, e-mail or phone).
+    segments = await Segment.filter(workspace_id=subject.workspace_id, search__not_isnull=True)
+    await _rewrite([x for x in segments if redactor.contains(x.search)], redactor, ("search",), {})
     counts["events"] = await _rewrite(events, redactor, ("summary", "data"), {})
     counts["webhookDeliveries"] = await _deliveries(subject, [e.id for e in events], redactor)
     counts["providerPayloads"] = await _inbound_payloads(convs, redactor, now)

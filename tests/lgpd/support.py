@@ -44,6 +44,9 @@ mutation Erase($id: ID!, $reason: String!) {
   }
 }
 """
+CREATE_SEGMENT = """
+mutation($input: SegmentInput!) { createSegment(input: $input) { segment { id } userErrors { code message field } } }
+"""
 RECORD_CONSENT = """
 mutation($input: RecordConsentInput!) { recordConsent(input: $input) { userErrors { code message field } } }
 """
@@ -108,6 +111,8 @@ async def build(gql: Any, workspace: Any) -> World:
     queue = await create_queue(gql, token, [{"userId": workspace.admin["id"]}])
     assigned = await distribute(gql, token, queue["id"], contact_id=contact["id"])
     assert assigned["userErrors"] == [], assigned
+    segment = await gql.ok(CREATE_SEGMENT, {"input": {"name": "Pedido LGPD", "search": EMAIL}}, token=token)
+    assert segment["createSegment"]["userErrors"] == [], segment
     await _channel_rows(received["message"]["id"], inbox["id"])
     # Deliveries of the log so far exist (and the receiver got them).
     await eventually(lambda: _delivered(workspace), what="webhook deliveries")
