@@ -9,8 +9,11 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 
+from revgraph.models.automation import Notification
 from revgraph.models.channels import InboundWebhook
+from revgraph.models.crm import Contact
 from revgraph.models.inbox import EmailSource, Message
+from revgraph.models.webchat import WebchatVisitor
 from revgraph.models.webhooks import WebhookDelivery
 from revgraph.resolvers.ids import pk_of
 from tests.distribution.support import capture, create_queue, distribute
@@ -114,6 +117,7 @@ async def build(gql: Any, workspace: Any) -> World:
     segment = await gql.ok(CREATE_SEGMENT, {"input": {"name": "Pedido LGPD", "search": EMAIL}}, token=token)
     assert segment["createSegment"]["userErrors"] == [], segment
     await _channel_rows(received["message"]["id"], inbox["id"])
+    await _side_rows(workspace, contact["id"], inbox["id"])
     # Deliveries of the log so far exist (and the receiver got them).
     await eventually(lambda: _delivered(workspace), what="webhook deliveries")
     return World(contact["id"], deal["id"], conversation["id"], inbox["id"], receiver)
@@ -147,6 +151,27 @@ async def _channel_rows(message_id: str, inbox_id: str) -> None:
         },
         received_at=datetime.now(UTC),
         processed_at=datetime.now(UTC),
+    )
+
+
+async def _side_rows(workspace: Any, contact_id: str, inbox_id: str) -> None:
+    """A webchat visitor who typed their name and e-mail, and a user's
+    notification naming the lead."""
+    contact_pk, inbox_pk = pk_of(contact_id, "Contact"), pk_of(inbox_id, "Inbox")
+    workspace_pk = (await Contact.get(id=contact_pk)).workspace_id
+    await WebchatVisitor.create(
+        workspace_id=workspace_pk,
+        inbox_id=inbox_pk,
+        key="v-lgpd",
+        contact_id=contact_pk,
+        name=NAME,
+        email=EMAIL,
+    )
+    await Notification.create(
+        workspace_id=workspace_pk,
+        user_id=pk_of(workspace.admin["id"], "User"),
+        message=f"Novo lead para você: {NAME} ({PHONE})",
+        contact_id=contact_pk,
     )
 
 
