@@ -30,6 +30,7 @@ import revgraph.schema.inbox as inbox_schema
 import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversation_types as conversations_schema
 import revgraph.schema.inbox.setup as inbox_setup_schema
+import revgraph.schema.lgpd as lgpd_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
@@ -152,6 +153,7 @@ Mutation = merge_types(
         inbox_schema.InboxMutation,
         webhooks_schema.WebhooksMutation,
         imports_schema.ImportsMutation,
+        lgpd_schema.LgpdMutation,
     ),
 )
 Subscription = merge_types(

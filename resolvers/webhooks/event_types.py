@@ -33,6 +33,7 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "contact.merged": ("Contact", "Another contact was merged into this one."),
     "contact.score_changed": ("Contact", "A contact's lead score changed."),
     "contact.interests_changed": ("Contact", "A contact's interests changed."),
+    "contact.erased": ("Contact", "A contact's personal data was erased on request (LGPD): erase your copy."),
     "company.created": ("Company", "A company was created."),
     "company.updated": ("Company", "A company's fields changed."),
     "company.deleted": ("Company", "A company went to the trash."),

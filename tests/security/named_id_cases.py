@@ -560,6 +560,8 @@ SETUP = [
     ),
     Case("startImportDryRun", "importJobId", "import_job", lambda m, h: {"importJobId": h}),
     Case("startImport", "importJobId", "import_job", lambda m, h: {"importJobId": h}),
+    Case("exportContactData", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
+    Case("eraseContact", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

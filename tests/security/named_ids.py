@@ -116,6 +116,8 @@ SIGNATURES = {
     "mapImportColumns": "input: MapImportColumnsInput!",
     "startImportDryRun": "importJobId: ID!",
     "startImport": "importJobId: ID!",
+    "exportContactData": "id: ID!, reason: String!",
+    "eraseContact": "id: ID!, reason: String!",
 }
 
 
