@@ -19,5 +19,6 @@ MODEL_MODULES = [
     "revgraph.models.channels",
     "revgraph.models.webchat",
     "revgraph.models.webhooks",
+    "revgraph.models.partners",
     "revgraph.models.events",
 ]
