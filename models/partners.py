@@ -39,3 +39,25 @@ class PartnerHandoffRule(Model):
 
     class Meta:
         table = "partner_handoff_rule"
+
+
+class MarketingConversion(Model):
+    """One lead's conversion as a marketing tool sent it, stored (after the
+    shared secret was checked) in the request that answered it, and worked
+    into captureLead after commit by a task. `dedupe_key` is the hash of
+    (lead, conversion, time): unique per workspace and provider, so a
+    webhook sent again stores and captures nothing more."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    provider = fields.CharField(max_length=32)
+    dedupe_key = fields.CharField(max_length=64)
+    payload = fields.JSONField()
+    received_at = fields.DatetimeField()
+    processed_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    # Why it captured nothing (a lead with neither e-mail nor phone, ...).
+    error = fields.TextField(null=True)
+
+    class Meta:
+        table = "marketing_conversion"

@@ -10,6 +10,7 @@ from revgraph.tasks import (
     distribution,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
+    partners,  # noqa: F401
     webhooks,  # noqa: F401
     whatsapp,  # noqa: F401
 )

@@ -56,6 +56,7 @@ async def run_timers() -> None:
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
     from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
+    from revgraph.tasks.partners import sweep_rdstation_conversions
     from revgraph.tasks.webhooks import sweep as sweep_webhooks
     from revgraph.tasks.whatsapp import sweep_whatsapp_webhooks
 
@@ -70,4 +71,5 @@ async def run_timers() -> None:
         every(BOT_SWEEP_SECONDS, sweep_bots.send, at_start=True),
         every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
         every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
+        every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
     )

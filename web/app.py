@@ -26,6 +26,7 @@ from revgraph.web import csat as csat_page
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
+from revgraph.web.rdstation import RdStationWebhook
 from revgraph.web.request_guard import RequestGuard
 from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         WebSocketRoute("/graphql", view),
         *capture.routes,
         *WhatsAppWebhook(settings).routes,
+        *RdStationWebhook(settings).routes,
         *webchat.routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),
     ]
