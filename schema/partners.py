@@ -114,6 +114,10 @@ class UpdateDealFromPartnerInput:
     lost_reason: str | None = strawberry.field(default=None, description="Why, when moving to a lost stage.")
     note: str | None = strawberry.field(default=None, description="Free text for the timeline.")
     external_id: str | None = strawberry.field(default=None, description="The deal's id at the partner.")
+    partner: str | None = strawberry.field(
+        default=None,
+        description="The partner's name, when a person reports for it; with an API key it is the key's name and this is ignored.",
+    )
 
 
 @strawberry.type
@@ -175,7 +179,7 @@ class PartnersMutation:
         return await mutate(DeletePayload, work)
 
     @strawberry.mutation(
-        description="A partner's API key reports a deal's status (and value, or a stage move through its gates) onto its timeline, under the key's name. Allowed to INTAKE keys.",
+        description="A partner's API key reports a deal's status (and value, or a stage move through its gates) onto its timeline, under the partner's name (the API key's, or `partner` when a person reports for it). Allowed to INTAKE keys.",
         permission_classes=AUTHENTICATED,
     )
     async def update_deal_from_partner(self, info: Info, input: UpdateDealFromPartnerInput) -> DealPayload:
