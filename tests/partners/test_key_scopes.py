@@ -20,6 +20,7 @@ mutation { createContact(input: {name: "Ana Souza", email: "ana@example.com"}) {
 CAPTURE = """
 mutation Capture($input: CaptureLeadInput!) { captureLead(input: $input) { contact { id } userErrors { code } } }
 """
+NOTIFICATIONS = "subscription { notifications { id } }"
 FRAGMENT_MUTATION = """
 mutation { ...M }
 fragment M on Mutation { createContact(input: {name: "Bia"}) { contact { id } } }
@@ -44,9 +45,14 @@ def forbidden(body: dict[str, Any]) -> str:
 
 
 def ws_refusal(reply: dict[str, Any]) -> str:
-    """The code of an operation refused on a socket (an `error` message)."""
-    assert reply["type"] == "error", reply
-    [error] = reply["payload"]
+    """The code of an operation refused on a socket: an `error` message for
+    a query or mutation; a subscription's refusal comes as its one result."""
+    if reply["type"] == "next":
+        assert reply["payload"]["data"] is None, reply
+        [error] = reply["payload"]["errors"]
+    else:
+        assert reply["type"] == "error", reply
+        [error] = reply["payload"]
     return error["extensions"]["code"]
 
 
@@ -99,6 +105,7 @@ async def test_scopes_hold_on_websockets(gql, workspace, scope):
         assert ws_refusal(await run_on(ws, "1", CREATE_CONTACT)) == "FORBIDDEN"
         if scope == "INTAKE":
             assert ws_refusal(await run_on(ws, "2", CONTACTS)) == "FORBIDDEN"
+            assert ws_refusal(await run_on(ws, "3", NOTIFICATIONS)) == "FORBIDDEN"
     assert await Contact.all().count() == 0
 
 
