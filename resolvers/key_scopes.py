@@ -7,12 +7,12 @@
 
 Introspection (`__schema`, `__type`, `__typename`) is open to every scope:
 partners integrate through it. Refusals are FORBIDDEN. The GraphQL gate is
-schema/key_scope_gate.py; the HTTP paths call `require_scope`."""
+schema/key_scope_gate.py; the HTTP paths ask `http_refusal`."""
 
 from __future__ import annotations
 
 from revgraph.resolvers.context import Actor
-from revgraph.resolvers.errors import AuthError, DomainError
+from revgraph.resolvers.errors import DomainError
 
 FULL = "FULL"
 READ_ONLY = "READ_ONLY"
@@ -47,15 +47,13 @@ def operation_problem(scope: str, operation: str, root_fields: set[str]) -> str 
     return f"This API key has an unknown scope {scope!r}: an admin must issue a new one."
 
 
-def require_scope(actor: Actor, what: str) -> Actor:
-    """An HTTP path doing `what` ("read" or "intake") admits the actor's
-    scope, or FORBIDDEN."""
-    if actor.scope not in HTTP_ALLOWED[what]:
-        raise AuthError(
-            "FORBIDDEN",
-            f"This API key (scope {actor.scope}) may not {'read data' if what == 'read' else 'send leads'}.",
-        )
-    return actor
+def http_refusal(actor: Actor, what: str) -> str | None:
+    """Why an HTTP path doing `what` ("read": an export; "intake": the lead
+    intake) refuses the actor's key (answer 403 FORBIDDEN); None: allowed."""
+    if actor.scope in HTTP_ALLOWED[what]:
+        return None
+    doing = "read data" if what == "read" else "send leads"
+    return f"This API key (scope {actor.scope}) may not {doing}."
 
 
 def check_scope(raw: str | None, field: list[str]) -> str:

@@ -13,6 +13,7 @@ from revgraph.resolvers import api_keys, identity, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.key_scope_gate import ApiKeyScope
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
@@ -24,15 +25,6 @@ class Role(Enum):
     ADMIN = "ADMIN"
     MANAGER = "MANAGER"
     AGENT = "AGENT"
-
-
-@strawberry.enum(
-    description="What an API key may do at all, whatever its role: FULL (everything its role allows), READ_ONLY (queries and subscriptions), INTAKE (only captureLead, updateDealFromPartner and POST /api/leads)."
-)
-class ApiKeyScope(Enum):
-    FULL = "FULL"
-    READ_ONLY = "READ_ONLY"
-    INTAKE = "INTAKE"
 
 
 @strawberry.type(description="The customer company: every record belongs to exactly one workspace.")

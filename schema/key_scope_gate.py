@@ -1,9 +1,13 @@
-"""The GraphQL side of API key scopes (resolvers/key_scopes.py): the root
+"""The GraphQL side of API key scopes (resolvers/key_scopes.py): their enum,
+and the root
 fields an operation selects, fragments at the root expanded, checked
 against the caller's scope before any resolver runs (DemandControl)."""
 
 from __future__ import annotations
 
+from enum import Enum
+
+import strawberry
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -16,6 +20,15 @@ from graphql import (
 
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.key_scopes import FULL, operation_problem
+
+
+@strawberry.enum(
+    description="What an API key may do at all, whatever its role: FULL (everything its role allows), READ_ONLY (queries and subscriptions), INTAKE (only captureLead, updateDealFromPartner and POST /api/leads)."
+)
+class ApiKeyScope(Enum):
+    FULL = "FULL"
+    READ_ONLY = "READ_ONLY"
+    INTAKE = "INTAKE"
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

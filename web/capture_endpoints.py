@@ -32,7 +32,7 @@ from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.identity import API_KEY_PREFIX
-from revgraph.resolvers.key_scopes import HTTP_ALLOWED
+from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip
@@ -132,15 +132,9 @@ class CaptureEndpoints:
             return _unauthenticated(
                 "Send Authorization: Bearer <API key>; this one is missing, revoked or expired."
             )
-        if actor.scope not in HTTP_ALLOWED["intake"]:
-            return _json(
-                403,
-                {
-                    "ok": False,
-                    "error": "FORBIDDEN",
-                    "message": f"This API key (scope {actor.scope}) may not send leads.",
-                },
-            )
+        refused = http_refusal(actor, "intake")
+        if refused:
+            return _json(403, {"ok": False, "error": "FORBIDDEN", "message": refused})
         if _media_type(request) != "application/json":
             return _json(
                 415,

@@ -28,7 +28,7 @@ from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.capture import UTM_KEYS, capture
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import secret_digest
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.settings import Settings
@@ -81,6 +81,13 @@ async def configure(
         else:
             await MarketingIntake.filter(id=intake.id).update(**values)
             await intake.refresh_from_db()
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "rdstation_intake.configured",
+            f"Entrada do RD Station Marketing {'ligada' if enabled else 'desligada'} (novo segredo emitido)",
+            data={"enabled": enabled, "queueId": values["queue_id"], "pipelineId": values["pipeline_id"]},
+        )
     return Configured(intake, secret)
 
 
