@@ -1,7 +1,8 @@
 """RD Station Marketing's conversion webhook in, as captureLead.
 
 RD Station posts `{"leads": [...]}` (its webhook for conversions and leads
-marked as opportunity, content type JSON) to the URL an admin configured
+marked as opportunity, content type JSON), or one event of its webhooks API
+(`WEBHOOK.CONVERTED` with the `contact`), to the URL an admin configured
 there: `/webhooks/rdstation/<workspaceId>?token=<secret>`. RD Station signs
 nothing, so the URL carries a per-workspace shared secret, compared in
 constant time with its keyed hash. Each lead's conversion is stored once
@@ -39,6 +40,7 @@ SOURCE = "rdstation"
 SECRET_PREFIX = "rds_"
 ACTOR_LABEL = "RD Station Marketing"
 MAX_LEADS = 100
+EVENT_TYPES = ("WEBHOOK.CONVERTED", "WEBHOOK.MARKED_OPPORTUNITY")
 # A conversion not worked this long after it was stored lost its task.
 STALE = timedelta(seconds=30)
 
@@ -113,9 +115,11 @@ async def accept(settings: Settings, raw_workspace_id: str, token: str | None, b
         payload = json.loads(body)
     except (ValueError, RecursionError):
         raise Refused(400, "The body is not JSON.") from None
-    leads = payload.get("leads") if isinstance(payload, dict) else None
-    if not isinstance(leads, list) or not all(isinstance(lead, dict) for lead in leads):
-        raise Refused(400, 'Expected {"leads": [...]}, the RD Station Marketing webhook body.')
+    leads = leads_of(payload)
+    if leads is None:
+        raise Refused(
+            400, 'Expected {"leads": [...]} or a WEBHOOK.CONVERTED event from RD Station Marketing.'
+        )
     if len(leads) > MAX_LEADS:
         raise Refused(413, f"At most {MAX_LEADS} leads per request.")
     now = datetime.now(UTC)
@@ -134,6 +138,30 @@ async def accept(settings: Settings, raw_workspace_id: str, token: str | None, b
         except IntegrityError:
             continue  # already stored: RD Station sent it again
     return stored
+
+
+def leads_of(payload: Any) -> list[dict[str, Any]] | None:
+    """The leads of a webhook body: the `{"leads": [...]}` of RD Station's
+    webhooks configured in its screens, or one lead from an event of its
+    webhooks API (`event_type` WEBHOOK.CONVERTED or WEBHOOK.MARKED_OPPORTUNITY,
+    the contact in `contact`, custom fields as its `cf_*` keys); None when
+    it is neither."""
+    if not isinstance(payload, dict):
+        return None
+    leads = payload.get("leads")
+    if isinstance(leads, list) and all(isinstance(lead, dict) for lead in leads):
+        return leads
+    contact = payload.get("contact")
+    if payload.get("event_type") in EVENT_TYPES and isinstance(contact, dict):
+        custom = {k: v for k, v in contact.items() if k.startswith("cf_")}
+        lead = {k: v for k, v in contact.items() if not k.startswith("cf_")}
+        conversion = {"created_at": payload.get("event_timestamp"), "content": {}}
+        return [
+            lead
+            | {"conversion_identifier": payload.get("event_identifier"), "last_conversion": conversion}
+            | ({"custom_fields": custom} if custom else {})
+        ]
+    return None
 
 
 def _conversion(lead: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from revgraph.models.crm import Contact
 from revgraph.models.distribution import Touchpoint
 from revgraph.models.events import Event
+from revgraph.models.identity import User
 from revgraph.models.partners import MarketingConversion
 from tests.distribution.support import eventually
 from tests.pipeline.support import create_pipeline
@@ -183,3 +184,60 @@ async def test_a_body_that_is_not_rd_stations_is_refused_and_a_lead_without_cont
     row = await MarketingConversion.get()
     assert row.error and "e-mail or a phone" in row.error
     assert await Contact.all().count() == 0
+
+
+async def test_an_event_of_rd_stations_webhooks_api_is_taken_too(gql, workspace):
+    config = await configure(gql, workspace.token)
+    event = {
+        "event_type": "WEBHOOK.CONVERTED",
+        "entity_type": "CONTACT",
+        "event_identifier": "lp-residencial-jardins",
+        "timestamp": "2026-12-05T14:09:02.724-03:00",
+        "event_timestamp": "2026-12-05T14:07:04.254-03:00",
+        "contact": {
+            "uuid": "c2f3d2b3-7250-4d27-97f4-eef38be32f7f",
+            "email": "bia@example.com",
+            "name": "Bia Lopes",
+            "personal_phone": "48 30252598",
+            "mobile_phone": "(48) 99876-5432",
+            "tags": ["jardins"],
+            "cf_renda_familiar": "R$ 15.000",
+            "funnel": {"name": "default", "lifecycle_stage": "Lead", "opportunity": False},
+        },
+    }
+    url = gql.server.url + config["intake"]["webhookPath"] + f"?token={config['secret']}"
+    first = await gql.http.post(url, content=json.dumps(event), headers={"content-type": "application/json"})
+    again = await gql.http.post(url, content=json.dumps(event), headers={"content-type": "application/json"})
+    assert (first.json()["stored"], again.json()["stored"]) == (1, 0)
+    await eventually(lambda: captured(1), timeout=20)
+    contact = await Contact.get(email="bia@example.com")
+    assert contact.custom_fields == {"cf_renda_familiar": "R$ 15.000"}
+    [touchpoint] = await Touchpoint.filter(contact_id=contact.id)
+    assert touchpoint.source == "rdstation" and touchpoint.campaign == "lp-residencial-jardins"
+
+
+async def test_a_conversion_stored_but_never_captured_is_swept_up(gql, workspace):
+    # given a conversion stored and answered 200 by a process that died before its task ran
+    from datetime import UTC, datetime, timedelta
+
+    from revgraph.resolvers.ids import decode_id
+    from revgraph.resolvers.partners.rdstation import dedupe_key
+    from revgraph.tasks.partners import sweep_rdstation_conversions
+
+    await configure(gql, workspace.token)
+    workspace_pk = decode_id(workspace.admin["id"])
+    assert workspace_pk is not None
+    admin = await User.get(id=workspace_pk[1])
+    lead = rd_lead()
+    await MarketingConversion.create(
+        workspace_id=admin.workspace_id,
+        provider="rdstation",
+        dedupe_key=dedupe_key(lead),
+        payload=lead,
+        received_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    # when the sweep runs (at start, then periodically)
+    sweep_rdstation_conversions.send()
+    # then the lead is captured, once
+    await eventually(lambda: captured(1), timeout=20)
+    assert await Contact.filter(email="lia.prado@example.com").count() == 1
