@@ -150,3 +150,4 @@ async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
             pipeline_id=deal.pipeline_id,
             board_sequence=sequence,
         )
+        await hand_off(actor, deal)

@@ -78,8 +78,9 @@ async def get_rule(ctx: Context, pk: int) -> PartnerHandoffRule | None:
 
 
 async def hand_off(actor: Actor, deal: Deal) -> None:
-    """The deal entered its stage: one `deal.handed_off` per active rule of
-    that stage, in the move's transaction (so a refused move hands off
+    """The deal entered its stage (a move, a creation in it, its stage's
+    archiving): one `deal.handed_off` per active rule of that stage, in the
+    same transaction (so a refused move hands off
     nothing, and a committed one is delivered from the log)."""
     rules = await PartnerHandoffRule.filter(stage_id=deal.stage_id, active=True).order_by("id")
     for rule in rules:

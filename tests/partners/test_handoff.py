@@ -116,6 +116,16 @@ async def test_a_refused_move_hands_off_nothing_and_a_deleted_rule_stops(gql, wo
     assert (await gql.ok(RULES, token=workspace.token))["partnerHandoffRules"] == []
 
 
+async def test_a_deal_created_in_the_stage_is_handed_off_too(gql, workspace):
+    endpoint, _ = await create_endpoint(gql, workspace.token, "http://127.0.0.1:9/hooks", ["deal.handed_off"])
+    pipeline = await create_pipeline(gql, workspace.token)
+    await rule_for(gql, workspace.token, pipeline["stage"]["Em contato"], endpoint["id"])
+    deal = await create_deal(gql, workspace.token, pipeline["id"], stageId=pipeline["stage"]["Em contato"])
+    elsewhere = await create_deal(gql, workspace.token, pipeline["id"])
+    handed = await Event.filter(kind="deal.handed_off").values_list("deal_id", flat=True)
+    assert handed == [pk(deal["id"])] and pk(elsewhere["id"]) not in handed
+
+
 async def test_a_rule_names_a_stage_and_an_endpoint_of_the_workspace(gql, workspace, other_workspace):
     theirs, _ = await create_endpoint(gql, other_workspace.token, "http://127.0.0.1:9/hooks")
     pipeline = await create_pipeline(gql, workspace.token)
