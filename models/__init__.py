@@ -20,5 +20,6 @@ MODEL_MODULES = [
     "revgraph.models.webchat",
     "revgraph.models.webhooks",
     "revgraph.models.imports",
+    "revgraph.models.partners",
     "revgraph.models.events",
 ]

@@ -115,6 +115,9 @@ class ApiKey(Model):
     user = fields.ForeignKeyField("models.User", related_name="api_keys", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=200)
     role = fields.CharField(max_length=16)
+    # FULL, READ_ONLY or INTAKE (resolvers/key_scopes.py): what the key may
+    # do at all, whatever its role.
+    scope = fields.CharField(max_length=16, default="FULL")
     secret_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)

@@ -14,6 +14,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.key_scopes import check_scope
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
 
@@ -51,13 +52,16 @@ class IssuedApiKey:
     secret: str
 
 
-async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | None = None) -> IssuedApiKey:
+async def create_api_key(
+    ctx: Context, *, name: str, role: str, user_id: str | None = None, scope: str | None = None
+) -> IssuedApiKey:
     """ADMIN issues a key acting for `user` (default: the admin) with at most
     `role`, which may not exceed the user's own; the secret is returned once
     and stored only as a keyed hash."""
     actor = ctx.require_admin()
     name = required_text(name, ["input", "name"])
     check_role(role)
+    scope = check_scope(scope, ["input", "scope"])
     user = await user_in_workspace(actor.workspace_id, user_id, ["input", "userId"])
     if user is None:
         user = await User.get(id=actor.user_id)
@@ -76,13 +80,14 @@ async def create_api_key(ctx: Context, *, name: str, role: str, user_id: str | N
             user_id=user.id,
             name=name,
             role=role,
+            scope=scope,
             secret_hash=secret_digest(ctx.settings, secret),
         )
         await record_event(
             actor,
             actor.workspace_id,
             "api_key.created",
-            f"API key {name} ({role.lower()}) issued",
-            data={"apiKeyId": key.id, "role": role},
+            f"API key {name} ({role.lower()}, {scope.lower()}) issued",
+            data={"apiKeyId": key.id, "role": role, "scope": scope},
         )
     return IssuedApiKey(key, secret)

@@ -31,6 +31,8 @@ class Actor:
     label: str | None = None
     # The session the caller logged in with (logOut revokes it).
     session_id: int | None = None
+    # An API key's scope (resolvers/key_scopes.py); sessions act in full.
+    scope: str = "FULL"
 
     @classmethod
     def system(cls, workspace_id: int, label: str) -> Actor:

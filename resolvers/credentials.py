@@ -32,8 +32,8 @@ SESSION_SQL = (
     f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
 )
 API_KEY_SQL = (
-    f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."expires_at", k."last_used_at", '
-    f'u."role", u."active", {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
+    f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
+    f'k."last_used_at", u."role", u."active", {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
     f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
 )
 
@@ -65,13 +65,24 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         row = await _one(API_KEY_SQL, digest)
         if row is None:
             return None
-        key_id, workspace_id, user_id, key_role, expires_at, last_used_at, user_role, active, position = row
+        (
+            key_id,
+            workspace_id,
+            user_id,
+            key_role,
+            scope,
+            expires_at,
+            last_used_at,
+            user_role,
+            active,
+            position,
+        ) = row
         if (expires_at is not None and _moment(expires_at) <= now) or not active:
             return None
         if _stale(last_used_at, now):
             await ApiKey.filter(id=key_id).update(last_used_at=now)
         role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
-        return Credential(Actor(workspace_id, user_id, role, api_key_id=key_id), position)
+        return Credential(Actor(workspace_id, user_id, role, api_key_id=key_id, scope=scope), position)
     row = await _one(SESSION_SQL, digest)
     if row is None:
         return None

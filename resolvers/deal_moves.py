@@ -24,6 +24,7 @@ from revgraph.resolvers.deals import (
 )
 from revgraph.resolvers.distribution.assign import record_first_contact, release_leads
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.partners.handoff import hand_off
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text
@@ -117,6 +118,8 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
             pipeline_id=deal.pipeline_id,
             board_sequence=sequence,
         )
+        if changes_stage:
+            await hand_off(actor, deal)
     return deal
 
 
@@ -147,3 +150,4 @@ async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
             pipeline_id=deal.pipeline_id,
             board_sequence=sequence,
         )
+        await hand_off(actor, deal)

@@ -21,6 +21,7 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
+from revgraph.resolvers.partners.handoff import hand_off
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text, required_text
@@ -153,6 +154,7 @@ async def create_deal(ctx: Context, values: dict[str, Any]) -> Deal:
                 now=now,
             )
         await _insert(actor, deal, stage, actor_label=None)
+        await hand_off(actor, deal)
     return deal
 
 

@@ -31,6 +31,7 @@ import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversation_types as conversations_schema
 import revgraph.schema.inbox.setup as inbox_setup_schema
 import revgraph.schema.lgpd as lgpd_schema
+import revgraph.schema.partners as partners_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
@@ -58,6 +59,7 @@ from revgraph.resolvers.imports import jobs as imports_use_cases
 from revgraph.resolvers.inbox import canned_responses as canned_use_cases
 from revgraph.resolvers.inbox import queries as inbox_queries
 from revgraph.resolvers.inbox import setup as inbox_setup_use_cases
+from revgraph.resolvers.partners import handoff as handoff_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import endpoints as webhooks_use_cases
 from revgraph.schema.common import Node, ctx_of, query
@@ -93,6 +95,7 @@ register_node(
 register_node("WebhookEndpoint", webhooks_use_cases.get_endpoint, webhooks_schema.WebhookEndpoint.of)
 register_node("WebhookDelivery", webhooks_use_cases.get_delivery, webhooks_schema.WebhookDelivery.of)
 register_node("ImportJob", imports_use_cases.find_job, imports_schema.ImportJob.of)
+register_node("PartnerHandoffRule", handoff_use_cases.get_rule, partners_schema.PartnerHandoffRule.of)
 register_node(
     "CustomFieldDefinition",
     custom_fields_use_cases.get_definition,
@@ -130,6 +133,7 @@ Query = merge_types(
         reports_schema.ReportsQuery,
         webhooks_schema.WebhooksQuery,
         imports_schema.ImportsQuery,
+        partners_schema.PartnersQuery,
     ),
 )
 Mutation = merge_types(
@@ -154,6 +158,7 @@ Mutation = merge_types(
         webhooks_schema.WebhooksMutation,
         imports_schema.ImportsMutation,
         lgpd_schema.LgpdMutation,
+        partners_schema.PartnersMutation,
     ),
 )
 Subscription = merge_types(

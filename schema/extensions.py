@@ -6,7 +6,7 @@ parse (tokens) -> the document's shape with fragments expanded once each
 (fields, depth, aliases: schema/document_limits.py) -> validation
 (graphql-core's rules, mutations per document) -> page sizes with
 variables resolved -> cost ceiling -> authentication (the first SQL) ->
-introspection policy -> rate limit -> the poll cache (schema/poll.py) ->
+introspection policy -> the API key's scope -> rate limit -> the poll cache (schema/poll.py) ->
 execution, under a deadline.
 
 Codes of top-level errors: QUERY_TOO_COMPLEX for the shape of the document
@@ -39,6 +39,7 @@ from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
 from revgraph.schema.document_limits import DocumentLimits, document_problem
+from revgraph.schema.key_scope_gate import scope_problem
 from revgraph.schema.poll import PollCaching
 
 log = logging.getLogger("revgraph.errors")
@@ -251,6 +252,9 @@ class DemandControl(SchemaExtension):
                 "Introspection requires authentication on this server: send Authorization: Bearer <token>.",
                 "UNAUTHENTICATED",
             )
+        problem = scope_problem(actor, ec.graphql_document, ec.operation_name)
+        if problem is not None:
+            raise refusal(problem, "FORBIDDEN")
         limiter = context.get("rate_limiter")
         if actor is None or limiter is None:
             return actor, None

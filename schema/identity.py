@@ -13,6 +13,7 @@ from revgraph.resolvers import api_keys, identity, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
 from revgraph.schema.connections import Connection, build
+from revgraph.schema.key_scope_gate import ApiKeyScope
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
@@ -135,6 +136,9 @@ class Team(Node):
 class ApiKey(Node):
     name: str = strawberry.field(description="What the key is for.")
     role: Role = strawberry.field(description="The most the key may do (capped by its user's role).")
+    scope: ApiKeyScope = strawberry.field(
+        default=ApiKeyScope.FULL, description="What the key may do at all (FULL, READ_ONLY, INTAKE)."
+    )
     created_at: datetime = strawberry.field(description="When the key was issued.")
     revoked_at: datetime | None = strawberry.field(
         default=None, description="When it was revoked; null while it works."
@@ -146,6 +150,7 @@ class ApiKey(Node):
             id=strawberry.ID(encode_id("ApiKey", row.id)),
             name=row.name,
             role=Role(row.role),
+            scope=ApiKeyScope(row.scope),
             created_at=row.created_at,
             revoked_at=row.revoked_at,
         )
@@ -230,6 +235,10 @@ class CreateTeamInput:
 class CreateApiKeyInput:
     name: str = strawberry.field(description="What the key is for.")
     role: Role = strawberry.field(description="The most the key may do.")
+    scope: ApiKeyScope | None = strawberry.field(
+        default=None,
+        description="What the key may do at all (default FULL): READ_ONLY for a reporting tool, INTAKE for a partner that only sends leads and deal updates.",
+    )
     user_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="The user the key acts for (default: the calling admin); its role caps the key's.",
@@ -337,7 +346,11 @@ class IdentityMutation:
 
         async def work() -> dict[str, Any]:
             issued = await api_keys.create_api_key(
-                ctx, name=input.name, role=input.role.value, user_id=input.user_id
+                ctx,
+                name=input.name,
+                role=input.role.value,
+                user_id=input.user_id,
+                scope=input.scope.value if input.scope else None,
             )
             return {"api_key": ApiKey.of(issued.key), "secret": issued.secret}
 

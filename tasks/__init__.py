@@ -11,6 +11,7 @@ from revgraph.tasks import (
     imports,  # noqa: F401
     inbox,  # noqa: F401
     maintenance,  # noqa: F401
+    partners,  # noqa: F401
     webhooks,  # noqa: F401
     whatsapp,  # noqa: F401
 )

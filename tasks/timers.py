@@ -59,6 +59,7 @@ async def run_timers() -> None:
     from revgraph.tasks.imports import sweep as sweep_imports
     from revgraph.tasks.inbox import check_sla, sweep_outbound, wake_snoozed
     from revgraph.tasks.maintenance import purge_trash
+    from revgraph.tasks.partners import sweep_rdstation_conversions
     from revgraph.tasks.webhooks import sweep as sweep_webhooks
     from revgraph.tasks.whatsapp import sweep_whatsapp_webhooks
 
@@ -74,4 +75,5 @@ async def run_timers() -> None:
         every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
         every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
         every(IMPORT_SWEEP_SECONDS, sweep_imports.send, at_start=True),
+        every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
     )

@@ -28,6 +28,7 @@ from revgraph.web.exports import ExportEndpoints
 from revgraph.web.graphql_view import RevGraphView
 from revgraph.web.imports import UPLOAD_PATH, ImportEndpoints
 from revgraph.web.memory_probe import install_from_env as install_memory_probe
+from revgraph.web.rdstation import RdStationWebhook
 from revgraph.web.request_guard import RequestGuard
 from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *capture.routes,
         *WhatsAppWebhook(settings).routes,
         *ExportEndpoints(settings, schema._schema, view.rate_limiter).routes,
+        *RdStationWebhook(settings).routes,
         *webchat.routes,
         *ImportEndpoints(settings).routes,
         Mount("/", StaticFiles(directory=STATIC, html=True), name="web"),

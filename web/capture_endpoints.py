@@ -32,6 +32,7 @@ from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.identity import API_KEY_PREFIX
+from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import bad_text_in
 from revgraph.web.graphql_view import bearer, client_ip
@@ -131,6 +132,9 @@ class CaptureEndpoints:
             return _unauthenticated(
                 "Send Authorization: Bearer <API key>; this one is missing, revoked or expired."
             )
+        refused = http_refusal(actor, "intake")
+        if refused:
+            return _json(403, {"ok": False, "error": "FORBIDDEN", "message": refused})
         if _media_type(request) != "application/json":
             return _json(
                 415,

@@ -29,6 +29,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import check_credential
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
 from revgraph.resolvers.exports.stream import LISTS, start_export
+from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
 from revgraph.web.graphql_view import bearer, client_ip, request_id_of
@@ -116,6 +117,9 @@ class ExportEndpoints:
                 "Authentication required: send Authorization: Bearer <token> (a session token or an API key).",
                 **{"www-authenticate": 'Bearer realm="revgraph"'},
             )
+        refused = http_refusal(credential.actor, "read")
+        if refused:
+            return _error(403, "FORBIDDEN", refused)
         params = request.query_params
         separator = SEPARATORS.get(params.get("sep", ","))
         if separator is None:

@@ -37,7 +37,7 @@ from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import signing, targets
-from revgraph.resolvers.webhooks.event_types import EVENT_TYPES, event_body
+from revgraph.resolvers.webhooks.event_types import EVENT_TYPES, addressed_to, event_body
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ async def fill(endpoint: WebhookEndpoint) -> int:
         created = 0
         for event in events:
             if event.kind not in EVENT_TYPES or (wanted and event.kind not in wanted):
+                continue
+            if not addressed_to(event, current.id):
                 continue
             await WebhookDelivery.create(
                 workspace_id=current.workspace_id,

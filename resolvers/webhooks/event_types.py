@@ -43,6 +43,12 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "deal.stage_changed": ("Deal", "A deal moved to another stage (won and lost included)."),
     "deal.deleted": ("Deal", "A deal went to the trash."),
     "deal.restored": ("Deal", "A deal came back from the trash."),
+    "deal.handed_off": (
+        "Deal",
+        "A deal reached a partner hand-off rule's stage: sent only to that rule's endpoint, "
+        "with `contact` and `partner`.",
+    ),
+    "deal.partner_updated": ("Deal", "A partner reported the deal's status back (updateDealFromPartner)."),
     "lead.captured": ("Contact", "A lead arrived (form, channel, captureLead)."),
     "lead.disqualified": ("Contact", "A lead was disqualified."),
     "lead.returned": ("Contact", "A lead went back to its queue."),
@@ -85,6 +91,15 @@ INTERNAL = {
     "channel_data",
     "merged_into",
 }
+
+
+# Kinds delivered only to the endpoint their event names (`endpointId`):
+# a partner hand-off goes to its rule's endpoint, not to every subscriber.
+ADDRESSED = frozenset({"deal.handed_off"})
+
+
+def addressed_to(event: Event, endpoint_id: int) -> bool:
+    return event.kind not in ADDRESSED or (event.data or {}).get("endpointId") == endpoint_id
 
 
 def event_type_names() -> list[str]:
@@ -157,5 +172,17 @@ async def event_body(event: Event) -> str:
     else:
         facts = {k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation")}
         data = {**facts, "id": encode_id(type_name, pk) if pk is not None else None}
+    if event.kind in ADDRESSED:
+        data = await _handed_off(event, data)
     body = {"type": event.kind, "timestamp": event.at.isoformat(), "data": data}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+async def _handed_off(event: Event, data: dict[str, Any]) -> dict[str, Any]:
+    """A hand-off carries what the partner needs to work the deal: its
+    contact (as `contact.*` events show it) and the partner's name."""
+    contact = None
+    if event.contact_id is not None:
+        row = await Contact.filter(id=event.contact_id, workspace_id=event.workspace_id).first()
+        contact = subject_fields("Contact", row) if row is not None else None
+    return {**data, "contact": contact, "partner": (event.data or {}).get("partner")}

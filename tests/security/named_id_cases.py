@@ -79,6 +79,12 @@ OWNED = [
     ),
     Case("createTask", "input.dealId", "deal", lambda m, h: {"input": {"title": "Ligar", "dealId": h}}),
     Case(
+        "updateDealFromPartner",
+        "input.dealId",
+        "deal",
+        lambda m, h: {"input": {"dealId": h, "status": "Visita", "partner": "VIMOB"}},
+    ),
+    Case(
         "recordConsent",
         "input.contactId",
         "contact",
@@ -562,6 +568,29 @@ SETUP = [
     Case("startImport", "importJobId", "import_job", lambda m, h: {"importJobId": h}),
     Case("exportContactData", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
     Case("eraseContact", "id", "contact", lambda m, h: {"id": h, "reason": "Pedido do titular"}),
+    Case("configureRdStationIntake", "input.queueId", "queue", lambda m, h: {"input": {"queueId": h}}),
+    Case(
+        "configureRdStationIntake", "input.pipelineId", "pipeline", lambda m, h: {"input": {"pipelineId": h}}
+    ),
+    Case(
+        "createPartnerHandoffRule",
+        "input.stageId",
+        "stage",
+        lambda m, h: {"input": {"name": "VIMOB", "stageId": h, "endpointId": h}},
+    ),
+    Case(
+        "createPartnerHandoffRule",
+        "input.endpointId",
+        "webhook_endpoint",
+        lambda m, h: {"input": {"name": "VIMOB", "stageId": m["column"], "endpointId": h}},
+    ),
+    Case("deletePartnerHandoffRule", "id", "partner_rule", by_id),
+    Case(
+        "updateDealFromPartner",
+        "input.stageId",
+        "stage",
+        lambda m, h: {"input": {"dealId": m["deal"], "status": "Visita", "partner": "VIMOB", "stageId": h}},
+    ),
 ]
 
 CASES = {"agent": OWNED, "manager": OWNED + USERS, "outsider": OWNED + USERS + SETUP}

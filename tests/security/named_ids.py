@@ -118,6 +118,10 @@ SIGNATURES = {
     "startImport": "importJobId: ID!",
     "exportContactData": "id: ID!, reason: String!",
     "eraseContact": "id: ID!, reason: String!",
+    "configureRdStationIntake": "input: RdStationIntakeInput!",
+    "createPartnerHandoffRule": "input: PartnerHandoffRuleInput!",
+    "deletePartnerHandoffRule": "id: ID!",
+    "updateDealFromPartner": "input: UpdateDealFromPartnerInput!",
 }
 
 
@@ -131,6 +135,9 @@ def _document(name: str, signature: str) -> str:
 # Each mutation asking only for its userErrors: a refused call's whole answer.
 MUTATIONS = {name: _document(name, signature) for name, signature in SIGNATURES.items()}
 
+CREATE_PARTNER_RULE = """
+mutation($input: PartnerHandoffRuleInput!) { createPartnerHandoffRule(input: $input) { rule { id } userErrors { code } } }
+"""
 CREATE_RULE = """
 mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { rule { id } userErrors { code } } }
 """
@@ -289,6 +296,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
     theirs["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550001", other["id"])
     theirs |= await quiet_endpoint_with_a_delivery(gql, admin)
     theirs["import_job"] = (await uploaded(gql, admin, csv_bytes([["Ana", "ana@example.com", "", ""]])))["id"]
+    theirs["partner_rule"] = await _created(
+        gql,
+        CREATE_PARTNER_RULE,
+        "createPartnerHandoffRule",
+        "rule",
+        admin,
+        input={"name": "VIMOB", "stageId": theirs["stage"], "endpointId": theirs["webhook_endpoint"]},
+    )
     mine["conversation"] = await _conversation(gql, admin, theirs["inbox"], "+5511955550002", me["id"])
     # A failed run and a notification, as the automation engine leaves them.
     w_pk = (await User.get(id=pk(other["id"]))).workspace_id
