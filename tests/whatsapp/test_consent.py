@@ -162,6 +162,7 @@ async def test_a_user_records_consent_given_elsewhere(gql, workspace, cloud_api)
     inbox = await whatsapp_inbox(gql, workspace.token, cloud_api)
     seen = await _write(gql, workspace.token, inbox, "STOP", 2)
     contact_id = seen["contact"]["id"]
+    await settle()  # the acknowledgement's send (the worker's, on Redis) is on the timeline first
     # when an agent records that they agreed again by phone
     agent = await workspace.user("AGENT")
     payload = (
