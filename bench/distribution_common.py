@@ -88,6 +88,27 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+# Where a bench run writes its JSON (git-ignored).
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+async def run_backends(
+    title: str, args: Any, run_backend: Any, results: dict[str, Any], json_path: str | None
+) -> int:
+    """Run `run_backend(backend, args)` -> (numbers, failures) for each of
+    `args.backend`, the load average before and after each, and report it
+    all (JSON in bench/results/ unless `json_path` says where)."""
+    results = {**results, "load_before": load_average()}
+    failures: list[str] = []
+    for backend in args.backend:
+        results[backend], failed = await run_backend(backend, args)
+        results[f"load_after_{backend}"] = load_average()
+        failures += failed
+    RESULTS.mkdir(exist_ok=True)
+    json_path = json_path or str(RESULTS / f"{title}-{time.strftime('%Y-%m-%d-%H%M%S')}.json")
+    return report(title, results, failures, json_path)
+
+
 def report(title: str, results: dict[str, Any], failures: list[str], json_path: str | None) -> int:
     """Print the numbers (and write them as JSON when asked); exit status 1 on a failed check."""
     results = {"bench": title, "date": today(), "machine": machine(), **results, "failures": failures}

@@ -49,11 +49,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from board_common import group_cpu_seconds
-from distribution_common import Api, cluster, load_average, pk, report, run, spread, sql
+from distribution_common import Api, cluster, pk, run, run_backends, spread, sql
 from inbox_common import RETURNING_SHARE, Answer, Inbox, receive, seed_inbox
 from inbox_latency import commit_to_receipt
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 async def throughput(
@@ -246,20 +244,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> tuple[dict[str,
 
 
 async def main(args: argparse.Namespace) -> int:
-    results: dict[str, Any] = {
-        "agents": args.agents,
-        "clients": args.clients,
-        "returning_share": RETURNING_SHARE,
-        "load_before": load_average(),
-    }
-    failures: list[str] = []
-    for backend in args.backend:
-        results[backend], failed = await run_backend(backend, args)
-        results[f"load_after_{backend}"] = load_average()
-        failures += failed
-    RESULTS.mkdir(exist_ok=True)
-    json_path = args.json or str(RESULTS / f"inbox_intake-{time.strftime('%Y-%m-%d-%H%M%S')}.json")
-    return report("inbox_intake", results, failures, json_path)
+    results = {"agents": args.agents, "clients": args.clients, "returning_share": RETURNING_SHARE}
+    return await run_backends("inbox_intake", args, run_backend, results, args.json)
 
 
 if __name__ == "__main__":

@@ -48,10 +48,9 @@ from distribution_common import (
     Api,
     cluster,
     create_queue,
-    load_average,
     messages,
-    report,
     run,
+    run_backends,
     seed_workspace,
     spread,
     stop_listening,
@@ -59,7 +58,6 @@ from distribution_common import (
 )
 from inbox_intake import rows
 
-RESULTS = Path(__file__).resolve().parent / "results"
 APP_SECRET = "bench0123456789abcdef0123456789ab"
 PHONE_NUMBER_ID = "106540352242922"
 RETURNING_SHARE = 0.3
@@ -294,15 +292,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> tuple[dict[str,
 
 
 async def main(args: argparse.Namespace) -> int:
-    results: dict[str, Any] = {"agents": args.agents, "clients": args.clients, "load_before": load_average()}
-    failures: list[str] = []
-    for backend in args.backend:
-        results[backend], failed = await run_backend(backend, args)
-        results[f"load_after_{backend}"] = load_average()
-        failures += failed
-    RESULTS.mkdir(exist_ok=True)
-    json_path = args.json or str(RESULTS / f"whatsapp_intake-{time.strftime('%Y-%m-%d-%H%M%S')}.json")
-    return report("whatsapp_intake", results, failures, json_path)
+    results = {"agents": args.agents, "clients": args.clients}
+    return await run_backends("whatsapp_intake", args, run_backend, results, args.json)
 
 
 if __name__ == "__main__":
