@@ -4,12 +4,18 @@
 
 import { ApiError, gql, session } from "./api.js";
 import { BoardScreen, PIPELINE_KEY } from "./board-screen.js";
+import { CompanyScreen } from "./company-screen.js";
+import { ContactScreen } from "./contact-screen.js";
 import { DashboardScreen } from "./dashboard-screen.js";
+import { DealScreen } from "./deal-screen.js";
 import { h } from "./dom.js";
 import { LOG_IN, ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
+import { MyDayScreen } from "./my-day-screen.js";
+import { R } from "./record-labels.js";
 import { parseRoute, routeHash } from "./routes.js";
+import { searchBox } from "./search-box.js";
 import { notify } from "./toasts.js";
 
 const app = document.getElementById("app");
@@ -103,18 +109,21 @@ async function showApp() {
   const nav = h(
     "nav",
     { class: "screens", "aria-label": T.screens },
+    h("a", { href: routeHash("day"), dataset: { screen: "day" } }, R.myDay),
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
     h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });
+  const search = h("span", { class: "search-slot" });
   const header = h(
     "header",
     { class: "topbar" },
     h("span", { class: "brand" }, T.appName),
     h("span", { class: "workspace" }, me.workspace.name),
     nav,
+    search,
     slot,
     indicator,
     h("span", { class: "spacer" }),
@@ -132,6 +141,7 @@ async function showApp() {
     failed,
     rejected: () => logOut(T.sessionExpired),
   };
+  search.replaceChildren(searchBox(shell));
   screen = null;
   await route();
 }
@@ -146,7 +156,15 @@ async function route() {
   if (screen && screen.name === where.screen) return screen.show(where);
   stopScreen();
   shell.slot.replaceChildren();
-  const Screen = { inbox: InboxScreen, dashboard: DashboardScreen }[where.screen] || BoardScreen;
+  const Screen =
+    {
+      inbox: InboxScreen,
+      dashboard: DashboardScreen,
+      day: MyDayScreen,
+      contact: ContactScreen,
+      deal: DealScreen,
+      company: CompanyScreen,
+    }[where.screen] || BoardScreen;
   screen = new Screen(shell);
   screen.name = where.screen;
   await screen.start(where);

@@ -1,5 +1,7 @@
 // Where the app is, kept in the URL's hash so a reload (or a shared link)
-// lands on the same screen: "#/board", "#/inbox", "#/inbox/<conversationId>", "#/dashboard".
+// lands on the same screen: "#/board", "#/inbox", "#/inbox/<conversationId>", "#/dashboard",
+// "#/dia" (my day) and the record pages "#/contato/<id>", "#/negocio/<id>", "#/empresa/<id>"
+// ("#/contato/novo" and "#/empresa/nova" create one).
 
 /** @returns {{screen: "board" | "inbox" | "dashboard", conversationId: string | null}} */
 export function parseRoute(hash) {
@@ -16,10 +18,22 @@ export function parseRoute(hash) {
     });
   if (parts[0] === "inbox") return { screen: "inbox", conversationId: parts[1] || null };
   if (parts[0] === "dashboard") return { screen: "dashboard", conversationId: null };
+  if (parts[0] === "dia") return { screen: "day", conversationId: null };
+  if (RECORD_SCREENS[parts[0]]) return { screen: RECORD_SCREENS[parts[0]], conversationId: null, id: parts[1] || null };
   return { screen: "board", conversationId: null };
 }
 
+// The record pages' path words (Portuguese, as people read them in the URL).
+const RECORD_SCREENS = { contato: "contact", negocio: "deal", empresa: "company" };
+const RECORD_PATHS = { contact: "contato", deal: "negocio", company: "empresa" };
+
+/** "#/contato/<id>", "#/negocio/<id>", "#/empresa/<id>"; "#/contato/novo" to create. */
+export function recordHash(screen, id) {
+  return `#/${RECORD_PATHS[screen]}/${encodeURIComponent(id)}`;
+}
+
 export function routeHash(screen, conversationId = null) {
+  if (screen === "day") return "#/dia";
   if (screen === "inbox") return conversationId ? `#/inbox/${encodeURIComponent(conversationId)}` : "#/inbox";
   if (screen === "dashboard") return "#/dashboard";
   return "#/board";

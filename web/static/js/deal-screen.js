@@ -1,0 +1,140 @@
+// The deal's page (#/negocio/<id>): its data and custom fields (editable in
+// place, with the deal's version so a concurrent change is refused, not
+// overwritten), its contact and company, open tasks, and the timeline with
+// the note box.
+
+import { gql } from "./api.js";
+import { h } from "./dom.js";
+import { money, T } from "./labels.js";
+import { CREATE_TASK, DEAL_PAGE, DEAL_TIMELINE, UPDATE_DEAL } from "./record-documents.js";
+import { dateOnly, dateTime, phone } from "./record-format.js";
+import { customFieldText, recordForm } from "./record-forms.js";
+import { DEAL_STATUS, R } from "./record-labels.js";
+import { editablePanel, facts, formOpener, loadChoices, nodes, panel } from "./record-page.js";
+import { dealInput, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
+import { recordHash } from "./routes.js";
+import { taskList } from "./task-list.js";
+import { TimelinePanel } from "./timeline-view.js";
+
+export class DealScreen {
+  constructor(shell) {
+    this.shell = shell;
+    this.zone = shell.me.workspace.timezone;
+  }
+
+  start(where) {
+    return this.show(where);
+  }
+
+  stop() {
+    this.stopped = true;
+  }
+
+  async show(where) {
+    this.shell.root.replaceChildren(h("p", { class: "empty" }, T.loading));
+    try {
+      await this.load(where.id);
+    } catch (error) {
+      this.shell.failed(error);
+    }
+  }
+
+  async load(id) {
+    const [data, choices] = await Promise.all([gql(DEAL_PAGE, { id }), loadChoices()]);
+    if (this.stopped) return;
+    const deal = data.deal;
+    if (!deal) {
+      this.shell.root.replaceChildren(h("p", { class: "empty" }, R.notFound));
+      return;
+    }
+    document.title = `${deal.title} · ${T.appName}`;
+    const zone = this.zone;
+    const reload = () => this.load(id);
+    const definitions = data.customFieldDefinitions;
+    const link = (screen, record, text) => (record ? h("a", { href: recordHash(screen, record.id) }, text) : null);
+
+    const details = editablePanel(
+      R.details,
+      () =>
+        facts([
+          [R.value, deal.value === null ? null : money(deal.value, deal.currency)],
+          [R.pipeline, deal.pipeline.name],
+          [R.stage, deal.stage.name],
+          [R.status, DEAL_STATUS[deal.status]],
+          [R.expectedCloseDate, deal.expectedCloseDate ? dateOnly(deal.expectedCloseDate, zone) : null],
+          [R.contact, link("contact", deal.contact, deal.contact && deal.contact.name)],
+          [R.phone, deal.contact && deal.contact.phone ? phone(deal.contact.phone) : null],
+          [R.company, link("company", deal.company, deal.company && deal.company.name)],
+          [R.owner, deal.owner ? deal.owner.name : null],
+          [R.development, deal.development ? deal.development.name : null],
+          [R.lostReason, deal.lostReason],
+          [R.createdAt, dateTime(deal.createdAt, zone)],
+          ...definitions.map((d) => [d.label, customFieldText(d, (deal.customFields || {})[d.key])]),
+        ]),
+      (close) =>
+        recordForm({
+          label: `${R.edit}: ${deal.title}`,
+          fields: dealSpecs(deal, choices, definitions, zone),
+          onSubmit: async (values) => {
+            const input = dealInput(values, definitions, zone, deal);
+            if (!Object.keys(input).length) return close();
+            const payload = (await gql(UPDATE_DEAL, { id, input, expectedVersion: deal.version })).updateDeal;
+            if (payload.userErrors.length) return payload.userErrors;
+            this.shell.notify(R.saved);
+            await reload();
+            return [];
+          },
+          onCancel: close,
+        }),
+    );
+
+    const tasksPanel = panel(
+      R.tasks,
+      taskList(
+        nodes(data.tasks).filter((task) => !task.done),
+        { zone, shell: this.shell, label: R.openTasks, showSubject: false },
+      ),
+      formOpener(R.newTask, (close) =>
+        recordForm({
+          label: R.newTask,
+          fields: taskSpecs(choices, this.shell.me.me),
+          submitLabel: R.create,
+          onSubmit: async (values) => {
+            const about = { dealId: id, contactId: deal.contact ? deal.contact.id : null };
+            const payload = (await gql(CREATE_TASK, { input: taskInput(values, zone, about) })).createTask;
+            if (payload.userErrors.length) return payload.userErrors;
+            await reload();
+            return [];
+          },
+          onCancel: close,
+        }),
+      ),
+    );
+
+    const timeline = new TimelinePanel({ subjectId: id, query: DEAL_TIMELINE, zone, shell: this.shell });
+    const header = h(
+      "header",
+      { class: "record-header" },
+      h("h1", {}, deal.title),
+      h(
+        "p",
+        { class: "record-sub" },
+        h("span", {}, `${R.deal} #${deal.number}`),
+        h("span", { class: `badge ${deal.status.toLowerCase()}` }, DEAL_STATUS[deal.status]),
+        h("span", {}, `${deal.pipeline.name} › ${deal.stage.name}`),
+        deal.deletedAt ? h("span", { class: "badge lost" }, R.trashed) : null,
+      ),
+    );
+    this.shell.root.replaceChildren(
+      h(
+        "div",
+        { class: "record-page", dataset: { dealId: id } },
+        header,
+        h("div", { class: "record-columns" }, h("div", { class: "record-main" }, details, tasksPanel), h("div", { class: "record-side" }, timeline.element)),
+      ),
+    );
+    await timeline.reload();
+  }
+}
+
+
