@@ -115,8 +115,9 @@ async def test_the_contact_page_shows_the_lead_takes_a_note_and_refuses_a_bad_em
     # given Marina, found through the header's search by digits of her phone
     lead = await a_lead(gql, workspace)
     page = await logged_in_at(open_page, server, workspace.email, "#/dia")
-    await page.get_by_role("searchbox", name="Buscar").fill("97654")
-    result = page.get_by_role("list", name="Contatos").get_by_role("link", name="Marina Duarte")
+    await page.get_by_role("searchbox", name="Pesquisar").fill("97654")
+    found = page.get_by_role("search", name="Pesquisar")
+    result = found.get_by_role("list", name="Contatos", exact=True).get_by_role("link", name="Marina Duarte")
     await expect(result).to_be_visible()
     await result.click()
     await expect(page).to_have_url(f"{server.url}/#/contato/{lead['contact']}")
@@ -260,3 +261,44 @@ async def test_the_deal_page_edits_the_value_adds_a_task_and_fits_a_phone(
     await expect(page.get_by_role("list", name="Linha do tempo").locator(".event").first).to_be_visible()
     await assert_fits_sideways(page)
     await screenshot(page, "contato-celular")
+
+
+async def test_the_search_walks_with_the_keyboard_to_a_company_and_its_page_edits_it(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    lead = await a_lead(gql, workspace)
+    page = await logged_in_at(open_page, server, workspace.email, "#/dia")
+    search = page.get_by_role("searchbox", name="Pesquisar")
+    found = page.get_by_role("search", name="Pesquisar")
+    # a company by part of its name, reached with the arrow keys
+    await search.fill("horizonte")
+    companies = found.get_by_role("list", name="Empresas", exact=True)
+    await expect(companies.get_by_role("link")).to_have_count(1)
+    await expect(found.get_by_role("list", name="Contatos", exact=True)).to_have_count(0)
+    await search.press("ArrowDown")
+    await expect(companies.get_by_role("link", name="Construtora Horizonte")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{server.url}/#/empresa/{lead['company']}")
+    await expect(page.get_by_role("heading", name="Construtora Horizonte", level=1)).to_be_visible()
+    await expect(page.get_by_role("region", name="Contatos da empresa")).to_contain_text("Marina Duarte")
+    await expect(page.get_by_role("region", name="Dados")).to_contain_text("horizonte.com.br")
+
+    # a deal by its title; Escape closes the results and keeps the focus in the box
+    await search.fill("cobertura")
+    await expect(found.get_by_role("list", name="Negócios", exact=True).get_by_role("link")).to_contain_text(
+        "Cobertura Vila Mariana"
+    )
+    await search.press("Escape")
+    await expect(page.locator("#global-search-results")).to_be_hidden()
+    await expect(search).to_be_focused()
+    # nothing found says so
+    await search.fill("zzzz-nada")
+    await expect(page.locator("#global-search-results")).to_contain_text("Nada encontrado.")
+
+    # the company's domain is edited in place
+    dados = page.get_by_role("region", name="Dados")
+    await dados.get_by_role("button", name="Editar").click()
+    form = page.get_by_role("form", name="Editar: Construtora Horizonte")
+    await form.get_by_label("Domínio").fill("https://www.horizonte.eng.br/")
+    await form.get_by_role("button", name="Salvar").click()
+    await expect(dados).to_contain_text("horizonte.eng.br")
