@@ -302,3 +302,15 @@ async def test_the_search_walks_with_the_keyboard_to_a_company_and_its_page_edit
     await form.get_by_label("Domínio").fill("https://www.horizonte.eng.br/")
     await form.get_by_role("button", name="Salvar").click()
     await expect(dados).to_contain_text("horizonte.eng.br")
+
+
+async def test_a_board_card_title_opens_the_deal_page(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    lead = await a_lead(gql, workspace)
+    page = await logged_in_at(open_page, server, workspace.email, "#/board")
+    card = page.locator(f'.card[data-deal-id="{lead["deal"]}"]')
+    await card.get_by_role("link", name="Cobertura Vila Mariana").click()
+    await expect(page).to_have_url(f"{server.url}/#/negocio/{lead['deal']}")
+    await expect(page.get_by_role("heading", name="Cobertura Vila Mariana", level=1)).to_be_visible()
+    await expect(page.get_by_role("link", name="Meu dia")).not_to_have_attribute("aria-current", "page")

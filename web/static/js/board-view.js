@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { T, money } from "./labels.js";
+import { recordHash } from "./routes.js";
 
 export class BoardView {
   /**
@@ -92,7 +93,8 @@ export class BoardView {
         dataset: { dealId: deal.id, version: String(deal.version) },
         "aria-label": deal.title,
       },
-      h("h3", { class: "card-title" }, deal.title),
+      // The title opens the deal's page; the card itself is still what is dragged.
+      h("h3", { class: "card-title" }, h("a", { href: recordHash("deal", deal.id), class: "card-link", draggable: "false" }, deal.title)),
       deal.value === null
         ? h("p", { class: "card-value empty-value" }, T.noValue)
         : h("p", { class: "card-value" }, money(deal.value, deal.currency)),
