@@ -314,3 +314,55 @@ async def test_a_board_card_title_opens_the_deal_page(
     await expect(page).to_have_url(f"{server.url}/#/negocio/{lead['deal']}")
     await expect(page.get_by_role("heading", name="Cobertura Vila Mariana", level=1)).to_be_visible()
     await expect(page.get_by_role("link", name="Meu dia")).not_to_have_attribute("aria-current", "page")
+
+
+ADD_NOTE = """
+mutation N($input: NoteInput!) { addNote(input: $input) { event { id } userErrors { message } } }
+"""
+
+
+async def test_the_timeline_pages_by_twenty_and_a_deal_and_a_company_are_created_from_the_pages(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given Marina with 25 notes after her 3 first events (28 in all)
+    lead = await a_lead(gql, workspace)
+    for n in range(1, 26):
+        await ok(
+            gql, workspace.token, ADD_NOTE, {"subjectId": lead["contact"], "body": f"Nota {n:02d}"}, "addNote"
+        )
+    page = await logged_in_at(open_page, server, workspace.email, f"#/contato/{lead['contact']}")
+    timeline = page.get_by_role("list", name="Linha do tempo")
+    # then the newest twenty show first, and "Carregar mais" brings the rest, oldest last
+    await expect(timeline.locator(".event")).to_have_count(20)
+    await expect(timeline.locator(".event").first).to_contain_text("Nota 25")
+    await page.get_by_role("button", name="Carregar mais").click()
+    await expect(timeline.locator(".event")).to_have_count(28)
+    await expect(timeline.locator(".event").last).to_have_attribute("data-kind", "contact.created")
+    await expect(page.get_by_role("button", name="Carregar mais")).to_be_hidden()
+
+    # when a deal is opened from her page, in the pipeline's second stage
+    await page.get_by_role("button", name="Novo negócio").click()
+    form = page.get_by_role("form", name="Novo negócio")
+    await form.get_by_label("Funil › Etapa").select_option(label="Vendas › Visita")
+    await form.get_by_label("Título *").fill("Studio Pinheiros")
+    await form.get_by_label("Valor (R$)").fill("abc")
+    await form.get_by_role("button", name="Criar").click()
+    # then a bad value is refused next to the value field
+    await expect(form.locator('[data-error-for="value"]')).not_to_be_empty()
+    await form.get_by_label("Valor (R$)").fill("390.000,00")
+    await form.get_by_role("button", name="Criar").click()
+    # and with a good one its page opens, with Marina as its contact
+    await expect(page.get_by_role("heading", name="Studio Pinheiros", level=1)).to_be_visible()
+    details = page.get_by_role("region", name="Dados")
+    await expect(details).to_contain_text("R$\xa0390.000,00")
+    await expect(details).to_contain_text("Visita")
+    await expect(details.get_by_role("link", name="Marina Duarte")).to_be_visible()
+
+    # and a company is created from "Meu dia"
+    await page.get_by_role("link", name="Meu dia").click()
+    await page.get_by_role("link", name="Nova empresa").click()
+    company_form = page.get_by_role("form", name="Nova empresa")
+    await company_form.get_by_label("Nome *").fill("Incorporadora Sol")
+    await company_form.get_by_role("button", name="Criar").click()
+    await expect(page.get_by_role("heading", name="Incorporadora Sol", level=1)).to_be_visible()
+    assert "#/empresa/" in page.url

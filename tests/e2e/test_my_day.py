@@ -13,6 +13,8 @@ from playwright.async_api import expect
 
 from tests.automations.support import create_rule, settle
 from tests.e2e.screens import PHONE, assert_fits_sideways, logged_in_at, screenshot
+from tests.e2e.test_inbox import given_an_agent_with_an_inbox
+from tests.inbox.support import receive
 
 CREATE_CONTACT = """
 mutation C($input: ContactInput!) { createContact(input: $input) { contact { id } userErrors { field message } } }
@@ -195,3 +197,40 @@ async def test_a_notification_arrives_live_and_a_phone_shows_my_day_without_side
     await assert_fits_sideways(page)
     await expect(page.get_by_role("button", name="Sair")).to_be_in_viewport()
     await screenshot(page, "meu-dia-celular")
+
+
+async def test_attending_a_lead_who_wrote_opens_the_waiting_conversation(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given an agent's lead with a return overdue, who has just written to the agent's inbox
+    agent, inbox = await given_an_agent_with_an_inbox(gql, workspace)
+    lead = await ok(
+        gql,
+        workspace.token,
+        CREATE_CONTACT,
+        {"name": "Rita Escreveu", "phone": "+5511912340000", "ownerId": agent["id"]},
+        "createContact",
+    )
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    task = {
+        "title": "Retornar Rita",
+        "dueAt": yesterday,
+        "contactId": lead["contact"]["id"],
+        "assigneeId": agent["id"],
+    }
+    await ok(gql, workspace.token, CREATE_TASK, task, "createTask")
+    message = await receive(gql, workspace.token, inbox["id"], phone="+5511912340000", name="Rita Escreveu")
+    assert message["userErrors"] == [], message
+    conversation_id = message["conversation"]["id"]
+
+    # when she presses "Atender pendentes"
+    page = await logged_in_at(open_page, server, agent["email"], "#/dia")
+    await page.get_by_role("button", name="Atender pendentes").click()
+    # then the conversation waiting for her reply opens in the inbox
+    await expect(page).to_have_url(f"{server.url}/#/inbox/{conversation_id}")
+    # and her contact page lists the conversation, linked to it
+    await page.goto(f"{server.url}/#/contato/{lead['contact']['id']}")
+    conversations = page.get_by_role("list", name="Conversas", exact=True)
+    link = conversations.get_by_role("link")
+    await expect(link).to_have_attribute("href", f"#/inbox/{conversation_id}")
+    await expect(conversations).to_contain_text("Aberta")

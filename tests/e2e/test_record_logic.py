@@ -65,6 +65,7 @@ async () => {
       { name: "Novo", email: "", phone: "", companyId: "", ownerId: "", lifecycleStage: "LEAD", tags: "", "customFields.renda": "" },
       [renda],
     ),
+    problems: [specs.dealProblems({ value: "abc" }), specs.dealProblems({ value: "1.000,5" }), specs.dealProblems({ value: "" })],
     routes: [
       routes.parseRoute("#/contato/Q29udGFjdDox"),
       routes.parseRoute("#/negocio/RGVhbDox"),
@@ -106,6 +107,18 @@ async def test_pt_br_instants_phones_decimals_error_paths_and_what_an_edit_sends
     }
     # a new record sends no empty field
     assert r["created"] == {"name": "Novo", "lifecycleStage": "LEAD"}
+    # a value the Decimal type would refuse is said next to the field, before sending
+    assert r["problems"] == [
+        [
+            {
+                "code": "INVALID",
+                "message": "Valor inválido: use só números, como 350.000,00.",
+                "field": ["input", "value"],
+            }
+        ],
+        [],
+        [],
+    ]
     assert r["routes"] == [
         {"screen": "contact", "conversationId": None, "id": "Q29udGFjdDox"},
         {"screen": "deal", "conversationId": None, "id": "RGVhbDox"},

@@ -11,7 +11,7 @@ import { dateTime, phone } from "./record-format.js";
 import { customFieldText, recordForm } from "./record-forms.js";
 import { CONVERSATION_STATUS, LIFECYCLE, R } from "./record-labels.js";
 import { dealRow, editablePanel, facts, formOpener, loadChoices, nodes, panel, rows } from "./record-page.js";
-import { contactInput, contactSpecs, dealInput, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
+import { contactInput, contactSpecs, dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
 import { recordHash, routeHash } from "./routes.js";
 import { taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
@@ -120,6 +120,8 @@ export class ContactScreen {
           fields: dealSpecs({ contact, company: contact.company, owner: this.shell.me.me }, choices, data.dealFields, zone),
           submitLabel: R.create,
           onSubmit: async (values) => {
+            const problems = dealProblems(values);
+            if (problems.length) return problems;
             const input = dealInput(values, data.dealFields, zone, { customFields: {} });
             const payload = (await gql(CREATE_DEAL, { input })).createDeal;
             if (payload.userErrors.length) return payload.userErrors;

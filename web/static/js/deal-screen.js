@@ -11,7 +11,7 @@ import { dateOnly, dateTime, phone } from "./record-format.js";
 import { customFieldText, recordForm } from "./record-forms.js";
 import { DEAL_STATUS, R } from "./record-labels.js";
 import { editablePanel, facts, formOpener, loadChoices, nodes, panel } from "./record-page.js";
-import { dealInput, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
+import { dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
 import { recordHash } from "./routes.js";
 import { taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
@@ -76,6 +76,8 @@ export class DealScreen {
           label: `${R.edit}: ${deal.title}`,
           fields: dealSpecs(deal, choices, definitions, zone),
           onSubmit: async (values) => {
+            const problems = dealProblems(values);
+            if (problems.length) return problems;
             const input = dealInput(values, definitions, zone, deal);
             if (!Object.keys(input).length) return close();
             const payload = (await gql(UPDATE_DEAL, { id, input, expectedVersion: deal.version })).updateDeal;

@@ -91,6 +91,7 @@ export const R = {
   dueAt: "Prazo",
   assignee: "Responsável",
   noDue: "Sem prazo",
+  badMoney: "Valor inválido: use só números, como 350.000,00.",
   choose: "—",
 };
 

@@ -132,6 +132,19 @@ export function dealSpecs(deal, choices, definitions, zone) {
   return specs;
 }
 
+const DECIMAL = /^-?\d+(\.\d{1,2})?$/;
+
+/**
+ * What the server cannot say as a userError: a value that is not a number
+ * fails the GraphQL Decimal type before any resolver runs. Said here, in the
+ * same shape, so it shows next to the field.
+ */
+export function dealProblems(values) {
+  const value = decimalText(values.value);
+  if (value === null || DECIMAL.test(value)) return [];
+  return [{ code: "INVALID", message: R.badMoney, field: ["input", "value"] }];
+}
+
 export function dealInput(values, definitions, zone, deal = null) {
   const basics = {
     title: values.title,
