@@ -153,6 +153,7 @@ async def test_the_contact_page_shows_the_lead_takes_a_note_and_refuses_a_bad_em
         and newest["data"]["body"] == "Prefere visitas aos sábados.\nTem dois filhos."
     )
     await screenshot(page, "contato-desktop")
+    await assert_fits_sideways(page)  # at 1440 px too
 
     # when she is edited with an invalid e-mail
     await details.get_by_role("button", name="Editar").click()

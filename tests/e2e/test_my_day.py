@@ -135,6 +135,7 @@ async def test_my_day_attends_the_pending_lead_and_completes_a_task_inline(
     await expect(deals).to_contain_text("Apartamento Moema")
     await expect(deals).to_contain_text("R$\xa0480.000,00")
     await screenshot(page, "meu-dia-desktop")
+    await assert_fits_sideways(page)  # at 1440 px too
 
     # when she presses "Atender pendentes"
     await page.get_by_role("button", name="Atender pendentes").click()
