@@ -3,7 +3,7 @@
 // "#/dia" (my day) and the record pages "#/contato/<id>", "#/negocio/<id>", "#/empresa/<id>"
 // ("#/contato/novo" and "#/empresa/nova" create one).
 
-/** @returns {{screen: "board" | "inbox" | "dashboard", conversationId: string | null}} */
+/** @returns {{screen: "board" | "inbox" | "dashboard" | "day" | "contact" | "deal" | "company", conversationId: string | null, id?: string | null}} */
 export function parseRoute(hash) {
   const parts = String(hash || "")
     .replace(/^#\/?/, "")
