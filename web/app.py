@@ -23,6 +23,7 @@ from revgraph.resolvers.revocations import RevocationWatch, install_revocation_w
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web import csat as csat_page
+from revgraph.web.browser_session import BrowserSessionEndpoints
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.exports import ExportEndpoints
 from revgraph.web.graphql_view import RevGraphView
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/reset-password", reset_password_page, methods=["GET"]),
+        *BrowserSessionEndpoints(settings, view.throttle).routes,
         *csat_page.routes,
         WebSocketRoute("/graphql", view),
         *capture.routes,
