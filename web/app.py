@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
 
 log = logging.getLogger(__name__)
+# The PWA manifest's type, whatever /etc/mime.types the host has (Python's own table lacks it).
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 STATIC = Path(__file__).with_name("static")
 SWEEP_SECONDS = 5.0
 

@@ -48,6 +48,8 @@ export const T = {
   reconnecting: "reconectando…",
   versionConflict: "Este negócio foi alterado por outra pessoa. O cartão foi recarregado; tente de novo.",
   notFound: "Este negócio não existe mais ou você não pode vê-lo.",
+  offline: "Sem conexão com o servidor. Verifique a internet e tente de novo.",
+  tryAgain: "Tentar de novo",
   sessionExpired: "Sua sessão expirou. Entre novamente.",
   unexpected: "Algo deu errado. Tente de novo.",
   dealCount: (n) => (n === 1 ? "1 negócio" : `${n} negócios`),

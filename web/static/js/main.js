@@ -11,6 +11,7 @@ import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
 import { parseRoute, routeHash } from "./routes.js";
 import { notify } from "./toasts.js";
+import { registerServiceWorker } from "./pwa.js";
 import { userMenu } from "./user-menu.js";
 
 const app = document.getElementById("app");
@@ -88,6 +89,15 @@ function showLogin(message) {
   form.querySelector("input").focus();
 }
 
+// Started from the installed app's cache with no server in reach.
+function showOffline() {
+  document.title = `${T.offline} · ${T.appName}`;
+  const retry = h("button", { type: "button", class: "primary", onclick: () => showApp() }, T.tryAgain);
+  app.replaceChildren(
+    h("main", { class: "login-screen" }, h("div", { class: "login", role: "alert" }, h("h1", {}, T.appName), h("p", {}, T.offline), retry)),
+  );
+}
+
 // -- the app shell -----------------------------------------------------
 
 function showStatus(indicator, state) {
@@ -102,6 +112,7 @@ async function showApp() {
     me = await gql(ME);
   } catch (error) {
     if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return logOut(T.sessionExpired, {});
+    if (error instanceof ApiError && error.code === "NETWORK") return showOffline();
     return showLogin(error.message);
   }
   const indicator = h("span", { class: "live-indicator", role: "status", hidden: true, dataset: { state: "stopped" } });
@@ -161,5 +172,6 @@ async function route() {
 
 window.addEventListener("hashchange", () => route());
 
+registerServiceWorker();
 if (session.csrf) showApp();
 else showLogin();
