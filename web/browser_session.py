@@ -50,6 +50,10 @@ def csrf_token_of(settings: Settings, session_token: str) -> str:
     return identity.secret_digest(settings, "csrf:" + session_token)
 
 
+def csrf_matches(settings: Settings, session_token: str, sent: str) -> bool:
+    return hmac.compare_digest(sent.encode(), csrf_token_of(settings, session_token).encode())
+
+
 def cookie_token(connection: HTTPConnection) -> str | None:
     """The session token in the cookie (only ever a session, never an API key)."""
     value = connection.cookies.get(SESSION_COOKIE)
@@ -76,8 +80,7 @@ def cookie_refusal(settings: Settings, request: HTTPConnection) -> str | None:
         return None
     if foreign_origin(settings, request.headers):
         return FOREIGN_ORIGIN
-    sent = request.headers.get(CSRF_HEADER) or ""
-    if not hmac.compare_digest(sent.encode(), csrf_token_of(settings, token).encode()):
+    if not csrf_matches(settings, token, request.headers.get(CSRF_HEADER) or ""):
         return BAD_CSRF
     return None
 

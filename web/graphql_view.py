@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import uuid
@@ -45,7 +44,7 @@ from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.poll import PollVerdicts
-from revgraph.web.browser_session import cookie_refusal, cookie_token, csrf_token_of, refused
+from revgraph.web.browser_session import cookie_refusal, cookie_token, csrf_matches, refused
 from revgraph.web.graphql_http import JsonRequestErrors
 from revgraph.web.poll_path import PollPath, checked_credential, etag_matches
 
@@ -349,18 +348,16 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         sent = params.get("csrf") if isinstance(params, dict) else None
         if token is None or not isinstance(sent, str):
             return None
-        return (
-            token
-            if hmac.compare_digest(sent.encode(), csrf_token_of(self.settings, token).encode())
-            else None
-        )
+        return token if csrf_matches(self.settings, token, sent) else None
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """A repeated report poll takes the poll path (web/poll_path.py). A
         GET whose If-None-Match names the ETag of its answer (schema/poll.py)
         is answered 304 without a body."""
         if isinstance(request, Request) and context is UNSET:
-            problem = cookie_refusal(self.settings, request)
+            # A GET without a document runs nothing (GraphiQL's page): no CSRF check.
+            runs = request.method != "GET" or "query" in request.query_params
+            problem = cookie_refusal(self.settings, request) if runs else None
             if problem:
                 return refused(problem)
             answered = await self.poll_path.answer(request, request_token(request))

@@ -220,3 +220,16 @@ async def test_logging_out_this_browser_leaves_the_other_sessions(server, worksp
         ended = await browser.delete("/session", headers={"origin": server.url, **csrf_of(browser)})
         assert ended.status_code == 200
     assert (await gql.ok(ME, token=workspace.token))["me"]["name"] == "Ana Admin"
+
+
+async def test_graphiql_opens_in_a_browser_holding_the_cookie_and_queries_with_its_token(server, workspace):
+    client = await browser_log_in(server, workspace.email)
+    async with aclosing(client):
+        # the page itself runs no operation: no CSRF token needed to load it
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        # but a query over GET with the cookie needs it, as a POST does
+        bare = await client.get("/graphql", params={"query": ME})
+        with_token = await client.get("/graphql", params={"query": ME}, headers=csrf_of(client))
+    assert bare.status_code == 403
+    assert with_token.json()["data"]["me"]["name"] == "Ana Admin"
