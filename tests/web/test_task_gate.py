@@ -4,6 +4,7 @@ assignee me by default), creates it with createTask and moves the card."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import expect
@@ -48,7 +49,10 @@ async def test_a_move_refused_for_a_scheduled_task_creates_it_inline_and_moves(
     await gate.get_by_role("button", name="Criar tarefa e mover").click()
 
     # then the card moves, and the task is the deal's, due at 17:30 UTC, assigned to me
-    await expect(column(page, "Visita agendada").locator(card(page, deal["id"]))).to_be_visible()
+    moved_card = column(page, "Visita agendada").locator(card(page, deal["id"]))
+    await expect(moved_card).to_be_visible()
+    await expect(moved_card).not_to_have_class(re.compile(r"\bpending\b"))  # the server answered
+    await expect(moved_card).to_be_visible()
     await expect(gate).to_have_count(0)
     moved = (await gql.ok(DEAL, {"id": deal["id"]}, token=workspace.token))["deal"]
     assert moved["stage"]["name"] == "Visita agendada"
