@@ -198,6 +198,33 @@ async def log_out(ctx: Context) -> None:
             )
 
 
+async def log_out_everywhere(ctx: Context) -> int:
+    """Revoke every session of the caller's user (each browser, each bearer
+    session token), the current one included; API keys stay, an admin
+    revokes those. Answers how many sessions stopped working."""
+    actor = ctx.require_actor()
+    if actor.user_id is None or actor.session_id is None:
+        raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
+    async with unit_of_work():
+        now = datetime.now(UTC)
+        ids = list(
+            await Session.filter(user_id=actor.user_id, revoked_at=None, expires_at__gt=now).values_list(
+                "id", flat=True
+            )
+        )
+        if ids:
+            await Session.filter(id__in=ids).update(revoked_at=now)
+            await record_revocation(
+                actor,
+                actor.workspace_id,
+                "session.revoked",
+                "Logged out everywhere",
+                Revocation(session_ids=frozenset(ids)),
+                data={"userId": actor.user_id, "everywhere": True, "sessionsRevoked": len(ids)},
+            )
+    return len(ids)
+
+
 async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list[str]) -> Team | None:
     if team_id is None:
         return None

@@ -197,6 +197,14 @@ class LogOutPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
+@strawberry.type(description="Result of logOutEverywhere.")
+class LogOutEverywherePayload:
+    sessions_revoked: int = strawberry.field(
+        default=0, description="How many sessions (browsers and session tokens) stopped working."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
 @strawberry.input(description="A new workspace and its first administrator.")
 class SignUpInput:
     workspace_name: str = strawberry.field(description="Name of the new workspace.")
@@ -368,6 +376,18 @@ class IdentityMutation:
             return {"ok": True}
 
         return await mutate(LogOutPayload, work)
+
+    @strawberry.mutation(
+        description="Revoke every session of your user (each browser and each session token, this one included): they stop working at once and their open websockets close with 4403. API keys stay; an admin revokes them with revokeApiKey.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def log_out_everywhere(self, info: Info) -> LogOutEverywherePayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"sessions_revoked": await identity.log_out_everywhere(ctx)}
+
+        return await mutate(LogOutEverywherePayload, work)
 
     @strawberry.mutation(
         description="Revoke an API key; its secret stops working at once, and its open websockets on every server are closed with 4403 within a second. ADMIN only.",

@@ -1,6 +1,9 @@
 """`revgraph serve --demo`: the demo workspace a newcomer logs into."""
 
+import asyncio
+import re
 from decimal import Decimal
+from pathlib import Path
 
 from revgraph.web.demo import load_demo
 from tests.conftest import _empty_tables
@@ -207,4 +210,34 @@ async def test_demo_sells_empreendimentos_that_deals_and_leads_are_interested_in
     asked = [lead for lead in leads if "empreendimento" in lead["customFields"]]
     assert asked and all(
         [d["name"] for d in lead["interests"]] == [lead["customFields"]["empreendimento"]] for lead in asked
+    )
+
+
+DEALS_AND_LEADS = "{ deals(first: 1) { totalCount } contacts(first: 1) { totalCount } }"
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(gql, server):
+    # given the README's demo section, which names the coordinator of a sub-team and what she sees
+    readme = await asyncio.to_thread(README.read_text, encoding="utf-8")
+    named = re.search(
+        r"as\s+`([^`]+)`, the coordinator of .*?only her team's (\d+) deals and (\d+) leads", readme, re.S
+    )
+    assert named, "the README's demo section names the coordinator whose view differs"
+    coordinator, deals, leads = named.group(1), int(named.group(2)), int(named.group(3))
+    everything = re.search(r"as the admin does \((\d+) deals, (\d+) leads\)", readme)
+    assert everything
+
+    # when the demo is loaded and the admin and she log in
+    email, password = await load_demo(server.settings)
+    admin = await gql.ok(DEALS_AND_LEADS, token=await _log_in(gql, email, password))
+    seen = await gql.ok(DEALS_AND_LEADS, token=await _log_in(gql, coordinator, password))
+
+    # then she sees fewer deals than the admin, exactly as many as the README says
+    assert 0 < seen["deals"]["totalCount"] < admin["deals"]["totalCount"]
+    assert (seen["deals"]["totalCount"], seen["contacts"]["totalCount"]) == (deals, leads)
+    assert (admin["deals"]["totalCount"], admin["contacts"]["totalCount"]) == tuple(
+        map(int, everything.groups())
     )

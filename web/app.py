@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from revgraph.resolvers.revocations import RevocationWatch, install_revocation_w
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web import csat as csat_page
+from revgraph.web.browser_session import BrowserSessionEndpoints
 from revgraph.web.capture_endpoints import CaptureEndpoints
 from revgraph.web.exports import ExportEndpoints
 from revgraph.web.graphql_view import RevGraphView
@@ -34,6 +36,8 @@ from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
 
 log = logging.getLogger(__name__)
+# The PWA manifest's type, whatever /etc/mime.types the host has (Python's own table lacks it).
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 STATIC = Path(__file__).with_name("static")
 SWEEP_SECONDS = 5.0
 
@@ -141,6 +145,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/reset-password", reset_password_page, methods=["GET"]),
+        *BrowserSessionEndpoints(settings, view.throttle).routes,
         *csat_page.routes,
         WebSocketRoute("/graphql", view),
         *capture.routes,

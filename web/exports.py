@@ -32,7 +32,8 @@ from revgraph.resolvers.exports.stream import LISTS, start_export
 from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
-from revgraph.web.graphql_view import bearer, client_ip, request_id_of
+from revgraph.web.browser_session import cookie_refusal
+from revgraph.web.graphql_view import client_ip, request_id_of, request_token
 
 FILTER_TYPES = {
     "contacts": "ContactFilter",
@@ -108,7 +109,10 @@ class ExportEndpoints:
         list_name = request.path_params["list"]
         if list_name not in LISTS:
             return _error(404, "NOT_FOUND", f"No such list: export {', '.join(LISTS)}.")
-        token = bearer(request.headers.get("authorization"))
+        problem = cookie_refusal(self.settings, request)
+        if problem:
+            return _error(403, "FORBIDDEN", problem)
+        token = request_token(request)
         credential = await check_credential(self.settings, token) if token else None
         if credential is None:
             return _error(

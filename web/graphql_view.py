@@ -44,6 +44,7 @@ from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.poll import PollVerdicts
+from revgraph.web.browser_session import cookie_refusal, cookie_token, csrf_matches, refused
 from revgraph.web.graphql_http import JsonRequestErrors
 from revgraph.web.poll_path import PollPath, checked_credential, etag_matches
 
@@ -57,6 +58,13 @@ def bearer(value: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def request_token(request: Request) -> str | None:
+    """The bearer token, or else the browser's session cookie (whose CSRF
+    checks `cookie_refusal` made first)."""
+    header = request.headers.get("authorization")
+    return bearer(header) if header else cookie_token(request)
 
 
 def client_ip(request: Request | WebSocket) -> str:
@@ -280,7 +288,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         }
         if isinstance(request, Request):
             header = request.headers.get("authorization")
-            token = bearer(header)
+            token = request_token(request)
             checked, credential = checked_credential(request, token) if token else (False, None)
             if header and not token:
                 context["bad_token"] = True
@@ -316,6 +324,8 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             (params.get("authorization") or params.get("Authorization")) if isinstance(params, dict) else None
         )
         token = bearer(raw) if isinstance(raw, str) else None
+        if raw is None:
+            token = self._cookie_token_of_socket(context, params)
         watch = current_revocation_watch()
         if watch is not None:
             # Revocations heard from here on are applied when the socket
@@ -330,12 +340,27 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         context["ws_token"] = token
         return None
 
+    def _cookie_token_of_socket(self, context: dict[str, Any], params: Any) -> str | None:
+        """The browser's session cookie, when connection_init carries its CSRF
+        token as `csrf` (the handshake's Origin was checked by Strawberry)."""
+        socket = context.get("request")
+        token = cookie_token(socket) if isinstance(socket, WebSocket) else None
+        sent = params.get("csrf") if isinstance(params, dict) else None
+        if token is None or not isinstance(sent, str):
+            return None
+        return token if csrf_matches(self.settings, token, sent) else None
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """A repeated report poll takes the poll path (web/poll_path.py). A
         GET whose If-None-Match names the ETag of its answer (schema/poll.py)
         is answered 304 without a body."""
         if isinstance(request, Request) and context is UNSET:
-            answered = await self.poll_path.answer(request, bearer(request.headers.get("authorization")))
+            # A GET without a document runs nothing (GraphiQL's page): no CSRF check.
+            runs = request.method != "GET" or "query" in request.query_params
+            problem = cookie_refusal(self.settings, request) if runs else None
+            if problem:
+                return refused(problem)
+            answered = await self.poll_path.answer(request, request_token(request))
             if answered is not None:
                 return answered
         response = await super().run(request, context, root_value)

@@ -14,6 +14,7 @@ from revgraph.resolvers import activities, contacts, deal_moves, deals, scoring
 from revgraph.resolvers.automations.conversation_actions import CONVERSATION_ACTIONS, perform_on_conversation
 from revgraph.resolvers.automations.definitions import SETTABLE_FIELDS
 from revgraph.resolvers.automations.email import send_email
+from revgraph.resolvers.automations.not_applicable import NotApplicable
 from revgraph.resolvers.automations.subjects import Subject, manager_of, render
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import distribute
@@ -25,13 +26,13 @@ from revgraph.resolvers.workspace_settings import sender_of
 
 def _need_contact(subject: Subject) -> str:
     if subject.contact_gid is None:
-        raise DomainError("RULE_VIOLATION", "The event has no contact to act on.")
+        raise NotApplicable("o evento não tem contato")
     return subject.contact_gid
 
 
 def _need_deal(subject: Subject) -> str:
     if subject.deal_gid is None:
-        raise DomainError("RULE_VIOLATION", "The event has no deal to act on.")
+        raise NotApplicable("o evento não tem negócio")
     return subject.deal_gid
 
 
@@ -138,11 +139,11 @@ async def _recipient(params: dict[str, Any], subject: Subject) -> str:
         return str(params["address"])
     if params["to"] == "CONTACT":
         if subject.contact is None or not subject.contact.email:
-            raise DomainError("RULE_VIOLATION", "The contact has no e-mail address.")
+            raise NotApplicable("o contato não tem e-mail")
         return subject.contact.email
     owner = await User.filter(id=subject.owner_id or 0).first()
     if owner is None:
-        raise DomainError("RULE_VIOLATION", "The record has no owner to e-mail.")
+        raise NotApplicable("o registro não tem responsável para receber o e-mail")
     return owner.email
 
 

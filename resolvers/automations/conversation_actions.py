@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from revgraph.models.distribution import Queue
 from revgraph.models.identity import User
 from revgraph.models.inbox import CannedResponse, Conversation, Inbox
+from revgraph.resolvers.automations.not_applicable import NotApplicable
 from revgraph.resolvers.consent import require_consent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
@@ -82,7 +83,7 @@ async def conversation_params(ctx: Context, action_type: str, raw: Any, field: l
 
 async def _locked(ctx: Context, subject: Subject) -> tuple[Conversation, str]:
     if subject.conversation is None:
-        raise DomainError("RULE_VIOLATION", "The event has no conversation to act on.")
+        raise NotApplicable("o evento não tem conversa")
     gid = encode_id("Conversation", subject.conversation.id)
     return await conversations.visible_conversation(ctx, gid, ["conversationId"]), gid
 

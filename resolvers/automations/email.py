@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.automations.not_applicable import NotApplicable
 from revgraph.resolvers.outgoing_email import EmailNotSent, SmtpServer, send_over_smtp
 from revgraph.resolvers.settings import Settings
 
@@ -20,7 +20,8 @@ async def send_email(
     """Send one plain-text message from `sender` (default REVGRAPH_SMTP_FROM)."""
     server = SmtpServer.from_settings(settings)
     if server is None:
-        raise DomainError("RULE_VIOLATION", "E-mail is not configured: set REVGRAPH_SMTP_HOST.")
+        # Retrying cannot help until the server is configured: the run is SKIPPED.
+        raise NotApplicable("o envio de e-mail não está configurado neste servidor (REVGRAPH_SMTP_HOST)")
     message = EmailMessage()
     message["From"] = sender or settings.smtp_from
     message["To"] = to

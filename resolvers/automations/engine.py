@@ -28,6 +28,7 @@ from revgraph.models.crm import Task
 from revgraph.models.events import Event
 from revgraph.resolvers.automations.actions import perform
 from revgraph.resolvers.automations.definitions import EVENT_KINDS, fired_triggers, source_kinds
+from revgraph.resolvers.automations.not_applicable import NotApplicable
 from revgraph.resolvers.automations.subjects import (
     Subject,
     conditions_hold,
@@ -210,6 +211,9 @@ async def execute_run(settings: Settings, run_id: int) -> None:
     while True:
         try:
             more = await _step(settings, run_id)
+        except NotApplicable as lacking:
+            await _skip(run_id, lacking.reason)
+            return
         except Exception as error:
             if await _record_failure(settings, run_id, error):
                 raise
@@ -288,6 +292,19 @@ async def _exit_reason(
     if condition and subject.contact is not None and contact_matches(condition, subject):
         return "the contact matches the exit condition"
     return None
+
+
+async def _skip(run_id: int, reason: str) -> None:
+    """The step's action cannot apply (NotApplicable): the run ends SKIPPED
+    with the reason, at once, without retries."""
+    async with unit_of_work():
+        run = await AutomationRun.filter(id=run_id).select_for_update().first()
+        if run is None or run.status in FINISHED:
+            return
+        reason = f"passo {run.next_step + 1}: {reason}"
+        await _finish(run, "SKIPPED", reason=reason)
+        rule = await AutomationRule.get(id=run.rule_id)
+        await _audit(rule, run, "automation.skipped", f"skipped ({reason})", await run_subject(run))
 
 
 def _error_text(error: BaseException) -> str:

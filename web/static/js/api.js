@@ -1,18 +1,16 @@
-// GraphQL over HTTP POST /graphql with the session token kept in
-// sessionStorage (per tab, gone when the tab closes).
+// GraphQL over HTTP POST /graphql, authenticated by the browser's session
+// cookie (session.js) with its CSRF token in a header.
 
-const TOKEN_KEY = "revgraph.token";
+import { CSRF_HEADER, session } from "./session.js";
+
+export { session };
+
 export const GRAPHQL_PATH = "/graphql";
 
-export const session = {
-  get token() {
-    return sessionStorage.getItem(TOKEN_KEY);
-  },
-  set token(value) {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  },
-};
+function csrfHeaders() {
+  const csrf = session.csrf;
+  return csrf ? { [CSRF_HEADER]: csrf } : {};
+}
 
 /** A top-level GraphQL error (transport, auth, limits); `code` is extensions.code. */
 export class ApiError extends Error {
@@ -23,8 +21,7 @@ export class ApiError extends Error {
 }
 
 export async function gql(query, variables = {}) {
-  const headers = { "content-type": "application/json" };
-  if (session.token) headers.authorization = `Bearer ${session.token}`;
+  const headers = { "content-type": "application/json", ...csrfHeaders() };
   let response;
   try {
     response = await fetch(GRAPHQL_PATH, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
@@ -60,7 +57,7 @@ export async function fetchExport(list, { filter = null, search = null, separato
   const params = new URLSearchParams({ sep: separator });
   if (filter && Object.keys(filter).length) params.set("filter", JSON.stringify(filter));
   if (search) params.set("search", search);
-  const headers = session.token ? { authorization: `Bearer ${session.token}` } : {};
+  const headers = csrfHeaders();
   let response;
   try {
     response = await fetch(`${EXPORT_PATH}/${list}.csv?${params}`, { headers });

@@ -82,7 +82,7 @@ export class BoardScreen {
     const surface = h("div", { class: "board-surface" });
     root.replaceChildren(surface);
     const state = new BoardState(pipeline);
-    const moves = new MoveController(state, null, this.shell.notify);
+    const moves = new MoveController(state, null, this.shell.notify, this.shell.me);
     const view = new BoardView(surface, state, this.shell.me.workspace.currency, {
       openMoveMenu: (dealId, button) => moves.openMoveMenu(dealId, button),
     });
@@ -93,7 +93,7 @@ export class BoardScreen {
     // between the read and the subscription, and nothing is applied twice.
     this.live = new LiveSubscription({
       url: websocketUrl(),
-      token: () => session.token,
+      connectionParams: () => session.connectionParams(),
       query: BOARD_EVENTS,
       variables: () => ({ pipelineId, since: state.lastSequence }),
       onStatus: this.shell.setStatus,

@@ -7,11 +7,6 @@ const CARD = `
   contact { id name }
 `;
 
-export const LOG_IN = `
-mutation LogIn($input: LogInInput!) {
-  logIn(input: $input) { token user { id name } userErrors { code message field } }
-}`;
-
 export const ME = `
 query Me { me { id name role } workspace { name currency timezone } pipelines { id name } }`;
 
@@ -48,3 +43,8 @@ export const CHOICES = {
   contact: `query Contacts { contacts(first: 100) { edges { node { id name } } } }`,
   owner: `query Users { users(first: 100) { edges { node { id name } } } }`,
 };
+
+export const CREATE_TASK = `
+mutation CreateTask($input: TaskInput!) {
+  createTask(input: $input) { task { id title dueAt } userErrors { code message field } }
+}`;

@@ -73,7 +73,7 @@ export class InboxScreen {
     this.clock = setInterval(() => this.tick(), CLOCK_MS);
     this.live = new LiveSubscription({
       url: websocketUrl(),
-      token: () => session.token,
+      connectionParams: () => session.connectionParams(),
       query: D.INBOX_EVENTS,
       variables: () => ({ since: this.list.lastSequence }),
       onStatus: this.shell.setStatus,

@@ -14,7 +14,7 @@ export class LiveSubscription {
   /**
    * @param {object} options
    * @param {string} options.url websocket URL of /graphql
-   * @param {() => string} options.token bearer token, read at each connect
+   * @param {() => object} options.connectionParams connection_init payload, read at each connect
    * @param {string} options.query the subscription document
    * @param {() => object} options.variables read at each (re)subscribe
    * @param {(data: object) => void} options.onData one `next` payload's data
@@ -55,7 +55,7 @@ export class LiveSubscription {
     const socket = new WebSocket(this.options.url, PROTOCOL);
     this.socket = socket;
     socket.onopen = () => {
-      this.send(socket, { type: "connection_init", payload: { authorization: `Bearer ${this.options.token()}` } });
+      this.send(socket, { type: "connection_init", payload: this.options.connectionParams() });
     };
     socket.onmessage = (event) => this.receive(socket, event.data);
     socket.onclose = (event) => this.closed(socket, event);

@@ -9,7 +9,7 @@ import { ContactScreen } from "./contact-screen.js";
 import { DashboardScreen } from "./dashboard-screen.js";
 import { DealScreen } from "./deal-screen.js";
 import { h } from "./dom.js";
-import { LOG_IN, ME } from "./documents.js";
+import { ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
 import { MyDayScreen } from "./my-day-screen.js";
@@ -17,6 +17,8 @@ import { R } from "./record-labels.js";
 import { parseRoute, routeHash } from "./routes.js";
 import { searchBox } from "./search-box.js";
 import { notify } from "./toasts.js";
+import { registerServiceWorker } from "./pwa.js";
+import { userMenu } from "./user-menu.js";
 
 const app = document.getElementById("app");
 let screen = null;
@@ -27,16 +29,24 @@ function stopScreen() {
   screen = null;
 }
 
-function logOut(message) {
+// Back to the log-in form; `end` also ends the session on the server (this
+// browser's, or with "everywhere" every session of the user).
+function logOut(message, end = null) {
   stopScreen();
   shell = null;
-  session.token = null;
   sessionStorage.removeItem(PIPELINE_KEY);
   showLogin(message);
+  if (end) session.logOut(end).catch(() => notify(T.unexpected));
 }
 
+// Another tab logged in or out: follow it.
+session.onChange((what) => {
+  if (what === "logged-out" && shell) logOut(T.loggedOutElsewhere);
+  else if (what === "logged-in" && !shell) showApp();
+});
+
 function failed(error) {
-  if (error instanceof ApiError && error.code === "UNAUTHENTICATED") logOut(T.sessionExpired);
+  if (error instanceof ApiError && error.code === "UNAUTHENTICATED") logOut(T.sessionExpired, {});
   else notify(error.message || T.unexpected);
 }
 
@@ -69,16 +79,12 @@ function showLogin(message) {
     button.textContent = T.loggingIn;
     const data = new FormData(form);
     try {
-      const result = await gql(LOG_IN, {
-        input: { email: String(data.get("email")), password: String(data.get("password")) },
-      });
-      const payload = result.logIn;
-      if (payload.token) {
-        session.token = payload.token;
+      const answer = await session.logIn(String(data.get("email")), String(data.get("password")));
+      if (answer.user) {
         await showApp();
         return;
       }
-      error.textContent = payload.userErrors.map((e) => e.message).join(" ");
+      error.textContent = (answer.errors || []).map((e) => e.message).join(" ") || T.unexpected;
     } catch (problem) {
       error.textContent = problem.message || T.unexpected;
     }
@@ -87,6 +93,15 @@ function showLogin(message) {
   });
   app.replaceChildren(h("main", { class: "login-screen" }, form));
   form.querySelector("input").focus();
+}
+
+// Started from the installed app's cache with no server in reach.
+function showOffline() {
+  document.title = `${T.offline} · ${T.appName}`;
+  const retry = h("button", { type: "button", class: "primary", onclick: () => showApp() }, T.tryAgain);
+  app.replaceChildren(
+    h("main", { class: "login-screen" }, h("div", { class: "login", role: "alert" }, h("h1", {}, T.appName), h("p", {}, T.offline), retry)),
+  );
 }
 
 // -- the app shell -----------------------------------------------------
@@ -102,7 +117,8 @@ async function showApp() {
   try {
     me = await gql(ME);
   } catch (error) {
-    if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return logOut(T.sessionExpired);
+    if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return logOut(T.sessionExpired, {});
+    if (error instanceof ApiError && error.code === "NETWORK") return showOffline();
     return showLogin(error.message);
   }
   const indicator = h("span", { class: "live-indicator", role: "status", hidden: true, dataset: { state: "stopped" } });
@@ -127,8 +143,10 @@ async function showApp() {
     slot,
     indicator,
     h("span", { class: "spacer" }),
-    h("span", { class: "user" }, me.me ? me.me.name : ""),
-    h("button", { type: "button", class: "link logout", onclick: () => logOut() }, T.logOut),
+    userMenu(me.me ? me.me.name : "", {
+      logOut: () => logOut(null, {}),
+      logOutEverywhere: () => logOut(T.loggedOutEverywhere, { everywhere: true }),
+    }),
   );
   app.replaceChildren(header, root);
   shell = {
@@ -139,7 +157,7 @@ async function showApp() {
     setStatus: (status) => showStatus(indicator, status),
     notify,
     failed,
-    rejected: () => logOut(T.sessionExpired),
+    rejected: () => logOut(T.sessionExpired, {}),
   };
   search.replaceChildren(searchBox(shell));
   screen = null;
@@ -172,5 +190,6 @@ async function route() {
 
 window.addEventListener("hashchange", () => route());
 
-if (session.token) showApp();
+registerServiceWorker();
+if (session.csrf) showApp();
 else showLogin();

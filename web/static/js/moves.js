@@ -1,11 +1,13 @@
 // Moving cards: HTML5 drag and drop plus a "Mover para…" menu for keyboards,
 // an optimistic move rolled back when the server refuses it, and the stage
-// gate form that asks for the missing fields and retries with `patch`.
+// gate form that asks for the missing fields and retries with `patch`
+// (or, for a stage that requires a scheduled task, task-gate.js's form).
 
 import { ApiError, gql } from "./api.js";
 import { h } from "./dom.js";
 import { CHOICES, DEAL, MOVE_DEAL } from "./documents.js";
 import { T, fieldLabel } from "./labels.js";
+import { needsScheduledTask, showTaskGate } from "./task-gate.js";
 
 /**
  * The deal field a userError's path points at: ["input","patch","value"] ->
@@ -38,10 +40,12 @@ export function decimalInput(text) {
 }
 
 export class MoveController {
-  constructor(state, view, notify) {
+  /** @param me the ME query's answer (the user, their workspace and its zone) */
+  constructor(state, view, notify, me) {
     this.state = state;
     this.view = view;
     this.notify = notify;
+    this.me = me;
     this.dragging = null;
     this.menu = null;
   }
@@ -230,6 +234,10 @@ export class MoveController {
       this.showGate(deal, stageId, afterDealId, fieldErrors);
       return;
     }
+    if (needsScheduledTask(this.state.stage(stageId), errors)) {
+      showTaskGate(this, deal, stageId, afterDealId, errors);
+      return;
+    }
     const codes = new Set(errors.map((error) => error.code));
     if (codes.has("VERSION_CONFLICT")) {
       await this.reloadCard(deal.id);
@@ -313,8 +321,14 @@ export class MoveController {
       ),
     );
     column.querySelector(".gate-slot").replaceChildren(form);
+    this.reveal(form);
+  }
+
+  /** The whole form in view (the column may be off to the side), its first field focused. */
+  reveal(form) {
+    form.scrollIntoView({ block: "nearest", inline: "nearest" });
     const first = form.querySelector("input, select, textarea");
-    if (first) first.focus();
+    if (first) first.focus({ preventScroll: true });
   }
 
   gateField(field, message, kept) {
