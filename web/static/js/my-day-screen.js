@@ -161,7 +161,7 @@ export class MyDayScreen {
     if (this.live) this.live.stop();
     this.live = new LiveSubscription({
       url: websocketUrl(),
-      token: () => session.token,
+      connectionParams: () => session.connectionParams(),
       query: NOTIFICATIONS_LIVE,
       variables: () => ({}),
       onStatus: this.shell.setStatus,
