@@ -8,6 +8,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.outgoing_email import EmailNotSent, SmtpServer, send_over_smtp
 from revgraph.resolvers.settings import Settings
 
@@ -20,7 +21,7 @@ async def send_email(
     """Send one plain-text message from `sender` (default REVGRAPH_SMTP_FROM)."""
     server = SmtpServer.from_settings(settings)
     if server is None:
-        raise DomainError("RULE_VIOLATION", "E-mail is not configured: set REVGRAPH_SMTP_HOST.")
+        raise DomainError("RULE_VIOLATION", _("E-mail is not configured: set REVGRAPH_SMTP_HOST."))
     message = EmailMessage()
     message["From"] = sender or settings.smtp_from
     message["To"] = to
