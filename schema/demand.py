@@ -289,7 +289,11 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
             if len(names) > max_mutations:
                 self.report_error(
                     GraphQLError(
-                        f"A document may run at most {max_mutations} mutations; this one runs {len(names)}.",
+                        _(
+                            "A document may run at most {max_mutations} mutations; this one runs {count}.",
+                            max_mutations=max_mutations,
+                            count=len(names),
+                        ),
                         node,
                         extensions={"code": "QUERY_TOO_COMPLEX"},
                     )
@@ -298,7 +302,7 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
                 if names.count(once) > 1:
                     self.report_error(
                         GraphQLError(
-                            f"`{once}` may run only once per document.",
+                            _("`{once}` may run only once per document.", once=once),
                             node,
                             extensions={"code": "QUERY_TOO_COMPLEX"},
                         )

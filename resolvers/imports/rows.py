@@ -18,6 +18,7 @@ from revgraph.models.identity import User
 from revgraph.resolvers.contacts import LIFECYCLE_STAGES, contact_tags, matching_contacts
 from revgraph.resolvers.custom_fields.values import apply_definitions, definitions_for
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import (
@@ -104,28 +105,38 @@ def mapping_problems(book: Workbook, mapping: Mapping[str, str], header: Sequenc
     for i, (column, target) in enumerate(mapping.items()):
         path = ["input", "columns", str(i)]
         if column not in header:
-            problems.append(Problem("INVALID", f"The file has no column {column!r}.", [*path, "column"]))
+            problems.append(
+                Problem("INVALID", _("The file has no column {column!r}.", column=column), [*path, "column"])
+            )
         if target.startswith(CUSTOM):
             if target[len(CUSTOM) :] not in live:
                 problems.append(
                     Problem(
                         "INVALID",
-                        f"No live custom field {target[len(CUSTOM) :]!r} for contacts.",
+                        _("No live custom field {target!r} for contacts.", target=target[len(CUSTOM) :]),
                         [*path, "field"],
                     )
                 )
         elif target not in CONTACT_FIELDS:
             known = ", ".join([*CONTACT_FIELDS, "customFields.<key>"])
-            problems.append(Problem("INVALID", f"Unknown field {target!r}: use {known}.", [*path, "field"]))
+            problems.append(
+                Problem(
+                    "INVALID",
+                    _("Unknown field {target!r}: use {known}.", target=target, known=known),
+                    [*path, "field"],
+                )
+            )
         if target in used:
             problems.append(
                 Problem(
-                    "INVALID", f"{target} is already filled from column {used[target]!r}.", [*path, "field"]
+                    "INVALID",
+                    _("{target} is already filled from column {used!r}.", target=target, used=used[target]),
+                    [*path, "field"],
                 )
             )
         used[target] = column
     if "name" not in used and not problems:
-        problems.append(Problem("INVALID", "Map a column to the contact's name.", ["input", "columns"]))
+        problems.append(Problem("INVALID", _("Map a column to the contact's name."), ["input", "columns"]))
     return problems
 
 
@@ -191,15 +202,15 @@ def _read_field(book: Workbook, data: dict[str, Any], target: str, raw: str) -> 
     elif target == "owner":
         owner = book.owners.get(raw.lower())
         if owner is None:
-            raise DomainError("NOT_FOUND", "Unknown owner.", ["owner"])
+            raise DomainError("NOT_FOUND", _("Unknown owner."), ["owner"])
         data["owner_id"] = encode_id("User", owner)
     elif target == "lifecycleStage":
         stage = STAGE_WORDS.get(raw.lower(), raw.upper())
         if stage not in LIFECYCLE_STAGES:
-            raise DomainError("INVALID", "Unknown stage.", ["lifecycleStage"])
+            raise DomainError("INVALID", _("Unknown stage."), ["lifecycleStage"])
         data["lifecycle_stage"] = stage
     elif target == "source":
-        data["source"] = optional_text(raw, ["source"], max_length=64, what="Source")
+        data["source"] = optional_text(raw, ["source"], max_length=64, what=_("Source"))
     elif target == "tags":
         parts = [part for part in raw.replace("|", ",").split(",") if part.strip()]
         data["tags"] = normalize_tags(parts, ["tags"], book.limits)

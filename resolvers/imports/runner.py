@@ -23,6 +23,7 @@ from revgraph.resolvers.contacts import create_contact, update_contact
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports.rows import CONTACT_FIELDS, Workbook, decide, duplicate_keys, workbook
 from revgraph.resolvers.settings import Settings
@@ -192,9 +193,24 @@ async def _finish(job: ImportJob, actor: Actor | None, status: str, failure: str
                 actor,
                 locked.workspace_id,
                 FINISHED,
-                f"Importação de {locked.filename}: {locked.created_count} criado(s), "
-                f"{locked.updated_count} atualizado(s), {locked.skipped_count} ignorado(s), "
-                f"{locked.failed_count} com erro" + (f" ({failure})" if failure else ""),
+                N_(
+                    "Import of {file}: {created} created, {updated} updated, {skipped} skipped, {failed} failed",
+                    file=locked.filename,
+                    created=locked.created_count,
+                    updated=locked.updated_count,
+                    skipped=locked.skipped_count,
+                    failed=locked.failed_count,
+                )
+                if not failure
+                else N_(
+                    "Import of {file}: {created} created, {updated} updated, {skipped} skipped, {failed} failed ({failure})",
+                    file=locked.filename,
+                    created=locked.created_count,
+                    updated=locked.updated_count,
+                    skipped=locked.skipped_count,
+                    failed=locked.failed_count,
+                    failure=failure,
+                ),
                 data={"jobId": locked.id, "status": status},
             )
     log.info("import %s %s", job.id, status)

@@ -34,6 +34,7 @@ from revgraph.models.identity import User
 from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import signing, targets
@@ -283,7 +284,7 @@ async def disable_failing(endpoint: WebhookEndpoint, since: datetime) -> None:
         actor,
         workspace_id,
         "webhook_endpoint.disabled",
-        f"Webhook endpoint {endpoint.url} disabled: {reason}",
+        N_("Webhook endpoint {endpoint_url} disabled: {reason}", endpoint_url=endpoint.url, reason=reason),
         data={"endpointId": endpoint_gid, "url": endpoint.url, "failingSince": since.isoformat()},
     )
     message = (
@@ -296,7 +297,7 @@ async def disable_failing(endpoint: WebhookEndpoint, since: datetime) -> None:
             actor,
             workspace_id,
             "notification.created",
-            f"Notification to {admin.name}: {message[:80]}",
+            N_("Notification to {admin}: {message}", admin=admin.name, message=message[:80]),
             data={"notificationId": notification.id, "userId": admin.id},
         )
 
