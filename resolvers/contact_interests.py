@@ -76,10 +76,17 @@ async def change_interests(
     names = dict(await Development.filter(id__in=[*added, *removed]).values_list("id", "name"))
     parts = []
     if added:
-        parts.append("interested in " + ", ".join(names.get(d, "?") for d in added))
+        parts.append(
+            N_("interested in {developments}", developments=", ".join(names.get(d, "?") for d in added))
+        )
     if removed:
-        parts.append("no longer interested in " + ", ".join(names.get(d, "?") for d in removed))
-    summary = "; ".join(parts)
+        parts.append(
+            N_(
+                "no longer interested in {developments}",
+                developments=", ".join(names.get(d, "?") for d in removed),
+            )
+        )
+    summary = parts[0] if len(parts) == 1 else N_("{first}; {second}", first=parts[0], second=parts[1])
     await record_event(
         actor,
         contact.workspace_id,

@@ -17,7 +17,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
@@ -54,15 +54,15 @@ async def find_contact(
 # ------------------------------------------------------------------ writes
 
 LABELS = {
-    "name": "name",
-    "email": "e-mail",
-    "phone": "phone",
-    "companyId": "company",
-    "ownerId": "owner",
-    "lifecycleStage": "lifecycle stage",
-    "source": "source",
-    "tags": "tags",
-    "customFields": "custom fields",
+    "name": N_("name"),
+    "email": N_("e-mail"),
+    "phone": N_("phone"),
+    "companyId": N_("company"),
+    "ownerId": N_("owner"),
+    "lifecycleStage": N_("lifecycle stage"),
+    "source": N_("source"),
+    "tags": N_("tags"),
+    "customFields": N_("custom fields"),
 }
 
 
@@ -293,7 +293,7 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
                 N_(
                     "{actor} changed {items}",
                     actor=await actor_name(ctx),
-                    items=", ".join(LABELS[k] for k in changes),
+                    items=Listing(LABELS[k] for k in changes),
                 ),
                 data={"changes": changes},
                 contact_id=contact.id,

@@ -19,7 +19,7 @@ from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.partners.handoff import hand_off
@@ -307,7 +307,7 @@ async def _update(
             actor,
             actor.workspace_id,
             "deal.updated",
-            N_("Deal {deal}: changed {items}", deal=deal.title, items=", ".join(_labels(changes))),
+            N_("Deal {deal}: changed {items}", deal=deal.title, items=Listing(_labels(changes))),
             data=_board_data(deal, changes=changes, owners=[before["owner_id"], deal.owner_id]),
             deal_id=deal.id,
             contact_id=deal.contact_id,
@@ -325,14 +325,14 @@ class _Unchanged(Exception):
         self.deal = deal
 
 
-def _labels(changes: dict[str, Any]) -> list[str]:
+def _labels(changes: dict[str, Any]) -> list[Any]:
     names = {
-        "contact_id": "contact",
-        "company_id": "company",
-        "owner_id": "owner",
-        "development_id": "development",
-        "expected_close_date": "expected close date",
-        "custom_fields": "custom fields",
+        "contact_id": N_("contact"),
+        "company_id": N_("company"),
+        "owner_id": N_("owner"),
+        "development_id": N_("development"),
+        "expected_close_date": N_("expected close date"),
+        "custom_fields": N_("custom fields"),
     }
     return [names.get(c, c) for c in changes]
 

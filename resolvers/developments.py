@@ -25,7 +25,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -78,18 +78,18 @@ TEXTS = {
     "city": ("city", "City", 100),
 }
 LABELS = {
-    "name": "name",
-    "developerId": "developer",
-    "status": "status",
-    "address": "address",
-    "neighborhood": "neighborhood",
-    "zone": "zone",
-    "city": "city",
-    "state": "state",
-    "postalCode": "postal code",
-    "priceMin": "minimum price",
-    "priceMax": "maximum price",
-    "typologies": "typologies",
+    "name": N_("name"),
+    "developerId": N_("developer"),
+    "status": N_("status"),
+    "address": N_("address"),
+    "neighborhood": N_("neighborhood"),
+    "zone": N_("zone"),
+    "city": N_("city"),
+    "state": N_("state"),
+    "postalCode": N_("postal code"),
+    "priceMin": N_("minimum price"),
+    "priceMax": N_("maximum price"),
+    "typologies": N_("typologies"),
 }
 
 
@@ -392,7 +392,7 @@ async def update_development(ctx: Context, development_id: str, data: Mapping[st
                 N_(
                     "{actor} changed {items} of {development}",
                     actor=await actor_name(ctx),
-                    items=", ".join(LABELS[k] for k in changes),
+                    items=Listing(LABELS[k] for k in changes),
                     development=development.name,
                 ),
                 data={"changes": changes},

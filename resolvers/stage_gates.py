@@ -13,7 +13,7 @@ from tortoise.expressions import Q
 from revgraph.models.crm import Task
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.errors import DomainError, Problem
-from revgraph.resolvers.i18n import _
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 
 # Deal fields a stage may require: contract name -> (column, input field).
@@ -28,6 +28,18 @@ REQUIRABLE = {
     "development": ("development_id", "developmentId"),
 }
 CUSTOM_PREFIX = "customFields."
+
+# The deal fields a stage may require, as people read them.
+GATE_FIELDS = {
+    "title": N_("title"),
+    "value": N_("value"),
+    "currency": N_("currency"),
+    "expectedCloseDate": N_("expected close date"),
+    "company": N_("company"),
+    "contact": N_("contact"),
+    "owner": N_("owner"),
+    "development": N_("development"),
+}
 
 
 def validate_required_fields(names: list[str], field: list[str]) -> list[str]:
@@ -76,7 +88,11 @@ def missing_fields(deal: Deal, stage: Stage, field_prefix: list[str]) -> list[Pr
             problems.append(
                 Problem(
                     "REQUIRED_FIELD_MISSING",
-                    _("The stage {stage} requires {name}.", stage=stage.name, name=name),
+                    _(
+                        "The stage {stage} requires {name}.",
+                        stage=stage.name,
+                        name=GATE_FIELDS.get(name, name),
+                    ),
                     [*field_prefix, input_name],
                 )
             )

@@ -32,8 +32,10 @@ def text_problem(text: str, *, single_line: bool = False) -> str | None:
     if found is None:
         return None
     point = ord(found.group())
-    kind = "an unpaired surrogate" if 0xD800 <= point <= 0xDFFF else "a control character"
-    return f"{kind} (U+{point:04X})"
+    code = f"{point:04X}"
+    if 0xD800 <= point <= 0xDFFF:
+        return _("an unpaired surrogate (U+{point})", point=code)
+    return _("a control character (U+{point})", point=code)
 
 
 def check_text(text: str, field: list[str], *, single_line: bool = False, what: str = "Text") -> str:

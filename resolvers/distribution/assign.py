@@ -27,6 +27,15 @@ from revgraph.resolvers.identity import is_online
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.visibility import named_record
 
+# Why leads were released (the `why` codes of release_leads), as people read it.
+RELEASE_REASONS = {
+    "trashed": N_("trashed"),
+    "owner changed": N_("owner changed"),
+    "disqualified": N_("disqualified"),
+    "deal won": N_("deal won"),
+    "deal lost": N_("deal lost"),
+}
+
 
 async def open_leads(user_ids: list[int]) -> dict[int, int]:
     """Assigned leads still holding each user's capacity."""
@@ -311,7 +320,7 @@ async def release_leads(
         actor,
         workspace_id,
         "assignment.released",
-        N_("Lead released ({why})", why=why),
+        N_("Lead released ({why})", why=RELEASE_REASONS.get(why, why)),
         data={
             "assignmentIds": [r["id"] for r in rows],
             "userIds": sorted({r["user_id"] for r in rows}),

@@ -32,6 +32,9 @@ DESTINATIONS = ("QUEUES", "MANAGER")
 SETTLED_STAGES = ("DISQUALIFIED", "CUSTOMER")
 MANAGING_ROLES = ("MANAGER", "ADMIN")
 
+# Why someone left their queues (the `why` codes of leave_queues), as people read it.
+LEAVING_REASONS = {"deactivated": N_("deactivated")}
+
 
 @dataclass
 class ReturnedLeads:
@@ -57,7 +60,12 @@ async def leave_queues(actor: Actor, user: User, *, why: str) -> list[int]:
             actor,
             queue.workspace_id,
             "queue.member_removed",
-            N_("Queue {queue}: {user} left ({why})", queue=queue.name, user=user.name, why=why),
+            N_(
+                "Queue {queue}: {user} left ({why})",
+                queue=queue.name,
+                user=user.name,
+                why=LEAVING_REASONS.get(why, why),
+            ),
             data={"queueId": queue.id, "userId": user.id, "why": why},
             queue_id=queue.id,
         )

@@ -39,6 +39,15 @@ LISTS: dict[str, Lister] = {
 # Lists whose resolver takes a `search` (tasks have none).
 SEARCHABLE = frozenset({"contacts", "companies", "deals", "conversations"})
 
+# The exported lists, as people read them.
+LIST_NAMES = {
+    "contacts": N_("contacts"),
+    "companies": N_("companies"),
+    "deals": N_("deals"),
+    "conversations": N_("conversations"),
+    "tasks": N_("tasks"),
+}
+
 
 @dataclass
 class Export:
@@ -143,7 +152,7 @@ async def start_export(
             actor,
             actor.workspace_id,
             "data.exported",
-            N_("Exported {list_name} as CSV", list_name=list_name),
+            N_("Exported {list_name} as CSV", list_name=LIST_NAMES.get(list_name, list_name)),
             data={
                 "list": list_name,
                 "filter": stored_filter(window["filter"]) if window["filter"] else None,

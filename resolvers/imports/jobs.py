@@ -190,7 +190,7 @@ async def start_dry_run(ctx: Context, raw_id: str) -> ImportJob:
     the counts and the row errors of the DRY_RUN report)."""
     job = await get_job(ctx, raw_id, ("importJobId",))
     return await _queue(
-        ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why="This import has already started."
+        ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why=_("This import has already started.")
     )
 
 
@@ -203,7 +203,7 @@ async def start_import(ctx: Context, raw_id: str) -> ImportJob:
         job,
         "RUNNING",
         allowed=("VALIDATED",),
-        why="Run the dry run (startImportDryRun) with this mapping first; an import runs once.",
+        why=_("Run the dry run (startImportDryRun) with this mapping first; an import runs once."),
     )
 
 

@@ -24,7 +24,7 @@ from revgraph.resolvers.channels.webchat import setup as webchat_setup
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox import sla
 from revgraph.resolvers.inbox.business_hours import validate_business_hours
@@ -51,12 +51,12 @@ DEFAULT_WARN_BEFORE_MINUTES = 15
 OWN_ADDRESS = {"WEBCHAT": webchat_setup.new_public_key}
 # An inbox's changeable columns: (API name, label in change summaries).
 INBOX_FIELDS = {
-    "name": ("name", "name"),
-    "queue_id": ("queueId", "queue"),
-    "business_hours": ("businessHours", "business hours"),
-    "sla_policy_id": ("slaPolicyId", "SLA policy"),
-    "settings": ("settings", "settings"),
-    "channel_address": ("channelAddress", "address"),
+    "name": ("name", N_("name")),
+    "queue_id": ("queueId", N_("queue")),
+    "business_hours": ("businessHours", N_("business hours")),
+    "sla_policy_id": ("slaPolicyId", N_("SLA policy")),
+    "settings": ("settings", N_("settings")),
+    "channel_address": ("channelAddress", N_("address")),
 }
 
 
@@ -386,9 +386,11 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
     return inbox
 
 
-def _listed(labels: list[str]) -> str:
+def _listed(labels: list[Any]) -> Any:
     """Labels joined for a sentence: a; a and b; a, b and c."""
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    if len(labels) == 1:
+        return labels[0]
+    return N_("{items} and {last}", items=Listing(labels[:-1]), last=labels[-1])
 
 
 async def _refresh_sla(actor: Actor, inbox: Inbox, old_queue_id: int | None) -> None:

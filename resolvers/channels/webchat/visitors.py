@@ -31,7 +31,7 @@ from revgraph.resolvers.channels.webchat.setup import WidgetSettings, widget_set
 from revgraph.resolvers.contacts import set_name
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.inbox import intake, senders
 from revgraph.resolvers.numbering import next_number
@@ -47,6 +47,9 @@ VISIBLE_KINDS = ("TEXT", "TEMPLATE")
 CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACK_STATUSES = ("DELIVERED", "READ")
 LABEL = "webchat"
+
+# What a visitor may tell about themselves, as people read it.
+VISITOR_FIELDS = {"name": N_("name"), "email": N_("e-mail"), "phone": N_("phone")}
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ async def identify(visit: Visit, values: dict[str, Any]) -> dict[str, str | None
                     "contact.updated",
                     N_(
                         "The webchat visitor gave their {items}",
-                        items=" and ".join("e-mail" if k == "email" else k for k in changes),
+                        items=Listing(VISITOR_FIELDS.get(k, k) for k in changes),
                     ),
                     data={"changes": changes},
                     contact_id=contact.id,
