@@ -422,7 +422,7 @@ async def set_development_archived(ctx: Context, development_id: str, *, archive
         async with unit_of_work():
             development.archived_at = datetime.now(UTC) if archived else None
             await development.save(update_fields=["archived_at", "updated_at"])
-            verb = N_("archived") if archived else N_("unarchived")
+            verb = "archived" if archived else "unarchived"
             await record_event(
                 actor,
                 actor.workspace_id,
@@ -430,7 +430,7 @@ async def set_development_archived(ctx: Context, development_id: str, *, archive
                 N_(
                     "{actor} {verb} the development {development}",
                     actor=await actor_name(ctx),
-                    verb=verb,
+                    verb=N_("archived") if archived else N_("unarchived"),
                     development=development.name,
                 ),
                 development_id=development.id,

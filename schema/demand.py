@@ -31,6 +31,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
+from revgraph.resolvers.i18n import _
+
 # Lists that are not connections (a pipeline's stages, a team's members) are
 # small by nature; this is how many items the estimate assumes for them.
 UNPAGINATED_LIST_ESTIMATE = 20
@@ -275,7 +277,7 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
     batch of writes nor a password spray fits in one request."""
 
     class MutationsPerDocument(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_rest: Any) -> None:
             if node.operation != OperationType.MUTATION:
                 return
             context: ValidationContext = self.context

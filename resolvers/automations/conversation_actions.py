@@ -171,7 +171,7 @@ async def _assign(
         conversation,
         queue.id,
         label=None,
-        because=f"Assigned through {queue.name} by {label}.",
+        because=_("Assigned through {queue} by {rule}.", queue=queue.name, rule=label),
     )
     if routed:
         return N_(
@@ -181,7 +181,9 @@ async def _assign(
             value=await conversations.user_name(conversation.assignee_id),
         )
     if conversation.assignee_id is None:
-        text = f"Assigned through {queue.name} by {label}; waiting for someone available."
+        text = _(
+            "Assigned through {queue} by {rule}; waiting for someone available.", queue=queue.name, rule=label
+        )
         await conversations.set_assignee(ctx.actor, conversation, None, reason=text, queue_id=queue.id)
         return N_("left {number} waiting in {queue} (nobody available now)", number=number, queue=queue.name)
     name = await conversations.user_name(conversation.assignee_id)

@@ -327,7 +327,7 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
     async with unit_of_work():
         definition.archived_at = datetime.now(UTC) if archived else None
         await definition.save(update_fields=["archived_at", "updated_at"])
-        verb = N_("archived") if archived else N_("restored")
+        verb = "archived" if archived else "restored"
         await record_event(
             actor,
             actor.workspace_id,
@@ -335,7 +335,7 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
             N_(
                 "{actor} {verb} the {words} field {definition} ({definition_key})",
                 actor=await actor_name(ctx),
-                verb=verb,
+                verb=N_("archived") if archived else N_("restored"),
                 words=words,
                 definition=definition.label,
                 definition_key=definition.key,

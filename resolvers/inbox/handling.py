@@ -45,7 +45,11 @@ async def assign_conversation(ctx: Context, conversation_id: str, user_id: str |
         await _check_active(pk, ["userId"])
         if conversation.assignee_id == pk:
             return conversation
-        text = f"Assigned to {await user_name(pk)} by {name}." if pk else f"Unassigned by {name}."
+        text = (
+            _("Assigned to {user} by {actor}.", user=await user_name(pk), actor=name)
+            if pk
+            else _("Unassigned by {actor}.", actor=name)
+        )
         await set_assignee(ctx.actor, conversation, pk, reason=text, queue_id=None)
     return conversation
 
@@ -82,7 +86,16 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
         if raw_user is not None:
             user = await named_record(ctx, User, raw_user, ["input", "userId"])
             await _check_active(user.id, ["input", "userId"])
-            text = f"Transferred to {user.name} by {name}.{why}"
+            text = (
+                _(
+                    "Transferred to {target} by {actor}. Reason: {reason}",
+                    target=user.name,
+                    actor=name,
+                    reason=reason,
+                )
+                if reason
+                else _("Transferred to {target} by {actor}.", target=user.name, actor=name)
+            )
             await set_assignee(ctx.actor, conversation, user.id, reason=text, queue_id=None)
             return conversation
         queue = await named_record(ctx, Queue, raw_queue, ["input", "queueId"])
@@ -97,7 +110,20 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
         )
         if not routed:
             # Nobody can take it now: it waits in that queue's backlog.
-            text = f"Transferred to {queue.name} by {name}; waiting for someone available.{why}"
+            text = (
+                _(
+                    "Transferred to {target} by {actor}; waiting for someone available. Reason: {reason}",
+                    target=queue.name,
+                    actor=name,
+                    reason=reason,
+                )
+                if reason
+                else _(
+                    "Transferred to {target} by {actor}; waiting for someone available.",
+                    target=queue.name,
+                    actor=name,
+                )
+            )
             await set_assignee(ctx.actor, conversation, None, reason=text, queue_id=queue.id)
     return conversation
 

@@ -98,7 +98,7 @@ async def test_queues_sends_queued_leads_back_through_their_queue_and_the_rest_t
     assert await contact_owner(gql, token, lost) == a["id"]
     # and each move is on the lead's timeline with the reason
     queued_events = await contact_timeline(gql, token, queued_contact)
-    assert returned(queued_events) == ["Lead back to queue Roleta SP: Ana was deactivated"]
+    assert returned(queued_events) == ["Lead de volta à fila Roleta SP: Ana foi desativado(a)"]
     assert queued_events[0]["kind"] == "assignment.made"  # newest first: the new assignment
     assert returned(await contact_timeline(gql, token, own_contact)) == [
         "Lead handed to Marta: Ana was deactivated"
@@ -107,7 +107,7 @@ async def test_queues_sends_queued_leads_back_through_their_queue_and_the_rest_t
         "Lead back to queue Roleta SP: Ana was deactivated"
     ]
     own_deal_events = (await deal_view(gql, token, own_deal["id"]))[1]
-    assert returned(own_deal_events) == ["Lead handed to Marta: Ana was deactivated"]
+    assert returned(own_deal_events) == ["Lead passado para Marta: Ana foi desativado(a)"]
     [move] = [e for e in own_deal_events if e["kind"] == "lead.returned"]
     assert move["data"]["throughQueue"] is False and move["data"]["reason"] == "user deactivated"
     # the board hears of the new owner, and the hand-over is an assignment of the manager's

@@ -185,7 +185,7 @@ async def test_a_user_records_consent_given_elsewhere(gql, workspace, cloud_api)
     assert payload["contact"]["consents"] == [{"channel": "WHATSAPP", "granted": True, "source": "telefone"}]
     contact = await _contact(gql, workspace.token, contact_id)
     assert contact["consents"][0]["recordedBy"] == {"id": workspace.admin["id"]}
-    assert "recorded that" in contact["timeline"]["edges"][0]["node"]["summary"]
+    assert "registrou que" in contact["timeline"]["edges"][0]["node"]["summary"]
     # and a template goes again
     assert (await _template(gql, workspace.token, inbox, seen["id"]))["userErrors"] == []
     # and an agent who cannot see the contact cannot record anything about it
