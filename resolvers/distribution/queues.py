@@ -279,18 +279,18 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
                 position=(last.position + 1) if last else 0,
                 **values,
             )
-            kind, summary, before = "queue.member_added", N_("joined"), None
+            kind, summary, before = "queue.member_added", N_("Queue {queue}: member joined"), None
         else:
             before = {"weight": member.weight, "capacity": member.capacity, "active": member.active}
             await QueueMember.filter(id=member.id).update(
                 **{k: v for k, v in values.items() if k != "user_id"}
             )
-            kind, summary = "queue.member_changed", N_("changed")
+            kind, summary = "queue.member_changed", N_("Queue {queue}: member changed")
         await record_event(
             actor,
             actor.workspace_id,
             kind,
-            N_("Queue {queue}: member {summary}", queue=queue.name, summary=summary),
+            N_(summary.msgid, queue=queue.name),
             data={
                 "queueId": queue.id,
                 "userId": values["user_id"],

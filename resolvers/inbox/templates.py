@@ -119,15 +119,18 @@ async def _save_template(
     else:
         template.body, template.variable_count = body, count
         await template.save(update_fields=["body", "variable_count", "updated_at"])
-    verb = N_("added") if created else N_("changed")
+    said = (
+        N_("{actor} added the template {name} ({language}) of the inbox {inbox}")
+        if created
+        else N_("{actor} changed the template {name} ({language}) of the inbox {inbox}")
+    )
     await record_event(
         actor,
         actor.workspace_id,
         "message_template.upserted",
         N_(
-            "{actor} {verb} the template {name} ({language}) of the inbox {inbox}",
+            said.msgid,
             actor=await actor_name(ctx),
-            verb=verb,
             name=name,
             language=language,
             inbox=inbox.name,

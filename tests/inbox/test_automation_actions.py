@@ -195,6 +195,6 @@ async def test_a_canned_response_outside_the_whatsapp_window_fails_visibly_and_s
     # then the run failed after its attempts, saying why, and nothing was sent
     [run] = await rule_runs(gql, workspace.token, rule["id"])
     assert (run["status"], run["attempts"], run["stepsDone"]) == ("FAILED", 5, 0)
-    assert "reply window" in run["error"] and "/boas-vindas was not sent" in run["error"]
+    assert "janela de resposta" in run["error"] and "/boas-vindas não foi enviada" in run["error"]
     seen = await thread(gql, workspace.token, conv["id"])
     assert [m["direction"] for m in seen["messages"]] == ["INBOUND"]

@@ -396,7 +396,7 @@ async def test_another_workspaces_queue_policy_or_inbox_is_not_found(gql, worksp
         assert payload["userErrors"] == [
             {
                 "code": "NOT_FOUND",
-                "message": f"{'Queue' if name == 'queueId' else 'SlaPolicy'} not found.",
+                "message": f"{'Fila' if name == 'queueId' else 'Política de SLA'}: registro não encontrado.",
                 "field": ["input", name],
             }
         ], variables

@@ -252,6 +252,6 @@ async def test_an_automation_send_to_an_opted_out_contact_fails_with_no_consent(
         return [r for r in runs if r["status"] == "FAILED"]
 
     [run] = await eventually(failed, timeout=20)
-    assert "opted out" in run["error"]
+    assert "optou por não receber" in run["error"]
     await eventually(lambda: _sent_count(cloud_api, 2), timeout=10)
     assert [m["text"]["body"] for m in cloud_api.sent()] == ["Recebemos sua mensagem!", OPT_OUT_REPLY]

@@ -1,6 +1,8 @@
 // GraphQL over HTTP POST /graphql with the session token kept in
 // sessionStorage (per tab, gone when the tab closes).
 
+import { LOCALE } from "./labels.js";
+
 const TOKEN_KEY = "revgraph.token";
 export const GRAPHQL_PATH = "/graphql";
 
@@ -23,7 +25,9 @@ export class ApiError extends Error {
 }
 
 export async function gql(query, variables = {}) {
-  const headers = { "content-type": "application/json" };
+  // The app's labels are pt-BR: the server's messages should match them
+  // before a log-in tells it whose language to use (the user's own wins).
+  const headers = { "content-type": "application/json", "accept-language": LOCALE };
   if (session.token) headers.authorization = `Bearer ${session.token}`;
   let response;
   try {
