@@ -54,7 +54,7 @@ INBOX_FIELDS = {
     "name": ("name", N_("name")),
     "queue_id": ("queueId", N_("queue")),
     "business_hours": ("businessHours", N_("business hours")),
-    "sla_policy_id": ("slaPolicyId", N_("SLA policy")),
+    "sla_policy_id": ("slaPolicyId", N_("SLA policy setting")),
     "settings": ("settings", N_("settings")),
     "channel_address": ("channelAddress", N_("address")),
 }
