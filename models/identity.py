@@ -69,6 +69,8 @@ class User(Model):
     online = fields.BooleanField(default=False)
     last_seen_at = fields.DatetimeField(null=True)
     active = fields.BooleanField(default=True)
+    # The language the user reads ("pt-BR", "en"); null: the workspace's default.
+    locale = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

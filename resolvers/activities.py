@@ -20,6 +20,7 @@ from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -32,7 +33,7 @@ MAX_NOTE_LENGTH = 20_000
 
 def _check_done(value: Any, _limits: Any, path: list[str]) -> None:
     if not isinstance(value, bool):
-        raise DomainError("INVALID", "Send true or false.", path)
+        raise DomainError("INVALID", _("Send true or false."), path)
 
 
 # TaskFilter fields: what each one tests (resolvers/filtering.py).
@@ -109,7 +110,7 @@ async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
     rules as owners). `dueAt` may be in the past: an already overdue return."""
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
-    title = required_text(data.get("title"), ["input", "title"], max_length=300, what="Title")
+    title = required_text(data.get("title"), ["input", "title"], max_length=300, what=_("Title"))
     assignee_id = (
         await assignable_user(ctx, scope, data["assignee_id"], ["input", "assigneeId"])
         if data.get("assignee_id") is not None
@@ -140,7 +141,7 @@ async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
             actor,
             actor.workspace_id,
             "task.created",
-            f"{await actor_name(ctx)} created task {title}",
+            N_("{actor} created task {title}", actor=await actor_name(ctx), title=title),
             data={
                 "taskId": encode_id("Task", task.id),
                 "title": title,
@@ -171,7 +172,7 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
                 actor,
                 actor.workspace_id,
                 "task.completed",
-                f"{await actor_name(ctx)} completed task {task.title}",
+                N_("{actor} completed task {task}", actor=await actor_name(ctx), task=task.title),
                 data={"taskId": encode_id("Task", task.id), "title": task.title},
                 contact_id=task.contact_id,
                 deal_id=task.deal_id,
@@ -183,11 +184,11 @@ async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
     """Write a note on a contact the caller can see; returns its timeline event."""
     actor = ctx.require_actor()
     body = required_text(
-        data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what="Body", multiline=True
+        data.get("body"), ["input", "body"], max_length=MAX_NOTE_LENGTH, what=_("Body"), multiline=True
     )
     subject = decode_id(data.get("subject_id"))
     if subject is None or subject[0] not in ("Contact", "Deal"):
-        raise NotFound("Contact or deal", ["input", "subjectId"])
+        raise NotFound(_("Contact or deal"), ["input", "subjectId"])
     if subject[0] == "Deal":
         deal = await _deal_ref(ctx, data.get("subject_id"), ["input", "subjectId"])
         contact_id, deal_id = deal.contact_id, deal.id
@@ -209,7 +210,7 @@ async def add_note(ctx: Context, data: Mapping[str, Any]) -> Event:
             actor,
             actor.workspace_id,
             "note.added",
-            f"{await actor_name(ctx)} added a note: {short}",
+            N_("{actor} added a note: {short}", actor=await actor_name(ctx), short=short),
             data={"noteId": note.id, "body": body},
             contact_id=contact_id,
             deal_id=deal_id,

@@ -12,6 +12,7 @@ from revgraph.models.identity import ApiKey, User
 from revgraph.resolvers.context import ROLE_RANK, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import API_KEY_PREFIX, check_role, secret_digest, user_in_workspace
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.key_scopes import check_scope
@@ -25,7 +26,7 @@ async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
     actor = ctx.require_admin()
     key = await ApiKey.filter(id=pk_of(api_key_id, "ApiKey") or 0, workspace_id=actor.workspace_id).first()
     if key is None:
-        raise NotFound("API key", ["id"])
+        raise NotFound(_("API key"), ["id"])
     if key.revoked_at is None:
         async with unit_of_work():
             key.revoked_at = datetime.now(UTC)
@@ -34,7 +35,7 @@ async def revoke_api_key(ctx: Context, api_key_id: str) -> ApiKey:
                 actor,
                 actor.workspace_id,
                 "api_key.revoked",
-                f"API key {key.name} revoked",
+                N_("API key {key} revoked", key=key.name),
                 Revocation(api_key_ids=frozenset({key.id})),
                 data={"apiKeyId": key.id},
             )
@@ -70,7 +71,11 @@ async def create_api_key(
         # with the higher one: refused rather than misleading whoever audits it.
         raise DomainError(
             "FORBIDDEN",
-            f"A key acting for {user.name} may have at most their role, {user.role}.",
+            _(
+                "A key acting for {user} may have at most their role, {user_role}.",
+                user=user.name,
+                user_role=user.role,
+            ),
             ["input", "role"],
         )
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -87,7 +92,12 @@ async def create_api_key(
             actor,
             actor.workspace_id,
             "api_key.created",
-            f"API key {name} ({role.lower()}, {scope.lower()}) issued",
+            N_(
+                "API key {name} ({lower}, {lower2}) issued",
+                name=name,
+                lower=role.lower(),
+                lower2=scope.lower(),
+            ),
             data={"apiKeyId": key.id, "role": role, "scope": scope},
         )
     return IssuedApiKey(key, secret)

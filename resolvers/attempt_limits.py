@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, Message
 from revgraph.resolvers.rate_limit import REDIS_RETRY_SECONDS, limiter_redis
 from revgraph.resolvers.settings import Settings
 
@@ -177,13 +178,13 @@ def _minutes(seconds: int) -> int:
 
 
 async def _reserve(
-    ctx: Context, counters: list[Counter], refusal: str, field: list[str] | None
+    ctx: Context, counters: list[Counter], refusal: Message, field: list[str] | None
 ) -> Reservation:
     if ctx.throttle is None:  # trusted in-process callers: the demo, seeds
         return Reservation(None, counters)
     reservation, wait = await ctx.throttle.reserve(counters)
     if reservation is None:
-        raise DomainError("LIMIT_EXCEEDED", refusal.format(minutes=_minutes(wait)), field)
+        raise DomainError("LIMIT_EXCEEDED", Message(refusal.msgid, {"minutes": _minutes(wait)}), field)
     return reservation
 
 
@@ -202,7 +203,7 @@ async def log_in_attempt(ctx: Context, email: str) -> Reservation:
     return await _reserve(
         ctx,
         _password_counters(ctx, email),
-        "Too many failed log-in attempts; wait {minutes} minutes and try again.",
+        N_("Too many failed log-in attempts; wait {minutes} minutes and try again."),
         ["input", "email"],
     )
 
@@ -214,7 +215,7 @@ async def current_password_attempt(ctx: Context, email: str, field: list[str]) -
     return await _reserve(
         ctx,
         _password_counters(ctx, email),
-        "Too many wrong passwords; wait {minutes} minutes and try again.",
+        N_("Too many wrong passwords; wait {minutes} minutes and try again."),
         field,
     )
 
@@ -232,7 +233,7 @@ async def password_reset_attempt(ctx: Context) -> Reservation:
     return await _reserve(
         ctx,
         [counter],
-        "Too many invalid reset links from this address; wait {minutes} minutes and try again.",
+        N_("Too many invalid reset links from this address; wait {minutes} minutes and try again."),
         ["input", "token"],
     )
 
@@ -249,6 +250,6 @@ async def sign_up_attempt(ctx: Context) -> Reservation:
     return await _reserve(
         ctx,
         [counter],
-        "Too many failed sign-up attempts from this address; wait {minutes} minutes and try again.",
+        N_("Too many failed sign-up attempts from this address; wait {minutes} minutes and try again."),
         None,
     )

@@ -19,6 +19,7 @@ from revgraph.models.pipeline import Deal, Pipeline
 from revgraph.resolvers.board_hub import Direct
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.live_streams import event_context, follow, numbered_events, snapshots
 from revgraph.resolvers.visibility import Scope, scope_of
 
@@ -174,7 +175,7 @@ async def board_events(
     actor = ctx.require_actor()
     pipeline = await Pipeline.filter(id=pipeline_pk, workspace_id=actor.workspace_id).first()
     if pipeline is None:
-        raise NotFound("Pipeline", ["pipelineId"])
+        raise NotFound(_("Pipeline"), ["pipelineId"])
     scope = await scope_of(ctx)
     last = pipeline.board_sequence if since is None else max(0, since)
     stream = BoardStream(actor.workspace_id, pipeline.id)

@@ -18,6 +18,7 @@ from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -95,7 +96,9 @@ def _domain(value: str | None) -> str | None:
     text = re.sub(r"^[a-z]+://", "", text).split("/", 1)[0]
     text = text.removeprefix("www.")
     if not DOMAIN_RE.match(text):
-        raise DomainError("INVALID", f"Not a domain name: {value!r} (e.g. acme.com.br).", ["input", "domain"])
+        raise DomainError(
+            "INVALID", _("Not a domain name: {value!r} (e.g. acme.com.br).", value=value), ["input", "domain"]
+        )
     return text
 
 
@@ -136,7 +139,7 @@ async def create_company(ctx: Context, data: Mapping[str, Any]) -> Company:
             actor,
             actor.workspace_id,
             "company.created",
-            f"{await actor_name(ctx)} created company {company.name}",
+            N_("{actor} created company {company}", actor=await actor_name(ctx), company=company.name),
             data={"company": _snapshot(company)},
             company_id=company.id,
         )
@@ -150,7 +153,7 @@ async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any])
     company = await find_company(ctx, company_id, ["id"], live=False)
     await check_may_change_company(ctx, company, ["id"])
     if company.deleted_at is not None:
-        raise DomainError("RULE_VIOLATION", "This company is in the trash; restore it first.", ["id"])
+        raise DomainError("RULE_VIOLATION", _("This company is in the trash; restore it first."), ["id"])
     before = _snapshot(company)
     if "name" in data:
         company.name = required_text(data["name"], ["input", "name"])
@@ -176,7 +179,12 @@ async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any])
                 actor,
                 actor.workspace_id,
                 "company.updated",
-                f"{await actor_name(ctx)} changed {', '.join(changes)} of {company.name}",
+                N_(
+                    "{actor} changed {items} of {company}",
+                    actor=await actor_name(ctx),
+                    items=", ".join(changes),
+                    company=company.name,
+                ),
                 data={"changes": changes},
                 company_id=company.id,
             )
@@ -194,12 +202,16 @@ async def set_company_trashed(ctx: Context, company_id: str, *, trashed: bool) -
     async with unit_of_work():
         company.deleted_at = datetime.now(UTC) if trashed else None
         await company.save(update_fields=["deleted_at", "updated_at"])
-        verb = "moved {} to the trash" if trashed else "restored {} from the trash"
+        summary = (
+            N_("{actor} moved {company} to the trash")
+            if trashed
+            else N_("{actor} restored {company} from the trash")
+        )
         await record_event(
             actor,
             actor.workspace_id,
             "company.deleted" if trashed else "company.restored",
-            f"{await actor_name(ctx)} {verb.format(company.name)}",
+            N_(summary.msgid, actor=await actor_name(ctx), company=company.name),
             company_id=company.id,
         )
     return company

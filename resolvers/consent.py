@@ -28,6 +28,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import named_record
@@ -95,14 +96,22 @@ async def _record(
         actor_label=actor_label or (actor.label if actor else None),
         at=datetime.now(UTC),
     )
-    verb = "opted in to" if granted else "opted out of"
-    how = f" ({source}: {note})" if note else f" ({source})"
-    fact = f"{contact.name} {verb} {channel} messages{how}"
+    how = N_("{source}: {note}", source=source, note=note) if note else source
+    fact = (
+        N_("{contact} opted in to {channel} messages ({how})", contact=contact.name, channel=channel, how=how)
+        if granted
+        else N_(
+            "{contact} opted out of {channel} messages ({how})",
+            contact=contact.name,
+            channel=channel,
+            how=how,
+        )
+    )
     await record_event(
         actor,
         contact.workspace_id,
         "consent.granted" if granted else "consent.revoked",
-        f"{who} recorded that {fact}" if who else fact,
+        N_("{who} recorded that {fact}", who=who, fact=fact) if who else fact,
         data={"channel": channel, "granted": granted, "source": source, "note": note, "consentId": row.id},
         contact_id=contact.id,
         actor_label=actor_label,
@@ -152,8 +161,13 @@ async def require_consent(contact_id: int, channel: str, field: list[str]) -> No
     if current is not None and not current.granted:
         raise DomainError(
             "NO_CONSENT",
-            f"The contact opted out of {channel} messages ({current.source}"
-            f"{': ' + current.note if current.note else ''}); nothing was sent.",
+            _(
+                "The contact opted out of {channel} messages ({how}); nothing was sent.",
+                channel=channel,
+                how=N_("{source}: {note}", source=current.source, note=current.note)
+                if current.note
+                else current.source,
+            ),
             field,
         )
 
@@ -165,12 +179,12 @@ async def record_consent(ctx: Context, data: Mapping[str, Any]) -> Contact:
     actor = ctx.require_actor()
     channel = data.get("channel")
     if channel not in CHANNELS:
-        raise DomainError("INVALID", f"Unknown channel {channel!r}.", ["input", "channel"])
+        raise DomainError("INVALID", _("Unknown channel {channel!r}.", channel=channel), ["input", "channel"])
     granted = data.get("granted")
     if not isinstance(granted, bool):
-        raise DomainError("INVALID", "granted is true or false.", ["input", "granted"])
-    source = required_text(data.get("source"), ["input", "source"], max_length=32, what="Source")
-    note = optional_text(data.get("note"), ["input", "note"], max_length=500, what="Note")
+        raise DomainError("INVALID", _("granted is true or false."), ["input", "granted"])
+    source = required_text(data.get("source"), ["input", "source"], max_length=32, what=_("Source"))
+    note = optional_text(data.get("note"), ["input", "note"], max_length=500, what=_("Note"))
     async with unit_of_work():
         contact = await named_record(
             ctx, Contact, data.get("contact_id"), ["input", "contactId"], for_update=True

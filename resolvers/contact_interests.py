@@ -16,6 +16,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.visibility import named_record
 
@@ -42,7 +43,11 @@ def interests_of(ctx: Context) -> loaders.BatchLoader:
 
 
 def _too_many(field: list[str]) -> DomainError:
-    return DomainError("INVALID", f"A contact is interested in at most {MAX_INTERESTS} developments.", field)
+    return DomainError(
+        "INVALID",
+        _("A contact is interested in at most {MAX_INTERESTS} developments.", MAX_INTERESTS=MAX_INTERESTS),
+        field,
+    )
 
 
 async def change_interests(
@@ -71,15 +76,22 @@ async def change_interests(
     names = dict(await Development.filter(id__in=[*added, *removed]).values_list("id", "name"))
     parts = []
     if added:
-        parts.append("interested in " + ", ".join(names.get(d, "?") for d in added))
+        parts.append(
+            N_("interested in {developments}", developments=", ".join(names.get(d, "?") for d in added))
+        )
     if removed:
-        parts.append("no longer interested in " + ", ".join(names.get(d, "?") for d in removed))
-    summary = "; ".join(parts)
+        parts.append(
+            N_(
+                "no longer interested in {developments}",
+                developments=", ".join(names.get(d, "?") for d in removed),
+            )
+        )
+    summary = parts[0] if len(parts) == 1 else N_("{first}; {second}", first=parts[0], second=parts[1])
     await record_event(
         actor,
         contact.workspace_id,
         "contact.interests_changed",
-        f"{contact.name}: {summary}",
+        N_("{contact}: {summary}", contact=contact.name, summary=summary),
         data={
             "added": [encode_id("Development", d) for d in added],
             "removed": [encode_id("Development", d) for d in removed],
@@ -128,7 +140,7 @@ async def set_contact_interests(ctx: Context, contact_id: str, development_ids: 
     except IntegrityError as error:
         raise DomainError(
             "VERSION_CONFLICT",
-            "The contact's interests changed meanwhile: reload them and try again.",
+            _("The contact's interests changed meanwhile: reload them and try again."),
             ["contactId"],
         ) from error
     return contact

@@ -12,6 +12,7 @@ from revgraph.resolvers.contacts import contact_tags, find_contact, set_phone
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.validation import fits_custom_fields
@@ -30,7 +31,7 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
     primary = await find_contact(ctx, primary_id, ["primaryId"])
     duplicate = await find_contact(ctx, duplicate_id, ["duplicateId"])
     if primary.id == duplicate.id:
-        raise DomainError("INVALID", "A contact cannot be merged into itself.", ["duplicateId"])
+        raise DomainError("INVALID", _("A contact cannot be merged into itself."), ["duplicateId"])
     primary_tags = await contact_tags(primary.id)
     duplicate_tags = await contact_tags(duplicate.id)
     new_tags = [t for t in duplicate_tags if t not in primary_tags]
@@ -41,21 +42,27 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
     if len(primary_interests) + len(new_interests) > MAX_INTERESTS:
         raise DomainError(
             "INVALID",
-            f"Merged, the contact would be interested in {len(primary_interests) + len(new_interests)} "
-            f"developments; at most {MAX_INTERESTS}.",
+            _(
+                "Merged, the contact would be interested in {value} developments; at most {MAX_INTERESTS}.",
+                value=len(primary_interests) + len(new_interests),
+                MAX_INTERESTS=MAX_INTERESTS,
+            ),
             ["duplicateId"],
         )
     limits = ctx.settings.limits
     if len(primary_tags) + len(new_tags) > limits.max_tags:
         raise DomainError(
             "INVALID",
-            f"Merged, the contact would have {len(primary_tags) + len(new_tags)} tags; "
-            f"a record has at most {limits.max_tags}.",
+            _(
+                "Merged, the contact would have {value} tags; a record has at most {limits_max_tags}.",
+                value=len(primary_tags) + len(new_tags),
+                limits_max_tags=limits.max_tags,
+            ),
             ["duplicateId"],
         )
     if new_custom and not fits_custom_fields({**primary.custom_fields, **new_custom}, limits):
         raise DomainError(
-            "INVALID", "Merged, the contact's customFields would pass their limits.", ["duplicateId"]
+            "INVALID", _("Merged, the contact's customFields would pass their limits."), ["duplicateId"]
         )
     async with unit_of_work():
         moved = {
@@ -89,7 +96,12 @@ async def merge_contacts(ctx: Context, primary_id: str, duplicate_id: str) -> Co
             actor,
             actor.workspace_id,
             "contact.merged",
-            f"{await actor_name(ctx)} merged {duplicate.name} into {primary.name}",
+            N_(
+                "{actor} merged {duplicate} into {primary}",
+                actor=await actor_name(ctx),
+                duplicate=duplicate.name,
+                primary=primary.name,
+            ),
             data={
                 "duplicateId": encode_id("Contact", duplicate.id),
                 "moved": {

@@ -17,6 +17,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
@@ -53,15 +54,15 @@ async def find_contact(
 # ------------------------------------------------------------------ writes
 
 LABELS = {
-    "name": "name",
-    "email": "e-mail",
-    "phone": "phone",
-    "companyId": "company",
-    "ownerId": "owner",
-    "lifecycleStage": "lifecycle stage",
-    "source": "source",
-    "tags": "tags",
-    "customFields": "custom fields",
+    "name": N_("name"),
+    "email": N_("e-mail"),
+    "phone": N_("phone"),
+    "companyId": N_("company"),
+    "ownerId": N_("owner"),
+    "lifecycleStage": N_("lifecycle stage"),
+    "source": N_("source"),
+    "tags": N_("tags"),
+    "customFields": N_("custom fields"),
 }
 
 
@@ -82,7 +83,9 @@ def snapshot(contact: Contact, tags: list[str]) -> dict[str, Any]:
 
 def _lifecycle(value: Any, field: list[str]) -> str:
     if value not in LIFECYCLE_STAGES:
-        raise DomainError("INVALID", f"lifecycleStage must be one of {', '.join(LIFECYCLE_STAGES)}.", field)
+        raise DomainError(
+            "INVALID", _("lifecycleStage must be one of {items}.", items=", ".join(LIFECYCLE_STAGES)), field
+        )
     return str(value)
 
 
@@ -116,9 +119,13 @@ async def ensure_unique(
     if exclude is not None:
         others = others.exclude(id=exclude)
     if email and await others.filter(email=email).exists():
-        raise DomainError("DUPLICATE", "A contact with this e-mail already exists.", [*field_prefix, "email"])
+        raise DomainError(
+            "DUPLICATE", _("A contact with this e-mail already exists."), [*field_prefix, "email"]
+        )
     if phone and await others.filter(phone=phone).exists():
-        raise DomainError("DUPLICATE", "A contact with this phone already exists.", [*field_prefix, "phone"])
+        raise DomainError(
+            "DUPLICATE", _("A contact with this phone already exists."), [*field_prefix, "phone"]
+        )
 
 
 async def matching_contacts(workspace_id: int, email: str | None, phone: str | None) -> list[Contact]:
@@ -184,7 +191,7 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
         else default_owner(ctx)
     )
     contact.lifecycle_stage = _lifecycle(data.get("lifecycle_stage") or "LEAD", ["input", "lifecycleStage"])
-    contact.source = optional_text(data.get("source"), ["input", "source"], max_length=64, what="Source")
+    contact.source = optional_text(data.get("source"), ["input", "source"], max_length=64, what=_("Source"))
     limits = ctx.settings.limits
     contact.custom_fields = await custom_fields_input(
         actor.workspace_id,
@@ -207,7 +214,7 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
                 actor,
                 actor.workspace_id,
                 "contact.created",
-                f"{await actor_name(ctx)} created contact {contact.name}",
+                N_("{actor} created contact {contact}", actor=await actor_name(ctx), contact=contact.name),
                 data={"contact": snapshot(contact, tags)},
                 contact_id=contact.id,
             )
@@ -227,7 +234,7 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
     scope = await scope_of(ctx)
     contact = await find_contact(ctx, contact_id, ["id"], live=False)
     if contact.deleted_at is not None:
-        raise DomainError("RULE_VIOLATION", "This contact is in the trash; restore it first.", ["id"])
+        raise DomainError("RULE_VIOLATION", _("This contact is in the trash; restore it first."), ["id"])
     old_tags = await contact_tags(contact.id)
     before = snapshot(contact, old_tags)
     tags = old_tags
@@ -246,12 +253,12 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
         if stage == "DISQUALIFIED" and contact.lifecycle_stage != "DISQUALIFIED":
             raise DomainError(
                 "RULE_VIOLATION",
-                "Disqualifying a lead needs a reason: use disqualifyLead(contactId, reason).",
+                _("Disqualifying a lead needs a reason: use disqualifyLead(contactId, reason)."),
                 ["input", "lifecycleStage"],
             )
         contact.lifecycle_stage = stage
     if "source" in data:
-        contact.source = optional_text(data["source"], ["input", "source"], max_length=64, what="Source")
+        contact.source = optional_text(data["source"], ["input", "source"], max_length=64, what=_("Source"))
     if "tags" in data:
         tags = normalize_tags(data["tags"] or [], ["input", "tags"], ctx.settings.limits)
     if "custom_fields" in data:
@@ -283,7 +290,11 @@ async def update_contact(ctx: Context, contact_id: str, data: Mapping[str, Any])
                 actor,
                 actor.workspace_id,
                 "contact.updated",
-                f"{await actor_name(ctx)} changed {', '.join(LABELS[k] for k in changes)}",
+                N_(
+                    "{actor} changed {items}",
+                    actor=await actor_name(ctx),
+                    items=Listing(LABELS[k] for k in changes),
+                ),
                 data={"changes": changes},
                 contact_id=contact.id,
             )
@@ -309,7 +320,7 @@ async def delete_contact(ctx: Context, contact_id: str) -> Contact:
             actor,
             actor.workspace_id,
             "contact.deleted",
-            f"{await actor_name(ctx)} moved {contact.name} to the trash",
+            N_("{actor} moved {contact} to the trash", actor=await actor_name(ctx), contact=contact.name),
             contact_id=contact.id,
         )
         # A trashed lead no longer holds its owner's queue capacity.
@@ -326,14 +337,17 @@ async def restore_contact(ctx: Context, contact_id: str) -> Contact:
         return contact
     if contact.merged_into_id is not None:
         raise DomainError(
-            "RULE_VIOLATION", "This contact was merged into another one and cannot be restored.", ["id"]
+            "RULE_VIOLATION", _("This contact was merged into another one and cannot be restored."), ["id"]
         )
     try:
         await ensure_unique(actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=[])
     except DomainError as duplicate:
         raise DomainError(
             "DUPLICATE",
-            f"{duplicate.problems[0].message[:-1]}; merge them instead of restoring.",
+            _(
+                "{duplicate_problems}; merge them instead of restoring.",
+                duplicate_problems=duplicate.problems[0].message[:-1],
+            ),
             ["id"],
         ) from duplicate
     try:
@@ -344,11 +358,15 @@ async def restore_contact(ctx: Context, contact_id: str) -> Contact:
                 actor,
                 actor.workspace_id,
                 "contact.restored",
-                f"{await actor_name(ctx)} restored {contact.name} from the trash",
+                N_(
+                    "{actor} restored {contact} from the trash",
+                    actor=await actor_name(ctx),
+                    contact=contact.name,
+                ),
                 contact_id=contact.id,
             )
     except IntegrityError as error:
         raise DomainError(
-            "DUPLICATE", "A live contact now has this e-mail or phone; merge them instead.", ["id"]
+            "DUPLICATE", _("A live contact now has this e-mail or phone; merge them instead."), ["id"]
         ) from error
     return contact

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from revgraph.resolvers.errors import AuthError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class Actor:
     session_id: int | None = None
     # An API key's scope (resolvers/key_scopes.py); sessions act in full.
     scope: str = "FULL"
+    # The language the caller reads (their own setting, else the
+    # workspace's default) and the workspace's default (resolvers/i18n.py).
+    locale: str | None = None
+    workspace_locale: str | None = None
 
     @classmethod
     def system(cls, workspace_id: int, label: str) -> Actor:
@@ -64,20 +69,22 @@ class Context:
 
     def require_actor(self) -> Actor:
         if self.actor is None:
-            raise AuthError("UNAUTHENTICATED", "Authentication required: send Authorization: Bearer <token>.")
+            raise AuthError(
+                "UNAUTHENTICATED", _("Authentication required: send Authorization: Bearer <token>.")
+            )
         return self.actor
 
     def require_manager(self) -> Actor:
         """A MANAGER or an ADMIN (who run queues; visibility narrows the rest)."""
         actor = self.require_actor()
         if actor.role not in ("ADMIN", "MANAGER"):
-            raise AuthError("FORBIDDEN", "Only managers and administrators may do this.")
+            raise AuthError("FORBIDDEN", _("Only managers and administrators may do this."))
         return actor
 
     def require_admin(self) -> Actor:
         actor = self.require_actor()
         if not actor.is_admin:
-            raise AuthError("FORBIDDEN", "Only workspace administrators may do this.")
+            raise AuthError("FORBIDDEN", _("Only workspace administrators may do this."))
         return actor
 
     def for_actor(self, actor: Actor) -> Context:

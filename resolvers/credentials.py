@@ -15,7 +15,7 @@ from typing import Any
 
 from tortoise import connections
 
-from revgraph.models.identity import ApiKey, Session, User
+from revgraph.models.identity import ApiKey, Session, User, Workspace
 from revgraph.resolvers.context import ROLE_RANK, Actor
 from revgraph.resolvers.identity import API_KEY_PREFIX, secret_digest
 from revgraph.resolvers.log_position import position_column
@@ -26,14 +26,17 @@ from revgraph.resolvers.settings import Settings
 PRESENCE_TOUCH_SECONDS = 60
 
 _USER = User._meta.db_table
+# The language the caller reads (their own, else the workspace's) and the
+# workspace's, which events are stored in (resolvers/i18n.py).
+_LOCALES = f'u."locale", (SELECT w."default_locale" FROM "{Workspace._meta.db_table}" w WHERE w."id" = u."workspace_id")'
 SESSION_SQL = (
-    f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", '
+    f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", {_LOCALES}, '
     f'{position_column("u.workspace_id")} FROM "{Session._meta.db_table}" s '
     f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
 )
 API_KEY_SQL = (
     f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
-    f'k."last_used_at", u."role", u."active", {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
+    f'k."last_used_at", u."role", u."active", {_LOCALES}, {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
     f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
 )
 
@@ -75,6 +78,8 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
             last_used_at,
             user_role,
             active,
+            locale,
+            workspace_locale,
             position,
         ) = row
         if (expires_at is not None and _moment(expires_at) <= now) or not active:
@@ -82,16 +87,44 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         if _stale(last_used_at, now):
             await ApiKey.filter(id=key_id).update(last_used_at=now)
         role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
-        return Credential(Actor(workspace_id, user_id, role, api_key_id=key_id, scope=scope), position)
+        actor = Actor(
+            workspace_id,
+            user_id,
+            role,
+            api_key_id=key_id,
+            scope=scope,
+            locale=locale or workspace_locale,
+            workspace_locale=workspace_locale,
+        )
+        return Credential(actor, position)
     row = await _one(SESSION_SQL, digest)
     if row is None:
         return None
-    session_id, expires_at, user_id, workspace_id, role, active, last_seen_at, position = row
+    (
+        session_id,
+        expires_at,
+        user_id,
+        workspace_id,
+        role,
+        active,
+        last_seen_at,
+        locale,
+        workspace_locale,
+        position,
+    ) = row
     if _moment(expires_at) <= now or not active:
         return None
     if _stale(last_seen_at, now):
         await User.filter(id=user_id).update(last_seen_at=now)
-    return Credential(Actor(workspace_id, user_id, role, session_id=session_id), position)
+    actor = Actor(
+        workspace_id,
+        user_id,
+        role,
+        session_id=session_id,
+        locale=locale or workspace_locale,
+        workspace_locale=workspace_locale,
+    )
+    return Credential(actor, position)
 
 
 async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:

@@ -24,6 +24,7 @@ from revgraph.resolvers.deals import (
 )
 from revgraph.resolvers.distribution.assign import record_first_contact, release_leads
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.partners.handoff import hand_off
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
@@ -91,9 +92,9 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
             await record_first_contact(actor, contact_id=deal.contact_id, deal_id=deal.id, at=now)
         from_stage = await Stage.get(id=from_stage_id)
         summary = (
-            f"Deal {deal.title} moved from {from_stage.name} to {target.name}"
+            N_("Deal {deal} moved from {old} to {new}", deal=deal.title, old=from_stage.name, new=target.name)
             if changes_stage
-            else f"Deal {deal.title} reordered in {target.name}"
+            else N_("Deal {deal} reordered in {stage}", deal=deal.title, stage=target.name)
         )
         await record_event(
             actor,
@@ -137,7 +138,12 @@ async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
             actor,
             deal.workspace_id,
             "deal.stage_changed",
-            f"Deal {deal.title} moved from {source.name} to {target.name} (stage archived)",
+            N_(
+                "Deal {deal} moved from {source} to {target} (stage archived)",
+                deal=deal.title,
+                source=source.name,
+                target=target.name,
+            ),
             data=_board_data(
                 deal,
                 fromStageId=source.id,

@@ -11,6 +11,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.deals import _board_data, _locked_deal, _pipeline_id_of
 from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.pipelines import next_board_sequence
 from revgraph.resolvers.visibility import scope_of
 
@@ -30,7 +31,7 @@ async def delete_deal(ctx: Context, raw_id: str) -> int:
             actor,
             actor.workspace_id,
             "deal.deleted",
-            f"Deal {deal.title} moved to the trash",
+            N_("Deal {deal} moved to the trash", deal=deal.title),
             data=_board_data(deal, fromStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
             deal_id=deal.id,
             contact_id=deal.contact_id,
@@ -57,7 +58,7 @@ async def restore_deal(ctx: Context, raw_id: str) -> Deal:
             actor,
             actor.workspace_id,
             "deal.restored",
-            f"Deal {deal.title} restored from the trash",
+            N_("Deal {deal} restored from the trash", deal=deal.title),
             data=_board_data(deal, toStageId=deal.stage_id, owners=[deal.owner_id, deal.owner_id]),
             deal_id=deal.id,
             contact_id=deal.contact_id,

@@ -19,6 +19,7 @@ from revgraph.resolvers.custom_fields.values import custom_fields_input
 from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.partners.handoff import hand_off
@@ -48,18 +49,18 @@ def _value(raw: Any, field: list[str]) -> Decimal | None:
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError("INVALID", 'Value must be a decimal number like "1250000.00".', field) from exc
+        raise DomainError("INVALID", _('Value must be a decimal number like "1250000.00".'), field) from exc
     if not value.is_finite() or value < 0 or value > MAX_VALUE:
-        raise DomainError("INVALID", "Value must be between 0 and 9999999999999999.99.", field)
+        raise DomainError("INVALID", _("Value must be between 0 and 9999999999999999.99."), field)
     if value != value.quantize(Decimal("0.01")):
-        raise DomainError("INVALID", "Value may have at most 2 decimal places.", field)
+        raise DomainError("INVALID", _("Value may have at most 2 decimal places."), field)
     return value.quantize(Decimal("0.01"))
 
 
 def _currency(raw: str | None, field: list[str]) -> str:
     code = (raw or "").strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise DomainError("INVALID", "Currency is an ISO 4217 code like BRL.", field)
+        raise DomainError("INVALID", _("Currency is an ISO 4217 code like BRL."), field)
     return code
 
 
@@ -68,7 +69,7 @@ async def _apply_fields(
 ) -> None:
     """Validate a DealInput/DealUpdateInput dict and set it on `deal` (unsaved)."""
     if "title" in values:
-        deal.title = required_text(values["title"], [*prefix, "title"], max_length=300, what="Title")
+        deal.title = required_text(values["title"], [*prefix, "title"], max_length=300, what=_("Title"))
         deal.title_search = deal.title.lower()
     if "value" in values:
         deal.value = _value(values["value"], [*prefix, "value"])
@@ -106,7 +107,7 @@ async def _apply_fields(
 async def _first_stage(pipeline: Pipeline, field: list[str]) -> Stage:
     stage = await Stage.filter(pipeline_id=pipeline.id, archived_at=None).order_by("position", "id").first()
     if stage is None:
-        raise NotFound("Stage", field)
+        raise NotFound(_("Stage"), field)
     return stage
 
 
@@ -193,7 +194,7 @@ async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label:
         actor,
         deal.workspace_id,
         "deal.created",
-        f"Deal {deal.title} opened in {stage.name}",
+        N_("Deal {deal} opened in {stage}", deal=deal.title, stage=stage.name),
         data=_board_data(deal, toStageId=stage.id, owners=[None, deal.owner_id]),
         deal_id=deal.id,
         contact_id=deal.contact_id,
@@ -306,7 +307,7 @@ async def _update(
             actor,
             actor.workspace_id,
             "deal.updated",
-            f"Deal {deal.title}: changed {', '.join(_labels(changes))}",
+            N_("Deal {deal}: changed {items}", deal=deal.title, items=Listing(_labels(changes))),
             data=_board_data(deal, changes=changes, owners=[before["owner_id"], deal.owner_id]),
             deal_id=deal.id,
             contact_id=deal.contact_id,
@@ -324,14 +325,14 @@ class _Unchanged(Exception):
         self.deal = deal
 
 
-def _labels(changes: dict[str, Any]) -> list[str]:
+def _labels(changes: dict[str, Any]) -> list[Any]:
     names = {
-        "contact_id": "contact",
-        "company_id": "company",
-        "owner_id": "owner",
-        "development_id": "development",
-        "expected_close_date": "expected close date",
-        "custom_fields": "custom fields",
+        "contact_id": N_("contact"),
+        "company_id": N_("company"),
+        "owner_id": N_("owner"),
+        "development_id": N_("development"),
+        "expected_close_date": N_("expected close date"),
+        "custom_fields": N_("custom fields"),
     }
     return [names.get(c, c) for c in changes]
 
@@ -340,7 +341,11 @@ def _check_version(deal: Deal, expected: int | None) -> None:
     if expected is not None and expected != deal.version:
         raise DomainError(
             "VERSION_CONFLICT",
-            f"The deal changed meanwhile (version {deal.version}, you expected {expected}): reload it and try again.",
+            _(
+                "The deal changed meanwhile (version {deal_version}, you expected {expected}): reload it and try again.",
+                deal_version=deal.version,
+                expected=expected,
+            ),
             ["input", "expectedVersion"],
         )
 
@@ -369,7 +374,7 @@ async def set_deal_owner(
         actor,
         deal.workspace_id,
         "deal.updated",
-        f"Deal {deal.title} handed to {owner.name}",
+        N_("Deal {deal} handed to {owner}", deal=deal.title, owner=owner.name),
         data=_board_data(
             deal, changes={"owner_id": {"from": before, "to": owner_id}}, owners=[before, owner_id]
         ),
@@ -402,7 +407,7 @@ async def set_deal_development(
         actor,
         deal.workspace_id,
         "deal.updated",
-        f"Deal {deal.title}: changed development",
+        N_("Deal {deal}: changed development", deal=deal.title),
         data=_board_data(
             deal,
             changes={"development_id": {"from": None, "to": development_id}},

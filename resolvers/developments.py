@@ -25,6 +25,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -77,18 +78,18 @@ TEXTS = {
     "city": ("city", "City", 100),
 }
 LABELS = {
-    "name": "name",
-    "developerId": "developer",
-    "status": "status",
-    "address": "address",
-    "neighborhood": "neighborhood",
-    "zone": "zone",
-    "city": "city",
-    "state": "state",
-    "postalCode": "postal code",
-    "priceMin": "minimum price",
-    "priceMax": "maximum price",
-    "typologies": "typologies",
+    "name": N_("name"),
+    "developerId": N_("developer"),
+    "status": N_("status"),
+    "address": N_("address"),
+    "neighborhood": N_("neighborhood"),
+    "zone": N_("zone"),
+    "city": N_("city"),
+    "state": N_("state"),
+    "postalCode": N_("postal code"),
+    "priceMin": N_("minimum price"),
+    "priceMax": N_("maximum price"),
+    "typologies": N_("typologies"),
 }
 
 
@@ -176,7 +177,7 @@ async def live_development(workspace_id: int, ref: str | int, field: list[str]) 
     pk = pk_of(ref, "Development") if isinstance(ref, str) else ref
     found = await Development.filter(id=pk or 0, workspace_id=workspace_id, archived_at=None).first()
     if found is None:
-        raise NotFound("Development", field)
+        raise NotFound(_("Development"), field)
     return found
 
 
@@ -189,17 +190,21 @@ def _price(raw: Any, field: list[str]) -> Decimal | None:
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError("INVALID", 'A price is a decimal number like "450000.00".', field) from exc
+        raise DomainError("INVALID", _('A price is a decimal number like "450000.00".'), field) from exc
     if not value.is_finite() or value < 0 or value > MAX_PRICE:
-        raise DomainError("INVALID", f"A price is between 0 and {MAX_PRICE}.", field)
+        raise DomainError("INVALID", _("A price is between 0 and {MAX_PRICE}.", MAX_PRICE=MAX_PRICE), field)
     if value != value.quantize(Decimal("0.01")):
-        raise DomainError("INVALID", "A price has at most 2 decimal places.", field)
+        raise DomainError("INVALID", _("A price has at most 2 decimal places."), field)
     return value.quantize(Decimal("0.01"))
 
 
 def _status(value: Any, field: list[str]) -> str:
     if value not in STATUSES:
-        raise DomainError("INVALID", f"Unknown status {value!r}: use {', '.join(STATUSES)}.", field)
+        raise DomainError(
+            "INVALID",
+            _("Unknown status {value!r}: use {items}.", value=value, items=", ".join(STATUSES)),
+            field,
+        )
     return str(value)
 
 
@@ -208,7 +213,7 @@ def _state(value: str | None, field: list[str]) -> str | None:
     if not text:
         return None
     if text not in STATES:
-        raise DomainError("INVALID", f"State is a UF like SP or RJ, not {value!r}.", field)
+        raise DomainError("INVALID", _("State is a UF like SP or RJ, not {value!r}.", value=value), field)
     return text
 
 
@@ -218,7 +223,7 @@ def _postal_code(value: str | None, field: list[str]) -> str | None:
         return None
     match = POSTAL_CODE.match(text.replace(".", ""))
     if match is None:
-        raise DomainError("INVALID", 'A CEP has 8 digits, e.g. "01310-100".', field)
+        raise DomainError("INVALID", _('A CEP has 8 digits, e.g. "01310-100".'), field)
     return f"{match[1]}-{match[2]}"
 
 
@@ -247,7 +252,7 @@ async def _apply(
     returns the new typologies when they were sent."""
     field = ["input"]
     if creating or "name" in data:
-        name = required_text(data.get("name"), [*field, "name"], what="Development name")
+        name = required_text(data.get("name"), [*field, "name"], what=_("Development name"))
         development.name, development.name_search = name, name.lower()
     if creating or "status" in data:
         development.status = _status(data.get("status"), [*field, "status"])
@@ -275,7 +280,11 @@ async def _apply(
         sent = "priceMin" if "price_min" in data else "priceMax"
         raise DomainError(
             "INVALID",
-            f"The price range is reversed: priceMin ({low}) is above priceMax ({high}).",
+            _(
+                "The price range is reversed: priceMin ({low}) is above priceMax ({high}).",
+                low=low,
+                high=high,
+            ),
             [*field, sent],
         )
     if "typologies" in data:
@@ -290,7 +299,11 @@ async def _ensure_unique_name(development: Development, field: list[str]) -> Non
     if development.id is not None:
         others = others.exclude(id=development.id)
     if await others.exists():
-        raise DomainError("DUPLICATE", f"A development named {development.name!r} already exists.", field)
+        raise DomainError(
+            "DUPLICATE",
+            _("A development named {development!r} already exists.", development=development.name),
+            field,
+        )
 
 
 async def _replace_typologies(development: Development, old: list[str], new: list[str]) -> None:
@@ -333,13 +346,19 @@ async def create_development(ctx: Context, data: Mapping[str, Any]) -> Developme
                 actor,
                 actor.workspace_id,
                 "development.created",
-                f"{await actor_name(ctx)} registered the development {development.name}",
+                N_(
+                    "{actor} registered the development {development}",
+                    actor=await actor_name(ctx),
+                    development=development.name,
+                ),
                 data={"development": _snapshot(development, names)},
                 development_id=development.id,
             )
     except IntegrityError as error:
         raise DomainError(
-            "DUPLICATE", f"A development named {development.name!r} already exists.", ["input", "name"]
+            "DUPLICATE",
+            _("A development named {development!r} already exists.", development=development.name),
+            ["input", "name"],
         ) from error
     return development
 
@@ -351,7 +370,7 @@ async def update_development(ctx: Context, development_id: str, data: Mapping[st
     actor = ctx.require_admin()
     development = await named_record(ctx, Development, development_id, ["id"], live=False)
     if development.archived_at is not None:
-        raise DomainError("RULE_VIOLATION", "This development is archived; unarchive it first.", ["id"])
+        raise DomainError("RULE_VIOLATION", _("This development is archived; unarchive it first."), ["id"])
     old_names = await typology_names(development.id)
     before = _snapshot(development, old_names)
     names = await _apply(ctx, development, data, creating=False)
@@ -370,13 +389,20 @@ async def update_development(ctx: Context, development_id: str, data: Mapping[st
                 actor,
                 actor.workspace_id,
                 "development.updated",
-                f"{await actor_name(ctx)} changed {', '.join(LABELS[k] for k in changes)} of {development.name}",
+                N_(
+                    "{actor} changed {items} of {development}",
+                    actor=await actor_name(ctx),
+                    items=Listing(LABELS[k] for k in changes),
+                    development=development.name,
+                ),
                 data={"changes": changes},
                 development_id=development.id,
             )
     except IntegrityError as error:
         raise DomainError(
-            "DUPLICATE", f"A development named {development.name!r} already exists.", ["input", "name"]
+            "DUPLICATE",
+            _("A development named {development!r} already exists.", development=development.name),
+            ["input", "name"],
         ) from error
     return development
 
@@ -401,11 +427,18 @@ async def set_development_archived(ctx: Context, development_id: str, *, archive
                 actor,
                 actor.workspace_id,
                 f"development.{verb}",
-                f"{await actor_name(ctx)} {verb} the development {development.name}",
+                N_(
+                    "{actor} {verb} the development {development}",
+                    actor=await actor_name(ctx),
+                    verb=N_("archived") if archived else N_("unarchived"),
+                    development=development.name,
+                ),
                 development_id=development.id,
             )
     except IntegrityError as error:
         raise DomainError(
-            "DUPLICATE", f"A development named {development.name!r} already exists.", ["id"]
+            "DUPLICATE",
+            _("A development named {development!r} already exists.", development=development.name),
+            ["id"],
         ) from error
     return development

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from revgraph.resolvers.i18n import Message, _
+
 
 @dataclass
 class Problem:
@@ -20,7 +22,9 @@ class Problem:
 class DomainError(Exception):
     """A business rule refused the operation; nothing was changed."""
 
-    def __init__(self, code: str, message: str, field: Sequence[str] | None = None):
+    def __init__(self, code: str, message: str | Message, field: Sequence[str] | None = None):
+        # A lazy message (a module constant) is rendered in the caller's language.
+        message = str(message)
         super().__init__(message)
         self.problems = [Problem(code, message, list(field) if field else None)]
 
@@ -33,21 +37,21 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     def __init__(self, what: str, field: Sequence[str] | None = None):
-        super().__init__("NOT_FOUND", f"{what} not found.", field)
+        super().__init__("NOT_FOUND", _("{what} not found.", what=what), field)
 
 
 class AuthError(Exception):
     """UNAUTHENTICATED (no/invalid/expired credentials) or FORBIDDEN (the role
     may not run this operation at all): top-level errors, not userErrors."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
+    def __init__(self, code: str, message: str | Message):
+        super().__init__(str(message))
         self.code = code
 
 
 class LimitExceeded(Exception):
     """A demand-control limit (page size, cost, rate): a top-level error."""
 
-    def __init__(self, message: str, code: str = "LIMIT_EXCEEDED"):
-        super().__init__(message)
+    def __init__(self, message: str | Message, code: str = "LIMIT_EXCEEDED"):
+        super().__init__(str(message))
         self.code = code

@@ -15,6 +15,7 @@ from typing import Any
 
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import check_text
 
@@ -47,7 +48,7 @@ def check_filter(
     while pending:
         node, path, depth = pending.pop()
         if not isinstance(node, Mapping):
-            raise DomainError("INVALID", "Each filter is an object of conditions.", path)
+            raise DomainError("INVALID", _("Each filter is an object of conditions."), path)
         for raw_key, value in node.items():
             key, here = f.snake(raw_key), [*path, camel(raw_key)]
             if value is None:
@@ -55,16 +56,27 @@ def check_filter(
             if key in f.COMBINATORS:
                 children = [value] if key == "not" else value
                 if not isinstance(children, list):
-                    raise DomainError("INVALID", f"`{camel(raw_key)}` takes a list of filters.", here)
+                    raise DomainError(
+                        "INVALID", _("`{camel}` takes a list of filters.", camel=camel(raw_key)), here
+                    )
                 if len(children) > limits.max_filter_values:
                     raise DomainError(
                         "INVALID",
-                        f"`{camel(raw_key)}` takes at most {limits.max_filter_values} filters.",
+                        _(
+                            "`{camel}` takes at most {limits_max_filter_values} filters.",
+                            camel=camel(raw_key),
+                            limits_max_filter_values=limits.max_filter_values,
+                        ),
                         here,
                     )
                 if depth + 1 > limits.max_filter_depth:
                     raise DomainError(
-                        "INVALID", f"and/or/not may nest at most {limits.max_filter_depth} deep.", here
+                        "INVALID",
+                        _(
+                            "and/or/not may nest at most {limits_max_filter_depth} deep.",
+                            limits_max_filter_depth=limits.max_filter_depth,
+                        ),
+                        here,
                     )
                 paths = [here] if key == "not" else [[*here, str(i)] for i in range(len(children))]
                 pending.extend((child, p, depth + 1) for child, p in zip(children, paths, strict=True))
@@ -73,13 +85,20 @@ def check_filter(
                 if spec is None:
                     known = ", ".join(camel(name) for name in fields)
                     raise DomainError(
-                        "INVALID", f"Unknown filter field {camel(raw_key)!r}: use {known}.", here
+                        "INVALID",
+                        _("Unknown filter field {camel!r}: use {known}.", camel=camel(raw_key), known=known),
+                        here,
                     )
                 conditions += 1
                 _check_condition(spec, value, limits, here)
             if conditions > limits.max_filter_conditions:
                 raise DomainError(
-                    "INVALID", f"A filter has at most {limits.max_filter_conditions} field conditions.", field
+                    "INVALID",
+                    _(
+                        "A filter has at most {limits_max_filter_conditions} field conditions.",
+                        limits_max_filter_conditions=limits.max_filter_conditions,
+                    ),
+                    field,
                 )
 
 
@@ -89,19 +108,23 @@ def _check_condition(spec: f.FieldSpec, value: Any, limits: Limits, path: list[s
         return
     if spec.kind == f.TRASHED:
         if not isinstance(value, bool):
-            raise DomainError("INVALID", "Send true or false.", path)
+            raise DomainError("INVALID", _("Send true or false."), path)
         return
     if spec.kind == f.ONE_OF or spec.custom is not None:
         check_values(value, limits, path)
         return
     if not isinstance(value, Mapping):
-        raise DomainError("INVALID", "Send an object of operators, e.g. {eq: ...}.", path)
+        raise DomainError("INVALID", _("Send an object of operators, e.g. {eq: ...}."), path)
     allowed = OPERATORS.get(spec.kind, ())
     for raw_op, operand in value.items():
         op, here = f.snake(raw_op), [*path, camel(raw_op)]
         if op not in allowed:
             known = ", ".join(camel(name) for name in allowed)
-            raise DomainError("INVALID", f"Unknown operator {camel(raw_op)!r}: use {known}.", here)
+            raise DomainError(
+                "INVALID",
+                _("Unknown operator {camel!r}: use {known}.", camel=camel(raw_op), known=known),
+                here,
+            )
         if operand is None:
             continue
         if op == "in":
@@ -113,9 +136,16 @@ def _check_condition(spec: f.FieldSpec, value: Any, limits: Limits, path: list[s
 def check_values(values: Any, limits: Limits, path: list[str]) -> None:
     """A filter's list of values: a list, bounded, each text value checked."""
     if not isinstance(values, list):
-        raise DomainError("INVALID", "Send a list of values.", path)
+        raise DomainError("INVALID", _("Send a list of values."), path)
     if len(values) > limits.max_filter_values:
-        raise DomainError("INVALID", f"A filter list holds at most {limits.max_filter_values} values.", path)
+        raise DomainError(
+            "INVALID",
+            _(
+                "A filter list holds at most {limits_max_filter_values} values.",
+                limits_max_filter_values=limits.max_filter_values,
+            ),
+            path,
+        )
     for index, item in enumerate(values):
         if isinstance(item, str):
             check_value(item, limits, [*path, str(index)])
@@ -125,6 +155,11 @@ def check_value(text: str, limits: Limits, path: list[str]) -> None:
     """A filter's text value: no longer than a search, no control characters."""
     if len(text) > limits.max_search_chars:
         raise DomainError(
-            "INVALID", f"A filter value must be at most {limits.max_search_chars} characters.", path
+            "INVALID",
+            _(
+                "A filter value must be at most {limits_max_search_chars} characters.",
+                limits_max_search_chars=limits.max_search_chars,
+            ),
+            path,
         )
-    check_text(text, path, what="A filter value")
+    check_text(text, path, what=_("A filter value"))

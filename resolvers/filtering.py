@@ -20,6 +20,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.ids import decode_id, pk_of
 
 # Kinds of filterable fields and the operators each accepts.
@@ -114,7 +115,7 @@ def _field_q(spec: FieldSpec, ops: Any) -> Q:
     if spec.kind == ONE_OF:
         return Q(**{f"{column}__in": list(ops)})
     if not isinstance(ops, Mapping):
-        raise UnknownFilterField(f"operators expected for {column}")
+        raise UnknownFilterField(_("operators expected for {column}", column=column))
     parts: list[Q] = []
     for raw_op, value in ops.items():
         op = snake(raw_op)
@@ -145,7 +146,7 @@ def _operator_q(spec: FieldSpec, op: str, value: Any) -> Q:
         comparisons = {"eq": "", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
         if op in comparisons and not (spec.kind == DATETIME and op == "eq"):
             return Q(**{f"{column}{comparisons[op]}": value})
-    raise UnknownFilterField(f"operator {op!r} is not defined for {column}")
+    raise UnknownFilterField(_("operator {op!r} is not defined for {column}", op=op, column=column))
 
 
 def _all(parts: list[Q]) -> Q:
@@ -185,7 +186,7 @@ def filter_q(filter: Mapping[str, Any] | None, fields: FieldMap) -> Q:
         else:
             spec = fields.get(key)
             if spec is None:
-                raise UnknownFilterField(f"unknown filter field {raw_key!r}")
+                raise UnknownFilterField(_("unknown filter field {raw_key!r}", raw_key=raw_key))
             parts.append(_field_q(spec, value))
     return _all(parts)
 
@@ -261,7 +262,9 @@ def _operator_matches(spec: FieldSpec, op: str, expected: Any, actual: Any) -> b
         }
         if op in checks and not (kind == DATETIME and op == "eq"):
             return checks[op]()
-    raise UnknownFilterField(f"operator {op!r} is not defined for {spec.column}")
+    raise UnknownFilterField(
+        _("operator {op!r} is not defined for {spec_column}", op=op, spec_column=spec.column)
+    )
 
 
 def _field_matches(spec: FieldSpec, ops: Any, actual: Any) -> bool:
@@ -274,7 +277,7 @@ def _field_matches(spec: FieldSpec, ops: Any, actual: Any) -> bool:
     if spec.kind == ONE_OF:
         return actual in list(ops)
     if not isinstance(ops, Mapping):
-        raise UnknownFilterField(f"operators expected for {spec.column}")
+        raise UnknownFilterField(_("operators expected for {spec_column}", spec_column=spec.column))
     return all(
         _operator_matches(spec, snake(op), value, actual)
         for op, value in ops.items()
@@ -303,7 +306,7 @@ def matches(filter: Mapping[str, Any] | None, record: Mapping[str, Any], fields:
         else:
             spec = fields.get(key)
             if spec is None:
-                raise UnknownFilterField(f"unknown filter field {raw_key!r}")
+                raise UnknownFilterField(_("unknown filter field {raw_key!r}", raw_key=raw_key))
             if not _field_matches(spec, value, values.get(key)):
                 return False
     return True

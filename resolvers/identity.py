@@ -21,6 +21,7 @@ from revgraph.resolvers.context import ROLES, Actor, Context
 from revgraph.resolvers.distribution.queues import create_manual_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.numbering import create_counters
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -67,20 +68,28 @@ def check_password(password: str, field: list[str] | None = None) -> None:
     """A new password's length rule (8 to 256 characters)."""
     field = field or ["input", "password"]
     if len(password) < MIN_PASSWORD:
-        raise DomainError("INVALID", f"The password must have at least {MIN_PASSWORD} characters.", field)
+        raise DomainError(
+            "INVALID",
+            _("The password must have at least {MIN_PASSWORD} characters.", MIN_PASSWORD=MIN_PASSWORD),
+            field,
+        )
     if len(password) > MAX_PASSWORD:
-        raise DomainError("INVALID", f"The password must have at most {MAX_PASSWORD} characters.", field)
+        raise DomainError(
+            "INVALID",
+            _("The password must have at most {MAX_PASSWORD} characters.", MAX_PASSWORD=MAX_PASSWORD),
+            field,
+        )
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise DomainError("INVALID", f"Unknown role {role!r}.", ["input", "role"])
+        raise DomainError("INVALID", _("Unknown role {role!r}.", role=role), ["input", "role"])
     return role
 
 
 async def _email_free(email: str) -> None:
     if await User.filter(email=email).exists():
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"])
+        raise DomainError("DUPLICATE", _("A user with this e-mail already exists."), ["input", "email"])
 
 
 @dataclass
@@ -107,9 +116,9 @@ async def sign_up(
     client IP; the attempt is reserved before the e-mail is looked up."""
     if not ctx.settings.allow_signup:
         raise DomainError(
-            "FORBIDDEN", "Sign-up is disabled on this server; ask an administrator for an account."
+            "FORBIDDEN", _("Sign-up is disabled on this server; ask an administrator for an account.")
         )
-    workspace_name = required_text(workspace_name, ["input", "workspaceName"], what="Workspace name")
+    workspace_name = required_text(workspace_name, ["input", "workspaceName"], what=_("Workspace name"))
     name = required_text(name, ["input", "name"])
     email = normalize_email(email, ["input", "email"])
     check_password(password)
@@ -140,11 +149,16 @@ async def _create_workspace(
             )
             actor = Actor(workspace.id, user.id, "ADMIN")
             await record_event(
-                actor, workspace.id, "workspace.created", f"{name} created the workspace {workspace_name}"
+                actor,
+                workspace.id,
+                "workspace.created",
+                N_("{name} created the workspace {workspace_name}", name=name, workspace_name=workspace_name),
             )
             token = await _new_session(ctx.settings, user)
     except IntegrityError as exc:  # a concurrent sign-up took the e-mail
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"]) from exc
+        raise DomainError(
+            "DUPLICATE", _("A user with this e-mail already exists."), ["input", "email"]
+        ) from exc
     return Authenticated(token, user)
 
 
@@ -165,7 +179,7 @@ async def log_in(ctx: Context, *, email: str, password: str) -> Authenticated:
         raise
     if user is None or not valid:
         # The reservation stays: it is this failure.
-        raise DomainError("INVALID", "Wrong e-mail or password.", ["input", "password"])
+        raise DomainError("INVALID", _("Wrong e-mail or password."), ["input", "password"])
     await attempt.release()
     token = await _new_session(ctx.settings, user)
     return Authenticated(token, user)
@@ -185,14 +199,16 @@ async def log_out(ctx: Context) -> None:
     working at once, on HTTP and on the open websockets of every process."""
     actor = ctx.require_actor()
     if actor.session_id is None:
-        raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
+        raise DomainError(
+            "INVALID", _("This credential is an API key: an admin revokes it with revokeApiKey.")
+        )
     async with unit_of_work():
         if await Session.filter(id=actor.session_id, revoked_at=None).update(revoked_at=datetime.now(UTC)):
             await record_revocation(
                 actor,
                 actor.workspace_id,
                 "session.revoked",
-                "Logged out",
+                N_("Logged out"),
                 Revocation(session_ids=frozenset({actor.session_id})),
                 data={"userId": actor.user_id},
             )
@@ -231,7 +247,7 @@ async def _team_in_workspace(workspace_id: int, team_id: str | None, field: list
     pk = pk_of(team_id, "Team")
     team = await Team.filter(id=pk, workspace_id=workspace_id).first() if pk else None
     if team is None:
-        raise NotFound("Team", field)
+        raise NotFound(_("Team"), field)
     return team
 
 
@@ -241,7 +257,7 @@ async def user_in_workspace(workspace_id: int, user_id: str | None, field: list[
     pk = pk_of(user_id, "User")
     user = await User.filter(id=pk, workspace_id=workspace_id).first() if pk else None
     if user is None:
-        raise NotFound("User", field)
+        raise NotFound(_("User"), field)
     return user
 
 
@@ -271,11 +287,13 @@ async def create_user(
                 actor,
                 actor.workspace_id,
                 "user.created",
-                f"{name} joined as {role.lower()}",
+                N_("{name} joined as {lower}", name=name, lower=role.lower()),
                 data={"userId": user.id, "role": role, "teamId": team.id if team else None},
             )
     except IntegrityError as exc:
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"]) from exc
+        raise DomainError(
+            "DUPLICATE", _("A user with this e-mail already exists."), ["input", "email"]
+        ) from exc
     return user
 
 
@@ -286,7 +304,9 @@ async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent
     manager = await user_in_workspace(actor.workspace_id, manager_id, ["input", "managerId"])
     parent = await _team_in_workspace(actor.workspace_id, parent_id, ["input", "parentId"])
     if await Team.filter(workspace_id=actor.workspace_id, name=name).exists():
-        raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"])
+        raise DomainError(
+            "DUPLICATE", _("A team named {name!r} already exists.", name=name), ["input", "name"]
+        )
     try:
         async with unit_of_work():
             team = await Team.create(
@@ -296,7 +316,7 @@ async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent
                 actor,
                 actor.workspace_id,
                 "team.created",
-                f"Team {name} created",
+                N_("Team {name} created", name=name),
                 data={
                     "teamId": team.id,
                     "parentId": parent.id if parent else None,
@@ -304,7 +324,9 @@ async def create_team(ctx: Context, *, name: str, manager_id: str | None, parent
                 },
             )
     except IntegrityError as exc:
-        raise DomainError("DUPLICATE", f"A team named {name!r} already exists.", ["input", "name"]) from exc
+        raise DomainError(
+            "DUPLICATE", _("A team named {name!r} already exists.", name=name), ["input", "name"]
+        ) from exc
     return team
 
 
@@ -321,7 +343,7 @@ async def set_availability(ctx: Context, *, online: bool) -> User:
                 actor,
                 actor.workspace_id,
                 "user.availability_changed",
-                f"{user.name} is now {'online' if online else 'offline'}",
+                N_("{user} is now {value}", user=user.name, value=N_("online") if online else N_("offline")),
                 data={"userId": user.id, "online": online},
             )
     return user

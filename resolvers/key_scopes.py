@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 
 FULL = "FULL"
 READ_ONLY = "READ_ONLY"
@@ -60,5 +61,7 @@ def check_scope(raw: str | None, field: list[str]) -> str:
     """A scope asked for at createApiKey (default FULL)."""
     scope = raw or FULL
     if scope not in SCOPES:
-        raise DomainError("INVALID", f"Unknown scope {scope!r}: use {', '.join(SCOPES)}.", field)
+        raise DomainError(
+            "INVALID", _("Unknown scope {scope!r}: use {items}.", scope=scope, items=", ".join(SCOPES)), field
+        )
     return scope

@@ -5,6 +5,7 @@ from __future__ import annotations
 from revgraph.models.identity import User
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.visibility import Scope, named_record
 
 _UNSET = object()
@@ -18,13 +19,13 @@ async def assignable_user(ctx: Context, scope: Scope, user_id: str | None, field
     actor = ctx.require_actor()
     if user_id is None:
         if actor.role == "AGENT":
-            raise DomainError("FORBIDDEN", "Agents cannot leave their own records unassigned.", field)
+            raise DomainError("FORBIDDEN", _("Agents cannot leave their own records unassigned."), field)
         return None
     pk = (await named_record(ctx, User, user_id, field)).id
     if actor.role == "AGENT" and pk != actor.user_id:
-        raise DomainError("FORBIDDEN", "Agents may only assign records to themselves.", field)
+        raise DomainError("FORBIDDEN", _("Agents may only assign records to themselves."), field)
     if not scope.sees_user(pk):
-        raise NotFound("User", field)
+        raise NotFound(_("User"), field)
     return pk
 
 

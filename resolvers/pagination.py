@@ -17,6 +17,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
+from revgraph.resolvers.i18n import _
 
 if TYPE_CHECKING:
     from revgraph.resolvers.context import Context
@@ -128,9 +129,15 @@ TOTAL_COLUMN = "rg_total_rows"
 def check_page_size(first: int | None, last: int | None, *, maximum: int) -> None:
     for name, value in (("first", first), ("last", last)):
         if value is not None and value > maximum:
-            raise LimitExceeded(f"`{name}` may be at most {maximum}; ask for the next page with `after`.")
+            raise LimitExceeded(
+                _(
+                    "`{name}` may be at most {maximum}; ask for the next page with `after`.",
+                    name=name,
+                    maximum=maximum,
+                )
+            )
         if value is not None and value < 0:
-            raise LimitExceeded(f"`{name}` must not be negative.")
+            raise LimitExceeded(_("`{name}` must not be negative.", name=name))
 
 
 async def paginate(

@@ -17,6 +17,7 @@ from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import check_password, hash_password, secret_digest, verify_password
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.visibility import named_record
@@ -26,7 +27,7 @@ RESET_TTL = timedelta(hours=24)
 # Where the web app's reset page lives; the token travels in the fragment,
 # which browsers never send to a server (nor in a Referer).
 RESET_PAGE = "/reset-password"
-INVALID_LINK = "This reset link is invalid, used or expired; ask an administrator for a new one."
+INVALID_LINK = N_("This reset link is invalid, used or expired; ask an administrator for a new one.")
 
 
 async def change_password(ctx: Context, *, current_password: str, new_password: str) -> User:
@@ -36,12 +37,12 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
     actor = ctx.require_actor()
     if actor.session_id is None:
         raise DomainError(
-            "INVALID", "Change a password while logged in as its user, not with an API key.", None
+            "INVALID", _("Change a password while logged in as its user, not with an API key."), None
         )
     check_password(new_password, ["input", "newPassword"])
     if new_password == current_password:
         raise DomainError(
-            "INVALID", "The new password must differ from the current one.", ["input", "newPassword"]
+            "INVALID", _("The new password must differ from the current one."), ["input", "newPassword"]
         )
     user = await User.get(id=actor.user_id)
     field = ["input", "currentPassword"]
@@ -52,7 +53,7 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
         await attempt.release()  # the check did not finish: no failure to count
         raise
     if not valid:
-        raise DomainError("INVALID", "The current password is wrong.", field)  # the reservation stays
+        raise DomainError("INVALID", _("The current password is wrong."), field)  # the reservation stays
     await attempt.release()
     password_hash = await hash_password(ctx.settings, new_password)
     async with unit_of_work():
@@ -63,7 +64,7 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
             actor,
             actor.workspace_id,
             "user.password_changed",
-            f"{user.name} changed their password",
+            N_("{user} changed their password", user=user.name),
             Revocation(session_ids=frozenset(others)),
             data={"userId": user.id, "sessionsRevoked": len(others)},
         )
@@ -85,7 +86,9 @@ async def create_password_reset_link(ctx: Context, *, user_id: str) -> IssuedRes
     actor = ctx.require_admin()
     user = await named_record(ctx, User, user_id, ["userId"])
     if not user.active:
-        raise DomainError("RULE_VIOLATION", f"{user.name} is deactivated: reactivate them first.", ["userId"])
+        raise DomainError(
+            "RULE_VIOLATION", _("{user} is deactivated: reactivate them first.", user=user.name), ["userId"]
+        )
     token = RESET_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires_at = now + RESET_TTL
@@ -103,7 +106,7 @@ async def create_password_reset_link(ctx: Context, *, user_id: str) -> IssuedRes
             actor,
             actor.workspace_id,
             "password_reset.issued",
-            f"Password reset link issued for {user.name}",
+            N_("Password reset link issued for {user}", user=user.name),
             data={
                 "userId": user.id,
                 "passwordResetId": reset.id,
@@ -162,7 +165,7 @@ async def _use_reset(ctx: Context, token: str, new_password: str) -> User:
             Actor(user.workspace_id, user.id, user.role),
             user.workspace_id,
             "password_reset.used",
-            f"{user.name} set a new password through a reset link",
+            N_("{user} set a new password through a reset link", user=user.name),
             Revocation(session_ids=frozenset(revoked)),
             data={"userId": user.id, "passwordResetId": reset.id, "sessionsRevoked": len(revoked)},
         )

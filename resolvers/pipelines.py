@@ -18,6 +18,7 @@ from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_gates import validate_required_fields
@@ -30,7 +31,7 @@ STAGE_KINDS = ("OPEN", "WON", "LOST")
 def _probability(value: int | None, field: list[str]) -> int:
     value = 0 if value is None else value
     if not 0 <= value <= 100:
-        raise DomainError("INVALID", "Probability is a percentage from 0 to 100.", field)
+        raise DomainError("INVALID", _("Probability is a percentage from 0 to 100."), field)
     return value
 
 
@@ -58,10 +59,10 @@ def _stage_values(
 ) -> dict[str, Any]:
     kind = spec.get("kind") or "OPEN"
     if kind not in STAGE_KINDS:
-        raise DomainError("INVALID", f"Unknown stage kind {kind!r}.", [*field, "kind"])
+        raise DomainError("INVALID", _("Unknown stage kind {kind!r}.", kind=kind), [*field, "kind"])
     default_probability = {"WON": 100, "LOST": 0}.get(kind, 0)
     return {
-        "name": required_text(spec.get("name"), [*field, "name"], what="Stage name"),
+        "name": required_text(spec.get("name"), [*field, "name"], what=_("Stage name")),
         "kind": kind,
         "probability": _probability(spec.get("probability", default_probability), [*field, "probability"]),
         "required_fields": validate_required_fields(
@@ -86,9 +87,9 @@ async def next_board_sequence(pipeline_id: int) -> int:
 async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any]]) -> Pipeline:
     """ADMIN creates a pipeline with its ordered stages (at least one)."""
     actor = ctx.require_admin()
-    name = required_text(name, ["input", "name"], what="Pipeline name")
+    name = required_text(name, ["input", "name"], what=_("Pipeline name"))
     if not stages:
-        raise DomainError("INVALID", "A pipeline needs at least one stage.", ["input", "stages"])
+        raise DomainError("INVALID", _("A pipeline needs at least one stage."), ["input", "stages"])
     fields = await deal_filter_fields(actor.workspace_id, *(s.get("entry_condition") for s in stages))
     values = [
         _stage_values(spec, ctx.settings.limits, fields, ["input", "stages", str(i)])
@@ -99,7 +100,7 @@ async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any
         if stage_name in names[:index]:
             raise DomainError(
                 "DUPLICATE",
-                "Stage names must be unique in a pipeline.",
+                _("Stage names must be unique in a pipeline."),
                 ["input", "stages", str(index), "name"],
             )
     async with unit_of_work():
@@ -111,7 +112,7 @@ async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any
             actor,
             actor.workspace_id,
             "pipeline.created",
-            f"Pipeline {name} created with {len(values)} stages",
+            N_("Pipeline {name} created with {count} stages", name=name, count=len(values)),
             data={"pipelineId": pipeline.id},
             pipeline_id=pipeline.id,
         )
@@ -131,14 +132,14 @@ async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> St
     actor = ctx.require_admin()
     changes: dict[str, Any] = {}
     if "name" in patch:
-        changes["name"] = required_text(patch["name"], ["input", "name"], what="Stage name")
+        changes["name"] = required_text(patch["name"], ["input", "name"], what=_("Stage name"))
         clash = (
             await Stage.filter(pipeline_id=stage.pipeline_id, name=changes["name"], archived_at=None)
             .exclude(id=stage.id)
             .exists()
         )
         if clash:
-            raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
+            raise DomainError("DUPLICATE", _("Stage names must be unique in a pipeline."), ["input", "name"])
     if "probability" in patch:
         changes["probability"] = _probability(patch["probability"], ["input", "probability"])
     if "required_fields" in patch:
@@ -161,7 +162,7 @@ async def update_stage(ctx: Context, stage_id: str, patch: dict[str, Any]) -> St
             actor,
             actor.workspace_id,
             "stage.updated",
-            f"Stage {changed.get('name', stage.name)} updated",
+            N_("Stage {get} updated", get=changed.get("name", stage.name)),
             data={"stageId": stage.id, "changes": sorted(changed)},
             pipeline_id=stage.pipeline_id,
         )
@@ -175,7 +176,7 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
     fields = await deal_filter_fields(actor.workspace_id, spec.get("entry_condition"))
     values = _stage_values(spec, ctx.settings.limits, fields, ["input"])
     if await Stage.filter(pipeline_id=pipeline.id, name=values["name"], archived_at=None).exists():
-        raise DomainError("DUPLICATE", "Stage names must be unique in a pipeline.", ["input", "name"])
+        raise DomainError("DUPLICATE", _("Stage names must be unique in a pipeline."), ["input", "name"])
     async with unit_of_work():
         stages = await Stage.filter(pipeline_id=pipeline.id, archived_at=None).order_by("position")
         at = len(stages) if position is None else max(0, min(position, len(stages)))
@@ -188,7 +189,7 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
             actor,
             actor.workspace_id,
             "stage.added",
-            f"Stage {stage.name} added to {pipeline.name}",
+            N_("Stage {stage} added to {pipeline}", stage=stage.name, pipeline=pipeline.name),
             data={"stageId": stage.id},
             pipeline_id=pipeline.id,
         )
@@ -202,7 +203,7 @@ async def reorder_stages(ctx: Context, pipeline_id: str, stage_ids: list[str]) -
     current = {s.id for s in await Stage.filter(pipeline_id=pipeline.id, archived_at=None)}
     wanted = [pk_of(s, "Stage") for s in stage_ids]
     if set(wanted) != current or len(wanted) != len(current):
-        raise DomainError("INVALID", "List every active stage of the pipeline exactly once.", ["stageIds"])
+        raise DomainError("INVALID", _("List every active stage of the pipeline exactly once."), ["stageIds"])
     async with unit_of_work():
         for index, pk in enumerate(wanted):
             await Stage.filter(id=pk).update(position=index)
@@ -210,7 +211,7 @@ async def reorder_stages(ctx: Context, pipeline_id: str, stage_ids: list[str]) -
             actor,
             actor.workspace_id,
             "pipeline.stages_reordered",
-            f"Stages of {pipeline.name} reordered",
+            N_("Stages of {pipeline} reordered", pipeline=pipeline.name),
             data={"stageIds": wanted},
             pipeline_id=pipeline.id,
         )
@@ -232,14 +233,14 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
         if move_deals_to is None:
             raise DomainError(
                 "RULE_VIOLATION",
-                f"{stage.name} has {count} deal(s): name the stage they move to.",
+                _("{stage} has {count} deal(s): name the stage they move to.", stage=stage.name, count=count),
                 ["moveDealsTo"],
             )
         target = await named_record(
             ctx, Stage, move_deals_to, ["moveDealsTo"], pipeline_id=stage.pipeline_id, id__not=stage.id
         )
     if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
-        raise DomainError("RULE_VIOLATION", "A pipeline keeps at least one stage.", ["id"])
+        raise DomainError("RULE_VIOLATION", _("A pipeline keeps at least one stage."), ["id"])
     from revgraph.resolvers.deal_moves import relocate_deals
 
     async with unit_of_work():
@@ -250,7 +251,7 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
             actor,
             actor.workspace_id,
             "stage.archived",
-            f"Stage {stage.name} archived",
+            N_("Stage {stage} archived", stage=stage.name),
             data={"stageId": stage.id, "movedTo": target.id if target else None, "deals": count},
             pipeline_id=stage.pipeline_id,
         )

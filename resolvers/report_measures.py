@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 
 # A report reads at most this long a range: beyond it a dashboard asks
 # for years of rows at once (two years of trend are two queries).
@@ -34,9 +35,13 @@ def check_range(start: datetime, end: datetime, field: Sequence[str] = ("range",
     long, INVALID otherwise."""
     start, end = _aware(start), _aware(end)
     if start >= end:
-        raise DomainError("INVALID", "A report range's `from` must be before its `to`.", [*field, "from"])
+        raise DomainError("INVALID", _("A report range's `from` must be before its `to`."), [*field, "from"])
     if end - start > timedelta(days=MAX_RANGE_DAYS):
-        raise DomainError("INVALID", f"A report range is at most {MAX_RANGE_DAYS} days long.", [*field, "to"])
+        raise DomainError(
+            "INVALID",
+            _("A report range is at most {MAX_RANGE_DAYS} days long.", MAX_RANGE_DAYS=MAX_RANGE_DAYS),
+            [*field, "to"],
+        )
     return ReportWindow(start, end)
 
 

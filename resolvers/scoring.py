@@ -10,6 +10,7 @@ from revgraph.resolvers.contacts import find_contact
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ownership import actor_name
 
 MAX_POINTS = 1000
@@ -20,7 +21,9 @@ MIN_SCORE, MAX_SCORE = -1_000_000, 1_000_000
 def check_points(points: object, field: list[str]) -> int:
     if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_POINTS:
         raise DomainError(
-            "INVALID", f"points is a whole number from -{MAX_POINTS} to {MAX_POINTS}, not 0.", field
+            "INVALID",
+            _("points is a whole number from -{MAX_POINTS} to {MAX_POINTS}, not 0.", MAX_POINTS=MAX_POINTS),
+            field,
         )
     return points
 
@@ -43,7 +46,14 @@ async def adjust_score(ctx: Context, contact_id: str, points: int) -> tuple[int,
             actor,
             actor.workspace_id,
             "contact.score_changed",
-            f"{await actor_name(ctx)} changed the score of {locked.name}: {before} → {after} ({points:+d})",
+            N_(
+                "{actor} changed the score of {locked}: {before} → {after} ({points:+d})",
+                actor=await actor_name(ctx),
+                locked=locked.name,
+                before=before,
+                after=after,
+                points=points,
+            ),
             data={"from": before, "to": after, "by": points},
             contact_id=locked.id,
         )

@@ -18,6 +18,7 @@ from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import required_text, search_text
 from revgraph.resolvers.visibility import named_record
@@ -29,7 +30,7 @@ async def _definition(ctx: Context, values: dict[str, Any], current: Segment | N
     """The columns the input sets, checked like a list's filter and search."""
     read: dict[str, Any] = {}
     if values.get("name") is not None or current is None:
-        read["name"] = required_text(values.get("name"), ["input", "name"], what="Segment name")
+        read["name"] = required_text(values.get("name"), ["input", "name"], what=_("Segment name"))
     if "filter" in values or current is None:
         conditions = values.get("filter") or {}
         check_filter(
@@ -37,7 +38,7 @@ async def _definition(ctx: Context, values: dict[str, Any], current: Segment | N
         )
         if conditions.get("deleted"):
             raise DomainError(
-                "INVALID", "A segment selects live contacts, not the trash.", ["input", "filter"]
+                "INVALID", _("A segment selects live contacts, not the trash."), ["input", "filter"]
             )
         read["conditions"] = stored_filter(conditions)
     if "search" in values or current is None:
@@ -50,7 +51,9 @@ async def _name_free(workspace_id: int, name: str, segment_id: int | None) -> No
     if segment_id is not None:
         taken = taken.exclude(id=segment_id)
     if await taken.exists():
-        raise DomainError("DUPLICATE", f"A segment named {name!r} already exists.", ["input", "name"])
+        raise DomainError(
+            "DUPLICATE", _("A segment named {name!r} already exists.", name=name), ["input", "name"]
+        )
 
 
 async def create_segment(ctx: Context, values: dict[str, Any]) -> Segment:
@@ -64,7 +67,7 @@ async def create_segment(ctx: Context, values: dict[str, Any]) -> Segment:
             actor,
             actor.workspace_id,
             "segment.created",
-            f"Segment {segment.name} saved",
+            N_("Segment {segment} saved", segment=segment.name),
             data={"segmentId": segment.id, "filter": segment.conditions, "search": segment.search},
         )
     return segment
@@ -86,7 +89,11 @@ async def update_segment(ctx: Context, segment_id: str, values: dict[str, Any]) 
             actor,
             actor.workspace_id,
             "segment.updated",
-            f"Segment {read.get('name', segment.name)} changed: {', '.join(sorted(changes))}",
+            N_(
+                "Segment {get} changed: {items}",
+                get=read.get("name", segment.name),
+                items=", ".join(sorted(changes)),
+            ),
             data={"segmentId": segment.id, "changes": changes},
         )
     return await Segment.get(id=segment.id)
@@ -103,7 +110,7 @@ async def archive_segment(ctx: Context, segment_id: str) -> Segment:
             actor,
             actor.workspace_id,
             "segment.archived",
-            f"Segment {segment.name} archived",
+            N_("Segment {segment} archived", segment=segment.name),
             data={"segmentId": segment.id},
         )
     return segment

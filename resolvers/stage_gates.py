@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from revgraph.models.crm import Task
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 
 # Deal fields a stage may require: contract name -> (column, input field).
@@ -28,6 +29,18 @@ REQUIRABLE = {
 }
 CUSTOM_PREFIX = "customFields."
 
+# The deal fields a stage may require, as people read them.
+GATE_FIELDS = {
+    "title": N_("title"),
+    "value": N_("value"),
+    "currency": N_("currency"),
+    "expectedCloseDate": N_("expected close date"),
+    "company": N_("company"),
+    "contact": N_("contact"),
+    "owner": N_("owner"),
+    "development": N_("development"),
+}
+
 
 def validate_required_fields(names: list[str], field: list[str]) -> list[str]:
     """Stage configuration: each name is a requirable Deal field or customFields.<key>."""
@@ -42,7 +55,11 @@ def validate_required_fields(names: list[str], field: list[str]) -> list[str]:
             allowed = ", ".join(sorted(REQUIRABLE))
             raise DomainError(
                 "INVALID",
-                f"Unknown deal field {name!r}: use one of {allowed} or customFields.<key>.",
+                _(
+                    "Unknown deal field {name!r}: use one of {allowed} or customFields.<key>.",
+                    name=name,
+                    allowed=allowed,
+                ),
                 [*field, str(index)],
             )
     return list(dict.fromkeys(cleaned))
@@ -61,7 +78,7 @@ def missing_fields(deal: Deal, stage: Stage, field_prefix: list[str]) -> list[Pr
                 problems.append(
                     Problem(
                         "REQUIRED_FIELD_MISSING",
-                        f"The stage {stage.name} requires the custom field {key!r}.",
+                        _("The stage {stage} requires the custom field {key!r}.", stage=stage.name, key=key),
                         [*field_prefix, "customFields", key],
                     )
                 )
@@ -71,7 +88,11 @@ def missing_fields(deal: Deal, stage: Stage, field_prefix: list[str]) -> list[Pr
             problems.append(
                 Problem(
                     "REQUIRED_FIELD_MISSING",
-                    f"The stage {stage.name} requires {name}.",
+                    _(
+                        "The stage {stage} requires {name}.",
+                        stage=stage.name,
+                        name=GATE_FIELDS.get(name, name),
+                    ),
                     [*field_prefix, input_name],
                 )
             )
@@ -120,7 +141,7 @@ async def check_stage_entry(
         problems.append(
             Problem(
                 "REQUIRED_FIELD_MISSING",
-                f"Say why the deal was lost to move it to {stage.name}.",
+                _("Say why the deal was lost to move it to {stage}.", stage=stage.name),
                 ["input", "lostReason"],
             )
         )
@@ -129,14 +150,19 @@ async def check_stage_entry(
     ):
         problems.append(
             Problem(
-                "RULE_VIOLATION", f"The deal does not meet the entry condition of {stage.name}.", stage_field
+                "RULE_VIOLATION",
+                _("The deal does not meet the entry condition of {stage}.", stage=stage.name),
+                stage_field,
             )
         )
     if stage.requires_scheduled_task and not await has_scheduled_task(deal, now):
         problems.append(
             Problem(
                 "RULE_VIOLATION",
-                f"{stage.name} requires a scheduled task: create an open task with a future due date on the deal or its contact.",
+                _(
+                    "{stage} requires a scheduled task: create an open task with a future due date on the deal or its contact.",
+                    stage=stage.name,
+                ),
                 stage_field,
             )
         )

@@ -21,6 +21,7 @@ from revgraph.resolvers.context import ROLE_RANK, ROLES, Context
 from revgraph.resolvers.distribution.departure import DESTINATIONS, ReturnedLeads, leave_queues, return_leads
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Listing, Message, _
 from revgraph.resolvers.identity import check_role
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
@@ -37,7 +38,7 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
     actor = ctx.require_actor()
     user = await named_record(ctx, User, user_id, ["id"])
     if not actor.is_admin and user.id != actor.user_id:
-        raise DomainError("FORBIDDEN", "Only workspace administrators may change other users.", ["id"])
+        raise DomainError("FORBIDDEN", _("Only workspace administrators may change other users."), ["id"])
     changes: dict[str, dict[str, Any]] = {}
     if "name" in data:
         name = required_text(data["name"], ["input", "name"])
@@ -54,25 +55,29 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
         if (team.id if team else None) != user.team_id:
             changes["teamId"] = {"from": user.team_id, "to": team.id if team else None}
     if not actor.is_admin:
-        for key, what in (("role", "role"), ("teamId", "team")):
+        for key, what in (("role", N_("role")), ("teamId", N_("team"))):
             if key in changes:
                 raise DomainError(
-                    "FORBIDDEN", f"Only workspace administrators may change a user's {what}.", ["input", key]
+                    "FORBIDDEN",
+                    _("Only workspace administrators may change a user's {what}.", what=what),
+                    ["input", key],
                 )
     if not changes:
         return user
     async with unit_of_work():
         user = await _locked(user)
         if "role" in changes and user.role == "ADMIN":
-            await _keep_an_admin(user, "demote", ["input", "role"])
+            await _keep_an_admin(user, N_("demote"), ["input", "role"])
         old_team = await _team_name(user.team_id)
         for key, column in _COLUMNS.items():
             if key in changes:
                 setattr(user, column, changes[key]["to"])
         await user.save(update_fields=[c for k, c in _COLUMNS.items() if k in changes])
         lowered = await _lower_api_keys(user) if "role" in changes else []
-        summary = f"{changes.get('name', {}).get('from', user.name)} changed: " + ", ".join(
-            _describe(key, change, old_team, team) for key, change in changes.items()
+        summary = N_(
+            "{user} changed: {changes}",
+            user=changes.get("name", {}).get("from", user.name),
+            changes=Listing(_describe(key, change, old_team, team) for key, change in changes.items()),
         )
         event_data = {"userId": user.id, "changes": changes, "apiKeysLowered": lowered}
         if "role" in changes or "teamId" in changes:
@@ -89,12 +94,16 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
     return user
 
 
-def _describe(key: str, change: dict[str, Any], old_team: str | None, team: Team | None) -> str:
+ROLE_NAMES = {"ADMIN": N_("administrator"), "MANAGER": N_("manager"), "AGENT": N_("agent")}
+
+
+def _describe(key: str, change: dict[str, Any], old_team: str | None, team: Team | None) -> Message:
     if key == "name":
-        return f"renamed to {change['to']}"
+        return N_("renamed to {name}", name=change["to"])
     if key == "role":
-        return f"role {change['from'].lower()} to {change['to'].lower()}"
-    return f"team {old_team or 'none'} to {team.name if team else 'none'}"
+        return N_("role {old} to {new}", old=ROLE_NAMES[change["from"]], new=ROLE_NAMES[change["to"]])
+    none = N_("none")
+    return N_("team {old} to {new}", old=old_team or none, new=team.name if team else none)
 
 
 async def _team_name(team_id: int | None) -> str | None:
@@ -110,7 +119,7 @@ async def _locked(user: User) -> User:
     return await User.filter(id=user.id).select_for_update().get()
 
 
-async def _keep_an_admin(user: User, what: str, field: list[str]) -> None:
+async def _keep_an_admin(user: User, what: Message, field: list[str]) -> None:
     if not user.active:
         return
     others = (
@@ -121,7 +130,11 @@ async def _keep_an_admin(user: User, what: str, field: list[str]) -> None:
     if not others:
         raise DomainError(
             "RULE_VIOLATION",
-            f"{user.name} is the last active administrator: make someone else ADMIN before you {what} them.",
+            _(
+                "{user} is the last active administrator: make someone else ADMIN before you {what} them.",
+                user=user.name,
+                what=what,
+            ),
             field,
         )
 
@@ -155,10 +168,12 @@ async def deactivate_user(ctx: Context, user_id: str, *, leads_go_to: str) -> De
     actor = ctx.require_admin()
     user = await named_record(ctx, User, user_id, ["id"])
     if leads_go_to not in DESTINATIONS:
-        raise DomainError("INVALID", f"leadsGoTo is one of {', '.join(DESTINATIONS)}.", ["leadsGoTo"])
+        raise DomainError(
+            "INVALID", _("leadsGoTo is one of {items}.", items=", ".join(DESTINATIONS)), ["leadsGoTo"]
+        )
     if user.id == actor.user_id:
         raise DomainError(
-            "RULE_VIOLATION", "You cannot deactivate yourself: ask another administrator.", ["id"]
+            "RULE_VIOLATION", _("You cannot deactivate yourself: ask another administrator."), ["id"]
         )
     fallback = await User.get(id=actor.user_id)
     async with unit_of_work():
@@ -166,7 +181,7 @@ async def deactivate_user(ctx: Context, user_id: str, *, leads_go_to: str) -> De
         if not user.active:
             return Deactivated(user, None)
         if user.role == "ADMIN":
-            await _keep_an_admin(user, "deactivate", ["id"])
+            await _keep_an_admin(user, N_("deactivate"), ["id"])
         now = datetime.now(UTC)
         user.active = False
         user.online = False
@@ -180,7 +195,11 @@ async def deactivate_user(ctx: Context, user_id: str, *, leads_go_to: str) -> De
             actor,
             actor.workspace_id,
             "user.deactivated",
-            f"{user.name} deactivated; open leads go to {_DESTINATION_WORDS[leads_go_to]}",
+            N_(
+                "{user} deactivated; open leads go to {DESTINATION_WORDS}",
+                user=user.name,
+                DESTINATION_WORDS=_DESTINATION_WORDS[leads_go_to],
+            ),
             Revocation(user_ids=frozenset({user.id})),
             data={
                 "userId": user.id,
@@ -194,7 +213,7 @@ async def deactivate_user(ctx: Context, user_id: str, *, leads_go_to: str) -> De
     return Deactivated(user, leads)
 
 
-_DESTINATION_WORDS = {"QUEUES": "their queues", "MANAGER": "their manager"}
+_DESTINATION_WORDS = {"QUEUES": N_("their queues"), "MANAGER": N_("their manager")}
 
 
 async def reactivate_user(ctx: Context, user_id: str) -> User:
@@ -212,7 +231,7 @@ async def reactivate_user(ctx: Context, user_id: str) -> User:
             actor,
             actor.workspace_id,
             "user.reactivated",
-            f"{user.name} reactivated",
+            N_("{user} reactivated", user=user.name),
             data={"userId": user.id},
         )
     return user

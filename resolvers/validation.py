@@ -12,6 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Limits
 
 DEFAULT_PHONE_REGION = "BR"
@@ -31,14 +32,18 @@ def text_problem(text: str, *, single_line: bool = False) -> str | None:
     if found is None:
         return None
     point = ord(found.group())
-    kind = "an unpaired surrogate" if 0xD800 <= point <= 0xDFFF else "a control character"
-    return f"{kind} (U+{point:04X})"
+    code = f"{point:04X}"
+    if 0xD800 <= point <= 0xDFFF:
+        return _("an unpaired surrogate (U+{point})", point=code)
+    return _("a control character (U+{point})", point=code)
 
 
 def check_text(text: str, field: list[str], *, single_line: bool = False, what: str = "Text") -> str:
     problem = text_problem(text, single_line=single_line)
     if problem is not None:
-        raise DomainError("INVALID", f"{what} must not contain {problem}.", field)
+        raise DomainError(
+            "INVALID", _("{what} must not contain {problem}.", what=what, problem=problem), field
+        )
     return text
 
 
@@ -56,7 +61,7 @@ def bad_text_in(value: Any, field: list[str], members: Members | None = None) ->
         if isinstance(item, str):
             problem = text_problem(item)
             if problem is not None:
-                return DomainError("INVALID", f"Text must not contain {problem}.", path)
+                return DomainError("INVALID", _("Text must not contain {problem}.", problem=problem), path)
             continue
         if isinstance(item, dict):
             children: Iterable[tuple[str, Any]] | None = item.items()
@@ -70,7 +75,7 @@ def bad_text_in(value: Any, field: list[str], members: Members | None = None) ->
             problem = text_problem(name)
             if problem is not None:
                 # The path stops above the key: it cannot be echoed back.
-                return DomainError("INVALID", f"Keys must not contain {problem}.", path)
+                return DomainError("INVALID", _("Keys must not contain {problem}.", problem=problem), path)
             pending.append((child, [*path, name]))
         stack.extend(reversed(pending))
     return None
@@ -81,7 +86,7 @@ def normalize_email(value: str, field: list[str]) -> str:
     try:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise DomainError("INVALID", f"Not a valid e-mail address: {exc}", field) from exc
+        raise DomainError("INVALID", _("Not a valid e-mail address: {exc}", exc=exc), field) from exc
     return result.normalized.lower()
 
 
@@ -90,11 +95,14 @@ def normalize_phone(value: str, field: list[str], region: str = DEFAULT_PHONE_RE
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
-        raise DomainError("INVALID", f"Not a valid phone number: {value!r}.", field) from exc
+        raise DomainError("INVALID", _("Not a valid phone number: {value!r}.", value=value), field) from exc
     if not phonenumbers.is_valid_number(number):
         raise DomainError(
             "INVALID",
-            f"Not a valid phone number: {value!r} (include the area code, e.g. 11 98765-4321).",
+            _(
+                "Not a valid phone number: {value!r} (include the area code, e.g. 11 98765-4321).",
+                value=value,
+            ),
             field,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -112,9 +120,13 @@ def required_text(
     unless `multiline` (then tabs and line breaks are kept)."""
     text = (value or "").strip()
     if not text:
-        raise DomainError("INVALID", f"{what} must not be blank.", field)
+        raise DomainError("INVALID", _("{what} must not be blank.", what=what), field)
     if len(text) > max_length:
-        raise DomainError("INVALID", f"{what} must be at most {max_length} characters.", field)
+        raise DomainError(
+            "INVALID",
+            _("{what} must be at most {max_length} characters.", what=what, max_length=max_length),
+            field,
+        )
     return check_text(text, field, single_line=not multiline, what=what)
 
 
@@ -132,7 +144,11 @@ def optional_text(
     if not text:
         return None
     if len(text) > max_length:
-        raise DomainError("INVALID", f"{what} must be at most {max_length} characters.", field)
+        raise DomainError(
+            "INVALID",
+            _("{what} must be at most {max_length} characters.", what=what, max_length=max_length),
+            field,
+        )
     return check_text(text, field, single_line=not multiline, what=what)
 
 
@@ -141,23 +157,39 @@ def search_text(value: str | None, limits: Limits, field: list[str]) -> str:
     long LIKE pattern costs the database, and SQLite refuses it)."""
     text = (value or "").strip()
     if len(text) > limits.max_search_chars:
-        raise DomainError("INVALID", f"A search must be at most {limits.max_search_chars} characters.", field)
-    return check_text(text, field, what="A search")
+        raise DomainError(
+            "INVALID",
+            _(
+                "A search must be at most {limits_max_search_chars} characters.",
+                limits_max_search_chars=limits.max_search_chars,
+            ),
+            field,
+        )
+    return check_text(text, field, what=_("A search"))
 
 
 def normalize_tags(tags: list[str], field: list[str], limits: Limits) -> list[str]:
     """Distinct tags in the order given: at most `max_tags`, each one line
     of 1 to `max_tag_chars` characters."""
     if len(tags) > limits.max_tags:
-        raise DomainError("INVALID", f"A record has at most {limits.max_tags} tags.", field)
+        raise DomainError(
+            "INVALID",
+            _("A record has at most {limits_max_tags} tags.", limits_max_tags=limits.max_tags),
+            field,
+        )
     seen: dict[str, None] = {}
     for index, tag in enumerate(tags):
         text = tag.strip()
         if not text or len(text) > limits.max_tag_chars:
             raise DomainError(
-                "INVALID", f"Each tag must be 1 to {limits.max_tag_chars} characters.", [*field, str(index)]
+                "INVALID",
+                _(
+                    "Each tag must be 1 to {limits_max_tag_chars} characters.",
+                    limits_max_tag_chars=limits.max_tag_chars,
+                ),
+                [*field, str(index)],
             )
-        seen.setdefault(check_text(text, [*field, str(index)], single_line=True, what="A tag"), None)
+        seen.setdefault(check_text(text, [*field, str(index)], single_line=True, what=_("A tag")), None)
     return list(seen)
 
 
@@ -168,7 +200,7 @@ def custom_fields_object(value: Any, field: list[str], limits: Limits) -> dict[s
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DomainError("INVALID", "customFields must be a JSON object.", field)
+        raise DomainError("INVALID", _("customFields must be a JSON object."), field)
     check_custom_fields(value, field, limits)
     return value
 
@@ -178,13 +210,27 @@ def check_custom_fields(
 ) -> None:
     """The custom-fields limits on a JSON object (also a lead's `utm`)."""
     if len(value) > limits.max_custom_fields:
-        raise DomainError("INVALID", f"{what} has at most {limits.max_custom_fields} keys.", field)
+        raise DomainError(
+            "INVALID",
+            _(
+                "{what} has at most {limits_max_custom_fields} keys.",
+                what=what,
+                limits_max_custom_fields=limits.max_custom_fields,
+            ),
+            field,
+        )
     longest = limits.max_custom_field_key_chars
     for key in value:
         if not isinstance(key, str) or not key.strip() or len(key) > longest:
-            raise DomainError("INVALID", f"{what} keys must be 1 to {longest} characters.", field)
+            raise DomainError(
+                "INVALID",
+                _("{what} keys must be 1 to {longest} characters.", what=what, longest=longest),
+                field,
+            )
         if text_problem(key, single_line=True) is not None:
-            raise DomainError("INVALID", f"{what} keys must not contain control characters.", field)
+            raise DomainError(
+                "INVALID", _("{what} keys must not contain control characters.", what=what), field
+            )
     _check_depth(value, field, limits.max_custom_fields_depth, what)
     bad = bad_text_in(value, field)
     if bad is not None:
@@ -192,7 +238,13 @@ def check_custom_fields(
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
     if size > limits.max_custom_fields_bytes:
         raise DomainError(
-            "INVALID", f"{what} must be at most {limits.max_custom_fields_bytes} bytes as JSON.", field
+            "INVALID",
+            _(
+                "{what} must be at most {limits_max_custom_fields_bytes} bytes as JSON.",
+                what=what,
+                limits_max_custom_fields_bytes=limits.max_custom_fields_bytes,
+            ),
+            field,
         )
 
 
@@ -214,7 +266,9 @@ def _check_depth(value: Any, field: list[str], deepest: int, what: str) -> None:
         depth += 1
         if depth > deepest:
             raise DomainError(
-                "INVALID", f"{what} may nest objects and lists at most {deepest} levels.", field
+                "INVALID",
+                _("{what} may nest objects and lists at most {deepest} levels.", what=what, deepest=deepest),
+                field,
             )
         children: list[Any] = []
         for item in level:

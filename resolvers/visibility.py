@@ -34,6 +34,7 @@ from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 
 M = TypeVar("M", bound=Model)
@@ -201,7 +202,9 @@ async def check_may_change_company(ctx: Context, company: Company, field: Sequen
         return
     raise DomainError(
         "FORBIDDEN",
-        "This company is the developer of a development: only an administrator or whoever works it may change it.",
+        _(
+            "This company is the developer of a development: only an administrator or whoever works it may change it."
+        ),
         field,
     )
 
@@ -342,6 +345,26 @@ def _live_q(model: type[Model]) -> Q:
     return Q()
 
 
+# What a NOT_FOUND names, as people read it.
+RECORD_NAMES = {
+    "Company": N_("Company"),
+    "Contact": N_("Contact"),
+    "Conversation": N_("Conversation"),
+    "CustomFieldDefinition": N_("Custom field"),
+    "Deal": N_("Deal"),
+    "Development": N_("Development"),
+    "Inbox": N_("Inbox"),
+    "Pipeline": N_("Pipeline"),
+    "Queue": N_("Queue"),
+    "Segment": N_("Segment"),
+    "SlaPolicy": N_("SLA policy"),
+    "Stage": N_("Stage"),
+    "Task": N_("Task"),
+    "Team": N_("Team"),
+    "User": N_("User"),
+}
+
+
 async def named_record(
     ctx: Context,
     model: type[M],
@@ -368,5 +391,5 @@ async def named_record(
             query = query.select_for_update()
         row = await query.first()
     if row is None:
-        raise NotFound(model.__name__, field)
+        raise NotFound(RECORD_NAMES.get(model.__name__, model.__name__), field)
     return row

@@ -13,29 +13,40 @@ from revgraph.models.identity import Workspace
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import LOCALES, N_, _
 from revgraph.resolvers.validation import normalize_email, optional_text, required_text
 
-LOCALES = ("pt-BR", "en")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_DAYS = 3650
 
 
 def _days(value: Any, field: list[str], *, least: int, what: str) -> int:
     if not isinstance(value, int) or not least <= value <= MAX_DAYS:
-        raise DomainError("INVALID", f"{what} is a whole number of days from {least} to {MAX_DAYS}.", field)
+        raise DomainError(
+            "INVALID",
+            _(
+                "{what} is a whole number of days from {least} to {MAX_DAYS}.",
+                what=what,
+                least=least,
+                MAX_DAYS=MAX_DAYS,
+            ),
+            field,
+        )
     return value
 
 
 def _timezone(value: Any, field: list[str]) -> str:
-    name = required_text(value, field, max_length=64, what="Time zone")
+    name = required_text(value, field, max_length=64, what=_("Time zone"))
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise DomainError(
-            "INVALID", f"{name!r} is not an IANA time zone such as America/Sao_Paulo.", field
+            "INVALID", _("{name!r} is not an IANA time zone such as America/Sao_Paulo.", name=name), field
         ) from error
     if name not in available_timezones():
-        raise DomainError("INVALID", f"{name!r} is not an IANA time zone such as America/Sao_Paulo.", field)
+        raise DomainError(
+            "INVALID", _("{name!r} is not an IANA time zone such as America/Sao_Paulo.", name=name), field
+        )
     return name
 
 
@@ -43,25 +54,30 @@ def _read(values: dict[str, Any]) -> dict[str, Any]:
     """The columns the input changes, validated (null clears the sender)."""
     read: dict[str, Any] = {}
     if values.get("name") is not None:
-        read["name"] = required_text(values["name"], ["input", "name"], what="Workspace name")
+        read["name"] = required_text(values["name"], ["input", "name"], what=_("Workspace name"))
     if values.get("timezone") is not None:
         read["timezone"] = _timezone(values["timezone"], ["input", "timezone"])
     if values.get("currency") is not None:
         currency = str(values["currency"]).strip().upper()
         if not CURRENCY.match(currency):
-            raise DomainError("INVALID", "Currency is an ISO 4217 code such as BRL.", ["input", "currency"])
+            raise DomainError(
+                "INVALID", _("Currency is an ISO 4217 code such as BRL."), ["input", "currency"]
+            )
         read["currency"] = currency
     if values.get("lead_lock_days") is not None:
         read["lead_lock_days"] = _days(
-            values["lead_lock_days"], ["input", "leadLockDays"], least=0, what="The lead lock"
+            values["lead_lock_days"], ["input", "leadLockDays"], least=0, what=_("The lead lock")
         )
     if values.get("trash_retention_days") is not None:
         read["trash_retention_days"] = _days(
-            values["trash_retention_days"], ["input", "trashRetentionDays"], least=1, what="Trash retention"
+            values["trash_retention_days"],
+            ["input", "trashRetentionDays"],
+            least=1,
+            what=_("Trash retention"),
         )
     if "email_sender_name" in values:
         read["email_sender_name"] = optional_text(
-            values["email_sender_name"], ["input", "emailSenderName"], max_length=200, what="Sender name"
+            values["email_sender_name"], ["input", "emailSenderName"], max_length=200, what=_("Sender name")
         )
     if "email_sender_address" in values:
         address = values["email_sender_address"]
@@ -71,7 +87,9 @@ def _read(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("default_locale") is not None:
         if values["default_locale"] not in LOCALES:
             raise DomainError(
-                "INVALID", f"Language is one of {', '.join(LOCALES)}.", ["input", "defaultLocale"]
+                "INVALID",
+                _("Language is one of {items}.", items=", ".join(LOCALES)),
+                ["input", "defaultLocale"],
             )
         read["default_locale"] = values["default_locale"]
     return read
@@ -100,7 +118,7 @@ async def update_workspace(ctx: Context, values: dict[str, Any]) -> Workspace:
             actor,
             actor.workspace_id,
             "workspace.updated",
-            f"Workspace settings changed: {', '.join(sorted(changes))}",
+            N_("Workspace settings changed: {items}", items=", ".join(sorted(changes))),
             data={"changes": changes},
         )
     return workspace

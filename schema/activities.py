@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from revgraph.resolvers import activities, loaders
+from revgraph.resolvers.events import shown_data, summary_of
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.pagination import Page
 from revgraph.resolvers.visibility import sees_contact
@@ -120,8 +121,8 @@ class TimelineEvent(Node):
             id=strawberry.ID(encode_id("TimelineEvent", row.id)),
             kind=row.kind,
             at=row.at,
-            summary=row.summary,
-            data=row.data or {},
+            summary=summary_of(row),
+            data=shown_data(row.data),
             row=row,
         )
 

@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.pagination import InvalidCursor, Page
 from revgraph.resolvers.settings import Limits
 
@@ -190,7 +191,9 @@ def top_level(error: Exception) -> GraphQLError:
     if isinstance(error, LimitExceeded):
         return GraphQLError(str(error), extensions={"code": error.code})
     if isinstance(error, InvalidCursor):
-        return GraphQLError("Invalid cursor: use one returned by this list.", extensions={"code": "INVALID"})
+        return GraphQLError(
+            _("Invalid cursor: use one returned by this list."), extensions={"code": "INVALID"}
+        )
     raise error
 
 

@@ -31,6 +31,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
+from revgraph.resolvers.i18n import _
+
 # Lists that are not connections (a pipeline's stages, a team's members) are
 # small by nature; this is how many items the estimate assumes for them.
 UNPAGINATED_LIST_ESTIMATE = 20
@@ -275,7 +277,7 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
     batch of writes nor a password spray fits in one request."""
 
     class MutationsPerDocument(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_rest: Any) -> None:
             if node.operation != OperationType.MUTATION:
                 return
             context: ValidationContext = self.context
@@ -289,7 +291,11 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
             if len(names) > max_mutations:
                 self.report_error(
                     GraphQLError(
-                        f"A document may run at most {max_mutations} mutations; this one runs {len(names)}.",
+                        _(
+                            "A document may run at most {max_mutations} mutations; this one runs {count}.",
+                            max_mutations=max_mutations,
+                            count=len(names),
+                        ),
                         node,
                         extensions={"code": "QUERY_TOO_COMPLEX"},
                     )
@@ -298,7 +304,7 @@ def mutation_rule(max_mutations: int) -> type[ValidationRule]:
                 if names.count(once) > 1:
                     self.report_error(
                         GraphQLError(
-                            f"`{once}` may run only once per document.",
+                            _("`{once}` may run only once per document.", once=once),
                             node,
                             extensions={"code": "QUERY_TOO_COMPLEX"},
                         )

@@ -35,6 +35,7 @@ from strawberry.extensions import (
 )
 from strawberry.types.graphql import OperationType
 
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
 from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
@@ -89,7 +90,7 @@ class ErrorMasking(SchemaExtension):
     result's own error list, so editing it in place edits the response.
     MaskErrors' hooks miss the errors raised inside extension hooks."""
 
-    message = "Unexpected error."
+    message = N_("Unexpected error.")
 
     def get_results(self) -> dict[str, Any]:
         errors = self.execution_context.pre_execution_errors
@@ -116,7 +117,7 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
             exc_info=(type(original), original, original.__traceback__) if original else None,
         )
         return GraphQLError(
-            message=ErrorMasking.message,
+            message=str(ErrorMasking.message),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
@@ -199,8 +200,10 @@ class DemandControl(SchemaExtension):
                 yield
         except TimeoutError:
             raise refusal(
-                f"The operation ran longer than {seconds:g} s and was cancelled; a change it had "
-                "not committed was rolled back. Ask for less (smaller pages, fewer fields) or retry.",
+                _(
+                    "The operation ran longer than {seconds:g} s and was cancelled; a change it had not committed was rolled back. Ask for less (smaller pages, fewer fields) or retry.",
+                    seconds=seconds,
+                ),
                 "LIMIT_EXCEEDED",
             ) from None
         if actor is None or limiter is None:
@@ -233,8 +236,11 @@ class DemandControl(SchemaExtension):
             raise refusal(demand.page_size_problem, "LIMIT_EXCEEDED")
         if demand.cost > limits.max_cost:
             raise refusal(
-                f"This query would cost {demand.cost} points; the limit is {limits.max_cost}. "
-                "Ask for smaller pages (`first`/`last`) or fewer nested connections.",
+                _(
+                    "This query would cost {demand_cost} points; the limit is {limits_max_cost}. Ask for smaller pages (`first`/`last`) or fewer nested connections.",
+                    demand_cost=demand.cost,
+                    limits_max_cost=limits.max_cost,
+                ),
                 "QUERY_TOO_COMPLEX",
             )
         context = self.context
@@ -243,13 +249,15 @@ class DemandControl(SchemaExtension):
             await authenticate()
         if context.get("bad_token"):
             raise refusal(
-                "The bearer token is invalid, expired or revoked: log in again or use a valid API key.",
+                _("The bearer token is invalid, expired or revoked: log in again or use a valid API key."),
                 "UNAUTHENTICATED",
             )
         actor = getattr(context.get("ctx"), "actor", None)
         if demand.introspection and actor is None and not self.settings.anonymous_introspection:
             raise refusal(
-                "Introspection requires authentication on this server: send Authorization: Bearer <token>.",
+                _(
+                    "Introspection requires authentication on this server: send Authorization: Bearer <token>."
+                ),
                 "UNAUTHENTICATED",
             )
         problem = scope_problem(actor, ec.graphql_document, ec.operation_name)
@@ -264,8 +272,13 @@ class DemandControl(SchemaExtension):
         if not self.budget.allowed:
             reset = datetime.fromtimestamp(self.budget.reset, UTC).isoformat()
             raise refusal(
-                f"Rate limit exhausted: {self.budget.remaining} of {self.budget.limit} points left "
-                f"and this operation may cost {demand.cost}. The budget resets at {reset}.",
+                _(
+                    "Rate limit exhausted: {budget_remaining} of {budget_limit} points left and this operation may cost {demand_cost}. The budget resets at {reset}.",
+                    budget_remaining=self.budget.remaining,
+                    budget_limit=self.budget.limit,
+                    demand_cost=demand.cost,
+                    reset=reset,
+                ),
                 "LIMIT_EXCEEDED",
             )
         return actor, limiter

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from revgraph.resolvers import api_keys, identity, loaders
+from revgraph.resolvers import api_keys, identity, loaders, user_locale
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
 from revgraph.schema.connections import Connection, build
@@ -71,6 +71,10 @@ class User(Node):
     active: bool = strawberry.field(
         description="false once deactivated (deactivateUser): cannot log in and receives no leads."
     )
+    locale: str | None = strawberry.field(
+        default=None,
+        description='The language the user reads: "pt-BR" or "en"; null follows the workspace\'s defaultLocale (setMyLocale).',
+    )
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The team the user belongs to, if any.")
@@ -95,6 +99,7 @@ class User(Node):
             email=row.email,
             role=Role(row.role),
             active=row.active,
+            locale=row.locale,
             row=row,
         )
 
@@ -400,6 +405,18 @@ class IdentityMutation:
             return {"api_key": ApiKey.of(await api_keys.revoke_api_key(ctx, id))}
 
         return await mutate(ApiKeyPayload, work)
+
+    @strawberry.mutation(
+        description='Choose the language you read messages and timelines in: "pt-BR" or "en"; null follows the workspace\'s defaultLocale. A language not offered is INVALID on ["locale"].',
+        permission_classes=AUTHENTICATED,
+    )
+    async def set_my_locale(self, info: Info, locale: str | None) -> UserPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"user": User.of(await user_locale.set_my_locale(ctx, locale))}
+
+        return await mutate(UserPayload, work)
 
     @strawberry.mutation(
         description="Go online (receive leads from ONLINE-mode queues) or offline.",

@@ -14,13 +14,24 @@ from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-UNAUTHENTICATED_MESSAGE = "Authentication required: send Authorization: Bearer <token>."
+from revgraph.resolvers.i18n import N_
+
+# Rendered when raised, in the caller's language (resolvers/i18n.py).
+UNAUTHENTICATED_MESSAGE = N_("Authentication required: send Authorization: Bearer <token>.")
+NOT_ALLOWED = N_("Not allowed.")
+ADMINS_ONLY = N_("Only workspace administrators may do this.")
+MANAGERS_ONLY = N_("Only managers and administrators may do this.")
+
+
+def _said(message: Any) -> property:
+    """A permission's `message`, read when Strawberry refuses a call."""
+    return property(lambda self: str(message))
 
 
 class Public(BasePermission):
     """Anyone, authenticated or not (signUp, logIn, me)."""
 
-    message = "Not allowed."
+    message = _said(NOT_ALLOWED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return True
@@ -29,7 +40,7 @@ class Public(BasePermission):
 class Authenticated(BasePermission):
     """Any user or API key of a workspace; row visibility does the rest."""
 
-    message = UNAUTHENTICATED_MESSAGE
+    message = _said(UNAUTHENTICATED_MESSAGE)
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -39,14 +50,14 @@ class Authenticated(BasePermission):
 class AdminOnly(BasePermission):
     """Workspace configuration: ADMIN only (FORBIDDEN otherwise)."""
 
-    message = "Only workspace administrators may do this."
+    message = _said(ADMINS_ONLY)
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         actor = info.context["ctx"].actor
         if actor is None:
             # Anonymous callers learn they must log in, not that they lack a role.
-            raise StrawberryGraphQLError(UNAUTHENTICATED_MESSAGE, extensions={"code": "UNAUTHENTICATED"})
+            raise StrawberryGraphQLError(str(UNAUTHENTICATED_MESSAGE), extensions={"code": "UNAUTHENTICATED"})
         return actor.is_admin
 
 
@@ -54,13 +65,13 @@ class ManagerOrAdmin(BasePermission):
     """Running teams (their queues): MANAGER or ADMIN (FORBIDDEN otherwise);
     which teams a manager runs is decided by visibility."""
 
-    message = "Only managers and administrators may do this."
+    message = _said(MANAGERS_ONLY)
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         actor = info.context["ctx"].actor
         if actor is None:
-            raise StrawberryGraphQLError(UNAUTHENTICATED_MESSAGE, extensions={"code": "UNAUTHENTICATED"})
+            raise StrawberryGraphQLError(str(UNAUTHENTICATED_MESSAGE), extensions={"code": "UNAUTHENTICATED"})
         return actor.role in ("ADMIN", "MANAGER")
 
 

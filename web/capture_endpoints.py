@@ -31,6 +31,7 @@ from revgraph.models.distribution import Form
 from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.identity import API_KEY_PREFIX
 from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.settings import Settings
@@ -148,7 +149,7 @@ class CaptureEndpoints:
         if body is None:
             return _json(413, {"ok": False, "error": "PAYLOAD_TOO_LARGE", "message": self._too_large()})
         try:
-            lead = _clean(_json_object(body, "Send one lead per request, as a JSON object."))
+            lead = _clean(_json_object(body, _("Send one lead per request, as a JSON object.")))
         except BadBody as exc:
             return _json(400, {"ok": False, "error": "BAD_REQUEST", "message": str(exc)})
         try:
@@ -202,7 +203,7 @@ def _json_object(body: bytes, not_an_object: str) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError; deep nesting
-        raise BadBody("The body is not valid JSON.") from exc
+        raise BadBody(_("The body is not valid JSON.")) from exc
     if not isinstance(value, dict):
         raise BadBody(not_an_object)
     return value
@@ -213,14 +214,21 @@ def _clean(posted: dict[str, Any]) -> dict[str, Any]:
     bad = bad_text_in(posted, [])
     if bad is not None:
         problem = bad.problems[0]
-        where = f" (in {'.'.join(problem.field)})" if problem.field else ""
-        raise BadBody(problem.message.rstrip(".") + where + ".")
+        if problem.field:
+            raise BadBody(
+                _(
+                    "{problem} (in {field}).",
+                    problem=problem.message.rstrip("."),
+                    field=".".join(problem.field),
+                )
+            )
+        raise BadBody(problem.message)
     return posted
 
 
 def _read_posted(media_type: str, body: bytes, content_type: str) -> dict[str, Any]:
     if media_type == "application/json":
-        return _clean(_json_object(body, "Post one JSON object of fields."))
+        return _clean(_json_object(body, _("Post one JSON object of fields.")))
     fields: list[tuple[str, str]]
     try:
         if media_type == "multipart/form-data":
@@ -228,7 +236,9 @@ def _read_posted(media_type: str, body: bytes, content_type: str) -> dict[str, A
         else:
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except (ValueError, LookupError) as exc:  # UnicodeDecodeError; LookupError: an unknown charset
-        raise BadBody("The form body is not valid form data in UTF-8 (or a charset Python knows).") from exc
+        raise BadBody(
+            _("The form body is not valid form data in UTF-8 (or a charset Python knows).")
+        ) from exc
     posted: dict[str, Any] = {}
     for name, value in fields:
         # A repeated field (checkboxes) keeps every choice.

@@ -29,6 +29,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import check_credential
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
 from revgraph.resolvers.exports.stream import LISTS, start_export
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
@@ -76,9 +77,11 @@ def read_filter(schema: GraphQLSchema, list_name: str, raw: str | None) -> dict[
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise BadFilter("`filter` is not valid JSON.", ["filter"]) from exc
+        raise BadFilter(_("`filter` is not valid JSON."), ["filter"]) from exc
     if not isinstance(value, dict):
-        raise BadFilter("`filter` is a JSON object of conditions, as the GraphQL filter input.", ["filter"])
+        raise BadFilter(
+            _("`filter` is a JSON object of conditions, as the GraphQL filter input."), ["filter"]
+        )
     type_: GraphQLInputType = schema.get_type(FILTER_TYPES[list_name])  # type: ignore[assignment]
     problems: list[tuple[GraphQLError, list[str | int]]] = []
     try:
@@ -88,7 +91,7 @@ def read_filter(schema: GraphQLSchema, list_name: str, raw: str | None) -> dict[
             raise BadFilter(error.message, ["filter", *(str(step) for step in path)])
         return _plain(coerce_input_value(value, type_))
     except RecursionError as exc:
-        raise BadFilter("`filter` is nested too deeply.", ["filter"]) from exc
+        raise BadFilter(_("`filter` is nested too deeply."), ["filter"]) from exc
 
 
 class ExportEndpoints:

@@ -39,6 +39,7 @@ from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import Credential, authenticate, check_credential
+from revgraph.resolvers.i18n import _, choose, set_language
 from revgraph.resolvers.poll_cache import CachedData, PollCache
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
@@ -100,6 +101,7 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         # Each operation runs in a task of its own, so this is seen by that
         # operation's resolvers only: the board hub writes its frames here.
         current_sink.set(OperationSink(self, operation))
+        set_language(self.context.get("language"))
         if await self._credential_in_force(operation):
             await super().run_operation(operation)
 
@@ -112,7 +114,7 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         except Exception:
             log.exception("websocket credential check failed")
             error = GraphQLError(
-                "The credential could not be checked; try again.", extensions={"code": "INTERNAL"}
+                _("The credential could not be checked; try again."), extensions={"code": "INTERNAL"}
             )
             await operation.send_initial_errors([error])
             return False
@@ -285,7 +287,11 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             "poll_cache": self.poll_cache,
             "poll_verdicts": self.poll_verdicts,
             "transport": "ws" if isinstance(request, WebSocket) else "http",
+            "accept_language": request.headers.get("accept-language"),
         }
+        # Until the credential says whose it is: the browser's language.
+        context["language"] = choose(None, context["accept_language"])
+        set_language(context["language"])
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             token = request_token(request)
@@ -315,6 +321,9 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         ctx.actor = credential.actor if credential else None
         ctx.log_position = credential.log_position if credential else None
         context["bad_token"] = credential is None
+        if credential is not None:
+            context["language"] = choose(credential.actor.locale, context.get("accept_language"))
+            set_language(context["language"])
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:
         """Authenticate the socket from the connection_init payload; a
@@ -338,6 +347,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             )
         context["ctx"].actor = actor
         context["ws_token"] = token
+        context["language"] = choose(actor.locale, context.get("accept_language"))
         return None
 
     def _cookie_token_of_socket(self, context: dict[str, Any], params: Any) -> str | None:

@@ -22,6 +22,8 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from revgraph.resolvers.i18n import choose, set_language
+
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
@@ -45,6 +47,9 @@ class RequestGuard:
             return
         request_id = uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        # Public endpoints (forms, intake, webhooks) answer in the browser's
+        # language; /graphql refines it from the credential (graphql_view).
+        set_language(choose(None, Headers(scope=scope).get("accept-language")))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -20,19 +20,23 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import distribute
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.workspace_settings import sender_of
+
+# How a distribution ended, as people read it.
+ASSIGNMENT_STATUSES = {"ASSIGNED": N_("assigned"), "QUEUED": N_("queued"), "UNASSIGNED": N_("unassigned")}
 
 
 def _need_contact(subject: Subject) -> str:
     if subject.contact_gid is None:
-        raise NotApplicable("o evento não tem contato")
+        raise NotApplicable(_("The event has no contact to act on."))
     return subject.contact_gid
 
 
 def _need_deal(subject: Subject) -> str:
     if subject.deal_gid is None:
-        raise NotApplicable("o evento não tem negócio")
+        raise NotApplicable(_("The event has no deal to act on."))
     return subject.deal_gid
 
 
@@ -54,8 +58,9 @@ async def perform(
         if kind == "addTag":
             tags.append(params["tag"])
         await contacts.update_contact(ctx, gid, {"tags": tags})
-        verb = "added tag" if kind == "addTag" else "removed tag"
-        return f"{verb} {params['tag']}"
+        if kind == "addTag":
+            return N_("added tag {tag}", tag=params["tag"])
+        return N_("removed tag {tag}", tag=params["tag"])
     if kind == "moveDeal":
         return await _move_deal(ctx, params, subject)
     if kind == "distribute":
@@ -70,7 +75,11 @@ async def perform(
                 contact_id=_need_contact(subject),
                 deal_id=None,
             )
-        return f"distributed the lead ({assignment.status.lower()}): {assignment.reason}"
+        return N_(
+            "distributed the lead ({status}): {reason}",
+            status=ASSIGNMENT_STATUSES.get(assignment.status, assignment.status),
+            reason=assignment.reason,
+        )
     if kind == "assign":
         user_gid = encode_id("User", params["userId"])
         if subject.deal is not None:
@@ -78,15 +87,20 @@ async def perform(
         else:
             await contacts.update_contact(ctx, _need_contact(subject), {"owner_id": user_gid})
         name = (await User.filter(id=params["userId"]).values_list("name", flat=True) or ["?"])[0]
-        return f"assigned to {name}"
+        return N_("assigned to {name}", name=name)
     if kind == "adjustScore":
         before, after = await scoring.adjust_score(ctx, _need_contact(subject), params["points"])
-        return f"changed the score {before} → {after} ({params['points']:+d})"
+        return N_(
+            "changed the score {before} → {after} ({points:+d})",
+            before=before,
+            after=after,
+            points=params["points"],
+        )
     if kind == "sendEmail":
         return await _send_email(ctx, rule, params, subject)
     if kind == "notify":
         return await _notify(ctx, rule, run, params, subject)
-    raise DomainError("INVALID", f"Unknown action {kind!r}.")
+    raise DomainError("INVALID", _("Unknown action {kind!r}.", kind=kind))
 
 
 async def _create_task(ctx: Context, rule: AutomationRule, params: dict[str, Any], subject: Subject) -> str:
@@ -102,7 +116,7 @@ async def _create_task(ctx: Context, rule: AutomationRule, params: dict[str, Any
     else:
         values["contact_id"] = _need_contact(subject)
     task = await activities.create_task(ctx, values)
-    return f"created task {task.title}"
+    return N_("created task {task}", task=task.title)
 
 
 async def _set_field(ctx: Context, params: dict[str, Any], subject: Subject) -> str:
@@ -119,19 +133,19 @@ async def _set_field(ctx: Context, params: dict[str, Any], subject: Subject) -> 
         await deals.update_deal(ctx, _need_deal(subject), {name: value})
     else:
         await contacts.update_contact(ctx, _need_contact(subject), {name: value})
-    return f"set {label} to {params.get('value')}"
+    return N_("set {label} to {value}", label=label, value=params.get("value"))
 
 
 async def _move_deal(ctx: Context, params: dict[str, Any], subject: Subject) -> str:
     gid = _need_deal(subject)
     stage = await Stage.get(id=params["stageId"])
     if subject.deal is not None and subject.deal.stage_id == stage.id:
-        return f"left the deal in {stage.name} (already there)"
+        return N_("left the deal in {stage} (already there)", stage=stage.name)
     await deal_moves.move_deal(
         ctx,
         {"deal_id": gid, "stage_id": encode_id("Stage", stage.id), "lost_reason": params.get("lostReason")},
     )
-    return f"moved the deal to {stage.name}"
+    return N_("moved the deal to {stage}", stage=stage.name)
 
 
 async def _recipient(params: dict[str, Any], subject: Subject) -> str:
@@ -139,11 +153,11 @@ async def _recipient(params: dict[str, Any], subject: Subject) -> str:
         return str(params["address"])
     if params["to"] == "CONTACT":
         if subject.contact is None or not subject.contact.email:
-            raise NotApplicable("o contato não tem e-mail")
+            raise NotApplicable(_("The contact has no e-mail address."))
         return subject.contact.email
     owner = await User.filter(id=subject.owner_id or 0).first()
     if owner is None:
-        raise NotApplicable("o registro não tem responsável para receber o e-mail")
+        raise NotApplicable(_("The record has no owner to e-mail."))
     return owner.email
 
 
@@ -154,7 +168,7 @@ async def _send_email(ctx: Context, rule: AutomationRule, params: dict[str, Any]
     workspace = await Workspace.get(id=rule.workspace_id)
     sender = sender_of(workspace, ctx.settings.smtp_from)
     await send_email(ctx.settings, to=to, subject=title, body=body, sender=sender)
-    return f"sent the e-mail '{title}' to {to}"
+    return N_("sent the e-mail '{title}' to {to}", title=title, to=to)
 
 
 async def _notify(
@@ -168,7 +182,7 @@ async def _notify(
         user_id = subject.owner_id
     user = await User.filter(id=user_id or 0, workspace_id=rule.workspace_id).first()
     if user is None:
-        return "notified nobody (no such person for this record)"
+        return N_("notified nobody (no such person for this record)")
     message = await render(params["message"], subject, rule)
     notification = await Notification.create(
         workspace_id=rule.workspace_id,
@@ -184,7 +198,7 @@ async def _notify(
         ctx.actor,
         rule.workspace_id,
         "notification.created",
-        f"Notification to {user.name}: {message[:80]}",
+        N_("Notification to {user}: {message}", user=user.name, message=message[:80]),
         data={"notificationId": notification.id, "userId": user.id},
     )
-    return f"notified {user.name}: {message}"
+    return N_("notified {user}: {message}", user=user.name, message=message)

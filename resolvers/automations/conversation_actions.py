@@ -17,6 +17,7 @@ from revgraph.resolvers.automations.not_applicable import NotApplicable
 from revgraph.resolvers.consent import require_consent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, Message, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox import conversations, handling
 from revgraph.resolvers.inbox.intake import can_reply, check_body
@@ -43,7 +44,9 @@ async def _target(ctx: Context, raw: dict[str, Any], field: list[str], verb: str
     user_id, queue_id = raw.get("user_id"), raw.get("queue_id")
     if (user_id is None) == (queue_id is None):
         raise DomainError(
-            "INVALID", f"{verb} to a user or through a queue: give exactly one.", [*field, "userId"]
+            "INVALID",
+            _("{verb} to a user or through a queue: give exactly one.", verb=verb),
+            [*field, "userId"],
         )
     if user_id is not None:
         return {"userId": (await named_record(ctx, User, user_id, [*field, "userId"])).id, "queueId": None}
@@ -58,24 +61,26 @@ def short_code(value: Any) -> str:
 async def conversation_params(ctx: Context, action_type: str, raw: Any, field: list[str]) -> dict[str, Any]:
     """The stored settings of a conversation action (ids as primary keys)."""
     if action_type == "assignConversation":
-        return await _target(ctx, raw, field, "Assign")
+        return await _target(ctx, raw, field, N_("Assign"))
     if action_type == "transferConversation":
-        target = await _target(ctx, raw, field, "Transfer")
-        reason = optional_text(raw.get("reason"), [*field, "reason"], max_length=500, what="Reason")
+        target = await _target(ctx, raw, field, N_("Transfer"))
+        reason = optional_text(raw.get("reason"), [*field, "reason"], max_length=500, what=_("Reason"))
         return {**target, "reason": reason}
     if action_type == "resolveConversation":
         if raw is not True:
-            raise DomainError("INVALID", "Send resolveConversation: true.", field)
+            raise DomainError("INVALID", _("Send resolveConversation: true."), field)
         return {}
     if action_type == "sendCannedResponse":
         code = short_code(raw.get("short_code"))
         workspace_id = ctx.require_actor().workspace_id
         if not code or not await CannedResponse.filter(workspace_id=workspace_id, short_code=code).exists():
-            raise DomainError("NOT_FOUND", "No canned response has this shortCode.", [*field, "shortCode"])
+            raise DomainError("NOT_FOUND", _("No canned response has this shortCode."), [*field, "shortCode"])
         return {"shortCode": code}
     if action_type == "setConversationPriority":
         if raw.get("priority") not in PRIORITIES:
-            raise DomainError("INVALID", f"priority is one of {', '.join(PRIORITIES)}.", [*field, "priority"])
+            raise DomainError(
+                "INVALID", _("priority is one of {items}.", items=", ".join(PRIORITIES)), [*field, "priority"]
+            )
         return {"priority": raw["priority"]}
     # addConversationTag
     return {"tag": normalize_tags([raw.get("tag") or ""], [*field, "tag"], ctx.settings.limits)[0]}
@@ -83,7 +88,7 @@ async def conversation_params(ctx: Context, action_type: str, raw: Any, field: l
 
 async def _locked(ctx: Context, subject: Subject) -> tuple[Conversation, str]:
     if subject.conversation is None:
-        raise NotApplicable("o evento não tem conversa")
+        raise NotApplicable(_("The event has no conversation to act on."))
     gid = encode_id("Conversation", subject.conversation.id)
     return await conversations.visible_conversation(ctx, gid, ["conversationId"]), gid
 
@@ -93,7 +98,7 @@ async def perform_on_conversation(
 ) -> str:
     """Do one conversation action (the caller's transaction) and say what was done."""
     conversation, gid = await _locked(ctx, subject)
-    number = f"conversation #{conversation.number}"
+    number = N_("conversation #{number}", number=conversation.number)
     if action_type == "assignConversation":
         return await _assign(ctx, conversation, gid, params, number)
     if action_type == "transferConversation":
@@ -107,33 +112,39 @@ async def perform_on_conversation(
             },
         )
         to = await _target_name(params)
-        return f"transferred {number} to {to}" + (f" ({params['reason']})" if params.get("reason") else "")
+        if params.get("reason"):
+            return N_(
+                "transferred {number} to {to} ({reason})", number=number, to=to, reason=params["reason"]
+            )
+        return N_("transferred {number} to {to}", number=number, to=to)
     if action_type == "resolveConversation":
         if conversation.status == "RESOLVED":
-            return f"left {number} resolved (already)"
+            return N_("left {number} resolved (already)", number=number)
         await conversations.resolve_conversation(ctx, gid)
-        return f"resolved {number}"
+        return N_("resolved {number}", number=number)
     if action_type == "sendCannedResponse":
         return await _send_canned(ctx, rule, conversation, params["shortCode"], number)
     if action_type == "setConversationPriority":
         if conversation.priority == params["priority"]:
-            return f"left {number} at priority {params['priority']} (already)"
+            return N_(
+                "left {number} at priority {priority} (already)", number=number, priority=params["priority"]
+            )
         await handling.update_conversation(ctx, gid, {"priority": params["priority"]})
-        return f"set the priority of {number} to {params['priority']}"
+        return N_("set the priority of {number} to {priority}", number=number, priority=params["priority"])
     if action_type == "addConversationTag":
         tags = list(conversation.tags or [])
         if params["tag"] in tags:
-            return f"left tag {params['tag']} on {number} (already there)"
+            return N_("left tag {tag} on {number} (already there)", tag=params["tag"], number=number)
         await handling.update_conversation(ctx, gid, {"tags": [*tags, params["tag"]]})
-        return f"added tag {params['tag']} to {number}"
-    raise DomainError("INVALID", f"Unknown action {action_type!r}.")
+        return N_("added tag {tag} to {number}", tag=params["tag"], number=number)
+    raise DomainError("INVALID", _("Unknown action {action_type!r}.", action_type=action_type))
 
 
-async def _target_name(params: dict[str, Any]) -> str:
+async def _target_name(params: dict[str, Any]) -> str | Message:
     if params.get("userId"):
         return await conversations.user_name(params["userId"])
     names = await Queue.filter(id=params["queueId"]).values_list("name", flat=True)
-    return f"queue {names[0] if names else '?'}"
+    return N_("queue {queue}", queue=names[0] if names else "?")
 
 
 async def _assign(
@@ -145,11 +156,14 @@ async def _assign(
     if params["userId"] is not None:
         name = await conversations.user_name(params["userId"])
         if conversation.assignee_id == params["userId"]:
-            return f"left {number} with {name} (already assigned)"
+            return N_("left {number} with {name} (already assigned)", number=number, name=name)
         await handling.assign_conversation(ctx, gid, encode_id("User", params["userId"]))
-        return f"assigned {number} to {name}"
+        return N_("assigned {number} to {name}", number=number, name=name)
     if conversation.status == "RESOLVED":
-        raise DomainError("RULE_VIOLATION", f"{number.capitalize()} is resolved: it is not routed again.")
+        raise DomainError(
+            "RULE_VIOLATION",
+            _("Conversation #{number} is resolved: it is not routed again.", number=conversation.number),
+        )
     queue = await Queue.get(id=params["queueId"])
     label = ctx.require_actor().label or "An automation"
     routed = await conversations.route_conversation(
@@ -158,16 +172,28 @@ async def _assign(
         conversation,
         queue.id,
         label=None,
-        because=f"Assigned through {queue.name} by {label}.",
+        because=_("Assigned through {queue} by {rule}.", queue=queue.name, rule=label),
     )
     if routed:
-        return f"assigned {number} through {queue.name} to {await conversations.user_name(conversation.assignee_id)}"
+        return N_(
+            "assigned {number} through {queue} to {value}",
+            number=number,
+            queue=queue.name,
+            value=await conversations.user_name(conversation.assignee_id),
+        )
     if conversation.assignee_id is None:
-        text = f"Assigned through {queue.name} by {label}; waiting for someone available."
+        text = _(
+            "Assigned through {queue} by {rule}; waiting for someone available.", queue=queue.name, rule=label
+        )
         await conversations.set_assignee(ctx.actor, conversation, None, reason=text, queue_id=queue.id)
-        return f"left {number} waiting in {queue.name} (nobody available now)"
+        return N_("left {number} waiting in {queue} (nobody available now)", number=number, queue=queue.name)
     name = await conversations.user_name(conversation.assignee_id)
-    return f"left {number} with {name}: nobody in {queue.name} can take it now"
+    return N_(
+        "left {number} with {name}: nobody in {queue} can take it now",
+        number=number,
+        name=name,
+        queue=queue.name,
+    )
 
 
 async def _send_canned(
@@ -179,14 +205,18 @@ async def _send_canned(
     no author, so it ends no wait and is no first response."""
     canned = await CannedResponse.filter(workspace_id=conversation.workspace_id, short_code=code).first()
     if canned is None:
-        raise DomainError("NOT_FOUND", f"The canned response /{code} no longer exists.")
+        raise DomainError("NOT_FOUND", _("The canned response /{code} no longer exists.", code=code))
     inbox = await Inbox.get(id=conversation.inbox_id)
     now = datetime.now(UTC)
     if not can_reply(inbox, conversation, now):
         raise DomainError(
             "WINDOW_CLOSED",
-            f"The reply window of {number} is closed ({inbox.reply_window_hours} h after the contact's "
-            f"last message): the canned response /{code} was not sent; only a template may go now.",
+            _(
+                "The reply window of {number} is closed ({inbox_reply_window_hours} h after the contact's last message): the canned response /{code} was not sent; only a template may go now.",
+                number=number,
+                inbox_reply_window_hours=inbox.reply_window_hours,
+                code=code,
+            ),
         )
     body = check_body(inbox.channel, canned.body, ["shortCode"])
     await require_consent(conversation.contact_id, inbox.channel, ["shortCode"])
@@ -200,6 +230,11 @@ async def _send_canned(
         at=now,
         author_id=None,
         author_label=f"automation:{rule.name}"[:200],
-        summary=f"{ctx.require_actor().label} sent /{code} in {number}",
+        summary=N_(
+            "{rule} sent /{code} in {number}",
+            rule=ctx.require_actor().label,
+            code=code,
+            number=number,
+        ),
     )
-    return f"sent the canned response /{code} in {number}"
+    return N_("sent the canned response /{code} in {number}", code=code, number=number)

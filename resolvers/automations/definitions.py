@@ -18,6 +18,7 @@ from revgraph.resolvers.custom_fields.values import check_settable
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import camel, stored_filter
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.scoring import check_points
 from revgraph.resolvers.validation import normalize_email, normalize_tags, required_text
 from revgraph.resolvers.visibility import named_record
@@ -149,7 +150,11 @@ def template(value: Any, field: list[str], *, max_length: int, what: str, multil
     for name in PLACEHOLDER.findall(text):
         if name not in TEMPLATE_FIELDS:
             known = ", ".join("{{" + n + "}}" for n in sorted(TEMPLATE_FIELDS))
-            raise DomainError("INVALID", f"Unknown placeholder {{{{{name}}}}}: use {known}.", field)
+            raise DomainError(
+                "INVALID",
+                _("Unknown placeholder {{{{{name}}}}}: use {known}.", name=name, known=known),
+                field,
+            )
     return text
 
 
@@ -162,33 +167,37 @@ async def validate_trigger(ctx: Context, values: dict[str, Any]) -> tuple[str, d
     prefix = ["input", "trigger"]
     kind = TRIGGER_KINDS.get(values.get("kind") or "")
     if kind is None:
-        raise DomainError("INVALID", "Unknown trigger kind.", [*prefix, "kind"])
+        raise DomainError("INVALID", _("Unknown trigger kind."), [*prefix, "kind"])
     trigger: dict[str, Any] = {}
     for key in ("from_stage_id", "to_stage_id"):
         if values.get(key) is None:
             continue
         name = camel(key)
         if kind != "deal.stage_changed":
-            raise DomainError("INVALID", f"{name} applies only to DEAL_STAGE_CHANGED.", [*prefix, name])
+            raise DomainError(
+                "INVALID", _("{name} applies only to DEAL_STAGE_CHANGED.", name=name), [*prefix, name]
+            )
         trigger[name] = (await named_record(ctx, Stage, values[key], [*prefix, name])).id
     if values.get("field") is not None:
         allowed = CHANGE_FIELDS.get(kind)
         if allowed is None:
             raise DomainError(
-                "INVALID", "field applies only to DEAL_UPDATED and CONTACT_UPDATED.", [*prefix, "field"]
+                "INVALID", _("field applies only to DEAL_UPDATED and CONTACT_UPDATED."), [*prefix, "field"]
             )
         field_name = str(values["field"]).strip()
         custom = field_name.startswith(CUSTOM_PREFIX) and len(field_name) > len(CUSTOM_PREFIX)
         if field_name not in allowed and not custom:
             names = ", ".join(allowed)
             raise DomainError(
-                "INVALID", f"field must be one of {names} or customFields.<key>.", [*prefix, "field"]
+                "INVALID",
+                _("field must be one of {names} or customFields.<key>.", names=names),
+                [*prefix, "field"],
             )
         trigger["field"] = field_name
         if values.get("value") is not None:
             trigger["value"] = str(values["value"])
     elif values.get("value") is not None:
-        raise DomainError("INVALID", "value needs a field.", [*prefix, "value"])
+        raise DomainError("INVALID", _("value needs a field."), [*prefix, "value"])
     return kind, trigger
 
 
@@ -196,16 +205,22 @@ async def validate_actions(ctx: Context, kind: str, items: list[dict[str, Any]])
     """Each action has exactly one member set; the ids it names are records
     the caller may see (the workspace's, for its ADMIN)."""
     if not items:
-        raise DomainError("INVALID", "A rule needs at least one action.", ["input", "actions"])
+        raise DomainError("INVALID", _("A rule needs at least one action."), ["input", "actions"])
     if len(items) > MAX_ACTIONS:
-        raise DomainError("INVALID", f"A rule has at most {MAX_ACTIONS} actions.", ["input", "actions"])
+        raise DomainError(
+            "INVALID",
+            _("A rule has at most {MAX_ACTIONS} actions.", MAX_ACTIONS=MAX_ACTIONS),
+            ["input", "actions"],
+        )
     return [await _action(ctx, kind, item, ["input", "actions", str(i)]) for i, item in enumerate(items)]
 
 
 async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
     members = [(camel(k), v) for k, v in item.items() if camel(k) in ACTION_TYPES and v is not None]
     if len(members) != 1:
-        raise DomainError("INVALID", f"Set exactly one action: {', '.join(ACTION_TYPES)}.", prefix)
+        raise DomainError(
+            "INVALID", _("Set exactly one action: {items}.", items=", ".join(ACTION_TYPES)), prefix
+        )
     action_type, raw = members[0]
     params = await _params(ctx, kind, action_type, raw, [*prefix, action_type])
     action: dict[str, Any] = {"type": action_type, "params": params, "waitMinutes": None, "exit": None}
@@ -213,7 +228,9 @@ async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[st
     if wait is not None:
         if not 0 < wait <= MAX_WAIT_MINUTES:
             raise DomainError(
-                "INVALID", f"waitMinutes is between 1 and {MAX_WAIT_MINUTES}.", [*prefix, "waitMinutes"]
+                "INVALID",
+                _("waitMinutes is between 1 and {MAX_WAIT_MINUTES}.", MAX_WAIT_MINUTES=MAX_WAIT_MINUTES),
+                [*prefix, "waitMinutes"],
             )
         action["waitMinutes"] = int(wait)
     exit_condition = item.get("exit_condition")
@@ -221,7 +238,7 @@ async def _action(ctx: Context, kind: str, item: dict[str, Any], prefix: list[st
         if wait is None:
             raise DomainError(
                 "INVALID",
-                "An exit condition is re-checked after a wait: set waitMinutes.",
+                _("An exit condition is re-checked after a wait: set waitMinutes."),
                 [*prefix, "exitCondition"],
             )
         unless = exit_condition.get("unless_matches")
@@ -242,7 +259,7 @@ def _needs_deal(kind: str, field: list[str]) -> None:
     if kind not in DEAL_TRIGGERS:
         raise DomainError(
             "INVALID",
-            "This action needs a deal: use a DEAL_CREATED, DEAL_UPDATED or DEAL_STAGE_CHANGED trigger.",
+            _("This action needs a deal: use a DEAL_CREATED, DEAL_UPDATED or DEAL_STAGE_CHANGED trigger."),
             field,
         )
 
@@ -251,7 +268,9 @@ def _needs_conversation(kind: str, field: list[str]) -> None:
     if kind not in CONVERSATION_TRIGGERS:
         names = ", ".join(sorted(KIND_NAMES[k] for k in CONVERSATION_TRIGGERS))
         raise DomainError(
-            "INVALID", f"This action needs a conversation: use one of the triggers {names}.", field
+            "INVALID",
+            _("This action needs a conversation: use one of the triggers {names}.", names=names),
+            field,
         )
 
 
@@ -263,14 +282,16 @@ async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: li
         minutes = raw.get("due_in_minutes")
         if minutes is not None and not 0 <= minutes <= MAX_WAIT_MINUTES:
             raise DomainError(
-                "INVALID", f"dueInMinutes is between 0 and {MAX_WAIT_MINUTES}.", [*field, "dueInMinutes"]
+                "INVALID",
+                _("dueInMinutes is between 0 and {MAX_WAIT_MINUTES}.", MAX_WAIT_MINUTES=MAX_WAIT_MINUTES),
+                [*field, "dueInMinutes"],
             )
         assign_to = raw.get("assign_to") or "OWNER"
         user_id = None
         if assign_to == "USER":
             user_id = await _user(ctx, raw.get("user_id"), [*field, "userId"])
         return {
-            "title": template(raw.get("title"), [*field, "title"], max_length=300, what="Title"),
+            "title": template(raw.get("title"), [*field, "title"], max_length=300, what=_("Title")),
             "dueInMinutes": minutes,
             "assignTo": assign_to,
             "userId": user_id,
@@ -278,19 +299,19 @@ async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: li
     if action_type == "setField":
         target = SETTABLE_FIELDS.get(raw.get("field") or "")
         if target is None:
-            raise DomainError("INVALID", "Unknown field.", [*field, "field"])
+            raise DomainError("INVALID", _("Unknown field."), [*field, "field"])
         if target[0] == "deal":
             _needs_deal(kind, [*field, "field"])
         key = (raw.get("custom_field_key") or "").strip() or None
         if (target[1] == "custom_fields") != (key is not None):
             raise DomainError(
                 "INVALID",
-                "customFieldKey is required for custom fields and only for them.",
+                _("customFieldKey is required for custom fields and only for them."),
                 [*field, "customFieldKey"],
             )
         value = raw.get("value")
         if value is not None and len(str(value)) > 1000:
-            raise DomainError("INVALID", "value is at most 1000 characters.", [*field, "value"])
+            raise DomainError("INVALID", _("value is at most 1000 characters."), [*field, "value"])
         if key is not None:
             await check_settable(
                 ctx.require_actor().workspace_id,
@@ -309,7 +330,9 @@ async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: li
         reason = (raw.get("lost_reason") or "").strip() or None
         if stage.kind == "LOST" and reason is None:
             raise DomainError(
-                "REQUIRED_FIELD_MISSING", "Moving to a LOST stage needs a lostReason.", [*field, "lostReason"]
+                "REQUIRED_FIELD_MISSING",
+                _("Moving to a LOST stage needs a lostReason."),
+                [*field, "lostReason"],
             )
         return {"stageId": stage.id, "lostReason": reason}
     if action_type == "distribute":
@@ -327,9 +350,9 @@ async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: li
         return {
             "to": to,
             "address": address,
-            "subject": template(raw.get("subject"), [*field, "subject"], max_length=200, what="Subject"),
+            "subject": template(raw.get("subject"), [*field, "subject"], max_length=200, what=_("Subject")),
             "body": template(
-                raw.get("body"), [*field, "body"], max_length=20_000, what="Body", multiline=True
+                raw.get("body"), [*field, "body"], max_length=20_000, what=_("Body"), multiline=True
             ),
         }
     # notify
@@ -339,6 +362,6 @@ async def _params(ctx: Context, kind: str, action_type: str, raw: Any, field: li
         "to": to,
         "userId": user_id,
         "message": template(
-            raw.get("message"), [*field, "message"], max_length=1000, what="Message", multiline=True
+            raw.get("message"), [*field, "message"], max_length=1000, what=_("Message"), multiline=True
         ),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from revgraph.resolvers.automations.not_applicable import NotApplicable
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.outgoing_email import EmailNotSent, SmtpServer, send_over_smtp
 from revgraph.resolvers.settings import Settings
 
@@ -21,7 +22,7 @@ async def send_email(
     server = SmtpServer.from_settings(settings)
     if server is None:
         # Retrying cannot help until the server is configured: the run is SKIPPED.
-        raise NotApplicable("o envio de e-mail não está configurado neste servidor (REVGRAPH_SMTP_HOST)")
+        raise NotApplicable(_("E-mail is not configured: set REVGRAPH_SMTP_HOST."))
     message = EmailMessage()
     message["From"] = sender or settings.smtp_from
     message["To"] = to

@@ -39,7 +39,8 @@ from revgraph.resolvers.automations.subjects import (
 )
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import caused_by_automation, record_event, unit_of_work
+from revgraph.resolvers.events import caused_by_automation, record_event, unit_of_work, workspace_locale
+from revgraph.resolvers.i18n import N_, Message, _, set_language
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 
@@ -52,7 +53,13 @@ RUN_SENDING_KINDS = ("automation.run_started", "automation.retried", "automation
 
 
 def rule_label(rule: AutomationRule) -> str:
-    return f"Automation '{rule.name}'"
+    """The rule as the actor of what it did (in the language of the moment:
+    the workspace's, where runs execute)."""
+    return str(_rule_named(rule))
+
+
+def _rule_named(rule: AutomationRule) -> Message:
+    return N_("Automation '{name}'", name=rule.name)
 
 
 def _subject_ids(run: AutomationRun | None, subject: Subject) -> dict[str, int | None]:
@@ -71,14 +78,14 @@ async def run_subject(run: AutomationRun) -> Subject:
 
 
 async def _audit(
-    rule: AutomationRule, run: AutomationRun, kind: str, text: str, subject: Subject, **data: Any
+    rule: AutomationRule, run: AutomationRun, kind: str, text: str | Message, subject: Subject, **data: Any
 ) -> None:
     """One line on the subject's timeline, with the rule as actor."""
     await record_event(
         None,
         rule.workspace_id,
         kind,
-        f"{rule_label(rule)}: {text}",
+        N_("{rule}: {text}", rule=_rule_named(rule), text=text),
         data={"ruleId": rule.id, "runId": run.id, **data},
         actor_label=rule_label(rule),
         **_subject_ids(run, subject),
@@ -90,6 +97,8 @@ async def evaluate_event(event_id: int) -> int:
     event = await Event.filter(id=event_id).first()
     if event is None or event.kind not in EVENT_KINDS:
         return 0
+    # What runs record (reasons, errors) is read in the workspace's language.
+    set_language(await workspace_locale(event.workspace_id))
     # (An event that fires no trigger, e.g. an outbound message, is still
     # marked evaluated below, so the scan does not send it again.)
     fired = fired_triggers(event.kind, event.data)
@@ -111,7 +120,7 @@ async def evaluate_event(event_id: int) -> int:
             continue
         subject = subject or await load_subject(event.contact_id, event.deal_id, event.conversation_id)
         if depth > MAX_DEPTH:
-            reason = f"chain depth limit: {MAX_DEPTH} automations already led to this event"
+            reason = _("chain depth limit: {limit} automations already led to this event", limit=MAX_DEPTH)
             created += await _create_run(rule, event, subject, depth, "SKIPPED", reason)
             continue
         try:
@@ -122,7 +131,7 @@ async def evaluate_event(event_id: int) -> int:
             # messages ran out, and the rules after this one would never get
             # their runs. Skip this rule, visibly, and go on.
             log.warning("rule %s: conditions cannot be evaluated on event %s: %s", rule.id, event.id, exc)
-            reason = f"its conditions cannot be evaluated ({exc}); fix the rule's conditions"
+            reason = _("its conditions cannot be evaluated ({error}); fix the rule's conditions", error=exc)
             created += await _create_run(rule, event, subject, depth, "SKIPPED", reason)
             continue
         if holds:
@@ -197,9 +206,17 @@ async def _create_run(
                 finished_at=datetime.now(UTC) if status in FINISHED else None,
             )
             if status == "SKIPPED":
-                await _audit(rule, run, "automation.skipped", f"skipped ({reason})", subject)
+                await _audit(
+                    rule, run, "automation.skipped", N_("skipped ({reason})", reason=reason), subject
+                )
             else:
-                await _audit(rule, run, "automation.run_started", f"started on {event.kind}", subject)
+                await _audit(
+                    rule,
+                    run,
+                    "automation.run_started",
+                    N_("started on {kind}", kind=event.kind),
+                    subject,
+                )
     except IntegrityError:
         return 0  # this (rule, event) already has its run: a redelivery
     return 1
@@ -229,12 +246,13 @@ async def _step(settings: Settings, run_id: int) -> bool:
         if run is None or run.status not in ("PENDING", "RUNNING"):
             return False
         rule = await AutomationRule.get(id=run.rule_id)
+        set_language(await workspace_locale(rule.workspace_id))
         subject = await run_subject(run)
         now = datetime.now(UTC)
         if rule.deleted_at is not None or not rule.enabled:
-            why = "rule deleted" if rule.deleted_at is not None else "rule disabled"
+            why = _("rule deleted") if rule.deleted_at is not None else _("rule disabled")
             await _finish(run, "SKIPPED", reason=why)
-            await _audit(rule, run, "automation.skipped", f"stopped ({why})", subject)
+            await _audit(rule, run, "automation.skipped", N_("stopped ({why})", why=why), subject)
             return False
         actions = rule.actions or []
         if run.next_step >= len(actions):
@@ -250,14 +268,16 @@ async def _step(settings: Settings, run_id: int) -> bool:
                 rule,
                 run,
                 "automation.waiting",
-                f"waiting {wait} minute(s) before step {run.next_step + 1}",
+                N_("waiting {wait} minute(s) before step {step}", wait=wait, step=run.next_step + 1),
                 subject,
             )
             return False
         exit_reason = await _exit_reason(action.get("exit"), run, subject)
         if exit_reason is not None:
             await _finish(run, "EXITED", reason=exit_reason)
-            await _audit(rule, run, "automation.exited", f"stopped: {exit_reason}", subject)
+            await _audit(
+                rule, run, "automation.exited", N_("stopped: {exit_reason}", exit_reason=exit_reason), subject
+            )
             return False
         ctx = Context(settings=settings, actor=Actor.system(rule.workspace_id, rule_label(rule)))
         with caused_by_automation(rule.id, run.id, run.depth):
@@ -287,10 +307,10 @@ async def _exit_reason(
     if not exit_condition:
         return None
     if exit_condition.get("unlessContacted") and await contacted_since(subject, run.event_id):
-        return "the lead was already contacted"
+        return _("the lead was already contacted")
     condition = exit_condition.get("unlessMatches")
     if condition and subject.contact is not None and contact_matches(condition, subject):
-        return "the contact matches the exit condition"
+        return _("the contact matches the exit condition")
     return None
 
 
@@ -301,10 +321,12 @@ async def _skip(run_id: int, reason: str) -> None:
         run = await AutomationRun.filter(id=run_id).select_for_update().first()
         if run is None or run.status in FINISHED:
             return
-        reason = f"passo {run.next_step + 1}: {reason}"
+        reason = _("step {number}: {reason}", number=run.next_step + 1, reason=reason)
         await _finish(run, "SKIPPED", reason=reason)
         rule = await AutomationRule.get(id=run.rule_id)
-        await _audit(rule, run, "automation.skipped", f"skipped ({reason})", await run_subject(run))
+        await _audit(
+            rule, run, "automation.skipped", N_("skipped ({why})", why=reason), await run_subject(run)
+        )
 
 
 def _error_text(error: BaseException) -> str:
@@ -333,7 +355,11 @@ async def _record_failure(settings: Settings, run_id: int, error: BaseException)
         await run.save(update_fields=["attempts", "error", "status", "finished_at", "updated_at"])
         subject = await run_subject(run)
         await _audit(
-            rule, run, "automation.failed", f"failed after {run.attempts} attempt(s): {text}", subject
+            rule,
+            run,
+            "automation.failed",
+            N_("failed after {attempts} attempt(s): {text}", attempts=run.attempts, text=text),
+            subject,
         )
     return False
 
@@ -353,7 +379,7 @@ async def wake_due_runs(now: datetime | None = None, *, limit: int = 500) -> int
                 continue
             rule = await AutomationRule.get(id=run.rule_id)
             subject = await run_subject(run)
-            await _audit(rule, run, "automation.resumed", "wait over, resuming", subject)
+            await _audit(rule, run, "automation.resumed", N_("wait over, resuming"), subject)
         woken += 1
     return woken
 
@@ -396,7 +422,7 @@ async def emit_overdue_tasks(now: datetime | None = None, *, limit: int = 500) -
                         None,
                         workspace_id,
                         "task.overdue",
-                        f"Task {task.title} is overdue",
+                        N_("Task {task} is overdue", task=task.title),
                         data={
                             "taskId": encode_id("Task", task.id),
                             "title": task.title,

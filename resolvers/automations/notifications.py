@@ -9,6 +9,7 @@ from revgraph.models.automation import Notification
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events.bus import current_bus
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 
@@ -18,7 +19,7 @@ NOTIFICATION_ORDER = [SortKey("id", descending=True, kind="int")]
 def _own_user(ctx: Context) -> tuple[int, int]:
     actor = ctx.require_actor()
     if actor.user_id is None:
-        raise DomainError("FORBIDDEN", "Only people receive notifications.")
+        raise DomainError("FORBIDDEN", _("Only people receive notifications."))
     return actor.workspace_id, actor.user_id
 
 
@@ -52,7 +53,7 @@ async def mark_read(ctx: Context, raw_id: str) -> Notification:
         id=pk_of(raw_id, "Notification") or 0, workspace_id=workspace_id, user_id=user_id
     ).first()
     if row is None:
-        raise NotFound("Notification", ["id"])
+        raise NotFound(_("Notification"), ["id"])
     if row.read_at is None:
         row.read_at = datetime.now(UTC)
         await Notification.filter(id=row.id, read_at=None).update(read_at=row.read_at)

@@ -24,12 +24,13 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 
 
 async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
-    name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
+    name = required_text(values.get("name"), ["input", "name"], max_length=200, what=_("Name"))
     kind, trigger = await validate_trigger(ctx, values.get("trigger") or {})
     limits = ctx.settings.limits
     workspace_id = ctx.require_actor().workspace_id
@@ -43,7 +44,10 @@ async def _definition(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
         names = ", ".join(sorted(KIND_NAMES[k] for k in CONVERSATION_TRIGGERS))
         raise DomainError(
             "INVALID",
-            f"Conditions on a conversation need a conversation: use one of the triggers {names}.",
+            _(
+                "Conditions on a conversation need a conversation: use one of the triggers {names}.",
+                names=names,
+            ),
             ["input", "conversationConditions"],
         )
     check_filter(
@@ -77,7 +81,7 @@ async def create_rule(ctx: Context, values: dict[str, Any]) -> AutomationRule:
             actor,
             actor.workspace_id,
             "automation_rule.created",
-            f"Automation rule '{rule.name}' created",
+            N_("Automation rule '{rule_name}' created", rule_name=rule.name),
             data={"ruleId": rule.id},
         )
     return rule
@@ -89,7 +93,7 @@ async def _rule(ctx: Context, raw_id: str | None, field: list[str]) -> Automatio
         id=pk_of(raw_id, "AutomationRule") or 0, workspace_id=actor.workspace_id, deleted_at=None
     ).first()
     if rule is None:
-        raise NotFound("Automation rule", field)
+        raise NotFound(_("Automation rule"), field)
     return rule
 
 
@@ -105,7 +109,7 @@ async def update_rule(ctx: Context, raw_id: str, values: dict[str, Any]) -> Auto
             actor,
             actor.workspace_id,
             "automation_rule.updated",
-            f"Automation rule '{definition['name']}' changed",
+            N_("Automation rule '{name}' changed", name=definition["name"]),
             data={"ruleId": rule.id},
         )
     return await AutomationRule.get(id=rule.id)
@@ -124,7 +128,11 @@ async def set_rule_enabled(ctx: Context, raw_id: str, enabled: bool) -> Automati
             actor,
             actor.workspace_id,
             "automation_rule.enabled" if enabled else "automation_rule.disabled",
-            f"Automation rule '{rule.name}' {'enabled' if enabled else 'disabled'}",
+            N_(
+                "Automation rule '{rule_name}' {value}",
+                rule_name=rule.name,
+                value=N_("enabled") if enabled else N_("disabled"),
+            ),
             data={"ruleId": rule.id},
         )
     return rule
@@ -142,7 +150,7 @@ async def delete_rule(ctx: Context, raw_id: str) -> int:
             actor,
             actor.workspace_id,
             "automation_rule.deleted",
-            f"Automation rule '{rule.name}' deleted",
+            N_("Automation rule '{rule_name}' deleted", rule_name=rule.name),
             data={"ruleId": rule.id},
         )
     return rule.id

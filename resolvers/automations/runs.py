@@ -7,6 +7,7 @@ from revgraph.resolvers.automations.engine import rule_label, run_subject
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 
@@ -61,10 +62,12 @@ async def retry_run(ctx: Context, raw_id: str) -> AutomationRun:
             .first()
         )
         if run is None:
-            raise NotFound("Automation run", ["id"])
+            raise NotFound(_("Automation run"), ["id"])
         if run.status != "FAILED":
             raise DomainError(
-                "RULE_VIOLATION", f"Only FAILED runs can be retried; this one is {run.status}.", ["id"]
+                "RULE_VIOLATION",
+                _("Only FAILED runs can be retried; this one is {run_status}.", run_status=run.status),
+                ["id"],
             )
         run.status, run.attempts, run.finished_at = "PENDING", 0, None
         await run.save(update_fields=["status", "attempts", "finished_at", "updated_at"])
@@ -74,7 +77,11 @@ async def retry_run(ctx: Context, raw_id: str) -> AutomationRun:
             actor,
             actor.workspace_id,
             "automation.retried",
-            f"{rule_label(rule)}: retried by hand (last error: {run.error})",
+            N_(
+                "{rule_label}: retried by hand (last error: {run_error})",
+                rule_label=rule_label(rule),
+                run_error=run.error,
+            ),
             data={"ruleId": rule.id, "runId": run.id},
             contact_id=subject.contact.id if subject.contact else run.contact_id,
             deal_id=subject.deal.id if subject.deal else run.deal_id,

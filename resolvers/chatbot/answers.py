@@ -12,6 +12,7 @@ from typing import Any
 from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.resolvers.custom_fields.types import BadValue, normalise, shape_of
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.validation import normalize_email, normalize_phone, required_text
 
 # Punctuation people put around a short answer ("2.", "Sim!", "(1)").
@@ -70,7 +71,7 @@ def collected_value(node: dict[str, Any], text: str, definition: CustomFieldDefi
         if field == "PHONE":
             return normalize_phone(text, ["answer"])
         if field == "NAME":
-            return required_text(text, ["answer"], max_length=200, what="Name")
+            return required_text(text, ["answer"], max_length=200, what=_("Name"))
         if definition is None or definition.archived_at is not None:
             return None
         return normalise(shape_of(definition), text)

@@ -20,6 +20,7 @@ from typing import Any
 from revgraph.resolvers.chatbot.answers import normalise_answer
 from revgraph.resolvers.chatbot.graph import edges, reachable, silent_cycle
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.inbox.intake import check_body
 from revgraph.resolvers.validation import text_problem
 
@@ -62,15 +63,15 @@ class FlowChecker:
         """The definition to store, or DomainError with every problem."""
         nodes_in = values.get("nodes") or []
         if not nodes_in:
-            self.refuse("Um fluxo precisa de pelo menos um nó.", "nodes")
+            self.refuse(_("A flow needs at least one node."), "nodes")
         elif len(nodes_in) > MAX_NODES:
-            self.refuse(f"Um fluxo tem no máximo {MAX_NODES} nós.", "nodes")
+            self.refuse(_("A flow has at most {MAX_NODES} nodes.", MAX_NODES=MAX_NODES), "nodes")
             nodes_in = []
         nodes = [self._node(raw, ("nodes", str(i))) for i, raw in enumerate(nodes_in)]
         index = self._unique_ids(nodes)
         start = values.get("start")
         if nodes and start not in index:
-            self.refuse(f"O nó inicial {start!r} não existe no fluxo.", "start")
+            self.refuse(_("The start node {start!r} does not exist in the flow.", start=start), "start")
         self._rule_keys(nodes, index)
         self._graph(nodes, index, start)
         keywords = self._keywords(values.get("hand_off_keywords"))
@@ -81,11 +82,11 @@ class FlowChecker:
     def _node(self, raw: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
         node_id = raw.get("id")
         if not isinstance(node_id, str) or not NODE_ID.match(node_id):
-            self.refuse("O id do nó tem de 1 a 64 letras, números, _ ou -.", *path, "id")
+            self.refuse(_("A node id has 1 to 64 letters, digits, _ or -."), *path, "id")
         kind = raw.get("kind")
         node: dict[str, Any] = {"id": node_id, "kind": kind}
         if kind not in KINDS:
-            self.refuse(f"O tipo do nó é um de {', '.join(KINDS)}.", *path, "kind")
+            self.refuse(_("The node type is one of {items}.", items=", ".join(KINDS)), *path, "kind")
             return node
         allowed = {
             "MESSAGE": ("text", "next"),
@@ -97,7 +98,11 @@ class FlowChecker:
         }[kind]
         for name, value in raw.items():
             if name not in ("id", "kind", *allowed) and value is not None:
-                self.refuse(f"Um nó {kind} não usa o campo {_camel(name)}.", *path, _camel(name))
+                self.refuse(
+                    _("A {kind} node does not use the field {camel}.", kind=kind, camel=_camel(name)),
+                    *path,
+                    _camel(name),
+                )
         if kind in ("MESSAGE", "COLLECT"):
             node["text"] = self._text(raw.get("text"), (*path, "text"), required=True)
         elif kind == "QUESTION":
@@ -121,7 +126,10 @@ class FlowChecker:
             reason = (raw.get("reason") or "").strip()
             if not reason or len(reason) > MAX_REASON_CHARS or text_problem(reason, single_line=True):
                 self.refuse(
-                    f"Informe o motivo da transferência em uma linha (até {MAX_REASON_CHARS} caracteres).",
+                    _(
+                        "Give the reason for the hand-off on one line (up to {MAX_REASON_CHARS} characters).",
+                        MAX_REASON_CHARS=MAX_REASON_CHARS,
+                    ),
                     *path,
                     "reason",
                 )
@@ -132,7 +140,7 @@ class FlowChecker:
         at = list(at)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.refuse("Escreva o texto que o bot envia neste nó.", *at)
+                self.refuse(_("Write the text the bot sends at this node."), *at)
             return None
         try:
             text = check_body(self.channel, value, at)
@@ -140,12 +148,12 @@ class FlowChecker:
             self.problems.extend(Problem(p.code, p.message, [*self.field, *at]) for p in error.problems)
             return None
         if limit is not None and len(text) > limit:
-            self.refuse(f"Este texto tem no máximo {limit} caracteres.", *at)
+            self.refuse(_("This text has at most {limit} characters.", limit=limit), *at)
         return text
 
     def _target(self, value: Any, path: Sequence[str], name: str) -> str | None:
         if not isinstance(value, str) or not value:
-            self.refuse("Informe o id do próximo nó.", *path, name)
+            self.refuse(_("Give the id of the next node."), *path, name)
             return None
         return value
 
@@ -153,7 +161,11 @@ class FlowChecker:
         if value is None:
             return DEFAULT_RETRY_LIMIT
         if not isinstance(value, int) or not 0 <= value <= MAX_RETRY_LIMIT:
-            self.refuse(f"Tentativas de 0 a {MAX_RETRY_LIMIT}.", *path, "retryLimit")
+            self.refuse(
+                _("Retries from 0 to {MAX_RETRY_LIMIT}.", MAX_RETRY_LIMIT=MAX_RETRY_LIMIT),
+                *path,
+                "retryLimit",
+            )
             return DEFAULT_RETRY_LIMIT
         return value
 
@@ -163,22 +175,28 @@ class FlowChecker:
         most, longest = DISPLAYS[display]
         if not options_in or len(options_in) > most:
             word = "botões" if display == "BUTTONS" else "itens de lista"
-            self.refuse(f"Uma pergunta com {word} tem de 1 a {most} opções.", *path, "options")
+            self.refuse(
+                _("A question with {word} has 1 to {most} options.", word=word, most=most), *path, "options"
+            )
         options, seen = [], set()
         for i, option in enumerate(options_in):
             at = (*path, "options", str(i))
             label = (option.get("label") or "").strip()
             normal = normalise_answer(label)
             if not normal or len(label) > longest or text_problem(label, single_line=True):
-                self.refuse(f"O texto da opção tem de 1 a {longest} caracteres, em uma linha.", *at, "label")
+                self.refuse(
+                    _("An option's text has 1 to {longest} characters, on one line.", longest=longest),
+                    *at,
+                    "label",
+                )
             elif normal.isdigit():
                 self.refuse(
-                    "O texto da opção não pode ser só um número (o contato responde pelo número).",
+                    _("An option's text cannot be just a number (the contact answers with the number)."),
                     *at,
                     "label",
                 )
             elif normal in seen:
-                self.refuse(f"A opção {label!r} está repetida.", *at, "label")
+                self.refuse(_("The option {label!r} is repeated.", label=label), *at, "label")
             seen.add(normal)
             options.append({"label": label, "next": self._target(option.get("next"), at, "next")})
         return {"display": display, "options": options}
@@ -187,40 +205,50 @@ class FlowChecker:
         field = raw.get("field")
         key = raw.get("custom_field_key")
         if field is None:
-            self.refuse("Informe o campo do contato que este nó coleta.", *path, "field")
+            self.refuse(_("Give the contact field this node collects."), *path, "field")
         elif field == "CUSTOM" and key not in self.custom_keys:
             self.refuse(
-                f"{key!r} não é um campo adicional ativo de contatos (crie-o em Campos adicionais).",
+                _(
+                    "{key!r} is not an active custom field of contacts (create it in Custom fields).",
+                    key=key,
+                ),
                 *path,
                 "customFieldKey",
             )
         elif field != "CUSTOM" and key is not None:
-            self.refuse("customFieldKey só vale para o campo CUSTOM.", *path, "customFieldKey")
+            self.refuse(_("customFieldKey applies only to the CUSTOM field."), *path, "customFieldKey")
         return {"field": field, "customFieldKey": key if field == "CUSTOM" else None}
 
     def _rules(self, rules: Sequence[Mapping[str, Any]], path: Sequence[str]) -> list[dict[str, Any]]:
         if not rules or len(rules) > MAX_RULES:
-            self.refuse(f"Uma condição tem de 1 a {MAX_RULES} regras.", *path, "rules")
+            self.refuse(_("A condition has 1 to {MAX_RULES} rules.", MAX_RULES=MAX_RULES), *path, "rules")
         out = []
         for i, rule in enumerate(rules[:MAX_RULES]):
             at = (*path, "rules", str(i))
             source, operator, value = rule.get("source"), rule.get("operator"), rule.get("value")
             if (source == "BUSINESS_HOURS") != (operator in HOURS_OPERATORS):
                 self.refuse(
-                    "Horário de atendimento usa IS_OPEN ou IS_CLOSED; as outras fontes, os demais operadores.",
+                    _("Business hours use IS_OPEN or IS_CLOSED; the other sources, the other operators."),
                     *at,
                     "operator",
                 )
             if operator in VALUE_OPERATORS and not (isinstance(value, str) and value.strip()):
-                self.refuse(f"O operador {operator} compara com um valor: informe-o.", *at, "value")
+                self.refuse(
+                    _("The operator {operator} compares with a value: give it.", operator=operator),
+                    *at,
+                    "value",
+                )
             key = rule.get("key")
             if source != "BUSINESS_HOURS" and not key:
                 self.refuse(
-                    "Informe o que a regra lê: o id de uma pergunta ou um campo do contato.", *at, "key"
+                    _("Say what the rule reads: the id of a question or a contact field."), *at, "key"
                 )
             if source == "CONTACT_FIELD" and key and key not in (*CONTACT_FIELDS, *self.custom_keys):
                 self.refuse(
-                    f"{key!r} não é um campo do contato (name, email, phone ou um campo adicional ativo).",
+                    _(
+                        "{key!r} is not a contact field (name, email, phone or an active custom field).",
+                        key=key,
+                    ),
                     *at,
                     "key",
                 )
@@ -242,7 +270,12 @@ class FlowChecker:
             if not isinstance(node_id, str):
                 continue
             if node_id in index:
-                self.refuse(f"O id {node_id!r} já é de outro nó: os ids são únicos.", "nodes", str(i), "id")
+                self.refuse(
+                    _("The id {node_id!r} already belongs to another node: ids are unique.", node_id=node_id),
+                    "nodes",
+                    str(i),
+                    "id",
+                )
             else:
                 index[node_id] = i
         return index
@@ -255,7 +288,7 @@ class FlowChecker:
                 target = index.get(rule["key"])
                 if target is None or nodes[target]["kind"] not in WAITING:
                     self.refuse(
-                        f"{rule['key']!r} não é uma pergunta nem uma coleta deste fluxo.",
+                        _("{key!r} is neither a question nor a collection of this flow.", key=rule["key"]),
                         "nodes",
                         str(i),
                         "rules",
@@ -267,14 +300,23 @@ class FlowChecker:
         for i, node in enumerate(nodes):
             for target, path in edges(node):
                 if target is not None and target not in index:
-                    self.refuse(f"O nó {target!r} não existe no fluxo.", "nodes", str(i), *path)
+                    self.refuse(
+                        _("The node {target!r} does not exist in the flow.", target=target),
+                        "nodes",
+                        str(i),
+                        *path,
+                    )
         if start not in index:
             return
         reached = reachable(nodes, index, start)
         for i, node in enumerate(nodes):
             if node["id"] in index and index[node["id"]] == i and i not in reached:
                 self.refuse(
-                    f"O nó {node['id']!r} não é alcançável a partir do início ({start!r}).",
+                    _(
+                        "The node {id!r} cannot be reached from the start ({start!r}).",
+                        id=node["id"],
+                        start=start,
+                    ),
                     "nodes",
                     str(i),
                     "id",
@@ -283,7 +325,10 @@ class FlowChecker:
         if cycle:
             names = " → ".join(nodes[i]["id"] for i in cycle)
             self.refuse(
-                f"O ciclo {names} não tem pergunta nem coleta: o bot falaria sem parar.",
+                _(
+                    "The cycle {names} has no question nor collection: the bot would talk without end.",
+                    names=names,
+                ),
                 "nodes",
                 str(cycle[0]),
                 "id",
@@ -293,15 +338,13 @@ class FlowChecker:
         if value is None:
             return list(DEFAULT_KEYWORDS)
         if len(value) > MAX_KEYWORDS:
-            self.refuse(f"No máximo {MAX_KEYWORDS} palavras-chave.", "handOffKeywords")
+            self.refuse(_("At most {MAX_KEYWORDS} keywords.", MAX_KEYWORDS=MAX_KEYWORDS), "handOffKeywords")
             return []
         out: list[str] = []
         for i, word in enumerate(value):
             normal = normalise_answer(word or "")
             if not normal or len((word or "").strip()) > 50 or text_problem(word, single_line=True):
-                self.refuse(
-                    "Cada palavra-chave tem de 1 a 50 caracteres, em uma linha.", "handOffKeywords", str(i)
-                )
+                self.refuse(_("Each keyword has 1 to 50 characters, on one line."), "handOffKeywords", str(i))
             elif normal not in [normalise_answer(w) for w in out]:
                 out.append(word.strip())
         return out

@@ -17,6 +17,7 @@ from revgraph.resolvers.chatbot.definition import FlowChecker
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, Problem
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.visibility import named_record
 
@@ -97,7 +98,12 @@ async def set_inbox_flow(ctx: Context, inbox_id: str, values: dict[str, Any]) ->
             actor,
             inbox.workspace_id,
             "inbox.flow_set",
-            f"{name} set version {version} of the bot flow of {inbox.name}",
+            N_(
+                "{name} set version {version} of the bot flow of {inbox}",
+                name=name,
+                version=version,
+                inbox=inbox.name,
+            ),
             data={"inboxId": inbox.id, "version": version, "nodes": len(definition["nodes"])},
         )
     return flow
@@ -113,13 +119,13 @@ async def remove_inbox_flow(ctx: Context, inbox_id: str) -> Inbox:
         inbox = await named_record(ctx, Inbox, inbox_id, ["inboxId"], for_update=True)
         flow = await active_flow(inbox.id)
         if flow is None:
-            raise DomainError("NOT_FOUND", "Esta caixa de entrada não tem fluxo de bot ativo.", ["inboxId"])
+            raise DomainError("NOT_FOUND", _("This inbox has no active bot flow."), ["inboxId"])
         await BotFlow.filter(id=flow.id).update(active=False)
         await record_event(
             actor,
             inbox.workspace_id,
             "inbox.flow_removed",
-            f"{name} removed the bot flow of {inbox.name}",
+            N_("{name} removed the bot flow of {inbox}", name=name, inbox=inbox.name),
             data={"inboxId": inbox.id, "version": flow.version},
         )
     return inbox

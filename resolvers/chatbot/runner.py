@@ -27,6 +27,7 @@ from revgraph.resolvers.chatbot.definition import WAITING, node_index
 from revgraph.resolvers.chatbot.flows import active_flow
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox import conversations, handling
 from revgraph.resolvers.inbox.stream import inbox_of
@@ -228,7 +229,11 @@ class Turn:
             self.ctx.actor,
             contact.workspace_id,
             "contact.updated",
-            f"The bot collected the contact's {', '.join(changes)} in conversation #{self.conversation.number}",
+            N_(
+                "The bot collected the contact's {items} in conversation #{conversation_number}",
+                items=", ".join(changes),
+                conversation_number=self.conversation.number,
+            ),
             data={"changes": changes},
             contact_id=contact.id,
         )
@@ -264,7 +269,10 @@ class Turn:
             body=text,
             at=self.at,
             author_label=BOT,
-            summary=f"The bot wrote in conversation #{self.conversation.number}",
+            summary=N_(
+                "The bot wrote in conversation #{conversation_number}",
+                conversation_number=self.conversation.number,
+            ),
         )
         data: dict[str, Any] = {
             "bot": {"flowVersion": self.flow.version if self.flow else None, "nodeId": node["id"]}

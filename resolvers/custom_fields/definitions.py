@@ -19,9 +19,10 @@ from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.types import KEY, OPTION_KEY, SELECT_TYPES, TYPES
 from revgraph.resolvers.custom_fields.usage import records_choosing, records_holding, settings_using
-from revgraph.resolvers.custom_fields.values import ENTITY_WORDS, RECORD_WORDS
+from revgraph.resolvers.custom_fields.values import ENTITY_TITLES, ENTITY_WORDS, RECORD_WORDS
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record
@@ -33,7 +34,9 @@ MAX_POSITION = 10_000
 
 def records(count: int, entity: str) -> str:
     """ "1 contact", "3 contacts"."""
-    return f"{count} {RECORD_WORDS[entity] if count == 1 else ENTITY_WORDS[entity]}"
+    return _(
+        "{count} {records}", count=count, records=RECORD_WORDS[entity] if count == 1 else ENTITY_WORDS[entity]
+    )
 
 
 def snapshot(definition: CustomFieldDefinition) -> dict[str, Any]:
@@ -72,13 +75,15 @@ async def get_definition(ctx: Context, pk: int) -> CustomFieldDefinition | None:
 
 def _entity(value: Any) -> str:
     if value not in ENTITIES:
-        raise DomainError("INVALID", f"entity is one of {', '.join(ENTITIES)}.", ["input", "entity"])
+        raise DomainError(
+            "INVALID", _("entity is one of {items}.", items=", ".join(ENTITIES)), ["input", "entity"]
+        )
     return str(value)
 
 
 def _type(value: Any) -> str:
     if value not in TYPES:
-        raise DomainError("INVALID", f"type is one of {', '.join(TYPES)}.", ["input", "type"])
+        raise DomainError("INVALID", _("type is one of {items}.", items=", ".join(TYPES)), ["input", "type"])
     return str(value)
 
 
@@ -86,7 +91,9 @@ def _key(value: Any) -> str:
     if not isinstance(value, str) or not KEY.fullmatch(value):
         raise DomainError(
             "INVALID",
-            "A key is 1-64 lower-case letters, digits and _, starting with a letter (e.g. renda_mensal); it never changes.",
+            _(
+                "A key is 1-64 lower-case letters, digits and _, starting with a letter (e.g. renda_mensal); it never changes."
+            ),
             ["input", "key"],
         )
     return value
@@ -94,7 +101,11 @@ def _key(value: Any) -> str:
 
 def _position(value: Any) -> int:
     if not isinstance(value, int) or not 0 <= value <= MAX_POSITION:
-        raise DomainError("INVALID", f"position is between 0 and {MAX_POSITION}.", ["input", "position"])
+        raise DomainError(
+            "INVALID",
+            _("position is between 0 and {MAX_POSITION}.", MAX_POSITION=MAX_POSITION),
+            ["input", "position"],
+        )
     return value
 
 
@@ -104,12 +115,16 @@ def _options(value: Any, type_name: str) -> list[dict[str, str]]:
     field = ["input", "options"]
     if type_name not in SELECT_TYPES:
         if value:
-            raise DomainError("INVALID", "Only SELECT and MULTI_SELECT fields have options.", field)
+            raise DomainError("INVALID", _("Only SELECT and MULTI_SELECT fields have options."), field)
         return []
     if not value:
-        raise DomainError("INVALID", f"A {type_name} field needs at least one option.", field)
+        raise DomainError(
+            "INVALID", _("A {type_name} field needs at least one option.", type_name=type_name), field
+        )
     if len(value) > MAX_OPTIONS:
-        raise DomainError("INVALID", f"A field has at most {MAX_OPTIONS} options.", field)
+        raise DomainError(
+            "INVALID", _("A field has at most {MAX_OPTIONS} options.", MAX_OPTIONS=MAX_OPTIONS), field
+        )
     options: list[dict[str, str]] = []
     for index, option in enumerate(value):
         here = [*field, str(index)]
@@ -117,12 +132,12 @@ def _options(value: Any, type_name: str) -> list[dict[str, str]]:
         if not isinstance(key, str) or not OPTION_KEY.fullmatch(key):
             raise DomainError(
                 "INVALID",
-                "An option key is 1-64 lower-case letters, digits and _ (e.g. dois_quartos).",
+                _("An option key is 1-64 lower-case letters, digits and _ (e.g. dois_quartos)."),
                 [*here, "key"],
             )
         if any(o["key"] == key for o in options):
-            raise DomainError("DUPLICATE", f"The option {key!r} is listed twice.", [*here, "key"])
-        label = required_text(option.get("label"), [*here, "label"], what="An option label")
+            raise DomainError("DUPLICATE", _("The option {key!r} is listed twice.", key=key), [*here, "key"])
+        label = required_text(option.get("label"), [*here, "label"], what=_("An option label"))
         options.append({"key": key, "label": label})
     return options
 
@@ -133,17 +148,22 @@ async def create_definition(ctx: Context, values: dict[str, Any]) -> CustomField
     actor = ctx.require_admin()
     entity = _entity(values.get("entity"))
     key = _key(values.get("key"))
-    label = required_text(values.get("label"), ["input", "label"], what="Label")
+    label = required_text(values.get("label"), ["input", "label"], what=_("Label"))
     type_name = _type(values.get("type"))
     options = _options(values.get("options"), type_name)
     taken = await CustomFieldDefinition.filter(
         workspace_id=actor.workspace_id, entity=entity, key=key
     ).first()
     if taken is not None:
-        hint = " (archived: restore it with restoreCustomFieldDefinition)" if taken.archived_at else ""
+        hint = N_(" (archived: restore it with restoreCustomFieldDefinition)") if taken.archived_at else ""
         raise DomainError(
             "DUPLICATE",
-            f"{ENTITY_WORDS[entity].title()} already have a field {key!r}{hint}.",
+            _(
+                "{title} already have a field {key!r}{hint}.",
+                title=ENTITY_TITLES[entity],
+                key=key,
+                hint=hint,
+            ),
             ["input", "key"],
         )
     live = CustomFieldDefinition.filter(workspace_id=actor.workspace_id, entity=entity, archived_at=None)
@@ -152,7 +172,7 @@ async def create_definition(ctx: Context, values: dict[str, Any]) -> CustomField
     if count >= limit:
         raise DomainError(
             "LIMIT_EXCEEDED",
-            f"{ENTITY_WORDS[entity].title()} have at most {limit} live fields.",
+            _("{title} have at most {limit} live fields.", title=ENTITY_TITLES[entity], limit=limit),
             ["input", "entity"],
         )
     position = count if values.get("position") is None else _position(values["position"])
@@ -173,12 +193,21 @@ async def create_definition(ctx: Context, values: dict[str, Any]) -> CustomField
                 actor,
                 actor.workspace_id,
                 "custom_field.created",
-                f"{await actor_name(ctx)} added the {ENTITY_WORDS[entity]} field {label} ({key}, {type_name})",
+                N_(
+                    "{actor} added the {ENTITY_WORDS} field {label} ({key}, {type_name})",
+                    actor=await actor_name(ctx),
+                    ENTITY_WORDS=ENTITY_WORDS[entity],
+                    label=label,
+                    key=key,
+                    type_name=type_name,
+                ),
                 data={"definitionId": definition.id, "definition": snapshot(definition)},
             )
     except IntegrityError as error:
         raise DomainError(
-            "DUPLICATE", f"{ENTITY_WORDS[entity].title()} already have a field {key!r}.", ["input", "key"]
+            "DUPLICATE",
+            _("{title} already have a field {key!r}.", title=ENTITY_TITLES[entity], key=key),
+            ["input", "key"],
         ) from error
     return definition
 
@@ -191,7 +220,7 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
     definition = await named_record(ctx, CustomFieldDefinition, raw_id, ["id"], live=False)
     before = snapshot(definition)
     if "label" in values:
-        definition.label = required_text(values["label"], ["input", "label"], what="Label")
+        definition.label = required_text(values["label"], ["input", "label"], what=_("Label"))
     if values.get("required") is not None:
         definition.required = bool(values["required"])
     if values.get("position") is not None:
@@ -202,9 +231,12 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
         if holding:
             raise DomainError(
                 "RULE_VIOLATION",
-                f"{records(holding, definition.entity)} {'holds' if holding == 1 else 'hold'} values of "
-                f"{definition.key!r} as "
-                f"{definition.type}: changing its type would break them. Clear those values first, or add a new field.",
+                _(
+                    "{records}: values of {definition_key!r} as {definition_type}; changing its type would break them. Clear those values first, or add a new field.",
+                    records=records(holding, definition.entity),
+                    definition_key=definition.key,
+                    definition_type=definition.type,
+                ),
                 ["input", "type"],
             )
     if values.get("options") is not None:
@@ -222,8 +254,11 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
             if choosing:
                 raise DomainError(
                     "RULE_VIOLATION",
-                    f"{records(choosing, definition.entity)} chose the option {option['key']!r}: "
-                    "change their value before removing it.",
+                    _(
+                        "{records} chose the option {key!r}: change their value before removing it.",
+                        records=records(choosing, definition.entity),
+                        key=option["key"],
+                    ),
                     ["input", "options"],
                 )
     definition.type = type_name
@@ -240,8 +275,14 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
             actor,
             actor.workspace_id,
             "custom_field.updated",
-            f"{await actor_name(ctx)} changed {', '.join(changes)} of the {ENTITY_WORDS[definition.entity]} "
-            f"field {definition.label} ({definition.key})",
+            N_(
+                "{actor} changed {items} of the {ENTITY_WORDS} field {definition} ({definition_key})",
+                actor=await actor_name(ctx),
+                items=", ".join(changes),
+                ENTITY_WORDS=ENTITY_WORDS[definition.entity],
+                definition=definition.label,
+                definition_key=definition.key,
+            ),
             data={"definitionId": definition.id, "key": definition.key, "changes": changes},
         )
     return definition
@@ -261,7 +302,11 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
         if users:
             raise DomainError(
                 "RULE_VIOLATION",
-                f"{', '.join(users)} still use{'s' if len(users) == 1 else ''} {definition.key!r}: change them first.",
+                _(
+                    "Still using {definition_key!r}: {items}. Change them first.",
+                    items=", ".join(users),
+                    definition_key=definition.key,
+                ),
                 ["id"],
             )
     else:
@@ -270,7 +315,15 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
         )
         limit = ctx.settings.limits.max_custom_fields
         if await live.count() >= limit:
-            raise DomainError("LIMIT_EXCEEDED", f"{words.title()} have at most {limit} live fields.", ["id"])
+            raise DomainError(
+                "LIMIT_EXCEEDED",
+                _(
+                    "{title} have at most {limit} live fields.",
+                    title=ENTITY_TITLES[definition.entity],
+                    limit=limit,
+                ),
+                ["id"],
+            )
     async with unit_of_work():
         definition.archived_at = datetime.now(UTC) if archived else None
         await definition.save(update_fields=["archived_at", "updated_at"])
@@ -279,7 +332,14 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
             actor,
             actor.workspace_id,
             f"custom_field.{verb}",
-            f"{await actor_name(ctx)} {verb} the {words} field {definition.label} ({definition.key})",
+            N_(
+                "{actor} {verb} the {words} field {definition} ({definition_key})",
+                actor=await actor_name(ctx),
+                verb=N_("archived") if archived else N_("restored"),
+                words=words,
+                definition=definition.label,
+                definition_key=definition.key,
+            ),
             data={"definitionId": definition.id, "key": definition.key, "entity": definition.entity},
         )
     return definition

@@ -27,6 +27,7 @@ from revgraph.resolvers.custom_fields.types import KEY, BadValue, FieldShape, no
 from revgraph.resolvers.custom_fields.values import ENTITY_WORDS, definitions_for
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.filter_checks import camel, check_value, check_values
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Limits
 
 FIELD = "custom_field"  # `customField` in a filter
@@ -87,15 +88,15 @@ def operand(shape: FieldShape, op: str, value: Any) -> Any:
     """An operator's value as comparisons use it (BadValue when it cannot be)."""
     if op == "is_null":
         if not isinstance(value, bool):
-            raise BadValue("send true or false.")
+            raise BadValue(_("send true or false."))
         return value
     if op == "in":
         if not isinstance(value, list):
-            raise BadValue("send a list of values.")
+            raise BadValue(_("send a list of values."))
         return [_single(shape, item) for item in value]
     if op in ("contains", "starts_with") and shape.type == "TEXT":
         if not isinstance(value, str) or not value:
-            raise BadValue("send some text.")
+            raise BadValue(_("send some text."))
         return value
     return _single(shape, value)
 
@@ -105,7 +106,7 @@ def _single(shape: FieldShape, value: Any) -> Any:
     one = replace(shape, type="SELECT") if shape.type == "MULTI_SELECT" else shape
     normalised = normalise(one, value)
     if normalised is None:
-        raise BadValue("send a value (or use isNull).")
+        raise BadValue(_("send a value (or use isNull)."))
     return Decimal(normalised) if shape.type == "DECIMAL" else normalised
 
 
@@ -114,16 +115,21 @@ def check_condition(
 ) -> None:
     """filter_checks' check of one customField condition."""
     if not isinstance(ops, Mapping):
-        raise DomainError("INVALID", 'Send {key: "...", eq: ...}.', path)
+        raise DomainError("INVALID", _('Send {key: "...", eq: ...}.'), path)
     key = ops.get("key")
     if not isinstance(key, str) or not KEY.fullmatch(key):
-        raise DomainError("INVALID", "key is the custom field's key, e.g. renda_mensal.", [*path, "key"])
+        raise DomainError("INVALID", _("key is the custom field's key, e.g. renda_mensal."), [*path, "key"])
     shape = shapes.get(key)
     if shape is None:
         defined = ", ".join(shapes) or "none yet"
         raise DomainError(
             "INVALID",
-            f"No custom field {key!r} is defined for {ENTITY_WORDS[entity]} (defined: {defined}).",
+            _(
+                "No custom field {key!r} is defined for {ENTITY_WORDS} (defined: {defined}).",
+                key=key,
+                ENTITY_WORDS=ENTITY_WORDS[entity],
+                defined=defined,
+            ),
             [*path, "key"],
         )
     allowed = OPERATORS[shape.type]
@@ -133,7 +139,9 @@ def check_condition(
             continue
         if op not in allowed:
             known = ", ".join(camel(name) for name in allowed)
-            raise DomainError("INVALID", f"A {shape.type} field takes {known}.", here)
+            raise DomainError(
+                "INVALID", _("A {shape_type} field takes {known}.", shape_type=shape.type, known=known), here
+            )
         if op == "in":
             check_values(value, limits, here)
         elif isinstance(value, str):
@@ -141,7 +149,7 @@ def check_condition(
         try:
             operand(shape, op, value)
         except BadValue as bad:
-            raise DomainError("INVALID", f"{key}: {bad}", here) from bad
+            raise DomainError("INVALID", _("{key}: {bad}", key=key, bad=bad), here) from bad
 
 
 # ------------------------------------------------------------ in Python

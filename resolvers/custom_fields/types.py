@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.validation import text_problem
 
 TYPES = ("TEXT", "NUMBER", "DECIMAL", "DATE", "BOOLEAN", "SELECT", "MULTI_SELECT")
@@ -76,13 +77,13 @@ def _text(shape: FieldShape, value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise BadValue("send text.")
+        raise BadValue(_("send text."))
     text = value.strip()
     if len(text) > MAX_TEXT_CHARS:
-        raise BadValue(f"text is at most {MAX_TEXT_CHARS} characters.")
+        raise BadValue(_("text is at most {MAX_TEXT_CHARS} characters.", MAX_TEXT_CHARS=MAX_TEXT_CHARS))
     problem = text_problem(text)
     if problem is not None:
-        raise BadValue(f"text must not contain {problem}.")
+        raise BadValue(_("text must not contain {problem}.", problem=problem))
     return text
 
 
@@ -92,9 +93,9 @@ def _number(shape: FieldShape, value: Any) -> int:
     elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadValue("send a whole number, e.g. 3.")
+        raise BadValue(_("send a whole number, e.g. 3."))
     if abs(value) > MAX_NUMBER:
-        raise BadValue(f"a number is between -{MAX_NUMBER} and {MAX_NUMBER}.")
+        raise BadValue(_("a number is between -{MAX_NUMBER} and {MAX_NUMBER}.", MAX_NUMBER=MAX_NUMBER))
     return value
 
 
@@ -102,7 +103,7 @@ def _decimal(shape: FieldShape, value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise BadValue('send a decimal number like "1250.50".')
+        raise BadValue(_('send a decimal number like "1250.50".'))
     text = value.strip()
     if BRAZILIAN_GROUPED.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
@@ -111,13 +112,17 @@ def _decimal(shape: FieldShape, value: Any) -> str:
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise BadValue('send a decimal number like "1250.50".') from exc
+        raise BadValue(_('send a decimal number like "1250.50".')) from exc
     if not number.is_finite() or abs(number) >= MAX_DECIMAL:
-        raise BadValue(f"a decimal is finite and below {MAX_DECIMAL:,} in absolute value.")
+        raise BadValue(
+            _("a decimal is finite and below {MAX_DECIMAL:,} in absolute value.", MAX_DECIMAL=MAX_DECIMAL)
+        )
     places = Decimal(1).scaleb(-DECIMAL_PLACES)
     if number.as_tuple().exponent < -DECIMAL_PLACES:  # type: ignore[operator]
         if number != number.quantize(places):
-            raise BadValue(f"a decimal has at most {DECIMAL_PLACES} decimal places.")
+            raise BadValue(
+                _("a decimal has at most {DECIMAL_PLACES} decimal places.", DECIMAL_PLACES=DECIMAL_PLACES)
+            )
         number = number.quantize(places)
     stored = format(number, "f")
     return stored.removeprefix("-") if number == 0 else stored
@@ -125,7 +130,7 @@ def _decimal(shape: FieldShape, value: Any) -> str:
 
 def _date(shape: FieldShape, value: Any) -> str:
     if not isinstance(value, str):
-        raise BadValue("send a date like 2025-03-31 (or 31/03/2025).")
+        raise BadValue(_("send a date like 2025-03-31 (or 31/03/2025)."))
     text = value.strip()
     try:
         brazilian = BRAZILIAN_DATE.fullmatch(text)
@@ -138,8 +143,8 @@ def _date(shape: FieldShape, value: Any) -> str:
             # A date-time: the date as written, in its own offset.
             return datetime.fromisoformat(text).date().isoformat()
     except ValueError as exc:
-        raise BadValue(f"{text!r} is not a calendar date.") from exc
-    raise BadValue("send a date like 2025-03-31 (or 31/03/2025).")
+        raise BadValue(_("{text!r} is not a calendar date.", text=text)) from exc
+    raise BadValue(_("send a date like 2025-03-31 (or 31/03/2025)."))
 
 
 def _boolean(shape: FieldShape, value: Any) -> bool:
@@ -149,25 +154,27 @@ def _boolean(shape: FieldShape, value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in YES | NO:
         return value.strip().lower() in YES
-    raise BadValue("send true or false.")
+    raise BadValue(_("send true or false."))
 
 
 def option_key(shape: FieldShape, value: Any) -> str:
     """The option a value names: its key, or its label ignoring case."""
     if not isinstance(value, str):
-        raise BadValue(f"send an option key: {', '.join(shape.option_keys)}.")
+        raise BadValue(_("send an option key: {items}.", items=", ".join(shape.option_keys)))
     text = value.strip()
     for key, label in shape.options:
         if text == key or text.casefold() == label.casefold():
             return key
-    raise BadValue(f"{text!r} is not an option: use {', '.join(shape.option_keys)}.")
+    raise BadValue(
+        _("{text!r} is not an option: use {items}.", text=text, items=", ".join(shape.option_keys))
+    )
 
 
 def _options(shape: FieldShape, value: Any) -> list[str] | None:
     # Forms and automations send text: "a,b" is the options a and b.
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise BadValue(f"send a list of option keys: {', '.join(shape.option_keys)}.")
+        raise BadValue(_("send a list of option keys: {items}.", items=", ".join(shape.option_keys)))
     chosen: list[str] = []
     for item in items:
         if isinstance(item, str) and not item.strip():

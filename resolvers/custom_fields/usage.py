@@ -14,6 +14,7 @@ from revgraph.models.distribution import Form
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers.custom_fields.filters import option_q, stored_q
 from revgraph.resolvers.custom_fields.types import shape_of
+from revgraph.resolvers.i18n import _
 
 RECORDS: dict[str, type[Model]] = {"CONTACT": Contact, "COMPANY": Company, "DEAL": Deal}
 # Automation setField targets, by entity (resolvers/automations/definitions.py).
@@ -45,7 +46,9 @@ async def settings_using(definition: CustomFieldDefinition) -> list[str]:
             "name", "required_fields"
         )
         found += [
-            f"stage {s['name']}" for s in stages if f"customFields.{key}" in (s["required_fields"] or ())
+            _("stage {name}", name=s["name"])
+            for s in stages
+            if f"customFields.{key}" in (s["required_fields"] or ())
         ]
     target = SET_FIELD_TARGETS.get(definition.entity)
     if target is not None:
@@ -57,11 +60,13 @@ async def settings_using(definition: CustomFieldDefinition) -> list[str]:
                 params = action.get("params") or {}
                 if action.get("type") == "setField" and params.get("field") == target:
                     if params.get("customFieldKey") == key:
-                        found.append(f"rule {rule['name']}")
+                        found.append(_("rule {name}", name=rule["name"]))
                         break
     if definition.entity == "CONTACT":
         forms = await Form.filter(workspace_id=workspace_id, archived_at=None).values("name", "field_mapping")
         found += [
-            f"form {m['name']}" for m in forms if f"customFields.{key}" in (m["field_mapping"] or {}).values()
+            _("form {name}", name=m["name"])
+            for m in forms
+            if f"customFields.{key}" in (m["field_mapping"] or {}).values()
         ]
     return found

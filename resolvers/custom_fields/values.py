@@ -18,11 +18,14 @@ from typing import Any
 from revgraph.models.custom_fields import CustomFieldDefinition
 from revgraph.resolvers.custom_fields.types import BadValue, normalise, shape_of
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import custom_fields_object
 
-RECORD_WORDS = {"CONTACT": "contact", "COMPANY": "company", "DEAL": "deal"}
-ENTITY_WORDS = {"CONTACT": "contacts", "COMPANY": "companies", "DEAL": "deals"}
+RECORD_WORDS = {"CONTACT": N_("contact"), "COMPANY": N_("company"), "DEAL": N_("deal")}
+ENTITY_WORDS = {"CONTACT": N_("contacts"), "COMPANY": N_("companies"), "DEAL": N_("deals")}
+# Capitalised, where a message starts with them.
+ENTITY_TITLES = {"CONTACT": N_("Contacts"), "COMPANY": N_("Companies"), "DEAL": N_("Deals")}
 
 
 async def definitions_for(workspace_id: int, *entities: str) -> list[CustomFieldDefinition]:
@@ -82,7 +85,12 @@ def apply_definitions(
                 problems.append(
                     Problem(
                         "REQUIRED_FIELD_MISSING",
-                        f"{definition.label} ({definition.key}) is required to create a {RECORD_WORDS[entity]}.",
+                        _(
+                            "{definition} ({definition_key}) is required to create a {RECORD_WORDS}.",
+                            definition=definition.label,
+                            definition_key=definition.key,
+                            RECORD_WORDS=RECORD_WORDS[entity],
+                        ),
                         [*field, definition.key],
                     )
                 )
@@ -101,14 +109,20 @@ def _value(
     if definition is None:
         live = ", ".join(d.key for d in definitions if d.archived_at is None) or "none yet"
         raise BadValue(
-            f"No custom field {key!r} is defined here (defined: {live}); an admin adds fields with createCustomFieldDefinition."
+            _(
+                "No custom field {key!r} is defined here (defined: {live}); an admin adds fields with createCustomFieldDefinition.",
+                key=key,
+                live=live,
+            )
         )
     if definition.archived_at is not None:
-        raise BadValue(f"The custom field {key!r} is archived: its values can no longer be set.")
+        raise BadValue(_("The custom field {key!r} is archived: its values can no longer be set.", key=key))
     try:
         return normalise(shape_of(definition), value)
     except BadValue as bad:
-        raise BadValue(f"{definition.label} ({key}): {bad}") from bad
+        raise BadValue(
+            _("{definition} ({key}): {bad}", definition=definition.label, key=key, bad=bad)
+        ) from bad
 
 
 async def check_settable(

@@ -22,9 +22,19 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.strategies import Candidate, Choice, choose
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import is_online
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.visibility import named_record
+
+# Why leads were released (the `why` codes of release_leads), as people read it.
+RELEASE_REASONS = {
+    "trashed": N_("trashed"),
+    "owner changed": N_("owner changed"),
+    "disqualified": N_("disqualified"),
+    "deal won": N_("deal won"),
+    "deal lost": N_("deal lost"),
+}
 
 
 async def open_leads(user_ids: list[int]) -> dict[int, int]:
@@ -161,7 +171,7 @@ async def assign_through_queue(
             actor,
             queue.workspace_id,
             "assignment.queued",
-            f"Lead waiting in {queue.name}: nobody eligible",
+            N_("Lead waiting in {queue}: nobody eligible", queue=queue.name),
             data={"assignmentId": assignment.id, "queueId": queue.id, "reason": choice.reason},
             contact_id=contact_id,
             deal_id=deal_id,
@@ -190,12 +200,12 @@ async def assign_through_queue(
         )
     user = await User.get(id=winner.user_id)
     await _give(actor, assignment, user, actor_label)
-    handoff = " (hand-off)" if previous_owner and previous_owner != user.id else ""
+    handoff = N_(" (hand-off)") if previous_owner and previous_owner != user.id else ""
     await record_event(
         actor,
         queue.workspace_id,
         "assignment.made",
-        f"Lead assigned to {user.name} by {queue.name}{handoff}",
+        N_("Lead assigned to {user} by {queue}{handoff}", user=user.name, queue=queue.name, handoff=handoff),
         data={
             "assignmentId": assignment.id,
             "queueId": queue.id,
@@ -228,7 +238,9 @@ async def distribute(
     and assigned as soon as someone is."""
     actor = ctx.require_actor()
     if (contact_id is None) == (deal_id is None):
-        raise DomainError("INVALID", "Give either a contact or a deal to distribute.", ["input", "contactId"])
+        raise DomainError(
+            "INVALID", _("Give either a contact or a deal to distribute."), ["input", "contactId"]
+        )
     queue = await named_record(ctx, Queue, queue_id, ["input", "queueId"])
     if deal_id is not None:
         deal = await named_record(ctx, Deal, deal_id, ["input", "dealId"])
@@ -308,7 +320,7 @@ async def release_leads(
         actor,
         workspace_id,
         "assignment.released",
-        f"Lead released ({why})",
+        N_("Lead released ({why})", why=RELEASE_REASONS.get(why, why)),
         data={
             "assignmentIds": [r["id"] for r in rows],
             "userIds": sorted({r["user_id"] for r in rows}),

@@ -20,6 +20,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.segments import segment_members
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.visibility import named_record
@@ -45,7 +46,11 @@ async def start_bulk_distribution(ctx: Context, *, segment_id: str, queue_id: st
     if len(ids) > limit:
         raise DomainError(
             "LIMIT_EXCEEDED",
-            f"{segment.name} holds more than {limit} contacts you may see: narrow its filter or split it.",
+            _(
+                "{segment} holds more than {limit} contacts you may see: narrow its filter or split it.",
+                segment=segment.name,
+                limit=limit,
+            ),
             ["segmentId"],
         )
     async with unit_of_work():
@@ -61,7 +66,12 @@ async def start_bulk_distribution(ctx: Context, *, segment_id: str, queue_id: st
             actor,
             actor.workspace_id,
             STARTED,
-            f"Oferta ativa: {len(ids)} contact(s) of {segment.name} through {queue.name}",
+            N_(
+                "Bulk offer: {count} contact(s) of {segment} through {queue}",
+                count=len(ids),
+                segment=segment.name,
+                queue=queue.name,
+            ),
             data={"jobId": job.id, "segmentId": segment.id, "queueId": queue.id, "total": len(ids)},
             queue_id=queue.id,
         )
@@ -83,7 +93,7 @@ async def run_bulk_distribution(settings: Settings, job_id: int) -> None:
     actor = Actor(job.workspace_id, requester.id, requester.role)
     segment = await Segment.get(id=job.segment_id)
     await BulkDistribution.filter(id=job.id, status="PENDING").update(status="RUNNING")
-    label = f"Oferta ativa: {segment.name}"
+    label = _("Bulk offer: {segment}", segment=segment.name)
     for index in range(job.processed, job.total):
         await _distribute_one(settings, actor, job.id, index, label)
     await _finish(job.id, actor, "DONE", None)
@@ -116,6 +126,9 @@ async def _distribute_one(settings: Settings, actor: Actor, job_id: int, index: 
         await job.save(update_fields=["processed", outcome, "updated_at"])
 
 
+BULK_STATUSES = {"DONE": N_("done"), "FAILED": N_("failed")}
+
+
 async def _finish(job_id: int, actor: Actor | None, status: str, error: str | None) -> None:
     async with unit_of_work():
         job = await BulkDistribution.filter(id=job_id).select_for_update().get()
@@ -127,8 +140,22 @@ async def _finish(job_id: int, actor: Actor | None, status: str, error: str | No
             actor,
             job.workspace_id,
             "bulk_distribution.finished",
-            f"Oferta ativa {status.lower()}: {job.assigned} assigned, {job.queued} waiting, {job.skipped} skipped"
-            + (f" ({error})" if error else ""),
+            N_(
+                "Bulk offer {status}: {assigned} assigned, {queued} waiting, {skipped} skipped",
+                status=BULK_STATUSES.get(status, status),
+                assigned=job.assigned,
+                queued=job.queued,
+                skipped=job.skipped,
+            )
+            if not error
+            else N_(
+                "Bulk offer {status}: {assigned} assigned, {queued} waiting, {skipped} skipped ({error})",
+                status=BULK_STATUSES.get(status, status),
+                assigned=job.assigned,
+                queued=job.queued,
+                skipped=job.skipped,
+                error=error,
+            ),
             data={
                 "jobId": job.id,
                 "status": status,

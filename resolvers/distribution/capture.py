@@ -37,6 +37,7 @@ from revgraph.resolvers.developments import live_development
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.settings import Limits, Settings
@@ -87,25 +88,27 @@ def read_lead(values: dict[str, Any], field: list[str], limits: Limits) -> Lead:
     email = normalize_email(email, [*field, "email"]) if email and email.strip() else None
     phone = normalize_phone(phone, [*field, "phone"]) if phone and phone.strip() else None
     if email is None and phone is None:
-        raise DomainError("INVALID", "A lead needs an e-mail or a phone to be reached.", [*field, "email"])
+        raise DomainError("INVALID", _("A lead needs an e-mail or a phone to be reached."), [*field, "email"])
     utm = values.get("utm") or {}
     if not isinstance(utm, dict) or not all(isinstance(v, (str, int, float)) for v in utm.values()):
-        raise DomainError("INVALID", "utm must be a JSON object of strings.", [*field, "utm"])
+        raise DomainError("INVALID", _("utm must be a JSON object of strings."), [*field, "utm"])
     # Kept with every touchpoint: bounded like a record's custom fields.
-    check_custom_fields(utm, [*field, "utm"], limits, what="utm")
+    check_custom_fields(utm, [*field, "utm"], limits, what=_("utm"))
     return Lead(
         name=required_text(values.get("name"), [*field, "name"]),
         email=email,
         phone=phone,
-        source=required_text(values.get("source"), [*field, "source"], max_length=64, what="Source"),
-        media=optional_text(values.get("media"), [*field, "media"], max_length=64, what="Media"),
-        campaign=optional_text(values.get("campaign"), [*field, "campaign"], max_length=200, what="Campaign"),
+        source=required_text(values.get("source"), [*field, "source"], max_length=64, what=_("Source")),
+        media=optional_text(values.get("media"), [*field, "media"], max_length=64, what=_("Media")),
+        campaign=optional_text(
+            values.get("campaign"), [*field, "campaign"], max_length=200, what=_("Campaign")
+        ),
         utm={str(k): str(v) for k, v in utm.items()},
         landing_page=optional_text(
-            values.get("landing_page"), [*field, "landingPage"], max_length=2000, what="Landing page"
+            values.get("landing_page"), [*field, "landingPage"], max_length=2000, what=_("Landing page")
         ),
         message=optional_text(
-            values.get("message"), [*field, "message"], max_length=5000, what="Message", multiline=True
+            values.get("message"), [*field, "message"], max_length=5000, what=_("Message"), multiline=True
         ),
         custom_fields=custom_fields_object(values.get("custom_fields"), [*field, "customFields"], limits),
     )
@@ -187,7 +190,9 @@ async def _capture_once(
                 actor,
                 workspace.id,
                 "contact.created",
-                f"Lead {contact.name} arrived from {lead.source}",
+                N_(
+                    "Lead {contact} arrived from {lead_source}", contact=contact.name, lead_source=lead.source
+                ),
                 data={"contact": snapshot(contact, [])},
                 contact_id=contact.id,
                 actor_label=label,
@@ -235,7 +240,7 @@ async def _capture_once(
             actor,
             workspace.id,
             "lead.captured",
-            f"Lead {contact.name} captured from {lead.source}",
+            N_("Lead {contact} captured from {lead_source}", contact=contact.name, lead_source=lead.source),
             data={**origin, "created": created},
             contact_id=contact.id,
             actor_label=label,
@@ -263,18 +268,24 @@ async def _capture_once(
                     await set_deal_development(actor, deal.id, development.id, actor_label=label)
         if not created:
             kept = (
-                "owner kept (lead lock)"
+                N_("owner kept (lead lock)")
                 if lock_holds
-                else "lock expired: redistributed"
+                else N_("lock expired: redistributed")
                 if queue
-                else "returned"
+                else N_("returned")
             )
-            where = f", back in deal {reused.title}" if reused is not None else ""
+            where = N_(", back in deal {deal}", deal=reused.title) if reused is not None else ""
             await record_event(
                 actor,
                 workspace.id,
                 "lead.reentered",
-                f"{contact.name} came back from {lead.source}: {kept}{where}",
+                N_(
+                    "{contact} came back from {lead_source}: {kept}{where}",
+                    contact=contact.name,
+                    lead_source=lead.source,
+                    kept=kept,
+                    where=where,
+                ),
                 data={**origin, "ownerKept": lock_holds, "dealReentered": reused is not None},
                 contact_id=contact.id,
                 deal_id=reused.id if reused is not None else None,
@@ -324,14 +335,14 @@ async def capture(
             kind="ROUTING",
         ).first()
         if queue is None:
-            raise NotFound("Queue", [*field, "queueId"])
+            raise NotFound(_("Queue"), [*field, "queueId"])
     pipeline = None
     pipeline_ref = values.get("pipeline_id")
     if pipeline_ref is not None:
         pk = pk_of(pipeline_ref, "Pipeline") if isinstance(pipeline_ref, str) else pipeline_ref
         pipeline = await Pipeline.filter(id=pk or 0, workspace_id=workspace_id, archived_at=None).first()
         if pipeline is None:
-            raise NotFound("Pipeline", [*field, "pipelineId"])
+            raise NotFound(_("Pipeline"), [*field, "pipelineId"])
     development = None
     if values.get("development_id") is not None:
         development = await live_development(

@@ -24,12 +24,16 @@ from revgraph.resolvers.context import Actor
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.distribution.handoff import hand_over
 from revgraph.resolvers.events import record_event
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.settings import Settings
 
 DESTINATIONS = ("QUEUES", "MANAGER")
 # Contacts in these lifecycle stages are no longer leads anyone works.
 SETTLED_STAGES = ("DISQUALIFIED", "CUSTOMER")
 MANAGING_ROLES = ("MANAGER", "ADMIN")
+
+# Why someone left their queues (the `why` codes of leave_queues), as people read it.
+LEAVING_REASONS = {"deactivated": N_("deactivated")}
 
 
 @dataclass
@@ -56,7 +60,12 @@ async def leave_queues(actor: Actor, user: User, *, why: str) -> list[int]:
             actor,
             queue.workspace_id,
             "queue.member_removed",
-            f"Queue {queue.name}: {user.name} left ({why})",
+            N_(
+                "Queue {queue}: {user} left ({why})",
+                queue=queue.name,
+                user=user.name,
+                why=LEAVING_REASONS.get(why, why),
+            ),
             data={"queueId": queue.id, "userId": user.id, "why": why},
             queue_id=queue.id,
         )
@@ -158,7 +167,7 @@ async def _back_to_queue(settings: Settings, actor: Actor, user: User, lead: _Le
         actor,
         queue.workspace_id,
         "lead.returned",
-        f"Lead back to queue {queue.name}: {user.name} was deactivated",
+        N_("Lead back to queue {queue}: {user} was deactivated", queue=queue.name, user=user.name),
         data={
             "userId": user.id,
             "destination": "QUEUES",
@@ -183,7 +192,7 @@ async def _to_manager(actor: Actor, user: User, lead: _Lead, manager: User, *, r
         actor,
         user.workspace_id,
         "lead.returned",
-        f"Lead handed to {manager.name}: {user.name} was deactivated",
+        N_("Lead handed to {manager}: {user} was deactivated", manager=manager.name, user=user.name),
         data={
             "userId": user.id,
             "destination": "MANAGER",

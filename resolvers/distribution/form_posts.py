@@ -16,6 +16,7 @@ from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.distribution.capture import UTM_KEYS, Captured, capture
 from revgraph.resolvers.distribution.forms import CUSTOM_PREFIX
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
 
@@ -49,7 +50,7 @@ def _text(value: Any, field: list[str]) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DomainError("INVALID", "Send text here.", field)
+        raise DomainError("INVALID", _("Send text here."), field)
     return str(value)
 
 
@@ -72,7 +73,7 @@ def lead_values(
             continue
         if target.startswith(CUSTOM_PREFIX):
             if not isinstance(raw, (str, int, float, bool)):
-                raise DomainError("INVALID", "Send text, a number or a boolean here.", [posted_name])
+                raise DomainError("INVALID", _("Send text, a number or a boolean here."), [posted_name])
             custom[target[len(CUSTOM_PREFIX) :]] = raw
         else:
             values[CAPTURE_KEYS[target]] = _text(raw, [posted_name])

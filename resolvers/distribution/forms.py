@@ -19,6 +19,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.developments import development_ref
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import named_record
@@ -50,26 +51,40 @@ def field_mapping(value: Any, field: list[str]) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DomainError("INVALID", "fieldMapping must be a JSON object {postedName: leadField}.", field)
+        raise DomainError("INVALID", _("fieldMapping must be a JSON object {postedName: leadField}."), field)
     if len(value) > MAX_MAPPED_FIELDS:
-        raise DomainError("INVALID", f"A form maps at most {MAX_MAPPED_FIELDS} fields.", field)
+        raise DomainError(
+            "INVALID",
+            _("A form maps at most {MAX_MAPPED_FIELDS} fields.", MAX_MAPPED_FIELDS=MAX_MAPPED_FIELDS),
+            field,
+        )
     mapping: dict[str, str] = {}
     fed_by: dict[str, str] = {}
     for posted, target in value.items():
         where = [*field, str(posted)]
         if not isinstance(posted, str) or not FIELD_NAME.match(posted):
             raise DomainError(
-                "INVALID", "Posted field names are 1 to 64 letters, digits or _ . - [ ].", where
+                "INVALID", _("Posted field names are 1 to 64 letters, digits or _ . - [ ]."), where
             )
         if not isinstance(target, str) or not _lead_field(target):
             raise DomainError(
                 "INVALID",
-                f"Map {posted!r} to one of {', '.join(LEAD_FIELDS)} or customFields.<key>.",
+                _(
+                    "Map {posted!r} to one of {items} or customFields.<key>.",
+                    posted=posted,
+                    items=", ".join(LEAD_FIELDS),
+                ),
                 where,
             )
         if target in fed_by:
             raise DomainError(
-                "DUPLICATE", f"{target} is already fed by {fed_by[target]!r}: map it once.", where
+                "DUPLICATE",
+                _(
+                    "{target} is already fed by {fed_by!r}: map it once.",
+                    target=target,
+                    fed_by=fed_by[target],
+                ),
+                where,
             )
         fed_by[target] = posted
         mapping[posted] = target
@@ -86,12 +101,14 @@ def _lead_field(target: str) -> bool:
 def thank_you_url(value: str | None, field: list[str]) -> str | None:
     """Only absolute http(s) URLs: the endpoint redirects browsers there, and
     javascript:/data: targets would run in the visitor's browser."""
-    text = optional_text(value, field, max_length=2000, what="Thank-you URL")
+    text = optional_text(value, field, max_length=2000, what=_("Thank-you URL"))
     if text is None:
         return None
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or re.search(r"[\s<>\"]", text):
-        raise DomainError("INVALID", "The thank-you URL must be an absolute http:// or https:// URL.", field)
+        raise DomainError(
+            "INVALID", _("The thank-you URL must be an absolute http:// or https:// URL."), field
+        )
     return text
 
 
@@ -99,12 +116,15 @@ def honeypot_field(value: str | None, mapping: dict[str, str], field: list[str])
     name = DEFAULT_HONEYPOT if value is None else value.strip()
     if not FIELD_NAME.match(name):
         raise DomainError(
-            "INVALID", "The honeypot field name is 1 to 64 letters, digits or _ . - [ ].", field
+            "INVALID", _("The honeypot field name is 1 to 64 letters, digits or _ . - [ ]."), field
         )
     if name in mapping or name in READ_WITHOUT_MAPPING or name.startswith("utm_"):
         raise DomainError(
             "INVALID",
-            f"{name!r} carries lead data, so people fill it in: pick a field only bots fill, e.g. 'website'.",
+            _(
+                "{name!r} carries lead data, so people fill it in: pick a field only bots fill, e.g. 'website'.",
+                name=name,
+            ),
             field,
         )
     return name
@@ -123,7 +143,7 @@ async def _columns(ctx: Context, values: dict[str, Any], current: Form | None) -
     field = ["input"]
     out: dict[str, Any] = {}
     if current is None or "name" in values:
-        out["name"] = required_text(values.get("name"), [*field, "name"], what="Form name")
+        out["name"] = required_text(values.get("name"), [*field, "name"], what=_("Form name"))
     if current is None or "field_mapping" in values:
         out["field_mapping"] = field_mapping(values.get("field_mapping"), [*field, "fieldMapping"])
     if current is None or "source" in values:
@@ -131,13 +151,13 @@ async def _columns(ctx: Context, values: dict[str, Any], current: Form | None) -
         out["source"] = (
             DEFAULT_SOURCE
             if source is None
-            else required_text(source, [*field, "source"], max_length=64, what="Source")
+            else required_text(source, [*field, "source"], max_length=64, what=_("Source"))
         )
     if "media" in values:
-        out["media"] = optional_text(values["media"], [*field, "media"], max_length=64, what="Media")
+        out["media"] = optional_text(values["media"], [*field, "media"], max_length=64, what=_("Media"))
     if "campaign" in values:
         out["campaign"] = optional_text(
-            values["campaign"], [*field, "campaign"], max_length=200, what="Campaign"
+            values["campaign"], [*field, "campaign"], max_length=200, what=_("Campaign")
         )
     if "queue_id" in values:
         out["queue_id"] = await _link(ctx, Queue, values["queue_id"], [*field, "queueId"])
@@ -170,7 +190,7 @@ async def create_form(ctx: Context, values: dict[str, Any]) -> Form:
             actor,
             actor.workspace_id,
             "form.created",
-            f"Form {form.name} created",
+            N_("Form {form} created", form=form.name),
             data={
                 "formId": form.id,
                 "source": form.source,
@@ -197,7 +217,7 @@ async def update_form(ctx: Context, form_id: str, values: dict[str, Any]) -> For
             actor,
             actor.workspace_id,
             "form.updated",
-            f"Form {columns.get('name', form.name)} changed: {', '.join(changed)}",
+            N_("Form {get} changed: {items}", get=columns.get("name", form.name), items=", ".join(changed)),
             data={"formId": form.id, "changed": changed},
         )
     await form.refresh_from_db()
@@ -213,7 +233,11 @@ async def archive_form(ctx: Context, form_id: str) -> Form:
         form.archived_at = datetime.now(UTC)
         await form.save(update_fields=["archived_at"])
         await record_event(
-            actor, actor.workspace_id, "form.archived", f"Form {form.name} archived", data={"formId": form.id}
+            actor,
+            actor.workspace_id,
+            "form.archived",
+            N_("Form {form} archived", form=form.name),
+            data={"formId": form.id},
         )
     return form
 
@@ -238,7 +262,7 @@ async def get_form(ctx: Context, pk: int) -> Form | None:
 async def _form(workspace_id: int, raw: str, field: list[str]) -> Form:
     form = await Form.filter(id=pk_of(raw, "Form") or 0, workspace_id=workspace_id, archived_at=None).first()
     if form is None:
-        raise NotFound("Form", field)
+        raise NotFound(_("Form"), field)
     return form
 
 

@@ -13,6 +13,7 @@ from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.distribution.queues import manual_queue
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record, scope_of
@@ -25,7 +26,7 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
     if (contact_id is None) == (deal_id is None):
-        raise DomainError("INVALID", "Give either a contact or a deal to reassign.", ["contactId"])
+        raise DomainError("INVALID", _("Give either a contact or a deal to reassign."), ["contactId"])
     model, raw, field = (
         (Deal, deal_id, "dealId") if deal_id is not None else (Contact, contact_id, "contactId")
     )
@@ -72,7 +73,7 @@ async def hand_over(actor: Actor | None, record: Contact | Deal, target: User, *
         actor,
         record.workspace_id,
         "assignment.made",
-        f"Lead handed to {target.name}",
+        N_("Lead handed to {target}", target=target.name),
         data={
             "assignmentId": assignment.id,
             "userId": target.id,
@@ -97,7 +98,7 @@ async def _queue_of(workspace_id: int, subject: dict) -> int:
 async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
     """Disqualify a lead: the reason is required; the owner's capacity frees."""
     actor = ctx.require_actor()
-    why = required_text(reason, ["reason"], max_length=500, what="Reason", multiline=True)
+    why = required_text(reason, ["reason"], max_length=500, what=_("Reason"), multiline=True)
     contact = await named_record(ctx, Contact, contact_id, ["contactId"])
     async with unit_of_work():
         previous = contact.lifecycle_stage
@@ -107,7 +108,7 @@ async def disqualify(ctx: Context, *, contact_id: str, reason: str) -> Contact:
             actor,
             actor.workspace_id,
             "lead.disqualified",
-            f"{contact.name} disqualified: {why}",
+            N_("{contact} disqualified: {why}", contact=contact.name, why=why),
             data={"reason": why, "changes": {"lifecycleStage": {"from": previous, "to": "DISQUALIFIED"}}},
             contact_id=contact.id,
         )

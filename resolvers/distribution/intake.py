@@ -17,6 +17,7 @@ from revgraph.models.events import IdempotencyKey
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.distribution.capture import Captured, as_seen_by, capture
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 
@@ -76,12 +77,16 @@ def intake_values(body: dict[str, Any]) -> dict[str, Any]:
     """The capture input of an intake body; unknown names are refused, so a
     misspelt field shows up at once instead of being silently dropped."""
     problems = [
-        Problem("INVALID", f"Unknown field {name!r}: use {', '.join(INTAKE_FIELDS)}.", [str(name)])
+        Problem(
+            "INVALID",
+            _("Unknown field {name!r}: use {items}.", name=name, items=", ".join(INTAKE_FIELDS)),
+            [str(name)],
+        )
         for name in body
         if name not in INTAKE_FIELDS
     ]
     problems += [
-        Problem("INVALID", "Send a string here.", [name])
+        Problem("INVALID", _("Send a string here."), [name])
         for name in TEXT_FIELDS
         if body.get(name) is not None and not isinstance(body[name], str)
     ]
@@ -125,7 +130,9 @@ async def intake_lead(
     key = idempotency_key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(
-            "INVALID", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", ["Idempotency-Key"]
+            "INVALID",
+            _("Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", MAX_KEY_LENGTH=MAX_KEY_LENGTH),
+            ["Idempotency-Key"],
         )
     digest = request_hash(body)
     while True:
@@ -169,13 +176,15 @@ async def _first_answer(row: IdempotencyKey, digest: str) -> dict[str, Any] | No
     it runs; None when that request failed and freed the key."""
     if row.request_hash != digest:
         raise IdempotencyConflict(
-            "This Idempotency-Key was already used with a different body: use a new key for a new lead."
+            _("This Idempotency-Key was already used with a different body: use a new key for a new lead.")
         )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_FIRST_SECONDS
     while row.result is None:
         if loop.time() > deadline:
-            raise IdempotencyConflict("A request with this Idempotency-Key is still running: retry shortly.")
+            raise IdempotencyConflict(
+                _("A request with this Idempotency-Key is still running: retry shortly.")
+            )
         await asyncio.sleep(0.05)
         found = await IdempotencyKey.filter(id=row.id).first()
         if found is None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from revgraph.models.identity import User
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.settings import Settings
 
 
@@ -25,7 +26,11 @@ async def expire_idle_agents(settings: Settings, now: datetime | None = None) ->
                     None,
                     user["workspace_id"],
                     "user.availability_changed",
-                    f"{user['name']} went offline after {settings.presence_timeout_seconds // 60} minutes without activity",
+                    N_(
+                        "{name} went offline after {value} minutes without activity",
+                        name=user["name"],
+                        value=settings.presence_timeout_seconds // 60,
+                    ),
                     data={"userId": user["id"], "online": False, "why": "presence timeout"},
                     actor_label="presence",
                 )

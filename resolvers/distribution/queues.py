@@ -23,6 +23,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey
 from revgraph.resolvers.timeline import subject_timeline
@@ -48,20 +49,24 @@ async def _member(
     if not scope.sees_user(user.id):
         raise DomainError(
             "FORBIDDEN",
-            f"{user.name} is not in your teams: only they can join your queues.",
+            _("{user} is not in your teams: only they can join your queues.", user=user.name),
             [*where, "userId"],
         )
     if user.id in seen:
-        raise DomainError("DUPLICATE", f"{user.name} is listed twice.", [*where, "userId"])
+        raise DomainError("DUPLICATE", _("{user} is listed twice.", user=user.name), [*where, "userId"])
     seen.add(user.id)
     weight = spec.get("weight")
     weight = 1 if weight is None else weight
     if not 1 <= weight <= MAX_WEIGHT:
-        raise DomainError("INVALID", f"Weight is a whole number from 1 to {MAX_WEIGHT}.", [*where, "weight"])
+        raise DomainError(
+            "INVALID",
+            _("Weight is a whole number from 1 to {MAX_WEIGHT}.", MAX_WEIGHT=MAX_WEIGHT),
+            [*where, "weight"],
+        )
     capacity = spec.get("capacity")
     if capacity is not None and capacity < 0:
         raise DomainError(
-            "INVALID", "Capacity is the maximum number of open leads (0 or more).", [*where, "capacity"]
+            "INVALID", _("Capacity is the maximum number of open leads (0 or more)."), [*where, "capacity"]
         )
     active = spec.get("active")
     return {
@@ -74,7 +79,11 @@ async def _member(
 
 def _choice(value: str, allowed: tuple[str, ...], field: list[str], what: str) -> str:
     if value not in allowed:
-        raise DomainError("INVALID", f"Unknown {what} {value!r}: use {', '.join(allowed)}.", field)
+        raise DomainError(
+            "INVALID",
+            _("Unknown {what} {value!r}: use {items}.", what=what, value=value, items=", ".join(allowed)),
+            field,
+        )
     return value
 
 
@@ -84,7 +93,10 @@ def _minutes(value: Any, field: list[str]) -> int | None:
     if not isinstance(value, int) or not 1 <= value <= MAX_REDISTRIBUTE_MINUTES:
         raise DomainError(
             "INVALID",
-            f"Minutes without a first contact before the lead moves on: 1 to {MAX_REDISTRIBUTE_MINUTES}.",
+            _(
+                "Minutes without a first contact before the lead moves on: 1 to {MAX_REDISTRIBUTE_MINUTES}.",
+                MAX_REDISTRIBUTE_MINUTES=MAX_REDISTRIBUTE_MINUTES,
+            ),
             field,
         )
     return value
@@ -102,10 +114,12 @@ async def _team(ctx: Context, scope: Scope, raw_id: Any, field: list[str]) -> in
     if raw_id is None:
         if scope.everything:
             return None
-        raise DomainError("REQUIRED_FIELD_MISSING", "Choose which of your teams the queue belongs to.", field)
+        raise DomainError(
+            "REQUIRED_FIELD_MISSING", _("Choose which of your teams the queue belongs to."), field
+        )
     team = await named_record(ctx, Team, raw_id, field)
     if not scope.sees_team(team.id):
-        raise DomainError("FORBIDDEN", f"{team.name} is not one of your teams.", field)
+        raise DomainError("FORBIDDEN", _("{team} is not one of your teams.", team=team.name), field)
     return team.id
 
 
@@ -116,7 +130,7 @@ async def queue_to_run(ctx: Context, raw_id: str | None, field: list[str]) -> tu
     scope = await scope_of(ctx)
     queue = await named_record(ctx, Queue, raw_id, field)
     if not runs(scope, queue):
-        raise DomainError("FORBIDDEN", f"{queue.name} belongs to a team outside yours.", field)
+        raise DomainError("FORBIDDEN", _("{queue} belongs to a team outside yours.", queue=queue.name), field)
     return queue, scope
 
 
@@ -125,7 +139,7 @@ async def create_queue(ctx: Context, values: dict[str, Any]) -> Queue:
     members keep the order given (their turn order)."""
     actor = ctx.require_manager()
     scope = await scope_of(ctx)
-    name = required_text(values.get("name"), ["input", "name"], what="Queue name")
+    name = required_text(values.get("name"), ["input", "name"], what=_("Queue name"))
     mode = _choice(values.get("mode"), MODES, ["input", "mode"], "mode")
     strategy = _choice(values.get("strategy"), STRATEGIES, ["input", "strategy"], "strategy")
     team_id = await _team(ctx, scope, values.get("team_id"), ["input", "teamId"])
@@ -151,7 +165,12 @@ async def create_queue(ctx: Context, values: dict[str, Any]) -> Queue:
             actor,
             actor.workspace_id,
             "queue.created",
-            f"Queue {name} created ({strategy.lower()}, {mode.lower()})",
+            N_(
+                "Queue {name} created ({lower}, {lower2})",
+                name=name,
+                lower=strategy.lower(),
+                lower2=mode.lower(),
+            ),
             data={"queueId": queue.id, "members": [s["user_id"] for s in specs], "teamId": team_id},
             queue_id=queue.id,
         )
@@ -163,7 +182,9 @@ async def _name_free(workspace_id: int, name: str, queue_id: int | None) -> None
     if queue_id is not None:
         taken = taken.exclude(id=queue_id)
     if await taken.exists():
-        raise DomainError("DUPLICATE", f"A queue named {name!r} already exists.", ["input", "name"])
+        raise DomainError(
+            "DUPLICATE", _("A queue named {name!r} already exists.", name=name), ["input", "name"]
+        )
 
 
 async def update_queue(ctx: Context, queue_id: str, values: dict[str, Any]) -> Queue:
@@ -181,7 +202,7 @@ async def update_queue(ctx: Context, queue_id: str, values: dict[str, Any]) -> Q
             setattr(queue, column, new)
 
     if values.get("name") is not None:
-        name = required_text(values["name"], ["input", "name"], what="Queue name")
+        name = required_text(values["name"], ["input", "name"], what=_("Queue name"))
         await _name_free(actor.workspace_id, name, queue.id)
         change("name", name)
     if values.get("mode") is not None:
@@ -201,7 +222,7 @@ async def update_queue(ctx: Context, queue_id: str, values: dict[str, Any]) -> Q
             actor,
             actor.workspace_id,
             "queue.updated",
-            f"Queue {queue.name} changed: {', '.join(sorted(changes))}",
+            N_("Queue {queue} changed: {items}", queue=queue.name, items=", ".join(sorted(changes))),
             data={"queueId": queue.id, "changes": changes},
             queue_id=queue.id,
         )
@@ -212,15 +233,18 @@ async def archive_queue(ctx: Context, queue_id: str) -> Queue:
     """Retire a roleta: it leaves the lists and nothing is routed through it
     again; its history stays. Refused while leads wait in its backlog."""
     actor = ctx.require_actor()
-    queue, _ = await queue_to_run(ctx, queue_id, ["id"])
+    queue, _scope = await queue_to_run(ctx, queue_id, ["id"])
     async with unit_of_work():
         locked = await Queue.filter(id=queue.id).select_for_update().get()
         waiting = await Assignment.filter(queue_id=queue.id, status="QUEUED").count()
         if waiting:
             raise DomainError(
                 "RULE_VIOLATION",
-                f"{waiting} lead(s) wait in {queue.name}: add someone who can take them, or distribute "
-                "them through another queue, before archiving it.",
+                _(
+                    "{waiting} lead(s) wait in {queue}: add someone who can take them, or distribute them through another queue, before archiving it.",
+                    waiting=waiting,
+                    queue=queue.name,
+                ),
                 ["id"],
             )
         locked.archived_at = datetime.now(UTC)
@@ -229,7 +253,7 @@ async def archive_queue(ctx: Context, queue_id: str) -> Queue:
             actor,
             actor.workspace_id,
             "queue.archived",
-            f"Queue {queue.name} archived",
+            N_("Queue {queue} archived", queue=queue.name),
             data={"queueId": queue.id},
             queue_id=queue.id,
         )
@@ -255,18 +279,18 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
                 position=(last.position + 1) if last else 0,
                 **values,
             )
-            kind, summary, before = "queue.member_added", "joined", None
+            kind, summary, before = "queue.member_added", N_("Queue {queue}: member joined"), None
         else:
             before = {"weight": member.weight, "capacity": member.capacity, "active": member.active}
             await QueueMember.filter(id=member.id).update(
                 **{k: v for k, v in values.items() if k != "user_id"}
             )
-            kind, summary = "queue.member_changed", "changed"
+            kind, summary = "queue.member_changed", N_("Queue {queue}: member changed")
         await record_event(
             actor,
             actor.workspace_id,
             kind,
-            f"Queue {queue.name}: member {summary}",
+            N_(summary.msgid, queue=queue.name),
             data={
                 "queueId": queue.id,
                 "userId": values["user_id"],
@@ -283,19 +307,19 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
 async def remove_queue_member(ctx: Context, queue_id: str, user_id: str) -> Queue:
     """Remove a member; everyone else keeps their turn."""
     actor = ctx.require_actor()
-    queue, _ = await queue_to_run(ctx, queue_id, ["queueId"])
+    queue, _scope = await queue_to_run(ctx, queue_id, ["queueId"])
     pk = pk_of(user_id, "User")
     async with unit_of_work():
         removed = await QueueMember.filter(queue_id=queue.id, user_id=pk or 0, removed_at=None).update(
             removed_at=datetime.now(UTC)
         )
         if not removed:
-            raise NotFound("Queue member", ["userId"])
+            raise NotFound(_("Queue member"), ["userId"])
         await record_event(
             actor,
             actor.workspace_id,
             "queue.member_removed",
-            f"Queue {queue.name}: member removed",
+            N_("Queue {queue}: member removed", queue=queue.name),
             data={"queueId": queue.id, "userId": pk},
             queue_id=queue.id,
         )

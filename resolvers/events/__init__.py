@@ -16,8 +16,10 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from revgraph.models.events import Event
+from revgraph.models.identity import Workspace
 from revgraph.resolvers import log_position
 from revgraph.resolvers.context import Actor
+from revgraph.resolvers.i18n import DEFAULT_LOCALE, Message, rendered
 
 _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
     "revgraph_pending", default=None
@@ -29,6 +31,13 @@ _changed: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("revg
 _automation: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "revgraph_automation", default=None
 )
+# The default language of the workspaces the unit of work recorded events in.
+_locales: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar(
+    "revgraph_event_locales", default=None
+)
+# Where an event keeps the message its summary renders from (never shown in
+# `data`): events are stored once and read in each reader's language.
+SUMMARY_MESSAGE = "summaryMessage"
 
 
 @contextmanager
@@ -52,6 +61,7 @@ async def unit_of_work() -> AsyncIterator[None]:
     pending: list[Event] = []
     changed: set[int] = set()
     token, changed_token = _pending.set(pending), _changed.set(changed)
+    locales_token = _locales.set({})
     try:
         async with in_transaction():
             yield
@@ -61,6 +71,7 @@ async def unit_of_work() -> AsyncIterator[None]:
     finally:
         _pending.reset(token)
         _changed.reset(changed_token)
+        _locales.reset(locales_token)
     if pending:
         from revgraph.resolvers.events.bus import dispatch_after_commit
 
@@ -80,7 +91,7 @@ async def record_event(
     actor: Actor | None,
     workspace_id: int,
     kind: str,
-    summary: str,
+    summary: str | Message,
     *,
     data: dict[str, Any] | None = None,
     contact_id: int | None = None,
@@ -95,7 +106,10 @@ async def record_event(
     inbox_sequence: int | None = None,
 ) -> Event:
     """Append one event in the current transaction (must be inside unit_of_work).
-    A system actor's label stands for it unless `actor_label` is given."""
+    A system actor's label stands for it unless `actor_label` is given.
+    A Message summary is kept with the event and rendered in each reader's
+    language (summary_of); the `summary` column holds it in the
+    workspace's default language (search, webhooks, exports)."""
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record_event must run inside unit_of_work()")
@@ -105,6 +119,9 @@ async def record_event(
         data["automation"] = dict(tag)
     if actor_label is None and actor is not None:
         actor_label = actor.label
+    if isinstance(summary, Message):
+        data[SUMMARY_MESSAGE] = summary.as_data()
+        summary = summary.render(await _workspace_locale(actor, workspace_id))
     event = await Event.create(
         workspace_id=workspace_id,
         kind=kind,
@@ -124,3 +141,36 @@ async def record_event(
     )
     pending.append(event)
     return event
+
+
+async def _workspace_locale(actor: Actor | None, workspace_id: int) -> str:
+    """The workspace's default language: the actor's credential read it,
+    else one query per unit of work."""
+    if actor is not None and actor.workspace_id == workspace_id and actor.workspace_locale:
+        return actor.workspace_locale
+    known = _locales.get()
+    if known is not None and workspace_id in known:
+        return known[workspace_id]
+    locale = await workspace_locale(workspace_id)
+    if known is not None:
+        known[workspace_id] = locale
+    return locale
+
+
+async def workspace_locale(workspace_id: int) -> str:
+    """The language a workspace's people read unless they chose their own:
+    what tasks speak (automation runs, imports) and events are stored in."""
+    locales = await Workspace.filter(id=workspace_id).limit(1).values_list("default_locale", flat=True)
+    return str(locales[0]) if locales else DEFAULT_LOCALE
+
+
+def summary_of(event: Any, locale: str | None = None) -> str:
+    """An event's summary in `locale` (default: the current language); an
+    event recorded before messages were kept reads as it was stored."""
+    message = Message.from_data((event.data or {}).get(SUMMARY_MESSAGE)) if event.data else None
+    return rendered(message, locale) if message is not None else event.summary
+
+
+def shown_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """An event's data as clients see it (without the summary's message)."""
+    return {key: value for key, value in (data or {}).items() if key != SUMMARY_MESSAGE}

@@ -22,6 +22,7 @@ from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.exports.cells import BOM, SAO_PAULO, Dialect
 from revgraph.resolvers.exports.columns import ENTITIES, Column, Entity, columns_of, headers, page_of, values
 from revgraph.resolvers.filtering import stored_filter
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.inbox.queries import list_conversations
 from revgraph.resolvers.pagination import Page
 from revgraph.resolvers.rate_limit import Budget, RateLimiter
@@ -37,6 +38,15 @@ LISTS: dict[str, Lister] = {
 }
 # Lists whose resolver takes a `search` (tasks have none).
 SEARCHABLE = frozenset({"contacts", "companies", "deals", "conversations"})
+
+# The exported lists, as people read them.
+LIST_NAMES = {
+    "contacts": N_("contacts"),
+    "companies": N_("companies"),
+    "deals": N_("deals"),
+    "conversations": N_("conversations"),
+    "tasks": N_("tasks"),
+}
 
 
 @dataclass
@@ -74,7 +84,7 @@ class Export:
             # A long export stops once its credential is revoked (logOut, a
             # revoked key, a deactivated user), as a websocket closes then.
             if not await credential_active(actor):
-                raise AuthError("UNAUTHENTICATED", "The credential was revoked during the export.")
+                raise AuthError("UNAUTHENTICATED", _("The credential was revoked during the export."))
             await _admit(self.limiter, actor, self._page_cost())
             page = await self._read(page.cursors[-1])
 
@@ -103,8 +113,13 @@ async def _admit(limiter: RateLimiter | None, actor: Actor, cost: int) -> Budget
     if not budget.allowed:
         reset = datetime.fromtimestamp(budget.reset, UTC).isoformat()
         raise LimitExceeded(
-            f"Rate limit exhausted: {budget.remaining} of {budget.limit} points left and the next "
-            f"page of the export may cost {cost}. The budget resets at {reset}."
+            _(
+                "Rate limit exhausted: {budget_remaining} of {budget_limit} points left and the next page of the export may cost {cost}. The budget resets at {reset}.",
+                budget_remaining=budget.remaining,
+                budget_limit=budget.limit,
+                cost=cost,
+                reset=reset,
+            )
         )
     return budget
 
@@ -137,7 +152,7 @@ async def start_export(
             actor,
             actor.workspace_id,
             "data.exported",
-            f"Exported {list_name} as CSV",
+            N_("Exported {list_name} as CSV", list_name=LIST_NAMES.get(list_name, list_name)),
             data={
                 "list": list_name,
                 "filter": stored_filter(window["filter"]) if window["filter"] else None,

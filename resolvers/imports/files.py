@@ -11,6 +11,7 @@ import io
 from typing import BinaryIO
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -38,7 +39,7 @@ def detect_encoding(file: BinaryIO) -> str:
             decoder.decode(piece)
     except UnicodeDecodeError as exc:
         raise DomainError(
-            "INVALID", "The file is neither UTF-8 nor Windows-1252 text: export it as CSV again.", ["file"]
+            "INVALID", _("The file is neither UTF-8 nor Windows-1252 text: export it as CSV again."), ["file"]
         ) from exc
     return "cp1252"
 
@@ -73,19 +74,27 @@ class CsvFile:
             header = next(self.reader)
         except StopIteration:
             raise DomainError(
-                "INVALID", "The file is empty: the first line must name the columns.", ["file"]
+                "INVALID", _("The file is empty: the first line must name the columns."), ["file"]
             ) from None
         except csv.Error as exc:
-            raise DomainError("INVALID", f"The first line cannot be read as CSV: {exc}.", ["file"]) from exc
+            raise DomainError(
+                "INVALID", _("The first line cannot be read as CSV: {exc}.", exc=exc), ["file"]
+            ) from exc
         columns = [cell.strip() for cell in header]
         if not any(columns):
-            raise DomainError("INVALID", "The first line must name the columns.", ["file"])
+            raise DomainError("INVALID", _("The first line must name the columns."), ["file"])
         if len(columns) > MAX_COLUMNS:
-            raise DomainError("INVALID", f"A file has at most {MAX_COLUMNS} columns.", ["file"])
+            raise DomainError(
+                "INVALID", _("A file has at most {MAX_COLUMNS} columns.", MAX_COLUMNS=MAX_COLUMNS), ["file"]
+            )
         seen: set[str] = set()
         for column in columns:
             if column and column in seen:
-                raise DomainError("INVALID", f"The column {column!r} appears twice in the header.", ["file"])
+                raise DomainError(
+                    "INVALID",
+                    _("The column {column!r} appears twice in the header.", column=column),
+                    ["file"],
+                )
             seen.add(column)
         return columns
 
@@ -99,7 +108,13 @@ class CsvFile:
                 break
             except csv.Error as exc:
                 raise DomainError(
-                    "INVALID", f"Row {self.reader.line_num} cannot be read as CSV: {exc}.", ["file"]
+                    "INVALID",
+                    _(
+                        "Row {reader_line_num} cannot be read as CSV: {exc}.",
+                        reader_line_num=self.reader.line_num,
+                        exc=exc,
+                    ),
+                    ["file"],
                 ) from exc
             number = self.next_row
             self.next_row += 1
@@ -107,6 +122,10 @@ class CsvFile:
                 continue
             self.rows_read += 1
             if self.rows_read > MAX_ROWS:
-                raise DomainError("LIMIT_EXCEEDED", f"A file has at most {MAX_ROWS:,} data rows.", ["file"])
+                raise DomainError(
+                    "LIMIT_EXCEEDED",
+                    _("A file has at most {MAX_ROWS:,} data rows.", MAX_ROWS=MAX_ROWS),
+                    ["file"],
+                )
             rows.append((number, row))
         return rows or None

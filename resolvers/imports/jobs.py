@@ -17,6 +17,7 @@ from revgraph.models.imports import ImportChunk, ImportJob, ImportMapping, Impor
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.imports.files import CsvFile
 from revgraph.resolvers.imports.rows import POLICIES, mapping_problems, workbook
@@ -37,8 +38,10 @@ async def upload(ctx: Context, filename: str, entity: str, file: BinaryIO) -> Im
     one chunk at a time, so the server keeps answering and memory stays flat."""
     workspace_id = _workspace(ctx)
     if entity not in ENTITIES:
-        raise DomainError("INVALID", f"Imports take {', '.join(ENTITIES)} for now.", ["entity"])
-    name = required_text(filename, ["file"], max_length=255, what="The file name")
+        raise DomainError(
+            "INVALID", _("Imports take {items} for now.", items=", ".join(ENTITIES)), ["entity"]
+        )
+    name = required_text(filename, ["file"], max_length=255, what=_("The file name"))
     csv_file = await asyncio.to_thread(CsvFile, file)
     job = await ImportJob.create(
         workspace_id=workspace_id,
@@ -56,7 +59,7 @@ async def upload(ctx: Context, filename: str, entity: str, file: BinaryIO) -> Im
             await ImportChunk.create(job_id=job.id, number=number, first_row=rows[0][0], rows=rows)
             number += 1
         if csv_file.rows_read == 0:
-            raise DomainError("INVALID", "The file has a header but no data rows.", ["file"])
+            raise DomainError("INVALID", _("The file has a header but no data rows."), ["file"])
     except BaseException:
         await job.delete()
         raise
@@ -69,7 +72,7 @@ async def get_job(ctx: Context, raw_id: str | None, field: tuple[str, ...] = ("i
     """The workspace's job by global id, or NOT_FOUND on `field`."""
     row = await ImportJob.filter(id=pk_of(raw_id, "ImportJob") or 0, workspace_id=_workspace(ctx)).first()
     if row is None or row.status == "UPLOADING":
-        raise NotFound("Import", list(field))
+        raise NotFound(_("Import"), list(field))
     return row
 
 
@@ -96,13 +99,15 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
     if job.status not in ("UPLOADED", "VALIDATED"):
         raise DomainError(
             "RULE_VIOLATION",
-            "The mapping can change only before the import starts.",
+            _("The mapping can change only before the import starts."),
             ["input", "importJobId"],
         )
     policy = data.get("duplicate_policy") or job.duplicate_policy
     if policy not in POLICIES:
         raise DomainError(
-            "INVALID", f"duplicatePolicy is one of {', '.join(POLICIES)}.", ["input", "duplicatePolicy"]
+            "INVALID",
+            _("duplicatePolicy is one of {items}.", items=", ".join(POLICIES)),
+            ["input", "duplicatePolicy"],
         )
     if data.get("columns") is not None:
         mapping = {str(c["column"]): str(c["field"]) for c in data["columns"] if c.get("field")}
@@ -111,10 +116,10 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
             workspace_id=workspace_id, entity=job.entity, name=data["mapping_name"]
         ).first()
         if saved is None:
-            raise NotFound("Saved mapping", ["input", "mappingName"])
+            raise NotFound(_("Saved mapping"), ["input", "mappingName"])
         mapping = dict(saved.mapping)
     else:
-        raise DomainError("INVALID", "Send columns or a mappingName.", ["input", "columns"])
+        raise DomainError("INVALID", _("Send columns or a mappingName."), ["input", "columns"])
     book = await workbook(workspace_id, ctx.settings.limits, job.columns, mapping)
     problems = mapping_problems(book, mapping, job.columns)
     if problems:
@@ -122,7 +127,7 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
     save_as = data.get("save_as")
     async with in_transaction():
         if save_as:
-            name = required_text(save_as, ["input", "saveAs"], max_length=100, what="The mapping's name")
+            name = required_text(save_as, ["input", "saveAs"], max_length=100, what=_("The mapping's name"))
             await _save_mapping(workspace_id, job.entity, name, mapping)
         job.mapping, job.duplicate_policy = mapping, policy
         job.status, job.dry_run, job.cursor = "UPLOADED", None, 0
@@ -139,7 +144,9 @@ async def _save_mapping(workspace_id: int, entity: str, name: str, mapping: dict
         return
     if await ImportMapping.filter(workspace_id=workspace_id).count() >= MAX_MAPPINGS:
         raise DomainError(
-            "LIMIT_EXCEEDED", f"A workspace keeps at most {MAX_MAPPINGS} mappings.", ["input", "saveAs"]
+            "LIMIT_EXCEEDED",
+            _("A workspace keeps at most {MAX_MAPPINGS} mappings.", MAX_MAPPINGS=MAX_MAPPINGS),
+            ["input", "saveAs"],
         )
     await ImportMapping.create(workspace_id=workspace_id, entity=entity, name=name, mapping=mapping)
 
@@ -160,7 +167,9 @@ async def _queue(
         if locked.status not in allowed:
             raise DomainError("RULE_VIOLATION", why, ["importJobId"])
         if not locked.mapping:
-            raise DomainError("RULE_VIOLATION", "Map the columns first (mapImportColumns).", ["importJobId"])
+            raise DomainError(
+                "RULE_VIOLATION", _("Map the columns first (mapImportColumns)."), ["importJobId"]
+            )
         locked.status, locked.cursor, locked.failure = status, 0, None
         locked.started_at, locked.finished_at = datetime.now(UTC), None
         await locked.save()
@@ -168,7 +177,9 @@ async def _queue(
             actor,
             actor.workspace_id,
             QUEUED,
-            f"{'Validação' if status == 'VALIDATING' else 'Importação'} de {locked.filename} iniciada",
+            N_("Validation of {file} started", file=locked.filename)
+            if status == "VALIDATING"
+            else N_("Import of {file} started", file=locked.filename),
             data={"jobId": locked.id, "status": status},
         )
     return locked
@@ -179,7 +190,7 @@ async def start_dry_run(ctx: Context, raw_id: str) -> ImportJob:
     the counts and the row errors of the DRY_RUN report)."""
     job = await get_job(ctx, raw_id, ("importJobId",))
     return await _queue(
-        ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why="This import has already started."
+        ctx, job, "VALIDATING", allowed=("UPLOADED", "VALIDATED"), why=_("This import has already started.")
     )
 
 
@@ -192,7 +203,7 @@ async def start_import(ctx: Context, raw_id: str) -> ImportJob:
         job,
         "RUNNING",
         allowed=("VALIDATED",),
-        why="Run the dry run (startImportDryRun) with this mapping first; an import runs once.",
+        why=_("Run the dry run (startImportDryRun) with this mapping first; an import runs once."),
     )
 
 

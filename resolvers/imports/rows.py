@@ -18,6 +18,7 @@ from revgraph.models.identity import User
 from revgraph.resolvers.contacts import LIFECYCLE_STAGES, contact_tags, matching_contacts
 from revgraph.resolvers.custom_fields.values import apply_definitions, definitions_for
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import (
@@ -33,13 +34,13 @@ POLICIES = ("SKIP", "UPDATE_EMPTY", "OVERWRITE")
 CUSTOM = "customFields."
 # The fields a contact column may fill, with the pt-BR label reports use.
 CONTACT_FIELDS = {
-    "name": "Nome",
-    "email": "E-mail",
-    "phone": "Telefone",
-    "owner": "Responsável",
-    "lifecycleStage": "Estágio",
-    "source": "Origem",
-    "tags": "Tags",
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "phone": N_("Phone"),
+    "owner": N_("Owner"),
+    "lifecycleStage": N_("Lifecycle stage"),
+    "source": N_("Source"),
+    "tags": N_("Tags"),
 }
 STAGE_WORDS = {
     "lead": "LEAD",
@@ -50,11 +51,11 @@ STAGE_WORDS = {
     "desqualificado": "DISQUALIFIED",
 }
 TYPE_HINTS = {
-    "NUMBER": "número inteiro, ex.: 3",
-    "DECIMAL": "número decimal, ex.: 1.250.000,00",
-    "DATE": "data, ex.: 31/12/2026",
-    "BOOLEAN": "sim ou não",
-    "TEXT": "texto de até 2000 caracteres",
+    "NUMBER": N_("a whole number, e.g. 3"),
+    "DECIMAL": N_("a decimal number, e.g. 1,250,000.00"),
+    "DATE": N_("a date, e.g. 12/31/2026"),
+    "BOOLEAN": N_("yes or no"),
+    "TEXT": N_("text of up to 2000 characters"),
 }
 
 
@@ -104,28 +105,38 @@ def mapping_problems(book: Workbook, mapping: Mapping[str, str], header: Sequenc
     for i, (column, target) in enumerate(mapping.items()):
         path = ["input", "columns", str(i)]
         if column not in header:
-            problems.append(Problem("INVALID", f"The file has no column {column!r}.", [*path, "column"]))
+            problems.append(
+                Problem("INVALID", _("The file has no column {column!r}.", column=column), [*path, "column"])
+            )
         if target.startswith(CUSTOM):
             if target[len(CUSTOM) :] not in live:
                 problems.append(
                     Problem(
                         "INVALID",
-                        f"No live custom field {target[len(CUSTOM) :]!r} for contacts.",
+                        _("No live custom field {target!r} for contacts.", target=target[len(CUSTOM) :]),
                         [*path, "field"],
                     )
                 )
         elif target not in CONTACT_FIELDS:
             known = ", ".join([*CONTACT_FIELDS, "customFields.<key>"])
-            problems.append(Problem("INVALID", f"Unknown field {target!r}: use {known}.", [*path, "field"]))
+            problems.append(
+                Problem(
+                    "INVALID",
+                    _("Unknown field {target!r}: use {known}.", target=target, known=known),
+                    [*path, "field"],
+                )
+            )
         if target in used:
             problems.append(
                 Problem(
-                    "INVALID", f"{target} is already filled from column {used[target]!r}.", [*path, "field"]
+                    "INVALID",
+                    _("{target} is already filled from column {used!r}.", target=target, used=used[target]),
+                    [*path, "field"],
                 )
             )
         used[target] = column
     if "name" not in used and not problems:
-        problems.append(Problem("INVALID", "Map a column to the contact's name.", ["input", "columns"]))
+        problems.append(Problem("INVALID", _("Map a column to the contact's name."), ["input", "columns"]))
     return problems
 
 
@@ -191,15 +202,15 @@ def _read_field(book: Workbook, data: dict[str, Any], target: str, raw: str) -> 
     elif target == "owner":
         owner = book.owners.get(raw.lower())
         if owner is None:
-            raise DomainError("NOT_FOUND", "Unknown owner.", ["owner"])
+            raise DomainError("NOT_FOUND", _("Unknown owner."), ["owner"])
         data["owner_id"] = encode_id("User", owner)
     elif target == "lifecycleStage":
         stage = STAGE_WORDS.get(raw.lower(), raw.upper())
         if stage not in LIFECYCLE_STAGES:
-            raise DomainError("INVALID", "Unknown stage.", ["lifecycleStage"])
+            raise DomainError("INVALID", _("Unknown stage."), ["lifecycleStage"])
         data["lifecycle_stage"] = stage
     elif target == "source":
-        data["source"] = optional_text(raw, ["source"], max_length=64, what="Source")
+        data["source"] = optional_text(raw, ["source"], max_length=64, what=_("Source"))
     elif target == "tags":
         parts = [part for part in raw.replace("|", ",").split(",") if part.strip()]
         data["tags"] = normalize_tags(parts, ["tags"], book.limits)
@@ -208,28 +219,37 @@ def _read_field(book: Workbook, data: dict[str, Any], target: str, raw: str) -> 
 def _message(target: str, raw: str, error: DomainError) -> str:
     label = CONTACT_FIELDS[target]
     if target == "name":
-        return "Nome em branco." if not raw else f"Nome inválido (até 200 caracteres, uma linha): {raw!r}."
+        if not raw:
+            return _("Blank name.")
+        return _("Invalid name (up to 200 characters, one line): {raw!r}.", raw=raw)
     if target == "email":
-        return f"E-mail inválido: {raw!r}."
+        return _("Invalid e-mail: {raw!r}.", raw=raw)
     if target == "phone":
-        return f"Telefone inválido: {raw!r} (inclua o DDD, ex.: 11 98765-4321)."
+        return _("Invalid phone: {raw!r} (include the area code, e.g. 11 98765-4321).", raw=raw)
     if target == "owner":
-        return f"Responsável desconhecido: {raw!r} (use o e-mail de um usuário ativo do workspace)."
+        return _("Unknown owner: {raw!r} (use the e-mail of an active user of the workspace).", raw=raw)
     if target == "lifecycleStage":
-        return f"Estágio desconhecido: {raw!r} (use Lead, MQL, SQL, Oportunidade, Cliente ou Desqualificado)."
-    return f"{label} inválido: {raw!r}."
+        return _(
+            "Unknown stage: {raw!r} (use Lead, MQL, SQL, Oportunidade, Cliente or Desqualificado).", raw=raw
+        )
+    return _("Invalid {label}: {raw!r}.", label=label, raw=raw)
 
 
 def _custom_message(definition: CustomFieldDefinition | None, key: str, raw: Any, problem: Problem) -> str:
     if definition is None:
-        return f"O campo personalizado {key!r} não existe."
+        return _("The custom field {key!r} does not exist.", key=key)
     if problem.code == "REQUIRED_FIELD_MISSING":
-        return f"{definition.label} é obrigatório e está em branco."
+        return _("{label} is required and is blank.", label=definition.label)
     if definition.type in ("SELECT", "MULTI_SELECT"):
         labels = ", ".join(str(o["label"]) for o in definition.options or ())
-        return f"{definition.label}: {raw!r} não é uma opção (use: {labels})."
-    hint = TYPE_HINTS.get(definition.type, "valor válido")
-    return f"{definition.label}: {raw!r} não é válido (esperado {hint})."
+        return _(
+            "{label}: {raw!r} is not an option (use: {labels}).",
+            label=definition.label,
+            raw=raw,
+            labels=labels,
+        )
+    hint = TYPE_HINTS.get(definition.type, N_("a valid value"))
+    return _("{label}: {raw!r} is not valid (expected {hint}).", label=definition.label, raw=raw, hint=hint)
 
 
 def duplicate_keys(data: Mapping[str, Any]) -> list[str]:
@@ -265,7 +285,11 @@ async def decide(book: Workbook, cells: Sequence[str], policy: str) -> Decision:
                     "DUPLICATE",
                     which,
                     None,
-                    f"{CONTACT_FIELDS[which]} pertence a outro contato (nº {clash[0].number}) que não o deste e-mail.",
+                    _(
+                        "{field} belongs to another contact (no. {number}) than this e-mail's.",
+                        field=CONTACT_FIELDS[which],
+                        number=clash[0].number,
+                    ),
                 )
             ],
         )

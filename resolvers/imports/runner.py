@@ -22,7 +22,8 @@ from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
 from revgraph.resolvers.contacts import create_contact, update_contact
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.events import record_event, unit_of_work, workspace_locale
+from revgraph.resolvers.i18n import N_, _, set_language
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports.rows import CONTACT_FIELDS, Workbook, decide, duplicate_keys, workbook
 from revgraph.resolvers.settings import Settings
@@ -47,8 +48,14 @@ async def run_job(settings: Settings, job_id: int) -> None:
         return
     phase, done = PHASES[job.status]
     importer = await User.filter(id=job.created_by_id or 0, active=True, role="ADMIN").first()
+    # The report's row errors are read by the importer: in their language.
+    set_language(
+        importer.locale if importer and importer.locale else await workspace_locale(job.workspace_id)
+    )
     if importer is None:
-        await _finish(job, None, "FAILED", "Quem iniciou a importação não é mais administrador ativo.")
+        await _finish(
+            job, None, "FAILED", _("Whoever started the import is no longer an active administrator.")
+        )
         return
     ctx = Context(settings=settings, actor=Actor(job.workspace_id, importer.id, importer.role))
     book = await workbook(job.workspace_id, settings.limits, job.columns, job.mapping)
@@ -171,11 +178,11 @@ def use_case_problem(code: str, field: str, message: str) -> dict[str, Any]:
     a row problem in pt-BR, keeping the API's message for the rest."""
     label = CONTACT_FIELDS.get(field.removesuffix("Id"), field)
     if code == "DUPLICATE":
-        text = f"{label} já pertence a outro contato."
+        text = _("{label} already belongs to another contact.", label=label)
     elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
-        text = "O responsável não pode receber este contato."
+        text = _("The owner cannot receive this contact.")
     else:
-        text = f"Recusado ({label}): {message}"
+        text = _("Refused ({label}): {message}", label=label, message=message)
     return {"code": code, "field": field.removesuffix("Id"), "column": None, "message": text}
 
 
@@ -192,9 +199,24 @@ async def _finish(job: ImportJob, actor: Actor | None, status: str, failure: str
                 actor,
                 locked.workspace_id,
                 FINISHED,
-                f"Importação de {locked.filename}: {locked.created_count} criado(s), "
-                f"{locked.updated_count} atualizado(s), {locked.skipped_count} ignorado(s), "
-                f"{locked.failed_count} com erro" + (f" ({failure})" if failure else ""),
+                N_(
+                    "Import of {file}: {created} created, {updated} updated, {skipped} skipped, {failed} failed",
+                    file=locked.filename,
+                    created=locked.created_count,
+                    updated=locked.updated_count,
+                    skipped=locked.skipped_count,
+                    failed=locked.failed_count,
+                )
+                if not failure
+                else N_(
+                    "Import of {file}: {created} created, {updated} updated, {skipped} skipped, {failed} failed ({failure})",
+                    file=locked.filename,
+                    created=locked.created_count,
+                    updated=locked.updated_count,
+                    skipped=locked.skipped_count,
+                    failed=locked.failed_count,
+                    failure=failure,
+                ),
                 data={"jobId": locked.id, "status": status},
             )
     log.info("import %s %s", job.id, status)

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import _
 
 MAX_INTERVALS = 7 * 4
 MAX_HOLIDAYS = 366
@@ -74,12 +75,18 @@ def validate_business_hours(
         problems.append(Problem("INVALID", message, [*field, *path]))
 
     if not _known_timezone(timezone):
-        refuse(f"{timezone!r} não é um fuso horário IANA, como America/Sao_Paulo.", "timezone")
+        refuse(
+            _("{timezone!r} is not an IANA time zone such as America/Sao_Paulo.", timezone=timezone),
+            "timezone",
+        )
     intervals: list[tuple[int, str, str, int]] = []
     if not isinstance(days, Sequence) or isinstance(days, str):
-        refuse("Informe os horários como uma lista de intervalos por dia da semana.", "days")
+        refuse(_("Give the hours as a list of intervals per weekday."), "days")
     elif len(days) > MAX_INTERVALS:
-        refuse(f"São permitidos no máximo {MAX_INTERVALS} intervalos por semana.", "days")
+        refuse(
+            _("At most {MAX_INTERVALS} intervals a week are allowed.", MAX_INTERVALS=MAX_INTERVALS),
+            "days",
+        )
     else:
         for index, day in enumerate(days):
             interval = _interval(day, refuse, "days", str(index))
@@ -90,7 +97,13 @@ def validate_business_hours(
     for current in intervals:
         if latest and latest[0] == current[0] and current[1] < latest[2]:
             refuse(
-                f"O intervalo {current[1]}–{current[2]} se sobrepõe a {latest[1]}–{latest[2]} no mesmo dia.",
+                _(
+                    "The interval {current}–{current2} overlaps {latest}–{latest2} on the same day.",
+                    current=current[1],
+                    current2=current[2],
+                    latest=latest[1],
+                    latest2=latest[2],
+                ),
                 "days",
                 str(current[3]),
             )
@@ -114,23 +127,27 @@ def _known_timezone(name: Any) -> bool:
 
 def _interval(day: Any, refuse: Callable[..., None], *path: str) -> tuple[int, str, str] | None:
     if not isinstance(day, Mapping):
-        refuse("Cada intervalo tem dia da semana, abertura e fechamento.", *path)
+        refuse(_("Each interval has a weekday, an opening and a closing."), *path)
         return None
     weekday: Any = day.get("weekday")
     opens: Any = day.get("opens")
     closes: Any = day.get("closes")
     fine = True
     if not isinstance(weekday, int) or isinstance(weekday, bool) or not 1 <= weekday <= 7:
-        refuse("O dia da semana vai de 1 (segunda-feira) a 7 (domingo).", *path, "weekday")
+        refuse(_("The weekday goes from 1 (Monday) to 7 (Sunday)."), *path, "weekday")
         fine = False
     if not (isinstance(opens, str) and CLOCK.match(opens)):
-        refuse("Informe a abertura no formato HH:MM, de 00:00 a 23:59.", *path, "opens")
+        refuse(_("Give the opening as HH:MM, from 00:00 to 23:59."), *path, "opens")
         fine = False
     if not (isinstance(closes, str) and (CLOCK.match(closes) or closes == END_OF_DAY)):
-        refuse("Informe o fechamento no formato HH:MM, de 00:01 a 24:00.", *path, "closes")
+        refuse(_("Give the closing as HH:MM, from 00:01 to 24:00."), *path, "closes")
         fine = False
     if fine and opens >= closes:
-        refuse(f"A abertura ({opens}) deve ser anterior ao fechamento ({closes}).", *path, "opens")
+        refuse(
+            _("The opening ({opens}) must be before the closing ({closes}).", opens=opens, closes=closes),
+            *path,
+            "opens",
+        )
         fine = False
     return (weekday, opens, closes) if fine else None
 
@@ -139,11 +156,11 @@ def _holidays(holidays: Any, refuse: Callable[..., None]) -> set[date]:
     if holidays is None:
         return set()
     if not isinstance(holidays, Iterable) or isinstance(holidays, str):
-        refuse("Informe os feriados como uma lista de datas.", "holidays")
+        refuse(_("Give the holidays as a list of dates."), "holidays")
         return set()
     holidays = list(holidays)
     if len(holidays) > MAX_HOLIDAYS:
-        refuse(f"São permitidos no máximo {MAX_HOLIDAYS} feriados.", "holidays")
+        refuse(_("At most {MAX_HOLIDAYS} holidays are allowed.", MAX_HOLIDAYS=MAX_HOLIDAYS), "holidays")
         return set()
     dates = set()
     for index, day in enumerate(holidays):
@@ -153,7 +170,7 @@ def _holidays(holidays: Any, refuse: Callable[..., None]) -> set[date]:
         try:
             dates.add(date.fromisoformat(day))
         except (TypeError, ValueError):
-            refuse("Informe o feriado como uma data, como 2026-12-25.", "holidays", str(index))
+            refuse(_("Give the holiday as a date, such as 2026-12-25."), "holidays", str(index))
     return dates
 
 

@@ -19,6 +19,7 @@ from revgraph.models.inbox import CannedResponse
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.ownership import actor_name
 from revgraph.resolvers.validation import required_text, search_text
@@ -35,7 +36,9 @@ def _short_code(value: Any) -> str:
     if not SHORT_CODE.match(code):
         raise DomainError(
             "INVALID",
-            'A shortCode is 1 to 64 letters (a-z, kept lower-case), digits, "_" or "-", e.g. "boas-vindas".',
+            _(
+                'A shortCode is 1 to 64 letters (a-z, kept lower-case), digits, "_" or "-", e.g. "boas-vindas".'
+            ),
             ["input", "shortCode"],
         )
     return code
@@ -43,7 +46,7 @@ def _short_code(value: Any) -> str:
 
 def _duplicate(code: str) -> DomainError:
     return DomainError(
-        "DUPLICATE", f'The shortCode "/{code}" is taken: choose another.', ["input", "shortCode"]
+        "DUPLICATE", _('The shortCode "/{code}" is taken: choose another.', code=code), ["input", "shortCode"]
     )
 
 
@@ -51,9 +54,9 @@ async def create_canned_response(ctx: Context, data: Mapping[str, Any]) -> Canne
     """ADMIN saves a reply under a shortCode unique in the workspace (DUPLICATE)."""
     actor = ctx.require_admin()
     code = _short_code(data.get("short_code"))
-    title = required_text(data.get("title"), ["input", "title"], what="Title")
+    title = required_text(data.get("title"), ["input", "title"], what=_("Title"))
     body = required_text(
-        data.get("body"), ["input", "body"], max_length=MAX_BODY_CHARS, what="Body", multiline=True
+        data.get("body"), ["input", "body"], max_length=MAX_BODY_CHARS, what=_("Body"), multiline=True
     )
     try:
         async with unit_of_work():
@@ -70,7 +73,12 @@ async def create_canned_response(ctx: Context, data: Mapping[str, Any]) -> Canne
                 actor,
                 actor.workspace_id,
                 "canned_response.created",
-                f"{await actor_name(ctx)} created the canned response /{code} ({title})",
+                N_(
+                    "{actor} created the canned response /{code} ({title})",
+                    actor=await actor_name(ctx),
+                    code=code,
+                    title=title,
+                ),
                 data={"cannedResponseId": encode_id("CannedResponse", canned.id), "shortCode": code},
             )
     except IntegrityError as error:

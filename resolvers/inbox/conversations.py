@@ -13,6 +13,7 @@ from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.i18n import N_, Moment, _
 from revgraph.resolvers.inbox import metrics, sla
 from revgraph.resolvers.inbox.routing import choose_assignee, inbox_queue
 from revgraph.resolvers.inbox.stream import Seen, record_inbox_event, seen_of
@@ -120,7 +121,9 @@ async def activity(actor: Actor | None, conversation: Conversation, text: str) -
         body=text,
         at=datetime.now(UTC),
         author_label=ACTIVITY_LABEL,
-        summary=f"Conversation #{conversation.number}: {text}",
+        summary=N_(
+            "Conversation #{conversation_number}: {text}", conversation_number=conversation.number, text=text
+        ),
     )
 
 
@@ -146,7 +149,11 @@ async def set_assignee(
         actor,
         conversation,
         "conversation.assigned",
-        f"Conversation #{conversation.number} assigned to {to}",
+        N_(
+            "Conversation #{conversation_number} assigned to {to}",
+            conversation_number=conversation.number,
+            to=to,
+        ),
         before=before,
         data={"assigneeId": user_id, "previousAssigneeId": previous, "queueId": queue_id, "reason": reason},
         actor_label=actor_label,
@@ -215,7 +222,7 @@ async def resolve_conversation(ctx: Context, conversation_id: str) -> Conversati
     async with unit_of_work():
         conversation = await visible_conversation(ctx, conversation_id, ["id"])
         if conversation.status == "RESOLVED":
-            raise DomainError("INVALID", "This conversation is already resolved.", ["id"])
+            raise DomainError("INVALID", _("This conversation is already resolved."), ["id"])
         now = datetime.now(UTC)
         conversation.resolved_at = now
         conversation.snoozed_until = None
@@ -224,7 +231,11 @@ async def resolve_conversation(ctx: Context, conversation_id: str) -> Conversati
             ctx,
             conversation,
             "RESOLVED",
-            f"{await actor_name(ctx)} resolved conversation #{conversation.number}",
+            N_(
+                "{value} resolved conversation #{conversation_number}",
+                value=await actor_name(ctx),
+                conversation_number=conversation.number,
+            ),
             "resolve",
         )
         await _offer_csat(ctx, conversation)
@@ -245,14 +256,14 @@ async def reopen_conversation(ctx: Context, conversation_id: str) -> Conversatio
     async with unit_of_work():
         conversation = await visible_conversation(ctx, conversation_id, ["id"])
         if conversation.status != "RESOLVED":
-            raise DomainError("INVALID", "Only a resolved conversation can be reopened.", ["id"])
+            raise DomainError("INVALID", _("Only a resolved conversation can be reopened."), ["id"])
         other = await Conversation.filter(
             inbox_id=conversation.inbox_id, contact_id=conversation.contact_id, status__not="RESOLVED"
         ).exists()
         if other:
             raise DomainError(
                 "DUPLICATE",
-                "The contact already has an open conversation in this inbox: continue that one.",
+                _("The contact already has an open conversation in this inbox: continue that one."),
                 ["id"],
             )
         conversation.resolved_at = None
@@ -260,7 +271,11 @@ async def reopen_conversation(ctx: Context, conversation_id: str) -> Conversatio
             ctx,
             conversation,
             "OPEN",
-            f"{await actor_name(ctx)} reopened conversation #{conversation.number}",
+            N_(
+                "{value} reopened conversation #{conversation_number}",
+                value=await actor_name(ctx),
+                conversation_number=conversation.number,
+            ),
             "reopen",
         )
         await reroute_if_away(ctx.settings, ctx.actor, conversation)
@@ -298,18 +313,23 @@ async def snooze_conversation(ctx: Context, conversation_id: str, until: datetim
     if until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
     if until <= now:
-        raise DomainError("INVALID", "A snooze must end in the future.", ["until"])
+        raise DomainError("INVALID", _("A snooze must end in the future."), ["until"])
     async with unit_of_work():
         conversation = await visible_conversation(ctx, conversation_id, ["id"])
         if conversation.status == "RESOLVED":
-            raise DomainError("INVALID", "A resolved conversation cannot be snoozed.", ["id"])
+            raise DomainError("INVALID", _("A resolved conversation cannot be snoozed."), ["id"])
         conversation.snoozed_until = until
         was_snoozed = conversation.status == "SNOOZED"
         await _status(
             ctx,
             conversation,
             "SNOOZED",
-            f"{await actor_name(ctx)} snoozed conversation #{conversation.number} until {until.isoformat()}",
+            N_(
+                "{value} snoozed conversation #{conversation_number} until {until}",
+                value=await actor_name(ctx),
+                conversation_number=conversation.number,
+                until=Moment(until),
+            ),
             None if was_snoozed else "snooze",
             until=until.isoformat(),
         )
@@ -329,7 +349,11 @@ async def wake(actor: Actor | None, conversation: Conversation, why: str, settin
         actor,
         conversation,
         "conversation.status_changed",
-        f"Conversation #{conversation.number} woke up ({why})",
+        N_(
+            "Conversation #{conversation_number} woke up ({why})",
+            conversation_number=conversation.number,
+            why=why,
+        ),
         before=before,
         data={"from": "SNOOZED", "to": "OPEN", "why": why},
         actor_label="snooze" if actor is None else None,

@@ -22,6 +22,7 @@ from revgraph.models.inbox import Conversation, Inbox
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.inbox.conversations import add_message
 from revgraph.resolvers.inbox.intake import can_reply
 from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
@@ -77,7 +78,10 @@ async def offer(settings: Settings, conversation: Conversation) -> str | None:
         at=now,
         author_id=None,
         author_label=LABEL,
-        summary=f"Satisfaction survey sent in conversation #{conversation.number}",
+        summary=N_(
+            "Satisfaction survey sent in conversation #{conversation_number}",
+            conversation_number=conversation.number,
+        ),
     )
     return token
 
@@ -107,7 +111,7 @@ async def find_survey(token: str) -> Survey | None:
 
 def check_rating(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise DomainError("INVALID", "The rating is a whole number from 1 to 5.", ["rating"])
+        raise DomainError("INVALID", _("The rating is a whole number from 1 to 5."), ["rating"])
     return value
 
 
@@ -119,26 +123,32 @@ async def answer(token: str, rating: int, comment: str | None) -> Conversation:
     a `conversation.csat_answered` event on the contact's timeline."""
     rating = check_rating(rating)
     comment = optional_text(
-        comment, ["comment"], max_length=MAX_COMMENT_CHARS, what="The comment", multiline=True
+        comment, ["comment"], max_length=MAX_COMMENT_CHARS, what=_("The comment"), multiline=True
     )
     if not token or len(token) > MAX_TOKEN_CHARS:
-        raise NotFound("Survey", ["token"])
+        raise NotFound(_("Survey"), ["token"])
     async with unit_of_work():
         conversation = (
             await Conversation.filter(csat_token_hash=token_hash(token)).select_for_update().first()
         )
         if conversation is None:
-            raise NotFound("Survey", ["token"])
+            raise NotFound(_("Survey"), ["token"])
         if conversation.csat_rating is not None:
             raise DomainError(
-                "DUPLICATE", "This survey was already answered: a conversation takes one answer.", ["token"]
+                "DUPLICATE",
+                _("This survey was already answered: a conversation takes one answer."),
+                ["token"],
             )
         before = await seen_of(conversation)
         conversation.csat_rating = rating
         conversation.csat_comment = comment
         conversation.csat_at = datetime.now(UTC)
         await conversation.save(update_fields=["csat_rating", "csat_comment", "csat_at", "updated_at"])
-        summary = f"The contact rated conversation #{conversation.number} {rating} of 5"
+        summary = N_(
+            "The contact rated conversation #{number} {rating} of 5",
+            number=conversation.number,
+            rating=rating,
+        )
         await record_inbox_event(
             None,
             conversation,

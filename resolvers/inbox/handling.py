@@ -15,6 +15,7 @@ from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.inbox.conversations import (
     route_conversation,
     set_assignee,
@@ -44,14 +45,18 @@ async def assign_conversation(ctx: Context, conversation_id: str, user_id: str |
         await _check_active(pk, ["userId"])
         if conversation.assignee_id == pk:
             return conversation
-        text = f"Assigned to {await user_name(pk)} by {name}." if pk else f"Unassigned by {name}."
+        text = (
+            _("Assigned to {user} by {actor}.", user=await user_name(pk), actor=name)
+            if pk
+            else _("Unassigned by {actor}.", actor=name)
+        )
         await set_assignee(ctx.actor, conversation, pk, reason=text, queue_id=None)
     return conversation
 
 
 async def _check_active(user_id: int | None, field: list[str]) -> None:
     if user_id is not None and not await User.filter(id=user_id, active=True).exists():
-        raise DomainError("INVALID", "This user is deactivated: choose someone active.", field)
+        raise DomainError("INVALID", _("This user is deactivated: choose someone active."), field)
 
 
 async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Conversation:
@@ -63,9 +68,9 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
     raw_user, raw_queue = values.get("user_id"), values.get("queue_id")
     if (raw_user is None) == (raw_queue is None):
         raise DomainError(
-            "INVALID", "Transfer to a user or to a queue: give exactly one.", ["input", "userId"]
+            "INVALID", _("Transfer to a user or to a queue: give exactly one."), ["input", "userId"]
         )
-    reason = optional_text(values.get("reason"), ["input", "reason"], max_length=500, what="Reason")
+    reason = optional_text(values.get("reason"), ["input", "reason"], max_length=500, what=_("Reason"))
     name = await actor_name(ctx)
     why = f" Reason: {reason}" if reason else ""
     async with unit_of_work():
@@ -75,13 +80,22 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
         if conversation.status == "RESOLVED":
             raise DomainError(
                 "INVALID",
-                "A resolved conversation cannot be transferred: reopen it first.",
+                _("A resolved conversation cannot be transferred: reopen it first."),
                 ["input", "conversationId"],
             )
         if raw_user is not None:
             user = await named_record(ctx, User, raw_user, ["input", "userId"])
             await _check_active(user.id, ["input", "userId"])
-            text = f"Transferred to {user.name} by {name}.{why}"
+            text = (
+                _(
+                    "Transferred to {target} by {actor}. Reason: {reason}",
+                    target=user.name,
+                    actor=name,
+                    reason=reason,
+                )
+                if reason
+                else _("Transferred to {target} by {actor}.", target=user.name, actor=name)
+            )
             await set_assignee(ctx.actor, conversation, user.id, reason=text, queue_id=None)
             return conversation
         queue = await named_record(ctx, Queue, raw_queue, ["input", "queueId"])
@@ -96,7 +110,20 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
         )
         if not routed:
             # Nobody can take it now: it waits in that queue's backlog.
-            text = f"Transferred to {queue.name} by {name}; waiting for someone available.{why}"
+            text = (
+                _(
+                    "Transferred to {target} by {actor}; waiting for someone available. Reason: {reason}",
+                    target=queue.name,
+                    actor=name,
+                    reason=reason,
+                )
+                if reason
+                else _(
+                    "Transferred to {target} by {actor}; waiting for someone available.",
+                    target=queue.name,
+                    actor=name,
+                )
+            )
             await set_assignee(ctx.actor, conversation, None, reason=text, queue_id=queue.id)
     return conversation
 
@@ -109,11 +136,11 @@ async def hand_off_to_human(
     it waits in that queue's backlog), or left for someone to take when
     there is none. The bot stops there (its state says HANDED_OFF)."""
     ctx.require_actor()
-    reason = optional_text(reason, ["reason"], max_length=500, what="Reason")
+    reason = optional_text(reason, ["reason"], max_length=500, what=_("Reason"))
     async with unit_of_work():
         conversation = await visible_conversation(ctx, conversation_id, ["id"])
         if conversation.status != "PENDING":
-            raise DomainError("INVALID", "Only a conversation with a bot (PENDING) is handed off.", ["id"])
+            raise DomainError("INVALID", _("Only a conversation with a bot (PENDING) is handed off."), ["id"])
         before = await seen_of(conversation)
         conversation.status = "OPEN"
         await conversation.save(update_fields=["status", "updated_at"])
@@ -121,7 +148,13 @@ async def hand_off_to_human(
             ctx.actor,
             conversation,
             "conversation.status_changed",
-            f"Conversation #{conversation.number} handed off to a person" + (f": {reason}" if reason else ""),
+            N_(
+                "Conversation #{number} handed off to a person: {reason}",
+                number=conversation.number,
+                reason=reason,
+            )
+            if reason
+            else N_("Conversation #{number} handed off to a person", number=conversation.number),
             before=before,
             data={"from": "PENDING", "to": "OPEN", "reason": reason},
         )
@@ -186,7 +219,7 @@ async def update_conversation(ctx: Context, conversation_id: str, values: dict[s
                 deal = await named_record(ctx, Deal, values["deal_id"], ["input", "dealId"])
                 if deal.contact_id != conversation.contact_id:
                     raise DomainError(
-                        "INVALID", "Link a deal of the conversation's contact.", ["input", "dealId"]
+                        "INVALID", _("Link a deal of the conversation's contact."), ["input", "dealId"]
                     )
                 deal_pk = deal.id
             if deal_pk != conversation.deal_id:
@@ -199,7 +232,12 @@ async def update_conversation(ctx: Context, conversation_id: str, values: dict[s
             ctx.actor,
             conversation,
             "conversation.updated",
-            f"{name} changed conversation #{conversation.number} ({', '.join(changed)})",
+            N_(
+                "{name} changed conversation #{conversation_number} ({items})",
+                name=name,
+                conversation_number=conversation.number,
+                items=", ".join(changed),
+            ),
             before=await seen_of(conversation),
             data={"changes": changed},
         )

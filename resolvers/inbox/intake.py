@@ -31,6 +31,7 @@ from revgraph.resolvers.contacts import set_name, set_phone
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.inbox.conversations import add_message, wake
 from revgraph.resolvers.inbox.routing import choose_assignee, inbox_queue
 from revgraph.resolvers.inbox.stream import record_inbox_event
@@ -68,12 +69,19 @@ def check_body(channel: str, body: Any, field: list[str]) -> str:
     """A message body: not empty, at most 4,096 characters on WhatsApp and
     64 KiB elsewhere; lines and tabs kept."""
     if not isinstance(body, str) or not body.strip():
-        raise DomainError("INVALID", "The message body is empty.", field)
+        raise DomainError("INVALID", _("The message body is empty."), field)
     if channel == "WHATSAPP" and len(body) > WHATSAPP_MAX_CHARS:
-        raise DomainError("INVALID", f"A WhatsApp message is at most {WHATSAPP_MAX_CHARS} characters.", field)
+        raise DomainError(
+            "INVALID",
+            _(
+                "A WhatsApp message is at most {WHATSAPP_MAX_CHARS} characters.",
+                WHATSAPP_MAX_CHARS=WHATSAPP_MAX_CHARS,
+            ),
+            field,
+        )
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise DomainError("INVALID", "A message body is at most 64 KiB.", field)
-    return check_text(body, field, what="Message body")
+        raise DomainError("INVALID", _("A message body is at most 64 KiB."), field)
+    return check_text(body, field, what=_("Message body"))
 
 
 def message_time(at: datetime | None, field: list[str], now: datetime) -> datetime:
@@ -83,7 +91,7 @@ def message_time(at: datetime | None, field: list[str], now: datetime) -> dateti
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     if at > now + CLOCK_SKEW:
-        raise DomainError("INVALID", "`at` is more than 5 minutes in the future.", field)
+        raise DomainError("INVALID", _("`at` is more than 5 minutes in the future."), field)
     return min(at, now)
 
 
@@ -91,15 +99,15 @@ def read_sender(values: dict[str, Any], field: list[str]) -> Sender:
     email = values.get("email")
     phone = values.get("phone")
     sender = Sender(
-        name=optional_text(values.get("name"), [*field, "name"], max_length=200, what="Name"),
+        name=optional_text(values.get("name"), [*field, "name"], max_length=200, what=_("Name")),
         email=normalize_email(email, [*field, "email"]) if email and email.strip() else None,
         phone=normalize_phone(phone, [*field, "phone"]) if phone and phone.strip() else None,
         external_id=optional_text(
-            values.get("external_id"), [*field, "externalId"], max_length=255, what="External id"
+            values.get("external_id"), [*field, "externalId"], max_length=255, what=_("External id")
         ),
     )
     if sender.email is None and sender.phone is None:
-        raise DomainError("INVALID", "The sender needs an e-mail or a phone.", [*field, "phone"])
+        raise DomainError("INVALID", _("The sender needs an e-mail or a phone."), [*field, "phone"])
     return sender
 
 
@@ -124,7 +132,7 @@ async def contact_for(actor: Actor | None, workspace_id: int, sender: Sender, ch
         actor,
         workspace_id,
         "contact.created",
-        f"Contact {contact.name} wrote to the inbox ({channel.lower()})",
+        N_("Contact {contact} wrote to the inbox ({lower})", contact=contact.name, lower=channel.lower()),
         data={"contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}},
         contact_id=contact.id,
     )
@@ -158,7 +166,12 @@ async def open_conversation(
         actor,
         conversation,
         "conversation.created",
-        f"{contact.name} started conversation #{conversation.number} in {inbox.name}",
+        N_(
+            "{contact} started conversation #{conversation_number} in {inbox}",
+            contact=contact.name,
+            conversation_number=conversation.number,
+            inbox=inbox.name,
+        ),
         before=None,
         data={"assigneeId": conversation.assignee_id, "queueId": queue_id, "reason": reason},
     )
@@ -231,7 +244,11 @@ async def receive(
                 content_type=content_type,
                 attachments=attachments,
                 channel_data=channel_data,
-                summary=f"{contact.name} wrote in conversation #{conversation.number}",
+                summary=N_(
+                    "{contact} wrote in conversation #{conversation_number}",
+                    contact=contact.name,
+                    conversation_number=conversation.number,
+                ),
             )
             if keep is not None:
                 await keep(message)
@@ -246,7 +263,11 @@ async def receive(
                     body=keyword.reply,
                     at=datetime.now(UTC),
                     author_label="consent",
-                    summary=f"Acknowledged {keyword.word} in conversation #{conversation.number}",
+                    summary=N_(
+                        "Acknowledged {keyword_word} in conversation #{conversation_number}",
+                        keyword_word=keyword.word,
+                        conversation_number=conversation.number,
+                    ),
                 )
     except IntegrityError:
         # The same provider id arrived concurrently and committed first.
@@ -281,13 +302,13 @@ async def receive_message(ctx: Context, values: dict[str, Any]) -> Received:
     """receiveMessage: intake for any inbox by an ADMIN or an API key."""
     actor = ctx.require_actor()
     if not (actor.is_admin or actor.api_key_id is not None):
-        raise AuthError("FORBIDDEN", "Only administrators and API keys may deliver messages to an inbox.")
+        raise AuthError("FORBIDDEN", _("Only administrators and API keys may deliver messages to an inbox."))
     inbox = await named_record(ctx, Inbox, values.get("inbox_id"), ["input", "inboxId"])
     sender = read_sender(values.get("from") or {}, ["input", "from"])
     body = check_body(inbox.channel, values.get("body"), ["input", "body"])
     external_id = (values.get("external_id") or "").strip()
     if not external_id or len(external_id) > 255:
-        raise DomainError("INVALID", "externalId must be 1-255 characters.", ["input", "externalId"])
+        raise DomainError("INVALID", _("externalId must be 1-255 characters."), ["input", "externalId"])
     at = message_time(values.get("at"), ["input", "at"], datetime.now(UTC))
     return await receive(ctx.settings, actor, inbox, sender, body=body, external_id=external_id, at=at)
 

@@ -23,6 +23,7 @@ from revgraph.resolvers.board_hub import Direct
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events.bus import serialize
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.inbox.stream import STREAM_KINDS, inbox_sequence, seen_of
 from revgraph.resolvers.live_streams import event_context, follow, numbered_events, snapshots
 from revgraph.resolvers.visibility import Scope, queues_in_scope, scope_of, sees_conversation
@@ -157,7 +158,7 @@ async def inbox_events(
     itself (catching up at the start, or after its socket fell behind)."""
     actor = ctx.require_actor()
     if inbox_pk is not None and not await Inbox.filter(id=inbox_pk, workspace_id=actor.workspace_id).exists():
-        raise NotFound("Inbox", ["inboxId"])
+        raise NotFound(_("Inbox"), ["inboxId"])
     audience = Audience(await scope_of(ctx), await queues_in_scope(ctx), inbox_pk)
     last = await inbox_sequence(actor.workspace_id) if since is None else max(0, since)
     async for record in follow(ctx, InboxStream(actor.workspace_id), audience, last, direct):

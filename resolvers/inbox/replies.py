@@ -22,6 +22,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.inbox.conversations import add_message, visible_conversation
 from revgraph.resolvers.inbox.intake import can_reply, check_body
 from revgraph.resolvers.ownership import actor_name
@@ -41,7 +42,9 @@ def fill_template(body: str, variables: list[str], field: list[str]) -> str:
     wanted = variable_count(body)
     if len(variables) != wanted:
         raise DomainError(
-            "INVALID", f"This template takes {wanted} variable(s), not {len(variables)}.", field
+            "INVALID",
+            _("This template takes {wanted} variable(s), not {count}.", wanted=wanted, count=len(variables)),
+            field,
         )
     return PLACEHOLDER.sub(lambda m: variables[int(m.group(1)) - 1], body)
 
@@ -63,7 +66,7 @@ def _client_id(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
         raise DomainError(
-            "INVALID", "clientMessageId must be 1-255 characters.", ["input", "clientMessageId"]
+            "INVALID", _("clientMessageId must be 1-255 characters."), ["input", "clientMessageId"]
         )
     return value.strip()
 
@@ -74,7 +77,7 @@ async def send_message(ctx: Context, values: dict[str, Any]) -> Sent:
     kind = values.get("kind") or "TEXT"
     if kind not in ("TEXT", "NOTE"):
         raise DomainError(
-            "INVALID", "sendMessage sends TEXT or NOTE; use sendTemplate for templates.", ["input", "kind"]
+            "INVALID", _("sendMessage sends TEXT or NOTE; use sendTemplate for templates."), ["input", "kind"]
         )
     client_message_id = _client_id(values.get("client_message_id"))
     name = await actor_name(ctx)
@@ -99,13 +102,17 @@ async def send_message(ctx: Context, values: dict[str, Any]) -> Sent:
                     author_id=actor.user_id,
                     author_label=actor.label if actor.user_id is None else None,
                     client_message_id=client_message_id,
-                    summary=f"{name} added a note to conversation #{conversation.number}",
+                    summary=N_(
+                        "{name} added a note to conversation #{conversation_number}",
+                        name=name,
+                        conversation_number=conversation.number,
+                    ),
                 )
                 return Sent(message, conversation)
             if not can_reply(inbox, conversation, now):
                 raise DomainError(
                     "WINDOW_CLOSED",
-                    "The reply window is closed (24 h after the contact's last message): send a template.",
+                    _("The reply window is closed (24 h after the contact's last message): send a template."),
                     ["input", "body"],
                 )
             await require_consent(conversation.contact_id, inbox.channel, ["input", "conversationId"])
@@ -115,7 +122,11 @@ async def send_message(ctx: Context, values: dict[str, Any]) -> Sent:
                 body=body,
                 at=now,
                 client_message_id=client_message_id,
-                summary=f"{name} replied in conversation #{conversation.number}",
+                summary=N_(
+                    "{name} replied in conversation #{conversation_number}",
+                    name=name,
+                    conversation_number=conversation.number,
+                ),
             )
     except IntegrityError:
         # The same clientMessageId committed concurrently: answer with it.
@@ -164,11 +175,14 @@ async def send_template(ctx: Context, values: dict[str, Any]) -> Sent:
     ctx.require_actor()
     name = await actor_name(ctx)
     template_name = check_text(
-        values.get("template_name") or "", ["input", "templateName"], single_line=True, what="Template name"
+        values.get("template_name") or "",
+        ["input", "templateName"],
+        single_line=True,
+        what=_("Template name"),
     )
     language = values.get("language") or ""
     variables = [
-        check_text(v, ["input", "variables", str(i)], what="Variable")
+        check_text(v, ["input", "variables", str(i)], what=_("Variable"))
         for i, v in enumerate(values.get("variables") or [])
     ]
     async with unit_of_work():
@@ -181,7 +195,7 @@ async def send_template(ctx: Context, values: dict[str, Any]) -> Sent:
         if template is None:
             raise DomainError(
                 "NOT_FOUND",
-                "The inbox has no template with this name and language.",
+                _("The inbox has no template with this name and language."),
                 ["input", "templateName"],
             )
         body = fill_template(template.body, variables, ["input", "variables"])
@@ -193,7 +207,12 @@ async def send_template(ctx: Context, values: dict[str, Any]) -> Sent:
             body=body,
             at=datetime.now(UTC),
             client_message_id=None,
-            summary=f"{name} sent template {template.name} in conversation #{conversation.number}",
+            summary=N_(
+                "{name} sent template {template} in conversation #{conversation_number}",
+                name=name,
+                template=template.name,
+                conversation_number=conversation.number,
+            ),
             template=(template.name, template.language, variables),
         )
     return Sent(message, conversation)

@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 
 from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.inbox.stream import record_inbox_event, seen_of
 from revgraph.resolvers.settings import Settings
 
@@ -133,7 +134,11 @@ async def set_status(
             None,
             conversation,
             "message.updated",
-            f"Message in conversation #{conversation.number}: {status}",
+            N_(
+                "Message in conversation #{conversation_number}: {status}",
+                conversation_number=conversation.number,
+                status=status,
+            ),
             before=await seen_of(conversation),
             data={"status": status, "error": message.error},
             message_id=message.id,

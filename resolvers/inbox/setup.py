@@ -24,6 +24,7 @@ from revgraph.resolvers.channels.webchat import setup as webchat_setup
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox import sla
 from revgraph.resolvers.inbox.business_hours import validate_business_hours
@@ -50,12 +51,12 @@ DEFAULT_WARN_BEFORE_MINUTES = 15
 OWN_ADDRESS = {"WEBCHAT": webchat_setup.new_public_key}
 # An inbox's changeable columns: (API name, label in change summaries).
 INBOX_FIELDS = {
-    "name": ("name", "name"),
-    "queue_id": ("queueId", "queue"),
-    "business_hours": ("businessHours", "business hours"),
-    "sla_policy_id": ("slaPolicyId", "SLA policy"),
-    "settings": ("settings", "settings"),
-    "channel_address": ("channelAddress", "address"),
+    "name": ("name", N_("name")),
+    "queue_id": ("queueId", N_("queue")),
+    "business_hours": ("businessHours", N_("business hours")),
+    "sla_policy_id": ("slaPolicyId", N_("SLA policy setting")),
+    "settings": ("settings", N_("settings")),
+    "channel_address": ("channelAddress", N_("address")),
 }
 
 
@@ -101,7 +102,14 @@ def routing_queues(ctx: Context) -> loaders.BatchLoader:
 def _minutes(value: Any, field: list[str], *, least: int, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= MAX_MINUTES:
         raise DomainError(
-            "INVALID", f"{what} is a whole number of minutes from {least} to {MAX_MINUTES}.", field
+            "INVALID",
+            _(
+                "{what} is a whole number of minutes from {least} to {MAX_MINUTES}.",
+                what=what,
+                least=least,
+                MAX_MINUTES=MAX_MINUTES,
+            ),
+            field,
         )
     return value
 
@@ -123,25 +131,25 @@ async def create_sla_policy(ctx: Context, data: Mapping[str, Any]) -> SlaPolicy:
     actor = ctx.require_admin()
     policy = SlaPolicy(
         workspace_id=actor.workspace_id,
-        name=required_text(data.get("name"), ["input", "name"], what="Policy name"),
+        name=required_text(data.get("name"), ["input", "name"], what=_("Policy name")),
         business_hours_only=bool(data.get("business_hours_only")),
     )
     for column, name in TARGETS.items():
         value = data.get(column)
         if value is not None:
-            value = _minutes(value, ["input", name], least=1, what="A target")
+            value = _minutes(value, ["input", name], least=1, what=_("A target"))
         setattr(policy, column, value)
     if all(getattr(policy, column) is None for column in TARGETS):
         raise DomainError(
             "INVALID",
-            "Set at least one target: first response, next response or resolution minutes.",
+            _("Set at least one target: first response, next response or resolution minutes."),
             ["input", "firstResponseMinutes"],
         )
     warn = data.get("warn_before_minutes")
     policy.warn_before_minutes = (
         DEFAULT_WARN_BEFORE_MINUTES
         if warn is None
-        else _minutes(warn, ["input", "warnBeforeMinutes"], least=0, what="The warning")
+        else _minutes(warn, ["input", "warnBeforeMinutes"], least=0, what=_("The warning"))
     )
     async with unit_of_work():
         await policy.save()
@@ -149,7 +157,7 @@ async def create_sla_policy(ctx: Context, data: Mapping[str, Any]) -> SlaPolicy:
             actor,
             actor.workspace_id,
             "sla_policy.created",
-            f"{await actor_name(ctx)} created the SLA policy {policy.name}",
+            N_("{actor} created the SLA policy {policy}", actor=await actor_name(ctx), policy=policy.name),
             data={"slaPolicyId": encode_id("SlaPolicy", policy.id), "slaPolicy": _policy_snapshot(policy)},
         )
     return policy
@@ -161,7 +169,9 @@ async def create_sla_policy(ctx: Context, data: Mapping[str, Any]) -> SlaPolicy:
 def _channel(value: Any) -> str:
     if value not in CHANNELS:
         raise DomainError(
-            "INVALID", f"Unknown channel {value!r}: use {', '.join(CHANNELS)}.", ["input", "channel"]
+            "INVALID",
+            _("Unknown channel {value!r}: use {items}.", value=value, items=", ".join(CHANNELS)),
+            ["input", "channel"],
         )
     return str(value)
 
@@ -177,7 +187,7 @@ def _business_hours(value: Any) -> dict[str, Any] | None:
     if not calendar.days:
         raise DomainError(
             "INVALID",
-            "Give at least one opening interval, or leave businessHours out (null).",
+            _("Give at least one opening interval, or leave businessHours out (null)."),
             [*field, "days"],
         )
     return calendar.to_json()
@@ -189,9 +199,9 @@ def _settings(ctx: Context, value: Any, channel: str) -> tuple[dict[str, Any], s
     null stores none. With the inbox's address on its channel, if any."""
     field = ["input", "settings"]
     if value is not None and not isinstance(value, dict):
-        raise DomainError("INVALID", "settings must be a JSON object.", field)
+        raise DomainError("INVALID", _("settings must be a JSON object."), field)
     if value:
-        check_custom_fields(value, field, ctx.settings.limits, what="settings")
+        check_custom_fields(value, field, ctx.settings.limits, what=_("settings"))
     if value:
         # Empty: the inbox exists but is not connected yet (no address).
         return check_channel_settings(channel, value, field)
@@ -215,7 +225,11 @@ async def _address_free(inbox: Inbox) -> None:
 def _address_taken(inbox: Inbox) -> DomainError:
     return DomainError(
         "DUPLICATE",
-        f"Another {inbox.channel} inbox already uses {inbox.channel_address}.",
+        _(
+            "Another {inbox_channel} inbox already uses {inbox_channel_address}.",
+            inbox_channel=inbox.channel,
+            inbox_channel_address=inbox.channel_address,
+        ),
         ["input", "settings", "phoneNumberId" if inbox.channel == "WHATSAPP" else "address"],
     )
 
@@ -250,7 +264,9 @@ async def _name_free(workspace_id: int, name: str, inbox_id: int | None) -> None
         await Inbox.filter(workspace_id=workspace_id).exclude(id=inbox_id or 0).values_list("name", flat=True)
     )
     if name.casefold() in {other.casefold() for other in names}:
-        raise DomainError("DUPLICATE", f"An inbox named {name!r} already exists.", ["input", "name"])
+        raise DomainError(
+            "DUPLICATE", _("An inbox named {name!r} already exists.", name=name), ["input", "name"]
+        )
 
 
 def _inbox_snapshot(inbox: Inbox) -> dict[str, Any]:
@@ -272,7 +288,7 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
     SLA policy and the channel's credentials. WhatsApp has a 24-hour reply
     window; other channels none."""
     actor = ctx.require_admin()
-    name = required_text(data.get("name"), ["input", "name"], what="Inbox name")
+    name = required_text(data.get("name"), ["input", "name"], what=_("Inbox name"))
     channel = _channel(data.get("channel"))
     stored, address = _settings(ctx, data.get("settings"), channel)
     inbox = Inbox(
@@ -295,7 +311,12 @@ async def create_inbox(ctx: Context, data: Mapping[str, Any]) -> Inbox:
             actor,
             actor.workspace_id,
             "inbox.created",
-            f"{await actor_name(ctx)} created the {channel} inbox {name}",
+            N_(
+                "{actor} created the {channel} inbox {name}",
+                actor=await actor_name(ctx),
+                channel=channel,
+                name=name,
+            ),
             data={"inboxId": encode_id("Inbox", inbox.id), "inbox": _inbox_snapshot(inbox)},
         )
     return inbox
@@ -305,7 +326,7 @@ async def _inbox_changes(ctx: Context, data: Mapping[str, Any], channel: str) ->
     """The validated new values of the fields sent, by column."""
     new: dict[str, Any] = {}
     if "name" in data:
-        new["name"] = required_text(data["name"], ["input", "name"], what="Inbox name")
+        new["name"] = required_text(data["name"], ["input", "name"], what=_("Inbox name"))
     if "queue_id" in data:
         new["queue_id"] = await _queue_id(ctx, data["queue_id"])
     if "business_hours" in data:
@@ -354,15 +375,22 @@ async def update_inbox(ctx: Context, inbox_id: str, data: Mapping[str, Any]) -> 
             actor,
             actor.workspace_id,
             "inbox.updated",
-            f"{await actor_name(ctx)} changed the {labels} of the inbox {inbox.name}",
+            N_(
+                "{actor} changed the {labels} of the inbox {inbox}",
+                actor=await actor_name(ctx),
+                labels=labels,
+                inbox=inbox.name,
+            ),
             data={"inboxId": encode_id("Inbox", inbox.id), "changes": changes},
         )
     return inbox
 
 
-def _listed(labels: list[str]) -> str:
+def _listed(labels: list[Any]) -> Any:
     """Labels joined for a sentence: a; a and b; a, b and c."""
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    if len(labels) == 1:
+        return labels[0]
+    return N_("{items} and {last}", items=Listing(labels[:-1]), last=labels[-1])
 
 
 async def _refresh_sla(actor: Actor, inbox: Inbox, old_queue_id: int | None) -> None:
@@ -388,7 +416,12 @@ async def _refresh_sla(actor: Actor, inbox: Inbox, old_queue_id: int | None) -> 
             actor,
             conversation,
             "conversation.sla_changed",
-            f"Conversation #{conversation.number}: SLA {previous or 'none'} -> {now} (inbox setup changed)",
+            N_(
+                "Conversation #{conversation_number}: SLA {value} -> {now} (inbox setup changed)",
+                conversation_number=conversation.number,
+                value=previous or "none",
+                now=now,
+            ),
             before=(conversation.assignee_id, old_queue_id),
             data={"slaState": conversation.sla_state},
         )

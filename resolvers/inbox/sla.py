@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from revgraph.models.inbox import Conversation, Inbox, SlaPolicy
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import log_changed, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.resolvers.inbox.sla_clock import SlaComputation, SlaFact, SlaTargets, compute_sla
 from revgraph.resolvers.inbox.stream import inbox_of, record_inbox_event, seen_of
@@ -102,7 +103,11 @@ async def record_change(actor: Actor | None, conversation: Conversation) -> None
         actor,
         conversation,
         "conversation.sla_changed",
-        f"Conversation #{conversation.number}: SLA {conversation.sla_state}",
+        N_(
+            "Conversation #{conversation_number}: SLA {conversation_sla_state}",
+            conversation_number=conversation.number,
+            conversation_sla_state=conversation.sla_state,
+        ),
         before=await seen_of(conversation),
         data={"slaState": conversation.sla_state},
     )
@@ -163,7 +168,12 @@ async def _record_due(conversation: Conversation, now: datetime) -> int:
             None,
             conversation,
             f"conversation.sla_{kind}",
-            f"Conversation #{conversation.number}: SLA {target.replace('_', ' ')} {kind}",
+            N_(
+                "Conversation #{conversation_number}: SLA {replace} {kind}",
+                conversation_number=conversation.number,
+                replace=target.replace("_", " "),
+                kind=kind,
+            ),
             before=await seen_of(conversation),
             data={
                 "slaState": conversation.sla_state,

@@ -16,6 +16,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox.intake import check_body
 from revgraph.resolvers.inbox.replies import PLACEHOLDER, variable_count
@@ -48,7 +49,7 @@ def _language(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if len(text) > MAX_LANGUAGE_CHARS or not LANGUAGE.match(text):
         raise DomainError(
-            "INVALID", 'A language is a code like "pt_BR", "en_US" or "pt-BR".', ["input", "language"]
+            "INVALID", _('A language is a code like "pt_BR", "en_US" or "pt-BR".'), ["input", "language"]
         )
     return text
 
@@ -63,7 +64,13 @@ def _template_body(channel: str, value: Any) -> tuple[str, int]:
     if 0 in used or missing:
         gap = f"{{{{{missing[0]}}}}} is missing" if missing else "{{0}} is not a placeholder"
         raise DomainError(
-            "INVALID", f"Placeholders are numbered {{{{1}}}} to {{{{{count}}}}} without gaps: {gap}.", field
+            "INVALID",
+            _(
+                "Placeholders are numbered {{{{1}}}} to {{{{{count}}}}} without gaps: {gap}.",
+                count=count,
+                gap=gap,
+            ),
+            field,
         )
     return body, count
 
@@ -74,7 +81,7 @@ async def upsert_message_template(ctx: Context, inbox_id: str, data: Mapping[str
     nothing and records nothing."""
     actor = ctx.require_admin()
     inbox = await named_record(ctx, Inbox, inbox_id, ["inboxId"])
-    name = required_text(data.get("name"), ["input", "name"], what="Template name")
+    name = required_text(data.get("name"), ["input", "name"], what=_("Template name"))
     language = _language(data.get("language"))
     body, count = _template_body(inbox.channel, data.get("body"))
     for attempt in range(2):
@@ -112,12 +119,22 @@ async def _save_template(
     else:
         template.body, template.variable_count = body, count
         await template.save(update_fields=["body", "variable_count", "updated_at"])
-    verb = "added" if created else "changed"
+    said = (
+        N_("{actor} added the template {name} ({language}) of the inbox {inbox}")
+        if created
+        else N_("{actor} changed the template {name} ({language}) of the inbox {inbox}")
+    )
     await record_event(
         actor,
         actor.workspace_id,
         "message_template.upserted",
-        f"{await actor_name(ctx)} {verb} the template {name} ({language}) of the inbox {inbox.name}",
+        N_(
+            said.msgid,
+            actor=await actor_name(ctx),
+            name=name,
+            language=language,
+            inbox=inbox.name,
+        ),
         data={
             "inboxId": encode_id("Inbox", inbox.id),
             "name": name,

@@ -40,6 +40,7 @@ from revgraph.models.webchat import WebchatVisitor
 from revgraph.models.webhooks import WebhookDelivery
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.lgpd.log_search import events_naming
 from revgraph.resolvers.lgpd.redaction import MIN_LENGTH, Redactor, custom_field_strings, phone_forms
 from revgraph.resolvers.lgpd.subject import (
@@ -71,7 +72,11 @@ async def erase_contact(ctx: Context, raw_id: str, reason: str) -> Contact:
             actor,
             contact.workspace_id,
             ERASED_KIND,
-            f"{who} erased the personal data of contact #{contact.number or contact.id} (LGPD)",
+            N_(
+                "{who} erased the personal data of contact #{value} (LGPD)",
+                who=who,
+                value=contact.number or contact.id,
+            ),
             data={"reason": redactor.text(why), "rows": counts},
             contact_id=contact.id,
         )

@@ -20,6 +20,7 @@ from revgraph.models.pipeline import Deal
 from revgraph.resolvers.consent import current_by_channel
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.lgpd.subject import EXPORTED_KIND, Subject, load_subject, request_reason
 from revgraph.resolvers.ownership import actor_name
@@ -44,7 +45,11 @@ async def export_contact_data(ctx: Context, raw_id: str, reason: str) -> dict[st
             actor,
             contact.workspace_id,
             EXPORTED_KIND,
-            f"{who} exported the personal data of contact #{contact.number or contact.id} (LGPD)",
+            N_(
+                "{who} exported the personal data of contact #{value} (LGPD)",
+                who=who,
+                value=contact.number or contact.id,
+            ),
             data={"reason": why},
             contact_id=contact.id,
         )

@@ -12,6 +12,7 @@ from revgraph.models.inbox import Conversation
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record
 
@@ -46,7 +47,7 @@ class Subject:
 
 def request_reason(reason: str | None) -> str:
     """The request's why, required: the log says who asked and why."""
-    return required_text(reason, ["reason"], max_length=500, what="Reason")
+    return required_text(reason, ["reason"], max_length=500, what=_("Reason"))
 
 
 async def load_subject(ctx: Context, raw_id: str | None, *, for_update: bool = False) -> Subject:
@@ -56,7 +57,7 @@ async def load_subject(ctx: Context, raw_id: str | None, *, for_update: bool = F
     if contact.merged_into_id is not None:
         raise DomainError(
             "INVALID",
-            "This contact was merged into another one: name the contact it was merged into.",
+            _("This contact was merged into another one: name the contact it was merged into."),
             ["id"],
         )
     ids = [contact.id]

@@ -17,6 +17,7 @@ from revgraph.models.webhooks import WebhookEndpoint
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record
@@ -27,13 +28,13 @@ HANDED_OFF = "deal.handed_off"
 async def create_rule(ctx: Context, values: dict[str, Any]) -> PartnerHandoffRule:
     """ADMIN: hand deals entering `stageId` to `name` through `endpointId`."""
     actor = ctx.require_admin()
-    name = required_text(values.get("name"), ["input", "name"], max_length=200, what="Name")
+    name = required_text(values.get("name"), ["input", "name"], max_length=200, what=_("Name"))
     stage = await named_record(ctx, Stage, values.get("stage_id"), ["input", "stageId"])
     endpoint = await WebhookEndpoint.filter(
         id=pk_of(values.get("endpoint_id"), "WebhookEndpoint") or 0, workspace_id=actor.workspace_id
     ).first()
     if endpoint is None:
-        raise NotFound("Webhook endpoint", ["input", "endpointId"])
+        raise NotFound(_("Webhook endpoint"), ["input", "endpointId"])
     async with unit_of_work():
         rule = await PartnerHandoffRule.create(
             workspace_id=actor.workspace_id, name=name, stage_id=stage.id, endpoint_id=endpoint.id
@@ -42,7 +43,7 @@ async def create_rule(ctx: Context, values: dict[str, Any]) -> PartnerHandoffRul
             actor,
             actor.workspace_id,
             "partner_handoff.created",
-            f"Regra de repasse para {name} criada",
+            N_("Hand-off rule to {name} created", name=name),
             data={"ruleId": rule.id, "stageId": stage.id, "endpointId": endpoint.id},
         )
     return rule
@@ -54,14 +55,14 @@ async def delete_rule(ctx: Context, raw_id: str) -> int:
         id=pk_of(raw_id, "PartnerHandoffRule") or 0, workspace_id=actor.workspace_id
     ).first()
     if rule is None:
-        raise NotFound("Partner hand-off rule", ["id"])
+        raise NotFound(_("Partner hand-off rule"), ["id"])
     async with unit_of_work():
         await rule.delete()
         await record_event(
             actor,
             actor.workspace_id,
             "partner_handoff.deleted",
-            f"Regra de repasse para {rule.name} removida",
+            N_("Hand-off rule to {name} removed", name=rule.name),
             data={"ruleId": rule.id},
         )
     return rule.id
@@ -88,7 +89,7 @@ async def hand_off(actor: Actor, deal: Deal) -> None:
             actor,
             deal.workspace_id,
             HANDED_OFF,
-            f"Negócio {deal.title} repassado a {rule.name}",
+            N_("Deal {deal} handed off to {partner}", deal=deal.title, partner=rule.name),
             data={"ruleId": rule.id, "partner": rule.name, "endpointId": rule.endpoint_id},
             deal_id=deal.id,
             contact_id=deal.contact_id,

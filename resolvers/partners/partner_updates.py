@@ -13,6 +13,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.deal_moves import move_deal
 from revgraph.resolvers.deals import _value, update_deal
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import named_record
 
@@ -24,7 +25,7 @@ async def partner_name(actor: Actor, given: str | None) -> str:
     typing a partner's report in names the partner."""
     if actor.api_key_id is not None:
         return (await ApiKey.get(id=actor.api_key_id)).name
-    return required_text(given, ["input", "partner"], max_length=200, what="Partner")
+    return required_text(given, ["input", "partner"], max_length=200, what=_("Partner"))
 
 
 async def update_from_partner(ctx: Context, values: dict[str, Any]) -> Deal:
@@ -32,8 +33,10 @@ async def update_from_partner(ctx: Context, values: dict[str, Any]) -> Deal:
     through its gates) onto its timeline, in one transaction."""
     actor = ctx.require_actor()
     partner = await partner_name(actor, values.get("partner"))
-    status = required_text(values.get("status"), ["input", "status"], max_length=200, what="Status")
-    note = optional_text(values.get("note"), ["input", "note"], max_length=5000, what="Note", multiline=True)
+    status = required_text(values.get("status"), ["input", "status"], max_length=200, what=_("Status"))
+    note = optional_text(
+        values.get("note"), ["input", "note"], max_length=5000, what=_("Note"), multiline=True
+    )
     external_id = optional_text(values.get("external_id"), ["input", "externalId"], max_length=200)
     raw_id = values.get("deal_id")
     value = _value(values.get("value"), ["input", "value"]) if values.get("value") is not None else None
@@ -56,7 +59,7 @@ async def update_from_partner(ctx: Context, values: dict[str, Any]) -> Deal:
             actor,
             actor.workspace_id,
             PARTNER_UPDATED,
-            f"{partner}: {status}",
+            N_("{partner}: {status}", partner=partner, status=status),
             data={
                 "partner": partner,
                 "status": status,

@@ -30,6 +30,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.capture import UTM_KEYS, capture
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import secret_digest
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.settings import Settings
@@ -87,7 +88,9 @@ async def configure(
             actor,
             actor.workspace_id,
             "rdstation_intake.configured",
-            f"Entrada do RD Station Marketing {'ligada' if enabled else 'desligada'} (novo segredo emitido)",
+            N_("RD Station Marketing intake switched on (new secret issued)")
+            if enabled
+            else N_("RD Station Marketing intake switched off (new secret issued)"),
             data={"enabled": enabled, "queueId": values["queue_id"], "pipelineId": values["pipeline_id"]},
         )
     return Configured(intake, secret)
@@ -110,18 +113,18 @@ async def accept(settings: Settings, raw_workspace_id: str, token: str | None, b
     expected = intake.secret_hash if intake is not None else secret_digest(settings, "-")
     given = secret_digest(settings, token or "")
     if not hmac.compare_digest(given, expected) or intake is None or not intake.enabled:
-        raise Refused(401, "Unknown workspace, disabled intake or wrong token.")
+        raise Refused(401, _("Unknown workspace, disabled intake or wrong token."))
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        raise Refused(400, "The body is not JSON.") from None
+        raise Refused(400, _("The body is not JSON.")) from None
     leads = leads_of(payload)
     if leads is None:
         raise Refused(
-            400, 'Expected {"leads": [...]} or a WEBHOOK.CONVERTED event from RD Station Marketing.'
+            400, _('Expected {"leads": [...]} or a WEBHOOK.CONVERTED event from RD Station Marketing.')
         )
     if len(leads) > MAX_LEADS:
-        raise Refused(413, f"At most {MAX_LEADS} leads per request.")
+        raise Refused(413, _("At most {MAX_LEADS} leads per request.", MAX_LEADS=MAX_LEADS))
     now = datetime.now(UTC)
     stored = []
     for lead in leads:

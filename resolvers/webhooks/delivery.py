@@ -30,10 +30,11 @@ from tortoise.expressions import Q
 
 from revgraph.models.automation import Notification
 from revgraph.models.events import Event
-from revgraph.models.identity import User
+from revgraph.models.identity import User, Workspace
 from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Moment
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import signing, targets
@@ -283,20 +284,24 @@ async def disable_failing(endpoint: WebhookEndpoint, since: datetime) -> None:
         actor,
         workspace_id,
         "webhook_endpoint.disabled",
-        f"Webhook endpoint {endpoint.url} disabled: {reason}",
+        N_("Webhook endpoint {endpoint_url} disabled: {reason}", endpoint_url=endpoint.url, reason=reason),
         data={"endpointId": endpoint_gid, "url": endpoint.url, "failingSince": since.isoformat()},
     )
-    message = (
-        f"O webhook {endpoint.url} foi desativado: todas as entregas falham desde "
-        f"{since.strftime('%d/%m/%Y %H:%M')} UTC. Corrija o receptor e reative-o."
+    workspace = await Workspace.get(id=workspace_id)
+    notice = N_(
+        "The webhook {url} was disabled: every delivery fails since {since}. Fix the receiver and enable it again.",
+        url=endpoint.url,
+        since=Moment(since, workspace.timezone),
     )
     for admin in await User.filter(workspace_id=workspace_id, role="ADMIN", active=True).order_by("id"):
+        # Stored once per admin: in their language, the date in the workspace's zone.
+        message = notice.render(admin.locale or workspace.default_locale)
         notification = await Notification.create(workspace_id=workspace_id, user_id=admin.id, message=message)
         await record_event(
             actor,
             workspace_id,
             "notification.created",
-            f"Notification to {admin.name}: {message[:80]}",
+            N_("Notification to {admin}: {message}", admin=admin.name, message=message[:80]),
             data={"notificationId": notification.id, "userId": admin.id},
         )
 

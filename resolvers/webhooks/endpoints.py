@@ -14,6 +14,7 @@ from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound, Problem
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.webhooks import signing
@@ -30,13 +31,17 @@ STATUSES = ("PENDING", "RETRYING", "SUCCEEDED", "FAILED")
 def _admin(ctx: Context) -> int:
     actor = ctx.require_actor()
     if not actor.is_admin:
-        raise DomainError("FORBIDDEN", "Only workspace administrators manage webhooks.")
+        raise DomainError("FORBIDDEN", _("Only workspace administrators manage webhooks."))
     return actor.workspace_id
 
 
 def _event_types(values: list[str] | None, field: list[str]) -> list[str]:
     problems = [
-        Problem("INVALID", f"Unknown event type {value!r}: see webhookEventTypes.", [*field, str(i)])
+        Problem(
+            "INVALID",
+            _("Unknown event type {value!r}: see webhookEventTypes.", value=value),
+            [*field, str(i)],
+        )
         for i, value in enumerate(values or ())
         if value not in EVENT_TYPES
     ]
@@ -51,7 +56,7 @@ async def _own(ctx: Context, raw_id: str, field: str = "id") -> WebhookEndpoint:
         id=pk_of(raw_id, "WebhookEndpoint") or 0, workspace_id=workspace_id
     ).first()
     if row is None:
-        raise NotFound("Webhook endpoint", [field])
+        raise NotFound(_("Webhook endpoint"), [field])
     return row
 
 
@@ -85,7 +90,10 @@ async def create_endpoint(ctx: Context, values: dict[str, Any]) -> tuple[Webhook
         if await WebhookEndpoint.filter(workspace_id=workspace_id).count() >= MAX_ENDPOINTS:
             raise DomainError(
                 "LIMIT_EXCEEDED",
-                f"A workspace may have at most {MAX_ENDPOINTS} webhook endpoints.",
+                _(
+                    "A workspace may have at most {MAX_ENDPOINTS} webhook endpoints.",
+                    MAX_ENDPOINTS=MAX_ENDPOINTS,
+                ),
                 ["input"],
             )
         row = await WebhookEndpoint.create(
@@ -95,7 +103,7 @@ async def create_endpoint(ctx: Context, values: dict[str, Any]) -> tuple[Webhook
             ctx.actor,
             workspace_id,
             "webhook_endpoint.created",
-            f"Webhook endpoint {url} created",
+            N_("Webhook endpoint {url} created", url=url),
             data={"endpointId": encode_id("WebhookEndpoint", row.id), "url": url, "eventTypes": event_types},
         )
         # The newest id in the log now (the creation event at least).
@@ -131,7 +139,7 @@ async def update_endpoint(ctx: Context, raw_id: str, values: dict[str, Any]) -> 
             ctx.actor,
             row.workspace_id,
             "webhook_endpoint.updated",
-            f"Webhook endpoint {changes.get('url', row.url)} updated",
+            N_("Webhook endpoint {get} updated", get=changes.get("url", row.url)),
             data={
                 "endpointId": encode_id("WebhookEndpoint", row.id),
                 "changed": sorted(k for k in changes if k in ("url", "event_types", "enabled")),
@@ -154,7 +162,7 @@ async def rotate_secret(ctx: Context, raw_id: str) -> tuple[WebhookEndpoint, str
             ctx.actor,
             row.workspace_id,
             "webhook_endpoint.secret_rotated",
-            f"Webhook endpoint {row.url}: secret rotated",
+            N_("Webhook endpoint {row_url}: secret rotated", row_url=row.url),
             data={
                 "endpointId": encode_id("WebhookEndpoint", row.id),
                 "previousSignsUntil": until.isoformat(),
@@ -172,7 +180,7 @@ async def delete_endpoint(ctx: Context, raw_id: str) -> str:
             ctx.actor,
             row.workspace_id,
             "webhook_endpoint.deleted",
-            f"Webhook endpoint {row.url} deleted",
+            N_("Webhook endpoint {row_url} deleted", row_url=row.url),
             data={"endpointId": encode_id("WebhookEndpoint", row.id), "url": row.url},
         )
     return encode_id("WebhookEndpoint", row.id)
@@ -187,7 +195,7 @@ async def redeliver(ctx: Context, raw_id: str) -> WebhookDelivery:
         id=pk_of(raw_id, "WebhookDelivery") or 0, workspace_id=workspace_id
     ).first()
     if row is None:
-        raise NotFound("Webhook delivery", ["deliveryId"])
+        raise NotFound(_("Webhook delivery"), ["deliveryId"])
     now = datetime.now(UTC)
     async with unit_of_work():
         await WebhookDelivery.filter(id=row.id).update(
@@ -197,7 +205,7 @@ async def redeliver(ctx: Context, raw_id: str) -> WebhookDelivery:
             ctx.actor,
             workspace_id,
             "webhook_delivery.redelivered",
-            f"Webhook delivery {row.message_id} sent again",
+            N_("Webhook delivery {row_message_id} sent again", row_message_id=row.message_id),
             data={
                 "deliveryId": encode_id("WebhookDelivery", row.id),
                 "endpointId": encode_id("WebhookEndpoint", row.endpoint_id),

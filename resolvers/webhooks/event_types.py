@@ -22,6 +22,7 @@ from revgraph.models.crm import Company, Contact, ContactTag, Task
 from revgraph.models.events import Event
 from revgraph.models.inbox import Conversation, Message
 from revgraph.models.pipeline import Deal
+from revgraph.resolvers.events import SUMMARY_MESSAGE
 from revgraph.resolvers.ids import decode_id, encode_id
 
 # kind → (subject type, what it means)
@@ -170,7 +171,9 @@ async def event_body(event: Event) -> str:
             tags = ContactTag.filter(contact_id=row.pk).order_by("name").values_list("name", flat=True)
             data["tags"] = list(await tags)
     else:
-        facts = {k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation")}
+        facts = {
+            k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation", SUMMARY_MESSAGE)
+        }
         data = {**facts, "id": encode_id(type_name, pk) if pk is not None else None}
     if event.kind in ADDRESSED:
         data = await _handed_off(event, data)

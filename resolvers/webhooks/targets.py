@@ -20,6 +20,7 @@ import httpcore
 import httpx
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Settings
 
 MAX_URL_CHARS = 2000
@@ -39,18 +40,20 @@ def refuses_private(settings: Settings) -> bool:
 
 def _shape(url: str) -> tuple[str, int]:
     if len(url) > MAX_URL_CHARS:
-        raise TargetRefused("INVALID", f"The URL may be at most {MAX_URL_CHARS} characters.")
+        raise TargetRefused(
+            "INVALID", _("The URL may be at most {MAX_URL_CHARS} characters.", MAX_URL_CHARS=MAX_URL_CHARS)
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise TargetRefused("INVALID", "Not a valid URL.") from None
+        raise TargetRefused("INVALID", _("Not a valid URL.")) from None
     if parts.scheme not in ("http", "https"):
-        raise TargetRefused("INVALID", "Only http:// and https:// URLs are accepted.")
+        raise TargetRefused("INVALID", _("Only http:// and https:// URLs are accepted."))
     if not parts.hostname:
-        raise TargetRefused("INVALID", "The URL has no host.")
+        raise TargetRefused("INVALID", _("The URL has no host."))
     if parts.username or parts.password:
-        raise TargetRefused("INVALID", "The URL may not carry a user name or password.")
+        raise TargetRefused("INVALID", _("The URL may not carry a user name or password."))
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -69,13 +72,15 @@ async def check_target(settings: Settings, url: str) -> None:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise TargetRefused("INVALID", f"The host {host} does not resolve.") from None
+        raise TargetRefused("INVALID", _("The host {host} does not resolve.", host=host)) from None
     addresses = {info[4][0] for info in infos}
     if not addresses or any(_private(address) for address in addresses):
         raise TargetRefused(
             "FORBIDDEN",
-            f"The host {host} resolves to a private, loopback or link-local address, "
-            "which webhooks may not call (REVGRAPH_WEBHOOK_ALLOW_PRIVATE).",
+            _(
+                "The host {host} resolves to a private, loopback or link-local address, which webhooks may not call (REVGRAPH_WEBHOOK_ALLOW_PRIVATE).",
+                host=host,
+            ),
         )
 
 

@@ -48,7 +48,7 @@ async def test_set_field_and_remove_tag_change_the_contact_as_the_rule(gql, work
         if e["kind"] == "contact.updated"
     ]
     assert len(changes) == 3
-    assert all(e["actor"] is None and e["summary"].startswith("Automation 'Qualificar'") for e in changes)
+    assert all(e["actor"] is None and e["summary"].startswith("Automação 'Qualificar'") for e in changes)
 
 
 async def test_assign_and_distribute_give_the_lead_to_people(gql, workspace):
@@ -177,7 +177,7 @@ async def test_scoring_rules_add_points_and_a_score_rule_acts_on_the_total(gql, 
         (30, 55, 25),
         (0, 30, 30),
     ]
-    assert [e["actorLabel"] for e in changes] == ["Automation 'Nota'", "Automation 'Lead novo'"]
+    assert [e["actorLabel"] for e in changes] == ["Automação 'Nota'", "Automação 'Lead novo'"]
     # the hot-lead rule ran once: at 30 its condition left the lead out
     statuses = sorted(r["status"] for r in await runs(gql, workspace.token) if r["rule"]["id"] == hot["id"])
     assert statuses == ["SUCCEEDED"]

@@ -56,7 +56,7 @@ async def test_a_delayed_action_waits_in_the_database_and_its_exit_condition_is_
     # then Carla's run exited without a task, Diego's created it
     status = {r["contact"]["id"]: r for r in await runs(gql, workspace.token)}
     assert status[worked["id"]]["status"] == "EXITED"
-    assert status[worked["id"]]["reason"] == "the lead was already contacted"
+    assert status[worked["id"]]["reason"] == "o lead já foi contatado"
     assert status[waiting["id"]]["status"] == "SUCCEEDED"
     carla = [e["kind"] for e in await contact_timeline(gql, agent["token"], worked["id"])]
     diego = [e["kind"] for e in await contact_timeline(gql, agent["token"], waiting["id"])]
@@ -133,7 +133,7 @@ async def test_an_email_goes_out_over_smtp_with_the_subjects_fields(gql, workspa
     [run] = await runs(gql, workspace.token)
     assert run["status"] == "SUCCEEDED"
     timeline = await contact_timeline(gql, workspace.token, contact["id"])
-    assert "sent the e-mail 'Olá, Fábio Reis' to fabio@example.com" in timeline[0]["summary"]
+    assert "enviou o e-mail 'Olá, Fábio Reis' para fabio@example.com" in timeline[0]["summary"]
 
 
 async def test_an_smtp_server_that_refuses_ends_in_failed_with_its_reply(gql, workspace, mailbox):

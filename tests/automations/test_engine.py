@@ -64,14 +64,14 @@ async def test_a_stage_rule_creates_a_task_for_the_owner_on_the_deal_timeline(gq
     assert set(audit) == {"automation.run_started", "automation.action"}
     assert audit["automation.action"]["actor"] is None
     assert {e["actorLabel"] for e in audit.values()} | {created[0]["actorLabel"]} == {
-        "Automation 'Ligar para lead novo'"
+        "Automação 'Ligar para lead novo'"
     }
     # the move itself is the agent's
     [stage_changed] = [e for e in timeline if e["kind"] == "deal.stage_changed"]
     assert stage_changed["actor"]["id"] == agent["id"] and stage_changed["actorLabel"] == agent["name"]
     assert (
         audit["automation.action"]["summary"]
-        == "Automation 'Ligar para lead novo': created task Ligar para Ana Lima"
+        == "Automação 'Ligar para lead novo': criou a tarefa Ligar para Ana Lima"
     )
 
 
@@ -143,9 +143,9 @@ async def test_a_refused_action_is_retried_then_failed_visibly_and_retried_by_ha
     # then the run failed after its 5 attempts, with the gate's reason, and the deal did not move
     [run] = await runs(gql, workspace.token, status="FAILED")
     assert run["attempts"] == 5 and run["rule"]["id"] == rule["id"]
-    assert "requires value" in run["error"] and run["finishedAt"] is not None
+    assert "exige valor" in run["error"] and run["finishedAt"] is not None
     timeline = await deal_timeline(gql, workspace.token, deal["id"])
-    assert timeline[0]["kind"] == "automation.failed" and "requires value" in timeline[0]["summary"]
+    assert timeline[0]["kind"] == "automation.failed" and "exige valor" in timeline[0]["summary"]
     assert [e["kind"] for e in timeline].count("deal.stage_changed") == 1
 
     # when the deal is fixed and an admin retries the run
@@ -164,7 +164,8 @@ async def test_a_refused_action_is_retried_then_failed_visibly_and_retried_by_ha
     assert run["status"] == "SUCCEEDED"
     timeline = await deal_timeline(gql, workspace.token, deal["id"])
     assert (
-        timeline[0]["kind"] == "automation.action" and "moved the deal to Proposta" in timeline[0]["summary"]
+        timeline[0]["kind"] == "automation.action"
+        and "moveu o negócio para Proposta" in timeline[0]["summary"]
     )
     # and a succeeded run cannot be retried
     again = (await gql.ok(RETRY_RUN, {"id": run["id"]}, token=workspace.token))["retryAutomationRun"]
@@ -229,7 +230,7 @@ async def test_a_chain_of_rules_stops_at_the_depth_limit_with_its_reason(gql, wo
         (5, "SUCCEEDED"),
         (6, "SKIPPED"),
     ]
-    assert "chain depth limit" in found[-1]["reason"]
+    assert "limite de encadeamento" in found[-1]["reason"]
     timeline = await deal_timeline(gql, workspace.token, deal["id"])
     assert timeline[0]["kind"] == "automation.skipped"
 
@@ -264,7 +265,7 @@ async def test_a_rule_whose_conditions_cannot_be_read_is_skipped_and_the_later_r
     by_rule = {r["rule"]["id"]: r for r in await runs(gql, workspace.token)}
     assert by_rule[later["id"]]["status"] == "SUCCEEDED"
     assert by_rule[broken["id"]]["status"] == "SKIPPED"
-    assert "conditions cannot be evaluated" in by_rule[broken["id"]]["reason"]
+    assert "condições não podem ser avaliadas" in by_rule[broken["id"]]["reason"]
     tags = (await gql.ok(CONTACT_TAGS, {"id": contact["id"]}, token=workspace.token))["contact"]["tags"]
     assert tags == ["novo-lead"]
 

@@ -98,16 +98,16 @@ async def test_queues_sends_queued_leads_back_through_their_queue_and_the_rest_t
     assert await contact_owner(gql, token, lost) == a["id"]
     # and each move is on the lead's timeline with the reason
     queued_events = await contact_timeline(gql, token, queued_contact)
-    assert returned(queued_events) == ["Lead back to queue Roleta SP: Ana was deactivated"]
+    assert returned(queued_events) == ["Lead de volta à fila Roleta SP: Ana foi desativado(a)"]
     assert queued_events[0]["kind"] == "assignment.made"  # newest first: the new assignment
     assert returned(await contact_timeline(gql, token, own_contact)) == [
-        "Lead handed to Marta: Ana was deactivated"
+        "Lead passado para Marta: Ana foi desativado(a)"
     ]
     assert returned((await deal_view(gql, token, queued_deal["id"]))[1]) == [
-        "Lead back to queue Roleta SP: Ana was deactivated"
+        "Lead de volta à fila Roleta SP: Ana foi desativado(a)"
     ]
     own_deal_events = (await deal_view(gql, token, own_deal["id"]))[1]
-    assert returned(own_deal_events) == ["Lead handed to Marta: Ana was deactivated"]
+    assert returned(own_deal_events) == ["Lead passado para Marta: Ana foi desativado(a)"]
     [move] = [e for e in own_deal_events if e["kind"] == "lead.returned"]
     assert move["data"]["throughQueue"] is False and move["data"]["reason"] == "user deactivated"
     # the board hears of the new owner, and the hand-over is an assignment of the manager's
@@ -170,7 +170,7 @@ async def test_manager_sends_every_lead_to_the_nearest_active_manager_up_the_tre
     for lead in (queued, own):
         assert await contact_owner(gql, workspace.token, lead) == m1["id"]
         assert returned(await contact_timeline(gql, workspace.token, lead)) == [
-            "Lead handed to Mário: Otávio was deactivated"
+            "Lead passado para Mário: Otávio foi desativado(a)"
         ]
     # and the agent's assignment through the queue no longer holds their capacity
     assert await Assignment.filter(user_id=pk_of(agent["id"], "User"), released_at=None).count() == 0

@@ -95,7 +95,11 @@ async def test_a_capture_naming_an_archived_or_unknown_development_captures_noth
     # then both are the same NOT_FOUND, and no lead was captured
     assert answers[0] == answers[1]
     assert answers[0]["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Development not found.", "field": ["input", "developmentId"]}
+        {
+            "code": "NOT_FOUND",
+            "message": "Empreendimento: registro não encontrado.",
+            "field": ["input", "developmentId"],
+        }
     ]
     contacts = await gql.ok("query { contacts(first: 10) { totalCount } }", token=workspace.token)
     assert contacts["contacts"]["totalCount"] == 0

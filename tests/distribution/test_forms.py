@@ -325,7 +325,7 @@ async def test_invalid_posts_are_refused_naming_the_posted_field_and_capture_not
     # a browser gets a page listing them
     response = await post_html(gql, form, {"name": "Ana", "phone": "123"})
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
-    assert "Not a valid phone number" in response.text
+    assert "Não é um telefone válido" in response.text
     # a body that is not a JSON object is a bad request
     response = await post_json(gql, form, ["Ana", "ana@example.com"])
     assert response.status_code == 400

@@ -131,7 +131,7 @@ async def test_without_valid_credentials_the_intake_answers_401(gql, workspace):
 async def test_one_lead_per_request_and_invalid_leads_are_refused(gql, workspace):
     secret = await api_key(gql, workspace.token)
     batch = await post_lead(gql, [LEAD, {**LEAD, "email": "other@example.com"}], token=secret)
-    assert batch.status_code == 400 and "one lead per request" in batch.json()["message"]
+    assert batch.status_code == 400 and "um lead por requisição" in batch.json()["message"]
     invalid = await post_lead(gql, {**LEAD, "email": "nope", "telefone": "x", "name": 3}, token=secret)
     assert invalid.status_code == 422
     assert sorted((e["code"], tuple(e["field"])) for e in invalid.json()["errors"]) == [

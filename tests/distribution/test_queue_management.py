@@ -147,7 +147,7 @@ async def test_archiving_waits_for_the_backlog_and_then_retires_the_queue(gql, w
     # when it is archived, it is refused while the lead waits
     refused = (await gql.ok(ARCHIVE, {"id": queue["id"]}, token=workspace.token))["archiveQueue"]
     assert [e["code"] for e in refused["userErrors"]] == ["RULE_VIOLATION"]
-    assert "1 lead(s) wait" in refused["userErrors"][0]["message"]
+    assert "1 lead(s) aguardam" in refused["userErrors"][0]["message"]
     # once the member is back and takes it, archiving works
     await gql.ok(
         SET_MEMBER,

@@ -185,7 +185,7 @@ async def test_an_api_key_exports_under_its_role_and_the_export_is_logged(gql, w
     # then it holds what the agent sees, and the log says who exported what, how
     assert [row["Nome"] for row in exported] == ["Da Carla"]
     [event] = await export_events(workspace.admin["id"])
-    assert event["summary"] == "Exported contacts as CSV"
+    assert event["summary"] == "Exportou contatos em CSV"
     assert event["data"]["list"] == "contacts"
     assert event["data"]["filter"] == {"name": {"contains": "carla"}}
     assert event["data"]["separator"] == ";"

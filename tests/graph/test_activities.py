@@ -108,7 +108,7 @@ async def test_completing_an_invisible_task_is_not_found_and_leaves_it_open(gql,
     task_id = created["createTask"]["task"]["id"]
     data = await gql.ok(COMPLETE_TASK, {"id": task_id}, token=other["token"])
     assert data["completeTask"]["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Task not found.", "field": ["id"]}
+        {"code": "NOT_FOUND", "message": "Tarefa: registro não encontrado.", "field": ["id"]}
     ]
     mine = await gql.ok(COMPLETE_TASK, {"id": task_id}, token=owner["token"])
     assert mine["completeTask"]["task"]["done"] is True
@@ -142,7 +142,7 @@ async def test_add_note_returns_its_timeline_event(gql, workspace):
     event = data["addNote"]["event"]
     assert data["addNote"]["userErrors"] == []
     assert event["kind"] == "note.added"
-    assert event["summary"] == "Ana Admin added a note: Cliente pediu retorno na segunda."
+    assert event["summary"] == "Ana Admin adicionou uma nota: Cliente pediu retorno na segunda."
     assert event["data"]["body"] == body
     assert event["actor"] == {"id": workspace.admin["id"], "name": "Ana Admin"}
     timeline = await gql.ok(TIMELINE, {"id": contact["id"]}, token=workspace.token)

@@ -60,9 +60,9 @@ async def test_an_agent_sets_adds_and_removes_their_leads_interests(gql, workspa
         e["node"] for e in seen["timeline"]["edges"] if e["node"]["kind"] == "contact.interests_changed"
     ]
     assert [c["summary"] for c in changes] == [
-        "Carla Dias: no longer interested in Edifício Mirante Sul",
-        "Carla Dias: interested in Solaris Tatuapé",
-        "Carla Dias: interested in Reserva Ipê, Edifício Mirante Sul",
+        "Carla Dias: não está mais interessado(a) em Edifício Mirante Sul",
+        "Carla Dias: interessado(a) em Solaris Tatuapé",
+        "Carla Dias: interessado(a) em Reserva Ipê, Edifício Mirante Sul",
     ]
     assert changes[0]["data"]["removed"] == [mirante["id"]]
     # and an empty list clears them
@@ -122,7 +122,9 @@ async def test_an_interest_needs_a_live_development_and_a_contact_the_caller_see
     # then it is NOT_FOUND, and the contact is unchanged
     assert hidden["addContactInterest"] == {
         "contact": None,
-        "userErrors": [{"code": "NOT_FOUND", "message": "Contact not found.", "field": ["contactId"]}],
+        "userErrors": [
+            {"code": "NOT_FOUND", "message": "Contato: registro não encontrado.", "field": ["contactId"]}
+        ],
     }
     assert await interests(gql, other["token"], theirs["id"]) == []
     # when an archived development is newly added

@@ -44,7 +44,7 @@ async def test_create_contact_normalises_email_and_phone_and_records_the_event(g
     data = await gql.ok(TIMELINE_DOC, {"id": contact["id"]}, token=workspace.token)
     [event] = [e["node"] for e in data["contact"]["timeline"]["edges"]]
     assert event["kind"] == "contact.created"
-    assert event["summary"] == "Ana Admin created contact João da Silva"
+    assert event["summary"] == "Ana Admin criou o contato João da Silva"
     assert event["actor"] == {"id": workspace.admin["id"]}
 
 
@@ -103,7 +103,7 @@ async def test_same_email_or_phone_in_another_format_is_a_duplicate(gql, workspa
     assert by_email["createContact"]["userErrors"] == [
         {
             "code": "DUPLICATE",
-            "message": "A contact with this e-mail already exists.",
+            "message": "Já existe um contato com este e-mail.",
             "field": ["input", "email"],
         }
     ]
@@ -147,7 +147,7 @@ async def test_update_records_each_changed_field_from_and_to(gql, workspace):
     timeline = await gql.ok(TIMELINE_DOC, {"id": contact["id"]}, token=workspace.token)
     newest = timeline["contact"]["timeline"]["edges"][0]["node"]
     assert newest["kind"] == "contact.updated"
-    assert newest["summary"] == "Ana Admin changed e-mail, phone, company"
+    assert newest["summary"] == "Ana Admin alterou e-mail, telefone, empresa"
     assert newest["data"] == {
         "changes": {
             "email": {"from": "b@example.com", "to": "bruno@example.com"},
@@ -277,7 +277,7 @@ async def test_concurrent_creates_with_the_same_email_make_one_contact(gql, work
         == [
             {
                 "code": "DUPLICATE",
-                "message": "A contact with this e-mail already exists.",
+                "message": "Já existe um contato com este e-mail.",
                 "field": ["input", "email"],
             }
         ]

@@ -204,7 +204,7 @@ async def test_a_type_change_or_an_option_removal_that_would_break_stored_values
     )["updateCustomFieldDefinition"]
     # then it is refused, saying how many records hold values
     assert [(e["code"], e["field"]) for e in retyped["userErrors"]] == [("RULE_VIOLATION", ["input", "type"])]
-    assert retyped["userErrors"][0]["message"].startswith("1 contact holds values of 'dependentes'")
+    assert retyped["userErrors"][0]["message"].startswith("1 contato: valores de 'dependentes'")
 
     # when they remove the option a contact chose (and keep the others)
     kept = [o for o in INTERESSES if o["key"] != "academia"]
@@ -275,12 +275,12 @@ async def test_a_field_a_stage_requires_or_a_form_writes_cannot_be_archived(gql,
     assert form["createForm"]["userErrors"] == []
 
     # when the admin archives either
-    for field, user in ((renda, "stage Proposta"), (origem, "form Site")):
+    for field, user in ((renda, "etapa Proposta"), (origem, "formulário Site")):
         data = await gql.ok(ARCHIVE_DEFINITION, {"id": field["id"]}, token=workspace.token)
         payload = data["archiveCustomFieldDefinition"]
         # then it is refused, naming what uses it, and the field stays live
         assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("RULE_VIOLATION", ["id"])]
-        assert payload["userErrors"][0]["message"].startswith(user)
+        assert user in payload["userErrors"][0]["message"]
     assert len(await definitions(gql, workspace.token)) == 2
 
     # when the stage no longer requires it and the form is archived, both archive

@@ -115,7 +115,10 @@ async def test_every_bad_value_is_its_own_user_error_and_nothing_is_created(gql,
     assert {e["code"] for e in payload["userErrors"]} == {"INVALID"}
     assert "Tipologia (tipologia)" in refused[("input", "customFields", "tipologia")]["message"]
     assert "studio, dois_quartos, tres_quartos" in refused[("input", "customFields", "tipologia")]["message"]
-    assert "No custom field 'renda_mensal_'" in refused[("input", "customFields", "renda_mensal_")]["message"]
+    assert (
+        "Nenhum campo adicional 'renda_mensal_'"
+        in refused[("input", "customFields", "renda_mensal_")]["message"]
+    )
     assert await contacts_named("Carla Dias") == 0
 
 
@@ -131,7 +134,7 @@ async def test_a_required_field_is_needed_to_create_but_not_to_update_or_capture
     assert data["createContact"]["userErrors"] == [
         {
             "code": "REQUIRED_FIELD_MISSING",
-            "message": "Renda mensal (renda_mensal) is required to create a contact.",
+            "message": "Renda mensal (renda_mensal) é obrigatório para criar um(a) contato.",
             "field": ["input", "customFields", "renda_mensal"],
         }
     ]
@@ -222,7 +225,7 @@ async def test_values_from_before_the_definitions_ride_along_but_no_new_undefine
     assert [(e["code"], e["field"]) for e in errors] == [
         ("INVALID", ["input", "customFields", "dependentes"])
     ]
-    assert "archived" in errors[0]["message"]
+    assert "arquivado" in errors[0]["message"]
     # and an entity without definitions keeps free JSON
     company = await gql.ok(
         CREATE_COMPANY,

@@ -330,7 +330,7 @@ async def test_deals_link_to_a_development_and_are_filtered_by_it(gql, workspace
     seen = (await gql.ok(DEAL_DEVELOPMENT, {"id": second["id"]}, token=agent["token"]))["deal"]
     assert seen["development"]["name"] == "Edifício Mirante Sul"
     [change] = [e["node"] for e in seen["timeline"]["edges"] if e["node"]["kind"] == "deal.updated"]
-    assert change["summary"].endswith("changed development")
+    assert change["summary"].endswith("empreendimento")
     assert change["data"]["changes"]["development_id"]["from"] is None
     # and deals filter by development, each caller seeing only their own
     ipe_filter = {"developmentId": {"eq": ipe["id"]}}
@@ -467,10 +467,14 @@ async def test_another_workspaces_development_behaves_like_a_random_id(gql, work
     # then every answer is the same NOT_FOUND, and nothing was created or changed
     assert answers[0] == answers[2] and answers[1] == answers[3]
     assert answers[0]["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Development not found.", "field": ["input", "developmentId"]}
+        {
+            "code": "NOT_FOUND",
+            "message": "Empreendimento: registro não encontrado.",
+            "field": ["input", "developmentId"],
+        }
     ]
     assert answers[1]["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Development not found.", "field": ["id"]}
+        {"code": "NOT_FOUND", "message": "Empreendimento: registro não encontrado.", "field": ["id"]}
     ]
     assert (await gql.ok(DEALS_OF, {}, token=token))["deals"]["edges"] == []
     assert await development_names(gql, other_workspace.token) == ["Mar Azul"]

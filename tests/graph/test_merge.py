@@ -102,7 +102,7 @@ async def test_merge_moves_everything_and_trashes_the_duplicate(gql, workspace):
     merge_event = (await gql.ok(TIMELINE, {"id": primary["id"]}, token=token))["contact"]["timeline"][
         "edges"
     ][0]
-    assert merge_event["node"]["summary"] == "Ana Admin merged Gabriela into Gabi"
+    assert merge_event["node"]["summary"] == "Ana Admin mesclou Gabriela em Gabi"
     assert merge_event["node"]["data"]["duplicateId"] == duplicate["id"]
     assert merge_event["node"]["data"]["moved"]["tasks"] == 1
     assert merge_event["node"]["data"]["moved"]["deals"] == 1

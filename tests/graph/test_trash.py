@@ -76,7 +76,9 @@ async def test_an_agent_cannot_delete_or_restore_someone_elses_contact(gql, work
     data = await gql.ok(DELETE_CONTACT, {"id": contact["id"]}, token=agent["token"])
     assert data["deleteContact"] == {
         "deletedId": None,
-        "userErrors": [{"code": "NOT_FOUND", "message": "Contact not found.", "field": ["id"]}],
+        "userErrors": [
+            {"code": "NOT_FOUND", "message": "Contato: registro não encontrado.", "field": ["id"]}
+        ],
     }
     assert await contact_ids(gql, workspace.token) == [contact["id"]]
     await gql.ok(DELETE_CONTACT, {"id": contact["id"]}, token=workspace.token)

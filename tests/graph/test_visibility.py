@@ -130,7 +130,7 @@ async def test_updates_deletes_and_merges_outside_the_scope_are_not_found(gql, h
         CREATE_TASK, {"input": {"title": "Ligar", "contactId": target["id"]}}, token=token
     )
     assert update["updateContact"]["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Contact not found.", "field": ["id"]}
+        {"code": "NOT_FOUND", "message": "Contato: registro não encontrado.", "field": ["id"]}
     ]
     assert delete["deleteContact"]["userErrors"][0]["code"] == "NOT_FOUND"
     assert merge["mergeContacts"]["userErrors"][0]["field"] == ["duplicateId"]

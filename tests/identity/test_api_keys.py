@@ -25,7 +25,7 @@ async def test_a_key_with_a_role_above_its_users_is_forbidden_and_nothing_is_iss
         assert payload["apiKey"] is None and payload["secret"] is None
         [error] = payload["userErrors"]
         assert (error["code"], error["field"]) == ("FORBIDDEN", ["input", "role"])
-        assert "at most their role, AGENT" in error["message"]
+        assert "no máximo o papel dessa pessoa, AGENT" in error["message"]
     # and no key was issued, listed or logged
     assert (await gql.ok(API_KEYS, token=workspace.token))["apiKeys"] == []
     assert await Event.filter(kind="api_key.created").count() == 0

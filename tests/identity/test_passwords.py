@@ -161,7 +161,7 @@ async def test_change_password_is_not_for_api_keys_and_runs_once_per_document(gq
     )
     # then the key is refused, the document is refused before it runs, and nothing changed
     assert refusal(by_key) == [("INVALID", None)]
-    assert twice["errors"][0]["message"] == "`changePassword` may run only once per document."
+    assert twice["errors"][0]["message"] == "`changePassword` só pode ser executada uma vez por documento."
     assert await credentials(workspace.admin["id"]) == before
 
 
@@ -259,7 +259,7 @@ async def test_invalid_reset_tokens_are_throttled_per_client_ip_and_run_once_per
           b: resetPassword(input: {{token: "{link["token"]}", newPassword: "{NEW_PASSWORD}"}}) {{ ok }}
         }}"""
     )
-    assert twice["errors"][0]["message"] == "`resetPassword` may run only once per document."
+    assert twice["errors"][0]["message"] == "`resetPassword` só pode ser executada uma vez por documento."
     assert await credentials(agent["id"]) == before
     # while another address still uses the link
     assert (await reset(gql, link["token"], ip="192.0.2.100"))["ok"] is True

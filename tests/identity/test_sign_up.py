@@ -29,7 +29,7 @@ async def test_sign_up_with_taken_email_is_duplicate_and_creates_nothing(gql):
     assert body["signUp"]["userErrors"] == [
         {
             "code": "DUPLICATE",
-            "message": "A user with this e-mail already exists.",
+            "message": "Já existe um usuário com este e-mail.",
             "field": ["input", "email"],
         }
     ]

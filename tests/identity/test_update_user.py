@@ -70,7 +70,8 @@ async def test_an_admin_changes_a_users_name_role_and_team(gql, workspace):
     # and the change is on the log, saying what changed
     event = await Event.get(kind="user.updated")
     assert (
-        event.summary == "Bia changed: renamed to Bia Corretora, role agent to manager, team none to Vendas"
+        event.summary
+        == "Bia alterado: renomeado para Bia Corretora, papel de agente para gestor, equipe de nenhuma para Vendas"
     )
     assert event.data["changes"]["role"] == {"from": "AGENT", "to": "MANAGER"}
     # and a null team takes them out of it
@@ -114,7 +115,7 @@ async def test_the_last_active_admin_cannot_be_demoted(gql, workspace):
     payload = await update(gql, workspace.token, workspace.admin["id"], role="MANAGER")
     # then it is refused on the role, and nothing changed
     assert refusal(payload) == [("RULE_VIOLATION", ["input", "role"])]
-    assert "last active administrator" in payload["userErrors"][0]["message"]
+    assert "último administrador ativo" in payload["userErrors"][0]["message"]
     assert await user_rows() == before
     # while with the second admin active again, the first may step down
     await gql.ok(REACTIVATE_USER, {"id": second["id"]}, token=workspace.token)

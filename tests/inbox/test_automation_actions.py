@@ -61,10 +61,10 @@ async def test_assign_conversation_gives_it_to_a_user_or_through_a_queue(gql, wo
     # then the first is Ana's, the second went through the queue to Bia, and the thread says who did it
     mine = await thread(gql, workspace.token, first["id"])
     assert mine["assignee"] == {"id": ana["id"]}
-    assert activities(mine) == ["Assigned to Ana Corretora by Automation 'Atribuir Site'."]
+    assert activities(mine) == ["Atribuída a Ana Corretora por Automação 'Atribuir Site'."]
     routed = await thread(gql, workspace.token, second["id"])
     assert routed["assignee"] == {"id": bia["id"]}
-    assert activities(routed)[0].startswith("Assigned through Plantão by Automation 'Atribuir Portal'.")
+    assert activities(routed)[0].startswith("Atribuída pela fila Plantão por Automação 'Atribuir Portal'.")
     # and Bia sees hers
     assert (await thread(gql, bia["token"], second["id"]))["assignee"] == {"id": bia["id"]}
     # and the rules read back what they say
@@ -97,7 +97,7 @@ async def test_transfer_conversation_moves_it_with_the_reason_in_the_thread(gql,
     # then it is Bia's, with the reason in the thread, and Ana no longer sees it
     seen = await thread(gql, workspace.token, conv["id"])
     assert seen["assignee"] == {"id": bia["id"]}
-    assert activities(seen)[-1] == "Transferred to Bia Gerente by Automation 'VIP'. Reason: Cliente VIP"
+    assert activities(seen)[-1] == "Transferida para Bia Gerente por Automação 'VIP'. Motivo: Cliente VIP"
     assert (
         await gql.ok(
             "query($id: ID!) { conversation(id: $id) { id } }", {"id": conv["id"]}, token=ana["token"]
@@ -195,6 +195,6 @@ async def test_a_canned_response_outside_the_whatsapp_window_fails_visibly_and_s
     # then the run failed after its attempts, saying why, and nothing was sent
     [run] = await rule_runs(gql, workspace.token, rule["id"])
     assert (run["status"], run["attempts"], run["stepsDone"]) == ("FAILED", 5, 0)
-    assert "reply window" in run["error"] and "/boas-vindas was not sent" in run["error"]
+    assert "janela de resposta" in run["error"] and "/boas-vindas não foi enviada" in run["error"]
     seen = await thread(gql, workspace.token, conv["id"])
     assert [m["direction"] for m in seen["messages"]] == ["INBOUND"]

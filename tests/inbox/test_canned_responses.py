@@ -62,7 +62,7 @@ async def test_an_admin_saves_a_canned_response_and_every_member_reads_it(gql, w
     assert (await gql.ok(NODE, {"id": response["id"]}, token=agent["token"]))["node"] == response
     # and the creation is on the log
     [event] = await events_of("canned_response.")
-    assert event["summary"] == "Ana Admin created the canned response /boas-vindas (Boas-vindas)"
+    assert event["summary"] == "Ana Admin criou a resposta pronta /boas-vindas (Boas-vindas)"
 
 
 @pytest.mark.parametrize(

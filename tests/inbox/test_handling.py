@@ -64,7 +64,7 @@ async def test_agents_see_their_own_and_their_queues_unassigned_conversations(gq
     assert (await gql.ok(CONVERSATIONS, token=ana["token"]))["conversations"]["totalCount"] == 1
     # and the thread says who assigned it
     seen = await conversation(gql, ana["token"], waiting["conversation"]["id"])
-    assert activities(seen) == [f"Assigned to {ana['name']} by Ana Admin."]
+    assert activities(seen) == [f"Atribuída a {ana['name']} por Ana Admin."]
 
 
 async def test_managers_see_their_subtree_and_agents_assign_only_to_themselves(gql, workspace):
@@ -110,7 +110,7 @@ async def test_a_transfer_keeps_the_history_and_writes_the_reason(gql, workspace
     seen = await conversation(gql, bia["token"], conv["id"])
     bodies = [e["node"]["body"] for e in seen["messages"]["edges"]]
     assert bodies[0] == "Quero visitar"
-    assert bodies[-1] == f"Transferred to {bia['name']} by {ana['name']}. Reason: Bia cuida da Zona Sul"
+    assert bodies[-1] == f"Transferida para {bia['name']} por {ana['name']}. Motivo: Bia cuida da Zona Sul"
     # and Ana no longer sees it
     assert await conversation(gql, ana["token"], conv["id"]) is None
     # and a transfer naming both a user and a queue, or neither, is INVALID and changes nothing

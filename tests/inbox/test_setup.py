@@ -85,7 +85,7 @@ async def test_an_admin_creates_an_sla_policy_and_every_member_reads_it(gql, wor
     # and the creation is on the log
     [event] = await events_of("sla_policy.")
     assert event["kind"] == "sla_policy.created"
-    assert event["summary"] == "Ana Admin created the SLA policy Atendimento"
+    assert event["summary"] == "Ana Admin criou a política de SLA Atendimento"
     assert event["data"]["slaPolicy"]["resolutionMinutes"] == 480
 
 
@@ -159,7 +159,7 @@ async def test_an_admin_creates_a_whatsapp_inbox_and_every_member_reads_it(gql, 
     # and the creation is on the log
     [event] = await events_of("inbox.")
     assert event["kind"] == "inbox.created"
-    assert event["summary"] == "Ana Admin created the WHATSAPP inbox WhatsApp Vendas"
+    assert event["summary"] == "Ana Admin criou a caixa de entrada WHATSAPP WhatsApp Vendas"
     assert event["data"]["inbox"]["queueId"] == queue["id"]
 
 
@@ -275,8 +275,8 @@ async def test_an_update_changes_only_the_fields_sent(gql, workspace):
     # and each change is on the log with what it changed
     updates = [e for e in await events_of("inbox.") if e["kind"] == "inbox.updated"]
     assert [e["summary"] for e in updates] == [
-        "Ana Admin changed the name of the inbox WhatsApp",
-        "Ana Admin changed the queue and business hours of the inbox WhatsApp",
+        "Ana Admin alterou nome da caixa de entrada WhatsApp",
+        "Ana Admin alterou fila e horário de atendimento da caixa de entrada WhatsApp",
     ]
     assert updates[0]["data"]["changes"] == {"name": {"from": "WhatsApp Vendas", "to": "WhatsApp"}}
     assert updates[1]["data"]["changes"]["queueId"] == {"from": queue["id"], "to": None}
@@ -347,7 +347,7 @@ async def test_settings_are_written_and_never_read_back(gql, workspace):
     assert [e["kind"] for e in events] == ["inbox.created", "inbox.updated"]
     assert SECRET not in json.dumps(events)
     assert events[1]["data"]["changes"] == {"settings": {"changed": True}}
-    assert events[1]["summary"] == "Ana Admin changed the settings of the inbox WhatsApp"
+    assert events[1]["summary"] == "Ana Admin alterou configurações da caixa de entrada WhatsApp"
 
 
 async def test_an_archived_queue_reads_as_no_queue(gql, workspace):
@@ -396,7 +396,7 @@ async def test_another_workspaces_queue_policy_or_inbox_is_not_found(gql, worksp
         assert payload["userErrors"] == [
             {
                 "code": "NOT_FOUND",
-                "message": f"{'Queue' if name == 'queueId' else 'SlaPolicy'} not found.",
+                "message": f"{'Fila' if name == 'queueId' else 'Política de SLA'}: registro não encontrado.",
                 "field": ["input", name],
             }
         ], variables

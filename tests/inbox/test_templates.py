@@ -53,9 +53,9 @@ async def test_templates_are_saved_by_name_and_language_and_a_second_save_replac
     assert same["userErrors"] == [] and same["inbox"]["templates"] == expected
     events = await events_of("message_template.")
     assert [e["summary"] for e in events] == [
-        "Ana Admin added the template visita (pt_BR) of the inbox WhatsApp Vendas",
-        "Ana Admin added the template visita (en_US) of the inbox WhatsApp Vendas",
-        "Ana Admin changed the template visita (pt_BR) of the inbox WhatsApp Vendas",
+        "Ana Admin adicionou o modelo visita (pt_BR) da caixa de entrada WhatsApp Vendas",
+        "Ana Admin adicionou o modelo visita (en_US) da caixa de entrada WhatsApp Vendas",
+        "Ana Admin alterou o modelo visita (pt_BR) da caixa de entrada WhatsApp Vendas",
     ]
     assert [e["data"]["variableCount"] for e in events] == [3, 1, 1]
 
@@ -123,7 +123,11 @@ async def test_another_workspaces_inbox_is_not_found_and_agents_may_not_save(gql
         payload = await upsert(gql, workspace.token, inbox_id)
         # then it is NOT_FOUND on the inbox id
         assert payload["userErrors"] == [
-            {"code": "NOT_FOUND", "message": "Inbox not found.", "field": ["inboxId"]}
+            {
+                "code": "NOT_FOUND",
+                "message": "Caixa de entrada: registro não encontrado.",
+                "field": ["inboxId"],
+            }
         ]
     # and my agent may not save one into mine
     spec = {"name": "visita", "language": "pt_BR", "body": GREETING}

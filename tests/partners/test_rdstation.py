@@ -182,7 +182,7 @@ async def test_a_body_that_is_not_rd_stations_is_refused_and_a_lead_without_cont
     assert (await post(gql, path, secret, [nobody])).json()["stored"] == 1
     await eventually(lambda: captured(1), timeout=20)
     row = await MarketingConversion.get()
-    assert row.error and "e-mail or a phone" in row.error
+    assert row.error and "e-mail ou telefone" in row.error
     assert await Contact.all().count() == 0
 
 

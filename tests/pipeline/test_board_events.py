@@ -108,7 +108,7 @@ async def test_pipeline_of_another_workspace_is_not_found(gql, server, workspace
         # an execution error of the stream: a `next` carrying the error, then `complete`
         assert message["type"] == "next" and message["id"] == events.id
         assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-        assert message["payload"]["errors"][0]["message"] == "Pipeline not found."
+        assert message["payload"]["errors"][0]["message"] == "Funil: registro não encontrado."
         done = json.loads(await asyncio.wait_for(socket.recv(), 5))
         assert done == {"type": "complete", "id": events.id}
 

@@ -45,7 +45,7 @@ async def test_twenty_five_parallel_wrong_passwords_give_ten_invalid_and_the_res
     assert codes == ["INVALID"] * 10 + ["LIMIT_EXCEEDED"] * 15
     refused = next(r for r in results if code_of(r) == "LIMIT_EXCEEDED")
     assert refused["userErrors"][0]["field"] == ["input", "email"]
-    assert "Too many failed log-in attempts" in refused["userErrors"][0]["message"]
+    assert "Muitas tentativas de entrada com falha" in refused["userErrors"][0]["message"]
     # and no session was opened besides the sign-up's
     assert all(r["token"] is None for r in results)
     assert await sessions_of(account.email) == 1
@@ -122,7 +122,7 @@ async def test_twenty_five_parallel_sign_ups_with_a_taken_e_mail_give_twenty_dup
     assert sorted(code_of(r) for r in results) == ["DUPLICATE"] * 20 + ["LIMIT_EXCEEDED"] * 5
     refused = next(r for r in results if code_of(r) == "LIMIT_EXCEEDED")
     assert refused["userErrors"][0]["field"] is None
-    assert "Too many failed sign-up attempts" in refused["userErrors"][0]["message"]
+    assert "Muitas tentativas de cadastro com falha" in refused["userErrors"][0]["message"]
     # and nothing was created
     assert all(r["token"] is None for r in results)
     assert await Workspace.all().count() == 1

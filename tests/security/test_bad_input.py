@@ -92,11 +92,11 @@ async def test_an_oversized_or_nested_filter_is_invalid_naming_where(gql, worksp
     halves = {"and": [{"or": names[:60]}, {"or": names[60:101]}]}
     too_many = await gql(CONTACTS, {"filter": halves}, token=workspace.token)
     # then each is INVALID, naming the filter or the part of it at fault
-    assert "`or` takes at most 100 filters" in invalid(many_alternatives, ["filter", "or"])["message"]
-    assert "at most 100 values" in invalid(many_tags, ["filter", "tags"])["message"]
+    assert "`or` recebe no máximo 100 filtros" in invalid(many_alternatives, ["filter", "or"])["message"]
+    assert "no máximo 100 valores" in invalid(many_tags, ["filter", "tags"])["message"]
     invalid(many_values, ["filter", "name", "in"])
-    assert "nest at most 5" in invalid(too_deep, ["filter", *["not"] * 6])["message"]
-    assert "at most 100 field conditions" in invalid(too_many, ["filter"])["message"]
+    assert "em no máximo 5 níveis" in invalid(too_deep, ["filter", *["not"] * 6])["message"]
+    assert "no máximo 100 condições de campo" in invalid(too_many, ["filter"])["message"]
     # while a filter at the limits is answered
     at_limits = {"or": [*names[:98], {"tags": ["vip"]}], "name": {"in": [*values[:-2], "Maria Souza"]}}
     assert (await gql.ok(CONTACTS, {"filter": at_limits}, token=workspace.token))["contacts"][
@@ -143,7 +143,7 @@ async def test_a_search_past_the_limit_is_invalid_on_every_list(gql, workspace, 
         refused = await gql(document, {"search": huge}, token=workspace.token)
         answered = await gql.ok(document, {"search": "a" * longest}, token=workspace.token)
         # then the first is INVALID on `search` and the second answered
-        assert f"at most {longest} characters" in invalid(refused, ["search"])["message"], name
+        assert f"no máximo {longest} caracteres" in invalid(refused, ["search"])["message"], name
         assert answered[name]["totalCount"] == 0
 
 
@@ -158,7 +158,7 @@ async def test_a_board_column_filter_is_checked_like_a_list_filter(gql, workspac
     owners = {"ownerId": {"in": ["VXNlcjox"] * 101}}
     many = await gql(STAGE_DEALS, {"id": pipeline["id"], "filter": owners}, token=workspace.token)
     # then both are INVALID naming the filter's part
-    assert "control character (U+0000)" in nul["errors"][0]["message"]
+    assert "caractere de controle (U+0000)" in nul["errors"][0]["message"]
     assert nul["errors"][0]["extensions"] == {"code": "INVALID", "field": ["filter", "title", "contains"]}
     assert many["errors"][0]["extensions"] == {"code": "INVALID", "field": ["filter", "ownerId", "in"]}
 
@@ -171,8 +171,10 @@ async def test_lone_surrogates_and_nul_in_a_query_are_invalid_naming_the_argumen
     deals = await raw(gql, DEALS, {"search": "\x00"}, workspace.token)
     in_filter = await raw(gql, CONTACTS, {"filter": {"or": [{"email": {"eq": "\udfff"}}]}}, workspace.token)
     # then each is INVALID on the exact path, with no data
-    assert invalid(search, ["search"])["message"] == "Text must not contain an unpaired surrogate (U+D800)."
-    assert invalid(deals, ["search"])["message"] == "Text must not contain a control character (U+0000)."
+    assert invalid(search, ["search"])["message"] == "O texto não pode conter um surrogate sem par (U+D800)."
+    assert (
+        invalid(deals, ["search"])["message"] == "O texto não pode conter um caractere de controle (U+0000)."
+    )
     invalid(in_filter, ["filter", "or", "0", "email", "eq"])
     assert search["data"] is None and in_filter["data"] is None
 

@@ -64,7 +64,7 @@ async def test_a_nested_query_over_the_ceiling_is_refused_with_zero_sql(gql, wor
     assert body["data"] is None
     [error] = body["errors"]
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert "the limit is 50000" in error["message"]
+    assert "o limite é 50000" in error["message"]
     assert body["extensions"]["cost"]["requested"] > 800_000
     assert sql.statements == []
 
@@ -134,7 +134,7 @@ async def test_a_hundred_cubed_nested_connections_are_refused_with_zero_sql(gql,
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     # the one within the depth limit is refused by its cost
-    assert "the limit is 50000" in nested["errors"][0]["message"]
+    assert "o limite é 50000" in nested["errors"][0]["message"]
     assert nested["extensions"]["cost"]["requested"] > 1_000_000
     assert sql.statements == []
 

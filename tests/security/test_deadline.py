@@ -61,7 +61,7 @@ async def test_an_operation_past_its_deadline_is_cancelled_and_changes_nothing(p
         assert body["data"] is None, body
         [error] = body["errors"]
         assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
-        assert "was cancelled" in error["message"]
+        assert "foi cancelada" in error["message"]
         assert 0.5 <= elapsed < 3, f"{elapsed:.2f} s"
         # and nothing was written, while the same server serves the next operations
         count = await http.post(server.graphql_url, json={"query": CONTACTS}, headers=headers)

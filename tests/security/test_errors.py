@@ -30,7 +30,7 @@ async def test_an_unexpected_exception_is_masked_and_logged_with_the_request_id(
     body = response.json()
     [error] = body["errors"]
     request_id = response.headers["x-request-id"]
-    assert error["message"] == "Unexpected error."
+    assert error["message"] == "Erro inesperado."
     assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
     assert error["path"] == ["teams"]
     for leak in ("secret", "SELECT", "password_hash", "/srv/", ".py", "Traceback", "RuntimeError"):
@@ -58,7 +58,7 @@ async def test_an_invalid_token_refuses_the_whole_operation_even_public_fields(g
         assert body["data"] is None, header
         [error] = body["errors"]
         assert error["extensions"] == {"code": "UNAUTHENTICATED"}
-        assert "invalid, expired or revoked" in error["message"]
+        assert "inválido, expirou ou foi revogado" in error["message"]
 
 
 async def test_a_revoked_session_is_unauthenticated(gql, workspace, server):
@@ -76,7 +76,7 @@ async def test_a_missing_token_on_an_authenticated_field_is_unauthenticated(gql)
     body = await gql(WORKSPACE)
     assert body["data"] is None
     [error] = body["errors"]
-    assert error["message"] == "Authentication required: send Authorization: Bearer <token>."
+    assert error["message"] == "Autenticação necessária: envie Authorization: Bearer <token>."
     assert error["extensions"] == {"code": "UNAUTHENTICATED"}
     assert error["path"] == ["workspace"]
 
@@ -87,7 +87,7 @@ async def test_admin_only_mutations_are_forbidden_to_agents_and_managers_and_cha
     for caller in (agent, manager):
         body = await gql(CREATE_TEAM, {"input": {"name": "Sneaky"}}, token=caller["token"])
         [error] = body["errors"]
-        assert error["message"] == "Only workspace administrators may do this."
+        assert error["message"] == "Só administradores do workspace podem fazer isto."
         assert error["extensions"] == {"code": "FORBIDDEN"}
         assert body["data"] is None
     # an anonymous caller is told to authenticate, not that their role is wrong
@@ -103,7 +103,7 @@ async def test_validation_errors_stay_readable(gql, workspace):
     body = await gql("query { workspace { id nmae } }", token=workspace.token)
     [error] = body["errors"]
     assert "Cannot query field 'nmae' on type 'Workspace'" in error["message"]
-    assert error["message"] != "Unexpected error."
+    assert error["message"] != "Erro inesperado."
 
 
 async def test_what_the_client_got_wrong_is_not_logged_as_an_error(gql, workspace, caplog):

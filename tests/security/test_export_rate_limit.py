@@ -49,7 +49,7 @@ async def test_an_export_the_budget_cannot_cover_is_429_and_not_logged(gql, work
     assert response.headers["content-type"] == "application/json"
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
-    assert "Rate limit exhausted" in error["message"]
+    assert "Limite de uso esgotado" in error["message"]
     assert response.headers["x-ratelimit-remaining"] == str(PAGE_COST - 1)
     assert int(response.headers["retry-after"]) >= 1
     assert await export_events(workspace.admin["id"]) == []

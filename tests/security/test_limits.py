@@ -112,7 +112,7 @@ async def test_four_mutations_per_document_pass_and_five_change_nothing(gql, wor
     # then the document is refused as too complex, before any SQL
     error = top_level_error(body)
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert "at most 4 mutations" in error["message"]
+    assert "no máximo 4 mutations" in error["message"]
     assert sql.statements == []
     # and no team exists
     assert (await gql.ok(TEAMS, token=workspace.token))["teams"] == []
@@ -132,7 +132,7 @@ async def test_log_in_twice_in_one_document_is_refused_even_with_aliases(gql, wo
         body = await gql(spray)
     error = top_level_error(body)
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert error["message"] == "`logIn` may run only once per document."
+    assert error["message"] == "`logIn` só pode ser executada uma vez por documento."
     # then no attempt ran: nothing was read, no failure was recorded
     assert sql.statements == []
     data = await gql.ok(LOG_IN, {"input": {"email": workspace.email, "password": PASSWORD}})
@@ -146,7 +146,7 @@ async def test_sign_up_twice_in_one_document_creates_no_workspace(gql):
     }"""
     error = top_level_error(await gql(double))
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert error["message"] == "`signUp` may run only once per document."
+    assert error["message"] == "`signUp` só pode ser executada uma vez por documento."
     # neither account exists: signing up with those e-mails still works
     for email in ("a@example.com", "b@example.com"):
         data = await gql.ok(

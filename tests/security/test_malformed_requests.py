@@ -102,9 +102,9 @@ async def test_unreadable_form_posts_are_400_and_capture_nothing(gql, workspace)
         url, content=MULTIPART_UNKNOWN_CHARSET, headers={"content-type": "multipart/form-data; boundary=XX"}
     )
     # then each is a 400 saying what is wrong, and no lead was captured
-    assert capture_refusal(nested) == "The body is not valid JSON."
-    assert capture_refusal(surrogate) == "Text must not contain an unpaired surrogate (U+D800) (in name)."
-    assert "control character (U+0000)" in capture_refusal(nul)
+    assert capture_refusal(nested) == "O corpo não é um JSON válido."
+    assert capture_refusal(surrogate) == "O texto não pode conter um surrogate sem par (U+D800) (em name)."
+    assert "caractere de controle (U+0000)" in capture_refusal(nul)
     assert "charset" in capture_refusal(charset)
     assert (await gql.ok(CONTACTS, token=workspace.token))["contacts"]["totalCount"] == 0
 
@@ -119,9 +119,9 @@ async def test_unreadable_intake_posts_are_400_and_capture_nothing(gql, workspac
     surrogate = await gql.http.post(url, content=SURROGATE_NAME, headers=headers)
     key = await gql.http.post(url, content=b'{"\\ud800": 1, "email": "ana@example.com"}', headers=headers)
     # then each is a 400 that does not echo the bad text, and nothing was captured
-    assert capture_refusal(nested) == "The body is not valid JSON."
-    assert "unpaired surrogate (U+D800)" in capture_refusal(surrogate)
-    assert capture_refusal(key) == "Keys must not contain an unpaired surrogate (U+D800)."
+    assert capture_refusal(nested) == "O corpo não é um JSON válido."
+    assert "surrogate sem par (U+D800)" in capture_refusal(surrogate)
+    assert capture_refusal(key) == "As chaves não podem conter um surrogate sem par (U+D800)."
     assert (await gql.ok(CONTACTS, token=workspace.token))["contacts"]["totalCount"] == 0
 
 

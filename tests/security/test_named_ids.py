@@ -40,7 +40,11 @@ async def test_an_anchor_the_agent_may_not_see_is_refused_like_a_random_one(gql,
     assert hidden == random
     assert hidden["deal"] is None
     assert hidden["userErrors"] == [
-        {"code": "NOT_FOUND", "message": "Deal not found.", "field": ["input", "afterDealId"]}
+        {
+            "code": "NOT_FOUND",
+            "message": "Negócio: registro não encontrado.",
+            "field": ["input", "afterDealId"],
+        }
     ]
     after = await gql.ok(BOARD, {"id": pipeline["id"]}, token=workspace.token)
     assert after == before

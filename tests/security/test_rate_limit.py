@@ -56,7 +56,7 @@ async def test_an_exhausted_budget_is_429_and_the_operation_changes_nothing(gql,
     body = refused.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED"}
-    assert "Rate limit exhausted" in body["errors"][0]["message"]
+    assert "Limite de uso esgotado" in body["errors"][0]["message"]
     assert refused.headers["x-ratelimit-remaining"] == "0"
     assert refused.headers["x-ratelimit-used"] == "10"
     assert 0 < int(refused.headers["retry-after"]) <= 3600

@@ -60,7 +60,7 @@ async def test_nul_and_control_characters_are_refused_in_names_and_tags(gql, wor
         # then it is INVALID on that field
         error = refusal(data)
         assert error["field"] == field, (variables, error)
-        assert "control character" in error["message"]
+        assert "caractere de controle" in error["message"]
     # and nothing was stored: the contact as it was, no company
     assert [(c["name"], c["tags"]) for c in await contacts(gql, workspace.token)] == [
         ("Maria Souza", ["vip"])

@@ -147,7 +147,7 @@ async def test_anonymous_introspection_can_be_switched_off_but_partners_keep_it(
     for body in (anonymous, type_probe):
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        assert "Introspection requires authentication" in body["errors"][0]["message"]
+        assert "A introspecção exige autenticação" in body["errors"][0]["message"]
     # while __typename is not introspection of the schema, and the partner gets it all
     assert typename["data"] == {"__typename": "Query"}
     assert "errors" not in partner

@@ -259,4 +259,4 @@ async def test_a_visitor_who_names_themselves_after_writing_renames_their_contac
             "email": {"from": None, "to": "carlos@example.com"},
         }
     ]
-    assert updates[0]["summary"] == "The webchat visitor gave their name and e-mail"
+    assert updates[0]["summary"] == "O visitante do webchat informou nome, e-mail"

@@ -185,7 +185,7 @@ async def test_a_user_records_consent_given_elsewhere(gql, workspace, cloud_api)
     assert payload["contact"]["consents"] == [{"channel": "WHATSAPP", "granted": True, "source": "telefone"}]
     contact = await _contact(gql, workspace.token, contact_id)
     assert contact["consents"][0]["recordedBy"] == {"id": workspace.admin["id"]}
-    assert "recorded that" in contact["timeline"]["edges"][0]["node"]["summary"]
+    assert "registrou que" in contact["timeline"]["edges"][0]["node"]["summary"]
     # and a template goes again
     assert (await _template(gql, workspace.token, inbox, seen["id"]))["userErrors"] == []
     # and an agent who cannot see the contact cannot record anything about it
@@ -252,6 +252,6 @@ async def test_an_automation_send_to_an_opted_out_contact_fails_with_no_consent(
         return [r for r in runs if r["status"] == "FAILED"]
 
     [run] = await eventually(failed, timeout=20)
-    assert "opted out" in run["error"]
+    assert "optou por não receber" in run["error"]
     await eventually(lambda: _sent_count(cloud_api, 2), timeout=10)
     assert [m["text"]["body"] for m in cloud_api.sent()] == ["Recebemos sua mensagem!", OPT_OUT_REPLY]

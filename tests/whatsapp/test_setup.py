@@ -47,7 +47,7 @@ async def test_each_bad_setting_is_a_userError_on_its_key_and_nothing_is_created
         ("INVALID", ("input", "settings", key))
         for key in sorted(["phoneNumberId", "accessToken", "appSecret", "verifyToken", "phone_number_id"])
     ]
-    assert "verifyToken is required" in {e["message"].split(":")[0] for e in payload["userErrors"]}
+    assert "verifyToken é obrigatório" in {e["message"].split(":")[0] for e in payload["userErrors"]}
     assert await Inbox.all().count() == 0
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from revgraph.models.inbox import EmailSource, Inbox, Message
 from revgraph.resolvers.channels.email.parsing import ParsedEmail, parse_email
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.inbox.intake import MAX_BODY_BYTES, Received, Sender, receive
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import normalize_email
@@ -41,7 +42,7 @@ def _sender(parsed: ParsedEmail, envelope_from: str | None) -> Sender:
             continue
         name = parsed.from_name if candidate == parsed.from_address else None
         return Sender(name=name, email=email, phone=None, external_id=None)
-    raise NoSender("INVALID", "The message names no sender address.", ["from"])
+    raise NoSender("INVALID", _("The message names no sender address."), ["from"])
 
 
 def _body(parsed: ParsedEmail) -> str:

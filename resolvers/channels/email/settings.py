@@ -19,6 +19,7 @@ from typing import Any
 
 from revgraph.models.inbox import Inbox
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.outgoing_email import SECURITY_MODES, SmtpServer
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.validation import normalize_email, optional_text
@@ -34,11 +35,13 @@ def email_settings(value: dict[str, Any], field: list[str]) -> tuple[dict[str, A
     unknown = sorted(set(value) - set(KEYS))
     if unknown:
         raise DomainError(
-            "INVALID", f"Unknown e-mail setting {unknown[0]!r}: use {', '.join(KEYS)}.", [*field, unknown[0]]
+            "INVALID",
+            _("Unknown e-mail setting {unknown!r}: use {items}.", unknown=unknown[0], items=", ".join(KEYS)),
+            [*field, unknown[0]],
         )
     raw_address = value.get("address")
     if not isinstance(raw_address, str) or not raw_address.strip():
-        raise DomainError("INVALID", "An e-mail inbox needs its address.", [*field, "address"])
+        raise DomainError("INVALID", _("An e-mail inbox needs its address."), [*field, "address"])
     address = normalize_email(raw_address, [*field, "address"])
     stored: dict[str, Any] = {"address": address}
     from_name = _text(value, "fromName", field, 200, "The sender name")
@@ -50,38 +53,42 @@ def email_settings(value: dict[str, Any], field: list[str]) -> tuple[dict[str, A
         if extra:
             raise DomainError(
                 "INVALID",
-                f"{extra[0]} needs smtpHost (the server replies leave through).",
+                _("{extra} needs smtpHost (the server replies leave through).", extra=extra[0]),
                 [*field, extra[0]],
             )
         return stored, address
     if not HOST.match(host):
-        raise DomainError("INVALID", "The SMTP host is a host name or an IP address.", [*field, "smtpHost"])
+        raise DomainError(
+            "INVALID", _("The SMTP host is a host name or an IP address."), [*field, "smtpHost"]
+        )
     security = value.get("smtpSecurity") or "STARTTLS"
     if security not in SECURITY_MODES:
         raise DomainError(
-            "INVALID", f"smtpSecurity is one of {', '.join(SECURITY_MODES)}.", [*field, "smtpSecurity"]
+            "INVALID",
+            _("smtpSecurity is one of {items}.", items=", ".join(SECURITY_MODES)),
+            [*field, "smtpSecurity"],
         )
     port = value.get("smtpPort", DEFAULT_PORTS[security])
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise DomainError("INVALID", "smtpPort is a port number from 1 to 65535.", [*field, "smtpPort"])
+        raise DomainError("INVALID", _("smtpPort is a port number from 1 to 65535."), [*field, "smtpPort"])
     stored |= {"smtpHost": host, "smtpPort": port, "smtpSecurity": security}
     username = _text(value, "smtpUsername", field, 320, "The SMTP user name")
     password = value.get("smtpPassword")
     if password is not None and (not isinstance(password, str) or len(password) > 1024):
         raise DomainError(
-            "INVALID", "smtpPassword is text of at most 1,024 characters.", [*field, "smtpPassword"]
+            "INVALID", _("smtpPassword is text of at most 1,024 characters."), [*field, "smtpPassword"]
         )
     if username:
         stored |= {"smtpUsername": username, "smtpPassword": password or ""}
     elif password:
-        raise DomainError("INVALID", "smtpPassword needs smtpUsername.", [*field, "smtpUsername"])
+        raise DomainError("INVALID", _("smtpPassword needs smtpUsername."), [*field, "smtpUsername"])
     return stored, address
 
 
 def _text(value: dict[str, Any], key: str, field: list[str], max_length: int, what: str) -> str | None:
     raw = value.get(key)
     if raw is not None and not isinstance(raw, str):
-        raise DomainError("INVALID", f"{what} is text.", [*field, key])
+        raise DomainError("INVALID", _("{what} is text.", what=what), [*field, key])
     # One line: a CR or LF here would let a setting write mail headers.
     return optional_text(raw, [*field, key], max_length=max_length, what=what)
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.validation import text_problem
 
 # 24 random bytes, url-safe: 32 characters nobody guesses.
@@ -67,7 +68,7 @@ def widget_settings(stored: dict[str, Any] | None) -> WidgetSettings:
 def _origin(value: Any, field: list[str]) -> str:
     """scheme://host[:port], lower case, as browsers send it in Origin."""
     if not isinstance(value, str) or not value.strip():
-        raise DomainError("INVALID", "An allowed origin is a non-empty text.", field)
+        raise DomainError("INVALID", _("An allowed origin is a non-empty text."), field)
     parsed = urlsplit(value.strip())
     if (
         parsed.scheme not in ("http", "https")
@@ -80,13 +81,16 @@ def _origin(value: Any, field: list[str]) -> str:
     ):
         raise DomainError(
             "INVALID",
-            f"{value!r} is not an origin: write the site's scheme and host, e.g. https://www.example.com.",
+            _(
+                "{value!r} is not an origin: write the site's scheme and host, e.g. https://www.example.com.",
+                value=value,
+            ),
             field,
         )
     try:
         port = parsed.port
     except ValueError as exc:
-        raise DomainError("INVALID", f"{value!r} has an invalid port.", field) from exc
+        raise DomainError("INVALID", _("{value!r} has an invalid port.", value=value), field) from exc
     default = {"http": 80, "https": 443}[parsed.scheme]
     host = parsed.hostname.lower()
     if ":" in host:
@@ -98,12 +102,18 @@ def _text(value: Any, field: list[str], max_chars: int, what: str, *, single_lin
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise DomainError("INVALID", f"{what} is a non-empty text (leave it out for the default).", field)
+        raise DomainError(
+            "INVALID", _("{what} is a non-empty text (leave it out for the default).", what=what), field
+        )
     if len(value) > max_chars:
-        raise DomainError("INVALID", f"{what} is at most {max_chars} characters.", field)
+        raise DomainError(
+            "INVALID", _("{what} is at most {max_chars} characters.", what=what, max_chars=max_chars), field
+        )
     problem = text_problem(value, single_line=single_line)
     if problem is not None:
-        raise DomainError("INVALID", f"{what} must not contain {problem}.", field)
+        raise DomainError(
+            "INVALID", _("{what} must not contain {problem}.", what=what, problem=problem), field
+        )
     return value.strip()
 
 
@@ -117,7 +127,11 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise DomainError(
             "INVALID",
-            f"Unknown webchat setting {unknown[0]!r}: use {', '.join(sorted(KNOWN_KEYS))}.",
+            _(
+                "Unknown webchat setting {unknown!r}: use {items}.",
+                unknown=unknown[0],
+                items=", ".join(sorted(KNOWN_KEYS)),
+            ),
             [*field, unknown[0]],
         )
     checked: dict[str, Any] = {}
@@ -126,7 +140,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(origins, list) or len(origins) > MAX_ORIGINS:
             raise DomainError(
                 "INVALID",
-                f"allowedOrigins is a list of at most {MAX_ORIGINS} origins.",
+                _("allowedOrigins is a list of at most {MAX_ORIGINS} origins.", MAX_ORIGINS=MAX_ORIGINS),
                 [*field, "allowedOrigins"],
             )
         normal = [_origin(o, [*field, "allowedOrigins", str(i)]) for i, o in enumerate(origins)]
@@ -141,7 +155,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     color = settings.get("color")
     if color is not None:
         if not isinstance(color, str) or not COLOR.match(color):
-            raise DomainError("INVALID", 'The colour is "#RRGGBB", e.g. "#1F6FEB".', [*field, "color"])
+            raise DomainError("INVALID", _('The colour is "#RRGGBB", e.g. "#1F6FEB".'), [*field, "color"])
         checked["color"] = color.upper()
     return checked
 

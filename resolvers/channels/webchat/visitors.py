@@ -31,6 +31,7 @@ from revgraph.resolvers.channels.webchat.setup import WidgetSettings, widget_set
 from revgraph.resolvers.contacts import set_name
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.inbox import intake, senders
 from revgraph.resolvers.numbering import next_number
@@ -46,6 +47,9 @@ VISIBLE_KINDS = ("TEXT", "TEMPLATE")
 CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACK_STATUSES = ("DELIVERED", "READ")
 LABEL = "webchat"
+
+# What a visitor may tell about themselves, as people read it.
+VISITOR_FIELDS = {"name": N_("name"), "email": N_("e-mail"), "phone": N_("phone")}
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,10 @@ async def identify(visit: Visit, values: dict[str, Any]) -> dict[str, str | None
     """The visitor says who they are (both optional): a name of up to 200
     characters and a valid e-mail. Kept for their contact; a contact that
     already exists takes a name only while it still has the placeholder."""
-    name = optional_text(values.get("name"), ["name"], max_length=200, what="Name")
+    name = optional_text(values.get("name"), ["name"], max_length=200, what=_("Name"))
     raw_email = values.get("email")
     if raw_email is not None and not isinstance(raw_email, str):
-        raise DomainError("INVALID", "The e-mail is a text.", ["email"])
+        raise DomainError("INVALID", _("The e-mail is a text."), ["email"])
     email = normalize_email(raw_email, ["email"]) if raw_email and raw_email.strip() else None
     await _ensure_visitor(visit)
     async with unit_of_work():
@@ -136,7 +140,10 @@ async def identify(visit: Visit, values: dict[str, Any]) -> dict[str, str | None
                     None,
                     visit.workspace_id,
                     "contact.updated",
-                    f"The webchat visitor gave their {' and '.join('e-mail' if k == 'email' else k for k in changes)}",
+                    N_(
+                        "The webchat visitor gave their {items}",
+                        items=Listing(VISITOR_FIELDS.get(k, k) for k in changes),
+                    ),
                     data={"changes": changes},
                     contact_id=contact.id,
                     actor_label=LABEL,
@@ -209,7 +216,7 @@ async def _own_contact(visit: Visit) -> int:
                 None,
                 visit.workspace_id,
                 "contact.created",
-                f"Contact {contact.name} wrote to the inbox (webchat)",
+                N_("Contact {contact} wrote to the inbox (webchat)", contact=contact.name),
                 data={"contact": {"name": contact.name, "email": contact.email, "phone": None}},
                 contact_id=contact.id,
                 actor_label=LABEL,
@@ -223,7 +230,7 @@ async def _own_contact(visit: Visit) -> int:
 def check_client_message_id(value: Any) -> str:
     if not isinstance(value, str) or not CLIENT_MESSAGE_ID.match(value):
         raise DomainError(
-            "INVALID", "clientMessageId is 1-64 letters, digits, '-' or '_'.", ["clientMessageId"]
+            "INVALID", _("clientMessageId is 1-64 letters, digits, '-' or '_'."), ["clientMessageId"]
         )
     return value
 
@@ -236,7 +243,9 @@ async def post(settings: Settings, visit: Visit, values: dict[str, Any]) -> Mess
     body = intake.check_body("WEBCHAT", values.get("body"), ["body"])
     limit = settings.limits.webchat_max_message_chars
     if len(body) > limit:
-        raise DomainError("INVALID", f"A chat message is at most {limit} characters.", ["body"])
+        raise DomainError(
+            "INVALID", _("A chat message is at most {limit} characters.", limit=limit), ["body"]
+        )
     contact_id = await _own_contact(visit)
     received = await intake.receive(
         settings,
@@ -299,9 +308,11 @@ async def acknowledge(visit: Visit, values: dict[str, Any]) -> int:
     status = values.get("status")
     raw = values.get("messageIds")
     if status not in ACK_STATUSES:
-        raise DomainError("INVALID", "status is DELIVERED or READ.", ["status"])
+        raise DomainError("INVALID", _("status is DELIVERED or READ."), ["status"])
     if not isinstance(raw, list) or not 0 < len(raw) <= MAX_ACKS:
-        raise DomainError("INVALID", f"messageIds lists 1 to {MAX_ACKS} ids.", ["messageIds"])
+        raise DomainError(
+            "INVALID", _("messageIds lists 1 to {MAX_ACKS} ids.", MAX_ACKS=MAX_ACKS), ["messageIds"]
+        )
     ids = {pk for kind, pk in filter(None, (decode_id(v) for v in raw)) if kind == "Message"}
     contact_id = await contact_of(visit)
     if not ids or contact_id is None:

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 
 PHONE_NUMBER_ID = re.compile(r"^[0-9]{5,32}$")
 # Tokens and secrets: printable ASCII without spaces.
 TOKEN = re.compile(r"^[\x21-\x7e]+$")
 KEYS = {
-    "phoneNumberId": "the number's Phone number ID in Meta's WhatsApp Manager (digits)",
-    "accessToken": "a (system user) access token with whatsapp_business_messaging",
-    "appSecret": "the Meta app's App secret (signs the webhooks)",
-    "verifyToken": "the Verify token you typed in the app's webhook settings",
+    "phoneNumberId": N_("the number's Phone number ID in Meta's WhatsApp Manager (digits)"),
+    "accessToken": N_("a (system user) access token with whatsapp_business_messaging"),
+    "appSecret": N_("the Meta app's App secret (signs the webhooks)"),
+    "verifyToken": N_("the Verify token you typed in the app's webhook settings"),
 }
 LIMITS = {
     "phoneNumberId": (5, 32),
@@ -55,7 +56,11 @@ def check_whatsapp_settings(settings: dict[str, Any], field: list[str]) -> tuple
     problems: list[Problem] = []
     for key in sorted(set(settings) - set(KEYS)):
         problems.append(
-            Problem("INVALID", f"Unknown WhatsApp setting {key!r}: use {', '.join(KEYS)}.", [*field, key])
+            Problem(
+                "INVALID",
+                _("Unknown WhatsApp setting {key!r}: use {items}.", key=key, items=", ".join(KEYS)),
+                [*field, key],
+            )
         )
     values: dict[str, str] = {}
     for key, meaning in KEYS.items():
@@ -64,11 +69,26 @@ def check_whatsapp_settings(settings: dict[str, Any], field: list[str]) -> tuple
         least, most = LIMITS[key]
         pattern = PHONE_NUMBER_ID if key == "phoneNumberId" else TOKEN
         if not value:
-            problems.append(Problem("INVALID", f"{key} is required: {meaning}.", [*field, key]))
-        elif not least <= len(value) <= most or not pattern.match(value):
-            shape = "digits" if key == "phoneNumberId" else "printable characters without spaces"
             problems.append(
-                Problem("INVALID", f"{key} must be {least} to {most} {shape}: {meaning}.", [*field, key])
+                Problem(
+                    "INVALID", _("{key} is required: {meaning}.", key=key, meaning=meaning), [*field, key]
+                )
+            )
+        elif not least <= len(value) <= most or not pattern.match(value):
+            shape = N_("digits") if key == "phoneNumberId" else N_("printable characters without spaces")
+            problems.append(
+                Problem(
+                    "INVALID",
+                    _(
+                        "{key} must be {least} to {most} {shape}: {meaning}.",
+                        key=key,
+                        least=least,
+                        most=most,
+                        shape=shape,
+                        meaning=meaning,
+                    ),
+                    [*field, key],
+                )
             )
         values[key] = value
     if problems:

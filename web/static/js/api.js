@@ -1,6 +1,7 @@
 // GraphQL over HTTP POST /graphql, authenticated by the browser's session
 // cookie (session.js) with its CSRF token in a header.
 
+import { LOCALE } from "./labels.js";
 import { CSRF_HEADER, session } from "./session.js";
 
 export { session };
@@ -21,7 +22,9 @@ export class ApiError extends Error {
 }
 
 export async function gql(query, variables = {}) {
-  const headers = { "content-type": "application/json", ...csrfHeaders() };
+  // The app's labels are pt-BR: the server's messages should match them
+  // before a log-in tells it whose language to use (the user's own wins).
+  const headers = { "content-type": "application/json", "accept-language": LOCALE, ...csrfHeaders() };
   let response;
   try {
     response = await fetch(GRAPHQL_PATH, { method: "POST", headers, body: JSON.stringify({ query, variables }) });

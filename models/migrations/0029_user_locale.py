@@ -1,0 +1,21 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+
+class Migration(migrations.Migration):
+    """A user's own language (resolvers/i18n.py); null follows the
+    workspace's default. Chained after 0026 on this branch: the lead
+    re-chains it at merge."""
+
+    dependencies = [('models', '0026_partners')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='User',
+            name='locale',
+            field=fields.CharField(null=True, max_length=16),
+        ),
+    ]
