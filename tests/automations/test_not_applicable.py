@@ -31,7 +31,7 @@ async def test_an_email_to_a_contact_without_one_is_skipped_with_a_reason_not_re
 
     # then the one without is SKIPPED at its second step, in one attempt, saying why
     [skipped] = await runs(gql, workspace.token, status="SKIPPED")
-    assert skipped["reason"] == "passo 2: o contato não tem e-mail"
+    assert skipped["reason"] == "passo 2: O contato não tem endereço de e-mail."
     assert (skipped["attempts"], skipped["stepsDone"], skipped["error"]) == (0, 1, None)
     assert skipped["finishedAt"] is not None
     assert await runs(gql, workspace.token, status="FAILED") == []
@@ -41,7 +41,7 @@ async def test_an_email_to_a_contact_without_one_is_skipped_with_a_reason_not_re
     assert [m["To"] for m in mailbox.messages] == ["iara@example.com"]
     timeline = await contact_timeline(gql, workspace.token, without["id"])
     assert timeline[0]["kind"] == "automation.skipped"
-    assert "o contato não tem e-mail" in timeline[0]["summary"]
+    assert "O contato não tem endereço de e-mail." in timeline[0]["summary"]
 
 
 async def test_an_email_on_a_server_without_smtp_cannot_apply(server):
