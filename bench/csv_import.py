@@ -12,13 +12,21 @@ maps it, runs the dry run and then the import, and meanwhile sends
 rows/s for both phases, the API latency during the import, and the
 server's RSS before and after.
 
-    python bench/csv_import.py [--rows 20000] [--modes embedded redis1]
+Memory flat in the file's size: `--rows 20000 200000` runs each size in
+turn (a fresh database each) and prints the peak RSS (VmHWM, reset through
+/proc/<pid>/clear_refs before each phase) of the process that works the
+import — the server when embedded, the worker's processes with Redis —
+during the dry run and during the import: flat means about equal for 20k
+and 200k rows.
+
+    python bench/csv_import.py [--rows 20000 [200000 ...]] [--modes embedded redis1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -90,13 +98,40 @@ async def probe(api: Api, token: str, stop: asyncio.Event, samples: list[float])
         await asyncio.sleep(0.1)
 
 
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Dramatiq forks its worker processes)."""
+    out = [pid]
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            out += _tree(int(child))
+    return out
+
+
+def reset_peak(pids: list[int]) -> None:
+    """Start VmHWM over at the current RSS (clear_refs 5, Linux >= 4.0)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_mib(pids: list[int]) -> float:
+    """The largest VmHWM (peak resident set) among the processes."""
+    peak = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+    return round(peak / 1024, 1)
+
+
 async def run_mode(mode: str, rows: int, content: bytes) -> dict:
     backend = "sqlite" if mode == "embedded" else "postgres"
     prefix = redis_prefix() if mode != "embedded" else None
     async with database(backend, name="revgraph_bench_csv_import") as url:
         env = server_env(url, redis_prefix=prefix)
         try:
-            with serving(env) as server, working(env, 0 if mode == "embedded" else 1):
+            with serving(env) as server, working(env, 0 if mode == "embedded" else 1) as worker:
                 api = Api(server, connections=4)
                 try:
                     workspace = await seed_workspace(api)
@@ -110,10 +145,14 @@ async def run_mode(mode: str, rows: int, content: bytes) -> dict:
                     response.raise_for_status()
                     job_id = response.json()["id"]
                     await api.ok(MAP, {"input": {"importJobId": job_id, "columns": COLUMNS}}, token)
+                    workers = _tree(worker.pid) if worker is not None else [server.pid]
+                    reset_peak(workers)
                     started = time.perf_counter()
                     await api.ok(DRY_RUN, {"id": job_id}, token)
                     checked = await wait_for(api, token, job_id, {"VALIDATED", "FAILED"})
                     dry_seconds = time.perf_counter() - started
+                    dry_peak = peak_mib(workers)
+                    reset_peak(workers)
                     samples: list[float] = []
                     stop = asyncio.Event()
                     prober = asyncio.create_task(probe(api, token, stop, samples))
@@ -121,6 +160,7 @@ async def run_mode(mode: str, rows: int, content: bytes) -> dict:
                     await api.ok(START, {"id": job_id}, token)
                     done = await wait_for(api, token, job_id, {"COMPLETED", "FAILED"})
                     run_seconds = time.perf_counter() - started
+                    import_peak = peak_mib(workers)
                     stop.set()
                     await prober
                     return {
@@ -136,6 +176,11 @@ async def run_mode(mode: str, rows: int, content: bytes) -> dict:
                         "import_rows_per_s": round(rows / run_seconds, 1),
                         "api_p50_ms_during_import": round(percentile(samples, 50), 1),
                         "api_p99_ms_during_import": round(percentile(samples, 99), 1),
+                        "worker_peak_rss_mib_dry_run": dry_peak,
+                        "worker_peak_rss_mib_import": import_peak,
+                        "dry_run_seconds": round(dry_seconds, 1),
+                        "import_seconds": round(run_seconds, 1),
+                        "api_probes": len(samples),
                         "rss_mib_before": round(rss_before, 1),
                         "rss_mib_after": round(server.rss_mib(), 1),
                     }
@@ -150,16 +195,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[20_000])
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis1"], choices=["embedded", "redis1"])
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
-    content = generate(args.rows)
     results = []
     for mode in args.modes:
-        result = await run_mode(mode, args.rows, content)
-        print(json.dumps(result, ensure_ascii=False))
-        results.append(result)
+        for rows in args.rows:
+            result = await run_mode(mode, rows, generate(rows))
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            results.append(result)
     folder = Path(__file__).with_name("results")
     folder.mkdir(exist_ok=True)
     target = folder / f"csv_import-{today()}.json"

@@ -61,13 +61,20 @@ class Workbook:
 class Decision:
     """What the import does with one row. `action` is create, update, skip
     or error; `changes` is the create or update use case's input; `record`
-    the duplicate it updates or skips; `keys` the row's duplicate keys."""
+    the duplicate it updates or skips; `keys` the row's duplicate keys (in
+    the file: those it leaves for later rows; `match_keys`, when they
+    differ, those it looks for among earlier rows)."""
 
     action: str
     changes: dict[str, Any] = field(default_factory=dict)
     record: Any = None
     problems: list[dict[str, Any]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    match_keys: list[str] | None = None
+
+    @property
+    def looks_for(self) -> list[str]:
+        return self.keys if self.match_keys is None else self.match_keys
 
 
 class RowRefused(Exception):

@@ -6,7 +6,7 @@ Duplicates (one rule, documented in the README): a row is the company
   2. else with the same domain (a website is read as its domain:
      "https://www.acme.com.br/contato" is acme.com.br);
   3. else, only when the row has neither CNPJ nor domain, with the same
-     name (ignoring case and repeated spaces).
+     name (ignoring case).
 A match by domain or name is no match when both sides hold a CNPJ and the
 CNPJs differ (two branches, two companies). Companies have no CNPJ or
 phone column: both are kept among the custom fields as `cnpj`
@@ -69,20 +69,29 @@ def cnpj_text(digits: str) -> str:
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return name.strip().casefold()
 
 
-def duplicate_keys(data: Mapping[str, Any]) -> list[str]:
-    """The keys two rows of one file are the same company by (the rule's
-    order: CNPJ, domain, and the name only without either)."""
-    keys = []
-    if data.get("cnpj"):
-        keys.append(f"cnpj:{data['cnpj']}")
-    if data.get("domain"):
-        keys.append(f"domain:{data['domain']}")
-    if not keys and data.get("name"):
-        keys.append(f"name:{name_key(data['name'])}")
-    return keys
+def file_keys(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The keys a row leaves for later rows of the file, and those it looks
+    for among earlier rows: the rule above, in the file. A row with a CNPJ
+    meets an earlier row by domain only if that row had no CNPJ (another
+    CNPJ is another company; the same one met it by CNPJ already)."""
+    leaves, looks = [], []
+    cnpj, domain = data.get("cnpj"), data.get("domain")
+    if cnpj:
+        leaves.append(f"cnpj:{cnpj}")
+        looks.append(f"cnpj:{cnpj}")
+    if domain:
+        leaves.append(f"domain:{domain}")
+        if not cnpj:
+            leaves.append(f"domain-without-cnpj:{domain}")
+        looks.append(f"domain-without-cnpj:{domain}" if cnpj else f"domain:{domain}")
+    if data.get("name"):
+        leaves.append(f"name:{name_key(data['name'])}")
+        if not cnpj and not domain:
+            looks.append(f"name:{name_key(data['name'])}")
+    return leaves, looks
 
 
 def _stored_cnpj(company: Company) -> str | None:
@@ -119,7 +128,7 @@ async def matching_company(workspace_id: int, data: Mapping[str, Any]) -> Compan
         return None
     if not cnpj and data.get("name"):
         wanted = name_key(data["name"])
-        for company in await live.filter(name__iexact=" ".join(data["name"].split())).order_by("id"):
+        for company in await live.filter(name__iexact=data["name"].strip()).order_by("id"):
             if name_key(company.name) == wanted and compatible(company):
                 return company
     return None
@@ -183,11 +192,11 @@ class CompanyImport(ImportKind):
         data, problems = self._read(book, cells)
         if problems:
             return Decision("error", problems=problems)
-        keys = duplicate_keys(data)
+        keys, looks = file_keys(data)
         changes = {k: v for k, v in data.items() if k not in ("cnpj", "phone")}
         found = await matching_company(book.workspace_id, data)
         if found is None:
-            return Decision("create", changes=changes, keys=keys)
+            return Decision("create", changes=changes, keys=keys, match_keys=looks)
         if policy == "SKIP":
             return Decision("skip", record=found, keys=keys)
         update = _changes(found, changes, overwrite=policy == "OVERWRITE")

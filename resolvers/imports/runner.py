@@ -153,7 +153,7 @@ async def _dry_run_outcomes(
     """What the import would do with each row, counting the file's own
     duplicates: a later row meets the record an earlier row creates (found
     through file_keys, one batch's keys in memory)."""
-    creating = [d.keys for _, _, d in decided if d.action == "create"]
+    creating = [d.looks_for for _, _, d in decided if d.action == "create"]
     seen = await file_keys.batch_keys(job.id, [k for keys in creating for k in keys])
     out: list[tuple[str, list[dict[str, Any]]]] = []
     for number, _, decision in decided:
@@ -161,7 +161,7 @@ async def _dry_run_outcomes(
             out.append(("error", decision.problems))
             continue
         if decision.action == "create" and decision.keys:
-            if seen.first_row(decision.keys) is not None:
+            if seen.first_row(decision.looks_for) is not None:
                 out.append(("skip" if job.duplicate_policy == "SKIP" else "update", []))
                 continue
             seen.remember(decision.keys, number)
