@@ -18,7 +18,7 @@ class ImportJob(Model):
     created_by = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    # CONTACT (COMPANY and DEAL later)
+    # CONTACT, COMPANY or DEAL
     entity = fields.CharField(max_length=16)
     filename = fields.CharField(max_length=255)
     encoding = fields.CharField(max_length=16)

@@ -12,12 +12,14 @@ dropped when the dry run ends (or starts over)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from revgraph.models.imports import ImportFileKey
 
 # Keys per IN (...) query: well under SQLite's bound-parameter limit.
 QUERY_KEYS = 500
+FORGET_ROWS = 5_000
 
 
 class BatchKeys:
@@ -66,4 +68,16 @@ async def batch_keys(job_id: int, keys: Sequence[str]) -> BatchKeys:
 
 
 async def forget(job_id: int) -> None:
-    await ImportFileKey.filter(job_id=job_id).delete()
+    """Drop a job's keys, a slice per transaction (SQLite has one writer,
+    and a 200,000-row file leaves up to 400,000 keys)."""
+    while True:
+        ids = (
+            await ImportFileKey.filter(job_id=job_id)
+            .order_by("id")
+            .limit(FORGET_ROWS)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return
+        await ImportFileKey.filter(job_id=job_id, id__lte=ids[-1]).delete()
+        await asyncio.sleep(0)

@@ -5,6 +5,8 @@ the import) instead of skipping it; duplicates only by externalId."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from revgraph.models.events import Event
+from revgraph.models.identity import User
 from revgraph.models.imports import ImportJob, ImportRecordKey
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers.ids import decode_id
@@ -117,6 +120,17 @@ async def test_deals_dry_run_and_import_apply_the_stage_gates(gql, workspace):
         "company": "Empresa não encontrada: 'Zeta' (importe as empresas antes).",
     }
     assert await Deal.all().count() == 0
+    # and the dry run's error report downloads with the gates' messages
+    report = await gql.http.get(
+        gql.server.url + checked["errorReportUrl"] + "?phase=DRY_RUN",
+        headers={"authorization": f"Bearer {workspace.token}"},
+    )
+    assert report.status_code == 200
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Linha", *HEADER, "Erros"]
+    assert [line[0] for line in lines[1:]] == ["4", "5", "6"]
+    assert lines[2][1:-1] == rows[3]
+    assert "A etapa Visita agendada recusou o negócio" in lines[2][-1]
     # when, before the import, "Em contato" starts requiring a value (the Loja row has none)
     data = await gql.ok(
         UPDATE_STAGE,
@@ -238,3 +252,24 @@ async def test_a_restarted_deal_import_opens_each_deal_once(gql, server, workspa
     assert await Deal.all().count() == 7
     assert await ImportRecordKey.all().count() == 7
     assert await Event.filter(kind="deal.created").count() == 7
+
+
+async def test_an_import_stops_when_its_admin_is_no_longer_one(gql, server, workspace):
+    # given a validated deal import started by an admin who is then made an agent
+    await _given(gql, workspace.token)
+    rows = [["", "Apto", "Pré-vendas", "Novo lead", "", "", "", "", ""]]
+    job_id = (await uploaded(gql, workspace.token, csv_bytes(rows, header=HEADER), entity="DEAL"))["id"]
+    await mapped(gql, workspace.token, job_id, COLUMNS)
+    await dry_run(gql, workspace.token, job_id)
+    pk = decode_id(job_id)[1]
+    await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
+    await User.filter(id=decode_id(workspace.admin["id"])[1]).update(role="AGENT")
+    # when the job runs
+    await runner.run_job(server.settings, pk)
+    # then it fails without writing: an agent may not write other owners' deals in bulk
+    failed = await ImportJob.get(id=pk)
+    assert (failed.status, failed.failure) == (
+        "FAILED",
+        "Quem iniciou a importação não é mais administrador ativo.",
+    )
+    assert await Deal.all().count() == 0
