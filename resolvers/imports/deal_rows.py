@@ -160,6 +160,10 @@ class DealImport(ImportKind):
             problems.append(
                 problem("NOT_FOUND", "pipeline", column.get("pipeline"), "O workspace não tem funil.")
             )
+        elif not stages:
+            problems.append(
+                problem("NOT_FOUND", "stage", column.get("stage"), f"O funil {pipeline.name} não tem etapas.")
+            )
         email, phone = data.pop("contact_email", None), data.pop("contact_phone", None)
         if email or phone:
             found = await matching_contacts(book.workspace_id, email, phone)
