@@ -114,6 +114,14 @@ class ImportKind:
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         raise NotImplementedError
 
+    async def decide_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[Decision]:
+        """The decisions for a batch in which nothing is written between
+        rows (the dry run): a kind may look its duplicates up once per batch
+        instead of once per row. Same answers as `decide` row by row."""
+        return [await self.decide(book, cells, policy) for cells in rows]
+
 
 async def workbook(
     kind: ImportKind, workspace_id: int, limits: Limits, header: Sequence[str], mapping: Mapping[str, str]

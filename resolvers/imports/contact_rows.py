@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tortoise.expressions import Q
+
 from revgraph.models.crm import Contact
 from revgraph.resolvers.contacts import (
     LIFECYCLE_STAGES,
@@ -110,39 +112,69 @@ class ContactImport(ImportKind):
         data, problems = read_row(self, book, cells)
         if problems:
             return Decision("error", problems=problems)
-        keys = duplicate_keys(data)
         found = await matching_contacts(book.workspace_id, data.get("email"), data.get("phone"))
-        if not found:
-            return Decision("create", changes=data, keys=keys)
-        contact = found[0]
-        if policy == "SKIP":
-            return Decision("skip", record=contact, keys=keys)
-        changes = await _changes(contact, data, overwrite=policy == "OVERWRITE")
-        clash = [
-            other
-            for other in found[1:]
-            if any(changes.get(k) and changes[k] == getattr(other, k) for k in ("email", "phone"))
-        ]
-        if clash:
-            which = "email" if changes.get("email") and clash[0].email == changes["email"] else "phone"
-            return Decision(
-                "error",
-                problems=[
-                    problem(
-                        "DUPLICATE",
-                        which,
-                        None,
-                        f"{CONTACT_FIELDS[which]} pertence a outro contato (nº {clash[0].number}) que não o deste e-mail.",
-                    )
-                ],
-            )
-        return Decision("update" if changes else "skip", changes=changes, record=contact, keys=keys)
+        return await _decision(data, found, policy)
+
+    async def decide_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[Decision]:
+        """`decide` for a batch with one query for the contacts any of its
+        rows duplicates (at most two per row: e-mail and phone are unique
+        among live contacts), matched per row in matching_contacts' order."""
+        read = [read_row(self, book, cells) for cells in rows]
+        valid = [data for data, problems in read if not problems]
+        emails = sorted({data["email"] for data in valid if data.get("email")})
+        phones = sorted({data["phone"] for data in valid if data.get("phone")})
+        live: list[Contact] = []
+        if emails or phones:
+            live = await Contact.filter(
+                Q(email__in=emails) | Q(phone__in=phones), workspace_id=book.workspace_id, deleted_at=None
+            ).order_by("id")
+        out = []
+        for data, problems in read:
+            if problems:
+                out.append(Decision("error", problems=problems))
+                continue
+            email, phone = data.get("email"), data.get("phone")
+            found = [c for c in live if (email and c.email == email) or (phone and c.phone == phone)]
+            found.sort(key=lambda c: not (email and c.email == email))
+            out.append(await _decision(data, found, policy))
+        return out
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         if decision.action == "create":
             await create_contact(ctx, decision.changes)
         elif decision.action == "update":
             await update_contact(ctx, encode_id("Contact", decision.record.id), decision.changes)
+
+
+async def _decision(data: dict[str, Any], found: list[Contact], policy: str) -> Decision:
+    keys = duplicate_keys(data)
+    if not found:
+        return Decision("create", changes=data, keys=keys)
+    contact = found[0]
+    if policy == "SKIP":
+        return Decision("skip", record=contact, keys=keys)
+    changes = await _changes(contact, data, overwrite=policy == "OVERWRITE")
+    clash = [
+        other
+        for other in found[1:]
+        if any(changes.get(k) and changes[k] == getattr(other, k) for k in ("email", "phone"))
+    ]
+    if clash:
+        which = "email" if changes.get("email") and clash[0].email == changes["email"] else "phone"
+        return Decision(
+            "error",
+            problems=[
+                problem(
+                    "DUPLICATE",
+                    which,
+                    None,
+                    f"{CONTACT_FIELDS[which]} pertence a outro contato (nº {clash[0].number}) que não o deste e-mail.",
+                )
+            ],
+        )
+    return Decision("update" if changes else "skip", changes=changes, record=contact, keys=keys)
 
 
 async def _changes(contact: Contact, data: Mapping[str, Any], *, overwrite: bool) -> dict[str, Any]:

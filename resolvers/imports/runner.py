@@ -112,14 +112,17 @@ async def _batch(
         counts: dict[str, int] = {}
         decided: list[tuple[int, list[str], Decision]] = []
         outcomes: list[tuple[str, list[dict[str, Any]]]] = []
-        for number, cells in rows:
-            decision = await kind.decide(book, cells, job.duplicate_policy)
-            decided.append((number, cells, decision))
-            if phase == "RUN":
+        if phase == "RUN":
+            for number, cells in rows:
                 # Decided just before it is written: a row meets what the
                 # rows before it (in this batch too) have written.
+                decision = await kind.decide(book, cells, job.duplicate_policy)
+                decided.append((number, cells, decision))
                 outcomes.append(await _import_row(ctx, kind, book, decision))
-        if phase == "DRY_RUN":
+        else:
+            # Nothing is written between rows: duplicates looked up per batch.
+            decisions = await kind.decide_batch(book, [cells for _, cells in rows], job.duplicate_policy)
+            decided = [(number, cells, d) for (number, cells), d in zip(rows, decisions, strict=True)]
             outcomes = await _dry_run_outcomes(job, decided)
         for (number, cells, _), (action, problems) in zip(decided, outcomes, strict=True):
             counts[action] = counts.get(action, 0) + 1

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from revgraph.models.crm import Contact
 from revgraph.models.imports import ImportFileKey, ImportJob
 from revgraph.resolvers.ids import decode_id
-from revgraph.resolvers.imports import contact_rows, file_keys, runner
-from tests.imports.support import csv_bytes, job, mapped, uploaded
+from revgraph.resolvers.imports import file_keys, runner
+from tests.graph.documents import create_contact
+from tests.imports.support import csv_bytes, job, mapped, run, uploaded
 
 BATCH = 4
 # 40 different people, then the first one again (by phone), far from row 2
@@ -65,26 +67,57 @@ async def test_a_dry_run_cut_short_resumes_and_remembers_earlier_rows(gql, serve
     await mapped(gql, workspace.token, job_id)
     pk = decode_id(job_id)[1]
     await ImportJob.filter(id=pk).update(status="VALIDATING", cursor=0)
-    real = contact_rows.matching_contacts
+    real = file_keys.batch_keys
     calls = 0
 
     async def dying(*args):
         nonlocal calls
         calls += 1
-        if calls == 22:
+        if calls == 6:
             raise Crash
         return await real(*args)
 
-    monkeypatch.setattr(contact_rows, "matching_contacts", dying)
+    monkeypatch.setattr(file_keys, "batch_keys", dying)
     with pytest.raises(Crash):
         await runner.run_job(server.settings, pk)
     stopped = await ImportJob.get(id=pk)
     assert (stopped.status, stopped.cursor) == ("VALIDATING", 21)  # 5 batches: rows 2-21
     assert await ImportFileKey.filter(job_id=pk).count() == 40
     # when it runs again
-    monkeypatch.setattr(contact_rows, "matching_contacts", real)
+    monkeypatch.setattr(file_keys, "batch_keys", real)
     await runner.run_job(server.settings, pk)
     # then it finished from there, and still knew row 2
     done = await job(gql, workspace.token, job_id, "DRY_RUN")
     assert done["status"] == "VALIDATED"
     assert done["dryRun"] == {"valid": 41, "invalid": 0, "toCreate": 40, "toUpdate": 0, "toSkip": 1}
+
+
+async def test_the_dry_run_looks_contacts_up_once_per_batch(gql, server, workspace, monkeypatch):
+    # given 41 rows in batches of 4, some of them already contacts
+    monkeypatch.setattr(runner, "BATCH_ROWS", BATCH)
+    for i in (0, 17, 39):
+        await create_contact(gql, workspace.token, name=f"Já {i}", email=f"p{i}@example.com")
+    job_id = (await uploaded(gql, workspace.token, csv_bytes(ROWS)))["id"]
+    await mapped(gql, workspace.token, job_id)
+    pk = decode_id(job_id)[1]
+    await ImportJob.filter(id=pk).update(status="VALIDATING", cursor=0)
+    # when the dry run reads it, counting the contact queries it makes
+    real_filter = Contact.filter.__func__
+    reads = 0
+
+    def counting(cls, *args, **kwargs):
+        nonlocal reads
+        reads += 1
+        return real_filter(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Contact, "filter", classmethod(counting))
+    await runner.run_job(server.settings, pk)
+    monkeypatch.undo()
+    # then the contacts were asked for once per batch, not once per row
+    assert reads == 11
+    # and the answers are the per-row rule's: 3 existing skipped; the last
+    # row's phone is row 2's, whose person is skipped (keeps no phone): new
+    done = await job(gql, workspace.token, job_id, "DRY_RUN")
+    assert done["dryRun"] == {"valid": 41, "invalid": 0, "toCreate": 38, "toUpdate": 0, "toSkip": 3}
+    imported = await run(gql, workspace.token, job_id)
+    assert (imported["createdCount"], imported["skippedCount"]) == (38, 3)
