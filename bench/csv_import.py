@@ -136,7 +136,12 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
     async with database(backend, name="revgraph_bench_csv_import") as url:
         env = server_env(url, redis_prefix=prefix)
         try:
-            with serving(env) as server, working(env, 0 if mode == "embedded" else 1) as worker:
+            # A fresh PostgreSQL database takes its 27 migrations first: on
+            # a loaded machine that alone took ~55 s.
+            with (
+                serving(env, health_timeout=300) as server,
+                working(env, 0 if mode == "embedded" else 1) as worker,
+            ):
                 api = Api(server, connections=4)
                 try:
                     workspace = await seed_workspace(api)
