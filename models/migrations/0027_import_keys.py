@@ -6,7 +6,8 @@ from tortoise import fields
 
 class Migration(migrations.Migration):
     """Imports of companies and deals: the dry run's in-file duplicate keys
-    (bounded memory) and the external ids imported deals are found by."""
+    (bounded memory), the external ids imported deals are found by, and an
+    index for finding companies by domain."""
 
     dependencies = [('models', '0026_partners')]
 
@@ -41,10 +42,13 @@ class Migration(migrations.Migration):
             [
                 "CREATE UNIQUE INDEX uq_import_file_key ON import_file_key (job_id, key)",
                 "CREATE UNIQUE INDEX uq_import_record_key ON import_record_key (workspace_id, entity, key)",
+                # A company import finds duplicates by domain once per row.
+                "CREATE INDEX ix_company_domain ON company (workspace_id, domain)",
             ],
             [
                 "DROP INDEX uq_import_file_key",
                 "DROP INDEX uq_import_record_key",
+                "DROP INDEX ix_company_domain",
             ],
         ),
     ]
