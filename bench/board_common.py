@@ -280,12 +280,12 @@ def stop_server(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], *, cpu: int | None = None) -> Iterator[Server]:
+def serving(env: dict[str, str], *, cpu: int | None = None, health_timeout: float = 90) -> Iterator[Server]:
     """Start `revgraph serve` (optionally pinned to one core), wait for
     /healthz, and stop it afterwards, failure or not."""
     server = spawn_server(env, cpu=cpu)
     try:
-        wait_healthy(server)
+        wait_healthy(server, health_timeout)
         yield server
     except BaseException:
         tail = server_log_tail(server)

@@ -12,13 +12,21 @@ maps it, runs the dry run and then the import, and meanwhile sends
 rows/s for both phases, the API latency during the import, and the
 server's RSS before and after.
 
-    python bench/csv_import.py [--rows 20000] [--modes embedded redis1]
+Memory flat in the file's size: `--rows 20000 200000` runs each size in
+turn (a fresh database each) and prints the peak RSS (VmHWM, reset through
+/proc/<pid>/clear_refs before each phase) of the process that works the
+import — the server when embedded, the worker's processes with Redis —
+during the dry run and during the import: flat means about equal for 20k
+and 200k rows.
+
+    python bench/csv_import.py [--rows 20000 [200000 ...]] [--modes embedded redis1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -74,10 +82,15 @@ def generate(rows: int) -> bytes:
     return out.getvalue().encode("cp1252")
 
 
-async def wait_for(api: Api, token: str, job_id: str, statuses: set[str]) -> dict:
+async def wait_for(
+    api: Api, token: str, job_id: str, statuses: set[str], budget: float | None = None
+) -> dict:
+    """The job once it reaches `statuses`; after `budget` seconds, the job
+    as it stands (its processedRows give the rate so far)."""
+    deadline = time.monotonic() + budget if budget else None
     while True:
         job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
-        if job["status"] in statuses:
+        if job["status"] in statuses or (deadline and time.monotonic() > deadline):
             return job
         await asyncio.sleep(0.2)
 
@@ -90,13 +103,45 @@ async def probe(api: Api, token: str, stop: asyncio.Event, samples: list[float])
         await asyncio.sleep(0.1)
 
 
-async def run_mode(mode: str, rows: int, content: bytes) -> dict:
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Dramatiq forks its worker processes)."""
+    out = [pid]
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            out += _tree(int(child))
+    return out
+
+
+def reset_peak(pids: list[int]) -> None:
+    """Start VmHWM over at the current RSS (clear_refs 5, Linux >= 4.0)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_mib(pids: list[int]) -> float:
+    """The largest VmHWM (peak resident set) among the processes."""
+    peak = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+    return round(peak / 1024, 1)
+
+
+async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = None) -> dict:
     backend = "sqlite" if mode == "embedded" else "postgres"
     prefix = redis_prefix() if mode != "embedded" else None
     async with database(backend, name="revgraph_bench_csv_import") as url:
         env = server_env(url, redis_prefix=prefix)
         try:
-            with serving(env) as server, working(env, 0 if mode == "embedded" else 1):
+            # A fresh PostgreSQL database takes its 27 migrations first: on
+            # a loaded machine that alone took ~55 s.
+            with (
+                serving(env, health_timeout=300) as server,
+                working(env, 0 if mode == "embedded" else 1) as worker,
+            ):
                 api = Api(server, connections=4)
                 try:
                     workspace = await seed_workspace(api)
@@ -110,17 +155,25 @@ async def run_mode(mode: str, rows: int, content: bytes) -> dict:
                     response.raise_for_status()
                     job_id = response.json()["id"]
                     await api.ok(MAP, {"input": {"importJobId": job_id, "columns": COLUMNS}}, token)
+                    workers = _tree(worker.pid) if worker is not None else [server.pid]
+                    reset_peak(workers)
                     started = time.perf_counter()
                     await api.ok(DRY_RUN, {"id": job_id}, token)
                     checked = await wait_for(api, token, job_id, {"VALIDATED", "FAILED"})
                     dry_seconds = time.perf_counter() - started
+                    print(f"# {mode} {rows}: dry run {dry_seconds:.0f} s", flush=True)
+                    dry_peak = peak_mib(workers)
+                    reset_peak(workers)
                     samples: list[float] = []
                     stop = asyncio.Event()
                     prober = asyncio.create_task(probe(api, token, stop, samples))
                     started = time.perf_counter()
                     await api.ok(START, {"id": job_id}, token)
-                    done = await wait_for(api, token, job_id, {"COMPLETED", "FAILED"})
+                    done = await wait_for(api, token, job_id, {"COMPLETED", "FAILED"}, budget)
                     run_seconds = time.perf_counter() - started
+                    # Cut short by the budget: the rate of the rows done so far.
+                    imported_rows = rows if done["status"] == "COMPLETED" else done["processedRows"]
+                    import_peak = peak_mib(workers)
                     stop.set()
                     await prober
                     return {
@@ -131,11 +184,23 @@ async def run_mode(mode: str, rows: int, content: bytes) -> dict:
                         "dry_run_rows_per_s": round(rows / dry_seconds, 1),
                         "import": {
                             k: done[k]
-                            for k in ("status", "createdCount", "updatedCount", "skippedCount", "failedCount")
+                            for k in (
+                                "status",
+                                "processedRows",
+                                "createdCount",
+                                "updatedCount",
+                                "skippedCount",
+                                "failedCount",
+                            )
                         },
-                        "import_rows_per_s": round(rows / run_seconds, 1),
+                        "import_rows_per_s": round(imported_rows / run_seconds, 1),
                         "api_p50_ms_during_import": round(percentile(samples, 50), 1),
                         "api_p99_ms_during_import": round(percentile(samples, 99), 1),
+                        "worker_peak_rss_mib_dry_run": dry_peak,
+                        "worker_peak_rss_mib_import": import_peak,
+                        "dry_run_seconds": round(dry_seconds, 1),
+                        "import_seconds": round(run_seconds, 1),
+                        "api_probes": len(samples),
                         "rss_mib_before": round(rss_before, 1),
                         "rss_mib_after": round(server.rss_mib(), 1),
                     }
@@ -150,19 +215,25 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[20_000])
+    parser.add_argument(
+        "--import-budget",
+        type=float,
+        default=None,
+        help="stop waiting for an import after this many seconds and report the rate so far",
+    )
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis1"], choices=["embedded", "redis1"])
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
-    content = generate(args.rows)
     results = []
     for mode in args.modes:
-        result = await run_mode(mode, args.rows, content)
-        print(json.dumps(result, ensure_ascii=False))
-        results.append(result)
+        for rows in args.rows:
+            result = await run_mode(mode, rows, generate(rows), args.import_budget)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            results.append(result)
     folder = Path(__file__).with_name("results")
     folder.mkdir(exist_ok=True)
-    target = folder / f"csv_import-{today()}.json"
+    target = folder / f"csv_import-{today()}-{'-'.join(args.modes)}.json"
     target.write_text(json.dumps({"machine": machine(), "results": results}, indent=2, ensure_ascii=False))
     print(f"written to {target}")
 

@@ -18,7 +18,7 @@ class ImportJob(Model):
     created_by = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    # CONTACT (COMPANY and DEAL later)
+    # CONTACT, COMPANY or DEAL
     entity = fields.CharField(max_length=16)
     filename = fields.CharField(max_length=255)
     encoding = fields.CharField(max_length=16)
@@ -94,3 +94,37 @@ class ImportMapping(Model):
 
     class Meta:
         table = "import_mapping"
+
+
+class ImportFileKey(Model):
+    """A duplicate key (e.g. "email:ana@x.com") the dry run met in a job's
+    file, with the first row that had it: the file's own duplicates are
+    found in the database, a batch at a time, so the dry run's memory does
+    not grow with the file. Written in each batch's transaction (a resumed
+    dry run sees what it saw); dropped when the dry run ends. Unique per
+    (job, key) (migration SQL)."""
+
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=300)
+    row = fields.IntField()
+
+    class Meta:
+        table = "import_file_key"
+
+
+class ImportRecordKey(Model):
+    """The external id (the source system's key, an "ID externo" column) an
+    import gave a record, so importing the same export again finds the deal
+    it made instead of opening a second one. Unique per workspace, entity
+    and key (migration SQL)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    entity = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=200)
+    record_id = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "import_record_key"

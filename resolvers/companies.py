@@ -89,7 +89,9 @@ async def list_companies(
     )
 
 
-def _domain(value: str | None) -> str | None:
+def normalize_domain(value: str | None) -> str | None:
+    """A website or domain as the host name companies store (lower case,
+    no scheme, path or "www."); None when blank; INVALID otherwise."""
     if value is None or not value.strip():
         return None
     text = value.strip().lower()
@@ -118,7 +120,7 @@ async def create_company(ctx: Context, data: Mapping[str, Any]) -> Company:
     company = Company(
         workspace_id=actor.workspace_id,
         name=required_text(data.get("name"), ["input", "name"]),
-        domain=_domain(data.get("domain")),
+        domain=normalize_domain(data.get("domain")),
     )
     company.custom_fields = await custom_fields_input(
         actor.workspace_id,
@@ -158,7 +160,7 @@ async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any])
     if "name" in data:
         company.name = required_text(data["name"], ["input", "name"])
     if "domain" in data:
-        company.domain = _domain(data["domain"])
+        company.domain = normalize_domain(data["domain"])
     if "owner_id" in data and data["owner_id"] != before["ownerId"]:
         company.owner_id = await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
     if "custom_fields" in data:

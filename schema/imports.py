@@ -17,7 +17,7 @@ from strawberry.types import Info
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports import jobs
-from revgraph.resolvers.imports.rows import CONTACT_FIELDS
+from revgraph.resolvers.imports.kinds import kind_of
 from revgraph.schema.common import Node, UserError, ctx_of, input_dict, payload_mutation, query
 from revgraph.schema.permissions import ADMIN
 
@@ -27,6 +27,14 @@ MAX_ROW_ERRORS = 100
 @strawberry.enum(description="What an import creates.")
 class ImportEntity(Enum):
     CONTACT = strawberry.enum_value("CONTACT", description="Contacts (people).")
+    COMPANY = strawberry.enum_value(
+        "COMPANY",
+        description="Companies; duplicates: same CNPJ, else same domain, else (without either) same name.",
+    )
+    DEAL = strawberry.enum_value(
+        "DEAL",
+        description="Deals, through createDeal's stage gates; duplicates only by an externalId column.",
+    )
 
 
 @strawberry.enum(description="Where an import stands.")
@@ -43,14 +51,18 @@ class ImportStatus(Enum):
     FAILED = strawberry.enum_value("FAILED", description="Stopped; `failure` says why (pt-BR).")
 
 
-@strawberry.enum(description="What a row that duplicates a live contact (same e-mail, else same phone) does.")
+@strawberry.enum(
+    description="What a row that duplicates a live record does (contacts: same e-mail, else same phone; companies: same CNPJ, else domain, else name; deals: same externalId)."
+)
 class ImportDuplicatePolicy(Enum):
-    SKIP = strawberry.enum_value("SKIP", description="Leave the contact as it is.")
+    SKIP = strawberry.enum_value("SKIP", description="Leave the record as it is.")
     UPDATE_EMPTY = strawberry.enum_value(
-        "UPDATE_EMPTY", description="Fill only the contact's empty fields (and custom fields it lacks)."
+        "UPDATE_EMPTY",
+        description="Fill only the record's empty fields (and custom fields it lacks); never moves a deal.",
     )
     OVERWRITE = strawberry.enum_value(
-        "OVERWRITE", description="Write every mapped, non-blank cell over the contact."
+        "OVERWRITE",
+        description="Write every mapped, non-blank cell over the record (a deal also moves to the row's stage, through its gates).",
     )
 
 
@@ -64,7 +76,7 @@ class ImportPhase(Enum):
 class ImportColumnMapping:
     column: str = strawberry.field(description="The column's header, as in the file.")
     field: str = strawberry.field(
-        description='The field: name, email, phone, owner (a user\'s e-mail), lifecycleStage, source, tags (separated by "," or "|"), or customFields.<key>.'
+        description="The field, as importFields(entity) lists it (e.g. a contact's name, email, phone, owner as a user's e-mail), or customFields.<key>."
     )
 
 
@@ -74,10 +86,10 @@ class ImportDryRunSummary:
     invalid: int = strawberry.field(
         description="Rows with errors (see rowErrors(phase: DRY_RUN)); the import refuses them."
     )
-    to_create: int = strawberry.field(description="Rows that would create a contact.")
-    to_update: int = strawberry.field(description="Rows that duplicate a contact and would update it.")
+    to_create: int = strawberry.field(description="Rows that would create a record.")
+    to_update: int = strawberry.field(description="Rows that duplicate a record and would update it.")
     to_skip: int = strawberry.field(
-        description="Rows that duplicate a contact and would leave it (or change nothing)."
+        description="Rows that duplicate a record and would leave it (or change nothing)."
     )
 
 
@@ -115,7 +127,7 @@ class ImportJob(Node):
     dry_run: ImportDryRunSummary | None = strawberry.field(
         description="The dry run's counts; null before it runs."
     )
-    created_count: int = strawberry.field(description="Contacts created by the import.")
+    created_count: int = strawberry.field(description="Records created by the import.")
     updated_count: int = strawberry.field(description="Duplicates updated by the import.")
     skipped_count: int = strawberry.field(description="Duplicates left as they were.")
     failed_count: int = strawberry.field(
@@ -276,7 +288,7 @@ class ImportsQuery:
         permission_classes=ADMIN,
     )
     def import_fields(self, entity: ImportEntity = ImportEntity.CONTACT) -> list[ImportField]:
-        return [ImportField(field=k, label=v) for k, v in CONTACT_FIELDS.items()]
+        return [ImportField(field=k, label=v) for k, v in kind_of(entity.value).fields.items()]
 
 
 _job_mutation = payload_mutation(ImportJobPayload, "import_job", ImportJob.of)

@@ -1,8 +1,8 @@
 """CSV imports over plain HTTP, beside /graphql (files do not travel in
 GraphQL documents):
 
-- `POST /imports`: a multipart/form-data upload (`file`, and `entity`,
-  CONTACT by default) with `Authorization: Bearer <token>` of an ADMIN.
+- `POST /imports`: a multipart/form-data upload (`file`, and `entity`:
+  CONTACT, COMPANY or DEAL, CONTACT by default) with `Authorization: Bearer <token>` of an ADMIN.
   Up to 50 MB: the body is streamed to a spooled temporary file and counted
   as it arrives (RequestGuard lets this path through unread), then stored
   as an import job in chunks. Answers 201 with the job's id, columns,

@@ -19,12 +19,12 @@ from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.imports.cells import POLICIES, mapping_problems, workbook
 from revgraph.resolvers.imports.files import CsvFile
-from revgraph.resolvers.imports.rows import POLICIES, mapping_problems, workbook
+from revgraph.resolvers.imports.kinds import kind_of
 from revgraph.resolvers.imports.runner import QUEUED
 from revgraph.resolvers.validation import required_text
 
-ENTITIES = ("CONTACT",)
 MAX_MAPPINGS = 100
 
 
@@ -37,10 +37,7 @@ async def upload(ctx: Context, filename: str, entity: str, file: BinaryIO) -> Im
     detected, header read, rows kept in chunks. Parsing runs in a thread,
     one chunk at a time, so the server keeps answering and memory stays flat."""
     workspace_id = _workspace(ctx)
-    if entity not in ENTITIES:
-        raise DomainError(
-            "INVALID", _("Imports take {items} for now.", items=", ".join(ENTITIES)), ["entity"]
-        )
+    kind_of(entity)
     name = required_text(filename, ["file"], max_length=255, what=_("The file name"))
     csv_file = await asyncio.to_thread(CsvFile, file)
     job = await ImportJob.create(
@@ -120,8 +117,9 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
         mapping = dict(saved.mapping)
     else:
         raise DomainError("INVALID", _("Send columns or a mappingName."), ["input", "columns"])
-    book = await workbook(workspace_id, ctx.settings.limits, job.columns, mapping)
-    problems = mapping_problems(book, mapping, job.columns)
+    kind = kind_of(job.entity)
+    book = await workbook(kind, workspace_id, ctx.settings.limits, job.columns, mapping)
+    problems = mapping_problems(kind, book, mapping, job.columns)
     if problems:
         raise DomainError.many(problems)
     save_as = data.get("save_as")

@@ -1,6 +1,7 @@
 """Running a job's file in batches: the dry run (no writes but its report)
-and the import, through createContact/updateContact so dedupe, validation
-and the timeline's events are the API's own.
+and the import, through the entity's create/update use cases (contacts,
+companies, deals: resolvers/imports/*_rows.py) so dedupe, validation,
+stage gates and the timeline's events are the API's own.
 
 A batch is BATCH_ROWS rows in one transaction: its records, its row
 errors, the job's counts and its cursor (the last row done) commit together, so a restarted
@@ -19,13 +20,20 @@ from tortoise.transactions import in_transaction
 
 from revgraph.models.identity import User
 from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
-from revgraph.resolvers.contacts import create_contact, update_contact
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work, workspace_locale
 from revgraph.resolvers.i18n import N_, _, set_language
-from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.imports.rows import CONTACT_FIELDS, Workbook, decide, duplicate_keys, workbook
+from revgraph.resolvers.imports import file_keys
+from revgraph.resolvers.imports.cells import (
+    Decision,
+    ImportKind,
+    RowRefused,
+    Workbook,
+    use_case_problem,
+    workbook,
+)
+from revgraph.resolvers.imports.kinds import kind_of
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,28 +66,30 @@ async def run_job(settings: Settings, job_id: int) -> None:
         )
         return
     ctx = Context(settings=settings, actor=Actor(job.workspace_id, importer.id, importer.role))
-    book = await workbook(job.workspace_id, settings.limits, job.columns, job.mapping)
-    if phase == "DRY_RUN":
-        # The dry run keeps the file's own duplicates in memory: it starts
-        # over, under the job's lock, so a run it overtakes stops at its
-        # next batch and leaves nothing behind.
+    kind = kind_of(job.entity)
+    book = await workbook(kind, job.workspace_id, settings.limits, job.columns, job.mapping)
+    if phase == "DRY_RUN" and job.cursor == 0:
+        # A dry run from the top forgets what an earlier one left (under
+        # the job's lock: a run that already moved the cursor is kept).
         async with in_transaction():
             locked = await ImportJob.filter(id=job.id).select_for_update().first()
-            if locked is None or locked.status != job.status:
+            if locked is None or locked.status != job.status or locked.cursor != 0:
                 return
             await ImportRowError.filter(job_id=job.id, phase=phase).delete()
-            locked.cursor, locked.dry_run = 0, _empty_counts()
+            await file_keys.forget(job.id)
+            locked.dry_run = _empty_counts()
             await locked.save()
-        job.cursor, job.dry_run = 0, _empty_counts()
-    seen: dict[str, int] = {}
+        job.dry_run = _empty_counts()
     while (chunk := await _chunk_after(job.id, job.cursor)) is not None:
         pending = [row for row in chunk.rows if row[0] > job.cursor]
         for start in range(0, len(pending), BATCH_ROWS):
-            moved = await _batch(ctx, book, job, pending[start : start + BATCH_ROWS], phase, seen)
+            moved = await _batch(ctx, kind, book, job, pending[start : start + BATCH_ROWS], phase)
             if not moved:
                 return  # another run took the job over
             # Let waiting requests in (SQLite runs one transaction at a time).
             await asyncio.sleep(0)
+    if phase == "DRY_RUN":
+        await file_keys.forget(job.id)
     await _finish(job, ctx.actor, done, None)
 
 
@@ -96,12 +106,7 @@ def _empty_counts() -> dict[str, int]:
 
 
 async def _batch(
-    ctx: Context,
-    book: Workbook,
-    job: ImportJob,
-    rows: list[list[Any]],
-    phase: str,
-    seen: dict[str, int],
+    ctx: Context, kind: ImportKind, book: Workbook, job: ImportJob, rows: list[list[Any]], phase: str
 ) -> bool:
     """One batch of rows in one transaction; False when the job is no longer at
     the cursor this run read (nothing of the batch is kept then)."""
@@ -112,8 +117,21 @@ async def _batch(
             return False
         errors: list[ImportRowError] = []
         counts: dict[str, int] = {}
-        for number, cells in rows:
-            action, problems = await _row(ctx, book, job, cells, number, phase, seen)
+        decided: list[tuple[int, list[str], Decision]] = []
+        outcomes: list[tuple[str, list[dict[str, Any]]]] = []
+        if phase == "RUN":
+            for number, cells in rows:
+                # Decided just before it is written: a row meets what the
+                # rows before it (in this batch too) have written.
+                decision = await kind.decide(book, cells, job.duplicate_policy)
+                decided.append((number, cells, decision))
+                outcomes.append(await _import_row(ctx, kind, book, decision))
+        else:
+            # Nothing is written between rows: duplicates looked up per batch.
+            decisions = await kind.decide_batch(book, [cells for _, cells in rows], job.duplicate_policy)
+            decided = [(number, cells, d) for (number, cells), d in zip(rows, decisions, strict=True)]
+            outcomes = await _dry_run_outcomes(job, decided)
+        for (number, cells, _), (action, problems) in zip(decided, outcomes, strict=True):
             counts[action] = counts.get(action, 0) + 1
             if problems:
                 errors.append(
@@ -139,51 +157,43 @@ async def _batch(
     return True
 
 
-async def _row(
-    ctx: Context,
-    book: Workbook,
-    job: ImportJob,
-    cells: list[str],
-    number: int,
-    phase: str,
-    seen: dict[str, int],
+async def _dry_run_outcomes(
+    job: ImportJob, decided: list[tuple[int, list[str], Decision]]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """What the import would do with each row, counting the file's own
+    duplicates: a later row meets the record an earlier row creates (found
+    through file_keys, one batch's keys in memory)."""
+    creating = [d.looks_for for _, _, d in decided if d.action == "create"]
+    seen = await file_keys.batch_keys(job.id, [k for keys in creating for k in keys])
+    out: list[tuple[str, list[dict[str, Any]]]] = []
+    for number, _row, decision in decided:
+        if decision.action == "error":
+            out.append(("error", decision.problems))
+            continue
+        if decision.action == "create" and decision.keys:
+            if seen.first_row(decision.looks_for) is not None:
+                out.append(("skip" if job.duplicate_policy == "SKIP" else "update", []))
+                continue
+            seen.remember(decision.keys, number)
+        out.append((decision.action, []))
+    await seen.save()
+    return out
+
+
+async def _import_row(
+    ctx: Context, kind: ImportKind, book: Workbook, decision: Decision
 ) -> tuple[str, list[dict[str, Any]]]:
-    decision = await decide(book, cells, job.duplicate_policy)
     if decision.action == "error":
         return "error", decision.problems
-    if phase == "DRY_RUN":
-        # A person twice in the file: the later row meets the earlier one's
-        # new contact when the import runs.
-        keys = duplicate_keys(decision.changes)
-        earlier = next((seen[key] for key in keys if key in seen), None)
-        if decision.action == "create":
-            if earlier is not None:
-                return ("skip" if job.duplicate_policy == "SKIP" else "update"), []
-            for key in keys:
-                seen[key] = number
-        return decision.action, []
     try:
-        if decision.action == "create":
-            await create_contact(ctx, decision.changes)
-        elif decision.action == "update" and decision.contact is not None:
-            await update_contact(ctx, encode_id("Contact", decision.contact.id), decision.changes)
+        await kind.apply(ctx, book, decision)
+    except RowRefused as refused:
+        return "error", refused.problems
     except DomainError as error:
-        return "error", [use_case_problem(p.code, (p.field or ["?"])[-1], p.message) for p in error.problems]
+        return "error", [
+            use_case_problem(kind, p.code, (p.field or ["?"])[-1], p.message) for p in error.problems
+        ]
     return decision.action, []
-
-
-def use_case_problem(code: str, field: str, message: str) -> dict[str, Any]:
-    """A refusal of createContact/updateContact (what changed since the row
-    was read: a concurrent writer took its e-mail, a rule on the contact) as
-    a row problem in pt-BR, keeping the API's message for the rest."""
-    label = CONTACT_FIELDS.get(field.removesuffix("Id"), field)
-    if code == "DUPLICATE":
-        text = _("{label} already belongs to another contact.", label=label)
-    elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
-        text = _("The owner cannot receive this contact.")
-    else:
-        text = _("Refused ({label}): {message}", label=label, message=message)
-    return {"code": code, "field": field.removesuffix("Id"), "column": None, "message": text}
 
 
 async def _finish(job: ImportJob, actor: Actor | None, status: str, failure: str | None) -> None:

@@ -12,7 +12,7 @@ from revgraph.models.crm import Contact
 from revgraph.models.events import Event
 from revgraph.models.imports import ImportJob
 from revgraph.resolvers.ids import decode_id
-from revgraph.resolvers.imports import files, runner
+from revgraph.resolvers.imports import contact_rows, files, runner
 from tests.imports.support import csv_bytes, dry_run, job, mapped, uploaded
 
 ROWS = [[f"Pessoa {i}", f"p{i}@example.com", "", "planilha"] for i in range(7)]
@@ -34,7 +34,7 @@ async def test_a_restarted_import_resumes_without_duplicates(gql, server, worksp
     # started, but its message was lost (so no actor runs it here)
     await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
     # when a run dies on the 3rd row (inside the second batch, mid-chunk)
-    real_create = runner.create_contact
+    real_create = contact_rows.create_contact
     calls = 0
 
     async def dying(ctx, data):
@@ -44,7 +44,7 @@ async def test_a_restarted_import_resumes_without_duplicates(gql, server, worksp
             raise Crash
         return await real_create(ctx, data)
 
-    monkeypatch.setattr(runner, "create_contact", dying)
+    monkeypatch.setattr(contact_rows, "create_contact", dying)
     with pytest.raises(Crash):
         await runner.run_job(server.settings, pk)
     # then the committed batch is kept and the second left nothing
@@ -53,7 +53,7 @@ async def test_a_restarted_import_resumes_without_duplicates(gql, server, worksp
     assert (stopped.cursor, stopped.created_count) == (3, 2)  # rows 2-3 of the sheet
     assert await Contact.all().count() == 2
     # when it runs again
-    monkeypatch.setattr(runner, "create_contact", real_create)
+    monkeypatch.setattr(contact_rows, "create_contact", real_create)
     await runner.run_job(server.settings, pk)
     # then every row is imported exactly once
     done = await job(gql, workspace.token, job_id)

@@ -1,0 +1,328 @@
+"""What every kind of import (contacts, companies, deals) shares when it
+reads a row: the run's Workbook (definitions, owners, the mapped columns),
+the Decision a row leads to, the reading loop (mapped cells → the use
+case's input, custom fields checked against the definitions), the pt-BR
+formats of money and dates (`1.250.000,00`, `31/12/2026`), and the
+ImportKind each entity implements. Problems read in pt-BR: the error
+report is for the people who fix the spreadsheet."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from revgraph.models.custom_fields import CustomFieldDefinition
+from revgraph.models.identity import User
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields.values import apply_definitions, definitions_for
+from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.settings import Limits
+from revgraph.resolvers.validation import custom_fields_object
+
+POLICIES = ("SKIP", "UPDATE_EMPTY", "OVERWRITE")
+CUSTOM = "customFields."
+TYPE_HINTS = {
+    "NUMBER": "número inteiro, ex.: 3",
+    "DECIMAL": "número decimal, ex.: 1.250.000,00",
+    "DATE": "data, ex.: 31/12/2026",
+    "BOOLEAN": "sim ou não",
+    "TEXT": "texto de até 2000 caracteres",
+}
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+# 1.250.000,00 / 1250000,00 / 1.250 (thousands) / 1250.50 (the API's own form)
+_GROUPED = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?")
+_COMMA = re.compile(r"[0-9]+(,[0-9]+)?")
+_POINT = re.compile(r"[0-9]+(\.[0-9]+)?")
+_BR_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass
+class Workbook:
+    """What reading a job's rows needs, loaded once per run."""
+
+    workspace_id: int
+    limits: Limits
+    entity: str
+    definitions: list[CustomFieldDefinition]
+    owners: dict[str, int]  # active users' e-mail (lower case) → id
+    columns: list[tuple[int, str, str]]  # (index, column header, field)
+    # What a kind looks names up in (a deal import's pipelines and stages).
+    lookups: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    """What the import does with one row. `action` is create, update, skip
+    or error; `changes` is the create or update use case's input; `record`
+    the duplicate it updates or skips; `keys` the row's duplicate keys (in
+    the file: those it leaves for later rows; `match_keys`, when they
+    differ, those it looks for among earlier rows)."""
+
+    action: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    record: Any = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    match_keys: list[str] | None = None
+
+    @property
+    def looks_for(self) -> list[str]:
+        return self.keys if self.match_keys is None else self.match_keys
+
+
+class RowRefused(Exception):
+    """A use case refused a row; `problems` already read as row problems
+    (a stage gate's, with the stage's name)."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class ImportKind:
+    """One entity's import: its fields, how a cell fills one, the keys its
+    duplicates are found by, the decision for a row and how it is written
+    (through the API's own use cases)."""
+
+    entity = ""
+    fields: dict[str, str] = {}
+    required: tuple[str, ...] = ("name",)
+
+    async def prepare(self, book: Workbook) -> None:
+        """Load what read_field looks names up in (once per run)."""
+
+    def read_field(self, book: Workbook, data: dict[str, Any], target: str, raw: str) -> None:
+        raise NotImplementedError
+
+    def message(self, target: str, raw: str, error: DomainError) -> str:
+        return f"{self.fields.get(target, target)} inválido: {raw!r}."
+
+    def mapping_problems(self, book: Workbook, used: Mapping[str, str]) -> list[Problem]:
+        """Kind-specific reasons a mapping cannot be used."""
+        return []
+
+    async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
+        raise NotImplementedError
+
+    async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
+        raise NotImplementedError
+
+    async def decide_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[Decision]:
+        """The decisions for a batch in which nothing is written between
+        rows (the dry run): a kind may look its duplicates up once per batch
+        instead of once per row. Same answers as `decide` row by row."""
+        return [await self.decide(book, cells, policy) for cells in rows]
+
+
+async def workbook(
+    kind: ImportKind, workspace_id: int, limits: Limits, header: Sequence[str], mapping: Mapping[str, str]
+) -> Workbook:
+    users = await User.filter(workspace_id=workspace_id, active=True).values_list("email", "id")
+    index = {column: i for i, column in enumerate(header)}
+    columns = [(index[column], column, target) for column, target in mapping.items() if column in index]
+    book = Workbook(
+        workspace_id,
+        limits,
+        kind.entity,
+        await definitions_for(workspace_id, kind.entity),
+        {str(email).lower(): int(pk) for email, pk in users},
+        columns,
+    )
+    await kind.prepare(book)
+    return book
+
+
+def mapping_problems(
+    kind: ImportKind, book: Workbook, mapping: Mapping[str, str], header: Sequence[str]
+) -> list[Problem]:
+    """Why a column mapping cannot be used (as userErrors on `columns.<i>`)."""
+    problems: list[Problem] = []
+    live = {d.key for d in book.definitions if d.archived_at is None}
+    used: dict[str, str] = {}
+    noun = {"CONTACT": "contacts", "COMPANY": "companies", "DEAL": "deals"}[kind.entity]
+    for i, (column, target) in enumerate(mapping.items()):
+        path = ["input", "columns", str(i)]
+        if column not in header:
+            problems.append(Problem("INVALID", f"The file has no column {column!r}.", [*path, "column"]))
+        if target.startswith(CUSTOM):
+            if target[len(CUSTOM) :] not in live:
+                problems.append(
+                    Problem(
+                        "INVALID",
+                        f"No live custom field {target[len(CUSTOM) :]!r} for {noun}.",
+                        [*path, "field"],
+                    )
+                )
+        elif target not in kind.fields:
+            known = ", ".join([*kind.fields, "customFields.<key>"])
+            problems.append(Problem("INVALID", f"Unknown field {target!r}: use {known}.", [*path, "field"]))
+        if target in used:
+            problems.append(
+                Problem(
+                    "INVALID", f"{target} is already filled from column {used[target]!r}.", [*path, "field"]
+                )
+            )
+        used[target] = column
+    if problems:
+        return problems
+    for needed in kind.required:
+        if needed not in used:
+            problems.append(Problem("INVALID", f"Map a column to {needed}.", ["input", "columns"]))
+    return problems + kind.mapping_problems(book, used)
+
+
+def problem(code: str, target: str, column: str | None, message: str) -> dict[str, Any]:
+    return {"code": code, "field": target, "column": column, "message": message}
+
+
+def read_row(
+    kind: ImportKind,
+    book: Workbook,
+    cells: Sequence[str],
+    *,
+    extra_custom: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The row as the create use case's input (only mapped, non-blank
+    cells; custom fields checked as creating a record would), and its
+    problems. `extra_custom` moves fields a kind keeps among the custom
+    fields (a company's CNPJ) before they are checked."""
+    data: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    custom_columns: dict[str, str] = {}
+    problems: list[dict[str, Any]] = []
+    for index, column, target in book.columns:
+        raw = cells[index].strip() if index < len(cells) else ""
+        if target.startswith(CUSTOM):
+            if raw:
+                custom[target[len(CUSTOM) :]] = raw
+                custom_columns[target[len(CUSTOM) :]] = column
+            continue
+        if not raw and target not in kind.required:
+            continue
+        try:
+            kind.read_field(book, data, target, raw)
+        except DomainError as error:
+            problems.append(problem(error.problems[0].code, target, column, kind.message(target, raw, error)))
+    if extra_custom is not None:
+        for key, value in extra_custom(data).items():
+            custom[key] = value
+            custom_columns.setdefault(key, next((c for _, c, t in book.columns if t == key), key))
+    if custom or book.definitions:
+        try:
+            data["custom_fields"] = (
+                apply_definitions(
+                    book.definitions,
+                    kind.entity,
+                    custom_fields_object(custom, [], book.limits),
+                    [],
+                    creating=True,
+                )
+                if book.definitions
+                else custom_fields_object(custom, [], book.limits)
+            )
+        except DomainError as error:
+            by_key = {d.key: d for d in book.definitions}
+            for bad in error.problems:
+                key = (bad.field or ["?"])[-1]
+                problems.append(
+                    problem(
+                        bad.code,
+                        CUSTOM + key,
+                        custom_columns.get(key),
+                        custom_message(by_key.get(key), key, custom.get(key), bad),
+                    )
+                )
+    return data, problems
+
+
+def custom_message(definition: CustomFieldDefinition | None, key: str, raw: Any, bad: Problem) -> str:
+    if definition is None:
+        return f"O campo personalizado {key!r} não existe."
+    if bad.code == "REQUIRED_FIELD_MISSING":
+        return f"{definition.label} é obrigatório e está em branco."
+    if definition.type in ("SELECT", "MULTI_SELECT"):
+        labels = ", ".join(str(o["label"]) for o in definition.options or ())
+        return f"{definition.label}: {raw!r} não é uma opção (use: {labels})."
+    hint = TYPE_HINTS.get(definition.type, "valor válido")
+    return f"{definition.label}: {raw!r} não é válido (esperado {hint})."
+
+
+def owner_id(book: Workbook, raw: str, field: str = "owner") -> str:
+    """An active user of the workspace named by e-mail, as a global id."""
+    owner = book.owners.get(raw.lower())
+    if owner is None:
+        raise DomainError("NOT_FOUND", "Unknown owner.", [field])
+    return encode_id("User", owner)
+
+
+def owner_message(raw: str) -> str:
+    return f"Responsável desconhecido: {raw!r} (use o e-mail de um usuário ativo do workspace)."
+
+
+def brl_amount(raw: str, field: str) -> Decimal:
+    """Money as Brazilian spreadsheets write it: `1.250.000,00`,
+    `1250000,00`, `R$ 1.250` (dots group thousands), or the API's
+    `1250000.00`; at most 2 decimal places, not negative."""
+    text = raw.replace("R$", "").replace(" ", "").replace("\u00a0", "")
+    if _GROUPED.fullmatch(text) or _COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif not _POINT.fullmatch(text):
+        raise DomainError("INVALID", "Not an amount.", [field])
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise DomainError("INVALID", "Not an amount.", [field]) from exc
+    if value != value.quantize(Decimal("0.01")):
+        raise DomainError("INVALID", "At most 2 decimal places.", [field])
+    return value.quantize(Decimal("0.01"))
+
+
+def br_date(raw: str, field: str) -> datetime:
+    """A day as `31/12/2026` (or `2026-12-31`), as the start of that day in
+    America/Sao_Paulo."""
+    try:
+        brazilian = _BR_DATE.fullmatch(raw)
+        if brazilian:
+            day, month, year = (int(part) for part in brazilian.groups())
+            when = date(year, month, day)
+        elif _ISO_DATE.fullmatch(raw):
+            when = date.fromisoformat(raw)
+        else:
+            raise ValueError(raw)
+    except ValueError as exc:
+        raise DomainError("INVALID", "Not a date.", [field]) from exc
+    return datetime(when.year, when.month, when.day, tzinfo=SAO_PAULO)
+
+
+def use_case_problem(kind: ImportKind, code: str, field: str, message: str) -> dict[str, Any]:
+    """A refusal of the create/update use case (what changed since the row
+    was read, a rule of the record, a stage gate) as a row problem in pt-BR,
+    keeping the API's message."""
+    name = field.removesuffix("Id")
+    label = kind.fields.get(name, field)
+    if code == "DUPLICATE":
+        text = f"{label} já pertence a outro registro."
+    elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
+        text = "O responsável não pode receber este registro."
+    else:
+        text = f"Recusado ({label}): {message}"
+    return {"code": code, "field": name, "column": None, "message": text}
+
+
+def merged_custom(stored: Any, new: Any, *, overwrite: bool) -> dict[str, Any] | None:
+    """The record's custom fields with the row's (over them when
+    `overwrite`, else only where it has none), or None when that changes
+    nothing."""
+    before = dict(stored or {})
+    row = new or {}
+    merged = {**before, **row} if overwrite else {**row, **before}
+    return merged if merged != before else None

@@ -1,0 +1,233 @@
+"""A company row of a CSV read as createCompany/updateCompany input, and
+the decision for it.
+
+Duplicates (one rule, documented in the README): a row is the company
+  1. with the same CNPJ (its 14 digits, however either was punctuated);
+  2. else with the same domain (a website is read as its domain:
+     "https://www.acme.com.br/contato" is acme.com.br);
+  3. else, only when the row has neither CNPJ nor domain, with the same
+     name (ignoring case).
+A match by domain or name is no match when both sides hold a CNPJ and the
+CNPJs differ (two branches, two companies). Companies have no CNPJ or
+phone column: both are kept among the custom fields as `cnpj`
+("12.345.678/0001-90") and `phone` (E.164), so a workspace with typed
+company fields defines those two keys to import them.
+
+Cost: the domain lookup uses an index (migration 0027); the CNPJ lookup
+reads the custom field of the workspace's live companies and the name
+lookup compares names ignoring case, neither indexed — fine for thousands
+of companies, slow for a large file into a workspace of very many."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from revgraph.models.crm import Company
+from revgraph.resolvers.companies import create_company, normalize_domain, update_company
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.custom_fields import sql
+from revgraph.resolvers.custom_fields.types import FieldShape
+from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.imports.cells import (
+    Decision,
+    ImportKind,
+    Workbook,
+    merged_custom,
+    owner_id,
+    owner_message,
+    read_row,
+)
+from revgraph.resolvers.validation import normalize_phone, required_text
+
+COMPANY_FIELDS = {
+    "name": "Razão social / nome",
+    "domain": "Site / domínio",
+    "cnpj": "CNPJ",
+    "phone": "Telefone",
+    "owner": "Responsável",
+}
+# Kept among the custom fields under these keys.
+CUSTOM_KEYS = {"cnpj": "cnpj", "phone": "phone"}
+_CNPJ_SHAPE = FieldShape("cnpj", "TEXT")
+
+
+def cnpj_digits(raw: str) -> str:
+    """The 14 digits of a valid CNPJ (check digits verified), or INVALID."""
+    digits = re.sub(r"[.\-/\s]", "", raw)
+    if not re.fullmatch(r"[0-9]{14}", digits) or len(set(digits)) == 1:
+        raise DomainError("INVALID", "Not a CNPJ.", ["cnpj"])
+    numbers = [int(d) for d in digits]
+    for size in (12, 13):
+        weights = list(range(size - 7, 1, -1)) + list(range(9, 1, -1))
+        total = sum(n * w for n, w in zip(numbers[:size], weights, strict=True))
+        check = 0 if total % 11 < 2 else 11 - total % 11
+        if numbers[size] != check:
+            raise DomainError("INVALID", "Wrong CNPJ check digits.", ["cnpj"])
+    return digits
+
+
+def cnpj_text(digits: str) -> str:
+    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
+
+
+def name_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def file_keys(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The keys a row leaves for later rows of the file, and those it looks
+    for among earlier rows: the rule above, in the file. A row with a CNPJ
+    meets an earlier row by domain only if that row had no CNPJ (another
+    CNPJ is another company; the same one met it by CNPJ already)."""
+    leaves, looks = [], []
+    cnpj, domain = data.get("cnpj"), data.get("domain")
+    if cnpj:
+        leaves.append(f"cnpj:{cnpj}")
+        looks.append(f"cnpj:{cnpj}")
+    if domain:
+        leaves.append(f"domain:{domain}")
+        if not cnpj:
+            leaves.append(f"domain-without-cnpj:{domain}")
+        looks.append(f"domain-without-cnpj:{domain}" if cnpj else f"domain:{domain}")
+    if data.get("name"):
+        leaves.append(f"name:{name_key(data['name'])}")
+        if not cnpj and not domain:
+            looks.append(f"name:{name_key(data['name'])}")
+    return leaves, looks
+
+
+def _stored_cnpj(company: Company) -> str | None:
+    value = (company.custom_fields or {}).get("cnpj")
+    if not isinstance(value, str):
+        return None
+    try:
+        return cnpj_digits(value)
+    except DomainError:
+        return None
+
+
+async def matching_company(workspace_id: int, data: Mapping[str, Any]) -> Company | None:
+    """The live company a row (or a deal's company cell) names, by the
+    module's rule."""
+    live = Company.filter(workspace_id=workspace_id, deleted_at=None)
+    cnpj = data.get("cnpj")
+    if cnpj:
+        forms = [cnpj, cnpj_text(cnpj)]
+        found = await live.filter(
+            sql.SqlQ(lambda column, dialect: sql.criterion(_CNPJ_SHAPE, "in", forms, column, dialect))
+        ).order_by("id")
+        if found:
+            return found[0]
+
+    def compatible(company: Company) -> bool:
+        stored = _stored_cnpj(company)
+        return not (cnpj and stored and stored != cnpj)
+
+    if data.get("domain"):
+        for company in await live.filter(domain=data["domain"]).order_by("id"):
+            if compatible(company):
+                return company
+        return None
+    if not cnpj and data.get("name"):
+        wanted = name_key(data["name"])
+        for company in await live.filter(name__iexact=data["name"].strip()).order_by("id"):
+            if name_key(company.name) == wanted and compatible(company):
+                return company
+    return None
+
+
+class CompanyImport(ImportKind):
+    entity = "COMPANY"
+    fields = COMPANY_FIELDS
+
+    def read_field(self, book: Workbook, data: dict[str, Any], target: str, raw: str) -> None:
+        if target == "name":
+            data["name"] = required_text(raw, ["name"])
+        elif target == "domain":
+            data["domain"] = normalize_domain(raw)
+        elif target == "cnpj":
+            data["cnpj"] = cnpj_digits(raw)
+        elif target == "phone":
+            data["phone"] = normalize_phone(raw, ["phone"])
+        elif target == "owner":
+            data["owner_id"] = owner_id(book, raw)
+
+    def message(self, target: str, raw: str, error: DomainError) -> str:
+        if target == "name":
+            return (
+                "Nome em branco." if not raw else f"Nome inválido (até 200 caracteres, uma linha): {raw!r}."
+            )
+        if target == "domain":
+            return f"Site inválido: {raw!r} (ex.: acme.com.br ou https://www.acme.com.br)."
+        if target == "cnpj":
+            return f"CNPJ inválido: {raw!r} (14 dígitos com os verificadores, ex.: 11.222.333/0001-81)."
+        if target == "phone":
+            return f"Telefone inválido: {raw!r} (inclua o DDD, ex.: 11 3456-7890)."
+        if target == "owner":
+            return owner_message(raw)
+        return super().message(target, raw, error)
+
+    def mapping_problems(self, book: Workbook, used: Mapping[str, str]) -> list[Problem]:
+        live = {d.key for d in book.definitions if d.archived_at is None}
+        return [
+            Problem(
+                "INVALID",
+                f"Companies keep {target} as the custom field {key!r}: define it (TEXT) before importing it.",
+                ["input", "columns"],
+            )
+            for target, key in CUSTOM_KEYS.items()
+            if target in used and book.definitions and key not in live
+        ]
+
+    def _read(self, book: Workbook, cells: Sequence[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        def kept_as_custom(data: dict[str, Any]) -> dict[str, Any]:
+            out = {}
+            if data.get("cnpj"):
+                out[CUSTOM_KEYS["cnpj"]] = cnpj_text(data["cnpj"])
+            if data.get("phone"):
+                out[CUSTOM_KEYS["phone"]] = data["phone"]
+            return out
+
+        return read_row(self, book, cells, extra_custom=kept_as_custom)
+
+    async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
+        data, problems = self._read(book, cells)
+        if problems:
+            return Decision("error", problems=problems)
+        keys, looks = file_keys(data)
+        changes = {k: v for k, v in data.items() if k not in ("cnpj", "phone")}
+        found = await matching_company(book.workspace_id, data)
+        if found is None:
+            return Decision("create", changes=changes, keys=keys, match_keys=looks)
+        if policy == "SKIP":
+            return Decision("skip", record=found, keys=keys)
+        update = _changes(found, changes, overwrite=policy == "OVERWRITE")
+        return Decision("update" if update else "skip", changes=update, record=found, keys=keys)
+
+    async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
+        if decision.action == "create":
+            await create_company(ctx, decision.changes)
+        elif decision.action == "update":
+            await update_company(ctx, encode_id("Company", decision.record.id), decision.changes)
+
+
+def _changes(company: Company, data: Mapping[str, Any], *, overwrite: bool) -> dict[str, Any]:
+    """updateCompany's input: the row's values where the company differs
+    (OVERWRITE) or holds nothing yet (UPDATE_EMPTY)."""
+    current = {
+        "name": company.name,
+        "domain": company.domain,
+        "owner_id": encode_id("User", company.owner_id) if company.owner_id else None,
+    }
+    changes = {
+        key: value
+        for key, value in data.items()
+        if key in current and current[key] != value and (overwrite or not current[key])
+    }
+    custom = merged_custom(company.custom_fields, data.get("custom_fields"), overwrite=overwrite)
+    if custom is not None:
+        changes["custom_fields"] = custom
+    return changes

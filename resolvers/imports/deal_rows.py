@@ -1,0 +1,386 @@
+"""A deal row of a CSV read as createDeal input — pipeline and stage by
+name, value in reais as Brazil writes it (`1.250.000,00`), expected close
+date `31/12/2026`, owner by e-mail, contact by e-mail or phone, company by
+CNPJ, domain or name — and the decision for it.
+
+Stage gates: a row whose stage is not its pipeline's first must pass the
+stage's gates (required fields, entry condition, scheduled task, a loss
+reason for LOST) exactly as createDeal checks them; the dry run checks
+them on the deal as it would be, the import through createDeal itself. A
+refusal is the row's error with the gate's message, never a silent skip.
+
+Duplicates: deals have no natural key (two deals of one contact are
+normal), so rows are never matched by title or contact. A file from
+another system may carry its own id (`externalId`): an import remembers
+the deal it made for it (ImportRecordKey), so importing that export again
+finds the deal and applies the duplicate policy (OVERWRITE may also move
+it to the row's stage, through moveDeal and its gates). Without that
+column every row opens a deal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from revgraph.models.crm import Company
+from revgraph.models.imports import ImportRecordKey
+from revgraph.models.pipeline import Deal, Pipeline, Stage
+from revgraph.resolvers.companies import normalize_domain
+from revgraph.resolvers.contacts import matching_contacts
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.deal_moves import move_deal
+from revgraph.resolvers.deals import create_deal, update_deal
+from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.ids import decode_id, encode_id
+from revgraph.resolvers.imports.cells import (
+    Decision,
+    ImportKind,
+    RowRefused,
+    Workbook,
+    br_date,
+    brl_amount,
+    merged_custom,
+    owner_id,
+    owner_message,
+    problem,
+    read_row,
+)
+from revgraph.resolvers.imports.company_rows import cnpj_digits, matching_company
+from revgraph.resolvers.stage_gates import check_stage_entry
+from revgraph.resolvers.validation import normalize_email, normalize_phone, optional_text, required_text
+
+DEAL_FIELDS = {
+    "title": "Título",
+    "pipeline": "Funil",
+    "stage": "Etapa",
+    "value": "Valor (R$)",
+    "expectedCloseDate": "Previsão de fechamento",
+    "owner": "Responsável",
+    "contactEmail": "E-mail do contato",
+    "contactPhone": "Telefone do contato",
+    "company": "Empresa (CNPJ, site ou nome)",
+    "lostReason": "Motivo da perda",
+    "externalId": "ID externo",
+}
+# What an update may change, by createDeal's input name.
+UPDATABLE = ("title", "value", "expected_close_date", "owner_id", "contact_id", "company_id")
+
+
+class DealImport(ImportKind):
+    entity = "DEAL"
+    fields = DEAL_FIELDS
+    required = ("title",)
+
+    async def prepare(self, book: Workbook) -> None:
+        pipelines = await Pipeline.filter(workspace_id=book.workspace_id, archived_at=None).order_by(
+            "position", "id"
+        )
+        stages = await Stage.filter(workspace_id=book.workspace_id, archived_at=None).order_by(
+            "position", "id"
+        )
+        book.lookups["pipelines"] = {p.name.casefold(): p for p in reversed(pipelines)}
+        book.lookups["default_pipeline"] = pipelines[0] if pipelines else None
+        by_pipeline: dict[int, list[Stage]] = {}
+        for stage in stages:
+            by_pipeline.setdefault(stage.pipeline_id, []).append(stage)
+        book.lookups["stages"] = by_pipeline
+
+    def read_field(self, book: Workbook, data: dict[str, Any], target: str, raw: str) -> None:
+        if target == "title":
+            data["title"] = required_text(raw, ["title"], max_length=300, what="Title")
+        elif target == "pipeline":
+            pipeline = book.lookups["pipelines"].get(raw.casefold())
+            if pipeline is None:
+                raise DomainError("NOT_FOUND", "Unknown pipeline.", ["pipeline"])
+            data["pipeline"] = pipeline
+        elif target == "stage":
+            data["stage_name"] = raw
+        elif target == "value":
+            data["value"] = brl_amount(raw, "value")
+        elif target == "expectedCloseDate":
+            data["expected_close_date"] = br_date(raw, "expectedCloseDate")
+        elif target == "owner":
+            data["owner_id"] = owner_id(book, raw)
+        elif target == "contactEmail":
+            data["contact_email"] = normalize_email(raw, ["contactEmail"])
+        elif target == "contactPhone":
+            data["contact_phone"] = normalize_phone(raw, ["contactPhone"])
+        elif target == "company":
+            data["company_cell"] = raw
+        elif target == "lostReason":
+            data["lost_reason"] = optional_text(raw, ["lostReason"], max_length=500, what="Lost reason")
+        elif target == "externalId":
+            data["external_id"] = required_text(raw, ["externalId"], max_length=200, what="External id")
+
+    def message(self, target: str, raw: str, error: DomainError) -> str:
+        if target == "title":
+            return (
+                "Título em branco."
+                if not raw
+                else f"Título inválido (até 300 caracteres, uma linha): {raw!r}."
+            )
+        if target == "pipeline":
+            return f"Funil desconhecido: {raw!r}."
+        if target == "value":
+            return f"Valor inválido: {raw!r} (em reais, ex.: 1.250.000,00)."
+        if target == "expectedCloseDate":
+            return f"Data inválida: {raw!r} (ex.: 31/12/2026)."
+        if target == "owner":
+            return owner_message(raw)
+        if target == "contactEmail":
+            return f"E-mail do contato inválido: {raw!r}."
+        if target == "contactPhone":
+            return f"Telefone do contato inválido: {raw!r} (inclua o DDD)."
+        return super().message(target, raw, error)
+
+    async def _read(
+        self, book: Workbook, cells: Sequence[str]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The row as createDeal's input (global ids), names resolved."""
+        data, problems = read_row(self, book, cells)
+        column = {target: name for _, name, target in book.columns}
+        pipeline = data.pop("pipeline", None) or book.lookups["default_pipeline"]
+        stages = book.lookups["stages"].get(pipeline.id, []) if pipeline else []
+        stage_name = data.pop("stage_name", None)
+        stage = stages[0] if stages else None
+        if stage_name:
+            stage = next((s for s in stages if s.name.casefold() == stage_name.casefold()), None)
+            if stage is None and pipeline is not None:
+                names = ", ".join(s.name for s in stages)
+                problems.append(
+                    problem(
+                        "NOT_FOUND",
+                        "stage",
+                        column.get("stage"),
+                        f"Etapa desconhecida no funil {pipeline.name}: {stage_name!r} (use: {names}).",
+                    )
+                )
+        if pipeline is None:
+            problems.append(
+                problem("NOT_FOUND", "pipeline", column.get("pipeline"), "O workspace não tem funil.")
+            )
+        elif not stages:
+            problems.append(
+                problem("NOT_FOUND", "stage", column.get("stage"), f"O funil {pipeline.name} não tem etapas.")
+            )
+        email, phone = data.pop("contact_email", None), data.pop("contact_phone", None)
+        if email or phone:
+            found = await matching_contacts(book.workspace_id, email, phone)
+            if found:
+                data["contact_id"] = encode_id("Contact", found[0].id)
+            else:
+                which = "contactEmail" if email else "contactPhone"
+                problems.append(
+                    problem(
+                        "NOT_FOUND",
+                        which,
+                        column.get(which),
+                        f"Contato não encontrado: {email or phone!r} (importe os contatos antes).",
+                    )
+                )
+        cell = data.pop("company_cell", None)
+        if cell:
+            company = await _company_named(book.workspace_id, cell)
+            if company is None:
+                problems.append(
+                    problem(
+                        "NOT_FOUND",
+                        "company",
+                        column.get("company"),
+                        f"Empresa não encontrada: {cell!r} (importe as empresas antes).",
+                    )
+                )
+            else:
+                data["company_id"] = encode_id("Company", company.id)
+        if pipeline is not None:
+            data["pipeline"], data["stage"] = pipeline, stage
+        if "value" in data:
+            data["currency"] = "BRL"
+        return data, problems
+
+    async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
+        data, problems = await self._read(book, cells)
+        if problems:
+            return Decision("error", problems=problems)
+        external = data.get("external_id")
+        keys = [f"external:{external}"] if external else []
+        existing = await _deal_of(book.workspace_id, external) if external else None
+        if existing is None:
+            refusal = await _gate_refusal(book, data)
+            if refusal:
+                return Decision("error", problems=refusal)
+            return Decision("create", changes=data, keys=keys)
+        if policy == "SKIP":
+            return Decision("skip", record=existing, keys=keys)
+        if data["pipeline"].id != existing.pipeline_id:
+            return Decision(
+                "error",
+                problems=[
+                    problem(
+                        "RULE_VIOLATION",
+                        "pipeline",
+                        None,
+                        f"O negócio {external!r} já está em outro funil; a importação não o muda de funil.",
+                    )
+                ],
+            )
+        changes = _changes(existing, data, overwrite=policy == "OVERWRITE")
+        if policy == "OVERWRITE" and data["stage"].id != existing.stage_id:
+            changes["stage"] = data["stage"]
+            if data.get("lost_reason"):
+                changes["lost_reason"] = data["lost_reason"]
+        return Decision("update" if changes else "skip", changes=changes, record=existing, keys=keys)
+
+    async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
+        data = decision.changes
+        try:
+            if decision.action == "create":
+                deal = await create_deal(ctx, _deal_input(data))
+                if data.get("external_id"):
+                    await _remember(book.workspace_id, data["external_id"], deal.id)
+            elif decision.action == "update":
+                raw_id = encode_id("Deal", decision.record.id)
+                stage = data.pop("stage", None)
+                if stage is not None:
+                    patch = {k: v for k, v in data.items() if k != "lost_reason"}
+                    await move_deal(
+                        ctx,
+                        {
+                            "deal_id": raw_id,
+                            "stage_id": encode_id("Stage", stage.id),
+                            "patch": patch or None,
+                            "lost_reason": data.get("lost_reason"),
+                        },
+                    )
+                else:
+                    await update_deal(ctx, raw_id, {k: v for k, v in data.items() if k != "lost_reason"})
+        except DomainError as error:
+            stage = data.get("stage")
+            if stage is not None and _is_gate(error):
+                raise RowRefused(_gate_problems(stage, error)) from error
+            raise
+
+
+def _deal_input(data: Mapping[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in data.items() if k not in ("pipeline", "stage", "external_id")}
+    values["pipeline_id"] = encode_id("Pipeline", data["pipeline"].id)
+    if data.get("stage") is not None:
+        values["stage_id"] = encode_id("Stage", data["stage"].id)
+    return values
+
+
+async def _company_named(workspace_id: int, cell: str) -> Company | None:
+    """A deal's company cell: a CNPJ, else a domain or website, else a name."""
+    try:
+        return await matching_company(workspace_id, {"cnpj": cnpj_digits(cell)})
+    except DomainError:
+        pass
+    if "." in cell and " " not in cell.strip():
+        try:
+            return await matching_company(workspace_id, {"domain": normalize_domain(cell)})
+        except DomainError:
+            pass
+    return await matching_company(workspace_id, {"name": cell})
+
+
+async def _deal_of(workspace_id: int, external_id: str) -> Deal | None:
+    key = await ImportRecordKey.filter(workspace_id=workspace_id, entity="DEAL", key=external_id).first()
+    if key is None:
+        return None
+    return await Deal.filter(id=key.record_id, workspace_id=workspace_id, deleted_at=None).first()
+
+
+async def _remember(workspace_id: int, external_id: str, deal_id: int) -> None:
+    """The deal made for an external id (a trashed deal's key moves on)."""
+    updated = await ImportRecordKey.filter(workspace_id=workspace_id, entity="DEAL", key=external_id).update(
+        record_id=deal_id
+    )
+    if not updated:
+        await ImportRecordKey.create(
+            workspace_id=workspace_id, entity="DEAL", key=external_id, record_id=deal_id
+        )
+
+
+async def _gate_refusal(book: Workbook, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The gates createDeal would refuse the row by, on the deal as it would
+    be (no write): the dry run shows them, the import meets them again."""
+    stage: Stage = data["stage"]
+    first = book.lookups["stages"][data["pipeline"].id][0]
+    if stage.id == first.id:
+        return []
+
+    def pk(name: str) -> int | None:
+        return decode_id(data[name])[1] if data.get(name) else None
+
+    deal = Deal(
+        workspace_id=book.workspace_id,
+        pipeline_id=stage.pipeline_id,
+        stage_id=stage.id,
+        title=data.get("title", ""),
+        value=data.get("value"),
+        currency="BRL",
+        status=stage.kind,
+        contact_id=pk("contact_id"),
+        company_id=pk("company_id"),
+        owner_id=pk("owner_id"),
+        expected_close_date=data.get("expected_close_date"),
+        lost_reason=data.get("lost_reason"),
+        custom_fields=data.get("custom_fields") or {},
+        created_at=datetime.now(UTC),
+    )
+    try:
+        await check_stage_entry(
+            deal,
+            stage,
+            lost_reason=data.get("lost_reason"),
+            field_prefix=["input"],
+            stage_field=["input", "stageId"],
+        )
+    except DomainError as error:
+        return _gate_problems(stage, error)
+    return []
+
+
+def _is_gate(error: DomainError) -> bool:
+    return any(p.code in ("REQUIRED_FIELD_MISSING", "RULE_VIOLATION") for p in error.problems)
+
+
+def _gate_problems(stage: Stage, error: DomainError) -> list[dict[str, Any]]:
+    return [
+        problem(
+            p.code,
+            (p.field or ["stage"])[-1].removesuffix("Id"),
+            None,
+            f"A etapa {stage.name} recusou o negócio: {p.message}",
+        )
+        for p in error.problems
+    ]
+
+
+def _changes(deal: Deal, data: Mapping[str, Any], *, overwrite: bool) -> dict[str, Any]:
+    """updateDeal's input: the row's values where the deal differs
+    (OVERWRITE) or holds nothing yet (UPDATE_EMPTY)."""
+
+    def ref(model: str, pk: int | None) -> str | None:
+        return encode_id(model, pk) if pk else None
+
+    current = {
+        "title": deal.title,
+        "value": deal.value,
+        "expected_close_date": deal.expected_close_date,
+        "owner_id": ref("User", deal.owner_id),
+        "contact_id": ref("Contact", deal.contact_id),
+        "company_id": ref("Company", deal.company_id),
+    }
+    changes: dict[str, Any] = {
+        key: data[key]
+        for key in UPDATABLE
+        if key in data and current[key] != data[key] and (overwrite or current[key] is None)
+    }
+    if "value" in changes:
+        changes["currency"] = "BRL"
+    custom = merged_custom(deal.custom_fields, data.get("custom_fields"), overwrite=overwrite)
+    if custom is not None:
+        changes["custom_fields"] = custom
+    return changes
