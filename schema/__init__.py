@@ -33,6 +33,7 @@ import revgraph.schema.inbox.setup as inbox_setup_schema
 import revgraph.schema.invitations as invitations_schema
 import revgraph.schema.lgpd as lgpd_schema
 import revgraph.schema.partners as partners_schema
+import revgraph.schema.pipeline_templates as pipeline_templates_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
@@ -138,6 +139,7 @@ Query = merge_types(
         imports_schema.ImportsQuery,
         partners_schema.PartnersQuery,
         invitations_schema.InvitationQuery,
+        pipeline_templates_schema.PipelineTemplateQuery,
     ),
 )
 Mutation = merge_types(
@@ -164,6 +166,7 @@ Mutation = merge_types(
         lgpd_schema.LgpdMutation,
         partners_schema.PartnersMutation,
         invitations_schema.InvitationMutation,
+        pipeline_templates_schema.PipelineTemplateMutation,
     ),
 )
 Subscription = merge_types(
