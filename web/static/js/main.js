@@ -9,7 +9,11 @@ import { h } from "./dom.js";
 import { LOG_IN, ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
-import { parseRoute, routeHash } from "./routes.js";
+import { FirstRunScreen } from "./first-run-screen.js";
+import { invitationToken, parseRoute, routeHash } from "./routes.js";
+import { SettingsScreen } from "./settings-screen.js";
+import { S } from "./setup-labels.js";
+import { showInvitation, showSignUp } from "./signup-screen.js";
 import { notify } from "./toasts.js";
 
 const app = document.getElementById("app");
@@ -79,8 +83,19 @@ function showLogin(message) {
     button.disabled = false;
     button.textContent = T.logIn;
   });
-  app.replaceChildren(h("main", { class: "login-screen" }, form));
+  const signUp = h("p", { class: "signup-offer" }, `${S.noAccount} `, h("button", { type: "button", class: "link", onclick: showCreateAccount }, S.createAccount));
+  app.replaceChildren(h("main", { class: "login-screen" }, h("div", { class: "login-stack" }, form, signUp)));
   form.querySelector("input").focus();
+}
+
+function showCreateAccount() {
+  showSignUp(app, {
+    loggedIn: () => {
+      history.replaceState(null, "", routeHash("setup"));
+      return showApp();
+    },
+    backToLogin: () => showLogin(),
+  });
 }
 
 // -- the app shell -----------------------------------------------------
@@ -106,6 +121,7 @@ async function showApp() {
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
     h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
+    me.me && me.me.role === "ADMIN" ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings) : null,
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });
@@ -146,13 +162,27 @@ async function route() {
   if (screen && screen.name === where.screen) return screen.show(where);
   stopScreen();
   shell.slot.replaceChildren();
-  const Screen = { inbox: InboxScreen, dashboard: DashboardScreen }[where.screen] || BoardScreen;
+  const Screen =
+    { inbox: InboxScreen, dashboard: DashboardScreen, setup: FirstRunScreen, settings: SettingsScreen }[where.screen] ||
+    BoardScreen;
   screen = new Screen(shell);
   screen.name = where.screen;
   await screen.start(where);
 }
 
-window.addEventListener("hashchange", () => route());
+// An invitation link opens its page even in a tab already on the app (a hash change, no reload).
+function openInvitation() {
+  const token = invitationToken(location.hash);
+  if (!token) return false;
+  stopScreen();
+  shell = null;
+  showInvitation(app, token, { loggedIn: () => showApp(), backToLogin: () => showLogin() });
+  return true;
+}
 
-if (session.token) showApp();
-else showLogin();
+window.addEventListener("hashchange", () => openInvitation() || route());
+
+if (!openInvitation()) {
+  if (session.token) showApp();
+  else showLogin();
+}
