@@ -171,3 +171,72 @@ async def test_settings_disable_an_automation_revoke_an_invitation_and_create_a_
     await expect(page.get_by_text("Revogada em")).to_be_visible()
     refused = await gql("{ workspace { name } }", token=secret)
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_settings_stage_gates_roleta_members_and_form_embed_code(open_page: Any, gql: Any) -> None:
+    ws = await sign_up(gql, "Imobiliária Funis")
+    await gql.ok(
+        'mutation { createPipelineFromTemplate(key: "real_estate_pre_sales") { userErrors { code } } }',
+        token=ws.token,
+    )
+    agent = await ws.user("AGENT", name="Caio Corretor")
+    queue = await gql.ok(
+        CREATE_QUEUE,
+        {
+            "input": {
+                "name": "Plantão",
+                "mode": "OFFLINE",
+                "strategy": "ROUND_ROBIN",
+                "members": [{"userId": agent["id"]}],
+            }
+        },
+        token=ws.token,
+    )
+    assert queue["createQueue"]["userErrors"] == []
+    form = await gql.ok(CREATE_FORM, {"input": {"name": "Site Horizonte", "source": "site"}}, token=ws.token)
+    endpoint = form["createForm"]["form"]["endpoint"]
+
+    page = await open_page()
+    await page.get_by_label("E-mail").fill(ws.email)
+    await page.get_by_label("Senha").fill(PASSWORD)
+    await page.get_by_role("button", name="Entrar").click()
+    await expect(page.locator(".topbar")).to_be_visible()
+
+    # a gate switched on from the screen is the server's rule, and stays after a reload
+    await page.goto(page.url.split("#")[0] + "#/config/funis")
+    gate = page.get_by_label("Exige tarefa agendada: Em contato")
+    await expect(gate).not_to_be_checked()
+    await gate.click()
+    await expect(page.get_by_label("Exige tarefa agendada: Em contato")).to_be_checked()
+    await page.get_by_label("Valor exigido: Em contato").click()
+    await expect(page.get_by_label("Valor exigido: Em contato")).to_be_checked()
+    stages = (
+        await gql.ok("{ pipelines { stages { name requiresScheduledTask requiredFields } } }", token=ws.token)
+    )["pipelines"][0]["stages"]
+    assert stages[1] == {"name": "Em contato", "requiresScheduledTask": True, "requiredFields": ["value"]}
+    await page.reload()
+    await expect(page.get_by_label("Exige tarefa agendada: Em contato")).to_be_checked()
+    await shot(page, "settings-pipelines")
+
+    # a roleta member paused from the screen receives no leads, for the server
+    await page.get_by_role("link", name="Roletas").click()
+    await page.get_by_label("Recebe leads: Caio Corretor em Plantão").click()
+    await expect(page.get_by_label("Recebe leads: Caio Corretor em Plantão")).not_to_be_checked()
+    members = (await gql.ok("{ queues { name members { active user { name } } } }", token=ws.token))["queues"]
+    assert {"active": False, "user": {"name": "Caio Corretor"}} in next(
+        q for q in members if q["name"] == "Plantão"
+    )["members"]
+
+    # the form's embed code posts to its endpoint
+    await page.get_by_role("link", name="Formulários").click()
+    code = await page.get_by_label("Código para o site: Site Horizonte").input_value()
+    assert f'action="{page.url.split("/#")[0]}{endpoint}"' in code
+    await shot(page, "settings-forms")
+
+
+CREATE_QUEUE = """
+mutation($input: QueueInput!) { createQueue(input: $input) { queue { id } userErrors { code message } } }
+"""
+CREATE_FORM = """
+mutation($input: FormInput!) { createForm(input: $input) { form { endpoint } userErrors { code message } } }
+"""

@@ -1,16 +1,23 @@
 // "Configurações" (#/config/<section>) for administrators: people and
-// teams with invitations, automations with their runs, API keys. Each
+// teams with invitations, pipelines and stage gates, roletas and members,
+// automations with their runs, capture forms with their embed code, API keys. Each
 // section is a function (shell) -> Promise<Node> built from live data.
 
 import { h } from "./dom.js";
 import { automationsSection } from "./settings-automations.js";
+import { formsSection } from "./settings-forms.js";
 import { keysSection } from "./settings-keys.js";
 import { peopleSection } from "./settings-people.js";
+import { pipelinesSection } from "./settings-pipelines.js";
+import { queuesSection } from "./settings-queues.js";
 import { S } from "./setup-labels.js";
 
 const SECTIONS = [
   { key: "pessoas", title: "Pessoas e equipes", build: peopleSection },
+  { key: "funis", title: "Funis e etapas", build: pipelinesSection },
+  { key: "roletas", title: "Roletas", build: queuesSection },
   { key: "automacoes", title: "Automações", build: automationsSection },
+  { key: "formularios", title: "Formulários", build: formsSection },
   { key: "chaves", title: "Chaves de API", build: keysSection },
 ];
 
