@@ -32,6 +32,16 @@ mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { r
 """
 
 
+async def settled(control: Any, *, checked: bool) -> None:
+    """A settings switch drawn again from the server's answer (it is
+    disabled from the click until then), in the state the server says."""
+    await expect(control).to_be_enabled()
+    if checked:
+        await expect(control).to_be_checked()
+    else:
+        await expect(control).not_to_be_checked()
+
+
 async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -150,7 +160,7 @@ async def test_settings_disable_an_automation_revoke_an_invitation_and_create_a_
     switch = page.get_by_label("Ativa: Boas-vindas")
     await expect(switch).to_be_checked()
     await switch.click()
-    await expect(page.get_by_label("Ativa: Boas-vindas")).not_to_be_checked()
+    await settled(page.get_by_label("Ativa: Boas-vindas"), checked=False)
     rules = await gql.ok("{ automationRules { name enabled } }", token=ws.token)
     assert rules["automationRules"] == [{"name": "Boas-vindas", "enabled": False}]
     await page.reload()
@@ -207,9 +217,9 @@ async def test_settings_stage_gates_roleta_members_and_form_embed_code(open_page
     gate = page.get_by_label("Exige tarefa agendada: Em contato")
     await expect(gate).not_to_be_checked()
     await gate.click()
-    await expect(page.get_by_label("Exige tarefa agendada: Em contato")).to_be_checked()
+    await settled(page.get_by_label("Exige tarefa agendada: Em contato"), checked=True)
     await page.get_by_label("Valor exigido: Em contato").click()
-    await expect(page.get_by_label("Valor exigido: Em contato")).to_be_checked()
+    await settled(page.get_by_label("Valor exigido: Em contato"), checked=True)
     stages = (
         await gql.ok("{ pipelines { stages { name requiresScheduledTask requiredFields } } }", token=ws.token)
     )["pipelines"][0]["stages"]
@@ -221,7 +231,7 @@ async def test_settings_stage_gates_roleta_members_and_form_embed_code(open_page
     # a roleta member paused from the screen receives no leads, for the server
     await page.get_by_role("link", name="Roletas").click()
     await page.get_by_label("Recebe leads: Caio Corretor em Plantão").click()
-    await expect(page.get_by_label("Recebe leads: Caio Corretor em Plantão")).not_to_be_checked()
+    await settled(page.get_by_label("Recebe leads: Caio Corretor em Plantão"), checked=False)
     members = (await gql.ok("{ queues { name members { active user { name } } } }", token=ws.token))["queues"]
     assert {"active": False, "user": {"name": "Caio Corretor"}} in next(
         q for q in members if q["name"] == "Plantão"

@@ -19,14 +19,16 @@ const RUN_STATUS = {
 
 export async function automationsSection(shell, reload) {
   const { automationRules, automationRuns } = await gql(AUTOMATIONS);
-  const act = (document, variables, key) => async () => {
+  // The control is disabled until the section is drawn again from the server's answer.
+  const act = (document, variables, key) => async (event) => {
+    event.target.disabled = true;
     try {
       const payload = (await gql(document, variables))[key];
-      if (payload.userErrors.length) return shell.notify(explain(payload.userErrors[0]));
-      await reload();
+      if (payload.userErrors.length) shell.notify(explain(payload.userErrors[0]));
     } catch (error) {
       shell.failed(error);
     }
+    await reload();
   };
   const ruleRows = automationRules.map((rule) => {
     const toggle = h("input", {

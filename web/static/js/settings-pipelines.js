@@ -13,14 +13,16 @@ const FIELDS = { value: "Valor", expectedCloseDate: "Data prevista de fechamento
 
 export async function pipelinesSection(shell, reload) {
   const { pipelines } = await gql(PIPELINES);
-  const save = async (stage, input) => {
+  // Every gate control waits, disabled, for the section drawn again from the server's answer.
+  const save = async (stage, input, control) => {
+    for (const box of control.closest("tr").querySelectorAll("input")) box.disabled = true;
     try {
       const payload = (await gql(UPDATE_STAGE, { id: stage.id, input })).updateStage;
-      if (payload.userErrors.length) return shell.notify(explain(payload.userErrors[0]));
-      await reload();
+      if (payload.userErrors.length) shell.notify(explain(payload.userErrors[0]));
     } catch (error) {
       shell.failed(error);
     }
+    await reload();
   };
   if (!pipelines.length) return h("p", { class: "hint" }, "Nenhum funil ainda: crie um em Primeiros passos.");
   return h(
@@ -38,7 +40,7 @@ export async function pipelinesSection(shell, reload) {
             type: "checkbox",
             checked: stage.requiresScheduledTask,
             "aria-label": `Exige tarefa agendada: ${stage.name}`,
-            onchange: () => save(stage, { requiresScheduledTask: !stage.requiresScheduledTask }),
+            onchange: (event) => save(stage, { requiresScheduledTask: !stage.requiresScheduledTask }, event.target),
           }),
           h(
             "span",
@@ -54,7 +56,7 @@ export async function pipelinesSection(shell, reload) {
                   onchange: (event) => {
                     const chosen = stage.requiredFields.filter((f) => f !== key);
                     if (event.target.checked) chosen.push(key);
-                    save(stage, { requiredFields: chosen });
+                    save(stage, { requiredFields: chosen }, event.target);
                   },
                 }),
                 ` ${label}`,

@@ -12,14 +12,16 @@ const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED
 export async function queuesSection(shell, reload) {
   const { queues, users } = await gql(QUEUES);
   const people = users.edges.map((edge) => edge.node).filter((user) => user.active);
-  const setMember = async (queue, input) => {
+  // The control waits, disabled, for the section drawn again from the server's answer.
+  const setMember = async (queue, input, control) => {
+    control.disabled = true;
     try {
       const payload = (await gql(SET_QUEUE_MEMBER, { queueId: queue.id, input })).setQueueMember;
-      if (payload.userErrors.length) return shell.notify(explain(payload.userErrors[0]));
-      await reload();
+      if (payload.userErrors.length) shell.notify(explain(payload.userErrors[0]));
     } catch (error) {
       shell.failed(error);
     }
+    await reload();
   };
   if (!queues.length) return h("p", { class: "hint" }, "Nenhuma roleta ainda: crie uma em Primeiros passos.");
   return h(
@@ -30,7 +32,7 @@ export async function queuesSection(shell, reload) {
       const outside = people.filter((user) => !inside.has(user.id));
       const add = h(
         "select",
-        { "aria-label": `Adicionar à roleta ${queue.name}`, onchange: (event) => event.target.value && setMember(queue, { userId: event.target.value }) },
+        { "aria-label": `Adicionar à roleta ${queue.name}`, onchange: (event) => event.target.value && setMember(queue, { userId: event.target.value }, event.target) },
         h("option", { value: "" }, "Adicionar pessoa…"),
         outside.map((user) => h("option", { value: user.id }, user.name)),
       );
@@ -50,7 +52,8 @@ export async function queuesSection(shell, reload) {
                 type: "checkbox",
                 checked: member.active,
                 "aria-label": `Recebe leads: ${member.user.name} em ${queue.name}`,
-                onchange: () => setMember(queue, { userId: member.user.id, weight: member.weight, active: !member.active }),
+                onchange: (event) =>
+                  setMember(queue, { userId: member.user.id, weight: member.weight, active: !member.active }, event.target),
               }),
               member.active ? " Sim" : " Pausado",
             ),
