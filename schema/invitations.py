@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from revgraph.resolvers import invitations
+from revgraph.resolvers import invitations, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query
 from revgraph.schema.identity import AuthPayload, Role, Team, _auth_values
@@ -39,12 +39,10 @@ class Invitation(Node):
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The team the invitee joins, if any.")
-    async def team(self) -> Team | None:
-        from revgraph.models.identity import Team as TeamRow
-
+    async def team(self, info: Info) -> Team | None:
         if self.row.team_id is None:
             return None
-        row = await TeamRow.filter(id=self.row.team_id).first()
+        row = await loaders.teams(ctx_of(info)).load(self.row.team_id)
         return Team.of(row) if row else None
 
     @classmethod
