@@ -17,6 +17,9 @@ from typing import Any
 
 from playwright.async_api import expect
 
+from revgraph.models.automation import AutomationRun
+from revgraph.resolvers.ids import pk_of
+from tests.automations.support import settle
 from tests.support import LOG_IN, PASSWORD, sign_up
 
 ARTIFACTS = Path(os.environ.get("REVGRAPH_SCREENSHOTS") or Path(__file__).parents[1] / "artifacts")
@@ -26,6 +29,9 @@ SIDEWAYS = """
 () => [...document.querySelectorAll(".setup-page *")]
   .filter((el) => !el.closest("table") && el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
   .map((el) => `${el.tagName}.${el.className}`)
+"""
+CREATE_CONTACT = """
+mutation($input: ContactInput!) { createContact(input: $input) { contact { id } userErrors { code message } } }
 """
 CREATE_RULE = """
 mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { rule { id } userErrors { code message } } }
@@ -155,8 +161,25 @@ async def test_settings_disable_an_automation_revoke_an_invitation_and_create_a_
         "Este convite foi revogado. Peça um novo link a um administrador."
     )
 
-    # an automation disabled from the screen
+    # a failed run retried from the screen runs again, for the server
+    created = await gql.ok(CREATE_CONTACT, {"input": {"name": "Lia Lead"}}, token=ws.token)
+    assert created["createContact"]["userErrors"] == []
+    await settle()
+    rule_pk = pk_of(rule["createAutomationRule"]["rule"]["id"], "AutomationRule")
+    failed = await AutomationRun.filter(rule_id=rule_pk, status="SUCCEEDED").update(
+        status="FAILED", error="Falha simulada"
+    )
+    assert failed == 1
     await page.get_by_role("link", name="Automações").click()
+    await expect(page.get_by_text("Falha simulada")).to_be_visible()
+    await page.get_by_role("button", name="Tentar de novo").click()
+    await expect(page.get_by_role("button", name="Tentar de novo")).to_have_count(0)
+    await settle()
+    runs = await gql.ok("{ automationRuns { edges { node { status } } } }", token=ws.token)
+    assert [e["node"]["status"] for e in runs["automationRuns"]["edges"]] == ["SUCCEEDED"]
+
+    # an automation disabled from the screen
+    await page.reload()
     switch = page.get_by_label("Ativa: Boas-vindas")
     await expect(switch).to_be_checked()
     await switch.click()
