@@ -57,6 +57,33 @@ class PasswordReset(Model):
         table = "password_reset"
 
 
+class Invitation(Model):
+    """An invitation to join a workspace, sent as a one-time link. Only the
+    keyed hash of its token is stored; used, revoked or past `expires_at`
+    it opens nothing."""
+
+    id = fields.IntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    email = fields.CharField(max_length=254)
+    name = fields.CharField(max_length=200, null=True)
+    role = fields.CharField(max_length=16)
+    team = fields.ForeignKeyField("models.Team", related_name=False, null=True, on_delete=fields.SET_NULL)
+    invited_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    accepted_user = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "invitation"
+
+
 class User(Model):
     id = fields.IntField(primary_key=True)
     workspace = fields.ForeignKeyField("models.Workspace", related_name="users", on_delete=fields.CASCADE)

@@ -8,7 +8,6 @@ either path withdraws sessions at once, on every process."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +17,8 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_, _
-from revgraph.resolvers.identity import check_password, hash_password, secret_digest, verify_password
+from revgraph.resolvers.identity import check_password, hash_password, verify_password
+from revgraph.resolvers.one_time_links import claim, new_token, token_digest
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.visibility import named_record
 
@@ -89,7 +89,7 @@ async def create_password_reset_link(ctx: Context, *, user_id: str) -> IssuedRes
         raise DomainError(
             "RULE_VIOLATION", _("{user} is deactivated: reactivate them first.", user=user.name), ["userId"]
         )
-    token = RESET_PREFIX + secrets.token_urlsafe(32)
+    token, token_hash = new_token(ctx.settings, RESET_PREFIX)
     now = datetime.now(UTC)
     expires_at = now + RESET_TTL
     async with unit_of_work():
@@ -99,7 +99,7 @@ async def create_password_reset_link(ctx: Context, *, user_id: str) -> IssuedRes
         reset = await PasswordReset.create(
             user_id=user.id,
             issued_by_id=actor.user_id,
-            token_hash=secret_digest(ctx.settings, token),
+            token_hash=token_hash,
             expires_at=expires_at,
         )
         await record_event(
@@ -138,11 +138,10 @@ async def reset_password(ctx: Context, *, token: str, new_password: str) -> User
 async def _use_reset(ctx: Context, token: str, new_password: str) -> User:
     now = datetime.now(UTC)
     reset = None
-    if token.startswith(RESET_PREFIX) and len(token) <= 200:
+    digest = token_digest(ctx.settings, RESET_PREFIX, token)
+    if digest is not None:
         reset = (
-            await PasswordReset.filter(
-                token_hash=secret_digest(ctx.settings, token), used_at=None, expires_at__gt=now
-            )
+            await PasswordReset.filter(token_hash=digest, used_at=None, expires_at__gt=now)
             .select_related("user")
             .first()
         )
@@ -151,11 +150,7 @@ async def _use_reset(ctx: Context, token: str, new_password: str) -> User:
     user = reset.user
     password_hash = await hash_password(ctx.settings, new_password)
     async with unit_of_work():
-        # Claimed with one conditional UPDATE: of two concurrent uses, one wins.
-        claimed = await PasswordReset.filter(id=reset.id, used_at=None, expires_at__gt=now).update(
-            used_at=now
-        )
-        if not claimed:
+        if not await claim(PasswordReset, reset.id, now):
             raise DomainError("INVALID", INVALID_LINK, ["input", "token"])
         await PasswordReset.filter(user_id=user.id, used_at=None, expires_at__gt=now).update(expires_at=now)
         user.password_hash = password_hash

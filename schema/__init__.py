@@ -30,8 +30,10 @@ import revgraph.schema.inbox as inbox_schema
 import revgraph.schema.inbox.canned_responses as canned_responses_schema
 import revgraph.schema.inbox.conversation_types as conversations_schema
 import revgraph.schema.inbox.setup as inbox_setup_schema
+import revgraph.schema.invitations as invitations_schema
 import revgraph.schema.lgpd as lgpd_schema
 import revgraph.schema.partners as partners_schema
+import revgraph.schema.pipeline_templates as pipeline_templates_schema
 import revgraph.schema.queues as queues_schema
 import revgraph.schema.reports as reports_schema
 import revgraph.schema.segments as segments_schema
@@ -44,6 +46,7 @@ from revgraph.resolvers import contacts as contacts_use_cases
 from revgraph.resolvers import deals as deals_use_cases
 from revgraph.resolvers import developments as developments_use_cases
 from revgraph.resolvers import identity as identity_use_cases
+from revgraph.resolvers import invitations as invitations_use_cases
 from revgraph.resolvers import pipelines as pipelines_use_cases
 from revgraph.resolvers import segments as segments_use_cases
 from revgraph.resolvers import timeline as timeline_use_cases
@@ -69,6 +72,7 @@ from revgraph.schema.permissions import AUTHENTICATED
 
 register_node("User", identity_use_cases.get_user, identity_schema.User.of)
 register_node("Team", identity_use_cases.get_team, identity_schema.Team.of)
+register_node("Invitation", invitations_use_cases.get_invitation, invitations_schema.Invitation.of)
 register_node("Pipeline", pipelines_use_cases.get_pipeline, deals_schema.Pipeline.of)
 register_node("Stage", pipelines_use_cases.get_stage, deals_schema.Stage.of)
 register_node("Deal", deals_use_cases.get_deal, deals_schema.Deal.of)
@@ -134,6 +138,8 @@ Query = merge_types(
         webhooks_schema.WebhooksQuery,
         imports_schema.ImportsQuery,
         partners_schema.PartnersQuery,
+        invitations_schema.InvitationQuery,
+        pipeline_templates_schema.PipelineTemplateQuery,
     ),
 )
 Mutation = merge_types(
@@ -159,6 +165,8 @@ Mutation = merge_types(
         imports_schema.ImportsMutation,
         lgpd_schema.LgpdMutation,
         partners_schema.PartnersMutation,
+        invitations_schema.InvitationMutation,
+        pipeline_templates_schema.PipelineTemplateMutation,
     ),
 )
 Subscription = merge_types(

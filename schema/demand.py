@@ -39,7 +39,7 @@ UNPAGINATED_LIST_ESTIMATE = 20
 # Root fields that create credentials or check a password or a reset token:
 # an attacker must not be able to try many guesses (or create many
 # workspaces) in one request with aliases.
-ONCE_PER_DOCUMENT = ("logIn", "signUp", "changePassword", "resetPassword")
+ONCE_PER_DOCUMENT = ("logIn", "signUp", "changePassword", "resetPassword", "acceptInvitation")
 INTROSPECTION_ROOTS = ("__schema", "__type")
 
 

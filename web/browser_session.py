@@ -141,6 +141,8 @@ class BrowserSessionEndpoints:
             body = json.loads(await request.body())
         except ValueError:
             body = None
+        if isinstance(body, dict) and isinstance(body.get("token"), str):
+            return await self._adopt(request, body["token"])
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("email", "password")):
             return refused("Envie JSON com email e password.", 400, "BAD_REQUEST")
         try:
@@ -159,6 +161,19 @@ class BrowserSessionEndpoints:
             headers={"cache-control": "no-store"},
         )
         _set_cookies(self.settings, request, response, signed_in.token)
+        return response
+
+    async def _adopt(self, request: Request, token: str) -> Response:
+        """Keep, as this browser's cookie, a session the page was just given
+        by signUp or acceptInvitation (a GraphQL answer): only a live user
+        session, never an API key, so a key cannot become an ambient cookie."""
+        actor = (
+            await authenticate(self.settings, token) if token.startswith(identity.SESSION_PREFIX) else None
+        )
+        if actor is None:
+            return refused("Sessão inválida ou expirada: entre de novo.", 401, "UNAUTHENTICATED")
+        response = JSONResponse({"user": {"id": actor.user_id}}, headers={"cache-control": "no-store"})
+        _set_cookies(self.settings, request, response, token)
         return response
 
     async def _end(self, request: Request, *, everywhere: bool) -> Response:

@@ -31,12 +31,12 @@ from revgraph.resolvers import (
     deals,
     developments,
     identity,
-    pipelines,
 )
 from revgraph.resolvers.automations import rules
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution import assign, queues
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.pipeline_templates import REAL_ESTATE_PRE_SALES, create_pipeline_from_template
 from revgraph.resolvers.settings import Settings
 from revgraph.web import demo_data as vocab
 from revgraph.web.demo_data import AGENTS, MANAGERS, TEAMS, WORKSPACE_NAME, Person
@@ -248,14 +248,6 @@ async def add_activities(demo: Demo) -> None:
             await activities.complete_task(ctx, encode_id("Task", task.id))
 
 
-PRE_SALES_STAGES = [
-    {"name": "Novo lead", "probability": 5},
-    {"name": "Em contato", "probability": 15},
-    {"name": "Visita agendada", "probability": 35, "requires_scheduled_task": True},
-    {"name": "Proposta", "probability": 60, "required_fields": ["value", "expectedCloseDate"]},
-    {"name": "Ganho", "kind": "WON", "probability": 100},
-    {"name": "Perdido", "kind": "LOST", "probability": 0},
-]
 PROPOSAL_VALUES = [320_000, 450_000, 580_000, 720_000, 890_000, 1_250_000, 1_900_000, 2_600_000]
 LOSS_REASONS = ["Sem crédito aprovado", "Comprou com outra imobiliária", "Desistiu da mudança", "Sem retorno"]
 
@@ -265,7 +257,7 @@ async def add_pipeline(demo: Demo) -> None:
     move there through moveDeal, so every gate is passed the way a user
     would pass it (a scheduled visit, a proposal value, a loss reason)."""
     rng = demo.rng
-    pipeline = await pipelines.create_pipeline(demo.admin_ctx, name="Pré-vendas", stages=PRE_SALES_STAGES)
+    pipeline = await create_pipeline_from_template(demo.admin_ctx, REAL_ESTATE_PRE_SALES.key)
     stages = {s.name: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position")}
     owned = [c for c in demo.contacts if c.owner_id is not None]
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

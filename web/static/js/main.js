@@ -12,10 +12,14 @@ import { h } from "./dom.js";
 import { ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
+import { FirstRunScreen } from "./first-run-screen.js";
 import { MyDayScreen } from "./my-day-screen.js";
 import { R } from "./record-labels.js";
-import { parseRoute, routeHash } from "./routes.js";
+import { invitationToken, parseRoute, routeHash } from "./routes.js";
 import { searchBox } from "./search-box.js";
+import { SettingsScreen } from "./settings-screen.js";
+import { S } from "./setup-labels.js";
+import { showInvitation, showSignUp } from "./signup-screen.js";
 import { notify } from "./toasts.js";
 import { registerServiceWorker } from "./pwa.js";
 import { userMenu } from "./user-menu.js";
@@ -91,7 +95,8 @@ function showLogin(message) {
     button.disabled = false;
     button.textContent = T.logIn;
   });
-  app.replaceChildren(h("main", { class: "login-screen" }, form));
+  const signUp = h("p", { class: "signup-offer" }, `${S.noAccount} `, h("button", { type: "button", class: "link", onclick: showCreateAccount }, S.createAccount));
+  app.replaceChildren(h("main", { class: "login-screen" }, h("div", { class: "login-stack" }, form, signUp)));
   form.querySelector("input").focus();
 }
 
@@ -102,6 +107,16 @@ function showOffline() {
   app.replaceChildren(
     h("main", { class: "login-screen" }, h("div", { class: "login", role: "alert" }, h("h1", {}, T.appName), h("p", {}, T.offline), retry)),
   );
+}
+
+function showCreateAccount() {
+  showSignUp(app, {
+    loggedIn: () => {
+      history.replaceState(null, "", routeHash("setup"));
+      return showApp();
+    },
+    backToLogin: () => showLogin(),
+  });
 }
 
 // -- the app shell -----------------------------------------------------
@@ -129,6 +144,7 @@ async function showApp() {
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
     h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
+    me.me && me.me.role === "ADMIN" ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings) : null,
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });
@@ -182,14 +198,28 @@ async function route() {
       contact: ContactScreen,
       deal: DealScreen,
       company: CompanyScreen,
+      setup: FirstRunScreen,
+      settings: SettingsScreen,
     }[where.screen] || BoardScreen;
   screen = new Screen(shell);
   screen.name = where.screen;
   await screen.start(where);
 }
 
-window.addEventListener("hashchange", () => route());
+// An invitation link opens its page even in a tab already on the app (a hash change, no reload).
+function openInvitation() {
+  const token = invitationToken(location.hash);
+  if (!token) return false;
+  stopScreen();
+  shell = null;
+  showInvitation(app, token, { loggedIn: () => showApp(), backToLogin: () => showLogin() });
+  return true;
+}
+
+window.addEventListener("hashchange", () => openInvitation() || route());
 
 registerServiceWorker();
-if (session.csrf) showApp();
-else showLogin();
+if (!openInvitation()) {
+  if (session.csrf) showApp();
+  else showLogin();
+}

@@ -20,6 +20,8 @@ export function parseRoute(hash) {
   if (parts[0] === "dashboard") return { screen: "dashboard", conversationId: null };
   if (parts[0] === "dia") return { screen: "day", conversationId: null };
   if (RECORD_SCREENS[parts[0]]) return { screen: RECORD_SCREENS[parts[0]], conversationId: null, id: parts[1] || null };
+  if (parts[0] === "primeiros-passos") return { screen: "setup", conversationId: null };
+  if (parts[0] === "config") return { screen: "settings", conversationId: null, section: parts[1] || null };
   return { screen: "board", conversationId: null };
 }
 
@@ -36,5 +38,13 @@ export function routeHash(screen, conversationId = null) {
   if (screen === "day") return "#/dia";
   if (screen === "inbox") return conversationId ? `#/inbox/${encodeURIComponent(conversationId)}` : "#/inbox";
   if (screen === "dashboard") return "#/dashboard";
+  if (screen === "setup") return "#/primeiros-passos";
+  if (screen === "settings") return "#/config";
   return "#/board";
+}
+
+/** The token of an invitation link ("#/convite/<token>"), or null: it is read before logging in. */
+export function invitationToken(hash) {
+  const match = /^#\/convite\/(.+)$/.exec(String(hash || ""));
+  return match ? decodeURIComponent(match[1]) : null;
 }

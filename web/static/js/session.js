@@ -46,6 +46,18 @@ export const session = {
     return answer;
   },
 
+  /** Keep a session just issued by signUp/acceptInvitation as this browser's cookie. */
+  async adopt(token) {
+    const response = await fetch("/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    const answer = await answerOf(response);
+    if (response.ok && channel) channel.postMessage("logged-in");
+    return answer;
+  },
+
   /** Log out this browser, or (everywhere) every session of the user. */
   async logOut({ everywhere = false } = {}) {
     const headers = this.csrf ? { [CSRF_HEADER]: this.csrf } : {};

@@ -1,0 +1,71 @@
+// "Configurações" (#/config/<section>) for administrators: people and
+// teams with invitations, pipelines and stage gates, roletas and members,
+// automations with their runs, capture forms with their embed code, API keys. Each
+// section is a function (shell) -> Promise<Node> built from live data.
+
+import { h } from "./dom.js";
+import { automationsSection } from "./settings-automations.js";
+import { formsSection } from "./settings-forms.js";
+import { keysSection } from "./settings-keys.js";
+import { peopleSection } from "./settings-people.js";
+import { pipelinesSection } from "./settings-pipelines.js";
+import { queuesSection } from "./settings-queues.js";
+import { S } from "./setup-labels.js";
+
+const SECTIONS = [
+  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection },
+  { key: "funis", title: "Funis e etapas", build: pipelinesSection },
+  { key: "roletas", title: "Roletas", build: queuesSection },
+  { key: "automacoes", title: "Automações", build: automationsSection },
+  { key: "formularios", title: "Formulários", build: formsSection },
+  { key: "chaves", title: "Chaves de API", build: keysSection },
+];
+
+export class SettingsScreen {
+  constructor(shell) {
+    this.shell = shell;
+  }
+
+  async start(where) {
+    await this.show(where);
+  }
+
+  async show(where) {
+    document.title = `${S.settings} · RevGraph`;
+    const section = SECTIONS.find((s) => s.key === where.section) || SECTIONS[0];
+    const tabs = h(
+      "nav",
+      { class: "settings-tabs", "aria-label": S.settings },
+      SECTIONS.map((s) =>
+        h("a", { href: `#/config/${s.key}`, "aria-current": s === section ? "page" : null }, s.title),
+      ),
+    );
+    const body = h("div", { class: "settings-body" }, h("p", { class: "hint" }, "Carregando…"));
+    this.shell.root.replaceChildren(h("div", { class: "setup-page settings" }, h("h1", {}, S.settings), tabs, body));
+    const reload = async () => {
+      try {
+        body.replaceChildren(await section.build(this.shell, reload));
+      } catch (error) {
+        this.shell.failed(error);
+      }
+    };
+    await reload();
+  }
+
+  stop() {}
+}
+
+/** A small table: headers, then rows of cells (strings or nodes). */
+export function table(caption, headers, rows) {
+  return h(
+    "table",
+    { class: "settings-table" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
+  );
+}
+
+export function when(iso) {
+  return iso ? new Date(iso).toLocaleString("pt-BR", { dateStyle: "short", timeStyle: "short" }) : "—";
+}
