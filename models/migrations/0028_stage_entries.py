@@ -1,0 +1,100 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from collections import defaultdict
+from datetime import UTC, datetime
+
+
+def _moment(value):
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def fill_stage_entries(apps, editor):
+    """The entries of the history already logged, so that existing
+    workspaces' funnels do not change: one per stage transition, then its
+    facts (resolvers/stage_entries.py defines them; frozen here as they
+    were when the table was made): the next transition's time, the whole
+    seconds until it, and whether a later one entered an OPEN or WON stage
+    of higher position."""
+    client = editor.client
+    await client.execute_script(
+        "INSERT INTO deal_stage_entry "
+        "(id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, reached_higher) "
+        "SELECT t.id, t.workspace_id, t.deal_id, s.pipeline_id, t.to_stage_id, t.at, FALSE "
+        "FROM stage_transition t JOIN stage s ON s.id = t.to_stage_id"
+    )
+    _, stage_rows = await client.execute_query("SELECT id, position, kind FROM stage")
+    stages = {row["id"]: (row["position"], row["kind"]) for row in stage_rows}
+    _, rows = await client.execute_query("SELECT id, deal_id, stage_id, entered_at FROM deal_stage_entry")
+    by_deal = defaultdict(list)
+    for row in rows:
+        by_deal[row["deal_id"]].append((_moment(row["entered_at"]), row["id"], row["stage_id"], row["entered_at"]))
+    updates = []
+    for entries in by_deal.values():
+        entries.sort()
+        highest_later = None
+        following = None
+        for at, entry_id, stage_id, raw_at in reversed(entries):
+            position, kind = stages[stage_id]
+            reached = highest_later is not None and highest_later > position
+            if following is not None or reached:
+                left = following[3] if following is not None else None
+                stay = max(0, int((following[0] - at).total_seconds())) if following is not None else None
+                updates.append([left, stay, reached, entry_id])
+            if kind != "LOST":
+                highest_later = position if highest_later is None else max(highest_later, position)
+            following = (at, entry_id, stage_id, raw_at)
+    if updates:
+        sql = "UPDATE deal_stage_entry SET left_at = ?, stay_seconds = ?, reached_higher = ? WHERE id = ?"
+        if client.capabilities.dialect == "postgres":
+            sql = "UPDATE deal_stage_entry SET left_at = $1, stay_seconds = $2, reached_higher = $3 WHERE id = $4"
+        await client.execute_many(sql, updates)
+
+
+class Migration(migrations.Migration):
+    """The funnel's cohort facts (models.pipeline.DealStageEntry), one row per
+    stage transition, kept as deals move (resolvers/stage_entries.py) and
+    filled here from the transitions already logged."""
+
+    dependencies = [('models', '0026_partners')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='DealStageEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=False, primary_key=True, unique=True, db_index=True)),
+                ('workspace', fields.ForeignKeyField('models.Workspace', source_field='workspace_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('deal', fields.ForeignKeyField('models.Deal', source_field='deal_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('pipeline', fields.ForeignKeyField('models.Pipeline', source_field='pipeline_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('stage', fields.ForeignKeyField('models.Stage', source_field='stage_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('entered_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('stay_seconds', fields.BigIntField(null=True)),
+                ('reached_higher', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'deal_stage_entry', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The cohort facts of one entry of a deal into a stage, kept in the'},
+            bases=['Model'],
+        ),
+        ops.RunSQL(
+            [
+                # The funnel's reads: entries into the pipeline's stages in a
+                # range, stays that ended in it (covering: no table reads).
+                "CREATE INDEX idx_stage_entry_entered ON deal_stage_entry (stage_id, entered_at, deal_id, reached_higher)",
+                "CREATE INDEX idx_stage_entry_left ON deal_stage_entry (stage_id, left_at, deal_id, stay_seconds)",
+                # A move's: the deal's open entry and its earlier ones.
+                "CREATE INDEX idx_stage_entry_deal ON deal_stage_entry (deal_id, left_at)",
+                "CREATE INDEX idx_stage_entry_pipeline ON deal_stage_entry (pipeline_id)",
+            ],
+            [
+                "DROP INDEX idx_stage_entry_pipeline",
+                "DROP INDEX idx_stage_entry_deal",
+                "DROP INDEX idx_stage_entry_left",
+                "DROP INDEX idx_stage_entry_entered",
+            ],
+        ),
+        ops.RunPython(fill_stage_entries, ops.RunPython.noop),
+    ]
