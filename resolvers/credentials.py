@@ -18,7 +18,7 @@ from tortoise import connections
 from revgraph.models.identity import ApiKey, Session, User
 from revgraph.resolvers.context import ROLE_RANK, Actor
 from revgraph.resolvers.identity import API_KEY_PREFIX, secret_digest
-from revgraph.resolvers.log_position import position_column
+from revgraph.resolvers.log_position import position_columns
 from revgraph.resolvers.settings import Settings
 
 # last_seen_at (and an API key's last_used_at) is refreshed at most this
@@ -28,12 +28,12 @@ PRESENCE_TOUCH_SECONDS = 60
 _USER = User._meta.db_table
 SESSION_SQL = (
     f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", '
-    f'{position_column("u.workspace_id")} FROM "{Session._meta.db_table}" s '
+    f'{position_columns("u.workspace_id")} FROM "{Session._meta.db_table}" s '
     f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
 )
 API_KEY_SQL = (
     f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
-    f'k."last_used_at", u."role", u."active", {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
+    f'k."last_used_at", u."role", u."active", {position_columns("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
     f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
 )
 
@@ -45,6 +45,8 @@ class Credential:
 
     actor: Actor
     log_position: int | None
+    # Each topic's position, in log_position.TOPICS order (None: no counter yet).
+    topic_positions: tuple[int | None, ...] | None = None
 
 
 async def authenticate(settings: Settings, token: str) -> Actor | None:
@@ -76,22 +78,25 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
             user_role,
             active,
             position,
+            *topics,
         ) = row
         if (expires_at is not None and _moment(expires_at) <= now) or not active:
             return None
         if _stale(last_used_at, now):
             await ApiKey.filter(id=key_id).update(last_used_at=now)
         role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
-        return Credential(Actor(workspace_id, user_id, role, api_key_id=key_id, scope=scope), position)
+        return Credential(
+            Actor(workspace_id, user_id, role, api_key_id=key_id, scope=scope), position, tuple(topics)
+        )
     row = await _one(SESSION_SQL, digest)
     if row is None:
         return None
-    session_id, expires_at, user_id, workspace_id, role, active, last_seen_at, position = row
+    session_id, expires_at, user_id, workspace_id, role, active, last_seen_at, position, *topics = row
     if _moment(expires_at) <= now or not active:
         return None
     if _stale(last_seen_at, now):
         await User.filter(id=user_id).update(last_seen_at=now)
-    return Credential(Actor(workspace_id, user_id, role, session_id=session_id), position)
+    return Credential(Actor(workspace_id, user_id, role, session_id=session_id), position, tuple(topics))
 
 
 async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:

@@ -306,6 +306,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         ctx = context["ctx"]
         ctx.actor = credential.actor if credential else None
         ctx.log_position = credential.log_position if credential else None
+        ctx.topic_positions = credential.topic_positions if credential else None
         context["bad_token"] = credential is None
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:

@@ -68,6 +68,11 @@ from revgraph.resolvers.reports.money import money
 from revgraph.resolvers.reports.raw_rows import raw_rows
 from revgraph.resolvers.visibility import named_record
 
+# The topics of what the funnel reads (schema/poll.py `report`): deals and
+# their stage entries, stages, the team tree and users (visibility), the
+# workspace's currency; `other` for anything logged under no known topic.
+READS = ("deals", "deal_stages", "people")
+
 
 @dataclass(frozen=True)
 class FunnelStage:
