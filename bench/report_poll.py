@@ -78,7 +78,7 @@ SERVE_WITHOUT_POSITION = (
 SERVE_WITHOUT_ROLLUPS = (
     "import revgraph.resolvers.deals as deals\n"
     "import revgraph.resolvers.log_position as position\n"
-    "async def no_facts(transition, stage): return None\n"
+    "async def no_facts(*args): return None\n"
     "deals.enter_stage = no_facts\n"
     "moving = position.advance\n"
     "async def log_only(changes): await moving({w: () for w in changes})\n"

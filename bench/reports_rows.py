@@ -504,6 +504,7 @@ def _stage_entries(sk: Skeleton, rows: Rows) -> None:
     stages = {s["id"]: (s["position"], s["kind"]) for p in sk.pipelines for s in p["stages"]}
     pipeline_of = {s["id"]: p["id"] for p in sk.pipelines for s in p["stages"]}
     transitions = rows.tables["stage_transition"]
+    deals = {d["id"]: d for d in rows.tables["deal"]}
     facts = entry_facts(
         (Entry(t["id"], t["deal_id"], t["to_stage_id"], t["at"]) for t in transitions), stages
     )
@@ -521,6 +522,9 @@ def _stage_entries(sk: Skeleton, rows: Rows) -> None:
                 "left_at": fact.left_at,
                 "stay_seconds": fact.stay_seconds,
                 "reached_higher": fact.reached_higher,
+                "prev_same_at": fact.prev_same_at,
+                "owner_id": deals[t["deal_id"]]["owner_id"],
+                "deleted_at": deals[t["deal_id"]].get("deleted_at"),
             },
         )
 

@@ -182,7 +182,7 @@ async def _transition(
         actor_user_id=actor.user_id if actor else None,
         actor_label=label or (actor.label if actor else None),
     )
-    await enter_stage(transition, stage)
+    await enter_stage(transition, stage, deal)
 
 
 async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label: str | None) -> None:

@@ -8,7 +8,16 @@ id) and of the pipeline's stages as they are now:
 - left_at: the time of the deal's next transition (None while it stays);
 - stay_seconds: whole seconds from entered_at to left_at, never negative;
 - reached_higher: a later transition of the deal entered a stage of higher
-  position whose kind is OPEN or WON (the funnel's "converted").
+  position whose kind is OPEN or WON (the funnel's "converted");
+- prev_same_at: when the deal last entered the same stage before (so the
+  entries into a stage in a range that are each deal's first there are
+  those with no such entry since the range began: "entered" counts
+  distinct deals without a DISTINCT);
+- owner_id, deleted_at: the deal's, now — written with the entry, then
+  copied by a trigger on `deal` whenever they change (migration 0028), so
+  that the deals' visibility condition (deal_scope.reported_deals_q, on
+  workspace_id, pipeline_id, owner_id and deleted_at) filters the entries
+  themselves.
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
 `enter_stage`: the deal's row lock serialises its moves, so the new entry is
@@ -26,7 +35,7 @@ from typing import NamedTuple
 
 from tortoise.expressions import Subquery
 
-from revgraph.models.pipeline import DealStageEntry, Stage, StageTransition
+from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
 from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 
 ID_CHUNK = 900  # SQLite's limit of bound variables, with room to spare
@@ -36,20 +45,23 @@ def stay_seconds(entered_at: datetime, left_at: datetime) -> int:
     return max(0, int((left_at - entered_at).total_seconds()))
 
 
-async def enter_stage(transition: StageTransition, stage: Stage) -> None:
+async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> None:
     """The facts of `transition` (the deal entering `stage`), in its
     transaction: the deal's open entry is closed, its earlier entries into
     lower stages are converted when `stage` is OPEN or WON, and the new
     entry is opened."""
     deal_id = transition.deal_id
+    prev_same_at = None
     if transition.from_stage_id is not None:
-        open_entries = await DealStageEntry.filter(deal_id=deal_id, left_at__isnull=True).values_list(
-            "id", "entered_at"
+        earlier = await DealStageEntry.filter(deal_id=deal_id).values_list(
+            "id", "stage_id", "entered_at", "left_at"
         )
-        for entry_id, entered_at in open_entries:
-            await DealStageEntry.filter(id=entry_id).update(
-                left_at=transition.at, stay_seconds=stay_seconds(entered_at, transition.at)
-            )
+        for entry_id, _, entered_at, left_at in earlier:
+            if left_at is None:
+                await DealStageEntry.filter(id=entry_id).update(
+                    left_at=transition.at, stay_seconds=stay_seconds(entered_at, transition.at)
+                )
+        prev_same_at = max((at for _, stage_id, at, _ in earlier if stage_id == stage.id), default=None)
         if stage.kind != "LOST":
             lower = Stage.filter(pipeline_id=stage.pipeline_id, position__lt=stage.position).values("id")
             await DealStageEntry.filter(
@@ -62,6 +74,9 @@ async def enter_stage(transition: StageTransition, stage: Stage) -> None:
         pipeline_id=stage.pipeline_id,
         stage_id=stage.id,
         entered_at=transition.at,
+        prev_same_at=prev_same_at,
+        owner_id=deal.owner_id,
+        deleted_at=deal.deleted_at,
     )
 
 
@@ -76,6 +91,7 @@ class Facts(NamedTuple):
     left_at: datetime | None
     stay_seconds: int | None
     reached_higher: bool
+    prev_same_at: datetime | None
 
 
 def entry_facts(entries: Iterable[Entry], stages: dict[int, tuple[int, str]]) -> dict[int, Facts]:
@@ -87,13 +103,18 @@ def entry_facts(entries: Iterable[Entry], stages: dict[int, tuple[int, str]]) ->
     facts: dict[int, Facts] = {}
     for rows in by_deal.values():
         rows.sort(key=lambda row: (row.at, row.id))
+        last_in: dict[int, datetime] = {}
+        before: dict[int, datetime | None] = {}
+        for row in rows:
+            before[row.id] = last_in.get(row.stage_id)
+            last_in[row.stage_id] = row.at
         highest_later: int | None = None  # of the OPEN/WON stages entered after
         following: Entry | None = None
         for row in reversed(rows):
             position, kind = stages.get(row.stage_id, (None, None))
             reached = position is not None and highest_later is not None and highest_later > position
             left = following.at if following is not None else None
-            facts[row.id] = Facts(left, stay_seconds(row.at, left) if left else None, reached)
+            facts[row.id] = Facts(left, stay_seconds(row.at, left) if left else None, reached, before[row.id])
             if position is not None and kind != "LOST":
                 highest_later = position if highest_later is None else max(highest_later, position)
             following = row
@@ -122,6 +143,9 @@ async def rebuild_deal_entries(deal_ids: Iterable[int]) -> None:
         entries = [Entry(i, deal, stage, moment(when)) for i, deal, stage, when, _ in rows]
         facts = entry_facts(entries, stages)
         workspace_of = {row[0]: row[4] for row in rows}
+        deals = {
+            row[0]: row for row in await Deal.filter(id__in=chunk).values_list("id", "owner_id", "deleted_at")
+        }
         await DealStageEntry.filter(deal_id__in=chunk).delete()
         await DealStageEntry.bulk_create(
             [
@@ -135,6 +159,9 @@ async def rebuild_deal_entries(deal_ids: Iterable[int]) -> None:
                     left_at=facts[entry.id].left_at,
                     stay_seconds=facts[entry.id].stay_seconds,
                     reached_higher=facts[entry.id].reached_higher,
+                    prev_same_at=facts[entry.id].prev_same_at,
+                    owner_id=deals[entry.deal_id][1],
+                    deleted_at=deals[entry.deal_id][2],
                 )
                 for entry in entries
             ],

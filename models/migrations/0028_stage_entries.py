@@ -11,19 +11,56 @@ def _moment(value):
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+async def follow_deals(apps, editor):
+    """A deal's owner and trash time, copied onto its entries whenever they
+    change, whichever use case changes them, in its transaction."""
+    if editor.client.capabilities.dialect == "postgres":
+        await editor.client.execute_script(
+            "CREATE FUNCTION deal_stage_entry_follow_deal() RETURNS trigger AS $$ BEGIN "
+            "UPDATE deal_stage_entry SET owner_id = NEW.owner_id, deleted_at = NEW.deleted_at "
+            "WHERE deal_id = NEW.id; RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        await editor.client.execute_script(
+            "CREATE TRIGGER trg_deal_stage_entry_follow AFTER UPDATE OF owner_id, deleted_at ON deal "
+            "FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id "
+            "OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at) "
+            "EXECUTE FUNCTION deal_stage_entry_follow_deal()"
+        )
+        return
+    await editor.client.execute_script(
+        "CREATE TRIGGER trg_deal_stage_entry_follow AFTER UPDATE OF owner_id, deleted_at ON deal "
+        "FOR EACH ROW WHEN OLD.owner_id IS NOT NEW.owner_id OR OLD.deleted_at IS NOT NEW.deleted_at BEGIN "
+        "UPDATE deal_stage_entry SET owner_id = NEW.owner_id, deleted_at = NEW.deleted_at "
+        "WHERE deal_id = NEW.id; END"
+    )
+
+
+async def drop_follow_deals(apps, editor):
+    await editor.client.execute_script("DROP TRIGGER IF EXISTS trg_deal_stage_entry_follow" + (
+        " ON deal" if editor.client.capabilities.dialect == "postgres" else ""
+    ))
+    if editor.client.capabilities.dialect == "postgres":
+        await editor.client.execute_script("DROP FUNCTION IF EXISTS deal_stage_entry_follow_deal()")
+
+
 async def fill_stage_entries(apps, editor):
     """The entries of the history already logged, so that existing
     workspaces' funnels do not change: one per stage transition, then its
     facts (resolvers/stage_entries.py defines them; frozen here as they
     were when the table was made): the next transition's time, the whole
     seconds until it, and whether a later one entered an OPEN or WON stage
-    of higher position."""
+    of higher position; when it last entered the same stage before; the
+    deal's owner and trash time."""
     client = editor.client
     await client.execute_script(
         "INSERT INTO deal_stage_entry "
         "(id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, reached_higher) "
         "SELECT t.id, t.workspace_id, t.deal_id, s.pipeline_id, t.to_stage_id, t.at, FALSE "
         "FROM stage_transition t JOIN stage s ON s.id = t.to_stage_id"
+    )
+    await client.execute_script(
+        "UPDATE deal_stage_entry SET owner_id = (SELECT d.owner_id FROM deal d WHERE d.id = deal_stage_entry.deal_id), "
+        "deleted_at = (SELECT d.deleted_at FROM deal d WHERE d.id = deal_stage_entry.deal_id)"
     )
     _, stage_rows = await client.execute_query("SELECT id, position, kind FROM stage")
     stages = {row["id"]: (row["position"], row["kind"]) for row in stage_rows}
@@ -34,22 +71,30 @@ async def fill_stage_entries(apps, editor):
     updates = []
     for entries in by_deal.values():
         entries.sort()
+        previous_in = {}
+        before = {}
+        for at, entry_id, stage_id, raw_at in entries:
+            before[entry_id] = previous_in.get(stage_id)
+            previous_in[stage_id] = raw_at
         highest_later = None
         following = None
         for at, entry_id, stage_id, raw_at in reversed(entries):
             position, kind = stages[stage_id]
             reached = highest_later is not None and highest_later > position
-            if following is not None or reached:
+            if following is not None or reached or before[entry_id] is not None:
                 left = following[3] if following is not None else None
                 stay = max(0, int((following[0] - at).total_seconds())) if following is not None else None
-                updates.append([left, stay, reached, entry_id])
+                updates.append([left, stay, reached, before[entry_id], entry_id])
             if kind != "LOST":
                 highest_later = position if highest_later is None else max(highest_later, position)
             following = (at, entry_id, stage_id, raw_at)
     if updates:
-        sql = "UPDATE deal_stage_entry SET left_at = ?, stay_seconds = ?, reached_higher = ? WHERE id = ?"
+        sql = "UPDATE deal_stage_entry SET left_at = ?, stay_seconds = ?, reached_higher = ?, prev_same_at = ? WHERE id = ?"
         if client.capabilities.dialect == "postgres":
-            sql = "UPDATE deal_stage_entry SET left_at = $1, stay_seconds = $2, reached_higher = $3 WHERE id = $4"
+            sql = (
+                "UPDATE deal_stage_entry SET left_at = $1, stay_seconds = $2, reached_higher = $3, "
+                "prev_same_at = $4 WHERE id = $5"
+            )
         await client.execute_many(sql, updates)
 
 
@@ -75,6 +120,9 @@ class Migration(migrations.Migration):
                 ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('stay_seconds', fields.BigIntField(null=True)),
                 ('reached_higher', fields.BooleanField(default=False)),
+                ('prev_same_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('owner_id', fields.IntField(null=True)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'deal_stage_entry', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The cohort facts of one entry of a deal into a stage, kept in the'},
             bases=['Model'],
@@ -82,9 +130,12 @@ class Migration(migrations.Migration):
         ops.RunSQL(
             [
                 # The funnel's reads: entries into the pipeline's stages in a
-                # range, stays that ended in it (covering: no table reads).
-                "CREATE INDEX idx_stage_entry_entered ON deal_stage_entry (stage_id, entered_at, deal_id, reached_higher)",
-                "CREATE INDEX idx_stage_entry_left ON deal_stage_entry (stage_id, left_at, deal_id, stay_seconds)",
+                # range, stays that ended in it, with what the deals'
+                # visibility condition reads (covering: no table reads).
+                "CREATE INDEX idx_stage_entry_entered ON deal_stage_entry "
+                "(stage_id, entered_at, owner_id, deleted_at, workspace_id, pipeline_id, prev_same_at, reached_higher, deal_id)",
+                "CREATE INDEX idx_stage_entry_left ON deal_stage_entry "
+                "(stage_id, left_at, owner_id, deleted_at, workspace_id, pipeline_id, stay_seconds)",
                 # A move's: the deal's open entry and its earlier ones.
                 "CREATE INDEX idx_stage_entry_deal ON deal_stage_entry (deal_id, left_at)",
                 "CREATE INDEX idx_stage_entry_pipeline ON deal_stage_entry (pipeline_id)",
@@ -96,5 +147,6 @@ class Migration(migrations.Migration):
                 "DROP INDEX idx_stage_entry_entered",
             ],
         ),
+        ops.RunPython(follow_deals, drop_follow_deals),
         ops.RunPython(fill_stage_entries, ops.RunPython.noop),
     ]

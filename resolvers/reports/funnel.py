@@ -39,10 +39,12 @@ Definitions:
 
 The figures are counted in SQL from the cohort facts kept as deals move
 (resolvers/stage_entries.py: per entry, when it was left, the stay's
-seconds, and whether the deal later reached a higher OPEN or WON stage),
-joined to the deals counted. A deal's later entries only make its earlier
-ones' `reached_higher` true, never false, so "converted from its first
-entry in the range" is "any of its entries in the range reached higher".
+seconds, when the deal last entered the same stage, whether it later
+reached a higher OPEN or WON stage, and the deal's owner and trash time
+now), filtered by the deals' own visibility condition. A deal's first
+entry into a stage in the range is its one entry there with no entry into
+the same stage since the range began, and its `reached_higher` is the
+deal's "converted" (later entries only narrow what comes after).
 Reads are bounded by the range through the facts' indexes: one grouped
 count of the entries, the stays that ended in it (integers), the won and
 lost deals grouped by currency and reason, and the current deals."""

@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import tortoise.timezone
 from tortoise import connections
 
-from revgraph.models.pipeline import DealStageEntry, Stage, StageTransition
-from revgraph.resolvers.ids import pk_of
-from tests.pipeline.support import create_deal, create_pipeline, move
+from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
+from revgraph.resolvers.ids import encode_id, pk_of
+from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
+from tests.reports.test_funnel import DELETE_DEAL
 
 STAGES = [
     {"name": "Novo"},
@@ -38,11 +39,13 @@ def _at(value) -> datetime:
 
 
 async def expected_facts(deal_ids: list[int]) -> dict[int, tuple]:
-    """(stage, entered_at, left_at, stay_seconds, reached_higher) of every
-    transition of the deals, by the definitions, O(n²) per deal."""
+    """(stage, entered_at, left_at, stay_seconds, reached_higher,
+    prev_same_at, owner, trashed at) of every transition of the deals, by
+    the definitions, O(n²) per deal."""
     stages = {s.id: s for s in await Stage.all()}
     found = {}
     for deal_id in deal_ids:
+        deal = await Deal.get(id=deal_id)
         rows = sorted(await StageTransition.filter(deal_id=deal_id), key=lambda row: (_at(row.at), row.id))
         for index, row in enumerate(rows):
             later = rows[index + 1 :]
@@ -54,7 +57,17 @@ async def expected_facts(deal_ids: list[int]) -> dict[int, tuple]:
                 and stages[after.to_stage_id].position > here.position
                 for after in later
             )
-            found[row.id] = (row.to_stage_id, _at(row.at), left, stay, reached)
+            same = [_at(r.at) for r in rows[:index] if r.to_stage_id == row.to_stage_id]
+            found[row.id] = (
+                row.to_stage_id,
+                _at(row.at),
+                left,
+                stay,
+                reached,
+                same[-1] if same else None,
+                deal.owner_id,
+                deal.deleted_at and _at(deal.deleted_at),
+            )
     return found
 
 
@@ -67,6 +80,9 @@ async def held_facts(deal_ids: list[int]) -> dict[int, tuple]:
             row.left_at and _at(row.left_at),
             row.stay_seconds,
             row.reached_higher,
+            row.prev_same_at and _at(row.prev_same_at),
+            row.owner_id,
+            row.deleted_at and _at(row.deleted_at),
         )
         for row in rows
     }
@@ -105,16 +121,33 @@ async def random_history(gql, token, seed: int, monkeypatch, deals: int = 6, mov
     return pipeline, [pk_of(deal, "Deal") for deal in ids]
 
 
+async def hand_over_and_trash(gql, workspace, deals: list[int]) -> None:
+    """The first deal handed to an agent, the second trashed: the entries'
+    owner and trash time follow the deal (the trigger of migration 0028)."""
+    agent = await workspace.user("AGENT")
+    handed = await gql.ok(
+        UPDATE_DEAL,
+        {"id": encode_id("Deal", deals[0]), "input": {"ownerId": agent["id"]}},
+        token=workspace.token,
+    )
+    assert handed["updateDeal"]["userErrors"] == [], handed
+    trashed = await gql.ok(DELETE_DEAL, {"id": encode_id("Deal", deals[1])}, token=workspace.token)
+    assert trashed["deleteDeal"]["userErrors"] == []
+
+
 async def test_facts_follow_random_moves_back_and_forth(gql, workspace, monkeypatch):
     for seed in (1, 2, 3):
         # given deals moved at random, each move through the API
         _, deals = await random_history(gql, workspace.token, seed, monkeypatch)
+        await hand_over_and_trash(gql, workspace, deals)
         # then every transition has its entry, with the facts its log defines
         expected = await expected_facts(deals)
         assert len(expected) > 30
         assert len({facts[3] for facts in expected.values()}) > 20  # stays of many lengths
         assert any(facts[4] for facts in expected.values())
         assert any(not facts[4] and facts[2] for facts in expected.values())
+        assert any(facts[5] for facts in expected.values())  # re-entries
+        assert any(facts[6] for facts in expected.values()) and any(facts[7] for facts in expected.values())
         assert await held_facts(deals) == expected
 
 
@@ -149,6 +182,7 @@ async def test_reordering_and_adding_stages_recomputes_converted(gql, workspace,
 async def test_the_migration_fills_the_facts_of_a_log_written_before_it(gql, workspace, monkeypatch):
     # given a random history whose facts are then lost, as before migration 0028
     _, deals = await random_history(gql, workspace.token, 11, monkeypatch)
+    await hand_over_and_trash(gql, workspace, deals)
     maintained = await held_facts(deals)
     await DealStageEntry.all().delete()
     # when the migration's backfill runs
