@@ -173,8 +173,11 @@ async def refresh_reached_higher(pipeline_id: int) -> None:
     """Recompute reached_higher over a pipeline whose stages' positions
     changed (caller's transaction). Reads every entry of the pipeline: a
     rare admin change, paid once rather than on every report."""
+    # By stage: an index on pipeline_id would tempt the planners away from
+    # the reports' covering indexes (measured on SQLite: 4× slower).
+    stage_ids = await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True)
     rows = await raw_rows(
-        DealStageEntry.filter(pipeline_id=pipeline_id).values_list(
+        DealStageEntry.filter(stage_id__in=stage_ids).values_list(
             "id", "deal_id", "stage_id", "entered_at", "reached_higher"
         )
     )

@@ -142,10 +142,8 @@ class Migration(migrations.Migration):
                 "(pipeline_id, stage_id, currency, owner_id, deleted_at, workspace_id, value)",
                 # A move's: the deal's open entry and its earlier ones.
                 "CREATE INDEX idx_stage_entry_deal ON deal_stage_entry (deal_id, left_at)",
-                "CREATE INDEX idx_stage_entry_pipeline ON deal_stage_entry (pipeline_id)",
             ],
             [
-                "DROP INDEX idx_stage_entry_pipeline",
                 "DROP INDEX idx_stage_entry_deal",
                 "DROP INDEX idx_stage_entry_left",
                 "DROP INDEX idx_stage_entry_entered",
