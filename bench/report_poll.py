@@ -21,7 +21,14 @@ serve` pinned to core 0, the client on core 1:
    UPDATE alone, in the benchmark's process (a transaction moving the
    position against an empty one).
 
-    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500]
+3. With `--rollups`, only what the funnel's rollups cost `moveDeal` (issue
+   11: at most 20 %): the same rounds between the server as shipped and
+   the server with the rollups taken out in its process — no cohort facts
+   written with the transition (resolvers/stage_entries.py `enter_stage` a
+   no-op) and only the log's position moved, not the topics' (the write
+   path before them).
+
+    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups]
 """
 
 from __future__ import annotations
@@ -67,6 +74,15 @@ SERVE_WITHOUT_POSITION = (
     "import revgraph.resolvers.log_position as position\n"
     "async def unmoved(workspace_ids): return None\n"
     "position.advance = unmoved\n" + SERVE
+)
+SERVE_WITHOUT_ROLLUPS = (
+    "import revgraph.resolvers.deals as deals\n"
+    "import revgraph.resolvers.log_position as position\n"
+    "async def no_facts(*args): return None\n"
+    "deals.enter_stage = no_facts\n"
+    "moving = position.advance\n"
+    "async def log_only(changes): await moving({w: () for w in changes})\n"
+    "position.advance = log_only\n" + SERVE
 )
 CREATE_INBOX = """
 mutation($input: InboxInput!) { createInbox(input: $input) { inbox { id } userErrors { code message field } } }
@@ -210,8 +226,14 @@ async def polls(server: Server, token: str, count: int, pipeline_id: str) -> dic
     return results
 
 
-async def write_path(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
-    """moveDeal rounds alternating with and without the position's UPDATE."""
+async def write_path(
+    env: dict[str, str], args: argparse.Namespace, variants: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """moveDeal rounds alternating between two servers (`variants`: name →
+    code; by default with and without the position's UPDATE), the first
+    compared with the second."""
+    variants = variants or {"with_position": SERVE, "without_position": SERVE_WITHOUT_POSITION}
+    (with_name, with_code), (without_name, without_code) = variants.items()
     server = spawn(env, SERVE)
     try:
         api = Api(server)
@@ -220,10 +242,10 @@ async def write_path(env: dict[str, str], args: argparse.Namespace) -> dict[str,
         await api.aclose()
     finally:
         stop_server(server)
-    rounds: dict[str, list[dict[str, Any]]] = {"with_position": [], "without_position": []}
+    rounds: dict[str, list[dict[str, Any]]] = {with_name: [], without_name: []}
     for number in range(args.rounds * 2):
-        variant = "with_position" if number % 2 == 0 else "without_position"
-        server = spawn(env, SERVE if variant == "with_position" else SERVE_WITHOUT_POSITION)
+        variant = with_name if number % 2 == 0 else without_name
+        server = spawn(env, with_code if variant == with_name else without_code)
         try:
             api = Api(server)
             token = (
@@ -253,7 +275,7 @@ async def write_path(env: dict[str, str], args: argparse.Namespace) -> dict[str,
             }
             for variant, measured in rounds.items()
         }
-        with_, without = medians["with_position"], medians["without_position"]
+        with_, without = medians[with_name], medians[without_name]
         summary[load] = {
             **medians,
             "p99_overhead_percent": round(100 * (with_["p99_ms"] / without["p99_ms"] - 1), 1),
@@ -315,6 +337,19 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     prefix = redis_prefix() if backend == "postgres" else None
     async with database(backend, name="revgraph_bench_report_poll") as url:
         env = server_env(url, redis_prefix=prefix)
+        if args.rollups:
+            # Migrated first: from zero that took over the servers' 90 s
+            # health wait on this loaded machine.
+            migrating = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVE, "migrate", env=env)
+            if await migrating.wait():
+                raise RuntimeError("revgraph migrate failed")
+            moves = await write_path(
+                env, args, {"with_rollups": SERVE, "without_rollups": SERVE_WITHOUT_ROLLUPS}
+            )
+            print(f"    moveDeal: {moves['summary']}", flush=True)
+            if prefix is not None:
+                await drop_redis_prefix(prefix)
+            return {"move_deal_rollups": moves}
         server = spawn(env, SERVE)
         try:
             api = Api(server)
@@ -340,7 +375,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"report polls — {today()}, {machine()}")
     print(f"  {args.conversations} conversations, {args.polls} polls a row; moveDeal {args.clients} clients")
     results = {backend: await run(backend, args) for backend in args.backend}
-    out = BENCH / "results" / "report_poll.json"
+    out = BENCH / "results" / ("rollup_write.json" if args.rollups else "report_poll.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"date": today(), "machine": machine(), **results}, indent=2))
     print(f"  written to {out}")
@@ -361,4 +396,5 @@ if __name__ == "__main__":
     parser.add_argument("--moves", type=int, default=1500)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rollups", action="store_true", help="only moveDeal with and without the rollups")
     asyncio.run(main(parser.parse_args()))

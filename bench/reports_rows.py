@@ -14,6 +14,7 @@ from typing import Any
 from reports_data import CAMPAIGNS, LOSS_REASONS, MEDIA, REGIONS, SEED, SOURCES, Skeleton, pick
 
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.stage_entries import Entry, entry_facts
 
 # ---------------------------------------------------------------- phase 2: rows
 
@@ -493,7 +494,39 @@ def generate(sk: Skeleton, *, deals: int, events: int, now: datetime, first_ids:
             },
         )
     _number_in_time_order(rows, first_ids)
+    _stage_entries(sk, rows)
     return rows
+
+
+def _stage_entries(sk: Skeleton, rows: Rows) -> None:
+    """The funnel's cohort facts of every transition, as moveDeal keeps
+    them (resolvers/stage_entries.py: the same function derives them)."""
+    stages = {s["id"]: (s["position"], s["kind"]) for p in sk.pipelines for s in p["stages"]}
+    pipeline_of = {s["id"]: p["id"] for p in sk.pipelines for s in p["stages"]}
+    transitions = rows.tables["stage_transition"]
+    deals = {d["id"]: d for d in rows.tables["deal"]}
+    facts = entry_facts(
+        (Entry(t["id"], t["deal_id"], t["to_stage_id"], t["at"]) for t in transitions), stages
+    )
+    for t in transitions:
+        fact = facts[t["id"]]
+        rows.add(
+            "deal_stage_entry",
+            {
+                "id": t["id"],
+                "workspace_id": t["workspace_id"],
+                "deal_id": t["deal_id"],
+                "pipeline_id": pipeline_of[t["to_stage_id"]],
+                "stage_id": t["to_stage_id"],
+                "entered_at": t["at"],
+                "left_at": fact.left_at,
+                "stay_seconds": fact.stay_seconds,
+                "reached_higher": fact.reached_higher,
+                "prev_same_at": fact.prev_same_at,
+                "owner_id": deals[t["deal_id"]]["owner_id"],
+                "deleted_at": deals[t["deal_id"]].get("deleted_at"),
+            },
+        )
 
 
 BOARD_KINDS = {"deal.created", "deal.updated", "deal.stage_changed"}

@@ -13,7 +13,17 @@ from urllib.parse import urlparse
 from reports_data import Skeleton
 from reports_rows import Rows
 
-TABLES = ("contact", "touchpoint", "assignment", "deal", "stage_transition", "task", "note", "event")
+TABLES = (
+    "contact",
+    "touchpoint",
+    "assignment",
+    "deal",
+    "stage_transition",
+    "deal_stage_entry",
+    "task",
+    "note",
+    "event",
+)
 
 
 def _sqlite_path(url: str) -> str:

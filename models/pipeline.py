@@ -100,3 +100,30 @@ class StageTransition(Model):
 
     class Meta:
         table = "stage_transition"
+
+
+class DealStageEntry(Model):
+    """The cohort facts of one entry of a deal into a stage, kept in the
+    transaction of its StageTransition (same id): when the deal left the
+    stage and how long it stayed, when it last entered the same stage
+    before, and whether it later entered an OPEN or WON stage of higher
+    position (resolvers/stage_entries.py). The deal's owner and trash time
+    now, copied by a trigger on `deal` (migration 0028), so that a report
+    filters entries with the deals' own visibility condition."""
+
+    id = fields.BigIntField(primary_key=True, generated=False)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    deal = fields.ForeignKeyField("models.Deal", related_name=False, on_delete=fields.CASCADE)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name=False, on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name=False, on_delete=fields.CASCADE)
+    entered_at = fields.DatetimeField()
+    left_at = fields.DatetimeField(null=True)
+    # Whole seconds from entered_at to left_at (never negative).
+    stay_seconds = fields.BigIntField(null=True)
+    reached_higher = fields.BooleanField(default=False)
+    prev_same_at = fields.DatetimeField(null=True)
+    owner_id = fields.IntField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deal_stage_entry"

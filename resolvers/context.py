@@ -66,6 +66,8 @@ class Context:
     # The workspace's log position read with the credential of an HTTP
     # request (resolvers/log_position.py): what its reads include at least.
     log_position: int | None = None
+    # And each topic's, read in the same statement (log_position.TOPICS order).
+    topic_positions: tuple[int | None, ...] | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -18,7 +18,7 @@ from tortoise import connections
 from revgraph.models.identity import ApiKey, Session, User, Workspace
 from revgraph.resolvers.context import ROLE_RANK, Actor
 from revgraph.resolvers.identity import API_KEY_PREFIX, secret_digest
-from revgraph.resolvers.log_position import position_column
+from revgraph.resolvers.log_position import position_columns
 from revgraph.resolvers.settings import Settings
 
 # last_seen_at (and an API key's last_used_at) is refreshed at most this
@@ -31,12 +31,12 @@ _USER = User._meta.db_table
 _LOCALES = f'u."locale", (SELECT w."default_locale" FROM "{Workspace._meta.db_table}" w WHERE w."id" = u."workspace_id")'
 SESSION_SQL = (
     f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", {_LOCALES}, '
-    f'{position_column("u.workspace_id")} FROM "{Session._meta.db_table}" s '
+    f'{position_columns("u.workspace_id")} FROM "{Session._meta.db_table}" s '
     f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
 )
 API_KEY_SQL = (
     f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
-    f'k."last_used_at", u."role", u."active", {_LOCALES}, {position_column("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
+    f'k."last_used_at", u."role", u."active", {_LOCALES}, {position_columns("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
     f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
 )
 
@@ -48,6 +48,8 @@ class Credential:
 
     actor: Actor
     log_position: int | None
+    # Each topic's position, in log_position.TOPICS order (None: no counter yet).
+    topic_positions: tuple[int | None, ...] | None = None
 
 
 async def authenticate(settings: Settings, token: str) -> Actor | None:
@@ -81,6 +83,7 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
             locale,
             workspace_locale,
             position,
+            *topics,
         ) = row
         if (expires_at is not None and _moment(expires_at) <= now) or not active:
             return None
@@ -96,7 +99,7 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
             locale=locale or workspace_locale,
             workspace_locale=workspace_locale,
         )
-        return Credential(actor, position)
+        return Credential(actor, position, tuple(topics))
     row = await _one(SESSION_SQL, digest)
     if row is None:
         return None
@@ -111,6 +114,7 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         locale,
         workspace_locale,
         position,
+        *topics,
     ) = row
     if _moment(expires_at) <= now or not active:
         return None
@@ -124,7 +128,7 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         locale=locale or workspace_locale,
         workspace_locale=workspace_locale,
     )
-    return Credential(actor, position)
+    return Credential(actor, position, tuple(topics))
 
 
 async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:

@@ -88,7 +88,7 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
         deal.version += 1
         await deal.save()
         if changes_stage:
-            await _transition(actor, deal, from_stage_id, target.id)
+            await _transition(actor, deal, from_stage_id, target)
             await record_first_contact(actor, contact_id=deal.contact_id, deal_id=deal.id, at=now)
         from_stage = await Stage.get(id=from_stage_id)
         summary = (
@@ -133,7 +133,7 @@ async def relocate_deals(actor: Actor, source: Stage, target: Stage) -> None:
         deal.rank = await rank_after(target.id, None, moving_deal_id=deal.id)
         deal.version += 1
         await deal.save()
-        await _transition(actor, deal, source.id, target.id)
+        await _transition(actor, deal, source.id, target)
         await record_event(
             actor,
             deal.workspace_id,

@@ -24,6 +24,7 @@ from revgraph.resolvers.numbering import next_number
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.partners.handoff import hand_off
 from revgraph.resolvers.pipelines import next_board_sequence
+from revgraph.resolvers.stage_entries import enter_stage
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import Scope, named_record, scope_of
@@ -170,16 +171,19 @@ def _enter(deal: Deal, stage: Stage, now: datetime, lost_reason: str | None = No
 
 
 async def _transition(
-    actor: Actor | None, deal: Deal, from_stage_id: int | None, to_stage_id: int, label: str | None = None
+    actor: Actor | None, deal: Deal, from_stage_id: int | None, stage: Stage, label: str | None = None
 ) -> None:
-    await StageTransition.create(
+    """Record the deal's entry into `stage`, with its cohort facts
+    (resolvers/stage_entries.py), in the caller's transaction."""
+    transition = await StageTransition.create(
         workspace_id=deal.workspace_id,
         deal_id=deal.id,
         from_stage_id=from_stage_id,
-        to_stage_id=to_stage_id,
+        to_stage_id=stage.id,
         actor_user_id=actor.user_id if actor else None,
         actor_label=label or (actor.label if actor else None),
     )
+    await enter_stage(transition, stage, deal)
 
 
 async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label: str | None) -> None:
@@ -189,7 +193,7 @@ async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label:
     deal.rank = await rank_after(stage.id, None, moving_deal_id=None)
     deal.number = await next_number(deal.workspace_id, "deal")
     await deal.save()
-    await _transition(actor, deal, None, stage.id, actor_label)
+    await _transition(actor, deal, None, stage, actor_label)
     await record_event(
         actor,
         deal.workspace_id,

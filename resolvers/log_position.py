@@ -27,12 +27,25 @@ so it is held only for the commit and never while waiting for another lock
 The position is complete because the log is (STYLE.md: every change is
 written as an event in its transaction). A unit of work that changes what a
 report reads without recording an event says so with
-`resolvers.events.log_changed`."""
+`resolvers.events.log_changed`.
+
+Positions per topic. Beside `log`, a unit of work moves one counter per
+topic of the events it records (`log:deals`, `log:contacts`...: TOPICS, by
+the kind's prefix, `topics_of`), in the same single UPDATE, so that a report
+whose answer depends only on some topics (it declares them: schema/poll.py
+`report(...)`) is not recomputed after a change of another: a deal move
+cannot change leadReport. A kind of no known prefix is topic `other`, which
+every report that declares topics must declare (tests/reports/
+test_report_topics.py checks the tables a report reads against the topics
+of their writers). The credential's statement reads every topic's counter
+too (`position_columns`), so a poll still costs that one statement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import F
 
 from revgraph.models.identity import SequenceCounter
@@ -43,27 +56,107 @@ LOG_COUNTER = "log"
 
 _COUNTER = SequenceCounter._meta.db_table
 
+# What reports read, grouped by who writes it: an event kind's prefix (the
+# part before the first dot) names its topic; any other prefix is `other`.
+TOPICS = ("deals", "deal_stages", "contacts", "activities", "distribution", "inbox", "people", "other")
+TOPIC_OF_PREFIX = {
+    **dict.fromkeys(("deal", "stage", "pipeline"), "deals"),
+    **dict.fromkeys(("contact", "lead", "company", "consent"), "contacts"),
+    **dict.fromkeys(("task", "note"), "activities"),
+    **dict.fromkeys(("assignment", "queue", "bulk_distribution"), "distribution"),
+    **dict.fromkeys(("conversation", "message", "inbox", "sla_policy"), "inbox"),
+    **dict.fromkeys(("user", "team", "workspace"), "people"),
+}
 
-async def advance(workspace_ids: Iterable[int]) -> None:
-    """Move the position of each workspace (the caller's transaction, at
-    its end). In id order, so two transactions spanning the same
+
+# A card moved (stage or place): its own topic, so that reports that read
+# deals but not their stages (who owns them, whose contact) stay cached.
+MOVE_KINDS = ("deal.stage_changed", "deal.reordered")
+
+
+def topics_of(kind: str, data: Mapping[str, Any] | None = None) -> set[str]:
+    """The topics an event moves: its kind's prefix's; a move's is
+    `deal_stages`, plus `deals` when its patch changed the deal's other
+    fields (`changes`: owner, contact, value...)."""
+    if kind in MOVE_KINDS:
+        return {"deal_stages", "deals"} if (data or {}).get("changes") else {"deal_stages"}
+    return {TOPIC_OF_PREFIX.get(kind.split(".", 1)[0], "other")}
+
+
+def counter_name(topic: str) -> str:
+    return f"{LOG_COUNTER}:{topic}"
+
+
+async def advance(changes: Mapping[int, Collection[str]] | Iterable[int]) -> None:
+    """Move the position of each workspace, and of the topics it changed
+    (a mapping workspace → topics; a plain list of workspaces moves all
+    topics), in the caller's transaction, at its end. One UPDATE per
+    workspace, in id order, so two transactions spanning the same
     workspaces lock them in the same order."""
-    for workspace_id in sorted(set(workspace_ids)):
-        counter = SequenceCounter.filter(workspace_id=workspace_id, name=LOG_COUNTER)
-        if not await counter.update(value=F("value") + 1):
-            # Only a workspace made by other means than sign-up lacks it.
-            await SequenceCounter.create(workspace_id=workspace_id, name=LOG_COUNTER, value=1)
+    if not isinstance(changes, Mapping):
+        changes = dict.fromkeys(changes, TOPICS)
+    for workspace_id in sorted(changes):
+        names = [LOG_COUNTER, *(counter_name(t) for t in sorted(set(changes[workspace_id])))]
+        counters = SequenceCounter.filter(workspace_id=workspace_id, name__in=names)
+        if await counters.update(value=F("value") + 1) < len(names):
+            # A workspace's topic counters are made by its first write of each.
+            held = set(await counters.values_list("name", flat=True))
+            missing = [name for name in names if name not in held]
+            await _create_counters(workspace_id, missing)
+            await SequenceCounter.filter(workspace_id=workspace_id, name__in=missing).update(
+                value=F("value") + 1
+            )
+
+
+async def _create_counters(workspace_id: int, names: list[str]) -> None:
+    """Counters at 0, unless a concurrent writer made them first."""
+    connection = connections.get("default")
+    places = "?, ?" if connection.capabilities.dialect == "sqlite" else "$1, $2"
+    for name in names:
+        await connection.execute_query(
+            f'INSERT INTO "{_COUNTER}" ("workspace_id", "name", "value") VALUES ({places}, 0) '
+            'ON CONFLICT ("workspace_id", "name") DO NOTHING',
+            [workspace_id, name],
+        )
+
+
+def _counter_column(workspace_column: str, name: str) -> str:
+    table, column = workspace_column.split(".")
+    return (
+        f'(SELECT c."value" FROM "{_COUNTER}" c WHERE c."workspace_id" = {table}."{column}" '
+        f"AND c.\"name\" = '{name}')"
+    )
 
 
 def position_column(workspace_column: str) -> str:
     """The position of the workspace `workspace_column` names, as a column
     of another query (a subquery on a unique index): the credential's
     statement reads it (resolvers/credentials.py)."""
-    table, column = workspace_column.split(".")
-    return (
-        f'(SELECT c."value" FROM "{_COUNTER}" c WHERE c."workspace_id" = {table}."{column}" '
-        f"AND c.\"name\" = '{LOG_COUNTER}')"
-    )
+    return _counter_column(workspace_column, LOG_COUNTER)
+
+
+def position_columns(workspace_column: str) -> str:
+    """The position and then every topic's (in TOPICS order), as columns."""
+    names = [LOG_COUNTER, *(counter_name(topic) for topic in TOPICS)]
+    return ", ".join(_counter_column(workspace_column, name) for name in names)
+
+
+def slot_position(
+    log_position: int, topic_positions: tuple[Any, ...] | None, reads: Collection[str] | None
+) -> Any:
+    """The position a cached answer is kept at: the topics' it reads (a
+    missing counter is 0) when it declares them, else the whole log's."""
+    if reads is None or topic_positions is None:
+        return log_position
+    return tuple(topic_positions[TOPICS.index(topic)] or 0 for topic in sorted(reads))
+
+
+def newer(position: Any, than: Any) -> bool:
+    """Whether `position` comes after `than` (topic positions: every topic
+    at least as far, and one further)."""
+    if isinstance(position, tuple) and isinstance(than, tuple):
+        return position != than and all(a >= b for a, b in zip(position, than, strict=True))
+    return position > than
 
 
 async def position_of(workspace_id: int) -> int | None:

@@ -21,6 +21,7 @@ from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.settings import Limits
+from revgraph.resolvers.stage_entries import refresh_reached_higher
 from revgraph.resolvers.stage_gates import validate_required_fields
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record, scope_of
@@ -185,6 +186,9 @@ async def add_stage(ctx: Context, pipeline_id: str, spec: dict[str, Any], positi
         stage = await Stage.create(
             workspace_id=actor.workspace_id, pipeline_id=pipeline.id, position=at, **values
         )
+        # Archived stages keep their positions: their order against the
+        # shifted ones may change, and with it what counts as converted.
+        await refresh_reached_higher(pipeline.id)
         await record_event(
             actor,
             actor.workspace_id,
@@ -207,6 +211,7 @@ async def reorder_stages(ctx: Context, pipeline_id: str, stage_ids: list[str]) -
     async with unit_of_work():
         for index, pk in enumerate(wanted):
             await Stage.filter(id=pk).update(position=index)
+        await refresh_reached_higher(pipeline.id)
         await record_event(
             actor,
             actor.workspace_id,

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.log_position import newer
 
 # ctx.cache key of the earliest moment a figure of the answer changes by
 # itself (a POSIX timestamp).
@@ -76,7 +77,8 @@ class PollAnswer:
     json: str
     # Weak: the response's extensions (cost, budget) differ from one to the next.
     etag: str
-    position: int
+    # The log's position, or the topics' it reads (log_position.slot_position).
+    position: Any
     changes_at: float | None
     size: int
     # The operation's cost estimate and what the answer delivers (the rate
@@ -84,7 +86,7 @@ class PollAnswer:
     requested: int
     delivered: int
 
-    def fresh(self, position: int, now: float) -> bool:
+    def fresh(self, position: Any, now: float) -> bool:
         return self.position == position and (self.changes_at is None or now < self.changes_at)
 
     def data(self) -> CachedData:
@@ -110,12 +112,12 @@ class PollCache:
         self.misses = 0
         self._slots: OrderedDict[Slot, PollAnswer] = OrderedDict()
         # Answers being computed, by slot and position (`compute`).
-        self._flights: dict[tuple[Slot, int], asyncio.Future[PollAnswer | None]] = {}
+        self._flights: dict[tuple[Slot, Any], asyncio.Future[PollAnswer | None]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
 
-    def computation(self, slot: Slot, position: int) -> asyncio.Future[PollAnswer | None] | None:
+    def computation(self, slot: Slot, position: Any) -> asyncio.Future[PollAnswer | None] | None:
         """The answer of this slot and position being computed right now,
         to wait for: it was computed after the same position was read, so
         polls that arrive meanwhile (a dashboard on many screens, many
@@ -124,7 +126,7 @@ class PollCache:
         running = self._flights.get((slot, position))
         return asyncio.shield(running) if running is not None else None
 
-    def compute(self, slot: Slot, position: int) -> Callable[[PollAnswer | None], None]:
+    def compute(self, slot: Slot, position: Any) -> Callable[[PollAnswer | None], None]:
         """Announce a computation of the slot at `position`; call what this
         returns with its answer (or None) when it ends, whatever happens."""
         key = (slot, position)
@@ -139,7 +141,7 @@ class PollCache:
 
         return land
 
-    def get(self, slot: Slot, position: int) -> PollAnswer | None:
+    def get(self, slot: Slot, position: Any) -> PollAnswer | None:
         """The slot's answer when it was computed at `position` and no
         figure of it has changed with the clock since."""
         answer = self._slots.get(slot)
@@ -153,7 +155,7 @@ class PollCache:
     def put(
         self,
         slot: Slot,
-        position: int,
+        position: Any,
         data: dict[str, Any],
         *,
         changes_at: float | None = None,
@@ -167,7 +169,7 @@ class PollCache:
         size = len(text) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
         answer = PollAnswer(text, etag_of(text), position, changes_at, size, requested, delivered)
         held = self._slots.get(slot)
-        if held is not None and held.position > position:
+        if held is not None and newer(held.position, position):
             return answer
         if held is not None:
             self._drop(slot)

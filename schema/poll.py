@@ -38,6 +38,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from revgraph.resolvers.log_position import TOPICS, slot_position
 from revgraph.resolvers.poll_cache import CHANGES_AT, CachedData, PollAnswer, PollCache, operation_slot
 from revgraph.resolvers.visibility import scope_key
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
@@ -45,13 +46,30 @@ from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, s
 # A poll waiting for another request's computation stops this long before its own deadline.
 DEADLINE_MARGIN = 0.05
 
-# strawberry.field(metadata=...) of a root field whose answers may be kept.
+# strawberry.field(metadata=...) of a root field whose answers may be kept,
+# until anything is logged (see `report` for one that says what it reads).
 REPORT = {"poll": "report"}
 # strawberry.field(metadata=...) of a field whose value changes without a
 # logged change: a document selecting it is never kept.
 CHANGES_WITH_TIME = {"poll": "clock"}
 # Documents whose verdict is remembered (then forgotten all at once).
 VERDICTS = 1024
+
+
+def report(*topics: str) -> dict[str, Any]:
+    """REPORT for a field whose answer depends only on what events of these
+    topics change (log_position.TOPICS; `other`, the kinds of no known
+    topic, always included): its answer is kept until one of them moves."""
+    unknown = set(topics) - set(TOPICS)
+    if unknown:
+        raise ValueError(f"unknown topics {sorted(unknown)}")
+    return {**REPORT, "reads": frozenset({*topics, "other"})}
+
+
+def reads_of(definition: Any) -> frozenset[str] | None:
+    """The topics a graphql-core field declares it reads (None: all)."""
+    field = (definition.extensions or {}).get("strawberry-definition")
+    return (getattr(field, "metadata", None) or {}).get("reads")
 
 
 def marker(definition: Any) -> str | None:
@@ -68,11 +86,17 @@ class PollVerdicts:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str | None], bool] = {}
+        # The topics qualifying operations read (None: all), by the same key.
+        self._reads: dict[tuple[str, str | None], frozenset[str] | None] = {}
 
     def known_cacheable(self, query: str, operation_name: str | None) -> bool:
         """Whether this document already ran (limits, validation and all)
         and qualified: web/poll_path.py answers only those."""
         return self._known.get((query, operation_name)) is True
+
+    def reads(self, query: str, operation_name: str | None) -> frozenset[str] | None:
+        """The topics a qualifying document's answer depends on (None: all)."""
+        return self._reads.get((query, operation_name))
 
     def cacheable(self, schema: GraphQLSchema, query: str, document: Any, operation_name: str | None) -> bool:
         key = (query, operation_name)
@@ -80,8 +104,27 @@ class PollVerdicts:
         if verdict is None:
             if len(self._known) >= VERDICTS:
                 self._known.clear()
+                self._reads.clear()
             verdict = self._known[key] = _qualifies(schema, document, operation_name)
+            if verdict:
+                self._reads[key] = _reads(schema, document, operation_name)
         return verdict
+
+
+def _reads(schema: GraphQLSchema, document: Any, operation_name: str | None) -> frozenset[str] | None:
+    """The union of the root fields' topics; None when one reads all."""
+    operation = operation_of(document, operation_name)
+    found: set[str] = set()
+    for on, node in selected_fields(
+        schema, fragments_of(document), schema.query_type, operation.selection_set
+    ):
+        if node.name.value == "__typename":
+            continue
+        declared = reads_of(on.fields[node.name.value])
+        if declared is None:
+            return None
+        found |= declared
+    return frozenset(found)
 
 
 def _qualifies(schema: GraphQLSchema, document: Any, operation_name: str | None) -> bool:
@@ -139,7 +182,10 @@ class PollCaching(SchemaExtension):
             yield
             return
         ctx = self._context["ctx"]
-        position = ctx.log_position
+        verdicts: PollVerdicts = self._context["poll_verdicts"]
+        position = slot_position(
+            ctx.log_position, ctx.topic_positions, verdicts.reads(ec.query or "", self._sent_name())
+        )
         answer = cache.get(slot, position)
         running = cache.computation(slot, position) if answer is None else None
         if running is not None:
@@ -217,16 +263,20 @@ class PollCaching(SchemaExtension):
             or ec.pre_execution_errors
         ):
             return None
-        # The name as the client sent it (None for a lone anonymous-or-named
-        # operation), as web/poll_path.py reads it from the request;
-        # `operation_name` would be the one found in the document.
-        sent_name = getattr(ec, "_provided_operation_name", ec.operation_name)
+        sent_name = self._sent_name()
         verdicts: PollVerdicts | None = context.get("poll_verdicts")
         if verdicts is None or not verdicts.cacheable(
             ec.schema._schema, ec.query, ec.graphql_document, sent_name
         ):
             return None
         return operation_slot(actor.workspace_id, scope_key(actor), ec.query, sent_name, ec.variables)
+
+    def _sent_name(self) -> str | None:
+        """The operation's name as the client sent it (None for a lone
+        anonymous-or-named operation), as web/poll_path.py reads it from
+        the request; `operation_name` would be the one found in the document."""
+        ec = self.execution_context
+        return getattr(ec, "_provided_operation_name", ec.operation_name)
 
     def _tag(self, answer: PollAnswer) -> None:
         """ETag of a GET's answer (the view answers If-None-Match)."""

@@ -320,6 +320,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         ctx = context["ctx"]
         ctx.actor = credential.actor if credential else None
         ctx.log_position = credential.log_position if credential else None
+        ctx.topic_positions = credential.topic_positions if credential else None
         context["bad_token"] = credential is None
         if credential is not None:
             context["language"] = choose(credential.actor.locale, context.get("accept_language"))

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from revgraph.resolvers.credentials import Credential, check_credential
+from revgraph.resolvers.log_position import slot_position
 from revgraph.resolvers.poll_cache import PollCache, operation_slot
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
@@ -113,7 +114,12 @@ class PollPath:
             return None
         actor = credential.actor
         slot = operation_slot(actor.workspace_id, scope_key(actor), *operation)
-        answer = self.cache.get(slot, credential.log_position)
+        position = slot_position(
+            credential.log_position,
+            credential.topic_positions,
+            self.verdicts.reads(operation[0], operation[1]),
+        )
+        answer = self.cache.get(slot, position)
         if answer is None:
             return None
         budget = await self.rate_limiter.spend(actor, answer.requested, answer.delivered)

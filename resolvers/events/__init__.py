@@ -9,7 +9,7 @@ events in (resolvers/log_position.py), so cached report answers see it."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -27,7 +27,9 @@ _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
 # Set while an automation run executes: every event recorded under it says
 # which rule, run and chain depth caused it (loop protection reads it back).
 # Workspaces whose position moves though no event was recorded (log_changed).
-_changed: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("revgraph_changed", default=None)
+_changed: contextvars.ContextVar[dict[int, set[str]] | None] = contextvars.ContextVar(
+    "revgraph_changed", default=None
+)
 _automation: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "revgraph_automation", default=None
 )
@@ -59,15 +61,19 @@ async def unit_of_work() -> AsyncIterator[None]:
         yield
         return
     pending: list[Event] = []
-    changed: set[int] = set()
+    changed: dict[int, set[str]] = {}
     token, changed_token = _pending.set(pending), _changed.set(changed)
     locales_token = _locales.set({})
     try:
         async with in_transaction():
             yield
             if pending or changed:
-                # Last, so the counter's row lock is held only for the commit.
-                await log_position.advance(changed | {event.workspace_id for event in pending})
+                for event in pending:
+                    changed.setdefault(event.workspace_id, set()).update(
+                        log_position.topics_of(event.kind, event.data)
+                    )
+                # Last, so the counters' row locks are held only for the commit.
+                await log_position.advance(changed)
     finally:
         _pending.reset(token)
         _changed.reset(changed_token)
@@ -78,13 +84,14 @@ async def unit_of_work() -> AsyncIterator[None]:
         await dispatch_after_commit(pending)
 
 
-def log_changed(workspace_id: int) -> None:
+def log_changed(workspace_id: int, topics: Iterable[str] = log_position.TOPICS) -> None:
     """The current unit of work changes what reports read in the workspace
-    without recording an event: its commit moves the log position anyway."""
+    (of `topics`, all by default) without recording an event: its commit
+    moves the log position anyway."""
     changed = _changed.get()
     if changed is None:
         raise RuntimeError("log_changed must run inside unit_of_work()")
-    changed.add(workspace_id)
+    changed.setdefault(workspace_id, set()).update(topics)
 
 
 async def record_event(

@@ -37,11 +37,17 @@ Definitions:
   with its archived stages that have a figure (a deal entered, a stay ended
   or a deal is there now) placed at their last position.
 
-Reads are bounded by the range, never the whole history: the rows in the
-range (by stage and time, idx_transition_to_stage), the later rows of the
-deals that entered a stage in it (only when a probe finds any after it),
-the one row before the range of the deals whose first row in it left a
-stage, and one grouped query of the current deals."""
+The figures are counted in SQL from the cohort facts kept as deals move
+(resolvers/stage_entries.py: per entry, when it was left, the stay's
+seconds, when the deal last entered the same stage, whether it later
+reached a higher OPEN or WON stage, and the deal's owner and trash time
+now), filtered by the deals' own visibility condition. A deal's first
+entry into a stage in the range is its one entry there with no entry into
+the same stage since the range began, and its `reached_higher` is the
+deal's "converted" (later entries only narrow what comes after).
+Reads are bounded by the range through the facts' indexes: one grouped
+count of the entries, the stays that ended in it (integers), the won and
+lost deals grouped by currency and reason, and the current deals."""
 
 from __future__ import annotations
 
@@ -49,37 +55,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count, Max, Sum
+from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
+from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
-from revgraph.resolvers.reports.deal_scope import ID_CHUNK, deal_rows, reported_deals_q
-from revgraph.resolvers.reports.money import money, value_in
-from revgraph.resolvers.reports.raw_rows import moment, raw_rows
+from revgraph.resolvers.reports.deal_scope import reported_deals_q
+from revgraph.resolvers.reports.money import money
+from revgraph.resolvers.reports.raw_rows import raw_rows
 from revgraph.resolvers.visibility import named_record
 
-ROW = ("id", "deal_id", "from_stage_id", "to_stage_id", "at")
-
-
-class Row(NamedTuple):
-    """A stage transition as the funnel reads it."""
-
-    id: int
-    deal_id: int
-    from_stage_id: int | None
-    to_stage_id: int
-    at: datetime
-
-
-async def _rows(query: Any) -> list[Row]:
-    # Raw rows (resolvers/reports/raw_rows.py): a year's history is ~10^5 of them.
-    return [Row(i, deal, came, went, moment(at)) for i, deal, came, went, at in await raw_rows(query)]
+# The topics of what the funnel reads (schema/poll.py `report`): deals and
+# their stage entries, stages, the team tree and users (visibility), the
+# workspace's currency; `other` for anything logged under no known topic.
+READS = ("deals", "deal_stages", "people")
 
 
 @dataclass(frozen=True)
@@ -109,57 +103,46 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _order(row: Row) -> tuple[datetime, int]:
-    return (row.at, row.id)
+NO_STAYS = duration_stats([])
 
 
-@dataclass
-class _History:
-    """The rows a funnel reads, each list in recorded order."""
-
-    in_range: dict[int, list[Row]]  # by deal
-    later: dict[int, list[Row]]  # after the range, by deal
-    before: dict[int, Row]  # the last row before the range, by deal
-
-
-async def _history(deals: Q, stage_ids: list[int], window: ReportWindow, onward_ids: list[int]) -> _History:
-    """The transitions of the counted deals into the pipeline's stages in
-    the window; the later ones (into `onward_ids`, the stages a deal can
-    convert into) of the deals that entered a stage in it; and the last one
-    before it of the deals whose first row in it left a stage (the start of
-    the stay that row ends: the only use of a row before the window)."""
-    in_range = StageTransition.filter(
-        to_stage_id__in=stage_ids,
-        at__gte=window.start,
-        at__lt=window.end,
-        deal_id__in=Subquery(Deal.filter(deals).values("id")),
+def _entries(deals: Q, stage_ids: list[int]) -> QuerySet[DealStageEntry]:
+    """The facts of the counted deals' entries into these stages."""
+    return DealStageEntry.filter(
+        stage_id__in=stage_ids, deal_id__in=Subquery(Deal.filter(deals).values("id"))
     )
-    history = _History(defaultdict(list), defaultdict(list), {})
-    for row in sorted(await _rows(in_range.values_list(*ROW)), key=_order):
-        history.in_range[row.deal_id].append(row)
-    # A dashboard's range ends now: one probe of (to_stage_id, at) spares
-    # evaluating the range's deals again when nothing came after it.
-    if await StageTransition.filter(to_stage_id__in=onward_ids, at__gte=window.end).exists():
-        later = StageTransition.filter(
-            to_stage_id__in=onward_ids,
-            at__gte=window.end,
-            deal_id__in=Subquery(in_range.values("deal_id")),
+
+
+async def _cohorts(deals: Q, stage_ids: list[int], window: ReportWindow) -> dict[int, tuple[int, int]]:
+    """Per stage: the deals that entered it in the window, and how many of
+    them later entered an OPEN or WON stage of higher position."""
+    rows = (
+        await _entries(deals, stage_ids)
+        .filter(entered_at__gte=window.start, entered_at__lt=window.end)
+        .annotate(
+            entered=Count("deal_id", distinct=True),
+            converted=Count("deal_id", distinct=True, _filter=Q(reached_higher=True)),
         )
-        for row in sorted(await _rows(later.values_list(*ROW)), key=_order):
-            history.later[row.deal_id].append(row)
-    # By id, not by the range's subquery again: few deals, and SQLite
-    # would plan that subquery from every deal in scope.
-    moved_in = sorted(deal for deal, rows in history.in_range.items() if rows[0].from_stage_id is not None)
-    for at in range(0, len(moved_in), ID_CHUNK):
-        last_before = (
-            StageTransition.filter(at__lt=window.start, deal_id__in=moved_in[at : at + ID_CHUNK])
-            .annotate(last_id=Max("id"))
-            .group_by("deal_id")
-            .values("last_id")
-        )
-        for row in await _rows(StageTransition.filter(id__in=Subquery(last_before)).values_list(*ROW)):
-            history.before[row.deal_id] = row
-    return history
+        .group_by("stage_id")
+        .values_list("stage_id", "entered", "converted")
+    )
+    return {stage_id: (entered, converted) for stage_id, entered, converted in rows}
+
+
+async def _stays(deals: Q, stage_ids: list[int], window: ReportWindow) -> dict[int, DurationStats]:
+    """Per stage left: the stays that ended in the window, as DurationStats.
+    Their seconds come back as plain integers (no timestamps to parse):
+    on SQLite this measured faster than ranking them in SQL with window
+    functions (bench/REPORTS.md)."""
+    rows = await raw_rows(
+        _entries(deals, stage_ids)
+        .filter(left_at__gte=window.start, left_at__lt=window.end)
+        .values_list("stage_id", "stay_seconds")
+    )
+    seconds: dict[int, list[int]] = defaultdict(list)
+    for stage_id, stayed in rows:
+        seconds[stage_id].append(int(stayed))
+    return {stage_id: duration_stats(found) for stage_id, found in seconds.items()}
 
 
 async def _current(deals: Q, currency: str) -> dict[int, tuple[int, Decimal]]:
@@ -178,49 +161,26 @@ async def _current(deals: Q, currency: str) -> dict[int, tuple[int, Decimal]]:
     return found
 
 
-def _loss_reasons(lost: list[dict[str, Any]], currency: str) -> list[Bucket]:
-    by_reason: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in lost:
-        by_reason[row["lost_reason"] or NONE_KEY].append(row)
-    return ranked(
-        Bucket(reason, reason or NONE_LABEL, len(rows), value_in(rows, currency))
-        for reason, rows in by_reason.items()
+async def _closed(deals: Q, stage_ids: list[int], window: ReportWindow, currency: str) -> dict[str, Bucket]:
+    """The counted deals that entered one of these stages (all WON, or all
+    LOST) in the window, by their loss reason now ("" for none), each with
+    the deals' value summed."""
+    entered = DealStageEntry.filter(
+        stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
     )
-
-
-def _stays(history: _History) -> dict[int, list[int]]:
-    """Seconds of every stay that ended in the window, by stage left."""
-    seconds: dict[int, list[int]] = defaultdict(list)
-    for deal_id, rows in history.in_range.items():
-        previous = history.before.get(deal_id)
-        for row in rows:
-            if row.from_stage_id is not None and previous is not None:
-                stayed = (row.at - previous.at).total_seconds()
-                seconds[row.from_stage_id].append(max(0, int(stayed)))
-            previous = row
-    return seconds
-
-
-def _cohorts(history: _History, stages: dict[int, Stage]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-    """Per stage, the deals that entered it in the window, and those of
-    them that later entered an OPEN or WON stage of higher position."""
-    entered: dict[int, set[int]] = defaultdict(set)
-    converted: dict[int, set[int]] = defaultdict(set)
-    for deal_id, rows in history.in_range.items():
-        following = rows + history.later.get(deal_id, [])
-        for index, row in enumerate(rows):
-            stage_id = row.to_stage_id
-            if deal_id in entered[stage_id]:
-                continue  # measured from its first entry in the window
-            entered[stage_id].add(deal_id)
-            position = stages[stage_id].position
-            if any(
-                stages[after.to_stage_id].kind != "LOST" and stages[after.to_stage_id].position > position
-                for after in following[index + 1 :]
-                if after.to_stage_id in stages
-            ):
-                converted[stage_id].add(deal_id)
-    return entered, converted
+    rows = (
+        await Deal.filter(deals, id__in=Subquery(entered.values("deal_id")))
+        .annotate(n=Count("id"), total=Sum("value"))
+        .group_by("lost_reason", "currency")
+        .values_list("lost_reason", "currency", "n", "total")
+    )
+    found: dict[str, Bucket] = {}
+    for reason, in_currency, count, total in rows:
+        key = reason or NONE_KEY
+        held = found.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
+        summed = money(total) if in_currency == currency else Decimal("0.00")
+        found[key] = Bucket(key, held.label, held.count + count, (held.value or Decimal("0.00")) + summed)
+    return found
 
 
 async def funnel(
@@ -241,40 +201,39 @@ async def funnel(
     deals = await reported_deals_q(ctx, team_id=team_id, owner_id=owner_id) & Q(pipeline_id=pipeline.id)
     currency = (await Workspace.get(id=actor.workspace_id)).currency
     stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")}
-    onward = [s.id for s in stages.values() if s.kind != "LOST"]
-    history = await _history(deals, list(stages), window, onward)
+    cohorts = await _cohorts(deals, list(stages), window)
+    stays = await _stays(deals, list(stages), window)
     current = await _current(deals, currency)
-    entered, converted = _cohorts(history, stages)
-    stays = _stays(history)
 
     rows: list[FunnelStage] = []
     for stage in stages.values():
         count, value = current.get(stage.id, (0, Decimal("0.00")))
+        entered, converted = cohorts.get(stage.id, (0, 0))
         figures = FunnelStage(
             stage=stage,
-            entered=len(entered[stage.id]),
-            converted=len(converted[stage.id]),
-            conversion_rate=rate(len(converted[stage.id]), len(entered[stage.id])),
+            entered=entered,
+            converted=converted,
+            conversion_rate=rate(converted, entered),
             current=count,
             current_value=value,
-            time_in_stage=duration_stats(stays[stage.id]),
+            time_in_stage=stays.get(stage.id, NO_STAYS),
         )
         if stage.archived_at is None or figures.entered or figures.time_in_stage.count or count:
             rows.append(figures)
 
-    closed: dict[str, set[int]] = {"OPEN": set(), "WON": set(), "LOST": set()}
-    for deal_id, found in history.in_range.items():
-        for row in found:
-            closed.setdefault(stages[row.to_stage_id].kind, set()).add(deal_id)
-    closed_rows = await deal_rows(closed["WON"] | closed["LOST"], "value", "currency", "lost_reason")
-    won = [closed_rows[i] for i in sorted(closed["WON"]) if i in closed_rows]
-    lost = [closed_rows[i] for i in sorted(closed["LOST"]) if i in closed_rows]
+    def of_kind(kind: str) -> list[int]:
+        return [stage.id for stage in stages.values() if stage.kind == kind]
+
+    won = await _closed(deals, of_kind("WON"), window, currency) if of_kind("WON") else {}
+    lost = await _closed(deals, of_kind("LOST"), window, currency) if of_kind("LOST") else {}
+    won_count = sum(bucket.count for bucket in won.values())
+    lost_count = sum(bucket.count for bucket in lost.values())
     return Funnel(
         pipeline=pipeline,
         stages=rows,
-        won=len(won),
-        lost=len(lost),
-        won_value=value_in(won, currency),
-        win_rate=rate(len(won), len(won) + len(lost)),
-        loss_reasons=_loss_reasons(lost, currency),
+        won=won_count,
+        lost=lost_count,
+        won_value=sum((bucket.value or Decimal("0.00") for bucket in won.values()), Decimal("0.00")),
+        win_rate=rate(won_count, won_count + lost_count),
+        loss_reasons=ranked(lost.values()),
     )

@@ -51,6 +51,12 @@ from revgraph.resolvers.report_measures import check_range
 from revgraph.resolvers.reports.buckets import Bucket, names_of, none_bucket, ranked
 from revgraph.resolvers.reports.periods import PERIODS, count_by_period, zone
 
+# The topics of what it reads (schema/poll.py `report`): contacts, their
+# touchpoints and tags, assignments (QUEUE), users and teams, and deals
+# for visibility (a deal hands its contact to its owner: `deals`, moved by
+# a change of a deal's owner or contact, not by a move of its card).
+READS = ("contacts", "deals", "distribution", "people")
+
 SOURCE, MEDIA, CAMPAIGN, OWNER, TEAM, QUEUE, LIFECYCLE_STAGE = (
     "SOURCE",
     "MEDIA",

@@ -14,7 +14,7 @@ from revgraph.resolvers.reports import leads as report
 from revgraph.schema.common import ctx_of, input_dict, query
 from revgraph.schema.contacts import ContactFilter
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.poll import REPORT
+from revgraph.schema.poll import report as report_field
 from revgraph.schema.report_types import Bucket, ReportRange
 
 
@@ -58,7 +58,7 @@ class LeadReportQuery:
     @strawberry.field(
         description="Contacts created in `range` that the caller may see and `filter` selects (the same contacts `contacts(filter:)` lists with createdAt in the range: trashed ones only with `deleted: true`), counted by `by`. DAY/WEEK/MONTH: one bucket per period the range touches, in calendar order, empty ones included. Other dimensions: buckets with contacts only, largest count first, then by label. `value` is null. A bad range or filter is a top-level INVALID error naming the argument in `extensions.field`.",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*report.READS),
     )
     async def lead_report(
         self,

@@ -10,6 +10,7 @@ from typing import Any
 from revgraph.models.crm import Contact
 from revgraph.models.pipeline import StageTransition
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.stage_entries import rebuild_deal_entries
 from tests.pipeline.support import create_deal, move
 
 
@@ -19,6 +20,9 @@ async def set_history(deal_id: str, times: list[datetime]) -> None:
     assert len(rows) == len(times), f"{len(rows)} transitions, {len(times)} times"
     for row, at in zip(rows, times, strict=True):
         await StageTransition.filter(id=row.id).update(at=at)
+    # The funnel's facts follow the log (resolvers/stage_entries.py); no
+    # use case rewrites history, so they are derived again here.
+    await rebuild_deal_entries([pk_of(deal_id, "Deal")])
 
 
 async def set_created(contact_id: str, at: datetime) -> None:
