@@ -258,8 +258,13 @@ def main() -> None:
     args = parser.parse_args()
     # The same process set-up as `revgraph serve` (web/cli.py).
     pin_mmap_threshold()
+    app = create_physical_floor_app(Settings.from_env())
+    with contextlib.suppress(ImportError):  # a checkout from before web/gc_tuning.py
+        from revgraph.web.gc_tuning import tune_collector
+
+        tune_collector()
     uvicorn.run(
-        create_physical_floor_app(Settings.from_env()),
+        app,
         host="127.0.0.1",
         port=args.port,
         loop=args.loop,
