@@ -329,7 +329,11 @@ def table(results: dict[str, dict], workloads: list[str], pg: bool) -> list[str]
                 f"{row['p99_ms']:.1f} | {row['p99_over_p50']:.2f} |"
             )
     lines += ["", "| workload | " + " | ".join(f"{n} ÷ physical" for n in results if n != "physical")]
-    lines[-1] += " | graphql ÷ peer (server) | graphql ÷ peer (server + db) |" if pg else " |"
+    # server CPU; on PostgreSQL also with the database backends' CPU
+    compared = [n for n in ("graphql", "baseline") if n in results] if pg and "peer" in results else []
+    for name in compared:
+        lines[-1] += f" | {name} ÷ peer (server) | {name} ÷ peer (server + db)"
+    lines[-1] += " |"
     lines.append("|---" * (len(lines[-1].split("|")) - 2) + "|")
 
     def cpu(name: str, workload: str, with_db: bool = False) -> float | None:
@@ -340,9 +344,9 @@ def table(results: dict[str, dict], workloads: list[str], pg: bool) -> list[str]
 
     for workload in workloads:
         cells = [ratio(cpu(n, workload), cpu("physical", workload)) for n in results if n != "physical"]
-        if pg:
-            cells.append(ratio(cpu("graphql", workload), cpu("peer", workload)))
-            cells.append(ratio(cpu("graphql", workload, True), cpu("peer", workload, True)))
+        for name in compared:
+            cells.append(ratio(cpu(name, workload), cpu("peer", workload)))
+            cells.append(ratio(cpu(name, workload, True), cpu("peer", workload, True)))
         lines.append(f"| {workload} | " + " | ".join(cells) + " |")
     return lines
 

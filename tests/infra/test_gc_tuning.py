@@ -89,7 +89,8 @@ async def test_serve_tunes_the_collector_before_its_first_request(tmp_path):
     process = ServeProcess(env=child_env(**EMBEDDED), cwd=tmp_path)
     process.start()
     try:
-        assert (await process.wait_ready()).status_code == 200
+        # (a generous wait: it migrates a new database first, on a shared machine)
+        assert (await process.wait_ready(timeout=180)).status_code == 200
     finally:
         await process.stop()
     # then it reports the serving thresholds and a frozen start-up
