@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
@@ -70,6 +71,51 @@ async def migrate_database(settings: Settings) -> int:
     return applied
 
 
+# SQLite gathers no planner statistics by itself, and without them it picks
+# the wrong index: the tag loader's `workspace_id = ? AND contact_id IN (...)`
+# read every tag of the workspace through (workspace_id, name), 6× slower
+# (bench/README.md, "Planner statistics"). SQLite's own advice for long-lived
+# connections: `PRAGMA optimize=0x10002` on open (3.46+ then analyses every
+# table that needs it), `PRAGMA optimize` periodically and before closing
+# (it analyses the tables this connection queried whose statistics are
+# missing or stale). analysis_limit keeps each ANALYZE to ~400 rows per index.
+STATISTICS_ON_OPEN = "PRAGMA analysis_limit=400; PRAGMA optimize=0x10002"
+STATISTICS_REFRESH = "PRAGMA optimize"
+# Before 3.46 the 0x10000 bit is unknown and an optimize on open does
+# nothing (no query ran yet): a database never analysed is analysed then.
+OPTIMIZE_ANALYSES_ALL_TABLES = sqlite3.sqlite_version_info >= (3, 46)
+STATISTICS_REFRESH_SECONDS = 3600.0
+
+
+def _is_sqlite() -> bool:
+    return connections.get("default").capabilities.dialect == "sqlite"
+
+
+async def gather_planner_statistics() -> None:
+    """On open, SQLite only: give the planner statistics (PostgreSQL's
+    autovacuum analyses tables by itself)."""
+    if not _is_sqlite():
+        return
+    connection = connections.get("default")
+    await connection.execute_script(STATISTICS_ON_OPEN)
+    if not OPTIMIZE_ANALYSES_ALL_TABLES:
+        _, analysed = await connection.execute_query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        )
+        if not analysed:
+            await connection.execute_script("ANALYZE")
+
+
+async def refresh_planner_statistics() -> None:
+    """SQLite only: re-analyse the tables whose statistics went stale
+    (hourly from the serving process's timers, and at close)."""
+    try:
+        if _is_sqlite():
+            await connections.get("default").execute_script(STATISTICS_REFRESH)
+    except Exception:
+        log.exception("could not refresh SQLite's planner statistics")
+
+
 async def open_database(settings: Settings, *, migrate: bool = True) -> None:
     """Initialise Tortoise for this process with the global fallback on, so
     every task on this loop (requests, websocket handlers, actors) sees it."""
@@ -77,9 +123,12 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> None:
     if migrate:
         await migrate_database(settings)
     await Tortoise.init(config=config, _enable_global_fallback=True)
+    await gather_planner_statistics()
 
 
 async def close_database() -> None:
+    if Tortoise.is_inited():
+        await refresh_planner_statistics()
     await Tortoise.close_connections()
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ async def run_timers() -> None:
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
     timer, the snoozes' end, the bot sweep, the stored channel webhooks'
-    sweep, the outgoing webhooks' sweep and the imports' sweep, until cancelled."""
+    sweep, the outgoing webhooks' sweep, the imports' sweep and SQLite's
+    planner statistics, until cancelled."""
+    from revgraph.resolvers.database import STATISTICS_REFRESH_SECONDS, refresh_planner_statistics
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.chatbot import sweep_bots
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
@@ -76,4 +79,16 @@ async def run_timers() -> None:
         every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
         every(IMPORT_SWEEP_SECONDS, sweep_imports.send, at_start=True),
         every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
+        # On this process's own connection, the one its queries ran on (SQLite only).
+        every(STATISTICS_REFRESH_SECONDS, lambda: _background(refresh_planner_statistics())),
     )
+
+
+_running: set[asyncio.Task] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` beside the timers, holding a reference until it ends."""
+    task = asyncio.ensure_future(work)
+    _running.add(task)
+    task.add_done_callback(_running.discard)

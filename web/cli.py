@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
 
 from revgraph.resolvers.settings import Settings, SettingsError
+from revgraph.web.gc_tuning import CollectorRequest, GcSettingError, apply_collector, requested_collector
 
 T = TypeVar("T")
 
@@ -111,6 +112,13 @@ async def _prepare(settings: Settings, demo: bool) -> None:
 SERVER_OPTIONS = {"proxy_headers": False}
 
 
+def _requested_collector() -> CollectorRequest:
+    try:
+        return requested_collector()
+    except GcSettingError as exc:
+        fail(str(exc))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -121,8 +129,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # fragmented glibc's heap otherwise (web/allocator.py).
     pin_mmap_threshold()
     settings = _settings()
+    wanted = _requested_collector()
     _with_database(settings, _prepare(settings, args.demo))
     app = create_app(settings, migrate=False)
+    # Last before serving: what start-up built is frozen out of the
+    # collector's full passes, the periodic pause of a list's p99 (web/gc_tuning.py).
+    collector = apply_collector(wanted)
+    print(
+        f"revgraph: garbage collector thresholds {'/'.join(map(str, collector.thresholds))}, "
+        f"{collector.frozen} start-up objects frozen",
+        flush=True,
+    )
     print(f"revgraph: serving on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     uvicorn.run(
         app,

@@ -1,0 +1,106 @@
+"""`revgraph serve` freezes what start-up built out of the garbage
+collector's full passes and raises its young threshold (web/gc_tuning.py):
+a full collection walking the whole schema and every module was the
+periodic pause in a list's p99 (bench/READS.md). Cases that change the
+collector run in a child process, so this test process keeps its own."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from revgraph.web.gc_tuning import SERVING_THRESHOLDS, GcSettingError, thresholds_from
+from tests.infra.revgraph_process import ServeProcess, child_env, run_revgraph
+
+# A server of its own (SQLite in the test's folder), with no collector setting.
+EMBEDDED: dict[str, str | None] = {
+    "REVGRAPH_DATABASE_URL": None,
+    "REVGRAPH_REDIS_URL": None,
+    "REVGRAPH_SECRET_KEY": None,
+    "REVGRAPH_GC": None,
+    "REVGRAPH_GC_THRESHOLDS": None,
+}
+
+# Builds the schema as `revgraph serve` does, then reports how many objects
+# a full collection has to walk before and after tuning.
+CHILD = """
+import gc, json, os, sys
+from revgraph.resolvers.settings import Settings
+from revgraph.schema import build_schema
+from revgraph.web.gc_tuning import tune_collector
+environ = json.loads(sys.argv[1])
+schema = build_schema(Settings.from_env({"REVGRAPH_SECRET_KEY": "x" * 32}))
+gc.collect()
+before = len(gc.get_objects(generation=2))
+setting = tune_collector(environ)
+after = len(gc.get_objects(generation=2))
+print(json.dumps({"before": before, "after": after, "thresholds": list(gc.get_threshold()),
+                  "frozen": gc.get_freeze_count(), "reported": [list(setting.thresholds), setting.frozen]}))
+"""
+
+
+def child(**environ: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(environ)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_start_up_objects_leave_the_full_collection_and_the_young_threshold_rises():
+    # when the collector is tuned after the schema is built
+    tuned = child()
+    # then the objects start-up built are frozen: a full collection walks
+    # almost none of them any more
+    assert tuned["before"] > 50_000, tuned
+    assert tuned["frozen"] >= tuned["before"], tuned
+    assert tuned["after"] < tuned["before"] / 100, tuned
+    # and generation 0 collects 10× less often than Python's 700
+    assert tuned["thresholds"] == list(SERVING_THRESHOLDS) == [7_000, 10, 10]
+    assert tuned["reported"][0] == tuned["thresholds"] and tuned["reported"][1] >= tuned["before"]
+
+
+def test_an_operator_can_keep_pythons_collector_or_set_the_thresholds():
+    # REVGRAPH_GC=python: nothing frozen, the interpreter's thresholds
+    kept = child(REVGRAPH_GC="python")
+    assert kept["frozen"] == 0 and kept["after"] == kept["before"], kept
+    assert kept["thresholds"] == [700, 10, 10]
+    # REVGRAPH_GC_THRESHOLDS: frozen as usual, the operator's thresholds
+    own = child(REVGRAPH_GC_THRESHOLDS="2000, 5, 20")
+    assert own["thresholds"] == [2000, 5, 20] and own["frozen"] > 50_000
+
+
+@pytest.mark.parametrize("raw", ["7000", "a,b,c", "0,10,10", "1,2,3,4", "-1,10,10"])
+def test_thresholds_that_cannot_apply_are_refused_naming_the_variable(raw):
+    with pytest.raises(GcSettingError, match="REVGRAPH_GC_THRESHOLDS"):
+        thresholds_from({"REVGRAPH_GC_THRESHOLDS": raw})
+
+
+async def test_serve_tunes_the_collector_before_its_first_request(tmp_path):
+    # given a server started the way operators start it
+    process = ServeProcess(env=child_env(**EMBEDDED), cwd=tmp_path)
+    process.start()
+    try:
+        # (a generous wait: it migrates a new database first, on a shared machine)
+        assert (await process.wait_ready(timeout=180)).status_code == 200
+    finally:
+        await process.stop()
+    # then it reports the serving thresholds and a frozen start-up
+    found = re.search(r"garbage collector thresholds (\S+), (\d+) start-up objects frozen", process.output)
+    assert found, process.output
+    assert found.group(1) == "7000/10/10" and int(found.group(2)) > 50_000
+
+
+def test_serve_refuses_a_bad_collector_setting_in_one_line(tmp_path):
+    env = child_env(**{**EMBEDDED, "REVGRAPH_GC": "off"})
+    result = run_revgraph("serve", "--port", "0", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "revgraph: REVGRAPH_GC='off'" in result.stderr and "Traceback" not in result.stderr
