@@ -21,6 +21,9 @@ class BatchLoader:
         self._batch = batch
         self._cache: dict[Hashable, asyncio.Future[Any]] = {}
         self._queue: list[Hashable] = []
+        # Values made from loaded records, memoised by (key, maker) for
+        # the request (schema/lean_execution.py `loaded_or_later`).
+        self.made: dict[tuple[Hashable, Any], Any] = {}
 
     def load(self, key: Hashable) -> asyncio.Future[Any]:
         future = self._cache.get(key)

@@ -13,7 +13,7 @@ parser (iso8601, in Python) ~4 µs a value; a page of 50 contacts with its
 owners and companies is ~200 rows and ~600 values. Here the statement is
 still built by the ORM (filters, visibility, keyset, annotations, the
 statement counter of the tests), only its answer is read differently:
-datetimes by the C `datetime.fromisoformat`, JSON decoded once, every
+datetimes by the C `datetime.fromisoformat`, JSON by orjson, every
 other column as the driver returns it. See schema/lean_execution.py for
 the other half, the GraphQL side of hot reads."""
 
@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from tortoise.fields import (
     BigIntField,
     CharField,
@@ -62,7 +63,12 @@ def _datetime(value: Any) -> datetime | None:
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # NaN or Infinity, which json.dumps writes
+        return json.loads(value)
 
 
 @functools.cache

@@ -52,7 +52,7 @@ class Company(Node):
     def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row)
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
 
     @strawberry.field(
         description="Live contacts of the company that the caller may see, newest first. `first` defaults to 50, at most 100."

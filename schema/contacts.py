@@ -111,7 +111,7 @@ class Contact(Node):
     def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row)
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
 
     @strawberry.field(description="Tags, in the order they were added.")
     def tags(self, info: Info) -> list[str]:

@@ -239,7 +239,9 @@ class Deal(Node):
     def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        return loaded_or_later(loaders.users(ctx_for(self, info)), self.row.owner_id, User.of_row)
+        return loaded_or_later(
+            loaders.users(ctx_for(self, info)), self.row.owner_id, User.of_row, shared=True
+        )
 
     @strawberry.field(description="The deal's contact; null if none or not visible to the caller.")
     def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")] | None:

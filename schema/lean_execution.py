@@ -103,14 +103,26 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
 
-def loaded_or_later(loader: Any, key: Any, then: Any) -> Any:
+def loaded_or_later(loader: Any, key: Any, then: Any, *, shared: bool = False) -> Any:
     """`then(record)` at once when the request loaded `key` ahead (a page's
     preload), else an awaitable of it: a field over preloaded data answers
-    synchronously, and still works where nothing was preloaded."""
+    synchronously, and still works where nothing was preloaded. `shared`:
+    make it once per record and request (a board's 400 cards have a few
+    owners), for a `then` that only shapes the record."""
+    if shared:
+        made = loader.made.get((key, then), _NOT_MADE)
+        if made is not _NOT_MADE:
+            return made
     loaded, record = loader.peek(key)
-    if loaded:
-        return then(record)
-    return _later(loader.load(key), then)
+    if not loaded:
+        return _later(loader.load(key), then)
+    value = then(record)
+    if shared:
+        loader.made[(key, then)] = value
+    return value
+
+
+_NOT_MADE = object()
 
 
 async def _later(awaitable: Any, then: Any) -> Any:
