@@ -15,6 +15,10 @@ House rule (STYLE.md, "hot read paths"), with resolvers/read_rows.py:
   coerce, an exception) to the normal path, which reports it as before.
   Schema extensions with a `resolve` hook turn this off for the request,
   so a per-field hook is never skipped.
+- a synchronous resolver without arguments (company, owner, tags of a
+  listed record) is called straight from graphql-core (`thin_resolvers`),
+  without Strawberry's per-call argument conversion and extension chain,
+  which such a field does not use.
 - the executor counts the fields it executes, so a request's delivered
   cost (schema/demand.py) is known without walking the result.
 
@@ -30,6 +34,7 @@ from typing import Any
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType, GraphQLSchema
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 from revgraph.schema.demand import counted_delivery
 
@@ -128,3 +133,42 @@ _NOT_MADE = object()
 async def _later(awaitable: Any, then: Any) -> Any:
     result = then(await awaitable)
     return await result if isawaitable(result) else result
+
+
+def thin_resolvers(strawberry_schema: Any) -> None:
+    """Call synchronous, argument-free resolvers directly: for a field with
+    no field extension (permission classes are one), no arguments and no
+    parent/root parameter, Strawberry's wrapper only builds the Info and
+    passes it on. Skipped entirely when the schema has exception handlers."""
+    if getattr(strawberry_schema, "exception_handlers", ()):
+        return
+    info_class = strawberry_schema.config.info_class
+    schema: GraphQLSchema = strawberry_schema._schema
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or named in (schema.subscription_type,):
+            continue
+        for definition in getattr(named, "fields", {}).values():
+            field = (definition.extensions or {}).get(DEFINITION)
+            resolver = getattr(field, "base_resolver", None)
+            if resolver is None or field.extensions or type(field) is not StrawberryField:
+                continue
+            if (
+                resolver.is_async
+                or resolver.arguments
+                or resolver.parent_parameter
+                or resolver.root_parameter
+            ):
+                continue
+            definition.resolve = _direct(resolver, field, info_class)
+
+
+def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
+    function = resolver.wrapped_func
+    takes_self = resolver.self_parameter is not None
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: Any) -> Any:
+        kwargs = {info_name: info_class(_raw_info=info, _field=field)} if info_name else {}
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    return resolve
