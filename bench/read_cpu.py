@@ -2,7 +2,7 @@
 ASGI app (no network, no load generator), with their SQL statements.
 
 For each backend (a fresh SQLite file; a fresh PostgreSQL database
-`revgraph_bench_reads`, dropped at the end): seed 10,000 contacts and 1,000
+`revgraph_bench_hotpath`, dropped at the end): seed 10,000 contacts and 1,000
 companies (bench/seed.py), and in a second workspace a board of 8 stages ×
 50 deals with owner and contact (bench/board_common.py, through the API in
 this process), then for each read and page size:
@@ -98,7 +98,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from revgraph.web.app import create_app
 
     print(f"== {backend}", flush=True)
-    async with database(backend, name="revgraph_bench_reads") as url:
+    async with database(backend, name="revgraph_bench_hotpath") as url:
         os.environ.update(server_env(url))
         settings = Settings.from_env()
         await open_database(settings, migrate=True)
