@@ -8,8 +8,9 @@ companies (bench/seed.py), and in a second workspace a board of 8 stages ×
 this process), then for each read and page size:
 
 - the SQL statements of one whole HTTP request (bearer lookup included);
-- the CPU of this process per request (`time.process_time`), the median
-  of 7 alternating blocks of 30 requests after a warm-up — the steadiest
+- the CPU of this process per request (`time.process_time`, the client's
+  share included), the median of --blocks alternating blocks of
+  --per-block requests after a warm-up of 10 — the steadiest
   figure on a shared machine, and what the issue's ratios are made of.
 
     python bench/read_cpu.py [--backend sqlite postgres] [--profile contacts-50]
@@ -48,7 +49,6 @@ query Deals($first: Int!) {
 }
 """
 PAGE_SIZES = (10, 50, 100)
-BLOCKS, PER_BLOCK = 7, 30
 
 
 class Read:
@@ -67,20 +67,20 @@ class Read:
         return body
 
 
-async def cpu_ms(http: httpx.AsyncClient, reads: list[Read]) -> dict[str, float]:
+async def cpu_ms(http: httpx.AsyncClient, reads: list[Read], blocks: int, per_block: int) -> dict[str, float]:
     """Median CPU ms per request of each read, blocks alternating between
     reads so drift in the machine's load hits them alike."""
     for read in reads:
         for _ in range(10):
             await read.once(http)
-    blocks: dict[str, list[float]] = {read.name: [] for read in reads}
-    for _ in range(BLOCKS):
+    measured: dict[str, list[float]] = {read.name: [] for read in reads}
+    for _ in range(blocks):
         for read in reads:
             started = time.process_time()
-            for _ in range(PER_BLOCK):
+            for _ in range(per_block):
                 await read.once(http)
-            blocks[read.name].append((time.process_time() - started) / PER_BLOCK * 1000)
-    return {name: round(statistics.median(values), 2) for name, values in blocks.items()}
+            measured[read.name].append((time.process_time() - started) / per_block * 1000)
+    return {name: round(statistics.median(values), 2) for name, values in measured.items()}
 
 
 async def statements(http: httpx.AsyncClient, read: Read) -> int:
@@ -139,7 +139,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     await profile(http, next(r for r in reads if r.name == args.profile), args)
                     return {}
                 load_before = os.getloadavg()[0]
-                cpu = await cpu_ms(http, reads)
+                cpu = await cpu_ms(http, reads, args.blocks, args.per_block)
                 load_after = os.getloadavg()[0]
         finally:
             await close_database()
@@ -179,10 +179,15 @@ async def profile(http: httpx.AsyncClient, read: Read, args: argparse.Namespace)
 def main(args: argparse.Namespace) -> None:
     if not args.child_json:
         print(f"reads, CPU per request in-process — {today()}, {machine()}")
-    forward = ["--profile", args.profile] if args.profile else []
+    forward = ["--blocks", str(args.blocks), "--per-block", str(args.per_block)]
+    forward += ["--profile", args.profile] if args.profile else []
     forward += ["--cprofile", args.cprofile] if args.cprofile else []
     each_backend_in_a_child(
-        args, run_backend, forward, results_name=f"read_cpu-{today()}", recorded={"blocks": BLOCKS}
+        args,
+        run_backend,
+        forward,
+        results_name=f"read_cpu-{today()}",
+        recorded={"blocks": args.blocks, "per_block": args.per_block},
     )
 
 
@@ -191,6 +196,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
+    parser.add_argument("--blocks", type=int, default=7, help="alternating blocks per read (median)")
+    parser.add_argument("--per-block", type=int, default=30, help="requests per block")
     parser.add_argument("--profile", help="profile one read (e.g. contacts-50) instead of timing")
     parser.add_argument("--cprofile", help="with --profile: cProfile sorted by this key (e.g. tottime)")
     parser.add_argument("--child-json", help=argparse.SUPPRESS)
