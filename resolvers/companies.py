@@ -86,6 +86,7 @@ async def list_companies(
         first=first,
         after=after,
         with_total=with_total,
+        as_rows=True,
     )
 
 

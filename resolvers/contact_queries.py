@@ -141,6 +141,7 @@ async def list_contacts(
         last=last,
         before=before,
         with_total=with_total,
+        as_rows=True,
     )
 
 
@@ -156,4 +157,5 @@ async def company_contacts(
         first=first,
         after=after,
         with_total=with_total,
+        as_rows=True,
     )

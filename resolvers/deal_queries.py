@@ -95,6 +95,7 @@ async def list_deals(
         last=last,
         before=before,
         with_total=with_total,
+        as_rows=True,
     )
 
 
@@ -118,6 +119,7 @@ async def stage_deals(
         first=first,
         after=after,
         with_total=with_total,
+        as_rows=True,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from revgraph.models.crm import Company, Contact, ContactTag
 from revgraph.models.identity import Team, User
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.read_rows import read_rows
 
 BatchFn = Callable[[list[Any]], Awaitable[Sequence[Any]]]
 
@@ -20,6 +21,9 @@ class BatchLoader:
         self._batch = batch
         self._cache: dict[Hashable, asyncio.Future[Any]] = {}
         self._queue: list[Hashable] = []
+        # Values made from loaded records, memoised by (key, maker) for
+        # the request (schema/lean_execution.py `loaded_or_later`).
+        self.made: dict[tuple[Hashable, Any], Any] = {}
 
     def load(self, key: Hashable) -> asyncio.Future[Any]:
         future = self._cache.get(key)
@@ -67,9 +71,13 @@ class BatchLoader:
                 future.set_result(value)
 
 
-def by_id(workspace_id: int, model: Any) -> BatchFn:
+def by_id(workspace_id: int, model: Any, *, as_rows: bool = False) -> BatchFn:
+    """Records by id; with `as_rows`, plain rows (resolvers/read_rows.py)
+    for loaders whose records are only shown."""
+
     async def batch(ids: list[int]) -> list[Any]:
-        rows = await model.filter(workspace_id=workspace_id, id__in=ids)
+        query = model.filter(workspace_id=workspace_id, id__in=ids)
+        rows = await read_rows(query) if as_rows else await query
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
@@ -80,7 +88,8 @@ def grouped(
     workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id"
 ) -> BatchFn:
     async def batch(keys: list[int]) -> list[list[Any]]:
-        rows = await model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
+        query = model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
+        rows = await read_rows(query)
         groups: dict[int, list[Any]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, column)].append(getattr(row, value) if value else row)
@@ -102,7 +111,7 @@ def loader(ctx: Context, name: str, factory: Callable[[int], BatchFn]) -> BatchL
 
 
 def users(ctx: Context) -> BatchLoader:
-    return loader(ctx, "users", lambda ws: by_id(ws, User))
+    return loader(ctx, "users", lambda ws: by_id(ws, User, as_rows=True))
 
 
 def teams(ctx: Context) -> BatchLoader:
@@ -110,11 +119,11 @@ def teams(ctx: Context) -> BatchLoader:
 
 
 def companies(ctx: Context) -> BatchLoader:
-    return loader(ctx, "companies", lambda ws: by_id(ws, Company))
+    return loader(ctx, "companies", lambda ws: by_id(ws, Company, as_rows=True))
 
 
 def contacts(ctx: Context) -> BatchLoader:
-    return loader(ctx, "contacts", lambda ws: by_id(ws, Contact))
+    return loader(ctx, "contacts", lambda ws: by_id(ws, Contact, as_rows=True))
 
 
 def contact_tags(ctx: Context) -> BatchLoader:

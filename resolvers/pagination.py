@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
 from revgraph.resolvers.i18n import _
+from revgraph.resolvers.read_rows import read_rows
 
 if TYPE_CHECKING:
     from revgraph.resolvers.context import Context
@@ -151,13 +152,16 @@ async def paginate(
     default_size: int = 50,
     max_size: int = 100,
     with_total: bool = False,
+    as_rows: bool = False,
 ) -> Page:
     """One page by keyset. With `with_total` (the caller selected
     totalCount), a page without a cursor also counts every matching row in
     the same statement (an uncorrelated scalar subquery, evaluated once), so
     the count costs no second round trip; past a cursor, totalCount runs its
     own count when asked. (A COUNT(*) OVER () window would make SQLite
-    materialise and sort every matching row before the LIMIT.)"""
+    materialise and sort every matching row before the LIMIT.) With
+    `as_rows`, the items are plain rows (resolvers/read_rows.py), for lists
+    that only show them."""
     check_page_size(first, last, maximum=max_size)
     count_query = query
     backward = last is not None and first is None
@@ -171,7 +175,12 @@ async def paginate(
     if before:
         query = query.filter(_after_q(keys, decode_cursor(before, keys), forward=False))
     order = [("-" if key.descending != backward else "") + key.column for key in keys]
-    rows = list(await query.order_by(*order).limit(size + 1)) if size else []
+    page_query = query.order_by(*order).limit(size + 1)
+    rows: list[Any] = []
+    if size and as_rows:
+        rows = await read_rows(page_query, extra=(TOTAL_COLUMN,) if fold_total else ())
+    elif size:
+        rows = list(await page_query)
     total = None
     if fold_total and size:
         total = getattr(rows[0], TOTAL_COLUMN) if rows else 0

@@ -16,7 +16,7 @@ anchors beside it), which `named_record` resolves."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -306,6 +306,28 @@ async def sees_company(ctx: Context, row: Company) -> bool:
     """Whether the caller may see a company row reached through an edge."""
     scope = await scope_of(ctx)
     return scope.sees_owner(row.owner_id) or await _handed(ctx, scope, "company").load(row.id)
+
+
+def sees_company_now(ctx: Context, row: Company) -> bool | None:
+    """`sees_company` answered from what this request already holds (its
+    scope, and the hand-off answers `preload_company_visibility` loaded for
+    a page); None when it is not known yet and must be awaited."""
+    scope = ctx.cache.get("scope")
+    if scope is None:
+        return None
+    if scope.sees_owner(row.owner_id):
+        return True
+    loaded, handed = _handed(ctx, scope, "company").peek(row.id)
+    return handed if loaded else None
+
+
+async def preload_company_visibility(ctx: Context, rows: Iterable[Company | None]) -> None:
+    """Load, in one batch, whether the caller sees each of these companies,
+    so `sees_company_now` answers for all of them."""
+    scope = await scope_of(ctx)
+    hidden = [row.id for row in rows if row is not None and not scope.sees_owner(row.owner_id)]
+    if hidden:
+        await _handed(ctx, scope, "company").load_many(hidden)
 
 
 def _handed(ctx: Context, scope: Scope, kind: str) -> loaders.BatchLoader:

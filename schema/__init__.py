@@ -220,9 +220,10 @@ class RevGraphSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from revgraph.schema.extensions import extensions_for
     from revgraph.schema.input_guard import guard_text_inputs
+    from revgraph.schema.lean_execution import thin_resolvers
 
     guard_text_inputs(Query, Mutation)
-    return RevGraphSchema(
+    schema = RevGraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -230,3 +231,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[identity_schema.Workspace, identity_schema.ApiKey],
         extensions=extensions_for(settings or Settings()),
     )
+    thin_resolvers(schema)
+    return schema

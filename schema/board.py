@@ -24,7 +24,6 @@ from graphql import (
     execute_subscription_event,
 )
 from strawberry.execution import optimized_is_awaitable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from revgraph.resolvers import board, loaders
@@ -36,6 +35,7 @@ from revgraph.schema.deal_filters import BoardEventKind
 from revgraph.schema.deals import Deal
 from revgraph.schema.extensions import public_error
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import LeanExecutionContext
 from revgraph.schema.permissions import AUTHENTICATED
 
 
@@ -113,7 +113,7 @@ class BoardEvent(LiveEventRoot):
         )
 
 
-class PerEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class PerEventExecutionContext(LeanExecutionContext):
     """Strawberry's execution context, with graphql-core 3.3's per-event copy
     fixed: `build_per_event_executor` shallow-copies the subscription's
     executor, so every event's copy wrote into the one memo of collected

@@ -10,9 +10,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
@@ -158,20 +157,31 @@ def ctx_of(info: Info) -> Context:
 def selects(info: Info, *path: str) -> bool:
     """Whether the current field's selection reaches `path` below it (e.g.
     "edges", "node", "owner"), through fragments too: what a resolver may
-    load ahead for the fields under it."""
-    level: list[Any] = [child for field in info.selected_fields for child in field.selections]
+    load ahead for the fields under it. Walks the document's nodes, not
+    Strawberry's `selected_fields` (which converts the whole selection
+    below the field on each call: a board asks per column)."""
+    raw = info._raw_info
+    level: list[Any] = [
+        child for node in raw.field_nodes if node.selection_set for child in node.selection_set.selections
+    ]
     for name in path:
-        matched: list[Any] = []
+        matched: list[FieldNode] = []
         while level:
             selection = level.pop()
-            if isinstance(selection, SelectedField):
-                if selection.name == name:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
                     matched.append(selection)
-            else:  # a fragment spread or an inline fragment
-                level.extend(selection.selections)
+            elif isinstance(selection, InlineFragmentNode):
+                level.extend(selection.selection_set.selections)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    level.extend(fragment.selection_set.selections)
         if not matched:
             return False
-        level = [child for field in matched for child in field.selections]
+        level = [
+            child for field in matched if field.selection_set for child in field.selection_set.selections
+        ]
     return True
 
 

@@ -26,9 +26,10 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Connection, build
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import loaded_or_later
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -48,11 +49,10 @@ class Company(Node):
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The user responsible for the company; null when unowned.")
-    async def owner(self, info: Info) -> User | None:
+    def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        row = await loaders.users(ctx_of(info)).load(self.row.owner_id)
-        return User.of(row) if row else None
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
 
     @strawberry.field(
         description="Live contacts of the company that the caller may see, newest first. `first` defaults to 50, at most 100."
@@ -67,7 +67,7 @@ class Company(Node):
                 ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return contact_connection(page)
+        return await contact_connection(info, page)
 
     @strawberry.field(
         description="Live deals of the company that the caller may see, newest first. `first` defaults to 50, at most 100."
@@ -180,6 +180,7 @@ class CompaniesQuery:
                 with_total=selects(info, "totalCount"),
             )
         )
+        await preload_page(info, page.items, Ahead("owner", loaders.users, "owner_id"))
         return build(CompanyConnection, page, Company.of)
 
     @strawberry.field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -11,8 +12,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from revgraph.resolvers import activities, contact_merge, contact_queries, contacts, loaders, timeline
+from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
-from revgraph.resolvers.visibility import sees_company
+from revgraph.resolvers.visibility import preload_company_visibility, sees_company, sees_company_now
 from revgraph.schema.activities import (
     TaskConnection,
     TimelineConnection,
@@ -40,9 +42,10 @@ from revgraph.schema.common import (
     selects,
 )
 from revgraph.schema.companies import Company
-from revgraph.schema.connections import Connection, build
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import loaded_or_later
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -94,26 +97,25 @@ class Contact(Node):
     )
     row: strawberry.Private[Any]
 
+    # company, owner and tags answer at once over what the page loaded
+    # ahead (contact_connection), and return an awaitable otherwise
+    # (schema/lean_execution.py).
     @strawberry.field(description="The contact's company; null if none or not visible to the caller.")
-    async def company(self, info: Info) -> Company | None:
+    def company(self, info: Info) -> Company | None:
         if self.row.company_id is None:
             return None
         ctx = ctx_of(info)
-        row = await loaders.companies(ctx).load(self.row.company_id)
-        if row is None or not await sees_company(ctx, row):
-            return None
-        return Company.of(row)
+        return loaded_or_later(loaders.companies(ctx), self.row.company_id, partial(_visible_company, ctx))
 
     @strawberry.field(description="The user responsible for the contact; null when unowned.")
-    async def owner(self, info: Info) -> User | None:
+    def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        row = await loaders.users(ctx_of(info)).load(self.row.owner_id)
-        return User.of(row) if row else None
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
 
     @strawberry.field(description="Tags, in the order they were added.")
-    async def tags(self, info: Info) -> list[str]:
-        return list(await loaders.contact_tags(ctx_of(info)).load(self.row.id))
+    def tags(self, info: Info) -> list[str]:
+        return loaded_or_later(loaders.contact_tags(ctx_of(info)), self.row.id, list)
 
     @strawberry.field(
         description="The contact's consent on each channel with a record (the newest row of each, by channel): a contact who wrote to an inbox is opted in for its channel until they opt out (PARAR/SAIR/STOP) or a user records otherwise."
@@ -201,7 +203,34 @@ class ContactConnection(Connection[Contact]):
     pass
 
 
-def contact_connection(page: Any) -> ContactConnection:
+def _visible_company(ctx: Context, row: Any) -> Any:
+    """The Company of a contact's company row, None if the caller may not
+    see it; an awaitable when that is not known yet."""
+    if row is None:
+        return None
+    seen = sees_company_now(ctx, row)
+    if seen is None:
+        return _company_if_seen(ctx, row)
+    return Company.of(row) if seen else None
+
+
+async def _company_if_seen(ctx: Context, row: Any) -> Company | None:
+    return Company.of(row) if await sees_company(ctx, row) else None
+
+
+async def contact_connection(info: Info, page: Any) -> ContactConnection:
+    """A page of contacts as a connection, with the companies (and whether
+    the caller sees them), owners and tags its selection asks for loaded
+    in one batch each."""
+    loaded = await preload_page(
+        info,
+        page.items,
+        Ahead("company", loaders.companies, "company_id"),
+        Ahead("owner", loaders.users, "owner_id"),
+        Ahead("tags", loaders.contact_tags),
+    )
+    if "company" in loaded:
+        await preload_company_visibility(ctx_of(info), loaded["company"])
     return build(ContactConnection, page, Contact.of)
 
 
@@ -341,7 +370,7 @@ class ContactsQuery:
                 with_total=selects(info, "totalCount"),
             )
         )
-        return contact_connection(page)
+        return await contact_connection(info, page)
 
     @strawberry.field(
         description="A contact by id, also when trashed (so it can be restored); null if missing or not visible.",

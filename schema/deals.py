@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from datetime import datetime
 from decimal import Decimal
@@ -22,10 +21,11 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Connection, build
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import loaded_or_later
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
@@ -232,47 +232,28 @@ class Deal(Node):
     async def stage(self, info: Info) -> Stage:
         return Stage.of(await _stage_loader(ctx_for(self, info)).load(self.row.stage_id))
 
-    # owner and contact answer at once when their rows were loaded ahead
-    # (deal_connection, for a page of deals), and return an awaitable
-    # otherwise: a board is 400 cards, and an async resolver costs each a
-    # coroutine, a task and a loop turn.
+    # owner, contact and company answer at once over what the page loaded
+    # ahead (deal_connection), and return an awaitable otherwise
+    # (schema/lean_execution.py): a board is 400 cards.
     @strawberry.field(description="The deal's owner.")
     def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
-        loader = loaders.users(ctx_for(self, info))
-        loaded, row = loader.peek(self.row.owner_id)
-        if not loaded:
-            return _later(loader.load(self.row.owner_id), self._owner)  # type: ignore[return-value]
-        return self._owner(row)
-
-    @staticmethod
-    def _owner(row: Any) -> User | None:
-        return User.of(row) if row else None
+        return loaded_or_later(
+            loaders.users(ctx_for(self, info)), self.row.owner_id, User.of_row, shared=True
+        )
 
     @strawberry.field(description="The deal's contact; null if none or not visible to the caller.")
     def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")] | None:
         if self.row.contact_id is None:
             return None
-        ctx = ctx_for(self, info)
-        loader = loaders.contacts(ctx)
-        loaded, row = loader.peek(self.row.contact_id)
-        if not loaded:
-            return _later(loader.load(self.row.contact_id), _live_contact)  # type: ignore[return-value]
-        return _live_contact(row)
+        return loaded_or_later(loaders.contacts(ctx_for(self, info)), self.row.contact_id, _live_contact)
 
     @strawberry.field(description="The deal's company; null if none or not visible to the caller.")
-    async def company(
-        self, info: Info
-    ) -> Annotated[Company, strawberry.lazy("revgraph.schema.companies")] | None:
-        from revgraph.schema.companies import Company
-
+    def company(self, info: Info) -> Annotated[Company, strawberry.lazy("revgraph.schema.companies")] | None:
         if self.row.company_id is None:
             return None
-        ctx = ctx_for(self, info)
-        row = await loaders.companies(ctx).load(self.row.company_id)
-        # Whoever may see the deal sees its company (resolvers/visibility.py).
-        return None if row is None or row.deleted_at is not None else Company.of(row)
+        return loaded_or_later(loaders.companies(ctx_for(self, info)), self.row.company_id, _live_company)
 
     @strawberry.field(
         description='The development of interest ("empreendimento de interesse"); null if none. An archived one stays.'
@@ -337,10 +318,6 @@ class Deal(Node):
         )
 
 
-async def _later(awaitable: Any, then: Any) -> Any:
-    return then(await awaitable)
-
-
 def _live_contact(row: Any) -> Any:
     """A deal's contact: whoever may see the deal sees it (the hand-off
     rule, resolvers/visibility.py), unless it is in the trash."""
@@ -351,21 +328,27 @@ def _live_contact(row: Any) -> Any:
     return Contact.of(row)
 
 
+def _live_company(row: Any) -> Any:
+    """A deal's company: whoever may see the deal sees it
+    (resolvers/visibility.py), unless it is in the trash."""
+    from revgraph.schema.companies import Company
+
+    if row is None or row.deleted_at is not None:
+        return None
+    return Company.of(row)
+
+
 async def deal_connection(info: Info, page: Any) -> DealConnection:
-    """A page of deals as a connection, with the owners and contacts its
-    selection asks for loaded in one go, so each card's resolvers answer
-    synchronously."""
-    ctx = ctx_of(info)
-    rows = page.items
-    owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
-    contact_ids = {r.contact_id for r in rows if r.contact_id is not None}
-    wanted = []
-    if owner_ids and selects(info, "edges", "node", "owner"):
-        wanted.append(loaders.users(ctx).load_many(owner_ids))
-    if contact_ids and selects(info, "edges", "node", "contact"):
-        wanted.append(loaders.contacts(ctx).load_many(contact_ids))
-    if wanted:
-        await asyncio.gather(*wanted)
+    """A page of deals as a connection, with the owners, contacts and
+    companies its selection asks for loaded in one batch each, so each
+    card's fields answer synchronously."""
+    await preload_page(
+        info,
+        page.items,
+        Ahead("owner", loaders.users, "owner_id"),
+        Ahead("contact", loaders.contacts, "contact_id"),
+        Ahead("company", loaders.companies, "company_id"),
+    )
     return build(DealConnection, page, Deal.of)
 
 

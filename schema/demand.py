@@ -7,6 +7,7 @@ document and the variables: no I/O, so a refused operation runs no SQL."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,10 +226,31 @@ def measure_demand(
     return estimate.measure(operation)
 
 
-def delivered_cost(document: DocumentNode, operation_name: str | None, data: Any) -> int:
+class DeliveredFields:
+    """The fields an execution delivered, counted by the executor as it
+    executes them (schema/lean_execution.py): one per executed field,
+    introspection excluded. Without errors every executed field is in the
+    response, so the count is the delivered cost."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self) -> None:
+        self.fields = 0
+
+
+# Set by DemandControl for the operation it admits; read by the executor.
+counted_delivery: ContextVar[DeliveredFields | None] = ContextVar("counted_delivery", default=None)
+
+
+def delivered_cost(document: DocumentNode, operation_name: str | None, data: Any, errors: Any = None) -> int:
     """What an operation actually delivered, in the units of the estimate:
     1 per field present in the response, introspection excluded. This is
-    what the rate limit charges."""
+    what the rate limit charges. Counted during execution when there is a
+    count and no error; otherwise (an error may have nulled a subtree that
+    had executed) measured by walking the data."""
+    counted = counted_delivery.get()
+    if counted is not None and not errors and data is not None:
+        return counted.fields
     operation = operation_of(document, operation_name)
     if operation is None or data is None:
         return 0

@@ -125,7 +125,7 @@ class Development(Node):
                 with_total=selects(info, "totalCount"),
             )
         )
-        return contact_connection(page)
+        return await contact_connection(info, page)
 
     @strawberry.field(description=f"Changes to the development's configuration, newest first. {PAGE_ARGS}")
     async def timeline(

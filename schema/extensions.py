@@ -38,7 +38,14 @@ from strawberry.types.graphql import OperationType
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
-from revgraph.schema.demand import Demand, delivered_cost, measure_demand, mutation_rule
+from revgraph.schema.demand import (
+    DeliveredFields,
+    Demand,
+    counted_delivery,
+    delivered_cost,
+    measure_demand,
+    mutation_rule,
+)
 from revgraph.schema.document_limits import DocumentLimits, document_problem
 from revgraph.schema.key_scope_gate import scope_problem
 from revgraph.schema.poll import PollCaching
@@ -197,6 +204,7 @@ class DemandControl(SchemaExtension):
                 # Raising here refuses the operation before any resolver
                 # runs, for queries, mutations and subscriptions alike.
                 actor, limiter = await self._admit()
+                counted_delivery.set(DeliveredFields())
                 yield
         except TimeoutError:
             raise refusal(
@@ -215,7 +223,8 @@ class DemandControl(SchemaExtension):
         # A cached answer's is known (schema/poll.py).
         self.delivered = self.context.get("delivered_cost")
         if self.delivered is None:
-            self.delivered = delivered_cost(ec.graphql_document, ec.operation_name, data)
+            errors = getattr(result, "errors", None)
+            self.delivered = delivered_cost(ec.graphql_document, ec.operation_name, data, errors)
         self.budget = await limiter.charge(actor, self.delivered)
         self._report_budget(self.budget)
 

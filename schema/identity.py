@@ -92,6 +92,11 @@ class User(Node):
         return identity.is_online(ctx_of(info).settings, self.row)
 
     @classmethod
+    def of_row(cls, row: Any) -> User | None:
+        """`of`, or None for a missing row (an edge to a user that is gone)."""
+        return cls.of(row) if row else None
+
+    @classmethod
     def of(cls, row: Any) -> User:
         return cls(
             id=strawberry.ID(encode_id("User", row.id)),

@@ -229,7 +229,7 @@ class PollCaching(SchemaExtension):
             return None
         assert ec.graphql_document is not None
         delivered = self._context["delivered_cost"] = delivered_cost(
-            ec.graphql_document, ec.operation_name, result.data
+            ec.graphql_document, ec.operation_name, result.data, result.errors
         )
         answer = cache.put(
             slot,

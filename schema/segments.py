@@ -45,7 +45,7 @@ class Segment(Node):
                 ctx_of(info), self.row, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return contact_connection(page)
+        return await contact_connection(info, page)
 
     @classmethod
     def of(cls, row: Any) -> Segment:

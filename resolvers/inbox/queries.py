@@ -97,7 +97,15 @@ async def list_conversations(
     if extra is not None:
         query = query.filter(extra)
     return await paginate_for(
-        ctx, query, keys, first=first, after=after, last=last, before=before, with_total=with_total
+        ctx,
+        query,
+        keys,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        with_total=with_total,
+        as_rows=True,
     )
 
 

@@ -25,6 +25,7 @@ from revgraph.schema.common import (
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.deals import ctx_for, visible_deal
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import loaded_or_later
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
@@ -288,10 +289,12 @@ class Conversation(Node):
     @strawberry.field(
         description="The contact. Whoever sees the conversation reads its contact (routing a conversation does not change the contact's owner)."
     )
-    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")]:
+    def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")]:
         from revgraph.schema.contacts import Contact
 
-        return Contact.of(await loaders.contacts(ctx_for(self, info)).load(self.row.contact_id))
+        # contact and assignee answer at once over what the page loaded
+        # ahead (conversation_connection; schema/lean_execution.py).
+        return loaded_or_later(loaders.contacts(ctx_for(self, info)), self.row.contact_id, Contact.of)
 
     @strawberry.field(description="The deal it is about, if linked and the caller may see it.")
     async def deal(self, info: Info) -> Annotated[Deal, strawberry.lazy("revgraph.schema.deals")] | None:
@@ -303,11 +306,12 @@ class Conversation(Node):
         return Deal.of(row) if row is not None and row.deleted_at is None else None
 
     @strawberry.field(description="Who works it; null while it waits in its queue's backlog or with nobody.")
-    async def assignee(self, info: Info) -> User | None:
+    def assignee(self, info: Info) -> User | None:
         if self.row.assignee_id is None:
             return None
-        row = await loaders.users(ctx_for(self, info)).load(self.row.assignee_id)
-        return User.of(row) if row else None
+        return loaded_or_later(
+            loaders.users(ctx_for(self, info)), self.row.assignee_id, User.of_row, shared=True
+        )
 
     @strawberry.field(
         description="When free text stops being allowed: 24 h after the contact's last message on WhatsApp; null when the channel has no window."

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
+from revgraph.resolvers import loaders
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.inbox import conversations as use_cases
 from revgraph.resolvers.inbox import handling, intake, queries, replies
@@ -29,7 +30,7 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import build
+from revgraph.schema.connections import Ahead, build, preload_page
 from revgraph.schema.inbox.conversation_types import (
     Conversation,
     ConversationConnection,
@@ -249,6 +250,12 @@ class ConversationsQuery:
                 before=before,
                 with_total=selects(info, "totalCount"),
             )
+        )
+        await preload_page(
+            info,
+            page.items,
+            Ahead("contact", loaders.contacts, "contact_id"),
+            Ahead("assignee", loaders.users, "assignee_id"),
         )
         return build(ConversationConnection, page, Conversation.of)
 

@@ -121,14 +121,14 @@ async def test_one_execution_per_scope_and_query_is_shared_by_subscribers(
     from revgraph.schema import board as board_schema
 
     executions = []
-    original = board_schema.StrawberryGraphQLCoreExecutionContext.execute_operation
+    original = board_schema.LeanExecutionContext.execute_operation
 
     def counting(self, serially=None):
         if getattr(self.root_value, "shared_results", None) is not None:
             executions.append(self.root_value.sequence)
         return original(self, serially)
 
-    monkeypatch.setattr(board_schema.StrawberryGraphQLCoreExecutionContext, "execute_operation", counting)
+    monkeypatch.setattr(board_schema.LeanExecutionContext, "execute_operation", counting)
     pipeline = await create_pipeline(gql, workspace.token)
     agent = await workspace.user("AGENT")
     deal = await create_deal(gql, agent["token"], pipeline["id"])

@@ -1,0 +1,174 @@
+"""The GraphQL side of hot reads: how lists and boards are executed lean.
+
+House rule (STYLE.md, "hot read paths"), with resolvers/read_rows.py:
+- a list or board reads its rows as plain rows (resolvers/read_rows.py)
+  and loads what its edges need for the whole page at once, looking ahead
+  at the selection (`preload_page` in schema/connections.py; the deals'
+  `deal_connection`); the fields below then answer synchronously over
+  what was loaded (`loaded_or_later`), so a page costs no coroutine, task
+  or loop turn per record and field. A new list type does the same.
+- plain leaf fields (a scalar or enum read off the object, no resolver,
+  no permission, no field extension) skip graphql-core's per-field
+  machinery (resolve info, Strawberry's resolver wrapper, awaitable
+  checks): `LeanExecutionContext` reads the attribute and coerces it, and
+  hands anything unusual (null in a non-null field, a value that does not
+  coerce, an exception) to the normal path, which reports it as before.
+  Schema extensions with a `resolve` hook turn this off for the request,
+  so a per-field hook is never skipped.
+- a synchronous resolver without arguments (company, owner, tags of a
+  listed record) is called straight from graphql-core (`thin_resolvers`),
+  without Strawberry's per-call argument conversion and extension chain,
+  which such a field does not use.
+- the executor counts the fields it executes, so a request's delivered
+  cost (schema/demand.py) is known without walking the result.
+
+A board of 8 × 50 cards executes ~3,000 fields and a contacts page ~700:
+per field, this path costs a fraction of the general one."""
+
+from __future__ import annotations
+
+import weakref
+from inspect import isawaitable
+from typing import Any
+
+from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType, GraphQLSchema
+from graphql.pyutils import Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+
+from revgraph.schema.demand import counted_delivery
+
+DEFINITION = "strawberry-definition"
+# (type name, field name) -> (attribute, leaf type, non-null) per schema.
+PlainFields = dict[tuple[str, str], tuple[str, Any, bool]]
+_plain_fields_of: weakref.WeakKeyDictionary[GraphQLSchema, PlainFields] = weakref.WeakKeyDictionary()
+
+
+def plain_fields(schema: GraphQLSchema) -> PlainFields:
+    """The schema's plain leaf fields, found once per schema."""
+    found = _plain_fields_of.get(schema)
+    if found is not None:
+        return found
+    found = {}
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__"):
+            continue
+        for field_name, definition in getattr(named, "fields", {}).items():
+            field = (definition.extensions or {}).get(DEFINITION)
+            if field is None or field.base_resolver is not None or field.extensions:
+                continue
+            if getattr(field, "default_resolver", getattr) is not getattr or field.directives:
+                continue
+            leaf, non_null = definition.type, False
+            if isinstance(leaf, GraphQLNonNull):
+                leaf, non_null = leaf.of_type, True
+            if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+                found[(type_name, field_name)] = (field.python_name, leaf, non_null)
+    _plain_fields_of[schema] = found
+    return found
+
+
+class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context with the lean path for plain leaf
+    fields and the count of delivered fields (see the module's note)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        per_field_hooks = manager is not None and manager._middleware_resolvers is not None
+        self.plain = {} if per_field_hooks else plain_fields(self.schema)
+        self.delivery = counted_delivery.get()
+
+    def execute_field(
+        self,
+        parent_type: Any,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        name = field_details_list[0].node.name.value
+        delivery = self.delivery
+        if delivery is not None and not name.startswith("__") and not parent_type.name.startswith("__"):
+            delivery.fields += 1
+        plan = self.plain.get((parent_type.name, name))
+        if plan is not None:
+            attribute, leaf, non_null = plan
+            try:
+                value = getattr(source, attribute)
+                if value is None:
+                    if not non_null:
+                        return None
+                elif not isinstance(value, Exception):
+                    coerced = leaf.coerce_output_value(value)
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+            except Exception:  # the normal path below reports it
+                pass
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+
+def loaded_or_later(loader: Any, key: Any, then: Any, *, shared: bool = False) -> Any:
+    """`then(record)` at once when the request loaded `key` ahead (a page's
+    preload), else an awaitable of it: a field over preloaded data answers
+    synchronously, and still works where nothing was preloaded. `shared`:
+    make it once per record and request (a board's 400 cards have a few
+    owners), for a `then` that only shapes the record."""
+    if shared:
+        made = loader.made.get((key, then), _NOT_MADE)
+        if made is not _NOT_MADE:
+            return made
+    loaded, record = loader.peek(key)
+    if not loaded:
+        return _later(loader.load(key), then)
+    value = then(record)
+    if shared:
+        loader.made[(key, then)] = value
+    return value
+
+
+_NOT_MADE = object()
+
+
+async def _later(awaitable: Any, then: Any) -> Any:
+    result = then(await awaitable)
+    return await result if isawaitable(result) else result
+
+
+def thin_resolvers(strawberry_schema: Any) -> None:
+    """Call synchronous, argument-free resolvers directly: for a field with
+    no field extension (permission classes are one), no arguments and no
+    parent/root parameter, Strawberry's wrapper only builds the Info and
+    passes it on. Skipped entirely when the schema has exception handlers."""
+    if getattr(strawberry_schema, "exception_handlers", ()):
+        return
+    info_class = strawberry_schema.config.info_class
+    schema: GraphQLSchema = strawberry_schema._schema
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or named in (schema.subscription_type,):
+            continue
+        for definition in getattr(named, "fields", {}).values():
+            field = (definition.extensions or {}).get(DEFINITION)
+            resolver = getattr(field, "base_resolver", None)
+            if resolver is None or field.extensions or type(field) is not StrawberryField:
+                continue
+            if (
+                resolver.is_async
+                or resolver.arguments
+                or resolver.parent_parameter
+                or resolver.root_parameter
+            ):
+                continue
+            definition.resolve = _direct(resolver, field, info_class)
+
+
+def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
+    function = resolver.wrapped_func
+    takes_self = resolver.self_parameter is not None
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: Any) -> Any:
+        kwargs = {info_name: info_class(_raw_info=info, _field=field)} if info_name else {}
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    return resolve

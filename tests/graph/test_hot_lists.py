@@ -1,0 +1,145 @@
+"""Hot read paths (resolvers/read_rows.py, schema/lean_execution.py): lists
+read plain rows and execute lean, and must answer exactly what the model
+path answers, in SQL statements that do not grow with the page size, with
+the delivered cost counted during execution equal to the fields delivered."""
+
+from graphql import parse
+
+from revgraph.schema.demand import counted_delivery, delivered_cost
+from tests.graph.documents import create_company, create_contact
+from tests.pipeline.support import create_deal, create_pipeline
+
+CONTACT_FIELDS = """
+  id name email phone lifecycleStage score number source customFields createdAt updatedAt deletedAt tags
+  company { id name domain customFields createdAt deletedAt owner { id name email role active } }
+  owner { id name email role active }
+"""
+CONTACT_PAGE = f"query {{ contacts(first: 10) {{ edges {{ node {{ {CONTACT_FIELDS} }} }} }} }}"
+ONE_CONTACT = f"query($id: ID!) {{ contact(id: $id) {{ {CONTACT_FIELDS} }} }}"
+
+COMPANIES = """
+query($first: Int) {
+  companies(first: $first) { totalCount edges { cursor node { id name createdAt owner { id name } } } }
+}
+"""
+DEALS = """
+query($first: Int) {
+  deals(first: $first) {
+    totalCount
+    edges { cursor node { id title value currency status createdAt owner { id name } contact { id name }
+                          company { id name } } }
+  }
+}
+"""
+# Aliases, a fragment spread twice, __typename and a nested connection:
+# what the delivered cost counts must match what the response holds.
+TRICKY = """
+fragment Person on Contact { id name tags owner { id name } }
+query {
+  first: contacts(first: 3) { totalCount edges { node { ...Person __typename company { name } } } }
+  again: contacts(first: 2) { edges { cursor node { ...Person ...Person } } pageInfo { hasNextPage } }
+  me { id }
+}
+"""
+
+
+async def test_a_listed_contact_reads_exactly_as_the_contact_read_by_id(gql, workspace):
+    # given a contact with every kind of column: datetimes, JSON, enums, a company and an owner
+    agent = await workspace.user("AGENT")
+    company = await create_company(
+        gql, workspace.token, name="Acme Imóveis", domain="acme.com.br", ownerId=agent["id"]
+    )
+    contact = await create_contact(
+        gql,
+        workspace.token,
+        name="Ana Lima",
+        email="ana@lima.com",
+        phone="11 98765-0001",
+        companyId=company["id"],
+        ownerId=agent["id"],
+        tags=["vip", "sp"],
+        customFields={"orcamento": "ate 500 mil", "quartos": 3, "nested": {"a": [1, 2.5, None]}},
+    )
+    # when it is read in a list (plain rows, lean execution) and by id (models)
+    listed = (await gql.ok(CONTACT_PAGE, token=workspace.token))["contacts"]["edges"][0]["node"]
+    by_id = (await gql.ok(ONE_CONTACT, {"id": contact["id"]}, token=workspace.token))["contact"]
+    # then both answers are the same, value for value
+    assert listed == by_id
+    assert listed["customFields"]["nested"] == {"a": [1, 2.5, None]}
+    assert listed["company"]["owner"]["id"] == agent["id"]
+
+
+async def _statements(gql, token, count_sql, document, size):
+    with count_sql() as counter:
+        data = await gql.ok(document, {"first": size}, token=token)
+    assert len(next(iter(data.values()))["edges"]) == size
+    return counter.statements
+
+
+async def test_a_companies_page_with_owners_costs_the_same_sql_at_any_size(gql, workspace, count_sql):
+    # given 12 companies owned by three agents
+    agents = [await workspace.user("AGENT") for _ in range(3)]
+    for index in range(12):
+        await create_company(gql, workspace.token, name=f"Empresa {index}", ownerId=agents[index % 3]["id"])
+    # when a page of 2 and a page of 12 are listed with their owners
+    small = await _statements(gql, workspace.token, count_sql, COMPANIES, 2)
+    large = await _statements(gql, workspace.token, count_sql, COMPANIES, 12)
+    # then the statements do not grow with the page size
+    assert len(large) == len(small), (small, large)
+
+
+async def test_a_deals_page_with_owner_contact_and_company_costs_the_same_sql_at_any_size(
+    gql, workspace, count_sql
+):
+    # given 12 deals, each with an owner, a contact and a company
+    pipeline = await create_pipeline(gql, workspace.token)
+    agents = [await workspace.user("AGENT") for _ in range(2)]
+    company = await create_company(gql, workspace.token, name="Construtora")
+    for index in range(12):
+        contact = await create_contact(gql, workspace.token, name=f"Cliente {index}")
+        await create_deal(
+            gql,
+            workspace.token,
+            pipeline["id"],
+            title=f"Apto {index}",
+            value="350000.00",
+            ownerId=agents[index % 2]["id"],
+            contactId=contact["id"],
+            companyId=company["id"],
+        )
+    # when a page of 2 and a page of 12 are listed with their edges
+    small = await _statements(gql, workspace.token, count_sql, DEALS, 2)
+    large = await _statements(gql, workspace.token, count_sql, DEALS, 12)
+    # then the statements do not grow with the page size, and every card has its edges
+    assert len(large) == len(small), (small, large)
+    cards = (await gql.ok(DEALS, {"first": 12}, token=workspace.token))["deals"]["edges"]
+    assert all(
+        card["node"]["owner"] and card["node"]["contact"] and card["node"]["company"] for card in cards
+    )
+
+
+async def test_the_delivered_cost_counted_during_execution_is_the_fields_in_the_response(gql, workspace):
+    # given contacts with owners, companies and tags
+    agent = await workspace.user("AGENT")
+    company = await create_company(gql, workspace.token, name="Acme")
+    for index in range(4):
+        await create_contact(
+            gql,
+            workspace.token,
+            name=f"Pessoa {index}",
+            ownerId=agent["id"],
+            companyId=company["id"] if index % 2 else None,
+            tags=["t"],
+        )
+    # when a query with aliases, repeated fragments and __typename runs
+    body = await gql(TRICKY, token=workspace.token)
+    assert "errors" not in body
+    # then the cost it was charged is the count of fields in its response,
+    # as the walk over the response measures it
+    token = counted_delivery.set(None)
+    try:
+        walked = delivered_cost(parse(TRICKY), None, body["data"])
+    finally:
+        counted_delivery.reset(token)
+    assert walked > 30
+    assert body["extensions"]["cost"]["actual"] == walked
