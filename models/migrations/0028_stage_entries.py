@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
     stage transition, kept as deals move (resolvers/stage_entries.py) and
     filled here from the transitions already logged."""
 
-    dependencies = [('models', '0026_partners')]
+    dependencies = [('models', '0027_import_keys')]
 
     initial = False
 

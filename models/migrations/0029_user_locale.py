@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     workspace's default. Chained after 0026 on this branch: the lead
     re-chains it at merge."""
 
-    dependencies = [('models', '0026_partners')]
+    dependencies = [('models', '0028_stage_entries')]
 
     initial = False
 

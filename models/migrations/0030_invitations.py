@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     """Invitations: one-time links an admin issues for a colleague to join the
     workspace (resolvers/invitations.py)."""
 
-    dependencies = [('models', '0026_partners')]
+    dependencies = [('models', '0029_user_locale')]
 
     initial = False
 
