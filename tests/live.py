@@ -12,6 +12,13 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 
+def _frame(raw: str | bytes) -> dict[str, Any]:
+    """A server message: graphql-transport-ws sends JSON in text frames
+    only (a browser cannot parse a binary frame's Blob and drops the socket)."""
+    assert isinstance(raw, str), f"binary frame from the server: {raw[:80]!r}"
+    return json.loads(raw)
+
+
 class Subscription:
     def __init__(self, socket: Any, sub_id: str) -> None:
         self.socket = socket
@@ -20,7 +27,7 @@ class Subscription:
     async def next(self, timeout: float = 5.0) -> dict[str, Any]:
         """The next `next` payload of this subscription (fails on error/complete)."""
         while True:
-            message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+            message = _frame(await asyncio.wait_for(self.socket.recv(), timeout))
             if message["type"] == "ping":
                 await self.socket.send(json.dumps({"type": "pong"}))
                 continue
@@ -33,7 +40,7 @@ class Subscription:
     async def nothing_for(self, seconds: float) -> None:
         """Assert no message arrives for this subscription within `seconds`."""
         try:
-            message = json.loads(await asyncio.wait_for(self.socket.recv(), seconds))
+            message = _frame(await asyncio.wait_for(self.socket.recv(), seconds))
         except TimeoutError:
             return
         raise AssertionError(f"unexpected message: {message}")
@@ -45,7 +52,7 @@ async def connect(ws_url: str, token: str) -> AsyncIterator[Any]:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
-        ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        ack = _frame(await asyncio.wait_for(socket.recv(), 5))
         assert ack["type"] == "connection_ack", ack
         yield socket
 
@@ -64,7 +71,7 @@ async def closed_with(socket: Any, timeout: float = 5.0) -> tuple[int, list[dict
     try:
         async with asyncio.timeout(timeout):
             while True:
-                messages.append(json.loads(await socket.recv()))
+                messages.append(_frame(await socket.recv()))
     except ConnectionClosed as closed:
         assert closed.rcvd is not None, "the client closed, not the server"
         return closed.rcvd.code, messages
@@ -80,4 +87,4 @@ async def run_on(
             {"id": sub_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
         )
     )
-    return json.loads(await asyncio.wait_for(socket.recv(), 5))
+    return _frame(await asyncio.wait_for(socket.recv(), 5))

@@ -211,9 +211,14 @@ class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         payload = message.get("payload")
         if message.get("type") != "next" or not isinstance(payload, dict) or set(payload) != {"data"}:
-            await super().send_json(message)
-            return
-        text = '{"id":' + json.dumps(message["id"]) + ',"type":"next","payload":' + _encoded(payload) + "}"
+            # Strawberry would send the view's orjson bytes as a binary
+            # frame; graphql-transport-ws speaks text frames only (a browser
+            # cannot JSON.parse a Blob and drops the connection).
+            text = response_json(message).decode()
+        else:
+            text = (
+                '{"id":' + json.dumps(message["id"]) + ',"type":"next","payload":' + _encoded(payload) + "}"
+            )
         try:
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:

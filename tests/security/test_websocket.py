@@ -46,7 +46,10 @@ async def close_code(ws, timeout: float = 7.0) -> int:
 
 
 async def acknowledged(ws) -> None:
-    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    frame = await asyncio.wait_for(ws.recv(), 5)
+    # graphql-transport-ws is text frames only: a browser drops a binary one
+    assert isinstance(frame, str), f"binary frame: {frame!r}"
+    message = json.loads(frame)
     assert message["type"] == "connection_ack", message
 
 
