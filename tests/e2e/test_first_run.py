@@ -109,7 +109,7 @@ async def test_sign_up_first_steps_and_an_invitee_joining(open_page: Any, gql: A
     await guest.get_by_label("Senha").fill(PASSWORD)
     await shot(guest, "invitation-phone")
     await guest.get_by_role("button", name="Aceitar convite e entrar").click()
-    await expect(guest.locator(".topbar .user")).to_have_text("Bruno")
+    await expect(guest.locator(".topbar .account-name")).to_have_text("Bruno")
     await expect(guest.locator(".topbar .workspace")).to_have_text("Imobiliária Horizonte")
     joined = await gql.ok(LOG_IN, {"input": {"email": "bruno@example.com", "password": PASSWORD}})
     assert joined["logIn"]["token"]

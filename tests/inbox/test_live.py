@@ -342,14 +342,14 @@ async def test_one_render_per_visibility_and_selection_is_shared(gql, server, wo
     from revgraph.schema import board as board_schema
 
     renders = []
-    original = board_schema.StrawberryGraphQLCoreExecutionContext.execute_operation
+    original = board_schema.LeanExecutionContext.execute_operation
 
     def counting(self, serially=None):
         if getattr(self.root_value, "shared_results", None) is not None:
             renders.append((self.root_value.sequence, self.root_value.kind.value))
         return original(self, serially)
 
-    monkeypatch.setattr(board_schema.StrawberryGraphQLCoreExecutionContext, "execute_operation", counting)
+    monkeypatch.setattr(board_schema.LeanExecutionContext, "execute_operation", counting)
     # given three admins (one without since) and an agent of the inbox's queue
     agent = await workspace.user("AGENT")
     inbox = await inbox_of(gql, workspace, agent)

@@ -416,6 +416,13 @@ SETUP = [
         lambda m, h: {"input": {"name": "Nova", "role": "AGENT", "userId": h}},
     ),
     Case("revokeApiKey", "id", "api_key", by_id),
+    Case(
+        "createInvitation",
+        "input.teamId",
+        "team",
+        lambda m, h: {"input": {"email": "nova@example.com", "role": "AGENT", "teamId": h}},
+    ),
+    Case("revokeInvitation", "id", "invitation", by_id),
     # Developments are the workspace's setup too.
     Case(
         "createDevelopment",

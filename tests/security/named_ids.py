@@ -37,6 +37,8 @@ SIGNATURES = {
     "createTeam": "input: CreateTeamInput!",
     "createApiKey": "input: CreateApiKeyInput!",
     "revokeApiKey": "id: ID!",
+    "createInvitation": "input: CreateInvitationInput!",
+    "revokeInvitation": "id: ID!",
     "createContact": "input: ContactInput!",
     "updateContact": "id: ID!, input: ContactUpdateInput!",
     "deleteContact": "id: ID!",
@@ -145,6 +147,11 @@ CREATE_SEGMENT = (
     "mutation($input: SegmentInput!) { createSegment(input: $input) { segment { id } userErrors { code } } }"
 )
 CREATE_FORM = "mutation($input: FormInput!) { createForm(input: $input) { form { id } userErrors { code } } }"
+CREATE_INVITATION = """
+mutation($input: CreateInvitationInput!) {
+  createInvitation(input: $input) { invitation { id } userErrors { code } }
+}
+"""
 CREATE_API_KEY = """
 mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } userErrors { code } } }
 """
@@ -283,6 +290,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         ),
         "api_key": await _created(
             gql, CREATE_API_KEY, "createApiKey", "apiKey", admin, input={"name": "Parceiro", "role": "AGENT"}
+        ),
+        "invitation": await _created(
+            gql,
+            CREATE_INVITATION,
+            "createInvitation",
+            "invitation",
+            admin,
+            input={"email": "convidada@example.com", "role": "AGENT"},
         ),
         "inbox": await _created(
             gql, CREATE_INBOX, "createInbox", "inbox", admin, input={"name": "Chat", "channel": "WEBCHAT"}
