@@ -109,7 +109,7 @@ async def test_deals_dry_run_and_import_apply_the_stage_gates(gql, workspace):
     [gate] = errors[5]
     assert gate["code"] == "RULE_VIOLATION"
     assert gate["message"].startswith(
-        "A etapa Visita agendada recusou o negócio: Visita agendada requires a scheduled task"
+        "A etapa Visita agendada recusou o negócio: Visita agendada exige uma tarefa agendada"
     )
     assert {p["field"]: p["message"] for p in errors[6]} == {
         "value": "Valor inválido: '1,2,3' (em reais, ex.: 1.250.000,00).",
