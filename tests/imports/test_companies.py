@@ -5,6 +5,9 @@ policy; only administrators import."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from revgraph.models.crm import Company
 from revgraph.models.events import Event
 from revgraph.models.imports import ImportFileKey
@@ -186,3 +189,11 @@ async def test_an_english_speaking_importer_reads_the_row_errors_and_mapping_err
         "cnpj": "Invalid CNPJ: '11.222.333/0001-82' (14 digits with the check digits, e.g. 11.222.333/0001-81).",
         "owner": "Unknown owner: 'ninguem@example.com' (use the e-mail of an active user of the workspace).",
     }
+    # and so is the error report, downloaded with their token
+    report = await gql.http.get(
+        gql.server.url + checked["errorReportUrl"] + "?phase=DRY_RUN",
+        headers={"authorization": f"Bearer {workspace.token}"},
+    )
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Row", *HEADER, "Errors"]
+    assert lines[1][-1].startswith("Razão social: Blank name. | Site: Invalid website: 'acme'")
