@@ -220,7 +220,9 @@ async def log_out_everywhere(ctx: Context) -> int:
     revokes those. Answers how many sessions stopped working."""
     actor = ctx.require_actor()
     if actor.user_id is None or actor.session_id is None:
-        raise DomainError("INVALID", "This credential is an API key: an admin revokes it with revokeApiKey.")
+        raise DomainError(
+            "INVALID", _("This credential is an API key: an admin revokes it with revokeApiKey.")
+        )
     async with unit_of_work():
         now = datetime.now(UTC)
         ids = list(
@@ -234,7 +236,7 @@ async def log_out_everywhere(ctx: Context) -> int:
                 actor,
                 actor.workspace_id,
                 "session.revoked",
-                "Logged out everywhere",
+                N_("Logged out everywhere"),
                 Revocation(session_ids=frozenset(ids)),
                 data={"userId": actor.user_id, "everywhere": True, "sessionsRevoked": len(ids)},
             )

@@ -21,6 +21,7 @@ from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import (
     Authenticated,
     _new_session,
@@ -31,6 +32,7 @@ from revgraph.resolvers.identity import (
 )
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.one_time_links import claim, new_token, token_digest
+from revgraph.resolvers.user_lifecycle import ROLE_NAMES
 from revgraph.resolvers.validation import normalize_email, optional_text, required_text
 
 INVITATION_PREFIX = "rgi_"
@@ -40,10 +42,10 @@ INVITATION_PAGE = "/#/convite/"
 TOKEN_FIELD = ["input", "token"]
 # Why a link opens nothing, by its status: the messages the invitee reads.
 REFUSALS = {
-    "UNKNOWN": "This invitation link is invalid; ask an administrator for a new one.",
-    "ACCEPTED": "This invitation was already used; log in with its e-mail and password.",
-    "REVOKED": "This invitation was revoked; ask an administrator for a new one.",
-    "EXPIRED": "This invitation expired; ask an administrator for a new one.",
+    "UNKNOWN": N_("This invitation link is invalid; ask an administrator for a new one."),
+    "ACCEPTED": N_("This invitation was already used; log in with its e-mail and password."),
+    "REVOKED": N_("This invitation was revoked; ask an administrator for a new one."),
+    "EXPIRED": N_("This invitation expired; ask an administrator for a new one."),
 }
 
 
@@ -75,7 +77,7 @@ async def create_invitation(
     check_role(role)
     team = await _team_in_workspace(actor.workspace_id, team_id, ["input", "teamId"])
     if await User.filter(email=email).exists():
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "email"])
+        raise DomainError("DUPLICATE", _("A user with this e-mail already exists."), ["input", "email"])
     token, token_hash = new_token(ctx.settings, INVITATION_PREFIX)
     now = datetime.now(UTC)
     async with unit_of_work():
@@ -96,7 +98,7 @@ async def create_invitation(
             actor,
             actor.workspace_id,
             "user.invited",
-            f"{email} invited as {role.lower()}",
+            N_("{email} invited as {role}", email=email, role=ROLE_NAMES[role]),
             data={
                 "invitationId": invitation.id,
                 "email": email,
@@ -131,7 +133,7 @@ async def revoke_invitation(ctx: Context, invitation_id: str) -> Invitation:
     pk = pk_of(invitation_id, "Invitation")
     invitation = await Invitation.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
     if invitation is None:
-        raise NotFound("Invitation", ["id"])
+        raise NotFound(_("Invitation"), ["id"])
     if status_of(invitation) != "PENDING":
         return invitation
     now = datetime.now(UTC)
@@ -142,7 +144,7 @@ async def revoke_invitation(ctx: Context, invitation_id: str) -> Invitation:
                 actor,
                 actor.workspace_id,
                 "invitation.revoked",
-                f"Invitation to {invitation.email} revoked",
+                N_("Invitation to {email} revoked", email=invitation.email),
                 data={"invitationId": invitation.id, "email": invitation.email},
             )
     return invitation
@@ -196,19 +198,19 @@ async def _accept(ctx: Context, token: str, name: str | None, password: str) -> 
     invitation = await _by_token(ctx, token)
     status = "UNKNOWN" if invitation is None else status_of(invitation)
     if invitation is None or status != "PENDING":
-        raise DomainError("INVALID", REFUSALS[status], TOKEN_FIELD)
+        raise DomainError("INVALID", str(REFUSALS[status]), TOKEN_FIELD)
     if name is None or not name.strip():
         name = invitation.name
     name = required_text(name, ["input", "name"])
     if await User.filter(email=invitation.email).exists():
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", ["input", "token"])
+        raise DomainError("DUPLICATE", _("A user with this e-mail already exists."), ["input", "token"])
     team = await Team.filter(id=invitation.team_id).first() if invitation.team_id else None
     password_hash = await hash_password(ctx.settings, password)
     now = datetime.now(UTC)
     try:
         async with unit_of_work():
             if not await claim(Invitation, invitation.id, now, revoked_at=None):
-                raise DomainError("INVALID", REFUSALS["ACCEPTED"], TOKEN_FIELD)
+                raise DomainError("INVALID", str(REFUSALS["ACCEPTED"]), TOKEN_FIELD)
             user = await User.create(
                 workspace_id=invitation.workspace_id,
                 name=name,
@@ -223,7 +225,11 @@ async def _accept(ctx: Context, token: str, name: str | None, password: str) -> 
                 actor,
                 invitation.workspace_id,
                 "invitation.accepted",
-                f"{name} accepted the invitation and joined as {user.role.lower()}",
+                N_(
+                    "{name} accepted the invitation and joined as {role}",
+                    name=name,
+                    role=ROLE_NAMES[user.role],
+                ),
                 data={
                     "invitationId": invitation.id,
                     "userId": user.id,
@@ -233,5 +239,5 @@ async def _accept(ctx: Context, token: str, name: str | None, password: str) -> 
             )
             session_token = await _new_session(ctx.settings, user)
     except IntegrityError as exc:  # a concurrent sign-up took the e-mail
-        raise DomainError("DUPLICATE", "A user with this e-mail already exists.", TOKEN_FIELD) from exc
+        raise DomainError("DUPLICATE", _("A user with this e-mail already exists."), TOKEN_FIELD) from exc
     return Authenticated(session_token, user)

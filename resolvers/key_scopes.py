@@ -34,18 +34,21 @@ def operation_problem(scope: str, operation: str, root_fields: set[str]) -> str 
         return None
     if scope == READ_ONLY:
         if operation == "mutation":
-            return "This API key is read-only (scope READ_ONLY): it may query and subscribe, not change anything."
+            return _(
+                "This API key is read-only (scope READ_ONLY): it may query and subscribe, not change anything."
+            )
         return None
     if scope == INTAKE:
         refused = sorted(fields - INTAKE_MUTATIONS) if operation == "mutation" else sorted(fields)
         if refused:
             allowed = ", ".join(sorted(INTAKE_MUTATIONS))
-            return (
-                f"This API key may only send data in (scope INTAKE: {allowed}); "
-                f"refused: {', '.join(refused)}."
+            return _(
+                "This API key may only send data in (scope INTAKE: {allowed}); refused: {refused}.",
+                allowed=allowed,
+                refused=", ".join(refused),
             )
         return None
-    return f"This API key has an unknown scope {scope!r}: an admin must issue a new one."
+    return _("This API key has an unknown scope {scope!r}: an admin must issue a new one.", scope=scope)
 
 
 def http_refusal(actor: Actor, what: str) -> str | None:
@@ -53,8 +56,9 @@ def http_refusal(actor: Actor, what: str) -> str | None:
     intake) refuses the actor's key (answer 403 FORBIDDEN); None: allowed."""
     if actor.scope in HTTP_ALLOWED[what]:
         return None
-    doing = "read data" if what == "read" else "send leads"
-    return f"This API key (scope {actor.scope}) may not {doing}."
+    if what == "read":
+        return _("This API key (scope {scope}) may not read data.", scope=actor.scope)
+    return _("This API key (scope {scope}) may not send leads.", scope=actor.scope)
 
 
 def check_scope(raw: str | None, field: list[str]) -> str:

@@ -11,14 +11,15 @@ from typing import Any
 from revgraph.models.pipeline import Pipeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, Message, _
 from revgraph.resolvers.pipelines import create_pipeline
 
 
 @dataclass(frozen=True)
 class PipelineTemplate:
     key: str
-    name: str
-    description: str
+    name: str  # the pipeline's name, data: pt-BR as the stages' names
+    description: Message
     # Stage specs as create_pipeline takes them (gates included).
     stages: tuple[dict[str, Any], ...]
 
@@ -26,9 +27,9 @@ class PipelineTemplate:
 REAL_ESTATE_PRE_SALES = PipelineTemplate(
     key="real_estate_pre_sales",
     name="Pré-vendas",
-    description=(
-        "Funil de pré-vendas de imobiliária: do novo lead à visita agendada e à proposta; "
-        "a visita exige uma tarefa agendada e a proposta, valor e data prevista de fechamento."
+    description=N_(
+        "A real-estate pre-sales funnel: from a new lead to a scheduled visit and a proposal; "
+        "the visit requires a scheduled task and the proposal a value and an expected close date."
     ),
     stages=(
         {"name": "Novo lead", "probability": 5},
@@ -53,6 +54,8 @@ async def create_pipeline_from_template(ctx: Context, key: str, name: str | None
     ctx.require_admin()
     template = TEMPLATES.get(key)
     if template is None:
-        raise DomainError("NOT_FOUND", f"No pipeline template {key!r}; see pipelineTemplates.", ["key"])
+        raise DomainError(
+            "NOT_FOUND", _("No pipeline template {key!r}; see pipelineTemplates.", key=key), ["key"]
+        )
     stages = [copy.deepcopy(stage) for stage in template.stages]
     return await create_pipeline(ctx, name=name or template.name, stages=stages)

@@ -54,12 +54,19 @@ def answer_changes_at(ctx: Context, when: datetime) -> None:
 
 
 def operation_slot(
-    workspace_id: int, scope: tuple[Any, ...], query: str, operation_name: str | None, variables: Any
+    workspace_id: int,
+    scope: tuple[Any, ...],
+    query: str,
+    operation_name: str | None,
+    variables: Any,
+    *,
+    language: str,
 ) -> Slot:
-    """The slot of an operation: the document's text as sent, and its
-    variables in a canonical JSON (keys sorted)."""
+    """The slot of an operation: the document's text as sent, its variables
+    in a canonical JSON (keys sorted), and the caller's language (answers
+    hold labels and messages in it; choosing one logs no change)."""
     canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"), default=str)
-    return (workspace_id, scope, query, operation_name, canonical)
+    return (workspace_id, scope, query, operation_name, canonical, language)
 
 
 class CachedData(dict):

@@ -288,7 +288,7 @@ class ImportsQuery:
         permission_classes=ADMIN,
     )
     def import_fields(self, entity: ImportEntity = ImportEntity.CONTACT) -> list[ImportField]:
-        return [ImportField(field=k, label=v) for k, v in kind_of(entity.value).fields.items()]
+        return [ImportField(field=k, label=str(v)) for k, v in kind_of(entity.value).fields.items()]
 
 
 _job_mutation = payload_mutation(ImportJobPayload, "import_job", ImportJob.of)

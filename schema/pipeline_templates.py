@@ -37,7 +37,7 @@ class PipelineTemplate:
         return cls(
             key=template.key,
             name=template.name,
-            description=template.description,
+            description=str(template.description),
             stages=[
                 PipelineTemplateStage(
                     name=s["name"],

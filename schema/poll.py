@@ -38,6 +38,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, slot_position
 from revgraph.resolvers.poll_cache import CHANGES_AT, CachedData, PollAnswer, PollCache, operation_slot
 from revgraph.resolvers.visibility import scope_key
@@ -269,7 +270,14 @@ class PollCaching(SchemaExtension):
             ec.schema._schema, ec.query, ec.graphql_document, sent_name
         ):
             return None
-        return operation_slot(actor.workspace_id, scope_key(actor), ec.query, sent_name, ec.variables)
+        return operation_slot(
+            actor.workspace_id,
+            scope_key(actor),
+            ec.query,
+            sent_name,
+            ec.variables,
+            language=current_language(),
+        )
 
     def _sent_name(self) -> str | None:
         """The operation's name as the client sent it (None for a lone

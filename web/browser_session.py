@@ -35,14 +35,16 @@ from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.settings import Settings
 
 SESSION_COOKIE = "revgraph_session"
 CSRF_COOKIE = "revgraph_csrf"
 CSRF_HEADER = "x-csrf-token"
 
-FOREIGN_ORIGIN = "Pedido de outro site recusado: a sessão do navegador só vale nesta página."
-BAD_CSRF = "Token CSRF ausente ou inválido: recarregue a página."
+# In the request's language (Accept-Language, set by request_guard).
+FOREIGN_ORIGIN = N_("Request from another site refused: the browser's session only works on this page.")
+BAD_CSRF = N_("Missing or invalid CSRF token: reload the page.")
 
 
 def csrf_token_of(settings: Settings, session_token: str) -> str:
@@ -79,9 +81,9 @@ def cookie_refusal(settings: Settings, request: HTTPConnection) -> str | None:
     if token is None:
         return None
     if foreign_origin(settings, request.headers):
-        return FOREIGN_ORIGIN
+        return str(FOREIGN_ORIGIN)
     if not csrf_matches(settings, token, request.headers.get(CSRF_HEADER) or ""):
-        return BAD_CSRF
+        return str(BAD_CSRF)
     return None
 
 
@@ -136,7 +138,7 @@ class BrowserSessionEndpoints:
     async def log_in(self, request: Request) -> Response:
         # A foreign page must not log the browser into its attacker's account.
         if foreign_origin(self.settings, request.headers):
-            return refused(FOREIGN_ORIGIN)
+            return refused(str(FOREIGN_ORIGIN))
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -144,7 +146,7 @@ class BrowserSessionEndpoints:
         if isinstance(body, dict) and isinstance(body.get("token"), str):
             return await self._adopt(request, body["token"])
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("email", "password")):
-            return refused("Envie JSON com email e password.", 400, "BAD_REQUEST")
+            return refused(_("Send JSON with email and password."), 400, "BAD_REQUEST")
         try:
             signed_in = await identity.log_in(
                 self._context(request), email=body["email"], password=body["password"]
@@ -171,7 +173,7 @@ class BrowserSessionEndpoints:
             await authenticate(self.settings, token) if token.startswith(identity.SESSION_PREFIX) else None
         )
         if actor is None:
-            return refused("Sessão inválida ou expirada: entre de novo.", 401, "UNAUTHENTICATED")
+            return refused(_("Invalid or expired session: log in again."), 401, "UNAUTHENTICATED")
         response = JSONResponse({"user": {"id": actor.user_id}}, headers={"cache-control": "no-store"})
         _set_cookies(self.settings, request, response, token)
         return response

@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import check_credential
 from revgraph.resolvers.errors import AuthError, DomainError
+from revgraph.resolvers.i18n import _, choose, set_language
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports import jobs
 from revgraph.resolvers.imports.files import MAX_FILE_BYTES
@@ -86,10 +87,14 @@ class ImportEndpoints:
         token = bearer(request.headers.get("authorization"))
         credential = await check_credential(self.settings, token) if token else None
         if credential is None:
-            return _error(401, "UNAUTHENTICATED", "Send Authorization: Bearer <token> of an administrator.")
+            return _error(
+                401, "UNAUTHENTICATED", _("Send Authorization: Bearer <token> of an administrator.")
+            )
+        # The importer's language, as /graphql would choose it.
+        set_language(choose(credential.actor.locale, request.headers.get("accept-language")))
         ctx = Context(settings=self.settings, actor=credential.actor, client_ip=client_ip(request))
         if not credential.actor.is_admin:
-            return _error(403, "FORBIDDEN", "Only workspace administrators import data.")
+            return _error(403, "FORBIDDEN", _("Only workspace administrators import data."))
         return ctx
 
     async def upload_app(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,18 +118,21 @@ class ImportEndpoints:
         if isinstance(ctx, Response):
             return ctx
         too_large = _error(
-            413, "LIMIT_EXCEEDED", f"A file is at most {MAX_FILE_BYTES // 2**20} MB.", ["file"]
+            413,
+            "LIMIT_EXCEEDED",
+            _("A file is at most {megabytes} MB.", megabytes=MAX_FILE_BYTES // 2**20),
+            ["file"],
         )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_FILE_BYTES + _ENVELOPE_BYTES:
             return too_large
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-            return _error(415, "BAD_REQUEST", "Send multipart/form-data with the CSV in the `file` field.")
+            return _error(415, "BAD_REQUEST", _("Send multipart/form-data with the CSV in the `file` field."))
         try:
             async with request.form(max_files=1, max_fields=5) as form:
                 upload = form.get("file")
                 if upload is None or isinstance(upload, str):
-                    return _error(400, "INVALID", "Send the CSV in the `file` field.", ["file"])
+                    return _error(400, "INVALID", _("Send the CSV in the `file` field."), ["file"])
                 entity = form.get("entity") or "CONTACT"
                 job = await jobs.upload(ctx, upload.filename or "import.csv", str(entity), upload.file)
         except TooLarge:
@@ -153,7 +161,7 @@ class ImportEndpoints:
             return ctx
         phase = request.query_params.get("phase", "RUN").upper()
         if phase not in PHASES:
-            return _error(400, "INVALID", "phase is DRY_RUN or RUN.", ["phase"])
+            return _error(400, "INVALID", _("phase is DRY_RUN or RUN."), ["phase"])
         try:
             job = await jobs.get_job(ctx, request.path_params["id"])
         except DomainError as error:
@@ -173,7 +181,7 @@ def _quote(name: str) -> str:
 async def _report(ctx: Context, job: Any, phase: str) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Linha", *job.columns, "Erros"])
+    writer.writerow([_("Row"), *job.columns, _("Errors")])
     yield ("\ufeff" + buffer.getvalue()).encode()
     async for row in jobs.row_errors(ctx, job, phase):
         buffer.seek(0)

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from revgraph.resolvers.credentials import Credential, check_credential
+from revgraph.resolvers.i18n import choose
 from revgraph.resolvers.log_position import slot_position
 from revgraph.resolvers.poll_cache import PollCache, operation_slot
 from revgraph.resolvers.rate_limit import RateLimiter
@@ -113,7 +114,9 @@ class PollPath:
         if credential is None or credential.log_position is None:
             return None
         actor = credential.actor
-        slot = operation_slot(actor.workspace_id, scope_key(actor), *operation)
+        # The language graphql_view would answer in (the caller's, else the browser's).
+        language = choose(actor.locale, request.headers.get("accept-language"))
+        slot = operation_slot(actor.workspace_id, scope_key(actor), *operation, language=language)
         position = slot_position(
             credential.log_position,
             credential.topic_positions,

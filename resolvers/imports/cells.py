@@ -3,8 +3,9 @@ reads a row: the run's Workbook (definitions, owners, the mapped columns),
 the Decision a row leads to, the reading loop (mapped cells → the use
 case's input, custom fields checked against the definitions), the pt-BR
 formats of money and dates (`1.250.000,00`, `31/12/2026`), and the
-ImportKind each entity implements. Problems read in pt-BR: the error
-report is for the people who fix the spreadsheet."""
+ImportKind each entity implements. Problems read in the importer's
+language (the runner speaks it): the error report is for the people who
+fix the spreadsheet."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from revgraph.models.identity import User
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.values import apply_definitions, definitions_for
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.validation import custom_fields_object
@@ -28,11 +30,11 @@ from revgraph.resolvers.validation import custom_fields_object
 POLICIES = ("SKIP", "UPDATE_EMPTY", "OVERWRITE")
 CUSTOM = "customFields."
 TYPE_HINTS = {
-    "NUMBER": "número inteiro, ex.: 3",
-    "DECIMAL": "número decimal, ex.: 1.250.000,00",
-    "DATE": "data, ex.: 31/12/2026",
-    "BOOLEAN": "sim ou não",
-    "TEXT": "texto de até 2000 caracteres",
+    "NUMBER": N_("a whole number, e.g. 3"),
+    "DECIMAL": N_("a decimal number, e.g. 1,250,000.00"),
+    "DATE": N_("a date, e.g. 12/31/2026"),
+    "BOOLEAN": N_("yes or no"),
+    "TEXT": N_("text of up to 2000 characters"),
 }
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 # 1.250.000,00 / 1250000,00 / 1.250 (thousands) / 1250.50 (the API's own form)
@@ -92,7 +94,7 @@ class ImportKind:
     (through the API's own use cases)."""
 
     entity = ""
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}  # field → its label (a Message)
     required: tuple[str, ...] = ("name",)
 
     async def prepare(self, book: Workbook) -> None:
@@ -102,7 +104,7 @@ class ImportKind:
         raise NotImplementedError
 
     def message(self, target: str, raw: str, error: DomainError) -> str:
-        return f"{self.fields.get(target, target)} inválido: {raw!r}."
+        return _("Invalid {label}: {raw!r}.", label=self.fields.get(target, target), raw=raw)
 
     def mapping_problems(self, book: Workbook, used: Mapping[str, str]) -> list[Problem]:
         """Kind-specific reasons a mapping cannot be used."""
@@ -148,27 +150,37 @@ def mapping_problems(
     problems: list[Problem] = []
     live = {d.key for d in book.definitions if d.archived_at is None}
     used: dict[str, str] = {}
-    noun = {"CONTACT": "contacts", "COMPANY": "companies", "DEAL": "deals"}[kind.entity]
+    noun = {"CONTACT": N_("contacts"), "COMPANY": N_("companies"), "DEAL": N_("deals")}[kind.entity]
     for i, (column, target) in enumerate(mapping.items()):
         path = ["input", "columns", str(i)]
         if column not in header:
-            problems.append(Problem("INVALID", f"The file has no column {column!r}.", [*path, "column"]))
+            problems.append(
+                Problem("INVALID", _("The file has no column {column!r}.", column=column), [*path, "column"])
+            )
         if target.startswith(CUSTOM):
             if target[len(CUSTOM) :] not in live:
                 problems.append(
                     Problem(
                         "INVALID",
-                        f"No live custom field {target[len(CUSTOM) :]!r} for {noun}.",
+                        _("No live custom field {key!r} for {noun}.", key=target[len(CUSTOM) :], noun=noun),
                         [*path, "field"],
                     )
                 )
         elif target not in kind.fields:
             known = ", ".join([*kind.fields, "customFields.<key>"])
-            problems.append(Problem("INVALID", f"Unknown field {target!r}: use {known}.", [*path, "field"]))
+            problems.append(
+                Problem(
+                    "INVALID",
+                    _("Unknown field {target!r}: use {known}.", target=target, known=known),
+                    [*path, "field"],
+                )
+            )
         if target in used:
             problems.append(
                 Problem(
-                    "INVALID", f"{target} is already filled from column {used[target]!r}.", [*path, "field"]
+                    "INVALID",
+                    _("{target} is already filled from column {used!r}.", target=target, used=used[target]),
+                    [*path, "field"],
                 )
             )
         used[target] = column
@@ -176,7 +188,9 @@ def mapping_problems(
         return problems
     for needed in kind.required:
         if needed not in used:
-            problems.append(Problem("INVALID", f"Map a column to {needed}.", ["input", "columns"]))
+            problems.append(
+                Problem("INVALID", _("Map a column to {field}.", field=needed), ["input", "columns"])
+            )
     return problems + kind.mapping_problems(book, used)
 
 
@@ -246,26 +260,31 @@ def read_row(
 
 def custom_message(definition: CustomFieldDefinition | None, key: str, raw: Any, bad: Problem) -> str:
     if definition is None:
-        return f"O campo personalizado {key!r} não existe."
+        return _("The custom field {key!r} does not exist.", key=key)
     if bad.code == "REQUIRED_FIELD_MISSING":
-        return f"{definition.label} é obrigatório e está em branco."
+        return _("{label} is required and is blank.", label=definition.label)
     if definition.type in ("SELECT", "MULTI_SELECT"):
         labels = ", ".join(str(o["label"]) for o in definition.options or ())
-        return f"{definition.label}: {raw!r} não é uma opção (use: {labels})."
-    hint = TYPE_HINTS.get(definition.type, "valor válido")
-    return f"{definition.label}: {raw!r} não é válido (esperado {hint})."
+        return _(
+            "{label}: {raw!r} is not an option (use: {labels}).",
+            label=definition.label,
+            raw=raw,
+            labels=labels,
+        )
+    hint = TYPE_HINTS.get(definition.type, N_("a valid value"))
+    return _("{label}: {raw!r} is not valid (expected {hint}).", label=definition.label, raw=raw, hint=hint)
 
 
 def owner_id(book: Workbook, raw: str, field: str = "owner") -> str:
     """An active user of the workspace named by e-mail, as a global id."""
     owner = book.owners.get(raw.lower())
     if owner is None:
-        raise DomainError("NOT_FOUND", "Unknown owner.", [field])
+        raise DomainError("NOT_FOUND", _("Unknown owner."), [field])
     return encode_id("User", owner)
 
 
 def owner_message(raw: str) -> str:
-    return f"Responsável desconhecido: {raw!r} (use o e-mail de um usuário ativo do workspace)."
+    return _("Unknown owner: {raw!r} (use the e-mail of an active user of the workspace).", raw=raw)
 
 
 def brl_amount(raw: str, field: str) -> Decimal:
@@ -276,13 +295,13 @@ def brl_amount(raw: str, field: str) -> Decimal:
     if _GROUPED.fullmatch(text) or _COMMA.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
     elif not _POINT.fullmatch(text):
-        raise DomainError("INVALID", "Not an amount.", [field])
+        raise DomainError("INVALID", _("Not an amount."), [field])
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
-        raise DomainError("INVALID", "Not an amount.", [field]) from exc
+        raise DomainError("INVALID", _("Not an amount."), [field]) from exc
     if value != value.quantize(Decimal("0.01")):
-        raise DomainError("INVALID", "At most 2 decimal places.", [field])
+        raise DomainError("INVALID", _("At most 2 decimal places."), [field])
     return value.quantize(Decimal("0.01"))
 
 
@@ -299,22 +318,23 @@ def br_date(raw: str, field: str) -> datetime:
         else:
             raise ValueError(raw)
     except ValueError as exc:
-        raise DomainError("INVALID", "Not a date.", [field]) from exc
+        raise DomainError("INVALID", _("Not a date."), [field]) from exc
     return datetime(when.year, when.month, when.day, tzinfo=SAO_PAULO)
 
 
 def use_case_problem(kind: ImportKind, code: str, field: str, message: str) -> dict[str, Any]:
     """A refusal of the create/update use case (what changed since the row
-    was read, a rule of the record, a stage gate) as a row problem in pt-BR,
+    was read, a rule of the record, a stage gate) as a row problem in the
+    importer's language,
     keeping the API's message."""
     name = field.removesuffix("Id")
     label = kind.fields.get(name, field)
     if code == "DUPLICATE":
-        text = f"{label} já pertence a outro registro."
+        text = _("{label} already belongs to another record.", label=label)
     elif code in ("NOT_FOUND", "FORBIDDEN") and field == "ownerId":
-        text = "O responsável não pode receber este registro."
+        text = _("The owner cannot receive this record.")
     else:
-        text = f"Recusado ({label}): {message}"
+        text = _("Refused ({label}): {message}", label=label, message=message)
     return {"code": code, "field": name, "column": None, "message": text}
 
 

@@ -30,6 +30,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields import sql
 from revgraph.resolvers.custom_fields.types import FieldShape
 from revgraph.resolvers.errors import DomainError, Problem
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports.cells import (
     Decision,
@@ -43,11 +44,11 @@ from revgraph.resolvers.imports.cells import (
 from revgraph.resolvers.validation import normalize_phone, required_text
 
 COMPANY_FIELDS = {
-    "name": "Razão social / nome",
-    "domain": "Site / domínio",
-    "cnpj": "CNPJ",
-    "phone": "Telefone",
-    "owner": "Responsável",
+    "name": N_("Legal or trade name"),
+    "domain": N_("Website / domain"),
+    "cnpj": N_("CNPJ"),
+    "phone": N_("Phone"),
+    "owner": N_("Owner"),
 }
 # Kept among the custom fields under these keys.
 CUSTOM_KEYS = {"cnpj": "cnpj", "phone": "phone"}
@@ -58,14 +59,14 @@ def cnpj_digits(raw: str) -> str:
     """The 14 digits of a valid CNPJ (check digits verified), or INVALID."""
     digits = re.sub(r"[.\-/\s]", "", raw)
     if not re.fullmatch(r"[0-9]{14}", digits) or len(set(digits)) == 1:
-        raise DomainError("INVALID", "Not a CNPJ.", ["cnpj"])
+        raise DomainError("INVALID", _("Not a CNPJ."), ["cnpj"])
     numbers = [int(d) for d in digits]
     for size in (12, 13):
         weights = list(range(size - 7, 1, -1)) + list(range(9, 1, -1))
         total = sum(n * w for n, w in zip(numbers[:size], weights, strict=True))
         check = 0 if total % 11 < 2 else 11 - total % 11
         if numbers[size] != check:
-            raise DomainError("INVALID", "Wrong CNPJ check digits.", ["cnpj"])
+            raise DomainError("INVALID", _("Wrong CNPJ check digits."), ["cnpj"])
     return digits
 
 
@@ -157,15 +158,17 @@ class CompanyImport(ImportKind):
 
     def message(self, target: str, raw: str, error: DomainError) -> str:
         if target == "name":
-            return (
-                "Nome em branco." if not raw else f"Nome inválido (até 200 caracteres, uma linha): {raw!r}."
-            )
+            if not raw:
+                return _("Blank name.")
+            return _("Invalid name (up to 200 characters, one line): {raw!r}.", raw=raw)
         if target == "domain":
-            return f"Site inválido: {raw!r} (ex.: acme.com.br ou https://www.acme.com.br)."
+            return _("Invalid website: {raw!r} (e.g. acme.com.br or https://www.acme.com.br).", raw=raw)
         if target == "cnpj":
-            return f"CNPJ inválido: {raw!r} (14 dígitos com os verificadores, ex.: 11.222.333/0001-81)."
+            return _(
+                "Invalid CNPJ: {raw!r} (14 digits with the check digits, e.g. 11.222.333/0001-81).", raw=raw
+            )
         if target == "phone":
-            return f"Telefone inválido: {raw!r} (inclua o DDD, ex.: 11 3456-7890)."
+            return _("Invalid phone: {raw!r} (include the area code, e.g. 11 3456-7890).", raw=raw)
         if target == "owner":
             return owner_message(raw)
         return super().message(target, raw, error)
@@ -175,7 +178,11 @@ class CompanyImport(ImportKind):
         return [
             Problem(
                 "INVALID",
-                f"Companies keep {target} as the custom field {key!r}: define it (TEXT) before importing it.",
+                _(
+                    "Companies keep {target} as the custom field {key!r}: define it (TEXT) before importing it.",
+                    target=target,
+                    key=key,
+                ),
                 ["input", "columns"],
             )
             for target, key in CUSTOM_KEYS.items()

@@ -22,6 +22,7 @@ from revgraph.resolvers.contacts import (
 )
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports.cells import (
     Decision,
@@ -41,15 +42,15 @@ from revgraph.resolvers.validation import (
     required_text,
 )
 
-# The fields a contact column may fill, with the pt-BR label reports use.
+# The fields a contact column may fill, with the label reports use.
 CONTACT_FIELDS = {
-    "name": "Nome",
-    "email": "E-mail",
-    "phone": "Telefone",
-    "owner": "Responsável",
-    "lifecycleStage": "Estágio",
-    "source": "Origem",
-    "tags": "Tags",
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "phone": N_("Phone"),
+    "owner": N_("Owner"),
+    "lifecycleStage": N_("Lifecycle stage"),
+    "source": N_("Source"),
+    "tags": N_("Tags"),
 }
 STAGE_WORDS = {
     "lead": "LEAD",
@@ -82,27 +83,30 @@ class ContactImport(ImportKind):
         elif target == "lifecycleStage":
             stage = STAGE_WORDS.get(raw.lower(), raw.upper())
             if stage not in LIFECYCLE_STAGES:
-                raise DomainError("INVALID", "Unknown stage.", ["lifecycleStage"])
+                raise DomainError("INVALID", _("Unknown stage."), ["lifecycleStage"])
             data["lifecycle_stage"] = stage
         elif target == "source":
-            data["source"] = optional_text(raw, ["source"], max_length=64, what="Source")
+            data["source"] = optional_text(raw, ["source"], max_length=64, what=_("Source"))
         elif target == "tags":
             parts = [part for part in raw.replace("|", ",").split(",") if part.strip()]
             data["tags"] = normalize_tags(parts, ["tags"], book.limits)
 
     def message(self, target: str, raw: str, error: DomainError) -> str:
         if target == "name":
-            return (
-                "Nome em branco." if not raw else f"Nome inválido (até 200 caracteres, uma linha): {raw!r}."
-            )
+            if not raw:
+                return _("Blank name.")
+            return _("Invalid name (up to 200 characters, one line): {raw!r}.", raw=raw)
         if target == "email":
-            return f"E-mail inválido: {raw!r}."
+            return _("Invalid e-mail: {raw!r}.", raw=raw)
         if target == "phone":
-            return f"Telefone inválido: {raw!r} (inclua o DDD, ex.: 11 98765-4321)."
+            return _("Invalid phone: {raw!r} (include the area code, e.g. 11 98765-4321).", raw=raw)
         if target == "owner":
             return owner_message(raw)
         if target == "lifecycleStage":
-            return f"Estágio desconhecido: {raw!r} (use Lead, MQL, SQL, Oportunidade, Cliente ou Desqualificado)."
+            return _(
+                "Unknown stage: {raw!r} (use Lead, MQL, SQL, Oportunidade, Cliente or Desqualificado).",
+                raw=raw,
+            )
         return super().message(target, raw, error)
 
     async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
@@ -170,7 +174,11 @@ async def _decision(data: dict[str, Any], found: list[Contact], policy: str) -> 
                     "DUPLICATE",
                     which,
                     None,
-                    f"{CONTACT_FIELDS[which]} pertence a outro contato (nº {clash[0].number}) que não o deste e-mail.",
+                    _(
+                        "{field} belongs to another contact (no. {number}) than this e-mail's.",
+                        field=CONTACT_FIELDS[which],
+                        number=clash[0].number,
+                    ),
                 )
             ],
         )

@@ -32,6 +32,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.deal_moves import move_deal
 from revgraph.resolvers.deals import create_deal, update_deal
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.imports.cells import (
     Decision,
@@ -51,17 +52,17 @@ from revgraph.resolvers.stage_gates import check_stage_entry
 from revgraph.resolvers.validation import normalize_email, normalize_phone, optional_text, required_text
 
 DEAL_FIELDS = {
-    "title": "Título",
-    "pipeline": "Funil",
-    "stage": "Etapa",
-    "value": "Valor (R$)",
-    "expectedCloseDate": "Previsão de fechamento",
-    "owner": "Responsável",
-    "contactEmail": "E-mail do contato",
-    "contactPhone": "Telefone do contato",
-    "company": "Empresa (CNPJ, site ou nome)",
-    "lostReason": "Motivo da perda",
-    "externalId": "ID externo",
+    "title": N_("Title"),
+    "pipeline": N_("Pipeline"),
+    "stage": N_("Stage"),
+    "value": N_("Value (R$)"),
+    "expectedCloseDate": N_("Expected close date"),
+    "owner": N_("Owner"),
+    "contactEmail": N_("Contact's e-mail"),
+    "contactPhone": N_("Contact's phone"),
+    "company": N_("Company (CNPJ, website or name)"),
+    "lostReason": N_("Lost reason"),
+    "externalId": N_("External id"),
 }
 # What an update may change, by createDeal's input name.
 UPDATABLE = ("title", "value", "expected_close_date", "owner_id", "contact_id", "company_id")
@@ -88,11 +89,11 @@ class DealImport(ImportKind):
 
     def read_field(self, book: Workbook, data: dict[str, Any], target: str, raw: str) -> None:
         if target == "title":
-            data["title"] = required_text(raw, ["title"], max_length=300, what="Title")
+            data["title"] = required_text(raw, ["title"], max_length=300, what=_("Title"))
         elif target == "pipeline":
             pipeline = book.lookups["pipelines"].get(raw.casefold())
             if pipeline is None:
-                raise DomainError("NOT_FOUND", "Unknown pipeline.", ["pipeline"])
+                raise DomainError("NOT_FOUND", _("Unknown pipeline."), ["pipeline"])
             data["pipeline"] = pipeline
         elif target == "stage":
             data["stage_name"] = raw
@@ -109,29 +110,27 @@ class DealImport(ImportKind):
         elif target == "company":
             data["company_cell"] = raw
         elif target == "lostReason":
-            data["lost_reason"] = optional_text(raw, ["lostReason"], max_length=500, what="Lost reason")
+            data["lost_reason"] = optional_text(raw, ["lostReason"], max_length=500, what=_("Lost reason"))
         elif target == "externalId":
-            data["external_id"] = required_text(raw, ["externalId"], max_length=200, what="External id")
+            data["external_id"] = required_text(raw, ["externalId"], max_length=200, what=_("External id"))
 
     def message(self, target: str, raw: str, error: DomainError) -> str:
         if target == "title":
-            return (
-                "Título em branco."
-                if not raw
-                else f"Título inválido (até 300 caracteres, uma linha): {raw!r}."
-            )
+            if not raw:
+                return _("Blank title.")
+            return _("Invalid title (up to 300 characters, one line): {raw!r}.", raw=raw)
         if target == "pipeline":
-            return f"Funil desconhecido: {raw!r}."
+            return _("Unknown pipeline: {raw!r}.", raw=raw)
         if target == "value":
-            return f"Valor inválido: {raw!r} (em reais, ex.: 1.250.000,00)."
+            return _("Invalid value: {raw!r} (in reais, e.g. 1.250.000,00).", raw=raw)
         if target == "expectedCloseDate":
-            return f"Data inválida: {raw!r} (ex.: 31/12/2026)."
+            return _("Invalid date: {raw!r} (e.g. 31/12/2026).", raw=raw)
         if target == "owner":
             return owner_message(raw)
         if target == "contactEmail":
-            return f"E-mail do contato inválido: {raw!r}."
+            return _("Invalid contact e-mail: {raw!r}.", raw=raw)
         if target == "contactPhone":
-            return f"Telefone do contato inválido: {raw!r} (inclua o DDD)."
+            return _("Invalid contact phone: {raw!r} (include the area code).", raw=raw)
         return super().message(target, raw, error)
 
     async def _read(
@@ -153,16 +152,26 @@ class DealImport(ImportKind):
                         "NOT_FOUND",
                         "stage",
                         column.get("stage"),
-                        f"Etapa desconhecida no funil {pipeline.name}: {stage_name!r} (use: {names}).",
+                        _(
+                            "Unknown stage in the pipeline {pipeline}: {stage!r} (use: {names}).",
+                            pipeline=pipeline.name,
+                            stage=stage_name,
+                            names=names,
+                        ),
                     )
                 )
         if pipeline is None:
             problems.append(
-                problem("NOT_FOUND", "pipeline", column.get("pipeline"), "O workspace não tem funil.")
+                problem("NOT_FOUND", "pipeline", column.get("pipeline"), _("The workspace has no pipeline."))
             )
         elif not stages:
             problems.append(
-                problem("NOT_FOUND", "stage", column.get("stage"), f"O funil {pipeline.name} não tem etapas.")
+                problem(
+                    "NOT_FOUND",
+                    "stage",
+                    column.get("stage"),
+                    _("The pipeline {pipeline} has no stages.", pipeline=pipeline.name),
+                )
             )
         email, phone = data.pop("contact_email", None), data.pop("contact_phone", None)
         if email or phone:
@@ -176,7 +185,7 @@ class DealImport(ImportKind):
                         "NOT_FOUND",
                         which,
                         column.get(which),
-                        f"Contato não encontrado: {email or phone!r} (importe os contatos antes).",
+                        _("Contact not found: {raw!r} (import the contacts first).", raw=email or phone),
                     )
                 )
         cell = data.pop("company_cell", None)
@@ -188,7 +197,7 @@ class DealImport(ImportKind):
                         "NOT_FOUND",
                         "company",
                         column.get("company"),
-                        f"Empresa não encontrada: {cell!r} (importe as empresas antes).",
+                        _("Company not found: {raw!r} (import the companies first).", raw=cell),
                     )
                 )
             else:
@@ -221,7 +230,10 @@ class DealImport(ImportKind):
                         "RULE_VIOLATION",
                         "pipeline",
                         None,
-                        f"O negócio {external!r} já está em outro funil; a importação não o muda de funil.",
+                        _(
+                            "The deal {external!r} is in another pipeline; an import does not move it.",
+                            external=external,
+                        ),
                     )
                 ],
             )
@@ -352,7 +364,7 @@ def _gate_problems(stage: Stage, error: DomainError) -> list[dict[str, Any]]:
             p.code,
             (p.field or ["stage"])[-1].removesuffix("Id"),
             None,
-            f"A etapa {stage.name} recusou o negócio: {p.message}",
+            _("The stage {stage} refused the deal: {message}", stage=stage.name, message=p.message),
         )
         for p in error.problems
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.imports.cells import ImportKind
 from revgraph.resolvers.imports.company_rows import CompanyImport
 from revgraph.resolvers.imports.contact_rows import ContactImport
@@ -17,5 +18,5 @@ ENTITIES = tuple(KINDS)
 def kind_of(entity: str) -> ImportKind:
     kind = KINDS.get(entity)
     if kind is None:
-        raise DomainError("INVALID", f"Imports take {', '.join(ENTITIES)}.", ["entity"])
+        raise DomainError("INVALID", _("Imports take {items}.", items=", ".join(ENTITIES)), ["entity"])
     return kind

@@ -1,8 +1,8 @@
 """Calendar periods of a report in the workspace's timezone: DAY, WEEK
 (ISO 8601: Monday to Sunday, numbered in the ISO week-year, so 29 Dec 2025
 is in "2026-W01") and MONTH. Keys sort chronologically ("2026-12-05",
-"2026-W49", "2026-12"); labels are for people, in pt-BR ("05/12/2026",
-"Semana 49 de 2026", "dezembro de 2026").
+"2026-W49", "2026-12"); labels are for people, in the caller's language
+("05/12/2026", "Semana 49 de 2026", "dezembro de 2026" in pt-BR).
 
 Times are placed in periods here, in Python with zoneinfo, from the
 instants the database returns, so SQLite and PostgreSQL agree and
@@ -15,25 +15,14 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, get_month_names
+
+from revgraph.resolvers.i18n import _, current_language
 from revgraph.resolvers.report_measures import ReportWindow
 from revgraph.resolvers.reports.buckets import Bucket
 
 DAY, WEEK, MONTH = "DAY", "WEEK", "MONTH"
 PERIODS = (DAY, WEEK, MONTH)
-MONTHS_PT_BR = (
-    "janeiro",
-    "fevereiro",
-    "março",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -72,11 +61,13 @@ def period_key(kind: str, start: date) -> str:
 
 def period_label(kind: str, start: date) -> str:
     if kind == WEEK:
-        year, week, _ = start.isocalendar()
-        return f"Semana {week} de {year}"
+        year, week, _weekday = start.isocalendar()
+        return _("Week {week} of {year}", week=week, year=year)
+    babel_locale = current_language().replace("-", "_")
     if kind == MONTH:
-        return f"{MONTHS_PT_BR[start.month - 1]} de {start.year}"
-    return start.strftime("%d/%m/%Y")
+        month = get_month_names("wide", locale=babel_locale)[start.month]
+        return _("{month} {year}", month=month, year=start.year)
+    return format_date(start, "short", locale=babel_locale)
 
 
 def aware(at: datetime) -> datetime:

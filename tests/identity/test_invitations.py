@@ -70,10 +70,13 @@ async def test_an_invitee_joins_with_the_invited_role_and_team_and_is_logged_in(
     listed = (await gql.ok(LIST, token=ws.token))["invitations"]
     assert [(i["email"], i["status"]) for i in listed] == [("bia@example.com", "ACCEPTED")]
     assert listed[0]["acceptedAt"]
-    kinds = [
-        e.kind for e in await Event.filter(kind__in=["user.invited", "invitation.accepted"]).order_by("id")
+    events = await Event.filter(kind__in=["user.invited", "invitation.accepted"]).order_by("id")
+    assert [e.kind for e in events] == ["user.invited", "invitation.accepted"]
+    # the stored summaries are in the workspace's language (pt-BR)
+    assert [e.summary for e in events] == [
+        "bia@example.com convidado como agente",
+        "Bia Corretora aceitou o convite e entrou como agente",
     ]
-    assert kinds == ["user.invited", "invitation.accepted"]
 
 
 async def test_a_link_works_once(gql):
@@ -85,7 +88,7 @@ async def test_a_link_works_once(gql):
     assert again["userErrors"] == [
         {
             "code": "INVALID",
-            "message": "This invitation was already used; log in with its e-mail and password.",
+            "message": "Este convite já foi usado; entre com o e-mail e a senha dele.",
             "field": ["input", "token"],
         }
     ]
@@ -100,15 +103,15 @@ async def test_revoked_expired_and_unknown_links_are_refused_and_create_nobody(g
     await Invitation.filter(id=pk_of(expired["invitation"]["id"], "Invitation")).update(
         expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )
-    for token, words in (
-        (revoked["token"], "revoked"),
-        (expired["token"], "expired"),
-        ("rgi_not-a-real-token", "invalid"),
+    for token, message in (
+        (revoked["token"], "Este convite foi revogado; peça um novo a um administrador."),
+        (expired["token"], "Este convite expirou; peça um novo a um administrador."),
+        ("rgi_not-a-real-token", "Este link de convite é inválido; peça um novo a um administrador."),
     ):
         refused = await accept(gql, token)
         assert refused["token"] is None
         assert refused["userErrors"][0]["code"] == "INVALID"
-        assert words in refused["userErrors"][0]["message"]
+        assert refused["userErrors"][0]["message"] == message
     statuses = {i["email"]: i["status"] for i in (await gql.ok(LIST, token=ws.token))["invitations"]}
     assert statuses == {"rev@example.com": "REVOKED", "exp@example.com": "EXPIRED"}
     users = await gql.ok("{ users { edges { node { email } } } }", token=ws.token)
@@ -132,5 +135,7 @@ async def test_a_newer_invitation_to_the_same_email_revokes_the_older(gql):
     first = await invite(gql, ws)
     second = await invite(gql, ws)
     refused = await accept(gql, first["token"])
-    assert "revoked" in refused["userErrors"][0]["message"]
+    assert (
+        refused["userErrors"][0]["message"] == "Este convite foi revogado; peça um novo a um administrador."
+    )
     assert (await accept(gql, second["token"]))["userErrors"] == []

@@ -5,12 +5,15 @@ policy; only administrators import."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from revgraph.models.crm import Company
 from revgraph.models.events import Event
 from revgraph.models.imports import ImportFileKey
 from revgraph.resolvers.ids import decode_id
 from tests.graph.documents import create_company
-from tests.imports.support import csv_bytes, dry_run, mapped, run, upload, uploaded
+from tests.imports.support import MAP, csv_bytes, dry_run, mapped, run, upload, uploaded
 
 HEADER = ["Razão social", "Site", "CNPJ", "Telefone", "Responsável"]
 COLUMNS = [
@@ -155,3 +158,47 @@ async def test_typed_company_fields_need_cnpj_defined_and_agents_cannot_import(g
     response = await upload(gql, agent["token"], csv_bytes(_rows("")[:1], header=HEADER), entity="COMPANY")
     assert response.status_code == 403
     assert await Company.all().count() == 0
+
+
+async def test_an_english_speaking_importer_reads_the_row_errors_and_mapping_errors_in_english(
+    gql, workspace
+):
+    # given an administrator whose language is English
+    chosen = await gql.ok(
+        'mutation { setMyLocale(locale: "en") { userErrors { code } } }', token=workspace.token
+    )
+    assert chosen["setMyLocale"]["userErrors"] == []
+    content = csv_bytes(_rows("ninguem@example.com")[4:], header=HEADER, delimiter=",")
+    job = await uploaded(gql, workspace.token, content, entity="COMPANY")
+    # a mapping naming a column the file lacks is refused in English
+    missing = [{"column": "Cidade", "field": "name"}]
+    refused = await gql.ok(
+        MAP, {"input": {"importJobId": job["id"], "columns": missing}}, token=workspace.token
+    )
+    assert [e["message"] for e in refused["mapImportColumns"]["userErrors"]] == [
+        "The file has no column 'Cidade'."
+    ]
+    await mapped(gql, workspace.token, job["id"], COLUMNS)
+    # when the dry run reads the refused row
+    checked = await dry_run(gql, workspace.token, job["id"])
+    # then its problems are in the importer's language
+    [error] = checked["rowErrors"]
+    assert {p["field"]: p["message"] for p in error["problems"]} == {
+        "name": "Blank name.",
+        "domain": "Invalid website: 'acme' (e.g. acme.com.br or https://www.acme.com.br).",
+        "cnpj": "Invalid CNPJ: '11.222.333/0001-82' (14 digits with the check digits, e.g. 11.222.333/0001-81).",
+        "owner": "Unknown owner: 'ninguem@example.com' (use the e-mail of an active user of the workspace).",
+    }
+    # and so is the error report, downloaded with their token
+    report = await gql.http.get(
+        gql.server.url + checked["errorReportUrl"] + "?phase=DRY_RUN",
+        headers={"authorization": f"Bearer {workspace.token}"},
+    )
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Row", *HEADER, "Errors"]
+    assert set(lines[1][-1].split(" | ")) == {
+        "Razão social: Blank name.",
+        "Site: Invalid website: 'acme' (e.g. acme.com.br or https://www.acme.com.br).",
+        "CNPJ: Invalid CNPJ: '11.222.333/0001-82' (14 digits with the check digits, e.g. 11.222.333/0001-81).",
+        "Responsável: Unknown owner: 'ninguem@example.com' (use the e-mail of an active user of the workspace).",
+    }

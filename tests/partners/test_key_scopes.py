@@ -74,7 +74,7 @@ async def test_a_read_only_key_reads_but_changes_nothing_on_any_path(gql, worksp
     # it reads
     assert (await gql.ok(CONTACTS, token=secret))["contacts"]["edges"] == []
     # and every write is refused before running: directly, through a fragment, or as intake
-    assert "read-only" in forbidden(await gql(CREATE_CONTACT, token=secret))
+    assert "somente leitura (escopo READ_ONLY)" in forbidden(await gql(CREATE_CONTACT, token=secret))
     forbidden(await gql(FRAGMENT_MUTATION, token=secret))
     forbidden(await gql(CAPTURE, {"input": LEAD}, token=secret))
     response = await post_lead(gql, secret)
@@ -89,8 +89,8 @@ async def test_an_intake_key_only_sends_data_in(gql, workspace):
     assert captured["captureLead"]["userErrors"] == []
     assert (await post_lead(gql, secret)).status_code == 201
     # and reads nothing and changes nothing else
-    assert "refused: contacts" in forbidden(await gql(CONTACTS, token=secret))
-    assert "refused: createContact" in forbidden(await gql(CREATE_CONTACT, token=secret))
+    assert "recusado: contacts" in forbidden(await gql(CONTACTS, token=secret))
+    assert "recusado: createContact" in forbidden(await gql(CREATE_CONTACT, token=secret))
     mixed = 'mutation M($input: CaptureLeadInput!) { captureLead(input: $input) { contact { id } } createContact(input: {name: "X"}) { contact { id } } }'
     forbidden(await gql(mixed, {"input": LEAD}, token=secret))
     assert await Contact.all().count() == 1
@@ -100,6 +100,7 @@ async def test_an_intake_key_only_sends_data_in(gql, workspace):
     url = f"{gql.server.url}/export/contacts.csv"
     exported = await gql.http.get(url, headers={"authorization": f"Bearer {secret}"})
     assert exported.status_code == 403 and exported.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert exported.json()["errors"][0]["message"] == "Esta chave de API (escopo INTAKE) não pode ler dados."
     reader = await key(gql, workspace.token, "READ_ONLY")
     read = await gql.http.get(url, headers={"authorization": f"Bearer {reader}"})
     assert read.status_code == 200 and "Lia Prado" in read.text

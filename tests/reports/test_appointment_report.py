@@ -92,3 +92,28 @@ async def test_ids_that_name_nothing_visible_are_not_found_and_bad_ranges_invali
     assert error_of(body) == ("NOT_FOUND", ["ownerId"])
     body = await gql(APPOINTMENTS, {"by": "DAY", "range": window(MONDAY, MONDAY)}, token=workspace.token)
     assert error_of(body) == ("INVALID", ["range", "from"])
+
+
+async def test_labels_follow_the_callers_language_and_polls_never_share_one(gql, workspace):
+    # given two administrators (one scope: the workspace), the second speaking English
+    english = await workspace.user("ADMIN")
+    chosen = await gql.ok(
+        'mutation { setMyLocale(locale: "en") { userErrors { code } } }', token=english["token"]
+    )
+    assert chosen["setMyLocale"]["userErrors"] == []
+    two_weeks = window(MONDAY, MONDAY + timedelta(days=14))
+    # when each reads the same report twice (the second time from the poll cache)
+    for _ in range(2):
+        assert await appointments(gql, workspace.token, "WEEK", two_weeks) == [
+            ("2026-W50", "Semana 50 de 2026", 0),
+            ("2026-W51", "Semana 51 de 2026", 0),
+        ]
+        # then each gets the labels in their own language
+        assert await appointments(gql, english["token"], "WEEK", two_weeks) == [
+            ("2026-W50", "Week 50 of 2026", 0),
+            ("2026-W51", "Week 51 of 2026", 0),
+        ]
+    assert await appointments(gql, english["token"], "MONTH", two_weeks) == [("2026-12", "December 2026", 0)]
+    assert await appointments(gql, english["token"], "DAY", window(MONDAY, MONDAY + timedelta(days=1))) == [
+        ("2026-12-07", "12/7/26", 0)
+    ]

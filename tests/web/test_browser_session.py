@@ -97,9 +97,27 @@ async def test_a_wrong_password_or_a_foreign_page_gets_no_cookie(server, workspa
             json={"email": workspace.email, "password": PASSWORD},
             headers={"origin": "https://evil.example"},
         )
+        # the refusals are in the browser's language (pt-BR by default)
+        foreign_en = await client.post(
+            "/session",
+            json={"email": workspace.email, "password": PASSWORD},
+            headers={"origin": "https://evil.example", "accept-language": "en-US,en;q=0.9"},
+        )
+        shapeless = await client.post(
+            "/session", json={"email": workspace.email}, headers={"origin": server.url}
+        )
     assert wrong.status_code == 400
     assert wrong.json()["errors"][0]["extensions"]["code"] == "INVALID"
     assert foreign.status_code == 403
+    assert foreign.json()["errors"][0]["message"] == (
+        "Pedido de outro site recusado: a sessão do navegador só vale nesta página."
+    )
+    assert foreign_en.status_code == 403
+    assert foreign_en.json()["errors"][0]["message"] == (
+        "Request from another site refused: the browser's session only works on this page."
+    )
+    assert shapeless.status_code == 400
+    assert shapeless.json()["errors"][0]["message"] == "Envie JSON com email e password."
     assert SESSION_COOKIE not in set_cookies(wrong) and SESSION_COOKIE not in set_cookies(foreign)
 
 
