@@ -139,7 +139,8 @@ async def admin_of(request: Request) -> int | None:
     found = await rows.fetch(SESSION_SQL.format("?"), digest)
     if not found:
         return None
-    _, expires_at, _, workspace_id, role, active, _, _ = found[0]
+    # the statement's leading columns (it goes on with languages and log positions)
+    _, expires_at, _, workspace_id, role, active, *_ = found[0]
     if rows.moment(expires_at) <= datetime.now(UTC) or not active or role != "ADMIN":
         return None
     return workspace_id
