@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from revgraph.resolvers import loaders
-from revgraph.resolvers.distribution import queues
+from revgraph.resolvers.distribution import queue_access, queues
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.identity import Team, User
@@ -42,10 +42,20 @@ class QueueMember:
     capacity: int | None = strawberry.field(description="Most open leads at once; null: unlimited.")
     active: bool = strawberry.field(description="Inactive (paused) members are skipped.")
     row: strawberry.Private[Any]
+    queue: strawberry.Private[Any]
+    member_ids: strawberry.Private[list[int]]
 
     @strawberry.field(description="The member.")
     async def user(self, info: Info) -> User:
         return User.of(await loaders.users(ctx_of(info)).load(self.row.user_id))
+
+    @strawberry.field(
+        description="Whether you may change or remove this member: admins and the managers of the queue's team for anyone; another manager for the people of their teams, in a queue where someone of their teams is a member."
+    )
+    async def viewer_can_change(self, info: Info) -> bool:
+        return await queue_access.viewer_may_change_member(
+            ctx_of(info), self.queue, self.member_ids, self.row.user_id
+        )
 
 
 @strawberry.type(description='A lead distribution queue ("roleta").')
@@ -67,7 +77,19 @@ class Queue(Node):
     @strawberry.field(description="Members in turn order.")
     async def members(self, info: Info) -> list[QueueMember]:
         rows = await queues.members_of(ctx_of(info)).load(self.row.id)
-        return [QueueMember(weight=r.weight, capacity=r.capacity, active=r.active, row=r) for r in rows]
+        ids = [r.user_id for r in rows]
+        return [
+            QueueMember(
+                weight=r.weight, capacity=r.capacity, active=r.active, row=r, queue=self.row, member_ids=ids
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(
+        description="Whether you may rename it, change its mode, strategy, team or delay, and archive it: admins, and the managers of its team (or of a team above it)."
+    )
+    async def viewer_runs(self, info: Info) -> bool:
+        return await queue_access.viewer_runs(ctx_of(info), self.row)
 
     @strawberry.field(description="Leads waiting with status QUEUED.")
     async def backlog(self, info: Info) -> int:
@@ -165,8 +187,25 @@ class QueuesQuery:
     @strawberry.field(
         description="Queues of the workspace in use (not archived).", permission_classes=AUTHENTICATED
     )
-    async def queues(self, info: Info) -> list[Queue]:
-        return [Queue.of(r) for r in await query(queues.list_queues(ctx_of(info)))]
+    async def queues(
+        self,
+        info: Info,
+        concerning_me: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only the queues you may change something in: every one for admins; for a manager, those of their teams and those where someone of their teams is a member; none for agents."
+            ),
+        ] = False,
+    ) -> list[Queue]:
+        rows = await query(queues.list_queues(ctx_of(info), concerning_me=concerning_me))
+        return [Queue.of(r) for r in rows]
+
+    @strawberry.field(
+        description="The active people you may add to queues, by name: everyone for admins, the people of your teams for managers, nobody for agents.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def queue_candidates(self, info: Info) -> list[User]:
+        return [User.of(r) for r in await query(queue_access.queue_candidates(ctx_of(info)))]
 
 
 @strawberry.type
@@ -208,7 +247,7 @@ class QueuesMutation:
         return await mutate(QueuePayload, work)
 
     @strawberry.mutation(
-        description="Add a member to a queue (end of the turn order) or change one's weight, capacity or active flag (pause); effective for the next lead. Managers of its team (members from their teams) and admins.",
+        description="Add a member to a queue (end of the turn order) or change one's weight, capacity or active flag (pause); effective for the next lead. Admins; managers of its team (members from their teams); another manager for people of their teams in a queue where someone of their teams is a member (FORBIDDEN otherwise).",
         permission_classes=MANAGER,
     )
     async def set_queue_member(
@@ -222,7 +261,7 @@ class QueuesMutation:
         return await mutate(QueuePayload, work)
 
     @strawberry.mutation(
-        description="Remove a member; everyone else keeps their turn. Managers of its team and admins.",
+        description="Remove a member; everyone else keeps their turn. Admins and managers of its team; another manager only people of their teams, in a queue where someone of their teams is a member (FORBIDDEN otherwise).",
         permission_classes=MANAGER,
     )
     async def remove_queue_member(

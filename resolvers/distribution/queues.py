@@ -2,8 +2,10 @@
 ("os gestores incluirão nas filas"): a queue may belong to a team, and the
 managers of that team (or of a team above it) create, change and archive
 it and set its members among the people of their teams; admins run every
-queue, including the workspace's own (no team). Every change is on the
-queue's timeline and takes effect for the next lead.
+queue, including the workspace's own (no team). A manager also tends the
+people of their teams in any other queue they are members of (who may do
+what: queue_access). Every change is on the queue's timeline and takes
+effect for the next lead.
 
 Each workspace also has one MANUAL queue, never listed nor routed through,
 that records the assignments people make by hand of leads that never went
@@ -21,6 +23,7 @@ from revgraph.models.distribution import Assignment, Queue, QueueMember
 from revgraph.models.identity import Team, User
 from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.distribution.queue_access import queue_to_run, queue_to_staff, queues_concerning
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_, _
@@ -102,12 +105,6 @@ def _minutes(value: Any, field: list[str]) -> int | None:
     return value
 
 
-def runs(scope: Scope, queue: Queue) -> bool:
-    """Whether the scope may configure the queue: admins every queue,
-    managers those of the teams they see."""
-    return scope.everything or (queue.team_id is not None and scope.sees_team(queue.team_id))
-
-
 async def _team(ctx: Context, scope: Scope, raw_id: Any, field: list[str]) -> int | None:
     """The team a queue belongs to: any (or none) for admins; one of their
     own teams, required, for managers."""
@@ -121,17 +118,6 @@ async def _team(ctx: Context, scope: Scope, raw_id: Any, field: list[str]) -> in
     if not scope.sees_team(team.id):
         raise DomainError("FORBIDDEN", _("{team} is not one of your teams.", team=team.name), field)
     return team.id
-
-
-async def queue_to_run(ctx: Context, raw_id: str | None, field: list[str]) -> tuple[Queue, Scope]:
-    """A routing queue the caller may configure (FORBIDDEN for another
-    team's queue, which the caller can see in the queues list)."""
-    ctx.require_manager()
-    scope = await scope_of(ctx)
-    queue = await named_record(ctx, Queue, raw_id, field)
-    if not runs(scope, queue):
-        raise DomainError("FORBIDDEN", _("{queue} belongs to a team outside yours.", queue=queue.name), field)
-    return queue, scope
 
 
 async def create_queue(ctx: Context, values: dict[str, Any]) -> Queue:
@@ -265,7 +251,7 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
     capacity or active flag (a paused member is skipped from the next lead
     on). Activating or adding someone lets the backlog drain."""
     actor = ctx.require_actor()
-    queue, scope = await queue_to_run(ctx, queue_id, ["queueId"])
+    queue, scope, _runs = await queue_to_staff(ctx, queue_id, ["queueId"])
     values = await _member(ctx, scope, spec, ["input"], set())
     async with unit_of_work():
         member = await QueueMember.filter(
@@ -305,10 +291,17 @@ async def set_queue_member(ctx: Context, queue_id: str, spec: dict[str, Any]) ->
 
 
 async def remove_queue_member(ctx: Context, queue_id: str, user_id: str) -> Queue:
-    """Remove a member; everyone else keeps their turn."""
+    """Remove a member; everyone else keeps their turn. A manager who only
+    tends the queue removes people of their teams only."""
     actor = ctx.require_actor()
-    queue, _scope = await queue_to_run(ctx, queue_id, ["queueId"])
+    queue, scope, runs_it = await queue_to_staff(ctx, queue_id, ["queueId"])
     pk = pk_of(user_id, "User")
+    if not runs_it and not scope.sees_user(pk):
+        raise DomainError(
+            "FORBIDDEN",
+            _("Only people of your teams can be removed from {queue}.", queue=queue.name),
+            ["userId"],
+        )
     async with unit_of_work():
         removed = await QueueMember.filter(queue_id=queue.id, user_id=pk or 0, removed_at=None).update(
             removed_at=datetime.now(UTC)
@@ -348,11 +341,14 @@ async def create_manual_queue(workspace_id: int) -> Queue:
     )
 
 
-async def list_queues(ctx: Context) -> list[Queue]:
+async def list_queues(ctx: Context, *, concerning_me: bool = False) -> list[Queue]:
+    """The workspace's routing queues in use; with `concerning_me`, only
+    those the caller may change something in (see queue_access)."""
     actor = ctx.require_actor()
-    return list(
+    rows = list(
         await Queue.filter(workspace_id=actor.workspace_id, archived_at=None, kind="ROUTING").order_by("id")
     )
+    return await queues_concerning(ctx, rows) if concerning_me else rows
 
 
 async def get_queue(ctx: Context, pk: int) -> Queue | None:
