@@ -144,7 +144,9 @@ async function showApp() {
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
     h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
-    me.me && me.me.role === "ADMIN" ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings) : null,
+    me.me && ["ADMIN", "MANAGER"].includes(me.me.role)
+      ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings)
+      : null,
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });

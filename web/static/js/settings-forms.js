@@ -1,40 +1,105 @@
-// Settings: capture forms, each with the HTML to paste into a site (posts
-// to the form's endpoint, with its honeypot field hidden from people).
+// Settings: capture forms — create and edit them (settings-form-editor.js),
+// archive them (their endpoint answers 404 from then on), and the HTML to
+// paste into a site: it posts to the form's endpoint with the fields its
+// mapping reads, its honeypot field hidden from people.
 
 import { h } from "./dom.js";
-import { FORMS } from "./setup-documents.js";
-import { gql } from "./setup-forms.js";
+import { confirming } from "./settings-confirm.js";
+import { ARCHIVE_FORM, CREATE_FORM, FORMS, UPDATE_FORM } from "./settings-documents.js";
+import { formEditor, LEAD_FIELDS, leadFieldLabel } from "./settings-form-editor.js";
+import { gql, showProblems } from "./setup-forms.js";
 
+const TYPES = { email: "email", phone: "tel" };
+
+function inputFor(posted, target) {
+  const label = LEAD_FIELDS[target] || target.replace(/^customFields\./, "");
+  const type = TYPES[target] ? ` type="${TYPES[target]}"` : "";
+  const required = target === "name" ? " required" : "";
+  return `  <input name="${posted}"${type} placeholder="${label}"${required}>`;
+}
+
+/** The HTML to paste into a site: one input per mapped field, plus name, e-mail and phone unless mapped. */
 export function embedSnippet(form) {
   const action = new URL(form.endpoint, location.origin).href;
+  const mapping = Object.entries(form.fieldMapping || {});
+  const fed = new Set(mapping.map(([, target]) => target));
+  const plain = ["name", "email", "phone"].filter((target) => !fed.has(target) && !mapping.some(([posted]) => posted === target));
   return [
     `<form action="${action}" method="post">`,
-    `  <input name="name" placeholder="Nome" required>`,
-    `  <input name="email" type="email" placeholder="E-mail">`,
-    `  <input name="phone" type="tel" placeholder="Telefone">`,
+    ...plain.map((target) => inputFor(target, target)),
+    ...mapping.map(([posted, target]) => inputFor(posted, target)),
     `  <input name="${form.honeypotField}" tabindex="-1" autocomplete="off" style="display:none">`,
     `  <button type="submit">Enviar</button>`,
     `</form>`,
   ].join("\n");
 }
 
-export async function formsSection() {
-  const { forms } = await gql(FORMS);
-  if (!forms.length) return h("p", { class: "hint" }, "Nenhum formulário de captura ainda.");
+function describe(form) {
+  const parts = [`Origem: ${form.source}`];
+  if (form.media) parts.push(`Mídia: ${form.media}`);
+  if (form.campaign) parts.push(`Campanha: ${form.campaign}`);
+  if (form.queue) parts.push(`Roleta: ${form.queue.name}`);
+  if (form.pipeline) parts.push(`Funil: ${form.pipeline.name}`);
+  return parts.join(" · ");
+}
+
+export async function formsSection(shell, reload) {
+  const { forms, queues, pipelines } = await gql(FORMS);
+  const choices = { queues, pipelines };
+  const call = async (document, variables, name) => {
+    try {
+      return (await gql(document, variables))[name];
+    } catch (error) {
+      shell.failed(error);
+      return { userErrors: [] };
+    }
+  };
+  const slot = h("div", { class: "form-editor-slot" });
+  const create = h("button", { type: "button", onclick: () => {
+    slot.replaceChildren(formEditor(null, choices, {
+      save: (input) => call(CREATE_FORM, { input }, "createForm"),
+      done: reload,
+      cancel: () => slot.replaceChildren(),
+    }));
+    slot.querySelector("input").focus();
+  } }, "Novo formulário");
   return h(
     "div",
     { class: "settings-section" },
-    forms.map((form) => {
-      const code = h("textarea", { readonly: true, rows: 7, class: "embed-snippet", "aria-label": `Código para o site: ${form.name}` }, embedSnippet(form));
-      const copy = h("button", { type: "button", onclick: () => { code.select(); navigator.clipboard?.writeText(code.value).catch(() => document.execCommand("copy")); } }, "Copiar código");
-      return h(
-        "section",
-        { class: "setup-step", "aria-label": form.name },
-        h("h2", {}, form.name),
-        h("p", { class: "hint" }, `Origem: ${form.source}${form.queue ? ` · Roleta: ${form.queue.name}` : ""}`),
-        code,
-        copy,
-      );
-    }),
+    h("div", {}, create),
+    slot,
+    forms.length ? forms.map((form) => formCard(form, choices, call, reload)) : h("p", { class: "hint" }, "Nenhum formulário de captura ainda."),
   );
+}
+
+function formCard(form, choices, call, reload) {
+  const card = h("section", { class: "setup-step", "aria-label": form.name });
+  const general = h("p", { class: "field-error", role: "alert" });
+  const code = h("textarea", { readonly: true, rows: 8, class: "embed-snippet", "aria-label": `Código para o site: ${form.name}` }, embedSnippet(form));
+  const copy = h("button", { type: "button", onclick: () => { code.select(); navigator.clipboard?.writeText(code.value).catch(() => document.execCommand("copy")); } }, "Copiar código");
+  const mapping = Object.entries(form.fieldMapping || {});
+  const view = () => [
+    h("h2", {}, form.name),
+    h("p", { class: "hint" }, describe(form)),
+    mapping.length
+      ? h("ul", { class: "mapping-summary", "aria-label": `Mapeamento de ${form.name}` }, mapping.map(([posted, target]) => h("li", {}, `${posted} → ${leadFieldLabel(target)}`)))
+      : null,
+    code,
+    h("div", { class: "form-actions" }, copy, " ", edit, " ", archive),
+    general,
+  ];
+  const edit = h("button", { type: "button", "aria-label": `Editar ${form.name}`, onclick: () => {
+    card.replaceChildren(formEditor(form, choices, {
+      save: (input) => call(UPDATE_FORM, { id: form.id, input }, "updateForm"),
+      done: reload,
+      cancel: () => card.replaceChildren(...view()),
+    }));
+  } }, "Editar");
+  const archive = confirming("Arquivar", `Arquivar ${form.name}? O endereço dele passa a responder 404.`, "Confirmar arquivamento", async () => {
+    const payload = await call(ARCHIVE_FORM, { id: form.id }, "archiveForm");
+    if (payload.userErrors.length) showProblems(general, general, payload.userErrors);
+    else await reload();
+  }, { "aria-label": `Arquivar ${form.name}` });
+  card.append(...view());
+  return card;
 }

@@ -1,66 +1,100 @@
-// Settings: roletas and their members — pause or resume a member, add
-// someone (setQueueMember).
+// Settings: roletas — the ones the viewer may change something in (every
+// one for admins; for a manager, their teams' and those where people of
+// their teams are members). Whoever runs a roleta renames it, changes its
+// mode and strategy and archives it; members are changed inline
+// (settings-queue-members.js). The backlog says how many leads wait.
 
 import { h } from "./dom.js";
-import { table } from "./settings-screen.js";
-import { QUEUES, SET_QUEUE_MEMBER } from "./setup-documents.js";
-import { gql } from "./setup-forms.js";
-import { explain } from "./setup-labels.js";
+import { confirming } from "./settings-confirm.js";
+import { ARCHIVE_QUEUE, QUEUES, REMOVE_QUEUE_MEMBER, SET_QUEUE_MEMBER, UPDATE_QUEUE } from "./settings-documents.js";
+import { addMemberForm, membersTable } from "./settings-queue-members.js";
+import { gql, input, labelled, select, showProblems, submitting } from "./setup-forms.js";
 
-const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED: "Menos carregado" };
+export const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED: "Menos carregado" };
+export const MODES = { ONLINE: "Só quem está online", OFFLINE: "Todos os ativos" };
+
+function backlog(queue) {
+  if (!queue.backlog) return "Nenhum lead aguardando";
+  return queue.backlog === 1 ? "1 lead aguardando" : `${queue.backlog} leads aguardando`;
+}
 
 export async function queuesSection(shell, reload) {
-  const { queues, users } = await gql(QUEUES);
-  const people = users.edges.map((edge) => edge.node).filter((user) => user.active);
-  // The control waits, disabled, for the section drawn again from the server's answer.
-  const setMember = async (queue, input, control) => {
-    control.disabled = true;
+  const { queues, queueCandidates } = await gql(QUEUES);
+  const root = h("div", { class: "settings-section" });
+  // A change the server took redraws the section from its answer; a refused
+  // one leaves the controls as they are, with the reasons beside them. The
+  // section is aria-busy from the change until either.
+  const call = async (document, variables, name) => {
+    root.setAttribute("aria-busy", "true");
     try {
-      const payload = (await gql(SET_QUEUE_MEMBER, { queueId: queue.id, input })).setQueueMember;
-      if (payload.userErrors.length) shell.notify(explain(payload.userErrors[0]));
+      const payload = (await gql(document, variables))[name];
+      if (!payload.userErrors.length) await reload();
+      return payload;
     } catch (error) {
       shell.failed(error);
+      return { userErrors: [] };
+    } finally {
+      root.removeAttribute("aria-busy");
     }
-    await reload();
   };
-  if (!queues.length) return h("p", { class: "hint" }, "Nenhuma roleta ainda: crie uma em Primeiros passos.");
+  if (!queues.length) {
+    const none = shell.me?.me?.role === "ADMIN" ? "Nenhuma roleta ainda: crie uma em Primeiros passos." : "Nenhuma roleta com pessoas das suas equipes.";
+    return h("p", { class: "hint" }, none);
+  }
+  root.append(...queues.map((queue) => queueCard(queue, queueCandidates, call)));
+  return root;
+}
+
+function queueCard(queue, candidates, call) {
+  const general = h("p", { class: "field-error", role: "alert" });
+  const setMember = (memberInput) => call(SET_QUEUE_MEMBER, { queueId: queue.id, input: memberInput }, "setQueueMember");
+  const dropMember = (member) => call(REMOVE_QUEUE_MEMBER, { queueId: queue.id, userId: member.user.id }, "removeQueueMember");
+  const summary = `${STRATEGIES[queue.strategy] || queue.strategy} · ${MODES[queue.mode] || queue.mode}`;
+  return h(
+    "section",
+    { class: "setup-step queue-card", "aria-label": `Roleta ${queue.name}` },
+    h("h2", {}, queue.name),
+    h("p", { class: "hint" }, `${summary} · `, h("strong", { class: "queue-backlog" }, backlog(queue))),
+    queue.viewerRuns ? queueForm(queue, call) : h("p", { class: "hint" }, "Você ajusta aqui as pessoas das suas equipes."),
+    membersTable(queue, { send: setMember, drop: dropMember, general }),
+    general,
+    addMemberForm(queue, candidates, setMember),
+    queue.viewerRuns ? archiveControl(queue, call, general) : null,
+  );
+}
+
+function queueForm(queue, call) {
+  const general = h("p", { class: "field-error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "setup-form inline-form", "aria-label": `Configurar a roleta ${queue.name}` },
+    labelled("Nome da roleta", input("name", { value: queue.name, required: true, maxlength: 200 })),
+    labelled("Modo", select("mode", Object.entries(MODES), queue.mode)),
+    labelled("Estratégia", select("strategy", Object.entries(STRATEGIES), queue.strategy)),
+    h("button", { type: "submit" }, "Salvar roleta"),
+    general,
+  );
+  submitting(form, general, {
+    busy: "Salvando…",
+    send: (data) =>
+      call(
+        UPDATE_QUEUE,
+        { id: queue.id, input: { name: data.get("name"), mode: data.get("mode"), strategy: data.get("strategy") } },
+        "updateQueue",
+      ),
+    done: async () => {},
+  });
+  return form;
+}
+
+function archiveControl(queue, call, general) {
+  const question = `Arquivar a roleta ${queue.name}? Ela deixa de receber leads.`;
   return h(
     "div",
-    { class: "settings-section" },
-    queues.map((queue) => {
-      const inside = new Set(queue.members.map((m) => m.user.id));
-      const outside = people.filter((user) => !inside.has(user.id));
-      const add = h(
-        "select",
-        { "aria-label": `Adicionar à roleta ${queue.name}`, onchange: (event) => event.target.value && setMember(queue, { userId: event.target.value }, event.target) },
-        h("option", { value: "" }, "Adicionar pessoa…"),
-        outside.map((user) => h("option", { value: user.id }, user.name)),
-      );
-      return h(
-        "div",
-        { class: "setup-step" },
-        table(
-          `${queue.name} · ${STRATEGIES[queue.strategy] || queue.strategy} · ${queue.mode === "ONLINE" ? "só quem está online" : "todos os ativos"}`,
-          ["Pessoa", "Peso", "Recebe leads"],
-          queue.members.map((member) => [
-            member.user.name,
-            String(member.weight),
-            h(
-              "label",
-              { class: "check" },
-              h("input", {
-                type: "checkbox",
-                checked: member.active,
-                "aria-label": `Recebe leads: ${member.user.name} em ${queue.name}`,
-                onchange: (event) =>
-                  setMember(queue, { userId: member.user.id, weight: member.weight, active: !member.active }, event.target),
-              }),
-              member.active ? " Sim" : " Pausado",
-            ),
-          ]),
-        ),
-        outside.length ? add : null,
-      );
-    }),
+    { class: "queue-archive" },
+    confirming("Arquivar roleta", question, "Confirmar arquivamento", async () => {
+      const payload = await call(ARCHIVE_QUEUE, { id: queue.id }, "archiveQueue");
+      showProblems(general, general, payload.userErrors);
+    }, { "aria-label": `Arquivar a roleta ${queue.name}` }),
   );
 }

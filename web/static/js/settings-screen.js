@@ -1,7 +1,8 @@
 // "Configurações" (#/config/<section>) for administrators: people and
 // teams with invitations, pipelines and stage gates, roletas and members,
-// automations with their runs, capture forms with their embed code, API keys. Each
-// section is a function (shell) -> Promise<Node> built from live data.
+// automations with their runs, capture forms with their embed code, API keys;
+// for managers, the roletas that concern them only. Each section is a
+// function (shell, reload) -> Promise<Node> built from live data.
 
 import { h } from "./dom.js";
 import { automationsSection } from "./settings-automations.js";
@@ -15,11 +16,17 @@ import { S } from "./setup-labels.js";
 const SECTIONS = [
   { key: "pessoas", title: "Pessoas e equipes", build: peopleSection },
   { key: "funis", title: "Funis e etapas", build: pipelinesSection },
-  { key: "roletas", title: "Roletas", build: queuesSection },
+  { key: "roletas", title: "Roletas", build: queuesSection, managers: true },
   { key: "automacoes", title: "Automações", build: automationsSection },
   { key: "formularios", title: "Formulários", build: formsSection },
   { key: "chaves", title: "Chaves de API", build: keysSection },
 ];
+
+/** The sections a role sees: all for admins, the roletas for managers, none for agents. */
+export function settingsSections(role) {
+  if (role === "ADMIN") return SECTIONS;
+  return role === "MANAGER" ? SECTIONS.filter((s) => s.managers) : [];
+}
 
 export class SettingsScreen {
   constructor(shell) {
@@ -32,11 +39,17 @@ export class SettingsScreen {
 
   async show(where) {
     document.title = `${S.settings} · RevGraph`;
-    const section = SECTIONS.find((s) => s.key === where.section) || SECTIONS[0];
+    const sections = settingsSections(this.shell.me?.me?.role);
+    const section = sections.find((s) => s.key === where.section) || sections[0];
+    if (!section) {
+      const refused = h("p", { class: "hint" }, "As configurações são de administradores e gestores.");
+      this.shell.root.replaceChildren(h("div", { class: "setup-page settings" }, h("h1", {}, S.settings), refused));
+      return;
+    }
     const tabs = h(
       "nav",
       { class: "settings-tabs", "aria-label": S.settings },
-      SECTIONS.map((s) =>
+      sections.map((s) =>
         h("a", { href: `#/config/${s.key}`, "aria-current": s === section ? "page" : null }, s.title),
       ),
     );

@@ -85,16 +85,3 @@ export const UPDATE_STAGE = `
 mutation UpdateStage($id: ID!, $input: StageUpdateInput!) {
   updateStage(id: $id, input: $input) { stage { id requiredFields requiresScheduledTask } userErrors { code message field } }
 }`;
-
-export const QUEUES = `
-query Queues {
-  queues { id name mode strategy members { weight active user { id name } } }
-  users(first: 100) { edges { node { id name active } } }
-}`;
-
-export const SET_QUEUE_MEMBER = `
-mutation SetQueueMember($queueId: ID!, $input: QueueMemberInput!) {
-  setQueueMember(queueId: $queueId, input: $input) { queue { id } userErrors { code message field } }
-}`;
-
-export const FORMS = `query Forms { forms { id name key endpoint honeypotField source queue { name } } }`;

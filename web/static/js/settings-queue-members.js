@@ -1,0 +1,114 @@
+// Settings: the members of one roleta, changed inline — weight, capacity
+// and "recebe leads" saved as soon as they change, a removal that asks
+// first, someone added from the people the viewer may add — with each
+// userError said next to its field. Who is online is shown beside the name.
+
+import { h } from "./dom.js";
+import { confirming } from "./settings-confirm.js";
+import { table } from "./settings-screen.js";
+import { input, labelled, showProblems, submitting } from "./setup-forms.js";
+
+const error = (name) => h("p", { class: "field-error", role: "alert", dataset: { errorFor: name } });
+
+function presence(user) {
+  return h(
+    "span",
+    { class: `presence ${user.online ? "online" : "offline"}`, title: user.online ? "Online agora" : "Offline" },
+    user.online ? "● Online" : "○ Offline",
+  );
+}
+
+/** A number read from an input: "" is null (no limit). */
+function number(control) {
+  return control.value.trim() === "" ? null : Number(control.value);
+}
+
+/**
+ * The members' table of `queue`. `send(input)` saves a member (setQueueMember),
+ * `drop(member)` removes one (removeQueueMember); both resolve to the payload.
+ */
+export function membersTable(queue, { send, drop, general }) {
+  const rows = queue.members.map((member) => memberRow(queue, member, { send, drop, general }));
+  const drawn = table(
+    `Membros de ${queue.name}`,
+    ["Pessoa", "Peso", "Capacidade", "Recebe leads", ""],
+    rows.map((row) => row.cells),
+  );
+  drawn.querySelectorAll("tbody tr").forEach((tr, index) => rows[index].wire(tr));
+  return drawn;
+}
+
+function memberRow(queue, member, { send, drop, general }) {
+  const who = `${member.user.name} em ${queue.name}`;
+  const name = h("span", { class: "member-name" }, member.user.name, " ", presence(member.user));
+  if (!member.viewerCanChange) {
+    const cap = member.capacity === null ? "Sem limite" : String(member.capacity);
+    return { cells: [name, String(member.weight), cap, member.active ? "Sim" : "Pausado", ""], wire: () => {} };
+  }
+  const weight = input("weight", { type: "number", min: 1, max: 1000, value: member.weight, "aria-label": `Peso: ${who}` });
+  const capacity = input("capacity", {
+    type: "number",
+    min: 0,
+    value: member.capacity ?? "",
+    placeholder: "Sem limite",
+    "aria-label": `Capacidade: ${who}`,
+  });
+  const active = input("active", { type: "checkbox", checked: member.active, "aria-label": `Recebe leads: ${who}` });
+  let row = null;
+  const save = async (control) => {
+    control.disabled = true;
+    const payload = await send({ userId: member.user.id, weight: number(weight), capacity: number(capacity), active: active.checked });
+    showProblems(row, general, payload.userErrors);
+    // A refused switch goes back to what the server holds; a refused number stays, to be corrected.
+    if (payload.userErrors.length && control === active) active.checked = member.active;
+    control.disabled = false;
+  };
+  for (const control of [weight, capacity, active]) control.addEventListener("change", () => save(control));
+  const remove = confirming("Remover", `Remover ${member.user.name} da roleta?`, "Confirmar remoção", async () => {
+    showProblems(row, general, (await drop(member)).userErrors);
+  }, { "aria-label": `Remover ${who}` });
+  return {
+    cells: [
+      name,
+      h("span", {}, weight, error("weight")),
+      h("span", {}, capacity, error("capacity")),
+      h("label", { class: "check" }, active, member.active ? " Sim" : " Pausado", error("active")),
+      h("span", {}, remove, error("userId")),
+    ],
+    wire: (tr) => (row = tr),
+  };
+}
+
+/** The form that adds one of `candidates` (those not yet members) to the queue. */
+export function addMemberForm(queue, candidates, send) {
+  const inside = new Set(queue.members.map((m) => m.user.id));
+  const outside = candidates.filter((user) => !inside.has(user.id));
+  if (!outside.length) return null;
+  const who = h(
+    "select",
+    { name: "userId", required: true },
+    h("option", { value: "" }, "Escolha uma pessoa…"),
+    outside.map((user) => h("option", { value: user.id }, user.name)),
+  );
+  const general = h("p", { class: "field-error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "setup-form inline-form", "aria-label": `Adicionar à roleta ${queue.name}` },
+    labelled("Adicionar pessoa", who),
+    labelled("Peso", input("weight", { type: "number", min: 1, max: 1000, value: 1 })),
+    labelled("Capacidade", input("capacity", { type: "number", min: 0, placeholder: "Sem limite" })),
+    h("button", { type: "submit" }, "Adicionar"),
+    general,
+  );
+  submitting(form, general, {
+    busy: "Adicionando…",
+    send: (data) =>
+      send({
+        userId: data.get("userId"),
+        weight: Number(data.get("weight") || 1),
+        capacity: data.get("capacity") === "" ? null : Number(data.get("capacity")),
+      }),
+    done: async () => {},
+  });
+  return form;
+}
