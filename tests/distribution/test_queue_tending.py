@@ -165,3 +165,39 @@ async def test_a_manager_may_not_touch_a_member_outside_their_teams_nor_run_a_qu
         SET_MEMBER, {"q": queue, "input": {"userId": given["a1"]["id"]}}, token=given["a1"]["token"]
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+SETTINGS_VIEW = """
+query {
+  queues(concerningMe: true) {
+    id name mode strategy backlog viewerRuns
+    members { weight capacity active viewerCanChange user { id name online } }
+  }
+  queueCandidates { id name }
+}
+"""
+
+
+async def test_the_settings_view_of_queues_costs_the_same_sql_for_few_or_many_queues(
+    gql, workspace, count_sql
+):
+    given = await _given(gql, workspace)
+    token = given["manager"]["token"]
+
+    async def statements() -> tuple[int, int]:
+        with count_sql() as counter:
+            listed = (await gql.ok(SETTINGS_VIEW, token=token))["queues"]
+        return len(listed), len(counter.statements)
+
+    few = await statements()
+    # when three more workspace queues with people of the manager's teams appear
+    for index in range(3):
+        values = {"name": f"Extra {index}", "mode": "OFFLINE", "strategy": "ROUND_ROBIN", "teamId": None}
+        values["members"] = [{"userId": given["a1"]["id"]}, {"userId": given["a2"]["id"]}]
+        assert (await gql.ok(CREATE, {"input": values}, token=workspace.token))["createQueue"][
+            "userErrors"
+        ] == []
+    many = await statements()
+    # then the manager sees them all, for the same number of statements
+    assert (few[0], many[0]) == (2, 5)
+    assert many[1] == few[1], (few, many)

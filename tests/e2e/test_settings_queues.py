@@ -198,3 +198,9 @@ async def test_a_manager_tends_the_people_of_their_teams_in_roletas(
     assert (await queues_now(gql, token))["Plantão"]["members"] == {"Otto Fora": (1, None, True)}
     await assert_fits_sideways(page)
     await screenshot(page, "settings-roletas-manager")
+
+    # while an agent has no Configurações, not even by its address
+    agent = await logged_in_at(open_page, server, otto["email"], "#/config/roletas")
+    await expect(agent.get_by_text("As configurações são de administradores e gestores.")).to_be_visible()
+    await expect(agent.get_by_role("link", name="Configurações")).to_have_count(0)
+    await expect(agent.locator(".settings-tabs")).to_have_count(0)
