@@ -8,12 +8,13 @@ import { h } from "./dom.js";
 export function confirming(label, question, confirmLabel, action, attributes = {}) {
   const slot = h("span", { class: "confirming" });
   const ask = () => {
-    const yes = h("button", { type: "button", class: "danger", onclick: async () => {
+    const confirm = async () => {
       yes.disabled = true;
       no.disabled = true;
       await action();
       slot.replaceChildren(start);
-    } }, confirmLabel);
+    };
+    const yes = h("button", { type: "button", class: "danger", onclick: confirm }, confirmLabel);
     const no = h("button", { type: "button", onclick: () => slot.replaceChildren(start) }, "Cancelar");
     slot.replaceChildren(h("span", { role: "alert" }, question), " ", yes, " ", no);
     yes.focus();

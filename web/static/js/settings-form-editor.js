@@ -29,14 +29,23 @@ let rows = 0;
 function mappingRow(posted = "", target = "") {
   const n = ++rows;
   const custom = target.startsWith(CUSTOM);
-  const postedInput = input("posted", { value: posted, placeholder: "ex.: telefone_celular", "aria-label": `Campo enviado pelo site (${n})` });
+  const postedInput = input("posted", {
+    value: posted,
+    placeholder: "ex.: telefone_celular",
+    "aria-label": `Campo enviado pelo site (${n})`,
+  });
   const kind = select(
     "target",
     [...Object.entries(LEAD_FIELDS), ["custom", "Campo personalizado…"]],
     custom ? "custom" : target || "name",
   );
   kind.setAttribute("aria-label", `Campo do lead (${n})`);
-  const key = input("customKey", { value: custom ? target.slice(CUSTOM.length) : "", placeholder: "chave", "aria-label": `Chave do campo personalizado (${n})`, hidden: !custom });
+  const key = input("customKey", {
+    value: custom ? target.slice(CUSTOM.length) : "",
+    placeholder: "chave",
+    "aria-label": `Chave do campo personalizado (${n})`,
+    hidden: !custom,
+  });
   kind.addEventListener("change", () => (key.hidden = kind.value !== "custom"));
   const row = h(
     "div",
@@ -48,17 +57,24 @@ function mappingRow(posted = "", target = "") {
     h("button", { type: "button", "aria-label": `Tirar a linha ${n} do mapeamento`, onclick: () => row.remove() }, "Tirar"),
     h("p", { class: "field-error", role: "alert", dataset: { errorFor: `mapping-${n}` } }),
   );
-  row.read = () => ({ posted: postedInput.value.trim(), target: kind.value === "custom" ? CUSTOM + key.value.trim() : kind.value });
+  row.read = () => ({
+    posted: postedInput.value.trim(),
+    target: kind.value === "custom" ? CUSTOM + key.value.trim() : kind.value,
+  });
   return row;
 }
 
 /** The mapping rows as the API's object; a posted name said twice is refused here, on its row. */
 function readMapping(list) {
-  const mapping = {};
+  // No prototype: a posted field may be called "constructor" or "__proto__".
+  const mapping = Object.create(null);
   const problems = [];
   for (const row of list.querySelectorAll(".mapping-row")) {
     const { posted, target } = row.read();
-    if (posted in mapping) problems.push({ code: "DUPLICATE", message: "Este campo enviado já está mapeado.", field: [`mapping-${row.dataset.row}`] });
+    if (Object.hasOwn(mapping, posted)) {
+      const field = [`mapping-${row.dataset.row}`];
+      problems.push({ code: "DUPLICATE", message: "Este campo enviado já está mapeado.", field });
+    }
     mapping[posted] = target;
   }
   return { mapping, problems };
@@ -76,6 +92,12 @@ function onRows(list, problems) {
 }
 
 const orNull = (value) => (String(value || "").trim() === "" ? null : String(value).trim());
+const choices = (records) => records.map((record) => [record.id, record.name]);
+// Left empty, these are sent as null: no default, no queue, no pipeline, no thank-you page.
+const OPTIONAL = ["source", "media", "campaign", "queueId", "pipelineId", "thankYouUrl"];
+const MAPPING_HELP =
+  "Campo enviado pelo site → campo do lead. Nome, e-mail, telefone e mensagem com esses nomes " +
+  "(name, email, phone, message) são lidos sem mapeamento.";
 
 /**
  * A form that creates (`form` null) or edits a capture form: `save(input)`
@@ -93,19 +115,30 @@ export function formEditor(form, { queues, pipelines }, { save, done, cancel }) 
     labelled("Origem", input("source", { value: form?.source || "", placeholder: "form" })),
     labelled("Mídia padrão", input("media", { value: form?.media || "", placeholder: "ex.: pago, orgânico" })),
     labelled("Campanha padrão", input("campaign", { value: form?.campaign || "" })),
-    labelled("Roleta dos leads", select("queueId", [["", "Nenhuma"], ...queues.map((q) => [q.id, q.name])], form?.queue?.id || "")),
-    labelled("Funil (abre um negócio por lead)", select("pipelineId", [["", "Nenhum"], ...pipelines.map((p) => [p.id, p.name])], form?.pipeline?.id || "")),
-    labelled("Página de agradecimento (URL)", input("thankYouUrl", { value: form?.thankYouUrl || "", placeholder: "https://…" })),
+    labelled("Roleta dos leads", select("queueId", [["", "Nenhuma"], ...choices(queues)], form?.queue?.id || "")),
+    labelled(
+      "Funil (abre um negócio por lead)",
+      select("pipelineId", [["", "Nenhum"], ...choices(pipelines)], form?.pipeline?.id || ""),
+    ),
+    labelled(
+      "Página de agradecimento (URL)",
+      input("thankYouUrl", { value: form?.thankYouUrl || "", placeholder: "https://…" }),
+    ),
     h(
       "fieldset",
       { class: "mapping" },
       h("legend", {}, "Mapeamento de campos"),
-      h("p", { class: "hint" }, "Campo enviado pelo site → campo do lead. Nome, e-mail, telefone e mensagem com esses nomes (name, email, phone, message) são lidos sem mapeamento."),
+      h("p", { class: "hint" }, MAPPING_HELP),
       list,
       h("button", { type: "button", onclick: () => list.append(mappingRow()) }, "Adicionar campo"),
       h("p", { class: "field-error", role: "alert", dataset: { errorFor: "fieldMapping" } }),
     ),
-    h("div", { class: "form-actions" }, h("button", { type: "submit" }, form ? "Salvar formulário" : "Criar formulário"), " ", h("button", { type: "button", onclick: cancel }, "Cancelar")),
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit" }, form ? "Salvar formulário" : "Criar formulário"),
+      h("button", { type: "button", onclick: cancel }, "Cancelar"),
+    ),
     general,
   );
   submitting(editor, general, {
@@ -116,7 +149,7 @@ export function formEditor(form, { queues, pipelines }, { save, done, cancel }) 
       const values = {
         name: String(data.get("name") || ""),
         fieldMapping: mapping,
-        ...Object.fromEntries(["source", "media", "campaign", "queueId", "pipelineId", "thankYouUrl"].map((k) => [k, orNull(data.get(k))])),
+        ...Object.fromEntries(OPTIONAL.map((key) => [key, orNull(data.get(key))])),
       };
       const payload = await save(values);
       return { ...payload, userErrors: onRows(list, payload.userErrors || []) };

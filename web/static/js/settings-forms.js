@@ -23,7 +23,8 @@ export function embedSnippet(form) {
   const action = new URL(form.endpoint, location.origin).href;
   const mapping = Object.entries(form.fieldMapping || {});
   const fed = new Set(mapping.map(([, target]) => target));
-  const plain = ["name", "email", "phone"].filter((target) => !fed.has(target) && !mapping.some(([posted]) => posted === target));
+  const posted = new Set(mapping.map(([name]) => name));
+  const plain = ["name", "email", "phone"].filter((target) => !fed.has(target) && !posted.has(target));
   return [
     `<form action="${action}" method="post">`,
     ...plain.map((target) => inputFor(target, target)),
@@ -55,51 +56,72 @@ export async function formsSection(shell, reload) {
     }
   };
   const slot = h("div", { class: "form-editor-slot" });
-  const create = h("button", { type: "button", onclick: () => {
-    slot.replaceChildren(formEditor(null, choices, {
-      save: (input) => call(CREATE_FORM, { input }, "createForm"),
-      done: reload,
-      cancel: () => slot.replaceChildren(),
-    }));
+  const startNew = () => {
+    const save = (input) => call(CREATE_FORM, { input }, "createForm");
+    slot.replaceChildren(formEditor(null, choices, { save, done: reload, cancel: () => slot.replaceChildren() }));
     slot.querySelector("input").focus();
-  } }, "Novo formulário");
+  };
+  const cards = forms.map((form) => formCard(form, choices, call, reload));
   return h(
     "div",
     { class: "settings-section" },
-    h("div", {}, create),
+    h("div", {}, h("button", { type: "button", onclick: startNew }, "Novo formulário")),
     slot,
-    forms.length ? forms.map((form) => formCard(form, choices, call, reload)) : h("p", { class: "hint" }, "Nenhum formulário de captura ainda."),
+    cards.length ? cards : h("p", { class: "hint" }, "Nenhum formulário de captura ainda."),
+  );
+}
+
+function copyButton(code) {
+  const copy = () => {
+    code.select();
+    navigator.clipboard?.writeText(code.value).catch(() => document.execCommand("copy"));
+  };
+  return h("button", { type: "button", onclick: copy }, "Copiar código");
+}
+
+function mappingList(form) {
+  const mapping = Object.entries(form.fieldMapping || {});
+  if (!mapping.length) return null;
+  return h(
+    "ul",
+    { class: "mapping-summary", "aria-label": `Mapeamento de ${form.name}` },
+    mapping.map(([posted, target]) => h("li", {}, `${posted} → ${leadFieldLabel(target)}`)),
   );
 }
 
 function formCard(form, choices, call, reload) {
   const card = h("section", { class: "setup-step", "aria-label": form.name });
   const general = h("p", { class: "field-error", role: "alert" });
-  const code = h("textarea", { readonly: true, rows: 8, class: "embed-snippet", "aria-label": `Código para o site: ${form.name}` }, embedSnippet(form));
-  const copy = h("button", { type: "button", onclick: () => { code.select(); navigator.clipboard?.writeText(code.value).catch(() => document.execCommand("copy")); } }, "Copiar código");
-  const mapping = Object.entries(form.fieldMapping || {});
+  const code = h(
+    "textarea",
+    { readonly: true, rows: 8, class: "embed-snippet", "aria-label": `Código para o site: ${form.name}` },
+    embedSnippet(form),
+  );
   const view = () => [
     h("h2", {}, form.name),
     h("p", { class: "hint" }, describe(form)),
-    mapping.length
-      ? h("ul", { class: "mapping-summary", "aria-label": `Mapeamento de ${form.name}` }, mapping.map(([posted, target]) => h("li", {}, `${posted} → ${leadFieldLabel(target)}`)))
-      : null,
+    mappingList(form),
     code,
-    h("div", { class: "form-actions" }, copy, " ", edit, " ", archive),
+    h("div", { class: "form-actions" }, copyButton(code), edit, archive),
     general,
   ];
-  const edit = h("button", { type: "button", "aria-label": `Editar ${form.name}`, onclick: () => {
-    card.replaceChildren(formEditor(form, choices, {
-      save: (input) => call(UPDATE_FORM, { id: form.id, input }, "updateForm"),
-      done: reload,
-      cancel: () => card.replaceChildren(...view()),
-    }));
-  } }, "Editar");
-  const archive = confirming("Arquivar", `Arquivar ${form.name}? O endereço dele passa a responder 404.`, "Confirmar arquivamento", async () => {
-    const payload = await call(ARCHIVE_FORM, { id: form.id }, "archiveForm");
-    if (payload.userErrors.length) showProblems(general, general, payload.userErrors);
-    else await reload();
-  }, { "aria-label": `Arquivar ${form.name}` });
+  const startEdit = () => {
+    const save = (input) => call(UPDATE_FORM, { id: form.id, input }, "updateForm");
+    card.replaceChildren(formEditor(form, choices, { save, done: reload, cancel: () => card.replaceChildren(...view()) }));
+  };
+  const edit = h("button", { type: "button", "aria-label": `Editar ${form.name}`, onclick: startEdit }, "Editar");
+  const question = `Arquivar ${form.name}? O endereço dele passa a responder 404.`;
+  const archive = confirming(
+    "Arquivar",
+    question,
+    "Confirmar arquivamento",
+    async () => {
+      const payload = await call(ARCHIVE_FORM, { id: form.id }, "archiveForm");
+      if (payload.userErrors.length) showProblems(general, general, payload.userErrors);
+      else await reload();
+    },
+    { "aria-label": `Arquivar ${form.name}` },
+  );
   card.append(...view());
   return card;
 }

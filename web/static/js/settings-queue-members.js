@@ -45,7 +45,13 @@ function memberRow(queue, member, { send, drop, general }) {
     const cap = member.capacity === null ? "Sem limite" : String(member.capacity);
     return { cells: [name, String(member.weight), cap, member.active ? "Sim" : "Pausado", ""], wire: () => {} };
   }
-  const weight = input("weight", { type: "number", min: 1, max: 1000, value: member.weight, "aria-label": `Peso: ${who}` });
+  const weight = input("weight", {
+    type: "number",
+    min: 1,
+    max: 1000,
+    value: member.weight,
+    "aria-label": `Peso: ${who}`,
+  });
   const capacity = input("capacity", {
     type: "number",
     min: 0,
@@ -57,7 +63,8 @@ function memberRow(queue, member, { send, drop, general }) {
   let row = null;
   const save = async (control) => {
     control.disabled = true;
-    const payload = await send({ userId: member.user.id, weight: number(weight), capacity: number(capacity), active: active.checked });
+    const values = { weight: number(weight), capacity: number(capacity), active: active.checked };
+    const payload = await send({ userId: member.user.id, ...values });
     showProblems(row, general, payload.userErrors);
     // A refused switch goes back to what the server holds; a refused number stays, to be corrected.
     if (payload.userErrors.length && control === active) active.checked = member.active;

@@ -10,8 +10,11 @@ import { ARCHIVE_QUEUE, QUEUES, REMOVE_QUEUE_MEMBER, SET_QUEUE_MEMBER, UPDATE_QU
 import { addMemberForm, membersTable } from "./settings-queue-members.js";
 import { gql, input, labelled, select, showProblems, submitting } from "./setup-forms.js";
 
-export const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED: "Menos carregado" };
-export const MODES = { ONLINE: "Só quem está online", OFFLINE: "Todos os ativos" };
+const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED: "Menos carregado" };
+const MODES = { ONLINE: "Só quem está online", OFFLINE: "Todos os ativos" };
+const NO_QUEUES_ADMIN = "Nenhuma roleta ainda: crie uma em Primeiros passos.";
+const NO_QUEUES_MANAGER = "Nenhuma roleta com pessoas das suas equipes.";
+const TENDED = "Você ajusta aqui as pessoas das suas equipes.";
 
 function backlog(queue) {
   if (!queue.backlog) return "Nenhum lead aguardando";
@@ -38,8 +41,8 @@ export async function queuesSection(shell, reload) {
     }
   };
   if (!queues.length) {
-    const none = shell.me?.me?.role === "ADMIN" ? "Nenhuma roleta ainda: crie uma em Primeiros passos." : "Nenhuma roleta com pessoas das suas equipes.";
-    return h("p", { class: "hint" }, none);
+    const admin = shell.me?.me?.role === "ADMIN";
+    return h("p", { class: "hint" }, admin ? NO_QUEUES_ADMIN : NO_QUEUES_MANAGER);
   }
   root.append(...queues.map((queue) => queueCard(queue, queueCandidates, call)));
   return root;
@@ -47,15 +50,16 @@ export async function queuesSection(shell, reload) {
 
 function queueCard(queue, candidates, call) {
   const general = h("p", { class: "field-error", role: "alert" });
-  const setMember = (memberInput) => call(SET_QUEUE_MEMBER, { queueId: queue.id, input: memberInput }, "setQueueMember");
-  const dropMember = (member) => call(REMOVE_QUEUE_MEMBER, { queueId: queue.id, userId: member.user.id }, "removeQueueMember");
+  const setMember = (values) => call(SET_QUEUE_MEMBER, { queueId: queue.id, input: values }, "setQueueMember");
+  const dropMember = (member) =>
+    call(REMOVE_QUEUE_MEMBER, { queueId: queue.id, userId: member.user.id }, "removeQueueMember");
   const summary = `${STRATEGIES[queue.strategy] || queue.strategy} · ${MODES[queue.mode] || queue.mode}`;
   return h(
     "section",
     { class: "setup-step queue-card", "aria-label": `Roleta ${queue.name}` },
     h("h2", {}, queue.name),
     h("p", { class: "hint" }, `${summary} · `, h("strong", { class: "queue-backlog" }, backlog(queue))),
-    queue.viewerRuns ? queueForm(queue, call) : h("p", { class: "hint" }, "Você ajusta aqui as pessoas das suas equipes."),
+    queue.viewerRuns ? queueForm(queue, call) : h("p", { class: "hint" }, TENDED),
     membersTable(queue, { send: setMember, drop: dropMember, general }),
     general,
     addMemberForm(queue, candidates, setMember),
