@@ -12,7 +12,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.distribution.support import contact, distribute
-from tests.e2e.screens import assert_fits_sideways, logged_in_at, screenshot
+from tests.e2e.screens import DESKTOP, PHONE, assert_fits_sideways, logged_in_at, screenshot
 
 CREATE_QUEUE = """
 mutation($input: QueueInput!) {
@@ -144,6 +144,10 @@ async def test_an_admin_runs_a_roleta_from_settings(
     now = await queues_now(gql, token)
     assert set(now) == {"Plantão Sul", "Noite"} and now["Plantão Sul"]["strategy"] == "LEAST_LOADED"
     await screenshot(page, "settings-roletas-admin")
+    # and on a phone nothing goes off the side
+    await page.set_viewport_size(PHONE)
+    await assert_fits_sideways(page)
+    await page.set_viewport_size(DESKTOP)
 
     # archiving a roleta with a lead waiting is refused with the reason; another is archived
     noite_card = page.get_by_role("region", name="Roleta Noite")
