@@ -195,13 +195,16 @@ async def test_a_manager_tends_the_people_of_their_teams_in_roletas(
     await expect(page.get_by_label("Peso: Ana Time em Plantão")).to_be_enabled()
     await expect(page.get_by_label("Peso: Ana Time em Plantão")).to_have_value("4")
     assert (await queues_now(gql, token))["Plantão"]["members"]["Ana Time"] == (4, None, True)
+    await assert_fits_sideways(page)
+    await screenshot(page, "settings-roletas-manager")
+    # removing the last of her people: the roleta no longer concerns her and leaves her view
     await page.get_by_role("button", name="Remover Ana Time em Plantão").click()
+    await expect(page.get_by_text("É a última pessoa das suas equipes nela")).to_be_visible()
     await page.get_by_role("button", name="Confirmar remoção").click()
     await settled(page)
     await expect(page.get_by_label("Peso: Ana Time em Plantão")).to_have_count(0)
     assert (await queues_now(gql, token))["Plantão"]["members"] == {"Otto Fora": (1, None, True)}
-    await assert_fits_sideways(page)
-    await screenshot(page, "settings-roletas-manager")
+    await expect(page.get_by_text("Nenhuma roleta com pessoas das suas equipes.")).to_be_visible()
 
     # while an agent has no Configurações, not even by its address
     agent = await logged_in_at(open_page, server, otto["email"], "#/config/roletas")

@@ -28,7 +28,9 @@ function number(control) {
  * `drop(member)` removes one (removeQueueMember); both resolve to the payload.
  */
 export function membersTable(queue, { send, drop, general }) {
-  const rows = queue.members.map((member) => memberRow(queue, member, { send, drop, general }));
+  // A manager who only tends the roleta loses it from view with the last of their people.
+  const last = !queue.viewerRuns && queue.members.filter((m) => m.viewerCanChange).length === 1;
+  const rows = queue.members.map((member) => memberRow(queue, member, { send, drop, general, last }));
   const drawn = table(
     `Membros de ${queue.name}`,
     ["Pessoa", "Peso", "Capacidade", "Recebe leads", ""],
@@ -38,7 +40,7 @@ export function membersTable(queue, { send, drop, general }) {
   return drawn;
 }
 
-function memberRow(queue, member, { send, drop, general }) {
+function memberRow(queue, member, { send, drop, general, last }) {
   const who = `${member.user.name} em ${queue.name}`;
   const name = h("span", { class: "member-name" }, member.user.name, " ", presence(member.user));
   if (!member.viewerCanChange) {
@@ -71,7 +73,9 @@ function memberRow(queue, member, { send, drop, general }) {
     control.disabled = false;
   };
   for (const control of [weight, capacity, active]) control.addEventListener("change", () => save(control));
-  const remove = confirming("Remover", `Remover ${member.user.name} da roleta?`, "Confirmar remoção", async () => {
+  const warning = last ? " É a última pessoa das suas equipes nela: a roleta sai da sua lista." : "";
+  const question = `Remover ${member.user.name} da roleta?${warning}`;
+  const remove = confirming("Remover", question, "Confirmar remoção", async () => {
     showProblems(row, general, (await drop(member)).userErrors);
   }, { "aria-label": `Remover ${who}` });
   return {
