@@ -74,6 +74,7 @@ async def test_an_admin_creates_a_form_whose_endpoint_brings_a_lead_in(
         "phone já é preenchido por 'celular': mapeie-o uma vez só."
     )
     assert (await gql.ok(FORMS, token=token))["forms"] == []
+    await screenshot(page, "settings-forms-refused-mapping")
     await fone.get_by_role("button", name=re.compile("Tirar")).click()
     await editor.get_by_role("button", name="Criar formulário").click()
 

@@ -109,7 +109,7 @@ export function formEditor(form, { queues, pipelines }, { save, done, cancel }) 
   const title = form ? `Editar ${form.name}` : "Novo formulário";
   const editor = h(
     "form",
-    { class: "setup-form form-editor", "aria-label": title },
+    { class: "setup-form setup-step form-editor", "aria-label": title },
     h("h2", {}, title),
     labelled("Nome do formulário", input("name", { value: form?.name || "", required: true, maxlength: 200 })),
     labelled("Origem", input("source", { value: form?.source || "", placeholder: "form" })),
