@@ -138,7 +138,7 @@ export class ContactScreen {
     const done = allTasks.length - open.length;
     const tasksPanel = panel(
       R.tasks,
-      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false }),
+      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices }),
       done ? h("p", { class: "muted" }, R.doneTasks(done)) : null,
       formOpener(R.newTask, (close) =>
         recordForm({

@@ -94,7 +94,7 @@ export class DealScreen {
       R.tasks,
       taskList(
         nodes(data.tasks).filter((task) => !task.done),
-        { zone, shell: this.shell, label: R.openTasks, showSubject: false },
+        { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices },
       ),
       formOpener(R.newTask, (close) =>
         recordForm({

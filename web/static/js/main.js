@@ -144,7 +144,7 @@ async function showApp() {
     h("a", { href: routeHash("board"), dataset: { screen: "board" } }, T.board),
     h("a", { href: routeHash("inbox"), dataset: { screen: "inbox" } }, T.inbox),
     h("a", { href: routeHash("dashboard"), dataset: { screen: "dashboard" } }, T.dashboard),
-    me.me && me.me.role === "ADMIN" ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings) : null,
+    me.me && (me.me.role === "ADMIN" || me.me.role === "MANAGER") ? h("a", { href: routeHash("settings"), dataset: { screen: "settings" } }, S.settings) : null,
   );
   const slot = h("span", { class: "screen-controls" });
   const root = h("main", { class: "screen-root" });

@@ -22,6 +22,8 @@ export const R = {
   unread: "não lida",
   complete: (title) => `Concluir “${title}”`,
   completed: (title) => `Tarefa “${title}” concluída.`,
+  editTask: (title) => `Editar “${title}”`,
+  taskSaved: (title) => `Tarefa “${title}” salva.`,
   search: "Pesquisar",
   searchPlaceholder: "Pesquisar contatos, empresas, negócios…",
   searchHint: "Nome, e-mail, telefone ou número",

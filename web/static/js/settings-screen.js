@@ -1,7 +1,9 @@
 // "Configurações" (#/config/<section>) for administrators: people and
 // teams with invitations, pipelines and stage gates, roletas and members,
-// automations with their runs, capture forms with their embed code, API keys. Each
-// section is a function (shell) -> Promise<Node> built from live data.
+// automations with their runs, capture forms with their embed code, API keys.
+// Managers get the sections marked `managers` (people and teams: inviting
+// agents into their teams). Each section is a function (shell) ->
+// Promise<Node> built from live data.
 
 import { h } from "./dom.js";
 import { automationsSection } from "./settings-automations.js";
@@ -13,7 +15,7 @@ import { queuesSection } from "./settings-queues.js";
 import { S } from "./setup-labels.js";
 
 const SECTIONS = [
-  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection },
+  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection, managers: true },
   { key: "funis", title: "Funis e etapas", build: pipelinesSection },
   { key: "roletas", title: "Roletas", build: queuesSection },
   { key: "automacoes", title: "Automações", build: automationsSection },
@@ -32,11 +34,12 @@ export class SettingsScreen {
 
   async show(where) {
     document.title = `${S.settings} · RevGraph`;
-    const section = SECTIONS.find((s) => s.key === where.section) || SECTIONS[0];
+    const sections = SECTIONS.filter((s) => this.shell.me.me.role === "ADMIN" || s.managers);
+    const section = sections.find((s) => s.key === where.section) || sections[0];
     const tabs = h(
       "nav",
       { class: "settings-tabs", "aria-label": S.settings },
-      SECTIONS.map((s) =>
+      sections.map((s) =>
         h("a", { href: `#/config/${s.key}`, "aria-current": s === section ? "page" : null }, s.title),
       ),
     );
