@@ -2,7 +2,8 @@
 renamed and given a new due time in its row, moving to today's list, and
 the server agrees; on a
 contact's page a blank title is refused next to the field and nothing
-changes, then the task is given to a colleague."""
+changes, then the task is given to a colleague; a done task is reopened
+from the contact's page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.e2e.screens import logged_in_at, screenshot
 from tests.e2e.test_my_day import a_day
 
 TASK = "query T($id: ID!) { node(id: $id) { ... on Task { title dueAt assignee { name } } } }"
+DONE = "query D($id: ID!) { node(id: $id) { ... on Task { done } } }"
 
 
 async def test_a_task_is_edited_in_its_row_on_my_day(
@@ -78,3 +80,25 @@ async def test_a_blank_title_is_refused_next_to_the_field_and_the_task_is_reassi
     task = (await gql.ok(TASK, {"id": day["overdue"]}, token=workspace.token))["node"]
     assert task["assignee"] == {"name": "Bruno Colega"}
     assert datetime.fromisoformat(task["dueAt"]) < datetime.now(UTC) - timedelta(hours=12)
+
+
+async def test_a_done_task_is_reopened_from_the_contact_page(
+    gql: Any, workspace: Any, server: Any, open_page: Any
+) -> None:
+    # given Carla's page, where the overdue task is ticked done
+    day = await a_day(gql, workspace)
+    page = await logged_in_at(open_page, server, workspace.email, f"#/contato/{day['carla']}")
+    await page.get_by_role("checkbox", name="Concluir “Ligar de volta para Carla”").check()
+    await expect(page.locator(".toast").last).to_have_text("Tarefa “Ligar de volta para Carla” concluída.")
+    assert (await gql.ok(DONE, {"id": day["overdue"]}, token=workspace.token))["node"]["done"] is True
+
+    # when the page is read again, the done task is folded under "1 concluída", and reopened from there
+    await page.reload()
+    await page.get_by_text("1 concluída").click()
+    await page.get_by_role("button", name="Reabrir “Ligar de volta para Carla”").click()
+
+    # then it is back among the open tasks, and the server agrees
+    open_tasks = page.get_by_role("list", name="Tarefas abertas")
+    await expect(open_tasks).to_contain_text("Ligar de volta para Carla")
+    await expect(page.get_by_text("1 concluída")).to_have_count(0)
+    assert (await gql.ok(DONE, {"id": day["overdue"]}, token=workspace.token))["node"]["done"] is False

@@ -1,4 +1,5 @@
-// A list of tasks that can be completed and edited where they are shown:
+// A list of tasks that can be completed and edited where they are shown
+// (and, folded under it, the done ones, which can be reopened):
 // ticking the box calls completeTask, and the task leaves the list once the
 // server says it is done; "Editar" opens the task's form (the one that
 // creates tasks, filled in) in its row, and updateTask's answer redraws the
@@ -8,7 +9,7 @@ import { gql } from "./api.js";
 import { h } from "./dom.js";
 import { recordForm } from "./record-forms.js";
 import { dateTime, dueState } from "./record-format.js";
-import { COMPLETE_TASK, UPDATE_TASK } from "./record-documents.js";
+import { COMPLETE_TASK, REOPEN_TASK, UPDATE_TASK } from "./record-documents.js";
 import { R } from "./record-labels.js";
 import { loadChoices } from "./record-page.js";
 import { taskChanges, taskSpecs } from "./record-specs.js";
@@ -135,4 +136,33 @@ export function taskList(tasks, { zone, shell, empty = R.noTasks, label, onCompl
   for (const task of tasks) list.append(row(task));
   refreshEmpty();
   return h("div", { class: "task-block" }, list, emptyText);
+}
+
+/**
+ * The done tasks, folded ("N concluídas"), each with "Reabrir" (reopenTask);
+ * `onReopened(task)` runs after the server reopened one. Null when none.
+ */
+export function doneTaskList(tasks, { shell, onReopened = () => {} }) {
+  if (!tasks.length) return null;
+  const list = h("ul", { class: "task-list done-tasks", "aria-label": R.doneTasks(tasks.length) });
+  for (const task of tasks) {
+    const reopen = h("button", { type: "button", class: "link", "aria-label": R.reopenTask(task.title) }, R.reopen);
+    reopen.addEventListener("click", async () => {
+      reopen.disabled = true;
+      try {
+        const payload = (await gql(REOPEN_TASK, { id: task.id })).reopenTask;
+        if (payload.userErrors.length) {
+          reopen.disabled = false;
+          return shell.notify(payload.userErrors.map((e) => e.message).join(" "));
+        }
+        shell.notify(R.reopened(task.title));
+        onReopened(task);
+      } catch (error) {
+        reopen.disabled = false;
+        shell.failed(error);
+      }
+    });
+    list.append(h("li", { class: "task-row", dataset: { taskId: task.id } }, h("div", { class: "task-text" }, h("span", { class: "task-title" }, task.title)), reopen));
+  }
+  return h("details", { class: "done-block" }, h("summary", { class: "muted" }, R.doneTasks(tasks.length)), list);
 }
