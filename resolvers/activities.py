@@ -20,7 +20,7 @@ from tortoise.queryset import QuerySet
 from revgraph.models.automation import OverdueTaskMark
 from revgraph.models.crm import Note, Task
 from revgraph.models.events import Event
-from revgraph.models.identity import User
+from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import find_contact
@@ -29,7 +29,7 @@ from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
-from revgraph.resolvers.i18n import N_, Listing, Message, Moment, _
+from revgraph.resolvers.i18n import N_, TIME_ZONE, Listing, Message, Moment, _
 from revgraph.resolvers.ids import decode_id, encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name, assignable_user
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
@@ -212,6 +212,8 @@ async def update_task(ctx: Context, task_id: str, data: Mapping[str, Any]) -> Ta
             if same  # keeping whoever has it, even outside the caller's scope
             else await assignable_user(ctx, await scope_of(ctx), data["assignee_id"], ["input", "assigneeId"])
         )
+    # Due times are said in the workspace's zone, as the app shows them.
+    zone = (await Workspace.get(id=actor.workspace_id)).timezone if "due_at" in wanted else None
     async with unit_of_work():
         task = await Task.filter(id=task.id).select_for_update().get()
         if task.done:
@@ -237,7 +239,9 @@ async def update_task(ctx: Context, task_id: str, data: Mapping[str, Any]) -> Ta
                 "{actor} changed task {task}: {changes}",
                 actor=await actor_name(ctx),
                 task=changes["title"][0] if "title" in changes else task.title,
-                changes=Listing([await _task_change(column, new) for column, (_old, new) in changes.items()]),
+                changes=Listing(
+                    [await _task_change(column, new, zone) for column, (_old, new) in changes.items()]
+                ),
             ),
             data={
                 "taskId": encode_id("Task", task.id),
@@ -267,11 +271,11 @@ def _shown_change(column: str, old: Any, new: Any) -> dict[str, Any]:
     return {"from": old, "to": new}
 
 
-async def _task_change(column: str, new: Any) -> Message:
+async def _task_change(column: str, new: Any, zone: str | None) -> Message:
     if column == "title":
         return N_("title {title}", title=new)
     if column == "due_at":
-        return N_("due {when}", when=Moment(new)) if new is not None else N_("no due time")
+        return N_("due {when}", when=Moment(new, zone or TIME_ZONE)) if new is not None else N_("no due time")
     if new is None:
         return N_("unassigned")
     names = await User.filter(id=new).values_list("name", flat=True)
