@@ -1,5 +1,12 @@
 """Tasks and notes: the work done around a contact, each written to the
-contact's timeline."""
+contact's timeline.
+
+A task is edited (title, due time, assignee) by whoever may read it, under
+the assignment rules of createTask; a done task is reopened first. A stage
+that requires a scheduled task checks it when a deal enters the stage
+(stage_gates.py), not afterwards: moving that task's due time into the past,
+completing it or reassigning it later does not move the deal back, exactly
+as completing it never did."""
 
 from __future__ import annotations
 
@@ -10,8 +17,10 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from revgraph.models.automation import OverdueTaskMark
 from revgraph.models.crm import Note, Task
 from revgraph.models.events import Event
+from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import find_contact
@@ -20,8 +29,8 @@ from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
-from revgraph.resolvers.i18n import N_, _
-from revgraph.resolvers.ids import decode_id, encode_id
+from revgraph.resolvers.i18n import N_, TIME_ZONE, Listing, Message, Moment, _
+from revgraph.resolvers.ids import decode_id, encode_id, pk_of
 from revgraph.resolvers.ownership import actor_name, assignable_user
 from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import required_text
@@ -102,7 +111,7 @@ async def _deal_ref(ctx: Context, deal_id: str | None, field: list[str]) -> Deal
 def _due(value: Any) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def create_task(ctx: Context, data: Mapping[str, Any]) -> Task:
@@ -173,6 +182,125 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
                 actor.workspace_id,
                 "task.completed",
                 N_("{actor} completed task {task}", actor=await actor_name(ctx), task=task.title),
+                data={"taskId": encode_id("Task", task.id), "title": task.title},
+                contact_id=task.contact_id,
+                deal_id=task.deal_id,
+            )
+    return task
+
+
+def _instant(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def update_task(ctx: Context, task_id: str, data: Mapping[str, Any]) -> Task:
+    """Change a visible open task's title, due time or assignee (the
+    assignee under createTask's rules; null unassigns, not for agents). A
+    done task is RULE_VIOLATION: reopen it first. A new due time may be
+    announced overdue again. Nothing changed records nothing."""
+    actor = ctx.require_actor()
+    task = await named_record(ctx, Task, task_id, ["id"])
+    wanted: dict[str, Any] = {}
+    if "title" in data:
+        wanted["title"] = required_text(data["title"], ["input", "title"], max_length=300, what=_("Title"))
+    if "due_at" in data:
+        wanted["due_at"] = _due(data["due_at"])
+    if "assignee_id" in data:
+        same = data["assignee_id"] is not None and pk_of(data["assignee_id"], "User") == task.assignee_id
+        wanted["assignee_id"] = (
+            task.assignee_id
+            if same  # keeping whoever has it, even outside the caller's scope
+            else await assignable_user(ctx, await scope_of(ctx), data["assignee_id"], ["input", "assigneeId"])
+        )
+    # Due times are said in the workspace's zone, as the app shows them.
+    zone = (await Workspace.get(id=actor.workspace_id)).timezone if "due_at" in wanted else None
+    async with unit_of_work():
+        task = await Task.filter(id=task.id).select_for_update().get()
+        if task.done:
+            raise DomainError("RULE_VIOLATION", _("This task is done: reopen it before changing it."), ["id"])
+        changes = {
+            column: (getattr(task, column), value)
+            for column, value in wanted.items()
+            if getattr(task, column) != value
+        }
+        if not changes:
+            return task
+        for column, (_old, value) in changes.items():
+            setattr(task, column, value)
+        await task.save(update_fields=list(changes))
+        if "due_at" in changes:
+            # The new due time is a new deadline, announced when it passes.
+            await OverdueTaskMark.filter(task_id=task.id).delete()
+        await record_event(
+            actor,
+            actor.workspace_id,
+            "task.updated",
+            N_(
+                "{actor} changed task {task}: {changes}",
+                actor=await actor_name(ctx),
+                task=changes["title"][0] if "title" in changes else task.title,
+                changes=Listing(
+                    [await _task_change(column, new, zone) for column, (_old, new) in changes.items()]
+                ),
+            ),
+            data={
+                "taskId": encode_id("Task", task.id),
+                "title": task.title,
+                "changes": {
+                    TASK_FIELD_NAMES[c]: _shown_change(c, old, new) for c, (old, new) in changes.items()
+                },
+            },
+            contact_id=task.contact_id,
+            deal_id=task.deal_id,
+        )
+    return task
+
+
+# A task column -> its name in the API (and in task.updated's changes).
+TASK_FIELD_NAMES = {"title": "title", "due_at": "dueAt", "assignee_id": "assigneeId"}
+
+
+def _shown_change(column: str, old: Any, new: Any) -> dict[str, Any]:
+    if column == "due_at":
+        return {"from": _instant(old), "to": _instant(new)}
+    if column == "assignee_id":
+        return {
+            "from": encode_id("User", old) if old is not None else None,
+            "to": encode_id("User", new) if new is not None else None,
+        }
+    return {"from": old, "to": new}
+
+
+async def _task_change(column: str, new: Any, zone: str | None) -> Message:
+    if column == "title":
+        return N_("title {title}", title=new)
+    if column == "due_at":
+        return N_("due {when}", when=Moment(new, zone or TIME_ZONE)) if new is not None else N_("no due time")
+    if new is None:
+        return N_("unassigned")
+    names = await User.filter(id=new).values_list("name", flat=True)
+    return N_("assignee {name}", name=names[0] if names else "?")
+
+
+async def reopen_task(ctx: Context, task_id: str) -> Task:
+    """Open a visible done task again (it shows in the lists of open tasks
+    and may be edited and completed again). Reopening an open task is a
+    no-op, so a retried request is safe."""
+    actor = ctx.require_actor()
+    task = await named_record(ctx, Task, task_id, ["id"])
+    if not task.done:
+        return task
+    async with unit_of_work():
+        changed = await Task.filter(id=task.id, done=True).update(done=False, done_at=None)
+        task.done, task.done_at = False, None
+        if changed:
+            # Overdue again if its due time has passed: a new deadline to announce.
+            await OverdueTaskMark.filter(task_id=task.id).delete()
+            await record_event(
+                actor,
+                actor.workspace_id,
+                "task.reopened",
+                N_("{actor} reopened task {task}", actor=await actor_name(ctx), task=task.title),
                 data={"taskId": encode_id("Task", task.id), "title": task.title},
                 contact_id=task.contact_id,
                 deal_id=task.deal_id,

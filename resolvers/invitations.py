@@ -4,10 +4,14 @@ invitee opens it, chooses a name and a password, and is logged in.
 
 The link (`/#/convite/<token>`) works once, for 7 days, until an admin
 revokes it; only the token's keyed hash is stored (one_time_links.py, as
-for password resets). Invitations are ADMIN-only, like createUser: the
-invitation decides a role, and only admins give roles. Inviting an e-mail
-that already has an account is DUPLICATE; an open invitation to the same
-e-mail in the workspace is revoked by the newer one."""
+for password resets). The invitation decides a role and a team: an ADMIN
+invites anyone into any team; a MANAGER grows their own teams, inviting
+AGENTs into a team of their scope only (another role or team is
+FORBIDDEN), and lists and revokes the invitations they issued or that
+name a team of their scope. Inviting an e-mail that already has an
+account is DUPLICATE; an open invitation to the same e-mail in the
+workspace is revoked by the newer one (a manager may not supersede one
+they could not revoke: DUPLICATE)."""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from revgraph.models.identity import Invitation, Team, User, Workspace
 from revgraph.resolvers import attempt_limits
 from revgraph.resolvers.context import Actor, Context
-from revgraph.resolvers.errors import DomainError, NotFound
+from revgraph.resolvers.errors import AuthError, DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.identity import (
@@ -34,6 +40,7 @@ from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.one_time_links import claim, new_token, token_digest
 from revgraph.resolvers.user_lifecycle import ROLE_NAMES
 from revgraph.resolvers.validation import normalize_email, optional_text, required_text
+from revgraph.resolvers.visibility import scope_of
 
 INVITATION_PREFIX = "rgi_"
 INVITATION_TTL = timedelta(days=7)
@@ -68,19 +75,71 @@ class IssuedInvitation:
     path: str
 
 
+def _inviter(ctx: Context) -> Actor:
+    """An ADMIN or a MANAGER (an AGENT invites no one: FORBIDDEN)."""
+    actor = ctx.require_actor()
+    if actor.role not in ("ADMIN", "MANAGER"):
+        raise AuthError("FORBIDDEN", _("Only managers and administrators may do this."))
+    return actor
+
+
+async def _visible_invitations(ctx: Context) -> QuerySet:
+    """The invitations the caller may list and revoke: all of the workspace
+    for an ADMIN; for a MANAGER those they issued and those naming a team
+    of their scope."""
+    actor = _inviter(ctx)
+    query = Invitation.filter(workspace_id=actor.workspace_id)
+    if actor.is_admin:
+        return query
+    scope = await scope_of(ctx)
+    return query.filter(Q(invited_by_id=actor.user_id) | Q(team_id__in=sorted(scope.team_ids or ())))
+
+
+async def _check_manager_may_invite(ctx: Context, role: str, team: Team | None) -> None:
+    """A MANAGER invites AGENTs into a team of their scope, nothing else."""
+    if role != "AGENT":
+        raise DomainError("FORBIDDEN", _("Managers may only invite agents."), ["input", "role"])
+    if team is None:
+        raise DomainError("FORBIDDEN", _("Choose one of your teams."), ["input", "teamId"])
+    if not (await scope_of(ctx)).sees_team(team.id):
+        raise DomainError(
+            "FORBIDDEN", _("{team} is not one of your teams.", team=team.name), ["input", "teamId"]
+        )
+
+
 async def create_invitation(
     ctx: Context, *, email: str, name: str | None, role: str, team_id: str | None
 ) -> IssuedInvitation:
-    actor = ctx.require_admin()
+    """ADMIN or MANAGER (see the module) issues a one-time link for `email`."""
+    actor = _inviter(ctx)
     email = normalize_email(email, ["input", "email"])
     name = optional_text(name, ["input", "name"])
     check_role(role)
     team = await _team_in_workspace(actor.workspace_id, team_id, ["input", "teamId"])
+    if not actor.is_admin:
+        await _check_manager_may_invite(ctx, role, team)
     if await User.filter(email=email).exists():
         raise DomainError("DUPLICATE", _("A user with this e-mail already exists."), ["input", "email"])
     token, token_hash = new_token(ctx.settings, INVITATION_PREFIX)
     now = datetime.now(UTC)
     async with unit_of_work():
+        if not actor.is_admin:
+            open_to_email = Invitation.filter(
+                workspace_id=actor.workspace_id,
+                email=email,
+                used_at=None,
+                revoked_at=None,
+                expires_at__gt=now,
+            )
+            reachable = (await _visible_invitations(ctx)).filter(id__in=Subquery(open_to_email.values("id")))
+            if await open_to_email.count() > await reachable.count():
+                raise DomainError(
+                    "DUPLICATE",
+                    _(
+                        "An administrator already invited this e-mail; ask them to revoke that invitation first."
+                    ),
+                    ["input", "email"],
+                )
         superseded = await Invitation.filter(
             workspace_id=actor.workspace_id, email=email, used_at=None, revoked_at=None, expires_at__gt=now
         ).update(revoked_at=now)
@@ -112,26 +171,25 @@ async def create_invitation(
 
 
 async def list_invitations(ctx: Context) -> list[Invitation]:
-    """The workspace's invitations, newest first (ADMIN)."""
-    actor = ctx.require_admin()
-    return list(
-        await Invitation.filter(workspace_id=actor.workspace_id).order_by("-created_at", "-id").limit(200)
-    )
+    """The invitations the caller may see (ADMIN: all; MANAGER: theirs and
+    their teams'), newest first."""
+    return list(await (await _visible_invitations(ctx)).order_by("-created_at", "-id").limit(200))
 
 
 async def get_invitation(ctx: Context, pk: int) -> Invitation | None:
     actor = ctx.require_actor()
-    if not actor.is_admin:
+    if actor.role not in ("ADMIN", "MANAGER"):
         return None
-    return await Invitation.filter(id=pk, workspace_id=actor.workspace_id).first()
+    return await (await _visible_invitations(ctx)).filter(id=pk).first()
 
 
 async def revoke_invitation(ctx: Context, invitation_id: str) -> Invitation:
-    """ADMIN withdraws a pending invitation; its link opens nothing after.
+    """Withdraw a pending invitation the caller may see (ADMIN: any;
+    MANAGER: theirs and their teams'); its link opens nothing after.
     Revoking one that is not pending changes nothing."""
-    actor = ctx.require_admin()
+    actor = _inviter(ctx)
     pk = pk_of(invitation_id, "Invitation")
-    invitation = await Invitation.filter(id=pk, workspace_id=actor.workspace_id).first() if pk else None
+    invitation = await (await _visible_invitations(ctx)).filter(id=pk).first() if pk else None
     if invitation is None:
         raise NotFound(_("Invitation"), ["id"])
     if status_of(invitation) != "PENDING":

@@ -2,8 +2,9 @@
 role and team, deactivation (credentials withdrawn, queues left, leads
 given back) and reactivation. Passwords: passwords.py.
 
-A role or team change narrows or widens what the user sees, so it closes
-their open websockets on every process (they reconnect with the new scope);
+A role or team change narrows or widens what the user sees (a team change,
+what the managers above the team see too), so it closes their open
+websockets on every process (they reconnect with the new scope);
 HTTP requests already authenticate with the current role. The workspace
 always keeps an active ADMIN: role changes and deactivations take the
 workspace's row lock before counting them, so two admins demoting each
@@ -25,7 +26,7 @@ from revgraph.resolvers.i18n import N_, Listing, Message, _
 from revgraph.resolvers.identity import check_role
 from revgraph.resolvers.revocations import Revocation, record_revocation
 from revgraph.resolvers.validation import required_text
-from revgraph.resolvers.visibility import named_record
+from revgraph.resolvers.visibility import named_record, tree_scoped_users
 
 # What updateUser changes, as its input and the event name it -> the column.
 _COLUMNS = {"name": "name", "role": "role", "teamId": "team_id"}
@@ -86,7 +87,11 @@ async def update_user(ctx: Context, user_id: str, data: Mapping[str, Any]) -> Us
                 actor.workspace_id,
                 "user.updated",
                 summary,
-                Revocation(user_ids=frozenset({user.id})),
+                # A team move also changes what the managers above it see.
+                Revocation(
+                    user_ids=frozenset({user.id})
+                    | (await tree_scoped_users(actor.workspace_id) if "teamId" in changes else frozenset())
+                ),
                 data=event_data,
             )
         else:

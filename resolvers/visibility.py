@@ -128,14 +128,29 @@ async def compute_scope(workspace_id: int, user_id: int, role: str) -> Scope:
     return Scope(workspace_id, frozenset(member_ids), frozenset(team_ids))
 
 
-async def team_subtree_members(team: Team) -> Subquery:
-    """The users of `team` and of every team below it (as a subquery): what
-    a `teamId` argument narrows a list or a report to."""
-    teams = await Team.filter(workspace_id=team.workspace_id).values("id", "parent_id")
+async def team_subtree(workspace_id: int, team_id: int) -> set[int]:
+    """The team and every team below it (ids)."""
+    teams = await Team.filter(workspace_id=workspace_id).values("id", "parent_id")
     children: dict[int | None, list[int]] = defaultdict(list)
     for row in teams:
         children[row["parent_id"]].append(row["id"])
-    team_ids = subtree(children, {team.id})
+    return subtree(children, {team_id})
+
+
+async def tree_scoped_users(workspace_id: int) -> frozenset[int]:
+    """The users whose scope is computed from the team tree (MANAGERs: an
+    ADMIN sees everything, an AGENT their own): whose open websockets must
+    close when the tree or its membership changes, since a subscription
+    keeps the scope it started with."""
+    return frozenset(
+        await User.filter(workspace_id=workspace_id, role="MANAGER", active=True).values_list("id", flat=True)
+    )
+
+
+async def team_subtree_members(team: Team) -> Subquery:
+    """The users of `team` and of every team below it (as a subquery): what
+    a `teamId` argument narrows a list or a report to."""
+    team_ids = await team_subtree(team.workspace_id, team.id)
     return Subquery(User.filter(workspace_id=team.workspace_id, team_id__in=sorted(team_ids)).values("id"))
 
 

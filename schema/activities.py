@@ -43,7 +43,7 @@ LazyContact = Annotated["Contact", strawberry.lazy("revgraph.schema.contacts")]
 class Task(Node):
     title: str = strawberry.field(description="What to do.")
     due_at: datetime | None = strawberry.field(description="When it is due; may be in the past (overdue).")
-    done: bool = strawberry.field(description="Completed (see completeTask).")
+    done: bool = strawberry.field(description="Completed (see completeTask; reopenTask opens it again).")
     row: strawberry.Private[Any]
 
     @strawberry.field(description="Who should do it.")
@@ -90,7 +90,7 @@ class Task(Node):
 )
 class TimelineEvent(Node):
     kind: str = strawberry.field(
-        description='What happened: "contact.created", "contact.updated", "note.added", "task.created", "task.completed", "contact.merged", "deal.stage_changed", ...'
+        description='What happened: "contact.created", "contact.updated", "note.added", "task.created", "task.updated", "task.completed", "task.reopened", "contact.merged", "deal.stage_changed", ...'
     )
     at: datetime = strawberry.field(description="When it happened.")
     summary: str = strawberry.field(description="One human-readable line.")
@@ -182,6 +182,22 @@ class TaskInput:
 
 
 @strawberry.input(
+    description="Changes to a task: only the fields sent change. dueAt may be in the past; null clears it."
+)
+class TaskUpdateInput:
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What to do; not blank, at most 300 characters."
+    )
+    due_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is due; null: no due time."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Who should do it, under createTask's rules: agents may only name themselves, managers someone of their teams; null unassigns (not for agents).",
+    )
+
+
+@strawberry.input(
     description="Which tasks to list: every field given must hold; combine with and/or/not. " + FILTER_LIMITS
 )
 class TaskFilter:
@@ -234,7 +250,7 @@ class ActivitiesQuery:
         return task_connection(page)
 
 
-@strawberry.type(description="Result of createTask / completeTask.")
+@strawberry.type(description="Result of createTask / updateTask / completeTask / reopenTask.")
 class TaskPayload:
     task: Task | None = strawberry.field(default=None, description="The task as changed.")
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
@@ -281,5 +297,29 @@ class ActivitiesMutation:
 
         async def work() -> dict[str, Any]:
             return {"task": Task.of(await activities.complete_task(ctx, id))}
+
+        return await mutate(TaskPayload, work)
+
+    @strawberry.mutation(
+        description="Change a task the caller can see: title, due time, assignee (only the fields sent). A done task is RULE_VIOLATION on id: reopen it first. Records task.updated when something changed.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def update_task(self, info: Info, id: strawberry.ID, input: TaskUpdateInput) -> TaskPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"task": Task.of(await activities.update_task(ctx, id, input_dict(input)))}
+
+        return await mutate(TaskPayload, work)
+
+    @strawberry.mutation(
+        description="Open a done task again (task.reopened). Reopening an open task changes nothing and is not an error.",
+        permission_classes=AUTHENTICATED,
+    )
+    async def reopen_task(self, info: Info, id: strawberry.ID) -> TaskPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"task": Task.of(await activities.reopen_task(ctx, id))}
 
         return await mutate(TaskPayload, work)

@@ -10,8 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from revgraph.resolvers import api_keys, identity, loaders, user_locale
+from revgraph.resolvers import teams as team_changes
 from revgraph.resolvers.ids import encode_id
-from revgraph.schema.common import Node, UserError, ctx_of, mutate, query, selects
+from revgraph.resolvers.visibility import scope_of
+from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.connections import Connection, build
 from revgraph.schema.key_scope_gate import ApiKeyScope
 from revgraph.schema.permissions import ADMIN, AUTHENTICATED, PUBLIC
@@ -135,6 +137,12 @@ class Team(Node):
         rows = await loaders.team_members(ctx_of(info)).load(self.row.id)
         return [User.of(r) for r in rows]
 
+    @strawberry.field(
+        description="Whether the team is in the caller's scope: for an ADMIN every team; for a MANAGER the teams they manage or belong to and every team below them (where they may invite agents); for an AGENT none."
+    )
+    async def in_my_scope(self, info: Info) -> bool:
+        return (await scope_of(ctx_of(info))).sees_team(self.row.id)
+
     @classmethod
     def of(cls, row: Any) -> Team:
         return cls(id=strawberry.ID(encode_id("Team", row.id)), name=row.name, row=row)
@@ -186,9 +194,9 @@ class UserPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
-@strawberry.type(description="Result of createTeam.")
+@strawberry.type(description="Result of createTeam / updateTeam.")
 class TeamPayload:
-    team: Team | None = strawberry.field(default=None, description="The new team.")
+    team: Team | None = strawberry.field(default=None, description="The team as created or changed.")
     user_errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
@@ -246,6 +254,20 @@ class CreateTeamInput:
     )
     parent_id: strawberry.ID | None = strawberry.field(
         default=None, description="Team above; null for a root team."
+    )
+
+
+@strawberry.input(description="Changes to a team: only the fields sent change.")
+class UpdateTeamInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Unique in the workspace; not blank."
+    )
+    manager_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="User managing the team and its subtree; null: none."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Team above; null makes it a root team. The team itself or one below it is RULE_VIOLATION (a cycle).",
     )
 
 
@@ -352,6 +374,18 @@ class IdentityMutation:
                 ctx, name=input.name, manager_id=input.manager_id, parent_id=input.parent_id
             )
             return {"team": Team.of(row)}
+
+        return await mutate(TeamPayload, work)
+
+    @strawberry.mutation(
+        description="Rename a team, change its manager or move it in the tree (only the fields sent change). A manager or parent change takes effect at once: managers' open websockets close so they reconnect with their new scope. Members move with updateUser's teamId. ADMIN only.",
+        permission_classes=ADMIN,
+    )
+    async def update_team(self, info: Info, id: strawberry.ID, input: UpdateTeamInput) -> TeamPayload:
+        ctx = ctx_of(info)
+
+        async def work() -> dict[str, Any]:
+            return {"team": Team.of(await team_changes.update_team(ctx, id, input_dict(input)))}
 
         return await mutate(TeamPayload, work)
 

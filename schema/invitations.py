@@ -1,5 +1,6 @@
-"""GraphQL surface of invitations: an ADMIN invites a colleague with a
-one-time link; the invitee opens it and joins, logged in."""
+"""GraphQL surface of invitations: an ADMIN (or a MANAGER, agents into
+their teams) invites a colleague with a one-time link; the invitee opens
+it and joins, logged in."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from strawberry.types import Info
 from revgraph.resolvers import invitations, loaders
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, mutate, query
-from revgraph.schema.identity import AuthPayload, Role, Team, _auth_values
-from revgraph.schema.permissions import ADMIN, PUBLIC
+from revgraph.schema.identity import AuthPayload, Role, Team, User, _auth_values
+from revgraph.schema.permissions import MANAGER, PUBLIC
 
 
 @strawberry.enum(description="Where an invitation stands.")
@@ -27,10 +28,12 @@ class InvitationStatus(Enum):
     EXPIRED = strawberry.enum_value("EXPIRED", description="Its 7 days passed unused.")
 
 
-@strawberry.type(description="An invitation to join the workspace. ADMIN only.")
+@strawberry.type(
+    description="An invitation to join the workspace. Seen by ADMINs, and by MANAGERs who issued it or whose scope holds its team."
+)
 class Invitation(Node):
     email: str = strawberry.field(description="Who is invited; their account's e-mail.")
-    name: str | None = strawberry.field(description="The name the admin typed; the invitee may change it.")
+    name: str | None = strawberry.field(description="The name the inviter typed; the invitee may change it.")
     role: Role = strawberry.field(description="The role the invitee gets.")
     status: InvitationStatus = strawberry.field(description="Where it stands now.")
     created_at: datetime = strawberry.field(description="When it was issued.")
@@ -44,6 +47,13 @@ class Invitation(Node):
             return None
         row = await loaders.teams(ctx_of(info)).load(self.row.team_id)
         return Team.of(row) if row else None
+
+    @strawberry.field(description="Who issued it (null if that user is gone).")
+    async def invited_by(self, info: Info) -> User | None:
+        if self.row.invited_by_id is None:
+            return None
+        row = await loaders.users(ctx_of(info)).load(self.row.invited_by_id)
+        return User.of(row) if row else None
 
     @classmethod
     def of(cls, row: Any) -> Invitation:
@@ -113,8 +123,8 @@ class InvitationPayload:
 @strawberry.type
 class InvitationQuery:
     @strawberry.field(
-        description="The workspace's invitations, newest first (at most 200). ADMIN only.",
-        permission_classes=ADMIN,
+        description="The invitations the caller may see, newest first (at most 200): ADMIN all of the workspace; MANAGER those they issued and those naming a team of their scope.",
+        permission_classes=MANAGER,
     )
     async def invitations(self, info: Info) -> list[Invitation]:
         return [Invitation.of(r) for r in await query(invitations.list_invitations(ctx_of(info)))]
@@ -141,8 +151,8 @@ class InvitationQuery:
 @strawberry.type
 class InvitationMutation:
     @strawberry.mutation(
-        description="Invite a colleague: returns a one-time link (`/#/convite/<token>`), valid 7 days, the token shown once; no e-mail is sent. An e-mail that already has an account is DUPLICATE; an open invitation to the same e-mail is revoked. ADMIN only.",
-        permission_classes=ADMIN,
+        description="Invite a colleague: returns a one-time link (`/#/convite/<token>`), valid 7 days, the token shown once; no e-mail is sent. An e-mail that already has an account is DUPLICATE; an open invitation to the same e-mail is revoked. ADMIN invites anyone; a MANAGER invites only AGENTs into a team of their scope (Team.inMyScope; another role or team is FORBIDDEN on input.role / input.teamId).",
+        permission_classes=MANAGER,
     )
     async def create_invitation(self, info: Info, input: CreateInvitationInput) -> InvitationLinkPayload:
         ctx = ctx_of(info)
@@ -160,8 +170,8 @@ class InvitationMutation:
         return await mutate(InvitationLinkPayload, work)
 
     @strawberry.mutation(
-        description="Withdraw a pending invitation: its link stops working. One not pending is returned unchanged. ADMIN only.",
-        permission_classes=ADMIN,
+        description="Withdraw a pending invitation: its link stops working. One not pending is returned unchanged. ADMIN: any; MANAGER: those they issued or that name a team of their scope (others are NOT_FOUND).",
+        permission_classes=MANAGER,
     )
     async def revoke_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
         ctx = ctx_of(info)

@@ -2,7 +2,7 @@
 the backlog, changes a member's weight, capacity and "recebe leads"
 inline, adds and removes (after confirming) a member, renames a roleta and
 changes its strategy, sees a refused change's reason beside its field, and
-archives it; a manager gets the Roletas tab only, with the roletas where
+archives it; a manager gets the Roletas tab (beside their people's), with the roletas where
 people of their teams are, and changes only those people."""
 
 from __future__ import annotations
@@ -177,8 +177,9 @@ async def test_a_manager_tends_the_people_of_their_teams_in_roletas(
 
     page = await logged_in_at(open_page, server, marta["email"], "#/dia")
     await page.get_by_role("link", name="Configurações").click()
-    # the Roletas tab only, with the roleta where her team is
-    await expect(page.locator(".settings-tabs a")).to_have_text(["Roletas"])
+    # her two tabs (her people's invitations, her roletas); the roleta where her team is
+    await expect(page.locator(".settings-tabs a")).to_have_text(["Pessoas e equipes", "Roletas"])
+    await page.locator(".settings-tabs").get_by_role("link", name="Roletas").click()
     await expect(page.get_by_role("region", name="Roleta Plantão")).to_be_visible()
     await expect(page.get_by_role("region", name="Roleta Alheia")).to_have_count(0)
     # she may not rename nor archive it, nor touch Otto

@@ -93,6 +93,8 @@ OWNED = [
         },
     ),
     Case("completeTask", "id", "task", by_id),
+    Case("updateTask", "id", "task", lambda m, h: {"id": h, "input": {"title": "Mudada"}}),
+    Case("reopenTask", "id", "task", by_id),
     Case(
         "createDeal",
         "input.contactId",
@@ -222,6 +224,9 @@ USERS = [
     ),
     Case(
         "createTask", "input.assigneeId", "user", lambda m, h: {"input": {"title": "Ligar", "assigneeId": h}}
+    ),
+    Case(
+        "updateTask", "input.assigneeId", "user", lambda m, h: {"id": m["task"], "input": {"assigneeId": h}}
     ),
     Case("reassign", "userId", "user", lambda m, h: {"userId": h, "contactId": m["contact"]}),
     Case("assignConversation", "userId", "user", lambda m, h: {"id": m["conversation"], "userId": h}),
@@ -409,6 +414,9 @@ SETUP = [
     ),
     Case("createTeam", "input.managerId", "user", lambda m, h: {"input": {"name": "Nova", "managerId": h}}),
     Case("createTeam", "input.parentId", "team", lambda m, h: {"input": {"name": "Nova", "parentId": h}}),
+    Case("updateTeam", "id", "team", lambda m, h: {"id": h, "input": {"name": "Mudada"}}),
+    Case("updateTeam", "input.managerId", "user", lambda m, h: {"id": m["team"], "input": {"managerId": h}}),
+    Case("updateTeam", "input.parentId", "team", lambda m, h: {"id": m["team"], "input": {"parentId": h}}),
     Case(
         "createApiKey",
         "input.userId",

@@ -35,6 +35,7 @@ VOLATILE = frozenset({"last_seen_at", "last_used_at", "dispatched"})
 SIGNATURES = {
     "createUser": "input: CreateUserInput!",
     "createTeam": "input: CreateTeamInput!",
+    "updateTeam": "id: ID!, input: UpdateTeamInput!",
     "createApiKey": "input: CreateApiKeyInput!",
     "revokeApiKey": "id: ID!",
     "createInvitation": "input: CreateInvitationInput!",
@@ -51,6 +52,8 @@ SIGNATURES = {
     "addNote": "input: NoteInput!",
     "createTask": "input: TaskInput!",
     "completeTask": "id: ID!",
+    "updateTask": "id: ID!, input: TaskUpdateInput!",
+    "reopenTask": "id: ID!",
     "updateStage": "id: ID!, input: StageUpdateInput!",
     "addStage": "pipelineId: ID!, input: StageInput!",
     "reorderStages": "pipelineId: ID!, stageIds: [ID!]!",
@@ -341,6 +344,14 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
         "column": pipeline["stage"]["Novo lead"],
         "queue": queue["id"],
         "development": theirs["development"],
+        "task": await _created(
+            gql,
+            CREATE_TASK,
+            "createTask",
+            "task",
+            me["token"],
+            input={"title": "Ligar", "contactId": mine["contact"]},
+        ),
     }
     x_pipeline = await create_pipeline(gql, outsider.token)
     x_queue = await create_queue(gql, outsider.token, [{"userId": outsider.admin["id"]}])
@@ -378,6 +389,15 @@ async def build_world(gql: GraphQLClient, workspace: Workspace, outsider: Worksp
             input={"name": "Chat", "channel": "WEBCHAT"},
         ),
     }
+    outside["task"] = await _created(
+        gql,
+        CREATE_TASK,
+        "createTask",
+        "task",
+        outsider.token,
+        input={"title": "Ligar", "contactId": outside["contact"]},
+    )
+    outside["team"] = (await outsider.team("Equipe X"))["id"]
     outside["conversation"] = await _conversation(
         gql, outsider.token, outside["inbox"], "+5511955550003", None
     )

@@ -13,7 +13,7 @@ import { CONVERSATION_STATUS, LIFECYCLE, R } from "./record-labels.js";
 import { dealRow, editablePanel, facts, formOpener, loadChoices, nodes, panel, rows } from "./record-page.js";
 import { contactInput, contactSpecs, dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
 import { recordHash, routeHash } from "./routes.js";
-import { taskList } from "./task-list.js";
+import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
 export const NEW_RECORD = new Set(["novo", "nova"]);
@@ -135,11 +135,13 @@ export class ContactScreen {
 
     const allTasks = nodes(contact.tasks);
     const open = allTasks.filter((task) => !task.done);
-    const done = allTasks.length - open.length;
     const tasksPanel = panel(
       R.tasks,
-      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false }),
-      done ? h("p", { class: "muted" }, R.doneTasks(done)) : null,
+      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices }),
+      doneTaskList(
+        allTasks.filter((task) => task.done),
+        { shell: this.shell, onReopened: () => reload() },
+      ),
       formOpener(R.newTask, (close) =>
         recordForm({
           label: R.newTask,

@@ -13,7 +13,7 @@ import { DEAL_STATUS, R } from "./record-labels.js";
 import { editablePanel, facts, formOpener, loadChoices, nodes, panel } from "./record-page.js";
 import { dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
 import { recordHash } from "./routes.js";
-import { taskList } from "./task-list.js";
+import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
 export class DealScreen {
@@ -94,7 +94,11 @@ export class DealScreen {
       R.tasks,
       taskList(
         nodes(data.tasks).filter((task) => !task.done),
-        { zone, shell: this.shell, label: R.openTasks, showSubject: false },
+        { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices },
+      ),
+      doneTaskList(
+        nodes(data.tasks).filter((task) => task.done),
+        { shell: this.shell, onReopened: () => reload() },
       ),
       formOpener(R.newTask, (close) =>
         recordForm({

@@ -6,8 +6,12 @@ import { CREATE_INVITATION } from "./setup-documents.js";
 import { gql, input, labelled, select, submitting } from "./setup-forms.js";
 import { S } from "./setup-labels.js";
 
-/** @param {{teams: {id: string, name: string}[], onIssued?: () => void}} options */
-export function inviteForm({ teams, onIssued }) {
+/**
+ * `roles` are the roles offered (a manager invites agents only), and
+ * `anyTeam` offers "no team" (a manager's invitee joins one of their teams).
+ * @param {{teams: {id: string, name: string}[], onIssued?: () => void, roles?: object, anyTeam?: boolean}} options
+ */
+export function inviteForm({ teams, onIssued, roles = S.roles, anyTeam = true }) {
   const general = h("p", { class: "form-error", role: "alert" });
   const link = h("input", { name: "link", readonly: true, class: "invite-link" });
   const copy = h("button", { type: "button" }, S.copy);
@@ -27,8 +31,8 @@ export function inviteForm({ teams, onIssued }) {
     { class: "setup-form invite-form", "aria-label": S.inviteTitle },
     labelled(S.email, input("email", { type: "email", required: true, autocomplete: "off" })),
     labelled(S.name, input("name", { autocomplete: "off" })),
-    labelled(S.role, select("role", Object.entries(S.roles), "AGENT")),
-    labelled(S.team, select("teamId", [["", S.noTeam], ...teams.map((t) => [t.id, t.name])])),
+    labelled(S.role, select("role", Object.entries(roles), "AGENT")),
+    labelled(S.team, select("teamId", [...(anyTeam ? [["", S.noTeam]] : []), ...teams.map((t) => [t.id, t.name])])),
     general,
     h("button", { type: "submit", class: "primary" }, S.invite),
   );

@@ -1,6 +1,6 @@
 // "Meu dia" (#/dia): the "Atender pendentes" button (nextPending opens the
 // lead to attend: its waiting conversation, else its contact page), my
-// tasks overdue and due today (completed where they are), my leads, and my
+// tasks overdue and due today (completed and edited where they are), my leads, and my
 // notifications, live through the notifications subscription.
 
 import { gql, session, websocketUrl } from "./api.js";
@@ -53,6 +53,9 @@ export class MyDayScreen {
     const tasks = nodes(data.tasks).sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
     const overdue = tasks.filter((task) => dueState(task.dueAt, now, this.zone) === "overdue");
     const today = tasks.filter((task) => dueState(task.dueAt, now, this.zone) !== "overdue");
+    // An edited task may belong elsewhere now (due later, given to someone
+    // else): the lists are read again.
+    const onChanged = () => this.show();
     const attend = h("button", { type: "button", class: "primary attend", "aria-describedby": "attend-hint" }, R.attendPending);
     attend.addEventListener("click", () => this.attend(attend));
     this.notificationList = h("ul", { class: "notification-list", "aria-label": R.notifications });
@@ -62,9 +65,9 @@ export class MyDayScreen {
     const tasksPanel = panel(
       R.myTasks,
       h("h3", {}, R.overdue),
-      taskList(overdue, { zone: this.zone, shell: this.shell, label: R.overdue, empty: R.noTasksDue }),
+      taskList(overdue, { zone: this.zone, shell: this.shell, label: R.overdue, empty: R.noTasksDue, onChanged }),
       h("h3", {}, R.dueToday),
-      taskList(today, { zone: this.zone, shell: this.shell, label: R.dueToday, empty: R.noTasksDue }),
+      taskList(today, { zone: this.zone, shell: this.shell, label: R.dueToday, empty: R.noTasksDue, onChanged }),
     );
     tasksPanel.classList.add("my-tasks");
     this.shell.root.replaceChildren(

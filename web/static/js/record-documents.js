@@ -85,6 +85,10 @@ mutation UpdateDeal($id: ID!, $input: DealUpdateInput!, $expectedVersion: Int) {
 }`;
 export const CREATE_TASK = `
 mutation CreateTask($input: TaskInput!) { createTask(input: $input) { task { ${TASK} } ${ERRORS} } }`;
+export const UPDATE_TASK = `
+mutation UpdateTask($id: ID!, $input: TaskUpdateInput!) { updateTask(id: $id, input: $input) { task { ${TASK} } ${ERRORS} } }`;
+export const REOPEN_TASK = `
+mutation ReopenTask($id: ID!) { reopenTask(id: $id) { task { id done } ${ERRORS} } }`;
 export const COMPLETE_TASK = `
 mutation CompleteTask($id: ID!) { completeTask(id: $id) { task { id done } ${ERRORS} } }`;
 export const ADD_NOTE = `

@@ -2,7 +2,7 @@
 // the mutation's input: contact, company, deal and task. An edit sends
 // only what changed; a cleared field is sent as null.
 
-import { dayInput, instantOf } from "./record-format.js";
+import { dayInput, instantOf, localInput } from "./record-format.js";
 import { changed, customFieldSpecs, customFieldsOf, decimalText } from "./record-forms.js";
 import { LIFECYCLE, R } from "./record-labels.js";
 import { options } from "./record-page.js";
@@ -172,12 +172,23 @@ export function dealInput(values, definitions, zone, deal = null) {
   return input;
 }
 
-export function taskSpecs(choices, me) {
+/** The task form's fields: empty for a new task (assigned to me), or filled with `task`'s values to edit it. */
+export function taskSpecs(choices, me, task = null, zone = null) {
+  const assignee = task ? task.assignee : me;
   return [
-    { name: "title", label: R.title, required: true, value: "" },
-    { name: "dueAt", label: R.dueAt, kind: "datetime", value: "" },
-    { name: "assigneeId", label: R.assignee, kind: "select", options: options(choices.users, me), value: me ? me.id : "" },
+    { name: "title", label: R.title, required: true, value: task ? task.title : "" },
+    { name: "dueAt", label: R.dueAt, kind: "datetime", value: task ? localInput(task.dueAt, zone) : "" },
+    { name: "assigneeId", label: R.assignee, kind: "select", options: options(choices.users, assignee), value: assignee ? assignee.id : "" },
   ];
+}
+
+/** updateTask's input: only what changed (a cleared due time is sent as null). */
+export function taskChanges(values, zone, task) {
+  const input = {};
+  if (values.title !== task.title) input.title = values.title;
+  if (values.dueAt !== localInput(task.dueAt, zone)) input.dueAt = values.dueAt ? instantOf(values.dueAt, zone) : null;
+  if (values.assigneeId && values.assigneeId !== (task.assignee ? task.assignee.id : "")) input.assigneeId = values.assigneeId;
+  return input;
 }
 
 export function taskInput(values, zone, about) {

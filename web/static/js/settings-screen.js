@@ -1,8 +1,9 @@
 // "Configurações" (#/config/<section>) for administrators: people and
 // teams with invitations, pipelines and stage gates, roletas and members,
 // automations with their runs, capture forms with their embed code, API keys;
-// for managers, the roletas that concern them only. Each section is a
-// function (shell, reload) -> Promise<Node> built from live data.
+// for managers, people and teams (inviting agents into their own teams) and
+// the roletas that concern them. Each section is a function (shell, reload)
+// -> Promise<Node> built from live data.
 
 import { h } from "./dom.js";
 import { automationsSection } from "./settings-automations.js";
@@ -14,7 +15,7 @@ import { queuesSection } from "./settings-queues.js";
 import { S } from "./setup-labels.js";
 
 const SECTIONS = [
-  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection },
+  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection, managers: true },
   { key: "funis", title: "Funis e etapas", build: pipelinesSection },
   { key: "roletas", title: "Roletas", build: queuesSection, managers: true },
   { key: "automacoes", title: "Automações", build: automationsSection },
@@ -22,7 +23,7 @@ const SECTIONS = [
   { key: "chaves", title: "Chaves de API", build: keysSection },
 ];
 
-/** The sections a role sees: all for admins, the roletas for managers, none for agents. */
+/** The sections a role sees: all for admins, people (invitations) and roletas for managers, none for agents. */
 export function settingsSections(role) {
   if (role === "ADMIN") return SECTIONS;
   return role === "MANAGER" ? SECTIONS.filter((s) => s.managers) : [];

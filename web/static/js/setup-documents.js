@@ -21,7 +21,7 @@ mutation CreateInvitation($input: CreateInvitationInput!) {
 }`;
 
 export const INVITATIONS = `
-query Invitations { invitations { id email name role status expiresAt team { name } } }`;
+query Invitations { invitations { id email name role status expiresAt team { name } invitedBy { name } } }`;
 
 export const REVOKE_INVITATION = `
 mutation RevokeInvitation($id: ID!) {
@@ -40,11 +40,19 @@ mutation CreatePipelineFromTemplate($key: String!) {
 }`;
 
 export const PEOPLE = `
-query People { users(first: 100) { edges { node { id name email role active team { id name } } } } teams { id name manager { id name } } }`;
+query People {
+  users(first: 100) { edges { node { id name email role active team { id name } } } }
+  teams { id name inMyScope manager { id name } parent { id name } }
+}`;
 
 export const CREATE_QUEUE = `
 mutation CreateQueue($input: QueueInput!) {
   createQueue(input: $input) { queue { id name } userErrors { code message field } }
+}`;
+
+export const UPDATE_TEAM = `
+mutation UpdateTeam($id: ID!, $input: UpdateTeamInput!) {
+  updateTeam(id: $id, input: $input) { team { id name } userErrors { code message field } }
 }`;
 
 export const CREATE_TEAM = `

@@ -38,6 +38,19 @@ export const S = {
   },
   goToLogin: "Ir para o login",
   revoke: "Revogar",
+  manager: "Gestor",
+  noManager: "Sem gestor",
+  parentTeam: "Equipe acima",
+  noParent: "Nenhuma",
+  teams: "Equipes",
+  editTeam: (name) => `Editar equipe ${name}`,
+  editTeamButton: (name) => `Editar ${name}`,
+  edit: "Editar",
+  save: "Salvar",
+  cancel: "Cancelar",
+  teamSaved: (name) => `Equipe “${name}” salva.`,
+  invitedBy: "Convidado por",
+  managerInviteHelp: "Convide corretores para as suas equipes. O link vale por 7 dias e funciona uma vez.",
   firstSteps: "Primeiros passos",
   firstStepsHelp: "Configure o básico para a equipe começar a trabalhar.",
   stepPipeline: "1. Funil de vendas",
@@ -64,11 +77,11 @@ export const S = {
 export function explain(problem) {
   const field = (problem.field || []).join(".");
   if (problem.code === "LIMIT_EXCEEDED") return "Muitas tentativas. Aguarde alguns minutos e tente de novo.";
-  if (problem.code === "DUPLICATE" && /email|token/.test(field)) return "Já existe um usuário com este e-mail.";
+  if (problem.code === "DUPLICATE" && /email|token/.test(field)) return problem.message || "Já existe um usuário com este e-mail.";
   if (problem.code === "INVALID" && field === "input.password")
     return "A senha precisa ter de 8 a 256 caracteres.";
   if (problem.code === "INVALID" && field === "input.email") return "Informe um e-mail válido.";
   if (problem.code === "INVALID" && /name/i.test(field)) return "Preencha este campo.";
-  if (problem.code === "FORBIDDEN") return "Você não tem permissão para isso.";
+  if (problem.code === "FORBIDDEN") return problem.message || "Você não tem permissão para isso.";
   return problem.message || S.unexpected;
 }
