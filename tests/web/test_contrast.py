@@ -3,7 +3,7 @@
 asks against the background it is painted on, and every element the Tab
 key reaches shows a focus indicator (tests/web/audit.py computes both in
 the page). The pages are those a team uses: log-in (with its error),
-sign-up, first steps, Meu dia, the board, a contact's, a deal's and a
+sign-up, an invitation link, first steps, Meu dia, the board, a contact's, a deal's and a
 company's page, the dashboard, the inbox and a conversation, and each tab
 of the settings; with data that shows their badges (overdue, won, lost),
 lists and forms."""
@@ -35,7 +35,7 @@ CREATE_RULE = """
 mutation($input: AutomationRuleInput!) { createAutomationRule(input: $input) { rule { id } userErrors { code message } } }
 """
 CREATE_INVITATION = """
-mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { userErrors { code message } } }
+mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { path userErrors { code message } } }
 """
 CREATE_KEY = """
 mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { userErrors { code message } } }
@@ -95,6 +95,7 @@ async def a_working_workspace(gql: Any, workspace: Any) -> dict[str, Any]:
         gql, token, inbox["id"], name="Maria Cliente", body="Quero visitar o apartamento"
     )
     assert received["userErrors"] == [], received
+    invitation = None
     for query, variables in (
         (CREATE_FORM, {"input": {"name": "Site Horizonte", "source": "site", "queueId": queue_id}}),
         (
@@ -110,9 +111,10 @@ async def a_working_workspace(gql: Any, workspace: Any) -> dict[str, Any]:
         (CREATE_INVITATION, {"input": {"email": "bruna@example.com", "name": "Bruna", "role": "AGENT"}}),
         (CREATE_KEY, {"input": {"name": "Portal de anúncios", "role": "AGENT", "scope": "READ_ONLY"}}),
     ):
-        data = await gql.ok(query, variables, token=token)
-        assert next(iter(data.values()))["userErrors"] == [], data
-    return {**lead, "conversation": received["conversation"]["id"]}
+        data = next(iter((await gql.ok(query, variables, token=token)).values()))
+        assert data["userErrors"] == [], data
+        invitation = data.get("path") or invitation
+    return {**lead, "conversation": received["conversation"]["id"], "invitation": invitation}
 
 
 # (name, the address, what shows the page is drawn)
@@ -161,7 +163,18 @@ async def edit_with_an_error(page: Any) -> None:
     await page.get_by_role("button", name="Nova tarefa").click()
 
 
-OPENED = {"meu-dia": search_and_account_menu, "quadro": move_menu, "negocio": edit_with_an_error}
+async def transfer_dialog(page: Any) -> None:
+    """A conversation with its "Transferir" dialog open (a modal: Tab stays in it)."""
+    await page.locator(".thread-pane").get_by_role("button", name="Transferir").click()
+    await expect(page.get_by_role("dialog", name="Transferir conversa")).to_be_visible()
+
+
+OPENED = {
+    "meu-dia": search_and_account_menu,
+    "quadro": move_menu,
+    "negocio": edit_with_an_error,
+    "conversa": transfer_dialog,
+}
 
 
 def report(where: str, found: dict[str, Any]) -> list[str]:
@@ -205,6 +218,10 @@ async def test_every_main_page_meets_wcag_aa_contrast_and_shows_focus(
     await page.get_by_role("button", name="Criar conta").click()
     await expect(page.get_by_label("Nome da empresa")).to_be_visible()
     await audit(page, f"criar-conta-{size}", problems, notes)
+    guest = await open_page(viewport=viewport)
+    await guest.goto(server.url + lead["invitation"])
+    await expect(guest.get_by_role("button", name="Aceitar convite e entrar")).to_be_visible()
+    await audit(guest, f"convite-{size}", problems, notes)
 
     # logged in, page by page
     await page.reload()
