@@ -162,8 +162,9 @@ async def test_a_team_day_from_an_empty_database_through_the_browser(open_page: 
     await admin.get_by_role("button", name="Nova tarefa").click()
     task_form = admin.get_by_role("form", name="Nova tarefa")
     await task_form.get_by_label("Título *").fill("Agendar visita com Marina")
-    # due in an hour (São Paulo's clock), so it is on her list for today
-    due = datetime.now(UTC) - timedelta(hours=3) + timedelta(hours=1)
+    # due now (São Paulo's clock, no summer time): on her "Meu dia" whether
+    # it reads as for today or, a minute on, as overdue
+    due = datetime.now(UTC) - timedelta(hours=3)
     await task_form.get_by_label("Prazo").fill(due.strftime("%Y-%m-%dT%H:%M"))
     await task_form.get_by_label("Responsável").select_option(label="Bruna Corretora")
     await task_form.get_by_role("button", name="Criar").click()
