@@ -195,6 +195,7 @@ async def audit(page: Any, name: str, problems: list[str], notes: list[str]) -> 
         f"{name}: “{s['text']}” over the image or gradient of {s['image']}" for s in found["skipped"]
     )
     focus = await focus_walk(page)
+    assert focus["stops"] > 0, name
     print(f"{name}: {found['checked']} texts, {focus['stops']} focus stops")
     problems.extend(f"{name}: no visible focus on {what}" for what in focus["failures"])
 
