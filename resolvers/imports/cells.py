@@ -9,6 +9,7 @@ fix the spreadsheet."""
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ class RowRefused(Exception):
         self.problems = problems
 
 
-class ImportKind:
+class ImportKind(abc.ABC):
     """One entity's import: its fields, how a cell fills one, the keys its
     duplicates are found by, the decision for a row and how it is written
     (through the API's own use cases)."""
@@ -98,10 +99,12 @@ class ImportKind:
     required: tuple[str, ...] = ("name",)
 
     async def prepare(self, book: Workbook) -> None:
-        """Load what read_field looks names up in (once per run)."""
+        """Load what read_field looks names up in (once per run); most kinds need nothing."""
+        return None
 
+    @abc.abstractmethod
     def read_field(self, book: Workbook, data: dict[str, Any], target: str, raw: str) -> None:
-        raise NotImplementedError
+        """Fill `data[target]` (or a nested key) from a cell's text; bad text raises DomainError."""
 
     def message(self, target: str, raw: str, error: DomainError) -> str:
         return _("Invalid {label}: {raw!r}.", label=self.fields.get(target, target), raw=raw)
@@ -110,11 +113,13 @@ class ImportKind:
         """Kind-specific reasons a mapping cannot be used."""
         return []
 
+    @abc.abstractmethod
     async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
-        raise NotImplementedError
+        """What to do with one row (create, update, skip or error) under the duplicate policy."""
 
+    @abc.abstractmethod
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
-        raise NotImplementedError
+        """Write a decided row through the API's own use cases."""
 
     async def decide_batch(
         self, book: Workbook, rows: Sequence[Sequence[str]], policy: str

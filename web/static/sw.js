@@ -61,6 +61,7 @@ const SHELL = [
   "/js/record-forms.js",
   "/js/record-labels.js",
   "/js/record-page.js",
+  "/js/record-screen.js",
   "/js/record-specs.js",
   "/js/reply-box.js",
   "/js/report-format.js",

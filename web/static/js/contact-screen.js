@@ -5,76 +5,34 @@
 
 import { gql } from "./api.js";
 import { h } from "./dom.js";
-import { T } from "./labels.js";
-import { CONTACT_PAGE, CONTACT_TIMELINE, CREATE_CONTACT, CREATE_DEAL, CREATE_TASK, DEFINITIONS, UPDATE_CONTACT } from "./record-documents.js";
+import { CONTACT_PAGE, CONTACT_TIMELINE, CREATE_CONTACT, CREATE_DEAL, UPDATE_CONTACT } from "./record-documents.js";
 import { dateTime, phone } from "./record-format.js";
 import { customFieldText, recordForm } from "./record-forms.js";
 import { CONVERSATION_STATUS, LIFECYCLE, R } from "./record-labels.js";
-import { dealRow, editablePanel, facts, formOpener, loadChoices, nodes, panel, rows } from "./record-page.js";
-import { contactInput, contactSpecs, dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
+import { dealRow, editablePanel, facts, formOpener, nodes, panel, rows } from "./record-page.js";
+import { RecordScreen } from "./record-screen.js";
+import { contactInput, contactSpecs, dealInput, dealProblems, dealSpecs } from "./record-specs.js";
 import { recordHash, routeHash } from "./routes.js";
 import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
-export const NEW_RECORD = new Set(["novo", "nova"]);
-
-export class ContactScreen {
-  constructor(shell) {
-    this.shell = shell;
-    this.zone = shell.me.workspace.timezone;
-  }
-
-  start(where) {
-    return this.show(where);
-  }
-
-  stop() {
-    this.stopped = true;
-  }
-
-  async show(where) {
-    this.shell.root.replaceChildren(h("p", { class: "empty" }, T.loading));
-    try {
-      if (!where.id || NEW_RECORD.has(where.id)) await this.creating();
-      else await this.load(where.id);
-    } catch (error) {
-      this.shell.failed(error);
-    }
-  }
-
-  async creating() {
-    document.title = `${R.newContact} · ${T.appName}`;
-    const [choices, definitions] = await Promise.all([loadChoices(), this.definitions()]);
-    if (this.stopped) return;
-    const form = recordForm({
-      label: R.newContact,
-      fields: contactSpecs({ owner: this.shell.me.me }, choices, definitions),
-      submitLabel: R.create,
-      onSubmit: async (values) => {
-        const payload = (await gql(CREATE_CONTACT, { input: contactInput(values, definitions) })).createContact;
-        if (!payload.userErrors.length) location.hash = recordHash("contact", payload.contact.id);
-        return payload.userErrors;
-      },
-      onCancel: () => history.back(),
-    });
-    this.shell.root.replaceChildren(h("div", { class: "record-page" }, h("h1", {}, R.newContact), h("div", { class: "panel" }, form)));
-    form.focusFirst();
-  }
-
-  async definitions() {
-    return (await gql(DEFINITIONS, { entity: "CONTACT" })).customFieldDefinitions;
+export class ContactScreen extends RecordScreen {
+  get newRecord() {
+    return {
+      title: R.newContact,
+      entity: "CONTACT",
+      kind: "contact",
+      specs: contactSpecs,
+      input: contactInput,
+      mutation: CREATE_CONTACT,
+      field: "createContact",
+    };
   }
 
   async load(id) {
-    const [data, choices] = await Promise.all([gql(CONTACT_PAGE, { id }), loadChoices()]);
-    if (this.stopped) return;
-    const contact = data.contact;
-    if (!contact) {
-      this.shell.root.replaceChildren(h("p", { class: "empty" }, R.notFound));
-      return;
-    }
-    document.title = `${contact.name} · ${T.appName}`;
-    const reload = () => this.load(id);
+    const found = await this.fetchRecord(CONTACT_PAGE, id, "contact", (contact) => contact.name);
+    if (!found) return;
+    const { data, choices, record: contact } = found;
     const definitions = data.customFieldDefinitions;
     const zone = this.zone;
 
@@ -97,15 +55,8 @@ export class ContactScreen {
         recordForm({
           label: `${R.edit}: ${contact.name}`,
           fields: contactSpecs(contact, choices, definitions),
-          onSubmit: async (values) => {
-            const input = contactInput(values, definitions, contact);
-            if (!Object.keys(input).length) return close();
-            const payload = (await gql(UPDATE_CONTACT, { id, input })).updateContact;
-            if (payload.userErrors.length) return payload.userErrors;
-            this.shell.notify(R.saved);
-            await reload();
-            return [];
-          },
+          onSubmit: (values) =>
+            this.saveEdit(id, contactInput(values, definitions, contact), close, async (input) => (await gql(UPDATE_CONTACT, { id, input })).updateContact),
           onCancel: close,
         }),
     );
@@ -140,22 +91,9 @@ export class ContactScreen {
       taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices }),
       doneTaskList(
         allTasks.filter((task) => task.done),
-        { shell: this.shell, onReopened: () => reload() },
+        { shell: this.shell, onReopened: () => this.load(id) },
       ),
-      formOpener(R.newTask, (close) =>
-        recordForm({
-          label: R.newTask,
-          fields: taskSpecs(choices, this.shell.me.me),
-          submitLabel: R.create,
-          onSubmit: async (values) => {
-            const payload = (await gql(CREATE_TASK, { input: taskInput(values, zone, { contactId: id }) })).createTask;
-            if (payload.userErrors.length) return payload.userErrors;
-            await reload();
-            return [];
-          },
-          onCancel: close,
-        }),
-      ),
+      this.taskOpener(id, choices, { contactId: id }),
     );
 
     const conversations = nodes(data.conversations);

@@ -5,51 +5,24 @@
 
 import { gql } from "./api.js";
 import { h } from "./dom.js";
-import { money, T } from "./labels.js";
-import { CREATE_TASK, DEAL_PAGE, DEAL_TIMELINE, UPDATE_DEAL } from "./record-documents.js";
+import { money } from "./labels.js";
+import { DEAL_PAGE, DEAL_TIMELINE, UPDATE_DEAL } from "./record-documents.js";
 import { dateOnly, dateTime, phone } from "./record-format.js";
 import { customFieldText, recordForm } from "./record-forms.js";
 import { DEAL_STATUS, R } from "./record-labels.js";
-import { editablePanel, facts, formOpener, loadChoices, nodes, panel } from "./record-page.js";
-import { dealInput, dealProblems, dealSpecs, taskInput, taskSpecs } from "./record-specs.js";
+import { editablePanel, facts, nodes, panel } from "./record-page.js";
+import { RecordScreen } from "./record-screen.js";
+import { dealInput, dealProblems, dealSpecs } from "./record-specs.js";
 import { recordHash } from "./routes.js";
 import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
-export class DealScreen {
-  constructor(shell) {
-    this.shell = shell;
-    this.zone = shell.me.workspace.timezone;
-  }
-
-  start(where) {
-    return this.show(where);
-  }
-
-  stop() {
-    this.stopped = true;
-  }
-
-  async show(where) {
-    this.shell.root.replaceChildren(h("p", { class: "empty" }, T.loading));
-    try {
-      await this.load(where.id);
-    } catch (error) {
-      this.shell.failed(error);
-    }
-  }
-
+export class DealScreen extends RecordScreen {
   async load(id) {
-    const [data, choices] = await Promise.all([gql(DEAL_PAGE, { id }), loadChoices()]);
-    if (this.stopped) return;
-    const deal = data.deal;
-    if (!deal) {
-      this.shell.root.replaceChildren(h("p", { class: "empty" }, R.notFound));
-      return;
-    }
-    document.title = `${deal.title} · ${T.appName}`;
+    const found = await this.fetchRecord(DEAL_PAGE, id, "deal", (deal) => deal.title);
+    if (!found) return;
+    const { data, choices, record: deal } = found;
     const zone = this.zone;
-    const reload = () => this.load(id);
     const definitions = data.customFieldDefinitions;
     const link = (screen, record, text) => (record ? h("a", { href: recordHash(screen, record.id) }, text) : null);
 
@@ -79,12 +52,7 @@ export class DealScreen {
             const problems = dealProblems(values);
             if (problems.length) return problems;
             const input = dealInput(values, definitions, zone, deal);
-            if (!Object.keys(input).length) return close();
-            const payload = (await gql(UPDATE_DEAL, { id, input, expectedVersion: deal.version })).updateDeal;
-            if (payload.userErrors.length) return payload.userErrors;
-            this.shell.notify(R.saved);
-            await reload();
-            return [];
+            return this.saveEdit(id, input, close, async (changes) => (await gql(UPDATE_DEAL, { id, input: changes, expectedVersion: deal.version })).updateDeal);
           },
           onCancel: close,
         }),
@@ -98,23 +66,9 @@ export class DealScreen {
       ),
       doneTaskList(
         nodes(data.tasks).filter((task) => task.done),
-        { shell: this.shell, onReopened: () => reload() },
+        { shell: this.shell, onReopened: () => this.load(id) },
       ),
-      formOpener(R.newTask, (close) =>
-        recordForm({
-          label: R.newTask,
-          fields: taskSpecs(choices, this.shell.me.me),
-          submitLabel: R.create,
-          onSubmit: async (values) => {
-            const about = { dealId: id, contactId: deal.contact ? deal.contact.id : null };
-            const payload = (await gql(CREATE_TASK, { input: taskInput(values, zone, about) })).createTask;
-            if (payload.userErrors.length) return payload.userErrors;
-            await reload();
-            return [];
-          },
-          onCancel: close,
-        }),
-      ),
+      this.taskOpener(id, choices, { dealId: id, contactId: deal.contact ? deal.contact.id : null }),
     );
 
     const timeline = new TimelinePanel({ subjectId: id, query: DEAL_TIMELINE, zone, shell: this.shell });
