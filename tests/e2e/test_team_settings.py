@@ -72,14 +72,14 @@ async def test_a_manager_invites_an_agent_into_one_of_their_teams_only(
     await page.get_by_role("link", name="Configurações").click()
     tabs = page.get_by_role("navigation", name="Configurações")
     await expect(tabs.get_by_role("link")).to_have_text(["Pessoas e equipes", "Roletas"])
-    # and no team can be created or edited from her screen
-    await expect(page.get_by_role("form", name="Nova equipe")).to_have_count(0)
-    await expect(page.get_by_role("button", name="Editar Norte")).to_have_count(0)
 
     # and the invite form offers agents, into her teams only
     invite = page.get_by_role("form", name="Convidar pessoas")
-    roles = await invite.get_by_label("Papel").locator("option").all_text_contents()
-    assert roles == ["Corretor"]
+    await expect(invite.get_by_label("Papel").locator("option")).to_have_text(["Corretor"])
+    # and (the screen drawn) no team can be created or edited from it
+    await expect(page.get_by_role("cell", name="Norte")).to_be_visible()
+    await expect(page.get_by_role("form", name="Nova equipe")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Editar Norte")).to_have_count(0)
     teams = await invite.get_by_label("Equipe").locator("option").all_text_contents()
     assert sorted(teams) == ["Centro", "Sul"]
 
