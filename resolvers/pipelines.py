@@ -240,12 +240,15 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
                 "RULE_VIOLATION",
                 _("{stage} has {count} deal(s): name the stage they move to.", stage=stage.name, count=count),
                 ["moveDealsTo"],
+                rule="stage.has_deals",
             )
         target = await named_record(
             ctx, Stage, move_deals_to, ["moveDealsTo"], pipeline_id=stage.pipeline_id, id__not=stage.id
         )
     if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
-        raise DomainError("RULE_VIOLATION", _("A pipeline keeps at least one stage."), ["id"])
+        raise DomainError(
+            "RULE_VIOLATION", _("A pipeline keeps at least one stage."), ["id"], rule="pipeline.last_stage"
+        )
     from revgraph.resolvers.deal_moves import relocate_deals
 
     async with unit_of_work():

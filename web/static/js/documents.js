@@ -26,7 +26,7 @@ query Deal($id: ID!) { deal(id: $id) { ${CARD} } }`;
 
 export const MOVE_DEAL = `
 mutation MoveDeal($input: MoveDealInput!) {
-  moveDeal(input: $input) { deal { ${CARD} } userErrors { code message field } }
+  moveDeal(input: $input) { deal { ${CARD} } userErrors { code message field rule } }
 }`;
 
 export const BOARD_EVENTS = `
