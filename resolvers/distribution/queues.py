@@ -23,7 +23,7 @@ from revgraph.resolvers import loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey
 from revgraph.resolvers.timeline import subject_timeline
@@ -240,9 +240,10 @@ async def archive_queue(ctx: Context, queue_id: str) -> Queue:
         if waiting:
             raise DomainError(
                 "RULE_VIOLATION",
-                _(
-                    "{waiting} lead(s) wait in {queue}: add someone who can take them, or distribute them through another queue, before archiving it.",
-                    waiting=waiting,
+                ngettext(
+                    "{count} lead waits in {queue}: add someone who can take it, or distribute it through another queue, before archiving it.",
+                    "{count} leads wait in {queue}: add someone who can take them, or distribute them through another queue, before archiving it.",
+                    waiting,
                     queue=queue.name,
                 ),
                 ["id"],

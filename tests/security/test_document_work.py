@@ -10,7 +10,7 @@ import time
 
 from tests.live import connect
 
-FIELDS_OVER_LIMIT = "fields once its fragments are expanded"
+FIELDS_OVER_LIMIT = "campos com os fragmentos expandidos"
 
 
 def doubling_fragments(levels: int, leaf: str = "__typename") -> str:
