@@ -8,7 +8,7 @@ const CARD = `
 `;
 
 export const ME = `
-query Me { me { id name role } workspace { name currency timezone } pipelines { id name } }`;
+query Me { me { id name role locale } workspace { name currency timezone defaultLocale } pipelines { id name } }`;
 
 export const BOARD = `
 query Board($id: ID!) {
