@@ -18,6 +18,12 @@ RULES = (
     "stage.requires_scheduled_task",
     "stage.has_deals",
     "pipeline.last_stage",
+    "queue.leads_waiting",
+    "user.last_admin",
+    "user.not_yourself",
+    "custom_field.values_held",
+    "custom_field.option_chosen",
+    "custom_field.in_use",
 )
 
 
@@ -31,6 +37,10 @@ class Problem:
     field: list[str] | None = None
     # The stable machine name of the rule that refused (RULES), or None.
     rule: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule is not None and self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}: name it in RULES")
 
 
 class DomainError(Exception):

@@ -360,9 +360,9 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             context["revocations_seen"] = watch.generation
         actor = await authenticate(self.settings, token) if token else None
         if actor is None:
-            raise ConnectionRejectionError(
-                {"reason": "A valid `authorization: Bearer <token>` is required in connection_init."}
-            )
+            with speaking(choose(None, context.get("accept_language"))):
+                reason = _("A valid `authorization: Bearer <token>` is required in connection_init.")
+            raise ConnectionRejectionError({"reason": reason})
         context["ctx"].actor = actor
         context["ws_token"] = token
         context["language"] = choose(actor.locale, context.get("accept_language"))

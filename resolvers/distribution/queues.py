@@ -247,6 +247,7 @@ async def archive_queue(ctx: Context, queue_id: str) -> Queue:
                     queue=queue.name,
                 ),
                 ["id"],
+                rule="queue.leads_waiting",
             )
         locked.archived_at = datetime.now(UTC)
         await locked.save(update_fields=["archived_at"])

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from revgraph.resolvers.errors import RULES, DomainError
 from tests.imports.support import JOB_FIELDS, csv_bytes, dry_run, mapped, uploaded
 from tests.pipeline.support import DEAL_FIELDS, create_deal, create_pipeline
 
@@ -130,3 +133,19 @@ async def test_an_imports_row_errors_name_the_gates_rule(gql, workspace):
         ("RULE_VIOLATION", "stage.entry_condition"),
         ("RULE_VIOLATION", "stage.requires_scheduled_task"),
     ]
+
+
+async def test_other_named_rules_carry_their_name_and_keep_their_code(gql, workspace):
+    # deactivating yourself
+    myself = await gql.ok(
+        f"mutation($id: ID!) {{ deactivateUser(id: $id, leadsGoTo: MANAGER) {{ {ERRORS} }} }}",
+        {"id": workspace.admin["id"]},
+        token=workspace.token,
+    )
+    assert _refusals(myself["deactivateUser"]) == [("RULE_VIOLATION", ["id"], "user.not_yourself")]
+
+
+def test_a_rule_name_must_be_one_of_the_listed_ones():
+    assert DomainError("RULE_VIOLATION", "x", rule="stage.entry_condition").problems[0].rule in RULES
+    with pytest.raises(ValueError, match="unknown rule"):
+        DomainError("RULE_VIOLATION", "x", rule="stage.made_up")
