@@ -80,8 +80,8 @@ async def test_first_over_a_hundred_is_limit_exceeded_with_variables_resolved_an
     for body in (from_variable, literal, negative):
         error = top_level_error(body)
         assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
-        assert "between 0 and 100" in error["message"]
-    assert "is 101" in top_level_error(from_variable)["message"]
+        assert "deve estar entre 0 e 100" in error["message"]
+    assert "é 101" in top_level_error(from_variable)["message"]
     assert sql.statements == []
 
 
