@@ -7,8 +7,9 @@ websocket operation (the user's setting, else the workspace's default,
 else Accept-Language), tasks set it from the workspace. Source strings
 (msgids) are English; pt-BR is the default and a translation of each.
 
-`_()` translates now; `Message` (made by `N_()`) keeps the msgid and its
-parameters and renders when read: module-level constants, and event
+`_()` translates now, `ngettext()` a counted message (the language's plural
+forms, never "(s)"); `Message` (made by `N_()`, or `nN_()` for a counted one)
+keeps the msgid and its parameters and renders when read: module-level constants, and event
 summaries, which are stored once and read in each reader's language.
 Parameters are plain values, other Messages, `Money` and `Moment`, which
 render in the language's own formats (R$ 1.250.000,00; 06/12/2026 12:30)."""
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import gettext
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,6 +85,21 @@ def choose(user_locale: str | None, accept_language: str | None = None) -> str:
     workspace's default, read with the credential), else Accept-Language,
     else pt-BR."""
     return supported(user_locale) or from_accept_language(accept_language) or DEFAULT_LOCALE
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """The language of a command run in a terminal: as POSIX reads the
+    locale, the first of LC_ALL, LC_MESSAGES and LANG that is set decides
+    ("en_US.UTF-8" -> en, "pt_BR.UTF-8" -> pt-BR); one naming no supported
+    language ("C", "POSIX", "fr_FR"), or none set, is pt-BR."""
+    import os
+
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = (env.get(name) or "").strip()
+        if value:
+            return supported(value.split(".")[0].split("@")[0]) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
 
 
 def current_language() -> str:
@@ -158,34 +175,45 @@ def _(msgid: str, /, **params: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, count: int, /, **params: Any) -> str:
-    """The singular or plural message for `count` (also a placeholder)."""
-    locale = current_language()
-    text = translations(locale).ngettext(singular, plural, count)
-    values = {"count": count, **params}
-    return text.format(**{key: _shown(value, locale) for key, value in values.items()})
+    """The language's singular or plural form for `count` (also the
+    {count} placeholder), now; `nN_` keeps it for later."""
+    return translate_plural(singular, plural, current_language(), {"count": count, **params})
+
+
+def translate_plural(singular: str, plural: str, locale: str, params: Mapping[str, Any]) -> str:
+    """The form of the language for `params["count"]`, its {placeholders} filled."""
+    text = translations(locale).ngettext(singular, plural, int(params["count"]))
+    return text.format(**{key: _shown(value, locale) for key, value in params.items()})
 
 
 class Message:
-    """A message rendered when read: a msgid and its parameters."""
+    """A message rendered when read: a msgid (with its plural, for a
+    counted message) and its parameters."""
 
-    __slots__ = ("msgid", "params")
+    __slots__ = ("msgid", "params", "plural")
 
-    def __init__(self, msgid: str, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, msgid: str, params: Mapping[str, Any] | None = None, plural: str | None = None
+    ) -> None:
         self.msgid = msgid
         self.params = dict(params or {})
+        self.plural = plural
 
     def render(self, locale: str | None = None) -> str:
-        return translate(self.msgid, supported(locale) or current_language(), self.params)
+        language = supported(locale) or current_language()
+        if self.plural is not None:
+            return translate_plural(self.msgid, self.plural, language, self.params)
+        return translate(self.msgid, language, self.params)
 
     def __str__(self) -> str:
         return self.render()
 
     def __repr__(self) -> str:
-        return f"Message({self.msgid!r}, {self.params!r})"
+        return f"Message({self.msgid!r}, {self.params!r}, plural={self.plural!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Message):
-            return (self.msgid, self.params) == (other.msgid, other.params)
+            return (self.msgid, self.plural, self.params) == (other.msgid, other.plural, other.params)
         return str(self) == other
 
     def __hash__(self) -> int:
@@ -193,19 +221,35 @@ class Message:
 
     def as_data(self) -> dict[str, Any]:
         """JSON to store beside an event, read back by `from_data`."""
-        return {"id": self.msgid, "params": {key: _stored(value) for key, value in self.params.items()}}
+        data: dict[str, Any] = {
+            "id": self.msgid,
+            "params": {key: _stored(value) for key, value in self.params.items()},
+        }
+        if self.plural is not None:
+            data["plural"] = self.plural
+        return data
 
     @classmethod
     def from_data(cls, data: Any) -> Message | None:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             return None
         params = data.get("params") if isinstance(data.get("params"), dict) else {}
-        return cls(data["id"], {key: _loaded(value) for key, value in params.items()})
+        plural = data.get("plural") if isinstance(data.get("plural"), str) else None
+        if plural is not None and not isinstance(params.get("count"), int):
+            plural = None
+        return cls(data["id"], {key: _loaded(value) for key, value in params.items()}, plural)
 
 
 def N_(msgid: str, /, **params: Any) -> Message:
     """A message rendered later, in the language of whoever reads it."""
     return Message(msgid, params)
+
+
+def nN_(singular: str, plural: str, count: int, /, **params: Any) -> Message:
+    """A counted message rendered later: the language's singular or plural
+    form for `count` (also a placeholder). pybabel extracts it with
+    `-k nN_:1,2`."""
+    return Message(singular, {"count": count, **params}, plural)
 
 
 def _stored(value: Any) -> Any:
@@ -244,3 +288,45 @@ def _loaded(value: Any) -> Any:
 def rendered(text: str | Message, locale: str | None = None) -> str:
     """Text as it is, a Message in `locale` (default: the current language)."""
     return text.render(locale) if isinstance(text, Message) else text
+
+
+# A websocket close frame's reason holds at most 123 bytes of UTF-8.
+CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str | Message) -> str:
+    """A websocket close reason in the current language, cut (on a character
+    boundary) to the 123 bytes of UTF-8 a close frame holds."""
+    encoded = rendered(text).encode("utf-8")[:CLOSE_REASON_BYTES]
+    return encoded.decode("utf-8", errors="ignore")
+
+
+# A text column that keeps a Message (not its rendering) starts with this:
+# the JSON of {"$message": ...}, which no text written by people does.
+_KEPT = '{"$message":'
+
+
+def kept(text: str | Message) -> str:
+    """What to store in a text column for `text`: a Message as its msgid and
+    parameters (JSON), read back in each reader's language by `shown`;
+    plain text as it is."""
+    if isinstance(text, Message):
+        return json.dumps(_stored(text), ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def unkept(stored: str) -> str | Message:
+    """A text column's Message (to render, or to nest in another message),
+    or its text as it is (written before messages were kept, or by people)."""
+    if not stored.startswith(_KEPT):
+        return stored
+    try:
+        message = _loaded(json.loads(stored))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return stored
+    return message if isinstance(message, Message) else stored
+
+
+def shown(stored: str | None, locale: str | None = None) -> str | None:
+    """A text column as `locale` (default: the current language) reads it."""
+    return rendered(unkept(stored), locale) if stored else stored

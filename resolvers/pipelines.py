@@ -18,7 +18,7 @@ from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_entries import refresh_reached_higher
@@ -238,14 +238,22 @@ async def archive_stage(ctx: Context, stage_id: str, move_deals_to: str | None) 
         if move_deals_to is None:
             raise DomainError(
                 "RULE_VIOLATION",
-                _("{stage} has {count} deal(s): name the stage they move to.", stage=stage.name, count=count),
+                ngettext(
+                    "{stage} has {count} deal: name the stage it moves to.",
+                    "{stage} has {count} deals: name the stage they move to.",
+                    count,
+                    stage=stage.name,
+                ),
                 ["moveDealsTo"],
+                rule="stage.has_deals",
             )
         target = await named_record(
             ctx, Stage, move_deals_to, ["moveDealsTo"], pipeline_id=stage.pipeline_id, id__not=stage.id
         )
     if await Stage.filter(pipeline_id=stage.pipeline_id, archived_at=None).count() == 1:
-        raise DomainError("RULE_VIOLATION", _("A pipeline keeps at least one stage."), ["id"])
+        raise DomainError(
+            "RULE_VIOLATION", _("A pipeline keeps at least one stage."), ["id"], rule="pipeline.last_stage"
+        )
     from revgraph.resolvers.deal_moves import relocate_deals
 
     async with unit_of_work():

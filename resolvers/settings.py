@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from revgraph.resolvers.i18n import N_, Message, _
+
 N = TypeVar("N", int, float)
 DEFAULT_DATABASE_URL = "sqlite://./revgraph.sqlite3"
 # The WhatsApp Cloud API (Meta's Graph API) base with its version: sends go
@@ -62,7 +64,7 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
         return default
     value = raw.strip().lower()
     if value not in TRUE | FALSE:
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+        raise SettingsError(_("{name} must be true or false, got {raw!r}", name=name, raw=raw))
     return value in TRUE
 
 
@@ -75,30 +77,35 @@ def _database_url(env: dict[str, str]) -> str:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("sqlite", "postgres"):
         raise SettingsError(
-            f"REVGRAPH_DATABASE_URL must start with sqlite:// or postgres://, got {scheme + '://' if scheme else repr(url)}"
+            _(
+                "REVGRAPH_DATABASE_URL must start with sqlite:// or postgres://, got {got}",
+                got=scheme + "://" if scheme else repr(url),
+            )
         )
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
-        raise SettingsError(f"REVGRAPH_DATABASE_URL: the directory {str(path.parent)!r} does not exist")
+        raise SettingsError(
+            _("REVGRAPH_DATABASE_URL: the directory {path!r} does not exist", path=str(path.parent))
+        )
     return url
 
 
-def _number(env: dict[str, str], name: str, default: N, parse: Callable[[str], N], what: str) -> N:
+def _number(env: dict[str, str], name: str, default: N, parse: Callable[[str], N], what: Message) -> N:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
         return parse(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be {what}, got {raw!r}") from exc
+        raise SettingsError(_("{name} must be {what}, got {raw!r}", name=name, what=what, raw=raw)) from exc
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
-    return _number(env, name, default, int, "an integer")
+    return _number(env, name, default, int, N_("an integer"))
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:
-    return _number(env, name, default, float, "a number of seconds")
+    return _number(env, name, default, float, N_("a number of seconds"))
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -112,7 +119,7 @@ def _networks(raw: str) -> tuple[str, ...]:
             ipaddress.ip_network(item, strict=False)
         except ValueError as exc:
             raise SettingsError(
-                f"REVGRAPH_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR"
+                _("REVGRAPH_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR", item=item)
             ) from exc
     return items
 
@@ -126,7 +133,10 @@ def _public_url(raw: str) -> str | None:
     parsed = urlsplit(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
         raise SettingsError(
-            f"REVGRAPH_PUBLIC_URL must be an http(s) address such as https://crm.example.com, got {raw!r}"
+            _(
+                "REVGRAPH_PUBLIC_URL must be an http(s) address such as https://crm.example.com, got {raw!r}",
+                raw=raw,
+            )
         )
     return value
 
@@ -138,7 +148,14 @@ def _api_url(env: dict[str, str], name: str, default: str) -> str:
         return default
     parsed = urlsplit(raw)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
-        raise SettingsError(f"{name} must be an http(s) address such as {default}, got {raw!r}")
+        raise SettingsError(
+            _(
+                "{name} must be an http(s) address such as {default}, got {raw!r}",
+                name=name,
+                default=default,
+                raw=raw,
+            )
+        )
     return raw
 
 
@@ -293,11 +310,11 @@ class Settings:
         database_url = _database_url(env)
         mode = (env.get("REVGRAPH_ENV") or "development").strip().lower()
         if mode not in {"development", "production"}:
-            raise SettingsError(f"REVGRAPH_ENV must be development or production, got {mode!r}")
+            raise SettingsError(_("REVGRAPH_ENV must be development or production, got {mode!r}", mode=mode))
         secret = env.get("REVGRAPH_SECRET_KEY") or ""
         if not secret:
             if mode == "production":
-                raise SettingsError("REVGRAPH_SECRET_KEY is required when REVGRAPH_ENV=production")
+                raise SettingsError(_("REVGRAPH_SECRET_KEY is required when REVGRAPH_ENV=production"))
             secret = _embedded_secret(database_url)
         limits = Limits(
             max_depth=_int(env, "REVGRAPH_MAX_DEPTH", Limits.max_depth),
@@ -334,7 +351,9 @@ class Settings:
             },
         )
         if not 1 <= limits.max_tag_chars <= TAG_COLUMN_CHARS:
-            raise SettingsError(f"REVGRAPH_MAX_TAG_CHARS must be 1 to {TAG_COLUMN_CHARS} (the column's size)")
+            raise SettingsError(
+                _("REVGRAPH_MAX_TAG_CHARS must be 1 to {limit} (the column's size)", limit=TAG_COLUMN_CHARS)
+            )
         return cls(
             database_url=database_url,
             redis_url=env.get("REVGRAPH_REDIS_URL") or None,

@@ -80,6 +80,7 @@ def missing_fields(deal: Deal, stage: Stage, field_prefix: list[str]) -> list[Pr
                         "REQUIRED_FIELD_MISSING",
                         _("The stage {stage} requires the custom field {key!r}.", stage=stage.name, key=key),
                         [*field_prefix, "customFields", key],
+                        "stage.required_field",
                     )
                 )
             continue
@@ -94,6 +95,7 @@ def missing_fields(deal: Deal, stage: Stage, field_prefix: list[str]) -> list[Pr
                         name=GATE_FIELDS.get(name, name),
                     ),
                     [*field_prefix, input_name],
+                    "stage.required_field",
                 )
             )
     return problems
@@ -143,6 +145,7 @@ async def check_stage_entry(
                 "REQUIRED_FIELD_MISSING",
                 _("Say why the deal was lost to move it to {stage}.", stage=stage.name),
                 ["input", "lostReason"],
+                "stage.lost_reason",
             )
         )
     if stage.entry_condition and not await _matches(
@@ -153,6 +156,7 @@ async def check_stage_entry(
                 "RULE_VIOLATION",
                 _("The deal does not meet the entry condition of {stage}.", stage=stage.name),
                 stage_field,
+                "stage.entry_condition",
             )
         )
     if stage.requires_scheduled_task and not await has_scheduled_task(deal, now):
@@ -164,6 +168,7 @@ async def check_stage_entry(
                     stage=stage.name,
                 ),
                 stage_field,
+                "stage.requires_scheduled_task",
             )
         )
     if problems:

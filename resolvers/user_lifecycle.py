@@ -141,6 +141,7 @@ async def _keep_an_admin(user: User, what: Message, field: list[str]) -> None:
                 what=what,
             ),
             field,
+            rule="user.last_admin",
         )
 
 
@@ -178,7 +179,10 @@ async def deactivate_user(ctx: Context, user_id: str, *, leads_go_to: str) -> De
         )
     if user.id == actor.user_id:
         raise DomainError(
-            "RULE_VIOLATION", _("You cannot deactivate yourself: ask another administrator."), ["id"]
+            "RULE_VIOLATION",
+            _("You cannot deactivate yourself: ask another administrator."),
+            ["id"],
+            rule="user.not_yourself",
         )
     fallback = await User.get(id=actor.user_id)
     async with unit_of_work():

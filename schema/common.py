@@ -92,6 +92,15 @@ class UserError:
     code: ErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="Human-readable; says what to do.")
     field: list[str] | None = strawberry.field(description='Path into the input, e.g. ["input", "email"].')
+    rule: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The stable machine name of the rule that refused (e.g. stage.requires_scheduled_task, "
+            "stage.entry_condition, stage.required_field, stage.lost_reason); null when none. "
+            "Tells apart refusals that share a code: a stage may have both an entry condition and "
+            "the scheduled-task rule, each a RULE_VIOLATION."
+        ),
+    )
 
 
 @strawberry.input(
@@ -186,7 +195,10 @@ def selects(info: Info, *path: str) -> bool:
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(code=ErrorCode(p.code), message=p.message, field=p.field) for p in error.problems]
+    return [
+        UserError(code=ErrorCode(p.code), message=p.message, field=p.field, rule=p.rule)
+        for p in error.problems
+    ]
 
 
 def top_level(error: Exception) -> GraphQLError:

@@ -186,8 +186,13 @@ class DemandEstimate:
                 continue
             if value > self.max_page_size or value < 0:
                 self.demand.page_size_problem = self.demand.page_size_problem or (
-                    f"`{arg}` of `{node.name.value}` is {value}; it must be between 0 and "
-                    f"{self.max_page_size}. Ask for the next page with `after`."
+                    _(
+                        "`{arg}` of `{field}` is {value}; it must be between 0 and {limit}. Ask for the next page with `after`.",
+                        arg=arg,
+                        field=node.name.value,
+                        value=value,
+                        limit=self.max_page_size,
+                    )
                 )
             sizes.append(min(max(value, 0), self.max_page_size))
         return max(sizes) if sizes else None

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from revgraph.resolvers import loaders
 from revgraph.resolvers.distribution import assign, capture, handoff, live, pending
 from revgraph.resolvers.errors import AuthError, DomainError
+from revgraph.resolvers.i18n import shown
 from revgraph.resolvers.ids import encode_id
 from revgraph.schema.common import Node, UserError, ctx_of, input_dict, mutate, query, selects
 from revgraph.schema.connections import Connection, build
@@ -92,7 +93,7 @@ class Assignment(Node):
         return cls(
             id=strawberry.ID(encode_id("Assignment", row.id)),
             status=AssignmentStatus(row.status),
-            reason=row.reason,
+            reason=shown(row.reason) or "",
             at=row.at,
             worked_at=row.worked_at,
             row=row,

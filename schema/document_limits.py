@@ -32,6 +32,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+from revgraph.resolvers.i18n import _
+
 
 @dataclass(frozen=True, slots=True)
 class Shape:
@@ -116,17 +118,28 @@ def document_problem(document: DocumentNode, limits: DocumentLimits) -> GraphQLE
             shape = measure.selection_set(definition.selection_set)
             if shape.depth > limits.max_depth:
                 name = definition.name.value if definition.name else "anonymous"
-                return too_complex(f"'{name}' exceeds maximum operation depth of {limits.max_depth}")
+                return too_complex(
+                    _(
+                        "'{name}' exceeds maximum operation depth of {limit}",
+                        name=name,
+                        limit=limits.max_depth,
+                    )
+                )
             total += shape
     except RecursionError:
-        return too_complex("The document nests too deeply to be measured.")
+        return too_complex(_("The document nests too deeply to be measured."))
     if total.fields > limits.max_fields:
         return too_complex(
-            f"The document selects {total.fields} fields once its fragments are expanded; "
-            f"the limit is {limits.max_fields}. Spread each fragment fewer times."
+            _(
+                "The document selects {count} fields once its fragments are expanded; the limit is {limit}. Spread each fragment fewer times.",
+                count=total.fields,
+                limit=limits.max_fields,
+            )
         )
     if total.aliases > limits.max_aliases:
-        return too_complex(f"{total.aliases} aliases found. Allowed: {limits.max_aliases}")
+        return too_complex(
+            _("{count} aliases found. Allowed: {limit}", count=total.aliases, limit=limits.max_aliases)
+        )
     return None
 
 

@@ -99,6 +99,10 @@ class ImportRowProblem:
     field: str = strawberry.field(description="The field it concerns (as in the mapping).")
     column: str | None = strawberry.field(description="The file's column it came from.")
     message: str = strawberry.field(description="What to fix, in pt-BR.")
+    rule: str | None = strawberry.field(
+        default=None,
+        description="The stable machine name of the rule that refused (as UserError.rule, e.g. stage.entry_condition); null when none.",
+    )
 
 
 @strawberry.type(description="A refused row.")

@@ -24,12 +24,14 @@ def private_redis() -> Iterator[PrivateRedis]:
 
 
 def embedded_env(**overrides: str | None) -> dict[str, str]:
-    """No database, Redis or secret configured (the zero-settings mode),
-    then `overrides`."""
+    """No database, Redis or secret configured (the zero-settings mode), an
+    English terminal (the CLI's one-line messages follow LC_ALL/LANG), then
+    `overrides`."""
     unset: dict[str, str | None] = {
         "REVGRAPH_DATABASE_URL": None,
         "REVGRAPH_REDIS_URL": None,
         "REVGRAPH_SECRET_KEY": None,
+        "LC_ALL": "en_US.UTF-8",
     }
     return child_env(**{**unset, **overrides})
 
@@ -70,7 +72,7 @@ def test_migrate_creates_the_schema_where_the_url_points_and_is_idempotent(tmp_p
     # and running it again changes nothing
     second = run_revgraph("migrate", env=env, cwd=elsewhere)
     assert second.returncode == 0, second.stderr
-    assert "(0 migration(s) applied)" in second.stdout
+    assert "(0 migrations applied)" in second.stdout
     assert tables_of(database) == tables
 
 
@@ -135,6 +137,19 @@ async def test_serve_with_no_settings_uses_the_cwd_answers_and_stops_on_sigterm(
     # signal once done, so the exit status is "terminated by SIGTERM")
     assert code in (0, -15), process.output
     assert "Application shutdown complete" in process.output
+
+
+def test_the_cli_speaks_the_terminals_language_else_pt_br(tmp_path):
+    bad = {"REVGRAPH_ALLOW_SIGNUP": "maybe"}
+    # a terminal in pt-BR, or in a locale that names no language (C.UTF-8): pt-BR
+    for terminal in ({"LC_ALL": None, "LC_MESSAGES": None, "LANG": "pt_BR.UTF-8"}, {"LC_ALL": "C.UTF-8"}):
+        result = run_revgraph("migrate", env=embedded_env(**bad, **terminal), cwd=tmp_path)
+        assert result.returncode == 2
+        assert "revgraph: REVGRAPH_ALLOW_SIGNUP deve ser true ou false, veio 'maybe'" in result.stderr
+    # LC_ALL wins over LANG (POSIX order)
+    english = embedded_env(**bad, LC_ALL="en_US.UTF-8", LANG="pt_BR.UTF-8")
+    result = run_revgraph("migrate", env=english, cwd=tmp_path)
+    assert "revgraph: REVGRAPH_ALLOW_SIGNUP must be true or false, got 'maybe'" in result.stderr
 
 
 def test_worker_without_redis_refuses_with_a_clear_message(tmp_path):

@@ -31,7 +31,7 @@ from revgraph.models.distribution import Form
 from revgraph.resolvers.credentials import authenticate
 from revgraph.resolvers.distribution import form_posts, intake
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.i18n import _
+from revgraph.resolvers.i18n import _, choose, current_language, set_language
 from revgraph.resolvers.identity import API_KEY_PREFIX
 from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.settings import Settings
@@ -82,24 +82,31 @@ class CaptureEndpoints:
         )
         if media_type != "application/json" and media_type not in FORM_TYPES:
             return _json(
-                415, {"ok": False, "error": "UNSUPPORTED_MEDIA_TYPE", "message": _FORM_TYPES_MESSAGE}
+                415,
+                {
+                    "ok": False,
+                    "error": "UNSUPPORTED_MEDIA_TYPE",
+                    "message": _(
+                        "Post application/json, application/x-www-form-urlencoded or multipart/form-data."
+                    ),
+                },
             )
         body = await self._body(request)
         if body is None:
             return _json(413, {"ok": False, "error": "PAYLOAD_TOO_LARGE", "message": self._too_large()})
         form = await form_posts.find_form(request.path_params["key"])
         if form is None:
-            return _json(404, {"ok": False, "error": "NOT_FOUND", "message": "No such form."})
+            return _json(404, {"ok": False, "error": "NOT_FOUND", "message": _("No such form.")})
         allowance = await self.form_posts.hit(form.key, client_ip(request))
         if not allowance.allowed:
             headers = {"retry-after": str(allowance.retry_after)}
-            message = "Too many posts from your address to this form: try again later."
+            message = _("Too many posts from your address to this form: try again later.")
             if as_json:
                 return _json(429, {"ok": False, "error": "RATE_LIMITED", "message": message}, headers)
             return _page(
                 429,
-                "Muitas tentativas",
-                "<p>Muitos envios em pouco tempo. Tente novamente mais tarde.</p>",
+                _("Too many attempts"),
+                _paragraph(_("Too many posts in a short time. Try again later.")),
                 headers,
             )
         try:
@@ -114,7 +121,9 @@ class CaptureEndpoints:
             if as_json:
                 return _json(422, {"ok": False, "errors": _errors(error)})
             items = "".join(f"<li>{html.escape(p.message)}</li>" for p in error.problems)
-            return _page(422, "Confira seus dados", f"<p>Não foi possível enviar:</p><ul>{items}</ul>")
+            return _page(
+                422, _("Check your details"), _paragraph(_("It could not be sent:")) + f"<ul>{items}</ul>"
+            )
         if as_json:
             # Only "received": whether this person was already a contact, or
             # their id, is nobody's business on a public endpoint (LGPD), and
@@ -126,13 +135,16 @@ class CaptureEndpoints:
         token = bearer(request.headers.get("authorization"))
         if token and not token.startswith(API_KEY_PREFIX):
             return _unauthenticated(
-                "This endpoint takes an API key, not a session token: an admin creates one with createApiKey."
+                _(
+                    "This endpoint takes an API key, not a session token: an admin creates one with createApiKey."
+                )
             )
         actor = await authenticate(self.settings, token) if token else None
         if actor is None or actor.api_key_id is None:
             return _unauthenticated(
-                "Send Authorization: Bearer <API key>; this one is missing, revoked or expired."
+                _("Send Authorization: Bearer <API key>; this one is missing, revoked or expired.")
             )
+        set_language(choose(actor.locale, request.headers.get("accept-language")))
         refused = http_refusal(actor, "intake")
         if refused:
             return _json(403, {"ok": False, "error": "FORBIDDEN", "message": refused})
@@ -142,7 +154,7 @@ class CaptureEndpoints:
                 {
                     "ok": False,
                     "error": "UNSUPPORTED_MEDIA_TYPE",
-                    "message": "Send Content-Type: application/json.",
+                    "message": _("Send Content-Type: application/json."),
                 },
             )
         body = await self._body(request)
@@ -173,10 +185,7 @@ class CaptureEndpoints:
         return None if len(body) > self.max_body else body
 
     def _too_large(self) -> str:
-        return f"The body exceeds {self.max_body} bytes."
-
-
-_FORM_TYPES_MESSAGE = "Post application/json, application/x-www-form-urlencoded or multipart/form-data."
+        return _("The body exceeds {limit} bytes.", limit=self.max_body)
 
 
 def _media_type(request: Request) -> str:
@@ -271,12 +280,16 @@ def _thanks(form: Form) -> Response:
         parts = urlsplit(form.thank_you_url)
         query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("ok", "1")])
         return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
-    return _page(200, "Obrigado!", "<p>Recebemos seus dados. Em breve entraremos em contato.</p>")
+    return _page(200, _("Thank you!"), _paragraph(_("We received your details. We will be in touch soon.")))
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{html.escape(text)}</p>"
 
 
 def _page(status: int, title: str, content: str, headers: dict[str, str] | None = None) -> HTMLResponse:
     document = (
-        '<!doctype html><html lang="pt-BR"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title></head>"
         f'<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tortoise.exceptions import ConfigurationError, DBConnectionError, OperationalError
 
+from revgraph.resolvers.i18n import _, from_environment, ngettext, set_language
 from revgraph.resolvers.settings import Settings, SettingsError
 from revgraph.web.gc_tuning import CollectorRequest, GcSettingError, apply_collector, requested_collector
 
@@ -52,7 +53,13 @@ def _with_database(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except (OSError, DBConnectionError, OperationalError, ConfigurationError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        fail(f"cannot open the database at REVGRAPH_DATABASE_URL={_shown(settings.database_url)}: {reason}")
+        fail(
+            _(
+                "cannot open the database at REVGRAPH_DATABASE_URL={url}: {reason}",
+                url=_shown(settings.database_url),
+                reason=reason,
+            )
+        )
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -74,7 +81,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     applied = _with_database(settings, migrate_database(settings))
-    print(f"revgraph: database schema up to date ({applied} migration(s) applied)")
+    print(
+        "revgraph: "
+        + ngettext(
+            "database schema up to date ({count} migration applied)",
+            "database schema up to date ({count} migrations applied)",
+            applied,
+        )
+    )
     return 0
 
 
@@ -99,9 +113,12 @@ async def _prepare(settings: Settings, demo: bool) -> None:
 
             login = await load_demo(settings)
             if login:
-                print(f"revgraph: demo workspace ready — log in as {login[0]} / {login[1]}", flush=True)
+                text = _(
+                    "demo workspace ready — log in as {email} / {password}", email=login[0], password=login[1]
+                )
+                print(f"revgraph: {text}", flush=True)
             else:
-                print("revgraph: database not empty; demo data not loaded", flush=True)
+                print("revgraph: " + _("database not empty; demo data not loaded"), flush=True)
     finally:
         await close_database()
 
@@ -160,12 +177,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.redis_url:
-        sys.exit(
-            "revgraph: `worker` consumes the Redis task broker; set REVGRAPH_REDIS_URL "
-            "(in the embedded mode `revgraph serve` runs tasks itself)"
+        fail(
+            _(
+                "`worker` consumes the Redis task broker; set REVGRAPH_REDIS_URL (in the embedded mode `revgraph serve` runs tasks itself)"
+            )
         )
     if args.idle_poll_ms < 10:
-        sys.exit("revgraph: --idle-poll-ms is at least 10")
+        fail(_("--idle-poll-ms is at least 10"))
     # An idle Dramatiq consumer polls Redis with a backoff up to this
     # (Dramatiq's default, 1 s, delays work arriving at a quiet worker by up
     # to a second). Read when dramatiq.worker is imported, here and in the
@@ -185,7 +203,7 @@ def cmd_smtp(args: argparse.Namespace) -> int:
     try:
         _with_database(settings, serve_smtp(settings, args.host, args.port))
     except (ValueError, ssl.SSLError) as exc:
-        fail(f"SMTP listener: {exc}")
+        fail(_("SMTP listener: {error}", error=exc))
     return 0
 
 
@@ -241,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One-line errors and notices speak the terminal's language (LC_ALL,
+    # LC_MESSAGES, LANG), else pt-BR; logs and --help stay English.
+    set_language(from_environment())
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

@@ -29,7 +29,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import check_credential
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
 from revgraph.resolvers.exports.stream import LISTS, start_export
-from revgraph.resolvers.i18n import _
+from revgraph.resolvers.i18n import Listing, _, choose, set_language
 from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.settings import Settings
@@ -108,10 +108,10 @@ class ExportEndpoints:
         if request.method != "GET":
             # Starlette answers HEAD on GET routes; an export is not run (nor
             # logged) for headers only.
-            return _error(405, "BAD_REQUEST", "Use GET.", allow="GET")
+            return _error(405, "BAD_REQUEST", _("Use GET."), allow="GET")
         list_name = request.path_params["list"]
         if list_name not in LISTS:
-            return _error(404, "NOT_FOUND", f"No such list: export {', '.join(LISTS)}.")
+            return _error(404, "NOT_FOUND", _("No such list: export {lists}.", lists=Listing(LISTS)))
         problem = cookie_refusal(self.settings, request)
         if problem:
             return _error(403, "FORBIDDEN", problem)
@@ -121,16 +121,20 @@ class ExportEndpoints:
             return _error(
                 401,
                 "UNAUTHENTICATED",
-                "Authentication required: send Authorization: Bearer <token> (a session token or an API key).",
+                _(
+                    "Authentication required: send Authorization: Bearer <token> (a session token or an API key)."
+                ),
                 **{"www-authenticate": 'Bearer realm="revgraph"'},
             )
+        # From here on, the caller's own language (theirs, else their workspace's).
+        set_language(choose(credential.actor.locale, request.headers.get("accept-language")))
         refused = http_refusal(credential.actor, "read")
         if refused:
             return _error(403, "FORBIDDEN", refused)
         params = request.query_params
         separator = SEPARATORS.get(params.get("sep", ","))
         if separator is None:
-            return _error(400, "INVALID", 'Use sep=, or sep=; (";" for Excel in Portuguese).', ["sep"])
+            return _error(400, "INVALID", _('Use sep=, or sep=; (";" for Excel in Portuguese).'), ["sep"])
         ctx = Context(
             settings=self.settings,
             actor=credential.actor,

@@ -40,7 +40,7 @@ from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.credentials import Credential, authenticate, check_credential
-from revgraph.resolvers.i18n import _, choose, set_language
+from revgraph.resolvers.i18n import _, choose, close_reason, set_language, speaking
 from revgraph.resolvers.poll_cache import CachedData, PollCache
 from revgraph.resolvers.rate_limit import RateLimiter
 from revgraph.resolvers.revocations import credential_active, current_revocation_watch
@@ -141,8 +141,10 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         self.closing = asyncio.create_task(self._close_revoked(), name="ws-revoked")
 
     async def _close_revoked(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.websocket.close(code=4403, reason="Forbidden: the token was revoked or expired")
+        with contextlib.suppress(Exception), speaking(self.context.get("language")):
+            await self.websocket.close(
+                code=4403, reason=close_reason(_("Forbidden: the token was revoked or expired"))
+            )
 
     async def send_message(self, message: Message) -> None:
         if self.revoked:
@@ -358,9 +360,9 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             context["revocations_seen"] = watch.generation
         actor = await authenticate(self.settings, token) if token else None
         if actor is None:
-            raise ConnectionRejectionError(
-                {"reason": "A valid `authorization: Bearer <token>` is required in connection_init."}
-            )
+            with speaking(choose(None, context.get("accept_language"))):
+                reason = _("A valid `authorization: Bearer <token>` is required in connection_init.")
+            raise ConnectionRejectionError({"reason": reason})
         context["ctx"].actor = actor
         context["ws_token"] = token
         context["language"] = choose(actor.locale, context.get("accept_language"))

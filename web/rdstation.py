@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.partners import rdstation
 from revgraph.resolvers.settings import Settings
 
@@ -30,10 +31,10 @@ class RdStationWebhook:
     async def delivery(self, request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body:
-            return _error(413, f"The body exceeds {self.max_body} bytes.")
+            return _error(413, _("The body exceeds {limit} bytes.", limit=self.max_body))
         body = await request.body()
         if len(body) > self.max_body:
-            return _error(413, f"The body exceeds {self.max_body} bytes.")
+            return _error(413, _("The body exceeds {limit} bytes.", limit=self.max_body))
         token = request.headers.get("x-revgraph-token") or request.query_params.get("token")
         try:
             stored = await rdstation.accept(self.settings, request.path_params["workspace"], token, body)

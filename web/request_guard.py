@@ -22,7 +22,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from revgraph.resolvers.i18n import choose, set_language
+from revgraph.resolvers.i18n import _, choose, set_language
 
 JSON_TYPES = ("application/json", "application/graphql-response+json")
 
@@ -70,7 +70,7 @@ class RequestGuard:
                 await self._refuse(
                     send_with_id,
                     415,
-                    "POST /graphql takes a JSON body: send Content-Type: application/json.",
+                    _("POST /graphql takes a JSON body: send Content-Type: application/json."),
                 )
                 return
         declared = headers.get("content-length")
@@ -85,13 +85,13 @@ class RequestGuard:
             await self._refuse(
                 send_with_id,
                 400,
-                "Batching (a JSON array of operations) is not supported: send one operation per request.",
+                _("Batching (a JSON array of operations) is not supported: send one operation per request."),
             )
             return
         await self.app(scope, _replay(body, receive), send_with_id)
 
     def _too_large(self) -> str:
-        return f"The request body exceeds {self.max_body_bytes} bytes."
+        return _("The request body exceeds {limit} bytes.", limit=self.max_body_bytes)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body, or None as soon as it passes the limit."""

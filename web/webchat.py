@@ -38,6 +38,7 @@ from revgraph.resolvers.channels.webchat.limits import LEASE_SECONDS, RENEW_SECO
 from revgraph.resolvers.channels.webchat.setup import widget_settings
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, choose, close_reason, speaking, translate
 from revgraph.resolvers.inbox.stream import inbox_sequence
 from revgraph.resolvers.settings import Settings
 from revgraph.web.graphql_view import client_ip
@@ -56,14 +57,16 @@ class Closed(Exception):
     """The visitor's socket is to be closed with this code and reason."""
 
     def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.reason)
+        super().__init__(refusal.reason.msgid)
         self.refusal = refusal
 
 
 async def _close(websocket: WebSocket, refusal: Refusal) -> None:
     if websocket.application_state == WebSocketState.CONNECTED:
         with contextlib.suppress(Exception):
-            await websocket.close(refusal.code, refusal.reason)
+            # The visitor's language: their browser's (the widget sends no other).
+            with speaking(choose(None, websocket.headers.get("accept-language"))):
+                await websocket.close(refusal.code, close_reason(refusal.reason))
 
 
 class SocketSink:
@@ -105,12 +108,13 @@ class WebchatEndpoints:
         """What the widget draws before its socket opens, for the inbox's
         allowed sites only (CORS names the asking origin)."""
         inbox = await visitors.inbox_by_key(request.query_params.get("inbox"))
+        language = choose(None, request.headers.get("accept-language"))
         if inbox is None:
-            return JSONResponse({"error": "unknown inbox"}, status_code=404)
+            return JSONResponse({"error": translate("unknown inbox", language)}, status_code=404)
         widget = widget_settings(inbox.settings)
         origin = request.headers.get("origin")
         if origin is not None and not widget.allows(origin):
-            return JSONResponse({"error": "origin not allowed"}, status_code=403)
+            return JSONResponse({"error": translate("origin not allowed", language)}, status_code=403)
         headers = {"cache-control": "public, max-age=60", "vary": "Origin"}
         if origin is not None:
             headers["access-control-allow-origin"] = origin
@@ -129,26 +133,26 @@ class WebchatEndpoints:
             pass
         except Exception:
             log.exception("webchat visitor socket failed")
-            await _close(websocket, Refusal(1011, "internal error"))
+            await _close(websocket, Refusal(1011, N_("internal error")))
 
     async def _visit(self, websocket: WebSocket, ip: str) -> None:
         inbox = await visitors.inbox_by_key(websocket.query_params.get("inbox"))
         if inbox is None:
-            raise Closed(Refusal(4404, "unknown inbox"))
+            raise Closed(Refusal(4404, N_("unknown inbox")))
         if not widget_settings(inbox.settings).allows(websocket.headers.get("origin")):
-            raise Closed(Refusal(4403, "origin not allowed"))
+            raise Closed(Refusal(4403, N_("origin not allowed")))
         refused = await self.limits.connect(ip)
         if refused is not None:
             raise Closed(refused)
         try:
             hello = await asyncio.wait_for(self.read_frame(websocket), HELLO_TIMEOUT_SECONDS)
         except TimeoutError:
-            raise Closed(Refusal(4408, "no hello in time")) from None
+            raise Closed(Refusal(4408, N_("no hello in time"))) from None
         if hello.get("type") != "hello":
-            raise Closed(Refusal(4400, "the first frame must be hello"))
+            raise Closed(Refusal(4400, N_("the first frame must be hello")))
         visit = visitors.begin(self.settings, inbox, hello.get("token"))
         if visit is None:
-            raise Closed(Refusal(4401, "invalid visitor token"))
+            raise Closed(Refusal(4401, N_("invalid visitor token")))
         lease, refused = await self.limits.open(ip, visit.visitor_key)
         if refused is not None:
             raise Closed(refused)
@@ -170,15 +174,15 @@ class WebchatEndpoints:
             raise WebSocketDisconnect(message.get("code", 1000))
         text = message.get("text")
         if text is None:
-            raise Closed(Refusal(4400, "frames are JSON text"))
+            raise Closed(Refusal(4400, N_("frames are JSON text")))
         if len(text) > self.max_frame:
-            raise Closed(Refusal(1009, "message too big"))
+            raise Closed(Refusal(1009, N_("message too big")))
         try:
             frame = json.loads(text)
         except ValueError:
-            raise Closed(Refusal(4400, "frames are JSON objects")) from None
+            raise Closed(Refusal(4400, N_("frames are JSON objects"))) from None
         if not isinstance(frame, dict):
-            raise Closed(Refusal(4400, "frames are JSON objects"))
+            raise Closed(Refusal(4400, N_("frames are JSON objects")))
         return frame
 
 
@@ -241,7 +245,7 @@ class VisitorSession:
             # reconnects and reads its history again.
             log.info("webchat live feed ended", exc_info=True)
             with contextlib.suppress(Exception):
-                await self.websocket.close(1012, "service restart")
+                await _close(self.websocket, Refusal(1012, N_("service restart")))
 
     async def _renew(self) -> None:
         while True:
@@ -258,7 +262,7 @@ class VisitorSession:
     async def _handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind not in ("message", "identify", "ack", "ping"):
-            raise Closed(Refusal(4400, f"unknown frame type {str(kind)[:40]!r}"))
+            raise Closed(Refusal(4400, N_("unknown frame type {kind!r}", kind=str(kind)[:40])))
         limits = self.endpoints.limits
         if kind == "message":
             refused = await limits.message(self.ip, self.visit.visitor_key)

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from revgraph.resolvers.channels.whatsapp import webhook
+from revgraph.resolvers.i18n import _
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,10 @@ class WhatsAppWebhook:
     async def delivery(self, request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body:
-            return _error(413, f"The body exceeds {self.max_body} bytes.")
+            return _error(413, _("The body exceeds {limit} bytes.", limit=self.max_body))
         body = await request.body()
         if len(body) > self.max_body:
-            return _error(413, f"The body exceeds {self.max_body} bytes.")
+            return _error(413, _("The body exceeds {limit} bytes.", limit=self.max_body))
         try:
             accepted = await webhook.accept(body, request.headers.get("x-hub-signature-256"))
         except webhook.WebhookRefused as refused:

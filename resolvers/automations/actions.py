@@ -20,7 +20,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import distribute
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, unkept
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.workspace_settings import sender_of
 
@@ -78,7 +78,7 @@ async def perform(
         return N_(
             "distributed the lead ({status}): {reason}",
             status=ASSIGNMENT_STATUSES.get(assignment.status, assignment.status),
-            reason=assignment.reason,
+            reason=unkept(assignment.reason),
         )
     if kind == "assign":
         user_gid = encode_id("User", params["userId"])

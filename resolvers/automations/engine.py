@@ -40,7 +40,7 @@ from revgraph.resolvers.automations.subjects import (
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import caused_by_automation, record_event, unit_of_work, workspace_locale
-from revgraph.resolvers.i18n import N_, Message, _, set_language
+from revgraph.resolvers.i18n import N_, Message, _, nN_, set_language
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.settings import Settings
 
@@ -268,7 +268,12 @@ async def _step(settings: Settings, run_id: int) -> bool:
                 rule,
                 run,
                 "automation.waiting",
-                N_("waiting {wait} minute(s) before step {step}", wait=wait, step=run.next_step + 1),
+                nN_(
+                    "waiting {count} minute before step {step}",
+                    "waiting {count} minutes before step {step}",
+                    wait,
+                    step=run.next_step + 1,
+                ),
                 subject,
             )
             return False
@@ -358,7 +363,12 @@ async def _record_failure(settings: Settings, run_id: int, error: BaseException)
             rule,
             run,
             "automation.failed",
-            N_("failed after {attempts} attempt(s): {text}", attempts=run.attempts, text=text),
+            nN_(
+                "failed after {count} attempt: {text}",
+                "failed after {count} attempts: {text}",
+                run.attempts,
+                text=text,
+            ),
             subject,
         )
     return False

@@ -27,13 +27,15 @@ from revgraph.resolvers.chatbot.definition import WAITING, node_index
 from revgraph.resolvers.chatbot.flows import active_flow
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_
+from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.inbox import conversations, handling
 from revgraph.resolvers.inbox.stream import inbox_of
 from revgraph.resolvers.settings import Settings
 
 BOT = "bot"
+# The contact fields a bot collects that must stay unique, as people read them.
+FIELD_WORDS = {"email": N_("e-mail"), "phone": N_("phone")}
 # Messages one task works through before it lets others run (it is sent
 # again for the rest by the next inbound message or the sweep).
 MAX_MESSAGES_PER_RUN = 50
@@ -80,7 +82,7 @@ async def _process_next(settings: Settings, conversation_id: int) -> bool:
             if flow is None:
                 # The flow was removed between intake and the bot's first turn.
                 await Turn(settings, conversation, None, None, message).hand_off(
-                    "O fluxo do bot foi removido antes de começar.", None
+                    _("The bot's flow was removed before it started."), None
                 )
                 return False
             session = BotSession(
@@ -128,7 +130,9 @@ class Turn:
     async def take(self) -> None:
         keyword = answers.keyword_in(self.message.body or "", self.definition.get("handOffKeywords") or ())
         if keyword is not None:
-            await self.hand_off(f"O contato pediu um atendente (palavra-chave “{keyword}”).", None)
+            await self.hand_off(
+                _("The contact asked for an agent (keyword “{keyword}”).", keyword=keyword), None
+            )
         elif self.state.node_id is None:
             await self.walk(self.definition["start"])
         else:
@@ -138,7 +142,7 @@ class Turn:
         """From `node_id` on until the bot waits for the contact or ends.
         The flow has no cycle without a waiting node (checked when saved),
         so this visits each node at most once."""
-        for _ in range(len(self.nodes) + 1):
+        for _step in range(len(self.nodes) + 1):
             node = self.nodes[node_id]
             self.state.node_id = node_id
             kind = node["kind"]
@@ -204,7 +208,13 @@ class Turn:
         if self.state.retries > node["retryLimit"]:
             tries = self.state.retries
             await self.hand_off(
-                f"O contato não deu uma resposta válida em “{node['id']}” após {tries} tentativas.", None
+                ngettext(
+                    "The contact gave no valid answer at “{node}” after {count} attempt.",
+                    "The contact gave no valid answer at “{node}” after {count} attempts.",
+                    tries,
+                    node=node["id"],
+                ),
+                None,
             )
             return
         await self.ask(node, again=True)
@@ -216,9 +226,13 @@ class Turn:
         contact = await Contact.filter(id=self.conversation.contact_id).select_for_update().get()
         column = conditions.COLUMNS.get(node["field"])
         if column in ("email", "phone") and await conditions.taken_by_other(contact, column, value):
-            what = conditions.LABELS[column]
+            what = FIELD_WORDS[column]
             await self.note(
-                f"Bot: o {what} {value} informado já é de outro contato; este contato não foi alterado."
+                _(
+                    "Bot: the {what} {value} given already belongs to another contact; this contact was not changed.",
+                    what=what,
+                    value=value,
+                )
             )
             return
         changes = conditions.write_field(contact, node, value)
@@ -296,14 +310,14 @@ class Turn:
         if self.session is not None:
             self.session.status = "HANDED_OFF"
             self.session.handoff_reason = reason
-        await self.note(f"Bot: conversa transferida para atendimento humano. Motivo: {reason}")
+        await self.note(_("Bot: conversation handed off to a person. Reason: {reason}", reason=reason))
         await handling.hand_off_to_human(
             self.ctx, encode_id("Conversation", self.conversation.id), reason, queue_id=queue_id
         )
 
     async def end(self) -> None:
         self.state.status = "ENDED"
-        await self.note("Bot: fluxo concluído; conversa resolvida pelo bot.")
+        await self.note(_("Bot: flow finished; conversation resolved by the bot."))
         await conversations.resolve_conversation(self.ctx, encode_id("Conversation", self.conversation.id))
 
 

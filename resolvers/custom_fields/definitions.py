@@ -238,6 +238,7 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
                     definition_type=definition.type,
                 ),
                 ["input", "type"],
+                rule="custom_field.values_held",
             )
     if values.get("options") is not None:
         options = _options(values["options"], type_name)
@@ -260,6 +261,7 @@ async def update_definition(ctx: Context, raw_id: str, values: dict[str, Any]) -
                         key=option["key"],
                     ),
                     ["input", "options"],
+                    rule="custom_field.option_chosen",
                 )
     definition.type = type_name
     definition.options = options
@@ -308,6 +310,7 @@ async def set_definition_archived(ctx: Context, raw_id: str, *, archived: bool) 
                     definition_key=definition.key,
                 ),
                 ["id"],
+                rule="custom_field.in_use",
             )
     else:
         live = CustomFieldDefinition.filter(

@@ -22,7 +22,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.strategies import Candidate, Choice, choose
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Message, _, kept, rendered
 from revgraph.resolvers.identity import is_online
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.visibility import named_record
@@ -53,7 +53,7 @@ async def open_leads(user_ids: list[int]) -> dict[int, int]:
 async def candidates(
     settings: Settings,
     queue: Queue,
-    excluded: dict[int, str] | None = None,
+    excluded: dict[int, str | Message] | None = None,
     count_load: Callable[[list[int]], Awaitable[dict[int, int]]] = open_leads,
 ) -> list[Candidate]:
     """The queue's members as the strategy sees them; `count_load` counts
@@ -131,8 +131,8 @@ async def assign_through_queue(
     deal_id: int | None,
     actor_label: str | None = None,
     waiting: Assignment | None = None,
-    excluded: dict[int, str] | None = None,
-    because: str | None = None,
+    excluded: dict[int, str | Message] | None = None,
+    because: str | Message | None = None,
     queue_if_nobody: bool = True,
 ) -> Assignment | None:
     """Choose a member and assign (or queue) the lead, in the caller's
@@ -145,7 +145,7 @@ async def assign_through_queue(
         queue.strategy, queue.mode, await candidates(settings, queue, excluded), await pointer_position(queue)
     )
     if because:
-        choice.reason = f"{because} {choice.reason}"
+        choice.reason = N_("{because} {reason}", because=because, reason=choice.reason)
     now = datetime.now(UTC)
     contact_id = (
         contact_id
@@ -164,7 +164,7 @@ async def assign_through_queue(
             contact_id=contact_id,
             deal_id=deal_id,
             status="QUEUED",
-            reason=choice.reason,
+            reason=kept(choice.reason),
             previous_owner_id=previous_owner,
         )
         await record_event(
@@ -172,7 +172,7 @@ async def assign_through_queue(
             queue.workspace_id,
             "assignment.queued",
             N_("Lead waiting in {queue}: nobody eligible", queue=queue.name),
-            data={"assignmentId": assignment.id, "queueId": queue.id, "reason": choice.reason},
+            data={"assignmentId": assignment.id, "queueId": queue.id, "reason": rendered(choice.reason)},
             contact_id=contact_id,
             deal_id=deal_id,
             actor_label=actor_label,
@@ -183,7 +183,7 @@ async def assign_through_queue(
     values = dict(
         status="ASSIGNED",
         user_id=winner.user_id,
-        reason=choice.reason,
+        reason=kept(choice.reason),
         assigned_at=now,
         previous_owner_id=previous_owner,
     )
@@ -212,7 +212,7 @@ async def assign_through_queue(
             "userId": user.id,
             "previousOwnerId": previous_owner,
             "strategy": queue.strategy,
-            "reason": choice.reason,
+            "reason": rendered(choice.reason),
             "fromBacklog": waiting is not None,
         },
         contact_id=contact_id,
@@ -384,7 +384,7 @@ async def redistribute_unattended(
                 if current is None or current.user_id is None:
                     continue
                 owner = await User.filter(id=current.user_id).values_list("name", flat=True)
-                why = f"no first contact within {minutes} min"
+                why = N_("no first contact within {minutes} min", minutes=minutes)
                 result = await assign_through_queue(
                     settings,
                     None,
@@ -392,8 +392,12 @@ async def redistribute_unattended(
                     contact_id=current.contact_id if current.deal_id is None else None,
                     deal_id=current.deal_id,
                     actor_label="redistribution",
-                    excluded={current.user_id: f"let it wait: {why}"},
-                    because=f"Redistributed: {owner[0] if owner else 'the owner'} made {why}.",
+                    excluded={current.user_id: N_("let it wait: {why}", why=why)},
+                    because=N_(
+                        "Redistributed: {owner} made {why}.",
+                        owner=owner[0] if owner else N_("the owner"),
+                        why=why,
+                    ),
                     queue_if_nobody=False,
                 )
                 if result is not None:

@@ -20,7 +20,7 @@ from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.assign import assign_through_queue
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, nN_
 from revgraph.resolvers.segments import segment_members
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.visibility import named_record
@@ -66,9 +66,10 @@ async def start_bulk_distribution(ctx: Context, *, segment_id: str, queue_id: st
             actor,
             actor.workspace_id,
             STARTED,
-            N_(
-                "Bulk offer: {count} contact(s) of {segment} through {queue}",
-                count=len(ids),
+            nN_(
+                "Bulk offer: {count} contact of {segment} through {queue}",
+                "Bulk offer: {count} contacts of {segment} through {queue}",
+                len(ids),
                 segment=segment.name,
                 queue=queue.name,
             ),

@@ -206,5 +206,10 @@ async def _to_manager(actor: Actor, user: User, lead: _Lead, manager: User, *, r
     )
     record = lead.deal if lead.deal is not None else await Contact.get(id=lead.contact_id)
     await hand_over(
-        actor, record, manager, reason=f"{user.name} was deactivated: handed to their manager {manager.name}."
+        actor,
+        record,
+        manager,
+        reason=N_(
+            "{user} was deactivated: handed to their manager {manager}.", user=user.name, manager=manager.name
+        ),
     )

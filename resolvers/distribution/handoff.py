@@ -13,7 +13,7 @@ from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.distribution.queues import manual_queue
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, Message, _, kept, rendered
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.validation import required_text
 from revgraph.resolvers.visibility import named_record, scope_of
@@ -37,11 +37,17 @@ async def reassign(ctx: Context, *, user_id: str, contact_id: str | None, deal_i
             actor,
             record,
             target,
-            reason=f"Reassigned by hand to {target.name} (previous owner id {record.owner_id}).",
+            reason=N_(
+                "Reassigned by hand to {target} (previous owner id {owner}).",
+                target=target.name,
+                owner=record.owner_id,
+            ),
         )
 
 
-async def hand_over(actor: Actor | None, record: Contact | Deal, target: User, *, reason: str) -> Assignment:
+async def hand_over(
+    actor: Actor | None, record: Contact | Deal, target: User, *, reason: str | Message
+) -> Assignment:
     """Make `target` the owner of a contact or deal by hand (caller's
     transaction): its open assignment ends and a MANUAL-strategy one records
     the decision against the lead's last queue (or the workspace's MANUAL
@@ -61,7 +67,7 @@ async def hand_over(actor: Actor | None, record: Contact | Deal, target: User, *
         status="ASSIGNED",
         assigned_at=now,
         previous_owner_id=previous,
-        reason=reason,
+        reason=kept(reason),
     )
     if is_deal:
         from revgraph.resolvers.deals import set_deal_owner
@@ -79,7 +85,7 @@ async def hand_over(actor: Actor | None, record: Contact | Deal, target: User, *
             "userId": target.id,
             "previousOwnerId": previous,
             "strategy": "MANUAL",
-            "reason": reason,
+            "reason": rendered(reason),
             "queueId": assignment.queue_id,
         },
         contact_id=contact_pk,

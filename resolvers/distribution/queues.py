@@ -26,7 +26,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.queue_access import queue_to_run, queue_to_staff, queues_concerning
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.pagination import Page, SortKey
 from revgraph.resolvers.timeline import subject_timeline
@@ -226,12 +226,14 @@ async def archive_queue(ctx: Context, queue_id: str) -> Queue:
         if waiting:
             raise DomainError(
                 "RULE_VIOLATION",
-                _(
-                    "{waiting} lead(s) wait in {queue}: add someone who can take them, or distribute them through another queue, before archiving it.",
-                    waiting=waiting,
+                ngettext(
+                    "{count} lead waits in {queue}: add someone who can take it, or distribute it through another queue, before archiving it.",
+                    "{count} leads wait in {queue}: add someone who can take them, or distribute them through another queue, before archiving it.",
+                    waiting,
                     queue=queue.name,
                 ),
                 ["id"],
+                rule="queue.leads_waiting",
             )
         locked.archived_at = datetime.now(UTC)
         await locked.save(update_fields=["archived_at"])

@@ -199,8 +199,14 @@ def mapping_problems(
     return problems + kind.mapping_problems(book, used)
 
 
-def problem(code: str, target: str, column: str | None, message: str) -> dict[str, Any]:
-    return {"code": code, "field": target, "column": column, "message": message}
+def problem(
+    code: str, target: str, column: str | None, message: str, rule: str | None = None
+) -> dict[str, Any]:
+    """A row problem; `rule` names the rule that refused (UserError.rule), if any."""
+    found = {"code": code, "field": target, "column": column, "message": message}
+    if rule:
+        found["rule"] = rule
+    return found
 
 
 def read_row(
@@ -327,7 +333,9 @@ def br_date(raw: str, field: str) -> datetime:
     return datetime(when.year, when.month, when.day, tzinfo=SAO_PAULO)
 
 
-def use_case_problem(kind: ImportKind, code: str, field: str, message: str) -> dict[str, Any]:
+def use_case_problem(
+    kind: ImportKind, code: str, field: str, message: str, rule: str | None = None
+) -> dict[str, Any]:
     """A refusal of the create/update use case (what changed since the row
     was read, a rule of the record, a stage gate) as a row problem in the
     importer's language,
@@ -340,7 +348,7 @@ def use_case_problem(kind: ImportKind, code: str, field: str, message: str) -> d
         text = _("The owner cannot receive this record.")
     else:
         text = _("Refused ({label}): {message}", label=label, message=message)
-    return {"code": code, "field": name, "column": None, "message": text}
+    return problem(code, name, None, text, rule)
 
 
 def merged_custom(stored: Any, new: Any, *, overwrite: bool) -> dict[str, Any] | None:

@@ -365,6 +365,7 @@ def _gate_problems(stage: Stage, error: DomainError) -> list[dict[str, Any]]:
             (p.field or ["stage"])[-1].removesuffix("Id"),
             None,
             _("The stage {stage} refused the deal: {message}", stage=stage.name, message=p.message),
+            p.rule,
         )
         for p in error.problems
     ]

@@ -191,7 +191,7 @@ async def _import_row(
         return "error", refused.problems
     except DomainError as error:
         return "error", [
-            use_case_problem(kind, p.code, (p.field or ["?"])[-1], p.message) for p in error.problems
+            use_case_problem(kind, p.code, (p.field or ["?"])[-1], p.message, p.rule) for p in error.problems
         ]
     return decision.action, []
 

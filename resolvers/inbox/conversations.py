@@ -13,7 +13,8 @@ from revgraph.models.inbox import Conversation, Inbox, Message
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import unit_of_work
-from revgraph.resolvers.i18n import N_, Moment, _
+from revgraph.resolvers.i18n import N_, Moment, _, rendered
+from revgraph.resolvers.i18n import Message as I18nMessage
 from revgraph.resolvers.inbox import metrics, sla
 from revgraph.resolvers.inbox.routing import choose_assignee, inbox_queue
 from revgraph.resolvers.inbox.stream import Seen, record_inbox_event, seen_of
@@ -112,13 +113,13 @@ async def add_message(
     return message
 
 
-async def activity(actor: Actor | None, conversation: Conversation, text: str) -> Message:
+async def activity(actor: Actor | None, conversation: Conversation, text: str | I18nMessage) -> Message:
     """An ACTIVITY line in the thread (who took it, why): history, never sent."""
     return await add_message(
         actor,
         conversation,
         kind="ACTIVITY",
-        body=text,
+        body=rendered(text),
         at=datetime.now(UTC),
         author_label=ACTIVITY_LABEL,
         summary=N_(
@@ -132,7 +133,7 @@ async def set_assignee(
     conversation: Conversation,
     user_id: int | None,
     *,
-    reason: str,
+    reason: str | I18nMessage,
     queue_id: int | None,
     actor_label: str | None = None,
 ) -> None:
@@ -155,7 +156,12 @@ async def set_assignee(
             to=to,
         ),
         before=before,
-        data={"assigneeId": user_id, "previousAssigneeId": previous, "queueId": queue_id, "reason": reason},
+        data={
+            "assigneeId": user_id,
+            "previousAssigneeId": previous,
+            "queueId": queue_id,
+            "reason": rendered(reason),
+        },
         actor_label=actor_label,
     )
     await activity(actor, conversation, reason)
@@ -168,8 +174,8 @@ async def route_conversation(
     queue_id: int,
     *,
     label: str | None,
-    excluded: dict[int, str] | None = None,
-    because: str | None = None,
+    excluded: dict[int, str | I18nMessage] | None = None,
+    because: str | I18nMessage | None = None,
     unassign_if_nobody: bool = False,
 ) -> bool:
     """Route an existing conversation through a queue (caller's
@@ -177,7 +183,7 @@ async def route_conversation(
     or with `unassign_if_nobody` goes back to the queue's backlog."""
     user_id, reason = await choose_assignee(settings, queue_id, excluded=excluded)
     if because:
-        reason = f"{because} {reason}"
+        reason = N_("{because} {reason}", because=because, reason=reason)
     if user_id is None:
         if unassign_if_nobody and conversation.assignee_id is not None:
             await set_assignee(actor, conversation, None, reason=reason, queue_id=queue_id, actor_label=label)
@@ -285,7 +291,7 @@ async def reopen_conversation(ctx: Context, conversation_id: str) -> Conversatio
 async def reroute_if_away(settings: Settings, actor: Actor | None, conversation: Conversation) -> None:
     """A conversation coming back (reopened, woken) to an assignee who is
     offline or deactivated goes through the inbox's queue again."""
-    from revgraph.resolvers.inbox.routing import assignee_is_away
+    from revgraph.resolvers.inbox.routing import AWAY, assignee_is_away
 
     why = await assignee_is_away(settings, conversation.assignee_id)
     queue_id = await inbox_queue(conversation.inbox_id)
@@ -298,8 +304,8 @@ async def reroute_if_away(settings: Settings, actor: Actor | None, conversation:
         conversation,
         queue_id,
         label="rerouting",
-        excluded={conversation.assignee_id: why},
-        because=f"Re-routed: {name} is {why}.",
+        excluded={conversation.assignee_id: AWAY.get(why, why)},
+        because=N_("Re-routed: {name} is {why}.", name=name, why=AWAY.get(why, why)),
         unassign_if_nobody=True,
     )
 

@@ -72,7 +72,7 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
         )
     reason = optional_text(values.get("reason"), ["input", "reason"], max_length=500, what=_("Reason"))
     name = await actor_name(ctx)
-    why = f" Reason: {reason}" if reason else ""
+    why = N_(" Reason: {reason}", reason=reason) if reason else ""
     async with unit_of_work():
         conversation = await visible_conversation(
             ctx, values.get("conversation_id"), ["input", "conversationId"]
@@ -105,8 +105,8 @@ async def transfer_conversation(ctx: Context, values: dict[str, Any]) -> Convers
             conversation,
             queue.id,
             label=None,
-            excluded={conversation.assignee_id: "transferred it"} if conversation.assignee_id else None,
-            because=f"Transferred to {queue.name} by {name}.{why}",
+            excluded={conversation.assignee_id: N_("transferred it")} if conversation.assignee_id else None,
+            because=N_("Transferred to {queue} by {name}.{why}", queue=queue.name, name=name, why=why),
         )
         if not routed:
             # Nobody can take it now: it waits in that queue's backlog.
@@ -170,7 +170,11 @@ async def hand_off_to_human(
                 conversation,
                 route_through,
                 label="hand-off",
-                because="Handed off by the bot" + (f" ({reason})." if reason else "."),
+                because=(
+                    N_("Handed off by the bot ({reason}).", reason=reason)
+                    if reason
+                    else N_("Handed off by the bot.")
+                ),
             )
             if not routed and route_through != inbox_queue_id:
                 await set_assignee(

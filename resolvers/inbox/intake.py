@@ -31,7 +31,7 @@ from revgraph.resolvers.contacts import set_name, set_phone
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import AuthError, DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, rendered
 from revgraph.resolvers.inbox.conversations import add_message, wake
 from revgraph.resolvers.inbox.routing import choose_assignee, inbox_queue
 from revgraph.resolvers.inbox.stream import record_inbox_event
@@ -156,7 +156,7 @@ async def open_conversation(
         sla_recorded=[],
     )
     queue_id = await inbox_queue(inbox.id) if status == "OPEN" else None
-    reason = "The inbox has no queue: waiting for someone to take it."
+    reason = N_("The inbox has no queue: waiting for someone to take it.")
     if queue_id is not None:
         user_id, reason = await choose_assignee(settings, queue_id)
         conversation.assignee_id = user_id
@@ -173,7 +173,7 @@ async def open_conversation(
             inbox=inbox.name,
         ),
         before=None,
-        data={"assigneeId": conversation.assignee_id, "queueId": queue_id, "reason": reason},
+        data={"assigneeId": conversation.assignee_id, "queueId": queue_id, "reason": rendered(reason)},
     )
     return conversation
 

@@ -22,7 +22,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import unit_of_work
-from revgraph.resolvers.i18n import N_, _
+from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.inbox.conversations import add_message, visible_conversation
 from revgraph.resolvers.inbox.intake import can_reply, check_body
 from revgraph.resolvers.ownership import actor_name
@@ -43,7 +43,12 @@ def fill_template(body: str, variables: list[str], field: list[str]) -> str:
     if len(variables) != wanted:
         raise DomainError(
             "INVALID",
-            _("This template takes {wanted} variable(s), not {count}.", wanted=wanted, count=len(variables)),
+            ngettext(
+                "This template takes {count} variable, not {given}.",
+                "This template takes {count} variables, not {given}.",
+                wanted,
+                given=len(variables),
+            ),
             field,
         )
     return PLACEHOLDER.sub(lambda m: variables[int(m.group(1)) - 1], body)

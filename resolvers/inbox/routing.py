@@ -23,6 +23,7 @@ from revgraph.resolvers.context import Actor
 from revgraph.resolvers.distribution.assign import candidates, pointer_position, take_turn
 from revgraph.resolvers.distribution.strategies import choose
 from revgraph.resolvers.events import unit_of_work
+from revgraph.resolvers.i18n import N_, Message
 from revgraph.resolvers.identity import is_online
 from revgraph.resolvers.settings import Settings
 
@@ -43,8 +44,8 @@ async def open_conversations(user_ids: list[int]) -> dict[int, int]:
 
 
 async def choose_assignee(
-    settings: Settings, queue_id: int, *, excluded: dict[int, str] | None = None
-) -> tuple[int | None, str]:
+    settings: Settings, queue_id: int, *, excluded: dict[int, str | Message] | None = None
+) -> tuple[int | None, Message]:
     """Take the queue's lock, let its strategy choose a member for one
     conversation and persist the strategy's turn (caller's transaction).
     (user id or None when nobody can take it now, the reason in words)."""
@@ -67,6 +68,10 @@ async def inbox_queue(inbox_id: int) -> int | None:
         "queue_id", flat=True
     )
     return rows[0] if rows else None
+
+
+# Why an assignee is away (assignee_is_away), as people read it.
+AWAY = {"offline": N_("offline"), "deactivated": N_("deactivated")}
 
 
 async def assignee_is_away(settings: Settings, user_id: int | None) -> str | None:
@@ -126,7 +131,9 @@ async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor 
         held = held.filter(status__in=("OPEN", "PENDING"), inbox__queue_id__isnull=False)
     ids = await held.values_list("id", flat=True)
     names = await User.filter(id=user_id).values_list("name", flat=True)
-    because = f"Re-routed: {names[0] if names else 'the assignee'} is {why}."
+    because = N_(
+        "Re-routed: {name} is {why}.", name=names[0] if names else N_("the assignee"), why=AWAY.get(why, why)
+    )
     moved = 0
     for conversation_id in ids:
         async with unit_of_work():
@@ -151,7 +158,7 @@ async def reroute_away(settings: Settings, user_id: int, why: str, actor: Actor 
                 conversation,
                 queue_id,
                 label="rerouting",
-                excluded={user_id: why},
+                excluded={user_id: AWAY.get(why, why)},
                 because=because,
                 unassign_if_nobody=True,
             ):

@@ -53,7 +53,7 @@ async def test_round_robin_cycles_and_explains(gql, workspace):
         assert assignment["contact"]["owner"]["id"] == assignment["user"]["id"]
         owners.append(assignment["user"]["id"])
         if index == 0:
-            assert assignment["reason"].startswith("ROUND_ROBIN: no previous assignment; next in turn is")
+            assert assignment["reason"].startswith("ROUND_ROBIN: nenhuma atribuição anterior; a vez é de")
     assert owners == [a["id"] for a in team] * 2
 
 
@@ -115,7 +115,7 @@ async def test_capacity_skips_full_agents_and_freed_capacity_drains(gql, workspa
         "status"
     ] == "ASSIGNED"
     waiting = (await distribute(gql, workspace.token, queue["id"], contact_id=second))["assignment"]
-    assert waiting["status"] == "QUEUED" and "at capacity 1/1" in waiting["reason"]
+    assert waiting["status"] == "QUEUED" and "no limite 1/1" in waiting["reason"]
     # disqualifying needs a reason
     refused = await gql.ok(DISQUALIFY, {"id": first, "r": " "}, token=agent["token"])
     assert refused["disqualifyLead"]["userErrors"] == [{"code": "INVALID", "field": ["reason"]}]

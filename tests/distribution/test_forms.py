@@ -358,7 +358,7 @@ async def test_unknown_or_archived_form_keys_answer_404(gql, workspace):
     for path in (form["endpoint"], f"/f/{uuid.uuid4().hex}", "/f/" + "x" * 300):
         response = await post_json(gql, path, {"name": "Ana", "email": "ana@example.com"})
         assert response.status_code == 404, path
-        assert response.json() == {"ok": False, "error": "NOT_FOUND", "message": "No such form."}
+        assert response.json() == {"ok": False, "error": "NOT_FOUND", "message": "Formulário inexistente."}
     assert await contact_count(gql, workspace.token) == 0
 
 

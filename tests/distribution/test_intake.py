@@ -101,7 +101,7 @@ async def test_a_session_token_is_refused_and_captures_nothing(gql, workspace):
         assert response.status_code == 401
         body = response.json()
         assert body["ok"] is False and body["error"] == "UNAUTHENTICATED"
-        assert "takes an API key, not a session token" in body["message"]
+        assert "recebe uma chave de API, não um token de sessão" in body["message"]
         assert response.headers["www-authenticate"].startswith("Bearer")
     # and nothing was captured
     assert await contact_count(gql, workspace.token) == 0
@@ -118,7 +118,7 @@ async def test_without_valid_credentials_the_intake_answers_401(gql, workspace):
         response = await gql.http.post(gql.server.url + "/api/leads", json=LEAD, headers=headers)
         assert response.status_code == 401
         body = response.json()
-        assert (body["ok"], body["error"]) == (False, "UNAUTHENTICATED") and "API key" in body["message"]
+        assert (body["ok"], body["error"]) == (False, "UNAUTHENTICATED") and "chave de API" in body["message"]
         assert response.headers["www-authenticate"].startswith("Bearer")
     # a cookie is no credential here
     response = await gql.http.post(

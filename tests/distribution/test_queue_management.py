@@ -147,7 +147,7 @@ async def test_archiving_waits_for_the_backlog_and_then_retires_the_queue(gql, w
     # when it is archived, it is refused while the lead waits
     refused = (await gql.ok(ARCHIVE, {"id": queue["id"]}, token=workspace.token))["archiveQueue"]
     assert [e["code"] for e in refused["userErrors"]] == ["RULE_VIOLATION"]
-    assert "1 lead(s) aguardam" in refused["userErrors"][0]["message"]
+    assert "1 lead aguarda" in refused["userErrors"][0]["message"]
     # once the member is back and takes it, archiving works
     await gql.ok(
         SET_MEMBER,
@@ -216,7 +216,8 @@ async def test_a_lead_nobody_worked_in_time_goes_to_the_next_member_and_a_worked
     newest = (await gql.ok(ASSIGNMENTS, token=workspace.token))["assignments"]["edges"][0]["node"]
     assert newest["user"]["id"] == a2["id"]
     assert (
-        newest["reason"].startswith("Redistributed:") and "no first contact within 30 min" in newest["reason"]
+        newest["reason"].startswith("Redistribuído:")
+        and "nenhum primeiro contato em 30 min" in newest["reason"]
     )
     # and a scan right after moves nothing more
     assert await redistribute_unattended(Settings.from_env()) == 0

@@ -53,8 +53,9 @@ def test_online_mode_skips_offline_members_and_says_why():
     members = [member(1, online=False), member(2), member(3, capacity=2, open_leads=2)]
     choice = choose("ROUND_ROBIN", "ONLINE", members, None)
     assert choice.winner.member_id == 2
-    assert "m1 (offline)" in choice.reason and "m3 (at capacity 2/2)" in choice.reason
-    assert choice.reason.startswith("ROUND_ROBIN: no previous assignment; next in turn is m2")
+    reason = choice.reason.render("en")
+    assert "m1 (offline)" in reason and "m3 (at capacity 2/2)" in reason
+    assert reason.startswith("ROUND_ROBIN: no previous assignment; next in turn is m2")
 
 
 def test_offline_mode_ignores_presence_but_not_activity():
@@ -65,7 +66,7 @@ def test_offline_mode_ignores_presence_but_not_activity():
 def test_nobody_eligible_queues_with_the_reasons():
     choice = choose("WEIGHTED", "ONLINE", [member(1, online=False)], None)
     assert choice.winner is None
-    assert "nobody eligible" in choice.reason and "m1 (offline)" in choice.reason
+    assert "nobody eligible" in choice.reason.render("en") and "m1 (offline)" in choice.reason.render("en")
 
 
 def run_weighted(members, picks):
@@ -102,7 +103,7 @@ def test_least_loaded_prefers_fewest_open_then_longest_wait():
     ]
     choice = choose("LEAST_LOADED", "OFFLINE", members, None)
     assert choice.winner.member_id == 3
-    assert "fewest open leads is m3" in choice.reason
+    assert "fewest open leads is m3" in choice.reason.render("en")
 
 
 def test_least_loaded_never_assigned_waits_longest():

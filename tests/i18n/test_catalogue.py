@@ -30,8 +30,16 @@ LOCALE = ROOT / "resolvers" / "locale"
 PT_BR = LOCALE / "pt_BR" / "LC_MESSAGES" / "revgraph.po"
 
 
-def _placeholders(text: str) -> set[str]:
+def _placeholders(text: str | tuple[str, ...]) -> set[str]:
+    """The {placeholders} of a message, of all its forms for a plural one."""
+    if isinstance(text, tuple):
+        return set().union(*(_placeholders(form) for form in text))
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _key(text: str | list[str] | tuple[str, ...]) -> str | tuple[str, ...]:
+    """A message's id or string, a plural's forms as a tuple (read_mo gives lists)."""
+    return tuple(text) if isinstance(text, list | tuple) else text
 
 
 def _catalogue(path: Path):
@@ -41,7 +49,7 @@ def _catalogue(path: Path):
 
 def test_every_message_of_the_code_is_in_the_catalogue():
     # given the messages extracted from the code now (what pybabel extract sees)
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "nN_": (1, 2)}
     used = {
         message
         for package in ("resolvers", "schema", "web", "tasks")
@@ -59,9 +67,10 @@ def test_every_msgid_has_a_pt_br_translation_with_the_same_placeholders():
     for message in _catalogue(PT_BR):
         if not message.id:
             continue
-        if not message.string or "fuzzy" in message.flags:
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(forms) or "fuzzy" in message.flags:
             missing.append(message.id)
-        elif _placeholders(message.id) != _placeholders(message.string):
+        elif any(_placeholders(message.id) != _placeholders(form) for form in forms):
             mismatched.append((message.id, message.string))
     assert missing == []
     assert mismatched == []
@@ -70,8 +79,12 @@ def test_every_msgid_has_a_pt_br_translation_with_the_same_placeholders():
 def test_the_committed_mo_files_are_compiled_from_the_po_files():
     for po in LOCALE.glob("*/LC_MESSAGES/revgraph.po"):
         with po.with_suffix(".mo").open("rb") as file:
-            compiled = {m.id: m.string for m in read_mo(file) if m.id}
-        written = {m.id: m.string for m in _catalogue(po) if m.id and m.string and "fuzzy" not in m.flags}
+            compiled = {_key(m.id): _key(m.string) for m in read_mo(file) if m.id}
+        written = {
+            _key(m.id): _key(m.string)
+            for m in _catalogue(po)
+            if m.id and m.string and all(_key(m.string)) and "fuzzy" not in m.flags
+        }
         assert compiled == written, f"{po}: run pybabel compile -d resolvers/locale -D revgraph"
 
 

@@ -136,7 +136,7 @@ async def test_a_transfer_through_a_queue_uses_its_strategy(gql, workspace):
     # then the queue gives it to Bia and the thread says why
     assert moved["transferConversation"]["conversation"]["assignee"] == {"id": bia["id"]}
     last = activities(await conversation(gql, bia["token"], conv["id"]))[-1]
-    assert last.startswith(f"Transferred to Plantão by {ana['name']}.")
+    assert last.startswith(f"Transferida para Plantão por {ana['name']}.")
 
 
 async def test_an_assignee_going_offline_has_their_conversations_rerouted(gql, workspace):
@@ -161,7 +161,7 @@ async def test_an_assignee_going_offline_has_their_conversations_rerouted(gql, w
         return seen["assignee"] == {"id": other["id"]} and seen
 
     seen = await eventually(moved)
-    assert activities(seen)[-1].startswith(f"Re-routed: {holder['name']} is offline.")
+    assert activities(seen)[-1].startswith(f"Redirecionada: {holder['name']} está offline.")
 
 
 async def test_resolve_reopen_and_snooze(gql, workspace):
@@ -269,5 +269,5 @@ async def test_a_deactivated_assignee_hands_on_every_open_conversation(gql, work
         return a["assignee"] == {"id": bia["id"]} and b["assignee"] is None and (a, b)
 
     a, b = await eventually(handed_on)
-    assert activities(a)[-1].startswith(f"Re-routed: {ana['name']} is deactivated.")
-    assert activities(b)[-1] == f"Re-routed: {ana['name']} is deactivated."
+    assert activities(a)[-1].startswith(f"Redirecionada: {ana['name']} está desativado(a).")
+    assert activities(b)[-1] == f"Redirecionada: {ana['name']} está desativado(a)."

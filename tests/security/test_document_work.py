@@ -10,7 +10,7 @@ import time
 
 from tests.live import connect
 
-FIELDS_OVER_LIMIT = "fields once its fragments are expanded"
+FIELDS_OVER_LIMIT = "campos com os fragmentos expandidos"
 
 
 def doubling_fragments(levels: int, leaf: str = "__typename") -> str:
@@ -72,7 +72,7 @@ async def test_the_expanded_field_limit_admits_n_and_refuses_n_plus_one(private_
     assert at_limit == {"data": {"__typename": "Query"}, "extensions": at_limit["extensions"]}
     error = top_level_error(over)
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert error["message"].startswith("The document selects 128 fields")
+    assert error["message"].startswith("O documento seleciona 128 campos")
 
 
 async def test_cost_and_validation_stay_linear_when_the_field_limit_is_lifted(private_server, workspace):

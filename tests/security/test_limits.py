@@ -33,7 +33,7 @@ async def test_depth_of_ten_passes_and_eleven_is_refused_before_sql(gql, workspa
     # then the deeper one is refused as too complex, without touching the database
     error = top_level_error(body)
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert "maximum operation depth of 10" in error["message"]
+    assert "passa da profundidade máxima de operação, 10" in error["message"]
     assert sql.statements == []
 
 
@@ -44,7 +44,7 @@ async def test_a_hundred_aliases_pass_and_a_hundred_and_one_are_refused(gql, wor
         body = await gql(aliased_typenames(101), token=workspace.token)
     error = top_level_error(body)
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert error["message"] == "101 aliases found. Allowed: 100"
+    assert error["message"] == "101 aliases encontrados. Permitido: 100"
     assert sql.statements == []
 
 
@@ -80,8 +80,8 @@ async def test_first_over_a_hundred_is_limit_exceeded_with_variables_resolved_an
     for body in (from_variable, literal, negative):
         error = top_level_error(body)
         assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
-        assert "between 0 and 100" in error["message"]
-    assert "is 101" in top_level_error(from_variable)["message"]
+        assert "deve estar entre 0 e 100" in error["message"]
+    assert "é 101" in top_level_error(from_variable)["message"]
     assert sql.statements == []
 
 

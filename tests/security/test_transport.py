@@ -51,7 +51,7 @@ async def test_a_body_over_one_mebibyte_is_413_before_parsing(gql, server):
     # then both are refused as too large, and the operation never ran
     for response in (declared, streamed):
         assert response.status_code == 413
-        assert response.json()["errors"][0]["message"] == "The request body exceeds 1048576 bytes."
+        assert response.json()["errors"][0]["message"] == "O corpo da requisição passa de 1048576 bytes."
     assert not await can_log_in(gql, "big@example.com")
 
 
@@ -65,8 +65,26 @@ async def test_a_body_just_under_the_limit_is_served(gql):
 async def test_json_array_batching_is_refused_with_a_clear_message(gql):
     response = await gql.raw([sign_up_body("one@example.com"), sign_up_body("two@example.com")])
     assert response.status_code == 400
-    assert "Batching (a JSON array of operations) is not supported" in response.json()["errors"][0]["message"]
+    assert "Lotes (um array JSON de operações) não são aceitos" in response.json()["errors"][0]["message"]
     assert not await can_log_in(gql, "one@example.com")
+
+
+async def test_a_request_guard_refusal_speaks_the_browsers_language(gql, server):
+    # given a client whose Accept-Language is English, and one with none
+    batch = [sign_up_body("one@example.com")]
+    english = await gql.http.post(
+        server.graphql_url, json=batch, headers={"accept-language": "en-US,en;q=0.9"}
+    )
+    default = await gql.http.post(server.graphql_url, json=batch)
+    # then the same refusal is in English for the first, pt-BR for the other
+    assert english.status_code == default.status_code == 400
+    assert english.json()["errors"][0]["message"] == (
+        "Batching (a JSON array of operations) is not supported: send one operation per request."
+    )
+    assert default.json()["errors"][0]["message"] == (
+        "Lotes (um array JSON de operações) não são aceitos: envie uma operação por requisição."
+    )
+    assert english.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_non_json_posts_are_refused_so_forms_cannot_forge_requests(gql, server):

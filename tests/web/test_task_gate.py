@@ -66,3 +66,37 @@ async def test_a_move_refused_for_a_scheduled_task_creates_it_inline_and_moves(
             "deal": {"id": deal["id"]},
         }
     ]
+
+
+async def test_an_entry_condition_refusal_on_a_stage_that_also_needs_a_task_offers_no_task_form(
+    gql: Any, workspace: Any, open_page: Any
+) -> None:
+    # given "Visita agendada" needs both a scheduled task and a value of 10,000,
+    # and a deal of 5,000 that already has its scheduled task
+    stages = [
+        {"name": "Em contato"},
+        {
+            "name": "Visita agendada",
+            "requiresScheduledTask": True,
+            "entryCondition": {"value": {"gte": "10000"}},
+        },
+    ]
+    pipeline = await create_pipeline(gql, workspace.token, stages)
+    deal = await create_deal(gql, workspace.token, pipeline["id"], title="Sala pequena", value="5000")
+    task = await gql.ok(
+        "mutation($input: TaskInput!) { createTask(input: $input) { userErrors { code } } }",
+        {"input": {"title": "Ligar", "dueAt": "2030-01-15T17:30:00Z", "dealId": deal["id"]}},
+        token=workspace.token,
+    )
+    assert task["createTask"]["userErrors"] == []
+    page = await open_page()
+    await log_in(page, workspace.email)
+    await expect(page.locator(".live-indicator")).to_have_attribute("data-state", "live")
+
+    # when the card is moved there
+    await move_with_menu(page, deal["id"], "Visita agendada")
+
+    # then the refusal is the entry condition's, shown as it is: no task form
+    await expect(page.locator(".toast").last).to_contain_text("condição de entrada")
+    await expect(page.locator("form.task-gate")).to_have_count(0)
+    await expect(column(page, "Em contato").locator(card(page, deal["id"]))).to_be_visible()

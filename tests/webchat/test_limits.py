@@ -25,7 +25,7 @@ async def test_a_visitor_writing_too_fast_is_closed_4429_and_the_excess_is_not_s
         token = visitor.token
         await visitor.send({"type": "message", "clientMessageId": "m-4", "body": "a quarta"})
         code, reason = await _closed(visitor)
-    assert (code, reason) == (4429, "too many messages per minute")
+    assert (code, reason) == (4429, "mensagens demais por minuto")
     [conversation] = await agent_sees(gql, workspace.token, inbox["id"])
     assert [m["body"] for m in await thread(gql, workspace.token, conversation["id"])] == [
         "mensagem 0",
@@ -37,7 +37,7 @@ async def test_a_visitor_writing_too_fast_is_closed_4429_and_the_excess_is_not_s
         limited,
         key,
         [{"type": "hello", "token": token}, {"type": "message", "clientMessageId": "m-5", "body": "x"}],
-    ) == (4429, "too many messages per minute")
+    ) == (4429, "mensagens demais por minuto")
 
 
 async def test_messages_are_counted_per_client_ip_across_visitors(gql, workspace, private_server):
@@ -48,7 +48,7 @@ async def test_messages_are_counted_per_client_ip_across_visitors(gql, workspace
         assert (await one.write("um"))["type"] == "accepted"
         assert (await two.write("dois"))["type"] == "accepted"
         await two.send({"type": "message", "clientMessageId": "c-3", "body": "três"})
-        assert await _closed(two) == (4429, "too many messages per minute")
+        assert await _closed(two) == (4429, "mensagens demais por minuto")
     # and a visitor of another client IP (behind the trusted proxy) has its own budget
     async with visit(limited, key, headers={"X-Forwarded-For": "203.0.113.9"}) as elsewhere:
         assert (await elsewhere.write("de outro lugar"))["type"] == "accepted"
@@ -66,11 +66,11 @@ async def test_open_sockets_are_bounded_per_visitor_and_per_ip_and_freed_on_clos
             # a third socket of the same visitor is refused
             assert await refused(limited, key, [{"type": "hello", "token": token}]) == (
                 4429,
-                "too many open connections",
+                "conexões abertas demais",
             )
             # another visitor from the same IP takes the IP's last place, then the IP is full
             async with visit(limited, key):
-                assert await refused(limited, key, [{"type": "hello"}]) == (4429, "too many open connections")
+                assert await refused(limited, key, [{"type": "hello"}]) == (4429, "conexões abertas demais")
             # a visitor from another IP is not affected
             async with visit(limited, key, headers={"X-Forwarded-For": "203.0.113.7"}) as elsewhere:
                 assert elsewhere.ready["type"] == "ready"
@@ -87,7 +87,7 @@ async def test_new_sockets_per_minute_are_bounded_per_ip(gql, workspace, private
     for _ in range(2):
         async with visit(limited, key):
             pass
-    assert await refused(limited, key, [{"type": "hello"}]) == (4429, "too many connections per minute")
+    assert await refused(limited, key, [{"type": "hello"}]) == (4429, "conexões demais por minuto")
 
 
 async def _closed(visitor: Any) -> tuple[int, str]:
@@ -119,4 +119,4 @@ async def test_acknowledgements_have_their_own_budget_and_do_not_use_up_messages
         # but a flood of them is closed like a flood of messages
         for _ in range(CONTROL_FRAMES_PER_MINUTE):
             await visitor.send({"type": "ping"})
-        assert await _closed(visitor) == (4429, "too many frames per minute")
+        assert await _closed(visitor) == (4429, "quadros demais por minuto")

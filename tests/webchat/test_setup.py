@@ -123,11 +123,14 @@ async def test_the_socket_refuses_pages_of_other_sites_and_unknown_inboxes(gql, 
     # then a page of another site, or a client without an Origin, is closed 4403
     assert await refused(server, key, [{"type": "hello"}], origin="https://evil.example") == (
         4403,
-        "origin not allowed",
+        "origem não permitida",
     )
-    assert await refused(server, key, [{"type": "hello"}]) == (4403, "origin not allowed")
+    assert await refused(server, key, [{"type": "hello"}]) == (4403, "origem não permitida")
     # and an unknown key 4404
-    assert await refused(server, "unknown", [{"type": "hello"}], origin=SITE) == (4404, "unknown inbox")
+    assert await refused(server, "unknown", [{"type": "hello"}], origin=SITE) == (
+        4404,
+        "caixa de entrada desconhecida",
+    )
     # and a page of the site gets in
     async with visit(server, key, origin=SITE) as visitor:
         assert visitor.ready["type"] == "ready"
@@ -136,14 +139,24 @@ async def test_the_socket_refuses_pages_of_other_sites_and_unknown_inboxes(gql, 
 async def test_bad_frames_close_the_socket_with_a_clear_code(gql, workspace, server):
     inbox = await webchat_inbox(gql, workspace.token)
     key = inbox["webchat"]["publicKey"]
-    assert await refused(server, key, ["not json"]) == (4400, "frames are JSON objects")
-    assert await refused(server, key, [{"type": "message"}]) == (4400, "the first frame must be hello")
+    assert await refused(server, key, ["not json"]) == (4400, "os quadros são objetos JSON")
+    assert await refused(server, key, [{"type": "message"}]) == (4400, "o primeiro quadro deve ser hello")
     assert await refused(server, key, [{"type": "hello"}, {"type": "subscribe"}]) == (
         4400,
-        "unknown frame type 'subscribe'",
+        "tipo de quadro desconhecido 'subscribe'",
     )
     too_big = '{"type":"message","body":"' + "a" * 30_000 + '"}'
-    assert await refused(server, key, [{"type": "hello"}, too_big]) == (1009, "message too big")
+    assert await refused(server, key, [{"type": "hello"}, too_big]) == (1009, "mensagem grande demais")
+    # a visitor whose browser asks for English is told in English
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    assert await refused(server, key, [{"type": "message"}], headers=english) == (
+        4400,
+        "the first frame must be hello",
+    )
+    # and a reason never passes the 123 bytes of UTF-8 a close frame holds
+    code, reason = await refused(server, key, [{"type": "hello"}, {"type": "ç" * 200}])
+    assert code == 4400 and reason.startswith("tipo de quadro desconhecido 'ççç")
+    assert len(reason.encode("utf-8")) <= 123
 
 
 async def test_an_empty_or_too_long_message_is_an_error_frame_and_stores_nothing(gql, workspace, server):

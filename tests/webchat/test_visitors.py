@@ -104,7 +104,7 @@ async def test_an_altered_token_or_another_inboxs_token_is_refused(gql, workspac
     ):
         code, reason = await refused(server, public_key, [{"type": "hello", "token": bad}])
         # then the socket is closed 4401 and nothing is read
-        assert (code, reason) == (4401, "invalid visitor token")
+        assert (code, reason) == (4401, "token de visitante inválido")
     # and the genuine one still works
     async with visit(server, key, token) as back:
         assert [m["body"] for m in back.ready["messages"]] == ["Olá"]

@@ -44,6 +44,7 @@ const SHELL = [
   "/js/dom.js",
   "/js/drafts.js",
   "/js/first-run-screen.js",
+  "/js/i18n.js",
   "/js/inbox-documents.js",
   "/js/inbox-labels.js",
   "/js/inbox-screen.js",

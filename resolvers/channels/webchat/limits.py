@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from revgraph.resolvers.attempt_limits import AttemptThrottle, Counter
+from revgraph.resolvers.i18n import N_, Message
 from revgraph.resolvers.rate_limit import REDIS_RETRY_SECONDS, limiter_redis
 from revgraph.resolvers.settings import Limits, Settings
 
@@ -49,16 +50,17 @@ return 1
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a visitor is refused: the websocket close code and reason."""
+    """Why a visitor is refused: the websocket close code and reason (a
+    Message, sent in the visitor's language, at most 123 bytes)."""
 
     code: int
-    reason: str
+    reason: Message
 
 
-TOO_MANY_SOCKETS = Refusal(4429, "too many open connections")
-TOO_MANY_CONNECTS = Refusal(4429, "too many connections per minute")
-TOO_MANY_MESSAGES = Refusal(4429, "too many messages per minute")
-TOO_MANY_FRAMES = Refusal(4429, "too many frames per minute")
+TOO_MANY_SOCKETS = Refusal(4429, N_("too many open connections"))
+TOO_MANY_CONNECTS = Refusal(4429, N_("too many connections per minute"))
+TOO_MANY_MESSAGES = Refusal(4429, N_("too many messages per minute"))
+TOO_MANY_FRAMES = Refusal(4429, N_("too many frames per minute"))
 
 
 class VisitorLimits:

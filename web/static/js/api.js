@@ -1,7 +1,7 @@
 // GraphQL over HTTP POST /graphql, authenticated by the browser's session
 // cookie (session.js) with its CSRF token in a header.
 
-import { LOCALE } from "./labels.js";
+import { language } from "./i18n.js";
 import { CSRF_HEADER, session } from "./session.js";
 
 export { session };
@@ -24,7 +24,7 @@ export class ApiError extends Error {
 export async function gql(query, variables = {}) {
   // The app's labels are pt-BR: the server's messages should match them
   // before a log-in tells it whose language to use (the user's own wins).
-  const headers = { "content-type": "application/json", "accept-language": LOCALE, ...csrfHeaders() };
+  const headers = { "content-type": "application/json", "accept-language": language(), ...csrfHeaders() };
   let response;
   try {
     response = await fetch(GRAPHQL_PATH, { method: "POST", headers, body: JSON.stringify({ query, variables }) });

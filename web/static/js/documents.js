@@ -8,7 +8,7 @@ const CARD = `
 `;
 
 export const ME = `
-query Me { me { id name role } workspace { name currency timezone } pipelines { id name } }`;
+query Me { me { id name role locale } workspace { name currency timezone defaultLocale } pipelines { id name } }`;
 
 export const BOARD = `
 query Board($id: ID!) {
@@ -26,7 +26,7 @@ query Deal($id: ID!) { deal(id: $id) { ${CARD} } }`;
 
 export const MOVE_DEAL = `
 mutation MoveDeal($input: MoveDealInput!) {
-  moveDeal(input: $input) { deal { ${CARD} } userErrors { code message field } }
+  moveDeal(input: $input) { deal { ${CARD} } userErrors { code message field rule } }
 }`;
 
 export const BOARD_EVENTS = `

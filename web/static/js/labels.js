@@ -1,10 +1,15 @@
-// Portuguese (pt-BR) is the default language of the app; every visible
-// string of the shell and the board lives here, the inbox's in
-// inbox-labels.js, so a translation touches two files.
+// Portuguese (pt-BR) is the default language of the app, English the
+// second (chosen by i18n.js); every visible string of the shell and the
+// board lives here, the inbox's in inbox-labels.js, the record pages' in
+// record-labels.js, the dashboard's in dashboard-labels.js, sign-up's and
+// settings' in setup-labels.js. Numbers, money and dates keep the pt-BR
+// formats (LOCALE) in both languages: the product's money is the real.
+
+import { labels } from "./i18n.js";
 
 export const LOCALE = "pt-BR";
 
-export const T = {
+const T_PT = {
   appName: "RevGraph",
   email: "E-mail",
   password: "Senha",
@@ -56,8 +61,62 @@ export const T = {
   movedBy: (who, title, stage) => `${who} moveu “${title}” para ${stage}`,
 };
 
+const T_EN = {
+  appName: "RevGraph",
+  email: "E-mail",
+  password: "Password",
+  logIn: "Log in",
+  logOut: "Log out",
+  logOutEverywhere: "Log out of every device",
+  loggedOutElsewhere: "You logged out in another tab.",
+  loggedOutEverywhere: "You logged out of every device.",
+  userMenu: "User menu",
+  loggingIn: "Logging in…",
+  screens: "Screens",
+  board: "Board",
+  inbox: "Conversations",
+  dashboard: "Dashboard",
+  pipeline: "Pipeline",
+  deals: "Deals",
+  noPipelines: "No pipeline in this workspace yet.",
+  loading: "Loading…",
+  moveTo: "Move to…",
+  moveToStage: (name) => `Move to ${name}`,
+  cancel: "Cancel",
+  requiredFields: "Required fields",
+  requiredFieldsHint: (stage) => `To enter “${stage}”, fill in:`,
+  saveAndMove: "Save and move",
+  lostReason: "Reason for losing",
+  scheduledTask: "Scheduled task required",
+  scheduledTaskHint: (stage) => `To enter “${stage}”, schedule a task for this deal:`,
+  taskTitle: "Task title",
+  taskTitleFor: (stage) => `Schedule: ${stage}`,
+  taskDue: "Date and time (Brasília time)",
+  taskAssignee: "Assignee",
+  me: (name) => `Me (${name})`,
+  createTaskAndMove: "Create task and move",
+  taskCreated: (title) => `Task “${title}” created.`,
+  noOwner: "No owner",
+  noContact: "No contact",
+  noValue: "No value",
+  choose: "Choose…",
+  live: "live",
+  connecting: "connecting…",
+  reconnecting: "reconnecting…",
+  versionConflict: "Someone else changed this deal. The card was reloaded; try again.",
+  notFound: "This deal no longer exists or you cannot see it.",
+  offline: "No connection to the server. Check the internet and try again.",
+  tryAgain: "Try again",
+  sessionExpired: "Your session expired. Log in again.",
+  unexpected: "Something went wrong. Try again.",
+  dealCount: (n) => (n === 1 ? "1 deal" : `${n} deals`),
+  movedBy: (who, title, stage) => `${who} moved “${title}” to ${stage}`,
+};
+
+export const T = labels("labels.T", { "pt-BR": T_PT, en: T_EN });
+
 // Labels of the deal fields a stage can require (Stage.requiredFields).
-export const FIELD_LABELS = {
+const FIELD_LABELS_PT = {
   title: "Título",
   value: "Valor",
   currency: "Moeda",
@@ -67,6 +126,19 @@ export const FIELD_LABELS = {
   owner: "Responsável",
   lostReason: T.lostReason,
 };
+
+const FIELD_LABELS_EN = {
+  title: "Title",
+  value: "Value",
+  currency: "Currency",
+  expectedCloseDate: "Expected close date",
+  company: "Company",
+  contact: "Contact",
+  owner: "Owner",
+  lostReason: "Reason for losing",
+};
+
+export const FIELD_LABELS = labels("labels.FIELD_LABELS", { "pt-BR": FIELD_LABELS_PT, en: FIELD_LABELS_EN });
 
 export function fieldLabel(field) {
   if (field.startsWith("customFields.")) return field.slice("customFields.".length);

@@ -13,6 +13,7 @@ import { ME } from "./documents.js";
 import { InboxScreen } from "./inbox-screen.js";
 import { T } from "./labels.js";
 import { FirstRunScreen } from "./first-run-screen.js";
+import { useAccountLanguage } from "./i18n.js";
 import { MyDayScreen } from "./my-day-screen.js";
 import { R } from "./record-labels.js";
 import { invitationToken, parseRoute, routeHash } from "./routes.js";
@@ -136,6 +137,8 @@ async function showApp() {
     if (error instanceof ApiError && error.code === "NETWORK") return showOffline();
     return showLogin(error.message);
   }
+  // Labels from here on speak the account's language (i18n.js).
+  useAccountLanguage(me.me && me.me.locale, me.workspace && me.workspace.defaultLocale);
   const indicator = h("span", { class: "live-indicator", role: "status", hidden: true, dataset: { state: "stopped" } });
   const nav = h(
     "nav",

@@ -234,7 +234,7 @@ export class MoveController {
       this.showGate(deal, stageId, afterDealId, fieldErrors);
       return;
     }
-    if (needsScheduledTask(this.state.stage(stageId), errors)) {
+    if (needsScheduledTask(errors)) {
       showTaskGate(this, deal, stageId, afterDealId, errors);
       return;
     }

@@ -1,7 +1,9 @@
-// pt-BR words of the record pages (contact, company, deal), "Meu dia" and
+// The words (pt-BR and English, i18n.js) of the record pages (contact, company, deal), "Meu dia" and
 // the header's search; the shell's and the board's are in labels.js.
 
-export const R = {
+import { labels } from "./i18n.js";
+
+const R_PT = {
   myDay: "Meu dia",
   attendPending: "Atender pendentes",
   attendPendingHint: "Abre o próximo lead que espera por você.",
@@ -100,7 +102,108 @@ export const R = {
   choose: "—",
 };
 
-export const LIFECYCLE = {
+const R_EN = {
+  myDay: "My day",
+  attendPending: "Attend pending",
+  attendPendingHint: "Opens the next lead waiting for you.",
+  nothingPending: "No pending lead right now. Good job!",
+  myTasks: "My tasks",
+  overdue: "Overdue",
+  dueToday: "Due today",
+  noTasksDue: "No task overdue or due today.",
+  myLeads: "My leads",
+  myContacts: "Recent contacts",
+  myDeals: "Open deals",
+  noLeads: "No leads of yours yet.",
+  noContacts: "No contacts.",
+  noDeals: "No deals.",
+  notifications: "Notifications",
+  noNotifications: "No notifications.",
+  markRead: "Mark as read",
+  unread: "unread",
+  complete: (title) => `Complete “${title}”`,
+  completed: (title) => `Task “${title}” completed.`,
+  search: "Search",
+  searchPlaceholder: "Search contacts, companies, deals…",
+  searchHint: "Name, e-mail, phone or number",
+  searchResults: "Search results",
+  noResults: "Nothing found.",
+  searching: "Searching…",
+  contacts: "Contacts",
+  companies: "Companies",
+  deals: "Deals",
+  contact: "Contact",
+  company: "Company",
+  deal: "Deal",
+  newContact: "New contact",
+  newCompany: "New company",
+  newDeal: "New deal",
+  newTask: "New task",
+  edit: "Edit",
+  save: "Save",
+  saving: "Saving…",
+  create: "Create",
+  cancel: "Cancel",
+  saved: "Changes saved.",
+  created: "Created.",
+  details: "Details",
+  customFields: "Custom fields",
+  timeline: "Timeline",
+  noEvents: "Nothing recorded yet.",
+  loadMore: "Load more",
+  tasks: "Tasks",
+  openTasks: "Open tasks",
+  doneTasks: (n) => (n === 1 ? "1 done" : `${n} done`),
+  editTask: (title) => `Edit “${title}”`,
+  reopen: "Reopen",
+  reopenTask: (title) => `Reopen “${title}”`,
+  reopened: (title) => `Task “${title}” reopened.`,
+  taskSaved: (title) => `Task “${title}” saved.`,
+  noTasks: "No open tasks.",
+  notes: "Notes",
+  newNote: "New note",
+  addNote: "Add note",
+  noteAdded: "Note added.",
+  conversations: "Conversations",
+  noConversations: "No conversations.",
+  contactsOfCompany: "Contacts of the company",
+  notFound: "This record does not exist or you cannot see it.",
+  trashed: "In the trash",
+  system: "System",
+  none: "—",
+  yes: "Yes",
+  no: "No",
+  // fields
+  name: "Name",
+  email: "E-mail",
+  phone: "Phone",
+  lifecycleStage: "Lifecycle stage",
+  owner: "Owner",
+  source: "Source",
+  tags: "Tags",
+  tagsHint: "Separate with commas",
+  score: "Score",
+  number: "Number",
+  createdAt: "Created at",
+  domain: "Domain",
+  title: "Title",
+  value: "Value",
+  status: "Status",
+  pipeline: "Pipeline",
+  stage: "Stage",
+  expectedCloseDate: "Expected close date",
+  lostReason: "Reason for losing",
+  development: "Development",
+  dueAt: "Due",
+  assignee: "Assignee",
+  noDue: "No due date",
+  badMoney: "Invalid value: use numbers only, such as 350.000,00.",
+  choose: "—",
+};
+
+export const R = labels("record-labels.R", { "pt-BR": R_PT, en: R_EN });
+
+const LIFECYCLE_PT = {
   LEAD: "Lead",
   MQL: "Lead qualificado (MQL)",
   SQL: "Lead qualificado para vendas (SQL)",
@@ -109,6 +212,25 @@ export const LIFECYCLE = {
   DISQUALIFIED: "Desqualificado",
 };
 
-export const DEAL_STATUS = { OPEN: "Em aberto", WON: "Ganho", LOST: "Perdido" };
+const LIFECYCLE_EN = {
+  LEAD: "Lead",
+  MQL: "Marketing qualified lead (MQL)",
+  SQL: "Sales qualified lead (SQL)",
+  OPPORTUNITY: "Opportunity",
+  CUSTOMER: "Customer",
+  DISQUALIFIED: "Disqualified",
+};
 
-export const CONVERSATION_STATUS = { OPEN: "Aberta", PENDING: "Pendente", SNOOZED: "Adiada", RESOLVED: "Resolvida" };
+export const LIFECYCLE = labels("record-labels.LIFECYCLE", { "pt-BR": LIFECYCLE_PT, en: LIFECYCLE_EN });
+
+const DEAL_STATUS_PT = { OPEN: "Em aberto", WON: "Ganho", LOST: "Perdido" };
+
+const DEAL_STATUS_EN = { OPEN: "Open", WON: "Won", LOST: "Lost" };
+
+export const DEAL_STATUS = labels("record-labels.DEAL_STATUS", { "pt-BR": DEAL_STATUS_PT, en: DEAL_STATUS_EN });
+
+const CONVERSATION_STATUS_PT = { OPEN: "Aberta", PENDING: "Pendente", SNOOZED: "Adiada", RESOLVED: "Resolvida" };
+
+const CONVERSATION_STATUS_EN = { OPEN: "Open", PENDING: "Pending", SNOOZED: "Snoozed", RESOLVED: "Resolved" };
+
+export const CONVERSATION_STATUS = labels("record-labels.CONVERSATION_STATUS", { "pt-BR": CONVERSATION_STATUS_PT, en: CONVERSATION_STATUS_EN });

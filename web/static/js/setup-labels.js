@@ -1,6 +1,8 @@
-// pt-BR text of sign-up, invitations, first steps and settings.
+// The text of sign-up, invitations, first steps and settings, in pt-BR and English (i18n.js).
 
-export const S = {
+import { labels } from "./i18n.js";
+
+const S_PT = {
   createAccount: "Criar conta",
   haveAccount: "Já tenho conta",
   noAccount: "Ainda não tem conta?",
@@ -71,17 +73,103 @@ export const S = {
   settings: "Configurações",
   networkError: "Não foi possível falar com o servidor. Verifique a conexão e tente de novo.",
   unexpected: "Algo deu errado. Tente de novo em instantes.",
+  tooManyAttempts: "Muitas tentativas. Aguarde alguns minutos e tente de novo.",
+  emailTaken: "Já existe um usuário com este e-mail.",
+  passwordLength: "A senha precisa ter de 8 a 256 caracteres.",
+  validEmail: "Informe um e-mail válido.",
+  fillIn: "Preencha este campo.",
+  notAllowed: "Você não tem permissão para isso.",
 };
 
-/** A userError in pt-BR: known cases by code and field, else the server's message. */
+const S_EN = {
+  createAccount: "Create account",
+  haveAccount: "I already have an account",
+  noAccount: "No account yet?",
+  workspaceName: "Company name",
+  yourName: "Your name",
+  name: "Name",
+  email: "E-mail",
+  password: "Password (at least 8 characters)",
+  creating: "Creating…",
+  saving: "Saving…",
+  role: "Role",
+  roles: { ADMIN: "Administrator", MANAGER: "Manager", AGENT: "Agent" },
+  team: "Team",
+  noTeam: "No team",
+  invite: "Invite",
+  inviteTitle: "Invite people",
+  inviteHelp: "Create an invitation link and send it by WhatsApp or e-mail. The link is valid for 7 days and works once.",
+  inviteLink: "Invitation link",
+  copy: "Copy",
+  copied: "Link copied.",
+  acceptTitle: (workspace) => `Invitation to ${workspace}`,
+  acceptHelp: (email, role) => `You will join as ${role}, with the e-mail ${email}.`,
+  accept: "Accept invitation and log in",
+  invitationStatus: {
+    PENDING: "Pending",
+    ACCEPTED: "Accepted",
+    REVOKED: "Revoked",
+    EXPIRED: "Expired",
+  },
+  invitationRefused: {
+    UNKNOWN: "This invitation link is invalid. Ask an administrator for a new link.",
+    ACCEPTED: "This invitation was already used. Log in with the e-mail and password you registered.",
+    REVOKED: "This invitation was revoked. Ask an administrator for a new link.",
+    EXPIRED: "This invitation expired. Ask an administrator for a new link.",
+  },
+  goToLogin: "Go to log in",
+  revoke: "Revoke",
+  manager: "Manager",
+  noManager: "No manager",
+  parentTeam: "Team above",
+  noParent: "None",
+  teams: "Teams",
+  editTeam: (name) => `Edit team ${name}`,
+  editTeamButton: (name) => `Edit ${name}`,
+  edit: "Edit",
+  save: "Save",
+  cancel: "Cancel",
+  teamSaved: (name) => `Team “${name}” saved.`,
+  invitedBy: "Invited by",
+  managerInviteHelp: "Invite agents to your teams. The link is valid for 7 days and works once.",
+  firstSteps: "First steps",
+  firstStepsHelp: "Set up the basics so the team can start working.",
+  stepPipeline: "1. Sales pipeline",
+  stepPipelineHelp: "Start with the real-estate pre-sales pipeline: new lead, contact, visit, proposal.",
+  usePipeline: (name) => `Create the pipeline “${name}”`,
+  pipelineReady: (name) => `Pipeline “${name}” created.`,
+  havePipelines: (names) => `The company's pipelines: ${names}.`,
+  stepQueue: "2. Lead round-robin",
+  stepQueueHelp: "The round-robin shares new leads among people, each in their turn.",
+  queueName: "Round-robin name",
+  queueDefault: "Main round-robin",
+  queueMembers: "Who takes part",
+  createQueue: "Create round-robin",
+  queueReady: (name) => `Round-robin “${name}” created.`,
+  noMembers: "Choose at least one person.",
+  stepInvite: "3. Invite the team",
+  done: "Go to the board",
+  settings: "Settings",
+  networkError: "Could not reach the server. Check the connection and try again.",
+  unexpected: "Something went wrong. Try again in a moment.",
+  tooManyAttempts: "Too many attempts. Wait a few minutes and try again.",
+  emailTaken: "A user with this e-mail already exists.",
+  passwordLength: "The password needs 8 to 256 characters.",
+  validEmail: "Enter a valid e-mail.",
+  fillIn: "Fill in this field.",
+  notAllowed: "You are not allowed to do that.",
+};
+
+export const S = labels("setup-labels.S", { "pt-BR": S_PT, en: S_EN });
+
+/** A userError in the app's language: known cases by code and field, else the server's message. */
 export function explain(problem) {
   const field = (problem.field || []).join(".");
-  if (problem.code === "LIMIT_EXCEEDED") return "Muitas tentativas. Aguarde alguns minutos e tente de novo.";
-  if (problem.code === "DUPLICATE" && /email|token/.test(field)) return problem.message || "Já existe um usuário com este e-mail.";
-  if (problem.code === "INVALID" && field === "input.password")
-    return "A senha precisa ter de 8 a 256 caracteres.";
-  if (problem.code === "INVALID" && field === "input.email") return "Informe um e-mail válido.";
-  if (problem.code === "INVALID" && /name/i.test(field)) return "Preencha este campo.";
-  if (problem.code === "FORBIDDEN") return problem.message || "Você não tem permissão para isso.";
+  if (problem.code === "LIMIT_EXCEEDED") return S.tooManyAttempts;
+  if (problem.code === "DUPLICATE" && /email|token/.test(field)) return problem.message || S.emailTaken;
+  if (problem.code === "INVALID" && field === "input.password") return S.passwordLength;
+  if (problem.code === "INVALID" && field === "input.email") return S.validEmail;
+  if (problem.code === "INVALID" && /name/i.test(field)) return S.fillIn;
+  if (problem.code === "FORBIDDEN") return problem.message || S.notAllowed;
   return problem.message || S.unexpected;
 }

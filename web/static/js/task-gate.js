@@ -1,6 +1,7 @@
 // A stage that requires a scheduled task (Stage.requiresScheduledTask)
-// refuses a move with RULE_VIOLATION until the deal or its contact has an
-// open task due in the future. Instead of leaving the user stuck, the gate
+// refuses a move with RULE_VIOLATION, rule "stage.requires_scheduled_task"
+// (UserError.rule), until the deal or its contact has an open task due in
+// the future. Instead of leaving the user stuck, the gate
 // offers the task in place: title, due date and time (in the workspace's
 // zone, America/Sao_Paulo), assignee (me by default); createTask, then the
 // move again.
@@ -10,9 +11,16 @@ import { h } from "./dom.js";
 import { CHOICES, CREATE_TASK } from "./documents.js";
 import { T } from "./labels.js";
 
-/** Whether a refusal of a move into `stage` is (also) its scheduled-task rule. */
-export function needsScheduledTask(stage, errors) {
-  return Boolean(stage && stage.requiresScheduledTask) && errors.some((error) => error.code === "RULE_VIOLATION");
+export const SCHEDULED_TASK_RULE = "stage.requires_scheduled_task";
+
+/**
+ * Whether a refused move waits only for a scheduled task: the server named
+ * that rule (UserError.rule) and no other. A stage may also have an entry
+ * condition (another RULE_VIOLATION): a task would not let that move in, so
+ * then the refusal is shown as it is.
+ */
+export function needsScheduledTask(errors) {
+  return errors.length > 0 && errors.every((error) => error.rule === SCHEDULED_TASK_RULE);
 }
 
 /** The zone's UTC offset in minutes at the instant `utcMillis`. */
