@@ -19,6 +19,14 @@ id) and of the pipeline's stages as they are now:
   workspace_id, pipeline_id, owner_id and deleted_at) filters the entries
   themselves.
 
+- entered_day, left_day, prev_day: the days of entered_at, left_at and
+  prev_same_at in the workspace's time zone, the keys of the funnel's
+  per-day rollups (models.pipeline.StageDay), which triggers on the table
+  keep from every insert, update and delete of an entry (migration 0031):
+  so whatever changes an entry (a move, the owner/trash trigger, a stage
+  reorder, a rebuild) corrects the rollups in the same transaction. A change
+  of the workspace's time zone re-dates the entries (`redate_workspace`).
+
 Every transition is written by resolvers/deals.py `_transition`, which calls
 `enter_stage`: the deal's row lock serialises its moves, so the new entry is
 its last. A change of the stages' order changes reached_higher, so the

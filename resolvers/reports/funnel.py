@@ -37,17 +37,21 @@ Definitions:
   with its archived stages that have a figure (a deal entered, a stay ended
   or a deal is there now) placed at their last position.
 
-The figures are counted in SQL from the cohort facts kept as deals move
-(resolvers/stage_entries.py: per entry, when it was left, the stay's
-seconds, when the deal last entered the same stage, whether it later
-reached a higher OPEN or WON stage, and the deal's owner and trash time
-now), filtered by the deals' own visibility condition. A deal's first
-entry into a stage in the range is its one entry there with no entry into
-the same stage since the range began, and its `reached_higher` is the
-deal's "converted" (later entries only narrow what comes after).
-Reads are bounded by the range through the facts' indexes: one grouped
-count of the entries, the stays that ended in it (integers), the won and
-lost deals grouped by currency and reason, and the current deals."""
+The figures are counted in SQL. entered, converted and the stays' count
+and average come from the per-day and per-month rollups of the cohort
+facts (resolvers/reports/stage_days.py, models.pipeline.StageDay, summed
+by triggers as the facts change) for the range's whole days in the
+workspace's time zone, and from the facts themselves (resolvers/
+stage_entries.py: per entry, when it was left, the stay's seconds, when the
+deal last entered the same stage, whether it later reached a higher OPEN
+or WON stage, the deal's owner and trash time now) for the partial days at
+its edges; visibility is the deals' own condition on the owner, which both
+carry. A deal's first entry into a stage in the range is its one entry
+there with no entry into the same stage since the range began, and its
+`reached_higher` is the deal's "converted" (later entries only narrow what
+comes after). The stays' median and p90 are read by rank from the facts
+(one statement); won/lost and their reasons from the range's WON/LOST
+entries and the deals' values now; the current deals grouped in SQL."""
 
 from __future__ import annotations
 
