@@ -119,7 +119,8 @@ def spawn(env: dict[str, str], code: str) -> Server:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(process.pid, {0})
     server = Server(process, port, log)
-    wait_healthy(server)
+    # At a load of 15-21 on this machine a server took over 90 s to answer.
+    wait_healthy(server, 300)
     return server
 
 
