@@ -97,7 +97,16 @@ def triggers(dialect: str) -> list[tuple[str, str, str, list[str]]]:
             "trg_stage_day_delete",
             "DELETE",
             "OLD.deleted_at IS NULL",
-            _upserts(dialect, "OLD", -1, entered=True, stays=True),
+            # Not when the entry goes with its stage (a pipeline, stage or
+            # workspace deleted: their rollups cascade away too).
+            _upserts(
+                dialect,
+                "OLD",
+                -1,
+                entered=True,
+                stays=True,
+                where='EXISTS (SELECT 1 FROM "stage" WHERE "stage".id = OLD.stage_id)',
+            ),
         ),
         (
             "trg_stage_day_entry",

@@ -18,7 +18,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import DealStageEntry, Stage, StageDay
+from revgraph.models.pipeline import DealStageEntry, Pipeline, Stage, StageDay
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.report_measures import ReportWindow, duration_stats
 from revgraph.resolvers.reports.stage_days import day_plan, stage_figures, stay_stats
@@ -205,3 +205,16 @@ async def test_the_migration_sums_the_rollups_of_entries_kept_before_it(gql, wor
     await migration.create_triggers(None, editor)
     # then it finds the rollups that the moves kept
     assert await held_rollups(workspace_id) == kept == await expected_rollups(workspace_id)
+
+
+async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, workspace, monkeypatch):
+    # given a history whose deals are live (the delete trigger subtracts them)
+    pipeline, deals = await random_history(gql, workspace.token, 13, monkeypatch, moves=10)
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    assert await StageDay.filter(stage_id__in=stage_ids).exists()
+    # when the pipeline is deleted outright (its stages, deals and entries cascade)
+    await Pipeline.filter(id=pipeline_id).delete()
+    # then nothing of it is left, and no rollup was written for stages gone
+    assert not await DealStageEntry.filter(deal_id__in=deals).exists()
+    assert not await StageDay.filter(stage_id__in=stage_ids).exists()
