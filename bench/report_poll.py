@@ -51,6 +51,7 @@ from board_common import (
     BENCH,
     Api,
     Server,
+    cpu_seconds,
     database,
     drop_redis_prefix,
     exit_cleanly_on_sigterm,
@@ -118,7 +119,8 @@ def spawn(env: dict[str, str], code: str) -> Server:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(process.pid, {0})
     server = Server(process, port, log)
-    wait_healthy(server)
+    # At a load of 15-21 on this machine a server took over 90 s to answer.
+    wait_healthy(server, 300)
     return server
 
 
@@ -226,6 +228,31 @@ async def polls(server: Server, token: str, count: int, pipeline_id: str) -> dic
     return results
 
 
+async def database_cpu(env: dict[str, str]) -> dict[int, float]:
+    """PostgreSQL: CPU seconds so far of each backend process connected to
+    the server's database (the triggers of migration 0031 run there, not in
+    the server's process); SQLite: none (it runs inside the server)."""
+    url = env.get("REVGRAPH_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return {}
+    from reports_write import pg_connect
+
+    conn = await pg_connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    found = {}
+    for row in rows:
+        try:
+            found[row["pid"]] = cpu_seconds(row["pid"])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return found
+
+
 async def write_path(
     env: dict[str, str], args: argparse.Namespace, variants: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -257,9 +284,17 @@ async def write_path(
             measured = {}
             for clients, moves in ((1, args.moves // 5), (args.clients, args.moves)):
                 columns, _ = await read_columns(api, token, board.stage_ids)
-                before = server.cpu_seconds()
+                before, database_before = server.cpu_seconds(), await database_cpu(env)
                 load = await move_load(server.url, token, columns, moves, clients, seed=number)
                 load["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / moves, 3)
+                database_after = await database_cpu(env)
+                if database_after:
+                    # Backends alive at the end (the pool's): their CPU since
+                    # the start, or since they began.
+                    spent = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
+                    load["database_cpu_ms_per_move"] = round(spent * 1e3 / moves, 3)
+                    load["total_cpu_ms_per_move"] = round(load["cpu_ms_per_move"] + spent * 1e3 / moves, 3)
+                load["load_average"] = round(os.getloadavg()[0], 2)
                 measured[f"{clients}_clients"] = load
             await api.aclose()
         finally:
@@ -271,7 +306,8 @@ async def write_path(
         medians = {
             variant: {
                 key: statistics.median(m[load][key] for m in measured)
-                for key in ("p50_ms", "p99_ms", "rps", "cpu_ms_per_move")
+                for key in ("p50_ms", "p99_ms", "rps", "cpu_ms_per_move", "total_cpu_ms_per_move")
+                if all(key in m[load] for m in measured)
             }
             for variant, measured in rounds.items()
         }
@@ -284,6 +320,10 @@ async def write_path(
                 100 * (with_["cpu_ms_per_move"] / without["cpu_ms_per_move"] - 1), 1
             ),
         }
+        if "total_cpu_ms_per_move" in with_:
+            summary[load]["total_cpu_overhead_percent"] = round(
+                100 * (with_["total_cpu_ms_per_move"] / without["total_cpu_ms_per_move"] - 1), 1
+            )
     return {"rounds": rounds, "summary": summary}
 
 

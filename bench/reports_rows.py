@@ -10,11 +10,12 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reports_data import CAMPAIGNS, LOSS_REASONS, MEDIA, REGIONS, SEED, SOURCES, Skeleton, pick
 
 from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.stage_entries import Entry, entry_facts
+from revgraph.resolvers.stage_entries import Entry, entry_facts, local_day
 
 # ---------------------------------------------------------------- phase 2: rows
 
@@ -505,6 +506,9 @@ def _stage_entries(sk: Skeleton, rows: Rows) -> None:
     pipeline_of = {s["id"]: p["id"] for p in sk.pipelines for s in p["stages"]}
     transitions = rows.tables["stage_transition"]
     deals = {d["id"]: d for d in rows.tables["deal"]}
+    # The rollups' days (migration 0031): the workspace's zone, the
+    # default of a signed-up workspace (the triggers sum stage_day).
+    zone = ZoneInfo("America/Sao_Paulo")
     facts = entry_facts(
         (Entry(t["id"], t["deal_id"], t["to_stage_id"], t["at"]) for t in transitions), stages
     )
@@ -525,6 +529,9 @@ def _stage_entries(sk: Skeleton, rows: Rows) -> None:
                 "prev_same_at": fact.prev_same_at,
                 "owner_id": deals[t["deal_id"]]["owner_id"],
                 "deleted_at": deals[t["deal_id"]].get("deleted_at"),
+                "entered_day": local_day(t["at"], zone),
+                "left_day": local_day(fact.left_at, zone),
+                "prev_day": local_day(fact.prev_same_at, zone),
             },
         )
 

@@ -124,6 +124,39 @@ class DealStageEntry(Model):
     prev_same_at = fields.DatetimeField(null=True)
     owner_id = fields.IntField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # The days of entered_at, left_at and prev_same_at in the workspace's
+    # time zone (the per-day rollups' keys: StageDay).
+    entered_day = fields.DateField(null=True)
+    left_day = fields.DateField(null=True)
+    prev_day = fields.DateField(null=True)
 
     class Meta:
         table = "deal_stage_entry"
+
+
+class StageDay(Model):
+    """The funnel's summed rollups of DealStageEntry, per stage, owner and
+    day (grain DAY) or month (grain MONTH, `day` its first day) in the
+    workspace's time zone, kept by triggers on deal_stage_entry in the
+    transaction of every change to an entry (migration 0031): the live
+    (untrashed) deals' entries into the stage that day, split by the day
+    their deal last entered the same stage before (`prev_day`; NO_DAY for
+    none), with how many of them later reached a higher OPEN or WON stage;
+    and the stays in the stage that ended that day (on the NO_DAY rows),
+    with their seconds summed. owner_id 0 stands for no owner
+    (resolvers/reports/stage_days.py reads them)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name=False, on_delete=fields.CASCADE)
+    owner_id = fields.IntField()
+    grain = fields.SmallIntField()
+    day = fields.DateField()
+    prev_day = fields.DateField()
+    entered = fields.IntField(default=0)
+    advanced = fields.IntField(default=0)
+    stays = fields.IntField(default=0)
+    stay_seconds = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "stage_day"

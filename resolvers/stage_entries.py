@@ -19,6 +19,14 @@ id) and of the pipeline's stages as they are now:
   workspace_id, pipeline_id, owner_id and deleted_at) filters the entries
   themselves.
 
+- entered_day, left_day, prev_day: the days of entered_at, left_at and
+  prev_same_at in the workspace's time zone, the keys of the funnel's
+  per-day rollups (models.pipeline.StageDay), which triggers on the table
+  keep from every insert, update and delete of an entry (migration 0031):
+  so whatever changes an entry (a move, the owner/trash trigger, a stage
+  reorder, a rebuild) corrects the rollups in the same transaction. A change
+  of the workspace's time zone re-dates the entries (`redate_workspace`).
+
 Every transition is written by resolvers/deals.py `_transition`, which calls
 `enter_stage`: the deal's row lock serialises its moves, so the new entry is
 its last. A change of the stages' order changes reached_higher, so the
@@ -30,11 +38,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Subquery
+from tortoise import connections
 
+from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
 from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 
@@ -45,38 +55,89 @@ def stay_seconds(entered_at: datetime, left_at: datetime) -> int:
     return max(0, int((left_at - entered_at).total_seconds()))
 
 
+def sql_marks(count: int, dialect: str, first: int = 1) -> list[str]:
+    """`count` numbered bound-parameter placeholders for the dialect, from
+    `first` (a numbered one can be used more than once)."""
+    sign = "$" if dialect == "postgres" else "?"
+    return [f"{sign}{n}" for n in range(first, first + count)]
+
+
+def local_day(at: datetime | None, zone: ZoneInfo) -> date | None:
+    """The day of `at` in the workspace's time zone (the rollups' keys)."""
+    return None if at is None else at.astimezone(zone).date()
+
+
+_READ = (
+    "SELECT w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
+    'FROM "workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {0} '
+    'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {1}'
+)
+_INSERT = (
+    'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
+    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day) "
+    "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, FALSE, {6}, {7}, {8}, {9}, {10})"
+)
+
+
 async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> None:
     """The facts of `transition` (the deal entering `stage`), in its
     transaction: the deal's open entry is closed, its earlier entries into
     lower stages are converted when `stage` is OPEN or WON, and the new
-    entry is opened."""
+    entry is opened. Three statements, written here rather than through
+    the ORM (a move pays for them: bench/REPORTS.md): the deal's entries
+    read with the workspace's time zone, one UPDATE closing and converting
+    them, the INSERT; the triggers of migration 0031 move the rollups."""
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
     deal_id = transition.deal_id
-    prev_same_at = None
-    if transition.from_stage_id is not None:
-        earlier = await DealStageEntry.filter(deal_id=deal_id).values_list(
-            "id", "stage_id", "entered_at", "left_at"
+    _, rows = await client.execute_query(
+        _READ.format(*sql_marks(2, dialect)), [deal_id, transition.workspace_id]
+    )
+    zone = ZoneInfo(rows[0][0])
+    at = transition.at
+    earlier = [row for row in rows if row[1] is not None]
+    open_ids = [row[1] for row in earlier if row[4] is None]
+    converted = []
+    if stage.kind != "LOST":
+        converted = [row[1] for row in earlier if not row[5] and row[6] < stage.position]
+    same = [moment(row[3]) for row in earlier if row[2] == stage.id]
+    prev_same_at = max(same, default=None)
+    if open_ids or converted:
+        entered = {row[1]: moment(row[3]) for row in earlier}
+        params: list[object] = []
+
+        def mark(value: object) -> str:
+            params.append(value)
+            return sql_marks(1, dialect, len(params))[0]
+
+        when, left_day = mark(at), mark(local_day(at, zone))
+        closing = ", ".join(mark(i) for i in open_ids) or "NULL"
+        stays = " ".join(f"WHEN {mark(i)} THEN {mark(stay_seconds(entered[i], at))}" for i in open_ids)
+        converting = ", ".join(mark(i) for i in converted) or "NULL"
+        touched = ", ".join(mark(i) for i in open_ids + converted)
+        await client.execute_query(
+            f'UPDATE "deal_stage_entry" SET left_at = CASE WHEN id IN ({closing}) THEN {when} ELSE left_at END, '
+            f"left_day = CASE WHEN id IN ({closing}) THEN {left_day} ELSE left_day END, "
+            f"stay_seconds = CASE {'id ' + stays if stays else 'WHEN FALSE THEN NULL'} ELSE stay_seconds END, "
+            f"reached_higher = CASE WHEN id IN ({converting}) THEN TRUE ELSE reached_higher END "
+            f"WHERE id IN ({touched})",
+            params,
         )
-        for entry_id, _, entered_at, left_at in earlier:
-            if left_at is None:
-                await DealStageEntry.filter(id=entry_id).update(
-                    left_at=transition.at, stay_seconds=stay_seconds(entered_at, transition.at)
-                )
-        prev_same_at = max((at for _, stage_id, at, _ in earlier if stage_id == stage.id), default=None)
-        if stage.kind != "LOST":
-            lower = Stage.filter(pipeline_id=stage.pipeline_id, position__lt=stage.position).values("id")
-            await DealStageEntry.filter(
-                deal_id=deal_id, reached_higher=False, stage_id__in=Subquery(lower)
-            ).update(reached_higher=True)
-    await DealStageEntry.create(
-        id=transition.id,
-        workspace_id=transition.workspace_id,
-        deal_id=deal_id,
-        pipeline_id=stage.pipeline_id,
-        stage_id=stage.id,
-        entered_at=transition.at,
-        prev_same_at=prev_same_at,
-        owner_id=deal.owner_id,
-        deleted_at=deal.deleted_at,
+    await client.execute_query(
+        _INSERT.format(*sql_marks(11, dialect)),
+        [
+            transition.id,
+            transition.workspace_id,
+            deal_id,
+            stage.pipeline_id,
+            stage.id,
+            at,
+            prev_same_at,
+            deal.owner_id,
+            deal.deleted_at,
+            local_day(at, zone),
+            local_day(prev_same_at, zone),
+        ],
     )
 
 
@@ -146,6 +207,12 @@ async def rebuild_deal_entries(deal_ids: Iterable[int]) -> None:
         deals = {
             row[0]: row for row in await Deal.filter(id__in=chunk).values_list("id", "owner_id", "deleted_at")
         }
+        zones = {
+            i: ZoneInfo(zone)
+            for i, zone in await Workspace.filter(id__in=set(workspace_of.values())).values_list(
+                "id", "timezone"
+            )
+        }
         await DealStageEntry.filter(deal_id__in=chunk).delete()
         await DealStageEntry.bulk_create(
             [
@@ -162,6 +229,9 @@ async def rebuild_deal_entries(deal_ids: Iterable[int]) -> None:
                     prev_same_at=facts[entry.id].prev_same_at,
                     owner_id=deals[entry.deal_id][1],
                     deleted_at=deals[entry.deal_id][2],
+                    entered_day=local_day(entry.at, zones[workspace_of[entry.id]]),
+                    left_day=local_day(facts[entry.id].left_at, zones[workspace_of[entry.id]]),
+                    prev_day=local_day(facts[entry.id].prev_same_at, zones[workspace_of[entry.id]]),
                 )
                 for entry in entries
             ],
@@ -191,3 +261,30 @@ async def refresh_reached_higher(pipeline_id: int) -> None:
         )
         for at in range(0, len(changed), ID_CHUNK):
             await DealStageEntry.filter(id__in=changed[at : at + ID_CHUNK]).update(reached_higher=flag)
+
+
+async def redate_workspace(workspace_id: int) -> None:
+    """The days of a workspace's entries again, in its time zone now (after
+    a change of time zone, in its transaction): the rollups follow through
+    the triggers, an entry at a time, for the entries whose days moved."""
+    zone = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
+    rows = await raw_rows(
+        DealStageEntry.filter(workspace_id=workspace_id).values_list(
+            "id", "entered_at", "left_at", "prev_same_at", "entered_day", "left_day", "prev_day"
+        )
+    )
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
+    changed = []
+    for entry_id, *times, entered_day, left_day, prev_day in rows:
+        days = [local_day(moment(at) if at is not None else None, zone) for at in times]
+        held = [date.fromisoformat(d) if isinstance(d, str) else d for d in (entered_day, left_day, prev_day)]
+        if days != held:
+            changed.append([*days, entry_id])
+    if changed:
+        await client.execute_many(
+            'UPDATE "deal_stage_entry" SET entered_day = {}, left_day = {}, prev_day = {} WHERE id = {}'.format(
+                *sql_marks(4, dialect)
+            ),
+            changed,
+        )

@@ -14,6 +14,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import LOCALES, N_, _
+from revgraph.resolvers.stage_entries import redate_workspace
 from revgraph.resolvers.validation import normalize_email, optional_text, required_text
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -99,7 +100,8 @@ async def update_workspace(ctx: Context, values: dict[str, Any]) -> Workspace:
     """ADMIN changes the workspace's settings; the fields not sent keep
     their value. Records `workspace.updated` with each change's from/to;
     no change, no event. A new currency applies to deals created from then
-    on; a new lead lock or retention to the next capture or purge."""
+    on; a new lead lock or retention to the next capture or purge; a new
+    time zone re-dates the funnel's rollups in the same transaction."""
     actor = ctx.require_admin()
     read = _read(values)
     async with unit_of_work():
@@ -114,6 +116,9 @@ async def update_workspace(ctx: Context, values: dict[str, Any]) -> Workspace:
         for column, change in changes.items():
             setattr(workspace, column, change["to"])
         await workspace.save(update_fields=list(changes))
+        if "timezone" in changes:
+            # The funnel's days are the workspace's (resolvers/stage_entries.py).
+            await redate_workspace(workspace.id)
         await record_event(
             actor,
             actor.workspace_id,

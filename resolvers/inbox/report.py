@@ -27,6 +27,11 @@ from revgraph.resolvers.poll_cache import answer_changes_at
 from revgraph.resolvers.report_measures import DurationStats, check_range, duration_stats
 from revgraph.resolvers.visibility import conversation_q, named_record, scope_of, team_subtree_members
 
+# The topics of what inboxReport reads (schema/poll.py `report`; its answer
+# also expires with the SLA clock: answer_changes_at): conversations, their
+# segments and inboxes, SLA policies, users and teams.
+READS = ("inbox", "people")
+
 # The ledger's kinds, in the report's order.
 FIRST_RESPONSE, WAIT, HANDLE, RESOLUTION = "FIRST_RESPONSE", "WAIT", "HANDLE", "RESOLUTION"
 ID_CHUNK = 900

@@ -32,6 +32,12 @@ from revgraph.resolvers.report_measures import check_range
 from revgraph.resolvers.reports.deal_scope import narrowed_q
 from revgraph.resolvers.visibility import scope_of
 
+# The topics of what activityReport reads (schema/poll.py `report`): the
+# log's note.added and task.completed events (activities), stage
+# transitions (deal_stages; a creation's, not counted, under deals), inbox
+# messages, users and teams.
+READS = ("activities", "deals", "deal_stages", "inbox", "people")
+
 NOTE_ADDED, TASK_COMPLETED = "note.added", "task.completed"
 
 

@@ -31,6 +31,11 @@ from revgraph.resolvers.reports.deal_scope import narrowed_q
 from revgraph.resolvers.reports.periods import PERIODS, count_by_period, zone
 from revgraph.resolvers.visibility import scope_of, task_q
 
+# The topics of what appointmentReport reads (schema/poll.py `report`):
+# tasks, and who sees them (their assignee, their contact's owner, their
+# deal's owner: task_q), users and teams, the workspace's time zone.
+READS = ("activities", "contacts", "deals", "people")
+
 OWNER = "OWNER"
 
 

@@ -41,10 +41,15 @@ async def narrowed_q(
     return q
 
 
+async def reported_owners_q(ctx: Context, *, team_id: str | None = None, owner_id: str | None = None) -> Q:
+    """The workspace and owner part of reported_deals_q: on any record with
+    workspace_id and owner_id (the funnel's rollups, summed per owner)."""
+    return (await scope_of(ctx)).owner_q() & await narrowed_q(ctx, team_id=team_id, owner_id=owner_id)
+
+
 async def reported_deals_q(ctx: Context, *, team_id: str | None = None, owner_id: str | None = None) -> Q:
     """The condition on Deal for the deals a report counts (see the module)."""
-    q = (await scope_of(ctx)).owner_q() & Q(deleted_at__isnull=True)
-    return q & await narrowed_q(ctx, team_id=team_id, owner_id=owner_id)
+    return await reported_owners_q(ctx, team_id=team_id, owner_id=owner_id) & Q(deleted_at__isnull=True)
 
 
 async def deal_rows(ids: Iterable[int], *columns: str) -> dict[int, dict[str, Any]]:

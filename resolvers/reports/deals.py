@@ -60,6 +60,12 @@ from revgraph.resolvers.reports.periods import (
 )
 from revgraph.resolvers.visibility import named_record
 
+# The topics of what dealReport reads (schema/poll.py `report`): deals and
+# their transitions (created/won/lost), the contacts' source, developments
+# (`other`), teams and users (visibility, names), the workspace's currency
+# and time zone.
+READS = ("deals", "deal_stages", "contacts", "people")
+
 OWNER, TEAM, SOURCE, DEVELOPMENT, STAGE = "OWNER", "TEAM", "SOURCE", "DEVELOPMENT", "STAGE"
 CREATED, WON, LOST = "CREATED", "WON", "LOST"
 EVENTS = (CREATED, WON, LOST)

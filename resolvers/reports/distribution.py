@@ -29,6 +29,12 @@ from revgraph.resolvers.report_measures import DurationStats, check_range, durat
 from revgraph.resolvers.reports.periods import aware
 from revgraph.resolvers.visibility import named_record, scope_of
 
+# The topics of what distributionReport reads (schema/poll.py `report`):
+# assignments and queues; `worked_at`, which the first contact sets — a
+# move, a note or a task done, an inbox reply (record_first_contact) —
+# under those use cases' topics; users (visibility, names).
+READS = ("distribution", "deal_stages", "activities", "inbox", "people")
+
 
 @dataclass(frozen=True)
 class DistributionRow:

@@ -37,37 +37,40 @@ Definitions:
   with its archived stages that have a figure (a deal entered, a stay ended
   or a deal is there now) placed at their last position.
 
-The figures are counted in SQL from the cohort facts kept as deals move
-(resolvers/stage_entries.py: per entry, when it was left, the stay's
-seconds, when the deal last entered the same stage, whether it later
-reached a higher OPEN or WON stage, and the deal's owner and trash time
-now), filtered by the deals' own visibility condition. A deal's first
-entry into a stage in the range is its one entry there with no entry into
-the same stage since the range began, and its `reached_higher` is the
-deal's "converted" (later entries only narrow what comes after).
-Reads are bounded by the range through the facts' indexes: one grouped
-count of the entries, the stays that ended in it (integers), the won and
-lost deals grouped by currency and reason, and the current deals."""
+The figures are counted in SQL. entered, converted and the stays' count
+and average come from the per-day and per-month rollups of the cohort
+facts (resolvers/reports/stage_days.py, models.pipeline.StageDay, summed
+by triggers as the facts change) for the range's whole days in the
+workspace's time zone, and from the facts themselves (resolvers/
+stage_entries.py: per entry, when it was left, the stay's seconds, when the
+deal last entered the same stage, whether it later reached a higher OPEN
+or WON stage, the deal's owner and trash time now) for the partial days at
+its edges; visibility is the deals' own condition on the owner, which both
+carry. A deal's first entry into a stage in the range is its one entry
+there with no entry into the same stage since the range began, and its
+`reached_higher` is the deal's "converted" (later entries only narrow what
+comes after). The stays' median and p90 are read by rank from the facts
+(one statement); won/lost and their reasons from the range's WON/LOST
+entries and the deals' values now; the current deals grouped in SQL."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
-from tortoise.queryset import QuerySet
 
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
-from revgraph.resolvers.reports.deal_scope import reported_deals_q
+from revgraph.resolvers.reports.deal_scope import reported_owners_q
 from revgraph.resolvers.reports.money import money
-from revgraph.resolvers.reports.raw_rows import raw_rows
+from revgraph.resolvers.reports.stage_days import StageFigures, stage_figures, stay_stats
 from revgraph.resolvers.visibility import named_record
 
 # The topics of what the funnel reads (schema/poll.py `report`): deals and
@@ -104,45 +107,6 @@ def rate(part: int, whole: int) -> float | None:
 
 
 NO_STAYS = duration_stats([])
-
-
-def _entries(deals: Q, stage_ids: list[int]) -> QuerySet[DealStageEntry]:
-    """The facts of the counted deals' entries into these stages."""
-    return DealStageEntry.filter(
-        stage_id__in=stage_ids, deal_id__in=Subquery(Deal.filter(deals).values("id"))
-    )
-
-
-async def _cohorts(deals: Q, stage_ids: list[int], window: ReportWindow) -> dict[int, tuple[int, int]]:
-    """Per stage: the deals that entered it in the window, and how many of
-    them later entered an OPEN or WON stage of higher position."""
-    rows = (
-        await _entries(deals, stage_ids)
-        .filter(entered_at__gte=window.start, entered_at__lt=window.end)
-        .annotate(
-            entered=Count("deal_id", distinct=True),
-            converted=Count("deal_id", distinct=True, _filter=Q(reached_higher=True)),
-        )
-        .group_by("stage_id")
-        .values_list("stage_id", "entered", "converted")
-    )
-    return {stage_id: (entered, converted) for stage_id, entered, converted in rows}
-
-
-async def _stays(deals: Q, stage_ids: list[int], window: ReportWindow) -> dict[int, DurationStats]:
-    """Per stage left: the stays that ended in the window, as DurationStats.
-    Their seconds come back as plain integers (no timestamps to parse):
-    on SQLite this measured faster than ranking them in SQL with window
-    functions (bench/REPORTS.md)."""
-    rows = await raw_rows(
-        _entries(deals, stage_ids)
-        .filter(left_at__gte=window.start, left_at__lt=window.end)
-        .values_list("stage_id", "stay_seconds")
-    )
-    seconds: dict[int, list[int]] = defaultdict(list)
-    for stage_id, stayed in rows:
-        seconds[stage_id].append(int(stayed))
-    return {stage_id: duration_stats(found) for stage_id, found in seconds.items()}
 
 
 async def _current(deals: Q, currency: str) -> dict[int, tuple[int, Decimal]]:
@@ -198,28 +162,30 @@ async def funnel(
     actor = ctx.require_actor()
     window = check_range(start, end)
     pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
-    deals = await reported_deals_q(ctx, team_id=team_id, owner_id=owner_id) & Q(pipeline_id=pipeline.id)
-    currency = (await Workspace.get(id=actor.workspace_id)).currency
+    owners = await reported_owners_q(ctx, team_id=team_id, owner_id=owner_id)
+    deals = owners & Q(deleted_at__isnull=True, pipeline_id=pipeline.id)
+    workspace = await Workspace.get(id=actor.workspace_id)
+    currency = workspace.currency
     stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")}
-    cohorts = await _cohorts(deals, list(stages), window)
-    stays = await _stays(deals, list(stages), window)
+    figures = await stage_figures(deals, owners, list(stages), window, ZoneInfo(workspace.timezone))
+    stays = await stay_stats(deals, window, figures)
     current = await _current(deals, currency)
 
     rows: list[FunnelStage] = []
     for stage in stages.values():
         count, value = current.get(stage.id, (0, Decimal("0.00")))
-        entered, converted = cohorts.get(stage.id, (0, 0))
-        figures = FunnelStage(
+        held = figures.get(stage.id, StageFigures())
+        row = FunnelStage(
             stage=stage,
-            entered=entered,
-            converted=converted,
-            conversion_rate=rate(converted, entered),
+            entered=held.entered,
+            converted=held.converted,
+            conversion_rate=rate(held.converted, held.entered),
             current=count,
             current_value=value,
             time_in_stage=stays.get(stage.id, NO_STAYS),
         )
-        if stage.archived_at is None or figures.entered or figures.time_in_stage.count or count:
-            rows.append(figures)
+        if stage.archived_at is None or row.entered or row.time_in_stage.count or count:
+            rows.append(row)
 
     def of_kind(kind: str) -> list[int]:
         return [stage.id for stage in stages.values() if stage.kind == kind]

@@ -37,6 +37,11 @@ from revgraph.resolvers.reports.money import ZERO, cents, money, weighted
 from revgraph.resolvers.reports.periods import MONTH, local_day, period_key, period_label, period_start, zone
 from revgraph.resolvers.visibility import named_record
 
+# The topics of what pipelineSnapshot reads (schema/poll.py `report`): the
+# deals now (stage, value, probability, expected close), stages, the team
+# tree and users (visibility), the workspace's currency and time zone.
+READS = ("deals", "deal_stages", "people")
+
 
 @dataclass(frozen=True)
 class SnapshotStage:

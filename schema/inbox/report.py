@@ -12,7 +12,7 @@ from strawberry.types import Info
 from revgraph.resolvers.inbox import report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.poll import REPORT
+from revgraph.schema.poll import report as report_field
 from revgraph.schema.report_types import DurationStats, ReportRange
 
 
@@ -68,7 +68,7 @@ class InboxReportQuery:
     @strawberry.field(
         description="The inbox report of the conversations created in `range` that the caller may see (ADMIN: all; MANAGER: their team subtree's and the unassigned ones of their queues; AGENT: their own and the unassigned ones of their queues). `inboxId`, `teamId` (conversations assigned to members of the team or any team below it) and `assigneeId` only narrow it further; an id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field`.",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*report.READS),
     )
     async def inbox_report(
         self,

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from revgraph.resolvers.reports import appointments as report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.poll import REPORT
+from revgraph.schema.poll import report as report_field
 from revgraph.schema.report_types import Bucket, ReportRange
 
 
@@ -40,7 +40,7 @@ class AppointmentReportQuery:
     @strawberry.field(
         description="Appointments (agendamentos: visits, calls, meetings) scheduled for `range`: the tasks due in it, done or not, that the caller may see (assigned in their scope, or about a contact or deal they see), counted by `by`. A task with a due date is what a stage that requires a scheduled task asks for; tasks carry no kind. `teamId` (assigned to members of the team or of any team below it) and `ownerId` (assigned to this user) only narrow it. DAY/WEEK/MONTH: one bucket per period the range touches, in calendar order, empty ones included; OWNER: buckets with tasks only, largest count first, then by name. `value` is null. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field`; a bad range is INVALID.",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*report.READS),
     )
     async def appointment_report(
         self,

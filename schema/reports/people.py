@@ -14,7 +14,7 @@ from revgraph.resolvers.reports import activity, distribution
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.identity import User
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.poll import REPORT
+from revgraph.schema.poll import report as report_field
 from revgraph.schema.queues import Queue
 from revgraph.schema.report_types import DurationStats, ReportRange
 
@@ -78,7 +78,7 @@ class PeopleReportsQuery:
     @strawberry.field(
         description="Distribution per roleta and member: the assignments made in `range` to users the caller may see (ADMIN: anyone; MANAGER: their team subtree's members; AGENT: themselves), per queue and member, with how many were worked and the time to first contact. Rows with assignments only, by queue name, then most assigned first, then member name. `queueId` only narrows it. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field`; a bad range is INVALID.",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*distribution.READS),
     )
     async def distribution_report(
         self,
@@ -100,7 +100,7 @@ class PeopleReportsQuery:
     @strawberry.field(
         description="Activities per user in `range`: notes added, tasks completed, deal moves and inbox messages sent, per user the caller may see (ADMIN: the workspace's; MANAGER: their team subtree's members; AGENT: themselves), whatever record each was about. A row per such user who is active now or did something in the range, ordered by name. `teamId` only narrows it. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field`; a bad range is INVALID.",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*activity.READS),
     )
     async def activity_report(
         self,

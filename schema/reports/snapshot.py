@@ -13,7 +13,7 @@ from revgraph.resolvers.reports import snapshot as report
 from revgraph.schema.common import ctx_of, query
 from revgraph.schema.deals import Pipeline, Stage
 from revgraph.schema.permissions import AUTHENTICATED
-from revgraph.schema.poll import REPORT
+from revgraph.schema.poll import report as report_field
 from revgraph.schema.report_types import Bucket, DealsOwnerArgument, DealsTeamArgument
 
 MONEY = "in the workspace's currency (deals in another currency are counted, not summed; a deal without a value adds 0)"
@@ -69,7 +69,7 @@ class PipelineSnapshotQuery:
     @strawberry.field(
         description="The open deals of a pipeline (archived ones too) now, by stage and by expected close month: propostas em negociação and the forecast. Counts the live deals the caller may see (ADMIN: all; MANAGER: their team subtree's; AGENT: their own) by their owner now; `teamId` (deals owned by members of the team or of any team below it) and `ownerId` only narrow it. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field` (and `pipelineSnapshot` is null).",
         permission_classes=AUTHENTICATED,
-        metadata=REPORT,
+        metadata=report_field(*report.READS),
     )
     async def pipeline_snapshot(
         self,

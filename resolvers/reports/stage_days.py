@@ -1,0 +1,224 @@
+"""The funnel's per-stage figures over a range, from the summed rollups
+(models.pipeline.StageDay, kept by the triggers of migration 0031) for the
+range's whole days and from the cohort facts (DealStageEntry) for the
+partial days at its edges, so that a year reads about 12 months + the
+edge months' days + two partial days of rows per stage and owner instead
+of one row per entry (resolvers/reports/funnel.py defines the figures).
+
+Days are the workspace's (its time zone now); a range [start, end) splits
+into: the head [start, first midnight) when start is not a midnight, the
+whole days (day rows up to the first whole month, month rows, day rows
+after the last), the tail [last midnight, end). With no whole day in
+between, the facts answer for the whole range.
+
+*entered* counts each deal's first entry into the stage in the range: the
+entry with no entry of the deal into the same stage since the range began
+(prev_same_at null or before start). The rollups split entries by the day
+of that previous entry (`prev_day`), so in the whole days: prev_day before
+start's day counts; after it does not; on start's day itself (only when
+start is not a midnight) it counts when the previous entry was before
+start, read from the facts of the deals that entered the stage on that
+day before start. *converted* is the same count of entries that later
+reached a higher OPEN or WON stage (a first entry's flag is its deal's).
+Stays: count and seconds summed the same way (their end day); the median
+and p90 need the stays' order, read by rank from the facts' covering
+index (`ORDER BY … LIMIT 1 OFFSET rank - 1`), in the database."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+
+from revgraph.models.pipeline import DealStageEntry, StageDay
+from revgraph.resolvers.report_measures import DurationStats, ReportWindow
+
+DAY, MONTH = 0, 1
+NO_DAY = date(1, 1, 1)  # StageDay.prev_day of first entries and of stays
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of `day` in `zone`, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """How a range is read: `whole` (grain, first day, end day exclusive)
+    from the rollups, `edges` [from, to) from the facts, `first_day`
+    start's day, and `cut` whether start is inside it (not its midnight)."""
+
+    whole: list[tuple[int, date, date]]
+    edges: list[tuple[datetime, datetime]]
+    first_day: date
+    cut: bool
+    whole_from: datetime | None = None
+    whole_to: datetime | None = None
+
+
+def day_plan(start: datetime, end: datetime, zone: ZoneInfo) -> DayPlan:
+    first_day = start.astimezone(zone).date()
+    cut = midnight(first_day, zone) != start
+    whole_first = first_day + timedelta(days=1) if cut else first_day
+    whole_end = end.astimezone(zone).date()
+    if whole_first >= whole_end:
+        return DayPlan([], [(start, end)], first_day, cut)
+    head, tail = midnight(whole_first, zone), midnight(whole_end, zone)
+    edges = [(a, b) for a, b in ((start, head), (tail, end)) if a < b]
+    month_first = whole_first if whole_first.day == 1 else _month_after(whole_first)
+    month_end = whole_end.replace(day=1)
+    if month_first < month_end:
+        whole = [
+            (DAY, whole_first, month_first),
+            (MONTH, month_first, month_end),
+            (DAY, month_end, whole_end),
+        ]
+    else:
+        whole = [(DAY, whole_first, whole_end)]
+    return DayPlan([part for part in whole if part[1] < part[2]], edges, first_day, cut, head, tail)
+
+
+def _whole_q(plan: DayPlan) -> Q:
+    found = Q()
+    for index, (grain, first, end) in enumerate(plan.whole):
+        part = Q(grain=grain, day__gte=first, day__lt=end)
+        found = part if index == 0 else found | part
+    return found
+
+
+@dataclass
+class StageFigures:
+    entered: int = 0
+    converted: int = 0
+    stays: int = 0
+    stay_seconds: int = 0
+
+
+async def stage_figures(
+    deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone: ZoneInfo
+) -> dict[int, StageFigures]:
+    """Per stage: entered, converted, and the stays that ended in the
+    window (count, seconds summed). `deals` is the counted deals' condition
+    (it applies to the facts' own columns), `owners` the same on the
+    rollups' workspace and owner."""
+    plan = day_plan(window.start, window.end, zone)
+    found: dict[int, StageFigures] = defaultdict(StageFigures)
+    if plan.whole:
+        # Stays are on NO_DAY rows, before any first day: one read.
+        rolled = StageDay.filter(owners, _whole_q(plan), stage_id__in=stage_ids, prev_day__lt=plan.first_day)
+        for stage_id, entered, advanced, stays, seconds in await (
+            rolled.annotate(e=Sum("entered"), a=Sum("advanced"), s=Sum("stays"), t=Sum("stay_seconds"))
+            .group_by("stage_id")
+            .values_list("stage_id", "e", "a", "s", "t")
+        ):
+            held = found[stage_id]
+            held.entered += int(entered or 0)
+            held.converted += int(advanced or 0)
+            held.stays += int(stays or 0)
+            held.stay_seconds += int(seconds or 0)
+        if plan.cut:
+            await _reentries_after_cut(deals, stage_ids, window.start, plan, zone, found)
+    # Counted over columns of the facts' covering indexes (deal_id, not id:
+    # no table reads).
+    first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
+    facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
+    for start, end in plan.edges:
+        for stage_id, entered, converted in await (
+            facts.filter(first, entered_at__gte=start, entered_at__lt=end)
+            .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
+            .group_by("stage_id")
+            .values_list("stage_id", "e", "c")
+        ):
+            found[stage_id].entered += entered
+            found[stage_id].converted += converted
+        for stage_id, stays, seconds in await (
+            facts.filter(left_at__gte=start, left_at__lt=end)
+            .annotate(s=Count("stay_seconds"), t=Sum("stay_seconds"))
+            .group_by("stage_id")
+            .values_list("stage_id", "s", "t")
+        ):
+            found[stage_id].stays += stays
+            found[stage_id].stay_seconds += int(seconds or 0)
+    return dict(found)
+
+
+async def _reentries_after_cut(
+    deals: Q, stage_ids: list[int], start: datetime, plan: DayPlan, zone: ZoneInfo, found: dict
+) -> None:
+    """The whole days' entries whose previous entry into the same stage was
+    on start's day before start: first entries of the range, which the
+    rollups cannot tell from those after start on that day. Read from the
+    facts of the deals that entered these stages that day before start."""
+    day_start = midnight(plan.first_day, zone)
+    facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
+    early = await facts.filter(entered_at__gte=day_start, entered_at__lt=start).values_list(
+        "deal_id", flat=True
+    )
+    ordered = sorted(set(early))
+    for at in range(0, len(ordered), 900):
+        for stage_id, entered, converted in await (
+            facts.filter(
+                deal_id__in=ordered[at : at + 900],
+                entered_at__gte=plan.whole_from,
+                entered_at__lt=plan.whole_to,
+                prev_same_at__gte=day_start,
+                prev_same_at__lt=start,
+            )
+            .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
+            .group_by("stage_id")
+            .values_list("stage_id", "e", "c")
+        ):
+            found[stage_id].entered += entered
+            found[stage_id].converted += converted
+
+
+def _rank(percent: int, count: int) -> int:
+    """The nearest rank (report_measures.nearest_rank), from 1."""
+    return max(1, -(-percent * count // 100))
+
+
+async def stay_stats(
+    deals: Q, window: ReportWindow, figures: dict[int, StageFigures]
+) -> dict[int, DurationStats]:
+    """Per stage with stays: its DurationStats from the stays' count and
+    sum, the median and p90 read by rank (nearest rank, as
+    report_measures.duration_stats) in one statement: per stage and rank,
+    `ORDER BY stay_seconds LIMIT 1 OFFSET rank - 1` over the stays that
+    ended in the window, in UNION ALL."""
+    ranked = [(stage_id, percent) for stage_id, held in figures.items() if held.stays for percent in (50, 90)]
+    if not ranked:
+        return {}
+    parts, params = [], []
+    client = None
+    for stage_id, percent in ranked:
+        query = (
+            DealStageEntry.filter(deals, stage_id=stage_id, left_at__gte=window.start, left_at__lt=window.end)
+            .order_by("stay_seconds")
+            .offset(_rank(percent, figures[stage_id].stays) - 1)
+            .limit(1)
+            .values_list("stay_seconds", flat=True)
+        )
+        query.sql()  # builds the query and picks its connection
+        client = query._db
+        sql, values = query.query.get_parameterized_sql()
+        if client.capabilities.dialect == "postgres":
+            sql = re.sub(r"\$(\d+)", lambda m, n=len(params): f"${int(m.group(1)) + n}", sql)
+        parts.append(f"SELECT {int(stage_id)} AS s, {percent} AS p, r.* FROM ({sql}) r")
+        params.extend(values)
+    _, rows = await client.execute_query(" UNION ALL ".join(parts), params)
+    at = {(row[0], row[1]): int(row[2]) for row in rows}
+    found = {}
+    for stage_id, held in figures.items():
+        if held.stays:
+            average = (2 * held.stay_seconds + held.stays) // (2 * held.stays)
+            found[stage_id] = DurationStats(held.stays, average, at[stage_id, 50], at[stage_id, 90])
+    return found

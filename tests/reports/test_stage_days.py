@@ -1,0 +1,220 @@
+"""The funnel's per-day and per-month rollups (models.pipeline.StageDay, kept
+by the triggers of migration 0031) against a recomputation from the cohort
+facts they sum, after random moves back and forth, owner changes, trash
+and restore, a stage reorder and a change of the workspace's time zone;
+and the funnel's per-stage figures read from them (whole days) and from
+the facts (partial edge days) against a count over the facts, for random
+ranges whose bounds cut days in the workspace's time zone. The facts
+themselves are checked against the log in test_stage_entries.py."""
+
+import importlib
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from tortoise import connections
+from tortoise.expressions import Q
+
+from revgraph.models.identity import Workspace
+from revgraph.models.pipeline import DealStageEntry, Pipeline, Stage, StageDay
+from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.report_measures import ReportWindow, duration_stats
+from revgraph.resolvers.reports.stage_days import day_plan, stage_figures, stay_stats
+from revgraph.resolvers.stage_entries import redate_workspace
+from tests.reports.test_stage_entries import REORDER, _at, hand_over_and_trash, random_history
+
+RESTORE = "mutation($id: ID!) { restoreDeal(id: $id) { userErrors { code } } }"
+SET_ZONE = "mutation($tz: String!) { updateWorkspace(input: {timezone: $tz}) { userErrors { code } } }"
+NO_DAY = date(1, 1, 1)
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def expected_rollups(workspace_id: int) -> dict[tuple, tuple]:
+    """Every (stage, owner, grain, day, prev_day) → (entered, advanced,
+    stays, seconds) summed from the live entries, their days taken in the
+    workspace's time zone here, independently of the code under test."""
+    zone = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
+    sums: dict[tuple, list[int]] = {}
+
+    def add(key: tuple, values: tuple) -> None:
+        for grain, day in ((0, key[2]), (1, key[2].replace(day=1))):
+            held = sums.setdefault((key[0], key[1], grain, day, key[3]), [0, 0, 0, 0])
+            for index, value in enumerate(values):
+                held[index] += value
+
+    for row in await DealStageEntry.filter(workspace_id=workspace_id, deleted_at__isnull=True):
+        owner = row.owner_id or 0
+        prev = _at(row.prev_same_at).astimezone(zone).date() if row.prev_same_at else NO_DAY
+        add(
+            (row.stage_id, owner, _at(row.entered_at).astimezone(zone).date(), prev),
+            (1, int(row.reached_higher), 0, 0),
+        )
+        if row.left_at is not None:
+            add(
+                (row.stage_id, owner, _at(row.left_at).astimezone(zone).date(), NO_DAY),
+                (0, 0, 1, row.stay_seconds),
+            )
+    return {key: tuple(values) for key, values in sums.items() if any(values)}
+
+
+async def held_rollups(workspace_id: int) -> dict[tuple, tuple]:
+    rows = await StageDay.filter(workspace_id=workspace_id).values_list(
+        "stage_id", "owner_id", "grain", "day", "prev_day", "entered", "advanced", "stays", "stay_seconds"
+    )
+    return {
+        (stage, owner, grain, _day(day), _day(prev)): (entered, advanced, stays, seconds)
+        for stage, owner, grain, day, prev, entered, advanced, stays, seconds in rows
+        if entered or advanced or stays or seconds
+    }
+
+
+async def expected_figures(deals: Q, window: ReportWindow) -> dict[int, tuple]:
+    """Per stage: entered and converted (distinct deals), the stays that
+    ended in the window as DurationStats, by the definitions over the facts."""
+    entered: dict[int, set] = {}
+    converted: dict[int, set] = {}
+    stays: dict[int, list] = {}
+    for row in await DealStageEntry.filter(deals):
+        if window.start <= _at(row.entered_at) < window.end:
+            entered.setdefault(row.stage_id, set()).add(row.deal_id)
+            if row.reached_higher:
+                converted.setdefault(row.stage_id, set()).add(row.deal_id)
+        if row.left_at is not None and window.start <= _at(row.left_at) < window.end:
+            stays.setdefault(row.stage_id, []).append(row.stay_seconds)
+    stage_ids = set(entered) | set(stays)
+    return {
+        s: (len(entered.get(s, ())), len(converted.get(s, ())), duration_stats(stays.get(s, [])))
+        for s in stage_ids
+    }
+
+
+async def read_figures(deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone) -> dict:
+    figures = await stage_figures(deals, owners, stage_ids, window, zone)
+    stays = await stay_stats(deals, window, figures)
+    return {
+        s: (held.entered, held.converted, stays.get(s, duration_stats([])))
+        for s, held in figures.items()
+        if held.entered or held.stays
+    }
+
+
+async def test_rollups_follow_moves_owners_trash_restore_reorder_and_time_zone(gql, workspace, monkeypatch):
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    for seed in (4, 5):
+        # given deals moved at random, back and forth, each move through the API
+        pipeline, deals = await random_history(gql, workspace.token, seed, monkeypatch, moves=60)
+        rollups = await held_rollups(workspace_id)
+        # then the rollups are the facts summed, by day and by month
+        assert rollups == await expected_rollups(workspace_id)
+        assert any(key[4] != NO_DAY for key in rollups)  # re-entries
+        assert any(value[1] for value in rollups.values()) and any(value[2] for value in rollups.values())
+        assert len({key[3].month for key in rollups}) > 1
+        # and after a deal changes hands and another is trashed
+        await hand_over_and_trash(gql, workspace, deals)
+        assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+        assert await held_rollups(workspace_id) != rollups
+        # and restored
+        restored = await gql.ok(RESTORE, {"id": encode_id("Deal", deals[1])}, token=workspace.token)
+        assert restored["restoreDeal"]["userErrors"] == []
+        assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+        # and after the open stages are reversed (the converted flags flip)
+        order = [
+            pipeline["stage"][name] for name in ("Proposta", "Visita", "Contato", "Novo", "Ganho", "Perdido")
+        ]
+        data = await gql.ok(REORDER, {"p": pipeline["id"], "ids": order}, token=workspace.token)
+        assert data["reorderStages"]["userErrors"] == []
+        assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+    # and after the workspace moves to a time zone far from São Paulo's
+    before = await held_rollups(workspace_id)
+    data = await gql.ok(SET_ZONE, {"tz": "Asia/Tokyo"}, token=workspace.token)
+    assert data["updateWorkspace"]["userErrors"] == []
+    after = await held_rollups(workspace_id)
+    assert after == await expected_rollups(workspace_id)
+    assert after != before
+
+
+async def test_the_funnel_figures_over_ranges_that_cut_days(gql, workspace, monkeypatch):
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    pipeline, deals = await random_history(gql, workspace.token, 9, monkeypatch, deals=8, moves=120)
+    await hand_over_and_trash(gql, workspace, deals)
+    agent_id = (await DealStageEntry.filter(deal_id=deals[0]).first()).owner_id
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    times = sorted(
+        _at(at) for at in await DealStageEntry.filter(deal_id__in=deals).values_list("entered_at", flat=True)
+    )
+    first, last = times[0] - timedelta(days=1), times[-1] + timedelta(days=1)
+    assert last - first > timedelta(days=70)  # whole months inside
+    rng = random.Random(3)
+    plans = Counter()
+    for zone_name in ("America/Sao_Paulo", "Asia/Kolkata"):
+        zone = ZoneInfo(zone_name)
+        await Workspace.filter(id=workspace_id).update(timezone=zone_name)
+        await redate_workspace(workspace_id)
+        for case in range(40):
+            # a range whose bounds are at random moments, at local midnights,
+            # at the history's times (entries exactly at a bound), or one day
+            span = (last - first).total_seconds()
+            start = first + timedelta(seconds=rng.uniform(0, span))
+            end = start + timedelta(seconds=rng.uniform(0, span))
+            if case % 4 == 1:
+                local = start.astimezone(zone)
+                start = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+            if case % 4 == 2:
+                start, end = sorted(rng.sample(times, 2))
+            if case % 8 == 3:
+                end = start + timedelta(hours=rng.uniform(1, 30))
+            window = ReportWindow(start, end)
+            plan = day_plan(start, end, zone)
+            plans.update(
+                {"cut": plan.cut, "months": any(g == 1 for g, *_ in plan.whole), "facts only": not plan.whole}
+            )
+            for owner in (None, agent_id):
+                owners = Q(workspace_id=workspace_id) & (Q(owner_id=owner) if owner else Q())
+                deals_q = owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id)
+                held = await read_figures(deals_q, owners, stage_ids, window, zone)
+                assert held == await expected_figures(deals_q, window), (zone_name, start, end, owner)
+    # the cases cover cut and midnight starts, whole months and short ranges
+    assert plans["cut"] and plans["months"] and plans["facts only"]
+
+
+async def test_the_migration_sums_the_rollups_of_entries_kept_before_it(gql, workspace, monkeypatch):
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    # given a history whose days and rollups are lost, as before migration 0031
+    _, deals = await random_history(gql, workspace.token, 12, monkeypatch)
+    await hand_over_and_trash(gql, workspace, deals)
+    kept = await held_rollups(workspace_id)
+    migration = importlib.import_module("revgraph.models.migrations.0031_stage_day_rollups")
+    editor = SimpleNamespace(client=connections.get("default"))
+    await migration.drop_triggers(None, editor)
+    await DealStageEntry.all().update(entered_day=None, left_day=None, prev_day=None)
+    await StageDay.all().delete()
+    # when the migration's backfill runs, then its triggers are made again
+    await migration.fill(None, editor)
+    await migration.create_triggers(None, editor)
+    # then it finds the rollups that the moves kept
+    assert await held_rollups(workspace_id) == kept == await expected_rollups(workspace_id)
+
+
+async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, workspace, monkeypatch):
+    # given a history whose deals are live (the delete trigger subtracts them)
+    pipeline, deals = await random_history(gql, workspace.token, 13, monkeypatch, moves=10)
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    assert await StageDay.filter(stage_id__in=stage_ids).exists()
+    # when the pipeline is deleted outright (its stages, deals and entries cascade)
+    await Pipeline.filter(id=pipeline_id).delete()
+    # then nothing of it is left, and no rollup was written for stages gone
+    assert not await DealStageEntry.filter(deal_id__in=deals).exists()
+    assert not await StageDay.filter(stage_id__in=stage_ids).exists()
