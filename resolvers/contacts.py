@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Contact, ContactTag
 from revgraph.models.custom_fields import CustomFieldDefinition
-from revgraph.resolvers.bulk_insert import insert_returning_ids
+from revgraph.resolvers.bulk_insert import in_list, insert_returning_ids
 from revgraph.resolvers.companies import company_ref
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.values import custom_fields_input, definitions_for
@@ -293,7 +293,7 @@ async def _taken(
 ) -> set[str]:
     """Which of `emails` and `phones` live contacts of the workspace (but
     `exclude`) hold, as _keys: one query."""
-    emails, phones = sorted(set(emails)), sorted(set(phones))
+    emails, phones = in_list(emails), in_list(phones)
     if not emails and not phones:
         return set()
     match = Q()

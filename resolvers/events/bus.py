@@ -21,6 +21,7 @@ from broadcaster import Event as BusMessage
 from broadcaster._base import Subscriber
 
 from revgraph.models.events import Event
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.events.redis_backend import RESYNC, ResilientRedisBackend
 from revgraph.resolvers.settings import Settings
 
@@ -214,7 +215,7 @@ async def dispatch(events: list[Event]) -> bool:
     except Exception:
         log.exception("dispatch of %d event(s) failed; the sweeper will retry", len(events))
         return False
-    await Event.filter(id__in=[e.id for e in events]).update(dispatched=True)
+    await Event.filter(id__in=in_list(e.id for e in events)).update(dispatched=True)
     return True
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from revgraph.models.crm import Contact
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.contacts import (
     LIFECYCLE_STAGES,
     contact_tags,
@@ -130,8 +131,8 @@ class ContactImport(ImportKind):
         among live contacts), matched per row in matching_contacts' order."""
         read = [read_row(self, book, cells) for cells in rows]
         valid = [data for data, problems in read if not problems]
-        emails = sorted({data["email"] for data in valid if data.get("email")})
-        phones = sorted({data["phone"] for data in valid if data.get("phone")})
+        emails = in_list(data["email"] for data in valid if data.get("email"))
+        phones = in_list(data["phone"] for data in valid if data.get("phone"))
         live: list[Contact] = []
         if emails or phones:
             live = await Contact.filter(
