@@ -10,12 +10,14 @@ from tortoise.exceptions import IntegrityError
 from revgraph.models.crm import Contact
 from revgraph.models.events import Event
 from revgraph.models.identity import User
+from revgraph.models.imports import ImportJob
 from revgraph.resolvers import contacts as contact_use_cases
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.imports import contact_rows
+from revgraph.resolvers.ids import decode_id
+from revgraph.resolvers.imports import contact_rows, runner
 from tests.graph.documents import create_contact
-from tests.imports.support import contacts, csv_bytes, dry_run, mapped, run, uploaded
+from tests.imports.support import contacts, csv_bytes, dry_run, job, mapped, uploaded
 
 
 def counting(monkeypatch, owner, name):
@@ -30,7 +32,16 @@ def counting(monkeypatch, owner, name):
     return calls
 
 
-async def test_rows_of_one_batch_meet_each_others_writes(gql, workspace, monkeypatch):
+async def run_here(gql, server, token, job_id):
+    """Import a validated job in this process (with Redis the session's
+    worker would run it, out of the test's reach), as its actor would."""
+    pk = decode_id(job_id)[1]
+    await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
+    await runner.run_job(server.settings, pk)
+    return await job(gql, token, job_id)
+
+
+async def test_rows_of_one_batch_meet_each_others_writes(gql, server, workspace, monkeypatch):
     # given a contact the file renames by phone, with OVERWRITE
     await create_contact(gql, workspace.token, name="Xavier", email="x@example.com", phone="11 97777-0000")
     rows = [
@@ -47,7 +58,7 @@ async def test_rows_of_one_batch_meet_each_others_writes(gql, workspace, monkeyp
     decided = counting(monkeypatch, contact_rows.ContactImport, "decide")
     created = counting(monkeypatch, contact_rows, "create_contacts")
     # when it is imported (all six rows in one batch)
-    done = await run(gql, workspace.token, job_id)
+    done = await run_here(gql, server, workspace.token, job_id)
     # then each row had the outcome of a row-by-row import
     assert (done["createdCount"], done["updatedCount"], done["skippedCount"], done["failedCount"]) == (
         3,
@@ -71,7 +82,9 @@ async def test_rows_of_one_batch_meet_each_others_writes(gql, workspace, monkeyp
     assert len(events) == 4  # Xavier's own (the API's) and the import's three
 
 
-async def test_a_batch_broken_by_a_concurrent_writer_is_done_again_row_by_row(gql, workspace, monkeypatch):
+async def test_a_batch_broken_by_a_concurrent_writer_is_done_again_row_by_row(
+    gql, server, workspace, monkeypatch
+):
     # given a file of new people
     rows = [[f"Pessoa {i}", f"p{i}@example.com", "", ""] for i in range(5)]
     job_id = (await uploaded(gql, workspace.token, csv_bytes(rows)))["id"]
@@ -88,7 +101,7 @@ async def test_a_batch_broken_by_a_concurrent_writer_is_done_again_row_by_row(gq
         return await real(ctx, inputs)
 
     monkeypatch.setattr(contact_rows, "create_contacts", racing)
-    done = await run(gql, workspace.token, job_id)
+    done = await run_here(gql, server, workspace.token, job_id)
     # then the batch is done again a row per transaction, every row once
     assert sizes == [5, 1, 1, 1, 1, 1]
     assert (done["status"], done["createdCount"], done["processedRows"]) == ("COMPLETED", 5, 5)
