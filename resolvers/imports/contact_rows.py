@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tortoise.expressions import Q
-
 from revgraph.models.crm import Contact
-from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.contacts import (
     LIFECYCLE_STAGES,
     contact_tags,
     create_contact,
     create_contacts,
+    live_contacts_with,
     matching_contacts,
     update_contact,
 )
@@ -131,13 +129,9 @@ class ContactImport(ImportKind):
         among live contacts), matched per row in matching_contacts' order."""
         read = [read_row(self, book, cells) for cells in rows]
         valid = [data for data, problems in read if not problems]
-        emails = in_list(data["email"] for data in valid if data.get("email"))
-        phones = in_list(data["phone"] for data in valid if data.get("phone"))
-        live: list[Contact] = []
-        if emails or phones:
-            live = await Contact.filter(
-                Q(email__in=emails) | Q(phone__in=phones), workspace_id=book.workspace_id, deleted_at=None
-            ).order_by("id")
+        emails = [data["email"] for data in valid if data.get("email")]
+        phones = [data["phone"] for data in valid if data.get("phone")]
+        live = await live_contacts_with(book.workspace_id, emails, phones)
         out = []
         for data, problems in read:
             if problems:
