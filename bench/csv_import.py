@@ -17,7 +17,9 @@ turn (a fresh database each) and prints the peak RSS (VmHWM, reset through
 /proc/<pid>/clear_refs before each phase) of the process that works the
 import — the server when embedded, the worker's processes with Redis —
 during the dry run and during the import: flat means about equal for 20k
-and 200k rows.
+and 200k rows. Besides the peaks, the process's RSS is sampled every
+second with the rows done, and the curve is printed at 20k/50k/100k/200k
+rows of each phase.
 
     python bench/csv_import.py [--rows 20000 [200000 ...]] [--modes embedded redis1]
 """
@@ -30,6 +32,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -112,6 +115,55 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def rss_mib(pids: list[int]) -> float:
+    """The largest current resident set (VmRSS) among the processes."""
+    largest = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    largest = max(largest, int(line.split()[1]))
+    return round(largest / 1024, 1)
+
+
+MILESTONES = (20_000, 50_000, 100_000, 200_000)
+
+
+async def sample(
+    api: Api, token: str, job_id: str, pids: list[int], stop: asyncio.Event, samples: list[dict]
+) -> None:
+    """Every second: the working process's RSS and the rows the job has done."""
+    started = time.perf_counter()
+    while not stop.is_set():
+        job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        samples.append(
+            {
+                "s": round(time.perf_counter() - started, 1),
+                "status": job["status"],
+                "rows": job["processedRows"],  # of the phase in progress
+                "rss_mib": rss_mib(pids),
+            }
+        )
+        print("# sample", json.dumps(samples[-1]), flush=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def curve(samples: list[dict], statuses: tuple[str, ...]) -> dict:
+    """RSS when the phase first reached each milestone (and its end), and
+    the largest sampled RSS of the phase."""
+    phase = [x for x in samples if x["status"] in statuses]
+    out: dict = {"peak_sampled_rss_mib": max((x["rss_mib"] for x in phase), default=None)}
+    for milestone in MILESTONES:
+        reached = next((x for x in phase if x["rows"] >= milestone), None)
+        if reached is not None:
+            out[f"rss_mib_at_{milestone // 1000}k"] = reached["rss_mib"]
+    if phase:
+        out["first_sample"] = phase[0]
+        out["last_sample"] = phase[-1]
+    return out
+
+
 def reset_peak(pids: list[int]) -> None:
     """Start VmHWM over at the current RSS (clear_refs 5, Linux >= 4.0)."""
     for pid in pids:
@@ -136,10 +188,11 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
     async with database(backend, name="revgraph_bench_csv_import") as url:
         env = server_env(url, redis_prefix=prefix)
         try:
-            # A fresh PostgreSQL database takes its 27 migrations first: on
-            # a loaded machine that alone took ~55 s.
+            # A fresh database takes its migrations first: on a loaded
+            # machine that alone took ~55 s (PostgreSQL), and 130 s for
+            # SQLite at load 15.
             with (
-                serving(env, health_timeout=300) as server,
+                serving(env, health_timeout=900) as server,
                 working(env, 0 if mode == "embedded" else 1) as worker,
             ):
                 api = Api(server, connections=4)
@@ -157,6 +210,10 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                     await api.ok(MAP, {"input": {"importJobId": job_id, "columns": COLUMNS}}, token)
                     workers = _tree(worker.pid) if worker is not None else [server.pid]
                     reset_peak(workers)
+                    memory: list[dict] = []
+                    sampled = asyncio.Event()
+                    sampler = asyncio.create_task(sample(api, token, job_id, workers, sampled, memory))
+                    load_before = os.getloadavg()
                     started = time.perf_counter()
                     await api.ok(DRY_RUN, {"id": job_id}, token)
                     checked = await wait_for(api, token, job_id, {"VALIDATED", "FAILED"})
@@ -176,6 +233,14 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                     import_peak = peak_mib(workers)
                     stop.set()
                     await prober
+                    sampled.set()
+                    await sampler
+                    load_after = os.getloadavg()
+                    print(
+                        f"# {mode} {rows}: import {run_seconds:.0f} s; RSS every second:",
+                        json.dumps(memory),
+                        flush=True,
+                    )
                     return {
                         "mode": mode,
                         "rows": rows,
@@ -201,6 +266,10 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                         "dry_run_seconds": round(dry_seconds, 1),
                         "import_seconds": round(run_seconds, 1),
                         "api_probes": len(samples),
+                        "worker_rss_dry_run": curve(memory, ("VALIDATING", "VALIDATED")),
+                        "worker_rss_import": curve(memory, ("RUNNING", "COMPLETED")),
+                        "load_average_before": [round(x, 1) for x in load_before],
+                        "load_average_after": [round(x, 1) for x in load_after],
                         "rss_mib_before": round(rss_before, 1),
                         "rss_mib_after": round(server.rss_mib(), 1),
                     }

@@ -3,23 +3,24 @@ search and ordering, create/update with deduplication, trash and restore."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Contact, ContactTag
+from revgraph.models.custom_fields import CustomFieldDefinition
+from revgraph.resolvers.bulk_insert import in_list, insert_returning_ids
 from revgraph.resolvers.companies import company_ref
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.custom_fields.values import custom_fields_input
+from revgraph.resolvers.custom_fields.values import custom_fields_input, definitions_for
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.events import record_event, record_events, unit_of_work
 from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.numbering import next_number
+from revgraph.resolvers.numbering import reserve_numbers
 from revgraph.resolvers.ownership import actor_name, assignable_user, default_owner
 from revgraph.resolvers.validation import (
     normalize_email,
@@ -28,7 +29,7 @@ from revgraph.resolvers.validation import (
     optional_text,
     required_text,
 )
-from revgraph.resolvers.visibility import named_record, scope_of, visible_q
+from revgraph.resolvers.visibility import Scope, named_record, scope_of, visible_q
 
 LIFECYCLE_STAGES = ("LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "DISQUALIFIED")
 
@@ -115,32 +116,40 @@ async def ensure_unique(
     workspace_id: int, email: str | None, phone: str | None, *, exclude: int | None, field_prefix: list[str]
 ) -> None:
     """DUPLICATE when another live contact of the workspace has this e-mail or phone."""
-    others = Contact.filter(workspace_id=workspace_id, deleted_at__isnull=True)
-    if exclude is not None:
-        others = others.exclude(id=exclude)
-    if email and await others.filter(email=email).exists():
-        raise DomainError(
-            "DUPLICATE", _("A contact with this e-mail already exists."), [*field_prefix, "email"]
-        )
-    if phone and await others.filter(phone=phone).exists():
-        raise DomainError(
-            "DUPLICATE", _("A contact with this phone already exists."), [*field_prefix, "phone"]
-        )
+    taken = await _taken(workspace_id, [email] if email else [], [phone] if phone else [], exclude=exclude)
+    clash = _clash(taken, email, phone, field_prefix)
+    if clash is not None:
+        raise clash
 
 
 async def matching_contacts(workspace_id: int, email: str | None, phone: str | None) -> list[Contact]:
     """The live contacts a record with this (normalised) e-mail or phone
     duplicates, the e-mail's match first: the rule of captureLead (which
     re-enters the first) and of imports."""
-    match = Q()
-    if email:
-        match |= Q(email=email)
-    if phone:
-        match |= Q(phone=phone)
-    if not email and not phone:
-        return []
-    rows = await Contact.filter(match, workspace_id=workspace_id, deleted_at=None).order_by("id")
+    rows = await live_contacts_with(workspace_id, [email] if email else [], [phone] if phone else [])
     return sorted(rows, key=lambda row: not (email and row.email == email))
+
+
+async def live_contacts_with(
+    workspace_id: int, emails: Sequence[str], phones: Sequence[str], *, exclude: int | None = None
+) -> list[Contact]:
+    """The workspace's live contacts (but `exclude`) with any of `emails`
+    or any of `phones`, in id order. Two queries, each read through its
+    unique index: one `email IN (...) OR phone IN (...)` makes SQLite scan
+    every live contact of the workspace (measured: an import slowing from
+    207 to 45 rows/s as its workspace grew to 75,000 contacts)."""
+    found: dict[int, Contact] = {}
+    for column, values in (("email", emails), ("phone", phones)):
+        if not values:
+            continue
+        rows = Contact.filter(
+            workspace_id=workspace_id, deleted_at=None, **{f"{column}__in": in_list(values)}
+        )
+        if exclude is not None:
+            rows = rows.exclude(id=exclude)
+        for contact in await rows:
+            found.setdefault(contact.id, contact)
+    return [found[pk] for pk in sorted(found)]
 
 
 async def duplicate_from_race(
@@ -178,8 +187,92 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
     """Create a contact. E-mail and phone are normalised and must not belong
     to another live contact of the workspace (DUPLICATE); an AGENT's contact
     is theirs by default, anyone else's starts unowned."""
+    (created,) = await create_contacts(ctx, [data])
+    if isinstance(created, DomainError):
+        raise created
+    return created
+
+
+async def create_contacts(ctx: Context, inputs: Sequence[Mapping[str, Any]]) -> list[Contact | DomainError]:
+    """create_contact for several inputs (createContact sends one; an
+    import, a batch of rows): each input is checked on its own and answered
+    with its contact or with the DomainError create_contact raises for it,
+    in order. An input whose e-mail or phone an earlier one of `inputs`
+    takes is DUPLICATE, as it would be created after it. The accepted ones
+    are written together: one uniqueness query, one number reservation and
+    one INSERT each for contacts, tags and events, in the caller's unit of
+    work if there is one."""
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
+    definitions = await definitions_for(actor.workspace_id, "CONTACT")
+    read: list[tuple[Contact, list[str]] | DomainError] = []
+    for data in inputs:
+        try:
+            read.append(await _new_contact(ctx, scope, data, definitions))
+        except DomainError as error:
+            read.append(error)
+    built = [r[0] for r in read if not isinstance(r, DomainError)]
+    taken = await _taken(
+        actor.workspace_id, [c.email for c in built if c.email], [c.phone for c in built if c.phone]
+    )
+    out: list[Contact | DomainError] = []
+    tags_of: dict[int, list[str]] = {}
+    fresh: list[Contact] = []
+    for item in read:
+        if isinstance(item, DomainError):
+            out.append(item)
+            continue
+        contact, tags = item
+        clash = _clash(taken, contact.email, contact.phone, ["input"])
+        if clash is not None:
+            out.append(clash)
+            continue
+        taken.update(_keys(contact.email, contact.phone))
+        tags_of[id(contact)] = tags
+        fresh.append(contact)
+        out.append(contact)
+    if not fresh:
+        return out
+    try:
+        async with unit_of_work():
+            first = await reserve_numbers(actor.workspace_id, "contact", len(fresh))
+            for offset, contact in enumerate(fresh):
+                contact.number = first + offset
+            await insert_returning_ids(fresh)
+            tag_rows = [
+                ContactTag(workspace_id=actor.workspace_id, contact_id=contact.id, name=t)
+                for contact in fresh
+                for t in tags_of[id(contact)]
+            ]
+            if tag_rows:
+                await ContactTag.bulk_create(tag_rows)
+            name = await actor_name(ctx)
+            await record_events(
+                actor,
+                actor.workspace_id,
+                [
+                    {
+                        "kind": "contact.created",
+                        "summary": N_("{actor} created contact {contact}", actor=name, contact=contact.name),
+                        "data": {"contact": snapshot(contact, tags_of[id(contact)])},
+                        "contact_id": contact.id,
+                    }
+                    for contact in fresh
+                ],
+            )
+    except IntegrityError as error:
+        if len(fresh) > 1:
+            raise  # a concurrent writer: the caller retries the inputs one by one
+        raise await duplicate_from_race(actor.workspace_id, fresh[0], ["input"], error) from error
+    return out
+
+
+async def _new_contact(
+    ctx: Context, scope: Scope, data: Mapping[str, Any], definitions: Sequence[CustomFieldDefinition]
+) -> tuple[Contact, list[str]]:
+    """createContact's input checked and read into an unsaved contact and
+    its tags, or its first problem raised."""
+    actor = ctx.require_actor()
     contact = Contact(workspace_id=actor.workspace_id)
     set_name(contact, required_text(data.get("name"), ["input", "name"]))
     contact.email = _optional_email(data.get("email"))
@@ -200,27 +293,43 @@ async def create_contact(ctx: Context, data: Mapping[str, Any]) -> Contact:
         ["input", "customFields"],
         limits,
         creating=True,
+        definitions=definitions,
     )
-    tags = normalize_tags(data.get("tags") or [], ["input", "tags"], limits)
-    await ensure_unique(
-        actor.workspace_id, contact.email, contact.phone, exclude=None, field_prefix=["input"]
-    )
-    try:
-        async with unit_of_work():
-            contact.number = await next_number(actor.workspace_id, "contact")
-            await contact.save()
-            await _replace_tags(contact, actor.workspace_id, [], tags)
-            await record_event(
-                actor,
-                actor.workspace_id,
-                "contact.created",
-                N_("{actor} created contact {contact}", actor=await actor_name(ctx), contact=contact.name),
-                data={"contact": snapshot(contact, tags)},
-                contact_id=contact.id,
-            )
-    except IntegrityError as error:
-        raise await duplicate_from_race(actor.workspace_id, contact, ["input"], error) from error
-    return contact
+    return contact, normalize_tags(data.get("tags") or [], ["input", "tags"], limits)
+
+
+def _keys(email: str | None, phone: str | None) -> set[str]:
+    return {k for k in (f"email:{email}" if email else "", f"phone:{phone}" if phone else "") if k}
+
+
+async def _taken(
+    workspace_id: int, emails: Sequence[str], phones: Sequence[str], *, exclude: int | None = None
+) -> set[str]:
+    """Which of `emails` and `phones` live contacts of the workspace (but
+    `exclude`) hold, as _keys: one query."""
+    wanted_emails, wanted_phones = set(emails), set(phones)
+    taken: set[str] = set()
+    for contact in await live_contacts_with(workspace_id, emails, phones, exclude=exclude):
+        email, phone = contact.email, contact.phone
+        taken.update(
+            _keys(email if email in wanted_emails else None, phone if phone in wanted_phones else None)
+        )
+    return taken
+
+
+def _clash(
+    taken: set[str], email: str | None, phone: str | None, field_prefix: list[str]
+) -> DomainError | None:
+    """DUPLICATE on the e-mail, else the phone, when `taken` holds it."""
+    if email and f"email:{email}" in taken:
+        return DomainError(
+            "DUPLICATE", _("A contact with this e-mail already exists."), [*field_prefix, "email"]
+        )
+    if phone and f"phone:{phone}" in taken:
+        return DomainError(
+            "DUPLICATE", _("A contact with this phone already exists."), [*field_prefix, "phone"]
+        )
+    return None
 
 
 async def contact_tags(contact_id: int) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -84,19 +86,18 @@ def bad_text_in(value: Any, field: list[str], members: Members | None = None) ->
 def normalize_email(value: str, field: list[str]) -> str:
     """Syntax-checked (no DNS look-ups) and lower-cased."""
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        return _email_form(value.strip())
     except EmailNotValidError as exc:
         raise DomainError("INVALID", _("Not a valid e-mail address: {exc}", exc=exc), field) from exc
-    return result.normalized.lower()
 
 
 def normalize_phone(value: str, field: list[str], region: str = DEFAULT_PHONE_REGION) -> str:
     """E.164, reading numbers without a country code as Brazilian."""
     try:
-        number = phonenumbers.parse(value, region)
+        e164 = _phone_form(value, region)
     except phonenumbers.NumberParseException as exc:
         raise DomainError("INVALID", _("Not a valid phone number: {value!r}.", value=value), field) from exc
-    if not phonenumbers.is_valid_number(number):
+    if e164 is None:
         raise DomainError(
             "INVALID",
             _(
@@ -105,7 +106,39 @@ def normalize_phone(value: str, field: list[str], region: str = DEFAULT_PHONE_RE
             ),
             field,
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
+
+
+# The last few thousand answers of the two parsers (each costs about a
+# third of a millisecond): a use case checks again what its caller, an
+# import reading a row, has just checked, and a normalised value is its
+# own answer.
+_RECENT = 2048
+_recent_phones: OrderedDict[tuple[str, str], str | None] = OrderedDict()
+
+
+@lru_cache(maxsize=_RECENT)
+def _email_form(value: str) -> str:
+    return validate_email(value, check_deliverability=False).normalized.lower()
+
+
+def _phone_form(value: str, region: str) -> str | None:
+    """E.164, or None for a number that parses but does not exist."""
+    if (value, region) in _recent_phones:
+        _recent_phones.move_to_end((value, region))
+        return _recent_phones[(value, region)]
+    number = phonenumbers.parse(value, region)
+    e164 = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
+    )
+    _recent_phones[(value, region)] = e164
+    if e164 is not None:
+        _recent_phones[(e164, region)] = e164
+    while len(_recent_phones) > _RECENT:
+        _recent_phones.popitem(last=False)
+    return e164
 
 
 def required_text(

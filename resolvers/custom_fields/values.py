@@ -43,12 +43,15 @@ async def custom_fields_input(
     *,
     stored: Mapping[str, Any] | None = None,
     creating: bool = False,
+    definitions: Sequence[CustomFieldDefinition] | None = None,
 ) -> dict[str, Any]:
     """A `customFields` input as the record will store it: within the input
     limits, and checked and normalised against the definitions (see the
-    module). `stored` is what the record holds now (None when creating)."""
+    module). `stored` is what the record holds now (None when creating);
+    `definitions` the entity's, when the caller read them already (a batch)."""
     fields = custom_fields_object(value, field, limits)
-    definitions = await definitions_for(workspace_id, entity)
+    if definitions is None:
+        definitions = await definitions_for(workspace_id, entity)
     if not definitions:
         return fields
     return apply_definitions(definitions, entity, fields, field, stored=stored, creating=creating)

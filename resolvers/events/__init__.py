@@ -9,7 +9,7 @@ events in (resolvers/log_position.py), so cached report answers see it."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from revgraph.models.events import Event
 from revgraph.models.identity import Workspace
 from revgraph.resolvers import log_position
+from revgraph.resolvers.bulk_insert import insert_returning_ids
 from revgraph.resolvers.context import Actor
 from revgraph.resolvers.i18n import DEFAULT_LOCALE, Message, rendered
 
@@ -120,6 +121,63 @@ async def record_event(
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("record_event must run inside unit_of_work()")
+    event = await _new_event(
+        actor,
+        workspace_id,
+        kind,
+        summary,
+        data=data,
+        contact_id=contact_id,
+        company_id=company_id,
+        deal_id=deal_id,
+        pipeline_id=pipeline_id,
+        queue_id=queue_id,
+        board_sequence=board_sequence,
+        actor_label=actor_label,
+        development_id=development_id,
+        conversation_id=conversation_id,
+        inbox_sequence=inbox_sequence,
+    )
+    await event.save()
+    pending.append(event)
+    return event
+
+
+async def record_events(
+    actor: Actor | None, workspace_id: int, events: Sequence[Mapping[str, Any]]
+) -> list[Event]:
+    """record_event for many events at once (bulk loads: an import's
+    batch): each mapping holds record_event's `kind`, `summary` and keyword
+    arguments; one INSERT for all of them, in the given order."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("record_events must run inside unit_of_work()")
+    rows = [
+        await _new_event(
+            actor,
+            workspace_id,
+            e["kind"],
+            e["summary"],
+            **{k: v for k, v in e.items() if k not in ("kind", "summary")},
+        )
+        for e in events
+    ]
+    await insert_returning_ids(rows)
+    pending.extend(rows)
+    return rows
+
+
+async def _new_event(
+    actor: Actor | None,
+    workspace_id: int,
+    kind: str,
+    summary: str | Message,
+    *,
+    data: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+    **subjects: Any,
+) -> Event:
+    """The event record_event writes (not saved yet)."""
     data = dict(data or {})
     tag = _automation.get()
     if tag is not None:
@@ -129,25 +187,15 @@ async def record_event(
     if isinstance(summary, Message):
         data[SUMMARY_MESSAGE] = summary.as_data()
         summary = summary.render(await _workspace_locale(actor, workspace_id))
-    event = await Event.create(
+    return Event(
         workspace_id=workspace_id,
         kind=kind,
         summary=summary,
         data=data,
         actor_user_id=actor.user_id if actor else None,
         actor_label=actor_label,
-        contact_id=contact_id,
-        company_id=company_id,
-        deal_id=deal_id,
-        pipeline_id=pipeline_id,
-        queue_id=queue_id,
-        board_sequence=board_sequence,
-        development_id=development_id,
-        conversation_id=conversation_id,
-        inbox_sequence=inbox_sequence,
+        **subjects,
     )
-    pending.append(event)
-    return event
 
 
 async def _workspace_locale(actor: Actor | None, workspace_id: int) -> str:

@@ -21,6 +21,7 @@ from broadcaster import Event as BusMessage
 from broadcaster._base import Subscriber
 
 from revgraph.models.events import Event
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.events.redis_backend import RESYNC, ResilientRedisBackend
 from revgraph.resolvers.settings import Settings
 
@@ -137,13 +138,20 @@ class EventBus:
         return f"{self.prefix}:revocations"
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
+        messages: list[tuple[str, str]] = []
         for wire in events:
             message = json.dumps(wire, default=str)
-            await self.broadcast.publish(self.channel(wire["workspace_id"]), message)
+            messages.append((self.channel(wire["workspace_id"]), message))
             if (wire.get("data") or {}).get(REVOKES):
                 # Every process must hear that a credential stopped working,
                 # whichever workspaces it happens to listen to.
-                await self.broadcast.publish(self.revocations_channel(), message)
+                messages.append((self.revocations_channel(), message))
+        if self.redis_backend is not None and len(messages) > 1:
+            # A bulk load's events (an import batch's hundreds): one round trip.
+            await self.redis_backend.publish_many(messages)
+            return
+        for channel, message in messages:
+            await self.broadcast.publish(channel, message)
 
     def listen(self, workspace_id: int) -> Listening:
         """Yield an iterator of wire events; None means "you may have missed
@@ -207,7 +215,7 @@ async def dispatch(events: list[Event]) -> bool:
     except Exception:
         log.exception("dispatch of %d event(s) failed; the sweeper will retry", len(events))
         return False
-    await Event.filter(id__in=[e.id for e in events]).update(dispatched=True)
+    await Event.filter(id__in=in_list(e.id for e in events)).update(dispatched=True)
     return True
 
 

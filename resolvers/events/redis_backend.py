@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -88,6 +89,14 @@ class ResilientRedisBackend(BroadcastBackend):
     async def publish(self, channel: str, message: Any) -> None:
         assert self._client is not None, "connect() first"
         await self._client.publish(channel, message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """PUBLISH each (channel, message) in order, in one round trip."""
+        assert self._client is not None, "connect() first"
+        async with self._client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(channel, message)
+            await pipe.execute()
 
     async def next_published(self) -> Event:
         return await self._queue.get()

@@ -13,10 +13,10 @@ phone column: both are kept among the custom fields as `cnpj`
 ("12.345.678/0001-90") and `phone` (E.164), so a workspace with typed
 company fields defines those two keys to import them.
 
-Cost: the domain lookup uses an index (migration 0027); the CNPJ lookup
-reads the custom field of the workspace's live companies and the name
-lookup compares names ignoring case, neither indexed — fine for thousands
-of companies, slow for a large file into a workspace of very many."""
+Cost: each lookup uses an index: the domain's (migration 0027), the
+CNPJ's and the name's (migration 0032: expression indexes on the stored
+`cnpj` custom field and on the name as the case-insensitive comparison
+reads it)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pypika_tortoise.terms import Criterion, Term
+
 from revgraph.models.crm import Company
 from revgraph.resolvers.companies import create_company, normalize_domain, update_company
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields import sql
-from revgraph.resolvers.custom_fields.types import FieldShape
 from revgraph.resolvers.errors import DomainError, Problem
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
@@ -52,7 +53,6 @@ COMPANY_FIELDS = {
 }
 # Kept among the custom fields under these keys.
 CUSTOM_KEYS = {"cnpj": "cnpj", "phone": "phone"}
-_CNPJ_SHAPE = FieldShape("cnpj", "TEXT")
 
 
 def cnpj_digits(raw: str) -> str:
@@ -118,8 +118,10 @@ async def matching_company(workspace_id: int, data: Mapping[str, Any]) -> Compan
     if cnpj:
         forms = [cnpj, cnpj_text(cnpj)]
         found = await live.filter(
-            sql.SqlQ(lambda column, dialect: sql.criterion(_CNPJ_SHAPE, "in", forms, column, dialect))
+            sql.SqlQ(lambda column, dialect: _cnpj_in(column, dialect, forms))
         ).order_by("id")
+        # Stored as text (a number under the key is no CNPJ of ours).
+        found = [c for c in found if isinstance((c.custom_fields or {}).get("cnpj"), str)]
         if found:
             return found[0]
 
@@ -138,6 +140,13 @@ async def matching_company(workspace_id: int, data: Mapping[str, Any]) -> Compan
             if name_key(company.name) == wanted and compatible(company):
                 return company
     return None
+
+
+def _cnpj_in(column: Term, dialect: str, forms: list[str]) -> Criterion:
+    """custom_fields.cnpj is one of `forms`, written as the expression index
+    ix_company_cnpj (migration 0032) is built on, so the lookup uses it."""
+    value = "json_extract({}, '$.cnpj')" if dialect == "sqlite" else "({} ->> 'cnpj')"
+    return sql.Sql(value + " IN (" + ", ".join(["{}"] * len(forms)) + ")", column, *forms)
 
 
 class CompanyImport(ImportKind):

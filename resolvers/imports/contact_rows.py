@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tortoise.expressions import Q
-
 from revgraph.models.crm import Contact
 from revgraph.resolvers.contacts import (
     LIFECYCLE_STAGES,
     contact_tags,
     create_contact,
+    create_contacts,
+    live_contacts_with,
     matching_contacts,
     update_contact,
 )
@@ -28,11 +28,13 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
+    apply_row,
     merged_custom,
     owner_id,
     owner_message,
     problem,
     read_row,
+    refusal_problems,
 )
 from revgraph.resolvers.validation import (
     normalize_email,
@@ -127,13 +129,9 @@ class ContactImport(ImportKind):
         among live contacts), matched per row in matching_contacts' order."""
         read = [read_row(self, book, cells) for cells in rows]
         valid = [data for data, problems in read if not problems]
-        emails = sorted({data["email"] for data in valid if data.get("email")})
-        phones = sorted({data["phone"] for data in valid if data.get("phone")})
-        live: list[Contact] = []
-        if emails or phones:
-            live = await Contact.filter(
-                Q(email__in=emails) | Q(phone__in=phones), workspace_id=book.workspace_id, deleted_at=None
-            ).order_by("id")
+        emails = [data["email"] for data in valid if data.get("email")]
+        phones = [data["phone"] for data in valid if data.get("phone")]
+        live = await live_contacts_with(book.workspace_id, emails, phones)
         out = []
         for data, problems in read:
             if problems:
@@ -144,6 +142,54 @@ class ContactImport(ImportKind):
             found.sort(key=lambda c: not (email and c.email == email))
             out.append(await _decision(data, found, policy))
         return out
+
+    async def import_batch(
+        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
+        """ImportKind.import_batch with the batch's duplicates looked up in
+        one query and its new contacts created together (create_contacts:
+        createContact's own checks, one INSERT for them all). The outcome is
+        the row-by-row one: a row whose e-mail or phone an earlier row of
+        the batch wrote (created, updated, or took from the contact it
+        updated) is decided again after those writes; updates go through
+        update_contact in row order, after the creations before them."""
+        decisions = await self.decide_batch(book, rows, policy)
+        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
+        waiting: list[int] = []  # rows to create, not written yet
+        written: set[str] = set()  # duplicate keys the rows so far wrote
+
+        async def create_waiting() -> None:
+            if not waiting:
+                return
+            created = await create_contacts(ctx, [decisions[i].changes for i in waiting])
+            for i, result in zip(waiting, created, strict=True):
+                if isinstance(result, DomainError):
+                    out[i] = (decisions[i], "error", refusal_problems(self, result))
+                else:
+                    out[i] = (decisions[i], "create", [])
+            waiting.clear()
+
+        for i, cells in enumerate(rows):
+            decision = decisions[i]
+            if written.intersection(decision.keys):
+                await create_waiting()
+                decision = decisions[i] = await self.decide(book, cells, policy)
+            if decision.action == "create":
+                waiting.append(i)
+            elif decision.action == "update":
+                await create_waiting()
+                out[i] = (decision, *await apply_row(ctx, self, book, decision))
+            else:
+                out[i] = (decision, decision.action, decision.problems)
+            if decision.action in ("create", "update"):
+                written.update(decision.keys)
+                written.update(duplicate_keys(decision.changes))
+            if decision.action == "update":
+                written.update(
+                    duplicate_keys({"email": decision.record.email, "phone": decision.record.phone})
+                )
+        await create_waiting()
+        return [o for o in out if o is not None]
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         if decision.action == "create":
@@ -169,6 +215,7 @@ async def _decision(data: dict[str, Any], found: list[Contact], policy: str) -> 
         which = "email" if changes.get("email") and clash[0].email == changes["email"] else "phone"
         return Decision(
             "error",
+            keys=keys,
             problems=[
                 problem(
                     "DUPLICATE",

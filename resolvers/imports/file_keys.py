@@ -16,9 +16,10 @@ import asyncio
 from collections.abc import Sequence
 
 from revgraph.models.imports import ImportFileKey
+from revgraph.resolvers.bulk_insert import in_list
 
 # Keys per IN (...) query: well under SQLite's bound-parameter limit.
-QUERY_KEYS = 500
+QUERY_KEYS = 512
 FORGET_ROWS = 5_000
 
 
@@ -61,7 +62,7 @@ async def batch_keys(job_id: int, keys: Sequence[str]) -> BatchKeys:
     earlier: dict[str, int] = {}
     for start in range(0, len(wanted), QUERY_KEYS):
         found = await ImportFileKey.filter(
-            job_id=job_id, key__in=wanted[start : start + QUERY_KEYS]
+            job_id=job_id, key__in=in_list(wanted[start : start + QUERY_KEYS])
         ).values_list("key", "row")
         earlier.update({str(k): int(r) for k, r in found})
     return BatchKeys(job_id, earlier)

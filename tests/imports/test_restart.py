@@ -33,18 +33,18 @@ async def test_a_restarted_import_resumes_without_duplicates(gql, server, worksp
     pk = decode_id(job_id)[1]
     # started, but its message was lost (so no actor runs it here)
     await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
-    # when a run dies on the 3rd row (inside the second batch, mid-chunk)
-    real_create = contact_rows.create_contact
+    # when a run dies creating the second batch's contacts (rows 4-5, mid-chunk)
+    real_create = contact_rows.create_contacts
     calls = 0
 
-    async def dying(ctx, data):
+    async def dying(ctx, inputs):
         nonlocal calls
         calls += 1
-        if calls == 3:
+        if calls == 2:
             raise Crash
-        return await real_create(ctx, data)
+        return await real_create(ctx, inputs)
 
-    monkeypatch.setattr(contact_rows, "create_contact", dying)
+    monkeypatch.setattr(contact_rows, "create_contacts", dying)
     with pytest.raises(Crash):
         await runner.run_job(server.settings, pk)
     # then the committed batch is kept and the second left nothing
@@ -53,7 +53,7 @@ async def test_a_restarted_import_resumes_without_duplicates(gql, server, worksp
     assert (stopped.cursor, stopped.created_count) == (3, 2)  # rows 2-3 of the sheet
     assert await Contact.all().count() == 2
     # when it runs again
-    monkeypatch.setattr(contact_rows, "create_contact", real_create)
+    monkeypatch.setattr(contact_rows, "create_contacts", real_create)
     await runner.run_job(server.settings, pk)
     # then every row is imported exactly once
     done = await job(gql, workspace.token, job_id)
