@@ -359,7 +359,8 @@ async def driver(args: argparse.Namespace) -> None:
     try:
         async with database("postgres", name=args.database) as url:
             env = server_env(url, redis_prefix=prefix)
-            with serving(env) as first, serving(env) as second:
+            # (the first server migrates the fresh database: slow on a loaded machine)
+            with serving(env, health_timeout=300) as first, serving(env, health_timeout=300) as second:
                 servers = [first, second]
                 api = Api(first)
                 try:
@@ -400,10 +401,11 @@ def main(
     parser.add_argument(count, dest="events", type=int, default=50, help=count_help)
     parser.add_argument("--spacing", type=float, default=0.2, help="seconds between measured actions")
     parser.add_argument("--idle-seconds", type=float, default=3.0)
+    parser.add_argument("--deadline", type=float, default=290, help="seconds the whole run may take")
     arguments = parser.parse_args()
     arguments.title, arguments.database, arguments.action = title, database, action
     arguments.seed, arguments.planner = seed, planner
     from board_common import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
-    asyncio.run(asyncio.wait_for(driver(arguments), 290))
+    asyncio.run(asyncio.wait_for(driver(arguments), arguments.deadline))
