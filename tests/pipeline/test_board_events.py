@@ -211,7 +211,7 @@ async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, w
 
     async def slow_send(self, payload):
         if self.operation.id == "slow":
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(1.0)  # longer than a move takes on a loaded machine
         await original(self, payload)
 
     monkeypatch.setattr(OperationSink, "send", slow_send)
