@@ -73,10 +73,16 @@ def today() -> str:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(utime, stime) of a process so far: user and kernel CPU seconds."""
     raw = Path(f"/proc/{pid}/stat").read_text()
     # The command name may contain spaces: fields start after its ")".
     fields = raw[raw.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -150,7 +150,7 @@ async def measure(
     (the plan's, in order) that person must receive; `warm` and `measured`
     are the actions, each making one event; `action` names them in the
     report. `args`: subscribers, spacing, idle_seconds, prefix."""
-    from board_common import cpu_seconds, percentile, spread
+    from board_common import cpu_seconds, cpu_split, percentile, spread
 
     warm_until = since + len(warm)
     all_sequences = list(range(since + 1, since + len(warm) + len(measured) + 1))
@@ -210,6 +210,7 @@ async def measure(
         )
         await asyncio.wait_for(observing.wait(), 10)
         cpu_start = [cpu_seconds(p) for p in pids]
+        split_start = [cpu_split(p) for p in pids]
         client_cpu_start = [cpu_seconds(c.pid) for c in clients]
         window_t = time.perf_counter()
         responses: dict[int, tuple[float, float]] = {}
@@ -222,6 +223,7 @@ async def measure(
         await expect_line(clients, "DONE", 90, also="TIMEOUT")
         window = time.perf_counter() - window_t
         cpu_used = [cpu_seconds(p) - c for p, c in zip(pids, cpu_start, strict=True)]
+        kernel_used = [cpu_split(p)[1] - c[1] for p, c in zip(pids, split_start, strict=True)]
         client_cpu = sum(cpu_seconds(c.pid) - s for c, s in zip(clients, client_cpu_start, strict=True))
         for client in clients:
             await asyncio.wait_for(client.wait(), 30)
@@ -287,6 +289,21 @@ async def measure(
         "mutation_round_trip": spread(mutation),
         "server_cpu_ms_per_event": [round(c / len(measured) * 1e3, 1) for c in cpu_used],
         "server_cpu_ms_per_event_net_of_idle": [round(c / len(measured) * 1e3, 1) for c in net],
+        # Of it, in the kernel (socket writes and reads, mostly).
+        "server_kernel_ms_per_event": [round(c / len(measured) * 1e3, 1) for c in kernel_used],
+        # The second server only fans out (the first also serves the
+        # actions): its CPU per event over its own subscribers.
+        "fanout_server_us_per_subscriber": round(
+            cpu_used[-1]
+            / len(measured)
+            / sum(
+                len(people[index::CLIENT_PROCESSES])
+                for index in range(CLIENT_PROCESSES)
+                if index % len(servers) == len(servers) - 1
+            )
+            * 1e6,
+            1,
+        ),
         "idle_cpu_ms_per_second": round(idle_rate * 1e3, 1),
         "client_cpu_ms_per_event": round(client_cpu / len(measured) * 1e3, 1),
         "window_seconds": round(window, 2),
@@ -310,6 +327,8 @@ async def measure(
         f"{total / len(people) * 1e3:.1f} µs per subscriber); net of idle "
         f"({result['idle_cpu_ms_per_second']} ms/s): sum {total_net:.1f} ms; "
         f"client processes {result['client_cpu_ms_per_event']} ms per event\n"
+        f"  of the servers' CPU per event in the kernel: {result['server_kernel_ms_per_event']} ms; "
+        f"the fan-out-only server: {result['fanout_server_us_per_subscriber']} µs per own subscriber\n"
         f"  server RSS {result['server_rss_mib']} MiB; load average {result['load_average']}\n"
         f"  lost/duplicated/reordered: {'none' if not result['problem_count'] else result['problems']}",
         flush=True,
@@ -359,7 +378,8 @@ async def driver(args: argparse.Namespace) -> None:
     try:
         async with database("postgres", name=args.database) as url:
             env = server_env(url, redis_prefix=prefix)
-            with serving(env) as first, serving(env) as second:
+            # (the first server migrates the fresh database: slow on a loaded machine)
+            with serving(env, health_timeout=300) as first, serving(env, health_timeout=300) as second:
                 servers = [first, second]
                 api = Api(first)
                 try:
@@ -400,10 +420,11 @@ def main(
     parser.add_argument(count, dest="events", type=int, default=50, help=count_help)
     parser.add_argument("--spacing", type=float, default=0.2, help="seconds between measured actions")
     parser.add_argument("--idle-seconds", type=float, default=3.0)
+    parser.add_argument("--deadline", type=float, default=290, help="seconds the whole run may take")
     arguments = parser.parse_args()
     arguments.title, arguments.database, arguments.action = title, database, action
     arguments.seed, arguments.planner = seed, planner
     from board_common import exit_cleanly_on_sigterm
 
     exit_cleanly_on_sigterm()
-    asyncio.run(asyncio.wait_for(driver(arguments), 290))
+    asyncio.run(asyncio.wait_for(driver(arguments), arguments.deadline))

@@ -12,7 +12,8 @@ itself when the bus skipped something), and for each event works once per
 what they asked to follow) and a selection set — and then writes the same
 frame to each of them. One read of the event's rows, one execution and one
 JSON encoding per group and event; per subscriber only the socket write is
-left.
+left, and that goes straight to the socket's transport when it can
+(FrameSink.send_now, web/ws_frames.py).
 
 A subscriber first catches up from the log on its own
 (resolvers/live_streams.follow), then
@@ -56,6 +57,11 @@ class FrameSink(Protocol):
 
     def send(self, payload: str) -> Coroutine[Any, Any, None]:
         """Send one result; `payload` is the JSON of {"data": ..., "errors": ...}."""
+
+    def send_now(self, payload: bytes) -> bool:
+        """Send one result (the same JSON, UTF-8) at once, without awaiting,
+        if the socket can take it so (web/ws_frames.py); False: nothing was
+        sent, use `send`."""
 
 
 # Set by the transport for the task that runs one subscription operation;
@@ -145,7 +151,7 @@ class Member:
     backlog: deque[str] | None = None
     lagged_at: int | None = None
 
-    def deliver(self, payload: str, sequence: int) -> None:
+    def deliver(self, payload: str, encoded: bytes, sequence: int) -> None:
         if self.lagged_at is not None:
             return
         if self.backlog is not None:  # a send is still waiting on the socket
@@ -157,6 +163,13 @@ class Member:
             return
         if not self.sink.alive():
             self.hub.leave(self)
+            return
+        # The usual case: the frame goes straight to the socket's transport.
+        try:
+            if self.sink.send_now(encoded):
+                return
+        except Exception:
+            self.hub.leave(self)  # the socket is gone
             return
         sending = self.sink.send(payload)
         try:
@@ -297,9 +310,10 @@ class StreamHub:
             except Exception:
                 log.exception("event %s of %r failed to render", sequence, self.stream)
                 continue
+            encoded = payload.encode()  # once per group, not per socket
             for member in list(group.members):
                 if member.start_after < sequence:
-                    member.deliver(payload, sequence)
+                    member.deliver(payload, encoded, sequence)
 
 
 class HubRegistry:

@@ -4,17 +4,27 @@ caller's visibility scope."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
+from tortoise.functions import Count
 
 from revgraph.models.pipeline import Deal, Stage
-from revgraph.resolvers import filtering
+from revgraph.resolvers import filtering, loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
-from revgraph.resolvers.pagination import Page, SortKey, order_keys, paginate_for
+from revgraph.resolvers.pagination import (
+    Page,
+    SortKey,
+    check_page_size,
+    encode_cursor,
+    order_keys,
+    paginate_for,
+)
+from revgraph.resolvers.read_rows import Row, read_rows
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
 
@@ -121,6 +131,96 @@ async def stage_deals(
         with_total=with_total,
         as_rows=True,
     )
+
+
+# Each card's place in its column, by the card order (CARD_ORDER).
+_PLACE = "rg_place"
+_PLACE_SQL = 'ROW_NUMBER() OVER (PARTITION BY "stage_id" ORDER BY "rank", "id")'
+
+
+async def board_columns(
+    ctx: Context,
+    stage_ids: list[int],
+    *,
+    first: int | None,
+    filter: dict[str, Any] | None,
+    with_total: bool = False,
+) -> list[Page]:
+    """Many board columns at once, as `stage_deals` reads one (no cursor):
+    the first cards of every stage in one statement — the live deals the
+    caller may see, numbered per column by a window in card order, the
+    first `first` + 1 of each kept (the extra one says there is a next
+    page) — and, when totalCount is asked, every column's count in one
+    grouped statement. A board costs the same SQL for 2 columns or 20, and
+    for 2 cards or 100 (tests/pipeline/test_board_query.py).
+
+    The window numbers every live card of the columns the caller may see
+    before keeping the first ones (the index on stage, rank, id gives them
+    in order): a column of thousands of closed deals costs a scan of
+    them, which per-column LIMITs would not; against that, one round trip
+    instead of one per column."""
+    limits = ctx.settings.limits
+    check_page_size(first, None, maximum=limits.max_page_size)
+    size = limits.default_page_size if first is None else first
+    scope = await scope_of(ctx)
+    condition, _ = await _deal_filter_q(ctx, filter)
+    query = Deal.filter(scope.owner_q(), condition, stage_id__in=stage_ids, deleted_at=None)
+    rows: list[Row] = []
+    if size and stage_ids:
+        numbered = query.annotate(**{_PLACE: RawSQL(_PLACE_SQL)})
+        rows = await read_rows(
+            numbered,
+            extra=(_PLACE,),
+            outer=lambda sql: (
+                f'SELECT * FROM ({sql}) "cards" WHERE "{_PLACE}" <= {int(size) + 1} '
+                'ORDER BY "stage_id", "rank", "id"'
+            ),
+        )
+    totals: dict[int, int] = {}
+    if with_total and stage_ids:
+        counted = await query.group_by("stage_id").annotate(n=Count("id")).values("stage_id", "n")
+        totals = {row["stage_id"]: row["n"] for row in counted}
+    columns: dict[int, list[Row]] = {stage_id: [] for stage_id in stage_ids}
+    for row in rows:
+        columns[row.stage_id].append(row)
+    pages = []
+    for stage_id in stage_ids:
+        cards = columns[stage_id]
+        shown = cards[:size]
+        pages.append(
+            Page(
+                items=shown,
+                cursors=[encode_cursor(row, CARD_ORDER) for row in shown],
+                has_next_page=len(cards) > size,
+                has_previous_page=False,
+                count_query=query.filter(stage_id=stage_id),
+                _total=totals.get(stage_id, 0) if with_total else None,
+            )
+        )
+    return pages
+
+
+def board_column_loader(
+    ctx: Context, *, first: int | None, filter: dict[str, Any] | None, with_total: bool
+) -> loaders.BatchLoader:
+    """The request's loader of board columns read alike (same page size,
+    filter and totalCount): every column a board query asks for in the
+    same turn of the loop becomes one `board_columns` call. A column's
+    value is its page, the cards of every column of the batch (so that
+    what the cards show is loaded for all of them at once) and a memo the
+    columns of the batch share (the loading of those, done once)."""
+    key = json.dumps([first, filter, with_total], sort_keys=True, default=str)
+
+    def factory(workspace_id: int) -> loaders.BatchFn:
+        async def batch(stage_ids: list[int]) -> list[tuple[Page, list[Row], dict[Any, Any]]]:
+            pages = await board_columns(ctx, stage_ids, first=first, filter=filter, with_total=with_total)
+            cards = [row for page in pages for row in page.items]
+            shared: dict[Any, Any] = {}
+            return [(page, cards, shared) for page in pages]
+
+        return batch
+
+    return loaders.loader(ctx, f"board_columns:{key}", factory)
 
 
 async def deals_of(

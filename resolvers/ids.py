@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 # Primary keys are 32-bit on PostgreSQL; a larger number names nothing.
 MAX_PK = 2**31 - 1
 
 
+@functools.lru_cache(maxsize=65536)
 def encode_id(type_name: str, pk: int) -> str:
+    # Cached: a board or list encodes the same few hundred ids on every
+    # read (bounded: ~6 MB at most).
     raw = f"{type_name}:{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

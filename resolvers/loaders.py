@@ -38,7 +38,14 @@ class BatchLoader:
         return future
 
     async def load_many(self, keys: Iterable[Hashable]) -> list[Any]:
-        return list(await asyncio.gather(*(self.load(k) for k in keys)))
+        # Awaiting each pending future in turn, not gathering them all: the
+        # keys of one batch resolve together, and a key already loaded (a
+        # board's owners, asked for by every column) costs no callback.
+        futures = [self.load(k) for k in keys]
+        for future in futures:
+            if not future.done():
+                await future
+        return [future.result() for future in futures]
 
     def peek(self, key: Hashable) -> tuple[bool, Any]:
         """(True, value) when `key` is already loaded, else (False, None):

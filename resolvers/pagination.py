@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
@@ -79,7 +80,12 @@ def _encode_value(value: Any) -> Any:
 
 def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
     values = [_encode_value(getattr(row, key.column)) for key in keys]
-    raw = json.dumps(values, separators=(",", ":")).encode()
+    # orjson writes what json.dumps(separators=(",", ":")) does for ASCII
+    # (a page encodes one cursor per row: a board, 400); json.dumps escapes
+    # the rest, and cursors already handed out stay what they were.
+    raw = orjson.dumps(values)
+    if not raw.isascii():
+        raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -88,16 +88,25 @@ def _columns(model: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]
     return tuple(found)
 
 
-async def read_rows(query: QuerySet, *, extra: Sequence[str] = ()) -> list[Row]:
+async def read_rows(
+    query: QuerySet, *, extra: Sequence[str] = (), outer: Callable[[str], str] | None = None
+) -> list[Row]:
     """The rows `query` selects (its filters, order, limit and annotations
-    kept), every column of its model plus the annotations named in `extra`."""
+    kept), every column of its model plus the annotations named in `extra`.
+    `outer` wraps the statement in one of its own (it gets the statement's
+    text; the parameters stay those of `query`): what the ORM cannot say,
+    such as a filter on a window function (resolvers/deal_queries.py,
+    `board_columns`)."""
     columns = _columns(query.model)
     values = query.values(*(name for name, _ in columns), *extra)
     # What ValuesQuery.__await__ does, without its per-value converters.
     if values._db is None:
         values._db = values._choose_db()
     values._make_query()
-    found = await values._db.execute_query_dict(*values.query.get_parameterized_sql())
+    sql, parameters = values.query.get_parameterized_sql()
+    if outer is not None:
+        sql = outer(sql)
+    found = await values._db.execute_query_dict(sql, parameters)
     convert = [(name, read) for name, read in columns if read is not None]
     rows = []
     for record in found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import datetime
 from decimal import Decimal
@@ -77,17 +78,27 @@ class Stage(Node):
     async def deals(
         self, info: Info, first: int | None = None, after: str | None = None, filter: DealFilter | None = None
     ) -> DealConnection:
-        page = await query(
-            deal_queries.stage_deals(
-                ctx_of(info),
-                self.row,
-                first=first,
-                after=after,
-                filter=deal_filter_dict(filter),
-                with_total=selects(info, "totalCount"),
+        ctx, filters, with_total = ctx_of(info), deal_filter_dict(filter), selects(info, "totalCount")
+        if after is not None:
+            page = await query(
+                deal_queries.stage_deals(
+                    ctx, self.row, first=first, after=after, filter=filters, with_total=with_total
+                )
             )
-        )
-        return await deal_connection(info, page)
+            return await deal_connection(info, page)
+        # The board: every column asked for alike is read in one batch
+        # (deal_queries.board_columns), and what its cards show is loaded
+        # for all the columns' cards at once.
+        columns = deal_queries.board_column_loader(ctx, first=first, filter=filters, with_total=with_total)
+        page, cards, shared = await query(columns.load(self.row.id))
+        # Once per selection for the whole board (columns of one query
+        # share their field node; an alias with another selection loads its own).
+        key = id(info._raw_info.field_nodes[0])
+        loading = shared.get(key)
+        if loading is None:
+            loading = shared[key] = asyncio.ensure_future(preload_deal_edges(info, cards))
+        await asyncio.shield(loading)
+        return build(DealConnection, page, Deal.of)
 
     @strawberry.field(
         description="Automations on entering or leaving this stage (DEAL_STAGE_CHANGED rules naming it). ADMIN sees them; others get an empty list."
@@ -342,14 +353,19 @@ async def deal_connection(info: Info, page: Any) -> DealConnection:
     """A page of deals as a connection, with the owners, contacts and
     companies its selection asks for loaded in one batch each, so each
     card's fields answer synchronously."""
+    await preload_deal_edges(info, page.items)
+    return build(DealConnection, page, Deal.of)
+
+
+async def preload_deal_edges(info: Info, deals: list[Any]) -> None:
+    """Load what the selection shows of these deals' owners, contacts and companies, one batch each."""
     await preload_page(
         info,
-        page.items,
+        deals,
         Ahead("owner", loaders.users, "owner_id"),
         Ahead("contact", loaders.contacts, "contact_id"),
         Ahead("company", loaders.companies, "company_id"),
     )
-    return build(DealConnection, page, Deal.of)
 
 
 async def related_deals(info: Info, first: int | None, after: str | None, **subject: int) -> DealConnection:

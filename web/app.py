@@ -34,6 +34,7 @@ from revgraph.web.rdstation import RdStationWebhook
 from revgraph.web.request_guard import RequestGuard
 from revgraph.web.webchat import WebchatEndpoints
 from revgraph.web.whatsapp import WhatsAppWebhook
+from revgraph.web.ws_frames import KeepServerSend
 
 log = logging.getLogger(__name__)
 # The PWA manifest's type, whatever /etc/mime.types the host has (Python's own table lacks it).
@@ -166,6 +167,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         # believes 127.0.0.1: anything on the host could pose as any client.
         trusted = list(settings.forwarded_allow_ips)
         middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted))
+    # Outermost: live frames go straight to a websocket's transport (web/ws_frames.py).
+    middleware.insert(0, Middleware(KeepServerSend))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     app.state.schema = schema

@@ -126,7 +126,11 @@ async def _prepare(settings: Settings, demo: bool) -> None:
 # What every server of the app is started with. Proxy headers are the app's
 # to read (web/app.py, REVGRAPH_FORWARDED_ALLOW_IPS): uvicorn's own handling
 # would trust X-Forwarded-For from 127.0.0.1 by default.
-SERVER_OPTIONS = {"proxy_headers": False}
+# Board and inbox events are small JSON frames sent to many sockets:
+# per-message deflate cost more CPU per socket than it saved bytes, and
+# without it a live frame can be written to the socket directly
+# (web/ws_frames.py). The tests' server runs with these too.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "ws_per_message_deflate": False}
 
 
 def _requested_collector() -> CollectorRequest:
@@ -166,9 +170,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         **SERVER_OPTIONS,
         ws_max_size=1024 * 1024,
-        # Board and inbox events are small JSON frames sent to many sockets:
-        # per-message deflate cost more CPU per socket than it saved bytes.
-        ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
     return 0

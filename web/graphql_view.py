@@ -49,6 +49,7 @@ from revgraph.schema.poll import PollVerdicts
 from revgraph.web.browser_session import cookie_refusal, cookie_token, csrf_matches, refused
 from revgraph.web.graphql_http import JsonRequestErrors
 from revgraph.web.poll_path import PollPath, checked_credential, etag_matches
+from revgraph.web.ws_frames import FrameWriter
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +185,16 @@ class OperationSink:
     """The `next` frames of one graphql-transport-ws operation, written
     straight to its socket (resolvers/board_hub.FrameSink)."""
 
-    __slots__ = ("handler", "operation", "prefix", "socket", "variables")
+    __slots__ = ("handler", "head", "operation", "prefix", "socket", "variables", "writer")
 
     def __init__(self, handler: RevGraphWSHandler, operation: Operation) -> None:
         self.handler = handler
         self.operation = operation
         self.variables = operation.variables
         self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        self.head = self.prefix.encode()
         self.socket: WebSocket = handler.websocket.ws  # type: ignore[attr-defined]
+        self.writer = FrameWriter(self.socket.scope)
 
     def alive(self) -> bool:
         operation = self.operation
@@ -203,6 +206,9 @@ class OperationSink:
 
     def send(self, payload: str) -> Coroutine[Any, Any, None]:
         return self.socket.send_text(self.prefix + payload + "}")
+
+    def send_now(self, payload: bytes) -> bool:
+        return self.writer.write(self.head, payload, b"}")
 
 
 class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):

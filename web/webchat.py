@@ -42,6 +42,7 @@ from revgraph.resolvers.i18n import N_, choose, close_reason, speaking, translat
 from revgraph.resolvers.inbox.stream import inbox_sequence
 from revgraph.resolvers.settings import Settings
 from revgraph.web.graphql_view import client_ip
+from revgraph.web.ws_frames import FrameWriter
 
 log = logging.getLogger(__name__)
 WIDGET = Path(__file__).with_name("static") / "widget.js"
@@ -76,12 +77,16 @@ class SocketSink:
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
+        self.writer = FrameWriter(websocket.scope)
 
     def alive(self) -> bool:
         return self.websocket.application_state == WebSocketState.CONNECTED
 
     def send(self, payload: str) -> Coroutine[Any, Any, None]:
         return self.websocket.send_text(payload)
+
+    def send_now(self, payload: bytes) -> bool:
+        return self.writer.write(b"", payload, b"")
 
 
 class WebchatEndpoints:

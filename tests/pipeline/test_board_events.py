@@ -1,4 +1,5 @@
 import asyncio
+import json
 
 from tests.live import connect, subscribe
 from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move
@@ -210,10 +211,15 @@ async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, w
 
     async def slow_send(self, payload):
         if self.operation.id == "slow":
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(1.0)  # longer than a move takes on a loaded machine
         await original(self, payload)
 
     monkeypatch.setattr(OperationSink, "send", slow_send)
+    original_now = OperationSink.send_now
+    # the slow socket never takes a frame at once (as when its transport is paused)
+    monkeypatch.setattr(
+        OperationSink, "send_now", lambda self, data: self.operation.id != "slow" and original_now(self, data)
+    )
     from revgraph.resolvers import board as board_resolvers
 
     replayed_after: list[int] = []
@@ -280,3 +286,59 @@ async def test_an_anchor_the_subscriber_may_not_see_becomes_the_nearest_card_abo
     # the nearest card above it that A can see: never an id A cannot see
     assert seen_by_admin["afterDealId"] == b_card["id"]
     assert (seen_by_a["dealId"], seen_by_a["afterDealId"]) == (a_moved["id"], a_top["id"])
+
+
+async def test_frames_go_straight_to_the_socket_and_wait_while_it_is_paused(
+    gql, server, workspace, monkeypatch
+):
+    """A live frame is written to the socket's transport at once (web/ws_frames.py);
+    while the transport asks the writer to pause, frames wait their turn
+    on the ASGI path and arrive after it resumes, in order."""
+    from revgraph.resolvers.board_hub import hubs
+    from revgraph.web.ws_frames import FrameWriter
+
+    written: list[bytes] = []
+    original = FrameWriter.write
+
+    def spying_write(self, head, text, tail):
+        sent = original(self, head, text, tail)
+        if sent:
+            written.append(head + text + tail)
+        return sent
+
+    monkeypatch.setattr(FrameWriter, "write", spying_write)
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    stages = [
+        pipeline["stage"]["Em contato"],
+        pipeline["stage"]["Novo lead"],
+        pipeline["stage"]["Em contato"],
+    ]
+    async with connect(server.ws_url, workspace.token) as socket:
+        events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
+        await _settled(pipeline["id"], subscribers=1)
+        # when a card moves
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        first = await events.next()
+        # then its frame was written straight to the socket, and is the full `next` message
+        assert first["data"]["boardEvents"]["sequence"] == since + 1
+        assert len(written) == 1 and json.loads(written[0]) == {
+            "id": events.id,
+            "type": "next",
+            "payload": first,
+        }
+        # when the transport pauses its writer and the card moves twice more
+        [member] = [m for hub in hubs.hubs.values() for g in hub.groups.values() for m in g.members]
+        protocol = member.sink.writer.protocol
+        protocol.pause_writing()
+        try:
+            for stage in stages[1:]:
+                await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
+            # then nothing is written meanwhile
+            await events.nothing_for(0.5)
+        finally:
+            protocol.resume_writing()
+        # and once it resumes both arrive, in order, by the ASGI path
+        later = [(await events.next())["data"]["boardEvents"]["sequence"] for _ in stages[1:]]
+        assert later == [since + 2, since + 3] and len(written) == 1
