@@ -74,6 +74,9 @@ class Steps:
 
     def __init__(self) -> None:
         self.count = 0
+        # who works the lead names some of them: one run's pictures only
+        for old in SHOTS.glob("*.png"):
+            old.unlink()
 
     async def __call__(self, page: Any, name: str) -> None:
         self.count += 1
@@ -237,6 +240,9 @@ async def test_a_team_day_from_an_empty_database_through_the_browser(
     await expect(tasks).to_contain_text("Ligar para Marina")
     await page.get_by_role("checkbox", name="Concluir “Ligar para Marina”").check()
     await expect(tasks).not_to_contain_text("Ligar para Marina")
+    await expect(timeline.locator(".event").first).to_contain_text(
+        f"{worker.name} concluiu a tarefa Ligar para Marina"
+    )
     # the next step, a visit, is theirs too until the hand-off; due now (São
     # Paulo's clock, no summer time): on a "Meu dia" whether it reads as for
     # today or, a minute on, as overdue
@@ -269,6 +275,9 @@ async def test_a_team_day_from_an_empty_database_through_the_browser(
     tasks = admin.get_by_role("list", name="Tarefas abertas")
     visit = tasks.locator(".task-row", has_text="Agendar visita com Marina")
     await expect(visit.locator(".task-assignee")).to_have_text(other.name)
+    await expect(admin.get_by_role("list", name="Linha do tempo").locator(".event").first).to_contain_text(
+        f"Helena Dona alterou a tarefa Agendar visita com Marina: responsável {other.name}"
+    )
     await shot(admin, "admin-handed-off")
     await details.get_by_role("link", name="Marina Duarte").click()
     contact_details = admin.get_by_role("region", name="Dados")
