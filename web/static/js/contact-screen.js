@@ -86,9 +86,12 @@ export class ContactScreen extends RecordScreen {
 
     const allTasks = nodes(contact.tasks);
     const open = allTasks.filter((task) => !task.done);
+    const timeline = new TimelinePanel({ subjectId: id, query: CONTACT_TIMELINE, zone, shell: this.shell });
+    // A task completed or edited in its row is on the timeline at once.
+    const taskEvents = { onCompleted: () => timeline.reload(), onChanged: () => timeline.reload() };
     const tasksPanel = panel(
       R.tasks,
-      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices }),
+      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices, ...taskEvents }),
       doneTaskList(
         allTasks.filter((task) => task.done),
         { shell: this.shell, onReopened: () => this.load(id) },
@@ -113,7 +116,6 @@ export class ContactScreen extends RecordScreen {
       ),
     );
 
-    const timeline = new TimelinePanel({ subjectId: id, query: CONTACT_TIMELINE, zone, shell: this.shell });
     const header = h(
       "header",
       { class: "record-header" },

@@ -58,11 +58,14 @@ export class DealScreen extends RecordScreen {
         }),
     );
 
+    const timeline = new TimelinePanel({ subjectId: id, query: DEAL_TIMELINE, zone, shell: this.shell });
+    // A task completed or edited in its row is on the timeline at once.
+    const taskEvents = { onCompleted: () => timeline.reload(), onChanged: () => timeline.reload() };
     const tasksPanel = panel(
       R.tasks,
       taskList(
         nodes(data.tasks).filter((task) => !task.done),
-        { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices },
+        { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices, ...taskEvents },
       ),
       doneTaskList(
         nodes(data.tasks).filter((task) => task.done),
@@ -71,7 +74,6 @@ export class DealScreen extends RecordScreen {
       this.taskOpener(id, choices, { dealId: id, contactId: deal.contact ? deal.contact.id : null }),
     );
 
-    const timeline = new TimelinePanel({ subjectId: id, query: DEAL_TIMELINE, zone, shell: this.shell });
     const header = h(
       "header",
       { class: "record-header" },
