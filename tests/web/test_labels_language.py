@@ -216,3 +216,43 @@ async def test_an_english_user_reads_english_and_a_pt_br_user_portuguese(
         await expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     await expect(other.get_by_placeholder("Pesquisar contatos, empresas, negócios…")).to_be_visible()
     assert await other.evaluate("document.documentElement.lang") == "pt-BR"
+
+
+async def test_an_english_admin_reads_the_settings_and_the_reset_page_in_english(
+    gql: Any, workspace: Any, open_page: Any
+) -> None:
+    # given an administrator who reads English
+    admin = await workspace.user("ADMIN", name="Emma")
+    chosen = await gql.ok(SET_LOCALE, {"l": "en"}, token=admin["token"])
+    assert chosen["setMyLocale"]["userErrors"] == []
+    page = await open_page(locale="pt-BR")
+    await _log_in(page, admin["email"], email_label="E-mail", password_label="Senha", button="Entrar")
+    await expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
+
+    # when they open the settings' API keys
+    await page.evaluate("location.hash = '#/config/chaves'")
+    # then the sections and the form speak English
+    tabs = page.get_by_role("navigation", name="Settings")
+    for label in (
+        "People and teams",
+        "Pipelines and stages",
+        "Lead queues",
+        "Automations",
+        "Forms",
+        "API keys",
+    ):
+        await expect(tabs.get_by_role("link", name=label, exact=True)).to_be_visible()
+    form = page.get_by_role("form", name="New API key")
+    await expect(form.get_by_role("button", name="Create key", exact=True)).to_be_visible()
+    scopes = form.get_by_label("Scope", exact=True).locator("option")
+    assert await scopes.all_inner_texts() == ["Full", "Read only", "Lead intake"]
+
+    # and a browser in English opening a reset link without its code reads English too
+    reset = await open_page(locale="en-US")
+    await reset.goto(reset.url.split("#")[0].rstrip("/") + "/reset-password")
+    await expect(reset.get_by_role("heading", name="Create a new password")).to_be_visible()
+    await expect(reset.get_by_role("alert")).to_have_text(
+        "This link does not carry the reset code. Ask your administrator for a new link."
+    )
+    await expect(reset.get_by_label("Repeat the new password")).to_be_disabled()
+    assert await reset.title() == "New password · RevGraph"
