@@ -154,7 +154,9 @@ async def test_an_admin_runs_a_roleta_from_settings(
     await noite_card.get_by_role("button", name="Arquivar a roleta Noite").click()
     await noite_card.get_by_role("button", name="Confirmar arquivamento").click()
     await settled(page)
-    await expect(noite_card.get_by_role("alert").filter(has_text="1 lead(s)")).to_be_visible()
+    await expect(
+        noite_card.get_by_role("alert").filter(has_text="1 lead aguarda na fila Noite")
+    ).to_be_visible()
     await page.get_by_role("button", name="Arquivar a roleta Plantão Sul").click()
     await page.get_by_role("button", name="Confirmar arquivamento").click()
     await settled(page)

@@ -5,6 +5,8 @@ one mechanism and has every key in both languages."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,37 @@ from tests.support import PASSWORD
 
 JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js"
 LABEL_MODULES = sorted(path.name for path in JS.glob("*labels.js"))
+# Screens whose every people-facing string comes from a label module: none may
+# hold Portuguese text of its own (the English user would read it).
+LABELLED_SCREENS = sorted(
+    {path.name for path in JS.glob("settings-*.js") if not path.name.endswith("labels.js")}
+    | {
+        "reset-password.js",
+        "task-list.js",
+        "board-view.js",
+        "thread-view.js",
+        "csv.js",
+        "dashboard-deal-cards.js",
+        "invite-form.js",
+        "setup-forms.js",
+    }
+)
+# Not read by people: the settings sections' addresses (#/config/<key>).
+NOT_TEXT = {"pessoas", "funis", "roletas", "automacoes", "formularios", "chaves"}
+ACCENTED = re.compile(r"[À-ÖØ-öø-ÿ]")
+PORTUGUESE_WORDS = re.compile(
+    r"\b(n[aã]o|sim|de|da|do|das|dos|em|para|com|uma?|nenhuma?|ainda|salvar|salvando|remover|editar|"
+    r"arquivar|cancelar|confirmar|criar|adicionar|novo|nova|escolha|configurar|campo|chaves?|regras?|"
+    r"segredo|origem|campanha|roletas?|funil|etapa|tipo|pessoas?|peso|capacidade|membros|tirar|copiar|"
+    r"convites|ativa|ativo|desativad[ao]|pausado|contato|enviar|carregando|senha|valor|escopo|criada|"
+    r"quando|motivo|tentar|rodando|falhou|pulada|encerrada|aguardando|exige|equipes?|leads?|"
+    r"propostas|previsao|negocios|corretor|aberta|ganho|perdido|nome|telefone|mensagem|agora|modo|"
+    r"na|fila|ex|completa|somente|leitura|probabilidade|campos|exigid[oa]s?|sem|limite|adicionando|"
+    r"menos|carregado|todos|os|funis|etapas)\b",
+    re.IGNORECASE,
+)
+# After one of these (or at the start), "/" opens a regular expression, not a division.
+BEFORE_REGEX = set("(,=:[!&|?{};+-*%<>~^")
 SET_LOCALE = "mutation($l: String) { setMyLocale(locale: $l) { userErrors { code } } }"
 
 COMPARE_TABLES = """
@@ -40,6 +73,74 @@ async (modules) => {
   return { problems, modules: [...new Set(Object.keys(TABLES).map((name) => name.split(".")[0]))].sort() };
 }
 """
+
+
+def string_literals(source: str) -> Iterator[tuple[int, str]]:
+    """(line, text) of each string literal of a JS module; comments and regular expressions skipped."""
+    i, end, line, last = 0, len(source), 1, ""
+    while i < end:
+        char = source[i]
+        if source.startswith("//", i):
+            i = source.find("\n", i) if "\n" in source[i:] else end
+            continue
+        if source.startswith("/*", i):
+            close = source.find("*/", i + 2)
+            close = end if close < 0 else close + 2
+            line += source.count("\n", i, close)
+            i = close
+            continue
+        if char == "/" and (last == "" or last in BEFORE_REGEX):
+            j, in_class = i + 1, False
+            while j < end and (in_class or source[j] != "/"):
+                if source[j] == "\\":
+                    j += 1
+                elif source[j] in "[]":
+                    in_class = source[j] == "["
+                j += 1
+            i, last = j + 1, "/"
+            continue
+        if char in "\"'`":
+            j, start = i + 1, line
+            while j < end and source[j] != char:
+                if source[j] == "\\":
+                    j += 1
+                elif source[j] == "\n":
+                    line += 1
+                j += 1
+            yield start, source[i + 1 : j]
+            i, last = j + 1, char
+            continue
+        if char == "\n":
+            line += 1
+        if not char.isspace():
+            last = char
+        i += 1
+
+
+def portuguese(text: str) -> bool:
+    text = re.sub(r"\$\{[^}]*\}", " ", text)  # a template's expressions are code
+    return text not in NOT_TEXT and bool(ACCENTED.search(text) or PORTUGUESE_WORDS.search(text))
+
+
+def test_the_scan_sees_portuguese_in_strings_only() -> None:
+    source = (
+        '// Salvar: a comment\n/* Remover\n*/ const a = "Salvar";\n'
+        "const b = x.replace(/[\";]/g, '') + `Editar ${name}` + 'online';\n"
+        'const c = { OPEN: "Aberta" };\n'
+    )
+    found = [(line, text) for line, text in string_literals(source) if portuguese(text)]
+    assert found == [(3, "Salvar"), (4, "Editar ${name}"), (5, "Aberta")]
+
+
+def test_the_screens_take_their_text_from_label_modules() -> None:
+    leaks = [
+        f"{name}:{line}: {text!r}"
+        for name in LABELLED_SCREENS
+        for line, text in string_literals((JS / name).read_text(encoding="utf-8"))
+        if portuguese(text)
+    ]
+    assert leaks == []
+
 
 SWITCH = """
 async () => {
@@ -115,3 +216,43 @@ async def test_an_english_user_reads_english_and_a_pt_br_user_portuguese(
         await expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     await expect(other.get_by_placeholder("Pesquisar contatos, empresas, negócios…")).to_be_visible()
     assert await other.evaluate("document.documentElement.lang") == "pt-BR"
+
+
+async def test_an_english_admin_reads_the_settings_and_the_reset_page_in_english(
+    gql: Any, workspace: Any, open_page: Any
+) -> None:
+    # given an administrator who reads English
+    admin = await workspace.user("ADMIN", name="Emma")
+    chosen = await gql.ok(SET_LOCALE, {"l": "en"}, token=admin["token"])
+    assert chosen["setMyLocale"]["userErrors"] == []
+    page = await open_page(locale="pt-BR")
+    await _log_in(page, admin["email"], email_label="E-mail", password_label="Senha", button="Entrar")
+    await expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
+
+    # when they open the settings' API keys
+    await page.evaluate("location.hash = '#/config/chaves'")
+    # then the sections and the form speak English
+    tabs = page.get_by_role("navigation", name="Settings")
+    for label in (
+        "People and teams",
+        "Pipelines and stages",
+        "Lead queues",
+        "Automations",
+        "Forms",
+        "API keys",
+    ):
+        await expect(tabs.get_by_role("link", name=label, exact=True)).to_be_visible()
+    form = page.get_by_role("form", name="New API key")
+    await expect(form.get_by_role("button", name="Create key", exact=True)).to_be_visible()
+    scopes = form.get_by_label("Scope", exact=True).locator("option")
+    assert await scopes.all_inner_texts() == ["Full", "Read only", "Lead intake"]
+
+    # and a browser in English opening a reset link without its code reads English too
+    reset = await open_page(locale="en-US")
+    await reset.goto(reset.url.split("#")[0].rstrip("/") + "/reset-password")
+    await expect(reset.get_by_role("heading", name="Create a new password")).to_be_visible()
+    await expect(reset.get_by_role("alert")).to_have_text(
+        "This link does not carry the reset code. Ask your administrator for a new link."
+    )
+    await expect(reset.get_by_label("Repeat the new password")).to_be_disabled()
+    assert await reset.title() == "New password · RevGraph"

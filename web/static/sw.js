@@ -76,6 +76,7 @@ const SHELL = [
   "/js/settings-form-editor.js",
   "/js/settings-forms.js",
   "/js/settings-keys.js",
+  "/js/settings-labels.js",
   "/js/settings-people.js",
   "/js/settings-pipelines.js",
   "/js/settings-queue-members.js",

@@ -2,7 +2,7 @@
 // cards, and a slot where a stage gate asks for missing fields.
 
 import { h } from "./dom.js";
-import { T, money } from "./labels.js";
+import { FIELD_LABELS, T, money } from "./labels.js";
 import { recordHash } from "./routes.js";
 
 export class BoardView {
@@ -101,8 +101,8 @@ export class BoardView {
       h(
         "p",
         { class: "card-people" },
-        h("span", { class: "owner", title: "Responsável" }, deal.owner ? deal.owner.name : T.noOwner),
-        h("span", { class: "contact", title: "Contato" }, deal.contact ? deal.contact.name : T.noContact),
+        h("span", { class: "owner", title: FIELD_LABELS.owner }, deal.owner ? deal.owner.name : T.noOwner),
+        h("span", { class: "contact", title: FIELD_LABELS.contact }, deal.contact ? deal.contact.name : T.noContact),
       ),
       h(
         "button",

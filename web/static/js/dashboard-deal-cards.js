@@ -18,7 +18,7 @@ export function negotiationCard(snapshot) {
   return {
     id: "negotiation",
     title: TD.negotiation,
-    file: "propostas-em-negociacao",
+    file: TD.negotiationFile,
     tiles: [
       { label: TD.openDeals, type: "int", value: snapshot.count },
       { label: TD.value, type: "money", value: snapshot.value },
@@ -44,7 +44,7 @@ export function forecastCard(snapshot) {
   return {
     id: "forecast",
     title: TD.forecast,
-    file: "previsao-de-fechamento",
+    file: TD.forecastFile,
     columns: [col("month", TD.month), col("count", TD.deals, "int"), col("value", TD.weightedValue, "money")],
     rows,
     chart: bars(rows.map((r) => r.month), amounts(rows.map((r) => r.value)), "money", false),
@@ -65,7 +65,7 @@ export function dealsByOwnerCard(buckets) {
   return {
     id: "deals-by-owner",
     title: TD.dealsByOwner,
-    file: "negocios-por-corretor",
+    file: TD.dealsByOwnerFile,
     columns: [
       col("owner", TD.owner),
       col("created", TD.created, "int"),

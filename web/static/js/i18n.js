@@ -1,8 +1,9 @@
 // The web app's language: pt-BR first, English second. One mechanism for
 // every label module (labels.js, inbox-labels.js, record-labels.js,
-// dashboard-labels.js, setup-labels.js): each gives `labels()` its table in
-// both languages and exports what it returns, read at the moment a screen
-// draws, so a language chosen after the modules loaded still applies.
+// dashboard-labels.js, setup-labels.js, settings-labels.js): each gives
+// `labels()` its table in both languages and exports what it returns, read
+// at the moment a screen draws, so a language chosen after the modules
+// loaded still applies.
 //
 // The language is, in order: the signed-in user's (User.locale, else the
 // workspace's Workspace.defaultLocale, learnt from the ME query and kept for

@@ -2,22 +2,15 @@
 // The token travels in the fragment, which the browser never sends to a
 // server; it is read once and taken out of the address bar and history.
 
+import { RESET } from "./settings-labels.js";
+
 const RESET_PASSWORD = `
 mutation ResetPassword($input: ResetPasswordInput!) {
   resetPassword(input: $input) { ok userErrors { code message field } }
 }`;
 
-const MESSAGES = {
-  noToken: "Este link não traz o código de redefinição. Peça um novo link ao administrador.",
-  mismatch: "As duas senhas não são iguais.",
-  length: "A senha precisa ter de 8 a 256 caracteres.",
-  invalidLink: "Este link é inválido, já foi usado ou expirou. Peça um novo link ao administrador.",
-  throttled: "Muitas tentativas com links inválidos. Aguarde alguns minutos e tente de novo.",
-  network: "Não foi possível falar com o servidor. Verifique a conexão e tente de novo.",
-  unexpected: "Algo deu errado. Tente de novo em instantes.",
-  saving: "Salvando…",
-  save: "Salvar nova senha",
-};
+// The page is written in pt-BR; in the browser's language when that is English (i18n.js).
+const MESSAGES = RESET;
 
 const token = decodeURIComponent(location.hash.replace(/^#/, ""));
 if (location.hash) history.replaceState(null, "", location.pathname);
@@ -26,6 +19,20 @@ const form = document.getElementById("reset-password");
 const error = document.getElementById("reset-error");
 const done = document.getElementById("reset-done");
 const button = form.querySelector("button");
+
+function speak() {
+  document.title = MESSAGES.pageTitle;
+  document.getElementById("reset-title").textContent = MESSAGES.title;
+  document.getElementById("reset-intro").textContent = MESSAGES.intro;
+  form.querySelector('label[for="new-password"]').textContent = MESSAGES.newPassword;
+  form.querySelector('label[for="confirm-password"]').textContent = MESSAGES.confirmPassword;
+  button.textContent = MESSAGES.save;
+  done.querySelector("h1").textContent = MESSAGES.doneTitle;
+  done.querySelector("p").textContent = MESSAGES.doneText;
+  done.querySelector("a").textContent = MESSAGES.enter;
+}
+
+speak();
 
 function refuse(message, { closed = false } = {}) {
   error.textContent = message;

@@ -5,17 +5,8 @@ import { h } from "./dom.js";
 import { table, when } from "./settings-screen.js";
 import { AUTOMATIONS, RETRY_AUTOMATION_RUN, SET_AUTOMATION_ENABLED } from "./setup-documents.js";
 import { gql } from "./setup-forms.js";
+import { ST } from "./settings-labels.js";
 import { explain } from "./setup-labels.js";
-
-const RUN_STATUS = {
-  PENDING: "Na fila",
-  RUNNING: "Rodando",
-  WAITING: "Aguardando",
-  SUCCEEDED: "Concluída",
-  FAILED: "Falhou",
-  SKIPPED: "Pulada",
-  EXITED: "Encerrada",
-};
 
 export async function automationsSection(shell, reload) {
   const { automationRules, automationRuns } = await gql(AUTOMATIONS);
@@ -35,24 +26,24 @@ export async function automationsSection(shell, reload) {
       type: "checkbox",
       role: "switch",
       checked: rule.enabled,
-      "aria-label": `Ativa: ${rule.name}`,
+      "aria-label": ST.ruleEnabled(rule.name),
       onchange: act(SET_AUTOMATION_ENABLED, { id: rule.id, enabled: !rule.enabled }, "setAutomationRuleEnabled"),
     });
-    return [rule.name, h("label", { class: "check" }, toggle, rule.enabled ? " Ativa" : " Desativada")];
+    return [rule.name, h("label", { class: "check" }, toggle, ` ${rule.enabled ? ST.enabled : ST.disabled}`)];
   });
   const runRows = automationRuns.edges.map(({ node: run }) => [
     run.rule.name,
-    RUN_STATUS[run.status] || run.status,
+    ST.runStatus[run.status] || run.status,
     run.error || run.reason || "",
     when(run.createdAt),
     run.status === "FAILED"
-      ? h("button", { type: "button", class: "link", onclick: act(RETRY_AUTOMATION_RUN, { id: run.id }, "retryAutomationRun") }, "Tentar de novo")
+      ? h("button", { type: "button", class: "link", onclick: act(RETRY_AUTOMATION_RUN, { id: run.id }, "retryAutomationRun") }, ST.retry)
       : "",
   ]);
   return h(
     "div",
     { class: "settings-section" },
-    automationRules.length ? table("Regras", ["Regra", "Situação"], ruleRows) : h("p", { class: "hint" }, "Nenhuma automação ainda."),
-    table("Execuções recentes", ["Regra", "Situação", "Motivo", "Quando", ""], runRows),
+    automationRules.length ? table(ST.rules, [ST.rule, ST.status], ruleRows) : h("p", { class: "hint" }, ST.noAutomations),
+    table(ST.recentRuns, [ST.rule, ST.status, ST.reason, ST.when, ""], runRows),
   );
 }

@@ -3,6 +3,7 @@
 // "Cancelar" in its place, so nothing is lost to a stray click.
 
 import { h } from "./dom.js";
+import { ST } from "./settings-labels.js";
 
 /** A button `label` that, once confirmed, awaits `action()`, then offers itself again. */
 export function confirming(label, question, confirmLabel, action, attributes = {}) {
@@ -15,7 +16,7 @@ export function confirming(label, question, confirmLabel, action, attributes = {
       slot.replaceChildren(start);
     };
     const yes = h("button", { type: "button", class: "danger", onclick: confirm }, confirmLabel);
-    const no = h("button", { type: "button", onclick: () => slot.replaceChildren(start) }, "Cancelar");
+    const no = h("button", { type: "button", onclick: () => slot.replaceChildren(start) }, ST.cancel);
     slot.replaceChildren(h("span", { role: "alert" }, question), " ", yes, " ", no);
     yes.focus();
   };

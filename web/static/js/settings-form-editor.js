@@ -4,23 +4,13 @@
 // each userError said next to its field or mapping row.
 
 import { h } from "./dom.js";
+import { LEAD_FIELDS, ST } from "./settings-labels.js";
 import { input, labelled, select, submitting } from "./setup-forms.js";
-
-// The lead fields a posted field may feed (Form.fieldMapping), as people read them.
-export const LEAD_FIELDS = {
-  name: "Nome",
-  email: "E-mail",
-  phone: "Telefone",
-  message: "Mensagem",
-  media: "Mídia",
-  campaign: "Campanha",
-  landingPage: "Página de entrada",
-};
 const CUSTOM = "customFields.";
 
 /** A mapping's lead field as people read it ("Telefone", "Campo personalizado: bairro"). */
 export function leadFieldLabel(target) {
-  if (target.startsWith(CUSTOM)) return `Campo personalizado: ${target.slice(CUSTOM.length)}`;
+  if (target.startsWith(CUSTOM)) return ST.customField(target.slice(CUSTOM.length));
   return LEAD_FIELDS[target] || target;
 }
 
@@ -31,19 +21,19 @@ function mappingRow(posted = "", target = "") {
   const custom = target.startsWith(CUSTOM);
   const postedInput = input("posted", {
     value: posted,
-    placeholder: "ex.: telefone_celular",
-    "aria-label": `Campo enviado pelo site (${n})`,
+    placeholder: ST.postedExample,
+    "aria-label": ST.postedField(n),
   });
   const kind = select(
     "target",
-    [...Object.entries(LEAD_FIELDS), ["custom", "Campo personalizado…"]],
+    [...Object.entries(LEAD_FIELDS), ["custom", ST.customFieldChoice]],
     custom ? "custom" : target || "name",
   );
-  kind.setAttribute("aria-label", `Campo do lead (${n})`);
+  kind.setAttribute("aria-label", ST.leadField(n));
   const key = input("customKey", {
     value: custom ? target.slice(CUSTOM.length) : "",
-    placeholder: "chave",
-    "aria-label": `Chave do campo personalizado (${n})`,
+    placeholder: ST.customKey,
+    "aria-label": ST.customKeyOf(n),
     hidden: !custom,
   });
   kind.addEventListener("change", () => (key.hidden = kind.value !== "custom"));
@@ -54,7 +44,7 @@ function mappingRow(posted = "", target = "") {
     h("span", { "aria-hidden": "true" }, "→"),
     kind,
     key,
-    h("button", { type: "button", "aria-label": `Tirar a linha ${n} do mapeamento`, onclick: () => row.remove() }, "Tirar"),
+    h("button", { type: "button", "aria-label": ST.dropRowNamed(n), onclick: () => row.remove() }, ST.dropRow),
     h("p", { class: "field-error", role: "alert", dataset: { errorFor: `mapping-${n}` } }),
   );
   row.read = () => ({
@@ -73,7 +63,7 @@ function readMapping(list) {
     const { posted, target } = row.read();
     if (Object.hasOwn(mapping, posted)) {
       const field = [`mapping-${row.dataset.row}`];
-      problems.push({ code: "DUPLICATE", message: "Este campo enviado já está mapeado.", field });
+      problems.push({ code: "DUPLICATE", message: ST.duplicatePosted, field });
     }
     mapping[posted] = target;
   }
@@ -95,9 +85,6 @@ const orNull = (value) => (String(value || "").trim() === "" ? null : String(val
 const choices = (records) => records.map((record) => [record.id, record.name]);
 // Left empty, these are sent as null: no default, no queue, no pipeline, no thank-you page.
 const OPTIONAL = ["source", "media", "campaign", "queueId", "pipelineId", "thankYouUrl"];
-const MAPPING_HELP =
-  "Campo enviado pelo site → campo do lead. Nome, e-mail, telefone e mensagem com esses nomes " +
-  "(name, email, phone, message) são lidos sem mapeamento.";
 
 /**
  * A form that creates (`form` null) or edits a capture form: `save(input)`
@@ -106,43 +93,43 @@ const MAPPING_HELP =
 export function formEditor(form, { queues, pipelines }, { save, done, cancel }) {
   const list = h("div", { class: "mapping-rows" }, Object.entries(form?.fieldMapping || {}).map(([p, t]) => mappingRow(p, t)));
   const general = h("p", { class: "field-error", role: "alert" });
-  const title = form ? `Editar ${form.name}` : "Novo formulário";
+  const title = form ? ST.editName(form.name) : ST.newForm;
   const editor = h(
     "form",
     { class: "setup-form setup-step form-editor", "aria-label": title },
     h("h2", {}, title),
-    labelled("Nome do formulário", input("name", { value: form?.name || "", required: true, maxlength: 200 })),
-    labelled("Origem", input("source", { value: form?.source || "", placeholder: "form" })),
-    labelled("Mídia padrão", input("media", { value: form?.media || "", placeholder: "ex.: pago, orgânico" })),
-    labelled("Campanha padrão", input("campaign", { value: form?.campaign || "" })),
-    labelled("Roleta dos leads", select("queueId", [["", "Nenhuma"], ...choices(queues)], form?.queue?.id || "")),
+    labelled(ST.formName, input("name", { value: form?.name || "", required: true, maxlength: 200 })),
+    labelled(ST.source, input("source", { value: form?.source || "", placeholder: "form" })),
+    labelled(ST.defaultMedia, input("media", { value: form?.media || "", placeholder: ST.mediaExample })),
+    labelled(ST.defaultCampaign, input("campaign", { value: form?.campaign || "" })),
+    labelled(ST.leadsQueue, select("queueId", [["", ST.noQueue], ...choices(queues)], form?.queue?.id || "")),
     labelled(
-      "Funil (abre um negócio por lead)",
-      select("pipelineId", [["", "Nenhum"], ...choices(pipelines)], form?.pipeline?.id || ""),
+      ST.formPipeline,
+      select("pipelineId", [["", ST.noPipeline], ...choices(pipelines)], form?.pipeline?.id || ""),
     ),
     labelled(
-      "Página de agradecimento (URL)",
+      ST.thankYouPage,
       input("thankYouUrl", { value: form?.thankYouUrl || "", placeholder: "https://…" }),
     ),
     h(
       "fieldset",
       { class: "mapping" },
-      h("legend", {}, "Mapeamento de campos"),
-      h("p", { class: "hint" }, MAPPING_HELP),
+      h("legend", {}, ST.fieldMapping),
+      h("p", { class: "hint" }, ST.mappingHelp),
       list,
-      h("button", { type: "button", onclick: () => list.append(mappingRow()) }, "Adicionar campo"),
+      h("button", { type: "button", onclick: () => list.append(mappingRow()) }, ST.addField),
       h("p", { class: "field-error", role: "alert", dataset: { errorFor: "fieldMapping" } }),
     ),
     h(
       "div",
       { class: "form-actions" },
-      h("button", { type: "submit" }, form ? "Salvar formulário" : "Criar formulário"),
-      h("button", { type: "button", onclick: cancel }, "Cancelar"),
+      h("button", { type: "submit" }, form ? ST.saveForm : ST.createForm),
+      h("button", { type: "button", onclick: cancel }, ST.cancel),
     ),
     general,
   );
   submitting(editor, general, {
-    busy: "Salvando…",
+    busy: ST.saving,
     send: async (data) => {
       const { mapping, problems } = readMapping(list);
       if (problems.length) return { userErrors: problems };

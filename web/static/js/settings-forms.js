@@ -6,7 +6,8 @@
 import { h } from "./dom.js";
 import { confirming } from "./settings-confirm.js";
 import { ARCHIVE_FORM, CREATE_FORM, FORMS, UPDATE_FORM } from "./settings-documents.js";
-import { formEditor, LEAD_FIELDS, leadFieldLabel } from "./settings-form-editor.js";
+import { formEditor, leadFieldLabel } from "./settings-form-editor.js";
+import { LEAD_FIELDS, ST } from "./settings-labels.js";
 import { gql, showProblems } from "./setup-forms.js";
 
 const TYPES = { email: "email", phone: "tel" };
@@ -30,17 +31,17 @@ export function embedSnippet(form) {
     ...plain.map((target) => inputFor(target, target)),
     ...mapping.map(([posted, target]) => inputFor(posted, target)),
     `  <input name="${form.honeypotField}" tabindex="-1" autocomplete="off" style="display:none">`,
-    `  <button type="submit">Enviar</button>`,
+    `  <button type="submit">${ST.send}</button>`,
     `</form>`,
   ].join("\n");
 }
 
 function describe(form) {
-  const parts = [`Origem: ${form.source}`];
-  if (form.media) parts.push(`Mídia: ${form.media}`);
-  if (form.campaign) parts.push(`Campanha: ${form.campaign}`);
-  if (form.queue) parts.push(`Roleta: ${form.queue.name}`);
-  if (form.pipeline) parts.push(`Funil: ${form.pipeline.name}`);
+  const parts = [ST.origin(form.source)];
+  if (form.media) parts.push(ST.media(form.media));
+  if (form.campaign) parts.push(ST.campaign(form.campaign));
+  if (form.queue) parts.push(ST.queueOf(form.queue.name));
+  if (form.pipeline) parts.push(ST.pipelineOf(form.pipeline.name));
   return parts.join(" · ");
 }
 
@@ -65,9 +66,9 @@ export async function formsSection(shell, reload) {
   return h(
     "div",
     { class: "settings-section" },
-    h("div", {}, h("button", { type: "button", onclick: startNew }, "Novo formulário")),
+    h("div", {}, h("button", { type: "button", onclick: startNew }, ST.newForm)),
     slot,
-    cards.length ? cards : h("p", { class: "hint" }, "Nenhum formulário de captura ainda."),
+    cards.length ? cards : h("p", { class: "hint" }, ST.noForms),
   );
 }
 
@@ -76,7 +77,7 @@ function copyButton(code) {
     code.select();
     navigator.clipboard?.writeText(code.value).catch(() => document.execCommand("copy"));
   };
-  return h("button", { type: "button", onclick: copy }, "Copiar código");
+  return h("button", { type: "button", onclick: copy }, ST.copyCode);
 }
 
 function mappingList(form) {
@@ -84,7 +85,7 @@ function mappingList(form) {
   if (!mapping.length) return null;
   return h(
     "ul",
-    { class: "mapping-summary", "aria-label": `Mapeamento de ${form.name}` },
+    { class: "mapping-summary", "aria-label": ST.mappingOf(form.name) },
     mapping.map(([posted, target]) => h("li", {}, `${posted} → ${leadFieldLabel(target)}`)),
   );
 }
@@ -94,7 +95,7 @@ function formCard(form, choices, call, reload) {
   const general = h("p", { class: "field-error", role: "alert" });
   const code = h(
     "textarea",
-    { readonly: true, rows: 8, class: "embed-snippet", "aria-label": `Código para o site: ${form.name}` },
+    { readonly: true, rows: 8, class: "embed-snippet", "aria-label": ST.codeFor(form.name) },
     embedSnippet(form),
   );
   const view = () => [
@@ -109,18 +110,18 @@ function formCard(form, choices, call, reload) {
     const save = (input) => call(UPDATE_FORM, { id: form.id, input }, "updateForm");
     card.replaceChildren(formEditor(form, choices, { save, done: reload, cancel: () => card.replaceChildren(...view()) }));
   };
-  const edit = h("button", { type: "button", "aria-label": `Editar ${form.name}`, onclick: startEdit }, "Editar");
-  const question = `Arquivar ${form.name}? O endereço dele passa a responder 404.`;
+  const edit = h("button", { type: "button", "aria-label": ST.editName(form.name), onclick: startEdit }, ST.edit);
+  const question = ST.archiveFormQuestion(form.name);
   const archive = confirming(
-    "Arquivar",
+    ST.archive,
     question,
-    "Confirmar arquivamento",
+    ST.confirmArchive,
     async () => {
       const payload = await call(ARCHIVE_FORM, { id: form.id }, "archiveForm");
       if (payload.userErrors.length) showProblems(general, general, payload.userErrors);
       else await reload();
     },
-    { "aria-label": `Arquivar ${form.name}` },
+    { "aria-label": ST.archiveNamed(form.name) },
   );
   card.append(...view());
   return card;

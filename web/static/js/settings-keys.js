@@ -5,13 +5,8 @@ import { h } from "./dom.js";
 import { table, when } from "./settings-screen.js";
 import { API_KEYS, CREATE_API_KEY, REVOKE_API_KEY } from "./setup-documents.js";
 import { gql, input, labelled, select, submitting } from "./setup-forms.js";
+import { ST } from "./settings-labels.js";
 import { explain, S } from "./setup-labels.js";
-
-const SCOPES = [
-  ["FULL", "Completa"],
-  ["READ_ONLY", "Somente leitura"],
-  ["INTAKE", "Entrada de leads"],
-];
 
 export async function keysSection(shell, reload) {
   const { apiKeys } = await gql(API_KEYS);
@@ -19,10 +14,10 @@ export async function keysSection(shell, reload) {
     keys.map((key) => [
     key.name,
     S.roles[key.role],
-    (SCOPES.find(([value]) => value === key.scope) || [null, key.scope])[1],
+    ST.scopes[key.scope] || key.scope,
     when(key.createdAt),
     key.revokedAt
-      ? `Revogada em ${when(key.revokedAt)}`
+      ? ST.revokedOn(when(key.revokedAt))
       : h(
           "button",
           {
@@ -44,18 +39,18 @@ export async function keysSection(shell, reload) {
     ]);
   const general = h("p", { class: "form-error", role: "alert" });
   const secret = h("input", { name: "secret", readonly: true, class: "invite-link" });
-  const shown = h("div", { class: "invite-result", hidden: true }, labelled("Segredo da chave (copie agora: não será mostrado de novo)", secret));
+  const shown = h("div", { class: "invite-result", hidden: true }, labelled(ST.keySecret, secret));
   const form = h(
     "form",
-    { class: "setup-form", "aria-label": "Nova chave de API" },
-    h("h2", {}, "Nova chave de API"),
+    { class: "setup-form", "aria-label": ST.newKey },
+    h("h2", {}, ST.newKey),
     labelled(S.name, input("name", { required: true })),
     labelled(S.role, select("role", Object.entries(S.roles), "AGENT")),
-    labelled("Escopo", select("scope", SCOPES, "FULL")),
+    labelled(ST.scope, select("scope", Object.entries(ST.scopes), "FULL")),
     general,
-    h("button", { type: "submit", class: "primary" }, "Criar chave"),
+    h("button", { type: "submit", class: "primary" }, ST.createKey),
   );
-  const list = h("div", {}, table("Chaves", [S.name, S.role, "Escopo", "Criada em", ""], rowsOf(apiKeys)));
+  const list = h("div", {}, table(ST.keys, [S.name, S.role, ST.scope, ST.createdOn, ""], rowsOf(apiKeys)));
   submitting(form, general, {
     busy: S.creating,
     send: async (data) => {
@@ -67,7 +62,7 @@ export async function keysSection(shell, reload) {
       shown.hidden = false;
       form.reset();
       const fresh = await gql(API_KEYS);
-      list.replaceChildren(table("Chaves", [S.name, S.role, "Escopo", "Criada em", ""], rowsOf(fresh.apiKeys)));
+      list.replaceChildren(table(ST.keys, [S.name, S.role, ST.scope, ST.createdOn, ""], rowsOf(fresh.apiKeys)));
     },
   });
   return h("div", { class: "settings-section" }, form, shown, list);

@@ -9,13 +9,14 @@ import { inviteForm } from "./invite-form.js";
 import { table, when } from "./settings-screen.js";
 import { CREATE_TEAM, INVITATIONS, PEOPLE, REVOKE_INVITATION, UPDATE_TEAM } from "./setup-documents.js";
 import { gql, input, labelled, select, submitting } from "./setup-forms.js";
+import { ST } from "./settings-labels.js";
 import { explain, S } from "./setup-labels.js";
 
 export async function peopleSection(shell, reload) {
   const admin = shell.me.me.role === "ADMIN";
   const [people, { invitations }] = await Promise.all([gql(PEOPLE), gql(INVITATIONS)]);
   const users = people.users.edges.map((edge) => edge.node);
-  const userRows = users.map((u) => [u.name, u.email, S.roles[u.role], u.team ? u.team.name : "—", u.active ? "Ativo" : "Desativado"]);
+  const userRows = users.map((u) => [u.name, u.email, S.roles[u.role], u.team ? u.team.name : "—", u.active ? ST.active : ST.deactivated]);
   const editing = h("div", { class: "team-edit-slot" });
   const teamRows = people.teams.map((t) => [
     t.name,
@@ -38,12 +39,12 @@ export async function peopleSection(shell, reload) {
   return h(
     "div",
     { class: "settings-section" },
-    table("Usuários", ["Nome", "E-mail", S.role, S.team, "Situação"], userRows),
+    table(ST.users, [S.name, S.email, S.role, S.team, ST.status], userRows),
     table(S.teams, [S.team, S.manager, S.parentTeam, ""], teamRows),
     editing,
     admin ? teamForm(users, people.teams, reload) : null,
     h("section", { class: "setup-step", "aria-label": S.inviteTitle }, h("h2", {}, S.inviteTitle), h("p", { class: "hint" }, admin ? S.inviteHelp : S.managerInviteHelp), invite),
-    table("Convites", [S.email, S.role, S.team, S.invitedBy, "Situação", "Expira em", ""], invitationRows),
+    table(ST.invitations, [S.email, S.role, S.team, S.invitedBy, ST.status, ST.expires, ""], invitationRows),
   );
 }
 
@@ -127,11 +128,11 @@ function teamForm(users, teams, reload) {
   const general = h("p", { class: "form-error", role: "alert" });
   const form = h(
     "form",
-    { class: "setup-form", "aria-label": "Nova equipe" },
-    h("h2", {}, "Nova equipe"),
+    { class: "setup-form", "aria-label": ST.newTeam },
+    h("h2", {}, ST.newTeam),
     ...teamFields(users, teams),
     general,
-    h("button", { type: "submit", class: "primary" }, "Criar equipe"),
+    h("button", { type: "submit", class: "primary" }, ST.createTeam),
   );
   submitting(form, general, {
     busy: S.creating,

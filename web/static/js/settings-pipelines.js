@@ -5,11 +5,8 @@ import { h } from "./dom.js";
 import { table } from "./settings-screen.js";
 import { PIPELINES, UPDATE_STAGE } from "./setup-documents.js";
 import { gql } from "./setup-forms.js";
+import { ST } from "./settings-labels.js";
 import { explain } from "./setup-labels.js";
-
-const KINDS = { OPEN: "Aberta", WON: "Ganho", LOST: "Perdido" };
-// The deal fields a gate may require, as people read them.
-const FIELDS = { value: "Valor", expectedCloseDate: "Data prevista de fechamento", ownerId: "Responsável", contactId: "Contato" };
 
 export async function pipelinesSection(shell, reload) {
   const { pipelines } = await gql(PIPELINES);
@@ -24,35 +21,36 @@ export async function pipelinesSection(shell, reload) {
     }
     await reload();
   };
-  if (!pipelines.length) return h("p", { class: "hint" }, "Nenhum funil ainda: crie um em Primeiros passos.");
+  if (!pipelines.length) return h("p", { class: "hint" }, ST.noPipelines);
   return h(
     "div",
     { class: "settings-section" },
     pipelines.map((pipeline) =>
       table(
         pipeline.name,
-        ["Etapa", "Tipo", "Probabilidade", "Exige tarefa agendada", "Campos exigidos"],
+        [ST.stage, ST.kind, ST.probability, ST.requiresTask, ST.requiredFields],
         pipeline.stages.map((stage) => [
           stage.name,
-          KINDS[stage.kind] || stage.kind,
+          ST.stageKinds[stage.kind] || stage.kind,
           `${stage.probability}%`,
           h("input", {
             type: "checkbox",
             checked: stage.requiresScheduledTask,
-            "aria-label": `Exige tarefa agendada: ${stage.name}`,
+            "aria-label": ST.requiresTaskAt(stage.name),
             onchange: (event) => save(stage, { requiresScheduledTask: !stage.requiresScheduledTask }, event.target),
           }),
           h(
             "span",
             { class: "gate-fields" },
-            Object.entries(FIELDS).map(([key, label]) =>
+            // The deal fields a gate may require, as people read them.
+            Object.entries(ST.gateFields).map(([key, label]) =>
               h(
                 "label",
                 { class: "check" },
                 h("input", {
                   type: "checkbox",
                   checked: stage.requiredFields.includes(key),
-                  "aria-label": `${label} exigido: ${stage.name}`,
+                  "aria-label": ST.fieldRequiredAt(label, stage.name),
                   onchange: (event) => {
                     const chosen = stage.requiredFields.filter((f) => f !== key);
                     if (event.target.checked) chosen.push(key);

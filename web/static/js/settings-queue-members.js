@@ -5,6 +5,7 @@
 
 import { h } from "./dom.js";
 import { confirming } from "./settings-confirm.js";
+import { ST } from "./settings-labels.js";
 import { table } from "./settings-screen.js";
 import { input, labelled, showProblems, submitting } from "./setup-forms.js";
 
@@ -13,8 +14,8 @@ const error = (name) => h("p", { class: "field-error", role: "alert", dataset: {
 function presence(user) {
   return h(
     "span",
-    { class: `presence ${user.online ? "online" : "offline"}`, title: user.online ? "Online agora" : "Offline" },
-    user.online ? "● Online" : "○ Offline",
+    { class: `presence ${user.online ? "online" : "offline"}`, title: user.online ? ST.onlineNow : ST.offline },
+    user.online ? ST.online : ST.offlineMark,
   );
 }
 
@@ -32,8 +33,8 @@ export function membersTable(queue, { send, drop, general }) {
   const last = !queue.viewerRuns && queue.members.filter((m) => m.viewerCanChange).length === 1;
   const rows = queue.members.map((member) => memberRow(queue, member, { send, drop, general, last }));
   const drawn = table(
-    `Membros de ${queue.name}`,
-    ["Pessoa", "Peso", "Capacidade", "Recebe leads", ""],
+    ST.membersOf(queue.name),
+    [ST.person, ST.weight, ST.capacity, ST.receivesLeads, ""],
     rows.map((row) => row.cells),
   );
   drawn.querySelectorAll("tbody tr").forEach((tr, index) => rows[index].wire(tr));
@@ -41,27 +42,27 @@ export function membersTable(queue, { send, drop, general }) {
 }
 
 function memberRow(queue, member, { send, drop, general, last }) {
-  const who = `${member.user.name} em ${queue.name}`;
+  const who = ST.memberIn(member.user.name, queue.name);
   const name = h("span", { class: "member-name" }, member.user.name, " ", presence(member.user));
   if (!member.viewerCanChange) {
-    const cap = member.capacity === null ? "Sem limite" : String(member.capacity);
-    return { cells: [name, String(member.weight), cap, member.active ? "Sim" : "Pausado", ""], wire: () => {} };
+    const cap = member.capacity === null ? ST.noLimit : String(member.capacity);
+    return { cells: [name, String(member.weight), cap, member.active ? ST.yes : ST.paused, ""], wire: () => {} };
   }
   const weight = input("weight", {
     type: "number",
     min: 1,
     max: 1000,
     value: member.weight,
-    "aria-label": `Peso: ${who}`,
+    "aria-label": ST.weightOf(who),
   });
   const capacity = input("capacity", {
     type: "number",
     min: 0,
     value: member.capacity ?? "",
-    placeholder: "Sem limite",
-    "aria-label": `Capacidade: ${who}`,
+    placeholder: ST.noLimit,
+    "aria-label": ST.capacityOf(who),
   });
-  const active = input("active", { type: "checkbox", checked: member.active, "aria-label": `Recebe leads: ${who}` });
+  const active = input("active", { type: "checkbox", checked: member.active, "aria-label": ST.receivesLeadsOf(who) });
   let row = null;
   const save = async (control) => {
     control.disabled = true;
@@ -73,17 +74,16 @@ function memberRow(queue, member, { send, drop, general, last }) {
     control.disabled = false;
   };
   for (const control of [weight, capacity, active]) control.addEventListener("change", () => save(control));
-  const warning = last ? " É a última pessoa das suas equipes nela: a roleta sai da sua lista." : "";
-  const question = `Remover ${member.user.name} da roleta?${warning}`;
-  const remove = confirming("Remover", question, "Confirmar remoção", async () => {
+  const question = ST.removeQuestion(member.user.name, last ? ST.lastOfYourTeams : "");
+  const remove = confirming(ST.remove, question, ST.confirmRemoval, async () => {
     showProblems(row, general, (await drop(member)).userErrors);
-  }, { "aria-label": `Remover ${who}` });
+  }, { "aria-label": ST.removeNamed(who) });
   return {
     cells: [
       name,
       h("span", {}, weight, error("weight")),
       h("span", {}, capacity, error("capacity")),
-      h("label", { class: "check" }, active, member.active ? " Sim" : " Pausado", error("active")),
+      h("label", { class: "check" }, active, ` ${member.active ? ST.yes : ST.paused}`, error("active")),
       h("span", {}, remove, error("userId")),
     ],
     wire: (tr) => (row = tr),
@@ -98,21 +98,21 @@ export function addMemberForm(queue, candidates, send) {
   const who = h(
     "select",
     { name: "userId", required: true },
-    h("option", { value: "" }, "Escolha uma pessoa…"),
+    h("option", { value: "" }, ST.choosePerson),
     outside.map((user) => h("option", { value: user.id }, user.name)),
   );
   const general = h("p", { class: "field-error", role: "alert" });
   const form = h(
     "form",
-    { class: "setup-form inline-form", "aria-label": `Adicionar à roleta ${queue.name}` },
-    labelled("Adicionar pessoa", who),
-    labelled("Peso", input("weight", { type: "number", min: 1, max: 1000, value: 1 })),
-    labelled("Capacidade", input("capacity", { type: "number", min: 0, placeholder: "Sem limite" })),
-    h("button", { type: "submit" }, "Adicionar"),
+    { class: "setup-form inline-form", "aria-label": ST.addToQueue(queue.name) },
+    labelled(ST.addPerson, who),
+    labelled(ST.weight, input("weight", { type: "number", min: 1, max: 1000, value: 1 })),
+    labelled(ST.capacity, input("capacity", { type: "number", min: 0, placeholder: ST.noLimit })),
+    h("button", { type: "submit" }, ST.add),
     general,
   );
   submitting(form, general, {
-    busy: "Adicionando…",
+    busy: ST.adding,
     send: (data) =>
       send({
         userId: data.get("userId"),

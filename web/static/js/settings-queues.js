@@ -8,18 +8,8 @@ import { h } from "./dom.js";
 import { confirming } from "./settings-confirm.js";
 import { ARCHIVE_QUEUE, QUEUES, REMOVE_QUEUE_MEMBER, SET_QUEUE_MEMBER, UPDATE_QUEUE } from "./settings-documents.js";
 import { addMemberForm, membersTable } from "./settings-queue-members.js";
+import { ST } from "./settings-labels.js";
 import { gql, input, labelled, select, showProblems, submitting } from "./setup-forms.js";
-
-const STRATEGIES = { ROUND_ROBIN: "Rodízio", WEIGHTED: "Por peso", LEAST_LOADED: "Menos carregado" };
-const MODES = { ONLINE: "Só quem está online", OFFLINE: "Todos os ativos" };
-const NO_QUEUES_ADMIN = "Nenhuma roleta ainda: crie uma em Primeiros passos.";
-const NO_QUEUES_MANAGER = "Nenhuma roleta com pessoas das suas equipes.";
-const TENDED = "Você ajusta aqui as pessoas das suas equipes.";
-
-function backlog(queue) {
-  if (!queue.backlog) return "Nenhum lead aguardando";
-  return queue.backlog === 1 ? "1 lead aguardando" : `${queue.backlog} leads aguardando`;
-}
 
 export async function queuesSection(shell, reload) {
   const { queues, queueCandidates } = await gql(QUEUES);
@@ -42,7 +32,7 @@ export async function queuesSection(shell, reload) {
   };
   if (!queues.length) {
     const admin = shell.me?.me?.role === "ADMIN";
-    return h("p", { class: "hint" }, admin ? NO_QUEUES_ADMIN : NO_QUEUES_MANAGER);
+    return h("p", { class: "hint" }, admin ? ST.noQueuesAdmin : ST.noQueuesManager);
   }
   root.append(...queues.map((queue) => queueCard(queue, queueCandidates, call)));
   return root;
@@ -53,13 +43,13 @@ function queueCard(queue, candidates, call) {
   const setMember = (values) => call(SET_QUEUE_MEMBER, { queueId: queue.id, input: values }, "setQueueMember");
   const dropMember = (member) =>
     call(REMOVE_QUEUE_MEMBER, { queueId: queue.id, userId: member.user.id }, "removeQueueMember");
-  const summary = `${STRATEGIES[queue.strategy] || queue.strategy} · ${MODES[queue.mode] || queue.mode}`;
+  const summary = `${ST.strategies[queue.strategy] || queue.strategy} · ${ST.modes[queue.mode] || queue.mode}`;
   return h(
     "section",
-    { class: "setup-step queue-card", "aria-label": `Roleta ${queue.name}` },
+    { class: "setup-step queue-card", "aria-label": ST.queue(queue.name) },
     h("h2", {}, queue.name),
-    h("p", { class: "hint" }, `${summary} · `, h("strong", { class: "queue-backlog" }, backlog(queue))),
-    queue.viewerRuns ? queueForm(queue, call) : h("p", { class: "hint" }, TENDED),
+    h("p", { class: "hint" }, `${summary} · `, h("strong", { class: "queue-backlog" }, ST.backlog(queue.backlog))),
+    queue.viewerRuns ? queueForm(queue, call) : h("p", { class: "hint" }, ST.tended),
     membersTable(queue, { send: setMember, drop: dropMember, general }),
     general,
     addMemberForm(queue, candidates, setMember),
@@ -71,15 +61,15 @@ function queueForm(queue, call) {
   const general = h("p", { class: "field-error", role: "alert" });
   const form = h(
     "form",
-    { class: "setup-form inline-form", "aria-label": `Configurar a roleta ${queue.name}` },
-    labelled("Nome da roleta", input("name", { value: queue.name, required: true, maxlength: 200 })),
-    labelled("Modo", select("mode", Object.entries(MODES), queue.mode)),
-    labelled("Estratégia", select("strategy", Object.entries(STRATEGIES), queue.strategy)),
-    h("button", { type: "submit" }, "Salvar roleta"),
+    { class: "setup-form inline-form", "aria-label": ST.configureQueue(queue.name) },
+    labelled(ST.queueName, input("name", { value: queue.name, required: true, maxlength: 200 })),
+    labelled(ST.mode, select("mode", Object.entries(ST.modes), queue.mode)),
+    labelled(ST.strategy, select("strategy", Object.entries(ST.strategies), queue.strategy)),
+    h("button", { type: "submit" }, ST.saveQueue),
     general,
   );
   submitting(form, general, {
-    busy: "Salvando…",
+    busy: ST.saving,
     send: (data) =>
       call(
         UPDATE_QUEUE,
@@ -92,13 +82,13 @@ function queueForm(queue, call) {
 }
 
 function archiveControl(queue, call, general) {
-  const question = `Arquivar a roleta ${queue.name}? Ela deixa de receber leads.`;
+  const question = ST.archiveQueueQuestion(queue.name);
   return h(
     "div",
     { class: "queue-archive" },
-    confirming("Arquivar roleta", question, "Confirmar arquivamento", async () => {
+    confirming(ST.archiveQueue, question, ST.confirmArchive, async () => {
       const payload = await call(ARCHIVE_QUEUE, { id: queue.id }, "archiveQueue");
       showProblems(general, general, payload.userErrors);
-    }, { "aria-label": `Arquivar a roleta ${queue.name}` }),
+    }, { "aria-label": ST.archiveQueueNamed(queue.name) }),
   );
 }

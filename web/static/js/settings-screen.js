@@ -12,15 +12,17 @@ import { keysSection } from "./settings-keys.js";
 import { peopleSection } from "./settings-people.js";
 import { pipelinesSection } from "./settings-pipelines.js";
 import { queuesSection } from "./settings-queues.js";
+import { language } from "./i18n.js";
+import { ST } from "./settings-labels.js";
 import { S } from "./setup-labels.js";
 
 const SECTIONS = [
-  { key: "pessoas", title: "Pessoas e equipes", build: peopleSection, managers: true },
-  { key: "funis", title: "Funis e etapas", build: pipelinesSection },
-  { key: "roletas", title: "Roletas", build: queuesSection, managers: true },
-  { key: "automacoes", title: "Automações", build: automationsSection },
-  { key: "formularios", title: "Formulários", build: formsSection },
-  { key: "chaves", title: "Chaves de API", build: keysSection },
+  { key: "pessoas", build: peopleSection, managers: true },
+  { key: "funis", build: pipelinesSection },
+  { key: "roletas", build: queuesSection, managers: true },
+  { key: "automacoes", build: automationsSection },
+  { key: "formularios", build: formsSection },
+  { key: "chaves", build: keysSection },
 ];
 
 /** The sections a role sees: all for admins, people (invitations) and roletas for managers, none for agents. */
@@ -43,7 +45,7 @@ export class SettingsScreen {
     const sections = settingsSections(this.shell.me?.me?.role);
     const section = sections.find((s) => s.key === where.section) || sections[0];
     if (!section) {
-      const refused = h("p", { class: "hint" }, "As configurações são de administradores e gestores.");
+      const refused = h("p", { class: "hint" }, ST.refused);
       this.shell.root.replaceChildren(h("div", { class: "setup-page settings" }, h("h1", {}, S.settings), refused));
       return;
     }
@@ -51,10 +53,10 @@ export class SettingsScreen {
       "nav",
       { class: "settings-tabs", "aria-label": S.settings },
       sections.map((s) =>
-        h("a", { href: `#/config/${s.key}`, "aria-current": s === section ? "page" : null }, s.title),
+        h("a", { href: `#/config/${s.key}`, "aria-current": s === section ? "page" : null }, ST.sections[s.key]),
       ),
     );
-    const body = h("div", { class: "settings-body" }, h("p", { class: "hint" }, "Carregando…"));
+    const body = h("div", { class: "settings-body" }, h("p", { class: "hint" }, ST.loading));
     this.shell.root.replaceChildren(h("div", { class: "setup-page settings" }, h("h1", {}, S.settings), tabs, body));
     const reload = async () => {
       try {
@@ -81,5 +83,5 @@ export function table(caption, headers, rows) {
 }
 
 export function when(iso) {
-  return iso ? new Date(iso).toLocaleString("pt-BR", { dateStyle: "short", timeStyle: "short" }) : "—";
+  return iso ? new Date(iso).toLocaleString(language(), { dateStyle: "short", timeStyle: "short" }) : "—";
 }

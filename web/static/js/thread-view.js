@@ -133,7 +133,7 @@ export class ThreadView {
       ),
       h(
         "div",
-        { class: "thread-actions", role: "group", "aria-label": "Ações" },
+        { class: "thread-actions", role: "group", "aria-label": TI.actions },
         conversation.status === "PENDING" ? button(TI.handOff, () => actions.handOff()) : null,
         mine ? null : button(TI.assignToMe, () => actions.assignToMe()),
         button(TI.transfer, () => actions.transfer(), { disabled: gone || resolved, "aria-haspopup": "dialog" }),
