@@ -1,5 +1,6 @@
 """The public CSAT page (pesquisa de satisfação): `GET /csat/{token}` shows
-a small pt-BR form (rating 1-5, optional comment), `POST /csat/{token}`
+a small form (rating 1-5, optional comment) in the visitor's language
+(Accept-Language, as request_guard sets it; pt-BR by default), `POST /csat/{token}`
 stores the answer (resolvers/inbox/csat.py) and thanks. The token in the
 path is the whole authority: no login, no cookie is read, so a cross-site
 post can act as nobody. Rendered on the server — no script, no external
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from revgraph.resolvers.errors import DomainError
+from revgraph.resolvers.i18n import N_, _, current_language
 from revgraph.resolvers.inbox import csat
 
 # As the reset page's (web/app.py), with form-action for the form's post.
@@ -27,18 +29,25 @@ CSAT_PAGE_HEADERS = {
 }
 # A rating and a 2,000-character comment, urlencoded, fit in far less.
 MAX_BODY_BYTES = 32 * 1024
-LABELS = {1: "Muito ruim", 2: "Ruim", 3: "Regular", 4: "Bom", 5: "Excelente"}
+LABELS = {1: N_("Very poor"), 2: N_("Poor"), 3: N_("Fair"), 4: N_("Good"), 5: N_("Excellent")}
 NOT_FOUND = (
-    "Link não encontrado",
-    "<p>Este link de avaliação não existe ou foi substituído por um mais recente.</p>",
+    N_("Link not found"),
+    N_("This survey link does not exist or was replaced by a newer one."),
 )
-ANSWERED = ("Avaliação já registrada", "<p>Esta conversa já foi avaliada. Obrigado!</p>")
-THANKS = ("Obrigado pela sua avaliação!", "<p>Sua opinião nos ajuda a atender cada vez melhor.</p>")
+ANSWERED = (N_("Survey already answered"), N_("This conversation was already rated. Thank you!"))
+THANKS = (N_("Thank you for your rating!"), N_("Your opinion helps us serve you better every time."))
+TOO_BIG = (N_("Too much to send"), N_("The comment is too long."))
+
+
+def message_page(status: int, texts: tuple[object, object]) -> HTMLResponse:
+    """A page of a title and one paragraph, both read in the visitor's language."""
+    title, paragraph = texts
+    return page(status, str(title), f"<p>{html.escape(str(paragraph))}</p>")
 
 
 def page(status: int, title: str, content: str) -> HTMLResponse:
     document = (
-        '<!doctype html><html lang="pt-BR"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{html.escape(title)}</title>"
@@ -51,22 +60,26 @@ def page(status: int, title: str, content: str) -> HTMLResponse:
 
 
 def form(workspace_name: str, error: str = "", rating: int | None = None, comment: str = "") -> str:
-    whom = f" com {html.escape(workspace_name)}" if workspace_name else ""
+    question = (
+        _("How do you rate the service you received from {workspace}?", workspace=workspace_name)
+        if workspace_name
+        else _("How do you rate the service you received?")
+    )
     options = "".join(
         f'<label class="csat-option"><input type="radio" name="rating" value="{value}" required'
         f"{' checked' if value == rating else ''}>"
-        f"<span>{value}</span><small>{label}</small></label>"
+        f"<span>{value}</span><small>{html.escape(str(label))}</small></label>"
         for value, label in LABELS.items()
     )
     return (
         '<form method="post" class="csat-form">'
-        f"<p>Como você avalia o atendimento que recebeu{whom}?</p>"
-        f'<fieldset class="csat-rating"><legend>Nota de 1 a 5</legend>{options}</fieldset>'
-        '<label for="comment">Quer contar mais? (opcional)</label>'
+        f"<p>{html.escape(question)}</p>"
+        f'<fieldset class="csat-rating"><legend>{html.escape(_("Rating from 1 to 5"))}</legend>{options}</fieldset>'
+        f'<label for="comment">{html.escape(_("Anything else to tell us? (optional)"))}</label>'
         f'<textarea id="comment" name="comment" rows="4" maxlength="{csat.MAX_COMMENT_CHARS}">'
         f"{html.escape(comment)}</textarea>"
         f'<p class="form-error" role="alert">{html.escape(error)}</p>'
-        '<button type="submit" class="primary">Enviar avaliação</button></form>'
+        f'<button type="submit" class="primary">{html.escape(_("Send rating"))}</button></form>'
     )
 
 
@@ -76,19 +89,19 @@ async def survey_page(request: Request) -> Response:
         return await _answer(request, token)
     survey = await csat.find_survey(token)
     if survey is None:
-        return page(404, *NOT_FOUND)
+        return message_page(404, NOT_FOUND)
     if survey.answered:
-        return page(200, *ANSWERED)
-    return page(200, "Avalie o atendimento", form(survey.workspace_name))
+        return message_page(200, ANSWERED)
+    return page(200, _("Rate the service"), form(survey.workspace_name))
 
 
 async def _answer(request: Request, token: str) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return page(413, "Envio grande demais", "<p>O comentário é longo demais.</p>")
+        return message_page(413, TOO_BIG)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        return page(413, "Envio grande demais", "<p>O comentário é longo demais.</p>")
+        return message_page(413, TOO_BIG)
     try:
         posted = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
@@ -101,19 +114,22 @@ async def _answer(request: Request, token: str) -> Response:
     except DomainError as error:
         problem = error.problems[0]
         if problem.code == "DUPLICATE":
-            return page(409, *ANSWERED)
+            return message_page(409, ANSWERED)
         survey = await csat.find_survey(token) if problem.code == "INVALID" else None
         if survey is None:
-            return page(404, *NOT_FOUND)
+            return message_page(404, NOT_FOUND)
         if survey.answered:
-            return page(409, *ANSWERED)
+            return message_page(409, ANSWERED)
         message = (
-            "Escolha uma nota de 1 a 5."
+            _("Choose a rating from 1 to 5.")
             if problem.field == ["rating"]
-            else f"O comentário deve ter até {csat.MAX_COMMENT_CHARS} caracteres, sem caracteres de controle."
+            else _(
+                "The comment may have up to {limit} characters, without control characters.",
+                limit=csat.MAX_COMMENT_CHARS,
+            )
         )
-        return page(422, "Avalie o atendimento", form(survey.workspace_name, message, rating, comment))
-    return page(200, *THANKS)
+        return page(422, _("Rate the service"), form(survey.workspace_name, message, rating, comment))
+    return message_page(200, THANKS)
 
 
 routes = [Route("/csat/{token}", survey_page, methods=["GET", "POST"])]

@@ -199,3 +199,25 @@ def test_the_link_starts_with_the_public_url():
     assert csat.survey_link(Settings.from_env(base), "abc") == "/csat/abc"
     with pytest.raises(SettingsError):
         Settings.from_env({**base, "REVGRAPH_PUBLIC_URL": "crm.example.com"})
+
+
+async def test_the_page_speaks_the_visitors_language(gql, workspace):
+    # given a survey link
+    conv = await resolved_conversation(gql, workspace)
+    [survey] = await surveys(gql, workspace.token, conv["id"])
+    page = f"{gql.server.url}/csat/{token_of(survey)}"
+    english = {"accept-language": "en-US,en;q=0.9"}
+    # when a contact whose browser prefers English opens it
+    shown = await gql.http.get(page, headers=english)
+    # then the form is in English, every label included
+    assert shown.status_code == 200 and '<html lang="en">' in shown.text
+    assert "How do you rate the service you received" in shown.text and "Excellent" in shown.text
+    assert "Send rating" in shown.text and "avaliação" not in shown.text
+    # and a refusal and the thanks are in English too
+    refused = await gql.http.post(page, data={"rating": "9"}, headers=english)
+    assert refused.status_code == 422 and "Choose a rating from 1 to 5." in refused.text
+    answered = await gql.http.post(page, data={"rating": "5"}, headers=english)
+    assert answered.status_code == 200 and "Thank you for your rating!" in answered.text
+    # and an unknown link says so in English
+    missing = await gql.http.get(f"{gql.server.url}/csat/{'z' * 43}", headers=english)
+    assert missing.status_code == 404 and "Link not found" in missing.text
