@@ -2,8 +2,8 @@
 renamed and given a new due time in its row, moving to today's list, and
 the server agrees; on a
 contact's page a blank title is refused next to the field and nothing
-changes, then the task is given to a colleague; a done task is reopened
-from the contact's page."""
+changes, then the task is given to a colleague; a task ticked done folds
+under "1 concluída" at once and is reopened from there."""
 
 from __future__ import annotations
 
@@ -92,8 +92,10 @@ async def test_a_done_task_is_reopened_from_the_contact_page(
     await expect(page.locator(".toast").last).to_have_text("Tarefa “Ligar de volta para Carla” concluída.")
     assert (await gql.ok(DONE, {"id": day["overdue"]}, token=workspace.token))["node"]["done"] is True
 
-    # when the page is read again, the done task is folded under "1 concluída", and reopened from there
-    await page.reload()
+    # then, without reading the page again, it is folded under "1 concluída" and on the timeline
+    await expect(page.get_by_text("1 concluída")).to_be_visible()
+    await expect(page.locator(".timeline")).to_contain_text("concluiu a tarefa Ligar de volta para Carla")
+    # when it is reopened from there
     await page.get_by_text("1 concluída").click()
     await page.get_by_role("button", name="Reabrir “Ligar de volta para Carla”").click()
 

@@ -13,7 +13,6 @@ import { dealRow, editablePanel, facts, formOpener, nodes, panel, rows } from ".
 import { RecordScreen } from "./record-screen.js";
 import { contactInput, contactSpecs, dealInput, dealProblems, dealSpecs } from "./record-specs.js";
 import { recordHash, routeHash } from "./routes.js";
-import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
 export class ContactScreen extends RecordScreen {
@@ -85,19 +84,8 @@ export class ContactScreen extends RecordScreen {
     );
 
     const allTasks = nodes(contact.tasks);
-    const open = allTasks.filter((task) => !task.done);
     const timeline = new TimelinePanel({ subjectId: id, query: CONTACT_TIMELINE, zone, shell: this.shell });
-    // A task completed or edited in its row is on the timeline at once.
-    const taskEvents = { onCompleted: () => timeline.reload(), onChanged: () => timeline.reload() };
-    const tasksPanel = panel(
-      R.tasks,
-      taskList(open, { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices, ...taskEvents }),
-      doneTaskList(
-        allTasks.filter((task) => task.done),
-        { shell: this.shell, onReopened: () => this.load(id) },
-      ),
-      this.taskOpener(id, choices, { contactId: id }),
-    );
+    const tasksPanel = this.tasksPanel(id, allTasks, { choices, timeline, about: { contactId: id } });
 
     const conversations = nodes(data.conversations);
     const conversationsPanel = panel(

@@ -10,11 +10,10 @@ import { DEAL_PAGE, DEAL_TIMELINE, UPDATE_DEAL } from "./record-documents.js";
 import { dateOnly, dateTime, phone } from "./record-format.js";
 import { customFieldText, recordForm } from "./record-forms.js";
 import { DEAL_STATUS, R } from "./record-labels.js";
-import { editablePanel, facts, nodes, panel } from "./record-page.js";
+import { editablePanel, facts, nodes } from "./record-page.js";
 import { RecordScreen } from "./record-screen.js";
 import { dealInput, dealProblems, dealSpecs } from "./record-specs.js";
 import { recordHash } from "./routes.js";
-import { doneTaskList, taskList } from "./task-list.js";
 import { TimelinePanel } from "./timeline-view.js";
 
 export class DealScreen extends RecordScreen {
@@ -59,20 +58,8 @@ export class DealScreen extends RecordScreen {
     );
 
     const timeline = new TimelinePanel({ subjectId: id, query: DEAL_TIMELINE, zone, shell: this.shell });
-    // A task completed or edited in its row is on the timeline at once.
-    const taskEvents = { onCompleted: () => timeline.reload(), onChanged: () => timeline.reload() };
-    const tasksPanel = panel(
-      R.tasks,
-      taskList(
-        nodes(data.tasks).filter((task) => !task.done),
-        { zone, shell: this.shell, label: R.openTasks, showSubject: false, choices, ...taskEvents },
-      ),
-      doneTaskList(
-        nodes(data.tasks).filter((task) => task.done),
-        { shell: this.shell, onReopened: () => this.load(id) },
-      ),
-      this.taskOpener(id, choices, { dealId: id, contactId: deal.contact ? deal.contact.id : null }),
-    );
+    const about = { dealId: id, contactId: deal.contact ? deal.contact.id : null };
+    const tasksPanel = this.tasksPanel(id, nodes(data.tasks), { choices, timeline, about });
 
     const header = h(
       "header",

@@ -11,9 +11,10 @@ import { T } from "./labels.js";
 import { CREATE_TASK, DEFINITIONS } from "./record-documents.js";
 import { recordForm } from "./record-forms.js";
 import { R } from "./record-labels.js";
-import { formOpener, loadChoices } from "./record-page.js";
+import { formOpener, loadChoices, panel } from "./record-page.js";
 import { taskInput, taskSpecs } from "./record-specs.js";
 import { recordHash } from "./routes.js";
+import { doneTaskList, taskList } from "./task-list.js";
 
 // The last part of an address that means "a new one" rather than an id.
 export const NEW_RECORD = new Set(["novo", "nova"]);
@@ -120,5 +121,35 @@ export class RecordScreen {
         onCancel: close,
       }),
     );
+  }
+
+  /**
+   * The record's tasks: the open ones (completed or edited in their row: the
+   * timeline and the "N concluídas" fold follow at once), the done ones
+   * (reopened: the page is drawn again), and "Nova tarefa" about `about`.
+   */
+  tasksPanel(id, tasks, { choices, timeline, about }) {
+    const done = tasks.filter((task) => task.done);
+    const doneSlot = h("div", { class: "done-slot" });
+    const drawDone = () =>
+      doneSlot.replaceChildren(...[doneTaskList(done, { shell: this.shell, onReopened: () => this.load(id) })].filter(Boolean));
+    drawDone();
+    const open = taskList(
+      tasks.filter((task) => !task.done),
+      {
+        zone: this.zone,
+        shell: this.shell,
+        label: R.openTasks,
+        showSubject: false,
+        choices,
+        onCompleted: (task) => {
+          done.unshift({ ...task, done: true });
+          drawDone();
+          timeline.reload();
+        },
+        onChanged: () => timeline.reload(),
+      },
+    );
+    return panel(R.tasks, open, doneSlot, this.taskOpener(id, choices, about));
   }
 }
