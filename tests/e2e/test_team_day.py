@@ -200,8 +200,9 @@ async def test_a_team_day_from_an_empty_database_through_the_browser(
     }
     worker = team[assignment["user"]["email"]]
     [other] = [person for person in team.values() if person is not worker]
+    # (the explanation in the admin's language, pt-BR)
     assert assignment["reason"].startswith(
-        f"ROUND_ROBIN: no previous assignment; next in turn is {worker.name} (position "
+        f"ROUND_ROBIN: nenhuma atribuição anterior; a vez é de {worker.name} (posição "
     ), assignment["reason"]
     state = await gql.ok(STATE, token=token)
     [deal] = [e["node"] for e in state["deals"]["edges"]]
