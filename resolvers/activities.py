@@ -24,7 +24,7 @@ from revgraph.models.identity import User, Workspace
 from revgraph.models.pipeline import Deal
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import find_contact
-from revgraph.resolvers.context import Context
+from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.distribution.assign import record_first_contact
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -177,16 +177,27 @@ async def complete_task(ctx: Context, task_id: str) -> Task:
         task.done, task.done_at = True, now
         if changed:
             await record_first_contact(actor, contact_id=task.contact_id, deal_id=task.deal_id, at=now)
-            await record_event(
+            await _record_task_event(
                 actor,
-                actor.workspace_id,
+                task,
                 "task.completed",
                 N_("{actor} completed task {task}", actor=await actor_name(ctx), task=task.title),
-                data={"taskId": encode_id("Task", task.id), "title": task.title},
-                contact_id=task.contact_id,
-                deal_id=task.deal_id,
             )
     return task
+
+
+async def _record_task_event(actor: Actor, task: Task, kind: str, summary: Message, **data: Any) -> None:
+    """An event of an existing task, on its contact's and deal's timelines;
+    its data carries the task's id and title, then `data`."""
+    await record_event(
+        actor,
+        actor.workspace_id,
+        kind,
+        summary,
+        data={"taskId": encode_id("Task", task.id), "title": task.title, **data},
+        contact_id=task.contact_id,
+        deal_id=task.deal_id,
+    )
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -231,9 +242,9 @@ async def update_task(ctx: Context, task_id: str, data: Mapping[str, Any]) -> Ta
         if "due_at" in changes:
             # The new due time is a new deadline, announced when it passes.
             await OverdueTaskMark.filter(task_id=task.id).delete()
-        await record_event(
+        await _record_task_event(
             actor,
-            actor.workspace_id,
+            task,
             "task.updated",
             N_(
                 "{actor} changed task {task}: {changes}",
@@ -243,15 +254,7 @@ async def update_task(ctx: Context, task_id: str, data: Mapping[str, Any]) -> Ta
                     [await _task_change(column, new, zone) for column, (_old, new) in changes.items()]
                 ),
             ),
-            data={
-                "taskId": encode_id("Task", task.id),
-                "title": task.title,
-                "changes": {
-                    TASK_FIELD_NAMES[c]: _shown_change(c, old, new) for c, (old, new) in changes.items()
-                },
-            },
-            contact_id=task.contact_id,
-            deal_id=task.deal_id,
+            changes={TASK_FIELD_NAMES[c]: _shown_change(c, old, new) for c, (old, new) in changes.items()},
         )
     return task
 
@@ -296,14 +299,11 @@ async def reopen_task(ctx: Context, task_id: str) -> Task:
         if changed:
             # Overdue again if its due time has passed: a new deadline to announce.
             await OverdueTaskMark.filter(task_id=task.id).delete()
-            await record_event(
+            await _record_task_event(
                 actor,
-                actor.workspace_id,
+                task,
                 "task.reopened",
                 N_("{actor} reopened task {task}", actor=await actor_name(ctx), task=task.title),
-                data={"taskId": encode_id("Task", task.id), "title": task.title},
-                contact_id=task.contact_id,
-                deal_id=task.deal_id,
             )
     return task
 
