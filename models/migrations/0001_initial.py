@@ -1,11 +1,11 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     initial = True
 
     # Hand-ordered after generation: Tortoise 1.1's autodetector emitted

@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 # (name, table, columns, unique, where)
@@ -35,7 +35,7 @@ def create(name, table, columns, unique, where):
     return sql + (f" WHERE {where}" if where else "")
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Composite, partial and unique indexes (see models/__init__.py)."""
 
     dependencies = [("models", "0001_initial")]

@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 INDEXES = [
@@ -22,7 +22,7 @@ def create(name, table, columns, unique, where):
     return sql + (f" WHERE {where}" if where else "")
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Indexes of the pipeline tables (see models/__init__.py)."""
 
     dependencies = [("models", "0003_pipeline")]

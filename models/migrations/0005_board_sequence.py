@@ -1,8 +1,8 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     dependencies = [('models', '0004_pipeline_indexes')]
 
     initial = False

@@ -1,8 +1,8 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Tags of a page of contacts are loaded by (workspace, contact): without
     this index, a database without statistics yet (SQLite never collects
     them by itself; PostgreSQL before autovacuum) picked (workspace, name)

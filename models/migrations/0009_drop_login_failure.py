@@ -1,7 +1,7 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Failed log-ins are counted by resolvers/attempt_limits.py (Redis, or
     memory in the embedded mode), reserved before the password check; rows
     counted before it and stored after let concurrent guesses all through."""

@@ -1,9 +1,9 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Seed 002's operation: readable contact and deal numbers (existing
     rows numbered in order of creation per workspace, the counters set
     after them), workspace settings, queues run by a team's managers with

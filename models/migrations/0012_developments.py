@@ -1,9 +1,9 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Empreendimentos (seed 002): developments with their typologies,
     contacts' interests in them, the development of interest of deals and
     capture forms, and the development an event is about (its timeline).

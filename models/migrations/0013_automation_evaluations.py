@@ -1,8 +1,8 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Which events the automation engine evaluated, so the due-time scan can
     send again those whose evaluate message was lost. Recent events already
     dispatched count as evaluated (they were, before this table existed)."""

@@ -1,11 +1,11 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The conversational inbox: SLA policies, inboxes and their templates,
     conversations (one unresolved per inbox and contact), messages
     (idempotent by the provider's id per inbox and by the client's key per

@@ -1,10 +1,10 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Automations on the inbox: a rule's conditions on the conversation of
     an inbox trigger, and the conversation a run acts on."""
 

@@ -1,8 +1,8 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Indexes the dashboards' ranges read by: stage moves, tasks due,
     assignments made, events of a kind and messages sent, each by workspace
     (or author) and time, so a report filters its range in the index instead

@@ -1,11 +1,11 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise import fields
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Columns the real channels share: a message's content type, its
     attachments and the channel's own facts (e-mail threading headers,
     WhatsApp context); an inbox's address on its channel (phoneNumberId,

@@ -1,11 +1,11 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The WhatsApp channel and the consent ledger: every opt-in/opt-out of
     a contact per channel (its latest row is the contact's consent, read by
     index), the inbound webhook deliveries kept until worked (the unworked

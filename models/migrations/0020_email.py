@@ -1,9 +1,9 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """E-mail channel: the full source of each inbound e-mail, one row per
     message (the message itself shows the new part of the reply)."""
 

@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -18,7 +18,7 @@ async def give_webchat_keys(apps, editor):
         )
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The webchat's visitors: the random key of a visitor's signed token,
     unique per inbox, and the contact its messages are filed under."""
 

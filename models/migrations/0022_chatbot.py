@@ -1,11 +1,11 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The flow chatbot: an inbox's flow versions (at most one active per
     inbox, a partial unique index) and the bot's state per conversation."""
     dependencies = [('models', '0021_webchat')]

@@ -1,8 +1,8 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The workspace's log position (resolvers/log_position.py): a `log`
     counter per workspace, moved by every unit of work that records events,
     read with each request's credential. Existing workspaces start at 0."""

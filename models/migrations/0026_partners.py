@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -6,7 +6,7 @@ import functools
 from json import dumps, loads
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Partners: API key scopes, the RD Station Marketing intake and the
     partner hand-off rules (models/partners.py)."""
 

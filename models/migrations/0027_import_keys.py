@@ -1,10 +1,10 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Imports of companies and deals: the dry run's in-file duplicate keys
     (bounded memory), the external ids imported deals are found by, and an
     index for finding companies by domain."""

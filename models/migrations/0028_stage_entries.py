@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -98,7 +98,7 @@ async def fill_stage_entries(apps, editor):
         await client.execute_many(sql, updates)
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The funnel's cohort facts (models.pipeline.DealStageEntry), one row per
     stage transition, kept as deals move (resolvers/stage_entries.py) and
     filled here from the transitions already logged."""

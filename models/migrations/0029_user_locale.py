@@ -1,9 +1,9 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise import fields
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """A user's own language (resolvers/i18n.py); null follows the
     workspace's default. Chained after 0026 on this branch: the lead
     re-chains it at merge."""

@@ -1,10 +1,10 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Invitations: one-time links an admin issues for a colleague to join the
     workspace (resolvers/invitations.py)."""
 

@@ -2,7 +2,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tortoise import fields, migrations
+from revgraph.models.migrations import _base
+from tortoise import fields
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
@@ -220,7 +221,7 @@ async def fill(apps, editor):
         )
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The funnel's per-day and per-month rollups (models.pipeline.StageDay)
     of its cohort facts, summed from the entries already kept, then kept by
     triggers on deal_stage_entry; the entries get their days in the

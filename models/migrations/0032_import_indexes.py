@@ -1,4 +1,4 @@
-from tortoise import migrations
+from revgraph.models.migrations import _base
 from tortoise.migrations import operations as ops
 
 
@@ -28,7 +28,7 @@ async def drop_indexes(apps, editor):
         await editor.client.execute_script(f"DROP INDEX IF EXISTS {name}")
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """Indexes for the lookups of CSV imports: companies by CNPJ and by name
     (per backend: JSON is read differently)."""
 
