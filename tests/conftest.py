@@ -281,6 +281,28 @@ async def _empty_tables() -> None:
         await conn.execute_script(script)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "shares_data(name): tests that only read what the first of them loads; the tables are "
+        "kept between such tests with the same name that run one after the other",
+    )
+
+
+def _next_test_shares_the_data(item: pytest.Item) -> bool:
+    """Whether the test run right after `item` reads the same loaded data
+    (both marked `shares_data` with the same name): then the tables stay."""
+    marker = item.get_closest_marker("shares_data")
+    if marker is None:
+        return False
+    items = item.session.items
+    position = items.index(item)
+    if position + 1 >= len(items):
+        return False
+    following = items[position + 1].get_closest_marker("shares_data")
+    return following is not None and following.args == marker.args
+
+
 @pytest.fixture(autouse=True)
 async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "server" not in request.fixturenames:
@@ -294,7 +316,8 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await broker.join_all(timeout=30)
     else:
         await worker_idle()
-    await _empty_tables()
+    if not _next_test_shares_the_data(request.node):
+        await _empty_tables()
     # Failed log-in and sign-up counts live outside the database (Redis or memory).
     from revgraph.web.graphql_view import RevGraphView
 
@@ -380,3 +403,31 @@ def count_sql(server: Server) -> Any:
                 setattr(conn, name, original)
 
     return counting
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated from zero by `revgraph migrate`, once per run."""
+    from tests.infra.revgraph_process import child_env, run_revgraph
+
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    result = run_revgraph("migrate", env=child_env(REVGRAPH_DATABASE_URL=f"sqlite://{path}"), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite(_migrated_sqlite_template: Path) -> Any:
+    """`migrated_sqlite(path)` puts a fully migrated SQLite database at
+    `path` (a copy of the run's template), for tests of something other than
+    migrating that start a process on a database of its own: building the
+    schema from zero costs seconds of CPU each time, and
+    tests/test_migrations.py and tests/test_cli.py test that part."""
+    import sqlite3
+
+    def copy(path: Path) -> Path:
+        with sqlite3.connect(_migrated_sqlite_template) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        return path
+
+    return copy

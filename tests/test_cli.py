@@ -168,10 +168,12 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_healthz_is_503_while_the_configured_redis_is_down(tmp_path, private_redis: PrivateRedis):
-    # given a server configured with a Redis that answers
+async def test_healthz_is_503_while_the_configured_redis_is_down(
+    tmp_path, private_redis: PrivateRedis, migrated_sqlite
+):
+    # given a server configured with a Redis that answers (on a migrated database)
     env = embedded_env(
-        REVGRAPH_DATABASE_URL=f"sqlite://{tmp_path / 'db.sqlite3'}",
+        REVGRAPH_DATABASE_URL=f"sqlite://{migrated_sqlite(tmp_path / 'db.sqlite3')}",
         REVGRAPH_REDIS_URL=private_redis.url,
         REVGRAPH_SECRET_KEY="health-test",
     )

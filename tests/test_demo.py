@@ -5,7 +5,9 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from revgraph.web.demo import load_demo
+import pytest
+
+from revgraph.web.demo import ADMIN, DEVELOPMENT_PASSWORD, load_demo
 from tests.conftest import _empty_tables
 from tests.support import LOG_IN
 
@@ -53,16 +55,28 @@ async def _all(gql, document, token):
     return first, nodes
 
 
+# Loading the demo takes seconds: the tests that only read it share one
+# load (tests/conftest.py keeps the tables between them).
+READS_THE_DEMO = pytest.mark.shares_data("demo")
+
+
+@pytest.fixture
+async def demo(server):
+    """The demo admin's (e-mail, password): the demo is loaded by the first
+    READS_THE_DEMO test and kept for the ones that follow it."""
+    return await load_demo(server.settings) or (ADMIN.email, DEVELOPMENT_PASSWORD)
+
+
 async def _log_in(gql, email, password):
     data = await gql.ok(LOG_IN, {"input": {"email": email, "password": password}})
     assert data["logIn"]["userErrors"] == []
     return data["logIn"]["token"]
 
 
-async def test_demo_loads_a_real_estate_pre_sales_workspace(gql, server):
-    # given an empty database
-    # when the demo is loaded
-    email, password = await load_demo(server.settings)
+@READS_THE_DEMO
+async def test_demo_loads_a_real_estate_pre_sales_workspace(gql, demo):
+    # given the demo loaded into an empty database
+    email, password = demo
     # then its admin logs in and finds the sales hierarchy
     token = await _log_in(gql, email, password)
     data = await gql.ok(WHO_IS_HERE, token=token)
@@ -78,21 +92,10 @@ async def test_demo_loads_a_real_estate_pre_sales_workspace(gql, server):
     assert data["users"]["totalCount"] == 1 + 2 + 6
 
 
-async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, server):
-    # given a database with the demo already in it
-    email, password = await load_demo(server.settings)
-    token = await _log_in(gql, email, password)
-    before = await gql.ok(WHO_IS_HERE, token=token)
-    # when the demo is asked for again
-    again = await load_demo(server.settings)
-    # then nothing is loaded and nothing changed
-    assert again is None
-    assert await gql.ok(WHO_IS_HERE, token=token) == before
-
-
-async def test_demo_has_leads_with_sources_tags_companies_and_owners(gql, server):
+@READS_THE_DEMO
+async def test_demo_has_leads_with_sources_tags_companies_and_owners(gql, demo):
     # given the demo
-    email, password = await load_demo(server.settings)
+    email, password = demo
     token = await _log_in(gql, email, password)
     # when the admin lists every lead and company
     data, leads = await _all(gql, LEADS, token)
@@ -120,9 +123,10 @@ async def test_demo_has_leads_with_sources_tags_companies_and_owners(gql, server
     assert all(c["node"]["owner"] and c["node"]["domain"] for c in companies)
 
 
-async def test_demo_leads_have_notes_and_tasks_written_by_their_owners(gql, server):
+@READS_THE_DEMO
+async def test_demo_leads_have_notes_and_tasks_written_by_their_owners(gql, demo):
     # given the demo
-    email, password = await load_demo(server.settings)
+    email, password = demo
     token = await _log_in(gql, email, password)
     # when the admin reads the leads' tasks and timelines
     _, leads = await _all(gql, ACTIVITY, token)
@@ -136,18 +140,6 @@ async def test_demo_leads_have_notes_and_tasks_written_by_their_owners(gql, serv
     assert {e["actor"]["email"] for e in events if e["actor"]} - {email}
 
 
-async def test_demo_data_is_the_same_on_every_load(gql, server):
-    # given the demo loaded once
-    email, password = await load_demo(server.settings)
-    _, first = await _all(gql, LEADS, await _log_in(gql, email, password))
-    # when it is loaded again into an empty database
-    await _empty_tables()
-    email, password = await load_demo(server.settings)
-    _, second = await _all(gql, LEADS, await _log_in(gql, email, password))
-    # then the leads are the same
-    assert second == first
-
-
 DEMO_FUNNEL = """
 {
   pipelines { name stages { name dealCount } }
@@ -157,8 +149,9 @@ DEMO_FUNNEL = """
 """
 
 
-async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, server):
-    email, password = await load_demo(server.settings)
+@READS_THE_DEMO
+async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, demo):
+    email, password = demo
     data = await gql.ok(DEMO_FUNNEL, token=await _log_in(gql, email, password))
     (pipeline,) = data["pipelines"]
     names = [s["name"] for s in pipeline["stages"]]
@@ -172,8 +165,9 @@ async def test_demo_has_the_pre_sales_funnel_and_roletas(gql, server):
     )
 
 
-async def test_demo_ships_three_automation_rules(gql, server):
-    email, password = await load_demo(server.settings)
+@READS_THE_DEMO
+async def test_demo_ships_three_automation_rules(gql, demo):
+    email, password = demo
     data = await gql.ok(
         "{ automationRules { name enabled trigger { kind } } }", token=await _log_in(gql, email, password)
     )
@@ -192,9 +186,10 @@ DEMO_DEVELOPMENTS = """
 """
 
 
-async def test_demo_sells_empreendimentos_that_deals_and_leads_are_interested_in(gql, server):
+@READS_THE_DEMO
+async def test_demo_sells_empreendimentos_that_deals_and_leads_are_interested_in(gql, demo):
     # given the demo
-    _, password = await load_demo(server.settings)
+    _, password = demo
     # when an agent looks at the developments, deals and leads
     data = await gql.ok(
         DEMO_DEVELOPMENTS, token=await _log_in(gql, "beatriz.santos@horizonte.example", password)
@@ -219,7 +214,8 @@ DEALS_AND_LEADS = "{ deals(first: 1) { totalCount } contacts(first: 1) { totalCo
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(gql, server):
+@READS_THE_DEMO
+async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(gql, demo):
     # given the README's demo section, which names the coordinator of a sub-team and what she sees
     readme = await asyncio.to_thread(README.read_text, encoding="utf-8")
     named = re.search(
@@ -231,7 +227,7 @@ async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(
     assert everything
 
     # when the demo is loaded and the admin and she log in
-    email, password = await load_demo(server.settings)
+    email, password = demo
     admin = await gql.ok(DEALS_AND_LEADS, token=await _log_in(gql, email, password))
     seen = await gql.ok(DEALS_AND_LEADS, token=await _log_in(gql, coordinator, password))
 
@@ -241,3 +237,27 @@ async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(
     assert (admin["deals"]["totalCount"], admin["contacts"]["totalCount"]) == tuple(
         map(int, everything.groups())
     )
+
+
+async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, server):
+    # given a database with the demo already in it
+    email, password = await load_demo(server.settings)
+    token = await _log_in(gql, email, password)
+    before = await gql.ok(WHO_IS_HERE, token=token)
+    # when the demo is asked for again
+    again = await load_demo(server.settings)
+    # then nothing is loaded and nothing changed
+    assert again is None
+    assert await gql.ok(WHO_IS_HERE, token=token) == before
+
+
+async def test_demo_data_is_the_same_on_every_load(gql, server):
+    # given the demo loaded once
+    email, password = await load_demo(server.settings)
+    _, first = await _all(gql, LEADS, await _log_in(gql, email, password))
+    # when it is loaded again into an empty database
+    await _empty_tables()
+    email, password = await load_demo(server.settings)
+    _, second = await _all(gql, LEADS, await _log_in(gql, email, password))
+    # then the leads are the same
+    assert second == first

@@ -54,8 +54,9 @@ def run(mode: str, url: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_a_request_task_sees_the_orm_opened_by_the_lifespan_task(tmp_path):
-    assert run("open_database", f"sqlite://{tmp_path / 'db.sqlite3'}") == "rows 0"
+def test_a_request_task_sees_the_orm_opened_by_the_lifespan_task(tmp_path, migrated_sqlite):
+    path = migrated_sqlite(tmp_path / "db.sqlite3")
+    assert run("open_database", f"sqlite://{path}") == "rows 0"
 
 
 def test_a_plain_tortoise_init_is_invisible_to_other_tasks(tmp_path):

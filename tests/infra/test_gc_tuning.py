@@ -84,13 +84,14 @@ def test_thresholds_that_cannot_apply_are_refused_naming_the_variable(raw):
         thresholds_from({"REVGRAPH_GC_THRESHOLDS": raw})
 
 
-async def test_serve_tunes_the_collector_before_its_first_request(tmp_path):
-    # given a server started the way operators start it
+async def test_serve_tunes_the_collector_before_its_first_request(tmp_path, migrated_sqlite):
+    # given a server started the way operators start it (on a database
+    # already migrated, in its working directory: the default place)
+    migrated_sqlite(tmp_path / "revgraph.sqlite3")
     process = ServeProcess(env=child_env(**EMBEDDED), cwd=tmp_path)
     process.start()
     try:
-        # (a generous wait: it migrates a new database first, on a shared machine)
-        assert (await process.wait_ready(timeout=180)).status_code == 200
+        assert (await process.wait_ready(timeout=120)).status_code == 200
     finally:
         await process.stop()
     # then it reports the serving thresholds and a frozen start-up

@@ -17,18 +17,15 @@ from pathlib import Path
 
 from tests.infra.revgraph_process import child_env
 
-# argv: database file, "migrate" | "open" | "open-query-close"
+# argv: database file, "open" | "open-query-close"
 CHILD = """
 import asyncio, sys
-from revgraph.resolvers.database import close_database, migrate_database, open_database
+from revgraph.resolvers.database import close_database, open_database
 from revgraph.resolvers.settings import Settings
 from tortoise import connections
 
 async def main(path, step):
     settings = Settings.from_env({"REVGRAPH_DATABASE_URL": f"sqlite://{path}", "REVGRAPH_SECRET_KEY": "x" * 32})
-    if step == "migrate":
-        await migrate_database(settings)
-        return
     await open_database(settings, migrate=False)
     if step == "open":
         await connections.get("default").close()  # closed as a crash would: no close_database
@@ -54,10 +51,9 @@ def run(path: Path, step: str) -> None:
     )
 
 
-def migrated_with_tags(path: Path) -> None:
-    """A migrated database holding 3,000 tags and no statistics at all
+def with_tags(path: Path) -> None:
+    """Gives a migrated database 3,000 tags and no statistics at all
     (plain sqlite3 connections do not enforce foreign keys)."""
-    run(path, "migrate")
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE IF EXISTS sqlite_stat1")
         db.executemany(
@@ -74,10 +70,10 @@ def statistics_of(path: Path, table: str) -> list[tuple[str, str]]:
         return db.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).fetchall()
 
 
-def test_a_database_never_analysed_gets_planner_statistics_when_opened(tmp_path):
+def test_a_database_never_analysed_gets_planner_statistics_when_opened(tmp_path, migrated_sqlite):
     # given a database with rows and no statistics
-    path = tmp_path / "never.sqlite3"
-    migrated_with_tags(path)
+    path = migrated_sqlite(tmp_path / "never.sqlite3")
+    with_tags(path)
     assert statistics_of(path, "contact_tag") == []
     # when the product opens it (and stops without closing it properly)
     run(path, "open")
@@ -87,10 +83,11 @@ def test_a_database_never_analysed_gets_planner_statistics_when_opened(tmp_path)
     assert stats and all(int(stat.split()[0]) > 1000 for _, stat in stats), stats
 
 
-def test_tables_that_grew_since_their_last_analysis_are_analysed_again_at_close(tmp_path):
+def test_tables_that_grew_since_their_last_analysis_are_analysed_again_at_close(tmp_path, migrated_sqlite):
     # given a database analysed while the tags table was empty
-    path = tmp_path / "grew.sqlite3"
-    run(path, "migrate")
+    path = migrated_sqlite(tmp_path / "grew.sqlite3")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE IF EXISTS sqlite_stat1")
     run(path, "open")
     assert statistics_of(path, "contact_tag") == []
     with sqlite3.connect(path) as db:
