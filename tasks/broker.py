@@ -56,6 +56,8 @@ class EmbeddedBroker(Broker):
         self.delay_queues: set[str] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.inflight: set[asyncio.Task] = set()
+        # Of those, the ones sleeping until their delay or next retry is due.
+        self.waiting: set[asyncio.Task] = set()
         self.dead_letters: list[Message] = []
         self.on_dead_letter: list[Callable[[Message, BaseException], Any]] = []
 
@@ -98,9 +100,17 @@ class EmbeddedBroker(Broker):
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
 
+    async def _wait(self, seconds: float) -> None:
+        task = asyncio.current_task()
+        self.waiting.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self.waiting.discard(task)
+
     async def _run(self, message: Message, delay: int | None) -> None:
         if delay:
-            await asyncio.sleep(delay / 1000)
+            await self._wait(delay / 1000)
         actor = self.get_actor(message.actor_name)
         fn = getattr(actor.fn, "__wrapped__", actor.fn)
         options = {**actor.options, **message.options}
@@ -127,7 +137,22 @@ class EmbeddedBroker(Broker):
                     return
                 wait = backoff_ms(attempt, min_backoff, max_backoff)
                 log.warning("actor %s failed (%s); retry %d in %d ms", message.actor_name, exc, attempt, wait)
-                await asyncio.sleep(wait / 1000)
+                await self._wait(wait / 1000)
+
+    async def join_running(self, timeout: float = 30.0) -> None:
+        """Wait until nothing runs, cancelling every message that waits for
+        its delay or next retry, also those that running work schedules
+        meanwhile: what a stop does to them, without stopping. The test
+        suite calls it between cases (the Redis run likewise leaves delayed
+        messages in their queue)."""
+        deadline = time.monotonic() + timeout
+        while self.inflight:
+            for task in list(self.waiting):
+                task.cancel()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self.inflight)} task(s) still running")
+            await asyncio.wait(set(self.inflight), timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
     async def join_all(self, timeout: float = 30.0) -> None:
         """Wait until nothing is in flight (tests and graceful shutdown)."""

@@ -161,3 +161,29 @@ async def test_sending_before_the_runner_is_attached_is_refused():
     # when a message is sent, then it is refused loudly rather than lost
     with pytest.raises(RuntimeError, match="not started"):
         anything.send()
+
+
+async def test_join_running_waits_for_running_work_and_drops_what_waits(embedded):
+    # given a delayed message, and a running one that schedules a delayed follow-up
+    ran: list[str] = []
+
+    @dramatiq.actor(broker=embedded)
+    async def later() -> None:
+        ran.append("later")
+
+    @dramatiq.actor(broker=embedded)
+    async def working() -> None:
+        await asyncio.sleep(0.2)
+        ran.append("working")
+        later.send_with_options(delay=60_000)
+
+    later.send_with_options(delay=60_000)
+    working.send()
+    await asyncio.sleep(0.05)
+    # when the runner is joined the way the suite does between tests
+    started = time.monotonic()
+    await embedded.join_running(timeout=10)
+    # then the running work finished, and nothing waits (both delays dropped) without waiting a minute
+    assert ran == ["working"]
+    assert not embedded.inflight and not embedded.waiting
+    assert time.monotonic() - started < 5
