@@ -48,6 +48,7 @@ from graphql import (
 from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 # Step kinds.
 LEAF, TYPENAME, RESOLVED, EXECUTED = range(4)
@@ -61,7 +62,7 @@ GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
 class Completion:
     """How a resolved value of one GraphQL type is completed."""
 
-    __slots__ = ("inner", "is_type_of", "kind", "leaf", "plan", "type")
+    __slots__ = ("inner", "is_type_of", "kind", "leaf", "origin", "plan", "type")
 
     def __init__(self, kind: int, type_: Any) -> None:
         self.kind = kind
@@ -69,6 +70,8 @@ class Completion:
         self.inner: Completion | None = None
         self.leaf: Any = None
         self.is_type_of: Any = None
+        # The class whose plain instances `is_type_of` accepts without asking.
+        self.origin: Any = None
         self.plan: Any = _UNBUILT
 
 
@@ -105,6 +108,9 @@ class Plan:
 
 
 _UNBUILT = object()
+# What a resolver or a completion returns that is never awaitable, found
+# without strawberry's is_awaitable (which checks these types first too).
+_SETTLED = frozenset((dict, list, str, int, float, bool, type(None)))
 
 
 class _LazyPathInfo(_OperationContextAwareGraphQLResolveInfo):
@@ -258,7 +264,7 @@ class CompiledPlans:
                     result = self._execute_field(object_type, source, step, position)
                 if result is not Undefined:
                     results[step.key] = result
-                    if is_awaitable(result):
+                    if type(result) not in _SETTLED and is_awaitable(result):
                         awaitable_fields.append(step.key)
         except Exception:
             if delivery is not None:  # as graphql-core: the fields after it never ran
@@ -297,7 +303,7 @@ class CompiledPlans:
             else:
                 info = tuple.__new__(_LazyPathInfo, (*step.info_head, field_position, *step.info_tail))
                 result = resolve(source, info)
-            if self.is_awaitable(result):  # type: ignore[attr-defined]
+            if type(result) not in _SETTLED and self.is_awaitable(result):  # type: ignore[attr-defined]
                 path = real_path(field_position)
                 return self.complete_awaitable_value(  # type: ignore[attr-defined]
                     return_type, step.field_details, self._info(object_type, step, path), path, result, None
@@ -371,7 +377,14 @@ class CompiledPlans:
             return coerced
         if kind == C_OBJECT:
             is_type_of = completion.is_type_of
-            if is_type_of is not None and is_type_of(value, None) is not True:
+            if (
+                is_type_of is not None
+                and (
+                    type(value) is not completion.origin
+                    or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
+                )
+                and is_type_of(value, None) is not True
+            ):
                 return self._general(completion, value, object_type, step, field_position, position)
             plan = completion.plan
             if plan is _UNBUILT:
@@ -404,7 +417,7 @@ class CompiledPlans:
         try:
             for item in iterator:
                 item_position = (position, index, None)
-                if is_awaitable(item):
+                if type(item) not in _SETTLED and is_awaitable(item):
                     path = real_path(item_position)
                     info = self._info(object_type, step, real_path(field_position))
                     append(
@@ -481,5 +494,7 @@ def _completion(type_: Any) -> Completion:
     if isinstance(type_, GraphQLObjectType) and plain_type_of(type_.is_type_of):
         completion = Completion(C_OBJECT, type_)
         completion.is_type_of = type_.is_type_of
+        definition = (type_.extensions or {}).get("strawberry-definition")
+        completion.origin = getattr(definition, "origin", None)
         return completion
     return Completion(C_GENERAL, type_)
