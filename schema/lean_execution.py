@@ -45,7 +45,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 from revgraph.schema.demand import counted_delivery
-from revgraph.schema.lean_plans import CompiledPlans, plain_type_of
+from revgraph.schema.lean_plans import SETTLED, CompiledPlans, plain_type_of
 
 DEFINITION = "strawberry-definition"
 # (type name, field name) -> (attribute, leaf type, non-null) per schema.
@@ -90,6 +90,7 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
         self.compiling = not per_field_hooks
         self.delivery = counted_delivery.get()
         self._plans = {}
+        self.settled = set(SETTLED)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)

@@ -36,6 +36,7 @@ deliver into the request's delivered cost (schema/demand.py)."""
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
@@ -47,13 +48,12 @@ from graphql import (
 )
 from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
-from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 # Step kinds.
 LEAF, TYPENAME, RESOLVED, EXECUTED = range(4)
 # Completion kinds.
-C_LEAF, C_NON_NULL, C_LIST, C_OBJECT, C_GENERAL = range(5)
+C_LEAF, C_LIST, C_OBJECT, C_GENERAL = range(4)
 # Directives a plan understands: collect_subfields has applied them.
 PLAIN_DIRECTIVES = frozenset(("skip", "include"))
 GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
@@ -62,7 +62,7 @@ GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
 class Completion:
     """How a resolved value of one GraphQL type is completed."""
 
-    __slots__ = ("inner", "is_type_of", "kind", "leaf", "origin", "plan", "type")
+    __slots__ = ("inner", "is_type_of", "kind", "leaf", "named", "non_null", "origin", "plan", "type")
 
     def __init__(self, kind: int, type_: Any) -> None:
         self.kind = kind
@@ -83,8 +83,7 @@ class Step:
         "completion",
         "field_def",
         "field_details",
-        "info_head",
-        "info_tail",
+        "info",
         "key",
         "kind",
         "leaf",
@@ -109,18 +108,28 @@ class Plan:
 
 _UNBUILT = object()
 # What a resolver or a completion returns that is never awaitable, found
-# without strawberry's is_awaitable (which checks these types first too).
-_SETTLED = frozenset((dict, list, str, int, float, bool, type(None)))
+# without strawberry's is_awaitable (which checks these types first too);
+# each execution adds the types it meets (CompiledPlans.awaitable).
+SETTLED = frozenset((dict, list, str, int, float, bool, type(None)))
 
 
-class _LazyPathInfo(_OperationContextAwareGraphQLResolveInfo):
-    """Strawberry's resolve info whose path is made when read."""
+class LazyPathInfo:
+    """The resolve info a plan gives a thin resolver: graphql-core's for the
+    field (built once per step, `fixed`) with the path of this object, made
+    into a `Path` only when read. Cheaper to make than the info tuple."""
 
-    __slots__ = ()
+    __slots__ = ("fixed", "position")
+
+    def __init__(self, fixed: Any, position: Any) -> None:
+        self.fixed = fixed
+        self.position = position
 
     @property
-    def path(self) -> Path:  # type: ignore[override]
-        return real_path(tuple.__getitem__(self, 4))
+    def path(self) -> Path:
+        return real_path(self.position)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fixed, name)
 
 
 def real_path(position: Any) -> Any:
@@ -140,12 +149,13 @@ def plain_type_of(is_type_of: Any) -> bool:
 class CompiledPlans:
     """The plan half of LeanExecutionContext (see the module's note). Needs
     from the executor: `plain` (plain leaf fields), `delivery`, `compiling`,
-    `_plans`, and graphql-core's methods."""
+    `_plans`, `settled` (a set of SETTLED), and graphql-core's methods."""
 
     plain: dict[tuple[str, str], tuple[str, Any, bool]]
     delivery: Any
     compiling: bool
     _plans: dict[tuple[Any, int], tuple[Any, Plan | None]]
+    settled: set[type]
 
     # ---------------------------------------------------------------- building
 
@@ -203,9 +213,7 @@ class CompiledPlans:
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
         if thin:
-            template = self.build_resolve_info(field_def, step.nodes, object_type, None)  # type: ignore[attr-defined]
-            step.info_head = tuple(template[:4])
-            step.info_tail = tuple(template[5:])
+            step.info = self.build_resolve_info(field_def, step.nodes, object_type, None)  # type: ignore[attr-defined]
             step.resolve = field_def.resolve
             step.attribute = None
         elif (
@@ -225,6 +233,16 @@ class CompiledPlans:
 
     # ---------------------------------------------------------------- running
 
+    def awaitable(self, value: Any) -> bool:
+        """The executor's is_awaitable, remembering the types (not
+        generators, whose flag decides) it found never awaitable."""
+        if self.is_awaitable(value):  # type: ignore[attr-defined]
+            return True
+        kind = type(value)
+        if kind is not GeneratorType:
+            self.settled.add(kind)
+        return False
+
     def run_plan(self, plan: Plan, source: Any, position: Any) -> Any:
         """The result dict of `source` (possibly awaitable): mirrors
         graphql-core's execute_fields over the plan's steps."""
@@ -234,7 +252,7 @@ class CompiledPlans:
         object_type = plan.type
         type_name = plan.type_name
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable  # type: ignore[attr-defined]
+        settled = self.settled
         awaitable_fields: list[str] = []
         step = None
         try:
@@ -264,7 +282,7 @@ class CompiledPlans:
                     result = self._execute_field(object_type, source, step, position)
                 if result is not Undefined:
                     results[step.key] = result
-                    if type(result) not in _SETTLED and is_awaitable(result):
+                    if type(result) not in settled and self.awaitable(result):
                         awaitable_fields.append(step.key)
         except Exception:
             if delivery is not None:  # as graphql-core: the fields after it never ran
@@ -301,9 +319,8 @@ class CompiledPlans:
             if resolve is None:
                 result = getattr(source, step.attribute)
             else:
-                info = tuple.__new__(_LazyPathInfo, (*step.info_head, field_position, *step.info_tail))
-                result = resolve(source, info)
-            if type(result) not in _SETTLED and self.is_awaitable(result):  # type: ignore[attr-defined]
+                result = resolve(source, LazyPathInfo(step.info, field_position))
+            if type(result) not in self.settled and self.awaitable(result):  # type: ignore[attr-defined]
                 path = real_path(field_position)
                 return self.complete_awaitable_value(  # type: ignore[attr-defined]
                     return_type, step.field_details, self._info(object_type, step, path), path, result, None
@@ -311,7 +328,7 @@ class CompiledPlans:
             completed = self._complete(
                 step.completion, result, object_type, step, field_position, field_position
             )
-            if self.is_awaitable(completed):  # type: ignore[attr-defined]
+            if type(completed) not in self.settled and self.awaitable(completed):
                 return self._await_completed(completed, return_type, step, field_position)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.field_details, real_path(field_position))  # type: ignore[attr-defined]
@@ -355,27 +372,12 @@ class CompiledPlans:
     ) -> Any:
         """Mirrors graphql-core's complete_value for the common cases; hands
         the rest to it at the same position."""
-        kind = completion.kind
-        if kind == C_NON_NULL:
-            if value is None or isinstance(value, Exception):
-                return self._general(completion, value, object_type, step, field_position, position)
-            completed = self._complete(completion.inner, value, object_type, step, field_position, position)  # type: ignore[arg-type]
-            if completed is None:
-                return self._general(completion, value, object_type, step, field_position, position)
-            return completed
         if value is None:
-            return None
-        if isinstance(value, Exception) or kind == C_GENERAL:
-            return self._general(completion, value, object_type, step, field_position, position)
-        if kind == C_LEAF:
-            try:
-                coerced = completion.leaf.coerce_output_value(value)
-            except Exception:
-                coerced = None
-            if coerced is None or coerced is Undefined:
+            if completion.non_null:  # graphql-core's error for it
                 return self._general(completion, value, object_type, step, field_position, position)
-            return coerced
-        if kind == C_OBJECT:
+            return None
+        kind = completion.kind
+        if kind == C_OBJECT and not isinstance(value, Exception):
             is_type_of = completion.is_type_of
             if (
                 is_type_of is not None
@@ -388,10 +390,20 @@ class CompiledPlans:
                 return self._general(completion, value, object_type, step, field_position, position)
             plan = completion.plan
             if plan is _UNBUILT:
-                plan = completion.plan = self.plan_for(completion.type, step.field_details)
+                plan = completion.plan = self.plan_for(completion.named, step.field_details)
             if plan is None:
                 return self._general(completion, value, object_type, step, field_position, position)
             return self.run_plan(plan, value, position)
+        if kind == C_LEAF:
+            try:
+                coerced = completion.leaf.coerce_output_value(value)
+            except Exception:
+                coerced = None
+            if coerced is None or coerced is Undefined or isinstance(value, Exception):
+                return self._general(completion, value, object_type, step, field_position, position)
+            return coerced
+        if isinstance(value, Exception) or kind == C_GENERAL:
+            return self._general(completion, value, object_type, step, field_position, position)
         # C_LIST
         if type(value) is not list and type(value) is not tuple:
             return self._general(completion, value, object_type, step, field_position, position)
@@ -408,7 +420,7 @@ class CompiledPlans:
     ) -> Any:
         """Mirrors graphql-core's complete_iterable_value and complete_list_item_value."""
         item_completion: Completion = completion.inner  # type: ignore[assignment]
-        is_awaitable = self.is_awaitable  # type: ignore[attr-defined]
+        settled = self.settled
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -417,7 +429,7 @@ class CompiledPlans:
         try:
             for item in iterator:
                 item_position = (position, index, None)
-                if type(item) not in _SETTLED and is_awaitable(item):
+                if type(item) not in settled and self.awaitable(item):
                     path = real_path(item_position)
                     info = self._info(object_type, step, real_path(field_position))
                     append(
@@ -431,7 +443,7 @@ class CompiledPlans:
                         completed = self._complete(
                             item_completion, item, object_type, step, field_position, item_position
                         )
-                        if is_awaitable(completed):
+                        if type(completed) not in settled and self.awaitable(completed):
                             append(
                                 self._await_completed(completed, item_completion.type, step, item_position)
                             )
@@ -446,7 +458,7 @@ class CompiledPlans:
                 index += 1
         except Exception:
             pending = [completed_results[i] for i in awaitable_indices]
-            pending.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            pending.extend(collect_iterator_awaitables(iterator, self.is_awaitable))  # type: ignore[attr-defined]
             if pending:
                 self.settle_in_background(pending)  # type: ignore[attr-defined]
             raise
@@ -479,22 +491,24 @@ def _counted_after(plan: Plan, failed: Step | None) -> int:
 
 
 def _completion(type_: Any) -> Completion:
-    if isinstance(type_, GraphQLNonNull):
-        completion = Completion(C_NON_NULL, type_)
-        completion.inner = _completion(type_.of_type)
-        return completion
-    if isinstance(type_, GraphQLList):
+    """How values of `type_` complete; a non-null type is its inner type's
+    completion marked `non_null` (one call less per value)."""
+    named, non_null = type_, False
+    if isinstance(named, GraphQLNonNull):
+        named, non_null = named.of_type, True
+    if isinstance(named, GraphQLList):
         completion = Completion(C_LIST, type_)
-        completion.inner = _completion(type_.of_type)
-        return completion
-    if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+        completion.inner = _completion(named.of_type)
+    elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
         completion = Completion(C_LEAF, type_)
-        completion.leaf = type_
-        return completion
-    if isinstance(type_, GraphQLObjectType) and plain_type_of(type_.is_type_of):
+        completion.leaf = named
+    elif isinstance(named, GraphQLObjectType) and plain_type_of(named.is_type_of):
         completion = Completion(C_OBJECT, type_)
-        completion.is_type_of = type_.is_type_of
-        definition = (type_.extensions or {}).get("strawberry-definition")
+        completion.is_type_of = named.is_type_of
+        definition = (named.extensions or {}).get("strawberry-definition")
         completion.origin = getattr(definition, "origin", None)
-        return completion
-    return Completion(C_GENERAL, type_)
+    else:
+        completion = Completion(C_GENERAL, type_)
+    completion.named = named
+    completion.non_null = non_null
+    return completion
