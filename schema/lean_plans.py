@@ -41,10 +41,12 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLString,
 )
 from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -90,6 +92,7 @@ class Step:
         "nodes",
         "non_null",
         "resolve",
+        "str_as_is",
     )
 
 
@@ -118,11 +121,12 @@ class LazyPathInfo:
     field (built once per step, `fixed`) with the path of this object, made
     into a `Path` only when read. Cheaper to make than the info tuple."""
 
-    __slots__ = ("fixed", "position")
+    __slots__ = ("context", "fixed", "position")
 
     def __init__(self, fixed: Any, position: Any) -> None:
         self.fixed = fixed
         self.position = position
+        self.context = fixed.context  # what resolvers read most (ctx_of)
 
     @property
     def path(self) -> Path:
@@ -209,6 +213,7 @@ class CompiledPlans:
         if plain is not None:
             step.kind = LEAF
             step.attribute, step.leaf, step.non_null = plain
+            step.str_as_is = step.leaf is GraphQLString or step.leaf is GraphQLID
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
@@ -261,6 +266,9 @@ class CompiledPlans:
                 if kind == LEAF:
                     try:
                         value = getattr(source, step.attribute)
+                        if type(value) is str and step.str_as_is:
+                            results[step.key] = value
+                            continue
                         if value is None:
                             if not step.non_null:
                                 results[step.key] = None
@@ -325,9 +333,19 @@ class CompiledPlans:
                 return self.complete_awaitable_value(  # type: ignore[attr-defined]
                     return_type, step.field_details, self._info(object_type, step, path), path, result, None
                 )
-            completed = self._complete(
-                step.completion, result, object_type, step, field_position, field_position
-            )
+            completion = step.completion
+            plan = completion.plan
+            if (
+                type(result) is completion.origin
+                and plan is not None
+                and plan is not _UNBUILT
+                and TYPE_CAST_ATTRIBUTE not in result.__dict__
+            ):  # the common case of _complete, in one call less
+                completed = self.run_plan(plan, result, field_position)
+            else:
+                completed = self._complete(
+                    completion, result, object_type, step, field_position, field_position
+                )
             if type(completed) not in self.settled and self.awaitable(completed):
                 return self._await_completed(completed, return_type, step, field_position)
         except Exception as raw_error:
@@ -381,10 +399,7 @@ class CompiledPlans:
             is_type_of = completion.is_type_of
             if (
                 is_type_of is not None
-                and (
-                    type(value) is not completion.origin
-                    or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
-                )
+                and (type(value) is not completion.origin or TYPE_CAST_ATTRIBUTE in value.__dict__)
                 and is_type_of(value, None) is not True
             ):
                 return self._general(completion, value, object_type, step, field_position, position)
@@ -506,7 +521,10 @@ def _completion(type_: Any) -> Completion:
         completion = Completion(C_OBJECT, type_)
         completion.is_type_of = named.is_type_of
         definition = (named.extensions or {}).get("strawberry-definition")
-        completion.origin = getattr(definition, "origin", None)
+        origin = getattr(definition, "origin", None)
+        # Only a class whose instances have a __dict__ (where strawberry.cast
+        # marks an instance) is recognised by its type alone.
+        completion.origin = origin if getattr(origin, "__dictoffset__", 0) else None
     else:
         completion = Completion(C_GENERAL, type_)
     completion.named = named
