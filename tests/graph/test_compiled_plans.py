@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import pytest
 import strawberry
 from graphql import parse
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
@@ -333,3 +334,28 @@ async def test_a_plan_is_compiled_once_per_type_and_selection():
         lean_plans.CompiledPlans._build_plan = original  # type: ignore[method-assign]
     # Connection, Edge, Person (node), Person (boss): once each for 5 people
     assert sorted(built) == ["Connection", "Edge", "Person", "Person"]
+
+
+class ResolveHook(SchemaExtension):
+    calls = 0
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        ResolveHook.calls += 1
+        return _next(root, info, *args, **kwargs)
+
+
+async def test_a_schema_extension_with_a_resolve_hook_turns_plans_off():
+    # given a schema with an extension that hooks every field's resolution
+    schema = strawberry.Schema(
+        query=Query, types=[Company], execution_context_class=Counting, extensions=[ResolveHook]
+    )
+    thin_resolvers(schema)
+    before, ResolveHook.calls = Counting.runs, 0
+    # when a list is read
+    result = await schema.execute(
+        "{ people { edges { node { name } } } }", context_value={"people": _people()}
+    )
+    # then no plan ran, and the hook saw every field: people, edges, 5 nodes, 5 names
+    assert result.errors is None and len(result.data["people"]["edges"]) == 5
+    assert Counting.runs == before
+    assert ResolveHook.calls == 12
