@@ -110,7 +110,9 @@ def loader(ctx: Context, name: str, factory: Callable[[int], BatchFn]) -> BatchL
     are keyed by id within the caller's workspace; visibility is applied by
     the use cases that hand out ids, and again where a loader result is a
     record the caller reaches through an edge."""
-    loaders = ctx.cache.setdefault("loaders", {})
+    loaders = ctx.cache.get("loaders")
+    if loaders is None:
+        loaders = ctx.cache["loaders"] = {}
     found = loaders.get(name)
     if found is None:
         found = loaders[name] = BatchLoader(factory(ctx.require_actor().workspace_id))

@@ -3,8 +3,11 @@ read plain rows and execute lean, and must answer exactly what the model
 path answers, in SQL statements that do not grow with the page size, with
 the delivered cost counted during execution equal to the fields delivered."""
 
+import json
+
 from graphql import parse
 
+from revgraph.schema import lean_plans
 from revgraph.schema.demand import counted_delivery, delivered_cost
 from tests.graph.documents import create_company, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
@@ -143,3 +146,104 @@ async def test_the_delivered_cost_counted_during_execution_is_the_fields_in_the_
         counted_delivery.reset(token)
     assert walked > 30
     assert body["extensions"]["cost"]["actual"] == walked
+
+
+CONTACTS_BENCH = """
+query($first: Int!, $withTags: Boolean!) {
+  contacts(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { __typename id name email phone lifecycleStage source tags @include(if: $withTags)
+                          createdAt number company { id name } boss: owner { id name } ...Who } }
+  }
+}
+fragment Who on Node { id ... on Contact { owner { email role } } }
+"""
+BOARD = """
+query Board($id: ID!, $first: Int!) {
+  pipeline(id: $id) {
+    boardSequence
+    stages { id name dealCount totalValue
+             deals(first: $first) { edges { node { id title value owner { name } contact { name } } } } }
+  }
+}
+"""
+
+
+async def _with_and_without_plans(gql, token, document, variables, monkeypatch):
+    """The answer with compiled plans (and the types they completed, one
+    entry per object), checked equal to the answer without them."""
+    runs = []
+    original = lean_plans.CompiledPlans.run_plan
+
+    def counting(self, plan, source, position):
+        runs.append(plan.type_name)
+        return original(self, plan, source, position)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
+        planned = await gql(document, variables, token=token)
+    with monkeypatch.context() as patch:
+        patch.setattr(lean_plans.CompiledPlans, "plan_for", lambda *_: None)
+        unplanned = await gql(document, variables, token=token)
+    assert "errors" not in planned, planned
+    # the same answer, key order included, and the same delivered cost
+    assert planned["data"] == unplanned["data"]
+    assert json.dumps(planned["data"]) == json.dumps(unplanned["data"])
+    assert planned["extensions"]["cost"]["actual"] == unplanned["extensions"]["cost"]["actual"]
+    return planned["data"], runs
+
+
+async def test_a_contacts_page_is_completed_by_compiled_plans(gql, workspace, monkeypatch):
+    # given contacts with or without a company, an owner and tags
+    agent = await workspace.user("AGENT")
+    company = await create_company(gql, workspace.token, name="Acme")
+    for index in range(6):
+        await create_contact(
+            gql,
+            workspace.token,
+            name=f"Pessoa {index}",
+            ownerId=agent["id"] if index % 2 else None,
+            companyId=company["id"] if index % 3 else None,
+            tags=["vip"] if index % 2 else [],
+        )
+    for with_tags in (True, False):
+        # when the bench's page, with an alias, a fragment on an interface
+        # and @include by variable, is read with and without plans
+        data, runs = await _with_and_without_plans(
+            gql, workspace.token, CONTACTS_BENCH, {"first": 6, "withTags": with_tags}, monkeypatch
+        )
+        # then the answers are the same, and every edge, contact, company
+        # and owner was completed by a plan
+        edges = data["contacts"]["edges"]
+        assert len(edges) == 6 and ("tags" in edges[0]["node"]) is with_tags
+        assert runs.count("ContactEdge") == 6 and runs.count("Contact") == 6
+        assert runs.count("Company") == 4
+        assert runs.count("User") == 2 * 3  # owner twice (alias and fragment) for 3 owned contacts
+
+
+async def test_a_board_is_completed_by_compiled_plans(gql, workspace, monkeypatch):
+    # given two columns of cards, each with an owner and a contact
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    for index in range(6):
+        contact = await create_contact(gql, workspace.token, name=f"Cliente {index}")
+        await create_deal(
+            gql,
+            workspace.token,
+            pipeline["id"],
+            title=f"Negócio {index}",
+            value="1000.50",
+            ownerId=agent["id"],
+            contactId=contact["id"],
+            stageId=pipeline["stage"]["Novo lead" if index % 2 else "Em contato"],
+        )
+    # when the bench's board is read with and without plans
+    data, runs = await _with_and_without_plans(
+        gql, workspace.token, BOARD, {"id": pipeline["id"], "first": 50}, monkeypatch
+    )
+    # then the answers are the same, and every card was completed by a plan
+    cards = [edge["node"] for stage in data["pipeline"]["stages"] for edge in stage["deals"]["edges"]]
+    assert len(cards) == 6 and all(card["owner"]["name"] and card["contact"]["name"] for card in cards)
+    assert runs.count("Deal") == 6 and runs.count("DealEdge") == 6
+    assert runs.count("User") == 6 and runs.count("Contact") == 6

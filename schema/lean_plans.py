@@ -1,0 +1,532 @@
+"""Compiled execution plans: how LeanExecutionContext (schema/lean_execution.py,
+which owns this module) completes the objects of a list without
+graphql-core's per-field machinery.
+
+House rule (STYLE.md, "hot read paths"): the first time an execution
+completes an object of type T for a group of field nodes, it compiles the
+selection once — graphql-core's own `collect_subfields` (fragments, type
+conditions, aliases, @skip/@include with this request's variables, field
+order) — into a `Plan`: one `Step` per response key. Every further object
+of that (T, field nodes) — the 50 contacts of a page, the 400 cards of a
+board — is completed by running the steps over it, producing the result
+dict directly:
+
+- a plain leaf (`plain_fields`: read off the object, no resolver,
+  permission, extension or arguments) is read and coerced in the loop;
+- `__typename` is the type's name;
+- an object or list field read off the object, or a thin synchronous
+  argument-free resolver (`thin_resolvers`), is resolved and its value
+  completed by the same rules, nested objects by their own plans. Paths
+  are plain tuples until something needs a real `Path`; a resolver that
+  takes `info` gets one whose path is made when read;
+- anything else (arguments, async resolvers, abstract types, directives
+  other than @skip/@include, @defer) is executed by graphql-core itself,
+  field by field, with its real path.
+
+Anything unusual — a null in a non-null field, a value that does not
+coerce, an exception or an exception value, an awaitable where a value was
+expected, an object whose `is_type_of` says no — goes to graphql-core at
+that exact position with the value already resolved (a resolver is never
+called twice), so errors, paths, null bubbling and masking are graphql-core's.
+Each step mirrors the graphql-core code it replaces (`execute_fields`,
+`execute_field`, `complete_value`, `complete_iterable_value`), error
+handling included. Plans live for one execution (variables fixed), like
+graphql-core's memo of collected subfields, and count the fields they
+deliver into the request's delivered cost (schema/demand.py)."""
+
+from __future__ import annotations
+
+from types import GeneratorType
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
+)
+from graphql.execution.executor import collect_iterator_awaitables
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+
+# Step kinds.
+LEAF, TYPENAME, RESOLVED, EXECUTED = range(4)
+# Completion kinds.
+C_LEAF, C_LIST, C_OBJECT, C_GENERAL = range(4)
+# Directives a plan understands: collect_subfields has applied them.
+PLAIN_DIRECTIVES = frozenset(("skip", "include"))
+GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
+
+
+class Completion:
+    """How a resolved value of one GraphQL type is completed."""
+
+    __slots__ = ("inner", "is_type_of", "kind", "leaf", "named", "non_null", "origin", "plan", "type")
+
+    def __init__(self, kind: int, type_: Any) -> None:
+        self.kind = kind
+        self.type = type_
+        self.inner: Completion | None = None
+        self.leaf: Any = None
+        self.is_type_of: Any = None
+        # The class whose plain instances `is_type_of` accepts without asking.
+        self.origin: Any = None
+        self.plan: Any = _UNBUILT
+
+
+class Step:
+    """One response key of a plan."""
+
+    __slots__ = (
+        "attribute",
+        "completion",
+        "field_def",
+        "field_details",
+        "info",
+        "key",
+        "kind",
+        "leaf",
+        "nodes",
+        "non_null",
+        "resolve",
+        "str_as_is",
+    )
+
+
+class Plan:
+    """The compiled selection of one object type for one group of field nodes."""
+
+    __slots__ = ("counted", "is_type_of", "steps", "type", "type_name")
+
+    def __init__(self, type_: GraphQLObjectType, steps: list[Step], counted: int, is_type_of: Any) -> None:
+        self.type = type_
+        self.type_name = type_.name
+        self.steps = steps
+        self.counted = counted
+        self.is_type_of = is_type_of
+
+
+_UNBUILT = object()
+# What a resolver or a completion returns that is never awaitable, found
+# without strawberry's is_awaitable (which checks these types first too);
+# each execution adds the types it meets (CompiledPlans.awaitable).
+SETTLED = frozenset((dict, list, str, int, float, bool, type(None)))
+
+
+class LazyPathInfo:
+    """The resolve info a plan gives a thin resolver: graphql-core's for the
+    field (built once per step, `fixed`) with the path of this object, made
+    into a `Path` only when read. Cheaper to make than the info tuple."""
+
+    __slots__ = ("context", "fixed", "position")
+
+    def __init__(self, fixed: Any, position: Any) -> None:
+        self.fixed = fixed
+        self.position = position
+        self.context = fixed.context  # what resolvers read most (ctx_of)
+
+    @property
+    def path(self) -> Path:
+        return real_path(self.position)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fixed, name)
+
+
+def real_path(position: Any) -> Any:
+    """The graphql-core Path of a plan's position (a plain tuple laid out as
+    a Path: previous, key, type name)."""
+    if position is None or type(position) is Path:
+        return position
+    return Path(real_path(position[0]), position[1], position[2])
+
+
+def plain_type_of(is_type_of: Any) -> bool:
+    """Strawberry's generated `is_type_of` (none, or the isinstance check it
+    builds for types with interfaces) ignores `info`: a plan may call it."""
+    return is_type_of is None or getattr(is_type_of, "__module__", None) == GENERATED_IS_TYPE_OF
+
+
+class CompiledPlans:
+    """The plan half of LeanExecutionContext (see the module's note). Needs
+    from the executor: `plain` (plain leaf fields), `delivery`, `compiling`,
+    `_plans`, `settled` (a set of SETTLED), and graphql-core's methods."""
+
+    plain: dict[tuple[str, str], tuple[str, Any, bool]]
+    delivery: Any
+    compiling: bool
+    _plans: dict[tuple[Any, int], tuple[Any, Plan | None]]
+    settled: set[type]
+
+    # ---------------------------------------------------------------- building
+
+    def plan_for(self, object_type: GraphQLObjectType, field_details: Any) -> Plan | None:
+        key = (object_type, id(field_details))
+        known = self._plans.get(key)
+        if known is not None:
+            return known[1]
+        plan = self._build_plan(object_type, field_details)
+        # The field list is kept alive with its plan, so its id is not reused.
+        self._plans[key] = (field_details, plan)
+        return plan
+
+    def _build_plan(self, object_type: GraphQLObjectType, field_details: Any) -> Plan | None:
+        if object_type.name.startswith("__") or not plain_type_of(object_type.is_type_of):
+            return None
+        grouped, new_defer_usages, _forbidden = self.collect_subfields(object_type, field_details)  # type: ignore[attr-defined]
+        if new_defer_usages:
+            return None
+        steps = []
+        counted = 0
+        for key, details in grouped.items():
+            step = self._build_step(object_type, key, details)
+            if not step.nodes[0].name.value.startswith("__"):
+                counted += 1
+            steps.append(step)
+        return Plan(object_type, steps, counted, object_type.is_type_of)
+
+    def _build_step(self, object_type: GraphQLObjectType, key: str, details: Any) -> Step:
+        step = Step()
+        step.key = key
+        step.field_details = details
+        step.nodes = [detail.node for detail in details]
+        first = step.nodes[0]
+        name = first.name.value
+        field_def = self.schema.get_field(object_type, name)  # type: ignore[attr-defined]
+        step.field_def = field_def
+        step.kind = EXECUTED
+        if field_def is None:
+            return step
+        if name == "__typename":
+            step.kind = TYPENAME
+            return step
+        if name.startswith("__") or field_def.args or first.arguments:
+            return step
+        if any(d.node.directives and not _plain_directives(d.node) for d in details):
+            return step
+        if any(d.fragment_variable_values for d in details):
+            return step
+        plain = self.plain.get((object_type.name, name))
+        if plain is not None:
+            step.kind = LEAF
+            step.attribute, step.leaf, step.non_null = plain
+            step.str_as_is = step.leaf is GraphQLString or step.leaf is GraphQLID
+            return step
+        definition = (field_def.extensions or {}).get("strawberry-definition")
+        thin = getattr(field_def.resolve, "thin", False)
+        if thin:
+            step.info = self.build_resolve_info(field_def, step.nodes, object_type, None)  # type: ignore[attr-defined]
+            step.resolve = field_def.resolve
+            step.attribute = None
+        elif (
+            definition is not None
+            and definition.base_resolver is None
+            and not definition.extensions
+            and not definition.directives
+            and getattr(definition, "default_resolver", getattr) is getattr
+        ):
+            step.resolve = None
+            step.attribute = definition.python_name
+        else:
+            return step
+        step.kind = RESOLVED
+        step.completion = _completion(field_def.type)
+        return step
+
+    # ---------------------------------------------------------------- running
+
+    def awaitable(self, value: Any) -> bool:
+        """The executor's is_awaitable, remembering the types (not
+        generators, whose flag decides) it found never awaitable."""
+        if self.is_awaitable(value):  # type: ignore[attr-defined]
+            return True
+        kind = type(value)
+        if kind is not GeneratorType:
+            self.settled.add(kind)
+        return False
+
+    def run_plan(self, plan: Plan, source: Any, position: Any) -> Any:
+        """The result dict of `source` (possibly awaitable): mirrors
+        graphql-core's execute_fields over the plan's steps."""
+        delivery = self.delivery
+        if delivery is not None:
+            delivery.fields += plan.counted
+        object_type = plan.type
+        type_name = plan.type_name
+        results: dict[str, Any] = {}
+        settled = self.settled
+        awaitable_fields: list[str] = []
+        step = None
+        try:
+            for step in plan.steps:
+                kind = step.kind
+                if kind == LEAF:
+                    try:
+                        value = getattr(source, step.attribute)
+                        if type(value) is str and step.str_as_is:
+                            results[step.key] = value
+                            continue
+                        if value is None:
+                            if not step.non_null:
+                                results[step.key] = None
+                                continue
+                        elif not isinstance(value, Exception):
+                            coerced = step.leaf.coerce_output_value(value)
+                            if coerced is not None and coerced is not Undefined:
+                                results[step.key] = coerced
+                                continue
+                    except Exception:  # graphql-core reports it, below
+                        pass
+                    result = self._execute_field(object_type, source, step, position)
+                elif kind == TYPENAME:
+                    results[step.key] = type_name
+                    continue
+                elif kind == RESOLVED:
+                    result = self._run_resolved(object_type, source, step, position)
+                else:
+                    result = self._execute_field(object_type, source, step, position)
+                if result is not Undefined:
+                    results[step.key] = result
+                    if type(result) not in settled and self.awaitable(result):
+                        awaitable_fields.append(step.key)
+        except Exception:
+            if delivery is not None:  # as graphql-core: the fields after it never ran
+                delivery.fields -= _counted_after(plan, step)
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])  # type: ignore[attr-defined]
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _execute_field(self, object_type: Any, source: Any, step: Step, position: Any) -> Any:
+        """graphql-core's own execution of one field (not counted again)."""
+        path = Path(real_path(position), step.key, object_type.name)
+        return self.execute_uncounted_field(object_type, source, step.field_details, path, None)  # type: ignore[attr-defined]
+
+    def _run_resolved(self, object_type: Any, source: Any, step: Step, position: Any) -> Any:
+        """Mirrors graphql-core's execute_field for a field read off the
+        object or answered by a thin resolver."""
+        field_position = (position, step.key, object_type.name)
+        return_type = step.field_def.type
+        try:
+            resolve = step.resolve
+            if resolve is None:
+                result = getattr(source, step.attribute)
+            else:
+                result = resolve(source, LazyPathInfo(step.info, field_position))
+            if type(result) not in self.settled and self.awaitable(result):  # type: ignore[attr-defined]
+                path = real_path(field_position)
+                return self.complete_awaitable_value(  # type: ignore[attr-defined]
+                    return_type, step.field_details, self._info(object_type, step, path), path, result, None
+                )
+            completion = step.completion
+            plan = completion.plan
+            if (
+                type(result) is completion.origin
+                and plan is not None
+                and plan is not _UNBUILT
+                and TYPE_CAST_ATTRIBUTE not in result.__dict__
+            ):  # the common case of _complete, in one call less
+                completed = self.run_plan(plan, result, field_position)
+            else:
+                completed = self._complete(
+                    completion, result, object_type, step, field_position, field_position
+                )
+            if type(completed) not in self.settled and self.awaitable(completed):
+                return self._await_completed(completed, return_type, step, field_position)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, step.field_details, real_path(field_position))  # type: ignore[attr-defined]
+            return None
+        return completed
+
+    async def _await_completed(self, completed: Any, type_: Any, step: Step, position: Any) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, type_, step.field_details, real_path(position))  # type: ignore[attr-defined]
+            return None
+
+    def _info(self, object_type: Any, step: Step, path: Any) -> Any:
+        return self.build_resolve_info(step.field_def, step.nodes, object_type, path)  # type: ignore[attr-defined]
+
+    def _general(
+        self,
+        completion: Completion,
+        value: Any,
+        object_type: Any,
+        step: Step,
+        field_position: Any,
+        position: Any,
+    ) -> Any:
+        """graphql-core's complete_value at this position, for the value resolved."""
+        path = real_path(field_position)
+        info = self._info(object_type, step, path)
+        return self.complete_value(  # type: ignore[attr-defined]
+            completion.type, step.field_details, info, real_path(position), value, None
+        )
+
+    def _complete(
+        self,
+        completion: Completion,
+        value: Any,
+        object_type: Any,
+        step: Step,
+        field_position: Any,
+        position: Any,
+    ) -> Any:
+        """Mirrors graphql-core's complete_value for the common cases; hands
+        the rest to it at the same position."""
+        if value is None:
+            if completion.non_null:  # graphql-core's error for it
+                return self._general(completion, value, object_type, step, field_position, position)
+            return None
+        kind = completion.kind
+        if kind == C_OBJECT and not isinstance(value, Exception):
+            is_type_of = completion.is_type_of
+            if (
+                is_type_of is not None
+                and (type(value) is not completion.origin or TYPE_CAST_ATTRIBUTE in value.__dict__)
+                and is_type_of(value, None) is not True
+            ):
+                return self._general(completion, value, object_type, step, field_position, position)
+            plan = completion.plan
+            if plan is _UNBUILT:
+                plan = completion.plan = self.plan_for(completion.named, step.field_details)
+            if plan is None:
+                return self._general(completion, value, object_type, step, field_position, position)
+            return self.run_plan(plan, value, position)
+        if kind == C_LEAF:
+            try:
+                coerced = completion.leaf.coerce_output_value(value)
+            except Exception:
+                coerced = None
+            if coerced is None or coerced is Undefined or isinstance(value, Exception):
+                return self._general(completion, value, object_type, step, field_position, position)
+            return coerced
+        if isinstance(value, Exception) or kind == C_GENERAL:
+            return self._general(completion, value, object_type, step, field_position, position)
+        # C_LIST
+        if type(value) is not list and type(value) is not tuple:
+            return self._general(completion, value, object_type, step, field_position, position)
+        return self._complete_list(completion, value, object_type, step, field_position, position)
+
+    def _complete_list(
+        self,
+        completion: Completion,
+        items: Any,
+        object_type: Any,
+        step: Step,
+        field_position: Any,
+        position: Any,
+    ) -> Any:
+        """Mirrors graphql-core's complete_iterable_value and complete_list_item_value."""
+        item_completion: Completion = completion.inner  # type: ignore[assignment]
+        settled = self.settled
+        completed_results: list[Any] = []
+        append = completed_results.append
+        awaitable_indices: list[int] = []
+        iterator = iter(items)
+        index = 0
+        try:
+            for item in iterator:
+                item_position = (position, index, None)
+                if type(item) not in settled and self.awaitable(item):
+                    path = real_path(item_position)
+                    info = self._info(object_type, step, real_path(field_position))
+                    append(
+                        self.complete_awaitable_list_item_value(  # type: ignore[attr-defined]
+                            item, item_completion.type, step.field_details, info, path, None
+                        )
+                    )
+                    awaitable_indices.append(index)
+                else:
+                    try:
+                        completed = self._complete(
+                            item_completion, item, object_type, step, field_position, item_position
+                        )
+                        if type(completed) not in settled and self.awaitable(completed):
+                            append(
+                                self._await_completed(completed, item_completion.type, step, item_position)
+                            )
+                            awaitable_indices.append(index)
+                        else:
+                            append(completed)
+                    except Exception as raw_error:
+                        self.handle_field_error(  # type: ignore[attr-defined]
+                            raw_error, item_completion.type, step.field_details, real_path(item_position)
+                        )
+                        append(None)
+                index += 1
+        except Exception:
+            pending = [completed_results[i] for i in awaitable_indices]
+            pending.extend(collect_iterator_awaitables(iterator, self.is_awaitable))  # type: ignore[attr-defined]
+            if pending:
+                self.settle_in_background(pending)  # type: ignore[attr-defined]
+            raise
+        if not awaitable_indices:
+            return completed_results
+
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                at = awaitable_indices[0]
+                completed_results[at] = await completed_results[at]
+            else:
+                awaited = await gather_with_cancel(*(completed_results[i] for i in awaitable_indices))
+                for at, result in zip(awaitable_indices, awaited, strict=True):
+                    completed_results[at] = result
+            return completed_results
+
+        return get_completed_results()
+
+
+def _plain_directives(node: Any) -> bool:
+    return all(directive.name.value in PLAIN_DIRECTIVES for directive in node.directives)
+
+
+def _counted_after(plan: Plan, failed: Step | None) -> int:
+    """Counted fields of the plan after the step that raised."""
+    if failed is None:
+        return 0
+    after = plan.steps[plan.steps.index(failed) + 1 :]
+    return sum(1 for step in after if not step.nodes[0].name.value.startswith("__"))
+
+
+def _completion(type_: Any) -> Completion:
+    """How values of `type_` complete; a non-null type is its inner type's
+    completion marked `non_null` (one call less per value)."""
+    named, non_null = type_, False
+    if isinstance(named, GraphQLNonNull):
+        named, non_null = named.of_type, True
+    if isinstance(named, GraphQLList):
+        completion = Completion(C_LIST, type_)
+        completion.inner = _completion(named.of_type)
+    elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        completion = Completion(C_LEAF, type_)
+        completion.leaf = named
+    elif isinstance(named, GraphQLObjectType) and plain_type_of(named.is_type_of):
+        completion = Completion(C_OBJECT, type_)
+        completion.is_type_of = named.is_type_of
+        definition = (named.extensions or {}).get("strawberry-definition")
+        origin = getattr(definition, "origin", None)
+        # Only a class whose instances have a __dict__ (where strawberry.cast
+        # marks an instance) is recognised by its type alone.
+        completion.origin = origin if getattr(origin, "__dictoffset__", 0) else None
+    else:
+        completion = Completion(C_GENERAL, type_)
+    completion.named = named
+    completion.non_null = non_null
+    return completion
