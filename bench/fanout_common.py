@@ -236,7 +236,7 @@ async def measure(
         cpu_used = [cpu_seconds(p) - c for p, c in zip(pids, cpu_start, strict=True)]
         kernel_used = [cpu_split(p)[1] - c[1] for p, c in zip(pids, split_start, strict=True)]
         client_cpu = sum(
-            await client_cpu_seconds(c) - s for c, s in zip(clients, client_cpu_start, strict=True)
+            [await client_cpu_seconds(c) - s for c, s in zip(clients, client_cpu_start, strict=True)]
         )
         for client in clients:
             await asyncio.wait_for(client.wait(), 30)

@@ -187,8 +187,11 @@ class FrameWriter:
         ):
             return False
         if self.window_bits:
-            body = self.deflated_head + deflated(text, self.tail, self.window_bits)
-            protocol.transport.write(frame_header(len(body), DEFLATED_TEXT) + body)
+            shared = deflated(text, self.tail, self.window_bits)
+            size = len(self.deflated_head) + len(shared)
+            protocol.transport.write(
+                b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+            )
         else:
             size = len(self.head) + len(text) + len(self.tail)
             protocol.transport.write(b"".join((frame_header(size), self.head, text, self.tail)))
