@@ -2,20 +2,24 @@
 the server: the CPU time (user + kernel, of the server's thread) of handing
 one group's frame to each of its subscribers (board_hub.Member.deliver),
 through the ASGI path (Starlette's WebSocket, the middleware's send
-wrappers, uvicorn's send, websockets' framing) and straight to the socket's
-transport (web/ws_frames.py), in alternating blocks of events of the same
-run — so the machine's load hits both alike and their ratio holds even on
-a shared machine, where bench/fanout.py's whole-process CPU swings with it.
+wrappers, uvicorn's send, websockets' framing and, for a compressed socket,
+its per-message deflate) and straight to the socket's transport
+(web/ws_frames.py: for a compressed socket, the event compressed once for
+every socket), in alternating blocks of events of the same run — so the
+machine's load hits both alike and their ratio holds even on a shared
+machine, where bench/fanout.py's whole-process CPU swings with it.
 
 One process: `revgraph`'s app under uvicorn (as `serve` runs it: SERVER_OPTIONS)
 on a fresh SQLite database, a board of 2 × 5 cards, N admin subscribers of
 `boardEvents` (bench/fanout.py's selection set) held by one client process
 (fanout_client.py, so the subscribers' reading is not in this process's
 CPU), then --events moves, one every --spacing seconds, alternating blocks
-of --block events between the two paths. Every subscriber must receive
-every event once, in order.
+of --block events between the two paths. --deflate F: that fraction of the
+subscribers offers per-message deflate as a browser does (the rest do not),
+and each path's cost is given for plain and compressed sockets apart. Every
+subscriber must receive every event once, in order.
 
-    python bench/fanout_send.py [--subscribers 500] [--events 60] [--block 10]
+    python bench/fanout_send.py [--subscribers 500] [--events 60] [--block 10] [--deflate 0.5]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from harness import database, machine, server_env, today
 
 CLIENT = str(Path(__file__).with_name("fanout_client.py"))
 PATHS = ("asgi", "direct")
+KINDS = ("plain", "compressed")  # by FrameWriter.compressed
 
 
 def clock_overhead() -> float:
@@ -86,6 +91,7 @@ async def run(args: argparse.Namespace) -> None:
             since = (await api.ok(query, {"id": board.pipeline_id}, admin.token))["pipeline"]["boardSequence"]
             warm = 3
             sequences = list(range(since + 1, since + warm + args.events + 1))
+            compressed = round(args.subscribers * args.deflate)
             spec = {
                 "ws_url": f"ws://127.0.0.1:{port}/graphql",
                 "token": admin.token,
@@ -102,7 +108,9 @@ async def run(args: argparse.Namespace) -> None:
                     "warm_until": since + warm,
                     "timeout": 120,
                     "out": str(folder / "receipts.json"),
-                    "subscribers": [spec] * args.subscribers,
+                    "subscribers": [
+                        {**spec, "deflate": index < compressed} for index in range(args.subscribers)
+                    ],
                 },
             )
             client = await asyncio.create_subprocess_exec(
@@ -129,19 +137,22 @@ async def run(args: argparse.Namespace) -> None:
             line = (await asyncio.wait_for(client.stdout.readline(), 120)).decode().strip()
             assert line == "WARM", line
 
-            # The measured part: each Member.deliver call's thread CPU, by path.
+            # The measured part: each Member.deliver call's thread CPU, by
+            # path and by kind of socket (plain, compressed).
             overhead = clock_overhead()
-            spent: dict[str, list[float]] = {path: [] for path in PATHS}
-            per_event: dict[str, list[float]] = {path: [] for path in PATHS}
-            current = {"path": PATHS[0], "sum": 0.0, "calls": 0}
+            spent: dict[tuple[str, str], list[float]] = {(p, k): [] for p in PATHS for k in KINDS}
+            per_event: dict[tuple[str, str], list[int]] = {(p, k): [] for p in PATHS for k in KINDS}
+            current: dict[str, Any] = {"path": PATHS[0], "sums": {}}
             original_deliver = board_hub.Member.deliver
             original_now = OperationSink.send_now
 
             def timed_deliver(self: Any, payload: str, encoded: bytes, sequence: int) -> None:
                 start = time.thread_time()
                 original_deliver(self, payload, encoded, sequence)
-                current["sum"] += time.thread_time() - start - overhead
-                current["calls"] += 1
+                spent_here = time.thread_time() - start - overhead
+                kind = KINDS[self.sink.writer.compressed]
+                total, calls = current["sums"].get(kind, (0.0, 0))
+                current["sums"][kind] = (total + spent_here, calls + 1)
 
             def send_now(self: Any, payload: bytes) -> bool:
                 return current["path"] == "direct" and original_now(self, payload)
@@ -153,14 +164,13 @@ async def run(args: argparse.Namespace) -> None:
                 for block in range(args.events // args.block):
                     current["path"] = PATHS[block % 2]
                     for _ in range(args.block):
-                        current["sum"], current["calls"] = 0.0, 0
+                        current["sums"] = {}
                         await move(index)
                         index += 1
                         await asyncio.sleep(args.spacing)
-                        if current["calls"]:
-                            path = str(current["path"])
-                            spent[path].append(current["sum"] / current["calls"])
-                            per_event[path].append(current["calls"])
+                        for kind, (total, calls) in current["sums"].items():
+                            spent[current["path"], kind].append(total / calls)
+                            per_event[current["path"], kind].append(calls)
             finally:
                 board_hub.Member.deliver = original_deliver  # type: ignore[method-assign]
                 OperationSink.send_now = original_now  # type: ignore[method-assign]
@@ -177,15 +187,24 @@ async def run(args: argparse.Namespace) -> None:
                 f"client said {line}; subscribers missing, repeating or reordering an event: {len(wrong)}"
                 f"{' ' + str(receipts['failures'][:3]) if receipts['failures'] else ''}"
             )
-            for path in PATHS:
-                values = spent[path]
+            medians = {}
+            for (path, kind), values in spent.items():
+                if not values:
+                    continue
+                medians[path, kind] = statistics.median(values)
                 print(
-                    f"  {path:6}: median {statistics.median(values) * 1e6:.2f} µs per subscriber per event "
+                    f"  {path:6} {kind:10}: median {medians[path, kind] * 1e6:.2f} µs per subscriber per event "
                     f"(min {min(values) * 1e6:.2f}, max {max(values) * 1e6:.2f}; {len(values)} events, "
-                    f"{statistics.median(per_event[path]):.0f} subscribers each)"
+                    f"{statistics.median(per_event[path, kind]):.0f} subscribers each)"
                 )
-            ratio = statistics.median(spent["asgi"]) / statistics.median(spent["direct"])
-            print(f"  asgi ÷ direct: {ratio:.2f}×; load average {os.getloadavg()[0]:.2f}", flush=True)
+            for kind in KINDS:
+                if ("asgi", kind) in medians and ("direct", kind) in medians:
+                    ratio = medians["asgi", kind] / medians["direct", kind]
+                    print(f"  {kind}: asgi ÷ direct {ratio:.2f}×")
+            if ("direct", "plain") in medians and ("direct", "compressed") in medians:
+                ratio = medians["direct", "compressed"] / medians["direct", "plain"]
+                print(f"  direct: compressed ÷ plain {ratio:.2f}×")
+            print(f"  load average {os.getloadavg()[0]:.2f}", flush=True)
         finally:
             if client is not None and client.returncode is None:
                 client.kill()
@@ -201,4 +220,7 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=60)
     parser.add_argument("--block", type=int, default=10)
     parser.add_argument("--spacing", type=float, default=0.3, help="seconds between moves")
+    parser.add_argument(
+        "--deflate", type=float, default=0.5, help="the fraction of subscribers offering per-message deflate"
+    )
     asyncio.run(run(parser.parse_args()))

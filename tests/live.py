@@ -47,8 +47,12 @@ class Subscription:
 
 
 @asynccontextmanager
-async def connect(ws_url: str, token: str) -> AsyncIterator[Any]:
-    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket:
+async def connect(ws_url: str, token: str, compression: str | None = "deflate") -> AsyncIterator[Any]:
+    """A graphql-transport-ws client, acknowledged; it offers per-message
+    deflate as a browser does unless `compression` is None."""
+    async with websockets.connect(
+        ws_url, subprotocols=["graphql-transport-ws"], compression=compression
+    ) as socket:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )

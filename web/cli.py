@@ -126,11 +126,16 @@ async def _prepare(settings: Settings, demo: bool) -> None:
 # What every server of the app is started with. Proxy headers are the app's
 # to read (web/app.py, REVGRAPH_FORWARDED_ALLOW_IPS): uvicorn's own handling
 # would trust X-Forwarded-For from 127.0.0.1 by default.
-# Board and inbox events are small JSON frames sent to many sockets:
-# per-message deflate cost more CPU per socket than it saved bytes, and
-# without it a live frame can be written to the socket directly
-# (web/ws_frames.py). The tests' server runs with these too.
-SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "ws_per_message_deflate": False}
+# Board and inbox events are JSON frames sent to many sockets: per-message
+# deflate is answered without context takeover, so a live frame is
+# compressed once per event for every socket and written to each directly
+# (web/ws_frames.py); a client that offers no deflate gets plain frames.
+# The tests' server runs with these too.
+SERVER_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
+    "ws": "revgraph.web.ws_frames:SharedDeflateProtocol",
+    "ws_per_message_deflate": True,
+}
 
 
 def _requested_collector() -> CollectorRequest:

@@ -185,16 +185,15 @@ class OperationSink:
     """The `next` frames of one graphql-transport-ws operation, written
     straight to its socket (resolvers/board_hub.FrameSink)."""
 
-    __slots__ = ("handler", "head", "operation", "prefix", "socket", "variables", "writer")
+    __slots__ = ("handler", "operation", "prefix", "socket", "variables", "writer")
 
     def __init__(self, handler: RevGraphWSHandler, operation: Operation) -> None:
         self.handler = handler
         self.operation = operation
         self.variables = operation.variables
         self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        self.head = self.prefix.encode()
         self.socket: WebSocket = handler.websocket.ws  # type: ignore[attr-defined]
-        self.writer = FrameWriter(self.socket.scope)
+        self.writer = FrameWriter(self.socket.scope, self.prefix.encode(), b"}")
 
     def alive(self) -> bool:
         operation = self.operation
@@ -208,7 +207,7 @@ class OperationSink:
         return self.socket.send_text(self.prefix + payload + "}")
 
     def send_now(self, payload: bytes) -> bool:
-        return self.writer.write(self.head, payload, b"}")
+        return self.writer.write(payload)
 
 
 class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):

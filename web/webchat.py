@@ -86,7 +86,7 @@ class SocketSink:
         return self.websocket.send_text(payload)
 
     def send_now(self, payload: bytes) -> bool:
-        return self.writer.write(b"", payload, b"")
+        return self.writer.write(payload)
 
 
 class WebchatEndpoints:

@@ -5,27 +5,40 @@ for the operation id in front (resolvers/board_hub.py). Through the ASGI
 interface each of them costs a chain of coroutines (Starlette's WebSocket,
 the middleware's send wrappers, the server's send, which waits on its
 writability event), an encoding of the text and the websocket library's
-framing — most of what a subscriber cost per event. `FrameWriter` writes
-the finished text frame to the server's transport itself when it can, and
-says so; the caller then takes the ASGI path.
+framing (and, with per-message deflate, a compression) — most of what a
+subscriber cost per event. `FrameWriter` writes the finished frame to the
+server's transport itself when it can, and says so; the caller then takes
+the ASGI path.
 
 It can when the server is uvicorn's sans-I/O websockets protocol (what
-`revgraph serve` runs) and the connection is open, writable (not paused by
-flow control), not closing, and has no extension (per-message deflate is
-off in `serve`: web/cli.py SERVER_OPTIONS): a server's frames are not
-masked, so a text frame is a 2-, 4- or 10-byte header and the UTF-8 text.
-Frames are whole and written synchronously, so they never interleave with
-the server's own (pings, close)."""
+`revgraph serve` runs, as `SharedDeflateProtocol`) and the connection is
+open, writable (not paused by flow control) and not closing. A server's
+frames are not masked, so a text frame is a 2-, 4- or 10-byte header and
+the UTF-8 text. Frames are whole and written synchronously, so they never
+interleave with the server's own (pings, close).
+
+Per-message deflate (RFC 7692), which browsers always offer, is answered
+with `server_no_context_takeover` (the server may always choose it, 7.1.1.1):
+every message is then compressed on its own, so the compressed text of an
+event is the same for every socket with the same window size. `deflated`
+compresses it once per event and window; each socket's frame is its own
+prefix as a stored deflate block, then those shared bytes (RSV1 set, the
+sync flush's trailing 00 00 ff ff removed, one final frame: 7.2.1). The
+library's own compressor starts afresh for each of its messages, so the
+frames written here never break its stream. Any other extension, or deflate
+with context takeover (a server elsewhere), takes the ASGI path."""
 
 from __future__ import annotations
 
 import struct
+import zlib
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 try:  # the server `revgraph serve` runs; any other takes the ASGI path
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
     from websockets.protocol import State
 
     OPEN: Any = State.OPEN
@@ -35,6 +48,12 @@ except ImportError:  # pragma: no cover
 
 # Where KeepServerSend leaves the server's own `send` in a websocket's scope.
 SERVER_SEND = "revgraph.server_send"
+
+# uvicorn's own choices (window 4 KiB, memLevel 5: small per message) plus
+# no context takeover either way: nothing kept per socket between messages,
+# and a server message can be compressed once for every socket.
+DEFLATE_WINDOW_BITS = 12
+DEFLATE_SETTINGS = {"memLevel": 5}
 
 
 class KeepServerSend:
@@ -50,31 +69,111 @@ class KeepServerSend:
         await self.app(scope, receive, send)
 
 
-def frame_header(size: int) -> bytes:
-    """The header of a final, unmasked text frame (RFC 6455 5.2) of `size` bytes."""
+if WebSocketsSansIOProtocol is not None:
+
+    class SharedDeflateProtocol(WebSocketsSansIOProtocol):
+        """uvicorn's sans-I/O websocket protocol, answering a per-message
+        deflate offer without context takeover (see the module)."""
+
+        def __init__(self, config: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(config, *args, **kwargs)
+            if config.ws_per_message_deflate:
+                self.conn.available_extensions = [
+                    ServerPerMessageDeflateFactory(
+                        server_no_context_takeover=True,
+                        client_no_context_takeover=True,
+                        server_max_window_bits=DEFLATE_WINDOW_BITS,
+                        client_max_window_bits=DEFLATE_WINDOW_BITS,
+                        compress_settings=DEFLATE_SETTINGS,
+                    )
+                ]
+
+
+def frame_header(size: int, first: int = 0x81) -> bytes:
+    """The header of a final, unmasked frame (RFC 6455 5.2) of `size`
+    bytes; `first`: FIN, RSV1-3 and the opcode (a text frame by default)."""
     if size < 126:
-        return bytes((0x81, size))
+        return bytes((first, size))
     if size < 65536:
-        return struct.pack("!BBH", 0x81, 126, size)
-    return struct.pack("!BBQ", 0x81, 127, size)
+        return struct.pack("!BBH", first, 126, size)
+    return struct.pack("!BBQ", first, 127, size)
+
+
+# A final text frame of a compressed message: FIN, RSV1, opcode 1.
+DEFLATED_TEXT = 0xC1
+_SYNC_FLUSH_TAIL = b"\x00\x00\xff\xff"
+
+
+def stored_block(data: bytes) -> bytes:
+    """`data` as a non-final stored deflate block (RFC 1951 3.2.4), starting
+    and ending on a byte boundary, so any deflate stream may follow it."""
+    blocks = []
+    for start in range(0, len(data), 65535):
+        chunk = data[start : start + 65535]
+        blocks.append(struct.pack("<BHH", 0, len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(blocks)
+
+
+_deflated: dict[tuple[int, bytes, int], tuple[bytes, bytes]] = {}
+
+
+def deflated(text: bytes, tail: bytes, window_bits: int) -> bytes:
+    """`text` + `tail` as the rest of a per-message-deflate message (a
+    fresh raw deflate stream, sync-flushed, without the trailing 00 00 ff ff),
+    memoised by the identity of `text`: the hub hands every subscriber of a
+    group the same bytes object, so it is compressed once per event and
+    window (the memo holds `text`, so its id is not reused while cached)."""
+    key = (id(text), tail, window_bits)
+    hit = _deflated.get(key)
+    if hit is not None and hit[0] is text:
+        return hit[1]
+    compressor = zlib.compressobj(wbits=-window_bits, **DEFLATE_SETTINGS)
+    data = compressor.compress(text) + compressor.compress(tail) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert data.endswith(_SYNC_FLUSH_TAIL)
+    data = data[:-4]
+    _deflated[key] = (text, data)
+    if len(_deflated) > 64:
+        del _deflated[next(iter(_deflated))]
+    return data
+
+
+def shared_deflate_window(extensions: list[Any]) -> int | None:
+    """0 when a socket has no extension; the window bits of its deflate
+    when that is its only extension and compresses each message on its own;
+    None otherwise (frames of such a socket take the ASGI path)."""
+    if not extensions:
+        return 0
+    if len(extensions) == 1:
+        [extension] = extensions
+        if isinstance(extension, PerMessageDeflate) and extension.local_no_context_takeover:
+            return extension.local_max_window_bits
+    return None
 
 
 class FrameWriter:
-    """Writes text frames to one websocket's transport (see the module)."""
+    """Writes the text frames `head` + text + `tail` (UTF-8) to one
+    websocket's transport (see the module)."""
 
-    __slots__ = ("protocol",)
+    __slots__ = ("deflated_head", "head", "protocol", "tail", "window_bits")
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, head: bytes = b"", tail: bytes = b"") -> None:
         protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
-        usable = (
-            WebSocketsSansIOProtocol is not None
-            and isinstance(protocol, WebSocketsSansIOProtocol)
-            and not protocol.conn.extensions
-        )
-        self.protocol = protocol if usable else None
+        window_bits = None
+        if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
+            window_bits = shared_deflate_window(protocol.conn.extensions)
+        self.protocol = protocol if window_bits is not None else None
+        self.window_bits = window_bits or 0
+        self.head = head
+        self.tail = tail
+        self.deflated_head = stored_block(head) if head else b""
 
-    def write(self, head: bytes, text: bytes, tail: bytes) -> bool:
-        """Write `head`, `text` and `tail` (UTF-8) as one text frame now;
+    @property
+    def compressed(self) -> bool:
+        """Whether this socket's frames are per-message deflated."""
+        return self.window_bits != 0
+
+    def write(self, text: bytes) -> bool:
+        """Write one message, `head` + `text` + `tail`, as one frame now;
         False (nothing written) when the socket is not in a state to take
         it this way."""
         protocol = self.protocol
@@ -87,6 +186,13 @@ class FrameWriter:
             or protocol.transport.is_closing()
         ):
             return False
-        header = frame_header(len(head) + len(text) + len(tail))
-        protocol.transport.write(b"".join((header, head, text, tail)))
+        if self.window_bits:
+            shared = deflated(text, self.tail, self.window_bits)
+            size = len(self.deflated_head) + len(shared)
+            protocol.transport.write(
+                b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+            )
+        else:
+            size = len(self.head) + len(text) + len(self.tail)
+            protocol.transport.write(b"".join((frame_header(size), self.head, text, self.tail)))
         return True

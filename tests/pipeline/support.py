@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 CREATE_PIPELINE = """
@@ -94,3 +95,29 @@ def column(board_data: dict[str, Any], stage_name: str) -> list[str]:
         if stage["name"] == stage_name:
             return [edge["node"]["title"] for edge in stage["deals"]["edges"]]
     raise KeyError(stage_name)
+
+
+def board_members(pipeline_id: str) -> list[Any]:
+    """This process's board hub members of the pipeline (resolvers/board_hub.py)."""
+    from revgraph.resolvers.board_hub import hubs
+    from revgraph.resolvers.ids import pk_of
+
+    pk = pk_of(pipeline_id, "Pipeline")
+    return [
+        member
+        for (_, pipeline), hub in hubs.hubs.items()
+        if pipeline == pk
+        for group in hub.groups.values()
+        for member in group.members
+    ]
+
+
+async def settled(pipeline_id: str, subscribers: int) -> None:
+    """Wait until this process's hub feeds `subscribers` of the pipeline
+    (a subscription is acknowledged before its resolver has joined)."""
+    for _ in range(250):
+        joined = len(board_members(pipeline_id))
+        if joined >= subscribers:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"only {joined} of {subscribers} subscribers joined the board hub")

@@ -2,7 +2,7 @@ import asyncio
 import json
 
 from tests.live import connect, subscribe
-from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move
+from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move, settled
 
 BOARD_EVENTS = """
 subscription Board($pipelineId: ID!, $since: Int) {
@@ -144,32 +144,12 @@ async def test_one_execution_per_scope_and_query_is_shared_by_subscribers(
             subscriptions.append(await subscribe(socket, BOARD_EVENTS, variables))
         socket = await stack.enter_async_context(connect(server.ws_url, agent["token"]))
         subscriptions.append(await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"]}))
-        await _settled(pipeline["id"], subscribers=4)
+        await settled(pipeline["id"], subscribers=4)
         await move(gql, agent["token"], dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
         payloads = [await s.next() for s in subscriptions]
     # every subscriber got the same data; admins shared one execution, the agent had its own
     assert all(p["data"] == payloads[0]["data"] for p in payloads)
     assert executions == [since + 1, since + 1]
-
-
-async def _settled(pipeline_id: str, subscribers: int) -> None:
-    """Wait until this process's hub feeds `subscribers` of the pipeline
-    (a subscription is acknowledged before its resolver has joined)."""
-    from revgraph.resolvers.board_hub import hubs
-    from revgraph.resolvers.ids import pk_of
-
-    pk = pk_of(pipeline_id, "Pipeline")
-    for _ in range(250):
-        joined = sum(
-            len(group.members)
-            for (_, pipeline), hub in hubs.hubs.items()
-            if pipeline == pk
-            for group in hub.groups.values()
-        )
-        if joined >= subscribers:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"only {joined} of {subscribers} subscribers joined the board hub")
 
 
 SELECTIVE = """
@@ -190,7 +170,7 @@ async def test_variables_of_the_selection_set_keep_subscribers_apart(gql, server
             socket = await stack.enter_async_context(connect(server.ws_url, workspace.token))
             variables = {"pipelineId": pipeline["id"], "withDeal": with_deal}
             subscriptions.append(await subscribe(socket, SELECTIVE, variables))
-        await _settled(pipeline["id"], subscribers=3)
+        await settled(pipeline["id"], subscribers=3)
         await move(gql, workspace.token, dealId=deal["id"], stageId=pipeline["stage"]["Em contato"])
         payloads = [(await s.next())["data"]["boardEvents"] for s in subscriptions]
     assert payloads[0] == payloads[2] == {"sequence": payloads[0]["sequence"], "deal": {"title": "Sobrado"}}
@@ -239,7 +219,7 @@ async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, w
         slow_socket = await stack.enter_async_context(connect(server.ws_url, workspace.token))
         variables = {"pipelineId": pipeline["id"], "since": since}
         slow = await subscribe(slow_socket, BOARD_EVENTS, variables, sub_id="slow")
-        await _settled(pipeline["id"], subscribers=2)
+        await settled(pipeline["id"], subscribers=2)
         stages = [pipeline["stage"]["Em contato"], pipeline["stage"]["Novo lead"]] * 3
         for stage in stages:
             await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
@@ -300,10 +280,10 @@ async def test_frames_go_straight_to_the_socket_and_wait_while_it_is_paused(
     written: list[bytes] = []
     original = FrameWriter.write
 
-    def spying_write(self, head, text, tail):
-        sent = original(self, head, text, tail)
+    def spying_write(self, text):
+        sent = original(self, text)
         if sent:
-            written.append(head + text + tail)
+            written.append(self.head + text + self.tail)
         return sent
 
     monkeypatch.setattr(FrameWriter, "write", spying_write)
@@ -317,7 +297,7 @@ async def test_frames_go_straight_to_the_socket_and_wait_while_it_is_paused(
     ]
     async with connect(server.ws_url, workspace.token) as socket:
         events = await subscribe(socket, BOARD_EVENTS, {"pipelineId": pipeline["id"], "since": since})
-        await _settled(pipeline["id"], subscribers=1)
+        await settled(pipeline["id"], subscribers=1)
         # when a card moves
         await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
         first = await events.next()

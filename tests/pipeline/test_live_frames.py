@@ -1,0 +1,183 @@
+"""Live frames written straight to the socket for plain and per-message
+deflate sockets alike (web/ws_frames.py): the same events, in order, none
+lost; a compressed event compressed once for every compressed socket; a
+paused socket waits without holding the others; a closed one leaves."""
+
+import asyncio
+import contextlib
+import types
+import zlib
+
+import pytest
+
+from tests.live import connect, subscribe
+from tests.pipeline.support import board, board_members, create_deal, create_pipeline, move, settled
+from tests.pipeline.test_board_events import BOARD_EVENTS
+
+
+def _deflate(data: bytes, window_bits: int) -> bytes:
+    """What a receiver of a per-message-deflate message inflates (RFC 7692 7.2.2)."""
+    return zlib.decompressobj(wbits=-window_bits).decompress(data + b"\x00\x00\xff\xff")
+
+
+@pytest.mark.parametrize("window_bits", [9, 12, 15])
+def test_a_shared_compressed_body_after_each_socket_s_own_prefix_inflates_to_the_message(window_bits):
+    from revgraph.web.ws_frames import deflated, stored_block
+
+    # a text longer than the window, repeating itself (back-references)
+    text = ('{"data":{"boardEvents":{"sequence":7,"title":"Casa ' + "ç" * 40 + '"}}}').encode() * 90
+    heads = [b'{"id":"1","type":"next","payload":', b'{"id":"a-much-longer-id","type":"next","payload":']
+    shared = deflated(text, b"}", window_bits)
+    assert len(shared) < len(text) / 5
+    for head in heads:
+        assert _deflate(stored_block(head) + shared, window_bits) == head + text + b"}"
+    # the same bytes object is compressed once; an equal but other one again
+    assert deflated(text, b"}", window_bits) is shared
+    assert deflated(bytes(bytearray(text)), b"}", window_bits) is not shared
+    # a prefix longer than one stored block
+    long_head = b"x" * 70_000
+    assert _deflate(stored_block(long_head) + shared, window_bits) == long_head + text + b"}"
+
+
+def _spy_writes(monkeypatch):
+    """Every frame FrameWriter wrote straight to a socket, as (compressed,
+    message), and how many times ws_frames compressed something."""
+    from revgraph.web import ws_frames
+
+    written: list[tuple[bool, bytes]] = []
+    compressions: list[int] = []
+    original = ws_frames.FrameWriter.write
+
+    def spying_write(self, text):
+        sent = original(self, text)
+        if sent:
+            written.append((self.compressed, self.head + text + self.tail))
+        return sent
+
+    def counting_compressobj(*args, **kwargs):
+        compressions.append(1)
+        return zlib.compressobj(*args, **kwargs)
+
+    monkeypatch.setattr(ws_frames.FrameWriter, "write", spying_write)
+    monkeypatch.setattr(
+        ws_frames,
+        "zlib",
+        types.SimpleNamespace(compressobj=counting_compressobj, Z_SYNC_FLUSH=zlib.Z_SYNC_FLUSH),
+    )
+    return written, compressions
+
+
+async def _board_with_a_deal(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    since = (await board(gql, workspace.token, pipeline["id"]))["boardSequence"]
+    stages = [pipeline["stage"]["Em contato"], pipeline["stage"]["Novo lead"]]
+    return pipeline, deal, since, stages
+
+
+async def test_plain_and_compressed_sockets_get_the_same_events_in_order_from_one_compression(
+    gql, server, workspace, monkeypatch
+):
+    written, compressions = _spy_writes(monkeypatch)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with contextlib.AsyncExitStack() as stack:
+        sockets, subscriptions = [], []
+        for compression in ("deflate", None, "deflate", None):
+            socket = await stack.enter_async_context(connect(server.ws_url, workspace.token, compression))
+            sockets.append(socket)
+            subscriptions.append(await subscribe(socket, BOARD_EVENTS, variables))
+        # the server answered a deflate offer without context takeover, and
+        # nothing to a client that offered none
+        offered = [s.response.headers.get("Sec-WebSocket-Extensions") for s in sockets]
+        assert "permessage-deflate" in offered[0] and "server_no_context_takeover" in offered[0]
+        assert offered[1] is None and offered[3] is None
+        await settled(pipeline["id"], subscribers=4)
+        assert sorted(m.sink.writer.compressed for m in board_members(pipeline["id"])) == [0, 0, 1, 1]
+        moves = [stages[i % 2] for i in range(4)]
+        for stage in moves:
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
+        received = [[(await s.next())["data"]["boardEvents"] for _ in moves] for s in subscriptions]
+        await asyncio.gather(*(s.nothing_for(0.3) for s in subscriptions))
+    expected = list(range(since + 1, since + 1 + len(moves)))
+    # every socket got every event once, in order, and the same payloads
+    assert [[event["sequence"] for event in events] for events in received] == [expected] * 4
+    assert received[1] == received[0] == received[2] == received[3]
+    # all of them straight to the socket: two compressed and two plain per event,
+    # the compressed ones from one compression per event
+    assert sorted(compressed for compressed, _ in written) == [False] * 8 + [True] * 8
+    assert len(compressions) == len(moves)
+
+
+async def test_a_paused_compressed_socket_waits_in_order_and_does_not_hold_the_others(
+    gql, server, workspace, monkeypatch
+):
+    """While a compressed socket's transport is paused its frames wait (the
+    ASGI path, the library's own compression); the plain socket is served
+    meanwhile; after the pause the shared compressed frames go on, and the
+    client inflates both kinds on the same socket."""
+    written, _ = _spy_writes(monkeypatch)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as compressed_socket,
+        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
+    ):
+        compressed = await subscribe(compressed_socket, BOARD_EVENTS, variables)
+        plain = await subscribe(plain_socket, BOARD_EVENTS, variables)
+        await settled(pipeline["id"], subscribers=2)
+        [paused] = [m for m in board_members(pipeline["id"]) if m.sink.writer.compressed]
+        protocol = paused.sink.writer.protocol
+        protocol.pause_writing()
+        try:
+            for stage in stages:
+                await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
+            # the plain socket is not held by the paused one
+            assert [(await plain.next())["data"]["boardEvents"]["sequence"] for _ in stages] == [
+                since + 1,
+                since + 2,
+            ]
+            await compressed.nothing_for(0.5)
+        finally:
+            protocol.resume_writing()
+        waited = [(await compressed.next())["data"]["boardEvents"]["sequence"] for _ in stages]
+        assert waited == [since + 1, since + 2]
+        assert [c for c, _ in written] == [False, False]
+        # and after it, straight to the socket again, compressed
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        assert (await compressed.next())["data"]["boardEvents"]["sequence"] == since + 3
+        assert (await plain.next())["data"]["boardEvents"]["sequence"] == since + 3
+    assert sorted(c for c, _ in written) == [False, False, False, True]
+
+
+async def test_a_socket_that_closes_or_drops_leaves_the_hub_and_the_others_go_on(
+    gql, server, workspace, monkeypatch
+):
+    written, _ = _spy_writes(monkeypatch)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = {}
+        sockets = {}
+        for name, compression in (("closes", "deflate"), ("drops", "deflate"), ("stays", "deflate")):
+            socket = await stack.enter_async_context(connect(server.ws_url, workspace.token, compression))
+            sockets[name] = socket
+            subscriptions[name] = await subscribe(socket, BOARD_EVENTS, variables)
+        await settled(pipeline["id"], subscribers=3)
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        for subscription in subscriptions.values():
+            assert (await subscription.next())["data"]["boardEvents"]["sequence"] == since + 1
+        # one closes cleanly, one drops its connection without a close frame
+        await sockets["closes"].close()
+        sockets["drops"].transport.abort()
+        for _ in range(250):
+            if len(board_members(pipeline["id"])) == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert len(board_members(pipeline["id"])) == 1
+        for stage in stages[1:] + stages[:1]:
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stage)
+        later = [(await subscriptions["stays"].next())["data"]["boardEvents"]["sequence"] for _ in range(2)]
+        assert later == [since + 2, since + 3]
+    # three frames for the first event, then one per event for the one left
+    assert [c for c, _ in written] == [True] * 5
