@@ -143,7 +143,7 @@ class StageDay(Model):
     their deal last entered the same stage before (`prev_day`; NO_DAY for
     none), with how many of them later reached a higher OPEN or WON stage;
     and the stays in the stage that ended that day (on the NO_DAY rows),
-    with their seconds summed. owner_id 0 stands for no owner
+    per duration bucket, with their seconds summed. owner_id 0 stands for no owner
     (resolvers/reports/stage_days.py reads them)."""
 
     id = fields.BigIntField(primary_key=True)
@@ -153,6 +153,10 @@ class StageDay(Model):
     grain = fields.SmallIntField()
     day = fields.DateField()
     prev_day = fields.DateField()
+    # The stays' duration bucket (their seconds' bit length: bucket b holds
+    # [2^(b-1), 2^b) s, 0 the stays of 0 s; migration 0033) on the stay
+    # rows; -1 on the entry rows.
+    bucket = fields.SmallIntField(default=-1)
     entered = fields.IntField(default=0)
     advanced = fields.IntField(default=0)
     stays = fields.IntField(default=0)
