@@ -164,3 +164,23 @@ class StageDay(Model):
 
     class Meta:
         table = "stage_day"
+
+
+class StageCurrent(Model):
+    """The live (untrashed) deals in a stage now, per owner (0 = none) and
+    currency, counted and their values summed in cents (a deal without a
+    value adds 0): the funnel's `current` and `currentValue` (resolvers/
+    reports/funnel.py). Kept by triggers on `deal` in the transaction of
+    every insert, delete, move, owner or trash change and change of value
+    or currency (migration 0033)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name=False, on_delete=fields.CASCADE)
+    owner_id = fields.IntField()
+    currency = fields.CharField(max_length=3)
+    deals = fields.IntField(default=0)
+    value_cents = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "stage_current"

@@ -1,5 +1,6 @@
-"""The funnel's stays in log-scaled duration buckets, and the rollups'
-triggers folded into one statement per change of an entry.
+"""The funnel's stays in log-scaled duration buckets, its current deals
+kept per stage, owner and currency, and the rollups' triggers folded into
+one statement per change of an entry.
 
 stage_day's stay rows (prev_day NO_DAY) gain a key column `bucket`: the
 stays that ended that day are counted per bucket of their whole seconds
@@ -14,11 +15,19 @@ The triggers of migration 0031 are replaced by ones that write both grains
 CONFLICT (the two grains never share a key), where 0031 sent one statement
 per grain and per part; a stay being closed (a move's commonest update)
 runs one statement instead of four. The rollups are summed again from the
-entries (the stays split by bucket) before the triggers exist."""
+entries (the stays split by bucket) before the triggers exist.
+
+stage_current (models.pipeline.StageCurrent): the live deals in each stage
+now, per owner and currency, counted and their values summed in cents, kept
+by triggers on `deal` (one statement per change: a move takes the deal out
+of its old stage and into the new one), so that the funnel's `current` and
+`currentValue` read a row per stage, owner and currency instead of the
+pipeline's deals."""
 
 import importlib
 
 from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
 NO_DAY = "0001-01-01"
@@ -170,34 +179,12 @@ def triggers(dialect: str) -> list[tuple[str, str, str, list[str]]]:
 
 async def create_triggers(apps, editor):
     client = editor.client
-    dialect = client.capabilities.dialect
-    for name, event, condition, statements in triggers(dialect):
-        body = "; ".join(statements)
-        if dialect == "postgres":
-            await client.execute_script(
-                f"CREATE FUNCTION {name}_fn() RETURNS trigger AS $$ BEGIN {body}; RETURN NULL; END $$ "
-                "LANGUAGE plpgsql"
-            )
-            await client.execute_script(
-                f"CREATE TRIGGER {name} AFTER {event} ON deal_stage_entry FOR EACH ROW "
-                f"WHEN ({condition}) EXECUTE FUNCTION {name}_fn()"
-            )
-        else:
-            await client.execute_script(
-                f"CREATE TRIGGER {name} AFTER {event} ON deal_stage_entry FOR EACH ROW "
-                f"WHEN {condition} BEGIN {body}; END"
-            )
+    await _create(client, client.capabilities.dialect, "deal_stage_entry", triggers(client.capabilities.dialect))
 
 
 async def drop_triggers(apps, editor):
     client = editor.client
-    dialect = client.capabilities.dialect
-    for name, *_ in triggers(dialect):
-        if dialect == "postgres":
-            await client.execute_script(f"DROP TRIGGER IF EXISTS {name} ON deal_stage_entry")
-            await client.execute_script(f"DROP FUNCTION IF EXISTS {name}_fn()")
-        else:
-            await client.execute_script(f"DROP TRIGGER IF EXISTS {name}")
+    await _drop(client, "deal_stage_entry", triggers(client.capabilities.dialect))
 
 
 async def fill(apps, editor):
@@ -225,6 +212,100 @@ async def fill(apps, editor):
             "FROM deal_stage_entry e WHERE e.deleted_at IS NULL AND e.left_day IS NOT NULL "
             f"GROUP BY e.workspace_id, e.stage_id, COALESCE(e.owner_id, 0), {left_day}, {bucket}"
         )
+
+
+CURRENT_KEY = "(stage_id, owner_id, currency)"
+CURRENT_ADD = "deals = stage_current.deals + excluded.deals, value_cents = stage_current.value_cents + excluded.value_cents"
+
+
+def _cents(row: str) -> str:
+    """A deal's value in whole cents, exact on both backends (SQLite's
+    decimal text times 100, rounded; none is 0)."""
+    return f"CAST(ROUND(COALESCE({row}.value, 0) * 100) AS BIGINT)"
+
+
+def _current_part(row: str, sign: int) -> str:
+    return (
+        f"SELECT {row}.workspace_id AS w, {row}.stage_id AS s, COALESCE({row}.owner_id, 0) AS o, "
+        f"{row}.currency AS c, {sign} AS n, {sign} * {_cents(row)} AS v WHERE {row}.deleted_at IS NULL "
+        f'AND EXISTS (SELECT 1 FROM "stage" WHERE "stage".id = {row}.stage_id)'
+    )
+
+
+def _current_upsert(parts: list[str]) -> str:
+    """One statement moving a deal's contributions (its old and new rows
+    may share a key, a change of value: summed per key first)."""
+    return (
+        "INSERT INTO stage_current (workspace_id, stage_id, owner_id, currency, deals, value_cents) "
+        f"SELECT w, s, o, c, SUM(n), SUM(v) FROM ({' UNION ALL '.join(parts)}) x WHERE TRUE "
+        f"GROUP BY w, s, o, c ON CONFLICT {CURRENT_KEY} DO UPDATE SET {CURRENT_ADD}"
+    )
+
+
+CURRENT_COLUMNS = ["stage_id", "owner_id", "deleted_at IS NULL", "value", "currency"]
+
+
+def current_triggers(dialect: str) -> list[tuple[str, str, str, list[str]]]:
+    """(name, event, condition, statements) of the triggers on deal that
+    keep stage_current: a deal's row counted in its stage, owner and
+    currency while it is live; a move, an owner change, trash, restore or
+    a new value moves it (the stage's existence is checked: a deleted
+    pipeline's deals go with their stages)."""
+    return [
+        ("trg_stage_current_insert", "INSERT", "NEW.deleted_at IS NULL", [_current_upsert([_current_part("NEW", 1)])]),
+        ("trg_stage_current_delete", "DELETE", "OLD.deleted_at IS NULL", [_current_upsert([_current_part("OLD", -1)])]),
+        (
+            "trg_stage_current_update",
+            "UPDATE OF stage_id, owner_id, deleted_at, value, currency",
+            _differ(dialect, CURRENT_COLUMNS),
+            [_current_upsert([_current_part("OLD", -1), _current_part("NEW", 1)])],
+        ),
+    ]
+
+
+async def create_current(apps, editor):
+    """stage_current summed from the deals, then its triggers."""
+    client = editor.client
+    dialect = client.capabilities.dialect
+    await client.execute_script(
+        "INSERT INTO stage_current (workspace_id, stage_id, owner_id, currency, deals, value_cents) "
+        f"SELECT d.workspace_id, d.stage_id, COALESCE(d.owner_id, 0), d.currency, COUNT(*), SUM({_cents('d')}) "
+        "FROM deal d WHERE d.deleted_at IS NULL "
+        "GROUP BY d.workspace_id, d.stage_id, COALESCE(d.owner_id, 0), d.currency"
+    )
+    await _create(client, dialect, "deal", current_triggers(dialect))
+
+
+async def drop_current(apps, editor):
+    await _drop(editor.client, "deal", current_triggers(editor.client.capabilities.dialect))
+    await editor.client.execute_script("DELETE FROM stage_current")
+
+
+async def _create(client, dialect: str, table: str, made: list[tuple[str, str, str, list[str]]]) -> None:
+    for name, event, condition, statements in made:
+        body = "; ".join(statements)
+        if dialect == "postgres":
+            await client.execute_script(
+                f"CREATE FUNCTION {name}_fn() RETURNS trigger AS $$ BEGIN {body}; RETURN NULL; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            await client.execute_script(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION {name}_fn()"
+            )
+        else:
+            await client.execute_script(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {condition} BEGIN {body}; END"
+            )
+
+
+async def _drop(client, table: str, made: list[tuple[str, str, str, list[str]]]) -> None:
+    for name, *_ in made:
+        if client.capabilities.dialect == "postgres":
+            await client.execute_script(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            await client.execute_script(f"DROP FUNCTION IF EXISTS {name}_fn()")
+        else:
+            await client.execute_script(f"DROP TRIGGER IF EXISTS {name}")
 
 
 async def drop_old(apps, editor):
@@ -280,4 +361,53 @@ class Migration(migrations.Migration):
         ),
         ops.RunPython(fill, unfill),
         ops.RunPython(create_triggers, drop_triggers),
+        ops.CreateModel(
+            name="StageCurrent",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "workspace",
+                    fields.ForeignKeyField(
+                        "models.Workspace",
+                        source_field="workspace_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "stage",
+                    fields.ForeignKeyField(
+                        "models.Stage",
+                        source_field="stage_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("owner_id", fields.IntField()),
+                ("currency", fields.CharField(max_length=3)),
+                ("deals", fields.IntField(default=0)),
+                ("value_cents", fields.BigIntField(default=0)),
+            ],
+            options={
+                "table": "stage_current",
+                "app": "models",
+                "pk_attr": "id",
+                "table_description": "The live (untrashed) deals in a stage now, per owner (0 = none) and",
+            },
+            bases=["Model"],
+        ),
+        ops.RunSQL(
+            [
+                # The triggers' key, and the funnel's read (covering).
+                "CREATE UNIQUE INDEX uq_stage_current ON stage_current (stage_id, owner_id, currency)",
+                "CREATE INDEX idx_stage_current_read ON stage_current "
+                "(stage_id, owner_id, currency, deals, value_cents, workspace_id)",
+            ],
+            ["DROP INDEX idx_stage_current_read", "DROP INDEX uq_stage_current"],
+        ),
+        ops.RunPython(create_current, drop_current),
     ]

@@ -11,6 +11,7 @@ import importlib
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import DealStageEntry, Pipeline, Stage, StageDay
+from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage, StageCurrent, StageDay
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.report_measures import ReportWindow, duration_stats
 from revgraph.resolvers.reports.stage_days import (
@@ -31,6 +32,7 @@ from revgraph.resolvers.reports.stage_days import (
     stay_stats,
 )
 from revgraph.resolvers.stage_entries import redate_workspace
+from tests.pipeline.support import UPDATE_DEAL
 from tests.reports.test_stage_entries import REORDER, _at, hand_over_and_trash, random_history
 
 RESTORE = "mutation($id: ID!) { restoreDeal(id: $id) { userErrors { code } } }"
@@ -106,6 +108,24 @@ async def held_rollups(workspace_id: int) -> dict[tuple, tuple]:
     }
 
 
+async def expected_current(workspace_id: int) -> dict[tuple, tuple]:
+    """(stage, owner, currency) → (live deals, their values in cents)
+    counted from the deals themselves."""
+    sums: dict[tuple, list] = {}
+    for deal in await Deal.filter(workspace_id=workspace_id, deleted_at__isnull=True):
+        held = sums.setdefault((deal.stage_id, deal.owner_id or 0, deal.currency), [0, 0])
+        held[0] += 1
+        held[1] += int(Decimal(str(deal.value or 0)) * 100)
+    return {key: tuple(values) for key, values in sums.items()}
+
+
+async def held_current(workspace_id: int) -> dict[tuple, tuple]:
+    rows = await StageCurrent.filter(workspace_id=workspace_id).values_list(
+        "stage_id", "owner_id", "currency", "deals", "value_cents"
+    )
+    return {(stage, owner, currency): (n, cents) for stage, owner, currency, n, cents in rows if n or cents}
+
+
 async def expected_figures(deals: Q, window: ReportWindow) -> dict[int, tuple]:
     """Per stage: entered and converted (distinct deals), the stays that
     ended in the window as DurationStats, by the definitions over the facts."""
@@ -146,6 +166,7 @@ async def test_rollups_follow_moves_owners_trash_restore_reorder_and_time_zone(g
         rollups = await held_rollups(workspace_id)
         # then the rollups are the facts summed, by day and by month
         assert rollups == await expected_rollups(workspace_id)
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
         assert any(key[4] != NO_DAY for key in rollups)  # re-entries
         assert any(value[1] for value in rollups.values()) and any(value[2] for value in rollups.values())
         assert len({key[3].month for key in rollups}) > 1
@@ -154,10 +175,25 @@ async def test_rollups_follow_moves_owners_trash_restore_reorder_and_time_zone(g
         await hand_over_and_trash(gql, workspace, deals)
         assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
         assert await held_rollups(workspace_id) != rollups
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
+        # and after a deal's value and another's currency change
+        for deal, change in (
+            (deals[2], {"value": "1234.56"}),
+            (deals[3], {"currency": "USD", "value": "0.10"}),
+        ):
+            updated = await gql.ok(
+                UPDATE_DEAL, {"id": encode_id("Deal", deal), "input": change}, token=workspace.token
+            )
+            assert updated["updateDeal"]["userErrors"] == [], updated
+        current = await held_current(workspace_id)
+        assert current == await expected_current(workspace_id)
+        assert any(key[2] == "USD" for key in current)
+        assert any(cents % 100 == 56 for _, cents in current.values())
         # and restored
         restored = await gql.ok(RESTORE, {"id": encode_id("Deal", deals[1])}, token=workspace.token)
         assert restored["restoreDeal"]["userErrors"] == []
         assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
         # and after the open stages are reversed (the converted flags flip)
         order = [
             pipeline["stage"][name] for name in ("Proposta", "Visita", "Contato", "Novo", "Ganho", "Perdido")
@@ -237,11 +273,17 @@ async def test_the_migration_sums_the_rollups_again_with_the_stays_per_bucket(gq
     # bucket), then its triggers are made again
     await buckets.fill(None, editor)
     await buckets.create_triggers(None, editor)
+    # and the same for the current deals, summed from the deals
+    await buckets.drop_current(None, editor)
+    assert not await StageCurrent.all().exists()
+    await buckets.create_current(None, editor)
+    assert await held_current(workspace_id) == await expected_current(workspace_id) != {}
     # then it finds the rollups that the moves kept
     assert await held_rollups(workspace_id) == kept == await expected_rollups(workspace_id)
     # and the triggers keep them from then on
     more, _ = await random_history(gql, workspace.token, 14, monkeypatch, moves=15)
     assert more and await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+    assert await held_current(workspace_id) == await expected_current(workspace_id)
 
 
 async def test_the_stay_buckets_in_sql_and_in_python_agree_at_every_bound():
@@ -283,3 +325,4 @@ async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, wor
     # then nothing of it is left, and no rollup was written for stages gone
     assert not await DealStageEntry.filter(deal_id__in=deals).exists()
     assert not await StageDay.filter(stage_id__in=stage_ids).exists()
+    assert not await StageCurrent.filter(stage_id__in=stage_ids).exists()
