@@ -132,10 +132,11 @@ async def measure(url: str, runs: int) -> None:
 
     from revgraph.models.identity import Team, User, Workspace
     from revgraph.models.pipeline import Pipeline, Stage
-    from revgraph.resolvers.database import tortoise_config
+    from revgraph.resolvers.database import open_database
     from revgraph.resolvers.settings import Settings
 
-    await Tortoise.init(config=tortoise_config(Settings(database_url=url, secret_key="unused")))
+    # As the server opens it (SQLite: the planner's statistics gathered).
+    await open_database(Settings(database_url=url, secret_key="unused"), migrate=False)
     try:
         workspace = await Workspace.all().order_by("id").first()
         pipeline = await Pipeline.filter(workspace_id=workspace.id).order_by("id").first()
