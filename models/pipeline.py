@@ -138,7 +138,7 @@ class StageDay(Model):
     """The funnel's summed rollups of DealStageEntry, per stage, owner and
     day (grain DAY) or month (grain MONTH, `day` its first day) in the
     workspace's time zone, kept by triggers on deal_stage_entry in the
-    transaction of every change to an entry (migration 0031): the live
+    transaction of every change to an entry (migrations 0031, 0033): the live
     (untrashed) deals' entries into the stage that day, split by the day
     their deal last entered the same stage before (`prev_day`; NO_DAY for
     none), with how many of them later reached a higher OPEN or WON stage;

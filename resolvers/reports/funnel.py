@@ -49,8 +49,10 @@ its edges; visibility is the deals' own condition on the owner, which both
 carry. A deal's first entry into a stage in the range is its one entry
 there with no entry into the same stage since the range began, and its
 `reached_higher` is the deal's "converted" (later entries only narrow what
-comes after). The stays' median and p90 are read by rank from the facts
-(one statement); won/lost and their reasons from the range's WON/LOST
+comes after). The stays' median and p90 stay exact (nearest rank): the
+rollups count the stays per duration bucket, the bucket holding each rank
+is found from the counts, and only that bucket's stays are read from the
+facts, in order (one statement); won/lost and their reasons from the range's WON/LOST
 entries and the deals' values now; the current deals from their rollup
 per stage, owner and currency (models.pipeline.StageCurrent)."""
 

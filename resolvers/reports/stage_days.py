@@ -1,5 +1,5 @@
 """The funnel's per-stage figures over a range, from the summed rollups
-(models.pipeline.StageDay, kept by the triggers of migration 0031) for the
+(models.pipeline.StageDay, kept by the triggers of migrations 0031 and 0033) for the
 range's whole days and from the cohort facts (DealStageEntry) for the
 partial days at its edges, so that a year reads about 12 months + the
 edge months' days + two partial days of rows per stage and owner instead
