@@ -26,7 +26,9 @@ serve` pinned to core 0, the client on core 1:
    the server with the rollups taken out in its process — no cohort facts
    written with the transition (resolvers/stage_entries.py `enter_stage` a
    no-op) and only the log's position moved, not the topics' (the write
-   path before them).
+   path before them), and the triggers on `deal` that keep the current
+   deals per stage (migration 0033) dropped from the database for those
+   rounds.
 
     python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups]
 """
@@ -253,12 +255,64 @@ async def database_cpu(env: dict[str, str]) -> dict[int, float]:
     return found
 
 
+async def current_triggers(env: dict[str, str], present: bool) -> None:
+    """The triggers on `deal` that keep the funnel's current deals
+    (migration 0033's stage_current) made, or dropped: they fire on the
+    deal's own UPDATE, which no monkeypatch in the server can take out, so
+    the rounds without the rollups run with them dropped from the database
+    (the table goes stale meanwhile; nothing here reads it)."""
+    import importlib
+
+    migration = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
+    url = env["REVGRAPH_DATABASE_URL"]
+    dialect = "postgres" if url.startswith("postgres") else "sqlite"
+    statements = []
+    for name, event, condition, body in migration.current_triggers(dialect):
+        if dialect == "postgres":
+            statements.append(f"DROP TRIGGER IF EXISTS {name} ON deal")
+            if present:
+                statements.append(
+                    f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger AS $$ BEGIN {'; '.join(body)}; "
+                    "RETURN NULL; END $$ LANGUAGE plpgsql"
+                )
+                statements.append(
+                    f"CREATE TRIGGER {name} AFTER {event} ON deal FOR EACH ROW WHEN ({condition}) "
+                    f"EXECUTE FUNCTION {name}_fn()"
+                )
+        else:
+            statements.append(f"DROP TRIGGER IF EXISTS {name}")
+            if present:
+                statements.append(
+                    f"CREATE TRIGGER {name} AFTER {event} ON deal FOR EACH ROW WHEN {condition} "
+                    f"BEGIN {'; '.join(body)}; END"
+                )
+    if dialect == "postgres":
+        from reports_write import pg_connect
+
+        conn = await pg_connect(url)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+    else:
+        import sqlite3
+
+        with sqlite3.connect(url[len("sqlite://") :]) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+
 async def write_path(
-    env: dict[str, str], args: argparse.Namespace, variants: dict[str, str] | None = None
+    env: dict[str, str],
+    args: argparse.Namespace,
+    variants: dict[str, str] | None = None,
+    prepare: Any = None,
 ) -> dict[str, Any]:
     """moveDeal rounds alternating between two servers (`variants`: name →
     code; by default with and without the position's UPDATE), the first
-    compared with the second."""
+    compared with the second; `prepare(with_variant)`, when given, readies
+    the database before each round's server starts."""
     variants = variants or {"with_position": SERVE, "without_position": SERVE_WITHOUT_POSITION}
     (with_name, with_code), (without_name, without_code) = variants.items()
     server = spawn(env, SERVE)
@@ -272,6 +326,8 @@ async def write_path(
     rounds: dict[str, list[dict[str, Any]]] = {with_name: [], without_name: []}
     for number in range(args.rounds * 2):
         variant = with_name if number % 2 == 0 else without_name
+        if prepare is not None:
+            await prepare(variant == with_name)
         server = spawn(env, with_code if variant == with_name else without_code)
         try:
             api = Api(server)
@@ -384,7 +440,10 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             if await migrating.wait():
                 raise RuntimeError("revgraph migrate failed")
             moves = await write_path(
-                env, args, {"with_rollups": SERVE, "without_rollups": SERVE_WITHOUT_ROLLUPS}
+                env,
+                args,
+                {"with_rollups": SERVE, "without_rollups": SERVE_WITHOUT_ROLLUPS},
+                prepare=lambda present: current_triggers(env, present),
             )
             print(f"    moveDeal: {moves['summary']}", flush=True)
             if prefix is not None:

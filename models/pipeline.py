@@ -138,12 +138,12 @@ class StageDay(Model):
     """The funnel's summed rollups of DealStageEntry, per stage, owner and
     day (grain DAY) or month (grain MONTH, `day` its first day) in the
     workspace's time zone, kept by triggers on deal_stage_entry in the
-    transaction of every change to an entry (migration 0031): the live
+    transaction of every change to an entry (migrations 0031, 0033): the live
     (untrashed) deals' entries into the stage that day, split by the day
     their deal last entered the same stage before (`prev_day`; NO_DAY for
     none), with how many of them later reached a higher OPEN or WON stage;
     and the stays in the stage that ended that day (on the NO_DAY rows),
-    with their seconds summed. owner_id 0 stands for no owner
+    per duration bucket, with their seconds summed. owner_id 0 stands for no owner
     (resolvers/reports/stage_days.py reads them)."""
 
     id = fields.BigIntField(primary_key=True)
@@ -153,6 +153,10 @@ class StageDay(Model):
     grain = fields.SmallIntField()
     day = fields.DateField()
     prev_day = fields.DateField()
+    # The stays' duration bucket (their seconds' bit length: bucket b holds
+    # [2^(b-1), 2^b) s, 0 the stays of 0 s; migration 0033) on the stay
+    # rows; -1 on the entry rows.
+    bucket = fields.SmallIntField(default=-1)
     entered = fields.IntField(default=0)
     advanced = fields.IntField(default=0)
     stays = fields.IntField(default=0)
@@ -160,3 +164,23 @@ class StageDay(Model):
 
     class Meta:
         table = "stage_day"
+
+
+class StageCurrent(Model):
+    """The live (untrashed) deals in a stage now, per owner (0 = none) and
+    currency, counted and their values summed in cents (a deal without a
+    value adds 0): the funnel's `current` and `currentValue` (resolvers/
+    reports/funnel.py). Kept by triggers on `deal` in the transaction of
+    every insert, delete, move, owner or trash change and change of value
+    or currency (migration 0033)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name=False, on_delete=fields.CASCADE)
+    owner_id = fields.IntField()
+    currency = fields.CharField(max_length=3)
+    deals = fields.IntField(default=0)
+    value_cents = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "stage_current"

@@ -22,7 +22,7 @@ id) and of the pipeline's stages as they are now:
 - entered_day, left_day, prev_day: the days of entered_at, left_at and
   prev_same_at in the workspace's time zone, the keys of the funnel's
   per-day rollups (models.pipeline.StageDay), which triggers on the table
-  keep from every insert, update and delete of an entry (migration 0031):
+  keep from every insert, update and delete of an entry (migration 0031, replaced by 0033):
   so whatever changes an entry (a move, the owner/trash trigger, a stage
   reorder, a rebuild) corrects the rollups in the same transaction. A change
   of the workspace's time zone re-dates the entries (`redate_workspace`).
@@ -86,7 +86,7 @@ async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> 
     entry is opened. Three statements, written here rather than through
     the ORM (a move pays for them: bench/REPORTS.md): the deal's entries
     read with the workspace's time zone, one UPDATE closing and converting
-    them, the INSERT; the triggers of migration 0031 move the rollups."""
+    them, the INSERT; the triggers of migration 0033 move the rollups."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     deal_id = transition.deal_id

@@ -49,9 +49,12 @@ its edges; visibility is the deals' own condition on the owner, which both
 carry. A deal's first entry into a stage in the range is its one entry
 there with no entry into the same stage since the range began, and its
 `reached_higher` is the deal's "converted" (later entries only narrow what
-comes after). The stays' median and p90 are read by rank from the facts
-(one statement); won/lost and their reasons from the range's WON/LOST
-entries and the deals' values now; the current deals grouped in SQL."""
+comes after). The stays' median and p90 stay exact (nearest rank): the
+rollups count the stays per duration bucket, the bucket holding each rank
+is found from the counts, and only that bucket's stays are read from the
+facts, in order (one statement); won/lost and their reasons from the range's WON/LOST
+entries and the deals' values now; the current deals from their rollup
+per stage, owner and currency (models.pipeline.StageCurrent)."""
 
 from __future__ import annotations
 
@@ -64,7 +67,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage
+from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage, StageCurrent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
@@ -109,19 +112,22 @@ def rate(part: int, whole: int) -> float | None:
 NO_STAYS = duration_stats([])
 
 
-async def _current(deals: Q, currency: str) -> dict[int, tuple[int, Decimal]]:
-    """Per stage: the counted deals in it now, and their value."""
+async def _current(owners: Q, stage_ids: list[int], currency: str) -> dict[int, tuple[int, Decimal]]:
+    """Per stage: the counted deals in it now, and their value, from the
+    deals' rollup per stage, owner and currency (models.pipeline.
+    StageCurrent, kept by triggers on `deal`: migration 0033); `owners` is
+    the counted deals' workspace and owner condition."""
     rows = (
-        await Deal.filter(deals)
-        .annotate(n=Count("id"), total=Sum("value"))
+        await StageCurrent.filter(owners, stage_id__in=stage_ids)
+        .annotate(n=Sum("deals"), total=Sum("value_cents"))
         .group_by("stage_id", "currency")
-        .values("stage_id", "currency", "n", "total")
+        .values_list("stage_id", "currency", "n", "total")
     )
     found: dict[int, tuple[int, Decimal]] = {}
-    for row in rows:
-        count, value = found.get(row["stage_id"], (0, Decimal("0.00")))
-        summed = money(row["total"]) if row["currency"] == currency else Decimal("0.00")
-        found[row["stage_id"]] = (count + row["n"], value + summed)
+    for stage_id, in_currency, count, total in rows:
+        held, value = found.get(stage_id, (0, Decimal("0.00")))
+        summed = Decimal(int(total or 0)) / 100 if in_currency == currency else Decimal("0.00")
+        found[stage_id] = (held + int(count or 0), value + summed)
     return found
 
 
@@ -169,7 +175,7 @@ async def funnel(
     stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")}
     figures = await stage_figures(deals, owners, list(stages), window, ZoneInfo(workspace.timezone))
     stays = await stay_stats(deals, window, figures)
-    current = await _current(deals, currency)
+    current = await _current(owners, list(stages), currency)
 
     rows: list[FunnelStage] = []
     for stage in stages.values():

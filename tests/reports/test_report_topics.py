@@ -36,6 +36,7 @@ TABLE_TOPICS = {
     "deal": {"deals", "deal_stages"},
     "deal_stage_entry": {"deals", "deal_stages"},
     "stage_day": {"deals", "deal_stages"},  # by the triggers on deal_stage_entry
+    "stage_current": {"deals", "deal_stages"},  # by the triggers on deal
     "stage_transition": {"deals", "deal_stages"},
     "stage": {"deals"},
     "pipeline": {"deals", "deal_stages"},  # a move takes the board sequence

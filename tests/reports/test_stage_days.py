@@ -11,6 +11,7 @@ import importlib
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -18,11 +19,20 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import DealStageEntry, Pipeline, Stage, StageDay
+from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage, StageCurrent, StageDay
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.report_measures import ReportWindow, duration_stats
-from revgraph.resolvers.reports.stage_days import day_plan, stage_figures, stay_stats
+from revgraph.resolvers.reports.stage_days import (
+    TOP_BUCKET,
+    bucket_bounds,
+    day_plan,
+    rank_in_bucket,
+    stage_figures,
+    stay_bucket,
+    stay_stats,
+)
 from revgraph.resolvers.stage_entries import redate_workspace
+from tests.pipeline.support import UPDATE_DEAL
 from tests.reports.test_stage_entries import REORDER, _at, hand_over_and_trash, random_history
 
 RESTORE = "mutation($id: ID!) { restoreDeal(id: $id) { userErrors { code } } }"
@@ -34,16 +44,26 @@ def _day(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _bit_length_bucket(seconds: int) -> int:
+    """The stays' duration bucket, by its definition: b such that
+    2^(b-1) <= seconds < 2^b, 0 for 0 seconds."""
+    bucket = 0
+    while seconds >= 2**bucket:
+        bucket += 1
+    return bucket
+
+
 async def expected_rollups(workspace_id: int) -> dict[tuple, tuple]:
-    """Every (stage, owner, grain, day, prev_day) → (entered, advanced,
-    stays, seconds) summed from the live entries, their days taken in the
-    workspace's time zone here, independently of the code under test."""
+    """Every (stage, owner, grain, day, prev_day, bucket) → (entered,
+    advanced, stays, seconds) summed from the live entries, their days taken
+    in the workspace's time zone here, independently of the code under
+    test (entries in bucket -1, stays in their duration's bucket)."""
     zone = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
     sums: dict[tuple, list[int]] = {}
 
     def add(key: tuple, values: tuple) -> None:
         for grain, day in ((0, key[2]), (1, key[2].replace(day=1))):
-            held = sums.setdefault((key[0], key[1], grain, day, key[3]), [0, 0, 0, 0])
+            held = sums.setdefault((key[0], key[1], grain, day, key[3], key[4]), [0, 0, 0, 0])
             for index, value in enumerate(values):
                 held[index] += value
 
@@ -51,12 +71,18 @@ async def expected_rollups(workspace_id: int) -> dict[tuple, tuple]:
         owner = row.owner_id or 0
         prev = _at(row.prev_same_at).astimezone(zone).date() if row.prev_same_at else NO_DAY
         add(
-            (row.stage_id, owner, _at(row.entered_at).astimezone(zone).date(), prev),
+            (row.stage_id, owner, _at(row.entered_at).astimezone(zone).date(), prev, -1),
             (1, int(row.reached_higher), 0, 0),
         )
         if row.left_at is not None:
             add(
-                (row.stage_id, owner, _at(row.left_at).astimezone(zone).date(), NO_DAY),
+                (
+                    row.stage_id,
+                    owner,
+                    _at(row.left_at).astimezone(zone).date(),
+                    NO_DAY,
+                    _bit_length_bucket(row.stay_seconds),
+                ),
                 (0, 0, 1, row.stay_seconds),
             )
     return {key: tuple(values) for key, values in sums.items() if any(values)}
@@ -64,13 +90,40 @@ async def expected_rollups(workspace_id: int) -> dict[tuple, tuple]:
 
 async def held_rollups(workspace_id: int) -> dict[tuple, tuple]:
     rows = await StageDay.filter(workspace_id=workspace_id).values_list(
-        "stage_id", "owner_id", "grain", "day", "prev_day", "entered", "advanced", "stays", "stay_seconds"
+        "stage_id",
+        "owner_id",
+        "grain",
+        "day",
+        "prev_day",
+        "bucket",
+        "entered",
+        "advanced",
+        "stays",
+        "stay_seconds",
     )
     return {
-        (stage, owner, grain, _day(day), _day(prev)): (entered, advanced, stays, seconds)
-        for stage, owner, grain, day, prev, entered, advanced, stays, seconds in rows
+        (stage, owner, grain, _day(day), _day(prev), bucket): (entered, advanced, stays, seconds)
+        for stage, owner, grain, day, prev, bucket, entered, advanced, stays, seconds in rows
         if entered or advanced or stays or seconds
     }
+
+
+async def expected_current(workspace_id: int) -> dict[tuple, tuple]:
+    """(stage, owner, currency) → (live deals, their values in cents)
+    counted from the deals themselves."""
+    sums: dict[tuple, list] = {}
+    for deal in await Deal.filter(workspace_id=workspace_id, deleted_at__isnull=True):
+        held = sums.setdefault((deal.stage_id, deal.owner_id or 0, deal.currency), [0, 0])
+        held[0] += 1
+        held[1] += int(Decimal(str(deal.value or 0)) * 100)
+    return {key: tuple(values) for key, values in sums.items()}
+
+
+async def held_current(workspace_id: int) -> dict[tuple, tuple]:
+    rows = await StageCurrent.filter(workspace_id=workspace_id).values_list(
+        "stage_id", "owner_id", "currency", "deals", "value_cents"
+    )
+    return {(stage, owner, currency): (n, cents) for stage, owner, currency, n, cents in rows if n or cents}
 
 
 async def expected_figures(deals: Q, window: ReportWindow) -> dict[int, tuple]:
@@ -113,17 +166,34 @@ async def test_rollups_follow_moves_owners_trash_restore_reorder_and_time_zone(g
         rollups = await held_rollups(workspace_id)
         # then the rollups are the facts summed, by day and by month
         assert rollups == await expected_rollups(workspace_id)
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
         assert any(key[4] != NO_DAY for key in rollups)  # re-entries
         assert any(value[1] for value in rollups.values()) and any(value[2] for value in rollups.values())
         assert len({key[3].month for key in rollups}) > 1
+        assert len({key[5] for key in rollups if key[5] >= 0}) > 3  # stays in several buckets
         # and after a deal changes hands and another is trashed
         await hand_over_and_trash(gql, workspace, deals)
         assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
         assert await held_rollups(workspace_id) != rollups
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
+        # and after a deal's value and another's currency change
+        for deal, change in (
+            (deals[2], {"value": "1234.56"}),
+            (deals[3], {"currency": "USD", "value": "0.10"}),
+        ):
+            updated = await gql.ok(
+                UPDATE_DEAL, {"id": encode_id("Deal", deal), "input": change}, token=workspace.token
+            )
+            assert updated["updateDeal"]["userErrors"] == [], updated
+        current = await held_current(workspace_id)
+        assert current == await expected_current(workspace_id)
+        assert any(key[2] == "USD" for key in current)
+        assert any(cents % 100 == 56 for _, cents in current.values())
         # and restored
         restored = await gql.ok(RESTORE, {"id": encode_id("Deal", deals[1])}, token=workspace.token)
         assert restored["restoreDeal"]["userErrors"] == []
         assert await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+        assert await held_current(workspace_id) == await expected_current(workspace_id)
         # and after the open stages are reversed (the converted flags flip)
         order = [
             pipeline["stage"][name] for name in ("Proposta", "Visita", "Contato", "Novo", "Ganho", "Perdido")
@@ -187,24 +257,61 @@ async def test_the_funnel_figures_over_ranges_that_cut_days(gql, workspace, monk
     assert plans["cut"] and plans["months"] and plans["facts only"]
 
 
-async def test_the_migration_sums_the_rollups_of_entries_kept_before_it(gql, workspace, monkeypatch):
+async def test_the_migration_sums_the_rollups_again_with_the_stays_per_bucket(gql, workspace, monkeypatch):
     workspace_id = pk_of(
         (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
     )
-    # given a history whose days and rollups are lost, as before migration 0031
+    # given a history whose rollups are lost, as migration 0033 empties them
     _, deals = await random_history(gql, workspace.token, 12, monkeypatch)
     await hand_over_and_trash(gql, workspace, deals)
     kept = await held_rollups(workspace_id)
-    migration = importlib.import_module("revgraph.models.migrations.0031_stage_day_rollups")
+    buckets = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
     editor = SimpleNamespace(client=connections.get("default"))
-    await migration.drop_triggers(None, editor)
-    await DealStageEntry.all().update(entered_day=None, left_day=None, prev_day=None)
+    await buckets.drop_triggers(None, editor)
     await StageDay.all().delete()
-    # when the migration's backfill runs, then its triggers are made again
-    await migration.fill(None, editor)
-    await migration.create_triggers(None, editor)
+    # when 0033's backfill sums them again from the entries (the stays per
+    # bucket), then its triggers are made again
+    await buckets.fill(None, editor)
+    await buckets.create_triggers(None, editor)
+    # and the same for the current deals, summed from the deals
+    await buckets.drop_current(None, editor)
+    assert not await StageCurrent.all().exists()
+    await buckets.create_current(None, editor)
+    assert await held_current(workspace_id) == await expected_current(workspace_id) != {}
     # then it finds the rollups that the moves kept
     assert await held_rollups(workspace_id) == kept == await expected_rollups(workspace_id)
+    # and the triggers keep them from then on
+    more, _ = await random_history(gql, workspace.token, 14, monkeypatch, moves=15)
+    assert more and await held_rollups(workspace_id) == await expected_rollups(workspace_id)
+    assert await held_current(workspace_id) == await expected_current(workspace_id)
+
+
+async def test_the_stay_buckets_in_sql_and_in_python_agree_at_every_bound():
+    # the triggers bucket a stay in SQL, the funnel in Python: the same
+    # bucket for every bound of every bucket and either side of it
+    buckets = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
+    client = connections.get("default")
+    values = sorted({0, 1, 2, 3, 10**12} | {(1 << b) + d for b in range(TOP_BUCKET + 1) for d in (-1, 0, 1)})
+    columns = ", ".join(buckets.bucket_sql(str(v)) for v in values)
+    _, rows = await client.execute_query(f"SELECT {columns}")
+    assert (
+        [int(x) for x in rows[0]]
+        == [stay_bucket(v) for v in values]
+        == [min(_bit_length_bucket(v), TOP_BUCKET) for v in values]
+    )
+    for value in values:
+        low, high = bucket_bounds(stay_bucket(value))
+        assert low <= value and (high is None or value < high)
+
+
+def test_a_rank_falls_in_the_bucket_whose_counts_reach_it():
+    buckets = {0: 2, 3: 5, 7: 1, 12: 4}
+    assert rank_in_bucket(buckets, 1) == (0, 1)
+    assert rank_in_bucket(buckets, 2) == (0, 2)
+    assert rank_in_bucket(buckets, 3) == (3, 1)
+    assert rank_in_bucket(buckets, 7) == (3, 5)
+    assert rank_in_bucket(buckets, 8) == (7, 1)
+    assert rank_in_bucket(buckets, 12) == (12, 4)
 
 
 async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, workspace, monkeypatch):
@@ -218,3 +325,4 @@ async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, wor
     # then nothing of it is left, and no rollup was written for stages gone
     assert not await DealStageEntry.filter(deal_id__in=deals).exists()
     assert not await StageDay.filter(stage_id__in=stage_ids).exists()
+    assert not await StageCurrent.filter(stage_id__in=stage_ids).exists()
