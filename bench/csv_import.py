@@ -32,6 +32,16 @@ name in a pipeline the script creates, value `1.250.000,00`, close date
 `31/12/2027`; one row in ten an earlier row's external id, one in fifty a
 bad date, one in twenty "Proposta" rows without a value, which the stage's
 gate refuses). Each entity's PostgreSQL database has its own name.
+
+Statistics: this machine's PostgreSQL runs with `autovacuum = off`, so a
+table filled from empty is never analyzed and the planner takes the
+200,000-row workspace for an empty one (a lookup by e-mail then read every
+live contact through idx_contact_ws_deleted: 36 rows/s at 69,000
+contacts). A default server's autovacuum analyzes a table once a tenth of
+it changed; with `--analyze-every S` (default 60 for PostgreSQL, 0 = never)
+the bench runs ANALYZE on its own database every S seconds in its place,
+and prints when. A sample or probe whose request fails is logged and
+skipped (a dropped keep-alive connection ended an earlier 30-minute run).
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ import random
 import time
 from pathlib import Path
 
+import httpx
 from board_common import (
     CREATE_PIPELINE,
     Api,
@@ -185,7 +196,12 @@ async def wait_for(
     as it stands (its processedRows give the rate so far)."""
     deadline = time.monotonic() + budget if budget else None
     while True:
-        job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        try:
+            job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        except httpx.HTTPError as error:
+            print(f"# poll failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         if job["status"] in statuses or (deadline and time.monotonic() > deadline):
             return job
         await asyncio.sleep(0.2)
@@ -194,9 +210,36 @@ async def wait_for(
 async def probe(api: Api, token: str, stop: asyncio.Event, samples: list[float]) -> None:
     while not stop.is_set():
         started = time.perf_counter()
-        await api.ok(PROBE, token=token)
+        try:
+            await api.ok(PROBE, token=token)
+        except httpx.HTTPError as error:
+            print(f"# probe failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         samples.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(0.1)
+
+
+async def analyze(url: str, every: float, stop: asyncio.Event) -> None:
+    """ANALYZE the bench's own database every `every` seconds (autovacuum's
+    part on a default server; see the module)."""
+    import asyncpg
+
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        started = time.perf_counter()
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+        print(
+            f"# ANALYZE at {time.strftime('%H:%M:%S', time.gmtime())} UTC ({time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
 
 
 def _tree(pid: int) -> list[int]:
@@ -228,7 +271,12 @@ async def sample(
     """Every second: the working process's RSS and the rows the job has done."""
     started = time.perf_counter()
     while not stop.is_set():
-        job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        try:
+            job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        except httpx.HTTPError as error:
+            print(f"# sample failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         samples.append(
             {
                 "s": round(time.perf_counter() - started, 1),
@@ -276,7 +324,12 @@ def peak_mib(pids: list[int]) -> float:
 
 
 async def run_mode(
-    mode: str, rows: int, content: bytes, budget: float | None = None, entity: str = "contacts"
+    mode: str,
+    rows: int,
+    content: bytes,
+    budget: float | None = None,
+    entity: str = "contacts",
+    analyze_every: float = 60,
 ) -> dict:
     backend = "sqlite" if mode == "embedded" else "postgres"
     prefix = redis_prefix() if mode != "embedded" else None
@@ -315,6 +368,11 @@ async def run_mode(
                     reset_peak(workers)
                     memory: list[dict] = []
                     sampled = asyncio.Event()
+                    analyzer = (
+                        asyncio.create_task(analyze(url, analyze_every, sampled))
+                        if backend == "postgres" and analyze_every
+                        else None
+                    )
                     sampler = asyncio.create_task(sample(api, token, job_id, workers, sampled, memory))
                     load_before = os.getloadavg()
                     started = time.perf_counter()
@@ -338,6 +396,8 @@ async def run_mode(
                     await prober
                     sampled.set()
                     await sampler
+                    if analyzer is not None:
+                        await analyzer
                     load_after = os.getloadavg()
                     print(
                         f"# {mode} {rows}: import {run_seconds:.0f} s; RSS every second:",
@@ -374,6 +434,7 @@ async def run_mode(
                         "worker_rss_import": curve(memory, ("RUNNING", "COMPLETED")),
                         "load_average_before": [round(x, 1) for x in load_before],
                         "load_average_after": [round(x, 1) for x in load_after],
+                        "analyze_every_s": analyze_every if backend == "postgres" else None,
                         "rss_mib_before": round(rss_before, 1),
                         "rss_mib_after": round(server.rss_mib(), 1),
                     }
@@ -397,12 +458,20 @@ async def main() -> None:
     )
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis1"], choices=["embedded", "redis1"])
     parser.add_argument("--entity", default="contacts", choices=list(ENTITY))
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=60,
+        help="PostgreSQL: ANALYZE the bench database every S seconds (0: never); see above",
+    )
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
     results = []
     for mode in args.modes:
         for rows in args.rows:
-            result = await run_mode(mode, rows, generate(rows, args.entity), args.import_budget, args.entity)
+            result = await run_mode(
+                mode, rows, generate(rows, args.entity), args.import_budget, args.entity, args.analyze_every
+            )
             print(json.dumps(result, ensure_ascii=False), flush=True)
             results.append(result)
     folder = Path(__file__).with_name("results")
