@@ -349,7 +349,7 @@ async def _decision(
     if existing is None:
         refusal = await _gate_refusal(book, data)
         if refusal:
-            return Decision("error", problems=refusal, keys=keys)
+            return Decision("error", problems=refusal, keys=keys, unless_duplicate=True)
         return Decision("create", changes=data, keys=keys)
     if policy == "SKIP":
         return Decision("skip", record=existing, keys=keys)

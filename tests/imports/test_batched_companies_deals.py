@@ -402,3 +402,23 @@ async def test_a_restarted_company_import_creates_each_company_once(gql, server,
     assert (done["status"], done["createdCount"], done["processedRows"]) == ("COMPLETED", 7, 7)
     assert sorted(await Company.all().values_list("name", flat=True)) == [f"Empresa {i}" for i in range(7)]
     assert await Event.filter(kind="company.created").count() == 7
+
+
+async def test_a_row_the_gate_refuses_is_a_duplicate_when_an_earlier_row_opens_its_deal(gql, workspace):
+    # given a file opening X-1, then naming X-1 again in a gated stage without a value
+    from tests.imports.support import run
+
+    await create_pipeline(gql, workspace.token)
+    rows = [
+        ["X-1", "Apto", "Pré-vendas", "Novo lead", "", "", "", ""],
+        ["X-1", "Apto", "Pré-vendas", "Proposta", "", "", "", ""],
+        ["X-2", "Casa", "Pré-vendas", "Proposta", "", "", "", ""],
+    ]
+    job_id = (await uploaded(gql, workspace.token, csv_bytes(rows, header=DEAL_HEADER), entity="DEAL"))["id"]
+    await mapped(gql, workspace.token, job_id, DEAL_COLUMNS, duplicatePolicy="SKIP")
+    # when the dry run reads it
+    checked = await dry_run(gql, workspace.token, job_id)
+    # then the second row is X-1's duplicate (skipped), as the import will find it; X-2 is refused
+    assert checked["dryRun"] == {"valid": 2, "invalid": 1, "toCreate": 1, "toUpdate": 0, "toSkip": 1}
+    done = await run(gql, workspace.token, job_id)
+    assert [done[k] for k in ("createdCount", "updatedCount", "skippedCount", "failedCount")] == [1, 0, 1, 1]
