@@ -22,6 +22,26 @@ second with the rows done, and the curve is printed at 20k/50k/100k/200k
 rows of each phase.
 
     python bench/csv_import.py [--rows 20000 [200000 ...]] [--modes embedded redis1]
+        [--entity contacts|companies|deals]
+
+`--entity companies` imports a generated file of companies (name, website,
+CNPJ with valid check digits, phone; one row in ten a duplicate of an
+earlier one by CNPJ or website, one in fifty a CNPJ with a wrong check
+digit); `--entity deals` a file of deals (external id, title, stage by
+name in a pipeline the script creates, value `1.250.000,00`, close date
+`31/12/2027`; one row in ten an earlier row's external id, one in fifty a
+bad date, one in twenty "Proposta" rows without a value, which the stage's
+gate refuses). Each entity's PostgreSQL database has its own name.
+
+Statistics: this machine's PostgreSQL runs with `autovacuum = off`, so a
+table filled from empty is never analyzed and the planner takes the
+200,000-row workspace for an empty one (a lookup by e-mail then read every
+live contact through idx_contact_ws_deleted: 36 rows/s at 69,000
+contacts). A default server's autovacuum analyzes a table once a tenth of
+it changed; with `--analyze-every S` (default 60 for PostgreSQL, 0 = never)
+the bench runs ANALYZE on its own database every S seconds in its place,
+and prints when. A sample or probe whose request fails is logged and
+skipped (a dropped keep-alive connection ended an earlier 30-minute run).
 """
 
 from __future__ import annotations
@@ -37,7 +57,9 @@ import random
 import time
 from pathlib import Path
 
+import httpx
 from board_common import (
+    CREATE_PIPELINE,
     Api,
     database,
     drop_redis_prefix,
@@ -72,7 +94,11 @@ COLUMNS = [
 ]
 
 
-def generate(rows: int) -> bytes:
+def generate(rows: int, entity: str = "contacts") -> bytes:
+    if entity == "companies":
+        return _companies(rows)
+    if entity == "deals":
+        return _deals(rows)
     rng = random.Random(13)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -85,6 +111,84 @@ def generate(rows: int) -> bytes:
     return out.getvalue().encode("cp1252")
 
 
+def cnpj(n: int, *, valid: bool = True) -> str:
+    """A CNPJ (with its check digits) for the number n."""
+    digits = [int(d) for d in f"{n:08d}0001"]
+    for size in (12, 13):
+        weights = list(range(size - 7, 1, -1)) + list(range(9, 1, -1))
+        total = sum(d * w for d, w in zip(digits[:size], weights, strict=True))
+        digits.append(0 if total % 11 < 2 else 11 - total % 11)
+    if not valid:
+        digits[-1] = (digits[-1] + 1) % 10
+    text = "".join(map(str, digits))
+    return f"{text[:2]}.{text[2:5]}.{text[5:8]}/{text[8:12]}-{text[12:]}"
+
+
+def _companies(rows: int) -> bytes:
+    rng = random.Random(13)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Razão social", "Site", "CNPJ", "Telefone"])
+    for i in range(rows):
+        n = rng.randrange(i) if i and rng.random() < 0.1 else i + 1
+        bad = rng.random() < 0.02
+        writer.writerow(
+            [
+                f"Construtora {n} Ltda",
+                f"https://www.construtora{n}.com.br/contato",
+                cnpj(n, valid=not bad),
+                f"11 3{(n * 7919) % 10**7:07d}",
+            ]
+        )
+    return out.getvalue().encode("cp1252")
+
+
+STAGES = [
+    {"name": "Novo lead"},
+    {"name": "Qualificado", "probability": 20},
+    {"name": "Proposta", "probability": 60, "requiredFields": ["value", "expectedCloseDate"]},
+    {"name": "Ganho", "kind": "WON", "probability": 100},
+    {"name": "Perdido", "kind": "LOST", "probability": 0},
+]
+
+
+def _deals(rows: int) -> bytes:
+    rng = random.Random(13)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["ID", "Negócio", "Funil", "Etapa", "Valor", "Previsão"])
+    for i in range(rows):
+        n = rng.randrange(i) if i and rng.random() < 0.1 else i
+        stage = rng.choice(["Novo lead", "Novo lead", "Qualificado", "Proposta", "Ganho"])
+        value = f"{rng.randrange(1, 5)}.{rng.randrange(1000):03d}.000,00"
+        if stage == "Proposta" and rng.random() < 0.05:
+            value = ""
+        date = "31/12/2027" if rng.random() > 0.02 else "31/02/2027"
+        writer.writerow([f"CRM-{n}", f"Apartamento {n} São João", "Vendas", stage, value, date])
+    return out.getvalue().encode("cp1252")
+
+
+ENTITY = {"contacts": "CONTACT", "companies": "COMPANY", "deals": "DEAL"}
+FILENAMES = {"contacts": "contatos.csv", "companies": "empresas.csv", "deals": "negocios.csv"}
+ENTITY_COLUMNS = {
+    "contacts": COLUMNS,
+    "companies": [
+        {"column": "Razão social", "field": "name"},
+        {"column": "Site", "field": "domain"},
+        {"column": "CNPJ", "field": "cnpj"},
+        {"column": "Telefone", "field": "phone"},
+    ],
+    "deals": [
+        {"column": "ID", "field": "externalId"},
+        {"column": "Negócio", "field": "title"},
+        {"column": "Funil", "field": "pipeline"},
+        {"column": "Etapa", "field": "stage"},
+        {"column": "Valor", "field": "value"},
+        {"column": "Previsão", "field": "expectedCloseDate"},
+    ],
+}
+
+
 async def wait_for(
     api: Api, token: str, job_id: str, statuses: set[str], budget: float | None = None
 ) -> dict:
@@ -92,7 +196,12 @@ async def wait_for(
     as it stands (its processedRows give the rate so far)."""
     deadline = time.monotonic() + budget if budget else None
     while True:
-        job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        try:
+            job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        except httpx.HTTPError as error:
+            print(f"# poll failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         if job["status"] in statuses or (deadline and time.monotonic() > deadline):
             return job
         await asyncio.sleep(0.2)
@@ -101,9 +210,36 @@ async def wait_for(
 async def probe(api: Api, token: str, stop: asyncio.Event, samples: list[float]) -> None:
     while not stop.is_set():
         started = time.perf_counter()
-        await api.ok(PROBE, token=token)
+        try:
+            await api.ok(PROBE, token=token)
+        except httpx.HTTPError as error:
+            print(f"# probe failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         samples.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(0.1)
+
+
+async def analyze(url: str, every: float, stop: asyncio.Event) -> None:
+    """ANALYZE the bench's own database every `every` seconds (autovacuum's
+    part on a default server; see the module)."""
+    import asyncpg
+
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        started = time.perf_counter()
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+        print(
+            f"# ANALYZE at {time.strftime('%H:%M:%S', time.gmtime())} UTC ({time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
 
 
 def _tree(pid: int) -> list[int]:
@@ -135,7 +271,12 @@ async def sample(
     """Every second: the working process's RSS and the rows the job has done."""
     started = time.perf_counter()
     while not stop.is_set():
-        job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        try:
+            job = (await api.ok(JOB, {"id": job_id}, token))["importJob"]
+        except httpx.HTTPError as error:
+            print(f"# sample failed: {error!r}", flush=True)
+            await asyncio.sleep(1)
+            continue
         samples.append(
             {
                 "s": round(time.perf_counter() - started, 1),
@@ -182,10 +323,18 @@ def peak_mib(pids: list[int]) -> float:
     return round(peak / 1024, 1)
 
 
-async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = None) -> dict:
+async def run_mode(
+    mode: str,
+    rows: int,
+    content: bytes,
+    budget: float | None = None,
+    entity: str = "contacts",
+    analyze_every: float = 60,
+) -> dict:
     backend = "sqlite" if mode == "embedded" else "postgres"
     prefix = redis_prefix() if mode != "embedded" else None
-    async with database(backend, name="revgraph_bench_csv_import") as url:
+    name = "revgraph_bench_csv_import" + ("" if entity == "contacts" else f"_{entity}")
+    async with database(backend, name=name) as url:
         env = server_env(url, redis_prefix=prefix)
         try:
             # A fresh database takes its migrations first: on a loaded
@@ -199,19 +348,31 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                 try:
                     workspace = await seed_workspace(api)
                     token = workspace.admin.token
+                    if entity == "deals":
+                        await api.ok(CREATE_PIPELINE, {"input": {"name": "Vendas", "stages": STAGES}}, token)
                     rss_before = server.rss_mib()
                     response = await api.http.post(
                         "/imports",
-                        files={"file": ("contatos.csv", content, "text/csv")},
+                        files={"file": (FILENAMES[entity], content, "text/csv")},
+                        data={"entity": ENTITY[entity]},
                         headers={"authorization": f"Bearer {token}"},
                     )
                     response.raise_for_status()
                     job_id = response.json()["id"]
-                    await api.ok(MAP, {"input": {"importJobId": job_id, "columns": COLUMNS}}, token)
+                    await api.ok(
+                        MAP,
+                        {"input": {"importJobId": job_id, "columns": ENTITY_COLUMNS[entity]}},
+                        token,
+                    )
                     workers = _tree(worker.pid) if worker is not None else [server.pid]
                     reset_peak(workers)
                     memory: list[dict] = []
                     sampled = asyncio.Event()
+                    analyzer = (
+                        asyncio.create_task(analyze(url, analyze_every, sampled))
+                        if backend == "postgres" and analyze_every
+                        else None
+                    )
                     sampler = asyncio.create_task(sample(api, token, job_id, workers, sampled, memory))
                     load_before = os.getloadavg()
                     started = time.perf_counter()
@@ -235,6 +396,8 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                     await prober
                     sampled.set()
                     await sampler
+                    if analyzer is not None:
+                        await analyzer
                     load_after = os.getloadavg()
                     print(
                         f"# {mode} {rows}: import {run_seconds:.0f} s; RSS every second:",
@@ -242,6 +405,7 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                         flush=True,
                     )
                     return {
+                        "entity": entity,
                         "mode": mode,
                         "rows": rows,
                         "file_mib": round(len(content) / 2**20, 2),
@@ -270,6 +434,7 @@ async def run_mode(mode: str, rows: int, content: bytes, budget: float | None = 
                         "worker_rss_import": curve(memory, ("RUNNING", "COMPLETED")),
                         "load_average_before": [round(x, 1) for x in load_before],
                         "load_average_after": [round(x, 1) for x in load_after],
+                        "analyze_every_s": analyze_every if backend == "postgres" else None,
                         "rss_mib_before": round(rss_before, 1),
                         "rss_mib_after": round(server.rss_mib(), 1),
                     }
@@ -292,17 +457,27 @@ async def main() -> None:
         help="stop waiting for an import after this many seconds and report the rate so far",
     )
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis1"], choices=["embedded", "redis1"])
+    parser.add_argument("--entity", default="contacts", choices=list(ENTITY))
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=60,
+        help="PostgreSQL: ANALYZE the bench database every S seconds (0: never); see above",
+    )
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
     results = []
     for mode in args.modes:
         for rows in args.rows:
-            result = await run_mode(mode, rows, generate(rows), args.import_budget)
+            result = await run_mode(
+                mode, rows, generate(rows, args.entity), args.import_budget, args.entity, args.analyze_every
+            )
             print(json.dumps(result, ensure_ascii=False), flush=True)
             results.append(result)
     folder = Path(__file__).with_name("results")
     folder.mkdir(exist_ok=True)
-    target = folder / f"csv_import-{today()}-{'-'.join(args.modes)}.json"
+    kind = "" if args.entity == "contacts" else f"{args.entity}-"
+    target = folder / f"csv_import-{kind}{today()}-{'-'.join(args.modes)}.json"
     target.write_text(json.dumps({"machine": machine(), "results": results}, indent=2, ensure_ascii=False))
     print(f"written to {target}")
 

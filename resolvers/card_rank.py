@@ -53,3 +53,11 @@ async def rank_after(stage_id: int, after_deal_id: int | None, *, moving_deal_id
             return before + (nxt - before) // 2
         column = await _renumber(column)
     raise AssertionError("renumbered column still has no gap")
+
+
+async def ranks_on_top(stage_id: int, count: int) -> list[int]:
+    """The ranks of `count` new cards each put at the top of the column in
+    turn (the last one on top): rank_after(stage, None) for each, after the
+    ones before it."""
+    first = await rank_after(stage_id, None, moving_deal_id=None)
+    return [first - offset * GAP for offset in range(count)]

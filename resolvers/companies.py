@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +12,12 @@ from tortoise.queryset import QuerySet
 
 from revgraph.models.crm import Company
 from revgraph.resolvers import filtering as f
+from revgraph.resolvers.bulk_insert import insert_returning_ids
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
-from revgraph.resolvers.custom_fields.values import custom_fields_input
+from revgraph.resolvers.custom_fields.values import custom_fields_input, definitions_for
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.events import record_event, record_events, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import encode_id
@@ -116,37 +117,79 @@ def _snapshot(company: Company) -> dict[str, Any]:
 
 async def create_company(ctx: Context, data: Mapping[str, Any]) -> Company:
     """Create a company; an AGENT's company is theirs by default, like contacts."""
+    (created,) = await create_companies(ctx, [data])
+    if isinstance(created, DomainError):
+        raise created
+    return created
+
+
+async def create_companies(ctx: Context, inputs: Sequence[Mapping[str, Any]]) -> list[Company | DomainError]:
+    """create_company for several inputs (createCompany sends one; an
+    import, a batch of rows): each input is checked on its own and answered
+    with its company or the DomainError create_company raises for it, in
+    order. The accepted ones are written together: one INSERT for the
+    companies and one for their `company.created` events, in the caller's
+    unit of work if there is one. The custom field definitions are read
+    once, and each owner named once however many inputs name it."""
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
-    company = Company(
-        workspace_id=actor.workspace_id,
-        name=required_text(data.get("name"), ["input", "name"]),
-        domain=normalize_domain(data.get("domain")),
-    )
-    company.custom_fields = await custom_fields_input(
-        actor.workspace_id,
-        "COMPANY",
-        data.get("custom_fields"),
-        ["input", "customFields"],
-        ctx.settings.limits,
-        creating=True,
-    )
-    company.owner_id = (
-        await assignable_user(ctx, scope, data["owner_id"], ["input", "ownerId"])
-        if data.get("owner_id") is not None
-        else default_owner(ctx)
-    )
+    definitions = await definitions_for(actor.workspace_id, "COMPANY")
+    owners: dict[str | None, int | DomainError | None] = {}
+    out: list[Company | DomainError] = []
+    fresh: list[Company] = []
+    for data in inputs:
+        try:
+            company = Company(
+                workspace_id=actor.workspace_id,
+                name=required_text(data.get("name"), ["input", "name"]),
+                domain=normalize_domain(data.get("domain")),
+            )
+            company.custom_fields = await custom_fields_input(
+                actor.workspace_id,
+                "COMPANY",
+                data.get("custom_fields"),
+                ["input", "customFields"],
+                ctx.settings.limits,
+                creating=True,
+                definitions=definitions,
+            )
+            if data.get("owner_id") is not None:
+                owner = data["owner_id"]
+                if owner not in owners:
+                    try:
+                        owners[owner] = await assignable_user(ctx, scope, owner, ["input", "ownerId"])
+                    except DomainError as refused:
+                        owners[owner] = refused
+                found = owners[owner]
+                if isinstance(found, DomainError):
+                    raise found
+                company.owner_id = found
+            else:
+                company.owner_id = default_owner(ctx)
+        except DomainError as error:
+            out.append(error)
+            continue
+        fresh.append(company)
+        out.append(company)
+    if not fresh:
+        return out
     async with unit_of_work():
-        await company.save()
-        await record_event(
+        await insert_returning_ids(fresh)
+        name = await actor_name(ctx)
+        await record_events(
             actor,
             actor.workspace_id,
-            "company.created",
-            N_("{actor} created company {company}", actor=await actor_name(ctx), company=company.name),
-            data={"company": _snapshot(company)},
-            company_id=company.id,
+            [
+                {
+                    "kind": "company.created",
+                    "summary": N_("{actor} created company {company}", actor=name, company=company.name),
+                    "data": {"company": _snapshot(company)},
+                    "company_id": company.id,
+                }
+                for company in fresh
+            ],
         )
-    return company
+    return out
 
 
 async def update_company(ctx: Context, company_id: str, data: Mapping[str, Any]) -> Company:

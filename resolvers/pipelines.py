@@ -80,9 +80,15 @@ async def next_board_sequence(pipeline_id: int) -> int:
     """Take the pipeline's lock and the next board sequence (in the caller's
     transaction): the UPDATE row-locks the pipeline on PostgreSQL, so board
     writers of one pipeline commit one at a time, in sequence order."""
-    await Pipeline.filter(id=pipeline_id).update(board_sequence=F("board_sequence") + 1)
+    return await reserve_board_sequences(pipeline_id, 1)
+
+
+async def reserve_board_sequences(pipeline_id: int, count: int) -> int:
+    """next_board_sequence for `count` board events at once (a bulk load's
+    deals of one pipeline): the first of `count` consecutive sequences."""
+    await Pipeline.filter(id=pipeline_id).update(board_sequence=F("board_sequence") + count)
     row = await Pipeline.filter(id=pipeline_id).values("board_sequence")
-    return row[0]["board_sequence"]
+    return row[0]["board_sequence"] - count + 1
 
 
 async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any]]) -> Pipeline:

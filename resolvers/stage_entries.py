@@ -37,7 +37,7 @@ stages' writers call `refresh_reached_higher` in their transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ from tortoise import connections
 
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
+from revgraph.resolvers.bulk_insert import insert_with_ids
 from revgraph.resolvers.reports.raw_rows import moment, raw_rows
 
 ID_CHUNK = 900  # SQLite's limit of bound variables, with room to spare
@@ -138,6 +139,36 @@ async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> 
             local_day(at, zone),
             local_day(prev_same_at, zone),
         ],
+    )
+
+
+async def enter_first_stages(entries: Sequence[tuple[StageTransition, Stage, Deal]]) -> None:
+    """enter_stage for new deals' first transitions (a bulk load's, in its
+    transaction): a new deal has no earlier entry, so each fact is the
+    opening entry's, written for them all in a few INSERTs."""
+    if not entries:
+        return
+    zones: dict[int, ZoneInfo] = {}
+    for workspace_id in sorted({transition.workspace_id for transition, _, _ in entries}):
+        zones[workspace_id] = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
+    await insert_with_ids(
+        [
+            DealStageEntry(
+                id=transition.id,
+                workspace_id=transition.workspace_id,
+                deal_id=transition.deal_id,
+                pipeline_id=stage.pipeline_id,
+                stage_id=stage.id,
+                entered_at=transition.at,
+                reached_higher=False,
+                prev_same_at=None,
+                owner_id=deal.owner_id,
+                deleted_at=deal.deleted_at,
+                entered_day=local_day(transition.at, zones[transition.workspace_id]),
+                prev_day=None,
+            )
+            for transition, stage, deal in entries
+        ]
     )
 
 

@@ -32,6 +32,7 @@ from revgraph.models.identity import Team, User
 from revgraph.models.inbox import CannedResponse, Conversation, Inbox, Message, SlaPolicy
 from revgraph.models.pipeline import Deal, Pipeline, Stage
 from revgraph.resolvers import loaders
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.i18n import N_, _
@@ -428,5 +429,22 @@ async def named_record(
             query = query.select_for_update()
         row = await query.first()
     if row is None:
-        raise NotFound(RECORD_NAMES.get(model.__name__, model.__name__), field)
+        raise not_found(model, field)
     return row
+
+
+def not_found(model: type[Model], field: Sequence[str]) -> NotFound:
+    """The NOT_FOUND named_record answers for a record the caller may not name."""
+    return NotFound(RECORD_NAMES.get(model.__name__, model.__name__), field)
+
+
+async def named_records(ctx: Context, model: type[M], raw_ids: Iterable[str | None]) -> dict[str, M]:
+    """named_record (live) for many global ids at once (a batch of inputs'
+    links): the records the caller may name, by their global id; one query."""
+    pks = {raw: pk_of(raw, model.__name__) for raw in raw_ids if raw}
+    wanted = sorted({pk for pk in pks.values() if pk is not None})
+    if not wanted:
+        return {}
+    query = model.filter(visible_q(await scope_of(ctx), model), _live_q(model), id__in=in_list(wanted))
+    rows = {row.pk: row for row in await query}
+    return {raw: rows[pk] for raw, pk in pks.items() if pk in rows}

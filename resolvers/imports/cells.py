@@ -74,6 +74,10 @@ class Decision:
     problems: list[dict[str, Any]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     match_keys: list[str] | None = None
+    # An error that a duplicate earlier in the file overrides: the import
+    # meets the record that row writes instead (a deal's gate refusal,
+    # when an earlier row opens the deal of its external id).
+    unless_duplicate: bool = False
 
     @property
     def looks_for(self) -> list[str]:

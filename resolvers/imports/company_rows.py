@@ -25,9 +25,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pypika_tortoise.terms import Criterion, Term
+from tortoise.expressions import ResolveContext
+from tortoise.query_utils import QueryModifier
 
 from revgraph.models.crm import Company
-from revgraph.resolvers.companies import create_company, normalize_domain, update_company
+from revgraph.resolvers.bulk_insert import in_list
+from revgraph.resolvers.companies import create_companies, create_company, normalize_domain, update_company
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields import sql
 from revgraph.resolvers.errors import DomainError, Problem
@@ -37,10 +40,12 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
+    apply_row,
     merged_custom,
     owner_id,
     owner_message,
     read_row,
+    refusal_problems,
 )
 from revgraph.resolvers.validation import normalize_phone, required_text
 
@@ -113,30 +118,75 @@ def _stored_cnpj(company: Company) -> str | None:
 async def matching_company(workspace_id: int, data: Mapping[str, Any]) -> Company | None:
     """The live company a row (or a deal's company cell) names, by the
     module's rule."""
+    return pick_company(data, await company_candidates(workspace_id, [data]))
+
+
+async def company_candidates(workspace_id: int, rows: Sequence[Mapping[str, Any]]) -> Candidates:
+    """The live companies any of `rows` may name, with at most one query
+    per key (CNPJ, domain, name) for them all, each read through its index;
+    pick_company chooses among them by the module's rule."""
     live = Company.filter(workspace_id=workspace_id, deleted_at=None)
+    forms = sorted(
+        {form for row in rows if row.get("cnpj") for form in (row["cnpj"], cnpj_text(row["cnpj"]))}
+    )
+    domains = sorted({row["domain"] for row in rows if row.get("domain")})
+    names = sorted(
+        {
+            row["name"].strip()
+            for row in rows
+            if row.get("name") and not row.get("cnpj") and not row.get("domain")
+        }
+    )
+    found = Candidates()
+    if forms:
+        padded = in_list(forms)
+        found.by_cnpj = list(
+            await live.filter(sql.SqlQ(lambda column, dialect: _cnpj_in(column, dialect, padded))).order_by(
+                "id"
+            )
+        )
+    if domains:
+        found.by_domain = list(await live.filter(domain__in=in_list(domains)).order_by("id"))
+    if names:
+        padded_names = in_list(names)
+        found.by_name = list(await live.filter(_NameIn(padded_names)).order_by("id"))
+    return found
+
+
+class Candidates:
+    """What company_candidates found, by the key that found it."""
+
+    def __init__(self) -> None:
+        self.by_cnpj: list[Company] = []
+        self.by_domain: list[Company] = []
+        self.by_name: list[Company] = []
+
+
+def pick_company(data: Mapping[str, Any], found: Candidates) -> Company | None:
+    """The module's rule over candidates in id order: same CNPJ (stored as
+    text), else same domain, else (neither given) same name ignoring case;
+    a domain or name match holding another CNPJ is no match."""
     cnpj = data.get("cnpj")
     if cnpj:
-        forms = [cnpj, cnpj_text(cnpj)]
-        found = await live.filter(
-            sql.SqlQ(lambda column, dialect: _cnpj_in(column, dialect, forms))
-        ).order_by("id")
-        # Stored as text (a number under the key is no CNPJ of ours).
-        found = [c for c in found if isinstance((c.custom_fields or {}).get("cnpj"), str)]
-        if found:
-            return found[0]
+        forms = (cnpj, cnpj_text(cnpj))
+        for company in found.by_cnpj:
+            stored = (company.custom_fields or {}).get("cnpj")
+            # Stored as text (a number under the key is no CNPJ of ours).
+            if isinstance(stored, str) and stored in forms:
+                return company
 
     def compatible(company: Company) -> bool:
         stored = _stored_cnpj(company)
         return not (cnpj and stored and stored != cnpj)
 
     if data.get("domain"):
-        for company in await live.filter(domain=data["domain"]).order_by("id"):
-            if compatible(company):
+        for company in found.by_domain:
+            if company.domain == data["domain"] and compatible(company):
                 return company
         return None
     if not cnpj and data.get("name"):
         wanted = name_key(data["name"])
-        for company in await live.filter(name__iexact=data["name"].strip()).order_by("id"):
+        for company in found.by_name:
             if name_key(company.name) == wanted and compatible(company):
                 return company
     return None
@@ -147,6 +197,25 @@ def _cnpj_in(column: Term, dialect: str, forms: list[str]) -> Criterion:
     ix_company_cnpj (migration 0032) is built on, so the lookup uses it."""
     value = "json_extract({}, '$.cnpj')" if dialect == "sqlite" else "({} ->> 'cnpj')"
     return sql.Sql(value + " IN (" + ", ".join(["{}"] * len(forms)) + ")", column, *forms)
+
+
+class _NameIn(sql.SqlQ):
+    """The name is one of `names` as `name__iexact` compares (upper case of
+    the text on both sides), written as the expression index
+    ix_company_name_ci (migration 0032) is built on."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(lambda column, dialect: column)
+        self.names = names
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        column = resolve_context.table["name"]
+        marks = ", ".join(["UPPER({})"] * len(self.names))
+        return QueryModifier(
+            where_criterion=sql.Sql(f"UPPER(CAST({{}} AS VARCHAR)) IN ({marks})", column, *self.names)
+        )
 
 
 class CompanyImport(ImportKind):
@@ -210,24 +279,105 @@ class CompanyImport(ImportKind):
         return read_row(self, book, cells, extra_custom=kept_as_custom)
 
     async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
-        data, problems = self._read(book, cells)
-        if problems:
-            return Decision("error", problems=problems)
-        keys, looks = file_keys(data)
-        changes = {k: v for k, v in data.items() if k not in ("cnpj", "phone")}
-        found = await matching_company(book.workspace_id, data)
-        if found is None:
-            return Decision("create", changes=changes, keys=keys, match_keys=looks)
-        if policy == "SKIP":
-            return Decision("skip", record=found, keys=keys)
-        update = _changes(found, changes, overwrite=policy == "OVERWRITE")
-        return Decision("update" if update else "skip", changes=update, record=found, keys=keys)
+        (decision,) = await self.decide_batch(book, [cells], policy)
+        return decision
+
+    async def decide_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[Decision]:
+        """`decide` for a batch: the companies its rows may name looked up
+        together (company_candidates), each row matched by the module's rule."""
+        read = [self._read(book, cells) for cells in rows]
+        found = await company_candidates(book.workspace_id, [data for data, problems in read if not problems])
+        return [
+            Decision("error", problems=problems)
+            if problems
+            else _decision(data, pick_company(data, found), policy)
+            for data, problems in read
+        ]
+
+    async def import_batch(
+        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
+        """ImportKind.import_batch with the batch's duplicates looked up
+        together and its new companies created together (create_companies:
+        createCompany's own checks, one INSERT for them and one for their
+        events). The outcome is the row-by-row one: a row that looks for a
+        key (CNPJ, domain, name) an earlier row of the batch wrote (the
+        company it created, or one it updated, before and after) is decided
+        again after those writes; updates go through update_company in row
+        order, after the creations before them."""
+        decisions = await self.decide_batch(book, rows, policy)
+        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
+        waiting: list[int] = []  # rows to create, not written yet
+        written: set[str] = set()  # the keys the rows so far wrote
+
+        async def create_waiting() -> None:
+            if not waiting:
+                return
+            created = await create_companies(ctx, [decisions[i].changes for i in waiting])
+            for i, result in zip(waiting, created, strict=True):
+                if isinstance(result, DomainError):
+                    out[i] = (decisions[i], "error", refusal_problems(self, result))
+                else:
+                    out[i] = (decisions[i], "create", [])
+            waiting.clear()
+
+        for i, cells in enumerate(rows):
+            decision = decisions[i]
+            if written.intersection(decision.looks_for):
+                await create_waiting()
+                decision = decisions[i] = await self.decide(book, cells, policy)
+            if decision.action == "create":
+                waiting.append(i)
+            elif decision.action == "update":
+                await create_waiting()
+                out[i] = (decision, *await apply_row(ctx, self, book, decision))
+            else:
+                out[i] = (decision, decision.action, decision.problems)
+            if decision.action == "create":
+                written.update(decision.keys)
+            elif decision.action == "update":
+                written.update(_record_keys(decision.record, {}))
+                written.update(_record_keys(decision.record, decision.changes))
+        await create_waiting()
+        return [o for o in out if o is not None]
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         if decision.action == "create":
             await create_company(ctx, decision.changes)
         elif decision.action == "update":
             await update_company(ctx, encode_id("Company", decision.record.id), decision.changes)
+
+
+def _decision(data: dict[str, Any], found: Company | None, policy: str) -> Decision:
+    keys, looks = file_keys(data)
+    changes = {k: v for k, v in data.items() if k not in ("cnpj", "phone")}
+    if found is None:
+        return Decision("create", changes=changes, keys=keys, match_keys=looks)
+    if policy == "SKIP":
+        return Decision("skip", record=found, keys=keys, match_keys=looks)
+    update = _changes(found, changes, overwrite=policy == "OVERWRITE")
+    return Decision("update" if update else "skip", changes=update, record=found, keys=keys, match_keys=looks)
+
+
+def _record_keys(company: Company, changes: Mapping[str, Any]) -> list[str]:
+    """The keys a stored company is found by (with `changes` applied): an
+    update changes which later rows of the batch meet it."""
+    custom = changes.get("custom_fields", company.custom_fields) or {}
+    cnpj = custom.get("cnpj") if isinstance(custom.get("cnpj"), str) else None
+    try:
+        digits = cnpj_digits(cnpj) if cnpj else None
+    except DomainError:
+        digits = None
+    leaves, _looks = file_keys(
+        {
+            "cnpj": digits,
+            "domain": changes.get("domain", company.domain),
+            "name": changes.get("name", company.name),
+        }
+    )
+    return leaves
 
 
 def _changes(company: Company, data: Mapping[str, Any], *, overwrite: bool) -> dict[str, Any]:

@@ -23,14 +23,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from revgraph.models.crm import Company
+from revgraph.models.crm import Contact
 from revgraph.models.imports import ImportRecordKey
 from revgraph.models.pipeline import Deal, Pipeline, Stage
+from revgraph.resolvers.bulk_insert import in_list, insert_returning_ids
 from revgraph.resolvers.companies import normalize_domain
-from revgraph.resolvers.contacts import matching_contacts
+from revgraph.resolvers.contacts import live_contacts_with
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.deal_moves import move_deal
-from revgraph.resolvers.deals import create_deal, update_deal
+from revgraph.resolvers.deals import create_deal, create_deals, update_deal
 from revgraph.resolvers.errors import DomainError
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.ids import decode_id, encode_id
@@ -39,6 +40,7 @@ from revgraph.resolvers.imports.cells import (
     ImportKind,
     RowRefused,
     Workbook,
+    apply_row,
     br_date,
     brl_amount,
     merged_custom,
@@ -46,8 +48,9 @@ from revgraph.resolvers.imports.cells import (
     owner_message,
     problem,
     read_row,
+    refusal_problems,
 )
-from revgraph.resolvers.imports.company_rows import cnpj_digits, matching_company
+from revgraph.resolvers.imports.company_rows import Candidates, cnpj_digits, company_candidates, pick_company
 from revgraph.resolvers.stage_gates import check_stage_entry
 from revgraph.resolvers.validation import normalize_email, normalize_phone, optional_text, required_text
 
@@ -133,12 +136,43 @@ class DealImport(ImportKind):
             return _("Invalid contact phone: {raw!r} (include the area code).", raw=raw)
         return super().message(target, raw, error)
 
-    async def _read(
-        self, book: Workbook, cells: Sequence[str]
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The row as createDeal's input (global ids), names resolved."""
-        data, problems = read_row(self, book, cells)
+    async def _read_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]]
+    ) -> list[tuple[dict[str, Any], list[dict[str, Any]], Deal | None]]:
+        """Each row as createDeal's input (global ids), names resolved, its
+        problems, and the live deal its externalId names; the contacts,
+        companies and deals a batch names are looked up together (one query
+        per key: e-mail, phone, CNPJ, domain, name, external id)."""
+        read = [read_row(self, book, cells) for cells in rows]
         column = {target: name for _, name, target in book.columns}
+        contacts = await live_contacts_with(
+            book.workspace_id,
+            [data["contact_email"] for data, _ in read if data.get("contact_email")],
+            [data["contact_phone"] for data, _ in read if data.get("contact_phone")],
+        )
+        companies = await company_candidates(
+            book.workspace_id,
+            [_company_key(data["company_cell"]) for data, _ in read if data.get("company_cell")],
+        )
+        existing = await _deals_of(
+            book.workspace_id, [data["external_id"] for data, _ in read if data.get("external_id")]
+        )
+        out = []
+        for data, problems in read:
+            self._resolve(book, column, data, problems, contacts, companies)
+            out.append((data, problems, existing.get(data.get("external_id") or "")))
+        return out
+
+    def _resolve(
+        self,
+        book: Workbook,
+        column: dict[str, str],
+        data: dict[str, Any],
+        problems: list[dict[str, Any]],
+        contacts: list[Contact],
+        companies: Candidates,
+    ) -> None:
+        """Resolve a read row's names (pipeline, stage, contact, company) in place."""
         pipeline = data.pop("pipeline", None) or book.lookups["default_pipeline"]
         stages = book.lookups["stages"].get(pipeline.id, []) if pipeline else []
         stage_name = data.pop("stage_name", None)
@@ -175,7 +209,9 @@ class DealImport(ImportKind):
             )
         email, phone = data.pop("contact_email", None), data.pop("contact_phone", None)
         if email or phone:
-            found = await matching_contacts(book.workspace_id, email, phone)
+            # matching_contacts' rule: the e-mail's match first, else the phone's.
+            found = [c for c in contacts if (email and c.email == email) or (phone and c.phone == phone)]
+            found.sort(key=lambda c: not (email and c.email == email))
             if found:
                 data["contact_id"] = encode_id("Contact", found[0].id)
             else:
@@ -190,7 +226,7 @@ class DealImport(ImportKind):
                 )
         cell = data.pop("company_cell", None)
         if cell:
-            company = await _company_named(book.workspace_id, cell)
+            company = pick_company(_company_key(cell), companies)
             if company is None:
                 problems.append(
                     problem(
@@ -206,43 +242,67 @@ class DealImport(ImportKind):
             data["pipeline"], data["stage"] = pipeline, stage
         if "value" in data:
             data["currency"] = "BRL"
-        return data, problems
 
     async def decide(self, book: Workbook, cells: Sequence[str], policy: str) -> Decision:
-        data, problems = await self._read(book, cells)
-        if problems:
-            return Decision("error", problems=problems)
-        external = data.get("external_id")
-        keys = [f"external:{external}"] if external else []
-        existing = await _deal_of(book.workspace_id, external) if external else None
-        if existing is None:
-            refusal = await _gate_refusal(book, data)
-            if refusal:
-                return Decision("error", problems=refusal)
-            return Decision("create", changes=data, keys=keys)
-        if policy == "SKIP":
-            return Decision("skip", record=existing, keys=keys)
-        if data["pipeline"].id != existing.pipeline_id:
-            return Decision(
-                "error",
-                problems=[
-                    problem(
-                        "RULE_VIOLATION",
-                        "pipeline",
-                        None,
-                        _(
-                            "The deal {external!r} is in another pipeline; an import does not move it.",
-                            external=external,
-                        ),
-                    )
-                ],
-            )
-        changes = _changes(existing, data, overwrite=policy == "OVERWRITE")
-        if policy == "OVERWRITE" and data["stage"].id != existing.stage_id:
-            changes["stage"] = data["stage"]
-            if data.get("lost_reason"):
-                changes["lost_reason"] = data["lost_reason"]
-        return Decision("update" if changes else "skip", changes=changes, record=existing, keys=keys)
+        (decision,) = await self.decide_batch(book, [cells], policy)
+        return decision
+
+    async def decide_batch(
+        self, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[Decision]:
+        """`decide` for a batch, its names looked up together (_read_batch)."""
+        return [
+            await _decision(book, data, problems, existing, policy)
+            for data, problems, existing in await self._read_batch(book, rows)
+        ]
+
+    async def import_batch(
+        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
+    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
+        """ImportKind.import_batch with the batch's names looked up together
+        and its new deals opened together (create_deals: createDeal's own
+        checks and gates, written in a few statements). The outcome is the
+        row-by-row one: a row whose externalId an earlier row of the batch
+        wrote is decided again after that write (deals have no other
+        duplicate key); updates and moves go through updateDeal/moveDeal in
+        row order, after the creations before them."""
+        decisions = await self.decide_batch(book, rows, policy)
+        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
+        waiting: list[int] = []  # rows to create, not written yet
+        written: set[str] = set()  # the external ids the rows so far wrote
+
+        async def create_waiting() -> None:
+            if not waiting:
+                return
+            created = await create_deals(ctx, [_deal_input(decisions[i].changes) for i in waiting])
+            remembered: list[tuple[str, int]] = []
+            for i, result in zip(waiting, created, strict=True):
+                data = decisions[i].changes
+                if isinstance(result, DomainError):
+                    out[i] = (decisions[i], "error", _refusal(self, data.get("stage"), result))
+                    continue
+                out[i] = (decisions[i], "create", [])
+                if data.get("external_id"):
+                    remembered.append((data["external_id"], result.id))
+            await _remember(book.workspace_id, remembered)
+            waiting.clear()
+
+        for i, cells in enumerate(rows):
+            decision = decisions[i]
+            if written.intersection(decision.keys):
+                await create_waiting()
+                decision = decisions[i] = await self.decide(book, cells, policy)
+            if decision.action == "create":
+                waiting.append(i)
+            elif decision.action == "update":
+                await create_waiting()
+                out[i] = (decision, *await apply_row(ctx, self, book, decision))
+            else:
+                out[i] = (decision, decision.action, decision.problems)
+            if decision.action in ("create", "update"):
+                written.update(decision.keys)
+        await create_waiting()
+        return [o for o in out if o is not None]
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         data = decision.changes
@@ -250,12 +310,14 @@ class DealImport(ImportKind):
             if decision.action == "create":
                 deal = await create_deal(ctx, _deal_input(data))
                 if data.get("external_id"):
-                    await _remember(book.workspace_id, data["external_id"], deal.id)
+                    await _remember(book.workspace_id, [(data["external_id"], deal.id)])
             elif decision.action == "update":
                 raw_id = encode_id("Deal", decision.record.id)
-                stage = data.pop("stage", None)
+                # The stage stays in `data`: a gate's refusal below names it.
+                stage = data.get("stage")
+                fields = {k: v for k, v in data.items() if k not in ("stage", "lost_reason")}
                 if stage is not None:
-                    patch = {k: v for k, v in data.items() if k != "lost_reason"}
+                    patch = fields
                     await move_deal(
                         ctx,
                         {
@@ -266,12 +328,59 @@ class DealImport(ImportKind):
                         },
                     )
                 else:
-                    await update_deal(ctx, raw_id, {k: v for k, v in data.items() if k != "lost_reason"})
+                    await update_deal(ctx, raw_id, fields)
         except DomainError as error:
             stage = data.get("stage")
             if stage is not None and _is_gate(error):
                 raise RowRefused(_gate_problems(stage, error)) from error
             raise
+
+
+async def _decision(
+    book: Workbook, data: dict[str, Any], problems: list[dict[str, Any]], existing: Deal | None, policy: str
+) -> Decision:
+    """What to do with a read row (see the module). A row refused by a
+    gate keeps its external id's key: in an import, an earlier row of its
+    batch that opens that deal makes it an update, decided again."""
+    external = data.get("external_id")
+    keys = [f"external:{external}"] if external else []
+    if problems:
+        return Decision("error", problems=problems)
+    if existing is None:
+        refusal = await _gate_refusal(book, data)
+        if refusal:
+            return Decision("error", problems=refusal, keys=keys, unless_duplicate=True)
+        return Decision("create", changes=data, keys=keys)
+    if policy == "SKIP":
+        return Decision("skip", record=existing, keys=keys)
+    if data["pipeline"].id != existing.pipeline_id:
+        return Decision(
+            "error",
+            problems=[
+                problem(
+                    "RULE_VIOLATION",
+                    "pipeline",
+                    None,
+                    _(
+                        "The deal {external!r} is in another pipeline; an import does not move it.",
+                        external=external,
+                    ),
+                )
+            ],
+        )
+    changes = _changes(existing, data, overwrite=policy == "OVERWRITE")
+    if policy == "OVERWRITE" and data["stage"].id != existing.stage_id:
+        changes["stage"] = data["stage"]
+        if data.get("lost_reason"):
+            changes["lost_reason"] = data["lost_reason"]
+    return Decision("update" if changes else "skip", changes=changes, record=existing, keys=keys)
+
+
+def _refusal(kind: ImportKind, stage: Stage | None, error: DomainError) -> list[dict[str, Any]]:
+    """createDeal's refusal as the row's problems (a gate's with its stage's name)."""
+    if stage is not None and _is_gate(error):
+        return _gate_problems(stage, error)
+    return refusal_problems(kind, error)
 
 
 def _deal_input(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -282,36 +391,58 @@ def _deal_input(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _company_named(workspace_id: int, cell: str) -> Company | None:
-    """A deal's company cell: a CNPJ, else a domain or website, else a name."""
+def _company_key(cell: str) -> dict[str, Any]:
+    """What a deal's company cell names a company by: a CNPJ, else a domain
+    or website, else a name (company_rows' rule then finds it)."""
     try:
-        return await matching_company(workspace_id, {"cnpj": cnpj_digits(cell)})
+        return {"cnpj": cnpj_digits(cell)}
     except DomainError:
         pass
     if "." in cell and " " not in cell.strip():
         try:
-            return await matching_company(workspace_id, {"domain": normalize_domain(cell)})
+            return {"domain": normalize_domain(cell)}
         except DomainError:
             pass
-    return await matching_company(workspace_id, {"name": cell})
+    return {"name": cell}
 
 
-async def _deal_of(workspace_id: int, external_id: str) -> Deal | None:
-    key = await ImportRecordKey.filter(workspace_id=workspace_id, entity="DEAL", key=external_id).first()
-    if key is None:
-        return None
-    return await Deal.filter(id=key.record_id, workspace_id=workspace_id, deleted_at=None).first()
+async def _deals_of(workspace_id: int, external_ids: Sequence[str]) -> dict[str, Deal]:
+    """The live deals the imports made for these external ids, by id."""
+    if not external_ids:
+        return {}
+    keys = await ImportRecordKey.filter(
+        workspace_id=workspace_id, entity="DEAL", key__in=in_list(external_ids)
+    ).values_list("key", "record_id")
+    record_of = {str(key): int(record) for key, record in keys}
+    if not record_of:
+        return {}
+    deals = await Deal.filter(id__in=in_list(record_of.values()), workspace_id=workspace_id, deleted_at=None)
+    by_id = {deal.id: deal for deal in deals}
+    return {key: by_id[record] for key, record in record_of.items() if record in by_id}
 
 
-async def _remember(workspace_id: int, external_id: str, deal_id: int) -> None:
-    """The deal made for an external id (a trashed deal's key moves on)."""
-    updated = await ImportRecordKey.filter(workspace_id=workspace_id, entity="DEAL", key=external_id).update(
-        record_id=deal_id
+async def _remember(workspace_id: int, made: Sequence[tuple[str, int]]) -> None:
+    """The deals made for external ids (a trashed deal's key moves on to
+    the new one): one lookup, one INSERT for the new keys."""
+    if not made:
+        return
+    held = set(
+        await ImportRecordKey.filter(
+            workspace_id=workspace_id, entity="DEAL", key__in=in_list(k for k, _ in made)
+        ).values_list("key", flat=True)
     )
-    if not updated:
-        await ImportRecordKey.create(
-            workspace_id=workspace_id, entity="DEAL", key=external_id, record_id=deal_id
-        )
+    for key, deal_id in made:
+        if key in held:
+            await ImportRecordKey.filter(workspace_id=workspace_id, entity="DEAL", key=key).update(
+                record_id=deal_id
+            )
+    await insert_returning_ids(
+        [
+            ImportRecordKey(workspace_id=workspace_id, entity="DEAL", key=key, record_id=deal_id)
+            for key, deal_id in made
+            if key not in held
+        ]
+    )
 
 
 async def _gate_refusal(book: Workbook, data: Mapping[str, Any]) -> list[dict[str, Any]]:

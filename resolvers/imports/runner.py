@@ -179,19 +179,17 @@ async def _dry_run_outcomes(
     """What the import would do with each row, counting the file's own
     duplicates: a later row meets the record an earlier row creates (found
     through file_keys, one batch's keys in memory)."""
-    creating = [d.looks_for for _, _, d in decided if d.action == "create"]
+    creating = [d.looks_for for _, _, d in decided if d.action == "create" or d.unless_duplicate]
     seen = await file_keys.batch_keys(job.id, [k for keys in creating for k in keys])
     out: list[tuple[str, list[dict[str, Any]]]] = []
     for number, _row, decision in decided:
-        if decision.action == "error":
-            out.append(("error", decision.problems))
-            continue
-        if decision.action == "create" and decision.keys:
+        if (decision.action == "create" or decision.unless_duplicate) and decision.keys:
             if seen.first_row(decision.looks_for) is not None:
                 out.append(("skip" if job.duplicate_policy == "SKIP" else "update", []))
                 continue
-            seen.remember(decision.keys, number)
-        out.append((decision.action, []))
+            if decision.action == "create":
+                seen.remember(decision.keys, number)
+        out.append((decision.action, decision.problems if decision.action == "error" else []))
     await seen.save()
     return out
 

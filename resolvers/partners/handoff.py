@@ -9,11 +9,13 @@ through partner_updates.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from revgraph.models.partners import PartnerHandoffRule
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.models.webhooks import WebhookEndpoint
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -83,15 +85,28 @@ async def hand_off(actor: Actor, deal: Deal) -> None:
     archiving): one `deal.handed_off` per active rule of that stage, in the
     same transaction (so a refused move hands off
     nothing, and a committed one is delivered from the log)."""
-    rules = await PartnerHandoffRule.filter(stage_id=deal.stage_id, active=True).order_by("id")
-    for rule in rules:
-        await record_event(
-            actor,
-            deal.workspace_id,
-            HANDED_OFF,
-            N_("Deal {deal} handed off to {partner}", deal=deal.title, partner=rule.name),
-            data={"ruleId": rule.id, "partner": rule.name, "endpointId": rule.endpoint_id},
-            deal_id=deal.id,
-            contact_id=deal.contact_id,
-            company_id=deal.company_id,
-        )
+    for event in (await hand_off_events([deal]))[0]:
+        await record_event(actor, deal.workspace_id, event.pop("kind"), event.pop("summary"), **event)
+
+
+async def hand_off_events(deals: Sequence[Deal]) -> list[list[dict[str, Any]]]:
+    """The `deal.handed_off` events (record_events' mappings) each of
+    `deals` entering its stage leads to, per deal: the active rules of
+    their stages read in one query."""
+    stage_ids = sorted({deal.stage_id for deal in deals})
+    rules = await PartnerHandoffRule.filter(stage_id__in=in_list(stage_ids), active=True).order_by("id")
+    return [
+        [
+            {
+                "kind": HANDED_OFF,
+                "summary": N_("Deal {deal} handed off to {partner}", deal=deal.title, partner=rule.name),
+                "data": {"ruleId": rule.id, "partner": rule.name, "endpointId": rule.endpoint_id},
+                "deal_id": deal.id,
+                "contact_id": deal.contact_id,
+                "company_id": deal.company_id,
+            }
+            for rule in rules
+            if rule.stage_id == deal.stage_id
+        ]
+        for deal in deals
+    ]

@@ -140,7 +140,8 @@ async def test_deals_dry_run_and_import_apply_the_stage_gates(gql, workspace):
     assert data["updateStage"]["userErrors"] == []
     done = await run(gql, workspace.token, job_id)
     # then createDeal's own gate refuses it in the import, with the gate's message
-    assert (done["createdCount"], done["failedCount"]) == (2, 4)
+    run_errors = {e["row"]: e["problems"] for e in (await job(gql, workspace.token, job_id))["rowErrors"]}
+    assert (done["createdCount"], done["failedCount"]) == (2, 4), run_errors
     run_errors = {e["row"]: e["problems"] for e in (await job(gql, workspace.token, job_id))["rowErrors"]}
     [loja] = run_errors[7]
     assert (loja["code"], loja["field"]) == ("REQUIRED_FIELD_MISSING", "value")
@@ -227,24 +228,24 @@ async def test_a_restarted_deal_import_opens_each_deal_once(gql, server, workspa
     await dry_run(gql, workspace.token, job_id)
     pk = decode_id(job_id)[1]
     await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
-    # when a run dies on the 3rd deal
-    real_create = deal_rows.create_deal
+    # when a run dies opening the second batch's deals (rows 4-5, mid-chunk)
+    real_create = deal_rows.create_deals
     calls = 0
 
-    async def dying(ctx, values):
+    async def dying(ctx, inputs):
         nonlocal calls
         calls += 1
-        if calls == 3:
+        if calls == 2:
             raise Crash
-        return await real_create(ctx, values)
+        return await real_create(ctx, inputs)
 
-    monkeypatch.setattr(deal_rows, "create_deal", dying)
+    monkeypatch.setattr(deal_rows, "create_deals", dying)
     with pytest.raises(Crash):
         await runner.run_job(server.settings, pk)
     assert await Deal.all().count() == 2
     assert await ImportRecordKey.all().count() == 2
     # and runs again
-    monkeypatch.setattr(deal_rows, "create_deal", real_create)
+    monkeypatch.setattr(deal_rows, "create_deals", real_create)
     await runner.run_job(server.settings, pk)
     # then each deal is opened once, with its key and one created event
     done = await job(gql, workspace.token, job_id)
