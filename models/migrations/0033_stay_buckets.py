@@ -26,7 +26,8 @@ pipeline's deals."""
 
 import importlib
 
-from tortoise import fields, migrations
+from revgraph.models.migrations import _base
+from tortoise import fields
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
@@ -325,7 +326,7 @@ async def restore_old(apps, editor):
     await OLD_TRIGGERS.create_triggers(apps, editor)
 
 
-class Migration(migrations.Migration):
+class Migration(_base.Migration):
     """The funnel's stays per duration bucket (stage_day.bucket), the facts'
     index the medians read a bucket's stays through, and the rollups'
     triggers folded into one statement per change."""
