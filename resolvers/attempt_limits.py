@@ -9,7 +9,10 @@ taken before any of them was stored (RELIABILITY.md "Throttles hold under
 concurrency"). The counters live in Redis when REVGRAPH_REDIS_URL is set,
 shared by every process and reserved in one Lua script; in process memory
 otherwise (the embedded mode is one process), and meanwhile when Redis does
-not answer, as the rate limiter does."""
+not answer, as the rate limiter does. With Redis, each process also mirrors
+its own reservations in memory, so a switch to memory (a Redis timeout under
+load) goes on from what the process already counted: never more than the
+limit from one process."""
 
 from __future__ import annotations
 
@@ -109,7 +112,13 @@ class AttemptThrottle:
             except (RedisError, OSError) as exc:
                 self._redis_failed(exc)
             else:
-                return (Reservation(self, counters, in_redis=True), 0) if wait == 0 else (None, wait)
+                if wait:
+                    return None, wait
+                # Mirrored in memory: if Redis stops answering (a timeout
+                # under load), the count this process goes on with starts
+                # from what it already reserved, not from zero.
+                self._count_in_memory(keys, counters)
+                return Reservation(self, counters, in_redis=True), 0
         wait = self._reserve_in_memory(keys, counters)
         return (Reservation(self, counters), 0) if wait == 0 else (None, wait)
 
@@ -122,7 +131,7 @@ class AttemptThrottle:
                 # The attempt stays counted until its window ends: erring
                 # towards the throttle, never away from it.
                 self._redis_failed(exc)
-            return
+                return
         for key in keys:
             entry = self._memory.get(key)
             if entry is not None:
@@ -141,6 +150,14 @@ class AttemptThrottle:
     async def aclose(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()
+
+    def _count_in_memory(self, keys: list[str], counters: Sequence[Counter]) -> None:
+        now = time.monotonic()
+        for key, counter in zip(keys, counters, strict=True):
+            entry = self._memory.get(key)
+            if entry is None or entry[1] <= now:
+                entry = self._memory[key] = [0, now + max(counter.window_seconds, 1)]
+            entry[0] += 1
 
     def _reserve_in_memory(self, keys: list[str], counters: Sequence[Counter]) -> int:
         # No await from the check to the increment: atomic within the process.

@@ -150,3 +150,36 @@ async def test_a_successful_sign_up_does_not_count_and_a_refused_one_creates_not
 async def test_the_shared_server_throttles_sign_ups_at_twenty_failures_an_hour(server):
     assert server.settings.limits.signup_failures_per_ip == 20
     assert server.settings.limits.signup_failure_window_seconds == 3600
+
+
+async def test_a_process_that_loses_redis_goes_on_from_its_own_count_not_from_zero():
+    # given a throttle counting in Redis, whose Redis stops answering after
+    # six reservations (a timeout under load: the script may even have run)
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from revgraph.resolvers.attempt_limits import AttemptThrottle, Counter
+    from revgraph.resolvers.settings import Settings
+
+    throttle = AttemptThrottle(Settings(database_url="sqlite://:memory:", secret_key="unused"))
+    answered = []
+
+    async def reserve_in_redis(keys, args):
+        if len(answered) == 6:
+            raise RedisTimeout("Timeout reading from socket")
+        answered.append(keys)
+        return 0
+
+    async def release_in_redis(keys):
+        return 0
+
+    throttle._redis, throttle._reserve, throttle._release = object(), reserve_in_redis, release_in_redis
+    counters = [Counter("login:someone", limit=10, window_seconds=900)]
+    # when one success among the Redis-counted attempts is released, and attempts go on
+    first = [await throttle.reserve(counters) for _ in range(6)]
+    await first[0][0].release()
+    later = [await throttle.reserve(counters) for _ in range(10)]
+    # then memory went on from the five still counted: five more admitted, then refused
+    assert [r.in_redis for r, _ in first] == [True] * 6
+    admitted = [r for r, _ in later if r is not None]
+    assert len(admitted) == 5 and not any(r.in_redis for r in admitted)
+    assert all(r is None and wait > 0 for r, wait in later[5:])
