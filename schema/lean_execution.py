@@ -21,8 +21,10 @@ House rule (STYLE.md, "hot read paths"), with resolvers/read_rows.py:
   which such a field does not use.
 - the objects under a list (and every object whose selection it can
   compile) are completed by a compiled plan (schema/lean_plans.py, owned
-  by this module): the selection is compiled once per execution, type and
-  field nodes, and each object's result dict is produced by a loop over
+  by this module): the selection is compiled once per schema, operation,
+  directive variable values, type and field nodes — kept across requests
+  (`plan_cache`), so a repeated request compiles nothing — and each
+  object's result dict is produced by a loop over
   its steps, without graphql-core's per-field Path, resolve info and
   completion calls; anything unusual goes back to graphql-core at the
   same position.
@@ -45,12 +47,21 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 from revgraph.schema.demand import counted_delivery
-from revgraph.schema.lean_plans import SETTLED, CompiledPlans, plain_type_of
+from revgraph.schema.lean_plans import SETTLED, CompiledPlans, PlanCache, plain_type_of
 
 DEFINITION = "strawberry-definition"
 # (type name, field name) -> (attribute, leaf type, non-null) per schema.
 PlainFields = dict[tuple[str, str], tuple[str, Any, bool]]
 _plain_fields_of: weakref.WeakKeyDictionary[GraphQLSchema, PlainFields] = weakref.WeakKeyDictionary()
+# Compiled plans across requests, per schema (schema/lean_plans.py).
+_plan_caches: weakref.WeakKeyDictionary[GraphQLSchema, PlanCache] = weakref.WeakKeyDictionary()
+
+
+def plan_cache(schema: GraphQLSchema) -> PlanCache:
+    cache = _plan_caches.get(schema)
+    if cache is None:
+        cache = _plan_caches[schema] = PlanCache()
+    return cache
 
 
 def plain_fields(schema: GraphQLSchema) -> PlainFields:
@@ -90,11 +101,22 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
         self.compiling = not per_field_hooks
         self.delivery = counted_delivery.get()
         self._plans = {}
+        self._infos = {}
+        # Plans kept across requests for this operation and its directive
+        # values; only with the lean path on, whose plans read `plain`.
+        self._shared_plans = (
+            plan_cache(self.schema).plans_for(
+                self.operation, self.fragment_definitions, self.variable_values.coerced
+            )
+            if self.compiling
+            else None
+        )
         self.settled = set(SETTLED)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         executor._plans = {}  # keyed by the identity of this event's field lists
+        executor._infos = {}  # the event is the root value its infos carry
         return executor
 
     def complete_object_value(

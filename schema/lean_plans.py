@@ -30,16 +30,30 @@ that exact position with the value already resolved (a resolver is never
 called twice), so errors, paths, null bubbling and masking are graphql-core's.
 Each step mirrors the graphql-core code it replaces (`execute_fields`,
 `execute_field`, `complete_value`, `complete_iterable_value`), error
-handling included. Plans live for one execution (variables fixed), like
-graphql-core's memo of collected subfields, and count the fields they
-deliver into the request's delivered cost (schema/demand.py)."""
+handling included. Plans count the fields they deliver into the request's
+delivered cost (schema/demand.py).
+
+Plans outlive the request (`PlanCache`): a plan depends only on the schema,
+the operation's field nodes (the same objects for every request whose
+document comes from the parser cache, schema/extensions.py) and the values
+of the variables its directives read (@skip/@include), so it is kept per
+schema, operation and those values, in a bounded LRU, and a repeated
+request builds none. What is the request's own — the context, root value
+and variables a thin resolver's info carries — is never in a plan: each
+execution binds it (`_infos`). A document with @defer/@stream or fragment
+arguments (whose field details are the execution's own) keeps its plans
+for one execution, as before."""
 
 from __future__ import annotations
 
+from collections import Counter, OrderedDict
 from types import GeneratorType
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLID,
     GraphQLList,
@@ -47,6 +61,8 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLString,
+    Node,
+    VariableNode,
 )
 from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -85,7 +101,6 @@ class Step:
         "completion",
         "field_def",
         "field_details",
-        "info",
         "key",
         "kind",
         "leaf",
@@ -110,6 +125,8 @@ class Plan:
 
 
 _UNBUILT = object()
+# Plans built, by type name (a repeated request builds none: tests read it).
+builds: Counter[str] = Counter()
 # What a resolver or a completion returns that is never awaitable, found
 # without strawberry's is_awaitable (which checks these types first too);
 # each execution adds the types it meets (CompiledPlans.awaitable).
@@ -159,6 +176,11 @@ class CompiledPlans:
     delivery: Any
     compiling: bool
     _plans: dict[tuple[Any, int], tuple[Any, Plan | None]]
+    # The plans of this operation and directive values, across requests
+    # (None: this execution's own, in `_plans` only).
+    _shared_plans: dict[tuple[Any, ...], Plan | None] | None
+    # A thin resolver's info (this execution's context) per step.
+    _infos: dict[Step, Any]
     settled: set[type]
 
     # ---------------------------------------------------------------- building
@@ -168,7 +190,14 @@ class CompiledPlans:
         known = self._plans.get(key)
         if known is not None:
             return known[1]
-        plan = self._build_plan(object_type, field_details)
+        shared = self._shared_plans
+        if shared is None:
+            plan = self._build_plan(object_type, field_details)
+        else:
+            nodes = (object_type, *(id(detail.node) for detail in field_details))
+            plan = shared.get(nodes, _UNBUILT)
+            if plan is _UNBUILT:
+                plan = shared[nodes] = self._build_plan(object_type, field_details)
         # The field list is kept alive with its plan, so its id is not reused.
         self._plans[key] = (field_details, plan)
         return plan
@@ -176,6 +205,7 @@ class CompiledPlans:
     def _build_plan(self, object_type: GraphQLObjectType, field_details: Any) -> Plan | None:
         if object_type.name.startswith("__") or not plain_type_of(object_type.is_type_of):
             return None
+        builds[object_type.name] += 1
         grouped, new_defer_usages, _forbidden = self.collect_subfields(object_type, field_details)  # type: ignore[attr-defined]
         if new_defer_usages:
             return None
@@ -218,7 +248,6 @@ class CompiledPlans:
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
         if thin:
-            step.info = self.build_resolve_info(field_def, step.nodes, object_type, None)  # type: ignore[attr-defined]
             step.resolve = field_def.resolve
             step.attribute = None
         elif (
@@ -327,7 +356,10 @@ class CompiledPlans:
             if resolve is None:
                 result = getattr(source, step.attribute)
             else:
-                result = resolve(source, LazyPathInfo(step.info, field_position))
+                info = self._infos.get(step)
+                if info is None:  # this execution's info for the field, made once
+                    info = self._infos[step] = self._info(object_type, step, None)
+                result = resolve(source, LazyPathInfo(info, field_position))
             if type(result) not in self.settled and self.awaitable(result):  # type: ignore[attr-defined]
                 path = real_path(field_position)
                 return self.complete_awaitable_value(  # type: ignore[attr-defined]
@@ -491,6 +523,97 @@ class CompiledPlans:
             return completed_results
 
         return get_completed_results()
+
+
+class PlanCache:
+    """The plans of one schema across requests (see the module's note): an
+    LRU of operations, each with the variables its directives read and, per
+    value of those variables, the plans keyed by type and field nodes."""
+
+    OPERATIONS = 256  # as many documents as a client set keeps using
+    VALUES = 16  # directive values kept per operation
+
+    def __init__(self) -> None:
+        # id(operation) -> (operation, fragments, directive variables or None, plans by values)
+        self.operations: OrderedDict[int, tuple[Any, Any, Any, OrderedDict[Any, dict]]] = OrderedDict()
+
+    def plans_for(self, operation: Any, fragments: Any, variables: dict[str, Any]) -> dict | None:
+        """The shared plans of this operation with these directive values,
+        or None where plans must stay the execution's own."""
+        operations = self.operations
+        entry = operations.get(id(operation))
+        if entry is None or entry[0] is not operation:
+            # The operation and its fragments are held: the ids of their
+            # field nodes key the plans, and are not reused while held.
+            entry = (operation, fragments, directive_variables(operation, fragments), OrderedDict())
+            operations[id(operation)] = entry
+            if len(operations) > self.OPERATIONS:
+                operations.popitem(last=False)
+        else:
+            operations.move_to_end(id(operation))
+        names, by_values = entry[2], entry[3]
+        if names is None:
+            return None
+        try:
+            values = tuple(_frozen(variables.get(name, _ABSENT)) for name in names)
+            plans = by_values.get(values)
+        except TypeError:  # a value that cannot key: this execution's own plans
+            return None
+        if plans is None:
+            plans = by_values[values] = {}
+            if len(by_values) > self.VALUES:
+                by_values.popitem(last=False)
+        else:
+            by_values.move_to_end(values)
+        return plans
+
+
+_ABSENT = object()
+INCREMENTAL_DIRECTIVES = frozenset(("defer", "stream"))
+
+
+def directive_variables(operation: Any, fragments: Any) -> tuple[str, ...] | None:
+    """The names of the variables read by any directive of the operation or
+    its document's fragments (@skip/@include decide which fields a plan
+    has; any other directive is counted too, to be safe); None when the
+    document has @defer/@stream or fragment arguments, whose field details
+    belong to one execution."""
+    names: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(operation, False)]
+    stack.extend((fragment, False) for fragment in fragments.values())
+    while stack:
+        node, in_directive = stack.pop()
+        if isinstance(node, VariableNode):
+            if in_directive:
+                names.add(node.name.value)
+            continue
+        if isinstance(node, DirectiveNode):
+            if node.name.value in INCREMENTAL_DIRECTIVES:
+                return None
+            in_directive = True
+        elif isinstance(node, FragmentSpreadNode | FragmentDefinitionNode) and (
+            getattr(node, "arguments", None) or getattr(node, "variable_definitions", None)
+        ):
+            return None
+        for key in node.keys:
+            if key == "loc":
+                continue
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append((value, in_directive))
+            elif isinstance(value, list | tuple):
+                stack.extend((item, in_directive) for item in value if isinstance(item, Node))
+    return tuple(sorted(names))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a coerced variable value (TypeError if none)."""
+    if isinstance(value, dict):
+        return ("{}", tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+    if isinstance(value, list | tuple):
+        return ("[]", tuple(_frozen(item) for item in value))
+    hash(value)
+    return value
 
 
 def _plain_directives(node: Any) -> bool:
