@@ -210,7 +210,7 @@ async def test_failed_after_three_days_then_disabled_after_five_with_a_notificat
 
 
 async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sweep(
-    gql, workspace, monkeypatch
+    gql, workspace, server, monkeypatch
 ):
     # given every deliver message of this process lost (a Redis restart
     # without persistence, a crash between commit and enqueue)
@@ -222,14 +222,18 @@ async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sw
         await settled()  # the endpoint's creation's own task has run
         for send in ("send", "send_with_options"):
             monkeypatch.setattr(webhook_tasks.deliver, send, lambda *args, **kwargs: None)
-        created = [
-            await create_contact(gql, workspace.token, name=f"Cliente {i}", email=f"c{i}@cliente.com")
-            for i in range(3)
-        ]
-        await asyncio.sleep(1)
-        assert receiver.requests == []
-        # when messages flow again, the periodic sweep finds the endpoint behind the log
-        monkeypatch.undo()
+        # With Redis the sweep runs in the worker process, where the patch
+        # above does not reach: the worker is held still while the messages
+        # are lost, or a sweep falling in this window would deliver early.
+        with worker_paused(server):
+            created = [
+                await create_contact(gql, workspace.token, name=f"Cliente {i}", email=f"c{i}@cliente.com")
+                for i in range(3)
+            ]
+            await asyncio.sleep(1)
+            assert receiver.requests == []
+            # when messages flow again, the periodic sweep finds the endpoint behind the log
+            monkeypatch.undo()
         await receiver.wait_for(3, timeout=40)
         await asyncio.sleep(0.3)
     finally:
