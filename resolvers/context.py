@@ -3,7 +3,9 @@ workspace, and the per-request caches (visibility scope, DataLoaders)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,26 @@ class Context:
     log_position: int | None = None
     # And each topic's, read in the same statement (log_position.TOPICS order).
     topic_positions: tuple[int | None, ...] | None = None
+    # What `once` is computing now, by key.
+    _pending: dict[str, asyncio.Future[Any]] = field(default_factory=dict, repr=False)
+
+    async def once(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """`compute()`'s answer, computed once per request and kept in
+        `cache[key]`. Resolvers of one request run concurrently: a second
+        asker while the first is still waiting shares its answer instead of
+        asking the database again."""
+        if key in self.cache:
+            return self.cache[key]
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(compute())
+        try:
+            answer = await asyncio.shield(pending)
+        finally:
+            if pending.done():
+                self._pending.pop(key, None)
+        self.cache.setdefault(key, answer)
+        return answer
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -167,11 +167,7 @@ def scope_key(actor: Actor) -> tuple[Any, ...]:
 async def scope_of(ctx: Context) -> Scope:
     """The caller's scope, computed once per request (or websocket event)."""
     actor = ctx.require_actor()
-    scope = ctx.cache.get("scope")
-    if scope is None:
-        scope = await compute_scope(actor.workspace_id, actor.user_id, actor.role)
-        ctx.cache["scope"] = scope
-    return scope
+    return await ctx.once("scope", lambda: compute_scope(actor.workspace_id, actor.user_id, actor.role))
 
 
 def _deals_in(scope: Scope) -> QuerySet:
@@ -272,11 +268,11 @@ async def queues_in_scope(ctx: Context) -> frozenset[int] | None:
     scope = await scope_of(ctx)
     if scope.everything:
         return None
-    found = ctx.cache.get("scope_queues")
-    if found is None:
-        found = frozenset(await _routing_queues(scope).values_list("queue_id", flat=True))
-        ctx.cache["scope_queues"] = found
-    return found
+
+    async def compute() -> frozenset[int]:
+        return frozenset(await _routing_queues(scope).values_list("queue_id", flat=True))
+
+    return await ctx.once("scope_queues", compute)
 
 
 def sees_conversation(

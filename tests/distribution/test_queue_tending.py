@@ -187,6 +187,8 @@ async def test_the_settings_view_of_queues_costs_the_same_sql_for_few_or_many_qu
     async def statements() -> tuple[int, int]:
         with count_sql() as counter:
             listed = (await gql.ok(SETTINGS_VIEW, token=token))["queues"]
+        # Resolvers asking for the caller's scope at once share one reading.
+        assert len(set(counter.statements)) == len(counter.statements), counter.statements
         return len(listed), len(counter.statements)
 
     few = await statements()

@@ -5,11 +5,16 @@ The hierarchy: root team A managed by M1 with sub-team B (managed by MB);
 a separate team C. Agents a1 in A, b1 in B, c1 in C. One contact each for
 a1, b1, c1 and M1, and one unowned contact made by the admin."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from revgraph.models.identity import User
+from revgraph.resolvers.context import Actor, Context
+from revgraph.resolvers.ids import decode_id
+from revgraph.resolvers.visibility import scope_of
 from tests.graph.documents import (
     CONTACT,
     CONTACTS,
@@ -248,3 +253,18 @@ async def test_a_timeline_event_is_visible_with_its_contact(gql, hierarchy):
     ):
         node = (await gql.ok(TIMELINE_EVENT_NODE, {"id": event_id}, token=hierarchy.token(who)))["node"]
         assert (node is not None) == visible, who
+
+
+async def test_a_scope_asked_for_by_concurrent_resolvers_is_read_once(hierarchy, count_sql, server):
+    # given one request's context for a manager, whose scope takes the team tree to compute
+    user_id = decode_id(hierarchy.users["m1"]["id"])[1]
+    workspace_id = (await User.get(id=user_id)).workspace_id
+    ctx = Context(server.settings, actor=Actor(workspace_id, user_id, "MANAGER"))
+    # when three resolvers ask for it at once, then once more later
+    with count_sql() as counter:
+        scopes = await asyncio.gather(*(scope_of(ctx) for _ in range(3)))
+        again = await scope_of(ctx)
+    # then they all have the same scope, read with one set of statements
+    assert all(scope is scopes[0] for scope in [*scopes, again])
+    assert user_id in scopes[0].owner_ids
+    assert len(counter.statements) == len(set(counter.statements)) == 3, counter.statements
