@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -136,16 +136,60 @@ class ImportKind(abc.ABC):
     async def import_batch(
         self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
     ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
-        """Import a batch's rows in order (inside the batch's transaction):
-        each row decided just before it is written, so it meets what the
-        rows before it wrote; per row its decision, the action taken
-        (create, update, skip or error) and the problems. A kind may write
-        the batch in fewer statements with the same outcome."""
-        out = []
-        for cells in rows:
-            decision = await self.decide(book, cells, policy)
-            out.append((decision, *await apply_row(ctx, self, book, decision)))
+        """Import a batch's rows (inside the batch's transaction); per row its
+        decision, the action taken (create, update, skip or error) and the
+        problems. The outcome is the row-by-row one, in fewer statements:
+        the batch is decided at once (`decide_batch`), and a row looking
+        for a key an earlier row of the batch wrote (`keys_written`) is
+        decided again after that write; consecutive creations are written
+        together (`create_many`), and updates go through the kind's use
+        case in row order, after the creations before them."""
+        decisions = await self.decide_batch(book, rows, policy)
+        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
+        waiting: list[int] = []  # rows to create, not written yet
+        written: set[str] = set()  # the keys the rows so far wrote
+
+        async def create_waiting() -> None:
+            if not waiting:
+                return
+            refused = await self.create_many(ctx, book, [decisions[i] for i in waiting])
+            for i, problems in zip(waiting, refused, strict=True):
+                out[i] = (
+                    (decisions[i], "create", []) if problems is None else (decisions[i], "error", problems)
+                )
+            waiting.clear()
+
+        for i, cells in enumerate(rows):
+            decision = decisions[i]
+            if written.intersection(decision.looks_for):
+                await create_waiting()
+                decision = decisions[i] = await self.decide(book, cells, policy)
+            if decision.action == "create":
+                waiting.append(i)
+            elif decision.action == "update":
+                await create_waiting()
+                out[i] = (decision, *await apply_row(ctx, self, book, decision))
+            else:
+                out[i] = (decision, decision.action, decision.problems)
+            written.update(self.keys_written(decision))
+        await create_waiting()
+        return [o for o in out if o is not None]
+
+    async def create_many(
+        self, ctx: Context, book: Workbook, decisions: Sequence[Decision]
+    ) -> list[list[dict[str, Any]] | None]:
+        """Create these rows' records, in order; per row None when created,
+        else the problems of the use case's refusal. A kind may write them
+        in fewer statements with the same outcome."""
+        out: list[list[dict[str, Any]] | None] = []
+        for decision in decisions:
+            action, problems = await apply_row(ctx, self, book, decision)
+            out.append(None if action == "create" else problems)
         return out
+
+    def keys_written(self, decision: Decision) -> Iterable[str]:
+        """The keys later rows of the file meet once this row is written."""
+        return decision.keys if decision.action in ("create", "update") else ()
 
 
 async def apply_row(

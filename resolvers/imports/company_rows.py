@@ -21,7 +21,7 @@ reads it)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pypika_tortoise.terms import Criterion, Term
@@ -40,7 +40,6 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
-    apply_row,
     merged_custom,
     owner_id,
     owner_message,
@@ -296,52 +295,22 @@ class CompanyImport(ImportKind):
             for data, problems in read
         ]
 
-    async def import_batch(
-        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
-    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
-        """ImportKind.import_batch with the batch's duplicates looked up
-        together and its new companies created together (create_companies:
-        createCompany's own checks, one INSERT for them and one for their
-        events). The outcome is the row-by-row one: a row that looks for a
-        key (CNPJ, domain, name) an earlier row of the batch wrote (the
-        company it created, or one it updated, before and after) is decided
-        again after those writes; updates go through update_company in row
-        order, after the creations before them."""
-        decisions = await self.decide_batch(book, rows, policy)
-        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
-        waiting: list[int] = []  # rows to create, not written yet
-        written: set[str] = set()  # the keys the rows so far wrote
+    async def create_many(
+        self, ctx: Context, book: Workbook, decisions: Sequence[Decision]
+    ) -> list[list[dict[str, Any]] | None]:
+        """create_companies: createCompany's own checks, one INSERT for them
+        and one for their events."""
+        created = await create_companies(ctx, [decision.changes for decision in decisions])
+        return [refusal_problems(self, r) if isinstance(r, DomainError) else None for r in created]
 
-        async def create_waiting() -> None:
-            if not waiting:
-                return
-            created = await create_companies(ctx, [decisions[i].changes for i in waiting])
-            for i, result in zip(waiting, created, strict=True):
-                if isinstance(result, DomainError):
-                    out[i] = (decisions[i], "error", refusal_problems(self, result))
-                else:
-                    out[i] = (decisions[i], "create", [])
-            waiting.clear()
-
-        for i, cells in enumerate(rows):
-            decision = decisions[i]
-            if written.intersection(decision.looks_for):
-                await create_waiting()
-                decision = decisions[i] = await self.decide(book, cells, policy)
-            if decision.action == "create":
-                waiting.append(i)
-            elif decision.action == "update":
-                await create_waiting()
-                out[i] = (decision, *await apply_row(ctx, self, book, decision))
-            else:
-                out[i] = (decision, decision.action, decision.problems)
-            if decision.action == "create":
-                written.update(decision.keys)
-            elif decision.action == "update":
-                written.update(_record_keys(decision.record, {}))
-                written.update(_record_keys(decision.record, decision.changes))
-        await create_waiting()
-        return [o for o in out if o is not None]
+    def keys_written(self, decision: Decision) -> Iterable[str]:
+        """A created company's keys; an updated one's before and after (an
+        update changes which later rows meet it)."""
+        if decision.action == "create":
+            return decision.keys
+        if decision.action == "update":
+            return [*_record_keys(decision.record, {}), *_record_keys(decision.record, decision.changes)]
+        return ()
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         if decision.action == "create":

@@ -7,7 +7,7 @@ decision, so the dry run reports exactly what the import will do."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from revgraph.models.crm import Contact
@@ -28,7 +28,6 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
-    apply_row,
     merged_custom,
     owner_id,
     owner_message,
@@ -143,53 +142,22 @@ class ContactImport(ImportKind):
             out.append(await _decision(data, found, policy))
         return out
 
-    async def import_batch(
-        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
-    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
-        """ImportKind.import_batch with the batch's duplicates looked up in
-        one query and its new contacts created together (create_contacts:
-        createContact's own checks, one INSERT for them all). The outcome is
-        the row-by-row one: a row whose e-mail or phone an earlier row of
-        the batch wrote (created, updated, or took from the contact it
-        updated) is decided again after those writes; updates go through
-        update_contact in row order, after the creations before them."""
-        decisions = await self.decide_batch(book, rows, policy)
-        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
-        waiting: list[int] = []  # rows to create, not written yet
-        written: set[str] = set()  # duplicate keys the rows so far wrote
+    async def create_many(
+        self, ctx: Context, book: Workbook, decisions: Sequence[Decision]
+    ) -> list[list[dict[str, Any]] | None]:
+        """create_contacts: createContact's own checks, one INSERT for them all."""
+        created = await create_contacts(ctx, [decision.changes for decision in decisions])
+        return [refusal_problems(self, r) if isinstance(r, DomainError) else None for r in created]
 
-        async def create_waiting() -> None:
-            if not waiting:
-                return
-            created = await create_contacts(ctx, [decisions[i].changes for i in waiting])
-            for i, result in zip(waiting, created, strict=True):
-                if isinstance(result, DomainError):
-                    out[i] = (decisions[i], "error", refusal_problems(self, result))
-                else:
-                    out[i] = (decisions[i], "create", [])
-            waiting.clear()
-
-        for i, cells in enumerate(rows):
-            decision = decisions[i]
-            if written.intersection(decision.keys):
-                await create_waiting()
-                decision = decisions[i] = await self.decide(book, cells, policy)
-            if decision.action == "create":
-                waiting.append(i)
-            elif decision.action == "update":
-                await create_waiting()
-                out[i] = (decision, *await apply_row(ctx, self, book, decision))
-            else:
-                out[i] = (decision, decision.action, decision.problems)
-            if decision.action in ("create", "update"):
-                written.update(decision.keys)
-                written.update(duplicate_keys(decision.changes))
-            if decision.action == "update":
-                written.update(
-                    duplicate_keys({"email": decision.record.email, "phone": decision.record.phone})
-                )
-        await create_waiting()
-        return [o for o in out if o is not None]
+    def keys_written(self, decision: Decision) -> Iterable[str]:
+        """What the row created or updated, and what an update took from the
+        contact it changed (an e-mail or phone a later row may now bring)."""
+        if decision.action not in ("create", "update"):
+            return ()
+        keys = [*decision.keys, *duplicate_keys(decision.changes)]
+        if decision.action == "update":
+            keys += duplicate_keys({"email": decision.record.email, "phone": decision.record.phone})
+        return keys
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         if decision.action == "create":

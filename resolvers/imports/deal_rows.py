@@ -40,7 +40,6 @@ from revgraph.resolvers.imports.cells import (
     ImportKind,
     RowRefused,
     Workbook,
-    apply_row,
     br_date,
     brl_amount,
     merged_custom,
@@ -256,53 +255,26 @@ class DealImport(ImportKind):
             for data, problems, existing in await self._read_batch(book, rows)
         ]
 
-    async def import_batch(
-        self, ctx: Context, book: Workbook, rows: Sequence[Sequence[str]], policy: str
-    ) -> list[tuple[Decision, str, list[dict[str, Any]]]]:
-        """ImportKind.import_batch with the batch's names looked up together
-        and its new deals opened together (create_deals: createDeal's own
-        checks and gates, written in a few statements). The outcome is the
-        row-by-row one: a row whose externalId an earlier row of the batch
-        wrote is decided again after that write (deals have no other
-        duplicate key); updates and moves go through updateDeal/moveDeal in
-        row order, after the creations before them."""
-        decisions = await self.decide_batch(book, rows, policy)
-        out: list[tuple[Decision, str, list[dict[str, Any]]] | None] = [None] * len(rows)
-        waiting: list[int] = []  # rows to create, not written yet
-        written: set[str] = set()  # the external ids the rows so far wrote
-
-        async def create_waiting() -> None:
-            if not waiting:
-                return
-            created = await create_deals(ctx, [_deal_input(decisions[i].changes) for i in waiting])
-            remembered: list[tuple[str, int]] = []
-            for i, result in zip(waiting, created, strict=True):
-                data = decisions[i].changes
-                if isinstance(result, DomainError):
-                    out[i] = (decisions[i], "error", _refusal(self, data.get("stage"), result))
-                    continue
-                out[i] = (decisions[i], "create", [])
-                if data.get("external_id"):
-                    remembered.append((data["external_id"], result.id))
-            await _remember(book.workspace_id, remembered)
-            waiting.clear()
-
-        for i, cells in enumerate(rows):
-            decision = decisions[i]
-            if written.intersection(decision.keys):
-                await create_waiting()
-                decision = decisions[i] = await self.decide(book, cells, policy)
-            if decision.action == "create":
-                waiting.append(i)
-            elif decision.action == "update":
-                await create_waiting()
-                out[i] = (decision, *await apply_row(ctx, self, book, decision))
-            else:
-                out[i] = (decision, decision.action, decision.problems)
-            if decision.action in ("create", "update"):
-                written.update(decision.keys)
-        await create_waiting()
-        return [o for o in out if o is not None]
+    async def create_many(
+        self, ctx: Context, book: Workbook, decisions: Sequence[Decision]
+    ) -> list[list[dict[str, Any]] | None]:
+        """create_deals: createDeal's own checks and gates, written in a few
+        statements; the deals made for external ids are remembered. (Deals
+        have no duplicate key but the externalId: `keys_written` is the
+        base's.)"""
+        created = await create_deals(ctx, [_deal_input(decision.changes) for decision in decisions])
+        out: list[list[dict[str, Any]] | None] = []
+        remembered: list[tuple[str, int]] = []
+        for decision, result in zip(decisions, created, strict=True):
+            data = decision.changes
+            if isinstance(result, DomainError):
+                out.append(_refusal(self, data.get("stage"), result))
+                continue
+            out.append(None)
+            if data.get("external_id"):
+                remembered.append((data["external_id"], result.id))
+        await _remember(book.workspace_id, remembered)
+        return out
 
     async def apply(self, ctx: Context, book: Workbook, decision: Decision) -> None:
         data = decision.changes
