@@ -83,8 +83,43 @@ def topics_of(kind: str, data: Mapping[str, Any] | None = None) -> set[str]:
     return {TOPIC_OF_PREFIX.get(kind.split(".", 1)[0], "other")}
 
 
+# Topics also counted per deal owner: a change of a deal owned by user 7
+# moves `log:deal_stages@7` besides `log:deal_stages`, and a change no owner
+# accounts for (a stage renamed, `log_changed`) moves `log:deal_stages@*`. A
+# caller who sees only some owners' deals (visibility.Scope) has an answer
+# that only those counters can change (`owned_position`): a dashboard's
+# cached funnel outlives the moves of deals it does not count.
+OWNED_TOPICS = ("deals", "deal_stages")
+ANY_OWNER = "*"
+# Scopes of more owners than this are checked by the topics' counters only.
+MAX_OWNED_SCOPE = 200
+
+
 def counter_name(topic: str) -> str:
     return f"{LOG_COUNTER}:{topic}"
+
+
+def owner_topic(topic: str, owner: int | str) -> str:
+    return f"{topic}@{owner}"
+
+
+def owned_topics_of(topics: Collection[str], data: Mapping[str, Any] | None = None) -> set[str]:
+    """The per-owner topics an event moves besides `topics`: its deal's
+    owners before and after (board events carry them: `owners`), or `@*`
+    when it names none; a deal without an owner concerns no owner's scope
+    (only an ADMIN sees it, who is checked by the topic's counter)."""
+    owned = [topic for topic in topics if topic in OWNED_TOPICS]
+    if not owned:
+        return set()
+    owners = (data or {}).get("owners")
+    if isinstance(owners, list) and len(owners) == 2:
+        return {owner_topic(topic, owner) for topic in owned for owner in owners if owner is not None}
+    return {owner_topic(topic, ANY_OWNER) for topic in owned}
+
+
+def with_owned_topics(topics: Collection[str], data: Mapping[str, Any] | None = None) -> set[str]:
+    """`topics` and the per-owner topics they move (`owned_topics_of`)."""
+    return {*topics, *owned_topics_of(topics, data)}
 
 
 async def advance(changes: Mapping[int, Collection[str]] | Iterable[int]) -> None:
@@ -94,7 +129,7 @@ async def advance(changes: Mapping[int, Collection[str]] | Iterable[int]) -> Non
     workspace, in id order, so two transactions spanning the same
     workspaces lock them in the same order."""
     if not isinstance(changes, Mapping):
-        changes = dict.fromkeys(changes, TOPICS)
+        changes = dict.fromkeys(changes, with_owned_topics(TOPICS))
     for workspace_id in sorted(changes):
         names = [LOG_COUNTER, *(counter_name(t) for t in sorted(set(changes[workspace_id])))]
         counters = SequenceCounter.filter(workspace_id=workspace_id, name__in=names)
@@ -166,3 +201,33 @@ async def position_of(workspace_id: int) -> int | None:
         "value", flat=True
     )
     return rows[0] if rows else None
+
+
+def owned_reads(reads: Collection[str] | None) -> list[str]:
+    """The per-owner topics among a report's `reads` (none when it reads all)."""
+    return [] if reads is None else sorted(set(reads) & set(OWNED_TOPICS))
+
+
+async def owned_position(
+    workspace_id: int, topics: Collection[str], owner_ids: Collection[int]
+) -> tuple[Any, ...]:
+    """Per topic, (its `@*` counter, the sum of the owners' counters), in
+    one statement. Each counter only grows, so the sums are equal only when
+    no change of those owners' deals (or of no owner's) was committed in
+    between; read before an answer is computed, it is a position the answer
+    includes at least (the counters follow commit order, as `log` does)."""
+    owners = sorted(owner_ids)
+    names = {
+        topic: (
+            counter_name(owner_topic(topic, ANY_OWNER)),
+            [counter_name(owner_topic(topic, o)) for o in owners],
+        )
+        for topic in sorted(topics)
+    }
+    wanted = [name for anyone, each in names.values() for name in (anyone, *each)]
+    values = dict(
+        await SequenceCounter.filter(workspace_id=workspace_id, name__in=wanted).values_list("name", "value")
+    )
+    return tuple(
+        (values.get(anyone, 0), sum(values.get(name, 0) for name in each)) for anyone, each in names.values()
+    )

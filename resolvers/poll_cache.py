@@ -27,13 +27,21 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.log_position import newer
+from revgraph.resolvers.log_position import (
+    MAX_OWNED_SCOPE,
+    OWNED_TOPICS,
+    newer,
+    owned_position,
+    owned_reads,
+    slot_position,
+)
+from revgraph.resolvers.visibility import scope_of
 
 # ctx.cache key of the earliest moment a figure of the answer changes by
 # itself (a POSIX timestamp).
@@ -69,6 +77,26 @@ def operation_slot(
     return (workspace_id, scope, query, operation_name, canonical, language)
 
 
+async def narrow_position(ctx: Context, reads: Collection[str] | None) -> Any:
+    """For a caller who sees the deals of some owners only, when the answer
+    reads per-owner topics (log_position.OWNED_TOPICS): the position of its
+    other topics (from the credential), the owners, and their deals'
+    position (one statement). An answer kept with the same is still
+    exact, whatever else the workspace's deals did. None otherwise."""
+    owned = owned_reads(reads)
+    if not owned or reads is None:
+        return None
+    scope = await scope_of(ctx)
+    if scope.owner_ids is None or len(scope.owner_ids) > MAX_OWNED_SCOPE:
+        return None
+    rest = sorted(set(reads) - set(OWNED_TOPICS))
+    return (
+        slot_position(ctx.log_position, ctx.topic_positions, rest),
+        scope.owner_ids,
+        await owned_position(scope.workspace_id, owned, scope.owner_ids),
+    )
+
+
 class CachedData(dict):
     """An answer's `data` with its JSON, which responses splice in rather
     than encode again (web/graphql_view.py)."""
@@ -92,6 +120,10 @@ class PollAnswer:
     # limit charges a cached answer like a computed one).
     requested: int
     delivered: int
+    # For a caller who sees some owners' deals only: the owners, and the
+    # position that only changes of their deals move (`narrow_position`),
+    # read before the answer was computed; None when not kept.
+    narrow: Any = None
 
     def fresh(self, position: Any, now: float) -> bool:
         return self.position == position and (self.changes_at is None or now < self.changes_at)
@@ -159,6 +191,22 @@ class PollCache:
         self.hits += 1
         return answer
 
+    def held(self, slot: Slot) -> PollAnswer | None:
+        """The slot's answer whatever its position (to check it narrowly),
+        unless a figure of it changed with the clock."""
+        answer = self._slots.get(slot)
+        if answer is None or (answer.changes_at is not None and self.clock() >= answer.changes_at):
+            return None
+        return answer
+
+    def confirm(self, slot: Slot, answer: PollAnswer, position: Any) -> None:
+        """The held `answer` holds at `position` too (nothing it counts
+        changed since it was computed): later polls of it get it at once."""
+        if self._slots.get(slot) is answer and newer(position, answer.position):
+            answer.position = position
+            self._slots.move_to_end(slot)
+        self.hits += 1
+
     def put(
         self,
         slot: Slot,
@@ -168,13 +216,14 @@ class PollCache:
         changes_at: float | None = None,
         requested: int = 0,
         delivered: int = 0,
+        narrow: Any = None,
     ) -> PollAnswer:
         """Keep `data`, computed after `position` was read, unless the slot
         already holds a newer position's answer (a slower request finishing
         late). Returns the answer either way."""
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         size = len(text) + len(slot[2]) + len(slot[4]) + SLOT_OVERHEAD_BYTES
-        answer = PollAnswer(text, etag_of(text), position, changes_at, size, requested, delivered)
+        answer = PollAnswer(text, etag_of(text), position, changes_at, size, requested, delivered, narrow)
         held = self._slots.get(slot)
         if held is not None and newer(held.position, position):
             return answer

@@ -40,7 +40,14 @@ from strawberry.extensions import SchemaExtension
 
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, slot_position
-from revgraph.resolvers.poll_cache import CHANGES_AT, CachedData, PollAnswer, PollCache, operation_slot
+from revgraph.resolvers.poll_cache import (
+    CHANGES_AT,
+    CachedData,
+    PollAnswer,
+    PollCache,
+    narrow_position,
+    operation_slot,
+)
 from revgraph.resolvers.visibility import scope_key
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
 
@@ -57,20 +64,31 @@ CHANGES_WITH_TIME = {"poll": "clock"}
 VERDICTS = 1024
 
 
-def report(*topics: str) -> dict[str, Any]:
+def report(*topics: str, by_deal_owner: bool = False) -> dict[str, Any]:
     """REPORT for a field whose answer depends only on what events of these
     topics change (log_position.TOPICS; `other`, the kinds of no known
-    topic, always included): its answer is kept until one of them moves."""
+    topic, always included): its answer is kept until one of them moves.
+    `by_deal_owner`: for a caller who sees some owners' deals, the answer
+    reads deals only as deals of those owners (their figures,
+    resolvers/reports/deal_scope.py; the contacts they hand to the caller,
+    visibility.contact_q), so it is kept across changes of other owners'
+    deals too (log_position.OWNED_TOPICS). Not for a report that reads deals
+    through anything else (who moved them, the assignments a move marks
+    worked: activityReport, distributionReport)."""
     unknown = set(topics) - set(TOPICS)
     if unknown:
         raise ValueError(f"unknown topics {sorted(unknown)}")
-    return {**REPORT, "reads": frozenset({*topics, "other"})}
+    return {**REPORT, "reads": frozenset({*topics, "other"}), "by_deal_owner": by_deal_owner}
 
 
 def reads_of(definition: Any) -> frozenset[str] | None:
     """The topics a graphql-core field declares it reads (None: all)."""
+    return _metadata(definition).get("reads")
+
+
+def _metadata(definition: Any) -> dict[str, Any]:
     field = (definition.extensions or {}).get("strawberry-definition")
-    return (getattr(field, "metadata", None) or {}).get("reads")
+    return getattr(field, "metadata", None) or {}
 
 
 def marker(definition: Any) -> str | None:
@@ -89,6 +107,7 @@ class PollVerdicts:
         self._known: dict[tuple[str, str | None], bool] = {}
         # The topics qualifying operations read (None: all), by the same key.
         self._reads: dict[tuple[str, str | None], frozenset[str] | None] = {}
+        self._by_deal_owner: dict[tuple[str, str | None], bool] = {}
 
     def known_cacheable(self, query: str, operation_name: str | None) -> bool:
         """Whether this document already ran (limits, validation and all)
@@ -99,6 +118,11 @@ class PollVerdicts:
         """The topics a qualifying document's answer depends on (None: all)."""
         return self._reads.get((query, operation_name))
 
+    def by_deal_owner(self, query: str, operation_name: str | None) -> bool:
+        """Whether every root field of a qualifying document counts deals by
+        their owner only (`report(..., by_deal_owner=True)`)."""
+        return self._by_deal_owner.get((query, operation_name), False)
+
     def cacheable(self, schema: GraphQLSchema, query: str, document: Any, operation_name: str | None) -> bool:
         key = (query, operation_name)
         verdict = self._known.get(key)
@@ -106,10 +130,27 @@ class PollVerdicts:
             if len(self._known) >= VERDICTS:
                 self._known.clear()
                 self._reads.clear()
+                self._by_deal_owner.clear()
             verdict = self._known[key] = _qualifies(schema, document, operation_name)
             if verdict:
                 self._reads[key] = _reads(schema, document, operation_name)
+                self._by_deal_owner[key] = all(
+                    _metadata(definition).get("by_deal_owner", False)
+                    for definition in _root_definitions(schema, document, operation_name)
+                )
         return verdict
+
+
+def _root_definitions(schema: GraphQLSchema, document: Any, operation_name: str | None) -> list[Any]:
+    """The graphql-core definitions of the operation's root fields."""
+    operation = operation_of(document, operation_name)
+    return [
+        on.fields[node.name.value]
+        for on, node in selected_fields(
+            schema, fragments_of(document), schema.query_type, operation.selection_set
+        )
+        if node.name.value != "__typename"
+    ]
 
 
 def _reads(schema: GraphQLSchema, document: Any, operation_name: str | None) -> frozenset[str] | None:
@@ -191,6 +232,17 @@ class PollCaching(SchemaExtension):
         running = cache.computation(slot, position) if answer is None else None
         if running is not None:
             answer = await self._wait(running)
+        narrow = None
+        if answer is None:
+            # Something the answer reads changed in the workspace: for a
+            # caller who sees some owners' deals, maybe not theirs.
+            sent = (ec.query or "", self._sent_name())
+            if verdicts.by_deal_owner(*sent):
+                narrow = await narrow_position(ctx, verdicts.reads(*sent))
+            held = cache.held(slot) if narrow is not None else None
+            if held is not None and held.narrow == narrow:
+                cache.confirm(slot, held, position)
+                answer = held
         if answer is not None:
             ec.result = ExecutionResult(data=answer.data(), errors=None)
             self._context["delivered_cost"] = answer.delivered
@@ -200,7 +252,7 @@ class PollCaching(SchemaExtension):
         land = cache.compute(slot, position)
         try:
             yield
-            answer = self._keep(cache, slot, position)
+            answer = self._keep(cache, slot, position, narrow)
         finally:
             land(answer)
 
@@ -222,7 +274,7 @@ class PollCaching(SchemaExtension):
         running.cancel()  # the shield around the computation, not the computation
         return None
 
-    def _keep(self, cache: PollCache, slot: tuple[Any, ...], position: int) -> PollAnswer | None:
+    def _keep(self, cache: PollCache, slot: tuple[Any, ...], position: Any, narrow: Any) -> PollAnswer | None:
         """Keep the answer just computed, unless it has errors."""
         ec = self.execution_context
         result = ec.result
@@ -239,6 +291,7 @@ class PollCaching(SchemaExtension):
             changes_at=self._context["ctx"].cache.get(CHANGES_AT),
             requested=self._context.get("requested_cost") or 0,
             delivered=delivered,
+            narrow=narrow,
         )
         data = result.data = CachedData(result.data)
         data.json = answer.json

@@ -71,7 +71,9 @@ async def unit_of_work() -> AsyncIterator[None]:
             if pending or changed:
                 for event in pending:
                     changed.setdefault(event.workspace_id, set()).update(
-                        log_position.topics_of(event.kind, event.data)
+                        log_position.with_owned_topics(
+                            log_position.topics_of(event.kind, event.data), event.data
+                        )
                     )
                 # Last, so the counters' row locks are held only for the commit.
                 await log_position.advance(changed)
@@ -92,7 +94,8 @@ def log_changed(workspace_id: int, topics: Iterable[str] = log_position.TOPICS) 
     changed = _changed.get()
     if changed is None:
         raise RuntimeError("log_changed must run inside unit_of_work()")
-    changed.setdefault(workspace_id, set()).update(topics)
+    # No owner accounts for such a change: it moves the owners' topics' `@*`.
+    changed.setdefault(workspace_id, set()).update(log_position.with_owned_topics(list(topics)))
 
 
 async def record_event(

@@ -89,7 +89,7 @@ class DealReportQuery:
     @strawberry.field(
         description="Deals created, won and lost in `range`, by `by`, counting the live deals the caller may see (ADMIN: all; MANAGER: their team subtree's; AGENT: their own) by their owner now; `pipelineId` (deals in it now; wins and losses into its stages), `teamId` (deals owned by members of the team or of any team below it) and `ownerId` only narrow it. History comes from the deals' stage transitions, so with a pipeline the totals of won and lost are the funnel's. DAY/WEEK/MONTH: one bucket per period the range touches, in calendar order, empty ones included. Other dimensions: buckets with a figure only, most deals (created + won + lost) first, then by label. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field`; a bad range is INVALID.",
         permission_classes=AUTHENTICATED,
-        metadata=report_field(*report.READS),
+        metadata=report_field(*report.READS, by_deal_owner=True),
     )
     async def deal_report(
         self,

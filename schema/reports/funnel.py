@@ -98,7 +98,7 @@ class FunnelQuery:
     @strawberry.field(
         description="The funnel of a pipeline (archived ones too) over `range`, counting the live deals the caller may see (ADMIN: all; MANAGER: their team subtree's; AGENT: their own), by their owner now. `teamId` (deals owned by members of the team or of any team below it) and `ownerId` only narrow it. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field` (and `funnel` is null); a bad range is INVALID.",
         permission_classes=AUTHENTICATED,
-        metadata=report_field(*report.READS),
+        metadata=report_field(*report.READS, by_deal_owner=True),
     )
     async def funnel(
         self,

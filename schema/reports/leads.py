@@ -58,7 +58,7 @@ class LeadReportQuery:
     @strawberry.field(
         description="Contacts created in `range` that the caller may see and `filter` selects (the same contacts `contacts(filter:)` lists with createdAt in the range: trashed ones only with `deleted: true`), counted by `by`. DAY/WEEK/MONTH: one bucket per period the range touches, in calendar order, empty ones included. Other dimensions: buckets with contacts only, largest count first, then by label. `value` is null. A bad range or filter is a top-level INVALID error naming the argument in `extensions.field`.",
         permission_classes=AUTHENTICATED,
-        metadata=report_field(*report.READS),
+        metadata=report_field(*report.READS, by_deal_owner=True),
     )
     async def lead_report(
         self,

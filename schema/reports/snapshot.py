@@ -69,7 +69,7 @@ class PipelineSnapshotQuery:
     @strawberry.field(
         description="The open deals of a pipeline (archived ones too) now, by stage and by expected close month: propostas em negociação and the forecast. Counts the live deals the caller may see (ADMIN: all; MANAGER: their team subtree's; AGENT: their own) by their owner now; `teamId` (deals owned by members of the team or of any team below it) and `ownerId` only narrow it. An id that names nothing the caller sees is a top-level NOT_FOUND error naming the argument in `extensions.field` (and `pipelineSnapshot` is null).",
         permission_classes=AUTHENTICATED,
-        metadata=report_field(*report.READS),
+        metadata=report_field(*report.READS, by_deal_owner=True),
     )
     async def pipeline_snapshot(
         self,

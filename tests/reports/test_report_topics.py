@@ -251,7 +251,8 @@ async def test_the_use_cases_writing_those_tables_move_their_topics(gql, workspa
         steps.append((statements[start:], moved[units:]))
 
     try:
-        deal = await create_deal(gql, token, pipeline["id"], value="10.00")
+        # (owned: a deal of no owner concerns no owner's topics)
+        deal = await create_deal(gql, token, pipeline["id"], value="10.00", ownerId=agent["id"])
         await step(move(gql, token, dealId=deal["id"], stageId=pipeline["stage"]["Contato"]))
         await step(move(gql, token, dealId=deal["id"], stageId=pipeline["stage"]["Contato"]))
         await step(move(gql, token, dealId=deal["id"], stageId=pipeline["stage"]["Ganho"]))
@@ -277,4 +278,9 @@ async def test_the_use_cases_writing_those_tables_move_their_topics(gql, workspa
                 continue
             checked += 1
             assert topics & TABLE_TOPICS[found.group(1)], (sql, topics)
+            # and a table of deals' figures, with whose deals they are (or `@*`:
+            # whoever's), which scoped answers are kept by (test_owner_positions.py)
+            if TABLE_TOPICS[found.group(1)] <= set(log_position.OWNED_TOPICS):
+                owned = {t.split("@")[0] for t in topics if "@" in t}
+                assert owned & TABLE_TOPICS[found.group(1)], (sql, topics)
     assert checked > 20
