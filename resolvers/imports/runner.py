@@ -7,7 +7,11 @@ A batch is BATCH_ROWS rows in one transaction: its records, its row
 errors, the job's counts and its cursor (the last row done) commit together, so a restarted
 job (a lost message, a killed worker) resumes after the last committed
 batch and writes no row twice. Between batches the loop yields, so the
-API keeps answering; no transaction ever spans the file."""
+API keeps answering; no transaction ever spans the file.
+
+A batch takes its rows as stored when it holds the job's lock: a row an
+LGPD erasure blanked meanwhile (resolvers/lgpd/copies.py) is refused
+(ERASED), so an import never creates an erased person again."""
 
 from __future__ import annotations
 
