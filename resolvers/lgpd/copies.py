@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from revgraph.models.crm import Contact
@@ -46,21 +47,33 @@ MIN_PHONE_DIGITS = 8
 PAGE = 500
 
 
+# A phone as people write it: digits with spaces, dots, dashes, brackets.
+PHONE_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
 @dataclass
 class Keys:
-    """The subject's e-mails (lower-case) and phones (digit forms)."""
+    """The subject's e-mails (lower-case) and phones (digit forms: E.164
+    without "+", and national). An e-mail matches as a whole address
+    ("ana@x.com" is not in "joana@x.com" nor "ana@x.com.br"), a phone as a
+    whole number written any way ("(11) 97654-3210", "+55 11 97654-3210")."""
 
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
 
+    @cached_property
+    def _email(self) -> re.Pattern[str] | None:
+        if not self.emails:
+            return None
+        alternatives = "|".join(re.escape(e) for e in sorted(self.emails, key=len, reverse=True))
+        return re.compile(rf"(?<![\w.%+-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
+
     def names(self, text: Any) -> bool:
         if not isinstance(text, str) or not text.strip():
             return False
-        lowered = text.lower()
-        if any(email in lowered for email in self.emails):
+        if self._email is not None and self._email.search(text):
             return True
-        digits = re.sub(r"\D", "", text)
-        return len(digits) >= MIN_PHONE_DIGITS and any(phone in digits for phone in self.phones)
+        return any(re.sub(r"\D", "", run) in self.phones for run in PHONE_RUN.findall(text))
 
     def names_any(self, value: Any) -> bool:
         """Whether any string of a JSON value (cells, a payload) names them."""

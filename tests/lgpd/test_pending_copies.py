@@ -12,6 +12,7 @@ from revgraph.models.imports import ImportChunk, ImportJob
 from revgraph.models.partners import MarketingConversion
 from revgraph.resolvers.ids import decode_id
 from revgraph.resolvers.imports import runner
+from revgraph.resolvers.lgpd.copies import Keys
 from revgraph.resolvers.lgpd.subject import REMOVED
 from revgraph.resolvers.partners import rdstation
 from tests.graph.documents import create_contact
@@ -118,3 +119,19 @@ async def test_a_conversion_not_captured_yet_is_not_captured_after_the_erasure(g
     assert stored.dedupe_key == row.dedupe_key
     assert stored.payload["last_conversion"]["content"]["utm_campaign"] == "lancamento-jardins"
     assert found(await dump()) == []
+
+
+def test_a_copy_is_the_persons_by_their_whole_e_mail_or_phone_as_written():
+    keys = Keys({"ana@x.com"}, {"5511976543210", "11976543210"})
+    theirs = ["Ana@X.com.", "<ana@x.com>", "email:ana@x.com", "(11) 97654-3210", "+55 11 97654-3210"]
+    theirs += ["phone:+5511976543210", "11 97654-3210 / 11 3333-4444", {"leads": [{"phone": "11976543210"}]}]
+    others = [
+        "joana@x.com",
+        "ana@x.com.br",
+        "ana.maria@x.com",
+        "(11) 9765",
+        "119765432101",
+        "2026-12-05T14:07",
+    ]
+    assert [v for v in theirs if not keys.names_any(v)] == []
+    assert [v for v in others if keys.names_any(v)] == []
