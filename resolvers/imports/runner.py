@@ -7,7 +7,11 @@ A batch is BATCH_ROWS rows in one transaction: its records, its row
 errors, the job's counts and its cursor (the last row done) commit together, so a restarted
 job (a lost message, a killed worker) resumes after the last committed
 batch and writes no row twice. Between batches the loop yields, so the
-API keeps answering; no transaction ever spans the file."""
+API keeps answering; no transaction ever spans the file.
+
+A batch takes its rows as stored when it holds the job's lock: a row an
+LGPD erasure blanked meanwhile (resolvers/lgpd/copies.py) is refused
+(ERASED), so an import never creates an erased person again."""
 
 from __future__ import annotations
 
@@ -29,9 +33,11 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
+    problem,
     workbook,
 )
 from revgraph.resolvers.imports.kinds import kind_of
+from revgraph.resolvers.lgpd.subject import REMOVED
 from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -132,20 +138,27 @@ async def _batch_once(
         locked = await ImportJob.filter(id=job.id).select_for_update().first()
         if locked is None or locked.cursor != start or locked.status != job.status:
             return False
+        rows = await _as_stored(job.id, rows)
+        erased = [_erased(cells) for _, cells in rows]
+        kept = [cells for (_, cells), gone in zip(rows, erased, strict=True) if not gone]
         errors: list[ImportRowError] = []
         counts: dict[str, int] = {}
         decided: list[tuple[int, list[str], Decision]] = []
         outcomes: list[tuple[str, list[dict[str, Any]]]] = []
         if phase == "RUN":
             # Each row meets what the rows before it (in this batch too) wrote.
-            done = await kind.import_batch(ctx, book, [cells for _, cells in rows], job.duplicate_policy)
-            for (number, cells), (decision, action, problems) in zip(rows, done, strict=True):
+            done = iter(await kind.import_batch(ctx, book, kept, job.duplicate_policy) if kept else [])
+            for (number, cells), gone in zip(rows, erased, strict=True):
+                decision, action, problems = _erased_outcome() if gone else next(done)
                 decided.append((number, cells, decision))
                 outcomes.append((action, problems))
         else:
             # Nothing is written between rows: duplicates looked up per batch.
-            decisions = await kind.decide_batch(book, [cells for _, cells in rows], job.duplicate_policy)
-            decided = [(number, cells, d) for (number, cells), d in zip(rows, decisions, strict=True)]
+            decisions = iter(await kind.decide_batch(book, kept, job.duplicate_policy) if kept else [])
+            decided = [
+                (number, cells, _erased_outcome()[0] if gone else next(decisions))
+                for (number, cells), gone in zip(rows, erased, strict=True)
+            ]
             outcomes = await _dry_run_outcomes(job, decided)
         for (number, cells, _), (action, problems) in zip(decided, outcomes, strict=True):
             counts[action] = counts.get(action, 0) + 1
@@ -171,6 +184,36 @@ async def _batch_once(
         await locked.save()
     job.cursor, job.dry_run = locked.cursor, locked.dry_run
     return True
+
+
+async def _as_stored(job_id: int, rows: list[list[Any]]) -> list[list[Any]]:
+    """The batch's rows as stored now, read under the job's lock: an
+    erasure (LGPD) may have blanked some since the chunk was read."""
+    chunk = await ImportChunk.filter(job_id=job_id, first_row__lte=rows[0][0]).order_by("-first_row").first()
+    stored = {number: cells for number, cells in (chunk.rows if chunk is not None else [])}
+    return [[number, stored.get(number, cells)] for number, cells in rows]
+
+
+def _erased(cells: list[Any]) -> bool:
+    """A row an erasure (LGPD) blanked: every filled cell is "[removido]"."""
+    filled = [c for c in cells if isinstance(c, str) and c.strip()]
+    return bool(filled) and all(c == REMOVED for c in filled)
+
+
+def _erased_outcome() -> tuple[Decision, str, list[dict[str, Any]]]:
+    """An erased row is refused, never imported: it must not bring the
+    person back (resolvers/lgpd/copies.py)."""
+    problems = [
+        problem(
+            "ERASED",
+            "row",
+            None,
+            _(
+                "This row's personal data was erased at the data subject's request (LGPD): it is not imported."
+            ),
+        )
+    ]
+    return Decision("error", problems=problems), "error", problems
 
 
 async def _dry_run_outcomes(

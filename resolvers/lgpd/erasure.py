@@ -11,7 +11,39 @@ keeping every row (so counts and reports do not change):
   and channel facts such as e-mail headers; e-mail sources are deleted),
   CSAT comments, bot answers, webchat visitors (unlinked, so the browser
   starts a new contact), consent notes, touchpoints, notes, and its
-  identifiers in deals, tasks, assignments, runs and notifications.
+  identifiers in deals, tasks, assignments, runs and notifications;
+- the copies that came in from outside (copies.py): RD Station lead
+  payloads (`marketing_conversion`: only the marketing facts stay, one not
+  captured yet never is) and CSV imports (the stored rows naming the
+  person in `import_chunk`, refused rows and their messages in
+  `import_row_error`, i.e. the error report, dry-run keys in
+  `import_file_key`, a job's failure text); an import that has not reached
+  an erased row refuses it (ERASED) instead of creating the person again.
+
+Every model's text and JSON columns (models/*.py), and where they stand:
+contact (cleared), webchat_visitor, consent_record.note, note.body,
+conversation.csat_comment, bot_session.answers/handoff_reason, message
+(body, attachments, channel_data, variables, external_id, error),
+email_source (deleted), touchpoint (message, utm, landing page,
+campaign), deal (title, title_search, lost_reason, custom_fields), task,
+assignment.reason, automation_run (error, reason), notification.message,
+segment.search, event (summary, data), webhook_delivery (body,
+response_body, last_error), inbound_webhook (payload, error),
+idempotency_key.result, marketing_conversion (payload, error),
+import_chunk.rows, import_row_error (values, problems), import_file_key,
+import_job.failure: rewritten as above. Not about a person, left as they
+are: configuration (automation_rule, bot_flow.definition, form, inbox,
+stage, custom_field_definition, message_template, canned_response,
+webhook_endpoint, marketing_intake, import_mapping and import_job's
+columns and mapping: column names), conversation tags and SLA facts,
+bulk_distribution (contact ids only), companies (an organisation's data),
+import_record_key (the source system's key of a deal) and
+marketing_conversion.dedupe_key (a hash, kept so a webhook sent again
+stores nothing and creates no one).
+
+The workspace's imports under way and uncaptured conversions are locked
+before the contact (copies.lock_pending), in the order their own work
+takes them, so neither interleaves with the erasure.
 
 With the e-mail and phone gone, a later message from the same address or
 number opens a new contact. The erasure is logged (`contact.erased`) with
@@ -41,6 +73,7 @@ from revgraph.models.webhooks import WebhookDelivery
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_
+from revgraph.resolvers.lgpd import copies
 from revgraph.resolvers.lgpd.log_search import events_naming
 from revgraph.resolvers.lgpd.redaction import MIN_LENGTH, Redactor, custom_field_strings, phone_forms
 from revgraph.resolvers.lgpd.subject import (
@@ -58,6 +91,7 @@ async def erase_contact(ctx: Context, raw_id: str, reason: str) -> Contact:
     actor = ctx.require_admin()
     why = request_reason(reason)
     async with unit_of_work():
+        await copies.lock_pending(actor.workspace_id)
         subject = await load_subject(ctx, raw_id, for_update=True)
         contact = subject.contact
         if await Event.filter(
@@ -133,6 +167,7 @@ async def _erase(subject: Subject, redactor: Redactor, identifiers: list[str]) -
     ids, convs, deals = subject.contact_ids, subject.conversation_ids, subject.deal_ids
     now = datetime.now(UTC)
     counts: dict[str, int] = {}
+    keys = await copies.subject_keys(subject)  # before the contacts lose them
     await Contact.filter(id__in=ids).update(
         name=ERASED_NAME,
         name_search=ERASED_NAME.lower(),
@@ -192,6 +227,8 @@ async def _erase(subject: Subject, redactor: Redactor, identifiers: list[str]) -
     counts["events"] = await _rewrite(events, redactor, ("summary", "data"), {})
     counts["webhookDeliveries"] = await _deliveries(subject, [e.id for e in events], redactor)
     counts["providerPayloads"] = await _inbound_payloads(convs, redactor, now)
+    counts["marketingConversions"] = await copies.erase_conversions(subject, keys, redactor, now)
+    counts |= await copies.erase_imports(subject, keys, redactor)
     # A stored result names the person only from when they first existed.
     since = min(await Contact.filter(id__in=ids).values_list("created_at", flat=True)) - timedelta(minutes=5)
     keys = await IdempotencyKey.filter(
@@ -210,8 +247,11 @@ async def _deliveries(subject: Subject, event_ids: list[int], redactor: Redactor
     for row in rows:
         body = json.dumps(redactor.value(json.loads(row.body)), separators=(",", ":"), ensure_ascii=False)
         response = redactor.text(row.response_body)
-        if body != row.body or response != row.response_body:
-            await WebhookDelivery.filter(id=row.id).update(body=body, response_body=response)
+        last_error = redactor.text(row.last_error)
+        if body != row.body or response != row.response_body or last_error != row.last_error:
+            await WebhookDelivery.filter(id=row.id).update(
+                body=body, response_body=response, last_error=last_error
+            )
             changed += 1
     return changed
 
@@ -226,7 +266,7 @@ async def _inbound_payloads(conversation_ids: list[int], redactor: Redactor, now
     for row in await InboundWebhook.filter(inbox_id__in=list(inbox_ids)):
         if redactor.contains_json(row.payload):
             await InboundWebhook.filter(id=row.id).update(
-                payload={"erased": True}, processed_at=row.processed_at or now
+                payload={"erased": True}, error=redactor.text(row.error), processed_at=row.processed_at or now
             )
             changed += 1
     return changed

@@ -200,6 +200,42 @@ def dedupe_key(lead: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# A lead's marketing facts (not the person's): what an erased lead keeps.
+MARKETING_KEYS = (
+    *UTM_KEYS,
+    "traffic_source",
+    "traffic_medium",
+    "traffic_campaign",
+    "traffic_value",
+    "conversion_identifier",
+    "identificador",
+)
+ORIGIN_KEYS = ("source", "medium", "campaign", "channel")
+
+
+def anonymised(lead: Any) -> dict[str, Any]:
+    """A stored lead reduced to its marketing facts (the conversion, when,
+    source, medium, campaign, UTM), in RD Station's shape so it still
+    reads as a conversion; the person (name, e-mail, phones, company, city,
+    custom fields, RD Station's ids of them, what they wrote) is gone.
+    For the LGPD erasure (resolvers/lgpd/copies.py)."""
+    lead = lead if isinstance(lead, dict) else {}
+
+    def kept(value: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+        return {k: value[k] for k in keys if k in value} if isinstance(value, dict) else {}
+
+    out: dict[str, Any] = {"erased": True, **kept(lead, ("last_conversion_date", *MARKETING_KEYS))}
+    for key in ("first_conversion", "last_conversion"):
+        conversion = lead.get(key)
+        if isinstance(conversion, dict):
+            out[key] = {
+                **kept(conversion, ("created_at", "source")),
+                "content": kept(conversion.get("content"), MARKETING_KEYS),
+                "conversion_origin": kept(conversion.get("conversion_origin"), ORIGIN_KEYS),
+            }
+    return out
+
+
 def capture_values(lead: dict[str, Any], intake: MarketingIntake) -> dict[str, Any]:
     """captureLead's input for one RD Station lead."""
     content = _content(lead)

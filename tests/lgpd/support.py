@@ -15,11 +15,13 @@ from revgraph.models.crm import Contact
 from revgraph.models.inbox import EmailSource, Message
 from revgraph.models.webchat import WebchatVisitor
 from revgraph.models.webhooks import WebhookDelivery
-from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.ids import encode_id, pk_of
 from tests.distribution.support import capture, create_queue, distribute
 from tests.graph.custom_field_support import define
-from tests.graph.documents import ADD_NOTE, CREATE_TASK, create_contact
+from tests.graph.documents import ADD_NOTE, CREATE_TASK
+from tests.imports.support import MAPPING, csv_bytes, imported
 from tests.inbox.support import create_inbox, receive, send
+from tests.partners.test_rdstation import captured, configure, post, rd_lead
 from tests.pipeline.support import create_deal, create_pipeline
 from tests.webhooks.support import Receiver, create_endpoint, eventually
 
@@ -32,8 +34,30 @@ REPLY = "Olá Joana Prado Vasconcelos, já separei as plantas"
 NOTE = "Prefere visitas no sábado; marido se chama Otávio Barreto"
 LEAD_MESSAGE = "Quero o decorado da Vila Sônia, falar com Joana"
 ATTACHMENT = "comprovante-renda-joana.pdf"
+# The phone as a spreadsheet or RD Station writes it.
+PHONE_WRITTEN = "(11) 97654-3210"
 # What must not survive erasure anywhere in the database.
-ORIGINALS = [NAME, EMAIL, PHONE, PHONE[1:], PHONE[3:], CPF, INBOUND, REPLY, NOTE, LEAD_MESSAGE, ATTACHMENT]
+ORIGINALS = [
+    NAME,
+    EMAIL,
+    PHONE,
+    PHONE[1:],
+    PHONE[3:],
+    PHONE_WRITTEN,
+    CPF,
+    INBOUND,
+    REPLY,
+    NOTE,
+    LEAD_MESSAGE,
+    ATTACHMENT,
+]
+# Someone else in the same CSV: their row stays as it was.
+OTHER_ROW = [
+    "Carlos Mendes Albuquerque",
+    "carlos.albuquerque@outro-cliente.com.br",
+    "(21) 99888-7766",
+    "Feirão",
+]
 
 EXPORT = """
 mutation Export($id: ID!, $reason: String!) {
@@ -62,6 +86,8 @@ class World:
     conversation_id: str
     inbox_id: str
     receiver: Receiver
+    # The CSV import that created the contact: its error report's URL.
+    import_report_url: str = ""
 
 
 async def build(gql: Any, workspace: Any) -> World:
@@ -69,7 +95,8 @@ async def build(gql: Any, workspace: Any) -> World:
     receiver = await Receiver().start()
     await create_endpoint(gql, token, receiver.url)
     await define(gql, token, key="cpf", label="CPF", type="TEXT")
-    contact = await create_contact(gql, token, name=NAME, email=EMAIL, phone=PHONE, customFields={"cpf": CPF})
+    contact, job = await _imported_contact(gql, token)
+    await _rdstation_conversion(gql, token)
     inbox = await create_inbox(gql, token)
     received = await receive(gql, token, inbox["id"], phone=PHONE, name=NAME, email=EMAIL, body=INBOUND)
     assert received["userErrors"] == [], received
@@ -120,7 +147,44 @@ async def build(gql: Any, workspace: Any) -> World:
     await _side_rows(workspace, contact["id"], inbox["id"])
     # Deliveries of the log so far exist (and the receiver got them).
     await eventually(lambda: _delivered(workspace), what="webhook deliveries")
-    return World(contact["id"], deal["id"], conversation["id"], inbox["id"], receiver)
+    return World(contact["id"], deal["id"], conversation["id"], inbox["id"], receiver, job["errorReportUrl"])
+
+
+# A CSV import that creates the subject (and someone else), and refuses a
+# second row naming the subject (its phone is short).
+IMPORT_MAPPING = [*MAPPING, {"column": "CPF", "field": "customFields.cpf"}]
+IMPORT_HEADER = ["Nome", "E-mail", "Telefone", "Origem", "CPF"]
+IMPORT_ROWS = [
+    [NAME, EMAIL, PHONE_WRITTEN, "Feirão", CPF],
+    [NAME, EMAIL, "(11) 9765", "Feirão", CPF],
+    [*OTHER_ROW, ""],
+]
+
+
+async def _imported_contact(gql: Any, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    content = csv_bytes(IMPORT_ROWS, header=IMPORT_HEADER)
+    job = await imported(gql, token, content, columns=IMPORT_MAPPING)
+    assert (job["status"], job["createdCount"], job["failedCount"]) == ("COMPLETED", 2, 1), job
+    contact = await Contact.get(email=EMAIL)
+    return {"id": encode_id("Contact", contact.id)}, job
+
+
+async def _rdstation_conversion(gql: Any, token: str) -> None:
+    """RD Station posts a conversion of the subject (captured into the
+    existing contact); its lead payload is stored."""
+    config = await configure(gql, token)
+    lead = rd_lead(
+        email=EMAIL,
+        name=NAME,
+        mobile_phone=PHONE_WRITTEN,
+        personal_phone=PHONE_WRITTEN,
+        custom_fields={"cpf": CPF},
+    )
+    lead["last_conversion"]["content"] |= {"nome": NAME, "telefone": PHONE_WRITTEN}
+    lead["first_conversion"]["content"] |= {"nome": NAME}
+    response = await post(gql, config["intake"]["webhookPath"], config["secret"], [lead])
+    assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+    await eventually(lambda: captured(1), what="the RD Station capture")
 
 
 async def _delivered(workspace: Any) -> bool:

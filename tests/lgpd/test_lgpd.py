@@ -4,12 +4,18 @@ table while every count stays; only admins may ask, with a reason."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
+from revgraph.models.crm import Contact
 from revgraph.models.events import Event
+from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
+from revgraph.models.partners import MarketingConversion
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.lgpd import erasure
-from tests.graph.documents import MERGE_CONTACTS, create_contact
+from revgraph.resolvers.lgpd.subject import REMOVED
+from tests.graph.documents import DELETE_CONTACT, MERGE_CONTACTS, RESTORE_CONTACT, create_contact
 from tests.inbox.support import CONVERSATIONS, create_inbox, receive
 from tests.lgpd.support import (
     ATTACHMENT,
@@ -22,6 +28,7 @@ from tests.lgpd.support import (
     NAME,
     NOTE,
     ORIGINALS,
+    OTHER_ROW,
     PHONE,
     REPLY,
     build,
@@ -83,6 +90,34 @@ async def _erasure_delivered(world) -> bool:
     return any(b["type"] == "contact.erased" and b["data"]["id"] == world.contact_id for b in bodies)
 
 
+async def _copies_kept(gql, token, world) -> None:
+    """The CSV as uploaded: the subject's rows blanked (blank cells stay),
+    the other person's row as it was; the job's counts and refused rows
+    stay, and the error report shows the refused row erased; the RD
+    Station conversion keeps its campaign."""
+    [chunk] = await ImportChunk.all()
+    assert chunk.rows == [[2, [REMOVED] * 5], [3, [REMOVED] * 5], [4, [*OTHER_ROW, ""]]]
+    job = await ImportJob.get()
+    assert (job.row_count, job.created_count, job.failed_count, job.dry_run["invalid"]) == (3, 2, 1, 1)
+    errors = await ImportRowError.all().order_by("phase")
+    assert [(e.phase, e.row, e.values) for e in errors] == [
+        ("DRY_RUN", 3, [REMOVED] * 5),
+        ("RUN", 3, [REMOVED] * 5),
+    ]
+    report = await gql.http.get(
+        gql.server.url + world.import_report_url, headers={"authorization": f"Bearer {token}"}
+    )
+    assert report.status_code == 200
+    [_, row] = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert row[:6] == ["3", *[REMOVED] * 5]
+    assert row[6] == "Telefone: Telefone inválido: '[removido]' (inclua o DDD, ex.: 11 98765-4321).", row
+    [conversion] = await MarketingConversion.all()
+    assert conversion.payload["erased"] is True
+    assert conversion.payload["last_conversion"]["content"]["utm_campaign"] == "lancamento-jardins"
+    assert not {"email", "name", "mobile_phone", "company", "custom_fields"} & set(conversion.payload)
+    assert conversion.processed_at is not None and conversion.error is None
+
+
 async def _figures(gql, token) -> tuple:
     contacts = (await gql.ok(CONTACTS, {}, token=token))["contacts"]["totalCount"]
     conversations = (await gql.ok(CONVERSATIONS, {}, token=token))["conversations"]["totalCount"]
@@ -116,6 +151,8 @@ async def test_erasure_leaves_no_identifier_in_any_table_and_keeps_every_count(g
     )
     # then no table holds any of the originals
     assert found(await dump()) == []
+    # and the copies that came in keep their place and their counts
+    await _copies_kept(gql, token, world)
     # and every figure is what it was (plus the erasure's own event)
     contacts, conversations, by_source, events = await _figures(gql, token)
     assert (contacts, conversations, by_source, events) == (*figures[:3], figures[3] + 1)
@@ -167,6 +204,35 @@ async def test_a_merged_duplicate_is_erased_with_the_contact_it_went_into(gql, w
     assert data["eraseContact"]["userErrors"] == []
     text = await dump()
     assert [s for s in (NAME, EMAIL, PHONE, "Joana P. Vasconcelos") if s.lower() in text] == []
+
+
+async def test_a_contact_in_the_trash_is_erased_now_and_stays_in_the_trash(gql, workspace):
+    # given a contact with a conversation, moved to the trash
+    token = workspace.token
+    contact = await create_contact(gql, token, name=NAME, email=EMAIL, phone=PHONE)
+    inbox = await create_inbox(gql, token)
+    received = await receive(gql, token, inbox["id"], phone=PHONE, name=NAME, body=INBOUND)
+    assert received["conversation"]["contact"]["id"] == contact["id"]
+    deleted = await gql.ok(DELETE_CONTACT, {"id": contact["id"]}, token=token)
+    assert deleted["deleteContact"]["userErrors"] == [], deleted
+    # when an admin erases it (without waiting for the trash's retention)
+    data = await gql.ok(ERASE, {"id": contact["id"], "reason": REASON}, token=token)
+    # then it is erased now, and logged
+    assert data["eraseContact"]["userErrors"] == [], data
+    assert (data["eraseContact"]["contact"]["name"], data["eraseContact"]["contact"]["email"]) == (
+        "Titular removido (LGPD)",
+        None,
+    )
+    assert [s for s in (NAME, EMAIL, PHONE, PHONE[1:], INBOUND) if s.lower() in await dump()] == []
+    event = await Event.filter(kind="contact.erased").get()
+    assert event.contact_id == pk_of(contact["id"], "Contact")
+    # and it is still in the trash: restoring it brings back no one
+    row = await Contact.get(id=pk_of(contact["id"], "Contact"))
+    assert row.deleted_at is not None and row.name == "Titular removido (LGPD)"
+    restored = await gql.ok(RESTORE_CONTACT, {"id": contact["id"]}, token=token)
+    assert restored["restoreContact"]["userErrors"] == [], restored
+    back = restored["restoreContact"]["contact"]
+    assert (back["name"], back["email"], back["phone"]) == ("Titular removido (LGPD)", None, None)
 
 
 async def test_an_erasure_that_fails_midway_changes_nothing(gql, workspace, monkeypatch):
