@@ -1,10 +1,12 @@
 """The GraphQL side of API key scopes (resolvers/key_scopes.py): their enum,
 and the root
 fields an operation selects, fragments at the root expanded, checked
-against the caller's scope before any resolver runs (DemandControl)."""
+against the caller's scope before any resolver runs (DemandControl); for
+an INTAKE key, also the fields its mutations read back (INTAKE_PAYLOADS)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import Enum
 
 import strawberry
@@ -19,11 +21,18 @@ from graphql import (
 )
 
 from revgraph.resolvers.context import Actor
-from revgraph.resolvers.key_scopes import FULL, operation_problem
+from revgraph.resolvers.key_scopes import (
+    FULL,
+    INTAKE,
+    INTAKE_PAYLOADS,
+    PayloadFields,
+    operation_problem,
+    payload_problem,
+)
 
 
 @strawberry.enum(
-    description="What an API key may do at all, whatever its role: FULL (everything its role allows), READ_ONLY (queries and subscriptions), INTAKE (only captureLead, updateDealFromPartner and POST /api/leads)."
+    description="What an API key may do at all, whatever its role: FULL (everything its role allows), READ_ONLY (queries and subscriptions), INTAKE (only captureLead, updateDealFromPartner and POST /api/leads, reading back only ids and the deal's state)."
 )
 class ApiKeyScope(Enum):
     FULL = "FULL"
@@ -38,25 +47,68 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return next((o for o in operations if o.name is not None and o.name.value == name), None)
 
 
+def _fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: set[tuple[str, int]],
+    key: int = 0,
+) -> Iterator[FieldNode]:
+    """The fields of one level of a selection, fragments expanded. A
+    fragment is expanded once per `key` (the level being checked): its
+    fields there are the same each time, and a document repeating spreads
+    inside spreads does not grow the walk exponentially (nor loop)."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, seen, key)
+        elif isinstance(selection, FragmentSpreadNode) and (selection.name.value, key) not in seen:
+            seen.add((selection.name.value, key))
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                yield from _fields(fragment.selection_set, fragments, seen, key)
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
 def root_fields(document: DocumentNode, operation: OperationDefinitionNode) -> set[str]:
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    names: set[str] = set()
-    seen: set[str] = set()
+    return {f.name.value for f in _fields(operation.selection_set, _fragments(document), set())}
 
-    def walk(selection_set: SelectionSetNode) -> None:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
-            elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    walk(fragment.selection_set)
 
-    walk(operation.selection_set)
-    return names
+def _beyond(
+    selection_set: SelectionSetNode,
+    allowed: PayloadFields,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: set[tuple[str, int]],
+    path: str,
+    refused: list[str],
+) -> None:
+    # `allowed` is a node of a tree: it stands for one path, so it keys `seen`.
+    for field in _fields(selection_set, fragments, seen, id(allowed)):
+        name = field.name.value
+        if name == "__typename":
+            continue
+        if name not in allowed:
+            if f"{path}.{name}" not in refused:
+                refused.append(f"{path}.{name}")
+            continue
+        under = allowed[name]
+        if under is not None and field.selection_set is not None:
+            _beyond(field.selection_set, under, fragments, seen, f"{path}.{name}", refused)
+
+
+def intake_payload_fields(document: DocumentNode, operation: OperationDefinitionNode) -> list[str]:
+    """The payload fields an INTAKE mutation selects beyond INTAKE_PAYLOADS."""
+    fragments = _fragments(document)
+    seen: set[tuple[str, int]] = set()
+    refused: list[str] = []
+    for root in _fields(operation.selection_set, fragments, seen):
+        allowed = INTAKE_PAYLOADS.get(root.name.value)
+        if allowed is not None and root.selection_set is not None:
+            _beyond(root.selection_set, allowed, fragments, seen, root.name.value, refused)
+    return refused
 
 
 def scope_problem(actor: Actor | None, document: DocumentNode, operation_name: str | None) -> str | None:
@@ -66,4 +118,7 @@ def scope_problem(actor: Actor | None, document: DocumentNode, operation_name: s
     operation = _operation(document, operation_name)
     if operation is None:
         return None  # validation has already refused it
-    return operation_problem(actor.scope, operation.operation.value, root_fields(document, operation))
+    problem = operation_problem(actor.scope, operation.operation.value, root_fields(document, operation))
+    if problem is None and actor.scope == INTAKE and operation.operation.value == "mutation":
+        problem = payload_problem(intake_payload_fields(document, operation))
+    return problem

@@ -179,7 +179,7 @@ class PartnersMutation:
         return await mutate(DeletePayload, work)
 
     @strawberry.mutation(
-        description="A partner's API key reports a deal's status (and value, or a stage move through its gates) onto its timeline, under the partner's name (the API key's, or `partner` when a person reports for it). Allowed to INTAKE keys.",
+        description="A partner's API key reports a deal's status (and value, or a stage move through its gates) onto its timeline, under the partner's name (the API key's, or `partner` when a person reports for it). Allowed to INTAKE keys, on the deals handed off to their partner only (a deal.handed_off naming the key's name; any other deal is NOT_FOUND on input.dealId), reading back only the deal's id and state (FORBIDDEN otherwise).",
         permission_classes=AUTHENTICATED,
     )
     async def update_deal_from_partner(self, info: Info, input: UpdateDealFromPartnerInput) -> DealPayload:

@@ -12,6 +12,11 @@ GraphQL documents):
   streamed: the file's own columns plus "Linha" and "Erros" (pt-BR), UTF-8
   with BOM and `;` so Excel pt-BR opens it as it is.
 
+An API key must also have a scope that allows the path
+(resolvers/key_scopes.py): the upload is a write (FULL only), the error
+report a read of data (FULL or READ_ONLY, as exports); others are 403
+FORBIDDEN before anything is read or stored.
+
 Errors have the GraphQL-over-HTTP shape ({"errors": [{"message",
 "extensions": {"code", "field"}}]})."""
 
@@ -35,6 +40,7 @@ from revgraph.resolvers.i18n import _, choose, set_language
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports import jobs
 from revgraph.resolvers.imports.files import MAX_FILE_BYTES
+from revgraph.resolvers.key_scopes import http_refusal
 from revgraph.resolvers.settings import Settings
 from revgraph.web.graphql_view import bearer, client_ip
 
@@ -83,7 +89,9 @@ class ImportEndpoints:
             Route(UPLOAD_PATH + "/{id}/errors.csv", self.error_report, methods=["GET"]),
         ]
 
-    async def _context(self, request: Request) -> Context | Response:
+    async def _context(self, request: Request, does: str) -> Context | Response:
+        """The admin's context, or the refusal; `does` is what the path does
+        for the API key scopes ("read" or "write", resolvers/key_scopes.py)."""
         token = bearer(request.headers.get("authorization"))
         credential = await check_credential(self.settings, token) if token else None
         if credential is None:
@@ -92,6 +100,9 @@ class ImportEndpoints:
             )
         # The importer's language, as /graphql would choose it.
         set_language(choose(credential.actor.locale, request.headers.get("accept-language")))
+        refused = http_refusal(credential.actor, does)
+        if refused:
+            return _error(403, "FORBIDDEN", refused)
         ctx = Context(settings=self.settings, actor=credential.actor, client_ip=client_ip(request))
         if not credential.actor.is_admin:
             return _error(403, "FORBIDDEN", _("Only workspace administrators import data."))
@@ -114,7 +125,7 @@ class ImportEndpoints:
         await response(scope, receive, send)
 
     async def upload(self, request: Request) -> Response:
-        ctx = await self._context(request)
+        ctx = await self._context(request, "write")
         if isinstance(ctx, Response):
             return ctx
         too_large = _error(
@@ -156,7 +167,7 @@ class ImportEndpoints:
         )
 
     async def error_report(self, request: Request) -> Response:
-        ctx = await self._context(request)
+        ctx = await self._context(request, "read")
         if isinstance(ctx, Response):
             return ctx
         phase = request.query_params.get("phase", "RUN").upper()

@@ -10,7 +10,7 @@ from typing import Any
 
 from revgraph.models.events import Event
 from revgraph.models.webhooks import WebhookDelivery
-from revgraph.resolvers.ids import decode_id
+from revgraph.resolvers.ids import decode_id, encode_id
 from tests.graph.documents import create_contact
 from tests.pipeline.support import create_deal, create_pipeline, move
 from tests.webhooks.support import Receiver, create_endpoint, verify
@@ -138,10 +138,22 @@ async def test_a_rule_names_a_stage_and_an_endpoint_of_the_workspace(gql, worksp
     assert (error["code"], error["field"]) == ("NOT_FOUND", ["input", "endpointId"])
 
 
+async def handed_off_deal(
+    gql: Any, token: str, pipeline: dict, partner: str = "VIMOB", **fields: Any
+) -> dict:
+    """A deal created in a stage whose rule hands it off to `partner`."""
+    endpoint, _ = await create_endpoint(gql, token, "http://127.0.0.1:9/hooks", ["deal.handed_off"])
+    rule = await rule_for(gql, token, pipeline["stage"]["Em contato"], endpoint["id"], name=partner)
+    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"]["Em contato"], **fields)
+    deleted = await gql.ok(DELETE_RULE, {"id": rule["id"]}, token=token)
+    assert deleted["deletePartnerHandoffRule"]["userErrors"] == []
+    return deal
+
+
 async def test_the_partner_reports_status_and_value_back_onto_the_timeline(gql, workspace):
     pipeline = await create_pipeline(gql, workspace.token)
     contact = await create_contact(gql, workspace.token, name="Lia Prado", email="lia@example.com")
-    deal = await create_deal(gql, workspace.token, pipeline["id"], contactId=contact["id"])
+    deal = await handed_off_deal(gql, workspace.token, pipeline, contactId=contact["id"])
     key = await partner_key(gql, workspace.token)
     # when the partner reports a status and a value
     data = await gql.ok(
@@ -187,6 +199,57 @@ async def test_the_partner_reports_status_and_value_back_onto_the_timeline(gql, 
     assert won["updateDealFromPartner"]["deal"]["stage"]["name"] == "Ganho"
     assert await Event.filter(kind="deal.partner_updated").count() == 2
     assert await Event.filter(kind="deal.stage_changed", deal_id=pk(deal["id"])).count() == 1
+
+
+DEAL_STATE = "query D($id: ID!) { node(id: $id) { ... on Deal { value version stage { name } } } }"
+
+
+async def test_a_partner_key_reports_only_on_deals_handed_off_to_it(gql, workspace):
+    pipeline = await create_pipeline(gql, workspace.token)
+    # a deal handed off to another partner, one never handed off, one handed off to VIMOB
+    theirs = await handed_off_deal(gql, workspace.token, pipeline, partner="Lopes")
+    never = await create_deal(gql, workspace.token, pipeline["id"])
+    ours = await handed_off_deal(gql, workspace.token, pipeline)
+    key = await partner_key(gql, workspace.token)
+    missing = encode_id("Deal", pk(never["id"]) + 1000)
+    report = {"status": "Vendido", "value": "1.00", "stageId": pipeline["stage"]["Ganho"], "note": "x"}
+
+    async def refusal(deal_id: str) -> dict:
+        data = await gql.ok(UPDATE_FROM_PARTNER, {"input": {"dealId": deal_id, **report}}, token=key)
+        payload = data["updateDealFromPartner"]
+        assert payload["deal"] is None
+        [error] = payload["userErrors"]
+        return error
+
+    # a deal not handed off to the key's partner answers as a deal that does not exist
+    not_there = await refusal(missing)
+    assert (not_there["code"], not_there["field"]) == ("NOT_FOUND", ["input", "dealId"])
+    before = {
+        d["id"]: await gql.ok(DEAL_STATE, {"id": d["id"]}, token=workspace.token) for d in (theirs, never)
+    }
+    events = await Event.all().count()
+    for deal in (theirs, never):
+        assert await refusal(deal["id"]) == not_there
+    # and nothing was written: no event, no value, no move
+    assert await Event.all().count() == events
+    for deal in (theirs, never):
+        assert await gql.ok(DEAL_STATE, {"id": deal["id"]}, token=workspace.token) == before[deal["id"]]
+    # the deal handed off to it takes the report
+    data = await gql.ok(UPDATE_FROM_PARTNER, {"input": {"dealId": ours["id"], **report}}, token=key)
+    payload = data["updateDealFromPartner"]
+    assert payload["userErrors"] == [] and payload["deal"]["stage"]["name"] == "Ganho"
+    assert await Event.filter(kind="deal.partner_updated").values_list("deal_id", flat=True) == [
+        pk(ours["id"])
+    ]
+    # the other partner's key reports on its own deal; a person still reports on any deal
+    lopes = await partner_key(gql, workspace.token, name="lopes")
+    data = await gql.ok(
+        UPDATE_FROM_PARTNER, {"input": {"dealId": theirs["id"], "status": "Visita"}}, token=lopes
+    )
+    assert data["updateDealFromPartner"]["userErrors"] == []
+    by_hand = {"dealId": never["id"], "status": "Visita", "partner": "VIMOB"}
+    data = await gql.ok(UPDATE_FROM_PARTNER, {"input": by_hand}, token=workspace.token)
+    assert data["updateDealFromPartner"]["userErrors"] == []
 
 
 async def test_a_person_reports_naming_the_partner_and_a_read_only_key_may_not(gql, workspace):
