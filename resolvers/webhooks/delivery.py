@@ -19,6 +19,7 @@ and a gap left by a rollback costs at most GAP_SETTLE of delay."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -43,6 +44,8 @@ from revgraph.resolvers.webhooks.event_types import EVENT_TYPES, addressed_to, e
 log = logging.getLogger(__name__)
 
 OPEN = ("PENDING", "RETRYING")
+# The most one attempt may take, from resolving the host to the last byte of
+# the response body kept (`post`).
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 RESPONSE_BODY_CHARS = 2048
 # Retries: full-jitter exponential backoff from FIRST_RETRY (so the first
@@ -195,11 +198,30 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
             secrets_in_use(endpoint, now), delivery.message_id, timestamp, delivery.body
         ),
     }
+    cap = ATTEMPT_TIMEOUT_SECONDS
+    try:
+        # The cap is on the whole attempt (resolving, connecting, sending,
+        # the response's headers and its kept body): httpx's own timeout is
+        # per socket operation, so a receiver dribbling a header every few
+        # seconds would hold an attempt open for as long as it liked.
+        async with asyncio.timeout(cap):
+            return await _post(settings, endpoint, delivery, headers, cap)
+    except TimeoutError:
+        return {"ok": False, "status": None, "body": None, "error": f"timeout ({cap:g} s)"}
+
+
+async def _post(
+    settings: Settings,
+    endpoint: WebhookEndpoint,
+    delivery: WebhookDelivery,
+    headers: dict[str, str],
+    cap: float,
+) -> dict[str, Any]:
     try:
         await targets.check_target(settings, endpoint.url)
         async with (
             httpx.AsyncClient(
-                timeout=ATTEMPT_TIMEOUT_SECONDS,
+                timeout=cap,
                 follow_redirects=False,
                 transport=targets.transport_for(settings),
                 # Guarded, no proxy from the environment: the address checked
@@ -220,7 +242,7 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
     except targets.TargetRefused as refused:
         return {"ok": False, "status": None, "body": None, "error": f"refused: {refused}"}
     except httpx.TimeoutException:
-        return {"ok": False, "status": None, "body": None, "error": "timeout (10 s)"}
+        return {"ok": False, "status": None, "body": None, "error": f"timeout ({cap:g} s)"}
     except httpx.HTTPError as exc:
         return {"ok": False, "status": None, "body": None, "error": f"{type(exc).__name__}: {exc}"[:500]}
 
