@@ -48,9 +48,11 @@ OPEN = ("PENDING", "RETRYING")
 # the response body kept (`post`).
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 RESPONSE_BODY_CHARS = 2048
-# Retries: full-jitter exponential backoff from FIRST_RETRY (so the first
-# retry comes within 5 s), each wait at most MAX_WAIT, for RETRY_WINDOW
-# after the first attempt; then FAILED.
+# Retries: exponential backoff with "equal jitter": after the n-th failed
+# attempt a ceiling of FIRST_RETRY * 2**(n-1), at most MAX_WAIT, and a wait
+# drawn uniformly between half of it and all of it (so the first retry
+# comes within 5 s, never sooner than 2.5 s), for RETRY_WINDOW after the
+# first attempt; then FAILED.
 FIRST_RETRY = timedelta(seconds=5)
 MAX_WAIT = timedelta(hours=6)
 RETRY_WINDOW = timedelta(days=3)

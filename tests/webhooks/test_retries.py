@@ -49,6 +49,20 @@ def pk(global_id: str) -> int:
     return decoded[1]
 
 
+@pytest.mark.parametrize("failures", [1, 2, 5, 30])
+def test_retry_waits_are_drawn_between_half_and_all_of_a_doubling_ceiling(failures, monkeypatch):
+    ceiling = min(delivery.MAX_WAIT, delivery.FIRST_RETRY * 2 ** (failures - 1))
+    # the waits for one attempt number differ from draw to draw, within [ceiling/2, ceiling]
+    waits = [delivery.retry_wait(failures) for _ in range(200)]
+    assert len(set(waits)) > 100
+    assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+    # and the draw's ends are exactly half and all of the ceiling
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: low)
+    assert delivery.retry_wait(failures) == ceiling / 2
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: high)
+    assert delivery.retry_wait(failures) == ceiling
+
+
 async def test_a_500_is_retried_within_seconds_with_the_same_webhook_id_and_later_events_wait(gql, workspace):
     receiver = await Receiver(failing_first(1)).start()
     try:
