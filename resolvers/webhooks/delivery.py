@@ -142,8 +142,8 @@ async def has_work(endpoint: WebhookEndpoint, now: datetime) -> bool:
 
 async def run_endpoint(settings: Settings, endpoint_id: int, budget_seconds: float = 5.0) -> float | None:
     """Deliver what the endpoint is owed, in order, for about `budget_seconds`
-    (then the task sends itself again: a slow receiver holds a worker thread
-    for one attempt at a time, and other endpoints' tasks take turns).
+    (then the task sends itself again, so runs take turns in the worker's
+    pool of endpoint runs, tasks/webhooks.py).
     Returns the seconds until the retry this run scheduled is due (0: more
     now), or None when nothing is waiting, the wait was scheduled by an
     earlier run, or another process holds the endpoint."""
