@@ -36,7 +36,8 @@ DEFAULT_MAX_BACKOFF_MS = 5 * 60_000
 
 
 def backoff_ms(attempt: int, min_backoff: int, max_backoff: int) -> int:
-    """Exponential backoff with full jitter (attempt 1 → ~min_backoff)."""
+    """Exponential backoff with equal jitter: a wait between half and all of
+    a ceiling doubling from min_backoff (attempt 1 → min_backoff/2..min_backoff)."""
     ceiling = min(max_backoff, min_backoff * 2 ** max(0, attempt - 1))
     return int(random.uniform(ceiling / 2, ceiling))
 
@@ -171,9 +172,39 @@ class EmbeddedBroker(Broker):
         self.loop = None
 
 
+# Coroutines an actor started on the worker's event loop and did not await
+# (webhooks.deliver's endpoint runs): a Dramatiq worker thread waits for an
+# async actor until it returns, so work that may take long on the network
+# runs detached and leaves the thread free. At shutdown the worker waits for
+# them up to DRAIN_SECONDS, then cancels what is left.
+DETACHED: set[asyncio.Task] = set()
+DRAIN_SECONDS = 15.0
+
+
+def detach(coro: Any, name: str) -> asyncio.Task:
+    """Run `coro` on the running loop without awaiting it (kept until done)."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    DETACHED.add(task)
+    task.add_done_callback(DETACHED.discard)
+    return task
+
+
+async def drain_detached(timeout: float = DRAIN_SECONDS) -> None:
+    """Wait for the detached coroutines, cancelling those still running
+    after `timeout` (their cleanup, e.g. a lease released, still runs)."""
+    if not DETACHED:
+        return
+    _, pending = await asyncio.wait(set(DETACHED), timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=5)
+
+
 class DatabaseLifecycle(Middleware):
     """In `revgraph worker`: open Tortoise and the event bus on the AsyncIO
-    middleware's loop thread when the worker boots, close them at shutdown."""
+    middleware's loop thread when the worker boots, close them at shutdown
+    (after the detached coroutines drained)."""
 
     def before_worker_boot(self, broker: Broker, worker: Any) -> None:
         from dramatiq.asyncio import get_event_loop_thread
@@ -193,6 +224,7 @@ class DatabaseLifecycle(Middleware):
 
         thread = get_event_loop_thread()
         if thread is not None:
+            thread.run_coroutine(drain_detached())
             thread.run_coroutine(stop_worker_runtime())
 
 

@@ -19,6 +19,7 @@ and a gap left by a rollback costs at most GAP_SETTLE of delay."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -43,11 +44,15 @@ from revgraph.resolvers.webhooks.event_types import EVENT_TYPES, addressed_to, e
 log = logging.getLogger(__name__)
 
 OPEN = ("PENDING", "RETRYING")
+# The most one attempt may take, from resolving the host to the last byte of
+# the response body kept (`post`).
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 RESPONSE_BODY_CHARS = 2048
-# Retries: full-jitter exponential backoff from FIRST_RETRY (so the first
-# retry comes within 5 s), each wait at most MAX_WAIT, for RETRY_WINDOW
-# after the first attempt; then FAILED.
+# Retries: exponential backoff with "equal jitter": after the n-th failed
+# attempt a ceiling of FIRST_RETRY * 2**(n-1), at most MAX_WAIT, and a wait
+# drawn uniformly between half of it and all of it (so the first retry
+# comes within 5 s, never sooner than 2.5 s), for RETRY_WINDOW after the
+# first attempt; then FAILED.
 FIRST_RETRY = timedelta(seconds=5)
 MAX_WAIT = timedelta(hours=6)
 RETRY_WINDOW = timedelta(days=3)
@@ -137,8 +142,8 @@ async def has_work(endpoint: WebhookEndpoint, now: datetime) -> bool:
 
 async def run_endpoint(settings: Settings, endpoint_id: int, budget_seconds: float = 5.0) -> float | None:
     """Deliver what the endpoint is owed, in order, for about `budget_seconds`
-    (then the task sends itself again: a slow receiver holds a worker thread
-    for one attempt at a time, and other endpoints' tasks take turns).
+    (then the task sends itself again, so runs take turns in the worker's
+    pool of endpoint runs, tasks/webhooks.py).
     Returns the seconds until the retry this run scheduled is due (0: more
     now), or None when nothing is waiting, the wait was scheduled by an
     earlier run, or another process holds the endpoint."""
@@ -195,11 +200,30 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
             secrets_in_use(endpoint, now), delivery.message_id, timestamp, delivery.body
         ),
     }
+    cap = ATTEMPT_TIMEOUT_SECONDS
+    try:
+        # The cap is on the whole attempt (resolving, connecting, sending,
+        # the response's headers and its kept body): httpx's own timeout is
+        # per socket operation, so a receiver dribbling a header every few
+        # seconds would hold an attempt open for as long as it liked.
+        async with asyncio.timeout(cap):
+            return await _post(settings, endpoint, delivery, headers, cap)
+    except TimeoutError:
+        return {"ok": False, "status": None, "body": None, "error": f"timeout ({cap:g} s)"}
+
+
+async def _post(
+    settings: Settings,
+    endpoint: WebhookEndpoint,
+    delivery: WebhookDelivery,
+    headers: dict[str, str],
+    cap: float,
+) -> dict[str, Any]:
     try:
         await targets.check_target(settings, endpoint.url)
         async with (
             httpx.AsyncClient(
-                timeout=ATTEMPT_TIMEOUT_SECONDS,
+                timeout=cap,
                 follow_redirects=False,
                 transport=targets.transport_for(settings),
                 # Guarded, no proxy from the environment: the address checked
@@ -220,7 +244,7 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
     except targets.TargetRefused as refused:
         return {"ok": False, "status": None, "body": None, "error": f"refused: {refused}"}
     except httpx.TimeoutException:
-        return {"ok": False, "status": None, "body": None, "error": "timeout (10 s)"}
+        return {"ok": False, "status": None, "body": None, "error": f"timeout ({cap:g} s)"}
     except httpx.HTTPError as exc:
         return {"ok": False, "status": None, "body": None, "error": f"{type(exc).__name__}: {exc}"[:500]}
 

@@ -53,7 +53,26 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "lead.captured": ("Contact", "A lead arrived (form, channel, captureLead)."),
     "lead.disqualified": ("Contact", "A lead was disqualified."),
     "lead.returned": ("Contact", "A lead went back to its queue."),
+    "lead.reentered": (
+        "Contact",
+        "A known contact arrived again as a lead (form, channel, captureLead): kept by its owner or redistributed.",
+    ),
     "assignment.made": ("Contact", "A lead was given to a person by a queue."),
+    "assignment.queued": ("Contact", "A lead waits in a queue: nobody eligible to take it now."),
+    "assignment.released": (
+        "Contact",
+        "A lead stopped counting on its owner's capacity (reassigned, disqualified, deal closed, trashed): "
+        "with `release.why`.",
+    ),
+    "consent.granted": (
+        "Contact",
+        "A contact opted in to a channel's messages: with `consent` (channel, source, note).",
+    ),
+    "consent.revoked": (
+        "Contact",
+        "A contact opted out of a channel's messages: with `consent` (channel, source, note). Stop messaging it.",
+    ),
+    "note.added": ("Contact", "A note was added to a contact or deal: with `note` (body, dealId)."),
     "task.created": ("Task", "A task was created."),
     "task.updated": ("Task", "A task's title, due time or assignee changed."),
     "task.completed": ("Task", "A task was done."),
@@ -64,8 +83,126 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "conversation.status_changed": ("Conversation", "A conversation was resolved, reopened or snoozed."),
     "conversation.updated": ("Conversation", "A conversation's priority, tags or deal changed."),
     "conversation.csat_answered": ("Conversation", "The contact answered the satisfaction survey."),
+    "conversation.sla_changed": ("Conversation", "A conversation's SLA state changed (`slaState`)."),
+    "conversation.sla_warning": ("Conversation", "A conversation's SLA is close to being breached."),
+    "conversation.sla_breached": ("Conversation", "A conversation's SLA was breached."),
     "message.created": ("Message", "A message was received or sent (`direction` says which)."),
     "message.updated": ("Message", "A sent message's status changed (delivered, read, failed)."),
+}
+
+# The event's own facts a body carries beside its subject's fields, under a
+# key of its own: kind -> (key, the event data's keys taken).
+FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "consent.granted": ("consent", ("channel", "granted", "source", "note")),
+    "consent.revoked": ("consent", ("channel", "granted", "source", "note")),
+    "note.added": ("note", ("body",)),
+    "assignment.released": ("release", ("why",)),
+}
+
+# Log kinds that are not event types, and why. Everything else the code
+# records is in EVENT_TYPES (tests/webhooks/test_delivery.py holds the two
+# apart). They are the workspace's own administration, not facts about its
+# customers: settings and their audit, people's accounts and credentials
+# (a partner has no business with who reset a password or which API keys
+# exist), the webhooks' own bookkeeping (an endpoint told about itself),
+# job progress the API reports, and a board's card order, a view's arrangement.
+NOT_EVENT_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "workspace.created",
+            "workspace.updated",
+            "pipeline.created",
+            "pipeline.stages_reordered",
+            "stage.added",
+            "stage.archived",
+            "stage.updated",
+            "queue.created",
+            "queue.updated",
+            "queue.archived",
+            "queue.member_added",
+            "queue.member_changed",
+            "queue.member_removed",
+            "team.created",
+            "team.updated",
+            "inbox.created",
+            "inbox.updated",
+            "inbox.flow_set",
+            "inbox.flow_removed",
+            "sla_policy.created",
+            "canned_response.created",
+            "message_template.upserted",
+            "custom_field.created",
+            "custom_field.updated",
+            "segment.created",
+            "segment.updated",
+            "segment.archived",
+            "form.created",
+            "form.updated",
+            "form.archived",
+            "development.created",
+            "development.updated",
+            "automation_rule.created",
+            "automation_rule.updated",
+            "automation_rule.enabled",
+            "automation_rule.disabled",
+            "automation_rule.deleted",
+            "partner_handoff.created",
+            "partner_handoff.deleted",
+            "rdstation_intake.configured",
+        ),
+        "workspace configuration",
+    ),
+    **dict.fromkeys(
+        (
+            "user.created",
+            "user.invited",
+            "user.updated",
+            "user.deactivated",
+            "user.reactivated",
+            "user.password_changed",
+            "user.availability_changed",
+            "invitation.accepted",
+            "invitation.revoked",
+            "password_reset.issued",
+            "password_reset.used",
+            "session.revoked",
+            "api_key.created",
+            "api_key.revoked",
+            "notification.created",
+        ),
+        "people's accounts, credentials and notifications",
+    ),
+    **dict.fromkeys(
+        (
+            "webhook_endpoint.created",
+            "webhook_endpoint.updated",
+            "webhook_endpoint.deleted",
+            "webhook_endpoint.disabled",
+            "webhook_endpoint.secret_rotated",
+            "webhook_delivery.redelivered",
+        ),
+        "the webhooks' own bookkeeping",
+    ),
+    **dict.fromkeys(
+        (
+            "automation.run_started",
+            "automation.action",
+            "automation.waiting",
+            "automation.resumed",
+            "automation.retried",
+            "automation.skipped",
+            "automation.exited",
+            "automation.failed",
+            "bulk_distribution.started",
+            "bulk_distribution.finished",
+            "import.queued",
+            "import.finished",
+        ),
+        "job progress (the API reports it)",
+    ),
+    "contact.data_exported": "an admin's LGPD export: an audit of who read personal data, not a fact to share",
+    "data.exported": "an admin's CSV export: an audit entry",
+    "deal.reordered": "a card's place within its column: the board's arrangement (deal.stage_changed is the move)",
 }
 
 MODELS: dict[str, type[Model]] = {
@@ -177,6 +314,12 @@ async def event_body(event: Event) -> str:
             k: v for k, v in (event.data or {}).items() if k not in ("seen", "automation", SUMMARY_MESSAGE)
         }
         data = {**facts, "id": encode_id(type_name, pk) if pk is not None else None}
+    if event.kind in FACTS:
+        key, taken = FACTS[event.kind]
+        facts = {name: (event.data or {}).get(name) for name in taken}
+        if event.kind == "note.added":
+            facts["dealId"] = encode_id("Deal", event.deal_id) if event.deal_id is not None else None
+        data[key] = facts
     if event.kind in ADDRESSED:
         data = await _handed_off(event, data)
     body = {"type": event.kind, "timestamp": event.at.isoformat(), "data": data}

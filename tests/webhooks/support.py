@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,58 @@ async def quiet_endpoint_with_a_delivery(gql: Any, admin_token: str) -> dict[str
     assert disabled["updateWebhookEndpoint"]["userErrors"] == []
     row = await WebhookDelivery.get(endpoint_id=endpoint_pk)
     return {"webhook_endpoint": endpoint["id"], "webhook_delivery": encode_id("WebhookDelivery", row.id)}
+
+
+class Dribbler:
+    """A receiver at the socket level that answers 200 slowly: in "headers"
+    mode one response header every `pause` seconds, in "body" mode the
+    headers at once and then the body a byte every `pause` seconds. Each
+    read of the client waits `pause` at most, the whole answer takes
+    `pieces * pause`. `finished` counts the answers it wrote to the end."""
+
+    def __init__(self, mode: str, pause: float, pieces: int) -> None:
+        assert mode in ("headers", "body")
+        self.mode, self.pause, self.pieces = mode, pause, pieces
+        self.port = free_port()
+        self.connections = 0
+        self.finished = 0
+        self.server: asyncio.AbstractServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    async def start(self) -> Dribbler:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"content-length: *(\d+)", head, re.I)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            if self.mode == "headers":
+                for i in range(self.pieces):
+                    await writer.drain()
+                    await asyncio.sleep(self.pause)
+                    writer.write(f"x-slow-{i}: {i}\r\n".encode())
+                writer.write(b"content-length: 2\r\n\r\nok")
+            else:
+                writer.write(f"content-length: {self.pieces}\r\n\r\n".encode())
+                for _ in range(self.pieces):
+                    await writer.drain()
+                    await asyncio.sleep(self.pause)
+                    writer.write(b".")
+            await writer.drain()
+            self.finished += 1
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()

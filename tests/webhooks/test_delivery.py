@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
+
+from starlette.responses import PlainTextResponse
 
 from revgraph.resolvers.webhooks.event_types import EVENT_TYPES
 from tests.graph.documents import UPDATE_CONTACT, create_company, create_contact
@@ -107,30 +110,49 @@ async def test_an_endpoint_receives_only_the_types_it_subscribes_to(gql, workspa
     ]
 
 
-async def test_one_slow_receiver_does_not_delay_another_endpoint(gql, workspace):
-    # given an endpoint whose receiver takes 3 s to answer, and a fast one
-    async def slow(_):
-        await asyncio.sleep(3)
-        from starlette.responses import PlainTextResponse
+# More slow endpoints than the Redis worker has threads (tests/conftest.py
+# start_worker: --threads 4): deliveries that held a thread each would make
+# the last ones, and the fast one, wait for the first ones to answer.
+SLOW_ENDPOINTS = 6
+HOLD_SECONDS = 4.0
 
+
+async def test_slow_receivers_never_delay_another_endpoint(gql, workspace):
+    # given endpoints whose receivers hold each request 4 s, created first
+    # (their tasks are sent first), and a fast one
+    answered: list[float] = []
+
+    async def slow(_):
+        await asyncio.sleep(HOLD_SECONDS)
+        answered.append(time.monotonic())
         return PlainTextResponse("ok")
 
-    slow_receiver = await Receiver(slow).start()
+    slow_receivers = [await Receiver(slow).start() for _ in range(SLOW_ENDPOINTS)]
     fast_receiver = await Receiver().start()
     try:
-        await create_endpoint(gql, workspace.token, slow_receiver.url)
-        await create_endpoint(gql, workspace.token, fast_receiver.url)
+        for receiver in slow_receivers:
+            await create_endpoint(gql, workspace.token, receiver.url, ["contact.created"])
+        await create_endpoint(gql, workspace.token, fast_receiver.url, ["contact.created"])
         # when an event is logged
+        started = time.monotonic()
         await create_contact(gql, workspace.token, name="Ana", email="ana@cliente.com")
-        await fast_receiver.wait_for(1, timeout=10)
-        # then the fast one has it while the slow one still holds its request
-        assert len(slow_receiver.requests) <= 1
+        (fast,) = await fast_receiver.wait_for(1, timeout=30)
+        for receiver in slow_receivers:
+            await receiver.wait_for(1, timeout=30)
         await eventually(
-            lambda: _succeeded(gql, workspace.token, 2), timeout=20, what="both deliveries to succeed"
+            lambda: _succeeded(gql, workspace.token, SLOW_ENDPOINTS + 1),
+            timeout=30,
+            what="every delivery to succeed",
         )
     finally:
-        await slow_receiver.stop()
-        await fast_receiver.stop()
+        for receiver in [*slow_receivers, fast_receiver]:
+            await receiver.stop()
+    # then the fast one had its event while every slow one still held its request
+    assert answered and fast.at < min(answered)
+    assert fast.at - started < HOLD_SECONDS
+    # and the slow ones were all sent at once, not in turns
+    assert max(r.requests[0].at for r in slow_receivers) < min(answered)
+    assert all(len(r.requests) == 1 for r in slow_receivers)
 
 
 async def _succeeded(gql, token, count):

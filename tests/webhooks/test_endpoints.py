@@ -200,6 +200,33 @@ async def test_a_deleted_endpoint_is_sent_nothing_more(gql, workspace):
     assert await WebhookDelivery.all().count() == 0
 
 
+async def test_a_changed_url_receives_the_next_event_and_the_old_one_nothing_more(gql, workspace):
+    old = await Receiver().start()
+    new = await Receiver().start()
+    try:
+        endpoint, secret = await create_endpoint(gql, workspace.token, old.url)
+        first = await create_contact(gql, workspace.token, name="Ana", email="ana@cliente.com")
+        await old.wait_for(1)
+        # when the URL changes to another valid one
+        changed = (
+            await gql.ok(
+                UPDATE_ENDPOINT, {"id": endpoint["id"], "input": {"url": new.url}}, token=workspace.token
+            )
+        )["updateWebhookEndpoint"]
+        assert changed["userErrors"] == []
+        assert changed["webhookEndpoint"]["url"] == new.url
+        assert changed["secret"] is None  # the secret stays
+        second = await create_contact(gql, workspace.token, name="Bia", email="bia@cliente.com")
+        await new.wait_for(1)
+        await asyncio.sleep(1)
+    finally:
+        await old.stop()
+        await new.stop()
+    # then the next event went to the new URL only, signed with the same secret
+    assert [verify(secret, r.headers, r.body)["data"]["id"] for r in old.requests] == [first["id"]]
+    assert [verify(secret, r.headers, r.body)["data"]["id"] for r in new.requests] == [second["id"]]
+
+
 async def test_a_deliver_task_run_several_times_at_once_sends_each_event_once(gql, workspace):
     receiver = await Receiver().start()
     try:

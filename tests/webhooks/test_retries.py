@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from starlette.responses import PlainTextResponse
 
 from revgraph.models.events import Event
@@ -20,6 +21,7 @@ from tests.webhooks.clock import drive, freeze, worker_paused
 from tests.webhooks.support import (
     REDELIVER,
     UPDATE_ENDPOINT,
+    Dribbler,
     Receiver,
     create_endpoint,
     deliveries,
@@ -45,6 +47,20 @@ def pk(global_id: str) -> int:
     decoded = decode_id(global_id)
     assert decoded is not None
     return decoded[1]
+
+
+@pytest.mark.parametrize("failures", [1, 2, 5, 30])
+def test_retry_waits_are_drawn_between_half_and_all_of_a_doubling_ceiling(failures, monkeypatch):
+    ceiling = min(delivery.MAX_WAIT, delivery.FIRST_RETRY * 2 ** (failures - 1))
+    # the waits for one attempt number differ from draw to draw, within [ceiling/2, ceiling]
+    waits = [delivery.retry_wait(failures) for _ in range(200)]
+    assert len(set(waits)) > 100
+    assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+    # and the draw's ends are exactly half and all of the ceiling
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: low)
+    assert delivery.retry_wait(failures) == ceiling / 2
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: high)
+    assert delivery.retry_wait(failures) == ceiling
 
 
 async def test_a_500_is_retried_within_seconds_with_the_same_webhook_id_and_later_events_wait(gql, workspace):
@@ -94,6 +110,43 @@ async def test_an_attempt_times_out_after_10_seconds_and_is_retried(gql, workspa
     assert requests[0].id == requests[1].id
     row = await WebhookDelivery.get(message_id=requests[0].id)
     assert (row.status, row.attempts) == ("SUCCEEDED", 2)
+
+
+@pytest.mark.parametrize("mode", ["headers", "body"])
+async def test_the_timeout_caps_the_whole_attempt_not_each_read(gql, workspace, server, monkeypatch, mode):
+    # given a cap of 1 s (10 s in production) and a receiver answering 200
+    # a piece every 0.3 s: no read waits 1 s, the answer takes 3 s
+    import revgraph.tasks.webhooks as webhook_tasks
+
+    monkeypatch.setattr(delivery, "ATTEMPT_TIMEOUT_SECONDS", 1.0)
+    receiver = await Dribbler(mode, pause=0.3, pieces=10).start()
+    try:
+        # The test runs the attempt itself, on the cap it set.
+        for send in ("send", "send_with_options"):
+            monkeypatch.setattr(webhook_tasks.deliver, send, lambda *args, **kwargs: None)
+        with worker_paused(server):
+            endpoint, _ = await create_endpoint(gql, workspace.token, receiver.url)
+            await create_contact(gql, workspace.token, name="Ana", email="ana@cliente.com")
+            # when the endpoint runs
+            started = time.monotonic()
+            await delivery.run_endpoint(server.settings, pk(endpoint["id"]))
+            took = time.monotonic() - started
+            row = await WebhookDelivery.get(endpoint_id=pk(endpoint["id"]))
+    finally:
+        await receiver.stop()
+    # then the attempt ended at the cap, as a failed attempt timed out, retried as usual
+    assert receiver.connections == 1 and receiver.finished == 0
+    assert 1.0 <= took < 2.0
+    assert (row.status, row.attempts, row.response_status, row.last_error) == (
+        "RETRYING",
+        1,
+        None,
+        "timeout (1 s)",
+    )
+    assert (
+        row.next_attempt_at is not None
+        and row.next_attempt_at <= row.schedule_started_at + delivery.FIRST_RETRY
+    )
 
 
 async def test_a_receiver_down_then_up_loses_nothing(gql, workspace):
