@@ -1,6 +1,8 @@
 import asyncio
 import json
 
+from revgraph.models.pipeline import Pipeline
+from revgraph.resolvers.ids import pk_of
 from tests.live import connect, subscribe
 from tests.pipeline.support import UPDATE_DEAL, board, create_deal, create_pipeline, move, settled
 
@@ -309,7 +311,15 @@ async def test_frames_go_straight_to_the_socket_and_wait_while_it_is_paused(
             "payload": first,
         }
         # when the transport pauses its writer and the card moves twice more
-        [member] = [m for hub in hubs.hubs.values() for g in hub.groups.values() for m in g.members]
+        # (this workspace's hub: another test's may not have closed yet)
+        workspace_id = (await Pipeline.get(id=pk_of(pipeline["id"], "Pipeline"))).workspace_id
+        [member] = [
+            m
+            for (hub_workspace, _), hub in hubs.hubs.items()
+            if hub_workspace == workspace_id
+            for g in hub.groups.values()
+            for m in g.members
+        ]
         protocol = member.sink.writer.protocol
         protocol.pause_writing()
         try:
