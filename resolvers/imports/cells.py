@@ -450,9 +450,10 @@ _NOT_FIELDS = ("currency",)
 
 def changed_fields(record: Any, changes: Mapping[str, Any]) -> list[str]:
     """The fields an update's input (`changes`, as a kind's decision holds
-    it) changes on `record`, as the API names them: owner_id is owner,
+    it) changes on `record`, as the API names them (owner_id is owner,
     lifecycle_stage lifecycleStage, and the custom fields it adds or
-    changes are customFields.<key> each."""
+    changes are customFields.<key> each), sorted: the input's order follows
+    the stored mapping's, which the backends keep differently."""
     out: list[str] = []
     for key, value in changes.items():
         if key in _NOT_FIELDS:
@@ -463,4 +464,4 @@ def changed_fields(record: Any, changes: Mapping[str, Any]) -> list[str]:
             continue
         head, *rest = key.removesuffix("_id").split("_")
         out.append(head + "".join(part.title() for part in rest))
-    return out
+    return sorted(out)

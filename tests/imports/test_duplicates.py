@@ -139,7 +139,7 @@ async def test_companies_duplicates_name_the_company_and_its_changed_fields(gql,
     await run(gql, workspace.token, job_id)
     # then both list the same three rows: Acme filled (owner, phone), Beta and Gama left
     expected = [
-        dup(2, "UPDATE", ["owner", "customFields.phone"], ids["Acme Imóveis"], "Acme Imóveis"),
+        dup(2, "UPDATE", ["customFields.phone", "owner"], ids["Acme Imóveis"], "Acme Imóveis"),
         dup(3, "SKIP", [], ids["Beta Incorporadora"], "Beta Incorporadora"),
         dup(4, "SKIP", [], ids["Gama Construtora"], "Gama Construtora"),
     ]
@@ -175,7 +175,7 @@ async def test_deals_duplicates_are_the_rows_of_a_known_external_id(gql, workspa
     # then the dry run lists the deals it would change or leave, and CRM-3's second row
     assert await all_duplicates(gql, workspace.token, job_id, "DRY_RUN") == [
         dup(
-            2, "UPDATE", ["title", "value", "stage"], encode_id("Deal", apto.id), "Apto Jardins", apto.number
+            2, "UPDATE", ["stage", "title", "value"], encode_id("Deal", apto.id), "Apto Jardins", apto.number
         ),
         dup(3, "SKIP", [], encode_id("Deal", casa.id), "Casa Centro", casa.number),
         dup(5, "UPDATE", None, earlier=4),
