@@ -23,7 +23,7 @@ from revgraph.resolvers.ids import decode_id, encode_id
 from revgraph.resolvers.imports import contact_rows, files, runner
 from tests.graph.documents import create_company, create_contact
 from tests.imports import test_companies, test_deals
-from tests.imports.support import csv_bytes, dry_run, job, mapped, run, uploaded
+from tests.imports.support import Crash, csv_bytes, dies_on_call, dry_run, job, mapped, run, uploaded
 from tests.pipeline.support import create_pipeline
 
 DUPLICATES = """
@@ -188,10 +188,6 @@ async def test_deals_duplicates_are_the_rows_of_a_known_external_id(gql, workspa
     assert [d["recordName"] for d in found[:2]] == ["Apto Jardins (revisado)", "Casa Centro"]
 
 
-class Crash(Exception):
-    pass
-
-
 async def test_a_restarted_batch_records_its_duplicates_once(gql, server, workspace, monkeypatch):
     # given three contacts and a file meeting them in every batch of 2 (chunks of 4)
     monkeypatch.setattr(files, "CHUNK_ROWS", 4)
@@ -207,17 +203,7 @@ async def test_a_restarted_batch_records_its_duplicates_once(gql, server, worksp
     pk = decode_id(job_id)[1]
     await ImportJob.filter(id=pk).update(status="RUNNING", cursor=0)
     # when a run dies creating the second batch's contact (after its duplicate was decided)
-    real_create = contact_rows.create_contacts
-    calls = 0
-
-    async def dying(ctx, inputs):
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise Crash
-        return await real_create(ctx, inputs)
-
-    monkeypatch.setattr(contact_rows, "create_contacts", dying)
+    real_create = dies_on_call(monkeypatch, contact_rows, "create_contacts", 2)
     with pytest.raises(Crash):
         await runner.run_job(server.settings, pk)
     # then only the committed batch's duplicate is kept
