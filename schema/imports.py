@@ -179,6 +179,9 @@ class ImportJob(Node):
     error_report_url: str = strawberry.field(
         description="Path of the error report CSV (GET with the bearer token; add ?phase=DRY_RUN for the dry run's)."
     )
+    duplicate_report_url: str = strawberry.field(
+        description="Path of the duplicates CSV, the rows `duplicates` lists (GET with the bearer token; add ?phase=DRY_RUN for the dry run's)."
+    )
     started_at: datetime | None = strawberry.field(description="When the current run started.")
     finished_at: datetime | None = strawberry.field(description="When the current run finished.")
     created_at: datetime = strawberry.field(description="When the file was uploaded.")
@@ -278,6 +281,7 @@ class ImportJob(Node):
             failed_count=row.failed_count,
             failure=row.failure,
             error_report_url=f"/imports/{global_id}/errors.csv",
+            duplicate_report_url=f"/imports/{global_id}/duplicates.csv",
             started_at=row.started_at,
             finished_at=row.finished_at,
             created_at=row.created_at,

@@ -260,3 +260,24 @@ async def matched_records(job: ImportJob, ids: list[int]) -> dict[int, tuple[str
     columns = ["id", name] + ([number] if number else [])
     found = await model.filter(workspace_id=job.workspace_id, id__in=in_list(ids)).values_list(*columns)
     return {int(r[0]): (str(r[1]), int(r[2]) if number and r[2] is not None else None) for r in found}
+
+
+async def duplicate_rows(
+    ctx: Context, job: ImportJob, phase: str
+) -> AsyncIterator[tuple[ImportRowDuplicate, tuple[str, int | None] | None]]:
+    """The phase's duplicates in row order, each with its record's name and
+    number (None without a record), read a page at a time."""
+    _workspace(ctx)
+    after = 0
+    while True:
+        page = (
+            await ImportRowDuplicate.filter(job_id=job.id, phase=phase, row__gt=after)
+            .order_by("row")
+            .limit(500)
+        )
+        records = await matched_records(job, [d.record_id for d in page if d.record_id is not None])
+        for found in page:
+            yield found, records.get(found.record_id) if found.record_id is not None else None
+        if len(page) < 500:
+            return
+        after = page[-1].row

@@ -13,7 +13,7 @@ JOB_FIELDS = """
 id filename entity encoding delimiter columns rowCount status duplicatePolicy processedRows
 mapping { column field }
 dryRun { valid invalid toCreate toUpdate toSkip }
-createdCount updatedCount skippedCount failedCount failure errorReportUrl
+createdCount updatedCount skippedCount failedCount failure errorReportUrl duplicateReportUrl
 """
 MAP = f"""
 mutation Map($input: MapImportColumnsInput!) {{

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import csv
+import io
 
 import pytest
 from tortoise.backends.asyncpg import client as asyncpg_client
@@ -311,3 +313,52 @@ async def test_a_batch_of_duplicates_takes_as_many_statements_for_64_rows_as_for
     assert len(large) == len(small), (len(small), len(large))
     inserts = [s for s in large if "import_row_duplicate" in s and s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 1
+
+
+async def test_the_duplicates_download_as_an_excel_pt_br_csv(gql, workspace):
+    # given a dry run and an import (UPDATE_EMPTY) meeting a contact and repeating a person
+    xavier = await create_contact(gql, workspace.token, name="Xavier", email="x@example.com")
+    number = (await Contact.get(email="x@example.com")).number
+    rows = [
+        ["Ana", "ana@example.com", "", ""],
+        ["Xavier; Lima", "x@example.com", "", "feira"],
+        ["Ana Maria", "ana@example.com", "", "feira"],
+    ]
+    job_id = (await uploaded(gql, workspace.token, csv_bytes(rows)))["id"]
+    await mapped(gql, workspace.token, job_id, duplicatePolicy="UPDATE_EMPTY")
+    await dry_run(gql, workspace.token, job_id)
+    done = await run(gql, workspace.token, job_id)
+    ana = await Contact.get(email="ana@example.com")
+    # when the reports are downloaded
+    url = gql.server.url + f"/imports/{job_id}/duplicates.csv"
+    headers = {"authorization": f"Bearer {workspace.token}"}
+    report = await gql.http.get(url, headers=headers)
+    dry = await gql.http.get(url, params={"phase": "DRY_RUN"}, headers=headers)
+    # then each is a `;` UTF-8 file with BOM, headers in pt-BR, a line per duplicate
+    header = ["Linha", "Ação", "Registro", "Número do registro", "Id do registro", "Campos alterados"]
+    header.append("Linha anterior do arquivo")
+    for response in (report, dry):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "attachment" in response.headers["content-disposition"]
+        assert response.content.startswith(b"\xef\xbb\xbf")
+    assert report.url.path == done["duplicateReportUrl"]
+
+    def lines(response):
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+    assert lines(dry) == [
+        header,
+        ["3", "Atualiza", "Xavier", str(number), xavier["id"], "source", ""],
+        ["4", "Atualiza", "", "", "", "", "2"],
+    ]
+    assert lines(report) == [
+        header,
+        ["3", "Atualiza", "Xavier", str(number), xavier["id"], "source", ""],
+        ["4", "Atualiza", "Ana", str(ana.number), encode_id("Contact", ana.id), "source", ""],
+    ]
+    # and only the workspace's admins may download it
+    agent = await workspace.user("AGENT")
+    refused = await gql.http.get(url, headers={"authorization": f"Bearer {agent['token']}"})
+    assert refused.status_code == 403
+    assert (await gql.http.get(url)).status_code == 401
