@@ -80,6 +80,31 @@ class ImportRowError(Model):
         table = "import_row_error"
 
 
+class ImportRowDuplicate(Model):
+    """A row that met a duplicate, in a phase (DRY_RUN or RUN): what it does
+    (UPDATE or SKIP), the record it matched (`record_id`, of the job's
+    entity; its name and number are read from the record when shown, so
+    none of its data is copied here), or, in a dry run, the earlier row of
+    the file it duplicates (`earlier_row`: that row creates the record);
+    and for an update the fields it changes (the API's names, custom
+    fields as customFields.<key>; null when not known before the import).
+    Written with its batch, like the row errors; one per (job, phase, row)
+    (migration SQL)."""
+
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    phase = fields.CharField(max_length=8)
+    row = fields.IntField()
+    # UPDATE or SKIP
+    action = fields.CharField(max_length=6)
+    record_id = fields.IntField(null=True)
+    earlier_row = fields.IntField(null=True)
+    changed_fields = fields.JSONField(null=True)
+
+    class Meta:
+        table = "import_row_duplicate"
+
+
 class ImportMapping(Model):
     """A column→field mapping saved by name for the next file of the same
     layout. Names are unique per workspace and entity (migration SQL)."""

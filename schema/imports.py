@@ -1,7 +1,7 @@
 """GraphQL surface of CSV imports ("Layout de Importação"). The file is
 uploaded over HTTP (POST /imports, multipart); here its columns are mapped,
-the dry run and the import are started, and progress and row errors are
-read. ADMIN only."""
+the dry run and the import are started, and progress, row errors and the
+duplicates rows met are read. ADMIN only."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from revgraph.resolvers.errors import NotFound
 from revgraph.resolvers.ids import encode_id
 from revgraph.resolvers.imports import jobs
 from revgraph.resolvers.imports.kinds import kind_of
-from revgraph.schema.common import Node, UserError, ctx_of, input_dict, payload_mutation, query
+from revgraph.schema.common import Node, UserError, ctx_of, input_dict, payload_mutation, query, selects
+from revgraph.schema.connections import Connection, build
 from revgraph.schema.permissions import ADMIN
 
 MAX_ROW_ERRORS = 100
@@ -112,6 +113,43 @@ class ImportRowError:
     problems: list[ImportRowProblem] = strawberry.field(description="Why it was refused.")
 
 
+@strawberry.enum(description="What a row that duplicates a record does with it.")
+class ImportDuplicateAction(Enum):
+    UPDATE = strawberry.enum_value("UPDATE", description="Updates the record (see changedFields).")
+    SKIP = strawberry.enum_value(
+        "SKIP", description="Leaves the record as it is (policy SKIP, or nothing to change)."
+    )
+
+
+@strawberry.type(description="A row that duplicates a record: what it does with it, and which record.")
+class ImportRowDuplicate:
+    row: int = strawberry.field(description="Its row in the spreadsheet (the header is row 1).")
+    action: ImportDuplicateAction = strawberry.field(description="What it does with the record.")
+    changed_fields: list[str] | None = strawberry.field(
+        description="For UPDATE, the record's fields it changes (as the API names them; custom fields as customFields.<key>); empty for SKIP; null when not known before the import (a duplicate of an earlier row of the file)."
+    )
+    record_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the record it matched (a Contact, Company or Deal, as the job's entity); null when it duplicates an earlier row of the file (see earlierRow)."
+    )
+    record_name: str | None = strawberry.field(
+        description="The record's name (a deal's title) as it is now; null when there is no record (or it was deleted since)."
+    )
+    record_number: int | None = strawberry.field(
+        description="The record's number (contacts and deals); null for companies and when there is no record."
+    )
+    earlier_row: int | None = strawberry.field(
+        description="Dry run only: the earlier row of the file that creates the record this row duplicates; null otherwise."
+    )
+
+
+@strawberry.type(
+    name="ImportRowDuplicateConnection",
+    description="A page of the rows that met a duplicate, in row order.",
+)
+class ImportRowDuplicateConnection(Connection[ImportRowDuplicate]):
+    pass
+
+
 @strawberry.type(description="An uploaded CSV file and its import. ADMIN only.")
 class ImportJob(Node):
     filename: str = strawberry.field(description="The uploaded file's name.")
@@ -141,6 +179,9 @@ class ImportJob(Node):
     error_report_url: str = strawberry.field(
         description="Path of the error report CSV (GET with the bearer token; add ?phase=DRY_RUN for the dry run's)."
     )
+    duplicate_report_url: str = strawberry.field(
+        description="Path of the duplicates CSV, the rows `duplicates` lists (GET with the bearer token; add ?phase=DRY_RUN for the dry run's)."
+    )
     started_at: datetime | None = strawberry.field(description="When the current run started.")
     finished_at: datetime | None = strawberry.field(description="When the current run finished.")
     created_at: datetime = strawberry.field(description="When the file was uploaded.")
@@ -164,6 +205,43 @@ class ImportJob(Node):
                 )
             )
         return out
+
+    @strawberry.field(
+        description="Rows of a run that met a duplicate (a live record, or in a dry run an earlier row of the file), in row order: the action under the duplicate policy and the record matched."
+    )
+    async def duplicates(
+        self,
+        info: Info,
+        phase: ImportPhase = ImportPhase.RUN,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ImportRowDuplicateConnection:
+        ctx = ctx_of(info)
+        page = await query(
+            jobs.duplicates(
+                ctx, self.row, phase.value, first=first, after=after, with_total=selects(info, "totalCount")
+            )
+        )
+        records = await jobs.matched_records(
+            self.row, [d.record_id for d in page.items if d.record_id is not None]
+        )
+        type_name = jobs.MATCHED[self.row.entity][1]
+
+        def wrap(found: Any) -> ImportRowDuplicate:
+            name, number = records.get(found.record_id, (None, None))
+            return ImportRowDuplicate(
+                row=found.row,
+                action=ImportDuplicateAction(found.action),
+                changed_fields=found.changed_fields,
+                record_id=strawberry.ID(encode_id(type_name, found.record_id))
+                if found.record_id is not None
+                else None,
+                record_name=name,
+                record_number=number,
+                earlier_row=found.earlier_row,
+            )
+
+        return build(ImportRowDuplicateConnection, page, wrap)
 
     @classmethod
     def of(cls, row: Any) -> ImportJob:
@@ -203,6 +281,7 @@ class ImportJob(Node):
             failed_count=row.failed_count,
             failure=row.failure,
             error_report_url=f"/imports/{global_id}/errors.csv",
+            duplicate_report_url=f"/imports/{global_id}/duplicates.csv",
             started_at=row.started_at,
             finished_at=row.finished_at,
             created_at=row.created_at,

@@ -11,6 +11,10 @@ GraphQL documents):
 - `GET /imports/{id}/errors.csv?phase=DRY_RUN|RUN`: the row error report,
   streamed: the file's own columns plus "Linha" and "Erros" (pt-BR), UTF-8
   with BOM and `;` so Excel pt-BR opens it as it is.
+- `GET /imports/{id}/duplicates.csv?phase=DRY_RUN|RUN`: the rows that met a
+  duplicate (ImportJob.duplicates), in the same format: the row, the action,
+  the record matched (name, number, global id), the fields an update
+  changes and, in a dry run, the earlier row of the file it repeats.
 
 An API key must also have a scope that allows the path
 (resolvers/key_scopes.py): the upload is a write (FULL only), the error
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -87,6 +91,7 @@ class ImportEndpoints:
         return [
             Route(UPLOAD_PATH, _Asgi(self.upload_app), methods=["POST"]),
             Route(UPLOAD_PATH + "/{id}/errors.csv", self.error_report, methods=["GET"]),
+            Route(UPLOAD_PATH + "/{id}/duplicates.csv", self.duplicate_report, methods=["GET"]),
         ]
 
     async def _context(self, request: Request, does: str) -> Context | Response:
@@ -167,6 +172,15 @@ class ImportEndpoints:
         )
 
     async def error_report(self, request: Request) -> Response:
+        return await self._download(request, "erros", _report)
+
+    async def duplicate_report(self, request: Request) -> Response:
+        return await self._download(request, "duplicados", _duplicates)
+
+    async def _download(
+        self, request: Request, suffix: str, report: Callable[[Context, Any, str], AsyncIterator[bytes]]
+    ) -> Response:
+        """A job's report of a phase as a CSV download (`suffix` names the file)."""
         ctx = await self._context(request, "read")
         if isinstance(ctx, Response):
             return ctx
@@ -177,9 +191,9 @@ class ImportEndpoints:
             job = await jobs.get_job(ctx, request.path_params["id"])
         except DomainError as error:
             return _domain_error(error)
-        name = job.filename.rsplit(".", 1)[0] + f"-erros-{phase.lower()}.csv"
+        name = job.filename.rsplit(".", 1)[0] + f"-{suffix}-{phase.lower()}.csv"
         return StreamingResponse(
-            _report(ctx, job, phase),
+            report(ctx, job, phase),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f"attachment; filename*=UTF-8''{_quote(name)}"},
         )
@@ -189,17 +203,59 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
+class _Lines:
+    """CSV lines as Excel pt-BR opens them (`;`, CRLF), the first with the BOM."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, delimiter=";", lineterminator="\r\n")
+        self.first = True
+
+    def line(self, cells: list[Any]) -> bytes:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(cells)
+        text = ("\ufeff" if self.first else "") + self.buffer.getvalue()
+        self.first = False
+        return text.encode()
+
+
 async def _report(ctx: Context, job: Any, phase: str) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Row"), *job.columns, _("Errors")])
-    yield ("\ufeff" + buffer.getvalue()).encode()
+    lines = _Lines()
+    yield lines.line([_("Row"), *job.columns, _("Errors")])
     async for row in jobs.row_errors(ctx, job, phase):
-        buffer.seek(0)
-        buffer.truncate()
         cells = list(row.values) + [""] * (len(job.columns) - len(row.values))
         messages = " | ".join(
             (f"{p['column']}: " if p.get("column") else "") + str(p["message"]) for p in row.problems
         )
-        writer.writerow([row.row, *cells[: len(job.columns)], messages])
-        yield buffer.getvalue().encode()
+        yield lines.line([row.row, *cells[: len(job.columns)], messages])
+
+
+async def _duplicates(ctx: Context, job: Any, phase: str) -> AsyncIterator[bytes]:
+    lines = _Lines()
+    yield lines.line(
+        [
+            _("Row"),
+            _("Action"),
+            _("Record"),
+            _("Record number"),
+            _("Record id"),
+            _("Changed fields"),
+            _("Earlier row of the file"),
+        ]
+    )
+    actions = {"UPDATE": _("Update"), "SKIP": _("Skip")}
+    type_name = jobs.MATCHED[job.entity][1]
+    async for found, record in jobs.duplicate_rows(ctx, job, phase):
+        name, number = record or ("", None)
+        yield lines.line(
+            [
+                found.row,
+                actions[found.action],
+                name,
+                "" if number is None else number,
+                encode_id(type_name, found.record_id) if found.record_id is not None else "",
+                ", ".join(found.changed_fields or []),
+                found.earlier_row or "",
+            ]
+        )

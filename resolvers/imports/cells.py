@@ -442,3 +442,26 @@ def merged_custom(stored: Any, new: Any, *, overwrite: bool) -> dict[str, Any] |
     row = new or {}
     merged = {**before, **row} if overwrite else {**row, **before}
     return merged if merged != before else None
+
+
+# Keys of an update's input that are not fields of their own.
+_NOT_FIELDS = ("currency",)
+
+
+def changed_fields(record: Any, changes: Mapping[str, Any]) -> list[str]:
+    """The fields an update's input (`changes`, as a kind's decision holds
+    it) changes on `record`, as the API names them (owner_id is owner,
+    lifecycle_stage lifecycleStage, and the custom fields it adds or
+    changes are customFields.<key> each), sorted: the input's order follows
+    the stored mapping's, which the backends keep differently."""
+    out: list[str] = []
+    for key, value in changes.items():
+        if key in _NOT_FIELDS:
+            continue
+        if key == "custom_fields":
+            before = dict(getattr(record, "custom_fields", None) or {})
+            out += [CUSTOM + k for k in sorted(value or {}) if k not in before or before[k] != value[k]]
+            continue
+        head, *rest = key.removesuffix("_id").split("_")
+        out.append(head + "".join(part.title() for part in rest))
+    return sorted(out)

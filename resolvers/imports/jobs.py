@@ -1,6 +1,6 @@
 """The ADMIN use cases of CSV imports: upload a file, map its columns
 (saving the mapping by name), run the dry run, start the import, follow
-it, and read its row errors. Imports write any contact of the workspace,
+it, and read its row errors and the duplicates its rows met. Imports write any contact of the workspace,
 so only administrators run or see them; another workspace's job is
 NOT_FOUND, like a random id."""
 
@@ -13,7 +13,10 @@ from typing import Any, BinaryIO
 
 from tortoise.transactions import in_transaction
 
-from revgraph.models.imports import ImportChunk, ImportJob, ImportMapping, ImportRowError
+from revgraph.models.crm import Company, Contact
+from revgraph.models.imports import ImportChunk, ImportJob, ImportMapping, ImportRowDuplicate, ImportRowError
+from revgraph.models.pipeline import Deal
+from revgraph.resolvers.bulk_insert import in_list
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError, NotFound
 from revgraph.resolvers.events import record_event, unit_of_work
@@ -23,6 +26,7 @@ from revgraph.resolvers.imports.cells import POLICIES, mapping_problems, workboo
 from revgraph.resolvers.imports.files import CsvFile
 from revgraph.resolvers.imports.kinds import kind_of
 from revgraph.resolvers.imports.runner import QUEUED
+from revgraph.resolvers.pagination import Page, SortKey, paginate_for
 from revgraph.resolvers.validation import required_text
 
 MAX_MAPPINGS = 100
@@ -130,6 +134,7 @@ async def map_columns(ctx: Context, data: Mapping[str, Any]) -> ImportJob:
         job.mapping, job.duplicate_policy = mapping, policy
         job.status, job.dry_run, job.cursor = "UPLOADED", None, 0
         await ImportRowError.filter(job_id=job.id, phase="DRY_RUN").delete()
+        await ImportRowDuplicate.filter(job_id=job.id, phase="DRY_RUN").delete()
         await job.save()
     return job
 
@@ -215,6 +220,64 @@ async def row_errors(ctx: Context, job: ImportJob, phase: str) -> AsyncIterator[
         )
         for row in page:
             yield row
+        if len(page) < 500:
+            return
+        after = page[-1].row
+
+
+# (job, phase, row) is unique (migration 0034): the row alone orders a page.
+DUPLICATE_KEYS = [SortKey("row", kind="int")]
+# The record a duplicate matched, by the job's entity: its model, global id
+# type, and the columns its name and number are read from.
+MATCHED = {
+    "CONTACT": (Contact, "Contact", "name", "number"),
+    "COMPANY": (Company, "Company", "name", None),
+    "DEAL": (Deal, "Deal", "title", "number"),
+}
+
+
+async def duplicates(
+    ctx: Context,
+    job: ImportJob,
+    phase: str,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    with_total: bool = False,
+) -> Page:
+    """The phase's rows that met a duplicate, in row order, a page at a time."""
+    _workspace(ctx)
+    rows = ImportRowDuplicate.filter(job_id=job.id, phase=phase)
+    return await paginate_for(ctx, rows, DUPLICATE_KEYS, first=first, after=after, with_total=with_total)
+
+
+async def matched_records(job: ImportJob, ids: list[int]) -> dict[int, tuple[str, int | None]]:
+    """Name and number (null for companies) of the records a page of
+    duplicates matched, in one query; a record deleted since is missing."""
+    model, _type, name, number = MATCHED[job.entity]
+    if not ids:
+        return {}
+    columns = ["id", name] + ([number] if number else [])
+    found = await model.filter(workspace_id=job.workspace_id, id__in=in_list(ids)).values_list(*columns)
+    return {int(r[0]): (str(r[1]), int(r[2]) if number and r[2] is not None else None) for r in found}
+
+
+async def duplicate_rows(
+    ctx: Context, job: ImportJob, phase: str
+) -> AsyncIterator[tuple[ImportRowDuplicate, tuple[str, int | None] | None]]:
+    """The phase's duplicates in row order, each with its record's name and
+    number (None without a record), read a page at a time."""
+    _workspace(ctx)
+    after = 0
+    while True:
+        page = (
+            await ImportRowDuplicate.filter(job_id=job.id, phase=phase, row__gt=after)
+            .order_by("row")
+            .limit(500)
+        )
+        records = await matched_records(job, [d.record_id for d in page if d.record_id is not None])
+        for found in page:
+            yield found, records.get(found.record_id) if found.record_id is not None else None
         if len(page) < 500:
             return
         after = page[-1].row

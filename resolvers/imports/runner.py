@@ -4,9 +4,10 @@ companies, deals: resolvers/imports/*_rows.py) so dedupe, validation,
 stage gates and the timeline's events are the API's own.
 
 A batch is BATCH_ROWS rows in one transaction: its records, its row
-errors, the job's counts and its cursor (the last row done) commit together, so a restarted
-job (a lost message, a killed worker) resumes after the last committed
-batch and writes no row twice. Between batches the loop yields, so the
+errors, the duplicates its rows met (one INSERT each), the job's counts
+and its cursor (the last row done) commit together, so a restarted job
+(a lost message, a killed worker) resumes after the last committed batch
+and writes no row twice. Between batches the loop yields, so the
 API keeps answering; no transaction ever spans the file.
 
 A batch takes its rows as stored when it holds the job's lock: a row an
@@ -24,7 +25,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from revgraph.models.identity import User
-from revgraph.models.imports import ImportChunk, ImportJob, ImportRowError
+from revgraph.models.imports import ImportChunk, ImportJob, ImportRowDuplicate, ImportRowError
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.events import record_event, unit_of_work, workspace_locale
 from revgraph.resolvers.i18n import N_, _, set_language
@@ -33,6 +34,7 @@ from revgraph.resolvers.imports.cells import (
     Decision,
     ImportKind,
     Workbook,
+    changed_fields,
     problem,
     workbook,
 )
@@ -81,6 +83,7 @@ async def run_job(settings: Settings, job_id: int) -> None:
             if locked is None or locked.status != job.status or locked.cursor != 0:
                 return
             await ImportRowError.filter(job_id=job.id, phase=phase).delete()
+            await ImportRowDuplicate.filter(job_id=job.id, phase=phase).delete()
             await file_keys.forget(job.id)
             locked.dry_run = _empty_counts()
             await locked.save()
@@ -142,16 +145,17 @@ async def _batch_once(
         erased = [_erased(cells) for _, cells in rows]
         kept = [cells for (_, cells), gone in zip(rows, erased, strict=True) if not gone]
         errors: list[ImportRowError] = []
+        duplicates: list[ImportRowDuplicate] = []
         counts: dict[str, int] = {}
         decided: list[tuple[int, list[str], Decision]] = []
-        outcomes: list[tuple[str, list[dict[str, Any]]]] = []
+        outcomes: list[tuple[str, list[dict[str, Any]], int | None]] = []
         if phase == "RUN":
             # Each row meets what the rows before it (in this batch too) wrote.
             done = iter(await kind.import_batch(ctx, book, kept, job.duplicate_policy) if kept else [])
             for (number, cells), gone in zip(rows, erased, strict=True):
                 decision, action, problems = _erased_outcome() if gone else next(done)
                 decided.append((number, cells, decision))
-                outcomes.append((action, problems))
+                outcomes.append((action, problems, None))
         else:
             # Nothing is written between rows: duplicates looked up per batch.
             decisions = iter(await kind.decide_batch(book, kept, job.duplicate_policy) if kept else [])
@@ -160,14 +164,19 @@ async def _batch_once(
                 for (number, cells), gone in zip(rows, erased, strict=True)
             ]
             outcomes = await _dry_run_outcomes(job, decided)
-        for (number, cells, _), (action, problems) in zip(decided, outcomes, strict=True):
+        for (number, cells, decision), (action, problems, earlier) in zip(decided, outcomes, strict=True):
             counts[action] = counts.get(action, 0) + 1
             if problems:
                 errors.append(
                     ImportRowError(job_id=job.id, phase=phase, row=number, values=cells, problems=problems)
                 )
+            met = _duplicate(job.id, phase, number, decision, action, earlier)
+            if met is not None:
+                duplicates.append(met)
         if errors:
             await ImportRowError.bulk_create(errors)
+        if duplicates:
+            await ImportRowDuplicate.bulk_create(duplicates)
         locked.cursor = rows[-1][0]
         if phase == "DRY_RUN":
             totals = dict(locked.dry_run or _empty_counts())
@@ -216,23 +225,55 @@ def _erased_outcome() -> tuple[Decision, str, list[dict[str, Any]]]:
     return Decision("error", problems=problems), "error", problems
 
 
+def _duplicate(
+    job_id: int, phase: str, row: int, decision: Decision, action: str, earlier: int | None
+) -> ImportRowDuplicate | None:
+    """The record of a row that met a duplicate (updated or skipped): the
+    record it matched and the fields an update changes, or (dry run) the
+    earlier row of the file that creates its record; None for other rows."""
+    if action not in ("update", "skip"):
+        return None
+    if earlier is not None:
+        # What the earlier row creates is not known field by field yet.
+        return ImportRowDuplicate(
+            job_id=job_id,
+            phase=phase,
+            row=row,
+            action=action.upper(),
+            earlier_row=earlier,
+            changed_fields=None if action == "update" else [],
+        )
+    if decision.record is None:
+        return None
+    return ImportRowDuplicate(
+        job_id=job_id,
+        phase=phase,
+        row=row,
+        action=action.upper(),
+        record_id=decision.record.id,
+        changed_fields=changed_fields(decision.record, decision.changes) if action == "update" else [],
+    )
+
+
 async def _dry_run_outcomes(
     job: ImportJob, decided: list[tuple[int, list[str], Decision]]
-) -> list[tuple[str, list[dict[str, Any]]]]:
+) -> list[tuple[str, list[dict[str, Any]], int | None]]:
     """What the import would do with each row, counting the file's own
     duplicates: a later row meets the record an earlier row creates (found
-    through file_keys, one batch's keys in memory)."""
+    through file_keys, one batch's keys in memory); such a row's outcome
+    carries that earlier row."""
     creating = [d.looks_for for _, _, d in decided if d.action == "create" or d.unless_duplicate]
     seen = await file_keys.batch_keys(job.id, [k for keys in creating for k in keys])
-    out: list[tuple[str, list[dict[str, Any]]]] = []
+    out: list[tuple[str, list[dict[str, Any]], int | None]] = []
     for number, _row, decision in decided:
         if (decision.action == "create" or decision.unless_duplicate) and decision.keys:
-            if seen.first_row(decision.looks_for) is not None:
-                out.append(("skip" if job.duplicate_policy == "SKIP" else "update", []))
+            earlier = seen.first_row(decision.looks_for)
+            if earlier is not None:
+                out.append(("skip" if job.duplicate_policy == "SKIP" else "update", [], earlier))
                 continue
             if decision.action == "create":
                 seen.remember(decision.keys, number)
-        out.append((decision.action, decision.problems if decision.action == "error" else []))
+        out.append((decision.action, decision.problems if decision.action == "error" else [], None))
     await seen.save()
     return out
 

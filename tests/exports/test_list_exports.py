@@ -134,3 +134,51 @@ async def test_tasks_by_their_filter_in_graphql_and_in_the_file(gql, workspace):
     response = await export(gql, agent["token"], "tasks", filter={"done": "talvez"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {"code": "INVALID", "field": ["filter", "done"]}
+
+
+async def test_deals_with_their_custom_fields_as_columns(gql, workspace):
+    # given deal fields of several types (and a contact field, not the deals')
+    await define(gql, workspace.token, entity="DEAL", key="comissao", label="Comissão", type="DECIMAL")
+    await define(gql, workspace.token, entity="DEAL", key="assinatura", label="Assinatura", type="DATE")
+    await define(gql, workspace.token, entity="DEAL", key="financiado", label="Financiado", type="BOOLEAN")
+    await define(
+        gql,
+        workspace.token,
+        entity="DEAL",
+        key="canal",
+        label="Canal",
+        type="SELECT",
+        options=[{"key": "plantao", "label": "Plantão"}, {"key": "site", "label": "Site"}],
+    )
+    await define(gql, workspace.token, key="bairro", label="Bairro de interesse", type="TEXT")
+    pipeline = await create_pipeline(gql, workspace.token)
+    await create_deal(
+        gql,
+        workspace.token,
+        pipeline["id"],
+        title="Apto 3 quartos",
+        customFields={
+            "comissao": "37500,5",
+            "assinatura": "15/01/2027",
+            "financiado": "sim",
+            "canal": "plantao",
+        },
+    )
+    await create_deal(gql, workspace.token, pipeline["id"], title="Cobertura")
+
+    # when exported for Excel in Portuguese
+    exported = await rows(gql, workspace.token, "deals", sep=";")
+
+    # then each deal field is a column after the deal's own, in the order defined
+    assert list(exported[0])[-4:] == ["Comissão", "Assinatura", "Financiado", "Canal"]
+    assert "Bairro de interesse" not in exported[0]
+    by_title = {row["Título"]: row for row in exported}
+    filled, empty = by_title["Apto 3 quartos"], by_title["Cobertura"]
+    # as people read them: decimal comma, pt-BR date, Sim/Não, the option's label
+    assert [filled[h] for h in ("Comissão", "Assinatura", "Financiado", "Canal")] == [
+        "37500,5",
+        "15/01/2027",
+        "Sim",
+        "Plantão",
+    ]
+    assert [empty[h] for h in ("Comissão", "Assinatura", "Financiado", "Canal")] == ["", "", "", ""]

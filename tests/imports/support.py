@@ -13,7 +13,7 @@ JOB_FIELDS = """
 id filename entity encoding delimiter columns rowCount status duplicatePolicy processedRows
 mapping { column field }
 dryRun { valid invalid toCreate toUpdate toSkip }
-createdCount updatedCount skippedCount failedCount failure errorReportUrl
+createdCount updatedCount skippedCount failedCount failure errorReportUrl duplicateReportUrl
 """
 MAP = f"""
 mutation Map($input: MapImportColumnsInput!) {{
@@ -132,3 +132,24 @@ async def imported(gql: Any, token: str, content: bytes, **map_options: Any) -> 
 async def contacts(gql: Any, token: str) -> list[dict[str, Any]]:
     data = await gql.ok(CONTACTS, token=token)
     return [edge["node"] for edge in data["contacts"]["edges"]]
+
+
+class Crash(Exception):
+    """A process dying mid-batch (a killed worker), raised by `dies_on_call`."""
+
+
+def dies_on_call(monkeypatch: Any, owner: Any, name: str, call: int) -> Any:
+    """Make `owner.name` raise Crash on its `call`-th call (1-based), as a
+    worker killed there would stop; returns the real one to put back."""
+    real = getattr(owner, name)
+    calls = 0
+
+    async def dying(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise Crash
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, dying)
+    return real

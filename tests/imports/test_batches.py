@@ -5,6 +5,8 @@ row meets what the rows before it in the same batch wrote."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tortoise.exceptions import IntegrityError
 
 from revgraph.models.crm import Contact
@@ -143,3 +145,8 @@ async def test_create_contacts_answers_each_input_as_create_contact_would(server
     assert (await Contact.get(id=one.id)).number + 1 == (await Contact.get(id=three.id)).number
     assert await contact_use_cases.contact_tags(one.id) == ["vip"]
     assert await Event.filter(kind="contact.created", contact_id__in=[one.id, three.id]).count() == 2
+
+
+def test_the_readme_gives_the_batch_size_the_code_uses():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"em lotes de {runner.BATCH_ROWS} linhas" in readme
