@@ -48,6 +48,9 @@ from revgraph.resolvers.visibility import scope_of
 CHANGES_AT = "poll.changes_at"
 # What a slot costs besides its answer's JSON: the key's strings, the dicts.
 SLOT_OVERHEAD_BYTES = 512
+# What the budget of report fields' values (FieldAnswers) counts an object
+# or list item of a value as: generous, the budget is a bound, not a gauge.
+FIELD_UNIT_BYTES = 1024
 
 Slot = tuple[Any, ...]
 
@@ -90,11 +93,11 @@ async def narrow_position(ctx: Context, reads: Collection[str] | None) -> Any:
     if scope.owner_ids is None or len(scope.owner_ids) > MAX_OWNED_SCOPE:
         return None
     rest = sorted(set(reads) - set(OWNED_TOPICS))
-    return (
-        slot_position(ctx.log_position, ctx.topic_positions, rest),
-        scope.owner_ids,
-        await owned_position(scope.workspace_id, owned, scope.owner_ids),
+    # Once per request and set of topics (a document's, then each of its report fields').
+    owners = await ctx.once(
+        "narrow:" + ",".join(owned), lambda: owned_position(scope.workspace_id, owned, scope.owner_ids)
     )
+    return (slot_position(ctx.log_position, ctx.topic_positions, rest), scope.owner_ids, owners)
 
 
 class CachedData(dict):
@@ -139,6 +142,69 @@ def etag_of(text: str) -> str:
     return 'W/"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
 
 
+@dataclass(slots=True)
+class FieldAnswer:
+    """A report field's value (what its resolver returned) at a position."""
+
+    value: Any
+    position: Any
+    narrow: Any
+    weight: int
+
+
+class FieldAnswers:
+    """Report fields' values kept by (workspace, scope, field, arguments,
+    language), each at the position of the topics that field reads: when a
+    dashboard's document must be computed again because one of its reports
+    changed (a move: the funnel), its other reports (leadReport) are taken
+    from here instead of their SQL. A value weighs the objects and list
+    items it holds (`weight`, counted by the caller); the least recently
+    used go past `max_weight`, and a value over an eighth of it is not
+    kept. A value kept is never changed by its readers (GraphQL only reads
+    it)."""
+
+    def __init__(self, max_weight: int) -> None:
+        self.max_weight = max_weight
+        self.weight = 0
+        self.hits = 0
+        self._entries: OrderedDict[Slot, FieldAnswer] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Slot, position: Any, narrow: Any = None) -> FieldAnswer | None:
+        """The value kept at `position`, or at an older one whose narrow
+        position equals `narrow` (then kept at `position` from now on)."""
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found.position != position:
+            if narrow is None or found.narrow != narrow:
+                return None
+            if newer(position, found.position):
+                found.position = position
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return found
+
+    def put(self, key: Slot, value: Any, position: Any, narrow: Any, weight: int) -> None:
+        held = self._entries.get(key)
+        if held is not None and newer(held.position, position):
+            return  # a slower request finishing late
+        if held is not None:
+            self.weight -= self._entries.pop(key).weight
+        if weight > self.max_weight // 8:
+            return
+        self._entries[key] = FieldAnswer(value, position, narrow, weight)
+        self.weight += weight
+        while self.weight > self.max_weight:
+            self.weight -= self._entries.popitem(last=False)[1].weight
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.weight = 0
+
+
 class PollCache:
     """Least recently used slots, within `max_bytes` of answers."""
 
@@ -152,6 +218,9 @@ class PollCache:
         self._slots: OrderedDict[Slot, PollAnswer] = OrderedDict()
         # Answers being computed, by slot and position (`compute`).
         self._flights: dict[tuple[Slot, Any], asyncio.Future[PollAnswer | None]] = {}
+        # Report fields' values, for documents computed again (schema/poll.py
+        # `KeptFieldAnswer`), within a budget of about a KiB per object held.
+        self.fields = FieldAnswers(max_bytes // FIELD_UNIT_BYTES)
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -242,3 +311,4 @@ class PollCache:
     def clear(self) -> None:
         self._slots.clear()
         self.bytes = 0
+        self.fields.clear()

@@ -221,8 +221,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from revgraph.schema.extensions import extensions_for
     from revgraph.schema.input_guard import guard_text_inputs
     from revgraph.schema.lean_execution import thin_resolvers
+    from revgraph.schema.poll import keep_report_answers
 
     guard_text_inputs(Query, Mutation)
+    keep_report_answers(Query)
     schema = RevGraphSchema(
         query=Query,
         mutation=Mutation,

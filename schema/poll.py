@@ -36,7 +36,8 @@ from graphql import (
     get_named_type,
     is_abstract_type,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types import Info
 
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, slot_position
@@ -209,6 +210,76 @@ def _steady(schema: GraphQLSchema, fragments: Any, on: Any, node: FieldNode) -> 
         child = get_named_type(definitions[0].type)
         pending.extend(selected_fields(schema, fragments, child, selection))
     return True
+
+
+class KeptFieldAnswer(FieldExtension):
+    """A report field's value kept per process at the position of the
+    topics it reads (PollCache.fields): a document computed again because
+    another of its reports changed takes this one's value as it was, when
+    nothing it reads moved since (or, `by_deal_owner` for a scoped caller,
+    none of its owners' deals). Over HTTP only, like the document's cache;
+    a value that changes with the clock (`answer_changes_at`) is not kept."""
+
+    def __init__(self, reads: frozenset[str], by_deal_owner: bool) -> None:
+        super().__init__()
+        self.reads = reads
+        self.by_deal_owner = by_deal_owner
+
+    async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        context = info.context if isinstance(info.context, dict) else {}
+        cache: PollCache | None = context.get("poll_cache")
+        ctx = context.get("ctx")
+        actor = getattr(ctx, "actor", None)
+        if cache is None or actor is None or context.get("transport") != "http" or ctx.log_position is None:
+            return await next_(source, info, **kwargs)
+        # The arguments as Strawberry made them (input types are dataclasses:
+        # their repr, which the slot's JSON falls back to, is their values).
+        key = operation_slot(
+            actor.workspace_id, scope_key(actor), info.field_name, None, kwargs, language=current_language()
+        )
+        position = slot_position(ctx.log_position, ctx.topic_positions, self.reads)
+        kept = cache.fields.get(key, position)
+        if kept is not None:
+            return kept.value
+        narrow = await narrow_position(ctx, self.reads) if self.by_deal_owner else None
+        kept = cache.fields.get(key, position, narrow) if narrow is not None else None
+        if kept is not None:
+            return kept.value
+        value = await next_(source, info, **kwargs)
+        if CHANGES_AT not in ctx.cache:
+            cache.fields.put(key, value, position, narrow, weight(value, cache.fields.max_weight))
+        return value
+
+
+def weight(value: Any, limit: int) -> int:
+    """The objects and list items `value` holds (Strawberry objects' fields
+    and lists, not what they keep privately), counted up to `limit`."""
+    count, pending = 0, [value]
+    while pending and count <= limit:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, list | tuple):
+            pending.extend(item)
+        elif (
+            fields := getattr(getattr(item, "__strawberry_definition__", None), "fields", None)
+        ) is not None:
+            pending.extend(getattr(item, field.python_name, None) for field in fields)
+    return count
+
+
+def keep_report_answers(*root_types: Any) -> None:
+    """Put a KeptFieldAnswer on every report field that declares what it
+    reads (once: schemas are built again for each app, the fields are the
+    same objects)."""
+    for root in root_types:
+        for field in root.__strawberry_definition__.fields:
+            metadata = field.metadata or {}
+            if metadata.get("poll") != "report" or metadata.get("reads") is None:
+                continue
+            if not any(isinstance(e, KeptFieldAnswer) for e in field.extensions):
+                field.extensions.insert(
+                    0, KeptFieldAnswer(metadata["reads"], metadata.get("by_deal_owner", False))
+                )
 
 
 class PollCaching(SchemaExtension):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from revgraph.models.identity import User
 from revgraph.resolvers.events import log_changed, unit_of_work
 from revgraph.resolvers.ids import decode_id
+from tests.graph.documents import ADD_NOTE, create_contact
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
 from tests.reports.support import window
 from tests.reports.test_funnel import FUNNEL, STAGES
@@ -152,18 +153,101 @@ query Dashboard($pipelineId: ID!, $range: ReportRange!) {
 """
 
 
-async def test_a_report_reading_deals_otherwise_is_not_kept_by_owner(gql, workspace, count_sql):
-    # given an agent's dashboard with activityReport, which counts moves by who made them
+def computed(monkeypatch):
+    """The reports computed (not taken from a kept answer), by name."""
+    from revgraph.resolvers.reports import activity
+    from revgraph.resolvers.reports import funnel as funnel_module
+
+    names: list[str] = []
+    for module, name in ((funnel_module, "funnel"), (activity, "activity_report")):
+        real = getattr(module, name)
+
+        def counted(*args, real=real, name=name, **kwargs):
+            names.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    return names
+
+
+async def test_a_report_reading_deals_otherwise_is_not_kept_by_owner(gql, workspace, monkeypatch):
+    # given an agent's dashboard with the funnel and activityReport, which counts moves by who made them
     world = await given(gql, workspace)
     pipeline, ana = world["pipeline"], world["ana"]
     variables = {"pipelineId": pipeline["id"], "range": around_now()}
+    names = computed(monkeypatch)
     await gql.ok(DASHBOARD, variables, token=ana["token"])
+    assert sorted(names) == ["activity_report", "funnel"]
     # when another owner's deal moves
     moved = await move(
         gql, workspace.token, dealId=world["deals"]["Caio"]["id"], stageId=pipeline["stage"]["Contato"]
     )
     assert moved["userErrors"] == []
-    # then the dashboard is computed again, not kept by Ana's deals' counters
-    with count_sql() as counter:
-        await gql.ok(DASHBOARD, variables, token=ana["token"])
-    assert any('"stage_current"' in s for s in counter.statements), counter.statements
+    # then the dashboard is computed again: activityReport afresh, the funnel kept by Ana's counters
+    names.clear()
+    await gql.ok(DASHBOARD, variables, token=ana["token"])
+    assert names == ["activity_report"]
+    # and when her own deal moves, both are computed
+    moved = await move(
+        gql, workspace.token, dealId=world["deals"]["Ana"]["id"], stageId=pipeline["stage"]["Contato"]
+    )
+    assert moved["userErrors"] == []
+    names.clear()
+    answer = await gql.ok(DASHBOARD, variables, token=ana["token"])
+    assert sorted(names) == ["activity_report", "funnel"]
+    assert entered(answer["funnel"], "Contato") == 1
+
+
+async def test_a_documents_reports_are_kept_one_by_one(gql, workspace, monkeypatch):
+    # given an admin's dashboard with the funnel and activityReport
+    world = await given(gql, workspace)
+    pipeline = world["pipeline"]
+    variables = {"pipelineId": pipeline["id"], "range": around_now()}
+    names = computed(monkeypatch)
+    first = await gql.ok(DASHBOARD, variables, token=workspace.token)
+    # when a note is added (the activities topic: not the funnel's)
+    contact = await create_contact(gql, workspace.token, name="Lia")
+    names.clear()
+    added = await gql.ok(
+        ADD_NOTE, {"input": {"subjectId": contact["id"], "body": "Ligou"}}, token=workspace.token
+    )
+    assert added["addNote"]["userErrors"] == []
+    # then only activityReport is computed again, and the funnel is the one kept
+    again = await gql.ok(DASHBOARD, variables, token=workspace.token)
+    assert names == ["activity_report"]
+    assert again["funnel"] == first["funnel"]
+    # and when a deal moves, the funnel is computed again and has it
+    names.clear()
+    moved = await move(
+        gql, workspace.token, dealId=world["deals"]["Bia"]["id"], stageId=pipeline["stage"]["Contato"]
+    )
+    assert moved["userErrors"] == []
+    answer = await gql.ok(DASHBOARD, variables, token=workspace.token)
+    assert "funnel" in names
+    assert entered(answer["funnel"], "Contato") == 1
+
+
+def test_kept_field_values_stay_within_their_budget():
+    from revgraph.resolvers.poll_cache import FieldAnswers
+    from revgraph.schema.poll import weight
+
+    # given a budget of 80 objects
+    answers = FieldAnswers(80)
+    # then a value over an eighth of it is not kept, and one within is
+    answers.put(("big",), list(range(20)), 1, None, weight(list(range(20)), 80))
+    assert answers.get(("big",), 1) is None
+    for index in range(9):
+        answers.put((index,), [index] * 8, 1, None, weight([index] * 8, 80))
+    # and past the budget the least recently used go first
+    assert answers.weight <= 80
+    assert answers.get((0,), 1) is None and answers.get((8,), 1).value == [8] * 8
+    # and a value is found at its position, or by its narrow position only when given
+    answers.put(("n",), "x", (1, 1), ("narrow",), 1)
+    assert answers.get(("n",), (2, 1)) is None
+    assert answers.get(("n",), (2, 1), ("other",)) is None
+    assert answers.get(("n",), (2, 1), ("narrow",)).value == "x"
+    assert answers.get(("n",), (2, 1)).value == "x"  # kept at the newer position since
+    # and no budget keeps nothing
+    none = FieldAnswers(0)
+    none.put(("a",), 1, 1, None, 1)
+    assert len(none) == 0
