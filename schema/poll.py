@@ -109,6 +109,24 @@ class PollVerdicts:
         # The topics qualifying operations read (None: all), by the same key.
         self._reads: dict[tuple[str, str | None], frozenset[str] | None] = {}
         self._by_deal_owner: dict[tuple[str, str | None], bool] = {}
+        self._steady_fields: dict[tuple[str, int], bool] = {}
+
+    def steady_field(self, info: Info) -> bool:
+        """No field under this (report) field changes with time (`_steady`):
+        its value, kept and read again later, would have such a field read
+        its objects' rows as they were then (a user's presence). Remembered
+        by where the field stands in the document's text."""
+        raw = info._raw_info
+        node = raw.field_nodes[0]
+        key = (node.loc.source.body, node.loc.start) if node.loc is not None else None
+        verdict = self._steady_fields.get(key) if key is not None else None
+        if verdict is None:
+            verdict = len(raw.field_nodes) == 1 and _steady(raw.schema, raw.fragments, raw.parent_type, node)
+            if key is not None:
+                if len(self._steady_fields) >= VERDICTS:
+                    self._steady_fields.clear()
+                self._steady_fields[key] = verdict
+        return verdict
 
     def known_cacheable(self, query: str, operation_name: str | None) -> bool:
         """Whether this document already ran (limits, validation and all)
@@ -228,9 +246,17 @@ class KeptFieldAnswer(FieldExtension):
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
         context = info.context if isinstance(info.context, dict) else {}
         cache: PollCache | None = context.get("poll_cache")
+        verdicts: PollVerdicts | None = context.get("poll_verdicts")
         ctx = context.get("ctx")
         actor = getattr(ctx, "actor", None)
-        if cache is None or actor is None or context.get("transport") != "http" or ctx.log_position is None:
+        if (
+            cache is None
+            or actor is None
+            or context.get("transport") != "http"
+            or ctx.log_position is None
+            or verdicts is None
+            or not verdicts.steady_field(info)
+        ):
             return await next_(source, info, **kwargs)
         # The arguments as Strawberry made them (input types are dataclasses:
         # their repr, which the slot's JSON falls back to, is their values).

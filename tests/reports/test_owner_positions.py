@@ -251,3 +251,27 @@ def test_kept_field_values_stay_within_their_budget():
     none = FieldAnswers(0)
     none.put(("a",), 1, 1, None, 1)
     assert len(none) == 0
+
+
+def leads_and_activity(user_fields):
+    return f"""
+query LeadsAndActivity($range: ReportRange!) {{
+  leadReport(by: OWNER, range: $range) {{ key count }}
+  activityReport(range: $range) {{ user {{ {user_fields} }} notes }}
+}}
+"""
+
+
+async def test_a_report_whose_selection_changes_with_time_is_not_kept(gql, workspace, monkeypatch):
+    # given dashboards with leadReport and activityReport, one asking whether each user is online
+    variables = {"range": around_now()}
+    names = computed(monkeypatch)
+    for user_fields, kept in (("id name", True), ("id online", False)):
+        document = leads_and_activity(user_fields)
+        await gql.ok(document, variables, token=workspace.token)
+        # when a contact is created (leadReport's topic, not activityReport's)
+        await create_contact(gql, workspace.token, name=f"Lia {user_fields}")
+        names.clear()
+        await gql.ok(document, variables, token=workspace.token)
+        # then activityReport is kept, unless its selection reads a user's presence then
+        assert (names == []) is kept, (user_fields, names)
