@@ -330,9 +330,10 @@ async def test_a_team_day_from_an_empty_database_through_the_browser(
     await card.get_by_role("button", name="Mover para…").focus()
     await page.keyboard.press("Enter")
     await page.get_by_role("menuitem", name="Ganho", exact=True).click()
-    await expect(
-        page.locator('.column[data-stage-name="Ganho"]').locator(f'[data-deal-id="{deal_id}"]')
-    ).to_be_visible()
+    won_card = page.locator('.column[data-stage-name="Ganho"]').locator(f'[data-deal-id="{deal_id}"]')
+    await expect(won_card).to_be_visible()
+    # (the card moves at once; it stops being "pending" when the server has the move)
+    await expect(won_card).not_to_have_class(re.compile(r"\bpending\b"))
     await shot(page, f"{other.who}-won")
 
     state = await gql.ok(STATE, token=token)
