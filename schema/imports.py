@@ -96,7 +96,9 @@ class ImportDryRunSummary:
 
 @strawberry.type(description="One problem of a row.")
 class ImportRowProblem:
-    code: str = strawberry.field(description="INVALID, NOT_FOUND, REQUIRED_FIELD_MISSING or DUPLICATE.")
+    code: str = strawberry.field(
+        description="INVALID, NOT_FOUND, REQUIRED_FIELD_MISSING, DUPLICATE, or ERASED (the row names a person erased under the LGPD since the file was uploaded: refused, not imported)."
+    )
     field: str = strawberry.field(description="The field it concerns (as in the mapping).")
     column: str | None = strawberry.field(description="The file's column it came from.")
     message: str = strawberry.field(description="What to fix, in pt-BR.")
