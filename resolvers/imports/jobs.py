@@ -213,13 +213,19 @@ async def start_import(ctx: Context, raw_id: str) -> ImportJob:
 async def row_errors(ctx: Context, job: ImportJob, phase: str) -> AsyncIterator[ImportRowError]:
     """The phase's row errors in row order, read a page at a time."""
     _workspace(ctx)
-    after = 0
-    while True:
-        page = (
-            await ImportRowError.filter(job_id=job.id, phase=phase, row__gt=after).order_by("row").limit(500)
-        )
+    async for page in _pages_by_row(ImportRowError, job, phase):
         for row in page:
             yield row
+
+
+async def _pages_by_row(model: Any, job: ImportJob, phase: str) -> AsyncIterator[list[Any]]:
+    """The phase's rows of `model` (row errors, duplicates: one per row) in
+    row order, a page of 500 at a time."""
+    after = 0
+    while True:
+        page = await model.filter(job_id=job.id, phase=phase, row__gt=after).order_by("row").limit(500)
+        if page:
+            yield page
         if len(page) < 500:
             return
         after = page[-1].row
@@ -268,16 +274,7 @@ async def duplicate_rows(
     """The phase's duplicates in row order, each with its record's name and
     number (None without a record), read a page at a time."""
     _workspace(ctx)
-    after = 0
-    while True:
-        page = (
-            await ImportRowDuplicate.filter(job_id=job.id, phase=phase, row__gt=after)
-            .order_by("row")
-            .limit(500)
-        )
+    async for page in _pages_by_row(ImportRowDuplicate, job, phase):
         records = await matched_records(job, [d.record_id for d in page if d.record_id is not None])
         for found in page:
             yield found, records.get(found.record_id) if found.record_id is not None else None
-        if len(page) < 500:
-            return
-        after = page[-1].row
