@@ -14,6 +14,15 @@ session statement and keyed token digest). Statements per request:
     GET /board?id=ID&first=N  session; the pipeline's stages with their count
                             and value; the first N cards of every stage with
                             owner and contact (one windowed statement)        (3)
+    GET /conversations?first=N  session; the page (latest message first)
+                            joined with contact, assignee, inbox and the
+                            inbox's SLA policy, with its total                (2)
+
+A conversation's `sla { state }` and `canReply` are computed from its
+stored facts with the project's own pure functions (resolvers/inbox/sla.py
+`compute_sla`, intake.can_reply) over the policy and business hours read
+once per inbox, as the product must: the floor leaves out the GraphQL and
+ORM layers, not the domain's arithmetic.
 
 Only an ADMIN is served (who sees the whole workspace): the floor has no
 visibility rules to apply, so it refuses other roles rather than pretend.
@@ -28,10 +37,11 @@ import contextlib
 import re
 from collections import namedtuple
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -82,6 +92,23 @@ LEFT JOIN app_user u ON u.id = d.owner_id
 LEFT JOIN contact c ON c.id = d.contact_id
 WHERE d.place <= ?
 ORDER BY d.stage_id, d.rank, d.id
+"""
+
+
+CONVERSATION_PAGE_SQL = """
+SELECT cv.id, cv.number, cv.status, cv.last_message_at, cv.waiting_since, cv.last_inbound_at,
+       cv.sla_facts, ct.name, u.name, i.id, i.name, i.reply_window_hours, i.business_hours,
+       sp.id, sp.first_response_minutes, sp.next_response_minutes, sp.resolution_minutes,
+       sp.business_hours_only, sp.warn_before_minutes,
+       (SELECT count(*) FROM conversation t WHERE t.workspace_id = ? AND t.last_message_at IS NOT NULL)
+FROM conversation cv
+JOIN contact ct ON ct.id = cv.contact_id
+JOIN inbox i ON i.id = cv.inbox_id
+LEFT JOIN sla_policy sp ON sp.id = i.sla_policy_id
+LEFT JOIN app_user u ON u.id = cv.assignee_id
+WHERE cv.workspace_id = ? AND cv.last_message_at IS NOT NULL
+ORDER BY cv.last_message_at DESC, cv.id DESC
+LIMIT ?
 """
 
 
@@ -224,6 +251,78 @@ async def board(request: Request) -> JSONResponse:
     return JSONResponse({"data": {"pipeline": {"boardSequence": stage_rows[0][0], "stages": stages}}})
 
 
+class _Inbox(namedtuple("_Inbox", "reply_window_hours calendar targets")):
+    """What a page needs of an inbox, read once per inbox and request."""
+
+
+def _json_value(value: Any) -> Any:
+    """asyncpg gives json columns as text, SQLite always does."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _moment(value: Any) -> str | None:
+    """A DateTime as the API writes it (ISO 8601, UTC offset)."""
+    return None if value is None else value.isoformat()
+
+
+async def conversations(request: Request) -> JSONResponse:
+    from revgraph.resolvers.inbox.business_hours import BusinessCalendar
+    from revgraph.resolvers.inbox.sla_clock import SlaFact, SlaTargets, compute_sla
+
+    workspace_id = await admin_of(request)
+    if workspace_id is None:
+        return JSONResponse({"error": "unauthenticated"}, status_code=401)
+    rows: Rows = request.app.state.rows
+    first = min(int(request.query_params.get("first", "50")), 100)
+    found = await rows.fetch(CONVERSATION_PAGE_SQL, workspace_id, workspace_id, first)
+    now = datetime.now(UTC)
+    inboxes: dict[int, _Inbox] = {}
+    edges = []
+    for (
+        cid, number, status, last_message_at, waiting_since, last_inbound_at, facts, contact, assignee,
+        inbox_id, inbox_name, window_hours, business_hours, policy_id, first_minutes, next_minutes,
+        resolution_minutes, business_only, warn_minutes, _,
+    ) in found:  # fmt: skip
+        inbox = inboxes.get(inbox_id)
+        if inbox is None:
+            hours = _json_value(business_hours)
+            inbox = inboxes[inbox_id] = _Inbox(
+                window_hours,
+                BusinessCalendar.from_json(hours) if hours else None,
+                None
+                if policy_id is None
+                else SlaTargets(
+                    first_minutes, next_minutes, resolution_minutes, bool(business_only), warn_minutes
+                ),
+            )
+        last_inbound = rows.moment(last_inbound_at) if last_inbound_at is not None else None
+        if inbox.reply_window_hours is None:
+            can_reply = True
+        else:
+            can_reply = (
+                last_inbound is not None and last_inbound + timedelta(hours=inbox.reply_window_hours) > now
+            )
+        sla = None
+        if inbox.targets is not None:
+            stamped = (SlaFact(datetime.fromisoformat(at), kind) for at, kind in _json_value(facts) or ())
+            sla = {"state": compute_sla(inbox.targets, inbox.calendar, stamped).state(now)}
+        node = {
+            "id": encode_id("Conversation", cid),
+            "number": number,
+            "status": status,
+            "lastMessageAt": _moment(rows.moment(last_message_at) if last_message_at is not None else None),
+            "waitingSince": _moment(rows.moment(waiting_since) if waiting_since is not None else None),
+            "canReply": can_reply,
+            "contact": {"name": contact},
+            "assignee": {"name": assignee} if assignee is not None else None,
+            "inbox": {"name": inbox_name},
+            "sla": sla,
+        }
+        edges.append({"node": node})
+    total = found[0][-1] if found else 0
+    return JSONResponse({"data": {"conversations": {"edges": edges, "totalCount": total}}})
+
+
 async def healthz(request: Request) -> JSONResponse:
     await request.app.state.rows.fetch("SELECT 1")
     return JSONResponse({"status": "ok"})
@@ -241,7 +340,12 @@ def create_physical_floor_app(settings: Settings) -> Starlette:
             await rows.close()
 
     app = Starlette(
-        routes=[Route("/contacts", contacts), Route("/board", board), Route("/healthz", healthz)],
+        routes=[
+            Route("/contacts", contacts),
+            Route("/board", board),
+            Route("/conversations", conversations),
+            Route("/healthz", healthz),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -1,6 +1,9 @@
 """Reads against their floors and a peer, in one run: server CPU per request
 and sequential p50/p99 for `contacts(first: N)` (company, owner, tags; the
-bench/README query) and the 8 × 50 board (owner and contact per card).
+bench/README query), the 8 × 50 board (owner and contact per card) and
+`conversations(first: 50)` (bench/inbox_list.py's query: contact, assignee,
+inbox, canReply and the SLA state computed over business hours; on
+bench/seed_inbox.py's data, one conversation per contact).
 
 Per backend (a fresh SQLite file; a fresh PostgreSQL database
 `revgraph_bench_reads`, dropped at the end), on bench/reads_data.py's data,
@@ -57,6 +60,7 @@ from harness import (
     server_env,
     today,
 )
+from inbox_list import CONVERSATIONS
 from peer import peer_argv, peer_body, peer_env
 from reads_data import seed_reads
 from reads_report import check_answers, table
@@ -64,6 +68,7 @@ from reads_report import check_answers, table
 DATABASE = "revgraph_bench_reads"
 TARGETS = ("graphql", "baseline", "physical", "orm", "peer")
 BOARD = "board 8×50"
+CONVERSATIONS_50 = "conversations 50"
 
 
 @dataclass
@@ -109,18 +114,22 @@ def servers(args: argparse.Namespace, backend: str, url: str, data: Any) -> list
     def graphql_calls(workload: str) -> Call:
         if workload == BOARD:
             return Call("POST", "/graphql", graphql_board)
+        if workload == CONVERSATIONS_50:
+            return Call("POST", "/graphql", {"query": CONVERSATIONS, "variables": {"first": 50}})
         return Call("POST", "/graphql", {"query": CONTACTS, "variables": {"first": int(workload.split()[1])}})
 
     def floor_calls(workload: str) -> Call:
         if workload == BOARD:
             return Call("GET", f"/board?id={data.pipeline_id}&first=50")
+        if workload == CONVERSATIONS_50:
+            return Call("GET", "/conversations?first=50")
         return Call("GET", f"/contacts?first={workload.split()[1]}")
 
     def orm_calls(workload: str) -> Call | None:
-        return None if workload == BOARD else floor_calls(workload)
+        return floor_calls(workload) if workload.startswith("contacts") else None
 
     def peer_calls(workload: str) -> Call | None:
-        if workload == BOARD:
+        if not workload.startswith("contacts"):
             return None
         return Call("POST", "/graphql", peer_body(int(workload.split()[1]), data.workspace_id))
 
@@ -279,12 +288,22 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"== {backend}", flush=True)
     pg = backend == "postgres"
     workloads = [f"contacts {n}" for n in args.pages] + ([BOARD] if not args.no_board else [])
+    workloads += [CONVERSATIONS_50] if not args.no_conversations else []
     async with database(backend, name=DATABASE) as url:
         os.environ.update(server_env(url))
         from revgraph.resolvers.settings import Settings
 
-        data = await seed_reads(Settings.from_env(), contacts=args.contacts, companies=args.companies)
-        print(f"  seeded {data.contacts} contacts and a board of {data.deals} deals in {data.seconds:.0f} s")
+        data = await seed_reads(
+            Settings.from_env(),
+            contacts=args.contacts,
+            companies=args.companies,
+            conversations=not args.no_conversations,
+        )
+        print(
+            f"  seeded {data.contacts} contacts, a board of {data.deals} deals"
+            + ("" if args.no_conversations else " and a conversation per contact")
+            + f" in {data.seconds:.0f} s"
+        )
         pin_self(1)
         load = [round(os.getloadavg()[0], 2)]
         results: dict[str, dict] = {}
@@ -310,6 +329,7 @@ def main(args: argparse.Namespace) -> None:
     forward += ["--requests", str(args.requests), "--warm-up", str(args.warm_up)]
     forward += ["--contacts", str(args.contacts), "--companies", str(args.companies)]
     forward += ["--baseline", args.baseline or ""] + (["--no-board"] if args.no_board else [])
+    forward += ["--no-conversations"] if args.no_conversations else []
     each_backend_in_a_child(
         args,
         run_backend,
@@ -327,7 +347,10 @@ if __name__ == "__main__":
     parser.add_argument("--pages", type=lambda s: [int(x) for x in s.split(",")], default=[10, 50, 100])
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--baseline", default="main", help="git ref served as `baseline` ('' for none)")
-    parser.add_argument("--no-board", action="store_true", help="contacts pages only")
+    parser.add_argument("--no-board", action="store_true", help="no board")
+    parser.add_argument(
+        "--no-conversations", action="store_true", help="no conversations(first: 50) (and no inbox seeding)"
+    )
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per row")
     parser.add_argument("--warm-up", type=int, default=50)
     parser.add_argument("--contacts", type=int, default=10_000)

@@ -80,8 +80,23 @@ async def seed_board(settings: Settings, workspace_id: int, admin_id: int) -> tu
     return pipeline.id, created
 
 
-async def seed_reads(settings: Settings, *, contacts: int, companies: int) -> ReadsData:
-    """Migrate and fill an empty database; a session token of its ADMIN."""
+async def seed_conversations(workspace_id: int) -> None:
+    from seed_inbox import seed_inbox
+
+    from revgraph.models.crm import Contact
+    from revgraph.models.identity import User
+
+    agents = await User.filter(workspace_id=workspace_id, role="AGENT").values_list("id", flat=True)
+    contacts = await Contact.filter(workspace_id=workspace_id).order_by("id").values_list("id", flat=True)
+    await seed_inbox(workspace_id, list(agents), list(contacts))
+
+
+async def seed_reads(
+    settings: Settings, *, contacts: int, companies: int, conversations: bool = False
+) -> ReadsData:
+    """Migrate and fill an empty database; a session token of its ADMIN.
+    With `conversations`, bench/seed_inbox.py's inbox data too (three
+    inboxes, an SLA policy, one conversation per contact)."""
     import time
 
     started = time.perf_counter()
@@ -92,7 +107,13 @@ async def seed_reads(settings: Settings, *, contacts: int, companies: int) -> Re
             Context(settings=settings, client_ip="bench"), email=ADMIN_EMAIL, password=PASSWORD
         )
         pipeline_id, created = await seed_board(settings, seeded.workspace_id, logged.user.id)
-        await update_statistics(settings, (*STATISTICS_TABLES, "pipeline", "stage", "deal", "session"))
+        inbox_tables: tuple[str, ...] = ()
+        if conversations:
+            await seed_conversations(seeded.workspace_id)
+            inbox_tables = ("inbox", "sla_policy", "conversation", "message")
+        await update_statistics(
+            settings, (*STATISTICS_TABLES, "pipeline", "stage", "deal", "session", *inbox_tables)
+        )
     finally:
         await close_database()
     return ReadsData(
