@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -31,6 +32,8 @@ MAX_HOLIDAYS = 366
 HORIZON_DAYS = 3 * 366
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 END_OF_DAY = "24:00"
+# Local instants a calendar remembers before it forgets them all.
+INSTANTS_KEPT = 4096
 ZERO = timedelta(0)
 
 
@@ -49,6 +52,35 @@ class BusinessCalendar:
         days = sorted((int(day["weekday"]), day["opens"], day["closes"]) for day in data.get("days") or ())
         holidays = frozenset(date.fromisoformat(day) for day in data.get("holidays") or ())
         return cls(data["timezone"], tuple(days), holidays)
+
+    @cached_property
+    def week(self) -> dict[int, tuple[tuple[int, int], ...]]:
+        """The intervals of each ISO weekday in minutes since midnight
+        (closing 24:00 is 1440), parsed once per calendar: an SLA clock
+        walks them for every conversation of a page."""
+        week: dict[int, list[tuple[int, int]]] = {}
+        for weekday, opening, closing in self.days:
+            week.setdefault(weekday, []).append((_minutes(opening), _minutes(closing)))
+        return {weekday: tuple(intervals) for weekday, intervals in week.items()}
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def _instants(self) -> dict[tuple[date, int], datetime]:
+        return {}
+
+    def instant(self, day: date, minutes: int) -> datetime:
+        """The UTC instant of a local day's wall time, remembered (a page of
+        conversations asks for the same recent days again and again)."""
+        key = (day, minutes)
+        found = self._instants.get(key)
+        if found is None:
+            if len(self._instants) >= INSTANTS_KEPT:
+                self._instants.clear()
+            found = self._instants[key] = _instant(day, minutes, self.zone)
+        return found
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,10 +254,8 @@ def _working_spans(
     """The working spans from `start` on (to `until`, or HORIZON_DAYS local
     days), in order, never overlapping, day by day rather than minute by
     minute."""
-    zone = ZoneInfo(calendar.timezone)
-    week: dict[int, list[tuple[int, int]]] = {}
-    for weekday, opening, closing in calendar.days:
-        week.setdefault(weekday, []).append((_minutes(opening), _minutes(closing)))
+    zone = calendar.zone
+    week = calendar.week
     if not week:
         return
     cursor = start.astimezone(UTC)
@@ -235,7 +265,7 @@ def _working_spans(
     last = day + timedelta(days=HORIZON_DAYS) if until is None else until.astimezone(zone).date()
     while day <= last:
         for opens, closes in () if day in calendar.holidays else week.get(day.isoweekday(), ()):
-            begin, end = max(_instant(day, opens, zone), cursor), _instant(day, closes, zone)
+            begin, end = max(calendar.instant(day, opens), cursor), calendar.instant(day, closes)
             if until is not None:
                 if begin >= until:
                     return

@@ -3,6 +3,7 @@ payloads and inboxEvents return)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ from revgraph.resolvers.inbox import intake, queries, sla
 from revgraph.resolvers.inbox.business_hours import BusinessCalendar
 from revgraph.schema.common import (
     Node,
+    ctx_of,
     query,
     selects,
 )
@@ -237,6 +239,52 @@ def _inboxes(ctx: Context) -> loaders.BatchLoader:
     return loaders.loader(ctx, "inboxes", lambda ws: loaders.by_id(ws, InboxRow))
 
 
+# Fields of a conversation that read its inbox, and those that read the
+# inbox's SLA policy too: what a page preloads for (conversations_page).
+READS_INBOX = ("inbox", "canReply", "replyWindowClosesAt", "sla")
+READS_SLA_POLICY = ("sla",)
+
+
+async def preload_inboxes(info: Info, rows: list[Any]) -> None:
+    """Load the inboxes of a page's conversations, and their SLA policies,
+    when the selection reads them (READS_INBOX, READS_SLA_POLICY): one
+    batch each, so those fields answer synchronously."""
+    node = ("edges", "node")
+    keys = {row.inbox_id for row in rows}
+    if not keys or not any(selects(info, *node, name) for name in READS_INBOX):
+        return
+    ctx = ctx_of(info)
+    inboxes = await _inboxes(ctx).load_many(keys)
+    policies = {inbox.sla_policy_id for inbox in inboxes if inbox is not None} - {None}
+    if policies and any(selects(info, *node, name) for name in READS_SLA_POLICY):
+        await _sla_policies(ctx).load_many(policies)
+
+
+def _sla_status(ctx: Context, inbox: Any, policy: Any, row: Any) -> SlaStatus | None:
+    """A conversation's SLA now, over its inbox's policy and business
+    hours; the calendar and the policy's GraphQL object are made once per
+    inbox and request (a page's conversations share a few inboxes)."""
+    from revgraph.schema.inbox.setup import SlaPolicy
+
+    if policy is None:
+        return None
+    made = _inboxes(ctx).made
+    key = (inbox.id, _sla_status)
+    shared = made.get(key)
+    if shared is None or shared[0] is not policy:
+        calendar = BusinessCalendar.from_json(inbox.business_hours) if inbox.business_hours else None
+        shared = made[key] = (policy, SlaPolicy.of(policy), calendar)
+    _, policy_type, calendar = shared
+    result = sla.computed(row, policy, calendar)
+    return SlaStatus(
+        policy=policy_type,
+        state=SlaState(result.state(datetime.now(UTC))),
+        first_response_due_at=result.first_response_due_at,
+        next_response_due_at=result.next_response_due_at,
+        resolution_due_at=result.resolution_due_at,
+    )
+
+
 @strawberry.type(description="A page of messages, oldest first.")
 class MessageConnection(Connection[Message]):
     pass
@@ -277,14 +325,18 @@ class Conversation(Node):
             ctx=ctx,
         )
 
-    async def _inbox_row(self, info: Info) -> Any:
-        return await _inboxes(ctx_for(self, info)).load(self.row.inbox_id)
+    # The inbox and its SLA policy are read once per request for a whole
+    # page (conversations_page preloads them), so these fields answer
+    # synchronously over them (schema/lean_execution.py); elsewhere (a
+    # conversation alone, an event) they load and answer later.
+    def _with_inbox(self, info: Info, then: Callable[[Any], Any]) -> Any:
+        return loaded_or_later(_inboxes(ctx_for(self, info)), self.row.inbox_id, then)
 
     @strawberry.field(description="The inbox (channel account) it came in through.")
-    async def inbox(self, info: Info) -> Annotated[Inbox, strawberry.lazy("revgraph.schema.inbox.setup")]:
+    def inbox(self, info: Info) -> Annotated[Inbox, strawberry.lazy("revgraph.schema.inbox.setup")]:
         from revgraph.schema.inbox.setup import Inbox
 
-        return Inbox.of(await self._inbox_row(info))
+        return loaded_or_later(_inboxes(ctx_for(self, info)), self.row.inbox_id, Inbox.of, shared=True)
 
     @strawberry.field(
         description="The contact. Whoever sees the conversation reads its contact (routing a conversation does not change the contact's owner)."
@@ -316,39 +368,37 @@ class Conversation(Node):
     @strawberry.field(
         description="When free text stops being allowed: 24 h after the contact's last message on WhatsApp; null when the channel has no window."
     )
-    async def reply_window_closes_at(self, info: Info) -> datetime | None:
-        closes = intake.reply_window_closes_at(await self._inbox_row(info), self.row)
-        return None if closes is None or closes.year == 1 else closes
+    def reply_window_closes_at(self, info: Info) -> datetime | None:
+        row = self.row
+
+        def closes_at(inbox: Any) -> datetime | None:
+            closes = intake.reply_window_closes_at(inbox, row)
+            return None if closes is None or closes.year == 1 else closes
+
+        return self._with_inbox(info, closes_at)
 
     @strawberry.field(
         description="Whether free text may be sent now (otherwise only a template).",
         metadata=CHANGES_WITH_TIME,
     )
-    async def can_reply(self, info: Info) -> bool:
-        return intake.can_reply(await self._inbox_row(info), self.row)
+    def can_reply(self, info: Info) -> bool:
+        row = self.row
+        return self._with_inbox(info, lambda inbox: intake.can_reply(inbox, row))
 
     @strawberry.field(
         description="The SLA of the inbox's policy; null when the inbox has none.", metadata=CHANGES_WITH_TIME
     )
-    async def sla(self, info: Info) -> SlaStatus | None:
-        from revgraph.schema.inbox.setup import SlaPolicy
+    def sla(self, info: Info) -> SlaStatus | None:
+        ctx, row = ctx_for(self, info), self.row
 
-        ctx = ctx_for(self, info)
-        inbox = await self._inbox_row(info)
-        if inbox.sla_policy_id is None:
-            return None
-        policy = await _sla_policies(ctx).load(inbox.sla_policy_id)
-        if policy is None:
-            return None
-        calendar = BusinessCalendar.from_json(inbox.business_hours) if inbox.business_hours else None
-        result = sla.computed(self.row, policy, calendar)
-        return SlaStatus(
-            policy=SlaPolicy.of(policy),
-            state=SlaState(result.state(datetime.now(UTC))),
-            first_response_due_at=result.first_response_due_at,
-            next_response_due_at=result.next_response_due_at,
-            resolution_due_at=result.resolution_due_at,
-        )
+        def with_inbox(inbox: Any) -> Any:
+            if inbox.sla_policy_id is None:
+                return None
+            return loaded_or_later(
+                _sla_policies(ctx), inbox.sla_policy_id, lambda policy: _sla_status(ctx, inbox, policy, row)
+            )
+
+        return self._with_inbox(info, with_inbox)
 
     @strawberry.field(
         description="The bot in this conversation (the flow version, the node it is at, its answers); null when no bot ran in it."

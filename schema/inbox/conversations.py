@@ -4,6 +4,7 @@ types are in conversation_types.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from revgraph.schema.inbox.conversation_types import (
     Message,
     MessageKind,
     SlaState,
+    preload_inboxes,
 )
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -251,11 +253,14 @@ class ConversationsQuery:
                 with_total=selects(info, "totalCount"),
             )
         )
-        await preload_page(
-            info,
-            page.items,
-            Ahead("contact", loaders.contacts, "contact_id"),
-            Ahead("assignee", loaders.users, "assignee_id"),
+        await asyncio.gather(
+            preload_page(
+                info,
+                page.items,
+                Ahead("contact", loaders.contacts, "contact_id"),
+                Ahead("assignee", loaders.users, "assignee_id"),
+            ),
+            preload_inboxes(info, page.items),
         )
         return build(ConversationConnection, page, Conversation.of)
 

@@ -322,3 +322,26 @@ def test_naive_instants_and_negative_budgets_are_programming_errors():
         add_business_seconds(SAO_PAULO, datetime(2026, 3, 2, 12), 60)
     with pytest.raises(ValueError):
         add_business_time(None, utc(2026, 3, 2, 12), timedelta(seconds=-1))
+
+
+def test_a_calendar_remembers_local_instants_within_its_bound(monkeypatch):
+    from revgraph.resolvers.inbox import business_hours
+
+    # given a calendar over a DST change, with a small memory
+    monkeypatch.setattr(business_hours, "INSTANTS_KEPT", 16)
+    sao_paulo = calendar("America/Sao_Paulo", [("08:00", "12:00"), ("13:00", "18:00")])
+    new_york = calendar("America/New_York", [("09:00", "17:00")])
+    start = date(2026, 10, 25)
+    for cal in (sao_paulo, new_york):
+        for offset in range(60):
+            day = start + timedelta(days=offset)
+            for minutes in (0, 8 * 60, 17 * 60 + 30, 24 * 60):
+                # when an instant is asked for twice
+                first, again = cal.instant(day, minutes), cal.instant(day, minutes)
+                # then both are the wall time in the zone, as computed afresh
+                local = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minutes)
+                assert first == again == local.replace(tzinfo=ZoneInfo(cal.timezone)).astimezone(UTC)
+                # and the memory never holds more than its bound
+                assert len(cal._instants) <= 16
+    # and the parsed week is the stored intervals in minutes
+    assert sao_paulo.week[1] == ((480, 720), (780, 1080)) and 6 not in sao_paulo.week

@@ -1,5 +1,8 @@
 """The conversations list: one page with its inbox, contact, assignee and
-SLA costs the same SQL at any page size, and keyset pages walk the list."""
+SLA costs the same SQL at any page size, answers its conversations without
+an asyncio task each, and keyset pages walk the list."""
+
+import asyncio
 
 from tests.distribution.support import create_queue
 from tests.inbox.support import CREATE_SLA_POLICY, create_inbox, receive
@@ -51,6 +54,35 @@ async def test_a_page_costs_the_same_sql_at_any_size(gql, workspace, count_sql):
         sizes[size] = counter.statements
     # then the statements do not grow with the page size
     assert len(sizes[30]) == len(sizes[5]), (sizes[5], sizes[30])
+
+
+async def test_a_page_answers_inbox_reply_window_and_sla_without_a_task_per_conversation(gql, workspace):
+    # given 30 routed conversations in two inboxes with an SLA policy
+    await _seed(gql, workspace, 30)
+    loop = asyncio.get_running_loop()
+    created = []
+
+    def counting_factory(loop, coro, **kwargs):
+        created.append(coro)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    # when a page of 5 and a page of 30 are listed, counting the tasks made
+    tasks = {}
+    previous = loop.get_task_factory()
+    loop.set_task_factory(counting_factory)
+    try:
+        for size in (5, 30):
+            created.clear()
+            data = await gql.ok(LIST, {"first": size}, token=workspace.token)
+            assert len(data["conversations"]["edges"]) == size
+            assert all(e["node"]["sla"]["policy"]["name"] == "Padrão" for e in data["conversations"]["edges"])
+            assert all(e["node"]["inbox"]["name"] for e in data["conversations"]["edges"])
+            tasks[size] = len(created)
+    finally:
+        loop.set_task_factory(previous)
+    # then the inbox, canReply, replyWindowClosesAt and sla of each
+    # conversation answer over what the page preloaded: no task grows with it
+    assert tasks[30] == tasks[5], tasks
 
 
 async def test_keyset_pages_walk_every_conversation_once(gql, workspace):
