@@ -326,7 +326,7 @@ class Conversation(Node):
         )
 
     # The inbox and its SLA policy are read once per request for a whole
-    # page (conversations_page preloads them), so these fields answer
+    # page (preload_inboxes), so these fields answer
     # synchronously over them (schema/lean_execution.py); elsewhere (a
     # conversation alone, an event) they load and answer later.
     def _with_inbox(self, info: Info, then: Callable[[Any], Any]) -> Any:
