@@ -24,7 +24,7 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Connection, build
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.deals import ctx_for, visible_deal
 from revgraph.schema.identity import User
 from revgraph.schema.lean_execution import loaded_or_later
@@ -176,11 +176,13 @@ class Message(Node):
         return Conversation.of(row, self.ctx)
 
     @strawberry.field(description="The agent who wrote it; null for the contact, a bot or an automation.")
-    async def author(self, info: Info) -> User | None:
+    def author(self, info: Info) -> User | None:
+        # At once over the authors a thread's page loaded ahead (messages).
         if self.row.author_id is None:
             return None
-        row = await loaders.users(ctx_for(self, info)).load(self.row.author_id)
-        return User.of(row) if row else None
+        return loaded_or_later(
+            loaders.users(ctx_for(self, info)), self.row.author_id, User.of_row, shared=True
+        )
 
     @strawberry.field(
         description='What the channel carried: "text", or the channel\'s own type ("image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button", "reaction", "unsupported" on WhatsApp). The body always reads on its own (a caption, or a label such as "[imagem]").'
@@ -439,6 +441,7 @@ class Conversation(Node):
                 with_total=selects(info, "totalCount"),
             )
         )
+        await preload_page(info, page.items, Ahead("author", loaders.users, "author_id"))
         return build(MessageConnection, page, lambda row: Message.of(row, self.ctx))
 
 

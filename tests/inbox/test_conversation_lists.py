@@ -5,7 +5,7 @@ an asyncio task each, and keyset pages walk the list."""
 import asyncio
 
 from tests.distribution.support import create_queue
-from tests.inbox.support import CREATE_SLA_POLICY, create_inbox, receive
+from tests.inbox.support import CREATE_SLA_POLICY, create_inbox, receive, send
 
 LIST = """
 query List($first: Int, $after: String) {
@@ -56,33 +56,78 @@ async def test_a_page_costs_the_same_sql_at_any_size(gql, workspace, count_sql):
     assert len(sizes[30]) == len(sizes[5]), (sizes[5], sizes[30])
 
 
+class TaskCount:
+    """Counts the asyncio tasks the loop creates while in a `with` block."""
+
+    def __init__(self) -> None:
+        self.created = 0
+
+    def __enter__(self) -> "TaskCount":
+        self.loop = asyncio.get_running_loop()
+        self.previous = self.loop.get_task_factory()
+
+        def counting_factory(loop, coro, **kwargs):
+            self.created += 1
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        self.loop.set_task_factory(counting_factory)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.loop.set_task_factory(self.previous)
+
+
 async def test_a_page_answers_inbox_reply_window_and_sla_without_a_task_per_conversation(gql, workspace):
     # given 30 routed conversations in two inboxes with an SLA policy
     await _seed(gql, workspace, 30)
-    loop = asyncio.get_running_loop()
-    created = []
-
-    def counting_factory(loop, coro, **kwargs):
-        created.append(coro)
-        return asyncio.Task(coro, loop=loop, **kwargs)
-
     # when a page of 5 and a page of 30 are listed, counting the tasks made
     tasks = {}
-    previous = loop.get_task_factory()
-    loop.set_task_factory(counting_factory)
-    try:
-        for size in (5, 30):
-            created.clear()
+    for size in (5, 30):
+        with TaskCount() as count:
             data = await gql.ok(LIST, {"first": size}, token=workspace.token)
-            assert len(data["conversations"]["edges"]) == size
-            assert all(e["node"]["sla"]["policy"]["name"] == "Padrão" for e in data["conversations"]["edges"])
-            assert all(e["node"]["inbox"]["name"] for e in data["conversations"]["edges"])
-            tasks[size] = len(created)
-    finally:
-        loop.set_task_factory(previous)
+        edges = data["conversations"]["edges"]
+        assert len(edges) == size
+        assert all(e["node"]["sla"]["policy"]["name"] == "Padrão" for e in edges)
+        assert all(e["node"]["inbox"]["name"] for e in edges)
+        tasks[size] = count.created
     # then the inbox, canReply, replyWindowClosesAt and sla of each
     # conversation answer over what the page preloaded: no task grows with it
     assert tasks[30] == tasks[5], tasks
+
+
+THREAD = """
+query Thread($id: ID!) {
+  conversation(id: $id) { messages(first: 50) { totalCount edges { node { id body author { id name } } } } }
+}
+"""
+
+
+async def test_a_thread_answers_its_authors_without_a_task_per_message(gql, workspace):
+    # given two conversations answered by two people: 2 replies in one, 12 in the other
+    inbox = await create_inbox(gql, workspace.token, channel="API")
+    other = await workspace.user("ADMIN")
+    tokens = {workspace.admin["id"]: workspace.token, other["id"]: other["token"]}
+    threads = {}
+    for replies, phone in ((2, "+5511900000001"), (12, "+5511900000002")):
+        received = await receive(gql, workspace.token, inbox["id"], phone=phone)
+        conversation_id = received["conversation"]["id"]
+        for index in range(replies):
+            author = other if index % 2 else workspace.admin
+            await send(gql, tokens[author["id"]], conversation_id, body=f"Resposta {index}")
+        threads[replies] = conversation_id
+    # when each thread is read, counting the tasks made
+    tasks = {}
+    for replies, conversation_id in threads.items():
+        with TaskCount() as count:
+            data = await gql.ok(THREAD, {"id": conversation_id}, token=workspace.token)
+        edges = data["conversation"]["messages"]["edges"]
+        assert len(edges) == replies + 1 and edges[0]["node"]["author"] is None
+        assert {e["node"]["author"]["id"] for e in edges[1:]} == (
+            {other["id"], workspace.admin["id"]} if replies > 1 else {workspace.admin["id"]}
+        )
+        tasks[replies] = count.created
+    # then every author answers over the page's one batch: no task per message
+    assert tasks[12] == tasks[2], tasks
 
 
 async def test_keyset_pages_walk_every_conversation_once(gql, workspace):
