@@ -28,8 +28,9 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Connection, build
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.identity import User
+from revgraph.schema.lean_execution import loaded_or_later
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -47,11 +48,11 @@ class Task(Node):
     row: strawberry.Private[Any]
 
     @strawberry.field(description="Who should do it.")
-    async def assignee(self, info: Info) -> User | None:
+    def assignee(self, info: Info) -> User | None:
+        # At once over the assignees a page loaded ahead (task_page).
         if self.row.assignee_id is None:
             return None
-        row = await loaders.users(ctx_of(info)).load(self.row.assignee_id)
-        return User.of(row) if row else None
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.assignee_id, User.of_row, shared=True)
 
     @strawberry.field(description="The contact it is about; null if none or not visible to the caller.")
     async def contact(self, info: Info) -> LazyContact | None:
@@ -99,21 +100,23 @@ class TimelineEvent(Node):
     )
     row: strawberry.Private[Any]
 
+    # actor and actorLabel answer at once over the users a page loaded
+    # ahead (timeline_page).
     @strawberry.field(description="Who did it; null for the system or an automation.")
-    async def actor(self, info: Info) -> User | None:
+    def actor(self, info: Info) -> User | None:
         if self.row.actor_user_id is None:
             return None
-        row = await loaders.users(ctx_of(info)).load(self.row.actor_user_id)
-        return User.of(row) if row else None
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.actor_user_id, User.of_row, shared=True)
 
     @strawberry.field(
         description="Who did it, as a name to show: the user's name, the automation rule (\"Automation 'Name'\"), or null for the system."
     )
-    async def actor_label(self, info: Info) -> str | None:
+    def actor_label(self, info: Info) -> str | None:
         if self.row.actor_label:
             return self.row.actor_label
-        user = await self.actor(info)
-        return user.name if user else None
+        if self.row.actor_user_id is None:
+            return None
+        return loaded_or_later(loaders.users(ctx_of(info)), self.row.actor_user_id, _user_name, shared=True)
 
     @classmethod
     def of(cls, row: Any) -> TimelineEvent:
@@ -149,12 +152,34 @@ class TimelineConnection:
         return await self.page.total_count()
 
 
+def _user_name(row: Any) -> str | None:
+    return row.name if row else None
+
+
 def task_connection(page: Page) -> TaskConnection:
     return build(TaskConnection, page, Task.of)
 
 
+async def task_page(info: Info, page: Page) -> TaskConnection:
+    """A page of tasks, its assignees loaded in one batch when asked for."""
+    await preload_page(info, page.items, Ahead("assignee", loaders.users, "assignee_id"))
+    return task_connection(page)
+
+
 def timeline_connection(page: Page) -> TimelineConnection:
     return build(TimelineConnection, page, TimelineEvent.of, TimelineEdge)
+
+
+async def timeline_page(info: Info, page: Page) -> TimelineConnection:
+    """A page of the timeline, the users who acted loaded in one batch
+    when `actor` or `actorLabel` is asked for."""
+    await preload_page(
+        info,
+        page.items,
+        Ahead("actor", loaders.users, "actor_user_id"),
+        Ahead("actorLabel", loaders.users, "actor_user_id"),
+    )
+    return timeline_connection(page)
 
 
 @strawberry.input(
@@ -247,7 +272,7 @@ class ActivitiesQuery:
                 with_total=selects(info, "totalCount"),
             )
         )
-        return task_connection(page)
+        return await task_page(info, page)
 
 
 @strawberry.type(description="Result of createTask / updateTask / completeTask / reopenTask.")

@@ -18,8 +18,8 @@ from revgraph.resolvers.visibility import preload_company_visibility, sees_compa
 from revgraph.schema.activities import (
     TaskConnection,
     TimelineConnection,
-    task_connection,
-    timeline_connection,
+    task_page,
+    timeline_page,
 )
 from revgraph.schema.common import (
     CUSTOM_FIELDS_LIMITS,
@@ -164,7 +164,7 @@ class Contact(Node):
                 ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return task_connection(page)
+        return await task_page(info, page)
 
     @strawberry.field(
         description=f"Everything that happened to the contact (and to contacts merged into it), newest first. {PAGE_ARGS}"
@@ -177,7 +177,7 @@ class Contact(Node):
                 ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return timeline_connection(page)
+        return await timeline_page(info, page)
 
     @classmethod
     def of(cls, row: Any) -> Contact:

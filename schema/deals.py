@@ -280,7 +280,7 @@ class Deal(Node):
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[TimelineConnection, strawberry.lazy("revgraph.schema.activities")]:
-        from revgraph.schema.activities import timeline_connection
+        from revgraph.schema.activities import timeline_page
 
         page = await query(
             timeline.deal_timeline(
@@ -291,7 +291,7 @@ class Deal(Node):
                 with_total=selects(info, "totalCount"),
             )
         )
-        return timeline_connection(page)
+        return await timeline_page(info, page)
 
     @strawberry.field(
         description="Seconds since the deal entered its current stage.", metadata=CHANGES_WITH_TIME

@@ -17,7 +17,7 @@ from revgraph.resolvers.contact_interests import MAX_INTERESTS
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
 from revgraph.resolvers.visibility import sees_company
-from revgraph.schema.activities import TimelineConnection, timeline_connection
+from revgraph.schema.activities import TimelineConnection, timeline_page
 from revgraph.schema.common import (
     FILTER_LIMITS,
     SEARCH_LIMIT,
@@ -136,7 +136,7 @@ class Development(Node):
                 ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return timeline_connection(page)
+        return await timeline_page(info, page)
 
     @classmethod
     def of(cls, row: Any) -> Development:

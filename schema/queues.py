@@ -110,14 +110,14 @@ class Queue(Node):
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Annotated[TimelineConnection, strawberry.lazy("revgraph.schema.activities")]:
-        from revgraph.schema.activities import timeline_connection
+        from revgraph.schema.activities import timeline_page
 
         page = await query(
             queues.queue_timeline(
                 ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
             )
         )
-        return timeline_connection(page)
+        return await timeline_page(info, page)
 
     @classmethod
     def of(cls, row: Any) -> Queue:

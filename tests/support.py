@@ -3,6 +3,7 @@ workspaces with users and teams through the public API."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -116,3 +117,26 @@ async def sign_up(gql: GraphQLClient, name: str = "Imobiliária Teste") -> Works
     payload = data["signUp"]
     assert payload["userErrors"] == [], payload
     return Workspace(gql, payload["token"], payload["user"], email)
+
+
+class TaskCount:
+    """Counts the asyncio tasks the loop creates while in a `with` block
+    (the test server runs on the tests' loop): a list whose fields answer
+    over what its page preloaded makes none per row."""
+
+    def __init__(self) -> None:
+        self.created = 0
+
+    def __enter__(self) -> TaskCount:
+        self.loop = asyncio.get_running_loop()
+        self.previous = self.loop.get_task_factory()
+
+        def counting_factory(loop, coro, **kwargs):
+            self.created += 1
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        self.loop.set_task_factory(counting_factory)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.loop.set_task_factory(self.previous)

@@ -11,6 +11,7 @@ from tests.graph.documents import (
     create_contact,
     timeline_kinds,
 )
+from tests.support import TaskCount
 
 CONTACT_TASKS = """
 query ContactTasks($id: ID!, $first: Int, $after: String) {
@@ -192,3 +193,44 @@ async def test_timeline_pages_newest_first(gql, workspace):
     ]
     body = await gql(TIMELINE, {"id": contact["id"], "first": 101}, token=workspace.token)
     assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+ACTIVITY = """
+query Activity($id: ID!) {
+  contact(id: $id) {
+    timeline(first: 50) { edges { node { kind actorLabel actor { id name } } } }
+    tasks(first: 50) { edges { node { title assignee { id name } } } }
+  }
+}
+"""
+
+
+async def test_a_timeline_and_task_list_answer_their_people_without_a_task_per_row(gql, workspace):
+    # given two contacts, with notes and tasks by two people: 2 of each on one, 10 on the other
+    other = await workspace.user("ADMIN", name="Beatriz Souza")
+    tokens = [workspace.token, other["token"]]
+    contacts = {}
+    for count in (2, 10):
+        contact = await create_contact(gql, workspace.token, name=f"Cliente {count}")
+        for index in range(count):
+            note = {"subjectId": contact["id"], "body": f"Nota {index}"}
+            await gql.ok(ADD_NOTE, {"input": note}, token=tokens[index % 2])
+            task = {"contactId": contact["id"], "title": f"Retornar {index}", "assigneeId": other["id"]}
+            await gql.ok(CREATE_TASK, {"input": task}, token=tokens[index % 2])
+        contacts[count] = contact["id"]
+    # when each contact's timeline and tasks are read, counting the tasks made
+    made = {}
+    for count, contact_id in contacts.items():
+        with TaskCount() as counter:
+            data = await gql.ok(ACTIVITY, {"id": contact_id}, token=workspace.token)
+        notes = [e["node"] for e in data["contact"]["timeline"]["edges"] if e["node"]["kind"] == "note.added"]
+        assert len(notes) == count
+        assert {note["actor"]["id"] for note in notes} == {workspace.admin["id"], other["id"]}
+        assert all(note["actorLabel"] == note["actor"]["name"] for note in notes)
+        tasks = data["contact"]["tasks"]["edges"]
+        assert len(tasks) == count and all(t["node"]["assignee"]["name"] == "Beatriz Souza" for t in tasks)
+        made[count] = counter.created
+    # then the actors, labels and assignees answer over the page's one batch
+    # each: 8 more rows of each kind add no task per row (a task or two may
+    # come from the event bus meanwhile)
+    assert made[10] - made[2] < 8, made
