@@ -173,12 +173,24 @@ async def admin_of(request: Request) -> int | None:
     return workspace_id
 
 
-async def contacts(request: Request) -> JSONResponse:
+def unauthenticated() -> JSONResponse:
+    return JSONResponse({"error": "unauthenticated"}, status_code=401)
+
+
+async def page_request(request: Request) -> tuple[int, Rows, int] | None:
+    """(the ADMIN's workspace, the rows, the page size asked, at most 100),
+    or None when the bearer is not an ADMIN's."""
     workspace_id = await admin_of(request)
     if workspace_id is None:
-        return JSONResponse({"error": "unauthenticated"}, status_code=401)
-    rows: Rows = request.app.state.rows
-    first = min(int(request.query_params.get("first", "50")), 100)
+        return None
+    return workspace_id, request.app.state.rows, min(int(request.query_params.get("first", "50")), 100)
+
+
+async def contacts(request: Request) -> JSONResponse:
+    asked = await page_request(request)
+    if asked is None:
+        return unauthenticated()
+    workspace_id, rows, first = asked
     found = await rows.fetch(CONTACT_PAGE_SQL, workspace_id, workspace_id, first + 1)
     page = found[:first]
     tags: dict[int, list[str]] = {}
@@ -217,12 +229,11 @@ def _money(value: Any) -> str | None:
 
 
 async def board(request: Request) -> JSONResponse:
-    workspace_id = await admin_of(request)
-    if workspace_id is None:
-        return JSONResponse({"error": "unauthenticated"}, status_code=401)
-    rows: Rows = request.app.state.rows
+    asked = await page_request(request)
+    if asked is None:
+        return unauthenticated()
+    workspace_id, rows, first = asked
     pipeline_id = int(request.query_params["id"])
-    first = min(int(request.query_params.get("first", "50")), 100)
     stage_rows = await rows.fetch(STAGES_SQL, workspace_id, pipeline_id, pipeline_id, workspace_id)
     if not stage_rows:
         return JSONResponse({"data": {"pipeline": None}})
@@ -269,11 +280,10 @@ async def conversations(request: Request) -> JSONResponse:
     from revgraph.resolvers.inbox.business_hours import BusinessCalendar
     from revgraph.resolvers.inbox.sla_clock import SlaFact, SlaTargets, compute_sla
 
-    workspace_id = await admin_of(request)
-    if workspace_id is None:
-        return JSONResponse({"error": "unauthenticated"}, status_code=401)
-    rows: Rows = request.app.state.rows
-    first = min(int(request.query_params.get("first", "50")), 100)
+    asked = await page_request(request)
+    if asked is None:
+        return unauthenticated()
+    workspace_id, rows, first = asked
     found = await rows.fetch(CONVERSATION_PAGE_SQL, workspace_id, workspace_id, first)
     now = datetime.now(UTC)
     inboxes: dict[int, _Inbox] = {}
