@@ -4,7 +4,8 @@ A MANAGER or AGENT sees a contact owned in their scope or named by a live
 deal owned in it (resolvers/visibility.py `contact_q`). The second half
 read every live deal of the scope (a third of a 100,000-deal workspace for
 a regional manager) to collect their contacts, on every contact list and
-leadReport: ~60 ms of SQLite's time where the rest of the count took ~15.
+leadReport: a manager's count of a year's contacts took ~90 ms of SQLite's
+CPU where the admin's took ~20 (bench/REPORTS.md).
 Almost every deal is owned by its contact's owner, so almost none of those
 deals adds a contact the first half did not already give.
 
