@@ -6,16 +6,20 @@ every kind of change; each caller's leadReport(by: OWNER) and contacts'
 totalCount with the visibility rule itself (owned in scope, or named by a
 live deal owned in scope) computed here from the tables."""
 
+import asyncio
 import importlib
+import os
 import random
 from collections import Counter
 from types import SimpleNamespace
 
+import pytest
 from tortoise import connections
 
 from revgraph.models.crm import Contact
 from revgraph.models.pipeline import ContactHandOff, Deal
 from revgraph.resolvers.ids import encode_id, pk_of
+from tests.conftest import REAL_DB
 from tests.graph.documents import MERGE_CONTACTS, UPDATE_CONTACT, create_contact
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline
 from tests.reports.test_funnel import DELETE_DEAL, STAGES
@@ -193,3 +197,40 @@ async def test_the_migration_fills_the_hand_offs_from_the_deals(gql, workspace):
     # then it finds the rows the triggers kept, and they keep them from then on
     assert await held_hand_offs(team.id) == kept == await expected_hand_offs(team.id) != []
     await random_changes(gql, workspace, team, seed=4, steps=20)
+
+
+@pytest.mark.skipif(not REAL_DB, reason="SQLite has one writer at a time: nothing interleaves")
+async def test_a_deal_and_its_contact_handed_over_at_once_leave_no_stale_row(gql, workspace):
+    import asyncpg
+
+    # given a contact and its one deal, both Bruno's
+    team = await a_team_with_hand_offs(gql, workspace)
+    bruno, carla = (pk_of(who["id"], "User") for who in (team.inside, team.outside))
+    contact = await create_contact(gql, workspace.token, ownerId=team.inside["id"])
+    deal = await create_deal(
+        gql, workspace.token, team.pipeline["id"], contactId=contact["id"], ownerId=team.inside["id"]
+    )
+    contact_id, deal_id = pk_of(contact["id"], "Contact"), pk_of(deal["id"], "Deal")
+    url = os.environ["REVGRAPH_DATABASE_URL"]
+    first, second = await asyncpg.connect(url), await asyncpg.connect(url)
+    try:
+        # when one transaction gives the deal to Carla and, before it
+        # commits, another gives her the contact
+        deal_moved = first.transaction()
+        await deal_moved.start()
+        await first.execute("UPDATE deal SET owner_id = $1 WHERE id = $2", carla, deal_id)
+        contact_moved = asyncio.ensure_future(
+            second.execute("UPDATE contact SET owner_id = $1 WHERE id = $2", carla, contact_id)
+        )
+        await asyncio.sleep(0.5)
+        # then the second waits for the first (the deal trigger's lock)
+        assert not contact_moved.done()
+        await deal_moved.commit()
+        await contact_moved
+    finally:
+        await first.close()
+        await second.close()
+    # and the contact, now Carla's like its deal, is handed to no one
+    assert (contact_id, bruno) not in await held_hand_offs(team.id)
+    assert (contact_id, carla) not in await held_hand_offs(team.id)
+    assert await held_hand_offs(team.id) == await expected_hand_offs(team.id)
