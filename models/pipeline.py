@@ -184,3 +184,24 @@ class StageCurrent(Model):
 
     class Meta:
         table = "stage_current"
+
+
+class ContactHandOff(Model):
+    """A contact handed to a user through a live deal they own while
+    someone else (or no one) owns the contact: one row per contact and
+    such deal owner. Who may see a contact (resolvers/visibility.py
+    `contact_q`: its owner's scope, or the scope of the owner of one of its
+    live deals) is then its owner's scope or a row here, read through an
+    index instead of every deal of the scope. Kept by triggers on `deal`
+    and `contact` in the transaction of every change of a deal's contact,
+    owner or trash and of a contact's owner (migration 0035)."""
+
+    id = fields.BigIntField(primary_key=True)
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
+    contact = fields.ForeignKeyField("models.Contact", related_name=False, on_delete=fields.CASCADE)
+    # The deal's owner (no foreign key: a user's removal sets the deals'
+    # owner to null, whose trigger takes the row out).
+    owner_id = fields.IntField()
+
+    class Meta:
+        table = "contact_hand_off"

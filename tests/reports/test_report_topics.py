@@ -41,6 +41,8 @@ TABLE_TOPICS = {
     "stage": {"deals"},
     "pipeline": {"deals", "deal_stages"},  # a move takes the board sequence
     "contact": {"contacts"},
+    # by the triggers on deal (its contact, owner, trash) and contact (its owner)
+    "contact_hand_off": {"deals", "contacts"},
     "touchpoint": {"contacts"},
     "contact_tag": {"contacts"},
     "tag": {"contacts"},
