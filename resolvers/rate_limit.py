@@ -264,6 +264,14 @@ class RateLimiter:
             return None
         return int(taken), int(total)
 
+    async def _add(self, owner: str, window: int, reset: int, points: int) -> int:
+        """Add points (0 to read) and return the window's total: in Redis,
+        else (not configured, unreachable) in this process. No lease: the
+        form posts' limiter (resolvers/distribution/form_posts.py) counts
+        this way."""
+        total = await self._add_redis(owner, window, reset, points)
+        return self._add_memory(owner, window, points) if total is None else total
+
     async def _add_redis(self, owner: str, window: int, reset: int, points: int) -> int | None:
         """Add points (0 to read) in Redis and return the window's total;
         None when Redis is not configured or unreachable."""
