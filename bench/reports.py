@@ -1,7 +1,7 @@
 """Dashboards on a big workspace: issue 11's three numbers.
 
 Per backend (SQLite embedded: a fresh file, budgets in memory; PostgreSQL:
-a fresh database `revgraph_bench_reports`, Redis under a key prefix of its
+a fresh database `revgraph_bench_reports` (or $REVGRAPH_BENCH_REPORTS_DB), Redis under a key prefix of its
 own, both removed at the end, failure or not), in a process of its own:
 
 0. The workspace of bench/reports_data.py: 50 users in a team tree through
@@ -109,7 +109,11 @@ def checked(response: httpx.Response) -> dict[str, Any]:
 
 CACHE = BENCH / "results" / "reports-cache"
 CACHE_HOURS = 24
-TEMPLATE_PREFIX = "revgraph_bench_reports_tpl_"
+# Helpers sharing this machine's PostgreSQL each set their own name (a
+# build drops the older templates of its name, and two runs of one name
+# would drop each other's database).
+DATABASE = os.environ.get("REVGRAPH_BENCH_REPORTS_DB", "revgraph_bench_reports")
+TEMPLATE_PREFIX = f"{DATABASE}_tpl_"
 
 
 def cache_key(args: argparse.Namespace) -> str:
@@ -161,7 +165,7 @@ async def workspace_database(backend: str, args: argparse.Namespace) -> AsyncIte
 
     key = cache_key(args)
     built = None if args.fresh else cached(backend, key)
-    name = "revgraph_bench_reports"
+    name = DATABASE
     if built is not None and backend == "postgres":
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_PREFIX}{key}"')
@@ -249,10 +253,21 @@ async def build(url: str, env: dict[str, str], args: argparse.Namespace) -> dict
 # ---------------------------------------------------------------- in-process
 
 
-async def in_process(url: str, env: dict[str, str], logins: dict[str, str], pipeline_id: str, n: int) -> dict:
+async def in_process(
+    url: str,
+    env: dict[str, str],
+    logins: dict[str, str],
+    pipeline_id: str,
+    n: int,
+    polls: int = 2000,
+    profile: str | None = None,
+) -> dict:
     """First answers and a repeated poll through the ASGI app in this
     process: wall time per request (the server's time, no network) and
-    the SQL statements of a request (tests/conftest.py's counter)."""
+    the SQL statements of a request (tests/conftest.py's counter). The
+    repeated poll's CPU through httpx counts the client's share too (about
+    as much as the server's), so it is also measured with the app called
+    directly (`server_only`), optionally under cProfile."""
     from contacts_list import counting_statements
 
     from revgraph.resolvers.database import close_database, open_database
@@ -321,9 +336,108 @@ async def in_process(url: str, env: dict[str, str], logins: dict[str, str], pipe
                     f"    in-process dashboard as {who}, repeated: {results[f'dashboard_{who}_repeated']}",
                     flush=True,
                 )
+                # The same without the client: the ASGI app called directly.
+                for method in ("POST", "GET"):
+                    key = f"dashboard_{who}_repeated_server_{method.lower()}"
+                    results[key] = await server_only(app, method, repeat, token, polls, profile)
+                    print(
+                        f"    in-process dashboard as {who}, {method}, server only: {results[key]}",
+                        flush=True,
+                    )
     finally:
         await close_database()
     return results
+
+
+async def asgi_request(
+    app: Any, method: str, headers: list[tuple[bytes, bytes]], body: bytes, query: bytes
+) -> int:
+    """One request through the ASGI app, no client: its status."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("bench", 80),
+    }
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop()
+        await asyncio.Event().wait()  # the client stays connected
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def server_only(
+    app: Any, method: str, repeat: dict[str, Any], token: str, polls: int, profile: str | None
+) -> dict[str, Any]:
+    """The repeated poll's CPU in the app alone (POST → 200, conditional
+    GET → 304), in alternating thirds so that a burst of the machine's
+    load lands on both; with `profile`, cProfile's top entries too (and the
+    pstats file `profile`-<method>.pstats)."""
+    from urllib.parse import urlencode
+
+    auth = [(b"authorization", f"Bearer {token}".encode()), (b"host", b"bench")]
+    if method == "POST":
+        body = json.dumps(repeat).encode()
+        headers = [
+            *auth,
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        args, expect = (headers, body, b""), 200
+    else:
+        query = urlencode({"query": repeat["query"], "variables": json.dumps(repeat["variables"])}).encode()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
+            etag = (
+                await http.get("/graphql?" + query.decode(), headers={"authorization": f"Bearer {token}"})
+            ).headers["etag"]
+        args, expect = ([*auth, (b"if-none-match", etag.encode())], b"", query), 304
+    for _ in range(20):  # warm
+        await asgi_request(app, method, *args)
+    cpus = []
+    for _ in range(3):
+        began = time.process_time()
+        for _ in range(polls // 3):
+            status = await asgi_request(app, method, *args)
+            if status != expect:
+                raise RuntimeError(f"{method}: {status}")
+        cpus.append((time.process_time() - began) / (polls // 3) * 1e3)
+    found: dict[str, Any] = {"cpu_ms_per_request": [round(c, 3) for c in cpus], "load": os.getloadavg()[0]}
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        # CPU time, not wall: on a busy machine a wall-clock profile is
+        # mostly the time this process waited to be scheduled.
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for _ in range(polls // 3):
+            await asgi_request(app, method, *args)
+        profiler.disable()
+        profiler.dump_stats(f"{profile}-{method.lower()}.pstats")
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        print(out.getvalue(), flush=True)
+    return found
 
 
 # ---------------------------------------------------------------- over HTTP
@@ -334,6 +448,19 @@ async def log_in(http: httpx.AsyncClient, email: str) -> str:
         "/graphql", json={"query": LOG_IN, "variables": {"i": {"email": email, "password": PASSWORD}}}
     )
     return checked(response)["logIn"]["token"]
+
+
+def run_seconds(pid: int) -> float:
+    """The time the process's threads have run on a CPU so far, to the
+    nanosecond (/proc/<pid>/task/*/schedstat): utime + stime come in clock
+    ticks of 10 ms, too coarse for a request of ~1 ms unless thousands are
+    sent (20 repeats: steps of 0.5 ms)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[0])
+    return total / 1e9
 
 
 async def over_http(server: Any, tokens: dict[str, str], pipeline_id: str, n: int, repeats: int) -> dict:
@@ -371,7 +498,7 @@ async def over_http(server: Any, tokens: dict[str, str], pipeline_id: str, n: in
             }
             for method, (kwargs, expect) in variants.items():
                 walls = []
-                before = server.cpu_seconds()
+                before, exact = server.cpu_seconds(), run_seconds(server.pid)
                 for _ in range(repeats):
                     began = time.perf_counter()
                     response = await http.request(method, "/graphql", **kwargs)
@@ -379,8 +506,13 @@ async def over_http(server: Any, tokens: dict[str, str], pipeline_id: str, n: in
                     if response.status_code != expect:
                         raise RuntimeError(f"{method}: {response.status_code} {response.text[:200]}")
                 cpu = (server.cpu_seconds() - before) / repeats
+                exact = (run_seconds(server.pid) - exact) / repeats
                 key = f"dashboard_{who}_repeated_{'post' if method == 'POST' else 'get_304'}"
-                results[key] = {**spread(walls), "server_cpu_ms": round(cpu * 1e3, 3)}
+                results[key] = {
+                    **spread(walls),
+                    "server_cpu_ms": round(cpu * 1e3, 3),
+                    "server_run_ms": round(exact * 1e3, 3),
+                }
                 print(f"    HTTP dashboard as {who}, repeated {method}: {results[key]}", flush=True)
     return results
 
@@ -561,12 +693,15 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             logins = {"admin": data.ADMIN_EMAIL, "manager": manager}
             result: dict[str, Any] = {"built": {k: v for k, v in built.items() if k in ("counts", "seconds")}}
             result["load_average_start"] = round(os.getloadavg()[0], 2)
-            result["in_process"] = await in_process(url, env, logins, pipeline_id, args.first)
+            result["in_process"] = await in_process(
+                url, env, logins, pipeline_id, args.first, args.polls, args.profile
+            )
             with serving(env, cpu=0) as server:
                 async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
                     tokens = {who: await log_in(http, email) for who, email in logins.items()}
                 result["http"] = await over_http(server, tokens, pipeline_id, args.first, args.repeats)
-                result["load"] = await under_load(server, built, args)
+                if args.load_seconds > 0:
+                    result["load"] = await under_load(server, built, args)
             result["load_average_end"] = round(os.getloadavg()[0], 2)
     finally:
         if prefix is not None:
@@ -585,6 +720,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--first", type=int, default=5, help="first answers per report and caller")
     parser.add_argument("--repeats", type=int, default=300, help="repeated polls per method")
+    parser.add_argument(
+        "--polls", type=int, default=2000, help="repeated polls per method, in-process without the client"
+    )
+    parser.add_argument("--profile", help="cProfile the in-process repeated polls into FILE-<method>.pstats")
     parser.add_argument("--dashboards", type=int, default=200)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between a dashboard's polls")
     parser.add_argument("--movers", type=int, default=20)
@@ -604,6 +743,7 @@ def main() -> None:
             "events",
             "first",
             "repeats",
+            "polls",
             "dashboards",
             "every",
             "movers",
@@ -611,6 +751,8 @@ def main() -> None:
             "load_seconds",
         )
     ]
+    if args.profile:
+        forward.append(f"--profile={os.path.abspath(args.profile)}")
     if not args.child_json:
         print(f"reports — {today()}, {machine()}, load average {os.getloadavg()[0]:.2f}", flush=True)
     each_backend_in_a_child(

@@ -2,7 +2,22 @@
 every API key, and every user acting through a session, draws the cost of
 its operations from its own budget per fixed window. Budgets live in Redis
 when REVGRAPH_REDIS_URL is set, so every server process shares them, and in
-process memory otherwise."""
+process memory otherwise.
+
+Leases (Redis only). A repeated poll answered from the poll cache
+(web/poll_path.py `spend`) costs about a millisecond of CPU, and its Redis
+round trip was a fifth of it (bench/REPORTS.md). So `spend` draws points
+from a lease: a process takes a chunk of the caller's budget from Redis at
+once (LEASE_SCRIPT: only while the window's total stays within the limit,
+so the points leased, and spent, never pass it) and spends it locally, with
+no round trip, until it no longer covers a poll. What a process leased
+counts in Redis as used: the other processes of the deployment see it, and
+a caller spread over P processes may be refused up to P leases early (a
+lease is at most LEASE_POLLS polls and 1/LEASE_SHARE of the limit). The
+headers count other processes' unspent leases as used (conservative); this
+process's own unspent lease is what it may still spend, so for a caller
+served by one process they are exact. `admit` and `charge` (the full
+pipeline) keep their round trip and draw from the lease first."""
 
 from __future__ import annotations
 
@@ -29,6 +44,26 @@ COUNT_SCRIPT = """
 local used = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('EXPIREAT', KEYS[1], ARGV[2])
 return used
+"""
+
+
+# A lease covers at most this many polls of the cost that asked for it...
+LEASE_POLLS = 16
+# ...and at most this share of the limit (1/100).
+LEASE_SHARE = 100
+# Take `ARGV[3]` points (fewer when the limit leaves fewer, but never fewer
+# than `ARGV[2]`, else none) from a window's budget of `ARGV[1]`; returns
+# {points taken, the window's total}.
+LEASE_SCRIPT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local room = tonumber(ARGV[1]) - used
+if room < tonumber(ARGV[2]) then
+  return {0, used}
+end
+local taken = math.min(tonumber(ARGV[3]), room)
+used = redis.call('INCRBY', KEYS[1], taken)
+redis.call('EXPIREAT', KEYS[1], ARGV[4])
+return {taken, used}
 """
 
 
@@ -69,6 +104,25 @@ class Budget:
         }
 
 
+@dataclass(slots=True)
+class Lease:
+    """The points this process took from one caller's budget of the
+    current window (`taken`), what it spent of them, and the window's total
+    in Redis when last seen (every process's leases and charges)."""
+
+    taken: int = 0
+    spent: int = 0
+    total: int = 0
+
+    @property
+    def unspent(self) -> int:
+        return self.taken - self.spent
+
+    def budget(self, limit: int, reset: int, allowed: bool) -> Budget:
+        """Used: the total seen, less what this process may still spend."""
+        return Budget(limit, self.total - self.unspent, reset, allowed)
+
+
 def budget_owner(actor: Actor) -> str:
     """Whose budget an operation draws from: the API key it came with, or
     the user of the session. Ids are scoped by workspace so no two callers
@@ -93,7 +147,11 @@ class RateLimiter:
         self._redis = limiter_redis(settings)
         if self._redis is not None:
             self._count = self._redis.register_script(COUNT_SCRIPT)
+            self._take = self._redis.register_script(LEASE_SCRIPT)
         self._redis_down_until = 0.0
+        # This window's leases by budget owner (Redis only).
+        self._leases: dict[str, Lease] = {}
+        self._lease_window = -1
 
     def _window(self) -> tuple[int, int]:
         window = int(time.time() // self.window)
@@ -103,41 +161,137 @@ class RateLimiter:
         """Whether the actor's budget in this window still covers an
         operation of `requested` points (at least 1). Nothing is charged."""
         window, reset = self._window()
-        used = await self._add(budget_owner(actor), window, reset, 0)
-        return Budget(self.limit, used, reset, allowed=used + max(requested, 1) <= self.limit)
+        owner = budget_owner(actor)
+        total = await self._add_redis(owner, window, reset, 0)
+        if total is None:
+            used = self._add_memory(owner, window, 0)
+            return Budget(self.limit, used, reset, allowed=used + max(requested, 1) <= self.limit)
+        lease = self._seen(owner, window, total)
+        budget = lease.budget(self.limit, reset, allowed=True)
+        return Budget(self.limit, budget.used, reset, allowed=budget.used + max(requested, 1) <= self.limit)
 
     async def charge(self, actor: Actor, points: int) -> Budget:
         """Draw what an admitted operation cost (at least 1 point) from the
-        actor's budget of the current window. Concurrent operations may
-        overdraw it slightly; the next admission then refuses."""
+        actor's budget of the current window: from this process's lease
+        first, the rest from Redis. Concurrent operations may overdraw it
+        slightly; the next admission then refuses."""
         window, reset = self._window()
-        used = await self._add(budget_owner(actor), window, reset, max(points, 1))
-        return Budget(self.limit, used, reset, allowed=True)
+        owner, points = budget_owner(actor), max(points, 1)
+        lease = self._lease(owner, window) if self._redis_up() else None
+        taken = min(points, lease.unspent) if lease is not None else 0
+        if lease is not None:
+            lease.spent += taken
+            if taken == points:
+                # Admission just read the total: nothing to add, no round trip.
+                return lease.budget(self.limit, reset, allowed=True)
+        total = await self._add_redis(owner, window, reset, points - taken)
+        if total is None:
+            return Budget(self.limit, self._add_memory(owner, window, points), reset, allowed=True)
+        return self._seen(owner, window, total).budget(self.limit, reset, allowed=True)
 
     async def spend(self, actor: Actor, requested: int, delivered: int) -> Budget:
         """admit and charge in one step, for an operation whose delivered
         cost is known before it runs (a cached answer, web/poll_path.py):
-        charged when the budget covered `requested`, refunded otherwise."""
+        charged when the budget covered `requested`, nothing otherwise.
+        With Redis, from this process's lease (leasing more when it falls
+        short): no round trip while it lasts."""
         window, reset = self._window()
         owner, points = budget_owner(actor), max(delivered, 1)
-        used = await self._add(owner, window, reset, points)
+        if self._redis_up():
+            budget = await self._spend_leased(owner, window, reset, max(requested, points), points)
+            if budget is not None:
+                return budget
+        used = self._add_memory(owner, window, points)
         if used - points + max(requested, 1) <= self.limit:
             return Budget(self.limit, used, reset, allowed=True)
-        used = await self._add(owner, window, reset, -points)
+        used = self._add_memory(owner, window, -points)
         return Budget(self.limit, used, reset, allowed=False)
 
+    async def _spend_leased(
+        self, owner: str, window: int, reset: int, need: int, points: int
+    ) -> Budget | None:
+        """`spend` from the lease, once it covers `need` (the worst case):
+        leasing what it lacks, and more for the polls to come, while the
+        budget has room for what it lacks; refused otherwise (the same
+        verdict as without leases, but for other processes' unspent
+        leases). None when Redis is unreachable."""
+        lease = self._lease(owner, window)
+        while lease.unspent < need:
+            # Again if a concurrent request spent from it meanwhile.
+            short = need - lease.unspent
+            size = max(short, min(need * LEASE_POLLS, self.limit // LEASE_SHARE))
+            taken = await self._take_lease(owner, window, reset, short, size)
+            if taken is None:
+                return None
+            lease.taken += taken[0]
+            lease.total = max(lease.total, taken[1])
+            if not taken[0]:
+                return lease.budget(self.limit, reset, allowed=False)
+        lease.spent += points
+        return lease.budget(self.limit, reset, allowed=True)
+
+    def _redis_up(self) -> bool:
+        return self._redis is not None and time.time() >= self._redis_down_until
+
+    def _lease(self, owner: str, window: int) -> Lease:
+        if window < self._lease_window:
+            return Lease()  # a request that began as its window ended: spent from Redis
+        if window > self._lease_window:
+            # Earlier windows' leases lapse with their windows.
+            self._leases.clear()
+            self._lease_window = window
+        lease = self._leases.get(owner)
+        if lease is None:
+            lease = self._leases[owner] = Lease()
+        return lease
+
+    def _seen(self, owner: str, window: int, total: int) -> Lease:
+        """The owner's lease, with the window's total just read."""
+        lease = self._lease(owner, window)
+        lease.total = max(lease.total, total)
+        return lease
+
+    async def _take_lease(
+        self, owner: str, window: int, reset: int, least: int, size: int
+    ) -> tuple[int, int] | None:
+        """(points taken, the window's total) from Redis, or None while it
+        is unreachable."""
+        key = f"{self.prefix}:{owner}:{window}"
+        try:
+            taken, total = await self._take(keys=[key], args=[self.limit, least, size, reset + 60])
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+            return None
+        return int(taken), int(total)
+
     async def _add(self, owner: str, window: int, reset: int, points: int) -> int:
-        """Add points (0 to read) and return the window's total. Redis is
-        the store when configured; while it is unreachable, this process
-        counts alone, because an outage of the limiter must not take the
-        API down."""
-        if self._redis is not None and time.time() >= self._redis_down_until:
-            key = f"{self.prefix}:{owner}:{window}"
-            try:
-                return int(await self._count(keys=[key], args=[points, reset + 60]))
-            except (RedisError, OSError) as exc:
-                self._redis_down_until = time.time() + REDIS_RETRY_SECONDS
-                log.warning("rate limit store unreachable, counting in memory: %s", type(exc).__name__)
+        """Add points (0 to read) and return the window's total: in Redis,
+        else (not configured, unreachable) in this process. No lease: the
+        form posts' limiter (resolvers/distribution/form_posts.py) counts
+        this way."""
+        total = await self._add_redis(owner, window, reset, points)
+        return self._add_memory(owner, window, points) if total is None else total
+
+    async def _add_redis(self, owner: str, window: int, reset: int, points: int) -> int | None:
+        """Add points (0 to read) in Redis and return the window's total;
+        None when Redis is not configured or unreachable."""
+        if not self._redis_up():
+            return None
+        key = f"{self.prefix}:{owner}:{window}"
+        try:
+            return int(await self._count(keys=[key], args=[points, reset + 60]))
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+            return None
+
+    def _unreachable(self, exc: BaseException) -> None:
+        """While Redis is unreachable, this process counts alone, because an
+        outage of the limiter must not take the API down."""
+        self._redis_down_until = time.time() + REDIS_RETRY_SECONDS
+        log.warning("rate limit store unreachable, counting in memory: %s", type(exc).__name__)
+
+    def _add_memory(self, owner: str, window: int, points: int) -> int:
+        """Add points (0 to read) to this process's own count."""
         if window != self._memory_window:
             # Earlier windows are over: their counts can never matter again.
             self._memory.clear()
