@@ -284,8 +284,9 @@ async def _empty_tables() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "shares_data(name): tests that only read what the first of them loads; the tables are "
-        "kept between such tests with the same name that run one after the other",
+        "shares_data(name): tests that only read what the first of them loads (the last of them "
+        "may change it: the tables are emptied after it); the tables are kept between such tests "
+        "with the same name that run one after the other",
     )
 
 
