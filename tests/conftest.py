@@ -61,7 +61,11 @@ os.environ.setdefault("REVGRAPH_WHATSAPP_API_URL", "http://127.0.0.1:9/v26.0")
 if REAL_DB:
     os.environ["REVGRAPH_DATABASE_URL"] = _with_db(REAL_DB, TEST_DB_NAME)
 else:
-    os.environ["REVGRAPH_DATABASE_URL"] = f"sqlite://{_TMP / 'test.sqlite3'}"
+    # synchronous=NORMAL (a pragma through the URL, like busy_timeout): in WAL
+    # mode a commit then waits for no fsync. What it gives up, the last
+    # commits on a power cut, no test can observe: a killed process loses
+    # nothing either way.
+    os.environ["REVGRAPH_DATABASE_URL"] = f"sqlite://{_TMP / 'test.sqlite3'}?synchronous=NORMAL"
 if REAL_REDIS:
     os.environ["REVGRAPH_REDIS_URL"] = REAL_REDIS
 else:
@@ -122,6 +126,11 @@ async def database() -> AsyncIterator[str]:
     _check_services()
     if REAL_DB:
         await _admin_execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
+        # Commits wait for no WAL flush (the test database's own setting, so
+        # the server's and the worker's connections all have it). It gives
+        # up only the last commits if PostgreSQL itself crashes, which no
+        # test does; killing our processes loses nothing either way.
+        await _admin_execute(f'ALTER DATABASE "{TEST_DB_NAME}" SET synchronous_commit = off')
     try:
         yield os.environ["REVGRAPH_DATABASE_URL"]
     finally:
@@ -276,16 +285,23 @@ async def _empty_tables() -> None:
         deletes = "".join(f'DELETE FROM "{t}";' for t in tables)
         await conn.execute_script(f"BEGIN; SET LOCAL session_replication_role = replica; {deletes} COMMIT;")
     else:
-        script = "PRAGMA foreign_keys=OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
-        script += "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;"
-        await conn.execute_script(script)
+        # One transaction: outside one every DELETE is a commit of its own,
+        # each waiting for the disk (fsync of the WAL): ~100 ms per test on a
+        # busy machine, against a few ms. (PRAGMA foreign_keys is a no-op
+        # inside a transaction, so it stays outside.)
+        deletes = "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(
+            f"PRAGMA foreign_keys=OFF; BEGIN; {deletes} DELETE FROM sqlite_sequence; COMMIT;"
+            " PRAGMA foreign_keys=ON;"
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "shares_data(name): tests that only read what the first of them loads; the tables are "
-        "kept between such tests with the same name that run one after the other",
+        "shares_data(name): tests that only read what the first of them loads (the last of them "
+        "may change it: the tables are emptied after it); the tables are kept between such tests "
+        "with the same name that run one after the other",
     )
 
 

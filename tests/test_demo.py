@@ -239,9 +239,10 @@ async def test_the_coordinator_the_readme_names_sees_fewer_deals_than_the_admin(
     )
 
 
-async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, server):
+@READS_THE_DEMO
+async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, server, demo):
     # given a database with the demo already in it
-    email, password = await load_demo(server.settings)
+    email, password = demo
     token = await _log_in(gql, email, password)
     before = await gql.ok(WHO_IS_HERE, token=token)
     # when the demo is asked for again
@@ -251,9 +252,12 @@ async def test_demo_is_not_loaded_into_a_database_that_has_a_workspace(gql, serv
     assert await gql.ok(WHO_IS_HERE, token=token) == before
 
 
-async def test_demo_data_is_the_same_on_every_load(gql, server):
-    # given the demo loaded once
-    email, password = await load_demo(server.settings)
+# The last of the demo's readers: it empties the tables and loads the demo
+# again, and the tables are emptied after it anyway.
+@READS_THE_DEMO
+async def test_demo_data_is_the_same_on_every_load(gql, server, demo):
+    # given the demo loaded once (into an empty database)
+    email, password = demo
     _, first = await _all(gql, LEADS, await _log_in(gql, email, password))
     # when it is loaded again into an empty database
     await _empty_tables()
