@@ -83,8 +83,10 @@ def by_id(workspace_id: int, model: Any, *, as_rows: bool = False) -> BatchFn:
     for loaders whose records are only shown."""
 
     async def batch(ids: list[int]) -> list[Any]:
-        query = model.filter(workspace_id=workspace_id, id__in=ids)
-        rows = await read_rows(query) if as_rows else await query
+        if as_rows:
+            rows = await read_rows(model.filter(workspace_id=workspace_id), among=("id", ids))
+        else:
+            rows = await model.filter(workspace_id=workspace_id, id__in=ids)
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
@@ -95,8 +97,8 @@ def grouped(
     workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id"
 ) -> BatchFn:
     async def batch(keys: list[int]) -> list[list[Any]]:
-        query = model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
-        rows = await read_rows(query)
+        query = model.filter(workspace_id=workspace_id).order_by(order)
+        rows = await read_rows(query, among=(column, keys))
         groups: dict[int, list[Any]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, column)].append(getattr(row, value) if value else row)
