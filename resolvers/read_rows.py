@@ -65,6 +65,10 @@ class Row:
 
     # Column name -> (its raw key, how its raw value is read).
     lazy: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+    # What the statement selects: the columns read as returned, and the
+    # converted ones by their raw names.
+    plain: tuple[str, ...] = ()
+    aliased: dict[str, str] = {}
 
     def __init__(self, columns: dict[str, Any]) -> None:
         self.__dict__ = columns
@@ -107,8 +111,12 @@ def _json(value: Any) -> Any:
 @functools.cache
 def row_class(model: type) -> type[Row]:
     """The Row class of `model`'s rows: which columns convert on first read."""
-    lazy = {name: (RAW + name, read) for name, read in _columns(model) if read is not None}
-    return type(f"{model.__name__}Row", (Row,), {"lazy": lazy, "__slots__": ()})
+    columns = _columns(model)
+    lazy = {name: (RAW + name, read) for name, read in columns if read is not None}
+    plain = tuple(name for name, read in columns if read is None)
+    aliased = {raw: name for name, (raw, _) in lazy.items()}
+    namespace = {"lazy": lazy, "plain": plain, "aliased": aliased, "__slots__": ()}
+    return type(f"{model.__name__}Row", (Row,), namespace)
 
 
 @functools.cache
@@ -168,12 +176,8 @@ async def read_rows(
     `extra` ones, not by a converted one (selected under its `RAW` name).
     `among=(column, values)` keeps the rows whose column is one of the
     values, as one parameter (`_Among`): a loader's batch of ids."""
-    columns = _columns(query.model)
-    values = query.values(
-        *(name for name, read in columns if read is None),
-        *extra,
-        **{RAW + name: name for name, read in columns if read is not None},
-    )
+    make = row_class(query.model)
+    values = query.values(*make.plain, *extra, **make.aliased)
     # What ValuesQuery.__await__ does, without its per-value converters.
     if values._db is None:
         values._db = values._choose_db()
@@ -187,6 +191,11 @@ async def read_rows(
     sql, parameters = values.query.get_parameterized_sql()
     if outer is not None:
         sql = outer(sql)
-    found = await values._db.execute_query_dict(sql, parameters)
-    make = row_class(query.model)
-    return [make(record) for record in found]
+    # The driver's records (asyncpg's Record, sqlite3.Row) made into dicts
+    # by zipping them with their column names: execute_query_dict's
+    # dict(record) looks every column up by name.
+    _, records = await values._db.execute_query(sql, parameters)
+    if not records:
+        return []
+    names = tuple(records[0].keys())
+    return [make(dict(zip(names, record, strict=True))) for record in records]

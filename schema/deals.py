@@ -24,6 +24,7 @@ from revgraph.schema.common import (
     selects,
 )
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
+from revgraph.schema.contacts import Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from revgraph.schema.activities import TimelineConnection
     from revgraph.schema.automations import AutomationRule
     from revgraph.schema.companies import Company
-    from revgraph.schema.contacts import Contact
     from revgraph.schema.developments import Development
 
 
@@ -319,7 +319,10 @@ CENTS = Decimal("0.01")
 
 
 def _money(row: Any) -> Decimal | None:
-    return Decimal(row.value).quantize(CENTS) if row.value is not None else None
+    value = row.value
+    if value is None:
+        return None
+    return (value if type(value) is Decimal else Decimal(value)).quantize(CENTS)
 
 
 _deal_of = fields_from_row(
@@ -343,8 +346,6 @@ _deal_of = fields_from_row(
 def _live_contact(row: Any) -> Any:
     """A deal's contact: whoever may see the deal sees it (the hand-off
     rule, resolvers/visibility.py), unless it is in the trash."""
-    from revgraph.schema.contacts import Contact
-
     if row is None or row.deleted_at is not None:
         return None
     return Contact.of(row)
