@@ -154,6 +154,12 @@ async def profile(http: httpx.AsyncClient, read: Read, args: argparse.Namespace)
     """A pyinstrument (or cProfile) profile of 100 requests of one read."""
     for _ in range(20):
         await read.once(http)
+    # The collector as `serve` sets it (web/gc_tuning.py): with Python's
+    # own, full collections of the seeded process land on whatever call
+    # allocates when they fall due, and the profile blames that call.
+    from revgraph.web.gc_tuning import SERVING_THRESHOLDS, CollectorRequest, apply_collector
+
+    apply_collector(CollectorRequest(True, SERVING_THRESHOLDS))
     if args.cprofile:
         import cProfile
         import pstats

@@ -17,10 +17,10 @@ from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import (
+    Cursors,
     Page,
     SortKey,
     check_page_size,
-    encode_cursor,
     order_keys,
     paginate_for,
 )
@@ -190,7 +190,7 @@ async def board_columns(
         pages.append(
             Page(
                 items=shown,
-                cursors=[encode_cursor(row, CARD_ORDER) for row in shown],
+                cursors=Cursors(shown, CARD_ORDER),
                 has_next_page=len(cards) > size,
                 has_previous_page=False,
                 count_query=query.filter(stage_id=stage_id),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from revgraph.models.crm import Company, Contact, ContactTag
@@ -20,6 +21,8 @@ class BatchLoader:
     def __init__(self, batch: BatchFn) -> None:
         self._batch = batch
         self._cache: dict[Hashable, asyncio.Future[Any]] = {}
+        # The values loaded so far, for `peek` (a board peeks 800 times).
+        self._loaded: dict[Hashable, Any] = {}
         self._queue: list[Hashable] = []
         # Values made from loaded records, memoised by (key, maker) for
         # the request (schema/lean_execution.py `loaded_or_later`).
@@ -51,16 +54,17 @@ class BatchLoader:
         """(True, value) when `key` is already loaded, else (False, None):
         lets a resolver answer synchronously, without a coroutine, a task
         and a loop turn per field, when its value was loaded ahead."""
-        future = self._cache.get(key)
-        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        value = self._loaded.get(key, _NOT_LOADED)
+        if value is _NOT_LOADED:
             return False, None
-        return True, future.result()
+        return True, value
 
     def prime(self, key: Hashable, value: Any) -> None:
         if key not in self._cache:
             future = asyncio.get_running_loop().create_future()
             future.set_result(value)
             self._cache[key] = future
+            self._loaded[key] = value
 
     async def _dispatch(self) -> None:
         keys, self._queue = self._queue, []
@@ -72,10 +76,15 @@ class BatchLoader:
                 if not future.done():
                     future.set_exception(exc)
             return
+        loaded = self._loaded
         for key, value in zip(keys, values, strict=True):
             future = self._cache[key]
             if not future.done():
                 future.set_result(value)
+                loaded[key] = value
+
+
+_NOT_LOADED = object()
 
 
 def by_id(workspace_id: int, model: Any, *, as_rows: bool = False) -> BatchFn:
@@ -83,8 +92,10 @@ def by_id(workspace_id: int, model: Any, *, as_rows: bool = False) -> BatchFn:
     for loaders whose records are only shown."""
 
     async def batch(ids: list[int]) -> list[Any]:
-        query = model.filter(workspace_id=workspace_id, id__in=ids)
-        rows = await read_rows(query) if as_rows else await query
+        if as_rows:
+            rows = await read_rows(model.filter(workspace_id=workspace_id), among=("id", ids))
+        else:
+            rows = await model.filter(workspace_id=workspace_id, id__in=ids)
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
@@ -95,8 +106,8 @@ def grouped(
     workspace_id: int, model: Any, column: str, value: str | None = None, order: str = "id"
 ) -> BatchFn:
     async def batch(keys: list[int]) -> list[list[Any]]:
-        query = model.filter(workspace_id=workspace_id, **{f"{column}__in": keys}).order_by(order)
-        rows = await read_rows(query)
+        query = model.filter(workspace_id=workspace_id).order_by(order)
+        rows = await read_rows(query, among=(column, keys))
         groups: dict[int, list[Any]] = defaultdict(list)
         for row in rows:
             groups[getattr(row, column)].append(getattr(row, value) if value else row)
@@ -119,8 +130,15 @@ def loader(ctx: Context, name: str, factory: Callable[[int], BatchFn]) -> BatchL
     return found
 
 
+# The factories of the shared loaders, made once (a board's cards ask for
+# the users and contacts loaders 800 times).
+_USERS = partial(by_id, model=User, as_rows=True)
+_COMPANIES = partial(by_id, model=Company, as_rows=True)
+_CONTACTS = partial(by_id, model=Contact, as_rows=True)
+
+
 def users(ctx: Context) -> BatchLoader:
-    return loader(ctx, "users", lambda ws: by_id(ws, User, as_rows=True))
+    return loader(ctx, "users", _USERS)
 
 
 def teams(ctx: Context) -> BatchLoader:
@@ -128,11 +146,11 @@ def teams(ctx: Context) -> BatchLoader:
 
 
 def companies(ctx: Context) -> BatchLoader:
-    return loader(ctx, "companies", lambda ws: by_id(ws, Company, as_rows=True))
+    return loader(ctx, "companies", _COMPANIES)
 
 
 def contacts(ctx: Context) -> BatchLoader:
-    return loader(ctx, "contacts", lambda ws: by_id(ws, Contact, as_rows=True))
+    return loader(ctx, "contacts", _CONTACTS)
 
 
 def contact_tags(ctx: Context) -> BatchLoader:

@@ -89,6 +89,40 @@ def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+class Cursors(Sequence[str]):
+    """The cursors of a page's rows, each encoded when first read (and
+    kept): a board of 400 cards whose query selects no cursor encodes
+    none, and a list page that does encodes each once, as before."""
+
+    __slots__ = ("_keys", "_made", "_rows")
+
+    def __init__(self, rows: Sequence[Any], keys: Sequence[SortKey]) -> None:
+        self._rows = rows
+        self._keys = keys
+        self._made: list[str | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._rows)))]
+        made = self._made[index]
+        if made is None:
+            made = self._made[index] = encode_cursor(self._rows[index], self._keys)
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Cursors | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a list: compared by value, never hashed
+
+    def __repr__(self) -> str:
+        return f"Cursors({list(self)!r})"
+
+
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -117,7 +151,7 @@ def _after_q(keys: Sequence[SortKey], values: list[Any], *, forward: bool) -> Q:
 @dataclass
 class Page:
     items: list[Any]
-    cursors: list[str]
+    cursors: Sequence[str]  # a list, or Cursors (encoded when read)
     has_next_page: bool
     has_previous_page: bool
     count_query: QuerySet | None = None
@@ -196,7 +230,7 @@ async def paginate(
         rows.reverse()
     return Page(
         items=rows,
-        cursors=[encode_cursor(row, keys) for row in rows],
+        cursors=Cursors(rows, keys),
         has_next_page=more if not backward else bool(before),
         has_previous_page=more if backward else bool(after),
         count_query=count_query,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -29,7 +30,7 @@ from revgraph.schema.common import (
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import loaded_or_later
+from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -81,15 +82,19 @@ class Company(Node):
 
     @classmethod
     def of(cls, row: Any) -> Company:
-        return cls(
-            id=strawberry.ID(encode_id("Company", row.id)),
-            name=row.name,
-            domain=row.domain,
-            custom_fields=row.custom_fields or {},
-            created_at=row.created_at,
-            deleted_at=row.deleted_at,
-            row=row,
-        )
+        """The company of a row; its fields are computed as they are read (`_company_of`)."""
+        return _company_of(row)
+
+
+_company_of = fields_from_row(
+    Company,
+    id=lambda row: strawberry.ID(encode_id("Company", row.id)),
+    name=attrgetter("name"),
+    domain=attrgetter("domain"),
+    custom_fields=lambda row: row.custom_fields or {},
+    created_at=attrgetter("created_at"),
+    deleted_at=attrgetter("deleted_at"),
+)
 
 
 @strawberry.type(name="CompanyConnection", description="A page of companies.")

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.loaders import BatchLoader
-from revgraph.resolvers.pagination import Page
+from revgraph.resolvers.pagination import Cursors, Page
 from revgraph.schema.common import PageInfo, ctx_of, page_info, selects
 
 T = TypeVar("T")
@@ -35,10 +35,36 @@ class Connection(Generic[T]):
         return await self.page.total_count()
 
 
+class _CursorOfEdge:
+    """`Edge.cursor` of an edge made by `build` over lazy cursors: read from
+    the page's `Cursors` (encoded there when first read), then kept."""
+
+    def __get__(self, edge: Any, owner: Any = None) -> Any:
+        if edge is None:
+            return self
+        columns = edge.__dict__
+        cursor = columns["cursor"] = columns["cursors"][columns["at"]]
+        return cursor
+
+
+Edge.cursor = _CursorOfEdge()  # type: ignore[assignment]
+
+
 def build(connection_cls: Any, page: Page, wrap: Callable[[Any], Any], edge_cls: Any = None) -> Any:
-    """Wrap a resolvers Page into a connection type instance."""
+    """Wrap a resolvers Page into a connection type instance. The generic
+    Edge of a page with lazy cursors (resolvers/pagination.py `Cursors`)
+    encodes its cursor only if it is read: a board's query selects none."""
     edge_type = edge_cls or Edge
-    edges = [edge_type(cursor=c, node=wrap(item)) for item, c in zip(page.items, page.cursors, strict=True)]
+    cursors = page.cursors
+    if edge_type is Edge and isinstance(cursors, Cursors):
+        new = Edge.__new__
+        edges = []
+        for at, item in enumerate(page.items):
+            edge = new(Edge)
+            edge.__dict__.update(node=wrap(item), cursors=cursors, at=at)
+            edges.append(edge)
+    else:
+        edges = [edge_type(cursor=c, node=wrap(item)) for item, c in zip(page.items, cursors, strict=True)]
     return connection_cls(edges=edges, page_info=page_info(page), page=page)
 
 

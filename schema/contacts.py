@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -45,7 +46,7 @@ from revgraph.schema.companies import Company
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import loaded_or_later
+from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -181,21 +182,25 @@ class Contact(Node):
 
     @classmethod
     def of(cls, row: Any) -> Contact:
-        return cls(
-            id=strawberry.ID(encode_id("Contact", row.id)),
-            name=row.name,
-            email=row.email,
-            phone=row.phone,
-            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
-            score=row.score,
-            number=row.number,
-            source=row.source,
-            custom_fields=row.custom_fields or {},
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            deleted_at=row.deleted_at,
-            row=row,
-        )
+        """The contact of a row; its fields are computed as they are read (`_contact_of`)."""
+        return _contact_of(row)
+
+
+_contact_of = fields_from_row(
+    Contact,
+    id=lambda row: strawberry.ID(encode_id("Contact", row.id)),
+    name=attrgetter("name"),
+    email=attrgetter("email"),
+    phone=attrgetter("phone"),
+    lifecycle_stage=lambda row: LifecycleStage(row.lifecycle_stage),
+    score=attrgetter("score"),
+    number=attrgetter("number"),
+    source=attrgetter("source"),
+    custom_fields=lambda row: row.custom_fields or {},
+    created_at=attrgetter("created_at"),
+    updated_at=attrgetter("updated_at"),
+    deleted_at=attrgetter("deleted_at"),
+)
 
 
 @strawberry.type(name="ContactConnection", description="A page of contacts.")

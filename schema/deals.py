@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -23,17 +24,17 @@ from revgraph.schema.common import (
     selects,
 )
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
+from revgraph.schema.contacts import Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import loaded_or_later
+from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
     from revgraph.schema.activities import TimelineConnection
     from revgraph.schema.automations import AutomationRule
     from revgraph.schema.companies import Company
-    from revgraph.schema.contacts import Contact
     from revgraph.schema.developments import Development
 
 
@@ -310,30 +311,41 @@ class Deal(Node):
 
     @classmethod
     def of(cls, row: Any, ctx: Context | None = None) -> Deal:
-        return cls(
-            id=strawberry.ID(encode_id("Deal", row.id)),
-            title=row.title,
-            value=Decimal(row.value).quantize(Decimal("0.01")) if row.value is not None else None,
-            currency=row.currency,
-            status=DealStatus(row.status),
-            expected_close_date=row.expected_close_date,
-            lost_reason=row.lost_reason,
-            custom_fields=row.custom_fields or {},
-            version=row.version,
-            number=row.number,
-            stage_entered_at=row.stage_entered_at,
-            created_at=row.created_at,
-            deleted_at=row.deleted_at,
-            row=row,
-            ctx=ctx,
-        )
+        """The deal of a row; its fields are computed as they are read (`_deal_of`)."""
+        return _deal_of(row, ctx=ctx)
+
+
+CENTS = Decimal("0.01")
+
+
+def _money(row: Any) -> Decimal | None:
+    value = row.value
+    if value is None:
+        return None
+    return (value if type(value) is Decimal else Decimal(value)).quantize(CENTS)
+
+
+_deal_of = fields_from_row(
+    Deal,
+    id=lambda row: strawberry.ID(encode_id("Deal", row.id)),
+    title=attrgetter("title"),
+    value=_money,
+    currency=attrgetter("currency"),
+    status=lambda row: DealStatus(row.status),
+    expected_close_date=attrgetter("expected_close_date"),
+    lost_reason=attrgetter("lost_reason"),
+    custom_fields=lambda row: row.custom_fields or {},
+    version=attrgetter("version"),
+    number=attrgetter("number"),
+    stage_entered_at=attrgetter("stage_entered_at"),
+    created_at=attrgetter("created_at"),
+    deleted_at=attrgetter("deleted_at"),
+)
 
 
 def _live_contact(row: Any) -> Any:
     """A deal's contact: whoever may see the deal sees it (the hand-off
     rule, resolvers/visibility.py), unless it is in the trash."""
-    from revgraph.schema.contacts import Contact
-
     if row is None or row.deleted_at is not None:
         return None
     return Contact.of(row)

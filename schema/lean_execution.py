@@ -31,6 +31,14 @@ House rule (STYLE.md, "hot read paths"), with resolvers/read_rows.py:
 - the executor counts the fields it executes (the plans the fields they
   deliver), so a request's delivered cost (schema/demand.py) is known
   without walking the result.
+- an object made from a display row (`Deal.of`, `Contact.of`... over a
+  resolvers/read_rows.py `Row`) computes each field from its row when the
+  field is first read (`fields_from_row`): a card of the board shows 4 of a
+  deal's 14 fields, and building all of them — a global id, a quantized
+  Decimal, an enum, the JSON and datetime columns the row would then
+  convert — was most of what a card cost. An object made from an ORM
+  instance, which a use case may still change, is computed at once, as the
+  constructor did.
 
 A board of 8 × 50 cards executes ~3,000 fields and a contacts page ~700:
 per field, this path costs a fraction of the general one."""
@@ -38,6 +46,7 @@ per field, this path costs a fraction of the general one."""
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any
 
@@ -45,7 +54,9 @@ from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType, GraphQLS
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
+from strawberry.types.private import is_private
 
+from revgraph.resolvers.read_rows import Row
 from revgraph.schema.demand import counted_delivery
 from revgraph.schema.lean_plans import SETTLED, CompiledPlans, PlanCache, plain_type_of
 
@@ -238,3 +249,59 @@ def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
 
     resolve.thin = True  # type: ignore[attr-defined]  # a compiled plan may call it (lean_plans.py)
     return resolve
+
+
+class FromRow:
+    """A field of a row-made object (`fields_from_row`): computed from the
+    object's row when first read, then kept on the object (where it shadows
+    this descriptor, so later reads are plain attribute reads)."""
+
+    __slots__ = ("make", "name")
+
+    def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.make = make
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.make(obj.__dict__["row"])
+        return value
+
+
+def fields_from_row(cls: Any, **makers: Callable[[Any], Any]) -> Callable[..., Any]:
+    """Let `cls`, a Strawberry type whose objects carry their record as
+    `row`, be made lazily: `makers` says how each field without a resolver
+    is computed from the row (all of them, checked here). Returns
+    `make(row, **private)`: over a display `Row` each field is computed
+    when first read; over anything else (an ORM instance a use case may
+    still change) every field at once, the snapshot the constructor took."""
+    definition = cls.__strawberry_definition__
+    plain = {
+        field.python_name
+        for field in definition.fields
+        if field.base_resolver is None and (field.python_name in makers or not is_private(field.type))
+    }
+    if set(makers) != plain:
+        raise TypeError(
+            f"{cls.__name__}: fields_from_row needs exactly {sorted(plain)}, got {sorted(makers)}"
+        )
+    for name, maker in makers.items():
+        if getattr(cls, name, None) is not None:  # a class default would shadow nothing
+            raise TypeError(f"{cls.__name__}.{name} has a default; a row-made field cannot")
+        setattr(cls, name, FromRow(name, maker))
+    every = tuple(makers.items())
+    new = cls.__new__
+
+    def make(row: Any, **private: Any) -> Any:
+        made = new(cls)
+        columns = made.__dict__
+        columns["row"] = row
+        if private:
+            columns.update(private)
+        if not isinstance(row, Row):
+            for name, maker in every:
+                columns[name] = maker(row)
+        return made
+
+    return make
