@@ -19,16 +19,16 @@ import asyncio
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+
+from harness import Timings  # noqa: E402
 
 
 async def sorted_stays(deals, window, figures) -> dict[int, tuple[int, int]]:
@@ -89,15 +89,8 @@ async def measure_scope(scope, owners, pipeline, stages, zone, currency: str, ru
     from revgraph.resolvers.reports.stage_days import stage_figures, stay_stats
 
     deals = owners & Q(deleted_at__isnull=True, pipeline_id=pipeline.id)
-    timings: dict[str, list[tuple[float, float]]] = {}
-
-    async def timed(name, work):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = await work
-        timings.setdefault(name, []).append(
-            ((time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3)
-        )
-        return result
+    timings = Timings()
+    timed = timings.timed
 
     won = [s.id for s in stages.values() if s.kind == "WON"]
     lost = [s.id for s in stages.values() if s.kind == "LOST"]
@@ -118,12 +111,7 @@ async def measure_scope(scope, owners, pipeline, stages, zone, currency: str, ru
         await timed("lost + reasons", funnel_module._closed(deals, lost, window, currency))
     stays = sum(held.stays for held in figures.values())
     print(f"  {scope}: {stays} stays in the range; both medians and p90s agree in every run", flush=True)
-    for name, values in timings.items():
-        walls, cpus = zip(*values, strict=True)
-        print(
-            f"    {name:32s} {statistics.median(cpus):8.1f} ms CPU  {statistics.median(walls):8.1f} ms wall",
-            flush=True,
-        )
+    timings.print(32)
 
 
 async def measure(url: str, runs: int) -> None:

@@ -224,3 +224,31 @@ def each_backend_in_a_child(
     path = RESULTS / f"{results_name}.json"
     path.write_text(json.dumps(report, indent=2))
     print(f"results written to {path}")
+
+
+class Timings:
+    """Wall and CPU milliseconds of named pieces of work over several runs,
+    printed as their medians (bench/funnel_parts.py, reports_hand_offs.py)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, list[tuple[float, float]]] = {}
+
+    async def timed(self, name: str, work: Any) -> Any:
+        import time
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = await work
+        self.runs.setdefault(name, []).append(
+            ((time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3)
+        )
+        return result
+
+    def print(self, width: int) -> None:
+        import statistics
+
+        for name, values in self.runs.items():
+            walls, cpus = zip(*values, strict=True)
+            print(
+                f"    {name:{width}s} {statistics.median(cpus):8.1f} ms CPU  {statistics.median(walls):8.1f} ms wall",
+                flush=True,
+            )

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+
+from harness import Timings  # noqa: E402
 
 
 async def measure(url: str, hand_over: int, runs: int) -> None:
@@ -81,7 +82,7 @@ async def measure(url: str, hand_over: int, runs: int) -> None:
             flush=True,
         )
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        timings: dict[str, list[tuple[float, float]]] = {}
+        timings = Timings()
         for run in range(runs):
             start, stop = end - timedelta(days=365, minutes=run), end - timedelta(minutes=run)
             found = {}
@@ -97,21 +98,12 @@ async def measure(url: str, hand_over: int, runs: int) -> None:
                     .group_by("owner_id")
                     .values_list("owner_id", "n")
                 )
-                wall, cpu = time.perf_counter(), time.process_time()
-                found[name] = sorted(await query)
-                timings.setdefault(name, []).append(
-                    ((time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3)
-                )
+                found[name] = sorted(await timings.timed(name, query))
             first, second = found.values()
             assert first == second, (first, second)
         contacts = sum(n for _, n in first)
         print(f"  {contacts} contacts in the range, {len(first)} owners; both agree in every run", flush=True)
-        for name, values in timings.items():
-            walls, cpus = zip(*values, strict=True)
-            print(
-                f"    {name:24s} {statistics.median(cpus):8.1f} ms CPU  {statistics.median(walls):8.1f} ms wall",
-                flush=True,
-            )
+        timings.print(24)
     finally:
         await Tortoise.close_connections()
 
