@@ -15,6 +15,13 @@ JSON encoding per group and event; per subscriber only the socket write is
 left, and that goes straight to the socket's transport when it can
 (FrameSink.send_now, web/ws_frames.py).
 
+Events that arrive together — several already waiting on the bus while the
+hub was busy with one, or a stretch read back from the log — are held and
+written to each socket in one write (FrameSink.send_now_many): the kernel's
+cost of a send is per call far more than per byte, so a burst of k events
+costs each subscriber one send instead of k. A single event is written at
+once, as before; a burst is held at most HOLD_EVENTS events or HOLD_SECONDS.
+
 A subscriber first catches up from the log on its own
 (resolvers/live_streams.follow), then
 joins the hub at a sequence the hub has already reached, so nothing is
@@ -44,6 +51,11 @@ log = logging.getLogger(__name__)
 # subscriber falls back to reading the log once its socket has caught up.
 MAX_BACKLOG = 500
 
+# A burst's frames are held for one write per socket up to this many events
+# or this long (from the first held), then written and the next ones held.
+HOLD_EVENTS = 32
+HOLD_SECONDS = 0.02
+
 
 class FrameSink(Protocol):
     """Where one subscription's frames go (web/graphql_view.py makes one
@@ -62,6 +74,10 @@ class FrameSink(Protocol):
         """Send one result (the same JSON, UTF-8) at once, without awaiting,
         if the socket can take it so (web/ws_frames.py); False: nothing was
         sent, use `send`."""
+
+    # Optional: `send_now_many(payloads: list[bytes]) -> bool` sends several
+    # results at once, in order, in one write (all or none). Without it a
+    # held burst goes out through `send_now`, one write per result.
 
 
 # Set by the transport for the task that runs one subscription operation;
@@ -150,6 +166,45 @@ class Member:
     wake: asyncio.Future[int]
     backlog: deque[str] | None = None
     lagged_at: int | None = None
+    # Frames of a burst the hub is holding for one write (see hold).
+    held: list[tuple[str, bytes, int]] | None = None
+
+    def hold(self, payload: str, encoded: bytes, sequence: int) -> None:
+        """Keep a frame of a burst until the hub's flush, which writes all
+        of them at once. A subscriber already waiting on its socket (or cut
+        off) takes the usual path: its frames queue behind the waiting one."""
+        held = self.held
+        if held is None:
+            if self.lagged_at is not None or self.backlog is not None:
+                self.deliver(payload, encoded, sequence)
+                return
+            held = self.held = []
+            self.hub.holders.append(self)
+        held.append((payload, encoded, sequence))
+
+    def flush(self) -> None:
+        """Write the held frames, in order: in one write when the socket
+        takes them so, else one by one through `deliver` (its backlog and
+        its cut-off as for any frame)."""
+        held, self.held = self.held, None
+        if not held:
+            return
+        if self not in self.group.members:
+            return  # left the hub meanwhile (its subscription ended)
+        if len(held) > 1:
+            send_many = getattr(self.sink, "send_now_many", None)
+            if send_many is not None:
+                if not self.sink.alive():
+                    self.hub.leave(self)
+                    return
+                try:
+                    if send_many([encoded for _, encoded, _ in held]):
+                        return
+                except Exception:
+                    self.hub.leave(self)  # the socket is gone
+                    return
+        for payload, encoded, sequence in held:
+            self.deliver(payload, encoded, sequence)
 
     def deliver(self, payload: str, encoded: bytes, sequence: int) -> None:
         if self.lagged_at is not None:
@@ -203,6 +258,14 @@ class Member:
             self.wake.set_result(self.lagged_at)
 
 
+async def _next(messages: AsyncIterator[Any]) -> tuple[bool, Any]:
+    """(True, the next message) or (False, None) at the end."""
+    try:
+        return True, await anext(messages)
+    except StopAsyncIteration:
+        return False, None
+
+
 async def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
     """Drive a coroutine that was started by hand to its end: wait for what
     it is waiting on, then step it again (what a Task would do)."""
@@ -232,6 +295,13 @@ class StreamHub:
         self.groups: dict[Hashable, Group] = {}
         self.users = 0
         self.senders: set[asyncio.Future[None]] = set()
+        # While True, members keep this event's frames (Member.hold) until
+        # `flush`; `holders`: the members keeping some, `held`: how many
+        # events, since `held_since` (loop time).
+        self.holding = False
+        self.holders: list[Member] = []
+        self.held = 0
+        self.held_since = 0.0
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(self._run(), name=f"live-hub:{stream.workspace_id}:{stream.key}")
 
@@ -267,8 +337,26 @@ class StreamHub:
                 # the log) and dropped here as already seen.
                 self.last = await self.stream.latest()
                 self.ready.set_result(None)
-                async for wire in live:
-                    await self._take(wire)
+                # The next message is awaited in a task of its own, so that
+                # after an event the hub sees whether another one is already
+                # waiting (it was busy): then this burst's frames are held.
+                messages = aiter(live)
+                upcoming = asyncio.ensure_future(_next(messages))
+                try:
+                    while True:
+                        more, wire = await upcoming
+                        if not more:
+                            break
+                        upcoming = asyncio.ensure_future(_next(messages))
+                        await self._take(wire)
+                        if upcoming.done():
+                            self._hold()  # the next one is here: hold on
+                        elif self.holding:
+                            self._flush()  # nothing waiting: write the burst now
+                finally:
+                    upcoming.cancel()
+                    with contextlib.suppress(BaseException):
+                        await upcoming
             error = RuntimeError("the event bus stopped")
         except asyncio.CancelledError:
             error = RuntimeError("the live hub was stopped")
@@ -277,6 +365,7 @@ class StreamHub:
             log.exception("live hub of %r failed", self.stream)
             error = exc
         finally:
+            self._flush()  # what was held was delivered to the hub: send it
             if not self.ready.done():
                 self.ready.set_exception(error or RuntimeError("the live hub stopped"))
             for group in self.groups.values():
@@ -289,11 +378,29 @@ class StreamHub:
     async def _take(self, wire: dict[str, Any] | None) -> None:
         action, sequence = step(self.stream, wire, self.last)
         if action == "gap":
-            # Read the log once for every member.
+            # Read the log once for every member; what it reads comes
+            # together, so it is held and written in as few writes as the
+            # hold allows.
             async for event in self.stream.replay(self.last, sequence):
+                self._hold()
                 await self._deliver(event)
+            self._flush()
         elif action == "next" and wire is not None:
             await self._deliver(wire)
+
+    def _hold(self) -> None:
+        """Hold the next events' frames (a burst), until `_flush`."""
+        if not self.holding:
+            self.holding = True
+            self.held_since = asyncio.get_running_loop().time()
+
+    def _flush(self) -> None:
+        """Write every frame held, one write per member, and stop holding."""
+        self.holding = False
+        self.held = 0
+        holders, self.holders = self.holders, []
+        for member in holders:
+            member.flush()
 
     async def _deliver(self, wire: dict[str, Any]) -> None:
         sequence = self.stream.sequence_of(wire)
@@ -311,9 +418,19 @@ class StreamHub:
                 log.exception("event %s of %r failed to render", sequence, self.stream)
                 continue
             encoded = payload.encode()  # once per group, not per socket
+            # (chosen once per event and group, not per member)
+            send = Member.hold if self.holding else Member.deliver
             for member in list(group.members):
                 if member.start_after < sequence:
-                    member.deliver(payload, encoded, sequence)
+                    send(member, payload, encoded, sequence)
+        if self.holding:
+            self.held += 1
+            if (
+                self.held >= HOLD_EVENTS
+                or asyncio.get_running_loop().time() - self.held_since >= HOLD_SECONDS
+            ):
+                self._flush()
+                self._hold()  # the burst goes on: hold its next frames
 
 
 class HubRegistry:

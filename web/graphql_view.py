@@ -209,6 +209,9 @@ class OperationSink:
     def send_now(self, payload: bytes) -> bool:
         return self.writer.write(payload)
 
+    def send_now_many(self, payloads: list[bytes]) -> bool:
+        return self.writer.write_many(payloads)
+
 
 class SharedFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """Sends a `next` whose data is a result shared by many subscribers (one

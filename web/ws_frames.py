@@ -172,10 +172,8 @@ class FrameWriter:
         """Whether this socket's frames are per-message deflated."""
         return self.window_bits != 0
 
-    def write(self, text: bytes) -> bool:
-        """Write one message, `head` + `text` + `tail`, as one frame now;
-        False (nothing written) when the socket is not in a state to take
-        it this way."""
+    def _transport(self) -> Any:
+        """The socket's transport if it can take a frame now, else None."""
         protocol = self.protocol
         if (
             protocol is None
@@ -183,16 +181,36 @@ class FrameWriter:
             or protocol.disconnected
             or not protocol.writable.is_set()
             or protocol.conn.state is not OPEN
-            or protocol.transport.is_closing()
         ):
-            return False
+            return None
+        transport = protocol.transport
+        return None if transport.is_closing() else transport
+
+    def frame(self, text: bytes) -> bytes:
+        """The whole frame of the message `head` + `text` + `tail`."""
         if self.window_bits:
             shared = deflated(text, self.tail, self.window_bits)
             size = len(self.deflated_head) + len(shared)
-            protocol.transport.write(
-                b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
-            )
-        else:
-            size = len(self.head) + len(text) + len(self.tail)
-            protocol.transport.write(b"".join((frame_header(size), self.head, text, self.tail)))
+            return b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+        size = len(self.head) + len(text) + len(self.tail)
+        return b"".join((frame_header(size), self.head, text, self.tail))
+
+    def write(self, text: bytes) -> bool:
+        """Write one message, `head` + `text` + `tail`, as one frame now;
+        False (nothing written) when the socket is not in a state to take
+        it this way."""
+        transport = self._transport()
+        if transport is None:
+            return False
+        transport.write(self.frame(text))
+        return True
+
+    def write_many(self, texts: list[bytes]) -> bool:
+        """Write one frame per text, in order, in one write to the transport
+        (one send for the kernel, not one per message); False (nothing
+        written) as for `write`."""
+        transport = self._transport()
+        if transport is None:
+            return False
+        transport.write(b"".join([self.frame(text) for text in texts]))
         return True

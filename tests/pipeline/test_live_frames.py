@@ -5,6 +5,7 @@ paused socket waits without holding the others; a closed one leaves."""
 
 import asyncio
 import contextlib
+import json
 import types
 import zlib
 
@@ -181,3 +182,176 @@ async def test_a_socket_that_closes_or_drops_leaves_the_hub_and_the_others_go_on
         assert later == [since + 2, since + 3]
     # three frames for the first event, then one per event for the one left
     assert [c for c, _ in written] == [True] * 5
+
+
+def _spy_socket_writes(monkeypatch):
+    """Every write FrameWriter made to a socket's transport, as (writer, the
+    sequences of the events in it): one write may carry several frames."""
+    from revgraph.web import ws_frames
+
+    writes: list[tuple[object, list[int]]] = []
+    write, write_many = ws_frames.FrameWriter.write, getattr(ws_frames.FrameWriter, "write_many", None)
+
+    def sequences(texts):
+        return [json.loads(text)["data"]["boardEvents"]["sequence"] for text in texts]
+
+    def spying_write(self, text):
+        sent = write(self, text)
+        if sent:
+            writes.append((self, sequences([text])))
+        return sent
+
+    def spying_write_many(self, texts):
+        sent = write_many(self, texts)
+        if sent:
+            writes.append((self, sequences(texts)))
+        return sent
+
+    monkeypatch.setattr(ws_frames.FrameWriter, "write", spying_write)
+    if write_many is not None:
+        monkeypatch.setattr(ws_frames.FrameWriter, "write_many", spying_write_many)
+    return writes
+
+
+def _written_to(writes, writer):
+    return [sequences for w, sequences in writes if w is writer]
+
+
+async def test_events_waiting_on_the_bus_go_to_each_socket_in_one_write(gql, server, workspace, monkeypatch):
+    """While the hub is busy with one event, the next ones wait on the bus;
+    then each socket gets them in one write (one send, not one per event),
+    plain and compressed alike, every event once and in order."""
+    from revgraph.resolvers import board_hub
+    from revgraph.resolvers.board_hub import StreamHub
+
+    writes = _spy_socket_writes(monkeypatch)
+    gate = asyncio.Event()
+    original = StreamHub._deliver
+
+    async def busy_deliver(self, wire):
+        await gate.wait()
+        await asyncio.sleep(0.01)  # (the hub awaits per event: the next message is taken meanwhile)
+        await original(self, wire)
+
+    monkeypatch.setattr(StreamHub, "_deliver", busy_deliver)
+    monkeypatch.setattr(board_hub, "HOLD_SECONDS", 10.0, raising=False)  # (a loaded machine's slow events)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as compressed_socket,
+        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
+    ):
+        subscriptions = [
+            await subscribe(compressed_socket, BOARD_EVENTS, variables),
+            await subscribe(plain_socket, BOARD_EVENTS, variables),
+        ]
+        await settled(pipeline["id"], subscribers=2)
+        writers = [m.sink.writer for m in board_members(pipeline["id"])]
+        # four moves while the hub is held on the first
+        for i in range(4):
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stages[i % 2])
+        await asyncio.sleep(0.3)  # (every publish reached the hub's queue)
+        gate.set()
+        received = [
+            [(await s.next())["data"]["boardEvents"]["sequence"] for _ in range(4)] for s in subscriptions
+        ]
+        await asyncio.gather(*(s.nothing_for(0.3) for s in subscriptions))
+    expected = list(range(since + 1, since + 5))
+    assert received == [expected, expected]
+    # the first written on its own, the three that waited in one write per socket
+    assert sorted(w.compressed for w in writers) == [0, 1]
+    for writer in writers:
+        assert _written_to(writes, writer) == [expected[:1], expected[1:]]
+
+
+async def test_a_stretch_read_from_the_log_goes_to_each_socket_in_one_write(
+    gql, server, workspace, monkeypatch
+):
+    """Messages the bus lost are read back from the log by the hub: what it
+    reads comes together and goes to each socket in one write."""
+    from revgraph.resolvers import board_hub
+
+    writes = _spy_socket_writes(monkeypatch)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    lost = {since + 2, since + 3}
+    original_step = board_hub.step
+
+    def losing_step(stream, wire, last):
+        if wire is not None and stream.sequence_of(wire) in lost:
+            return "skip", None  # as if the bus had dropped it
+        return original_step(stream, wire, last)
+
+    monkeypatch.setattr(board_hub, "step", losing_step)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as compressed_socket,
+        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
+    ):
+        subscriptions = [
+            await subscribe(compressed_socket, BOARD_EVENTS, variables),
+            await subscribe(plain_socket, BOARD_EVENTS, variables),
+        ]
+        await settled(pipeline["id"], subscribers=2)
+        writers = [m.sink.writer for m in board_members(pipeline["id"])]
+        for i in range(4):
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stages[i % 2])
+        received = [
+            [(await s.next())["data"]["boardEvents"]["sequence"] for _ in range(4)] for s in subscriptions
+        ]
+        await asyncio.gather(*(s.nothing_for(0.3) for s in subscriptions))
+    expected = list(range(since + 1, since + 5))
+    assert received == [expected, expected]
+    # the first live; the gap found at the fourth: the 2nd to 4th read from the log, one write
+    for writer in writers:
+        assert _written_to(writes, writer) == [expected[:1], expected[1:]]
+
+
+async def test_a_burst_to_a_paused_socket_waits_in_order_and_the_others_get_it_in_one_write(
+    gql, server, workspace, monkeypatch
+):
+    from revgraph.resolvers import board_hub
+    from revgraph.resolvers.board_hub import StreamHub
+
+    writes = _spy_socket_writes(monkeypatch)
+    gate = asyncio.Event()
+    original = StreamHub._deliver
+
+    async def busy_deliver(self, wire):
+        await gate.wait()
+        await asyncio.sleep(0.01)
+        await original(self, wire)
+
+    monkeypatch.setattr(StreamHub, "_deliver", busy_deliver)
+    monkeypatch.setattr(board_hub, "HOLD_SECONDS", 10.0, raising=False)  # (a loaded machine's slow events)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as paused_socket,
+        connect(server.ws_url, workspace.token) as open_socket,
+    ):
+        paused = await subscribe(paused_socket, BOARD_EVENTS, variables, sub_id="paused")
+        served = await subscribe(open_socket, BOARD_EVENTS, variables)
+        await settled(pipeline["id"], subscribers=2)
+        members = {m.sink.operation.id: m for m in board_members(pipeline["id"])}
+        protocol = members["paused"].sink.writer.protocol
+        for i in range(4):
+            await move(gql, workspace.token, dealId=deal["id"], stageId=stages[i % 2])
+        await asyncio.sleep(0.3)
+        protocol.pause_writing()
+        try:
+            gate.set()
+            expected = list(range(since + 1, since + 5))
+            assert [(await served.next())["data"]["boardEvents"]["sequence"] for _ in expected] == expected
+            await paused.nothing_for(0.5)
+        finally:
+            protocol.resume_writing()
+        assert [(await paused.next())["data"]["boardEvents"]["sequence"] for _ in expected] == expected
+        await paused.nothing_for(0.3)
+        # after it, straight to the socket again
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        assert (await paused.next())["data"]["boardEvents"]["sequence"] == since + 5
+        assert (await served.next())["data"]["boardEvents"]["sequence"] == since + 5
+    # the open socket: the first alone, the three that waited in one write, then the next
+    assert _written_to(writes, members["1"].sink.writer) == [expected[:1], expected[1:], [since + 5]]
+    # the paused one: its four through the ASGI path, then straight to the socket again
+    assert _written_to(writes, members["paused"].sink.writer) == [[since + 5]]
