@@ -19,7 +19,17 @@ subscribers offers per-message deflate as a browser does (the rest do not),
 and each path's cost is given for plain and compressed sockets apart. Every
 subscriber must receive every event once, in order.
 
+--burst B sends the moves B at a time (B deals at once) while the hub is
+held (its _deliver waits on a gate until the B moves have returned), as when
+events arrive while the hub is busy with another; --compare unbatched alternates, instead of the ASGI path and the
+direct frame, the direct frame one write per event (the hub never holds a
+burst: StreamHub._hold a no-op) and the direct frame with the frames of
+events that arrive together held for one write per socket (board_hub.py).
+The cost counted is then every Member.deliver, .hold and .flush of a step
+(B events), over the frames handed to subscribers in it.
+
     python bench/fanout_send.py [--subscribers 500] [--events 60] [--block 10] [--deflate 0.5]
+    python bench/fanout_send.py --burst 5 --compare unbatched
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from fanout_client import read_json, write_json
 from harness import database, machine, server_env, today
 
 CLIENT = str(Path(__file__).with_name("fanout_client.py"))
-PATHS = ("asgi", "direct")
+COMPARISONS = {"asgi": ("asgi", "direct"), "unbatched": ("unbatched", "direct")}
 KINDS = ("plain", "compressed")  # by FrameWriter.compressed
 
 
@@ -64,6 +74,7 @@ async def run(args: argparse.Namespace) -> None:
     from revgraph.web.app import create_app
     from revgraph.web.cli import SERVER_OPTIONS
     from revgraph.web.graphql_view import OperationSink
+    from revgraph.web.ws_frames import FrameWriter
 
     print(f"live fan-out per subscriber, in-server — {today()}, {machine()}", flush=True)
     async with database("sqlite") as url:
@@ -90,7 +101,8 @@ async def run(args: argparse.Namespace) -> None:
             query = "query($id: ID!) { pipeline(id: $id) { boardSequence } }"
             since = (await api.ok(query, {"id": board.pipeline_id}, admin.token))["pipeline"]["boardSequence"]
             warm = 3
-            sequences = list(range(since + 1, since + warm + args.events + 1))
+            measured = args.events // args.burst // args.block * args.block * args.burst
+            sequences = list(range(since + 1, since + warm + measured + 1))
             compressed = round(args.subscribers * args.deflate)
             spec = {
                 "ws_url": f"ws://127.0.0.1:{port}/graphql",
@@ -137,43 +149,101 @@ async def run(args: argparse.Namespace) -> None:
             line = (await asyncio.wait_for(client.stdout.readline(), 120)).decode().strip()
             assert line == "WARM", line
 
-            # The measured part: each Member.deliver call's thread CPU, by
-            # path and by kind of socket (plain, compressed).
+            # The measured part: the thread CPU of every Member.deliver,
+            # .hold and .flush (the outermost call: a flush may deliver), by
+            # path and by kind of socket (plain, compressed), over the frames
+            # handed to subscribers (deliver and hold calls) per step.
+            PATHS = COMPARISONS[args.compare]
             overhead = clock_overhead()
             spent: dict[tuple[str, str], list[float]] = {(p, k): [] for p in PATHS for k in KINDS}
-            per_event: dict[tuple[str, str], list[int]] = {(p, k): [] for p in PATHS for k in KINDS}
-            current: dict[str, Any] = {"path": PATHS[0], "sums": {}}
-            original_deliver = board_hub.Member.deliver
+            per_event: dict[tuple[str, str], list[float]] = {(p, k): [] for p in PATHS for k in KINDS}
+            current: dict[str, Any] = {"path": PATHS[0], "sums": {}, "depth": 0}
+            originals = {name: getattr(board_hub.Member, name) for name in ("deliver", "hold", "flush")}
             original_now = OperationSink.send_now
+            original_hold = board_hub.StreamHub._hold
+            original_hub_deliver = board_hub.StreamHub._deliver
+            gate = asyncio.Event()
+            gate.set()
 
-            def timed_deliver(self: Any, payload: str, encoded: bytes, sequence: int) -> None:
-                start = time.thread_time()
-                original_deliver(self, payload, encoded, sequence)
-                spent_here = time.thread_time() - start - overhead
-                kind = KINDS[self.sink.writer.compressed]
-                total, calls = current["sums"].get(kind, (0.0, 0))
-                current["sums"][kind] = (total + spent_here, calls + 1)
+            async def gated_deliver(self: Any, wire: Any) -> None:
+                await gate.wait()
+                await original_hub_deliver(self, wire)
+
+            def timed(original: Any, frames: int) -> Any:
+                def timed_call(self: Any, *args: Any) -> None:
+                    if current["depth"]:
+                        original(self, *args)
+                        return
+                    current["depth"] = 1
+                    start = time.thread_time()
+                    try:
+                        original(self, *args)
+                    finally:
+                        current["depth"] = 0
+                    spent_here = time.thread_time() - start - overhead
+                    kind = KINDS[self.sink.writer.compressed]
+                    total, calls = current["sums"].get(kind, (0.0, 0))
+                    current["sums"][kind] = (total + spent_here, calls + frames)
+
+                return timed_call
 
             def send_now(self: Any, payload: bytes) -> bool:
-                return current["path"] == "direct" and original_now(self, payload)
+                return current["path"] != "asgi" and original_now(self, payload)
 
-            board_hub.Member.deliver = timed_deliver  # type: ignore[method-assign]
+            def hold(self: Any) -> None:
+                if current["path"] != "unbatched":
+                    original_hold(self)
+
+            # socket writes and the frames in them, by path
+            writes: dict[str, list[int]] = {p: [0, 0] for p in PATHS}
+            original_write, original_write_many = FrameWriter.write, FrameWriter.write_many
+
+            def counted_write(self: Any, text: bytes) -> bool:
+                sent = original_write(self, text)
+                if sent:
+                    writes[current["path"]][0] += 1
+                    writes[current["path"]][1] += 1
+                return sent
+
+            def counted_write_many(self: Any, texts: list[bytes]) -> bool:
+                sent = original_write_many(self, texts)
+                if sent:
+                    writes[current["path"]][0] += 1
+                    writes[current["path"]][1] += len(texts)
+                return sent
+
+            FrameWriter.write = counted_write  # type: ignore[method-assign]
+            FrameWriter.write_many = counted_write_many  # type: ignore[method-assign]
+            for name, original in originals.items():
+                setattr(board_hub.Member, name, timed(original, 0 if name == "flush" else 1))
             OperationSink.send_now = send_now  # type: ignore[method-assign]
+            board_hub.StreamHub._hold = hold  # type: ignore[method-assign]
+            board_hub.StreamHub._deliver = gated_deliver  # type: ignore[method-assign]
             try:
                 index = warm
-                for block in range(args.events // args.block):
+                steps = args.events // args.burst
+                for block in range(steps // args.block):
                     current["path"] = PATHS[block % 2]
                     for _ in range(args.block):
                         current["sums"] = {}
-                        await move(index)
-                        index += 1
+                        if args.burst > 1:
+                            gate.clear()  # the hub is busy while the B moves commit
+                        await asyncio.gather(*(move(index + i) for i in range(args.burst)))
+                        await asyncio.sleep(0.02)
+                        gate.set()
+                        index += args.burst
                         await asyncio.sleep(args.spacing)
                         for kind, (total, calls) in current["sums"].items():
                             spent[current["path"], kind].append(total / calls)
-                            per_event[current["path"], kind].append(calls)
+                            per_event[current["path"], kind].append(calls / args.burst)
             finally:
-                board_hub.Member.deliver = original_deliver  # type: ignore[method-assign]
+                FrameWriter.write = original_write  # type: ignore[method-assign]
+                FrameWriter.write_many = original_write_many  # type: ignore[method-assign]
+                for name, original in originals.items():
+                    setattr(board_hub.Member, name, original)
                 OperationSink.send_now = original_now  # type: ignore[method-assign]
+                board_hub.StreamHub._hold = original_hold  # type: ignore[method-assign]
+                board_hub.StreamHub._deliver = original_hub_deliver  # type: ignore[method-assign]
             line = (await asyncio.wait_for(client.stdout.readline(), 180)).decode().strip()
             await client.wait()
             receipts = read_json(folder / "receipts.json")
@@ -183,7 +253,8 @@ async def run(args: argparse.Namespace) -> None:
                 if [r[0] for r in got] != sequences[: len(got)] or len(got) != len(sequences)
             ]
             print(
-                f"  {args.subscribers} subscribers, {args.events} measured events in blocks of {args.block}; "
+                f"  {args.subscribers} subscribers, {measured} measured events in blocks of {args.block} "
+                f"steps of {args.burst} event(s); "
                 f"client said {line}; subscribers missing, repeating or reordering an event: {len(wrong)}"
                 f"{' ' + str(receipts['failures'][:3]) if receipts['failures'] else ''}"
             )
@@ -193,14 +264,18 @@ async def run(args: argparse.Namespace) -> None:
                     continue
                 medians[path, kind] = statistics.median(values)
                 print(
-                    f"  {path:6} {kind:10}: median {medians[path, kind] * 1e6:.2f} µs per subscriber per event "
-                    f"(min {min(values) * 1e6:.2f}, max {max(values) * 1e6:.2f}; {len(values)} events, "
+                    f"  {path:9} {kind:10}: median {medians[path, kind] * 1e6:.2f} µs per subscriber per event "
+                    f"(min {min(values) * 1e6:.2f}, max {max(values) * 1e6:.2f}; {len(values)} steps of "
+                    f"{args.burst}, "
                     f"{statistics.median(per_event[path, kind]):.0f} subscribers each)"
                 )
+            for path, (count, frames) in writes.items():
+                if frames:
+                    print(f"  {path}: {frames} frames straight to the socket in {count} writes")
             for kind in KINDS:
-                if ("asgi", kind) in medians and ("direct", kind) in medians:
-                    ratio = medians["asgi", kind] / medians["direct", kind]
-                    print(f"  {kind}: asgi ÷ direct {ratio:.2f}×")
+                if (PATHS[0], kind) in medians and ("direct", kind) in medians:
+                    ratio = medians[PATHS[0], kind] / medians["direct", kind]
+                    print(f"  {kind}: {PATHS[0]} ÷ direct {ratio:.2f}×")
             if ("direct", "plain") in medians and ("direct", "compressed") in medians:
                 ratio = medians["direct", "compressed"] / medians["direct", "plain"]
                 print(f"  direct: compressed ÷ plain {ratio:.2f}×")
@@ -222,5 +297,12 @@ if __name__ == "__main__":
     parser.add_argument("--spacing", type=float, default=0.3, help="seconds between moves")
     parser.add_argument(
         "--deflate", type=float, default=0.5, help="the fraction of subscribers offering per-message deflate"
+    )
+    parser.add_argument("--burst", type=int, default=1, help="moves sent at once per step (different deals)")
+    parser.add_argument(
+        "--compare",
+        choices=sorted(COMPARISONS),
+        default="asgi",
+        help="asgi: the ASGI path against the direct frame; unbatched: one write per event against bursts held",
     )
     asyncio.run(run(parser.parse_args()))

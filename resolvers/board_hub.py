@@ -53,8 +53,13 @@ MAX_BACKLOG = 500
 
 # A burst's frames are held for one write per socket up to this many events
 # or this long (from the first held), then written and the next ones held.
-HOLD_EVENTS = 32
-HOLD_SECONDS = 0.02
+# Holding delays a held frame behind the rendering of the burst's next events
+# (each rendered once per group), which is short next to writing every socket
+# once per event (2,500 sockets: ~35 ms of sends each). Under load the
+# rendering is slow too: a 20 ms bound ended most bursts of 5 after one or
+# two events at 500 subscribers, load 10 (bench/READS.md).
+HOLD_EVENTS = 16
+HOLD_SECONDS = 0.1
 
 
 class FrameSink(Protocol):
@@ -349,6 +354,9 @@ class StreamHub:
                             break
                         upcoming = asyncio.ensure_future(_next(messages))
                         await self._take(wire)
+                        if not upcoming.done():
+                            # (one step of its task: takes a message already queued)
+                            await asyncio.sleep(0)
                         if upcoming.done():
                             self._hold()  # the next one is here: hold on
                         elif self.holding:
