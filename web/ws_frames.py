@@ -89,13 +89,16 @@ if WebSocketsSansIOProtocol is not None:
                 ]
 
 
+_SHORT = struct.Struct("!BBH").pack  # a 126..65,535-byte frame's header
+
+
 def frame_header(size: int, first: int = 0x81) -> bytes:
     """The header of a final, unmasked frame (RFC 6455 5.2) of `size`
     bytes; `first`: FIN, RSV1-3 and the opcode (a text frame by default)."""
     if size < 126:
         return bytes((first, size))
     if size < 65536:
-        return struct.pack("!BBH", first, 126, size)
+        return _SHORT(first, 126, size)
     return struct.pack("!BBQ", first, 127, size)
 
 
@@ -154,7 +157,7 @@ class FrameWriter:
     """Writes the text frames `head` + text + `tail` (UTF-8) to one
     websocket's transport (see the module)."""
 
-    __slots__ = ("deflated_head", "head", "protocol", "tail", "window_bits")
+    __slots__ = ("deflated_head", "head", "plain_size", "protocol", "tail", "window_bits")
 
     def __init__(self, scope: Scope, head: bytes = b"", tail: bytes = b"") -> None:
         protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
@@ -166,6 +169,7 @@ class FrameWriter:
         self.head = head
         self.tail = tail
         self.deflated_head = stored_block(head) if head else b""
+        self.plain_size = len(head) + len(tail)
 
     @property
     def compressed(self) -> bool:
@@ -192,17 +196,34 @@ class FrameWriter:
             shared = deflated(text, self.tail, self.window_bits)
             size = len(self.deflated_head) + len(shared)
             return b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
-        size = len(self.head) + len(text) + len(self.tail)
+        size = self.plain_size + len(text)
         return b"".join((frame_header(size), self.head, text, self.tail))
 
     def write(self, text: bytes) -> bool:
         """Write one message, `head` + `text` + `tail`, as one frame now;
         False (nothing written) when the socket is not in a state to take
-        it this way."""
-        transport = self._transport()
-        if transport is None:
+        it this way. (The checks and the frame of `_transport` and `frame`
+        written out: this runs once per subscriber and event.)"""
+        protocol = self.protocol
+        if (
+            protocol is None
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not OPEN
+        ):
             return False
-        transport.write(self.frame(text))
+        transport = protocol.transport
+        if transport.is_closing():
+            return False
+        if self.window_bits:
+            shared = deflated(text, self.tail, self.window_bits)
+            size = len(self.deflated_head) + len(shared)
+            transport.write(b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared)))
+        else:
+            size = self.plain_size + len(text)
+            header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
+            transport.write(b"".join((header, self.head, text, self.tail)))
         return True
 
     def write_many(self, texts: list[bytes]) -> bool:

@@ -363,3 +363,23 @@ async def test_a_burst_to_a_paused_socket_waits_in_order_and_the_others_get_it_i
     assert _written_to(writes, members["1"].sink.writer) == [expected[:1], expected[1:], [since + 5]]
     # the paused one: its four through the ASGI path, then straight to the socket again
     assert _written_to(writes, members["paused"].sink.writer) == [[since + 5]]
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
+def test_a_written_frame_parses_as_the_whole_text_message_at_every_length_boundary(size):
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from revgraph.web.ws_frames import FrameWriter
+
+    writer = FrameWriter({}, b'{"id":"1","type":"next","payload":', b"}")
+    text = b"x" * max(0, size - writer.plain_size)
+    reader = StreamReader()
+    reader.feed_data(writer.frame(text))
+    reader.feed_eof()
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert (frame.opcode, frame.fin, frame.data) == (Opcode.TEXT, True, writer.head + text + writer.tail)

@@ -1,0 +1,177 @@
+"""The Python cost of handing one live event to one subscriber, as CPU
+instructions (repeatable on a shared machine, unlike time): the hub's loop
+over a group's members (board_hub.StreamHub._deliver's inner loop),
+Member.deliver, the sink's send_now, web/ws_frames.FrameWriter.write and
+asyncio's transport.write, down to the socket send (whose kernel side
+valgrind does not count: see fanout_send.py for the whole).
+
+N members, each with its own real asyncio transport over a Unix socket pair
+(nobody reads: the frames fit in its buffer) and a stand-in for uvicorn's
+websocket protocol in the state FrameWriter checks, all in one group; the
+same 700-byte payload is delivered E1 times in one process and E2 times in
+another, each whole run counted by `valgrind --tool=callgrind`
+(PYTHONHASHSEED=0); instructions per subscriber per event = the difference
+over (E2 - E1) × N, so start-up and set-up cancel out.
+
+    python bench/fanout_instructions.py [--members 200] [--events 5 25] [--deflate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+
+
+def inner(args: argparse.Namespace) -> None:
+    """Runs under callgrind: builds the members, delivers the events."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.protocol import State
+
+    from revgraph.resolvers import board_hub
+    from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter
+
+    class Conn:
+        state = State.OPEN
+
+        def __init__(self) -> None:
+            self.extensions = (
+                [PerMessageDeflate(False, True, DEFLATE_WINDOW_BITS, DEFLATE_WINDOW_BITS)]
+                if args.deflate
+                else []
+            )
+
+    class Operation:
+        completed = False
+        id = "1"
+
+    class Handler:
+        revoked = False
+
+        def __init__(self, operation: Operation) -> None:
+            self.operations = {operation.id: operation}
+
+    class Sink:
+        """OperationSink's logic (web/graphql_view.py) without its socket."""
+
+        variables = None
+
+        def __init__(self, writer: Any) -> None:
+            self.operation = Operation()
+            self.handler = Handler(self.operation)
+            self.writer = writer
+
+        def alive(self) -> bool:
+            operation = self.operation
+            return (
+                not self.handler.revoked
+                and not operation.completed
+                and self.handler.operations.get(operation.id) is operation
+            )
+
+        def send_now(self, payload: bytes) -> bool:
+            return self.writer.write(payload)
+
+        def send_now_many(self, payloads: list[bytes]) -> bool:
+            return self.writer.write_many(payloads)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        hub = board_hub.StreamHub.__new__(board_hub.StreamHub)
+        hub.groups = {}
+        hub.senders = set()
+        hub.holding = False
+        hub.holders = []
+        group = board_hub.Group("key", None, None, None)  # type: ignore[arg-type]
+        keep = []
+        for _ in range(args.members):
+            ours, theirs = socket.socketpair()
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+            keep.append(theirs)
+            protocol = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+            protocol.close_sent = False
+            protocol.disconnected = False
+            protocol.writable = asyncio.Event()
+            protocol.writable.set()
+            protocol.conn = Conn()
+            transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+            protocol.transport = transport
+            scope = {SERVER_SEND: protocol.send}
+            writer = FrameWriter(scope, b'{"id":"1","type":"next","payload":', b"}")
+            member = board_hub.Member(hub, group, Sink(writer), 0, loop.create_future())
+            group.members[member] = None
+        payload = '{"data":{"boardEvents":{"sequence":1,"title":"' + "x" * 620 + '"}}}'
+
+        def deliver(events: int) -> None:
+            for sequence in range(1, events + 1):
+                encoded = payload.encode()
+                send = board_hub.Member.deliver
+                for member in list(group.members):
+                    if member.start_after < sequence:
+                        send(member, payload, encoded, sequence)
+
+        deliver(2)  # warm
+        deliver(args.events[0])
+
+    asyncio.run(main())
+
+
+def measure(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="revgraph-fanout-instr-"))
+    totals = []
+    for index, events in enumerate(args.events):
+        out = folder / f"callgrind.{index}"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            str(HERE),
+            "--inner",
+            "--members",
+            str(args.members),
+            "--events",
+            str(events),
+            *(["--deflate"] if args.deflate else []),
+        ]
+        subprocess.run(command, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        summary = subprocess.run(
+            ["callgrind_annotate", "--threshold=100", str(out)], check=True, capture_output=True, text=True
+        ).stdout
+        match = re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", summary) or re.search(
+            r"([\d,]+)\s+PROGRAM TOTALS", summary
+        )
+        assert match, summary[:2000]
+        totals.append(int(match.group(1).replace(",", "")))
+    (e1, e2), (t1, t2) = args.events, totals
+    per = (t2 - t1) / ((e2 - e1) * args.members)
+    kind = "compressed" if args.deflate else "plain"
+    print(
+        f"  {args.members} {kind} members, {e1} and {e2} events: {t1:,} and {t2:,} instructions; "
+        f"{per:,.0f} instructions per subscriber per event",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Python instructions per subscriber per live event")
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--events", type=int, nargs="+", default=[5, 25])
+    parser.add_argument("--deflate", action="store_true", help="members on per-message-deflate sockets")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parsed = parser.parse_args()
+    if parsed.inner:
+        inner(parsed)
+    else:
+        measure(parsed)
