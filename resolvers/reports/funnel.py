@@ -137,18 +137,22 @@ async def _closed(deals: Q, stage_ids: list[int], window: ReportWindow, currency
     the deals' value summed. Read from the entries alone, which carry the
     deal's owner, trash time, reason, value in cents and currency now
     (migrations 0028, 0036): the window's entries into the stages (index
-    idx_stage_entry_entered, covering), one row per deal (a deal's entries
-    all carry the same values), grouped by reason and currency."""
-    query = (
-        DealStageEntry.filter(
-            deals, stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
-        )
-        .distinct()
-        .values("deal_id", "lost_reason", "currency", "value_cents")
+    idx_stage_entry_entered, covering) that are each deal's first into its
+    stage in the window (no entry into the same stage since the window
+    began: one per deal and stage, so one stage needs no DISTINCT, which
+    sorted every row), one row per deal (a deal's entries all carry the
+    same values; a deal that entered two of the stages is one), grouped by
+    reason and currency."""
+    first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
+    query = DealStageEntry.filter(
+        deals, first, stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
     )
-    query.sql()  # builds the query and picks its connection
-    sql, params = query.query.get_parameterized_sql()
-    _, rows = await query._db.execute_query(
+    if len(stage_ids) > 1:
+        query = query.distinct()
+    rows_query = query.values("deal_id", "lost_reason", "currency", "value_cents")
+    rows_query.sql()  # builds the query and picks its connection
+    sql, params = rows_query.query.get_parameterized_sql()
+    _, rows = await rows_query._db.execute_query(
         f"SELECT r.lost_reason, r.currency, COUNT(*), SUM(r.value_cents) FROM ({sql}) r "
         "GROUP BY r.lost_reason, r.currency",
         params,
