@@ -11,6 +11,9 @@ and without them (dropped), rounds alternating.
 - move into LOST: the same with the loss reason set on the deal (0036's
   deal trigger rewrites every entry of the deal).
 
+And migration 0035's (contact_hand_off) on an owner change (UPDATE deal
+SET owner_id: the contact's pairs computed again), with and without them.
+
 A whole moveDeal costs the server ~9–17 ms of CPU on this machine (earlier
 sections), so these are that figure's added part.
 
@@ -29,6 +32,8 @@ import time
 from types import SimpleNamespace
 
 CLOSED = importlib.import_module("revgraph.models.migrations.0036_entry_closed_figures")
+ROLLUPS = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
+HAND_OFF = importlib.import_module("revgraph.models.migrations.0035_contact_hand_off")
 
 
 class Client:
@@ -63,6 +68,25 @@ def moves(
         )
         conn.execute("ROLLBACK")
     return (time.process_time() - started) * 1e3 / len(deals)
+
+
+def owner_changes(conn: sqlite3.Connection, deals: list[tuple], owners: list[int]) -> float:
+    """CPU ms per owner change (UPDATE deal SET owner_id: 0028's, 0033's and
+    0035's triggers), each in a transaction rolled back."""
+    started = time.process_time()
+    for deal_id, _, _, owner_id in deals:
+        conn.execute("BEGIN")
+        other = next(o for o in owners if o != owner_id)
+        conn.execute("UPDATE deal SET owner_id = ? WHERE id = ?", (other, deal_id))
+        conn.execute("ROLLBACK")
+    return (time.process_time() - started) * 1e3 / len(deals)
+
+
+async def hand_off_triggers(client: SimpleNamespace, present: bool) -> None:
+    for table, made in HAND_OFF.triggers("sqlite").items():
+        await ROLLUPS._drop(client.client, table, made)
+        if present:
+            await ROLLUPS._create(client.client, "sqlite", table, made)
 
 
 def main() -> None:
@@ -110,11 +134,18 @@ def main() -> None:
             )
     asyncio.run(CLOSED.drop_triggers(None, client))
     asyncio.run(CLOSED.create_triggers(None, client))
-    for kind in ("open move", "move into LOST"):
+    owners = [row[0] for row in conn.execute("SELECT id FROM app_user ORDER BY id LIMIT 5")]
+    for number in range(args.rounds * 2):
+        present = number % 2 == 0
+        asyncio.run(hand_off_triggers(client, present))
+        found.setdefault(("owner change", present), []).append(owner_changes(conn, deals, owners))
+    asyncio.run(hand_off_triggers(client, True))
+    print("  (0036's triggers below for the moves; 0035's for the owner change)", flush=True)
+    for kind in ("open move", "move into LOST", "owner change"):
         with_ = statistics.median(found[kind, True])
         without = statistics.median(found[kind, False])
         print(
-            f"  {kind:15s} with 0036's triggers {with_:.3f} ms CPU, without {without:.3f} ms "
+            f"  {kind:15s} with the triggers {with_:.3f} ms CPU, without {without:.3f} ms "
             f"(+{with_ - without:.3f} ms); rounds {[round(v, 3) for v in found[kind, True]]} / "
             f"{[round(v, 3) for v in found[kind, False]]}",
             flush=True,
