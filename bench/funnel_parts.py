@@ -4,7 +4,8 @@ a PostgreSQL URL): the rollups' counts (stage_figures), the stays' median
 and p90 (stay_stats: the bucket of each rank, then one bucket's stays)
 against the same figures read by sorting every stay of the range (the
 read before migration 0033), the current deals, the won and the lost
-deals. CPU (this process) and wall per part, p50 of `--runs`, over the
+deals (from the entries, and from the deals' rows as before migration
+0036: both must agree). CPU (this process) and wall per part, p50 of `--runs`, over the
 last 365 days to the hour, each run a range shifted by a minute, as the
 admin (every owner) and as the owners of one regional team's subtree.
 
@@ -81,6 +82,37 @@ async def old_current(deals, currency: str) -> dict:
     )
 
 
+async def old_closed(deals, stage_ids, window, currency: str) -> dict:
+    """won/lost and the reasons as read before migration 0036: the deals
+    that entered the stages in the window, each deal's row read for its
+    reason, value and currency, grouped."""
+    from decimal import Decimal
+
+    from tortoise.expressions import Subquery
+    from tortoise.functions import Count, Sum
+
+    from revgraph.models.pipeline import Deal, DealStageEntry
+    from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket
+    from revgraph.resolvers.reports.money import money
+
+    entered = DealStageEntry.filter(
+        stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
+    )
+    rows = (
+        await Deal.filter(deals, id__in=Subquery(entered.values("deal_id")))
+        .annotate(n=Count("id"), total=Sum("value"))
+        .group_by("lost_reason", "currency")
+        .values_list("lost_reason", "currency", "n", "total")
+    )
+    found: dict = {}
+    for reason, in_currency, count, total in rows:
+        key = reason or NONE_KEY
+        held = found.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
+        summed = money(total) if in_currency == currency else Decimal("0.00")
+        found[key] = Bucket(key, held.label, held.count + count, (held.value or Decimal("0.00")) + summed)
+    return found
+
+
 async def measure_scope(scope, owners, pipeline, stages, zone, currency: str, runs: int) -> None:
     from tortoise.expressions import Q
 
@@ -107,10 +139,22 @@ async def measure_scope(scope, owners, pipeline, stages, zone, currency: str, ru
             assert (stats.median_seconds, stats.p90_seconds) == (median, p90), (stage_id, stats, median, p90)
         await timed("current deals (rollup)", funnel_module._current(owners, list(stages), currency))
         await timed("current deals (before)", old_current(deals, currency))
-        await timed("won", funnel_module._closed(deals, won, window, currency))
-        await timed("lost + reasons", funnel_module._closed(deals, lost, window, currency))
+        won_now = await timed("won (entries)", funnel_module._closed(deals, won, window, currency))
+        won_before = await timed("won (deal rows, before)", old_closed(deals, won, window, currency))
+        lost_now = await timed(
+            "lost + reasons (entries)", funnel_module._closed(deals, lost, window, currency)
+        )
+        lost_before = await timed(
+            "lost + reasons (deal rows, before)", old_closed(deals, lost, window, currency)
+        )
+        assert won_now == won_before and lost_now == lost_before, (won_now, won_before, lost_now, lost_before)
     stays = sum(held.stays for held in figures.values())
-    print(f"  {scope}: {stays} stays in the range; both medians and p90s agree in every run", flush=True)
+    lost_deals = sum(bucket.count for bucket in lost_now.values())
+    print(
+        f"  {scope}: {stays} stays in the range, {lost_deals} lost deals in {len(lost_now)} reasons; "
+        "both medians and p90s, and both won/lost reads, agree in every run",
+        flush=True,
+    )
     timings.print(32)
 
 

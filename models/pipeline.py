@@ -109,7 +109,8 @@ class DealStageEntry(Model):
     before, and whether it later entered an OPEN or WON stage of higher
     position (resolvers/stage_entries.py). The deal's owner and trash time
     now, copied by a trigger on `deal` (migration 0028), so that a report
-    filters entries with the deals' own visibility condition."""
+    filters entries with the deals' own visibility condition; its loss
+    reason, value and currency now likewise (migration 0036)."""
 
     id = fields.BigIntField(primary_key=True, generated=False)
     workspace = fields.ForeignKeyField("models.Workspace", related_name=False, on_delete=fields.CASCADE)
@@ -129,6 +130,12 @@ class DealStageEntry(Model):
     entered_day = fields.DateField(null=True)
     left_day = fields.DateField(null=True)
     prev_day = fields.DateField(null=True)
+    # The deal's loss reason, value in whole cents (none: 0) and currency
+    # now, copied by triggers on `deal` and on the entry's insert (migration
+    # 0036), so that the funnel's won/lost figures read the entries alone.
+    lost_reason = fields.CharField(max_length=500, null=True)
+    value_cents = fields.BigIntField(null=True)
+    currency = fields.CharField(max_length=3, null=True)
 
     class Meta:
         table = "deal_stage_entry"

@@ -53,7 +53,7 @@ comes after). The stays' median and p90 stay exact (nearest rank): the
 rollups count the stays per duration bucket, the bucket holding each rank
 is found from the counts, and only that bucket's stays are read from the
 facts, in order (one statement); won/lost and their reasons from the range's WON/LOST
-entries and the deals' values now; the current deals from their rollup
+entries, which carry the deals' reasons and values now (migration 0036); the current deals from their rollup
 per stage, owner and currency (models.pipeline.StageCurrent)."""
 
 from __future__ import annotations
@@ -63,11 +63,11 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count, Sum
+from tortoise.expressions import Q
+from tortoise.functions import Sum
 
 from revgraph.models.identity import Workspace
-from revgraph.models.pipeline import Deal, DealStageEntry, Pipeline, Stage, StageCurrent
+from revgraph.models.pipeline import DealStageEntry, Pipeline, Stage, StageCurrent
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow, check_range, duration_stats
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
@@ -134,22 +134,37 @@ async def _current(owners: Q, stage_ids: list[int], currency: str) -> dict[int, 
 async def _closed(deals: Q, stage_ids: list[int], window: ReportWindow, currency: str) -> dict[str, Bucket]:
     """The counted deals that entered one of these stages (all WON, or all
     LOST) in the window, by their loss reason now ("" for none), each with
-    the deals' value summed."""
-    entered = DealStageEntry.filter(
-        stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
+    the deals' value summed. Read from the entries alone, which carry the
+    deal's owner, trash time, reason, value in cents and currency now
+    (migrations 0028, 0036): the window's entries into the stages (index
+    idx_stage_entry_entered, covering) that are each deal's first into its
+    stage in the window (no entry into the same stage since the window
+    began: one per deal and stage, so one stage needs no DISTINCT, which
+    sorted every row), one row per deal (a deal's entries all carry the
+    same values; a deal that entered two of the stages is one), grouped by
+    reason and currency."""
+    first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
+    query = DealStageEntry.filter(
+        deals, first, stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
     )
-    rows = (
-        await Deal.filter(deals, id__in=Subquery(entered.values("deal_id")))
-        .annotate(n=Count("id"), total=Sum("value"))
-        .group_by("lost_reason", "currency")
-        .values_list("lost_reason", "currency", "n", "total")
+    if len(stage_ids) > 1:
+        query = query.distinct()
+    rows_query = query.values("deal_id", "lost_reason", "currency", "value_cents")
+    rows_query.sql()  # builds the query and picks its connection
+    sql, params = rows_query.query.get_parameterized_sql()
+    _, rows = await rows_query._db.execute_query(
+        f"SELECT r.lost_reason, r.currency, COUNT(*), SUM(r.value_cents) FROM ({sql}) r "
+        "GROUP BY r.lost_reason, r.currency",
+        params,
     )
     found: dict[str, Bucket] = {}
-    for reason, in_currency, count, total in rows:
+    for reason, in_currency, count, cents in rows:
         key = reason or NONE_KEY
         held = found.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
-        summed = money(total) if in_currency == currency else Decimal("0.00")
-        found[key] = Bucket(key, held.label, held.count + count, (held.value or Decimal("0.00")) + summed)
+        summed = money(Decimal(int(cents or 0)) / 100) if in_currency == currency else Decimal("0.00")
+        found[key] = Bucket(
+            key, held.label, held.count + int(count), (held.value or Decimal("0.00")) + summed
+        )
     return found
 
 
