@@ -68,6 +68,10 @@ from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+# What a preloaded edge answers when its record was not loaded ahead
+# (schema/lean_execution.py `Preload`, whose module owns this one).
+NOT_PRELOADED = object()
+
 # Step kinds.
 LEAF, TYPENAME, RESOLVED, EXECUTED = range(4)
 # Completion kinds.
@@ -75,6 +79,10 @@ C_LEAF, C_LIST, C_OBJECT, C_GENERAL = range(4)
 # Directives a plan understands: collect_subfields has applied them.
 PLAIN_DIRECTIVES = frozenset(("skip", "include"))
 GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
+
+
+def _never_preloaded(source: Any) -> Any:
+    return NOT_PRELOADED
 
 
 class Completion:
@@ -106,6 +114,7 @@ class Step:
         "leaf",
         "nodes",
         "non_null",
+        "preload",
         "resolve",
         "str_as_is",
     )
@@ -187,6 +196,8 @@ class CompiledPlans:
     _shared_plans: dict[tuple[Any, ...], Plan | None] | None
     # A thin resolver's info (this execution's context) per step.
     _infos: dict[Step, Any]
+    # A preloaded edge's fast answer (this execution's loader) per step.
+    _bound: dict[Step, Any]
     settled: set[type]
 
     # ---------------------------------------------------------------- building
@@ -253,9 +264,11 @@ class CompiledPlans:
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
+        step.preload = None
         if thin:
             step.resolve = field_def.resolve
             step.attribute = None
+            step.preload = getattr(field_def.resolve, "preload", None)
         elif (
             definition is not None
             and definition.base_resolver is None
@@ -361,6 +374,8 @@ class CompiledPlans:
             resolve = step.resolve
             if resolve is None:
                 result = getattr(source, step.attribute)
+            elif step.preload is not None and (result := self._preloaded(step)(source)) is not NOT_PRELOADED:
+                pass  # answered over the page's preload (lean_execution.Preload)
             else:
                 info = self._infos.get(step)
                 if info is None:  # this execution's info for the field, made once
@@ -390,6 +405,17 @@ class CompiledPlans:
             self.handle_field_error(raw_error, return_type, step.field_details, real_path(field_position))  # type: ignore[attr-defined]
             return None
         return completed
+
+    def _preloaded(self, step: Step) -> Any:
+        """This execution's fast answer of a preloaded edge, bound once."""
+        answer = self._bound.get(step)
+        if answer is None:
+            try:
+                answer = step.preload.bind(self.context_value)  # type: ignore[attr-defined]
+            except Exception:  # no loader here: the resolver answers, as before
+                answer = _never_preloaded
+            self._bound[step] = answer
+        return answer
 
     async def _await_completed(self, completed: Any, type_: Any, step: Step, position: Any) -> Any:
         try:
