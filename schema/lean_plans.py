@@ -501,21 +501,7 @@ class CompiledPlans:
         item_completion: Completion = completion.inner  # type: ignore[assignment]
         settled = self.settled
         # What an item may be completed as at once (see the loop).
-        item_plan = item_completion.plan
-        str_as_is = item_completion.kind == C_LEAF and (
-            item_completion.leaf is GraphQLString or item_completion.leaf is GraphQLID
-        )
-        if str_as_is:
-            item_type: Any = str
-        elif (
-            item_completion.kind == C_OBJECT
-            and item_completion.origin is not None
-            and item_plan is not None
-            and item_plan is not _UNBUILT
-        ):
-            item_type = item_completion.origin
-        else:
-            item_type, item_plan = _NO_TYPE, None
+        str_as_is, item_type, item_plan = _list_fast_path(item_completion)
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -578,6 +564,9 @@ class CompiledPlans:
                             raw_error, item_completion.type, step.field_details, real_path(item_position)
                         )
                         append(None)
+                    if item_type is _NO_TYPE and item_completion.kind == C_OBJECT:
+                        # the first item built the items' plan: the rest take the fast path
+                        str_as_is, item_type, item_plan = _list_fast_path(item_completion)
                 index += 1
         except Exception:
             pending = [completed_results[i] for i in awaitable_indices]
@@ -690,6 +679,18 @@ def _frozen(value: Any) -> Any:
         return ("[]", tuple(_frozen(item) for item in value))
     hash(value)
     return value
+
+
+def _list_fast_path(item_completion: Completion) -> tuple[bool, Any, Plan | None]:
+    """How _complete_list completes an item at once: (strings as they are,
+    the item's type for which the fast path applies, the items' plan)."""
+    kind = item_completion.kind
+    if kind == C_LEAF and (item_completion.leaf is GraphQLString or item_completion.leaf is GraphQLID):
+        return True, str, None
+    plan = item_completion.plan
+    if kind == C_OBJECT and item_completion.origin is not None and plan is not None and plan is not _UNBUILT:
+        return False, item_completion.origin, plan
+    return False, _NO_TYPE, None
 
 
 def _plain_directives(node: Any) -> bool:
