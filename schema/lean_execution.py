@@ -28,6 +28,14 @@ House rule (STYLE.md, "hot read paths"), with resolvers/read_rows.py:
   its steps, without graphql-core's per-field Path, resolve info and
   completion calls; anything unusual goes back to graphql-core at the
   same position.
+- a listed record's edge answered over its page's preload (a contact's
+  company, owner and tags; a company's owner) is declared once as a
+  `Preload` (loader, key column, how the record is shown): its resolver
+  body is `SPEC.resolve(self, info)`, and a compiled plan answers it with
+  the execution's bound loader (`Preload.bind`), without building a
+  resolve info and a Strawberry Info or calling the resolver per record;
+  a record that was not preloaded (or anything that raises) goes to the
+  resolver, which answers as before. A new list's edges do the same.
 - the executor counts the fields it executes (the plans the fields they
   deliver), so a request's delivered cost (schema/demand.py) is known
   without walking the result.

@@ -23,6 +23,15 @@ dict directly:
   other than @skip/@include, @defer) is executed by graphql-core itself,
   field by field, with its real path.
 
+The page loop (`_complete_list`): the items of a list are completed in the
+loop itself when they are what a page holds — objects of the item type's
+own class (a page's edges, a board column's cards) run the item plan
+directly, strings of a String/ID list are taken as they are — and any
+other item (a null, another type, a cast object, an awaitable) takes the
+per-value completion below, as before. A preloaded edge (a `Preload`,
+schema/lean_execution.py) is answered by the execution's bound loader
+instead of its resolver. Every list reuses both; nothing is per type.
+
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
 expected, an object whose `is_type_of` says no — goes to graphql-core at
