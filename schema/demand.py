@@ -226,7 +226,7 @@ def measure_demand(
     memo instead of coercing the variables and walking the document again."""
     try:
         key = (id(document), operation_name, _frozen(raw_variables), max_page_size, default_page_size)
-    except TypeError:  # a variable value that cannot key: measured as is
+    except (TypeError, RecursionError):  # a value that cannot key (or too deep): measured as is
         key = None
     memo = _demands.get(schema) if key is not None else None
     if memo is not None:

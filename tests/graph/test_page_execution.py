@@ -230,3 +230,9 @@ def test_a_repeated_requests_demand_is_read_from_the_memo(monkeypatch):
     # a refused demand (its message in the caller's language) is never kept
     refused = measure({"n": 3}, max_page_size=2)
     assert refused.page_size_problem and measure({"n": 3}, max_page_size=2) is not refused
+    # variables nested deeper than the memo's key can follow are measured (here:
+    # invalid for an Int, so None, for execution to report), never an exception
+    deep: Any = 3
+    for _ in range(5000):
+        deep = [deep]
+    assert measure({"n": deep}) is None and len(coerced) == 5
