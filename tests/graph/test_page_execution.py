@@ -235,4 +235,4 @@ def test_a_repeated_requests_demand_is_read_from_the_memo(monkeypatch):
     deep: Any = 3
     for _ in range(5000):
         deep = [deep]
-    assert measure({"n": deep}) is None and len(coerced) == 5
+    assert measure({"n": deep}) is None and len(coerced) == 6
