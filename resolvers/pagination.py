@@ -8,7 +8,7 @@ import binascii
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -79,14 +79,32 @@ def _encode_value(value: Any) -> Any:
 
 
 def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
-    values = [_encode_value(getattr(row, key.column)) for key in keys]
+    values = [getattr(row, key.column) for key in keys]
     # orjson writes what json.dumps(separators=(",", ":")) does for ASCII
     # (a page encodes one cursor per row: a board, 400); json.dumps escapes
-    # the rest, and cursors already handed out stay what they were.
+    # the rest, and cursors already handed out stay what they were. A UTC
+    # (or naive) datetime orjson writes as its isoformat(), in a fraction of
+    # the time; anything else goes through `_encode_value` as before.
+    for value in values:
+        kind = type(value)
+        if (
+            kind is not int
+            and kind is not str
+            and (kind is not datetime or value.tzinfo not in _AS_ISOFORMAT)
+        ):
+            values = [_encode_value(value) for value in values]
+            break
     raw = orjson.dumps(values)
     if not raw.isascii():
-        raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = json.dumps([_encode_value(value) for value in values], separators=(",", ":")).encode()
+    # base64.urlsafe_b64encode without its wrappers, unpadded.
+    return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
+
+
+# The time zones whose datetimes orjson writes exactly as isoformat() does
+# (an offset with seconds it would round to the minute).
+_AS_ISOFORMAT = (UTC, None)
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class Cursors(Sequence[str]):

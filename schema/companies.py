@@ -30,7 +30,7 @@ from revgraph.schema.common import (
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
+from revgraph.schema.lean_execution import Preload, fields_from_row
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from revgraph.schema.deals import DealConnection
 
 LazyContactConnection = Annotated["ContactConnection", strawberry.lazy("revgraph.schema.contacts")]
+
+
+# A listed company's owner, over its page's preload (schema/lean_execution.py `Preload`).
+_OWNER = Preload(loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True)
 
 
 @strawberry.type(description="A company (account) that contacts belong to; visible by owner like contacts.")
@@ -50,10 +54,9 @@ class Company(Node):
     row: strawberry.Private[Any]
 
     @strawberry.field(description="The user responsible for the company; null when unowned.")
+    @_OWNER.field
     def owner(self, info: Info) -> User | None:
-        if self.row.owner_id is None:
-            return None
-        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
+        return _OWNER.resolve(self, info)
 
     @strawberry.field(
         description="Live contacts of the company that the caller may see, newest first. `first` defaults to 50, at most 100."

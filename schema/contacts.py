@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -46,7 +45,7 @@ from revgraph.schema.companies import Company
 from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
+from revgraph.schema.lean_execution import Preload, fields_from_row
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -55,6 +54,27 @@ if TYPE_CHECKING:
     from revgraph.schema.developments import Development
 
 PAGE_ARGS = "`first` defaults to 50 and may be at most 100 (more is LIMIT_EXCEEDED)."
+
+
+def _visible_company(ctx: Context, row: Any) -> Any:
+    """The Company of a contact's company row, None if the caller may not
+    see it; an awaitable when that is not known yet."""
+    if row is None:
+        return None
+    seen = sees_company_now(ctx, row)
+    if seen is None:
+        return _company_if_seen(ctx, row)
+    return Company.of(row) if seen else None
+
+
+async def _company_if_seen(ctx: Context, row: Any) -> Company | None:
+    return Company.of(row) if await sees_company(ctx, row) else None
+
+
+# A listed contact's company, owner and tags, over its page's preload.
+_COMPANY = Preload(loaders.companies, attrgetter("row.company_id"), _visible_company, with_ctx=True)
+_OWNER = Preload(loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True)
+_TAGS = Preload(loaders.contact_tags, attrgetter("row.id"), list)
 
 
 @strawberry.enum(description="How far a contact is in the funnel: LEAD → MQL → SQL → OPPORTUNITY → CUSTOMER.")
@@ -99,24 +119,23 @@ class Contact(Node):
     row: strawberry.Private[Any]
 
     # company, owner and tags answer at once over what the page loaded
-    # ahead (contact_connection), and return an awaitable otherwise
-    # (schema/lean_execution.py).
+    # ahead (contact_connection), and return an awaitable otherwise; a
+    # compiled plan answers them without calling the resolver
+    # (schema/lean_execution.py `Preload`).
     @strawberry.field(description="The contact's company; null if none or not visible to the caller.")
+    @_COMPANY.field
     def company(self, info: Info) -> Company | None:
-        if self.row.company_id is None:
-            return None
-        ctx = ctx_of(info)
-        return loaded_or_later(loaders.companies(ctx), self.row.company_id, partial(_visible_company, ctx))
+        return _COMPANY.resolve(self, info)
 
     @strawberry.field(description="The user responsible for the contact; null when unowned.")
+    @_OWNER.field
     def owner(self, info: Info) -> User | None:
-        if self.row.owner_id is None:
-            return None
-        return loaded_or_later(loaders.users(ctx_of(info)), self.row.owner_id, User.of_row, shared=True)
+        return _OWNER.resolve(self, info)
 
     @strawberry.field(description="Tags, in the order they were added.")
+    @_TAGS.field
     def tags(self, info: Info) -> list[str]:
-        return loaded_or_later(loaders.contact_tags(ctx_of(info)), self.row.id, list)
+        return _TAGS.resolve(self, info)
 
     @strawberry.field(
         description="The contact's consent on each channel with a record (the newest row of each, by channel): a contact who wrote to an inbox is opted in for its channel until they opt out (PARAR/SAIR/STOP) or a user records otherwise."
@@ -206,21 +225,6 @@ _contact_of = fields_from_row(
 @strawberry.type(name="ContactConnection", description="A page of contacts.")
 class ContactConnection(Connection[Contact]):
     pass
-
-
-def _visible_company(ctx: Context, row: Any) -> Any:
-    """The Company of a contact's company row, None if the caller may not
-    see it; an awaitable when that is not known yet."""
-    if row is None:
-        return None
-    seen = sees_company_now(ctx, row)
-    if seen is None:
-        return _company_if_seen(ctx, row)
-    return Company.of(row) if seen else None
-
-
-async def _company_if_seen(ctx: Context, row: Any) -> Company | None:
-    return Company.of(row) if await sees_company(ctx, row) else None
 
 
 async def contact_connection(info: Info, page: Any) -> ContactConnection:

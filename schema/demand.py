@@ -6,6 +6,8 @@ document and the variables: no I/O, so a refused operation runs no SQL."""
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -218,7 +220,60 @@ def measure_demand(
     default_page_size: int,
 ) -> Demand | None:
     """The demand of the operation that will run, or None when the operation
-    or its variables are invalid (execution then reports why)."""
+    or its variables are invalid (execution then reports why). A pure
+    function of its arguments: a repeated request (the same parsed document,
+    from the parser cache, and the same variables) reads it from a small
+    memo instead of coercing the variables and walking the document again."""
+    try:
+        key = (id(document), operation_name, _frozen(raw_variables), max_page_size, default_page_size)
+    except (TypeError, RecursionError):  # a value that cannot key (or too deep): measured as is
+        key = None
+    memo = _demands.get(schema) if key is not None else None
+    if memo is not None:
+        known = memo.get(key)
+        if known is not None and known[0] is document:
+            memo.move_to_end(key)
+            return known[1]
+    demand = _measure_demand(
+        schema, document, operation_name, raw_variables, max_page_size, default_page_size
+    )
+    # Only a clean demand is kept: a refusal's message is in the caller's language.
+    if key is not None and demand is not None and demand.page_size_problem is None:
+        if memo is None:
+            memo = _demands[schema] = OrderedDict()
+        # The document is held with its demand, so its id is not reused.
+        memo[key] = (document, demand)
+        if len(memo) > DEMANDS_KEPT:
+            memo.popitem(last=False)
+    return demand
+
+
+# Demands of repeated requests, per schema (measure_demand).
+DEMANDS_KEPT = 512
+_demands: weakref.WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple, tuple[DocumentNode, Demand]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a JSON value (TypeError if none), types kept
+    apart (1, 1.0 and True are different variables)."""
+    if isinstance(value, Mapping):
+        return ("{}", tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+    if isinstance(value, list | tuple):
+        return ("[]", tuple(_frozen(item) for item in value))
+    hash(value)
+    return (type(value), value)
+
+
+def _measure_demand(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    raw_variables: Mapping[str, Any] | None,
+    max_page_size: int,
+    default_page_size: int,
+) -> Demand | None:
     operation = operation_of(document, operation_name)
     if operation is None:
         return None

@@ -23,6 +23,15 @@ dict directly:
   other than @skip/@include, @defer) is executed by graphql-core itself,
   field by field, with its real path.
 
+The page loop (`_complete_list`): the items of a list are completed in the
+loop itself when they are what a page holds — objects of the item type's
+own class (a page's edges, a board column's cards) run the item plan
+directly, strings of a String/ID list are taken as they are — and any
+other item (a null, another type, a cast object, an awaitable) takes the
+per-value completion below, as before. A preloaded edge (a `Preload`,
+schema/lean_execution.py) is answered by the execution's bound loader
+instead of its resolver. Every list reuses both; nothing is per type.
+
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
 expected, an object whose `is_type_of` says no — goes to graphql-core at
@@ -68,6 +77,10 @@ from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+# What a preloaded edge answers when its record was not loaded ahead
+# (schema/lean_execution.py `Preload`, whose module owns this one).
+NOT_PRELOADED = object()
+
 # Step kinds.
 LEAF, TYPENAME, RESOLVED, EXECUTED = range(4)
 # Completion kinds.
@@ -75,6 +88,10 @@ C_LEAF, C_LIST, C_OBJECT, C_GENERAL = range(4)
 # Directives a plan understands: collect_subfields has applied them.
 PLAIN_DIRECTIVES = frozenset(("skip", "include"))
 GENERATED_IS_TYPE_OF = "strawberry.schema.schema_converter"
+
+
+def _never_preloaded(source: Any) -> Any:
+    return NOT_PRELOADED
 
 
 class Completion:
@@ -106,6 +123,7 @@ class Step:
         "leaf",
         "nodes",
         "non_null",
+        "preload",
         "resolve",
         "str_as_is",
     )
@@ -125,6 +143,12 @@ class Plan:
 
 
 _UNBUILT = object()
+
+
+class _NO_TYPE:  # the type of no item: a fast path not taken
+    pass
+
+
 # Plans built, by type name (a repeated request builds none: tests read it).
 builds: Counter[str] = Counter()
 # What a resolver or a completion returns that is never awaitable, found
@@ -181,6 +205,8 @@ class CompiledPlans:
     _shared_plans: dict[tuple[Any, ...], Plan | None] | None
     # A thin resolver's info (this execution's context) per step.
     _infos: dict[Step, Any]
+    # A preloaded edge's fast answer (this execution's loader) per step.
+    _bound: dict[Step, Any]
     settled: set[type]
 
     # ---------------------------------------------------------------- building
@@ -247,9 +273,11 @@ class CompiledPlans:
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
+        step.preload = None
         if thin:
             step.resolve = field_def.resolve
             step.attribute = None
+            step.preload = getattr(field_def.resolve, "preload", None)
         elif (
             definition is not None
             and definition.base_resolver is None
@@ -355,6 +383,8 @@ class CompiledPlans:
             resolve = step.resolve
             if resolve is None:
                 result = getattr(source, step.attribute)
+            elif step.preload is not None and (result := self._preloaded(step)(source)) is not NOT_PRELOADED:
+                pass  # answered over the page's preload (lean_execution.Preload)
             else:
                 info = self._infos.get(step)
                 if info is None:  # this execution's info for the field, made once
@@ -384,6 +414,17 @@ class CompiledPlans:
             self.handle_field_error(raw_error, return_type, step.field_details, real_path(field_position))  # type: ignore[attr-defined]
             return None
         return completed
+
+    def _preloaded(self, step: Step) -> Any:
+        """This execution's fast answer of a preloaded edge, bound once."""
+        answer = self._bound.get(step)
+        if answer is None:
+            try:
+                answer = step.preload.bind(self.context_value)  # type: ignore[attr-defined]
+            except Exception:  # no loader here: the resolver answers, as before
+                answer = _never_preloaded
+            self._bound[step] = answer
+        return answer
 
     async def _await_completed(self, completed: Any, type_: Any, step: Step, position: Any) -> Any:
         try:
@@ -468,6 +509,8 @@ class CompiledPlans:
         """Mirrors graphql-core's complete_iterable_value and complete_list_item_value."""
         item_completion: Completion = completion.inner  # type: ignore[assignment]
         settled = self.settled
+        # What an item may be completed as at once (see the loop).
+        str_as_is, item_type, item_plan = _list_fast_path(item_completion)
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -475,6 +518,34 @@ class CompiledPlans:
         index = 0
         try:
             for item in iterator:
+                # The page's common cases first (a page of plain rows, a
+                # list of strings): the item completed here, as _complete
+                # would, in one call less per item.
+                if type(item) is item_type:
+                    if str_as_is:
+                        append(item)
+                        index += 1
+                        continue
+                    item_position = (position, index, None)
+                    if item_plan is not None and TYPE_CAST_ATTRIBUTE not in item.__dict__:
+                        try:
+                            completed = self.run_plan(item_plan, item, item_position)
+                            if type(completed) not in settled and self.awaitable(completed):
+                                append(
+                                    self._await_completed(
+                                        completed, item_completion.type, step, item_position
+                                    )
+                                )
+                                awaitable_indices.append(index)
+                            else:
+                                append(completed)
+                        except Exception as raw_error:
+                            self.handle_field_error(  # type: ignore[attr-defined]
+                                raw_error, item_completion.type, step.field_details, real_path(item_position)
+                            )
+                            append(None)
+                        index += 1
+                        continue
                 item_position = (position, index, None)
                 if type(item) not in settled and self.awaitable(item):
                     path = real_path(item_position)
@@ -502,6 +573,9 @@ class CompiledPlans:
                             raw_error, item_completion.type, step.field_details, real_path(item_position)
                         )
                         append(None)
+                    if item_type is _NO_TYPE and item_completion.kind == C_OBJECT:
+                        # the first item built the items' plan: the rest take the fast path
+                        str_as_is, item_type, item_plan = _list_fast_path(item_completion)
                 index += 1
         except Exception:
             pending = [completed_results[i] for i in awaitable_indices]
@@ -614,6 +688,18 @@ def _frozen(value: Any) -> Any:
         return ("[]", tuple(_frozen(item) for item in value))
     hash(value)
     return value
+
+
+def _list_fast_path(item_completion: Completion) -> tuple[bool, Any, Plan | None]:
+    """How _complete_list completes an item at once: (strings as they are,
+    the item's type for which the fast path applies, the items' plan)."""
+    kind = item_completion.kind
+    if kind == C_LEAF and (item_completion.leaf is GraphQLString or item_completion.leaf is GraphQLID):
+        return True, str, None
+    plan = item_completion.plan
+    if kind == C_OBJECT and item_completion.origin is not None and plan is not None and plan is not _UNBUILT:
+        return False, item_completion.origin, plan
+    return False, _NO_TYPE, None
 
 
 def _plain_directives(node: Any) -> bool:
