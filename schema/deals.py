@@ -23,11 +23,19 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Ahead, Connection, build, preload_page
-from revgraph.schema.contacts import Contact  # at import, not per card (400 on a board)
+from revgraph.schema.connections import (
+    Ahead,
+    Answers,
+    Connection,
+    answered_ahead,
+    build,
+    preload_answers,
+    selected_fields,
+)
+from revgraph.schema.contacts import CONTACT_COLUMNS, Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
-from revgraph.schema.identity import User
+from revgraph.schema.identity import USER_COLUMNS, User
 from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
@@ -90,7 +98,9 @@ class Stage(Node):
         # The board: every column asked for alike is read in one batch
         # (deal_queries.board_columns), and what its cards show is loaded
         # for all the columns' cards at once.
-        columns = deal_queries.board_column_loader(ctx, first=first, filter=filters, with_total=with_total)
+        columns = deal_queries.board_column_loader(
+            ctx, first=first, filter=filters, with_total=with_total, shown=_cards_show(info)
+        )
         page, cards, shared = await query(columns.load(self.row.id))
         # Once per selection for the whole board (columns of one query
         # share their field node; an alias with another selection loads its own).
@@ -98,8 +108,8 @@ class Stage(Node):
         loading = shared.get(key)
         if loading is None:
             loading = shared[key] = asyncio.ensure_future(preload_deal_edges(info, cards))
-        await asyncio.shield(loading)
-        return build(DealConnection, page, Deal.of)
+        answers = await asyncio.shield(loading)
+        return build(DealConnection, page, Deal.of, answers=answers)
 
     @strawberry.field(
         description="Automations on entering or leaving this stage (DEAL_STAGE_CHANGED rules naming it). ADMIN sees them; others get an empty list."
@@ -244,10 +254,12 @@ class Deal(Node):
     async def stage(self, info: Info) -> Stage:
         return Stage.of(await _stage_loader(ctx_for(self, info)).load(self.row.stage_id))
 
-    # owner, contact and company answer at once over what the page loaded
-    # ahead (deal_connection), and return an awaitable otherwise
-    # (schema/lean_execution.py): a board is 400 cards.
+    # owner, contact and company: a page of deals (deal_connection, the
+    # board) puts their answers on each card ahead (schema/connections.py
+    # `answered_ahead`); elsewhere they answer at once over what was loaded,
+    # or return an awaitable (schema/lean_execution.py).
     @strawberry.field(description="The deal's owner.")
+    @answered_ahead
     def owner(self, info: Info) -> User | None:
         if self.row.owner_id is None:
             return None
@@ -256,12 +268,14 @@ class Deal(Node):
         )
 
     @strawberry.field(description="The deal's contact; null if none or not visible to the caller.")
+    @answered_ahead
     def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")] | None:
         if self.row.contact_id is None:
             return None
         return loaded_or_later(loaders.contacts(ctx_for(self, info)), self.row.contact_id, _live_contact)
 
     @strawberry.field(description="The deal's company; null if none or not visible to the caller.")
+    @answered_ahead
     def company(self, info: Info) -> Annotated[Company, strawberry.lazy("revgraph.schema.companies")] | None:
         if self.row.company_id is None:
             return None
@@ -361,22 +375,59 @@ def _live_company(row: Any) -> Any:
     return Company.of(row)
 
 
+def _cards_show(info: Info) -> dict[str, tuple[str, ...] | None]:
+    """The records a board's cards show (owner, contact, company) and the
+    columns of each they need, read in the cards' statement
+    (deal_queries.card_joins): the columns of the fields shown when all
+    are plain columns (User.of's, Contact.of's), else every column. Kept
+    per selection (the columns of one board share their field node)."""
+    node = info._raw_info.field_nodes[0]
+    kept = _shown_by_node.get(id(node))
+    if kept is not None and kept[0] is node:
+        return kept[1]
+    known: dict[str, tuple[str, ...] | None] = {}
+    for name, plain, always in _CARD_EDGES:
+        fields = selected_fields(info, "edges", "node", name)
+        if fields is None:
+            continue
+        fields.discard("__typename")
+        if plain is None or not fields <= plain.keys():
+            known[name] = None
+        else:
+            known[name] = tuple(sorted({*always, *(plain[field] for field in fields)}))
+    if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
+        _shown_by_node.clear()
+    _shown_by_node[id(node)] = (node, known)  # the node is held, so its id is not reused
+    return known
+
+
+# Edge, the columns of its plain fields (None: read whole), columns always read.
+_CARD_EDGES = (
+    ("owner", USER_COLUMNS, tuple(USER_COLUMNS.values())),  # User.of makes every field at once
+    ("contact", CONTACT_COLUMNS, ("deleted_at",)),  # _live_contact reads deleted_at
+    ("company", None, ()),
+)
+_shown_by_node: dict[int, tuple[Any, dict[str, tuple[str, ...] | None]]] = {}
+
+
 async def deal_connection(info: Info, page: Any) -> DealConnection:
     """A page of deals as a connection, with the owners, contacts and
     companies its selection asks for loaded in one batch each, so each
     card's fields answer synchronously."""
-    await preload_deal_edges(info, page.items)
-    return build(DealConnection, page, Deal.of)
+    answers = await preload_deal_edges(info, page.items)
+    return build(DealConnection, page, Deal.of, answers=answers)
 
 
-async def preload_deal_edges(info: Info, deals: list[Any]) -> None:
-    """Load what the selection shows of these deals' owners, contacts and companies, one batch each."""
-    await preload_page(
+async def preload_deal_edges(info: Info, deals: list[Any]) -> Answers:
+    """Load what the selection shows of these deals' owners, contacts and
+    companies, one batch each, and make each deal's answers for them
+    (schema/connections.py, answered ahead)."""
+    return await preload_answers(
         info,
         deals,
-        Ahead("owner", loaders.users, "owner_id"),
-        Ahead("contact", loaders.contacts, "contact_id"),
-        Ahead("company", loaders.companies, "company_id"),
+        Ahead("owner", loaders.users, "owner_id", User.of_row, shared=True),
+        Ahead("contact", loaders.contacts, "contact_id", _live_contact),
+        Ahead("company", loaders.companies, "company_id", _live_company),
     )
 
 

@@ -248,6 +248,8 @@ def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
     resolve.thin = True  # type: ignore[attr-defined]  # a compiled plan may call it (lean_plans.py)
+    # ... or read the answer a page put on the object (connections.py `answered_ahead`).
+    resolve.ahead = getattr(function, "answered_ahead", None)  # type: ignore[attr-defined]
     return resolve
 
 

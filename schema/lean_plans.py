@@ -97,6 +97,7 @@ class Step:
     """One response key of a plan."""
 
     __slots__ = (
+        "ahead",
         "attribute",
         "completion",
         "field_def",
@@ -247,6 +248,9 @@ class CompiledPlans:
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
+        # A thin resolver whose answer a page may have put on the object
+        # ahead (schema/connections.py `answered_ahead`): the key it is under.
+        step.ahead = getattr(field_def.resolve, "ahead", None) if thin else None
         if thin:
             step.resolve = field_def.resolve
             step.attribute = None
@@ -353,8 +357,11 @@ class CompiledPlans:
         return_type = step.field_def.type
         try:
             resolve = step.resolve
+            ahead = step.ahead
             if resolve is None:
                 result = getattr(source, step.attribute)
+            elif ahead is not None and ahead in source.__dict__:
+                result = source.__dict__[ahead]
             else:
                 info = self._infos.get(step)
                 if info is None:  # this execution's info for the field, made once
