@@ -196,6 +196,19 @@ class Join:
         return tuple(name for name in every if name in wanted)
 
 
+def is_null(record: Any, name: str) -> bool:
+    """Whether `record`'s column `name` is null, without converting it (a
+    Row's raw value, still the driver's, is null exactly when the converted
+    one is); any other record is asked for it."""
+    if isinstance(record, Row):
+        columns = record.__dict__
+        if name in columns:
+            return columns[name] is None
+        if RAW + name in columns:
+            return columns[RAW + name] is None
+    return getattr(record, name) is None
+
+
 def joined(row: Row, name: str) -> Row | None:
     """The record `row` points to through the Join called `name`."""
     return row.__dict__[JOIN + name]

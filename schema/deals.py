@@ -16,6 +16,7 @@ from strawberry.types import Info
 from revgraph.resolvers import deal_queries, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.read_rows import is_null
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
     Node,
@@ -360,7 +361,7 @@ _deal_of = fields_from_row(
 def _live_contact(row: Any) -> Any:
     """A deal's contact: whoever may see the deal sees it (the hand-off
     rule, resolvers/visibility.py), unless it is in the trash."""
-    if row is None or row.deleted_at is not None:
+    if row is None or not is_null(row, "deleted_at"):
         return None
     return Contact.of(row)
 
