@@ -139,6 +139,8 @@ async def stage_deals(
 _PLACE = "rg_place"
 _PLACE_SQL = 'ROW_NUMBER() OVER (PARTITION BY "stage_id" ORDER BY "rank", "id")'
 _CARDS_ORDER = (("stage_id", False), ("rank", False), ("id", False))
+# The columns every card keeps: its column, its cursor's, the joins' workspace.
+_CARD_KEYS = ("id", "stage_id", "rank", "workspace_id")
 # What a card may show read in its own statement (read_rows.Join): the
 # records a deal points to, by name, model and column.
 CARD_EDGES = {
@@ -165,6 +167,7 @@ async def board_columns(
     filter: dict[str, Any] | None,
     with_total: bool = False,
     joins: tuple[Join, ...] = (),
+    only: tuple[str, ...] | None = None,
 ) -> list[Page]:
     """Many board columns at once, as `stage_deals` reads one (no cursor):
     the first cards of every stage in one statement — the live deals the
@@ -174,7 +177,9 @@ async def board_columns(
     grouped statement. A board costs the same SQL for 2 columns or 20, and
     for 2 cards or 100 (tests/pipeline/test_board_query.py). `joins`: what
     the cards show of the records they point to (owner, contact), read in
-    the cards' statement (`card_joins`, resolvers/read_rows.py `Join`).
+    the cards' statement (`card_joins`, resolvers/read_rows.py `Join`);
+    `only`: the deals' columns the cards show (None: every one), to which
+    the card order's, the column's and the joins' own are added.
 
     The window numbers every live card of the columns the caller may see
     before keeping the first ones (the index on stage, rank, id gives them
@@ -199,6 +204,7 @@ async def board_columns(
             ),
             joins=joins,
             order=_CARDS_ORDER,
+            only=None if only is None else (*only, *_CARD_KEYS, *(join.column for join in joins)),
         )
     totals: dict[int, int] = {}
     if with_total and stage_ids:
@@ -231,6 +237,7 @@ def board_column_loader(
     filter: dict[str, Any] | None,
     with_total: bool,
     shown: dict[str, tuple[str, ...] | None] | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> loaders.BatchLoader:
     """The request's loader of board columns read alike (same page size,
     filter and totalCount): every column a board query asks for in the
@@ -238,15 +245,16 @@ def board_column_loader(
     value is its page, the cards of every column of the batch (so that
     what the cards show is loaded for all of them at once) and a memo the
     columns of the batch share (the loading of those, done once). `shown`:
-    the records the cards show, read with them (`card_joins`)."""
+    the records the cards show, read with them (`card_joins`); `only`:
+    the deals' columns they show (None: every one)."""
     shown = shown or {}
-    key = json.dumps([first, filter, with_total, shown], sort_keys=True, default=str)
+    key = json.dumps([first, filter, with_total, shown, only], sort_keys=True, default=str)
     joins = card_joins(shown)
 
     def factory(workspace_id: int) -> loaders.BatchFn:
         async def batch(stage_ids: list[int]) -> list[tuple[Page, list[Row], dict[Any, Any]]]:
             pages = await board_columns(
-                ctx, stage_ids, first=first, filter=filter, with_total=with_total, joins=joins
+                ctx, stage_ids, first=first, filter=filter, with_total=with_total, joins=joins, only=only
             )
             cards = [row for page in pages for row in page.items]
             shared: dict[Any, Any] = {}

@@ -179,14 +179,12 @@ class _Among(Criterion):
 class Join:
     """A record each row points to by `column`, read in the row's statement
     (see the module's note): `model`'s row with that id in the row's
-    workspace, if `where` (SQL over the joined table's alias, `{t}`) holds;
-    only `columns` (field names; None: every column), `id` always."""
+    workspace; only `columns` (field names; None: every column), `id` always."""
 
     name: str
     model: type
     column: str
     columns: tuple[str, ...] | None = None
-    where: str = ""
 
     def fields(self) -> tuple[str, ...]:
         every = tuple(name for name, _ in _columns(self.model))
@@ -231,9 +229,7 @@ def _joined_statement(
             key = RAW + name if name in make.lazy else name
             select.append(f'{alias}."{columns[name]}" AS "{JOIN}{join.name}:{key}"')
             keys.append(key)
-        on = f'{alias}."id"="q"."{join.column}" AND {alias}."workspace_id"="q"."workspace_id"' + (
-            f" AND ({join.where.format(t=alias)})" if join.where else ""
-        )
+        on = f'{alias}."id"="q"."{join.column}" AND {alias}."workspace_id"="q"."workspace_id"'
         clauses.append(f'LEFT JOIN "{join.model._meta.db_table}" {alias} ON {on}')  # type: ignore[attr-defined]
         shapes.append((join.name, make, keys))
     ordering = ",".join(f'"q"."{column}"' + (" DESC" if descending else "") for column, descending in order)
@@ -249,6 +245,7 @@ async def read_rows(
     among: tuple[str, Sequence[Any]] | None = None,
     joins: Sequence[Join] = (),
     order: Sequence[tuple[str, bool]] = (),
+    only: Sequence[str] | None = None,
 ) -> list[Row]:
     """The rows `query` selects (its filters, order, limit and annotations
     kept), every column of its model plus the annotations named in `extra`.
@@ -263,9 +260,16 @@ async def read_rows(
     the module's note), which is then ordered by `order` ((column,
     descending) pairs of the rows, required with joins). Joined columns
     name their join's table by the model's own `workspace_id` column,
-    which the rows therefore keep."""
+    which the rows therefore keep. `only`: read just these columns of
+    the model (what the caller shows; `id` always), not every one."""
     make = row_class(query.model)
-    values = query.values(*make.plain, *extra, **make.aliased)
+    if only is None:
+        values = query.values(*make.plain, *extra, **make.aliased)
+    else:
+        wanted = {"id", *only}
+        plain = [name for name in make.plain if name in wanted]
+        aliased = {raw: name for raw, name in make.aliased.items() if name in wanted}
+        values = query.values(*plain, *extra, **aliased)
     # What ValuesQuery.__await__ does, without its per-value converters.
     if values._db is None:
         values._db = values._choose_db()

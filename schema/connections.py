@@ -162,8 +162,10 @@ async def preload_answers(info: Info, rows: list[Any], *ahead: Ahead) -> Answers
     wanted = []
     answers = Answers()
     for edge in ahead:
+        if not rows or not selects(info, "edges", "node", edge.field):
+            continue
         keys = {getattr(row, edge.key) for row in rows} - {None}
-        if not keys or not selects(info, "edges", "node", edge.field):
+        if not keys:
             continue
         carried = JOIN + edge.field
         if carried in rows[0].__dict__:

@@ -100,7 +100,7 @@ class Stage(Node):
         # (deal_queries.board_columns), and what its cards show is loaded
         # for all the columns' cards at once.
         columns = deal_queries.board_column_loader(
-            ctx, first=first, filter=filters, with_total=with_total, shown=_cards_show(info)
+            ctx, first=first, filter=filters, with_total=with_total, **_cards_show(info)
         )
         page, cards, shared = await query(columns.load(self.row.id))
         # Once per selection for the whole board (columns of one query
@@ -358,6 +358,35 @@ _deal_of = fields_from_row(
 )
 
 
+# The columns of a deal each field of Deal reads (`_deal_of` and the
+# resolvers): a read that shows only these fields needs only these columns
+# (a board's cards, deal_queries.board_columns `only`).
+DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "title": ("title",),
+    "value": ("value",),
+    "currency": ("currency",),
+    "status": ("status",),
+    "expectedCloseDate": ("expected_close_date",),
+    "lostReason": ("lost_reason",),
+    "customFields": ("custom_fields",),
+    "version": ("version",),
+    "number": ("number",),
+    "stageEnteredAt": ("stage_entered_at",),
+    "createdAt": ("created_at",),
+    "deletedAt": ("deleted_at",),
+    "pipeline": ("pipeline_id",),
+    "stage": ("stage_id",),
+    "owner": ("owner_id",),
+    "contact": ("contact_id",),
+    "company": ("company_id",),
+    "development": ("development_id",),
+    "timeline": ("id",),
+    "secondsInStage": ("stage_entered_at",),
+    "stageHistory": ("id",),
+}
+
+
 def _live_contact(row: Any) -> Any:
     """A deal's contact: whoever may see the deal sees it (the hand-off
     rule, resolvers/visibility.py), unless it is in the trash."""
@@ -376,17 +405,25 @@ def _live_company(row: Any) -> Any:
     return Company.of(row)
 
 
-def _cards_show(info: Info) -> dict[str, tuple[str, ...] | None]:
-    """The records a board's cards show (owner, contact, company) and the
-    columns of each they need, read in the cards' statement
-    (deal_queries.card_joins): the columns of the fields shown when all
-    are plain columns (User.of's, Contact.of's), else every column. Kept
-    per selection (the columns of one board share their field node)."""
+def _cards_show(info: Info) -> dict[str, Any]:
+    """What a board's cards show, as deal_queries.board_column_loader takes
+    it: `only`, the deal's columns its fields read (DEAL_COLUMNS; None when
+    a field is not there: every column), and `shown`, the records the
+    cards show (owner, contact, company) and the columns of each they need,
+    read in the cards' statement (deal_queries.card_joins): the columns of
+    the fields shown when all are plain columns (User.of's, Contact.of's),
+    else every column. Kept per selection (the columns of one board share
+    their field node)."""
     node = info._raw_info.field_nodes[0]
     kept = _shown_by_node.get(id(node))
     if kept is not None and kept[0] is node:
         return kept[1]
     known: dict[str, tuple[str, ...] | None] = {}
+    card = selected_fields(info, "edges", "node") or set()
+    card.discard("__typename")
+    only = None
+    if card <= DEAL_COLUMNS.keys():
+        only = tuple(sorted({column for field in card for column in DEAL_COLUMNS[field]}))
     for name, plain, always in _CARD_EDGES:
         fields = selected_fields(info, "edges", "node", name)
         if fields is None:
@@ -398,8 +435,9 @@ def _cards_show(info: Info) -> dict[str, tuple[str, ...] | None]:
             known[name] = tuple(sorted({*always, *(plain[field] for field in fields)}))
     if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
         _shown_by_node.clear()
-    _shown_by_node[id(node)] = (node, known)  # the node is held, so its id is not reused
-    return known
+    shows = {"shown": known, "only": only}
+    _shown_by_node[id(node)] = (node, shows)  # the node is held, so its id is not reused
+    return shows
 
 
 # Edge, the columns of its plain fields (None: read whole), columns always read.
@@ -408,7 +446,7 @@ _CARD_EDGES = (
     ("contact", CONTACT_COLUMNS, ("deleted_at",)),  # _live_contact reads deleted_at
     ("company", None, ()),
 )
-_shown_by_node: dict[int, tuple[Any, dict[str, tuple[str, ...] | None]]] = {}
+_shown_by_node: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
 async def deal_connection(info: Info, page: Any) -> DealConnection:
