@@ -10,6 +10,8 @@ from typing import Any
 from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count
 
+from revgraph.models.crm import Company, Contact
+from revgraph.models.identity import User
 from revgraph.models.pipeline import Deal, Stage
 from revgraph.resolvers import filtering, loaders
 from revgraph.resolvers.context import Context
@@ -24,7 +26,7 @@ from revgraph.resolvers.pagination import (
     order_keys,
     paginate_for,
 )
-from revgraph.resolvers.read_rows import Row, read_rows
+from revgraph.resolvers.read_rows import Join, Row, read_rows
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
 
@@ -136,6 +138,25 @@ async def stage_deals(
 # Each card's place in its column, by the card order (CARD_ORDER).
 _PLACE = "rg_place"
 _PLACE_SQL = 'ROW_NUMBER() OVER (PARTITION BY "stage_id" ORDER BY "rank", "id")'
+_CARDS_ORDER = (("stage_id", False), ("rank", False), ("id", False))
+# The columns every card keeps: its column, its cursor's, the joins' workspace.
+_CARD_KEYS = ("id", "stage_id", "rank", "workspace_id")
+# What a card may show read in its own statement (read_rows.Join): the
+# records a deal points to, by name, model and column.
+CARD_EDGES = {
+    "owner": (User, "owner_id"),
+    "contact": (Contact, "contact_id"),
+    "company": (Company, "company_id"),
+}
+
+
+def card_joins(shown: dict[str, tuple[str, ...] | None]) -> tuple[Join, ...]:
+    """The joins of the cards' statement for what the cards show: edge name
+    -> the columns shown of its record (None: every column)."""
+    return tuple(
+        Join(name, CARD_EDGES[name][0], CARD_EDGES[name][1], columns)
+        for name, columns in sorted(shown.items())
+    )
 
 
 async def board_columns(
@@ -145,6 +166,8 @@ async def board_columns(
     first: int | None,
     filter: dict[str, Any] | None,
     with_total: bool = False,
+    joins: tuple[Join, ...] = (),
+    only: tuple[str, ...] | None = None,
 ) -> list[Page]:
     """Many board columns at once, as `stage_deals` reads one (no cursor):
     the first cards of every stage in one statement — the live deals the
@@ -152,7 +175,11 @@ async def board_columns(
     first `first` + 1 of each kept (the extra one says there is a next
     page) — and, when totalCount is asked, every column's count in one
     grouped statement. A board costs the same SQL for 2 columns or 20, and
-    for 2 cards or 100 (tests/pipeline/test_board_query.py).
+    for 2 cards or 100 (tests/pipeline/test_board_query.py). `joins`: what
+    the cards show of the records they point to (owner, contact), read in
+    the cards' statement (`card_joins`, resolvers/read_rows.py `Join`);
+    `only`: the deals' columns the cards show (None: every one), to which
+    the card order's, the column's and the joins' own are added.
 
     The window numbers every live card of the columns the caller may see
     before keeping the first ones (the index on stage, rank, id gives them
@@ -175,6 +202,9 @@ async def board_columns(
                 f'SELECT * FROM ({sql}) "cards" WHERE "{_PLACE}" <= {int(size) + 1} '
                 'ORDER BY "stage_id", "rank", "id"'
             ),
+            joins=joins,
+            order=_CARDS_ORDER,
+            only=None if only is None else (*only, *_CARD_KEYS, *(join.column for join in joins)),
         )
     totals: dict[int, int] = {}
     if with_total and stage_ids:
@@ -201,19 +231,31 @@ async def board_columns(
 
 
 def board_column_loader(
-    ctx: Context, *, first: int | None, filter: dict[str, Any] | None, with_total: bool
+    ctx: Context,
+    *,
+    first: int | None,
+    filter: dict[str, Any] | None,
+    with_total: bool,
+    shown: dict[str, tuple[str, ...] | None] | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> loaders.BatchLoader:
     """The request's loader of board columns read alike (same page size,
     filter and totalCount): every column a board query asks for in the
     same turn of the loop becomes one `board_columns` call. A column's
     value is its page, the cards of every column of the batch (so that
     what the cards show is loaded for all of them at once) and a memo the
-    columns of the batch share (the loading of those, done once)."""
-    key = json.dumps([first, filter, with_total], sort_keys=True, default=str)
+    columns of the batch share (the loading of those, done once). `shown`:
+    the records the cards show, read with them (`card_joins`); `only`:
+    the deals' columns they show (None: every one)."""
+    shown = shown or {}
+    key = json.dumps([first, filter, with_total, shown, only], sort_keys=True, default=str)
+    joins = card_joins(shown)
 
     def factory(workspace_id: int) -> loaders.BatchFn:
         async def batch(stage_ids: list[int]) -> list[tuple[Page, list[Row], dict[Any, Any]]]:
-            pages = await board_columns(ctx, stage_ids, first=first, filter=filter, with_total=with_total)
+            pages = await board_columns(
+                ctx, stage_ids, first=first, filter=filter, with_total=with_total, joins=joins, only=only
+            )
             cards = [row for page in pages for row in page.items]
             shared: dict[Any, Any] = {}
             return [(page, cards, shared) for page in pages]

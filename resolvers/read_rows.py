@@ -25,13 +25,25 @@ alias in the statement: nothing per row in Python), and the row's class
 converts it on first access and keeps the value as the attribute, so every
 later read is a plain attribute read — the same value the eager conversion
 gave (tests/graph/test_row_columns.py). See schema/lean_execution.py for the
-other half, the GraphQL side of hot reads."""
+other half, the GraphQL side of hot reads.
+
+Joined records (`Join`, the board's owner and contact): what every row
+points to and the page shows is read in the row's own statement, as the
+physical floor does, not by a loader's batch afterwards — LEFT JOINs
+around the statement, selecting only the columns the caller names (those
+its selection shows), each under `JOIN` + the join's name + `:` + the
+column's name in the row. Each row then carries the joined record as a Row
+of its model (`joined(row, name)`; None when the row points to nothing),
+one per record for the whole read (400 cards with 20 owners: 20 Rows).
+A joined Row holds only the columns asked for: it is for showing, never
+for a loader's cache."""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +69,9 @@ _AS_RETURNED = (BigIntField, CharField, IntField, SmallIntField, TextField)
 # The prefix of a column's name in the statement while its value is still
 # the driver's (see the module's note); no model field starts so.
 RAW = "rg_raw:"
+# The prefix of a joined record's columns in the statement, and of the
+# joined Row in its row (see the module's note).
+JOIN = "rg_join:"
 
 
 class Row:
@@ -160,12 +175,77 @@ class _Among(Criterion):
         return f"{column} IN ({listed})" if self.values else "0=1"
 
 
+@dataclass(frozen=True)
+class Join:
+    """A record each row points to by `column`, read in the row's statement
+    (see the module's note): `model`'s row with that id in the row's
+    workspace; only `columns` (field names; None: every column), `id` always."""
+
+    name: str
+    model: type
+    column: str
+    columns: tuple[str, ...] | None = None
+
+    def fields(self) -> tuple[str, ...]:
+        every = tuple(name for name, _ in _columns(self.model))
+        if self.columns is None:
+            return every
+        wanted = {"id", *self.columns}
+        return tuple(name for name in every if name in wanted)
+
+
+def is_null(record: Any, name: str) -> bool:
+    """Whether `record`'s column `name` is null, without converting it (a
+    Row's raw value, still the driver's, is null exactly when the converted
+    one is); any other record is asked for it."""
+    if isinstance(record, Row):
+        columns = record.__dict__
+        if name in columns:
+            return columns[name] is None
+        if RAW + name in columns:
+            return columns[RAW + name] is None
+    return getattr(record, name) is None
+
+
+def joined(row: Row, name: str) -> Row | None:
+    """The record `row` points to through the Join called `name`."""
+    return row.__dict__[JOIN + name]
+
+
+def _joined_statement(
+    sql: str, joins: Sequence[Join], order: Sequence[tuple[str, bool]]
+) -> tuple[str, list[tuple[str, type[Row], list[str]]]]:
+    """`sql` with the joins around it, ordered by `order` ((column, descending)
+    of its rows), and what each join selected (name, Row class, row keys)."""
+    select = ['"q".*']
+    clauses = []
+    shapes = []
+    for at, join in enumerate(joins):
+        alias = f'"j{at}"'
+        make = row_class(join.model)
+        columns = join.model._meta.fields_db_projection  # type: ignore[attr-defined]
+        keys = []
+        for name in join.fields():
+            key = RAW + name if name in make.lazy else name
+            select.append(f'{alias}."{columns[name]}" AS "{JOIN}{join.name}:{key}"')
+            keys.append(key)
+        on = f'{alias}."id"="q"."{join.column}" AND {alias}."workspace_id"="q"."workspace_id"'
+        clauses.append(f'LEFT JOIN "{join.model._meta.db_table}" {alias} ON {on}')  # type: ignore[attr-defined]
+        shapes.append((join.name, make, keys))
+    ordering = ",".join(f'"q"."{column}"' + (" DESC" if descending else "") for column, descending in order)
+    statement = f'SELECT {",".join(select)} FROM ({sql}) "q" {" ".join(clauses)} ORDER BY {ordering}'
+    return statement, shapes
+
+
 async def read_rows(
     query: QuerySet,
     *,
     extra: Sequence[str] = (),
     outer: Callable[[str], str] | None = None,
     among: tuple[str, Sequence[Any]] | None = None,
+    joins: Sequence[Join] = (),
+    order: Sequence[tuple[str, bool]] = (),
+    only: Sequence[str] | None = None,
 ) -> list[Row]:
     """The rows `query` selects (its filters, order, limit and annotations
     kept), every column of its model plus the annotations named in `extra`.
@@ -175,9 +255,21 @@ async def read_rows(
     `board_columns`); it may order by the model's plain columns and the
     `extra` ones, not by a converted one (selected under its `RAW` name).
     `among=(column, values)` keeps the rows whose column is one of the
-    values, as one parameter (`_Among`): a loader's batch of ids."""
+    values, as one parameter (`_Among`): a loader's batch of ids.
+    `joins`: records the rows point to, read in the same statement (see
+    the module's note), which is then ordered by `order` ((column,
+    descending) pairs of the rows, required with joins). Joined columns
+    name their join's table by the model's own `workspace_id` column,
+    which the rows therefore keep. `only`: read just these columns of
+    the model (what the caller shows; `id` always), not every one."""
     make = row_class(query.model)
-    values = query.values(*make.plain, *extra, **make.aliased)
+    if only is None:
+        values = query.values(*make.plain, *extra, **make.aliased)
+    else:
+        wanted = {"id", *only}
+        plain = [name for name in make.plain if name in wanted]
+        aliased = {raw: name for raw, name in make.aliased.items() if name in wanted}
+        values = query.values(*plain, *extra, **aliased)
     # What ValuesQuery.__await__ does, without its per-value converters.
     if values._db is None:
         values._db = values._choose_db()
@@ -191,6 +283,11 @@ async def read_rows(
     sql, parameters = values.query.get_parameterized_sql()
     if outer is not None:
         sql = outer(sql)
+    shapes: list[tuple[str, type[Row], list[str]]] = []
+    if joins:
+        if not order:
+            raise ValueError("read_rows: joins need an order")
+        sql, shapes = _joined_statement(sql, joins, order)
     # The driver's records (asyncpg's Record, sqlite3.Row) made into dicts
     # by zipping them with their column names: execute_query_dict's
     # dict(record) looks every column up by name.
@@ -198,4 +295,38 @@ async def read_rows(
     if not records:
         return []
     names = tuple(records[0].keys())
-    return [make(dict(zip(names, record, strict=True))) for record in records]
+    if not shapes:
+        return [make(dict(zip(names, record, strict=True))) for record in records]
+    return _split(records, names, make, shapes)
+
+
+def _split(
+    records: Sequence[Any],
+    names: tuple[str, ...],
+    make: type[Row],
+    shapes: list[tuple[str, type[Row], list[str]]],
+) -> list[Row]:
+    """Rows with their joined Rows (one per joined record) from joined records."""
+    own = len(names) - sum(len(keys) for _, _, keys in shapes)
+    own_names = names[:own]
+    parts = []
+    start = own
+    for name, joined_make, keys in shapes:
+        end = start + len(keys)
+        parts.append((JOIN + name, joined_make, tuple(keys), start, end, start + keys.index("id"), {}))
+        start = end
+    rows = []
+    for record in records:
+        values = tuple(record)
+        columns = dict(zip(own_names, values[:own], strict=True))
+        for key, joined_make, keys, begin, end, id_at, seen in parts:
+            record_id = values[id_at]
+            if record_id is None:
+                columns[key] = None
+                continue
+            found = seen.get(record_id)
+            if found is None:
+                found = seen[record_id] = joined_make(dict(zip(keys, values[begin:end], strict=True)))
+            columns[key] = found
+        rows.append(make(columns))
+    return rows

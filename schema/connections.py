@@ -1,4 +1,13 @@
-"""Relay connections: edges { cursor node }, pageInfo, totalCount."""
+"""Relay connections: edges { cursor node }, pageInfo, totalCount.
+
+A page's edges (owner, contact, company...) are loaded for the whole page
+at once (`preload_page`, one batch per edge), and answered per record by
+the field's `Preload` (schema/lean_execution.py) without a resolver call.
+Records a page's rows already carry, read in the rows' own statement
+(resolvers/read_rows.py `Join`: the board's owner and contact, as the
+physical floor joins them), are not loaded again: the `Preload` named
+after the join answers from them. `selected_fields` says which fields a
+selection shows, so such a read can narrow its columns to them."""
 
 from __future__ import annotations
 
@@ -8,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.loaders import BatchLoader
 from revgraph.resolvers.pagination import Cursors, Page
+from revgraph.resolvers.read_rows import JOIN
 from revgraph.schema.common import PageInfo, ctx_of, page_info, selects
 
 T = TypeVar("T")
@@ -50,7 +61,12 @@ class _CursorOfEdge:
 Edge.cursor = _CursorOfEdge()  # type: ignore[assignment]
 
 
-def build(connection_cls: Any, page: Page, wrap: Callable[[Any], Any], edge_cls: Any = None) -> Any:
+def build(
+    connection_cls: Any,
+    page: Page,
+    wrap: Callable[[Any], Any],
+    edge_cls: Any = None,
+) -> Any:
     """Wrap a resolvers Page into a connection type instance. The generic
     Edge of a page with lazy cursors (resolvers/pagination.py `Cursors`)
     encodes its cursor only if it is read: a board's query selects none."""
@@ -79,6 +95,39 @@ class Ahead:
     key: str = "id"
 
 
+def selected_fields(info: Info, *path: str) -> set[str] | None:
+    """The names of the fields selected at `path` below the current field
+    (through fragments, whatever their directives: a superset), or None
+    when nothing is: what a read may narrow its columns to."""
+    raw = info._raw_info
+    level: list[Any] = [
+        child for node in raw.field_nodes if node.selection_set for child in node.selection_set.selections
+    ]
+    for name in (*path, None):
+        matched: list[Any] = []
+        names: set[str] = set()
+        while level:
+            selection = level.pop()
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+                if selection.name.value == name:
+                    matched.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                level.extend(selection.selection_set.selections)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    level.extend(fragment.selection_set.selections)
+        if name is None:
+            return names
+        if not matched:
+            return None
+        level = [
+            child for field in matched if field.selection_set for child in field.selection_set.selections
+        ]
+    return None
+
+
 async def preload_page(info: Info, rows: list[Any], *ahead: Ahead) -> dict[str, list[Any]]:
     """Load, one batch per edge, what the page's selection asks for below
     `edges { node }`, so each record's field answers synchronously over it
@@ -86,8 +135,12 @@ async def preload_page(info: Info, rows: list[Any], *ahead: Ahead) -> dict[str, 
     ctx = ctx_of(info)
     wanted = {}
     for edge in ahead:
+        if rows and JOIN + edge.field in rows[0].__dict__:
+            continue  # read with the rows (see the module's note)
+        if not selects(info, "edges", "node", edge.field):
+            continue  # (a narrowed read may not even hold its column)
         keys = {getattr(row, edge.key) for row in rows} - {None}
-        if keys and selects(info, "edges", "node", edge.field):
+        if keys:
             wanted[edge.field] = edge.loader(ctx).load_many(keys)
     found = await asyncio.gather(*wanted.values())
     return dict(zip(wanted, found, strict=True))

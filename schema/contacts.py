@@ -222,6 +222,25 @@ _contact_of = fields_from_row(
 )
 
 
+# The column each field `Contact.of` makes reads (`_contact_of`): a read
+# that shows only these fields of a contact needs only these columns (a
+# board's contacts, read with the cards: resolvers/read_rows.py `Join`).
+CONTACT_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "lifecycleStage": "lifecycle_stage",
+    "score": "score",
+    "number": "number",
+    "source": "source",
+    "customFields": "custom_fields",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "deletedAt": "deleted_at",
+}
+
+
 @strawberry.type(name="ContactConnection", description="A page of contacts.")
 class ContactConnection(Connection[Contact]):
     pass

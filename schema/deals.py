@@ -16,6 +16,7 @@ from strawberry.types import Info
 from revgraph.resolvers import deal_queries, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.read_rows import is_null
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
     Node,
@@ -23,12 +24,12 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.connections import Ahead, Connection, build, preload_page
-from revgraph.schema.contacts import Contact  # at import, not per card (400 on a board)
+from revgraph.schema.connections import Ahead, Connection, build, preload_page, selected_fields
+from revgraph.schema.contacts import CONTACT_COLUMNS, Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
-from revgraph.schema.identity import User
-from revgraph.schema.lean_execution import fields_from_row, loaded_or_later
+from revgraph.schema.identity import USER_COLUMNS, User
+from revgraph.schema.lean_execution import Preload, fields_from_row
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ class Stage(Node):
         # The board: every column asked for alike is read in one batch
         # (deal_queries.board_columns), and what its cards show is loaded
         # for all the columns' cards at once.
-        columns = deal_queries.board_column_loader(ctx, first=first, filter=filters, with_total=with_total)
+        columns = deal_queries.board_column_loader(
+            ctx, first=first, filter=filters, with_total=with_total, **_cards_show(info)
+        )
         page, cards, shared = await query(columns.load(self.row.id))
         # Once per selection for the whole board (columns of one query
         # share their field node; an alias with another selection loads its own).
@@ -209,6 +212,37 @@ def _pipeline_loader(ctx: Context) -> loaders.BatchLoader:
     return loaders.loader(ctx, "pipelines", lambda ws: loaders.by_id(ws, PipelineRow))
 
 
+def _live_contact(row: Any) -> Any:
+    """A deal's contact: whoever may see the deal sees it (the hand-off
+    rule, resolvers/visibility.py), unless it is in the trash."""
+    if row is None or not is_null(row, "deleted_at"):
+        return None
+    return Contact.of(row)
+
+
+def _live_company(row: Any) -> Any:
+    """A deal's company: whoever may see the deal sees it
+    (resolvers/visibility.py), unless it is in the trash."""
+    from revgraph.schema.companies import Company
+
+    if row is None or row.deleted_at is not None:
+        return None
+    return Company.of(row)
+
+
+# A deal's owner, contact and company (schema/lean_execution.py `Preload`):
+# over the page's preload, or what the card's row carries (`joined`).
+_OWNER = Preload(
+    loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True, joined="owner", own_context="ctx"
+)
+_CONTACT = Preload(
+    loaders.contacts, attrgetter("row.contact_id"), _live_contact, joined="contact", own_context="ctx"
+)
+_COMPANY = Preload(
+    loaders.companies, attrgetter("row.company_id"), _live_company, joined="company", own_context="ctx"
+)
+
+
 @strawberry.type(
     description="A negotiation tied to a contact and/or company, moving through a pipeline's stages."
 )
@@ -244,28 +278,24 @@ class Deal(Node):
     async def stage(self, info: Info) -> Stage:
         return Stage.of(await _stage_loader(ctx_for(self, info)).load(self.row.stage_id))
 
-    # owner, contact and company answer at once over what the page loaded
-    # ahead (deal_connection), and return an awaitable otherwise
-    # (schema/lean_execution.py): a board is 400 cards.
+    # owner, contact and company answer over what the page loaded ahead, or
+    # the card's row carries (the board: read with the cards), without a
+    # resolver call per card (schema/lean_execution.py `Preload`); a
+    # record of a live event answers with its subscriber's context.
     @strawberry.field(description="The deal's owner.")
+    @_OWNER.field
     def owner(self, info: Info) -> User | None:
-        if self.row.owner_id is None:
-            return None
-        return loaded_or_later(
-            loaders.users(ctx_for(self, info)), self.row.owner_id, User.of_row, shared=True
-        )
+        return _OWNER.resolve(self, info)
 
     @strawberry.field(description="The deal's contact; null if none or not visible to the caller.")
+    @_CONTACT.field
     def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("revgraph.schema.contacts")] | None:
-        if self.row.contact_id is None:
-            return None
-        return loaded_or_later(loaders.contacts(ctx_for(self, info)), self.row.contact_id, _live_contact)
+        return _CONTACT.resolve(self, info)
 
     @strawberry.field(description="The deal's company; null if none or not visible to the caller.")
+    @_COMPANY.field
     def company(self, info: Info) -> Annotated[Company, strawberry.lazy("revgraph.schema.companies")] | None:
-        if self.row.company_id is None:
-            return None
-        return loaded_or_later(loaders.companies(ctx_for(self, info)), self.row.company_id, _live_company)
+        return _COMPANY.resolve(self, info)
 
     @strawberry.field(
         description='The development of interest ("empreendimento de interesse"); null if none. An archived one stays.'
@@ -343,22 +373,77 @@ _deal_of = fields_from_row(
 )
 
 
-def _live_contact(row: Any) -> Any:
-    """A deal's contact: whoever may see the deal sees it (the hand-off
-    rule, resolvers/visibility.py), unless it is in the trash."""
-    if row is None or row.deleted_at is not None:
-        return None
-    return Contact.of(row)
+# The columns of a deal each field of Deal reads (`_deal_of` and the
+# resolvers): a read that shows only these fields needs only these columns
+# (a board's cards, deal_queries.board_columns `only`).
+DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "title": ("title",),
+    "value": ("value",),
+    "currency": ("currency",),
+    "status": ("status",),
+    "expectedCloseDate": ("expected_close_date",),
+    "lostReason": ("lost_reason",),
+    "customFields": ("custom_fields",),
+    "version": ("version",),
+    "number": ("number",),
+    "stageEnteredAt": ("stage_entered_at",),
+    "createdAt": ("created_at",),
+    "deletedAt": ("deleted_at",),
+    "pipeline": ("pipeline_id",),
+    "stage": ("stage_id",),
+    "owner": ("owner_id",),
+    "contact": ("contact_id",),
+    "company": ("company_id",),
+    "development": ("development_id",),
+    "timeline": ("id",),
+    "secondsInStage": ("stage_entered_at",),
+    "stageHistory": ("id",),
+}
 
 
-def _live_company(row: Any) -> Any:
-    """A deal's company: whoever may see the deal sees it
-    (resolvers/visibility.py), unless it is in the trash."""
-    from revgraph.schema.companies import Company
+def _cards_show(info: Info) -> dict[str, Any]:
+    """What a board's cards show, as deal_queries.board_column_loader takes
+    it: `only`, the deal's columns its fields read (DEAL_COLUMNS; None when
+    a field is not there: every column), and `shown`, the records the
+    cards show (owner, contact, company) and the columns of each they need,
+    read in the cards' statement (deal_queries.card_joins): the columns of
+    the fields shown when all are plain columns (User.of's, Contact.of's),
+    else every column. Kept per selection (the columns of one board share
+    their field node)."""
+    node = info._raw_info.field_nodes[0]
+    kept = _shown_by_node.get(id(node))
+    if kept is not None and kept[0] is node:
+        return kept[1]
+    known: dict[str, tuple[str, ...] | None] = {}
+    card = selected_fields(info, "edges", "node") or set()
+    card.discard("__typename")
+    only = None
+    if card <= DEAL_COLUMNS.keys():
+        only = tuple(sorted({column for field in card for column in DEAL_COLUMNS[field]}))
+    for name, plain, always in _CARD_EDGES:
+        fields = selected_fields(info, "edges", "node", name)
+        if fields is None:
+            continue
+        fields.discard("__typename")
+        if plain is None or not fields <= plain.keys():
+            known[name] = None
+        else:
+            known[name] = tuple(sorted({*always, *(plain[field] for field in fields)}))
+    if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
+        _shown_by_node.clear()
+    shows = {"shown": known, "only": only}
+    _shown_by_node[id(node)] = (node, shows)  # the node is held, so its id is not reused
+    return shows
 
-    if row is None or row.deleted_at is not None:
-        return None
-    return Company.of(row)
+
+# Edge, the columns of its plain fields (None: read whole), columns always read.
+_CARD_EDGES = (
+    ("owner", USER_COLUMNS, tuple(USER_COLUMNS.values())),  # User.of makes every field at once
+    ("contact", CONTACT_COLUMNS, ("deleted_at",)),  # _live_contact reads deleted_at
+    ("company", None, ()),
+)
+_shown_by_node: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
 async def deal_connection(info: Info, page: Any) -> DealConnection:
@@ -370,7 +455,9 @@ async def deal_connection(info: Info, page: Any) -> DealConnection:
 
 
 async def preload_deal_edges(info: Info, deals: list[Any]) -> None:
-    """Load what the selection shows of these deals' owners, contacts and companies, one batch each."""
+    """Load what the selection shows of these deals' owners, contacts and
+    companies, one batch each (those the cards' rows carry are not read
+    again: schema/connections.py)."""
     await preload_page(
         info,
         deals,

@@ -111,6 +111,19 @@ class User(Node):
         )
 
 
+# The columns `User.of` reads, by the field each makes: a read that shows
+# only these fields of a user needs only these columns (a board's owners,
+# read with the cards: resolvers/read_rows.py `Join`).
+USER_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "email": "email",
+    "role": "role",
+    "active": "active",
+    "locale": "locale",
+}
+
+
 @strawberry.type(
     description="A node of the sales hierarchy. Teams form a tree; a manager sees the records of their team and every team below it."
 )

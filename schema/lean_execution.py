@@ -66,7 +66,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.types.private import is_private
 
-from revgraph.resolvers.read_rows import Row
+from revgraph.resolvers.read_rows import JOIN, Row
 from revgraph.schema.demand import counted_delivery
 from revgraph.schema.lean_plans import NOT_PRELOADED, SETTLED, CompiledPlans, PlanCache, plain_type_of
 
@@ -235,9 +235,29 @@ class Preload:
 
     `with_ctx`: `then(ctx, record)`. `shared`: made once per record and
     request (`loaded_or_later`). `context_of`: the loader's Context from
-    the GraphQL context value."""
+    the GraphQL context value.
 
-    __slots__ = ("context_of", "key", "loader", "shared", "then", "with_ctx")
+    `joined`: the name of a resolvers/read_rows.py `Join` the source's row
+    may carry (the board's cards read their owner and contact in their own
+    statement): then the record is the carried one, not the loader's. A
+    carried record holds only the columns its selection shows, so its
+    answer is memoised per bound answer (one selection), never in the
+    loader's request-wide memo. `own_context`: an attribute of the source
+    that, when set, is the Context to use (a record reached through a live
+    event carries its subscriber's): the bound answer then steps aside and
+    the resolver answers with it."""
+
+    __slots__ = (
+        "carried",
+        "context_of",
+        "joined",
+        "key",
+        "loader",
+        "own_context",
+        "shared",
+        "then",
+        "with_ctx",
+    )
 
     def __init__(
         self,
@@ -248,9 +268,14 @@ class Preload:
         shared: bool = False,
         with_ctx: bool = False,
         context_of: Callable[[Any], Any] = itemgetter("ctx"),
+        joined: str | None = None,
+        own_context: str | None = None,
     ) -> None:
         if shared and with_ctx:
             raise TypeError("a shared preload cannot depend on the context")
+        self.joined = joined
+        self.carried = None if joined is None else JOIN + joined
+        self.own_context = own_context
         self.loader = loader
         self.key = key
         self.then = then
@@ -267,8 +292,14 @@ class Preload:
         key = self.key(source)
         if key is None:
             return None
-        ctx = self.context_of(info.context)
+        ctx = self.own_context and getattr(source, self.own_context)
+        if not ctx:
+            ctx = self.context_of(info.context)
         then = partial(self.then, ctx) if self.with_ctx else self.then
+        if self.carried is not None:
+            carried = source.row.__dict__.get(self.carried, _NOT_MADE)
+            if carried is not _NOT_MADE:
+                return then(carried)
         return loaded_or_later(self.loader(ctx), key, then, shared=self.shared)
 
     def bind(self, context: Any) -> Callable[[Any], Any]:
@@ -277,12 +308,25 @@ class Preload:
         loader = self.loader(ctx)
         peek, made, key_of, shared = loader.peek, loader.made, self.key, self.shared
         then = partial(self.then, ctx) if self.with_ctx else self.then
+        carried_key, own_context = self.carried, self.own_context
+        from_rows: dict[Any, Any] = {}  # answers made from carried records (see the class's note)
 
         def answer(source: Any) -> Any:
             try:
+                if own_context is not None and getattr(source, own_context) is not None:
+                    return NOT_PRELOADED
                 key = key_of(source)
                 if key is None:
                     return None
+                if carried_key is not None:
+                    carried = source.row.__dict__.get(carried_key, _NOT_MADE)
+                    if carried is not _NOT_MADE:
+                        if not shared:
+                            return then(carried)
+                        value = from_rows.get(key, _NOT_MADE)
+                        if value is _NOT_MADE:
+                            value = from_rows[key] = then(carried)
+                        return value
                 if shared:
                     value = made.get((key, then), _NOT_MADE)
                     if value is not _NOT_MADE:
