@@ -12,7 +12,6 @@ from revgraph.models.crm import Contact as ContactModel
 from revgraph.models.identity import User as UserModel
 from revgraph.resolvers import loaders, read_rows
 from revgraph.resolvers.ids import pk_of
-from revgraph.schema import deals as deal_types
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact
 from revgraph.schema.identity import USER_COLUMNS, User
 from revgraph.schema.lean_execution import Preload
