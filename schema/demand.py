@@ -255,13 +255,25 @@ _demands: weakref.WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple, tuple[Docu
 )
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in for a JSON value (TypeError if none), types kept
-    apart (1, 1.0 and True are different variables)."""
+# Variables bigger than this (values, and characters of strings) are not
+# kept as a memo key: 512 keys of a bulk import's variables would be a
+# memory cost any caller could impose; such a request is measured as is.
+FROZEN_BUDGET = 2048
+
+
+def _frozen(value: Any, budget: list[int] | None = None) -> Any:
+    """A hashable stand-in for a JSON value (TypeError if none, or if it is
+    bigger than FROZEN_BUDGET), types kept apart (1, 1.0 and True are
+    different variables)."""
+    if budget is None:
+        budget = [FROZEN_BUDGET]
+    budget[0] -= len(value) + 1 if isinstance(value, str | Mapping | list | tuple) else 1
+    if budget[0] < 0:
+        raise TypeError("too big to keep")
     if isinstance(value, Mapping):
-        return ("{}", tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+        return ("{}", tuple(sorted((key, _frozen(item, budget)) for key, item in value.items())))
     if isinstance(value, list | tuple):
-        return ("[]", tuple(_frozen(item) for item in value))
+        return ("[]", tuple(_frozen(item, budget) for item in value))
     hash(value)
     return (type(value), value)
 

@@ -236,3 +236,8 @@ def test_a_repeated_requests_demand_is_read_from_the_memo(monkeypatch):
     for _ in range(5000):
         deep = [deep]
     assert measure({"n": deep}) is None and len(coerced) == 6
+    # variables too big to keep as a key (a bulk input) are measured each time, never kept
+    kept = len(demand._demands[schema])
+    big = {"n": 3, "pad": "x" * (demand.FROZEN_BUDGET + 1)}
+    assert measure(big) is not None and measure(big) is not None and len(coerced) == 8
+    assert len(demand._demands[schema]) == kept
