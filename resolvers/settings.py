@@ -294,6 +294,13 @@ class Settings:
     # Production refuses webhook URLs on private, loopback and link-local
     # addresses (SSRF) unless this is set (REVGRAPH_WEBHOOK_ALLOW_PRIVATE).
     webhook_allow_private: bool = False
+    # Outgoing webhooks (resolvers/webhooks/delivery.py): the most one
+    # attempt may take, resolving to the last byte kept (a slower one is a
+    # failed attempt, retried; keep it well under the endpoint's 30 s
+    # lease), and how often the sweep looks for deliveries whose task was
+    # lost (tasks/timers.py). Tests shorten both.
+    webhook_attempt_timeout_seconds: float = 10.0
+    webhook_sweep_seconds: float = 15.0
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -391,6 +398,8 @@ class Settings:
             whatsapp_max_body_bytes=_int(env, "REVGRAPH_WHATSAPP_MAX_BODY_BYTES", 1024 * 1024),
             whatsapp_timeout_seconds=_seconds(env, "REVGRAPH_WHATSAPP_TIMEOUT_SECONDS", 15.0),
             webhook_allow_private=_flag(env, "REVGRAPH_WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_attempt_timeout_seconds=_seconds(env, "REVGRAPH_WEBHOOK_ATTEMPT_TIMEOUT_SECONDS", 10.0),
+            webhook_sweep_seconds=_seconds(env, "REVGRAPH_WEBHOOK_SWEEP_SECONDS", 15.0),
             limits=limits,
         )
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from revgraph.resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +34,8 @@ SNOOZE_SCAN_SECONDS = 30.0
 BOT_SWEEP_SECONDS = 60.0
 # Stored channel webhooks (WhatsApp's) whose task was lost are worked again this often (and at start).
 CHANNEL_WEBHOOK_SWEEP_SECONDS = 30.0
-# Outgoing webhook deliveries whose task was lost (an outage) go out within this long.
-WEBHOOK_SWEEP_SECONDS = 15.0
+# Outgoing webhook deliveries whose task was lost (an outage) go out within
+# Settings.webhook_sweep_seconds (REVGRAPH_WEBHOOK_SWEEP_SECONDS, 15 s).
 # CSV imports whose run was lost resume within this long (and at start).
 IMPORT_SWEEP_SECONDS = 60.0
 
@@ -48,13 +52,22 @@ async def every(seconds: float, send: Callable[[], object], *, at_start: bool = 
         await asyncio.sleep(seconds)
 
 
-async def run_timers() -> None:
+@dataclass(frozen=True)
+class Timer:
+    """One periodic job: `send` every `seconds` (first at start if `at_start`)."""
+
+    seconds: float
+    send: Callable[[], object]
+    at_start: bool = False
+
+
+def schedule(settings: Settings) -> list[Timer]:
     """The trash purge (at start, then hourly), the automation scan (resumes
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
     timer, the snoozes' end, the bot sweep, the stored channel webhooks'
     sweep, the outgoing webhooks' sweep, the imports' sweep and SQLite's
-    planner statistics, until cancelled."""
+    planner statistics."""
     from revgraph.resolvers.database import STATISTICS_REFRESH_SECONDS, refresh_planner_statistics
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.chatbot import sweep_bots
@@ -66,22 +79,31 @@ async def run_timers() -> None:
     from revgraph.tasks.webhooks import sweep as sweep_webhooks
     from revgraph.tasks.whatsapp import sweep_whatsapp_webhooks
 
-    await asyncio.gather(
-        every(PURGE_EVERY_SECONDS, purge_trash.send, at_start=True),
-        every(AUTOMATION_SCAN_SECONDS, wake_due.send),
-        every(PRESENCE_SCAN_SECONDS, expire_presence.send),
-        every(REDISTRIBUTION_SCAN_SECONDS, redistribute_unattended.send),
-        every(OUTBOUND_SWEEP_SECONDS, sweep_outbound.send),
-        every(SLA_SCAN_SECONDS, check_sla.send),
-        every(SNOOZE_SCAN_SECONDS, wake_snoozed.send),
-        every(BOT_SWEEP_SECONDS, sweep_bots.send, at_start=True),
-        every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
-        every(WEBHOOK_SWEEP_SECONDS, sweep_webhooks.send, at_start=True),
-        every(IMPORT_SWEEP_SECONDS, sweep_imports.send, at_start=True),
-        every(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
+    return [
+        Timer(PURGE_EVERY_SECONDS, purge_trash.send, at_start=True),
+        Timer(AUTOMATION_SCAN_SECONDS, wake_due.send),
+        Timer(PRESENCE_SCAN_SECONDS, expire_presence.send),
+        Timer(REDISTRIBUTION_SCAN_SECONDS, redistribute_unattended.send),
+        Timer(OUTBOUND_SWEEP_SECONDS, sweep_outbound.send),
+        Timer(SLA_SCAN_SECONDS, check_sla.send),
+        Timer(SNOOZE_SCAN_SECONDS, wake_snoozed.send),
+        Timer(BOT_SWEEP_SECONDS, sweep_bots.send, at_start=True),
+        Timer(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_whatsapp_webhooks.send, at_start=True),
+        Timer(settings.webhook_sweep_seconds, sweep_webhooks.send, at_start=True),
+        Timer(IMPORT_SWEEP_SECONDS, sweep_imports.send, at_start=True),
+        Timer(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
         # On this process's own connection, the one its queries ran on (SQLite only).
-        every(STATISTICS_REFRESH_SECONDS, lambda: _background(refresh_planner_statistics())),
-    )
+        Timer(STATISTICS_REFRESH_SECONDS, lambda: _background(refresh_planner_statistics())),
+    ]
+
+
+async def run_timers(settings: Settings | None = None) -> None:
+    """Every timer of `schedule` (with the process's settings, or the
+    defaults when not given), until cancelled."""
+    from revgraph.resolvers.settings import Settings
+
+    timers = schedule(settings or Settings())
+    await asyncio.gather(*(every(t.seconds, t.send, at_start=t.at_start) for t in timers))
 
 
 _running: set[asyncio.Task] = set()

@@ -33,7 +33,7 @@ from revgraph.tasks.runtime import DISPATCH_HOOKS
 
 log = logging.getLogger(__name__)
 # Retries due within this long get a delayed message; the sweep (every
-# WEBHOOK_SWEEP_SECONDS) sends the later ones when they fall due.
+# Settings.webhook_sweep_seconds) sends the later ones when they fall due.
 SOON_SECONDS = 15.0
 # Endpoint runs one worker process holds at once (each at most one attempt
 # of 10 s at a time), and how soon a message finding them all busy comes back.

@@ -5,6 +5,7 @@ backend under test."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -77,22 +78,28 @@ def test_the_sync_check_reports_models_without_migrations(tmp_path):
     assert "CreateModel" in output
 
 
-async def test_migrations_build_the_schema_from_zero(server, tmp_path):
+async def test_migrations_build_the_schema_from_zero(server, tmp_path, request):
     # given an empty database on the backend under test
     if REAL_DB:
         name = f"revgraph_migrate_{uuid.uuid4().hex[:10]}"
         await _admin_execute(f'CREATE DATABASE "{name}"')
         url = _with_db(REAL_DB, name)
-    else:
-        url = f"sqlite://{tmp_path / 'fresh.sqlite3'}"
     try:
-        # when `revgraph migrate` runs
-        env = child_env(REVGRAPH_DATABASE_URL=url)
-        result = await asyncio.to_thread(run_revgraph, "migrate", env=env, cwd=tmp_path)
+        if REAL_DB:
+            # when `revgraph migrate` runs
+            result = await asyncio.to_thread(
+                run_revgraph, "migrate", env=child_env(REVGRAPH_DATABASE_URL=url), cwd=tmp_path
+            )
+            assert result.returncode == 0, result.stderr
+        else:
+            # SQLite: the run's template is that very run, `revgraph migrate` on
+            # an empty file (tests/conftest.py asserts it succeeded); a copy of
+            # it, rather than building the same schema once more
+            url = f"sqlite://{request.getfixturevalue('migrated_sqlite')(tmp_path / 'fresh.sqlite3')}"
         # then every model's table exists
-        assert result.returncode == 0, result.stderr
         assert model_tables() <= await tables_in(url)
         # and a second run applies nothing and succeeds
+        env = child_env(REVGRAPH_DATABASE_URL=url)
         again = await asyncio.to_thread(run_revgraph, "migrate", env=env, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
     finally:
@@ -126,7 +133,9 @@ async def tables_in(url: str) -> set[str]:
 
 # Builds the schema from zero into a SQLite file, with Tortoise's own
 # `Migration.apply` (a copy of the state before every operation) or with
-# ours (models/migrations/_base.py), and prints the schema it made.
+# ours (models/migrations/_base.py), and prints the schema it made (the
+# rows of SCHEMA_ROWS).
+SCHEMA_ROWS = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
 BUILD_SCHEMA = """
 import asyncio, sqlite3, sys
 from tortoise import migrations
@@ -140,35 +149,41 @@ if how == "tortoise":
 assert (_base.Migration.apply is migrations.Migration.apply) == (how == "tortoise")
 applied = asyncio.run(migrate_database(Settings(database_url=f"sqlite://{path}", secret_key="unused")))
 with sqlite3.connect(path) as conn:
-    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    rows = conn.execute(sys.argv[3]).fetchall()
 print(applied)
 for row in rows:
     print(row)
 """
 
 
-def test_our_migration_base_builds_the_same_schema_as_tortoises(tmp_path):
+def test_our_migration_base_builds_the_same_schema_as_tortoises(tmp_path, request):
     # The state copies skipped by _base.Migration only change which state
     # object an operation is handed, not the dialect's SQL: SQLite shows it.
     if REAL_DB:
         import pytest
 
         pytest.skip("dialect-independent: the embedded run builds both schemas")
-    built = {}
-    for how in ("tortoise", "ours"):
-        result = subprocess.run(
-            [sys.executable, "-c", BUILD_SCHEMA, str(tmp_path / f"{how}.sqlite3"), how],
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
-        built[how] = result.stdout
-    applied, *schema = built["ours"].splitlines()
-    assert int(applied) == len(list(Path(__file__).parents[1].glob("models/migrations/0*.py")))
-    assert len(schema) > 150  # tables, indexes, triggers
-    assert built["ours"] == built["tortoise"]
+    migrations_count = len(list(Path(__file__).parents[1].glob("models/migrations/0*.py")))
+    # Ours: the run's template, built from zero by `revgraph migrate` (through
+    # _base.Migration, as every migration is: test_every_migration_uses_our_base).
+    template = request.getfixturevalue("_migrated_sqlite_template")
+    with sqlite3.connect(template) as conn:
+        ours = [str(row) for row in conn.execute(SCHEMA_ROWS).fetchall()]
+        (recorded,) = conn.execute("SELECT count(*) FROM tortoise_migrations").fetchone()
+    assert recorded == migrations_count
+    assert len(ours) > 150  # tables, indexes, triggers
+    # Tortoise's: built from zero with its own Migration.apply.
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD_SCHEMA, str(tmp_path / "tortoise.sqlite3"), "tortoise", SCHEMA_ROWS],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    applied, *theirs = result.stdout.splitlines()
+    assert int(applied) == migrations_count
+    assert ours == theirs
 
 
 def test_every_migration_uses_our_base():

@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         from revgraph.tasks.timers import run_timers
 
         # Trash purge, automation waits and overdue tasks, presence.
-        timers = asyncio.create_task(run_timers(), name="timers")
+        timers = asyncio.create_task(run_timers(settings), name="timers")
         # bench/memory.py's dumps on SIGUSR1/SIGUSR2; off unless REVGRAPH_DEBUG_TRACEMALLOC is set.
         install_memory_probe(asyncio.get_running_loop())
         try:

@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 OPEN = ("PENDING", "RETRYING")
 # The most one attempt may take, from resolving the host to the last byte of
-# the response body kept (`post`).
-ATTEMPT_TIMEOUT_SECONDS = 10.0
+# the response body kept (`post`), is Settings.webhook_attempt_timeout_seconds
+# (REVGRAPH_WEBHOOK_ATTEMPT_TIMEOUT_SECONDS, 10 s).
 RESPONSE_BODY_CHARS = 2048
 # Retries: exponential backoff with "equal jitter": after the n-th failed
 # attempt a ceiling of FIRST_RETRY * 2**(n-1), at most MAX_WAIT, and a wait
@@ -200,7 +200,7 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
             secrets_in_use(endpoint, now), delivery.message_id, timestamp, delivery.body
         ),
     }
-    cap = ATTEMPT_TIMEOUT_SECONDS
+    cap = settings.webhook_attempt_timeout_seconds
     try:
         # The cap is on the whole attempt (resolving, connecting, sending,
         # the response's headers and its kept body): httpx's own timeout is

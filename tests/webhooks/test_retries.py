@@ -6,15 +6,20 @@ while the receiver is down."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
 from starlette.responses import PlainTextResponse
 
+import revgraph.tasks.webhooks as webhook_tasks
 from revgraph.models.events import Event
 from revgraph.models.webhooks import WebhookDelivery, WebhookEndpoint
 from revgraph.resolvers.ids import decode_id
+from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import delivery
+from revgraph.tasks import timers
+from revgraph.tasks.broker import is_embedded
 from tests.graph.documents import create_contact
 from tests.security.named_ids import settled
 from tests.webhooks.clock import drive, freeze, worker_paused
@@ -27,6 +32,22 @@ from tests.webhooks.support import (
     deliveries,
     verify,
 )
+
+
+def webhook_sweep(settings, *, seconds: float) -> timers.Timer:
+    """The outgoing webhooks' sweep of the server's timers, every `seconds`."""
+    (timer,) = [
+        t
+        for t in timers.schedule(dataclasses.replace(settings, webhook_sweep_seconds=seconds))
+        if t.send == webhook_tasks.sweep.send
+    ]
+    assert timer.seconds == seconds
+    return timer
+
+
+async def every(timer: timers.Timer) -> None:
+    await timers.every(timer.seconds, timer.send, at_start=timer.at_start)
+
 
 NOTIFICATIONS = "query { notifications(first: 10) { totalCount edges { node { message } } } }"
 
@@ -87,13 +108,22 @@ async def test_a_500_is_retried_within_seconds_with_the_same_webhook_id_and_late
     assert retried["lastError"] is None
 
 
-async def test_an_attempt_times_out_after_10_seconds_and_is_retried(gql, workspace):
+async def test_an_attempt_times_out_at_the_cap_and_is_retried(gql, workspace, monkeypatch):
+    # given the cap of an attempt: 10 s in production, and with Redis in the
+    # session's worker (REVGRAPH_WEBHOOK_ATTEMPT_TIMEOUT_SECONDS); embedded,
+    # the actors run here, on a cap of 2 s
+    cap = Settings().webhook_attempt_timeout_seconds
+    assert cap == 10.0
+    if is_embedded():
+        cap = 2.0
+        short = dataclasses.replace(webhook_tasks.settings(), webhook_attempt_timeout_seconds=cap)
+        monkeypatch.setattr(webhook_tasks, "settings", lambda: short)
     calls = {"n": 0}
 
     async def hang_once(_):
         calls["n"] += 1
         if calls["n"] == 1:
-            await asyncio.sleep(12)
+            await asyncio.sleep(cap + 2)
         return PlainTextResponse("ok")
 
     receiver = await Receiver(hang_once).start()
@@ -106,7 +136,7 @@ async def test_an_attempt_times_out_after_10_seconds_and_is_retried(gql, workspa
         await asyncio.sleep(0.3)
     finally:
         await receiver.stop()
-    assert 10 <= elapsed <= 17
+    assert cap <= elapsed <= cap + 7
     assert requests[0].id == requests[1].id
     row = await WebhookDelivery.get(message_id=requests[0].id)
     assert (row.status, row.attempts) == ("SUCCEEDED", 2)
@@ -116,9 +146,7 @@ async def test_an_attempt_times_out_after_10_seconds_and_is_retried(gql, workspa
 async def test_the_timeout_caps_the_whole_attempt_not_each_read(gql, workspace, server, monkeypatch, mode):
     # given a cap of 1 s (10 s in production) and a receiver answering 200
     # a piece every 0.3 s: no read waits 1 s, the answer takes 3 s
-    import revgraph.tasks.webhooks as webhook_tasks
-
-    monkeypatch.setattr(delivery, "ATTEMPT_TIMEOUT_SECONDS", 1.0)
+    settings = dataclasses.replace(server.settings, webhook_attempt_timeout_seconds=1.0)
     receiver = await Dribbler(mode, pause=0.3, pieces=10).start()
     try:
         # The test runs the attempt itself, on the cap it set.
@@ -129,7 +157,7 @@ async def test_the_timeout_caps_the_whole_attempt_not_each_read(gql, workspace, 
             await create_contact(gql, workspace.token, name="Ana", email="ana@cliente.com")
             # when the endpoint runs
             started = time.monotonic()
-            await delivery.run_endpoint(server.settings, pk(endpoint["id"]))
+            await delivery.run_endpoint(settings, pk(endpoint["id"]))
             took = time.monotonic() - started
             row = await WebhookDelivery.get(endpoint_id=pk(endpoint["id"]))
     finally:
@@ -268,8 +296,6 @@ async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sw
 ):
     # given every deliver message of this process lost (a Redis restart
     # without persistence, a crash between commit and enqueue)
-    import revgraph.tasks.webhooks as webhook_tasks
-
     receiver = await Receiver().start()
     try:
         _, secret = await create_endpoint(gql, workspace.token, receiver.url)
@@ -288,10 +314,37 @@ async def test_events_whose_tasks_were_lost_are_delivered_from_the_log_by_the_sw
             assert receiver.requests == []
             # when messages flow again, the periodic sweep finds the endpoint behind the log
             monkeypatch.undo()
-        await receiver.wait_for(3, timeout=40)
-        await asyncio.sleep(0.3)
+        # (the server's timers sweep every 15 s, REVGRAPH_WEBHOOK_SWEEP_SECONDS:
+        # here the same timer of the schedule runs at 0.5 s)
+        sweeping = asyncio.create_task(every(webhook_sweep(server.settings, seconds=0.5)))
+        try:
+            await receiver.wait_for(3, timeout=40)
+            await asyncio.sleep(0.3)
+        finally:
+            sweeping.cancel()
     finally:
         await receiver.stop()
     # then nothing was lost, and the order held
     bodies = [verify(secret, r.headers, r.body) for r in receiver.requests]
     assert [b["data"]["id"] for b in bodies] == [c["id"] for c in created]
+
+
+def test_the_attempt_cap_and_the_sweep_are_settings_with_the_production_defaults():
+    def sweep_of(settings: Settings) -> timers.Timer:
+        (timer,) = [t for t in timers.schedule(settings) if t.send == webhook_tasks.sweep.send]
+        return timer
+
+    # by default an attempt is capped at 10 s and the sweep runs at start, then every 15 s
+    unset = Settings.from_env({"REVGRAPH_SECRET_KEY": "unused"})
+    assert unset.webhook_attempt_timeout_seconds == 10.0
+    assert (sweep_of(unset).seconds, sweep_of(unset).at_start) == (15.0, True)
+    # and the environment sets both
+    chosen = Settings.from_env(
+        {
+            "REVGRAPH_SECRET_KEY": "unused",
+            "REVGRAPH_WEBHOOK_ATTEMPT_TIMEOUT_SECONDS": "2.5",
+            "REVGRAPH_WEBHOOK_SWEEP_SECONDS": "0.5",
+        }
+    )
+    assert chosen.webhook_attempt_timeout_seconds == 2.5
+    assert sweep_of(chosen).seconds == 0.5
