@@ -169,15 +169,27 @@ def selects(info: Info, *path: str) -> bool:
     load ahead for the fields under it. Walks the document's nodes, not
     Strawberry's `selected_fields` (which converts the whole selection
     below the field on each call: a board asks per column)."""
+    if not path:
+        return True
+    names = selected_fields(info, *path[:-1])
+    return names is not None and path[-1] in names
+
+
+def selected_fields(info: Info, *path: str) -> set[str] | None:
+    """The names of the fields selected at `path` below the current field
+    (through fragments, whatever their directives: a superset), or None
+    when nothing is: what a read may narrow its columns to."""
     raw = info._raw_info
     level: list[Any] = [
         child for node in raw.field_nodes if node.selection_set for child in node.selection_set.selections
     ]
-    for name in path:
-        matched: list[FieldNode] = []
+    for name in (*path, None):
+        matched: list[Any] = []
+        names: set[str] = set()
         while level:
             selection = level.pop()
             if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
                 if selection.name.value == name:
                     matched.append(selection)
             elif isinstance(selection, InlineFragmentNode):
@@ -186,12 +198,14 @@ def selects(info: Info, *path: str) -> bool:
                 fragment = raw.fragments.get(selection.name.value)
                 if fragment is not None:
                     level.extend(fragment.selection_set.selections)
+        if name is None:
+            return names
         if not matched:
-            return False
+            return None
         level = [
             child for field in matched if field.selection_set for child in field.selection_set.selections
         ]
-    return True
+    return None
 
 
 def user_errors(error: DomainError) -> list[UserError]:

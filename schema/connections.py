@@ -6,7 +6,7 @@ the field's `Preload` (schema/lean_execution.py) without a resolver call.
 Records a page's rows already carry, read in the rows' own statement
 (resolvers/read_rows.py `Join`: the board's owner and contact, as the
 physical floor joins them), are not loaded again: the `Preload` named
-after the join answers from them. `selected_fields` says which fields a
+after the join answers from them. `selected_fields` (schema/common.py) says which fields a
 selection shows, so such a read can narrow its columns to them."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
 
 from revgraph.resolvers.context import Context
@@ -93,39 +92,6 @@ class Ahead:
     field: str
     loader: Callable[[Context], BatchLoader]
     key: str = "id"
-
-
-def selected_fields(info: Info, *path: str) -> set[str] | None:
-    """The names of the fields selected at `path` below the current field
-    (through fragments, whatever their directives: a superset), or None
-    when nothing is: what a read may narrow its columns to."""
-    raw = info._raw_info
-    level: list[Any] = [
-        child for node in raw.field_nodes if node.selection_set for child in node.selection_set.selections
-    ]
-    for name in (*path, None):
-        matched: list[Any] = []
-        names: set[str] = set()
-        while level:
-            selection = level.pop()
-            if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
-                if selection.name.value == name:
-                    matched.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                level.extend(selection.selection_set.selections)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = raw.fragments.get(selection.name.value)
-                if fragment is not None:
-                    level.extend(fragment.selection_set.selections)
-        if name is None:
-            return names
-        if not matched:
-            return None
-        level = [
-            child for field in matched if field.selection_set for child in field.selection_set.selections
-        ]
-    return None
 
 
 async def preload_page(info: Info, rows: list[Any], *ahead: Ahead) -> dict[str, list[Any]]:

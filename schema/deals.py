@@ -22,9 +22,10 @@ from revgraph.schema.common import (
     Node,
     ctx_of,
     query,
+    selected_fields,
     selects,
 )
-from revgraph.schema.connections import Ahead, Connection, build, preload_page, selected_fields
+from revgraph.schema.connections import Ahead, Connection, build, preload_page
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
