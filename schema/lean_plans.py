@@ -521,33 +521,15 @@ class CompiledPlans:
                 # The page's common cases first (a page of plain rows, a
                 # list of strings): the item completed here, as _complete
                 # would, in one call less per item.
+                planned = False
                 if type(item) is item_type:
                     if str_as_is:
                         append(item)
                         index += 1
                         continue
-                    item_position = (position, index, None)
-                    if item_plan is not None and TYPE_CAST_ATTRIBUTE not in item.__dict__:
-                        try:
-                            completed = self.run_plan(item_plan, item, item_position)
-                            if type(completed) not in settled and self.awaitable(completed):
-                                append(
-                                    self._await_completed(
-                                        completed, item_completion.type, step, item_position
-                                    )
-                                )
-                                awaitable_indices.append(index)
-                            else:
-                                append(completed)
-                        except Exception as raw_error:
-                            self.handle_field_error(  # type: ignore[attr-defined]
-                                raw_error, item_completion.type, step.field_details, real_path(item_position)
-                            )
-                            append(None)
-                        index += 1
-                        continue
+                    planned = item_plan is not None and TYPE_CAST_ATTRIBUTE not in item.__dict__
                 item_position = (position, index, None)
-                if type(item) not in settled and self.awaitable(item):
+                if not planned and type(item) not in settled and self.awaitable(item):
                     path = real_path(item_position)
                     info = self._info(object_type, step, real_path(field_position))
                     append(
@@ -558,9 +540,12 @@ class CompiledPlans:
                     awaitable_indices.append(index)
                 else:
                     try:
-                        completed = self._complete(
-                            item_completion, item, object_type, step, field_position, item_position
-                        )
+                        if planned:
+                            completed = self.run_plan(item_plan, item, item_position)
+                        else:
+                            completed = self._complete(
+                                item_completion, item, object_type, step, field_position, item_position
+                            )
                         if type(completed) not in settled and self.awaitable(completed):
                             append(
                                 self._await_completed(completed, item_completion.type, step, item_position)
