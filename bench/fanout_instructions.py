@@ -39,6 +39,7 @@ def inner(args: argparse.Namespace) -> None:
     from websockets.protocol import State
 
     from revgraph.resolvers import board_hub
+    from revgraph.web.graphql_view import OperationSink
     from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter
 
     class Conn:
@@ -61,8 +62,8 @@ def inner(args: argparse.Namespace) -> None:
         def __init__(self, operation: Operation) -> None:
             self.operations = {operation.id: operation}
 
-    class Sink:
-        """OperationSink's logic (web/graphql_view.py) without its socket."""
+    class Sink(OperationSink):
+        """OperationSink (web/graphql_view.py), its own methods, without its socket."""
 
         variables = None
 
@@ -70,20 +71,6 @@ def inner(args: argparse.Namespace) -> None:
             self.operation = Operation()
             self.handler = Handler(self.operation)
             self.writer = writer
-
-        def alive(self) -> bool:
-            operation = self.operation
-            return (
-                not self.handler.revoked
-                and not operation.completed
-                and self.handler.operations.get(operation.id) is operation
-            )
-
-        def send_now(self, payload: bytes) -> bool:
-            return self.writer.write(payload)
-
-        def send_now_many(self, payloads: list[bytes]) -> bool:
-            return self.writer.write_many(payloads)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
