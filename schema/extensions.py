@@ -38,6 +38,7 @@ from strawberry.types.graphql import OperationType
 from revgraph.resolvers.i18n import N_, _
 from revgraph.resolvers.rate_limit import Budget
 from revgraph.resolvers.settings import Settings
+from revgraph.schema import deadline
 from revgraph.schema.demand import (
     DeliveredFields,
     Demand,
@@ -194,11 +195,10 @@ class DemandControl(SchemaExtension):
         seconds = self.settings.limits.operation_timeout_seconds
         if self.execution_context.operation_type == OperationType.SUBSCRIPTION or seconds <= 0:
             seconds = None
-        if seconds is not None and isinstance(self.context, dict):
-            # Hooks entered after this one must not be cancelled while they
-            # are being entered (see above): they read the deadline and stop
-            # waiting before it (schema/poll.py).
-            self.context["deadline"] = asyncio.get_running_loop().time() + seconds
+        if seconds is not None:
+            # Hooks entered after this one may be where the deadline's
+            # cancellation lands: they answer it themselves (schema/deadline.py).
+            deadline.start(self.context, seconds)
         try:
             async with asyncio.timeout(seconds):
                 # Raising here refuses the operation before any resolver
@@ -207,13 +207,7 @@ class DemandControl(SchemaExtension):
                 counted_delivery.set(DeliveredFields())
                 yield
         except TimeoutError:
-            raise refusal(
-                _(
-                    "The operation ran longer than {seconds:g} s and was cancelled; a change it had not committed was rolled back. Ask for less (smaller pages, fewer fields) or retry.",
-                    seconds=seconds,
-                ),
-                "LIMIT_EXCEEDED",
-            ) from None
+            raise deadline.refusal(seconds) from None
         if actor is None or limiter is None:
             return
         result = self.execution_context.result

@@ -50,6 +50,7 @@ from revgraph.resolvers.poll_cache import (
     operation_slot,
 )
 from revgraph.resolvers.visibility import scope_key
+from revgraph.schema import deadline
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
 
 # A poll waiting for another request's computation stops this long before its own deadline.
@@ -320,11 +321,45 @@ class PollCaching(SchemaExtension):
         if slot is None or cache is None:
             yield
             return
+        try:
+            answer, narrow = await self._find(cache, slot)
+        except asyncio.CancelledError:
+            # The deadline's, landing in this hook's entry (schema/deadline.py).
+            if not deadline.expired(self._context):
+                raise
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[deadline.refusal(deadline.seconds(self._context))]
+            )
+            yield
+            return
+        if answer is not None:
+            ec.result = ExecutionResult(data=answer.data(), errors=None)
+            self._context["delivered_cost"] = answer.delivered
+            self._tag(answer)
+            yield
+            return
+        position = self._position()
+        land = cache.compute(slot, position)
+        try:
+            yield
+            answer = self._keep(cache, slot, position, narrow)
+        finally:
+            land(answer)
+
+    def _position(self) -> Any:
+        """The position of what the document reads, from the credential."""
         ctx = self._context["ctx"]
         verdicts: PollVerdicts = self._context["poll_verdicts"]
-        position = slot_position(
-            ctx.log_position, ctx.topic_positions, verdicts.reads(ec.query or "", self._sent_name())
-        )
+        reads = verdicts.reads(self.execution_context.query or "", self._sent_name())
+        return slot_position(ctx.log_position, ctx.topic_positions, reads)
+
+    async def _find(self, cache: PollCache, slot: tuple[Any, ...]) -> tuple[PollAnswer | None, Any]:
+        """The kept answer that holds now (or the one another request is
+        computing, when it lands in time), and the caller's narrow position
+        when one was read (None otherwise)."""
+        ctx = self._context["ctx"]
+        verdicts: PollVerdicts = self._context["poll_verdicts"]
+        position = self._position()
         answer = cache.get(slot, position)
         running = cache.computation(slot, position) if answer is None else None
         if running is not None:
@@ -333,43 +368,33 @@ class PollCaching(SchemaExtension):
         if answer is None:
             # Something the answer reads changed in the workspace: for a
             # caller who sees some owners' deals, maybe not theirs.
-            sent = (ec.query or "", self._sent_name())
+            sent = (self.execution_context.query or "", self._sent_name())
             if verdicts.by_deal_owner(*sent):
                 narrow = await narrow_position(ctx, verdicts.reads(*sent))
             held = cache.held(slot) if narrow is not None else None
             if held is not None and held.narrow == narrow:
                 cache.confirm(slot, held, position)
                 answer = held
-        if answer is not None:
-            ec.result = ExecutionResult(data=answer.data(), errors=None)
-            self._context["delivered_cost"] = answer.delivered
-            self._tag(answer)
-            yield
-            return
-        land = cache.compute(slot, position)
-        try:
-            yield
-            answer = self._keep(cache, slot, position, narrow)
-        finally:
-            land(answer)
+        return answer, narrow
 
     async def _wait(self, running: asyncio.Future[PollAnswer | None]) -> PollAnswer | None:
         """The answer another request is computing, if it lands before this
-        operation's deadline (less a margin). Past it this hook must not be
-        waiting: a cancellation while a hook is entered is not unwound by
-        Strawberry and would end as a 500, so it stops waiting in time and
-        computes the answer itself, where the deadline ends it cleanly as
-        LIMIT_EXCEEDED."""
-        deadline = self._context.get("deadline")
-        if deadline is None:
+        operation's deadline (less a margin, so that it computes the answer
+        itself, where the deadline ends it as LIMIT_EXCEEDED, rather than
+        wait to the end; a loop late by more than the margin is answered by
+        on_execute)."""
+        left = deadline.left(self._context)
+        if left is None:
             return await running
-        left = deadline - asyncio.get_running_loop().time() - DEADLINE_MARGIN
-        if left > 0:
-            done, _ = await asyncio.wait({running}, timeout=left)
-            if done:
-                return running.result()
-        running.cancel()  # the shield around the computation, not the computation
-        return None
+        left -= DEADLINE_MARGIN
+        try:
+            if left > 0:
+                done, _ = await asyncio.wait({running}, timeout=left)
+                if done:
+                    return running.result()
+            return None
+        finally:
+            running.cancel()  # the shield around the computation, not the computation
 
     def _keep(self, cache: PollCache, slot: tuple[Any, ...], position: Any, narrow: Any) -> PollAnswer | None:
         """Keep the answer just computed, unless it has errors."""

@@ -112,3 +112,50 @@ async def test_a_poll_waiting_for_anothers_computation_past_its_deadline_is_limi
         assert response.status_code == 200, response.text
         [error] = response.json()["errors"]
         assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+
+
+async def test_a_scoped_poll_whose_deadline_passes_while_its_owners_are_read_is_limit_exceeded_not_a_500(
+    gql, private_server, workspace, monkeypatch
+):
+    # given a server whose operations may run for 1 s, an agent's funnel (a report
+    # counted by deal owner), and the read of her owners' position slower than that
+    from revgraph.schema import poll
+    from tests.reports.test_owner_positions import FUNNEL, around_now, given
+
+    server = await private_server(limits={"operation_timeout_seconds": 1.0})
+    world = await given(gql, workspace)
+    narrow = poll.narrow_position
+
+    async def slow_narrow(*args, **kwargs):
+        await asyncio.sleep(1.5)
+        return await narrow(*args, **kwargs)
+
+    monkeypatch.setattr(poll, "narrow_position", slow_narrow)
+    body = {"query": FUNNEL, "variables": {"pipelineId": world["pipeline"]["id"], "range": around_now()}}
+    async with httpx.AsyncClient(timeout=10) as http:
+        headers = {"authorization": f"Bearer {world['ana']['token']}"}
+        # when she polls and her deadline passes in that read
+        response = await http.post(server.graphql_url, json=body, headers=headers)
+        # then she hears LIMIT_EXCEEDED in a 200, never an internal error
+        assert response.status_code == 200, response.text
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+        # and the server answers her next poll once the read is quick again
+        monkeypatch.setattr(poll, "narrow_position", narrow)
+        again = (await http.post(server.graphql_url, json=body, headers=headers)).json()
+        assert "errors" not in again, again
+        assert again["data"]["funnel"]["stages"], again
+
+
+async def test_a_waiting_poll_whose_deadline_fires_before_its_own_margin_is_limit_exceeded_not_a_500(
+    gql, private_server, workspace, monkeypatch
+):
+    # given the two polls of the test above, on a loop so late that the waiter's
+    # deadline fires before its margin does (a margin past the deadline stands for
+    # a lag longer than the margin)
+    from revgraph.schema import poll
+
+    monkeypatch.setattr(poll, "DEADLINE_MARGIN", -0.3)
+    await test_a_poll_waiting_for_anothers_computation_past_its_deadline_is_limit_exceeded_not_a_500(
+        gql, private_server, workspace, monkeypatch
+    )
