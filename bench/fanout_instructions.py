@@ -14,6 +14,14 @@ another, each whole run counted by `valgrind --tool=callgrind`
 over (E2 - E1) × N, so start-up and set-up cancel out.
 
     python bench/fanout_instructions.py [--members 200] [--events 5 25] [--deflate]
+
+--calls counts instead, without valgrind (seconds, not minutes), the
+Python-level calls (functions, and C functions called from Python: the
+socket's send among them) made per subscriber per event over the same
+delivery, by name: what the hot path goes through between the hub's loop
+and the kernel.
+
+    python bench/fanout_instructions.py --calls [--members 200] [--deflate]
 """
 
 from __future__ import annotations
@@ -109,9 +117,39 @@ def inner(args: argparse.Namespace) -> None:
                         send(member, payload, encoded, sequence)
 
         deliver(2)  # warm
+        if args.calls:
+            count_calls(deliver, args.events[-1], args.members)
+            return
         deliver(args.events[0])
 
     asyncio.run(main())
+
+
+def count_calls(deliver: Any, events: int, members: int) -> None:
+    """Prints the Python-level calls of `deliver(events)` per subscriber per event."""
+    from collections import Counter
+
+    calls: Counter[str] = Counter()
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            calls[f"{frame.f_code.co_name} ({Path(frame.f_code.co_filename).name})"] += 1
+        elif event == "c_call":
+            calls[f"{getattr(arg, '__qualname__', arg)} (C)"] += 1
+
+    sys.setprofile(profile)
+    try:
+        deliver(events)
+    finally:
+        sys.setprofile(None)
+    per = members * events
+    total = sum(calls.values())
+    print(
+        f"  {total / per:.2f} Python-level calls per subscriber per event ({members} members, {events} events):"
+    )
+    for name, count in calls.most_common():
+        if count >= per:
+            print(f"    {count / per:5.2f}  {name}")
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -156,9 +194,10 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--events", type=int, nargs="+", default=[5, 25])
     parser.add_argument("--deflate", action="store_true", help="members on per-message-deflate sockets")
+    parser.add_argument("--calls", action="store_true", help="count Python-level calls instead (no valgrind)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
-    if parsed.inner:
+    if parsed.inner or parsed.calls:
         inner(parsed)
     else:
         measure(parsed)

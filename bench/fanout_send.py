@@ -28,6 +28,12 @@ events that arrive together held for one write per socket (board_hub.py).
 The cost counted is then every Member.deliver, .hold and .flush of a step
 (B events), over the frames handed to subscribers in it.
 
+--compare checked alternates the direct frame as it was before 7941931 (the
+sink asked `alive()` before each frame, and the frame went through asyncio's
+`transport.write`: the writers' socket unset) and as it is (the writer
+closed when the operation ends, the frame sent on the socket itself while
+the transport buffers nothing): the same Python calls as each version made.
+
     python bench/fanout_send.py [--subscribers 500] [--events 60] [--block 10] [--deflate 0.5]
     python bench/fanout_send.py --burst 5 --compare unbatched
 """
@@ -51,7 +57,11 @@ from fanout_client import read_json, write_json
 from harness import database, machine, server_env, today
 
 CLIENT = str(Path(__file__).with_name("fanout_client.py"))
-COMPARISONS = {"asgi": ("asgi", "direct"), "unbatched": ("unbatched", "direct")}
+COMPARISONS = {
+    "asgi": ("asgi", "direct"),
+    "unbatched": ("unbatched", "direct"),
+    "checked": ("checked", "direct"),
+}
 KINDS = ("plain", "compressed")  # by FrameWriter.compressed
 
 
@@ -188,7 +198,22 @@ async def run(args: argparse.Namespace) -> None:
                 return timed_call
 
             def send_now(self: Any, payload: bytes) -> bool:
-                return current["path"] != "asgi" and original_now(self, payload)
+                path = current["path"]
+                if path == "checked":  # (as before 7941931: alive() first)
+                    return self.alive() and original_now(self, payload)
+                return path != "asgi" and original_now(self, payload)
+
+            sockets = {}  # writer -> its socket, unset while "checked"
+
+            def set_path(path: str) -> None:
+                current["path"] = path
+                for hub in hubs.hubs.values():
+                    for group in hub.groups.values():
+                        for member in group.members:
+                            writer = member.sink.writer
+                            sockets.setdefault(writer, getattr(writer, "sock", None))
+                            if hasattr(writer, "sock"):
+                                writer.sock = None if path == "checked" else sockets[writer]
 
             def hold(self: Any) -> None:
                 if current["path"] != "unbatched":
@@ -223,7 +248,7 @@ async def run(args: argparse.Namespace) -> None:
                 index = warm
                 steps = args.events // args.burst
                 for block in range(steps // args.block):
-                    current["path"] = PATHS[block % 2]
+                    set_path(PATHS[block % 2])
                     for _ in range(args.block):
                         current["sums"] = {}
                         if args.burst > 1:
@@ -244,6 +269,7 @@ async def run(args: argparse.Namespace) -> None:
                             spent[current["path"], kind].append(total / calls)
                             per_event[current["path"], kind].append(calls / args.burst)
             finally:
+                set_path("direct")  # every writer's socket back
                 FrameWriter.write = original_write  # type: ignore[method-assign]
                 FrameWriter.write_many = original_write_many  # type: ignore[method-assign]
                 for name, original in originals.items():

@@ -78,7 +78,9 @@ class FrameSink(Protocol):
     def send_now(self, payload: bytes) -> bool:
         """Send one result (the same JSON, UTF-8) at once, without awaiting,
         if the socket can take it so (web/ws_frames.py); False: nothing was
-        sent, use `send`."""
+        sent, use `send`. Always False once not `alive()`: the hub writes
+        with this alone, once per subscriber and event, and asks `alive`
+        only when it answers False."""
 
     # Optional: `send_now_many(payloads: list[bytes]) -> bool` sends several
     # results at once, in order, in one write (all or none). Without it a
@@ -212,6 +214,21 @@ class Member:
             self.deliver(payload, encoded, sequence)
 
     def deliver(self, payload: str, encoded: bytes, sequence: int) -> None:
+        # The usual case, once per subscriber and event: nothing waits on
+        # the socket and the frame goes straight to its transport. (No
+        # `alive` here: a sink that is not alive refuses `send_now`.)
+        if self.backlog is None and self.lagged_at is None:
+            try:
+                if self.sink.send_now(encoded):
+                    return
+            except Exception:
+                self.hub.leave(self)  # the socket is gone
+                return
+        self._deliver_otherwise(payload, sequence)
+
+    def _deliver_otherwise(self, payload: str, sequence: int) -> None:
+        """A frame the socket could not take at once: behind the waiting
+        ones, or through the sink's `send` (which may wait on the socket)."""
         if self.lagged_at is not None:
             return
         if self.backlog is not None:  # a send is still waiting on the socket
@@ -223,13 +240,6 @@ class Member:
             return
         if not self.sink.alive():
             self.hub.leave(self)
-            return
-        # The usual case: the frame goes straight to the socket's transport.
-        try:
-            if self.sink.send_now(encoded):
-                return
-        except Exception:
-            self.hub.leave(self)  # the socket is gone
             return
         sending = self.sink.send(payload)
         try:

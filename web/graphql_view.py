@@ -89,6 +89,10 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
     revoked = False
     closing: asyncio.Task | None = None
     unwatch: Callable[[], None] | None = None
+    # The live frame sinks of the running operations, by operation id: each
+    # is closed the moment its operation ends or the credential is revoked
+    # (the hub writes to a sink without asking whether it is still alive).
+    sinks: dict[str, OperationSink] | None = None
 
     @staticmethod
     def _get_pre_execution_close_reason(error: Any) -> str | None:
@@ -102,10 +106,41 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
     async def run_operation(self, operation: Operation) -> None:
         # Each operation runs in a task of its own, so this is seen by that
         # operation's resolvers only: the board hub writes its frames here.
-        current_sink.set(OperationSink(self, operation))
+        sink = OperationSink(self, operation)
+        if self.sinks is None:
+            self.sinks = {}
+        self.sinks[operation.id] = sink
+        if not sink.alive():  # revoked or completed before it started
+            sink.close()
+        current_sink.set(sink)
         set_language(self.context.get("language"))
-        if await self._credential_in_force(operation):
-            await super().run_operation(operation)
+        try:
+            if await self._credential_in_force(operation):
+                await super().run_operation(operation)
+        finally:
+            self._close_sink(operation.id, sink)
+
+    def _close_sink(self, operation_id: str, sink: OperationSink | None = None) -> None:
+        """No frame more for this operation (`sink`: only if it is still the
+        operation's under that id, which a later operation may reuse)."""
+        sinks = self.sinks or {}
+        current = sinks.get(operation_id)
+        if current is not None and (sink is None or current is sink):
+            del sinks[operation_id]
+            current.close()
+        elif sink is not None:
+            sink.close()
+
+    def forget_id(self, id: str) -> None:
+        # The operation sends its last message (complete or error): its
+        # frames stop here, before that message.
+        self._close_sink(id)
+        super().forget_id(id)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        # The client completed it (or the socket is going away).
+        self._close_sink(operation_id)
+        await super().cleanup_operation(operation_id)
 
     async def _credential_in_force(self, operation: Operation) -> bool:
         """The revocation event reaches this process a moment after the
@@ -139,6 +174,8 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         if self.revoked:
             return
         self.revoked = True
+        for sink in list((self.sinks or {}).values()):
+            sink.close()
         self.closing = asyncio.create_task(self._close_revoked(), name="ws-revoked")
 
     async def _close_revoked(self) -> None:
@@ -206,7 +243,13 @@ class OperationSink:
     def send(self, payload: str) -> Coroutine[Any, Any, None]:
         return self.socket.send_text(self.prefix + payload + "}")
 
+    def close(self) -> None:
+        """Write no frame more (the hub then finds it not alive)."""
+        self.writer.close()
+
     def send_now(self, payload: bytes) -> bool:
+        # False once closed (the handler closes it when the operation ends
+        # or the credential is revoked): the hub's only check per event.
         return self.writer.write(payload)
 
     def send_now_many(self, payloads: list[bytes]) -> bool:

@@ -86,7 +86,8 @@ class SocketSink:
         return self.websocket.send_text(payload)
 
     def send_now(self, payload: bytes) -> bool:
-        return self.writer.write(payload)
+        # (the hub does not ask `alive` before this: board_hub.FrameSink)
+        return self.alive() and self.writer.write(payload)
 
 
 class WebchatEndpoints:

@@ -26,12 +26,23 @@ prefix as a stored deflate block, then those shared bytes (RSV1 set, the
 sync flush's trailing 00 00 ff ff removed, one final frame: 7.2.1). The
 library's own compressor starts afresh for each of its messages, so the
 frames written here never break its stream. Any other extension, or deflate
-with context takeover (a server elsewhere), takes the ASGI path."""
+with context takeover (a server elsewhere), takes the ASGI path.
+
+The hot path, once per subscriber and event, is `FrameWriter.write`, kept to
+one Python call down to the socket: a writer is closed (`close`) by its
+owner the moment its operation ends or its credential is revoked, so the
+hub asks nothing else before writing; and on asyncio's own socket transport
+with nothing buffered, the frame goes to the socket's `send` itself (what
+`transport.write` does first, without its per-call checks and slicing),
+anything it could not take going to `transport.write` behind it
+(`send_frame`). Everything that touches asyncio's or uvicorn's internals
+is in this module."""
 
 from __future__ import annotations
 
 import struct
 import zlib
+from asyncio import selector_events
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -90,6 +101,41 @@ if WebSocketsSansIOProtocol is not None:
 
 
 _SHORT = struct.Struct("!BBH").pack  # a 126..65,535-byte frame's header
+
+# asyncio's socket transport (the default loop's), whose socket a frame may
+# be sent on directly while nothing waits in its buffer (send_frame).
+_SOCKET_TRANSPORT: Any = getattr(selector_events, "_SelectorSocketTransport", None)
+
+
+def socket_of(transport: Any) -> Any:
+    """The socket a frame may be sent on directly (see `send_frame`), or None
+    for any transport but asyncio's own (uvloop's, a test's stand-in)."""
+    if _SOCKET_TRANSPORT is None or type(transport) is not _SOCKET_TRANSPORT:
+        return None
+    sock = getattr(transport, "_sock", None)
+    has_state = hasattr(transport, "_buffer") and hasattr(transport, "_conn_lost")
+    return sock if has_state else None
+
+
+def send_frame(transport: Any, sock: Any, frame: bytes) -> None:
+    """Write `frame` to `transport`. With `sock` (socket_of), while nothing
+    is buffered and the connection stands, it is sent on the socket at
+    once, as `transport.write` would first do; what the socket did not take,
+    or any error, goes through `transport.write` (which buffers it behind,
+    or reports the error its own way). Bytes already buffered are never
+    overtaken."""
+    if sock is not None and not transport._buffer and not transport._conn_lost:
+        try:
+            sent = sock.send(frame)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except Exception:
+            transport.write(frame)  # it tries once more and handles the failure
+            return
+        if sent == len(frame):
+            return
+        frame = frame[sent:]
+    transport.write(frame)
 
 
 def frame_header(size: int, first: int = 0x81) -> bytes:
@@ -157,7 +203,16 @@ class FrameWriter:
     """Writes the text frames `head` + text + `tail` (UTF-8) to one
     websocket's transport (see the module)."""
 
-    __slots__ = ("deflated_head", "head", "plain_size", "protocol", "tail", "window_bits")
+    __slots__ = (
+        "deflated_head",
+        "head",
+        "plain_size",
+        "protocol",
+        "sock",
+        "tail",
+        "transport",
+        "window_bits",
+    )
 
     def __init__(self, scope: Scope, head: bytes = b"", tail: bytes = b"") -> None:
         protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
@@ -165,6 +220,9 @@ class FrameWriter:
         if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
             window_bits = shared_deflate_window(protocol.conn.extensions)
         self.protocol = protocol if window_bits is not None else None
+        # (set at connection_made, before the ASGI app and any writer)
+        self.transport = getattr(self.protocol, "transport", None)
+        self.sock = socket_of(self.transport)
         self.window_bits = window_bits or 0
         self.head = head
         self.tail = tail
@@ -175,6 +233,11 @@ class FrameWriter:
     def compressed(self) -> bool:
         """Whether this socket's frames are per-message deflated."""
         return self.window_bits != 0
+
+    def close(self) -> None:
+        """Write nothing more (the operation ended, its credential was
+        revoked): `write` answers False from now on."""
+        self.protocol = None
 
     def _transport(self) -> Any:
         """The socket's transport if it can take a frame now, else None."""
@@ -187,7 +250,7 @@ class FrameWriter:
             or protocol.conn.state is not OPEN
         ):
             return None
-        transport = protocol.transport
+        transport = self.transport
         return None if transport.is_closing() else transport
 
     def frame(self, text: bytes) -> bytes:
@@ -201,9 +264,9 @@ class FrameWriter:
 
     def write(self, text: bytes) -> bool:
         """Write one message, `head` + `text` + `tail`, as one frame now;
-        False (nothing written) when the socket is not in a state to take
-        it this way. (The checks and the frame of `_transport` and `frame`
-        written out: this runs once per subscriber and event.)"""
+        False (nothing written) when the writer was closed or the socket is
+        not in a state to take it this way. (`_transport`, `frame` and
+        `send_frame` written out: this runs once per subscriber and event.)"""
         protocol = self.protocol
         if (
             protocol is None
@@ -213,17 +276,30 @@ class FrameWriter:
             or protocol.conn.state is not OPEN
         ):
             return False
-        transport = protocol.transport
+        transport = self.transport
         if transport.is_closing():
             return False
         if self.window_bits:
             shared = deflated(text, self.tail, self.window_bits)
             size = len(self.deflated_head) + len(shared)
-            transport.write(b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared)))
+            frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
         else:
             size = self.plain_size + len(text)
             header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
-            transport.write(b"".join((header, self.head, text, self.tail)))
+            frame = b"".join((header, self.head, text, self.tail))
+        sock = self.sock
+        if sock is not None and not transport._buffer and not transport._conn_lost:
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except Exception:
+                transport.write(frame)  # it tries once more and handles the failure
+                return True
+            if sent == len(frame):
+                return True
+            frame = frame[sent:]
+        transport.write(frame)
         return True
 
     def write_many(self, texts: list[bytes]) -> bool:
@@ -233,5 +309,5 @@ class FrameWriter:
         transport = self._transport()
         if transport is None:
             return False
-        transport.write(b"".join([self.frame(text) for text in texts]))
+        send_frame(transport, self.sock, b"".join([self.frame(text) for text in texts]))
         return True

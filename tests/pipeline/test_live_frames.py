@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from tests.live import connect, subscribe
+from tests.live import Subscription, closed_with, connect, subscribe
 from tests.pipeline.support import board, board_members, create_deal, create_pipeline, move, settled
 from tests.pipeline.test_board_events import BOARD_EVENTS
 
@@ -383,3 +383,161 @@ def test_a_written_frame_parses_as_the_whole_text_message_at_every_length_bounda
     except StopIteration as done:
         frame = done.value
     assert (frame.opcode, frame.fin, frame.data) == (Opcode.TEXT, True, writer.head + text + writer.tail)
+
+
+async def test_a_lone_event_goes_to_the_socket_without_asking_the_sink_or_asyncio_s_write(
+    gql, server, workspace, monkeypatch
+):
+    """Once per subscriber and event the hub writes through the sink alone
+    (it is closed when its operation ends, so no `alive` first), and a frame
+    the socket takes whole goes to its `send` directly, not through
+    asyncio's `transport.write`: a bounded handful of Python-level calls."""
+    import sys
+
+    from revgraph.resolvers import board_hub
+
+    calls: list[list[str]] = []
+    deliver = board_hub.Member.deliver
+
+    def profiled_deliver(self, *args):
+        seen: list[str] = []
+
+        def profile(frame, event, arg):
+            if event == "call":
+                seen.append(frame.f_code.co_name)
+            elif event == "c_call":
+                seen.append(getattr(arg, "__qualname__", str(arg)))
+
+        sys.setprofile(profile)
+        try:
+            deliver(self, *args)
+        finally:
+            sys.setprofile(None)
+        calls.append(seen)
+
+    monkeypatch.setattr(board_hub.Member, "deliver", profiled_deliver)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as compressed_socket,
+        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
+    ):
+        compressed = await subscribe(compressed_socket, BOARD_EVENTS, variables)
+        plain = await subscribe(plain_socket, BOARD_EVENTS, variables)
+        await settled(pipeline["id"], subscribers=2)
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        assert (await compressed.next())["data"]["boardEvents"]["sequence"] == since + 1
+        assert (await plain.next())["data"]["boardEvents"]["sequence"] == since + 1
+    assert len(calls) == 2
+    for seen in calls:
+        assert "socket.send" in seen  # the frame went to the socket itself
+        assert "alive" not in seen and "is_closing" in seen
+        assert [name for name in seen if name == "write"] == ["write"]  # FrameWriter's, not asyncio's
+    # the plain socket's (the compressed one also compresses the event, once for all)
+    [plain_calls] = [seen for seen in calls if "deflated" not in seen]
+    assert len(plain_calls) <= 12, plain_calls
+
+
+def _spy_frames_written(monkeypatch):
+    """The operation ids of the frames FrameWriter wrote straight to sockets."""
+    from revgraph.web import ws_frames
+
+    ids: list[str] = []
+    original = ws_frames.FrameWriter.write
+
+    def spying_write(self, text):
+        sent = original(self, text)
+        if sent:
+            ids.append(json.loads(self.head + b"null}")["id"])
+        return sent
+
+    monkeypatch.setattr(ws_frames.FrameWriter, "write", spying_write)
+    return ids
+
+
+async def test_no_frame_for_an_operation_that_ended_or_was_revoked_even_while_still_in_the_hub(
+    gql, server, workspace, monkeypatch
+):
+    """The hub does not ask a sink whether it is alive before each frame:
+    the handler closes the sink the moment its operation is completed by
+    the client or its credential is revoked, so a member that has not left
+    the hub yet (here: never, leaving is disabled) writes nothing."""
+    from revgraph.resolvers import board_hub
+
+    monkeypatch.setattr(board_hub.StreamHub, "leave", lambda self, member: None)
+    written = _spy_frames_written(monkeypatch)
+    pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
+    variables = {"pipelineId": pipeline["id"], "since": since}
+    async with (
+        connect(server.ws_url, workspace.token) as completing,
+        connect(server.ws_url, workspace.token) as revoked,
+        connect(server.ws_url, workspace.token) as staying,
+    ):
+        ended = await subscribe(completing, BOARD_EVENTS, variables, sub_id="ends")
+        await subscribe(completing, BOARD_EVENTS, variables, sub_id="goes-on")
+        await subscribe(revoked, BOARD_EVENTS, variables, sub_id="revoked")
+        stays = await subscribe(staying, BOARD_EVENTS, variables, sub_id="stays")
+        await settled(pipeline["id"], subscribers=4)
+        members = {m.sink.operation.id: m for m in board_members(pipeline["id"])}
+        await completing.send(json.dumps({"id": "ends", "type": "complete"}))
+        for _ in range(250):
+            if (
+                members["ends"].sink.operation.completed
+                or "ends" not in members["ends"].sink.handler.operations
+            ):
+                break
+            await asyncio.sleep(0.02)
+        members["revoked"].sink.handler.credential_revoked()
+        await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
+        assert (await stays.next())["data"]["boardEvents"]["sequence"] == since + 1
+        goes_on = Subscription(completing, "goes-on")
+        assert (await goes_on.next())["data"]["boardEvents"]["sequence"] == since + 1
+        await ended.nothing_for(0.3)
+        code, messages = await closed_with(revoked)
+        assert code == 4403 and messages == []
+    assert sorted(written) == ["goes-on", "stays"]
+
+
+async def test_a_frame_sent_on_the_socket_itself_never_overtakes_bytes_the_transport_still_holds():
+    """FrameWriter sends on asyncio's socket directly only while its
+    transport holds nothing: behind buffered bytes a frame goes through
+    `transport.write`, and the reader gets everything in order."""
+    import socket
+
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.protocol import State
+
+    from revgraph.web.ws_frames import SERVER_SEND, FrameWriter
+
+    loop = asyncio.get_running_loop()
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+    transport.set_write_buffer_limits(high=1 << 24)  # stays writable: the hub would write
+    protocol = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+    protocol.close_sent = protocol.disconnected = False
+    protocol.writable = asyncio.Event()
+    protocol.writable.set()
+    protocol.conn = types.SimpleNamespace(state=State.OPEN, extensions=[])
+    protocol.transport = transport
+    writer = FrameWriter({SERVER_SEND: protocol.send}, b"<", b">")
+    try:
+        assert writer.sock is not None
+        assert writer.write(b"first") and transport.get_write_buffer_size() == 0
+        transport.write(b"x" * 1_000_000)  # more than the socket takes: the rest is held
+        assert transport.get_write_buffer_size() > 0
+        # the reader takes some before the loop runs again: the socket has
+        # room while the transport still holds the rest
+        theirs.setblocking(False)
+        received = bytearray(theirs.recv(1 << 16))
+        assert writer.write(b"second")
+        expected = writer.frame(b"first") + b"x" * 1_000_000 + writer.frame(b"second")
+        while len(received) < len(expected):
+            try:
+                received += theirs.recv(1 << 16)
+            except BlockingIOError:
+                await asyncio.sleep(0.001)
+        assert bytes(received) == expected
+    finally:
+        transport.close()
+        theirs.close()
