@@ -23,11 +23,12 @@ is built by the ORM every time, as before. Failing closed is the rule.
 The recipe is learnt, not assumed: on a shape's first use its statement
 is built twice, once with the request's values and once with *probes*
 (distinct values of the same types no request would send), and each
-parameter of the probe build is matched to the probe it came from. The
-shape is kept only when the two texts are equal, every probe shows up as
-a parameter (a value the ORM converted, escaped or inlined does not, and
-such shapes are not kept), and the recipe applied to the request's own
-values gives exactly the parameters the ORM gave. Parameters that match
+parameter of the probe build is matched to the probe it came from, as is
+or as the ORM writes it for a lookup (`contains`' escaped LIKE pattern,
+`_MADE_FROM`). The shape is kept only when the two texts are equal, every
+probe shows up as a parameter (a value the ORM converted otherwise or
+inlined does not, and such shapes are not kept), and the recipe applied
+to the request's own values gives exactly the parameters the ORM gave. Parameters that match
 no probe come from the shape itself (a LIMIT) and are kept as they are.
 A shape that fails is remembered as unshaped, so it costs one build per
 request from then on, like any query before.
@@ -50,6 +51,7 @@ from typing import Any
 
 import orjson
 from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.filters import escape_like
 from tortoise.functions import Aggregate
 from tortoise.queryset import QuerySet, ValuesQuery
 
@@ -89,7 +91,8 @@ class _Probes:
         if kind is int:
             return -7_340_000_000_000 - n
         if kind is str:
-            return f"\x1frg-probe-{n}\x1f"
+            # Short: it must pass a CharField's max_length like the value.
+            return f"\x1f{n:x}\x1f"
         if kind is Decimal:
             return Decimal(-7_340_000_000_000 - n)
         if kind is datetime:
@@ -201,10 +204,24 @@ def _query(query: Any, leaves: list[Any], probe: _Probes | None) -> tuple[Any, A
     return shape, made
 
 
-# A parameter's recipe: (leaf index, how it is read from the leaf) or
-# (None, the constant itself).
-_AS_IS = "as is"
-_JSON = "json"
+# How a parameter is made from its value: as is, or as the ORM writes it
+# for a lookup (a LIKE pattern: `contains` and the like, escaped by the
+# ORM's own function); a batch (`_Leaf`) as a list or a JSON array
+# (`_Among`, by dialect). The recipe of a shape holds, per parameter, the
+# index of its value and one of these, or (None, the constant itself).
+def _as_is(value: Any) -> Any:
+    return value
+
+
+_LIKE: tuple[Callable[[Any], Any], ...] = (
+    lambda value: f"%{escape_like(value)}%",
+    lambda value: f"{escape_like(value)}%",
+    lambda value: f"%{escape_like(value)}",
+)
+_MADE_FROM: dict[type, tuple[Callable[[Any], Any], ...]] = {
+    str: (_as_is, *_LIKE),
+    _Leaf: (lambda leaf: list(leaf.value), lambda leaf: orjson.dumps(list(leaf.value)).decode()),
+}
 _Recipe = tuple[tuple[int | None, Any], ...]
 
 
@@ -214,16 +231,7 @@ class Statement:
     recipe: _Recipe
 
     def parameters(self, leaves: Sequence[Any]) -> list[Any]:
-        out = []
-        for at, how in self.recipe:
-            if at is None:
-                out.append(how)
-                continue
-            value = leaves[at]
-            if isinstance(value, _Leaf):
-                value = value.value if how is _AS_IS else orjson.dumps(list(value.value)).decode()
-            out.append(value)
-        return out
+        return [how if at is None else how(leaves[at]) for at, how in self.recipe]
 
 
 _UNSHAPED = object()
@@ -232,26 +240,22 @@ _cache: dict[Any, Any] = {}
 counts = {"hit": 0, "miss": 0, "unshaped": 0}
 
 
+def _source(param: Any, probes: Sequence[Any]) -> tuple[int | None, Any]:
+    """Which probe `param` was made from and how; (None, param) for none."""
+    for at, probe in enumerate(probes):
+        for make in _MADE_FROM.get(type(probe), (_as_is,)):
+            made = make(probe)
+            if type(made) is type(param) and made == param:
+                return at, make
+    return None, param
+
+
 def _recipe(params: Sequence[Any], probes: Sequence[Any]) -> _Recipe | None:
     """Each parameter's source among the probes, or None when a probe
     shows up nowhere (the ORM converted or inlined it)."""
-    recipe: list[tuple[int | None, Any]] = []
-    found = set()
-    for param in params:
-        source: tuple[int | None, Any] = (None, param)
-        for at, probe in enumerate(probes):
-            if isinstance(probe, _Leaf):
-                if type(param) is list and param == probe.value:
-                    source = (at, _AS_IS)
-                elif type(param) is str and param == orjson.dumps(probe.value).decode():
-                    source = (at, _JSON)
-            elif type(param) is type(probe) and param == probe:
-                source = (at, _AS_IS)
-            if source[0] is not None:
-                found.add(at)
-                break
-        recipe.append(source)
-    return tuple(recipe) if len(found) == len(probes) else None
+    recipe = tuple(_source(param, probes) for param in params)
+    found = {at for at, _ in recipe if at is not None}
+    return recipe if len(found) == len(probes) else None
 
 
 def statement(
@@ -311,7 +315,10 @@ def _learn(
     _query(probed, probes, None)
     if extra_leaf is not None:
         probes.append(probe(_Leaf(extra_leaf)))
-    probe_sql, probe_params = build(probed, probes[-1].value if extra_leaf is not None else None)
+    try:
+        probe_sql, probe_params = build(probed, probes[-1].value if extra_leaf is not None else None)
+    except Exception:  # a probe the ORM refuses (a choice not among a field's, ...)
+        return _UNSHAPED
     if probe_sql != sql:
         return _UNSHAPED
     recipe = _recipe(probe_params, probes)
