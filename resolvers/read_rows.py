@@ -11,10 +11,12 @@ change tracking. A use case that changes a record loads its model.
 Why: building a Tortoise instance costs ~10 µs a row and its datetime
 parser (iso8601, in Python) ~4 µs a value; a page of 50 contacts with its
 owners and companies is ~200 rows and ~600 values. Here the statement is
-still built by the ORM (filters, visibility, keyset, annotations, the
-statement counter of the tests), only its answer is read differently:
-datetimes by the C `datetime.fromisoformat`, JSON by orjson, every
-other column as the driver returns it.
+still built by the ORM (filters, visibility, keyset, annotations; it runs
+through the connection, so the tests' statement counter counts it), but
+once per shape: its text is kept and only its parameters are bound per
+request (resolvers/statement_cache.py, `statement_of`). Its answer is
+read differently: datetimes by the C `datetime.fromisoformat`, JSON by
+orjson, every other column as the driver returns it.
 
 A column that needs converting (datetime, JSON, decimal) is converted when
 it is first read, not when the row is read: a board reads 400 deals and

@@ -288,13 +288,12 @@ def statement(
     sql, params = build(query, extra_leaf)
     if len(_cache) >= MAX_SHAPES:
         _cache.clear()
-    _cache[full_key] = _learn(query, key, sql, params, leaves, build, extra_leaf)
+    _cache[full_key] = _learn(query, sql, params, leaves, build, extra_leaf)
     return sql, params
 
 
 def _learn(
     query: QuerySet,
-    key: Any,
     sql: str,
     params: list[Any],
     leaves: list[Any],
