@@ -11,10 +11,12 @@ change tracking. A use case that changes a record loads its model.
 Why: building a Tortoise instance costs ~10 µs a row and its datetime
 parser (iso8601, in Python) ~4 µs a value; a page of 50 contacts with its
 owners and companies is ~200 rows and ~600 values. Here the statement is
-still built by the ORM (filters, visibility, keyset, annotations, the
-statement counter of the tests), only its answer is read differently:
-datetimes by the C `datetime.fromisoformat`, JSON by orjson, every
-other column as the driver returns it.
+still built by the ORM (filters, visibility, keyset, annotations; it runs
+through the connection, so the tests' statement counter counts it), but
+once per shape: its text is kept and only its parameters are bound per
+request (resolvers/statement_cache.py, `statement_of`). Its answer is
+read differently: datetimes by the C `datetime.fromisoformat`, JSON by
+orjson, every other column as the driver returns it.
 
 A column that needs converting (datetime, JSON, decimal) is converted when
 it is first read, not when the row is read: a board reads 400 deals and
@@ -61,6 +63,8 @@ from tortoise.fields import (
     TextField,
 )
 from tortoise.queryset import QuerySet
+
+from revgraph.resolvers.statement_cache import statement
 
 # Columns that both drivers already return as the Python value.
 _AS_RETURNED = (BigIntField, CharField, IntField, SmallIntField, TextField)
@@ -212,11 +216,13 @@ def joined(row: Row, name: str) -> Row | None:
     return row.__dict__[JOIN + name]
 
 
+@functools.cache
 def _joined_statement(
-    sql: str, joins: Sequence[Join], order: Sequence[tuple[str, bool]]
-) -> tuple[str, list[tuple[str, type[Row], list[str]]]]:
-    """`sql` with the joins around it, ordered by `order` ((column, descending)
-    of its rows), and what each join selected (name, Row class, row keys)."""
+    joins: tuple[Join, ...], order: tuple[tuple[str, bool], ...]
+) -> tuple[str, str, tuple[tuple[str, type[Row], list[str]], ...]]:
+    """The text before and after a statement that puts the joins around it,
+    ordered by `order` ((column, descending) of its rows), and what each
+    join selected (name, Row class, row keys). Made once per joins and order."""
     select = ['"q".*']
     clauses = []
     shapes = []
@@ -233,8 +239,59 @@ def _joined_statement(
         clauses.append(f'LEFT JOIN "{join.model._meta.db_table}" {alias} ON {on}')  # type: ignore[attr-defined]
         shapes.append((join.name, make, keys))
     ordering = ",".join(f'"q"."{column}"' + (" DESC" if descending else "") for column, descending in order)
-    statement = f'SELECT {",".join(select)} FROM ({sql}) "q" {" ".join(clauses)} ORDER BY {ordering}'
-    return statement, shapes
+    head = f"SELECT {','.join(select)} FROM ("
+    tail = f') "q" {" ".join(clauses)} ORDER BY {ordering}'
+    return head, tail, tuple(shapes)
+
+
+def _statement(
+    query: QuerySet,
+    make: type[Row],
+    extra: Sequence[str],
+    only: Sequence[str] | None,
+    among: str | None,
+    wanted: Sequence[Any] | None,
+) -> tuple[str, list[Any]]:
+    """What the ORM makes of `query` for read_rows: its text and parameters
+    (resolvers/statement_cache.py keeps the text per shape)."""
+    if only is None:
+        values = query.values(*make.plain, *extra, **make.aliased)
+    else:
+        kept = {"id", *only}
+        plain = [name for name in make.plain if name in kept]
+        aliased = {raw: name for raw, name in make.aliased.items() if name in kept}
+        values = query.values(*plain, *extra, **aliased)
+    # What ValuesQuery.__await__ does, without its per-value converters.
+    if values._db is None:
+        values._db = values._choose_db()
+    values._make_query()
+    if among is not None:
+        table = query.model._meta.basetable
+        values.query = values.query.where(
+            _Among(table[query.model._meta.fields_db_projection[among]], wanted or ())
+        )
+    return values.query.get_parameterized_sql()
+
+
+def statement_of(
+    query: QuerySet,
+    *,
+    extra: Sequence[str] = (),
+    only: Sequence[str] | None = None,
+    among: tuple[str, Sequence[Any]] | None = None,
+) -> tuple[str, list[Any]]:
+    """The text and parameters of read_rows' statement for `query` (before
+    `outer` and `joins`): the text kept per shape (resolvers/statement_cache.py),
+    the parameters the request's own."""
+    make = row_class(query.model)
+    db = query._db or query._choose_db()
+    column = None if among is None else among[0]
+    key = (db.capabilities.dialect, None if only is None else frozenset(only), tuple(extra), column)
+
+    def build(query: QuerySet, wanted: Sequence[Any] | None) -> tuple[str, list[Any]]:
+        return _statement(query, make, extra, only, column, wanted)
+
+    return statement(query, key, build, None if among is None else among[1])
 
 
 async def read_rows(
@@ -263,35 +320,20 @@ async def read_rows(
     which the rows therefore keep. `only`: read just these columns of
     the model (what the caller shows; `id` always), not every one."""
     make = row_class(query.model)
-    if only is None:
-        values = query.values(*make.plain, *extra, **make.aliased)
-    else:
-        wanted = {"id", *only}
-        plain = [name for name in make.plain if name in wanted]
-        aliased = {raw: name for raw, name in make.aliased.items() if name in wanted}
-        values = query.values(*plain, *extra, **aliased)
-    # What ValuesQuery.__await__ does, without its per-value converters.
-    if values._db is None:
-        values._db = values._choose_db()
-    values._make_query()
-    if among is not None:
-        column, wanted = among
-        table = query.model._meta.basetable
-        values.query = values.query.where(
-            _Among(table[query.model._meta.fields_db_projection[column]], wanted)
-        )
-    sql, parameters = values.query.get_parameterized_sql()
+    db = query._db or query._choose_db()
+    sql, parameters = statement_of(query, extra=extra, only=only, among=among)
     if outer is not None:
         sql = outer(sql)
-    shapes: list[tuple[str, type[Row], list[str]]] = []
+    shapes: tuple[tuple[str, type[Row], list[str]], ...] = ()
     if joins:
         if not order:
             raise ValueError("read_rows: joins need an order")
-        sql, shapes = _joined_statement(sql, joins, order)
+        head, tail, shapes = _joined_statement(tuple(joins), tuple(order))
+        sql = head + sql + tail
     # The driver's records (asyncpg's Record, sqlite3.Row) made into dicts
     # by zipping them with their column names: execute_query_dict's
     # dict(record) looks every column up by name.
-    _, records = await values._db.execute_query(sql, parameters)
+    _, records = await db.execute_query(sql, parameters)
     if not records:
         return []
     names = tuple(records[0].keys())
@@ -304,7 +346,7 @@ def _split(
     records: Sequence[Any],
     names: tuple[str, ...],
     make: type[Row],
-    shapes: list[tuple[str, type[Row], list[str]]],
+    shapes: tuple[tuple[str, type[Row], list[str]], ...],
 ) -> list[Row]:
     """Rows with their joined Rows (one per joined record) from joined records."""
     own = len(names) - sum(len(keys) for _, _, keys in shapes)

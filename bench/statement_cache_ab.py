@@ -1,0 +1,120 @@
+"""The statement cache (resolvers/statement_cache.py) on and off in ONE
+process, blocks alternating: CPU per request of the hot reads with their
+statements kept per shape vs built by the ORM every time, the only
+difference between the two being `read_rows.statement` (off: the build
+itself). Same seeding and reads as bench/read_cpu.py.
+
+    python bench/statement_cache_ab.py [--backend sqlite postgres] [--blocks 9] [--per-block 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+import httpx
+from board_common import Api, board_query, seed_board, seed_workspace
+from contacts_list import CONTACTS, LOG_IN_DOC, LOG_IN_VARS
+from harness import database, each_backend_in_a_child, machine, server_env, today
+from read_cpu import DEALS, Read
+
+
+def _built_every_time(query: Any, key: Any, build: Any, extra_leaf: Any = None) -> Any:
+    return build(query, extra_leaf)
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    from seed import seed
+
+    from revgraph.resolvers import read_rows, statement_cache
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.settings import Settings
+    from revgraph.web.app import create_app
+
+    print(f"== {backend}", flush=True)
+    modes = {"cache on": statement_cache.statement, "cache off": _built_every_time}
+    async with database(backend, name="revgraph_bench_statements") as url:
+        os.environ.update(server_env(url))
+        settings = Settings.from_env()
+        await open_database(settings, migrate=True)
+        try:
+            await seed(settings, contacts=10_000, companies=1_000)
+            app = create_app(settings, migrate=False)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
+                login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
+                headers = {"authorization": f"Bearer {login.json()['data']['logIn']['token']}"}
+                api = Api.__new__(Api)
+                api.http = http
+                workspace = await seed_workspace(api, agents=3)
+                board = await seed_board(api, workspace, stages=8, cards_per_stage=50)
+                board_headers = {"authorization": f"Bearer {workspace.admin.token}"}
+                reads = [
+                    Read("contacts-50", CONTACTS, {"first": 50}, headers),
+                    Read("deals-50", DEALS, {"first": 50}, board_headers),
+                    Read(
+                        "board-8x50",
+                        board_query(with_contact=True),
+                        {"id": board.pipeline_id, "first": 50},
+                        board_headers,
+                    ),
+                ]
+                answers = {}
+                for mode, function in modes.items():
+                    read_rows.statement = function
+                    answers[mode] = [await read.once(http) for read in reads]
+                for on, off, read in zip(answers["cache on"], answers["cache off"], reads, strict=True):
+                    if on.get("data") != off.get("data"):
+                        raise RuntimeError(f"{read.name}: the cache changed the answer\n{on}\n{off}"[:6000])
+                for read in reads:
+                    for _ in range(10):
+                        await read.once(http)
+                measured: dict[tuple[str, str], list[float]] = {}
+                load_before = os.getloadavg()[0]
+                for _ in range(args.blocks):
+                    for read in reads:
+                        for mode, function in modes.items():
+                            read_rows.statement = function
+                            started = time.process_time()
+                            for _ in range(args.per_block):
+                                await read.once(http)
+                            spent = (time.process_time() - started) / args.per_block * 1000
+                            measured.setdefault((read.name, mode), []).append(spent)
+                load_after = os.getloadavg()[0]
+                read_rows.statement = statement_cache.statement
+        finally:
+            await close_database()
+    result = {f"{name} {mode}": round(statistics.median(v), 2) for (name, mode), v in measured.items()}
+    print(f"  load average {load_before:.2f} → {load_after:.2f}; {dict(statement_cache.counts)}")
+    print("| read | cache off CPU ms/req | cache on CPU ms/req | on ÷ off |")
+    print("|---|---|---|---|")
+    for read in reads:
+        off, on = result[f"{read.name} cache off"], result[f"{read.name} cache on"]
+        print(f"| {read.name} | {off:.2f} | {on:.2f} | {on / off:.2f} |", flush=True)
+    return {"cpu_ms": result, "load": [load_before, load_after]}
+
+
+def main(args: argparse.Namespace) -> None:
+    if not args.child_json:
+        print(f"statement cache on/off, CPU per request in-process — {today()}, {machine()}")
+    each_backend_in_a_child(
+        args,
+        run_backend,
+        ["--blocks", str(args.blocks), "--per-block", str(args.per_block)],
+        results_name=f"statement_cache_ab-{today()}",
+        recorded={"blocks": args.blocks, "per_block": args.per_block},
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="statement cache on/off, in-process")
+    parser.add_argument(
+        "--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
+    parser.add_argument("--blocks", type=int, default=9, help="alternating blocks per read (median)")
+    parser.add_argument("--per-block", type=int, default=20, help="requests per block")
+    parser.add_argument("--child-json", help=argparse.SUPPRESS)
+    main(parser.parse_args())
