@@ -5,9 +5,10 @@ when REVGRAPH_REDIS_URL is set, so every server process shares them, and in
 process memory otherwise.
 
 Leases (Redis only). Round trips to Redis were a large share of the fixed
-cost of every request (`{ me { id } }`: one to admit, one to charge, about
-a third of its CPU in-process, bench/READS.md; a repeated poll answered from the poll cache, web/poll_path.py, costs about
-a millisecond of CPU, and its round trip was a fifth of it). So the budget
+cost of every request (`{ me { id } }`: one to admit, one to charge, close
+to 30 % of its CPU in-process, bench/READS.md; a repeated poll answered
+from the poll cache, web/poll_path.py, costs about a millisecond of CPU,
+and its round trip was a fifth of it). So the budget
 is drawn from a lease: a process takes a chunk of the caller's budget from
 Redis at once (LEASE_SCRIPT: only while the window's total stays within the
 limit, so the points leased, and spent, never pass it) and admits, charges
