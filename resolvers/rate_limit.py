@@ -4,20 +4,24 @@ its operations from its own budget per fixed window. Budgets live in Redis
 when REVGRAPH_REDIS_URL is set, so every server process shares them, and in
 process memory otherwise.
 
-Leases (Redis only). A repeated poll answered from the poll cache
-(web/poll_path.py `spend`) costs about a millisecond of CPU, and its Redis
-round trip was a fifth of it (bench/REPORTS.md). So `spend` draws points
-from a lease: a process takes a chunk of the caller's budget from Redis at
-once (LEASE_SCRIPT: only while the window's total stays within the limit,
-so the points leased, and spent, never pass it) and spends it locally, with
-no round trip, until it no longer covers a poll. What a process leased
-counts in Redis as used: the other processes of the deployment see it, and
-a caller spread over P processes may be refused up to P leases early (a
-lease is at most LEASE_POLLS polls and 1/LEASE_SHARE of the limit). The
+Leases (Redis only). Round trips to Redis were a large share of the fixed
+cost of every request (`{ me { id } }`: one to admit, one to charge, close
+to 30 % of its CPU in-process, bench/READS.md; a repeated poll answered
+from the poll cache, web/poll_path.py, costs about a millisecond of CPU,
+and its round trip was a fifth of it). So the budget
+is drawn from a lease: a process takes a chunk of the caller's budget from
+Redis at once (LEASE_SCRIPT: only while the window's total stays within the
+limit, so the points leased, and spent, never pass it) and admits, charges
+and spends from it locally, with no round trip, until it no longer covers
+an operation's worst case. What a process leased counts in Redis as used:
+the other processes of the deployment see it, and a caller spread over P
+processes may be refused up to P leases early (a lease is at most
+LEASE_POLLS operations' worst case and 1/LEASE_SHARE of the limit). The
 headers count other processes' unspent leases as used (conservative); this
 process's own unspent lease is what it may still spend, so for a caller
-served by one process they are exact. `admit` and `charge` (the full
-pipeline) keep their round trip and draw from the lease first."""
+served by one process they are exact. An operation that delivered more than
+the lease still holds (rare: delivery is bounded by the worst case admitted)
+is charged the rest in Redis."""
 
 from __future__ import annotations
 
@@ -159,16 +163,17 @@ class RateLimiter:
 
     async def admit(self, actor: Actor, requested: int) -> Budget:
         """Whether the actor's budget in this window still covers an
-        operation of `requested` points (at least 1). Nothing is charged."""
+        operation of `requested` points (at least 1). Nothing is charged;
+        with Redis, the lease is made to cover it first (no round trip
+        while it does)."""
         window, reset = self._window()
-        owner = budget_owner(actor)
-        total = await self._add_redis(owner, window, reset, 0)
-        if total is None:
-            used = self._add_memory(owner, window, 0)
-            return Budget(self.limit, used, reset, allowed=used + max(requested, 1) <= self.limit)
-        lease = self._seen(owner, window, total)
-        budget = lease.budget(self.limit, reset, allowed=True)
-        return Budget(self.limit, budget.used, reset, allowed=budget.used + max(requested, 1) <= self.limit)
+        owner, need = budget_owner(actor), max(requested, 1)
+        if self._redis_up():
+            lease = await self._covering(owner, window, reset, need)
+            if lease is not None:
+                return lease.budget(self.limit, reset, allowed=lease.unspent >= need)
+        used = self._add_memory(owner, window, 0)
+        return Budget(self.limit, used, reset, allowed=used + need <= self.limit)
 
     async def charge(self, actor: Actor, points: int) -> Budget:
         """Draw what an admitted operation cost (at least 1 point) from the
@@ -182,7 +187,6 @@ class RateLimiter:
         if lease is not None:
             lease.spent += taken
             if taken == points:
-                # Admission just read the total: nothing to add, no round trip.
                 return lease.budget(self.limit, reset, allowed=True)
         total = await self._add_redis(owner, window, reset, points - taken)
         if total is None:
@@ -192,29 +196,28 @@ class RateLimiter:
     async def spend(self, actor: Actor, requested: int, delivered: int) -> Budget:
         """admit and charge in one step, for an operation whose delivered
         cost is known before it runs (a cached answer, web/poll_path.py):
-        charged when the budget covered `requested`, nothing otherwise.
-        With Redis, from this process's lease (leasing more when it falls
-        short): no round trip while it lasts."""
+        charged when the budget covered `requested`, nothing otherwise."""
         window, reset = self._window()
         owner, points = budget_owner(actor), max(delivered, 1)
         if self._redis_up():
-            budget = await self._spend_leased(owner, window, reset, max(requested, points), points)
-            if budget is not None:
-                return budget
+            lease = await self._covering(owner, window, reset, max(requested, points))
+            if lease is not None:
+                allowed = lease.unspent >= max(requested, points)
+                if allowed:
+                    lease.spent += points
+                return lease.budget(self.limit, reset, allowed=allowed)
         used = self._add_memory(owner, window, points)
         if used - points + max(requested, 1) <= self.limit:
             return Budget(self.limit, used, reset, allowed=True)
         used = self._add_memory(owner, window, -points)
         return Budget(self.limit, used, reset, allowed=False)
 
-    async def _spend_leased(
-        self, owner: str, window: int, reset: int, need: int, points: int
-    ) -> Budget | None:
-        """`spend` from the lease, once it covers `need` (the worst case):
-        leasing what it lacks, and more for the polls to come, while the
-        budget has room for what it lacks; refused otherwise (the same
-        verdict as without leases, but for other processes' unspent
-        leases). None when Redis is unreachable."""
+    async def _covering(self, owner: str, window: int, reset: int, need: int) -> Lease | None:
+        """The owner's lease, made to cover `need` (the worst case) when the
+        budget has room: leasing what it lacks, and more for the operations
+        to come. It still falls short when the budget cannot cover `need`
+        (the same verdict as without leases, but for other processes'
+        unspent leases). None when Redis is unreachable."""
         lease = self._lease(owner, window)
         while lease.unspent < need:
             # Again if a concurrent request spent from it meanwhile.
@@ -226,9 +229,8 @@ class RateLimiter:
             lease.taken += taken[0]
             lease.total = max(lease.total, taken[1])
             if not taken[0]:
-                return lease.budget(self.limit, reset, allowed=False)
-        lease.spent += points
-        return lease.budget(self.limit, reset, allowed=True)
+                break
+        return lease
 
     def _redis_up(self) -> bool:
         return self._redis is not None and time.time() >= self._redis_down_until

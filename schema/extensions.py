@@ -25,14 +25,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types.graphql import OperationType
 
 from revgraph.resolvers.i18n import N_, _
@@ -138,13 +132,24 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 class ParseReportingErrors(ParserCache):
-    """Strawberry's parser cache, except that a document that does not parse
-    (a syntax error, more tokens than allowed) is left for Strawberry to
-    parse again inside its own error handling. Raised from this hook, the
-    error escaped the websocket handler, whose client then got a bare
-    `complete` instead of the protocol's `error` message."""
+    """Strawberry's parser cache under the token limit, except that a
+    document that does not parse (a syntax error, more tokens than allowed)
+    is left for Strawberry to parse again inside its own error handling.
+    Raised from this hook, the error escaped the websocket handler, whose
+    client then got a bare `complete` instead of the protocol's `error`
+    message.
+
+    The limit is set here, not by Strawberry's MaxTokensLimiter: each
+    extension costs every request a hook of its own to build and run, and
+    that one only set this option."""
+
+    def __init__(self, max_tokens: int, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.max_tokens = max_tokens
 
     def on_parse(self) -> Iterator[None]:
+        # Strawberry's own parse (the error path) reads the same options.
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
         try:
             yield from super().on_parse()
         except GraphQLError:
@@ -154,17 +159,23 @@ class ParseReportingErrors(ParserCache):
 
 class LimitedValidation(ValidationCache):
     """The document's shape first (schema/document_limits.py: linear in the
-    document, fragments measured once), then graphql-core's validation
-    (cached). A document refused by its shape is never validated, so its
-    fragments are never expanded by anything."""
+    document, fragments measured once), then graphql-core's validation with
+    the project's rules added (cached). A document refused by its shape is
+    never validated, so its fragments are never expanded by anything.
 
-    def __init__(self, limits: DocumentLimits) -> None:
+    The rules are added here, not by Strawberry's AddValidationRules (one
+    hook fewer per request, as for the token limit above); `rules` is one
+    tuple for the life of the schema, so the cache recognises it."""
+
+    def __init__(self, limits: DocumentLimits, rules: tuple[type[ASTValidationRule], ...]) -> None:
         super().__init__(maxsize=1024)
         self.limits = limits
+        self.rules = rules
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         assert ec.graphql_document is not None
+        ec.validation_rules = ec.validation_rules + self.rules
         problem = document_problem(ec.graphql_document, self.limits)
         if problem is not None:
             ec.pre_execution_errors = [problem]
@@ -339,12 +350,10 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     shape = DocumentLimits(
         max_depth=limits.max_depth, max_aliases=limits.max_aliases, max_fields=limits.max_fields
     )
-    rules = [mutation_rule(limits.max_mutations_per_document)]
+    rules = (mutation_rule(limits.max_mutations_per_document),)
     return [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParseReportingErrors(maxsize=1024),
-        lambda: AddValidationRules(rules),
-        lambda: LimitedValidation(shape),
+        lambda: ParseReportingErrors(limits.max_tokens, maxsize=1024),
+        lambda: LimitedValidation(shape, rules),
         lambda: DemandControl(settings),
         # After DemandControl: a cached answer is admitted and charged too.
         PollCaching,

@@ -1,7 +1,7 @@
-"""Leases of the rate limit (resolvers/rate_limit.py): a process answering
-polls from the poll cache draws their points from a chunk of the caller's
-budget taken from Redis at once, so most polls make no round trip to
-Redis; the budget stays shared by every process and is never overdrawn; a
+"""Leases of the rate limit (resolvers/rate_limit.py): a process admitting
+and charging operations, or answering polls from the poll cache, draws
+their points from a chunk of the caller's budget taken from Redis at once,
+so most requests make no round trip to Redis; the budget stays shared by every process and is never overdrawn; a
 caller spread over several processes is refused at most a lease per
 process early, and the headers count other processes' unspent leases as
 used. Without Redis, budgets are per process and exact, as before."""
@@ -180,11 +180,51 @@ async def test_two_app_instances_share_one_budget_through_their_leases(gql, work
     assert all(r.json()["data"] == computed.json()["data"] for r in polls)
     used = [int(r.headers["x-ratelimit-used"]) for r in [computed, *polls]]
     assert [b - a for a, b in itertools.pairwise(used)] == [cost["actual"]] * 5
-    # from one lease of 16 polls' worst case, taken from Redis once, beside the computed answer's charge
-    assert leased == cost["actual"] + max(cost["requested"], cost["actual"]) * LEASE_POLLS
+    # from one lease of 16 operations' worst case, taken from Redis once when the first was admitted
+    assert leased == max(cost["requested"], cost["actual"]) * LEASE_POLLS
     # and the second instance counted the first's unspent lease as used
     assert seen_by_two.status_code == 200
     assert int(seen_by_two.headers["x-ratelimit-used"]) == leased + 2
+
+
+@NEEDS_REDIS
+async def test_queries_are_admitted_and_charged_from_a_lease_without_two_round_trips_each(
+    workspace, private_server
+):
+    # given an app instance with budgets in Redis, roomy enough for leases of 16 operations
+    one = await private_server(limits={"rate_limit_points": 100_000})
+    limiter = graphql_view(one).rate_limiter
+    sent = count_redis_commands(limiter)
+    headers = {"authorization": f"Bearer {workspace.token}"}
+    async with httpx.AsyncClient() as http:
+        # when the caller asks `{ me { id } }` (2 points) 32 times
+        responses = [await http.post(one.graphql_url, json={"query": ME}, headers=headers) for _ in range(32)]
+    total = await redis_total(limiter, await admin_actor(workspace))
+    # then each was answered and charged its 2 points, exactly
+    assert all(r.status_code == 200 and r.json()["data"]["me"] for r in responses)
+    assert [int(r.headers["x-ratelimit-used"]) for r in responses] == [2 * n for n in range(1, 33)]
+    assert [r.json()["extensions"]["cost"]["rateLimit"]["used"] for r in responses][-1] == 64
+    # with one Redis command per lease of 16 operations' worst case, not one to admit and one to charge
+    assert sent.count("EVALSHA") == 2, sent
+    assert len(sent) == 2, sent
+    # and Redis counts the leases, which cover what was spent
+    assert total == 2 * 2 * LEASE_POLLS == 64
+
+
+@NEEDS_REDIS
+async def test_an_operation_the_lease_cannot_cover_is_refused_as_without_leases(workspace, private_server):
+    # given a budget of 10 points in Redis, too small for a lease beyond one operation
+    tight = await private_server(limits={"rate_limit_points": 10})
+    headers = {"authorization": f"Bearer {workspace.token}"}
+    async with httpx.AsyncClient() as http:
+        # when the caller asks `{ me { id } }` (2 points) six times
+        responses = [
+            await http.post(tight.graphql_url, json={"query": ME}, headers=headers) for _ in range(6)
+        ]
+    # then five were answered, counted exactly, and the sixth refused with nothing left
+    assert [r.status_code for r in responses] == [200] * 5 + [429]
+    assert [r.headers["x-ratelimit-used"] for r in responses] == ["2", "4", "6", "8", "10", "10"]
+    assert responses[-1].json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
 async def admin_actor(workspace):

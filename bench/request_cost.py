@@ -1,0 +1,212 @@
+"""The fixed cost of a GraphQL request, in-process (issue 15): `{ me { id } }`
+and `contacts(first: 50)` through the ASGI app, this checkout against a
+baseline git ref in the same run.
+
+Per backend (a fresh SQLite file with budgets in memory; a fresh PostgreSQL
+database `revgraph_bench_request_cost` with budgets in Redis under a prefix
+of its own, as deployed), seed 500 contacts and 50 companies
+(bench/seed.py), then run children alternately — this checkout, the
+baseline (a `git archive` put first on PYTHONPATH, as bench/reads.py
+does), this checkout, ... — each of which builds the app on the seeded
+database, logs in, warms up and reports, per read:
+
+- CPU ms per request of its process (`time.process_time`, the in-process
+  client's share included, alike for both), the median of --blocks blocks
+  of --per-block requests, the reads alternating;
+- SQL statements and Redis commands of one request.
+
+    python bench/request_cost.py [--backend sqlite postgres] [--baseline main] [--rounds 3]
+    python bench/request_cost.py --backend postgres --cprofile tottime --read me
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+from board_common import REDIS_URL, drop_redis_prefix
+from contacts_list import CONTACTS, LOG_IN_DOC, LOG_IN_VARS, counting_statements
+from harness import database, machine, server_env, today
+from reads import baseline_path
+
+READS = {"me": ("{ me { id } }", {}), "contacts-50": (CONTACTS, {"first": 50})}
+
+
+async def once(http: httpx.AsyncClient, name: str, headers: dict[str, str]) -> None:
+    document, variables = READS[name]
+    response = await http.post("/graphql", json={"query": document, "variables": variables}, headers=headers)
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{name}: {response.status_code} {body}")
+
+
+def counting_redis() -> list[str]:
+    """Every command redis.asyncio sends from now on (EVALSHA included)."""
+    import redis.asyncio as aioredis
+
+    sent: list[str] = []
+    original = aioredis.Redis.execute_command
+
+    async def counted(self: Any, *args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await original(self, *args, **options)
+
+    aioredis.Redis.execute_command = counted  # type: ignore[method-assign]
+    return sent
+
+
+async def child(args: argparse.Namespace) -> dict[str, Any]:
+    """One checkout's figures on the seeded database (run in a child)."""
+    from revgraph.web.app import create_app
+    from revgraph.web.gc_tuning import SERVING_THRESHOLDS, CollectorRequest, apply_collector
+
+    redis_sent = counting_redis()
+    app = create_app(migrate=False)
+    result: dict[str, Any] = {}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
+            login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
+            headers = {"authorization": f"Bearer {login.json()['data']['logIn']['token']}"}
+            for name in READS:
+                for _ in range(30):
+                    await once(http, name, headers)
+            apply_collector(CollectorRequest(True, SERVING_THRESHOLDS))
+            for name in READS:
+                redis_sent.clear()
+                with counting_statements() as sql:
+                    await once(http, name, headers)
+                result[f"{name} statements"] = len(sql)
+                result[f"{name} redis"] = len(redis_sent)
+            if args.cprofile:
+                await profile(http, args.read, headers, args.cprofile)
+                return result
+            measured: dict[str, list[float]] = {name: [] for name in READS}
+            for _ in range(args.blocks):
+                for name in READS:
+                    started = time.process_time()
+                    for _ in range(args.per_block):
+                        await once(http, name, headers)
+                    measured[name].append((time.process_time() - started) / args.per_block * 1000)
+            for name, values in measured.items():
+                result[f"{name} cpu"] = round(statistics.median(values), 3)
+    return result
+
+
+async def profile(http: httpx.AsyncClient, name: str, headers: dict[str, str], key: str) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(300):
+        await once(http, name, headers)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats(key).print_stats(50)
+    if os.environ.get("CALLERS"):
+        stats.print_callers(os.environ["CALLERS"])
+
+
+def run_child(env: dict[str, str], args: argparse.Namespace, pythonpath: str | None) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        argv = [sys.executable, sys.argv[0], "--child-json", out.name]
+        argv += ["--blocks", str(args.blocks), "--per-block", str(args.per_block)]
+        if args.cprofile:
+            argv += ["--cprofile", args.cprofile, "--read", args.read]
+        child_env = {**env, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
+        subprocess.run(argv, check=True, env=child_env)
+        return json.loads(open(out.name).read())
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> None:
+    from seed import seed
+
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.settings import Settings
+
+    prefix = f"rgbench-cost-{uuid.uuid4().hex[:8]}"
+    async with database(backend, name="revgraph_bench_request_cost") as url:
+        env = server_env(url)
+        if backend == "postgres":
+            env.update({"REVGRAPH_REDIS_URL": REDIS_URL, "REVGRAPH_REDIS_PREFIX": prefix})
+        os.environ.update(env)
+        settings = Settings.from_env()
+        await open_database(settings, migrate=True)
+        try:
+            await seed(settings, contacts=500, companies=50)
+        finally:
+            await close_database()
+        try:
+            if args.cprofile:
+                folder = str(baseline_path(args.baseline)) if args.profile_baseline else None
+                run_child(env, args, folder)
+                return
+            targets = [("this", None)]
+            if args.baseline:
+                targets.append((f"baseline {args.baseline}", str(baseline_path(args.baseline))))
+            runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in targets}
+            load = [os.getloadavg()[0]]
+            for _ in range(args.rounds):
+                for label, folder in targets:
+                    runs[label].append(await asyncio.to_thread(run_child, env, args, folder))
+            load.append(os.getloadavg()[0])
+        finally:
+            if backend == "postgres":
+                await drop_redis_prefix(prefix)
+    print(f"\n{backend}, load average {load[0]:.2f} → {load[1]:.2f}, {args.rounds} rounds alternated\n")
+    print("| checkout | read | CPU ms/req (median of rounds) | rounds | SQL statements | Redis commands |")
+    print("|---|---|---|---|---|---|")
+    medians: dict[tuple[str, str], float] = {}
+    for label, results in runs.items():
+        for name in READS:
+            values = [r[f"{name} cpu"] for r in results]
+            medians[label, name] = statistics.median(values)
+            shown = " / ".join(f"{v:.2f}" for v in values)
+            r = results[0]
+            print(
+                f"| {label} | {name} | {medians[label, name]:.2f} | {shown} "
+                f"| {r[f'{name} statements']} | {r[f'{name} redis']} |"
+            )
+    if args.baseline:
+        base = targets[1][0]
+        for name in READS:
+            print(f"{name}: this ÷ baseline = {medians['this', name] / medians[base, name]:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the fixed cost of a request, in-process")
+    parser.add_argument(
+        "--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
+    parser.add_argument("--baseline", default="main", help="git ref compared in the same run ('' for none)")
+    parser.add_argument("--rounds", type=int, default=3, help="children per checkout, alternated")
+    parser.add_argument("--blocks", type=int, default=7)
+    parser.add_argument("--per-block", type=int, default=50)
+    parser.add_argument("--cprofile", help="profile --read (300 requests) sorted by this key instead")
+    parser.add_argument("--read", default="me", choices=sorted(READS))
+    parser.add_argument("--profile-baseline", action="store_true", help="profile the baseline instead")
+    parser.add_argument("--child-json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_json:
+        result = asyncio.run(child(args))
+        with open(args.child_json, "w") as out:
+            out.write(json.dumps(result))
+        return
+    print(f"request fixed cost, in-process — {today()}, {machine()}")
+    for backend in args.backend:
+        asyncio.run(run_backend(backend, args))
+
+
+if __name__ == "__main__":
+    main()
