@@ -40,7 +40,7 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
 from revgraph.resolvers.i18n import current_language
-from revgraph.resolvers.log_position import TOPICS, slot_position
+from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
 from revgraph.resolvers.poll_cache import (
     CHANGES_AT,
     CachedData,
@@ -321,30 +321,41 @@ class PollCaching(SchemaExtension):
         if slot is None or cache is None:
             yield
             return
+        turn = None
         try:
-            answer, narrow = await self._find(cache, slot)
-        except asyncio.CancelledError:
-            # The deadline's, landing in this hook's entry (schema/deadline.py).
-            if not deadline.expired(self._context):
-                raise
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[deadline.refusal(deadline.seconds(self._context))]
-            )
-            yield
-            return
-        if answer is not None:
-            ec.result = ExecutionResult(data=answer.data(), errors=None)
-            self._context["delivered_cost"] = answer.delivered
-            self._tag(answer)
-            yield
-            return
-        position = self._position()
-        land = cache.compute(slot, position)
-        try:
-            yield
-            answer = self._keep(cache, slot, position, narrow)
+            try:
+                answer, narrow = await self._find(cache, slot)
+                if answer is None:
+                    turn = cache.turns.ask()
+                    answer = await self._queue(cache, slot, turn)
+            except asyncio.CancelledError:
+                # The deadline's, landing in this hook's entry (schema/deadline.py).
+                if not deadline.expired(self._context):
+                    raise
+                self.execution_context.result = ExecutionResult(
+                    data=None, errors=[deadline.refusal(deadline.seconds(self._context))]
+                )
+                yield
+                return
+            if answer is not None:
+                if turn is not None:
+                    cache.turns.end(turn)
+                    turn = None
+                ec.result = ExecutionResult(data=answer.data(), errors=None)
+                self._context["delivered_cost"] = answer.delivered
+                self._tag(answer)
+                yield
+                return
+            position = self._position()
+            land = cache.compute(slot, position)
+            try:
+                yield
+                answer = self._keep(cache, slot, position, narrow)
+            finally:
+                land(answer)
         finally:
-            land(answer)
+            if turn is not None:
+                cache.turns.end(turn)
 
     def _position(self) -> Any:
         """The position of what the document reads, from the credential."""
@@ -376,6 +387,31 @@ class PollCaching(SchemaExtension):
                 cache.confirm(slot, held, position)
                 answer = held
         return answer, narrow
+
+    async def _queue(
+        self, cache: PollCache, slot: tuple[Any, ...], turn: asyncio.Future[None]
+    ) -> PollAnswer | None:
+        """Wait for a turn to compute (PollCache.turns), unless a computation
+        of the slot lands meanwhile at this poll's position or a later one:
+        its answer, then. A turn that came after waiting: the position is
+        read again (the computations before it took time, and polls of the
+        slot queued behind this one read theirs since), then the slot's
+        answer if it holds there, else None: compute. The deadline's
+        cancellation may land here (on_execute answers it)."""
+        if turn.done():
+            return None
+        handed = cache.await_answer(slot, self._position())
+        try:
+            await asyncio.wait({turn, handed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cache.stop_awaiting(slot, handed)
+        if handed.done():
+            return handed.result()
+        ctx = self._context["ctx"]
+        log_position, topic_positions = await positions_now(ctx.actor.workspace_id)
+        if log_position is not None:
+            ctx.log_position, ctx.topic_positions = log_position, topic_positions
+        return cache.get(slot, self._position())
 
     async def _wait(self, running: asyncio.Future[PollAnswer | None]) -> PollAnswer | None:
         """The answer another request is computing, if it lands before this
