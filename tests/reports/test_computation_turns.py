@@ -1,0 +1,164 @@
+"""Report computations take turns (resolvers/poll_cache.py ComputationTurns,
+schema/poll.py PollCaching): at most REVGRAPH_REPORT_COMPUTATIONS run at
+once per process, whatever the number of dashboards missing together, so a
+write is not queued behind them; the polls of one slot queued meanwhile
+take one computation, which includes every commit made before each was
+sent. Developed on inboxReport, like the poll cache's own tests."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from revgraph.resolvers.inbox import report
+from revgraph.resolvers.poll_cache import ComputationTurns
+from tests.inbox.test_report import around_now, resolve
+from tests.reports.test_poll_cache import RESOLVED, conversations, figures, graphql_view, settled
+
+
+class HeldReports:
+    """inboxReport's computations, counted per range length in hours, each
+    held until `release` when its range is one of `held` (before it reads
+    anything, or with `after`, once it has read everything)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, held: set[int], *, after: bool = False) -> None:
+        self.held = held
+        self.running = 0
+        self.most_at_once = 0
+        self.computed: dict[int, int] = {}
+        self.gate = asyncio.Event()
+        computed = report.inbox_report
+
+        async def counted(ctx, start, end, **kwargs):
+            hours = round((end - start) / timedelta(hours=2))
+            self.computed[hours] = self.computed.get(hours, 0) + 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            try:
+                if hours in self.held and not after:
+                    await self.gate.wait()
+                answer = await computed(ctx, start, end, **kwargs)
+                if hours in self.held and after:
+                    await self.gate.wait()
+                return answer
+            finally:
+                self.running -= 1
+
+        monkeypatch.setattr(report, "inbox_report", counted)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    """Wait until `condition()` holds (the server runs in this loop)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_dashboards_missing_together_compute_a_few_at_once_and_a_write_goes_by(
+    gql, workspace, monkeypatch
+):
+    # given a process that computes one report at a time, and four dashboards
+    # (four ranges: four slots) whose reports take as long as the test says
+    token = workspace.token
+    _, (first, _second) = await conversations(gql, token, 2)
+    turns = graphql_view(gql.server).poll_cache.turns
+    monkeypatch.setattr(turns, "limit", 1)
+    reports = HeldReports(monkeypatch, held={1, 2, 3, 4})
+    # when they all poll at once
+    polls = [asyncio.create_task(figures(gql, token, around_now(hours))) for hours in (1, 2, 3, 4)]
+    await until(lambda: turns.running == 1 and turns.waiting == 3)
+    # then one computes and three wait, and a write meanwhile is not queued behind them
+    assert reports.most_at_once == 1
+    await asyncio.wait_for(resolve(gql, token, first), timeout=10)
+    assert not any(poll.done() for poll in polls)
+    # and once the reports are quick again every dashboard is answered, with the write
+    reports.release()
+    answers = await asyncio.gather(*polls)
+    assert answers == [{"conversations": 2, "resolved": 1}] * 4
+    assert reports.most_at_once == 1
+    assert (turns.running, turns.waiting) == (0, 0)
+
+
+async def test_polls_of_one_slot_queued_after_each_commit_take_one_computation_with_every_commit(
+    gql, workspace, monkeypatch
+):
+    # given a process that computes one report at a time, busy with another
+    # dashboard's report (another range) for as long as the test says
+    token = workspace.token
+    _, found = await conversations(gql, token, 3)
+    turns = graphql_view(gql.server).poll_cache.turns
+    monkeypatch.setattr(turns, "limit", 1)
+    reports = HeldReports(monkeypatch, held={2})
+    busy = asyncio.create_task(figures(gql, token, around_now(2)))
+    await until(lambda: turns.running == 1)
+    # when a conversation is resolved before each of three polls of one dashboard
+    # (each reads a newer position), all queued behind the busy one
+    range_ = around_now(1)
+    polls = []
+    for number, conversation_id in enumerate(found, start=1):
+        await resolve(gql, token, conversation_id)
+        await settled()
+        polls.append(asyncio.create_task(figures(gql, token, range_)))
+        await until(lambda number=number: turns.waiting == number)
+    reports.release()
+    answers = await asyncio.gather(*polls)
+    # then each answer counts every resolution made before it was sent (all three),
+    # and the three polls took one computation
+    assert answers == [{"conversations": 3, "resolved": 3}] * 3
+    assert reports.computed[1] == 1
+    assert (await busy)["conversations"] == 3
+
+
+async def test_a_poll_queued_after_a_commit_does_not_take_an_answer_computed_before_it(
+    gql, workspace, monkeypatch
+):
+    # given a dashboard's poll whose computation has read everything (and is held
+    # there), and one more poll of the same dashboard queued behind it, sent after
+    # a commit the computation did not see
+    token = workspace.token
+    _, (first, _second) = await conversations(gql, token, 2)
+    turns = graphql_view(gql.server).poll_cache.turns
+    monkeypatch.setattr(turns, "limit", 1)
+    reports = HeldReports(monkeypatch, held={1}, after=True)
+    range_ = around_now(1)
+    computing = asyncio.create_task(figures(gql, token, range_, RESOLVED))
+    await until(lambda: turns.running == 1)
+    await resolve(gql, token, first)
+    await settled()
+    queued = asyncio.create_task(figures(gql, token, range_, RESOLVED))
+    await until(lambda: turns.waiting == 1)
+    # when the computation lands
+    reports.release()
+    # then the poll sent before the commit has the answer without it, and the one
+    # sent after does not take that answer: it computes its own, with the commit
+    assert (await computing) == {"conversations": 2, "resolved": 0}
+    assert (await queued) == {"conversations": 2, "resolved": 1}
+    assert reports.computed[1] == 2
+
+
+async def test_turns_are_first_come_first_served_and_passed_on_by_those_who_leave():
+    # given one turn, taken, and three polls waiting for it
+    turns = ComputationTurns(1)
+    taken = turns.ask()
+    first, second, third = turns.ask(), turns.ask(), turns.ask()
+    assert taken.done() and not any(t.done() for t in (first, second, third))
+    # when the second leaves (answered meanwhile) and the computation ends
+    turns.end(second)
+    turns.end(taken)
+    # then the first gets the turn; when it ends, the third; then none is running
+    assert first.done() and not third.done()
+    turns.end(first)
+    assert third.done()
+    turns.end(third)
+    assert (turns.running, turns.waiting) == (0, 0)
+    # and a turn granted to a poll that leaves without computing is passed on
+    granted, following = turns.ask(), turns.ask()
+    turns.end(granted)
+    assert following.done()
+    turns.end(following)
+    assert turns.running == 0
