@@ -21,7 +21,8 @@ process (REVGRAPH_REPORT_COMPUTATIONS), the others queued first come first
 served, so that dashboards' first answers, however many, leave the process
 free for writes. A poll waiting in the queue takes the answer of any
 computation of its slot that lands meanwhile at its position or a later
-one (`await_answer`): it includes every commit the poll could have seen.
+one, or at its narrow position (`await_answer`): it includes every commit
+the poll could have seen.
 One whose turn comes after waiting reads the position again before it
 computes (schema/poll.py), so its answer serves every poll of the slot
 queued behind it.
@@ -282,7 +283,7 @@ class PollCache:
         self.turns = ComputationTurns(computations)
         # Polls queued for a turn, by slot: the position each read, and
         # where to hand it an answer that lands meanwhile (`await_answer`).
-        self._awaiting: dict[Slot, list[tuple[Any, asyncio.Future[PollAnswer]]]] = {}
+        self._awaiting: dict[Slot, list[tuple[Any, Any, asyncio.Future[PollAnswer]]]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -313,30 +314,34 @@ class PollCache:
 
         return land
 
-    def await_answer(self, slot: Slot, position: Any) -> asyncio.Future[PollAnswer]:
+    def await_answer(self, slot: Slot, position: Any, narrow: Any = None) -> asyncio.Future[PollAnswer]:
         """Done with the answer of the next computation of this slot that
         lands at `position` or a later one (read before it computed, so it
-        includes every commit `position` counts). Stop with `stop_awaiting`."""
+        includes every commit `position` counts), or, for a caller who sees
+        some owners' deals, at the same narrow position (`narrow_position`:
+        nothing it counts changed in between). Stop with `stop_awaiting`."""
         handed: asyncio.Future[PollAnswer] = asyncio.get_running_loop().create_future()
-        self._awaiting.setdefault(slot, []).append((position, handed))
+        self._awaiting.setdefault(slot, []).append((position, narrow, handed))
         return handed
 
     def stop_awaiting(self, slot: Slot, handed: asyncio.Future[PollAnswer]) -> None:
         waiting = self._awaiting.get(slot)
         if waiting is None:
             return
-        waiting[:] = [(position, f) for position, f in waiting if f is not handed]
+        waiting[:] = [entry for entry in waiting if entry[2] is not handed]
         if not waiting:
             del self._awaiting[slot]
 
     def _hand_over(self, slot: Slot, answer: PollAnswer) -> None:
         """Give a landed answer to the polls queued for its slot that read
-        its position or an earlier one."""
+        its position or an earlier one, or its narrow position."""
         waiting = self._awaiting.get(slot)
         if waiting is None:
             return
-        for position, handed in waiting:
-            if not handed.done() and at_or_after(answer.position, position):
+        for position, narrow, handed in waiting:
+            if handed.done():
+                continue
+            if at_or_after(answer.position, position) or (narrow is not None and answer.narrow == narrow):
                 handed.set_result(answer)
 
     def get(self, slot: Slot, position: Any) -> PollAnswer | None:

@@ -327,7 +327,7 @@ class PollCaching(SchemaExtension):
                 answer, narrow = await self._find(cache, slot)
                 if answer is None:
                     turn = cache.turns.ask()
-                    answer = await self._queue(cache, slot, turn)
+                    answer = await self._queue(cache, slot, turn, narrow)
             except asyncio.CancelledError:
                 # The deadline's, landing in this hook's entry (schema/deadline.py).
                 if not deadline.expired(self._context):
@@ -389,18 +389,18 @@ class PollCaching(SchemaExtension):
         return answer, narrow
 
     async def _queue(
-        self, cache: PollCache, slot: tuple[Any, ...], turn: asyncio.Future[None]
+        self, cache: PollCache, slot: tuple[Any, ...], turn: asyncio.Future[None], narrow: Any
     ) -> PollAnswer | None:
         """Wait for a turn to compute (PollCache.turns), unless a computation
-        of the slot lands meanwhile at this poll's position or a later one:
-        its answer, then. A turn that came after waiting: the position is
+        of the slot lands meanwhile at this poll's position or a later one,
+        or at its narrow position: its answer, then. A turn that came after waiting: the position is
         read again (the computations before it took time, and polls of the
         slot queued behind this one read theirs since), then the slot's
         answer if it holds there, else None: compute. The deadline's
         cancellation may land here (on_execute answers it)."""
         if turn.done():
             return None
-        handed = cache.await_answer(slot, self._position())
+        handed = cache.await_answer(slot, self._position(), narrow)
         try:
             await asyncio.wait({turn, handed}, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -162,3 +162,45 @@ async def test_turns_are_first_come_first_served_and_passed_on_by_those_who_leav
     assert following.done()
     turns.end(following)
     assert turns.running == 0
+
+
+async def test_an_agents_queued_poll_takes_an_answer_whose_owners_did_not_change_since(
+    gql, workspace, monkeypatch
+):
+    # given Ana's funnel being computed (held once it has read everything)
+    from revgraph.resolvers.reports import funnel as report_funnel
+    from tests.pipeline.support import move
+    from tests.reports.test_owner_positions import around_now as owners_range
+    from tests.reports.test_owner_positions import entered, funnel, given
+
+    world = await given(gql, workspace)
+    pipeline, ana = world["pipeline"], world["ana"]
+    cache = graphql_view(gql.server).poll_cache
+    monkeypatch.setattr(cache.turns, "limit", 1)
+    gate, computed = asyncio.Event(), report_funnel.funnel
+
+    async def held(*args, **kwargs):
+        answer = await computed(*args, **kwargs)
+        await gate.wait()
+        return answer
+
+    monkeypatch.setattr(report_funnel, "funnel", held)
+    announced = []
+    compute = cache.compute
+    monkeypatch.setattr(cache, "compute", lambda *args: announced.append(args) or compute(*args))
+    range_ = owners_range()
+    computing = asyncio.create_task(funnel(gql, ana["token"], pipeline["id"], range_))
+    await until(lambda: cache.turns.running == 1)
+    # when another owner's deal moves (the workspace's position moves, not Ana's
+    # owners') and Ana's second screen polls, queued behind the first
+    moved = await move(
+        gql, workspace.token, dealId=world["deals"]["Caio"]["id"], stageId=pipeline["stage"]["Contato"]
+    )
+    assert moved["userErrors"] == []
+    queued = asyncio.create_task(funnel(gql, ana["token"], pipeline["id"], range_))
+    await until(lambda: cache.turns.waiting == 1)
+    gate.set()
+    # then the second screen takes the first one's answer: one computation, the same figures
+    first, second = await computing, await queued
+    assert second == first and entered(first, "Novo") == 1
+    assert len(announced) == 1
