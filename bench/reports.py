@@ -702,6 +702,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             env = server_env(url, redis_prefix=prefix)
             if args.report_computations is not None:
                 env["REVGRAPH_REPORT_COMPUTATIONS"] = str(args.report_computations)
+            if args.report_busy_percent is not None:
+                env["REVGRAPH_REPORT_BUSY_PERCENT"] = str(args.report_busy_percent)
             sk: data.Skeleton = built["skeleton"]
             pipeline_id = encode_id("Pipeline", sk.pipelines[0]["id"])
             manager = next(u["email"] for u in sk.users.values() if u["name"] == "Gerente SP")
@@ -750,6 +752,11 @@ def main() -> None:
         help="the server's REVGRAPH_REPORT_COMPUTATIONS (default: the server's own)",
     )
     parser.add_argument(
+        "--report-busy-percent",
+        type=int,
+        help="the server's REVGRAPH_REPORT_BUSY_PERCENT (default: the server's own)",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help=f"build the workspace even if a build of the last {CACHE_HOURS} h is cached",
@@ -773,6 +780,8 @@ def main() -> None:
     ]
     if args.report_computations is not None:
         forward.append(f"--report-computations={args.report_computations}")
+    if args.report_busy_percent is not None:
+        forward.append(f"--report-busy-percent={args.report_busy_percent}")
     if args.profile:
         forward.append(f"--profile={os.path.abspath(args.profile)}")
     if not args.child_json:

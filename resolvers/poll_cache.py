@@ -222,12 +222,22 @@ class ComputationTurns:
     others wait for a turn, first come first served. A report's first
     answer is tens of milliseconds of CPU and SQL: hundreds of dashboards
     missing at once would otherwise fill the process and the database's
-    connections, and a write would wait behind all of them."""
+    connections, and a write would wait behind all of them.
 
-    def __init__(self, limit: int) -> None:
+    Paced to `busy_percent` of the time: a turn that computed for d seconds
+    rests d × (100 / busy_percent − 1) before it passes to the next in line
+    (100: no rest). While polls queue, each turn's computations then take
+    at most that share of the time; the rest is the writes' (and the cheap
+    polls'). The wall time counts what the computation waited for too, so a
+    busier process rests its reports longer."""
+
+    def __init__(self, limit: int, busy_percent: int = 100) -> None:
         self.limit = limit
+        self.busy_percent = busy_percent
         self.running = 0
         self._queue: deque[asyncio.Future[None]] = deque()
+        # When each turn being used was granted (loop time).
+        self._granted: dict[asyncio.Future[None], float] = {}
 
     @property
     def waiting(self) -> int:
@@ -235,38 +245,60 @@ class ComputationTurns:
 
     def ask(self) -> asyncio.Future[None]:
         """A turn: done at once when one is free and nobody waits, else
-        when the computations before it end. Give it back with `end`,
-        granted or not."""
+        when the computations before it end (and their turns rested). Give
+        it back with `end`, granted or not."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if (self.limit <= 0 or self.running < self.limit) and not self.waiting:
             self.running += 1
-            turn.set_result(None)
+            self._grant(turn)
         else:
             self._queue.append(turn)
         return turn
 
     def end(self, turn: asyncio.Future[None]) -> None:
         """The computation is over, or the poll no longer needs a turn
-        (answered meanwhile, out of time): the next in line gets it."""
+        (answered meanwhile, out of time): the next in line gets it, once
+        the turn has rested."""
         if not turn.done():
             turn.cancel()
             return
         if turn.cancelled():
             return
+        loop = asyncio.get_running_loop()
+        began = self._granted.pop(turn, None)
+        rest = 0.0
+        if began is not None and 0 < self.busy_percent < 100:
+            rest = (loop.time() - began) * (100 / self.busy_percent - 1)
+        if rest > 0:
+            loop.call_later(rest, self._pass_on)
+        else:
+            self._pass_on()
+
+    def _grant(self, turn: asyncio.Future[None]) -> None:
+        self._granted[turn] = asyncio.get_running_loop().time()
+        turn.set_result(None)
+
+    def _pass_on(self) -> None:
         while self._queue:
             following = self._queue.popleft()
             if not following.done():
-                following.set_result(None)
+                self._grant(following)
                 return
         self.running -= 1
 
 
 class PollCache:
     """Least recently used slots, within `max_bytes` of answers; at most
-    `computations` computations at once (`ComputationTurns`)."""
+    `computations` computations at once, busy `busy_percent` of the time
+    (`ComputationTurns`)."""
 
     def __init__(
-        self, max_bytes: int, clock: Callable[[], float] = time.time, *, computations: int = 2
+        self,
+        max_bytes: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        computations: int = 2,
+        busy_percent: int = 100,
     ) -> None:
         self.max_bytes = max_bytes
         # The time `answer_changes_at` deadlines are compared with.
@@ -280,7 +312,7 @@ class PollCache:
         # Report fields' values, for documents computed again (schema/poll.py
         # `KeptFieldAnswer`), within a budget of about a KiB per object held.
         self.fields = FieldAnswers(max_bytes // FIELD_UNIT_BYTES)
-        self.turns = ComputationTurns(computations)
+        self.turns = ComputationTurns(computations, busy_percent)
         # Polls queued for a turn, by slot: the position each read, and
         # where to hand it an answer that lands meanwhile (`await_answer`).
         self._awaiting: dict[Slot, list[tuple[Any, Any, asyncio.Future[PollAnswer]]]] = {}

@@ -81,7 +81,7 @@ async def test_dashboards_missing_together_compute_a_few_at_once_and_a_write_goe
     answers = await asyncio.gather(*polls)
     assert answers == [{"conversations": 2, "resolved": 1}] * 4
     assert reports.most_at_once == 1
-    assert (turns.running, turns.waiting) == (0, 0)
+    await until(lambda: (turns.running, turns.waiting) == (0, 0))
 
 
 async def test_polls_of_one_slot_queued_after_each_commit_take_one_computation_with_every_commit(
@@ -204,3 +204,25 @@ async def test_an_agents_queued_poll_takes_an_answer_whose_owners_did_not_change
     first, second = await computing, await queued
     assert second == first and entered(first, "Novo") == 1
     assert len(announced) == 1
+
+
+async def test_a_turn_rests_so_that_computations_take_at_most_their_share_of_the_time():
+    # given turns busy at most half of the time, one taken and one waiting
+    turns = ComputationTurns(1, busy_percent=50)
+    loop = asyncio.get_running_loop()
+    taken = turns.ask()
+    waiting = turns.ask()
+    # when the first computes for 0.2 s and ends
+    await asyncio.sleep(0.2)
+    ended = loop.time()
+    turns.end(taken)
+    # then the next waits as long again before its turn (not at once)
+    assert not waiting.done()
+    await asyncio.wait_for(waiting, timeout=5)
+    assert loop.time() - ended >= 0.19
+    # and a turn given back at once (its poll answered meanwhile) rests next to nothing
+    following = turns.ask()
+    turns.end(waiting)
+    await asyncio.wait_for(following, timeout=0.2)
+    turns.end(following)
+    await until(lambda: turns.running == 0, timeout=0.2)

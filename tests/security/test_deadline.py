@@ -195,8 +195,9 @@ async def test_a_poll_queued_for_a_turn_past_its_deadline_is_limit_exceeded_and_
             assert response.status_code == 200, response.text
             [error] = response.json()["errors"]
             assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
-        # and the turns are given back: once reports are quick again, the next poll is answered
-        assert (turns.running, turns.waiting) == (0, 0)
+        # and the turns are given back (once rested): when reports are quick again,
+        # the next poll is answered
+        await until(lambda: (turns.running, turns.waiting) == (0, 0))
         monkeypatch.setattr(report, "inbox_report", quick)
         again = (await http.post(server.graphql_url, json=queued, headers=headers)).json()
         assert again["data"]["inboxReport"] == {"conversations": 1, "resolved": 0}, again
