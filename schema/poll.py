@@ -18,7 +18,14 @@ web/poll_path.py, and here only when that path stepped aside. Either way
 admission applies as to any operation (cost, authentication, rate limit)
 and a cached answer is charged what it delivers, like a computed one. Each
 answer of a GET carries a weak ETag of its data; a matching If-None-Match
-is a 304 (web/poll_path.py, web/graphql_view.py)."""
+is a 304 (web/poll_path.py, web/graphql_view.py).
+
+A poll that must be computed waits for a turn (PollCache.turns: a few at
+once per process, paced, first come first served) and meanwhile takes any
+answer of its slot that lands at its position or later (or, scoped, at its
+narrow position); a turn that came after waiting reads the position again
+before computing, so its answer serves the polls queued behind it. The
+deadline ends a wait like any other await: LIMIT_EXCEEDED."""
 
 from __future__ import annotations
 
