@@ -225,8 +225,9 @@ class ComputationTurns:
     connections, and a write would wait behind all of them.
 
     Paced to `busy_percent` of the time: a turn that computed for d seconds
-    rests d × (100 / busy_percent − 1) before it passes to the next in line
-    (100: no rest). While polls queue, each turn's computations then take
+    while others wait rests d × (100 / busy_percent − 1) before it passes to
+    the next in line (100: no rest; nobody waiting: none either, so a lone
+    dashboard's reports never wait for a rest). While polls queue, each turn's computations then take
     at most that share of the time; the rest is the writes' (and the cheap
     polls'). The wall time counts what the computation waited for too, so a
     busier process rests its reports longer."""
@@ -269,7 +270,7 @@ class ComputationTurns:
         rest = 0.0
         if began is not None and 0 < self.busy_percent < 100:
             rest = (loop.time() - began) * (100 / self.busy_percent - 1)
-        if rest > 0:
+        if rest > 0 and self.waiting:
             loop.call_later(rest, self._pass_on)
         else:
             self._pass_on()

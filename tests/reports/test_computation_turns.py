@@ -226,3 +226,9 @@ async def test_a_turn_rests_so_that_computations_take_at_most_their_share_of_the
     await asyncio.wait_for(following, timeout=0.2)
     turns.end(following)
     await until(lambda: turns.running == 0, timeout=0.2)
+
+    # and with nobody waiting, a turn ending frees its place at once
+    alone = turns.ask()
+    await asyncio.sleep(0.1)
+    turns.end(alone)
+    assert turns.running == 0 and turns.ask().done()
