@@ -572,19 +572,22 @@ async def movers(
 
 
 async def dashboards(
-    url: str, tokens: list[str], pipeline_id: str, stop: float, every: float
+    url: str, tokens: list[tuple[str, str]], pipeline_id: str, stop: float, every: float
 ) -> dict[str, Any]:
-    """Each dashboard polls the dashboard document every `every` seconds
-    (a poll that takes longer is followed by the next at once), the first
-    polls spread evenly over the first interval."""
+    """Each dashboard (a role and its token) polls the dashboard document
+    every `every` seconds (a poll that takes longer is followed by the next
+    at once), the first polls spread evenly over the first interval. The
+    latencies are also given per role (`by_role`: whose scope changes with
+    which moves)."""
     latencies: list[float] = []
+    by_role: dict[str, list[float]] = {}
     outcome = {"answered": 0, "errors": 0, "late": 0}
     kinds: dict[str, int] = {}
     request = body(DASHBOARD_DOC, pipeline_id, year())
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
 
-        async def dashboard(index: int, token: str) -> None:
+        async def dashboard(index: int, role: str, token: str) -> None:
             headers = {"authorization": f"Bearer {token}"}
             due = time.monotonic() + every * index / len(tokens)
             while True:
@@ -602,13 +605,23 @@ async def dashboards(
                     kinds[why] = kinds.get(why, 0) + 1
                 took = time.perf_counter() - began
                 latencies.append(took)
+                by_role.setdefault(role, []).append(took)
                 outcome["answered" if ok else "errors"] += 1
                 if took > every:
                     outcome["late"] += 1
                 due += every
 
-        await asyncio.gather(*(dashboard(i, t) for i, t in enumerate(tokens)))
-    return {**(spread(latencies) if latencies else {"n": 0}), **outcome, "error_kinds": kinds}
+        await asyncio.gather(*(dashboard(i, role, t) for i, (role, t) in enumerate(tokens)))
+    roles = {
+        role: {"n": len(took), **spread(took), "late": sum(1 for t in took if t > every)}
+        for role, took in sorted(by_role.items())
+    }
+    return {
+        **(spread(latencies) if latencies else {"n": 0}),
+        **outcome,
+        "error_kinds": kinds,
+        "by_role": roles,
+    }
 
 
 async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -622,7 +635,7 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
         ]
         mover_tokens = {pk: await log_in(http, sk.users[pk]["email"]) for pk in agents}
         watchers = [
-            await log_in(http, u["email"])
+            (u["role"], await log_in(http, u["email"]))
             for _ in range(args.dashboards // len(sk.users))
             for u in sk.users.values()
         ]
@@ -687,6 +700,10 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         async with workspace_database(backend, args) as (url, built):
             env = server_env(url, redis_prefix=prefix)
+            if args.report_computations is not None:
+                env["REVGRAPH_REPORT_COMPUTATIONS"] = str(args.report_computations)
+            if args.report_busy_percent is not None:
+                env["REVGRAPH_REPORT_BUSY_PERCENT"] = str(args.report_busy_percent)
             sk: data.Skeleton = built["skeleton"]
             pipeline_id = encode_id("Pipeline", sk.pipelines[0]["id"])
             manager = next(u["email"] for u in sk.users.values() if u["name"] == "Gerente SP")
@@ -730,6 +747,16 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="seconds a mover waits between moves")
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument(
+        "--report-computations",
+        type=int,
+        help="the server's REVGRAPH_REPORT_COMPUTATIONS (default: the server's own)",
+    )
+    parser.add_argument(
+        "--report-busy-percent",
+        type=int,
+        help="the server's REVGRAPH_REPORT_BUSY_PERCENT (default: the server's own)",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help=f"build the workspace even if a build of the last {CACHE_HOURS} h is cached",
@@ -751,6 +778,10 @@ def main() -> None:
             "load_seconds",
         )
     ]
+    if args.report_computations is not None:
+        forward.append(f"--report-computations={args.report_computations}")
+    if args.report_busy_percent is not None:
+        forward.append(f"--report-busy-percent={args.report_busy_percent}")
     if args.profile:
         forward.append(f"--profile={os.path.abspath(args.profile)}")
     if not args.child_json:

@@ -194,6 +194,23 @@ def newer(position: Any, than: Any) -> bool:
     return position > than
 
 
+def at_or_after(position: Any, than: Any) -> bool:
+    """Whether `position` is `than` or comes after it: an answer computed
+    after reading it includes every commit `than` counts."""
+    return position == than or newer(position, than)
+
+
+async def positions_now(workspace_id: int) -> tuple[int | None, tuple[int | None, ...]]:
+    """The workspace's position and each topic's (TOPICS order), as the
+    credential's statement reads them, in one statement: for a request that
+    waited before computing, whose credential's are no longer the newest."""
+    names = [LOG_COUNTER, *(counter_name(topic) for topic in TOPICS)]
+    values = dict(
+        await SequenceCounter.filter(workspace_id=workspace_id, name__in=names).values_list("name", "value")
+    )
+    return values.get(LOG_COUNTER), tuple(values.get(name) for name in names[1:])
+
+
 async def position_of(workspace_id: int) -> int | None:
     """The workspace's position now (tests, benchmarks; requests read it
     with their credential)."""

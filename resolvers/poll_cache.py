@@ -16,6 +16,17 @@ caller could have seen when the request began. A figure that changes with
 the clock says when (`answer_changes_at`), and the answer is served until
 then only.
 
+Computations take turns (`ComputationTurns`): at most a few at once per
+process (REVGRAPH_REPORT_COMPUTATIONS), the others queued first come first
+served, so that dashboards' first answers, however many, leave the process
+free for writes. A poll waiting in the queue takes the answer of any
+computation of its slot that lands meanwhile at its position or a later
+one, or at its narrow position (`await_answer`): it includes every commit
+the poll could have seen.
+One whose turn comes after waiting reads the position again before it
+computes (schema/poll.py), so its answer serves every poll of the slot
+queued behind it.
+
 Bounded: the least recently used slots go when the answers' JSON passes the
 byte budget; an answer over an eighth of it is not kept. Per process: each
 process of a deployment keeps its own, all keyed by the same positions."""
@@ -26,7 +37,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +47,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.log_position import (
     MAX_OWNED_SCOPE,
     OWNED_TOPICS,
+    at_or_after,
     newer,
     owned_position,
     owned_reads,
@@ -205,10 +217,90 @@ class FieldAnswers:
         self.weight = 0
 
 
-class PollCache:
-    """Least recently used slots, within `max_bytes` of answers."""
+class ComputationTurns:
+    """At most `limit` report computations at once (0: no limit); the
+    others wait for a turn, first come first served. A report's first
+    answer is tens of milliseconds of CPU and SQL: hundreds of dashboards
+    missing at once would otherwise fill the process and the database's
+    connections, and a write would wait behind all of them.
 
-    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.time) -> None:
+    Paced to `busy_percent` of the time: a turn that computed for d seconds
+    while others wait rests d × (100 / busy_percent − 1) before it passes to
+    the next in line (100: no rest; nobody waiting: none either, so a lone
+    dashboard's reports never wait for a rest). While polls queue, each turn's computations then take
+    at most that share of the time; the rest is the writes' (and the cheap
+    polls'). The wall time counts what the computation waited for too, so a
+    busier process rests its reports longer."""
+
+    def __init__(self, limit: int, busy_percent: int = 100) -> None:
+        self.limit = limit
+        self.busy_percent = busy_percent
+        self.running = 0
+        self._queue: deque[asyncio.Future[None]] = deque()
+        # When each turn being used was granted (loop time).
+        self._granted: dict[asyncio.Future[None], float] = {}
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for turn in self._queue if not turn.done())
+
+    def ask(self) -> asyncio.Future[None]:
+        """A turn: done at once when one is free and nobody waits, else
+        when the computations before it end (and their turns rested). Give
+        it back with `end`, granted or not."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if (self.limit <= 0 or self.running < self.limit) and not self.waiting:
+            self.running += 1
+            self._grant(turn)
+        else:
+            self._queue.append(turn)
+        return turn
+
+    def end(self, turn: asyncio.Future[None]) -> None:
+        """The computation is over, or the poll no longer needs a turn
+        (answered meanwhile, out of time): the next in line gets it, once
+        the turn has rested."""
+        if not turn.done():
+            turn.cancel()
+            return
+        if turn.cancelled():
+            return
+        loop = asyncio.get_running_loop()
+        began = self._granted.pop(turn, None)
+        rest = 0.0
+        if began is not None and 0 < self.busy_percent < 100:
+            rest = (loop.time() - began) * (100 / self.busy_percent - 1)
+        if rest > 0 and self.waiting:
+            loop.call_later(rest, self._pass_on)
+        else:
+            self._pass_on()
+
+    def _grant(self, turn: asyncio.Future[None]) -> None:
+        self._granted[turn] = asyncio.get_running_loop().time()
+        turn.set_result(None)
+
+    def _pass_on(self) -> None:
+        while self._queue:
+            following = self._queue.popleft()
+            if not following.done():
+                self._grant(following)
+                return
+        self.running -= 1
+
+
+class PollCache:
+    """Least recently used slots, within `max_bytes` of answers; at most
+    `computations` computations at once, busy `busy_percent` of the time
+    (`ComputationTurns`)."""
+
+    def __init__(
+        self,
+        max_bytes: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        computations: int = 2,
+        busy_percent: int = 100,
+    ) -> None:
         self.max_bytes = max_bytes
         # The time `answer_changes_at` deadlines are compared with.
         self.clock = clock
@@ -221,6 +313,10 @@ class PollCache:
         # Report fields' values, for documents computed again (schema/poll.py
         # `KeptFieldAnswer`), within a budget of about a KiB per object held.
         self.fields = FieldAnswers(max_bytes // FIELD_UNIT_BYTES)
+        self.turns = ComputationTurns(computations, busy_percent)
+        # Polls queued for a turn, by slot: the position each read, and
+        # where to hand it an answer that lands meanwhile (`await_answer`).
+        self._awaiting: dict[Slot, list[tuple[Any, Any, asyncio.Future[PollAnswer]]]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -246,8 +342,40 @@ class PollCache:
                 del self._flights[key]
             if not flight.done():
                 flight.set_result(answer)
+            if answer is not None:
+                self._hand_over(slot, answer)
 
         return land
+
+    def await_answer(self, slot: Slot, position: Any, narrow: Any = None) -> asyncio.Future[PollAnswer]:
+        """Done with the answer of the next computation of this slot that
+        lands at `position` or a later one (read before it computed, so it
+        includes every commit `position` counts), or, for a caller who sees
+        some owners' deals, at the same narrow position (`narrow_position`:
+        nothing it counts changed in between). Stop with `stop_awaiting`."""
+        handed: asyncio.Future[PollAnswer] = asyncio.get_running_loop().create_future()
+        self._awaiting.setdefault(slot, []).append((position, narrow, handed))
+        return handed
+
+    def stop_awaiting(self, slot: Slot, handed: asyncio.Future[PollAnswer]) -> None:
+        waiting = self._awaiting.get(slot)
+        if waiting is None:
+            return
+        waiting[:] = [entry for entry in waiting if entry[2] is not handed]
+        if not waiting:
+            del self._awaiting[slot]
+
+    def _hand_over(self, slot: Slot, answer: PollAnswer) -> None:
+        """Give a landed answer to the polls queued for its slot that read
+        its position or an earlier one, or its narrow position."""
+        waiting = self._awaiting.get(slot)
+        if waiting is None:
+            return
+        for position, narrow, handed in waiting:
+            if handed.done():
+                continue
+            if at_or_after(answer.position, position) or (narrow is not None and answer.narrow == narrow):
+                handed.set_result(answer)
 
     def get(self, slot: Slot, position: Any) -> PollAnswer | None:
         """The slot's answer when it was computed at `position` and no

@@ -285,6 +285,12 @@ class Settings:
     # Bytes of report answers each process keeps for repeated polls
     # (resolvers/poll_cache.py); 0 keeps none.
     poll_cache_bytes: int = 64 * 1024 * 1024
+    # Report answers each process computes at once for polls; the others
+    # wait their turn (resolvers/poll_cache.py ComputationTurns); 0: no limit.
+    report_computations: int = 2
+    # The most of the time each of those turns computes while polls queue:
+    # after d seconds of computing it rests d × (100 / percent − 1); 100: no rest.
+    report_busy_percent: int = 50
     # REVGRAPH_WHATSAPP_API_URL (api/RUNNING.md); tests point it at a local stand-in.
     whatsapp_api_url: str = DEFAULT_WHATSAPP_API_URL
     # A WhatsApp webhook body larger than this is refused (413) unread.
@@ -394,6 +400,8 @@ class Settings:
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
             poll_cache_bytes=max(0, _int(env, "REVGRAPH_POLL_CACHE_BYTES", 64 * 1024 * 1024)),
+            report_computations=max(0, _int(env, "REVGRAPH_REPORT_COMPUTATIONS", 2)),
+            report_busy_percent=min(100, max(1, _int(env, "REVGRAPH_REPORT_BUSY_PERCENT", 50))),
             whatsapp_api_url=_api_url(env, "REVGRAPH_WHATSAPP_API_URL", DEFAULT_WHATSAPP_API_URL),
             whatsapp_max_body_bytes=_int(env, "REVGRAPH_WHATSAPP_MAX_BODY_BYTES", 1024 * 1024),
             whatsapp_timeout_seconds=_seconds(env, "REVGRAPH_WHATSAPP_TIMEOUT_SECONDS", 15.0),

@@ -18,7 +18,14 @@ web/poll_path.py, and here only when that path stepped aside. Either way
 admission applies as to any operation (cost, authentication, rate limit)
 and a cached answer is charged what it delivers, like a computed one. Each
 answer of a GET carries a weak ETag of its data; a matching If-None-Match
-is a 304 (web/poll_path.py, web/graphql_view.py)."""
+is a 304 (web/poll_path.py, web/graphql_view.py).
+
+A poll that must be computed waits for a turn (PollCache.turns: a few at
+once per process, paced, first come first served) and meanwhile takes any
+answer of its slot that lands at its position or later (or, scoped, at its
+narrow position); a turn that came after waiting reads the position again
+before computing, so its answer serves the polls queued behind it. The
+deadline ends a wait like any other await: LIMIT_EXCEEDED."""
 
 from __future__ import annotations
 
@@ -40,7 +47,7 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
 from revgraph.resolvers.i18n import current_language
-from revgraph.resolvers.log_position import TOPICS, slot_position
+from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
 from revgraph.resolvers.poll_cache import (
     CHANGES_AT,
     CachedData,
@@ -321,30 +328,41 @@ class PollCaching(SchemaExtension):
         if slot is None or cache is None:
             yield
             return
+        turn = None
         try:
-            answer, narrow = await self._find(cache, slot)
-        except asyncio.CancelledError:
-            # The deadline's, landing in this hook's entry (schema/deadline.py).
-            if not deadline.expired(self._context):
-                raise
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[deadline.refusal(deadline.seconds(self._context))]
-            )
-            yield
-            return
-        if answer is not None:
-            ec.result = ExecutionResult(data=answer.data(), errors=None)
-            self._context["delivered_cost"] = answer.delivered
-            self._tag(answer)
-            yield
-            return
-        position = self._position()
-        land = cache.compute(slot, position)
-        try:
-            yield
-            answer = self._keep(cache, slot, position, narrow)
+            try:
+                answer, narrow = await self._find(cache, slot)
+                if answer is None:
+                    turn = cache.turns.ask()
+                    answer = await self._queue(cache, slot, turn, narrow)
+            except asyncio.CancelledError:
+                # The deadline's, landing in this hook's entry (schema/deadline.py).
+                if not deadline.expired(self._context):
+                    raise
+                self.execution_context.result = ExecutionResult(
+                    data=None, errors=[deadline.refusal(deadline.seconds(self._context))]
+                )
+                yield
+                return
+            if answer is not None:
+                if turn is not None:
+                    cache.turns.end(turn)
+                    turn = None
+                ec.result = ExecutionResult(data=answer.data(), errors=None)
+                self._context["delivered_cost"] = answer.delivered
+                self._tag(answer)
+                yield
+                return
+            position = self._position()
+            land = cache.compute(slot, position)
+            try:
+                yield
+                answer = self._keep(cache, slot, position, narrow)
+            finally:
+                land(answer)
         finally:
-            land(answer)
+            if turn is not None:
+                cache.turns.end(turn)
 
     def _position(self) -> Any:
         """The position of what the document reads, from the credential."""
@@ -376,6 +394,31 @@ class PollCaching(SchemaExtension):
                 cache.confirm(slot, held, position)
                 answer = held
         return answer, narrow
+
+    async def _queue(
+        self, cache: PollCache, slot: tuple[Any, ...], turn: asyncio.Future[None], narrow: Any
+    ) -> PollAnswer | None:
+        """Wait for a turn to compute (PollCache.turns), unless a computation
+        of the slot lands meanwhile at this poll's position or a later one,
+        or at its narrow position: its answer, then. A turn that came after waiting: the position is
+        read again (the computations before it took time, and polls of the
+        slot queued behind this one read theirs since), then the slot's
+        answer if it holds there, else None: compute. The deadline's
+        cancellation may land here (on_execute answers it)."""
+        if turn.done():
+            return None
+        handed = cache.await_answer(slot, self._position(), narrow)
+        try:
+            await asyncio.wait({turn, handed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cache.stop_awaiting(slot, handed)
+        if handed.done():
+            return handed.result()
+        ctx = self._context["ctx"]
+        log_position, topic_positions = await positions_now(ctx.actor.workspace_id)
+        if log_position is not None:
+            ctx.log_position, ctx.topic_positions = log_position, topic_positions
+        return cache.get(slot, self._position())
 
     async def _wait(self, running: asyncio.Future[PollAnswer | None]) -> PollAnswer | None:
         """The answer another request is computing, if it lands before this

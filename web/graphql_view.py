@@ -333,7 +333,11 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         self.throttle = AttemptThrottle(settings)
         # Report answers for repeated polls (schema/poll.py), per process,
         # and the documents that qualify; repeats take the poll path.
-        self.poll_cache = PollCache(settings.poll_cache_bytes)
+        self.poll_cache = PollCache(
+            settings.poll_cache_bytes,
+            computations=settings.report_computations,
+            busy_percent=settings.report_busy_percent,
+        )
         self.poll_verdicts = PollVerdicts()
         self.poll_path = PollPath(settings, self.poll_cache, self.poll_verdicts, self.rate_limiter)
 

@@ -159,3 +159,45 @@ async def test_a_waiting_poll_whose_deadline_fires_before_its_own_margin_is_limi
     await test_a_poll_waiting_for_anothers_computation_past_its_deadline_is_limit_exceeded_not_a_500(
         gql, private_server, workspace, monkeypatch
     )
+
+
+async def test_a_poll_queued_for_a_turn_past_its_deadline_is_limit_exceeded_and_gives_the_turn_back(
+    gql, private_server, workspace, monkeypatch
+):
+    # given a server whose operations may run for 1 s and that computes one report at
+    # a time, busy with a dashboard's report that takes longer than that
+    from revgraph.resolvers.inbox import report
+    from tests.reports.test_computation_turns import until
+    from tests.reports.test_poll_cache import graphql_view
+
+    server = await private_server(limits={"operation_timeout_seconds": 1.0})
+    turns = graphql_view(server).poll_cache.turns
+    monkeypatch.setattr(turns, "limit", 1)
+    token = workspace.token
+    await conversations(gql, token, 1)
+    quick = report.inbox_report
+
+    async def slower_report(*args, **kwargs):
+        await asyncio.sleep(1.5)
+        return await quick(*args, **kwargs)
+
+    monkeypatch.setattr(report, "inbox_report", slower_report)
+    headers = {"authorization": f"Bearer {token}"}
+    busy = {"query": RESOLVED, "variables": {"range": around_now(2)}}
+    queued = {"query": RESOLVED, "variables": {"range": around_now(1)}}
+    async with httpx.AsyncClient(timeout=10) as http:
+        computing = asyncio.create_task(http.post(server.graphql_url, json=busy, headers=headers))
+        await until(lambda: turns.running == 1)
+        # when another dashboard's poll waits for the turn past its deadline
+        waited = await http.post(server.graphql_url, json=queued, headers=headers)
+        # then both hear LIMIT_EXCEEDED in a 200, never an internal error
+        for response in (waited, await computing):
+            assert response.status_code == 200, response.text
+            [error] = response.json()["errors"]
+            assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+        # and the turns are given back (once rested): when reports are quick again,
+        # the next poll is answered
+        await until(lambda: (turns.running, turns.waiting) == (0, 0))
+        monkeypatch.setattr(report, "inbox_report", quick)
+        again = (await http.post(server.graphql_url, json=queued, headers=headers)).json()
+        assert again["data"]["inboxReport"] == {"conversations": 1, "resolved": 0}, again
