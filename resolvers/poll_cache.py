@@ -58,6 +58,8 @@ from revgraph.resolvers.visibility import scope_of
 # ctx.cache key of the earliest moment a figure of the answer changes by
 # itself (a POSIX timestamp).
 CHANGES_AT = "poll.changes_at"
+# The longest a turn rests (ComputationTurns), however long it computed.
+MAX_REST_SECONDS = 1.0
 # What a slot costs besides its answer's JSON: the key's strings, the dicts.
 SLOT_OVERHEAD_BYTES = 512
 # What the budget of report fields' values (FieldAnswers) counts an object
@@ -232,9 +234,12 @@ class ComputationTurns:
     polls'). The wall time counts what the computation waited for too, so a
     busier process rests its reports longer."""
 
-    def __init__(self, limit: int, busy_percent: int = 100) -> None:
+    def __init__(self, limit: int, busy_percent: int = 100, max_rest: float = MAX_REST_SECONDS) -> None:
         self.limit = limit
         self.busy_percent = busy_percent
+        # A turn whose computation ran long (to its deadline, on a starved
+        # process) would otherwise hold every queued poll as long again.
+        self.max_rest = max_rest
         self.running = 0
         self._queue: deque[asyncio.Future[None]] = deque()
         # When each turn being used was granted (loop time).
@@ -270,6 +275,7 @@ class ComputationTurns:
         rest = 0.0
         if began is not None and 0 < self.busy_percent < 100:
             rest = (loop.time() - began) * (100 / self.busy_percent - 1)
+            rest = min(rest, self.max_rest)
         if rest > 0 and self.waiting:
             loop.call_later(rest, self._pass_on)
         else:

@@ -232,3 +232,18 @@ async def test_a_turn_rests_so_that_computations_take_at_most_their_share_of_the
     await asyncio.sleep(0.1)
     turns.end(alone)
     assert turns.running == 0 and turns.ask().done()
+
+
+async def test_a_turn_that_computed_long_rests_no_longer_than_the_cap():
+    # given turns busy at most half of the time, resting at most 0.1 s, one taken and one waiting
+    turns = ComputationTurns(1, busy_percent=50, max_rest=0.1)
+    loop = asyncio.get_running_loop()
+    taken = turns.ask()
+    waiting = turns.ask()
+    # when the first computes for 0.5 s (a poll cut at its deadline, say) and ends
+    await asyncio.sleep(0.5)
+    ended = loop.time()
+    turns.end(taken)
+    # then the next gets its turn after the cap, not after 0.5 s more
+    await asyncio.wait_for(waiting, timeout=5)
+    assert 0.09 <= loop.time() - ended < 0.3
