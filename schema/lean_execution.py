@@ -397,9 +397,11 @@ def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
 class FromRow:
     """A field of a row-made object (`fields_from_row`): computed from the
     object's row when first read, then kept on the object (where it shadows
-    this descriptor, so later reads are plain attribute reads)."""
+    this descriptor, so later reads are plain attribute reads). A compiled
+    plan (lean_plans.py) calls `make` itself for a field it shows."""
 
     __slots__ = ("make", "name")
+    reads_row = True  # a compiled plan calls `make` itself (lean_plans.py)
 
     def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
         self.name = name

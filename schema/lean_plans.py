@@ -12,7 +12,11 @@ board — is completed by running the steps over it, producing the result
 dict directly:
 
 - a plain leaf (`plain_fields`: read off the object, no resolver,
-  permission, extension or arguments) is read and coerced in the loop;
+  permission, extension or arguments) is read and coerced in the loop; one
+  that a row-made object computes from its row (`fields_from_row`) is
+  computed from the row by the step itself, as the object's `FromRow`
+  would, without a descriptor call or keeping it on the object (the plan
+  reads it once);
 - `__typename` is the type's name;
 - an object or list field read off the object, or a thin synchronous
   argument-free resolver (`thin_resolvers`), is resolved and its value
@@ -123,11 +127,13 @@ class Step:
         "completion",
         "field_def",
         "field_details",
+        "from_row",
         "key",
         "kind",
         "leaf",
         "nodes",
         "non_null",
+        "origin",
         "preload",
         "resolve",
         "shares",
@@ -279,6 +285,12 @@ class CompiledPlans:
             step.kind = LEAF
             step.attribute, step.leaf, step.non_null = plain
             step.str_as_is = step.leaf is GraphQLString or step.leaf is GraphQLID
+            # A field a row-made object computes from its row (lean_execution
+            # `fields_from_row`): the plan computes it straight from the row.
+            origin = getattr((object_type.extensions or {}).get("strawberry-definition"), "origin", None)
+            descriptor = getattr(origin, "__dict__", {}).get(step.attribute)
+            step.origin = origin
+            step.from_row = descriptor.make if getattr(descriptor, "reads_row", False) else None
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
@@ -333,7 +345,14 @@ class CompiledPlans:
                 kind = step.kind
                 if kind == LEAF:
                     try:
-                        value = getattr(source, step.attribute)
+                        if step.from_row is not None and type(source) is step.origin:
+                            # as the object's FromRow would, without keeping it
+                            columns = source.__dict__
+                            value = columns.get(step.attribute, _ABSENT)
+                            if value is _ABSENT:
+                                value = step.from_row(columns["row"])
+                        else:
+                            value = getattr(source, step.attribute)
                         if type(value) is str and step.str_as_is:
                             results[step.key] = value
                             continue
@@ -395,7 +414,10 @@ class CompiledPlans:
             resolve = step.resolve
             if resolve is None:
                 result = getattr(source, step.attribute)
-            elif step.preload is not None and (result := self._preloaded(step)(source)) is not NOT_PRELOADED:
+            elif (
+                step.preload is not None
+                and (result := (self._bound.get(step) or self._preloaded(step))(source)) is not NOT_PRELOADED
+            ):
                 # answered over the page's preload (lean_execution.Preload)
                 if step.shares and result is not None:
                     kept = self._shared_results.get((step, id(result)))

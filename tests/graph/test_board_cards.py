@@ -18,7 +18,7 @@ from revgraph.schema import lean_plans
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact
 from revgraph.schema.demand import counted_delivery, delivered_cost
 from revgraph.schema.identity import USER_COLUMNS, User
-from revgraph.schema.lean_execution import Preload
+from revgraph.schema.lean_execution import FromRow, Preload
 from tests.graph.documents import DELETE_CONTACT, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
 
@@ -211,3 +211,17 @@ async def test_a_shared_owner_is_completed_once_and_charged_on_every_card(gql, w
     finally:
         counted_delivery.reset(token)
     assert body["extensions"]["cost"]["actual"] == walked
+
+
+async def test_a_cards_fields_are_computed_from_its_row_by_the_plan(gql, workspace, monkeypatch):
+    # given a board of cards made from their rows (fields_from_row)
+    pipeline = await _cards(gql, workspace, 4)
+    expected = await _board(gql, workspace.token, pipeline["id"])
+    gets = _Counted(FromRow.__get__)
+    monkeypatch.setattr(FromRow, "__get__", lambda self, obj, owner=None: gets(self, obj, owner))
+    # when the board is read again
+    cards = await _board(gql, workspace.token, pipeline["id"])
+    # then it answers the same, and no card field went through the object's
+    # FromRow (on main: id, title and value of each card and its contact's name)
+    assert cards == expected and len(cards) == 4
+    assert gets.calls == 0
