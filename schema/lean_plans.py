@@ -421,7 +421,7 @@ class CompiledPlans:
                 # answered over the page's preload (lean_execution.Preload)
                 if step.shares and result is not None:
                     kept = self._shared_results.get((step, id(result)))
-                    if kept is not None and kept[0] is result:  # completed for another record
+                    if kept is not None and kept[0] is result:  # completed at another position
                         if self.delivery is not None:
                             self.delivery.fields += kept[2]
                         return kept[1]
