@@ -76,7 +76,10 @@ def build(
         edges = []
         for at, item in enumerate(page.items):
             edge = new(Edge)
-            edge.__dict__.update(node=wrap(item), cursors=cursors, at=at)
+            columns = edge.__dict__
+            columns["node"] = wrap(item)
+            columns["cursors"] = cursors
+            columns["at"] = at
             edges.append(edge)
     else:
         edges = [edge_type(cursor=c, node=wrap(item)) for item, c in zip(page.items, cursors, strict=True)]

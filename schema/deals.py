@@ -343,7 +343,7 @@ class Deal(Node):
     @classmethod
     def of(cls, row: Any, ctx: Context | None = None) -> Deal:
         """The deal of a row; its fields are computed as they are read (`_deal_of`)."""
-        return _deal_of(row, ctx=ctx)
+        return _deal_of(row) if ctx is None else _deal_of(row, ctx=ctx)  # None: the class's default
 
 
 CENTS = Decimal("0.01")

@@ -124,6 +124,7 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
         self._plans = {}
         self._infos = {}
         self._bound = {}
+        self._shared_results = {}
         # Plans kept across requests for this operation and its directive
         # values; only with the lean path on, whose plans read `plain`.
         self._shared_plans = (
@@ -140,6 +141,7 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
         executor._plans = {}  # keyed by the identity of this event's field lists
         executor._infos = {}  # the event is the root value its infos carry
         executor._bound = {}  # and its context the loaders of its preloads
+        executor._shared_results = {}  # and its records their own answers
         return executor
 
     def complete_object_value(
@@ -234,7 +236,9 @@ class Preload:
       raises), and the plan then calls the resolver as before.
 
     `with_ctx`: `then(ctx, record)`. `shared`: made once per record and
-    request (`loaded_or_later`). `context_of`: the loader's Context from
+    request (`loaded_or_later`), and its selection completed once per
+    record by the plan that shows it (schema/lean_plans.py,
+    `_shared_results`). `context_of`: the loader's Context from
     the GraphQL context value.
 
     `joined`: the name of a resolvers/read_rows.py `Join` the source's row
@@ -393,9 +397,11 @@ def _direct(resolver: Any, field: Any, info_class: Any) -> Any:
 class FromRow:
     """A field of a row-made object (`fields_from_row`): computed from the
     object's row when first read, then kept on the object (where it shadows
-    this descriptor, so later reads are plain attribute reads)."""
+    this descriptor, so later reads are plain attribute reads). A compiled
+    plan (lean_plans.py) calls `make` itself for a field it shows."""
 
     __slots__ = ("make", "name")
+    reads_row = True  # a compiled plan calls `make` itself (lean_plans.py)
 
     def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
         self.name = name

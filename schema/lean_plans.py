@@ -12,7 +12,11 @@ board — is completed by running the steps over it, producing the result
 dict directly:
 
 - a plain leaf (`plain_fields`: read off the object, no resolver,
-  permission, extension or arguments) is read and coerced in the loop;
+  permission, extension or arguments) is read and coerced in the loop; one
+  that a row-made object computes from its row (`fields_from_row`) is
+  computed from the row by the step itself, as the object's `FromRow`
+  would, without a descriptor call or keeping it on the object (the plan
+  reads it once);
 - `__typename` is the type's name;
 - an object or list field read off the object, or a thin synchronous
   argument-free resolver (`thin_resolvers`), is resolved and its value
@@ -30,7 +34,12 @@ directly, strings of a String/ID list are taken as they are — and any
 other item (a null, another type, a cast object, an awaitable) takes the
 per-value completion below, as before. A preloaded edge (a `Preload`,
 schema/lean_execution.py) is answered by the execution's bound loader
-instead of its resolver. Every list reuses both; nothing is per type.
+instead of its resolver; a shared one (`Preload(shared=True)`: a page's
+owners, 20 of them over a board's 400 cards) is completed once per step and
+record, and its result dict reused at every position that shows it — only
+when that completion was synchronous and raised or reported nothing, and
+with its fields charged again on each reuse (`_shared_results`). Every list
+reuses all three; nothing is per type.
 
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
@@ -118,13 +127,16 @@ class Step:
         "completion",
         "field_def",
         "field_details",
+        "from_row",
         "key",
         "kind",
         "leaf",
         "nodes",
         "non_null",
+        "origin",
         "preload",
         "resolve",
+        "shares",
         "str_as_is",
     )
 
@@ -207,6 +219,9 @@ class CompiledPlans:
     _infos: dict[Step, Any]
     # A preloaded edge's fast answer (this execution's loader) per step.
     _bound: dict[Step, Any]
+    # A shared record's completed selection, per step and record:
+    # (record, result, fields delivered) (see the module's note).
+    _shared_results: dict[tuple[Step, int], tuple[Any, Any, int]]
     settled: set[type]
 
     # ---------------------------------------------------------------- building
@@ -270,14 +285,22 @@ class CompiledPlans:
             step.kind = LEAF
             step.attribute, step.leaf, step.non_null = plain
             step.str_as_is = step.leaf is GraphQLString or step.leaf is GraphQLID
+            # A field a row-made object computes from its row (lean_execution
+            # `fields_from_row`): the plan computes it straight from the row.
+            origin = getattr((object_type.extensions or {}).get("strawberry-definition"), "origin", None)
+            descriptor = getattr(origin, "__dict__", {}).get(step.attribute)
+            step.origin = origin
+            step.from_row = descriptor.make if getattr(descriptor, "reads_row", False) else None
             return step
         definition = (field_def.extensions or {}).get("strawberry-definition")
         thin = getattr(field_def.resolve, "thin", False)
         step.preload = None
+        step.shares = False
         if thin:
             step.resolve = field_def.resolve
             step.attribute = None
             step.preload = getattr(field_def.resolve, "preload", None)
+            step.shares = getattr(step.preload, "shared", False)
         elif (
             definition is not None
             and definition.base_resolver is None
@@ -322,7 +345,14 @@ class CompiledPlans:
                 kind = step.kind
                 if kind == LEAF:
                     try:
-                        value = getattr(source, step.attribute)
+                        if step.from_row is not None and type(source) is step.origin:
+                            # as the object's FromRow would, without keeping it
+                            columns = source.__dict__
+                            value = columns.get(step.attribute, _ABSENT)
+                            if value is _ABSENT:
+                                value = step.from_row(columns["row"])
+                        else:
+                            value = getattr(source, step.attribute)
                         if type(value) is str and step.str_as_is:
                             results[step.key] = value
                             continue
@@ -379,12 +409,25 @@ class CompiledPlans:
         object or answered by a thin resolver."""
         field_position = (position, step.key, object_type.name)
         return_type = step.field_def.type
+        shared = None
         try:
             resolve = step.resolve
             if resolve is None:
                 result = getattr(source, step.attribute)
-            elif step.preload is not None and (result := self._preloaded(step)(source)) is not NOT_PRELOADED:
-                pass  # answered over the page's preload (lean_execution.Preload)
+            elif (
+                step.preload is not None
+                and (result := (self._bound.get(step) or self._preloaded(step))(source)) is not NOT_PRELOADED
+            ):
+                # answered over the page's preload (lean_execution.Preload)
+                if step.shares and result is not None:
+                    kept = self._shared_results.get((step, id(result)))
+                    if kept is not None and kept[0] is result:  # completed at another position
+                        if self.delivery is not None:
+                            self.delivery.fields += kept[2]
+                        return kept[1]
+                    shared = result
+                    errors = len(self.collected_errors.errors)  # type: ignore[attr-defined]
+                    delivered = self.delivery.fields if self.delivery is not None else 0
             else:
                 info = self._infos.get(step)
                 if info is None:  # this execution's info for the field, made once
@@ -413,6 +456,11 @@ class CompiledPlans:
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.field_details, real_path(field_position))  # type: ignore[attr-defined]
             return None
+        if (
+            shared is not None and type(completed) is dict and len(self.collected_errors.errors) == errors  # type: ignore[attr-defined]
+        ):  # whole, at once and without an error: the same answer wherever the record is shown
+            fields = self.delivery.fields - delivered if self.delivery is not None else 0
+            self._shared_results[(step, id(shared))] = (shared, completed, fields)
         return completed
 
     def _preloaded(self, step: Step) -> Any:

@@ -8,13 +8,17 @@ deal read by id answers, on both backends."""
 import json
 import uuid
 
+from graphql import parse
+
 from revgraph.models.crm import Contact as ContactModel
 from revgraph.models.identity import User as UserModel
 from revgraph.resolvers import loaders, read_rows
 from revgraph.resolvers.ids import pk_of
+from revgraph.schema import lean_plans
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact
+from revgraph.schema.demand import counted_delivery, delivered_cost
 from revgraph.schema.identity import USER_COLUMNS, User
-from revgraph.schema.lean_execution import Preload
+from revgraph.schema.lean_execution import FromRow, Preload
 from tests.graph.documents import DELETE_CONTACT, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
 
@@ -166,3 +170,58 @@ async def test_the_columns_named_for_a_field_are_all_it_reads(gql, workspace):
         {column: getattr(user_row, column) for column in USER_COLUMNS.values()}
     )
     assert vars(User.of(only)) | {"row": None} == vars(User.of(user_row)) | {"row": None}
+
+
+async def test_a_shared_owner_is_completed_once_and_charged_on_every_card(gql, workspace, monkeypatch):
+    # given a board of 6 cards shared by 2 owners
+    pipeline = await create_pipeline(gql, workspace.token)
+    owners = [await workspace.user("AGENT"), await workspace.user("AGENT")]
+    for index in range(6):
+        contact = await create_contact(gql, workspace.token, name=f"Cliente {index}")
+        await create_deal(
+            gql,
+            workspace.token,
+            pipeline["id"],
+            title=f"Negócio {index}",
+            ownerId=owners[index % 2]["id"],
+            contactId=contact["id"],
+        )
+    runs = []
+    run_plan = lean_plans.CompiledPlans.run_plan
+
+    def counting(self, plan, source, position):
+        runs.append(plan.type_name)
+        return run_plan(self, plan, source, position)
+
+    monkeypatch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
+    # when the board is read showing each card's owner
+    document = BOARD % "id owner { name email } contact { name }"
+    body = await gql(document, {"id": pipeline["id"], "first": 50}, token=workspace.token)
+    assert "errors" not in body
+    cards = [edge["node"] for stage in body["data"]["pipeline"]["stages"] for edge in stage["deals"]["edges"]]
+    # then every card shows its owner (on main too) ...
+    assert len(cards) == 6 and len({card["owner"]["email"] for card in cards}) == 2
+    # ... but each owner's selection was completed once, not once a card (on main: 6 runs)
+    assert runs.count("User") == 2
+    assert runs.count("Deal") == runs.count("Contact") == 6
+    # and the cost charged still counts the owner's fields on every card
+    token = counted_delivery.set(None)
+    try:
+        walked = delivered_cost(parse(document), None, body["data"])
+    finally:
+        counted_delivery.reset(token)
+    assert body["extensions"]["cost"]["actual"] == walked
+
+
+async def test_a_cards_fields_are_computed_from_its_row_by_the_plan(gql, workspace, monkeypatch):
+    # given a board of cards made from their rows (fields_from_row)
+    pipeline = await _cards(gql, workspace, 4)
+    expected = await _board(gql, workspace.token, pipeline["id"])
+    gets = _Counted(FromRow.__get__)
+    monkeypatch.setattr(FromRow, "__get__", lambda self, obj, owner=None: gets(self, obj, owner))
+    # when the board is read again
+    cards = await _board(gql, workspace.token, pipeline["id"])
+    # then it answers the same, and no card field went through the object's
+    # FromRow (on main: id, title and value of each card and its contact's name)
+    assert cards == expected and len(cards) == 4
+    assert gets.calls == 0
