@@ -122,7 +122,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-async def database() -> AsyncIterator[str]:
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     _check_services()
     if REAL_DB:
         await _admin_execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
@@ -131,6 +131,15 @@ async def database() -> AsyncIterator[str]:
         # up only the last commits if PostgreSQL itself crashes, which no
         # test does; killing our processes loses nothing either way.
         await _admin_execute(f'ALTER DATABASE "{TEST_DB_NAME}" SET synchronous_commit = off')
+    else:
+        # The server's SQLite file starts as a copy of the run's migrated
+        # template (built by `revgraph migrate` once per run, for the tests
+        # that start processes on databases of their own): building the
+        # schema from zero costs seconds of CPU, and the server would
+        # otherwise build it a second time. Its start still runs the
+        # migrations (none pending); building from zero is what
+        # tests/test_migrations.py and tests/test_cli.py test.
+        copy_sqlite(request.getfixturevalue("_migrated_sqlite_template"), _TMP / "test.sqlite3")
     try:
         yield os.environ["REVGRAPH_DATABASE_URL"]
     finally:
@@ -441,11 +450,17 @@ def migrated_sqlite(_migrated_sqlite_template: Path) -> Any:
     migrating that start a process on a database of its own: building the
     schema from zero costs seconds of CPU each time, and
     tests/test_migrations.py and tests/test_cli.py test that part."""
-    import sqlite3
 
     def copy(path: Path) -> Path:
-        with sqlite3.connect(_migrated_sqlite_template) as source, sqlite3.connect(path) as target:
-            source.backup(target)
-        return path
+        return copy_sqlite(_migrated_sqlite_template, path)
 
     return copy
+
+
+def copy_sqlite(source: Path, path: Path) -> Path:
+    """A consistent copy of the SQLite database at `source` (its backup API)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as origin, sqlite3.connect(path) as target:
+        origin.backup(target)
+    return path
