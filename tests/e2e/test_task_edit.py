@@ -23,9 +23,14 @@ DONE = "query D($id: ID!) { node(id: $id) { ... on Task { done } } }"
 async def test_a_task_is_edited_in_its_row_on_my_day(
     gql: Any, workspace: Any, server: Any, open_page: Any
 ) -> None:
-    # given Ana's day with an overdue return call
+    # given Ana's day with an overdue return call, seen at noon (São Paulo) of
+    # today: "later today at 23:30" must be later than the browser's now, which
+    # the real clock is not after 23:30
+    zone = ZoneInfo("America/Sao_Paulo")
     day = await a_day(gql, workspace)
     page = await logged_in_at(open_page, server, workspace.email, "#/dia")
+    await page.clock.set_fixed_time(datetime.now(zone).replace(hour=12, minute=0, second=0, microsecond=0))
+    await page.reload()
     overdue = page.get_by_role("list", name="Atrasadas")
     await expect(overdue.locator(".task-row")).to_have_count(1)
 
@@ -33,7 +38,6 @@ async def test_a_task_is_edited_in_its_row_on_my_day(
     await page.get_by_role("button", name="Editar “Ligar de volta para Carla”").click()
     form = page.get_by_role("form", name="Editar “Ligar de volta para Carla”")
     await expect(form.get_by_label("Título")).to_have_value("Ligar de volta para Carla")
-    zone = ZoneInfo("America/Sao_Paulo")
     later = datetime.now(zone).replace(hour=23, minute=30, second=0, microsecond=0)
     await form.get_by_label("Título").fill("Ligar para Carla às 23h30")
     await form.get_by_label("Prazo").fill(later.strftime("%Y-%m-%dT%H:%M"))
