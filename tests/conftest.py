@@ -292,7 +292,20 @@ async def _empty_tables() -> None:
         # TRUNCATE for tables this small (TRUNCATE takes exclusive locks and
         # rewrites files). The test role is a superuser, as on the CI machine.
         deletes = "".join(f'DELETE FROM "{t}";' for t in tables)
-        await conn.execute_script(f"BEGIN; SET LOCAL session_replication_role = replica; {deletes} COMMIT;")
+        script = f"BEGIN; SET LOCAL session_replication_role = replica; {deletes} COMMIT;"
+        # The server's own loops (the event sweeper, the timers) may still be
+        # in a transaction that touches rows in another order than this
+        # table-by-table DELETE: PostgreSQL then cancels one side with a
+        # deadlock (seen in CI). Emptying is idempotent, so it is tried again;
+        # the pool rolls back the cancelled try's connection on release.
+        for attempt in range(5):
+            try:
+                await conn.execute_script(script)
+                return
+            except Exception as error:
+                if "deadlock detected" not in str(error) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
     else:
         # One transaction: outside one every DELETE is a commit of its own,
         # each waiting for the disk (fsync of the WAL): ~100 ms per test on a
