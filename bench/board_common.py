@@ -33,7 +33,7 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 PG_ADMIN_URL = os.environ.get("REVGRAPH_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REVGRAPH_BENCH_REDIS", "redis://127.0.0.1:6379/0")
-PG_DATABASE = "revgraph_bench_board"
+PG_DATABASE = os.environ.get("REVGRAPH_BENCH_BOARD_DB", "revgraph_bench_board")
 REVGRAPH = str(Path(sys.executable).with_name("revgraph"))
 PASSWORD = "bench-password"
 STAGE_NAMES = [

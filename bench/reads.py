@@ -6,7 +6,7 @@ inbox, canReply and the SLA state computed over business hours; on
 bench/seed_inbox.py's data, one conversation per contact).
 
 Per backend (a fresh SQLite file; a fresh PostgreSQL database
-`revgraph_bench_reads`, dropped at the end), on bench/reads_data.py's data,
+`revgraph_bench_reads` or $REVGRAPH_BENCH_READS_DB, dropped at the end), on bench/reads_data.py's data,
 each server started alone, pinned to core 0, the client on core 1:
 
   graphql    `revgraph serve` of this checkout
@@ -65,7 +65,8 @@ from peer import peer_argv, peer_body, peer_env
 from reads_data import seed_reads
 from reads_report import check_answers, table
 
-DATABASE = "revgraph_bench_reads"
+# Another name lets two runs share the PostgreSQL server (helpers, CI beside a bench).
+DATABASE = os.environ.get("REVGRAPH_BENCH_READS_DB", "revgraph_bench_reads")
 TARGETS = ("graphql", "baseline", "physical", "orm", "peer")
 BOARD = "board 8×50"
 CONVERSATIONS_50 = "conversations 50"
