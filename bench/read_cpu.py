@@ -19,10 +19,13 @@ this process), then for each read and page size:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -90,15 +93,38 @@ async def statements(http: httpx.AsyncClient, read: Read) -> int:
     return len(sql)
 
 
-async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+@dataclasses.dataclass
+class Seeded:
+    """The in-process app on bench/seed.py's workspace (10,000 contacts,
+    1,000 companies; `headers` log its admin in) and a second workspace's
+    board of 8 stages × 50 deals with owner and contact (`board_headers`)."""
+
+    http: httpx.AsyncClient
+    headers: dict[str, str]
+    board_headers: dict[str, str]
+    board: Any
+
+    def board_read(self) -> Read:
+        return Read(
+            "board-8x50",
+            board_query(with_contact=True),
+            {"id": self.board.pipeline_id, "first": 50},
+            self.board_headers,
+        )
+
+
+@contextlib.asynccontextmanager
+async def seeded(backend: str, name: str) -> AsyncIterator[Seeded]:
+    """A fresh database `name` (dropped afterwards), seeded, and an HTTP
+    client on the ASGI app in this process: shared by the in-process read
+    benches (this one, statement_cache_ab.py)."""
     from seed import seed
 
     from revgraph.resolvers.database import close_database, open_database
     from revgraph.resolvers.settings import Settings
     from revgraph.web.app import create_app
 
-    print(f"== {backend}", flush=True)
-    async with database(backend, name="revgraph_bench_hotpath") as url:
+    async with database(backend, name=name) as url:
         os.environ.update(server_env(url))
         settings = Settings.from_env()
         await open_database(settings, migrate=True)
@@ -114,35 +140,33 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 workspace = await seed_workspace(api, agents=3)
                 board = await seed_board(api, workspace, stages=8, cards_per_stage=50)
                 board_headers = {"authorization": f"Bearer {workspace.admin.token}"}
-                reads = [Read(f"contacts-{n}", CONTACTS, {"first": n}, headers) for n in PAGE_SIZES]
-                reads += [Read("companies-50", COMPANIES, {"first": 50}, headers)]
-                reads += [Read("me", "{ me { id } }", {}, headers)]
-                reads += [Read("deals-50", DEALS, {"first": 50}, board_headers)]
-                reads += [
-                    Read(
-                        "board-8x50",
-                        board_query(with_contact=True),
-                        {"id": board.pipeline_id, "first": 50},
-                        board_headers,
-                    )
-                ]
-                counted = {read.name: await statements(http, read) for read in reads}
-                counted.update(
-                    {
-                        f"deals-{n}": await statements(
-                            http, Read("deals", DEALS, {"first": n}, board_headers)
-                        )
-                        for n in PAGE_SIZES
-                    }
-                )
-                if args.profile:
-                    await profile(http, next(r for r in reads if r.name == args.profile), args)
-                    return {}
-                load_before = os.getloadavg()[0]
-                cpu = await cpu_ms(http, reads, args.blocks, args.per_block)
-                load_after = os.getloadavg()[0]
+                yield Seeded(http, headers, board_headers, board)
         finally:
             await close_database()
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"== {backend}", flush=True)
+    async with seeded(backend, "revgraph_bench_hotpath") as bench:
+        http, headers, board_headers = bench.http, bench.headers, bench.board_headers
+        reads = [Read(f"contacts-{n}", CONTACTS, {"first": n}, headers) for n in PAGE_SIZES]
+        reads += [Read("companies-50", COMPANIES, {"first": 50}, headers)]
+        reads += [Read("me", "{ me { id } }", {}, headers)]
+        reads += [Read("deals-50", DEALS, {"first": 50}, board_headers)]
+        reads += [bench.board_read()]
+        counted = {read.name: await statements(http, read) for read in reads}
+        counted.update(
+            {
+                f"deals-{n}": await statements(http, Read("deals", DEALS, {"first": n}, board_headers))
+                for n in PAGE_SIZES
+            }
+        )
+        if args.profile:
+            await profile(http, next(r for r in reads if r.name == args.profile), args)
+            return {}
+        load_before = os.getloadavg()[0]
+        cpu = await cpu_ms(http, reads, args.blocks, args.per_block)
+        load_after = os.getloadavg()[0]
     for name, ms in cpu.items():
         print(f"  {name:14} {ms:6.2f} CPU ms/request, {counted[name]} SQL statements", flush=True)
     print(f"  deals SQL statements, first=10/50/100: {[counted[f'deals-{n}'] for n in PAGE_SIZES]}")

@@ -15,11 +15,9 @@ import statistics
 import time
 from typing import Any
 
-import httpx
-from board_common import Api, board_query, seed_board, seed_workspace
-from contacts_list import CONTACTS, LOG_IN_DOC, LOG_IN_VARS
-from harness import database, each_backend_in_a_child, machine, server_env, today
-from read_cpu import DEALS, Read
+from contacts_list import CONTACTS
+from harness import each_backend_in_a_child, machine, today
+from read_cpu import DEALS, Read, seeded
 
 
 def _built_every_time(query: Any, key: Any, build: Any, extra_leaf: Any = None) -> Any:
@@ -27,66 +25,40 @@ def _built_every_time(query: Any, key: Any, build: Any, extra_leaf: Any = None) 
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    from seed import seed
-
     from revgraph.resolvers import read_rows, statement_cache
-    from revgraph.resolvers.database import close_database, open_database
-    from revgraph.resolvers.settings import Settings
-    from revgraph.web.app import create_app
 
     print(f"== {backend}", flush=True)
     modes = {"cache on": statement_cache.statement, "cache off": _built_every_time}
-    async with database(backend, name="revgraph_bench_statements") as url:
-        os.environ.update(server_env(url))
-        settings = Settings.from_env()
-        await open_database(settings, migrate=True)
-        try:
-            await seed(settings, contacts=10_000, companies=1_000)
-            app = create_app(settings, migrate=False)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
-                login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
-                headers = {"authorization": f"Bearer {login.json()['data']['logIn']['token']}"}
-                api = Api.__new__(Api)
-                api.http = http
-                workspace = await seed_workspace(api, agents=3)
-                board = await seed_board(api, workspace, stages=8, cards_per_stage=50)
-                board_headers = {"authorization": f"Bearer {workspace.admin.token}"}
-                reads = [
-                    Read("contacts-50", CONTACTS, {"first": 50}, headers),
-                    Read("deals-50", DEALS, {"first": 50}, board_headers),
-                    Read(
-                        "board-8x50",
-                        board_query(with_contact=True),
-                        {"id": board.pipeline_id, "first": 50},
-                        board_headers,
-                    ),
-                ]
-                answers = {}
+    async with seeded(backend, "revgraph_bench_statements") as bench:
+        http = bench.http
+        reads = [
+            Read("contacts-50", CONTACTS, {"first": 50}, bench.headers),
+            Read("deals-50", DEALS, {"first": 50}, bench.board_headers),
+            bench.board_read(),
+        ]
+        answers = {}
+        for mode, function in modes.items():
+            read_rows.statement = function
+            answers[mode] = [await read.once(http) for read in reads]
+        for on, off, read in zip(answers["cache on"], answers["cache off"], reads, strict=True):
+            if on.get("data") != off.get("data"):
+                raise RuntimeError(f"{read.name}: the cache changed the answer\n{on}\n{off}"[:6000])
+        for read in reads:
+            for _ in range(10):
+                await read.once(http)
+        measured: dict[tuple[str, str], list[float]] = {}
+        load_before = os.getloadavg()[0]
+        for _ in range(args.blocks):
+            for read in reads:
                 for mode, function in modes.items():
                     read_rows.statement = function
-                    answers[mode] = [await read.once(http) for read in reads]
-                for on, off, read in zip(answers["cache on"], answers["cache off"], reads, strict=True):
-                    if on.get("data") != off.get("data"):
-                        raise RuntimeError(f"{read.name}: the cache changed the answer\n{on}\n{off}"[:6000])
-                for read in reads:
-                    for _ in range(10):
+                    started = time.process_time()
+                    for _ in range(args.per_block):
                         await read.once(http)
-                measured: dict[tuple[str, str], list[float]] = {}
-                load_before = os.getloadavg()[0]
-                for _ in range(args.blocks):
-                    for read in reads:
-                        for mode, function in modes.items():
-                            read_rows.statement = function
-                            started = time.process_time()
-                            for _ in range(args.per_block):
-                                await read.once(http)
-                            spent = (time.process_time() - started) / args.per_block * 1000
-                            measured.setdefault((read.name, mode), []).append(spent)
-                load_after = os.getloadavg()[0]
-                read_rows.statement = statement_cache.statement
-        finally:
-            await close_database()
+                    spent = (time.process_time() - started) / args.per_block * 1000
+                    measured.setdefault((read.name, mode), []).append(spent)
+        load_after = os.getloadavg()[0]
+        read_rows.statement = statement_cache.statement
     result = {f"{name} {mode}": round(statistics.median(v), 2) for (name, mode), v in measured.items()}
     print(f"  load average {load_before:.2f} → {load_after:.2f}; {dict(statement_cache.counts)}")
     print("| read | cache off CPU ms/req | cache on CPU ms/req | on ÷ off |")
