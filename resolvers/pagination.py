@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
 from revgraph.resolvers.i18n import _
-from revgraph.resolvers.read_rows import read_rows
+from revgraph.resolvers.read_rows import Join, read_rows
 
 if TYPE_CHECKING:
     from revgraph.resolvers.context import Context
@@ -211,6 +211,7 @@ async def paginate(
     max_size: int = 100,
     with_total: bool = False,
     as_rows: bool = False,
+    joins: Sequence[Join] = (),
 ) -> Page:
     """One page by keyset. With `with_total` (the caller selected
     totalCount), a page without a cursor also counts every matching row in
@@ -219,7 +220,12 @@ async def paginate(
     own count when asked. (A COUNT(*) OVER () window would make SQLite
     materialise and sort every matching row before the LIMIT.) With
     `as_rows`, the items are plain rows (resolvers/read_rows.py), for lists
-    that only show them."""
+    that only show them; `joins` (with `as_rows`), the records they point
+    to and show, read in the page's own statement (read_rows.py `Join`,
+    `joins_for`): a list of contacts with owner and company is the page,
+    its tags and nothing else, as the physical floor reads it."""
+    if joins and not as_rows:
+        raise ValueError("paginate: joins need as_rows")
     check_page_size(first, last, maximum=max_size)
     count_query = query
     backward = last is not None and first is None
@@ -236,7 +242,12 @@ async def paginate(
     page_query = query.order_by(*order).limit(size + 1)
     rows: list[Any] = []
     if size and as_rows:
-        rows = await read_rows(page_query, extra=(TOTAL_COLUMN,) if fold_total else ())
+        rows = await read_rows(
+            page_query,
+            extra=(TOTAL_COLUMN,) if fold_total else (),
+            joins=joins,
+            order=[(key.column, key.descending != backward) for key in keys] if joins else (),
+        )
     elif size:
         rows = list(await page_query)
     total = None

@@ -184,10 +184,10 @@ async def test_a_page_with_company_owner_and_tags_costs_the_same_sql_at_any_size
     small = await _statements_for_page(gql, workspace, count_sql, 5)
     large = await _statements_for_page(gql, workspace, count_sql, 50)
     # then the number of SQL statements does not grow with the page size:
-    # the caller's session, the page with its total (one window count),
-    # companies, owners and tags: 5 for the whole request
+    # the caller's session, the page with its owners, companies and total
+    # (resolvers/read_rows.py `Join`), the tags: 3 for the whole request
     assert len(large) == len(small), (small, large)
-    assert len(large) <= 5, large
+    assert len(large) <= 3, large
 
 
 COUNTED = """
