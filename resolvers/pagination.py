@@ -13,8 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from revgraph.resolvers.errors import LimitExceeded
@@ -183,6 +182,14 @@ class Page:
 
 # The folded count's column name: no model has a field called so.
 TOTAL_COLUMN = "rg_total_rows"
+# COUNT(*), not COUNT("id"): the same number (the id is never null), but
+# PostgreSQL counts it from an index holding the filter's columns alone
+# (contact's workspace_id, deleted_at: an index-only scan of ~10 pages),
+# where COUNT("id") must read every row's id from the table (~270 pages
+# for 10,000 contacts): 0.5-0.65 against 1.9-2.5 ms of database CPU per
+# count, measured alternated on bench/seed.py's rows. What PostGraphile
+# and the physical floor send, and what Tortoise's own .count() sends.
+_COUNT_ROWS = RawSQL("COUNT(*)")
 
 
 def check_page_size(first: int | None, last: int | None, *, maximum: int) -> None:
@@ -231,7 +238,7 @@ async def paginate(
     backward = last is not None and first is None
     fold_total = with_total and not after and not before
     if fold_total:
-        total_of = Subquery(count_query.annotate(**{TOTAL_COLUMN: Count("id")}).values(TOTAL_COLUMN))
+        total_of = Subquery(count_query.annotate(**{TOTAL_COLUMN: _COUNT_ROWS}).values(TOTAL_COLUMN))
         query = query.annotate(**{TOTAL_COLUMN: total_of})
     size = (last if backward else first) if (first is not None or last is not None) else default_size
     if after:
