@@ -1,9 +1,10 @@
 """A contacts page reads each contact's owner and company in its own
 statement (issue 15: resolvers/pagination.py `paginate(joins=...)`,
 resolvers/read_rows.py `Join`), as the physical floor does: the caller's
-session, the page with owner, company and total, the tags — and answers
-exactly what the contact read by id answers, in every order and direction,
-with visibility, on both backends."""
+session, the page with owner, company and total, the tags (counted in
+tests/graph/test_contact_lists.py) — and answers exactly what the contact
+read by id answers, in every order and direction, with visibility, on both
+backends."""
 
 import json
 
@@ -64,34 +65,6 @@ async def _mixed(gql, workspace):
         token=workspace.token,
     )
     return made, company
-
-
-async def test_a_page_with_owner_company_and_tags_is_three_statements_at_any_size(gql, workspace, count_sql):
-    # given 30 contacts, each with an owner, a company and tags
-    agents = [await workspace.user("AGENT") for _ in range(2)]
-    companies = [await create_company(gql, workspace.token, name=f"Empresa {i}") for i in range(3)]
-    for index in range(30):
-        await create_contact(
-            gql,
-            workspace.token,
-            name=f"Pessoa {index}",
-            ownerId=agents[index % 2]["id"],
-            companyId=companies[index % 3]["id"],
-            tags=["todos"],
-        )
-    counts = []
-    for size in (3, 30):
-        # when a page is listed with its edges and total
-        with count_sql() as counter:
-            page = await _page(gql, workspace.token, first=size)
-        assert len(page["edges"]) == size and page["totalCount"] == 30
-        assert all(edge["node"]["owner"] and edge["node"]["company"] for edge in page["edges"])
-        counts.append(counter.statements)
-    # then: the session; the page joined with owner and company, its total
-    # folded in; the tags — 3, whatever the size (on the old code 5: owners
-    # and companies were one batch each after the page)
-    assert [len(statements) for statements in counts] == [3, 3], counts
-    assert "JOIN" in counts[1][1] and "contact_tag" in counts[1][2]
 
 
 async def test_a_listed_contact_answers_what_the_contact_read_by_id_answers(gql, workspace):
