@@ -10,8 +10,9 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from revgraph.models.crm import ContactTag
+from revgraph.models.crm import Company, ContactTag
 from revgraph.models.developments import ContactInterest
+from revgraph.models.identity import User
 from revgraph.resolvers import filtering as f
 from revgraph.resolvers.contacts import visible_contacts
 from revgraph.resolvers.context import Context
@@ -20,6 +21,7 @@ from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.numbering import or_number
 from revgraph.resolvers.pagination import Page, SortKey, order_keys, paginate_for
+from revgraph.resolvers.read_rows import Join, joins_for
 from revgraph.resolvers.validation import search_text
 
 # A search with at least this many digits also looks in phone numbers, so
@@ -78,6 +80,19 @@ ORDER_KEYS = {
 }
 DEFAULT_ORDER = [{"field": "CREATED_AT", "direction": "DESC"}]
 
+# What a listed contact may show read in its page's statement
+# (read_rows.Join): the records it points to, by name, model and column.
+CONTACT_EDGES = {
+    "owner": (User, "owner_id"),
+    "company": (Company, "company_id"),
+}
+
+
+def contact_joins(shown: Mapping[str, tuple[str, ...] | None]) -> tuple[Join, ...]:
+    """The joins of a contacts page for what its contacts show: edge name
+    -> the columns shown of its record (None: every column)."""
+    return joins_for(CONTACT_EDGES, shown)
+
 
 def sort_keys(order_by: list[Mapping[str, str]] | None) -> list[SortKey]:
     """The keyset for `orderBy`, always ending with id so it is total."""
@@ -125,9 +140,11 @@ async def list_contacts(
     last: int | None = None,
     before: str | None = None,
     with_total: bool = False,
+    joins: tuple[Join, ...] = (),
 ) -> Page:
     """Visible contacts matching filter and search; trashed ones only with
-    `deleted: true`. Default order: newest first."""
+    `deleted: true`. Default order: newest first. `joins`: the records the
+    contacts show, read with them (`contact_joins`)."""
     fields = await contact_fields(ctx, filter)
     check_filter(filter, fields, ctx.settings.limits, ["filter"])
     search = search_text(search, ctx.settings.limits, ["search"])
@@ -142,13 +159,21 @@ async def list_contacts(
         before=before,
         with_total=with_total,
         as_rows=True,
+        joins=joins,
     )
 
 
 async def company_contacts(
-    ctx: Context, company_id: int, *, first: int | None, after: str | None, with_total: bool = False
+    ctx: Context,
+    company_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    with_total: bool = False,
+    joins: tuple[Join, ...] = (),
 ) -> Page:
-    """The live contacts of a company that the caller may see, newest first."""
+    """The live contacts of a company that the caller may see, newest first
+    (`joins`: as `list_contacts`)."""
     query = (await visible_contacts(ctx)).filter(company_id=company_id, deleted_at__isnull=True)
     return await paginate_for(
         ctx,
@@ -158,4 +183,5 @@ async def company_contacts(
         after=after,
         with_total=with_total,
         as_rows=True,
+        joins=joins,
     )

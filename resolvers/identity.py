@@ -10,13 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
 from revgraph.models.identity import Session, Team, User, Workspace
-from revgraph.resolvers import attempt_limits
+from revgraph.resolvers import attempt_limits, loaders
 from revgraph.resolvers.context import ROLES, Actor, Context
 from revgraph.resolvers.distribution.queues import create_manual_queue
 from revgraph.resolvers.errors import DomainError, NotFound
@@ -351,10 +352,13 @@ async def set_availability(ctx: Context, *, online: bool) -> User:
     return user
 
 
-async def me(ctx: Context) -> User | None:
-    if ctx.actor is None:
+async def me(ctx: Context) -> Any:
+    """The caller's user, as a row (resolvers/read_rows.py) read through the
+    request's users loader: no model built for a record only shown, and a
+    request that also shows the caller as an owner reads them once."""
+    if ctx.actor is None or ctx.actor.user_id is None:
         return None
-    return await User.filter(id=ctx.actor.user_id).first()
+    return await loaders.users(ctx).load(ctx.actor.user_id)
 
 
 async def workspace_of(ctx: Context) -> Workspace:

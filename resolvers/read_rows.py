@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -216,13 +216,25 @@ def joined(row: Row, name: str) -> Row | None:
     return row.__dict__[JOIN + name]
 
 
+def joins_for(
+    edges: Mapping[str, tuple[type, str]], shown: Mapping[str, tuple[str, ...] | None]
+) -> tuple[Join, ...]:
+    """The joins of a read for the records its rows show: `edges` names
+    each record a row may point to (its model and the row's column),
+    `shown` the edges shown and the columns shown of each (None: every
+    column). A list's, a board's: one way for every read."""
+    return tuple(Join(name, *edges[name], columns) for name, columns in sorted(shown.items()))
+
+
 @functools.cache
 def _joined_statement(
-    joins: tuple[Join, ...], order: tuple[tuple[str, bool], ...]
+    joins: tuple[Join, ...], order: tuple[tuple[str, bool], ...], rows: type[Row]
 ) -> tuple[str, str, tuple[tuple[str, type[Row], list[str]], ...]]:
     """The text before and after a statement that puts the joins around it,
-    ordered by `order` ((column, descending) of its rows), and what each
-    join selected (name, Row class, row keys). Made once per joins and order."""
+    ordered by `order` ((column, descending) of its rows, of Row class
+    `rows`: a converted column by its raw name, which orders as the column
+    does), and what each join selected (name, Row class, row keys). Made
+    once per joins, order and Row class."""
     select = ['"q".*']
     clauses = []
     shapes = []
@@ -238,7 +250,10 @@ def _joined_statement(
         on = f'{alias}."id"="q"."{join.column}" AND {alias}."workspace_id"="q"."workspace_id"'
         clauses.append(f'LEFT JOIN "{join.model._meta.db_table}" {alias} ON {on}')  # type: ignore[attr-defined]
         shapes.append((join.name, make, keys))
-    ordering = ",".join(f'"q"."{column}"' + (" DESC" if descending else "") for column, descending in order)
+    ordering = ",".join(
+        f'"q"."{RAW + column if column in rows.lazy else column}"' + (" DESC" if descending else "")
+        for column, descending in order
+    )
     head = f"SELECT {','.join(select)} FROM ("
     tail = f') "q" {" ".join(clauses)} ORDER BY {ordering}'
     return head, tail, tuple(shapes)
@@ -310,7 +325,8 @@ async def read_rows(
     text; the parameters stay those of `query`): what the ORM cannot say,
     such as a filter on a window function (resolvers/deal_queries.py,
     `board_columns`); it may order by the model's plain columns and the
-    `extra` ones, not by a converted one (selected under its `RAW` name).
+    `extra` ones, not by a converted one (selected under its `RAW` name;
+    `order`, below, may).
     `among=(column, values)` keeps the rows whose column is one of the
     values, as one parameter (`_Among`): a loader's batch of ids.
     `joins`: records the rows point to, read in the same statement (see
@@ -328,7 +344,7 @@ async def read_rows(
     if joins:
         if not order:
             raise ValueError("read_rows: joins need an order")
-        head, tail, shapes = _joined_statement(tuple(joins), tuple(order))
+        head, tail, shapes = _joined_statement(tuple(joins), tuple(order), make)
         sql = head + sql + tail
     # The driver's records (asyncpg's Record, sqlite3.Row) made into dicts
     # by zipping them with their column names: execute_query_dict's

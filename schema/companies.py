@@ -64,11 +64,16 @@ class Company(Node):
     async def contacts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> LazyContactConnection:
-        from revgraph.schema.contacts import contact_connection
+        from revgraph.schema.contacts import contact_connection, contact_joins
 
         page = await query(
             contact_queries.company_contacts(
-                ctx_of(info), self.row.id, first=first, after=after, with_total=selects(info, "totalCount")
+                ctx_of(info),
+                self.row.id,
+                first=first,
+                after=after,
+                with_total=selects(info, "totalCount"),
+                joins=contact_joins(info),
             )
         )
         return await contact_connection(info, page)
@@ -98,6 +103,19 @@ _company_of = fields_from_row(
     created_at=attrgetter("created_at"),
     deleted_at=attrgetter("deleted_at"),
 )
+
+
+# The column each field `Company.of` makes reads (`_company_of`): a read
+# that shows only these fields of a company needs only these columns (a
+# contact's company, read with its page: resolvers/read_rows.py `Join`).
+COMPANY_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "domain": "domain",
+    "customFields": "custom_fields",
+    "createdAt": "created_at",
+    "deletedAt": "deleted_at",
+}
 
 
 @strawberry.type(name="CompanyConnection", description="A page of companies.")

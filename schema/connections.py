@@ -7,12 +7,13 @@ Records a page's rows already carry, read in the rows' own statement
 (resolvers/read_rows.py `Join`: the board's owner and contact, as the
 physical floor joins them), are not loaded again: the `Preload` named
 after the join answers from them. `selected_fields` (schema/common.py) says which fields a
-selection shows, so such a read can narrow its columns to them."""
+selection shows, so such a read can narrow its columns to them; `joins_shown`
+says it for a list's edges (which records to join, which of their columns)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,7 +24,7 @@ from revgraph.resolvers.context import Context
 from revgraph.resolvers.loaders import BatchLoader
 from revgraph.resolvers.pagination import Cursors, Page
 from revgraph.resolvers.read_rows import JOIN
-from revgraph.schema.common import PageInfo, ctx_of, page_info, selects
+from revgraph.schema.common import PageInfo, ctx_of, page_info, selected_fields, selects
 
 T = TypeVar("T")
 
@@ -113,3 +114,45 @@ async def preload_page(info: Info, rows: list[Any], *ahead: Ahead) -> dict[str, 
             wanted[edge.field] = edge.loader(ctx).load_many(keys)
     found = await asyncio.gather(*wanted.values())
     return dict(zip(wanted, found, strict=True))
+
+
+@dataclass(frozen=True)
+class Joinable:
+    """An edge of a page's records that the page's statement may read with
+    them (resolvers/read_rows.py `Join`): the field under `edges { node }`,
+    the columns of its record that its type's plain fields read, by field
+    (None: none is plain, read every column), and the columns always read
+    (what its answer checks, such as the owner visibility is decided by)."""
+
+    field: str
+    plain: Mapping[str, str] | None
+    always: tuple[str, ...] = ()
+
+
+def joins_shown(info: Info, *edges: Joinable) -> dict[str, tuple[str, ...] | None]:
+    """The edges of a page that its selection shows, with the columns each
+    needs (None: every column: a field that is not a plain column is
+    shown): what resolvers/read_rows.py `joins_for` takes. Kept per
+    selection (the parsed document is cached, so its node is reused)."""
+    node = info._raw_info.field_nodes[0]
+    key = (id(node), *(edge.field for edge in edges))
+    kept = _shown_by_node.get(key)
+    if kept is not None and kept[0] is node:
+        return kept[1]
+    shown: dict[str, tuple[str, ...] | None] = {}
+    for edge in edges:
+        fields = selected_fields(info, "edges", "node", edge.field)
+        if fields is None:
+            continue
+        fields.discard("__typename")
+        if edge.plain is None or not fields <= edge.plain.keys():
+            shown[edge.field] = None
+        else:
+            shown[edge.field] = tuple(sorted({*edge.always, *(edge.plain[name] for name in fields)}))
+    if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
+        _shown_by_node.clear()
+    _shown_by_node[key] = (node, shown)  # the node is held, so its id is not reused
+    return shown
+
+
+_shown_by_node: dict[tuple[Any, ...], tuple[Any, dict[str, tuple[str, ...] | None]]] = {}

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from revgraph.resolvers import activities, contact_merge, contact_queries, contacts, loaders, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.read_rows import JOIN, Join, joined
 from revgraph.resolvers.visibility import preload_company_visibility, sees_company, sees_company_now
 from revgraph.schema.activities import (
     TaskConnection,
@@ -41,10 +42,10 @@ from revgraph.schema.common import (
     query,
     selects,
 )
-from revgraph.schema.companies import Company
-from revgraph.schema.connections import Ahead, Connection, build, preload_page
+from revgraph.schema.companies import COMPANY_COLUMNS, Company
+from revgraph.schema.connections import Ahead, Connection, Joinable, build, joins_shown, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
-from revgraph.schema.identity import User
+from revgraph.schema.identity import USER_COLUMNS, User
 from revgraph.schema.lean_execution import Preload, fields_from_row
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -71,10 +72,28 @@ async def _company_if_seen(ctx: Context, row: Any) -> Company | None:
     return Company.of(row) if await sees_company(ctx, row) else None
 
 
-# A listed contact's company, owner and tags, over its page's preload.
-_COMPANY = Preload(loaders.companies, attrgetter("row.company_id"), _visible_company, with_ctx=True)
-_OWNER = Preload(loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True)
+# A listed contact's company, owner and tags: over what its row carries
+# (`joined`: read in the page's statement, `contact_joins`) or its page's
+# preload.
+_COMPANY = Preload(
+    loaders.companies, attrgetter("row.company_id"), _visible_company, with_ctx=True, joined="company"
+)
+_OWNER = Preload(loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True, joined="owner")
 _TAGS = Preload(loaders.contact_tags, attrgetter("row.id"), list)
+
+# The edges a contacts page reads in its own statement when shown: the
+# owner (User.of makes every plain field at once), the company (and its
+# owner_id, which decides whether the caller sees it).
+_JOINABLE = (
+    Joinable("owner", USER_COLUMNS, tuple(USER_COLUMNS.values())),
+    Joinable("company", COMPANY_COLUMNS, ("owner_id",)),
+)
+
+
+def contact_joins(info: Info) -> tuple[Join, ...]:
+    """The joins of a contacts page for what its selection shows of each
+    contact's owner and company (contact_queries.contact_joins)."""
+    return contact_queries.contact_joins(joins_shown(info, *_JOINABLE))
 
 
 @strawberry.enum(description="How far a contact is in the funnel: LEAD → MQL → SQL → OPPORTUNITY → CUSTOMER.")
@@ -249,16 +268,20 @@ class ContactConnection(Connection[Contact]):
 async def contact_connection(info: Info, page: Any) -> ContactConnection:
     """A page of contacts as a connection, with the companies (and whether
     the caller sees them), owners and tags its selection asks for loaded
-    in one batch each."""
+    in one batch each, unless the rows carry them (`contact_joins`)."""
+    rows = page.items
     loaded = await preload_page(
         info,
-        page.items,
+        rows,
         Ahead("company", loaders.companies, "company_id"),
         Ahead("owner", loaders.users, "owner_id"),
         Ahead("tags", loaders.contact_tags),
     )
-    if "company" in loaded:
-        await preload_company_visibility(ctx_of(info), loaded["company"])
+    companies = loaded.get("company")
+    if companies is None and rows and JOIN + "company" in rows[0].__dict__:
+        companies = [joined(row, "company") for row in rows]
+    if companies:
+        await preload_company_visibility(ctx_of(info), companies)
     return build(ContactConnection, page, Contact.of)
 
 
@@ -396,6 +419,7 @@ class ContactsQuery:
                 last=last,
                 before=before,
                 with_total=selects(info, "totalCount"),
+                joins=contact_joins(info),
             )
         )
         return await contact_connection(info, page)
