@@ -16,7 +16,7 @@ from strawberry.types import Info
 from revgraph.resolvers import deal_queries, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.ids import encode_id
-from revgraph.resolvers.read_rows import is_null
+from revgraph.resolvers.read_rows import RAW, is_null
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
     Node,
@@ -349,11 +349,26 @@ class Deal(Node):
 CENTS = Decimal("0.01")
 
 
+# A display row's value still as the driver returned it (read_rows.Row
+# converts it on first read, as DecimalField.to_python_value does: to a
+# Decimal of 2 places, which is what a card shows).
+_RAW_VALUE = RAW + "value"
+
+
 def _money(row: Any) -> Decimal | None:
-    value = row.value
+    """The value to 2 places: converted once, straight from a display row's
+    raw column (its own conversion would quantize it to the same places
+    first), or from a model's converted one."""
+    columns = getattr(row, "__dict__", None)
+    value = _NOT_RAW if columns is None else columns.get(_RAW_VALUE, _NOT_RAW)
+    if value is _NOT_RAW:
+        value = row.value
     if value is None:
         return None
     return (value if type(value) is Decimal else Decimal(value)).quantize(CENTS)
+
+
+_NOT_RAW = object()
 
 
 _deal_of = fields_from_row(

@@ -225,3 +225,30 @@ async def test_a_cards_fields_are_computed_from_its_row_by_the_plan(gql, workspa
     # FromRow (on main: id, title and value of each card and its contact's name)
     assert cards == expected and len(cards) == 4
     assert gets.calls == 0
+
+
+async def test_a_cards_value_is_converted_once_from_its_raw_column(gql, workspace, monkeypatch):
+    # given a board of cards with a value ("1500.5") and one without
+    pipeline = await _cards(gql, workspace, 3)
+    await create_deal(gql, workspace.token, pipeline["id"], title="Sem valor")
+    converted = []
+    lazy = read_rows.Row.__getattr__
+
+    def counting(self, name):
+        converted.append(name)
+        return lazy(self, name)
+
+    monkeypatch.setattr(read_rows.Row, "__getattr__", counting)
+    # when the board is read showing each card's value
+    cards = await _board(gql, workspace.token, pipeline["id"])
+    # then every value is shown to 2 places, null where there is none ...
+    values = {card["title"]: card["value"] for card in cards}
+    assert values == {
+        "Negócio 0": "1500.50",
+        "Negócio 1": "1500.50",
+        "Negócio 2": "1500.50",
+        "Sem valor": None,
+    }
+    # ... converted by the card's field straight from the raw column, not by
+    # the row's own conversion first (on main: once a card)
+    assert "value" not in converted
