@@ -26,7 +26,7 @@ from revgraph.resolvers.pagination import (
     order_keys,
     paginate_for,
 )
-from revgraph.resolvers.read_rows import Join, Row, read_rows
+from revgraph.resolvers.read_rows import Join, Row, joins_for, read_rows
 from revgraph.resolvers.validation import search_text
 from revgraph.resolvers.visibility import scope_of
 
@@ -150,15 +150,6 @@ CARD_EDGES = {
 }
 
 
-def card_joins(shown: dict[str, tuple[str, ...] | None]) -> tuple[Join, ...]:
-    """The joins of the cards' statement for what the cards show: edge name
-    -> the columns shown of its record (None: every column)."""
-    return tuple(
-        Join(name, CARD_EDGES[name][0], CARD_EDGES[name][1], columns)
-        for name, columns in sorted(shown.items())
-    )
-
-
 async def board_columns(
     ctx: Context,
     stage_ids: list[int],
@@ -177,7 +168,7 @@ async def board_columns(
     grouped statement. A board costs the same SQL for 2 columns or 20, and
     for 2 cards or 100 (tests/pipeline/test_board_query.py). `joins`: what
     the cards show of the records they point to (owner, contact), read in
-    the cards' statement (`card_joins`, resolvers/read_rows.py `Join`);
+    the cards' statement (`joins_for(CARD_EDGES, …)`, resolvers/read_rows.py `Join`);
     `only`: the deals' columns the cards show (None: every one), to which
     the card order's, the column's and the joins' own are added.
 
@@ -245,11 +236,11 @@ def board_column_loader(
     value is its page, the cards of every column of the batch (so that
     what the cards show is loaded for all of them at once) and a memo the
     columns of the batch share (the loading of those, done once). `shown`:
-    the records the cards show, read with them (`card_joins`); `only`:
+    the records the cards show, read with them (`joins_for(CARD_EDGES, …)`); `only`:
     the deals' columns they show (None: every one)."""
     shown = shown or {}
     key = json.dumps([first, filter, with_total, shown, only], sort_keys=True, default=str)
-    joins = card_joins(shown)
+    joins = joins_for(CARD_EDGES, shown)
 
     def factory(workspace_id: int) -> loaders.BatchFn:
         async def batch(stage_ids: list[int]) -> list[tuple[Page, list[Row], dict[Any, Any]]]:

@@ -13,7 +13,7 @@ says it for a list's edges (which records to join, which of their columns)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -139,6 +139,19 @@ def joins_shown(info: Info, *edges: Joinable) -> dict[str, tuple[str, ...] | Non
     kept = _shown_by_node.get(key)
     if kept is not None and kept[0] is node:
         return kept[1]
+    shown = edges_shown(info, edges)
+    if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
+        _shown_by_node.clear()
+    _shown_by_node[key] = (node, shown)  # the node is held, so its id is not reused
+    return shown
+
+
+_shown_by_node: dict[tuple[Any, ...], tuple[Any, dict[str, tuple[str, ...] | None]]] = {}
+
+
+def edges_shown(info: Info, edges: Iterable[Joinable]) -> dict[str, tuple[str, ...] | None]:
+    """`joins_shown`'s answer, not kept: for a caller that keeps it with
+    more of its own (the board's cards, schema/deals.py `_cards_show`)."""
     shown: dict[str, tuple[str, ...] | None] = {}
     for edge in edges:
         fields = selected_fields(info, "edges", "node", edge.field)
@@ -149,10 +162,4 @@ def joins_shown(info: Info, *edges: Joinable) -> dict[str, tuple[str, ...] | Non
             shown[edge.field] = None
         else:
             shown[edge.field] = tuple(sorted({*edge.always, *(edge.plain[name] for name in fields)}))
-    if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
-        _shown_by_node.clear()
-    _shown_by_node[key] = (node, shown)  # the node is held, so its id is not reused
     return shown
-
-
-_shown_by_node: dict[tuple[Any, ...], tuple[Any, dict[str, tuple[str, ...] | None]]] = {}

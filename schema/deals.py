@@ -25,7 +25,7 @@ from revgraph.schema.common import (
     selected_fields,
     selects,
 )
-from revgraph.schema.connections import Ahead, Connection, build, preload_page
+from revgraph.schema.connections import Ahead, Connection, Joinable, build, edges_shown, preload_page
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact  # at import, not per card (400 on a board)
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
@@ -423,7 +423,7 @@ def _cards_show(info: Info) -> dict[str, Any]:
     it: `only`, the deal's columns its fields read (DEAL_COLUMNS; None when
     a field is not there: every column), and `shown`, the records the
     cards show (owner, contact, company) and the columns of each they need,
-    read in the cards' statement (deal_queries.card_joins): the columns of
+    read in the cards' statement (read_rows.joins_for with deal_queries.CARD_EDGES): the columns of
     the fields shown when all are plain columns (User.of's, Contact.of's),
     else every column. Kept per selection (the columns of one board share
     their field node)."""
@@ -431,21 +431,12 @@ def _cards_show(info: Info) -> dict[str, Any]:
     kept = _shown_by_node.get(id(node))
     if kept is not None and kept[0] is node:
         return kept[1]
-    known: dict[str, tuple[str, ...] | None] = {}
     card = selected_fields(info, "edges", "node") or set()
     card.discard("__typename")
     only = None
     if card <= DEAL_COLUMNS.keys():
         only = tuple(sorted({column for field in card for column in DEAL_COLUMNS[field]}))
-    for name, plain, always in _CARD_EDGES:
-        fields = selected_fields(info, "edges", "node", name)
-        if fields is None:
-            continue
-        fields.discard("__typename")
-        if plain is None or not fields <= plain.keys():
-            known[name] = None
-        else:
-            known[name] = tuple(sorted({*always, *(plain[field] for field in fields)}))
+    known = edges_shown(info, _CARD_EDGES)
     if len(_shown_by_node) >= 512:  # as many documents as the parser keeps
         _shown_by_node.clear()
     shows = {"shown": known, "only": only}
@@ -455,9 +446,9 @@ def _cards_show(info: Info) -> dict[str, Any]:
 
 # Edge, the columns of its plain fields (None: read whole), columns always read.
 _CARD_EDGES = (
-    ("owner", USER_COLUMNS, tuple(USER_COLUMNS.values())),  # User.of makes every field at once
-    ("contact", CONTACT_COLUMNS, ("deleted_at",)),  # _live_contact reads deleted_at
-    ("company", None, ()),
+    Joinable("owner", USER_COLUMNS, tuple(USER_COLUMNS.values())),  # User.of makes every field at once
+    Joinable("contact", CONTACT_COLUMNS, ("deleted_at",)),  # _live_contact reads deleted_at
+    Joinable("company", None),
 )
 _shown_by_node: dict[int, tuple[Any, dict[str, Any]]] = {}
 
