@@ -20,6 +20,7 @@ from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.read_rows import read_values
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_entries import refresh_reached_higher
 from revgraph.resolvers.stage_gates import validate_required_fields
@@ -324,11 +325,13 @@ async def stage_totals(ctx: Context, stage: Stage) -> StageTotals:
 
     def factory(workspace_id: int) -> loaders.BatchFn:
         async def batch(stage_ids: list[int]) -> list[tuple[int, Decimal]]:
-            rows = (
-                await Deal.filter(scope.owner_q(), stage_id__in=stage_ids, deleted_at=None)
+            rows = await read_values(
+                Deal.filter(scope.owner_q(), stage_id__in=stage_ids, deleted_at=None)
                 .group_by("stage_id")
-                .annotate(n=Count("id"), total=Sum("value"))
-                .values("stage_id", "n", "total")
+                .annotate(n=Count("id"), total=Sum("value")),
+                "stage_id",
+                "n",
+                "total",
             )
             found = {r["stage_id"]: (r["n"], Decimal(str(r["total"] or 0))) for r in rows}
             return [found.get(s, (0, Decimal("0"))) for s in stage_ids]

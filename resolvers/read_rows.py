@@ -309,6 +309,27 @@ def statement_of(
     return statement(query, key, build, None if among is None else among[1])
 
 
+def _values_statement(query: QuerySet, fields: Sequence[str]) -> tuple[str, list[Any]]:
+    """What the ORM makes of `query.values(*fields)`: text and parameters."""
+    values = query.values(*fields)
+    if values._db is None:
+        values._db = values._choose_db()
+    values._make_query()
+    return values.query.get_parameterized_sql()
+
+
+async def read_values(query: QuerySet, *fields: str) -> list[dict[str, Any]]:
+    """`query.values(*fields)` as the driver returns them, unconverted (a
+    count, a sum: the caller converts what it shows), the text kept per
+    shape (resolvers/statement_cache.py): grouped reads of a hot request,
+    such as a board's stage totals, skip the ORM's building as lists do."""
+    db = query._db or query._choose_db()
+    key = (db.capabilities.dialect, "values", fields)
+    sql, parameters = statement(query, key, lambda query, _: _values_statement(query, fields))
+    _, records = await db.execute_query(sql, parameters)
+    return [dict(record) for record in records]
+
+
 async def read_rows(
     query: QuerySet,
     *,

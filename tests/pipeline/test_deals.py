@@ -383,3 +383,28 @@ async def test_trashed_deals_are_restorable_then_purged_after_retention(gql, wor
         {"code": "NOT_FOUND"}
     ]
     assert column(await board(gql, workspace.token, pipeline["id"]), "Novo lead") == ["keep"]
+
+
+async def test_stage_totals_reuse_their_statement_with_each_callers_values(gql, workspace, monkeypatch):
+    """The stage totals' grouped read is kept per shape (read_rows.read_values):
+    read again by another caller of the same shape it is not built again,
+    and it still binds that caller's own stages and owners."""
+    from revgraph.resolvers import read_rows
+
+    pipeline = await create_pipeline(gql, workspace.token)
+    agent = await workspace.user("AGENT")
+    other = await workspace.user("AGENT")
+    await create_deal(gql, agent["token"], pipeline["id"], value="0.10")
+    await create_deal(gql, agent["token"], pipeline["id"], value="0.20")
+    await create_deal(gql, other["token"], pipeline["id"], value="1000000.99")
+    await board(gql, agent["token"], pipeline["id"])
+    built = []
+    build = read_rows._values_statement
+    monkeypatch.setattr(read_rows, "_values_statement", lambda *args: built.append(args) or build(*args))
+    mine = (await board(gql, agent["token"], pipeline["id"]))["stages"][0]
+    theirs = (await board(gql, other["token"], pipeline["id"]))["stages"][0]
+    # the totals' statement was not built again for either board
+    assert built == []
+    # and each caller's sums are its own, exact to the cent (0.10 + 0.20 is not 0.30000000000000004)
+    assert (mine["dealCount"], mine["totalValue"]) == (2, "0.30")
+    assert (theirs["dealCount"], theirs["totalValue"]) == (1, "1000000.99")
