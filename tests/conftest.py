@@ -23,7 +23,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from tests.support import GraphQLClient, Workspace, sign_up
+from tests.support import GraphQLClient, Workspace, sign_up, tls_context
 
 # Stable across re-imports of this module within one run.
 RUN_ID = os.environ.setdefault("REVGRAPH_TEST_RUN_ID", uuid.uuid4().hex[:10])
@@ -372,7 +372,7 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 async def gql(server: Server) -> AsyncIterator[GraphQLClient]:
     import httpx
 
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, verify=tls_context()) as http:
         yield GraphQLClient(server, http)
 
 

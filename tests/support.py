@@ -4,8 +4,20 @@ workspaces with users and teams through the public API."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from typing import Any
+
+
+@functools.cache
+def tls_context() -> Any:
+    """The TLS context of the tests' HTTP clients, built once per run: httpx
+    builds one for every client it makes (the CA bundle loaded again, ~20 ms
+    of CPU each, as much as a sign-up) and the `gql` fixture makes one per
+    test. The same context httpx would build, shared."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 class GraphQLClient:
