@@ -17,8 +17,8 @@ entry with no entry of the deal into the same stage since the range began
 of that previous entry (`prev_day`), so in the whole days: prev_day before
 start's day counts; after it does not; on start's day itself (only when
 start is not a midnight) it counts when the previous entry was before
-start, read from the facts of the deals that entered the stage on that
-day before start. *converted* is the same count of entries that later
+start, read from the facts' re-entries whose previous entry was on that
+day before start (their own index: migration 0037). *converted* is the same count of entries that later
 reached a higher OPEN or WON stage (a first entry's flag is its deal's).
 Stays: count and seconds summed the same way (their end day), and counted
 per duration bucket (`stay_bucket`: the seconds' bit length, so bucket b
@@ -198,8 +198,9 @@ async def _reentries_after_cut(
     a previous one, by stage and that previous entry's time, covering), in
     one statement: the entries whose previous one is in [start's midnight,
     start), filtered here to those entered in the whole days (few: at most
-    one per deal and stage that entered it that morning; a condition on the
-    entry times as well let the planners walk the year's entries instead)."""
+    one per deal and stage that entered it that morning; the entry times
+    are tested here rather than in SQL, so that the planners have no range
+    on them to prefer to the index's)."""
     day_start = midnight(plan.first_day, zone)
     for stage_id, entered_at, reached in await raw_rows(
         DealStageEntry.filter(
