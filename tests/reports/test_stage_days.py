@@ -15,6 +15,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pytest
 import tortoise.timezone
 from tortoise import connections
 from tortoise.expressions import Q
@@ -413,3 +414,46 @@ async def test_reentries_around_a_start_inside_a_day_are_counted_once(gql, works
     # their stays (nine before: one per part and per edge, two for the re-entries)
     assert len(counter.statements) == 4, counter.statements
     assert len(reentries) == 2  # the edges' entries, and the re-entries' read
+
+
+async def test_sqlite_reads_the_reentries_and_the_rollups_through_0037s_indexes(gql, workspace, monkeypatch):
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics: bench/REPORTS.md has its plans on the 100k build")
+    # given a history with re-entries, and a range that starts inside a day
+    # and spans whole months
+    pipeline, _ = await random_history(gql, workspace.token, 9, monkeypatch, deals=8, moves=120)
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    zone = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
+    start = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    window = ReportWindow(start, start + timedelta(days=120))
+    assert day_plan(window.start, window.end, zone).cut
+    sent: list[tuple[str, list]] = []
+    original = client.execute_query
+
+    async def recorded(sql, values=None):
+        sent.append((sql, list(values or [])))
+        return await original(sql, values)
+
+    monkeypatch.setattr(client, "execute_query", recorded)
+    owners = Q(workspace_id=workspace_id)
+    # when the stage figures are read
+    await stage_figures(
+        owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id), owners, stage_ids, window, zone
+    )
+    monkeypatch.setattr(client, "execute_query", original)
+    plans = {}
+    for sql, values in sent:
+        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+        plans[sql] = "\n".join(row["detail"] for row in rows)
+    rollups = [plan for sql, plan in plans.items() if '"stage_day"' in sql]
+    reentries = [plan for sql, plan in plans.items() if '"prev_same_at">=' in sql]
+    # then the re-entries are one range of the partial index on (stage, prev_same_at)
+    assert len(reentries) == 1 and "idx_stage_entry_reentry" in reentries[0], plans
+    # and the rollups are grouped in the index's order, without sorting them
+    assert len(rollups) == 1 and "idx_stage_day_read" in rollups[0], plans
+    assert "bucket=?" in rollups[0] and "TEMP B-TREE" not in rollups[0], rollups[0]
