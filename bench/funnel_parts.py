@@ -4,8 +4,8 @@ a PostgreSQL URL): the rollups' counts (stage_figures), the stays' median
 and p90 (stay_stats: the bucket of each rank, then one bucket's stays)
 against the same figures read by sorting every stay of the range (the
 read before migration 0033), the current deals, the won and the lost
-deals (from the entries, and from the deals' rows as before migration
-0036: both must agree). CPU (this process) and wall per part, p50 of `--runs`, over the
+deals (from the entries, both kinds in one statement, and from the deals'
+rows as before migration 0036: both must agree). CPU (this process) and wall per part, p50 of `--runs`, over the
 last 365 days to the hour, each run a range shifted by a minute, as the
 admin (every owner) and as the owners of one regional team's subtree.
 
@@ -139,11 +139,12 @@ async def measure_scope(scope, owners, pipeline, stages, zone, currency: str, ru
             assert (stats.median_seconds, stats.p90_seconds) == (median, p90), (stage_id, stats, median, p90)
         await timed("current deals (rollup)", funnel_module._current(owners, list(stages), currency))
         await timed("current deals (before)", old_current(deals, currency))
-        won_now = await timed("won (entries)", funnel_module._closed(deals, won, window, currency))
-        won_before = await timed("won (deal rows, before)", old_closed(deals, won, window, currency))
-        lost_now = await timed(
-            "lost + reasons (entries)", funnel_module._closed(deals, lost, window, currency)
+        closed = await timed(
+            "won + lost + reasons (entries)",
+            funnel_module._closed(deals, {"WON": won, "LOST": lost}, window, currency),
         )
+        won_now, lost_now = closed["WON"], closed["LOST"]
+        won_before = await timed("won (deal rows, before)", old_closed(deals, won, window, currency))
         lost_before = await timed(
             "lost + reasons (deal rows, before)", old_closed(deals, lost, window, currency)
         )

@@ -73,6 +73,7 @@ from revgraph.resolvers.report_measures import DurationStats, ReportWindow, chec
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
 from revgraph.resolvers.reports.deal_scope import reported_owners_q
 from revgraph.resolvers.reports.money import money
+from revgraph.resolvers.reports.raw_rows import Built, built, union_rows
 from revgraph.resolvers.reports.stage_days import StageFigures, stage_figures, stay_stats
 from revgraph.resolvers.visibility import named_record
 
@@ -131,38 +132,46 @@ async def _current(owners: Q, stage_ids: list[int], currency: str) -> dict[int, 
     return found
 
 
-async def _closed(deals: Q, stage_ids: list[int], window: ReportWindow, currency: str) -> dict[str, Bucket]:
-    """The counted deals that entered one of these stages (all WON, or all
-    LOST) in the window, by their loss reason now ("" for none), each with
-    the deals' value summed. Read from the entries alone, which carry the
-    deal's owner, trash time, reason, value in cents and currency now
-    (migrations 0028, 0036): the window's entries into the stages (index
+async def _closed(
+    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str
+) -> dict[str, dict[str, Bucket]]:
+    """Per kind (WON, LOST) with stages: the counted deals that entered one
+    of its stages in the window, by their loss reason now ("" for none),
+    each with the deals' value summed. Read from the entries alone, which
+    carry the deal's owner, trash time, reason, value in cents and currency
+    now (migrations 0028, 0036): the window's entries into the stages (index
     idx_stage_entry_entered, covering) that are each deal's first into its
     stage in the window (no entry into the same stage since the window
     began: one per deal and stage, so one stage needs no DISTINCT, which
     sorted every row), one row per deal (a deal's entries all carry the
     same values; a deal that entered two of the stages is one), grouped by
-    reason and currency."""
+    reason and currency; both kinds in one statement."""
     first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
-    query = DealStageEntry.filter(
-        deals, first, stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
-    )
-    if len(stage_ids) > 1:
-        query = query.distinct()
-    rows_query = query.values("deal_id", "lost_reason", "currency", "value_cents")
-    rows_query.sql()  # builds the query and picks its connection
-    sql, params = rows_query.query.get_parameterized_sql()
-    _, rows = await rows_query._db.execute_query(
-        f"SELECT r.lost_reason, r.currency, COUNT(*), SUM(r.value_cents) FROM ({sql}) r "
-        "GROUP BY r.lost_reason, r.currency",
-        params,
-    )
-    found: dict[str, Bucket] = {}
-    for reason, in_currency, count, cents in rows:
+    named = [(kind, stage_ids) for kind, stage_ids in kinds.items() if stage_ids]
+    parts = []
+    for _, stage_ids in named:
+        query = DealStageEntry.filter(
+            deals, first, stage_id__in=stage_ids, entered_at__gte=window.start, entered_at__lt=window.end
+        )
+        if len(stage_ids) > 1:
+            query = query.distinct()
+        rows = built(query.values_list("deal_id", "lost_reason", "currency", "value_cents"))
+        parts.append(
+            Built(
+                rows.client,
+                'SELECT r."1" "0", r."2" "1", COUNT(*) "2", SUM(r."3") "3" '
+                f'FROM ({rows.sql}) r GROUP BY r."1", r."2"',
+                rows.params,
+                4,
+            )
+        )
+    found: dict[str, dict[str, Bucket]] = {kind: {} for kind in kinds}
+    for part, reason, in_currency, count, cents in await union_rows(parts):
+        buckets = found[named[part][0]]
         key = reason or NONE_KEY
-        held = found.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
+        held = buckets.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
         summed = money(Decimal(int(cents or 0)) / 100) if in_currency == currency else Decimal("0.00")
-        found[key] = Bucket(
+        buckets[key] = Bucket(
             key, held.label, held.count + int(count), (held.value or Decimal("0.00")) + summed
         )
     return found
@@ -211,8 +220,8 @@ async def funnel(
     def of_kind(kind: str) -> list[int]:
         return [stage.id for stage in stages.values() if stage.kind == kind]
 
-    won = await _closed(deals, of_kind("WON"), window, currency) if of_kind("WON") else {}
-    lost = await _closed(deals, of_kind("LOST"), window, currency) if of_kind("LOST") else {}
+    closed = await _closed(deals, {"WON": of_kind("WON"), "LOST": of_kind("LOST")}, window, currency)
+    won, lost = closed["WON"], closed["LOST"]
     won_count = sum(bucket.count for bucket in won.values())
     lost_count = sum(bucket.count for bucket in lost.values())
     return Funnel(

@@ -5,21 +5,47 @@ Tortoise builds a dict and converts every field of every row; measured on
 the reports benchmark (bench/REPORTS.md), that conversion cost three times
 the query itself. Queries are still built with Tortoise (the same filters,
 the same SQL); only the rows come back as the driver returns them, and the
-one column that needs it, a timestamp, is read here."""
+one column that needs it, a timestamp, is read here. Several such queries
+can be sent as one statement (`union_rows`): a report's parts of one shape
+in one round trip."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.queryset import ValuesListQuery
 
 
+@dataclass(frozen=True)
+class Built:
+    """A SELECT ready to run: its connection, SQL, parameters, and how many
+    columns it selects, named "0", "1"... (as `values_list` names them)."""
+
+    client: Any
+    sql: str
+    params: list[Any]
+    columns: int
+
+
+def built(query: ValuesListQuery) -> Built:
+    """A `values_list` query's SQL, built once (`query.sql()` then
+    `get_parameterized_sql()` built it twice: the building, in pypika, is
+    most of a small report query's CPU)."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    return Built(query._db, sql, list(params), len(query.fields))
+
+
 async def raw_rows(query: ValuesListQuery) -> list[tuple[Any, ...]]:
     """The rows of a `values_list` query as tuples of driver values, in the
     order of its fields (timestamps still raw: see `moment`)."""
-    query.sql()  # builds the query and picks its connection
-    _, rows = await query._db.execute_query(*query.query.get_parameterized_sql())
+    part = built(query)
+    _, rows = await part.client.execute_query(part.sql, part.params)
     return [tuple(row) for row in rows]
 
 
@@ -28,3 +54,24 @@ def moment(value: datetime | str) -> datetime:
     SQLite (as Tortoise wrote it, with its offset; a naive one is UTC)."""
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def union_rows(queries: Sequence[ValuesListQuery | Built]) -> list[tuple[Any, ...]]:
+    """The rows of several queries of the same columns in one statement
+    (UNION ALL: one round trip; each query keeps its own plan), each row led
+    by its query's index in `queries`, then its values as in `raw_rows`."""
+    parts, params, client = [], [], None
+    for index, query in enumerate(queries):
+        part = query if isinstance(query, Built) else built(query)
+        client, sql = part.client, part.sql
+        if client.capabilities.dialect == "postgres":
+            # Each query numbers its parameters from $1: shifted past the
+            # parameters of the queries before it.
+            sql = re.sub(r"\$(\d+)", lambda m, n=len(params): f"${int(m.group(1)) + n}", sql)
+        columns = ", ".join(f'r."{position}"' for position in range(part.columns))
+        parts.append(f"SELECT {index} AS part, {columns} FROM ({sql}) r")
+        params.extend(part.params)
+    if not parts:
+        return []
+    _, rows = await client.execute_query(" UNION ALL ".join(parts), params)
+    return [tuple(row) for row in rows]

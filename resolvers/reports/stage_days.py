@@ -17,8 +17,8 @@ entry with no entry of the deal into the same stage since the range began
 of that previous entry (`prev_day`), so in the whole days: prev_day before
 start's day counts; after it does not; on start's day itself (only when
 start is not a midnight) it counts when the previous entry was before
-start, read from the facts of the deals that entered the stage on that
-day before start. *converted* is the same count of entries that later
+start, read from the facts' re-entries whose previous entry was on that
+day before start (their own index: migration 0037). *converted* is the same count of entries that later
 reached a higher OPEN or WON stage (a first entry's flag is its deal's).
 Stays: count and seconds summed the same way (their end day), and counted
 per duration bucket (`stay_bucket`: the seconds' bit length, so bucket b
@@ -31,7 +31,6 @@ database: a read of one bucket instead of a sort of the range's stays."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -42,12 +41,13 @@ from tortoise.functions import Count, Sum
 
 from revgraph.models.pipeline import DealStageEntry, StageDay
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
-from revgraph.resolvers.reports.raw_rows import moment
+from revgraph.resolvers.reports.raw_rows import moment, raw_rows, union_rows
 
 DAY, MONTH = 0, 1
 NO_DAY = date(1, 1, 1)  # StageDay.prev_day of first entries and of stays
 NO_BUCKET = -1  # StageDay.bucket of the entry rows
 TOP_BUCKET = 40  # migration 0033's last bucket: 2^39 s and more
+BUCKETS = list(range(NO_BUCKET, TOP_BUCKET + 1))  # every StageDay.bucket
 
 
 def stay_bucket(seconds: int) -> int:
@@ -133,49 +133,58 @@ async def stage_figures(
     if plan.whole:
         # Stays are on NO_DAY rows, before any first day: one read.
         # Per stage and bucket (-1: the entries; the stays per bucket), one
-        # statement per part: a condition ORing the parts' day ranges kept
-        # the planners from the index's range (measured on SQLite: every
-        # rollup of the stages read, 4× the CPU).
-        for grain, first, end in plan.whole:
-            rolled = StageDay.filter(
+        # query per part, in one statement: a condition ORing the parts' day
+        # ranges kept the planners from the index's range (measured on
+        # SQLite: every rollup of the stages read, 4× the CPU). Every bucket
+        # named: the index is on (stage, grain, bucket, day) (migration
+        # 0037), so each (stage, bucket) is a range of days read in the
+        # order of the grouping (SQLite sorted the rows of a year for it).
+        parts = [
+            StageDay.filter(
                 owners,
                 stage_id__in=stage_ids,
                 grain=grain,
+                bucket__in=BUCKETS,
                 day__gte=first,
                 day__lt=end,
                 prev_day__lt=plan.first_day,
             )
-            for stage_id, bucket, entered, advanced, stays, seconds in await (
-                rolled.annotate(e=Sum("entered"), a=Sum("advanced"), s=Sum("stays"), t=Sum("stay_seconds"))
-                .group_by("stage_id", "bucket")
-                .values_list("stage_id", "bucket", "e", "a", "s", "t")
-            ):
-                held = found[stage_id]
-                held.entered += int(entered or 0)
-                held.converted += int(advanced or 0)
-                if bucket != NO_BUCKET and stays:
-                    held.add_stays(bucket, int(stays), int(seconds or 0))
+            .annotate(e=Sum("entered"), a=Sum("advanced"), s=Sum("stays"), t=Sum("stay_seconds"))
+            .group_by("stage_id", "bucket")
+            .values_list("stage_id", "bucket", "e", "a", "s", "t")
+            for grain, first, end in plan.whole
+        ]
+        for _, stage_id, bucket, entered, advanced, stays, seconds in await union_rows(parts):
+            held = found[stage_id]
+            held.entered += int(entered or 0)
+            held.converted += int(advanced or 0)
+            if bucket != NO_BUCKET and stays:
+                held.add_stays(bucket, int(stays), int(seconds or 0))
         if plan.cut:
             await _reentries_after_cut(deals, stage_ids, window.start, plan, zone, found)
     # Counted over columns of the facts' covering indexes (deal_id, not id:
-    # no table reads).
+    # no table reads); both edges' counts in one statement, their stays in
+    # another.
     first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
     facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
-    for start, end in plan.edges:
-        for stage_id, entered, converted in await (
-            facts.filter(first, entered_at__gte=start, entered_at__lt=end)
-            .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
-            .group_by("stage_id")
-            .values_list("stage_id", "e", "c")
-        ):
-            found[stage_id].entered += entered
-            found[stage_id].converted += converted
-        # A partial day's stays, few, one by one (grouped by their seconds,
-        # the planners walked the index on (stage, seconds) instead).
-        for stage_id, seconds in await facts.filter(left_at__gte=start, left_at__lt=end).values_list(
-            "stage_id", "stay_seconds"
-        ):
-            found[stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
+    counted = [
+        facts.filter(first, entered_at__gte=start, entered_at__lt=end)
+        .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
+        .group_by("stage_id")
+        .values_list("stage_id", "e", "c")
+        for start, end in plan.edges
+    ]
+    for _, stage_id, entered, converted in await union_rows(counted):
+        found[stage_id].entered += int(entered)
+        found[stage_id].converted += int(converted)
+    # A partial day's stays, few, one by one (grouped by their seconds,
+    # the planners walked the index on (stage, seconds) instead).
+    ended = [
+        facts.filter(left_at__gte=start, left_at__lt=end).values_list("stage_id", "stay_seconds")
+        for start, end in plan.edges
+    ]
+    for _, stage_id, seconds in await union_rows(ended):
+        found[stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
     return dict(found)
 
 
@@ -185,28 +194,26 @@ async def _reentries_after_cut(
     """The whole days' entries whose previous entry into the same stage was
     on start's day before start: first entries of the range, which the
     rollups cannot tell from those after start on that day. Read from the
-    facts of the deals that entered these stages that day before start:
-    their entries, few, by deal (a condition on the range's entry times
-    led the planners through the year's entries instead), filtered here."""
+    facts through their re-entries' index (migration 0037: the entries with
+    a previous one, by stage and that previous entry's time, covering), in
+    one statement: the entries whose previous one is in [start's midnight,
+    start), filtered here to those entered in the whole days (few: at most
+    one per deal and stage that entered it that morning; the entry times
+    are tested here rather than in SQL, so that the planners have no range
+    on them to prefer to the index's)."""
     day_start = midnight(plan.first_day, zone)
-    facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
-    early = await facts.filter(entered_at__gte=day_start, entered_at__lt=start).values_list(
-        "deal_id", flat=True
-    )
-    ordered = sorted(set(early))
-    wanted = set(stage_ids)
-    for at in range(0, len(ordered), 900):
-        for stage_id, entered_at, prev_same_at, reached in await DealStageEntry.filter(
-            deals, deal_id__in=ordered[at : at + 900], prev_same_at__isnull=False
-        ).values_list("stage_id", "entered_at", "prev_same_at", "reached_higher"):
-            entered_at, prev_same_at = moment(entered_at), moment(prev_same_at)
-            if (
-                stage_id in wanted
-                and plan.whole_from <= entered_at < plan.whole_to
-                and day_start <= prev_same_at < start
-            ):
-                found[stage_id].entered += 1
-                found[stage_id].converted += int(bool(reached))
+    for stage_id, entered_at, reached in await raw_rows(
+        DealStageEntry.filter(
+            deals,
+            stage_id__in=stage_ids,
+            prev_same_at__isnull=False,
+            prev_same_at__gte=day_start,
+            prev_same_at__lt=start,
+        ).values_list("stage_id", "entered_at", "reached_higher")
+    ):
+        if plan.whole_from <= moment(entered_at) < plan.whole_to:
+            found[stage_id].entered += 1
+            found[stage_id].converted += int(bool(reached))
 
 
 def _rank(percent: int, count: int) -> int:
@@ -237,14 +244,13 @@ async def stay_stats(
     ranked = [(stage_id, percent) for stage_id, held in figures.items() if held.stays for percent in (50, 90)]
     if not ranked:
         return {}
-    parts, params = [], []
-    client = None
+    queries = []
     for stage_id, percent in ranked:
         held = figures[stage_id]
         bucket, rank = rank_in_bucket(held.buckets, _rank(percent, held.stays))
         low, high = bucket_bounds(bucket)
         bounded = Q(stay_seconds__gte=low) & (Q(stay_seconds__lt=high) if high is not None else Q())
-        query = (
+        queries.append(
             DealStageEntry.filter(
                 deals, bounded, stage_id=stage_id, left_at__gte=window.start, left_at__lt=window.end
             )
@@ -253,15 +259,7 @@ async def stay_stats(
             .limit(1)
             .values_list("stay_seconds", flat=True)
         )
-        query.sql()  # builds the query and picks its connection
-        client = query._db
-        sql, values = query.query.get_parameterized_sql()
-        if client.capabilities.dialect == "postgres":
-            sql = re.sub(r"\$(\d+)", lambda m, n=len(params): f"${int(m.group(1)) + n}", sql)
-        parts.append(f"SELECT {int(stage_id)} AS s, {percent} AS p, r.* FROM ({sql}) r")
-        params.extend(values)
-    _, rows = await client.execute_query(" UNION ALL ".join(parts), params)
-    at = {(row[0], row[1]): int(row[2]) for row in rows}
+    at = {ranked[part]: int(seconds) for part, seconds in await union_rows(queries)}
     found = {}
     for stage_id, held in figures.items():
         if held.stays:

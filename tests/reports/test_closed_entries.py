@@ -161,10 +161,10 @@ async def check_read(pipeline: dict, deal_ids: list[int], currency: str) -> None
     start, end = times[0], times[-1] + timedelta(seconds=1)
     kinds = {s.id: s.kind for s in await Stage.filter(pipeline_id=pipeline_id)}
     deals = Q(deleted_at__isnull=True, pipeline_id=pipeline_id)
-    read = {}
-    for kind in ("WON", "LOST"):
-        ids = [stage_id for stage_id, held in kinds.items() if held == kind]
-        read[kind] = await funnel_module._closed(deals, ids, ReportWindow(start, end), currency)
+    stages = {
+        kind: [stage_id for stage_id, held in kinds.items() if held == kind] for kind in ("WON", "LOST")
+    }
+    read = await funnel_module._closed(deals, stages, ReportWindow(start, end), currency)
     expected = await expected_closed(pipeline_id, start, end, currency)
     assert sum(b.count for b in read["WON"].values()) == expected["won"]
     assert f"{sum(b.value for b in read['WON'].values()):.2f}" == expected["wonValue"]
@@ -271,6 +271,8 @@ async def test_the_funnel_reads_no_deal_row(gql, workspace, count_sql):
     assert not any('FROM "deal" ' in sql or 'FROM "deal"\n' in sql for sql in counter.statements), (
         counter.statements
     )
+    # and the WON and LOST stages' entries were read in one statement
+    assert sum('"lost_reason"' in sql for sql in counter.statements) == 1, counter.statements
 
 
 async def test_the_migration_fills_the_entries_and_its_triggers_keep_them(gql, workspace, monkeypatch):

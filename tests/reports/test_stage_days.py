@@ -15,6 +15,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pytest
+import tortoise.timezone
 from tortoise import connections
 from tortoise.expressions import Q
 
@@ -32,8 +34,14 @@ from revgraph.resolvers.reports.stage_days import (
     stay_stats,
 )
 from revgraph.resolvers.stage_entries import redate_workspace
-from tests.pipeline.support import UPDATE_DEAL
-from tests.reports.test_stage_entries import REORDER, _at, hand_over_and_trash, random_history
+from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
+from tests.reports.test_stage_entries import (
+    REORDER,
+    STAGES,
+    _at,
+    hand_over_and_trash,
+    random_history,
+)
 
 RESTORE = "mutation($id: ID!) { restoreDeal(id: $id) { userErrors { code } } }"
 SET_ZONE = "mutation($tz: String!) { updateWorkspace(input: {timezone: $tz}) { userErrors { code } } }"
@@ -326,3 +334,126 @@ async def test_a_deleted_pipeline_takes_its_entries_and_rollups_with_it(gql, wor
     assert not await DealStageEntry.filter(deal_id__in=deals).exists()
     assert not await StageDay.filter(stage_id__in=stage_ids).exists()
     assert not await StageCurrent.filter(stage_id__in=stage_ids).exists()
+
+
+async def test_reentries_around_a_start_inside_a_day_are_counted_once(gql, workspace, monkeypatch, count_sql):
+    # given, in São Paulo, a range starting at 12:00 on 10 March (inside the
+    # day) and ending weeks later, and deals entering "Contato":
+    # - A: at 09:00 that day (before the start), out, and back on 14 March
+    #   (a whole day): its first entry of the range is the re-entry
+    # - B: at 13:00 that day (after the start), out, and back on 14 March:
+    #   its first entry is the one at 13:00 (the head's), not the re-entry
+    # - C: on 9 March, out, back at 11:00 on 10 March, out, back on 14 March:
+    #   the re-entry of the 14th follows one before the start: counted
+    # - D: at 10:00 that day, out, back at 12:30 (the head), out, back on
+    #   the 14th: its first entry is the head's one
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    zone = ZoneInfo("America/Sao_Paulo")
+    await Workspace.filter(id=workspace_id).update(timezone="America/Sao_Paulo")
+    await redate_workspace(workspace_id)
+    clock = [datetime(2026, 3, 1, 8, tzinfo=zone)]
+    monkeypatch.setattr(tortoise.timezone, "now", lambda: clock[0].astimezone(UTC))
+
+    def at(day: int, hour: int, minute: int = 0) -> None:
+        clock[0] = datetime(2026, 3, day, hour, minute, tzinfo=zone)
+
+    pipeline = await create_pipeline(gql, workspace.token, STAGES)
+    stage = pipeline["stage"]
+    histories = {
+        "A": [(10, 9, "Contato"), (10, 10, "Visita"), (14, 9, "Contato")],
+        "B": [(10, 13, "Contato"), (10, 14, "Visita"), (14, 9, "Contato")],
+        "C": [
+            (9, 9, "Contato"),
+            (9, 10, "Visita"),
+            (10, 11, "Contato"),
+            (10, 11, "Visita"),
+            (14, 10, "Contato"),
+        ],
+        "D": [
+            (10, 10, "Contato"),
+            (10, 11, "Visita"),
+            (10, 12, "Contato"),
+            (10, 13, "Visita"),
+            (14, 11, "Contato"),
+        ],
+    }
+    deals = {}
+    for name in histories:
+        at(1, 8)
+        deals[name] = (await create_deal(gql, workspace.token, pipeline["id"], stageId=stage["Novo"]))["id"]
+    for name, moves in histories.items():
+        for number, (day, hour, target) in enumerate(moves):
+            at(day, hour, 30 if (name, number) == ("D", 2) else number)
+            moved = await move(gql, workspace.token, dealId=deals[name], stageId=stage[target])
+            assert moved["userErrors"] == [], moved
+    at(20, 8)
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    contato = pk_of(stage["Contato"], "Stage")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    window = ReportWindow(
+        datetime(2026, 3, 10, 12, tzinfo=zone).astimezone(UTC),
+        datetime(2026, 5, 20, 10, tzinfo=zone).astimezone(UTC),
+    )
+    plan = day_plan(window.start, window.end, zone)
+    assert plan.cut and plan.whole  # the start inside a day, whole days after it
+    owners = Q(workspace_id=workspace_id)
+    deals_q = owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id)
+    # the re-entries after the cut are read in one statement
+    with count_sql() as counter:
+        figures = await stage_figures(deals_q, owners, stage_ids, window, zone)
+    reentries = [sql for sql in counter.statements if "prev_same_at" in sql and "stage_day" not in sql]
+    # then each deal is counted once in "Contato", whichever entry is its first
+    assert figures[contato].entered == 4
+    assert (await read_figures(deals_q, owners, stage_ids, window, zone)) == await expected_figures(
+        deals_q, window
+    )
+    # and the stage figures take one statement for the rollups, one for the
+    # re-entries around the start, one for the edges' entries and one for
+    # their stays (nine before: one per part and per edge, two for the re-entries)
+    assert len(counter.statements) == 4, counter.statements
+    assert len(reentries) == 2  # the edges' entries, and the re-entries' read
+
+
+async def test_sqlite_reads_the_reentries_and_the_rollups_through_0037s_indexes(gql, workspace, monkeypatch):
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics: bench/REPORTS.md has its plans on the 100k build")
+    # given a history with re-entries, and a range that starts inside a day
+    # and spans whole months
+    pipeline, _ = await random_history(gql, workspace.token, 9, monkeypatch, deals=8, moves=120)
+    workspace_id = pk_of(
+        (await gql.ok("{ workspace { id } }", token=workspace.token))["workspace"]["id"], "Workspace"
+    )
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    stage_ids = list(await Stage.filter(pipeline_id=pipeline_id).values_list("id", flat=True))
+    zone = ZoneInfo((await Workspace.get(id=workspace_id)).timezone)
+    start = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    window = ReportWindow(start, start + timedelta(days=120))
+    assert day_plan(window.start, window.end, zone).cut
+    sent: list[tuple[str, list]] = []
+    original = client.execute_query
+
+    async def recorded(sql, values=None):
+        sent.append((sql, list(values or [])))
+        return await original(sql, values)
+
+    monkeypatch.setattr(client, "execute_query", recorded)
+    owners = Q(workspace_id=workspace_id)
+    # when the stage figures are read
+    await stage_figures(
+        owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id), owners, stage_ids, window, zone
+    )
+    monkeypatch.setattr(client, "execute_query", original)
+    plans = {}
+    for sql, values in sent:
+        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+        plans[sql] = "\n".join(row["detail"] for row in rows)
+    rollups = [plan for sql, plan in plans.items() if '"stage_day"' in sql]
+    reentries = [plan for sql, plan in plans.items() if '"prev_same_at">=' in sql]
+    # then the re-entries are one range of the partial index on (stage, prev_same_at)
+    assert len(reentries) == 1 and "idx_stage_entry_reentry" in reentries[0], plans
+    # and the rollups are grouped in the index's order, without sorting them
+    assert len(rollups) == 1 and "idx_stage_day_read" in rollups[0], plans
+    assert "bucket=?" in rollups[0] and "TEMP B-TREE" not in rollups[0], rollups[0]
