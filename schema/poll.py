@@ -46,6 +46,7 @@ from graphql import (
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
+from revgraph.resolvers.events.writes import writing
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
 from revgraph.resolvers.poll_cache import (
@@ -325,6 +326,12 @@ class PollCaching(SchemaExtension):
         slot = self._slot()
         ec = self.execution_context
         cache: PollCache | None = self._context.get("poll_cache")
+        if self._mutation():
+            # From here, not only its transaction: report computations wait
+            # for the reads a use case makes before it too (writes.py).
+            with writing():
+                yield
+            return
         if slot is None or cache is None:
             yield
             return
@@ -363,6 +370,13 @@ class PollCaching(SchemaExtension):
         finally:
             if turn is not None:
                 cache.turns.end(turn)
+
+    def _mutation(self) -> bool:
+        ec = self.execution_context
+        if ec.graphql_document is None or ec.pre_execution_errors:
+            return False
+        operation = operation_of(ec.graphql_document, self._sent_name())
+        return operation is not None and operation.operation == OperationType.MUTATION
 
     def _position(self) -> Any:
         """The position of what the document reads, from the credential."""
