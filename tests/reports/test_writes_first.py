@@ -97,13 +97,15 @@ async def test_a_unit_of_work_in_flight_holds_a_computation_until_it_commits(wor
 
     writing = asyncio.create_task(write())
     await entered.wait()
-    # when a poll asks for a turn
-    turn = turns.ask()
-    await asyncio.sleep(0.05)
-    # then it waits for the commit, and has its turn after it
-    assert not turn.done()
-    gate.set()
-    await writing
+    try:
+        # when a poll asks for a turn
+        turn = turns.ask()
+        await asyncio.sleep(0.05)
+        # then it waits for the commit, and has its turn after it
+        assert not turn.done()
+    finally:
+        gate.set()
+        await writing
     await asyncio.wait_for(turn, timeout=1)
     turns.end(turn)
     assert writes_in_flight().count == 0
@@ -129,14 +131,16 @@ async def test_a_mutation_holds_a_dashboards_computation_from_its_first_read(gql
     monkeypatch.setattr(conversation_use_cases, "resolve_conversation", slow)
     mutation = asyncio.create_task(resolve(gql, token, conversation_id))
     await started.wait()
-    # when a dashboard polls meanwhile (its answer not kept: a first answer)
-    poll = asyncio.create_task(figures(gql, token, around_now(1)))
-    await until(lambda: turns.waiting == 1)
-    await asyncio.sleep(0.05)
-    # then its computation waits for the mutation
-    assert reports.computed == {} and not poll.done()
-    # and runs once the mutation is over, counting the resolution
-    gate.set()
-    await mutation
+    try:
+        # when a dashboard polls meanwhile (its answer not kept: a first answer)
+        poll = asyncio.create_task(figures(gql, token, around_now(1)))
+        await until(lambda: turns.waiting == 1 or poll.done(), timeout=5)
+        await asyncio.sleep(0.05)
+        # then its computation waits for the mutation
+        assert reports.computed == {} and not poll.done()
+    finally:
+        # and runs once the mutation is over, counting the resolution
+        gate.set()
+        await mutation
     assert await asyncio.wait_for(poll, timeout=10) == {"conversations": 1, "resolved": 1}
     assert reports.computed == {1: 1}
