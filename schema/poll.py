@@ -25,7 +25,10 @@ once per process, paced, first come first served) and meanwhile takes any
 answer of its slot that lands at its position or later (or, scoped, at its
 narrow position); a turn that came after waiting reads the position again
 before computing, so its answer serves the polls queued behind it. The
-deadline ends a wait like any other await: LIMIT_EXCEEDED."""
+deadline ends a wait like any other await: LIMIT_EXCEEDED.
+
+A mutation counts as a write in flight from the start of its execution
+(resolvers/events/writes.py): a turn does not start while one runs."""
 
 from __future__ import annotations
 
