@@ -260,7 +260,7 @@ class ComputationTurns:
         self.max_hold = max_hold
         # Turns granted, or reserved for the first in line while writes hold it.
         self.running = 0
-        # Turns held back by writes, and in all how long (seconds), for the bench.
+        # How many turns writes held back, and for how long in all (seconds).
         self.held = 0
         self.held_seconds = 0.0
         self._queue: deque[asyncio.Future[None]] = deque()
