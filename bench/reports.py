@@ -21,9 +21,13 @@ own, both removed at the end, failure or not), in a process of its own:
    spread) while 20 agents move their own deals (each one move, then
    `--think` seconds): the polls' p50/p99 and how many answered; and
    moveDeal p50/p99 with the dashboards and, before them, without.
+   With `--baseline REF`, step 3 runs in `--rounds` rounds, each on a
+   server of this checkout and one of REF (a `git archive`, as
+   bench/reads.py serves it), their order alternated from round to round,
+   on the same database: the writers' with ÷ alone ratios side by side.
 
     python bench/reports.py [--backend sqlite postgres] [--deals 100000] [--events 1000000]
-                            [--load-seconds 60]
+                            [--load-seconds 60] [--baseline main --rounds 2]
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -53,12 +60,16 @@ from board_common import (
     PASSWORD,
     PG_ADMIN_URL,
     Api,
+    Server,
     database,
     drop_redis_prefix,
+    free_port,
     pin_self,
     redis_prefix,
     serving,
     spread,
+    stop_server,
+    wait_healthy,
 )
 from harness import each_backend_in_a_child, machine, today
 
@@ -665,6 +676,65 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     return results
 
 
+# `revgraph serve` of a baseline's package, first on PYTHONPATH (bench/reads.py's way).
+SERVE_BASELINE = "import sys; from revgraph.web.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@contextlib.contextmanager
+def serving_baseline(env: dict[str, str], ref: str) -> Any:
+    """`revgraph serve` of git ref `ref`, pinned to core 0 like this
+    checkout's (board_common.serving), stopped afterwards."""
+    from reads import baseline_path
+
+    port = free_port()
+    argv = [sys.executable, "-c", SERVE_BASELINE, "serve", "--port", str(port), "--log-level", "warning"]
+    log = tempfile.TemporaryFile(mode="w+")
+    env = {**env, "PYTHONPATH": str(baseline_path(ref))}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    if (os.cpu_count() or 1) > 1:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(process.pid, {0})
+    server = Server(process, port, log)
+    try:
+        wait_healthy(server, 90)
+        yield server
+    finally:
+        stop_server(server)
+
+
+def writers_ratios(load: dict[str, Any]) -> dict[str, float | None]:
+    """moveDeal's p50 and p99 with the dashboards ÷ the same without them."""
+    alone, loaded = load["moves_alone"], load["moves_with_dashboards"]
+    return {
+        f"{q}_ratio": round(loaded[f"{q}_ms"] / alone[f"{q}_ms"], 2)
+        if alone.get(f"{q}_ms") and loaded.get(f"{q}_ms")
+        else None
+        for q in ("p50", "p99")
+    }
+
+
+async def alternated(env: dict[str, str], built: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Step 3 on this checkout and on `args.baseline`, `args.rounds` times,
+    the order swapped each round (this first in odd rounds), on one
+    database; per round and variant the writers' with ÷ alone ratios."""
+    rounds: list[dict[str, Any]] = []
+    for number in range(args.rounds):
+        order = ["this", "baseline"] if number % 2 == 0 else ["baseline", "this"]
+        found: dict[str, Any] = {"order": order}
+        for variant in order:
+            print(f"    round {number + 1}, {variant}", flush=True)
+            served = serving(env, cpu=0) if variant == "this" else serving_baseline(env, args.baseline)
+            with served as server:
+                load = await under_load(server, built, args)
+            load["writers"] = writers_ratios(load)
+            print(f"    round {number + 1}, {variant}: writers with ÷ alone {load['writers']}", flush=True)
+            found[variant] = load
+        rounds.append(found)
+    summary = {variant: [round_[variant]["writers"] for round_ in rounds] for variant in ("this", "baseline")}
+    print(f"    writers with ÷ alone, per round: {summary}", flush=True)
+    return {"baseline": args.baseline, "rounds": rounds, "writers": summary}
+
+
 def server_errors(server: Any) -> dict[str, Any]:
     """What the server logged as errors during the run: each traceback's
     last line (the exception) and other ERROR lines, counted, with the
@@ -717,8 +787,10 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
                     tokens = {who: await log_in(http, email) for who, email in logins.items()}
                 result["http"] = await over_http(server, tokens, pipeline_id, args.first, args.repeats)
-                if args.load_seconds > 0:
+                if args.load_seconds > 0 and not args.baseline:
                     result["load"] = await under_load(server, built, args)
+            if args.load_seconds > 0 and args.baseline:
+                result["load"] = await alternated(env, built, args)
             result["load_average_end"] = round(os.getloadavg()[0], 2)
     finally:
         if prefix is not None:
@@ -757,6 +829,12 @@ def main() -> None:
         help="the server's REVGRAPH_REPORT_BUSY_PERCENT (default: the server's own)",
     )
     parser.add_argument(
+        "--baseline",
+        default="",
+        help="git ref whose server runs the load phase too, alternated with this checkout's ('': none)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="load-phase rounds with --baseline")
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help=f"build the workspace even if a build of the last {CACHE_HOURS} h is cached",
@@ -782,6 +860,8 @@ def main() -> None:
         forward.append(f"--report-computations={args.report_computations}")
     if args.report_busy_percent is not None:
         forward.append(f"--report-busy-percent={args.report_busy_percent}")
+    if args.baseline:
+        forward += [f"--baseline={args.baseline}", f"--rounds={args.rounds}"]
     if args.profile:
         forward.append(f"--profile={os.path.abspath(args.profile)}")
     if not args.child_json:

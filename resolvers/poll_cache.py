@@ -19,7 +19,9 @@ then only.
 Computations take turns (`ComputationTurns`): at most a few at once per
 process (REVGRAPH_REPORT_COMPUTATIONS), the others queued first come first
 served, so that dashboards' first answers, however many, leave the process
-free for writes. A poll waiting in the queue takes the answer of any
+free for writes; a turn starts when no write is in flight in the process
+(resolvers/events/writes.py), or after MAX_WRITE_HOLD_SECONDS of writes
+one after the other. A poll waiting in the queue takes the answer of any
 computation of its slot that lands meanwhile at its position or a later
 one, or at its narrow position (`await_answer`): it includes every commit
 the poll could have seen.
@@ -44,6 +46,7 @@ from datetime import datetime
 from typing import Any
 
 from revgraph.resolvers.context import Context
+from revgraph.resolvers.events.writes import writes_in_flight
 from revgraph.resolvers.log_position import (
     MAX_OWNED_SCOPE,
     OWNED_TOPICS,
@@ -60,6 +63,8 @@ from revgraph.resolvers.visibility import scope_of
 CHANGES_AT = "poll.changes_at"
 # The longest a turn rests (ComputationTurns), however long it computed.
 MAX_REST_SECONDS = 1.0
+# The longest writes in flight hold a turn back (ComputationTurns).
+MAX_WRITE_HOLD_SECONDS = 1.0
 # What a slot costs besides its answer's JSON: the key's strings, the dicts.
 SLOT_OVERHEAD_BYTES = 512
 # What the budget of report fields' values (FieldAnswers) counts an object
@@ -226,6 +231,12 @@ class ComputationTurns:
     missing at once would otherwise fill the process and the database's
     connections, and a write would wait behind all of them.
 
+    Writes first: a turn starts only when no write is in flight in the
+    process (resolvers/events/writes.py: units of work, mutations), so a
+    write that has begun never finds a computation starting in its way; a
+    turn held so for `max_hold` seconds starts anyway, so that writes
+    coming one after the other cannot hold the dashboards for ever.
+
     Paced to `busy_percent` of the time: a turn that computed for d seconds
     while others wait rests d × (100 / busy_percent − 1) before it passes to
     the next in line (100: no rest; nobody waiting: none either, so a lone
@@ -234,13 +245,24 @@ class ComputationTurns:
     polls'). The wall time counts what the computation waited for too, so a
     busier process rests its reports longer."""
 
-    def __init__(self, limit: int, busy_percent: int = 100, max_rest: float = MAX_REST_SECONDS) -> None:
+    def __init__(
+        self,
+        limit: int,
+        busy_percent: int = 100,
+        max_rest: float = MAX_REST_SECONDS,
+        max_hold: float = MAX_WRITE_HOLD_SECONDS,
+    ) -> None:
         self.limit = limit
         self.busy_percent = busy_percent
         # A turn whose computation ran long (to its deadline, on a starved
         # process) would otherwise hold every queued poll as long again.
         self.max_rest = max_rest
+        self.max_hold = max_hold
+        # Turns granted, or reserved for the first in line while writes hold it.
         self.running = 0
+        # How many turns writes held back, and for how long in all (seconds).
+        self.held = 0
+        self.held_seconds = 0.0
         self._queue: deque[asyncio.Future[None]] = deque()
         # When each turn being used was granted (loop time).
         self._granted: dict[asyncio.Future[None], float] = {}
@@ -250,15 +272,16 @@ class ComputationTurns:
         return sum(1 for turn in self._queue if not turn.done())
 
     def ask(self) -> asyncio.Future[None]:
-        """A turn: done at once when one is free and nobody waits, else
-        when the computations before it end (and their turns rested). Give
-        it back with `end`, granted or not."""
+        """A turn: done at once when one is free, nobody waits and no write
+        is in flight, else when the computations before it end (and their
+        turns rested) and the writes let it. Give it back with `end`,
+        granted or not."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if (self.limit <= 0 or self.running < self.limit) and not self.waiting:
+        free = (self.limit <= 0 or self.running < self.limit) and not self.waiting
+        self._queue.append(turn)
+        if free:
             self.running += 1
-            self._grant(turn)
-        else:
-            self._queue.append(turn)
+            self._start_next()
         return turn
 
     def end(self, turn: asyncio.Future[None]) -> None:
@@ -281,15 +304,43 @@ class ComputationTurns:
         else:
             self._pass_on()
 
-    def _grant(self, turn: asyncio.Future[None]) -> None:
-        self._granted[turn] = asyncio.get_running_loop().time()
-        turn.set_result(None)
-
     def _pass_on(self) -> None:
+        if self.waiting:
+            self._start_next()
+        else:
+            self._queue.clear()
+            self.running -= 1
+
+    def _start_next(self) -> None:
+        """A turn is free: the first in line gets it when no write is in
+        flight, at the latest `max_hold` seconds from now (whoever is first
+        in line then: a poll answered meanwhile has left)."""
+        quiet = writes_in_flight().quiet()
+        if quiet.done() or self.max_hold <= 0:
+            quiet.cancel()
+            self._grant_next()
+            return
+        loop = asyncio.get_running_loop()
+        held_from = loop.time()
+        self.held += 1
+
+        def start(_: object = None) -> None:
+            if bound.cancelled():
+                return
+            bound.cancel()
+            quiet.cancel()
+            self.held_seconds += loop.time() - held_from
+            self._grant_next()
+
+        bound = loop.call_later(self.max_hold, start)
+        quiet.add_done_callback(start)
+
+    def _grant_next(self) -> None:
         while self._queue:
             following = self._queue.popleft()
             if not following.done():
-                self._grant(following)
+                self._granted[following] = asyncio.get_running_loop().time()
+                following.set_result(None)
                 return
         self.running -= 1
 

@@ -25,7 +25,10 @@ once per process, paced, first come first served) and meanwhile takes any
 answer of its slot that lands at its position or later (or, scoped, at its
 narrow position); a turn that came after waiting reads the position again
 before computing, so its answer serves the polls queued behind it. The
-deadline ends a wait like any other await: LIMIT_EXCEEDED."""
+deadline ends a wait like any other await: LIMIT_EXCEEDED.
+
+A mutation counts as a write in flight from the start of its execution
+(resolvers/events/writes.py): a turn does not start while one runs."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ from graphql import (
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
+from revgraph.resolvers.events.writes import writing
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
 from revgraph.resolvers.poll_cache import (
@@ -325,6 +329,12 @@ class PollCaching(SchemaExtension):
         slot = self._slot()
         ec = self.execution_context
         cache: PollCache | None = self._context.get("poll_cache")
+        if self._mutation():
+            # From here, not only its transaction: report computations wait
+            # for the reads a use case makes before it too (writes.py).
+            with writing():
+                yield
+            return
         if slot is None or cache is None:
             yield
             return
@@ -363,6 +373,13 @@ class PollCaching(SchemaExtension):
         finally:
             if turn is not None:
                 cache.turns.end(turn)
+
+    def _mutation(self) -> bool:
+        ec = self.execution_context
+        if ec.graphql_document is None or ec.pre_execution_errors:
+            return False
+        operation = operation_of(ec.graphql_document, self._sent_name())
+        return operation is not None and operation.operation == OperationType.MUTATION
 
     def _position(self) -> Any:
         """The position of what the document reads, from the credential."""

@@ -20,6 +20,7 @@ from revgraph.models.identity import Workspace
 from revgraph.resolvers import log_position
 from revgraph.resolvers.bulk_insert import insert_returning_ids
 from revgraph.resolvers.context import Actor
+from revgraph.resolvers.events.writes import writing
 from revgraph.resolvers.i18n import DEFAULT_LOCALE, Message, rendered
 
 _pending: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
@@ -61,30 +62,32 @@ async def unit_of_work() -> AsyncIterator[None]:
         # Nested use case: join the caller's transaction and dispatch list.
         yield
         return
-    pending: list[Event] = []
-    changed: dict[int, set[str]] = {}
-    token, changed_token = _pending.set(pending), _changed.set(changed)
-    locales_token = _locales.set({})
-    try:
-        async with in_transaction():
-            yield
-            if pending or changed:
-                for event in pending:
-                    changed.setdefault(event.workspace_id, set()).update(
-                        log_position.with_owned_topics(
-                            log_position.topics_of(event.kind, event.data), event.data
+    # In flight until dispatched: report computations wait for it (writes.py).
+    with writing():
+        pending: list[Event] = []
+        changed: dict[int, set[str]] = {}
+        token, changed_token = _pending.set(pending), _changed.set(changed)
+        locales_token = _locales.set({})
+        try:
+            async with in_transaction():
+                yield
+                if pending or changed:
+                    for event in pending:
+                        changed.setdefault(event.workspace_id, set()).update(
+                            log_position.with_owned_topics(
+                                log_position.topics_of(event.kind, event.data), event.data
+                            )
                         )
-                    )
-                # Last, so the counters' row locks are held only for the commit.
-                await log_position.advance(changed)
-    finally:
-        _pending.reset(token)
-        _changed.reset(changed_token)
-        _locales.reset(locales_token)
-    if pending:
-        from revgraph.resolvers.events.bus import dispatch_after_commit
+                    # Last, so the counters' row locks are held only for the commit.
+                    await log_position.advance(changed)
+        finally:
+            _pending.reset(token)
+            _changed.reset(changed_token)
+            _locales.reset(locales_token)
+        if pending:
+            from revgraph.resolvers.events.bus import dispatch_after_commit
 
-        await dispatch_after_commit(pending)
+            await dispatch_after_commit(pending)
 
 
 def log_changed(workspace_id: int, topics: Iterable[str] = log_position.TOPICS) -> None:
