@@ -221,14 +221,16 @@ async def _post(
 ) -> dict[str, Any]:
     try:
         await targets.check_target(settings, endpoint.url)
+        # Guarded, no proxy from the environment: the address checked is the
+        # one connected to.
+        trust_env = not targets.refuses_private(settings)
         async with (
             httpx.AsyncClient(
                 timeout=cap,
                 follow_redirects=False,
                 transport=targets.transport_for(settings),
-                # Guarded, no proxy from the environment: the address checked
-                # is the one connected to.
-                trust_env=not targets.refuses_private(settings),
+                verify=targets.tls_context(trust_env),
+                trust_env=trust_env,
             ) as client,
             client.stream("POST", endpoint.url, content=delivery.body.encode(), headers=headers) as response,
         ):

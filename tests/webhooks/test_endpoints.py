@@ -275,3 +275,33 @@ async def test_only_admins_manage_webhooks(gql, workspace, role):
     after = await WebhookEndpoint.get(id=pk(endpoint["id"]))
     assert await WebhookEndpoint.all().count() == 1
     assert (after.secret, after.enabled, after.url) == (before.secret, before.enabled, before.url)
+
+
+async def test_every_attempt_takes_the_processs_one_tls_context(monkeypatch):
+    # httpx reads and parses the CA bundle for every client it builds (~20 ms
+    # of CPU); an attempt builds a client, so the context is made once
+    import ssl
+
+    from revgraph.resolvers.settings import Settings
+    from revgraph.resolvers.webhooks.signing import new_secret
+
+    made = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(a or k) or real(*a, **k))
+    targets.tls_context.cache_clear()
+    receiver = await Receiver().start()
+    try:
+        endpoint = WebhookEndpoint(url=receiver.url, secret=new_secret())
+        for number in range(3):
+            attempt = WebhookDelivery(message_id=f"msg_{number}", body=f'{{"n": {number}}}')
+            result = await delivery.post(Settings.from_env(), endpoint, attempt)
+            assert result["ok"], result
+    finally:
+        await receiver.stop()
+    assert receiver.ids() == ["msg_0", "msg_1", "msg_2"]
+    assert len(made) == 1
+    # and production's guarded transport makes its own once (no CAs from the environment)
+    targets.GuardedTransport()
+    targets.GuardedTransport()
+    assert len(made) == 2
+    assert targets.tls_context(False).verify_mode == ssl.CERT_REQUIRED
