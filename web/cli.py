@@ -130,11 +130,18 @@ async def _prepare(settings: Settings, demo: bool) -> None:
 # deflate is answered without context takeover, so a live frame is
 # compressed once per event for every socket and written to each directly
 # (web/ws_frames.py); a client that offers no deflate gets plain frames.
+# An idle keep-alive connection is kept 75 s, past the idle timeouts of the
+# load balancers and clients in front (nginx's upstream keepalive and AWS
+# ALB: 60 s; httpx: 5 s): with uvicorn's default 5 s a client reusing a
+# connection idle for about 5 s raced the server closing it and got a
+# reset (seen as httpx ReadErrors by bench/reports.py's movers), and a
+# balancer answers that with a 502.
 # The tests' server runs with these too.
 SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
     "ws": "revgraph.web.ws_frames:SharedDeflateProtocol",
     "ws_per_message_deflate": True,
+    "timeout_keep_alive": 75,
 }
 
 

@@ -170,3 +170,27 @@ async def test_anonymous_introspection_can_be_switched_off_but_partners_keep_it(
     assert typename["data"] == {"__typename": "Query"}
     assert "errors" not in partner
     assert partner["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_an_idle_connection_is_kept_past_the_clients_and_balancers_idle_timeouts(server):
+    import asyncio
+
+    async def ask(reader, writer) -> bytes:
+        writer.write(b"GET /healthz HTTP/1.1\r\nhost: revgraph\r\n\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        lengths = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+        await reader.readexactly(int(lengths[0].split(b":")[1]))
+        return head
+
+    # given a connection that asked once
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        assert (await ask(reader, writer)).startswith(b"HTTP/1.1 200")
+        # when it stays idle longer than uvicorn's default keep-alive (5 s),
+        # as a balancer's pooled connection does, and asks again
+        await asyncio.sleep(6)
+        # then it is still open and answered
+        assert (await ask(reader, writer)).startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
