@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import sqlite3
+from collections.abc import Iterator
+from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -119,17 +123,69 @@ async def refresh_planner_statistics() -> None:
 async def open_database(settings: Settings, *, migrate: bool = True) -> None:
     """Initialise Tortoise for this process with the global fallback on, so
     every task on this loop (requests, websocket handlers, actors) sees it."""
+    global _report_reads
     config = tortoise_config(settings)
     if migrate:
         await migrate_database(settings)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     await gather_planner_statistics()
+    _report_reads = _report_reads_client(settings, config)
 
 
 async def close_database() -> None:
+    global _report_reads
     if Tortoise.is_inited():
         await refresh_planner_statistics()
+    if _report_reads is not None:
+        reads, _report_reads = _report_reads, None
+        await reads.close()
     await Tortoise.close_connections()
+
+
+# Report computations (the dashboards' first answers, schema/poll.py) read
+# through a connection of their own, not the one requests and writes share:
+# - SQLite: one connection serves a process's statements one at a time, in
+#   order, so a moveDeal's statements queued behind a funnel's. A second
+#   connection reads beside the writer (WAL: readers see every commit made
+#   before their statement and never block the writer), in its own thread,
+#   where SQLite's C code runs without holding Python's lock.
+# - PostgreSQL: a small pool of its own (REPORT_POOL_PER_TURN per turn), so
+#   the report turns can never take the pool's connections that writes and
+#   lists wait for.
+# Read-only use: the computations write nothing (a poll's credential, which
+# may, is checked before). Off for an in-memory SQLite (a second connection
+# would open another, empty database).
+REPORT_CONNECTION = "report_reads"
+REPORT_POOL_PER_TURN = 2
+_report_reads: Any = None
+
+
+def _report_reads_client(settings: Settings, config: dict) -> Any:
+    url = settings.database_url
+    if url.startswith("sqlite://") and sqlite_path(url) is None:
+        return None
+    info = config["connections"]["default"]
+    info = expand_db_url(info) if isinstance(info, str) else info
+    client_class = importlib.import_module(info["engine"]).client_class
+    credentials = {**info["credentials"], "connection_name": REPORT_CONNECTION}
+    if client_class.capabilities.dialect == "postgres":
+        turns = settings.report_computations or 4
+        credentials.update(minsize=1, maxsize=REPORT_POOL_PER_TURN * turns)
+    return client_class(**credentials)
+
+
+@contextlib.contextmanager
+def report_reads() -> Iterator[None]:
+    """Within: the ORM's and raw statements of this task (and of the tasks it
+    starts) go through the report computations' connection."""
+    if _report_reads is None:
+        yield
+        return
+    token = connections.set("default", _report_reads)
+    try:
+        yield
+    finally:
+        connections.reset(token)
 
 
 def __getattr__(name: str) -> dict:

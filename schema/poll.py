@@ -49,6 +49,7 @@ from graphql import (
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
+from revgraph.resolvers.database import report_reads
 from revgraph.resolvers.events.writes import writing
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
@@ -366,7 +367,8 @@ class PollCaching(SchemaExtension):
             position = self._position()
             land = cache.compute(slot, position)
             try:
-                yield
+                with report_reads():
+                    yield
                 answer = self._keep(cache, slot, position, narrow)
             finally:
                 land(answer)

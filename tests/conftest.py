@@ -398,7 +398,8 @@ def _background_task() -> bool:
 
 
 class SqlCounter:
-    """Counts SQL statements sent through Tortoise's default connection."""
+    """Counts SQL statements sent through Tortoise's default connection and
+    the report computations' (resolvers/database.py `report_reads`)."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
@@ -412,34 +413,37 @@ def count_sql(server: Server) -> Any:
 
     from tortoise import connections
 
+    from revgraph.resolvers import database
+
     @contextlib.contextmanager
     def counting() -> Any:
-        conn = connections.get("default")
+        conns = [c for c in (connections.get("default"), database._report_reads) if c is not None]
         counter = SqlCounter()
-        originals = {}
-        for name in (
-            "execute_query",
-            "execute_query_dict",
-            "execute_insert",
-            "execute_many",
-            "execute_script",
-        ):
-            original = getattr(conn, name)
-            originals[name] = original
+        originals = []
+        for conn in conns:
+            for name in (
+                "execute_query",
+                "execute_query_dict",
+                "execute_insert",
+                "execute_many",
+                "execute_script",
+            ):
+                original = getattr(conn, name)
+                originals.append((conn, name, original))
 
-            def wrap(original: Any = original) -> Any:
-                async def counted(sql: str, *args: Any, **kwargs: Any) -> Any:
-                    if not _background_task():
-                        counter.statements.append(sql)
-                    return await original(sql, *args, **kwargs)
+                def wrap(original: Any = original) -> Any:
+                    async def counted(sql: str, *args: Any, **kwargs: Any) -> Any:
+                        if not _background_task():
+                            counter.statements.append(sql)
+                        return await original(sql, *args, **kwargs)
 
-                return counted
+                    return counted
 
-            setattr(conn, name, wrap())
+                setattr(conn, name, wrap())
         try:
             yield counter
         finally:
-            for name, original in originals.items():
+            for conn, name, original in originals:
                 setattr(conn, name, original)
 
     return counting
