@@ -6,15 +6,13 @@ dashboards' first answers do not queue the writes' and lists' statements."""
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
 from revgraph.resolvers import database
 from tests.graph.documents import create_contact
 from tests.pipeline.support import create_deal, create_pipeline
-from tests.reports.support import window
-from tests.reports.test_funnel import FUNNEL
+from tests.reports.test_funnel import around_now, funnel
 
 CONTACTS = "query { contacts(first: 5) { totalCount edges { node { id name } } } }"
 
@@ -47,20 +45,12 @@ async def test_a_report_computation_reads_through_its_own_connection_and_request
     await create_deal(gql, token, pipeline["id"], value="10.00")
     assert database._report_reads is not None
     assert database._report_reads is not connections.get("default")
-    now = datetime.now(UTC)
     with statements_by_connection() as served:
         # when a dashboard's funnel is computed
-        data = await gql.ok(
-            FUNNEL,
-            {
-                "pipelineId": pipeline["id"],
-                "range": window(now - timedelta(hours=1), now + timedelta(hours=1)),
-            },
-            token=token,
-        )
+        computed = await funnel(gql, token, pipeline["id"], around_now())
     # then its figures are read through the report connection, which saw the
     # deal committed just before (the request's credential on the shared one)
-    assert data["funnel"]["stages"][0]["entered"] == 1
+    assert computed["stages"][0]["entered"] == 1
     assert served["report_reads"], served
     assert not any('"session"' in sql for sql in served["report_reads"])
     assert any('"session"' in sql for sql in served["default"])
