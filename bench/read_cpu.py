@@ -25,7 +25,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -70,19 +70,31 @@ class Read:
         return body
 
 
-async def cpu_ms(http: httpx.AsyncClient, reads: list[Read], blocks: int, per_block: int) -> dict[str, float]:
+async def cpu_ms(
+    http: httpx.AsyncClient,
+    reads: list[Read],
+    blocks: int,
+    per_block: int,
+    modes: dict[str, Callable[[], None]] | None = None,
+) -> dict[str, float]:
     """Median CPU ms per request of each read, blocks alternating between
-    reads so drift in the machine's load hits them alike."""
+    reads so drift in the machine's load hits them alike; with `modes`
+    (name → what switches to it), each read's blocks alternate between the
+    modes too, and the keys are "<read> <mode>"."""
     for read in reads:
         for _ in range(10):
             await read.once(http)
-    measured: dict[str, list[float]] = {read.name: [] for read in reads}
+    switches = modes or {"": lambda: None}
+    measured: dict[str, list[float]] = {}
     for _ in range(blocks):
         for read in reads:
-            started = time.process_time()
-            for _ in range(per_block):
-                await read.once(http)
-            measured[read.name].append((time.process_time() - started) / per_block * 1000)
+            for mode, switch in switches.items():
+                switch()
+                started = time.process_time()
+                for _ in range(per_block):
+                    await read.once(http)
+                key = f"{read.name} {mode}" if mode else read.name
+                measured.setdefault(key, []).append((time.process_time() - started) / per_block * 1000)
     return {name: round(statistics.median(values), 2) for name, values in measured.items()}
 
 

@@ -10,14 +10,13 @@ itself). Same seeding and reads as bench/read_cpu.py.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
-import time
 from typing import Any
 
 from contacts_list import CONTACTS
 from harness import each_backend_in_a_child, machine, today
-from read_cpu import DEALS, Read, seeded
+from read_cpu import DEALS, Read, cpu_ms, seeded
 
 
 def _built_every_time(query: Any, key: Any, build: Any, extra_leaf: Any = None) -> Any:
@@ -43,23 +42,11 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         for on, off, read in zip(answers["cache on"], answers["cache off"], reads, strict=True):
             if on.get("data") != off.get("data"):
                 raise RuntimeError(f"{read.name}: the cache changed the answer\n{on}\n{off}"[:6000])
-        for read in reads:
-            for _ in range(10):
-                await read.once(http)
-        measured: dict[tuple[str, str], list[float]] = {}
+        switches = {mode: functools.partial(setattr, read_rows, "statement", f) for mode, f in modes.items()}
         load_before = os.getloadavg()[0]
-        for _ in range(args.blocks):
-            for read in reads:
-                for mode, function in modes.items():
-                    read_rows.statement = function
-                    started = time.process_time()
-                    for _ in range(args.per_block):
-                        await read.once(http)
-                    spent = (time.process_time() - started) / args.per_block * 1000
-                    measured.setdefault((read.name, mode), []).append(spent)
+        result = await cpu_ms(http, reads, args.blocks, args.per_block, switches)
         load_after = os.getloadavg()[0]
         read_rows.statement = statement_cache.statement
-    result = {f"{name} {mode}": round(statistics.median(v), 2) for (name, mode), v in measured.items()}
     print(f"  load average {load_before:.2f} → {load_after:.2f}; {dict(statement_cache.counts)}")
     print("| read | cache off CPU ms/req | cache on CPU ms/req | on ÷ off |")
     print("|---|---|---|---|")
