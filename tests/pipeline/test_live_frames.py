@@ -68,6 +68,20 @@ def _spy_writes(monkeypatch):
     return written, compressions
 
 
+@contextlib.asynccontextmanager
+async def _compressed_and_plain(server, token, variables):
+    """Two sockets subscribed to the board, the first offering per-message
+    deflate (as browsers do), the second not: their subscriptions."""
+    async with (
+        connect(server.ws_url, token) as compressed_socket,
+        connect(server.ws_url, token, compression=None) as plain_socket,
+    ):
+        yield [
+            await subscribe(compressed_socket, BOARD_EVENTS, variables),
+            await subscribe(plain_socket, BOARD_EVENTS, variables),
+        ]
+
+
 async def _board_with_a_deal(gql, workspace):
     pipeline = await create_pipeline(gql, workspace.token)
     deal = await create_deal(gql, workspace.token, pipeline["id"])
@@ -120,12 +134,7 @@ async def test_a_paused_compressed_socket_waits_in_order_and_does_not_hold_the_o
     written, _ = _spy_writes(monkeypatch)
     pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
     variables = {"pipelineId": pipeline["id"], "since": since}
-    async with (
-        connect(server.ws_url, workspace.token) as compressed_socket,
-        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
-    ):
-        compressed = await subscribe(compressed_socket, BOARD_EVENTS, variables)
-        plain = await subscribe(plain_socket, BOARD_EVENTS, variables)
+    async with _compressed_and_plain(server, workspace.token, variables) as (compressed, plain):
         await settled(pipeline["id"], subscribers=2)
         [paused] = [m for m in board_members(pipeline["id"]) if m.sink.writer.compressed]
         protocol = paused.sink.writer.protocol
@@ -237,14 +246,7 @@ async def test_events_waiting_on_the_bus_go_to_each_socket_in_one_write(gql, ser
     monkeypatch.setattr(board_hub, "HOLD_SECONDS", 10.0, raising=False)  # (a loaded machine's slow events)
     pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
     variables = {"pipelineId": pipeline["id"], "since": since}
-    async with (
-        connect(server.ws_url, workspace.token) as compressed_socket,
-        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
-    ):
-        subscriptions = [
-            await subscribe(compressed_socket, BOARD_EVENTS, variables),
-            await subscribe(plain_socket, BOARD_EVENTS, variables),
-        ]
+    async with _compressed_and_plain(server, workspace.token, variables) as subscriptions:
         await settled(pipeline["id"], subscribers=2)
         writers = [m.sink.writer for m in board_members(pipeline["id"])]
         # four moves while the hub is held on the first
@@ -288,14 +290,7 @@ async def test_a_stretch_read_from_the_log_goes_to_each_socket_in_one_write(
     monkeypatch.setattr(board_hub, "step", losing_step)
     monkeypatch.setattr(board_hub, "HOLD_SECONDS", 10.0, raising=False)  # (a loaded machine's slow reads)
     variables = {"pipelineId": pipeline["id"], "since": since}
-    async with (
-        connect(server.ws_url, workspace.token) as compressed_socket,
-        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
-    ):
-        subscriptions = [
-            await subscribe(compressed_socket, BOARD_EVENTS, variables),
-            await subscribe(plain_socket, BOARD_EVENTS, variables),
-        ]
+    async with _compressed_and_plain(server, workspace.token, variables) as subscriptions:
         await settled(pipeline["id"], subscribers=2)
         writers = [m.sink.writer for m in board_members(pipeline["id"])]
         for i in range(4):
@@ -418,12 +413,7 @@ async def test_a_lone_event_goes_to_the_socket_without_asking_the_sink_or_asynci
     monkeypatch.setattr(board_hub.Member, "deliver", profiled_deliver)
     pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
     variables = {"pipelineId": pipeline["id"], "since": since}
-    async with (
-        connect(server.ws_url, workspace.token) as compressed_socket,
-        connect(server.ws_url, workspace.token, compression=None) as plain_socket,
-    ):
-        compressed = await subscribe(compressed_socket, BOARD_EVENTS, variables)
-        plain = await subscribe(plain_socket, BOARD_EVENTS, variables)
+    async with _compressed_and_plain(server, workspace.token, variables) as (compressed, plain):
         await settled(pipeline["id"], subscribers=2)
         await move(gql, workspace.token, dealId=deal["id"], stageId=stages[0])
         assert (await compressed.next())["data"]["boardEvents"]["sequence"] == since + 1
