@@ -71,44 +71,48 @@ COMPARISONS = {
 KINDS = ("plain", "compressed")  # by FrameWriter.compressed
 
 
-def write_through_accessors(self: Any, text: bytes) -> bool:
-    """web/ws_frames.FrameWriter.write as at 7f51d69 (--compare accessors)."""
+def accessors_write() -> Any:
+    """web/ws_frames.FrameWriter.write as at 7f51d69 (--compare accessors),
+    with the module's names bound once, not imported per call."""
     from revgraph.web.ws_frames import _SHORT, DEFLATED_TEXT, OPEN, deflated, frame_header
 
-    protocol = self.protocol
-    if (
-        protocol is None
-        or protocol.close_sent
-        or protocol.disconnected
-        or not protocol.writable.is_set()
-        or protocol.conn.state is not OPEN
-    ):
-        return False
-    transport = self.transport
-    if transport.is_closing():
-        return False
-    if self.window_bits:
-        shared = deflated(text, self.tail, self.window_bits)
-        size = len(self.deflated_head) + len(shared)
-        frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
-    else:
-        size = self.plain_size + len(text)
-        header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
-        frame = b"".join((header, self.head, text, self.tail))
-    sock = self.sock
-    if sock is not None and not transport._buffer and not transport._conn_lost:
-        try:
-            sent = sock.send(frame)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except Exception:
-            transport.write(frame)
-            return True
-        if sent == len(frame):
-            return True
-        frame = frame[sent:]
-    transport.write(frame)
-    return True
+    def write_through_accessors(self: Any, text: bytes) -> bool:
+        protocol = self.protocol
+        if (
+            protocol is None
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not OPEN
+        ):
+            return False
+        transport = self.transport
+        if transport.is_closing():
+            return False
+        if self.window_bits:
+            shared = deflated(text, self.tail, self.window_bits)
+            size = len(self.deflated_head) + len(shared)
+            frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+        else:
+            size = self.plain_size + len(text)
+            header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
+            frame = b"".join((header, self.head, text, self.tail))
+        sock = self.sock
+        if sock is not None and not transport._buffer and not transport._conn_lost:
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except Exception:
+                transport.write(frame)
+                return True
+            if sent == len(frame):
+                return True
+            frame = frame[sent:]
+        transport.write(frame)
+        return True
+
+    return write_through_accessors
 
 
 def clock_overhead() -> float:
@@ -131,6 +135,8 @@ async def run(args: argparse.Namespace) -> None:
     from revgraph.web.cli import SERVER_OPTIONS
     from revgraph.web.graphql_view import OperationSink
     from revgraph.web.ws_frames import FrameWriter
+
+    write_through_accessors = accessors_write()
 
     print(f"live fan-out per subscriber, in-server — {today()}, {machine()}", flush=True)
     async with database("sqlite") as url:
