@@ -17,8 +17,10 @@ Redis) gets `--sockets` subscribers of one pipeline's boardEvents sharing
 
 Builds alternate within each round. Printed: CPU ms/s per mode, each
 timer's cost per socket and firing (its mode minus quiet), and what that
-makes at the defaults for 2,500 sockets per server (fanout.py's 5,000 over
-two servers).
+makes at each build's defaults (pings every 20 s before the setting, its
+default after) for 2,500 sockets per server (fanout.py's 5,000 over two
+servers). The presence check's cost is per socket: with every socket of
+one token in one check, it is that cost over the sockets per token.
 
     cd bench && python fanout_idle.py --sockets 1000 --baseline 7f51d69
 """
@@ -57,7 +59,18 @@ BENCH = Path(__file__).resolve().parent
 DATABASE = os.environ.get("REVGRAPH_BENCH_BOARD_DB", "revgraph_bench_idle")
 SUBSCRIPTION = "subscription($p: ID!) { boardEvents(pipelineId: $p) { sequence kind dealId at } }"
 NEVER = 10**6
-DEFAULT_PING, DEFAULT_PRESENCE, PER_SERVER = 20.0, 60.0, 2500
+# uvicorn's ping interval (what a baseline before the setting ran with),
+# the presence interval, and fanout.py's sockets per server at 5,000.
+UVICORN_PING, DEFAULT_PRESENCE, PER_SERVER = 20.0, 60.0, 2500
+
+
+def default_ping(pythonpath: str | None) -> float:
+    """The ping interval `revgraph serve` of this build runs with."""
+    if pythonpath is not None:
+        return UVICORN_PING  # (a baseline from before the setting)
+    from revgraph.resolvers.settings import Limits
+
+    return getattr(Limits, "ws_ping_interval_seconds", UVICORN_PING)
 
 
 def baseline_path(ref: str) -> Path:
@@ -182,22 +195,23 @@ async def driver(args: argparse.Namespace) -> None:
         f"window {args.window} s; median of {args.rounds} round(s):"
     )
     print(
-        "| build | quiet ms/s | pings ms/s | presence ms/s | µs per ping | µs per socket's presence check "
+        "| build | quiet ms/s | pings ms/s | presence ms/s | µs per ping | presence µs per socket and interval "
         f"| at the defaults, {PER_SERVER} sockets: pings + presence ms/s |"
     )
     print("|---|---|---|---|---|---|---|")
-    for name, _ in builds:
+    for name, path in builds:
+        every = default_ping(path)
         median = {m: sorted(results[(name, m)])[len(results[(name, m)]) // 2] for m in args.modes}
         quiet = median.get("quiet", 0.0)
         fired = args.sockets * args.window / args.interval
         # (ms/s - ms/s) × s × 1e3 = µs over the window, over the firings in it
         ping = (median.get("pings", quiet) - quiet) * args.window * 1e3 / fired
         check = (median.get("presence", quiet) - quiet) * args.window * 1e3 / fired
-        at_defaults = PER_SERVER * (ping / DEFAULT_PING + check / DEFAULT_PRESENCE) / 1e3
+        at_defaults = PER_SERVER * (ping / every + check / DEFAULT_PRESENCE) / 1e3
         print(
             f"| {name} | {quiet:.1f} | {median.get('pings', float('nan')):.1f} | "
             f"{median.get('presence', float('nan')):.1f} | {ping:.1f} | {check:.1f} | "
-            f"{at_defaults:.1f} ({PER_SERVER * ping / DEFAULT_PING / 1e3:.1f} + "
+            f"{at_defaults:.1f} ({PER_SERVER * ping / every / 1e3:.1f} at {every:g} s + "
             f"{PER_SERVER * check / DEFAULT_PRESENCE / 1e3:.1f}) |"
         )
 
