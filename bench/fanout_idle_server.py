@@ -37,6 +37,7 @@ def main() -> None:
         host="127.0.0.1",
         port=int(sys.argv[1]),
         log_level="warning",
+        loop="asyncio",  # `serve`'s default (uvicorn's own, "auto", would take uvloop)
         **{**SERVER_OPTIONS, "ws_ping_interval": ping or None, "ws_ping_timeout": ping or None},
     )
 

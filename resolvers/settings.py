@@ -209,8 +209,8 @@ class Limits:
     # The server pings each open websocket this often (0: never) and closes
     # it when the pong is not back within as long: it keeps the socket open
     # through proxies' idle timeouts (nginx, AWS ALB: 60 s) and finds dead
-    # peers. Each ping costs ~0.2 ms of server CPU (a send, a pong read and
-    # parsed): uvicorn's 20 s made 2,500 idle sockets cost ~25 ms/s per
+    # peers. Each ping costs ~0.13 ms of server CPU (a send, a pong read and
+    # parsed): uvicorn's 20 s made 2,500 idle sockets cost ~16 ms/s per
     # process (bench/READS.md, 2026-12-07). REVGRAPH_WS_PING_INTERVAL_SECONDS.
     ws_ping_interval_seconds: float = 30.0
     # Public form posts per client IP and form in each window, and the body

@@ -208,8 +208,8 @@ class PresenceChecks:
     Each check refreshes the user's presence and is the last resort for an
     expiry, or a revocation (or role change) whose event never arrived.
     Each socket authenticating once a minute was ~0.45 ms of CPU per socket
-    and minute: with 5,000 sockets over two processes, ~40 ms/s, about half
-    of the servers' idle CPU (bench/READS.md, 2026-12-07). Sockets of one token
+    and minute: with 5,000 sockets over two processes, ~38 ms/s, more than
+    half of the servers' idle CPU (bench/READS.md, 2026-12-07). Sockets of one token
     share a group whose task checks it every `ws_presence_interval_seconds`
     from the group's first socket; a socket joining later is checked
     within one interval too. The group ends with its last socket."""

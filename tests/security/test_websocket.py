@@ -231,7 +231,7 @@ def test_the_servers_keep_alive_pings_follow_their_setting():
         "REVGRAPH_SECRET_KEY": "a-test-secret-of-some-length",
         "REVGRAPH_DATABASE_URL": "sqlite://:memory:",
     }
-    # by default every 30 s (uvicorn's 20 s cost ~25 ms/s of CPU per 2,500 idle
+    # by default every 30 s (uvicorn's 20 s cost ~16 ms/s of CPU per 2,500 idle
     # sockets), well under proxies' 60 s idle timeouts, a pong awaited as long
     assert websocket_pings(Settings.from_env(base)) == {"ws_ping_interval": 30.0, "ws_ping_timeout": 30.0}
     # REVGRAPH_WS_PING_INTERVAL_SECONDS sets both
