@@ -51,7 +51,7 @@ def inner(args: argparse.Namespace) -> None:
     from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter
 
     class Conn:
-        state = State.OPEN
+        state = _state = State.OPEN
 
         def __init__(self) -> None:
             self.extensions = (

@@ -34,6 +34,11 @@ sink asked `alive()` before each frame, and the frame went through asyncio's
 closed when the operation ends, the frame sent on the socket itself while
 the transport buffers nothing): the same Python calls as each version made.
 
+--compare accessors alternates FrameWriter.write as it was at 7f51d69 (the
+socket's state read through `Event.is_set`, the connection's `state` property
+and the transport's `is_closing`: 11 Python-level calls per plain frame) and
+as it is (the attributes behind them read directly: 7 calls).
+
     python bench/fanout_send.py [--subscribers 500] [--events 60] [--block 10] [--deflate 0.5]
     python bench/fanout_send.py --burst 5 --compare unbatched
 """
@@ -61,8 +66,53 @@ COMPARISONS = {
     "asgi": ("asgi", "direct"),
     "unbatched": ("unbatched", "direct"),
     "checked": ("checked", "direct"),
+    "accessors": ("accessors", "direct"),
 }
 KINDS = ("plain", "compressed")  # by FrameWriter.compressed
+
+
+def accessors_write() -> Any:
+    """web/ws_frames.FrameWriter.write as at 7f51d69 (--compare accessors),
+    with the module's names bound once, not imported per call."""
+    from revgraph.web.ws_frames import _SHORT, DEFLATED_TEXT, OPEN, deflated, frame_header
+
+    def write_through_accessors(self: Any, text: bytes) -> bool:
+        protocol = self.protocol
+        if (
+            protocol is None
+            or protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not OPEN
+        ):
+            return False
+        transport = self.transport
+        if transport.is_closing():
+            return False
+        if self.window_bits:
+            shared = deflated(text, self.tail, self.window_bits)
+            size = len(self.deflated_head) + len(shared)
+            frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+        else:
+            size = self.plain_size + len(text)
+            header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
+            frame = b"".join((header, self.head, text, self.tail))
+        sock = self.sock
+        if sock is not None and not transport._buffer and not transport._conn_lost:
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except Exception:
+                transport.write(frame)
+                return True
+            if sent == len(frame):
+                return True
+            frame = frame[sent:]
+        transport.write(frame)
+        return True
+
+    return write_through_accessors
 
 
 def clock_overhead() -> float:
@@ -85,6 +135,8 @@ async def run(args: argparse.Namespace) -> None:
     from revgraph.web.cli import SERVER_OPTIONS
     from revgraph.web.graphql_view import OperationSink
     from revgraph.web.ws_frames import FrameWriter
+
+    write_through_accessors = accessors_write()
 
     print(f"live fan-out per subscriber, in-server — {today()}, {machine()}", flush=True)
     async with database("sqlite") as url:
@@ -224,7 +276,10 @@ async def run(args: argparse.Namespace) -> None:
             original_write, original_write_many = FrameWriter.write, FrameWriter.write_many
 
             def counted_write(self: Any, text: bytes) -> bool:
-                sent = original_write(self, text)
+                if current["path"] == "accessors":
+                    sent = write_through_accessors(self, text)
+                else:
+                    sent = original_write(self, text)
                 if sent:
                     writes[current["path"]][0] += 1
                     writes[current["path"]][1] += 1
@@ -336,6 +391,7 @@ if __name__ == "__main__":
         "--compare",
         choices=sorted(COMPARISONS),
         default="asgi",
-        help="asgi: the ASGI path against the direct frame; unbatched: one write per event against bursts held",
+        help="asgi: the ASGI path against the direct frame; unbatched: one write per event against bursts "
+        "held; checked: the direct frame before 7941931; accessors: FrameWriter.write at 7f51d69",
     )
     asyncio.run(run(parser.parse_args()))

@@ -202,8 +202,17 @@ class Limits:
     password_reset_failure_window_seconds: int = 3600
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
-    # An open websocket re-checks its token and refreshes presence this often.
+    # An open websocket re-checks its token and refreshes presence this often
+    # (one check per token and process for all its sockets,
+    # web/graphql_view.PresenceChecks). REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS.
     ws_presence_interval_seconds: float = 60.0
+    # The server pings each open websocket this often (0: never) and closes
+    # it when the pong is not back within as long: it keeps the socket open
+    # through proxies' idle timeouts (nginx, AWS ALB: 60 s) and finds dead
+    # peers. Each ping costs ~0.13 ms of server CPU (a send, a pong read and
+    # parsed): uvicorn's 20 s made 2,500 idle sockets cost ~16 ms/s per
+    # process (bench/READS.md, 2026-12-07). REVGRAPH_WS_PING_INTERVAL_SECONDS.
+    ws_ping_interval_seconds: float = 30.0
     # Public form posts per client IP and form in each window, and the body
     # size lead capture endpoints (forms and the intake) accept.
     form_posts_per_window: int = 20
@@ -353,6 +362,12 @@ class Settings:
             ),
             password_reset_failures_per_ip=_int(
                 env, "REVGRAPH_PASSWORD_RESET_FAILURES_PER_IP", Limits.password_reset_failures_per_ip
+            ),
+            ws_presence_interval_seconds=_seconds(
+                env, "REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS", Limits.ws_presence_interval_seconds
+            ),
+            ws_ping_interval_seconds=_seconds(
+                env, "REVGRAPH_WS_PING_INTERVAL_SECONDS", Limits.ws_ping_interval_seconds
             ),
             form_posts_per_window=_int(env, "REVGRAPH_FORM_POSTS_PER_WINDOW", Limits.form_posts_per_window),
             form_post_window_seconds=_int(

@@ -145,6 +145,13 @@ SERVER_OPTIONS: dict[str, Any] = {
 }
 
 
+def websocket_pings(settings: Settings) -> dict[str, float | None]:
+    """uvicorn's keep-alive pings of open websockets, every
+    `ws_ping_interval_seconds` (0: none), a pong awaited as long."""
+    interval = settings.limits.ws_ping_interval_seconds
+    return {"ws_ping_interval": interval or None, "ws_ping_timeout": interval or None}
+
+
 def _requested_collector() -> CollectorRequest:
     try:
         return requested_collector()
@@ -181,6 +188,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop=args.loop,
         log_level=args.log_level,
         **SERVER_OPTIONS,
+        **websocket_pings(settings),
         ws_max_size=1024 * 1024,
         timeout_graceful_shutdown=10,
     )

@@ -84,7 +84,8 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
     is open, its user stays present; and once its credential is revoked, it
     sends nothing more, runs nothing more and closes with 4403."""
 
-    presence: asyncio.Task | None = None
+    # Leaves the presence checks of its credential (PresenceChecks).
+    presence: Callable[[], None] | None = None
     # Set the moment the credential is known to be withdrawn.
     revoked = False
     closing: asyncio.Task | None = None
@@ -164,10 +165,13 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
         if self.connection_acknowledged and self.presence is None:
             watch = current_revocation_watch()
             seen = self.context.get("revocations_seen")
+            actor = self.context["ctx"].actor
             if watch is not None and seen is not None:
-                actor = self.context["ctx"].actor
                 self.unwatch = watch.register(actor, self.credential_revoked, since=seen)
-            self.presence = asyncio.create_task(self._keep_presence(), name="ws-presence")
+            view: RevGraphView = self.view  # type: ignore[assignment]
+            self.presence = view.presence_checks.join(
+                self.context.get("ws_token"), actor.role, self.credential_revoked
+            )
 
     def credential_revoked(self) -> None:
         """Stop sending at once, then close with 4403."""
@@ -189,33 +193,82 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
             return
         await super().send_message(message)
 
-    async def _keep_presence(self) -> None:
-        """Refresh the user's presence; also the last resort for an expiry,
-        or a revocation (or role change) whose event never arrived."""
-        view: RevGraphView = self.view  # type: ignore[assignment]
-        token = self.context.get("ws_token")
-        interval = view.settings.limits.ws_presence_interval_seconds
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                actor = await authenticate(view.settings, token)
-            except Exception:
-                log.exception("websocket presence check failed")
-                continue
-            # A role changed while its revocation event went unheard (a bus
-            # outage) closes the socket too: it must not keep the old role.
-            if actor is None or actor.role != self.context["ctx"].actor.role:
-                self.credential_revoked()
-                return
-
     async def shutdown(self) -> None:
         if self.unwatch is not None:
             self.unwatch()
         if self.presence is not None:
-            self.presence.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.presence
+            self.presence()
         await super().shutdown()
+
+
+class PresenceChecks:
+    """The presence keeper of a process's websockets: one check per
+    credential and interval, however many sockets hold it.
+
+    Each check refreshes the user's presence and is the last resort for an
+    expiry, or a revocation (or role change) whose event never arrived.
+    Each socket authenticating once a minute was ~0.45 ms of CPU per socket
+    and minute: with 5,000 sockets over two processes, ~38 ms/s, more than
+    half of the servers' idle CPU (bench/READS.md, 2026-12-07). Sockets of one token
+    share a group whose task checks it every `ws_presence_interval_seconds`
+    from the group's first socket; a socket joining later is checked
+    within one interval too. The group ends with its last socket."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.groups: dict[str, _PresenceGroup] = {}
+
+    def join(self, token: str, role: str, revoked: Callable[[], None]) -> Callable[[], None]:
+        """Keep `token` checked while the socket is open: `revoked` is
+        called once the token no longer authenticates, or with another
+        role than `role`. Returns how the socket leaves."""
+        group = self.groups.get(token)
+        if group is None:
+            group = self.groups[token] = _PresenceGroup()
+            group.task = asyncio.create_task(self._keep(token, group), name="ws-presence")
+        member = object()
+        group.members[member] = (role, revoked)
+
+        def leave() -> None:
+            if group.members.pop(member, None) is not None and not group.members:
+                self._end(token, group)
+
+        return leave
+
+    def _end(self, token: str, group: _PresenceGroup) -> None:
+        if self.groups.get(token) is group:
+            del self.groups[token]
+        if group.task is not None and group.task is not asyncio.current_task():
+            group.task.cancel()
+
+    async def _keep(self, token: str, group: _PresenceGroup) -> None:
+        interval = self.settings.limits.ws_presence_interval_seconds
+        while group.members:
+            await asyncio.sleep(interval)
+            try:
+                actor = await authenticate(self.settings, token)
+            except Exception:
+                log.exception("websocket presence check failed")
+                continue
+            # A role changed while its revocation event went unheard (a bus
+            # outage) closes the sockets too: they must not keep the old role.
+            for member, (role, revoked) in list(group.members.items()):
+                if actor is None or actor.role != role:
+                    del group.members[member]
+                    revoked()
+            if actor is None:
+                break
+        self._end(token, group)
+
+
+class _PresenceGroup:
+    __slots__ = ("members", "task")
+
+    def __init__(self) -> None:
+        # Each open socket of the token: the role it was opened with, and
+        # what closes it.
+        self.members: dict[object, tuple[str, Callable[[], None]]] = {}
+        self.task: asyncio.Task | None = None
 
 
 class OperationSink:
@@ -340,6 +393,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
         )
         self.poll_verdicts = PollVerdicts()
         self.poll_path = PollPath(settings, self.poll_cache, self.poll_verdicts, self.rate_limiter)
+        self.presence_checks = PresenceChecks(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

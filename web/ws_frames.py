@@ -113,7 +113,7 @@ def socket_of(transport: Any) -> Any:
     if _SOCKET_TRANSPORT is None or type(transport) is not _SOCKET_TRANSPORT:
         return None
     sock = getattr(transport, "_sock", None)
-    has_state = hasattr(transport, "_buffer") and hasattr(transport, "_conn_lost")
+    has_state = all(hasattr(transport, name) for name in ("_buffer", "_conn_lost", "_closing"))
     return sock if has_state else None
 
 
@@ -136,6 +136,17 @@ def send_frame(transport: Any, sock: Any, frame: bytes) -> None:
             return
         frame = frame[sent:]
     transport.write(frame)
+
+
+def _readable_state(protocol: Any) -> bool:
+    """Whether the writer can read the state it checks per frame from the
+    attributes behind the public accessors (asyncio's `Event._value`,
+    websockets' `Protocol._state`); a library that renamed them makes every
+    frame take the ASGI path rather than read a wrong value."""
+    writable = getattr(protocol, "writable", None)
+    return isinstance(getattr(writable, "_value", None), bool) and hasattr(
+        getattr(protocol, "conn", None), "_state"
+    )
 
 
 def frame_header(size: int, first: int = 0x81) -> bytes:
@@ -219,6 +230,8 @@ class FrameWriter:
         window_bits = None
         if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
             window_bits = shared_deflate_window(protocol.conn.extensions)
+        if window_bits is not None and not _readable_state(protocol):
+            window_bits = None
         self.protocol = protocol if window_bits is not None else None
         # (set at connection_made, before the ASGI app and any writer)
         self.transport = getattr(self.protocol, "transport", None)
@@ -246,8 +259,8 @@ class FrameWriter:
             protocol is None
             or protocol.close_sent
             or protocol.disconnected
-            or not protocol.writable.is_set()
-            or protocol.conn.state is not OPEN
+            or not protocol.writable._value
+            or protocol.conn._state is not OPEN
         ):
             return None
         transport = self.transport
@@ -266,28 +279,35 @@ class FrameWriter:
         """Write one message, `head` + `text` + `tail`, as one frame now;
         False (nothing written) when the writer was closed or the socket is
         not in a state to take it this way. (`_transport`, `frame` and
-        `send_frame` written out: this runs once per subscriber and event.)"""
+        `send_frame` written out, and the state read from the attributes
+        behind `Event.is_set`, the connection's `state` property and
+        `is_closing`: this runs once per subscriber and event.)"""
         protocol = self.protocol
         if (
             protocol is None
             or protocol.close_sent
             or protocol.disconnected
-            or not protocol.writable.is_set()
-            or protocol.conn.state is not OPEN
+            or not protocol.writable._value
+            or protocol.conn._state is not OPEN
         ):
             return False
         transport = self.transport
-        if transport.is_closing():
+        sock = self.sock
+        if transport._closing if sock is not None else transport.is_closing():
             return False
         if self.window_bits:
             shared = deflated(text, self.tail, self.window_bits)
             size = len(self.deflated_head) + len(shared)
             frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+            whole = -1
         else:
             size = self.plain_size + len(text)
-            header = _SHORT(0x81, 126, size) if 126 <= size < 65536 else frame_header(size)
-            frame = b"".join((header, self.head, text, self.tail))
-        sock = self.sock
+            if 126 <= size < 65536:  # a board event's frame
+                frame = b"".join((_SHORT(0x81, 126, size), self.head, text, self.tail))
+                whole = size + 4
+            else:
+                frame = b"".join((frame_header(size), self.head, text, self.tail))
+                whole = -1
         if sock is not None and not transport._buffer and not transport._conn_lost:
             try:
                 sent = sock.send(frame)
@@ -296,7 +316,7 @@ class FrameWriter:
             except Exception:
                 transport.write(frame)  # it tries once more and handles the failure
                 return True
-            if sent == len(frame):
+            if sent == whole or sent == len(frame):
                 return True
             frame = frame[sent:]
         transport.write(frame)

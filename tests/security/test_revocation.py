@@ -9,6 +9,7 @@ bus, which goes through Redis on the real-services run) and, on the
 real-services run, a `revgraph serve` child process."""
 
 import asyncio
+import contextlib
 import json
 import time
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from revgraph.resolvers.context import Actor
 from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.revocations import Revocation, current_revocation_watch, record_revocation
+from revgraph.web import graphql_view
 from tests.conftest import REAL_REDIS
 from tests.live import closed_with, connect, run_on, subscribe
 from tests.pipeline.support import create_deal, create_pipeline
@@ -224,3 +226,64 @@ async def test_a_role_changed_while_its_event_went_unheard_closes_the_socket_at_
         await User.filter(id=pk_of(agent["id"], "User")).update(role="MANAGER")
         # then the socket is closed with 4403 at the next check, not left with the old role
         assert await closed_with(ws, timeout=3) == (4403, [])
+
+
+async def test_the_sockets_of_one_token_share_one_presence_check_per_interval(
+    gql, workspace, private_server, monkeypatch
+):
+    # given five sockets of one session and one of another, on a server that
+    # re-checks credentials every 0.2 s
+
+    other = await private_server(limits={"ws_presence_interval_seconds": 0.2})
+    kept_token = await second_session(gql, workspace)
+    checked: list[str] = []
+    real = graphql_view.authenticate
+
+    async def counted(settings, token):
+        checked.append(token)
+        return await real(settings, token)
+
+    monkeypatch.setattr(graphql_view, "authenticate", counted)
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(5):
+            await stack.enter_async_context(connect(other.ws_url, workspace.token))
+        lone = await stack.enter_async_context(connect(other.ws_url, kept_token))
+        # when a second passes (five intervals)
+        checked.clear()
+        started = time.monotonic()
+        await asyncio.sleep(1.0)
+        elapsed = time.monotonic() - started
+        # then each token was checked about once per interval, not once per socket
+        bound = elapsed / 0.2 + 2
+        assert 1 <= checked.count(workspace.token) <= bound, checked
+        assert 1 <= checked.count(kept_token) <= bound, checked
+        reply = await run_on(lone, "me", ME)
+        assert reply["payload"]["data"] == {"me": {"id": workspace.admin["id"]}}
+    # and once they are closed, nothing is checked any more
+    await asyncio.sleep(0.3)
+    checked.clear()
+    await asyncio.sleep(0.5)
+    assert checked == []
+
+
+async def test_every_socket_of_a_token_whose_role_changed_unheard_closes_at_the_shared_check(
+    gql, workspace, private_server
+):
+    # given three sockets of one agent and one of another user, on a server
+    # that re-checks credentials every 0.2 s
+    agent = await workspace.user("AGENT")
+    other = await private_server(limits={"ws_presence_interval_seconds": 0.2})
+    async with (
+        connect(other.ws_url, agent["token"]) as first,
+        connect(other.ws_url, agent["token"]) as second,
+        connect(other.ws_url, agent["token"]) as third,
+        connect(other.ws_url, workspace.token) as admin,
+    ):
+        # when the agent's role changes with no event announcing it
+        await User.filter(id=pk_of(agent["id"], "User")).update(role="MANAGER")
+        # then all three of their sockets close with 4403 at the next check
+        for ws in (first, second, third):
+            assert await closed_with(ws, timeout=3) == (4403, [])
+        # and the other user's socket still works
+        reply = await run_on(admin, "me", ME)
+        assert reply["payload"]["data"] == {"me": {"id": workspace.admin["id"]}}

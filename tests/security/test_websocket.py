@@ -221,3 +221,25 @@ async def test_subscriptions_per_connection_are_bounded(gql, workspace, private_
 
 async def test_the_shared_server_bounds_subscriptions_per_connection(server):
     assert 0 < server.settings.limits.max_subscriptions_per_connection <= 100
+
+
+def test_the_servers_keep_alive_pings_follow_their_setting():
+    from revgraph.resolvers.settings import Settings
+    from revgraph.web.cli import websocket_pings
+
+    base = {
+        "REVGRAPH_SECRET_KEY": "a-test-secret-of-some-length",
+        "REVGRAPH_DATABASE_URL": "sqlite://:memory:",
+    }
+    # by default every 30 s (uvicorn's 20 s cost ~16 ms/s of CPU per 2,500 idle
+    # sockets), well under proxies' 60 s idle timeouts, a pong awaited as long
+    assert websocket_pings(Settings.from_env(base)) == {"ws_ping_interval": 30.0, "ws_ping_timeout": 30.0}
+    # REVGRAPH_WS_PING_INTERVAL_SECONDS sets both
+    slower = Settings.from_env({**base, "REVGRAPH_WS_PING_INTERVAL_SECONDS": "45"})
+    assert websocket_pings(slower) == {"ws_ping_interval": 45.0, "ws_ping_timeout": 45.0}
+    # and 0 turns them off
+    off = Settings.from_env({**base, "REVGRAPH_WS_PING_INTERVAL_SECONDS": "0"})
+    assert websocket_pings(off) == {"ws_ping_interval": None, "ws_ping_timeout": None}
+    # the presence checks' interval is a setting too
+    rarer = Settings.from_env({**base, "REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS": "120"})
+    assert rarer.limits.ws_presence_interval_seconds == 120.0
