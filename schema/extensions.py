@@ -22,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import _AsyncGeneratorContextManager, _GeneratorContextManager
 from datetime import UTC, datetime
 from functools import cache, partial
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.extensions.context import (
     ExecutingContextManager,
@@ -186,14 +187,31 @@ class LimitedValidation(ValidationCache):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        assert ec.graphql_document is not None
+        document = ec.graphql_document
+        assert document is not None
         ec.validation_rules = ec.validation_rules + self.rules
-        problem = document_problem(ec.graphql_document, self.limits)
-        if problem is not None:
-            ec.pre_execution_errors = [problem]
-            yield
-            return
+        if not within_limits(document, self.limits):
+            problem = document_problem(document, self.limits)
+            if problem is not None:
+                ec.pre_execution_errors = [problem]
+                yield
+                return
+            _within[id(document), self.limits] = document
+            if len(_within) > DOCUMENTS_WITHIN_KEPT:
+                _within.popitem(last=False)
         yield from super().on_validate()
+
+
+# Documents (from the parser cache, so a repeated request's is the same
+# object) already measured within their limits: a repeated request is not
+# measured again. Only passes are kept: a refusal's message is in the
+# caller's language. The document is held, so its id is not reused.
+DOCUMENTS_WITHIN_KEPT = 1024
+_within: OrderedDict[tuple[int, DocumentLimits], DocumentNode] = OrderedDict()
+
+
+def within_limits(document: DocumentNode, limits: DocumentLimits) -> bool:
+    return _within.get((id(document), limits)) is document
 
 
 class DemandControl(SchemaExtension):
@@ -319,7 +337,12 @@ class DemandControl(SchemaExtension):
         if self.context.get("transport") != "http":
             return
         response = self.context.get("response")
-        response.headers.update(budget.headers())
+        # The raw list, not MutableHeaders.update (a search per header), and
+        # the admission's figures replaced by the charge's.
+        raw = [(name.encode(), value.encode()) for name, value in budget.headers().items()]
+        names = {name for name, _ in raw}
+        headers = response.headers.raw
+        headers[:] = [h for h in headers if h[0] not in names] + raw
         if budget.allowed:
             return
         response.status_code = 429

@@ -82,3 +82,33 @@ async def test_the_lean_runner_behaves_as_strawberrys(options):
     # then the hooks saw and did the same things in the same order
     assert lean == strawberry
     assert "a parse in" in lean and "execute" in lean
+
+
+# Depth 5; no context, so its execution fails (masked): only the limits are looked at.
+DEEP = "{ contacts(first: 1) { edges { node { company { name } } } } }"
+
+
+async def test_a_document_within_its_limits_is_measured_once_per_limits():
+    import dataclasses
+
+    from revgraph.resolvers.settings import Settings
+    from revgraph.schema import build_schema
+    from revgraph.schema.document_limits import DocumentLimits
+    from revgraph.schema.extensions import within_limits
+
+    loose = Settings()
+    tight = dataclasses.replace(loose, limits=dataclasses.replace(loose.limits, max_depth=2))
+    loose_schema, tight_schema = build_schema(loose), build_schema(tight)
+    # given a document that passed the loose schema's limits
+    first = await loose_schema.execute(DEEP, context_value={})
+    document = loose_schema.extensions[0]().cached_parse_document(DEEP, max_tokens=loose.limits.max_tokens)
+    limits = loose.limits
+    assert within_limits(document, DocumentLimits(limits.max_depth, limits.max_aliases, limits.max_fields))
+    # when the same parsed document is sent again, and to a schema with a tighter depth limit
+    again = await loose_schema.execute(DEEP, context_value={})
+    refused = await tight_schema.execute(DEEP, context_value={})
+    # then the loose schema answers as the first time, and the tight one still refuses it
+    assert [e.message for e in again.errors or ()] == [e.message for e in first.errors or ()]
+    assert not any((e.extensions or {}).get("code") == "QUERY_TOO_COMPLEX" for e in first.errors or ())
+    [error] = refused.errors
+    assert error.extensions["code"] == "QUERY_TOO_COMPLEX" and "2" in error.message
