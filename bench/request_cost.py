@@ -1,9 +1,10 @@
 """The fixed cost of a GraphQL request, in-process (issue 15): `{ me { id } }`
-and `contacts(first: 50)` through the ASGI app, this checkout against a
+and `contacts(first: 10 / 50)` through the ASGI app, this checkout against a
 baseline git ref in the same run.
 
 Per backend (a fresh SQLite file with budgets in memory; a fresh PostgreSQL
-database `revgraph_bench_request_cost` with budgets in Redis under a prefix
+database `revgraph_bench_request_cost` (or $REVGRAPH_BENCH_REQUEST_COST_DB)
+with budgets in Redis under a prefix
 of its own, as deployed), seed 500 contacts and 50 companies
 (bench/seed.py), then run children alternately — this checkout, the
 baseline (a `git archive` put first on PYTHONPATH, as bench/reads.py
@@ -11,11 +12,13 @@ does), this checkout, ... — each of which builds the app on the seeded
 database, logs in, warms up and reports, per read:
 
 - CPU ms per request of its process (`time.process_time`, the in-process
-  client's share included, alike for both), the median of --blocks blocks
-  of --per-block requests, the reads alternating;
+  client's share included, alike for both; with `--client asgi` requests
+  are ASGI calls without an HTTP client, so the CPU is the server's), the
+  median of --blocks blocks of --per-block requests, the reads alternating;
 - SQL statements and Redis commands of one request.
 
     python bench/request_cost.py [--backend sqlite postgres] [--baseline main] [--rounds 3]
+    python bench/request_cost.py --backend postgres --client asgi --rounds 5
     python bench/request_cost.py --backend postgres --cprofile tottime --read me
 """
 
@@ -34,15 +37,72 @@ import uuid
 from typing import Any
 
 import httpx
+import orjson
 from board_common import REDIS_URL, drop_redis_prefix
 from contacts_list import CONTACTS, LOG_IN_DOC, LOG_IN_VARS, counting_statements
 from harness import database, machine, server_env, today
 from reads import baseline_path
 
-READS = {"me": ("{ me { id } }", {}), "contacts-50": (CONTACTS, {"first": 50})}
+READS = {
+    "me": ("{ me { id } }", {}),
+    "contacts-10": (CONTACTS, {"first": 10}),
+    "contacts-50": (CONTACTS, {"first": 50}),
+}
+DATABASE = os.environ.get("REVGRAPH_BENCH_REQUEST_COST_DB", "revgraph_bench_request_cost")
 
 
-async def once(http: httpx.AsyncClient, name: str, headers: dict[str, str]) -> None:
+class AsgiClient:
+    """POSTs straight into the app's ASGI callable, no HTTP client: with
+    `--client asgi` the process's CPU is the server's alone (httpx's share
+    of a small request is about as large as the request's own)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def post(self, path: str, json: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        body = orjson.dumps(json)
+        raw = [(b"host", b"bench"), (b"content-type", b"application/json")]
+        raw.append((b"content-length", str(len(body)).encode()))
+        raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": raw,
+            "client": ("127.0.0.1", 40000),
+            "server": ("bench", 80),
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        return AsgiResponse(sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+class AsgiResponse:
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code, self.content = status_code, content
+
+    def json(self) -> Any:
+        return orjson.loads(self.content)
+
+
+async def once(http: Any, name: str, headers: dict[str, str]) -> None:
     document, variables = READS[name]
     response = await http.post("/graphql", json={"query": document, "variables": variables}, headers=headers)
     body = response.json()
@@ -75,7 +135,8 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
+            http: Any = AsgiClient(app) if args.client == "asgi" else client
             login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
             headers = {"authorization": f"Bearer {login.json()['data']['logIn']['token']}"}
             for name in READS:
@@ -121,7 +182,7 @@ async def profile(http: httpx.AsyncClient, name: str, headers: dict[str, str], k
 def run_child(env: dict[str, str], args: argparse.Namespace, pythonpath: str | None) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         argv = [sys.executable, sys.argv[0], "--child-json", out.name]
-        argv += ["--blocks", str(args.blocks), "--per-block", str(args.per_block)]
+        argv += ["--blocks", str(args.blocks), "--per-block", str(args.per_block), "--client", args.client]
         if args.cprofile:
             argv += ["--cprofile", args.cprofile, "--read", args.read]
         child_env = {**env, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
@@ -136,7 +197,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> None:
     from revgraph.resolvers.settings import Settings
 
     prefix = f"rgbench-cost-{uuid.uuid4().hex[:8]}"
-    async with database(backend, name="revgraph_bench_request_cost") as url:
+    async with database(backend, name=DATABASE) as url:
         env = server_env(url)
         if backend == "postgres":
             env.update({"REVGRAPH_REDIS_URL": REDIS_URL, "REVGRAPH_REDIS_PREFIX": prefix})
@@ -196,6 +257,12 @@ def main() -> None:
     parser.add_argument("--cprofile", help="profile --read (300 requests) sorted by this key instead")
     parser.add_argument("--read", default="me", choices=sorted(READS))
     parser.add_argument("--profile-baseline", action="store_true", help="profile the baseline instead")
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "asgi"],
+        default="httpx",
+        help="httpx's in-process client, or straight ASGI calls (server CPU only)",
+    )
     parser.add_argument("--child-json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_json:

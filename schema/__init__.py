@@ -66,7 +66,7 @@ from revgraph.resolvers.partners import handoff as handoff_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import endpoints as webhooks_use_cases
 from revgraph.schema.common import Node, ctx_of, query
-from revgraph.schema.extensions import should_mask
+from revgraph.schema.extensions import HookedStagesRunner, should_mask
 from revgraph.schema.nodes import register_node, resolve_node
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -206,6 +206,9 @@ class RevGraphSchema(strawberry.Schema):
         for error in errors:
             if not should_mask(error):
                 client_errors.debug("client error: %s", error.message)
+
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
+        return HookedStagesRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         """Queries and mutations. Subscriptions run over graphql-transport-ws

@@ -20,13 +20,26 @@ INTERNAL for anything unexpected (message masked, `requestId` to quote)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import _AsyncGeneratorContextManager, _GeneratorContextManager
 from datetime import UTC, datetime
+from functools import cache, partial
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.graphql import OperationType
 
 from revgraph.resolvers.i18n import N_, _
@@ -174,14 +187,31 @@ class LimitedValidation(ValidationCache):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        assert ec.graphql_document is not None
+        document = ec.graphql_document
+        assert document is not None
         ec.validation_rules = ec.validation_rules + self.rules
-        problem = document_problem(ec.graphql_document, self.limits)
-        if problem is not None:
-            ec.pre_execution_errors = [problem]
-            yield
-            return
+        if not within_limits(document, self.limits):
+            problem = document_problem(document, self.limits)
+            if problem is not None:
+                ec.pre_execution_errors = [problem]
+                yield
+                return
+            _within[id(document), self.limits] = document
+            if len(_within) > DOCUMENTS_WITHIN_KEPT:
+                _within.popitem(last=False)
         yield from super().on_validate()
+
+
+# Documents (from the parser cache, so a repeated request's is the same
+# object) already measured within their limits: a repeated request is not
+# measured again. Only passes are kept: a refusal's message is in the
+# caller's language. The document is held, so its id is not reused.
+DOCUMENTS_WITHIN_KEPT = 1024
+_within: OrderedDict[tuple[int, DocumentLimits], DocumentNode] = OrderedDict()
+
+
+def within_limits(document: DocumentNode, limits: DocumentLimits) -> bool:
+    return _within.get((id(document), limits)) is document
 
 
 class DemandControl(SchemaExtension):
@@ -307,7 +337,12 @@ class DemandControl(SchemaExtension):
         if self.context.get("transport") != "http":
             return
         response = self.context.get("response")
-        response.headers.update(budget.headers())
+        # The raw list, not MutableHeaders.update (a search per header), and
+        # the admission's figures replaced by the charge's.
+        raw = [(name.encode(), value.encode()) for name, value in budget.headers().items()]
+        names = {name for name, _ in raw}
+        headers = response.headers.raw
+        headers[:] = [h for h in headers if h[0] not in names] + raw
         if budget.allowed:
             return
         response.status_code = 429
@@ -359,3 +394,106 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         PollCaching,
         ErrorMasking,
     ]
+
+
+class _NoHooks:
+    """A stage no extension hooks into: entered and left for nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+NO_HOOKS = _NoHooks()
+
+
+@cache
+def _overrides(extension_class: type, name: str) -> bool:
+    return getattr(extension_class, name) is not getattr(SchemaExtension, name)
+
+
+@cache
+def _generator_hook(extension_class: type, hook_name: str) -> tuple[Callable[..., Any], bool] | None:
+    """The class's hook and whether it is async, when it is a generator
+    (every hook of this list); None for any other kind of hook."""
+    hook = getattr(extension_class, hook_name)
+    if inspect.isgeneratorfunction(hook):
+        return hook, False
+    if inspect.isasyncgenfunction(hook):
+        return hook, True
+    return None
+
+
+def _lean_stage(manager: type[ExtensionContextManagerBase]) -> type[ExtensionContextManagerBase]:
+    class LeanStage(manager):  # type: ignore[valid-type, misc]
+        def get_hook(self, extension: SchemaExtension) -> Any:
+            found = _generator_hook(type(extension), self.HOOK_NAME)
+            if found is None:
+                return super().get_hook(extension)
+            hook, is_async = found
+            # What contextlib.(async)contextmanager(MethodType(hook,
+            # extension))() builds, without a decorated wrapper made (and
+            # functools.update_wrapper run) per hook and request.
+            if is_async:
+                return WrappedHook(
+                    extension, partial(_AsyncGeneratorContextManager, hook, (extension,), {}), True
+                )
+            return WrappedHook(extension, partial(_GeneratorContextManager, hook, (extension,), {}), False)
+
+    LeanStage.__name__ = LeanStage.__qualname__ = "Lean" + manager.__name__
+    return LeanStage
+
+
+_OPERATION = _lean_stage(OperationContextManager)
+_VALIDATION = _lean_stage(ValidationContextManager)
+_PARSING = _lean_stage(ParsingContextManager)
+_EXECUTING = _lean_stage(ExecutingContextManager)
+
+
+class HookedStagesRunner(SchemaExtensionsRunner):
+    """Strawberry's runner, minus its per-request bookkeeping: which
+    extension hooks into which stage is looked up once per class, not once
+    per extension, stage and request; a stage gets Strawberry's own context
+    manager over just the extensions that hook into it (same order, same
+    exception semantics, each generator hook entered through contextlib's
+    own manager class), and a stage none hooks into (`on_operation`, here)
+    gets nothing at all; only extensions that report results are asked for
+    them. Every request enters four stages with the five extensions, and
+    most stages have one hook or none: bench/extension_hooks.py."""
+
+    def _stage(self, manager: type[ExtensionContextManagerBase]) -> Any:
+        hooked = [e for e in self.extensions if _overrides(type(e), manager.HOOK_NAME)]
+        return manager(hooked) if hooked else NO_HOOKS
+
+    def operation(self) -> Any:
+        return self._stage(_OPERATION)
+
+    def validation(self) -> Any:
+        return self._stage(_VALIDATION)
+
+    def parsing(self) -> Any:
+        return self._stage(_PARSING)
+
+    def executing(self) -> Any:
+        return self._stage(_EXECUTING)
+
+    async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if _overrides(type(extension), "get_results"):
+                results = extension.get_results()
+                if inspect.isawaitable(results):
+                    results = await results
+                data.update(results)
+        data.update(ctx.extensions_results)
+        return data

@@ -49,6 +49,7 @@ from revgraph.schema.poll import PollVerdicts
 from revgraph.web.browser_session import cookie_refusal, cookie_token, csrf_matches, refused
 from revgraph.web.graphql_http import JsonRequestErrors
 from revgraph.web.poll_path import PollPath, checked_credential, etag_matches
+from revgraph.web.request_guard import browser_language
 from revgraph.web.ws_frames import FrameWriter
 
 log = logging.getLogger(__name__)
@@ -416,7 +417,7 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             "accept_language": request.headers.get("accept-language"),
         }
         # Until the credential says whose it is: the browser's language.
-        context["language"] = choose(None, context["accept_language"])
+        context["language"] = browser_language(context["accept_language"])
         set_language(context["language"])
         if isinstance(request, Request):
             header = request.headers.get("authorization")

@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import json
-import uuid
+import os
+from functools import lru_cache
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from revgraph.resolvers.i18n import _, choose, set_language
@@ -45,27 +45,39 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        # Every request pays this guard: the three headers it reads are found
+        # in one pass over the raw list, not through two Headers views.
+        content_type = declared = accept_language = None
+        for name, value in scope["headers"]:  # the first of each, as Headers.get reads
+            if name == b"content-type":
+                content_type = value if content_type is None else content_type
+            elif name == b"content-length":
+                declared = value if declared is None else declared
+            elif name == b"accept-language":
+                accept_language = value if accept_language is None else accept_language
+        request_id = os.urandom(8).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         # Public endpoints (forms, intake, webhooks) answer in the browser's
         # language; /graphql refines it from the credential (graphql_view).
-        set_language(choose(None, Headers(scope=scope).get("accept-language")))
+        set_language(browser_language(accept_language.decode("latin-1") if accept_language else None))
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["x-request-id"] = request_id
+                # No response of the app sets its own: appended, not searched for.
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send_with_id)
             return
-        if scope["path"].rstrip("/") in self.streamed_paths:
+        path = scope["path"].rstrip("/")
+        if path in self.streamed_paths:
             await self.app(scope, receive, send_with_id)
             return
-        headers = Headers(scope=scope)
-        is_graphql = scope["path"].rstrip("/") == self.graphql_path
+        is_graphql = path == self.graphql_path
         if is_graphql:
-            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            media_type = (content_type or b"").decode("latin-1").split(";", 1)[0].strip().lower()
             if media_type not in JSON_TYPES:
                 await self._refuse(
                     send_with_id,
@@ -73,7 +85,6 @@ class RequestGuard:
                     _("POST /graphql takes a JSON body: send Content-Type: application/json."),
                 )
                 return
-        declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._refuse(send_with_id, 413, self._too_large())
             return
@@ -124,6 +135,20 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def browser_language(accept_language: str | None) -> str:
+    """The language of a caller not yet known: Accept-Language's choice,
+    remembered for the usual short headers (a server sees few distinct
+    ones, and every request asks; a long one is not kept)."""
+    if accept_language is not None and len(accept_language) > 128:
+        return choose(None, accept_language)
+    return _browser_language(accept_language)
+
+
+@lru_cache(maxsize=256)
+def _browser_language(accept_language: str | None) -> str:
+    return choose(None, accept_language)
 
 
 def error_body(status: int, message: str) -> bytes:

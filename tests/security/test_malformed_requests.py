@@ -63,6 +63,38 @@ async def test_graphql_bodies_that_are_not_one_json_object_are_400_json(gql):
     assert (await post_graphql(gql, b'{"query": "{ __typename }"}')).json()["data"] == {"__typename": "Query"}
 
 
+# JSON that Python's json.loads reads and the body's fast reader (orjson,
+# web/graphql_http.py) refuses: still read, as before.
+READ_BY_JSON_LOADS = (
+    b'{"query": "{ __typename }", "variables": {"x": NaN}}',
+    b'{"query": "{ __typename }", "variables": {"x": 1180591620717411303424}}',
+    b'{"query": "{ __typename }", "variables": {"x": "\\ud800"}}',
+    b'\xef\xbb\xbf{"query": "{ __typename }"}',
+)
+WRONG_MEMBERS = (
+    (b'{"query": 42}', "`query` must be a string"),
+    (b'{"query": "{ __typename }", "variables": [1]}', "`variables` must be an object"),
+    (b'{"query": "{ __typename }", "extensions": "x"}', "`extensions` must be an object"),
+)
+
+
+async def test_graphql_bodies_only_json_loads_reads_are_still_answered(gql):
+    for body in READ_BY_JSON_LOADS:
+        # when a body is valid for json.loads but not for the fast reader
+        response = await post_graphql(gql, body)
+        # then it is answered as before
+        assert response.status_code == 200, (body, response.text[:200])
+        assert response.json()["data"] == {"__typename": "Query"}, body
+
+
+async def test_graphql_body_members_of_the_wrong_type_are_400_json(gql):
+    for body, expected in WRONG_MEMBERS:
+        # when the body is an object whose query, variables or extensions has the wrong type
+        response = await post_graphql(gql, body)
+        # then it is a 400 naming the member, in the JSON error shape
+        assert expected in bad_request(response), body
+
+
 async def test_graphql_get_with_unreadable_variables_or_extensions_is_400_json(gql):
     for params in (
         {"variables": "x"},
