@@ -19,8 +19,9 @@ Builds alternate within each round. Printed: CPU ms/s per mode, each
 timer's cost per socket and firing (its mode minus quiet), and what that
 makes at each build's defaults (pings every 20 s before the setting, its
 default after) for 2,500 sockets per server (fanout.py's 5,000 over two
-servers). The presence check's cost is per socket: with every socket of
-one token in one check, it is that cost over the sockets per token.
+servers). The presence check's cost is per socket at the baseline; now one
+batch per process checks every token it holds (one statement per 500),
+so it is near nothing per socket whether the sockets share a token or not.
 
     cd bench && python fanout_idle.py --sockets 1000 --baseline 7f51d69
 """

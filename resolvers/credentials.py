@@ -9,6 +9,7 @@ checked here rather than in SQL, from the row it reads anyway."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,16 +30,35 @@ _USER = User._meta.db_table
 # The language the caller reads (their own, else the workspace's) and the
 # workspace's, which events are stored in (resolvers/i18n.py).
 _LOCALES = f'u."locale", (SELECT w."default_locale" FROM "{Workspace._meta.db_table}" w WHERE w."id" = u."workspace_id")'
-SESSION_SQL = (
-    f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", {_LOCALES}, '
-    f'{position_columns("u.workspace_id")} FROM "{Session._meta.db_table}" s '
-    f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" = {{0}} AND s."revoked_at" IS NULL'
-)
-API_KEY_SQL = (
-    f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
-    f'k."last_used_at", u."role", u."active", {_LOCALES}, {position_columns("k.workspace_id")} FROM "{ApiKey._meta.db_table}" k '
-    f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" = {{0}} AND k."revoked_at" IS NULL'
-)
+
+
+def _session_sql(match: str, extra: str = "") -> str:
+    return (
+        f'SELECT s."id", s."expires_at", u."id", u."workspace_id", u."role", u."active", u."last_seen_at", {_LOCALES}, '
+        f'{position_columns("u.workspace_id")}{extra} FROM "{Session._meta.db_table}" s '
+        f'JOIN "{_USER}" u ON u."id" = s."user_id" WHERE s."token_hash" {match} AND s."revoked_at" IS NULL'
+    )
+
+
+def _api_key_sql(match: str, extra: str = "") -> str:
+    return (
+        f'SELECT k."id", k."workspace_id", k."user_id", k."role", k."scope", k."expires_at", '
+        f'k."last_used_at", u."role", u."active", {_LOCALES}, {position_columns("k.workspace_id")}{extra} '
+        f'FROM "{ApiKey._meta.db_table}" k '
+        f'JOIN "{_USER}" u ON u."id" = k."user_id" WHERE k."secret_hash" {match} AND k."revoked_at" IS NULL'
+    )
+
+
+# One token: `{0}` is the placeholder of its digest.
+SESSION_SQL = _session_sql("= {0}")
+API_KEY_SQL = _api_key_sql("= {0}")
+# Many tokens (`authenticate_many`): `{0}` is the digests' placeholders; each
+# row ends with the digest it matched.
+SESSION_MANY_SQL = _session_sql("IN ({0})", ', s."token_hash"')
+API_KEY_MANY_SQL = _api_key_sql("IN ({0})", ', k."secret_hash"')
+# Digests per statement of `authenticate_many` (SQLite's default limit on
+# a statement's parameters is far above it).
+MANY_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -62,47 +82,59 @@ async def authenticate(settings: Settings, token: str) -> Actor | None:
 async def check_credential(settings: Settings, token: str) -> Credential | None:
     """authenticate, with the log position: one statement (plus the
     presence write at most once a minute)."""
-    if not token or len(token) > 200:
+    if not _plausible(token):
         return None
     digest = secret_digest(settings, token)
     now = datetime.now(UTC)
     if token.startswith(API_KEY_PREFIX):
         row = await _one(API_KEY_SQL, digest)
-        if row is None:
-            return None
-        (
-            key_id,
-            workspace_id,
-            user_id,
-            key_role,
-            scope,
-            expires_at,
-            last_used_at,
-            user_role,
-            active,
-            locale,
-            workspace_locale,
-            position,
-            *topics,
-        ) = row
-        if (expires_at is not None and _moment(expires_at) <= now) or not active:
-            return None
-        if _stale(last_used_at, now):
-            await ApiKey.filter(id=key_id).update(last_used_at=now)
-        role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
-        actor = Actor(
-            workspace_id,
-            user_id,
-            role,
-            api_key_id=key_id,
-            scope=scope,
-            locale=locale or workspace_locale,
-            workspace_locale=workspace_locale,
-        )
-        return Credential(actor, position, tuple(topics))
+        credential, stale = _api_key_credential(row, now) if row is not None else (None, None)
+        if stale is not None:
+            await ApiKey.filter(id=stale).update(last_used_at=now)
+        return credential
     row = await _one(SESSION_SQL, digest)
-    if row is None:
-        return None
+    credential, stale = _session_credential(row, now) if row is not None else (None, None)
+    if stale is not None:
+        await User.filter(id=stale).update(last_seen_at=now)
+    return credential
+
+
+async def authenticate_many(settings: Settings, tokens: Collection[str]) -> dict[str, Actor | None]:
+    """`authenticate` for many tokens at once (the websockets' presence
+    checks, web/graphql_view.py): one statement per kind of token and
+    MANY_CHUNK tokens, and one presence write per kind, however many
+    tokens. Every token given is in the answer; None as for `authenticate`."""
+    found: dict[str, Actor | None] = dict.fromkeys(tokens)
+    now = datetime.now(UTC)
+    for is_key, sql, credential_of, model, seen in (
+        (False, SESSION_MANY_SQL, _session_credential, User, "last_seen_at"),
+        (True, API_KEY_MANY_SQL, _api_key_credential, ApiKey, "last_used_at"),
+    ):
+        token_of = {
+            secret_digest(settings, token): token
+            for token in found
+            if _plausible(token) and token.startswith(API_KEY_PREFIX) == is_key
+        }
+        digests = list(token_of)
+        stale: set[Any] = set()
+        for first in range(0, len(digests), MANY_CHUNK):
+            for row in await _many(sql, digests[first : first + MANY_CHUNK]):
+                credential, stale_id = credential_of(row[:-1], now)
+                found[token_of[row[-1]]] = credential.actor if credential else None
+                if stale_id is not None:
+                    stale.add(stale_id)
+        if stale:
+            await model.filter(id__in=stale).update(**{seen: now})
+    return found
+
+
+def _plausible(token: str | None) -> bool:
+    return bool(token) and len(token) <= 200  # type: ignore[arg-type]
+
+
+def _session_credential(row: Sequence[Any], now: datetime) -> tuple[Credential | None, Any]:
+    """A session's row (SESSION_SQL) as a credential (None: expired, or its
+    user inactive), and its user's id when their presence is stale."""
     (
         session_id,
         expires_at,
@@ -117,9 +149,7 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         *topics,
     ) = row
     if _moment(expires_at) <= now or not active:
-        return None
-    if _stale(last_seen_at, now):
-        await User.filter(id=user_id).update(last_seen_at=now)
+        return None, None
     actor = Actor(
         workspace_id,
         user_id,
@@ -128,7 +158,41 @@ async def check_credential(settings: Settings, token: str) -> Credential | None:
         locale=locale or workspace_locale,
         workspace_locale=workspace_locale,
     )
-    return Credential(actor, position, tuple(topics))
+    return Credential(actor, position, tuple(topics)), user_id if _stale(last_seen_at, now) else None
+
+
+def _api_key_credential(row: Sequence[Any], now: datetime) -> tuple[Credential | None, Any]:
+    """An API key's row (API_KEY_SQL) as a credential (None: expired, or its
+    user inactive), and its id when its last use is stale. It acts with
+    the lesser of its own role and its user's."""
+    (
+        key_id,
+        workspace_id,
+        user_id,
+        key_role,
+        scope,
+        expires_at,
+        last_used_at,
+        user_role,
+        active,
+        locale,
+        workspace_locale,
+        position,
+        *topics,
+    ) = row
+    if (expires_at is not None and _moment(expires_at) <= now) or not active:
+        return None, None
+    role = min(key_role, user_role, key=ROLE_RANK.__getitem__)
+    actor = Actor(
+        workspace_id,
+        user_id,
+        role,
+        api_key_id=key_id,
+        scope=scope,
+        locale=locale or workspace_locale,
+        workspace_locale=workspace_locale,
+    )
+    return Credential(actor, position, tuple(topics)), key_id if _stale(last_used_at, now) else None
 
 
 async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:
@@ -136,6 +200,19 @@ async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:
     placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
     _, rows = await connection.execute_query(sql.format(placeholder), [digest])
     return tuple(rows[0]) if rows else None
+
+
+async def _many(sql: str, digests: list[str]) -> list[Any]:
+    """The rows of `sql` for `digests` (its `{0}` filled with their placeholders)."""
+    if not digests:
+        return []
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        placeholders = ", ".join("?" * len(digests))
+    else:
+        placeholders = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
+    _, rows = await connection.execute_query(sql.format(placeholders), digests)
+    return rows
 
 
 def _moment(value: datetime | str) -> datetime:

@@ -7,6 +7,7 @@ and imports only flow downward.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import secrets
 from collections.abc import Callable
@@ -108,6 +109,27 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     return _number(env, name, default, float, N_("a number of seconds"))
 
 
+def _seconds_above(least: float, inclusive: bool) -> Callable[[str], float]:
+    """A parser of seconds refusing what is not finite, or below `least`
+    (or at it, unless `inclusive`)."""
+
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not math.isfinite(value) or value < least or (value == least and not inclusive):
+            raise ValueError(raw)
+        return value
+
+    return parse
+
+
+def _positive_seconds(env: dict[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, _seconds_above(0, False), N_("a positive number of seconds"))
+
+
+def _seconds_or_zero(env: dict[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, _seconds_above(0, True), N_("a number of seconds, 0 or more"))
+
+
 def _networks(raw: str) -> tuple[str, ...]:
     """Comma-separated IPs or CIDRs (or `*`, any peer), checked now so a typo
     stops the process instead of silently trusting no one."""
@@ -203,7 +225,7 @@ class Limits:
     max_subscriptions_per_connection: int = 50
     ws_init_timeout_seconds: float = 5.0
     # An open websocket re-checks its token and refreshes presence this often
-    # (one check per token and process for all its sockets,
+    # (one batch per process for every token its sockets hold,
     # web/graphql_view.PresenceChecks). REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS.
     ws_presence_interval_seconds: float = 60.0
     # The server pings each open websocket this often (0: never) and closes
@@ -363,10 +385,10 @@ class Settings:
             password_reset_failures_per_ip=_int(
                 env, "REVGRAPH_PASSWORD_RESET_FAILURES_PER_IP", Limits.password_reset_failures_per_ip
             ),
-            ws_presence_interval_seconds=_seconds(
+            ws_presence_interval_seconds=_positive_seconds(
                 env, "REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS", Limits.ws_presence_interval_seconds
             ),
-            ws_ping_interval_seconds=_seconds(
+            ws_ping_interval_seconds=_seconds_or_zero(
                 env, "REVGRAPH_WS_PING_INTERVAL_SECONDS", Limits.ws_ping_interval_seconds
             ),
             form_posts_per_window=_int(env, "REVGRAPH_FORM_POSTS_PER_WINDOW", Limits.form_posts_per_window),

@@ -39,7 +39,7 @@ from strawberry.types.unset import UNSET
 from revgraph.resolvers.attempt_limits import AttemptThrottle
 from revgraph.resolvers.board_hub import current_sink
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.credentials import Credential, authenticate, check_credential
+from revgraph.resolvers.credentials import Credential, authenticate, authenticate_many, check_credential
 from revgraph.resolvers.i18n import _, choose, close_reason, set_language, speaking
 from revgraph.resolvers.poll_cache import CachedData, PollCache
 from revgraph.resolvers.rate_limit import RateLimiter
@@ -204,72 +204,77 @@ class RevGraphWSHandler(BaseGraphQLTransportWSHandler):
 
 class PresenceChecks:
     """The presence keeper of a process's websockets: one check per
-    credential and interval, however many sockets hold it.
+    interval for all of them, in one statement per MANY_CHUNK tokens
+    (resolvers/credentials.py `authenticate_many`).
 
-    Each check refreshes the user's presence and is the last resort for an
+    Each check refreshes the users' presence and is the last resort for an
     expiry, or a revocation (or role change) whose event never arrived.
     Each socket authenticating once a minute was ~0.45 ms of CPU per socket
     and minute: with 5,000 sockets over two processes, ~38 ms/s, more than
-    half of the servers' idle CPU (bench/READS.md, 2026-12-07). Sockets of one token
-    share a group whose task checks it every `ws_presence_interval_seconds`
-    from the group's first socket; a socket joining later is checked
-    within one interval too. The group ends with its last socket."""
+    half of the servers' idle CPU (bench/READS.md, 2026-12-07). One task
+    per process checks every token held by an open socket every
+    `ws_presence_interval_seconds`, whether the sockets belong to one user
+    or to thousands; a socket joining is checked within one interval. The
+    task ends with the process's last socket."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.groups: dict[str, _PresenceGroup] = {}
+        # Each token held by an open socket: each of its sockets, with the
+        # role it was opened with and what closes it.
+        self.groups: dict[str, dict[object, tuple[str, Callable[[], None]]]] = {}
+        self.task: asyncio.Task | None = None
 
     def join(self, token: str, role: str, revoked: Callable[[], None]) -> Callable[[], None]:
         """Keep `token` checked while the socket is open: `revoked` is
         called once the token no longer authenticates, or with another
         role than `role`. Returns how the socket leaves."""
-        group = self.groups.get(token)
-        if group is None:
-            group = self.groups[token] = _PresenceGroup()
-            group.task = asyncio.create_task(self._keep(token, group), name="ws-presence")
+        members = self.groups.setdefault(token, {})
         member = object()
-        group.members[member] = (role, revoked)
+        members[member] = (role, revoked)
+        task = self.task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            self.task = asyncio.create_task(self._keep(), name="ws-presence")
 
         def leave() -> None:
-            if group.members.pop(member, None) is not None and not group.members:
-                self._end(token, group)
+            if members.pop(member, None) is not None and not members:
+                self._drop(token, members)
 
         return leave
 
-    def _end(self, token: str, group: _PresenceGroup) -> None:
-        if self.groups.get(token) is group:
+    def _drop(self, token: str, members: dict) -> None:
+        if self.groups.get(token) is members:
             del self.groups[token]
-        if group.task is not None and group.task is not asyncio.current_task():
-            group.task.cancel()
+        task = self.task
+        if not self.groups and task is not None and task is not asyncio.current_task():
+            self.task = None
+            task.cancel()
 
-    async def _keep(self, token: str, group: _PresenceGroup) -> None:
+    async def _keep(self) -> None:
         interval = self.settings.limits.ws_presence_interval_seconds
-        while group.members:
+        while self.groups:
             await asyncio.sleep(interval)
+            tokens = list(self.groups)
             try:
-                actor = await authenticate(self.settings, token)
+                actors = await authenticate_many(self.settings, tokens)
             except Exception:
                 log.exception("websocket presence check failed")
                 continue
-            # A role changed while its revocation event went unheard (a bus
-            # outage) closes the sockets too: they must not keep the old role.
-            for member, (role, revoked) in list(group.members.items()):
-                if actor is None or actor.role != role:
-                    del group.members[member]
-                    revoked()
-            if actor is None:
-                break
-        self._end(token, group)
-
-
-class _PresenceGroup:
-    __slots__ = ("members", "task")
-
-    def __init__(self) -> None:
-        # Each open socket of the token: the role it was opened with, and
-        # what closes it.
-        self.members: dict[object, tuple[str, Callable[[], None]]] = {}
-        self.task: asyncio.Task | None = None
+            for token in tokens:
+                members = self.groups.get(token)
+                if members is None:
+                    continue
+                actor = actors.get(token)
+                # A role changed while its revocation event went unheard (a
+                # bus outage) closes the sockets too: they must not keep the
+                # old role.
+                for member, (role, revoked) in list(members.items()):
+                    if actor is None or actor.role != role:
+                        del members[member]
+                        revoked()
+                if not members:
+                    self._drop(token, members)
+        if self.task is asyncio.current_task():
+            self.task = None
 
 
 class OperationSink:

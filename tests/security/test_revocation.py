@@ -228,42 +228,47 @@ async def test_a_role_changed_while_its_event_went_unheard_closes_the_socket_at_
         assert await closed_with(ws, timeout=3) == (4403, [])
 
 
-async def test_the_sockets_of_one_token_share_one_presence_check_per_interval(
+async def test_every_socket_of_a_process_is_checked_in_one_batch_per_interval(
     gql, workspace, private_server, monkeypatch
 ):
-    # given five sockets of one session and one of another, on a server that
-    # re-checks credentials every 0.2 s
-
+    # given five sockets of one session, one of a second session and one
+    # each of three other users, on a server that re-checks credentials
+    # every 0.2 s
     other = await private_server(limits={"ws_presence_interval_seconds": 0.2})
     kept_token = await second_session(gql, workspace)
-    checked: list[str] = []
-    real = graphql_view.authenticate
+    people = [await workspace.user("AGENT") for _ in range(3)]
+    batches: list[list[str]] = []
+    real = graphql_view.authenticate_many
 
-    async def counted(settings, token):
-        checked.append(token)
-        return await real(settings, token)
+    async def counted(settings, tokens):
+        batches.append(list(tokens))
+        return await real(settings, tokens)
 
-    monkeypatch.setattr(graphql_view, "authenticate", counted)
+    monkeypatch.setattr(graphql_view, "authenticate_many", counted)
+    held = {workspace.token, kept_token, *(p["token"] for p in people)}
     async with contextlib.AsyncExitStack() as stack:
         for _ in range(5):
             await stack.enter_async_context(connect(other.ws_url, workspace.token))
         lone = await stack.enter_async_context(connect(other.ws_url, kept_token))
+        for person in people:
+            await stack.enter_async_context(connect(other.ws_url, person["token"]))
         # when a second passes (five intervals)
-        checked.clear()
+        batches.clear()
         started = time.monotonic()
         await asyncio.sleep(1.0)
         elapsed = time.monotonic() - started
-        # then each token was checked about once per interval, not once per socket
-        bound = elapsed / 0.2 + 2
-        assert 1 <= checked.count(workspace.token) <= bound, checked
-        assert 1 <= checked.count(kept_token) <= bound, checked
+        # then the process checked about once per interval, not once per
+        # socket or per user, each time every token it holds, once
+        assert 1 <= len(batches) <= elapsed / 0.2 + 2, batches
+        for batch in batches:
+            assert sorted(batch) == sorted(held)
         reply = await run_on(lone, "me", ME)
         assert reply["payload"]["data"] == {"me": {"id": workspace.admin["id"]}}
     # and once they are closed, nothing is checked any more
     await asyncio.sleep(0.3)
-    checked.clear()
+    batches.clear()
     await asyncio.sleep(0.5)
-    assert checked == []
+    assert batches == []
 
 
 async def test_every_socket_of_a_token_whose_role_changed_unheard_closes_at_the_shared_check(

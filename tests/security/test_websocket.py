@@ -224,7 +224,7 @@ async def test_the_shared_server_bounds_subscriptions_per_connection(server):
 
 
 def test_the_servers_keep_alive_pings_follow_their_setting():
-    from revgraph.resolvers.settings import Settings
+    from revgraph.resolvers.settings import Settings, SettingsError
     from revgraph.web.cli import websocket_pings
 
     base = {
@@ -243,3 +243,15 @@ def test_the_servers_keep_alive_pings_follow_their_setting():
     # the presence checks' interval is a setting too
     rarer = Settings.from_env({**base, "REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS": "120"})
     assert rarer.limits.ws_presence_interval_seconds == 120.0
+    # and what cannot be an interval stops the process with the setting's name
+    # (a presence check every 0 s would spin; a negative ping interval is no setting)
+    for name, raw in (
+        ("REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS", "0"),
+        ("REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS", "-5"),
+        ("REVGRAPH_WS_PRESENCE_INTERVAL_SECONDS", "nan"),
+        ("REVGRAPH_WS_PING_INTERVAL_SECONDS", "-1"),
+        ("REVGRAPH_WS_PING_INTERVAL_SECONDS", "inf"),
+        ("REVGRAPH_WS_PING_INTERVAL_SECONDS", "trinta"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({**base, name: raw})
