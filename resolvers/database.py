@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,9 +149,11 @@ async def close_database() -> None:
 #   order, so a moveDeal's statements queued behind a funnel's. A second
 #   connection reads beside the writer (WAL: readers see every commit made
 #   before their statement and never block the writer), in its own thread,
-#   where SQLite's C code runs without holding Python's lock. That thread
-#   runs REPORT_THREAD_NICENESS steps nicer than the process: when the
-#   writes want the CPU too, the OS gives it to them first.
+#   where SQLite's C code runs without holding Python's lock. (Not run
+#   nicer than the process: the thread holds Python's lock while it turns
+#   rows into objects, and the loop and the writer's thread waited for it
+#   while the OS gave it less of the CPU; bench/REPORTS.md, branch
+#   i11-writes.)
 # - PostgreSQL: a small pool of its own (REPORT_POOL_PER_TURN per turn), so
 #   the report turns can never take the pool's connections that writes and
 #   lists wait for; its sessions plan no parallel workers, so that one
@@ -166,7 +166,6 @@ async def close_database() -> None:
 # would open another, empty database).
 REPORT_CONNECTION = "report_reads"
 REPORT_POOL_PER_TURN = 2
-REPORT_THREAD_NICENESS = 10
 REPORT_SERVER_SETTINGS = {"max_parallel_workers_per_gather": "0"}
 _report_reads: Any = None
 
@@ -187,28 +186,12 @@ class _WritesFirst:
         return await self._inner.__aexit__(*exc)
 
 
-def _nicer_thread(steps: int) -> None:
-    """In the calling thread: run `steps` nicer (Linux: niceness is per thread)."""
-    with contextlib.suppress(OSError, AttributeError):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + steps))
-
-
 def _report_client_class(client_class: type) -> type:
-    """`client_class` whose statements wait for the writes first, and whose
-    SQLite thread runs nicer."""
+    """`client_class` whose statements wait for the writes first."""
 
     class ReportReads(client_class):  # type: ignore[misc, valid-type]
         def acquire_connection(self) -> Any:
             return _WritesFirst(super().acquire_connection())
-
-        async def create_connection(self, with_db: bool) -> None:
-            opened = getattr(self, "_connection", None) is not None
-            await super().create_connection(with_db)
-            worker = getattr(self, "_connection", None)
-            if not opened and worker is not None and hasattr(worker, "_execute"):
-                # aiosqlite: run in the connection's own thread.
-                await worker._execute(_nicer_thread, REPORT_THREAD_NICENESS)
 
     ReportReads.__name__ = ReportReads.__qualname__ = f"ReportReads{client_class.__name__}"
     return ReportReads

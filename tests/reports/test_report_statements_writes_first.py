@@ -4,14 +4,12 @@
 report connection waits while a write is in flight in the process, at most
 STATEMENT_HOLD_SECONDS; the pacing of the turns (resolvers/poll_cache.py
 ComputationTurns) does not count that wait as computing. And the report
-connection leaves the CPU to the writes: on SQLite its thread runs nicer
-than the process, on PostgreSQL its sessions plan no parallel workers."""
+connection's sessions on PostgreSQL plan no parallel workers, so that a
+report statement takes one of the database's cores, not all of them."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 
 import pytest
 from tortoise import connections
@@ -92,19 +90,6 @@ async def test_a_turn_does_not_rest_for_the_time_its_statements_were_held_by_wri
     await asyncio.wait_for(waiting, timeout=5)
     assert loop.time() - ended < 0.1
     turns.end(waiting)
-
-
-@pytest.mark.skipif(bool(REAL_DB), reason="SQLite: the report connection's own thread")
-async def test_the_sqlite_report_connection_s_thread_runs_nicer_than_the_process(workspace):
-    # given the report connection, opened
-    await report_statement()
-    client = database._report_reads
-    # when its thread says how nice it runs
-    thread_nice = await client._connection._execute(
-        lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    )
-    # then it is nicer than the process (the loop, the writer's connection)
-    assert thread_nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + database.REPORT_THREAD_NICENESS)
 
 
 @pytest.mark.skipif(not REAL_DB, reason="PostgreSQL: the report pool's sessions")
