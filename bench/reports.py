@@ -24,7 +24,8 @@ own, both removed at the end, failure or not), in a process of its own:
    server's CPU during the dashboards split by thread (`server_cpu_by_thread`:
    the event loop, other threads, threads running nicer than the process)
    and the CPU of the database's backends (PostgreSQL, with every parallel
-   worker of the machine: `database_cpu_share`).
+   worker of the machine; those that ended meanwhile not counted:
+   `database_cpu_share`).
    With `--baseline REF`, step 3 runs in `--rounds` rounds, each on a
    server of this checkout and one of REF (a `git archive`, as
    bench/reads.py serves it), their order alternated from round to round,
@@ -652,11 +653,11 @@ def thread_cpu(pid: int) -> dict[int, tuple[int, float]]:
     return found
 
 
-def database_cpu(name: str) -> float:
+def database_cpu(name: str) -> dict[int, float]:
     """CPU seconds so far of the PostgreSQL backends serving database `name`,
-    and of every parallel worker on the machine (0 when there is none)."""
+    and of every parallel worker on the machine, by process."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found: dict[int, float] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -668,8 +669,14 @@ def database_cpu(name: str) -> float:
                 continue
             raw = (proc / "stat").read_text()
             fields = raw[raw.rindex(")") + 2 :].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            found[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def database_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the processes alive at the end used since `before` (a backend or
+    worker that ended meanwhile is not counted: a lower bound)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def cpu_shares(
@@ -723,7 +730,7 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     polls["polls_per_second"] = round(polls["n"] / elapsed, 1)
     polls["server_cpu_share"] = round((server.cpu_seconds() - cpu) / elapsed, 2)
     polls["server_cpu_by_thread"] = cpu_shares(threads, thread_cpu(server.pid), server.pid, elapsed)
-    polls["database_cpu_share"] = round((database_cpu(DATABASE) - database) / elapsed, 3)
+    polls["database_cpu_share"] = round(database_cpu_used(database, database_cpu(DATABASE)) / elapsed, 3)
     polls["load_average"] = moves["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     results["polls"], results["moves_with_dashboards"] = polls, moves
     results["server_errors"] = server_errors(server)
