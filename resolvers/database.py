@@ -6,7 +6,6 @@ import contextlib
 import importlib
 import logging
 import sqlite3
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,9 +131,6 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> None:
     await Tortoise.init(config=config, _enable_global_fallback=True)
     await gather_planner_statistics()
     _report_reads = _report_reads_client(settings, config)
-    if _is_sqlite():
-        # EXPERIMENT (i11-writes): the connections' threads get Python's lock back sooner.
-        sys.setswitchinterval(0.001)
 
 
 async def close_database() -> None:
