@@ -21,7 +21,9 @@ process (REVGRAPH_REPORT_COMPUTATIONS), the others queued first come first
 served, so that dashboards' first answers, however many, leave the process
 free for writes; a turn starts when no write is in flight in the process
 (resolvers/events/writes.py), or after MAX_WRITE_HOLD_SECONDS of writes
-one after the other. A poll waiting in the queue takes the answer of any
+one after the other; once started, each of its statements waits again for
+the writes in flight, briefly (resolvers/events/writes.py `writes_first`),
+and the turn's rest does not count that wait. A poll waiting in the queue takes the answer of any
 computation of its slot that lands meanwhile at its position or a later
 one, or at its narrow position (`await_answer`): it includes every commit
 the poll could have seen.

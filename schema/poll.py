@@ -28,7 +28,9 @@ before computing, so its answer serves the polls queued behind it. The
 deadline ends a wait like any other await: LIMIT_EXCEEDED.
 
 A mutation counts as a write in flight from the start of its execution
-(resolvers/events/writes.py): a turn does not start while one runs."""
+(resolvers/events/writes.py): a turn does not start while one runs, and
+each statement of a running computation waits for it, at most
+STATEMENT_HOLD_SECONDS (resolvers/database.py `report_reads`)."""
 
 from __future__ import annotations
 
