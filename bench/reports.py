@@ -20,7 +20,12 @@ own, both removed at the end, failure or not), in a process of its own:
    the dashboard document over its own visibility every 5 s, evenly
    spread) while 20 agents move their own deals (each one move, then
    `--think` seconds): the polls' p50/p99 and how many answered; and
-   moveDeal p50/p99 with the dashboards and, before them, without.
+   moveDeal p50/p99 with the dashboards and, before them, without; the
+   server's CPU during the dashboards split by thread (`server_cpu_by_thread`:
+   the event loop, other threads, threads running nicer than the process)
+   and the CPU of the database's backends (PostgreSQL, with every parallel
+   worker of the machine; those that ended meanwhile not counted:
+   `database_cpu_share`).
    With `--baseline REF`, step 3 runs in `--rounds` rounds, each on a
    server of this checkout and one of REF (a `git archive`, as
    bench/reads.py serves it), their order alternated from round to round,
@@ -48,6 +53,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -635,6 +641,60 @@ async def dashboards(
     }
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[int, float]]:
+    """Per thread of a process: its niceness and CPU seconds so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, float]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            raw = (task / "stat").read_text()
+            fields = raw[raw.rindex(")") + 2 :].split()
+            found[int(task.name)] = (int(fields[16]), (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def database_cpu(name: str) -> dict[int, float]:
+    """CPU seconds so far of the PostgreSQL backends serving database `name`,
+    and of every parallel worker on the machine, by process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not command.startswith("postgres:") or (
+                f" {name} " not in command and "parallel worker" not in command
+            ):
+                continue
+            raw = (proc / "stat").read_text()
+            fields = raw[raw.rindex(")") + 2 :].split()
+            found[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def database_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the processes alive at the end used since `before` (a backend or
+    worker that ended meanwhile is not counted: a lower bound)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def cpu_shares(
+    before: dict[int, tuple[int, float]], after: dict[int, tuple[int, float]], pid: int, elapsed: float
+) -> dict[str, float]:
+    """The server's CPU over `elapsed` seconds split: its main thread (the
+    event loop), its other threads at the process's niceness (the shared
+    connection's, the executor's) and the nicer ones (SQLite's report
+    connection, on a build that renices it)."""
+    nice = after.get(pid, (0, 0.0))[0]
+    shares = {"loop": 0.0, "threads": 0.0, "nicer_threads": 0.0}
+    for tid, (niceness, seconds) in after.items():
+        used = seconds - before.get(tid, (niceness, 0.0))[1]
+        key = "loop" if tid == pid else ("nicer_threads" if niceness > nice else "threads")
+        shares[key] += used
+    return {key: round(used / elapsed, 3) for key, used in shares.items()}
+
+
 async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     sk: data.Skeleton = built["skeleton"]
     main = sk.pipelines[0]
@@ -659,6 +719,7 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     results["moves_alone"]["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     print(f"    moveDeal alone: {results['moves_alone']}", flush=True)
     load, cpu = os.getloadavg()[0], server.cpu_seconds()
+    threads, database = thread_cpu(server.pid), database_cpu(DATABASE)
     began = time.monotonic()
     stop = began + args.load_seconds
     polls, moves = await asyncio.gather(
@@ -668,6 +729,8 @@ async def under_load(server: Any, built: dict[str, Any], args: argparse.Namespac
     elapsed = time.monotonic() - began
     polls["polls_per_second"] = round(polls["n"] / elapsed, 1)
     polls["server_cpu_share"] = round((server.cpu_seconds() - cpu) / elapsed, 2)
+    polls["server_cpu_by_thread"] = cpu_shares(threads, thread_cpu(server.pid), server.pid, elapsed)
+    polls["database_cpu_share"] = round(database_cpu_used(database, database_cpu(DATABASE)) / elapsed, 3)
     polls["load_average"] = moves["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     results["polls"], results["moves_with_dashboards"] = polls, moves
     results["server_errors"] = server_errors(server)

@@ -14,6 +14,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from revgraph.models import MODEL_MODULES
+from revgraph.resolvers.events.writes import writes_first
 from revgraph.resolvers.settings import Settings, sqlite_path
 
 log = logging.getLogger(__name__)
@@ -148,16 +149,52 @@ async def close_database() -> None:
 #   order, so a moveDeal's statements queued behind a funnel's. A second
 #   connection reads beside the writer (WAL: readers see every commit made
 #   before their statement and never block the writer), in its own thread,
-#   where SQLite's C code runs without holding Python's lock.
+#   where SQLite's C code runs without holding Python's lock. (Not run
+#   nicer than the process: the thread holds Python's lock while it turns
+#   rows into objects, and the loop and the writer's thread waited for it
+#   while the OS gave it less of the CPU; bench/REPORTS.md, branch
+#   i11-writes.)
 # - PostgreSQL: a small pool of its own (REPORT_POOL_PER_TURN per turn), so
 #   the report turns can never take the pool's connections that writes and
-#   lists wait for.
+#   lists wait for; its sessions plan no parallel workers, so that one
+#   report statement takes one of the database's cores, not all of them.
+# Every statement waits first, briefly, for the writes in flight in the
+# process (resolvers/events/writes.py `writes_first`): a computation pauses
+# between its statements while moves run, instead of only before it starts.
 # Read-only use: the computations write nothing (a poll's credential, which
 # may, is checked before). Off for an in-memory SQLite (a second connection
 # would open another, empty database).
 REPORT_CONNECTION = "report_reads"
 REPORT_POOL_PER_TURN = 2
+REPORT_SERVER_SETTINGS = {"max_parallel_workers_per_gather": "0"}
 _report_reads: Any = None
+
+
+class _WritesFirst:
+    """A report client's connection, taken once the writes let it."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def __aenter__(self) -> Any:
+        await writes_first()
+        return await self._inner.__aenter__()
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self._inner.__aexit__(*exc)
+
+
+def _report_client_class(client_class: type) -> type:
+    """`client_class` whose statements wait for the writes first."""
+
+    class ReportReads(client_class):  # type: ignore[misc, valid-type]
+        def acquire_connection(self) -> Any:
+            return _WritesFirst(super().acquire_connection())
+
+    ReportReads.__name__ = ReportReads.__qualname__ = f"ReportReads{client_class.__name__}"
+    return ReportReads
 
 
 def _report_reads_client(settings: Settings, config: dict) -> Any:
@@ -171,7 +208,8 @@ def _report_reads_client(settings: Settings, config: dict) -> Any:
     if client_class.capabilities.dialect == "postgres":
         turns = settings.report_computations or 4
         credentials.update(minsize=1, maxsize=REPORT_POOL_PER_TURN * turns)
-    return client_class(**credentials)
+        credentials["server_settings"] = {**credentials.get("server_settings", {}), **REPORT_SERVER_SETTINGS}
+    return _report_client_class(client_class)(**credentials)
 
 
 @contextlib.contextmanager

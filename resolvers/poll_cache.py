@@ -21,7 +21,9 @@ process (REVGRAPH_REPORT_COMPUTATIONS), the others queued first come first
 served, so that dashboards' first answers, however many, leave the process
 free for writes; a turn starts when no write is in flight in the process
 (resolvers/events/writes.py), or after MAX_WRITE_HOLD_SECONDS of writes
-one after the other. A poll waiting in the queue takes the answer of any
+one after the other; once started, each of its statements waits again for
+the writes in flight, briefly (resolvers/events/writes.py `writes_first`),
+and the turn's rest does not count that wait. A poll waiting in the queue takes the answer of any
 computation of its slot that lands meanwhile at its position or a later
 one, or at its narrow position (`await_answer`): it includes every commit
 the poll could have seen.
@@ -284,10 +286,12 @@ class ComputationTurns:
             self._start_next()
         return turn
 
-    def end(self, turn: asyncio.Future[None]) -> None:
+    def end(self, turn: asyncio.Future[None], held: float = 0.0) -> None:
         """The computation is over, or the poll no longer needs a turn
         (answered meanwhile, out of time): the next in line gets it, once
-        the turn has rested."""
+        the turn has rested. `held`: the seconds its statements waited for
+        writes (resolvers/events/writes.py `writes_first`), which the rest
+        does not count: the computation was not busy then."""
         if not turn.done():
             turn.cancel()
             return
@@ -297,7 +301,7 @@ class ComputationTurns:
         began = self._granted.pop(turn, None)
         rest = 0.0
         if began is not None and 0 < self.busy_percent < 100:
-            rest = (loop.time() - began) * (100 / self.busy_percent - 1)
+            rest = max(0.0, loop.time() - began - held) * (100 / self.busy_percent - 1)
             rest = min(rest, self.max_rest)
         if rest > 0 and self.waiting:
             loop.call_later(rest, self._pass_on)

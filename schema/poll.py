@@ -28,7 +28,9 @@ before computing, so its answer serves the polls queued behind it. The
 deadline ends a wait like any other await: LIMIT_EXCEEDED.
 
 A mutation counts as a write in flight from the start of its execution
-(resolvers/events/writes.py): a turn does not start while one runs."""
+(resolvers/events/writes.py): a turn does not start while one runs, and
+each statement of a running computation waits for it, at most
+STATEMENT_HOLD_SECONDS (resolvers/database.py `report_reads`)."""
 
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
 from revgraph.resolvers.database import report_reads
-from revgraph.resolvers.events.writes import writing
+from revgraph.resolvers.events.writes import HeldTime, holding, writing
 from revgraph.resolvers.i18n import current_language
 from revgraph.resolvers.log_position import TOPICS, positions_now, slot_position
 from revgraph.resolvers.poll_cache import (
@@ -340,6 +342,7 @@ class PollCaching(SchemaExtension):
             yield
             return
         turn = None
+        held = HeldTime()
         try:
             try:
                 answer, narrow = await self._find(cache, slot)
@@ -367,14 +370,14 @@ class PollCaching(SchemaExtension):
             position = self._position()
             land = cache.compute(slot, position)
             try:
-                with report_reads():
+                with report_reads(), holding() as held:
                     yield
                 answer = self._keep(cache, slot, position, narrow)
             finally:
                 land(answer)
         finally:
             if turn is not None:
-                cache.turns.end(turn)
+                cache.turns.end(turn, held.seconds)
 
     def _mutation(self) -> bool:
         ec = self.execution_context

@@ -3,9 +3,10 @@ mutations from the moment they execute (schema/poll.py counts them, so the
 reads a use case makes before its transaction count too).
 
 Report computations consult it before they start (resolvers/poll_cache.py
-ComputationTurns): a write should not queue for the process, or for its
-database connection (SQLite: one for everyone, taken in turn), behind a
-dashboard's report, which can wait a moment.
+ComputationTurns), and before each of their statements (`writes_first`,
+through resolvers/database.py `report_reads`): a write should not queue for
+the process, or for its database connection (SQLite: one for everyone,
+taken in turn), behind a dashboard's report, which can wait a moment.
 
 Kept per event loop: a process serves from one loop; tests run each on a
 loop of their own, and a write a finished loop left open must not hold
@@ -16,10 +17,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from weakref import WeakKeyDictionary
 
 # Waiters given up (done) are dropped from the list once it is this long.
 PRUNE_AT = 64
+# The longest writes in flight hold one statement of a report computation
+# (`writes_first`): the computation pauses between its statements, at most
+# this long each time, while moves run.
+STATEMENT_HOLD_SECONDS = 0.05
 
 
 class WritesInFlight:
@@ -65,6 +71,52 @@ def writes_in_flight() -> WritesInFlight:
     if found is None:
         found = _by_loop[loop] = WritesInFlight()
     return found
+
+
+class HeldTime:
+    """The seconds a computation's statements waited for writes (`writes_first`)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
+# The HeldTime of the computation running in this task (and the tasks it starts).
+_held: ContextVar[HeldTime | None] = ContextVar("report_held", default=None)
+
+
+@contextmanager
+def holding() -> Iterator[HeldTime]:
+    """Within: `writes_first` adds the time it held this task's statements to what this yields."""
+    held = HeldTime()
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+async def writes_first(hold: float | None = None) -> None:
+    """Before a report computation's statement: wait until no write is in
+    flight in the process, at most `hold` seconds (STATEMENT_HOLD_SECONDS:
+    writes one after the other must not stop the dashboards). Nothing to
+    wait for: no pause."""
+    if hold is None:
+        hold = STATEMENT_HOLD_SECONDS
+    writes = writes_in_flight()
+    if writes.count == 0 or hold <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    quiet = writes.quiet()
+    try:
+        await asyncio.wait({quiet}, timeout=hold)
+    finally:
+        quiet.cancel()
+        held = _held.get()
+        if held is not None:
+            held.seconds += loop.time() - began
 
 
 @contextmanager
