@@ -343,6 +343,32 @@ def pytest_configure(config: pytest.Config) -> None:
         "may change it: the tables are emptied after it); the tables are kept between such tests "
         "with the same name that run one after the other",
     )
+    config.addinivalue_line(
+        "markers",
+        "embedded_run_only: tests that use neither the run's database nor its Redis (the processes "
+        "they start get settings of their own): the real-services run would repeat the embedded "
+        "run's test exactly, so it skips them",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_repeats(items)
+
+
+REPEATED = (
+    "run by the embedded run: this test uses neither the run's database nor its Redis, so it is "
+    "the same test in both runs"
+)
+
+
+def skip_repeats(items: list[Any]) -> None:
+    """In a real-services run, skip the tests marked `embedded_run_only`
+    (.ci/run runs both runs, side by side on the same cores)."""
+    if not (REAL_DB or REAL_REDIS):
+        return
+    for item in items:
+        if item.get_closest_marker("embedded_run_only") is not None:
+            item.add_marker(pytest.mark.skip(reason=REPEATED))
 
 
 def _next_test_shares_the_data(item: pytest.Item) -> bool:

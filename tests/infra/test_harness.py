@@ -94,3 +94,35 @@ async def test_worker_idle_reads_every_queue_at_once_through_one_client(server):
     # and returns once it is gone, through the same client as before
     await asyncio.wait_for(worker_idle(), timeout=10)
     assert _idle_client() is client
+
+
+def test_tests_on_settings_of_their_own_run_once_in_the_embedded_run(monkeypatch):
+    from tests import conftest, test_cli, test_schema_file
+    from tests.infra import test_gc_tuning
+
+    # the modules whose processes get settings of their own are marked
+    for module in (test_cli, test_schema_file, test_gc_tuning):
+        assert module.pytestmark.name == "embedded_run_only", module
+
+    class Item:
+        def __init__(self, marked: bool) -> None:
+            self.marked, self.added = marked, []
+
+        def get_closest_marker(self, name):
+            return pytest.mark.embedded_run_only if self.marked and name == "embedded_run_only" else None
+
+        def add_marker(self, marker):
+            self.added.append(marker)
+
+    # a real-services run skips them, and only them, saying why
+    monkeypatch.setattr(conftest, "REAL_DB", "postgres://example")
+    marked, other = Item(True), Item(False)
+    conftest.skip_repeats([marked, other])
+    assert [m.name for m in marked.added] == ["skip"] and other.added == []
+    assert "same test in both runs" in marked.added[0].kwargs["reason"]
+    # and the embedded run runs them
+    monkeypatch.setattr(conftest, "REAL_DB", None)
+    monkeypatch.setattr(conftest, "REAL_REDIS", None)
+    embedded = Item(True)
+    conftest.skip_repeats([embedded])
+    assert embedded.added == []
