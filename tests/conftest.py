@@ -151,6 +151,10 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
         if REAL_REDIS:
             import redis.asyncio as aioredis
 
+            global _IDLE_CLIENT
+            if _IDLE_CLIENT is not None:
+                await _IDLE_CLIENT.aclose()
+                _IDLE_CLIENT = None
             client = aioredis.from_url(REAL_REDIS)
             keys = [k async for k in client.scan_iter(match=f"rgtest-{RUN_ID}*")]
             if keys:
@@ -258,28 +262,42 @@ def session_worker_paused(server: Server) -> Any:
         os.killpg(server.worker.pid, signal.SIGCONT)
 
 
+_IDLE_CLIENT: Any = None
+
+
+def _idle_client() -> Any:
+    """The Redis client `worker_idle` asks through: one for the run (it is
+    called after every test; a client of its own each time cost a connection
+    and ~15 ms of CPU on this process, which also serves the tests)."""
+    global _IDLE_CLIENT
+    import redis.asyncio as aioredis
+
+    if _IDLE_CLIENT is None:
+        _IDLE_CLIENT = aioredis.from_url(REAL_REDIS)
+    return _IDLE_CLIENT
+
+
 async def worker_idle(timeout: float = 30.0) -> None:
     """Wait until the Redis task queues hold no pending or running message
     (Dramatiq keeps a message in `<ns>:<queue>.msgs` until it is acked).
-    Delayed messages (`.DQ`) are not waited for: they are meant to wait."""
-    import redis.asyncio as aioredis
-
+    Delayed messages (`.DQ`) are not waited for: they are meant to wait.
+    Every queue is read in one MULTI/EXEC, so the counts are of one moment."""
     from revgraph.tasks.broker import broker
 
-    client = aioredis.from_url(REAL_REDIS)
+    client = _idle_client()
     namespace = os.environ["REVGRAPH_REDIS_PREFIX"] + "-tasks"
     keys = [f"{namespace}:{queue}.msgs" for queue in sorted(broker.get_declared_queues())]
     deadline = asyncio.get_running_loop().time() + timeout
-    try:
-        while True:
-            pending = sum([await client.hlen(key) for key in keys])
-            if pending == 0:
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{pending} task message(s) still pending")
-            await asyncio.sleep(0.02)
-    finally:
-        await client.aclose()
+    while True:
+        async with client.pipeline(transaction=True) as pipe:
+            for key in keys:
+                pipe.hlen(key)
+            pending = sum(await pipe.execute())
+        if pending == 0:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{pending} task message(s) still pending")
+        await asyncio.sleep(0.02)
 
 
 async def _empty_tables() -> None:
@@ -325,6 +343,32 @@ def pytest_configure(config: pytest.Config) -> None:
         "may change it: the tables are emptied after it); the tables are kept between such tests "
         "with the same name that run one after the other",
     )
+    config.addinivalue_line(
+        "markers",
+        "embedded_run_only: tests that use neither the run's database nor its Redis (the processes "
+        "they start get settings of their own): the real-services run would repeat the embedded "
+        "run's test exactly, so it skips them",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_repeats(items)
+
+
+REPEATED = (
+    "run by the embedded run: this test uses neither the run's database nor its Redis, so it is "
+    "the same test in both runs"
+)
+
+
+def skip_repeats(items: list[Any]) -> None:
+    """In a real-services run, skip the tests marked `embedded_run_only`
+    (.ci/run runs both runs, side by side on the same cores)."""
+    if not (REAL_DB or REAL_REDIS):
+        return
+    for item in items:
+        if item.get_closest_marker("embedded_run_only") is not None:
+            item.add_marker(pytest.mark.skip(reason=REPEATED))
 
 
 def _next_test_shares_the_data(item: pytest.Item) -> bool:
@@ -362,10 +406,22 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     from revgraph.web.graphql_view import RevGraphView
 
     view = next(r.app for r in server.app.routes if isinstance(getattr(r, "app", None), RevGraphView))
-    await view.throttle.reset()
+    await reset_throttle(view.throttle)
     # Ids start again after the tables were emptied (SQLite): answers kept
     # for the last test's workspace 1 must not answer this one's.
     view.poll_cache.clear()
+
+
+async def reset_throttle(throttle: Any) -> None:
+    """`throttle.reset()` (every failed log-in and sign-up count forgotten)
+    with one SCAN round trip per 1,000 keys of the Redis database instead of
+    Redis' default 10: the database holds the run's rate-limit windows too,
+    thousands of keys by the end of a run, and this runs after every test."""
+    throttle._memory.clear()
+    if throttle._redis is not None:
+        keys = [key async for key in throttle._redis.scan_iter(match=f"{throttle.prefix}:*", count=1000)]
+        if keys:
+            await throttle._redis.delete(*keys)
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ import pytest
 from tests.infra.private_redis import PrivateRedis, running_private_redis
 from tests.infra.revgraph_process import ServeProcess, child_env, run_revgraph
 
+# Every process here gets settings of its own (`embedded_env`, a private
+# Redis): the same test in both runs of .ci/run.
+pytestmark = pytest.mark.embedded_run_only
+
 TYPENAME = {"query": "{ __typename }"}
 
 

@@ -25,6 +25,10 @@ EMBEDDED: dict[str, str | None] = {
     "REVGRAPH_GC_THRESHOLDS": None,
 }
 
+# The children get settings of their own (`EMBEDDED`, or none): the same
+# test in both runs of .ci/run.
+pytestmark = pytest.mark.embedded_run_only
+
 # Builds the schema as `revgraph serve` does, then reports how many objects
 # a full collection has to walk before and after tuning.
 CHILD = """
@@ -46,7 +50,7 @@ print(json.dumps({"before": before, "after": after, "thresholds": list(gc.get_th
 def child(**environ: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(environ)],
-        env=child_env(),
+        env=child_env(**EMBEDDED),
         capture_output=True,
         text=True,
         timeout=120,
