@@ -43,7 +43,7 @@ reuses all three; nothing is per type. Inside an object, `run_plan`
 loops over the plan's `ops` (one tuple per step with what its hot case
 reads) and completes an object read off the source (an edge's node) or
 answered over the preload (a card's contact) by that object's plan in the
-loop itself, without a `_run_resolved` call: two calls less per such field
+loop itself, without a `_run_resolved` call: one call less per such field
 (bench/READS.md, i15-lean).
 
 Anything unusual — a null in a non-null field, a value that does not
