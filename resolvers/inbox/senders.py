@@ -62,11 +62,27 @@ def register_sender(channel: str, sender: ChannelSender) -> None:
     SENDERS[channel] = sender
 
 
+class EarlierMessageInFlight(Exception):
+    """An earlier message of the conversation is being sent by another task:
+    this one must not overtake it (raised so that its task is retried)."""
+
+
+# `_send_one`'s answer when another task holds the message's send.
+_HELD = "HELD"
+
+
 async def deliver(settings: Settings, message_id: int) -> str | None:
     """Send a QUEUED outbound message through its channel's sender and
     record the outcome (SENT with the provider's id, or FAILED with its
     error) as a MESSAGE_UPDATED event. The new status, or None when there
-    was nothing to do."""
+    was nothing to do.
+
+    A conversation's messages leave in the order they were written: the
+    ones before this one still QUEUED (a send being retried, a task that
+    ran late) are sent first, and while one of them is in another task's
+    hands this raises EarlierMessageInFlight, to be retried. A contact who
+    writes SAIR and then VOLTAR gets the two acknowledgements in that
+    order, whichever task runs first."""
     message = await Message.filter(id=message_id, direction="OUTBOUND", status="QUEUED").first()
     if message is None:
         return None
@@ -74,6 +90,26 @@ async def deliver(settings: Settings, message_id: int) -> str | None:
     sender = SENDERS.get(inbox.channel)
     if sender is None:
         return None
+    conversation = await Conversation.get(id=message.conversation_id)
+    earlier = (
+        await Message.filter(
+            conversation_id=message.conversation_id, direction="OUTBOUND", status="QUEUED", id__lt=message_id
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for earlier_id in earlier:
+        if await _send_one(settings, sender, inbox, conversation, earlier_id) == _HELD:
+            raise EarlierMessageInFlight(f"message {earlier_id} goes before message {message_id}")
+    status = await _send_one(settings, sender, inbox, conversation, message_id)
+    return None if status == _HELD else status
+
+
+async def _send_one(
+    settings: Settings, sender: ChannelSender, inbox: Inbox, conversation: Conversation, message_id: int
+) -> str | None:
+    """Send one QUEUED message of `conversation`: its new status, None when
+    it is no longer QUEUED, or _HELD when another task's send holds it."""
     # One send in flight per message: a retry chain and the outbound sweep
     # may both hold its id, and the contact must get it once.
     now = datetime.now(UTC)
@@ -83,8 +119,9 @@ async def deliver(settings: Settings, message_id: int) -> str | None:
         .update(send_lease_until=now + SEND_LEASE)
     )
     if not claimed:
-        return None
-    conversation = await Conversation.get(id=message.conversation_id)
+        queued = await Message.filter(id=message_id, status="QUEUED").exists()
+        return _HELD if queued else None
+    message = await Message.get(id=message_id)
     try:
         result = await sender.send(settings, inbox, conversation, message)
     except BaseException:

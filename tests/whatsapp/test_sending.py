@@ -3,6 +3,8 @@ the wamid kept, retries with backoff, and refusals that end FAILED."""
 
 from __future__ import annotations
 
+import asyncio
+
 from revgraph.models.events import Event
 from revgraph.models.inbox import Message
 from revgraph.resolvers.ids import decode_id
@@ -180,3 +182,41 @@ async def test_a_message_in_flight_is_not_sent_again_by_another_task(gql, worksp
 
 async def _requested(cloud_api, count):
     return len(cloud_api.received) == count
+
+
+async def test_a_conversations_replies_reach_the_contact_in_the_order_they_were_written(
+    gql, workspace, cloud_api
+):
+    # given a reply whose first send failed (a 500: its task tries again later)
+    _, conv = await _conversation(gql, workspace, cloud_api)
+    cloud_api.fail_next(Answer(500, error_body("An unknown error occurred", "OAuthException", 1)))
+    assert (await send(gql, workspace.token, conv, body="Primeira"))["userErrors"] == []
+    await eventually(lambda: _requested(cloud_api, 1), timeout=10)
+    # when a second reply is written before that retry
+    assert (await send(gql, workspace.token, conv, body="Segunda"))["userErrors"] == []
+    # then both leave, the first before the second, each once
+    first, second = await _outbound(gql, workspace.token, conv, ["SENT", "SENT"])
+    assert [m["text"]["body"] for m in cloud_api.sent()] == ["Primeira", "Segunda"]
+    assert first["body"] == "Primeira" and second["body"] == "Segunda"
+
+
+async def test_a_reply_waits_while_an_earlier_one_is_in_flight(gql, workspace, cloud_api):
+    # given a reply whose send is in flight (the Cloud API takes 1.5 s to answer it)
+    _, conv = await _conversation(gql, workspace, cloud_api)
+    accepted = {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
+        "messages": [{"id": "wamid.first"}],
+    }
+    cloud_api.fail_next(Answer(200, accepted, delay=1.5))
+    assert (await send(gql, workspace.token, conv, body="Primeira"))["userErrors"] == []
+    await eventually(lambda: _requested(cloud_api, 1), timeout=10)
+    # when a second reply is written meanwhile
+    assert (await send(gql, workspace.token, conv, body="Segunda"))["userErrors"] == []
+    # then it does not overtake the one in flight: nothing more is sent while it is
+    await asyncio.sleep(0.4)
+    assert [r["json"]["text"]["body"] for r in cloud_api.received] == ["Primeira"]
+    # and once the first is SENT, the second follows it, each once
+    first, second = await _outbound(gql, workspace.token, conv, ["SENT", "SENT"])
+    assert (first["body"], first["externalId"], second["body"]) == ("Primeira", "wamid.first", "Segunda")
+    assert [r["json"]["text"]["body"] for r in cloud_api.received] == ["Primeira", "Segunda"]
