@@ -196,9 +196,7 @@ def _api_key_credential(row: Sequence[Any], now: datetime) -> tuple[Credential |
 
 
 async def _one(sql: str, digest: str) -> tuple[Any, ...] | None:
-    connection = connections.get("default")
-    placeholder = "?" if connection.capabilities.dialect == "sqlite" else "$1"
-    _, rows = await connection.execute_query(sql.format(placeholder), [digest])
+    rows = await _many(sql, [digest])
     return tuple(rows[0]) if rows else None
 
 

@@ -163,12 +163,7 @@ async def test_a_message_in_flight_is_not_sent_again_by_another_task(gql, worksp
     from revgraph.resolvers.settings import Settings
 
     _, conv = await _conversation(gql, workspace, cloud_api)
-    accepted = {
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
-        "messages": [{"id": "wamid.slow"}],
-    }
-    cloud_api.fail_next(Answer(200, accepted, delay=0.6))
+    cloud_api.fail_next(_accepted_after("wamid.slow", 0.6))
     sent = (await send(gql, workspace.token, conv, body="Só uma vez"))["message"]
     await eventually(lambda: _requested(cloud_api, 1), timeout=10)
     # when another task (the outbound sweep, a redelivered message) sends it meanwhile
@@ -178,6 +173,16 @@ async def test_a_message_in_flight_is_not_sent_again_by_another_task(gql, worksp
     [message] = await _outbound(gql, workspace.token, conv, ["SENT"])
     assert message["externalId"] == "wamid.slow"
     assert len(cloud_api.received) == 1
+
+
+def _accepted_after(wamid, delay):
+    """The Cloud API's answer accepting a message as `wamid`, `delay` seconds late."""
+    body = {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
+        "messages": [{"id": wamid}],
+    }
+    return Answer(200, body, delay=delay)
 
 
 async def _requested(cloud_api, count):
@@ -203,12 +208,7 @@ async def test_a_conversations_replies_reach_the_contact_in_the_order_they_were_
 async def test_a_reply_waits_while_an_earlier_one_is_in_flight(gql, workspace, cloud_api):
     # given a reply whose send is in flight (the Cloud API takes 1.5 s to answer it)
     _, conv = await _conversation(gql, workspace, cloud_api)
-    accepted = {
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
-        "messages": [{"id": "wamid.first"}],
-    }
-    cloud_api.fail_next(Answer(200, accepted, delay=1.5))
+    cloud_api.fail_next(_accepted_after("wamid.first", 1.5))
     assert (await send(gql, workspace.token, conv, body="Primeira"))["userErrors"] == []
     await eventually(lambda: _requested(cloud_api, 1), timeout=10)
     # when a second reply is written meanwhile
