@@ -1,0 +1,231 @@
+"""A dashboard's recomputation after one move, in process: what the admin's
+and a manager's dashboard document (funnel + leadReport over a year, as
+bench/reports.py polls it) costs when an agent of the manager's team has
+just moved one of their deals (the poll cache's answer no longer holds).
+
+On a copy of bench/reports.py's cached build (bench/results/reports-cache/;
+PostgreSQL: a database made from its template, `--db NAME`, dropped at the
+end), through the ASGI app in this process: per move, the agent's
+moveDeal, then the admin's poll, then the manager's, each with its SQL
+statements, the rows they returned and the process's CPU. With
+`--baseline REF`, the same in a child process importing REF's package
+(a `git archive`, as bench/reads.py serves it), on a fresh copy.
+
+    python bench/reports_parts.py [--backend sqlite|postgres] [--moves 15] [--baseline 0635af1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+
+def counting() -> Any:
+    """Statements and rows of every client (the report reads' own included),
+    by patching the clients' classes."""
+    from tortoise.backends.sqlite.client import SqliteClient
+
+    classes = [SqliteClient]
+    with contextlib.suppress(ImportError):
+        from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+        classes.append(AsyncpgDBClient)
+    seen = {"statements": 0, "rows": 0, "sql": []}
+
+    @contextlib.contextmanager
+    def patched() -> Any:
+        originals = []
+        for cls in classes:
+            for name in ("execute_query", "execute_query_dict"):
+                original = cls.__dict__.get(name)
+                if original is None:
+                    continue
+                originals.append((cls, name, original))
+
+                async def counted(self: Any, sql: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
+                    seen["statements"] += 1
+                    seen["sql"].append(" ".join(sql.split())[:160])
+                    found = await _o(self, sql, *args, **kw)
+                    rows = found[1] if isinstance(found, tuple) else found
+                    seen["rows"] += len(rows or ())
+                    return found
+
+                setattr(cls, name, counted)
+        try:
+            yield seen
+        finally:
+            for cls, name, original in originals:
+                setattr(cls, name, original)
+
+    return patched()
+
+
+async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
+    import httpx
+    from board_common import server_env
+    from reports import DASHBOARD_DOC, LOG_IN, MOVE, PASSWORD, body, checked, year
+
+    from revgraph.models.identity import User
+    from revgraph.models.pipeline import Deal, Pipeline, Stage
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.ids import encode_id
+    from revgraph.resolvers.settings import Settings
+    from revgraph.web.app import create_app
+
+    os.environ.update(server_env(url))
+    settings = Settings.from_env()
+    await open_database(settings, migrate=False)
+    try:
+        app = create_app(settings, migrate=False)
+        pipeline = await Pipeline.all().order_by("id").first()
+        stages = await Stage.filter(pipeline_id=pipeline.id, kind="OPEN").order_by("position", "id")
+        manager = await User.get(name="Gerente SP")
+        admin = await User.filter(role="ADMIN").order_by("id").first()
+        members = await User.filter(team_id=manager.team_id, role="AGENT").order_by("id")
+        agent = members[0]
+        deals = (
+            await Deal.filter(
+                owner_id=agent.id,
+                pipeline_id=pipeline.id,
+                stage_id__in=[s.id for s in stages],
+                deleted_at=None,
+            )
+            .order_by("id")
+            .limit(moves)
+            .values_list("id", "stage_id")
+        )
+        position = {s.id: i for i, s in enumerate(stages)}
+        pipeline_id = encode_id("Pipeline", pipeline.id)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as http:
+
+            async def token(user: Any) -> dict[str, str]:
+                variables = {"i": {"email": user.email, "password": PASSWORD}}
+                found = checked(await http.post("/graphql", json={"query": LOG_IN, "variables": variables}))
+                headers = {"authorization": f"Bearer {found['logIn']['token']}"}
+                await http.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)  # presence
+                return headers
+
+            who = {"admin": await token(admin), "manager": await token(manager)}
+            mover = await token(agent)
+            dashboard = body(DASHBOARD_DOC, pipeline_id, year())
+            for headers in who.values():  # first answers: the caches warm
+                checked(await http.post("/graphql", json=dashboard, headers=headers))
+                checked(await http.post("/graphql", json=dashboard, headers=headers))
+            found: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+            sql: dict[str, list[str]] = {}
+            for deal_id, stage_id in deals:
+                target = stages[(position[stage_id] + 1) % len(stages)]
+                moved = {
+                    "input": {"dealId": encode_id("Deal", deal_id), "stageId": encode_id("Stage", target.id)}
+                }
+                checked(await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover))
+                for name, headers in who.items():
+                    with counting() as seen:
+                        cpu, wall = time.process_time(), time.perf_counter()
+                        checked(await http.post("/graphql", json=dashboard, headers=headers))
+                        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                    found[name].append(
+                        {
+                            "cpu_ms": cpu * 1e3,
+                            "wall_ms": wall * 1e3,
+                            "statements": seen["statements"],
+                            "rows": seen["rows"],
+                        }
+                    )
+                    sql[name] = seen["sql"]
+        summary: dict[str, Any] = {}
+        for name, runs in found.items():
+            summary[name] = {
+                key: round(statistics.median(run[key] for run in runs), 1)
+                for key in ("cpu_ms", "wall_ms", "statements", "rows")
+            } | {"cpu_ms_all": [round(run["cpu_ms"], 1) for run in runs]}
+            if show_sql:
+                summary[name]["sql"] = sql[name]
+        summary["moves"] = len(deals)
+        summary["load"] = round(os.getloadavg()[0], 2)
+        return summary
+    finally:
+        await close_database()
+
+
+@contextlib.contextmanager
+def database_copy(backend: str, name: str) -> Any:
+    """A copy of bench/reports.py's newest cached build: its URL."""
+    cache = BENCH / "results" / "reports-cache"
+    metas = sorted(cache.glob(f"{backend}-*.json"), key=lambda p: p.stat().st_mtime)
+    if not metas:
+        raise SystemExit(f"no cached {backend} build: run bench/reports.py first")
+    key = metas[-1].stem.split("-", 1)[1]
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="rgb_parts_")
+        path = Path(folder) / "db.sqlite3"
+        shutil.copyfile(cache / f"{key}.sqlite3", path)
+        try:
+            yield f"sqlite://{path}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    from reports import DATABASE, PG_ADMIN_URL, pg_admin
+
+    template = f"{os.environ.get('REVGRAPH_BENCH_REPORTS_DB', DATABASE)}_tpl_{key}"
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--moves", type=int, default=15)
+    parser.add_argument("--baseline", default="")
+    parser.add_argument("--db", default="rgb_parts_measure")
+    parser.add_argument("--sql", action="store_true", help="print the last poll's statements")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(measure(args.child, args.moves, args.sql))))
+        return
+    variants = [("this", None)]
+    if args.baseline:
+        from reads import baseline_path
+
+        variants.append((args.baseline, str(baseline_path(args.baseline))))
+    for label, path in variants:
+        with database_copy(args.backend, args.db) as url:
+            env = dict(os.environ)
+            if path is not None:
+                env["PYTHONPATH"] = path
+            argv = [sys.executable, __file__, "--child", url, "--moves", str(args.moves)]
+            if args.sql:
+                argv.append("--sql")
+            out = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if out.returncode:
+                print(out.stderr[-3000:])
+                raise SystemExit(out.returncode)
+            print(
+                f"{label} (load {os.getloadavg()[0]:.2f}): {out.stdout.strip().splitlines()[-1]}", flush=True
+            )
+
+
+if __name__ == "__main__":
+    main()
