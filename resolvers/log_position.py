@@ -91,6 +91,8 @@ def topics_of(kind: str, data: Mapping[str, Any] | None = None) -> set[str]:
 # cached funnel outlives the moves of deals it does not count.
 OWNED_TOPICS = ("deals", "deal_stages")
 ANY_OWNER = "*"
+# The owner of the deals without one (user ids start at 1).
+NO_OWNER = 0
 # Scopes of more owners than this are checked by the topics' counters only.
 MAX_OWNED_SCOPE = 200
 
@@ -106,14 +108,18 @@ def owner_topic(topic: str, owner: int | str) -> str:
 def owned_topics_of(topics: Collection[str], data: Mapping[str, Any] | None = None) -> set[str]:
     """The per-owner topics an event moves besides `topics`: its deal's
     owners before and after (board events carry them: `owners`), or `@*`
-    when it names none; a deal without an owner concerns no owner's scope
-    (only an ADMIN sees it, who is checked by the topic's counter)."""
+    when it names none. A deal without an owner concerns no owner's scope
+    (only an ADMIN sees it): its changes move `@0` (NO_OWNER), which the
+    workspace's funnel keeps its ownerless deals' part by
+    (resolvers/reports/owner_parts.py)."""
     owned = [topic for topic in topics if topic in OWNED_TOPICS]
     if not owned:
         return set()
     owners = (data or {}).get("owners")
     if isinstance(owners, list) and len(owners) == 2:
-        return {owner_topic(topic, owner) for topic in owned for owner in owners if owner is not None}
+        return {
+            owner_topic(topic, NO_OWNER if owner is None else owner) for topic in owned for owner in owners
+        }
     return {owner_topic(topic, ANY_OWNER) for topic in owned}
 
 

@@ -58,6 +58,7 @@ from revgraph.resolvers.log_position import (
     owned_reads,
     slot_position,
 )
+from revgraph.resolvers.reports.owner_parts import OwnerParts
 from revgraph.resolvers.visibility import scope_of
 
 # ctx.cache key of the earliest moment a figure of the answer changes by
@@ -72,6 +73,9 @@ SLOT_OVERHEAD_BYTES = 512
 # What the budget of report fields' values (FieldAnswers) counts an object
 # or list item of a value as: generous, the budget is a bound, not a gauge.
 FIELD_UNIT_BYTES = 1024
+# What the budget of the funnel's owner parts counts a stage's figures, a
+# duration bucket or a loss reason as (a few small objects each).
+PART_UNIT_BYTES = 256
 
 Slot = tuple[Any, ...]
 
@@ -374,6 +378,9 @@ class PollCache:
         # Report fields' values, for documents computed again (schema/poll.py
         # `KeptFieldAnswer`), within a budget of about a KiB per object held.
         self.fields = FieldAnswers(max_bytes // FIELD_UNIT_BYTES)
+        # The funnel's per-owner parts (resolvers/reports/owner_parts.py),
+        # within about PART_UNIT_BYTES per stage, bucket or reason held.
+        self.parts = OwnerParts(max_bytes // PART_UNIT_BYTES)
         self.turns = ComputationTurns(computations, busy_percent)
         # Polls queued for a turn, by slot: the position each read, and
         # where to hand it an answer that lands meanwhile (`await_answer`).
@@ -501,3 +508,4 @@ class PollCache:
         self._slots.clear()
         self.bytes = 0
         self.fields.clear()
+        self.parts.clear()

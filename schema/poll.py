@@ -63,6 +63,7 @@ from revgraph.resolvers.poll_cache import (
     narrow_position,
     operation_slot,
 )
+from revgraph.resolvers.reports.owner_parts import OWNER_PARTS
 from revgraph.resolvers.visibility import scope_key
 from revgraph.schema import deadline
 from revgraph.schema.demand import delivered_cost, fragments_of, operation_of, selected_fields
@@ -264,6 +265,10 @@ class KeptFieldAnswer(FieldExtension):
         verdicts: PollVerdicts | None = context.get("poll_verdicts")
         ctx = context.get("ctx")
         actor = getattr(ctx, "actor", None)
+        if cache is not None and ctx is not None:
+            # Kept at their owners' own positions, read by the report itself:
+            # exact on any transport (resolvers/reports/owner_parts.py).
+            ctx.cache.setdefault(OWNER_PARTS, cache.parts)
         if (
             cache is None
             or actor is None

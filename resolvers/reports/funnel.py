@@ -73,8 +73,15 @@ from revgraph.resolvers.report_measures import DurationStats, ReportWindow, chec
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
 from revgraph.resolvers.reports.deal_scope import reported_owners_q
 from revgraph.resolvers.reports.money import money
+from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerPart, owners_q, scope_owners, scope_part
 from revgraph.resolvers.reports.raw_rows import Built, built, union_rows
-from revgraph.resolvers.reports.stage_days import StageFigures, stage_figures, stay_stats
+from revgraph.resolvers.reports.stage_days import (
+    NO_OWNER,
+    StageFigures,
+    owner_stage_figures,
+    stage_figures,
+    stay_stats,
+)
 from revgraph.resolvers.visibility import named_record
 
 # The topics of what the funnel reads (schema/poll.py `report`): deals and
@@ -113,29 +120,36 @@ def rate(part: int, whole: int) -> float | None:
 NO_STAYS = duration_stats([])
 
 
-async def _current(owners: Q, stage_ids: list[int], currency: str) -> dict[int, tuple[int, Decimal]]:
-    """Per stage: the counted deals in it now, and their value, from the
-    deals' rollup per stage, owner and currency (models.pipeline.
+async def _current(
+    owners: Q, stage_ids: list[int], currency: str, *, by_owner: bool = False
+) -> dict[tuple[int, int], tuple[int, Decimal]]:
+    """Per (owner, stage): the counted deals in it now, and their value,
+    from the deals' rollup per stage, owner and currency (models.pipeline.
     StageCurrent, kept by triggers on `deal`: migration 0033); `owners` is
-    the counted deals' workspace and owner condition."""
+    the counted deals' workspace and owner condition. The owner is
+    NO_OWNER throughout unless `by_owner` (the rollup's owner 0 is none)."""
+    by = ("owner_id",) if by_owner else ()
     rows = (
         await StageCurrent.filter(owners, stage_id__in=stage_ids)
         .annotate(n=Sum("deals"), total=Sum("value_cents"))
-        .group_by("stage_id", "currency")
-        .values_list("stage_id", "currency", "n", "total")
+        .group_by("stage_id", "currency", *by)
+        .values_list("stage_id", "currency", "n", "total", *by)
     )
-    found: dict[int, tuple[int, Decimal]] = {}
-    for stage_id, in_currency, count, total in rows:
-        held, value = found.get(stage_id, (0, Decimal("0.00")))
+    found: dict[tuple[int, int], tuple[int, Decimal]] = {}
+    for row in rows:
+        stage_id, in_currency, count, total = row[:4]
+        key = (int(row[4] or NO_OWNER) if by_owner else NO_OWNER, stage_id)
+        held, value = found.get(key, (0, Decimal("0.00")))
         summed = Decimal(int(total or 0)) / 100 if in_currency == currency else Decimal("0.00")
-        found[stage_id] = (held + int(count or 0), value + summed)
+        found[key] = (held + int(count or 0), value + summed)
     return found
 
 
 async def _closed(
-    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str
-) -> dict[str, dict[str, Bucket]]:
-    """Per kind (WON, LOST) with stages: the counted deals that entered one
+    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str, *, by_owner: bool = False
+) -> dict[tuple[int, str], dict[str, Bucket]]:
+    """Per owner (NO_OWNER throughout unless `by_owner`) and kind (WON,
+    LOST) with stages: the counted deals that entered one
     of its stages in the window, by their loss reason now ("" for none),
     each with the deals' value summed. Read from the entries alone, which
     carry the deal's owner, trash time, reason, value in cents and currency
@@ -145,7 +159,8 @@ async def _closed(
     began: one per deal and stage, so one stage needs no DISTINCT, which
     sorted every row), one row per deal (a deal's entries all carry the
     same values; a deal that entered two of the stages is one), grouped by
-    reason and currency; both kinds in one statement."""
+    reason and currency; both kinds in one statement. A deal has one owner:
+    its entries all carry it, so grouping by it too splits no deal."""
     first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
     named = [(kind, stage_ids) for kind, stage_ids in kinds.items() if stage_ids]
     parts = []
@@ -155,19 +170,24 @@ async def _closed(
         )
         if len(stage_ids) > 1:
             query = query.distinct()
-        rows = built(query.values_list("deal_id", "lost_reason", "currency", "value_cents"))
-        parts.append(
-            Built(
-                rows.client,
-                'SELECT r."1" "0", r."2" "1", COUNT(*) "2", SUM(r."3") "3" '
-                f'FROM ({rows.sql}) r GROUP BY r."1", r."2"',
-                rows.params,
-                4,
+        if by_owner:
+            rows = built(query.values_list("deal_id", "lost_reason", "currency", "value_cents", "owner_id"))
+            grouped = (
+                'SELECT r."1" "0", r."2" "1", COUNT(*) "2", SUM(r."3") "3", r."4" "4" '
+                f'FROM ({rows.sql}) r GROUP BY r."1", r."2", r."4"'
             )
-        )
-    found: dict[str, dict[str, Bucket]] = {kind: {} for kind in kinds}
-    for part, reason, in_currency, count, cents in await union_rows(parts):
-        buckets = found[named[part][0]]
+        else:
+            rows = built(query.values_list("deal_id", "lost_reason", "currency", "value_cents"))
+            grouped = (
+                'SELECT r."1" "0", r."2" "1", COUNT(*) "2", SUM(r."3") "3" '
+                f'FROM ({rows.sql}) r GROUP BY r."1", r."2"'
+            )
+        parts.append(Built(rows.client, grouped, rows.params, 5 if by_owner else 4))
+    found: dict[tuple[int, str], dict[str, Bucket]] = {}
+    for row in await union_rows(parts):
+        part, reason, in_currency, count, cents = row[:5]
+        owner = int(row[5] or NO_OWNER) if by_owner else NO_OWNER
+        buckets = found.setdefault((owner, named[part][0]), {})
         key = reason or NONE_KEY
         held = buckets.get(key, Bucket(key, key or NONE_LABEL, 0, Decimal("0.00")))
         summed = money(Decimal(int(cents or 0)) / 100) if in_currency == currency else Decimal("0.00")
@@ -197,9 +217,29 @@ async def funnel(
     workspace = await Workspace.get(id=actor.workspace_id)
     currency = workspace.currency
     stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")}
-    figures = await stage_figures(deals, owners, list(stages), window, ZoneInfo(workspace.timezone))
+    zone = ZoneInfo(workspace.timezone)
+    kinds = {kind: [s.id for s in stages.values() if s.kind == kind] for kind in ("WON", "LOST")}
+    store = ctx.cache.get(OWNER_PARTS)
+    scoped = await scope_owners(ctx) if store is not None and team_id is None and owner_id is None else None
+    if scoped is not None:
+        # The sum of the scope's owners' parts (resolvers/reports/owner_parts.py).
+        what = (actor.workspace_id, pipeline.id, tuple((s.id, s.kind) for s in stages.values()))
+        what += (window.start, window.end, workspace.timezone, currency)
+
+        async def compute(stale: list[int]) -> dict[int, OwnerPart]:
+            return await _owner_parts(
+                actor.workspace_id, pipeline.id, stale, list(stages), kinds, window, zone, currency
+            )
+
+        total = await scope_part(store, actor.workspace_id, scoped, what, compute)
+        figures, current, closed = total.figures, total.current, total.closed
+    else:
+        figures = await stage_figures(deals, owners, list(stages), window, zone)
+        current = {
+            stage_id: v for (_, stage_id), v in (await _current(owners, list(stages), currency)).items()
+        }
+        closed = {kind: b for (_, kind), b in (await _closed(deals, kinds, window, currency)).items()}
     stays = await stay_stats(deals, window, figures)
-    current = await _current(owners, list(stages), currency)
 
     rows: list[FunnelStage] = []
     for stage in stages.values():
@@ -217,11 +257,7 @@ async def funnel(
         if stage.archived_at is None or row.entered or row.time_in_stage.count or count:
             rows.append(row)
 
-    def of_kind(kind: str) -> list[int]:
-        return [stage.id for stage in stages.values() if stage.kind == kind]
-
-    closed = await _closed(deals, {"WON": of_kind("WON"), "LOST": of_kind("LOST")}, window, currency)
-    won, lost = closed["WON"], closed["LOST"]
+    won, lost = closed.get("WON", {}), closed.get("LOST", {})
     won_count = sum(bucket.count for bucket in won.values())
     lost_count = sum(bucket.count for bucket in lost.values())
     return Funnel(
@@ -233,3 +269,30 @@ async def funnel(
         win_rate=rate(won_count, won_count + lost_count),
         loss_reasons=ranked(lost.values()),
     )
+
+
+async def _owner_parts(
+    workspace_id: int,
+    pipeline_id: int,
+    owners: list[int],
+    stage_ids: list[int],
+    kinds: dict[str, list[int]],
+    window: ReportWindow,
+    zone: ZoneInfo,
+    currency: str,
+) -> dict[int, OwnerPart]:
+    """Each of `owners`' part of the funnel's sums (NO_OWNER: the deals
+    without one): the full computation's statements for those owners'
+    deals, grouped by owner too."""
+    rollups = owners_q(workspace_id, owners, rollups=True)
+    deals = owners_q(workspace_id, owners, rollups=False) & Q(
+        deleted_at__isnull=True, pipeline_id=pipeline_id
+    )
+    parts: dict[int, OwnerPart] = {}
+    for owner, figures in (await owner_stage_figures(deals, rollups, stage_ids, window, zone)).items():
+        parts.setdefault(owner, OwnerPart()).figures.update(figures)
+    for (owner, stage_id), held in (await _current(rollups, stage_ids, currency, by_owner=True)).items():
+        parts.setdefault(owner, OwnerPart()).current[stage_id] = held
+    for (owner, kind), buckets in (await _closed(deals, kinds, window, currency, by_owner=True)).items():
+        parts.setdefault(owner, OwnerPart()).closed[kind] = buckets
+    return parts

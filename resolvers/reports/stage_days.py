@@ -34,12 +34,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from revgraph.models.pipeline import DealStageEntry, StageDay
+from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
 from revgraph.resolvers.reports.raw_rows import moment, raw_rows, union_rows
 
@@ -128,8 +130,37 @@ async def stage_figures(
     window (count, seconds summed). `deals` is the counted deals' condition
     (it applies to the facts' own columns), `owners` the same on the
     rollups' workspace and owner."""
+    found = await _figures(deals, owners, stage_ids, window, zone, by_owner=False)
+    return {stage_id: held for (_, stage_id), held in found.items()}
+
+
+async def owner_stage_figures(
+    deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone: ZoneInfo
+) -> dict[int, dict[int, StageFigures]]:
+    """stage_figures per owner of the counted deals (NO_OWNER for none),
+    from the same statements grouped by owner too: each owner's part of
+    every figure, which sum to stage_figures of any set of owners."""
+    found: dict[int, dict[int, StageFigures]] = defaultdict(dict)
+    for (owner, stage_id), held in (
+        await _figures(deals, owners, stage_ids, window, zone, by_owner=True)
+    ).items():
+        found[owner][stage_id] = held
+    return dict(found)
+
+
+async def _figures(
+    deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone: ZoneInfo, *, by_owner: bool
+) -> dict[tuple[int, int], StageFigures]:
+    """stage_figures by (owner, stage), the owner NO_OWNER throughout
+    unless `by_owner` (then each statement groups by the owner too, read
+    as its last column)."""
     plan = day_plan(window.start, window.end, zone)
-    found: dict[int, StageFigures] = defaultdict(StageFigures)
+    found: dict[tuple[int, int], StageFigures] = defaultdict(StageFigures)
+    by = ("owner_id",) if by_owner else ()
+
+    def owner_of(row: tuple[Any, ...]) -> int:
+        return int(row[-1] or NO_OWNER) if by_owner else NO_OWNER
+
     if plan.whole:
         # Stays are on NO_DAY rows, before any first day: one read.
         # Per stage and bucket (-1: the entries; the stays per bucket), one
@@ -150,18 +181,19 @@ async def stage_figures(
                 prev_day__lt=plan.first_day,
             )
             .annotate(e=Sum("entered"), a=Sum("advanced"), s=Sum("stays"), t=Sum("stay_seconds"))
-            .group_by("stage_id", "bucket")
-            .values_list("stage_id", "bucket", "e", "a", "s", "t")
+            .group_by("stage_id", "bucket", *by)
+            .values_list("stage_id", "bucket", "e", "a", "s", "t", *by)
             for grain, first, end in plan.whole
         ]
-        for _, stage_id, bucket, entered, advanced, stays, seconds in await union_rows(parts):
-            held = found[stage_id]
+        for row in await union_rows(parts):
+            _, stage_id, bucket, entered, advanced, stays, seconds = row[:7]
+            held = found[owner_of(row), stage_id]
             held.entered += int(entered or 0)
             held.converted += int(advanced or 0)
             if bucket != NO_BUCKET and stays:
                 held.add_stays(bucket, int(stays), int(seconds or 0))
         if plan.cut:
-            await _reentries_after_cut(deals, stage_ids, window.start, plan, zone, found)
+            await _reentries_after_cut(deals, stage_ids, window.start, plan, zone, found, by_owner)
     # Counted over columns of the facts' covering indexes (deal_id, not id:
     # no table reads); both edges' counts in one statement, their stays in
     # another.
@@ -170,26 +202,34 @@ async def stage_figures(
     counted = [
         facts.filter(first, entered_at__gte=start, entered_at__lt=end)
         .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
-        .group_by("stage_id")
-        .values_list("stage_id", "e", "c")
+        .group_by("stage_id", *by)
+        .values_list("stage_id", "e", "c", *by)
         for start, end in plan.edges
     ]
-    for _, stage_id, entered, converted in await union_rows(counted):
-        found[stage_id].entered += int(entered)
-        found[stage_id].converted += int(converted)
+    for row in await union_rows(counted):
+        _, stage_id, entered, converted = row[:4]
+        found[owner_of(row), stage_id].entered += int(entered)
+        found[owner_of(row), stage_id].converted += int(converted)
     # A partial day's stays, few, one by one (grouped by their seconds,
     # the planners walked the index on (stage, seconds) instead).
     ended = [
-        facts.filter(left_at__gte=start, left_at__lt=end).values_list("stage_id", "stay_seconds")
+        facts.filter(left_at__gte=start, left_at__lt=end).values_list("stage_id", "stay_seconds", *by)
         for start, end in plan.edges
     ]
-    for _, stage_id, seconds in await union_rows(ended):
-        found[stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
+    for row in await union_rows(ended):
+        _, stage_id, seconds = row[:3]
+        found[owner_of(row), stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
     return dict(found)
 
 
 async def _reentries_after_cut(
-    deals: Q, stage_ids: list[int], start: datetime, plan: DayPlan, zone: ZoneInfo, found: dict
+    deals: Q,
+    stage_ids: list[int],
+    start: datetime,
+    plan: DayPlan,
+    zone: ZoneInfo,
+    found: dict,
+    by_owner: bool,
 ) -> None:
     """The whole days' entries whose previous entry into the same stage was
     on start's day before start: first entries of the range, which the
@@ -202,18 +242,21 @@ async def _reentries_after_cut(
     are tested here rather than in SQL, so that the planners have no range
     on them to prefer to the index's)."""
     day_start = midnight(plan.first_day, zone)
-    for stage_id, entered_at, reached in await raw_rows(
+    by = ("owner_id",) if by_owner else ()
+    for row in await raw_rows(
         DealStageEntry.filter(
             deals,
             stage_id__in=stage_ids,
             prev_same_at__isnull=False,
             prev_same_at__gte=day_start,
             prev_same_at__lt=start,
-        ).values_list("stage_id", "entered_at", "reached_higher")
+        ).values_list("stage_id", "entered_at", "reached_higher", *by)
     ):
+        stage_id, entered_at, reached = row[:3]
+        owner = int(row[3] or NO_OWNER) if by_owner else NO_OWNER
         if plan.whole_from <= moment(entered_at) < plan.whole_to:
-            found[stage_id].entered += 1
-            found[stage_id].converted += int(bool(reached))
+            found[owner, stage_id].entered += 1
+            found[owner, stage_id].converted += int(bool(reached))
 
 
 def _rank(percent: int, count: int) -> int:

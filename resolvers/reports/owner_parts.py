@@ -1,0 +1,241 @@
+"""The funnel's figures per owner, kept in process: every figure but the
+stays' median and p90 is a sum over the counted deals, and a deal counts
+for its owner now (resolvers/reports/deal_scope.py), so a scope's funnel
+is the sum of its owners' parts. A part is kept (for a pipeline, its
+stages and their kinds, a range, a time zone, a currency) at its owner's
+own position: the per-owner counters of the deals' topics
+(resolvers/log_position.py: `deals@O`, `deal_stages@O`, moved by every
+change of a deal O owns before or after it, and `@*`, moved by changes no
+owner accounts for; `@0` for the deals without an owner, whose part also
+follows `people`, where a user's removal leaves their deals ownerless).
+Each counter only grows and follows commit order, so a part kept at the
+position read now holds every commit of that owner's deals up to now.
+
+A computation reads the scope's owners' positions (one statement), then
+only the stale owners' parts from SQL: the full computation's statements
+with `owner_id IN (stale owners)` and grouped by owner too. So after a
+move by owner X, the admin's funnel reads X's rows instead of the
+workspace's, and the 50 scopes of a team tree share 50 parts. The
+positions are read again afterwards (one statement): when an owner of
+the scope moved meanwhile (a deal handed from X to Y between the reads of
+X's and Y's parts could count for both, or neither), the moved owners are
+read again, at most `ROUNDS` times; the sum is then the figures of one
+moment, as a single statement's would be.
+
+Bounded like the poll cache's answers: least recently used parts go past
+`max_weight` (a part weighs the stages, buckets and reasons it holds).
+Scopes of more owners than MAX_PART_OWNERS are computed in full."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Q
+
+from revgraph.models.identity import SequenceCounter, User
+from revgraph.resolvers.context import Context
+from revgraph.resolvers.log_position import ANY_OWNER, counter_name, owner_topic
+from revgraph.resolvers.reports.buckets import Bucket
+from revgraph.resolvers.reports.deal_scope import ID_CHUNK
+from revgraph.resolvers.reports.stage_days import NO_OWNER, StageFigures
+from revgraph.resolvers.visibility import scope_of
+
+# ctx.cache key of the process's OwnerParts (schema/poll.py hands it to a
+# request); without it the funnel is computed in full.
+OWNER_PARTS = "reports.owner_parts"
+# The per-owner topics a part follows.
+PART_TOPICS = ("deal_stages", "deals")
+# Scopes of more owners are computed in full (a statement per chunk of ids otherwise).
+MAX_PART_OWNERS = 2000
+# Times the stale parts are read again when an owner moved meanwhile.
+ROUNDS = 3
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class OwnerPart:
+    """One owner's figures: per stage (entered, converted, stays), per
+    stage (deals now, their value), per kind WON/LOST by loss reason."""
+
+    figures: dict[int, StageFigures] = field(default_factory=dict)
+    current: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
+    closed: dict[str, dict[str, Bucket]] = field(default_factory=dict)
+
+    @property
+    def weight(self) -> int:
+        return (
+            1
+            + sum(1 + len(held.buckets) for held in self.figures.values())
+            + len(self.current)
+            + sum(len(reasons) for reasons in self.closed.values())
+        )
+
+
+def summed(parts: Collection[OwnerPart]) -> OwnerPart:
+    """The parts' figures added up (a new part; the parts are not changed)."""
+    total = OwnerPart()
+    for part in parts:
+        for stage_id, held in part.figures.items():
+            into = total.figures.setdefault(stage_id, StageFigures())
+            into.entered += held.entered
+            into.converted += held.converted
+            into.stays += held.stays
+            into.stay_seconds += held.stay_seconds
+            for bucket, count in held.buckets.items():
+                into.buckets[bucket] = into.buckets.get(bucket, 0) + count
+        for stage_id, (count, value) in part.current.items():
+            held_count, held_value = total.current.get(stage_id, (0, ZERO))
+            total.current[stage_id] = (held_count + count, held_value + value)
+        for kind, reasons in part.closed.items():
+            into_kind = total.closed.setdefault(kind, {})
+            for key, bucket in reasons.items():
+                held_bucket = into_kind.get(key)
+                if held_bucket is None:
+                    into_kind[key] = bucket
+                else:
+                    into_kind[key] = Bucket(
+                        key,
+                        held_bucket.label,
+                        held_bucket.count + bucket.count,
+                        (held_bucket.value or ZERO) + (bucket.value or ZERO),
+                    )
+    return total
+
+
+@dataclass(slots=True)
+class _Kept:
+    part: OwnerPart
+    position: tuple[Any, ...]
+    weight: int
+
+
+class OwnerParts:
+    """Parts by (what they are of, owner), each at its owner's position;
+    the least recently used go past `max_weight`, a part over an eighth of
+    it is not kept. `computed` counts the parts read from SQL, `owners_read`
+    lists the owners of the last such read (tests, benchmarks)."""
+
+    def __init__(self, max_weight: int) -> None:
+        self.max_weight = max_weight
+        self.weight = 0
+        self.computed = 0
+        self.owners_read: list[int] = []
+        self._entries: OrderedDict[tuple[Any, int], _Kept] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[Any, int], position: tuple[Any, ...]) -> OwnerPart | None:
+        kept = self._entries.get(key)
+        if kept is None or kept.position != position:
+            return None
+        self._entries.move_to_end(key)
+        return kept.part
+
+    def put(self, key: tuple[Any, int], position: tuple[Any, ...], part: OwnerPart) -> None:
+        held = self._entries.pop(key, None)
+        if held is not None:
+            self.weight -= held.weight
+        weight = part.weight
+        if weight > self.max_weight // 8:
+            return
+        self._entries[key] = _Kept(part, position, weight)
+        self.weight += weight
+        while self.weight > self.max_weight:
+            self.weight -= self._entries.popitem(last=False)[1].weight
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.weight = 0
+
+
+async def scope_owners(ctx: Context) -> list[int] | None:
+    """The owners whose deals the caller's funnel counts (NO_OWNER: the
+    deals without one, which only the workspace's scope holds), or None
+    when there are more than MAX_PART_OWNERS."""
+    scope = await scope_of(ctx)
+    if scope.owner_ids is not None:
+        owners = sorted(scope.owner_ids)
+    else:
+        users = await User.filter(workspace_id=scope.workspace_id).values_list("id", flat=True)
+        owners = [NO_OWNER, *sorted(users)]
+    return owners if len(owners) <= MAX_PART_OWNERS else None
+
+
+def _names(owner: int) -> list[str]:
+    names = [counter_name(owner_topic(topic, owner)) for topic in PART_TOPICS]
+    return [*names, counter_name("people")] if owner == NO_OWNER else names
+
+
+async def owner_positions(workspace_id: int, owners: list[int]) -> dict[int, tuple[Any, ...]]:
+    """Each owner's position (its counters, then the topics' `@*`), in one
+    statement per chunk of owners (a missing counter is 0)."""
+    anyone = [counter_name(owner_topic(topic, ANY_OWNER)) for topic in PART_TOPICS]
+    values: dict[str, int] = {}
+    for at in range(0, len(owners), ID_CHUNK // 3):
+        chunk = owners[at : at + ID_CHUNK // 3]
+        names = [*anyone, *(name for owner in chunk for name in _names(owner))]
+        values.update(
+            await SequenceCounter.filter(workspace_id=workspace_id, name__in=names).values_list(
+                "name", "value"
+            )
+        )
+    shared = tuple(values.get(name, 0) for name in anyone)
+    return {owner: (*shared, *(values.get(name, 0) for name in _names(owner))) for owner in owners}
+
+
+def owners_q(workspace_id: int, owners: Collection[int], *, rollups: bool) -> Q:
+    """The deals of `owners` on a record with workspace_id and owner_id:
+    the rollups write no owner as 0, the facts as null."""
+    q = Q(workspace_id=workspace_id)
+    if rollups or NO_OWNER not in owners:
+        return q & Q(owner_id__in=sorted(owners))
+    named = sorted(o for o in owners if o != NO_OWNER)
+    return q & (Q(owner_id__in=named) | Q(owner_id__isnull=True))
+
+
+async def scope_part(
+    store: OwnerParts,
+    workspace_id: int,
+    owners: list[int],
+    what: tuple[Any, ...],
+    compute: Callable[[list[int]], Awaitable[dict[int, OwnerPart]]],
+) -> OwnerPart:
+    """The sum of the owners' parts of `what`: the kept ones at their
+    owner's position now, the others by `compute(stale owners)` (each
+    owner's part; an owner without deals may be missing). See the module
+    for the rounds."""
+    positions = await owner_positions(workspace_id, owners)
+    parts: dict[int, OwnerPart] = {}
+    stale = owners
+    for _ in range(ROUNDS):
+        missing = []
+        for owner in stale:
+            kept = store.get((what, owner), positions[owner])
+            if kept is None:
+                missing.append(owner)
+            else:
+                parts[owner] = kept
+        stale = missing
+        if not stale:
+            break
+        found: dict[int, OwnerPart] = {}
+        for at in range(0, len(stale), ID_CHUNK):
+            found.update(await compute(stale[at : at + ID_CHUNK]))
+        store.computed += len(stale)
+        store.owners_read = list(stale)
+        for owner in stale:
+            parts[owner] = found.get(owner, OwnerPart())
+            store.put((what, owner), positions[owner], parts[owner])
+        now = await owner_positions(workspace_id, owners)
+        moved = [owner for owner in owners if now[owner] != positions[owner]]
+        positions = now
+        stale = moved
+        if not stale:
+            break
+    return summed([parts[owner] for owner in owners])
