@@ -58,10 +58,14 @@ def counting() -> Any:
 
                 async def counted(self: Any, sql: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
                     seen["statements"] += 1
-                    seen["sql"].append(" ".join(sql.split())[:160])
+                    began = time.perf_counter()
                     found = await _o(self, sql, *args, **kw)
                     rows = found[1] if isinstance(found, tuple) else found
                     seen["rows"] += len(rows or ())
+                    took = (time.perf_counter() - began) * 1e3
+                    seen["sql"].append(
+                        f"{took:.1f} ms, {len(rows or ())} rows: " + " ".join(sql.split())[:300]
+                    )
                     return found
 
                 setattr(cls, name, counted)
@@ -74,7 +78,46 @@ def counting() -> Any:
     return patched()
 
 
-async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
+def timed() -> dict[str, float]:
+    """CPU of the report's steps (this build's modules), summed over the
+    polls: PARTS_TIMED=1."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    steps = [
+        ("revgraph.resolvers.reports.funnel", "funnel"),
+        ("revgraph.resolvers.reports.funnel", "_owner_parts"),
+        ("revgraph.resolvers.reports.funnel", "scope_part"),
+        ("revgraph.resolvers.reports.funnel", "scope_stay_stats"),
+        ("revgraph.resolvers.reports.funnel", "scope_owners"),
+        ("revgraph.resolvers.reports.funnel", "stay_stats"),
+        ("revgraph.resolvers.reports.funnel", "stage_figures"),
+        ("revgraph.resolvers.reports.owner_stays", "_read_stays"),
+        ("revgraph.resolvers.reports.owner_parts", "owner_positions"),
+    ]
+    for module_name, name in steps:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        real = getattr(module, name, None)
+        if real is None:
+            continue
+
+        async def wrapped(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return await _real(*args, **kwargs)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - began
+
+        setattr(module, name, wrapped)
+    return spent
+
+
+async def measure(url: str, moves: int, show_sql: bool, profile: bool = False) -> dict[str, Any]:
+    import cProfile
+
     import httpx
     from board_common import server_env
     from reports import DASHBOARD_DOC, LOG_IN, MOVE, PASSWORD, body, checked, year
@@ -84,9 +127,12 @@ async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
     from revgraph.resolvers.database import close_database, open_database
     from revgraph.resolvers.ids import encode_id
     from revgraph.resolvers.settings import Settings
+    from revgraph.resolvers.visibility import compute_scope
     from revgraph.web.app import create_app
 
+    profiler = cProfile.Profile(time.process_time) if profile else None
     os.environ.update(server_env(url))
+    spent = timed() if os.environ.get("PARTS_TIMED") else None
     settings = Settings.from_env()
     await open_database(settings, migrate=False)
     try:
@@ -95,8 +141,8 @@ async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
         stages = await Stage.filter(pipeline_id=pipeline.id, kind="OPEN").order_by("position", "id")
         manager = await User.get(name="Gerente SP")
         admin = await User.filter(role="ADMIN").order_by("id").first()
-        members = await User.filter(team_id=manager.team_id, role="AGENT").order_by("id")
-        agent = members[0]
+        scope = await compute_scope(manager.workspace_id, manager.id, manager.role)
+        agent = await User.filter(id__in=list(scope.owner_ids or ()), role="AGENT").order_by("id").first()
         deals = (
             await Deal.filter(
                 owner_id=agent.id,
@@ -135,6 +181,8 @@ async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
                 }
                 checked(await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover))
                 for name, headers in who.items():
+                    if profiler is not None and name == "admin":
+                        profiler.enable()
                     with counting() as seen:
                         cpu, wall = time.process_time(), time.perf_counter()
                         checked(await http.post("/graphql", json=dashboard, headers=headers))
@@ -148,6 +196,17 @@ async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
                         }
                     )
                     sql[name] = seen["sql"]
+                    if profiler is not None and name == "admin":
+                        profiler.disable()
+            if profiler is not None:
+                import io
+                import pstats
+
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("SORT", "cumtime")).print_stats(
+                    45
+                )
+                print(out.getvalue(), file=sys.stderr)
         summary: dict[str, Any] = {}
         for name, runs in found.items():
             summary[name] = {
@@ -156,6 +215,10 @@ async def measure(url: str, moves: int, show_sql: bool) -> dict[str, Any]:
             } | {"cpu_ms_all": [round(run["cpu_ms"], 1) for run in runs]}
             if show_sql:
                 summary[name]["sql"] = sql[name]
+        if spent is not None:
+            summary["spent_ms_per_poll"] = {
+                k: round(v * 1e3 / max(1, len(deals)) / 2, 2) for k, v in spent.items()
+            }
         summary["moves"] = len(deals)
         summary["load"] = round(os.getloadavg()[0], 2)
         return summary
@@ -200,10 +263,11 @@ def main() -> None:
     parser.add_argument("--baseline", default="")
     parser.add_argument("--db", default="rgb_parts_measure")
     parser.add_argument("--sql", action="store_true", help="print the last poll's statements")
+    parser.add_argument("--profile", action="store_true", help="cProfile the admin's polls (to stderr)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.child, args.moves, args.sql))))
+        print(json.dumps(asyncio.run(measure(args.child, args.moves, args.sql, args.profile))))
         return
     variants = [("this", None)]
     if args.baseline:
@@ -216,11 +280,12 @@ def main() -> None:
             if path is not None:
                 env["PYTHONPATH"] = path
             argv = [sys.executable, __file__, "--child", url, "--moves", str(args.moves)]
-            if args.sql:
-                argv.append("--sql")
+            argv += ["--sql"] if args.sql else []
+            argv += ["--profile"] if args.profile else []
             out = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if out.returncode or args.profile:
+                print(out.stderr[-12000:])
             if out.returncode:
-                print(out.stderr[-3000:])
                 raise SystemExit(out.returncode)
             print(
                 f"{label} (load {os.getloadavg()[0]:.2f}): {out.stdout.strip().splitlines()[-1]}", flush=True

@@ -74,6 +74,7 @@ from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ran
 from revgraph.resolvers.reports.deal_scope import reported_owners_q
 from revgraph.resolvers.reports.money import money
 from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerPart, owners_q, scope_owners, scope_part
+from revgraph.resolvers.reports.owner_stays import scope_stay_stats
 from revgraph.resolvers.reports.raw_rows import Built, built, union_rows
 from revgraph.resolvers.reports.stage_days import (
     NO_OWNER,
@@ -146,7 +147,15 @@ async def _current(
 
 
 async def _closed(
-    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str, *, by_owner: bool = False
+    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str
+) -> dict[str, dict[str, Bucket]]:
+    """Per kind: `_closed_by_owner`'s buckets of all the counted deals."""
+    found = await _closed_by_owner(deals, kinds, window, currency, by_owner=False)
+    return {kind: found.get((NO_OWNER, kind), {}) for kind in kinds}
+
+
+async def _closed_by_owner(
+    deals: Q, kinds: dict[str, list[int]], window: ReportWindow, currency: str, *, by_owner: bool = True
 ) -> dict[tuple[int, str], dict[str, Bucket]]:
     """Per owner (NO_OWNER throughout unless `by_owner`) and kind (WON,
     LOST) with stages: the counted deals that entered one
@@ -231,15 +240,16 @@ async def funnel(
                 actor.workspace_id, pipeline.id, stale, list(stages), kinds, window, zone, currency
             )
 
-        total = await scope_part(store, actor.workspace_id, scoped, what, compute)
-        figures, current, closed = total.figures, total.current, total.closed
+        held = await scope_part(store, actor.workspace_id, scoped, what, compute)
+        figures, current, closed = held.total.figures, held.total.current, held.total.closed
+        stays = await scope_stay_stats(store, actor.workspace_id, pipeline.id, what, held, deals, window)
     else:
         figures = await stage_figures(deals, owners, list(stages), window, zone)
         current = {
             stage_id: v for (_, stage_id), v in (await _current(owners, list(stages), currency)).items()
         }
-        closed = {kind: b for (_, kind), b in (await _closed(deals, kinds, window, currency)).items()}
-    stays = await stay_stats(deals, window, figures)
+        closed = await _closed(deals, kinds, window, currency)
+        stays = await stay_stats(deals, window, figures)
 
     rows: list[FunnelStage] = []
     for stage in stages.values():
@@ -293,6 +303,6 @@ async def _owner_parts(
         parts.setdefault(owner, OwnerPart()).figures.update(figures)
     for (owner, stage_id), held in (await _current(rollups, stage_ids, currency, by_owner=True)).items():
         parts.setdefault(owner, OwnerPart()).current[stage_id] = held
-    for (owner, kind), buckets in (await _closed(deals, kinds, window, currency, by_owner=True)).items():
+    for (owner, kind), buckets in (await _closed_by_owner(deals, kinds, window, currency)).items():
         parts.setdefault(owner, OwnerPart()).closed[kind] = buckets
     return parts

@@ -28,12 +28,14 @@ Scopes of more owners than MAX_PART_OWNERS are computed in full."""
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 
 from revgraph.models.identity import SequenceCounter, User
@@ -55,6 +57,7 @@ MAX_PART_OWNERS = 2000
 ROUNDS = 3
 
 ZERO = Decimal("0.00")
+COUNTERS = SequenceCounter._meta.db_table
 
 
 @dataclass
@@ -65,6 +68,10 @@ class OwnerPart:
     figures: dict[int, StageFigures] = field(default_factory=dict)
     current: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
     closed: dict[str, dict[str, Bucket]] = field(default_factory=dict)
+    # The seconds of the stays per (stage, duration bucket), ascending,
+    # read when a scope's rank falls in the bucket (resolvers/reports/
+    # owner_stays.py); not summed, and not counted in `weight`.
+    stays: dict[tuple[int, int], array] = field(default_factory=dict)
 
     @property
     def weight(self) -> int:
@@ -118,13 +125,16 @@ class OwnerParts:
     """Parts by (what they are of, owner), each at its owner's position;
     the least recently used go past `max_weight`, a part over an eighth of
     it is not kept. `computed` counts the parts read from SQL, `owners_read`
-    lists the owners of the last such read (tests, benchmarks)."""
+    lists the owners of the last such read, `ranks_in_sql` the stages of
+    the last computation whose ranks were read in SQL (tests, benchmarks)."""
 
     def __init__(self, max_weight: int) -> None:
         self.max_weight = max_weight
         self.weight = 0
         self.computed = 0
         self.owners_read: list[int] = []
+        # The stages whose stays' ranks the last computation read in SQL.
+        self.ranks_in_sql = 0
         self._entries: OrderedDict[tuple[Any, int], _Kept] = OrderedDict()
 
     def __len__(self) -> int:
@@ -147,6 +157,16 @@ class OwnerParts:
         self._entries[key] = _Kept(part, position, weight)
         self.weight += weight
         while self.weight > self.max_weight:
+            self.weight -= self._entries.popitem(last=False)[1].weight
+
+    def add_weight(self, key: tuple[Any, int], weight: int) -> None:
+        """The kept part of `key` grew by `weight` (its stays read)."""
+        kept = self._entries.get(key)
+        if kept is None:
+            return
+        kept.weight += weight
+        self.weight += weight
+        while self.weight > self.max_weight and len(self._entries) > 1:
             self.weight -= self._entries.popitem(last=False)[1].weight
 
     def clear(self) -> None:
@@ -173,18 +193,23 @@ def _names(owner: int) -> list[str]:
 
 
 async def owner_positions(workspace_id: int, owners: list[int]) -> dict[int, tuple[Any, ...]]:
-    """Each owner's position (its counters, then the topics' `@*`), in one
-    statement per chunk of owners (a missing counter is 0)."""
+    """Each owner's position (the topics' `@*`, then its counters), in one
+    statement per chunk of owners (a missing counter is 0). Raw SQL: the
+    ORM's building of a hundred-name IN list cost more than its reading."""
     anyone = [counter_name(owner_topic(topic, ANY_OWNER)) for topic in PART_TOPICS]
     values: dict[str, int] = {}
+    connection = connections.get("default")
+    sqlite = connection.capabilities.dialect == "sqlite"
     for at in range(0, len(owners), ID_CHUNK // 3):
         chunk = owners[at : at + ID_CHUNK // 3]
         names = [*anyone, *(name for owner in chunk for name in _names(owner))]
-        values.update(
-            await SequenceCounter.filter(workspace_id=workspace_id, name__in=names).values_list(
-                "name", "value"
-            )
+        places = ", ".join("?" if sqlite else f"${n}" for n in range(2, len(names) + 2))
+        _, rows = await connection.execute_query(
+            f'SELECT "name", "value" FROM "{COUNTERS}" WHERE "workspace_id" = {"?" if sqlite else "$1"} '
+            f'AND "name" IN ({places})',
+            [workspace_id, *names],
         )
+        values.update((row[0], row[1]) for row in rows)
     shared = tuple(values.get(name, 0) for name in anyone)
     return {owner: (*shared, *(values.get(name, 0) for name in _names(owner))) for owner in owners}
 
@@ -199,19 +224,30 @@ def owners_q(workspace_id: int, owners: Collection[int], *, rollups: bool) -> Q:
     return q & (Q(owner_id__in=named) | Q(owner_id__isnull=True))
 
 
+@dataclass
+class ScopeParts:
+    """A scope's owners' parts, the position each was computed or kept at,
+    and their sum."""
+
+    parts: dict[int, OwnerPart]
+    at: dict[int, tuple[Any, ...]]
+    total: OwnerPart
+
+
 async def scope_part(
     store: OwnerParts,
     workspace_id: int,
     owners: list[int],
     what: tuple[Any, ...],
     compute: Callable[[list[int]], Awaitable[dict[int, OwnerPart]]],
-) -> OwnerPart:
-    """The sum of the owners' parts of `what`: the kept ones at their
+) -> ScopeParts:
+    """The owners' parts of `what` and their sum: the kept ones at their
     owner's position now, the others by `compute(stale owners)` (each
     owner's part; an owner without deals may be missing). See the module
     for the rounds."""
     positions = await owner_positions(workspace_id, owners)
     parts: dict[int, OwnerPart] = {}
+    at: dict[int, tuple[Any, ...]] = {}
     stale = owners
     for _ in range(ROUNDS):
         missing = []
@@ -220,22 +256,21 @@ async def scope_part(
             if kept is None:
                 missing.append(owner)
             else:
-                parts[owner] = kept
+                parts[owner], at[owner] = kept, positions[owner]
         stale = missing
         if not stale:
             break
         found: dict[int, OwnerPart] = {}
-        for at in range(0, len(stale), ID_CHUNK):
-            found.update(await compute(stale[at : at + ID_CHUNK]))
+        for start in range(0, len(stale), ID_CHUNK):
+            found.update(await compute(stale[start : start + ID_CHUNK]))
         store.computed += len(stale)
         store.owners_read = list(stale)
         for owner in stale:
-            parts[owner] = found.get(owner, OwnerPart())
+            parts[owner], at[owner] = found.get(owner, OwnerPart()), positions[owner]
             store.put((what, owner), positions[owner], parts[owner])
         now = await owner_positions(workspace_id, owners)
-        moved = [owner for owner in owners if now[owner] != positions[owner]]
+        stale = [owner for owner in owners if now[owner] != positions[owner]]
         positions = now
-        stale = moved
         if not stale:
             break
-    return summed([parts[owner] for owner in owners])
+    return ScopeParts(parts, at, summed([parts[owner] for owner in owners]))

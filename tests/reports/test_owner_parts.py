@@ -250,3 +250,40 @@ def test_owner_parts_stay_within_their_budget():
     # and a part over an eighth of the budget is not kept
     store.put(("funnel", "big"), (0,), OwnerPart(figures={s: StageFigures() for s in range(20)}))
     assert store.get(("funnel", "big"), (0,)) is None
+
+
+async def test_ranks_read_in_sql_until_the_owners_stays_are_read(gql, workspace, server, monkeypatch):
+    from revgraph.resolvers.reports import owner_stays
+
+    # given owners' stays read at most 2 per computation
+    monkeypatch.setattr(owner_stays, "FILL_ROWS", 2)
+    given = await world(gql, workspace)
+    callers = await contexts(server, workspace, given["people"])
+    store = OwnerParts(10**6)
+    in_sql = []
+    for _ in range(6):
+        # when the admin's funnel is computed again and again from the same parts
+        full, parts = await both(callers["admin"], given["pipeline"]["id"], *RANGES[0], store)
+        # then it is the full funnel each time, its ranks partly in SQL until the stays are all read
+        assert parts == full
+        in_sql.append(store.ranks_in_sql)
+    assert in_sql[0] > 0 and in_sql[-1] == 0, in_sql
+
+
+def test_the_kth_of_sorted_arrays_is_the_kth_of_their_union():
+    from array import array
+    from random import Random
+
+    from revgraph.resolvers.reports.owner_stays import kth
+
+    # given random ascending arrays, some empty, with repeated values
+    random = Random(11)
+    for _ in range(200):
+        arrays = [
+            array("q", sorted(random.randrange(0, 60) for _ in range(random.randrange(0, 6))))
+            for _ in range(4)
+        ]
+        union = sorted(v for a in arrays for v in a)
+        # then every rank is the union's
+        for k in range(1, len(union) + 1):
+            assert kth(arrays, k) == union[k - 1]
