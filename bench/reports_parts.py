@@ -115,7 +115,9 @@ def timed() -> dict[str, float]:
     return spent
 
 
-async def measure(url: str, moves: int, show_sql: bool, profile: bool = False) -> dict[str, Any]:
+async def measure(
+    url: str, moves: int, show_sql: bool, profile: bool = False, firsts: int = 3
+) -> dict[str, Any]:
     import cProfile
 
     import httpx
@@ -168,9 +170,25 @@ async def measure(url: str, moves: int, show_sql: bool, profile: bool = False) -
 
             who = {"admin": await token(admin), "manager": await token(manager)}
             mover = await token(agent)
+            who["agent"] = mover
+            # Every other user's dashboard too, as in reports.py's load phase
+            # (their scopes' parts: this build's funnel sums them).
+            others = [
+                await token(user)
+                for user in await User.filter(workspace_id=admin.workspace_id).order_by("id")
+                if user.id not in (admin.id, manager.id, agent.id)
+            ]
             dashboard = body(DASHBOARD_DOC, pipeline_id, year())
-            for headers in who.values():  # first answers: the caches warm
+            first: dict[str, list[float]] = {name: [] for name in ("admin", "manager")}
+            for shift in range(1, firsts + 1):  # first answers: ranges of their own, nothing kept
+                for name, headers in list(who.items())[:2]:
+                    fresh = body(DASHBOARD_DOC, pipeline_id, year(shift * 3600))
+                    cpu = time.process_time()
+                    checked(await http.post("/graphql", json=fresh, headers=headers))
+                    first[name].append((time.process_time() - cpu) * 1e3)
+            for headers in [*others, *who.values()]:  # the polled range's answers and parts
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
+            for headers in who.values():
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
             found: dict[str, list[dict[str, float]]] = {name: [] for name in who}
             sql: dict[str, list[str]] = {}
@@ -207,7 +225,9 @@ async def measure(url: str, moves: int, show_sql: bool, profile: bool = False) -
                     45
                 )
                 print(out.getvalue(), file=sys.stderr)
-        summary: dict[str, Any] = {}
+        summary: dict[str, Any] = {
+            "first_cpu_ms": {name: [round(c, 1) for c in cpus] for name, cpus in first.items()}
+        }
         for name, runs in found.items():
             summary[name] = {
                 key: round(statistics.median(run[key] for run in runs), 1)

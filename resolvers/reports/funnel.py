@@ -230,7 +230,8 @@ async def funnel(
     kinds = {kind: [s.id for s in stages.values() if s.kind == kind] for kind in ("WON", "LOST")}
     store = ctx.cache.get(OWNER_PARTS)
     scoped = await scope_owners(ctx) if store is not None and team_id is None and owner_id is None else None
-    if scoped is not None:
+    held = None
+    if store is not None and scoped is not None:
         # The sum of the scope's owners' parts (resolvers/reports/owner_parts.py).
         what = (actor.workspace_id, pipeline.id, tuple((s.id, s.kind) for s in stages.values()))
         what += (window.start, window.end, workspace.timezone, currency)
@@ -241,6 +242,7 @@ async def funnel(
             )
 
         held = await scope_part(store, actor.workspace_id, scoped, what, compute)
+    if held is not None:
         figures, current, closed = held.total.figures, held.total.current, held.total.closed
         stays = await scope_stay_stats(store, actor.workspace_id, pipeline.id, what, held, deals, window)
     else:

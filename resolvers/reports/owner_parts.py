@@ -53,6 +53,9 @@ OWNER_PARTS = "reports.owner_parts"
 PART_TOPICS = ("deal_stages", "deals")
 # Scopes of more owners are computed in full (a statement per chunk of ids otherwise).
 MAX_PART_OWNERS = 2000
+# A scope of more owners than this, none with a kept part, is computed in
+# full (`cold`).
+COLD_OWNERS = 8
 # Times the stale parts are read again when an owner moved meanwhile.
 ROUNDS = 3
 
@@ -224,6 +227,18 @@ def owners_q(workspace_id: int, owners: Collection[int], *, rollups: bool) -> Q:
     return q & (Q(owner_id__in=named) | Q(owner_id__isnull=True))
 
 
+def cold(stale: int, owners: int) -> bool:
+    """Whether a scope is computed in full rather than from parts: none of
+    its owners has a kept part (`stale` = `owners`) and there are more than
+    COLD_OWNERS. Measured on the 100,000-deal workspace (bench/REPORTS.md,
+    i11-parts): the workspace's 51 parts read at once, grouped by owner,
+    cost about twice its full computation (the rollups' and facts' indexes
+    lead with the stage, so one owner's rows cost a walk of every owner's).
+    So a first answer stays the full one; once a smaller scope (an agent's)
+    has kept a part, the wide scope reads the rest of its parts, once."""
+    return stale == owners and stale > COLD_OWNERS
+
+
 @dataclass
 class ScopeParts:
     """A scope's owners' parts, the position each was computed or kept at,
@@ -240,11 +255,12 @@ async def scope_part(
     owners: list[int],
     what: tuple[Any, ...],
     compute: Callable[[list[int]], Awaitable[dict[int, OwnerPart]]],
-) -> ScopeParts:
+) -> ScopeParts | None:
     """The owners' parts of `what` and their sum: the kept ones at their
     owner's position now, the others by `compute(stale owners)` (each
-    owner's part; an owner without deals may be missing). See the module
-    for the rounds."""
+    owner's part; an owner without deals may be missing). None when the
+    scope is cold (`cold`): computed in full instead. See the module for
+    the rounds."""
     positions = await owner_positions(workspace_id, owners)
     parts: dict[int, OwnerPart] = {}
     at: dict[int, tuple[Any, ...]] = {}
@@ -260,6 +276,8 @@ async def scope_part(
         stale = missing
         if not stale:
             break
+        if cold(len(stale), len(owners)):
+            return None
         found: dict[int, OwnerPart] = {}
         for start in range(0, len(stale), ID_CHUNK):
             found.update(await compute(stale[start : start + ID_CHUNK]))

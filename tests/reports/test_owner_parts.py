@@ -287,3 +287,26 @@ def test_the_kth_of_sorted_arrays_is_the_kth_of_their_union():
         # then every rank is the union's
         for k in range(1, len(union) + 1):
             assert kth(arrays, k) == union[k - 1]
+
+
+async def test_a_cold_wide_scope_is_computed_in_full_until_smaller_scopes_fill_its_parts(
+    gql, workspace, server, monkeypatch
+):
+    from revgraph.resolvers.reports import owner_parts
+
+    # given scopes of more than one owner, none with a kept part, count as cold
+    monkeypatch.setattr(owner_parts, "COLD_OWNERS", 1)
+    given = await world(gql, workspace)
+    callers = await contexts(server, workspace, given["people"])
+    pipeline_id = given["pipeline"]["id"]
+    store = OwnerParts(10**6)
+    # when the admin's funnel is asked first: computed in full, no part read
+    full, parts = await both(callers["admin"], pipeline_id, *RANGES[0], store)
+    assert parts == full and store.computed == 0
+    # and once the agents' funnels have read their parts, the manager's
+    # scope (Ana, Bia, Marta) is warm: Bia's and Marta's parts are read
+    for name in ("ana", "caio"):
+        await both(callers[name], pipeline_id, *RANGES[0], store)
+    assert store.computed == 2
+    full, parts = await both(callers["marta"], pipeline_id, *RANGES[0], store)
+    assert parts == full and store.computed == 4
