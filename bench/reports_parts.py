@@ -1,15 +1,22 @@
-"""A dashboard's recomputation after one move, in process: what the admin's
-and a manager's dashboard document (funnel + leadReport over a year, as
-bench/reports.py polls it) costs when an agent of the manager's team has
-just moved one of their deals (the poll cache's answer no longer holds).
+"""A dashboard's recomputation after one move, in process: what the admin's,
+a manager's and the mover's dashboard document (funnel + leadReport over a
+year, as bench/reports.py polls it) cost when an agent of the manager's
+subtree has just moved one of their deals (the poll cache's answers no
+longer hold).
 
-On a copy of bench/reports.py's cached build (bench/results/reports-cache/;
-PostgreSQL: a database made from its template, `--db NAME`, dropped at the
-end), through the ASGI app in this process: per move, the agent's
-moveDeal, then the admin's poll, then the manager's, each with its SQL
-statements, the rows they returned and the process's CPU. With
-`--baseline REF`, the same in a child process importing REF's package
-(a `git archive`, as bench/reads.py serves it), on a fresh copy.
+On a copy of bench/reports.py's newest cached build (bench/results/
+reports-cache/; PostgreSQL: a database `--db NAME` made from its template,
+named by $REVGRAPH_BENCH_REPORTS_DB as reports.py's, dropped at the end),
+through the ASGI app in this process: first answers of the admin and the
+manager (ranges of their own, nothing kept); every user's dashboard once
+(as the load phase's 50 users poll); then per move, the agent's moveDeal,
+then the admin's poll, the manager's and the mover's, each with its SQL
+statements, the rows they returned and the process's CPU (SQLite's thread
+included; not PostgreSQL's backends: see the wall time). With `--baseline
+REF`, the same in a child process importing REF's package (a `git
+archive`, as bench/reads.py serves it), on a fresh copy. `--sql` prints
+the last poll's statements with their times, `--profile` cProfiles the
+admin's polls, PARTS_TIMED=1 sums the CPU of the funnel's steps.
 
     python bench/reports_parts.py [--backend sqlite|postgres] [--moves 15] [--baseline 0635af1]
 """
