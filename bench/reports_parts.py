@@ -16,7 +16,8 @@ included; not PostgreSQL's backends: see the wall time). With `--baseline
 REF`, the same in a child process importing REF's package (a `git
 archive`, as bench/reads.py serves it), on a fresh copy. `--sql` prints
 the last poll's statements with their times, `--profile` cProfiles the
-admin's polls, PARTS_TIMED=1 sums the CPU of the funnel's steps.
+admin's polls, PARTS_TIMED=1 sums the CPU of the funnel's steps,
+PARTS_EXTRA_SQL runs statements (`;`-separated: indexes to try) on the copy first.
 
     python bench/reports_parts.py [--backend sqlite|postgres] [--moves 15] [--baseline 0635af1]
 """
@@ -144,6 +145,13 @@ async def measure(
     spent = timed() if os.environ.get("PARTS_TIMED") else None
     settings = Settings.from_env()
     await open_database(settings, migrate=False)
+    if os.environ.get("PARTS_EXTRA_SQL"):
+        # What-if statements on the copy (indexes to try), run before anything.
+        from tortoise import connections
+
+        for statement in os.environ["PARTS_EXTRA_SQL"].split(";"):
+            if statement.strip():
+                await connections.get("default").execute_script(statement)
     try:
         app = create_app(settings, migrate=False)
         pipeline = await Pipeline.all().order_by("id").first()
@@ -187,18 +195,20 @@ async def measure(
             ]
             dashboard = body(DASHBOARD_DOC, pipeline_id, year())
             first: dict[str, list[float]] = {name: [] for name in ("admin", "manager")}
+            sql: dict[str, list[str]] = {}
             for shift in range(1, firsts + 1):  # first answers: ranges of their own, nothing kept
                 for name, headers in list(who.items())[:2]:
                     fresh = body(DASHBOARD_DOC, pipeline_id, year(shift * 3600))
-                    cpu = time.process_time()
-                    checked(await http.post("/graphql", json=fresh, headers=headers))
-                    first[name].append((time.process_time() - cpu) * 1e3)
+                    with counting() as seen:
+                        cpu = time.process_time()
+                        checked(await http.post("/graphql", json=fresh, headers=headers))
+                        first[name].append((time.process_time() - cpu) * 1e3)
+                    sql[f"first_{name}"] = seen["sql"]
             for headers in [*others, *who.values()]:  # the polled range's answers and parts
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
             for headers in who.values():
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
             found: dict[str, list[dict[str, float]]] = {name: [] for name in who}
-            sql: dict[str, list[str]] = {}
             for deal_id, stage_id in deals:
                 target = stages[(position[stage_id] + 1) % len(stages)]
                 moved = {
@@ -242,6 +252,7 @@ async def measure(
             } | {"cpu_ms_all": [round(run["cpu_ms"], 1) for run in runs]}
             if show_sql:
                 summary[name]["sql"] = sql[name]
+                summary[name]["first_sql"] = sql.get(f"first_{name}")
         if spent is not None:
             summary["spent_ms_per_poll"] = {
                 k: round(v * 1e3 / max(1, len(deals)) / 2, 2) for k, v in spent.items()
