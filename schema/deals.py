@@ -236,8 +236,13 @@ def _live_company(row: Any) -> Any:
 _OWNER = Preload(
     loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True, joined="owner", own_context="ctx"
 )
-_CONTACT = Preload(
-    loaders.contacts, attrgetter("row.contact_id"), _live_contact, joined="contact", own_context="ctx"
+_CONTACT = Preload(  # shared: a contact with several deals on a board is completed once
+    loaders.contacts,
+    attrgetter("row.contact_id"),
+    _live_contact,
+    shared=True,
+    joined="contact",
+    own_context="ctx",
 )
 _COMPANY = Preload(
     loaders.companies, attrgetter("row.company_id"), _live_company, joined="company", own_context="ctx"
