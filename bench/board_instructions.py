@@ -83,6 +83,55 @@ async def seed(url: str) -> dict[str, Any]:
         await close_database()
 
 
+class Sampler:
+    """CPU samples of this process every 0.5 ms of its CPU time (SIGPROF):
+    per function (file:line name), the share of samples in which it runs
+    (self) and in which it is on the stack (inclusive)."""
+
+    def __init__(self) -> None:
+        import collections
+        import signal
+
+        self.own: collections.Counter[str] = collections.Counter()
+        self.inclusive: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        signal.signal(signal.SIGPROF, self.take)
+        signal.setitimer(signal.ITIMER_PROF, 0.0005, 0.0005)
+
+    def take(self, signum: int, frame: Any) -> None:
+        self.samples += 1
+        seen = set()
+        first = True
+        while frame is not None:
+            code = frame.f_code
+            name = f"{Path(code.co_filename).name}:{code.co_firstlineno} {code.co_name}"
+            if first:
+                self.own[name] += 1
+                first = False
+            if name not in seen:
+                seen.add(name)
+                self.inclusive[name] += 1
+            frame = frame.f_back
+
+    def report(self) -> None:
+        import signal
+
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        total = max(self.samples, 1)
+        print(f"{self.samples} samples; self %, inclusive %")
+        for name, count in self.own.most_common(40):
+            print(
+                f"  self {100 * count / total:5.1f}  incl {100 * self.inclusive[name] / total:5.1f}  {name}"
+            )
+        print("inclusive:")
+        for name, count in self.inclusive.most_common(60):
+            print(f"  incl {100 * count / total:5.1f}  {name}")
+
+
+def sample_requests() -> Sampler:
+    return Sampler()
+
+
 def wait_for_go(gate: str) -> None:
     """Ready: the parent switches callgrind's instrumentation on, then says go
     (blocking the loop on purpose: nothing else runs meanwhile)."""
@@ -118,7 +167,9 @@ async def requests(
             apply_collector(CollectorRequest(True, SERVING_THRESHOLDS))  # as `serve` sets it
             if gate:
                 wait_for_go(gate)
-            if profile:
+            if profile == "sample":
+                sampled = sample_requests()
+            elif profile:
                 import cProfile
                 import pstats
 
@@ -126,7 +177,9 @@ async def requests(
                 profiler.enable()
             for _ in range(count):
                 await http.post("/graphql", json=body, headers=headers)
-            if profile:
+            if profile == "sample":
+                sampled.report()
+            elif profile:
                 profiler.disable()
                 stats = pstats.Stats(profiler, stream=sys.stdout)
                 stats.sort_stats(profile).print_stats(60)
@@ -222,8 +275,9 @@ async def main(args: argparse.Namespace) -> None:
     async with database(backend) as url:
         seeded = json.dumps(await seed(url))
         if args.profile:
+            count = "300" if args.profile == "sample" else "50"
             subprocess.run(  # noqa: ASYNC221  the child is the measure
-                [sys.executable, str(HERE), "--child", url, seeded, "50", "--child-profile", args.profile],
+                [sys.executable, str(HERE), "--child", url, seeded, count, "--child-profile", args.profile],
                 check=True,
             )
             return
@@ -263,7 +317,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, nargs=2, default=[2, 12], metavar=("N1", "N2"))
     parser.add_argument("--baseline-only", action="store_true", help="count only the baseline")
     parser.add_argument(
-        "--profile", help="cProfile 50 requests of this checkout, sorted by this key; no valgrind"
+        "--profile",
+        help="cProfile 50 requests (300 with 'sample': SIGPROF sampling) of this checkout, sorted by this key; no valgrind",
     )
     parser.add_argument(
         "--functions", type=int, default=0, help="print the top C functions of the difference"

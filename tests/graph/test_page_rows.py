@@ -6,6 +6,7 @@ plan at all — field by field, delivered cost included, on both backends."""
 
 import json
 
+from revgraph.resolvers import pagination
 from revgraph.schema import deals, lean_plans, lean_rows
 from revgraph.schema.connections import Edge
 from tests.graph.custom_field_support import define
@@ -133,3 +134,72 @@ async def test_page_edges_are_the_edges_to_whoever_reads_them():
         ("c1", ("node", rows[1])),
     ]
     assert edges[1] is list(edges)[1] and edges == list(edges)
+
+
+async def _same_three_ways(gql, token, document, variables, monkeypatch):
+    """Data, errors (message, path, code) and cost the same from the rows,
+    over the objects and with no plan; the answer from the rows."""
+    answers = []
+    for mode in ("rows", "objects", "graphql-core"):
+        with monkeypatch.context() as patch:
+            if mode == "objects":
+                patch.setattr(lean_rows, "_node_plan", lambda *_: None)
+            if mode == "graphql-core":
+                patch.setattr(lean_plans.CompiledPlans, "plan_for", lambda *_: None)
+            answers.append(await gql(document, variables, token=token))
+    shown = [
+        (
+            json.dumps(body.get("data")),
+            [(e["message"], e.get("path"), (e.get("extensions") or {}).get("code")) for e in body["errors"]],
+            body["extensions"]["cost"]["actual"],
+        )
+        for body in answers
+    ]
+    assert shown[0] == shown[1] == shown[2]
+    return answers[0]
+
+
+async def test_a_cards_failing_edge_is_reported_as_over_the_objects(gql, workspace, monkeypatch):
+    # given a board of 3 cards whose second contact's answer fails
+    pipeline = await _cards(gql, workspace, 3)
+    then = deals._CONTACT.then
+
+    def failing(row):
+        if row is not None and row.name == "Cliente 1":
+            raise RuntimeError("secret detail")
+        return then(row)
+
+    monkeypatch.setattr(deals._CONTACT, "then", failing)
+    # when the board is read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, BOARD % "id contact { name }", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: that card's contact is null with a masked error
+    # at its path, the other cards whole
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "contact"
+    cards = [edge["node"] for stage in body["data"]["pipeline"]["stages"] for edge in stage["deals"]["edges"]]
+    assert sorted(str(card["contact"]) for card in cards) == sorted(
+        ["None", str({"name": "Cliente 0"}), str({"name": "Cliente 2"})]
+    )
+
+
+async def test_a_failing_cursor_bubbles_as_over_the_objects(gql, workspace, monkeypatch):
+    # given a board whose second card's cursor cannot be made
+    pipeline = await _cards(gql, workspace, 3)
+    encode = pagination.encode_cursor
+
+    def failing(row, keys):
+        if row.title == "Negócio 1":
+            raise RuntimeError("secret detail")
+        return encode(row, keys)
+
+    monkeypatch.setattr(pagination, "encode_cursor", failing)
+    # when the board's cursors are read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, CARD_WITH_EDGES % "title", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: one masked error, the non-null cursor's null
+    # bubbling up to the first nullable field above it
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "cursor"
