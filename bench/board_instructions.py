@@ -95,11 +95,18 @@ class Sampler:
         self.own: collections.Counter[str] = collections.Counter()
         self.inclusive: collections.Counter[str] = collections.Counter()
         self.samples = 0
+        self.chains: collections.Counter[str] = collections.Counter()
         signal.signal(signal.SIGPROF, self.take)
         signal.setitimer(signal.ITIMER_PROF, 0.0005, 0.0005)
 
     def take(self, signum: int, frame: Any) -> None:
         self.samples += 1
+        chain = []
+        walk = frame
+        while walk is not None and len(chain) < 6:
+            chain.append(f"{Path(walk.f_code.co_filename).name}:{walk.f_code.co_name}")
+            walk = walk.f_back
+        self.chains[" < ".join(chain)] += 1
         seen = set()
         first = True
         while frame is not None:
@@ -123,6 +130,9 @@ class Sampler:
             print(
                 f"  self {100 * count / total:5.1f}  incl {100 * self.inclusive[name] / total:5.1f}  {name}"
             )
+        print("stacks (6 frames):")
+        for chain, count in self.chains.most_common(25):
+            print(f"  {100 * count / total:5.1f}  {chain}")
         print("inclusive:")
         for name, count in self.inclusive.most_common(60):
             print(f"  incl {100 * count / total:5.1f}  {name}")

@@ -219,7 +219,9 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                         and TYPE_CAST_ATTRIBUTE not in value.__dict__
                     ):  # the common case of _run_resolved, in one call less
                         field_position = (position, key, type_name)
-                        errors = len(executor.collected_errors.errors)
+                        if second:  # (a property: read once)
+                            collected = executor.collected_errors.errors
+                            errors = len(collected)
                         delivered = delivery.fields if delivery is not None else 0
                         try:
                             result = executor.run_plan(nested, value, field_position)
@@ -227,7 +229,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                                 result = executor._await_completed(
                                     result, step.field_def.type, step, field_position
                                 )
-                            elif second and len(executor.collected_errors.errors) == errors:
+                            elif second and len(collected) == errors:
                                 fields = delivery.fields - delivered if delivery is not None else 0
                                 executor._shared_results[(step, id(value))] = (value, result, fields)
                         except Exception as raw_error:
