@@ -44,7 +44,10 @@ loops over the plan's `ops` (one tuple per step with what its hot case
 reads) and completes an object read off the source (an edge's node) or
 answered over the preload (a card's contact) by that object's plan in the
 loop itself, without a `_run_resolved` call: one call less per such field
-(bench/READS.md, i15-lean).
+(bench/READS.md, i15-lean). A page's edges (`PageEdges`, what
+schema/connections.py `build` makes) are completed from the page's rows
+by schema/lean_rows.py: no Edge and, for a type made by `fields_from_row`
+(deals, contacts, companies), no node object per row.
 
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
@@ -133,6 +136,7 @@ class Step:
         "field_def",
         "field_details",
         "from_row",
+        "from_rows",
         "key",
         "kind",
         "leaf",
@@ -302,6 +306,7 @@ class CompiledPlans:
 
     def _build_step(self, object_type: GraphQLObjectType, key: str, details: Any) -> Step:
         step = Step()
+        step.from_rows = None  # (schema/lean_rows.py: its records completed from their rows)
         step.key = key
         step.field_details = details
         step.nodes = [detail.node for detail in details]

@@ -111,10 +111,16 @@ ROW_EXECUTED = 11  # over the made object, by graphql-core
 
 
 def _row_op(op: tuple[int, str, Step, Any, Any]) -> tuple[int, str, Step, Any, Any]:
-    kind, key, step, _, _ = op
+    kind, key, step, _, second = op
     if kind == OP_LEAF:
         return op if step.from_row is not None else (ROW_EXECUTED, key, step, None, None)
-    if kind in (OP_TYPENAME, OP_PRELOAD):
+    if kind == OP_PRELOAD:
+        preload = step.preload
+        shown = getattr(preload.then, "from_row", None)
+        if shown is not None and preload.carried is not None and not preload.with_ctx:
+            return (kind, key, step, (*shown, preload.carried), second)
+        return (kind, key, step, None, second)
+    if kind == OP_TYPENAME:
         return op
     if kind in (OP_OBJECT, OP_RESOLVED):
         return (ROW_RESOLVED, key, step, None, None)
@@ -128,6 +134,45 @@ class RowSource:
     the answer then leaves the step to the made object."""
 
     __slots__ = ("row",)
+
+
+def shown_from_row(shows: Callable[[Any], bool], make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Mark a `Preload`'s `then` as `make(record) if shows(record) else
+    None`, `make` a row-made type's maker (`Contact.of`): a row plan then
+    answers a record its row carries (`Preload(joined=...)`) straight from
+    that record's row, by its own plan run over it, without the object
+    (a board's contact). `then` itself is what everything else calls."""
+
+    def mark(then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        then.from_row = (shows, make)  # type: ignore[attr-defined]
+        return then
+
+    return mark
+
+
+def _from_carried(executor: Any, step: Step, make: Callable[[Any], Any], carried: Any) -> bool:
+    """Whether the step's records may be completed from their carried rows:
+    its object's plan runs from rows and `make` keeps the row (checked once
+    per step, on the first record)."""
+    known = step.from_rows
+    if known is None:
+        completion = step.completion
+        plan = completion.plan
+        if plan is plans.UNBUILT:
+            plan = completion.plan = executor.plan_for(completion.named, step.field_details)
+        probe = make(carried)
+        columns = getattr(probe, "__dict__", None) or {}
+        known = step.from_rows = (
+            plan is not None
+            and _row_plan(plan)[2]
+            and type(probe) is completion.origin
+            and columns.get("row") is carried
+            and TYPE_CAST_ATTRIBUTE not in columns
+        )
+    return known
+
+
+_ABSENT = object()
 
 
 def _row_plan(plan: Plan) -> tuple[tuple[Any, ...], Any, bool]:
@@ -164,7 +209,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
     made = None
     step = None
     try:
-        for op, key, step, _, second in ops:
+        for op, key, step, first, second in ops:
             if op == OP_LEAF:
                 try:  # as run_plan's leaf, computed from the row as FromRow would
                     value = step.from_row(row)
@@ -189,8 +234,22 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                 results[key] = type_name
                 continue
             elif op == OP_PRELOAD:
-                source.row = row
-                value = (executor._bound.get(step) or executor._preloaded(step))(source)
+                carried = _ABSENT
+                if first is not None:  # a record the row carries, shown from its row (`shown_from_row`)
+                    carried = row.__dict__.get(first[2], _ABSENT)
+                    if carried is not None and carried is not _ABSENT:
+                        try:
+                            if not first[0](carried):
+                                carried = None
+                            elif not _from_carried(executor, step, first[1], carried):
+                                carried = _ABSENT
+                        except Exception:  # the resolver, over the object, reports it
+                            carried = _ABSENT
+                if carried is _ABSENT:
+                    source.row = row
+                    value = (executor._bound.get(step) or executor._preloaded(step))(source)
+                else:
+                    value = carried
                 if value is NOT_PRELOADED:  # the resolver answers, over the object
                     if made is None:
                         made = make(row)
@@ -211,7 +270,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                                 delivery.fields += kept[2]
                             results[key] = kept[1]
                             continue
-                    if (
+                    if carried is not _ABSENT or (
                         type(value) is completion.origin
                         and type(value) in settled
                         and nested is not None
@@ -224,7 +283,10 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                             errors = len(collected)
                         delivered = delivery.fields if delivery is not None else 0
                         try:
-                            result = executor.run_plan(nested, value, field_position)
+                            if carried is _ABSENT:
+                                result = executor.run_plan(nested, value, field_position)
+                            else:  # its plan run over the carried row
+                                result = run_row_plan(executor, nested, value, field_position, first[1])
                             if type(result) is not dict:
                                 result = executor._await_completed(
                                     result, step.field_def.type, step, field_position

@@ -7,6 +7,7 @@ plan at all — field by field, delivered cost included, on both backends."""
 import json
 
 from revgraph.resolvers import pagination
+from revgraph.schema import contacts as contacts_schema
 from revgraph.schema import deals, lean_plans, lean_rows
 from revgraph.schema.connections import Edge
 from tests.graph.custom_field_support import define
@@ -83,7 +84,7 @@ async def test_a_card_from_its_row_is_the_card_from_its_objects_field_by_field(g
     assert cards["Negócio 1"]["owner"]["name"] and cards["Negócio 1"]["contact"]["name"] == "Cliente 1"
 
 
-async def test_a_card_makes_no_edge_and_no_deal_object(gql, workspace, monkeypatch):
+async def test_a_card_makes_no_edge_no_deal_and_no_contact_object(gql, workspace, monkeypatch):
     # given a board of 6 cards
     pipeline = await _cards(gql, workspace, 6)
     expected = await _board(gql, workspace.token, pipeline["id"])
@@ -94,6 +95,9 @@ async def test_a_card_makes_no_edge_and_no_deal_object(gql, workspace, monkeypat
     monkeypatch.setattr(
         lean_rows.PageEdges, "edges", lambda self: (self.rows and made.append(self)) or edges(self)
     )
+    contacts = []
+    contact_of = contacts_schema.Contact.of
+    monkeypatch.setattr(contacts_schema.Contact, "of", lambda row: contacts.append(row) or contact_of(row))
     # when it is read again
     cards = await _board(gql, workspace.token, pipeline["id"])
     # then it answers the same, no column with cards made its Edges, and the
@@ -101,6 +105,8 @@ async def test_a_card_makes_no_edge_and_no_deal_object(gql, workspace, monkeypat
     # one a card (on main: an Edge and a Deal a card)
     assert cards == expected and len(cards) == 6
     assert len(made) == 1
+    # and no card made its Contact: each was completed from its joined row
+    assert all(card["contact"]["name"].startswith("Cliente") for card in cards) and contacts == []
 
 
 async def test_a_contact_shown_on_several_cards_is_completed_once(gql, workspace, monkeypatch):
@@ -182,6 +188,28 @@ async def test_a_cards_failing_edge_is_reported_as_over_the_objects(gql, workspa
     assert sorted(str(card["contact"]) for card in cards) == sorted(
         ["None", str({"name": "Cliente 0"}), str({"name": "Cliente 2"})]
     )
+
+
+async def test_a_cards_contact_failing_on_its_joined_row_is_reported_as_over_the_objects(
+    gql, workspace, monkeypatch
+):
+    # given a board of 3 cards whose second contact cannot be checked
+    pipeline = await _cards(gql, workspace, 3)
+    is_null = deals.is_null
+
+    def failing(row, name):
+        if getattr(row, "name", None) == "Cliente 1":
+            raise RuntimeError("secret detail")
+        return is_null(row, name)
+
+    monkeypatch.setattr(deals, "is_null", failing)
+    # when the board is read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, BOARD % "id contact { name }", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: that card's contact is null with a masked error
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "contact"
 
 
 async def test_a_failing_cursor_bubbles_as_over_the_objects(gql, workspace, monkeypatch):
