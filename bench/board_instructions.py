@@ -21,7 +21,9 @@ same seeded database.
 
     python bench/board_instructions.py [--backend postgres] [--baseline 0635af1] [--requests 2 12]
     python bench/board_instructions.py --backend sqlite --profile tottime   # cProfile of 50 requests, no valgrind
+    python bench/board_instructions.py --profile sample   # SIGPROF sampling of 300 requests: functions, stacks
     python bench/board_instructions.py --functions 25   # the top C functions of this checkout's difference
+    python bench/board_instructions.py --baseline 0635af1 --cpu 7   # CPU time instead: 7 rounds, builds alternated
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import contextlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,6 +180,7 @@ async def requests(
             apply_collector(CollectorRequest(True, SERVING_THRESHOLDS))  # as `serve` sets it
             if gate:
                 wait_for_go(gate)
+            started = time.process_time()
             if profile == "sample":
                 sampled = sample_requests()
             elif profile:
@@ -187,7 +191,9 @@ async def requests(
                 profiler.enable()
             for _ in range(count):
                 await http.post("/graphql", json=body, headers=headers)
-            if profile == "sample":
+            if profile == "cpu":
+                print(f"cpu_ms {(time.process_time() - started) / max(count, 1) * 1e3:.3f}")
+            elif profile == "sample":
                 sampled.report()
             elif profile:
                 profiler.disable()
@@ -292,6 +298,30 @@ async def main(args: argparse.Namespace) -> None:
             )
             return
         builds = {} if args.baseline_only else {"this checkout": dict(os.environ)}
+        if args.cpu:  # CPU time instead, the builds alternated round by round
+            if args.baseline:
+                folder = baseline_path(args.baseline)
+                path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH", "")]))
+                builds[args.baseline] = {**os.environ, "PYTHONPATH": path}
+            cpu: dict[str, list[float]] = {name: [] for name in builds}
+            for _ in range(args.cpu):
+                for name, env in builds.items():
+                    out = subprocess.run(  # noqa: ASYNC221  the child is the measure
+                        [sys.executable, str(HERE), "--child", url, seeded, "100", "--child-profile", "cpu"],
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                    cpu[name].append(float(out.split("cpu_ms")[1].split()[0]))
+            for name, values in cpu.items():
+                print(
+                    f"  {name:14} CPU ms a board request (in-process, client included): median "
+                    f"{statistics.median(values):.2f} of {sorted(round(v, 2) for v in values)}; "
+                    f"load {os.getloadavg()[0]:.2f}"
+                )
+            return
+
         if args.baseline:
             folder = baseline_path(args.baseline)
             path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH", "")]))
@@ -326,6 +356,9 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", default="", help="git ref counted alike ('' for none)")
     parser.add_argument("--requests", type=int, nargs=2, default=[2, 12], metavar=("N1", "N2"))
     parser.add_argument("--baseline-only", action="store_true", help="count only the baseline")
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="N rounds of CPU time (100 requests a child), builds alternated"
+    )
     parser.add_argument(
         "--profile",
         help="cProfile 50 requests (300 with 'sample': SIGPROF sampling) of this checkout, sorted by this key; no valgrind",
