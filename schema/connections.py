@@ -25,6 +25,7 @@ from revgraph.resolvers.loaders import BatchLoader
 from revgraph.resolvers.pagination import Cursors, Page
 from revgraph.resolvers.read_rows import JOIN
 from revgraph.schema.common import PageInfo, ctx_of, page_info, selected_fields, selects
+from revgraph.schema.lean_rows import PageEdges
 
 T = TypeVar("T")
 
@@ -69,19 +70,14 @@ def build(
 ) -> Any:
     """Wrap a resolvers Page into a connection type instance. The generic
     Edge of a page with lazy cursors (resolvers/pagination.py `Cursors`)
-    encodes its cursor only if it is read: a board's query selects none."""
+    encodes its cursor only if it is read: a board's query selects none.
+    Its edges are a `PageEdges` (schema/lean_rows.py)."""
     edge_type = edge_cls or Edge
     cursors = page.cursors
     if edge_type is Edge and isinstance(cursors, Cursors):
-        new = Edge.__new__
-        edges = []
-        for at, item in enumerate(page.items):
-            edge = new(Edge)
-            columns = edge.__dict__
-            columns["node"] = wrap(item)
-            columns["cursors"] = cursors
-            columns["at"] = at
-            edges.append(edge)
+        # Made when read; a compiled plan completes them from the rows
+        # (schema/lean_rows.py): no Edge or node object per row.
+        edges: Any = PageEdges(Edge, page.items, cursors, wrap)
     else:
         edges = [edge_type(cursor=c, node=wrap(item)) for item, c in zip(page.items, cursors, strict=True)]
     return connection_cls(edges=edges, page_info=page_info(page), page=page)

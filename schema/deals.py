@@ -31,6 +31,7 @@ from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import USER_COLUMNS, User
 from revgraph.schema.lean_execution import Preload, fields_from_row
+from revgraph.schema.lean_rows import shown_from_row
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
 if TYPE_CHECKING:
@@ -213,12 +214,16 @@ def _pipeline_loader(ctx: Context) -> loaders.BatchLoader:
     return loaders.loader(ctx, "pipelines", lambda ws: loaders.by_id(ws, PipelineRow))
 
 
+def _contact_shown(row: Any) -> bool:
+    """Whoever may see a deal sees its contact (the hand-off rule,
+    resolvers/visibility.py), unless it is in the trash."""
+    return row is not None and is_null(row, "deleted_at")
+
+
+@shown_from_row(_contact_shown, Contact.of)  # a card's contact, from its joined row (schema/lean_rows.py)
 def _live_contact(row: Any) -> Any:
-    """A deal's contact: whoever may see the deal sees it (the hand-off
-    rule, resolvers/visibility.py), unless it is in the trash."""
-    if row is None or not is_null(row, "deleted_at"):
-        return None
-    return Contact.of(row)
+    """A deal's contact, if shown (`_contact_shown`)."""
+    return Contact.of(row) if _contact_shown(row) else None
 
 
 def _live_company(row: Any) -> Any:
@@ -236,8 +241,13 @@ def _live_company(row: Any) -> Any:
 _OWNER = Preload(
     loaders.users, attrgetter("row.owner_id"), User.of_row, shared=True, joined="owner", own_context="ctx"
 )
-_CONTACT = Preload(
-    loaders.contacts, attrgetter("row.contact_id"), _live_contact, joined="contact", own_context="ctx"
+_CONTACT = Preload(  # shared: a contact with several deals on a board is completed once
+    loaders.contacts,
+    attrgetter("row.contact_id"),
+    _live_contact,
+    shared=True,
+    joined="contact",
+    own_context="ctx",
 )
 _COMPANY = Preload(
     loaders.companies, attrgetter("row.company_id"), _live_company, joined="company", own_context="ctx"

@@ -44,7 +44,10 @@ loops over the plan's `ops` (one tuple per step with what its hot case
 reads) and completes an object read off the source (an edge's node) or
 answered over the preload (a card's contact) by that object's plan in the
 loop itself, without a `_run_resolved` call: one call less per such field
-(bench/READS.md, i15-lean).
+(bench/READS.md, i15-lean). A page's edges (`PageEdges`, what
+schema/connections.py `build` makes) are completed from the page's rows
+by schema/lean_rows.py: no Edge and, for a type made by `fields_from_row`
+(deals, contacts, companies), no node object per row.
 
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
@@ -133,6 +136,7 @@ class Step:
         "field_def",
         "field_details",
         "from_row",
+        "from_rows",
         "key",
         "kind",
         "leaf",
@@ -150,7 +154,7 @@ class Plan:
     """The compiled selection of one object type for one group of field nodes.
     `ops`: its steps as the tuples `run_plan` loops over (see `_op`)."""
 
-    __slots__ = ("counted", "is_type_of", "ops", "steps", "type", "type_name")
+    __slots__ = ("counted", "is_type_of", "ops", "page", "rows", "steps", "type", "type_name")
 
     def __init__(self, type_: GraphQLObjectType, steps: list[Step], counted: int, is_type_of: Any) -> None:
         self.type = type_
@@ -159,6 +163,9 @@ class Plan:
         self.counted = counted
         self.is_type_of = is_type_of
         self.ops = tuple(_op(step) for step in steps)
+        # How schema/lean_rows.py runs it from a row, and makes an edge of a page.
+        self.rows: Any = None
+        self.page: Any = _UNBUILT
 
 
 # What run_plan does with a step (Plan.ops):
@@ -192,6 +199,7 @@ def _op(step: Step) -> tuple[int, str, Step, Any, Any]:
 
 
 _UNBUILT = object()
+UNBUILT = _UNBUILT  # (schema/lean_rows.py reads it)
 
 
 class _NO_TYPE:  # the type of no item: a fast path not taken
@@ -298,6 +306,7 @@ class CompiledPlans:
 
     def _build_step(self, object_type: GraphQLObjectType, key: str, details: Any) -> Step:
         step = Step()
+        step.from_rows = None  # (schema/lean_rows.py: its records completed from their rows)
         step.key = key
         step.field_details = details
         step.nodes = [detail.node for detail in details]
@@ -474,23 +483,13 @@ class CompiledPlans:
                         awaitable_fields.append(key)
         except Exception:
             if delivery is not None:  # as graphql-core: the fields after it never ran
-                delivery.fields -= _counted_after(plan, step)
+                delivery.fields -= counted_after(plan, step)
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])  # type: ignore[attr-defined]
             raise
         if not awaitable_fields:
             return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-            else:
-                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return settle_fields(results, awaitable_fields)
 
     def _execute_field(self, object_type: Any, source: Any, step: Step, position: Any) -> Any:
         """graphql-core's own execution of one field (not counted again)."""
@@ -643,6 +642,10 @@ class CompiledPlans:
         if isinstance(value, Exception) or kind == C_GENERAL:
             return self._general(completion, value, object_type, step, field_position, position)
         # C_LIST
+        if type(value) is lean_rows.PageEdges:  # a page's edges, from its rows
+            return lean_rows.complete_page(
+                self, completion, value, object_type, step, field_position, position
+            )
         if type(value) is not list and type(value) is not tuple:
             return self._general(completion, value, object_type, step, field_position, position)
         return self._complete_list(completion, value, object_type, step, field_position, position)
@@ -720,18 +723,7 @@ class CompiledPlans:
             raise
         if not awaitable_indices:
             return completed_results
-
-        async def get_completed_results() -> list[Any]:
-            if len(awaitable_indices) == 1:
-                at = awaitable_indices[0]
-                completed_results[at] = await completed_results[at]
-            else:
-                awaited = await gather_with_cancel(*(completed_results[i] for i in awaitable_indices))
-                for at, result in zip(awaitable_indices, awaited, strict=True):
-                    completed_results[at] = result
-            return completed_results
-
-        return get_completed_results()
+        return settle_items(completed_results, awaitable_indices)
 
 
 class PlanCache:
@@ -841,7 +833,30 @@ def _plain_directives(node: Any) -> bool:
     return all(directive.name.value in PLAIN_DIRECTIVES for directive in node.directives)
 
 
-def _counted_after(plan: Plan, failed: Step | None) -> int:
+async def settle_fields(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """An object's result dict once its awaitable fields are awaited (graphql-core's execute_fields)."""
+    if len(awaitable_fields) == 1:
+        field = awaitable_fields[0]
+        results[field] = await results[field]
+    else:
+        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
+
+
+async def settle_items(completed_results: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    """A list's completed items once its awaitable ones are awaited (complete_iterable_value)."""
+    if len(awaitable_indices) == 1:
+        at = awaitable_indices[0]
+        completed_results[at] = await completed_results[at]
+    else:
+        awaited = await gather_with_cancel(*(completed_results[i] for i in awaitable_indices))
+        for at, result in zip(awaitable_indices, awaited, strict=True):
+            completed_results[at] = result
+    return completed_results
+
+
+def counted_after(plan: Plan, failed: Step | None) -> int:
     """Counted fields of the plan after the step that raised."""
     if failed is None:
         return 0
@@ -874,3 +889,7 @@ def _completion(type_: Any) -> Completion:
     completion.named = named
     completion.non_null = non_null
     return completion
+
+
+# Pages answered from their rows: that module reads this one's names.
+from revgraph.schema import lean_rows  # noqa: E402

@@ -14,12 +14,12 @@ from revgraph.models.crm import Contact as ContactModel
 from revgraph.models.identity import User as UserModel
 from revgraph.resolvers import loaders, read_rows
 from revgraph.resolvers.ids import pk_of
-from revgraph.schema import lean_plans
 from revgraph.schema.contacts import CONTACT_COLUMNS, Contact
 from revgraph.schema.demand import counted_delivery, delivered_cost
 from revgraph.schema.identity import USER_COLUMNS, User
 from revgraph.schema.lean_execution import FromRow, Preload
 from tests.graph.documents import DELETE_CONTACT, create_contact
+from tests.graph.test_hot_lists import count_plan_runs
 from tests.pipeline.support import create_deal, create_pipeline
 
 CARD = "id title value owner { name } contact { name }"
@@ -187,13 +187,7 @@ async def test_a_shared_owner_is_completed_once_and_charged_on_every_card(gql, w
             contactId=contact["id"],
         )
     runs = []
-    run_plan = lean_plans.CompiledPlans.run_plan
-
-    def counting(self, plan, source, position):
-        runs.append(plan.type_name)
-        return run_plan(self, plan, source, position)
-
-    monkeypatch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
+    count_plan_runs(monkeypatch, runs)
     # when the board is read showing each card's owner
     document = BOARD % "id owner { name email } contact { name }"
     body = await gql(document, {"id": pipeline["id"], "first": 50}, token=workspace.token)

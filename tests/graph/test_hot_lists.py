@@ -7,7 +7,7 @@ import json
 
 from graphql import parse
 
-from revgraph.schema import lean_plans
+from revgraph.schema import lean_plans, lean_rows
 from revgraph.schema.demand import counted_delivery, delivered_cost
 from tests.graph.documents import create_company, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
@@ -170,18 +170,39 @@ query Board($id: ID!, $first: Int!) {
 """
 
 
+def count_plan_runs(patch, runs):
+    """Record the type of every object a compiled plan completes: over the
+    object (run_plan), from its row (schema/lean_rows.py run_row_plan), and
+    each edge of a page made from its row (edges_from_rows)."""
+    run_plan, run_row_plan, edges_from_rows = (
+        lean_plans.CompiledPlans.run_plan,
+        lean_rows.run_row_plan,
+        lean_rows.edges_from_rows,
+    )
+
+    def counting(self, plan, source, position):
+        runs.append(plan.type_name)
+        return run_plan(self, plan, source, position)
+
+    def counting_rows(executor, plan, row, position, make):
+        runs.append(plan.type_name)
+        return run_row_plan(executor, plan, row, position, make)
+
+    def counting_edges(executor, edges, item, edge_plan, *rest):
+        runs.extend([edge_plan.type_name] * len(edges.rows))
+        return edges_from_rows(executor, edges, item, edge_plan, *rest)
+
+    patch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
+    patch.setattr(lean_rows, "run_row_plan", counting_rows)
+    patch.setattr(lean_rows, "edges_from_rows", counting_edges)
+
+
 async def _with_and_without_plans(gql, token, document, variables, monkeypatch):
     """The answer with compiled plans (and the types they completed, one
     entry per object), checked equal to the answer without them."""
     runs = []
-    original = lean_plans.CompiledPlans.run_plan
-
-    def counting(self, plan, source, position):
-        runs.append(plan.type_name)
-        return original(self, plan, source, position)
-
     with monkeypatch.context() as patch:
-        patch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
+        count_plan_runs(patch, runs)
         planned = await gql(document, variables, token=token)
     with monkeypatch.context() as patch:
         patch.setattr(lean_plans.CompiledPlans, "plan_for", lambda *_: None)

@@ -1,0 +1,233 @@
+"""Pages answered straight from their rows (schema/lean_rows.py, issue 15):
+a board's card (and a list's edge) is completed from its row, with no
+Edge or Deal object made for it, and answers exactly what the same card
+completed over its objects answers — and what graphql-core answers with no
+plan at all — field by field, delivered cost included, on both backends."""
+
+import json
+
+from revgraph.resolvers import pagination
+from revgraph.schema import contacts as contacts_schema
+from revgraph.schema import deals, lean_plans, lean_rows
+from revgraph.schema.connections import Edge
+from tests.graph.custom_field_support import define
+from tests.graph.documents import DELETE_CONTACT, create_contact
+from tests.graph.test_board_cards import BOARD, WIDE_CARD, _board, _cards
+from tests.graph.test_hot_lists import count_plan_runs
+from tests.pipeline.support import create_deal, create_pipeline
+
+CARD_WITH_EDGES = """
+query($id: ID!, $first: Int!) {
+  pipeline(id: $id) { stages { deals(first: $first) {
+    edges { __typename cursor node { __typename %s } }
+  } } }
+}
+"""
+
+
+async def _answers(gql, token, document, variables, monkeypatch):
+    """The answer three ways: from the rows; over the Edge and Deal objects
+    (the rows' path off); by graphql-core alone (no plan)."""
+    answers = []
+    for mode in ("rows", "objects", "graphql-core"):
+        with monkeypatch.context() as patch:
+            if mode == "objects":
+                patch.setattr(lean_rows, "_node_plan", lambda *_: None)
+            if mode == "graphql-core":
+                patch.setattr(lean_plans.CompiledPlans, "plan_for", lambda *_: None)
+            body = await gql(document, variables, token=token)
+        assert "errors" not in body, body
+        answers.append(body)
+    return answers
+
+
+async def _mixed_board(gql, workspace):
+    """Cards with every kind of contact (one, none, trashed, one shared by
+    two cards), owners of several users and custom fields."""
+    await define(gql, workspace.token, entity="DEAL", key="entrada", label="Entrada", type="DECIMAL")
+    pipeline = await _cards(gql, workspace, 3)
+    await create_deal(gql, workspace.token, pipeline["id"], title="Sem nada", customFields={"entrada": "10"})
+    trashed = await create_contact(gql, workspace.token, name="Na lixeira")
+    await create_deal(gql, workspace.token, pipeline["id"], title="Contato apagado", contactId=trashed["id"])
+    await gql.ok(DELETE_CONTACT, {"id": trashed["id"]}, token=workspace.token)
+    shared = await create_contact(gql, workspace.token, name="Dois negócios")
+    for title in ("Primeiro", "Segundo"):
+        await create_deal(gql, workspace.token, pipeline["id"], title=title, contactId=shared["id"])
+    return pipeline
+
+
+async def test_a_card_from_its_row_is_the_card_from_its_objects_field_by_field(gql, workspace, monkeypatch):
+    # given a board of cards with and without contacts, owners and custom fields
+    pipeline = await _mixed_board(gql, workspace)
+    for card in ("id title value owner { name } contact { name }", WIDE_CARD):
+        # when the board, with each edge's cursor and typenames, is read from
+        # the rows, over the objects and with no plan
+        document = CARD_WITH_EDGES % card
+        rows, objects, general = await _answers(
+            gql, workspace.token, document, {"id": pipeline["id"], "first": 10}, monkeypatch
+        )
+        # then the three answers are the same, key order included ...
+        assert json.dumps(rows["data"]) == json.dumps(objects["data"]) == json.dumps(general["data"])
+        # ... as is the cost charged for what was delivered
+        costs = {body["extensions"]["cost"]["actual"] for body in (rows, objects, general)}
+        assert len(costs) == 1
+    cards = {
+        edge["node"]["title"]: edge["node"]
+        for stage in rows["data"]["pipeline"]["stages"]
+        for edge in stage["deals"]["edges"]
+    }
+    # and the cards hold what was written: a null contact, a trashed one as
+    # null, a shared one on both cards, the custom fields
+    assert cards["Sem nada"]["contact"] is None and cards["Sem nada"]["customFields"] == {"entrada": "10"}
+    assert cards["Contato apagado"]["contact"] is None
+    assert cards["Primeiro"]["contact"] == cards["Segundo"]["contact"]
+    assert cards["Negócio 1"]["owner"]["name"] and cards["Negócio 1"]["contact"]["name"] == "Cliente 1"
+
+
+async def test_a_card_makes_no_edge_no_deal_and_no_contact_object(gql, workspace, monkeypatch):
+    # given a board of 6 cards
+    pipeline = await _cards(gql, workspace, 6)
+    expected = await _board(gql, workspace.token, pipeline["id"])
+    made = []
+    of = deals.Deal.of
+    monkeypatch.setattr(deals.Deal, "of", lambda row, ctx=None: made.append(row) or of(row, ctx))
+    edges = lean_rows.PageEdges.edges
+    monkeypatch.setattr(
+        lean_rows.PageEdges, "edges", lambda self: (self.rows and made.append(self)) or edges(self)
+    )
+    contacts = []
+    contact_of = contacts_schema.Contact.of
+    monkeypatch.setattr(contacts_schema.Contact, "of", lambda row: contacts.append(row) or contact_of(row))
+    # when it is read again
+    cards = await _board(gql, workspace.token, pipeline["id"])
+    # then it answers the same, no column with cards made its Edges, and the
+    # one column with cards made one Deal (to check its rows make Deals), not
+    # one a card (on main: an Edge and a Deal a card)
+    assert cards == expected and len(cards) == 6
+    assert len(made) == 1
+    # and no card made its Contact: each was completed from its joined row
+    assert all(card["contact"]["name"].startswith("Cliente") for card in cards) and contacts == []
+
+
+async def test_a_contact_shown_on_several_cards_is_completed_once(gql, workspace, monkeypatch):
+    # given one contact on 3 cards and another on 1
+    pipeline = await create_pipeline(gql, workspace.token)
+    often = await create_contact(gql, workspace.token, name="Frequente")
+    once = await create_contact(gql, workspace.token, name="Uma vez")
+    for index, contact in enumerate((often, often, often, once)):
+        await create_deal(gql, workspace.token, pipeline["id"], title=f"N{index}", contactId=contact["id"])
+    runs = []
+    count_plan_runs(monkeypatch, runs)
+    # when the board shows each card's contact
+    body = await gql(
+        BOARD % "id contact { id name }", {"id": pipeline["id"], "first": 50}, token=workspace.token
+    )
+    assert "errors" not in body
+    cards = [edge["node"] for stage in body["data"]["pipeline"]["stages"] for edge in stage["deals"]["edges"]]
+    # then every card shows its contact, each contact's selection completed once
+    assert sorted(card["contact"]["name"] for card in cards) == ["Frequente"] * 3 + ["Uma vez"]
+    assert runs.count("Contact") == 2 and runs.count("Deal") == 4
+
+
+async def test_page_edges_are_the_edges_to_whoever_reads_them():
+    # given a page's edges over two rows
+    rows = [object(), object()]
+    edges = lean_rows.PageEdges(Edge, rows, ["c0", "c1"], lambda row: ("node", row))
+    # then they read as the list of edges they stand for, made once
+    assert len(edges) == 2
+    assert [(edge.cursor, edge.node) for edge in edges] == [
+        ("c0", ("node", rows[0])),
+        ("c1", ("node", rows[1])),
+    ]
+    assert edges[1] is list(edges)[1] and edges == list(edges)
+
+
+async def _same_three_ways(gql, token, document, variables, monkeypatch):
+    """Data, errors (message, path, code) and cost the same from the rows,
+    over the objects and with no plan; the answer from the rows."""
+    answers = []
+    for mode in ("rows", "objects", "graphql-core"):
+        with monkeypatch.context() as patch:
+            if mode == "objects":
+                patch.setattr(lean_rows, "_node_plan", lambda *_: None)
+            if mode == "graphql-core":
+                patch.setattr(lean_plans.CompiledPlans, "plan_for", lambda *_: None)
+            answers.append(await gql(document, variables, token=token))
+    shown = [
+        (
+            json.dumps(body.get("data")),
+            [(e["message"], e.get("path"), (e.get("extensions") or {}).get("code")) for e in body["errors"]],
+            body["extensions"]["cost"]["actual"],
+        )
+        for body in answers
+    ]
+    assert shown[0] == shown[1] == shown[2]
+    return answers[0]
+
+
+async def test_a_cards_failing_edge_is_reported_as_over_the_objects(gql, workspace, monkeypatch):
+    # given a board of 3 cards whose second contact's answer fails
+    pipeline = await _cards(gql, workspace, 3)
+    then = deals._CONTACT.then
+
+    def failing(row):
+        if row is not None and row.name == "Cliente 1":
+            raise RuntimeError("secret detail")
+        return then(row)
+
+    monkeypatch.setattr(deals._CONTACT, "then", failing)
+    # when the board is read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, BOARD % "id contact { name }", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: that card's contact is null with a masked error
+    # at its path, the other cards whole
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "contact"
+    cards = [edge["node"] for stage in body["data"]["pipeline"]["stages"] for edge in stage["deals"]["edges"]]
+    assert sorted(str(card["contact"]) for card in cards) == sorted(
+        ["None", str({"name": "Cliente 0"}), str({"name": "Cliente 2"})]
+    )
+
+
+async def test_a_cards_contact_failing_on_its_joined_row_is_reported_as_over_the_objects(
+    gql, workspace, monkeypatch
+):
+    # given a board of 3 cards whose second contact cannot be checked
+    pipeline = await _cards(gql, workspace, 3)
+    is_null = deals.is_null
+
+    def failing(row, name):
+        if getattr(row, "name", None) == "Cliente 1":
+            raise RuntimeError("secret detail")
+        return is_null(row, name)
+
+    monkeypatch.setattr(deals, "is_null", failing)
+    # when the board is read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, BOARD % "id contact { name }", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: that card's contact is null with a masked error
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "contact"
+
+
+async def test_a_failing_cursor_bubbles_as_over_the_objects(gql, workspace, monkeypatch):
+    # given a board whose second card's cursor cannot be made
+    pipeline = await _cards(gql, workspace, 3)
+    encode = pagination.encode_cursor
+
+    def failing(row, keys):
+        if row.title == "Negócio 1":
+            raise RuntimeError("secret detail")
+        return encode(row, keys)
+
+    monkeypatch.setattr(pagination, "encode_cursor", failing)
+    # when the board's cursors are read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql, workspace.token, CARD_WITH_EDGES % "title", {"id": pipeline["id"], "first": 10}, monkeypatch
+    )
+    # then the three agree: one masked error, the non-null cursor's null
+    # bubbling up to the first nullable field above it
+    (error,) = body["errors"]
+    assert "secret" not in error["message"] and error["path"][-1] == "cursor"
