@@ -11,8 +11,9 @@ On PostgreSQL it runs on the raw driver (`_raw_pool`): asyncpg's pool runs
 the statement prepared once per connection (its statement cache), without
 Tortoise's query wrapper around it — the exception translation, the
 connection wrapper's three coroutines and the upper-casing of the SQL to
-see whether it writes were ~6 % of a `{ __typename }` request
-(bench/READS.md, i15-contacts). Same statement, same row, same answer."""
+see whether it writes were ~6 % of a `{ __typename }` request's samples
+(py-spy; bench/READS.md, i15-contacts). Same statement, same row, same
+answer."""
 
 from __future__ import annotations
 
