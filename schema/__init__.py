@@ -222,8 +222,8 @@ class RevGraphSchema(strawberry.Schema):
     ) -> Any:
         """Strawberry's, with the operation's name and type read once
         (schema/extensions.py `OperationOnceContext`). The one private hook
-        of the schema overridden here; tests/security/test_extension_stages.py
-        fails if an upgrade renames it."""
+        of the schema overridden here: tests/security/test_operation_once.py
+        fails if an upgrade renames it (the lookups are counted)."""
         return OperationOnceContext(
             query=query,
             schema=self,
