@@ -20,6 +20,16 @@ database, logs in, warms up and reports, per read:
     python bench/request_cost.py [--backend sqlite postgres] [--baseline main] [--rounds 3]
     python bench/request_cost.py --backend postgres --client asgi --rounds 5
     python bench/request_cost.py --backend postgres --cprofile tottime --read me
+    python bench/request_cost.py --backend postgres --callgrind 20 --rounds 1
+    python bench/request_cost.py --backend postgres --py-spy /tmp/me.txt --read me --client asgi
+
+With `--callgrind N` each child runs under `valgrind --tool=callgrind`
+(PYTHONHASHSEED=0, instrumentation off until warmed up) and reports, per
+read, the instructions of N requests after the warm-up, minus those of an
+empty segment (the monitor commands' own cost), divided by N, the least of
+4 such segments (see `instructions`): a figure that, unlike time, barely
+moves with the machine's load. Each segment is framed by callgrind's
+`zero` and `dump` monitor commands (vgdb).
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ from harness import database, machine, server_env, today
 from reads import baseline_path
 
 READS = {
+    "typename": ("{ __typename }", {}),
     "me": ("{ me { id } }", {}),
     "contacts-10": (CONTACTS, {"first": 10}),
     "contacts-50": (CONTACTS, {"first": 50}),
@@ -152,6 +163,13 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
             if args.cprofile:
                 await profile(http, args.read, headers, args.cprofile)
                 return result
+            if args.callgrind:
+                result.update(await instructions(http, headers, args))
+                return result
+            if args.py_spy:
+                for _ in range(args.py_spy_requests):  # sampled from outside by py-spy
+                    await once(http, args.read, headers)
+                return result
             measured: dict[str, list[float]] = {name: [] for name in READS}
             for _ in range(args.blocks):
                 for name in READS:
@@ -164,6 +182,68 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _monitor(*command: str) -> None:
+    """A callgrind monitor command to this very process (via vgdb)."""
+    subprocess.run(["vgdb", f"--pid={os.getpid()}", *command], check=True, capture_output=True)
+
+
+def _dumped_instructions(folder: str, hint: str) -> int:
+    """The instructions of the dump whose `desc: Trigger` names `hint`."""
+    for name in os.listdir(folder):
+        text = open(os.path.join(folder, name)).read()
+        if any(
+            line.startswith("desc: Trigger:") and line.endswith(hint) for line in text[:4000].splitlines()
+        ):
+            for line in text.splitlines():
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1])
+    raise RuntimeError(f"no callgrind dump for {hint} in {folder}")
+
+
+async def instructions(http: Any, headers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """Instructions per request of each read (see --callgrind): the least
+    of SEGMENTS segments per read, the reads alternating, each segment's
+    count less an empty segment's. Occasional work lands in one segment or
+    another and is left out by taking the least: the collector (off during
+    segments; bench/gc_pauses.py measures its pauses), the presence write
+    (once a minute of wall time, and valgrind makes minutes short), the
+    rate limit's lease refills (one Redis round trip per 16 requests or
+    per minute) — the same in every build."""
+    import gc
+
+    _monitor("instrumentation", "on")
+    for name in READS:  # translations instrumented before anything counts
+        for _ in range(5):
+            await once(http, name, headers)
+    segments = [("empty", 0, 0)]
+    segments += [(name, args.callgrind, index) for index in range(SEGMENTS) for name in READS]
+    gc.disable()
+    try:
+        for label, count, index in segments:
+            gc.collect()
+            _monitor("zero")
+            for _ in range(count):
+                await once(http, label, headers)
+            _monitor("dump", f"segment-{label}-{index}")
+    finally:
+        gc.enable()
+    folder = args.callgrind_dir
+    empty = _dumped_instructions(folder, "segment-empty-0")
+    result: dict[str, Any] = {}
+    for name in READS:
+        counts = [
+            (_dumped_instructions(folder, f"segment-{name}-{index}") - empty) / args.callgrind
+            for index in range(SEGMENTS)
+        ]
+        result[f"{name} instructions"] = min(counts)
+        result[f"{name} segments"] = counts
+    return result
+
+
+# Segments per read and child under --callgrind.
+SEGMENTS = 4
+
+
 async def profile(http: httpx.AsyncClient, name: str, headers: dict[str, str], key: str) -> None:
     import cProfile
     import pstats
@@ -174,19 +254,40 @@ async def profile(http: httpx.AsyncClient, name: str, headers: dict[str, str], k
         await once(http, name, headers)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats(key).print_stats(50)
+    stats.sort_stats(key).print_stats(int(os.environ.get("PROFILE_LINES", "50")))
     if os.environ.get("CALLERS"):
         stats.print_callers(os.environ["CALLERS"])
 
 
 def run_child(env: dict[str, str], args: argparse.Namespace, pythonpath: str | None) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out, tempfile.TemporaryDirectory() as dumps:
         argv = [sys.executable, sys.argv[0], "--child-json", out.name]
         argv += ["--blocks", str(args.blocks), "--per-block", str(args.per_block), "--client", args.client]
+        argv += ["--reads", *READS]
         if args.cprofile:
             argv += ["--cprofile", args.cprofile, "--read", args.read]
         child_env = {**env, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
-        subprocess.run(argv, check=True, env=child_env)
+        if args.py_spy:
+            argv += [
+                "--py-spy",
+                args.py_spy,
+                "--py-spy-requests",
+                str(args.py_spy_requests),
+                "--read",
+                args.read,
+            ]
+            argv = ["py-spy", "record", "--rate", "997", "--format", "raw", "-o", args.py_spy, "--", *argv]
+        if args.callgrind:
+            argv += ["--callgrind", str(args.callgrind), "--callgrind-dir", dumps]
+            argv = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={dumps}/callgrind.%p",
+                *argv,
+            ]
+            child_env["PYTHONHASHSEED"] = "0"
+        subprocess.run(argv, check=True, env=child_env, capture_output=bool(args.callgrind))
         return json.loads(open(out.name).read())
 
 
@@ -209,7 +310,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> None:
         finally:
             await close_database()
         try:
-            if args.cprofile:
+            if args.cprofile or args.py_spy:
                 folder = str(baseline_path(args.baseline)) if args.profile_baseline else None
                 run_child(env, args, folder)
                 return
@@ -226,6 +327,9 @@ async def run_backend(backend: str, args: argparse.Namespace) -> None:
             if backend == "postgres":
                 await drop_redis_prefix(prefix)
     print(f"\n{backend}, load average {load[0]:.2f} → {load[1]:.2f}, {args.rounds} rounds alternated\n")
+    if args.callgrind:
+        print_instructions(runs, args)
+        return
     print("| checkout | read | CPU ms/req (median of rounds) | rounds | SQL statements | Redis commands |")
     print("|---|---|---|---|---|---|")
     medians: dict[tuple[str, str], float] = {}
@@ -243,6 +347,27 @@ async def run_backend(backend: str, args: argparse.Namespace) -> None:
         base = targets[1][0]
         for name in READS:
             print(f"{name}: this ÷ baseline = {medians['this', name] / medians[base, name]:.2f}")
+
+
+def print_instructions(runs: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> None:
+    print(
+        f"| checkout | read | instructions per request, each round: the least (each segment of {args.callgrind} requests)"
+        " | SQL statements |"
+    )
+    print("|---|---|---|---|")
+    for label, results in runs.items():
+        for name in READS:
+            shown = " / ".join(
+                f"{r[f'{name} instructions']:,.0f} ({', '.join(f'{c / 1000:,.0f}k' for c in r[f'{name} segments'])})"
+                for r in results
+            )
+            print(f"| {label} | {name} | {shown} | {results[0][f'{name} statements']} |")
+    labels = list(runs)
+    if len(labels) == 2:
+        for name in READS:
+            this = min(r[f"{name} instructions"] for r in runs[labels[0]])
+            base = min(r[f"{name} instructions"] for r in runs[labels[1]])
+            print(f"{name}: this ÷ baseline = {this / base:.3f} (the least of each checkout's rounds)")
 
 
 def main() -> None:
@@ -263,8 +388,20 @@ def main() -> None:
         default="httpx",
         help="httpx's in-process client, or straight ASGI calls (server CPU only)",
     )
+    parser.add_argument(
+        "--callgrind", type=int, default=0, help="instructions per request over N requests, under valgrind"
+    )
+    parser.add_argument("--callgrind-dir", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--py-spy", help="sample --read's requests with py-spy into this file (collapsed stacks)"
+    )
+    parser.add_argument("--py-spy-requests", type=int, default=2000)
+    parser.add_argument("--reads", nargs="+", choices=sorted(READS), help="only these reads")
     parser.add_argument("--child-json", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reads:
+        for name in set(READS) - set(args.reads):
+            del READS[name]
     if args.child_json:
         result = asyncio.run(child(args))
         with open(args.child_json, "w") as out:

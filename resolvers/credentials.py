@@ -5,7 +5,15 @@ Every authenticated request runs it, so it is the hottest statement of the
 server and the whole cost of a repeated poll (web/poll_path.py): its SQL is
 written once per dialect and its row read as a tuple, not built by the ORM
 and turned into models each time (that tripled its CPU). The expiry is
-checked here rather than in SQL, from the row it reads anyway."""
+checked here rather than in SQL, from the row it reads anyway.
+
+On PostgreSQL it runs on the raw driver (`_raw_pool`): asyncpg's pool runs
+the statement prepared once per connection (its statement cache), without
+Tortoise's query wrapper around it — the exception translation, the
+connection wrapper's three coroutines and the upper-casing of the SQL to
+see whether it writes were ~6 % of a `{ __typename }` request's samples
+(py-spy; bench/READS.md, i15-contacts). Same statement, same row, same
+answer."""
 
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from revgraph.models.identity import ApiKey, Session, User, Workspace
 from revgraph.resolvers.context import ROLE_RANK, Actor
@@ -207,10 +216,32 @@ async def _many(sql: str, digests: list[str]) -> list[Any]:
     connection = connections.get("default")
     if connection.capabilities.dialect == "sqlite":
         placeholders = ", ".join("?" * len(digests))
+    elif len(digests) == 1 and (pool := _raw_pool(connection)) is not None:
+        return await pool.fetch(_ONE_ON_POSTGRES.get(sql) or sql.format("$1"), digests[0])
     else:
         placeholders = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
     _, rows = await connection.execute_query(sql.format(placeholders), digests)
     return rows
+
+
+# A lone token's statements as PostgreSQL runs them (the pool's statement
+# cache knows each by its text).
+_ONE_ON_POSTGRES = {sql: sql.format("$1") for sql in (SESSION_SQL, API_KEY_SQL)}
+
+
+def _raw_pool(connection: Any) -> Any:
+    """asyncpg's pool behind Tortoise's client, when a lone credential's
+    statement may run on it directly: outside a transaction (whose own
+    connection Tortoise hands out here, and which must see its own writes)
+    and on a connection nobody has wrapped (the statement counters of the
+    tests and benches replace `execute_query` on the instance: they count
+    what runs through it; put back, it is the class's own again)."""
+    if type(connection) is not AsyncpgDBClient:
+        return None
+    own = vars(connection).get("execute_query")
+    if own is not None and getattr(own, "__func__", None) is not AsyncpgDBClient.execute_query:
+        return None
+    return connection._pool
 
 
 def _moment(value: datetime | str) -> datetime:

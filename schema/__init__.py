@@ -66,7 +66,7 @@ from revgraph.resolvers.partners import handoff as handoff_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import endpoints as webhooks_use_cases
 from revgraph.schema.common import Node, ctx_of, query
-from revgraph.schema.extensions import HookedStagesRunner, should_mask
+from revgraph.schema.extensions import HookedStagesRunner, OperationOnceContext, should_mask
 from revgraph.schema.nodes import register_node, resolve_node
 from revgraph.schema.permissions import AUTHENTICATED
 
@@ -209,6 +209,31 @@ class RevGraphSchema(strawberry.Schema):
 
     def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
         return HookedStagesRunner(execution_context=execution_context, extensions=extensions)
+
+    def _create_execution_context(  # type: ignore[override]
+        self,
+        query: str | None,
+        allowed_operation_types: Any,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> Any:
+        """Strawberry's, with the operation's name and type read once
+        (schema/extensions.py `OperationOnceContext`). The one private hook
+        of the schema overridden here: tests/security/test_operation_once.py
+        fails if an upgrade renames it (the lookups are counted)."""
+        return OperationOnceContext(
+            query=query,
+            schema=self,
+            allowed_operations=allowed_operation_types,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            provided_operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         """Queries and mutations. Subscriptions run over graphql-transport-ws

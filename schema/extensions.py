@@ -40,6 +40,7 @@ from strawberry.extensions.context import (
     WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from revgraph.resolvers.i18n import N_, _
@@ -497,3 +498,35 @@ class HookedStagesRunner(SchemaExtensionsRunner):
                 data.update(results)
         data.update(ctx.extensions_results)
         return data
+
+
+class OperationOnceContext(ExecutionContext):
+    """Strawberry's execution context, whose operation name and type are
+    found in the document once per request: Strawberry's properties look
+    for the operation again at each read (~12 per request: the pipeline's
+    own, DemandControl's, the poll cache's). Each answer is kept with the
+    document it was read from, so a document set later (the parse stage)
+    is read afresh; an error (no such operation) is raised each time, as
+    before."""
+
+    @property
+    def operation_name(self) -> str | None:
+        if self._provided_operation_name is not None:
+            return self._provided_operation_name
+        document = self.graphql_document
+        known = self.__dict__.get("_name_of")
+        if known is not None and known[0] is document:
+            return known[1]
+        name = ExecutionContext.operation_name.fget(self)  # type: ignore[attr-defined]
+        self.__dict__["_name_of"] = (document, name)
+        return name
+
+    @property
+    def operation_type(self) -> OperationType:
+        document = self.graphql_document
+        known = self.__dict__.get("_type_of")
+        if known is not None and known[0] is document:
+            return known[1]
+        kind = ExecutionContext.operation_type.fget(self)  # type: ignore[attr-defined]
+        self.__dict__["_type_of"] = (document, kind)
+        return kind

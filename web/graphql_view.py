@@ -437,6 +437,15 @@ class RevGraphView(JsonRequestErrors, GraphQL):
                 context["authenticate"] = self._authenticator(context, token)
         return context
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Strawberry's: an empty Response the hooks add headers and a
+        status to, without its content-length — cleared from the raw list,
+        not deleted through a MutableHeaders built for it per request."""
+        sub_response = Response()
+        sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.raw_headers.clear()
+        return sub_response
+
     def _authenticator(self, context: dict[str, Any], token: str) -> Any:
         """Resolve the bearer token once, when DemandControl admits the
         operation; an unknown, expired or revoked one marks `bad_token`."""
