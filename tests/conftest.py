@@ -303,6 +303,8 @@ async def worker_idle(timeout: float = 30.0) -> None:
 async def _empty_tables() -> None:
     from tortoise import Tortoise, connections
 
+    _KEPT.clear()
+
     conn = connections.get("default")
     tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
     if REAL_DB:
@@ -369,6 +371,20 @@ def skip_repeats(items: list[Any]) -> None:
     for item in items:
         if item.get_closest_marker("embedded_run_only") is not None:
             item.add_marker(pytest.mark.skip(reason=REPEATED))
+
+
+# What the tests of one `shares_data` group built through the API (users,
+# tokens, ids), kept with the tables: forgotten whenever they are emptied.
+_KEPT: dict[str, Any] = {}
+
+
+@pytest.fixture
+def kept_data() -> dict[str, Any]:
+    """For a fixture of `shares_data` tests: a dict that lives exactly as
+    long as the tables are kept. The first test of the group finds it empty
+    and builds (a workspace, its people, its records); the ones that follow
+    find what it built, in the database and here."""
+    return _KEPT
 
 
 def _next_test_shares_the_data(item: pytest.Item) -> bool:

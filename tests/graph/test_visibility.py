@@ -40,8 +40,24 @@ class Hierarchy:
         return self.admin if who == "admin" else self.users[who]["token"]
 
 
+# The tests that only read the hierarchy share one (tests/conftest.py keeps
+# the tables, and `kept_data`, between them): building it is a score of
+# requests, most of each such test's time.
+READS_THE_HIERARCHY = pytest.mark.shares_data("visibility hierarchy")
+
+
 @pytest.fixture
-async def hierarchy(gql, workspace) -> Hierarchy:
+async def hierarchy(request, gql, workspace, kept_data) -> Hierarchy:
+    shared = request.node.get_closest_marker("shares_data") is not None
+    if shared and "hierarchy" in kept_data:
+        return kept_data["hierarchy"]
+    built = await build_hierarchy(gql, workspace)
+    if shared:
+        kept_data["hierarchy"] = built
+    return built
+
+
+async def build_hierarchy(gql, workspace) -> Hierarchy:
     m1 = await workspace.user("MANAGER", name="M1")
     mb = await workspace.user("MANAGER", name="MB")
     team_a = await workspace.team("A", manager_id=m1["id"])
@@ -78,6 +94,7 @@ SEES = {
 }
 
 
+@READS_THE_HIERARCHY
 @pytest.mark.parametrize("who", sorted(SEES))
 async def test_each_role_lists_searches_and_counts_only_its_scope(gql, hierarchy, who):
     token = hierarchy.token(who)
@@ -93,6 +110,7 @@ async def test_each_role_lists_searches_and_counts_only_its_scope(gql, hierarchy
     assert c1_only == ([hierarchy.contacts["c1"]["id"]] if "c1" in SEES[who] else [])
 
 
+@READS_THE_HIERARCHY
 @pytest.mark.parametrize("who", sorted(SEES))
 async def test_lookup_node_and_timeline_of_an_invisible_contact_are_null(gql, hierarchy, who):
     token = hierarchy.token(who)

@@ -126,3 +126,14 @@ def test_tests_on_settings_of_their_own_run_once_in_the_embedded_run(monkeypatch
     embedded = Item(True)
     conftest.skip_repeats([embedded])
     assert embedded.added == []
+
+
+async def test_what_shares_data_tests_keep_is_forgotten_with_the_tables(server, kept_data):
+    # given something a `shares_data` group built and kept (ids of rows in the tables)
+    from tests.conftest import _empty_tables
+
+    kept_data["hierarchy"] = {"contact": "Q29udGFjdDox"}
+    # when the tables are emptied
+    await _empty_tables()
+    # then it is forgotten with them: the next group builds again
+    assert kept_data == {}
