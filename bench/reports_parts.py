@@ -11,13 +11,15 @@ through the ASGI app in this process: first answers of the admin and the
 manager (ranges of their own, nothing kept); every user's dashboard once
 (as the load phase's 50 users poll); then per move, the agent's moveDeal,
 then the admin's poll, the manager's and the mover's, each with its SQL
-statements, the rows they returned and the process's CPU (SQLite's thread
+statements (and the move itself: "move"), the rows they returned and the process's CPU (SQLite's thread
 included; not PostgreSQL's backends: see the wall time). With `--baseline
 REF`, the same in a child process importing REF's package (a `git
 archive`, as bench/reads.py serves it), on a fresh copy. `--sql` prints
 the last poll's statements with their times, `--profile` cProfiles the
 admin's polls, PARTS_TIMED=1 sums the CPU of the funnel's steps,
-PARTS_EXTRA_SQL runs statements (`;`-separated: indexes to try) on the copy first.
+PARTS_EXTRA_SQL runs statements (`;`-separated: indexes to try) on the copy first,
+PARTS_WRITE_AB=N times N blocks of moves with migration 0038's indexes and
+without, alternated (`write_ab`; this build only: run without --baseline).
 
     python bench/reports_parts.py [--backend sqlite|postgres] [--moves 15] [--baseline 0635af1]
 """
@@ -144,7 +146,9 @@ async def measure(
     os.environ.update(server_env(url))
     spent = timed() if os.environ.get("PARTS_TIMED") else None
     settings = Settings.from_env()
-    await open_database(settings, migrate=False)
+    # The cached build is at the migrations it was built with: each variant
+    # brings its copy to its own (this build's indexes, migration 0038).
+    await open_database(settings, migrate=True)
     if os.environ.get("PARTS_EXTRA_SQL"):
         # What-if statements on the copy (indexes to try), run before anything.
         from tortoise import connections
@@ -209,12 +213,24 @@ async def measure(
             for headers in who.values():
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
             found: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+            moves_seen: list[dict[str, float]] = []
+            now_in = dict(deals)
             for deal_id, stage_id in deals:
                 target = stages[(position[stage_id] + 1) % len(stages)]
+                now_in[deal_id] = target.id
                 moved = {
                     "input": {"dealId": encode_id("Deal", deal_id), "stageId": encode_id("Stage", target.id)}
                 }
-                checked(await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover))
+                with counting() as seen:
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    checked(
+                        await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover)
+                    )
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                # The write's own cost (the triggers and the indexes they keep included).
+                moves_seen.append(
+                    {"cpu_ms": cpu * 1e3, "wall_ms": wall * 1e3, "statements": seen["statements"], "rows": 0}
+                )
                 for name, headers in who.items():
                     if profiler is not None and name == "admin":
                         profiler.enable()
@@ -233,6 +249,10 @@ async def measure(
                     sql[name] = seen["sql"]
                     if profiler is not None and name == "admin":
                         profiler.disable()
+            if os.environ.get("PARTS_WRITE_AB"):
+                summary_writes = await write_ab(
+                    http, mover, MOVE, now_in, stages, int(os.environ["PARTS_WRITE_AB"])
+                )
             if profiler is not None:
                 import io
                 import pstats
@@ -245,12 +265,13 @@ async def measure(
         summary: dict[str, Any] = {
             "first_cpu_ms": {name: [round(c, 1) for c in cpus] for name, cpus in first.items()}
         }
+        found["move"] = moves_seen
         for name, runs in found.items():
             summary[name] = {
                 key: round(statistics.median(run[key] for run in runs), 1)
                 for key in ("cpu_ms", "wall_ms", "statements", "rows")
             } | {"cpu_ms_all": [round(run["cpu_ms"], 1) for run in runs]}
-            if show_sql:
+            if show_sql and name in sql:
                 summary[name]["sql"] = sql[name]
                 summary[name]["first_sql"] = sql.get(f"first_{name}")
         if spent is not None:
@@ -258,10 +279,67 @@ async def measure(
                 k: round(v * 1e3 / max(1, len(deals)) / 2, 2) for k, v in spent.items()
             }
         summary["moves"] = len(deals)
+        if os.environ.get("PARTS_WRITE_AB"):
+            summary["write_ab"] = summary_writes
         summary["load"] = round(os.getloadavg()[0], 2)
         return summary
     finally:
         await close_database()
+
+
+async def write_ab(
+    http: Any, mover: dict[str, str], move_doc: str, now_in: dict[int, int], stages: list[Any], blocks: int
+) -> dict[str, Any]:
+    """What migration 0038's indexes cost a move: `blocks` blocks of one
+    move per deal (the mover's), alternating with the indexes (A) and with
+    them dropped (B), ABBA..., this build's code throughout; each move's
+    CPU (SQLite's thread included) and wall time. PARTS_WRITE_AB=blocks."""
+    import importlib
+
+    from reports import checked
+    from tortoise import connections
+
+    from revgraph.resolvers.ids import encode_id
+
+    made = importlib.import_module("revgraph.models.migrations.0038_owner_part_indexes")
+    client = connections.get("default")
+    position = {s.id: i for i, s in enumerate(stages)}
+    seen: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
+    present = True
+    for block in range(blocks):
+        want = block % 4 in (0, 3)  # ABBA
+        if want != present:
+            if want:
+                await client.execute_script(made.STAGE_DAY_OWNER)
+                await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+            else:
+                await client.execute_script("DROP INDEX idx_stage_day_owner")
+                await client.execute_script("DROP INDEX idx_stage_entry_owner_stay")
+            present = want
+        for deal_id, stage_id in list(now_in.items()):
+            target = stages[(position[stage_id] + 1) % len(stages)]
+            now_in[deal_id] = target.id
+            moved = {
+                "input": {"dealId": encode_id("Deal", deal_id), "stageId": encode_id("Stage", target.id)}
+            }
+            cpu, wall = time.process_time(), time.perf_counter()
+            checked(await http.post("/graphql", json={"query": move_doc, "variables": moved}, headers=mover))
+            seen["with" if present else "without"].append(
+                ((time.process_time() - cpu) * 1e3, (time.perf_counter() - wall) * 1e3)
+            )
+    if not present:
+        await client.execute_script(made.STAGE_DAY_OWNER)
+        await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+    return {
+        name: {
+            "n": len(runs),
+            "cpu_ms_median": round(statistics.median(c for c, _ in runs), 2),
+            "cpu_ms_mean": round(statistics.fmean(c for c, _ in runs), 2),
+            "wall_ms_median": round(statistics.median(w for _, w in runs), 2),
+        }
+        for name, runs in seen.items()
+        if runs
+    }
 
 
 @contextlib.contextmanager
