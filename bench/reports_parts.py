@@ -342,6 +342,110 @@ async def write_ab(
     }
 
 
+async def explain(url: str) -> dict[str, Any]:
+    """The plans of the funnel's statements on the rollups and the facts
+    (`--explain`): the admin's and the manager's full computations, and an
+    agent's part (what the admin's poll reads after that agent's move:
+    owner_id IN (agent)), over the year; PostgreSQL's with EXPLAIN ANALYZE
+    (its scans and execution time), SQLite's EXPLAIN QUERY PLAN. Then
+    migration 0038's indexes are dropped and the full computations'
+    statements explained again: `same_without` says whether their scans
+    are the same (the indexes changed no plan of theirs)."""
+    import importlib
+    import re
+    from datetime import datetime
+
+    from board_common import server_env
+    from reports import year
+    from tortoise import connections
+
+    from revgraph.models.identity import User
+    from revgraph.models.pipeline import Pipeline
+    from revgraph.resolvers.context import Actor, Context
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.ids import encode_id
+    from revgraph.resolvers.reports.funnel import funnel
+    from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerParts
+    from revgraph.resolvers.settings import Settings
+    from revgraph.resolvers.visibility import compute_scope
+
+    os.environ.update(server_env(url))
+    settings = Settings.from_env()
+    await open_database(settings, migrate=True)
+    try:
+        client = connections.get("default")
+        sqlite = client.capabilities.dialect == "sqlite"
+        pipeline = await Pipeline.all().order_by("id").first()
+        manager = await User.get(name="Gerente SP")
+        admin = await User.filter(role="ADMIN").order_by("id").first()
+        scope = await compute_scope(manager.workspace_id, manager.id, manager.role)
+        agent = await User.filter(id__in=list(scope.owner_ids or ()), role="AGENT").order_by("id").first()
+        span = year()
+        start, end = datetime.fromisoformat(span["from"]), datetime.fromisoformat(span["to"])
+        pipeline_id = encode_id("Pipeline", pipeline.id)
+        sent: list[tuple[str, str, list[Any]]] = []
+        original = client.execute_query
+        label = ""
+
+        async def recorded(sql: str, values: Any = None) -> Any:
+            if '"stage_day"' in sql or '"deal_stage_entry"' in sql:
+                sent.append((label, sql, list(values or [])))
+            return await original(sql, values)
+
+        def ctx(user: Any, store: Any = None) -> Any:
+            made = Context(settings=settings, actor=Actor(user.workspace_id, user.id, user.role))
+            if store is not None:
+                made.cache[OWNER_PARTS] = store
+            return made
+
+        client.execute_query = recorded
+        try:
+            for label, user, store in (  # noqa: B007 (`recorded` reads the label)
+                ("full admin", admin, None),
+                ("full manager", manager, None),
+                ("part of the agent", agent, OwnerParts(10**6)),
+            ):
+                await funnel(ctx(user, store), pipeline_id, start, end)
+        finally:
+            del client.execute_query
+
+        async def plan(sql: str, values: list[Any]) -> tuple[list[str], float | None]:
+            if sqlite:
+                rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+                return [
+                    row["detail"] for row in rows if "SEARCH" in row["detail"] or "SCAN" in row["detail"]
+                ], None
+            rows = await client.execute_query_dict("EXPLAIN (ANALYZE, BUFFERS) " + sql, values)
+            lines = [row["QUERY PLAN"] for row in rows]
+            took = next((float(line.split()[2]) for line in lines if line.startswith("Execution Time")), None)
+            scans = [
+                re.sub(r"\s*\(.*", "", line.strip().lstrip("-> "))
+                for line in lines
+                if " Scan " in line or line.strip().lstrip("-> ").startswith(("Index", "Seq Scan", "Bitmap"))
+            ]
+            return scans, took
+
+        found: list[dict[str, Any]] = []
+        for label, sql, values in sent:
+            scans, took = await plan(sql, values)
+            found.append({"who": label, "sql": " ".join(sql.split())[:160], "scans": scans, "ms": took})
+        made = importlib.import_module("revgraph.models.migrations.0038_owner_part_indexes")
+        await client.execute_script("DROP INDEX idx_stage_day_owner")
+        await client.execute_script("DROP INDEX idx_stage_entry_owner_stay")
+        try:
+            for row, (label, sql, values) in zip(found, sent, strict=True):
+                if label.startswith("full"):
+                    scans, took = await plan(sql, values)
+                    row["same_without"] = scans == row["scans"]
+                    row["ms_without"] = took
+        finally:
+            await client.execute_script(made.STAGE_DAY_OWNER)
+            await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+        return {"statements": found, "load": round(os.getloadavg()[0], 2)}
+    finally:
+        await close_database()
+
+
 @contextlib.contextmanager
 def database_copy(backend: str, name: str) -> Any:
     """A copy of bench/reports.py's newest cached build: its URL."""
@@ -380,8 +484,17 @@ def main() -> None:
     parser.add_argument("--db", default="rgb_parts_measure")
     parser.add_argument("--sql", action="store_true", help="print the last poll's statements")
     parser.add_argument("--profile", action="store_true", help="cProfile the admin's polls (to stderr)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="the funnel's statements' plans, with migration 0038 and without",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.explain:
+        with database_copy(args.backend, args.db) as url:
+            print(json.dumps(asyncio.run(explain(url)), indent=1))
+        return
     if args.child:
         print(json.dumps(asyncio.run(measure(args.child, args.moves, args.sql, args.profile))))
         return
