@@ -454,6 +454,77 @@ async def explain(url: str) -> dict[str, Any]:
         await close_database()
 
 
+async def crossing(url: str) -> list[dict[str, Any]]:
+    """`--crossing`: the CPU of reading k owners' parts (funnel.py
+    `_owner_parts`, the year; the stays are read apart) with the rollups
+    read through the owner-led index and through the stage-led one, for k
+    = 1, 2, 4, 8, 16 (5 sets of owners each, two rounds alternated):
+    where OWNER_INDEX_OWNERS should lie. CPU is the process's (not
+    PostgreSQL's server: see the wall time)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from board_common import server_env
+    from reports import year
+
+    import revgraph.resolvers.reports.funnel as funnel_module
+    from revgraph.models.identity import User, Workspace
+    from revgraph.models.pipeline import Pipeline, Stage
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.report_measures import ReportWindow
+    from revgraph.resolvers.settings import Settings
+
+    os.environ.update(server_env(url))
+    await open_database(Settings.from_env(), migrate=True)
+    try:
+        pipeline = await Pipeline.all().order_by("id").first()
+        workspace = await Workspace.get(id=pipeline.workspace_id)
+        stages = await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")
+        kinds = {kind: [s.id for s in stages if s.kind == kind] for kind in ("WON", "LOST")}
+        users = sorted(await User.filter(workspace_id=workspace.id).values_list("id", flat=True))
+        span = year()
+        window = ReportWindow(datetime.fromisoformat(span["from"]), datetime.fromisoformat(span["to"]))
+        zone = ZoneInfo(workspace.timezone)
+        real = funnel_module.by_owner_index
+        found = []
+        try:
+            for k in (1, 2, 4, 8, 16):
+                spent: dict[bool, list[float]] = {True: [], False: []}
+                walls: dict[bool, list[float]] = {True: [], False: []}
+                for forced in (True, False, True, False):
+                    funnel_module.by_owner_index = lambda owners, forced=forced: forced
+                    for at in range(5):
+                        owners = users[at * 3 : at * 3 + k] if k < 16 else users[at : at + k]
+                        began, wall = time.process_time(), time.perf_counter()
+                        await funnel_module._owner_parts(
+                            workspace.id,
+                            pipeline.id,
+                            owners,
+                            [s.id for s in stages],
+                            kinds,
+                            window,
+                            zone,
+                            workspace.currency,
+                        )
+                        spent[forced].append((time.process_time() - began) * 1e3)
+                        walls[forced].append((time.perf_counter() - wall) * 1e3)
+                found.append(
+                    {
+                        "owners": k,
+                        "owner_led_ms": round(statistics.median(spent[True]), 1),
+                        "stage_led_ms": round(statistics.median(spent[False]), 1),
+                        "owner_led_wall_ms": round(statistics.median(walls[True]), 1),
+                        "stage_led_wall_ms": round(statistics.median(walls[False]), 1),
+                        "load": round(os.getloadavg()[0], 1),
+                    }
+                )
+        finally:
+            funnel_module.by_owner_index = real
+        return found
+    finally:
+        await close_database()
+
+
 @contextlib.contextmanager
 def database_copy(backend: str, name: str) -> Any:
     """A copy of bench/reports.py's newest cached build: its URL."""
@@ -497,8 +568,16 @@ def main() -> None:
         action="store_true",
         help="the funnel's statements' plans, with migration 0038 and without",
     )
+    parser.add_argument(
+        "--crossing", action="store_true", help="k owners' parts through the owner-led and stage-led rollups"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.crossing:
+        with database_copy(args.backend, args.db) as url:
+            for row in asyncio.run(crossing(url)):
+                print(json.dumps(row), flush=True)
+        return
     if args.explain:
         with database_copy(args.backend, args.db) as url:
             print(json.dumps(asyncio.run(explain(url)), indent=1))

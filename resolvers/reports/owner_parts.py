@@ -60,8 +60,8 @@ COLD_OWNERS = 8
 ROUNDS = 3
 # The most owners whose parts are read through the owner-led indexes
 # (migration 0038); more are read through the stage-led ones, in one walk.
-# Measured for one owner (a move: bench/REPORTS.md, i11-index); 8 is the
-# cold rule's bound, not a measured crossing point.
+# On SQLite the two reads cost about the same at 8 owners (bench/
+# reports_parts.py --crossing; bench/REPORTS.md, i11-index).
 OWNER_INDEX_OWNERS = 8
 
 ZERO = Decimal("0.00")
