@@ -11,13 +11,15 @@ through the ASGI app in this process: first answers of the admin and the
 manager (ranges of their own, nothing kept); every user's dashboard once
 (as the load phase's 50 users poll); then per move, the agent's moveDeal,
 then the admin's poll, the manager's and the mover's, each with its SQL
-statements, the rows they returned and the process's CPU (SQLite's thread
+statements (and the move itself: "move"), the rows they returned and the process's CPU (SQLite's thread
 included; not PostgreSQL's backends: see the wall time). With `--baseline
 REF`, the same in a child process importing REF's package (a `git
 archive`, as bench/reads.py serves it), on a fresh copy. `--sql` prints
 the last poll's statements with their times, `--profile` cProfiles the
 admin's polls, PARTS_TIMED=1 sums the CPU of the funnel's steps,
-PARTS_EXTRA_SQL runs statements (`;`-separated: indexes to try) on the copy first.
+PARTS_EXTRA_SQL runs statements (`;`-separated: indexes to try) on the copy first,
+PARTS_WRITE_AB=N times N blocks of moves with migration 0038's indexes and
+without, alternated (`write_ab`; this build only: run without --baseline).
 
     python bench/reports_parts.py [--backend sqlite|postgres] [--moves 15] [--baseline 0635af1]
 """
@@ -144,7 +146,9 @@ async def measure(
     os.environ.update(server_env(url))
     spent = timed() if os.environ.get("PARTS_TIMED") else None
     settings = Settings.from_env()
-    await open_database(settings, migrate=False)
+    # The cached build is at the migrations it was built with: each variant
+    # brings its copy to its own (this build's indexes, migration 0038).
+    await open_database(settings, migrate=True)
     if os.environ.get("PARTS_EXTRA_SQL"):
         # What-if statements on the copy (indexes to try), run before anything.
         from tortoise import connections
@@ -209,12 +213,24 @@ async def measure(
             for headers in who.values():
                 checked(await http.post("/graphql", json=dashboard, headers=headers))
             found: dict[str, list[dict[str, float]]] = {name: [] for name in who}
+            moves_seen: list[dict[str, float]] = []
+            now_in = dict(deals)
             for deal_id, stage_id in deals:
                 target = stages[(position[stage_id] + 1) % len(stages)]
+                now_in[deal_id] = target.id
                 moved = {
                     "input": {"dealId": encode_id("Deal", deal_id), "stageId": encode_id("Stage", target.id)}
                 }
-                checked(await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover))
+                with counting() as seen:
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    checked(
+                        await http.post("/graphql", json={"query": MOVE, "variables": moved}, headers=mover)
+                    )
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                # The write's own cost (the triggers and the indexes they keep included).
+                moves_seen.append(
+                    {"cpu_ms": cpu * 1e3, "wall_ms": wall * 1e3, "statements": seen["statements"], "rows": 0}
+                )
                 for name, headers in who.items():
                     if profiler is not None and name == "admin":
                         profiler.enable()
@@ -233,6 +249,10 @@ async def measure(
                     sql[name] = seen["sql"]
                     if profiler is not None and name == "admin":
                         profiler.disable()
+            if os.environ.get("PARTS_WRITE_AB"):
+                summary_writes = await write_ab(
+                    http, mover, MOVE, now_in, stages, int(os.environ["PARTS_WRITE_AB"])
+                )
             if profiler is not None:
                 import io
                 import pstats
@@ -245,12 +265,13 @@ async def measure(
         summary: dict[str, Any] = {
             "first_cpu_ms": {name: [round(c, 1) for c in cpus] for name, cpus in first.items()}
         }
+        found["move"] = moves_seen
         for name, runs in found.items():
             summary[name] = {
                 key: round(statistics.median(run[key] for run in runs), 1)
                 for key in ("cpu_ms", "wall_ms", "statements", "rows")
             } | {"cpu_ms_all": [round(run["cpu_ms"], 1) for run in runs]}
-            if show_sql:
+            if show_sql and name in sql:
                 summary[name]["sql"] = sql[name]
                 summary[name]["first_sql"] = sql.get(f"first_{name}")
         if spent is not None:
@@ -258,8 +279,248 @@ async def measure(
                 k: round(v * 1e3 / max(1, len(deals)) / 2, 2) for k, v in spent.items()
             }
         summary["moves"] = len(deals)
+        if os.environ.get("PARTS_WRITE_AB"):
+            summary["write_ab"] = summary_writes
         summary["load"] = round(os.getloadavg()[0], 2)
         return summary
+    finally:
+        await close_database()
+
+
+async def write_ab(
+    http: Any, mover: dict[str, str], move_doc: str, now_in: dict[int, int], stages: list[Any], blocks: int
+) -> dict[str, Any]:
+    """What migration 0038's indexes cost a move: `blocks` blocks of one
+    move per deal (the mover's), alternating with the indexes (A) and with
+    them dropped (B), ABBA..., this build's code throughout; each move's
+    CPU (SQLite's thread included) and wall time. PARTS_WRITE_AB=blocks."""
+    import importlib
+
+    from reports import checked
+    from tortoise import connections
+
+    from revgraph.resolvers.ids import encode_id
+
+    made = importlib.import_module("revgraph.models.migrations.0038_owner_part_indexes")
+    client = connections.get("default")
+    position = {s.id: i for i, s in enumerate(stages)}
+    seen: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
+    present = True
+    for block in range(blocks):
+        want = block % 4 in (0, 3)  # ABBA
+        if want != present:
+            if want:
+                await client.execute_script(made.STAGE_DAY_OWNER)
+                await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+            else:
+                await client.execute_script("DROP INDEX idx_stage_day_owner")
+                await client.execute_script("DROP INDEX idx_stage_entry_owner_stay")
+            present = want
+        for deal_id, stage_id in list(now_in.items()):
+            target = stages[(position[stage_id] + 1) % len(stages)]
+            now_in[deal_id] = target.id
+            moved = {
+                "input": {"dealId": encode_id("Deal", deal_id), "stageId": encode_id("Stage", target.id)}
+            }
+            cpu, wall = time.process_time(), time.perf_counter()
+            checked(await http.post("/graphql", json={"query": move_doc, "variables": moved}, headers=mover))
+            seen["with" if present else "without"].append(
+                ((time.process_time() - cpu) * 1e3, (time.perf_counter() - wall) * 1e3)
+            )
+    if not present:
+        await client.execute_script(made.STAGE_DAY_OWNER)
+        await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+    return {
+        name: {
+            "n": len(runs),
+            "cpu_ms_median": round(statistics.median(c for c, _ in runs), 2),
+            "cpu_ms_mean": round(statistics.fmean(c for c, _ in runs), 2),
+            "wall_ms_median": round(statistics.median(w for _, w in runs), 2),
+        }
+        for name, runs in seen.items()
+        if runs
+    }
+
+
+async def explain(url: str) -> dict[str, Any]:
+    """The plans of the funnel's statements on the rollups and the facts
+    (`--explain`): the admin's and the manager's full computations, and an
+    agent's part (what the admin's poll reads after that agent's move:
+    owner_id IN (agent)), over the year; PostgreSQL's with EXPLAIN ANALYZE
+    (its scans and execution time), SQLite's EXPLAIN QUERY PLAN. Then
+    migration 0038's indexes are dropped and the full computations'
+    statements explained again: `same_without` says whether their scans
+    are the same (the indexes changed no plan of theirs)."""
+    import importlib
+    import re
+    from datetime import datetime
+
+    from board_common import server_env
+    from reports import year
+    from tortoise import connections
+
+    from revgraph.models.identity import User
+    from revgraph.models.pipeline import Pipeline
+    from revgraph.resolvers.context import Actor, Context
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.ids import encode_id
+    from revgraph.resolvers.reports.funnel import funnel
+    from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerParts
+    from revgraph.resolvers.settings import Settings
+    from revgraph.resolvers.visibility import compute_scope
+
+    os.environ.update(server_env(url))
+    settings = Settings.from_env()
+    await open_database(settings, migrate=True)
+    try:
+        client = connections.get("default")
+        sqlite = client.capabilities.dialect == "sqlite"
+        pipeline = await Pipeline.all().order_by("id").first()
+        manager = await User.get(name="Gerente SP")
+        admin = await User.filter(role="ADMIN").order_by("id").first()
+        scope = await compute_scope(manager.workspace_id, manager.id, manager.role)
+        agent = await User.filter(id__in=list(scope.owner_ids or ()), role="AGENT").order_by("id").first()
+        span = year()
+        start, end = datetime.fromisoformat(span["from"]), datetime.fromisoformat(span["to"])
+        pipeline_id = encode_id("Pipeline", pipeline.id)
+        sent: list[tuple[str, str, list[Any]]] = []
+        original = client.execute_query
+        label = ""
+
+        async def recorded(sql: str, values: Any = None) -> Any:
+            if '"stage_day"' in sql or '"deal_stage_entry"' in sql:
+                sent.append((label, sql, list(values or [])))
+            return await original(sql, values)
+
+        def ctx(user: Any, store: Any = None) -> Any:
+            made = Context(settings=settings, actor=Actor(user.workspace_id, user.id, user.role))
+            if store is not None:
+                made.cache[OWNER_PARTS] = store
+            return made
+
+        client.execute_query = recorded
+        try:
+            for label, user, store in (  # noqa: B007 (`recorded` reads the label)
+                ("full admin", admin, None),
+                ("full manager", manager, None),
+                ("part of the agent", agent, OwnerParts(10**6)),
+            ):
+                await funnel(ctx(user, store), pipeline_id, start, end)
+        finally:
+            del client.execute_query
+
+        async def plan(sql: str, values: list[Any]) -> tuple[list[str], float | None]:
+            if sqlite:
+                rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+                return [
+                    row["detail"] for row in rows if "SEARCH" in row["detail"] or "SCAN" in row["detail"]
+                ], None
+            times = []
+            for _ in range(5):  # the median execution time of 5
+                rows = await client.execute_query_dict("EXPLAIN (ANALYZE, BUFFERS) " + sql, values)
+                lines = [row["QUERY PLAN"] for row in rows]
+                times += [float(line.split()[2]) for line in lines if line.startswith("Execution Time")]
+            took = statistics.median(times) if times else None
+            scans = [
+                re.sub(r"\s*\(.*", "", line.strip().lstrip("-> "))
+                for line in lines
+                if " Scan " in line or line.strip().lstrip("-> ").startswith(("Index", "Seq Scan", "Bitmap"))
+            ]
+            return scans, took
+
+        found: list[dict[str, Any]] = []
+        for label, sql, values in sent:
+            scans, took = await plan(sql, values)
+            found.append({"who": label, "sql": " ".join(sql.split())[:160], "scans": scans, "ms": took})
+        made = importlib.import_module("revgraph.models.migrations.0038_owner_part_indexes")
+        await client.execute_script("DROP INDEX idx_stage_day_owner")
+        await client.execute_script("DROP INDEX idx_stage_entry_owner_stay")
+        try:
+            for row, (label, sql, values) in zip(found, sent, strict=True):
+                if label.startswith("full"):
+                    scans, took = await plan(sql, values)
+                    row["same_without"] = scans == row["scans"]
+                    row["ms_without"] = took
+                elif not sqlite:
+                    # The part's statement as 8545667 sent it (without the
+                    # indexes' terms), through the stage-led indexes.
+                    bare = sql.replace('"owner_id" > 0 AND "id" > 0 AND ', "")
+                    row["scans_without"], row["ms_without"] = await plan(bare, values)
+        finally:
+            await client.execute_script(made.STAGE_DAY_OWNER)
+            await client.execute_script(made.STAGE_ENTRY_OWNER_STAY)
+        return {"statements": found, "load": round(os.getloadavg()[0], 2)}
+    finally:
+        await close_database()
+
+
+async def crossing(url: str) -> list[dict[str, Any]]:
+    """`--crossing`: the CPU of reading k owners' parts (funnel.py
+    `_owner_parts`, the year; the stays are read apart) with the rollups
+    read through the owner-led index and through the stage-led one, for k
+    = 1, 2, 4, 8, 16 (5 sets of owners each, two rounds alternated):
+    where OWNER_INDEX_OWNERS should lie. CPU is the process's (not
+    PostgreSQL's server: see the wall time)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from board_common import server_env
+    from reports import year
+
+    import revgraph.resolvers.reports.funnel as funnel_module
+    from revgraph.models.identity import User, Workspace
+    from revgraph.models.pipeline import Pipeline, Stage
+    from revgraph.resolvers.database import close_database, open_database
+    from revgraph.resolvers.report_measures import ReportWindow
+    from revgraph.resolvers.settings import Settings
+
+    os.environ.update(server_env(url))
+    await open_database(Settings.from_env(), migrate=True)
+    try:
+        pipeline = await Pipeline.all().order_by("id").first()
+        workspace = await Workspace.get(id=pipeline.workspace_id)
+        stages = await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")
+        kinds = {kind: [s.id for s in stages if s.kind == kind] for kind in ("WON", "LOST")}
+        users = sorted(await User.filter(workspace_id=workspace.id).values_list("id", flat=True))
+        span = year()
+        window = ReportWindow(datetime.fromisoformat(span["from"]), datetime.fromisoformat(span["to"]))
+        zone = ZoneInfo(workspace.timezone)
+        real = funnel_module.by_owner_index
+        found = []
+        try:
+            for k in (1, 2, 4, 8, 16):
+                spent: dict[bool, list[float]] = {True: [], False: []}
+                walls: dict[bool, list[float]] = {True: [], False: []}
+                for forced in (True, False, True, False):
+                    funnel_module.by_owner_index = lambda owners, forced=forced: forced
+                    for at in range(5):
+                        owners = users[at * 3 : at * 3 + k] if k < 16 else users[at : at + k]
+                        began, wall = time.process_time(), time.perf_counter()
+                        await funnel_module._owner_parts(
+                            workspace.id,
+                            pipeline.id,
+                            owners,
+                            [s.id for s in stages],
+                            kinds,
+                            window,
+                            zone,
+                            workspace.currency,
+                        )
+                        spent[forced].append((time.process_time() - began) * 1e3)
+                        walls[forced].append((time.perf_counter() - wall) * 1e3)
+                found.append(
+                    {
+                        "owners": k,
+                        "owner_led_ms": round(statistics.median(spent[True]), 1),
+                        "stage_led_ms": round(statistics.median(spent[False]), 1),
+                        "owner_led_wall_ms": round(statistics.median(walls[True]), 1),
+                        "stage_led_wall_ms": round(statistics.median(walls[False]), 1),
+                        "load": round(os.getloadavg()[0], 1),
+                    }
+                )
+        finally:
+            funnel_module.by_owner_index = real
+        return found
     finally:
         await close_database()
 
@@ -302,8 +563,25 @@ def main() -> None:
     parser.add_argument("--db", default="rgb_parts_measure")
     parser.add_argument("--sql", action="store_true", help="print the last poll's statements")
     parser.add_argument("--profile", action="store_true", help="cProfile the admin's polls (to stderr)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="the funnel's statements' plans, with migration 0038 and without",
+    )
+    parser.add_argument(
+        "--crossing", action="store_true", help="k owners' parts through the owner-led and stage-led rollups"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.crossing:
+        with database_copy(args.backend, args.db) as url:
+            for row in asyncio.run(crossing(url)):
+                print(json.dumps(row), flush=True)
+        return
+    if args.explain:
+        with database_copy(args.backend, args.db) as url:
+            print(json.dumps(asyncio.run(explain(url)), indent=1))
+        return
     if args.child:
         print(json.dumps(asyncio.run(measure(args.child, args.moves, args.sql, args.profile))))
         return

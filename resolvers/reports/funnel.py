@@ -73,7 +73,14 @@ from revgraph.resolvers.report_measures import DurationStats, ReportWindow, chec
 from revgraph.resolvers.reports.buckets import NONE_KEY, NONE_LABEL, Bucket, ranked
 from revgraph.resolvers.reports.deal_scope import reported_owners_q
 from revgraph.resolvers.reports.money import money
-from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerPart, owners_q, scope_owners, scope_part
+from revgraph.resolvers.reports.owner_parts import (
+    OWNER_PARTS,
+    OwnerPart,
+    by_owner_index,
+    owners_q,
+    scope_owners,
+    scope_part,
+)
 from revgraph.resolvers.reports.owner_stays import scope_stay_stats
 from revgraph.resolvers.reports.raw_rows import Built, built, union_rows
 from revgraph.resolvers.reports.stage_days import (
@@ -301,7 +308,11 @@ async def _owner_parts(
         deleted_at__isnull=True, pipeline_id=pipeline_id
     )
     parts: dict[int, OwnerPart] = {}
-    for owner, figures in (await owner_stage_figures(deals, rollups, stage_ids, window, zone)).items():
+    for owner, figures in (
+        await owner_stage_figures(
+            deals, rollups, stage_ids, window, zone, by_owner_index=by_owner_index(owners)
+        )
+    ).items():
         parts.setdefault(owner, OwnerPart()).figures.update(figures)
     for (owner, stage_id), held in (await _current(rollups, stage_ids, currency, by_owner=True)).items():
         parts.setdefault(owner, OwnerPart()).current[stage_id] = held

@@ -58,6 +58,11 @@ MAX_PART_OWNERS = 2000
 COLD_OWNERS = 8
 # Times the stale parts are read again when an owner moved meanwhile.
 ROUNDS = 3
+# The most owners whose parts are read through the owner-led indexes
+# (migration 0038); more are read through the stage-led ones, in one walk.
+# On SQLite the two reads cost about the same at 8 owners (bench/
+# reports_parts.py --crossing; bench/REPORTS.md, i11-index).
+OWNER_INDEX_OWNERS = 8
 
 ZERO = Decimal("0.00")
 COUNTERS = SequenceCounter._meta.db_table
@@ -225,6 +230,15 @@ def owners_q(workspace_id: int, owners: Collection[int], *, rollups: bool) -> Q:
         return q & Q(owner_id__in=sorted(owners))
     named = sorted(o for o in owners if o != NO_OWNER)
     return q & (Q(owner_id__in=named) | Q(owner_id__isnull=True))
+
+
+def by_owner_index(owners: Collection[int]) -> bool:
+    """Whether the parts of `owners` are read through the owner-led
+    indexes (migration 0038): a few named owners (the deals without one are
+    not in those indexes), as after a move; a walk of the stage-led
+    indexes costs the same for one owner as for all, a seek per owner,
+    stage and bucket grows with the owners."""
+    return NO_OWNER not in owners and len(owners) <= OWNER_INDEX_OWNERS
 
 
 def cold(stale: int, owners: int) -> bool:

@@ -30,8 +30,8 @@ from tortoise.expressions import Q
 from revgraph.models.pipeline import DealStageEntry
 from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
-from revgraph.resolvers.reports.owner_parts import OwnerParts, ScopeParts, owner_positions
-from revgraph.resolvers.reports.raw_rows import Built, union_rows
+from revgraph.resolvers.reports.owner_parts import OwnerParts, ScopeParts, by_owner_index, owner_positions
+from revgraph.resolvers.reports.raw_rows import Built, owner_led, union_rows
 from revgraph.resolvers.reports.stage_days import StageFigures, bucket_bounds, rank_in_bucket, stay_stats
 
 ENTRIES = DealStageEntry._meta.db_table
@@ -172,7 +172,8 @@ def _stays_sql(
     window: ReportWindow,
 ) -> Built:
     """The owners' stays of a stage in a bucket that ended in the window
-    (index idx_stage_entry_stay), as SQL written here: the ORM's building
+    (index idx_stage_entry_stay; a few named owners' through
+    idx_stage_entry_owner_stay), as SQL written here: the ORM's building
     of a dozen such filters cost more CPU than their reading."""
     low, high = bucket_bounds(bucket)
     named = [owner for owner in owners if owner != NO_OWNER]
@@ -191,6 +192,8 @@ def _stays_sql(
     sql += f" AND ({' OR '.join(held)})"
     params.extend(named)
     sqlite = client.capabilities.dialect == "sqlite"
-    return Built(
+    found = Built(
         client, sql.format(*("?" if sqlite else f"${n}" for n in range(1, len(params) + 1))), params, 2
     )
+    # A few named owners' stays through their own index (migration 0038).
+    return owner_led(found, ENTRIES, "idx_stage_entry_owner_stay") if by_owner_index(owners) else found

@@ -41,6 +41,17 @@ def built(query: ValuesListQuery) -> Built:
     return Built(query._db, sql, list(params), len(query.fields))
 
 
+def owner_led(part: Built, table: str, index: str) -> Built:
+    """A read of a few named owners' rows through their owner-led partial
+    index (`WHERE owner_id > 0 AND id > 0`, migration 0038): the index's
+    own terms stated, so that the planners may use it (no other statement
+    states them: see the migration), and on SQLite the index named."""
+    sql = part.sql.replace(" WHERE ", ' WHERE "owner_id" > 0 AND "id" > 0 AND ', 1)
+    if part.client.capabilities.dialect == "sqlite":
+        sql = sql.replace(f'FROM "{table}"', f'FROM "{table}" INDEXED BY "{index}"', 1)
+    return Built(part.client, sql, part.params, part.columns)
+
+
 async def raw_rows(query: ValuesListQuery) -> list[tuple[Any, ...]]:
     """The rows of a `values_list` query as tuples of driver values, in the
     order of its fields (timestamps still raw: see `moment`)."""

@@ -43,7 +43,7 @@ from tortoise.functions import Count, Sum
 from revgraph.models.pipeline import DealStageEntry, StageDay
 from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
-from revgraph.resolvers.reports.raw_rows import moment, raw_rows, union_rows
+from revgraph.resolvers.reports.raw_rows import built, moment, owner_led, raw_rows, union_rows
 
 DAY, MONTH = 0, 1
 NO_DAY = date(1, 1, 1)  # StageDay.prev_day of first entries and of stays
@@ -135,21 +135,36 @@ async def stage_figures(
 
 
 async def owner_stage_figures(
-    deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone: ZoneInfo
+    deals: Q,
+    owners: Q,
+    stage_ids: list[int],
+    window: ReportWindow,
+    zone: ZoneInfo,
+    *,
+    by_owner_index: bool = False,
 ) -> dict[int, dict[int, StageFigures]]:
     """stage_figures per owner of the counted deals (NO_OWNER for none),
     from the same statements grouped by owner too: each owner's part of
-    every figure, which sum to stage_figures of any set of owners."""
+    every figure, which sum to stage_figures of any set of owners. With
+    `by_owner_index` (a few named owners, none NO_OWNER), the rollups are
+    read through their owner-led index (migration 0038)."""
     found: dict[int, dict[int, StageFigures]] = defaultdict(dict)
     for (owner, stage_id), held in (
-        await _figures(deals, owners, stage_ids, window, zone, by_owner=True)
+        await _figures(deals, owners, stage_ids, window, zone, by_owner=True, by_owner_index=by_owner_index)
     ).items():
         found[owner][stage_id] = held
     return dict(found)
 
 
 async def _figures(
-    deals: Q, owners: Q, stage_ids: list[int], window: ReportWindow, zone: ZoneInfo, *, by_owner: bool
+    deals: Q,
+    owners: Q,
+    stage_ids: list[int],
+    window: ReportWindow,
+    zone: ZoneInfo,
+    *,
+    by_owner: bool,
+    by_owner_index: bool = False,
 ) -> dict[tuple[int, int], StageFigures]:
     """stage_figures by (owner, stage), the owner NO_OWNER throughout
     unless `by_owner` (then each statement groups by the owner too, read
@@ -185,6 +200,8 @@ async def _figures(
             .values_list("stage_id", "bucket", "e", "a", "s", "t", *by)
             for grain, first, end in plan.whole
         ]
+        if by_owner_index:
+            parts = [owner_led(built(part), "stage_day", "idx_stage_day_owner") for part in parts]
         for row in await union_rows(parts):
             _, stage_id, bucket, entered, advanced, stays, seconds = row[:7]
             held = found[owner_of(row), stage_id]

@@ -6,11 +6,16 @@ from one owner to another, both of theirs."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from revgraph.models.identity import User
 from revgraph.resolvers.context import Actor, Context
 from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.report_measures import ReportWindow
 from revgraph.resolvers.reports.funnel import funnel as compute_funnel
 from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerParts
+from revgraph.resolvers.reports.owner_stays import _stays_sql
+from revgraph.resolvers.reports.stage_days import NO_OWNER
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
 from tests.reports.support import set_history
 from tests.reports.test_funnel import DELETE_DEAL, STAGES
@@ -310,3 +315,84 @@ async def test_a_cold_wide_scope_is_computed_in_full_until_smaller_scopes_fill_i
     assert store.computed == 2
     full, parts = await both(callers["marta"], pipeline_id, *RANGES[0], store)
     assert parts == full and store.computed == 4
+
+
+async def sqlite_plans(monkeypatch, work):
+    """The EXPLAIN QUERY PLAN of each statement `work()` sends, by its SQL."""
+    from tortoise import connections
+
+    client = connections.get("default")
+    sent: list[tuple[str, list]] = []
+    original = client.execute_query
+
+    async def recorded(sql, values=None):
+        sent.append((sql, list(values or [])))
+        return await original(sql, values)
+
+    monkeypatch.setattr(client, "execute_query", recorded)
+    try:
+        await work()
+    finally:
+        monkeypatch.setattr(client, "execute_query", original)
+    plans = {}
+    for sql, values in sent:
+        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+        plans[sql] = "\n".join(row["detail"] for row in rows)
+    return plans
+
+
+async def test_sqlite_reads_a_movers_part_through_the_owner_led_indexes_and_full_ones_keep_theirs(
+    gql, workspace, server, monkeypatch
+):
+    from tortoise import connections
+
+    if connections.get("default").capabilities.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics: bench/REPORTS.md has its plans on the 100k build")
+    # given the admin's funnel from warm parts over whole months
+    given = await world(gql, workspace)
+    callers = await contexts(server, workspace, given["people"])
+    pipeline, deals = given["pipeline"], given["deals"]
+    store = OwnerParts(10**6)
+    start, end = RANGES[0]
+    await both(callers["admin"], pipeline["id"], start, end, store)
+    # when Ana moves a deal and the admin's funnel is computed from the parts
+    moved = await move(
+        gql, workspace.token, dealId=deals["ana_back_and_forth"], stageId=pipeline["stage"]["Proposta"]
+    )
+    assert moved["userErrors"] == []
+
+    async def from_parts():
+        ctx = callers["admin"]()
+        ctx.cache[OWNER_PARTS] = store
+        await compute_funnel(ctx, pipeline["id"], start, end)
+
+    plans = await sqlite_plans(monkeypatch, from_parts)
+    # then Ana's rollups and stays are read through their owner-led indexes
+    rollups = [plan for sql, plan in plans.items() if '"stage_day"' in sql]
+    assert len(rollups) == 1 and "idx_stage_day_owner" in rollups[0], plans
+    client = connections.get("default")
+    # (Ana's stays are read when a rank falls in a bucket she has stays in:
+    # the statement, on its own)
+    ana = pk_of(given["people"]["ana"]["id"], "User")
+    window = ReportWindow(start, end)
+    for owners, index in (([ana], "idx_stage_entry_owner_stay"), ([NO_OWNER, ana], "idx_stage_entry_stay")):
+        stays = _stays_sql(
+            client,
+            callers["admin"]().actor.workspace_id,
+            pk_of(pipeline["id"], "Pipeline"),
+            pk_of(pipeline["stage"]["Contato"], "Stage"),
+            17,
+            owners,
+            window,
+        )
+        plan = await client.execute_query_dict("EXPLAIN QUERY PLAN " + stays.sql, stays.params)
+        assert index in " ".join(row["detail"] for row in plan), (owners, plan)
+
+    # and the manager's funnel computed in full (her subtree's owners named) keeps the stage-led ones
+    async def in_full():
+        await compute_funnel(callers["marta"](), pipeline["id"], start, end)
+
+    plans = await sqlite_plans(monkeypatch, in_full)
+    assert any('"stage_day"' in sql for sql in plans), plans
+    assert not any("_owner" in plan for plan in plans.values()), plans
+    assert any("idx_stage_day_read" in plan for plan in plans.values()), plans
