@@ -4,6 +4,7 @@ owns the extension list (limits, caches, error masking)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -65,7 +66,7 @@ from revgraph.resolvers.inbox import setup as inbox_setup_use_cases
 from revgraph.resolvers.partners import handoff as handoff_use_cases
 from revgraph.resolvers.settings import Settings
 from revgraph.resolvers.webhooks import endpoints as webhooks_use_cases
-from revgraph.schema.common import Node, ctx_of, query
+from revgraph.schema.common import DateTimeScalar, Node, ctx_of, query
 from revgraph.schema.extensions import HookedStagesRunner, OperationOnceContext, should_mask
 from revgraph.schema.nodes import register_node, resolve_node
 from revgraph.schema.permissions import AUTHENTICATED
@@ -258,6 +259,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         execution_context_class=board_schema.SharedEventExecutionContext,
+        scalar_overrides={datetime: DateTimeScalar},
         types=[identity_schema.Workspace, identity_schema.ApiKey],
         extensions=extensions_for(settings or Settings()),
     )

@@ -4,14 +4,17 @@ filter inputs, and the glue that maps domain errors onto the contract."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from dateutil.parser import isoparse
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode
+from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
 from strawberry.types import Info
+from strawberry.types.scalar import ScalarDefinition
 
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import AuthError, DomainError, LimitExceeded
@@ -39,6 +42,28 @@ CUSTOM_FIELDS_LIMITS = (
     "only their keys are accepted, each value checked and normalised by type (an INVALID userError per "
     'bad field on [..., "customFields", "<key>"]); a key sent with the value the record already holds '
     "is kept as it is."
+)
+
+
+def _aware_instant(text: str) -> datetime:
+    """An ISO-8601 date and time as an aware instant: the contract's
+    DateTime carries its offset; one sent without (or a bare date,
+    "2027-03-31") is UTC, as the API's filters already read it — never a
+    naive value that the database layers would each guess about."""
+    value = isoparse(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# The contract's `scalar DateTime` (ISO-8601 with offset): Strawberry's, with
+# inputs made aware (`_aware_instant`); output unchanged.
+DateTimeScalar = ScalarDefinition(
+    name=DateTimeDefinition.name,
+    description=DateTimeDefinition.description,
+    specified_by_url=DateTimeDefinition.specified_by_url,
+    serialize=DateTimeDefinition.serialize,
+    parse_value=wrap_parser(_aware_instant, "DateTime"),
+    parse_literal=None,
+    origin=datetime,
 )
 
 

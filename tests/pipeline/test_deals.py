@@ -1,4 +1,6 @@
 import asyncio
+import warnings
+from datetime import datetime
 
 from tests.pipeline.support import (
     CREATE_DEAL,
@@ -408,3 +410,44 @@ async def test_stage_totals_reuse_their_statement_with_each_callers_values(gql, 
     # and each caller's sums are its own, exact to the cent (0.10 + 0.20 is not 0.30000000000000004)
     assert (mine["dealCount"], mine["totalValue"]) == (2, "0.30")
     assert (theirs["dealCount"], theirs["totalValue"]) == (1, "1000000.99")
+
+
+CLOSE_DATE = """
+mutation Close($id: ID!, $at: DateTime) {
+  updateDeal(id: $id, input: {expectedCloseDate: $at}) { deal { expectedCloseDate } userErrors { code field } }
+}
+"""
+
+
+def instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    assert value.tzinfo is not None, text  # always answered with its offset
+    return value
+
+
+async def test_a_date_time_sent_without_an_offset_is_utc(gql, workspace):
+    """The contract's DateTime carries its offset; one sent without it (or a
+    bare date) is read as UTC and stored aware, not handed to the database
+    as a naive value (Tortoise warned, and each backend guessed)."""
+    pipeline = await create_pipeline(gql, workspace.token)
+    deal = await create_deal(gql, workspace.token, pipeline["id"])
+    sent = {
+        "2027-03-31": "2027-03-31T00:00:00+00:00",
+        "2027-03-31T10:30:00": "2027-03-31T10:30:00+00:00",
+        "2027-03-31T10:30:00-03:00": "2027-03-31T13:30:00+00:00",
+    }
+    for text, stored in sent.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            body = await gql.ok(CLOSE_DATE, {"id": deal["id"], "at": text}, token=workspace.token)
+        assert body["updateDeal"]["userErrors"] == [], text
+        assert instant(body["updateDeal"]["deal"]["expectedCloseDate"]) == instant(stored), text
+        assert not [w for w in caught if "naive datetime" in str(w.message)], text
+        read = await gql.ok(
+            "query D($id: ID!) { deal(id: $id) { expectedCloseDate } }",
+            {"id": deal["id"]},
+            token=workspace.token,
+        )
+        assert instant(read["deal"]["expectedCloseDate"]) == instant(stored), text
+    refused = await gql(CLOSE_DATE, {"id": deal["id"], "at": "31/03/2027"}, token=workspace.token)
+    assert "DateTime" in refused["errors"][0]["message"]
