@@ -1,7 +1,9 @@
-"""A row's global id made by the hot read paths' encoder (resolvers/ids.py
-`id_encoder`, `row_id`) is byte for byte the general `encode_id`'s, and
-decodes back, for every prefix length (base64 pads "Type:" differently by
-its length modulo 3) and every edge of a primary key."""
+"""A row's global id and cursor as the hot read paths make them
+(resolvers/ids.py `id_encoder`, `row_id`; resolvers/pagination.py
+`cursor_encoder`) are byte for byte the general `encode_id`'s and
+`encode_cursor`'s: ids for every prefix length (base64 pads "Type:"
+differently by its length modulo 3) and every edge of a primary key,
+cursors for every kind of value a keyset carries."""
 
 import base64
 
@@ -72,3 +74,55 @@ def test_row_made_types_use_the_row_encoder():
     # a deal's and a contact's id made from a row equal the general encoder's
     for maker, type_name in ((Deal, "Deal"), (Contact, "Contact")):
         assert maker.id.make(_Row(4321)) == _general(type_name, 4321)
+
+
+class _Keyed:
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+def test_cursor_encoder_is_byte_identical_to_encode_cursor():
+    # given keysets of one, two and three keys and values of every kind a
+    # cursor carries, the usual ones and the edges (other time zones, naive,
+    # Decimal, non-ASCII text, None, a bool)
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from revgraph.resolvers.pagination import Cursors, SortKey, cursor_encoder, encode_cursor
+
+    moments = [
+        datetime(2026, 12, 7, 11, 0, 0, tzinfo=UTC),
+        datetime(2026, 12, 7, 11, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 12, 7, 11, 0, 0),
+        datetime(2026, 12, 7, 11, 0, 0, tzinfo=timezone(timedelta(hours=-3))),
+        datetime(2026, 12, 7, 11, 0, 0, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15))),
+    ]
+    values = [
+        0,
+        1,
+        MAX_PK,
+        10**15,
+        -7,
+        "",
+        "ana",
+        "Conceição",
+        'a"b\\c',
+        "\u2028",
+        None,
+        True,
+        Decimal("10.50"),
+        *moments,
+    ]
+    keysets = [
+        (SortKey("id", kind="int"),),
+        (SortKey("value", descending=True), SortKey("id", kind="int")),
+        (SortKey("value"), SortKey("other"), SortKey("id", descending=True, kind="int")),
+    ]
+    for keys in keysets:
+        encode = cursor_encoder(keys)
+        for value in values:
+            for other in (values[0], values[7], moments[0]):
+                row = _Keyed(id=value if len(keys) == 1 else 42, value=value, other=other)
+                # when encoded by the page's encoder; then it is the general one's
+                assert encode(row) == encode_cursor(row, keys)
+                assert Cursors([row], list(keys))[0] == encode_cursor(row, keys)
