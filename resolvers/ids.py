@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from collections.abc import Callable
+from typing import Any
 
 # Primary keys are 32-bit on PostgreSQL; a larger number names nothing.
 MAX_PK = 2**31 - 1
@@ -17,6 +19,54 @@ def encode_id(type_name: str, pk: int) -> str:
     # read (bounded: ~6 MB at most).
     raw = f"{type_name}:{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+# base64.urlsafe_b64encode's alphabet from the standard one's.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+# How many ids one type's encoder keeps (a board or a list encodes the
+# same few hundred on every read); past it, it starts over.
+_KEPT_PER_TYPE = 65536
+
+
+def id_encoder(type_name: str) -> Callable[[Any], str]:
+    """`encode_id(type_name, pk)` for one type, as the hot read paths call
+    it once per row (schema/lean_rows.py): the prefix encoded to bytes once,
+    each pk's id kept in a plain dict (one lookup, no key tuple and no LRU
+    bookkeeping), base64 done on one small bytes object when new.
+    Byte-identical to `encode_id` (tests/graph/test_row_ids.py)."""
+    prefix = f"{type_name}:".encode()
+    kept: dict[Any, str] = {}
+    b2a = binascii.b2a_base64
+
+    def encode(pk: Any) -> str:
+        if type(pk) is not int:  # a bool (True == 1), a str, an int subclass: the general path
+            return encode_id(type_name, pk)
+        found = kept.get(pk)
+        if found is None:
+            if len(kept) >= _KEPT_PER_TYPE:
+                kept.clear()
+            raw = prefix + str(pk).encode()
+            found = kept[pk] = b2a(raw, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
+        return found
+
+    encode.kept = kept  # type: ignore[attr-defined]  # for row_id's one-lookup path
+    return encode
+
+
+def row_id(type_name: str) -> Callable[[Any], str]:
+    """A row-made type's `id` maker (schema/lean_execution.py
+    `fields_from_row`): `strawberry.ID(encode_id(type_name, row.id))`
+    (strawberry.ID is the identity at run time, a Python call each), in one
+    call and one dict lookup a row once the id was made."""
+    encode = id_encoder(type_name)
+    kept_get = encode.kept.get  # type: ignore[attr-defined]
+
+    def of(row: Any) -> str:
+        pk = row.id
+        found = kept_get(pk)
+        return encode(pk) if found is None or type(pk) is not int else found
+
+    return of
 
 
 def decode_id(value: str | None) -> tuple[str, int] | None:

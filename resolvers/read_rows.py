@@ -392,8 +392,8 @@ def _split(
     shapes: tuple[tuple[str, type[Row], list[str]], ...],
 ) -> list[Row]:
     """Rows with their joined Rows (one per joined record) from joined records.
-    Per record, the least Python can do: its values once as a tuple, the
-    row's own columns zipped from its front (zip stops at the shorter; a
+    Per record, the least Python can do: the row's own columns zipped from
+    the record's front (zip stops at the shorter; a
     keyword argument would make every zip dearer), each Row made without
     an `__init__` call: ~20 % fewer instructions a row (bench/READS.md)."""
     own = len(names) - sum(len(keys) for _, _, keys in shapes)
@@ -407,17 +407,18 @@ def _split(
     new = object.__new__
     rows = []
     for record in records:
-        values = tuple(record)
-        columns = dict(zip(own_names, values))  # noqa: B905  the front (a keyword makes zip dearer)
+        # The record itself is indexed and sliced (asyncpg's Record and
+        # sqlite3.Row both slice to a tuple): no copy of its values a row.
+        columns = dict(zip(own_names, record))  # noqa: B905  the front (a keyword makes zip dearer)
         for key, joined_make, keys, begin, end, id_at, seen in parts:
-            record_id = values[id_at]
+            record_id = record[id_at]
             if record_id is None:
                 columns[key] = None
                 continue
             found = seen.get(record_id)
             if found is None:
                 found = seen[record_id] = new(joined_make)
-                found.__dict__ = dict(zip(keys, values[begin:end]))  # noqa: B905  as many
+                found.__dict__ = dict(zip(keys, record[begin:end]))  # noqa: B905  as many
             columns[key] = found
         row = new(make)
         row.__dict__ = columns

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from revgraph.resolvers import companies, contact_queries, loaders
-from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ids import encode_id, pk_of, row_id
 from revgraph.schema.common import (
     CUSTOM_FIELDS_LIMITS,
     FILTER_LIMITS,
@@ -96,7 +96,7 @@ class Company(Node):
 
 _company_of = fields_from_row(
     Company,
-    id=lambda row: strawberry.ID(encode_id("Company", row.id)),
+    id=row_id("Company"),
     name=attrgetter("name"),
     domain=attrgetter("domain"),
     custom_fields=lambda row: row.custom_fields or {},

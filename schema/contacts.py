@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers import activities, contact_merge, contact_queries, contacts, loaders, timeline
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.ids import encode_id, pk_of
+from revgraph.resolvers.ids import encode_id, pk_of, row_id
 from revgraph.resolvers.read_rows import JOIN, Join, joined
 from revgraph.resolvers.visibility import preload_company_visibility, sees_company, sees_company_now
 from revgraph.schema.activities import (
@@ -226,7 +226,7 @@ class Contact(Node):
 
 _contact_of = fields_from_row(
     Contact,
-    id=lambda row: strawberry.ID(encode_id("Contact", row.id)),
+    id=row_id("Contact"),
     name=attrgetter("name"),
     email=attrgetter("email"),
     phone=attrgetter("phone"),

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from revgraph.resolvers import deal_queries, loaders, pipelines, timeline
 from revgraph.resolvers.context import Context
-from revgraph.resolvers.ids import encode_id
+from revgraph.resolvers.ids import encode_id, row_id
 from revgraph.resolvers.read_rows import RAW, is_null
 from revgraph.resolvers.visibility import scope_of
 from revgraph.schema.common import (
@@ -77,6 +77,8 @@ class Stage(Node):
         description="Entering needs an open task with a future due date on the deal or its contact."
     )
     row: strawberry.Private[Any]
+    # Its deals' totals when read with the pipeline's other columns (or None).
+    totals: strawberry.Private[Any] = None
 
     @strawberry.field(description="Live deals in this stage the caller may see, in card order.")
     async def deals(
@@ -117,17 +119,23 @@ class Stage(Node):
 
         return [AutomationRule.of(r) for r in await query(stage_rules(ctx_of(info), self.row.id))]
 
+    # The totals below are answered synchronously when the stage came with
+    # them (Pipeline.stages reads every column's at once when they are
+    # shown): no coroutine, task and loop turn per column and field.
     @strawberry.field(description="Number of live deals in this stage the caller may see.")
-    async def deal_count(self, info: Info) -> int:
-        return (await pipelines.stage_totals(ctx_of(info), self.row)).count
+    def deal_count(self, info: Info) -> int:
+        totals = self.totals
+        return totals.count if totals is not None else _stage_total(info, self.row, "count")
 
     @strawberry.field(description="Sum of the values of those deals (deals without a value count as 0).")
-    async def total_value(self, info: Info) -> Decimal:
-        return (await pipelines.stage_totals(ctx_of(info), self.row)).total
+    def total_value(self, info: Info) -> Decimal:
+        totals = self.totals
+        return totals.total if totals is not None else _stage_total(info, self.row, "total")
 
     @strawberry.field(description="totalValue × probability / 100: the stage's forecast.")
-    async def weighted_value(self, info: Info) -> Decimal:
-        return (await pipelines.stage_totals(ctx_of(info), self.row)).weighted
+    def weighted_value(self, info: Info) -> Decimal:
+        totals = self.totals
+        return totals.weighted if totals is not None else _stage_total(info, self.row, "weighted")
 
     @classmethod
     def of(cls, row: Any) -> Stage:
@@ -144,6 +152,15 @@ class Stage(Node):
         )
 
 
+async def _stage_total(info: Info, row: Any, name: str) -> Any:
+    """One of a stage's totals when it came without them (resolvers/pipelines.py)."""
+    return getattr(await pipelines.stage_totals(ctx_of(info), row), name)
+
+
+# Stage fields answered from the stage's totals (Pipeline.stages).
+_TOTALS_SHOWN = frozenset({"dealCount", "totalValue", "weightedValue"})
+
+
 @strawberry.type(description="A sales pipeline (funnel): ordered stages with deals.")
 class Pipeline(Node):
     name: str = strawberry.field(description="Pipeline name.")
@@ -154,8 +171,16 @@ class Pipeline(Node):
 
     @strawberry.field(description="Active stages in board order.")
     async def stages(self, info: Info) -> list[Stage]:
-        rows = await pipelines.stages_of_pipeline(ctx_of(info)).load(self.row.id)
-        return [Stage.of(r) for r in rows]
+        ctx = ctx_of(info)
+        rows = await pipelines.stages_of_pipeline(ctx).load(self.row.id)
+        stages = [Stage.of(r) for r in rows]
+        shown = selected_fields(info)
+        if rows and shown is not None and not shown.isdisjoint(_TOTALS_SHOWN):
+            # Every column's totals in the one grouped read they took
+            # anyway, so each total is answered synchronously (Stage).
+            for stage, totals in zip(stages, await pipelines.stages_totals(ctx, rows), strict=True):
+                stage.totals = totals
+        return stages
 
     @classmethod
     def of(cls, row: Any) -> Pipeline:
@@ -383,7 +408,7 @@ _NOT_RAW = object()
 
 _deal_of = fields_from_row(
     Deal,
-    id=lambda row: strawberry.ID(encode_id("Deal", row.id)),
+    id=row_id("Deal"),
     title=attrgetter("title"),
     value=_money,
     currency=attrgetter("currency"),

@@ -138,7 +138,19 @@ async def test_a_board_converts_and_encodes_only_what_it_shows(gql, workspace, m
         encoded.append(args)
         return cursor_of(*args)
 
+    encoder_of = pagination.cursor_encoder
+
+    def counted_encoder(keys):  # a page's cursors are made by its keyset's encoder
+        encode = encoder_of(keys)
+
+        def counted(row):
+            encoded.append(row)
+            return encode(row)
+
+        return counted
+
     monkeypatch.setattr(read_rows, "orjson", counting)
+    monkeypatch.setattr(pagination, "cursor_encoder", counted_encoder)
     monkeypatch.setattr(pagination, "encode_cursor", counted_cursor)
     monkeypatch.setattr(deal_queries, "encode_cursor", counted_cursor, raising=False)
     # when a board that shows no custom field and no cursor is read
