@@ -36,6 +36,8 @@ def tortoise_config(settings: Settings) -> dict:
     connection: str | dict = url
     if url.startswith(("postgres://", "postgresql://")):
         connection = expand_db_url(url)
+        # REVGRAPH_DATABASE_POOL_SIZE, unless the URL names its own maxsize.
+        connection["credentials"].setdefault("maxsize", settings.database_pool_size)
         # asyncpg resets every connection it takes back into the pool with
         # `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`:
         # one more round trip per statement run outside a transaction. We

@@ -105,6 +105,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     return _number(env, name, default, int, N_("an integer"))
 
 
+def _at_least_one(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(raw)
+    return value
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, _at_least_one, N_("a positive integer"))
+
+
 def _seconds(env: dict[str, str], name: str, default: float) -> float:
     return _number(env, name, default, float, N_("a number of seconds"))
 
@@ -313,6 +324,11 @@ class Settings:
     # ("https://crm.example.com"): links sent to contacts (the CSAT survey)
     # start with it. Unset: such links are paths on this server.
     public_url: str | None = None
+    # PostgreSQL: the most connections each process's request pool opens
+    # (opened as needed, from 1). Tortoise's default of 5 made 20 concurrent
+    # writers and dashboards' polls queue for a connection while the server
+    # and the database idled (bench/REPORTS.md). A `maxsize` in the URL wins.
+    database_pool_size: int = 20
     # Bytes of report answers each process keeps for repeated polls
     # (resolvers/poll_cache.py); 0 keeps none.
     poll_cache_bytes: int = 64 * 1024 * 1024
@@ -436,6 +452,7 @@ class Settings:
             automation_max_backoff_ms=_int(env, "REVGRAPH_AUTOMATION_MAX_BACKOFF_MS", 5 * 60_000),
             forwarded_allow_ips=_networks(env.get("REVGRAPH_FORWARDED_ALLOW_IPS") or ""),
             public_url=_public_url(env.get("REVGRAPH_PUBLIC_URL") or ""),
+            database_pool_size=_positive_int(env, "REVGRAPH_DATABASE_POOL_SIZE", 20),
             poll_cache_bytes=max(0, _int(env, "REVGRAPH_POLL_CACHE_BYTES", 64 * 1024 * 1024)),
             report_computations=max(0, _int(env, "REVGRAPH_REPORT_COMPUTATIONS", 2)),
             report_busy_percent=min(100, max(1, _int(env, "REVGRAPH_REPORT_BUSY_PERCENT", 50))),
