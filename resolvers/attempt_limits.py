@@ -143,7 +143,9 @@ class AttemptThrottle:
         """Forget every count (tests; an operator lifting a lock-out)."""
         self._memory.clear()
         if self._redis is not None:
-            keys = [key async for key in self._redis.scan_iter(match=f"{self.prefix}:*")]
+            # A few round trips over the whole keyspace, not one per 10 keys:
+            # each must answer within the limiter's short socket timeout.
+            keys = [key async for key in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000)]
             if keys:
                 await self._redis.delete(*keys)
 
