@@ -79,13 +79,9 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
-    values = [getattr(row, key.column) for key in keys]
-    # orjson writes what json.dumps(separators=(",", ":")) does for ASCII
-    # (a page encodes one cursor per row: a board, 400); json.dumps escapes
-    # the rest, and cursors already handed out stay what they were. A UTC
-    # (or naive) datetime orjson writes as its isoformat(), in a fraction of
-    # the time; anything else goes through `_encode_value` as before.
+def _written_as_is(values: Sequence[Any]) -> bool:
+    """Every value one orjson writes as a cursor holds it: ints, strs, UTC
+    or naive datetimes; anything else goes through `_encode_value`."""
     for value in values:
         kind = type(value)
         if (
@@ -93,8 +89,19 @@ def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
             and kind is not str
             and (kind is not datetime or value.tzinfo not in _AS_ISOFORMAT)
         ):
-            values = [_encode_value(value) for value in values]
-            break
+            return False
+    return True
+
+
+def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
+    values = [getattr(row, key.column) for key in keys]
+    # orjson writes what json.dumps(separators=(",", ":")) does for ASCII
+    # (a page encodes one cursor per row: a board, 400); json.dumps escapes
+    # the rest, and cursors already handed out stay what they were. A UTC
+    # (or naive) datetime orjson writes as its isoformat(), in a fraction of
+    # the time; anything else goes through `_encode_value` as before.
+    if not _written_as_is(values):
+        values = [_encode_value(value) for value in values]
     raw = orjson.dumps(values)
     if not raw.isascii():
         raw = json.dumps([_encode_value(value) for value in values], separators=(",", ":")).encode()
@@ -123,14 +130,8 @@ def cursor_encoder(keys: tuple[SortKey, ...]) -> Callable[[Any], str]:
         values = read(row)
         if single:
             values = (values,)
-        for value in values:
-            kind = type(value)
-            if (
-                kind is not int
-                and kind is not str
-                and (kind is not datetime or value.tzinfo not in _AS_ISOFORMAT)
-            ):
-                return encode_cursor(row, keys)
+        if not _written_as_is(values):
+            return encode_cursor(row, keys)
         raw = dumps(values)
         if not raw.isascii():
             return encode_cursor(row, keys)
