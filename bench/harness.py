@@ -109,6 +109,19 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
+def cpu_ns(pid: int) -> int:
+    """On-CPU nanoseconds of a process's live threads so far (the first field
+    of /proc/<pid>/task/*/schedstat). /proc/<pid>/stat's user + system count
+    in clock ticks (10 ms), a large part of a short block's CPU; this is not
+    rounded. A thread that exited is no longer counted: measure processes
+    whose threads live as long as they do (servers, PostgreSQL backends)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
 def pinned(argv: list[str], cpu: str) -> list[str]:
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
         return ["taskset", "-c", cpu, *argv]
