@@ -220,7 +220,8 @@ def all_running(chosen: list[Server]) -> Iterator[None]:
             server.process = subprocess.Popen(
                 pinned(server.argv, SERVER_CPU),
                 env=server.env,
-                stdout=subprocess.DEVNULL,
+                # the floors log to stdout, a revgraph server to stderr
+                stdout=log,
                 stderr=log,
                 text=True,
             )
@@ -238,7 +239,7 @@ def all_running(chosen: list[Server]) -> Iterator[None]:
     except BaseException:
         for name, log in logs.items():
             log.seek(0)
-            sys.stderr.write(f"--- {name} stderr ---\n{log.read()[-4000:]}\n")
+            sys.stderr.write(f"--- {name} output ---\n{log.read()[-4000:]}\n")
         raise
     finally:
         for server in chosen:
@@ -321,6 +322,15 @@ def one_at_a_time(http: httpx.Client, call: Call, headers: dict[str, str], n: in
     return Run(latencies, response.json() if response is not None else {})
 
 
+async def sent(server: Server, http: httpx.Client, call: Call, headers: dict[str, str], n: int) -> Run:
+    """one_at_a_time off the loop (the loop only reads pg_stat_activity),
+    a failure naming the server."""
+    try:
+        return await asyncio.to_thread(one_at_a_time, http, call, headers, n)
+    except (RuntimeError, httpx.HTTPError) as error:
+        raise RuntimeError(f"{server.label}: {error}") from error
+
+
 async def block(
     server: Server, http: httpx.Client, call: Call, headers: dict[str, str], args: argparse.Namespace, db: Any
 ) -> dict[str, Any]:
@@ -328,11 +338,10 @@ async def block(
     with the server's (and its database backends') CPU read around them."""
     assert server.process is not None
     pid = server.process.pid
-    # Blocking calls off the loop (the loop only reads pg_stat_activity).
-    await asyncio.to_thread(one_at_a_time, http, call, headers, args.block_warm_up)
+    await sent(server, http, call, headers, args.block_warm_up)
     db_before = await db.of(pid) if db else {}
     before = cpu_ns(pid)
-    latencies = (await asyncio.to_thread(one_at_a_time, http, call, headers, args.block)).seconds
+    latencies = (await sent(server, http, call, headers, args.block)).seconds
     cpu = cpu_ns(pid) - before
     found: dict[str, Any] = {"cpu_ms": cpu / len(latencies) / 1e6, "seconds": latencies}
     if db:
@@ -355,9 +364,7 @@ async def measure(
             for server in chosen:
                 call = server.calls(workload)
                 if call is not None:
-                    warm = await asyncio.to_thread(
-                        one_at_a_time, clients[server.name], call, headers, args.warm_up + 1
-                    )
+                    warm = await sent(server, clients[server.name], call, headers, args.warm_up + 1)
                     answers[server.name][workload] = {"answer": warm.answer}
         check_answers(answers, data)
         measured: dict[str, Any] = {}
