@@ -302,7 +302,8 @@ async def measure(
     chosen: list[Server], workloads: list[str], data: Any, args: argparse.Namespace, db: Any
 ) -> dict[str, Any]:
     """Warm and check every server, then the rounds of blocks: per workload,
-    `rounds` (a list, per round, of {server: block}) and the `order`s."""
+    its `servers` and `rounds` (per round {server: its block}, in the order
+    the blocks ran)."""
     headers = {"authorization": f"Bearer {data.token}"}
     clients = {s.name: httpx.Client(base_url=s.base, timeout=60) for s in chosen}
     try:
@@ -334,7 +335,7 @@ async def measure(
                 finally:
                     gc.enable()
                 rounds.append(done)
-            measured[workload] = {"order": [s.name for s in present], "rounds": rounds}
+            measured[workload] = {"servers": [s.name for s in present], "rounds": rounds}
             print(f"  {workload}: {args.rounds} rounds in {time.perf_counter() - started:.0f} s", flush=True)
         return measured
     finally:
