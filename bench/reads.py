@@ -24,8 +24,9 @@ workload, R rounds; in a round every server gets a block of B requests
 sent one at a time (after --block-warm-up uncounted ones), the servers'
 order in a round taken from a balanced Latin square (each server as often
 in each place and after each other server). Measured one server after the
-other, whichever ran first was up to 1.5× cheaper: blocks put every server
-under the same conditions, and a ratio is taken within a round.
+other, the order moved a ratio by more than the changes judged (the board
+1.22× with one first, 0.77× with the other): blocks put every server under
+the same conditions, and a ratio is taken within a round.
 
 A block's server CPU is the process's on-CPU time (/proc/<pid>/task/*/
 schedstat, in ns; /proc/<pid>/stat counts 10 ms ticks); on PostgreSQL the
