@@ -109,6 +109,72 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
+def cpu_ns(pid: int) -> int:
+    """On-CPU nanoseconds of a process's live threads so far (the first field
+    of /proc/<pid>/task/*/schedstat). /proc/<pid>/stat's user + system count
+    in clock ticks (10 ms), a large part of a short block's CPU; this is not
+    rounded. A thread that exited is no longer counted: measure processes
+    whose threads live as long as they do (servers, PostgreSQL backends)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+class DatabaseCpu:
+    """CPU of the PostgreSQL backends serving one server: the bench
+    database's backends (pg_stat_activity) whose client port is one of that
+    server's sockets (/proc/<pid>/fd → /proc/net/tcp)."""
+
+    def __init__(self, database_name: str) -> None:
+        self.database_name = database_name
+        self.conn: Any = None
+
+    async def __aenter__(self) -> DatabaseCpu:
+        import asyncpg
+
+        self.conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.conn.close()
+
+    async def of(self, pid: int) -> dict[int, int]:
+        """On-CPU ns so far of each backend connected to process `pid`."""
+        ports = _local_ports(_socket_inodes(pid))
+        rows = await self.conn.fetch(
+            "SELECT pid, client_port FROM pg_stat_activity WHERE datname = $1", self.database_name
+        )
+        found = {}
+        for row in rows:
+            if row["client_port"] in ports:
+                with contextlib.suppress(OSError):
+                    found[row["pid"]] = cpu_ns(row["pid"])
+        return found
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _local_ports(inodes: set[int]) -> set[int]:
+    ports = set()
+    for listing in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(listing).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[9]) in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def pinned(argv: list[str], cpu: str) -> list[str]:
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
         return ["taskset", "-c", cpu, *argv]

@@ -129,7 +129,12 @@ class Rows:
         else:
             import asyncpg
 
-            self.pool = await asyncpg.create_pool(self.url.replace("postgres://", "postgresql://", 1))
+            # One connection until requests overlap: bench/reads.py runs every
+            # server at once on a PostgreSQL shared with others (asyncpg's
+            # default opened 10 at start).
+            self.pool = await asyncpg.create_pool(
+                self.url.replace("postgres://", "postgresql://", 1), min_size=1
+            )
 
     async def close(self) -> None:
         if self.pool is not None:

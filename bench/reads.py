@@ -6,8 +6,9 @@ inbox, canReply and the SLA state computed over business hours; on
 bench/seed_inbox.py's data, one conversation per contact).
 
 Per backend (a fresh SQLite file; a fresh PostgreSQL database
-`revgraph_bench_reads` or $REVGRAPH_BENCH_READS_DB, dropped at the end), on bench/reads_data.py's data,
-each server started alone, pinned to core 0, the client on core 1:
+`revgraph_bench_reads` or $REVGRAPH_BENCH_READS_DB, dropped at the end), on
+bench/reads_data.py's data, all the servers running at once, each pinned to
+core 0, the client on core 1:
 
   graphql    `revgraph serve` of this checkout
   baseline   `revgraph serve` of another git ref (--baseline, default main),
@@ -16,16 +17,28 @@ each server started alone, pinned to core 0, the client on core 1:
   orm        bench/floor.py: Tortoise + authentication (contacts only)
   peer       PostGraphile 4 (PostgreSQL only; bench/peer.py installs it)
 
-For every server and workload: W warm-up requests, then N requests one at a
-time. Server CPU per request is user + system time of the server process
-from /proc (steady on a shared machine; latency is not); on PostgreSQL the
-CPU of the server's database backends (pg_stat_activity → /proc) is added
-beside it. The physical and ORM floors' answers are checked equal to the
-GraphQL answer, and the peer's to hold the same rows and total.
+Every server is warmed on every workload (W requests) and the floors' and
+the baseline's answers are checked equal to the GraphQL answer, the peer's
+to hold the same rows and total, before anything is measured. Then, per
+workload, R rounds; in a round every server gets a block of B requests
+sent one at a time (after --block-warm-up uncounted ones), the servers'
+order in a round taken from a balanced Latin square (each server as often
+in each place and after each other server). Measured one server after the
+other, the order moved a ratio by more than the changes judged (the board
+1.22× with one first, 0.77× with the other): blocks put every server under
+the same conditions, and a ratio is taken within a round.
 
-    python bench/reads.py [--backend sqlite postgres] [--pages 10,50,100]
+A block's server CPU is the process's on-CPU time (/proc/<pid>/task/*/
+schedstat, in ns; /proc/<pid>/stat counts 10 ms ticks); on PostgreSQL the
+CPU of that server's own database backends (pg_stat_activity's client port
+matched to the server's sockets → /proc) is measured beside it. Per server:
+the median over blocks of CPU ms/request and its interquartile range, p50
+and p99 of all measured requests; ratios are medians of per-round ratios.
+
+    python bench/reads.py [--backend sqlite postgres] [--pages 50]
                           [--targets graphql baseline physical orm peer]
-                          [--baseline main] [--requests 300] [--warm-up 50]
+                          [--baseline main] [--rounds 20] [--block 15]
+                          [--warm-up 50] [--block-warm-up 1]
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -45,12 +59,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from board_common import board_query, cpu_seconds, percentile, pin_self
+from board_common import board_query, pin_self
 from contacts_list import CONTACTS
 from harness import (
     BENCH,
     RESULTS,
     SERVER_CPU,
+    DatabaseCpu,
+    cpu_ns,
     database,
     each_backend_in_a_child,
     free_port,
@@ -63,13 +79,15 @@ from harness import (
 from inbox_list import CONVERSATIONS
 from peer import peer_argv, peer_body, peer_env
 from reads_data import seed_reads
-from reads_report import check_answers, table
+from reads_report import balanced_orders, check_answers, summary, table
 
 # Another name lets two runs share the PostgreSQL server (helpers, CI beside a bench).
 DATABASE = os.environ.get("REVGRAPH_BENCH_READS_DB", "revgraph_bench_reads")
 TARGETS = ("graphql", "baseline", "physical", "orm", "peer")
 BOARD = "board 8×50"
 CONVERSATIONS_50 = "conversations 50"
+# All the servers start at once on one core.
+READY_SECONDS = 180
 
 
 @dataclass
@@ -83,11 +101,18 @@ class Call:
 
 @dataclass
 class Server:
-    name: str
+    name: str  # graphql, baseline, physical, orm, peer: the key of its figures
+    label: str
     argv: list[str]
     env: dict[str, str]
     # workload ("contacts 50", BOARD) -> the request, or None if not served
     calls: Callable[[str], Call | None]
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 def baseline_path(ref: str) -> Path:
@@ -134,95 +159,95 @@ def servers(args: argparse.Namespace, backend: str, url: str, data: Any) -> list
             return None
         return Call("POST", "/graphql", peer_body(int(workload.split()[1]), data.workspace_id))
 
+    def script(name: str, port: int) -> list[str]:
+        return [sys.executable, str(BENCH / name), "--port", str(port)]
+
     made: dict[str, Callable[[int], Server]] = {
-        "graphql": lambda port: Server("graphql", revgraph_serve(port, "asyncio"), env, graphql_calls),
+        "graphql": lambda port: Server(
+            "graphql", "graphql", revgraph_serve(port, "asyncio"), env, graphql_calls, port
+        ),
         "physical": lambda port: Server(
-            "physical",
-            [sys.executable, str(BENCH / "physical_floor.py"), "--port", str(port)],
-            env,
-            floor_calls,
+            "physical", "physical", script("physical_floor.py", port), env, floor_calls, port
         ),
-        "orm": lambda port: Server(
-            "orm", [sys.executable, str(BENCH / "floor.py"), "--port", str(port)], env, orm_calls
-        ),
+        "orm": lambda port: Server("orm", "orm", script("floor.py", port), env, orm_calls, port),
     }
     if args.baseline:
         folder = baseline_path(args.baseline)
         serve_baseline = "import sys; from revgraph.web.cli import main; sys.exit(main(sys.argv[1:]))"
         made["baseline"] = lambda port: Server(
+            "baseline",
             f"baseline ({args.baseline})",
             [sys.executable, "-c", serve_baseline, *revgraph_serve(port, "asyncio")[1:]],
             {**env, "PYTHONPATH": str(folder)},
             graphql_calls,
+            port,
         )
     if backend == "postgres":
         made["peer"] = lambda port: Server(
-            "peer (PostGraphile 4)", peer_argv(url, port), peer_env(), peer_calls
+            "peer", "peer (PostGraphile 4)", peer_argv(url, port), peer_env(), peer_calls, port
         )
     return [made[name](free_port()) for name in args.targets if name in made]
 
 
-@contextlib.contextmanager
-def running(server: Server, port: int) -> Iterator[tuple[subprocess.Popen, str]]:
-    """Start a server pinned to the server core; ready when `/healthz` or,
-    for the peer, a trivial GraphQL query answers 200."""
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(
-        pinned(server.argv, SERVER_CPU), env=server.env, stdout=subprocess.DEVNULL, stderr=log, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
+def _ready(http: httpx.Client, server: Server) -> bool:
+    """`/healthz` answers 200 or, for the peer, a trivial GraphQL query."""
+    with contextlib.suppress(httpx.TransportError):
+        if server.name == "peer":
+            return http.post(server.base + "/graphql", json={"query": "{__typename}"}).status_code == 200
+        return http.get(server.base + "/healthz").status_code == 200
+    return False
+
+
+def _stop(server: Server) -> None:
+    process = server.process
+    if process is None or process.poll() is not None:
+        return
+    process.terminate() if server.name == "peer" else process.send_signal(signal.SIGINT)
     try:
-        deadline = time.monotonic() + 90
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def all_running(chosen: list[Server]) -> Iterator[None]:
+    """Start every server at once, each pinned to the server core, and wait
+    until all are ready; stop them all afterwards, failure or not (with the
+    stderr of every server on a failure)."""
+    logs = {}
+    try:
+        for server in chosen:
+            logs[server.name] = log = tempfile.TemporaryFile(mode="w+")
+            server.process = subprocess.Popen(
+                pinned(server.argv, SERVER_CPU),
+                env=server.env,
+                # the floors log to stdout, a revgraph server to stderr
+                stdout=log,
+                stderr=log,
+                text=True,
+            )
+        deadline = time.monotonic() + READY_SECONDS
         with httpx.Client(timeout=2) as http:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{server.name} exited with {process.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if server.name.startswith("peer"):
-                        ok = http.post(base + "/graphql", json={"query": "{__typename}"}).status_code == 200
-                    else:
-                        ok = http.get(base + "/healthz").status_code == 200
-                    if ok:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{server.name} not ready after 90 s")
-                time.sleep(0.02)
-        yield process, base
+            for server in chosen:
+                while not _ready(http, server):
+                    assert server.process is not None
+                    if server.process.poll() is not None:
+                        raise RuntimeError(f"{server.label} exited with {server.process.returncode}")
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{server.label} not ready after {READY_SECONDS} s")
+                    time.sleep(0.05)
+        yield
     except BaseException:
-        log.seek(0)
-        sys.stderr.write(log.read()[-4000:])
+        for name, log in logs.items():
+            log.seek(0)
+            sys.stderr.write(f"--- {name} output ---\n{log.read()[-4000:]}\n")
         raise
     finally:
-        if process.poll() is None:
-            process.terminate() if server.name.startswith("peer") else process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
-
-
-async def backend_pids(database_name: str) -> list[int]:
-    """PostgreSQL backends serving the bench database (their CPU is the
-    database's share of a request)."""
-    import asyncpg
-    from harness import PG_ADMIN_URL
-
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database_name)
-    finally:
-        await conn.close()
-    return [r["pid"] for r in rows]
-
-
-def _cpu_of(pids: list[int]) -> dict[int, float]:
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            found[pid] = cpu_seconds(pid)
-    return found
+        for server in chosen:
+            _stop(server)
+        for log in logs.values():
+            log.close()
 
 
 @dataclass
@@ -245,44 +270,78 @@ def one_at_a_time(http: httpx.Client, call: Call, headers: dict[str, str], n: in
     return Run(latencies, response.json() if response is not None else {})
 
 
-async def measure(
-    server: Server, workloads: list[str], data: Any, args: argparse.Namespace, pg: bool
-) -> dict:
-    import gc
+async def sent(server: Server, http: httpx.Client, call: Call, headers: dict[str, str], n: int) -> Run:
+    """one_at_a_time off the loop (the loop only reads pg_stat_activity),
+    a failure naming the server."""
+    try:
+        return await asyncio.to_thread(one_at_a_time, http, call, headers, n)
+    except (RuntimeError, httpx.HTTPError) as error:
+        raise RuntimeError(f"{server.label}: {error}") from error
 
-    port = int(server.argv[server.argv.index("--port") + 1])
+
+async def block(
+    server: Server, http: httpx.Client, call: Call, headers: dict[str, str], args: argparse.Namespace, db: Any
+) -> dict[str, Any]:
+    """One block: --block-warm-up requests uncounted, then --block requests
+    with the server's (and its database backends') CPU read around them."""
+    assert server.process is not None
+    pid = server.process.pid
+    await sent(server, http, call, headers, args.block_warm_up)
+    db_before = await db.of(pid) if db else {}
+    before = cpu_ns(pid)
+    latencies = (await sent(server, http, call, headers, args.block)).seconds
+    cpu = cpu_ns(pid) - before
+    found: dict[str, Any] = {"cpu_ms": cpu / len(latencies) / 1e6, "seconds": latencies}
+    if db:
+        after = await db.of(pid)
+        used = sum(after[p] - db_before.get(p, 0) for p in after)
+        found["db_cpu_ms"] = used / len(latencies) / 1e6
+    return found
+
+
+async def measure(
+    chosen: list[Server], workloads: list[str], data: Any, args: argparse.Namespace, db: Any
+) -> dict[str, Any]:
+    """Warm and check every server, then the rounds of blocks: per workload,
+    its `servers` and `rounds` (per round {server: its block}, in the order
+    the blocks ran)."""
     headers = {"authorization": f"Bearer {data.token}"}
-    result: dict[str, Any] = {}
-    with running(server, port) as (process, base), httpx.Client(base_url=base, timeout=60) as http:
+    clients = {s.name: httpx.Client(base_url=s.base, timeout=60) for s in chosen}
+    try:
+        answers: dict[str, dict[str, Any]] = {s.name: {} for s in chosen}
         for workload in workloads:
-            call = server.calls(workload)
-            if call is None:
-                continue
-            # Blocking calls off the loop (the loop only reads pg_stat_activity).
-            warm = await asyncio.to_thread(one_at_a_time, http, call, headers, args.warm_up + 1)
-            answer = warm.answer
-            pids = await backend_pids(DATABASE) if pg else []
-            db_before, cpu_before = _cpu_of(pids), cpu_seconds(process.pid)
-            # The client's own collections must not land inside a request's time.
-            gc.collect()
-            gc.disable()
-            try:
-                latencies = (
-                    await asyncio.to_thread(one_at_a_time, http, call, headers, args.requests)
-                ).seconds
-            finally:
-                gc.enable()
-            cpu = (cpu_seconds(process.pid) - cpu_before) / len(latencies) * 1e3
-            row: dict[str, Any] = {"answer": answer, "cpu_ms": round(cpu, 3)}
-            if pg:
-                after = _cpu_of(await backend_pids(DATABASE))
-                db = sum(after[p] - db_before.get(p, 0.0) for p in after)
-                row["db_cpu_ms"] = round(db / len(latencies) * 1e3, 3)
-            p50, p99 = percentile(latencies, 50) * 1e3, percentile(latencies, 99) * 1e3
-            row.update(p50_ms=round(p50, 2), p99_ms=round(p99, 2), max_ms=round(max(latencies) * 1e3, 2))
-            row["p99_over_p50"] = round(p99 / p50, 2)
-            result[workload] = row
-    return result
+            for server in chosen:
+                call = server.calls(workload)
+                if call is not None:
+                    warm = await sent(server, clients[server.name], call, headers, args.warm_up + 1)
+                    answers[server.name][workload] = {"answer": warm.answer}
+        check_answers(answers, data)
+        measured: dict[str, Any] = {}
+        for workload in workloads:
+            present = [s for s in chosen if s.calls(workload) is not None]
+            orders = balanced_orders(len(present))
+            rounds = []
+            started = time.perf_counter()
+            for number in range(args.rounds):
+                order = [present[i] for i in orders[number % len(orders)]]
+                # The client's own collections must not land inside a block.
+                gc.collect()
+                gc.disable()
+                try:
+                    done = {}
+                    for server in order:
+                        call = server.calls(workload)
+                        assert call is not None
+                        done[server.name] = await block(server, clients[server.name], call, headers, args, db)
+                finally:
+                    gc.enable()
+                rounds.append(done)
+            measured[workload] = {"servers": [s.name for s in present], "rounds": rounds}
+            print(f"  {workload}: {args.rounds} rounds in {time.perf_counter() - started:.0f} s", flush=True)
+        return measured
+    finally:
+        for client in clients.values():
+            client.close()
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -306,28 +365,41 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             + f" in {data.seconds:.0f} s"
         )
         pin_self(1)
+        chosen = servers(args, backend, url, data)
         load = [round(os.getloadavg()[0], 2)]
-        results: dict[str, dict] = {}
-        for server in servers(args, backend, url, data):
-            started = time.perf_counter()
-            results[server.name.split()[0]] = await measure(server, workloads, data, args, pg)
-            print(f"  measured {server.name} in {time.perf_counter() - started:.0f} s", flush=True)
+        with all_running(chosen):
+            print(f"  started {', '.join(s.label for s in chosen)}", flush=True)
+            async with DatabaseCpu(DATABASE) if pg else contextlib.nullcontext() as db:
+                measured = await measure(chosen, workloads, data, args, db)
         load.append(round(os.getloadavg()[0], 2))
-        check_answers(results, data)
-        lines = table(results, workloads, pg)
-        print(f"\n{backend}, {args.requests} sequential requests per row, load average {load}:\n")
+        labels = {s.name: s.label for s in chosen}
+        summaries = {workload: summary(found["rounds"], pg) for workload, found in measured.items()}
+        lines = table(summaries, labels, pg)
+        print(
+            f"\n{backend}, {args.rounds} rounds × a block of {args.block} sequential requests per server,"
+            f" load average {load}:\n"
+        )
         print("\n".join(lines), flush=True)
-        for rows in results.values():
-            for row in rows.values():
-                row.pop("answer")
-        return {"results": results, "load_average": load, "table": lines, "baseline": args.baseline}
+        for found in measured.values():
+            for done in found["rounds"]:
+                for one in done.values():
+                    one.pop("seconds")
+        return {
+            "summaries": summaries,
+            "blocks": measured,
+            "labels": labels,
+            "load_average": load,
+            "table": lines,
+            "baseline": args.baseline,
+        }
 
 
 def main(args: argparse.Namespace) -> None:
     if not args.child_json:
         print(f"reads — {today()}, {machine()}")
     forward = ["--pages", ",".join(map(str, args.pages)), "--targets", *args.targets]
-    forward += ["--requests", str(args.requests), "--warm-up", str(args.warm_up)]
+    forward += ["--rounds", str(args.rounds), "--block", str(args.block), "--warm-up", str(args.warm_up)]
+    forward += ["--block-warm-up", str(args.block_warm_up)]
     forward += ["--contacts", str(args.contacts), "--companies", str(args.companies)]
     forward += ["--baseline", args.baseline or ""] + (["--no-board"] if args.no_board else [])
     forward += ["--no-conversations"] if args.no_conversations else []
@@ -336,7 +408,13 @@ def main(args: argparse.Namespace) -> None:
         run_backend,
         forward,
         results_name=f"reads-{today()}",
-        recorded={"requests": args.requests, "warm_up": args.warm_up, "baseline": args.baseline},
+        recorded={
+            "rounds": args.rounds,
+            "block": args.block,
+            "warm_up": args.warm_up,
+            "block_warm_up": args.block_warm_up,
+            "baseline": args.baseline,
+        },
     )
 
 
@@ -345,15 +423,23 @@ if __name__ == "__main__":
     parser.add_argument(
         "--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
-    parser.add_argument("--pages", type=lambda s: [int(x) for x in s.split(",")], default=[10, 50, 100])
+    parser.add_argument("--pages", type=lambda s: [int(x) for x in s.split(",")], default=[50])
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--baseline", default="main", help="git ref served as `baseline` ('' for none)")
     parser.add_argument("--no-board", action="store_true", help="no board")
     parser.add_argument(
         "--no-conversations", action="store_true", help="no conversations(first: 50) (and no inbox seeding)"
     )
-    parser.add_argument("--requests", type=int, default=300, help="sequential requests per row")
-    parser.add_argument("--warm-up", type=int, default=50)
+    parser.add_argument(
+        "--rounds", type=int, default=20, help="rounds per workload (one block per server each)"
+    )
+    parser.add_argument("--block", type=int, default=15, help="sequential requests measured per block")
+    parser.add_argument(
+        "--warm-up", type=int, default=50, help="requests per server and workload before any round"
+    )
+    parser.add_argument(
+        "--block-warm-up", type=int, default=1, help="uncounted requests at the start of every block"
+    )
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--companies", type=int, default=1_000)
     parser.add_argument("--child-json", help=argparse.SUPPRESS)

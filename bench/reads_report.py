@@ -1,11 +1,14 @@
-"""bench/reads.py's report: the answers checked against GraphQL's, and the
-run as Markdown tables of server CPU, latency and ratios."""
+"""bench/reads.py's report: the answers checked against GraphQL's, the
+servers' orders in a round, and the run's blocks summed up as Markdown
+tables of server CPU, latency and ratios."""
 
 from __future__ import annotations
 
 import json
+import statistics
 from typing import Any
 
+from board_common import percentile
 from peer import check_peer_page
 
 
@@ -41,46 +44,97 @@ def check_answers(results: dict[str, dict], data: Any) -> None:
             check_peer_page(peer["answer"], first, expected["data"]["contacts"]["totalCount"])
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.1f}×" if a and b else "—"
+def balanced_orders(k: int) -> list[list[int]]:
+    """The servers' orders for successive rounds: a Williams Latin square of
+    k (k rows, 2k for an odd k), so that over its rows each server is as
+    often in each place and right after each other server."""
+    first = [0] + [(j + 1) // 2 if j % 2 else k - j // 2 for j in range(1, k)]
+    rows = [[(x + shift) % k for x in first] for shift in range(k)]
+    return rows + ([row[::-1] for row in rows] if k % 2 else [])
 
 
-def table(results: dict[str, dict], workloads: list[str], pg: bool) -> list[str]:
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """(first quartile, median, third quartile)."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def _spread(values: list[float], digits: int) -> dict[str, Any]:
+    q1, median, q3 = quartiles(values)
+    return {"median": round(median, digits), "iqr": [round(q1, digits), round(q3, digits)]}
+
+
+# Ratios taken within each round: (numerator, denominator).
+def _compared(names: list[str]) -> list[tuple[str, str]]:
+    pairs = [(name, "physical") for name in names if name != "physical"]
+    pairs += [("graphql", "baseline")]
+    pairs += [(name, "peer") for name in ("graphql", "baseline")]
+    return [(a, b) for a, b in pairs if a in names and b in names]
+
+
+def summary(rounds: list[dict[str, dict[str, Any]]], pg: bool) -> dict[str, Any]:
+    """One workload's rounds of blocks: per server the median and IQR over
+    blocks of CPU ms/request (and its database backends'), p50/p99 of all
+    its measured requests; per compared pair the median and IQR of the
+    per-round ratios of server CPU (and of server + database CPU)."""
+    names = list(rounds[0])
+    servers: dict[str, Any] = {}
+    for name in names:
+        blocks = [done[name] for done in rounds]
+        seconds = [s for one in blocks for s in one["seconds"]]
+        p50, p99 = percentile(seconds, 50) * 1e3, percentile(seconds, 99) * 1e3
+        row = {"blocks": len(blocks), "requests": len(seconds)}
+        row["cpu_ms"] = _spread([one["cpu_ms"] for one in blocks], 3)
+        if pg:
+            row["db_cpu_ms"] = _spread([one["db_cpu_ms"] for one in blocks], 3)
+        row.update(p50_ms=round(p50, 2), p99_ms=round(p99, 2), p99_over_p50=round(p99 / p50, 2))
+        servers[name] = row
+    ratios = {}
+    for a, b in _compared(names):
+        found = {"server": _spread([done[a]["cpu_ms"] / done[b]["cpu_ms"] for done in rounds], 3)}
+        if pg:
+            with_db = [
+                (done[a]["cpu_ms"] + done[a]["db_cpu_ms"]) / (done[b]["cpu_ms"] + done[b]["db_cpu_ms"])
+                for done in rounds
+            ]
+            found["server_and_db"] = _spread(with_db, 3)
+        ratios[f"{a} ÷ {b}"] = found
+    return {"servers": servers, "ratios": ratios}
+
+
+def _cell(spread: dict[str, Any], digits: int, unit: str = "") -> str:
+    low, high = spread["iqr"]
+    return f"{spread['median']:.{digits}f}{unit} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def table(summaries: dict[str, dict[str, Any]], labels: dict[str, str], pg: bool) -> list[str]:
     """The run as Markdown: per server and workload, then the ratios."""
     lines = [
-        "| server | workload | server CPU ms/req | "
-        + ("db CPU ms/req | " if pg else "")
+        "| server | workload | server CPU ms/req, median of blocks (IQR) | "
+        + ("db CPU ms/req (IQR) | " if pg else "")
         + "p50 ms | p99 ms | p99/p50 |",
         "|---|---|---|" + ("---|" if pg else "") + "---|---|---|",
     ]
-    for name, rows in results.items():
-        for workload in workloads:
-            row = rows.get(workload)
+    for name, label in labels.items():
+        for workload, found in summaries.items():
+            row = found["servers"].get(name)
             if row is None:
                 continue
-            db = f" {row['db_cpu_ms']:.2f} |" if pg else ""
+            db = f" {_cell(row['db_cpu_ms'], 2)} |" if pg else ""
             lines.append(
-                f"| {name} | {workload} | {row['cpu_ms']:.2f} |{db} {row['p50_ms']:.1f} | "
+                f"| {label} | {workload} | {_cell(row['cpu_ms'], 2)} |{db} {row['p50_ms']:.1f} | "
                 f"{row['p99_ms']:.1f} | {row['p99_over_p50']:.2f} |"
             )
-    lines += ["", "| workload | " + " | ".join(f"{n} ÷ physical" for n in results if n != "physical")]
-    # server CPU; on PostgreSQL also with the database backends' CPU
-    compared = [n for n in ("graphql", "baseline") if n in results] if pg and "peer" in results else []
-    for name in compared:
-        lines[-1] += f" | {name} ÷ peer (server) | {name} ÷ peer (server + db)"
-    lines[-1] += " |"
-    lines.append("|---" * (len(lines[-1].split("|")) - 2) + "|")
-
-    def cpu(name: str, workload: str, with_db: bool = False) -> float | None:
-        row = results.get(name, {}).get(workload)
-        if row is None:
-            return None
-        return row["cpu_ms"] + (row.get("db_cpu_ms", 0.0) if with_db else 0.0)
-
-    for workload in workloads:
-        cells = [ratio(cpu(n, workload), cpu("physical", workload)) for n in results if n != "physical"]
-        for name in compared:
-            cells.append(ratio(cpu(name, workload), cpu("peer", workload)))
-            cells.append(ratio(cpu(name, workload, True), cpu("peer", workload, True)))
-        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| workload | ratio | server CPU, median of rounds (IQR) |"
+        + (" server + db CPU (IQR) |" if pg else ""),
+        "|---|---|---|" + ("---|" if pg else ""),
+    ]
+    for workload, found in summaries.items():
+        for name, ratio in found["ratios"].items():
+            with_db = f" {_cell(ratio['server_and_db'], 3, '×')} |" if pg else ""
+            lines.append(f"| {workload} | {name} | {_cell(ratio['server'], 3, '×')} |{with_db}")
     return lines
