@@ -7,12 +7,14 @@ the query itself. Queries are still built with Tortoise (the same filters,
 the same SQL); only the rows come back as the driver returns them, and the
 one column that needs it, a timestamp, is read here. Several such queries
 can be sent as one statement (`union_rows`): a report's parts of one shape
-in one round trip."""
+in one round trip; statements of different shapes that need nothing of each
+other are sent at once (`together`)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -86,3 +88,24 @@ async def union_rows(queries: Sequence[ValuesListQuery | Built]) -> list[tuple[A
         return []
     _, rows = await client.execute_query(" UNION ALL ".join(parts), params)
     return [tuple(row) for row in rows]
+
+
+async def together(*steps: Awaitable[Any]) -> list[Any]:
+    """The steps' results, in their order, the steps run at once. Each
+    statement of a step takes a connection of its own (PostgreSQL's report
+    reads have a pool: resolvers/database.py), so the database works on
+    them side by side while this process builds and reads the others; on
+    SQLite they take the one connection in turn, as in sequence. Each
+    statement still reads every commit made before it began (none shares a
+    snapshot with another, in sequence either). One step failing cancels
+    the others."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # The first failure as it is (a domain error stays one), once the
+        # others are stopped: none keeps a connection past the report.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
