@@ -43,6 +43,24 @@ def built(query: ValuesListQuery) -> Built:
     return Built(query._db, sql, list(params), len(query.fields))
 
 
+def where_of(query: ValuesListQuery) -> Built:
+    """The condition of a `values_list` query as Tortoise writes it (the
+    SQL after WHERE, its parameters, values converted for the backend):
+    built once, for statements of many parts that add only a few integer
+    terms of their own (`placeholders` numbers those)."""
+    part = built(query)
+    at = part.sql.index(" WHERE ")
+    return Built(part.client, part.sql[at + len(" WHERE ") :], part.params, 0)
+
+
+def placeholders(client: Any, first: int, count: int) -> list[str]:
+    """`count` parameter placeholders of `client`'s dialect, numbered from
+    `first` (1-based) on PostgreSQL."""
+    if client.capabilities.dialect == "sqlite":
+        return ["?"] * count
+    return [f"${n}" for n in range(first, first + count)]
+
+
 def owner_led(part: Built, table: str, index: str) -> Built:
     """A read of a few named owners' rows through their owner-led partial
     index (`WHERE owner_id > 0 AND id > 0`, migration 0038): the index's

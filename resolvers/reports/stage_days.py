@@ -44,11 +44,22 @@ from tortoise.queryset import ValuesListQuery
 from revgraph.models.pipeline import DealStageEntry, StageDay
 from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
-from revgraph.resolvers.reports.raw_rows import built, moment, owner_led, raw_rows, together, union_rows
+from revgraph.resolvers.reports.raw_rows import (
+    Built,
+    built,
+    moment,
+    owner_led,
+    placeholders,
+    raw_rows,
+    together,
+    union_rows,
+    where_of,
+)
 
 DAY, MONTH = 0, 1
 NO_DAY = date(1, 1, 1)  # StageDay.prev_day of first entries and of stays
 NO_BUCKET = -1  # StageDay.bucket of the entry rows
+ENTRIES = DealStageEntry._meta.db_table
 TOP_BUCKET = 40  # migration 0033's last bucket: 2^39 s and more
 BUCKETS = list(range(NO_BUCKET, TOP_BUCKET + 1))  # every StageDay.bucket
 
@@ -337,21 +348,26 @@ async def stay_stats(
     ranked = [(stage_id, percent) for stage_id, held in figures.items() if held.stays for percent in (50, 90)]
     if not ranked:
         return {}
+    # The condition the parts share built once by the ORM (its building was
+    # most of this step's CPU, a dozen times over); each part adds its stage
+    # and bucket as integers.
+    where = where_of(
+        DealStageEntry.filter(deals, left_at__gte=window.start, left_at__lt=window.end).values_list("id")
+    )
     queries = []
     for stage_id, percent in ranked:
         held = figures[stage_id]
         bucket, rank = rank_in_bucket(held.buckets, _rank(percent, held.stays))
         low, high = bucket_bounds(bucket)
-        bounded = Q(stay_seconds__gte=low) & (Q(stay_seconds__lt=high) if high is not None else Q())
-        queries.append(
-            DealStageEntry.filter(
-                deals, bounded, stage_id=stage_id, left_at__gte=window.start, left_at__lt=window.end
-            )
-            .order_by("stay_seconds")
-            .offset(rank - 1)
-            .limit(1)
-            .values_list("stay_seconds", flat=True)
+        params = [*where.params, stage_id, low, *(() if high is None else (high,))]
+        marks = placeholders(where.client, len(where.params) + 1, len(params) - len(where.params))
+        sql = (
+            f'SELECT "stay_seconds" "0" FROM "{ENTRIES}" WHERE {where.sql} AND "stage_id" = {marks[0]} '
+            f'AND "stay_seconds" >= {marks[1]}'
+            + (f' AND "stay_seconds" < {marks[2]}' if high is not None else "")
+            + f' ORDER BY "stay_seconds" LIMIT 1 OFFSET {int(rank) - 1}'
         )
+        queries.append(Built(where.client, sql, params, 1))
     at = {ranked[part]: int(seconds) for part, seconds in await union_rows(queries)}
     found = {}
     for stage_id, held in figures.items():
