@@ -21,6 +21,8 @@ from typing import Any
 
 from tortoise.queryset import ValuesListQuery
 
+from revgraph.resolvers.events.writes import held_time, holding
+
 
 @dataclass(frozen=True)
 class Built:
@@ -117,9 +119,10 @@ async def together(*steps: Awaitable[Any]) -> list[Any]:
     statement still reads every commit made before it began (none shares a
     snapshot with another, in sequence either). One step failing cancels
     the others."""
-    tasks = [asyncio.ensure_future(step) for step in steps]
+    outer = held_time()
+    tasks = [asyncio.ensure_future(_held_apart(step)) for step in steps]
     try:
-        return list(await asyncio.gather(*tasks))
+        found = await asyncio.gather(*tasks)
     except BaseException:
         # The first failure as it is (a domain error stays one), once the
         # others are stopped: none keeps a connection past the report.
@@ -127,3 +130,15 @@ async def together(*steps: Awaitable[Any]) -> list[Any]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    if outer is not None:
+        # The steps waited for the same writes side by side: the computation
+        # was held as long as the longest of them, not their sum (the poll's
+        # pacing subtracts it from the time it computed).
+        outer.seconds += max((held for _, held in found), default=0.0)
+    return [result for result, _ in found]
+
+
+async def _held_apart(step: Awaitable[Any]) -> tuple[Any, float]:
+    """The step's result, and the seconds its statements waited for writes."""
+    with holding() as held:
+        return await step, held.seconds
