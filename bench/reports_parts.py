@@ -44,9 +44,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 
-def counting() -> Any:
-    """Statements and rows of every client (the report reads' own included),
-    by patching the clients' classes."""
+@contextlib.contextmanager
+def patched_clients(wrap: Any) -> Any:
+    """Within: the clients' execute_query and execute_query_dict (the
+    report reads' own included) replaced by `wrap(original)`."""
     from tortoise.backends.sqlite.client import SqliteClient
 
     classes = [SqliteClient]
@@ -54,36 +55,43 @@ def counting() -> Any:
         from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
         classes.append(AsyncpgDBClient)
+    originals = []
+    for cls in classes:
+        for name in ("execute_query", "execute_query_dict"):
+            original = cls.__dict__.get(name)
+            if original is None:
+                continue
+            originals.append((cls, name, original))
+            setattr(cls, name, wrap(original))
+    try:
+        yield
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+
+
+def counting() -> Any:
+    """Statements and rows of every client (the report reads' own included),
+    by patching the clients' classes."""
     seen = {"statements": 0, "rows": 0, "sql": []}
+
+    def wrap(original: Any) -> Any:
+        async def counted(self: Any, sql: str, *args: Any, **kw: Any) -> Any:
+            seen["statements"] += 1
+            began = time.perf_counter()
+            found = await original(self, sql, *args, **kw)
+            rows = found[1] if isinstance(found, tuple) else found
+            seen["rows"] += len(rows or ())
+            took = (time.perf_counter() - began) * 1e3
+            seen["sql"].append(f"{took:.1f} ms, {len(rows or ())} rows: " + " ".join(sql.split())[:300])
+            return found
+
+        return counted
 
     @contextlib.contextmanager
     def patched() -> Any:
-        originals = []
-        for cls in classes:
-            for name in ("execute_query", "execute_query_dict"):
-                original = cls.__dict__.get(name)
-                if original is None:
-                    continue
-                originals.append((cls, name, original))
-
-                async def counted(self: Any, sql: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
-                    seen["statements"] += 1
-                    began = time.perf_counter()
-                    found = await _o(self, sql, *args, **kw)
-                    rows = found[1] if isinstance(found, tuple) else found
-                    seen["rows"] += len(rows or ())
-                    took = (time.perf_counter() - began) * 1e3
-                    seen["sql"].append(
-                        f"{took:.1f} ms, {len(rows or ())} rows: " + " ".join(sql.split())[:300]
-                    )
-                    return found
-
-                setattr(cls, name, counted)
-        try:
+        with patched_clients(wrap):
             yield seen
-        finally:
-            for cls, name, original in originals:
-                setattr(cls, name, original)
 
     return patched()
 
@@ -559,39 +567,20 @@ async def first_statements(url: str, runs: int, explain: bool) -> dict[str, Any]
         await close_database()
 
 
-@contextlib.contextmanager
 def seen_sql(into: list[tuple[str, list[Any], float]]) -> Any:
-    """Each statement's SQL, parameters and wall ms (any client's), into `into`."""
-    from tortoise.backends.sqlite.client import SqliteClient
+    """Within: each statement's SQL, parameters and wall ms (any client's), into `into`."""
 
-    classes = [SqliteClient]
-    with contextlib.suppress(ImportError):
-        from tortoise.backends.asyncpg.client import AsyncpgDBClient
+    def wrap(original: Any) -> Any:
+        async def kept(self: Any, sql: str, values: Any = None, *args: Any, **kw: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await original(self, sql, values, *args, **kw)
+            finally:
+                into.append((sql, list(values or []), (time.perf_counter() - began) * 1e3))
 
-        classes.append(AsyncpgDBClient)
-    originals = []
-    for cls in classes:
-        for name in ("execute_query", "execute_query_dict"):
-            original = cls.__dict__.get(name)
-            if original is None:
-                continue
-            originals.append((cls, name, original))
+        return kept
 
-            async def kept(
-                self: Any, sql: str, values: Any = None, *a: Any, _o: Any = original, **kw: Any
-            ) -> Any:
-                began = time.perf_counter()
-                try:
-                    return await _o(self, sql, values, *a, **kw)
-                finally:
-                    into.append((sql, list(values or []), (time.perf_counter() - began) * 1e3))
-
-            setattr(cls, name, kept)
-    try:
-        yield
-    finally:
-        for cls, name, original in originals:
-            setattr(cls, name, original)
+    return patched_clients(wrap)
 
 
 async def crossing(url: str) -> list[dict[str, Any]]:
