@@ -798,6 +798,36 @@ async def alternated(env: dict[str, str], built: dict[str, Any], args: argparse.
     return {"baseline": args.baseline, "rounds": rounds, "writers": summary}
 
 
+async def first_alternated(
+    env: dict[str, str], logins: dict[str, str], pipeline_id: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Step 1 over HTTP on a server of this checkout and one of
+    `args.baseline`, `args.first_rounds` times, the order swapped each
+    round, on one database (first answers write nothing); per round,
+    variant, report and caller: the latency p50 and the server's CPU per
+    answer, and the load average."""
+    rounds: list[dict[str, Any]] = []
+    for number in range(args.first_rounds):
+        order = ["this", "baseline"] if number % 2 == 0 else ["baseline", "this"]
+        found: dict[str, Any] = {"order": order}
+        for variant in order:
+            served = serving(env, cpu=0) if variant == "this" else serving_baseline(env, args.baseline)
+            with served as server:
+                async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+                    tokens = {who: await log_in(http, email) for who, email in logins.items()}
+                load = os.getloadavg()[0]
+                answers = await over_http(server, tokens, pipeline_id, args.first, args.repeats)
+            found[variant] = {
+                key: {"p50_ms": value.get("p50_ms"), "server_cpu_ms": value.get("server_cpu_ms")}
+                for key, value in answers.items()
+                if key.endswith("_first")
+            }
+            found[variant]["load"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+            print(f"    first answers, round {number + 1}, {variant}: {found[variant]}", flush=True)
+        rounds.append(found)
+    return {"baseline": args.baseline, "rounds": rounds}
+
+
 def server_errors(server: Any) -> dict[str, Any]:
     """What the server logged as errors during the run: each traceback's
     last line (the exception) and other ERROR lines, counted, with the
@@ -854,6 +884,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     result["load"] = await under_load(server, built, args)
             if args.load_seconds > 0 and args.baseline:
                 result["load"] = await alternated(env, built, args)
+            if args.baseline and args.first_rounds:
+                result["first_alternated"] = await first_alternated(env, logins, pipeline_id, args)
             result["load_average_end"] = round(os.getloadavg()[0], 2)
     finally:
         if prefix is not None:
@@ -898,6 +930,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="load-phase rounds with --baseline")
     parser.add_argument(
+        "--first-rounds",
+        type=int,
+        default=0,
+        help="with --baseline: rounds of step 1 over HTTP on this checkout's server and the baseline's, alternated",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help=f"build the workspace even if a build of the last {CACHE_HOURS} h is cached",
@@ -924,7 +962,11 @@ def main() -> None:
     if args.report_busy_percent is not None:
         forward.append(f"--report-busy-percent={args.report_busy_percent}")
     if args.baseline:
-        forward += [f"--baseline={args.baseline}", f"--rounds={args.rounds}"]
+        forward += [
+            f"--baseline={args.baseline}",
+            f"--rounds={args.rounds}",
+            f"--first-rounds={args.first_rounds}",
+        ]
     if args.profile:
         forward.append(f"--profile={os.path.abspath(args.profile)}")
     if not args.child_json:

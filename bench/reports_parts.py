@@ -44,9 +44,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 
-def counting() -> Any:
-    """Statements and rows of every client (the report reads' own included),
-    by patching the clients' classes."""
+@contextlib.contextmanager
+def patched_clients(wrap: Any) -> Any:
+    """Within: the clients' execute_query and execute_query_dict (the
+    report reads' own included) replaced by `wrap(original)`."""
     from tortoise.backends.sqlite.client import SqliteClient
 
     classes = [SqliteClient]
@@ -54,36 +55,43 @@ def counting() -> Any:
         from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
         classes.append(AsyncpgDBClient)
+    originals = []
+    for cls in classes:
+        for name in ("execute_query", "execute_query_dict"):
+            original = cls.__dict__.get(name)
+            if original is None:
+                continue
+            originals.append((cls, name, original))
+            setattr(cls, name, wrap(original))
+    try:
+        yield
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+
+
+def counting() -> Any:
+    """Statements and rows of every client (the report reads' own included),
+    by patching the clients' classes."""
     seen = {"statements": 0, "rows": 0, "sql": []}
+
+    def wrap(original: Any) -> Any:
+        async def counted(self: Any, sql: str, *args: Any, **kw: Any) -> Any:
+            seen["statements"] += 1
+            began = time.perf_counter()
+            found = await original(self, sql, *args, **kw)
+            rows = found[1] if isinstance(found, tuple) else found
+            seen["rows"] += len(rows or ())
+            took = (time.perf_counter() - began) * 1e3
+            seen["sql"].append(f"{took:.1f} ms, {len(rows or ())} rows: " + " ".join(sql.split())[:300])
+            return found
+
+        return counted
 
     @contextlib.contextmanager
     def patched() -> Any:
-        originals = []
-        for cls in classes:
-            for name in ("execute_query", "execute_query_dict"):
-                original = cls.__dict__.get(name)
-                if original is None:
-                    continue
-                originals.append((cls, name, original))
-
-                async def counted(self: Any, sql: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
-                    seen["statements"] += 1
-                    began = time.perf_counter()
-                    found = await _o(self, sql, *args, **kw)
-                    rows = found[1] if isinstance(found, tuple) else found
-                    seen["rows"] += len(rows or ())
-                    took = (time.perf_counter() - began) * 1e3
-                    seen["sql"].append(
-                        f"{took:.1f} ms, {len(rows or ())} rows: " + " ".join(sql.split())[:300]
-                    )
-                    return found
-
-                setattr(cls, name, counted)
-        try:
+        with patched_clients(wrap):
             yield seen
-        finally:
-            for cls, name, original in originals:
-                setattr(cls, name, original)
 
     return patched()
 
@@ -454,6 +462,127 @@ async def explain(url: str) -> dict[str, Any]:
         await close_database()
 
 
+async def first_statements(url: str, runs: int, explain: bool) -> dict[str, Any]:
+    """`--first`: every statement of the admin's and the manager's funnel
+    first answer (funnel() as the poll computes it: through the report
+    connection, an empty store of parts, so the cold rule computes it in
+    full), over the year to the second, `runs` times each (the callers
+    alternated, each run a range shifted by a second): the call's wall and
+    this process's CPU (p50), each statement's wall (p50 of the runs, in the
+    order they ended), and with `explain`, on PostgreSQL, EXPLAIN (ANALYZE,
+    BUFFERS) of each statement of the last run (planning and execution
+    times, p50 of 5; shared buffers hit/read; its scans)."""
+    import re
+    from datetime import datetime, timedelta
+
+    from board_common import server_env
+    from reports import year
+    from tortoise import connections
+
+    from revgraph.models.identity import User
+    from revgraph.models.pipeline import Pipeline
+    from revgraph.resolvers.context import Actor, Context
+    from revgraph.resolvers.database import close_database, open_database, report_reads
+    from revgraph.resolvers.ids import encode_id
+    from revgraph.resolvers.reports.funnel import funnel
+    from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerParts
+    from revgraph.resolvers.settings import Settings
+
+    os.environ.update(server_env(url))
+    settings = Settings.from_env()
+    await open_database(settings, migrate=True)
+    try:
+        pipeline = await Pipeline.all().order_by("id").first()
+        manager = await User.get(name="Gerente SP")
+        admin = await User.filter(role="ADMIN").order_by("id").first()
+        pipeline_id = encode_id("Pipeline", pipeline.id)
+        span = year()
+        start, end = datetime.fromisoformat(span["from"]), datetime.fromisoformat(span["to"])
+        callers = {"admin": admin, "manager": manager}
+        found: dict[str, Any] = {}
+        sent: dict[str, list[tuple[str, list[Any], float]]] = {}
+        walls: dict[str, list[float]] = {who: [] for who in callers}
+        cpus: dict[str, list[float]] = {who: [] for who in callers}
+        each: dict[str, list[list[float]]] = {who: [] for who in callers}
+        shift = 0
+        for _ in range(runs + 1):  # the first round warms the process, not counted
+            for who, user in callers.items():
+                shift += 1
+                ctx = Context(settings=settings, actor=Actor(user.workspace_id, user.id, user.role))
+                ctx.cache[OWNER_PARTS] = OwnerParts(10**6)
+                recorded: list[tuple[str, list[Any], float]] = []
+                with seen_sql(recorded), report_reads():
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    await funnel(
+                        ctx, pipeline_id, start + timedelta(seconds=shift), end + timedelta(seconds=shift)
+                    )
+                    took, spent = time.perf_counter() - wall, time.process_time() - cpu
+                if shift > len(callers):
+                    walls[who].append(took * 1e3)
+                    cpus[who].append(spent * 1e3)
+                    each[who].append([ms for _, _, ms in recorded])
+                sent[who] = recorded
+        client = connections.get("default")
+        postgres = client.capabilities.dialect == "postgres"
+        for who in callers:
+            statements = []
+            for number, (sql, values, _) in enumerate(sent[who]):
+                row: dict[str, Any] = {
+                    "sql": " ".join(sql.split())[:220],
+                    "wall_ms_p50": round(
+                        statistics.median(run[number] for run in each[who] if number < len(run)), 2
+                    ),
+                }
+                if postgres and explain:
+                    planned, executed, scans, hit, read = [], [], [], 0, 0
+                    for _ in range(5):
+                        rows = await client.execute_query_dict("EXPLAIN (ANALYZE, BUFFERS) " + sql, values)
+                        lines = [r["QUERY PLAN"] for r in rows]
+                        planned += [float(x.split()[2]) for x in lines if x.startswith("Planning Time")]
+                        executed += [float(x.split()[2]) for x in lines if x.startswith("Execution Time")]
+                    top = next((x for x in lines if "Buffers:" in x), "")
+                    hit = int(m.group(1)) if (m := re.search(r"shared hit=(\d+)", top)) else 0
+                    read = int(m.group(1)) if (m := re.search(r"read=(\d+)", top)) else 0
+                    scans = [
+                        re.sub(r"\s*\(.*", "", x.strip().lstrip("-> "))
+                        for x in lines
+                        if " Scan " in x
+                        or x.strip().lstrip("-> ").startswith(("Index", "Seq Scan", "Bitmap"))
+                    ]
+                    row.update(
+                        planning_ms=round(statistics.median(planned), 2) if planned else None,
+                        execution_ms=round(statistics.median(executed), 2),
+                        shared_hit=hit,
+                        shared_read=read,
+                        scans=scans,
+                    )
+                statements.append(row)
+            found[who] = {
+                "wall_ms_p50": round(statistics.median(walls[who]), 1),
+                "cpu_ms_p50": round(statistics.median(cpus[who]), 1),
+                "statements": statements,
+            }
+        return {**found, "runs": runs, "load": round(os.getloadavg()[0], 2)}
+    finally:
+        await close_database()
+
+
+def seen_sql(into: list[tuple[str, list[Any], float]]) -> Any:
+    """Within: each statement's SQL, parameters and wall ms (any client's), into `into`."""
+
+    def wrap(original: Any) -> Any:
+        async def kept(self: Any, sql: str, values: Any = None, *args: Any, **kw: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await original(self, sql, values, *args, **kw)
+            finally:
+                into.append((sql, list(values or []), (time.perf_counter() - began) * 1e3))
+
+        return kept
+
+    return patched_clients(wrap)
+
+
 async def crossing(url: str) -> list[dict[str, Any]]:
     """`--crossing`: the CPU of reading k owners' parts (funnel.py
     `_owner_parts`, the year; the stays are read apart) with the rollups
@@ -566,10 +695,19 @@ def main() -> None:
     parser.add_argument(
         "--explain",
         action="store_true",
-        help="the funnel's statements' plans, with migration 0038 and without",
+        help="the funnel's statements' plans, with migration 0038 and without (with --first: EXPLAIN each)",
     )
     parser.add_argument(
         "--crossing", action="store_true", help="k owners' parts through the owner-led and stage-led rollups"
+    )
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="RUNS: every statement of the admin's and manager's funnel first answer, timed and explained",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="with --first: rounds of the variants, alternated"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -577,6 +715,33 @@ def main() -> None:
         with database_copy(args.backend, args.db) as url:
             for row in asyncio.run(crossing(url)):
                 print(json.dumps(row), flush=True)
+        return
+    if args.first and args.child:
+        print(json.dumps(asyncio.run(first_statements(args.child, args.first, args.explain))))
+        return
+    if args.first:
+        # Each variant in a child process (its own package first on the
+        # path: --baseline REF), alternated `--rounds` times on one copy
+        # (first answers write nothing).
+        variants: list[tuple[str, str | None]] = [("this", None)]
+        if args.baseline:
+            from reads import baseline_path
+
+            variants.append((args.baseline, str(baseline_path(args.baseline))))
+        with database_copy(args.backend, args.db) as url:
+            for number in range(args.rounds):
+                for label, path in variants if number % 2 == 0 else variants[::-1]:
+                    env = dict(os.environ)
+                    if path is not None:
+                        env["PYTHONPATH"] = path
+                    argv = [sys.executable, __file__, "--child", url, "--first", str(args.first)]
+                    argv += ["--explain"] if args.explain else []
+                    out = subprocess.run(argv, env=env, capture_output=True, text=True)
+                    if out.returncode:
+                        print(out.stderr[-12000:])
+                        raise SystemExit(out.returncode)
+                    found = json.loads(out.stdout.strip().splitlines()[-1])
+                    print(json.dumps({"round": number + 1, "variant": label, **found}, indent=1), flush=True)
         return
     if args.explain:
         with database_copy(args.backend, args.db) as url:

@@ -97,6 +97,11 @@ def holding() -> Iterator[HeldTime]:
         _held.reset(token)
 
 
+def held_time() -> HeldTime | None:
+    """The HeldTime of the computation running in this task (None outside one)."""
+    return _held.get()
+
+
 async def writes_first(hold: float | None = None) -> None:
     """Before a report computation's statement: wait until no write is in
     flight in the process, at most `hold` seconds (STATEMENT_HOLD_SECONDS:

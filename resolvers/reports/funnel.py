@@ -82,7 +82,7 @@ from revgraph.resolvers.reports.owner_parts import (
     scope_part,
 )
 from revgraph.resolvers.reports.owner_stays import scope_stay_stats
-from revgraph.resolvers.reports.raw_rows import Built, built, union_rows
+from revgraph.resolvers.reports.raw_rows import Built, built, together, union_rows
 from revgraph.resolvers.reports.stage_days import (
     NO_OWNER,
     StageFigures,
@@ -126,6 +126,10 @@ def rate(part: int, whole: int) -> float | None:
 
 
 NO_STAYS = duration_stats([])
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _current(
@@ -228,15 +232,20 @@ async def funnel(
     actor = ctx.require_actor()
     window = check_range(start, end)
     pipeline = await named_record(ctx, Pipeline, pipeline_id, ["pipelineId"], live=False)
-    owners = await reported_owners_q(ctx, team_id=team_id, owner_id=owner_id)
+    store = ctx.cache.get(OWNER_PARTS)
+    by_parts = store is not None and team_id is None and owner_id is None
+    # What the computation needs first, read at once (`together`).
+    owners, workspace, stage_rows, scoped = await together(
+        reported_owners_q(ctx, team_id=team_id, owner_id=owner_id),
+        Workspace.get(id=actor.workspace_id),
+        Stage.filter(pipeline_id=pipeline.id).order_by("position", "id"),
+        scope_owners(ctx) if by_parts else _nothing(),
+    )
     deals = owners & Q(deleted_at__isnull=True, pipeline_id=pipeline.id)
-    workspace = await Workspace.get(id=actor.workspace_id)
     currency = workspace.currency
-    stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id).order_by("position", "id")}
+    stages = {s.id: s for s in stage_rows}
     zone = ZoneInfo(workspace.timezone)
     kinds = {kind: [s.id for s in stages.values() if s.kind == kind] for kind in ("WON", "LOST")}
-    store = ctx.cache.get(OWNER_PARTS)
-    scoped = await scope_owners(ctx) if store is not None and team_id is None and owner_id is None else None
     held = None
     if store is not None and scoped is not None:
         # The sum of the scope's owners' parts (resolvers/reports/owner_parts.py).
@@ -253,11 +262,12 @@ async def funnel(
         figures, current, closed = held.total.figures, held.total.current, held.total.closed
         stays = await scope_stay_stats(store, actor.workspace_id, pipeline.id, what, held, deals, window)
     else:
-        figures = await stage_figures(deals, owners, list(stages), window, zone)
-        current = {
-            stage_id: v for (_, stage_id), v in (await _current(owners, list(stages), currency)).items()
-        }
-        closed = await _closed(deals, kinds, window, currency)
+        figures, in_stages, closed = await together(
+            stage_figures(deals, owners, list(stages), window, zone),
+            _current(owners, list(stages), currency),
+            _closed(deals, kinds, window, currency),
+        )
+        current = {stage_id: v for (_, stage_id), v in in_stages.items()}
         stays = await stay_stats(deals, window, figures)
 
     rows: list[FunnelStage] = []
@@ -307,15 +317,16 @@ async def _owner_parts(
     deals = owners_q(workspace_id, owners, rollups=False) & Q(
         deleted_at__isnull=True, pipeline_id=pipeline_id
     )
+    figured, in_stages, closed = await together(
+        owner_stage_figures(deals, rollups, stage_ids, window, zone, by_owner_index=by_owner_index(owners)),
+        _current(rollups, stage_ids, currency, by_owner=True),
+        _closed_by_owner(deals, kinds, window, currency),
+    )
     parts: dict[int, OwnerPart] = {}
-    for owner, figures in (
-        await owner_stage_figures(
-            deals, rollups, stage_ids, window, zone, by_owner_index=by_owner_index(owners)
-        )
-    ).items():
+    for owner, figures in figured.items():
         parts.setdefault(owner, OwnerPart()).figures.update(figures)
-    for (owner, stage_id), held in (await _current(rollups, stage_ids, currency, by_owner=True)).items():
+    for (owner, stage_id), held in in_stages.items():
         parts.setdefault(owner, OwnerPart()).current[stage_id] = held
-    for (owner, kind), buckets in (await _closed_by_owner(deals, kinds, window, currency)).items():
+    for (owner, kind), buckets in closed.items():
         parts.setdefault(owner, OwnerPart()).closed[kind] = buckets
     return parts

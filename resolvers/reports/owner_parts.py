@@ -148,6 +148,10 @@ class OwnerParts:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def holds_any(self, what: Any, owners: Collection[int]) -> bool:
+        """Whether a part of `what` is kept for one of `owners`, at any position."""
+        return any((what, owner) in self._entries for owner in owners)
+
     def get(self, key: tuple[Any, int], position: tuple[Any, ...]) -> OwnerPart | None:
         kept = self._entries.get(key)
         if kept is None or kept.position != position:
@@ -275,6 +279,10 @@ async def scope_part(
     owner's part; an owner without deals may be missing). None when the
     scope is cold (`cold`): computed in full instead. See the module for
     the rounds."""
+    if cold(len(owners), len(owners)) and not store.holds_any(what, owners):
+        # None kept at any position, so none at the owners' positions now:
+        # cold without reading them.
+        return None
     positions = await owner_positions(workspace_id, owners)
     parts: dict[int, OwnerPart] = {}
     at: dict[int, tuple[Any, ...]] = {}

@@ -7,17 +7,21 @@ the query itself. Queries are still built with Tortoise (the same filters,
 the same SQL); only the rows come back as the driver returns them, and the
 one column that needs it, a timestamp, is read here. Several such queries
 can be sent as one statement (`union_rows`): a report's parts of one shape
-in one round trip."""
+in one round trip; statements of different shapes that need nothing of each
+other are sent at once (`together`)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.queryset import ValuesListQuery
+
+from revgraph.resolvers.events.writes import held_time, holding
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,24 @@ def built(query: ValuesListQuery) -> Built:
     query._make_query()
     sql, params = query.query.get_parameterized_sql()
     return Built(query._db, sql, list(params), len(query.fields))
+
+
+def where_of(query: ValuesListQuery) -> Built:
+    """The condition of a `values_list` query as Tortoise writes it (the
+    SQL after WHERE, its parameters, values converted for the backend):
+    built once, for statements of many parts that add only a few integer
+    terms of their own (`placeholders` numbers those)."""
+    part = built(query)
+    at = part.sql.index(" WHERE ")
+    return Built(part.client, part.sql[at + len(" WHERE ") :], part.params, 0)
+
+
+def placeholders(client: Any, first: int, count: int) -> list[str]:
+    """`count` parameter placeholders of `client`'s dialect, numbered from
+    `first` (1-based) on PostgreSQL."""
+    if client.capabilities.dialect == "sqlite":
+        return ["?"] * count
+    return [f"${n}" for n in range(first, first + count)]
 
 
 def owner_led(part: Built, table: str, index: str) -> Built:
@@ -86,3 +108,37 @@ async def union_rows(queries: Sequence[ValuesListQuery | Built]) -> list[tuple[A
         return []
     _, rows = await client.execute_query(" UNION ALL ".join(parts), params)
     return [tuple(row) for row in rows]
+
+
+async def together(*steps: Awaitable[Any]) -> list[Any]:
+    """The steps' results, in their order, the steps run at once. Each
+    statement of a step takes a connection of its own (PostgreSQL's report
+    reads have a pool: resolvers/database.py), so the database works on
+    them side by side while this process builds and reads the others; on
+    SQLite they take the one connection in turn, as in sequence. Each
+    statement still reads every commit made before it began (none shares a
+    snapshot with another, in sequence either). One step failing cancels
+    the others."""
+    outer = held_time()
+    tasks = [asyncio.ensure_future(_held_apart(step)) for step in steps]
+    try:
+        found = await asyncio.gather(*tasks)
+    except BaseException:
+        # The first failure as it is (a domain error stays one), once the
+        # others are stopped: none keeps a connection past the report.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    if outer is not None:
+        # The steps waited for the same writes side by side: the computation
+        # was held as long as the longest of them, not their sum (the poll's
+        # pacing subtracts it from the time it computed).
+        outer.seconds += max((held for _, held in found), default=0.0)
+    return [result for result, _ in found]
+
+
+async def _held_apart(step: Awaitable[Any]) -> tuple[Any, float]:
+    """The step's result, and the seconds its statements waited for writes."""
+    with holding() as held:
+        return await step, held.seconds

@@ -38,16 +38,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
-from tortoise.functions import Count, Sum
+from tortoise.functions import Count
+from tortoise.queryset import ValuesListQuery
 
 from revgraph.models.pipeline import DealStageEntry, StageDay
 from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
-from revgraph.resolvers.reports.raw_rows import built, moment, owner_led, raw_rows, union_rows
+from revgraph.resolvers.reports.raw_rows import (
+    Built,
+    moment,
+    owner_led,
+    placeholders,
+    raw_rows,
+    together,
+    union_rows,
+    where_of,
+)
 
 DAY, MONTH = 0, 1
 NO_DAY = date(1, 1, 1)  # StageDay.prev_day of first entries and of stays
 NO_BUCKET = -1  # StageDay.bucket of the entry rows
+ENTRIES = DealStageEntry._meta.db_table
+DAYS = StageDay._meta.db_table
 TOP_BUCKET = 40  # migration 0033's last bucket: 2^39 s and more
 BUCKETS = list(range(NO_BUCKET, TOP_BUCKET + 1))  # every StageDay.bucket
 
@@ -176,67 +188,108 @@ async def _figures(
     def owner_of(row: tuple[Any, ...]) -> int:
         return int(row[-1] or NO_OWNER) if by_owner else NO_OWNER
 
-    if plan.whole:
-        # Stays are on NO_DAY rows, before any first day: one read.
-        # Per stage and bucket (-1: the entries; the stays per bucket), one
-        # query per part, in one statement: a condition ORing the parts' day
-        # ranges kept the planners from the index's range (measured on
-        # SQLite: every rollup of the stages read, 4× the CPU). Every bucket
-        # named: the index is on (stage, grain, bucket, day) (migration
-        # 0037), so each (stage, bucket) is a range of days read in the
-        # order of the grouping (SQLite sorted the rows of a year for it).
-        parts = [
-            StageDay.filter(
-                owners,
-                stage_id__in=stage_ids,
-                grain=grain,
-                bucket__in=BUCKETS,
-                day__gte=first,
-                day__lt=end,
-                prev_day__lt=plan.first_day,
-            )
-            .annotate(e=Sum("entered"), a=Sum("advanced"), s=Sum("stays"), t=Sum("stay_seconds"))
-            .group_by("stage_id", "bucket", *by)
-            .values_list("stage_id", "bucket", "e", "a", "s", "t", *by)
-            for grain, first, end in plan.whole
-        ]
-        if by_owner_index:
-            parts = [owner_led(built(part), "stage_day", "idx_stage_day_owner") for part in parts]
-        for row in await union_rows(parts):
-            _, stage_id, bucket, entered, advanced, stays, seconds = row[:7]
-            held = found[owner_of(row), stage_id]
-            held.entered += int(entered or 0)
-            held.converted += int(advanced or 0)
-            if bucket != NO_BUCKET and stays:
-                held.add_stays(bucket, int(stays), int(seconds or 0))
-        if plan.cut:
-            await _reentries_after_cut(deals, stage_ids, window.start, plan, zone, found, by_owner)
-    # Counted over columns of the facts' covering indexes (deal_id, not id:
-    # no table reads); both edges' counts in one statement, their stays in
-    # another.
+    # The statements need nothing of each other: sent at once (`together`),
+    # their rows summed afterwards.
+    rollups, reentries, counted, ended = await together(
+        _rollup_rows(owners, stage_ids, plan, by, by_owner_index),
+        _reentries_after_cut(deals, stage_ids, window.start, plan, zone, by),
+        union_rows(_edge_counts(deals, stage_ids, window, plan, by)),
+        union_rows(_edge_stays(deals, stage_ids, plan, by)),
+    )
+    for row in rollups:
+        _, stage_id, bucket, entered, advanced, stays, seconds = row[:7]
+        held = found[owner_of(row), stage_id]
+        held.entered += int(entered or 0)
+        held.converted += int(advanced or 0)
+        if bucket != NO_BUCKET and stays:
+            held.add_stays(bucket, int(stays), int(seconds or 0))
+    for row in reentries:
+        stage_id, reached = row[:2]
+        found[owner_of(row), stage_id].entered += 1
+        found[owner_of(row), stage_id].converted += int(bool(reached))
+    for row in counted:
+        _, stage_id, entered, converted = row[:4]
+        found[owner_of(row), stage_id].entered += int(entered)
+        found[owner_of(row), stage_id].converted += int(converted)
+    for row in ended:
+        _, stage_id, seconds = row[:3]
+        found[owner_of(row), stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
+    return dict(found)
+
+
+async def _rollup_rows(
+    owners: Q, stage_ids: list[int], plan: DayPlan, by: tuple[str, ...], by_owner_index: bool
+) -> list[tuple[Any, ...]]:
+    """The whole days' rollups summed per stage and bucket (and owner, with
+    `by`): (0, stage, bucket, entered, advanced, stays, seconds[, owner]).
+    Stays are on NO_DAY rows, before any first day: one read. Per stage
+    and bucket (-1: the entries; the stays per bucket), one query per part
+    (a condition ORing the parts' day ranges kept the planners from the
+    index's range: measured on SQLite, every rollup of the stages read, 4×
+    the CPU). Every bucket named: the index is on
+    (stage, grain, bucket, day) (migration 0037), so each (stage, bucket) is
+    a range of days read in the order of the grouping (SQLite sorted the
+    rows of a year for it)."""
+    if not plan.whole:
+        return []
+    # The condition the parts share built once by the ORM (three builds of
+    # its ~50 parameters were most of the rollups' CPU); each part adds its
+    # grain and days.
+    where = where_of(
+        StageDay.filter(
+            owners, stage_id__in=stage_ids, bucket__in=BUCKETS, prev_day__lt=plan.first_day
+        ).values_list("id")
+    )
+    grouped = ", ".join(f'"{column}"' for column in ("stage_id", "bucket", *by))
+    owner_column = ', "owner_id" "6"' if by else ""
+    parts = []
+    for grain, first, end in plan.whole:
+        marks = placeholders(where.client, len(where.params) + 1, 3)
+        sql = (
+            'SELECT "stage_id" "0", "bucket" "1", SUM("entered") "2", SUM("advanced") "3", '
+            f'SUM("stays") "4", SUM("stay_seconds") "5"{owner_column} FROM "{DAYS}" '
+            f'WHERE {where.sql} AND "grain" = {marks[0]} AND "day" >= {marks[1]} AND "day" < {marks[2]} '
+            f"GROUP BY {grouped}"
+        )
+        part = Built(where.client, sql, [*where.params, grain, first, end], 6 + len(by))
+        # A few named owners' rows through their owner-led index (migration 0038).
+        parts.append(owner_led(part, DAYS, "idx_stage_day_owner") if by_owner_index else part)
+    if not parts or parts[0].client.capabilities.dialect == "sqlite":
+        # One statement: SQLite's one connection would run them in turn.
+        return await union_rows(parts)
+    # PostgreSQL: a statement per part, at once. A year's month rows
+    # (~20,000 for the bench's admin) and its first days' (~8,000) are most
+    # of a first answer's database time, and one statement runs on one core.
+    found = await together(*(union_rows([part]) for part in parts))
+    return [row for rows in found for row in rows]
+
+
+def _edge_counts(
+    deals: Q, stage_ids: list[int], window: ReportWindow, plan: DayPlan, by: tuple[str, ...]
+) -> list[ValuesListQuery]:
+    """The partial days' first entries and those that reached higher, per
+    stage (and owner, with `by`), one query per edge. Counted over columns
+    of the facts' covering indexes (deal_id, not id: no table reads)."""
     first = Q(prev_same_at__isnull=True) | Q(prev_same_at__lt=window.start)
     facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
-    counted = [
+    return [
         facts.filter(first, entered_at__gte=start, entered_at__lt=end)
         .annotate(e=Count("deal_id"), c=Count("deal_id", _filter=Q(reached_higher=True)))
         .group_by("stage_id", *by)
         .values_list("stage_id", "e", "c", *by)
         for start, end in plan.edges
     ]
-    for row in await union_rows(counted):
-        _, stage_id, entered, converted = row[:4]
-        found[owner_of(row), stage_id].entered += int(entered)
-        found[owner_of(row), stage_id].converted += int(converted)
-    # A partial day's stays, few, one by one (grouped by their seconds,
-    # the planners walked the index on (stage, seconds) instead).
-    ended = [
+
+
+def _edge_stays(deals: Q, stage_ids: list[int], plan: DayPlan, by: tuple[str, ...]) -> list[ValuesListQuery]:
+    """A partial day's stays, few, one by one (grouped by their seconds,
+    the planners walked the index on (stage, seconds) instead), one query
+    per edge."""
+    facts = DealStageEntry.filter(deals, stage_id__in=stage_ids)
+    return [
         facts.filter(left_at__gte=start, left_at__lt=end).values_list("stage_id", "stay_seconds", *by)
         for start, end in plan.edges
     ]
-    for row in await union_rows(ended):
-        _, stage_id, seconds = row[:3]
-        found[owner_of(row), stage_id].add_stays(stay_bucket(seconds), 1, int(seconds))
-    return dict(found)
 
 
 async def _reentries_after_cut(
@@ -245,22 +298,23 @@ async def _reentries_after_cut(
     start: datetime,
     plan: DayPlan,
     zone: ZoneInfo,
-    found: dict,
-    by_owner: bool,
-) -> None:
+    by: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
     """The whole days' entries whose previous entry into the same stage was
-    on start's day before start: first entries of the range, which the
-    rollups cannot tell from those after start on that day. Read from the
-    facts through their re-entries' index (migration 0037: the entries with
-    a previous one, by stage and that previous entry's time, covering), in
-    one statement: the entries whose previous one is in [start's midnight,
-    start), filtered here to those entered in the whole days (few: at most
-    one per deal and stage that entered it that morning; the entry times
-    are tested here rather than in SQL, so that the planners have no range
-    on them to prefer to the index's)."""
+    on start's day before start, as (stage, reached_higher[, owner]): first
+    entries of the range, which the rollups cannot tell from those after
+    start on that day (none when start is a midnight or no day is whole).
+    Read from the facts through their re-entries' index (migration 0037:
+    the entries with a previous one, by stage and that previous entry's
+    time, covering), in one statement: the entries whose previous one is in
+    [start's midnight, start), filtered here to those entered in the whole
+    days (few: at most one per deal and stage that entered it that
+    morning; the entry times are tested here rather than in SQL, so that
+    the planners have no range on them to prefer to the index's)."""
+    if not (plan.whole and plan.cut):
+        return []
     day_start = midnight(plan.first_day, zone)
-    by = ("owner_id",) if by_owner else ()
-    for row in await raw_rows(
+    rows = await raw_rows(
         DealStageEntry.filter(
             deals,
             stage_id__in=stage_ids,
@@ -268,12 +322,8 @@ async def _reentries_after_cut(
             prev_same_at__gte=day_start,
             prev_same_at__lt=start,
         ).values_list("stage_id", "entered_at", "reached_higher", *by)
-    ):
-        stage_id, entered_at, reached = row[:3]
-        owner = int(row[3] or NO_OWNER) if by_owner else NO_OWNER
-        if plan.whole_from <= moment(entered_at) < plan.whole_to:
-            found[owner, stage_id].entered += 1
-            found[owner, stage_id].converted += int(bool(reached))
+    )
+    return [(row[0], row[2], *row[3:]) for row in rows if plan.whole_from <= moment(row[1]) < plan.whole_to]
 
 
 def _rank(percent: int, count: int) -> int:
@@ -304,21 +354,26 @@ async def stay_stats(
     ranked = [(stage_id, percent) for stage_id, held in figures.items() if held.stays for percent in (50, 90)]
     if not ranked:
         return {}
+    # The condition the parts share built once by the ORM (its building was
+    # most of this step's CPU, a dozen times over); each part adds its stage
+    # and bucket as integers.
+    where = where_of(
+        DealStageEntry.filter(deals, left_at__gte=window.start, left_at__lt=window.end).values_list("id")
+    )
     queries = []
     for stage_id, percent in ranked:
         held = figures[stage_id]
         bucket, rank = rank_in_bucket(held.buckets, _rank(percent, held.stays))
         low, high = bucket_bounds(bucket)
-        bounded = Q(stay_seconds__gte=low) & (Q(stay_seconds__lt=high) if high is not None else Q())
-        queries.append(
-            DealStageEntry.filter(
-                deals, bounded, stage_id=stage_id, left_at__gte=window.start, left_at__lt=window.end
-            )
-            .order_by("stay_seconds")
-            .offset(rank - 1)
-            .limit(1)
-            .values_list("stay_seconds", flat=True)
+        params = [*where.params, stage_id, low, *(() if high is None else (high,))]
+        marks = placeholders(where.client, len(where.params) + 1, len(params) - len(where.params))
+        sql = (
+            f'SELECT "stay_seconds" "0" FROM "{ENTRIES}" WHERE {where.sql} AND "stage_id" = {marks[0]} '
+            f'AND "stay_seconds" >= {marks[1]}'
+            + (f' AND "stay_seconds" < {marks[2]}' if high is not None else "")
+            + f' ORDER BY "stay_seconds" LIMIT 1 OFFSET {int(rank) - 1}'
         )
+        queries.append(Built(where.client, sql, params, 1))
     at = {ranked[part]: int(seconds) for part, seconds in await union_rows(queries)}
     found = {}
     for stage_id, held in figures.items():

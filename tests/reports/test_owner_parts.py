@@ -305,16 +305,29 @@ async def test_a_cold_wide_scope_is_computed_in_full_until_smaller_scopes_fill_i
     callers = await contexts(server, workspace, given["people"])
     pipeline_id = given["pipeline"]["id"]
     store = OwnerParts(10**6)
-    # when the admin's funnel is asked first: computed in full, no part read
+    read_positions = []
+    positions = owner_parts.owner_positions
+
+    async def counted_positions(workspace_id, owners):
+        read_positions.append(list(owners))
+        return await positions(workspace_id, owners)
+
+    monkeypatch.setattr(owner_parts, "owner_positions", counted_positions)
+    # when the admin's funnel is asked first: computed in full, no part
+    # read, and no owner's position either (no part of it is kept at all)
     full, parts = await both(callers["admin"], pipeline_id, *RANGES[0], store)
     assert parts == full and store.computed == 0
+    assert read_positions == []
     # and once the agents' funnels have read their parts, the manager's
-    # scope (Ana, Bia, Marta) is warm: Bia's and Marta's parts are read
+    # scope (Ana, Bia, Marta) is warm: its positions are read, then Bia's
+    # and Marta's parts
     for name in ("ana", "caio"):
         await both(callers[name], pipeline_id, *RANGES[0], store)
     assert store.computed == 2
+    read_positions.clear()
     full, parts = await both(callers["marta"], pipeline_id, *RANGES[0], store)
     assert parts == full and store.computed == 4
+    assert read_positions
 
 
 async def sqlite_plans(monkeypatch, work):

@@ -409,10 +409,12 @@ async def test_reentries_around_a_start_inside_a_day_are_counted_once(gql, works
     assert (await read_figures(deals_q, owners, stage_ids, window, zone)) == await expected_figures(
         deals_q, window
     )
-    # and the stage figures take one statement for the rollups, one for the
-    # re-entries around the start, one for the edges' entries and one for
-    # their stays (nine before: one per part and per edge, two for the re-entries)
-    assert len(counter.statements) == 4, counter.statements
+    # and the stage figures take one statement for the rollups (on
+    # PostgreSQL one per part, sent at once), one for the re-entries around
+    # the start, one for the edges' entries and one for their stays (nine
+    # before: one per part and per edge, two for the re-entries)
+    sqlite = connections.get("default").capabilities.dialect == "sqlite"
+    assert len(counter.statements) == 3 + (1 if sqlite else len(plan.whole)), counter.statements
     assert len(reentries) == 2  # the edges' entries, and the re-entries' read
 
 
