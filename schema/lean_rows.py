@@ -122,6 +122,8 @@ def _row_op(op: tuple[int, str, Step, Any, Any]) -> tuple[int, str, Step, Any, A
         return (kind, key, step, None, second)
     if kind == OP_TYPENAME:
         return op
+    if kind == OP_RESOLVED and step.preload is not None:  # over the preload too (a contact's tags)
+        return _row_op((OP_PRELOAD, key, step, None, step.shares))
     if kind in (OP_OBJECT, OP_RESOLVED):
         return (ROW_RESOLVED, key, step, None, None)
     return (ROW_EXECUTED, key, step, None, None)
@@ -221,7 +223,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                             results[key] = None
                             continue
                     elif not isinstance(value, Exception):
-                        coerced = step.leaf.coerce_output_value(value)
+                        coerced = step.coerce(value)
                         if coerced is not None and coerced is not Undefined:
                             results[key] = coerced
                             continue
@@ -241,7 +243,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                         try:
                             if not first[0](carried):
                                 carried = None
-                            elif not _from_carried(executor, step, first[1], carried):
+                            elif not (step.from_rows or _from_carried(executor, step, first[1], carried)):
                                 carried = _ABSENT
                         except Exception:  # the resolver, over the object, reports it
                             carried = _ABSENT
@@ -259,6 +261,14 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                         results[key] = None
                         continue
                     result = executor._run_resolved(object_type, None, step, position, value)
+                elif type(value) is list and step.strings:  # strings, as _complete_list takes them
+                    for item in value:
+                        if type(item) is not str:
+                            result = executor._run_resolved(object_type, None, step, position, value)
+                            break
+                    else:
+                        results[key] = value
+                        continue
                 else:
                     completion = step.completion
                     nested = completion.plan
@@ -415,6 +425,12 @@ def edges_from_rows(
     type_name = edge_plan.type_name
     node_type = node_step.field_def.type
     cursors, wrap = edges.cursors, edges.wrap
+    every = getattr(cursors, "every", None)
+    if every is not None and any(kind == _CURSOR for kind, _, _ in shape):
+        try:  # all at once; one that fails is reported below, at its edge
+            cursors = every()
+        except Exception:
+            pass
     completed_results: list[Any] = []
     append = completed_results.append
     awaitable_indices: list[int] = []
