@@ -199,7 +199,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
     """The result dict of the object `make(row)` would be, run from its row
     (see the module's note): lean_plans' `run_plan` over that object, step
     for step, without making it unless a step needs it."""
-    ops, source, _ = _row_plan(plan)
+    ops, source, _ = plan.rows or _row_plan(plan)
     delivery = executor.delivery
     if delivery is not None:
         delivery.fields += plan.counted
@@ -272,9 +272,9 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                 else:
                     completion = step.completion
                     nested = completion.plan
-                    kept = None
                     if second:  # shared: completed once per record (lean_plans `_shared_results`)
-                        kept = executor._shared_results.get((step, id(value)))
+                        shared_key = (step, id(value))
+                        kept = executor._shared_results.get(shared_key)
                         if kept is not None and kept[0] is value:  # completed at another position
                             if delivery is not None:
                                 delivery.fields += kept[2]
@@ -303,7 +303,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                                 )
                             elif second and len(collected) == errors:
                                 fields = delivery.fields - delivered if delivery is not None else 0
-                                executor._shared_results[(step, id(value))] = (value, result, fields)
+                                executor._shared_results[shared_key] = (value, result, fields)
                         except Exception as raw_error:
                             executor.handle_field_error(
                                 raw_error, step.field_def.type, step.field_details, real_path(field_position)
