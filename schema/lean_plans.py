@@ -12,7 +12,8 @@ board — is completed by running the steps over it, producing the result
 dict directly:
 
 - a plain leaf (`plain_fields`: read off the object, no resolver,
-  permission, extension or arguments) is read and coerced in the loop; one
+  permission, extension or arguments) is read and coerced in the loop (an
+  enum's name kept per member, `output_of`); one
   that a row-made object computes from its row (`fields_from_row`) is
   computed from the row by the step itself, as the object's `FromRow`
   would, without a descriptor call or keeping it on the object (the plan

@@ -15,13 +15,15 @@ run over the row itself (`run_row_plan`):
 
 - a leaf the type computes from its row is computed from the row, as the
   object's `FromRow` would;
-- an edge over the page's preload (a card's owner and contact) is answered
-  by the same bound answer, handed the row as its object's `row`
-  (`RowSource`: the keys read `row.<column>`; anything else it reads
-  raises, and the object answers);
+- an edge over the page's preload (a card's owner and contact, a
+  contact's tags) is answered by the same bound answer, handed the row as
+  its object's `row` (`RowSource`: the keys read `row.<column>`; anything
+  else it reads raises, and the object answers); a list of strs answered
+  for a list of String/ID (tags) is its own completion;
 - any other step (a resolver, an async field, an error to report) is run
   by the plans' usual path over `wrap(row)`, made then, once per row.
 
+A page that shows its cursors has them encoded in one call (`Cursors.every`).
 So a board's 400 cards cost no Edge, no Deal and no per-card `build` loop:
 the rows go from the statement to the result dicts. The answers are the
 general path's, field by field (tests/graph/test_page_rows.py). A record
