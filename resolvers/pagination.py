@@ -156,6 +156,15 @@ class Cursors(Sequence[str]):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def every(self) -> list[str]:
+        """Every cursor of the page, in one call rather than one a row (a page
+        that shows them, schema/lean_rows.py); each encoded once, as above."""
+        made, encode = self._made, self._encode
+        for at, row in enumerate(self._rows):
+            if made[at] is None:
+                made[at] = encode(row)
+        return made  # type: ignore[return-value]  # none is None now
+
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self._rows)))]

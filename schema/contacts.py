@@ -46,7 +46,7 @@ from revgraph.schema.companies import COMPANY_COLUMNS, Company
 from revgraph.schema.connections import Ahead, Connection, Joinable, build, joins_shown, preload_page
 from revgraph.schema.custom_fields import CUSTOM_FIELD_FILTER_HELP, CUSTOM_FIELDS_HELP, CustomFieldFilter
 from revgraph.schema.identity import USER_COLUMNS, User
-from revgraph.schema.lean_execution import Preload, fields_from_row
+from revgraph.schema.lean_execution import Preload, fields_from_row, member_from_row
 from revgraph.schema.permissions import AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ _contact_of = fields_from_row(
     name=attrgetter("name"),
     email=attrgetter("email"),
     phone=attrgetter("phone"),
-    lifecycle_stage=lambda row: LifecycleStage(row.lifecycle_stage),
+    lifecycle_stage=member_from_row(LifecycleStage, "lifecycle_stage"),
     score=attrgetter("score"),
     number=attrgetter("number"),
     source=attrgetter("source"),

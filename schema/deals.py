@@ -30,7 +30,7 @@ from revgraph.schema.contacts import CONTACT_COLUMNS, Contact  # at import, not 
 from revgraph.schema.custom_fields import CUSTOM_FIELDS_HELP
 from revgraph.schema.deal_filters import DealFilter, DealStatus, StageKind, deal_filter_dict
 from revgraph.schema.identity import USER_COLUMNS, User
-from revgraph.schema.lean_execution import Preload, fields_from_row
+from revgraph.schema.lean_execution import Preload, fields_from_row, member_from_row
 from revgraph.schema.lean_rows import shown_from_row
 from revgraph.schema.poll import CHANGES_WITH_TIME
 
@@ -412,7 +412,7 @@ _deal_of = fields_from_row(
     title=attrgetter("title"),
     value=_money,
     currency=attrgetter("currency"),
-    status=lambda row: DealStatus(row.status),
+    status=member_from_row(DealStatus, "status"),
     expected_close_date=attrgetter("expected_close_date"),
     lost_reason=attrgetter("lost_reason"),
     custom_fields=lambda row: row.custom_fields or {},

@@ -57,7 +57,7 @@ import weakref
 from collections.abc import Callable
 from functools import partial
 from inspect import isawaitable
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType, GraphQLSchema
@@ -68,11 +68,19 @@ from strawberry.types.private import is_private
 
 from revgraph.resolvers.read_rows import JOIN, Row
 from revgraph.schema.demand import counted_delivery
-from revgraph.schema.lean_plans import NOT_PRELOADED, SETTLED, CompiledPlans, PlanCache, plain_type_of
+from revgraph.schema.lean_plans import (
+    NOT_PRELOADED,
+    SETTLED,
+    CompiledPlans,
+    PlanCache,
+    output_of,
+    plain_type_of,
+)
 
 DEFINITION = "strawberry-definition"
-# (type name, field name) -> (attribute, leaf type, non-null) per schema.
-PlainFields = dict[tuple[str, str], tuple[str, Any, bool]]
+# (type name, field name) -> (attribute, leaf type, non-null, how its values
+# are coerced: lean_plans.output_of) per schema.
+PlainFields = dict[tuple[str, str], tuple[str, Any, bool, Any]]
 _plain_fields_of: weakref.WeakKeyDictionary[GraphQLSchema, PlainFields] = weakref.WeakKeyDictionary()
 # Compiled plans across requests, per schema (schema/lean_plans.py).
 _plan_caches: weakref.WeakKeyDictionary[GraphQLSchema, PlanCache] = weakref.WeakKeyDictionary()
@@ -104,7 +112,7 @@ def plain_fields(schema: GraphQLSchema) -> PlainFields:
             if isinstance(leaf, GraphQLNonNull):
                 leaf, non_null = leaf.of_type, True
             if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                found[(type_name, field_name)] = (field.python_name, leaf, non_null)
+                found[(type_name, field_name)] = (field.python_name, leaf, non_null, output_of(leaf))
     _plain_fields_of[schema] = found
     return found
 
@@ -183,14 +191,14 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
             delivery.fields += 1
         plan = self.plain.get((parent_type.name, name))
         if plan is not None:
-            attribute, leaf, non_null = plan
+            attribute, _, non_null, coerce = plan
             try:
                 value = getattr(source, attribute)
                 if value is None:
                     if not non_null:
                         return None
                 elif not isinstance(value, Exception):
-                    coerced = leaf.coerce_output_value(value)
+                    coerced = coerce(value)
                     if coerced is not None and coerced is not Undefined:
                         return coerced
             except Exception:  # the normal path below reports it
@@ -412,6 +420,23 @@ class FromRow:
             return self
         value = obj.__dict__[self.name] = self.make(obj.__dict__["row"])
         return value
+
+
+def member_from_row(enum: Any, column: str) -> Callable[[Any], Any]:
+    """A row-made enum field's maker: `enum(row.<column>)`, a member found by
+    one lookup in the enum's own map of values (which an Enum call checks
+    first, in several Python calls); any other value is the call's."""
+    members = enum._value2member_map_
+    read = attrgetter(column)
+
+    def make(row: Any) -> Any:
+        value = read(row)
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            return enum(value)
+
+    return make
 
 
 def fields_from_row(cls: Any, **makers: Callable[[Any], Any]) -> Callable[..., Any]:

@@ -12,7 +12,8 @@ board — is completed by running the steps over it, producing the result
 dict directly:
 
 - a plain leaf (`plain_fields`: read off the object, no resolver,
-  permission, extension or arguments) is read and coerced in the loop; one
+  permission, extension or arguments) is read and coerced in the loop (an
+  enum's name kept per member, `output_of`); one
   that a row-made object computes from its row (`fields_from_row`) is
   computed from the row by the step itself, as the object's `FromRow`
   would, without a descriptor call or keeping it on the object (the plan
@@ -73,6 +74,7 @@ for one execution, as before."""
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from enum import Enum
 from types import GeneratorType
 from typing import Any
 
@@ -114,7 +116,18 @@ def _never_preloaded(source: Any) -> Any:
 class Completion:
     """How a resolved value of one GraphQL type is completed."""
 
-    __slots__ = ("inner", "is_type_of", "kind", "leaf", "named", "non_null", "origin", "plan", "type")
+    __slots__ = (
+        "coerce",
+        "inner",
+        "is_type_of",
+        "kind",
+        "leaf",
+        "named",
+        "non_null",
+        "origin",
+        "plan",
+        "type",
+    )
 
     def __init__(self, kind: int, type_: Any) -> None:
         self.kind = kind
@@ -132,6 +145,7 @@ class Step:
 
     __slots__ = (
         "attribute",
+        "coerce",
         "completion",
         "field_def",
         "field_details",
@@ -147,6 +161,7 @@ class Step:
         "resolve",
         "shares",
         "str_as_is",
+        "strings",
     )
 
 
@@ -253,7 +268,7 @@ class CompiledPlans:
     from the executor: `plain` (plain leaf fields), `delivery`, `compiling`,
     `_plans`, `settled` (a set of SETTLED), and graphql-core's methods."""
 
-    plain: dict[tuple[str, str], tuple[str, Any, bool]]
+    plain: dict[tuple[str, str], tuple[str, Any, bool, Any]]
     delivery: Any
     compiling: bool
     _plans: dict[tuple[Any, int], tuple[Any, Plan | None]]
@@ -329,7 +344,7 @@ class CompiledPlans:
         plain = self.plain.get((object_type.name, name))
         if plain is not None:
             step.kind = LEAF
-            step.attribute, step.leaf, step.non_null = plain
+            step.attribute, step.leaf, step.non_null, step.coerce = plain
             step.str_as_is = step.leaf is GraphQLString or step.leaf is GraphQLID
             # A field a row-made object computes from its row (lean_execution
             # `fields_from_row`): the plan computes it straight from the row.
@@ -359,7 +374,15 @@ class CompiledPlans:
         else:
             return step
         step.kind = RESOLVED
-        step.completion = _completion(field_def.type)
+        step.completion = completion = _completion(field_def.type)
+        # A list of String/ID (a contact's tags): a list of strs is its own
+        # completion (lean_rows' preload answers it so).
+        inner = completion.inner
+        step.strings = (
+            completion.kind == C_LIST
+            and inner.kind == C_LEAF
+            and (inner.leaf is GraphQLString or inner.leaf is GraphQLID)
+        )
         return step
 
     # ---------------------------------------------------------------- running
@@ -409,7 +432,7 @@ class CompiledPlans:
                                 results[key] = None
                                 continue
                         elif not isinstance(value, Exception):
-                            coerced = step.leaf.coerce_output_value(value)
+                            coerced = step.coerce(value)
                             if coerced is not None and coerced is not Undefined:
                                 results[key] = coerced
                                 continue
@@ -633,7 +656,7 @@ class CompiledPlans:
             return self.run_plan(plan, value, position)
         if kind == C_LEAF:
             try:
-                coerced = completion.leaf.coerce_output_value(value)
+                coerced = completion.coerce(value)
             except Exception:
                 coerced = None
             if coerced is None or coerced is Undefined or isinstance(value, Exception):
@@ -864,6 +887,29 @@ def counted_after(plan: Plan, failed: Step | None) -> int:
     return sum(1 for step in after if not step.nodes[0].name.value.startswith("__"))
 
 
+def output_of(leaf: Any) -> Any:
+    """How a leaf type's values are coerced for the response: its own
+    `coerce_output_value`, except a Strawberry enum's, which compares the
+    value with each of the enum's values per call (a contact's
+    lifecycleStage: 50 a page): its answer for a member of the enum's own
+    class is kept per member (the same name every time)."""
+    general = leaf.coerce_output_value
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not (isinstance(members, type) and issubclass(members, Enum)):
+        return general
+    names: dict[Any, str] = {}
+
+    def coerce(value: Any) -> Any:
+        if type(value) is not members:
+            return general(value)
+        name = names.get(value)
+        if name is None:
+            name = names[value] = general(value)
+        return name
+
+    return coerce
+
+
 def _completion(type_: Any) -> Completion:
     """How values of `type_` complete; a non-null type is its inner type's
     completion marked `non_null` (one call less per value)."""
@@ -876,6 +922,7 @@ def _completion(type_: Any) -> Completion:
     elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
         completion = Completion(C_LEAF, type_)
         completion.leaf = named
+        completion.coerce = output_of(named)
     elif isinstance(named, GraphQLObjectType) and plain_type_of(named.is_type_of):
         completion = Completion(C_OBJECT, type_)
         completion.is_type_of = named.is_type_of

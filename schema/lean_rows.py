@@ -15,13 +15,15 @@ run over the row itself (`run_row_plan`):
 
 - a leaf the type computes from its row is computed from the row, as the
   object's `FromRow` would;
-- an edge over the page's preload (a card's owner and contact) is answered
-  by the same bound answer, handed the row as its object's `row`
-  (`RowSource`: the keys read `row.<column>`; anything else it reads
-  raises, and the object answers);
+- an edge over the page's preload (a card's owner and contact, a
+  contact's tags) is answered by the same bound answer, handed the row as
+  its object's `row` (`RowSource`: the keys read `row.<column>`; anything
+  else it reads raises, and the object answers); a list of strs answered
+  for a list of String/ID (tags) is its own completion;
 - any other step (a resolver, an async field, an error to report) is run
   by the plans' usual path over `wrap(row)`, made then, once per row.
 
+A page that shows its cursors has them encoded in one call (`Cursors.every`).
 So a board's 400 cards cost no Edge, no Deal and no per-card `build` loop:
 the rows go from the statement to the result dicts. The answers are the
 general path's, field by field (tests/graph/test_page_rows.py). A record
@@ -122,6 +124,8 @@ def _row_op(op: tuple[int, str, Step, Any, Any]) -> tuple[int, str, Step, Any, A
         return (kind, key, step, None, second)
     if kind == OP_TYPENAME:
         return op
+    if kind == OP_RESOLVED and step.preload is not None:  # over the preload too (a contact's tags)
+        return _row_op((OP_PRELOAD, key, step, None, step.shares))
     if kind in (OP_OBJECT, OP_RESOLVED):
         return (ROW_RESOLVED, key, step, None, None)
     return (ROW_EXECUTED, key, step, None, None)
@@ -197,7 +201,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
     """The result dict of the object `make(row)` would be, run from its row
     (see the module's note): lean_plans' `run_plan` over that object, step
     for step, without making it unless a step needs it."""
-    ops, source, _ = _row_plan(plan)
+    ops, source, _ = plan.rows or _row_plan(plan)
     delivery = executor.delivery
     if delivery is not None:
         delivery.fields += plan.counted
@@ -221,7 +225,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                             results[key] = None
                             continue
                     elif not isinstance(value, Exception):
-                        coerced = step.leaf.coerce_output_value(value)
+                        coerced = step.coerce(value)
                         if coerced is not None and coerced is not Undefined:
                             results[key] = coerced
                             continue
@@ -241,7 +245,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                         try:
                             if not first[0](carried):
                                 carried = None
-                            elif not _from_carried(executor, step, first[1], carried):
+                            elif not (step.from_rows or _from_carried(executor, step, first[1], carried)):
                                 carried = _ABSENT
                         except Exception:  # the resolver, over the object, reports it
                             carried = _ABSENT
@@ -259,12 +263,20 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                         results[key] = None
                         continue
                     result = executor._run_resolved(object_type, None, step, position, value)
+                elif type(value) is list and step.strings:  # strings, as _complete_list takes them
+                    for item in value:
+                        if type(item) is not str:
+                            result = executor._run_resolved(object_type, None, step, position, value)
+                            break
+                    else:
+                        results[key] = value
+                        continue
                 else:
                     completion = step.completion
                     nested = completion.plan
-                    kept = None
                     if second:  # shared: completed once per record (lean_plans `_shared_results`)
-                        kept = executor._shared_results.get((step, id(value)))
+                        shared_key = (step, id(value))
+                        kept = executor._shared_results.get(shared_key)
                         if kept is not None and kept[0] is value:  # completed at another position
                             if delivery is not None:
                                 delivery.fields += kept[2]
@@ -293,7 +305,7 @@ def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Calla
                                 )
                             elif second and len(collected) == errors:
                                 fields = delivery.fields - delivered if delivery is not None else 0
-                                executor._shared_results[(step, id(value))] = (value, result, fields)
+                                executor._shared_results[shared_key] = (value, result, fields)
                         except Exception as raw_error:
                             executor.handle_field_error(
                                 raw_error, step.field_def.type, step.field_details, real_path(field_position)
@@ -415,6 +427,12 @@ def edges_from_rows(
     type_name = edge_plan.type_name
     node_type = node_step.field_def.type
     cursors, wrap = edges.cursors, edges.wrap
+    every = getattr(cursors, "every", None)
+    if every is not None and any(kind == _CURSOR for kind, _, _ in shape):
+        try:  # all at once; one that fails is reported below, at its edge
+            cursors = every()
+        except Exception:
+            pass
     completed_results: list[Any] = []
     append = completed_results.append
     awaitable_indices: list[int] = []

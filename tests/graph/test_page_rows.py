@@ -5,13 +5,17 @@ completed over its objects answers — and what graphql-core answers with no
 plan at all — field by field, delivered cost included, on both backends."""
 
 import json
+from types import SimpleNamespace
+
+import pytest
 
 from revgraph.resolvers import pagination
+from revgraph.schema import build_schema, deals, lean_plans, lean_rows
 from revgraph.schema import contacts as contacts_schema
-from revgraph.schema import deals, lean_plans, lean_rows
 from revgraph.schema.connections import Edge
+from revgraph.schema.lean_execution import member_from_row
 from tests.graph.custom_field_support import define
-from tests.graph.documents import DELETE_CONTACT, create_contact
+from tests.graph.documents import DELETE_CONTACT, create_company, create_contact
 from tests.graph.test_board_cards import BOARD, WIDE_CARD, _board, _cards
 from tests.graph.test_hot_lists import count_plan_runs
 from tests.pipeline.support import create_deal, create_pipeline
@@ -234,3 +238,93 @@ async def test_a_failing_cursor_bubbles_as_over_the_objects(gql, workspace, monk
     # bubbling up to the first nullable field above it
     (error,) = body["errors"]
     assert "secret" not in error["message"] and error["path"][-1] == "cursor"
+
+
+CONTACTS_PAGE = """
+query($first: Int!) {
+  contacts(first: $first) {
+    totalCount
+    edges { cursor node { __typename id name lifecycleStage source tags company { id name } owner { name } } }
+  }
+}
+"""
+
+
+async def _contacts(gql, workspace):
+    """Contacts of several lifecycle stages, with and without tags and a company."""
+    company = await create_company(gql, workspace.token, name="Imobiliária Sol")
+    stages = ("LEAD", "MQL", "CUSTOMER", "LEAD")
+    for index, stage in enumerate(stages):
+        fields = {"lifecycleStage": stage, "tags": [f"t{index}", "vip"] if index % 2 else []}
+        if index < 2:
+            fields["companyId"] = company["id"]
+        await create_contact(gql, workspace.token, name=f"Pessoa {index}", **fields)
+
+
+async def test_a_contacts_page_from_its_rows_is_the_page_over_its_objects(gql, workspace, monkeypatch):
+    # given contacts with tags, lifecycle stages and companies
+    await _contacts(gql, workspace)
+    made = []
+    contact_of = contacts_schema.Contact.of
+    # when the page is read from the rows (counting the Contacts made), over
+    # the objects and with no plan
+    with monkeypatch.context() as patch:
+        patch.setattr(contacts_schema.Contact, "of", lambda row: made.append(row) or contact_of(row))
+        counted = await gql(CONTACTS_PAGE, {"first": 10}, token=workspace.token)
+    rows, objects, general = await _answers(gql, workspace.token, CONTACTS_PAGE, {"first": 10}, monkeypatch)
+    # then the three answers are the same, key order and cost included
+    assert json.dumps(rows["data"]) == json.dumps(objects["data"]) == json.dumps(general["data"])
+    assert json.dumps(counted["data"]) == json.dumps(rows["data"])
+    assert len({body["extensions"]["cost"]["actual"] for body in (rows, objects, general)}) == 1
+    nodes = [edge["node"] for edge in rows["data"]["contacts"]["edges"]]
+    assert sorted(node["lifecycleStage"] for node in nodes) == ["CUSTOMER", "LEAD", "LEAD", "MQL"]
+    assert sorted(tuple(node["tags"]) for node in nodes) == [(), (), ("t1", "vip"), ("t3", "vip")]
+    # and the rows' path made one Contact (to check its rows make Contacts),
+    # not one a row for its tags
+    assert len(made) == 1
+
+
+async def test_a_contacts_tags_that_are_not_strings_are_completed_as_over_the_objects(
+    gql, workspace, monkeypatch
+):
+    # given contacts whose tags' answer holds a value that is not a str
+    await _contacts(gql, workspace)
+    monkeypatch.setattr(contacts_schema._TAGS, "then", lambda tags: [*tags, 7])
+    # when the page is read from the rows, over the objects and with no plan
+    rows, objects, general = await _answers(gql, workspace.token, CONTACTS_PAGE, {"first": 10}, monkeypatch)
+    # then the three agree: the value coerced as a String
+    assert json.dumps(rows["data"]) == json.dumps(objects["data"]) == json.dumps(general["data"])
+    assert all(edge["node"]["tags"][-1] == "7" for edge in rows["data"]["contacts"]["edges"])
+
+
+def test_an_enum_leaf_is_coerced_as_its_type_coerces_it():
+    # given the schema's LifecycleStage enum and its coercion kept per member
+    enum = build_schema()._schema.type_map["LifecycleStage"]
+    coerce = lean_plans.output_of(enum)
+    # when every member is coerced twice, then each time as the type coerces it
+    for member in (*contacts_schema.LifecycleStage, *contacts_schema.LifecycleStage):
+        assert coerce(member) == enum.coerce_output_value(member) == member.name
+    # and a value that is not a member is the type's own coercion's (answer or error)
+    for value in ("MQL", "nada", 3):
+        try:
+            expected = enum.coerce_output_value(value)
+        except Exception as error:
+            expected = type(error)
+        try:
+            found = coerce(value)
+        except Exception as error:
+            found = type(error)
+        assert found == expected
+
+
+def test_an_enum_field_from_a_row_is_the_enum_of_its_column():
+    # given the contact's lifecycle stage maker
+    make = member_from_row(contacts_schema.LifecycleStage, "lifecycle_stage")
+    # then a stored value makes its member, and any other value fails as the Enum call does
+    for member in contacts_schema.LifecycleStage:
+        assert make(SimpleNamespace(lifecycle_stage=member.value)) is member
+    for value in ("nada", None, ["LEAD"]):
+        with pytest.raises((ValueError, TypeError)) as raised:
+            make(SimpleNamespace(lifecycle_stage=value))
+        with pytest.raises(type(raised.value)):
+            contacts_schema.LifecycleStage(value)
