@@ -280,12 +280,30 @@ def _statement(
     if values._db is None:
         values._db = values._choose_db()
     values._make_query()
+    _limit_in_text(values.query)
     if among is not None:
         table = query.model._meta.basetable
         values.query = values.query.where(
             _Among(table[query.model._meta.fields_db_projection[among]], wanted or ())
         )
     return values.query.get_parameterized_sql()
+
+
+def _limit_in_text(query: Any) -> None:
+    """Write the statement's LIMIT and OFFSET as numbers in its text, not
+    as parameters. PostgreSQL plans a prepared statement afresh at each
+    execution (a custom plan) while its generic plan looks dearer, and a
+    generic plan's estimate for `LIMIT $n` assumes a tenth of the rows:
+    a contacts page was re-planned every time, ~0.3 ms of the database's
+    CPU of its ~1 ms (bench/READS.md, i15-sql). With the number in the
+    text the generic plan's estimate is the custom one's and PostgreSQL
+    keeps the generic plan after its five trial executions. The limit is
+    part of a statement's shape already (statement_cache.py): a page size
+    is one more text, not a text per request. Only ints, so nothing but
+    digits reaches the text."""
+    for bound in (query._limit, query._offset):
+        if bound is not None and type(bound.value) is int:
+            bound.allow_parametrize = False
 
 
 def statement_of(

@@ -29,7 +29,8 @@ or as the ORM writes it for a lookup (`contains`' escaped LIKE pattern,
 probe shows up as a parameter (a value the ORM converted otherwise or
 inlined does not, and such shapes are not kept), and the recipe applied
 to the request's own values gives exactly the parameters the ORM gave. Parameters that match
-no probe come from the shape itself (a LIMIT) and are kept as they are.
+no probe come from the shape itself and are kept as they are (read_rows writes its LIMIT into
+the text instead, `_limit_in_text`).
 A shape that fails is remembered as unshaped, so it costs one build per
 request from then on, like any query before.
 
