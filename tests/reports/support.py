@@ -4,8 +4,11 @@ server runs in this process), so every figure is exact."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+
+from tortoise import connections
 
 from revgraph.models.crm import Contact
 from revgraph.models.pipeline import StageTransition
@@ -51,3 +54,25 @@ def error_of(body: dict[str, Any]) -> tuple[str, list[str] | None]:
     assert len(body["errors"]) == 1, body["errors"]
     extensions = body["errors"][0]["extensions"]
     return extensions["code"], extensions.get("field")
+
+
+async def sqlite_plans(monkeypatch: Any, work: Callable[[], Awaitable[Any]]) -> dict[str, str]:
+    """The EXPLAIN QUERY PLAN of each statement `work()` sends, by its SQL."""
+    client = connections.get("default")
+    sent: list[tuple[str, list[Any]]] = []
+    original = client.execute_query
+
+    async def recorded(sql: str, values: Any = None) -> Any:
+        sent.append((sql, list(values or [])))
+        return await original(sql, values)
+
+    monkeypatch.setattr(client, "execute_query", recorded)
+    try:
+        await work()
+    finally:
+        monkeypatch.setattr(client, "execute_query", original)
+    plans: dict[str, str] = {}
+    for sql, values in sent:
+        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
+        plans[sql] = "\n".join(row["detail"] for row in rows)
+    return plans

@@ -17,7 +17,7 @@ from revgraph.resolvers.reports.owner_parts import OWNER_PARTS, OwnerParts
 from revgraph.resolvers.reports.owner_stays import _stays_sql
 from revgraph.resolvers.reports.stage_days import NO_OWNER
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
-from tests.reports.support import set_history
+from tests.reports.support import set_history, sqlite_plans
 from tests.reports.test_funnel import DELETE_DEAL, STAGES
 from tests.reports.test_stage_days import SET_ZONE
 
@@ -328,30 +328,6 @@ async def test_a_cold_wide_scope_is_computed_in_full_until_smaller_scopes_fill_i
     full, parts = await both(callers["marta"], pipeline_id, *RANGES[0], store)
     assert parts == full and store.computed == 4
     assert read_positions
-
-
-async def sqlite_plans(monkeypatch, work):
-    """The EXPLAIN QUERY PLAN of each statement `work()` sends, by its SQL."""
-    from tortoise import connections
-
-    client = connections.get("default")
-    sent: list[tuple[str, list]] = []
-    original = client.execute_query
-
-    async def recorded(sql, values=None):
-        sent.append((sql, list(values or [])))
-        return await original(sql, values)
-
-    monkeypatch.setattr(client, "execute_query", recorded)
-    try:
-        await work()
-    finally:
-        monkeypatch.setattr(client, "execute_query", original)
-    plans = {}
-    for sql, values in sent:
-        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
-        plans[sql] = "\n".join(row["detail"] for row in rows)
-    return plans
 
 
 async def test_sqlite_reads_a_movers_part_through_the_owner_led_indexes_and_full_ones_keep_theirs(

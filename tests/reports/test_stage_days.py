@@ -35,6 +35,7 @@ from revgraph.resolvers.reports.stage_days import (
 )
 from revgraph.resolvers.stage_entries import redate_workspace
 from tests.pipeline.support import UPDATE_DEAL, create_deal, create_pipeline, move
+from tests.reports.support import sqlite_plans
 from tests.reports.test_stage_entries import (
     REORDER,
     STAGES,
@@ -434,24 +435,14 @@ async def test_sqlite_reads_the_reentries_and_the_rollups_through_0037s_indexes(
     start = datetime(2026, 3, 10, 15, tzinfo=UTC)
     window = ReportWindow(start, start + timedelta(days=120))
     assert day_plan(window.start, window.end, zone).cut
-    sent: list[tuple[str, list]] = []
-    original = client.execute_query
-
-    async def recorded(sql, values=None):
-        sent.append((sql, list(values or [])))
-        return await original(sql, values)
-
-    monkeypatch.setattr(client, "execute_query", recorded)
     owners = Q(workspace_id=workspace_id)
     # when the stage figures are read
-    await stage_figures(
-        owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id), owners, stage_ids, window, zone
+    plans = await sqlite_plans(
+        monkeypatch,
+        lambda: stage_figures(
+            owners & Q(deleted_at__isnull=True, pipeline_id=pipeline_id), owners, stage_ids, window, zone
+        ),
     )
-    monkeypatch.setattr(client, "execute_query", original)
-    plans = {}
-    for sql, values in sent:
-        rows = await client.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
-        plans[sql] = "\n".join(row["detail"] for row in rows)
     rollups = [plan for sql, plan in plans.items() if '"stage_day"' in sql]
     reentries = [plan for sql, plan in plans.items() if '"prev_same_at">=' in sql]
     # then the re-entries are one range of the partial index on (stage, prev_same_at)
