@@ -47,20 +47,13 @@ from tortoise import connections
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
 from revgraph.resolvers.bulk_insert import insert_with_ids
-from revgraph.resolvers.reports.raw_rows import moment, raw_rows
+from revgraph.resolvers.reports.raw_rows import moment, raw_rows, sql_marks
 
 ID_CHUNK = 900  # SQLite's limit of bound variables, with room to spare
 
 
 def stay_seconds(entered_at: datetime, left_at: datetime) -> int:
     return max(0, int((left_at - entered_at).total_seconds()))
-
-
-def sql_marks(count: int, dialect: str, first: int = 1) -> list[str]:
-    """`count` numbered bound-parameter placeholders for the dialect, from
-    `first` (a numbered one can be used more than once)."""
-    sign = "$" if dialect == "postgres" else "?"
-    return [f"{sign}{n}" for n in range(first, first + count)]
 
 
 def local_day(at: datetime | None, zone: ZoneInfo) -> date | None:

@@ -55,12 +55,22 @@ def where_of(query: ValuesListQuery) -> Built:
     return Built(part.client, part.sql[at + len(" WHERE ") :], part.params, 0)
 
 
+def sql_marks(count: int, dialect: str, first: int = 1) -> list[str]:
+    """`count` numbered bound-parameter placeholders for the dialect, from
+    `first` (a numbered one can be used more than once)."""
+    sign = "$" if dialect == "postgres" else "?"
+    return [f"{sign}{n}" for n in range(first, first + count)]
+
+
 def placeholders(client: Any, first: int, count: int) -> list[str]:
-    """`count` parameter placeholders of `client`'s dialect, numbered from
-    `first` (1-based) on PostgreSQL."""
-    if client.capabilities.dialect == "sqlite":
+    """`count` parameter placeholders of `client`'s dialect for a part that
+    adds them after `first - 1` of its own: numbered on PostgreSQL
+    (`sql_marks`, renumbered by `union_rows`), plain `?` on SQLite, whose
+    positional marks stay right when `union_rows` joins parts."""
+    dialect = client.capabilities.dialect
+    if dialect == "sqlite":
         return ["?"] * count
-    return [f"${n}" for n in range(first, first + count)]
+    return sql_marks(count, dialect, first)
 
 
 def owner_led(part: Built, table: str, index: str) -> Built:
