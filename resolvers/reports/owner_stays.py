@@ -31,7 +31,7 @@ from revgraph.models.pipeline import DealStageEntry
 from revgraph.resolvers.log_position import NO_OWNER
 from revgraph.resolvers.report_measures import DurationStats, ReportWindow
 from revgraph.resolvers.reports.owner_parts import OwnerParts, ScopeParts, by_owner_index, owner_positions
-from revgraph.resolvers.reports.raw_rows import Built, owner_led, union_rows
+from revgraph.resolvers.reports.raw_rows import Built, owner_led, placeholders, union_rows
 from revgraph.resolvers.reports.stage_days import StageFigures, bucket_bounds, rank_in_bucket, stay_stats
 
 ENTRIES = DealStageEntry._meta.db_table
@@ -191,9 +191,6 @@ def _stays_sql(
         held.append('"owner_id" IS NULL')
     sql += f" AND ({' OR '.join(held)})"
     params.extend(named)
-    sqlite = client.capabilities.dialect == "sqlite"
-    found = Built(
-        client, sql.format(*("?" if sqlite else f"${n}" for n in range(1, len(params) + 1))), params, 2
-    )
+    found = Built(client, sql.format(*placeholders(client, 1, len(params))), params, 2)
     # A few named owners' stays through their own index (migration 0038).
     return owner_led(found, ENTRIES, "idx_stage_entry_owner_stay") if by_owner_index(owners) else found
