@@ -4,6 +4,7 @@ shares between tests to keep the run short."""
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 
 import pytest
@@ -86,7 +87,10 @@ async def test_worker_idle_reads_every_queue_at_once_through_one_client(server):
         try:
             await worker_idle(timeout=0.2)
         except TimeoutError as error:
-            assert "1 task message(s) still pending" in str(error)
+            # (the probe, and any message the session's worker picked up meanwhile:
+            # a delayed message of an earlier test can fall due at any moment)
+            pending = re.fullmatch(r"(\d+) task message\(s\) still pending", str(error))
+            assert pending and int(pending[1]) >= 1, str(error)
         else:
             raise AssertionError("worker_idle returned with a message pending")
     finally:

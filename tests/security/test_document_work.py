@@ -94,7 +94,10 @@ async def test_cost_and_validation_stay_linear_when_the_field_limit_is_lifted(pr
     body = response.json()
     assert body["data"] == {"me": {"id": workspace.admin["id"]}}, body
     assert body["extensions"]["cost"]["requested"] == 2
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    # (a walk that expanded the fragments would visit 2**40 nodes and never answer
+    # within the client's 10 s; a linear one takes well under a second when the
+    # machine is quiet, so 5 s separates the two even on a loaded CI machine)
+    assert elapsed < 5.0, f"{elapsed:.2f} s"
 
 
 async def test_over_a_websocket_refusals_are_the_protocols_error_message(server, workspace):
