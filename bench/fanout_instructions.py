@@ -1,7 +1,7 @@
 """The Python cost of handing one live event to one subscriber, as CPU
 instructions (repeatable on a shared machine, unlike time): the hub's loop
-over a group's members (board_hub.StreamHub._deliver's inner loop),
-Member.deliver, the sink's send_now, web/ws_frames.FrameWriter.write and
+over a group's members (board_hub.deliver_each; Member.deliver in checkouts
+before it), the sink's send_now, web/ws_frames.FrameWriter.write and
 asyncio's transport.write, down to the socket send (whose kernel side
 valgrind does not count: see fanout_send.py for the whole).
 
@@ -108,9 +108,16 @@ def inner(args: argparse.Namespace) -> None:
             group.members[member] = None
         payload = '{"data":{"boardEvents":{"sequence":1,"title":"' + "x" * 620 + '"}}}'
 
+        # The hub's loop over a group (StreamHub._deliver): board_hub.deliver_each
+        # where it exists; a checkout from before it had the loop inline.
+        each = getattr(board_hub, "deliver_each", None)
+
         def deliver(events: int) -> None:
             for sequence in range(1, events + 1):
                 encoded = payload.encode()
+                if each is not None:
+                    each(list(group.members), payload, encoded, sequence)
+                    continue
                 send = board_hub.Member.deliver
                 for member in list(group.members):
                     if member.start_after < sequence:

@@ -1,6 +1,6 @@
 """What one subscriber costs the server per live board event, measured inside
 the server: the CPU time (user + kernel, of the server's thread) of handing
-one group's frame to each of its subscribers (board_hub.Member.deliver),
+one group's frame to each of its subscribers (board_hub.deliver_each),
 through the ASGI path (Starlette's WebSocket, the middleware's send
 wrappers, uvicorn's send, websockets' framing and, for a compressed socket,
 its per-message deflate) and straight to the socket's transport
@@ -25,7 +25,7 @@ events arrive while the hub is busy with another; --compare unbatched alternates
 direct frame, the direct frame one write per event (the hub never holds a
 burst: StreamHub._hold a no-op) and the direct frame with the frames of
 events that arrive together held for one write per socket (board_hub.py).
-The cost counted is then every Member.deliver, .hold and .flush of a step
+The cost counted is then every deliver_each turn, .hold and .flush of a step
 (B events), over the frames handed to subscribers in it.
 
 --compare checked alternates the direct frame as it was before 7941931 (the
@@ -211,8 +211,9 @@ async def run(args: argparse.Namespace) -> None:
             line = (await asyncio.wait_for(client.stdout.readline(), 120)).decode().strip()
             assert line == "WARM", line
 
-            # The measured part: the thread CPU of every Member.deliver,
-            # .hold and .flush (the outermost call: a flush may deliver), by
+            # The measured part: the thread CPU of every member's turn in the
+            # hub's loop (board_hub.deliver_each), Member.deliver, .hold and
+            # .flush (the outermost call: a flush may deliver), by
             # path and by kind of socket (plain, compressed), over the frames
             # handed to subscribers (deliver and hold calls) per step.
             PATHS = COMPARISONS[args.compare]
@@ -221,6 +222,7 @@ async def run(args: argparse.Namespace) -> None:
             per_event: dict[tuple[str, str], list[float]] = {(p, k): [] for p in PATHS for k in KINDS}
             current: dict[str, Any] = {"path": PATHS[0], "sums": {}, "depth": 0}
             originals = {name: getattr(board_hub.Member, name) for name in ("deliver", "hold", "flush")}
+            original_each = board_hub.deliver_each
             original_now = OperationSink.send_now
             original_hold = board_hub.StreamHub._hold
             original_hub_deliver = board_hub.StreamHub._deliver
@@ -262,6 +264,8 @@ async def run(args: argparse.Namespace) -> None:
                 for hub in hubs.hubs.values():
                     for group in hub.groups.values():
                         for member in group.members:
+                            # (bound at join: take the sink's send_now as patched now)
+                            member.send_now = member.sink.send_now
                             writer = member.sink.writer
                             sockets.setdefault(writer, getattr(writer, "sock", None))
                             if hasattr(writer, "sock"):
@@ -292,10 +296,20 @@ async def run(args: argparse.Namespace) -> None:
                     writes[current["path"]][1] += len(texts)
                 return sent
 
+            def each_timed(members: Any, payload: str, encoded: bytes, sequence: int) -> None:
+                # the hub's loop over a group, timed member by member (by kind)
+                for member in members:
+                    timed_each(member, payload, encoded, sequence)
+
+            def one(member: Any, payload: str, encoded: bytes, sequence: int) -> None:
+                original_each((member,), payload, encoded, sequence)
+
+            timed_each = timed(one, 1)
             FrameWriter.write = counted_write  # type: ignore[method-assign]
             FrameWriter.write_many = counted_write_many  # type: ignore[method-assign]
             for name, original in originals.items():
                 setattr(board_hub.Member, name, timed(original, 0 if name == "flush" else 1))
+            board_hub.deliver_each = each_timed
             OperationSink.send_now = send_now  # type: ignore[method-assign]
             board_hub.StreamHub._hold = hold  # type: ignore[method-assign]
             board_hub.StreamHub._deliver = gated_deliver  # type: ignore[method-assign]
@@ -329,7 +343,9 @@ async def run(args: argparse.Namespace) -> None:
                 FrameWriter.write_many = original_write_many  # type: ignore[method-assign]
                 for name, original in originals.items():
                     setattr(board_hub.Member, name, original)
+                board_hub.deliver_each = original_each
                 OperationSink.send_now = original_now  # type: ignore[method-assign]
+                set_path("direct")  # members' send_now bound to the original again
                 board_hub.StreamHub._hold = original_hold  # type: ignore[method-assign]
                 board_hub.StreamHub._deliver = original_hub_deliver  # type: ignore[method-assign]
             line = (await asyncio.wait_for(client.stdout.readline(), 180)).decode().strip()

@@ -37,7 +37,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -80,7 +80,8 @@ class FrameSink(Protocol):
         if the socket can take it so (web/ws_frames.py); False: nothing was
         sent, use `send`. Always False once not `alive()`: the hub writes
         with this alone, once per subscriber and event, and asks `alive`
-        only when it answers False."""
+        only when it answers False. (The hub takes it, bound, once: when
+        the subscriber joins.)"""
 
     # Optional: `send_now_many(payloads: list[bytes]) -> bool` sends several
     # results at once, in order, in one write (all or none). Without it a
@@ -175,6 +176,11 @@ class Member:
     lagged_at: int | None = None
     # Frames of a burst the hub is holding for one write (see hold).
     held: list[tuple[str, bytes, int]] | None = None
+    # The sink's send_now, bound once: `deliver_each` calls it per event.
+    send_now: Callable[[bytes], bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.send_now = self.sink.send_now
 
     def hold(self, payload: str, encoded: bytes, sequence: int) -> None:
         """Keep a frame of a burst until the hub's flush, which writes all
@@ -214,17 +220,9 @@ class Member:
             self.deliver(payload, encoded, sequence)
 
     def deliver(self, payload: str, encoded: bytes, sequence: int) -> None:
-        # The usual case, once per subscriber and event: nothing waits on
-        # the socket and the frame goes straight to its transport. (No
-        # `alive` here: a sink that is not alive refuses `send_now`.)
-        if self.backlog is None and self.lagged_at is None:
-            try:
-                if self.sink.send_now(encoded):
-                    return
-            except Exception:
-                self.hub.leave(self)  # the socket is gone
-                return
-        self._deliver_otherwise(payload, sequence)
+        """One frame to this subscriber alone (a held frame the socket did
+        not take in one write): as `deliver_each` does for a group."""
+        deliver_each((self,), payload, encoded, sequence)
 
     def _deliver_otherwise(self, payload: str, sequence: int) -> None:
         """A frame the socket could not take at once: behind the waiting
@@ -271,6 +269,31 @@ class Member:
             self.backlog = None
         if self.lagged_at is not None and not self.wake.done():
             self.wake.set_result(self.lagged_at)
+
+
+def deliver_each(members: Iterable[Member], payload: str, encoded: bytes, sequence: int) -> None:
+    """Write one event's frame (`payload`, and its UTF-8 `encoded`, the same
+    objects for a whole group) to each member that joined before it.
+
+    This loop is the hub's per-subscriber cost for a lone event, so the
+    usual case is written out here rather than in a method per member:
+    nothing waits on the socket and the frame goes straight to its
+    transport through the sink's `send_now`, bound once per member — one
+    Python call per subscriber down to the socket's writer. (No `alive`
+    here: a sink that is not alive refuses `send_now`.) Anything else — a
+    send still waiting on the socket, a subscriber cut off, a socket that
+    cannot take the frame at once — goes through `_deliver_otherwise`."""
+    for member in members:
+        if member.start_after >= sequence:
+            continue  # joined after reading this event from the log
+        if member.backlog is None and member.lagged_at is None:
+            try:
+                if member.send_now(encoded):
+                    continue
+            except Exception:
+                member.hub.leave(member)  # the socket is gone
+                continue
+        member._deliver_otherwise(payload, sequence)
 
 
 async def _next(messages: AsyncIterator[Any]) -> tuple[bool, Any]:
@@ -436,11 +459,12 @@ class StreamHub:
                 log.exception("event %s of %r failed to render", sequence, self.stream)
                 continue
             encoded = payload.encode()  # once per group, not per socket
-            # (chosen once per event and group, not per member)
-            send = Member.hold if self.holding else Member.deliver
-            for member in list(group.members):
-                if member.start_after < sequence:
-                    send(member, payload, encoded, sequence)
+            if self.holding:
+                for member in list(group.members):
+                    if member.start_after < sequence:
+                        member.hold(payload, encoded, sequence)
+            else:
+                deliver_each(list(group.members), payload, encoded, sequence)
         if self.holding:
             self.held += 1
             if (

@@ -161,6 +161,8 @@ def frame_header(size: int, first: int = 0x81) -> bytes:
 
 # A final text frame of a compressed message: FIN, RSV1, opcode 1.
 DEFLATED_TEXT = 0xC1
+# The headers of compressed frames under 126 bytes, by size (no call per frame).
+_SMALL_DEFLATED = [frame_header(size, DEFLATED_TEXT) for size in range(126)]
 _SYNC_FLUSH_TAIL = b"\x00\x00\xff\xff"
 
 
@@ -175,6 +177,11 @@ def stored_block(data: bytes) -> bytes:
 
 
 _deflated: dict[tuple[int, bytes, int], tuple[bytes, bytes]] = {}
+# The last text compressed, as (text, tail, window bits, the compressed bytes):
+# a group's members come one after the other in the hub's loop, so every
+# compressed socket of a group but the first finds its event here, with an
+# identity check instead of a call, a key and a lookup (FrameWriter.write).
+_last_deflated: tuple[bytes, bytes, int, bytes] = (b"", b"", 0, b"")
 
 
 def deflated(text: bytes, tail: bytes, window_bits: int) -> bytes:
@@ -183,9 +190,11 @@ def deflated(text: bytes, tail: bytes, window_bits: int) -> bytes:
     memoised by the identity of `text`: the hub hands every subscriber of a
     group the same bytes object, so it is compressed once per event and
     window (the memo holds `text`, so its id is not reused while cached)."""
+    global _last_deflated
     key = (id(text), tail, window_bits)
     hit = _deflated.get(key)
     if hit is not None and hit[0] is text:
+        _last_deflated = (text, tail, window_bits, hit[1])
         return hit[1]
     compressor = zlib.compressobj(wbits=-window_bits, **DEFLATE_SETTINGS)
     data = compressor.compress(text) + compressor.compress(tail) + compressor.flush(zlib.Z_SYNC_FLUSH)
@@ -194,6 +203,7 @@ def deflated(text: bytes, tail: bytes, window_bits: int) -> bytes:
     _deflated[key] = (text, data)
     if len(_deflated) > 64:
         del _deflated[next(iter(_deflated))]
+    _last_deflated = (text, tail, window_bits, data)
     return data
 
 
@@ -216,6 +226,7 @@ class FrameWriter:
 
     __slots__ = (
         "deflated_head",
+        "deflated_head_size",
         "head",
         "plain_size",
         "protocol",
@@ -240,6 +251,7 @@ class FrameWriter:
         self.head = head
         self.tail = tail
         self.deflated_head = stored_block(head) if head else b""
+        self.deflated_head_size = len(self.deflated_head)
         self.plain_size = len(head) + len(tail)
 
     @property
@@ -296,10 +308,21 @@ class FrameWriter:
         if transport._closing if sock is not None else transport.is_closing():
             return False
         if self.window_bits:
-            shared = deflated(text, self.tail, self.window_bits)
-            size = len(self.deflated_head) + len(shared)
-            frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
-            whole = -1
+            last = _last_deflated
+            if last[0] is text and last[1] is self.tail and last[2] == self.window_bits:
+                shared = last[3]
+            else:
+                shared = deflated(text, self.tail, self.window_bits)
+            size = self.deflated_head_size + len(shared)
+            if size < 126:  # a board event's frame, compressed
+                frame = b"".join((_SMALL_DEFLATED[size], self.deflated_head, shared))
+                whole = size + 2
+            elif size < 65536:
+                frame = b"".join((_SHORT(DEFLATED_TEXT, 126, size), self.deflated_head, shared))
+                whole = size + 4
+            else:
+                frame = b"".join((frame_header(size, DEFLATED_TEXT), self.deflated_head, shared))
+                whole = -1
         else:
             size = self.plain_size + len(text)
             if 126 <= size < 65536:  # a board event's frame

@@ -392,26 +392,29 @@ async def test_a_lone_event_goes_to_the_socket_without_asking_the_sink_or_asynci
 
     from revgraph.resolvers import board_hub
 
-    calls: list[list[str]] = []
-    deliver = board_hub.Member.deliver
+    calls: list[tuple[bool, list[str]]] = []
+    deliver_each = board_hub.deliver_each
 
-    def profiled_deliver(self, *args):
-        seen: list[str] = []
+    def profiled_each(members, *args):
+        # the hub's loop over a group, profiled one member at a time
+        for member in members:
+            seen: list[str] = []
 
-        def profile(frame, event, arg):
-            if event == "call":
-                seen.append(frame.f_code.co_name)
-            elif event == "c_call":
-                seen.append(getattr(arg, "__qualname__", str(arg)))
+            def profile(frame, event, arg, seen=seen):
+                if event == "call":
+                    seen.append(frame.f_code.co_name)
+                elif event == "c_call":
+                    seen.append(getattr(arg, "__qualname__", str(arg)))
 
-        sys.setprofile(profile)
-        try:
-            deliver(self, *args)
-        finally:
-            sys.setprofile(None)
-        calls.append(seen)
+            sys.setprofile(profile)
+            try:
+                deliver_each((member,), *args)
+            finally:
+                sys.setprofile(None)
+            # (without the loop's own entry)
+            calls.append((member.sink.writer.compressed, [name for name in seen if name != "deliver_each"]))
 
-    monkeypatch.setattr(board_hub.Member, "deliver", profiled_deliver)
+    monkeypatch.setattr(board_hub, "deliver_each", profiled_each)
     pipeline, deal, since, stages = await _board_with_a_deal(gql, workspace)
     variables = {"pipelineId": pipeline["id"], "since": since}
     async with _compressed_and_plain(server, workspace.token, variables) as (compressed, plain):
@@ -420,18 +423,20 @@ async def test_a_lone_event_goes_to_the_socket_without_asking_the_sink_or_asynci
         assert (await compressed.next())["data"]["boardEvents"]["sequence"] == since + 1
         assert (await plain.next())["data"]["boardEvents"]["sequence"] == since + 1
     assert len(calls) == 2
-    for seen in calls:
+    for _, seen in calls:
         assert "socket.send" in seen  # the frame went to the socket itself
         assert "alive" not in seen
         # the socket's state read without a call (Event.is_set, the
         # connection's `state` property, the transport's is_closing)
         assert not {"is_set", "state", "is_closing"} & set(seen), seen
         assert [name for name in seen if name == "write"] == ["write"]  # FrameWriter's, not asyncio's
+        assert "deliver" not in seen  # no method call per member around the sink's
     # the plain socket's (the compressed one also compresses the event, once for all):
-    # deliver, send_now, write, len, pack, join, send, and the profiler's own
-    # setprofile (12 when each check of the socket's state was a call)
-    [plain_calls] = [seen for seen in calls if "deflated" not in seen]
-    assert len(plain_calls) <= 8, " ".join(plain_calls)
+    # send_now, write, len, pack, join, send, and the profiler's own setprofile
+    # (8 with Member.deliver called per member; 12 when each check of the
+    # socket's state was a call)
+    [plain_calls] = [seen for compressed, seen in calls if not compressed]
+    assert len(plain_calls) <= 7, " ".join(plain_calls)
 
 
 def _spy_frames_written(monkeypatch):
@@ -537,3 +542,96 @@ async def test_a_frame_sent_on_the_socket_itself_never_overtakes_bytes_the_trans
     finally:
         transport.close()
         theirs.close()
+
+
+async def test_compressed_frames_written_to_two_sockets_inflate_to_each_message_at_every_header_size(
+    monkeypatch,
+):
+    """A group's compressed sockets, one after the other, each write the
+    event compressed once: the second finds it without compressing again,
+    and each frame (headers of 2, 4 and 10 bytes) inflates to its own
+    socket's message — also when another event came in between."""
+    import os
+    import socket
+
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.protocol import State
+
+    from revgraph.web import ws_frames
+    from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter
+
+    compressions: list[int] = []
+    original = zlib.compressobj
+
+    def counting_compressobj(*args, **kwargs):
+        compressions.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ws_frames.zlib, "compressobj", counting_compressobj)
+    looked_up: list[int] = []
+    original_deflated = ws_frames.deflated
+
+    def counted_deflated(*args):
+        looked_up.append(1)
+        return original_deflated(*args)
+
+    monkeypatch.setattr(ws_frames, "deflated", counted_deflated)
+    loop = asyncio.get_running_loop()
+    writers, readers, transports = [], [], []
+    for op_id in ("1", "a-longer-operation-id"):
+        ours, theirs = socket.socketpair()
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+        transport.set_write_buffer_limits(high=1 << 24)
+        protocol = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+        protocol.close_sent = protocol.disconnected = False
+        protocol.writable = asyncio.Event()
+        protocol.writable.set()
+        extension = PerMessageDeflate(False, True, DEFLATE_WINDOW_BITS, DEFLATE_WINDOW_BITS)
+        protocol.conn = types.SimpleNamespace(state=State.OPEN, _state=State.OPEN, extensions=[extension])
+        protocol.transport = transport
+        head = ('{"id":"' + op_id + '","type":"next","payload":').encode()
+        writers.append(FrameWriter({SERVER_SEND: protocol.send}, head, b"}"))
+        readers.append(theirs)
+        transports.append(transport)
+    # compressed sizes under 126, between 126 and 65,535, and above (random bytes do not shrink)
+    texts = [b'{"a":1}', os.urandom(300), b"between", os.urandom(70_000)]  # "between": another event
+    try:
+        for text in texts:
+            before = len(compressions)
+            for writer in writers:
+                looked_up.clear()
+                assert writer.compressed and writer.write(text)
+                # the first socket compresses; the next finds the same text just done
+                assert len(looked_up) == (1 if writer is writers[0] else 0)
+            assert len(compressions) - before == 1  # once for both sockets
+        for writer, theirs in zip(writers, readers, strict=True):
+            theirs.setblocking(False)
+            received = bytearray()
+            while True:
+                try:
+                    received += theirs.recv(1 << 20)
+                except BlockingIOError:
+                    if len(received) >= sum(len(t) for t in texts):
+                        break
+                    await asyncio.sleep(0.01)
+            # RFC 6455 5.2 read by hand (websockets' parser refuses RSV1 without its extension)
+            at = 0
+            for text in texts:
+                first, size = received[at], received[at + 1]
+                assert first == 0xC1 and not size & 0x80  # FIN, RSV1, text; unmasked
+                at += 2
+                if size == 126:
+                    size, at = int.from_bytes(received[at : at + 2]), at + 2
+                elif size == 127:
+                    size, at = int.from_bytes(received[at : at + 8]), at + 8
+                data, at = bytes(received[at : at + size]), at + size
+                assert _deflate(data, DEFLATE_WINDOW_BITS) == writer.head + text + writer.tail
+            assert at == len(received)
+    finally:
+        for transport in transports:
+            transport.close()
+        for theirs in readers:
+            theirs.close()
