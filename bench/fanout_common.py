@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +40,8 @@ from fanout_client import read_json, write_json
 
 CLIENT_PROCESSES = 2
 CLIENT = str(Path(__file__).with_name("fanout_client.py"))
+# --gc-log: first on the servers' PYTHONPATH (its sitecustomize logs collections)
+GC_PROBE = Path(__file__).with_name("fanout_gc")
 AGENTS = 10
 
 
@@ -72,6 +75,30 @@ class Plan:
 Seed = Callable[[Any, Any], Awaitable[tuple[Any, str]]]
 # (api, workspace, what was seeded, rng, args) -> the run's plan
 Planner = Callable[[Any, Any, Any, random.Random, argparse.Namespace], Awaitable[Plan]]
+
+
+class TakingTurns:
+    """The actions' API for `--writes alternate`: each call goes to the next
+    server in turn, so every server serves half the writes and fans out
+    every event, as when users' writes land on any process. With `--writes
+    first` (as until 2026-12-07) server 1 serves them all: each event then
+    reaches its subscribers after the mutation's own tail (its hooks, the
+    outbox flag, the response) on the same event loop."""
+
+    def __init__(self, apis: list[Any]) -> None:
+        self.apis = apis
+        self.turn = 0
+
+    def _next(self) -> Any:
+        api = self.apis[self.turn % len(self.apis)]
+        self.turn += 1
+        return api
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return await self._next()(*args, **kwargs)
+
+    async def ok(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return await self._next().ok(*args, **kwargs)
 
 
 async def start_clients(configs: list[dict[str, Any]], folder: Path) -> list[asyncio.subprocess.Process]:
@@ -226,6 +253,7 @@ async def measure(
         split_start = [cpu_split(p) for p in pids]
         client_cpu_start = [cpu_seconds(c.pid) for c in clients]
         window_t = time.perf_counter()
+        window_wall = time.time()
         responses: dict[int, tuple[float, float]] = {}
         for offset, act in enumerate(measured):
             tick = time.perf_counter()
@@ -235,6 +263,7 @@ async def measure(
         # receipts are checked below and the gaps reported.
         await expect_line(clients, "DONE", 90 + 2 * len(measured), also="TIMEOUT")
         window = time.perf_counter() - window_t
+        window_wall_end = time.time()
         cpu_used = [cpu_seconds(p) - c for p, c in zip(pids, cpu_start, strict=True)]
         kernel_used = [cpu_split(p)[1] - c[1] for p, c in zip(pids, split_start, strict=True)]
         client_cpu = sum(
@@ -256,6 +285,8 @@ async def measure(
     latencies_published: list[float] = []
     latencies_response: list[float] = []
     per_server: dict[int, list[float]] = {0: [], 1: []}
+    # (server, sequence) -> that server's subscribers' latencies of the event
+    per_event: dict[tuple[int, int], list[float]] = {}
     problems: list[str] = []
     failures: list[str] = []
     deliveries = 0
@@ -283,6 +314,7 @@ async def measure(
                 latency = received - published[sequence]
                 latencies_published.append(latency)
                 per_server[index % 2].append(latency)
+                per_event.setdefault((index % 2, sequence), []).append(latency)
                 latencies_response.append(received - responses[sequence][1])
     mutation = [r - s for s, r in responses.values()]
     expected_deliveries = sum(
@@ -302,13 +334,14 @@ async def measure(
         "per_server_p99_ms": {
             f"server{k + 1}": round(percentile(v, 99) * 1e3, 1) for k, v in per_server.items() if v
         },
+        "per_server_events": per_server_events(per_event),
         "mutation_round_trip": spread(mutation),
         "server_cpu_ms_per_event": [round(c / len(measured) * 1e3, 1) for c in cpu_used],
         "server_cpu_ms_per_event_net_of_idle": [round(c / len(measured) * 1e3, 1) for c in net],
         # Of it, in the kernel (socket writes and reads, mostly).
         "server_kernel_ms_per_event": [round(c / len(measured) * 1e3, 1) for c in kernel_used],
-        # The second server only fans out (the first also serves the
-        # actions): its CPU per event over its own subscribers.
+        # With --writes first the second server only fans out (the first
+        # also serves the actions): its CPU per event over its own subscribers.
         "fanout_server_us_per_subscriber": round(
             cpu_used[-1]
             / len(measured)
@@ -319,7 +352,13 @@ async def measure(
             )
             * 1e6,
             1,
-        ),
+        )
+        if args.writes == "first"
+        else None,
+        "writes": args.writes,
+        "collections": collections_in(args, servers, window_wall, window_wall_end, published)
+        if args.gc_log
+        else None,
         "idle_cpu_ms_per_second": round(idle_rate * 1e3, 1),
         "client_cpu_ms_per_event": round(client_cpu / len(measured) * 1e3, 1),
         "window_seconds": round(window, 2),
@@ -344,12 +383,91 @@ async def measure(
         f"({result['idle_cpu_ms_per_second']} ms/s): sum {total_net:.1f} ms; "
         f"client processes {result['client_cpu_ms_per_event']} ms per event\n"
         f"  of the servers' CPU per event in the kernel: {result['server_kernel_ms_per_event']} ms; "
-        f"the fan-out-only server: {result['fanout_server_us_per_subscriber']} µs per own subscriber\n"
+        f"the fan-out-only server: {result['fanout_server_us_per_subscriber'] or 'none'} µs per own "
+        f"subscriber (writes: {args.writes})\n"
         f"  server RSS {result['server_rss_mib']} MiB; load average {result['load_average']}\n"
+        f"{format_per_server_events(result['per_server_events'])}"
+        f"{format_collections(result['collections'])}"
         f"  lost/duplicated/reordered: {'none' if not result['problem_count'] else result['problems']}",
         flush=True,
     )
     return result
+
+
+def collections_in(
+    args: Any, servers: list[Any], start: float, end: float, published: dict[int, float]
+) -> dict[str, Any]:
+    """Per server, the garbage collections (fanout_gc/) between the first
+    measured action and the last receipt: how many per generation, their
+    CPU in all, and the slowest ones with the event whose publish came last
+    before each (the event it may have delayed)."""
+    summary: dict[str, Any] = {}
+    for number, server in enumerate(servers, start=1):
+        path = args.gc_folder / f"gc-{server.pid}.log"
+        rows = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+        seen = [(float(t), int(g), float(ms)) for t, g, ms, _ in rows if start <= float(t) <= end]
+        slowest = sorted(seen, key=lambda row: row[2], reverse=True)[:3]
+
+        def event_before(moment: float) -> int | None:
+            before = [q for q, at in published.items() if at <= moment]
+            return max(before) if before else None
+
+        summary[f"server{number}"] = {
+            "per_generation": {g: sum(1 for _, gen, _ in seen if gen == g) for g in (0, 1, 2)},
+            "cpu_ms": round(sum(ms for _, _, ms in seen), 1),
+            "slowest": [[g, round(ms, 1), event_before(t)] for t, g, ms in slowest],
+        }
+    return summary
+
+
+def format_collections(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return ""
+    lines = ""
+    for server, figures in summary.items():
+        counts = figures["per_generation"]
+        slowest = ", ".join(f"gen {g} {ms} ms after #{q}" for g, ms, q in figures["slowest"])
+        lines += (
+            f"  {server} collections in the window: gen 0/1/2 = {counts[0]}/{counts[1]}/{counts[2]}, "
+            f"{figures['cpu_ms']} ms CPU; slowest: {slowest or 'none'}\n"
+        )
+    return lines
+
+
+def per_server_events(per_event: dict[tuple[int, int], list[float]]) -> dict[str, Any]:
+    """Per server, where its subscribers' latency comes from, event by event:
+    the first receipt (how late the server started writing: its own queue,
+    the mutation it served) and the last (plus how long its subscribers'
+    frames took to reach them all), as medians over the events, and the
+    events whose last receipt was the latest (a pause shows as one or two of
+    them; a steady lag shows in the medians)."""
+    from board_common import percentile
+
+    summary: dict[str, Any] = {}
+    for server in sorted({s for s, _ in per_event}):
+        events = {q: v for (s, q), v in per_event.items() if s == server}
+        firsts = [min(v) for v in events.values()]
+        lasts = [max(v) for v in events.values()]
+        worst = sorted(events, key=lambda q: max(events[q]), reverse=True)[:3]
+        summary[f"server{server + 1}"] = {
+            "first_receipt_p50_ms": round(percentile(firsts, 50) * 1e3, 1),
+            "last_receipt_p50_ms": round(percentile(lasts, 50) * 1e3, 1),
+            "worst_events": [
+                [q, round(min(events[q]) * 1e3, 1), round(max(events[q]) * 1e3, 1)] for q in worst
+            ],
+        }
+    return summary
+
+
+def format_per_server_events(summary: dict[str, Any]) -> str:
+    lines = ""
+    for server, figures in summary.items():
+        worst = ", ".join(f"#{q} {first}→{last}" for q, first, last in figures["worst_events"])
+        lines += (
+            f"  {server}: per event, first receipt p50 {figures['first_receipt_p50_ms']} ms, "
+            f"last p50 {figures['last_receipt_p50_ms']} ms; latest events (first→last ms): {worst}\n"
+        )
+    return lines
 
 
 async def one_run(
@@ -358,7 +476,7 @@ async def one_run(
     """Subscribers (admins, and `agent_subscribers` agents spread over the
     workspace's agents) follow the plan's stream while it is carried out."""
     rng = random.Random(hash(name) & 0xFFFF)
-    plan = await args.planner(api, workspace, seeded, rng, args)
+    plan = await args.planner(args.writer, workspace, seeded, rng, args)
     people = [workspace.admin] * (args.subscribers - agent_subscribers)
     people += [workspace.agents[i % len(workspace.agents)] for i in range(agent_subscribers)]
     rng.shuffle(people)
@@ -394,10 +512,22 @@ async def driver(args: argparse.Namespace) -> None:
     try:
         async with database("postgres", name=args.database) as url:
             env = server_env(url, redis_prefix=prefix)
+            # server_env drops the caller's REVGRAPH_*: keep the pool size of
+            # a shared PostgreSQL (two servers, each 20 connections by default)
+            if os.environ.get("REVGRAPH_DATABASE_POOL_SIZE"):
+                env["REVGRAPH_DATABASE_POOL_SIZE"] = os.environ["REVGRAPH_DATABASE_POOL_SIZE"]
+            if args.gc_log:
+                args.gc_folder = Path(tempfile.mkdtemp(prefix="revgraph-fanout-gc-"))
+                env["FANOUT_GC_LOG"] = str(args.gc_folder)
+                env["PYTHONPATH"] = os.pathsep.join(
+                    p for p in (str(GC_PROBE), os.environ.get("PYTHONPATH")) if p
+                )
             # (the first server migrates the fresh database: slow on a loaded machine)
             with serving(env, health_timeout=300) as first, serving(env, health_timeout=300) as second:
                 servers = [first, second]
                 api = Api(first)
+                apis = [api, Api(second)]
+                args.writer = TakingTurns(apis) if args.writes == "alternate" else api
                 try:
                     workspace = await seed_workspace(api, agents=AGENTS)
                     seeded, what = await args.seed(api, workspace)
@@ -414,10 +544,13 @@ async def driver(args: argparse.Namespace) -> None:
                     for name, agents in runs:
                         results.append(await one_run(name, servers, api, workspace, seeded, agents, args))
                 finally:
-                    await api.aclose()
+                    for each in apis:
+                        await each.aclose()
     finally:
         dropped = await drop_redis_prefix(prefix)
         print(f"  cleaned up: database dropped, {dropped} Redis keys of {prefix} deleted")
+        if getattr(args, "gc_folder", None) is not None:
+            shutil.rmtree(args.gc_folder, ignore_errors=True)
     if any(r["problem_count"] for r in results):
         raise SystemExit("FAILED: events lost, duplicated or reordered")
 
@@ -440,6 +573,15 @@ def main(
         "--deflate", action="store_true", help="clients offer per-message deflate, as browsers do"
     )
     parser.add_argument("--deadline", type=float, default=290, help="seconds the whole run may take")
+    parser.add_argument(
+        "--gc-log", action="store_true", help="log the servers' garbage collections (fanout_gc/)"
+    )
+    parser.add_argument(
+        "--writes",
+        choices=["first", "alternate"],
+        default="first",
+        help="the actions all through server 1 (as before), or through each server in turn",
+    )
     arguments = parser.parse_args()
     arguments.title, arguments.database, arguments.action = title, database, action
     arguments.seed, arguments.planner = seed, planner
