@@ -15,6 +15,10 @@ over (E2 - E1) × N, so start-up and set-up cancel out.
 
     python bench/fanout_instructions.py [--members 200] [--events 5 25] [--deflate]
 
+--time prints instead the median thread CPU per subscriber per event of
+7 deliveries of E2 events (kernel send included; for builds alternated in
+one session, never as an absolute figure).
+
 --calls counts instead, without valgrind (seconds, not minutes), the
 Python-level calls (functions, and C functions called from Python: the
 socket's send among them) made per subscriber per event over the same
@@ -127,9 +131,28 @@ def inner(args: argparse.Namespace) -> None:
         if args.calls:
             count_calls(deliver, args.events[-1], args.members)
             return
+        if args.time:
+            time_deliveries(deliver, args.events[-1], args.members)
+            return
         deliver(args.events[0])
 
     asyncio.run(main())
+
+
+def time_deliveries(deliver: Any, events: int, members: int, repeats: int = 7) -> None:
+    """Prints the median thread CPU (user + kernel: the Unix socket's send
+    included) of `deliver(events)` over `repeats`, per subscriber per event.
+    Absolute times are the machine's load: compare builds in alternated
+    processes (the section of bench/READS.md that used it says how)."""
+    import statistics
+    import time
+
+    spent = []
+    for _ in range(repeats):
+        start = time.thread_time()
+        deliver(events)
+        spent.append(time.thread_time() - start)
+    print(f"{statistics.median(spent) / (events * members) * 1e6:.3f}")
 
 
 def count_calls(deliver: Any, events: int, members: int) -> None:
@@ -202,9 +225,14 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, nargs="+", default=[5, 25])
     parser.add_argument("--deflate", action="store_true", help="members on per-message-deflate sockets")
     parser.add_argument("--calls", action="store_true", help="count Python-level calls instead (no valgrind)")
+    parser.add_argument(
+        "--time",
+        action="store_true",
+        help="print thread CPU µs per subscriber per event instead (no valgrind)",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
-    if parsed.inner or parsed.calls:
+    if parsed.inner or parsed.calls or parsed.time:
         inner(parsed)
     else:
         measure(parsed)
