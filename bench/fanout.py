@@ -18,7 +18,8 @@ The driver (this process):
 3. once every socket subscribed, makes one warm-up move per card owner
    and waits until every subscriber received its warm-up events (so every
    subscription is live), measures the servers' idle CPU for a few seconds,
-   then sends 50 moves through server 1, one every ~200 ms;
+   then sends 50 moves, one every ~200 ms, through each server in turn
+   (`--writes first`: all through server 1, as until 2026-12-07);
 4. collects every receipt (fanout_common.py, shared with inbox_fanout.py). Commit → receipt = receipt time − the moment
    the driver's own Redis subscriber saw the event's publish (the server
    publishes as soon as COMMIT returned, so that is commit + one Redis

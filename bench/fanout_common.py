@@ -15,6 +15,9 @@ reported: against the event's `at` (stamped when the row is written, before
 the rest of the transaction and the commit: an upper bound) and against
 the moment the driver had the mutation's HTTP response. Every subscriber
 must get exactly its events, in sequence order, none missing or twice.
+Per server and event it also gives when that server's subscribers got their
+first and last frame, and with --gc-log the servers' garbage collections in
+the measured window (fanout_gc/).
 
 The client processes are fanout_client.py."""
 
@@ -78,12 +81,13 @@ Planner = Callable[[Any, Any, Any, random.Random, argparse.Namespace], Awaitable
 
 
 class TakingTurns:
-    """The actions' API for `--writes alternate`: each call goes to the next
-    server in turn, so every server serves half the writes and fans out
-    every event, as when users' writes land on any process. With `--writes
-    first` (as until 2026-12-07) server 1 serves them all: each event then
-    reaches its subscribers after the mutation's own tail (its hooks, the
-    outbox flag, the response) on the same event loop."""
+    """The actions' API for `--writes alternate` (the default): each call
+    goes to the next server in turn, so every server serves half the writes
+    and fans out every event, as when users' writes land on any process.
+    With `--writes first` (as until 2026-12-07) server 1 serves them all:
+    its subscribers then get each event after the mutation's own tail (its
+    hooks, the outbox flag, the response) on the same event loop, and only
+    then does the second server's figure read as fan-out alone."""
 
     def __init__(self, apis: list[Any]) -> None:
         self.apis = apis
@@ -579,8 +583,8 @@ def main(
     parser.add_argument(
         "--writes",
         choices=["first", "alternate"],
-        default="first",
-        help="the actions all through server 1 (as before), or through each server in turn",
+        default="alternate",
+        help="the actions through each server in turn, or all through server 1 (as until 2026-12-07)",
     )
     arguments = parser.parse_args()
     arguments.title, arguments.database, arguments.action = title, database, action
