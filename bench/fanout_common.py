@@ -320,6 +320,7 @@ async def measure(
                 per_server[index % 2].append(latency)
                 per_event.setdefault((index % 2, sequence), []).append(latency)
                 latencies_response.append(received - responses[sequence][1])
+    shutil.rmtree(folder, ignore_errors=True)  # the clients' configs and receipts, read
     mutation = [r - s for s, r in responses.values()]
     expected_deliveries = sum(
         1 for c in configs for s in c["subscribers"] for q in s["expected"] if q in responses
