@@ -169,7 +169,7 @@ class Plan:
     """The compiled selection of one object type for one group of field nodes.
     `ops`: its steps as the tuples `run_plan` loops over (see `_op`)."""
 
-    __slots__ = ("counted", "is_type_of", "ops", "page", "rows", "steps", "type", "type_name")
+    __slots__ = ("counted", "is_type_of", "ops", "page", "rows", "run_row", "steps", "type", "type_name")
 
     def __init__(self, type_: GraphQLObjectType, steps: list[Step], counted: int, is_type_of: Any) -> None:
         self.type = type_
@@ -181,6 +181,7 @@ class Plan:
         # How schema/lean_rows.py runs it from a row, and makes an edge of a page.
         self.rows: Any = None
         self.page: Any = _UNBUILT
+        self.run_row: Any = None  # (schema/lean_row_plans.py: its row function, once written)
 
 
 # What run_plan does with a step (Plan.ops):
