@@ -48,7 +48,8 @@ loop itself, without a `_run_resolved` call: one call less per such field
 (bench/READS.md, i15-lean). A page's edges (`PageEdges`, what
 schema/connections.py `build` makes) are completed from the page's rows
 by schema/lean_rows.py: no Edge and, for a type made by `fields_from_row`
-(deals, contacts, companies), no node object per row.
+(deals, contacts, companies), no node object per row; a plan run from a
+row runs as one function written for it (schema/lean_row_plans.py).
 
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
