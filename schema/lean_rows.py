@@ -117,12 +117,6 @@ def shown_from_row(shows: Callable[[Any], bool], make: Callable[[Any], Any]) -> 
     return mark
 
 
-def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Callable[[Any], Any]) -> Any:
-    """The result dict of the object `make(row)` would be, run from its row
-    (see the module's note) by the plan's row function (lean_row_plans.py)."""
-    return (plan.run_row or row_functions.row_function(plan))(executor, row, position, make)
-
-
 # An edge's steps run from its row (PageEdges): its node, its cursor, __typename.
 _NODE, _CURSOR, _TYPENAME = range(3)
 
