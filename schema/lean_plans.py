@@ -48,7 +48,8 @@ loop itself, without a `_run_resolved` call: one call less per such field
 (bench/READS.md, i15-lean). A page's edges (`PageEdges`, what
 schema/connections.py `build` makes) are completed from the page's rows
 by schema/lean_rows.py: no Edge and, for a type made by `fields_from_row`
-(deals, contacts, companies), no node object per row.
+(deals, contacts, companies), no node object per row; a plan run from a
+row runs as one function written for it (schema/lean_row_plans.py).
 
 Anything unusual — a null in a non-null field, a value that does not
 coerce, an exception or an exception value, an awaitable where a value was
@@ -169,7 +170,7 @@ class Plan:
     """The compiled selection of one object type for one group of field nodes.
     `ops`: its steps as the tuples `run_plan` loops over (see `_op`)."""
 
-    __slots__ = ("counted", "is_type_of", "ops", "page", "rows", "steps", "type", "type_name")
+    __slots__ = ("counted", "is_type_of", "ops", "page", "rows", "run_row", "steps", "type", "type_name")
 
     def __init__(self, type_: GraphQLObjectType, steps: list[Step], counted: int, is_type_of: Any) -> None:
         self.type = type_
@@ -181,6 +182,7 @@ class Plan:
         # How schema/lean_rows.py runs it from a row, and makes an edge of a page.
         self.rows: Any = None
         self.page: Any = _UNBUILT
+        self.run_row: Any = None  # (schema/lean_row_plans.py: its row function, once written)
 
 
 # What run_plan does with a step (Plan.ops):

@@ -11,7 +11,8 @@ made on first read. A compiled plan does not read them so: an edge whose
 selection is only `cursor`, `node` and `__typename` is completed here from
 its row, and the node, an object of a row-made type (`fields_from_row`,
 schema/lean_execution.py) that `wrap` makes from the row alone, by its plan
-run over the row itself (`run_row_plan`):
+run over the row itself — by the plan's row function, one Python function
+written once per plan with its steps unrolled (schema/lean_row_plans.py):
 
 - a leaf the type computes from its row is computed from the row, as the
   object's `FromRow` would;
@@ -36,17 +37,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql.pyutils import Undefined
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from revgraph.schema import lean_plans as plans
+from revgraph.schema import lean_row_plans as row_functions
 from revgraph.schema.lean_plans import (
     C_OBJECT,
-    NOT_PRELOADED,
     OP_LEAF,
     OP_OBJECT,
-    OP_PRELOAD,
-    OP_RESOLVED,
     OP_TYPENAME,
     Plan,
     Step,
@@ -105,41 +103,6 @@ class PageEdges(Sequence[Any]):
         return f"PageEdges({self.edges()!r})"
 
 
-# What run_row_plan does with a step (Plan.rows), beside lean_plans' OP_LEAF
-# (here: computed from the row), OP_TYPENAME and OP_PRELOAD (answered with
-# the row as its object's `row`):
-ROW_RESOLVED = 10  # over the made object, by _run_resolved
-ROW_EXECUTED = 11  # over the made object, by graphql-core
-
-
-def _row_op(op: tuple[int, str, Step, Any, Any]) -> tuple[int, str, Step, Any, Any]:
-    kind, key, step, _, second = op
-    if kind == OP_LEAF:
-        return op if step.from_row is not None else (ROW_EXECUTED, key, step, None, None)
-    if kind == OP_PRELOAD:
-        preload = step.preload
-        shown = getattr(preload.then, "from_row", None)
-        if shown is not None and preload.carried is not None and not preload.with_ctx:
-            return (kind, key, step, (*shown, preload.carried), second)
-        return (kind, key, step, None, second)
-    if kind == OP_TYPENAME:
-        return op
-    if kind == OP_RESOLVED and step.preload is not None:  # over the preload too (a contact's tags)
-        return _row_op((OP_PRELOAD, key, step, None, step.shares))
-    if kind in (OP_OBJECT, OP_RESOLVED):
-        return (ROW_RESOLVED, key, step, None, None)
-    return (ROW_EXECUTED, key, step, None, None)
-
-
-class RowSource:
-    """A row seen as its row-made object by a preload's bound answer: only
-    `row` (and, None, the attributes that say an object carries a context
-    of its own, `Preload.own_context`); reading anything else raises, and
-    the answer then leaves the step to the made object."""
-
-    __slots__ = ("row",)
-
-
 def shown_from_row(shows: Callable[[Any], bool], make: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Mark a `Preload`'s `then` as `make(record) if shows(record) else
     None`, `make` a row-made type's maker (`Contact.of`): a row plan then
@@ -152,189 +115,6 @@ def shown_from_row(shows: Callable[[Any], bool], make: Callable[[Any], Any]) -> 
         return then
 
     return mark
-
-
-def _from_carried(executor: Any, step: Step, make: Callable[[Any], Any], carried: Any) -> bool:
-    """Whether the step's records may be completed from their carried rows:
-    its object's plan runs from rows and `make` keeps the row (checked once
-    per step, on the first record)."""
-    known = step.from_rows
-    if known is None:
-        completion = step.completion
-        plan = completion.plan
-        if plan is plans.UNBUILT:
-            plan = completion.plan = executor.plan_for(completion.named, step.field_details)
-        probe = make(carried)
-        columns = getattr(probe, "__dict__", None) or {}
-        known = step.from_rows = (
-            plan is not None
-            and _row_plan(plan)[2]
-            and type(probe) is completion.origin
-            and columns.get("row") is carried
-            and TYPE_CAST_ATTRIBUTE not in columns
-        )
-    return known
-
-
-_ABSENT = object()
-
-
-def _row_plan(plan: Plan) -> tuple[tuple[Any, ...], Any, bool]:
-    """The plan's steps as run_row_plan loops over them, its RowSource, and
-    whether every leaf it shows is computed from the row (a type made by
-    `fields_from_row`; any other type's pages keep their objects)."""
-    rows = plan.rows
-    if rows is None:
-        own = {}
-        for _, _, step, _, _ in plan.ops:
-            preload = getattr(step, "preload", None)
-            if preload is not None and preload.own_context:
-                own[preload.own_context] = None
-        source_type = type("RowSource", (RowSource,), {"__slots__": (), **own})
-        ops = tuple(_row_op(op) for op in plan.ops)
-        from_row = all(op[0] != OP_LEAF or op[2].from_row is not None for op in plan.ops)
-        rows = plan.rows = (ops, source_type(), from_row)
-    return rows
-
-
-def run_row_plan(executor: Any, plan: Plan, row: Any, position: Any, make: Callable[[Any], Any]) -> Any:
-    """The result dict of the object `make(row)` would be, run from its row
-    (see the module's note): lean_plans' `run_plan` over that object, step
-    for step, without making it unless a step needs it."""
-    ops, source, _ = plan.rows or _row_plan(plan)
-    delivery = executor.delivery
-    if delivery is not None:
-        delivery.fields += plan.counted
-    object_type = plan.type
-    type_name = plan.type_name
-    results: dict[str, Any] = {}
-    settled = executor.settled
-    awaitable_fields: list[str] | None = None
-    made = None
-    step = None
-    try:
-        for op, key, step, first, second in ops:
-            if op == OP_LEAF:
-                try:  # as run_plan's leaf, computed from the row as FromRow would
-                    value = step.from_row(row)
-                    if type(value) is str and step.str_as_is:
-                        results[key] = value
-                        continue
-                    if value is None:
-                        if not step.non_null:
-                            results[key] = None
-                            continue
-                    elif not isinstance(value, Exception):
-                        coerced = step.coerce(value)
-                        if coerced is not None and coerced is not Undefined:
-                            results[key] = coerced
-                            continue
-                except Exception:  # graphql-core reports it over the object, below
-                    pass
-                if made is None:
-                    made = make(row)
-                result = executor._execute_field(object_type, made, step, position)
-            elif op == OP_TYPENAME:
-                results[key] = type_name
-                continue
-            elif op == OP_PRELOAD:
-                carried = _ABSENT
-                if first is not None:  # a record the row carries, shown from its row (`shown_from_row`)
-                    carried = row.__dict__.get(first[2], _ABSENT)
-                    if carried is not None and carried is not _ABSENT:
-                        try:
-                            if not first[0](carried):
-                                carried = None
-                            elif not (step.from_rows or _from_carried(executor, step, first[1], carried)):
-                                carried = _ABSENT
-                        except Exception:  # the resolver, over the object, reports it
-                            carried = _ABSENT
-                if carried is _ABSENT:
-                    source.row = row
-                    value = (executor._bound.get(step) or executor._preloaded(step))(source)
-                else:
-                    value = carried
-                if value is NOT_PRELOADED:  # the resolver answers, over the object
-                    if made is None:
-                        made = make(row)
-                    result = executor._run_resolved(object_type, made, step, position, value)
-                elif value is None:
-                    if not step.completion.non_null:
-                        results[key] = None
-                        continue
-                    result = executor._run_resolved(object_type, None, step, position, value)
-                elif type(value) is list and step.strings:  # strings, as _complete_list takes them
-                    for item in value:
-                        if type(item) is not str:
-                            result = executor._run_resolved(object_type, None, step, position, value)
-                            break
-                    else:
-                        results[key] = value
-                        continue
-                else:
-                    completion = step.completion
-                    nested = completion.plan
-                    if second:  # shared: completed once per record (lean_plans `_shared_results`)
-                        shared_key = (step, id(value))
-                        kept = executor._shared_results.get(shared_key)
-                        if kept is not None and kept[0] is value:  # completed at another position
-                            if delivery is not None:
-                                delivery.fields += kept[2]
-                            results[key] = kept[1]
-                            continue
-                    if carried is not _ABSENT or (
-                        type(value) is completion.origin
-                        and type(value) in settled
-                        and nested is not None
-                        and nested is not plans.UNBUILT
-                        and TYPE_CAST_ATTRIBUTE not in value.__dict__
-                    ):  # the common case of _run_resolved, in one call less
-                        field_position = (position, key, type_name)
-                        if second:  # (a property: read once)
-                            collected = executor.collected_errors.errors
-                            errors = len(collected)
-                        delivered = delivery.fields if delivery is not None else 0
-                        try:
-                            if carried is _ABSENT:
-                                result = executor.run_plan(nested, value, field_position)
-                            else:  # its plan run over the carried row
-                                result = run_row_plan(executor, nested, value, field_position, first[1])
-                            if type(result) is not dict:
-                                result = executor._await_completed(
-                                    result, step.field_def.type, step, field_position
-                                )
-                            elif second and len(collected) == errors:
-                                fields = delivery.fields - delivered if delivery is not None else 0
-                                executor._shared_results[shared_key] = (value, result, fields)
-                        except Exception as raw_error:
-                            executor.handle_field_error(
-                                raw_error, step.field_def.type, step.field_details, real_path(field_position)
-                            )
-                            result = None
-                    else:
-                        result = executor._run_resolved(object_type, None, step, position, value)
-            else:
-                if made is None:
-                    made = make(row)
-                if op == ROW_RESOLVED:
-                    result = executor._run_resolved(object_type, made, step, position)
-                else:
-                    result = executor._execute_field(object_type, made, step, position)
-            if result is not Undefined:
-                results[key] = result
-                if type(result) not in settled and executor.awaitable(result):
-                    if awaitable_fields is None:
-                        awaitable_fields = []
-                    awaitable_fields.append(key)
-    except Exception:
-        if delivery is not None:  # as graphql-core: the fields after it never ran
-            delivery.fields -= plans.counted_after(plan, step)
-        if awaitable_fields:
-            executor.settle_in_background([results[field] for field in awaitable_fields])
-        raise
-    if not awaitable_fields:
-        return results
-    return plans.settle_fields(results, awaitable_fields)
 
 
 # An edge's steps run from its row (PageEdges): its node, its cursor, __typename.
@@ -369,7 +149,7 @@ def _node_plan(executor: Any, step: Step, edges: PageEdges) -> Plan | None:
     plan = completion.plan
     if plan is plans.UNBUILT:
         plan = completion.plan = executor.plan_for(completion.named, step.field_details)
-    if plan is None or completion.origin is None or not _row_plan(plan)[2]:
+    if plan is None or completion.origin is None or not row_functions.row_plan(plan)[2]:
         return None
     first = edges.rows[0]
     probe = edges.wrap(first)
@@ -427,6 +207,7 @@ def edges_from_rows(
     type_name = edge_plan.type_name
     node_type = node_step.field_def.type
     cursors, wrap = edges.cursors, edges.wrap
+    run_node = node_plan.run_row or row_functions.row_function(node_plan)
     every = getattr(cursors, "every", None)
     if every is not None and any(kind == _CURSOR for kind, _, _ in shape):
         try:  # all at once; one that fails is reported below, at its edge
@@ -450,7 +231,7 @@ def edges_from_rows(
                     if kind == _NODE:
                         node_position = (item_position, key, type_name)
                         try:
-                            value = run_row_plan(executor, node_plan, row, node_position, wrap)
+                            value = run_node(executor, row, node_position, wrap)
                             if type(value) is not dict:
                                 value = executor._await_completed(value, node_type, node_step, node_position)
                                 pending = key

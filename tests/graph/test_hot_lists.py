@@ -7,7 +7,7 @@ import json
 
 from graphql import parse
 
-from revgraph.schema import lean_plans, lean_rows
+from revgraph.schema import lean_execution, lean_plans, lean_row_plans, lean_rows
 from revgraph.schema.demand import counted_delivery, delivered_cost
 from tests.graph.documents import create_company, create_contact
 from tests.pipeline.support import create_deal, create_pipeline
@@ -172,11 +172,13 @@ query Board($id: ID!, $first: Int!) {
 
 def count_plan_runs(patch, runs):
     """Record the type of every object a compiled plan completes: over the
-    object (run_plan), from its row (schema/lean_rows.py run_row_plan), and
-    each edge of a page made from its row (edges_from_rows)."""
-    run_plan, run_row_plan, edges_from_rows = (
+    object (run_plan), from its row (a plan's row function,
+    schema/lean_row_plans.py), and each edge of a page made from its row
+    (edges_from_rows). Plans are this execution's own meanwhile, so each
+    row function is written (and counted) here."""
+    run_plan, row_function, edges_from_rows = (
         lean_plans.CompiledPlans.run_plan,
-        lean_rows.run_row_plan,
+        lean_row_plans.row_function,
         lean_rows.edges_from_rows,
     )
 
@@ -184,16 +186,25 @@ def count_plan_runs(patch, runs):
         runs.append(plan.type_name)
         return run_plan(self, plan, source, position)
 
-    def counting_rows(executor, plan, row, position, make):
-        runs.append(plan.type_name)
-        return run_row_plan(executor, plan, row, position, make)
+    def counting_row_function(plan):
+        run = plan.run_row
+        if run is None:
+            written = row_function(plan)
+
+            def run(executor, row, position, make):
+                runs.append(plan.type_name)
+                return written(executor, row, position, make)
+
+            plan.run_row = run
+        return run
 
     def counting_edges(executor, edges, item, edge_plan, *rest):
         runs.extend([edge_plan.type_name] * len(edges.rows))
         return edges_from_rows(executor, edges, item, edge_plan, *rest)
 
+    patch.setattr(lean_execution, "plan_cache", lambda schema: lean_plans.PlanCache())
     patch.setattr(lean_plans.CompiledPlans, "run_plan", counting)
-    patch.setattr(lean_rows, "run_row_plan", counting_rows)
+    patch.setattr(lean_row_plans, "row_function", counting_row_function)
     patch.setattr(lean_rows, "edges_from_rows", counting_edges)
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from revgraph.resolvers import pagination
-from revgraph.schema import build_schema, deals, lean_plans, lean_rows
+from revgraph.schema import build_schema, deals, lean_execution, lean_plans, lean_row_plans, lean_rows
 from revgraph.schema import contacts as contacts_schema
 from revgraph.schema.connections import Edge
 from revgraph.schema.lean_execution import member_from_row
@@ -328,3 +328,56 @@ def test_an_enum_field_from_a_row_is_the_enum_of_its_column():
             make(SimpleNamespace(lifecycle_stage=value))
         with pytest.raises(type(raised.value)):
             contacts_schema.LifecycleStage(value)
+
+
+@pytest.mark.parametrize("failure", ["raises", "null"])
+async def test_a_cards_failing_leaf_is_reported_as_over_the_objects(gql, workspace, monkeypatch, failure):
+    # given a board of 3 cards whose second title fails to compute from its
+    # row (raises, or is null in a non-null field), with plans written for
+    # this test (the makers they call are the patched ones)
+    pipeline = await _cards(gql, workspace, 3)
+    monkeypatch.setattr(lean_execution, "plan_cache", lambda schema: lean_plans.PlanCache())
+    title = deals.Deal.__dict__["title"]
+    make = title.make
+
+    def failing(row):
+        if row.title != "Negócio 1":
+            return make(row)
+        if failure == "raises":
+            raise RuntimeError("secret detail")
+        return None
+
+    monkeypatch.setattr(title, "make", failing)
+    # when the board is read from the rows, over the objects and with no plan
+    body = await _same_three_ways(
+        gql,
+        workspace.token,
+        CARD_WITH_EDGES % "id title value owner { name } contact { name }",
+        {"id": pipeline["id"], "first": 10},
+        monkeypatch,
+    )
+    # then the three agree (data, errors, cost): a masked error at that
+    # title, its null bubbling up to the first nullable field above it
+    (error,) = body["errors"]
+    assert error["path"][-1] == "title" and "secret" not in error["message"]
+
+
+async def test_a_row_plans_function_is_written_once_and_kept_with_its_plan(gql, workspace, monkeypatch):
+    # given a board of 3 cards with owner and contact, and plans kept from
+    # this test's first request on
+    pipeline = await _cards(gql, workspace, 3)
+    cache = lean_plans.PlanCache()
+    monkeypatch.setattr(lean_execution, "plan_cache", lambda schema: cache)
+    written = []
+    generate = lean_row_plans._generate
+    monkeypatch.setattr(
+        lean_row_plans, "_generate", lambda plan: written.append(plan.type_name) or generate(plan)
+    )
+    document = BOARD % "id title value owner { name } contact { name }"
+    # when the board is read twice
+    first = await gql(document, {"id": pipeline["id"], "first": 50}, token=workspace.token)
+    second = await gql(document, {"id": pipeline["id"], "first": 50}, token=workspace.token)
+    # then the first request wrote the card's function and its contact's,
+    # the second none, and both answered the same
+    assert sorted(written) == ["Contact", "Deal"]
+    assert "errors" not in first and first["data"] == second["data"]
