@@ -164,7 +164,7 @@ async def requests(
     from revgraph.resolvers.database import close_database, open_database
     from revgraph.resolvers.settings import Settings
     from revgraph.web.app import create_app
-    from revgraph.web.gc_tuning import SERVING_THRESHOLDS, CollectorRequest, apply_collector
+    from revgraph.web.gc_tuning import CollectorRequest, apply_collector, thresholds_from
 
     os.environ.update(server_env(url))
     settings = Settings.from_env()
@@ -177,7 +177,7 @@ async def requests(
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as http:
             for _ in range(WARM_UP):
                 check((await http.post("/graphql", json=body, headers=headers)).json())
-            apply_collector(CollectorRequest(True, SERVING_THRESHOLDS))  # as `serve` sets it
+            apply_collector(CollectorRequest(True, thresholds_from(os.environ)))  # as `serve` sets it
             if gate:
                 wait_for_go(gate)
             started = time.process_time()
