@@ -441,6 +441,10 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     name = os.environ.get("REVGRAPH_BENCH_REPORT_POLL_DB", "revgraph_bench_report_poll")
     async with database(backend, name=name) as url:
         env = server_env(url, redis_prefix=prefix)
+        if os.environ.get("REVGRAPH_DATABASE_POOL_SIZE"):
+            # server_env keeps no REVGRAPH_ variable: on a shared PostgreSQL
+            # the servers' pool is the caller's (20 by default).
+            env["REVGRAPH_DATABASE_POOL_SIZE"] = os.environ["REVGRAPH_DATABASE_POOL_SIZE"]
         if args.rollups:
             # Migrated first: from zero that took over the servers' 90 s
             # health wait on this loaded machine.
