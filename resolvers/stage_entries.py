@@ -28,8 +28,9 @@ id) and of the pipeline's stages as they are now:
   of the workspace's time zone re-dates the entries (`redate_workspace`).
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
-`enter_stage`: the deal's row lock serialises its moves, so the new entry is
-its last. A change of the stages' order changes reached_higher, so the
+`record_transition` (the transition and `enter_stage`'s facts; on PostgreSQL
+in two statements): the deal's row lock serialises its moves, so the new
+entry is its last. A change of the stages' order changes reached_higher, so the
 stages' writers call `refresh_reached_higher` in their transaction.
 `rebuild_deal_entries` derives a deal's entries from its transitions again
 (tests that rewrite the times of a history; bulk-written data)."""
