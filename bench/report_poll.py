@@ -24,9 +24,10 @@ serve` pinned to core 0, the client on core 1:
 3. With `--rollups`, only what the funnel's rollups cost `moveDeal` (issue
    11: at most 20 %): the same rounds between the server as shipped and
    the server with the rollups taken out in its process — no cohort facts
-   written with the transition (resolvers/stage_entries.py `enter_stage` a
-   no-op) and only the log's position moved, not the topics' (the write
-   path before them), and the triggers on `deal` that keep the current
+   written with the transition (resolvers/stage_entries.py
+   `record_transition` replaced by the transition's INSERT alone) and
+   only the log's position moved, not the topics' (the write path before
+   them), and the triggers on `deal` that keep the current
    deals per stage (migration 0033) dropped from the database for those
    rounds.
 
@@ -82,8 +83,8 @@ SERVE_WITHOUT_POSITION = (
 SERVE_WITHOUT_ROLLUPS = (
     "import revgraph.resolvers.deals as deals\n"
     "import revgraph.resolvers.log_position as position\n"
-    "async def no_facts(*args): return None\n"
-    "deals.enter_stage = no_facts\n"
+    "from revgraph.resolvers.stage_entries import insert_transition\n"
+    "deals.record_transition = insert_transition\n"
     "moving = position.advance\n"
     "async def log_only(changes): await moving({w: () for w in changes})\n"
     "position.advance = log_only\n" + SERVE
@@ -440,6 +441,10 @@ async def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     name = os.environ.get("REVGRAPH_BENCH_REPORT_POLL_DB", "revgraph_bench_report_poll")
     async with database(backend, name=name) as url:
         env = server_env(url, redis_prefix=prefix)
+        if os.environ.get("REVGRAPH_DATABASE_POOL_SIZE"):
+            # server_env keeps no REVGRAPH_ variable: on a shared PostgreSQL
+            # the servers' pool is the caller's (20 by default).
+            env["REVGRAPH_DATABASE_POOL_SIZE"] = os.environ["REVGRAPH_DATABASE_POOL_SIZE"]
         if args.rollups:
             # Migrated first: from zero that took over the servers' 90 s
             # health wait on this loaded machine.

@@ -32,6 +32,7 @@ import time
 from types import SimpleNamespace
 
 CLOSED = importlib.import_module("revgraph.models.migrations.0036_entry_closed_figures")
+COPIES = importlib.import_module("revgraph.models.migrations.0039_entry_copies_once")
 ROLLUPS = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
 HAND_OFF = importlib.import_module("revgraph.models.migrations.0035_contact_hand_off")
 
@@ -128,12 +129,14 @@ def main() -> None:
         asyncio.run(CLOSED.drop_triggers(None, client))
         if present:
             asyncio.run(CLOSED.create_triggers(None, client))
+            asyncio.run(COPIES.copy_when_lacking(None, client))
         for kind, into_lost in (("open move", False), ("move into LOST", True)):
             found.setdefault((kind, present), []).append(
                 moves(conn, deals, (open_stage, lost_stage), into_lost, first_id)
             )
     asyncio.run(CLOSED.drop_triggers(None, client))
     asyncio.run(CLOSED.create_triggers(None, client))
+    asyncio.run(COPIES.copy_when_lacking(None, client))
     owners = [row[0] for row in conn.execute("SELECT id FROM app_user ORDER BY id LIMIT 5")]
     for number in range(args.rounds * 2):
         present = number % 2 == 0

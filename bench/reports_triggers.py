@@ -68,6 +68,7 @@ mutation($id: ID!, $input: DealUpdateInput!) { updateDeal(id: $id, input: $input
 ROLLUPS = importlib.import_module("revgraph.models.migrations.0033_stay_buckets")
 HAND_OFF = importlib.import_module("revgraph.models.migrations.0035_contact_hand_off")
 CLOSED = importlib.import_module("revgraph.models.migrations.0036_entry_closed_figures")
+COPIES = importlib.import_module("revgraph.models.migrations.0039_entry_copies_once")
 
 
 class Client:
@@ -105,6 +106,7 @@ async def closed_triggers(env: dict[str, str], present: bool) -> None:
     await CLOSED.drop_triggers(None, editor)
     if present:
         await CLOSED.create_triggers(None, editor)
+        await COPIES.copy_when_lacking(None, editor)  # SQLite's trigger as migration 0039 left it
     await client.run()
 
 

@@ -26,7 +26,7 @@ from revgraph.resolvers.numbering import reserve_numbers
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.partners.handoff import hand_off_events
 from revgraph.resolvers.pipelines import next_board_sequence, reserve_board_sequences
-from revgraph.resolvers.stage_entries import enter_first_stages, enter_stage
+from revgraph.resolvers.stage_entries import enter_first_stages, record_transition
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text, required_text
 from revgraph.resolvers.visibility import Scope, named_record, named_records, not_found, scope_of
@@ -280,15 +280,13 @@ async def _transition(
 ) -> None:
     """Record the deal's entry into `stage`, with its cohort facts
     (resolvers/stage_entries.py), in the caller's transaction."""
-    transition = await StageTransition.create(
-        workspace_id=deal.workspace_id,
-        deal_id=deal.id,
-        from_stage_id=from_stage_id,
-        to_stage_id=stage.id,
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=label or (actor.label if actor else None),
+    await record_transition(
+        deal,
+        from_stage_id,
+        stage,
+        actor.user_id if actor else None,
+        label or (actor.label if actor else None),
     )
-    await enter_stage(transition, stage, deal)
 
 
 async def _insert(actor: Actor | None, deal: Deal, stage: Stage, *, actor_label: str | None) -> None:

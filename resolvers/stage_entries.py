@@ -28,8 +28,9 @@ id) and of the pipeline's stages as they are now:
   of the workspace's time zone re-dates the entries (`redate_workspace`).
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
-`enter_stage`: the deal's row lock serialises its moves, so the new entry is
-its last. A change of the stages' order changes reached_higher, so the
+`record_transition` (the transition and `enter_stage`'s facts; on PostgreSQL
+in two statements): the deal's row lock serialises its moves, so the new
+entry is its last. A change of the stages' order changes reached_higher, so the
 stages' writers call `refresh_reached_higher` in their transaction.
 `rebuild_deal_entries` derives a deal's entries from its transitions again
 (tests that rewrite the times of a history; bulk-written data)."""
@@ -39,10 +40,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from tortoise import connections
+from tortoise import connections, timezone
 
 from revgraph.models.identity import Workspace
 from revgraph.models.pipeline import Deal, DealStageEntry, Stage, StageTransition
@@ -66,27 +67,99 @@ _READ = (
     'FROM "workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {0} '
     'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {1}'
 )
-_INSERT = (
+_TRANSITION = (
+    'INSERT INTO "stage_transition" (workspace_id, deal_id, from_stage_id, to_stage_id, actor_user_id, '
+    "actor_label, at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}) RETURNING id"
+)
+_ENTRY = (
     'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
-    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day) "
-    "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, FALSE, {6}, {7}, {8}, {9}, {10})"
+    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day{0}) "
+)
+# SQLite: the entry takes its deal's reason, cents and currency in its own
+# INSERT, so that migration 0039's AFTER INSERT trigger finds nothing to
+# copy and does not UPDATE the row it was inserted as (0036's did, which ran
+# every UPDATE trigger's condition again). PostgreSQL's BEFORE INSERT
+# trigger sets them on the row being inserted (no second write).
+_COPIED = ", lost_reason, value_cents, currency"
+_FROM_DEAL = (
+    ", d.lost_reason, CAST(ROUND(COALESCE(d.value, 0) * 100) AS BIGINT), d.currency "
+    'FROM "deal" d WHERE d.id = {}'
 )
 
 
-async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> None:
+class Transition(NamedTuple):
+    """A transition just recorded (resolvers/deals.py `_transition`)."""
+
+    id: int
+    workspace_id: int
+    deal_id: int
+    at: datetime
+
+
+async def insert_transition(
+    deal: Deal, from_stage_id: int | None, stage: Stage, actor_user_id: int | None, actor_label: str | None
+) -> StageTransition:
+    """The deal's StageTransition into `stage` alone, without its facts
+    (SQLite's first step; the benchmarks' move without the rollups)."""
+    return await StageTransition.create(
+        workspace_id=deal.workspace_id,
+        deal_id=deal.id,
+        from_stage_id=from_stage_id,
+        to_stage_id=stage.id,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+    )
+
+
+async def record_transition(
+    deal: Deal, from_stage_id: int | None, stage: Stage, actor_user_id: int | None, actor_label: str | None
+) -> None:
+    """The deal's StageTransition into `stage` and its cohort facts
+    (`enter_stage`), in the caller's transaction. On PostgreSQL the
+    transition's INSERT also reads what the facts need (one statement: a
+    data-modifying CTE), and the facts are written in one more."""
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
+    if dialect != "postgres":
+        created = await insert_transition(deal, from_stage_id, stage, actor_user_id, actor_label)
+        await enter_stage(created, stage, deal)
+        return
+    values = [deal.workspace_id, deal.id, from_stage_id, stage.id, actor_user_id, actor_label, timezone.now()]
+    marks = sql_marks(7, dialect)
+    read = _READ.replace("FROM", "FROM t CROSS JOIN", 1).format(marks[1], marks[0])
+    _, rows = await client.execute_query(
+        f"WITH t AS ({_TRANSITION.format(*marks)}) {read.replace('SELECT', 'SELECT t.id,', 1)}", values
+    )
+    transition = Transition(rows[0][0], deal.workspace_id, deal.id, values[-1])
+    await _write_entries(client, dialect, transition, stage, deal, [row[1:] for row in rows])
+
+
+async def enter_stage(transition: Transition | StageTransition, stage: Stage, deal: Deal) -> None:
     """The facts of `transition` (the deal entering `stage`), in its
     transaction: the deal's open entry is closed, its earlier entries into
     lower stages are converted when `stage` is OPEN or WON, and the new
-    entry is opened. Three statements, written here rather than through
-    the ORM (a move pays for them: bench/REPORTS.md): the deal's entries
-    read with the workspace's time zone, one UPDATE closing and converting
-    them, the INSERT; the triggers of migration 0033 move the rollups."""
+    entry is opened. Written here rather than through the ORM (a move pays
+    for them: bench/REPORTS.md): the deal's entries read with the
+    workspace's time zone, one UPDATE closing and converting them, the
+    INSERT (on PostgreSQL both in one statement); the triggers of migration
+    0033 move the rollups."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
-    deal_id = transition.deal_id
     _, rows = await client.execute_query(
-        _READ.format(*sql_marks(2, dialect)), [deal_id, transition.workspace_id]
+        _READ.format(*sql_marks(2, dialect)), [transition.deal_id, transition.workspace_id]
     )
+    await _write_entries(client, dialect, transition, stage, deal, rows)
+
+
+async def _write_entries(
+    client: Any,
+    dialect: str,
+    transition: Transition | StageTransition,
+    stage: Stage,
+    deal: Deal,
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """`enter_stage`'s writes, from the deal's entries as `_READ` reads them."""
     zone = ZoneInfo(rows[0][0])
     at = transition.at
     earlier = [row for row in rows if row[1] is not None]
@@ -96,43 +169,54 @@ async def enter_stage(transition: StageTransition, stage: Stage, deal: Deal) -> 
         converted = [row[1] for row in earlier if not row[5] and row[6] < stage.position]
     same = [moment(row[3]) for row in earlier if row[2] == stage.id]
     prev_same_at = max(same, default=None)
+    params: list[object] = []
+
+    def mark(value: object) -> str:
+        params.append(value)
+        return sql_marks(1, dialect, len(params))[0]
+
+    closing_sql = ""
     if open_ids or converted:
         entered = {row[1]: moment(row[3]) for row in earlier}
-        params: list[object] = []
-
-        def mark(value: object) -> str:
-            params.append(value)
-            return sql_marks(1, dialect, len(params))[0]
-
         when, left_day = mark(at), mark(local_day(at, zone))
         closing = ", ".join(mark(i) for i in open_ids) or "NULL"
         stays = " ".join(f"WHEN {mark(i)} THEN {mark(stay_seconds(entered[i], at))}" for i in open_ids)
         converting = ", ".join(mark(i) for i in converted) or "NULL"
         touched = ", ".join(mark(i) for i in open_ids + converted)
-        await client.execute_query(
+        closing_sql = (
             f'UPDATE "deal_stage_entry" SET left_at = CASE WHEN id IN ({closing}) THEN {when} ELSE left_at END, '
             f"left_day = CASE WHEN id IN ({closing}) THEN {left_day} ELSE left_day END, "
             f"stay_seconds = CASE {'id ' + stays if stays else 'WHEN FALSE THEN NULL'} ELSE stay_seconds END, "
             f"reached_higher = CASE WHEN id IN ({converting}) THEN TRUE ELSE reached_higher END "
-            f"WHERE id IN ({touched})",
-            params,
+            f"WHERE id IN ({touched})"
         )
-    await client.execute_query(
-        _INSERT.format(*sql_marks(11, dialect)),
-        [
-            transition.id,
-            transition.workspace_id,
-            deal_id,
-            stage.pipeline_id,
-            stage.id,
-            at,
-            prev_same_at,
-            deal.owner_id,
-            deal.deleted_at,
-            local_day(at, zone),
-            local_day(prev_same_at, zone),
-        ],
-    )
+        if dialect != "postgres":
+            await client.execute_query(closing_sql, params)
+            params = []
+    entry = [
+        transition.id,
+        transition.workspace_id,
+        transition.deal_id,
+        stage.pipeline_id,
+        stage.id,
+        at,
+        prev_same_at,
+        deal.owner_id,
+        deal.deleted_at,
+        local_day(at, zone),
+        local_day(prev_same_at, zone),
+    ]
+    marks = [mark(value) for value in entry]
+    columns = ", ".join([*marks[:6], "FALSE", *marks[6:]])
+    if dialect != "postgres":
+        await client.execute_query(
+            f"{_ENTRY.format(_COPIED)}SELECT {columns}{_FROM_DEAL.format(mark(transition.deal_id))}", params
+        )
+        return
+    insert = f"{_ENTRY.format('')}VALUES ({columns})"
+    # One statement: the UPDATE as a data-modifying CTE (other rows than
+    # the INSERT's; their triggers run at the statement's end all the same).
+    await client.execute_query(f"WITH closed AS ({closing_sql}) {insert}" if closing_sql else insert, params)
 
 
 async def enter_first_stages(entries: Sequence[tuple[StageTransition, Stage, Deal]]) -> None:

@@ -37,6 +37,7 @@ STAGES = [
 ]
 REASONS = ["Preço", "Prazo", "Concorrente"]
 CLOSED = importlib.import_module("revgraph.models.migrations.0036_entry_closed_figures")
+COPIES = importlib.import_module("revgraph.models.migrations.0039_entry_copies_once")
 
 
 async def held_copies(deal_ids: list[int]) -> dict[int, tuple]:
@@ -302,6 +303,7 @@ async def test_the_migration_fills_the_entries_and_its_triggers_keep_them(gql, w
     # when the migration fills them, then makes its triggers
     await CLOSED.fill(None, editor)
     await CLOSED.create_triggers(None, editor)
+    await COPIES.copy_when_lacking(None, editor)
     # then every entry carries its deal's values, and keeps them
     await check(gql, workspace, pipeline, deal_ids, currency, agent["id"])
     await random_closings(gql, token, rng, pipeline, deals, 15)
