@@ -29,39 +29,62 @@ EMBEDDED: dict[str, str | None] = {
 # test in both runs of .ci/run.
 pytestmark = pytest.mark.embedded_run_only
 
-# Builds the schema as `revgraph serve` does, then reports how many objects
-# a full collection has to walk before and after tuning.
+# Builds the schema as `revgraph serve` does, then, for each collector
+# setting asked (in order), reports how many objects a full collection has
+# to walk before and after tuning. One interpreter for every setting (each
+# child costs seconds of CPU to import and build the schema): between two
+# settings the collector is put back as a fresh interpreter has it (nothing
+# frozen, Python's thresholds), so each setting starts from the same state.
 CHILD = """
 import gc, json, os, sys
 from revgraph.resolvers.settings import Settings
 from revgraph.schema import build_schema
 from revgraph.web.gc_tuning import tune_collector
-environ = json.loads(sys.argv[1])
 schema = build_schema(Settings.from_env({"REVGRAPH_SECRET_KEY": "x" * 32}))
-gc.collect()
-before = len(gc.get_objects(generation=2))
-setting = tune_collector(environ)
-after = len(gc.get_objects(generation=2))
-print(json.dumps({"before": before, "after": after, "thresholds": list(gc.get_threshold()),
-                  "frozen": gc.get_freeze_count(), "reported": [list(setting.thresholds), setting.frozen]}))
+fresh = gc.get_threshold()
+assert gc.get_freeze_count() == 0
+def report(environ):
+    # A function: what one setting's report made is gone before the next one's.
+    gc.unfreeze()
+    gc.set_threshold(*fresh)
+    gc.collect()
+    before = len(gc.get_objects(generation=2))
+    setting = tune_collector(environ)
+    after = len(gc.get_objects(generation=2))
+    return json.dumps({"before": before, "after": after, "thresholds": list(gc.get_threshold()),
+                       "frozen": gc.get_freeze_count(), "reported": [list(setting.thresholds), setting.frozen]})
+for environ in json.loads(sys.argv[1]):
+    print(report(environ))
 """
 
+# The settings the two tests below ask for, in the order the child applies
+# them: the default first, on the interpreter exactly as start-up left it.
+SETTINGS = {
+    "default": {},
+    "python": {"REVGRAPH_GC": "python"},
+    "thresholds": {"REVGRAPH_GC_THRESHOLDS": "2000, 5, 20"},
+}
 
-def child(**environ: str) -> dict:
+
+@pytest.fixture(scope="module")
+def settings_applied() -> dict[str, dict]:
+    """What each of SETTINGS did, from one child interpreter."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(environ)],
+        [sys.executable, "-c", CHILD, json.dumps(list(SETTINGS.values()))],
         env=child_env(**EMBEDDED),
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    return json.loads(result.stdout)
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(reports) == len(SETTINGS), result.stdout
+    return dict(zip(SETTINGS, reports, strict=True))
 
 
-def test_start_up_objects_leave_the_full_collection_and_the_young_threshold_rises():
+def test_start_up_objects_leave_the_full_collection_and_the_young_threshold_rises(settings_applied):
     # when the collector is tuned after the schema is built
-    tuned = child()
+    tuned = settings_applied["default"]
     # then the objects start-up built are frozen: a full collection walks
     # almost none of them any more
     assert tuned["before"] > 50_000, tuned
@@ -72,13 +95,13 @@ def test_start_up_objects_leave_the_full_collection_and_the_young_threshold_rise
     assert tuned["reported"][0] == tuned["thresholds"] and tuned["reported"][1] >= tuned["before"]
 
 
-def test_an_operator_can_keep_pythons_collector_or_set_the_thresholds():
+def test_an_operator_can_keep_pythons_collector_or_set_the_thresholds(settings_applied):
     # REVGRAPH_GC=python: nothing frozen, the interpreter's thresholds
-    kept = child(REVGRAPH_GC="python")
+    kept = settings_applied["python"]
     assert kept["frozen"] == 0 and kept["after"] == kept["before"], kept
     assert kept["thresholds"] == [700, 10, 10]
     # REVGRAPH_GC_THRESHOLDS: frozen as usual, the operator's thresholds
-    own = child(REVGRAPH_GC_THRESHOLDS="2000, 5, 20")
+    own = settings_applied["thresholds"]
     assert own["thresholds"] == [2000, 5, 20] and own["frozen"] > 50_000
 
 
