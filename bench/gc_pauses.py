@@ -1,5 +1,6 @@
 """Where a list's tail latency goes: the garbage collector's pauses during
-sequential `contacts(first: N)` requests, timed with `gc.callbacks`.
+sequential `contacts(first: N)` requests (or, with --board, the bench's board
+query: 8 columns × 50 cards with owner and contact), timed with `gc.callbacks`.
 
 In this process, through the ASGI app (no network, one request at a time),
 on bench/seed.py's 10,000 contacts in a fresh SQLite file (or PostgreSQL):
@@ -10,7 +11,10 @@ generation, and how many of the slowest 1 % of requests held a full
 (generation 2) collection.
 
     python bench/gc_pauses.py [--backend sqlite|postgres] [--requests 1500] [--first 50]
-                              [--settings python serving]
+                              [--settings python serving] [--board]
+
+With --board the database holds bench/board_common.py's board instead
+(seed_workspace + seed_board through the API, as bench/board_instructions.py).
 
 `python` is the interpreter's own collector (thresholds 700, 10, 10, nothing
 frozen); `serving` is what `revgraph serve` sets (web/gc_tuning.py), and
@@ -65,12 +69,11 @@ def apply(setting: str) -> None:
 
 
 async def run(
-    http: httpx.AsyncClient, headers: dict[str, str], args: argparse.Namespace, setting: str
+    http: httpx.AsyncClient, headers: dict[str, str], args: argparse.Namespace, setting: str, body: dict
 ) -> dict:
     apply(setting)
     clock = PauseClock()
     gc.callbacks.append(clock)
-    body = graphql_body(args.first)
     requests: list[tuple[float, list[tuple[int, float]]]] = []
     try:
         for _ in range(args.requests):
@@ -115,16 +118,32 @@ async def main(args: argparse.Namespace) -> None:
         settings = Settings.from_env()
         await open_database(settings, migrate=True)
         try:
-            await seed(settings)
+            if not args.board:
+                await seed(settings)
             app = create_app(settings, migrate=False)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
-                login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
-                headers = {"authorization": f"Bearer {login.json()['data']['logIn']['token']}"}
+                if args.board:
+                    from board_common import Api, board_query, seed_board, seed_workspace
+
+                    api = Api.__new__(Api)
+                    api.http = http
+                    workspace = await seed_workspace(api, agents=3)
+                    board = await seed_board(api, workspace, stages=8, cards_per_stage=50)
+                    token = workspace.admin.token
+                    body = {
+                        "query": board_query(with_contact=True),
+                        "variables": {"id": board.pipeline_id, "first": 50},
+                    }
+                else:
+                    login = await http.post("/graphql", json={"query": LOG_IN_DOC, "variables": LOG_IN_VARS})
+                    token = login.json()["data"]["logIn"]["token"]
+                    body = graphql_body(args.first)
+                headers = {"authorization": f"Bearer {token}"}
                 for _ in range(100):  # warm caches, as on a server in service
-                    await http.post("/graphql", json=graphql_body(args.first), headers=headers)
+                    await http.post("/graphql", json=body, headers=headers)
                 for setting in args.settings:
-                    result = await run(http, headers, args, setting)
+                    result = await run(http, headers, args, setting, body)
                     print(f"  {setting:8} {result}", flush=True)
         finally:
             await close_database()
@@ -136,4 +155,5 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--first", type=int, default=50)
     parser.add_argument("--settings", nargs="+", default=["python", "serving"])
+    parser.add_argument("--board", action="store_true", help="the board query instead of contacts")
     asyncio.run(main(parser.parse_args()))

@@ -55,6 +55,11 @@ class Actor:
         return self.role == "ADMIN"
 
 
+# ctx.cache key of what else drops a request's state when it is closed
+# (Context.close): its executor's per-request answers (schema/lean_execution.py).
+RELEASED_WHEN_CLOSED = "released_when_closed"
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -90,6 +95,20 @@ class Context:
                 self._pending.pop(key, None)
         self.cache.setdefault(key, answer)
         return answer
+
+    def close(self) -> None:
+        """The request is answered: drop its caches. A request's loaders
+        close over its context (ctx -> cache -> loader -> batch function ->
+        ctx), so without this the context, its loaders and every row they
+        hold (a board's 400 cards and their contacts) form a cycle that
+        only the garbage collector frees: ~2,300 objects a board request,
+        walked and freed in young collections that then cost milliseconds
+        (bench/gc_pauses.py --board, bench/READS.md). A caller still
+        holding the context after this reads again, as a new request would."""
+        for release in self.cache.pop(RELEASED_WHEN_CLOSED, ()):
+            release()
+        self.cache.clear()
+        self._pending.clear()
 
     def require_actor(self) -> Actor:
         if self.actor is None:

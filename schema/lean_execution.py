@@ -66,6 +66,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.types.private import is_private
 
+from revgraph.resolvers.context import RELEASED_WHEN_CLOSED
 from revgraph.resolvers.read_rows import JOIN, Row
 from revgraph.schema.demand import counted_delivery
 from revgraph.schema.lean_plans import (
@@ -143,6 +144,17 @@ class LeanExecutionContext(CompiledPlans, StrawberryGraphQLCoreExecutionContext)
             else None
         )
         self.settled = set(SETTLED)
+        # An HTTP request's executor keeps its bound answers and shared
+        # records (a board's rows) in a cycle of its own: dropped when the
+        # request is answered (Context.close). A socket's context lives as
+        # long as the socket, so its executors are not listed there.
+        context = self.context_value
+        if isinstance(context, dict) and context.get("transport") == "http" and "ctx" in context:
+            context["ctx"].cache.setdefault(RELEASED_WHEN_CLOSED, []).append(self._release)
+
+    def _release(self) -> None:
+        self._bound = {}
+        self._shared_results = {}
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)

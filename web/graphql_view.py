@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -366,6 +366,11 @@ def response_json(data: object) -> bytes:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# The ASGI scope's key of an HTTP request's Context, from get_context until
+# `run` has the answer and closes it (Context.close).
+_REQUEST_CONTEXT = "revgraph.context"
+
+
 class RevGraphView(JsonRequestErrors, GraphQL):
     graphql_transport_ws_handler_class = RevGraphWSHandler
     websocket_adapter_class = SharedFrameWebSocketAdapter  # type: ignore[assignment]
@@ -410,6 +415,8 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             request_id=request_id_of(request),
             throttle=self.throttle,
         )
+        if isinstance(request, Request):
+            request.scope[_REQUEST_CONTEXT] = ctx  # closed once answered (`run`)
         context: dict[str, Any] = {
             "ctx": ctx,
             "request": request,
@@ -515,7 +522,14 @@ class RevGraphView(JsonRequestErrors, GraphQL):
             answered = await self.poll_path.answer(request, request_token(request))
             if answered is not None:
                 return answered
-        response = await super().run(request, context, root_value)
+        try:
+            response = await super().run(request, context, root_value)
+        finally:
+            ctx = request.scope.pop(_REQUEST_CONTEXT, None) if isinstance(request, Request) else None
+        if ctx is not None and not isinstance(response, StreamingResponse):
+            # The answer is encoded: nothing reads the context any more
+            # (a streamed answer still does; it keeps its context).
+            ctx.close()
         if (
             isinstance(request, Request)
             and request.method == "GET"
