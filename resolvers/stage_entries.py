@@ -62,10 +62,13 @@ def local_day(at: datetime | None, zone: ZoneInfo) -> date | None:
     return None if at is None else at.astimezone(zone).date()
 
 
+# The deal's entries with the workspace's time zone (one row with null
+# entry columns when it has none). `head` and `source` put the transition
+# just inserted before them (record_transition's CTE `t` on PostgreSQL).
 _READ = (
-    "SELECT w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
-    'FROM "workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {0} '
-    'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {1}'
+    "SELECT {head}w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
+    'FROM {source}"workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {deal} '
+    'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {workspace}'
 )
 _TRANSITION = (
     'INSERT INTO "stage_transition" (workspace_id, deal_id, from_stage_id, to_stage_id, actor_user_id, '
@@ -126,10 +129,8 @@ async def record_transition(
         return
     values = [deal.workspace_id, deal.id, from_stage_id, stage.id, actor_user_id, actor_label, timezone.now()]
     marks = sql_marks(7, dialect)
-    read = _READ.replace("FROM", "FROM t CROSS JOIN", 1).format(marks[1], marks[0])
-    _, rows = await client.execute_query(
-        f"WITH t AS ({_TRANSITION.format(*marks)}) {read.replace('SELECT', 'SELECT t.id,', 1)}", values
-    )
+    read = _READ.format(head="t.id, ", source="t CROSS JOIN ", deal=marks[1], workspace=marks[0])
+    _, rows = await client.execute_query(f"WITH t AS ({_TRANSITION.format(*marks)}) {read}", values)
     transition = Transition(rows[0][0], deal.workspace_id, deal.id, values[-1])
     await _write_entries(client, dialect, transition, stage, deal, [row[1:] for row in rows])
 
@@ -145,8 +146,10 @@ async def enter_stage(transition: Transition | StageTransition, stage: Stage, de
     0033 move the rollups."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
+    deal_mark, workspace_mark = sql_marks(2, dialect)
     _, rows = await client.execute_query(
-        _READ.format(*sql_marks(2, dialect)), [transition.deal_id, transition.workspace_id]
+        _READ.format(head="", source="", deal=deal_mark, workspace=workspace_mark),
+        [transition.deal_id, transition.workspace_id],
     )
     await _write_entries(client, dialect, transition, stage, deal, rows)
 
