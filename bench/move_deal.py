@@ -127,12 +127,25 @@ def replay(columns: dict[str, list[str]], events: list[dict[str, Any]]) -> dict[
 
 
 async def move_load(
-    url: str, token: str, columns: dict[str, list[str]], moves: int, clients: int, seed: int
+    url: str,
+    token: str,
+    columns: dict[str, list[str]],
+    moves: int,
+    clients: int,
+    seed: int,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     """`clients` concurrent clients moving random cards until `moves` answered.
     Each client keeps its own (possibly stale) idea of the board: a move
     placed after a card that meanwhile left the column is refused with
-    NOT_FOUND, which is the API working, and is counted apart."""
+    NOT_FOUND, which is the API working, and is counted apart.
+
+    With `rate`, the moves are offered at that many per second (move i is
+    due at i / rate s after the start; a client sends the next due move,
+    waiting for its time) instead of back to back: the latency of a server
+    below saturation, not of a queue kept full. A move's latency then runs
+    from when it was due, so one sent late because all the clients were
+    busy counts its wait too (no coordinated omission)."""
     rng = random.Random(seed)
     model = {stage: list(cards) for stage, cards in columns.items()}
     where = {deal: stage for stage, cards in model.items() for deal in cards}
@@ -140,14 +153,20 @@ async def move_load(
     latencies: list[float] = []
     outcome = {"accepted": 0, "refused": 0, "errors": 0}
     remaining = moves
+    issued = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
 
         async def client() -> None:
-            nonlocal remaining
+            nonlocal remaining, issued
             while remaining > 0:
                 remaining -= 1
+                due = None
+                if rate:
+                    due = began + issued / rate
+                    issued += 1
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 deal = rng.choice(list(where))
                 target = rng.choice(stage_ids)
                 candidates = [d for d in model[target] if d != deal]
@@ -157,7 +176,7 @@ async def move_load(
                 response = await http.post(
                     "/graphql", json={"query": MOVE_DEAL, "variables": {"input": move}}, headers=headers
                 )
-                latencies.append(time.perf_counter() - started)
+                latencies.append(time.perf_counter() - (started if due is None else due))
                 body = response.json()
                 if response.status_code != 200 or body.get("errors"):
                     outcome["errors"] += 1

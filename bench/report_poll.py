@@ -31,7 +31,13 @@ serve` pinned to core 0, the client on core 1:
    deals per stage (migration 0033) dropped from the database for those
    rounds.
 
-    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups]
+With `--rate R`, each round of 2. and 3. also offers the 20 clients' moves
+at R per second (move_deal.move_load), latency counted from when each move
+was due: 20 clients back to back keep a single server's core saturated, so
+their p99 is a queue's (which the rounds spread by ±40 % on PostgreSQL);
+paced below saturation, it is what a move costs a user while others move.
+
+    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups] [--rate 50]
 """
 
 from __future__ import annotations
@@ -310,6 +316,23 @@ async def current_triggers(env: dict[str, str], present: bool) -> None:
                 conn.execute(statement)
 
 
+def loads(args: argparse.Namespace) -> list[tuple[int, int, float | None]]:
+    """(clients, moves, rate) of each load of a write_path round: one client,
+    then `--clients` back to back, then (with `--rate`) `--clients` offered
+    that many moves per second (move_deal.move_load)."""
+    found: list[tuple[int, int, float | None]] = [
+        (1, args.moves // 5, None),
+        (args.clients, args.moves, None),
+    ]
+    if args.rate:
+        found.append((args.clients, args.moves, args.rate))
+    return found
+
+
+def load_name(clients: int, rate: float | None) -> str:
+    return f"{clients}_clients" if rate is None else f"{clients}_clients_at_{rate:g}_per_s"
+
+
 async def write_path(
     env: dict[str, str],
     args: argparse.Namespace,
@@ -345,10 +368,10 @@ async def write_path(
                 )
             )["logIn"]["token"]
             measured = {}
-            for clients, moves in ((1, args.moves // 5), (args.clients, args.moves)):
+            for clients, moves, rate in loads(args):
                 columns, _ = await read_columns(api, token, board.stage_ids)
                 before, database_before = server.cpu_seconds(), await database_cpu(env)
-                load = await move_load(server.url, token, columns, moves, clients, seed=number)
+                load = await move_load(server.url, token, columns, moves, clients, seed=number, rate=rate)
                 load["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / moves, 3)
                 database_after = await database_cpu(env)
                 if database_after:
@@ -358,14 +381,14 @@ async def write_path(
                     load["database_cpu_ms_per_move"] = round(spent * 1e3 / moves, 3)
                     load["total_cpu_ms_per_move"] = round(load["cpu_ms_per_move"] + spent * 1e3 / moves, 3)
                 load["load_average"] = round(os.getloadavg()[0], 2)
-                measured[f"{clients}_clients"] = load
+                measured[load_name(clients, rate)] = load
             await api.aclose()
         finally:
             stop_server(server)
         rounds[variant].append(measured)
         print(f"    {variant}: {measured}", flush=True)
     summary: dict[str, Any] = {}
-    for load in ("1_clients", f"{args.clients}_clients"):
+    for load in (load_name(clients, rate) for clients, _, rate in loads(args)):
         medians = {
             variant: {
                 key: statistics.median(m[load][key] for m in measured)
@@ -511,5 +534,11 @@ if __name__ == "__main__":
     parser.add_argument("--moves", type=int, default=1500, help="0: the polls part only")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="also offer the --clients' moves at this many per second (latency below saturation)",
+    )
     parser.add_argument("--rollups", action="store_true", help="only moveDeal with and without the rollups")
     asyncio.run(main(parser.parse_args()))
