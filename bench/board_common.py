@@ -118,7 +118,7 @@ def pin_self(cpu: int) -> None:
 # ---------------------------------------------------------------- databases
 
 
-async def _pg_admin(sql: str) -> None:
+async def _pg_admin(sql: str, *args: Any) -> list[Any]:
     import asyncpg
 
     parsed = urlparse(PG_ADMIN_URL)
@@ -130,9 +130,20 @@ async def _pg_admin(sql: str) -> None:
         database=parsed.path.lstrip("/") or "postgres",
     )
     try:
-        await conn.execute(sql)
+        return await conn.fetch(sql, *args)
     finally:
         await conn.close()
+
+
+async def _refuse_if_in_use(name: str) -> None:
+    """A database another run is connected to is not dropped under it (its
+    servers would answer INTERNAL for a database that "does not exist")."""
+    [(count,)] = await _pg_admin("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", name)
+    if count:
+        raise RuntimeError(
+            f"database {name} has {count} connection(s): another bench run is using it. Give this run a "
+            "database of its own (the bench's REVGRAPH_BENCH_*_DB variable) or stop the other run."
+        )
 
 
 @contextlib.asynccontextmanager
@@ -151,6 +162,7 @@ async def database(backend: str, *, name: str = PG_DATABASE) -> AsyncIterator[st
         return
     if backend != "postgres":
         raise ValueError(backend)
+    await _refuse_if_in_use(name)
     await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await _pg_admin(f'CREATE DATABASE "{name}"')
     try:

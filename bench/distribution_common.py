@@ -33,8 +33,8 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 import websockets
+from board_common import PG_ADMIN_URL, _pg_admin, _refuse_if_in_use
 
-PG_ADMIN_URL = os.environ.get("REVGRAPH_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REVGRAPH_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PG_DATABASE = "revgraph_bench_dist"
 REVGRAPH = str(Path(sys.executable).with_name("revgraph"))
@@ -121,23 +121,6 @@ def report(title: str, results: dict[str, Any], failures: list[str], json_path: 
 
 
 # ---------------------------------------------------------------- database and Redis
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    parsed = urlparse(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.path.lstrip("/") or "postgres",
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _drop_redis_prefix(prefix: str) -> None:
@@ -259,6 +242,7 @@ async def _fresh_database(backend: str, name: str) -> AsyncIterator[str]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
+    await _refuse_if_in_use(name)
     await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await _pg_admin(f'CREATE DATABASE "{name}"')
     try:

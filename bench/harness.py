@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import httpx
+from board_common import PG_ADMIN_URL, _pg_admin, _refuse_if_in_use
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-PG_ADMIN_URL = os.environ.get("REVGRAPH_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "revgraph_bench"
 REVGRAPH = shutil.which("revgraph") or str(Path(sys.executable).with_name("revgraph"))
 # One core serves, the other drives the load (as in STACK.md's measurements).
@@ -55,23 +55,6 @@ def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    parsed = urlparse(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.path.lstrip("/") or "postgres",
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def database(backend: str, *, name: str = PG_DATABASE):
     """A fresh, empty database URL for `backend` (sqlite | postgres), removed
@@ -86,6 +69,7 @@ async def database(backend: str, *, name: str = PG_DATABASE):
         return
     if backend != "postgres":
         raise ValueError(backend)
+    await _refuse_if_in_use(name)
     await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await _pg_admin(f'CREATE DATABASE "{name}"')
     try:
