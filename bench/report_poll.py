@@ -31,13 +31,14 @@ serve` pinned to core 0, the client on core 1:
    deals per stage (migration 0033) dropped from the database for those
    rounds.
 
-With `--rate R`, each round of 2. and 3. also offers the 20 clients' moves
-at R per second (move_deal.move_load), latency counted from when each move
-was due: 20 clients back to back keep a single server's core saturated, so
-their p99 is a queue's (which the rounds spread by ±40 % on PostgreSQL);
-paced below saturation, it is what a move costs a user while others move.
+With `--rate R [R ...]`, each round of 2. and 3. also offers the 20
+clients' moves at R per second, each R in turn (move_deal.move_load),
+latency counted from when each move was due: 20 clients back to back keep
+a single server's core saturated, so their p99 is a queue's (which the
+rounds spread by ±40 % on PostgreSQL); paced below saturation, it is what
+a move costs a user while others move (20/s: every client a move a second).
 
-    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups] [--rate 50]
+    python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups] [--rate 20 50]
 """
 
 from __future__ import annotations
@@ -319,13 +320,12 @@ async def current_triggers(env: dict[str, str], present: bool) -> None:
 def loads(args: argparse.Namespace) -> list[tuple[int, int, float | None]]:
     """(clients, moves, rate) of each load of a write_path round: one client,
     then `--clients` back to back, then (with `--rate`) `--clients` offered
-    that many moves per second (move_deal.move_load)."""
+    that many moves per second, per rate (move_deal.move_load)."""
     found: list[tuple[int, int, float | None]] = [
         (1, args.moves // 5, None),
         (args.clients, args.moves, None),
     ]
-    if args.rate:
-        found.append((args.clients, args.moves, args.rate))
+    found.extend((args.clients, args.moves, rate) for rate in args.rate)
     return found
 
 
@@ -537,8 +537,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rate",
         type=float,
-        default=0.0,
-        help="also offer the --clients' moves at this many per second (latency below saturation)",
+        nargs="*",
+        default=[],
+        help="also offer the --clients' moves at each of these many per second (latency below saturation)",
     )
     parser.add_argument("--rollups", action="store_true", help="only moveDeal with and without the rollups")
     asyncio.run(main(parser.parse_args()))
