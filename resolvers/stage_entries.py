@@ -28,8 +28,8 @@ id) and of the pipeline's stages as they are now:
   of the workspace's time zone re-dates the entries (`redate_workspace`).
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
-`record_transition` (the transition and `enter_stage`'s facts; on PostgreSQL
-in two statements): the deal's row lock serialises its moves, so the new
+`record_transition` (the transition and its facts: two statements on
+PostgreSQL, three on SQLite): the deal's row lock serialises its moves, so the new
 entry is its last. A change of the stages' order changes reached_higher, so the
 stages' writers call `refresh_reached_higher` in their transaction.
 `rebuild_deal_entries` derives a deal's entries from its transitions again
@@ -37,6 +37,7 @@ stages' writers call `refresh_reached_higher` in their transaction.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -62,18 +63,27 @@ def local_day(at: datetime | None, zone: ZoneInfo) -> date | None:
     return None if at is None else at.astimezone(zone).date()
 
 
-# The deal's entries with the workspace's time zone (one row with null
-# entry columns when it has none). `head` and `source` put the transition
-# just inserted before them (record_transition's CTE `t` on PostgreSQL).
+# PostgreSQL: the transition just inserted (the CTE `t`), then the
+# workspace's time zone and the deal's entries (one row with null entry
+# columns when it has none).
 _READ = (
-    "SELECT {head}w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
-    'FROM {source}"workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {deal} '
+    "SELECT t.id, w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
+    'FROM t CROSS JOIN "workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {deal} '
     'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {workspace}'
 )
 _TRANSITION = (
     'INSERT INTO "stage_transition" (workspace_id, deal_id, from_stage_id, to_stage_id, actor_user_id, '
     "actor_label, at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}) RETURNING id"
 )
+# SQLite has no data-modifying CTE, but its RETURNING takes subqueries: the
+# transition's INSERT returns the workspace's zone and the deal's entries
+# (_READ's columns after them, as a JSON array) too.
+_RETURNING_READ = (
+    ', (SELECT w.timezone FROM "workspace" w WHERE w.id = {workspace}), '
+    "(SELECT json_group_array(json_array(e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, "
+    's.position)) FROM "deal_stage_entry" e LEFT JOIN "stage" s ON s.id = e.stage_id WHERE e.deal_id = {deal})'
+)
+_NO_ENTRY = (None,) * 6
 _ENTRY = (
     'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
     "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day{0}) "
@@ -102,8 +112,9 @@ class Transition(NamedTuple):
 async def insert_transition(
     deal: Deal, from_stage_id: int | None, stage: Stage, actor_user_id: int | None, actor_label: str | None
 ) -> StageTransition:
-    """The deal's StageTransition into `stage` alone, without its facts
-    (SQLite's first step; the benchmarks' move without the rollups)."""
+    """The deal's StageTransition into `stage` alone, through the ORM, without
+    its facts (the benchmarks' move without the rollups: the write path
+    before them)."""
     return await StageTransition.create(
         workspace_id=deal.workspace_id,
         deal_id=deal.id,
@@ -117,40 +128,31 @@ async def insert_transition(
 async def record_transition(
     deal: Deal, from_stage_id: int | None, stage: Stage, actor_user_id: int | None, actor_label: str | None
 ) -> None:
-    """The deal's StageTransition into `stage` and its cohort facts
-    (`enter_stage`), in the caller's transaction. On PostgreSQL the
-    transition's INSERT also reads what the facts need (one statement: a
-    data-modifying CTE), and the facts are written in one more."""
+    """The deal's StageTransition into `stage` and its cohort facts, in the
+    caller's transaction: the deal's open entry is closed, its earlier
+    entries into lower stages are converted when `stage` is OPEN or WON,
+    and the new entry is opened. Written here rather than through the ORM
+    (a move pays for them: bench/REPORTS.md); the triggers of migration
+    0033 move the rollups. The transition's INSERT also reads what the
+    facts need (the deal's entries, the workspace's zone): on PostgreSQL as
+    a data-modifying CTE, on SQLite in its RETURNING. Then one UPDATE
+    closes and converts entries and one INSERT opens the new one (on
+    PostgreSQL both in one statement): two statements, three on SQLite."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
-    if dialect != "postgres":
-        created = await insert_transition(deal, from_stage_id, stage, actor_user_id, actor_label)
-        await enter_stage(created, stage, deal)
-        return
     values = [deal.workspace_id, deal.id, from_stage_id, stage.id, actor_user_id, actor_label, timezone.now()]
     marks = sql_marks(7, dialect)
-    read = _READ.format(head="t.id, ", source="t CROSS JOIN ", deal=marks[1], workspace=marks[0])
-    _, rows = await client.execute_query(f"WITH t AS ({_TRANSITION.format(*marks)}) {read}", values)
-    transition = Transition(rows[0][0], deal.workspace_id, deal.id, values[-1])
-    await _write_entries(client, dialect, transition, stage, deal, [row[1:] for row in rows])
-
-
-async def enter_stage(transition: Transition | StageTransition, stage: Stage, deal: Deal) -> None:
-    """The facts of `transition` (the deal entering `stage`), in its
-    transaction: the deal's open entry is closed, its earlier entries into
-    lower stages are converted when `stage` is OPEN or WON, and the new
-    entry is opened. Written here rather than through the ORM (a move pays
-    for them: bench/REPORTS.md): the deal's entries read with the
-    workspace's time zone, one UPDATE closing and converting them, the
-    INSERT (on PostgreSQL both in one statement); the triggers of migration
-    0033 move the rollups."""
-    client = connections.get("default")
-    dialect = client.capabilities.dialect
-    deal_mark, workspace_mark = sql_marks(2, dialect)
-    _, rows = await client.execute_query(
-        _READ.format(head="", source="", deal=deal_mark, workspace=workspace_mark),
-        [transition.deal_id, transition.workspace_id],
-    )
+    if dialect == "postgres":
+        read = _READ.format(deal=marks[1], workspace=marks[0])
+        _, rows = await client.execute_query(f"WITH t AS ({_TRANSITION.format(*marks)}) {read}", values)
+        transition_id, rows = rows[0][0], [row[1:] for row in rows]
+    else:
+        read = _RETURNING_READ.format(deal=marks[1], workspace=marks[0])
+        _, [(transition_id, zone, entries)] = await client.execute_query(
+            _TRANSITION.format(*marks) + read, values
+        )
+        rows = [(zone, *entry) for entry in json.loads(entries)] or [(zone, *_NO_ENTRY)]
+    transition = Transition(transition_id, deal.workspace_id, deal.id, values[-1])
     await _write_entries(client, dialect, transition, stage, deal, rows)
 
 
@@ -162,7 +164,7 @@ async def _write_entries(
     deal: Deal,
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """`enter_stage`'s writes, from the deal's entries as `_READ` reads them."""
+    """record_transition's writes, from the deal's entries as `_READ` reads them."""
     zone = ZoneInfo(rows[0][0])
     at = transition.at
     earlier = [row for row in rows if row[1] is not None]
@@ -223,7 +225,7 @@ async def _write_entries(
 
 
 async def enter_first_stages(entries: Sequence[tuple[StageTransition, Stage, Deal]]) -> None:
-    """enter_stage for new deals' first transitions (a bulk load's, in its
+    """record_transition's facts for new deals' first transitions (a bulk load's, in its
     transaction): a new deal has no earlier entry, so each fact is the
     opening entry's, written for them all in a few INSERTs."""
     if not entries:
