@@ -46,13 +46,12 @@ HERE = Path(__file__).resolve()
 
 def inner(args: argparse.Namespace) -> None:
     """Runs under callgrind: builds the members, delivers the events."""
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
     from websockets.extensions.permessage_deflate import PerMessageDeflate
     from websockets.protocol import State
 
     from revgraph.resolvers import board_hub
     from revgraph.web.graphql_view import OperationSink
-    from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter
+    from revgraph.web.ws_frames import DEFLATE_WINDOW_BITS, SERVER_SEND, FrameWriter, SharedDeflateProtocol
 
     class Conn:
         state = _state = State.OPEN
@@ -83,6 +82,8 @@ def inner(args: argparse.Namespace) -> None:
             self.operation = Operation()
             self.handler = Handler(self.operation)
             self.writer = writer
+            if "send_now" in getattr(OperationSink, "__slots__", ()):
+                self.send_now = writer.write  # as OperationSink binds it (h-fanout2 on)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -98,7 +99,10 @@ def inner(args: argparse.Namespace) -> None:
             theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             keep.append(theirs)
-            protocol = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+            # the server's protocol as `revgraph serve` runs it, without a server
+            # (frame_writers: where a checkout from h-fanout2 on keeps its writers)
+            protocol = SharedDeflateProtocol.__new__(SharedDeflateProtocol)
+            protocol.frame_writers = []
             protocol.close_sent = False
             protocol.disconnected = False
             protocol.writable = asyncio.Event()
