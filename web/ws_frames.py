@@ -32,9 +32,10 @@ The hot path, once per subscriber and event, is `FrameWriter.write`, kept to
 one Python call down to the socket: a writer is closed (`close`) by its
 owner the moment its operation ends or its credential is revoked, so the
 hub asks nothing else before writing; what the protocol knows of the
-socket's state (a close sent, disconnected, paused) it tells its writers
-when it changes, so a frame reads it from the writer instead of from the
-protocol and its writability event — at thousands of sockets each object
+socket's state (the connection open, a close sent, disconnected, paused)
+it tells its writers when it changes, so a frame reads it from the writer
+instead of from the protocol, its writability event and its websockets
+connection — at thousands of sockets each object
 a frame reads is memory the other sockets' sends evicted, a stall per
 object (bench/READS.md, h-fanout2); and on asyncio's own socket transport
 with nothing buffered, the frame goes to the socket's `send` itself (what
@@ -143,11 +144,31 @@ if WebSocketsSansIOProtocol is not None:
             super().resume_writing()
             self.tell_writers()
 
+        # The websockets connection leaves OPEN in uvicorn's methods: where
+        # it sends a close (close_sent is set with it), where it fails it on
+        # a keep-alive timeout (likewise), on what the client sent (its
+        # close, a frame it cannot parse) and when the server stops.
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self.tell_writers()
+
+        def shutdown(self) -> None:
+            super().shutdown()
+            self.tell_writers()
+
         def frames_writable(self) -> bool:
-            """What of the socket's state the protocol holds allows a frame:
-            no close sent, not disconnected, the transport not paused."""
+            """Whether the socket's state allows a frame, as far as the
+            protocol knows it: the connection open, no close sent, not
+            disconnected, the transport not paused. (The transport's own
+            state — closing, bytes still buffered — FrameWriter reads.)"""
             writable = getattr(self, "writable", None)  # (not yet while uvicorn's __init__ runs)
-            return not (self._close_sent or self._disconnected or writable is None or not writable.is_set())
+            return not (
+                self._close_sent
+                or self._disconnected
+                or writable is None
+                or not writable.is_set()
+                or self.conn.state is not OPEN
+            )
 
         def tell_writers(self) -> None:
             if self.frame_writers:
@@ -197,14 +218,13 @@ def send_frame(transport: Any, sock: Any, frame: bytes) -> None:
     transport.write(frame)
 
 
-def _readable_state(protocol: Any) -> bool:
-    """Whether the writer can read the state it checks per frame from the
-    attribute behind the public accessor (websockets' `Protocol._state`) and
-    the protocol tells it the rest (an `asyncio.Event` as uvicorn's
-    `writable`); a library that changed them makes every frame take the
-    ASGI path rather than read a wrong value."""
+def _told_state(protocol: Any) -> bool:
+    """Whether the protocol can tell the writer its state (frames_writable):
+    uvicorn's `writable` an `asyncio.Event`, the connection's state
+    websockets'; a library that changed them makes every frame take the
+    ASGI path rather than be written on a state nobody tells."""
     writable = getattr(protocol, "writable", None)
-    return isinstance(writable, asyncio.Event) and hasattr(getattr(protocol, "conn", None), "_state")
+    return isinstance(writable, asyncio.Event) and isinstance(getattr(protocol.conn, "state", None), State)
 
 
 def frame_header(size: int, first: int = 0x81) -> bytes:
@@ -283,7 +303,6 @@ class FrameWriter:
     websocket's transport (see the module)."""
 
     __slots__ = (
-        "conn",
         "deflated_head",
         "deflated_head_size",
         "head",
@@ -301,15 +320,13 @@ class FrameWriter:
         window_bits = None
         if SharedDeflateProtocol is not None and isinstance(protocol, SharedDeflateProtocol):
             window_bits = shared_deflate_window(protocol.conn.extensions)
-        if window_bits is not None and not _readable_state(protocol):
+        if window_bits is not None and not _told_state(protocol):
             window_bits = None
         self.protocol = protocol if window_bits is not None else None
-        # The websockets connection (uvicorn makes one per protocol, in its
-        # __init__) and, told by the protocol (tell_writers), whether its
-        # state allows a frame: `write` reads both from here, not through
-        # the protocol and its writability event (per subscriber and event,
-        # each object read is memory the kernel's send has since evicted).
-        self.conn = getattr(self.protocol, "conn", None)
+        # Told by the protocol (tell_writers) whether the socket's state
+        # allows a frame: `write` reads it here, not from the protocol, its
+        # writability event and its connection (per subscriber and event,
+        # each object read is memory the other sockets' sends evicted).
         self.ready = False
         if self.protocol is not None:
             self.protocol.frame_writers.append(self)
@@ -340,7 +357,7 @@ class FrameWriter:
 
     def _transport(self) -> Any:
         """The socket's transport if it can take a frame now, else None."""
-        if not self.ready or self.conn._state is not OPEN:
+        if not self.ready:
             return None
         transport = self.transport
         return None if transport.is_closing() else transport
@@ -359,10 +376,9 @@ class FrameWriter:
         False (nothing written) when the writer was closed or the socket is
         not in a state to take it this way. (`_transport`, `frame` and
         `send_frame` written out, the protocol's part of the state told to
-        the writer (`ready`), and the rest read from the attributes behind
-        the connection's `state` property and `is_closing`: this runs once
-        per subscriber and event.)"""
-        if not self.ready or self.conn._state is not OPEN:
+        the writer (`ready`), and the transport's read from the attribute
+        behind `is_closing`: this runs once per subscriber and event.)"""
+        if not self.ready:
             return False
         transport = self.transport
         sock = self.sock

@@ -16,25 +16,44 @@ from websockets.protocol import State
 from revgraph.web.ws_frames import SERVER_SEND, FrameWriter, SharedDeflateProtocol
 
 
-async def _app(scope, receive, send):  # never called: no request comes
-    raise AssertionError("no request was expected")
+async def _app(scope, receive, send):
+    """Accepts the websocket, then waits until it is gone."""
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
+
+
+HANDSHAKE = (
+    b"GET / HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
 
 
 @contextlib.asynccontextmanager
 async def _connected_protocol():
     """uvicorn's websocket protocol as `revgraph serve` makes it, on one end
-    of a socket pair (connection_made done); yields it and the other end."""
+    of a socket pair, after the opening handshake (the app accepted); yields
+    it and the client's end (the 101 response read off it)."""
     config = uvicorn.Config(_app, ws=SharedDeflateProtocol, ws_per_message_deflate=True, log_level="warning")
     config.load()
     protocol = SharedDeflateProtocol(config, ServerState(), {})
     ours, theirs = socket.socketpair()
     transport, _ = await asyncio.get_running_loop().connect_accepted_socket(lambda: protocol, ours)
     try:
+        protocol.data_received(HANDSHAKE)
+        for _ in range(200):
+            if protocol.conn.state is State.OPEN:
+                break
+            await asyncio.sleep(0.005)
+        assert protocol.conn.state is State.OPEN
+        theirs.setblocking(False)
+        assert theirs.recv(1 << 16).startswith(b"HTTP/1.1 101")
         yield protocol, theirs
     finally:
         transport.close()
         theirs.close()
-        await asyncio.sleep(0)  # (connection_lost runs soon after close)
+        await asyncio.sleep(0.01)  # (connection_lost, the app's end)
 
 
 def _says_yes(protocol) -> bool:
@@ -80,7 +99,6 @@ async def test_a_writer_refuses_once_its_socket_is_lost():
 
 async def test_a_closed_writer_is_forgotten_by_its_protocol_and_stays_closed():
     async with _connected_protocol() as (protocol, theirs):
-        protocol.conn.state = State.OPEN  # as after the handshake (none is made here)
         writers = [FrameWriter({SERVER_SEND: protocol.send}, b"<", b">") for _ in range(3)]
         assert protocol.frame_writers == writers
         writers[1].close()  # its operation ended
@@ -90,7 +108,24 @@ async def test_a_closed_writer_is_forgotten_by_its_protocol_and_stays_closed():
         assert [w.ready for w in writers] == [True, False, True]
         assert not writers[1].write(b"x")
         assert writers[0].write(b"first") and writers[2].write(b"third")
-        theirs.setblocking(False)
         assert theirs.recv(1 << 16) == writers[0].frame(b"first") + writers[2].frame(b"third")
         writers[1].close()  # twice: nothing more happens
         assert protocol.frame_writers == [writers[0], writers[2]]
+
+
+# A client's close frame, masked as clients must (RFC 6455 5.3): code 1000.
+CLIENT_CLOSE = bytes([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2])
+
+
+async def test_a_writer_is_told_when_the_client_closes_or_the_server_stops():
+    for ends in ("client close", "server shutdown"):
+        async with _connected_protocol() as (protocol, _):
+            writer = FrameWriter({SERVER_SEND: protocol.send}, b"<", b">")
+            assert writer.ready
+            if ends == "client close":
+                protocol.data_received(CLIENT_CLOSE)
+            else:
+                protocol.shutdown()
+            # the websockets connection left OPEN without uvicorn setting close_sent
+            assert protocol.conn.state is not State.OPEN and not protocol.close_sent, ends
+            assert not writer.ready and not writer.write(b"x"), ends
