@@ -14,8 +14,9 @@ It can when the server's protocol is `SharedDeflateProtocol` (uvicorn's
 sans-I/O websockets protocol, as `revgraph serve` runs it) and the
 connection is open, writable (not paused by flow control) and not
 closing. A server's frames are not masked, so a text frame is a 2-, 4- or
-10-byte header and the UTF-8 text. Frames are whole and written synchronously, so they never
-interleave with the server's own (pings, close).
+10-byte header and the UTF-8 text. Frames are whole and written
+synchronously, so they never interleave with the server's own (pings,
+close).
 
 Per-message deflate (RFC 7692), which browsers always offer, is answered
 with `server_no_context_takeover` (the server may always choose it, 7.1.1.1):
@@ -35,9 +36,9 @@ hub asks nothing else before writing; what the protocol knows of the
 socket's state (the connection open, a close sent, disconnected, paused)
 it tells its writers when it changes, so a frame reads it from the writer
 instead of from the protocol, its writability event and its websockets
-connection — at thousands of sockets each object
-a frame reads is memory the other sockets' sends evicted, a stall per
-object (bench/READS.md, h-fanout2); and on asyncio's own socket transport
+connection — at thousands of sockets each object a frame reads is memory
+the other sockets' sends evicted, a stall per object (bench/READS.md,
+h-fanout2); and on asyncio's own socket transport
 with nothing buffered, the frame goes to the socket's `send` itself (what
 `transport.write` does first, without its per-call checks and slicing),
 anything it could not take going to `transport.write` behind it
