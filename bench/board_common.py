@@ -35,6 +35,13 @@ PG_ADMIN_URL = os.environ.get("REVGRAPH_BENCH_POSTGRES", "postgres://postgres@12
 REDIS_URL = os.environ.get("REVGRAPH_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PG_DATABASE = os.environ.get("REVGRAPH_BENCH_BOARD_DB", "revgraph_bench_board")
 REVGRAPH = str(Path(sys.executable).with_name("revgraph"))
+# `revgraph` of whatever `revgraph` package comes first on PYTHONPATH (a
+# baseline's `git archive`, reads.baseline_path), in place of REVGRAPH.
+SERVE_ARCHIVED = [
+    sys.executable,
+    "-c",
+    "import sys; from revgraph.web.cli import main; sys.exit(main(sys.argv[1:]))",
+]
 PASSWORD = "bench-password"
 STAGE_NAMES = [
     "Novo lead",
@@ -267,11 +274,14 @@ def wait_healthy(server: Server, timeout: float = 90) -> None:
     raise TimeoutError(f"{server.url} not healthy after {timeout} s")
 
 
-def spawn_server(env: dict[str, str], *, port: int | None = None, cpu: int | None = None) -> Server:
+def spawn_server(
+    env: dict[str, str], *, port: int | None = None, cpu: int | None = None, command: list[str] | None = None
+) -> Server:
     """Start `revgraph serve` on `port` (a free one by default), optionally
-    pinned to one core; not waited for (see `wait_healthy`)."""
+    pinned to one core; not waited for (see `wait_healthy`). `command`: what
+    runs in place of this checkout's `revgraph` (a baseline's, SERVE_ARCHIVED)."""
     port = port or free_port()
-    argv = [REVGRAPH, "serve", "--port", str(port), "--log-level", "warning"]
+    argv = [*(command or [REVGRAPH]), "serve", "--port", str(port), "--log-level", "warning"]
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     if cpu is not None and (os.cpu_count() or 1) > 1:
@@ -298,10 +308,17 @@ def stop_server(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], *, cpu: int | None = None, health_timeout: float = 90) -> Iterator[Server]:
-    """Start `revgraph serve` (optionally pinned to one core), wait for
-    /healthz, and stop it afterwards, failure or not."""
-    server = spawn_server(env, cpu=cpu)
+def serving(
+    env: dict[str, str],
+    *,
+    cpu: int | None = None,
+    health_timeout: float = 90,
+    command: list[str] | None = None,
+) -> Iterator[Server]:
+    """Start `revgraph serve` (optionally pinned to one core; `command` as
+    for `spawn_server`), wait for /healthz, and stop it afterwards, failure
+    or not."""
+    server = spawn_server(env, cpu=cpu, command=command)
     try:
         wait_healthy(server, health_timeout)
         yield server

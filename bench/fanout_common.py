@@ -284,6 +284,18 @@ async def measure(
                 client.kill()
                 await client.wait()
 
+    collections = (
+        collections_in(args, servers, window_wall, window_wall_end, published) if args.gc_log else None
+    )
+
+    def per_own_subscriber(seconds: list[float]) -> list[float]:
+        """Each server's seconds per measured event over its own subscribers, in µs."""
+        own = [
+            sum(len(people[i::CLIENT_PROCESSES]) for i in range(CLIENT_PROCESSES) if i % len(servers) == k)
+            for k in range(len(servers))
+        ]
+        return [round(s / len(measured) / n * 1e6, 2) for s, n in zip(seconds, own, strict=True)]
+
     # Every receipt, checked against the plan.
     latencies_at: list[float] = []
     latencies_published: list[float] = []
@@ -345,6 +357,19 @@ async def measure(
         "server_cpu_ms_per_event_net_of_idle": [round(c / len(measured) * 1e3, 1) for c in net],
         # Of it, in the kernel (socket writes and reads, mostly).
         "server_kernel_ms_per_event": [round(c / len(measured) * 1e3, 1) for c in kernel_used],
+        # Per server, its CPU per event over its own subscribers: with
+        # --baseline the two builds' figures of the same run, side by side.
+        "server_us_per_own_subscriber": per_own_subscriber(cpu_used),
+        "server_kernel_us_per_own_subscriber": per_own_subscriber(kernel_used),
+        # The same less the collector's CPU in the window (--gc-log): a full
+        # pass (~350-420 ms at 2,500 subscribers) falls in one server's
+        # window or in none, a third of its CPU per event when it does.
+        "server_us_per_own_subscriber_net_of_collections": per_own_subscriber(
+            [used - collections[f"server{k + 1}"]["cpu_ms"] / 1e3 for k, used in enumerate(cpu_used)]
+        )
+        if collections
+        else None,
+        "builds": args.builds,
         # With --writes first the second server only fans out (the first
         # also serves the actions): its CPU per event over its own subscribers.
         "fanout_server_us_per_subscriber": round(
@@ -361,9 +386,7 @@ async def measure(
         if args.writes == "first"
         else None,
         "writes": args.writes,
-        "collections": collections_in(args, servers, window_wall, window_wall_end, published)
-        if args.gc_log
-        else None,
+        "collections": collections,
         "idle_cpu_ms_per_second": round(idle_rate * 1e3, 1),
         "client_cpu_ms_per_event": round(client_cpu / len(measured) * 1e3, 1),
         "window_seconds": round(window, 2),
@@ -390,6 +413,10 @@ async def measure(
         f"  of the servers' CPU per event in the kernel: {result['server_kernel_ms_per_event']} ms; "
         f"the fan-out-only server: {result['fanout_server_us_per_subscriber'] or 'none'} µs per own "
         f"subscriber (writes: {args.writes})\n"
+        f"  per server ({', '.join(result['builds'])}): µs per own subscriber per event "
+        f"{result['server_us_per_own_subscriber']}, of it in the kernel "
+        f"{result['server_kernel_us_per_own_subscriber']}; less the collections in the window "
+        f"{result['server_us_per_own_subscriber_net_of_collections']}\n"
         f"  server RSS {result['server_rss_mib']} MiB; load average {result['load_average']}\n"
         f"{format_per_server_events(result['per_server_events'])}"
         f"{format_collections(result['collections'])}"
@@ -527,8 +554,31 @@ async def driver(args: argparse.Namespace) -> None:
                 env["PYTHONPATH"] = os.pathsep.join(
                     p for p in (str(GC_PROBE), os.environ.get("PYTHONPATH")) if p
                 )
+            # --baseline: one of the two servers runs another build (a `git
+            # archive` of the ref first on its PYTHONPATH), so the two builds
+            # fan out the same events to as many subscribers in the same run.
+            commands: list[list[str] | None] = [None, None]
+            envs = [env, env]
+            args.builds = ["this checkout", "this checkout"]
+            if args.baseline:
+                from board_common import SERVE_ARCHIVED
+                from reads import baseline_path
+
+                other = args.baseline_server - 1
+                commands[other] = SERVE_ARCHIVED
+                envs[other] = {
+                    **env,
+                    "PYTHONPATH": os.pathsep.join(
+                        p for p in (env.get("PYTHONPATH"), str(baseline_path(args.baseline))) if p
+                    ),
+                }
+                args.builds[other] = f"baseline {args.baseline}"
+            args.builds = [f"server{k + 1} = {b}" for k, b in enumerate(args.builds)]
             # (the first server migrates the fresh database: slow on a loaded machine)
-            with serving(env, health_timeout=300) as first, serving(env, health_timeout=300) as second:
+            with (
+                serving(envs[0], health_timeout=300, command=commands[0]) as first,
+                serving(envs[1], health_timeout=300, command=commands[1]) as second,
+            ):
                 servers = [first, second]
                 api = Api(first)
                 apis = [api, Api(second)]
@@ -586,6 +636,19 @@ def main(
         choices=["first", "alternate"],
         default="alternate",
         help="the actions through each server in turn, or all through server 1 (as until 2026-12-07)",
+    )
+    parser.add_argument(
+        "--baseline",
+        default="",
+        help="git ref one server runs (a `git archive` of it, as reads.py --baseline): "
+        "the two builds measured in the same run",
+    )
+    parser.add_argument(
+        "--baseline-server",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="which server runs --baseline (alternate it between runs)",
     )
     arguments = parser.parse_args()
     arguments.title, arguments.database, arguments.action = title, database, action

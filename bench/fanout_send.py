@@ -223,6 +223,7 @@ async def run(args: argparse.Namespace) -> None:
             current: dict[str, Any] = {"path": PATHS[0], "sums": {}, "depth": 0}
             originals = {name: getattr(board_hub.Member, name) for name in ("deliver", "hold", "flush")}
             original_each = board_hub.deliver_each
+            # (a method before h-fanout2; since, a slot holding the writer's write)
             original_now = OperationSink.send_now
             original_hold = board_hub.StreamHub._hold
             original_hub_deliver = board_hub.StreamHub._deliver
@@ -254,8 +255,8 @@ async def run(args: argparse.Namespace) -> None:
             def send_now(self: Any, payload: bytes) -> bool:
                 path = current["path"]
                 if path == "checked":  # (as before 7941931: alive() first)
-                    return self.alive() and original_now(self, payload)
-                return path != "asgi" and original_now(self, payload)
+                    return self.alive() and self.writer.write(payload)
+                return path != "asgi" and self.writer.write(payload)
 
             sockets = {}  # writer -> its socket, unset while "checked"
 

@@ -281,7 +281,7 @@ class OperationSink:
     """The `next` frames of one graphql-transport-ws operation, written
     straight to its socket (resolvers/board_hub.FrameSink)."""
 
-    __slots__ = ("handler", "operation", "prefix", "socket", "variables", "writer")
+    __slots__ = ("handler", "operation", "prefix", "send_now", "socket", "variables", "writer")
 
     def __init__(self, handler: RevGraphWSHandler, operation: Operation) -> None:
         self.handler = handler
@@ -290,6 +290,12 @@ class OperationSink:
         self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
         self.socket: WebSocket = handler.websocket.ws  # type: ignore[attr-defined]
         self.writer = FrameWriter(self.socket.scope, self.prefix.encode(), b"}")
+        # Send one result at once if the socket takes it so (FrameSink.send_now):
+        # the writer's own method, so the hub's call per subscriber and event
+        # goes to it directly. False once closed (the handler closes it when
+        # the operation ends or the credential is revoked): the hub's only
+        # check per event.
+        self.send_now: Callable[[bytes], bool] = self.writer.write
 
     def alive(self) -> bool:
         operation = self.operation
@@ -305,11 +311,6 @@ class OperationSink:
     def close(self) -> None:
         """Write no frame more (the hub then finds it not alive)."""
         self.writer.close()
-
-    def send_now(self, payload: bytes) -> bool:
-        # False once closed (the handler closes it when the operation ends
-        # or the credential is revoked): the hub's only check per event.
-        return self.writer.write(payload)
 
     def send_now_many(self, payloads: list[bytes]) -> bool:
         return self.writer.write_many(payloads)

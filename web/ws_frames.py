@@ -10,12 +10,13 @@ subscriber cost per event. `FrameWriter` writes the finished frame to the
 server's transport itself when it can, and says so; the caller then takes
 the ASGI path.
 
-It can when the server is uvicorn's sans-I/O websockets protocol (what
-`revgraph serve` runs, as `SharedDeflateProtocol`) and the connection is
-open, writable (not paused by flow control) and not closing. A server's
-frames are not masked, so a text frame is a 2-, 4- or 10-byte header and
-the UTF-8 text. Frames are whole and written synchronously, so they never
-interleave with the server's own (pings, close).
+It can when the server's protocol is `SharedDeflateProtocol` (uvicorn's
+sans-I/O websockets protocol, as `revgraph serve` runs it) and the
+connection is open, writable (not paused by flow control) and not
+closing. A server's frames are not masked, so a text frame is a 2-, 4- or
+10-byte header and the UTF-8 text. Frames are whole and written
+synchronously, so they never interleave with the server's own (pings,
+close).
 
 Per-message deflate (RFC 7692), which browsers always offer, is answered
 with `server_no_context_takeover` (the server may always choose it, 7.1.1.1):
@@ -31,7 +32,13 @@ with context takeover (a server elsewhere), takes the ASGI path.
 The hot path, once per subscriber and event, is `FrameWriter.write`, kept to
 one Python call down to the socket: a writer is closed (`close`) by its
 owner the moment its operation ends or its credential is revoked, so the
-hub asks nothing else before writing; and on asyncio's own socket transport
+hub asks nothing else before writing; what the protocol knows of the
+socket's state (the connection open, a close sent, disconnected, paused)
+it tells its writers when it changes, so a frame reads it from the writer
+instead of from the protocol, its writability event and its websockets
+connection — at thousands of sockets each object a frame reads is memory
+the other sockets' sends evicted, a stall per object (bench/READS.md,
+h-fanout2); and on asyncio's own socket transport
 with nothing buffered, the frame goes to the socket's `send` itself (what
 `transport.write` does first, without its per-call checks and slicing),
 anything it could not take going to `transport.write` behind it
@@ -40,6 +47,8 @@ is in this module."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import struct
 import zlib
 from asyncio import selector_events
@@ -84,9 +93,16 @@ if WebSocketsSansIOProtocol is not None:
 
     class SharedDeflateProtocol(WebSocketsSansIOProtocol):
         """uvicorn's sans-I/O websocket protocol, answering a per-message
-        deflate offer without context takeover (see the module)."""
+        deflate offer without context takeover (see the module), and telling
+        its FrameWriters whether they may write (`frames_writable`) whenever
+        that changes, so that a frame does not read it from the protocol and
+        its writability event (see `FrameWriter.write`)."""
 
         def __init__(self, config: Any, *args: Any, **kwargs: Any) -> None:
+            # Before uvicorn's __init__: it sets close_sent and disconnected
+            # (the properties below), then creates `writable`.
+            self.frame_writers: list[FrameWriter] = []
+            self._close_sent = self._disconnected = False
             super().__init__(config, *args, **kwargs)
             if config.ws_per_message_deflate:
                 self.conn.available_extensions = [
@@ -98,6 +114,71 @@ if WebSocketsSansIOProtocol is not None:
                         compress_settings=DEFLATE_SETTINGS,
                     )
                 ]
+
+        # uvicorn sets and reads these two as plain attributes; through the
+        # properties a change also reaches the writers.
+        @property  # type: ignore[override]
+        def close_sent(self) -> bool:
+            return self._close_sent
+
+        @close_sent.setter
+        def close_sent(self, value: bool) -> None:
+            self._close_sent = value
+            self.tell_writers()
+
+        @property  # type: ignore[override]
+        def disconnected(self) -> bool:
+            return self._disconnected
+
+        @disconnected.setter
+        def disconnected(self, value: bool) -> None:
+            self._disconnected = value
+            self.tell_writers()
+
+        # The transport's flow control: uvicorn's `writable` event is cleared
+        # and set only here (and set in connection_lost, after disconnected).
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            self.tell_writers()
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            self.tell_writers()
+
+        # The websockets connection leaves OPEN in uvicorn's methods: where
+        # it sends a close (close_sent is set with it), where it fails it on
+        # a keep-alive timeout (likewise), on what the client sent (its
+        # close, a frame it cannot parse) and when the server stops.
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self.tell_writers()
+
+        def shutdown(self) -> None:
+            super().shutdown()
+            self.tell_writers()
+
+        def frames_writable(self) -> bool:
+            """Whether the socket's state allows a frame, as far as the
+            protocol knows it: the connection open, no close sent, not
+            disconnected, the transport not paused. (The transport's own
+            state — closing, bytes still buffered — FrameWriter reads.)"""
+            writable = getattr(self, "writable", None)  # (not yet while uvicorn's __init__ runs)
+            return not (
+                self._close_sent
+                or self._disconnected
+                or writable is None
+                or not writable.is_set()
+                or self.conn.state is not OPEN
+            )
+
+        def tell_writers(self) -> None:
+            if self.frame_writers:
+                ready = self.frames_writable()
+                for writer in self.frame_writers:
+                    writer.ready = ready
+
+else:  # pragma: no cover
+    SharedDeflateProtocol = None  # type: ignore[assignment,misc]
 
 
 _SHORT = struct.Struct("!BBH").pack  # a 126..65,535-byte frame's header
@@ -138,15 +219,13 @@ def send_frame(transport: Any, sock: Any, frame: bytes) -> None:
     transport.write(frame)
 
 
-def _readable_state(protocol: Any) -> bool:
-    """Whether the writer can read the state it checks per frame from the
-    attributes behind the public accessors (asyncio's `Event._value`,
-    websockets' `Protocol._state`); a library that renamed them makes every
-    frame take the ASGI path rather than read a wrong value."""
+def _told_state(protocol: Any) -> bool:
+    """Whether the protocol can tell the writer its state (frames_writable):
+    uvicorn's `writable` an `asyncio.Event`, the connection's state
+    websockets'; a library that changed them makes every frame take the
+    ASGI path rather than be written on a state nobody tells."""
     writable = getattr(protocol, "writable", None)
-    return isinstance(getattr(writable, "_value", None), bool) and hasattr(
-        getattr(protocol, "conn", None), "_state"
-    )
+    return isinstance(writable, asyncio.Event) and isinstance(getattr(protocol.conn, "state", None), State)
 
 
 def frame_header(size: int, first: int = 0x81) -> bytes:
@@ -230,6 +309,7 @@ class FrameWriter:
         "head",
         "plain_size",
         "protocol",
+        "ready",
         "sock",
         "tail",
         "transport",
@@ -239,11 +319,19 @@ class FrameWriter:
     def __init__(self, scope: Scope, head: bytes = b"", tail: bytes = b"") -> None:
         protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
         window_bits = None
-        if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
+        if SharedDeflateProtocol is not None and isinstance(protocol, SharedDeflateProtocol):
             window_bits = shared_deflate_window(protocol.conn.extensions)
-        if window_bits is not None and not _readable_state(protocol):
+        if window_bits is not None and not _told_state(protocol):
             window_bits = None
         self.protocol = protocol if window_bits is not None else None
+        # Told by the protocol (tell_writers) whether the socket's state
+        # allows a frame: `write` reads it here, not from the protocol, its
+        # writability event and its connection (per subscriber and event,
+        # each object read is memory the other sockets' sends evicted).
+        self.ready = False
+        if self.protocol is not None:
+            self.protocol.frame_writers.append(self)
+            self.ready = self.protocol.frames_writable()
         # (set at connection_made, before the ASGI app and any writer)
         self.transport = getattr(self.protocol, "transport", None)
         self.sock = socket_of(self.transport)
@@ -262,18 +350,15 @@ class FrameWriter:
     def close(self) -> None:
         """Write nothing more (the operation ended, its credential was
         revoked): `write` answers False from now on."""
-        self.protocol = None
+        protocol, self.protocol = self.protocol, None
+        self.ready = False
+        if protocol is not None:
+            with contextlib.suppress(ValueError):
+                protocol.frame_writers.remove(self)
 
     def _transport(self) -> Any:
         """The socket's transport if it can take a frame now, else None."""
-        protocol = self.protocol
-        if (
-            protocol is None
-            or protocol.close_sent
-            or protocol.disconnected
-            or not protocol.writable._value
-            or protocol.conn._state is not OPEN
-        ):
+        if not self.ready:
             return None
         transport = self.transport
         return None if transport.is_closing() else transport
@@ -291,17 +376,10 @@ class FrameWriter:
         """Write one message, `head` + `text` + `tail`, as one frame now;
         False (nothing written) when the writer was closed or the socket is
         not in a state to take it this way. (`_transport`, `frame` and
-        `send_frame` written out, and the state read from the attributes
-        behind `Event.is_set`, the connection's `state` property and
-        `is_closing`: this runs once per subscriber and event.)"""
-        protocol = self.protocol
-        if (
-            protocol is None
-            or protocol.close_sent
-            or protocol.disconnected
-            or not protocol.writable._value
-            or protocol.conn._state is not OPEN
-        ):
+        `send_frame` written out, the protocol's part of the state told to
+        the writer (`ready`), and the transport's read from the attribute
+        behind `is_closing`: this runs once per subscriber and event.)"""
+        if not self.ready:
             return False
         transport = self.transport
         sock = self.sock

@@ -197,10 +197,14 @@ async def test_a_socket_that_falls_behind_catches_up_from_the_log(gql, server, w
         await original(self, payload)
 
     monkeypatch.setattr(OperationSink, "send", slow_send)
-    original_now = OperationSink.send_now
+    from revgraph.web.ws_frames import FrameWriter
+
+    original_write = FrameWriter.write
     # the slow socket never takes a frame at once (as when its transport is paused)
     monkeypatch.setattr(
-        OperationSink, "send_now", lambda self, data: self.operation.id != "slow" and original_now(self, data)
+        FrameWriter,
+        "write",
+        lambda self, data: b'"id":"slow"' not in self.head and original_write(self, data),
     )
     from revgraph.resolvers import board as board_resolvers
 
