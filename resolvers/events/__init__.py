@@ -206,23 +206,25 @@ async def _new_event(
 
 async def _workspace_locale(actor: Actor | None, workspace_id: int) -> str:
     """The workspace's default language: the actor's credential read it,
-    else one query per unit of work."""
+    else `workspace_locale`."""
     if actor is not None and actor.workspace_id == workspace_id and actor.workspace_locale:
         return actor.workspace_locale
-    known = _locales.get()
-    if known is not None and workspace_id in known:
-        return known[workspace_id]
-    locale = await workspace_locale(workspace_id)
-    if known is not None:
-        known[workspace_id] = locale
-    return locale
+    return await workspace_locale(workspace_id)
 
 
 async def workspace_locale(workspace_id: int) -> str:
     """The language a workspace's people read unless they chose their own:
-    what tasks speak (automation runs, imports) and events are stored in."""
+    what tasks speak (automation runs, imports) and events are stored in.
+    Read once per unit of work: an automation step that speaks it and then
+    records its events asks the database once, not once more per event."""
+    known = _locales.get()
+    if known is not None and workspace_id in known:
+        return known[workspace_id]
     locales = await Workspace.filter(id=workspace_id).limit(1).values_list("default_locale", flat=True)
-    return str(locales[0]) if locales else DEFAULT_LOCALE
+    locale = str(locales[0]) if locales else DEFAULT_LOCALE
+    if known is not None:
+        known[workspace_id] = locale
+    return locale
 
 
 def summary_of(event: Any, locale: str | None = None) -> str:
