@@ -331,7 +331,8 @@ async def run(args: argparse.Namespace) -> None:
                         # (a loaded machine: the step's events all handed over
                         # before the next step, so no step counts another's)
                         for _ in range(500):
-                            [hub] = hubs.hubs.values()
+                            # (the board's hub: the process may hold others)
+                            hub = hubs.hubs[next(k for k in hubs.hubs if k[1] == board.pipeline_id)]
                             if hub.last >= since + index and not hub.holding:
                                 break
                             await asyncio.sleep(0.02)
