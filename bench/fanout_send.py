@@ -130,6 +130,7 @@ async def run(args: argparse.Namespace) -> None:
     from revgraph.resolvers import board_hub
     from revgraph.resolvers.board_hub import hubs
     from revgraph.resolvers.database import open_database
+    from revgraph.resolvers.ids import pk_of
     from revgraph.resolvers.settings import Settings
     from revgraph.web.app import create_app
     from revgraph.web.cli import SERVER_OPTIONS
@@ -159,6 +160,7 @@ async def run(args: argparse.Namespace) -> None:
         try:
             workspace = await seed_workspace(api, agents=1)
             board = await seed_board(api, workspace, stages=2, cards_per_stage=5)
+            pipeline_pk = pk_of(board.pipeline_id, "Pipeline")
             admin = workspace.admin
             query = "query($id: ID!) { pipeline(id: $id) { boardSequence } }"
             since = (await api.ok(query, {"id": board.pipeline_id}, admin.token))["pipeline"]["boardSequence"]
@@ -331,8 +333,11 @@ async def run(args: argparse.Namespace) -> None:
                         # (a loaded machine: the step's events all handed over
                         # before the next step, so no step counts another's)
                         for _ in range(500):
-                            # (the board's hub: the process may hold others)
-                            hub = hubs.hubs[next(k for k in hubs.hubs if k[1] == board.pipeline_id)]
+                            # (the board's hub, by its pipeline's pk: the process may hold others)
+                            key = next((k for k in hubs.hubs if k[1] == pipeline_pk), None)
+                            if key is None:
+                                raise RuntimeError("the board's hub is gone: its subscribers left mid-run")
+                            hub = hubs.hubs[key]
                             if hub.last >= since + index and not hub.holding:
                                 break
                             await asyncio.sleep(0.02)
