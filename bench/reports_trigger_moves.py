@@ -5,9 +5,10 @@ positions) against the same move without them, rounds alternating.
 
 Per backend (a fresh SQLite file; a fresh PostgreSQL database), a board of
 8 × 50 cards seeded through one `revgraph serve`, then in this process, per
-move, in a transaction: the deal's UPDATE (its stage), its StageTransition
-and, with the rollups, `enter_stage` and the topics' counters; without
-them, `enter_stage` skipped, only `log` moved, and the triggers on `deal`
+move, in a transaction: the deal's UPDATE (its stage), and with the
+rollups its transition and facts (`record_transition`) and the topics'
+counters; without them, the transition alone (`insert_transition`, the
+ORM's INSERT), only `log` moved, and the triggers on `deal`
 that keep stage_current dropped (as bench/report_poll.py's
 SERVE_WITHOUT_ROLLUPS). Reported per move: this process's CPU (on SQLite
 the database's too), the PostgreSQL backend's CPU, and the statements sent.

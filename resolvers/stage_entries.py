@@ -159,12 +159,13 @@ async def record_transition(
 async def _write_entries(
     client: Any,
     dialect: str,
-    transition: Transition | StageTransition,
+    transition: Transition,
     stage: Stage,
     deal: Deal,
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """record_transition's writes, from the deal's entries as `_READ` reads them."""
+    """record_transition's writes, from the workspace's zone and the deal's
+    entries (`_READ`'s columns, one row of nulls for none)."""
     zone = ZoneInfo(rows[0][0])
     at = transition.at
     earlier = [row for row in rows if row[1] is not None]
@@ -197,7 +198,7 @@ async def _write_entries(
         )
         if dialect != "postgres":
             await client.execute_query(closing_sql, params)
-            params = []
+            params.clear()
     entry = [
         transition.id,
         transition.workspace_id,
