@@ -28,7 +28,7 @@ id) and of the pipeline's stages as they are now:
   of the workspace's time zone re-dates the entries (`redate_workspace`).
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
-`record_transition` (the transition and its facts: two statements on
+`record_transition` (the transition and its facts: one statement on
 PostgreSQL, three on SQLite): the deal's row lock serialises its moves, so the new
 entry is its last. A change of the stages' order changes reached_higher, so the
 stages' writers call `refresh_reached_higher` in their transaction.
@@ -63,21 +63,45 @@ def local_day(at: datetime | None, zone: ZoneInfo) -> date | None:
     return None if at is None else at.astimezone(zone).date()
 
 
-# PostgreSQL: the transition just inserted (the CTE `t`), then the
-# workspace's time zone and the deal's entries (one row with null entry
-# columns when it has none).
-_READ = (
-    "SELECT t.id, w.timezone, e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, s.position "
-    'FROM t CROSS JOIN "workspace" w LEFT JOIN "deal_stage_entry" e ON e.deal_id = {deal} '
-    'LEFT JOIN "stage" s ON s.id = e.stage_id WHERE w.id = {workspace}'
-)
 _TRANSITION = (
     'INSERT INTO "stage_transition" (workspace_id, deal_id, from_stage_id, to_stage_id, actor_user_id, '
     "actor_label, at) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}) RETURNING id"
 )
+# PostgreSQL: the transition and its facts in one statement, the facts
+# computed by the database from the deal's entries (`prior`: what the
+# statement's snapshot holds, before the transition), as _write_entries
+# computes them on SQLite: the open entry closed at the transition's time,
+# with its stay and the day it ended in the workspace's zone; the earlier
+# entries into lower stages not yet converted, converted when the new stage
+# is not LOST; the new entry opened, with the deal's last entry into the
+# same stage before it. Parameters: _TRANSITION's seven, then the new
+# stage's pipeline, position and "converts" (kind other than LOST), the
+# deal's owner and trash time.
+_PG_RECORD = (
+    "WITH t AS (" + _TRANSITION.format(*(f"${i}" for i in range(1, 8))) + ", at), "
+    'z AS (SELECT w.timezone AS zone, CAST(t.at AT TIME ZONE w.timezone AS date) AS day FROM t CROSS JOIN "workspace" w '
+    "WHERE w.id = $1), "
+    "prior AS (SELECT e.id, e.stage_id, e.entered_at, e.left_at, "
+    "($10 AND NOT e.reached_higher AND s.position < $9) AS converts "
+    'FROM "deal_stage_entry" e LEFT JOIN "stage" s ON s.id = e.stage_id WHERE e.deal_id = $2), '
+    'closed AS (UPDATE "deal_stage_entry" e SET '
+    "left_at = CASE WHEN p.left_at IS NULL THEN t.at ELSE e.left_at END, "
+    "left_day = CASE WHEN p.left_at IS NULL THEN z.day ELSE e.left_day END, "
+    "stay_seconds = CASE WHEN p.left_at IS NULL "
+    "THEN CAST(GREATEST(0, FLOOR(EXTRACT(EPOCH FROM t.at - e.entered_at))) AS BIGINT) ELSE e.stay_seconds END, "
+    "reached_higher = e.reached_higher OR p.converts "
+    "FROM prior p, t, z WHERE e.id = p.id AND (p.left_at IS NULL OR p.converts)), "
+    "same AS (SELECT MAX(entered_at) AS at FROM prior WHERE stage_id = $4) "
+    'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
+    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day) "
+    "SELECT t.id, $1, $2, CAST($8 AS INTEGER), $4, t.at, FALSE, same.at, CAST($11 AS INTEGER), "
+    "CAST($12 AS TIMESTAMPTZ), z.day, "
+    "CAST(same.at AT TIME ZONE z.zone AS date) FROM t CROSS JOIN z CROSS JOIN same"
+)
 # SQLite has no data-modifying CTE, but its RETURNING takes subqueries: the
 # transition's INSERT returns the workspace's zone and the deal's entries
-# (_READ's columns after them, as a JSON array) too.
+# (id, stage, entered_at, left_at, reached_higher, the stage's position; as
+# a JSON array) too, from which _write_entries computes the facts.
 _RETURNING_READ = (
     ', (SELECT w.timezone FROM "workspace" w WHERE w.id = {workspace}), '
     "(SELECT json_group_array(json_array(e.id, e.stage_id, e.entered_at, e.left_at, e.reached_higher, "
@@ -86,14 +110,13 @@ _RETURNING_READ = (
 _NO_ENTRY = (None,) * 6
 _ENTRY = (
     'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
-    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day{0}) "
+    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day, lost_reason, value_cents, currency) "
 )
 # SQLite: the entry takes its deal's reason, cents and currency in its own
 # INSERT, so that migration 0039's AFTER INSERT trigger finds nothing to
 # copy and does not UPDATE the row it was inserted as (0036's did, which ran
 # every UPDATE trigger's condition again). PostgreSQL's BEFORE INSERT
 # trigger sets them on the row being inserted (no second write).
-_COPIED = ", lost_reason, value_cents, currency"
 _FROM_DEAL = (
     ", d.lost_reason, CAST(ROUND(COALESCE(d.value, 0) * 100) AS BIGINT), d.currency "
     'FROM "deal" d WHERE d.id = {}'
@@ -133,39 +156,37 @@ async def record_transition(
     entries into lower stages are converted when `stage` is OPEN or WON,
     and the new entry is opened. Written here rather than through the ORM
     (a move pays for them: bench/REPORTS.md); the triggers of migration
-    0033 move the rollups. The transition's INSERT also reads what the
-    facts need (the deal's entries, the workspace's zone): on PostgreSQL as
-    a data-modifying CTE, on SQLite in its RETURNING. Then one UPDATE
-    closes and converts entries and one INSERT opens the new one (on
-    PostgreSQL both in one statement): two statements, three on SQLite."""
+    0033 move the rollups. On PostgreSQL one statement (_PG_RECORD) does it
+    all, the facts computed by the database: a move's writes hold its
+    board's sequence (resolvers/deal_moves.py), and every round trip inside
+    that section lengthens every other move's wait. On SQLite the
+    transition's INSERT returns what the facts need (the deal's entries,
+    the workspace's zone) in its RETURNING; then one UPDATE closes and
+    converts entries and one INSERT opens the new one: three statements."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     values = [deal.workspace_id, deal.id, from_stage_id, stage.id, actor_user_id, actor_label, timezone.now()]
-    marks = sql_marks(7, dialect)
     if dialect == "postgres":
-        read = _READ.format(deal=marks[1], workspace=marks[0])
-        _, rows = await client.execute_query(f"WITH t AS ({_TRANSITION.format(*marks)}) {read}", values)
-        transition_id, rows = rows[0][0], [row[1:] for row in rows]
-    else:
-        read = _RETURNING_READ.format(deal=marks[1], workspace=marks[0])
-        _, [(transition_id, zone, entries)] = await client.execute_query(
-            _TRANSITION.format(*marks) + read, values
-        )
-        rows = [(zone, *entry) for entry in json.loads(entries)] or [(zone, *_NO_ENTRY)]
+        converts = stage.kind != "LOST"
+        facts = [stage.pipeline_id, stage.position, converts, deal.owner_id, deal.deleted_at]
+        await client.execute_query(_PG_RECORD, [*values, *facts])
+        return
+    marks = sql_marks(7, dialect)
+    read = _RETURNING_READ.format(deal=marks[1], workspace=marks[0])
+    _, [(transition_id, zone, entries)] = await client.execute_query(
+        _TRANSITION.format(*marks) + read, values
+    )
+    rows = [(zone, *entry) for entry in json.loads(entries)] or [(zone, *_NO_ENTRY)]
     transition = Transition(transition_id, deal.workspace_id, deal.id, values[-1])
-    await _write_entries(client, dialect, transition, stage, deal, rows)
+    await _write_entries(client, transition, stage, deal, rows)
 
 
 async def _write_entries(
-    client: Any,
-    dialect: str,
-    transition: Transition,
-    stage: Stage,
-    deal: Deal,
-    rows: Sequence[Sequence[Any]],
+    client: Any, transition: Transition, stage: Stage, deal: Deal, rows: Sequence[Sequence[Any]]
 ) -> None:
-    """record_transition's writes, from the workspace's zone and the deal's
-    entries (`_READ`'s columns, one row of nulls for none)."""
+    """record_transition's writes on SQLite, from the workspace's zone and
+    the deal's entries (`_RETURNING_READ`'s columns, one row of nulls for
+    none): the facts _PG_RECORD computes in the database on PostgreSQL."""
     zone = ZoneInfo(rows[0][0])
     at = transition.at
     earlier = [row for row in rows if row[1] is not None]
@@ -179,9 +200,8 @@ async def _write_entries(
 
     def mark(value: object) -> str:
         params.append(value)
-        return sql_marks(1, dialect, len(params))[0]
+        return sql_marks(1, "sqlite", len(params))[0]
 
-    closing_sql = ""
     if open_ids or converted:
         entered = {row[1]: moment(row[3]) for row in earlier}
         when, left_day = mark(at), mark(local_day(at, zone))
@@ -189,16 +209,14 @@ async def _write_entries(
         stays = " ".join(f"WHEN {mark(i)} THEN {mark(stay_seconds(entered[i], at))}" for i in open_ids)
         converting = ", ".join(mark(i) for i in converted) or "NULL"
         touched = ", ".join(mark(i) for i in open_ids + converted)
-        closing_sql = (
+        await client.execute_query(
             f'UPDATE "deal_stage_entry" SET left_at = CASE WHEN id IN ({closing}) THEN {when} ELSE left_at END, '
             f"left_day = CASE WHEN id IN ({closing}) THEN {left_day} ELSE left_day END, "
             f"stay_seconds = CASE {'id ' + stays if stays else 'WHEN FALSE THEN NULL'} ELSE stay_seconds END, "
             f"reached_higher = CASE WHEN id IN ({converting}) THEN TRUE ELSE reached_higher END "
-            f"WHERE id IN ({touched})"
+            f"WHERE id IN ({touched})",
+            params,
         )
-        if dialect != "postgres":
-            await client.execute_query(closing_sql, params)
-            params.clear()
     entry = [
         transition.id,
         transition.workspace_id,
@@ -211,18 +229,13 @@ async def _write_entries(
         deal.deleted_at,
         local_day(at, zone),
         local_day(prev_same_at, zone),
+        transition.deal_id,
     ]
-    marks = [mark(value) for value in entry]
-    columns = ", ".join([*marks[:6], "FALSE", *marks[6:]])
-    if dialect != "postgres":
-        await client.execute_query(
-            f"{_ENTRY.format(_COPIED)}SELECT {columns}{_FROM_DEAL.format(mark(transition.deal_id))}", params
-        )
-        return
-    insert = f"{_ENTRY.format('')}VALUES ({columns})"
-    # One statement: the UPDATE as a data-modifying CTE (other rows than
-    # the INSERT's; their triggers run at the statement's end all the same).
-    await client.execute_query(f"WITH closed AS ({closing_sql}) {insert}" if closing_sql else insert, params)
+    marks = sql_marks(len(entry), "sqlite")
+    await client.execute_query(
+        f"{_ENTRY}SELECT {', '.join([*marks[:6], 'FALSE', *marks[6:-1]])}{_FROM_DEAL.format(marks[-1])}",
+        entry,
+    )
 
 
 async def enter_first_stages(entries: Sequence[tuple[StageTransition, Stage, Deal]]) -> None:

@@ -1,8 +1,9 @@
 """What a move writes for the funnel's facts, beside its transition (issue 11:
-the rollups' price on moveDeal): the transition's INSERT also reads the
-deal's entries (PostgreSQL: a data-modifying CTE; SQLite: its RETURNING)
-and the facts are written in one more statement (two on SQLite); there the
-new entry carries its deal's figures in its own INSERT, so
+the rollups' price on moveDeal): on PostgreSQL the transition and its facts
+are one statement, the facts computed by the database; on SQLite the
+transition's INSERT also returns the deal's entries and the facts are
+written in two more statements, the new entry carrying its deal's figures
+in its own INSERT, so
 migration 0039's trigger does not write the row a second time. The facts
 themselves are checked by test_stage_entries.py and test_closed_entries.py."""
 
@@ -43,11 +44,11 @@ async def test_a_move_writes_its_transition_and_facts_in_few_statements(gql, wor
     moved = await move(gql, token, dealId=deal["id"], stageId=pipeline["stage"]["Contato"])
     monkeypatch.undo()
     assert moved["userErrors"] == []
-    # then the transition and the facts took two statements on PostgreSQL
+    # then the transition and the facts took one statement on PostgreSQL
     # (three on SQLite: the transition's INSERT returning the deal's entries,
     # the UPDATE, the entry's INSERT)
     facts = [sql for sql in sent if "stage_transition" in sql or "deal_stage_entry" in sql]
-    assert len(facts) == (2 if client.capabilities.dialect == "postgres" else 3), facts
+    assert len(facts) == (1 if client.capabilities.dialect == "postgres" else 3), facts
     if client.capabilities.dialect != "postgres":
         # the entry's INSERT takes the deal's figures itself (migration 0039)
         assert "value_cents" in facts[-1] and facts[-1].startswith('INSERT INTO "deal_stage_entry"'), facts
