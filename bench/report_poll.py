@@ -322,7 +322,7 @@ def loads(args: argparse.Namespace) -> list[tuple[int, int, float | None]]:
     then `--clients` back to back, then (with `--rate`) `--clients` offered
     that many moves per second, per rate (move_deal.move_load)."""
     found: list[tuple[int, int, float | None]] = [
-        (1, args.moves // 5, None),
+        (1, args.moves, None),
         (args.clients, args.moves, None),
     ]
     found.extend((args.clients, args.moves, rate) for rate in args.rate)
