@@ -9,6 +9,8 @@ from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from tortoise import connections
+
 from revgraph.models.identity import Workspace
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.errors import DomainError
@@ -36,19 +38,33 @@ def _days(value: Any, field: list[str], *, least: int, what: str) -> int:
     return value
 
 
+def _not_a_zone(name: str, field: list[str]) -> DomainError:
+    return DomainError(
+        "INVALID", _("{name!r} is not an IANA time zone such as America/Sao_Paulo.", name=name), field
+    )
+
+
 def _timezone(value: Any, field: list[str]) -> str:
     name = required_text(value, field, max_length=64, what=_("Time zone"))
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise DomainError(
-            "INVALID", _("{name!r} is not an IANA time zone such as America/Sao_Paulo.", name=name), field
-        ) from error
+        raise _not_a_zone(name, field) from error
     if name not in available_timezones():
-        raise DomainError(
-            "INVALID", _("{name!r} is not an IANA time zone such as America/Sao_Paulo.", name=name), field
-        )
+        raise _not_a_zone(name, field)
     return name
+
+
+async def _known_to_the_database(name: str, field: list[str]) -> None:
+    """PostgreSQL takes a move's days in the workspace's zone itself
+    (resolvers/stage_entries.py `_PG_RECORD`): a zone Python knows and its
+    time zone database does not would fail every move."""
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        return
+    _, rows = await client.execute_query("SELECT 1 FROM pg_timezone_names WHERE name = $1", [name])
+    if not rows:
+        raise _not_a_zone(name, field)
 
 
 def _read(values: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +120,8 @@ async def update_workspace(ctx: Context, values: dict[str, Any]) -> Workspace:
     time zone re-dates the funnel's rollups in the same transaction."""
     actor = ctx.require_admin()
     read = _read(values)
+    if "timezone" in read:
+        await _known_to_the_database(read["timezone"], ["input", "timezone"])
     async with unit_of_work():
         workspace = await Workspace.filter(id=actor.workspace_id).select_for_update().get()
         changes = {

@@ -2,6 +2,10 @@
 the field named, a refused change changes nothing, and each takes effect
 where it is used (the lead lock on the next returning lead)."""
 
+import pytest
+from tortoise import connections
+
+from revgraph.resolvers import workspace_settings
 from tests.distribution.support import capture, create_queue
 
 WORKSPACE = """
@@ -76,3 +80,23 @@ async def test_a_lead_lock_of_zero_days_redistributes_a_returning_lead_at_once(g
     # then it is distributed again instead of staying with its owner
     assert first["assignment"]["user"]["id"] == a1["id"]
     assert again["assignment"]["user"]["id"] == a2["id"]
+
+
+async def test_on_postgresql_a_zone_its_database_does_not_know_is_refused(gql, workspace, monkeypatch):
+    # PostgreSQL dates a move's stage entries in the workspace's zone itself
+    # (resolvers/stage_entries.py _PG_RECORD): a zone Python's tz database
+    # knows and PostgreSQL's does not would fail every move.
+    if connections.get("default").capabilities.dialect != "postgres":
+        pytest.skip("SQLite's days are taken in Python")
+    # given a zone Python knows (a newer tz database than the server's, say)
+    known = workspace_settings.available_timezones() | {"America/Nova_Cidade"}
+    monkeypatch.setattr(workspace_settings, "available_timezones", lambda: known)
+    monkeypatch.setattr(workspace_settings, "ZoneInfo", lambda name: name)
+    before = (await gql.ok(WORKSPACE, token=workspace.token))["workspace"]
+    # when the admin sets it
+    values = {"input": {"timezone": "America/Nova_Cidade", "name": "Outro nome"}}
+    payload = (await gql.ok(UPDATE, values, token=workspace.token))["updateWorkspace"]
+    # then it is refused on its field, and nothing changed
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", ["input", "timezone"])]
+    assert "America/Nova_Cidade" in payload["userErrors"][0]["message"]
+    assert (await gql.ok(WORKSPACE, token=workspace.token))["workspace"] == before
