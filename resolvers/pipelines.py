@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise import connections
 from tortoise.functions import Count, Sum
 
 from revgraph.models.pipeline import Deal, Pipeline, Stage, StageTransition
@@ -21,6 +21,7 @@ from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.i18n import N_, _, ngettext
 from revgraph.resolvers.ids import pk_of
 from revgraph.resolvers.read_rows import read_values
+from revgraph.resolvers.reports.raw_rows import sql_marks
 from revgraph.resolvers.settings import Limits
 from revgraph.resolvers.stage_entries import refresh_reached_higher
 from revgraph.resolvers.stage_gates import validate_required_fields
@@ -79,17 +80,44 @@ def _stage_values(
 
 async def next_board_sequence(pipeline_id: int) -> int:
     """Take the pipeline's lock and the next board sequence (in the caller's
-    transaction): the UPDATE row-locks the pipeline on PostgreSQL, so board
-    writers of one pipeline commit one at a time, in sequence order."""
+    transaction): board writers of one pipeline commit one at a time, in
+    sequence order."""
     return await reserve_board_sequences(pipeline_id, 1)
+
+
+# pg_advisory_xact_lock's first key for a pipeline's board (the second is
+# the pipeline's id): "RGBD".
+BOARD_LOCK = 0x52474244
 
 
 async def reserve_board_sequences(pipeline_id: int, count: int) -> int:
     """next_board_sequence for `count` board events at once (a bulk load's
-    deals of one pipeline): the first of `count` consecutive sequences."""
-    await Pipeline.filter(id=pipeline_id).update(board_sequence=F("board_sequence") + count)
-    row = await Pipeline.filter(id=pipeline_id).values("board_sequence")
-    return row[0]["board_sequence"] - count + 1
+    deals of one pipeline): the first of `count` consecutive sequences.
+
+    The UPDATE row-locks the pipeline to the commit. On PostgreSQL a
+    transaction-scoped advisory lock on the pipeline is taken first, so
+    that the board's writers queue for it in arrival order: waiters for a
+    row another transaction updated are not woken in order (a new version
+    of the row is a new tuple to wait on, and the holder's commit wakes
+    every waiter at once), so with 20 writers on one board a move could
+    wait out many later ones (bench/REPORTS.md: moveDeal's p99 at 5× its
+    p50). The lock manager's queue is first come, first served."""
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
+    table = Pipeline._meta.db_table
+    marks = sql_marks(3, dialect)
+    params: list[object] = [count, pipeline_id]
+    update = f'UPDATE "{table}" SET board_sequence = board_sequence + {marks[0]} WHERE id = {marks[1]}'
+    if dialect == "postgres":
+        params.append(BOARD_LOCK)
+        # One statement: the lock's subquery is an uncorrelated condition,
+        # evaluated once before the row is updated (and locked).
+        update = (
+            f"WITH board_lock AS (SELECT pg_advisory_xact_lock({marks[2]}, {marks[1]})) "
+            f"{update} AND EXISTS (SELECT 1 FROM board_lock)"
+        )
+    _, rows = await client.execute_query(f"{update} RETURNING board_sequence", params)
+    return rows[0][0] - count + 1
 
 
 async def create_pipeline(ctx: Context, *, name: str, stages: list[dict[str, Any]]) -> Pipeline:

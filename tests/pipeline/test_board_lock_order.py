@@ -1,0 +1,87 @@
+"""A board's writers take its sequence in the order they asked for it
+(resolvers/pipelines.py `reserve_board_sequences`).
+
+Every board write of a pipeline (a move, a new card, trash) takes the
+pipeline's sequence first and holds it to the commit. On PostgreSQL the
+waiters for a row that another transaction updated are not served in
+order: the holder's commit wakes every waiter on it at once, and one that
+arrived after the row's newest version was written waits on that version,
+not behind the earlier waiters. With 20 clients moving cards on one board a
+move could wait out many later ones. The sequence is therefore taken under
+a transaction-scoped advisory lock, whose queue is first come, first
+served. SQLite runs one writer at a time (no such queue)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from revgraph.resolvers.ids import pk_of
+from revgraph.resolvers.pipelines import BOARD_LOCK, next_board_sequence
+from tests.pipeline.support import create_pipeline
+
+
+async def _waiting() -> list[tuple[str, int | None]]:
+    """The lock requests of this database not granted: (kind, objid)."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT l.locktype, l.classid, l.objid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE d.datname = current_database() AND NOT l.granted"
+    )
+    return [(row["locktype"], row["classid"], row["objid"]) for row in rows]
+
+
+async def _until(count: int) -> list[tuple[str, int | None]]:
+    for _ in range(500):
+        waiting = await _waiting()
+        if len(waiting) >= count:
+            return waiting
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} board writers never waited: {await _waiting()}")
+
+
+async def test_board_writers_take_the_sequence_in_the_order_they_asked(gql, workspace):
+    if connections.get("default").capabilities.dialect != "postgres":
+        pytest.skip("SQLite runs one writer at a time")
+    pipeline = await create_pipeline(gql, workspace.token, [{"name": "Novo"}, {"name": "Contato"}])
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    got: dict[str, int] = {}
+    names = ("holder", "first", "second", "third")
+    took = {name: asyncio.Event() for name in names}
+    release = {name: asyncio.Event() for name in names}
+
+    async def writer(name: str) -> None:
+        async with in_transaction():
+            got[name] = await next_board_sequence(pipeline_id)
+            took[name].set()
+            await release[name].wait()
+
+    tasks: list[asyncio.Task] = []
+    try:
+        # given a writer holding the board's sequence, and two more waiting for it
+        tasks.append(asyncio.create_task(writer("holder")))
+        await asyncio.wait_for(took["holder"].wait(), 10)
+        tasks.append(asyncio.create_task(writer("first")))
+        await _until(1)
+        tasks.append(asyncio.create_task(writer("second")))
+        waiting = await _until(2)
+        # (they wait in the lock manager's queue for the pipeline's advisory lock)
+        assert waiting == [("advisory", BOARD_LOCK, pipeline_id)] * 2
+        # when the holder commits, the first waiter takes the sequence and
+        # holds it, and a third writer asks after the pipeline's row moved on
+        release["holder"].set()
+        await asyncio.wait_for(took["first"].wait(), 10)
+        tasks.append(asyncio.create_task(writer("third")))
+        await _until(2)
+        for name in ("first", "second", "third"):
+            release[name].set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    finally:
+        for event in release.values():
+            event.set()
+        await asyncio.wait(tasks, timeout=10)
+    # then each had the sequence in the order it asked
+    start = got["holder"]
+    assert got == {"holder": start, "first": start + 1, "second": start + 2, "third": start + 3}
