@@ -199,6 +199,9 @@ async def move_load(
         **outcome,
         "seconds": round(elapsed, 2),
         "rps": round(len(latencies) / elapsed, 1),
+        # each move's, in seconds: for a p99 over several rounds' moves
+        # (report_poll.py pops it before printing)
+        "latencies": latencies,
     }
 
 
@@ -220,6 +223,7 @@ async def main(args: argparse.Namespace) -> None:
                 pin_self(1)
                 cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
                 result = await move_load(server.url, token, before, args.moves, args.clients, args.seed)
+                del result["latencies"]
                 cpu = server.cpu_seconds() - cpu_before
                 result["server_cpu_ms_per_move"] = round(cpu / result["n"] * 1e3, 2)
                 result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]

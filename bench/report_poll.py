@@ -37,6 +37,8 @@ latency counted from when each move was due: 20 clients back to back keep
 a single server's core saturated, so their p99 is a queue's (which the
 rounds spread by ±40 % on PostgreSQL); paced below saturation, it is what
 a move costs a user while others move (20/s: every client a move a second).
+Each load's summary also gives the p50/p99 of every move of every round of
+a variant (`pooled`): a round's p99 swings with the machine.
 
     python bench/report_poll.py [--backend sqlite postgres] [--polls 2000] [--moves 1500] [--rollups] [--rate 20 50]
 """
@@ -53,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -354,6 +357,14 @@ async def write_path(
     finally:
         stop_server(server)
     rounds: dict[str, list[dict[str, Any]]] = {with_name: [], without_name: []}
+    # Every move of every round, per variant and load: the p99 of a round's
+    # 400 moves swings with the machine from round to round (2026-12-07 on
+    # the AMD machine: 403–881 ms for the same build); the pooled one is
+    # the distribution's.
+    pooled: dict[str, dict[str, list[float]]] = {
+        with_name: defaultdict(list),
+        without_name: defaultdict(list),
+    }
     for number in range(args.rounds * 2):
         variant = with_name if number % 2 == 0 else without_name
         if prepare is not None:
@@ -372,6 +383,7 @@ async def write_path(
                 columns, _ = await read_columns(api, token, board.stage_ids)
                 before, database_before = server.cpu_seconds(), await database_cpu(env)
                 load = await move_load(server.url, token, columns, moves, clients, seed=number, rate=rate)
+                pooled[variant][load_name(clients, rate)].extend(load.pop("latencies"))
                 load["cpu_ms_per_move"] = round((server.cpu_seconds() - before) * 1e3 / moves, 3)
                 database_after = await database_cpu(env)
                 if database_after:
@@ -398,9 +410,17 @@ async def write_path(
             for variant, measured in rounds.items()
         }
         with_, without = medians[with_name], medians[without_name]
+        all_moves = {variant: spread(pooled[variant][load]) for variant in (with_name, without_name)}
         summary[load] = {
             **medians,
             "p99_overhead_percent": round(100 * (with_["p99_ms"] / without["p99_ms"] - 1), 1),
+            "pooled": all_moves,
+            "pooled_p99_overhead_percent": round(
+                100 * (all_moves[with_name]["p99_ms"] / all_moves[without_name]["p99_ms"] - 1), 1
+            ),
+            "pooled_p50_overhead_percent": round(
+                100 * (all_moves[with_name]["p50_ms"] / all_moves[without_name]["p50_ms"] - 1), 1
+            ),
             "p50_overhead_percent": round(100 * (with_["p50_ms"] / without["p50_ms"] - 1), 1),
             "cpu_overhead_percent": round(
                 100 * (with_["cpu_ms_per_move"] / without["cpu_ms_per_move"] - 1), 1
