@@ -1,7 +1,8 @@
 """Moving cards: a deal to another stage (or place) through the stage
 gates, and every deal of an archived stage to its replacement. Each move
-takes the pipeline's sequence first, then the deal's row lock, and records
-exactly one MOVED event."""
+waits for its board's turn in the process (pipelines.board_turn, before its
+transaction), takes the pipeline's sequence first, then the deal's row
+lock, and records exactly one MOVED event."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from revgraph.resolvers.distribution.assign import record_first_contact, release
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_
 from revgraph.resolvers.partners.handoff import hand_off
-from revgraph.resolvers.pipelines import next_board_sequence
+from revgraph.resolvers.pipelines import board_turn, next_board_sequence
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text
 from revgraph.resolvers.visibility import named_record, scope_of
@@ -42,7 +43,7 @@ async def move_deal(ctx: Context, values: dict[str, Any]) -> Deal:
     raw_id = values.get("deal_id")
     pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["input", "dealId"])
     now = datetime.now(UTC)
-    async with unit_of_work():
+    async with board_turn(pipeline_id), unit_of_work():
         sequence = await next_board_sequence(pipeline_id)
         deal = await _locked_deal(ctx, scope, raw_id, ["input", "dealId"])
         _check_version(deal, values.get("expected_version"))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +20,7 @@ from revgraph.resolvers import filtering, loaders
 from revgraph.resolvers.context import Context
 from revgraph.resolvers.custom_fields.filters import with_custom_fields
 from revgraph.resolvers.errors import DomainError
-from revgraph.resolvers.events import record_event, unit_of_work
+from revgraph.resolvers.events import in_unit_of_work, record_event, unit_of_work
 from revgraph.resolvers.filter_checks import check_filter
 from revgraph.resolvers.filtering import stored_filter
 from revgraph.resolvers.i18n import N_, _, ngettext
@@ -85,6 +90,55 @@ async def next_board_sequence(pipeline_id: int) -> int:
     return await reserve_board_sequences(pipeline_id, 1)
 
 
+@dataclass
+class _Turn:
+    pipeline_id: int
+    lock: asyncio.Lock
+    held: bool = True
+
+
+_turn: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("revgraph_board_turn", default=None)
+# Per event loop (a test's loop is its own), per pipeline.
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def board_turn(pipeline_id: int) -> AsyncIterator[None]:
+    """Wait for the pipeline's turn in this process before a board write's
+    unit of work begins; reserve_board_sequences hands it on as soon as the
+    database's lock is taken.
+
+    The board's writers queue in the database (the advisory lock below),
+    and each one waiting there holds a pooled connection and, in its
+    waiting statement, a snapshot: with 20 writers on one board that was 20
+    of the pool's connections, and dead versions of the rollups' hot rows
+    kept from pruning. Here the queue is an asyncio.Lock (first come, first
+    served), so at most one writer per process waits in the database.
+    Inside a caller's unit of work (an import, an automation) nothing is
+    awaited: its transaction may hold locks the turn's holder waits for."""
+    if in_unit_of_work():
+        yield
+        return
+    locks = _turns.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.setdefault(pipeline_id, asyncio.Lock())
+    await lock.acquire()
+    turn = _Turn(pipeline_id, lock)
+    token = _turn.set(turn)
+    try:
+        yield
+    finally:
+        _turn.reset(token)
+        _hand_on(turn)
+
+
+def _hand_on(turn: _Turn | None) -> None:
+    if turn is not None and turn.held:
+        turn.held = False
+        turn.lock.release()
+
+
 # pg_advisory_xact_lock's first key for a pipeline's board (the second is
 # the pipeline's id): "RGBD".
 BOARD_LOCK = 0x52474244
@@ -117,6 +171,9 @@ async def reserve_board_sequences(pipeline_id: int, count: int) -> int:
             f"{update} AND EXISTS (SELECT 1 FROM board_lock)"
         )
     _, rows = await client.execute_query(f"{update} RETURNING board_sequence", params)
+    turn = _turn.get()
+    if turn is not None and turn.pipeline_id == pipeline_id:
+        _hand_on(turn)
     return rows[0][0] - count + 1
 
 

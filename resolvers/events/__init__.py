@@ -54,6 +54,11 @@ def caused_by_automation(rule_id: int, run_id: int, depth: int) -> Iterator[None
         _automation.reset(token)
 
 
+def in_unit_of_work() -> bool:
+    """Whether the caller runs inside a unit of work (its transaction open)."""
+    return _pending.get() is not None
+
+
 @asynccontextmanager
 async def unit_of_work() -> AsyncIterator[None]:
     """One transaction; the events recorded inside are dispatched after commit."""

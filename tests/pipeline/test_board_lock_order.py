@@ -9,7 +9,12 @@ arrived after the row's newest version was written waits on that version,
 not behind the earlier waiters. With 20 clients moving cards on one board a
 move could wait out many later ones. The sequence is therefore taken under
 a transaction-scoped advisory lock, whose queue is first come, first
-served. SQLite runs one writer at a time (no such queue)."""
+served. SQLite runs one writer at a time (no such queue).
+
+Before that, in each process, a move waits for its board's turn
+(`board_turn`, an asyncio.Lock), with no transaction begun, and hands the
+turn on once it holds the database's lock: writers queued on one board no
+longer hold the pool's connections, nor snapshots in the database."""
 
 from __future__ import annotations
 
@@ -19,9 +24,10 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pipelines import BOARD_LOCK, next_board_sequence
-from tests.pipeline.support import create_pipeline
+from revgraph.resolvers.pipelines import BOARD_LOCK, board_turn, next_board_sequence
+from tests.pipeline.support import create_deal, create_pipeline, move
 
 
 async def _waiting() -> list[tuple[str, int | None]]:
@@ -85,3 +91,71 @@ async def test_board_writers_take_the_sequence_in_the_order_they_asked(gql, work
     # then each had the sequence in the order it asked
     start = got["holder"]
     assert got == {"holder": start, "first": start + 1, "second": start + 2, "third": start + 3}
+
+
+async def test_a_move_waits_for_its_boards_turn_in_process_and_hands_it_on_once_it_has_the_lock(
+    gql, workspace
+):
+    # given a board, a deal on it, and a writer holding the board's turn here
+    token = workspace.token
+    pipeline = await create_pipeline(gql, token, [{"name": "Novo"}, {"name": "Contato"}])
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"]["Novo"])
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    async with board_turn(pipeline_id):
+        # when a move of that board is asked for
+        moving = asyncio.create_task(
+            move(gql, token, dealId=deal["id"], stageId=pipeline["stage"]["Contato"])
+        )
+        await asyncio.sleep(0.3)
+        # then it waits in this process, with no transaction begun (no
+        # pooled connection held, no lock waited for in the database)
+        assert not moving.done()
+        if postgres:
+            open_transactions = await connections.get("default").execute_query_dict(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+            assert open_transactions == [] and await _waiting() == []
+    # and it moves once the turn is handed on
+    moved = await asyncio.wait_for(moving, 10)
+    assert moved["userErrors"] == []
+
+    # and a writer holding the board's lock in the database has handed the
+    # turn on: the next one passes it and waits for the lock itself
+    took, release, passed = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    got: list[int] = []
+
+    async def holder() -> None:
+        async with board_turn(pipeline_id), unit_of_work():
+            got.append(await next_board_sequence(pipeline_id))
+            took.set()
+            await release.wait()
+
+    async def next_writer() -> None:
+        async with board_turn(pipeline_id):
+            passed.set()
+            async with unit_of_work():
+                got.append(await next_board_sequence(pipeline_id))
+
+    first = asyncio.create_task(holder())
+    try:
+        await asyncio.wait_for(took.wait(), 10)
+        second = asyncio.create_task(next_writer())
+        await asyncio.wait_for(passed.wait(), 10)
+        if postgres:
+            assert await _until(1) == [("advisory", BOARD_LOCK, pipeline_id)]
+        assert len(got) == 1
+    finally:
+        release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert got == [got[0], got[0] + 1]
+
+
+async def test_inside_a_unit_of_work_the_boards_turn_is_not_waited_for(gql, workspace):
+    # (its transaction may hold locks that the turn's holder waits for)
+    pipeline = await create_pipeline(gql, workspace.token, [{"name": "Novo"}])
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    async with board_turn(pipeline_id), unit_of_work():
+        async with asyncio.timeout(2), board_turn(pipeline_id):
+            pass
