@@ -229,12 +229,11 @@ async def _write_entries(
         deal.deleted_at,
         local_day(at, zone),
         local_day(prev_same_at, zone),
-        transition.deal_id,
     ]
     marks = sql_marks(len(entry), "sqlite")
+    # The deal's figures come from its row, found by the entry's deal id (mark 3).
     await client.execute_query(
-        f"{_ENTRY}SELECT {', '.join([*marks[:6], 'FALSE', *marks[6:-1]])}{_FROM_DEAL.format(marks[-1])}",
-        entry,
+        f"{_ENTRY}SELECT {', '.join([*marks[:6], 'FALSE', *marks[6:]])}{_FROM_DEAL.format(marks[2])}", entry
     )
 
 
