@@ -12,7 +12,7 @@ from revgraph.resolvers.deals import _board_data, _locked_deal, _pipeline_id_of
 from revgraph.resolvers.distribution.assign import release_leads
 from revgraph.resolvers.events import record_event, unit_of_work
 from revgraph.resolvers.i18n import N_
-from revgraph.resolvers.pipelines import next_board_sequence
+from revgraph.resolvers.pipelines import board_turn, next_board_sequence
 from revgraph.resolvers.visibility import scope_of
 
 
@@ -21,7 +21,7 @@ async def delete_deal(ctx: Context, raw_id: str) -> int:
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
     pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
-    async with unit_of_work():
+    async with board_turn(pipeline_id), unit_of_work():
         sequence = await next_board_sequence(pipeline_id)
         deal = await _locked_deal(ctx, scope, raw_id, ["id"])
         deal.deleted_at = datetime.now(UTC)
@@ -47,7 +47,7 @@ async def restore_deal(ctx: Context, raw_id: str) -> Deal:
     actor = ctx.require_actor()
     scope = await scope_of(ctx)
     pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
-    async with unit_of_work():
+    async with board_turn(pipeline_id), unit_of_work():
         sequence = await next_board_sequence(pipeline_id)
         deal = await _locked_deal(ctx, scope, raw_id, ["id"], trashed=True)
         deal.deleted_at = None

@@ -25,7 +25,7 @@ from revgraph.resolvers.i18n import N_, Listing, _
 from revgraph.resolvers.numbering import reserve_numbers
 from revgraph.resolvers.ownership import assignable_user
 from revgraph.resolvers.partners.handoff import hand_off_events
-from revgraph.resolvers.pipelines import next_board_sequence, reserve_board_sequences
+from revgraph.resolvers.pipelines import board_turn, next_board_sequence, reserve_board_sequences
 from revgraph.resolvers.stage_entries import enter_first_stages, record_transition
 from revgraph.resolvers.stage_gates import check_stage_entry, check_still_satisfied
 from revgraph.resolvers.validation import optional_text, required_text
@@ -214,7 +214,7 @@ async def create_deals(ctx: Context, inputs: Sequence[dict[str, Any]]) -> list[D
         fresh.append(placed)
         out.append(placed[0])
     if fresh:
-        async with unit_of_work():
+        async with board_turn(*(deal.pipeline_id for deal, _stage in fresh)), unit_of_work():
             await _insert_many(actor, fresh, actor_label=None, handing_off=True)
     return out
 
@@ -430,7 +430,8 @@ async def update_deal(
     scope = await scope_of(ctx)
     pipeline_id = await _pipeline_id_of(ctx, scope, raw_id, ["id"])
     try:
-        return await _update(ctx, actor, scope, pipeline_id, raw_id, values, expected_version)
+        async with board_turn(pipeline_id):
+            return await _update(ctx, actor, scope, pipeline_id, raw_id, values, expected_version)
     except _Unchanged as unchanged:
         return unchanged.deal
 

@@ -92,12 +92,14 @@ async def next_board_sequence(pipeline_id: int) -> int:
 
 @dataclass
 class _Turn:
-    pipeline_id: int
     lock: asyncio.Lock
     held: bool = True
 
 
-_turn: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("revgraph_board_turn", default=None)
+# The turns the current task holds, by pipeline id.
+_turn: contextvars.ContextVar[dict[int, _Turn] | None] = contextvars.ContextVar(
+    "revgraph_board_turn", default=None
+)
 # Per event loop (a test's loop is its own), per pipeline.
 _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
@@ -105,10 +107,11 @@ _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.L
 
 
 @asynccontextmanager
-async def board_turn(pipeline_id: int) -> AsyncIterator[None]:
-    """Wait for the pipeline's turn in this process before a board write's
-    unit of work begins; reserve_board_sequences hands it on as soon as the
-    database's lock is taken.
+async def board_turn(*pipeline_ids: int) -> AsyncIterator[None]:
+    """Wait for the pipelines' turns in this process (in id order, as their
+    sequences are taken) before a board write's unit of work begins;
+    reserve_board_sequences hands each on as soon as the database's lock
+    on that pipeline is taken.
 
     The board's writers queue in the database (the advisory lock below),
     and each one waiting there holds a pooled connection and, in its
@@ -122,15 +125,20 @@ async def board_turn(pipeline_id: int) -> AsyncIterator[None]:
         yield
         return
     locks = _turns.setdefault(asyncio.get_running_loop(), {})
-    lock = locks.setdefault(pipeline_id, asyncio.Lock())
-    await lock.acquire()
-    turn = _Turn(pipeline_id, lock)
-    token = _turn.set(turn)
+    held: dict[int, _Turn] = {}
     try:
-        yield
+        for pipeline_id in sorted(set(pipeline_ids)):
+            lock = locks.setdefault(pipeline_id, asyncio.Lock())
+            await lock.acquire()
+            held[pipeline_id] = _Turn(lock)
+        token = _turn.set(held)
+        try:
+            yield
+        finally:
+            _turn.reset(token)
     finally:
-        _turn.reset(token)
-        _hand_on(turn)
+        for turn in held.values():
+            _hand_on(turn)
 
 
 def _hand_on(turn: _Turn | None) -> None:
@@ -171,9 +179,7 @@ async def reserve_board_sequences(pipeline_id: int, count: int) -> int:
             f"{update} AND EXISTS (SELECT 1 FROM board_lock)"
         )
     _, rows = await client.execute_query(f"{update} RETURNING board_sequence", params)
-    turn = _turn.get()
-    if turn is not None and turn.pipeline_id == pipeline_id:
-        _hand_on(turn)
+    _hand_on((_turn.get() or {}).get(pipeline_id))
     return rows[0][0] - count + 1
 
 

@@ -11,10 +11,11 @@ move could wait out many later ones. The sequence is therefore taken under
 a transaction-scoped advisory lock, whose queue is first come, first
 served. SQLite runs one writer at a time (no such queue).
 
-Before that, in each process, a move waits for its board's turn
-(`board_turn`, an asyncio.Lock), with no transaction begun, and hands the
-turn on once it holds the database's lock: writers queued on one board no
-longer hold the pool's connections, nor snapshots in the database."""
+Before that, in each process, a board's writer (a move, a new card, an
+edit, trash and back) waits for its board's turn (`board_turn`, an
+asyncio.Lock), with no transaction begun, and hands the turn on once it
+holds the database's lock: writers queued on one board no longer hold the
+pool's connections, nor snapshots in the database."""
 
 from __future__ import annotations
 
@@ -26,8 +27,18 @@ from tortoise.transactions import in_transaction
 
 from revgraph.resolvers.events import unit_of_work
 from revgraph.resolvers.ids import pk_of
-from revgraph.resolvers.pipelines import BOARD_LOCK, board_turn, next_board_sequence
+from revgraph.resolvers.pipelines import (
+    BOARD_LOCK,
+    board_turn,
+    next_board_sequence,
+    reserve_board_sequences,
+)
 from tests.pipeline.support import create_deal, create_pipeline, move
+
+UPDATE = "mutation($id: ID!, $input: DealUpdateInput!) { updateDeal(id: $id, input: $input) { userErrors { code } } }"
+DELETE = "mutation($id: ID!) { deleteDeal(id: $id) { userErrors { code } } }"
+RESTORE = "mutation($id: ID!) { restoreDeal(id: $id) { userErrors { code } } }"
+CREATE = "mutation($input: DealInput!) { createDeal(input: $input) { userErrors { code } } }"
 
 
 async def _waiting() -> list[tuple[str, int | None]]:
@@ -159,3 +170,88 @@ async def test_inside_a_unit_of_work_the_boards_turn_is_not_waited_for(gql, work
     async with board_turn(pipeline_id), unit_of_work():
         async with asyncio.timeout(2), board_turn(pipeline_id):
             pass
+
+
+async def _no_transaction_waits() -> None:
+    """Nothing of this database is idle in a transaction, nor waits for a lock."""
+    if connections.get("default").capabilities.dialect != "postgres":
+        return
+    open_transactions = await connections.get("default").execute_query_dict(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND state LIKE 'idle in transaction%'"
+    )
+    assert open_transactions == [] and await _waiting() == []
+
+
+@pytest.mark.parametrize("write", ["create", "update", "delete", "restore"])
+async def test_every_board_writer_waits_for_its_boards_turn_before_its_transaction(gql, workspace, write):
+    # given a board with a deal (trashed, for a restore), and a writer
+    # holding the board's turn here
+    token = workspace.token
+    pipeline = await create_pipeline(gql, token, [{"name": "Novo"}, {"name": "Contato"}])
+    pipeline_id = pk_of(pipeline["id"], "Pipeline")
+    deal = await create_deal(gql, token, pipeline["id"], stageId=pipeline["stage"]["Novo"])
+    if write == "restore":
+        await gql.ok(DELETE, {"id": deal["id"]}, token=token)
+    query, variables, payload = {
+        "create": (CREATE, {"input": {"title": "Casa", "pipelineId": pipeline["id"]}}, "createDeal"),
+        "update": (UPDATE, {"id": deal["id"], "input": {"title": "Casa"}}, "updateDeal"),
+        "delete": (DELETE, {"id": deal["id"]}, "deleteDeal"),
+        "restore": (RESTORE, {"id": deal["id"]}, "restoreDeal"),
+    }[write]
+    async with board_turn(pipeline_id):
+        # when the write is asked for
+        writing = asyncio.create_task(gql.ok(query, variables, token=token))
+        await asyncio.sleep(0.3)
+        # then it waits in this process, with no transaction begun
+        assert not writing.done()
+        await _no_transaction_waits()
+    # and it is written once the turn is handed on
+    written = await asyncio.wait_for(writing, 10)
+    assert written[payload]["userErrors"] == []
+
+
+async def test_a_writer_of_several_boards_waits_for_each_turn_and_hands_each_on_with_its_lock(gql, workspace):
+    # given two boards, and a writer holding the second one's turn
+    token = workspace.token
+    first, second = [
+        pk_of((await create_pipeline(gql, token, [{"name": "Novo"}], name=name))["id"], "Pipeline")
+        for name in ("Vendas", "Locação")
+    ]
+    took, release = asyncio.Event(), asyncio.Event()
+
+    async def writer_of_both() -> None:
+        async with board_turn(second, first), unit_of_work():
+            await reserve_board_sequences(first, 1)
+            took.set()
+            await release.wait()
+            await reserve_board_sequences(second, 1)
+
+    async with board_turn(second):
+        # when a writer of both boards asks for their turns
+        both = asyncio.create_task(writer_of_both())
+        await asyncio.sleep(0.3)
+        # then it has taken the first board's turn (in id order) and waits
+        # for the second's, with no transaction begun
+        assert not took.is_set()
+        await _no_transaction_waits()
+        waits_for_first = asyncio.create_task(_enter_and_leave(first))
+        await asyncio.sleep(0.1)
+        assert not waits_for_first.done()
+    try:
+        # and once it has the second's turn and the first board's lock, it
+        # has handed the first board's turn on, and still holds the second's
+        await asyncio.wait_for(took.wait(), 10)
+        await asyncio.wait_for(waits_for_first, 10)
+        waits_for_second = asyncio.create_task(_enter_and_leave(second))
+        await asyncio.sleep(0.1)
+        assert not waits_for_second.done()
+    finally:
+        release.set()
+    await asyncio.wait_for(both, 10)
+    await asyncio.wait_for(waits_for_second, 10)
+
+
+async def _enter_and_leave(pipeline_id: int) -> None:
+    async with board_turn(pipeline_id):
+        pass
