@@ -29,7 +29,7 @@ id) and of the pipeline's stages as they are now:
 
 Every transition is written by resolvers/deals.py `_transition`, which calls
 `record_transition` (the transition and its facts: one statement on
-PostgreSQL, three on SQLite): the deal's row lock serialises its moves, so the new
+PostgreSQL, two on SQLite): the deal's row lock serialises its moves, so the new
 entry is its last. A change of the stages' order changes reached_higher, so the
 stages' writers call `refresh_reached_higher` in their transaction.
 `rebuild_deal_entries` derives a deal's entries from its transitions again
@@ -110,7 +110,8 @@ _RETURNING_READ = (
 _NO_ENTRY = (None,) * 6
 _ENTRY = (
     'INSERT INTO "deal_stage_entry" (id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, '
-    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day, lost_reason, value_cents, currency) "
+    "reached_higher, prev_same_at, owner_id, deleted_at, entered_day, prev_day, lost_reason, value_cents, currency, "
+    "left_at, left_day, stay_seconds) "
 )
 # SQLite: the entry takes its deal's reason, cents and currency in its own
 # INSERT, so that migration 0039's AFTER INSERT trigger finds nothing to
@@ -118,7 +119,7 @@ _ENTRY = (
 # every UPDATE trigger's condition again). PostgreSQL's BEFORE INSERT
 # trigger sets them on the row being inserted (no second write).
 _FROM_DEAL = (
-    ", d.lost_reason, CAST(ROUND(COALESCE(d.value, 0) * 100) AS BIGINT), d.currency "
+    ", d.lost_reason, CAST(ROUND(COALESCE(d.value, 0) * 100) AS BIGINT), d.currency, NULL, NULL, NULL "
     'FROM "deal" d WHERE d.id = {}'
 )
 
@@ -161,8 +162,8 @@ async def record_transition(
     board's sequence (resolvers/deal_moves.py), and every round trip inside
     that section lengthens every other move's wait. On SQLite the
     transition's INSERT returns what the facts need (the deal's entries,
-    the workspace's zone) in its RETURNING; then one UPDATE closes and
-    converts entries and one INSERT opens the new one: three statements."""
+    the workspace's zone) in its RETURNING; then one INSERT … ON CONFLICT
+    closes and converts entries and opens the new one: two statements."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     values = [deal.workspace_id, deal.id, from_stage_id, stage.id, actor_user_id, actor_label, timezone.now()]
@@ -186,7 +187,11 @@ async def _write_entries(
 ) -> None:
     """record_transition's writes on SQLite, from the workspace's zone and
     the deal's entries (`_RETURNING_READ`'s columns, one row of nulls for
-    none): the facts _PG_RECORD computes in the database on PostgreSQL."""
+    none): the facts _PG_RECORD computes in the database on PostgreSQL, in
+    one statement. The entries it closes or converts are read back into the
+    INSERT with their new facts, so they conflict on their id and are
+    updated (firing the UPDATE triggers, as an UPDATE would); the new entry,
+    last, is inserted."""
     zone = ZoneInfo(rows[0][0])
     at = transition.at
     earlier = [row for row in rows if row[1] is not None]
@@ -202,6 +207,7 @@ async def _write_entries(
         params.append(value)
         return sql_marks(1, "sqlite", len(params))[0]
 
+    changed = ""
     if open_ids or converted:
         entered = {row[1]: moment(row[3]) for row in earlier}
         when, left_day = mark(at), mark(local_day(at, zone))
@@ -209,13 +215,14 @@ async def _write_entries(
         stays = " ".join(f"WHEN {mark(i)} THEN {mark(stay_seconds(entered[i], at))}" for i in open_ids)
         converting = ", ".join(mark(i) for i in converted) or "NULL"
         touched = ", ".join(mark(i) for i in open_ids + converted)
-        await client.execute_query(
-            f'UPDATE "deal_stage_entry" SET left_at = CASE WHEN id IN ({closing}) THEN {when} ELSE left_at END, '
-            f"left_day = CASE WHEN id IN ({closing}) THEN {left_day} ELSE left_day END, "
-            f"stay_seconds = CASE {'id ' + stays if stays else 'WHEN FALSE THEN NULL'} ELSE stay_seconds END, "
-            f"reached_higher = CASE WHEN id IN ({converting}) THEN TRUE ELSE reached_higher END "
-            f"WHERE id IN ({touched})",
-            params,
+        changed = (
+            "SELECT id, workspace_id, deal_id, pipeline_id, stage_id, entered_at, "
+            f"CASE WHEN id IN ({converting}) THEN TRUE ELSE reached_higher END, prev_same_at, owner_id, "
+            "deleted_at, entered_day, prev_day, lost_reason, value_cents, currency, "
+            f"CASE WHEN id IN ({closing}) THEN {when} ELSE left_at END, "
+            f"CASE WHEN id IN ({closing}) THEN {left_day} ELSE left_day END, "
+            f"CASE {'id ' + stays if stays else 'WHEN FALSE THEN NULL'} ELSE stay_seconds END "
+            f'FROM "deal_stage_entry" WHERE id IN ({touched}) UNION ALL '
         )
     entry = [
         transition.id,
@@ -230,10 +237,14 @@ async def _write_entries(
         local_day(at, zone),
         local_day(prev_same_at, zone),
     ]
-    marks = sql_marks(len(entry), "sqlite")
-    # The deal's figures come from its row, found by the entry's deal id (mark 3).
+    marks = [mark(value) for value in entry]
+    # The deal's figures come from its row, found by the entry's deal id.
     await client.execute_query(
-        f"{_ENTRY}SELECT {', '.join([*marks[:6], 'FALSE', *marks[6:]])}{_FROM_DEAL.format(marks[2])}", entry
+        f"{_ENTRY}{changed}SELECT {', '.join([*marks[:6], 'FALSE', *marks[6:]])}"
+        f"{_FROM_DEAL.format(marks[2])} ON CONFLICT (id) DO UPDATE SET left_at = excluded.left_at, "
+        "left_day = excluded.left_day, stay_seconds = excluded.stay_seconds, "
+        "reached_higher = excluded.reached_higher",
+        params,
     )
 
 
