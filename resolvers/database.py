@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
@@ -33,6 +34,8 @@ def tortoise_config(settings: Settings) -> dict:
         # second process (serve + migrate) wait instead of "database is locked".
         if "busy_timeout" not in url:
             url = f"{url}{'&' if '?' in url else '?'}busy_timeout=10000"
+        if "wal_autocheckpoint" not in url:
+            url = f"{url}{'&' if '?' in url else '?'}wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}"
     connection: str | dict = url
     if url.startswith(("postgres://", "postgresql://")):
         connection = expand_db_url(url)
@@ -94,6 +97,65 @@ OPTIMIZE_ANALYSES_ALL_TABLES = sqlite3.sqlite_version_info >= (3, 46)
 STATISTICS_REFRESH_SECONDS = 3600.0
 
 
+# SQLite's WAL checkpoints, off the writes' path. By default the connection
+# that commits a write copies the WAL into the database file (and syncs it)
+# whenever the WAL passes 1,000 pages, inside that commit: on a busy board
+# every few dozen moves one paid for it, in its latency, and the more pages
+# a move writes the more often (bench/REPORTS.md, 2026-12-08: checkpoints
+# were ~0.2 ms of the funnel's rollups' cost a move, in process). Here the
+# commits checkpoint only past WAL_AUTOCHECKPOINT_PAGES (a safety net, and
+# what lets the WAL start over: by then little is left to copy), and the
+# serving process's timers run a PASSIVE checkpoint every
+# WAL_CHECKPOINT_SECONDS on a connection of its own, in a worker thread,
+# beside the writes (a PASSIVE checkpoint never blocks a writer or a reader).
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+WAL_CHECKPOINT_SECONDS = 1.0
+
+
+class WalCheckpointer:
+    """PASSIVE checkpoints of one SQLite file, one at a time, each in a
+    worker thread on the checkpointer's own connection."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._running = False
+
+    async def checkpoint(self) -> tuple[int, int, int] | None:
+        """(busy, frames in the WAL, frames checkpointed), or None when the
+        previous checkpoint still runs."""
+        if self._running:
+            return None
+        self._running = True
+        try:
+            return await asyncio.to_thread(self._checkpoint)
+        finally:
+            self._running = False
+
+    def _checkpoint(self) -> tuple[int, int, int]:
+        if self._connection is None:
+            self._connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        return tuple(self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+    def close(self) -> None:
+        if self._connection is not None and not self._running:
+            self._connection.close()
+            self._connection = None
+
+
+_checkpointer: WalCheckpointer | None = None
+
+
+async def checkpoint_wal() -> None:
+    """The serving process's timer (SQLite files only): copy the WAL's
+    committed pages into the database file, beside the writes."""
+    try:
+        if _checkpointer is not None:
+            await _checkpointer.checkpoint()
+    except Exception:
+        log.exception("could not checkpoint SQLite's WAL")
+
+
 def _is_sqlite() -> bool:
     return connections.get("default").capabilities.dialect == "sqlite"
 
@@ -126,22 +188,27 @@ async def refresh_planner_statistics() -> None:
 async def open_database(settings: Settings, *, migrate: bool = True) -> None:
     """Initialise Tortoise for this process with the global fallback on, so
     every task on this loop (requests, websocket handlers, actors) sees it."""
-    global _report_reads
+    global _report_reads, _checkpointer
     config = tortoise_config(settings)
     if migrate:
         await migrate_database(settings)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     await gather_planner_statistics()
     _report_reads = _report_reads_client(settings, config)
+    path = sqlite_path(settings.database_url)
+    _checkpointer = WalCheckpointer(str(path)) if path is not None else None
 
 
 async def close_database() -> None:
-    global _report_reads
+    global _report_reads, _checkpointer
     if Tortoise.is_inited():
         await refresh_planner_statistics()
     if _report_reads is not None:
         reads, _report_reads = _report_reads, None
         await reads.close()
+    if _checkpointer is not None:
+        _checkpointer.close()
+        _checkpointer = None
     await Tortoise.close_connections()
 
 

@@ -66,9 +66,15 @@ def schedule(settings: Settings) -> list[Timer]:
     due waits, emits task.overdue, re-sends stalled runs), the presence
     check, the unattended-lead redistribution, the outbound sweep, the SLA
     timer, the snoozes' end, the bot sweep, the stored channel webhooks'
-    sweep, the outgoing webhooks' sweep, the imports' sweep and SQLite's
-    planner statistics."""
-    from revgraph.resolvers.database import STATISTICS_REFRESH_SECONDS, refresh_planner_statistics
+    sweep, the outgoing webhooks' sweep, the imports' sweep, SQLite's
+    planner statistics and, for a SQLite file, its WAL's checkpoints."""
+    from revgraph.resolvers.database import (
+        STATISTICS_REFRESH_SECONDS,
+        WAL_CHECKPOINT_SECONDS,
+        checkpoint_wal,
+        refresh_planner_statistics,
+    )
+    from revgraph.resolvers.settings import sqlite_path
     from revgraph.tasks.automations import wake_due
     from revgraph.tasks.chatbot import sweep_bots
     from revgraph.tasks.distribution import expire_presence, redistribute_unattended
@@ -94,7 +100,12 @@ def schedule(settings: Settings) -> list[Timer]:
         Timer(CHANNEL_WEBHOOK_SWEEP_SECONDS, sweep_rdstation_conversions.send, at_start=True),
         # On this process's own connection, the one its queries ran on (SQLite only).
         Timer(STATISTICS_REFRESH_SECONDS, lambda: _background(refresh_planner_statistics())),
-    ]
+    ] + (
+        # Beside the writes, not in their commits (resolvers/database.py).
+        [Timer(WAL_CHECKPOINT_SECONDS, lambda: _background(checkpoint_wal()))]
+        if sqlite_path(settings.database_url) is not None
+        else []
+    )
 
 
 async def run_timers(settings: Settings | None = None) -> None:
