@@ -36,22 +36,26 @@ async def test_doubling_fragments_are_refused_at_once_without_sql(gql, workspace
         (doubling_fragments(40), None),
     ]
     for document, token in documents:
-        # when it is sent
-        started = time.perf_counter()
+        # when it is sent (the test server runs in this process: its CPU
+        # time is the work the document caused, whatever else the machine
+        # runs; CI's four test processes share two cores)
+        started = time.process_time()
         with count_sql() as sql:
             body = await gql(document, token=token)
-        elapsed = time.perf_counter() - started
-        # then it is refused as too complex, well under a second, before any SQL
+        spent = time.process_time() - started
+        # then it is refused as too complex, with well under a second of
+        # work (expanding it would take many), before any SQL
         error = top_level_error(body)
         assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert FIELDS_OVER_LIMIT in error["message"]
-        assert elapsed < 0.5, f"{elapsed:.2f} s to refuse"
+        assert spent < 0.5, f"{spent:.2f} s of CPU to refuse"
         assert sql.statements == []
-    # and the server answers health checks at once afterwards
+    # and the server answers health checks at once afterwards (nothing of
+    # the documents still runs: that would take seconds)
     started = time.perf_counter()
     health = await gql.http.get(f"{gql.server.url}/healthz")
     assert health.status_code == 200
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2
 
 
 async def test_the_expanded_field_limit_admits_n_and_refuses_n_plus_one(private_server):
