@@ -43,12 +43,12 @@ async def test_doubling_fragments_are_refused_at_once_without_sql(gql, workspace
         with count_sql() as sql:
             body = await gql(document, token=token)
         spent = time.process_time() - started
-        # then it is refused as too complex, with well under a second of
-        # work (expanding it would take many), before any SQL
+        # then it is refused as too complex, within a second of work
+        # (expanding it would take many), before any SQL
         error = top_level_error(body)
         assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert FIELDS_OVER_LIMIT in error["message"]
-        assert spent < 0.5, f"{spent:.2f} s of CPU to refuse"
+        assert spent < 1.0, f"{spent:.2f} s of CPU to refuse"
         assert sql.statements == []
     # and the server answers health checks at once afterwards (nothing of
     # the documents still runs: that would take seconds)
