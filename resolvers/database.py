@@ -31,11 +31,12 @@ def tortoise_config(settings: Settings) -> dict:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Tortoise already opens SQLite in WAL mode; busy_timeout makes a
-        # second process (serve + migrate) wait instead of "database is locked".
-        if "busy_timeout" not in url:
-            url = f"{url}{'&' if '?' in url else '?'}busy_timeout=10000"
-        if "wal_autocheckpoint" not in url:
-            url = f"{url}{'&' if '?' in url else '?'}wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}"
+        # second process (serve + migrate) wait instead of "database is
+        # locked"; wal_autocheckpoint: see WalCheckpointer. A URL's own
+        # value of either is kept.
+        for pragma, value in (("busy_timeout", 10000), ("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)):
+            if pragma not in url:
+                url = f"{url}{'&' if '?' in url else '?'}{pragma}={value}"
     connection: str | dict = url
     if url.startswith(("postgres://", "postgresql://")):
         connection = expand_db_url(url)
